@@ -1,0 +1,43 @@
+/**
+ * The one small interface every backing store implements (file/device through the
+ * native addon today; others later, as tgt's bs_* stores). The block layer knows
+ * nothing of SCSI: offsets and lengths are in bytes, errors are errno-coded.
+ */
+export interface BlockDevice {
+  /** Size in bytes; a multiple of the logical block size the SCSI layer uses. */
+  readonly size: number;
+  readonly readOnly: boolean;
+  /** Whether discard really deallocates (sparse file, or a device that supports it). */
+  readonly canDiscard: boolean;
+  /** Human-readable origin, for logs and INQUIRY serials. */
+  readonly path: string;
+
+  /** Fill `buf` entirely from byte `offset`. Reads past EOF of a sparse file return zeroes. */
+  read(buf: Buffer, offset: number): Promise<void>;
+  /** Write all of `buf` at byte `offset`; `fua` makes it durable before resolving. */
+  write(buf: Buffer, offset: number, fua?: boolean): Promise<void>;
+  /** Make every completed write durable. */
+  flush(): Promise<void>;
+  /** Deallocate a byte range; reads of it return zeroes afterwards. */
+  discard(offset: number, length: number): Promise<void>;
+  /**
+   * Allocation status of the extent starting at `offset`: whether it is mapped,
+   * and how many bytes (<= maxLength) share that status.
+   */
+  allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }>;
+  /** SHA-256 of a byte range, computed off the event loop. */
+  sha256(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** An I/O error carrying the errno code the SCSI layer maps to sense data. */
+export class BlockIoError extends Error {
+  constructor(
+    readonly code: string,
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BlockIoError';
+  }
+}

@@ -1,0 +1,42 @@
+import type { CommandContext, ConflictClass, DataDirection } from './types.js';
+import type { LogicalUnit } from './logical-unit.js';
+
+/**
+ * What a handler returns once the CDB is validated: how many Data-Out bytes it needs,
+ * and the work to do with them. `run` returns Data-In (or nothing) for GOOD status and
+ * throws SenseError (CHECK CONDITION) or StatusError (other statuses).
+ */
+export interface HandlerPlan {
+  dataOutLength: number;
+  run(dataOut: Buffer | undefined): Promise<Buffer | void> | Buffer | void;
+}
+
+/**
+ * One entry per opcode (and service action), after tgt's sbc.c: dispatch, reservation
+ * checks, read-only checks and REPORT SUPPORTED OPERATION CODES all read this table.
+ */
+export interface CommandDescriptor {
+  name: string;
+  opcode: number;
+  /** For opcodes multiplexed by service action (9Eh, A3h, 5Eh, 5Fh, 83h, 84h, 7Fh...). */
+  serviceAction?: number;
+  cdbLength: number;
+  direction: DataDirection;
+  /** Changes the medium: rejected with DATA PROTECT / WRITE PROTECTED on a read-only LU. */
+  writesMedium: boolean;
+  conflict: ConflictClass;
+  /** CDB usage data for REPORT SUPPORTED OPERATION CODES: byte 0 is the opcode, then the bits a client may set. */
+  usage: readonly number[];
+  /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a unit attention is pending, without clearing it. */
+  bypassesUnitAttention?: boolean;
+  /** Validate the CDB (throw SenseError with a field pointer) and plan the work. */
+  prepare(lu: LogicalUnit, ctx: CommandContext): HandlerPlan;
+}
+
+/** A non-GOOD, non-CHECK CONDITION status (RESERVATION CONFLICT, CONDITION MET, BUSY). */
+export class StatusError extends Error {
+  constructor(readonly status: number) {
+    super(`SCSI status 0x${status.toString(16)}`);
+    this.name = 'StatusError';
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The contract between the transport (src/target) and the SCSI layer. The SCSI layer
+ * knows nothing of sockets or PDUs: it sees an I_T nexus, a CDB, and Data-Out bytes.
+ */
+
+export const ScsiStatus = {
+  GOOD: 0x00,
+  CHECK_CONDITION: 0x02,
+  CONDITION_MET: 0x04,
+  BUSY: 0x08,
+  RESERVATION_CONFLICT: 0x18,
+  TASK_SET_FULL: 0x28,
+  ACA_ACTIVE: 0x30,
+  TASK_ABORTED: 0x40,
+} as const;
+
+/** An I_T nexus: one iSCSI session (initiator port = name + ISID, target port = name + TPGT). */
+export interface Nexus {
+  /** Stable key for maps: `${initiatorName},i,0x${isid}|${targetName},t,0x${tpgt}`. */
+  readonly id: string;
+  readonly initiatorName: string;
+  /** 6-byte ISID as 12 lowercase hex digits. */
+  readonly isid: string;
+  readonly targetName: string;
+  readonly tpgt: number;
+  /** Relative target port identifier (VPD 83h), 1-based. */
+  readonly relativePortId: number;
+}
+
+export const TaskAttribute = { SIMPLE: 0, ORDERED: 1, HEAD_OF_QUEUE: 2, ACA: 4 } as const;
+
+export interface ScsiRequest {
+  nexus: Nexus;
+  /** LUN as the 8-byte field's first-level address (0..16383). */
+  lun: number;
+  /** Always at least 16 bytes (the transport appends AHS extended CDB bytes when present). */
+  cdb: Buffer;
+  /** Expected Data Transfer Length from the transport, and its direction flags. */
+  expectedLength: number;
+  read: boolean;
+  write: boolean;
+  taskAttribute: number;
+}
+
+export interface ScsiResult {
+  status: number;
+  /** Encoded sense data (fixed or descriptor per the LU's D_SENSE), when status is CHECK CONDITION. */
+  sense?: Buffer;
+  /** Data-In; the transport truncates it to the expected length and reports the residual. */
+  dataIn?: Buffer;
+}
+
+/**
+ * A parsed, validated command waiting for its Data-Out. The transport requests exactly
+ * `dataOutLength` bytes (bounded by the LU's maximum transfer length, so memory is bounded
+ * by our limits, not the peer's claim) and then calls `run`.
+ */
+export interface PreparedCommand {
+  readonly dataOutLength: number;
+  run(dataOut: Buffer | undefined): Promise<ScsiResult>;
+}
+
+/** Reservation-conflict classes, after tgt's sbc.c table and SPC-4 Table 62 / SBC-3 Table 45. */
+export const enum ConflictClass {
+  /** Always allowed (INQUIRY, REPORT LUNS, REQUEST SENSE, ...). */
+  Allowed = 0,
+  /** Conflicts when another nexus holds any reservation type that excludes reads. */
+  Read = 1,
+  /** Conflicts when another nexus holds a reservation excluding writes. */
+  Write = 2,
+  /** Conflicts with any reservation held by another nexus (e.g. MODE SELECT). */
+  Exclusive = 3,
+  /** PERSISTENT RESERVE IN/OUT: handled by the PR logic itself. */
+  PersistentReserve = 4,
+  /** RESERVE/RELEASE(6/10): handled by the legacy-reservation logic itself. */
+  LegacyReserve = 5,
+}
+
+export type DataDirection = 'none' | 'in' | 'out';
+
+export interface CommandContext {
+  req: ScsiRequest;
+  cdb: Buffer;
+  nexus: Nexus;
+}

@@ -1,0 +1,37 @@
+/** Static configuration of targets and portals, as `tandem serve` builds it from flags or JSON. */
+
+export interface ChapCredentials {
+  user: string;
+  secret: string;
+}
+
+export interface LunConfig {
+  path: string;
+  /** Bytes; used to create (or grow) a sparse file when the path does not exist yet. */
+  size?: number;
+  readOnly: boolean;
+  blockSize: 512 | 4096;
+}
+
+export interface TargetConfig {
+  iqn: string;
+  alias?: string;
+  luns: LunConfig[];
+  /** Initiator authenticates to us (one-way CHAP). */
+  chap?: ChapCredentials;
+  /** We authenticate to the initiator (mutual CHAP); requires `chap`. */
+  mutualChap?: ChapCredentials;
+  /** Initiator IQNs allowed to log in; empty means any. */
+  allow: string[];
+}
+
+export interface PortalConfig {
+  host: string;
+  port: number;
+}
+
+export interface ServeConfig {
+  portals: PortalConfig[];
+  targets: TargetConfig[];
+  logLevel: string;
+}
