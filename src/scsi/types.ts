@@ -83,3 +83,36 @@ export interface CommandContext {
   cdb: Buffer;
   nexus: Nexus;
 }
+
+/** Task management results the SCSI layer can report (RFC 7143 §11.6.1 response codes). */
+export const TmfResponse = {
+  COMPLETE: 0,
+  TASK_DOES_NOT_EXIST: 1,
+  LUN_DOES_NOT_EXIST: 2,
+  TASK_STILL_ALLEGIANT: 3,
+  NOT_SUPPORTED: 5,
+  AUTHORIZATION_FAILED: 6,
+  REJECTED: 255,
+} as const;
+
+/**
+ * What the transport calls: one per iSCSI target (a SCSI target device with its LUs).
+ * Implemented by src/scsi/scsi-target.ts.
+ */
+export interface ScsiTargetPort {
+  readonly name: string;
+  /** Parse and validate; never throws (errors come back as a plan whose run() yields CHECK CONDITION). */
+  prepare(req: ScsiRequest): PreparedCommand;
+  hasLun(lun: number): boolean;
+  /** LOGICAL UNIT RESET from `by`: UA 29h/03h for other nexuses, legacy reservations dropped. */
+  lunReset(lun: number, by: Nexus): void;
+  /** TARGET WARM/COLD RESET from `by`: every LU reset, UA 29h/02h or 29h/01h. */
+  targetReset(by: Nexus, cold: boolean): void;
+  /** CLEAR TASK SET / ABORT TASK SET by `by` on `lun` (UA 2Fh/00h to others for CLEAR TASK SET). */
+  taskSetCleared(lun: number, by: Nexus, clear: boolean): void;
+  /** A session ended: release what the nexus held that does not survive it. */
+  nexusLost(nexus: Nexus): void;
+  /** First command (or login) from a nexus: register it so unit attentions reach it. */
+  nexusSeen(nexus: Nexus): void;
+  close(): Promise<void>;
+}
