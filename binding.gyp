@@ -2,10 +2,18 @@
   "targets": [
     {
       "target_name": "tandem_native",
-      "sources": [ "native/addon.cc" ],
+      "sources": [
+        "native/addon.cc",
+        "native/errno_error.cc",
+        "native/io_loops.cc",
+        "native/file_io.cc",
+        "native/space.cc",
+        "native/digest.cc",
+        "native/crc32c.cc"
+      ],
       "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
-      "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS" ],
-      "cflags_cc": [ "-O2", "-std=c++17" ]
+      "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE" ],
+      "cflags_cc": [ "-O2", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter" ]
     }
   ]
 }

@@ -1,3 +1,18 @@
+// tandem_native: block I/O, space management, digests and CRC32C for the target.
 #include <napi.h>
-Napi::Object Init(Napi::Env env, Napi::Object exports) { return exports; }
+
+#include "exports.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tandem::RegisterFileIo(env, exports);
+  tandem::RegisterSpace(env, exports);
+  tandem::RegisterDigest(env, exports);
+  tandem::RegisterCrc32c(env, exports);
+  return exports;
+}
+
+}  // namespace
+
 NODE_API_MODULE(tandem_native, Init)

@@ -16,6 +16,12 @@ export interface BlockDevice {
   read(buf: Buffer, offset: number): Promise<void>;
   /** Write all of `buf` at byte `offset`; `fua` makes it durable before resolving. */
   write(buf: Buffer, offset: number, fua?: boolean): Promise<void>;
+  /**
+   * Optional scatter/gather forms (FileBlockStore, MemoryBlockStore have them): the
+   * buffers are filled/written back to back from `offset`, without a concatenation copy.
+   */
+  readv?(bufs: readonly Buffer[], offset: number): Promise<void>;
+  writev?(bufs: readonly Buffer[], offset: number, fua?: boolean): Promise<void>;
   /** Make every completed write durable. */
   flush(): Promise<void>;
   /** Deallocate a byte range; reads of it return zeroes afterwards. */

@@ -1,0 +1,12 @@
+// Each concern registers its own functions on the module's exports object.
+#pragma once
+#include <napi.h>
+
+namespace tandem {
+
+void RegisterFileIo(Napi::Env env, Napi::Object exports);
+void RegisterSpace(Napi::Env env, Napi::Object exports);
+void RegisterDigest(Napi::Env env, Napi::Object exports);
+void RegisterCrc32c(Napi::Env env, Napi::Object exports);
+
+}  // namespace tandem

@@ -1,0 +1,24 @@
+/** Building BlockIoErrors from native failures and from the stores' own checks. */
+import { constants } from 'node:os';
+import { BlockIoError } from './device.js';
+import type { NativeError } from '../native/index.js';
+
+export function fromNativeError(err: NativeError, path: string): BlockIoError {
+  return new BlockIoError(err.code, err.errno, `${err.message} (${path})`);
+}
+
+/** An error the store raises itself, before any system call; `code` is an errno name. */
+export function blockError(code: keyof typeof constants.errno, message: string): BlockIoError {
+  return new BlockIoError(code, constants.errno[code], message);
+}
+
+/** Rejects ranges outside [0, size): the SCSI layer checks LBAs first, so this is a bug guard. */
+export function checkRange(offset: number, length: number, size: number, path: string): BlockIoError | null {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    return blockError('EINVAL', `invalid range offset=${offset} length=${length} (${path})`);
+  }
+  if (offset + length > size) {
+    return blockError('EINVAL', `range offset=${offset} length=${length} beyond end of device size=${size} (${path})`);
+  }
+  return null;
+}

@@ -1,0 +1,242 @@
+/**
+ * A BlockDevice over a regular (sparse) file or a block device, doing all I/O on
+ * the libuv threadpool through the native addon. One promise per I/O; the only
+ * bookkeeping is an in-flight count so close() never frees a descriptor that a
+ * worker thread is still using (a reused fd would take someone else's writes).
+ */
+import { mkdir } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BlockIoError, type BlockDevice } from './device.js';
+import { blockError, checkRange, fromNativeError } from './errors.js';
+import { native, type NativeAllocation, type NativeError } from '../native/index.js';
+
+export interface FileBlockStoreOptions {
+  path: string;
+  /** Bytes: create a sparse file (and its parent directory) this size when absent; grow a smaller file. */
+  size?: number;
+  readOnly?: boolean;
+  /** O_DIRECT (bypass the page cache). Offsets and lengths must then be logical-block multiples. */
+  direct?: boolean;
+}
+
+export class FileBlockStore implements BlockDevice {
+  private inFlight = 0;
+  private onIdle: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    readonly size: number,
+    readonly readOnly: boolean,
+    readonly isBlockDevice: boolean,
+    /** The device's sector size (512 for files). */
+    readonly logicalBlockSize: number,
+    readonly canDiscard: boolean,
+  ) {}
+
+  static async open(opts: FileBlockStoreOptions): Promise<FileBlockStore> {
+    const readOnly = opts.readOnly ?? false;
+    const create = readOnly ? undefined : opts.size;
+    if (create !== undefined) await mkdir(dirname(opts.path), { recursive: true });
+    let opened;
+    try {
+      opened = native.open(opts.path, { readOnly, direct: opts.direct ?? false, create });
+    } catch (e) {
+      throw fromNativeError(e as NativeError, opts.path);
+    }
+    // Punching holes works on the filesystems we target; if one refuses, discard()
+    // reports EOPNOTSUPP rather than us probing (and so damaging) the image here.
+    const canDiscard = opened.isBlockDevice ? blockDeviceDiscards(opts.path) : true;
+    return new FileBlockStore(
+      opts.path,
+      opened.fd,
+      opened.size,
+      readOnly,
+      opened.isBlockDevice,
+      opened.logicalBlockSize,
+      canDiscard && !readOnly,
+    );
+  }
+
+  read(buf: Buffer, offset: number): Promise<void> {
+    const refused = this.refuse(offset, buf.length, false);
+    if (refused) return Promise.reject(refused);
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      native.pread(this.fd, buf, offset, (err) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve();
+      });
+    });
+  }
+
+  /** Scatter read: fills each buffer in turn from `offset`. */
+  readv(bufs: readonly Buffer[], offset: number): Promise<void> {
+    const refused = this.refuse(offset, totalLength(bufs), false);
+    if (refused) return Promise.reject(refused);
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      native.preadv(this.fd, bufs, offset, (err) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve();
+      });
+    });
+  }
+
+  write(buf: Buffer, offset: number, fua = false): Promise<void> {
+    const refused = this.refuse(offset, buf.length, true);
+    if (refused) return Promise.reject(refused);
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      (fua ? native.pwriteFua : native.pwrite)(this.fd, buf, offset, (err) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve();
+      });
+    });
+  }
+
+  /** Gather write: the buffers back to back from `offset`, with no concatenation copy. */
+  writev(bufs: readonly Buffer[], offset: number, fua = false): Promise<void> {
+    const refused = this.refuse(offset, totalLength(bufs), true);
+    if (refused) return Promise.reject(refused);
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      (fua ? native.pwritevFua : native.pwritev)(this.fd, bufs, offset, (err) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve();
+      });
+    });
+  }
+
+  flush(): Promise<void> {
+    const refused = this.refuse(0, 0, false);
+    if (refused) return Promise.reject(refused);
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      native.fdatasync(this.fd, (err) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve();
+      });
+    });
+  }
+
+  discard(offset: number, length: number): Promise<void> {
+    const refused = this.refuse(offset, length, true);
+    if (refused) return Promise.reject(refused);
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      native.discard(this.fd, offset, length, this.isBlockDevice, (err) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve();
+      });
+    });
+  }
+
+  allocation(offset: number, maxLength: number): Promise<NativeAllocation> {
+    const refused = this.refuse(offset, 0, false) ?? (offset >= this.size ? outside(offset, this) : null);
+    if (refused) return Promise.reject(refused);
+    const length = Math.min(maxLength, this.size - offset);
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      native.allocation(this.fd, offset, length, (err, result) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve(result);
+      });
+    });
+  }
+
+  sha256(offset: number, length: number): Promise<Buffer> {
+    const refused = this.refuse(offset, length, false);
+    if (refused) return Promise.reject(refused);
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      native.sha256File(this.fd, offset, length, (err, digest) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve(digest);
+      });
+    });
+  }
+
+  /**
+   * SHA-256 of many extents in one threadpool job: `extents` holds (offset, length)
+   * pairs; the result holds 32 bytes per pair, in order.
+   */
+  digestExtents(extents: Float64Array): Promise<Buffer> {
+    if (extents.length % 2 !== 0) return Promise.reject(blockError('EINVAL', 'extents must be (offset, length) pairs'));
+    for (let i = 0; i < extents.length; i += 2) {
+      const refused = this.refuse(extents[i]!, extents[i + 1]!, false);
+      if (refused) return Promise.reject(refused);
+    }
+    return new Promise((resolve, reject) => {
+      this.inFlight++;
+      native.digestExtents(this.fd, extents, (err, digests) => {
+        this.finished();
+        if (err) reject(fromNativeError(err, this.path));
+        else resolve(digests);
+      });
+    });
+  }
+
+  /** Waits for in-flight I/O, then closes. Idempotent. Does not flush: call flush() first. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+      try {
+        native.close(this.fd);
+      } catch (e) {
+        throw fromNativeError(e as NativeError, this.path);
+      }
+    })();
+    return this.closing;
+  }
+
+  private refuse(offset: number, length: number, writes: boolean): BlockIoError | null {
+    if (this.closing) return blockError('EBADF', `store closed (${this.path})`);
+    if (writes && this.readOnly) return blockError('EROFS', `store is read-only (${this.path})`);
+    return checkRange(offset, length, this.size, this.path);
+  }
+
+  private finished(): void {
+    if (--this.inFlight === 0 && this.onIdle) this.onIdle();
+  }
+}
+
+function totalLength(bufs: readonly Buffer[]): number {
+  let total = 0;
+  for (const b of bufs) total += b.length;
+  return total;
+}
+
+function outside(offset: number, store: FileBlockStore): BlockIoError {
+  return blockError('EINVAL', `offset ${offset} at or beyond end of device size=${store.size} (${store.path})`);
+}
+
+/** Whether the kernel will honour BLKDISCARD on this device (queue/discard_max_bytes > 0). */
+function blockDeviceDiscards(path: string): boolean {
+  try {
+    const rdev = statSync(path).rdev;
+    const major = Math.floor(rdev / 256) & 0xfff;
+    const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
+    // Partitions share their parent disk's queue, one directory up.
+    for (const queue of [`/sys/dev/block/${major}:${minor}/queue`, `/sys/dev/block/${major}:${minor}/../queue`]) {
+      try {
+        return Number(readFileSync(`${queue}/discard_max_bytes`, 'utf8').trim()) > 0;
+      } catch {
+        // try the parent
+      }
+    }
+  } catch {
+    // fall through: unknown means no
+  }
+  return false;
+}

@@ -1,0 +1,71 @@
+/**
+ * Loads the tandem_native addon and describes its raw, callback-style interface.
+ * The addon lives at `<package root>/build/Release/tandem_native.node`; this file
+ * sits two levels below the root both as `src/native/addon.ts` (vitest) and as
+ * `dist/native/addon.js` (built), so one relative path serves both.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** An error from a system call: `code` is the errno name ('EIO'), `errno` the positive errno number. */
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+}
+
+export type NativeCallback<T> = (err: NativeError | null, result: T) => void;
+
+export interface NativeOpenOptions {
+  readOnly?: boolean;
+  /** O_DIRECT; unaligned Buffers are staged through an aligned copy. */
+  direct?: boolean;
+  /** Bytes: create a sparse file this size when absent; grow (never shrink) a smaller writable file. */
+  create?: number;
+}
+
+export interface NativeOpenResult {
+  fd: number;
+  size: number;
+  isBlockDevice: boolean;
+  logicalBlockSize: number;
+}
+
+export interface NativeAllocation {
+  mapped: boolean;
+  length: number;
+}
+
+export interface NativeAddon {
+  /** Synchronous; throws a NativeError. */
+  open(path: string, options: NativeOpenOptions): NativeOpenResult;
+  /** Synchronous; throws a NativeError. */
+  close(fd: number): void;
+  /** Fills all of `buf`; bytes past end-of-file read as zeroes. */
+  pread(fd: number, buf: Buffer, offset: number, cb: NativeCallback<undefined>): void;
+  pwrite(fd: number, buf: Buffer, offset: number, cb: NativeCallback<undefined>): void;
+  /** pwrite that is durable before the callback (RWF_DSYNC, or pwrite + fdatasync). */
+  pwriteFua(fd: number, buf: Buffer, offset: number, cb: NativeCallback<undefined>): void;
+  preadv(fd: number, bufs: readonly Buffer[], offset: number, cb: NativeCallback<undefined>): void;
+  pwritev(fd: number, bufs: readonly Buffer[], offset: number, cb: NativeCallback<undefined>): void;
+  pwritevFua(fd: number, bufs: readonly Buffer[], offset: number, cb: NativeCallback<undefined>): void;
+  fdatasync(fd: number, cb: NativeCallback<undefined>): void;
+  /** Punch a hole (regular file, size kept) or BLKDISCARD (block device). */
+  discard(fd: number, offset: number, length: number, isBlockDevice: boolean, cb: NativeCallback<undefined>): void;
+  allocation(fd: number, offset: number, maxLength: number, cb: NativeCallback<NativeAllocation>): void;
+  /** SHA-256 of a file range, hashed in 1 MiB chunks on a worker thread. */
+  sha256File(fd: number, offset: number, length: number, cb: NativeCallback<Buffer>): void;
+  /** N (offset, length) pairs in, N×32 bytes of SHA-256 digests out; one worker per batch. */
+  digestExtents(fd: number, extents: Float64Array | BigUint64Array, cb: NativeCallback<Buffer>): void;
+  sha256(buf: Buffer, cb: NativeCallback<Buffer>): void;
+  sha256Sync(buf: Buffer): Buffer;
+  hmacSha256(key: Buffer, data: Buffer): Buffer;
+  /** `initial` is the CRC of preceding bytes: crc32c(b, crc32c(a)) === crc32c(a ++ b). */
+  crc32c(buf: Uint8Array, initial?: number): number;
+  crc32cSoftware(buf: Uint8Array, initial?: number): number;
+  crc32cImplementation(): 'sse4.2' | 'table';
+}
+
+const addonPath = fileURLToPath(new URL('../../build/Release/tandem_native.node', import.meta.url));
+
+export const native: NativeAddon = createRequire(import.meta.url)(addonPath) as NativeAddon;

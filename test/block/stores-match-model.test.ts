@@ -1,0 +1,72 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BlockDevice } from '../../src/block/device.js';
+import { FileBlockStore } from '../../src/block/file-store.js';
+import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import { makeTempDir } from './temp-dir.js';
+
+const SIZE = 512 * 1024;
+const BLOCK = 512;
+
+type Op =
+  | { kind: 'write'; block: number; blocks: number; fill: number }
+  | { kind: 'discard'; block: number; blocks: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('write' as const), block: fc.nat(SIZE / BLOCK - 1), blocks: fc.integer({ min: 1, max: 300 }), fill: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ kind: fc.constant('discard' as const), block: fc.nat(SIZE / BLOCK - 1), blocks: fc.integer({ min: 1, max: 300 }) }),
+);
+
+/** Applies ops to a store and to a flat model; contents must agree, and allocation must never call written data unmapped. */
+async function check(store: BlockDevice, ops: Op[]): Promise<void> {
+  const model = Buffer.alloc(SIZE);
+  for (const op of ops) {
+    const offset = op.block * BLOCK;
+    const length = Math.min(op.blocks * BLOCK, SIZE - offset);
+    if (op.kind === 'write') {
+      await store.write(Buffer.alloc(length, op.fill), offset);
+      model.fill(op.fill, offset, offset + length);
+    } else {
+      await store.discard(offset, length);
+      model.fill(0, offset, offset + length);
+    }
+  }
+  const contents = Buffer.alloc(SIZE);
+  await store.read(contents, 0);
+  expect(contents.equals(model)).toBe(true);
+  // Walk the allocation map: extents tile the device, and unmapped ones hold only zeroes.
+  for (let at = 0; at < SIZE; ) {
+    const { mapped, length } = await store.allocation(at, SIZE);
+    expect(length).toBeGreaterThan(0);
+    expect(at + length).toBeLessThanOrEqual(SIZE);
+    if (!mapped) expect(model.subarray(at, at + length).every((b) => b === 0)).toBe(true);
+    at += length;
+  }
+}
+
+describe('stores agree with a flat-buffer model', () => {
+  const temp = makeTempDir('model');
+  afterAll(() => temp.remove());
+  let run = 0;
+
+  it('MemoryBlockStore', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { maxLength: 20 }), async (ops) => check(new MemoryBlockStore({ size: SIZE }), ops)),
+      { numRuns: 100 },
+    );
+  });
+
+  it('FileBlockStore', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { maxLength: 20 }), async (ops) => {
+        const store = await FileBlockStore.open({ path: temp.file(`img${run++}`), size: SIZE });
+        try {
+          await check(store, ops);
+        } finally {
+          await store.close();
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
