@@ -39,7 +39,7 @@ export function parsePortal(text: string): PortalConfig {
   return { host: m[1]!, port };
 }
 
-/** PATH[,size=SIZE][,readonly][,blocksize=512|4096] */
+/** PATH[,size=SIZE][,readonly][,removable][,blocksize=512|4096] */
 export function parseLun(text: string): LunConfig {
   const [path, ...opts] = text.split(',');
   if (!path) throw new UsageError(`--lun: missing path in "${text}"`);
@@ -47,9 +47,10 @@ export function parseLun(text: string): LunConfig {
   for (const opt of opts) {
     const [key, value] = opt.split('=', 2) as [string, string | undefined];
     if (key === 'readonly' && value === undefined) lun.readOnly = true;
+    else if (key === 'removable' && value === undefined) lun.removable = true;
     else if (key === 'size' && value) lun.size = parseSize(value, `--lun ${path} size`);
     else if (key === 'blocksize' && (value === '512' || value === '4096')) lun.blockSize = Number(value) as 512 | 4096;
-    else throw new UsageError(`--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, blocksize=512|4096)`);
+    else throw new UsageError(`--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, removable, blocksize=512|4096)`);
   }
   if (lun.size !== undefined && lun.size % lun.blockSize !== 0) {
     throw new UsageError(`--lun ${path}: size ${lun.size} is not a multiple of the block size ${lun.blockSize}`);

@@ -34,7 +34,16 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         stores.push(store);
         const metaDir = metaDirFor(lunConfig);
         await mkdir(metaDir, { recursive: true });
-        units.push(await LogicalUnit.create({ lun, targetName: config.iqn, device: store, blockSize: lunConfig.blockSize, metaDir }));
+        units.push(
+          await LogicalUnit.create({
+            lun,
+            targetName: config.iqn,
+            device: store,
+            blockSize: lunConfig.blockSize,
+            metaDir,
+            removable: lunConfig.removable ?? false,
+          }),
+        );
       }
       const scsi = new ScsiTarget(config.iqn, units);
       scsiTargets.push(scsi);

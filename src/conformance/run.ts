@@ -23,7 +23,14 @@ const argv = await yargs(hideBin(process.argv))
   .parseAsync();
 
 const work = mkdtempSync(join(tmpdir(), 'tandem-conformance-'));
-const spec = { iqn: `iqn.2026-11.io.tandem:conformance`, image: join(work, 'disk.img'), size: argv.size, logFile: join(work, 'target.log') };
+// A removable LUN, so the PreventAllow/StartStopUnit/NoMedia suites exercise those paths instead of skipping.
+const spec = {
+  iqn: `iqn.2026-11.io.tandem:conformance`,
+  image: join(work, 'disk.img'),
+  size: argv.size,
+  logFile: join(work, 'target.log'),
+  lunOptions: ['removable'],
+};
 const target = argv.target === 'tgt' ? await startTgt(spec) : await startTandem(spec);
 
 let output: string;

@@ -28,6 +28,8 @@ export interface TargetSpec {
   /** Where the process writes its log. */
   logFile: string;
   port?: number;
+  /** Extra Tandem LUN options, e.g. ['removable']. */
+  lunOptions?: string[];
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,7 +41,7 @@ export async function startTandem(spec: TargetSpec): Promise<RunningTarget> {
   const out = openSync(spec.logFile, 'a');
   const child = spawn(
     process.execPath,
-    [join(packageRoot, 'dist', 'cli', 'main.js'), 'serve', '--listen', `${host}:${port}`, '--iqn', spec.iqn, '--lun', `${spec.image},size=${spec.size}`, '--log-level', 'info'],
+    [join(packageRoot, 'dist', 'cli', 'main.js'), 'serve', '--listen', `${host}:${port}`, '--iqn', spec.iqn, '--lun', [`${spec.image}`, `size=${spec.size}`, ...(spec.lunOptions ?? [])].join(','), '--log-level', 'info'],
     { stdio: ['ignore', out, out] },
   );
   closeSync(out);

@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
 import type { BlockDevice } from '../block/device.js';
 import type { Nexus } from './types.js';
-import type { AscPair } from './sense.js';
+import { Asc, SenseKey, SenseError, lbaOutOfRange, type AscPair } from './sense.js';
+import { NexusUnitAttentions } from './unit-attentions.js';
+import { RangeLocks } from './extent-locks.js';
+import { ModePages } from './mode-pages.js';
+import { createReservations } from './reservations/index.js';
 
 /**
- * SKELETON written by the integrator to fix the shape other modules code against.
- * The SCSI-core owner fills in the implementation (mode pages, UA queue, extent locks);
- * the reservations owner provides `Reservations`. Keep these member names.
+ * One logical unit: a block device plus the SCSI state around it (unit attentions, mode
+ * pages, extent locks, reservations, medium/prevent state). Command handlers read it;
+ * the dispatcher (scsi-target.ts) consults it before running them.
  */
 
 /** Per-nexus unit attention queue for one LU (SAM-5 §5.14, SPC-4 §4.5.4 ordering). */
@@ -43,4 +48,157 @@ export interface LogicalUnitInit {
   blockSize: number;
   /** Directory for persistent LU metadata (PR state with APTPL, saved mode pages). */
   metaDir: string;
+  /**
+   * Report a removable medium (INQUIRY RMB): START STOP UNIT LOEJ ejects/loads it and
+   * PREVENT ALLOW MEDIUM REMOVAL applies. Default false, as for LIO and tgt disks.
+   */
+  removable?: boolean;
+}
+
+export class LogicalUnit {
+  readonly lun: number;
+  readonly targetName: string;
+  readonly device: BlockDevice;
+  readonly blockSize: number;
+  readonly blockCount: number;
+  readonly readOnly: boolean;
+  readonly metaDir: string;
+  readonly removable: boolean;
+  /** LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: we assume 4 KiB physical blocks underneath. */
+  readonly physicalBlockExponent: number;
+  readonly unitAttentions: UnitAttentions;
+  readonly extentLocks: ExtentLocks;
+  readonly reservations: Reservations;
+  readonly modePages = new ModePages();
+  readonly identity: { naa: Buffer; serial: string };
+
+  /** Nexus-specific state lives in `attentions` (its registry of known nexuses) and here. */
+  private readonly attentions: NexusUnitAttentions;
+  private readonly preventing = new Set<string>();
+  private mediumPresent = true;
+
+  private constructor(init: LogicalUnitInit) {
+    if (init.blockSize <= 0 || init.device.size % init.blockSize !== 0) {
+      throw new Error(`device size ${init.device.size} is not a multiple of block size ${init.blockSize}`);
+    }
+    this.lun = init.lun;
+    this.targetName = init.targetName;
+    this.device = init.device;
+    this.blockSize = init.blockSize;
+    this.blockCount = init.device.size / init.blockSize;
+    this.readOnly = init.device.readOnly;
+    this.metaDir = init.metaDir;
+    this.removable = init.removable ?? false;
+    this.physicalBlockExponent = init.blockSize < 4096 ? Math.log2(4096 / init.blockSize) | 0 : 0;
+    this.attentions = new NexusUnitAttentions();
+    this.unitAttentions = this.attentions;
+    this.extentLocks = new RangeLocks();
+    this.identity = deriveIdentity(init.targetName, init.lun, init.device.path);
+    this.reservations = createReservations(this);
+  }
+
+  static async create(init: LogicalUnitInit): Promise<LogicalUnit> {
+    return new LogicalUnit(init);
+  }
+
+  /** Control mode page D_SENSE. */
+  descriptorSense(): boolean {
+    return this.modePages.descriptorSense();
+  }
+
+  /** Caching mode page WCE. */
+  writeCacheEnabled(): boolean {
+    return this.modePages.writeCacheEnabled();
+  }
+
+  /** Read-only device, or software write protect (Control page SWP) set. */
+  writeProtected(): boolean {
+    return this.readOnly || this.modePages.softwareWriteProtect();
+  }
+
+  /** Throws LBA OUT OF RANGE unless [lba, lba+blocks) lies within the medium; returns lba as a number. */
+  checkRange(lba: bigint, blocks: number, lbaField: number): number {
+    // With zero blocks the LBA itself must still name a block (SBC-3 §4.5).
+    const count = BigInt(this.blockCount);
+    if (lba + BigInt(blocks) > count || (blocks === 0 && lba >= count)) {
+      const e = lbaOutOfRange();
+      throw new SenseError({ key: e.key, asc: e.asc, field: { inCdb: true, byte: lbaField } });
+    }
+    return Number(lba);
+  }
+
+  // --- nexus registry -------------------------------------------------------------
+
+  knowsNexus(nexus: Nexus): boolean {
+    return this.attentions.knows(nexus);
+  }
+
+  /** A nexus this LU has not seen: it gets POWER ON, RESET, OR BUS DEVICE RESET OCCURRED. */
+  attachNexus(nexus: Nexus): void {
+    this.attentions.register(nexus, Asc.POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+  }
+
+  /** The nexus is gone: its pending conditions and PREVENT go with it. */
+  detachNexus(nexus: Nexus): void {
+    this.attentions.forget(nexus);
+    this.preventing.delete(nexus.id);
+    this.reservations.onNexusLoss(nexus);
+  }
+
+  /** LOGICAL UNIT RESET (or the LU's share of a target reset). */
+  reset(by: Nexus | undefined, asc: AscPair): void {
+    this.preventing.clear();
+    this.reservations.onReset();
+    this.attentions.establish(asc, by);
+  }
+
+  // --- removable medium -----------------------------------------------------------
+
+  isMediumPresent(): boolean {
+    return this.mediumPresent;
+  }
+
+  /** Throws NOT READY, MEDIUM NOT PRESENT when the medium is ejected. */
+  requireMedium(): void {
+    if (!this.mediumPresent) {
+      throw new SenseError({ key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT });
+    }
+  }
+
+  /** Whether any nexus holds PREVENT MEDIUM REMOVAL. */
+  removalPrevented(): boolean {
+    return this.preventing.size > 0;
+  }
+
+  setPrevent(nexus: Nexus, prevent: boolean): void {
+    if (prevent) this.preventing.add(nexus.id);
+    else this.preventing.delete(nexus.id);
+  }
+
+  /** LOEJ: eject (`load` false) or load the medium; refused while removal is prevented. */
+  loadOrEject(load: boolean): void {
+    if (this.removalPrevented()) {
+      throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.MEDIUM_REMOVAL_PREVENTED });
+    }
+    this.mediumPresent = load;
+  }
+}
+
+/**
+ * NAA IEEE Registered Extended (type 6) designator and serial number, derived from what
+ * names the LU so they survive restarts. The company ID is a CID-format value (X bit set,
+ * i.e. locally assigned) so it can never collide with a real vendor's OUI.
+ */
+function deriveIdentity(targetName: string, lun: number, path: string): { naa: Buffer; serial: string } {
+  const h = createHash('sha256').update(`${targetName}\0${lun}\0${path}`).digest();
+  const naa = Buffer.alloc(16);
+  const companyId = (((h[0]! & 0xf0) | 0x0a) << 16) | (h[1]! << 8) | h[2]!;
+  // NAA(4) | COMPANY_ID(24) | VENDOR SPECIFIC IDENTIFIER(36), then a 64-bit extension.
+  naa[0] = 0x60 | (companyId >>> 20);
+  naa[1] = (companyId >>> 12) & 0xff;
+  naa[2] = (companyId >>> 4) & 0xff;
+  naa[3] = ((companyId & 0x0f) << 4) | (h[3]! & 0x0f);
+  h.copy(naa, 4, 4, 16);
+  const serial = h.subarray(16, 24).toString('hex');
+  return { naa, serial };
 }

@@ -11,6 +11,11 @@ export interface LunConfig {
   size?: number;
   readOnly: boolean;
   blockSize: 512 | 4096;
+  /**
+   * Report removable media (RMB=1): enables PREVENT ALLOW MEDIUM REMOVAL and START STOP UNIT
+   * with LOEJ. Off by default, as for LIO and tgt disks: Linux treats removable disks differently.
+   */
+  removable?: boolean;
 }
 
 export interface TargetConfig {

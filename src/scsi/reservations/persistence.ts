@@ -1,0 +1,86 @@
+import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** One registration as saved for APTPL (SPC-4 §5.13.5): enough to rebuild the I_T nexus. */
+export interface SavedRegistration {
+  initiatorName: string;
+  isid: string;
+  targetName: string;
+  tpgt: number;
+  relativePortId: number;
+  /** Reservation key, 16 hex digits (JSON has no 64-bit integers). */
+  key: string;
+}
+
+export interface SavedState {
+  version: 1;
+  generation: number;
+  registrations: SavedRegistration[];
+  /** `holder` indexes `registrations`; null for the all-registrants types. */
+  reservation: { type: number; holder: number | null } | null;
+}
+
+export function prStatePath(metaDir: string, lun: number): string {
+  return join(metaDir, `lun-${lun}-persistent-reservations.json`);
+}
+
+function isSavedState(v: unknown): v is SavedState {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Partial<SavedState>;
+  return s.version === 1 && typeof s.generation === 'number' && Array.isArray(s.registrations);
+}
+
+/** Read saved state; a missing or unreadable file means "nothing persisted". */
+export function loadPrState(path: string): SavedState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isSavedState(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replace the file atomically: write a temporary, fsync it, rename over, fsync the directory. */
+export async function savePrState(path: string, state: SavedState): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(JSON.stringify(state));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  syncDirectory(dir);
+}
+
+export async function removePrState(path: string): Promise<void> {
+  try {
+    await unlink(path);
+    syncDirectory(dirname(path));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
+  }
+}

@@ -1,0 +1,305 @@
+import { ScsiStatus, type Nexus } from '../types.js';
+import { StatusError } from '../descriptor.js';
+import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField } from '../sense.js';
+import type { UnitAttentions } from '../logical-unit.js';
+import { announcesRelease, isAllRegistrants, isValidPrType, PrType } from './pr-types.js';
+import { persistentReservationConflicts } from './conflict-matrix.js';
+import type { InitiatorPort } from './transport-id.js';
+import type { SavedState } from './persistence.js';
+
+/** The identity of an I_T nexus that survives reconnects: initiator port plus target port. */
+interface PortIdentity {
+  initiatorName: string;
+  isid: string;
+  targetName: string;
+  tpgt: number;
+}
+
+export interface Registration {
+  /** Most recent Nexus object seen for this I_T nexus (UAs are keyed by its id). */
+  nexus: Nexus;
+  key: bigint;
+}
+
+export interface PersistentReservation {
+  type: number;
+  /** Port key of the holder; undefined for the all-registrants types (every registrant holds it). */
+  holder?: string;
+}
+
+export interface RegisterRequest {
+  /** RESERVATION KEY field. */
+  key: bigint;
+  /** SERVICE ACTION RESERVATION KEY field. */
+  sark: bigint;
+  aptpl: boolean;
+  /** SPEC_I_PT TransportIDs to register too (REGISTER only). */
+  specifiedPorts?: InitiatorPort[];
+}
+
+export interface RegisterAndMoveRequest {
+  key: bigint;
+  sark: bigint;
+  aptpl: boolean;
+  unregister: boolean;
+  relativePortId: number;
+  destination: InitiatorPort;
+}
+
+/** Byte offsets in the basic PR OUT parameter list, for field pointers. */
+const SARK_FIELD = 8;
+const SPEC_I_PT_BYTE = 20;
+
+export function portKey(p: PortIdentity): string {
+  return `${p.initiatorName.toLowerCase()}\u0000${p.isid.toLowerCase()}\u0000${p.targetName}\u0000${p.tpgt}`;
+}
+
+/** A Nexus for a port we have not seen yet (APTPL reload, SPEC_I_PT), in the types.ts id format. */
+function syntheticNexus(p: PortIdentity, relativePortId: number): Nexus {
+  return {
+    id: `${p.initiatorName},i,0x${p.isid}|${p.targetName},t,0x${p.tpgt}`,
+    initiatorName: p.initiatorName,
+    isid: p.isid,
+    targetName: p.targetName,
+    tpgt: p.tpgt,
+    relativePortId,
+  };
+}
+
+function reservationConflict(): StatusError {
+  return new StatusError(ScsiStatus.RESERVATION_CONFLICT);
+}
+
+/**
+ * SPC-4 persistent reservations of one LU (§5.13): registrations per I_T nexus, the
+ * reservation, and PRgeneration. Mutators are synchronous and throw StatusError
+ * (RESERVATION CONFLICT) or SenseError; the owner persists afterwards when APTPL is set.
+ */
+export class PersistentReservations {
+  generation = 0;
+  aptpl = false;
+  private readonly registrations = new Map<string, Registration>();
+  private current: PersistentReservation | undefined;
+
+  constructor(private readonly unitAttentions: () => UnitAttentions) {}
+
+  get reservation(): PersistentReservation | undefined {
+    return this.current;
+  }
+
+  get hasRegistrations(): boolean {
+    return this.registrations.size > 0;
+  }
+
+  /** Registrations in registration order. */
+  list(): Array<[string, Registration]> {
+    return [...this.registrations];
+  }
+
+  registrationOf(nexus: Nexus): Registration | undefined {
+    if (this.registrations.size === 0) return undefined;
+    const reg = this.registrations.get(portKey(nexus));
+    // Adopt the live Nexus so unit attentions reach the id the dispatcher uses.
+    if (reg && reg.nexus !== nexus) reg.nexus = nexus;
+    return reg;
+  }
+
+  isHolder(nexus: Nexus): boolean {
+    const res = this.current;
+    if (!res) return false;
+    if (isAllRegistrants(res.type)) return this.registrationOf(nexus) !== undefined;
+    return res.holder === portKey(nexus);
+  }
+
+  conflicts(nexus: Nexus, conflictClass: number): boolean {
+    const res = this.current;
+    if (!res || this.isHolder(nexus)) return false;
+    return persistentReservationConflicts(res.type, this.registrationOf(nexus) !== undefined, conflictClass);
+  }
+
+  /** REGISTER (ignoreExisting=false) and REGISTER AND IGNORE EXISTING KEY (true). */
+  register(nexus: Nexus, req: RegisterRequest, ignoreExisting: boolean): void {
+    const own = portKey(nexus);
+    const reg = this.registrationOf(nexus);
+    if (!reg) {
+      if (!ignoreExisting && req.key !== 0n) throw reservationConflict();
+      if (req.sark === 0n) {
+        // Unregistering an unregistered nexus: nothing to do (SPC-4 §5.13.7).
+        if (req.specifiedPorts?.length) throw invalidParamField(SARK_FIELD);
+        return;
+      }
+      const additions: Array<[string, Nexus]> = [[own, nexus]];
+      for (const port of req.specifiedPorts ?? []) {
+        const identity = { ...port, targetName: nexus.targetName, tpgt: nexus.tpgt };
+        const k = portKey(identity);
+        if (this.registrations.has(k)) throw reservationConflict();
+        if (!additions.some(([a]) => a === k)) additions.push([k, syntheticNexus(identity, nexus.relativePortId)]);
+      }
+      for (const [k, n] of additions) this.registrations.set(k, { nexus: n, key: req.sark });
+    } else {
+      if (!ignoreExisting && req.key !== reg.key) throw reservationConflict();
+      if (req.specifiedPorts?.length) throw invalidParamField(SPEC_I_PT_BYTE, 3);
+      if (req.sark === 0n) this.unregister(own);
+      else reg.key = req.sark;
+    }
+    this.aptpl = req.aptpl;
+    this.generation++;
+  }
+
+  reserve(nexus: Nexus, key: bigint, type: number): void {
+    this.requireKey(nexus, key);
+    const res = this.current;
+    if (res) {
+      if (!this.isHolder(nexus) || res.type !== type) throw reservationConflict();
+      return;
+    }
+    this.current = { type, holder: isAllRegistrants(type) ? undefined : portKey(nexus) };
+  }
+
+  release(nexus: Nexus, key: bigint, type: number): void {
+    this.requireKey(nexus, key);
+    const res = this.current;
+    if (!res || !this.isHolder(nexus)) return;
+    if (res.type !== type) {
+      throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_RELEASE_OF_PERSISTENT_RESERVATION });
+    }
+    this.current = undefined;
+    if (announcesRelease(res.type)) this.announce(Asc.RESERVATIONS_RELEASED, portKey(nexus));
+  }
+
+  clear(nexus: Nexus, key: bigint): void {
+    this.requireKey(nexus, key);
+    this.announce(Asc.RESERVATIONS_PREEMPTED, portKey(nexus));
+    this.registrations.clear();
+    this.current = undefined;
+    this.generation++;
+  }
+
+  /** PREEMPT and PREEMPT AND ABORT (the caller aborts the preempted nexuses' tasks). Returns the removed nexuses. */
+  preempt(nexus: Nexus, key: bigint, sark: bigint, type: number): Nexus[] {
+    this.requireKey(nexus, key);
+    const own = portKey(nexus);
+    const res = this.current;
+    let removed: Nexus[];
+    if (res && isAllRegistrants(res.type) && sark === 0n) {
+      // All-registrants reservation preempted by key 0: everyone else goes, we hold a new one.
+      this.requireType(type);
+      removed = this.removeWhere((k) => k !== own);
+      this.current = { type, holder: isAllRegistrants(type) ? undefined : own };
+    } else {
+      if (sark === 0n) throw invalidParamField(SARK_FIELD);
+      const holderKey = res && !isAllRegistrants(res.type) && res.holder ? this.registrations.get(res.holder)?.key : undefined;
+      if (holderKey !== undefined && holderKey === sark) {
+        this.requireType(type);
+        removed = this.removeWhere((k, r) => k !== own && r.key === sark);
+        this.current = { type, holder: isAllRegistrants(type) ? undefined : own };
+      } else {
+        const matches = [...this.registrations].some(([k, r]) => k !== own && r.key === sark);
+        if (!matches) throw reservationConflict();
+        removed = this.removeWhere((k, r) => k !== own && r.key === sark);
+      }
+    }
+    for (const n of removed) this.unitAttentions().establishFor(n, Asc.REGISTRATIONS_PREEMPTED);
+    this.generation++;
+    return removed;
+  }
+
+  registerAndMove(nexus: Nexus, req: RegisterAndMoveRequest): void {
+    const own = portKey(nexus);
+    const reg = this.registrationOf(nexus);
+    if (!reg || reg.key !== req.key) throw reservationConflict();
+    const res = this.current;
+    if (!res || !this.isHolder(nexus) || isAllRegistrants(res.type)) throw reservationConflict();
+    if (req.sark === 0n) throw invalidParamField(SARK_FIELD);
+    // One target port per target today: the move must stay on the port it arrived on.
+    if (req.relativePortId !== nexus.relativePortId) throw invalidParamField(18);
+    const identity = { ...req.destination, targetName: nexus.targetName, tpgt: nexus.tpgt };
+    const dest = portKey(identity);
+    if (dest === own) throw invalidParamField(24);
+    if (!this.registrations.has(dest)) {
+      this.registrations.set(dest, { nexus: syntheticNexus(identity, nexus.relativePortId), key: req.sark });
+    }
+    this.current = { type: res.type, holder: dest };
+    if (req.unregister) this.registrations.delete(own);
+    this.aptpl = req.aptpl;
+    this.generation++;
+  }
+
+  snapshot(): SavedState {
+    const keys = [...this.registrations.keys()];
+    const res = this.current;
+    return {
+      version: 1,
+      generation: this.generation,
+      registrations: [...this.registrations.values()].map(({ nexus, key }) => ({
+        initiatorName: nexus.initiatorName,
+        isid: nexus.isid,
+        targetName: nexus.targetName,
+        tpgt: nexus.tpgt,
+        relativePortId: nexus.relativePortId,
+        key: key.toString(16).padStart(16, '0'),
+      })),
+      reservation: res ? { type: res.type, holder: res.holder === undefined ? null : keys.indexOf(res.holder) } : null,
+    };
+  }
+
+  restore(saved: SavedState): void {
+    this.registrations.clear();
+    this.generation = saved.generation >>> 0;
+    this.aptpl = true;
+    const keys: string[] = [];
+    for (const r of saved.registrations) {
+      if (typeof r.initiatorName !== 'string' || !/^[0-9a-fA-F]{1,16}$/.test(r.key)) continue;
+      const k = portKey(r);
+      keys.push(k);
+      this.registrations.set(k, { nexus: syntheticNexus(r, r.relativePortId), key: BigInt(`0x${r.key}`) });
+    }
+    const res = saved.reservation;
+    this.current = undefined;
+    if (res && isValidPrType(res.type)) {
+      const holder = res.holder === null ? undefined : keys[res.holder];
+      if (isAllRegistrants(res.type) || holder !== undefined) this.current = { type: res.type, holder };
+    }
+  }
+
+  private requireKey(nexus: Nexus, key: bigint): Registration {
+    const reg = this.registrationOf(nexus);
+    if (!reg || reg.key !== key) throw reservationConflict();
+    return reg;
+  }
+
+  private requireType(type: number): void {
+    if (!isValidPrType(type)) throw invalidCdbField(2, 3);
+  }
+
+  /** Drop a registration, and the reservation with it when it was the (last) holder. */
+  private unregister(k: string): void {
+    this.registrations.delete(k);
+    const res = this.current;
+    if (!res) return;
+    if (isAllRegistrants(res.type)) {
+      if (this.registrations.size === 0) this.current = undefined;
+    } else if (res.holder === k) {
+      this.current = undefined;
+      // SPC-4 §5.13.11.2.3: registrants-only holders leaving release the reservation loudly.
+      if (res.type === PrType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY || res.type === PrType.EXCLUSIVE_ACCESS_REGISTRANTS_ONLY) {
+        this.announce(Asc.RESERVATIONS_RELEASED, k);
+      }
+    }
+  }
+
+  private removeWhere(pred: (k: string, r: Registration) => boolean): Nexus[] {
+    const removed: Nexus[] = [];
+    for (const [k, r] of this.registrations) {
+      if (pred(k, r)) {
+        this.registrations.delete(k);
+        removed.push(r.nexus);
+      }
+    }
+    return removed;
+  }
+
+  private announce(asc: readonly [number, number], exceptKey: string): void {
+    for (const [k, r] of this.registrations) if (k !== exceptKey) this.unitAttentions().establishFor(r.nexus, asc);
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The SCSI target device behind one iSCSI target: routes each command to its LU through
+ * the SAM-5 checks (LUN present, opcode known, unit attention, reservation, medium, write
+ * protect, CONTROL byte), then the handler; and turns every failure into a status + sense.
+ */
+import { BlockIoError } from '../block/device.js';
+import { moduleLogger } from '../util/log.js';
+import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
+import { StatusError } from './descriptor.js';
+import type { LogicalUnit } from './logical-unit.js';
+import {
+  ScsiStatus,
+  type Nexus,
+  type PreparedCommand,
+  type ScsiRequest,
+  type ScsiResult,
+  type ScsiTargetPort,
+} from './types.js';
+import { Asc, SenseError, SenseKey, encodeSense, invalidCdbField, type AscPair, type SenseInfo } from './sense.js';
+import { CommandTable } from './command-table.js';
+import { createCommandTable } from './commands.js';
+import { accessesMedium } from './medium-access.js';
+import { inquiryWithoutUnit } from './inquiry.js';
+import { reportLuns } from './report-luns.js';
+import { requestSenseData } from './request-sense.js';
+
+const log = moduleLogger('scsi');
+
+const SCSI_BUS_RESET_OCCURRED: AscPair = [0x29, 0x02];
+const SPACE_ALLOCATION_FAILED_WRITE_PROTECT: AscPair = [0x27, 0x07];
+
+/** A plan whose outcome is already known (errors found before any data moved). */
+function settled(result: ScsiResult): PreparedCommand {
+  return { dataOutLength: 0, run: () => Promise.resolve(result) };
+}
+
+function checkCondition(info: SenseInfo, descriptorFormat: boolean): ScsiResult {
+  return { status: ScsiStatus.CHECK_CONDITION, sense: encodeSense(info, descriptorFormat) };
+}
+
+export interface ScsiTargetOptions {
+  /** Replace the advanced command set (tests); defaults to `advancedCommands`. */
+  extraCommands?: readonly CommandDescriptor[];
+}
+
+export class ScsiTarget implements ScsiTargetPort {
+  private readonly units = new Map<number, LogicalUnit>();
+  readonly commands: CommandTable;
+
+  constructor(
+    readonly name: string,
+    units: LogicalUnit[],
+    options: ScsiTargetOptions = {},
+  ) {
+    for (const u of units) this.units.set(u.lun, u);
+    this.commands = createCommandTable({ listLuns: () => [...this.units.keys()], extra: options.extraCommands });
+  }
+
+  hasLun(lun: number): boolean {
+    return this.units.has(lun);
+  }
+
+  unit(lun: number): LogicalUnit | undefined {
+    return this.units.get(lun);
+  }
+
+  prepare(req: ScsiRequest): PreparedCommand {
+    const lu = this.units.get(req.lun);
+    if (!lu) return this.prepareWithoutUnit(req);
+    if (!lu.knowsNexus(req.nexus)) lu.attachNexus(req.nexus);
+    const dsense = lu.descriptorSense();
+    const cdb = req.cdb;
+    const descriptor = this.commands.lookupCdb(cdb);
+    if (!descriptor) {
+      return settled(checkCondition({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_COMMAND_OPERATION_CODE, field: { inCdb: true, byte: 0 } }, dsense));
+    }
+    if (!descriptor.bypassesUnitAttention) {
+      const ua = lu.unitAttentions.take(req.nexus);
+      if (ua) return settled(checkCondition({ key: SenseKey.UNIT_ATTENTION, asc: ua }, dsense));
+    }
+    if (lu.reservations.conflicts(req.nexus, descriptor.conflict)) {
+      return settled({ status: ScsiStatus.RESERVATION_CONFLICT });
+    }
+    if (!lu.isMediumPresent() && accessesMedium(descriptor.opcode)) {
+      return settled(checkCondition({ key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT }, dsense));
+    }
+    if (descriptor.writesMedium && lu.writeProtected()) {
+      return settled(checkCondition({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED }, dsense));
+    }
+    const control = cdb[descriptor.cdbLength - 1]!;
+    if (control & 0x04) return settled(checkCondition(invalidCdbField(descriptor.cdbLength - 1, 2), dsense));
+    if (control & 0x01) return settled(checkCondition(invalidCdbField(descriptor.cdbLength - 1, 0), dsense));
+
+    let plan: HandlerPlan;
+    try {
+      plan = descriptor.prepare(lu, { req, cdb, nexus: req.nexus });
+    } catch (e) {
+      return settled(this.failure(e, lu, descriptor, req));
+    }
+    return {
+      dataOutLength: plan.dataOutLength,
+      run: async (dataOut) => {
+        try {
+          const data = await plan.run(dataOut);
+          return data ? { status: ScsiStatus.GOOD, dataIn: data } : { status: ScsiStatus.GOOD };
+        } catch (e) {
+          return this.failure(e, lu, descriptor, req);
+        }
+      },
+    };
+  }
+
+  /** SPC-4 §4.2.8 / SAM-5 §5.9: a LUN with no logical unit. */
+  private prepareWithoutUnit(req: ScsiRequest): PreparedCommand {
+    const cdb = req.cdb;
+    try {
+      switch (cdb[0]) {
+        case 0x12:
+          return settled({ status: ScsiStatus.GOOD, dataIn: inquiryWithoutUnit(cdb) });
+        case 0xa0:
+          return settled({ status: ScsiStatus.GOOD, dataIn: reportLuns(cdb, [...this.units.keys()]) });
+        case 0x03:
+          return settled({
+            status: ScsiStatus.GOOD,
+            dataIn: requestSenseData(cdb, { key: SenseKey.ILLEGAL_REQUEST, asc: Asc.LOGICAL_UNIT_NOT_SUPPORTED }),
+          });
+        default:
+          return settled(checkCondition({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.LOGICAL_UNIT_NOT_SUPPORTED }, false));
+      }
+    } catch (e) {
+      return settled(this.failure(e, undefined, undefined, req));
+    }
+  }
+
+  private failure(e: unknown, lu: LogicalUnit | undefined, descriptor: CommandDescriptor | undefined, req: ScsiRequest): ScsiResult {
+    const dsense = lu?.descriptorSense() ?? false;
+    if (e instanceof SenseError) return checkCondition(e, dsense);
+    if (e instanceof StatusError) return { status: e.status };
+    if (e instanceof BlockIoError) {
+      const writing = descriptor?.writesMedium ?? false;
+      log.warn({ lun: req.lun, opcode: req.cdb[0], code: e.code, err: e.message }, 'block I/O error');
+      if (e.code === 'ENOSPC') return checkCondition({ key: SenseKey.DATA_PROTECT, asc: SPACE_ALLOCATION_FAILED_WRITE_PROTECT }, dsense);
+      return checkCondition(
+        { key: SenseKey.MEDIUM_ERROR, asc: writing ? Asc.WRITE_ERROR : Asc.UNRECOVERED_READ_ERROR },
+        dsense,
+      );
+    }
+    log.error({ lun: req.lun, cdb: req.cdb.toString('hex'), err: e }, 'internal error running SCSI command');
+    return checkCondition({ key: SenseKey.HARDWARE_ERROR, asc: Asc.INTERNAL_TARGET_FAILURE }, dsense);
+  }
+
+  lunReset(lun: number, by: Nexus): void {
+    this.units.get(lun)?.reset(by, Asc.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+  }
+
+  targetReset(by: Nexus, cold: boolean): void {
+    for (const lu of this.units.values()) lu.reset(by, cold ? Asc.POWER_ON_OCCURRED : SCSI_BUS_RESET_OCCURRED);
+  }
+
+  taskSetCleared(lun: number, by: Nexus, clear: boolean): void {
+    if (clear) this.units.get(lun)?.unitAttentions.establish(Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR, by);
+  }
+
+  nexusLost(nexus: Nexus): void {
+    for (const lu of this.units.values()) lu.detachNexus(nexus);
+  }
+
+  nexusSeen(nexus: Nexus): void {
+    for (const lu of this.units.values()) if (!lu.knowsNexus(nexus)) lu.attachNexus(nexus);
+  }
+
+  /** Flush and close every LU's device (the caller owns no other handle to them). */
+  async close(): Promise<void> {
+    const results = await Promise.allSettled(
+      [...this.units.values()].map(async (lu) => {
+        try {
+          if (!lu.device.readOnly) await lu.device.flush();
+        } finally {
+          await lu.device.close();
+        }
+      }),
+    );
+    for (const r of results) if (r.status === 'rejected') log.error({ err: r.reason }, 'closing a logical unit failed');
+  }
+}

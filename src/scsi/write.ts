@@ -1,0 +1,59 @@
+/** WRITE(6/10/12/16) (SBC-3 §5.32-5.36). */
+import { ConflictClass } from './types.js';
+import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
+import type { LogicalUnit } from './logical-unit.js';
+import type { CommandContext } from './types.js';
+import { blockFields, checkTransfer, rejectProtection } from './cdb.js';
+
+/** The whole blocks of `data` actually received (an initiator may send less than the CDB says). */
+export function wholeBlocks(lu: LogicalUnit, data: Buffer | undefined, expected: number): Buffer | undefined {
+  if (!data || data.length === 0) return undefined;
+  const usable = Math.min(expected, data.length - (data.length % lu.blockSize));
+  return usable === 0 ? undefined : data.subarray(0, usable);
+}
+
+function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
+  const cdb = ctx.cdb;
+  const isWrite6 = cdb[0] === 0x0a;
+  if (!isWrite6) rejectProtection(cdb);
+  const f = blockFields(cdb);
+  const lba = checkTransfer(lu, f);
+  const bytes = f.blocks * lu.blockSize;
+  // FUA, or write-through when the initiator turned the write cache off.
+  const fua = (!isWrite6 && (cdb[1]! & 0x08) !== 0) || !lu.writeCacheEnabled();
+  return {
+    dataOutLength: bytes,
+    async run(dataOut) {
+      const data = wholeBlocks(lu, dataOut, bytes);
+      if (!data) return;
+      await lu.device.write(data, lba * lu.blockSize, fua);
+    },
+  };
+}
+
+const common = { direction: 'out', writesMedium: true, conflict: ConflictClass.Write, prepare: prepareWrite } as const;
+
+export const writeCommands: CommandDescriptor[] = [
+  { ...common, name: 'WRITE(6)', opcode: 0x0a, cdbLength: 6, usage: [0x0a, 0x1f, 0xff, 0xff, 0xff, 0x00] },
+  {
+    ...common,
+    name: 'WRITE(10)',
+    opcode: 0x2a,
+    cdbLength: 10,
+    usage: [0x2a, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x1f, 0xff, 0xff, 0x00],
+  },
+  {
+    ...common,
+    name: 'WRITE(12)',
+    opcode: 0xaa,
+    cdbLength: 12,
+    usage: [0xaa, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00],
+  },
+  {
+    ...common,
+    name: 'WRITE(16)',
+    opcode: 0x8a,
+    cdbLength: 16,
+    usage: [0x8a, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00],
+  },
+];

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { encodeSense } from '../../src/scsi/sense.js';
+
+const info = fc.record({
+  key: fc.integer({ min: 0, max: 15 }),
+  asc: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })),
+  field: fc.option(fc.record({ inCdb: fc.boolean(), byte: fc.integer({ min: 0, max: 0xffff }), bit: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }) }), { nil: undefined }),
+  information: fc.option(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), { nil: undefined }),
+});
+
+describe('sense encoding', () => {
+  it('fixed and descriptor formats carry the same key, ASC/ASCQ, information and field pointer', () => {
+    fc.assert(
+      fc.property(info, (i) => {
+        const f = encodeSense(i, false);
+        const d = encodeSense(i, true);
+        expect(f[0]! & 0x7f).toBe(0x70);
+        expect([f[2]! & 0x0f, f[12], f[13]]).toEqual([i.key, i.asc[0], i.asc[1]]);
+        expect(d[0]).toBe(0x72);
+        expect([d[1], d[2], d[3]]).toEqual([i.key, i.asc[0], i.asc[1]]);
+        expect(d.length).toBe(8 + d[7]!);
+        if (i.information !== undefined) {
+          expect(BigInt(f.readUInt32BE(3))).toBe(i.information);
+          expect(d.readBigUInt64BE(12)).toBe(i.information);
+        }
+        if (i.field) {
+          expect(f[15]! & 0x80).toBe(0x80);
+          expect(f.readUInt16BE(16)).toBe(i.field.byte);
+        }
+      }),
+    );
+  });
+});

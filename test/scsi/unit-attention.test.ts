@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { rig, nexus, senseOf } from './helpers.js';
+import { ScsiStatus } from '../../src/scsi/types.js';
+import { NexusUnitAttentions } from '../../src/scsi/unit-attentions.js';
+
+describe('unit attentions', () => {
+  it('a new nexus sees POWER ON, RESET once, then GOOD', async () => {
+    const { exec } = await rig({ keepInitialUa: true });
+    const first = await exec([0x00]);
+    expect(senseOf(first)).toMatchObject({ key: 0x06, asc: 0x29, ascq: 0x00 });
+    expect((await exec([0x00])).status).toBe(ScsiStatus.GOOD);
+  });
+
+  it('INQUIRY neither reports nor clears a pending UA; REQUEST SENSE reports and clears it', async () => {
+    const { exec } = await rig({ keepInitialUa: true });
+    expect((await exec([0x12, 0, 0, 0, 36, 0])).status).toBe(ScsiStatus.GOOD);
+    const rs = await exec([0x03, 0, 0, 0, 252, 0]);
+    expect(rs.status).toBe(ScsiStatus.GOOD);
+    expect(rs.dataIn![2]! & 0x0f).toBe(0x06);
+    expect(rs.dataIn![12]).toBe(0x29);
+    const again = await exec([0x03, 0, 0, 0, 252, 0]);
+    expect(again.dataIn![2]! & 0x0f).toBe(0x00);
+  });
+
+  it('LUN reset raises 29h/03h for other nexuses only', async () => {
+    const { exec, target } = await rig();
+    target.nexusSeen(nexus(2));
+    await exec([0x00], undefined, nexus(2));
+    target.lunReset(0, nexus(1));
+    expect((await exec([0x00])).status).toBe(ScsiStatus.GOOD);
+    expect(senseOf(await exec([0x00], undefined, nexus(2)))).toMatchObject({ key: 0x06, asc: 0x29, ascq: 0x03 });
+  });
+
+  it('reset conditions are reported before others, each once', () => {
+    const ua = new NexusUnitAttentions();
+    const n = nexus(3);
+    ua.register(n);
+    ua.establishFor(n, [0x2a, 0x01]);
+    ua.establishFor(n, [0x29, 0x03]);
+    ua.establishFor(n, [0x2a, 0x01]);
+    expect(ua.take(n)).toEqual([0x29, 0x03]);
+    expect(ua.take(n)).toEqual([0x2a, 0x01]);
+    expect(ua.take(n)).toBeUndefined();
+  });
+
+  it('CLEAR TASK SET raises COMMANDS CLEARED BY ANOTHER INITIATOR for others', async () => {
+    const { exec, target } = await rig();
+    target.nexusSeen(nexus(2));
+    await exec([0x00], undefined, nexus(2));
+    target.taskSetCleared(0, nexus(1), true);
+    expect(senseOf(await exec([0x00], undefined, nexus(2)))).toMatchObject({ key: 0x06, asc: 0x2f, ascq: 0 });
+  });
+});
