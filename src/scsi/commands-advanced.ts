@@ -11,6 +11,7 @@ import { prepareUnmap } from './unmap.js';
 import { prepareGetLbaStatus } from './get-lba-status.js';
 import { prepareExtendedCopy } from './extended-copy.js';
 import { prepareReceiveCopyResults } from './receive-copy-results.js';
+import { prepareOrWrite } from './orwrite.js';
 
 /** The LogicalUnit members the advanced commands use; LogicalUnit satisfies it structurally. */
 export interface AdvancedLu {
@@ -29,8 +30,8 @@ const ff8 = [...ff4, ...ff4] as const;
 
 /**
  * Reservations, COMPARE AND WRITE, WRITE SAME, UNMAP, GET LBA STATUS, EXTENDED COPY (LID1)
- * and RECEIVE COPY RESULTS. Not here (so REPORT SUPPORTED OPERATION CODES does not claim
- * them): ORWRITE, WRITE SAME(32), WRITE ATOMIC(16).
+ * RECEIVE COPY RESULTS and ORWRITE. Not here (so REPORT SUPPORTED OPERATION CODES does not
+ * claim them): WRITE SAME(32), WRITE ATOMIC(16).
  */
 export const advancedCommands: CommandDescriptor[] = [
   {
@@ -87,6 +88,11 @@ export const advancedCommands: CommandDescriptor[] = [
     name: 'GET LBA STATUS', opcode: 0x9e, serviceAction: 0x12, cdbLength: 16, direction: 'in', writesMedium: false,
     conflict: ConflictClass.Read, usage: [0x9e, 0x12, ...ff8, ...ff4, 0, 0],
     prepare: prepareGetLbaStatus,
+  },
+  {
+    name: 'ORWRITE(16)', opcode: 0x8b, cdbLength: 16, direction: 'out', writesMedium: true,
+    conflict: ConflictClass.Write, usage: [0x8b, 0x18, ...ff8, ...ff4, 0, 0],
+    prepare: prepareOrWrite,
   },
   {
     name: 'EXTENDED COPY(LID1)', opcode: 0x83, serviceAction: 0x00, cdbLength: 16, direction: 'out', writesMedium: true,

@@ -2,6 +2,7 @@
 import type { CommandDescriptor } from './descriptor.js';
 import { CommandTable } from './command-table.js';
 import { advancedCommands } from './commands-advanced.js';
+import { vendorCommands } from './vendor/index.js';
 import { inquiryCommand } from './inquiry.js';
 import { reportLunsCommand } from './report-luns.js';
 import { testUnitReadyCommand } from './test-unit-ready.js';
@@ -24,7 +25,7 @@ import { reportSupportedTmfCommand } from './report-supported-tmf.js';
 export interface CommandTableOptions {
   /** LUNs of the target, for REPORT LUNS. */
   listLuns(): readonly number[];
-  /** Extra descriptors (defaults to `advancedCommands`); later entries win on a clash. */
+  /** Extra descriptors (defaults to the advanced and vendor commands); later entries win on a clash. */
   extra?: readonly CommandDescriptor[];
 }
 
@@ -53,6 +54,6 @@ export function createCommandTable(opts: CommandTableOptions): CommandTable {
     reportSupportedOpcodesCommand(self),
     reportSupportedTmfCommand,
   ];
-  table = new CommandTable([...core, ...(opts.extra ?? advancedCommands)]);
+  table = new CommandTable([...core, ...(opts.extra ?? [...advancedCommands, ...vendorCommands])]);
   return table;
 }

@@ -4,7 +4,7 @@
  */
 
 /** Largest single READ/WRITE/VERIFY data transfer, in bytes. */
-export const MAX_TRANSFER_BYTES = 8 * 1024 * 1024;
+export const MAX_TRANSFER_BYTES = 32 * 1024 * 1024;
 
 /** Preferred transfer size reported as OPTIMAL TRANSFER LENGTH, in bytes. */
 export const OPTIMAL_TRANSFER_BYTES = 1024 * 1024;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { forgetChallengeLists } from './vendor/index.js';
 import type { BlockDevice } from '../block/device.js';
 import type { Nexus } from './types.js';
 import { Asc, SenseKey, SenseError, lbaOutOfRange, type AscPair } from './sense.js';
@@ -89,7 +90,8 @@ export class LogicalUnit {
     this.readOnly = init.device.readOnly;
     this.metaDir = init.metaDir;
     this.removable = init.removable ?? false;
-    this.physicalBlockExponent = init.blockSize < 4096 ? Math.log2(4096 / init.blockSize) | 0 : 0;
+    // One logical block per physical block: a file gives no physical geometry worth promising.
+    this.physicalBlockExponent = 0;
     this.attentions = new NexusUnitAttentions();
     this.unitAttentions = this.attentions;
     this.extentLocks = new RangeLocks();
@@ -133,9 +135,12 @@ export class LogicalUnit {
     return this.attentions.knows(nexus);
   }
 
-  /** A nexus this LU has not seen: it gets POWER ON, RESET, OR BUS DEVICE RESET OCCURRED. */
+  /**
+   * A nexus this LU has not seen starts with no pending condition, as with LIO: a new
+   * login is not a reset, and a stale POWER ON condition would fail its first command.
+   */
   attachNexus(nexus: Nexus): void {
-    this.attentions.register(nexus, Asc.POWER_ON_RESET_OR_BUS_DEVICE_RESET);
+    this.attentions.register(nexus);
   }
 
   /** The nexus is gone: its pending conditions and PREVENT go with it. */
@@ -143,13 +148,17 @@ export class LogicalUnit {
     this.attentions.forget(nexus);
     this.preventing.delete(nexus.id);
     this.reservations.onNexusLoss(nexus);
+    forgetChallengeLists(this, nexus.id);
   }
 
-  /** LOGICAL UNIT RESET (or the LU's share of a target reset). */
-  reset(by: Nexus | undefined, asc: AscPair): void {
+  /**
+   * LOGICAL UNIT RESET (or the LU's share of a target reset). SAM-5 §6.3.3: the unit
+   * attention goes to every I_T nexus, the one that asked for the reset included.
+   */
+  reset(asc: AscPair): void {
     this.preventing.clear();
     this.reservations.onReset();
-    this.attentions.establish(asc, by);
+    this.attentions.establish(asc);
   }
 
   // --- removable medium -----------------------------------------------------------

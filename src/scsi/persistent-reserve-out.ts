@@ -121,7 +121,14 @@ export function preparePersistentReserveOut(lu: AdvancedLu, ctx: CommandContext)
       runAction(res, ctx, action, scope, type, data);
       const changed =
         res.persistent.generation !== before || res.persistent.aptpl !== aptplBefore || res.persistent.reservation !== holderBefore;
-      if (changed && (res.persistent.aptpl || aptplBefore)) await res.persist();
+      if (changed && (res.persistent.aptpl || aptplBefore)) {
+        try {
+          await res.persist();
+        } catch {
+          // The change stands in memory; the initiator learns it may not survive power loss.
+          throw new SenseError({ key: SenseKey.HARDWARE_ERROR, asc: Asc.INTERNAL_TARGET_FAILURE });
+        }
+      }
     },
   };
 }

@@ -39,7 +39,7 @@ function checkCondition(info: SenseInfo, descriptorFormat: boolean): ScsiResult 
 }
 
 export interface ScsiTargetOptions {
-  /** Replace the advanced command set (tests); defaults to `advancedCommands`. */
+  /** Replace the advanced and vendor command sets (tests); defaults to both. */
   extraCommands?: readonly CommandDescriptor[];
 }
 
@@ -150,11 +150,13 @@ export class ScsiTarget implements ScsiTargetPort {
   }
 
   lunReset(lun: number, by: Nexus): void {
-    this.units.get(lun)?.reset(by, Asc.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+    log.info({ lun, by: by.id }, 'logical unit reset');
+    this.units.get(lun)?.reset(Asc.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
   }
 
   targetReset(by: Nexus, cold: boolean): void {
-    for (const lu of this.units.values()) lu.reset(by, cold ? Asc.POWER_ON_OCCURRED : SCSI_BUS_RESET_OCCURRED);
+    log.info({ by: by.id, cold }, 'target reset');
+    for (const lu of this.units.values()) lu.reset(cold ? Asc.POWER_ON_OCCURRED : SCSI_BUS_RESET_OCCURRED);
   }
 
   taskSetCleared(lun: number, by: Nexus, clear: boolean): void {

@@ -3,6 +3,7 @@ import type { LogicalUnit } from './logical-unit.js';
 import type { Nexus } from './types.js';
 import type { CommandTable } from './command-table.js';
 import { VENDOR_ID, asciiField } from './inquiry-data.js';
+import { vendorVpdPage } from './vendor/index.js';
 import {
   MAX_COMPARE_AND_WRITE_BLOCKS,
   MAX_TRANSFER_BYTES,
@@ -20,6 +21,8 @@ export const VpdPage = {
   BLOCK_LIMITS: 0xb0,
   BLOCK_DEVICE_CHARACTERISTICS: 0xb1,
   LOGICAL_BLOCK_PROVISIONING: 0xb2,
+  /** Tandem's challenge-response limits and algorithms (docs/vendor-commands.md). */
+  TANDEM_CHALLENGE: 0xc0,
 } as const;
 
 const SUPPORTED_PAGES = Object.values(VpdPage);
@@ -130,6 +133,8 @@ export function vpdPage(code: number, lu: LogicalUnit, nexus: Nexus, table: Comm
     }
     case VpdPage.LOGICAL_BLOCK_PROVISIONING:
       return logicalBlockProvisioning(lu, provisioningSupport(lu, table));
+    case VpdPage.TANDEM_CHALLENGE:
+      return vendorVpdPage(lu);
     default:
       return undefined;
   }

@@ -42,7 +42,7 @@ describe('INQUIRY', () => {
     const { exec } = await rig();
     const list = (await exec(inq(1, 0))).dataIn!;
     const pages = [...list.subarray(4, 4 + list.readUInt16BE(2))];
-    expect(pages).toEqual([0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2]);
+    expect(pages).toEqual([0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2, 0xc0]);
     for (const p of pages) {
       const d = (await exec(inq(1, p))).dataIn!;
       expect(d[1]).toBe(p);

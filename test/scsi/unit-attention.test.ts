@@ -4,15 +4,23 @@ import { ScsiStatus } from '../../src/scsi/types.js';
 import { NexusUnitAttentions } from '../../src/scsi/unit-attentions.js';
 
 describe('unit attentions', () => {
-  it('a new nexus sees POWER ON, RESET once, then GOOD', async () => {
+  it('a new nexus starts without a pending condition (a login is not a reset)', async () => {
     const { exec } = await rig({ keepInitialUa: true });
-    const first = await exec([0x00]);
-    expect(senseOf(first)).toMatchObject({ key: 0x06, asc: 0x29, ascq: 0x00 });
     expect((await exec([0x00])).status).toBe(ScsiStatus.GOOD);
   });
 
+  it('a nexus that logs out and back in does not inherit its old conditions', async () => {
+    const { exec, target } = await rig();
+    target.nexusSeen(nexus(2));
+    target.lunReset(0, nexus(1));
+    target.nexusLost(nexus(2));
+    target.nexusSeen(nexus(2));
+    expect((await exec([0x00], undefined, nexus(2))).status).toBe(ScsiStatus.GOOD);
+  });
+
   it('INQUIRY neither reports nor clears a pending UA; REQUEST SENSE reports and clears it', async () => {
-    const { exec } = await rig({ keepInitialUa: true });
+    const { exec, target } = await rig();
+    target.lunReset(0, nexus(2));
     expect((await exec([0x12, 0, 0, 0, 36, 0])).status).toBe(ScsiStatus.GOOD);
     const rs = await exec([0x03, 0, 0, 0, 252, 0]);
     expect(rs.status).toBe(ScsiStatus.GOOD);
@@ -22,13 +30,14 @@ describe('unit attentions', () => {
     expect(again.dataIn![2]! & 0x0f).toBe(0x00);
   });
 
-  it('LUN reset raises 29h/03h for other nexuses only', async () => {
+  it('LUN reset raises 29h/03h for every nexus, the one that reset included (SAM-5 6.3.3)', async () => {
     const { exec, target } = await rig();
     target.nexusSeen(nexus(2));
     await exec([0x00], undefined, nexus(2));
     target.lunReset(0, nexus(1));
-    expect((await exec([0x00])).status).toBe(ScsiStatus.GOOD);
+    expect(senseOf(await exec([0x00]))).toMatchObject({ key: 0x06, asc: 0x29, ascq: 0x03 });
     expect(senseOf(await exec([0x00], undefined, nexus(2)))).toMatchObject({ key: 0x06, asc: 0x29, ascq: 0x03 });
+    expect((await exec([0x00])).status).toBe(ScsiStatus.GOOD);
   });
 
   it('reset conditions are reported before others, each once', () => {

@@ -1,6 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
 import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
 import { advancedCommands } from '../../../src/scsi/commands-advanced.js';
@@ -25,8 +26,17 @@ export const A = makeNexus('iqn.2024-01.test:initiator-a');
 export const B = makeNexus('iqn.2024-01.test:initiator-b');
 export const C = makeNexus('iqn.2024-01.test:initiator-c');
 
+const created: string[] = [];
+// Evaluated once per test file (vitest isolates modules), so this is a file-level hook.
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A scratch directory removed when the test process exits. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'tandem-adv-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-adv-'));
+  created.push(dir);
+  return dir;
 }
 
 export async function makeLu(opts: { blocks?: number; blockSize?: number; metaDir?: string } = {}): Promise<LogicalUnit> {

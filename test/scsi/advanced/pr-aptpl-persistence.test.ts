@@ -35,3 +35,18 @@ describe('APTPL: persistent reservations survive re-creating the LU', () => {
     expect((await readKeys(await makeLu({ metaDir }), C)).keys).toEqual([]);
   });
 });
+
+describe('APTPL save failure', () => {
+  it('is reported as HARDWARE ERROR / INTERNAL TARGET FAILURE, not thrown raw', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const parent = tempDir();
+    const blocker = join(parent, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    // metaDir beneath a regular file: mkdir/open fail.
+    const lu = await makeLu({ metaDir: join(blocker, 'meta') });
+    const r = await register(lu, A, 0xaan, 0x01);
+    expect(r.sense?.key).toBe(0x04);
+    expect(r.sense?.asc).toEqual([0x44, 0x00]);
+  });
+});

@@ -1,0 +1,99 @@
+/** Discovery session (RFC 7143 §4.3): login with SessionType=Discovery, SendTargets=All, logout. */
+import { decodeTargetPdu } from '../pdu/decode.js';
+import { encodeLogoutRequest } from '../pdu/logout.js';
+import { LogoutReason, RESERVED_TAG } from '../pdu/opcodes.js';
+import { PduError } from '../pdu/pdu-error.js';
+import { encodeTextRequest } from '../pdu/text.js';
+import type { ChapCredentials } from '../target/config.js';
+import { encodeTextKeys } from '../target/text-keys.js';
+import { moduleLogger } from '../util/log.js';
+import { IscsiConnectionError } from './errors.js';
+import { login } from './login.js';
+import { DEFAULT_INITIATOR_LIMITS, type InitiatorLimits } from './operational-keys.js';
+import { PduWaiter } from './pdu-waiter.js';
+import { parseSendTargets, type DiscoveredTarget } from './send-targets.js';
+import { DEFAULT_INITIATOR_NAME, DEFAULT_TIMEOUTS, randomIsid, type SessionTimeouts } from './session.js';
+import { PduTransport } from './transport.js';
+import { DEFAULT_ISCSI_PORT } from './url.js';
+
+const log = moduleLogger('initiator');
+
+/** A SendTargets answer larger than this is not a target list we want in memory. */
+export const MAX_SEND_TARGETS_BYTES = 1024 * 1024;
+
+export interface DiscoveryOptions {
+  initiatorName?: string;
+  chap?: ChapCredentials;
+  mutualChap?: ChapCredentials;
+  timeouts?: Partial<SessionTimeouts>;
+  limits?: Partial<InitiatorLimits>;
+}
+
+export interface Portal {
+  host: string;
+  port?: number;
+}
+
+export async function discover(portal: Portal, options: DiscoveryOptions = {}): Promise<DiscoveredTarget[]> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const port = portal.port ?? DEFAULT_ISCSI_PORT;
+  const transport = await PduTransport.connect(portal.host, port, timeouts.connectMs);
+  try {
+    const limits = { ...DEFAULT_INITIATOR_LIMITS, ...options.limits };
+    const result = await login(transport, {
+      initiatorName: options.initiatorName ?? DEFAULT_INITIATOR_NAME,
+      sessionType: 'Discovery',
+      isid: randomIsid(),
+      ...(options.chap ? { chap: options.chap } : {}),
+      ...(options.mutualChap ? { mutualChap: options.mutualChap } : {}),
+      limits,
+      digests: { headerDigest: false, dataDigest: false },
+      timeoutMs: timeouts.loginMs,
+    });
+    transport.configure({ headerDigest: false, dataDigest: false, maxRecvDataSegmentLength: result.params.maxRecvDataSegmentLength });
+    const waiter = new PduWaiter(transport);
+    const deadline = Date.now() + timeouts.commandMs;
+    let cmdSN = result.cmdSN;
+    let expStatSN = result.expStatSN;
+    const itt = 1;
+    const parts: Buffer[] = [];
+    let total = 0;
+    let ttt = RESERVED_TAG;
+    let body = encodeTextKeys([{ key: 'SendTargets', value: 'All' }]);
+    for (;;) {
+      transport.send(
+        encodeTextRequest({ immediate: false, final: true, continue: false, lun: 0n, itt, ttt, cmdSN, expStatSN }, body.length),
+        body,
+      );
+      cmdSN = (cmdSN + 1) >>> 0;
+      const pdu = await waiter.next(deadline, 'text');
+      let decoded;
+      try {
+        decoded = decodeTargetPdu(pdu.header);
+      } catch (e) {
+        if (e instanceof PduError) throw new IscsiConnectionError(`bad PDU during discovery: ${e.message}`);
+        throw e;
+      }
+      if (decoded.kind !== 'text-response' || decoded.pdu.itt !== itt) {
+        throw new IscsiConnectionError(`unexpected ${decoded.kind} PDU during discovery`);
+      }
+      expStatSN = (decoded.pdu.statSN + 1) >>> 0;
+      total += pdu.data.length;
+      if (total > MAX_SEND_TARGETS_BYTES) throw new IscsiConnectionError('SendTargets response too large');
+      parts.push(pdu.data);
+      if (!decoded.pdu.continue) break;
+      // More to come: an empty request carrying the target's TTT asks for it.
+      ttt = decoded.pdu.ttt;
+      body = Buffer.alloc(0);
+    }
+    const targets = parseSendTargets(Buffer.concat(parts));
+    transport.send(
+      encodeLogoutRequest({ immediate: true, reasonCode: LogoutReason.CLOSE_SESSION, itt: 2, cid: 0, cmdSN, expStatSN }),
+    );
+    await waiter.next(Date.now() + timeouts.logoutMs, 'logout').catch(() => undefined);
+    log.info({ host: portal.host, port, targets: targets.length }, 'discovery done');
+    return targets;
+  } finally {
+    transport.close();
+  }
+}

@@ -1,0 +1,106 @@
+/** Typed failures of the initiator; callers switch on the class, never on message text. */
+import type { ParsedSense } from './sense-parse.js';
+
+/** The target refused the login (RFC 7143 §11.13.5), or the login exchange broke the protocol. */
+export class IscsiLoginError extends Error {
+  constructor(
+    message: string,
+    /** Status-Class: 1 redirect, 2 initiator error, 3 target error; 0 when we aborted the login ourselves. */
+    readonly statusClass: number,
+    readonly statusDetail: number,
+  ) {
+    super(message);
+    this.name = 'IscsiLoginError';
+  }
+
+  /** 0x0201: authentication failed (wrong CHAP secret or user). */
+  get authenticationFailed(): boolean {
+    return this.statusClass === 2 && this.statusDetail === 1;
+  }
+}
+
+/** The target did not prove it knows the mutual CHAP secret (checked on our side). */
+export class IscsiAuthenticationError extends IscsiLoginError {
+  constructor(message: string) {
+    super(message, 0, 0);
+    this.name = 'IscsiAuthenticationError';
+  }
+}
+
+/** The TCP connection failed, closed, or the target broke the protocol in full feature phase. */
+export class IscsiConnectionError extends Error {
+  /**
+   * For a command lost with the connection: true when it reached the wire (it may have
+   * executed at the target), false when it was still queued here.
+   */
+  readonly maybeExecuted: boolean | undefined;
+  constructor(message: string, options?: { cause?: unknown; maybeExecuted?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IscsiConnectionError';
+    this.maybeExecuted = options?.maybeExecuted;
+  }
+}
+
+/** An operation did not complete in time. The connection may still be usable (commands) or not (login, NOP). */
+export class IscsiTimeoutError extends Error {
+  constructor(
+    message: string,
+    readonly operation: 'connect' | 'login' | 'command' | 'nop' | 'logout' | 'task-management' | 'text',
+  ) {
+    super(message);
+    this.name = 'IscsiTimeoutError';
+  }
+}
+
+/** The target answered with a Reject PDU for a request of ours (RFC 7143 §11.17). */
+export class IscsiRejectError extends Error {
+  constructor(readonly reason: number) {
+    super(`target rejected the PDU, reason 0x${reason.toString(16)}`);
+    this.name = 'IscsiRejectError';
+  }
+}
+
+/** A command that completed with CHECK CONDITION; `sense` is the parsed sense data. */
+export class ScsiCheckConditionError extends Error {
+  constructor(
+    readonly sense: ParsedSense,
+    readonly cdb: Buffer,
+  ) {
+    super(
+      `CHECK CONDITION for opcode 0x${(cdb[0] ?? 0).toString(16)}: sense key 0x${sense.key.toString(16)}` +
+        ` asc 0x${sense.asc.toString(16)}/0x${sense.ascq.toString(16)}`,
+    );
+    this.name = 'ScsiCheckConditionError';
+  }
+}
+
+/** A command that completed with a status other than GOOD or CHECK CONDITION (BUSY, RESERVATION CONFLICT, ...). */
+export class ScsiStatusError extends Error {
+  constructor(
+    readonly status: number,
+    readonly cdb: Buffer,
+  ) {
+    super(`SCSI status 0x${status.toString(16)} for opcode 0x${(cdb[0] ?? 0).toString(16)}`);
+    this.name = 'ScsiStatusError';
+  }
+}
+
+/** A task management request the target answered with something other than "function complete". */
+export class TaskManagementError extends Error {
+  constructor(readonly response: number) {
+    super(`task management response ${response}`);
+    this.name = 'TaskManagementError';
+  }
+}
+
+/** The command was aborted (by abortTask/lunReset, logout, or connection loss) before it completed. */
+export class CommandAbortedError extends Error {
+  constructor(
+    message: string,
+    /** True when the command may have reached the target (it could have executed). */
+    readonly maybeExecuted: boolean,
+  ) {
+    super(message);
+    this.name = 'CommandAbortedError';
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * A session that survives connection loss: it logs in again (same ISID, so the target
+ * reinstates and cleans up the old session) with exponential backoff, and re-issues
+ * commands the old connection lost, but only when that cannot change the outcome:
+ *  - commands that never reached the wire are always re-issued;
+ *  - commands that may have executed are re-issued only when idempotent (reads and other
+ *    side-effect-free opcodes by default, or `idempotent: true` from the caller);
+ *  - any other lost command rejects with IscsiConnectionError whose maybeExecuted is
+ *    true, so the caller knows exactly which writes are in doubt.
+ * Writes are not idempotent by default: re-issuing one after a later overlapping write
+ * completed would roll the data back. After a re-login the UNIT ATTENTION each used LUN
+ * reports for the new nexus is consumed (TEST UNIT READY) before commands resume.
+ */
+import { isIdempotentCdb } from './cdb.js';
+import type { CommandRequest, CommandResult } from './command-types.js';
+import { CommandAbortedError, IscsiConnectionError, IscsiLoginError } from './errors.js';
+import { ScsiCommands } from './scsi-commands.js';
+import { IscsiSession, randomIsid, type SessionOptions } from './session.js';
+import type { WireStats } from './transport.js';
+import { moduleLogger } from '../util/log.js';
+
+const log = moduleLogger('initiator');
+
+export const MAX_ISSUES_PER_COMMAND = 5;
+
+export interface ReconnectPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Commands waiting for a connection fail after the target has been unreachable this long. */
+  giveUpAfterMs: number;
+}
+
+export const DEFAULT_RECONNECT_POLICY: Readonly<ReconnectPolicy> = Object.freeze({
+  initialDelayMs: 100,
+  maxDelayMs: 5_000,
+  giveUpAfterMs: 60_000,
+});
+
+export interface ReconnectingSessionOptions extends SessionOptions {
+  reconnect?: Partial<ReconnectPolicy>;
+  /** Called after each successful re-login. */
+  onReconnect?: (session: IscsiSession, attempts: number) => void;
+}
+
+/** Delay before attempt `n` (0-based): exponential, capped, with ±25% jitter against herds. */
+export function backoffDelay(policy: ReconnectPolicy, attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (0.75 + random() * 0.5));
+}
+
+/** Login failures no retry can fix: wrong credentials, unknown target. */
+function isPermanent(e: unknown): boolean {
+  return e instanceof IscsiLoginError && e.statusClass === 2;
+}
+
+export class ReconnectingSession extends ScsiCommands {
+  private session: IscsiSession | undefined;
+  private connecting: Promise<IscsiSession> | undefined;
+  private closing = false;
+  private readonly retired: WireStats = { bytesSent: 0, bytesReceived: 0, pdusSent: 0, pdusReceived: 0 };
+  private readonly policy: ReconnectPolicy;
+  /** LUNs commands went to; their reconnect unit attentions are cleared before commands resume. */
+  private readonly lunsUsed = new Set<number>();
+  private readonly options: ReconnectingSessionOptions;
+  /** Number of successful logins after the first. */
+  reconnects = 0;
+
+  private constructor(options: ReconnectingSessionOptions) {
+    super();
+    this.options = { ...options, isid: options.isid ?? randomIsid() };
+    this.policy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
+  }
+
+  /** The first login must succeed; later losses are repaired in the background. */
+  static async connect(options: ReconnectingSessionOptions): Promise<ReconnectingSession> {
+    const r = new ReconnectingSession(options);
+    r.adopt(await IscsiSession.connect(r.options));
+    return r;
+  }
+
+  /** The live session, if any (for abortTask/lunReset/ping on the current connection). */
+  get current(): IscsiSession | undefined {
+    return this.session?.isOpen ? this.session : undefined;
+  }
+
+  /** Wire counters summed over every connection this session has used. */
+  get stats(): WireStats {
+    const live = this.session?.stats;
+    return {
+      bytesSent: this.retired.bytesSent + (live?.bytesSent ?? 0),
+      bytesReceived: this.retired.bytesReceived + (live?.bytesReceived ?? 0),
+      pdusSent: this.retired.pdusSent + (live?.pdusSent ?? 0),
+      pdusReceived: this.retired.pdusReceived + (live?.pdusReceived ?? 0),
+    };
+  }
+
+  command(request: CommandRequest): Promise<CommandResult> {
+    this.lunsUsed.add(request.lun);
+    const idempotent = request.idempotent ?? isIdempotentCdb(request.cdb);
+    // Submit synchronously while a connection is up, so pipelined callers keep their order.
+    const live = this.current;
+    return live ? this.issue(live, request, idempotent, 1) : this.ready().then((s) => this.issue(s, request, idempotent, 1));
+  }
+
+  private async issue(session: IscsiSession, request: CommandRequest, idempotent: boolean, attempt: number): Promise<CommandResult> {
+    try {
+      return await session.command(request);
+    } catch (e) {
+      const lost = e instanceof IscsiConnectionError || (e instanceof CommandAbortedError && !e.maybeExecuted && !request.signal?.aborted);
+      const mayRetry = lost && (idempotent || (e as IscsiConnectionError | CommandAbortedError).maybeExecuted === false);
+      // A command that keeps killing connections is not retried forever.
+      if (!mayRetry || this.closing || attempt >= MAX_ISSUES_PER_COMMAND) throw e;
+      return this.issue(await this.ready(), request, idempotent, attempt + 1);
+    }
+  }
+
+  /** Logs out and stops reconnecting. */
+  async logout(): Promise<void> {
+    this.closing = true;
+    await this.connecting?.catch(() => undefined);
+    await this.session?.logout();
+  }
+
+  /** Drops the connection without logging out and stops reconnecting. */
+  destroy(): void {
+    this.closing = true;
+    this.session?.destroy();
+  }
+
+  private adopt(session: IscsiSession): void {
+    this.session = session;
+    void session.closed.then(() => {
+      this.retire(session);
+      if (!this.closing) void this.ready().catch(() => undefined);
+    });
+  }
+
+  private retire(session: IscsiSession): void {
+    if (this.session !== session) return;
+    const s = session.stats;
+    this.retired.bytesSent += s.bytesSent;
+    this.retired.bytesReceived += s.bytesReceived;
+    this.retired.pdusSent += s.pdusSent;
+    this.retired.pdusReceived += s.pdusReceived;
+    this.session = undefined;
+  }
+
+  /**
+   * The new I_T nexus starts with UNIT ATTENTION (power on / nexus loss) on every LUN:
+   * an artifact of our reconnect, not news for the caller, and it would fail the
+   * re-issued commands. Consumed here with TEST UNIT READY.
+   */
+  private async clearReconnectAttentions(session: IscsiSession): Promise<void> {
+    for (const lun of this.lunsUsed) {
+      try {
+        await session.waitReady(lun);
+      } catch (e) {
+        // NOT READY and the like are the commands' business; a lost connection is ours.
+        if (e instanceof IscsiConnectionError) throw e;
+      }
+    }
+  }
+
+  private ready(): Promise<IscsiSession> {
+    if (this.session?.isOpen) return Promise.resolve(this.session);
+    if (this.closing) return Promise.reject(new IscsiConnectionError('session is closed', { maybeExecuted: false }));
+    if (!this.connecting) {
+      this.connecting = this.reconnect().finally(() => (this.connecting = undefined));
+    }
+    return this.connecting;
+  }
+
+  private async reconnect(): Promise<IscsiSession> {
+    if (this.session) this.retire(this.session);
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      if (this.closing) throw new IscsiConnectionError('session is closed', { maybeExecuted: false });
+      try {
+        const session = await IscsiSession.connect(this.options);
+        await this.clearReconnectAttentions(session);
+        this.reconnects++;
+        log.info({ target: this.options.targetName, attempts: attempt + 1 }, 'reconnected');
+        this.adopt(session);
+        this.options.onReconnect?.(session, attempt + 1);
+        return session;
+      } catch (e) {
+        if (isPermanent(e)) throw e;
+        const delay = backoffDelay(this.policy, attempt);
+        if (Date.now() + delay - started > this.policy.giveUpAfterMs) {
+          throw new IscsiConnectionError(`target unreachable for ${Date.now() - started} ms`, { cause: e, maybeExecuted: false });
+        }
+        log.info({ target: this.options.targetName, attempt: attempt + 1, delayMs: delay, error: (e as Error).message }, 'reconnect failed');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

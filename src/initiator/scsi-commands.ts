@@ -1,0 +1,134 @@
+/**
+ * Typed SCSI helpers over any CommandIssuer. Vendor commands (the replica challenge) go
+ * through `scsi()` and stay thin wrappers around their own CDB builders and parsers.
+ */
+import {
+  ScsiStatus,
+  inquiryCdb,
+  parseReadCapacity16,
+  parseReportLuns,
+  read16Cdb,
+  readCapacity16Cdb,
+  reportLunsCdb,
+  reportLunsNeeded,
+  synchronizeCacheCdb,
+  testUnitReadyCdb,
+  unmapCommand,
+  write16Cdb,
+  type BlockRange,
+  type Capacity,
+} from './cdb.js';
+import type { CommandRequest, CommandResult, TaskAttributeValue } from './command-types.js';
+import { ScsiCheckConditionError, ScsiStatusError } from './errors.js';
+import { NO_SENSE_DATA } from './sense-parse.js';
+
+export interface ScsiOptions {
+  dataOut?: Buffer;
+  dataInLength?: number;
+  taskAttribute?: TaskAttributeValue;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  idempotent?: boolean;
+}
+
+const UNIT_ATTENTION = 0x6;
+
+/** Largest REPORT LUNS list we fetch: 16383 LUNs × 8 bytes + header. */
+const MAX_REPORT_LUNS_BYTES = 8 + 8 * 0x3fff;
+
+export abstract class ScsiCommands {
+  /** Block sizes learned from READ CAPACITY(16), for read16/write16 length arithmetic. */
+  private readonly blockSizes = new Map<number, number>();
+
+  abstract command(request: CommandRequest): Promise<CommandResult>;
+
+  /** Runs any CDB; resolves on GOOD (or CONDITION MET), throws the typed SCSI error otherwise. */
+  async scsi(lun: number, cdb: Buffer, options: ScsiOptions = {}): Promise<CommandResult> {
+    const result = await this.command({ lun, cdb, ...options });
+    if (result.status === ScsiStatus.GOOD || result.status === ScsiStatus.CONDITION_MET) return result;
+    if (result.status === ScsiStatus.CHECK_CONDITION) throw new ScsiCheckConditionError(result.sense ?? NO_SENSE_DATA, cdb);
+    throw new ScsiStatusError(result.status, cdb);
+  }
+
+  async testUnitReady(lun: number): Promise<void> {
+    await this.scsi(lun, testUnitReadyCdb());
+  }
+
+  /**
+   * TEST UNIT READY until the LUN stops reporting UNIT ATTENTION (power on, reset,
+   * capacity change): the first command of a new I_T nexus normally gets one.
+   */
+  async waitReady(lun: number, attempts = 8): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.testUnitReady(lun);
+      } catch (e) {
+        if (!(e instanceof ScsiCheckConditionError) || e.sense.key !== UNIT_ATTENTION || i >= attempts) throw e;
+      }
+    }
+  }
+
+  async inquiry(lun: number, options: { evpd?: boolean; page?: number; allocationLength?: number } = {}): Promise<Buffer> {
+    const allocationLength = options.allocationLength ?? (options.evpd ? 4096 : 255);
+    const r = await this.scsi(lun, inquiryCdb(options.evpd ?? false, options.page ?? 0, allocationLength), {
+      dataInLength: allocationLength,
+    });
+    return r.dataIn ?? Buffer.alloc(0);
+  }
+
+  async readCapacity16(lun: number): Promise<Capacity> {
+    const r = await this.scsi(lun, readCapacity16Cdb(32), { dataInLength: 32 });
+    const capacity = parseReadCapacity16(r.dataIn ?? Buffer.alloc(0));
+    this.blockSizes.set(lun, capacity.blockSize);
+    return capacity;
+  }
+
+  async read16(lun: number, lba: bigint | number, blocks: number, options: { fua?: boolean; signal?: AbortSignal } = {}): Promise<Buffer> {
+    const blockSize = await this.blockSizeOf(lun);
+    const r = await this.scsi(lun, read16Cdb(lba, blocks, options.fua ?? false), {
+      dataInLength: blocks * blockSize,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return r.dataIn ?? Buffer.alloc(0);
+  }
+
+  async write16(lun: number, lba: bigint | number, data: Buffer, options: { fua?: boolean; signal?: AbortSignal; idempotent?: boolean } = {}): Promise<void> {
+    const blockSize = await this.blockSizeOf(lun);
+    if (data.length % blockSize !== 0) throw new RangeError(`write of ${data.length} bytes is not a multiple of the ${blockSize}-byte block`);
+    await this.scsi(lun, write16Cdb(lba, data.length / blockSize, options.fua ?? false), {
+      dataOut: data,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.idempotent !== undefined ? { idempotent: options.idempotent } : {}),
+    });
+  }
+
+  async synchronizeCache(lun: number): Promise<void> {
+    await this.scsi(lun, synchronizeCacheCdb());
+  }
+
+  async unmap(lun: number, ranges: readonly BlockRange[]): Promise<void> {
+    const { cdb, parameters } = unmapCommand(ranges);
+    await this.scsi(lun, cdb, { dataOut: parameters });
+  }
+
+  /** LUNs of the target (sent to LUN 0, as SPC-4 allows for REPORT LUNS). */
+  async reportLuns(): Promise<number[]> {
+    let allocation = 8 + 8 * 64;
+    for (;;) {
+      const r = await this.scsi(0, reportLunsCdb(allocation), { dataInLength: allocation });
+      const data = r.dataIn ?? Buffer.alloc(0);
+      const needed = Math.min(reportLunsNeeded(data), MAX_REPORT_LUNS_BYTES);
+      if (needed <= allocation || allocation >= MAX_REPORT_LUNS_BYTES) return parseReportLuns(data);
+      allocation = needed;
+    }
+  }
+
+  /** Remember a block size learned elsewhere (e.g. from a CLI flag), skipping READ CAPACITY. */
+  setBlockSize(lun: number, blockSize: number): void {
+    this.blockSizes.set(lun, blockSize);
+  }
+
+  protected async blockSizeOf(lun: number): Promise<number> {
+    return this.blockSizes.get(lun) ?? (await this.readCapacity16(lun)).blockSize;
+  }
+}

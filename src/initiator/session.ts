@@ -1,0 +1,778 @@
+/**
+ * An iSCSI session in full feature phase (RFC 7143, ERL 0, one connection): pipelined
+ * SCSI commands within the CmdSN window, Data-Out (immediate, unsolicited, R2T-driven),
+ * Data-In reassembly, NOP keepalive, async messages, task management and logout.
+ */
+import { randomBytes } from 'node:crypto';
+import { BHS_LENGTH, lunToField, readItt } from '../pdu/bhs.js';
+import { encodeDataOut } from '../pdu/data-out.js';
+import { decodeTargetPdu, type TargetPdu } from '../pdu/decode.js';
+import { encodeLogoutRequest } from '../pdu/logout.js';
+import { encodeNopOut } from '../pdu/nop.js';
+import { AsyncEvent, LogoutReason, RESERVED_TAG, TmfFunction } from '../pdu/opcodes.js';
+import { PduError } from '../pdu/pdu-error.js';
+import type { DataInPdu } from '../pdu/data-in.js';
+import type { R2tPdu } from '../pdu/r2t.js';
+import { decodeSenseSegment, type ScsiResponsePdu } from '../pdu/scsi-response.js';
+import { encodeScsiCommand } from '../pdu/scsi-command.js';
+import { encodeTaskMgmtRequest } from '../pdu/task-management.js';
+import type { ChapCredentials } from '../target/config.js';
+import type { SessionParams } from '../target/login-types.js';
+import { serialMax } from '../target/serial.js';
+import { moduleLogger } from '../util/log.js';
+import { ScsiStatus } from './cdb.js';
+import { CommandWindow } from './command-window.js';
+import { TaskAttribute, type CommandHandle, type CommandRequest, type CommandResult } from './command-types.js';
+import { forEachDataOut, planUnsolicited } from './data-out-plan.js';
+import {
+  CommandAbortedError,
+  IscsiConnectionError,
+  IscsiRejectError,
+  IscsiTimeoutError,
+  TaskManagementError,
+} from './errors.js';
+import { login, type LoginResult } from './login.js';
+import { DEFAULT_INITIATOR_LIMITS, type InitiatorLimits } from './operational-keys.js';
+import { ScsiCommands } from './scsi-commands.js';
+import { NO_SENSE_DATA, trySense, type ParsedSense } from './sense-parse.js';
+import { PduTransport, type FramedPdu, type WireStats } from './transport.js';
+import { DEFAULT_ISCSI_PORT } from './url.js';
+
+const log = moduleLogger('initiator');
+
+export interface SessionTimeouts {
+  connectMs: number;
+  loginMs: number;
+  /** Per command, from submission (queued time included). */
+  commandMs: number;
+  /** Send a NOP-Out ping after this long without hearing from the target; 0 disables. */
+  nopIntervalMs: number;
+  /** A ping unanswered this long ends the connection. */
+  nopTimeoutMs: number;
+  taskManagementMs: number;
+  logoutMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<SessionTimeouts> = Object.freeze({
+  connectMs: 5_000,
+  loginMs: 10_000,
+  commandMs: 30_000,
+  nopIntervalMs: 5_000,
+  nopTimeoutMs: 10_000,
+  taskManagementMs: 10_000,
+  logoutMs: 5_000,
+});
+
+/** Default cap on one command's Data-In buffer; a caller may raise it in limits. */
+export const DEFAULT_MAX_TRANSFER_BYTES = 64 * 1024 * 1024;
+
+export const DEFAULT_INITIATOR_NAME = 'iqn.2026-11.io.tandem:initiator';
+
+export interface AsyncEventInfo {
+  event: number;
+  lun: bigint;
+  /** SCSI async event: the sense data it carries. */
+  sense?: ParsedSense;
+  parameter1: number;
+  parameter2: number;
+  parameter3: number;
+}
+
+export interface SessionOptions {
+  host: string;
+  port?: number;
+  targetName: string;
+  initiatorName?: string;
+  initiatorAlias?: string;
+  /** 6 bytes; random by default. Keep it across reconnects so the target reinstates the session. */
+  isid?: Buffer;
+  chap?: ChapCredentials;
+  mutualChap?: ChapCredentials;
+  limits?: Partial<InitiatorLimits> & { maxTransferBytes?: number };
+  /** true: require CRC32C; 'prefer': offer CRC32C,None; false (default): None. */
+  headerDigest?: boolean | 'prefer';
+  dataDigest?: boolean | 'prefer';
+  timeouts?: Partial<SessionTimeouts>;
+  onAsyncEvent?: (event: AsyncEventInfo) => void;
+}
+
+/** A random ISID of the "random" type (RFC 7143 §11.12.5, T=10b). */
+export function randomIsid(): Buffer {
+  const isid = randomBytes(6);
+  isid[0] = 0x80 | (isid[0]! & 0x3f);
+  return isid;
+}
+
+interface Task {
+  itt: number;
+  cmdSN: number;
+  request: CommandRequest;
+  lunField: bigint;
+  dataIn: Buffer | undefined;
+  /** Highest Data-In end offset seen. */
+  dataInEnd: number;
+  sent: boolean;
+  deadline: number;
+  resolve: (r: CommandResult) => void;
+  reject: (e: Error) => void;
+  onAbort: (() => void) | undefined;
+}
+
+interface ImmediateWaiter {
+  deadline: number;
+  operation: 'nop' | 'task-management' | 'logout';
+  resolve: (pdu: TargetPdu, data: Buffer) => void;
+  reject: (e: Error) => void;
+}
+
+type SessionState = 'open' | 'draining' | 'closed';
+
+export class IscsiSession extends ScsiCommands {
+  readonly params: Readonly<SessionParams>;
+  readonly tsih: number;
+  readonly isid: Buffer;
+  readonly targetAlias: string | undefined;
+  /** Settles (never rejects) when the connection is gone: undefined after logout, else the reason. */
+  readonly closed: Promise<IscsiConnectionError | undefined>;
+
+  private readonly window: CommandWindow;
+  private expStatSN: number;
+  private readonly tasks = new Map<number, Task>();
+  private pending: Task[] = [];
+  private pendingHead = 0;
+  private readonly immediates = new Map<number, ImmediateWaiter>();
+  private nextItt = 1;
+  private state: SessionState = 'open';
+  private heardFromTarget = false;
+  private lastHeard = Date.now();
+  private pingOutstanding = false;
+  private readonly ticker: NodeJS.Timeout;
+  private resolveClosed!: (e: IscsiConnectionError | undefined) => void;
+  private readonly maxTransferBytes: number;
+
+  private constructor(
+    private readonly transport: PduTransport,
+    loginResult: LoginResult,
+    isid: Buffer,
+    private readonly timeouts: SessionTimeouts,
+    private readonly options: SessionOptions,
+  ) {
+    super();
+    this.params = Object.freeze({ ...loginResult.params });
+    this.tsih = loginResult.tsih;
+    this.isid = isid;
+    this.targetAlias = loginResult.targetAlias;
+    this.window = new CommandWindow(loginResult.cmdSN, loginResult.cmdSN, loginResult.maxCmdSN);
+    this.expStatSN = loginResult.expStatSN;
+    this.maxTransferBytes = options.limits?.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    transport.configure({
+      headerDigest: this.params.headerDigest,
+      dataDigest: this.params.dataDigest,
+      maxRecvDataSegmentLength: this.params.maxRecvDataSegmentLength,
+    });
+    transport.setHandler({ onPdu: (pdu) => this.onPdu(pdu), onClose: (e) => this.onClose(e) });
+    // Fine enough that keepalive and timeouts fire within a fraction of their interval.
+    const tick = Math.max(50, Math.min(1000, timeouts.commandMs / 4, (timeouts.nopIntervalMs || 2000) / 2, timeouts.nopTimeoutMs / 2));
+    this.ticker = setInterval(() => this.onTick(), tick);
+    this.ticker.unref();
+  }
+
+  /** Connects, logs in and returns a session in full feature phase. */
+  static async connect(options: SessionOptions): Promise<IscsiSession> {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    const limits = { ...DEFAULT_INITIATOR_LIMITS, ...options.limits };
+    const isid = options.isid ?? randomIsid();
+    const port = options.port ?? DEFAULT_ISCSI_PORT;
+    const transport = await PduTransport.connect(options.host, port, timeouts.connectMs);
+    let result: LoginResult;
+    try {
+      result = await login(transport, {
+        initiatorName: options.initiatorName ?? DEFAULT_INITIATOR_NAME,
+        ...(options.initiatorAlias ? { initiatorAlias: options.initiatorAlias } : {}),
+        targetName: options.targetName,
+        sessionType: 'Normal',
+        isid,
+        ...(options.chap ? { chap: options.chap } : {}),
+        ...(options.mutualChap ? { mutualChap: options.mutualChap } : {}),
+        limits,
+        digests: { headerDigest: options.headerDigest ?? false, dataDigest: options.dataDigest ?? false },
+        timeoutMs: timeouts.loginMs,
+      });
+    } catch (e) {
+      transport.fail(new IscsiConnectionError('login failed'));
+      throw e;
+    }
+    log.info(
+      { host: options.host, port, target: options.targetName, tsih: result.tsih, params: result.params },
+      'logged in',
+    );
+    return new IscsiSession(transport, result, isid, timeouts, options);
+  }
+
+  /** Live wire counters (headers + data + digests) for this connection. */
+  get stats(): Readonly<WireStats> {
+    return this.transport.stats;
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** Commands sent and not yet answered, plus those waiting for the CmdSN window. */
+  get outstanding(): number {
+    return this.tasks.size + (this.pending.length - this.pendingHead);
+  }
+
+  command(request: CommandRequest): Promise<CommandResult> {
+    return this.startCommand(request).result;
+  }
+
+  startCommand(request: CommandRequest): CommandHandle {
+    const itt = this.allocateItt();
+    let task!: Task;
+    const result = new Promise<CommandResult>((resolve, reject) => {
+      task = {
+        itt,
+        cmdSN: 0,
+        request,
+        lunField: 0n,
+        dataIn: undefined,
+        dataInEnd: 0,
+        sent: false,
+        deadline: Date.now() + (request.timeoutMs ?? this.timeouts.commandMs),
+        resolve,
+        reject,
+        onAbort: undefined,
+      };
+    });
+    try {
+      this.validate(request);
+      task.lunField = lunToField(request.lun);
+    } catch (e) {
+      task.reject(e as Error);
+      return { itt, result };
+    }
+    if (this.state !== 'open') {
+      task.reject(this.notOpenError());
+      return { itt, result };
+    }
+    if (request.signal) {
+      if (request.signal.aborted) {
+        task.reject(new CommandAbortedError('aborted before it was sent', false));
+        return { itt, result };
+      }
+      task.onAbort = () => void this.abortTask(itt).catch(() => undefined);
+      request.signal.addEventListener('abort', task.onAbort, { once: true });
+    }
+    if (this.pendingHead === this.pending.length && this.window.isOpen()) this.send(task);
+    else this.pending.push(task);
+    return { itt, result };
+  }
+
+  /** Round trip of a NOP-Out ping, in milliseconds. */
+  async ping(timeoutMs = this.timeouts.nopTimeoutMs): Promise<number> {
+    const started = performance.now();
+    await this.immediate('nop', timeoutMs, (itt) =>
+      encodeNopOut({ immediate: true, lun: 0n, itt, ttt: RESERVED_TAG, cmdSN: this.window.next, expStatSN: this.expStatSN }, 0),
+    );
+    return performance.now() - started;
+  }
+
+  /**
+   * ABORT TASK for a command of ours. 'aborted': the command is gone (its promise rejects
+   * with CommandAbortedError); 'not-found': it had already completed.
+   */
+  async abortTask(itt: number): Promise<'aborted' | 'not-found'> {
+    const queued = this.removePending(itt);
+    if (queued) {
+      this.finishTask(queued);
+      queued.reject(new CommandAbortedError('aborted before it was sent', false));
+      return 'aborted';
+    }
+    const task = this.tasks.get(itt);
+    if (!task) return 'not-found';
+    const response = await this.taskManagement(TmfFunction.ABORT_TASK, task.lunField, itt, task.cmdSN);
+    if (response === 1) return 'not-found';
+    if (response !== 0) throw new TaskManagementError(response);
+    if (this.tasks.get(itt) === task) {
+      this.tasks.delete(itt);
+      this.finishTask(task);
+      task.reject(new CommandAbortedError('aborted by ABORT TASK', true));
+    }
+    return 'aborted';
+  }
+
+  /** LOGICAL UNIT RESET; commands in flight to that LUN reject with CommandAbortedError. */
+  async lunReset(lun: number): Promise<void> {
+    const field = lunToField(lun);
+    const response = await this.taskManagement(TmfFunction.LOGICAL_UNIT_RESET, field, RESERVED_TAG, this.window.next);
+    if (response !== 0) throw new TaskManagementError(response);
+    for (const task of [...this.tasks.values()]) {
+      if (task.lunField !== field) continue;
+      this.tasks.delete(task.itt);
+      this.finishTask(task);
+      task.reject(new CommandAbortedError(`aborted by LOGICAL UNIT RESET of LUN ${lun}`, true));
+    }
+  }
+
+  /**
+   * Waits for commands in flight, then logs out (closing the session) and closes the
+   * connection. New commands are refused from the moment this is called.
+   */
+  async logout(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'draining';
+    await this.drained();
+    if (this.transport.isClosed) return;
+    try {
+      await this.immediate('logout', this.timeouts.logoutMs, (itt) =>
+        encodeLogoutRequest({
+          immediate: true,
+          reasonCode: LogoutReason.CLOSE_SESSION,
+          itt,
+          cid: 0,
+          cmdSN: this.window.next,
+          expStatSN: this.expStatSN,
+        }),
+      );
+      log.info({ target: this.options.targetName, tsih: this.tsih }, 'logged out');
+    } finally {
+      this.transport.close();
+      await this.closed;
+    }
+  }
+
+  /** Drops the connection without logging out (commands in flight reject). */
+  destroy(reason = 'session destroyed'): void {
+    this.transport.fail(new IscsiConnectionError(reason));
+  }
+
+  // ---- sending ----
+
+  private validate(request: CommandRequest): void {
+    if (request.cdb.length === 0 || request.cdb.length > 260) throw new RangeError(`CDB of ${request.cdb.length} bytes`);
+    const inLength = request.dataInLength ?? 0;
+    if (!Number.isInteger(inLength) || inLength < 0 || inLength > this.maxTransferBytes) {
+      throw new RangeError(`dataInLength ${inLength} outside 0..${this.maxTransferBytes}`);
+    }
+    if (request.dataOut && request.dataOut.length > 0xffffffff) throw new RangeError('dataOut too long');
+  }
+
+  private allocateItt(): number {
+    for (;;) {
+      const itt = this.nextItt;
+      this.nextItt = (this.nextItt + 1) >>> 0;
+      if (this.nextItt === RESERVED_TAG) this.nextItt = 1;
+      if (!this.tasks.has(itt) && !this.immediates.has(itt)) return itt;
+    }
+  }
+
+  private send(task: Task): void {
+    const { request } = task;
+    const p = this.params;
+    task.cmdSN = this.window.take();
+    task.sent = true;
+    const inLength = request.dataInLength ?? 0;
+    if (inLength > 0) task.dataIn = Buffer.allocUnsafe(inLength);
+    this.tasks.set(task.itt, task);
+    const out = request.dataOut && request.dataOut.length > 0 ? request.dataOut : undefined;
+    const plan = out
+      ? planUnsolicited(out.length, {
+          immediateData: p.immediateData,
+          initialR2T: p.initialR2T,
+          firstBurstLength: p.firstBurstLength,
+          maxSendDataSegmentLength: p.maxSendDataSegmentLength,
+        })
+      : { immediateLength: 0, unsolicitedEnd: 0 };
+    const header = encodeScsiCommand(
+      {
+        immediate: false,
+        final: plan.unsolicitedEnd === plan.immediateLength,
+        read: inLength > 0,
+        write: out !== undefined,
+        attribute: request.taskAttribute ?? TaskAttribute.SIMPLE,
+        lun: task.lunField,
+        itt: task.itt,
+        expectedLength: out ? out.length : inLength,
+        cmdSN: task.cmdSN,
+        expStatSN: this.expStatSN,
+        cdb: request.cdb,
+        ...(out && inLength > 0 ? { bidiReadLength: inLength } : {}),
+      },
+      plan.immediateLength,
+    );
+    if (!out || plan.unsolicitedEnd === plan.immediateLength) {
+      this.transport.send(header, out?.subarray(0, plan.immediateLength));
+      return;
+    }
+    this.transport.batch(() => {
+      this.transport.send(header, out.subarray(0, plan.immediateLength));
+      this.sendSequence(task, out, plan.immediateLength, plan.unsolicitedEnd, RESERVED_TAG);
+    });
+  }
+
+  private sendSequence(task: Task, out: Buffer, start: number, end: number, ttt: number): void {
+    forEachDataOut(start, end, this.params.maxSendDataSegmentLength, (offset, length, dataSN, final) => {
+      const header = encodeDataOut(
+        { final, lun: task.lunField, itt: task.itt, ttt, expStatSN: this.expStatSN, dataSN, bufferOffset: offset },
+        length,
+      );
+      this.transport.send(header, out.subarray(offset, offset + length));
+    });
+  }
+
+  private drainPending(): void {
+    while (this.pendingHead < this.pending.length && this.window.isOpen() && !this.transport.isClosed) {
+      const task = this.pending[this.pendingHead]!;
+      this.pending[this.pendingHead++] = undefined as unknown as Task;
+      this.send(task);
+    }
+    if (this.pendingHead === this.pending.length) {
+      this.pending = [];
+      this.pendingHead = 0;
+    } else if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  private removePending(itt: number): Task | undefined {
+    for (let i = this.pendingHead; i < this.pending.length; i++) {
+      const t = this.pending[i]!;
+      if (t.itt === itt) {
+        this.pending.splice(i, 1);
+        return t;
+      }
+    }
+    return undefined;
+  }
+
+  private immediate(
+    operation: ImmediateWaiter['operation'],
+    timeoutMs: number,
+    encode: (itt: number) => Buffer,
+  ): Promise<{ pdu: TargetPdu; data: Buffer }> {
+    if (this.transport.isClosed) return Promise.reject(new IscsiConnectionError('connection is closed'));
+    const itt = this.allocateItt();
+    return new Promise((resolve, reject) => {
+      this.immediates.set(itt, {
+        deadline: Date.now() + timeoutMs,
+        operation,
+        resolve: (pdu, data) => resolve({ pdu, data }),
+        reject,
+      });
+      this.transport.send(encode(itt));
+    });
+  }
+
+  private async taskManagement(fn: number, lun: bigint, referencedTaskTag: number, refCmdSN: number): Promise<number> {
+    const { pdu } = await this.immediate('task-management', this.timeouts.taskManagementMs, (itt) =>
+      encodeTaskMgmtRequest({
+        immediate: true,
+        function: fn,
+        lun,
+        itt,
+        referencedTaskTag,
+        cmdSN: this.window.next,
+        expStatSN: this.expStatSN,
+        refCmdSN,
+        expDataSN: 0,
+      }),
+    );
+    if (pdu.kind !== 'task-mgmt-response') throw new IscsiConnectionError(`expected a task management response, got ${pdu.kind}`);
+    return pdu.pdu.response;
+  }
+
+  private drained(): Promise<void> {
+    if (this.outstanding === 0) return Promise.resolve();
+    const all = [...this.tasks.values(), ...this.pending.slice(this.pendingHead)];
+    return new Promise((resolve) => {
+      let left = all.length;
+      const done = (): void => {
+        if (--left === 0) resolve();
+      };
+      for (const t of all) {
+        const { resolve: res, reject: rej } = t;
+        t.resolve = (r) => {
+          res(r);
+          done();
+        };
+        t.reject = (e) => {
+          rej(e);
+          done();
+        };
+      }
+    });
+  }
+
+  // ---- receiving ----
+
+  private onPdu(framed: FramedPdu): void {
+    this.heardFromTarget = true;
+    let pdu: TargetPdu;
+    try {
+      pdu = decodeTargetPdu(framed.header);
+    } catch (e) {
+      if (e instanceof PduError) return this.protocolError(`undecodable PDU from target: ${e.message}`);
+      throw e;
+    }
+    switch (pdu.kind) {
+      case 'data-in':
+        return this.onDataIn(pdu.pdu, framed.data);
+      case 'scsi-response':
+        return this.onScsiResponse(pdu.pdu, framed.data);
+      case 'r2t':
+        return this.onR2t(pdu.pdu);
+      case 'nop-in': {
+        const n = pdu.pdu;
+        this.window.update(n.expCmdSN, n.maxCmdSN);
+        if (n.itt !== RESERVED_TAG) {
+          this.advanceStatSN(n.statSN);
+          this.settleImmediate(n.itt, pdu, framed.data);
+        } else if (n.ttt !== RESERVED_TAG) {
+          // The target pings us: answer with its TTT and echo its data.
+          this.transport.send(
+            encodeNopOut(
+              { immediate: true, lun: n.lun, itt: RESERVED_TAG, ttt: n.ttt, cmdSN: this.window.next, expStatSN: this.expStatSN },
+              framed.data.length,
+            ),
+            framed.data,
+          );
+        }
+        return this.drainPending();
+      }
+      case 'task-mgmt-response':
+      case 'logout-response':
+        this.advanceStatSN(pdu.pdu.statSN);
+        this.window.update(pdu.pdu.expCmdSN, pdu.pdu.maxCmdSN);
+        this.settleImmediate(pdu.pdu.itt, pdu, framed.data);
+        return this.drainPending();
+      case 'async':
+        this.advanceStatSN(pdu.pdu.statSN);
+        this.window.update(pdu.pdu.expCmdSN, pdu.pdu.maxCmdSN);
+        this.onAsync(pdu.pdu.asyncEvent, pdu, framed.data);
+        return this.drainPending();
+      case 'reject':
+        this.advanceStatSN(pdu.pdu.statSN);
+        this.window.update(pdu.pdu.expCmdSN, pdu.pdu.maxCmdSN);
+        this.onReject(pdu.pdu.reason, framed.data);
+        return this.drainPending();
+      case 'text-response':
+        this.advanceStatSN(pdu.pdu.statSN);
+        this.window.update(pdu.pdu.expCmdSN, pdu.pdu.maxCmdSN);
+        return this.drainPending();
+      case 'login-response':
+        return this.protocolError('login response in full feature phase');
+    }
+  }
+
+  private advanceStatSN(statSN: number): void {
+    this.expStatSN = serialMax(this.expStatSN, (statSN + 1) >>> 0);
+  }
+
+  private onDataIn(d: DataInPdu, data: Buffer): void {
+    this.window.update(d.expCmdSN, d.maxCmdSN);
+    const task = this.tasks.get(d.itt);
+    if (task) {
+      if (data.length > 0) {
+        const buffer = task.dataIn;
+        const end = d.bufferOffset + data.length;
+        if (!buffer || end > buffer.length) {
+          return this.protocolError(`Data-In for ITT ${d.itt} overruns the ${buffer?.length ?? 0}-byte buffer (offset ${d.bufferOffset})`);
+        }
+        data.copy(buffer, d.bufferOffset);
+        if (end > task.dataInEnd) task.dataInEnd = end;
+      }
+      if (d.statusPresent) {
+        this.advanceStatSN(d.statSN);
+        this.complete(task, d.status, d.residual, d.residualOverflow, d.residualUnderflow, undefined);
+      }
+    } else if (d.statusPresent) {
+      // A command we gave up on (timeout/abort) still completes at the target.
+      this.advanceStatSN(d.statSN);
+    }
+    this.drainPending();
+  }
+
+  private onScsiResponse(r: ScsiResponsePdu, data: Buffer): void {
+    this.advanceStatSN(r.statSN);
+    this.window.update(r.expCmdSN, r.maxCmdSN);
+    const task = this.tasks.get(r.itt);
+    if (task) {
+      if (r.response !== 0) {
+        this.tasks.delete(task.itt);
+        this.finishTask(task);
+        task.reject(new CommandAbortedError(`target failure (iSCSI response 0x${r.response.toString(16)})`, true));
+      } else {
+        let senseData: Buffer | undefined;
+        if (data.length > 0) {
+          try {
+            senseData = Buffer.from(decodeSenseSegment(data));
+          } catch (e) {
+            if (!(e instanceof PduError)) throw e;
+          }
+        }
+        this.complete(task, r.status, r.residual, r.residualOverflow, r.residualUnderflow, senseData);
+      }
+    }
+    this.drainPending();
+  }
+
+  private complete(task: Task, status: number, residual: number, overflow: boolean, underflow: boolean, senseData: Buffer | undefined): void {
+    this.tasks.delete(task.itt);
+    this.finishTask(task);
+    const result: CommandResult = { status, residual: overflow || underflow ? residual : 0, residualOverflow: overflow };
+    if (task.dataIn) result.dataIn = task.dataIn.subarray(0, task.dataInEnd);
+    if (status === ScsiStatus.CHECK_CONDITION) {
+      result.sense = (senseData && trySense(senseData)) || NO_SENSE_DATA;
+      if (senseData) result.senseData = senseData;
+    }
+    task.resolve(result);
+  }
+
+  private finishTask(task: Task): void {
+    if (task.onAbort) task.request.signal?.removeEventListener('abort', task.onAbort);
+  }
+
+  private onR2t(r: R2tPdu): void {
+    this.window.update(r.expCmdSN, r.maxCmdSN);
+    const task = this.tasks.get(r.itt);
+    if (!task) return; // aborted or timed out; the target learns from ABORT TASK
+    const out = task.request.dataOut;
+    const end = r.bufferOffset + r.desiredLength;
+    if (!out || end > out.length) {
+      return this.protocolError(`R2T for ITT ${r.itt} asks for bytes ${r.bufferOffset}..${end} of a ${out?.length ?? 0}-byte write`);
+    }
+    this.transport.batch(() => this.sendSequence(task, out, r.bufferOffset, end, r.ttt));
+    this.drainPending();
+  }
+
+  private onAsync(event: number, pdu: TargetPdu, data: Buffer): void {
+    if (pdu.kind !== 'async') return;
+    const a = pdu.pdu;
+    const info: AsyncEventInfo = { event, lun: a.lun, parameter1: a.parameter1, parameter2: a.parameter2, parameter3: a.parameter3 };
+    if (event === AsyncEvent.SCSI_EVENT && data.length > 0) {
+      try {
+        const sense = trySense(decodeSenseSegment(data));
+        if (sense) info.sense = sense;
+      } catch (e) {
+        if (!(e instanceof PduError)) throw e;
+      }
+    }
+    this.options.onAsyncEvent?.(info);
+    switch (event) {
+      case AsyncEvent.LOGOUT_REQUEST:
+        log.info({ target: this.options.targetName, within: a.parameter3 }, 'target requests logout');
+        void this.logout().catch(() => undefined);
+        break;
+      case AsyncEvent.CONNECTION_DROP:
+      case AsyncEvent.SESSION_DROP:
+        this.transport.fail(new IscsiConnectionError(`target announced it drops the ${event === 2 ? 'connection' : 'session'}`));
+        break;
+    }
+  }
+
+  private onReject(reason: number, data: Buffer): void {
+    if (data.length < BHS_LENGTH) return;
+    const itt = readItt(data);
+    const task = this.tasks.get(itt);
+    if (task) {
+      this.tasks.delete(itt);
+      this.finishTask(task);
+      task.reject(new IscsiRejectError(reason));
+      return;
+    }
+    const waiter = this.immediates.get(itt);
+    if (waiter) {
+      this.immediates.delete(itt);
+      waiter.reject(new IscsiRejectError(reason));
+    }
+  }
+
+  private settleImmediate(itt: number, pdu: TargetPdu, data: Buffer): void {
+    const waiter = this.immediates.get(itt);
+    if (!waiter) return;
+    this.immediates.delete(itt);
+    if (waiter.operation === 'nop') this.pingOutstanding = false;
+    waiter.resolve(pdu, data);
+  }
+
+  // ---- timers and teardown ----
+
+  private onTick(): void {
+    const now = Date.now();
+    if (this.heardFromTarget) {
+      this.heardFromTarget = false;
+      this.lastHeard = now;
+    }
+    for (const task of this.tasks.values()) {
+      if (task.deadline > now) continue;
+      this.tasks.delete(task.itt);
+      this.finishTask(task);
+      task.reject(new IscsiTimeoutError(`command 0x${task.request.cdb[0]!.toString(16)} timed out`, 'command'));
+      // Tell the target to forget it; failure here changes nothing for the caller.
+      void this.taskManagement(TmfFunction.ABORT_TASK, task.lunField, task.itt, task.cmdSN).catch(() => undefined);
+    }
+    if (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.deadline <= now) {
+      const keep: Task[] = [];
+      for (let i = this.pendingHead; i < this.pending.length; i++) {
+        const t = this.pending[i]!;
+        if (t.deadline > now) keep.push(t);
+        else {
+          this.finishTask(t);
+          t.reject(new IscsiTimeoutError('command timed out waiting for the CmdSN window', 'command'));
+        }
+      }
+      this.pending = keep;
+      this.pendingHead = 0;
+    }
+    for (const [itt, waiter] of this.immediates) {
+      if (waiter.deadline > now) continue;
+      this.immediates.delete(itt);
+      waiter.reject(new IscsiTimeoutError(`no ${waiter.operation} response in time`, waiter.operation));
+      if (waiter.operation === 'nop') {
+        this.transport.fail(new IscsiConnectionError('keepalive: target did not answer NOP-Out'));
+        return;
+      }
+    }
+    const interval = this.timeouts.nopIntervalMs;
+    if (interval > 0 && !this.pingOutstanding && now - this.lastHeard >= interval && !this.transport.isClosed) {
+      this.pingOutstanding = true;
+      void this.ping().catch(() => undefined);
+    }
+  }
+
+  private protocolError(message: string): void {
+    log.warn({ target: this.options.targetName }, message);
+    this.transport.fail(new IscsiConnectionError(`protocol error: ${message}`));
+  }
+
+  private notOpenError(): Error {
+    return this.state === 'draining'
+      ? new CommandAbortedError('session is logging out', false)
+      : new IscsiConnectionError('session is closed', { maybeExecuted: false });
+  }
+
+  private onClose(error: IscsiConnectionError | undefined): void {
+    this.state = 'closed';
+    clearInterval(this.ticker);
+    const reason = error?.message ?? 'session closed';
+    for (const task of this.tasks.values()) {
+      this.finishTask(task);
+      task.reject(new IscsiConnectionError(`${reason} with the command in flight`, { cause: error, maybeExecuted: true }));
+    }
+    this.tasks.clear();
+    for (let i = this.pendingHead; i < this.pending.length; i++) {
+      const t = this.pending[i]!;
+      this.finishTask(t);
+      t.reject(new IscsiConnectionError(`${reason} before the command was sent`, { cause: error, maybeExecuted: false }));
+    }
+    this.pending = [];
+    this.pendingHead = 0;
+    for (const waiter of this.immediates.values()) waiter.reject(new IscsiConnectionError(reason, { cause: error }));
+    this.immediates.clear();
+    if (error) log.info({ target: this.options.targetName, reason }, 'connection lost');
+    this.resolveClosed(error);
+  }
+}

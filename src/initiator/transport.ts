@@ -1,0 +1,169 @@
+/**
+ * One TCP connection carrying iSCSI PDUs: framing in (the shared PduReader), framing out
+ * (header digest, data padding, data digest), and wire byte accounting. Knows nothing of
+ * sessions; the owner decodes headers and decides what a PDU means.
+ */
+import { connect, type Socket } from 'node:net';
+import { DIGEST_LENGTH } from '../pdu/bhs.js';
+import { dataDigest, encodeDigest, headerDigest, padLength, paddingFor } from '../pdu/segment.js';
+import { PduReader, type FramedPdu } from '../target/pdu-reader.js';
+import { IscsiConnectionError, IscsiTimeoutError } from './errors.js';
+
+/** RFC 7143 §6.1: login PDUs carry at most 8192 bytes of data. */
+export const LOGIN_DATA_SEGMENT_LIMIT = 8192;
+
+export interface WireStats {
+  /** Bytes written to the socket: headers, digests, data and padding. */
+  bytesSent: number;
+  /** Bytes read from the socket. */
+  bytesReceived: number;
+  pdusSent: number;
+  pdusReceived: number;
+}
+
+export interface TransportHandler {
+  onPdu(pdu: FramedPdu): void;
+  /** Called once, when the connection is gone (error undefined for a clean close we asked for). */
+  onClose(error: IscsiConnectionError | undefined): void;
+}
+
+export interface DigestSettings {
+  headerDigest: boolean;
+  dataDigest: boolean;
+  /** Largest data segment we accept (what we declared). */
+  maxRecvDataSegmentLength: number;
+}
+
+const NO_HANDLER: TransportHandler = { onPdu: () => undefined, onClose: () => undefined };
+
+export class PduTransport {
+  readonly stats: WireStats = { bytesSent: 0, bytesReceived: 0, pdusSent: 0, pdusReceived: 0 };
+  private handler: TransportHandler = NO_HANDLER;
+  private settings: DigestSettings = { headerDigest: false, dataDigest: false, maxRecvDataSegmentLength: LOGIN_DATA_SEGMENT_LIMIT };
+  private readonly reader: PduReader;
+  private closed = false;
+  private closingCleanly = false;
+
+  private constructor(private readonly socket: Socket) {
+    this.reader = new PduReader(this.settings, {
+      onPdu: (pdu) => {
+        this.stats.pdusReceived++;
+        this.handler.onPdu(pdu);
+      },
+      onFatal: (reason) => this.fail(new IscsiConnectionError(`target stream unusable: ${reason}`)),
+      onDataDigestError: () => this.fail(new IscsiConnectionError('data digest error from target (ErrorRecoveryLevel 0)')),
+      onOversizeSegment: (_header, length) =>
+        this.fail(
+          new IscsiConnectionError(`target sent a ${length}-byte data segment; we declared ${this.settings.maxRecvDataSegmentLength}`),
+        ),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.stats.bytesReceived += chunk.length;
+      this.reader.push(chunk);
+    });
+    socket.on('error', (e) => this.fail(new IscsiConnectionError(`connection error: ${e.message}`, { cause: e })));
+    socket.on('close', () => {
+      if (this.closingCleanly) this.finish(undefined);
+      else this.fail(new IscsiConnectionError('connection closed by target'));
+    });
+  }
+
+  static connect(host: string, port: number, timeoutMs: number): Promise<PduTransport> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new IscsiTimeoutError(`connect to ${host}:${port} timed out after ${timeoutMs} ms`, 'connect'));
+      }, timeoutMs);
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new IscsiConnectionError(`cannot connect to ${host}:${port}: ${e.message}`, { cause: e }));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new PduTransport(socket));
+      });
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  setHandler(handler: TransportHandler): void {
+    this.handler = handler;
+  }
+
+  /** Applies from the next PDU in either direction (RFC 7143: digests start after the final login response). */
+  configure(settings: DigestSettings): void {
+    this.settings = { ...settings };
+    this.reader.setLimits(settings);
+  }
+
+  /**
+   * Writes one PDU. `data` is referenced, not copied: the caller must not change it until
+   * the write completes (the data path hands us slices of the caller's own buffer).
+   */
+  send(header: Buffer, data?: Buffer): void {
+    if (this.closed) return;
+    const s = this.socket;
+    let bytes = header.length;
+    s.write(header);
+    if (this.settings.headerDigest) {
+      s.write(encodeDigest(headerDigest(header)));
+      bytes += DIGEST_LENGTH;
+    }
+    if (data && data.length > 0) {
+      s.write(data);
+      const pad = padLength(data.length);
+      if (pad > 0) s.write(paddingFor(data.length));
+      bytes += data.length + pad;
+      if (this.settings.dataDigest) {
+        s.write(encodeDigest(dataDigest(data)));
+        bytes += DIGEST_LENGTH;
+      }
+    }
+    this.stats.bytesSent += bytes;
+    this.stats.pdusSent++;
+  }
+
+  /** Batch several sends into one writev. */
+  batch(fn: () => void): void {
+    this.socket.cork();
+    try {
+      fn();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  /** Close after flushing what was written; onClose(undefined) follows. */
+  close(): void {
+    if (this.closed) return;
+    this.closingCleanly = true;
+    this.socket.end();
+    // A peer that never closes its side must not keep us waiting.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  /** Tear down now; onClose(error) follows. */
+  fail(error: IscsiConnectionError): void {
+    if (this.closed) return;
+    this.reader.stop();
+    this.socket.destroy();
+    this.finish(error);
+  }
+
+  private finish(error: IscsiConnectionError | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader.stop();
+    const handler = this.handler;
+    this.handler = NO_HANDLER;
+    handler.onClose(error);
+  }
+}
+
+export type { FramedPdu };

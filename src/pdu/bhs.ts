@@ -1,0 +1,97 @@
+/**
+ * Basic Header Segment (RFC 7143 §11.2.1): the 48 bytes every PDU starts with.
+ * Byte 0: I bit (0x40) and opcode; byte 1: F bit (0x80) and opcode-specific flags;
+ * byte 4: TotalAHSLength in 4-byte words; bytes 5-7: DataSegmentLength; 16-19: ITT.
+ */
+import { RejectReason } from './opcodes.js';
+import { PduError } from './pdu-error.js';
+
+export const BHS_LENGTH = 48;
+export const DIGEST_LENGTH = 4;
+/** DataSegmentLength is a 24-bit field. */
+export const MAX_DATA_SEGMENT_LENGTH = 0xffffff;
+
+export function readOpcode(bhs: Buffer): number {
+  return bhs[0]! & 0x3f;
+}
+
+export function readImmediate(bhs: Buffer): boolean {
+  return (bhs[0]! & 0x40) !== 0;
+}
+
+export function readFinal(bhs: Buffer): boolean {
+  return (bhs[1]! & 0x80) !== 0;
+}
+
+/** AHS length in bytes. */
+export function readAhsLength(bhs: Buffer): number {
+  return bhs[4]! * 4;
+}
+
+export function readDataSegmentLength(bhs: Buffer): number {
+  return (bhs[5]! << 16) | (bhs[6]! << 8) | bhs[7]!;
+}
+
+export function readItt(bhs: Buffer): number {
+  return bhs.readUInt32BE(16);
+}
+
+/** A zeroed BHS with opcode, I bit and F bit set. */
+export function newBhs(opcode: number, immediate = false, final = true): Buffer {
+  const bhs = Buffer.alloc(BHS_LENGTH);
+  bhs[0] = (immediate ? 0x40 : 0) | opcode;
+  bhs[1] = final ? 0x80 : 0;
+  return bhs;
+}
+
+export function writeDataSegmentLength(bhs: Buffer, length: number): void {
+  if (length < 0 || length > MAX_DATA_SEGMENT_LENGTH) throw new RangeError(`data segment length ${length}`);
+  bhs[5] = (length >>> 16) & 0xff;
+  bhs[6] = (length >>> 8) & 0xff;
+  bhs[7] = length & 0xff;
+}
+
+export function writeAhsLength(bhs: Buffer, bytes: number): void {
+  if (bytes % 4 !== 0 || bytes / 4 > 0xff) throw new RangeError(`AHS length ${bytes}`);
+  bhs[4] = bytes / 4;
+}
+
+/** The raw 8-byte LUN field at bytes 8-15. */
+export function readLunField(bhs: Buffer): bigint {
+  return bhs.readBigUInt64BE(8);
+}
+
+export function writeLunField(bhs: Buffer, lun: bigint): void {
+  bhs.writeBigUInt64BE(BigInt.asUintN(64, lun), 8);
+}
+
+/** A LUN no target has; used when the LUN field uses an addressing method we do not decode. */
+export const UNADDRESSABLE_LUN = -1;
+
+/**
+ * First-level LUN from the 8-byte field (SAM-5 §4.7): peripheral (00b) and flat (01b)
+ * addressing both carry a 14-bit number in the first two bytes.
+ */
+export function lunFromField(field: bigint): number {
+  const first = Number(field >> 48n) & 0xffff;
+  const method = first >> 14;
+  if (method > 1) return UNADDRESSABLE_LUN;
+  // Peripheral addressing with bus 0 is the usual form for LUN < 256; flat above.
+  if (method === 0 && first >> 8 !== 0) return UNADDRESSABLE_LUN;
+  return first & 0x3fff;
+}
+
+/** Encodes a LUN the way Linux and libiscsi do: peripheral below 256, flat above. */
+export function lunToField(lun: number): bigint {
+  if (!Number.isInteger(lun) || lun < 0 || lun > 0x3fff) throw new RangeError(`LUN ${lun}`);
+  const first = lun < 256 ? lun : 0x4000 | lun;
+  return BigInt(first) << 48n;
+}
+
+/** Throws unless `header` holds at least a BHS of the given opcode. */
+export function expectOpcode(header: Buffer, opcode: number): void {
+  if (header.length < BHS_LENGTH) throw new PduError(RejectReason.PROTOCOL_ERROR, `header of ${header.length} bytes`);
+  if (readOpcode(header) !== opcode) {
+    throw new PduError(RejectReason.PROTOCOL_ERROR, `opcode 0x${readOpcode(header).toString(16)}, expected 0x${opcode.toString(16)}`);
+  }
+}

@@ -1,0 +1,555 @@
+/**
+ * One TCP connection: frames PDUs, runs the login phase, then dispatches full-feature
+ * PDUs to the session's task set, NOP, text, logout and task-management handlers.
+ * Owns StatSN (per connection) and the socket writer.
+ */
+import type { Socket } from 'node:net';
+import { BHS_LENGTH, readOpcode } from '../pdu/bhs.js';
+import type { DataOutPdu } from '../pdu/data-out.js';
+import { decodeInitiatorPdu } from '../pdu/decode.js';
+import type { LogoutRequestPdu } from '../pdu/logout.js';
+import type { NopOutPdu } from '../pdu/nop.js';
+import { Opcode, RESERVED_TAG, RejectReason, TmfFunction } from '../pdu/opcodes.js';
+import { PduError } from '../pdu/pdu-error.js';
+import { encodeR2t } from '../pdu/r2t.js';
+import { encodeReject } from '../pdu/reject.js';
+import type { ScsiCommandPdu } from '../pdu/scsi-command.js';
+import type { TaskMgmtRequestPdu } from '../pdu/task-management.js';
+import type { TextRequestPdu } from '../pdu/text.js';
+import { TmfResponse, type Nexus, type ScsiTargetPort } from '../scsi/types.js';
+import type { Logger } from '../util/log.js';
+import type { ResponseChannel } from './data-in.js';
+import type { R2tRequest } from './data-out.js';
+import { LoginPhase, LoginStatus, type Binding, type LoginIdentity, type NegotiatorFactory } from './login-phase.js';
+import type { LoginEnvironment, LoginOutcome, SessionParams } from './login-types.js';
+import { decideLogout, sendLogoutResponse } from './logout.js';
+import { NopPinger, answerPing, sendPing } from './nop.js';
+import { PduReader, type FramedPdu, type PduSink } from './pdu-reader.js';
+import { PduWriter } from './pdu-writer.js';
+import { ScsiTask, type TaskHost } from './scsi-task.js';
+import { ByteBudget } from './byte-budget.js';
+import { formatPortalAddress, type SendTargetsContext } from './send-targets.js';
+import { serialAdd } from './serial.js';
+import { Session, type SessionConnection } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
+import type { TargetRegistry } from './target-registry.js';
+import { performTmf, sendTmfResponse } from './task-management.js';
+import { TextExchange } from './text-request.js';
+import { DATA_OUT_BUDGET_BYTES, LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, MAX_PROTOCOL_ERRORS, type TransportLimits } from './transport-limits.js';
+
+export interface ConnectionContext {
+  targets: TargetRegistry;
+  sessions: SessionRegistry;
+  portalGroupTag: number;
+  limits: TransportLimits;
+  /** `HOST:PORT` reported by SendTargets instead of the connection's local address. */
+  advertiseAddress?: string;
+  nopIntervalMs: number;
+  nopTimeoutMs: number;
+  loginTimeoutMs: number;
+  createNegotiator: NegotiatorFactory;
+  discoveryChap?: LoginEnvironment['discoveryChap'];
+  log: Logger;
+}
+
+type Phase = 'login' | 'full-feature' | 'closed';
+
+export class Connection implements SessionConnection, TaskHost, PduSink {
+  cid = 0;
+  readonly out: PduWriter;
+  private readonly reader: PduReader;
+  private phase: Phase = 'login';
+  private statSN = 0;
+  private loginPhase: LoginPhase;
+  private loginTimer?: NodeJS.Timeout;
+  private session?: Session;
+  private tttCounter = 0;
+  private protocolErrors = 0;
+  private pinger?: NopPinger;
+  private text?: TextExchange;
+  private logoutPending = false;
+  private log: Logger;
+  private readonly closeListeners: Array<() => void> = [];
+  readonly dataOutBudget = new ByteBudget(DATA_OUT_BUDGET_BYTES);
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.log = ctx.log.child({ peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.out = new PduWriter(socket);
+    this.reader = new PduReader({ maxRecvDataSegmentLength: LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, headerDigest: false, dataDigest: false }, this);
+    this.loginPhase = new LoginPhase(
+      {
+        send: (h, d) => this.out.send(h, d),
+        takeStatSN: () => this.takeStatSN(),
+        precheck: (id) => this.precheckLogin(id),
+        bind: (outcome, id, cmdSN) => this.bindSession(outcome, id, cmdSN),
+        finished: (ok, reason, outcome) => this.loginFinished(ok, reason, outcome),
+      },
+      () => this.ctx.createNegotiator(this.loginEnvironment()),
+      ctx.limits.queueDepth,
+    );
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
+    socket.on('close', () => this.closed('peer closed the connection'));
+    if (ctx.loginTimeoutMs > 0) {
+      this.loginTimer = setTimeout(() => this.drop('login timed out'), ctx.loginTimeoutMs);
+      this.loginTimer.unref();
+    }
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  // ---- ResponseChannel / TaskHost -------------------------------------------------
+
+  get params(): SessionParams {
+    return this.session!.params;
+  }
+
+  get scsi(): ScsiTargetPort {
+    return this.session!.scsi!;
+  }
+
+  get nexus(): Nexus {
+    return this.session!.nexus!;
+  }
+
+  get maxSendDataSegmentLength(): number {
+    return this.session?.params.maxSendDataSegmentLength ?? LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH;
+  }
+
+  get maxBurstLength(): number {
+    return this.session!.params.maxBurstLength;
+  }
+
+  takeStatSN(): number {
+    const s = this.statSN;
+    this.statSN = serialAdd(this.statSN, 1);
+    return s;
+  }
+
+  peekStatSN(): number {
+    return this.statSN;
+  }
+
+  expCmdSN(): number {
+    return this.session?.window.expCmdSN ?? 0;
+  }
+
+  maxCmdSN(): number {
+    return this.session?.window.maxCmdSN ?? 0;
+  }
+
+  allocateTtt(): number {
+    this.tttCounter = this.tttCounter >= 0xfffffffe ? 1 : this.tttCounter + 1;
+    return this.tttCounter;
+  }
+
+  sendR2t(task: ScsiTask, r2t: R2tRequest): void {
+    this.out.send(
+      encodeR2t({
+        lun: task.cmd.lun,
+        itt: task.itt,
+        ttt: r2t.ttt,
+        statSN: this.statSN,
+        expCmdSN: this.expCmdSN(),
+        maxCmdSN: this.maxCmdSN(),
+        r2tSN: r2t.r2tSN,
+        bufferOffset: r2t.offset,
+        desiredLength: r2t.length,
+      }),
+    );
+  }
+
+  dataOutViolation(task: ScsiTask, header: Buffer, message: string): void {
+    // The PDU is rejected and the command ends without a response (the initiator fails it
+    // on the Reject); the connection and the session's other tasks carry on.
+    this.log.warn({ reason: message, itt: task.itt }, 'Data-Out sequence error; PDU rejected, command terminated');
+    if (header.length >= BHS_LENGTH) this.sendReject(header, RejectReason.PROTOCOL_ERROR);
+    void task.abort();
+    this.countProtocolError(message);
+  }
+
+  taskDone(task: ScsiTask): void {
+    const s = this.session;
+    if (s && s.tasks.get(task.itt) === task) s.tasks.delete(task.itt);
+  }
+
+  // ---- PduSink ---------------------------------------------------------------------
+
+  onPdu(pdu: FramedPdu): void {
+    if (this.phase === 'closed') return;
+    let decoded;
+    try {
+      decoded = decodeInitiatorPdu(pdu.header);
+    } catch (e) {
+      if (!(e instanceof PduError)) throw e;
+      return this.protocolError(pdu.header, e.reason, e.message);
+    }
+    if (this.phase === 'login') {
+      if (decoded.kind !== 'login') return this.drop(`${decoded.kind} PDU during login`);
+      this.loginPhase.handle(decoded.pdu, pdu.data);
+      return;
+    }
+    const session = this.session!;
+    if (session.kind === 'Discovery' && !(decoded.kind === 'text' || decoded.kind === 'logout' || decoded.kind === 'nop-out')) {
+      return this.protocolError(pdu.header, RejectReason.PROTOCOL_ERROR, `${decoded.kind} in a discovery session`);
+    }
+    if (this.logoutPending && decoded.kind !== 'data-out' && decoded.kind !== 'nop-out') {
+      return this.protocolError(pdu.header, RejectReason.WAITING_FOR_LOGOUT, 'PDU after Logout');
+    }
+    try {
+      switch (decoded.kind) {
+        case 'scsi-command':
+          return this.onScsiCommand(pdu.header, decoded.pdu, pdu.data);
+        case 'data-out':
+          return this.onDataOut(pdu.header, decoded.pdu, pdu.data);
+        case 'nop-out':
+          return this.onNopOut(decoded.pdu, pdu.data);
+        case 'task-mgmt':
+          return this.onTaskMgmt(decoded.pdu);
+        case 'text':
+          return this.onText(pdu.header, decoded.pdu, pdu.data);
+        case 'logout':
+          return this.onLogout(decoded.pdu);
+        case 'login':
+          return this.protocolError(pdu.header, RejectReason.PROTOCOL_ERROR, 'Login Request in full feature phase');
+      }
+    } catch (e) {
+      if (!(e instanceof PduError)) throw e;
+      this.protocolError(pdu.header, e.reason, e.message);
+    }
+  }
+
+  onFatal(reason: string): void {
+    this.log.warn({ reason }, 'framing error; dropping connection');
+    this.drop(reason);
+  }
+
+  onDataDigestError(header: Buffer): void {
+    if (this.phase !== 'full-feature') return this.drop('data digest error during login');
+    this.sendReject(header, RejectReason.DATA_DIGEST_ERROR);
+    // RFC 7143 §7.8: at ErrorRecoveryLevel 0 lost command data cannot be recovered in the
+    // connection (no SNACK / R2T recovery), so SCSI Command and Data-Out digest errors end it.
+    const op = readOpcode(header);
+    if (op === Opcode.SCSI_COMMAND || op === Opcode.DATA_OUT) this.drop('data digest error on command data');
+    else this.countProtocolError('data digest error');
+  }
+
+  onOversizeSegment(header: Buffer, length: number): void {
+    const reason = `DataSegmentLength ${length} exceeds our MaxRecvDataSegmentLength`;
+    if (this.phase !== 'full-feature') return this.drop(reason);
+    this.log.warn({ reason }, 'protocol error');
+    this.sendReject(header, RejectReason.PROTOCOL_ERROR);
+    const op = readOpcode(header);
+    if (op === Opcode.SCSI_COMMAND || op === Opcode.DATA_OUT) this.drop(reason);
+    else this.countProtocolError(reason);
+  }
+
+  // ---- login -----------------------------------------------------------------------
+
+  private loginEnvironment(): LoginEnvironment {
+    const { limits } = this.ctx;
+    return {
+      findTarget: (iqn) => this.ctx.targets.find(iqn)?.config,
+      portalGroupTag: this.ctx.portalGroupTag,
+      limits: {
+        maxRecvDataSegmentLength: limits.maxRecvDataSegmentLength,
+        maxBurstLength: limits.maxBurstLength,
+        firstBurstLength: limits.firstBurstLength,
+        maxOutstandingR2T: limits.maxOutstandingR2T,
+      },
+      discoveryChap: this.ctx.discoveryChap,
+    };
+  }
+
+  private precheckLogin(id: LoginIdentity): Binding | undefined {
+    this.cid = id.cid;
+    if (id.tsih === 0) return undefined;
+    const existing = this.ctx.sessions.get(id.tsih);
+    if (!existing || existing.ended || !existing.isid || existing.isid !== id.isid.toString('hex')) {
+      return { ok: false, statusClass: LoginStatus.SESSION_DOES_NOT_EXIST[0], statusDetail: LoginStatus.SESSION_DOES_NOT_EXIST[1], reason: `no session with TSIH ${id.tsih}` };
+    }
+    return undefined;
+  }
+
+  private bindSession(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding {
+    const isid = id.isid.toString('hex');
+    const targetEntry = outcome.target ? this.ctx.targets.find(outcome.target.iqn) : undefined;
+    if (outcome.sessionType === 'Normal' && !targetEntry) {
+      return { ok: false, statusClass: LoginStatus.TARGET_NOT_FOUND[0], statusDetail: LoginStatus.TARGET_NOT_FOUND[1], reason: 'target vanished' };
+    }
+    if (id.tsih !== 0) {
+      // Connection reinstatement (§6.3.4) in an existing session: same CID replaces the old connection.
+      const s = this.ctx.sessions.get(id.tsih);
+      if (!s || s.ended || s.isid !== isid || s.initiatorName !== outcome.initiatorName || s.target?.iqn !== outcome.target?.iqn) {
+        return { ok: false, statusClass: LoginStatus.SESSION_DOES_NOT_EXIST[0], statusDetail: LoginStatus.SESSION_DOES_NOT_EXIST[1], reason: `no session with TSIH ${id.tsih}` };
+      }
+      if (s.connection && s.connection.cid !== id.cid) {
+        return { ok: false, statusClass: LoginStatus.TOO_MANY_CONNECTIONS[0], statusDetail: LoginStatus.TOO_MANY_CONNECTIONS[1], reason: 'MaxConnections=1' };
+      }
+      const old = s.connection;
+      s.connection = undefined;
+      old?.drop('connection reinstated');
+      // ERL0: the old connection's tasks are terminated.
+      void s.abortTasks();
+      s.window.reset(cmdSN);
+      s.params = outcome.params;
+      s.connection = this;
+      this.session = s;
+      return { ok: true, tsih: s.tsih };
+    }
+    if (outcome.sessionType === 'Normal') {
+      // Session reinstatement (§6.3.5): same initiator port and target replaces the old session.
+      const old = this.ctx.sessions.findByInitiatorPort(outcome.initiatorName, isid, outcome.target!.iqn);
+      if (old) {
+        this.log.info({ initiator: outcome.initiatorName, isid, tsih: old.tsih }, 'session reinstatement: closing the old session');
+        old.end('session reinstated');
+      }
+    }
+    const tsih = this.ctx.sessions.allocateTsih();
+    const tpgt = this.ctx.portalGroupTag;
+    const nexus: Nexus | undefined = targetEntry
+      ? {
+          id: `${outcome.initiatorName},i,0x${isid}|${targetEntry.config.iqn},t,0x${tpgt.toString(16).padStart(4, '0')}`,
+          initiatorName: outcome.initiatorName,
+          isid,
+          targetName: targetEntry.config.iqn,
+          tpgt,
+          relativePortId: tpgt,
+        }
+      : undefined;
+    const session = new Session({
+      tsih,
+      kind: outcome.sessionType,
+      initiatorName: outcome.initiatorName,
+      isid,
+      target: targetEntry?.config,
+      scsi: targetEntry?.scsi,
+      nexus,
+      params: outcome.params,
+      expCmdSN: cmdSN,
+      queueDepth: this.ctx.limits.queueDepth,
+    });
+    session.connection = this;
+    session.onEnd((s) => this.log.info({ tsih: s.tsih, initiator: s.initiatorName }, 'session ended'));
+    this.ctx.sessions.add(session);
+    this.session = session;
+    if (nexus) targetEntry!.scsi.nexusSeen(nexus);
+    return { ok: true, tsih };
+  }
+
+  private loginFinished(ok: boolean, reason: string, outcome?: LoginOutcome): void {
+    clearTimeout(this.loginTimer);
+    if (!ok || !outcome || !this.session) {
+      this.log.info({ reason }, 'login failed');
+      // Let the failure response drain, then close.
+      this.phase = 'closed';
+      this.reader.stop();
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+      return;
+    }
+    const p = outcome.params;
+    this.phase = 'full-feature';
+    // Digests and our declared limit apply from the first PDU after the final login response.
+    this.reader.setLimits({ maxRecvDataSegmentLength: p.maxRecvDataSegmentLength, headerDigest: p.headerDigest, dataDigest: p.dataDigest });
+    this.out.headerDigest = p.headerDigest;
+    this.out.dataDigest = p.dataDigest;
+    this.log = this.log.child({ tsih: this.session.tsih });
+    this.log.info(
+      {
+        initiator: outcome.initiatorName,
+        target: outcome.target?.iqn,
+        sessionType: outcome.sessionType,
+        isid: this.session.isid,
+        tsih: this.session.tsih,
+        params: {
+          hd: p.headerDigest,
+          dd: p.dataDigest,
+          mrdsl: p.maxRecvDataSegmentLength,
+          msdsl: p.maxSendDataSegmentLength,
+          mbl: p.maxBurstLength,
+          fbl: p.firstBurstLength,
+          ir2t: p.initialR2T,
+          imm: p.immediateData,
+          r2t: p.maxOutstandingR2T,
+        },
+      },
+      'login',
+    );
+    this.text = new TextExchange(this, () => this.allocateTtt(), () => this.sendTargetsContext());
+    this.pinger = new NopPinger(
+      { intervalMs: this.ctx.nopIntervalMs, timeoutMs: this.ctx.nopTimeoutMs },
+      () => {
+        const ttt = this.allocateTtt();
+        sendPing(this, ttt);
+        return ttt;
+      },
+      () => {
+        this.log.warn({ timeoutMs: this.ctx.nopTimeoutMs }, 'NOP-In not answered; dropping connection');
+        this.drop('NOP-In timeout');
+      },
+    );
+    this.pinger.start();
+  }
+
+  // ---- full feature phase ------------------------------------------------------------
+
+  private onScsiCommand(header: Buffer, pdu: ScsiCommandPdu, data: Buffer): void {
+    const session = this.session!;
+    const p = session.params;
+    if (data.length > 0) {
+      if (!pdu.write || !p.immediateData) throw new PduError(RejectReason.PROTOCOL_ERROR, 'unexpected immediate data');
+      if (data.length > pdu.expectedLength || data.length > p.firstBurstLength) {
+        throw new PduError(RejectReason.PROTOCOL_ERROR, 'immediate data beyond EDTL or FirstBurstLength');
+      }
+    }
+    if (!pdu.immediate && !session.window.inWindow(pdu.cmdSN)) {
+      this.log.debug({ cmdSN: pdu.cmdSN, expCmdSN: session.window.expCmdSN }, 'command outside the CmdSN window dropped');
+      return;
+    }
+    if (session.tasks.has(pdu.itt)) throw new PduError(RejectReason.PROTOCOL_ERROR, `ITT 0x${pdu.itt.toString(16)} already in use`);
+    if (pdu.immediate && session.tasks.size >= 2 * this.ctx.limits.queueDepth) {
+      throw new PduError(RejectReason.IMMEDIATE_COMMAND_REJECT, 'too many immediate commands');
+    }
+    const task = new ScsiTask(this, pdu, data);
+    session.tasks.set(pdu.itt, task);
+    const admitted = session.window.submit(pdu.cmdSN, pdu.immediate, () => task.start());
+    if (admitted === 'dropped') session.tasks.delete(pdu.itt);
+  }
+
+  private onDataOut(header: Buffer, pdu: DataOutPdu, data: Buffer): void {
+    const task = this.session!.tasks.get(pdu.itt);
+    // Data for a task that was aborted (or never existed) is discarded silently.
+    if (!task) return;
+    task.onDataOut(header, pdu, data);
+  }
+
+  private onNopOut(pdu: NopOutPdu, data: Buffer): void {
+    if (pdu.ttt !== RESERVED_TAG) this.pinger?.answered(pdu.ttt);
+    if (pdu.itt === RESERVED_TAG) return;
+    this.session!.window.submit(pdu.cmdSN, pdu.immediate, () => answerPing(this, pdu, data));
+  }
+
+  private onText(header: Buffer, pdu: TextRequestPdu, data: Buffer): void {
+    this.session!.window.submit(pdu.cmdSN, pdu.immediate, () => {
+      try {
+        this.text!.handle(pdu, data);
+      } catch (e) {
+        if (!(e instanceof PduError)) throw e;
+        this.protocolError(header, e.reason, e.message);
+      }
+    });
+  }
+
+  private onLogout(pdu: LogoutRequestPdu): void {
+    this.session!.window.submit(pdu.cmdSN, pdu.immediate, () => {
+      const session = this.session!;
+      const decision = decideLogout(pdu, this.cid);
+      this.log.info({ reason: pdu.reasonCode, response: decision.response, tsih: session.tsih }, 'logout');
+      if (!decision.endsSession) {
+        sendLogoutResponse(this, pdu, decision.response, 0);
+        return;
+      }
+      this.logoutPending = true;
+      // Outstanding tasks are terminated by the logout (RFC 7143 §11.14).
+      void session.abortTasks().then(() => {
+        sendLogoutResponse(this, pdu, decision.response, session.params.defaultTime2Wait);
+        this.pinger?.stop();
+        this.phase = 'closed';
+        this.reader.stop();
+        this.socket.end();
+        session.end('logout');
+      });
+    });
+  }
+
+  private onTaskMgmt(pdu: TaskMgmtRequestPdu): void {
+    const session = this.session!;
+    session.window.submit(pdu.cmdSN, pdu.immediate, () => {
+      const target = session.target?.iqn;
+      const peers = () => (target ? this.ctx.sessions.forTarget(target).filter((s) => s !== session) : []);
+      void performTmf({ session, peers }, pdu).then(
+        (response) => {
+          this.log.info({ function: pdu.function, response, tsih: session.tsih }, 'task management');
+          sendTmfResponse(this, pdu, response);
+          if (pdu.function === TmfFunction.TARGET_COLD_RESET && response === TmfResponse.COMPLETE) {
+            // TARGET COLD RESET: answer, then drop every session of the target (RFC 7143 §11.5.1).
+            for (const s of [session, ...peers()]) s.end('target cold reset');
+          }
+        },
+        (e: unknown) => {
+          this.log.error({ err: (e as Error).message }, 'task management failed');
+          sendTmfResponse(this, pdu, TmfResponse.REJECTED);
+        },
+      );
+    });
+  }
+
+  private sendTargetsContext(): SendTargetsContext {
+    const s = this.session!;
+    let portal: string;
+    if (this.ctx.advertiseAddress) {
+      portal = `${this.ctx.advertiseAddress},${this.ctx.portalGroupTag}`;
+    } else {
+      portal = formatPortalAddress(this.socket.localAddress ?? '0.0.0.0', this.socket.localPort ?? 3260, this.ctx.portalGroupTag);
+    }
+    return {
+      sessionType: s.kind,
+      initiatorName: s.initiatorName,
+      sessionTarget: s.target,
+      targets: this.ctx.targets.all().map((t) => t.config),
+      portal,
+    };
+  }
+
+  // ---- errors and teardown ---------------------------------------------------------------
+
+  private sendReject(header: Buffer, reason: number): void {
+    const offending = header.subarray(0, BHS_LENGTH);
+    this.out.send(
+      encodeReject({ reason, statSN: this.takeStatSN(), expCmdSN: this.expCmdSN(), maxCmdSN: this.maxCmdSN(), dataSN: 0 }, offending.length),
+      Buffer.from(offending),
+    );
+  }
+
+  private protocolError(header: Buffer, reason: number, message: string): void {
+    if (this.phase !== 'full-feature') return this.drop(`protocol error during login: ${message}`);
+    this.log.warn({ reason, message }, 'protocol error; PDU rejected');
+    this.sendReject(header, reason);
+    this.countProtocolError(message);
+  }
+
+  private countProtocolError(message: string): void {
+    if (++this.protocolErrors > MAX_PROTOCOL_ERRORS) this.drop(`too many protocol errors (last: ${message})`);
+  }
+
+  /** Closes the socket now. The session (ERL0, one connection) ends with it. */
+  drop(reason: string): void {
+    if (this.phase !== 'closed') {
+      this.log.info({ reason }, 'connection dropped');
+    }
+    this.phase = 'closed';
+    this.reader.stop();
+    this.socket.destroy();
+    this.closed(reason);
+  }
+
+  private closedOnce = false;
+
+  private closed(reason: string): void {
+    if (this.closedOnce) return;
+    this.closedOnce = true;
+    this.phase = 'closed';
+    clearTimeout(this.loginTimer);
+    this.pinger?.stop();
+    const s = this.session;
+    if (s && s.connection === this) s.end(reason);
+    for (const l of this.closeListeners) l();
+  }
+}

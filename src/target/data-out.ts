@@ -1,0 +1,131 @@
+/**
+ * Gathering a write's Data-Out (RFC 7143 §4.2.3): immediate data, then the unsolicited
+ * sequence (TTT 0xffffffff, up to FirstBurstLength), then R2T-solicited bursts of at most
+ * MaxBurstLength, at most MaxOutstandingR2T at a time. Every PDU must continue its sequence
+ * exactly (DataSN, buffer offset, F bit); anything else is a protocol error.
+ * Bytes beyond `wanted` (the initiator's EDTL exceeded what the command needs) are accepted
+ * and ignored; they are reported as residual underflow.
+ */
+import type { DataOutPdu } from '../pdu/data-out.js';
+import { RESERVED_TAG } from '../pdu/opcodes.js';
+
+export interface R2tRequest {
+  ttt: number;
+  r2tSN: number;
+  offset: number;
+  length: number;
+}
+
+export interface DataOutPlan {
+  /** Bytes the command will consume: min(EDTL, dataOutLength). The buffer has this size. */
+  wanted: number;
+  /** The initiator's Expected Data Transfer Length for the write. */
+  expectedLength: number;
+  /** Whether unsolicited Data-Out PDUs follow the command (InitialR2T=No and F=0). */
+  unsolicitedFollows: boolean;
+  firstBurstLength: number;
+  maxBurstLength: number;
+  maxOutstandingR2T: number;
+}
+
+interface Burst {
+  offset: number;
+  length: number;
+  received: number;
+  dataSN: number;
+}
+
+export class DataOutCollector {
+  readonly buffer: Buffer;
+  private unsolicitedOpen: boolean;
+  private readonly unsolicitedLimit: number;
+  private unsolicitedOffset = 0;
+  private unsolicitedDataSN = 0;
+  private nextR2tOffset = 0;
+  private r2tCount = 0;
+  private readonly outstanding = new Map<number, Burst>();
+
+  constructor(private readonly plan: DataOutPlan) {
+    this.buffer = Buffer.allocUnsafe(plan.wanted);
+    this.unsolicitedOpen = plan.unsolicitedFollows;
+    this.unsolicitedLimit = Math.min(plan.firstBurstLength, plan.expectedLength);
+  }
+
+  /** R2Ts sent so far (part of ExpDataSN in the SCSI Response). */
+  get r2tsSent(): number {
+    return this.r2tCount;
+  }
+
+  get complete(): boolean {
+    return !this.unsolicitedOpen && this.outstanding.size === 0 && this.nextR2tOffset >= this.plan.wanted;
+  }
+
+  /** Immediate data: the start of the unsolicited burst. Returns an error message or undefined. */
+  acceptImmediate(data: Buffer): string | undefined {
+    if (data.length > this.unsolicitedLimit) return `immediate data ${data.length} exceeds min(FirstBurstLength, EDTL)`;
+    this.place(0, data);
+    this.unsolicitedOffset = data.length;
+    // Immediate data that fills the whole unsolicited burst leaves nothing to follow.
+    if (data.length === this.unsolicitedLimit) this.unsolicitedOpen = false;
+    if (!this.unsolicitedOpen) this.nextR2tOffset = data.length;
+    return undefined;
+  }
+
+  /** Returns an error message (protocol error) or undefined. */
+  acceptDataOut(pdu: DataOutPdu, data: Buffer): string | undefined {
+    if (pdu.ttt === RESERVED_TAG) return this.acceptUnsolicited(pdu, data);
+    const burst = this.outstanding.get(pdu.ttt);
+    if (!burst) return `Data-Out for unknown TTT 0x${pdu.ttt.toString(16)}`;
+    if (pdu.dataSN !== burst.dataSN) return `DataSN ${pdu.dataSN}, expected ${burst.dataSN}`;
+    if (pdu.bufferOffset !== burst.offset + burst.received) {
+      return `buffer offset ${pdu.bufferOffset}, expected ${burst.offset + burst.received}`;
+    }
+    if (burst.received + data.length > burst.length) return 'Data-Out beyond the R2T window';
+    const ends = burst.received + data.length === burst.length;
+    if (pdu.final !== ends) return ends ? 'F bit missing at the end of a burst' : 'F bit before the end of a burst';
+    this.place(pdu.bufferOffset, data);
+    burst.received += data.length;
+    burst.dataSN++;
+    if (ends) this.outstanding.delete(pdu.ttt);
+    return undefined;
+  }
+
+  private acceptUnsolicited(pdu: DataOutPdu, data: Buffer): string | undefined {
+    if (!this.unsolicitedOpen) return 'unsolicited Data-Out not expected';
+    if (pdu.dataSN !== this.unsolicitedDataSN) return `DataSN ${pdu.dataSN}, expected ${this.unsolicitedDataSN}`;
+    if (pdu.bufferOffset !== this.unsolicitedOffset) {
+      return `buffer offset ${pdu.bufferOffset}, expected ${this.unsolicitedOffset}`;
+    }
+    const end = this.unsolicitedOffset + data.length;
+    if (end > this.unsolicitedLimit) return 'unsolicited data beyond FirstBurstLength';
+    if (end === this.unsolicitedLimit && !pdu.final) return 'F bit missing at the end of unsolicited data';
+    this.place(pdu.bufferOffset, data);
+    this.unsolicitedOffset = end;
+    this.unsolicitedDataSN++;
+    if (pdu.final) {
+      this.unsolicitedOpen = false;
+      this.nextR2tOffset = end;
+    }
+    return undefined;
+  }
+
+  /** R2Ts to send now; `allocateTtt` gives connection-unique target transfer tags. */
+  nextR2ts(allocateTtt: () => number): R2tRequest[] {
+    const out: R2tRequest[] = [];
+    if (this.unsolicitedOpen) return out;
+    while (this.outstanding.size < this.plan.maxOutstandingR2T && this.nextR2tOffset < this.plan.wanted) {
+      const length = Math.min(this.plan.maxBurstLength, this.plan.wanted - this.nextR2tOffset);
+      const r2t: R2tRequest = { ttt: allocateTtt(), r2tSN: this.r2tCount++, offset: this.nextR2tOffset, length };
+      this.outstanding.set(r2t.ttt, { offset: r2t.offset, length, received: 0, dataSN: 0 });
+      this.nextR2tOffset += length;
+      out.push(r2t);
+    }
+    return out;
+  }
+
+  /** Copies the part of `data` at `offset` that falls inside the buffer. */
+  private place(offset: number, data: Buffer): void {
+    if (offset >= this.buffer.length) return;
+    data.copy(this.buffer, offset, 0, Math.min(data.length, this.buffer.length - offset));
+  }
+}

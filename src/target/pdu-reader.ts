@@ -1,0 +1,217 @@
+/**
+ * Incremental PDU framer over socket chunks: BHS(48) + AHS + [header digest] + data
+ * segment + pad + [data digest] (RFC 7143 §11.2). A PDU wholly inside one chunk is
+ * delivered as subarrays of that chunk (no copy); a PDU spanning chunks is assembled
+ * once into a buffer of exactly its size, which our limit bounds before allocation.
+ */
+import { BHS_LENGTH, DIGEST_LENGTH, readAhsLength, readDataSegmentLength } from '../pdu/bhs.js';
+import { dataDigest, headerDigest, padLength, readDigest } from '../pdu/segment.js';
+
+export interface FramedPdu {
+  /** BHS + AHS, without the header digest. */
+  header: Buffer;
+  /** Data segment without padding or digest. */
+  data: Buffer;
+}
+
+export interface FramerLimits {
+  /** Largest DataSegmentLength we accept (what we declared as MaxRecvDataSegmentLength). */
+  maxRecvDataSegmentLength: number;
+  headerDigest: boolean;
+  dataDigest: boolean;
+}
+
+export interface PduSink {
+  onPdu(pdu: FramedPdu): void;
+  /** The stream can no longer be trusted (header digest error): the connection must drop. */
+  onFatal(reason: string): void;
+  /** The PDU was framed but its data digest is wrong; the PDU is discarded. */
+  onDataDigestError(header: Buffer): void;
+  /** DataSegmentLength exceeds our limit; its data is skipped unbuffered, then framing resumes. */
+  onOversizeSegment(header: Buffer, length: number): void;
+}
+
+const enum State {
+  Idle,
+  Header,
+  Data,
+  Skip,
+}
+
+export class PduReader {
+  private limits: FramerLimits;
+  private state = State.Idle;
+  private stopped = false;
+  /** Assembly buffers for a PDU that spans chunks. */
+  private headerBuf: Buffer = Buffer.alloc(0);
+  private headerFill = 0;
+  /** Header length without its digest, known once the BHS is in. */
+  private headerLength = 0;
+  private dataBuf: Buffer = Buffer.alloc(0);
+  private dataFill = 0;
+  private dataLength = 0;
+  private skipRemaining = 0;
+
+  constructor(
+    limits: FramerLimits,
+    private readonly sink: PduSink,
+  ) {
+    this.limits = { ...limits };
+  }
+
+  /** New limits apply from the next PDU (e.g. digests switched on at the end of login). */
+  setLimits(limits: FramerLimits): void {
+    this.limits = { ...limits };
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  push(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length && !this.stopped) {
+      switch (this.state) {
+        case State.Idle:
+          off = this.startPdu(chunk, off);
+          break;
+        case State.Header:
+          off = this.fillHeader(chunk, off);
+          break;
+        case State.Data:
+          off = this.fillData(chunk, off);
+          break;
+        case State.Skip: {
+          const n = Math.min(this.skipRemaining, chunk.length - off);
+          this.skipRemaining -= n;
+          off += n;
+          if (this.skipRemaining === 0) this.state = State.Idle;
+          break;
+        }
+      }
+    }
+  }
+
+  private headerDigestLength(): number {
+    return this.limits.headerDigest ? DIGEST_LENGTH : 0;
+  }
+
+  /** Bytes after the header (and its digest) for a segment of `length` bytes. */
+  private dataTotal(length: number): number {
+    if (length === 0) return 0;
+    return length + padLength(length) + (this.limits.dataDigest ? DIGEST_LENGTH : 0);
+  }
+
+  private startPdu(chunk: Buffer, off: number): number {
+    const avail = chunk.length - off;
+    if (avail >= BHS_LENGTH) {
+      const headerLength = BHS_LENGTH + readAhsLength(chunk.subarray(off, off + BHS_LENGTH));
+      const headerEnd = off + headerLength + this.headerDigestLength();
+      if (headerEnd <= chunk.length) {
+        const header = chunk.subarray(off, off + headerLength);
+        if (!this.headerTrusted(chunk, off, headerLength)) return chunk.length;
+        const length = readDataSegmentLength(header);
+        if (length > this.limits.maxRecvDataSegmentLength) return this.beginSkip(header, length, headerEnd);
+        const total = this.dataTotal(length);
+        if (headerEnd + total <= chunk.length) {
+          this.deliver(header, chunk, headerEnd, length);
+          return headerEnd + total;
+        }
+        this.beginData(Buffer.from(header), length);
+        return this.fillData(chunk, headerEnd);
+      }
+    }
+    // Slow path: the header spans chunks. Copy the BHS first; its AHS length sizes the rest.
+    this.headerBuf = Buffer.allocUnsafe(BHS_LENGTH);
+    this.headerFill = 0;
+    this.headerLength = 0;
+    this.state = State.Header;
+    return this.fillHeader(chunk, off);
+  }
+
+  private fillHeader(chunk: Buffer, off: number): number {
+    const n = Math.min(this.headerBuf.length - this.headerFill, chunk.length - off);
+    chunk.copy(this.headerBuf, this.headerFill, off, off + n);
+    this.headerFill += n;
+    off += n;
+    if (this.headerFill < this.headerBuf.length) return off;
+    if (this.headerLength === 0) {
+      this.headerLength = BHS_LENGTH + readAhsLength(this.headerBuf);
+      const full = this.headerLength + this.headerDigestLength();
+      if (full > BHS_LENGTH) {
+        const grown = Buffer.allocUnsafe(full);
+        this.headerBuf.copy(grown, 0, 0, BHS_LENGTH);
+        this.headerBuf = grown;
+        return off;
+      }
+    }
+    // Whole header (and digest) in hand.
+    if (!this.headerTrusted(this.headerBuf, 0, this.headerLength)) return chunk.length;
+    const header = this.headerBuf.subarray(0, this.headerLength);
+    const length = readDataSegmentLength(header);
+    if (length > this.limits.maxRecvDataSegmentLength) return this.beginSkip(header, length, off);
+    if (length === 0) {
+      this.state = State.Idle;
+      this.sink.onPdu({ header, data: header.subarray(0, 0) });
+      return off;
+    }
+    this.beginData(header, length);
+    return off;
+  }
+
+  private beginData(header: Buffer, length: number): void {
+    this.headerBuf = header;
+    this.headerLength = header.length;
+    this.dataLength = length;
+    this.dataBuf = Buffer.allocUnsafe(this.dataTotal(length));
+    this.dataFill = 0;
+    this.state = State.Data;
+  }
+
+  private fillData(chunk: Buffer, off: number): number {
+    const n = Math.min(this.dataBuf.length - this.dataFill, chunk.length - off);
+    chunk.copy(this.dataBuf, this.dataFill, off, off + n);
+    this.dataFill += n;
+    off += n;
+    if (this.dataFill === this.dataBuf.length) {
+      this.state = State.Idle;
+      const header = this.headerBuf;
+      const data = this.dataBuf;
+      this.headerBuf = Buffer.alloc(0);
+      this.dataBuf = Buffer.alloc(0);
+      this.deliver(header, data, 0, this.dataLength);
+    }
+    return off;
+  }
+
+  private beginSkip(header: Buffer, length: number, off: number): number {
+    this.skipRemaining = this.dataTotal(length);
+    this.state = this.skipRemaining > 0 ? State.Skip : State.Idle;
+    this.sink.onOversizeSegment(Buffer.from(header), length);
+    return off;
+  }
+
+  /** Checks the header digest (when negotiated); on failure stops the reader. */
+  private headerTrusted(buf: Buffer, off: number, headerLength: number): boolean {
+    if (!this.limits.headerDigest) return true;
+    const expected = headerDigest(buf.subarray(off, off + headerLength));
+    if (readDigest(buf, off + headerLength) === expected) return true;
+    this.stopped = true;
+    this.state = State.Idle;
+    this.sink.onFatal('header digest error');
+    return false;
+  }
+
+  private deliver(header: Buffer, buf: Buffer, dataOff: number, length: number): void {
+    this.state = State.Idle;
+    const data = buf.subarray(dataOff, dataOff + length);
+    if (length > 0 && this.limits.dataDigest) {
+      const digestOff = dataOff + length + padLength(length);
+      if (readDigest(buf, digestOff) !== dataDigest(data)) {
+        this.sink.onDataDigestError(header);
+        return;
+      }
+    }
+    this.sink.onPdu({ header, data });
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * One SCSI command's life on a connection: queued for its CmdSN turn, collecting
+ * Data-Out, running in the SCSI layer (one promise), and answered (unless aborted).
+ */
+import type { DataOutPdu } from '../pdu/data-out.js';
+import { lunFromField } from '../pdu/bhs.js';
+import type { ScsiCommandPdu } from '../pdu/scsi-command.js';
+import { MAX_TRANSFER_BYTES } from '../scsi/limits.js';
+import { Asc, SenseKey, encodeFixedSense } from '../scsi/sense.js';
+import { ScsiStatus, type Nexus, type PreparedCommand, type ScsiResult, type ScsiTargetPort } from '../scsi/types.js';
+import { residualOf, sendCommandOutcome, type ResponseChannel } from './data-in.js';
+import type { ByteBudget } from './byte-budget.js';
+import { DataOutCollector, type R2tRequest } from './data-out.js';
+import type { SessionParams } from './login-types.js';
+
+export interface TaskHost extends ResponseChannel {
+  readonly scsi: ScsiTargetPort;
+  readonly nexus: Nexus;
+  readonly params: SessionParams;
+  /** Bounds the Data-Out buffers this connection's tasks hold at once. */
+  readonly dataOutBudget: ByteBudget;
+  allocateTtt(): number;
+  sendR2t(task: ScsiTask, r2t: R2tRequest): void;
+  /** A Data-Out broke its sequence: Reject it and terminate the task without a response. */
+  dataOutViolation(task: ScsiTask, header: Buffer, message: string): void;
+  /** The task left the task set (answered, aborted or failed). */
+  taskDone(task: ScsiTask): void;
+}
+
+type TaskState = 'queued' | 'collecting' | 'running' | 'done';
+
+interface EarlyDataOut {
+  header: Buffer;
+  pdu: DataOutPdu;
+  data: Buffer;
+}
+
+export class ScsiTask {
+  state: TaskState = 'queued';
+  /** Set by task management: the task ends without a response. */
+  aborted = false;
+  readonly lun: number;
+  private early: EarlyDataOut[] = [];
+  private earlyBytes = 0;
+  private collector?: DataOutCollector;
+  private plan?: PreparedCommand;
+  private needed = 0;
+  private wanted = 0;
+  private tooLarge = false;
+  private running?: Promise<void>;
+  /** Budget bytes this task holds (its Data-Out buffer), returned when it is done. */
+  private reserved = 0;
+  private cancelReservation?: () => void;
+
+  constructor(
+    private readonly host: TaskHost,
+    readonly cmd: ScsiCommandPdu,
+    private immediateData: Buffer,
+  ) {
+    this.lun = lunFromField(cmd.lun);
+  }
+
+  get itt(): number {
+    return this.cmd.itt;
+  }
+
+  /** Initiator's expected write length; zero unless the W bit is set. */
+  private get writeExpected(): number {
+    return this.cmd.write ? this.cmd.expectedLength : 0;
+  }
+
+  /** Called in CmdSN order. */
+  start(): void {
+    if (this.aborted || this.state !== 'queued') return;
+    try {
+      this.plan = this.host.scsi.prepare({
+        nexus: this.host.nexus,
+        lun: this.lun,
+        cdb: this.cmd.cdb,
+        expectedLength: this.cmd.expectedLength,
+        read: this.cmd.read,
+        write: this.cmd.write,
+        taskAttribute: this.cmd.attribute,
+      });
+    } catch {
+      this.finish(internalFailure());
+      return;
+    }
+    this.needed = this.plan.dataOutLength;
+    // Memory is bounded by our own limit, never by the peer's EDTL.
+    this.tooLarge = this.needed > MAX_TRANSFER_BYTES;
+    this.wanted = this.tooLarge ? 0 : Math.min(this.writeExpected, this.needed);
+    if (this.wanted === 0) return this.beginCollecting();
+    // Until the budget grants the buffer the task stays queued; early unsolicited data is
+    // still bounded by FirstBurstLength there.
+    this.cancelReservation = this.host.dataOutBudget.acquire(this.wanted, () => {
+      this.cancelReservation = undefined;
+      this.reserved = this.wanted;
+      this.beginCollecting();
+    });
+  }
+
+  private beginCollecting(): void {
+    if (this.aborted || this.state !== 'queued') return;
+    const p = this.host.params;
+    this.collector = new DataOutCollector({
+      wanted: this.wanted,
+      expectedLength: this.writeExpected,
+      unsolicitedFollows: this.cmd.write && !p.initialR2T && !this.cmd.final,
+      firstBurstLength: p.firstBurstLength,
+      maxBurstLength: p.maxBurstLength,
+      maxOutstandingR2T: Math.max(1, p.maxOutstandingR2T),
+    });
+    this.state = 'collecting';
+    if (this.immediateData.length > 0) {
+      const err = this.collector.acceptImmediate(this.immediateData);
+      this.immediateData = EMPTY;
+      if (err) return this.host.dataOutViolation(this, Buffer.alloc(0), err);
+    }
+    const early = this.early;
+    this.early = [];
+    for (const e of early) {
+      const err = this.collector.acceptDataOut(e.pdu, e.data);
+      if (err) return this.host.dataOutViolation(this, e.header, err);
+    }
+    this.advance();
+  }
+
+  onDataOut(header: Buffer, pdu: DataOutPdu, data: Buffer): void {
+    if (this.aborted) return;
+    switch (this.state) {
+      case 'queued': {
+        // Only unsolicited data can precede our turn; bound it by the unsolicited burst.
+        this.earlyBytes += data.length;
+        const limit = Math.min(this.host.params.firstBurstLength, this.writeExpected);
+        if (this.earlyBytes + this.immediateData.length > limit) {
+          return this.host.dataOutViolation(this, header, 'unsolicited data beyond FirstBurstLength');
+        }
+        this.early.push({ header, pdu, data });
+        return;
+      }
+      case 'collecting': {
+        const err = this.collector!.acceptDataOut(pdu, data);
+        if (err) return this.host.dataOutViolation(this, header, err);
+        this.advance();
+        return;
+      }
+      default:
+        this.host.dataOutViolation(this, header, 'Data-Out after the command has all its data');
+    }
+  }
+
+  private advance(): void {
+    if (this.state !== 'collecting') return;
+    const c = this.collector!;
+    if (c.complete) return this.run();
+    for (const r2t of c.nextR2ts(() => this.host.allocateTtt())) this.host.sendR2t(this, r2t);
+  }
+
+  private run(): void {
+    this.state = 'running';
+    if (this.tooLarge) {
+      this.finish({
+        status: ScsiStatus.CHECK_CONDITION,
+        sense: encodeFixedSense({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_FIELD_IN_CDB }),
+      });
+      return;
+    }
+    // A shorter buffer than dataOutLength means the initiator's EDTL cut the transfer short.
+    const dataOut = this.needed > 0 ? this.collector!.buffer : undefined;
+    this.running = this.plan!.run(dataOut).then(
+      (result) => this.finish(result),
+      () => this.finish(internalFailure()),
+    );
+  }
+
+  private returnBudget(): void {
+    this.cancelReservation?.();
+    this.cancelReservation = undefined;
+    if (this.reserved > 0) this.host.dataOutBudget.release(this.reserved);
+    this.reserved = 0;
+  }
+
+  private finish(result: ScsiResult): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.returnBudget();
+    if (!this.aborted && this.host.out.writable) {
+      const isWrite = this.cmd.write || this.needed > 0;
+      let dataIn = result.dataIn;
+      let residual;
+      if (isWrite) {
+        residual = residualOf(this.writeExpected, this.needed);
+        dataIn = undefined;
+      } else {
+        const expected = this.cmd.read ? this.cmd.expectedLength : 0;
+        const actual = dataIn?.length ?? 0;
+        residual = residualOf(expected, actual);
+        if (dataIn && actual > expected) dataIn = dataIn.subarray(0, expected);
+      }
+      sendCommandOutcome(this.host, {
+        itt: this.cmd.itt,
+        lunField: this.cmd.lun,
+        status: result.status,
+        sense: result.status === ScsiStatus.CHECK_CONDITION ? result.sense : undefined,
+        dataIn,
+        residual,
+        r2tsSent: this.collector?.r2tsSent ?? 0,
+      });
+    }
+    this.host.taskDone(this);
+  }
+
+  /**
+   * Ends the task without a response. Resolves once the SCSI layer no longer works on it
+   * (immediately unless it is running).
+   */
+  abort(): Promise<void> {
+    this.aborted = true;
+    if (this.state === 'running' && this.running) return this.running;
+    if (this.state !== 'done') {
+      this.state = 'done';
+      this.returnBudget();
+      this.early = [];
+      this.host.taskDone(this);
+    }
+    return Promise.resolve();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function internalFailure(): ScsiResult {
+  return {
+    status: ScsiStatus.CHECK_CONDITION,
+    sense: encodeFixedSense({ key: SenseKey.HARDWARE_ERROR, asc: Asc.INTERNAL_TARGET_FAILURE }),
+  };
+}

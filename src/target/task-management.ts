@@ -1,0 +1,79 @@
+/**
+ * Task management functions (RFC 7143 §11.5-6, SAM-5 §7). Aborted tasks get no response;
+ * the TMF response waits until aborted tasks no longer run in the SCSI layer.
+ */
+import { lunFromField } from '../pdu/bhs.js';
+import { TmfFunction } from '../pdu/opcodes.js';
+import { encodeTaskMgmtResponse, type TaskMgmtRequestPdu } from '../pdu/task-management.js';
+import { TmfResponse } from '../scsi/types.js';
+import type { ResponseChannel } from './data-in.js';
+import { serialLt } from './serial.js';
+import type { Session } from './session.js';
+
+/** RFC 7143 §11.6.1 response 4: task allegiance reassignment not supported (ERL0). */
+const TASK_REASSIGN_NOT_SUPPORTED = 4;
+
+export interface TmfContext {
+  session: Session;
+  /** Other sessions to the same target (LU and target resets reach them too). */
+  peers: () => Session[];
+}
+
+export async function performTmf(ctx: TmfContext, pdu: TaskMgmtRequestPdu): Promise<number> {
+  const { session } = ctx;
+  const scsi = session.scsi;
+  const nexus = session.nexus;
+  if (!scsi || !nexus) return TmfResponse.NOT_SUPPORTED;
+  const lun = lunFromField(pdu.lun);
+  const lunRequired =
+    pdu.function === TmfFunction.ABORT_TASK_SET ||
+    pdu.function === TmfFunction.CLEAR_TASK_SET ||
+    pdu.function === TmfFunction.LOGICAL_UNIT_RESET;
+  if (lunRequired && !scsi.hasLun(lun)) return TmfResponse.LUN_DOES_NOT_EXIST;
+  switch (pdu.function) {
+    case TmfFunction.ABORT_TASK: {
+      const task = session.tasks.get(pdu.referencedTaskTag);
+      if (!task || task.lun !== lun) {
+        // §11.6.1: a referenced command not yet received whose CmdSN is in the window and
+        // before the TMF's own counts as received and aborted.
+        const notYetReceived = !task && session.window.inWindow(pdu.refCmdSN) && serialLt(pdu.refCmdSN, pdu.cmdSN);
+        return notYetReceived ? TmfResponse.COMPLETE : TmfResponse.TASK_DOES_NOT_EXIST;
+      }
+      await task.abort();
+      return TmfResponse.COMPLETE;
+    }
+    case TmfFunction.ABORT_TASK_SET:
+      await session.abortTasks((t) => t.lun === lun);
+      scsi.taskSetCleared(lun, nexus, false);
+      return TmfResponse.COMPLETE;
+    case TmfFunction.CLEAR_TASK_SET:
+      await Promise.all([session, ...ctx.peers()].map((s) => s.abortTasks((t) => t.lun === lun)));
+      scsi.taskSetCleared(lun, nexus, true);
+      return TmfResponse.COMPLETE;
+    case TmfFunction.LOGICAL_UNIT_RESET:
+      await Promise.all([session, ...ctx.peers()].map((s) => s.abortTasks((t) => t.lun === lun)));
+      scsi.lunReset(lun, nexus);
+      return TmfResponse.COMPLETE;
+    case TmfFunction.TARGET_WARM_RESET:
+    case TmfFunction.TARGET_COLD_RESET:
+      await Promise.all([session, ...ctx.peers()].map((s) => s.abortTasks()));
+      scsi.targetReset(nexus, pdu.function === TmfFunction.TARGET_COLD_RESET);
+      return TmfResponse.COMPLETE;
+    case TmfFunction.TASK_REASSIGN:
+      return TASK_REASSIGN_NOT_SUPPORTED;
+    default:
+      return TmfResponse.NOT_SUPPORTED;
+  }
+}
+
+export function sendTmfResponse(ch: ResponseChannel, pdu: TaskMgmtRequestPdu, response: number): void {
+  ch.out.send(
+    encodeTaskMgmtResponse({
+      response,
+      itt: pdu.itt,
+      statSN: ch.takeStatSN(),
+      expCmdSN: ch.expCmdSN(),
+      maxCmdSN: ch.maxCmdSN(),
+    }),
+  );
+}

@@ -1,0 +1,31 @@
+import { MAX_TRANSFER_BYTES } from '../scsi/limits.js';
+/** What we declare and enforce on every connection; the login negotiator offers these. */
+export interface TransportLimits {
+  /** Our MaxRecvDataSegmentLength in full feature phase. */
+  maxRecvDataSegmentLength: number;
+  maxBurstLength: number;
+  firstBurstLength: number;
+  maxOutstandingR2T: number;
+  /** CmdSN window size per session. */
+  queueDepth: number;
+}
+
+export const DEFAULT_LIMITS: TransportLimits = {
+  maxRecvDataSegmentLength: 256 * 1024,
+  maxBurstLength: 1024 * 1024,
+  firstBurstLength: 64 * 1024,
+  maxOutstandingR2T: 4,
+  queueDepth: 128,
+};
+
+/** RFC 7143 §6.1: during login we accept at most 8192-byte data segments. */
+export const LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH = 8192;
+
+/** Rejects tolerated per connection before we decide the peer is sending junk. */
+export const MAX_PROTOCOL_ERRORS = 16;
+
+/**
+ * Data-Out buffer bytes one connection may hold at once. Twice the largest transfer, so
+ * one maximal write can collect while another runs; further writes wait for their turn.
+ */
+export const DATA_OUT_BUDGET_BYTES = 2 * MAX_TRANSFER_BYTES;

@@ -1,0 +1,81 @@
+# Shared helpers for guest scenario scripts (busybox sh). The host writes /job/env.sh with
+# T<i>_IQN, T<i>_PORTAL, T<i>_LUNS (LUN numbers in spec order), T<i>_CHAP_USER/SECRET,
+# T<i>_MUTUAL_USER/SECRET for each target i; scenario-specific variables come with it.
+. /job/env.sh
+mkdir -p /job/out
+
+# Facts for the host to assert on, one per line: RESULT <key> <value...>
+result() { echo "RESULT $*" >>/job/results.txt; echo "result: $*"; }
+
+# Hands control to the host (which acts, e.g. kills the target) and waits for it.
+phase() {
+  touch "/job/phase-$1-ready"
+  i=0
+  while [ ! -e "/job/phase-$1-go" ]; do
+    i=$((i + 1)); [ $i -gt 1800 ] && { echo "phase $1: host never answered"; return 1; }
+    sleep 0.1
+  done
+}
+
+# node_new IQN PORTAL [IFACE]: a node record for the guest-visible portal. SendTargets may
+# report the host-side address, which the guest cannot reach, so we never rely on it.
+# A record SendTargets already made for that portal (target advertising the guest-visible
+# address) is kept: a second one (different TPGT) would make login try twice.
+node_new() {
+  iscsiadm -m node -T "$1" -p "$2" ${3:+-I "$3"} >/dev/null 2>&1 ||
+    iscsiadm -m node -o new -T "$1" -p "$2" ${3:+-I "$3"} >/dev/null
+}
+# node_set IQN PORTAL NAME VALUE [IFACE]
+node_set() {
+  iscsiadm -m node -T "$1" -p "$2" ${5:+-I "$5"} -o update -n "$3" -v "$4"
+}
+# node_chap IQN PORTAL USER SECRET [MUTUAL_USER MUTUAL_SECRET]
+node_chap() {
+  node_set "$1" "$2" node.session.auth.authmethod CHAP
+  node_set "$1" "$2" node.session.auth.username "$3"
+  node_set "$1" "$2" node.session.auth.password "$4"
+  if [ -n "${5:-}" ]; then
+    node_set "$1" "$2" node.session.auth.username_in "$5"
+    node_set "$1" "$2" node.session.auth.password_in "$6"
+  fi
+}
+# login IQN PORTAL [IFACE] -> iscsiadm's exit code
+login() {
+  iscsiadm -m node -T "$1" -p "$2" ${3:+-I "$3"} --login
+}
+logout() {
+  iscsiadm -m node -T "$1" -p "$2" ${3:+-I "$3"} --logout
+}
+
+# session_disks IQN [INITIATOR_NAME]: "LUN sdX" per attached disk of that target's sessions.
+session_disks() {
+  iscsiadm -m session -P 3 2>/dev/null | awk -v want="$1" -v ini="${2:-}" '
+    /^Target: / { tgt = $2 }
+    /Iface Initiatorname:/ { name = $3 }
+    /Lun: / { lun = $NF }
+    /Attached scsi disk/ { if (tgt == want && (ini == "" || name == ini)) print lun, $4 }'
+}
+
+# wait_disks IQN COUNT [INITIATOR_NAME]: waits for COUNT disks (LUN scan is asynchronous),
+# then prints them like session_disks. Fails after 30 s.
+wait_disks() {
+  i=0
+  while [ "$(session_disks "$1" "${3:-}" | wc -l)" -lt "$2" ]; do
+    i=$((i + 1)); [ $i -gt 300 ] && { echo "wait_disks: $1 has $(session_disks "$1" | wc -l) of $2 disks"; return 1; }
+    sleep 0.1
+  done
+  # The block device node appears a moment after the SCSI device attaches.
+  for d in $(session_disks "$1" "${3:-}" | awk '{ print $2 }'); do
+    j=0
+    while [ ! -b "/dev/$d" ] && [ $j -lt 100 ]; do j=$((j + 1)); sleep 0.1; done
+  done
+  session_disks "$1" "${3:-}"
+}
+
+# disk_for_lun IQN LUN [INITIATOR_NAME] -> sdX
+disk_for_lun() {
+  session_disks "$1" "${3:-}" | awk -v l="$2" '$1 == l { print $2; exit }'
+}
+
+# Kernel messages (session drops, recovery) go to the share for the host's log.
+save_dmesg() { dmesg >"/job/out/dmesg.txt" 2>&1; }

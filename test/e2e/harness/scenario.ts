@@ -1,0 +1,112 @@
+/**
+ * One e2e scenario = targets on loopback ports + one VM boot running one guest script.
+ * `e2eTest` registers it as its own vitest test; `runScenario` does the plumbing so a
+ * scenario file only states its targets, its guest script and its assertions.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onTestFinished, test } from 'vitest';
+import { launchTarget } from './launch-target.js';
+import { selectedTargetKind, type LunSpec, type TargetKind, type TargetSpec, type TargetUnderTest } from './target-under-test.js';
+import { killAllVms, runGuest, type GuestRun, type PhaseHandlers } from './vm.js';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const targetKind: TargetKind = selectedTargetKind();
+
+/** Scenario numbers picked by E2E_ONLY (e.g. "3" or "3,7"); undefined runs all. */
+export function onlyScenarios(env: NodeJS.ProcessEnv = process.env): Set<number> | undefined {
+  const raw = env.E2E_ONLY?.trim();
+  if (!raw) return undefined;
+  return new Set(raw.split(',').map((s) => Number(s.trim())));
+}
+
+/** A vitest test named "<n> <title> [<target>]", skipped when E2E_ONLY leaves it out. */
+export function e2eTest(n: number, title: string, body: () => Promise<void>, timeoutMs = 240_000): void {
+  const only = onlyScenarios();
+  test.skipIf(only !== undefined && !only.has(n))(`${n} ${title} [${targetKind}]`, body, timeoutMs);
+}
+
+export interface ScenarioTargetInput {
+  iqn: string;
+  /** LUN sizes in bytes; backing files are made in the scenario's work dir. */
+  lunSizes: number[];
+  chap?: TargetSpec['chap'];
+  mutualChap?: TargetSpec['mutualChap'];
+}
+
+export interface ScenarioOptions {
+  /** Short name: work dir .cache/e2e/runs/<id>/. */
+  id: string;
+  targets: ScenarioTargetInput[];
+  /** File under test/e2e/guest/. */
+  script: string;
+  env?: Record<string, string>;
+  phases?: (targets: TargetUnderTest[]) => PhaseHandlers;
+  timeoutMs?: number;
+}
+
+export interface ScenarioRun {
+  guest: GuestRun;
+  targets: TargetUnderTest[];
+  workDir: string;
+}
+
+/** Target i is reachable from the guest at 10.0.2.(100+i):3260. */
+export function guestPortal(i: number): string {
+  return `10.0.2.${100 + i}:3260`;
+}
+
+export async function runScenario(opts: ScenarioOptions): Promise<ScenarioRun> {
+  const workDir = join(repoRoot, '.cache', 'e2e', 'runs', `${opts.id}-${targetKind}`);
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const targets: TargetUnderTest[] = [];
+  onTestFinished(async () => {
+    await killAllVms();
+    await Promise.all(targets.map((t) => t.stop()));
+  });
+
+  const env: Record<string, string> = { E2E_TARGET: targetKind, ...opts.env };
+  for (const [i, input] of opts.targets.entries()) {
+    const luns: LunSpec[] = input.lunSizes.map((sizeBytes, l) => ({ path: join(workDir, `t${i}-lun${l}.img`), sizeBytes }));
+    const target = await launchTarget(targetKind, {
+      iqn: input.iqn,
+      luns,
+      chap: input.chap,
+      mutualChap: input.mutualChap,
+      advertise: guestPortal(i),
+      logFile: join(workDir, `t${i}-target.log`),
+    });
+    targets.push(target);
+    Object.assign(env, {
+      [`T${i}_IQN`]: input.iqn,
+      [`T${i}_PORTAL`]: guestPortal(i),
+      [`T${i}_LUNS`]: target.lunNumbers.join(' '),
+      [`T${i}_CHAP_USER`]: input.chap?.user ?? '',
+      [`T${i}_CHAP_SECRET`]: input.chap?.secret ?? '',
+      [`T${i}_MUTUAL_USER`]: input.mutualChap?.user ?? '',
+      [`T${i}_MUTUAL_SECRET`]: input.mutualChap?.secret ?? '',
+    });
+  }
+
+  const guest = await runGuest({
+    jobDir: join(workDir, 'job'),
+    script: opts.script,
+    env,
+    forwards: targets.map((t, i) => ({ guestIp: `10.0.2.${100 + i}`, hostPort: t.port })),
+    phases: opts.phases?.(targets),
+    timeoutMs: opts.timeoutMs ?? 200_000,
+  });
+  return { guest, targets, workDir };
+}
+
+/** Fails with the guest's logs when the VM did not run the script to a clean end. */
+export function describeFailure(run: ScenarioRun): string {
+  const g = run.guest;
+  return [
+    `guest exit ${g.exitCode ?? 'none'}${g.timedOut ? ' (timed out)' : ''} after ${g.durationMs} ms; work dir ${run.workDir}`,
+    ...g.phaseErrors.map((e) => `phase error: ${e.message}`),
+    g.diagnostics(),
+  ].join('\n');
+}

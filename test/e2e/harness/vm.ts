@@ -1,0 +1,141 @@
+/**
+ * Boots the guest under QEMU (TCG: this host's KVM cannot run stock kernels) with a 9p
+ * share for the scenario script, its results and host<->guest phase files, and user-mode
+ * networking that lets the guest reach exactly the forwarded target ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureImage } from '../image/image.js';
+import { exited, stopChild } from './process.js';
+import { parseResults, type ScenarioResults } from './results.js';
+
+const guestDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'guest');
+
+export interface PortForward {
+  /** Address the guest connects to, e.g. 10.0.2.100 (port 3260). */
+  guestIp: string;
+  hostPort: number;
+}
+
+/** Host actions keyed by phase number; the guest waits in `phase N` until one returns. */
+export type PhaseHandlers = Record<number, () => Promise<void>>;
+
+export interface GuestRunOptions {
+  /** Fresh directory shared with the guest as /job. */
+  jobDir: string;
+  /** Scenario script file name under test/e2e/guest/. */
+  script: string;
+  env: Record<string, string>;
+  forwards: PortForward[];
+  phases?: PhaseHandlers;
+  timeoutMs: number;
+}
+
+export interface GuestRun {
+  jobDir: string;
+  /** Exit code of the guest script; undefined if the VM never finished it. */
+  exitCode: number | undefined;
+  timedOut: boolean;
+  results: ScenarioResults;
+  /** Errors thrown by phase handlers. */
+  phaseErrors: Error[];
+  durationMs: number;
+  /** Text of a file the guest wrote under /job/out/ (empty when absent). */
+  out(name: string): string;
+  /** guest.log plus the serial console, for failure messages. */
+  diagnostics(): string;
+}
+
+const liveVms = new Set<ChildProcess>();
+
+/** Kills every VM still running (test timeouts abandon their promises, not their children). */
+export async function killAllVms(): Promise<void> {
+  await Promise.all([...liveVms].map((vm) => stopChild(vm, 'SIGKILL')));
+}
+
+function shellQuote(v: string): string {
+  return `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
+  const image = ensureImage();
+  rmSync(opts.jobDir, { recursive: true, force: true });
+  mkdirSync(join(opts.jobDir, 'out'), { recursive: true });
+  copyFileSync(join(guestDir, 'lib.sh'), join(opts.jobDir, 'lib.sh'));
+  copyFileSync(join(guestDir, opts.script), join(opts.jobDir, 'scenario.sh'));
+  writeFileSync(
+    join(opts.jobDir, 'env.sh'),
+    Object.entries(opts.env)
+      .map(([k, v]) => `${k}=${shellQuote(v)}\n`)
+      .join(''),
+  );
+
+  // A guestfwd "cmd:" runs once per guest connection, so reconnects after a target restart
+  // work; a plain "tcp:" guestfwd would be a single connection made at QEMU start.
+  const netdev = ['user', 'id=n0', 'restrict=on', ...opts.forwards.map((f) => `guestfwd=tcp:${f.guestIp}:3260-cmd:busybox nc 127.0.0.1 ${f.hostPort}`)].join(',');
+  const args = [
+    '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',
+    '-nodefaults', '-display', 'none', '-no-reboot',
+    '-kernel', image.kernel, '-initrd', image.initrd,
+    '-append', 'console=ttyS0 panic=-1 quiet',
+    '-serial', `file:${join(opts.jobDir, 'console.log')}`,
+    '-netdev', netdev, '-device', 'virtio-net-pci,netdev=n0',
+    '-virtfs', `local,path=${opts.jobDir},mount_tag=job,security_model=none,id=job`,
+  ];
+  const started = Date.now();
+  const vm = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  liveVms.add(vm);
+  let qemuStderr = '';
+  vm.stderr?.on('data', (d: Buffer) => (qemuStderr += d.toString()));
+
+  const phaseErrors: Error[] = [];
+  const handled = new Set<number>();
+  let busy = false;
+  const poll = setInterval(() => {
+    if (busy) return;
+    const ready = readdirSync(opts.jobDir)
+      .map((f) => /^phase-(\d+)-ready$/.exec(f)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .find((n) => !handled.has(n));
+    if (ready === undefined) return;
+    handled.add(ready);
+    busy = true;
+    const handler = opts.phases?.[ready] ?? (async () => {});
+    handler()
+      .catch((e: unknown) => phaseErrors.push(e instanceof Error ? e : new Error(String(e))))
+      .finally(() => {
+        writeFileSync(join(opts.jobDir, `phase-${ready}-go`), '');
+        busy = false;
+      });
+  }, 100);
+
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    vm.kill('SIGKILL');
+  }, opts.timeoutMs);
+  await new Promise<void>((resolve) => (exited(vm) ? resolve() : vm.once('exit', () => resolve())));
+  clearTimeout(timer);
+  clearInterval(poll);
+  liveVms.delete(vm);
+
+  const read = (name: string): string => {
+    const p = join(opts.jobDir, name);
+    return existsSync(p) ? readFileSync(p, 'utf8') : '';
+  };
+  const code = read('exit-code').trim();
+  return {
+    jobDir: opts.jobDir,
+    exitCode: code === '' ? undefined : Number(code),
+    timedOut,
+    results: parseResults(read('results.txt')),
+    phaseErrors,
+    durationMs: Date.now() - started,
+    out: (name) => read(join('out', name)),
+    diagnostics: () =>
+      [`qemu stderr:\n${qemuStderr}`, `guest.log:\n${read('guest.log')}`, `console (tail):\n${read('console.log').slice(-3000)}`].join('\n'),
+  };
+}

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IscsiSession } from '../../src/initiator/session.js';
+import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+
+const IQN = 'iqn.2024-01.io.tandem.test:nop';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!tgtdAvailable())('NOP handling against tgtd', () => {
+  let tgtd: RunningTgtd;
+
+  beforeAll(async () => {
+    tgtd = await startTgtd({ iqn: IQN, lunBytes: 1024 * 1024 });
+  });
+
+  afterAll(async () => {
+    await tgtd?.stop();
+  });
+
+  const connect = (nopIntervalMs: number) =>
+    IscsiSession.connect({ host: '127.0.0.1', port: tgtd.port, targetName: IQN, initiatorName: TEST_INITIATOR, timeouts: { nopIntervalMs } });
+
+  it('answers a ping with a round-trip time', async () => {
+    const session = await connect(0);
+    const rtt = await session.ping();
+    expect(rtt).toBeGreaterThan(0);
+    expect(rtt).toBeLessThan(1000);
+    await session.logout();
+  });
+
+  it('pings an idle target on its own', async () => {
+    const session = await connect(200);
+    const before = session.stats.pdusSent;
+    await sleep(1300);
+    // Each keepalive is one NOP-Out answered by one NOP-In.
+    expect(session.stats.pdusSent - before).toBeGreaterThanOrEqual(2);
+    expect(session.isOpen).toBe(true);
+    await session.logout();
+  });
+
+  it("answers the target's NOP-In pings, so the target keeps the connection", async () => {
+    await tgtd.tgtadm('--op', 'update', '--mode', 'target', '--tid', '1', '-n', 'nop_interval', '-v', '1');
+    await tgtd.tgtadm('--op', 'update', '--mode', 'target', '--tid', '1', '-n', 'nop_count', '-v', '1');
+    try {
+      const session = await connect(0);
+      const before = { ...session.stats };
+      await sleep(3500);
+      expect(session.stats.pdusReceived - before.pdusReceived).toBeGreaterThanOrEqual(2);
+      expect(session.stats.pdusSent - before.pdusSent).toBe(session.stats.pdusReceived - before.pdusReceived);
+      expect(session.isOpen).toBe(true);
+      await session.waitReady(1);
+      await session.logout();
+    } finally {
+      await tgtd.tgtadm('--op', 'update', '--mode', 'target', '--tid', '1', '-n', 'nop_interval', '-v', '0');
+    }
+  });
+});
