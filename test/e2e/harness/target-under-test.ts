@@ -66,9 +66,9 @@ export interface TargetUnderTest {
 export const targetKinds: readonly TargetKind[] = ['tgtd', 'tandem'];
 
 /**
- * tgtd until Tandem's `serve` passes these scenarios; then flip to 'tandem'.
+ * Tandem by default; E2E_TARGET=tgtd runs the same scenarios against the reference target.
  */
-export const defaultTargetKind: TargetKind = 'tgtd';
+export const defaultTargetKind: TargetKind = 'tandem';
 
 export function selectedTargetKind(env: NodeJS.ProcessEnv = process.env): TargetKind {
   const wanted = env.E2E_TARGET ?? defaultTargetKind;

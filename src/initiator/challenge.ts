@@ -1,0 +1,89 @@
+/**
+ * Challenger-side wrappers for Tandem's reverse challenge-response vendor commands
+ * (docs/vendor-commands.md): thin layers over `scsi()` using the vendor codecs, so the
+ * CLI and the verify engine never build CDBs by hand.
+ */
+import {
+  CHALLENGE_VPD_PAGE,
+  ChallengeAlgorithm,
+  ChallengeMode,
+  answersLength,
+  decodeChallengeAnswers,
+  decodeChallengeVpd,
+  encodeChallengeCdb,
+  encodeChallengeList,
+  encodeReceiveChallengeAnswersCdb,
+  encodeSendChallengeListCdb,
+  type ChallengeEntry,
+  type ChallengeModeCode,
+  type ChallengeVpd,
+} from '../scsi/vendor/index.js';
+import { TaskAttribute } from './command-types.js';
+import type { ScsiCommands } from './scsi-commands.js';
+
+/** 8 header bytes + 32 bytes of V_B. */
+const SINGLE_ANSWER_BYTES = 40;
+
+export interface SingleChallenge {
+  lba: bigint;
+  /** 1-255 logical blocks. */
+  blocks: number;
+  /** 8 bytes. */
+  nonce: Buffer;
+}
+
+/** CHALLENGE (C1h): V_B of one extent. */
+export async function challenge(session: ScsiCommands, lun: number, c: SingleChallenge): Promise<Buffer> {
+  const cdb = encodeChallengeCdb({ algorithm: ChallengeAlgorithm.SHA256, lba: c.lba, blocks: c.blocks, nonce: c.nonce });
+  const r = await session.scsi(lun, cdb, { dataInLength: SINGLE_ANSWER_BYTES });
+  const decoded = decodeChallengeAnswers(r.dataIn ?? Buffer.alloc(0));
+  if (decoded.answers.length !== 1) throw new RangeError(`CHALLENGE answered ${decoded.answers.length} entries, expected 1`);
+  return decoded.answers[0]!;
+}
+
+export interface ChallengeBatchOptions {
+  listId: number;
+  mode?: ChallengeModeCode;
+  /** Aborts both commands (ABORT TASK on the one in flight). */
+  signal?: AbortSignal;
+}
+
+/**
+ * SEND CHALLENGE LIST then RECEIVE CHALLENGE ANSWERS for the same list: answers in entry
+ * order (views of one Data-In buffer). RECEIVE is issued only once SEND has ended GOOD,
+ * as the doc requires for SIMPLE tasks; callers pipeline by running several batches.
+ */
+export async function challengeBatch(
+  session: ScsiCommands,
+  lun: number,
+  entries: readonly ChallengeEntry[],
+  options: ChallengeBatchOptions,
+): Promise<Buffer[]> {
+  const mode = options.mode ?? ChallengeMode.HMAC;
+  const list = encodeChallengeList(entries);
+  const signal = options.signal ? { signal: options.signal } : {};
+  await session.scsi(
+    lun,
+    encodeSendChallengeListCdb({ algorithm: ChallengeAlgorithm.SHA256, mode, listId: options.listId, parameterListLength: list.length }),
+    { dataOut: list, idempotent: true, ...signal },
+  );
+  const expected = answersLength(mode, entries.length);
+  const r = await session.scsi(lun, encodeReceiveChallengeAnswersCdb({ listId: options.listId, allocationLength: expected }), {
+    dataInLength: expected,
+    taskAttribute: TaskAttribute.SIMPLE,
+    // A re-issued RECEIVE after a reconnect finds no list (lists die with the nexus): not idempotent.
+    idempotent: false,
+    ...signal,
+  });
+  const decoded = decodeChallengeAnswers(r.dataIn ?? Buffer.alloc(0));
+  if (decoded.mode !== mode || decoded.answers.length !== entries.length) {
+    throw new RangeError(`list ${options.listId}: got ${decoded.answers.length} answers in mode ${decoded.mode}, expected ${entries.length} in mode ${mode}`);
+  }
+  return decoded.answers;
+}
+
+/** The C0h VPD page: limits and opcodes of the challenge commands. */
+export async function readChallengeVpd(session: ScsiCommands, lun: number): Promise<ChallengeVpd> {
+  const page = await session.inquiry(lun, { evpd: true, page: CHALLENGE_VPD_PAGE, allocationLength: 64 });
+  return decodeChallengeVpd(page);
+}
