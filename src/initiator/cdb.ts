@@ -1,15 +1,7 @@
 /** CDB builders and Data-In parsers for the typed helpers (SPC-4, SBC-3). */
 
-export const ScsiStatus = {
-  GOOD: 0x00,
-  CHECK_CONDITION: 0x02,
-  CONDITION_MET: 0x04,
-  BUSY: 0x08,
-  RESERVATION_CONFLICT: 0x18,
-  TASK_SET_FULL: 0x28,
-  ACA_ACTIVE: 0x30,
-  TASK_ABORTED: 0x40,
-} as const;
+// One set of status codes for both sides of the wire.
+export { ScsiStatus } from '../scsi/types.js';
 
 export const ScsiOpcode = {
   TEST_UNIT_READY: 0x00,
