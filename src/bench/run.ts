@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
+import { formatVerifyBench, runVerifyBench } from './verify-bench.js';
 import { startTandem, startTgt, type RunningTarget } from '../harness/target-process.js';
 
 const argv = await yargs(hideBin(process.argv))
   .option('rounds', { type: 'number', default: 3 })
   .option('scale', { type: 'number', default: 1, describe: 'multiplies the request counts' })
   .option('json', { type: 'boolean', default: false })
+  .option('verify', { type: 'boolean', default: true, describe: 'also run the replica-verify benchmark (1 GiB pair)' })
   .strict()
   .parseAsync();
 
@@ -64,4 +66,11 @@ if (argv.json) console.log(JSON.stringify(table, null, 2));
 else {
   console.log('\nworkload     tandem IOPS   tgt IOPS   tandem/tgt');
   for (const t of table) console.log(`${t.workload.padEnd(12)} ${String(t.tandemIops).padStart(11)} ${String(t.tgtIops).padStart(10)} ${t.ratio.toFixed(2).padStart(12)}`);
+}
+
+if (argv.verify) {
+  // Reverse challenge-response verify of a 1 GiB pair, next to a plain read-and-compare.
+  const verify = await runVerifyBench({ rounds: argv.rounds });
+  if (argv.json) console.log(JSON.stringify(verify, null, 2));
+  else console.log(`\n${formatVerifyBench(verify)}`);
 }

@@ -45,6 +45,14 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/**
+ * Client commands print results on stdout, where pino also writes: keep it to warnings (none with --json).
+ * Called before their modules load: child loggers copy the level when created.
+ */
+function quietClientLogs(json: boolean): void {
+  setLogLevel(process.env.TANDEM_LOG_LEVEL ?? (json ? 'silent' : 'warn'));
+}
+
 const parser = yargs(hideBin(process.argv))
   .scriptName('tandem')
   .strict()
@@ -63,6 +71,62 @@ const parser = yargs(hideBin(process.argv))
         .option('advertise', { type: 'string', describe: 'HOST:PORT that SendTargets reports instead of the local address' })
         .option('log-level', { type: 'string', describe: 'fatal|error|warn|info|debug|trace|silent' }),
     (argv) => serve(argv as Record<string, unknown>),
+  )
+  .command(
+    'probe <url>',
+    'Show what a target LUN is, its capacity, and its challenge-response support',
+    (y) => y.positional('url', { type: 'string', demandOption: true, describe: 'iscsi://[user[:secret]@]host[:port]/IQN/LUN' }).option('json', { type: 'boolean', default: false }),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { probeCommand } = await import('./probe.js');
+      process.exitCode = await probeCommand({ url: argv.url as string, json: argv.json as boolean });
+    },
+  )
+  .command(
+    'challenge <url>',
+    'Send one CHALLENGE (C1h) and print the nonce and the answer V_B',
+    (y) =>
+      y
+        .positional('url', { type: 'string', demandOption: true, describe: 'iscsi://[user[:secret]@]host[:port]/IQN/LUN' })
+        .option('lba', { type: 'string', demandOption: true, describe: 'first logical block' })
+        .option('blocks', { type: 'string', describe: 'extent length in blocks (1-255, default 1)' })
+        .option('nonce', { type: 'string', describe: '8-byte nonce in hex (default: random)' })
+        .option('json', { type: 'boolean', default: false }),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { challengeCommand } = await import('./challenge.js');
+      process.exitCode = await challengeCommand({
+        url: argv.url as string,
+        lba: argv.lba as string,
+        ...(argv.blocks !== undefined ? { blocks: argv.blocks as string } : {}),
+        ...(argv.nonce !== undefined ? { nonce: argv.nonce as string } : {}),
+        json: argv.json as boolean,
+      });
+    },
+  )
+  .command(
+    'verify',
+    'Compare a replica with its source by batched challenges; --repair rewrites the chunks that differ',
+    (y) =>
+      y
+        .option('source', { type: 'string', demandOption: true, describe: 'PATH of the local copy, or iscsi:// URL of the source LUN' })
+        .option('replica', { type: 'string', demandOption: true, describe: 'iscsi:// URL of the replica LUN' })
+        .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })
+        .option('repair', { type: 'boolean', default: false, describe: 'write the differing chunks from the source to the replica' })
+        .option('depth', { type: 'number', describe: 'challenge lists in flight per session (default 6)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON report' }),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { verifyCommand } = await import('./verify/command.js');
+      process.exitCode = await verifyCommand({
+        source: argv.source as string,
+        replica: argv.replica as string,
+        chunk: argv.chunk as string,
+        repair: argv.repair as boolean,
+        json: argv.json as boolean,
+        ...(argv.depth !== undefined ? { depth: argv.depth as number } : {}),
+      });
+    },
   )
   .demandCommand(1, 'name a command: serve')
   .fail((msg, err) => {

@@ -1,0 +1,73 @@
+/**
+ * `tandem verify`: runs the engine with a progress display on stderr and prints the
+ * report (human text, or one JSON object). Exit codes: 0 identical (or all differences
+ * repaired), 1 differences left, 2 usage error, 3 any other failure.
+ */
+import { UsageError } from '../errors.js';
+import { formatBytes, progressSink, type StreamLike } from './progress.js';
+import { runVerify } from './run.js';
+import type { VerifyReport } from './engine.js';
+
+export interface VerifyArgs {
+  source: string;
+  replica: string;
+  chunk: string;
+  repair: boolean;
+  json: boolean;
+  depth?: number;
+}
+
+export interface CommandIo {
+  stdout: StreamLike;
+  stderr: StreamLike;
+}
+
+export const ExitCode = { OK: 0, DIFFERENT: 1, USAGE: 2, FAILED: 3 } as const;
+
+/** Human output lists this many extents; --json lists them all. */
+const LISTED_EXTENTS = 100;
+
+export function formatReport(r: VerifyReport): string {
+  const seconds = r.durationMs / 1000;
+  const lines = [
+    `source   ${r.source}`,
+    `replica  ${r.replica}`,
+    `volume   ${formatBytes(r.volumeBytes)} (${r.volumeBytes / r.blockSize} blocks of ${r.blockSize}), chunk ${formatBytes(r.chunkBytes)}`,
+    `checked  ${r.chunksChecked} chunks in ${seconds.toFixed(2)} s (${formatBytes(seconds > 0 ? r.volumeBytes / seconds : 0)}/s)`,
+    `differ   ${r.differingChunks} chunks in ${r.differing.length} extents`,
+  ];
+  for (const e of r.differing.slice(0, LISTED_EXTENTS)) lines.push(`  lba ${e.lba} blocks ${e.blocks}`);
+  if (r.differing.length > LISTED_EXTENTS) lines.push(`  ... and ${r.differing.length - LISTED_EXTENTS} more (use --json for all)`);
+  if (r.bytesRepaired > 0) lines.push(`repaired ${formatBytes(r.bytesRepaired)}`);
+  const wire = (name: string, w: { total: { bytesSent: number; bytesReceived: number } } | undefined): void => {
+    if (w) lines.push(`wire     ${name}: sent ${formatBytes(w.total.bytesSent)}, received ${formatBytes(w.total.bytesReceived)}`);
+  };
+  wire('replica', r.wire.replica);
+  wire('source', r.wire.source);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function verifyCommand(args: VerifyArgs, io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const sink = progressSink(io.stderr);
+  try {
+    let last: Parameters<typeof sink.finish>[0] | undefined;
+    const report = await runVerify({
+      source: args.source,
+      replica: args.replica,
+      chunk: args.chunk,
+      repair: args.repair,
+      ...(args.depth !== undefined ? { depth: args.depth } : {}),
+      onProgress: (p) => {
+        last = p;
+        sink.update(p);
+      },
+    });
+    if (last) sink.finish(last);
+    io.stdout.write(args.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+    return report.differingChunks > 0 && !args.repair ? ExitCode.DIFFERENT : ExitCode.OK;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    io.stderr.write(`tandem verify: ${(e as Error).message}\n`);
+    return ExitCode.FAILED;
+  }
+}

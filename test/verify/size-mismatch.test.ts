@@ -1,0 +1,54 @@
+/** Source and replica of different sizes: a usage error naming both exact sizes, before any challenge. */
+import { closeSync, mkdtempSync, openSync, rmSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/errors.js';
+import { verifyCommand } from '../../src/cli/verify/command.js';
+import { runVerify } from '../../src/cli/verify/run.js';
+import { setLogLevel } from '../../src/util/log.js';
+import { startLiveTarget, type LiveTarget } from '../integration/helpers.js';
+
+describe('verify usage errors', () => {
+  let target: LiveTarget;
+  let dir: string;
+  let small: string;
+
+  beforeAll(async () => {
+    setLogLevel('warn');
+    target = await startLiveTarget({ lunSpecs: ['disk0.img,size=16M'] });
+    dir = mkdtempSync(join(tmpdir(), 'tandem-verify-size-'));
+    small = join(dir, 'small.img');
+    const fd = openSync(small, 'w');
+    ftruncateSync(fd, 8 * 1024 * 1024);
+    closeSync(fd);
+  });
+
+  afterAll(async () => {
+    await target?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names both sizes when source and replica differ', async () => {
+    const attempt = runVerify({ source: small, replica: target.url() });
+    await expect(attempt).rejects.toThrow(UsageError);
+    await expect(runVerify({ source: small, replica: target.url() })).rejects.toThrow(
+      'source is 8388608 bytes but replica is 16777216 bytes (32768 blocks of 512)',
+    );
+  });
+
+  it('rejects a bad URL, chunk or depth as usage errors', async () => {
+    await expect(runVerify({ source: small, replica: 'http://x/iqn.a:b/0' })).rejects.toThrow(/--replica: URL must start with iscsi:\/\//);
+    await expect(runVerify({ source: small, replica: target.url(), chunk: '12 parsecs' })).rejects.toThrow(/--chunk/);
+    await expect(runVerify({ source: target.url(), replica: target.url(), chunk: '1000' })).rejects.toThrow(/multiple of the 512-byte block/);
+    await expect(runVerify({ source: small, replica: target.url(), depth: 0 })).rejects.toThrow(/--depth/);
+  });
+
+  it('reports other failures as one line and exit code 3', async () => {
+    const err: string[] = [];
+    const io = { stdout: { write: () => true }, stderr: { write: (t: string) => err.push(t) > 0 } };
+    const code = await verifyCommand({ source: join(dir, 'absent.img'), replica: target.url(), chunk: '64KiB', repair: false, json: true }, io);
+    expect(code).toBe(3);
+    expect(err.join('')).toMatch(/^tandem verify: .*absent\.img.*\n$/);
+  });
+});
