@@ -1,0 +1,250 @@
+/**
+ * The delta table: one bit per chunk (default 64 KiB) of the volume, persisted in
+ * `delta.bitmap` (64-byte header, then the bits). Write-ahead rule: a bit is durably set
+ * before the write it covers is acknowledged; clears reach the disk lazily and only after
+ * the backup holds the chunk durably. A crash may therefore over-mark, never under-mark.
+ * Setting already-persisted bits costs nothing (no promise, no I/O).
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const DELTA_FILE = 'delta.bitmap';
+export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+const HEADER_BYTES = 64;
+const MAGIC = 0x54444231; // "TDB1"
+/** Bitmap bytes written per page: 4 KiB of bits covers 2 GiB at 64 KiB chunks. */
+const PAGE_BYTES = 4096;
+
+export interface DeltaTableOptions {
+  dir: string;
+  volumeSize: number;
+  chunkSize?: number;
+}
+
+export class DeltaTable {
+  readonly chunkCount: number;
+  private readonly bits: Uint8Array;
+  /** What the file holds durably (as far as this process knows). */
+  private readonly onDisk: Uint8Array;
+  private dirtyPages = new Set<number>();
+  private persisting: Promise<void> | undefined;
+  private persistAgain = false;
+  private marked = 0;
+  /** Sync mode: writes in flight per chunk; chunks whose remote write failed stay marked. */
+  private readonly inflight = new Map<number, number>();
+  private readonly sticky = new Set<number>();
+  /** Chunks being copied by a pass, and those written again meanwhile. */
+  private copying = new Set<number>();
+  private remarked = new Set<number>();
+
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly volumeSize: number,
+    readonly chunkSize: number,
+    bits: Uint8Array,
+    /** The file was created (or replaced) now: earlier tracking, if any, is lost. */
+    readonly fresh: boolean,
+  ) {
+    this.chunkCount = Math.ceil(volumeSize / chunkSize);
+    this.bits = bits;
+    this.onDisk = Uint8Array.from(bits);
+    for (let i = 0; i < this.chunkCount; i++) if (this.isMarked(i)) this.marked++;
+  }
+
+  static async open(options: DeltaTableOptions): Promise<DeltaTable> {
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    if (!Number.isInteger(chunkSize) || chunkSize < 512 || (chunkSize & (chunkSize - 1)) !== 0) throw new RangeError('chunk size must be a power of two >= 512');
+    const bytes = Math.ceil(Math.ceil(options.volumeSize / chunkSize) / 8);
+    const path = join(options.dir, DELTA_FILE);
+    const fh = await open(path, 'a+').then((h) => h.close()).then(() => open(path, 'r+'));
+    try {
+      const header = Buffer.alloc(HEADER_BYTES);
+      const { bytesRead } = await fh.read(header, 0, HEADER_BYTES, 0);
+      const matches =
+        bytesRead === HEADER_BYTES &&
+        header.readUInt32BE(0) === MAGIC &&
+        header.readUInt32BE(4) === chunkSize &&
+        header.readBigUInt64BE(8) === BigInt(options.volumeSize);
+      const bits = new Uint8Array(bytes);
+      if (matches) {
+        await fh.read(bits, 0, bytes, HEADER_BYTES);
+      } else {
+        header.fill(0);
+        header.writeUInt32BE(MAGIC, 0);
+        header.writeUInt32BE(chunkSize, 4);
+        header.writeBigUInt64BE(BigInt(options.volumeSize), 8);
+        await fh.truncate(0);
+        await fh.write(header, 0, HEADER_BYTES, 0);
+        await fh.write(Buffer.alloc(bytes), 0, bytes, HEADER_BYTES);
+        await fh.sync();
+      }
+      return new DeltaTable(fh, options.volumeSize, chunkSize, bits, !matches);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  get dirtyChunks(): number {
+    return this.marked;
+  }
+
+  /** Bytes a delta pass would copy now. */
+  get dirtyBytes(): number {
+    let total = 0;
+    for (const c of this.markedChunks()) total += this.chunkLength(c);
+    return total;
+  }
+
+  chunkOf(offset: number): number {
+    return Math.floor(offset / this.chunkSize);
+  }
+
+  chunkLength(chunk: number): number {
+    return Math.min(this.chunkSize, this.volumeSize - chunk * this.chunkSize);
+  }
+
+  isMarked(chunk: number): boolean {
+    return (this.bits[chunk >> 3]! & (1 << (chunk & 7))) !== 0;
+  }
+
+  markedChunks(): number[] {
+    const out: number[] = [];
+    for (let byte = 0; byte < this.bits.length; byte++) {
+      const v = this.bits[byte]!;
+      if (v === 0) continue;
+      for (let b = 0; b < 8; b++) if (v & (1 << b)) out.push(byte * 8 + b);
+    }
+    return out;
+  }
+
+  /**
+   * Marks the chunks under [offset, offset+length). Returns a promise only when some bit
+   * was not yet durable; the write may be acknowledged once it resolves.
+   */
+  mark(offset: number, length: number): Promise<void> | undefined {
+    const first = this.chunkOf(offset);
+    const last = this.chunkOf(offset + Math.max(length, 1) - 1);
+    let needsPersist = false;
+    for (let c = first; c <= last; c++) needsPersist = this.setBit(c) || needsPersist;
+    return needsPersist ? this.persist() : undefined;
+  }
+
+  markChunks(chunks: Iterable<number>): Promise<void> {
+    for (const c of chunks) this.setBit(c);
+    return this.persist();
+  }
+
+  markAll(): Promise<void> {
+    for (let c = 0; c < this.chunkCount; c++) this.setBit(c);
+    return this.persist();
+  }
+
+  /** Sync mode: a write to both sides starts (mark first, durably). */
+  beginWrite(offset: number, length: number): Promise<void> | undefined {
+    const first = this.chunkOf(offset);
+    const last = this.chunkOf(offset + Math.max(length, 1) - 1);
+    for (let c = first; c <= last; c++) this.inflight.set(c, (this.inflight.get(c) ?? 0) + 1);
+    return this.mark(offset, length);
+  }
+
+  /** Sync mode: both sides hold the write (`ok`), or the backup may not (chunk stays marked). */
+  endWrite(offset: number, length: number, ok: boolean): void {
+    const first = this.chunkOf(offset);
+    const last = this.chunkOf(offset + Math.max(length, 1) - 1);
+    for (let c = first; c <= last; c++) {
+      const n = (this.inflight.get(c) ?? 1) - 1;
+      if (n > 0) this.inflight.set(c, n);
+      else this.inflight.delete(c);
+      if (!ok) this.sticky.add(c);
+      else if (n === 0 && !this.sticky.has(c) && !this.copying.has(c)) this.clearBit(c);
+    }
+  }
+
+  /** A pass starts copying `chunks`: writes to them from now on re-mark them. */
+  beginCopy(chunks: readonly number[]): void {
+    this.copying = new Set(chunks);
+    this.remarked = new Set();
+  }
+
+  /** The backup holds the copied chunks durably (`ok`): clear those not written since. */
+  endCopy(ok: boolean): void {
+    if (ok) {
+      for (const c of this.copying) {
+        if (this.remarked.has(c) || this.inflight.has(c)) continue;
+        this.sticky.delete(c);
+        this.clearBit(c);
+      }
+    }
+    this.copying = new Set();
+    this.remarked = new Set();
+  }
+
+  /** Makes lazy clears durable too: writes every page that differs from the file. */
+  persistAll(): Promise<void> {
+    for (let page = 0; page * PAGE_BYTES < this.bits.length; page++) if (this.pageDiffers(page)) this.dirtyPages.add(page);
+    return this.persist();
+  }
+
+  /** Writes the pages holding not-yet-durable set bits, and syncs. */
+  persist(): Promise<void> {
+    if (this.persisting) {
+      this.persistAgain = true;
+      return this.persisting.then(() => (this.dirtyPages.size > 0 ? this.persist() : undefined));
+    }
+    if (this.dirtyPages.size === 0) return Promise.resolve();
+    this.persisting = this.writePages().finally(() => {
+      this.persisting = undefined;
+    });
+    return this.persisting;
+  }
+
+  async close(): Promise<void> {
+    await this.persistAll();
+    await this.fh.close();
+  }
+
+  private async writePages(): Promise<void> {
+    do {
+      this.persistAgain = false;
+      const pages = [...this.dirtyPages];
+      this.dirtyPages.clear();
+      const images = pages.map((p) => Buffer.from(this.bits.subarray(p * PAGE_BYTES, Math.min(this.bits.length, (p + 1) * PAGE_BYTES))));
+      await Promise.all(images.map((img, i) => this.fh.write(img, 0, img.length, HEADER_BYTES + pages[i]! * PAGE_BYTES)));
+      await this.fh.datasync();
+      images.forEach((img, i) => this.onDisk.set(img, pages[i]! * PAGE_BYTES));
+    } while (this.persistAgain && this.dirtyPages.size > 0);
+  }
+
+  private pageDiffers(page: number): boolean {
+    const end = Math.min(this.bits.length, (page + 1) * PAGE_BYTES);
+    for (let i = page * PAGE_BYTES; i < end; i++) if (this.bits[i] !== this.onDisk[i]) return true;
+    return false;
+  }
+
+  /** Sets a bit; true when it is not yet durable (so the caller must persist). */
+  private setBit(chunk: number): boolean {
+    if (chunk < 0 || chunk >= this.chunkCount) throw new RangeError(`chunk ${chunk} out of range`);
+    const byte = chunk >> 3;
+    const mask = 1 << (chunk & 7);
+    if (this.copying.has(chunk)) this.remarked.add(chunk);
+    if ((this.bits[byte]! & mask) === 0) {
+      this.bits[byte]! |= mask;
+      this.marked++;
+    }
+    if ((this.onDisk[byte]! & mask) === 0) {
+      this.dirtyPages.add(byte >> 12);
+      return true;
+    }
+    return false;
+  }
+
+  private clearBit(chunk: number): void {
+    const byte = chunk >> 3;
+    const mask = 1 << (chunk & 7);
+    if (this.bits[byte]! & mask) {
+      this.bits[byte]! &= ~mask;
+      this.marked--;
+    }
+  }
+}

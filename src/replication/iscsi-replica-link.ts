@@ -1,0 +1,147 @@
+/**
+ * ReplicaLink over the embedded initiator: WRITE(16) (FUA when durable) pipelined by the
+ * session's command window, READ(16), SYNCHRONIZE CACHE, the vendor challenge list for
+ * resync, NOP pings for RTT, and PR registrations for the volume tag.
+ */
+import { challengeBatch } from '../initiator/challenge.js';
+import { ReconnectingSession, parseIscsiUrl } from '../initiator/index.js';
+import { ChallengeLimits, ChallengeMode } from '../scsi/vendor/index.js';
+import {
+  ReplicaLinkError,
+  smooth,
+  type ChallengeExtent,
+  type LinkHealth,
+  type ReplicaLink,
+  type VolumeTag,
+} from './replica-link.js';
+import { PrOut, keyOfTag, parseReadKeys, prOutCdb, prOutParameters, readKeysCdb, tagsOfKeys } from './volume-tag-pr.js';
+
+export interface IscsiReplicaLinkOptions {
+  /** iscsi://[user:secret@]host[:port]/IQN/LUN */
+  url: string;
+  initiatorName?: string;
+  /** Every command settles within this (default 5 s). */
+  operationTimeoutMs?: number;
+}
+
+const MAX_READ_KEYS_BYTES = 8 + 8 * 256;
+
+export class IscsiReplicaLink implements ReplicaLink {
+  private healthState: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
+  private nextListId = 1;
+
+  private constructor(
+    private readonly session: ReconnectingSession,
+    private readonly lun: number,
+    readonly size: number,
+    readonly blockSize: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static async connect(options: IscsiReplicaLinkOptions): Promise<IscsiReplicaLink> {
+    const url = parseIscsiUrl(options.url);
+    const timeoutMs = options.operationTimeoutMs ?? 5_000;
+    const session = await ReconnectingSession.connect({
+      host: url.host,
+      port: url.port,
+      targetName: url.targetName,
+      ...(options.initiatorName ? { initiatorName: options.initiatorName } : {}),
+      ...(url.user && url.secret ? { chap: { user: url.user, secret: url.secret } } : {}),
+      timeouts: { commandMs: timeoutMs, nopIntervalMs: Math.max(1000, timeoutMs / 2), nopTimeoutMs: timeoutMs },
+      reconnect: { giveUpAfterMs: timeoutMs },
+    });
+    try {
+      await session.waitReady(url.lun);
+      const capacity = await session.readCapacity16(url.lun);
+      return new IscsiReplicaLink(session, url.lun, Number(capacity.blockCount) * capacity.blockSize, capacity.blockSize, timeoutMs);
+    } catch (e) {
+      session.destroy();
+      throw e;
+    }
+  }
+
+  health(): LinkHealth {
+    return { ...this.healthState };
+  }
+
+  async write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+    const started = performance.now();
+    await this.guard('write', () => this.session.write16(this.lun, offset / this.blockSize, data, { fua: durable, idempotent: true }));
+    this.healthState.bytesWritten += data.length;
+    if (durable) this.healthState.writeLatencyMs = smooth(this.healthState.writeLatencyMs, performance.now() - started);
+  }
+
+  async read(buf: Buffer, offset: number): Promise<void> {
+    const data = await this.guard('read', () => this.session.read16(this.lun, offset / this.blockSize, buf.length / this.blockSize));
+    data.copy(buf);
+  }
+
+  flush(): Promise<void> {
+    return this.guard('flush', () => this.session.synchronizeCache(this.lun));
+  }
+
+  async challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {
+    const answers: Buffer[] = [];
+    for (let at = 0; at < extents.length; at += ChallengeLimits.MAX_ENTRIES_PER_LIST) {
+      const slice = extents.slice(at, at + ChallengeLimits.MAX_ENTRIES_PER_LIST).map((e) => ({
+        lba: BigInt(e.offset / this.blockSize),
+        blocks: e.length / this.blockSize,
+        nonce: e.nonce,
+      }));
+      const listId = this.nextListId++;
+      answers.push(...(await this.guard('challenge', () => challengeBatch(this.session, this.lun, slice, { listId, mode: ChallengeMode.HMAC }))));
+    }
+    return answers;
+  }
+
+  async ping(): Promise<number> {
+    const started = performance.now();
+    // TEST UNIT READY rather than NOP: it also proves the LUN answers, and it survives reconnects.
+    await this.guard('ping', () => this.session.testUnitReady(this.lun));
+    const rtt = performance.now() - started;
+    this.healthState.rttMs = smooth(this.healthState.rttMs, rtt);
+    return rtt;
+  }
+
+  async readTags(): Promise<VolumeTag[]> {
+    const r = await this.guard('read-keys', () =>
+      this.session.scsi(this.lun, readKeysCdb(MAX_READ_KEYS_BYTES), { dataInLength: MAX_READ_KEYS_BYTES }),
+    );
+    return tagsOfKeys(parseReadKeys(r.dataIn ?? Buffer.alloc(0)));
+  }
+
+  async claim(tag: VolumeTag, evict: readonly VolumeTag[]): Promise<void> {
+    const key = keyOfTag(tag);
+    await this.guard('register', () =>
+      this.session.scsi(this.lun, prOutCdb(PrOut.REGISTER_AND_IGNORE_EXISTING_KEY), { dataOut: prOutParameters(0n, key) }),
+    );
+    for (const foreign of evict) {
+      await this.guard('preempt', () =>
+        this.session.scsi(this.lun, prOutCdb(PrOut.PREEMPT), { dataOut: prOutParameters(key, keyOfTag(foreign)) }),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.session.logout();
+    } catch {
+      this.session.destroy();
+    }
+  }
+
+  /** Runs one operation, recording health; errors become ReplicaLinkError. */
+  private async guard<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      const value = await op();
+      this.healthState.up = true;
+      return value;
+    } catch (e) {
+      const message = `${what} on replica failed: ${(e as Error).message}`;
+      this.healthState.up = false;
+      this.healthState.lastError = message;
+      throw new ReplicaLinkError(message, { cause: e });
+    }
+  }
+}
+

@@ -1,0 +1,48 @@
+/**
+ * The redundancy of the staging journal: bytes continuous mirroring would still send
+ * (every pending entry) over bytes one delta pass would send (distinct chunks those
+ * entries touch × chunk size). Updated per append and trim in O(chunks touched).
+ */
+export class RedundancyTracker {
+  private readonly perChunk = new Map<number, number>();
+  private pendingBytes = 0;
+
+  constructor(private readonly chunkSize: number) {}
+
+  add(offset: number, length: number): void {
+    this.pendingBytes += length;
+    this.forChunks(offset, length, (c) => this.perChunk.set(c, (this.perChunk.get(c) ?? 0) + 1));
+  }
+
+  remove(offset: number, length: number): void {
+    this.pendingBytes -= length;
+    this.forChunks(offset, length, (c) => {
+      const n = (this.perChunk.get(c) ?? 1) - 1;
+      if (n > 0) this.perChunk.set(c, n);
+      else this.perChunk.delete(c);
+    });
+  }
+
+  clear(): void {
+    this.perChunk.clear();
+    this.pendingBytes = 0;
+  }
+
+  get continuousBytes(): number {
+    return this.pendingBytes;
+  }
+
+  get deltaBytes(): number {
+    return this.perChunk.size * this.chunkSize;
+  }
+
+  /** 0 when the journal is empty. */
+  get ratio(): number {
+    return this.perChunk.size === 0 ? 0 : this.pendingBytes / this.deltaBytes;
+  }
+
+  private forChunks(offset: number, length: number, fn: (chunk: number) => void): void {
+    const last = Math.floor((offset + Math.max(length, 1) - 1) / this.chunkSize);
+    for (let c = Math.floor(offset / this.chunkSize); c <= last; c++) fn(c);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * What the replication engine needs from a backup, whatever carries it: durable extent
+ * writes, reads, flush, challenge digests (for resync), health, and the volume tag that
+ * says which primary volume the replica belongs to. Every operation settles within the
+ * link's operation timeout, so a stalled backup never stalls host I/O beyond it.
+ */
+
+/** An extent to challenge: the backup answers HMAC-SHA-256(SHA-256(extent), nonce ‖ LBA ‖ blocks). */
+export interface ChallengeExtent {
+  offset: number;
+  length: number;
+  /** 16 bytes. */
+  nonce: Buffer;
+}
+
+export interface LinkHealth {
+  /** The last operation or ping succeeded. */
+  up: boolean;
+  /** Smoothed round trip of pings, ms; undefined before the first. */
+  rttMs: number | undefined;
+  /** Smoothed latency of remote writes (durable), ms. */
+  writeLatencyMs: number | undefined;
+  lastError: string | undefined;
+  /** Payload bytes written to the backup since the link was created. */
+  bytesWritten: number;
+}
+
+/** The 48-bit volume tag stored on the backup (see docs/replication.md, "Identity"). */
+export type VolumeTag = bigint;
+
+export interface ReplicaLink {
+  /** Bytes of the replica LUN; must equal the primary's. */
+  readonly size: number;
+  readonly blockSize: number;
+  /** Write; `durable` makes it durable before resolving (FUA). */
+  write(data: Buffer, offset: number, durable: boolean): Promise<void>;
+  read(buf: Buffer, offset: number): Promise<void>;
+  flush(): Promise<void>;
+  /** One answer per extent, in order (HMAC mode of the vendor challenge). */
+  challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]>;
+  /** Round trip in ms; throws when the backup does not answer. */
+  ping(): Promise<number>;
+  health(): LinkHealth;
+  /** Tandem volume tags registered on the replica (normally zero or one). */
+  readTags(): Promise<VolumeTag[]>;
+  /** Register `tag` as the replica's owner; `evict` first removes these foreign tags. */
+  claim(tag: VolumeTag, evict: readonly VolumeTag[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A link operation failed or timed out; the engine falls back to delta tracking. */
+export class ReplicaLinkError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReplicaLinkError';
+  }
+}
+
+/** Exponentially weighted moving average, for RTT and latency figures. */
+export function smooth(previous: number | undefined, sample: number, weight = 0.25): number {
+  return previous === undefined ? sample : previous + weight * (sample - previous);
+}

@@ -1,0 +1,514 @@
+/**
+ * A BlockDevice that mirrors a local store onto a ReplicaLink, so the SCSI layer needs no
+ * change. States: `continuous` (sync: ack after durable on both; async: ack after the
+ * staging journal is durable and the local write is done), `delta` (local only, the delta
+ * table marks chunks) and `catching-up` (delta passes running before continuous resumes).
+ * The engine never fails a host write because of the backup: it falls back to delta.
+ */
+import type { BlockDevice } from '../block/device.js';
+import { moduleLogger, type Logger } from '../util/log.js';
+import { DeltaTable, DEFAULT_CHUNK_SIZE } from './delta-table.js';
+import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
+import { RateMeter } from './rate-meter.js';
+import { RedundancyTracker } from './redundancy-tracker.js';
+import type { ReplicaLink } from './replica-link.js';
+import { StagingJournal, type JournalEntry } from './staging-journal.js';
+import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
+import { bindReplica, loadOrCreateIdentity, markReplicaSynced, type VolumeIdentity } from './volume-identity.js';
+
+export type ReplicationMode = 'continuous' | 'delta' | 'auto';
+export type ContinuousFlavour = 'sync' | 'async';
+export type ReplicationState = 'continuous' | 'delta' | 'catching-up';
+
+export interface ReplicatedDeviceOptions {
+  local: BlockDevice;
+  link: ReplicaLink;
+  /** `<image>.tandem/`: identity, journal, delta table. */
+  metaDir: string;
+  mode?: ReplicationMode;
+  flavour?: ContinuousFlavour;
+  chunkSize?: number;
+  journalCapacity?: number;
+  thresholds?: Partial<SwitchThresholds>;
+  /** Overwrite a replica that belongs to another volume. */
+  startOver?: boolean;
+  /** ms between health/criteria ticks; 0 = no timer (tests call tick()). Default 1000. */
+  tickMs?: number;
+  /** Delta mode: pass interval (default 60 s). */
+  deltaIntervalMs?: number;
+  clock?: () => number;
+  logger?: Logger;
+}
+
+export interface ReplicationStatus {
+  mode: ReplicationMode;
+  flavour: ContinuousFlavour;
+  state: ReplicationState;
+  lastSwitch: { at: number; from: ReplicationState; to: ReplicationState; reason: string } | undefined;
+  figures: ReplicationFigures;
+  journal: { usedBytes: number; capacity: number; entries: number };
+  dirtyChunks: number;
+  dirtyBytes: number;
+  lastPass: (DeltaPassResult & { at: number }) | undefined;
+  identity: VolumeIdentity;
+}
+
+const MAX_FLUSH_BATCH = 64;
+const MAX_FLUSH_BATCH_BYTES = 8 * 1024 * 1024;
+
+export class ReplicatedDevice implements BlockDevice {
+  readonly size: number;
+  readonly readOnly: boolean;
+  /** UNMAP is not replicated yet: the LU must not advertise it. */
+  readonly canDiscard = false;
+  readonly path: string;
+
+  private state: ReplicationState;
+  private mode: ReplicationMode;
+  private flavour: ContinuousFlavour;
+  private readonly thresholds: SwitchThresholds;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+  private readonly redundancy: RedundancyTracker;
+  private readonly inflow = new RateMeter();
+  private readonly flushed = new RateMeter();
+  /** Host writes in progress, and a waiter for them to drain. */
+  private inflight = 0;
+  private drained: (() => void) | undefined;
+  /** Of those, the ones on a continuous path (the switch to delta waits for them). */
+  private continuousInflight = 0;
+  private continuousDrained: (() => void) | undefined;
+  /** Set while host writes must wait (the final pass before continuous). */
+  private gate: Promise<void> | undefined;
+  /** Journal entries whose local write finished: the flusher only takes those. */
+  private appliedThrough: number;
+  private readonly applied = new Set<number>();
+  private ackedSeq: number;
+  private flushing: Promise<void> | undefined;
+  private busy: Promise<unknown> | undefined;
+  private healthySince: number | undefined;
+  private lastPassAt: number;
+  private lastSwitch: ReplicationStatus['lastSwitch'];
+  private lastPass: ReplicationStatus['lastPass'];
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private closed = false;
+  /** The next pass challenges before copying (after recovery or lost tracking). */
+  private suspect: boolean;
+
+  private constructor(
+    private readonly local: BlockDevice,
+    private readonly link: ReplicaLink,
+    private readonly metaDir: string,
+    private readonly journal: StagingJournal,
+    private readonly table: DeltaTable,
+    private identity: VolumeIdentity,
+    options: ReplicatedDeviceOptions,
+    startInDelta: boolean,
+  ) {
+    this.size = local.size;
+    this.readOnly = local.readOnly;
+    this.path = local.path;
+    this.mode = options.mode ?? 'auto';
+    this.flavour = options.flavour ?? 'async';
+    this.thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
+    this.clock = options.clock ?? Date.now;
+    this.log = options.logger ?? moduleLogger('replication');
+    this.redundancy = new RedundancyTracker(table.chunkSize);
+    this.appliedThrough = journal.lastSeq;
+    this.ackedSeq = journal.lastSeq;
+    this.lastPassAt = this.clock();
+    this.suspect = startInDelta;
+    this.state = this.mode === 'delta' || startInDelta ? 'delta' : 'continuous';
+    for (const e of journal.pending()) this.redundancy.add(e.offset, e.length);
+    const tickMs = options.tickMs ?? 1000;
+    if (tickMs > 0) {
+      this.timer = setInterval(() => void this.tick(), tickMs);
+      this.timer.unref();
+    }
+    this.deltaIntervalMs = options.deltaIntervalMs ?? 60_000;
+  }
+
+  private readonly deltaIntervalMs: number;
+
+  /**
+   * Opens the replication state beside the LUN: replays the staging journal onto the local
+   * store, checks the replica's identity (ReplicaMismatchError unless startOver), and
+   * starts in delta mode whenever the replica may differ (first sync, crash, lost tracking).
+   */
+  static async open(options: ReplicatedDeviceOptions): Promise<ReplicatedDevice> {
+    const { local, link, metaDir } = options;
+    if (link.size !== local.size) throw new RangeError(`replica is ${link.size} bytes, the local LUN ${local.size}`);
+    let identity = await loadOrCreateIdentity(metaDir);
+    const journal = await StagingJournal.open({ dir: metaDir, ...(options.journalCapacity ? { capacity: options.journalCapacity } : {}) });
+    let table: DeltaTable | undefined;
+    try {
+      table = await DeltaTable.open({ dir: metaDir, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE });
+      const bound = await bindReplica(metaDir, identity, link, options.startOver ?? false);
+      identity = bound.identity;
+      // Recovered journal entries: the local write may be missing (replay) and the backup may lack them (mark).
+      const recovered = journal.pending();
+      for (const e of recovered) await local.write(await journal.readData(e), e.offset);
+      if (recovered.length > 0) await local.flush();
+      for (const e of recovered) table.mark(e.offset, e.length);
+      await table.persist();
+      await journal.trimThrough(journal.lastSeq);
+      const lostTracking = table.fresh && identity.replicaSynced;
+      if (bound.outcome === 'needs-full-sync' || lostTracking) await table.markAll();
+      const startInDelta = table.dirtyChunks > 0;
+      const device = new ReplicatedDevice(local, link, metaDir, journal, table, identity, options, startInDelta);
+      device.log.info(
+        { event: 'replication-open', volumeId: identity.volumeId, generation: identity.generation, bind: bound.outcome, recovered: recovered.length, dirtyChunks: table.dirtyChunks, state: device.state },
+        'replication state opened',
+      );
+      return device;
+    } catch (e) {
+      await journal.close();
+      await table?.close();
+      throw e;
+    }
+  }
+
+  // ---- BlockDevice -------------------------------------------------------
+
+  read(buf: Buffer, offset: number): Promise<void> {
+    return this.local.read(buf, offset);
+  }
+
+  async write(buf: Buffer, offset: number, fua = false): Promise<void> {
+    if (this.gate) await this.gate;
+    this.inflight++;
+    try {
+      if (this.state !== 'continuous') return await this.writeDelta(buf, offset, fua);
+      this.continuousInflight++;
+      try {
+        if (this.flavour === 'sync') return await this.writeSync(buf, offset, fua);
+        return await this.writeAsync(buf, offset, fua);
+      } finally {
+        if (--this.continuousInflight === 0) this.continuousDrained?.();
+      }
+    } finally {
+      if (--this.inflight === 0) this.drained?.();
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.local.flush();
+  }
+
+  async discard(offset: number, length: number): Promise<void> {
+    // Not replicated as such: the range becomes dirty and continuous mirroring steps aside.
+    await this.table.mark(offset, length);
+    await this.local.discard(offset, length);
+    if (this.state === 'continuous') this.fallBack('discard');
+  }
+
+  allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
+    return this.local.allocation(offset, maxLength);
+  }
+
+  sha256(offset: number, length: number): Promise<Buffer> {
+    return this.local.sha256(offset, length);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.busy?.catch(() => undefined);
+    await this.flushing?.catch(() => undefined);
+    await this.switching?.catch(() => undefined);
+    await this.table.close();
+    await this.journal.close();
+    await this.link.close().catch(() => undefined);
+    await this.local.close();
+  }
+
+  // ---- write paths -------------------------------------------------------
+
+  private async writeDelta(buf: Buffer, offset: number, fua: boolean): Promise<void> {
+    const marking = this.table.mark(offset, buf.length);
+    if (marking) await marking;
+    await this.local.write(buf, offset, fua);
+  }
+
+  private async writeSync(buf: Buffer, offset: number, fua: boolean): Promise<void> {
+    const marking = this.table.beginWrite(offset, buf.length);
+    if (marking) await marking;
+    const [localResult, remoteResult] = await Promise.allSettled([this.local.write(buf, offset, fua), this.link.write(buf, offset, true)]);
+    this.table.endWrite(offset, buf.length, remoteResult.status === 'fulfilled');
+    if (localResult.status === 'rejected') throw localResult.reason;
+    if (remoteResult.status === 'rejected') this.fallBack('link-failed', (remoteResult.reason as Error).message);
+  }
+
+  private async writeAsync(buf: Buffer, offset: number, fua: boolean): Promise<void> {
+    if (!this.journal.fits(buf.length)) {
+      this.fallBack('journal-full');
+      return this.writeDelta(buf, offset, fua);
+    }
+    const entry = await this.journal.append(offset, buf, this.ackedSeq);
+    this.redundancy.add(offset, buf.length);
+    this.inflow.add(buf.length);
+    // The journal already makes the write durable; FUA needs nothing more locally.
+    await this.local.write(buf, offset, false);
+    this.markApplied(entry.seq);
+    if (entry.seq > this.ackedSeq) this.ackedSeq = entry.seq;
+    this.kickFlusher();
+  }
+
+  private markApplied(seq: number): void {
+    this.applied.add(seq);
+    while (this.applied.delete(this.appliedThrough + 1)) this.appliedThrough++;
+  }
+
+  // ---- the journal flusher ----------------------------------------------
+
+  private kickFlusher(): void {
+    if (this.flushing || this.closed) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      // Entries applied while the loop was finding nothing to do.
+      if (this.state === 'continuous' && this.flavour === 'async' && this.journal.length > 0 && this.nextBatch().length > 0) this.kickFlusher();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.state === 'continuous' && this.flavour === 'async' && !this.closed) {
+      const batch = this.nextBatch();
+      if (batch.length === 0) return;
+      try {
+        const datas = await Promise.all(batch.map((e) => this.journal.readData(e)));
+        await Promise.all(batch.map((e, i) => this.link.write(datas[i]!, e.offset, false)));
+        // Trimmed entries must be durable on both sides: recovery replays only what is left.
+        await Promise.all([this.link.flush(), this.local.flush()]);
+      } catch (e) {
+        this.fallBack('link-failed', (e as Error).message);
+        return;
+      }
+      if (this.state !== 'continuous') return;
+      await this.journal.trimThrough(batch[batch.length - 1]!.seq);
+      for (const e of batch) {
+        this.redundancy.remove(e.offset, e.length);
+        this.flushed.add(e.length);
+      }
+    }
+  }
+
+  /**
+   * Entries that may go to the backup together: none was acknowledged to the host before
+   * another in the batch arrived, and none overlaps another, so any subset the backup
+   * holds after a crash is still a state the host could have seen.
+   */
+  private nextBatch(): JournalEntry[] {
+    const candidates = this.journal.peekDurable(MAX_FLUSH_BATCH);
+    const batch: JournalEntry[] = [];
+    let bytes = 0;
+    for (const e of candidates) {
+      if (e.seq > this.appliedThrough) break;
+      if (batch.length > 0) {
+        if (e.ackedBefore >= batch[0]!.seq || bytes + e.length > MAX_FLUSH_BATCH_BYTES) break;
+        if (batch.some((b) => b.offset < e.offset + e.length && e.offset < b.offset + b.length)) break;
+      }
+      batch.push(e);
+      bytes += e.length;
+    }
+    return batch;
+  }
+
+  // ---- mode switching ----------------------------------------------------
+
+  /** Continuous → delta: fold the journal into the delta table. One event with the figures. */
+  switchToDelta(reason: SwitchReason, detail?: string): Promise<void> {
+    if (this.state !== 'continuous' || this.closed) return this.switching ?? Promise.resolve();
+    const run = this.foldIntoDelta(reason, detail).finally(() => {
+      if (this.switching === run) this.switching = undefined;
+    });
+    this.switching = run;
+    return run;
+  }
+
+  private switching: Promise<void> | undefined;
+
+  /** A switch started from the I/O path: its failure is logged, never thrown at a host write. */
+  private fallBack(reason: SwitchReason, detail?: string): void {
+    this.switchToDelta(reason, detail).catch((e: unknown) => this.log.error({ event: 'switch-failed', reason, error: (e as Error).message }, 'switch to delta failed'));
+  }
+
+  private async foldIntoDelta(reason: SwitchReason, detail: string | undefined): Promise<void> {
+    const from = this.state;
+    const figures = this.figures(undefined);
+    this.state = 'delta';
+    // A switch for a journal reason leaves the link healthy: its healthy time starts now.
+    const linkReason = reason === 'link-failed' || reason === 'rtt-high' || reason === 'write-latency-high';
+    this.healthySince = linkReason ? undefined : this.clock();
+    await this.drainContinuous();
+    await this.flushing?.catch(() => undefined);
+    const pending = this.journal.pending();
+    for (const e of pending) this.table.mark(e.offset, e.length);
+    await this.table.persist();
+    await this.journal.trimThrough(this.journal.lastSeq);
+    this.redundancy.clear();
+    this.recordSwitch(from, 'delta', reason, { detail, foldedEntries: pending.length }, figures);
+  }
+
+  /** Admin: change mode and flavour. */
+  async setMode(mode: ReplicationMode, flavour?: ContinuousFlavour): Promise<void> {
+    this.mode = mode;
+    if (flavour && flavour !== this.flavour) {
+      if (this.state === 'continuous') await this.switchToDelta('admin', `flavour ${flavour}`);
+      this.flavour = flavour;
+    }
+    if (mode === 'delta') await this.switchToDelta('admin', 'mode delta');
+  }
+
+  /** Admin: run a delta pass now (in any state; a no-op with nothing dirty). */
+  replicateNow(): Promise<DeltaPassResult> {
+    return this.exclusive(() => this.pass());
+  }
+
+  /**
+   * One health/criteria evaluation: ping, sample rates, maybe switch. The timer calls it;
+   * tests call it with a fake clock.
+   */
+  async tick(): Promise<void> {
+    if (this.ticking || this.closed) return;
+    this.ticking = true;
+    try {
+      await this.switching;
+      await this.link.ping().catch(() => undefined);
+      const now = this.clock();
+      const figures = this.figures(now);
+      if (this.state === 'continuous') {
+        if (this.flavour === 'async') this.kickFlusher();
+        const reason = this.mode === 'auto' ? autoTrip(figures, this.thresholds) : linkTrip(figures, this.thresholds);
+        if (reason) await this.switchToDelta(reason);
+        return;
+      }
+      if (this.state !== 'delta' || this.busy) return;
+      if (!linkHealthy(figures, this.thresholds)) {
+        this.healthySince = undefined;
+        return;
+      }
+      this.healthySince ??= now;
+      if (this.mode === 'delta') {
+        if (now - this.lastPassAt >= this.deltaIntervalMs && this.table.dirtyChunks > 0) await this.exclusive(() => this.pass()).catch(() => undefined);
+        return;
+      }
+      if (now - this.healthySince >= this.thresholds.healthyForMs) await this.exclusive(() => this.catchUp()).catch(() => undefined);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  status(): ReplicationStatus {
+    return {
+      mode: this.mode,
+      flavour: this.flavour,
+      state: this.state,
+      lastSwitch: this.lastSwitch,
+      figures: this.figures(undefined),
+      journal: { usedBytes: this.journal.usedBytes, capacity: this.journal.capacity, entries: this.journal.length },
+      dirtyChunks: this.table.dirtyChunks,
+      dirtyBytes: this.table.dirtyBytes,
+      lastPass: this.lastPass,
+      identity: this.identity,
+    };
+  }
+
+  /** Delta → continuous: passes while writes continue, then a final pass with writes held. */
+  private async catchUp(): Promise<void> {
+    const from = this.state;
+    this.state = 'catching-up';
+    try {
+      for (let i = 0; i < 4 && this.table.dirtyChunks > 16; i++) await this.pass();
+      let release!: () => void;
+      this.gate = new Promise((r) => (release = r));
+      try {
+        await this.drain();
+        await this.pass();
+        if (this.table.dirtyChunks !== 0) throw new Error('chunks still dirty after the final pass');
+        this.state = 'continuous';
+      } finally {
+        this.gate = undefined;
+        release();
+      }
+    } catch (e) {
+      this.state = 'delta';
+      this.healthySince = undefined;
+      this.log.warn({ event: 'catch-up-failed', error: (e as Error).message }, 'return to continuous mirroring failed');
+      throw e;
+    }
+    this.recordSwitch(from, 'continuous', 'link-healthy', { healthyForMs: this.thresholds.healthyForMs });
+  }
+
+  private async pass(): Promise<DeltaPassResult> {
+    const compare = this.suspect;
+    const result = await runDeltaPass(this.table, this.local, this.link, { compare });
+    this.suspect = false;
+    this.lastPassAt = this.clock();
+    this.lastPass = { ...result, at: this.lastPassAt };
+    if (!this.identity.replicaSynced && this.table.dirtyChunks === 0) this.identity = await markReplicaSynced(this.metaDir, this.identity);
+    this.log.info({ event: 'delta-pass', compare, ...result, dirtyAfter: this.table.dirtyChunks }, compare ? 'resync pass' : 'delta pass');
+    return result;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = (this.busy ?? Promise.resolve()).catch(() => undefined).then(fn);
+    const tracked = run.finally(() => {
+      if (this.busy === tracked) this.busy = undefined;
+    });
+    this.busy = tracked;
+    return run;
+  }
+
+  private drainContinuous(): Promise<void> {
+    if (this.continuousInflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.continuousDrained;
+      this.continuousDrained = () => {
+        this.continuousDrained = undefined;
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  private drain(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.drained;
+      this.drained = () => {
+        this.drained = undefined;
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  private figures(now: number | undefined): ReplicationFigures {
+    const health = this.link.health();
+    return {
+      linkUp: health.up,
+      rttMs: health.rttMs,
+      writeLatencyMs: health.writeLatencyMs,
+      inflowBytesPerSec: now === undefined ? this.inflow.bytesPerSec : this.inflow.sample(now),
+      flushBytesPerSec: now === undefined ? this.flushed.bytesPerSec : this.flushed.sample(now),
+      journalFill: this.journal.fill,
+      redundancy: this.redundancy.ratio,
+    };
+  }
+
+  private recordSwitch(
+    from: ReplicationState,
+    to: ReplicationState,
+    reason: string,
+    extra: Record<string, unknown>,
+    figures: ReplicationFigures = this.figures(undefined),
+  ): void {
+    this.lastSwitch = { at: this.clock(), from, to, reason };
+    this.log.info(
+      { event: 'mode-switch', from, to, reason, ...extra, figures, dirtyChunks: this.table.dirtyChunks, journalBytes: this.journal.usedBytes },
+      `replication ${from} -> ${to}: ${reason}`,
+    );
+  }
+}

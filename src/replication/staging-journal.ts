@@ -1,0 +1,357 @@
+/**
+ * The staging journal of asynchronous mode: a ring file of checksummed records
+ * (journal-record.ts) with a fixed capacity. An append is acknowledged once its record
+ * and every earlier one are durable (group commit: one fdatasync covers all records
+ * written by then). The head (first untrimmed record) lives in `journal.head`, replaced
+ * atomically on each trim. Recovery reads from the head and stops at the first record
+ * that is not whole, valid, in sequence and of the right epoch, so what survives is
+ * exactly a prefix of the acknowledged history (plus, possibly, unacknowledged writes).
+ * Entries keep no data in memory: the flusher reads it back from the ring (page cache).
+ */
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord } from './journal-record.js';
+
+export const JOURNAL_FILE = 'journal';
+export const JOURNAL_HEAD_FILE = 'journal.head';
+
+export interface JournalEntry {
+  seq: number;
+  /** Byte offset on the volume. */
+  offset: number;
+  length: number;
+  /** Where the record starts in the ring. */
+  pos: number;
+  /** Ring bytes this entry holds: record plus the wrap gap before it. */
+  footprint: number;
+  /** Highest seq acknowledged when this write arrived (recovered entries: seq - 1, i.e. depend on all before). */
+  ackedBefore: number;
+}
+
+export interface JournalHead {
+  headPos: number;
+  headSeq: number;
+  /** Records with seq >= epochStartSeq carry `epoch`; earlier ones an older epoch. */
+  epoch: number;
+  epochStartSeq: number;
+}
+
+export interface StagingJournalOptions {
+  dir: string;
+  /** Ring size in bytes (default 64 MiB). */
+  capacity?: number;
+}
+
+export const DEFAULT_JOURNAL_CAPACITY = 64 * 1024 * 1024;
+
+export class JournalFullError extends Error {
+  constructor(needed: number, free: number) {
+    super(`staging journal full: ${needed} bytes needed, ${free} free`);
+    this.name = 'JournalFullError';
+  }
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export class StagingJournal {
+  private readonly entries: JournalEntry[] = [];
+  private entriesHead = 0;
+  private used = 0;
+  private tailPos: number;
+  private nextSeq: number;
+  /** Highest seq whose record (and all before it) is written; durableThrough likewise after fdatasync. */
+  private writtenThrough: number;
+  private durable: number;
+  private readonly completed = new Set<number>();
+  private waiters: Waiter[] = [];
+  private syncing = false;
+  private syncAgain = false;
+  private broken: Error | undefined;
+  private headState: JournalHead;
+  /** Count of records recovered at open (for logs and tests). */
+  readonly recovered: number;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    private readonly dir: string,
+    readonly capacity: number,
+    head: JournalHead,
+    recovered: JournalEntry[],
+    tailPos: number,
+    used: number,
+  ) {
+    this.headState = head;
+    for (const e of recovered) this.entries.push(e);
+    this.recovered = recovered.length;
+    this.used = used;
+    this.tailPos = tailPos;
+    this.nextSeq = head.epochStartSeq;
+    this.writtenThrough = this.nextSeq - 1;
+    this.durable = this.nextSeq - 1;
+  }
+
+  static async open(options: StagingJournalOptions): Promise<StagingJournal> {
+    const path = join(options.dir, JOURNAL_FILE);
+    const headPath = join(options.dir, JOURNAL_HEAD_FILE);
+    let capacity = options.capacity ?? DEFAULT_JOURNAL_CAPACITY;
+    const existing = await stat(path).catch(() => undefined);
+    // A ring written with another capacity must be read with it.
+    if (existing && existing.size > 0) capacity = existing.size;
+    if (capacity < 4 * RECORD_HEADER_BYTES) throw new RangeError(`journal capacity ${capacity} too small`);
+    const fh = await open(path, existing ? 'r+' : 'w+', 0o600);
+    try {
+      if (!existing || existing.size === 0) await fh.truncate(capacity);
+      const head = parseHead(await readFileIfExists(headPath));
+      const { entries, tailPos, used, nextSeq } = await scan(fh, capacity, head);
+      // New records get a new epoch, so stale records past the stop point never chain on.
+      const next: JournalHead = { ...head, epoch: head.epoch + 1, epochStartSeq: nextSeq };
+      await writeFileAtomic(headPath, JSON.stringify(next));
+      return new StagingJournal(fh, options.dir, capacity, next, entries, tailPos, used);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  get fill(): number {
+    return this.used / this.capacity;
+  }
+
+  get length(): number {
+    return this.entries.length - this.entriesHead;
+  }
+
+  /** Highest seq durable in the journal. */
+  get durableThrough(): number {
+    return this.durable;
+  }
+
+  /** Pending entries in seq order (reserved ones included; see durableThrough). */
+  pending(): JournalEntry[] {
+    return this.entries.slice(this.entriesHead);
+  }
+
+  /** The first `max` durable entries. */
+  peekDurable(max: number): JournalEntry[] {
+    const out: JournalEntry[] = [];
+    for (let i = this.entriesHead; i < this.entries.length && out.length < max; i++) {
+      const e = this.entries[i]!;
+      if (e.seq > this.durable) break;
+      out.push(e);
+    }
+    return out;
+  }
+
+  /** Whether a write of `length` bytes fits now. */
+  fits(length: number): boolean {
+    return this.place(RECORD_HEADER_BYTES + length) !== undefined;
+  }
+
+  /**
+   * Appends a record; resolves once it and all earlier records are durable. Throws
+   * JournalFullError synchronously-rejected when the ring has no room.
+   */
+  append(offset: number, data: Buffer, ackedBefore: number): Promise<JournalEntry> {
+    if (this.broken) return Promise.reject(this.broken);
+    const size = RECORD_HEADER_BYTES + data.length;
+    const placed = this.place(size);
+    if (!placed) return Promise.reject(new JournalFullError(size, this.capacity - this.used));
+    const entry: JournalEntry = { seq: this.nextSeq++, offset, length: data.length, pos: placed.pos, footprint: size + placed.gap, ackedBefore };
+    const wrapAt = placed.gap > 0 ? this.tailPos : -1;
+    this.tailPos = placed.pos + size;
+    this.used += entry.footprint;
+    this.entries.push(entry);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ seq: entry.seq, resolve: () => resolve(entry), reject });
+      this.writeRecord(entry, data, wrapAt).then(
+        () => this.written(entry.seq),
+        (e: Error) => this.fail(e),
+      );
+    });
+  }
+
+  /** A durable entry's bytes, read back from the ring. */
+  async readData(entry: JournalEntry): Promise<Buffer> {
+    const data = Buffer.allocUnsafe(entry.length);
+    const { bytesRead } = await this.fh.read(data, 0, entry.length, entry.pos + RECORD_HEADER_BYTES);
+    if (bytesRead !== entry.length) throw new Error(`journal record ${entry.seq} truncated`);
+    return data;
+  }
+
+  /** Highest seq handed out so far. */
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  /** Drops entries through `seq` (durable on the backup) and persists the new head; trims run one at a time. */
+  trimThrough(seq: number): Promise<void> {
+    const run = this.trimming.then(() => this.trimNow(seq));
+    this.trimming = run.catch(() => undefined);
+    return run;
+  }
+
+  private trimming: Promise<void> = Promise.resolve();
+
+  private async trimNow(seq: number): Promise<void> {
+    let keep = this.entriesHead;
+    let freed = 0;
+    while (keep < this.entries.length && this.entries[keep]!.seq <= seq) freed += this.entries[keep++]!.footprint;
+    if (keep === this.entriesHead) return;
+    const first = this.entries[keep];
+    // A first entry that wrapped is found from where its gap begins (the wrap point).
+    const gap = first ? first.footprint - RECORD_HEADER_BYTES - first.length : 0;
+    const next: JournalHead = {
+      ...this.headState,
+      headPos: first ? (gap > 0 ? this.capacity - gap : first.pos) : this.tailPos,
+      headSeq: first ? first.seq : this.nextSeq,
+    };
+    // The space is reused only once the new head is durable: until then recovery reads from the old one.
+    await writeFileAtomic(join(this.dir, JOURNAL_HEAD_FILE), JSON.stringify(next));
+    this.headState = { ...next, epoch: this.headState.epoch, epochStartSeq: this.headState.epochStartSeq };
+    this.used -= freed;
+    this.entriesHead = keep;
+    if (this.entriesHead > 1024 && this.entriesHead * 2 > this.entries.length) {
+      this.entries.splice(0, this.entriesHead);
+      this.entriesHead = 0;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+
+  /** Where a record of `size` bytes goes, and the wrap gap it leaves; undefined when full. */
+  private place(size: number): { pos: number; gap: number } | undefined {
+    const free = this.capacity - this.used;
+    if (this.tailPos + size <= this.capacity) return size <= free ? { pos: this.tailPos, gap: 0 } : undefined;
+    const gap = this.capacity - this.tailPos;
+    return gap + size <= free ? { pos: 0, gap } : undefined;
+  }
+
+  private async writeRecord(entry: JournalEntry, data: Buffer, wrapAt: number): Promise<void> {
+    const header = encodeRecordHeader(
+      { kind: RecordKind.DATA, epoch: this.headState.epoch, seq: entry.seq, offset: entry.offset, length: data.length },
+      data,
+    );
+    if (wrapAt >= 0 && this.capacity - wrapAt >= RECORD_HEADER_BYTES) {
+      const wrap = encodeRecordHeader({ kind: RecordKind.WRAP, epoch: this.headState.epoch, seq: entry.seq, offset: 0, length: 0 }, Buffer.alloc(0));
+      await this.fh.write(wrap, 0, wrap.length, wrapAt);
+    }
+    await this.fh.writev([header, data], entry.pos);
+  }
+
+  private written(seq: number): void {
+    this.completed.add(seq);
+    while (this.completed.delete(this.writtenThrough + 1)) this.writtenThrough++;
+    void this.sync();
+  }
+
+  private async sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    try {
+      do {
+        this.syncAgain = false;
+        const target = this.writtenThrough;
+        if (target <= this.durable) break;
+        await this.fh.datasync();
+        this.durable = target;
+        const still: Waiter[] = [];
+        for (const w of this.waiters) if (w.seq <= target) w.resolve();
+        else still.push(w);
+        this.waiters = still;
+      } while (this.syncAgain || this.writtenThrough > this.durable);
+    } catch (e) {
+      this.fail(e as Error);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** A failed journal write or sync: every waiting and later append fails (local I/O error). */
+  private fail(e: Error): void {
+    this.broken ??= e;
+    for (const w of this.waiters) w.reject(this.broken);
+    this.waiters = [];
+  }
+}
+
+function parseHead(raw: Buffer | undefined): JournalHead {
+  const fresh: JournalHead = { headPos: 0, headSeq: 1, epoch: 1, epochStartSeq: 1 };
+  if (!raw) return fresh;
+  const h = JSON.parse(raw.toString('utf8')) as Partial<JournalHead>;
+  for (const k of ['headPos', 'headSeq', 'epoch', 'epochStartSeq'] as const) {
+    if (!Number.isSafeInteger(h[k]) || h[k]! < 0) throw new Error(`${JOURNAL_HEAD_FILE}: ${k} invalid`);
+  }
+  return h as JournalHead;
+}
+
+/** Reads the valid prefix of records from the head. */
+async function scan(
+  fh: FileHandle,
+  capacity: number,
+  head: JournalHead,
+): Promise<{ entries: JournalEntry[]; tailPos: number; used: number; nextSeq: number }> {
+  const entries: JournalEntry[] = [];
+  const header = Buffer.alloc(RECORD_HEADER_BYTES);
+  let pos = head.headPos;
+  let expect = head.headSeq;
+  let used = 0;
+  let gap = 0;
+  /** Just past the last valid record: appends resume here (re-wrapping if they must). */
+  let tail = head.headPos;
+  for (;;) {
+    if (capacity - pos < RECORD_HEADER_BYTES) {
+      gap += capacity - pos;
+      pos = 0;
+    }
+    const { bytesRead } = await fh.read(header, 0, RECORD_HEADER_BYTES, pos);
+    let h;
+    try {
+      if (bytesRead < RECORD_HEADER_BYTES) break;
+      h = decodeRecordHeader(header, 0, capacity - pos - RECORD_HEADER_BYTES);
+    } catch (e) {
+      if (e instanceof JournalRecordError) break;
+      throw e;
+    }
+    if (h.seq !== expect) break;
+    const epochOk = h.seq >= head.epochStartSeq ? h.epoch === head.epoch : h.epoch < head.epoch;
+    if (!epochOk) break;
+    if (h.kind === RecordKind.WRAP) {
+      if (pos === 0) break;
+      gap += capacity - pos;
+      pos = 0;
+      continue;
+    }
+    const data = Buffer.allocUnsafe(h.length);
+    const got = await fh.read(data, 0, h.length, pos + RECORD_HEADER_BYTES);
+    if (got.bytesRead < h.length) break;
+    try {
+      verifyRecord(header, 0, data);
+    } catch (e) {
+      if (e instanceof JournalRecordError) break;
+      throw e;
+    }
+    const footprint = RECORD_HEADER_BYTES + h.length + gap;
+    if (used + footprint > capacity) break;
+    entries.push({ seq: h.seq, offset: h.offset, length: h.length, pos, footprint, ackedBefore: h.seq - 1 });
+    used += footprint;
+    gap = 0;
+    pos += RECORD_HEADER_BYTES + h.length;
+    tail = pos;
+    expect++;
+  }
+  return { entries, tailPos: tail, used, nextSeq: expect };
+}

@@ -1,0 +1,53 @@
+/** Wraps a real ReplicaLink so a test can cut it (operations fail at once) and restore it. */
+import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+
+export class CuttableLink implements ReplicaLink {
+  cut = false;
+  private down = false;
+
+  constructor(private readonly inner: ReplicaLink) {}
+
+  get size(): number {
+    return this.inner.size;
+  }
+  get blockSize(): number {
+    return this.inner.blockSize;
+  }
+  health(): LinkHealth {
+    return { ...this.inner.health(), ...(this.down ? { up: false } : {}) };
+  }
+  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+    return this.gate(() => this.inner.write(data, offset, durable));
+  }
+  read(buf: Buffer, offset: number): Promise<void> {
+    return this.gate(() => this.inner.read(buf, offset));
+  }
+  flush(): Promise<void> {
+    return this.gate(() => this.inner.flush());
+  }
+  challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {
+    return this.gate(() => this.inner.challenge(extents));
+  }
+  ping(): Promise<number> {
+    return this.gate(() => this.inner.ping());
+  }
+  readTags(): Promise<VolumeTag[]> {
+    return this.gate(() => this.inner.readTags());
+  }
+  claim(tag: VolumeTag, evict: readonly VolumeTag[]): Promise<void> {
+    return this.gate(() => this.inner.claim(tag, evict));
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private async gate<T>(op: () => Promise<T>): Promise<T> {
+    if (this.cut) {
+      this.down = true;
+      throw new ReplicaLinkError('link cut by test');
+    }
+    const v = await op();
+    this.down = false;
+    return v;
+  }
+}

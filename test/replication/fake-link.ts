@@ -1,0 +1,95 @@
+/** A ReplicaLink over an in-memory backup that tests can cut, stall and delay. */
+import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import { computeChallengeAnswer } from '../../src/scsi/vendor/index.js';
+import { ReplicaLinkError, smooth, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+
+export class FakeLink implements ReplicaLink {
+  readonly blockSize = 512;
+  readonly backup: MemoryBlockStore;
+  tags: VolumeTag[] = [];
+  cut = false;
+  stalled = false;
+  delayMs = 0;
+  /** Extra latency reported for pings (to trip the RTT criterion). */
+  fakeRttMs = 1;
+  private state: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
+
+  constructor(
+    readonly size: number,
+    private readonly timeoutMs = 50,
+  ) {
+    this.backup = new MemoryBlockStore({ size, path: 'fake-backup' });
+  }
+
+  health(): LinkHealth {
+    return { ...this.state };
+  }
+
+  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+    const copy = Buffer.from(data);
+    return this.op('write', async () => {
+      await this.backup.write(copy, offset, durable);
+      this.state.bytesWritten += copy.length;
+      if (durable) this.state.writeLatencyMs = smooth(this.state.writeLatencyMs, this.delayMs + 0.1);
+    });
+  }
+
+  read(buf: Buffer, offset: number): Promise<void> {
+    return this.op('read', () => this.backup.read(buf, offset));
+  }
+
+  flush(): Promise<void> {
+    return this.op('flush', () => this.backup.flush());
+  }
+
+  challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {
+    return this.op('challenge', async () => {
+      const out: Buffer[] = [];
+      for (const e of extents) {
+        const data = Buffer.alloc(e.length);
+        await this.backup.read(data, e.offset);
+        out.push(computeChallengeAnswer({ data }, e.nonce, BigInt(e.offset / this.blockSize), e.length / this.blockSize));
+      }
+      return out;
+    });
+  }
+
+  ping(): Promise<number> {
+    return this.op('ping', async () => {
+      this.state.rttMs = smooth(this.state.rttMs, this.fakeRttMs);
+      return this.fakeRttMs;
+    });
+  }
+
+  readTags(): Promise<VolumeTag[]> {
+    return this.op('read-keys', async () => [...this.tags]);
+  }
+
+  claim(tag: VolumeTag, evict: readonly VolumeTag[]): Promise<void> {
+    return this.op('claim', async () => {
+      this.tags = this.tags.filter((t) => !evict.includes(t));
+      if (!this.tags.includes(tag)) this.tags.push(tag);
+    });
+  }
+
+  async close(): Promise<void> {}
+
+  private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      if (this.cut) throw new Error('link cut');
+      if (this.stalled) {
+        await new Promise((r) => setTimeout(r, this.timeoutMs));
+        throw new Error('timed out');
+      }
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (this.cut) throw new Error('link cut');
+      const v = await fn();
+      this.state.up = true;
+      return v;
+    } catch (e) {
+      this.state.up = false;
+      this.state.lastError = `${what}: ${(e as Error).message}`;
+      throw new ReplicaLinkError(this.state.lastError, { cause: e });
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import { IscsiReplicaLink } from '../../src/replication/iscsi-replica-link.js';
+import { ReplicatedDevice } from '../../src/replication/replicated-device.js';
+import { ReplicaMismatchError } from '../../src/replication/volume-identity.js';
+import { startLiveTarget, type LiveTarget } from '../integration/helpers.js';
+import { CuttableLink } from './cuttable-link.js';
+import { tempMetaDir } from './temp-meta.js';
+
+const SIZE = 64 * 1024 * 1024;
+
+describe('replication onto a real Tandem backup target', () => {
+  let backup: LiveTarget;
+  beforeAll(async () => {
+    backup = await startLiveTarget();
+  });
+  afterAll(async () => {
+    await backup?.close();
+  });
+
+  function backupImageHash(): string {
+    return createHash('sha256').update(readFileSync(join(backup.dir, 'disk0.img'))).digest('hex');
+  }
+
+  async function writeSome(device: ReplicatedDevice, n: number): Promise<void> {
+    for (let i = 0; i < n; i += 16) {
+      await Promise.all(
+        Array.from({ length: 16 }, () => device.write(randomBytes(4096 * (1 + Math.floor(Math.random() * 4))), Math.floor(Math.random() * 16000) * 4096)),
+      );
+    }
+  }
+
+  it('sync, then async, then a cut and restored link in auto mode: images identical each time; a second volume is refused', async () => {
+    const clock = { now: 0 };
+    const local = new MemoryBlockStore({ size: SIZE, path: 'primary' });
+    const link = new CuttableLink(await IscsiReplicaLink.connect({ url: backup.url(0), operationTimeoutMs: 3000 }));
+    const metaDir = tempMetaDir();
+    const device = await ReplicatedDevice.open({ local, link, metaDir, mode: 'auto', flavour: 'sync', tickMs: 0, clock: () => clock.now, thresholds: { healthyForMs: 1000 } });
+    const tick = async (ms: number) => {
+      clock.now += ms;
+      await device.tick();
+    };
+    const localHash = async () => (await local.sha256(0, SIZE)).toString('hex');
+    try {
+      await tick(2000);
+      await tick(2000);
+      expect(device.status().state).toBe('continuous');
+
+      await writeSome(device, 128);
+      expect(backupImageHash()).toBe(await localHash());
+
+      await device.setMode('auto', 'async');
+      await tick(2000);
+      await tick(2000);
+      expect(device.status().state).toBe('continuous');
+      await writeSome(device, 128);
+      for (let i = 0; i < 200 && device.status().journal.entries > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(device.status().journal.entries).toBe(0);
+      expect(backupImageHash()).toBe(await localHash());
+
+      link.cut = true;
+      await writeSome(device, 64);
+      await tick(1000);
+      expect(device.status().state).toBe('delta');
+      await writeSome(device, 64);
+      link.cut = false;
+      await tick(500);
+      await tick(1500);
+      expect(device.status().state).toBe('continuous');
+      expect(backupImageHash()).toBe(await localHash());
+
+      const intruder = await IscsiReplicaLink.connect({ url: backup.url(0), initiatorName: 'iqn.2026-11.io.tandem:other-primary' });
+      const err = await ReplicatedDevice.open({ local: new MemoryBlockStore({ size: SIZE }), link: intruder, metaDir: tempMetaDir(), tickMs: 0 }).catch((e: unknown) => e);
+      await intruder.close();
+      expect(err).toBeInstanceOf(ReplicaMismatchError);
+    } finally {
+      await device.close();
+    }
+  }, 60_000);
+});
