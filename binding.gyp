@@ -7,6 +7,7 @@
         "native/errno_error.cc",
         "native/io_loops.cc",
         "native/file_io.cc",
+        "native/batch_io.cc",
         "native/space.cc",
         "native/digest.cc",
         "native/crc32c.cc"

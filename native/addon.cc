@@ -7,6 +7,7 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tandem::RegisterFileIo(env, exports);
+  tandem::RegisterBatchIo(env, exports);
   tandem::RegisterSpace(env, exports);
   tandem::RegisterDigest(env, exports);
   tandem::RegisterCrc32c(env, exports);

@@ -5,6 +5,7 @@
 namespace tandem {
 
 void RegisterFileIo(Napi::Env env, Napi::Object exports);
+void RegisterBatchIo(Napi::Env env, Napi::Object exports);
 void RegisterSpace(Napi::Env env, Napi::Object exports);
 void RegisterDigest(Napi::Env env, Napi::Object exports);
 void RegisterCrc32c(Napi::Env env, Napi::Object exports);

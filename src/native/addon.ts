@@ -50,6 +50,18 @@ export interface NativeAddon {
   pwritev(fd: number, bufs: readonly Buffer[], offset: number, cb: NativeCallback<undefined>): void;
   pwritevFua(fd: number, bufs: readonly Buffer[], offset: number, cb: NativeCallback<undefined>): void;
   fdatasync(fd: number, cb: NativeCallback<undefined>): void;
+  /**
+   * Several reads/writes on `fd` in one threadpool job, run in order. `flags[i]`: bit 0
+   * write, bit 1 FUA (as pwriteFua). The result is undefined when every op succeeded,
+   * else one entry per op: null or that op's NativeError. `err` is always null.
+   */
+  transferBatch(
+    fd: number,
+    buffers: readonly Buffer[],
+    offsets: Float64Array,
+    flags: Uint8Array,
+    cb: NativeCallback<Array<NativeError | null> | undefined>,
+  ): void;
   /** Punch a hole (regular file, size kept) or BLKDISCARD (block device). */
   discard(fd: number, offset: number, length: number, isBlockDevice: boolean, cb: NativeCallback<undefined>): void;
   allocation(fd: number, offset: number, maxLength: number, cb: NativeCallback<NativeAllocation>): void;

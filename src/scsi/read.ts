@@ -5,6 +5,28 @@ import type { LogicalUnit } from './logical-unit.js';
 import type { CommandContext } from './types.js';
 import { blockFields, checkTransfer, rejectProtection } from './cdb.js';
 
+/**
+ * Small read buffers are carved from shared slabs: a separate ArrayBuffer per 4 KiB read
+ * (Node pools only below 4 KiB) costs a malloc, external-memory accounting and GC sweeping
+ * on every command. A slab lives until its last piece has been sent; pieces are short-lived.
+ */
+const SLAB_BYTES = 256 * 1024;
+const SLAB_MAX_PIECE = 32 * 1024;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabUsed = 0;
+
+function readBuffer(bytes: number): Buffer {
+  if (bytes > SLAB_MAX_PIECE) return Buffer.allocUnsafe(bytes);
+  if (slabUsed + bytes > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const piece = slab.subarray(slabUsed, slabUsed + bytes);
+  // Keep pieces 8-byte aligned (block sizes already are; this is for odd lengths).
+  slabUsed += (bytes + 7) & ~7;
+  return piece;
+}
+
 function prepareRead(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   const cdb = ctx.cdb;
   if (cdb[0] !== 0x08) rejectProtection(cdb);
@@ -15,8 +37,8 @@ function prepareRead(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
     dataOutLength: 0,
     async run() {
       if (bytes === 0) return;
-      // allocUnsafe: the device fills the whole buffer or throws.
-      const buf = Buffer.allocUnsafe(bytes);
+      // Unzeroed: the device fills the whole buffer or throws.
+      const buf = readBuffer(bytes);
       await lu.device.read(buf, lba * lu.blockSize);
       return buf;
     },

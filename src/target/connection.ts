@@ -536,6 +536,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     }
     this.phase = 'closed';
     this.reader.stop();
+    // Responses sent just before the drop (a Reject, a TMF response) must still go out.
+    this.out.flush();
     this.socket.destroy();
     this.closed(reason);
   }

@@ -36,7 +36,8 @@ interface Burst {
 }
 
 export class DataOutCollector {
-  readonly buffer: Buffer;
+  /** Allocated on first use; see place(). */
+  private buf?: Buffer;
   private unsolicitedOpen: boolean;
   private readonly unsolicitedLimit: number;
   private unsolicitedOffset = 0;
@@ -46,9 +47,13 @@ export class DataOutCollector {
   private readonly outstanding = new Map<number, Burst>();
 
   constructor(private readonly plan: DataOutPlan) {
-    this.buffer = Buffer.allocUnsafe(plan.wanted);
     this.unsolicitedOpen = plan.unsolicitedFollows;
     this.unsolicitedLimit = Math.min(plan.firstBurstLength, plan.expectedLength);
+  }
+
+  /** The command's data, `wanted` bytes. */
+  get buffer(): Buffer {
+    return (this.buf ??= Buffer.allocUnsafe(this.plan.wanted));
   }
 
   /** R2Ts sent so far (part of ExpDataSN in the SCSI Response). */
@@ -125,7 +130,15 @@ export class DataOutCollector {
 
   /** Copies the part of `data` at `offset` that falls inside the buffer. */
   private place(offset: number, data: Buffer): void {
-    if (offset >= this.buffer.length) return;
-    data.copy(this.buffer, offset, 0, Math.min(data.length, this.buffer.length - offset));
+    const wanted = this.plan.wanted;
+    if (offset >= wanted) return;
+    if (!this.buf && offset === 0 && data.length >= wanted) {
+      // One PDU carries everything (typical of small writes with immediate data): use its
+      // segment in place instead of allocating and copying. Sequence checks put any later
+      // data at offsets >= wanted, which are ignored above, so the view is never written.
+      this.buf = data.subarray(0, wanted);
+      return;
+    }
+    data.copy(this.buffer, offset, 0, Math.min(data.length, wanted - offset));
   }
 }

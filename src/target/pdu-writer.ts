@@ -1,6 +1,9 @@
 /**
  * Puts PDUs on the socket: header, header digest, data, padding, data digest, each as its
  * own write inside one cork/uncork, so payload buffers go to the kernel without copying.
+ * The socket also stays corked for the rest of the current tick: every PDU sent while
+ * handling one batch of completions (or one chunk of commands) leaves in a single writev,
+ * instead of one system call (and one wake-up of the initiator) per response.
  */
 import type { Socket } from 'node:net';
 import { dataDigest, encodeDigest, headerDigest, padLength, paddingFor } from '../pdu/segment.js';
@@ -9,6 +12,7 @@ export class PduWriter {
   headerDigest = false;
   dataDigest = false;
   private corked = 0;
+  private heldForTick = false;
 
   constructor(private readonly socket: Socket) {}
 
@@ -21,12 +25,29 @@ export class PduWriter {
     if (--this.corked === 0) this.socket.uncork();
   }
 
+  private readonly releaseTick = (): void => {
+    if (!this.heldForTick) return;
+    this.heldForTick = false;
+    this.socket.uncork();
+  };
+
+  /** Hand what this tick has queued to the kernel now (before destroying the socket). */
+  flush(): void {
+    this.releaseTick();
+  }
+
   get writable(): boolean {
     return !this.socket.destroyed && this.socket.writable;
   }
 
   send(header: Buffer, data?: Buffer): void {
     if (!this.writable) return;
+    if (!this.heldForTick) {
+      // Released in nextTick, which runs once the current callback's microtasks are done.
+      this.heldForTick = true;
+      this.socket.cork();
+      process.nextTick(this.releaseTick);
+    }
     this.cork();
     this.socket.write(header);
     if (this.headerDigest) this.socket.write(encodeDigest(headerDigest(header)));

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { openSync, closeSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { native, type NativeError } from '../../src/native/index.js';
+import { makeTempDir } from './temp-file.js';
+
+type BatchErrors = Array<NativeError | null> | undefined;
+
+function batch(fd: number, bufs: Buffer[], offsets: number[], flags: number[]): Promise<BatchErrors> {
+  return new Promise((resolve) =>
+    native.transferBatch(fd, bufs, Float64Array.from(offsets), Uint8Array.from(flags), (_err, errors) => resolve(errors)),
+  );
+}
+
+describe('transferBatch', () => {
+  const temp = makeTempDir('batch');
+  let fd: number;
+  beforeAll(() => {
+    fd = native.open(temp.file('image'), { create: 1 << 20 }).fd;
+  });
+  afterAll(() => {
+    native.close(fd);
+    temp.remove();
+  });
+
+  it('runs writes then reads of one batch in order, reporting no errors', async () => {
+    const a = randomBytes(4096);
+    const b = randomBytes(4096);
+    const back = Buffer.alloc(4096);
+    // Two writes to the same offset: the later one wins; the read after them sees it.
+    const errors = await batch(fd, [a, b, back], [8192, 8192, 8192], [1, 3, 0]);
+    expect(errors).toBeUndefined();
+    expect(back.equals(b)).toBe(true);
+  });
+
+  it('reports an errno error for the failing op only', async () => {
+    const path = temp.file('image');
+    const readOnlyFd = openSync(path, 'r');
+    try {
+      const back = Buffer.alloc(512);
+      const errors = await batch(readOnlyFd, [Buffer.alloc(512, 1), back], [0, 0], [1, 0]);
+      expect(errors).toHaveLength(2);
+      expect(errors![0]!.code).toBe('EBADF');
+      expect(errors![0]!.syscall).toBe('pwrite');
+      expect(errors![1]).toBeNull();
+    } finally {
+      closeSync(readOnlyFd);
+    }
+  });
+
+  it('rejects mismatched lengths, bad offsets and unknown flags synchronously', () => {
+    const cb = () => {};
+    expect(() => native.transferBatch(fd, [Buffer.alloc(1)], new Float64Array(2), new Uint8Array(1), cb)).toThrow(RangeError);
+    expect(() => native.transferBatch(fd, [Buffer.alloc(1)], Float64Array.of(-1), new Uint8Array(1), cb)).toThrow(RangeError);
+    expect(() => native.transferBatch(fd, [Buffer.alloc(1)], Float64Array.of(1.5), new Uint8Array(1), cb)).toThrow(RangeError);
+    expect(() => native.transferBatch(fd, [Buffer.alloc(1)], new Float64Array(1), Uint8Array.of(4), cb)).toThrow(RangeError);
+    expect(() => native.transferBatch(fd, ['x' as unknown as Buffer], new Float64Array(1), new Uint8Array(1), cb)).toThrow(TypeError);
+    expect(() => native.transferBatch(fd, [Buffer.alloc(1)], [0] as unknown as Float64Array, new Uint8Array(1), cb)).toThrow(TypeError);
+  });
+});
