@@ -18,7 +18,7 @@ import { encodeScsiCommand } from '../pdu/scsi-command.js';
 import { encodeTaskMgmtRequest } from '../pdu/task-management.js';
 import type { ChapCredentials } from '../target/config.js';
 import type { SessionParams } from '../target/login-types.js';
-import { serialMax } from '../target/serial.js';
+import { serialMax } from '../pdu/serial.js';
 import { moduleLogger } from '../util/log.js';
 import { ScsiStatus } from './cdb.js';
 import { CommandWindow } from './command-window.js';

@@ -24,12 +24,12 @@ import { LoginPhase, LoginStatus, type Binding, type LoginIdentity, type Negotia
 import type { LoginEnvironment, LoginOutcome, SessionParams } from './login-types.js';
 import { decideLogout, sendLogoutResponse } from './logout.js';
 import { NopPinger, answerPing, sendPing } from './nop.js';
-import { PduReader, type FramedPdu, type PduSink } from './pdu-reader.js';
+import { PduReader, type FramedPdu, type PduSink } from '../pdu/pdu-reader.js';
 import { PduWriter } from './pdu-writer.js';
 import { ScsiTask, type TaskHost } from './scsi-task.js';
 import { ByteBudget } from './byte-budget.js';
 import { formatPortalAddress, type SendTargetsContext } from './send-targets.js';
-import { serialAdd } from './serial.js';
+import { serialAdd } from '../pdu/serial.js';
 import { Session, type SessionConnection } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { TargetRegistry } from './target-registry.js';

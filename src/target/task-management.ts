@@ -7,7 +7,7 @@ import { TmfFunction } from '../pdu/opcodes.js';
 import { encodeTaskMgmtResponse, type TaskMgmtRequestPdu } from '../pdu/task-management.js';
 import { TmfResponse } from '../scsi/types.js';
 import type { ResponseChannel } from './data-in.js';
-import { serialLt } from './serial.js';
+import { serialLt } from '../pdu/serial.js';
 import type { Session } from './session.js';
 
 /** RFC 7143 §11.6.1 response 4: task allegiance reassignment not supported (ERL0). */

@@ -15,7 +15,7 @@ import { encodeScsiResponse } from '../../src/pdu/scsi-response.js';
 import { encodeTaskMgmtResponse } from '../../src/pdu/task-management.js';
 import { paddingFor } from '../../src/pdu/segment.js';
 import type { ScsiCommandPdu } from '../../src/pdu/scsi-command.js';
-import { PduReader } from '../../src/target/pdu-reader.js';
+import { PduReader } from '../../src/pdu/pdu-reader.js';
 import { encodeTextKeys, parseTextKeys } from '../../src/target/text-keys.js';
 
 export class FakeConnection {

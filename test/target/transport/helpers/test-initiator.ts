@@ -10,7 +10,7 @@ import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../../../
 import { encodeScsiCommand } from '../../../../src/pdu/scsi-command.js';
 import { encodeTaskMgmtRequest } from '../../../../src/pdu/task-management.js';
 import { encodeTextRequest } from '../../../../src/pdu/text.js';
-import { PduReader, type FramedPdu } from '../../../../src/target/pdu-reader.js';
+import { PduReader, type FramedPdu } from '../../../../src/pdu/pdu-reader.js';
 
 export type Received = TargetPdu & { data: Buffer; header: Buffer };
 

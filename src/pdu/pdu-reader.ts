@@ -4,8 +4,8 @@
  * delivered as subarrays of that chunk (no copy); a PDU spanning chunks is assembled
  * once into a buffer of exactly its size, which our limit bounds before allocation.
  */
-import { BHS_LENGTH, DIGEST_LENGTH, readAhsLength, readDataSegmentLength } from '../pdu/bhs.js';
-import { dataDigest, headerDigest, padLength, readDigest } from '../pdu/segment.js';
+import { BHS_LENGTH, DIGEST_LENGTH, readAhsLength, readDataSegmentLength } from './bhs.js';
+import { dataDigest, headerDigest, padLength, readDigest } from './segment.js';
 
 export interface FramedPdu {
   /** BHS + AHS, without the header digest. */
