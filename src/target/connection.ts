@@ -307,7 +307,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       // Session reinstatement (§6.3.5): same initiator port and target replaces the old session.
       const old = this.ctx.sessions.findByInitiatorPort(outcome.initiatorName, isid, outcome.target!.iqn);
       if (old) {
-        this.log.info({ initiator: outcome.initiatorName, isid, tsih: old.tsih }, 'session reinstatement: closing the old session');
+        this.log.info({ initiator: outcome.initiatorName, isid, oldTsih: old.tsih }, 'session reinstatement: closing the old session');
         old.end('session reinstated');
       }
     }
@@ -336,7 +336,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       queueDepth: this.ctx.limits.queueDepth,
     });
     session.connection = this;
-    session.onEnd((s) => this.log.info({ tsih: s.tsih, initiator: s.initiatorName }, 'session ended'));
+    // this.log carries the session's tsih by the time the session can end.
+    session.onEnd((s) => this.log.info({ initiator: s.initiatorName }, 'session ended'));
     this.ctx.sessions.add(session);
     this.session = session;
     if (nexus) targetEntry!.scsi.nexusSeen(nexus);
@@ -367,7 +368,6 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
         target: outcome.target?.iqn,
         sessionType: outcome.sessionType,
         isid: this.session.isid,
-        tsih: this.session.tsih,
         params: {
           hd: p.headerDigest,
           dd: p.dataDigest,
@@ -451,7 +451,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.session!.window.submit(pdu.cmdSN, pdu.immediate, () => {
       const session = this.session!;
       const decision = decideLogout(pdu, this.cid);
-      this.log.info({ reason: pdu.reasonCode, response: decision.response, tsih: session.tsih }, 'logout');
+      this.log.info({ reason: pdu.reasonCode, response: decision.response }, 'logout');
       if (!decision.endsSession) {
         sendLogoutResponse(this, pdu, decision.response, 0);
         return;
@@ -476,7 +476,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       const peers = () => (target ? this.ctx.sessions.forTarget(target).filter((s) => s !== session) : []);
       void performTmf({ session, peers }, pdu).then(
         (response) => {
-          this.log.info({ function: pdu.function, response, tsih: session.tsih }, 'task management');
+          this.log.info({ function: pdu.function, response }, 'task management');
           sendTmfResponse(this, pdu, response);
           if (pdu.function === TmfFunction.TARGET_COLD_RESET && response === TmfResponse.COMPLETE) {
             // TARGET COLD RESET: answer, then drop every session of the target (RFC 7143 §11.5.1).
