@@ -5,7 +5,7 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from './errors.js';
-import { buildServeSettings } from './serve-options.js';
+import { DEFAULT_CONTROL_PATH, buildServeSettings } from './serve-options.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
 
 function fail(message: string, code = 2): never {
@@ -24,10 +24,21 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     config: argv.config as string | undefined,
     logLevel: argv['log-level'] as string | undefined,
     advertise: argv.advertise as string | undefined,
+    role: argv.role as string | undefined,
+    replica: argv.replica as string | undefined,
+    replicationMode: argv['replication-mode'] as string | undefined,
+    sync: syncFlag(argv),
+    startOver: argv['start-over'] as boolean | undefined,
+    replicatorIqn: argv['replicator-iqn'] as string | undefined,
+    control: argv.control as string | undefined,
   });
   setLogLevel(settings.logLevel);
-  const { startServer } = await import('./serve.js');
-  const running = await startServer(settings);
+  const { startServer, ReplicaSetupError } = await import('./serve.js');
+  const { ControlSocketInUseError } = await import('../replication/control/server.js');
+  const running = await startServer(settings).catch((e: unknown) => {
+    if (e instanceof ReplicaSetupError || e instanceof ControlSocketInUseError) fail(e.message, 1);
+    throw e;
+  });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -44,6 +55,16 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
+
+/** --sync → true, --async → false, neither → undefined (config or default decides). */
+function syncFlag(argv: Record<string, unknown>): boolean | undefined {
+  if (argv.sync && argv.async) throw new UsageError('--sync and --async exclude each other');
+  if (argv.sync) return true;
+  if (argv.async) return false;
+  return undefined;
+}
+
+const CONTROL_OPTION = { type: 'string', default: DEFAULT_CONTROL_PATH, describe: 'control socket of the running tandem serve' } as const;
 
 /**
  * Client commands print results on stdout, where pino also writes: keep it to warnings (none with --json).
@@ -69,8 +90,99 @@ const parser = yargs(hideBin(process.argv))
         .option('allow', { type: 'string', array: true, describe: 'initiator IQN allowed to log in (repeatable)' })
         .option('config', { type: 'string', describe: 'JSON file with the same settings' })
         .option('advertise', { type: 'string', describe: 'HOST:PORT that SendTargets reports instead of the local address' })
-        .option('log-level', { type: 'string', describe: 'fatal|error|warn|info|debug|trace|silent' }),
+        .option('log-level', { type: 'string', describe: 'fatal|error|warn|info|debug|trace|silent' })
+        .option('role', { type: 'string', describe: 'replication role: primary|backup' })
+        .option('replica', { type: 'string', describe: 'primary: iscsi://USER:SECRET@HOST:PORT/IQN/LUN of the single LUN\'s backup' })
+        .option('replication-mode', { type: 'string', describe: 'continuous|delta|auto (default auto)' })
+        .option('sync', { type: 'boolean', describe: 'continuous mirroring acknowledges after the backup is durable' })
+        .option('async', { type: 'boolean', describe: 'continuous mirroring through the staging journal (default)' })
+        .option('start-over', { type: 'boolean', describe: 'primary: overwrite a replica that belongs to another volume' })
+        .option('replicator-iqn', { type: 'string', describe: 'initiator name the primary replicates as; on a backup the only one allowed to write' })
+        .option('control', { type: 'string', describe: `control socket path (primary|backup; default ${DEFAULT_CONTROL_PATH})` }),
     (argv) => serve(argv as Record<string, unknown>),
+  )
+  .command(
+    'status',
+    'Replication status of the running server: mode, link, journal, dirty chunks, last pass, recovery point',
+    (y) =>
+      y
+        .option('json', { type: 'boolean', default: false })
+        .option('watch', { type: 'boolean', default: false, describe: 'refresh every second' })
+        .option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { statusCommand } = await import('./admin/status.js');
+      process.exitCode = await statusCommand({ control: argv.control as string, json: argv.json as boolean, watch: argv.watch as boolean });
+    },
+  )
+  .command(
+    'mode <action> <mode>',
+    'tandem mode set continuous|delta|auto [--sync|--async]',
+    (y) =>
+      y
+        .positional('action', { type: 'string', choices: ['set'], demandOption: true })
+        .positional('mode', { type: 'string', choices: ['continuous', 'delta', 'auto'], demandOption: true })
+        .option('sync', { type: 'boolean', describe: 'continuous mirroring acknowledges after the backup is durable' })
+        .option('async', { type: 'boolean', describe: 'continuous mirroring through the staging journal' })
+        .option('json', { type: 'boolean', default: false })
+        .option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const sync = syncFlag(argv as Record<string, unknown>);
+      const { modeSetCommand } = await import('./admin/actions.js');
+      process.exitCode = await modeSetCommand({
+        control: argv.control as string,
+        json: argv.json as boolean,
+        mode: argv.mode as 'continuous' | 'delta' | 'auto',
+        ...(sync === undefined ? {} : { flavour: sync ? 'sync' : 'async' }),
+      });
+    },
+  )
+  .command(
+    'replicate',
+    'Run a delta pass now and report the bytes sent and its duration',
+    (y) => y.option('json', { type: 'boolean', default: false }).option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { replicateCommand } = await import('./admin/actions.js');
+      process.exitCode = await replicateCommand({ control: argv.control as string, json: argv.json as boolean });
+    },
+  )
+  .command(
+    'pause',
+    'Stop sending to the backup; writes are tracked in the delta table',
+    (y) => y.option('json', { type: 'boolean', default: false }).option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { pauseCommand } = await import('./admin/actions.js');
+      process.exitCode = await pauseCommand({ control: argv.control as string, json: argv.json as boolean });
+    },
+  )
+  .command(
+    'resume',
+    'Undo pause: passes and the return to continuous mirroring resume',
+    (y) => y.option('json', { type: 'boolean', default: false }).option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { resumeCommand } = await import('./admin/actions.js');
+      process.exitCode = await resumeCommand({ control: argv.control as string, json: argv.json as boolean });
+    },
+  )
+  .command(
+    'config <action> <key> <value>',
+    'tandem config set KEY VALUE: change a switching threshold at run time',
+    (y) =>
+      y
+        .positional('action', { type: 'string', choices: ['set'], demandOption: true })
+        .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, deltaIntervalMs' })
+        .positional('value', { type: 'string', demandOption: true })
+        .option('json', { type: 'boolean', default: false })
+        .option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { configSetCommand } = await import('./admin/actions.js');
+      process.exitCode = await configSetCommand({ control: argv.control as string, json: argv.json as boolean, key: argv.key as string, value: String(argv.value) });
+    },
   )
   .command(
     'probe <url>',

@@ -6,10 +6,15 @@ import { readFileSync } from 'node:fs';
 import type { ChapCredentials, LunConfig, PortalConfig, ServeConfig, TargetConfig } from '../target/config.js';
 import { UsageError } from './errors.js';
 import { parseSize } from './parse-size.js';
+import { parseIscsiUrl } from '../initiator/url.js';
 
 export const DEFAULT_IQN = 'iqn.2026-11.io.tandem:disk0';
 export const DEFAULT_LUN_PATH = './data/disk0.img';
 export const DEFAULT_LUN_SIZE = 1024 ** 3;
+export const DEFAULT_REPLICATOR_IQN = 'iqn.2026-11.io.tandem:replicator';
+export const DEFAULT_CONTROL_PATH = './data/tandem.sock';
+export const REPLICATION_MODES = ['continuous', 'delta', 'auto'] as const;
+export type ServeRole = 'primary' | 'backup';
 export const DEFAULT_PORTAL: PortalConfig = { host: '127.0.0.1', port: 3260 };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -23,6 +28,15 @@ export interface ServeFlags {
   config?: string;
   logLevel?: string;
   advertise?: string;
+  role?: string;
+  /** Applies to the single LUN (from --lun or the default). */
+  replica?: string;
+  replicationMode?: string;
+  /** --sync (true) / --async (false). */
+  sync?: boolean;
+  startOver?: boolean;
+  replicatorIqn?: string;
+  control?: string;
 }
 
 export interface ServeSettings extends ServeConfig {
@@ -109,7 +123,56 @@ export function buildServeSettings(flags: ServeFlags): ServeSettings {
   }
   const advertise = flags.advertise ?? file.advertise;
   if (advertise !== undefined) parsePortal(advertise);
-  return { portals, targets, logLevel, advertise };
+  return { portals, targets, logLevel, advertise, ...replicationSettings(flags, file, targets) };
+}
+
+/**
+ * Role, replicas and their modes. The server-wide --replication-mode / --sync|--async
+ * fill in what a LUN's own config entry leaves unset; each rule fails with one line.
+ */
+function replicationSettings(flags: ServeFlags, file: ConfigFile, targets: TargetConfig[]): Pick<ServeSettings, 'role' | 'replicatorIqn' | 'startOver' | 'control'> {
+  const roleText = flags.role ?? file.role;
+  if (roleText !== undefined && roleText !== 'primary' && roleText !== 'backup') throw new UsageError(`--role: "${roleText}" is not one of primary, backup`);
+  const role = roleText as ServeRole | undefined;
+  const luns = targets.flatMap((t) => t.luns);
+  if (flags.replica !== undefined) {
+    if (luns.length !== 1) throw new UsageError('--replica applies to a single LUN; with several, give each its "replica" in the config file');
+    luns[0]!.replica = flags.replica;
+  }
+  const modeText = flags.replicationMode ?? file.replicationMode;
+  if (modeText !== undefined) checkMode(modeText, '--replication-mode');
+  const sync = flags.sync ?? file.sync;
+  const startOver = flags.startOver ?? file.startOver ?? false;
+  const replicated = luns.filter((l) => l.replica !== undefined);
+  if (role !== 'primary') {
+    if (replicated.length > 0) throw new UsageError(`a replica (${replicated[0]!.path}) needs --role primary`);
+    const primaryOnly = [modeText !== undefined && '--replication-mode', sync !== undefined && (sync ? '--sync' : '--async'), startOver && '--start-over'].filter(Boolean);
+    if (primaryOnly.length > 0) throw new UsageError(`${primaryOnly.join(', ')} only apply with --role primary`);
+  } else {
+    if (replicated.length === 0) throw new UsageError('--role primary needs a replica: --replica iscsi://USER:SECRET@HOST:PORT/IQN/LUN, or "replica" on a LUN in the config file');
+    for (const lun of replicated) {
+      checkReplicaUrl(lun.replica!, lun.path);
+      if (lun.readOnly) throw new UsageError(`LUN ${lun.path}: a read-only LUN cannot be a replication primary`);
+      lun.replicationMode ??= (modeText as LunConfig['replicationMode']) ?? 'auto';
+      lun.sync ??= sync ?? false;
+    }
+  }
+  const replicatorIqn = checkName(flags.replicatorIqn ?? file.replicatorIqn ?? DEFAULT_REPLICATOR_IQN, '--replicator-iqn');
+  const control = flags.control ?? file.control ?? (role ? DEFAULT_CONTROL_PATH : undefined);
+  return role ? { role, replicatorIqn, startOver, control } : { control };
+}
+
+function checkMode(text: string, where: string): void {
+  if (!(REPLICATION_MODES as readonly string[]).includes(text)) throw new UsageError(`${where}: "${text}" is not one of ${REPLICATION_MODES.join(', ')}`);
+}
+
+/** iscsi://[user:secret@]host[:port]/IQN/LUN, checked now so a typo fails before any connection. */
+function checkReplicaUrl(url: string, lunPath: string): void {
+  try {
+    parseIscsiUrl(url);
+  } catch (e) {
+    throw new UsageError(`replica for ${lunPath}: ${(e as Error).message} (expected iscsi://USER:SECRET@HOST:PORT/IQN/LUN)`);
+  }
 }
 
 /** Portals that are not loopback and targets open to anyone: worth a warning at start. */
@@ -128,6 +191,12 @@ interface ConfigFile {
   logLevel?: string;
   advertise?: string;
   targets?: unknown[];
+  role?: string;
+  replicationMode?: string;
+  sync?: boolean;
+  startOver?: boolean;
+  replicatorIqn?: string;
+  control?: string;
 }
 
 function readConfigFile(path: string): ConfigFile {
@@ -144,7 +213,7 @@ function readConfigFile(path: string): ConfigFile {
     throw new UsageError(`--config ${path}: not valid JSON: ${(e as Error).message}`);
   }
   if (!isObject(json)) throw new UsageError(`--config ${path}: expected a JSON object`);
-  const allowed = ['listen', 'logLevel', 'advertise', 'targets'];
+  const allowed = ['listen', 'logLevel', 'advertise', 'targets', 'role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control'];
   for (const key of Object.keys(json)) {
     if (!allowed.includes(key)) throw new UsageError(`--config ${path}: unknown key "${key}" (allowed: ${allowed.join(', ')})`);
   }
@@ -152,6 +221,12 @@ function readConfigFile(path: string): ConfigFile {
   if (json.logLevel !== undefined && typeof json.logLevel !== 'string') throw new UsageError(`--config ${path}: "logLevel" must be a string`);
   if (json.advertise !== undefined && typeof json.advertise !== 'string') throw new UsageError(`--config ${path}: "advertise" must be a string`);
   if (json.targets !== undefined && !Array.isArray(json.targets)) throw new UsageError(`--config ${path}: "targets" must be an array`);
+  for (const key of ['role', 'replicationMode', 'replicatorIqn', 'control']) {
+    if (json[key] !== undefined && typeof json[key] !== 'string') throw new UsageError(`--config ${path}: "${key}" must be a string`);
+  }
+  for (const key of ['sync', 'startOver']) {
+    if (json[key] !== undefined && typeof json[key] !== 'boolean') throw new UsageError(`--config ${path}: "${key}" must be true or false`);
+  }
   return json as ConfigFile;
 }
 
@@ -162,11 +237,8 @@ function targetFromConfig(raw: unknown, where: string): TargetConfig {
     if (!allowed.includes(key)) throw new UsageError(`--config: ${where} has unknown key "${key}"`);
   }
   if (typeof raw.iqn !== 'string') throw new UsageError(`--config: ${where}.iqn must be a string`);
-  if (!Array.isArray(raw.luns)) throw new UsageError(`--config: ${where}.luns must be an array of "PATH[,size=..]" strings`);
-  const luns = raw.luns.map((l, i) => {
-    if (typeof l !== 'string') throw new UsageError(`--config: ${where}.luns[${i}] must be a string`);
-    return parseLun(l);
-  });
+  if (!Array.isArray(raw.luns)) throw new UsageError(`--config: ${where}.luns must be an array of "PATH[,size=..]" strings or LUN objects`);
+  const luns = raw.luns.map((l, i) => lunFromConfig(l, `${where}.luns[${i}]`));
   const chapField = (v: unknown, key: string): ChapCredentials | undefined => {
     if (v === undefined) return undefined;
     if (typeof v !== 'string') throw new UsageError(`--config: ${where}.${key} must be "USER:SECRET"`);
@@ -182,6 +254,49 @@ function targetFromConfig(raw: unknown, where: string): TargetConfig {
     mutualChap: chapField(raw.mutualChap, 'mutualChap'),
     allow: ((raw.allow as string[] | undefined) ?? []).map((a) => checkName(a, `${where}.allow`)),
   };
+}
+
+/** A LUN entry: the --lun string form, or `{path, size, readOnly, blockSize, removable, replica, mode, sync}`. */
+function lunFromConfig(raw: unknown, where: string): LunConfig {
+  if (typeof raw === 'string') return parseLun(raw);
+  if (!isObject(raw)) throw new UsageError(`--config: ${where} must be a "PATH[,size=..]" string or an object`);
+  const allowed = ['path', 'size', 'readOnly', 'blockSize', 'removable', 'replica', 'mode', 'sync'];
+  for (const key of Object.keys(raw)) {
+    if (!allowed.includes(key)) throw new UsageError(`--config: ${where} has unknown key "${key}" (allowed: ${allowed.join(', ')})`);
+  }
+  if (typeof raw.path !== 'string' || raw.path === '') throw new UsageError(`--config: ${where}.path must be a non-empty string`);
+  const lun: LunConfig = { path: raw.path, readOnly: false, blockSize: 512 };
+  if (raw.size !== undefined) {
+    if (typeof raw.size === 'number' && Number.isSafeInteger(raw.size) && raw.size > 0) lun.size = raw.size;
+    else if (typeof raw.size === 'string') lun.size = parseSize(raw.size, `${where}.size`);
+    else throw new UsageError(`--config: ${where}.size must be a byte count or a size such as "1G"`);
+  }
+  for (const key of ['readOnly', 'removable', 'sync'] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'boolean') throw new UsageError(`--config: ${where}.${key} must be true or false`);
+  }
+  if (raw.readOnly === true) lun.readOnly = true;
+  if (raw.removable === true) lun.removable = true;
+  if (raw.blockSize !== undefined) {
+    if (raw.blockSize !== 512 && raw.blockSize !== 4096) throw new UsageError(`--config: ${where}.blockSize must be 512 or 4096`);
+    lun.blockSize = raw.blockSize;
+  }
+  if (raw.replica !== undefined) {
+    if (typeof raw.replica !== 'string') throw new UsageError(`--config: ${where}.replica must be an iscsi:// URL string`);
+    lun.replica = raw.replica;
+  }
+  if (raw.mode !== undefined) {
+    if (typeof raw.mode !== 'string') throw new UsageError(`--config: ${where}.mode must be one of ${REPLICATION_MODES.join(', ')}`);
+    checkMode(raw.mode, `--config: ${where}.mode`);
+    lun.replicationMode = raw.mode as LunConfig['replicationMode'];
+  }
+  if (raw.sync !== undefined) lun.sync = raw.sync as boolean;
+  if ((lun.replicationMode !== undefined || lun.sync !== undefined) && lun.replica === undefined) {
+    throw new UsageError(`--config: ${where} sets mode/sync without a "replica"`);
+  }
+  if (lun.size !== undefined && lun.size % lun.blockSize !== 0) {
+    throw new UsageError(`--config: ${where}: size ${lun.size} is not a multiple of the block size ${lun.blockSize}`);
+  }
+  return lun;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -11,7 +11,7 @@ import { DeltaTable, DEFAULT_CHUNK_SIZE } from './delta-table.js';
 import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
 import { RateMeter } from './rate-meter.js';
 import { RedundancyTracker } from './redundancy-tracker.js';
-import type { ReplicaLink } from './replica-link.js';
+import type { LinkHealth, ReplicaLink } from './replica-link.js';
 import { StagingJournal, type JournalEntry } from './staging-journal.js';
 import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
 import { bindReplica, loadOrCreateIdentity, markReplicaSynced, type VolumeIdentity } from './volume-identity.js';
@@ -51,6 +51,13 @@ export interface ReplicationStatus {
   dirtyBytes: number;
   lastPass: (DeltaPassResult & { at: number }) | undefined;
   identity: VolumeIdentity;
+  /** Admin pause: delta tracking only, no passes or return to continuous until resumed. */
+  paused: boolean;
+  thresholds: SwitchThresholds;
+  deltaIntervalMs: number;
+  /** Age of the oldest write not yet durable on the backup (0: none; sync continuous: 0). */
+  recoveryPointAgeMs: number;
+  link: LinkHealth;
 }
 
 const MAX_FLUSH_BATCH = 64;
@@ -95,6 +102,11 @@ export class ReplicatedDevice implements BlockDevice {
   private closed = false;
   /** The next pass challenges before copying (after recovery or lost tracking). */
   private suspect: boolean;
+  private paused = false;
+  /** When the delta table last went from clean to dirty (recovery-point age). */
+  private dirtySince: number | undefined;
+  /** Append times of pending async journal entries, oldest first, as [seq, at]. */
+  private readonly pendingTimes: Array<[number, number]> = [];
 
   private constructor(
     private readonly local: BlockDevice,
@@ -119,6 +131,7 @@ export class ReplicatedDevice implements BlockDevice {
     this.ackedSeq = journal.lastSeq;
     this.lastPassAt = this.clock();
     this.suspect = startInDelta;
+    if (table.dirtyChunks > 0) this.dirtySince = this.clock();
     this.state = this.mode === 'delta' || startInDelta ? 'delta' : 'continuous';
     for (const e of journal.pending()) this.redundancy.add(e.offset, e.length);
     const tickMs = options.tickMs ?? 1000;
@@ -129,7 +142,7 @@ export class ReplicatedDevice implements BlockDevice {
     this.deltaIntervalMs = options.deltaIntervalMs ?? 60_000;
   }
 
-  private readonly deltaIntervalMs: number;
+  private deltaIntervalMs: number;
 
   /**
    * Opens the replication state beside the LUN: replays the staging journal onto the local
@@ -227,6 +240,7 @@ export class ReplicatedDevice implements BlockDevice {
   // ---- write paths -------------------------------------------------------
 
   private async writeDelta(buf: Buffer, offset: number, fua: boolean): Promise<void> {
+    this.dirtySince ??= this.clock();
     const marking = this.table.mark(offset, buf.length);
     if (marking) await marking;
     await this.local.write(buf, offset, fua);
@@ -247,6 +261,7 @@ export class ReplicatedDevice implements BlockDevice {
       return this.writeDelta(buf, offset, fua);
     }
     const entry = await this.journal.append(offset, buf, this.ackedSeq);
+    this.pendingTimes.push([entry.seq, this.clock()]);
     this.redundancy.add(offset, buf.length);
     this.inflow.add(buf.length);
     // The journal already makes the write durable; FUA needs nothing more locally.
@@ -287,6 +302,7 @@ export class ReplicatedDevice implements BlockDevice {
       }
       if (this.state !== 'continuous') return;
       await this.journal.trimThrough(batch[batch.length - 1]!.seq);
+      this.forgetPendingThrough(batch[batch.length - 1]!.seq);
       for (const e of batch) {
         this.redundancy.remove(e.offset, e.length);
         this.flushed.add(e.length);
@@ -347,6 +363,9 @@ export class ReplicatedDevice implements BlockDevice {
     for (const e of pending) this.table.mark(e.offset, e.length);
     await this.table.persist();
     await this.journal.trimThrough(this.journal.lastSeq);
+    const oldestPending = this.pendingTimes[0]?.[1];
+    if (oldestPending !== undefined && this.table.dirtyChunks > 0) this.dirtySince = Math.min(this.dirtySince ?? oldestPending, oldestPending);
+    this.pendingTimes.length = 0;
     this.redundancy.clear();
     this.recordSwitch(from, 'delta', reason, { detail, foldedEntries: pending.length }, figures);
   }
@@ -361,9 +380,32 @@ export class ReplicatedDevice implements BlockDevice {
     if (mode === 'delta') await this.switchToDelta('admin', 'mode delta');
   }
 
+  /**
+   * Admin: stop sending to the backup. Continuous mirroring folds into the delta table;
+   * no pass runs and continuous does not resume until resume() (an explicit replicateNow still runs).
+   */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await this.switchToDelta('admin', 'paused');
+  }
+
+  /** Admin: undo pause(); the usual tick rules (interval passes, healthy link → continuous) apply again. */
+  resume(): void {
+    this.paused = false;
+    this.healthySince = undefined;
+  }
+
+  /** Admin: change one switching threshold or the delta interval at run time (not persisted). */
+  setThreshold(key: keyof SwitchThresholds | 'deltaIntervalMs', value: number): void {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${key} must be a non-negative number, not ${value}`);
+    if (key === 'deltaIntervalMs') this.deltaIntervalMs = value;
+    else if (key in this.thresholds) this.thresholds[key] = value;
+    else throw new RangeError(`unknown threshold ${String(key)}`);
+  }
+
   /** Admin: run a delta pass now (in any state; a no-op with nothing dirty). */
-  replicateNow(): Promise<DeltaPassResult> {
-    return this.exclusive(() => this.pass());
+  replicateNow(onProgress?: (doneChunks: number, totalChunks: number) => void): Promise<DeltaPassResult> {
+    return this.exclusive(() => this.pass(onProgress));
   }
 
   /**
@@ -384,7 +426,7 @@ export class ReplicatedDevice implements BlockDevice {
         if (reason) await this.switchToDelta(reason);
         return;
       }
-      if (this.state !== 'delta' || this.busy) return;
+      if (this.state !== 'delta' || this.busy || this.paused) return;
       if (!linkHealthy(figures, this.thresholds)) {
         this.healthySince = undefined;
         return;
@@ -412,7 +454,24 @@ export class ReplicatedDevice implements BlockDevice {
       dirtyBytes: this.table.dirtyBytes,
       lastPass: this.lastPass,
       identity: this.identity,
+      paused: this.paused,
+      thresholds: { ...this.thresholds },
+      deltaIntervalMs: this.deltaIntervalMs,
+      recoveryPointAgeMs: this.recoveryPointAgeMs(),
+      link: this.link.health(),
     };
+  }
+
+  private recoveryPointAgeMs(): number {
+    const now = this.clock();
+    const oldest = Math.min(this.table.dirtyChunks > 0 ? (this.dirtySince ?? now) : now, this.pendingTimes[0]?.[1] ?? now);
+    return Math.max(0, now - oldest);
+  }
+
+  private forgetPendingThrough(seq: number): void {
+    let n = 0;
+    while (n < this.pendingTimes.length && this.pendingTimes[n]![0] <= seq) n++;
+    if (n > 0) this.pendingTimes.splice(0, n);
   }
 
   /** Delta → continuous: passes while writes continue, then a final pass with writes held. */
@@ -441,12 +500,13 @@ export class ReplicatedDevice implements BlockDevice {
     this.recordSwitch(from, 'continuous', 'link-healthy', { healthyForMs: this.thresholds.healthyForMs });
   }
 
-  private async pass(): Promise<DeltaPassResult> {
+  private async pass(onProgress?: (doneChunks: number, totalChunks: number) => void): Promise<DeltaPassResult> {
     const compare = this.suspect;
-    const result = await runDeltaPass(this.table, this.local, this.link, { compare });
+    const result = await runDeltaPass(this.table, this.local, this.link, { compare, ...(onProgress ? { onProgress } : {}) });
     this.suspect = false;
     this.lastPassAt = this.clock();
     this.lastPass = { ...result, at: this.lastPassAt };
+    if (this.table.dirtyChunks === 0) this.dirtySince = undefined;
     if (!this.identity.replicaSynced && this.table.dirtyChunks === 0) this.identity = await markReplicaSynced(this.metaDir, this.identity);
     this.log.info({ event: 'delta-pass', compare, ...result, dirtyAfter: this.table.dirtyChunks }, compare ? 'resync pass' : 'delta pass');
     return result;

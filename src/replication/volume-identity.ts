@@ -35,7 +35,7 @@ export class ReplicaMismatchError extends Error {
   ) {
     super(
       `the replica belongs to another volume (its tag ${foundTags.map(hexTag).join(', ')}, ours ${hexTag(ownTag)}); ` +
-        'refusing to replicate onto it. Point --replica at this volume\'s backup, or start over to overwrite it',
+        'refusing to replicate onto it. Point --replica at this volume\'s backup, or start over (--start-over) to overwrite it',
     );
     this.name = 'ReplicaMismatchError';
   }

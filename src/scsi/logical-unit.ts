@@ -54,6 +54,11 @@ export interface LogicalUnitInit {
    * PREVENT ALLOW MEDIUM REMOVAL applies. Default false, as for LIO and tgt disks.
    */
   removable?: boolean;
+  /**
+   * Per-nexus write permission (a replication backup: only the replicator writes). Absent:
+   * every nexus may write. A refused nexus sees the LU as write-protected.
+   */
+  writeAllowed?: (nexus: Nexus) => boolean;
 }
 
 export class LogicalUnit {
@@ -77,6 +82,7 @@ export class LogicalUnit {
   private readonly attentions: NexusUnitAttentions;
   private readonly preventing = new Set<string>();
   private mediumPresent = true;
+  private readonly writeAllowed: ((nexus: Nexus) => boolean) | undefined;
 
   private constructor(init: LogicalUnitInit) {
     if (init.blockSize <= 0 || init.device.size % init.blockSize !== 0) {
@@ -90,6 +96,7 @@ export class LogicalUnit {
     this.readOnly = init.device.readOnly;
     this.metaDir = init.metaDir;
     this.removable = init.removable ?? false;
+    this.writeAllowed = init.writeAllowed;
     // One logical block per physical block: a file gives no physical geometry worth promising.
     this.physicalBlockExponent = 0;
     this.attentions = new NexusUnitAttentions();
@@ -116,6 +123,11 @@ export class LogicalUnit {
   /** Read-only device, or software write protect (Control page SWP) set. */
   writeProtected(): boolean {
     return this.readOnly || this.modePages.softwareWriteProtect();
+  }
+
+  /** writeProtected(), or this nexus may not write here (writeAllowed). */
+  writeProtectedFor(nexus: Nexus): boolean {
+    return this.writeProtected() || (this.writeAllowed !== undefined && !this.writeAllowed(nexus));
   }
 
   /** Throws LBA OUT OF RANGE unless [lba, lba+blocks) lies within the medium; returns lba as a number. */

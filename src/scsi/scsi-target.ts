@@ -84,7 +84,7 @@ export class ScsiTarget implements ScsiTargetPort {
     if (!lu.isMediumPresent() && accessesMedium(descriptor.opcode)) {
       return settled(checkCondition({ key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT }, dsense));
     }
-    if (descriptor.writesMedium && lu.writeProtected()) {
+    if (descriptor.writesMedium && lu.writeProtectedFor(req.nexus)) {
       return settled(checkCondition({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED }, dsense));
     }
     const control = cdb[descriptor.cdbLength - 1]!;

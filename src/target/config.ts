@@ -16,6 +16,12 @@ export interface LunConfig {
    * with LOEJ. Off by default, as for LIO and tgt disks: Linux treats removable disks differently.
    */
   removable?: boolean;
+  /** Primary role: iscsi://[user:secret@]host[:port]/IQN/LUN of this LUN's backup. */
+  replica?: string;
+  /** Replication mode for this LUN (default: the server-wide one, else `auto`). */
+  replicationMode?: 'continuous' | 'delta' | 'auto';
+  /** Continuous mirroring flavour: true = synchronous (default: server-wide, else async). */
+  sync?: boolean;
 }
 
 export interface TargetConfig {
@@ -39,4 +45,12 @@ export interface ServeConfig {
   portals: PortalConfig[];
   targets: TargetConfig[];
   logLevel: string;
+  /** Replication role; absent = a plain target. */
+  role?: 'primary' | 'backup';
+  /** Primary: the initiator name it replicates as. Backup: the only initiator allowed to write. */
+  replicatorIqn?: string;
+  /** Primary: take over replicas that belong to another volume. */
+  startOver?: boolean;
+  /** Unix socket of the admin control API (primary and backup roles). */
+  control?: string;
 }

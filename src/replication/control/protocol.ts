@@ -1,0 +1,131 @@
+/**
+ * The admin control protocol: one JSON object per line each way, one response per request,
+ * in order. Lines are bounded so a confused client cannot make the server buffer without limit.
+ */
+import type { ContinuousFlavour, ReplicationMode } from '../replicated-device.js';
+
+/** Longest request or response line either side accepts (status of many LUNs fits easily). */
+export const MAX_CONTROL_LINE_BYTES = 1024 * 1024;
+
+export type ControlRequest =
+  | { cmd: 'status' }
+  | { cmd: 'mode'; mode: ReplicationMode; flavour?: ContinuousFlavour }
+  | { cmd: 'replicate' }
+  | { cmd: 'pause' }
+  | { cmd: 'resume' }
+  | { cmd: 'config-set'; key: string; value: string };
+
+export type ControlErrorCode = 'bad-request' | 'unknown-key' | 'bad-value' | 'no-replication' | 'failed';
+
+export type ControlResponse = { ok: true; result: unknown } | { ok: false; code: ControlErrorCode; error: string };
+
+/** Sent before the response of a long action (a delta pass): chunks done of the total. */
+export interface ControlProgress {
+  progress: { done: number; total: number };
+}
+
+export class ControlProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ControlProtocolError';
+  }
+}
+
+const MODES: readonly string[] = ['continuous', 'delta', 'auto'];
+const FLAVOURS: readonly string[] = ['sync', 'async'];
+
+/** Validates one decoded request line; anything else is a ControlProtocolError naming the problem. */
+export function parseControlRequest(line: string): ControlRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    throw new ControlProtocolError('request is not valid JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ControlProtocolError('request must be a JSON object');
+  const r = json as Record<string, unknown>;
+  switch (r.cmd) {
+    case 'status':
+    case 'replicate':
+    case 'pause':
+    case 'resume':
+      return { cmd: r.cmd };
+    case 'mode':
+      if (typeof r.mode !== 'string' || !MODES.includes(r.mode)) throw new ControlProtocolError(`mode must be one of ${MODES.join(', ')}`);
+      if (r.flavour !== undefined && (typeof r.flavour !== 'string' || !FLAVOURS.includes(r.flavour))) throw new ControlProtocolError('flavour must be sync or async');
+      return r.flavour === undefined ? { cmd: 'mode', mode: r.mode as ReplicationMode } : { cmd: 'mode', mode: r.mode as ReplicationMode, flavour: r.flavour as ContinuousFlavour };
+    case 'config-set':
+      if (typeof r.key !== 'string' || typeof r.value !== 'string') throw new ControlProtocolError('config-set needs string key and value');
+      return { cmd: 'config-set', key: r.key, value: r.value };
+    default:
+      throw new ControlProtocolError(`unknown command ${JSON.stringify(r.cmd)}`);
+  }
+}
+
+/** Validates one decoded line from the server: a progress report or the response. */
+export function parseControlMessage(line: string): ControlProgress | ControlResponse {
+  const r = parseObject(line);
+  if ('progress' in r) {
+    const p = r.progress as Record<string, unknown> | null;
+    if (typeof p !== 'object' || p === null || typeof p.done !== 'number' || typeof p.total !== 'number') throw new ControlProtocolError('progress needs numeric done and total');
+    return { progress: { done: p.done, total: p.total } };
+  }
+  return responseOf(r);
+}
+
+/** Validates one decoded response line. */
+export function parseControlResponse(line: string): ControlResponse {
+  return responseOf(parseObject(line));
+}
+
+function parseObject(line: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    throw new ControlProtocolError('response is not valid JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ControlProtocolError('response must be a JSON object');
+  return json as Record<string, unknown>;
+}
+
+function responseOf(r: Record<string, unknown>): ControlResponse {
+  if (r.ok === true) return { ok: true, result: r.result };
+  if (r.ok === false && typeof r.error === 'string' && typeof r.code === 'string') return { ok: false, code: r.code as ControlErrorCode, error: r.error };
+  throw new ControlProtocolError('response has neither ok:true nor ok:false with code and error');
+}
+
+export function encodeLine(message: ControlRequest | ControlResponse | ControlProgress): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Splits a byte stream into lines, refusing (ControlProtocolError) any line longer than
+ * `maxBytes` before buffering it whole.
+ */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private pending = 0;
+
+  constructor(private readonly maxBytes = MAX_CONTROL_LINE_BYTES) {}
+
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      this.take(chunk.subarray(start, nl));
+      lines.push(Buffer.concat(this.parts, this.pending).toString('utf8'));
+      this.parts = [];
+      this.pending = 0;
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.take(chunk.subarray(start));
+    return lines;
+  }
+
+  private take(piece: Buffer): void {
+    if (this.pending + piece.length > this.maxBytes) throw new ControlProtocolError(`line longer than ${this.maxBytes} bytes`);
+    if (piece.length > 0) this.parts.push(piece);
+    this.pending += piece.length;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The keys `tandem config set KEY VALUE` accepts: the switching thresholds and the delta
+ * interval. Shared by the client (to fail fast, exit 2) and the server (the authority).
+ */
+import { parseSize } from '../../cli/parse-size.js';
+import type { SwitchThresholds } from '../switch-criteria.js';
+
+export type SettableKey = keyof SwitchThresholds | 'deltaIntervalMs';
+
+interface KeySpec {
+  describe: string;
+  parse(text: string): number;
+}
+
+function milliseconds(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new RangeError(`"${text}" is not a duration (e.g. 250, 250ms, 10s, 1m)`);
+  const scale = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1;
+  return Number(m[1]) * scale;
+}
+
+function positiveNumber(text: string): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0 || text.trim() === '') throw new RangeError(`"${text}" is not a positive number`);
+  return v;
+}
+
+function fraction(text: string): number {
+  const v = positiveNumber(text);
+  if (v > 1) throw new RangeError(`"${text}" is not a fraction in (0, 1]`);
+  return v;
+}
+
+function bytesPerSecond(text: string): number {
+  try {
+    return parseSize(text.replace(/\/s$/, ''), 'value');
+  } catch {
+    throw new RangeError(`"${text}" is not a byte rate (e.g. 67108864, 64MiB, 64M/s)`);
+  }
+}
+
+export const SETTABLE_KEYS: Readonly<Record<SettableKey, KeySpec>> = {
+  maxRttMs: { describe: 'ping round trip above which auto/continuous leave for delta (ms)', parse: milliseconds },
+  maxWriteLatencyMs: { describe: 'durable remote-write latency limit (ms)', parse: milliseconds },
+  maxNetInflowBytesPerSec: { describe: 'journal inflow minus flush rate limit (bytes/s)', parse: bytesPerSecond },
+  maxJournalFill: { describe: 'journal fill fraction limit (0-1)', parse: fraction },
+  maxRedundancy: { describe: 'continuous bytes / delta bytes limit', parse: positiveNumber },
+  healthyForMs: { describe: 'healthy link time before delta returns to continuous (ms)', parse: milliseconds },
+  deltaIntervalMs: { describe: 'delta mode: time between passes (ms)', parse: milliseconds },
+};
+
+export function isSettableKey(key: string): key is SettableKey {
+  return Object.prototype.hasOwnProperty.call(SETTABLE_KEYS, key);
+}
+
+export class UnknownKeyError extends Error {
+  constructor(key: string) {
+    super(`unknown key "${key}" (settable: ${Object.keys(SETTABLE_KEYS).join(', ')})`);
+    this.name = 'UnknownKeyError';
+  }
+}
+
+/** The key and its numeric value; UnknownKeyError or RangeError (bad value) otherwise. */
+export function parseSetting(key: string, value: string): { key: SettableKey; value: number } {
+  if (!isSettableKey(key)) throw new UnknownKeyError(key);
+  return { key, value: SETTABLE_KEYS[key].parse(value) };
+}
