@@ -2,14 +2,17 @@
 import { ConflictClass } from './types.js';
 import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
 import type { LogicalUnit } from './logical-unit.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, Nexus } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField } from './sense.js';
 import { clip, u16 } from './cdb.js';
 import { ModePages, PageControl } from './mode-pages.js';
 
-/** Device-specific parameter for direct-access devices: WP and DPOFUA. */
-export function deviceSpecificParameter(lu: LogicalUnit): number {
-  return (lu.writeProtected() ? 0x80 : 0) | 0x10;
+/**
+ * Device-specific parameter for direct-access devices: WP and DPOFUA. WP is per nexus, so a
+ * replication backup looks read-only to ordinary initiators (Linux then mounts it read-only).
+ */
+export function deviceSpecificParameter(lu: LogicalUnit, nexus: Nexus): number {
+  return (lu.writeProtectedFor(nexus) ? 0x80 : 0) | 0x10;
 }
 
 export function shortBlockDescriptor(lu: LogicalUnit): Buffer {
@@ -48,7 +51,7 @@ function prepareModeSense6(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
     dataOutLength: 0,
     run() {
       const bd = dbd ? Buffer.alloc(0) : shortBlockDescriptor(lu);
-      const h = Buffer.from([0, 0, deviceSpecificParameter(lu), bd.length]);
+      const h = Buffer.from([0, 0, deviceSpecificParameter(lu, ctx.nexus), bd.length]);
       const data = Buffer.concat([h, bd, pages]);
       data[0] = Math.min(data.length - 1, 0xff);
       return clip(data, allocation);
@@ -67,7 +70,7 @@ function prepareModeSense10(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
     run() {
       const bd = dbd ? Buffer.alloc(0) : llbaa ? longBlockDescriptor(lu) : shortBlockDescriptor(lu);
       const h = Buffer.alloc(8);
-      h[3] = deviceSpecificParameter(lu);
+      h[3] = deviceSpecificParameter(lu, ctx.nexus);
       h[4] = bd.length === 16 ? 0x01 : 0x00; // LONGLBA
       h.writeUInt16BE(bd.length, 6);
       const data = Buffer.concat([h, bd, pages]);

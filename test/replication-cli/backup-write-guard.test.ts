@@ -57,6 +57,17 @@ describe('backup role: per-nexus write guard', () => {
     expect((await exec(reader, READ10_LBA3_ONE_BLOCK)).status).toBe(0x00);
   });
 
+  it('MODE SENSE shows WP to ordinary initiators only, so they mount the backup read-only', async () => {
+    const { exec, ready } = await backupTarget();
+    const reader = nexusOf('iqn.2026-11.example:host', 1);
+    const replicator = nexusOf(REPLICATOR, 2);
+    await ready(reader);
+    await ready(replicator);
+    const MODE_SENSE6_ALL = [0x1a, 0x08, 0x3f, 0, 0xff, 0];
+    expect((await exec(reader, MODE_SENSE6_ALL)).dataIn![2]! & 0x80).toBe(0x80);
+    expect((await exec(replicator, MODE_SENSE6_ALL)).dataIn![2]! & 0x80).toBe(0);
+  });
+
   it('lets the replicator write (GOOD, data on the medium)', async () => {
     const { store, exec, ready } = await backupTarget();
     const replicator = nexusOf(REPLICATOR, 2);
