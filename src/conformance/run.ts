@@ -39,6 +39,8 @@ if (argv.raw) writeFileSync(argv.raw, output);
 const summary = parseCunitVerbose(output);
 report(summary);
 if (argv.json) writeFileSync(argv.json, JSON.stringify({ target: argv.target, ...summary }, null, 2));
+// The log is worth keeping after a failure; the 1 GiB image (filled by the WRITE SAME tests) is not.
+rmSync(spec.image, { force: true });
 if (summary.failed === 0) rmSync(work, { recursive: true, force: true });
 else console.log(`target log kept in ${spec.logFile}`);
 

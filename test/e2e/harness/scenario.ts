@@ -3,7 +3,7 @@
  * `e2eTest` registers it as its own vitest test; `runScenario` does the plumbing so a
  * scenario file only states its targets, its guest script and its assertions.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished, test } from 'vitest';
@@ -22,9 +22,26 @@ export function onlyScenarios(env: NodeJS.ProcessEnv = process.env): Set<number>
 }
 
 /** A vitest test named "<n> <title> [<target>]", skipped when E2E_ONLY leaves it out. */
+/** Work dirs of scenarios run in this process, so a passing one can drop its LUN images. */
+const workDirsThisTest: string[] = [];
+
 export function e2eTest(n: number, title: string, body: () => Promise<void>, timeoutMs = 240_000): void {
   const only = onlyScenarios();
-  test.skipIf(only !== undefined && !only.has(n))(`${n} ${title} [${targetKind}]`, body, timeoutMs);
+  test.skipIf(only !== undefined && !only.has(n))(
+    `${n} ${title} [${targetKind}]`,
+    async () => {
+      workDirsThisTest.length = 0;
+      await body();
+      // Passed: keep the logs, drop the backing images. Some are huge sparse files (scenario 9
+      // uses 2 TiB) that fill a disk when anything copies the tree without sparse support.
+      for (const dir of workDirsThisTest) dropImages(dir);
+    },
+    timeoutMs,
+  );
+}
+
+function dropImages(dir: string): void {
+  for (const name of readdirSync(dir)) if (name.endsWith('.img')) rmSync(join(dir, name), { force: true });
 }
 
 export interface ScenarioTargetInput {
@@ -61,6 +78,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioRun> {
   const workDir = join(repoRoot, '.cache', 'e2e', 'runs', `${opts.id}-${targetKind}`);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
+  workDirsThisTest.push(workDir);
   const targets: TargetUnderTest[] = [];
   onTestFinished(async () => {
     await killAllVms();
