@@ -11,6 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
 import { formatVerifyBench, runVerifyBench } from './verify-bench.js';
+import { formatReplicationBench, runReplicationBench } from './replication-bench.js';
 import { startTandem, startTgt, type RunningTarget } from '../harness/target-process.js';
 
 const argv = await yargs(hideBin(process.argv))
@@ -18,6 +19,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('scale', { type: 'number', default: 1, describe: 'multiplies the request counts' })
   .option('json', { type: 'boolean', default: false })
   .option('verify', { type: 'boolean', default: true, describe: 'also run the replica-verify benchmark (1 GiB pair)' })
+  .option('replication', { type: 'boolean', default: true, describe: 'also run the replication benchmark (sync/async write IOPS, delta pass bytes)' })
   .strict()
   .parseAsync();
 
@@ -73,4 +75,10 @@ if (argv.verify) {
   const verify = await runVerifyBench({ rounds: argv.rounds });
   if (argv.json) console.log(JSON.stringify(verify, null, 2));
   else console.log(`\n${formatVerifyBench(verify)}`);
+}
+
+if (argv.replication) {
+  // Mirrored 4 KiB write IOPS as ratios against an unreplicated LUN, and delta-pass wire bytes.
+  const replication = await runReplicationBench({ writes: Math.round(20_000 * argv.scale), rounds: argv.rounds });
+  console.log(argv.json ? JSON.stringify(replication, null, 2) : `\n${formatReplicationBench(replication)}`);
 }

@@ -31,6 +31,8 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     startOver: argv['start-over'] as boolean | undefined,
     replicatorIqn: argv['replicator-iqn'] as string | undefined,
     control: argv.control as string | undefined,
+    metrics: argv.metrics as string | undefined,
+    threshold: argv.threshold as string[] | undefined,
   });
   setLogLevel(settings.logLevel);
   const { startServer, ReplicaSetupError } = await import('./serve.js');
@@ -98,7 +100,9 @@ const parser = yargs(hideBin(process.argv))
         .option('async', { type: 'boolean', describe: 'continuous mirroring through the staging journal (default)' })
         .option('start-over', { type: 'boolean', describe: 'primary: overwrite a replica that belongs to another volume' })
         .option('replicator-iqn', { type: 'string', describe: 'initiator name the primary replicates as; on a backup the only one allowed to write' })
-        .option('control', { type: 'string', describe: `control socket path (primary|backup; default ${DEFAULT_CONTROL_PATH})` }),
+        .option('control', { type: 'string', describe: `control socket path (primary|backup; default ${DEFAULT_CONTROL_PATH})` })
+        .option('metrics', { type: 'string', describe: 'HOST:PORT for a Prometheus endpoint (GET /metrics)' })
+        .option('threshold', { type: 'string', array: true, describe: 'primary: KEY=VALUE switching threshold or deltaIntervalMs (repeatable; see tandem config set)' }),
     (argv) => serve(argv as Record<string, unknown>),
   )
   .command(
@@ -221,14 +225,29 @@ const parser = yargs(hideBin(process.argv))
     'Compare a replica with its source by batched challenges; --repair rewrites the chunks that differ',
     (y) =>
       y
-        .option('source', { type: 'string', demandOption: true, describe: 'PATH of the local copy, or iscsi:// URL of the source LUN' })
-        .option('replica', { type: 'string', demandOption: true, describe: 'iscsi:// URL of the replica LUN' })
+        .option('source', { type: 'string', describe: 'PATH of the local copy, or iscsi:// URL of the source LUN (omit both: the running primary verifies its configured replicas)' })
+        .option('replica', { type: 'string', describe: 'iscsi:// URL of the replica LUN' })
+        .option('control', { type: 'string', describe: `without --source/--replica: control socket of the primary (default ${DEFAULT_CONTROL_PATH})` })
         .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })
         .option('repair', { type: 'boolean', default: false, describe: 'write the differing chunks from the source to the replica' })
         .option('depth', { type: 'number', describe: 'challenge lists in flight per session (default 6)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON report' }),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
+      if (argv.source === undefined && argv.replica === undefined) {
+        if (argv.repair) throw new UsageError('--repair needs --source and --replica (against the configured replica, run tandem replicate)');
+        const { parseSize } = await import('./parse-size.js');
+        const { controlVerifyCommand } = await import('./admin/verify.js');
+        process.exitCode = await controlVerifyCommand({
+          control: (argv.control as string | undefined) ?? DEFAULT_CONTROL_PATH,
+          json: argv.json as boolean,
+          chunk: parseSize(argv.chunk as string, '--chunk'),
+          ...(argv.depth !== undefined ? { depth: argv.depth as number } : {}),
+        });
+        return;
+      }
+      if (argv.source === undefined || argv.replica === undefined) throw new UsageError('give both --source and --replica, or neither (to verify the running primary\'s configured replicas)');
+      if (argv.control !== undefined) throw new UsageError('--control only applies without --source/--replica');
       const { verifyCommand } = await import('./verify/command.js');
       process.exitCode = await verifyCommand({
         source: argv.source as string,

@@ -7,6 +7,8 @@ import type { ChapCredentials, LunConfig, PortalConfig, ServeConfig, TargetConfi
 import { UsageError } from './errors.js';
 import { parseSize } from './parse-size.js';
 import { parseIscsiUrl } from '../initiator/url.js';
+import { SETTABLE_KEYS } from '../replication/control/settable.js';
+import type { SwitchThresholds } from '../replication/switch-criteria.js';
 
 export const DEFAULT_IQN = 'iqn.2026-11.io.tandem:disk0';
 export const DEFAULT_LUN_PATH = './data/disk0.img';
@@ -37,19 +39,103 @@ export interface ServeFlags {
   startOver?: boolean;
   replicatorIqn?: string;
   control?: string;
+  /** --metrics HOST:PORT: Prometheus endpoint. */
+  metrics?: string;
+  /** --threshold KEY=VALUE (repeatable): a switching threshold or deltaIntervalMs. */
+  threshold?: string[];
+}
+
+/** The config file's `replication` object (and --threshold flags): applied to every replicated LUN. */
+export interface ReplicationTuning {
+  thresholds: Partial<SwitchThresholds>;
+  /** Delta-table chunk; a power of two, at least the LUN's block size. */
+  chunkSize?: number;
+  journalCapacity?: number;
+  deltaIntervalMs?: number;
 }
 
 export interface ServeSettings extends ServeConfig {
   /** Address:port SendTargets reports instead of the connection's local address (NAT, VMs). */
   advertise?: string;
+  /** Where the Prometheus endpoint listens (GET /metrics). */
+  metrics?: PortalConfig;
+  replication?: ReplicationTuning;
+}
+
+const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = ['maxRttMs', 'maxWriteLatencyMs', 'maxNetInflowBytesPerSec', 'maxJournalFill', 'maxRedundancy', 'healthyForMs'];
+const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'deltaIntervalMs'];
+/** Below this a single large host write could not fit the journal. */
+const MIN_JOURNAL_CAPACITY = 1024 * 1024;
+
+/** One settable value, from JSON (number as is, string through the key's parser) or a flag. */
+function settableValue(key: keyof typeof SETTABLE_KEYS, raw: unknown, where: string): number {
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw) || raw < 0) throw new UsageError(`${where}: must be a non-negative number`);
+    if (key === 'maxJournalFill' && (raw <= 0 || raw > 1)) throw new UsageError(`${where}: must be a fraction in (0, 1]`);
+    return raw;
+  }
+  if (typeof raw !== 'string') throw new UsageError(`${where}: must be a number or a string such as "250ms" or "64MiB"`);
+  try {
+    return SETTABLE_KEYS[key].parse(raw);
+  } catch (e) {
+    throw new UsageError(`${where}: ${(e as Error).message}`);
+  }
+}
+
+function byteCount(raw: unknown, where: string): number {
+  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0) return raw;
+  if (typeof raw === 'string') return parseSize(raw, where);
+  throw new UsageError(`${where}: must be a byte count or a size such as "64KiB"`);
+}
+
+/** Validates the config file's `replication` object; unknown keys are one line naming the allowed ones. */
+export function parseReplicationTuning(raw: unknown, where = '--config: replication'): ReplicationTuning {
+  if (!isObject(raw)) throw new UsageError(`${where} must be an object with ${TUNING_KEYS.join(', ')}`);
+  for (const key of Object.keys(raw)) {
+    if (!TUNING_KEYS.includes(key)) throw new UsageError(`${where}: unknown key "${key}" (allowed: ${TUNING_KEYS.join(', ')})`);
+  }
+  const tuning: ReplicationTuning = { thresholds: {} };
+  if (raw.thresholds !== undefined) {
+    if (!isObject(raw.thresholds)) throw new UsageError(`${where}.thresholds must be an object`);
+    for (const [key, value] of Object.entries(raw.thresholds)) {
+      if (!(THRESHOLD_KEYS as readonly string[]).includes(key)) throw new UsageError(`${where}.thresholds: unknown key "${key}" (allowed: ${THRESHOLD_KEYS.join(', ')})`);
+      tuning.thresholds[key as keyof SwitchThresholds] = settableValue(key as keyof SwitchThresholds, value, `${where}.thresholds.${key}`);
+    }
+  }
+  if (raw.chunkSize !== undefined) {
+    const c = byteCount(raw.chunkSize, `${where}.chunkSize`);
+    if (c < 512 || (c & (c - 1)) !== 0 || c > 1 << 30) throw new UsageError(`${where}.chunkSize: ${c} is not a power of two between 512 and 1 GiB`);
+    tuning.chunkSize = c;
+  }
+  if (raw.journalCapacity !== undefined) {
+    const j = byteCount(raw.journalCapacity, `${where}.journalCapacity`);
+    if (j < MIN_JOURNAL_CAPACITY) throw new UsageError(`${where}.journalCapacity: ${j} is below the minimum of 1 MiB`);
+    tuning.journalCapacity = j;
+  }
+  if (raw.deltaIntervalMs !== undefined) tuning.deltaIntervalMs = settableValue('deltaIntervalMs', raw.deltaIntervalMs, `${where}.deltaIntervalMs`);
+  return tuning;
+}
+
+/** --threshold KEY=VALUE flags, laid over the config file's values. */
+function applyThresholdFlags(tuning: ReplicationTuning, flags: readonly string[]): void {
+  for (const text of flags) {
+    const i = text.indexOf('=');
+    const key = i > 0 ? text.slice(0, i) : '';
+    if (!(key in SETTABLE_KEYS)) {
+      throw new UsageError(`--threshold: expected KEY=VALUE with KEY one of ${Object.keys(SETTABLE_KEYS).join(', ')}, not "${text}"`);
+    }
+    const value = settableValue(key as keyof typeof SETTABLE_KEYS, text.slice(i + 1), `--threshold ${key}`);
+    if (key === 'deltaIntervalMs') tuning.deltaIntervalMs = value;
+    else tuning.thresholds[key as keyof SwitchThresholds] = value;
+  }
 }
 
 /** HOST:PORT, [IPv6]:PORT, or HOST (port 3260). */
-export function parsePortal(text: string): PortalConfig {
+export function parsePortal(text: string, flag = '--listen'): PortalConfig {
   const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text) ?? /^([^:\[\]]+)(?::(\d+))?$/.exec(text);
-  if (!m) throw new UsageError(`--listen: cannot read "${text}" (expected HOST:PORT or [IPv6]:PORT)`);
+  if (!m) throw new UsageError(`${flag}: cannot read "${text}" (expected HOST:PORT or [IPv6]:PORT)`);
   const port = m[2] === undefined ? 3260 : Number(m[2]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen: port in "${text}" is out of range`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag}: port in "${text}" is out of range`);
   return { host: m[1]!, port };
 }
 
@@ -91,7 +177,7 @@ export function checkName(name: string, flag: string): string {
 export function buildServeSettings(flags: ServeFlags): ServeSettings {
   const file = flags.config ? readConfigFile(flags.config) : {};
   const listen = flags.listen?.length ? flags.listen : (file.listen ?? []);
-  const portals = listen.length ? listen.map(parsePortal) : [DEFAULT_PORTAL];
+  const portals = listen.length ? listen.map((l) => parsePortal(l)) : [DEFAULT_PORTAL];
 
   const logLevel = flags.logLevel ?? file.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -123,7 +209,28 @@ export function buildServeSettings(flags: ServeFlags): ServeSettings {
   }
   const advertise = flags.advertise ?? file.advertise;
   if (advertise !== undefined) parsePortal(advertise);
-  return { portals, targets, logLevel, advertise, ...replicationSettings(flags, file, targets) };
+  const metricsText = flags.metrics ?? file.metrics;
+  // No default port for metrics: 3260 would collide with the iSCSI portal.
+  if (metricsText !== undefined && !/:\d+$/.test(metricsText)) throw new UsageError(`--metrics: "${metricsText}" needs a port (HOST:PORT, e.g. 127.0.0.1:9464)`);
+  const metrics = metricsText !== undefined ? parsePortal(metricsText, '--metrics') : undefined;
+  const replication = tuningSettings(flags, file, targets);
+  return { portals, targets, logLevel, advertise, ...replicationSettings(flags, file, targets), ...(metrics ? { metrics } : {}), ...(replication ? { replication } : {}) };
+}
+
+/** The config's `replication` object with --threshold flags on top; checked against the LUNs' block sizes. */
+function tuningSettings(flags: ServeFlags, file: ConfigFile, targets: TargetConfig[]): ReplicationTuning | undefined {
+  if (file.replication === undefined && !flags.threshold?.length) return undefined;
+  const tuning = file.replication !== undefined ? parseReplicationTuning(file.replication) : { thresholds: {} };
+  if (flags.threshold?.length) {
+    if ((flags.role ?? file.role) !== 'primary') throw new UsageError('--threshold only applies with --role primary');
+    applyThresholdFlags(tuning, flags.threshold);
+  }
+  if (tuning.chunkSize !== undefined) {
+    for (const lun of targets.flatMap((t) => t.luns)) {
+      if (lun.replica !== undefined && tuning.chunkSize < lun.blockSize) throw new UsageError(`replication.chunkSize ${tuning.chunkSize} is smaller than the block size ${lun.blockSize} of ${lun.path}`);
+    }
+  }
+  return tuning;
 }
 
 /**
@@ -197,6 +304,8 @@ interface ConfigFile {
   startOver?: boolean;
   replicatorIqn?: string;
   control?: string;
+  metrics?: string;
+  replication?: unknown;
 }
 
 function readConfigFile(path: string): ConfigFile {
@@ -213,7 +322,7 @@ function readConfigFile(path: string): ConfigFile {
     throw new UsageError(`--config ${path}: not valid JSON: ${(e as Error).message}`);
   }
   if (!isObject(json)) throw new UsageError(`--config ${path}: expected a JSON object`);
-  const allowed = ['listen', 'logLevel', 'advertise', 'targets', 'role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control'];
+  const allowed = ['listen', 'logLevel', 'advertise', 'targets', 'role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control', 'metrics', 'replication'];
   for (const key of Object.keys(json)) {
     if (!allowed.includes(key)) throw new UsageError(`--config ${path}: unknown key "${key}" (allowed: ${allowed.join(', ')})`);
   }
@@ -221,7 +330,7 @@ function readConfigFile(path: string): ConfigFile {
   if (json.logLevel !== undefined && typeof json.logLevel !== 'string') throw new UsageError(`--config ${path}: "logLevel" must be a string`);
   if (json.advertise !== undefined && typeof json.advertise !== 'string') throw new UsageError(`--config ${path}: "advertise" must be a string`);
   if (json.targets !== undefined && !Array.isArray(json.targets)) throw new UsageError(`--config ${path}: "targets" must be an array`);
-  for (const key of ['role', 'replicationMode', 'replicatorIqn', 'control']) {
+  for (const key of ['role', 'replicationMode', 'replicatorIqn', 'control', 'metrics']) {
     if (json[key] !== undefined && typeof json[key] !== 'string') throw new UsageError(`--config ${path}: "${key}" must be a string`);
   }
   for (const key of ['sync', 'startOver']) {

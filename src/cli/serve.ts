@@ -5,7 +5,9 @@ import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
 import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
 import { ReplicatedDevice } from '../replication/replicated-device.js';
-import { createControlHandler, type ControlLun } from '../replication/control/handler.js';
+import { createControlHandler, serverStatus, type ControlLun, type LunVerifier } from '../replication/control/handler.js';
+import { startMetricsEndpoint, type MetricsEndpoint } from '../replication/control/metrics-endpoint.js';
+import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
 import { startControlServer, type ControlServer } from '../replication/control/server.js';
 import type { Nexus } from '../scsi/types.js';
 import { LogicalUnit } from '../scsi/logical-unit.js';
@@ -14,6 +16,7 @@ import { IscsiServer } from '../target/server.js';
 import type { LunConfig } from '../target/config.js';
 import { moduleLogger } from '../util/log.js';
 import { openTargetsOnNetwork, type ServeSettings } from './serve-options.js';
+import { runVerify } from './verify/run.js';
 
 const log = moduleLogger('serve');
 
@@ -26,6 +29,8 @@ export interface RunningServer {
   addresses: string[];
   /** The control socket's path, when the server has a replication role. */
   controlPath?: string;
+  /** host:port of the Prometheus endpoint (--metrics). */
+  metricsAddress?: string;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,10 @@ async function openReplicated(store: FileBlockStore, lunConfig: LunConfig, metaD
     throw new ReplicaSetupError(`LUN ${lunConfig.path}: cannot reach the replica ${shown}: ${(e as Error).message}`, { cause: e });
   }
   try {
+    // Values set with `tandem config set` (persisted beside the LUN) override the config file.
+    const tuning = settings.replication;
+    const persisted = await loadPersistedSettings(metaDir);
+    const deltaIntervalMs = persisted.deltaIntervalMs ?? tuning?.deltaIntervalMs;
     return await ReplicatedDevice.open({
       local: store,
       link,
@@ -60,6 +69,10 @@ async function openReplicated(store: FileBlockStore, lunConfig: LunConfig, metaD
       mode: lunConfig.replicationMode ?? 'auto',
       flavour: lunConfig.sync ? 'sync' : 'async',
       startOver: settings.startOver ?? false,
+      thresholds: { ...tuning?.thresholds, ...persisted.thresholds },
+      ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}),
+      ...(tuning?.chunkSize !== undefined ? { chunkSize: tuning.chunkSize } : {}),
+      ...(tuning?.journalCapacity !== undefined ? { journalCapacity: tuning.journalCapacity } : {}),
     });
   } catch (e) {
     await link.close().catch(() => undefined);
@@ -71,7 +84,10 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
   const scsiTargets: ScsiTarget[] = [];
   const stores: BlockDevice[] = [];
   const controlLuns: ControlLun[] = [];
+  /** Replica URLs with their secrets, for verify; never shown. */
+  const replicaUrls = new Map<ControlLun, string>();
   let control: ControlServer | undefined;
+  let metrics: MetricsEndpoint | undefined;
   // Backup role: ordinary initiators read, only the replicator writes.
   const replicatorIqn = settings.replicatorIqn?.toLowerCase();
   const writeAllowed = settings.role === 'backup' ? (nexus: Nexus) => nexus.initiatorName.toLowerCase() === replicatorIqn : undefined;
@@ -92,7 +108,9 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
             await store.close().catch(() => undefined);
             throw e;
           }
-          controlLuns.push({ target: config.iqn, lun, path: lunConfig.path, replica: redactedReplica(lunConfig.replica), device: device as ReplicatedDevice });
+          const controlLun: ControlLun = { target: config.iqn, lun, path: lunConfig.path, replica: redactedReplica(lunConfig.replica), device: device as ReplicatedDevice, metaDir };
+          replicaUrls.set(controlLun, lunConfig.replica);
+          controlLuns.push(controlLun);
         } else {
           controlLuns.push({ target: config.iqn, lun, path: lunConfig.path });
         }
@@ -118,11 +136,34 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     }
     const server = new IscsiServer({ targets, portals: settings.portals, advertiseAddress: settings.advertise });
     if (settings.role && settings.control) {
-      const handler = createControlHandler({ role: settings.role, replicatorIqn: settings.replicatorIqn ?? '', luns: controlLuns, logger: moduleLogger('control') });
+      // The primary's own image is the verify source: read through a second, read-only handle.
+      const verify: LunVerifier = (l, o) =>
+        runVerify({
+          source: l.path,
+          replica: replicaUrls.get(l)!,
+          ...(o.chunk !== undefined ? { chunk: o.chunk } : {}),
+          ...(o.depth !== undefined ? { depth: o.depth } : {}),
+          onProgress: (p) => o.onProgress(p.bytesDone, p.bytesTotal),
+        });
+      const handler = createControlHandler({
+        role: settings.role,
+        replicatorIqn: settings.replicatorIqn ?? '',
+        luns: controlLuns,
+        logger: moduleLogger('control'),
+        ...(settings.role === 'primary' ? { verify } : {}),
+      });
       control = await startControlServer(settings.control, handler);
+    }
+    if (settings.metrics) {
+      const statusContext = { role: settings.role, replicatorIqn: settings.replicatorIqn ?? '', luns: controlLuns };
+      metrics = await startMetricsEndpoint(settings.metrics.host, settings.metrics.port, () => ({
+        status: serverStatus(statusContext),
+        sessions: settings.targets.map((t) => ({ target: t.iqn, sessions: server.sessions.forTarget(t.iqn).length })),
+      }));
     }
     const bound = await server.listen().catch(async (e: unknown) => {
       await control?.close();
+      await metrics?.close();
       throw e;
     });
     const addresses = bound.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`));
@@ -131,6 +172,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         addresses,
         role: settings.role,
         control: control?.path,
+        metrics: metrics?.address,
         targets: settings.targets.map((t) => ({ iqn: t.iqn, luns: t.luns.map((l) => (l.replica ? { path: l.path, replica: redactedReplica(l.replica) } : l.path)) })),
       },
       'serving',
@@ -138,8 +180,10 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     return {
       addresses,
       ...(control ? { controlPath: control.path } : {}),
+      ...(metrics ? { metricsAddress: metrics.address } : {}),
       async close() {
         await control?.close();
+        await metrics?.close();
         await server.close();
         // ScsiTarget.close flushes and closes its LUs' devices.
         await Promise.all(scsiTargets.map((t) => t.close()));
@@ -148,6 +192,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     };
   } catch (e) {
     await control?.close().catch(() => undefined);
+    await metrics?.close().catch(() => undefined);
     await Promise.allSettled(scsiTargets.map((t) => t.close()));
     await Promise.allSettled(stores.map((s) => s.close()));
     throw e;

@@ -6,6 +6,7 @@ import type { Logger } from '../../util/log.js';
 import type { ReplicatedDevice, ReplicationStatus } from '../replicated-device.js';
 import type { DeltaPassResult } from '../delta-pass.js';
 import type { ControlHandler } from './server.js';
+import { persistSetting } from './persisted-settings.js';
 import { UnknownKeyError, parseSetting } from './settable.js';
 
 export interface ControlLun {
@@ -15,6 +16,18 @@ export interface ControlLun {
   /** Replica URL with the secret redacted (primary only). */
   replica?: string;
   device?: ReplicatedDevice;
+  /** Where `tandem config set` persists its values (the LUN's metadata directory). */
+  metaDir?: string;
+}
+
+/** Runs the verify engine for one replicated LUN (image as source, its replica as replica). */
+export type LunVerifier = (lun: ControlLun, options: { chunk?: number; depth?: number; onProgress: (done: number, total: number) => void }) => Promise<unknown>;
+
+export interface VerifyLunReport {
+  target: string;
+  lun: number;
+  /** The verify engine's report (src/cli/verify/engine.ts VerifyReport). */
+  report: unknown;
 }
 
 export interface ControlContext {
@@ -22,6 +35,8 @@ export interface ControlContext {
   replicatorIqn: string;
   luns: readonly ControlLun[];
   logger: Logger;
+  /** Present on a primary: `tandem verify` without --source/--replica. */
+  verify?: LunVerifier;
 }
 
 export interface LunStatus {
@@ -40,9 +55,31 @@ export interface ServerStatus {
   luns: LunStatus[];
 }
 
+/** ServerStatus of any server, replicating or not. */
+export type AnyServerStatus = Omit<ServerStatus, 'role'> & { role: ServerStatus['role'] | undefined };
+
 export interface PassReport extends DeltaPassResult {
   target: string;
   lun: number;
+}
+
+/** The status the control API and the metrics endpoint report. */
+export function serverStatus(context: Pick<ControlContext, 'role' | 'replicatorIqn' | 'luns'>): ServerStatus;
+/** A plain target (no role) has no replication, only its LUNs: the metrics endpoint still reports them. */
+export function serverStatus(context: Pick<ControlContext, 'replicatorIqn' | 'luns'> & { role: ControlContext['role'] | undefined }): AnyServerStatus;
+export function serverStatus(context: Pick<ControlContext, 'replicatorIqn' | 'luns'> & { role: ControlContext['role'] | undefined }): AnyServerStatus {
+  return {
+    role: context.role,
+    replicatorIqn: context.replicatorIqn,
+    now: Date.now(),
+    luns: context.luns.map((l) => ({
+      target: l.target,
+      lun: l.lun,
+      path: l.path,
+      ...(l.replica !== undefined ? { replica: l.replica } : {}),
+      ...(l.device ? { replication: l.device.status() } : {}),
+    })),
+  };
 }
 
 export function createControlHandler(context: ControlContext): ControlHandler {
@@ -53,21 +90,8 @@ export function createControlHandler(context: ControlContext): ControlHandler {
 
   return async (request, progress) => {
     switch (request.cmd) {
-      case 'status': {
-        const status: ServerStatus = {
-          role: context.role,
-          replicatorIqn: context.replicatorIqn,
-          now: Date.now(),
-          luns: context.luns.map((l) => ({
-            target: l.target,
-            lun: l.lun,
-            path: l.path,
-            ...(l.replica !== undefined ? { replica: l.replica } : {}),
-            ...(l.device ? { replication: l.device.status() } : {}),
-          })),
-        };
-        return { ok: true, result: status };
-      }
+      case 'status':
+        return { ok: true, result: serverStatus(context) };
       case 'mode': {
         if (replicated.length === 0) return noReplication();
         for (const l of replicated) await l.device.setMode(request.mode, request.flavour);
@@ -104,9 +128,26 @@ export function createControlHandler(context: ControlContext): ControlHandler {
           return { ok: false, code: 'bad-value', error: `${request.key}: ${(e as Error).message}` };
         }
         if (replicated.length === 0) return noReplication();
-        for (const l of replicated) l.device.setThreshold(setting.key, setting.value);
+        for (const l of replicated) {
+          l.device.setThreshold(setting.key, setting.value);
+          if (l.metaDir !== undefined) await persistSetting(l.metaDir, setting.key, setting.value);
+        }
         log.info({ event: 'admin', action: 'config-set', key: setting.key, value: setting.value }, `admin: ${setting.key} = ${setting.value}`);
         return { ok: true, result: setting };
+      }
+      case 'verify': {
+        if (replicated.length === 0 || !context.verify) return noReplication();
+        const reports: VerifyLunReport[] = [];
+        for (const l of replicated) {
+          const report = await context.verify(l, {
+            ...(request.chunk !== undefined ? { chunk: request.chunk } : {}),
+            ...(request.depth !== undefined ? { depth: request.depth } : {}),
+            onProgress: progress,
+          });
+          reports.push({ target: l.target, lun: l.lun, report });
+        }
+        log.info({ event: 'admin', action: 'verify', luns: reports.map((r) => ({ target: r.target, lun: r.lun, differingChunks: (r.report as { differingChunks?: number }).differingChunks })) }, 'admin: verify');
+        return { ok: true, result: { reports } };
       }
     }
   };

@@ -13,7 +13,9 @@ export type ControlRequest =
   | { cmd: 'replicate' }
   | { cmd: 'pause' }
   | { cmd: 'resume' }
-  | { cmd: 'config-set'; key: string; value: string };
+  | { cmd: 'config-set'; key: string; value: string }
+  /** Verify every replicated LUN against its configured replica (the primary's image is the source). */
+  | { cmd: 'verify'; chunk?: number; depth?: number };
 
 export type ControlErrorCode = 'bad-request' | 'unknown-key' | 'bad-value' | 'no-replication' | 'failed';
 
@@ -54,6 +56,17 @@ export function parseControlRequest(line: string): ControlRequest {
       if (typeof r.mode !== 'string' || !MODES.includes(r.mode)) throw new ControlProtocolError(`mode must be one of ${MODES.join(', ')}`);
       if (r.flavour !== undefined && (typeof r.flavour !== 'string' || !FLAVOURS.includes(r.flavour))) throw new ControlProtocolError('flavour must be sync or async');
       return r.flavour === undefined ? { cmd: 'mode', mode: r.mode as ReplicationMode } : { cmd: 'mode', mode: r.mode as ReplicationMode, flavour: r.flavour as ContinuousFlavour };
+    case 'verify': {
+      for (const k of ['chunk', 'depth'] as const) {
+        const v = r[k];
+        if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)) throw new ControlProtocolError(`verify ${k} must be a positive integer`);
+      }
+      return {
+        cmd: 'verify',
+        ...(r.chunk !== undefined ? { chunk: r.chunk as number } : {}),
+        ...(r.depth !== undefined ? { depth: r.depth as number } : {}),
+      };
+    }
     case 'config-set':
       if (typeof r.key !== 'string' || typeof r.value !== 'string') throw new ControlProtocolError('config-set needs string key and value');
       return { cmd: 'config-set', key: r.key, value: r.value };

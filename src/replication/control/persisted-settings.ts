@@ -1,0 +1,61 @@
+/**
+ * `tandem config set` changes, kept in the LUN's metadata directory so they survive a
+ * restart: `<image>.tandem/replication-settings.json` holds only the keys set at run time.
+ * At open they override the config file and flags (the latest admin decision wins).
+ */
+import { join } from 'node:path';
+import { readFileIfExists, writeFileAtomic } from '../atomic-file.js';
+import type { SwitchThresholds } from '../switch-criteria.js';
+import { isSettableKey, type SettableKey } from './settable.js';
+
+export const SETTINGS_FILE = 'replication-settings.json';
+
+export interface PersistedSettings {
+  thresholds: Partial<SwitchThresholds>;
+  deltaIntervalMs?: number;
+}
+
+export class SettingsFileError extends Error {
+  constructor(path: string, why: string) {
+    super(`${path}: ${why} (fix or delete the file; it holds the values set with tandem config set)`);
+    this.name = 'SettingsFileError';
+  }
+}
+
+function settingsPath(metaDir: string): string {
+  return join(metaDir, SETTINGS_FILE);
+}
+
+/** The flat key → value map on disk; SettingsFileError when it is not one. */
+async function readFlat(metaDir: string): Promise<Partial<Record<SettableKey, number>>> {
+  const path = settingsPath(metaDir);
+  const bytes = await readFileIfExists(path);
+  if (bytes === undefined) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new SettingsFileError(path, 'not valid JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SettingsFileError(path, 'expected a JSON object');
+  const flat: Partial<Record<SettableKey, number>> = {};
+  for (const [key, value] of Object.entries(json)) {
+    if (!isSettableKey(key)) throw new SettingsFileError(path, `unknown key "${key}"`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new SettingsFileError(path, `"${key}" must be a non-negative number`);
+    flat[key] = value;
+  }
+  return flat;
+}
+
+export async function loadPersistedSettings(metaDir: string): Promise<PersistedSettings> {
+  const flat = await readFlat(metaDir);
+  const { deltaIntervalMs, ...thresholds } = flat;
+  return deltaIntervalMs === undefined ? { thresholds } : { thresholds, deltaIntervalMs };
+}
+
+/** Records one setting (read, merge, atomic replace). */
+export async function persistSetting(metaDir: string, key: SettableKey, value: number): Promise<void> {
+  const flat = await readFlat(metaDir);
+  flat[key] = value;
+  await writeFileAtomic(settingsPath(metaDir), `${JSON.stringify(flat, null, 2)}\n`);
+}

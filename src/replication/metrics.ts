@@ -1,0 +1,119 @@
+/**
+ * The server's status as Prometheus text exposition (format 0.0.4): per-LUN replication
+ * gauges and counters, labelled {target, lun}, plus target basics. Pure: the HTTP endpoint
+ * (control/metrics-endpoint.ts) calls it on every scrape with a fresh status.
+ */
+import type { AnyServerStatus } from './control/handler.js';
+import type { ReplicationMode, ReplicationState } from './replicated-device.js';
+
+export interface TargetSessions {
+  target: string;
+  sessions: number;
+}
+
+export interface MetricsSnapshot {
+  status: AnyServerStatus;
+  /** Live iSCSI sessions per target, when the server can count them. */
+  sessions?: readonly TargetSessions[];
+}
+
+type Labels = Readonly<Record<string, string>>;
+
+interface Family {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: Array<{ labels: Labels; value: number }>;
+}
+
+const MODES: readonly ReplicationMode[] = ['continuous', 'delta', 'auto'];
+const STATES: readonly ReplicationState[] = ['continuous', 'delta', 'catching-up'];
+const ROLES = ['primary', 'backup'] as const;
+
+/** Backslash, double quote and newline are the only escapes a label value needs. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+function formatLabels(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
+  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+}
+
+class Families {
+  private readonly byName = new Map<string, Family>();
+
+  add(name: string, type: Family['type'], help: string, labels: Labels, value: number | undefined): void {
+    let family = this.byName.get(name);
+    if (!family) {
+      family = { name, help, type, samples: [] };
+      this.byName.set(name, family);
+    }
+    // Unknown figures (no RTT sample yet, no pass yet) are left out rather than reported as 0.
+    if (value !== undefined) family.samples.push({ labels, value });
+  }
+
+  render(): string {
+    const out: string[] = [];
+    for (const f of this.byName.values()) {
+      if (f.samples.length === 0) continue;
+      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+      for (const s of f.samples) out.push(`${f.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    }
+    return `${out.join('\n')}\n`;
+  }
+}
+
+const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
+
+export function renderMetrics(snapshot: MetricsSnapshot): string {
+  const { status } = snapshot;
+  const m = new Families();
+  for (const role of ROLES) m.add('tandem_role', 'gauge', 'Replication role of this server (1 for the active role)', { role }, status.role === role ? 1 : 0);
+  for (const s of snapshot.sessions ?? []) m.add('tandem_sessions', 'gauge', 'Live iSCSI sessions per target', { target: s.target }, s.sessions);
+  for (const l of status.luns) {
+    const lun = { target: l.target, lun: String(l.lun) };
+    const r = l.replication;
+    m.add('tandem_lun_replicated', 'gauge', 'Whether the LUN is mirrored onto a replica', lun, r ? 1 : 0);
+    if (!r) continue;
+    const f = r.figures;
+    for (const mode of MODES) m.add('tandem_replication_mode', 'gauge', 'Configured replication mode (1 for the active one)', { ...lun, mode }, r.mode === mode ? 1 : 0);
+    for (const state of STATES) m.add('tandem_replication_state', 'gauge', 'Current replication state (1 for the active one)', { ...lun, state }, r.state === state ? 1 : 0);
+    m.add('tandem_replication_sync', 'gauge', '1 when continuous mirroring is synchronous, 0 when asynchronous', lun, r.flavour === 'sync' ? 1 : 0);
+    m.add('tandem_replication_paused', 'gauge', '1 while replication is paused by the admin', lun, r.paused ? 1 : 0);
+    m.add('tandem_replication_journal_used_bytes', 'gauge', 'Bytes held in the staging journal', lun, r.journal.usedBytes);
+    m.add('tandem_replication_journal_capacity_bytes', 'gauge', 'Configured staging journal capacity', lun, r.journal.capacity);
+    m.add('tandem_replication_journal_entries', 'gauge', 'Entries pending in the staging journal', lun, r.journal.entries);
+    m.add('tandem_replication_journal_fill_ratio', 'gauge', 'Journal fill fraction (0-1)', lun, f.journalFill);
+    m.add('tandem_replication_inflow_bytes_per_second', 'gauge', 'Journal inflow rate', lun, f.inflowBytesPerSec);
+    m.add('tandem_replication_flush_bytes_per_second', 'gauge', 'Journal flush rate to the backup', lun, f.flushBytesPerSec);
+    m.add('tandem_replication_redundancy_ratio', 'gauge', 'Bytes continuous mirroring would send / bytes one delta pass would send', lun, f.redundancy);
+    m.add('tandem_replication_dirty_chunks', 'gauge', 'Chunks marked in the delta table', lun, r.dirtyChunks);
+    m.add('tandem_replication_dirty_bytes', 'gauge', 'Bytes of the chunks marked in the delta table', lun, r.dirtyBytes);
+    m.add('tandem_replication_recovery_point_age_seconds', 'gauge', 'Age of the oldest write not yet durable on the backup', lun, r.recoveryPointAgeMs / 1000);
+    m.add('tandem_replication_link_up', 'gauge', '1 when the last operation on the replica link succeeded', lun, f.linkUp ? 1 : 0);
+    m.add('tandem_replication_link_rtt_seconds', 'gauge', 'Smoothed round trip to the replica', lun, seconds(f.rttMs));
+    m.add('tandem_replication_link_write_latency_seconds', 'gauge', 'Smoothed durable write latency on the replica', lun, seconds(f.writeLatencyMs));
+    m.add('tandem_replication_link_written_bytes_total', 'counter', 'Payload bytes written to the replica since the link opened', lun, r.link.bytesWritten);
+    m.add('tandem_replication_last_pass_bytes', 'gauge', 'Bytes sent by the last delta pass', lun, r.lastPass?.bytesSent);
+    m.add('tandem_replication_last_pass_chunks', 'gauge', 'Chunks sent by the last delta pass', lun, r.lastPass?.sentChunks);
+    m.add('tandem_replication_last_pass_duration_seconds', 'gauge', 'Duration of the last delta pass', lun, seconds(r.lastPass?.durationMs));
+    m.add('tandem_replication_last_pass_timestamp_seconds', 'gauge', 'When the last delta pass ended (Unix time)', lun, seconds(r.lastPass?.at));
+    if (r.lastSwitch) {
+      const sw = { ...lun, from: r.lastSwitch.from, to: r.lastSwitch.to, reason: r.lastSwitch.reason };
+      m.add('tandem_replication_last_switch_timestamp_seconds', 'gauge', 'When the last mode switch happened (Unix time), with its reason', sw, r.lastSwitch.at / 1000);
+    }
+    for (const [key, value] of Object.entries(r.thresholds)) m.add('tandem_replication_threshold', 'gauge', 'Switching thresholds in force', { ...lun, key }, value);
+    m.add('tandem_replication_threshold', 'gauge', 'Switching thresholds in force', { ...lun, key: 'deltaIntervalMs' }, r.deltaIntervalMs);
+  }
+  return m.render();
+}
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/errors.js';
+import { buildServeSettings, parseReplicationTuning } from '../../src/cli/serve-options.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tandem-cfg-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function configWith(replication: unknown, extra: Record<string, unknown> = {}): string {
+  const path = join(dir, `c${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      role: 'primary',
+      targets: [{ iqn: 'iqn.2026-11.io.tandem:p', luns: [{ path: join(dir, 'p.img'), size: '8M', replica: 'iscsi://127.0.0.1:3261/iqn.2026-11.io.tandem:b/0' }] }],
+      replication,
+      ...extra,
+    }),
+  );
+  return path;
+}
+
+describe('the config file\'s replication object', () => {
+  it('takes thresholds, chunkSize, journalCapacity and deltaIntervalMs as numbers or unit strings', () => {
+    const s = buildServeSettings({ config: configWith({ thresholds: { maxRttMs: '2s', maxRedundancy: 4, maxJournalFill: 0.5 }, chunkSize: '128KiB', journalCapacity: '16MiB', deltaIntervalMs: '30s' }) });
+    expect(s.replication).toEqual({ thresholds: { maxRttMs: 2000, maxRedundancy: 4, maxJournalFill: 0.5 }, chunkSize: 131072, journalCapacity: 16 * 1024 * 1024, deltaIntervalMs: 30_000 });
+  });
+
+  it('--threshold flags override the file', () => {
+    const s = buildServeSettings({ config: configWith({ thresholds: { maxRttMs: 100 } }), threshold: ['maxRttMs=7', 'healthyForMs=1m'] });
+    expect(s.replication!.thresholds).toEqual({ maxRttMs: 7, healthyForMs: 60_000 });
+  });
+
+  it.each([
+    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, deltaIntervalMs\)/],
+    [{ thresholds: { maxSpeed: 1 } }, /replication\.thresholds: unknown key "maxSpeed" \(allowed: maxRttMs/],
+    [{ thresholds: { maxRttMs: 'soon' } }, /replication\.thresholds\.maxRttMs: "soon" is not a duration/],
+    [{ thresholds: { maxJournalFill: 2 } }, /maxJournalFill: must be a fraction/],
+    [{ chunkSize: 3000 }, /chunkSize: 3000 is not a power of two/],
+    [{ journalCapacity: 1000 }, /journalCapacity: 1000 is below the minimum of 1 MiB/],
+    ['fast', /replication must be an object/],
+  ])('refuses %j with one precise line', (replication, message) => {
+    const path = configWith(replication);
+    expect(() => buildServeSettings({ config: path })).toThrow(UsageError);
+    expect(() => buildServeSettings({ config: path })).toThrow(message);
+  });
+
+  it('a chunk smaller than a replicated LUN\'s block size is refused', () => {
+    expect(() => parseReplicationTuning({ chunkSize: 512 })).not.toThrow();
+    const path = join(dir, 'bs.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        role: 'primary',
+        replication: { chunkSize: 2048 },
+        targets: [{ iqn: 'iqn.2026-11.io.tandem:p', luns: [{ path: join(dir, 'q.img'), blockSize: 4096, replica: 'iscsi://127.0.0.1:3261/iqn.2026-11.io.tandem:b/0' }] }],
+      }),
+    );
+    expect(() => buildServeSettings({ config: path })).toThrow(/chunkSize 2048 is smaller than the block size 4096/);
+  });
+
+  it('--threshold needs --role primary and a known KEY=VALUE; --metrics needs a port', () => {
+    expect(() => buildServeSettings({ threshold: ['maxRttMs=1'] })).toThrow(/--threshold only applies with --role primary/);
+    expect(() => buildServeSettings({ config: configWith(undefined), threshold: ['speed=1'] })).toThrow(/--threshold: expected KEY=VALUE/);
+    expect(() => buildServeSettings({ metrics: '127.0.0.1' })).toThrow(/--metrics: "127.0.0.1" needs a port/);
+    expect(buildServeSettings({ metrics: '127.0.0.1:9464' }).metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+  });
+});
