@@ -62,6 +62,8 @@ export interface ReplicationStatus {
 
 const MAX_FLUSH_BATCH = 64;
 const MAX_FLUSH_BATCH_BYTES = 8 * 1024 * 1024;
+/** How long a tick waits for its ping before judging on the health it has (see pingBounded). */
+const PING_WAIT_MS = 250;
 
 export class ReplicatedDevice implements BlockDevice {
   readonly size: number;
@@ -261,6 +263,8 @@ export class ReplicatedDevice implements BlockDevice {
       return this.writeDelta(buf, offset, fua);
     }
     const entry = await this.journal.append(offset, buf, this.ackedSeq);
+    // Checked per append, not only per tick: at a high write rate a tick comes too late to leave before the journal is full.
+    if (this.mode === 'auto' && this.journal.fill > this.thresholds.maxJournalFill) this.fallBack('journal-nearly-full');
     this.pendingTimes.push([entry.seq, this.clock()]);
     this.redundancy.add(offset, buf.length);
     this.inflow.add(buf.length);
@@ -417,7 +421,7 @@ export class ReplicatedDevice implements BlockDevice {
     this.ticking = true;
     try {
       await this.switching;
-      await this.link.ping().catch(() => undefined);
+      await this.pingBounded();
       const now = this.clock();
       const figures = this.figures(now);
       if (this.state === 'continuous') {
@@ -441,6 +445,27 @@ export class ReplicatedDevice implements BlockDevice {
       this.ticking = false;
     }
   }
+
+  /**
+   * One ping at a time, waited for at most PING_WAIT_MS: through a slow (throttled) link a
+   * ping queues behind the flusher's data for up to the operation timeout, and the journal
+   * criteria must not wait that long or the journal overflows before they are evaluated.
+   * A ping still in flight at the next tick is waited for again, not duplicated.
+   */
+  private pingBounded(): Promise<void> {
+    this.pinging ??= this.link.ping().then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => (this.pinging = undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const wait = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, PING_WAIT_MS);
+      timer.unref();
+    });
+    return Promise.race([this.pinging, wait]).finally(() => clearTimeout(timer));
+  }
+
+  private pinging: Promise<void> | undefined;
 
   status(): ReplicationStatus {
     return {

@@ -1,0 +1,249 @@
+/**
+ * A primary and a backup `tandem serve` as real child processes (dist/cli/main.js), with a
+ * FaultProxy in this process between them, plus the small helpers every failure test
+ * needs: status polling over the control socket, admin commands through the real CLI,
+ * image hashes, and teardown that never leaves a child behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitForPort } from '../../src/harness/ports.js';
+import { controlRequest } from '../../src/replication/control/client.js';
+import type { ServerStatus } from '../../src/replication/control/handler.js';
+import type { ReplicationStatus } from '../../src/replication/replicated-device.js';
+import { FaultProxy } from './fault-proxy.js';
+
+export const BACKUP_IQN = 'iqn.2026-11.io.tandem:fm-backup';
+export const PRIMARY_IQN = 'iqn.2026-11.io.tandem:fm-primary';
+export const HOST_IQN = 'iqn.2026-11.example:fm-host';
+export const CHUNK = 64 * 1024;
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(packageRoot, 'dist', 'cli', 'main.js');
+
+export interface ServeChild {
+  child: ChildProcess;
+  port: number;
+  control: string;
+  log: string;
+  /** stderr of the process (the one-line errors of `tandem serve`). */
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface PrimaryOptions {
+  mode?: 'continuous' | 'delta' | 'auto';
+  sync?: boolean;
+  /** Image name inside the cluster directory (default primary.img). */
+  image?: string;
+  /** Resolve once listening (default); false: return at once (for expected start failures). */
+  waitListening?: boolean;
+}
+
+/** Every child this module started, so afterEach can kill stragglers of a failed test. */
+const live = new Set<ChildProcess>();
+
+export class Cluster {
+  readonly dir: string;
+  readonly size: number;
+  backup!: ServeChild;
+  primary: ServeChild | undefined;
+  proxy!: FaultProxy;
+
+  private constructor(size: number) {
+    this.dir = mkdtempSync(join(tmpdir(), 'tandem-fm-'));
+    this.size = size;
+  }
+
+  /** Backup process plus the proxy in front of it; no primary yet. */
+  static async withBackup(size = 32 * 1024 * 1024): Promise<Cluster> {
+    const c = new Cluster(size);
+    c.backup = await c.serve('backup', ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(c.dir, 'backup.img')},size=${size}`]);
+    c.proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: c.backup.port });
+    return c;
+  }
+
+  get replicaUrl(): string {
+    return `iscsi://127.0.0.1:${this.proxy.port}/${BACKUP_IQN}/0`;
+  }
+
+  async startPrimary(options: PrimaryOptions = {}): Promise<ServeChild> {
+    const image = join(this.dir, options.image ?? 'primary.img');
+    const args = ['--role', 'primary', '--iqn', PRIMARY_IQN, '--lun', `${image},size=${this.size}`, '--replica', this.replicaUrl];
+    args.push('--replication-mode', options.mode ?? 'auto', options.sync ? '--sync' : '--async');
+    const name = options.image ? options.image.replace(/\.img$/, '') : 'primary';
+    const child = await this.serve(name, args, options.waitListening ?? true);
+    if (!options.image) this.primary = child;
+    return child;
+  }
+
+  /** Status of the single replicated LUN of a server. */
+  async status(server: ServeChild = this.primary!): Promise<ReplicationStatus> {
+    const r = await controlRequest(server.control, { cmd: 'status' }, { timeoutMs: 5_000 });
+    if (!r.ok) throw new Error(`status: ${r.error}`);
+    const replication = (r.result as ServerStatus).luns[0]?.replication;
+    if (!replication) throw new Error('status has no replication section');
+    return replication;
+  }
+
+  /** `tandem config set KEY VALUE` through the real CLI. */
+  async configSet(key: string, value: string): Promise<void> {
+    const r = await runCli(['config', 'set', key, value, '--control', this.primary!.control]);
+    if (r.code !== 0) throw new Error(`tandem config set ${key} ${value}: exit ${r.code}: ${r.stderr}${r.stdout}`);
+  }
+
+  /** `tandem replicate --json` through the real CLI. */
+  async replicate(): Promise<{ passes: Array<{ chunks: number; sentChunks: number; bytesSent: number }>; bytesSent: number }> {
+    const r = await runCli(['replicate', '--json', '--control', this.primary!.control]);
+    if (r.code !== 0) throw new Error(`tandem replicate: exit ${r.code}: ${r.stderr}${r.stdout}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { passes: Array<{ chunks: number; sentChunks: number; bytesSent: number }>; bytesSent: number };
+  }
+
+  /** Polls status until `predicate` holds; throws with the last status after `timeoutMs`. */
+  async waitFor(what: string, predicate: (s: ReplicationStatus) => boolean, timeoutMs: number, intervalMs = 100): Promise<ReplicationStatus> {
+    const deadline = Date.now() + timeoutMs;
+    let last: ReplicationStatus | undefined;
+    for (;;) {
+      last = await this.status().catch(() => last);
+      if (last && predicate(last)) return last;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(summary(last))}`);
+      await sleep(intervalMs);
+    }
+  }
+
+  /** Continuous mirroring with nothing pending: the journal is empty and no chunk is dirty. */
+  waitQuiesced(timeoutMs: number): Promise<ReplicationStatus> {
+    return this.waitFor('continuous with nothing pending', (s) => s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0, timeoutMs);
+  }
+
+  /** A fresh primary syncs first (delta, challenge pass), then goes continuous after healthyForMs. */
+  async waitContinuous(timeoutMs = 15_000): Promise<ReplicationStatus> {
+    return this.waitFor('continuous mirroring', (s) => s.state === 'continuous', timeoutMs);
+  }
+
+  hashes(): { primary: string; backup: string } {
+    return { primary: hashFile(join(this.dir, 'primary.img')), backup: hashFile(join(this.dir, 'backup.img')) };
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** SIGKILL and wait for the exit. */
+  async kill(server: ServeChild): Promise<void> {
+    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+    await server.exited;
+  }
+
+  async close(): Promise<void> {
+    await this.proxy?.close().catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The last lines of each process log, for a failing test's message. */
+  logsTail(lines = 30): string {
+    const parts: string[] = [];
+    for (const name of ['backup', 'primary']) {
+      try {
+        const text = readFileSync(join(this.dir, `${name}.log`), 'utf8').trim().split('\n');
+        parts.push(`--- ${name}.log ---\n${text.slice(-lines).join('\n')}`);
+      } catch {
+        // No such process in this test.
+      }
+    }
+    return parts.join('\n');
+  }
+
+  private async serve(name: string, roleArgs: string[], waitListening = true): Promise<ServeChild> {
+    const port = await freePort();
+    const control = join(this.dir, `${name}.sock`);
+    const log = join(this.dir, `${name}.log`);
+    const out = openSync(log, 'a');
+    const child = spawn(process.execPath, [CLI, 'serve', ...roleArgs, '--listen', `127.0.0.1:${port}`, '--control', control, '--log-level', 'info'], {
+      stdio: ['ignore', out, 'pipe'],
+    });
+    closeSync(out);
+    live.add(child);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (t: string) => (stderr += t.slice(0, 64 * 1024)));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        resolve({ code, signal });
+      }),
+    );
+    const server: ServeChild = { child, port, control, log, stderr: () => stderr, exited };
+    if (waitListening) {
+      try {
+        await waitForPort('127.0.0.1', port, 20_000, () => child.exitCode === null);
+      } catch (e) {
+        throw new Error(`${name} did not start: ${(e as Error).message}\n${stderr}`);
+      }
+    }
+    return server;
+  }
+}
+
+/** Kills every child still running (afterEach), and waits for them. */
+export async function killAllChildren(): Promise<void> {
+  const waits = [...live].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  );
+  await Promise.all(waits);
+}
+
+export function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tandem ${args.join(' ')}: no exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export function hashFile(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The status fields worth printing when a wait times out. */
+export function summary(s: ReplicationStatus | undefined): unknown {
+  if (!s) return undefined;
+  return { state: s.state, mode: s.mode, flavour: s.flavour, lastSwitch: s.lastSwitch, journal: s.journal, dirtyChunks: s.dirtyChunks, link: s.link, figures: s.figures };
+}
+
+/** One line of measured figures per test, for the run's log (timings, bytes, bounds). */
+export function report(test: string, figures: Record<string, unknown>): void {
+  console.info(`[failure-matrix] ${test}: ${JSON.stringify(figures)}`);
+}
+
+/**
+ * In delta with the switch recorded: the engine shows state `delta` from the start of the
+ * fold, and records the switch (lastSwitch) only once the journal is folded.
+ */
+export function switchedToDelta(s: ReplicationStatus): boolean {
+  return s.state === 'delta' && s.lastSwitch?.to === 'delta';
+}
