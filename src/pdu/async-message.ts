@@ -1,5 +1,5 @@
 /** Asynchronous Message PDU (RFC 7143 §11.9), target → initiator. */
-import { expectOpcode, newBhs, readLunField, writeDataSegmentLength, writeLunField } from './bhs.js';
+import { expectOpcode, newBhs, readLunField, readTargetSequence, writeDataSegmentLength, writeLunField, writeTargetSequence } from './bhs.js';
 import { Opcode, RESERVED_TAG } from './opcodes.js';
 
 export interface AsyncMessagePdu {
@@ -19,9 +19,7 @@ export function encodeAsyncMessage(p: AsyncMessagePdu, dataLength: number): Buff
   writeDataSegmentLength(bhs, dataLength);
   writeLunField(bhs, p.lun);
   bhs.writeUInt32BE(RESERVED_TAG, 16);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   bhs[36] = p.asyncEvent;
   bhs[37] = p.asyncVCode;
   bhs.writeUInt16BE(p.parameter1 & 0xffff, 38);
@@ -34,9 +32,7 @@ export function decodeAsyncMessage(bhs: Buffer): AsyncMessagePdu {
   expectOpcode(bhs, Opcode.ASYNC_MESSAGE);
   return {
     lun: readLunField(bhs),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
     asyncEvent: bhs[36]!,
     asyncVCode: bhs[37]!,
     parameter1: bhs.readUInt16BE(38),

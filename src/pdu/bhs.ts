@@ -95,3 +95,20 @@ export function expectOpcode(header: Buffer, opcode: number): void {
     throw new PduError(RejectReason.PROTOCOL_ERROR, `opcode 0x${readOpcode(header).toString(16)}, expected 0x${opcode.toString(16)}`);
   }
 }
+
+/** StatSN, ExpCmdSN, MaxCmdSN: bytes 24-35 of every target response PDU (RFC 7143 §11). */
+export interface TargetSequence {
+  statSN: number;
+  expCmdSN: number;
+  maxCmdSN: number;
+}
+
+export function writeTargetSequence(bhs: Buffer, p: TargetSequence): void {
+  bhs.writeUInt32BE(p.statSN >>> 0, 24);
+  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
+  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+}
+
+export function readTargetSequence(bhs: Buffer): TargetSequence {
+  return { statSN: bhs.readUInt32BE(24), expCmdSN: bhs.readUInt32BE(28), maxCmdSN: bhs.readUInt32BE(32) };
+}

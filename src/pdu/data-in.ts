@@ -1,5 +1,5 @@
 /** SCSI Data-In PDU (RFC 7143 §11.7), target → initiator. */
-import { expectOpcode, newBhs, readLunField, writeDataSegmentLength, writeLunField } from './bhs.js';
+import { expectOpcode, newBhs, readLunField, readTargetSequence, writeDataSegmentLength, writeLunField, writeTargetSequence } from './bhs.js';
 import { Opcode, RejectReason } from './opcodes.js';
 import { PduError } from './pdu-error.js';
 
@@ -31,9 +31,7 @@ export function encodeDataIn(p: DataInPdu, dataLength: number): Buffer {
   writeLunField(bhs, p.lun);
   bhs.writeUInt32BE(p.itt >>> 0, 16);
   bhs.writeUInt32BE(p.ttt >>> 0, 20);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   bhs.writeUInt32BE(p.dataSN >>> 0, 36);
   bhs.writeUInt32BE(p.bufferOffset >>> 0, 40);
   bhs.writeUInt32BE(p.residual >>> 0, 44);
@@ -57,9 +55,7 @@ export function decodeDataIn(bhs: Buffer): DataInPdu {
     lun: readLunField(bhs),
     itt: bhs.readUInt32BE(16),
     ttt: bhs.readUInt32BE(20),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
     dataSN: bhs.readUInt32BE(36),
     bufferOffset: bhs.readUInt32BE(40),
     residual: bhs.readUInt32BE(44),

@@ -1,5 +1,5 @@
 /** Login Request (RFC 7143 §11.12) and Login Response (§11.13). */
-import { expectOpcode, newBhs, writeDataSegmentLength } from './bhs.js';
+import { expectOpcode, newBhs, readTargetSequence, writeDataSegmentLength, writeTargetSequence } from './bhs.js';
 import { Opcode } from './opcodes.js';
 
 export interface LoginRequestPdu {
@@ -83,9 +83,7 @@ export function encodeLoginResponse(p: LoginResponsePdu, dataLength: number): Bu
   p.isid.copy(bhs, 8, 0, 6);
   bhs.writeUInt16BE(p.tsih & 0xffff, 14);
   bhs.writeUInt32BE(p.itt >>> 0, 16);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   bhs[36] = p.statusClass;
   bhs[37] = p.statusDetail;
   return bhs;
@@ -104,9 +102,7 @@ export function decodeLoginResponse(bhs: Buffer): LoginResponsePdu {
     isid: Buffer.from(bhs.subarray(8, 14)),
     tsih: bhs.readUInt16BE(14),
     itt: bhs.readUInt32BE(16),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
     statusClass: bhs[36]!,
     statusDetail: bhs[37]!,
   };

@@ -1,5 +1,5 @@
 /** Logout Request (RFC 7143 §11.14) and Logout Response (§11.15). */
-import { expectOpcode, newBhs } from './bhs.js';
+import { expectOpcode, newBhs, readTargetSequence, writeTargetSequence } from './bhs.js';
 import { LogoutReason, Opcode, RejectReason } from './opcodes.js';
 import { PduError } from './pdu-error.js';
 
@@ -52,9 +52,7 @@ export function encodeLogoutResponse(p: LogoutResponsePdu): Buffer {
   const bhs = newBhs(Opcode.LOGOUT_RESPONSE);
   bhs[2] = p.response;
   bhs.writeUInt32BE(p.itt >>> 0, 16);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   bhs.writeUInt16BE(p.time2Wait & 0xffff, 40);
   bhs.writeUInt16BE(p.time2Retain & 0xffff, 42);
   return bhs;
@@ -65,9 +63,7 @@ export function decodeLogoutResponse(bhs: Buffer): LogoutResponsePdu {
   return {
     response: bhs[2]!,
     itt: bhs.readUInt32BE(16),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
     time2Wait: bhs.readUInt16BE(40),
     time2Retain: bhs.readUInt16BE(42),
   };

@@ -1,5 +1,5 @@
 /** NOP-Out (RFC 7143 §11.18) and NOP-In (§11.19). Ping data travels in the data segment. */
-import { expectOpcode, newBhs, readLunField, writeDataSegmentLength, writeLunField } from './bhs.js';
+import { expectOpcode, newBhs, readLunField, readTargetSequence, writeDataSegmentLength, writeLunField, writeTargetSequence } from './bhs.js';
 import { Opcode, RESERVED_TAG, RejectReason } from './opcodes.js';
 import { PduError } from './pdu-error.js';
 
@@ -56,9 +56,7 @@ export function encodeNopIn(p: NopInPdu, dataLength: number): Buffer {
   writeLunField(bhs, p.lun);
   bhs.writeUInt32BE(p.itt >>> 0, 16);
   bhs.writeUInt32BE(p.ttt >>> 0, 20);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   return bhs;
 }
 
@@ -68,8 +66,6 @@ export function decodeNopIn(bhs: Buffer): NopInPdu {
     lun: readLunField(bhs),
     itt: bhs.readUInt32BE(16),
     ttt: bhs.readUInt32BE(20),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
   };
 }

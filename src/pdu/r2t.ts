@@ -1,5 +1,5 @@
 /** Ready To Transfer PDU (RFC 7143 §11.8), target → initiator. */
-import { expectOpcode, newBhs, readLunField, writeLunField } from './bhs.js';
+import { expectOpcode, newBhs, readLunField, readTargetSequence, writeLunField, writeTargetSequence } from './bhs.js';
 import { Opcode, RejectReason } from './opcodes.js';
 import { PduError } from './pdu-error.js';
 
@@ -20,9 +20,7 @@ export function encodeR2t(p: R2tPdu): Buffer {
   writeLunField(bhs, p.lun);
   bhs.writeUInt32BE(p.itt >>> 0, 16);
   bhs.writeUInt32BE(p.ttt >>> 0, 20);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   bhs.writeUInt32BE(p.r2tSN >>> 0, 36);
   bhs.writeUInt32BE(p.bufferOffset >>> 0, 40);
   bhs.writeUInt32BE(p.desiredLength >>> 0, 44);
@@ -37,9 +35,7 @@ export function decodeR2t(bhs: Buffer): R2tPdu {
     lun: readLunField(bhs),
     itt: bhs.readUInt32BE(16),
     ttt: bhs.readUInt32BE(20),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
     r2tSN: bhs.readUInt32BE(36),
     bufferOffset: bhs.readUInt32BE(40),
     desiredLength,

@@ -1,5 +1,5 @@
 /** Reject PDU (RFC 7143 §11.17): its data segment is the offending PDU's header (BHS). */
-import { BHS_LENGTH, expectOpcode, newBhs, writeDataSegmentLength } from './bhs.js';
+import { BHS_LENGTH, expectOpcode, newBhs, readTargetSequence, writeDataSegmentLength, writeTargetSequence } from './bhs.js';
 import { Opcode, RESERVED_TAG } from './opcodes.js';
 
 export interface RejectPdu {
@@ -16,9 +16,7 @@ export function encodeReject(p: RejectPdu, dataLength = BHS_LENGTH): Buffer {
   bhs[2] = p.reason;
   writeDataSegmentLength(bhs, dataLength);
   bhs.writeUInt32BE(RESERVED_TAG, 16);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   bhs.writeUInt32BE(p.dataSN >>> 0, 36);
   return bhs;
 }
@@ -27,9 +25,7 @@ export function decodeReject(bhs: Buffer): RejectPdu {
   expectOpcode(bhs, Opcode.REJECT);
   return {
     reason: bhs[2]!,
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
     dataSN: bhs.readUInt32BE(36),
   };
 }

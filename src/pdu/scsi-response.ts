@@ -1,5 +1,5 @@
 /** SCSI Response PDU (RFC 7143 §11.4), target → initiator. */
-import { expectOpcode, newBhs, writeDataSegmentLength } from './bhs.js';
+import { expectOpcode, newBhs, readTargetSequence, writeDataSegmentLength, writeTargetSequence } from './bhs.js';
 import { Opcode, RejectReason } from './opcodes.js';
 import { PduError } from './pdu-error.js';
 
@@ -29,9 +29,7 @@ export function encodeScsiResponse(p: ScsiResponsePdu, dataLength: number): Buff
   writeDataSegmentLength(bhs, dataLength);
   bhs.writeUInt32BE(p.itt >>> 0, 16);
   bhs.writeUInt32BE(p.snackTag >>> 0, 20);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   bhs.writeUInt32BE(p.expDataSN >>> 0, 36);
   bhs.writeUInt32BE(p.bidiReadResidual >>> 0, 40);
   bhs.writeUInt32BE(p.residual >>> 0, 44);
@@ -51,9 +49,7 @@ export function decodeScsiResponse(bhs: Buffer): ScsiResponsePdu {
     status: bhs[3]!,
     itt: bhs.readUInt32BE(16),
     snackTag: bhs.readUInt32BE(20),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
     expDataSN: bhs.readUInt32BE(36),
     bidiReadResidual: bhs.readUInt32BE(40),
     residual: bhs.readUInt32BE(44),

@@ -1,5 +1,5 @@
 /** Task Management Function Request (RFC 7143 §11.5) and Response (§11.6). */
-import { expectOpcode, newBhs, readLunField, writeLunField } from './bhs.js';
+import { expectOpcode, newBhs, readLunField, readTargetSequence, writeLunField, writeTargetSequence } from './bhs.js';
 import { Opcode } from './opcodes.js';
 
 export interface TaskMgmtRequestPdu {
@@ -55,9 +55,7 @@ export function encodeTaskMgmtResponse(p: TaskMgmtResponsePdu): Buffer {
   const bhs = newBhs(Opcode.TASK_MGMT_RESPONSE);
   bhs[2] = p.response;
   bhs.writeUInt32BE(p.itt >>> 0, 16);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   return bhs;
 }
 
@@ -66,8 +64,6 @@ export function decodeTaskMgmtResponse(bhs: Buffer): TaskMgmtResponsePdu {
   return {
     response: bhs[2]!,
     itt: bhs.readUInt32BE(16),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
   };
 }

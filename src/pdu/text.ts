@@ -1,5 +1,5 @@
 /** Text Request (RFC 7143 §11.10) and Text Response (§11.11). */
-import { expectOpcode, newBhs, readLunField, writeDataSegmentLength, writeLunField } from './bhs.js';
+import { expectOpcode, newBhs, readLunField, readTargetSequence, writeDataSegmentLength, writeLunField, writeTargetSequence } from './bhs.js';
 import { Opcode, RejectReason } from './opcodes.js';
 import { PduError } from './pdu-error.js';
 
@@ -67,9 +67,7 @@ export function encodeTextResponse(p: TextResponsePdu, dataLength: number): Buff
   writeLunField(bhs, p.lun);
   bhs.writeUInt32BE(p.itt >>> 0, 16);
   bhs.writeUInt32BE(p.ttt >>> 0, 20);
-  bhs.writeUInt32BE(p.statSN >>> 0, 24);
-  bhs.writeUInt32BE(p.expCmdSN >>> 0, 28);
-  bhs.writeUInt32BE(p.maxCmdSN >>> 0, 32);
+  writeTargetSequence(bhs, p);
   return bhs;
 }
 
@@ -82,8 +80,6 @@ export function decodeTextResponse(bhs: Buffer): TextResponsePdu {
     lun: readLunField(bhs),
     itt: bhs.readUInt32BE(16),
     ttt: bhs.readUInt32BE(20),
-    statSN: bhs.readUInt32BE(24),
-    expCmdSN: bhs.readUInt32BE(28),
-    maxCmdSN: bhs.readUInt32BE(32),
+    ...readTargetSequence(bhs),
   };
 }
