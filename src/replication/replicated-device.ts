@@ -5,6 +5,7 @@
  * table marks chunks) and `catching-up` (delta passes running before continuous resumes).
  * The engine never fails a host write because of the backup: it falls back to delta.
  */
+import { RangeLocks } from '../util/range-locks.js';
 import type { BlockDevice } from '../block/device.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import { DeltaTable, DEFAULT_CHUNK_SIZE } from './delta-table.js';
@@ -76,6 +77,8 @@ export class ReplicatedDevice implements BlockDevice {
   private mode: ReplicationMode;
   private flavour: ContinuousFlavour;
   private readonly thresholds: SwitchThresholds;
+  /** Orders overlapping host writes (byte ranges) the same way on both sides. */
+  private readonly writeOrder = new RangeLocks();
   private readonly clock: () => number;
   private readonly log: Logger;
   private readonly redundancy: RedundancyTracker;
@@ -191,6 +194,18 @@ export class ReplicatedDevice implements BlockDevice {
   }
 
   async write(buf: Buffer, offset: number, fua = false): Promise<void> {
+    // Overlapping writes in flight at once could land in one order here and another on
+    // the backup (or in the journal); serialising them keeps both images the same. The
+    // lock is taken before the switch gate: the gate only waits for writes already counted.
+    const release = await this.writeOrder.acquire(offset, buf.length);
+    try {
+      await this.writeOrdered(buf, offset, fua);
+    } finally {
+      release();
+    }
+  }
+
+  private async writeOrdered(buf: Buffer, offset: number, fua: boolean): Promise<void> {
     if (this.gate) await this.gate;
     this.inflight++;
     try {
