@@ -372,7 +372,10 @@ export class ReplicatedDevice implements BlockDevice {
   private async foldIntoDelta(reason: SwitchReason, detail: string | undefined): Promise<void> {
     const from = this.state;
     const figures = this.figures(undefined);
+    const at = this.clock();
     this.state = 'delta';
+    // Status must never show the new state with the previous switch's reason.
+    this.lastSwitch = { at, from, to: 'delta', reason };
     // A switch for a journal reason leaves the link healthy: its healthy time starts now.
     const linkReason = reason === 'link-failed' || reason === 'rtt-high' || reason === 'write-latency-high';
     this.healthySince = linkReason ? undefined : this.clock();
@@ -386,7 +389,7 @@ export class ReplicatedDevice implements BlockDevice {
     if (oldestPending !== undefined && this.table.dirtyChunks > 0) this.dirtySince = Math.min(this.dirtySince ?? oldestPending, oldestPending);
     this.pendingTimes.length = 0;
     this.redundancy.clear();
-    this.recordSwitch(from, 'delta', reason, { detail, foldedEntries: pending.length }, figures);
+    this.recordSwitch(from, 'delta', reason, { detail, foldedEntries: pending.length }, figures, at);
   }
 
   /** Admin: change mode and flavour. */
@@ -604,8 +607,9 @@ export class ReplicatedDevice implements BlockDevice {
     reason: string,
     extra: Record<string, unknown>,
     figures: ReplicationFigures = this.figures(undefined),
+    at: number = this.clock(),
   ): void {
-    this.lastSwitch = { at: this.clock(), from, to, reason };
+    this.lastSwitch = { at, from, to, reason };
     this.log.info(
       { event: 'mode-switch', from, to, reason, ...extra, figures, dirtyChunks: this.table.dirtyChunks, journalBytes: this.journal.usedBytes },
       `replication ${from} -> ${to}: ${reason}`,
