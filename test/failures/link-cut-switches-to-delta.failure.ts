@@ -4,8 +4,9 @@
  * writes keep being acknowledged without stalling past the link timeout; once the link is
  * back: final delta pass, continuous again, images identical.
  */
-import { afterEach, expect, test } from 'vitest';
-import { Cluster, killAllChildren, report, sleep, switchedToDelta } from './cluster.js';
+import { expect, test } from 'vitest';
+import { report, sleep, switchedToDelta } from './cluster.js';
+import { clusterPerTest } from './cluster-per-test.js';
 import { HostWriter, randomExtents } from './host-writer.js';
 
 const SIZE = 32 * 1024 * 1024;
@@ -14,18 +15,11 @@ const DETECTION_BOUND_MS = 8_000;
 /** The link timeout: no host write may wait on the backup for longer. */
 const HOST_STALL_BOUND_MS = 5_000;
 
-let cluster: Cluster | undefined;
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster) console.error(cluster.logsTail());
-  await killAllChildren();
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = clusterPerTest();
 
 for (const flavour of ['async', 'sync'] as const) {
   test(`${flavour}: cut link → delta within the detection time, writes keep completing; restore → final pass, continuous, identical`, async () => {
-    cluster = await Cluster.withBackup(SIZE);
+    const cluster = await startCluster(SIZE);
     await cluster.startPrimary({ mode: 'auto', sync: flavour === 'sync' });
     await cluster.configSet('healthyForMs', '1s');
     await cluster.waitContinuous();

@@ -5,25 +5,19 @@
  * staging journal is replayed), and the backup converges to a byte-identical image.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, expect, test } from 'vitest';
-import { Cluster, killAllChildren, report, sleep } from './cluster.js';
+import { expect, test } from 'vitest';
+import { report, sleep } from './cluster.js';
+import { clusterPerTest } from './cluster-per-test.js';
 import { BLOCK, HostWriter, connectHost, sha256, type AckedWrite } from './host-writer.js';
 
 const SIZE = 32 * 1024 * 1024;
 const SLOT = 16 * 1024;
 const SLOTS = SIZE / SLOT;
 
-let cluster: Cluster | undefined;
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster) console.error(cluster.logsTail());
-  await killAllChildren();
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = clusterPerTest();
 
 test('SIGKILL of the primary during async flushing: no acknowledged write lost, the backup converges', async () => {
-  cluster = await Cluster.withBackup(SIZE);
+  const cluster = await startCluster(SIZE);
   await cluster.startPrimary({ mode: 'auto' });
   await cluster.configSet('healthyForMs', '500ms');
   await cluster.waitContinuous();

@@ -5,8 +5,9 @@
  * delta pass then sends each dirty chunk once: the bytes the proxy carries to the backup
  * during the pass are ≈ distinct chunks × chunk size, plus bounded protocol overhead.
  */
-import { afterEach, expect, test } from 'vitest';
-import { CHUNK, Cluster, killAllChildren, report, sleep, switchedToDelta } from './cluster.js';
+import { expect, test } from 'vitest';
+import { CHUNK, report, sleep, switchedToDelta } from './cluster.js';
+import { clusterPerTest } from './cluster-per-test.js';
 import { HostWriter } from './host-writer.js';
 
 const SIZE = 16 * 1024 * 1024;
@@ -15,17 +16,10 @@ const HOT_CHUNKS = [3, 40, 41, 200];
 /** Per-PDU headers, R2T/Data-Out, SYNCHRONIZE CACHE, a few TEST UNIT READY pings: well under this. */
 const OVERHEAD_BOUND = 16 * 1024;
 
-let cluster: Cluster | undefined;
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster) console.error(cluster.logsTail());
-  await killAllChildren();
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = clusterPerTest();
 
 test('rewrites of a few chunks trip journal-redundant; the pass sends each dirty chunk once (bytes on the wire)', async () => {
-  cluster = await Cluster.withBackup(SIZE);
+  const cluster = await startCluster(SIZE);
   await cluster.startPrimary({ mode: 'auto' });
   await cluster.configSet('healthyForMs', '500ms');
   await cluster.waitContinuous();

@@ -1,23 +1,16 @@
 /** Failure matrix 1: steady writes in each continuous flavour; after quiescing the images are byte-identical. */
-import { afterEach, describe, expect, test } from 'vitest';
-import { Cluster, killAllChildren } from './cluster.js';
+import { describe, expect, test } from 'vitest';
+import { clusterPerTest } from './cluster-per-test.js';
 import { HostWriter, randomExtents } from './host-writer.js';
 
 const SIZE = 32 * 1024 * 1024;
 
 describe('steady writes in continuous mode', () => {
-  let cluster: Cluster | undefined;
-
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail' && cluster) console.error(cluster.logsTail());
-    await killAllChildren();
-    await cluster?.close();
-    cluster = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   for (const flavour of ['sync', 'async'] as const) {
     test(`${flavour}: backup and primary images are byte-identical after quiescing`, async () => {
-      cluster = await Cluster.withBackup(SIZE);
+      const cluster = await startCluster(SIZE);
       await cluster.startPrimary({ mode: 'continuous', sync: flavour === 'sync' });
       // A fresh primary first resyncs in delta; it returns to continuous once the link has been healthy this long.
       await cluster.configSet('healthyForMs', '500ms');

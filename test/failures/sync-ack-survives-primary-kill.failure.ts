@@ -5,20 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { openSync, readSync, closeSync } from 'node:fs';
-import { afterEach, expect, test } from 'vitest';
-import { Cluster, killAllChildren, report } from './cluster.js';
+import { expect, test } from 'vitest';
+import { report } from './cluster.js';
+import { clusterPerTest } from './cluster-per-test.js';
 import { BLOCK, connectHost } from './host-writer.js';
 
 const SIZE = 16 * 1024 * 1024;
 
-let cluster: Cluster | undefined;
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster) console.error(cluster.logsTail());
-  await killAllChildren();
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = clusterPerTest();
 
 function readBackup(path: string, offset: number, length: number): Buffer {
   const fd = openSync(path, 'r');
@@ -32,7 +26,7 @@ function readBackup(path: string, offset: number, length: number): Buffer {
 }
 
 test('sync: an acknowledged write is on the backup even when the primary is SIGKILLed right after the ack', async () => {
-  cluster = await Cluster.withBackup(SIZE);
+  const cluster = await startCluster(SIZE);
   await cluster.startPrimary({ mode: 'continuous', sync: true });
   await cluster.configSet('healthyForMs', '500ms');
   const s = await cluster.waitContinuous();

@@ -4,24 +4,18 @@
  * over 90% full) before the journal overflows: sampled status never shows it full and the
  * `journal-full` fallback never happens. Nothing is lost: images identical after restore.
  */
-import { afterEach, expect, test } from 'vitest';
-import { Cluster, killAllChildren, report, sleep, switchedToDelta } from './cluster.js';
+import { expect, test } from 'vitest';
+import { report, sleep, switchedToDelta } from './cluster.js';
+import { clusterPerTest } from './cluster-per-test.js';
 import { HostWriter, randomExtents } from './host-writer.js';
 
 const SIZE = 32 * 1024 * 1024;
 const THROTTLE_BYTES_PER_SEC = 256 * 1024;
 
-let cluster: Cluster | undefined;
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster) console.error(cluster.logsTail());
-  await killAllChildren();
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = clusterPerTest();
 
 test('throttled link: auto switches to delta on a journal criterion before the journal fills; nothing lost', async () => {
-  cluster = await Cluster.withBackup(SIZE);
+  const cluster = await startCluster(SIZE);
   await cluster.startPrimary({ mode: 'auto' });
   await cluster.configSet('healthyForMs', '500ms');
   await cluster.waitContinuous();

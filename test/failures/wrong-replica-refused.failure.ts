@@ -3,22 +3,16 @@
  * another volume (another image, hence another metaDir and volume id) pointed at it must
  * refuse to start: one clear line on stderr and a non-zero exit, the backup untouched.
  */
-import { afterEach, expect, test } from 'vitest';
-import { Cluster, hashFile, killAllChildren, report } from './cluster.js';
+import { expect, test } from 'vitest';
+import { hashFile, report } from './cluster.js';
+import { clusterPerTest } from './cluster-per-test.js';
 
 const SIZE = 16 * 1024 * 1024;
 
-let cluster: Cluster | undefined;
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster) console.error(cluster.logsTail());
-  await killAllChildren();
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = clusterPerTest();
 
 test('a primary pointed at a replica that belongs to another volume exits non-zero with one clear line', async () => {
-  cluster = await Cluster.withBackup(SIZE);
+  const cluster = await startCluster(SIZE);
   await cluster.startPrimary({ mode: 'auto' });
   // The first primary has bound the backup (its volume tag is registered there).
   const first = await cluster.status();
