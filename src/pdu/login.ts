@@ -35,13 +35,8 @@ export interface LoginResponsePdu {
   statusDetail: number;
 }
 
-function stageByte(transit: boolean, cont: boolean, csg: number, nsg: number): number {
-  return (transit ? 0x80 : 0) | (cont ? 0x40 : 0) | ((csg & 3) << 2) | (nsg & 3);
-}
-
-/** Stage/flag validity is the negotiator's business (it answers with a login status, not a Reject). */
-export function decodeLoginRequest(bhs: Buffer): LoginRequestPdu {
-  expectOpcode(bhs, Opcode.LOGIN_REQUEST);
+/** The fields Login Request and Response share: stage flags, VersionMax, ISID, TSIH, ITT. */
+function readLoginCommon(bhs: Buffer) {
   const f = bhs[1]!;
   return {
     transit: (f & 0x80) !== 0,
@@ -49,10 +44,22 @@ export function decodeLoginRequest(bhs: Buffer): LoginRequestPdu {
     csg: (f >> 2) & 3,
     nsg: f & 3,
     versionMax: bhs[2]!,
-    versionMin: bhs[3]!,
     isid: Buffer.from(bhs.subarray(8, 14)),
     tsih: bhs.readUInt16BE(14),
     itt: bhs.readUInt32BE(16),
+  };
+}
+
+function stageByte(transit: boolean, cont: boolean, csg: number, nsg: number): number {
+  return (transit ? 0x80 : 0) | (cont ? 0x40 : 0) | ((csg & 3) << 2) | (nsg & 3);
+}
+
+/** Stage/flag validity is the negotiator's business (it answers with a login status, not a Reject). */
+export function decodeLoginRequest(bhs: Buffer): LoginRequestPdu {
+  expectOpcode(bhs, Opcode.LOGIN_REQUEST);
+  return {
+    ...readLoginCommon(bhs),
+    versionMin: bhs[3]!,
     cid: bhs.readUInt16BE(20),
     cmdSN: bhs.readUInt32BE(24),
     expStatSN: bhs.readUInt32BE(28),
@@ -91,17 +98,9 @@ export function encodeLoginResponse(p: LoginResponsePdu, dataLength: number): Bu
 
 export function decodeLoginResponse(bhs: Buffer): LoginResponsePdu {
   expectOpcode(bhs, Opcode.LOGIN_RESPONSE);
-  const f = bhs[1]!;
   return {
-    transit: (f & 0x80) !== 0,
-    continue: (f & 0x40) !== 0,
-    csg: (f >> 2) & 3,
-    nsg: f & 3,
-    versionMax: bhs[2]!,
+    ...readLoginCommon(bhs),
     versionActive: bhs[3]!,
-    isid: Buffer.from(bhs.subarray(8, 14)),
-    tsih: bhs.readUInt16BE(14),
-    itt: bhs.readUInt32BE(16),
     ...readTargetSequence(bhs),
     statusClass: bhs[36]!,
     statusDetail: bhs[37]!,
