@@ -7,7 +7,7 @@ import type { ChapCredentials, LunConfig, PortalConfig, ServeConfig, TargetConfi
 import { UsageError } from './errors.js';
 import { parseSize } from './parse-size.js';
 import { parseIscsiUrl } from '../initiator/url.js';
-import { SETTABLE_KEYS } from '../replication/control/settable.js';
+import { SETTABLE_KEYS, milliseconds } from '../replication/control/settable.js';
 import type { SwitchThresholds } from '../replication/switch-criteria.js';
 
 export const DEFAULT_IQN = 'iqn.2026-11.io.tandem:disk0';
@@ -52,6 +52,8 @@ export interface ReplicationTuning {
   chunkSize?: number;
   journalCapacity?: number;
   deltaIntervalMs?: number;
+  /** Every replica-link command settles within this; it bounds link-failure detection. */
+  linkTimeoutMs?: number;
 }
 
 export interface ServeSettings extends ServeConfig {
@@ -63,7 +65,9 @@ export interface ServeSettings extends ServeConfig {
 }
 
 const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = ['maxRttMs', 'maxWriteLatencyMs', 'maxNetInflowBytesPerSec', 'maxJournalFill', 'maxRedundancy', 'healthyForMs'];
-const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'deltaIntervalMs'];
+const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'deltaIntervalMs', 'linkTimeoutMs'];
+/** A link timeout below this would call a healthy loaded link failed. */
+const MIN_LINK_TIMEOUT_MS = 100;
 /** Below this a single large host write could not fit the journal. */
 const MIN_JOURNAL_CAPACITY = 1024 * 1024;
 
@@ -113,7 +117,20 @@ export function parseReplicationTuning(raw: unknown, where = '--config: replicat
     tuning.journalCapacity = j;
   }
   if (raw.deltaIntervalMs !== undefined) tuning.deltaIntervalMs = settableValue('deltaIntervalMs', raw.deltaIntervalMs, `${where}.deltaIntervalMs`);
+  if (raw.linkTimeoutMs !== undefined) {
+    const t = typeof raw.linkTimeoutMs === 'number' ? raw.linkTimeoutMs : typeof raw.linkTimeoutMs === 'string' ? durationOrNaN(raw.linkTimeoutMs) : NaN;
+    if (!Number.isFinite(t) || t < MIN_LINK_TIMEOUT_MS) throw new UsageError(`${where}.linkTimeoutMs: must be a duration of at least ${MIN_LINK_TIMEOUT_MS} ms (e.g. 2000, "2s")`);
+    tuning.linkTimeoutMs = t;
+  }
   return tuning;
+}
+
+function durationOrNaN(text: string): number {
+  try {
+    return milliseconds(text);
+  } catch {
+    return NaN;
+  }
 }
 
 /** --threshold KEY=VALUE flags, laid over the config file's values. */

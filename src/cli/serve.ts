@@ -5,6 +5,7 @@ import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
 import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
 import { ReplicatedDevice } from '../replication/replicated-device.js';
+import { PassStagingLog } from '../replication/pass-staging-log.js';
 import { createControlHandler, serverStatus, type ControlLun, type LunVerifier } from '../replication/control/handler.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../replication/control/metrics-endpoint.js';
 import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
@@ -53,7 +54,12 @@ async function openReplicated(store: FileBlockStore, lunConfig: LunConfig, metaD
   const shown = redactedReplica(lunConfig.replica!);
   let link: IscsiReplicaLink;
   try {
-    link = await IscsiReplicaLink.connect({ url: lunConfig.replica!, initiatorName: settings.replicatorIqn });
+    const operationTimeoutMs = settings.replication?.linkTimeoutMs;
+    link = await IscsiReplicaLink.connect({
+      url: lunConfig.replica!,
+      initiatorName: settings.replicatorIqn,
+      ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
+    });
   } catch (e) {
     throw new ReplicaSetupError(`LUN ${lunConfig.path}: cannot reach the replica ${shown}: ${(e as Error).message}`, { cause: e });
   }
@@ -83,6 +89,7 @@ async function openReplicated(store: FileBlockStore, lunConfig: LunConfig, metaD
 export async function startServer(settings: ServeSettings): Promise<RunningServer> {
   const scsiTargets: ScsiTarget[] = [];
   const stores: BlockDevice[] = [];
+  const stagingLogs: PassStagingLog[] = [];
   const controlLuns: ControlLun[] = [];
   /** Replica URLs with their secrets, for verify; never shown. */
   const replicaUrls = new Map<ControlLun, string>();
@@ -101,6 +108,17 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         const metaDir = metaDirFor(lunConfig);
         await mkdir(metaDir, { recursive: true });
         let device: BlockDevice = store;
+        // A backup stages delta passes beside the LUN; a pass cut short by a crash is dropped here, before serving.
+        let passStaging: PassStagingLog | undefined;
+        if (settings.role === 'backup') {
+          try {
+            passStaging = await PassStagingLog.open({ dir: metaDir, device: store });
+          } catch (e) {
+            await store.close().catch(() => undefined);
+            throw e;
+          }
+          stagingLogs.push(passStaging);
+        }
         if (settings.role === 'primary' && lunConfig.replica !== undefined) {
           try {
             device = await openReplicated(store, lunConfig, metaDir, settings);
@@ -124,6 +142,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
             metaDir,
             removable: lunConfig.removable ?? false,
             ...(writeAllowed ? { writeAllowed } : {}),
+            ...(passStaging ? { passStaging } : {}),
           }),
         );
       }
@@ -185,6 +204,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         await control?.close();
         await metrics?.close();
         await server.close();
+        // A commit in progress finishes before the image it applies to closes.
+        await Promise.all(stagingLogs.map((l) => l.close()));
         // ScsiTarget.close flushes and closes its LUs' devices.
         await Promise.all(scsiTargets.map((t) => t.close()));
         log.info('stopped');
@@ -195,6 +216,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     await metrics?.close().catch(() => undefined);
     await Promise.allSettled(scsiTargets.map((t) => t.close()));
     await Promise.allSettled(stores.map((s) => s.close()));
+    await Promise.allSettled(stagingLogs.map((l) => l.close()));
     throw e;
   }
 }

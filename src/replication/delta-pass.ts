@@ -1,18 +1,25 @@
 /**
- * A delta pass: copy every marked chunk (each once, however often it was written) to the
- * backup, flush the backup, then clear the bits of chunks not written meanwhile. With
- * `compare`, chunks are first challenged and only those whose answers differ move (the
- * resync after a crash or lost tracking). No point-in-time snapshot yet: the backup may
- * hold a mix of old and new chunks until the pass ends (see docs/replication.md).
+ * A delta pass: copy every chunk of the pass (each once, however often it was written) to
+ * the backup, then clear the bits of chunks not written meanwhile. The chunks are read
+ * from a point-in-time source (PassSnapshot), so the backup receives one consistent image.
+ * With `staged`, the backup stages the pass and applies it at commit, all at once: a pass
+ * cut short leaves it at the previous image. With `compare`, chunks are first challenged
+ * and only those whose answers differ move (the resync after a crash or lost tracking).
  */
 import { randomBytes } from 'node:crypto';
-import type { BlockDevice } from '../block/device.js';
 import { computeChallengeAnswer } from '../scsi/vendor/index.js';
 import type { DeltaTable } from './delta-table.js';
 import type { ChallengeExtent, ReplicaLink } from './replica-link.js';
 
+/** Where the pass reads its chunks (the pass's point-in-time view). */
+export interface PassSource {
+  read(chunk: number, buf: Buffer): Promise<void>;
+}
+
 export interface DeltaPassOptions {
   compare?: boolean;
+  /** Stage the pass on the backup and commit it atomically (when the backup can). */
+  staged?: boolean;
   /** Chunks read/challenged/written per step (default 16). */
   batchChunks?: number;
   onProgress?: (doneChunks: number, totalChunks: number) => void;
@@ -24,40 +31,58 @@ export interface DeltaPassResult {
   sentChunks: number;
   bytesSent: number;
   durationMs: number;
+  /** The backup applied the pass atomically at commit. */
+  staged: boolean;
 }
 
-export async function runDeltaPass(table: DeltaTable, local: BlockDevice, link: ReplicaLink, options: DeltaPassOptions = {}): Promise<DeltaPassResult> {
+/**
+ * Runs a pass over `chunks`, for which the caller has called `table.beginCopy(chunks)` at
+ * the point in time `source` shows; this ends the copy either way.
+ */
+export async function runDeltaPass(
+  table: DeltaTable,
+  chunks: readonly number[],
+  source: PassSource,
+  link: ReplicaLink,
+  options: DeltaPassOptions = {},
+): Promise<DeltaPassResult> {
   const started = performance.now();
-  const chunks = table.markedChunks();
   const batch = options.batchChunks ?? 16;
   let sentChunks = 0;
   let bytesSent = 0;
-  table.beginCopy(chunks);
+  const passId = randomBytes(8).readBigUInt64BE(0);
+  let staged = false;
   try {
+    staged = chunks.length > 0 && (options.staged ?? false) && (await link.beginPass(passId));
     for (let at = 0; at < chunks.length; at += batch) {
       const group = chunks.slice(at, at + batch);
       const datas = await Promise.all(
         group.map(async (c) => {
           const buf = Buffer.allocUnsafe(table.chunkLength(c));
-          await local.read(buf, c * table.chunkSize);
+          await source.read(c, buf);
           return buf;
         }),
       );
       let send = group.map((_, i) => i);
       if (options.compare) send = await differing(link, table, group, datas);
-      await Promise.all(send.map((i) => link.write(datas[i]!, group[i]! * table.chunkSize, false)));
+      await Promise.all(
+        send.map((i) => (staged ? link.stagedWrite(datas[i]!, group[i]! * table.chunkSize) : link.write(datas[i]!, group[i]! * table.chunkSize, false))),
+      );
       sentChunks += send.length;
       for (const i of send) bytesSent += datas[i]!.length;
       options.onProgress?.(Math.min(at + batch, chunks.length), chunks.length);
     }
-    await link.flush();
+    if (staged) await link.commitPass(passId, bytesSent);
+    else await link.flush();
   } catch (e) {
+    // Best effort: the backup drops an open pass anyway at the next BEGIN or restart.
+    if (staged) link.abortPass(passId).catch(() => undefined);
     table.endCopy(false);
     throw e;
   }
   table.endCopy(true);
   await table.persistAll();
-  return { chunks: chunks.length, sentChunks, bytesSent, durationMs: performance.now() - started };
+  return { chunks: chunks.length, sentChunks, bytesSent, durationMs: performance.now() - started, staged };
 }
 
 /** Indexes of chunks whose challenge answer from the backup differs from ours. */

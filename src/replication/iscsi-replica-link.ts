@@ -4,6 +4,7 @@
  * resync, NOP pings for RTT, and PR registrations for the volume tag.
  */
 import { challengeBatch } from '../initiator/challenge.js';
+import { abortPass, beginPass, commitPass, stagedWrite } from '../initiator/staged-pass.js';
 import { ReconnectingSession, parseIscsiUrl } from '../initiator/index.js';
 import { ChallengeLimits, ChallengeMode } from '../scsi/vendor/index.js';
 import {
@@ -25,6 +26,8 @@ export interface IscsiReplicaLinkOptions {
 }
 
 const MAX_READ_KEYS_BYTES = 8 + 8 * 256;
+/** A commit copies the staged pass onto the backup's image: allow it this rate beyond the usual timeout. */
+const COMMIT_BYTES_PER_MS = 16 * 1024;
 
 export class IscsiReplicaLink implements ReplicaLink {
   private healthState: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
@@ -120,6 +123,24 @@ export class IscsiReplicaLink implements ReplicaLink {
         this.session.scsi(this.lun, prOutCdb(PrOut.PREEMPT), { dataOut: prOutParameters(key, keyOfTag(foreign)) }),
       );
     }
+  }
+
+  beginPass(passId: bigint): Promise<boolean> {
+    return this.guard('begin-pass', () => beginPass(this.session, this.lun, passId));
+  }
+
+  async stagedWrite(data: Buffer, offset: number): Promise<void> {
+    await this.guard('staged-write', () => stagedWrite(this.session, this.lun, offset / this.blockSize, this.blockSize, data));
+    this.healthState.bytesWritten += data.length;
+  }
+
+  commitPass(passId: bigint, stagedBytes: number): Promise<void> {
+    const timeoutMs = this.timeoutMs + Math.ceil(stagedBytes / COMMIT_BYTES_PER_MS);
+    return this.guard('commit-pass', () => commitPass(this.session, this.lun, passId, timeoutMs));
+  }
+
+  abortPass(passId: bigint): Promise<void> {
+    return this.guard('abort-pass', () => abortPass(this.session, this.lun, passId));
   }
 
   async close(): Promise<void> {

@@ -45,6 +45,16 @@ export interface ReplicaLink {
   readTags(): Promise<VolumeTag[]>;
   /** Register `tag` as the replica's owner; `evict` first removes these foreign tags. */
   claim(tag: VolumeTag, evict: readonly VolumeTag[]): Promise<void>;
+  /**
+   * Opens a staged pass on the backup: stagedWrite()s reach its image only at commitPass(),
+   * all at once (a crash before leaves the previous image). False when the backup cannot
+   * stage (not a Tandem backup): the pass then writes in place.
+   */
+  beginPass(passId: bigint): Promise<boolean>;
+  stagedWrite(data: Buffer, offset: number): Promise<void>;
+  /** Applies the pass on the backup, durably; `stagedBytes` sizes the time allowed. */
+  commitPass(passId: bigint, stagedBytes: number): Promise<void>;
+  abortPass(passId: bigint): Promise<void>;
   close(): Promise<void>;
 }
 

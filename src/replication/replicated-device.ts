@@ -10,6 +10,7 @@ import type { BlockDevice } from '../block/device.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import { DeltaTable, DEFAULT_CHUNK_SIZE } from './delta-table.js';
 import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
+import { PassSnapshot } from './pass-snapshot.js';
 import { RateMeter } from './rate-meter.js';
 import { RedundancyTracker } from './redundancy-tracker.js';
 import type { LinkHealth, ReplicaLink } from './replica-link.js';
@@ -90,8 +91,10 @@ export class ReplicatedDevice implements BlockDevice {
   /** Of those, the ones on a continuous path (the switch to delta waits for them). */
   private continuousInflight = 0;
   private continuousDrained: (() => void) | undefined;
-  /** Set while host writes must wait (the final pass before continuous). */
+  /** Set while host writes must wait (a pass's point in time, the final pass before continuous). */
   private gate: Promise<void> | undefined;
+  /** The copy-on-write view of the pass in progress: host writes preserve its chunks first. */
+  private snapshot: PassSnapshot | undefined;
   /** Journal entries whose local write finished: the flusher only takes those. */
   private appliedThrough: number;
   private readonly applied = new Set<number>();
@@ -195,30 +198,40 @@ export class ReplicatedDevice implements BlockDevice {
 
   async write(buf: Buffer, offset: number, fua = false): Promise<void> {
     // Overlapping writes in flight at once could land in one order here and another on
-    // the backup (or in the journal); serialising them keeps both images the same. The
-    // lock is taken before the switch gate: the gate only waits for writes already counted.
-    const release = await this.writeOrder.acquire(offset, buf.length);
+    // the backup (or in the journal); serialising them keeps both images the same.
+    return this.hostChange(offset, buf.length, () => this.writeOrdered(buf, offset, fua));
+  }
+
+  /**
+   * Every change of the live image by the host goes through here: ordered against
+   * overlapping changes, held at a pass's point in time, counted for drains, and
+   * preserved for the pass in progress (copy-on-write) before it lands.
+   */
+  private async hostChange(offset: number, length: number, change: () => Promise<void>): Promise<void> {
+    const release = await this.writeOrder.acquire(offset, length);
     try {
-      await this.writeOrdered(buf, offset, fua);
+      if (this.gate) await this.gate;
+      this.inflight++;
+      try {
+        const preserving = this.snapshot?.beforeWrite(offset, length);
+        if (preserving) await preserving;
+        await change();
+      } finally {
+        if (--this.inflight === 0) this.drained?.();
+      }
     } finally {
       release();
     }
   }
 
   private async writeOrdered(buf: Buffer, offset: number, fua: boolean): Promise<void> {
-    if (this.gate) await this.gate;
-    this.inflight++;
-    try {
-      if (this.state !== 'continuous') return await this.writeDelta(buf, offset, fua);
+    if (this.state !== 'continuous') return await this.writeDelta(buf, offset, fua);
       this.continuousInflight++;
       try {
         if (this.flavour === 'sync') return await this.writeSync(buf, offset, fua);
-        return await this.writeAsync(buf, offset, fua);
-      } finally {
-        if (--this.continuousInflight === 0) this.continuousDrained?.();
-      }
+      return await this.writeAsync(buf, offset, fua);
     } finally {
-      if (--this.inflight === 0) this.drained?.();
+      if (--this.continuousInflight === 0) this.continuousDrained?.();
     }
   }
 
@@ -226,11 +239,14 @@ export class ReplicatedDevice implements BlockDevice {
     return this.local.flush();
   }
 
-  async discard(offset: number, length: number): Promise<void> {
+  discard(offset: number, length: number): Promise<void> {
     // Not replicated as such: the range becomes dirty and continuous mirroring steps aside.
-    await this.table.mark(offset, length);
-    await this.local.discard(offset, length);
-    if (this.state === 'continuous') this.fallBack('discard');
+    return this.hostChange(offset, length, async () => {
+      this.dirtySince ??= this.clock();
+      await this.table.mark(offset, length);
+      await this.local.discard(offset, length);
+      if (this.state === 'continuous') this.fallBack('discard');
+    });
   }
 
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
@@ -523,17 +539,11 @@ export class ReplicatedDevice implements BlockDevice {
     this.state = 'catching-up';
     try {
       for (let i = 0; i < 4 && this.table.dirtyChunks > 16; i++) await this.pass();
-      let release!: () => void;
-      this.gate = new Promise((r) => (release = r));
-      try {
-        await this.drain();
+      await this.holdingWrites(async () => {
         await this.pass();
         if (this.table.dirtyChunks !== 0) throw new Error('chunks still dirty after the final pass');
         this.state = 'continuous';
-      } finally {
-        this.gate = undefined;
-        release();
-      }
+      });
     } catch (e) {
       this.state = 'delta';
       this.healthySince = undefined;
@@ -543,15 +553,66 @@ export class ReplicatedDevice implements BlockDevice {
     this.recordSwitch(from, 'continuous', 'link-healthy', { healthyForMs: this.thresholds.healthyForMs });
   }
 
+  /**
+   * Host writes wait at the gate while `fn` runs, once those already in progress are done.
+   * Nested calls (a pass inside the final catch-up) run under the outer hold.
+   */
+  private async holdingWrites<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.writesHeld) return fn();
+    let release!: () => void;
+    this.gate = new Promise((r) => (release = r));
+    this.writesHeld = true;
+    try {
+      await this.drain();
+      return await fn();
+    } finally {
+      this.writesHeld = false;
+      this.gate = undefined;
+      release();
+    }
+  }
+
+  private writesHeld = false;
+
   private async pass(onProgress?: (doneChunks: number, totalChunks: number) => void): Promise<DeltaPassResult> {
+    // Continuous mirroring would race the pass's older chunk images to the backup: rare
+    // (an admin pass with chunks left dirty), so writes simply wait for the whole pass.
+    if (this.state === 'continuous') return this.holdingWrites(() => this.snapshotPass(onProgress));
+    return this.snapshotPass(onProgress);
+  }
+
+  /**
+   * One pass from a copy-on-write snapshot: the chunk set and the snapshot are taken with
+   * host writes held for a moment, so no write is half-way between marking its chunk and
+   * changing the image when the pass's point in time is fixed.
+   */
+  private async snapshotPass(onProgress?: (doneChunks: number, totalChunks: number) => void): Promise<DeltaPassResult> {
     const compare = this.suspect;
-    const result = await runDeltaPass(this.table, this.local, this.link, { compare, ...(onProgress ? { onProgress } : {}) });
+    // The first full copy has no earlier image on the backup worth keeping: it is not staged.
+    const staged = this.identity.replicaSynced;
+    const scratch = await PassSnapshot.openScratch(this.metaDir, this.local.size);
+    const { chunks, snapshot } = await this.holdingWrites(async () => {
+      const chunks = this.table.markedChunks();
+      this.table.beginCopy(chunks);
+      this.snapshot = new PassSnapshot(this.local, scratch, this.table.chunkSize, chunks);
+      return { chunks, snapshot: this.snapshot };
+    });
+    let result: DeltaPassResult;
+    try {
+      result = await runDeltaPass(this.table, chunks, snapshot, this.link, { compare, staged, ...(onProgress ? { onProgress } : {}) });
+    } finally {
+      this.snapshot = undefined;
+      await snapshot.close();
+    }
     this.suspect = false;
     this.lastPassAt = this.clock();
     this.lastPass = { ...result, at: this.lastPassAt };
     if (this.table.dirtyChunks === 0) this.dirtySince = undefined;
     if (!this.identity.replicaSynced && this.table.dirtyChunks === 0) this.identity = await markReplicaSynced(this.metaDir, this.identity);
-    this.log.info({ event: 'delta-pass', compare, ...result, dirtyAfter: this.table.dirtyChunks }, compare ? 'resync pass' : 'delta pass');
+    this.log.info(
+      { event: 'delta-pass', compare, ...result, preservedChunks: snapshot.preservedChunks, dirtyAfter: this.table.dirtyChunks },
+      compare ? 'resync pass' : 'delta pass',
+    );
     return result;
   }
 
@@ -560,6 +621,8 @@ export class ReplicatedDevice implements BlockDevice {
     const tracked = run.finally(() => {
       if (this.busy === tracked) this.busy = undefined;
     });
+    // The caller gets run's failure; this copy is only waited on, never to be reported twice.
+    tracked.catch(() => undefined);
     this.busy = tracked;
     return run;
   }

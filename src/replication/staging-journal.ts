@@ -326,7 +326,7 @@ async function scan(
       if (e instanceof JournalRecordError) break;
       throw e;
     }
-    if (h.seq !== expect) break;
+    if (h.seq !== expect || (h.kind !== RecordKind.DATA && h.kind !== RecordKind.WRAP)) break;
     const epochOk = h.seq >= head.epochStartSeq ? h.epoch === head.epoch : h.epoch < head.epoch;
     if (!epochOk) break;
     if (h.kind === RecordKind.WRAP) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { forgetChallengeLists } from './vendor/index.js';
+import { forgetChallengeLists, type PassStaging } from './vendor/index.js';
 import type { BlockDevice } from '../block/device.js';
 import type { Nexus } from './types.js';
 import { Asc, SenseKey, SenseError, lbaOutOfRange, type AscPair } from './sense.js';
@@ -59,6 +59,8 @@ export interface LogicalUnitInit {
    * every nexus may write. A refused nexus sees the LU as write-protected.
    */
   writeAllowed?: (nexus: Nexus) => boolean;
+  /** Where staged delta passes go (a replication backup); absent: C4h/C5h are not supported. */
+  passStaging?: PassStaging;
 }
 
 export class LogicalUnit {
@@ -77,6 +79,7 @@ export class LogicalUnit {
   readonly reservations: Reservations;
   readonly modePages = new ModePages();
   readonly identity: { naa: Buffer; serial: string };
+  readonly passStaging: PassStaging | undefined;
 
   /** Nexus-specific state lives in `attentions` (its registry of known nexuses) and here. */
   private readonly attentions: NexusUnitAttentions;
@@ -97,6 +100,7 @@ export class LogicalUnit {
     this.metaDir = init.metaDir;
     this.removable = init.removable ?? false;
     this.writeAllowed = init.writeAllowed;
+    this.passStaging = init.passStaging;
     // One logical block per physical block: a file gives no physical geometry worth promising.
     this.physicalBlockExponent = 0;
     this.attentions = new NexusUnitAttentions();

@@ -61,9 +61,19 @@ export class Cluster {
   /** Backup process plus the proxy in front of it; no primary yet. */
   static async withBackup(size = 32 * 1024 * 1024): Promise<Cluster> {
     const c = new Cluster(size);
-    c.backup = await c.serve('backup', ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(c.dir, 'backup.img')},size=${size}`]);
+    c.backup = await c.serve('backup', c.backupArgs());
     c.proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: c.backup.port });
     return c;
+  }
+
+  /** Starts the backup again (after a kill) on its old port, so the proxy still leads to it. */
+  async restartBackup(): Promise<ServeChild> {
+    this.backup = await this.serve('backup', this.backupArgs(), true, this.backup.port);
+    return this.backup;
+  }
+
+  private backupArgs(): string[] {
+    return ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(this.dir, 'backup.img')},size=${this.size}`];
   }
 
   get replicaUrl(): string {
@@ -157,8 +167,8 @@ export class Cluster {
     return parts.join('\n');
   }
 
-  private async serve(name: string, roleArgs: string[], waitListening = true): Promise<ServeChild> {
-    const port = await freePort();
+  private async serve(name: string, roleArgs: string[], waitListening = true, fixedPort?: number): Promise<ServeChild> {
+    const port = fixedPort ?? (await freePort());
     const control = join(this.dir, `${name}.sock`);
     const log = join(this.dir, `${name}.log`);
     const out = openSync(log, 'a');

@@ -28,13 +28,20 @@ describe('the config file\'s replication object', () => {
     expect(s.replication).toEqual({ thresholds: { maxRttMs: 2000, maxRedundancy: 4, maxJournalFill: 0.5 }, chunkSize: 131072, journalCapacity: 16 * 1024 * 1024, deltaIntervalMs: 30_000 });
   });
 
+  it('takes linkTimeoutMs, the bound on every replica-link command (and so on link-failure detection)', () => {
+    expect(buildServeSettings({ config: configWith({ linkTimeoutMs: '2s' }) }).replication!.linkTimeoutMs).toBe(2000);
+    expect(buildServeSettings({ config: configWith({ linkTimeoutMs: 750 }) }).replication!.linkTimeoutMs).toBe(750);
+  });
+
   it('--threshold flags override the file', () => {
     const s = buildServeSettings({ config: configWith({ thresholds: { maxRttMs: 100 } }), threshold: ['maxRttMs=7', 'healthyForMs=1m'] });
     expect(s.replication!.thresholds).toEqual({ maxRttMs: 7, healthyForMs: 60_000 });
   });
 
   it.each([
-    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, deltaIntervalMs\)/],
+    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, deltaIntervalMs, linkTimeoutMs\)/],
+    [{ linkTimeoutMs: 'never' }, /replication\.linkTimeoutMs: must be a duration of at least 100 ms/],
+    [{ linkTimeoutMs: 50 }, /replication\.linkTimeoutMs: must be a duration of at least 100 ms/],
     [{ thresholds: { maxSpeed: 1 } }, /replication\.thresholds: unknown key "maxSpeed" \(allowed: maxRttMs/],
     [{ thresholds: { maxRttMs: 'soon' } }, /replication\.thresholds\.maxRttMs: "soon" is not a duration/],
     [{ thresholds: { maxJournalFill: 2 } }, /maxJournalFill: must be a fraction/],

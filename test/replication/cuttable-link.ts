@@ -3,6 +3,8 @@ import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLi
 
 export class CuttableLink implements ReplicaLink {
   cut = false;
+  /** Staged passes committed through this link. */
+  commits = 0;
   private down = false;
 
   constructor(private readonly inner: ReplicaLink) {}
@@ -36,6 +38,21 @@ export class CuttableLink implements ReplicaLink {
   }
   claim(tag: VolumeTag, evict: readonly VolumeTag[]): Promise<void> {
     return this.gate(() => this.inner.claim(tag, evict));
+  }
+  beginPass(passId: bigint): Promise<boolean> {
+    return this.gate(() => this.inner.beginPass(passId));
+  }
+  stagedWrite(data: Buffer, offset: number): Promise<void> {
+    return this.gate(() => this.inner.stagedWrite(data, offset));
+  }
+  commitPass(passId: bigint, stagedBytes: number): Promise<void> {
+    return this.gate(async () => {
+      await this.inner.commitPass(passId, stagedBytes);
+      this.commits++;
+    });
+  }
+  abortPass(passId: bigint): Promise<void> {
+    return this.gate(() => this.inner.abortPass(passId));
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -72,6 +72,51 @@ export class FakeLink implements ReplicaLink {
     });
   }
 
+  /** The staged pass the fake backup holds, as the real one would (pass-staging-log.ts). */
+  staged: { id: bigint; writes: Array<{ data: Buffer; offset: number }> } | undefined;
+  /** Set false to act like a backup that cannot stage. */
+  canStage = true;
+  /** Commits applied, for tests. */
+  commits = 0;
+  /** Runs inside beginPass, before the pass reads any chunk (host writes "during" the pass). */
+  onBeginPass: (() => Promise<void>) | undefined;
+  /** Cut the link once this many staged writes have arrived. */
+  cutAfterStagedWrites: number | undefined;
+
+  beginPass(passId: bigint): Promise<boolean> {
+    return this.op('begin-pass', async () => {
+      await this.onBeginPass?.();
+      if (!this.canStage) return false;
+      this.staged = { id: passId, writes: [] };
+      return true;
+    });
+  }
+
+  stagedWrite(data: Buffer, offset: number): Promise<void> {
+    const copy = Buffer.from(data);
+    return this.op('staged-write', async () => {
+      if (!this.staged) throw new Error('no staged pass is open');
+      this.staged.writes.push({ data: copy, offset });
+      if (this.cutAfterStagedWrites !== undefined && this.staged.writes.length >= this.cutAfterStagedWrites) this.cut = true;
+      this.state.bytesWritten += copy.length;
+    });
+  }
+
+  commitPass(passId: bigint): Promise<void> {
+    return this.op('commit-pass', async () => {
+      if (this.staged?.id !== passId) throw new Error('not the open pass');
+      for (const w of this.staged.writes) await this.backup.write(w.data, w.offset);
+      this.staged = undefined;
+      this.commits++;
+    });
+  }
+
+  abortPass(passId: bigint): Promise<void> {
+    return this.op('abort-pass', async () => {
+      if (this.staged?.id === passId) this.staged = undefined;
+    });
+  }
+
   async close(): Promise<void> {}
 
   private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {

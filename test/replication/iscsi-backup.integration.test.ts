@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_INITIATOR_NAME } from '../../src/initiator/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { IscsiReplicaLink } from '../../src/replication/iscsi-replica-link.js';
@@ -14,11 +16,14 @@ const SIZE = 64 * 1024 * 1024;
 
 describe('replication onto a real Tandem backup target', () => {
   let backup: LiveTarget;
+  const controlDir = mkdtempSync(join(tmpdir(), 'tandem-it-ctl-'));
   beforeAll(async () => {
-    backup = await startLiveTarget();
+    // A backup-role target: it stages delta passes (PASS CONTROL / STAGED WRITE) and takes writes from the replicator only.
+    backup = await startLiveTarget({ role: 'backup', replicatorIqn: DEFAULT_INITIATOR_NAME, control: join(controlDir, 'tandem.sock') });
   });
   afterAll(async () => {
     await backup?.close();
+    rmSync(controlDir, { recursive: true, force: true });
   });
 
   function backupImageHash(): string {
@@ -70,6 +75,8 @@ describe('replication onto a real Tandem backup target', () => {
       await tick(500);
       await tick(1500);
       expect(device.status().state).toBe('continuous');
+      // The catch-up passes went through the backup's staging and were committed whole.
+      expect(link.commits).toBeGreaterThanOrEqual(1);
       expect(backupImageHash()).toBe(await localHash());
 
       const intruder = await IscsiReplicaLink.connect({ url: backup.url(0), initiatorName: 'iqn.2026-11.io.tandem:other-primary' });

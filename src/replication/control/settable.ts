@@ -12,7 +12,7 @@ interface KeySpec {
   parse(text: string): number;
 }
 
-function milliseconds(text: string): number {
+export function milliseconds(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m) throw new RangeError(`"${text}" is not a duration (e.g. 250, 250ms, 10s, 1m)`);
   const scale = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1;

@@ -81,3 +81,18 @@ export const MAX_PARAMETER_LIST_BYTES = LIST_HEADER_BYTES + LIST_ENTRY_BYTES * C
 export function answerBytes(mode: ChallengeModeCode): number {
   return mode === ChallengeMode.HMAC ? HMAC_ANSWER_BYTES : REVERSIBLE_ANSWER_BYTES;
 }
+
+/**
+ * Staged delta passes (docs/vendor-commands.md, "Staged passes"): a replication primary
+ * stages a pass on the backup and commits it, so the backup moves from one consistent
+ * image to the next atomically.
+ */
+export const StagedPassOpcode = {
+  /** SERVICE ACTION (byte 1 bits 4-0) BEGIN / COMMIT / ABORT, PASS IDENTIFIER in bytes 2-9. */
+  PASS_CONTROL: 0xc4,
+  /** Like WRITE(16), LBA in bytes 2-9 and TRANSFER LENGTH in 10-13, but into the open pass. */
+  STAGED_WRITE: 0xc5,
+} as const;
+
+export const PassAction = { BEGIN: 0, COMMIT: 1, ABORT: 2 } as const;
+export type PassActionCode = (typeof PassAction)[keyof typeof PassAction];

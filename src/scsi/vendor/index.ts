@@ -5,12 +5,13 @@
  */
 import { ConflictClass } from '../types.js';
 import type { CommandDescriptor } from '../descriptor.js';
-import { ChallengeOpcode } from './constants.js';
+import { ChallengeOpcode, StagedPassOpcode } from './constants.js';
 import { prepareChallenge, prepareReceiveChallengeAnswers, prepareSendChallengeList } from './handlers.js';
+import { preparePassControl, prepareStagedWrite } from './staged-pass-handlers.js';
 
 const ff4 = [0xff, 0xff, 0xff, 0xff] as const;
 
-/** Conflict class Read: each command reads the medium (to hash it), nothing more. */
+/** The challenge commands are conflict class Read (they only hash the medium); the staged-pass ones Write. */
 export const vendorCommands: CommandDescriptor[] = [
   {
     name: 'TANDEM CHALLENGE',
@@ -45,6 +46,28 @@ export const vendorCommands: CommandDescriptor[] = [
     usage: [ChallengeOpcode.RECEIVE_CHALLENGE_ANSWERS, 0x00, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
     prepare: prepareReceiveChallengeAnswers,
   },
+  {
+    name: 'TANDEM PASS CONTROL',
+    opcode: StagedPassOpcode.PASS_CONTROL,
+    cdbLength: 16,
+    direction: 'none',
+    writesMedium: true,
+    conflict: ConflictClass.Write,
+    // SERVICE ACTION, PASS IDENTIFIER, reserved, CONTROL.
+    usage: [StagedPassOpcode.PASS_CONTROL, 0x1f, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
+    prepare: preparePassControl,
+  },
+  {
+    name: 'TANDEM STAGED WRITE',
+    opcode: StagedPassOpcode.STAGED_WRITE,
+    cdbLength: 16,
+    direction: 'out',
+    writesMedium: true,
+    conflict: ConflictClass.Write,
+    // reserved, LBA, TRANSFER LENGTH, reserved, CONTROL.
+    usage: [StagedPassOpcode.STAGED_WRITE, 0x00, ...ff4, ...ff4, ...ff4, 0, 0x00],
+    prepare: prepareStagedWrite,
+  },
 ];
 
 export {
@@ -52,6 +75,9 @@ export {
   ChallengeAlgorithm,
   ChallengeMode,
   ChallengeLimits,
+  StagedPassOpcode,
+  PassAction,
+  type PassActionCode,
   CHALLENGE_VPD_PAGE,
   SINGLE_MAX_BLOCKS,
   SINGLE_MAX_LBA,
@@ -91,3 +117,13 @@ export { answersLength, decodeChallengeAnswers, encodeChallengeAnswers, type Cha
 export { challengeVpdFor, decodeChallengeVpd, encodeChallengeVpd, vendorVpdPage, type ChallengeVpd } from './vpd.js';
 export { forgetChallengeLists, challengeListsOf, INSUFFICIENT_RESOURCES, OPERATION_IN_PROGRESS } from './challenge-lists.js';
 export { type ChallengeLu } from './handlers.js';
+export { PassCapacityError, PassSequenceError, type PassStaging } from './pass-staging.js';
+export {
+  PassCdbField,
+  decodePassControlCdb,
+  decodeStagedWriteCdb,
+  encodePassControlCdb,
+  encodeStagedWriteCdb,
+  type PassControlCdb,
+  type StagedWriteCdb,
+} from './staged-pass-cdbs.js';

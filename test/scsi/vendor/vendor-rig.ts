@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { BlockDevice } from '../../../src/block/device.js';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
-import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
+import { LogicalUnit, type LogicalUnitInit } from '../../../src/scsi/logical-unit.js';
 import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
 import type { Nexus, ScsiResult } from '../../../src/scsi/types.js';
 import { vendorCommands } from '../../../src/scsi/vendor/index.js';
@@ -22,10 +22,14 @@ export interface VendorRig {
 }
 
 /** A target whose table holds the core commands plus the vendor commands, one LU on `device`. */
-export async function vendorRig(device: BlockDevice = new MemoryBlockStore({ size: 1024 * 512 }), blockSize = 512): Promise<VendorRig> {
+export async function vendorRig(
+  device: BlockDevice = new MemoryBlockStore({ size: 1024 * 512 }),
+  blockSize = 512,
+  extra: Pick<LogicalUnitInit, 'passStaging' | 'writeAllowed'> = {},
+): Promise<VendorRig> {
   const metaDir = mkdtempSync(join(tmpdir(), 'tandem-vendor-'));
   dirs.push(metaDir);
-  const lu = await LogicalUnit.create({ lun: 0, targetName: TARGET, device, blockSize, metaDir });
+  const lu = await LogicalUnit.create({ lun: 0, targetName: TARGET, device, blockSize, metaDir, ...extra });
   const target = new ScsiTarget(TARGET, [lu], { extraCommands: vendorCommands });
   const exec: VendorRig['exec'] = (cdb, dataOut, who = nexus(1)) => {
     const plan = target.prepare({ nexus: who, lun: 0, cdb: cdbOf(cdb), expectedLength: 1 << 24, read: true, write: dataOut !== undefined, taskAttribute: 0 });

@@ -1,0 +1,247 @@
+/**
+ * A backup's staged delta pass: the pass's writes are appended to `pass.staging` (records
+ * of journal-record.ts, one random epoch per pass) instead of the image; commit appends a
+ * COMMIT record, syncs, and only then copies the records onto the image. Recovery at open
+ * replays a committed pass (the copy is idempotent) and drops an uncommitted one, so after
+ * any crash the image is the previous consistent image or the new one, never a mix.
+ * Readers see the previous image until the commit copies (the copy itself is not atomic to
+ * a concurrent reader, only to a crash).
+ *
+ * Layout: BEGIN (seq = pass id high 32 bits, offset = low 32 bits), DATA records
+ * (seq = 0, 1, 2, ... in staging order), COMMIT (pass id like BEGIN), all one epoch.
+ */
+import { randomInt } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlockDevice } from '../block/device.js';
+import { PassCapacityError, PassSequenceError, type PassStaging } from '../scsi/vendor/pass-staging.js';
+import { moduleLogger, type Logger } from '../util/log.js';
+import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord, type RecordHeader } from './journal-record.js';
+
+export const PASS_STAGING_FILE = 'pass.staging';
+/** Longest staged write: the SCSI layer's transfer limit bounds it well below this. */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+export interface PassStagingLogOptions {
+  dir: string;
+  /** The image a committed pass is applied to. */
+  device: BlockDevice;
+  /** Data bytes one pass may stage (default: the device size, one full copy). */
+  capacity?: number;
+  logger?: Logger;
+}
+
+/** What recovery found in the log at open. */
+export type StagingRecovery = 'empty' | 'discarded' | 'replayed';
+
+interface OpenPass {
+  id: bigint;
+  epoch: number;
+  tail: number;
+  records: number;
+  bytes: number;
+  inflight: Set<Promise<void>>;
+  /** A staged write failed: the log has a hole, so the pass can only be aborted. */
+  failed: boolean;
+}
+
+export class PassStagingLog implements PassStaging {
+  private pass: OpenPass | undefined;
+  /** Serialises begin/commit/abort, so a pass never changes under another one's feet. */
+  private control: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly fh: FileHandle,
+    private readonly device: BlockDevice,
+    private readonly capacity: number,
+    private readonly log: Logger,
+    readonly recovery: StagingRecovery,
+  ) {}
+
+  static async open(options: PassStagingLogOptions): Promise<PassStagingLog> {
+    const path = join(options.dir, PASS_STAGING_FILE);
+    const log = options.logger ?? moduleLogger('pass-staging');
+    const fh = await open(path, 'a+').then((h) => h.close()).then(() => open(path, 'r+'));
+    try {
+      const found = await scanPass(fh);
+      let recovery: StagingRecovery = 'empty';
+      if (found?.committed) {
+        const applied = await applyRecords(fh, found.epoch, options.device);
+        log.info({ event: 'staged-pass-replayed', passId: found.id.toString(16), records: applied.records, bytes: applied.bytes }, 'committed pass applied after restart');
+        recovery = 'replayed';
+      } else if (found) {
+        log.info({ event: 'staged-pass-discarded', passId: found.id.toString(16), records: found.records }, 'uncommitted pass discarded: the image stays at the previous pass');
+        recovery = 'discarded';
+      }
+      await empty(fh);
+      return new PassStagingLog(fh, options.device, options.capacity ?? options.device.size, log, recovery);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  begin(passId: bigint): Promise<void> {
+    return this.serially(async () => {
+      if (this.pass) await this.drop(this.pass);
+      const epoch = randomInt(1, 0xffffffff);
+      const begin = passRecord(RecordKind.PASS_BEGIN, epoch, passId);
+      await this.fh.write(begin, 0, begin.length, 0);
+      this.pass = { id: passId, epoch, tail: begin.length, records: 0, bytes: 0, inflight: new Set(), failed: false };
+    });
+  }
+
+  async write(data: Buffer, offset: number): Promise<void> {
+    const pass = this.pass;
+    if (!pass) throw new PassSequenceError('no staged pass is open');
+    if (offset < 0 || offset + data.length > this.device.size) throw new RangeError('staged write beyond the image');
+    if (pass.bytes + data.length > this.capacity) throw new PassCapacityError(`a pass may stage ${this.capacity} bytes`);
+    // Position and sequence are taken synchronously, so concurrent writes never overlap in the file.
+    const at = pass.tail;
+    const header = encodeRecordHeader({ kind: RecordKind.DATA, epoch: pass.epoch, seq: pass.records, offset, length: data.length }, data);
+    pass.tail += header.length + data.length;
+    pass.records++;
+    pass.bytes += data.length;
+    const writing = this.fh.writev([header, data], at).then(() => undefined);
+    pass.inflight.add(writing);
+    try {
+      await writing;
+    } catch (e) {
+      pass.failed = true;
+      throw e;
+    } finally {
+      pass.inflight.delete(writing);
+    }
+  }
+
+  commit(passId: bigint): Promise<void> {
+    return this.serially(async () => {
+      const pass = this.current(passId);
+      await settle(pass.inflight);
+      if (pass.failed) throw new PassSequenceError(`pass ${passId.toString(16)} lost a staged write; abort it and start again`);
+      const started = performance.now();
+      // The records must be durable before the COMMIT record that makes recovery replay them.
+      await this.fh.datasync();
+      const commit = passRecord(RecordKind.PASS_COMMIT, pass.epoch, passId);
+      await this.fh.write(commit, 0, commit.length, pass.tail);
+      await this.fh.datasync();
+      this.pass = undefined;
+      const applied = await applyRecords(this.fh, pass.epoch, this.device);
+      await empty(this.fh);
+      this.log.info(
+        { event: 'staged-pass-committed', passId: passId.toString(16), records: applied.records, bytes: applied.bytes, durationMs: Math.round(performance.now() - started) },
+        'staged pass applied',
+      );
+    });
+  }
+
+  abort(passId: bigint): Promise<void> {
+    return this.serially(async () => {
+      await this.drop(this.current(passId));
+    });
+  }
+
+  /** Id of the open pass (tests, status). */
+  get openPass(): bigint | undefined {
+    return this.pass?.id;
+  }
+
+  async close(): Promise<void> {
+    await this.control.catch(() => undefined);
+    if (this.pass) await settle(this.pass.inflight);
+    await this.fh.close();
+  }
+
+  private current(passId: bigint): OpenPass {
+    if (!this.pass) throw new PassSequenceError('no staged pass is open');
+    if (this.pass.id !== passId) throw new PassSequenceError(`pass ${passId.toString(16)} is not the open pass`);
+    return this.pass;
+  }
+
+  /** Forget a pass: wait for its writes (so none lands after the file is emptied), then empty. */
+  private async drop(pass: OpenPass): Promise<void> {
+    this.pass = undefined;
+    await settle(pass.inflight);
+    await empty(this.fh);
+  }
+
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.control.catch(() => undefined).then(fn);
+    this.control = run;
+    return run;
+  }
+}
+
+function passRecord(kind: typeof RecordKind.PASS_BEGIN | typeof RecordKind.PASS_COMMIT, epoch: number, passId: bigint): Buffer {
+  const hi = Number(passId >> 32n) >>> 0;
+  const lo = Number(passId & 0xffffffffn);
+  return encodeRecordHeader({ kind, epoch, seq: hi, offset: lo, length: 0 }, Buffer.alloc(0));
+}
+
+function passIdOf(h: RecordHeader): bigint {
+  return (BigInt(h.seq) << 32n) | BigInt(h.offset);
+}
+
+async function settle(inflight: Set<Promise<void>>): Promise<void> {
+  await Promise.allSettled([...inflight]);
+}
+
+async function empty(fh: FileHandle): Promise<void> {
+  await fh.truncate(0);
+  await fh.sync();
+}
+
+/** Reads the record at `pos`, or undefined where the valid log ends. Data is read only for DATA records. */
+async function readRecord(fh: FileHandle, pos: number): Promise<{ header: RecordHeader; data: Buffer } | undefined> {
+  const raw = Buffer.alloc(RECORD_HEADER_BYTES);
+  const { bytesRead } = await fh.read(raw, 0, RECORD_HEADER_BYTES, pos);
+  if (bytesRead < RECORD_HEADER_BYTES) return undefined;
+  try {
+    const header = decodeRecordHeader(raw, 0, MAX_RECORD_BYTES);
+    const data = Buffer.allocUnsafe(header.length);
+    if (header.length > 0 && (await fh.read(data, 0, header.length, pos + RECORD_HEADER_BYTES)).bytesRead < header.length) return undefined;
+    verifyRecord(raw, 0, data);
+    return { header, data };
+  } catch (e) {
+    if (e instanceof JournalRecordError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The pass the log holds: its BEGIN, how many DATA records follow in sequence, and whether
+ * its COMMIT follows them. Undefined when the log does not start with a BEGIN.
+ */
+export async function scanPass(fh: FileHandle): Promise<{ id: bigint; epoch: number; records: number; committed: boolean } | undefined> {
+  const first = await readRecord(fh, 0);
+  if (!first || first.header.kind !== RecordKind.PASS_BEGIN) return undefined;
+  const { epoch } = first.header;
+  const id = passIdOf(first.header);
+  let pos = RECORD_HEADER_BYTES;
+  let records = 0;
+  for (;;) {
+    const r = await readRecord(fh, pos);
+    if (!r || r.header.epoch !== epoch) return { id, epoch, records, committed: false };
+    if (r.header.kind === RecordKind.PASS_COMMIT) return { id, epoch, records, committed: passIdOf(r.header) === id };
+    if (r.header.kind !== RecordKind.DATA || r.header.seq !== records) return { id, epoch, records, committed: false };
+    records++;
+    pos += RECORD_HEADER_BYTES + r.header.length;
+  }
+}
+
+/** Copies the DATA records of a committed pass onto the image, in staging order, then flushes it. */
+async function applyRecords(fh: FileHandle, epoch: number, device: BlockDevice): Promise<{ records: number; bytes: number }> {
+  let pos = RECORD_HEADER_BYTES;
+  let records = 0;
+  let bytes = 0;
+  for (;;) {
+    const r = await readRecord(fh, pos);
+    if (!r || r.header.epoch !== epoch || r.header.kind !== RecordKind.DATA) break;
+    await device.write(r.data, r.header.offset);
+    records++;
+    bytes += r.data.length;
+    pos += RECORD_HEADER_BYTES + r.header.length;
+  }
+  await device.flush();
+  return { records, bytes };
+}

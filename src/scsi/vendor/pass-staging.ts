@@ -1,0 +1,32 @@
+/**
+ * What the staged-pass commands (C4h, C5h) need from an LU: somewhere to stage a delta
+ * pass and apply it atomically. A replication backup provides it (PassStagingLog in
+ * src/replication); LUs without it answer INVALID COMMAND OPERATION CODE.
+ */
+
+export interface PassStaging {
+  /** Opens pass `passId`; a pass still open is discarded (none of its writes reach the image). */
+  begin(passId: bigint): Promise<void>;
+  /** Stages a write of the open pass; the image is unchanged until commit. */
+  write(data: Buffer, offset: number): Promise<void>;
+  /** Applies every staged write of pass `passId` to the image, durably; all of them or (after a crash) none. */
+  commit(passId: bigint): Promise<void>;
+  /** Discards pass `passId`. */
+  abort(passId: bigint): Promise<void>;
+}
+
+/** No pass open, or another pass than the one named: COMMAND SEQUENCE ERROR. */
+export class PassSequenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PassSequenceError';
+  }
+}
+
+/** The pass would stage more than the staging area accepts: INSUFFICIENT RESOURCES. */
+export class PassCapacityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PassCapacityError';
+  }
+}
