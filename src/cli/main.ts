@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from './errors.js';
 import { DEFAULT_CONTROL_PATH, buildServeSettings } from './serve-options.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
+import type { LunSelector } from '../replication/control/protocol.js';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`tandem: ${message}\n`);
@@ -67,6 +68,18 @@ function syncFlag(argv: Record<string, unknown>): boolean | undefined {
 }
 
 const CONTROL_OPTION = { type: 'string', default: DEFAULT_CONTROL_PATH, describe: 'control socket of the running tandem serve' } as const;
+const TARGET_OPTION = { type: 'string', describe: 'apply to this target\'s replicated LUNs only (IQN)' } as const;
+const LUN_OPTION = { type: 'number', describe: 'apply to this LUN number only (default: every replicated LUN)' } as const;
+
+/** --target/--lun of the admin actions, as the control request's selector. */
+function selectorOf(argv: Record<string, unknown>): { select?: LunSelector } {
+  const lun = argv.lun as number | undefined;
+  if (lun !== undefined && (!Number.isSafeInteger(lun) || lun < 0 || lun > 16383)) throw new UsageError(`--lun must be a LUN number (0-16383), not ${String(argv.lun)}`);
+  const select: LunSelector = {};
+  if (typeof argv.target === 'string') select.target = argv.target;
+  if (lun !== undefined) select.lun = lun;
+  return Object.keys(select).length > 0 ? { select } : {};
+}
 
 /**
  * Client commands print results on stdout, where pino also writes: keep it to warnings (none with --json).
@@ -129,6 +142,8 @@ const parser = yargs(hideBin(process.argv))
         .option('sync', { type: 'boolean', describe: 'continuous mirroring acknowledges after the backup is durable' })
         .option('async', { type: 'boolean', describe: 'continuous mirroring through the staging journal' })
         .option('json', { type: 'boolean', default: false })
+        .option('target', TARGET_OPTION)
+        .option('lun', LUN_OPTION)
         .option('control', CONTROL_OPTION),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
@@ -139,37 +154,38 @@ const parser = yargs(hideBin(process.argv))
         json: argv.json as boolean,
         mode: argv.mode as 'continuous' | 'delta' | 'auto',
         ...(sync === undefined ? {} : { flavour: sync ? 'sync' : 'async' }),
+        ...selectorOf(argv as Record<string, unknown>),
       });
     },
   )
   .command(
     'replicate',
     'Run a delta pass now and report the bytes sent and its duration',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('control', CONTROL_OPTION),
+    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { replicateCommand } = await import('./admin/actions.js');
-      process.exitCode = await replicateCommand({ control: argv.control as string, json: argv.json as boolean });
+      process.exitCode = await replicateCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
     },
   )
   .command(
     'pause',
     'Stop sending to the backup; writes are tracked in the delta table',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('control', CONTROL_OPTION),
+    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { pauseCommand } = await import('./admin/actions.js');
-      process.exitCode = await pauseCommand({ control: argv.control as string, json: argv.json as boolean });
+      process.exitCode = await pauseCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
     },
   )
   .command(
     'resume',
     'Undo pause: passes and the return to continuous mirroring resume',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('control', CONTROL_OPTION),
+    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { resumeCommand } = await import('./admin/actions.js');
-      process.exitCode = await resumeCommand({ control: argv.control as string, json: argv.json as boolean });
+      process.exitCode = await resumeCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
     },
   )
   .command(
@@ -181,11 +197,19 @@ const parser = yargs(hideBin(process.argv))
         .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, deltaIntervalMs' })
         .positional('value', { type: 'string', demandOption: true })
         .option('json', { type: 'boolean', default: false })
+        .option('target', TARGET_OPTION)
+        .option('lun', LUN_OPTION)
         .option('control', CONTROL_OPTION),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { configSetCommand } = await import('./admin/actions.js');
-      process.exitCode = await configSetCommand({ control: argv.control as string, json: argv.json as boolean, key: argv.key as string, value: String(argv.value) });
+      process.exitCode = await configSetCommand({
+        control: argv.control as string,
+        json: argv.json as boolean,
+        key: argv.key as string,
+        value: String(argv.value),
+        ...selectorOf(argv as Record<string, unknown>),
+      });
     },
   )
   .command(
@@ -231,6 +255,8 @@ const parser = yargs(hideBin(process.argv))
         .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })
         .option('repair', { type: 'boolean', default: false, describe: 'write the differing chunks from the source to the replica' })
         .option('depth', { type: 'number', describe: 'challenge lists in flight per session (default 6)' })
+        .option('target', { ...TARGET_OPTION, describe: 'without --source/--replica: verify this target\'s replicated LUNs only' })
+        .option('lun', { ...LUN_OPTION, describe: 'without --source/--replica: verify this LUN only' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON report' }),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
@@ -243,6 +269,7 @@ const parser = yargs(hideBin(process.argv))
           json: argv.json as boolean,
           chunk: parseSize(argv.chunk as string, '--chunk'),
           ...(argv.depth !== undefined ? { depth: argv.depth as number } : {}),
+          ...selectorOf(argv as Record<string, unknown>),
         });
         return;
       }

@@ -43,6 +43,23 @@ describe('admin commands: exit codes and one-line errors', () => {
     expect(io.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('--lun naming no replicated LUN: exit 2, one line; the selector reaches the server', async () => {
+    const path = socketPath();
+    const seen: unknown[] = [];
+    const server = await startControlServer(path, async (r) => {
+      seen.push(r);
+      return { ok: false, code: 'no-such-lun', error: 'no replicated LUN matches LUN 3 (replicated: iqn.x LUN 0)' };
+    });
+    try {
+      const io = capture();
+      expect(await replicateCommand({ control: path, select: { lun: 3 } }, io)).toBe(2);
+      expect(io.stderr).toBe('tandem: no replicated LUN matches LUN 3 (replicated: iqn.x LUN 0)\n');
+      expect(seen).toEqual([{ cmd: 'replicate', select: { lun: 3 } }]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a server-side failure maps to exit 1 and a usage refusal to exit 2', async () => {
     const path = socketPath();
     const server = await startControlServer(path, async (r) =>

@@ -17,6 +17,14 @@ const request: fc.Arbitrary<ControlRequest> = fc.oneof(
   fc.record({ cmd: fc.constant('config-set' as const), key: fc.string(), value: fc.string() }),
 );
 
+/** Admin actions aimed at some LUNs: --target and/or --lun. */
+const selector = fc
+  .record({ target: fc.string({ minLength: 1 }), lun: fc.integer({ min: 0, max: 16383 }) }, { requiredKeys: [] })
+  .filter((s) => s.target !== undefined || s.lun !== undefined);
+const selected: fc.Arbitrary<ControlRequest> = fc
+  .tuple(fc.constantFrom<ControlRequest>({ cmd: 'replicate' }, { cmd: 'pause' }, { cmd: 'resume' }, { cmd: 'mode', mode: 'delta' }, { cmd: 'verify' }), selector)
+  .map(([r, select]) => ({ ...r, select }) as ControlRequest);
+
 describe('control protocol codec', () => {
   it('round-trips every request through one line', () => {
     fc.assert(
@@ -27,6 +35,20 @@ describe('control protocol codec', () => {
         expect(parseControlRequest(line.slice(0, -1))).toEqual(r);
       }),
     );
+  });
+
+  it('round-trips admin actions with a LUN selector', () => {
+    fc.assert(
+      fc.property(selected, (r) => {
+        expect(parseControlRequest(encodeLine(r).slice(0, -1))).toEqual(r);
+      }),
+    );
+  });
+
+  it('refuses malformed selectors with one message', () => {
+    for (const select of [[], 'lun 1', { lun: -1 }, { lun: 1.5 }, { lun: 16384 }, { target: '' }, { lun: 1, bogus: 2 }]) {
+      expect(() => parseControlRequest(JSON.stringify({ cmd: 'replicate', select }))).toThrow(ControlProtocolError);
+    }
   });
 
   it('random text never throws anything but ControlProtocolError', () => {

@@ -115,4 +115,38 @@ describe('control socket', () => {
     cleanup.push(() => again.close());
     expect(await controlRequest(again.path, { cmd: 'status' })).toEqual({ ok: true, result: 'second' });
   });
+
+  it('--target/--lun select the LUNs an admin action applies to; an unknown one is refused with no-such-lun', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-ctl-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const devices = await Promise.all(
+      [0, 1].map((i) => ReplicatedDevice.open({ local: new MemoryBlockStore({ size: SIZE }), link: new FakeLink(SIZE), metaDir: join(dir, `meta${i}`), tickMs: 0, mode: 'delta' })),
+    );
+    for (const d of devices) cleanup.push(() => d.close());
+    const logger = pino({ level: 'silent' });
+    const target = 'iqn.2026-11.io.tandem:disk0';
+    const handler = createControlHandler({
+      role: 'primary',
+      replicatorIqn: 'iqn.2026-11.io.tandem:replicator',
+      logger,
+      luns: devices.map((device, lun) => ({ target, lun, path: `/img/${lun}.img`, device })),
+    });
+    const control = await startControlServer(join(dir, 'tandem.sock'), handler);
+    cleanup.push(() => control.close());
+
+    const one = await controlRequest(control.path, { cmd: 'replicate', select: { lun: 1 } });
+    expect(one.ok).toBe(true);
+    expect((one as { result: { passes: Array<{ lun: number }> } }).result.passes.map((p) => p.lun)).toEqual([1]);
+    expect(devices[0]!.status().lastPass).toBeUndefined();
+    expect(devices[1]!.status().lastPass).toBeDefined();
+
+    const paused = await controlRequest(control.path, { cmd: 'pause', select: { target: target.toUpperCase(), lun: 0 } });
+    expect(paused.ok).toBe(true);
+    expect(devices.map((d) => d.status().paused)).toEqual([true, false]);
+
+    const none = await controlRequest(control.path, { cmd: 'resume', select: { lun: 7 } });
+    expect(none).toMatchObject({ ok: false, code: 'no-such-lun' });
+    expect((none as { error: string }).error).toContain('no replicated LUN matches LUN 7');
+    expect(devices[0]!.status().paused).toBe(true);
+  });
 });

@@ -5,11 +5,18 @@
 import type { ContinuousFlavour, ReplicationMode } from '../../replication/replicated-device.js';
 import type { PassReport } from '../../replication/control/handler.js';
 import { UnknownKeyError, parseSetting } from '../../replication/control/settable.js';
+import type { LunSelector } from '../../replication/control/protocol.js';
 import { callControl, processIo, type AdminIo } from './call.js';
 
 export interface AdminOptions {
   control: string;
   json?: boolean;
+  /** --target/--lun: the replicated LUNs to act on (default all). */
+  select?: LunSelector;
+}
+
+export function selecting(options: { select?: LunSelector }): { select?: LunSelector } {
+  return options.select ? { select: options.select } : {};
 }
 
 function report(io: AdminIo, json: boolean | undefined, result: unknown, text: string): number {
@@ -18,7 +25,7 @@ function report(io: AdminIo, json: boolean | undefined, result: unknown, text: s
 }
 
 export async function modeSetCommand(options: AdminOptions & { mode: ReplicationMode; flavour?: ContinuousFlavour }, io: AdminIo = processIo): Promise<number> {
-  const outcome = await callControl(options.control, { cmd: 'mode', mode: options.mode, ...(options.flavour ? { flavour: options.flavour } : {}) }, io);
+  const outcome = await callControl(options.control, { cmd: 'mode', mode: options.mode, ...(options.flavour ? { flavour: options.flavour } : {}), ...selecting(options) }, io);
   if (!outcome.ok) return outcome.exitCode;
   const r = outcome.result as { states: Array<{ target: string; lun: number; state: string }> };
   const states = r.states.map((s) => `${s.target}/${s.lun} ${s.state}`).join(', ');
@@ -27,7 +34,7 @@ export async function modeSetCommand(options: AdminOptions & { mode: Replication
 
 export async function replicateCommand(options: AdminOptions, io: AdminIo = processIo): Promise<number> {
   // Progress on stderr, so stdout stays the report (or the one JSON object).
-  const outcome = await callControl(options.control, { cmd: 'replicate' }, io, (done, total) => io.err(`replicate: ${done}/${total} chunks\n`));
+  const outcome = await callControl(options.control, { cmd: 'replicate', ...selecting(options) }, io, (done, total) => io.err(`replicate: ${done}/${total} chunks\n`));
   if (!outcome.ok) return outcome.exitCode;
   const r = outcome.result as { passes: PassReport[]; bytesSent: number };
   const lines = r.passes.map((p) => `${p.target}/${p.lun}: ${p.sentChunks}/${p.chunks} chunks, ${p.bytesSent} bytes in ${p.durationMs.toFixed(0)} ms`);
@@ -35,13 +42,13 @@ export async function replicateCommand(options: AdminOptions, io: AdminIo = proc
 }
 
 export async function pauseCommand(options: AdminOptions, io: AdminIo = processIo): Promise<number> {
-  const outcome = await callControl(options.control, { cmd: 'pause' }, io);
+  const outcome = await callControl(options.control, { cmd: 'pause', ...selecting(options) }, io);
   if (!outcome.ok) return outcome.exitCode;
   return report(io, options.json, outcome.result, 'replication paused (writes tracked in the delta table)');
 }
 
 export async function resumeCommand(options: AdminOptions, io: AdminIo = processIo): Promise<number> {
-  const outcome = await callControl(options.control, { cmd: 'resume' }, io);
+  const outcome = await callControl(options.control, { cmd: 'resume', ...selecting(options) }, io);
   if (!outcome.ok) return outcome.exitCode;
   return report(io, options.json, outcome.result, 'replication resumed');
 }
@@ -55,7 +62,7 @@ export async function configSetCommand(options: AdminOptions & { key: string; va
     io.err(`tandem: ${e instanceof UnknownKeyError ? e.message : `${options.key}: ${(e as Error).message}`}\n`);
     return 2;
   }
-  const outcome = await callControl(options.control, { cmd: 'config-set', key: options.key, value: options.value }, io);
+  const outcome = await callControl(options.control, { cmd: 'config-set', key: options.key, value: options.value, ...selecting(options) }, io);
   if (!outcome.ok) return outcome.exitCode;
   return report(io, options.json, outcome.result, `${setting.key} = ${setting.value}`);
 }

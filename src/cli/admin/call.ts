@@ -13,7 +13,7 @@ export const processIo: AdminIo = {
 };
 
 /** Exit code 2 for what the user typed wrong, 1 for everything else that failed. */
-const USAGE_CODES = new Set(['bad-request', 'unknown-key', 'bad-value']);
+const USAGE_CODES = new Set(['bad-request', 'unknown-key', 'bad-value', 'no-such-lun']);
 
 export type CallOutcome = { ok: true; result: unknown } | { ok: false; exitCode: number };
 

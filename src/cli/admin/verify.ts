@@ -8,6 +8,8 @@ import type { VerifyLunReport } from '../../replication/control/handler.js';
 import { ExitCode, formatReport } from '../verify/command.js';
 import type { VerifyReport } from '../verify/engine.js';
 import { formatBytes } from '../verify/progress.js';
+import type { LunSelector } from '../../replication/control/protocol.js';
+import { selecting } from './actions.js';
 import { callControl, processIo, type AdminIo } from './call.js';
 
 export interface ControlVerifyOptions {
@@ -16,6 +18,7 @@ export interface ControlVerifyOptions {
   /** Bytes per challenged extent. */
   chunk?: number;
   depth?: number;
+  select?: LunSelector;
 }
 
 export async function controlVerifyCommand(options: ControlVerifyOptions, io: AdminIo = processIo): Promise<number> {
@@ -23,6 +26,7 @@ export async function controlVerifyCommand(options: ControlVerifyOptions, io: Ad
     cmd: 'verify' as const,
     ...(options.chunk !== undefined ? { chunk: options.chunk } : {}),
     ...(options.depth !== undefined ? { depth: options.depth } : {}),
+    ...selecting(options),
   };
   const outcome = await callControl(options.control, request, io, (done, total) => io.err(`verify: ${formatBytes(done)} of ${formatBytes(total)}\n`));
   if (!outcome.ok) return outcome.exitCode === 2 ? ExitCode.USAGE : ExitCode.FAILED;

@@ -1,11 +1,13 @@
 /**
- * What the control API does: status of every LUN, and admin actions applied to every
- * replicated LUN of this server. Each action is one pino event `{event: 'admin', action, …}`.
+ * What the control API does: status of every LUN, and admin actions applied to the
+ * replicated LUNs a request selects (all of them by default). Each action is one pino
+ * event `{event: 'admin', action, …}`.
  */
 import type { Logger } from '../../util/log.js';
 import type { ReplicatedDevice, ReplicationStatus } from '../replicated-device.js';
 import type { DeltaPassResult } from '../delta-pass.js';
 import type { ControlHandler } from './server.js';
+import type { LunSelector } from './protocol.js';
 import { persistSetting } from './persisted-settings.js';
 import { UnknownKeyError, parseSetting } from './settable.js';
 
@@ -83,15 +85,18 @@ export function serverStatus(context: Pick<ControlContext, 'replicatorIqn' | 'lu
 }
 
 export function createControlHandler(context: ControlContext): ControlHandler {
-  const replicated = context.luns.filter((l): l is ControlLun & { device: ReplicatedDevice } => l.device !== undefined);
+  const allReplicated = context.luns.filter((l): l is ControlLun & { device: ReplicatedDevice } => l.device !== undefined);
   const log = context.logger;
   const noReplication = () =>
     ({ ok: false, code: 'no-replication', error: `this server is a ${context.role} with no replicated LUN` }) as const;
 
   return async (request, progress) => {
+    if (request.cmd === 'status') return { ok: true, result: serverStatus(context) };
+    const replicated = selected(allReplicated, request.select);
+    if (request.select && replicated.length === 0 && allReplicated.length > 0) {
+      return { ok: false, code: 'no-such-lun', error: `no replicated LUN matches ${describeSelector(request.select)} (replicated: ${allReplicated.map((l) => `${l.target} LUN ${l.lun}`).join(', ')})` };
+    }
     switch (request.cmd) {
-      case 'status':
-        return { ok: true, result: serverStatus(context) };
       case 'mode': {
         if (replicated.length === 0) return noReplication();
         for (const l of replicated) await l.device.setMode(request.mode, request.flavour);
@@ -151,4 +156,13 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       }
     }
   };
+}
+
+function selected<T extends ControlLun>(luns: readonly T[], select: LunSelector | undefined): readonly T[] {
+  if (!select) return luns;
+  return luns.filter((l) => (select.target === undefined || l.target.toLowerCase() === select.target.toLowerCase()) && (select.lun === undefined || l.lun === select.lun));
+}
+
+function describeSelector(select: LunSelector): string {
+  return [select.target !== undefined ? `target ${select.target}` : '', select.lun !== undefined ? `LUN ${select.lun}` : ''].filter(Boolean).join(' ');
 }

@@ -7,17 +7,26 @@ import type { ContinuousFlavour, ReplicationMode } from '../replicated-device.js
 /** Longest request or response line either side accepts (status of many LUNs fits easily). */
 export const MAX_CONTROL_LINE_BYTES = 1024 * 1024;
 
+/** Which replicated LUNs an admin action applies to: all of them when absent or empty. */
+export interface LunSelector {
+  /** Target IQN (compared case-insensitively, as iSCSI names are). */
+  target?: string;
+  lun?: number;
+}
+
+type Selectable = { select?: LunSelector };
+
 export type ControlRequest =
   | { cmd: 'status' }
-  | { cmd: 'mode'; mode: ReplicationMode; flavour?: ContinuousFlavour }
-  | { cmd: 'replicate' }
-  | { cmd: 'pause' }
-  | { cmd: 'resume' }
-  | { cmd: 'config-set'; key: string; value: string }
-  /** Verify every replicated LUN against its configured replica (the primary's image is the source). */
-  | { cmd: 'verify'; chunk?: number; depth?: number };
+  | ({ cmd: 'mode'; mode: ReplicationMode; flavour?: ContinuousFlavour } & Selectable)
+  | ({ cmd: 'replicate' } & Selectable)
+  | ({ cmd: 'pause' } & Selectable)
+  | ({ cmd: 'resume' } & Selectable)
+  | ({ cmd: 'config-set'; key: string; value: string } & Selectable)
+  /** Verify replicated LUNs against their configured replicas (the primary's image is the source). */
+  | ({ cmd: 'verify'; chunk?: number; depth?: number } & Selectable);
 
-export type ControlErrorCode = 'bad-request' | 'unknown-key' | 'bad-value' | 'no-replication' | 'failed';
+export type ControlErrorCode = 'bad-request' | 'unknown-key' | 'bad-value' | 'no-replication' | 'no-such-lun' | 'failed';
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; code: ControlErrorCode; error: string };
 
@@ -46,8 +55,28 @@ export function parseControlRequest(line: string): ControlRequest {
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ControlProtocolError('request must be a JSON object');
   const r = json as Record<string, unknown>;
+  if (r.cmd === 'status') return { cmd: 'status' };
+  const request = parseAction(r);
+  const select = parseSelector(r.select);
+  return select ? { ...request, select } : request;
+}
+
+function parseSelector(raw: unknown): LunSelector | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ControlProtocolError('select must be an object with target and/or lun');
+  const r = raw as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (key !== 'target' && key !== 'lun') throw new ControlProtocolError(`select: unknown key ${JSON.stringify(key)}`);
+  if (r.target !== undefined && (typeof r.target !== 'string' || r.target === '')) throw new ControlProtocolError('select.target must be a target IQN');
+  if (r.lun !== undefined && (typeof r.lun !== 'number' || !Number.isSafeInteger(r.lun) || r.lun < 0 || r.lun > 16383)) throw new ControlProtocolError('select.lun must be a LUN number (0-16383)');
+  const out: LunSelector = {};
+  if (r.target !== undefined) out.target = r.target as string;
+  if (r.lun !== undefined) out.lun = r.lun as number;
+  return out.target === undefined && out.lun === undefined ? undefined : out;
+}
+
+/** The admin actions (every request but status), without their selector. */
+function parseAction(r: Record<string, unknown>): Exclude<ControlRequest, { cmd: 'status' }> {
   switch (r.cmd) {
-    case 'status':
     case 'replicate':
     case 'pause':
     case 'resume':
