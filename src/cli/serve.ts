@@ -6,6 +6,9 @@ import { FileBlockStore } from '../block/file-store.js';
 import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
 import { ReplicatedDevice } from '../replication/replicated-device.js';
 import { PassStagingLog } from '../replication/pass-staging-log.js';
+import { LazyReplicaLink } from '../replication/lazy-replica-link.js';
+import type { ReplicaLink } from '../replication/replica-link.js';
+import { IscsiConnectionError, IscsiLoginError, IscsiTimeoutError } from '../initiator/index.js';
 import { createControlHandler, serverStatus, type ControlLun, type LunVerifier } from '../replication/control/handler.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../replication/control/metrics-endpoint.js';
 import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
@@ -49,19 +52,33 @@ export function redactedReplica(url: string): string {
   return url.replace(/^(iscsi:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }
 
-/** FileBlockStore → IscsiReplicaLink → ReplicatedDevice. Closes what it opened if any step fails. */
+/**
+ * Whether a failed first connection is the backup being away (connect refused, timeout,
+ * the target busy) rather than a wrong setting (authentication, unknown target, no such
+ * LUN), which should stop the server with one line instead.
+ */
+function backupAway(e: unknown): boolean {
+  if (e instanceof IscsiConnectionError || e instanceof IscsiTimeoutError) return true;
+  return e instanceof IscsiLoginError && e.statusClass === 3;
+}
+
+/** FileBlockStore → IscsiReplicaLink (or a lazy one while the backup is away) → ReplicatedDevice. Closes what it opened if any step fails. */
 async function openReplicated(store: FileBlockStore, lunConfig: LunConfig, metaDir: string, settings: ServeSettings): Promise<ReplicatedDevice> {
   const shown = redactedReplica(lunConfig.replica!);
-  let link: IscsiReplicaLink;
-  try {
-    const operationTimeoutMs = settings.replication?.linkTimeoutMs;
-    link = await IscsiReplicaLink.connect({
+  const operationTimeoutMs = settings.replication?.linkTimeoutMs;
+  const connect = () =>
+    IscsiReplicaLink.connect({
       url: lunConfig.replica!,
       initiatorName: settings.replicatorIqn,
       ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
     });
+  let link: ReplicaLink;
+  try {
+    link = await connect();
   } catch (e) {
-    throw new ReplicaSetupError(`LUN ${lunConfig.path}: cannot reach the replica ${shown}: ${(e as Error).message}`, { cause: e });
+    if (!backupAway(e)) throw new ReplicaSetupError(`LUN ${lunConfig.path}: cannot use the replica ${shown}: ${(e as Error).message}`, { cause: e });
+    log.warn({ event: 'replica-unreachable', lun: lunConfig.path, replica: shown, error: (e as Error).message }, 'replica unreachable at start: serving, tracking writes, retrying');
+    link = new LazyReplicaLink({ connect, size: store.size, blockSize: lunConfig.blockSize, firstError: (e as Error).message });
   }
   try {
     // Values set with `tandem config set` (persisted beside the LUN) override the config file.

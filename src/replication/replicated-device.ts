@@ -13,10 +13,10 @@ import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
 import { PassSnapshot } from './pass-snapshot.js';
 import { RateMeter } from './rate-meter.js';
 import { RedundancyTracker } from './redundancy-tracker.js';
-import type { LinkHealth, ReplicaLink } from './replica-link.js';
+import { ReplicaLinkError, type LinkHealth, type ReplicaLink } from './replica-link.js';
 import { StagingJournal, type JournalEntry } from './staging-journal.js';
 import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
-import { bindReplica, loadOrCreateIdentity, markReplicaSynced, type VolumeIdentity } from './volume-identity.js';
+import { ReplicaMismatchError, bindReplica, loadOrCreateIdentity, markReplicaSynced, type VolumeIdentity } from './volume-identity.js';
 
 export type ReplicationMode = 'continuous' | 'delta' | 'auto';
 export type ContinuousFlavour = 'sync' | 'async';
@@ -60,6 +60,17 @@ export interface ReplicationStatus {
   /** Age of the oldest write not yet durable on the backup (0: none; sync continuous: 0). */
   recoveryPointAgeMs: number;
   link: LinkHealth;
+  /**
+   * Whether the replica was checked to be this volume's: `pending` while it has not been
+   * reachable since the start (nothing is sent until it is), `refused` when it turned out
+   * to belong to another volume (nothing is ever sent; restart with --start-over to replace it).
+   */
+  binding: ReplicaBinding;
+}
+
+export interface ReplicaBinding {
+  state: 'bound' | 'pending' | 'refused';
+  error?: string | undefined;
 }
 
 const MAX_FLUSH_BATCH = 64;
@@ -111,6 +122,8 @@ export class ReplicatedDevice implements BlockDevice {
   /** The next pass challenges before copying (after recovery or lost tracking). */
   private suspect: boolean;
   private paused = false;
+  private binding: ReplicaBinding = { state: 'bound' };
+  private readonly startOver: boolean;
   /** When the delta table last went from clean to dirty (recovery-point age). */
   private dirtySince: number | undefined;
   /** Append times of pending async journal entries, oldest first, as [seq, at]. */
@@ -148,6 +161,7 @@ export class ReplicatedDevice implements BlockDevice {
       this.timer.unref();
     }
     this.deltaIntervalMs = options.deltaIntervalMs ?? 60_000;
+    this.startOver = options.startOver ?? false;
   }
 
   private deltaIntervalMs: number;
@@ -165,8 +179,14 @@ export class ReplicatedDevice implements BlockDevice {
     let table: DeltaTable | undefined;
     try {
       table = await DeltaTable.open({ dir: metaDir, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE });
-      const bound = await bindReplica(metaDir, identity, link, options.startOver ?? false);
-      identity = bound.identity;
+      // An unreachable backup does not keep the primary from serving: it binds once reachable.
+      let bound: Awaited<ReturnType<typeof bindReplica>> | undefined;
+      try {
+        bound = await bindReplica(metaDir, identity, link, options.startOver ?? false);
+        identity = bound.identity;
+      } catch (e) {
+        if (!(e instanceof ReplicaLinkError)) throw e;
+      }
       // Recovered journal entries: the local write may be missing (replay) and the backup may lack them (mark).
       const recovered = journal.pending();
       for (const e of recovered) await local.write(await journal.readData(e), e.offset);
@@ -175,12 +195,13 @@ export class ReplicatedDevice implements BlockDevice {
       await table.persist();
       await journal.trimThrough(journal.lastSeq);
       const lostTracking = table.fresh && identity.replicaSynced;
-      if (bound.outcome === 'needs-full-sync' || lostTracking) await table.markAll();
-      const startInDelta = table.dirtyChunks > 0;
+      if (bound?.outcome === 'needs-full-sync' || lostTracking) await table.markAll();
+      const startInDelta = table.dirtyChunks > 0 || !bound;
       const device = new ReplicatedDevice(local, link, metaDir, journal, table, identity, options, startInDelta);
+      if (!bound) device.binding = { state: 'pending', error: link.health().lastError };
       device.log.info(
-        { event: 'replication-open', volumeId: identity.volumeId, generation: identity.generation, bind: bound.outcome, recovered: recovered.length, dirtyChunks: table.dirtyChunks, state: device.state },
-        'replication state opened',
+        { event: 'replication-open', volumeId: identity.volumeId, generation: identity.generation, bind: bound?.outcome ?? 'pending', recovered: recovered.length, dirtyChunks: table.dirtyChunks, state: device.state },
+        bound ? 'replication state opened' : 'replication state opened; the replica is not reachable yet (writes are tracked in the delta table)',
       );
       return device;
     } catch (e) {
@@ -443,7 +464,37 @@ export class ReplicatedDevice implements BlockDevice {
 
   /** Admin: run a delta pass now (in any state; a no-op with nothing dirty). */
   replicateNow(onProgress?: (doneChunks: number, totalChunks: number) => void): Promise<DeltaPassResult> {
-    return this.exclusive(() => this.pass(onProgress));
+    return this.exclusive(async () => {
+      if (this.binding.state === 'pending') await this.bindLate();
+      if (this.binding.state !== 'bound') throw new ReplicaLinkError(`the replica is not usable yet: ${this.binding.error ?? this.binding.state}`);
+      return this.pass(onProgress);
+    });
+  }
+
+  /**
+   * The replica was unreachable at open: check its volume tag now, exactly as open would
+   * have. A foreign tag refuses it for good (one error event); a blank or taken-over replica
+   * needs a full resynchronisation; our own replica gets the challenge resync every delta
+   * start does.
+   */
+  private async bindLate(): Promise<void> {
+    try {
+      const bound = await bindReplica(this.metaDir, this.identity, this.link, this.startOver);
+      this.identity = bound.identity;
+      if (bound.outcome === 'needs-full-sync') {
+        this.dirtySince ??= this.clock();
+        await this.table.markAll();
+      }
+      this.binding = { state: 'bound' };
+      this.log.info({ event: 'replica-bound', outcome: bound.outcome, generation: this.identity.generation, dirtyChunks: this.table.dirtyChunks }, 'replica reachable and bound');
+    } catch (e) {
+      if (e instanceof ReplicaMismatchError) {
+        this.binding = { state: 'refused', error: e.message };
+        this.log.error({ event: 'replica-refused', error: e.message }, 'replica refused: it belongs to another volume');
+        return;
+      }
+      this.binding = { state: 'pending', error: (e as Error).message };
+    }
   }
 
   /**
@@ -469,6 +520,8 @@ export class ReplicatedDevice implements BlockDevice {
         this.healthySince = undefined;
         return;
       }
+      if (this.binding.state === 'pending') await this.exclusive(() => this.bindLate());
+      if (this.binding.state !== 'bound') return;
       this.healthySince ??= now;
       if (this.mode === 'delta') {
         if (now - this.lastPassAt >= this.deltaIntervalMs && this.table.dirtyChunks > 0) await this.exclusive(() => this.pass()).catch(() => undefined);
@@ -518,6 +571,7 @@ export class ReplicatedDevice implements BlockDevice {
       deltaIntervalMs: this.deltaIntervalMs,
       recoveryPointAgeMs: this.recoveryPointAgeMs(),
       link: this.link.health(),
+      binding: { ...this.binding },
     };
   }
 

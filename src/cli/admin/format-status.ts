@@ -43,10 +43,13 @@ export function formatStatus(status: ServerStatus): string {
       ['rates', `inflow ${bytes(f.inflowBytesPerSec)}/s, flush ${bytes(f.flushBytesPerSec)}/s`],
       ['redundancy', f.redundancy.toFixed(2)],
       ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)}`],
-      ['last pass', r.lastPass ? `${ago(r.lastPass.at, status.now)}: ${bytes(r.lastPass.bytesSent)} in ${ms(r.lastPass.durationMs)} (${r.lastPass.sentChunks}/${r.lastPass.chunks} chunks)` : '-'],
+      ['last pass', r.lastPass ? `${ago(r.lastPass.at, status.now)}: ${bytes(r.lastPass.bytesSent)} in ${ms(r.lastPass.durationMs)} (${r.lastPass.sentChunks}/${r.lastPass.chunks} chunks${r.lastPass.staged ? ', staged' : ''})` : '-'],
       ['recovery pt', r.recoveryPointAgeMs === 0 ? 'current' : `${ms(r.recoveryPointAgeMs)} behind`],
       ['volume', `${r.identity.volumeId} gen ${r.identity.generation}${r.identity.replicaSynced ? '' : ' (first sync pending)'}`],
     ];
+    // Only worth a row when something is wrong: the replica not checked yet, or refused.
+    if (r.binding && r.binding.state !== 'bound') rows.splice(1, 0, ['binding', `${r.binding.state.toUpperCase()}${r.binding.error ? `: ${r.binding.error}` : ''}`]);
+
     for (const [k, v] of rows) lines.push(`  ${k.padEnd(12)}${v}`);
   }
   return `${lines.join('\n')}\n`;

@@ -1,0 +1,121 @@
+/**
+ * A ReplicaLink to a backup that was unreachable when the primary started: the primary
+ * serves its hosts at once (tracking writes in the delta table, as with any failed link)
+ * and this link keeps trying to connect, at most once per retry interval, each time an
+ * operation or the engine's ping asks for it. Until then every operation fails with
+ * ReplicaLinkError. A backup of the wrong size or block size is never adopted.
+ */
+import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
+
+export interface LazyReplicaLinkOptions {
+  /** One connection attempt (IscsiReplicaLink.connect). */
+  connect: () => Promise<ReplicaLink>;
+  /** What the replica must be: the primary LUN's size and block size. */
+  size: number;
+  blockSize: number;
+  /** Why the first attempt failed (shown until the next one). */
+  firstError: string;
+  /** Minimum time between attempts (default 2 s). */
+  retryMs?: number;
+  clock?: () => number;
+}
+
+export class LazyReplicaLink implements ReplicaLink {
+  readonly size: number;
+  readonly blockSize: number;
+  private inner: ReplicaLink | undefined;
+  private attempt: Promise<void> | undefined;
+  private lastAttemptAt: number;
+  private lastError: string;
+  private closed = false;
+  private readonly retryMs: number;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: LazyReplicaLinkOptions) {
+    this.size = options.size;
+    this.blockSize = options.blockSize;
+    this.lastError = options.firstError;
+    this.retryMs = options.retryMs ?? 2000;
+    this.clock = options.clock ?? Date.now;
+    this.lastAttemptAt = this.clock();
+  }
+
+  /** Whether a connection has been made (from then on this is a thin pass-through). */
+  get connected(): boolean {
+    return this.inner !== undefined;
+  }
+
+  health(): LinkHealth {
+    return this.inner?.health() ?? { up: false, rttMs: undefined, writeLatencyMs: undefined, lastError: this.lastError, bytesWritten: 0 };
+  }
+
+  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+    return this.via((l) => l.write(data, offset, durable));
+  }
+  read(buf: Buffer, offset: number): Promise<void> {
+    return this.via((l) => l.read(buf, offset));
+  }
+  flush(): Promise<void> {
+    return this.via((l) => l.flush());
+  }
+  challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {
+    return this.via((l) => l.challenge(extents));
+  }
+  ping(): Promise<number> {
+    return this.via((l) => l.ping());
+  }
+  readTags(): Promise<VolumeTag[]> {
+    return this.via((l) => l.readTags());
+  }
+  claim(tag: VolumeTag, evict: readonly VolumeTag[]): Promise<void> {
+    return this.via((l) => l.claim(tag, evict));
+  }
+  beginPass(passId: bigint): Promise<boolean> {
+    return this.via((l) => l.beginPass(passId));
+  }
+  stagedWrite(data: Buffer, offset: number): Promise<void> {
+    return this.via((l) => l.stagedWrite(data, offset));
+  }
+  commitPass(passId: bigint, stagedBytes: number): Promise<void> {
+    return this.via((l) => l.commitPass(passId, stagedBytes));
+  }
+  abortPass(passId: bigint): Promise<void> {
+    return this.via((l) => l.abortPass(passId));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.attempt?.catch(() => undefined);
+    await this.inner?.close();
+  }
+
+  private async via<T>(op: (link: ReplicaLink) => Promise<T>): Promise<T> {
+    if (!this.inner) {
+      if (!this.attempt && !this.closed && this.clock() - this.lastAttemptAt >= this.retryMs) this.attempt = this.tryConnect().finally(() => (this.attempt = undefined));
+      await this.attempt;
+    }
+    if (!this.inner) throw new ReplicaLinkError(`replica not connected: ${this.lastError}`);
+    return op(this.inner);
+  }
+
+  private async tryConnect(): Promise<void> {
+    this.lastAttemptAt = this.clock();
+    let link: ReplicaLink;
+    try {
+      link = await this.options.connect();
+    } catch (e) {
+      this.lastError = (e as Error).message;
+      return;
+    }
+    if (link.size !== this.size || link.blockSize !== this.blockSize) {
+      this.lastError = `the replica is ${link.size} bytes in ${link.blockSize}-byte blocks, the local LUN ${this.size} in ${this.blockSize}-byte blocks`;
+      await link.close().catch(() => undefined);
+      return;
+    }
+    if (this.closed) {
+      await link.close().catch(() => undefined);
+      return;
+    }
+    this.inner = link;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * A primary whose backup is unreachable when it starts serves at once, tracks writes in
+ * the delta table, and binds the replica (checking its volume tag) once it answers.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import { LazyReplicaLink } from '../../src/replication/lazy-replica-link.js';
+import { ReplicatedDevice } from '../../src/replication/replicated-device.js';
+import { FakeLink } from './fake-link.js';
+import { VOLUME } from './device-harness.js';
+import { tempMetaDir } from './temp-meta.js';
+
+async function openAway(backup: FakeLink, reachable: { now: boolean }, clock: { now: number }) {
+  const local = new MemoryBlockStore({ size: VOLUME, path: 'primary' });
+  const link = new LazyReplicaLink({
+    connect: async () => {
+      if (!reachable.now) throw new Error('connect ECONNREFUSED');
+      return backup;
+    },
+    size: VOLUME,
+    blockSize: 512,
+    firstError: 'connect ECONNREFUSED',
+    retryMs: 1000,
+    clock: () => clock.now,
+  });
+  const device = await ReplicatedDevice.open({ local, link, metaDir: tempMetaDir(), tickMs: 0, clock: () => clock.now, thresholds: { healthyForMs: 1000 } });
+  const tick = async (ms: number) => {
+    clock.now += ms;
+    await device.tick();
+  };
+  return { local, link, device, tick };
+}
+
+describe('replica unreachable at start', () => {
+  it('serves and tracks writes, then binds, resyncs and mirrors once the backup answers', async () => {
+    const clock = { now: 1_000_000 };
+    const reachable = { now: false };
+    const backup = new FakeLink(VOLUME);
+    const { local, device, tick } = await openAway(backup, reachable, clock);
+    expect(device.status()).toMatchObject({ state: 'delta', binding: { state: 'pending' } });
+    await device.write(randomBytes(8192), 65536);
+    await tick(2000);
+    await expect(device.replicateNow()).rejects.toThrow(/not usable yet/);
+    expect(device.status().binding.state).toBe('pending');
+    expect(backup.tags).toEqual([]);
+
+    reachable.now = true;
+    for (let i = 0; i < 6 && device.status().state !== 'continuous'; i++) await tick(1500);
+    expect(device.status()).toMatchObject({ state: 'continuous', binding: { state: 'bound' } });
+    expect(backup.tags).toHaveLength(1);
+    await device.write(randomBytes(4096), 0);
+    for (let i = 0; i < 200 && device.status().journal.entries > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const [a, b] = await Promise.all([local.sha256(0, VOLUME), backup.backup.sha256(0, VOLUME)]);
+    expect(b.equals(a)).toBe(true);
+    await device.close();
+  });
+
+  it('a replica that turns out to be another volume\'s is refused for good: nothing is sent', async () => {
+    const clock = { now: 1_000_000 };
+    const reachable = { now: true };
+    const backup = new FakeLink(VOLUME);
+    backup.tags = [0x1234n];
+    const { device, tick } = await openAway(backup, reachable, clock);
+    for (let i = 0; i < 4; i++) await tick(1500);
+    const status = device.status();
+    expect(status.binding.state).toBe('refused');
+    expect(status.binding.error).toMatch(/belongs to another volume/);
+    expect(status.state).toBe('delta');
+    expect(backup.health().bytesWritten).toBe(0);
+    expect(backup.tags).toEqual([0x1234n]);
+    await expect(device.replicateNow()).rejects.toThrow(/belongs to another volume/);
+    await device.close();
+  });
+
+  it('a backup of another size is never adopted', async () => {
+    const clock = { now: 1_000_000 };
+    const wrong = new FakeLink(VOLUME * 2);
+    const { link, device, tick } = await openAway(wrong, { now: true }, clock);
+    await tick(1500);
+    expect(link.connected).toBe(false);
+    expect(device.status().link.lastError).toMatch(/the replica is 2097152 bytes/);
+    await device.close();
+  });
+});
