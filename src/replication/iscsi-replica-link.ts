@@ -5,6 +5,8 @@
  */
 import { challengeBatch } from '../initiator/challenge.js';
 import { abortPass, beginPass, commitPass, stagedWrite } from '../initiator/staged-pass.js';
+import { ScsiCheckConditionError } from '../initiator/errors.js';
+import { MAX_UNMAP_LBA_COUNT } from '../scsi/limits.js';
 import { ReconnectingSession, parseIscsiUrl } from '../initiator/index.js';
 import { ChallengeLimits, ChallengeMode } from '../scsi/vendor/index.js';
 import {
@@ -28,6 +30,11 @@ export interface IscsiReplicaLinkOptions {
 const MAX_READ_KEYS_BYTES = 8 + 8 * 256;
 /** A commit copies the staged pass onto the backup's image: allow it this rate beyond the usual timeout. */
 const COMMIT_BYTES_PER_MS = 16 * 1024;
+/** Blocks per UNMAP: within what a Tandem target accepts in one command (VPD B0h). */
+const UNMAP_BLOCKS_PER_COMMAND = MAX_UNMAP_LBA_COUNT;
+/** Zeroes written per command when the replica cannot UNMAP. */
+const ZERO_FILL_BYTES = 1024 * 1024;
+const ILLEGAL_REQUEST = 0x5;
 
 export class IscsiReplicaLink implements ReplicaLink {
   private healthState: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
@@ -81,6 +88,37 @@ export class IscsiReplicaLink implements ReplicaLink {
 
   flush(): Promise<void> {
     return this.guard('flush', () => this.session.synchronizeCache(this.lun));
+  }
+
+  async discard(offset: number, length: number): Promise<void> {
+    const bs = this.blockSize;
+    for (let lba = offset / bs, left = length / bs; left > 0; ) {
+      const blocks = Math.min(left, UNMAP_BLOCKS_PER_COMMAND);
+      if (this.zeroFill) await this.writeZeroes(lba * bs, blocks * bs);
+      else {
+        try {
+          await this.guard('unmap', () => this.session.unmap(this.lun, [{ lba, blocks }]));
+        } catch (e) {
+          // A replica that cannot UNMAP gets zeroes instead: reads must match the primary's.
+          const cause = (e as Error).cause;
+          if (!(cause instanceof ScsiCheckConditionError && cause.sense.key === ILLEGAL_REQUEST)) throw e;
+          this.zeroFill = true;
+          continue;
+        }
+      }
+      lba += blocks;
+      left -= blocks;
+    }
+  }
+
+  private zeroFill = false;
+
+  private async writeZeroes(offset: number, length: number): Promise<void> {
+    const zeroes = Buffer.alloc(Math.min(length, ZERO_FILL_BYTES));
+    for (let at = 0; at < length; at += zeroes.length) {
+      const piece = Math.min(zeroes.length, length - at);
+      await this.write(zeroes.subarray(0, piece), offset + at, false);
+    }
   }
 
   async challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {

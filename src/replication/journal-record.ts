@@ -1,9 +1,10 @@
 /**
  * One staging-journal record: a 40-byte header then the write's bytes.
- *   0 magic "TJR1" | 4 kind (1 data, 2 wrap, 3 pass begin, 4 pass commit) + 3 reserved
+ *   0 magic "TJR1" | 4 kind (1 data, 2 wrap, 3 pass begin, 4 pass commit, 5 discard) + 3 reserved
  *   8 epoch u32 | 12 length u32
  *   16 seq u64 | 24 offset u64 | 32 reserved | 36 CRC32C of bytes 0-35 then the data
- * A wrap record (no data) tells recovery the next record starts at file offset 0. The
+ * A wrap record (no data) tells recovery the next record starts at file offset 0. A discard
+ * record's data is the 8-byte length of the range it deallocates from `offset`. The
  * epoch (bumped at every recovery) keeps records left beyond a crash's stop point from
  * ever being read back as successors of records written after it.
  */
@@ -12,7 +13,9 @@ import { crc32c } from '../util/crc32c.js';
 export const RECORD_HEADER_BYTES = 40;
 export const RECORD_MAGIC = 0x544a5231;
 /** WRAP belongs to the staging journal's ring; PASS_* to a backup's staged pass log (pass-staging-log.ts). */
-export const RecordKind = { DATA: 1, WRAP: 2, PASS_BEGIN: 3, PASS_COMMIT: 4 } as const;
+export const RecordKind = { DATA: 1, WRAP: 2, PASS_BEGIN: 3, PASS_COMMIT: 4, DISCARD: 5 } as const;
+/** Data bytes of a DISCARD record: the u64 length of the range. */
+export const DISCARD_RECORD_DATA_BYTES = 8;
 export type RecordKindCode = (typeof RecordKind)[keyof typeof RecordKind];
 
 export interface RecordHeader {
@@ -61,13 +64,13 @@ export function decodeRecordHeader(buf: Buffer, at: number, maxLength: number): 
   if (buf.length - at < RECORD_HEADER_BYTES) throw new JournalRecordError('short', 'truncated record header');
   if (buf.readUInt32BE(at) !== RECORD_MAGIC) throw new JournalRecordError('magic', 'bad record magic');
   const kind = buf[at + 4]!;
-  if (kind < RecordKind.DATA || kind > RecordKind.PASS_COMMIT) throw new JournalRecordError('kind', `unknown record kind ${kind}`);
+  if (kind < RecordKind.DATA || kind > RecordKind.DISCARD) throw new JournalRecordError('kind', `unknown record kind ${kind}`);
   const epoch = buf.readUInt32BE(at + 8);
   const length = buf.readUInt32BE(at + 12);
   const seq = buf.readBigUInt64BE(at + 16);
   const offset = buf.readBigUInt64BE(at + 24);
   if (seq > BigInt(Number.MAX_SAFE_INTEGER) || offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new JournalRecordError('length', 'seq or offset out of range');
-  if (length > maxLength || (kind !== RecordKind.DATA && length !== 0)) throw new JournalRecordError('length', `record length ${length} out of range`);
+  if (length > maxLength || (kind === RecordKind.DISCARD ? length !== DISCARD_RECORD_DATA_BYTES : kind !== RecordKind.DATA && length !== 0)) throw new JournalRecordError('length', `record length ${length} out of range`);
   return { kind: kind as RecordKindCode, epoch, seq: Number(seq), offset: Number(offset), length };
 }
 

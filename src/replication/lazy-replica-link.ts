@@ -55,6 +55,9 @@ export class LazyReplicaLink implements ReplicaLink {
   read(buf: Buffer, offset: number): Promise<void> {
     return this.via((l) => l.read(buf, offset));
   }
+  discard(offset: number, length: number): Promise<void> {
+    return this.via((l) => l.discard(offset, length));
+  }
   flush(): Promise<void> {
     return this.via((l) => l.flush());
   }

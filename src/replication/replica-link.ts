@@ -35,6 +35,8 @@ export interface ReplicaLink {
   /** Write; `durable` makes it durable before resolving (FUA). */
   write(data: Buffer, offset: number, durable: boolean): Promise<void>;
   read(buf: Buffer, offset: number): Promise<void>;
+  /** Deallocate a range on the replica (UNMAP); it reads back as zeroes, as on the primary. */
+  discard(offset: number, length: number): Promise<void>;
   flush(): Promise<void>;
   /** One answer per extent, in order (HMAC mode of the vendor challenge). */
   challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]>;

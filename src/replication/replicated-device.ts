@@ -19,6 +19,14 @@ import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFi
 import { ReplicaMismatchError, bindReplica, loadOrCreateIdentity, markReplicaSynced, type VolumeIdentity } from './volume-identity.js';
 
 export type ReplicationMode = 'continuous' | 'delta' | 'auto';
+
+/** A host change of the live image: a write (with its data) or a discard (without). */
+interface HostOp {
+  offset: number;
+  length: number;
+  data?: Buffer;
+  fua: boolean;
+}
 export type ContinuousFlavour = 'sync' | 'async';
 export type ReplicationState = 'continuous' | 'delta' | 'catching-up';
 
@@ -81,8 +89,7 @@ const PING_WAIT_MS = 250;
 export class ReplicatedDevice implements BlockDevice {
   readonly size: number;
   readonly readOnly: boolean;
-  /** UNMAP is not replicated yet: the LU must not advertise it. */
-  readonly canDiscard = false;
+  readonly canDiscard: boolean;
   readonly path: string;
 
   private state: ReplicationState;
@@ -141,6 +148,7 @@ export class ReplicatedDevice implements BlockDevice {
   ) {
     this.size = local.size;
     this.readOnly = local.readOnly;
+    this.canDiscard = local.canDiscard;
     this.path = local.path;
     this.mode = options.mode ?? 'auto';
     this.flavour = options.flavour ?? 'async';
@@ -154,7 +162,7 @@ export class ReplicatedDevice implements BlockDevice {
     this.suspect = startInDelta;
     if (table.dirtyChunks > 0) this.dirtySince = this.clock();
     this.state = this.mode === 'delta' || startInDelta ? 'delta' : 'continuous';
-    for (const e of journal.pending()) this.redundancy.add(e.offset, e.length);
+    for (const e of journal.pending()) if (!e.discard) this.redundancy.add(e.offset, e.length);
     const tickMs = options.tickMs ?? 1000;
     if (tickMs > 0) {
       this.timer = setInterval(() => void this.tick(), tickMs);
@@ -189,7 +197,10 @@ export class ReplicatedDevice implements BlockDevice {
       }
       // Recovered journal entries: the local write may be missing (replay) and the backup may lack them (mark).
       const recovered = journal.pending();
-      for (const e of recovered) await local.write(await journal.readData(e), e.offset);
+      for (const e of recovered) {
+        if (e.discard) await local.discard(e.offset, e.length);
+        else await local.write(await journal.readData(e), e.offset);
+      }
       if (recovered.length > 0) await local.flush();
       for (const e of recovered) table.mark(e.offset, e.length);
       await table.persist();
@@ -220,7 +231,7 @@ export class ReplicatedDevice implements BlockDevice {
   async write(buf: Buffer, offset: number, fua = false): Promise<void> {
     // Overlapping writes in flight at once could land in one order here and another on
     // the backup (or in the journal); serialising them keeps both images the same.
-    return this.hostChange(offset, buf.length, () => this.writeOrdered(buf, offset, fua));
+    return this.hostChange(offset, buf.length, () => this.applyHostOp({ offset, length: buf.length, data: buf, fua }));
   }
 
   /**
@@ -245,12 +256,12 @@ export class ReplicatedDevice implements BlockDevice {
     }
   }
 
-  private async writeOrdered(buf: Buffer, offset: number, fua: boolean): Promise<void> {
-    if (this.state !== 'continuous') return await this.writeDelta(buf, offset, fua);
-      this.continuousInflight++;
-      try {
-        if (this.flavour === 'sync') return await this.writeSync(buf, offset, fua);
-      return await this.writeAsync(buf, offset, fua);
+  private async applyHostOp(op: HostOp): Promise<void> {
+    if (this.state !== 'continuous') return await this.applyDelta(op);
+    this.continuousInflight++;
+    try {
+      if (this.flavour === 'sync') return await this.applySync(op);
+      return await this.applyAsync(op);
     } finally {
       if (--this.continuousInflight === 0) this.continuousDrained?.();
     }
@@ -260,14 +271,9 @@ export class ReplicatedDevice implements BlockDevice {
     return this.local.flush();
   }
 
+  /** Replicated like a write: an UNMAP on the backup (or a discard record in the journal). */
   discard(offset: number, length: number): Promise<void> {
-    // Not replicated as such: the range becomes dirty and continuous mirroring steps aside.
-    return this.hostChange(offset, length, async () => {
-      this.dirtySince ??= this.clock();
-      await this.table.mark(offset, length);
-      await this.local.discard(offset, length);
-      if (this.state === 'continuous') this.fallBack('discard');
-    });
+    return this.hostChange(offset, length, () => this.applyHostOp({ offset, length, fua: false }));
   }
 
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
@@ -293,35 +299,46 @@ export class ReplicatedDevice implements BlockDevice {
 
   // ---- write paths -------------------------------------------------------
 
-  private async writeDelta(buf: Buffer, offset: number, fua: boolean): Promise<void> {
-    this.dirtySince ??= this.clock();
-    const marking = this.table.mark(offset, buf.length);
-    if (marking) await marking;
-    await this.local.write(buf, offset, fua);
+  /** The host op on the local image alone (delta tracking, or one side of a mirrored op). */
+  private applyLocal(op: HostOp, fua: boolean): Promise<void> {
+    return op.data ? this.local.write(op.data, op.offset, fua) : this.local.discard(op.offset, op.length);
   }
 
-  private async writeSync(buf: Buffer, offset: number, fua: boolean): Promise<void> {
-    const marking = this.table.beginWrite(offset, buf.length);
+  private async applyDelta(op: HostOp): Promise<void> {
+    this.dirtySince ??= this.clock();
+    const marking = this.table.mark(op.offset, op.length);
     if (marking) await marking;
-    const [localResult, remoteResult] = await Promise.allSettled([this.local.write(buf, offset, fua), this.link.write(buf, offset, true)]);
-    this.table.endWrite(offset, buf.length, remoteResult.status === 'fulfilled');
+    await this.applyLocal(op, op.fua);
+  }
+
+  private async applySync(op: HostOp): Promise<void> {
+    const marking = this.table.beginWrite(op.offset, op.length);
+    if (marking) await marking;
+    // A discard is durable on the backup once its cache is synchronised, as a FUA write is at once.
+    const remote = op.data ? this.link.write(op.data, op.offset, true) : this.link.discard(op.offset, op.length).then(() => this.link.flush());
+    const [localResult, remoteResult] = await Promise.allSettled([this.applyLocal(op, op.fua), remote]);
+    this.table.endWrite(op.offset, op.length, remoteResult.status === 'fulfilled');
     if (localResult.status === 'rejected') throw localResult.reason;
     if (remoteResult.status === 'rejected') this.fallBack('link-failed', (remoteResult.reason as Error).message);
   }
 
-  private async writeAsync(buf: Buffer, offset: number, fua: boolean): Promise<void> {
-    if (!this.journal.fits(buf.length)) {
+  private async applyAsync(op: HostOp): Promise<void> {
+    const bytes = op.data?.length ?? 0;
+    if (!this.journal.fits(bytes)) {
       this.fallBack('journal-full');
-      return this.writeDelta(buf, offset, fua);
+      return this.applyDelta(op);
     }
-    const entry = await this.journal.append(offset, buf, this.ackedSeq);
+    const entry = op.data ? await this.journal.append(op.offset, op.data, this.ackedSeq) : await this.journal.appendDiscard(op.offset, op.length, this.ackedSeq);
     // Checked per append, not only per tick: at a high write rate a tick comes too late to leave before the journal is full.
     if (this.mode === 'auto' && this.journal.fill > this.thresholds.maxJournalFill) this.fallBack('journal-nearly-full');
     this.pendingTimes.push([entry.seq, this.clock()]);
-    this.redundancy.add(offset, buf.length);
-    this.inflow.add(buf.length);
-    // The journal already makes the write durable; FUA needs nothing more locally.
-    await this.local.write(buf, offset, false);
+    // A discard sends no data: it counts for neither the redundancy nor the inflow rate.
+    if (op.data) {
+      this.redundancy.add(op.offset, bytes);
+      this.inflow.add(bytes);
+    }
+    // The journal already makes the change durable; FUA needs nothing more locally.
+    await this.applyLocal(op, false);
     this.markApplied(entry.seq);
     if (entry.seq > this.ackedSeq) this.ackedSeq = entry.seq;
     this.kickFlusher();
@@ -348,8 +365,8 @@ export class ReplicatedDevice implements BlockDevice {
       const batch = this.nextBatch();
       if (batch.length === 0) return;
       try {
-        const datas = await Promise.all(batch.map((e) => this.journal.readData(e)));
-        await Promise.all(batch.map((e, i) => this.link.write(datas[i]!, e.offset, false)));
+        const datas = await Promise.all(batch.map((e) => (e.discard ? undefined : this.journal.readData(e))));
+        await Promise.all(batch.map((e, i) => (e.discard ? this.link.discard(e.offset, e.length) : this.link.write(datas[i]!, e.offset, false))));
         // Trimmed entries must be durable on both sides: recovery replays only what is left.
         await Promise.all([this.link.flush(), this.local.flush()]);
       } catch (e) {
@@ -360,6 +377,7 @@ export class ReplicatedDevice implements BlockDevice {
       await this.journal.trimThrough(batch[batch.length - 1]!.seq);
       this.forgetPendingThrough(batch[batch.length - 1]!.seq);
       for (const e of batch) {
+        if (e.discard) continue;
         this.redundancy.remove(e.offset, e.length);
         this.flushed.add(e.length);
       }

@@ -11,7 +11,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
-import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord } from './journal-record.js';
+import { DISCARD_RECORD_DATA_BYTES, JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord } from './journal-record.js';
 
 export const JOURNAL_FILE = 'journal';
 export const JOURNAL_HEAD_FILE = 'journal.head';
@@ -20,7 +20,12 @@ export interface JournalEntry {
   seq: number;
   /** Byte offset on the volume. */
   offset: number;
+  /** Bytes of the volume the entry covers (written, or deallocated for a discard). */
   length: number;
+  /** A discard (UNMAP) of the range: it has no data to send. */
+  discard: boolean;
+  /** Data bytes of its record (the write's bytes; 8 for a discard). */
+  recordData: number;
   /** Where the record starts in the ring. */
   pos: number;
   /** Ring bytes this entry holds: record plus the wrap gap before it. */
@@ -151,9 +156,16 @@ export class StagingJournal {
     return out;
   }
 
-  /** Whether a write of `length` bytes fits now. */
+  /** Whether a write of `length` bytes (a discard: 0) fits now. */
   fits(length: number): boolean {
-    return this.place(RECORD_HEADER_BYTES + length) !== undefined;
+    return this.place(RECORD_HEADER_BYTES + Math.max(length, DISCARD_RECORD_DATA_BYTES)) !== undefined;
+  }
+
+  /** Appends a discard of [offset, offset+length), durable like append(). */
+  appendDiscard(offset: number, length: number, ackedBefore: number): Promise<JournalEntry> {
+    const data = Buffer.alloc(DISCARD_RECORD_DATA_BYTES);
+    data.writeBigUInt64BE(BigInt(length));
+    return this.appendRecord(offset, length, data, true, ackedBefore);
   }
 
   /**
@@ -161,11 +173,15 @@ export class StagingJournal {
    * JournalFullError synchronously-rejected when the ring has no room.
    */
   append(offset: number, data: Buffer, ackedBefore: number): Promise<JournalEntry> {
+    return this.appendRecord(offset, data.length, data, false, ackedBefore);
+  }
+
+  private appendRecord(offset: number, length: number, data: Buffer, discard: boolean, ackedBefore: number): Promise<JournalEntry> {
     if (this.broken) return Promise.reject(this.broken);
     const size = RECORD_HEADER_BYTES + data.length;
     const placed = this.place(size);
     if (!placed) return Promise.reject(new JournalFullError(size, this.capacity - this.used));
-    const entry: JournalEntry = { seq: this.nextSeq++, offset, length: data.length, pos: placed.pos, footprint: size + placed.gap, ackedBefore };
+    const entry: JournalEntry = { seq: this.nextSeq++, offset, length, discard, recordData: data.length, pos: placed.pos, footprint: size + placed.gap, ackedBefore };
     const wrapAt = placed.gap > 0 ? this.tailPos : -1;
     this.tailPos = placed.pos + size;
     this.used += entry.footprint;
@@ -179,8 +195,9 @@ export class StagingJournal {
     });
   }
 
-  /** A durable entry's bytes, read back from the ring. */
+  /** A durable write entry's bytes, read back from the ring. */
   async readData(entry: JournalEntry): Promise<Buffer> {
+    if (entry.discard) throw new RangeError(`journal entry ${entry.seq} is a discard: it has no data`);
     const data = Buffer.allocUnsafe(entry.length);
     const { bytesRead } = await this.fh.read(data, 0, entry.length, entry.pos + RECORD_HEADER_BYTES);
     if (bytesRead !== entry.length) throw new Error(`journal record ${entry.seq} truncated`);
@@ -208,7 +225,7 @@ export class StagingJournal {
     if (keep === this.entriesHead) return;
     const first = this.entries[keep];
     // A first entry that wrapped is found from where its gap begins (the wrap point).
-    const gap = first ? first.footprint - RECORD_HEADER_BYTES - first.length : 0;
+    const gap = first ? first.footprint - RECORD_HEADER_BYTES - first.recordData : 0;
     const next: JournalHead = {
       ...this.headState,
       headPos: first ? (gap > 0 ? this.capacity - gap : first.pos) : this.tailPos,
@@ -239,7 +256,7 @@ export class StagingJournal {
 
   private async writeRecord(entry: JournalEntry, data: Buffer, wrapAt: number): Promise<void> {
     const header = encodeRecordHeader(
-      { kind: RecordKind.DATA, epoch: this.headState.epoch, seq: entry.seq, offset: entry.offset, length: data.length },
+      { kind: entry.discard ? RecordKind.DISCARD : RecordKind.DATA, epoch: this.headState.epoch, seq: entry.seq, offset: entry.offset, length: data.length },
       data,
     );
     if (wrapAt >= 0 && this.capacity - wrapAt >= RECORD_HEADER_BYTES) {
@@ -326,7 +343,7 @@ async function scan(
       if (e instanceof JournalRecordError) break;
       throw e;
     }
-    if (h.seq !== expect || (h.kind !== RecordKind.DATA && h.kind !== RecordKind.WRAP)) break;
+    if (h.seq !== expect || (h.kind !== RecordKind.DATA && h.kind !== RecordKind.WRAP && h.kind !== RecordKind.DISCARD)) break;
     const epochOk = h.seq >= head.epochStartSeq ? h.epoch === head.epoch : h.epoch < head.epoch;
     if (!epochOk) break;
     if (h.kind === RecordKind.WRAP) {
@@ -346,7 +363,10 @@ async function scan(
     }
     const footprint = RECORD_HEADER_BYTES + h.length + gap;
     if (used + footprint > capacity) break;
-    entries.push({ seq: h.seq, offset: h.offset, length: h.length, pos, footprint, ackedBefore: h.seq - 1 });
+    const discard = h.kind === RecordKind.DISCARD;
+    const length = discard ? Number(data.readBigUInt64BE(0)) : h.length;
+    if (!Number.isSafeInteger(length)) break;
+    entries.push({ seq: h.seq, offset: h.offset, length, discard, recordData: h.length, pos, footprint, ackedBefore: h.seq - 1 });
     used += footprint;
     gap = 0;
     pos += RECORD_HEADER_BYTES + h.length;

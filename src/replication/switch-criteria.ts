@@ -45,7 +45,6 @@ export type SwitchReason =
   | 'journal-nearly-full'
   | 'journal-full'
   | 'journal-redundant'
-  | 'discard'
   | 'admin';
 
 /** Link criteria only: what even plain `continuous` mode reacts to. */

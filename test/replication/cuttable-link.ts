@@ -24,6 +24,9 @@ export class CuttableLink implements ReplicaLink {
   read(buf: Buffer, offset: number): Promise<void> {
     return this.gate(() => this.inner.read(buf, offset));
   }
+  discard(offset: number, length: number): Promise<void> {
+    return this.gate(() => this.inner.discard(offset, length));
+  }
   flush(): Promise<void> {
     return this.gate(() => this.inner.flush());
   }

@@ -38,6 +38,16 @@ export class FakeLink implements ReplicaLink {
     return this.op('read', () => this.backup.read(buf, offset));
   }
 
+  /** Discards the backup received (UNMAP), for tests. */
+  discards = 0;
+
+  discard(offset: number, length: number): Promise<void> {
+    return this.op('discard', async () => {
+      await this.backup.discard(offset, length);
+      this.discards++;
+    });
+  }
+
   flush(): Promise<void> {
     return this.op('flush', () => this.backup.flush());
   }

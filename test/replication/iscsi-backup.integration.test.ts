@@ -56,12 +56,17 @@ describe('replication onto a real Tandem backup target', () => {
 
       await writeSome(device, 128);
       expect(backupImageHash()).toBe(await localHash());
+      // A host UNMAP reaches the backup as UNMAP: both read zeroes there.
+      await device.discard(1024 * 4096, 256 * 4096);
+      expect(device.status().state).toBe('continuous');
+      expect(backupImageHash()).toBe(await localHash());
 
       await device.setMode('auto', 'async');
       await tick(2000);
       await tick(2000);
       expect(device.status().state).toBe('continuous');
       await writeSome(device, 128);
+      await device.discard(2048 * 4096, 64 * 4096);
       for (let i = 0; i < 200 && device.status().journal.entries > 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(device.status().journal.entries).toBe(0);
       expect(backupImageHash()).toBe(await localHash());
