@@ -194,7 +194,7 @@ const parser = yargs(hideBin(process.argv))
     (y) =>
       y
         .positional('action', { type: 'string', choices: ['set'], demandOption: true })
-        .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, deltaIntervalMs' })
+        .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, lowTrafficBytesPerSec, lowTrafficForMs, deltaIntervalMs' })
         .positional('value', { type: 'string', demandOption: true })
         .option('json', { type: 'boolean', default: false })
         .option('target', TARGET_OPTION)

@@ -64,7 +64,16 @@ export interface ServeSettings extends ServeConfig {
   replication?: ReplicationTuning;
 }
 
-const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = ['maxRttMs', 'maxWriteLatencyMs', 'maxNetInflowBytesPerSec', 'maxJournalFill', 'maxRedundancy', 'healthyForMs'];
+const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = [
+  'maxRttMs',
+  'maxWriteLatencyMs',
+  'maxNetInflowBytesPerSec',
+  'maxJournalFill',
+  'maxRedundancy',
+  'healthyForMs',
+  'lowTrafficBytesPerSec',
+  'lowTrafficForMs',
+];
 const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'deltaIntervalMs', 'linkTimeoutMs'];
 /** A link timeout below this would call a healthy loaded link failed. */
 const MIN_LINK_TIMEOUT_MS = 100;

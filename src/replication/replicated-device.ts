@@ -20,6 +20,9 @@ import { ReplicaMismatchError, bindReplica, loadOrCreateIdentity, markReplicaSyn
 
 export type ReplicationMode = 'continuous' | 'delta' | 'auto';
 
+/** What started a delta pass (in its log event). */
+type PassTrigger = 'admin' | 'interval' | 'low-traffic' | 'catch-up' | 'final';
+
 /** A host change of the live image: a write (with its data) or a discard (without). */
 interface HostOp {
   offset: number;
@@ -102,6 +105,9 @@ export class ReplicatedDevice implements BlockDevice {
   private readonly log: Logger;
   private readonly redundancy: RedundancyTracker;
   private readonly inflow = new RateMeter();
+  /** Every host write, whatever the state (delta mode's low-traffic passes). */
+  private readonly hostWrites = new RateMeter();
+  private lowTrafficSince: number | undefined;
   private readonly flushed = new RateMeter();
   /** Host writes in progress, and a waiter for them to drain. */
   private inflight = 0;
@@ -257,6 +263,7 @@ export class ReplicatedDevice implements BlockDevice {
   }
 
   private async applyHostOp(op: HostOp): Promise<void> {
+    if (op.data) this.hostWrites.add(op.data.length);
     if (this.state !== 'continuous') return await this.applyDelta(op);
     this.continuousInflight++;
     try {
@@ -485,7 +492,7 @@ export class ReplicatedDevice implements BlockDevice {
     return this.exclusive(async () => {
       if (this.binding.state === 'pending') await this.bindLate();
       if (this.binding.state !== 'bound') throw new ReplicaLinkError(`the replica is not usable yet: ${this.binding.error ?? this.binding.state}`);
-      return this.pass(onProgress);
+      return this.pass(onProgress, 'admin');
     });
   }
 
@@ -527,6 +534,8 @@ export class ReplicatedDevice implements BlockDevice {
       await this.pingBounded();
       const now = this.clock();
       const figures = this.figures(now);
+      const quiet = this.thresholds.lowTrafficBytesPerSec > 0 && this.hostWrites.sample(now) <= this.thresholds.lowTrafficBytesPerSec;
+      this.lowTrafficSince = quiet ? (this.lowTrafficSince ?? now) : undefined;
       if (this.state === 'continuous') {
         if (this.flavour === 'async') this.kickFlusher();
         const reason = this.mode === 'auto' ? autoTrip(figures, this.thresholds) : linkTrip(figures, this.thresholds);
@@ -542,7 +551,10 @@ export class ReplicatedDevice implements BlockDevice {
       if (this.binding.state !== 'bound') return;
       this.healthySince ??= now;
       if (this.mode === 'delta') {
-        if (now - this.lastPassAt >= this.deltaIntervalMs && this.table.dirtyChunks > 0) await this.exclusive(() => this.pass()).catch(() => undefined);
+        if (this.table.dirtyChunks === 0) return;
+        const due = now - this.lastPassAt >= this.deltaIntervalMs;
+        const lowTraffic = this.lowTrafficSince !== undefined && now - this.lowTrafficSince >= this.thresholds.lowTrafficForMs;
+        if (due || lowTraffic) await this.exclusive(() => this.pass(undefined, due ? 'interval' : 'low-traffic')).catch(() => undefined);
         return;
       }
       if (now - this.healthySince >= this.thresholds.healthyForMs) await this.exclusive(() => this.catchUp()).catch(() => undefined);
@@ -610,9 +622,9 @@ export class ReplicatedDevice implements BlockDevice {
     const from = this.state;
     this.state = 'catching-up';
     try {
-      for (let i = 0; i < 4 && this.table.dirtyChunks > 16; i++) await this.pass();
+      for (let i = 0; i < 4 && this.table.dirtyChunks > 16; i++) await this.pass(undefined, 'catch-up');
       await this.holdingWrites(async () => {
-        await this.pass();
+        await this.pass(undefined, 'final');
         if (this.table.dirtyChunks !== 0) throw new Error('chunks still dirty after the final pass');
         this.state = 'continuous';
       });
@@ -646,11 +658,11 @@ export class ReplicatedDevice implements BlockDevice {
 
   private writesHeld = false;
 
-  private async pass(onProgress?: (doneChunks: number, totalChunks: number) => void): Promise<DeltaPassResult> {
+  private async pass(onProgress: ((doneChunks: number, totalChunks: number) => void) | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
     // Continuous mirroring would race the pass's older chunk images to the backup: rare
     // (an admin pass with chunks left dirty), so writes simply wait for the whole pass.
-    if (this.state === 'continuous') return this.holdingWrites(() => this.snapshotPass(onProgress));
-    return this.snapshotPass(onProgress);
+    if (this.state === 'continuous') return this.holdingWrites(() => this.snapshotPass(onProgress, trigger));
+    return this.snapshotPass(onProgress, trigger);
   }
 
   /**
@@ -658,7 +670,7 @@ export class ReplicatedDevice implements BlockDevice {
    * host writes held for a moment, so no write is half-way between marking its chunk and
    * changing the image when the pass's point in time is fixed.
    */
-  private async snapshotPass(onProgress?: (doneChunks: number, totalChunks: number) => void): Promise<DeltaPassResult> {
+  private async snapshotPass(onProgress: ((doneChunks: number, totalChunks: number) => void) | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
     const compare = this.suspect;
     // The first full copy has no earlier image on the backup worth keeping: it is not staged.
     const staged = this.identity.replicaSynced;
@@ -682,7 +694,7 @@ export class ReplicatedDevice implements BlockDevice {
     if (this.table.dirtyChunks === 0) this.dirtySince = undefined;
     if (!this.identity.replicaSynced && this.table.dirtyChunks === 0) this.identity = await markReplicaSynced(this.metaDir, this.identity);
     this.log.info(
-      { event: 'delta-pass', compare, ...result, preservedChunks: snapshot.preservedChunks, dirtyAfter: this.table.dirtyChunks },
+      { event: 'delta-pass', trigger, compare, ...result, preservedChunks: snapshot.preservedChunks, dirtyAfter: this.table.dirtyChunks },
       compare ? 'resync pass' : 'delta pass',
     );
     return result;

@@ -16,6 +16,12 @@ export interface SwitchThresholds {
   maxRedundancy: number;
   /** Delta → continuous once the link has been healthy this long. */
   healthyForMs: number;
+  /**
+   * Delta mode runs a pass before its interval once host writes have stayed at or below
+   * this rate (bytes/s) for lowTrafficForMs: copying while the hosts are quiet. 0: never.
+   */
+  lowTrafficBytesPerSec: number;
+  lowTrafficForMs: number;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<SwitchThresholds> = Object.freeze({
@@ -25,6 +31,8 @@ export const DEFAULT_THRESHOLDS: Readonly<SwitchThresholds> = Object.freeze({
   maxJournalFill: 0.9,
   maxRedundancy: 3,
   healthyForMs: 10_000,
+  lowTrafficBytesPerSec: 256 * 1024,
+  lowTrafficForMs: 5_000,
 });
 
 export interface ReplicationFigures {

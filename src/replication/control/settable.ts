@@ -25,6 +25,10 @@ function positiveNumber(text: string): number {
   return v;
 }
 
+function byteRateOrZero(text: string): number {
+  return text.trim() === '0' ? 0 : bytesPerSecond(text);
+}
+
 function fraction(text: string): number {
   const v = positiveNumber(text);
   if (v > 1) throw new RangeError(`"${text}" is not a fraction in (0, 1]`);
@@ -46,6 +50,8 @@ export const SETTABLE_KEYS: Readonly<Record<SettableKey, KeySpec>> = {
   maxJournalFill: { describe: 'journal fill fraction limit (0-1)', parse: fraction },
   maxRedundancy: { describe: 'continuous bytes / delta bytes limit', parse: positiveNumber },
   healthyForMs: { describe: 'healthy link time before delta returns to continuous (ms)', parse: milliseconds },
+  lowTrafficBytesPerSec: { describe: 'delta mode: host write rate at or below which a pass runs early (bytes/s; 0 never)', parse: byteRateOrZero },
+  lowTrafficForMs: { describe: 'delta mode: how long host writes stay that low before the early pass (ms)', parse: milliseconds },
   deltaIntervalMs: { describe: 'delta mode: time between passes (ms)', parse: milliseconds },
 };
 
