@@ -173,7 +173,8 @@ export class IscsiSession extends ScsiCommands {
     });
     transport.setHandler({ onPdu: (pdu) => this.onPdu(pdu), onClose: (e) => this.onClose(e) });
     // Fine enough that keepalive and timeouts fire within a fraction of their interval.
-    const tick = Math.max(50, Math.min(1000, timeouts.commandMs / 4, (timeouts.nopIntervalMs || 2000) / 2, timeouts.nopTimeoutMs / 2));
+    // (A command timeout bounds how long a replicated host write may wait on the backup: 1/20 of it late at most.)
+    const tick = Math.max(50, Math.min(1000, timeouts.commandMs / 20, (timeouts.nopIntervalMs || 2000) / 2, timeouts.nopTimeoutMs / 2));
     this.ticker = setInterval(() => this.onTick(), tick);
     this.ticker.unref();
   }

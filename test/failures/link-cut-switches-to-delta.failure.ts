@@ -1,5 +1,6 @@
 /**
- * Failure matrix 2: cut the link under steady writes. `auto` leaves continuous mirroring
+ * Failure matrix 2: cut the link under steady writes (connections reset and refused), or
+ * stall it (connections held open, nothing forwarded: only timeouts tell). `auto` leaves continuous mirroring
  * for delta within the detection time (link operation timeout 5 s + one 1 s tick), host
  * writes keep being acknowledged without stalling past the link timeout; once the link is
  * back: final delta pass, continuous again, images identical.
@@ -17,8 +18,15 @@ const HOST_STALL_BOUND_MS = 5_000;
 
 const startCluster = clusterPerTest();
 
-for (const flavour of ['async', 'sync'] as const) {
-  test(`${flavour}: cut link → delta within the detection time, writes keep completing; restore → final pass, continuous, identical`, async () => {
+const cases = [
+  ['cut', 'async'],
+  ['cut', 'sync'],
+  ['stall', 'async'],
+  ['stall', 'sync'],
+] as const;
+
+for (const [fault, flavour] of cases) {
+  test(`${flavour}: ${fault} link → delta within the detection time, writes keep completing; restore → final pass, continuous, identical`, async () => {
     const cluster = await startCluster(SIZE);
     await cluster.startPrimary({ mode: 'auto', sync: flavour === 'sync' });
     await cluster.configSet('healthyForMs', '1s');
@@ -30,7 +38,8 @@ for (const flavour of ['async', 'sync'] as const) {
     expect(before).toBeGreaterThan(0);
 
     const cutAt = Date.now();
-    cluster.proxy.cut();
+    if (fault === 'cut') cluster.proxy.cut();
+    else cluster.proxy.stall();
     const switched = await cluster.waitFor('the switch to delta', switchedToDelta, DETECTION_BOUND_MS + 2_000, 50);
     const detectedInMs = Date.now() - cutAt;
     expect(switched.lastSwitch).toMatchObject({ from: 'continuous', to: 'delta', reason: 'link-failed' });
@@ -55,7 +64,7 @@ for (const flavour of ['async', 'sync'] as const) {
     expect(stats.errors).toEqual([]);
     expect(stats.maxLatencyMs).toBeLessThan(HOST_STALL_BOUND_MS + 1_000);
     await cluster.waitQuiesced(20_000);
-    report(`link cut (${flavour})`, { detectedInMs, maxHostWriteLatencyMs: Math.round(stats.maxLatencyMs), acked: stats.acked, finalPass: back.lastPass });
+    report(`link ${fault} (${flavour})`, { detectedInMs, maxHostWriteLatencyMs: Math.round(stats.maxLatencyMs), acked: stats.acked, finalPass: back.lastPass });
     const { primary, backup } = cluster.hashes();
     expect(backup).toBe(primary);
   });

@@ -63,3 +63,41 @@ test('throttled link: auto switches to delta on a journal criterion before the j
   const { primary, backup } = cluster.hashes();
   expect(backup).toBe(primary);
 });
+
+/**
+ * The same throttle in synchronous mirroring: there is no journal to overflow, so each host
+ * write waits for the slow link; a latency criterion (write latency over 1 s, or the ping's
+ * round trip, queued behind the data, over 250 ms) takes the primary to delta, where writes
+ * complete locally again. Nothing is lost.
+ */
+test('throttled link, sync: write latency trips, host writes stop waiting on the link; nothing lost', async () => {
+  const cluster = await startCluster(SIZE);
+  await cluster.startPrimary({ mode: 'auto', sync: true });
+  await cluster.configSet('healthyForMs', '500ms');
+  await cluster.waitContinuous();
+  await cluster.configSet('healthyForMs', '60s');
+
+  cluster.proxy.throttle(THROTTLE_BYTES_PER_SEC);
+  const throttledAt = Date.now();
+  const writer = await HostWriter.start({ port: cluster.primary!.port, depth: 4, next: randomExtents(SIZE) });
+  const switched = await cluster.waitFor('the switch to delta', switchedToDelta, 20_000, 50);
+  const switchAfterS = (Date.now() - throttledAt) / 1000;
+  // In delta the host writes no longer wait for the link: a second of them completes quickly.
+  const ackedAtSwitch = writer.stats.acked;
+  await sleep(1_000);
+  const ackedInDelta = writer.stats.acked - ackedAtSwitch;
+  const stats = await writer.stop();
+  expect(stats.errors).toEqual([]);
+  expect(['write-latency-high', 'rtt-high', 'link-failed']).toContain(switched.lastSwitch!.reason);
+  // 256 KiB/s carries ~4 writes of 64 KiB a second; local writes are far more.
+  expect(ackedInDelta).toBeGreaterThan(20);
+  expect(stats.maxLatencyMs).toBeLessThan(6_000);
+
+  cluster.proxy.restore();
+  await cluster.configSet('healthyForMs', '500ms');
+  const done = await cluster.waitQuiesced(30_000);
+  expect(done.lastSwitch).toMatchObject({ to: 'continuous', reason: 'link-healthy' });
+  report('throttle (sync)', { reason: switched.lastSwitch!.reason, switchAfterS, ackedInDeltaPerSecond: ackedInDelta, maxHostWriteLatencyMs: Math.round(stats.maxLatencyMs) });
+  const { primary, backup } = cluster.hashes();
+  expect(backup).toBe(primary);
+});
