@@ -65,7 +65,7 @@ export async function runChallenge(args: ChallengeArgs): Promise<ChallengeOutcom
     const answer = await challenge(session, url.lun, { lba, blocks, nonce });
     return { lba, blocks, nonce, answer };
   } finally {
-    await session.logout().catch(() => session.destroy('logout failed'));
+    await session.logout().catch(() => session.destroy());
   }
 }
 

@@ -99,7 +99,7 @@ export async function runProbe(urlText: string): Promise<ProbeResult> {
       ...(vpdError !== undefined ? { challengeVpdError: vpdError } : {}),
     };
   } finally {
-    await session.logout().catch(() => session.destroy('logout failed'));
+    await session.logout().catch(() => session.destroy());
   }
 }
 

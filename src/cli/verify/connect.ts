@@ -1,6 +1,6 @@
 /** Opening a LUN named by an iscsi:// URL: login (CHAP from the URL), capacity, C0h limits. */
 import { readChallengeVpd } from '../../initiator/challenge.js';
-import { IscsiSession, IscsiUrlError, parseIscsiUrl, type IscsiUrl } from '../../initiator/index.js';
+import { IscsiUrlError, ReconnectingSession, parseIscsiUrl, type IscsiUrl } from '../../initiator/index.js';
 import { ChallengeFormatError } from '../../scsi/vendor/index.js';
 import { UsageError } from '../errors.js';
 import { RemoteLun } from './remote-lun.js';
@@ -14,17 +14,22 @@ export function parseUrlArgument(text: string, what: string): IscsiUrl {
   }
 }
 
-export async function connectUrl(url: IscsiUrl): Promise<IscsiSession> {
-  const session = await IscsiSession.connect({
+/** How long a verify or challenge keeps trying to log in again after its connection drops. */
+const RECONNECT_GIVE_UP_MS = 30_000;
+
+/** A session that logs in again if the connection drops (a long verify outlives a blip). */
+export async function connectUrl(url: IscsiUrl): Promise<ReconnectingSession> {
+  const session = await ReconnectingSession.connect({
     host: url.host,
     port: url.port,
     targetName: url.targetName,
     ...(url.user !== undefined ? { chap: { user: url.user, secret: url.secret ?? '' } } : {}),
+    reconnect: { giveUpAfterMs: RECONNECT_GIVE_UP_MS },
   });
   try {
     await session.waitReady(url.lun);
   } catch (e) {
-    session.destroy('not ready');
+    session.destroy();
     throw e;
   }
   return session;
@@ -53,7 +58,7 @@ export async function openRemoteLun(url: IscsiUrl, what: string): Promise<Remote
     if (!Number.isSafeInteger(totalBlocks)) throw new RangeError(`${what}: ${capacity.blockCount} blocks is beyond what verify handles`);
     return new RemoteLun(session, url, capacity.blockSize, totalBlocks, vpd);
   } catch (e) {
-    await session.logout().catch(() => session.destroy('setup failed'));
+    await session.logout().catch(() => session.destroy());
     throw e;
   }
 }

@@ -3,15 +3,29 @@
  * space, since lists belong to the nexus), reads and writes extents for repair.
  */
 import { challengeBatch } from '../../initiator/challenge.js';
-import { type IscsiSession, type IscsiUrl, type WireStats } from '../../initiator/index.js';
+import { IscsiConnectionError, ScsiCheckConditionError, type IscsiUrl, type ReconnectingSession, type WireStats } from '../../initiator/index.js';
 import type { ChallengeEntry, ChallengeVpd } from '../../scsi/vendor/index.js';
 import type { Extent } from './plan.js';
+
+/** Tries per challenge list: the first, and again after reconnects that lost it. */
+const LIST_ATTEMPTS = 3;
+const ILLEGAL_REQUEST = 0x5;
+const INVALID_FIELD_IN_CDB = 0x24;
+
+/**
+ * Whether a list failed because its session was replaced: the connection dropped while it
+ * was in flight, or the new nexus does not know its LIST IDENTIFIER (lists die with the nexus).
+ */
+function lostWithConnection(e: unknown): boolean {
+  if (e instanceof IscsiConnectionError) return true;
+  return e instanceof ScsiCheckConditionError && e.sense.key === ILLEGAL_REQUEST && e.sense.asc === INVALID_FIELD_IN_CDB && e.sense.field?.byte === 2;
+}
 
 export class RemoteLun {
   private nextListId = 1;
 
   constructor(
-    readonly session: IscsiSession,
+    readonly session: ReconnectingSession,
     readonly url: IscsiUrl,
     readonly blockSize: number,
     readonly totalBlocks: number,
@@ -38,11 +52,17 @@ export class RemoteLun {
     return this.session.stats;
   }
 
-  /** V_B of each entry, in order. */
-  answers(entries: readonly ChallengeEntry[]): Promise<Buffer[]> {
-    const listId = this.nextListId;
-    this.nextListId = (this.nextListId + 1) >>> 0 || 1;
-    return challengeBatch(this.session, this.lun, entries, { listId });
+  /** V_B of each entry, in order; a list lost with a dropped connection is sent again. */
+  async answers(entries: readonly ChallengeEntry[]): Promise<Buffer[]> {
+    for (let attempt = 1; ; attempt++) {
+      const listId = this.nextListId;
+      this.nextListId = (this.nextListId + 1) >>> 0 || 1;
+      try {
+        return await challengeBatch(this.session, this.lun, entries, { listId });
+      } catch (e) {
+        if (attempt >= LIST_ATTEMPTS || !lostWithConnection(e)) throw e;
+      }
+    }
   }
 
   read(extent: Extent): Promise<Buffer> {
@@ -50,7 +70,8 @@ export class RemoteLun {
   }
 
   write(extent: Extent, data: Buffer): Promise<void> {
-    return this.session.write16(this.lun, extent.lba, data);
+    // Idempotent here: repair writes never overlap, so re-sending one after a reconnect is safe.
+    return this.session.write16(this.lun, extent.lba, data, { idempotent: true });
   }
 
   flush(): Promise<void> {
@@ -58,6 +79,6 @@ export class RemoteLun {
   }
 
   async close(): Promise<void> {
-    await this.session.logout().catch(() => this.session.destroy('logout failed'));
+    await this.session.logout().catch(() => this.session.destroy());
   }
 }
