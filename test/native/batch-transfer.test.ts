@@ -33,6 +33,31 @@ describe('transferBatch', () => {
     expect(back.equals(b)).toBe(true);
   });
 
+  it('several FUA writes in one batch (one shared flush) all land, in order, among plain ops', async () => {
+    const datas = Array.from({ length: 6 }, () => randomBytes(4096));
+    const back = Buffer.alloc(4096);
+    const errors = await batch(fd, [...datas, back], [0, 4096, 8192, 12288, 16384, 16384, 16384], [3, 1, 3, 3, 1, 3, 0]);
+    expect(errors).toBeUndefined();
+    expect(back.equals(datas[5]!)).toBe(true);
+    const first = Buffer.alloc(4096 * 4);
+    await batch(fd, [first], [0], [0]);
+    expect(first.equals(Buffer.concat(datas.slice(0, 4)))).toBe(true);
+  });
+
+  it('a FUA write that fails in a shared-flush batch reports its own error, the others none', async () => {
+    const path = temp.file('image');
+    const readOnlyFd = openSync(path, 'r');
+    try {
+      const errors = await batch(readOnlyFd, [Buffer.alloc(512, 1), Buffer.alloc(512, 2), Buffer.alloc(512)], [0, 512, 0], [3, 3, 0]);
+      expect(errors).toHaveLength(3);
+      expect(errors![0]!.code).toBe('EBADF');
+      expect(errors![1]!.code).toBe('EBADF');
+      expect(errors![2]).toBeNull();
+    } finally {
+      closeSync(readOnlyFd);
+    }
+  });
+
   it('reports an errno error for the failing op only', async () => {
     const path = temp.file('image');
     const readOnlyFd = openSync(path, 'r');
