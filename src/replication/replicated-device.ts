@@ -248,7 +248,8 @@ export class ReplicatedDevice implements BlockDevice {
   private async hostChange(offset: number, length: number, change: () => Promise<void>): Promise<void> {
     const release = await this.writeOrder.acquire(offset, length);
     try {
-      if (this.gate) await this.gate;
+      // A loop, not an if: another hold may have begun by the time this one's waiters wake.
+      while (this.gate) await this.gate;
       this.inflight++;
       try {
         const preserving = this.snapshot?.beforeWrite(offset, length);
