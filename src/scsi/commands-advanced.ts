@@ -12,6 +12,7 @@ import { prepareGetLbaStatus } from './get-lba-status.js';
 import { prepareExtendedCopy } from './extended-copy.js';
 import { prepareReceiveCopyResults } from './receive-copy-results.js';
 import { prepareOrWrite } from './orwrite.js';
+import { prepareWriteAtomic, type AtomicLu } from './write-atomic.js';
 
 /** The LogicalUnit members the advanced commands use; LogicalUnit satisfies it structurally. */
 export interface AdvancedLu {
@@ -25,13 +26,15 @@ export interface AdvancedLu {
   checkRange(lba: bigint, blocks: number, lbaField: number): number;
 }
 
+export type { AtomicLu };
+
 const ff4 = [0xff, 0xff, 0xff, 0xff] as const;
 const ff8 = [...ff4, ...ff4] as const;
 
 /**
  * Reservations, COMPARE AND WRITE, WRITE SAME, UNMAP, GET LBA STATUS, EXTENDED COPY (LID1)
- * RECEIVE COPY RESULTS and ORWRITE. Not here (so REPORT SUPPORTED OPERATION CODES does not
- * claim them): WRITE SAME(32), WRITE ATOMIC(16).
+ * RECEIVE COPY RESULTS, ORWRITE and WRITE ATOMIC(16). Not here (so REPORT SUPPORTED
+ * OPERATION CODES does not claim it): WRITE SAME(32).
  */
 export const advancedCommands: CommandDescriptor[] = [
   {
@@ -68,6 +71,12 @@ export const advancedCommands: CommandDescriptor[] = [
     name: 'COMPARE AND WRITE', opcode: 0x89, cdbLength: 16, direction: 'out', writesMedium: true,
     conflict: ConflictClass.Write, usage: [0x89, 0x18, ...ff8, 0, 0, 0, 0xff, 0, 0],
     prepare: prepareCompareAndWrite,
+  },
+  {
+    // WRPROTECT must be 0; DPO and FUA are accepted (every atomic write is durable when it completes).
+    name: 'WRITE ATOMIC(16)', opcode: 0x9c, cdbLength: 16, direction: 'out', writesMedium: true,
+    conflict: ConflictClass.Write, usage: [0x9c, 0x18, ...ff8, 0, 0, 0xff, 0xff, 0, 0],
+    prepare: prepareWriteAtomic,
   },
   {
     name: 'WRITE SAME(10)', opcode: 0x41, cdbLength: 10, direction: 'out', writesMedium: true,

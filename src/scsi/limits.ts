@@ -23,3 +23,6 @@ export const MAX_COMPARE_AND_WRITE_BLOCKS = 255;
 
 /** Upper bound on nexuses one LU tracks, so a peer cycling sessions cannot grow state forever. */
 export const MAX_TRACKED_NEXUSES = 4096;
+
+/** Largest WRITE ATOMIC(16), in bytes (MAXIMUM ATOMIC TRANSFER LENGTH is this in blocks). */
+export const MAX_ATOMIC_WRITE_BYTES = 1024 * 1024;

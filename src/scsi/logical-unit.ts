@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { AtomicWriteLog } from '../block/atomic-write-log.js';
+import { MAX_ATOMIC_WRITE_BYTES } from './limits.js';
 import { forgetChallengeLists, type PassStaging } from './vendor/index.js';
 import type { BlockDevice } from '../block/device.js';
 import type { Nexus } from './types.js';
@@ -111,8 +114,16 @@ export class LogicalUnit {
   }
 
   static async create(init: LogicalUnitInit): Promise<LogicalUnit> {
-    return new LogicalUnit(init);
+    const lu = new LogicalUnit(init);
+    // Replays an atomic write a crash interrupted, before any command can see the medium.
+    if (!init.device.readOnly) {
+      lu.atomicWrites = await AtomicWriteLog.open(join(init.metaDir, `lun-${init.lun}-atomic-write.log`), init.device, MAX_ATOMIC_WRITE_BYTES);
+    }
+    return lu;
   }
+
+  /** WRITE ATOMIC(16)'s log; absent on a read-only LU. */
+  atomicWrites: AtomicWriteLog | undefined;
 
   /** Control mode page D_SENSE. */
   descriptorSense(): boolean {

@@ -4,6 +4,7 @@ import type { Nexus } from './types.js';
 import type { CommandTable } from './command-table.js';
 import { VENDOR_ID, asciiField } from './inquiry-data.js';
 import { vendorVpdPage } from './vendor/index.js';
+import { maxAtomicBlocks } from './write-atomic.js';
 import {
   MAX_COMPARE_AND_WRITE_BLOCKS,
   MAX_TRANSFER_BYTES,
@@ -33,6 +34,7 @@ export interface ProvisioningSupport {
   writeSame16: boolean;
   writeSame10: boolean;
   compareAndWrite: boolean;
+  writeAtomic: boolean;
 }
 
 export function provisioningSupport(lu: LogicalUnit, table: CommandTable): ProvisioningSupport {
@@ -41,6 +43,7 @@ export function provisioningSupport(lu: LogicalUnit, table: CommandTable): Provi
     writeSame16: table.supports(0x93),
     writeSame10: table.supports(0x41),
     compareAndWrite: table.supports(0x89),
+    writeAtomic: lu.atomicWrites !== undefined && table.supports(0x9c),
   };
 }
 
@@ -93,6 +96,8 @@ function blockLimits(lu: LogicalUnit, support: ProvisioningSupport): Buffer {
     b.writeUInt32BE(granularity, 24);
   }
   if (support.writeSame16 || support.writeSame10) b.writeBigUInt64BE(BigInt(MAX_WRITE_SAME_BLOCKS), 32);
+  // MAXIMUM ATOMIC TRANSFER LENGTH; ATOMIC ALIGNMENT, GRANULARITY and the boundary fields stay 0 (none).
+  if (support.writeAtomic) b.writeUInt32BE(maxAtomicBlocks(lu.blockSize), 40);
   return page(VpdPage.BLOCK_LIMITS, b);
 }
 
