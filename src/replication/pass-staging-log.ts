@@ -72,6 +72,10 @@ export class PassStagingLog implements PassStaging {
       } else if (found) {
         log.info({ event: 'staged-pass-discarded', passId: found.id.toString(16), records: found.records }, 'uncommitted pass discarded: the image stays at the previous pass');
         recovery = 'discarded';
+      } else if ((await fh.stat()).size > 0) {
+        // A torn BEGIN (or anything else that is not a pass) is still a pass cut short: say so.
+        log.info({ event: 'staged-pass-discarded', records: 0 }, 'incomplete staging log discarded: the image stays at the previous pass');
+        recovery = 'discarded';
       }
       await empty(fh);
       return new PassStagingLog(fh, options.device, options.capacity ?? options.device.size, log, recovery);

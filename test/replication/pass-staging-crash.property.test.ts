@@ -75,7 +75,8 @@ describe('staged pass after a crash', () => {
           expect(readFileSync(join(crashDir, PASS_STAGING_FILE)).length).toBe(0);
         },
       ),
-      { numRuns: 40 },
+      // A log cut inside its BEGIN record (one byte): once mistaken for an empty log.
+      { numRuns: 40, examples: [[[{ block: 0, blocks: 8, seed: 0 }], 0.00001, 0, 0n]] },
     );
   });
 
@@ -89,6 +90,8 @@ describe('staged pass after a crash', () => {
         const image = new MemoryBlockStore({ size: SIZE });
         await image.write(old, 0);
         const log = await PassStagingLog.open({ dir, device: image });
+        // Random bytes are never a committed pass: something there is discarded, nothing is empty.
+        expect(log.recovery).toBe(bytes.length > 0 ? 'discarded' : 'empty');
         await log.close();
         expect((await imageOf(image)).equals(old)).toBe(true);
       }),
