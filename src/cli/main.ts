@@ -5,7 +5,8 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from './errors.js';
-import { DEFAULT_CONTROL_PATH, buildServeSettings } from './serve-options.js';
+import { DEFAULT_CONTROL_PATH } from './replication-options.js';
+import { buildServeSettings } from './serve-options.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
 import type { LunSelector } from '../replication/control/protocol.js';
 

@@ -17,9 +17,9 @@ import type { Nexus } from '../scsi/types.js';
 import { LogicalUnit } from '../scsi/logical-unit.js';
 import { ScsiTarget } from '../scsi/scsi-target.js';
 import { IscsiServer } from '../target/server.js';
-import type { LunConfig } from '../target/config.js';
 import { moduleLogger } from '../util/log.js';
-import { openTargetsOnNetwork, type ServeSettings } from './serve-options.js';
+import type { LunConfig, ServeSettings } from './serve-config.js';
+import { openTargetsOnNetwork } from './serve-options.js';
 import { runVerify } from './verify/run.js';
 
 const log = moduleLogger('serve');

@@ -4,7 +4,7 @@
  * (control/metrics-endpoint.ts) calls it on every scrape with a fresh status.
  */
 import type { AnyServerStatus } from './control/handler.js';
-import type { ReplicationMode, ReplicationState } from './replicated-device.js';
+import type { ReplicationMode, ReplicationState } from './status.js';
 
 export interface TargetSessions {
   target: string;

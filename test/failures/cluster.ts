@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from '../../src/harness/ports.js';
 import { controlRequest } from '../../src/replication/control/client.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
-import type { ReplicationStatus } from '../../src/replication/replicated-device.js';
+import type { ReplicationStatus } from '../../src/replication/status.js';
 import { FaultProxy } from './fault-proxy.js';
 
 export const BACKUP_IQN = 'iqn.2026-11.io.tandem:fm-backup';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyServerStatus } from '../../src/replication/control/handler.js';
-import type { ReplicationStatus } from '../../src/replication/replicated-device.js';
+import type { ReplicationStatus } from '../../src/replication/status.js';
 import { DEFAULT_THRESHOLDS } from '../../src/replication/switch-criteria.js';
 import { renderMetrics } from '../../src/replication/metrics.js';
 import { parseExposition, sampleOf } from './prometheus-text.js';

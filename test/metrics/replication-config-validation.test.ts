@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/errors.js';
-import { buildServeSettings, parseReplicationTuning } from '../../src/cli/serve-options.js';
+import { parseReplicationTuning } from '../../src/cli/replication-options.js';
+import { buildServeSettings } from '../../src/cli/serve-options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-cfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
  * The admin actions: `tandem mode set`, `replicate`, `pause`, `resume`, `config set`.
  * Each prints one line (or one JSON object with --json) and returns the exit code.
  */
-import type { ContinuousFlavour, ReplicationMode } from '../../replication/replicated-device.js';
+import type { ContinuousFlavour, ReplicationMode } from '../../replication/status.js';
 import type { PassReport } from '../../replication/control/handler.js';
 import { UnknownKeyError, parseSetting } from '../../replication/control/settable.js';
 import type { LunSelector } from '../../replication/control/protocol.js';

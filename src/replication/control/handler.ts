@@ -4,7 +4,8 @@
  * event `{event: 'admin', action, …}`.
  */
 import type { Logger } from '../../util/log.js';
-import type { ReplicatedDevice, ReplicationStatus } from '../replicated-device.js';
+import type { ReplicatedDevice } from '../replicated-device.js';
+import type { ReplicationStatus } from '../status.js';
 import type { DeltaPassResult } from '../delta-pass.js';
 import type { ControlHandler } from './server.js';
 import type { LunSelector } from './protocol.js';

@@ -2,7 +2,7 @@
  * The admin control protocol: one JSON object per line each way, one response per request,
  * in order. Lines are bounded so a confused client cannot make the server buffer without limit.
  */
-import type { ContinuousFlavour, ReplicationMode } from '../replicated-device.js';
+import type { ContinuousFlavour, ReplicationMode } from '../status.js';
 
 /** Longest request or response line either side accepts (status of many LUNs fits easily). */
 export const MAX_CONTROL_LINE_BYTES = 1024 * 1024;

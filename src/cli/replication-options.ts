@@ -1,0 +1,233 @@
+/**
+ * The replication part of `tandem serve`'s flags and config file: role, replicas and
+ * their modes, thresholds and sizes. Each rule fails with one line (UsageError).
+ */
+import { parseIscsiUrl } from '../initiator/url.js';
+import { SETTABLE_KEYS, milliseconds } from '../replication/control/settable.js';
+import type { ReplicationRole, ReplicationServerSettings, ReplicationTuning, LunReplicationSettings } from '../replication/settings.js';
+import type { ReplicationMode } from '../replication/status.js';
+import type { SwitchThresholds } from '../replication/switch-criteria.js';
+import { UsageError } from './errors.js';
+import { parseSize } from './parse-size.js';
+import { checkName, isObject } from './option-checks.js';
+import type { ServeTarget } from './serve-config.js';
+
+export const DEFAULT_REPLICATOR_IQN = 'iqn.2026-11.io.tandem:replicator';
+export const DEFAULT_CONTROL_PATH = './data/tandem.sock';
+export const REPLICATION_MODES = ['continuous', 'delta', 'auto'] as const;
+
+export interface ReplicationFlags {
+  role?: string;
+  /** Applies to the single LUN (from --lun or the default). */
+  replica?: string;
+  replicationMode?: string;
+  /** --sync (true) / --async (false). */
+  sync?: boolean;
+  startOver?: boolean;
+  replicatorIqn?: string;
+  control?: string;
+  /** --threshold KEY=VALUE (repeatable): a switching threshold or deltaIntervalMs. */
+  threshold?: string[];
+}
+
+/** The config file's top-level replication keys. */
+export interface ReplicationConfigFile {
+  role?: string;
+  replicationMode?: string;
+  sync?: boolean;
+  startOver?: boolean;
+  replicatorIqn?: string;
+  control?: string;
+  replication?: unknown;
+}
+
+export const REPLICATION_CONFIG_KEYS = ['role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control', 'replication'];
+/** Keys of a LUN object in the config file that set up its replication. */
+export const LUN_REPLICATION_KEYS = ['replica', 'mode', 'sync'];
+
+const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = [
+  'maxRttMs',
+  'maxWriteLatencyMs',
+  'maxNetInflowBytesPerSec',
+  'maxJournalFill',
+  'maxRedundancy',
+  'healthyForMs',
+  'lowTrafficBytesPerSec',
+  'lowTrafficForMs',
+];
+const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'deltaIntervalMs', 'linkTimeoutMs'];
+/** A link timeout below this would call a healthy loaded link failed. */
+const MIN_LINK_TIMEOUT_MS = 100;
+/** Below this a single large host write could not fit the journal. */
+const MIN_JOURNAL_CAPACITY = 1024 * 1024;
+
+/** One settable value, from JSON (number as is, string through the key's parser) or a flag. */
+function settableValue(key: keyof typeof SETTABLE_KEYS, raw: unknown, where: string): number {
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw) || raw < 0) throw new UsageError(`${where}: must be a non-negative number`);
+    if (key === 'maxJournalFill' && (raw <= 0 || raw > 1)) throw new UsageError(`${where}: must be a fraction in (0, 1]`);
+    return raw;
+  }
+  if (typeof raw !== 'string') throw new UsageError(`${where}: must be a number or a string such as "250ms" or "64MiB"`);
+  try {
+    return SETTABLE_KEYS[key].parse(raw);
+  } catch (e) {
+    throw new UsageError(`${where}: ${(e as Error).message}`);
+  }
+}
+
+function byteCount(raw: unknown, where: string): number {
+  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0) return raw;
+  if (typeof raw === 'string') return parseSize(raw, where);
+  throw new UsageError(`${where}: must be a byte count or a size such as "64KiB"`);
+}
+
+/** Validates the config file's `replication` object; unknown keys are one line naming the allowed ones. */
+export function parseReplicationTuning(raw: unknown, where = '--config: replication'): ReplicationTuning {
+  if (!isObject(raw)) throw new UsageError(`${where} must be an object with ${TUNING_KEYS.join(', ')}`);
+  for (const key of Object.keys(raw)) {
+    if (!TUNING_KEYS.includes(key)) throw new UsageError(`${where}: unknown key "${key}" (allowed: ${TUNING_KEYS.join(', ')})`);
+  }
+  const tuning: ReplicationTuning = { thresholds: {} };
+  if (raw.thresholds !== undefined) {
+    if (!isObject(raw.thresholds)) throw new UsageError(`${where}.thresholds must be an object`);
+    for (const [key, value] of Object.entries(raw.thresholds)) {
+      if (!(THRESHOLD_KEYS as readonly string[]).includes(key)) throw new UsageError(`${where}.thresholds: unknown key "${key}" (allowed: ${THRESHOLD_KEYS.join(', ')})`);
+      tuning.thresholds[key as keyof SwitchThresholds] = settableValue(key as keyof SwitchThresholds, value, `${where}.thresholds.${key}`);
+    }
+  }
+  if (raw.chunkSize !== undefined) {
+    const c = byteCount(raw.chunkSize, `${where}.chunkSize`);
+    if (c < 512 || (c & (c - 1)) !== 0 || c > 1 << 30) throw new UsageError(`${where}.chunkSize: ${c} is not a power of two between 512 and 1 GiB`);
+    tuning.chunkSize = c;
+  }
+  if (raw.journalCapacity !== undefined) {
+    const j = byteCount(raw.journalCapacity, `${where}.journalCapacity`);
+    if (j < MIN_JOURNAL_CAPACITY) throw new UsageError(`${where}.journalCapacity: ${j} is below the minimum of 1 MiB`);
+    tuning.journalCapacity = j;
+  }
+  if (raw.deltaIntervalMs !== undefined) tuning.deltaIntervalMs = settableValue('deltaIntervalMs', raw.deltaIntervalMs, `${where}.deltaIntervalMs`);
+  if (raw.linkTimeoutMs !== undefined) {
+    const t = typeof raw.linkTimeoutMs === 'number' ? raw.linkTimeoutMs : typeof raw.linkTimeoutMs === 'string' ? durationOrNaN(raw.linkTimeoutMs) : NaN;
+    if (!Number.isFinite(t) || t < MIN_LINK_TIMEOUT_MS) throw new UsageError(`${where}.linkTimeoutMs: must be a duration of at least ${MIN_LINK_TIMEOUT_MS} ms (e.g. 2000, "2s")`);
+    tuning.linkTimeoutMs = t;
+  }
+  return tuning;
+}
+
+function durationOrNaN(text: string): number {
+  try {
+    return milliseconds(text);
+  } catch {
+    return NaN;
+  }
+}
+
+/** --threshold KEY=VALUE flags, laid over the config file's values. */
+function applyThresholdFlags(tuning: ReplicationTuning, flags: readonly string[]): void {
+  for (const text of flags) {
+    const i = text.indexOf('=');
+    const key = i > 0 ? text.slice(0, i) : '';
+    if (!(key in SETTABLE_KEYS)) {
+      throw new UsageError(`--threshold: expected KEY=VALUE with KEY one of ${Object.keys(SETTABLE_KEYS).join(', ')}, not "${text}"`);
+    }
+    const value = settableValue(key as keyof typeof SETTABLE_KEYS, text.slice(i + 1), `--threshold ${key}`);
+    if (key === 'deltaIntervalMs') tuning.deltaIntervalMs = value;
+    else tuning.thresholds[key as keyof SwitchThresholds] = value;
+  }
+}
+
+/** The config's `replication` object with --threshold flags on top; checked against the LUNs' block sizes. */
+export function tuningSettings(flags: ReplicationFlags, file: ReplicationConfigFile, targets: ServeTarget[]): ReplicationTuning | undefined {
+  if (file.replication === undefined && !flags.threshold?.length) return undefined;
+  const tuning = file.replication !== undefined ? parseReplicationTuning(file.replication) : { thresholds: {} };
+  if (flags.threshold?.length) {
+    if ((flags.role ?? file.role) !== 'primary') throw new UsageError('--threshold only applies with --role primary');
+    applyThresholdFlags(tuning, flags.threshold);
+  }
+  if (tuning.chunkSize !== undefined) {
+    for (const lun of targets.flatMap((t) => t.luns)) {
+      if (lun.replica !== undefined && tuning.chunkSize < lun.blockSize) throw new UsageError(`replication.chunkSize ${tuning.chunkSize} is smaller than the block size ${lun.blockSize} of ${lun.path}`);
+    }
+  }
+  return tuning;
+}
+
+/**
+ * Role, replicas and their modes. The server-wide --replication-mode / --sync|--async
+ * fill in what a LUN's own config entry leaves unset; each rule fails with one line.
+ */
+export function replicationSettings(flags: ReplicationFlags, file: ReplicationConfigFile, targets: ServeTarget[]): ReplicationServerSettings {
+  const roleText = flags.role ?? file.role;
+  if (roleText !== undefined && roleText !== 'primary' && roleText !== 'backup') throw new UsageError(`--role: "${roleText}" is not one of primary, backup`);
+  const role = roleText as ReplicationRole | undefined;
+  const luns = targets.flatMap((t) => t.luns);
+  if (flags.replica !== undefined) {
+    if (luns.length !== 1) throw new UsageError('--replica applies to a single LUN; with several, give each its "replica" in the config file');
+    luns[0]!.replica = flags.replica;
+  }
+  const modeText = flags.replicationMode ?? file.replicationMode;
+  if (modeText !== undefined) checkMode(modeText, '--replication-mode');
+  const sync = flags.sync ?? file.sync;
+  const startOver = flags.startOver ?? file.startOver ?? false;
+  const replicated = luns.filter((l) => l.replica !== undefined);
+  if (role !== 'primary') {
+    if (replicated.length > 0) throw new UsageError(`a replica (${replicated[0]!.path}) needs --role primary`);
+    const primaryOnly = [modeText !== undefined && '--replication-mode', sync !== undefined && (sync ? '--sync' : '--async'), startOver && '--start-over'].filter(Boolean);
+    if (primaryOnly.length > 0) throw new UsageError(`${primaryOnly.join(', ')} only apply with --role primary`);
+  } else {
+    if (replicated.length === 0) throw new UsageError('--role primary needs a replica: --replica iscsi://USER:SECRET@HOST:PORT/IQN/LUN, or "replica" on a LUN in the config file');
+    for (const lun of replicated) {
+      checkReplicaUrl(lun.replica!, lun.path);
+      if (lun.readOnly) throw new UsageError(`LUN ${lun.path}: a read-only LUN cannot be a replication primary`);
+      lun.replicationMode ??= (modeText as ReplicationMode) ?? 'auto';
+      lun.sync ??= sync ?? false;
+    }
+  }
+  const replicatorIqn = checkName(flags.replicatorIqn ?? file.replicatorIqn ?? DEFAULT_REPLICATOR_IQN, '--replicator-iqn');
+  const control = flags.control ?? file.control ?? (role ? DEFAULT_CONTROL_PATH : undefined);
+  return role ? { role, replicatorIqn, startOver, control } : { control };
+}
+
+export function checkMode(text: string, where: string): void {
+  if (!(REPLICATION_MODES as readonly string[]).includes(text)) throw new UsageError(`${where}: "${text}" is not one of ${REPLICATION_MODES.join(', ')}`);
+}
+
+/** iscsi://[user:secret@]host[:port]/IQN/LUN, checked now so a typo fails before any connection. */
+function checkReplicaUrl(url: string, lunPath: string): void {
+  try {
+    parseIscsiUrl(url);
+  } catch (e) {
+    throw new UsageError(`replica for ${lunPath}: ${(e as Error).message} (expected iscsi://USER:SECRET@HOST:PORT/IQN/LUN)`);
+  }
+}
+
+/** Types of the config file's top-level replication keys. */
+export function checkReplicationConfig(json: Record<string, unknown>, path: string): void {
+  for (const key of ['role', 'replicationMode', 'replicatorIqn', 'control']) {
+    if (json[key] !== undefined && typeof json[key] !== 'string') throw new UsageError(`--config ${path}: "${key}" must be a string`);
+  }
+  for (const key of ['sync', 'startOver']) {
+    if (json[key] !== undefined && typeof json[key] !== 'boolean') throw new UsageError(`--config ${path}: "${key}" must be true or false`);
+  }
+}
+
+/** A LUN object's `replica`, `mode` and `sync`. */
+export function lunReplicationFromConfig(raw: Record<string, unknown>, where: string): LunReplicationSettings {
+  const lun: LunReplicationSettings = {};
+  if (raw.sync !== undefined && typeof raw.sync !== 'boolean') throw new UsageError(`--config: ${where}.sync must be true or false`);
+  if (raw.replica !== undefined) {
+    if (typeof raw.replica !== 'string') throw new UsageError(`--config: ${where}.replica must be an iscsi:// URL string`);
+    lun.replica = raw.replica;
+  }
+  if (raw.mode !== undefined) {
+    if (typeof raw.mode !== 'string') throw new UsageError(`--config: ${where}.mode must be one of ${REPLICATION_MODES.join(', ')}`);
+    checkMode(raw.mode, `--config: ${where}.mode`);
+    lun.replicationMode = raw.mode as ReplicationMode;
+  }
+  if (raw.sync !== undefined) lun.sync = raw.sync;
+  if ((lun.replicationMode !== undefined || lun.sync !== undefined) && lun.replica === undefined) {
+    throw new UsageError(`--config: ${where} sets mode/sync without a "replica"`);
+  }
+  return lun;
+}

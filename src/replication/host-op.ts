@@ -1,0 +1,23 @@
+/**
+ * A host change of the live image, and the write paths that carry one: each state of the
+ * engine (continuous sync, continuous async, delta tracking) is one WritePath.
+ */
+import type { BlockDevice } from '../block/device.js';
+
+/** A write (with its data) or a discard (without). */
+export interface HostOp {
+  offset: number;
+  length: number;
+  data?: Buffer;
+  fua: boolean;
+}
+
+export interface WritePath {
+  /** Applies `op` locally and does what this path owes the backup; resolves when the host may be answered. */
+  apply(op: HostOp): Promise<void>;
+}
+
+/** The op on the local image alone (delta tracking, or one side of a mirrored op). */
+export function applyLocally(local: BlockDevice, op: HostOp, fua: boolean): Promise<void> {
+  return op.data ? local.write(op.data, op.offset, fua) : local.discard(op.offset, op.length);
+}

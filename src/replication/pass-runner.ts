@@ -1,0 +1,77 @@
+/**
+ * Runs delta passes from a copy-on-write snapshot: the chunk set and the snapshot are
+ * taken with host writes held for a moment, so no write is half-way between marking its
+ * chunk and changing the image when the pass's point in time is fixed. Passes are staged
+ * on the backup (applied whole) once it holds a first full copy.
+ */
+import type { BlockDevice } from '../block/device.js';
+import type { Logger } from '../util/log.js';
+import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
+import type { DeltaTable } from './delta-table.js';
+import type { HostWriteOrder } from './host-write-order.js';
+import { PassSnapshot } from './pass-snapshot.js';
+import type { RecoveryPointAge } from './recovery-point-age.js';
+import type { ReplicaBinding } from './replica-binding.js';
+import type { ReplicaLink } from './replica-link.js';
+
+/** What started a delta pass (in its log event). */
+export type PassTrigger = 'admin' | 'interval' | 'low-traffic' | 'catch-up' | 'final';
+
+export type PassProgress = (doneChunks: number, totalChunks: number) => void;
+
+export interface PassRunnerParts {
+  local: BlockDevice;
+  link: ReplicaLink;
+  metaDir: string;
+  table: DeltaTable;
+  order: HostWriteOrder;
+  binding: ReplicaBinding;
+  age: RecoveryPointAge;
+  clock: () => number;
+  log: Logger;
+}
+
+export class PassRunner {
+  /** The next pass challenges before copying (after recovery or lost tracking). */
+  suspect: boolean;
+  lastPassAt: number;
+  lastPass: (DeltaPassResult & { at: number }) | undefined;
+
+  constructor(
+    private readonly parts: PassRunnerParts,
+    suspect: boolean,
+  ) {
+    this.suspect = suspect;
+    this.lastPassAt = parts.clock();
+  }
+
+  async run(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
+    const { local, link, metaDir, table, order, binding, age, clock, log } = this.parts;
+    const compare = this.suspect;
+    // The first full copy has no earlier image on the backup worth keeping: it is not staged.
+    const staged = binding.identity.replicaSynced;
+    const scratch = await PassSnapshot.openScratch(metaDir, local.size);
+    const { chunks, snapshot } = await order.holding(async () => {
+      const chunks = table.markedChunks();
+      table.beginCopy(chunks);
+      order.snapshot = new PassSnapshot(local, scratch, table.chunkSize, chunks);
+      return { chunks, snapshot: order.snapshot };
+    });
+    let result: DeltaPassResult;
+    try {
+      result = await runDeltaPass(table, chunks, snapshot, link, { compare, staged, ...(onProgress ? { onProgress } : {}) });
+    } finally {
+      order.snapshot = undefined;
+      await snapshot.close();
+    }
+    this.suspect = false;
+    this.lastPassAt = clock();
+    this.lastPass = { ...result, at: this.lastPassAt };
+    if (table.dirtyChunks === 0) {
+      age.cleaned();
+      await binding.markSynced();
+    }
+    log.info({ event: 'delta-pass', trigger, compare, ...result, preservedChunks: snapshot.preservedChunks, dirtyAfter: table.dirtyChunks }, compare ? 'resync pass' : 'delta pass');
+    return result;
+  }
+}

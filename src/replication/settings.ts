@@ -1,0 +1,36 @@
+/** How a server and each of its LUNs are set up for replication (from flags or the config file). */
+import type { ReplicationMode } from './status.js';
+import type { SwitchThresholds } from './switch-criteria.js';
+
+export type ReplicationRole = 'primary' | 'backup';
+
+export interface LunReplicationSettings {
+  /** Primary role: iscsi://[user:secret@]host[:port]/IQN/LUN of this LUN's backup. */
+  replica?: string;
+  /** Replication mode for this LUN (default: the server-wide one, else `auto`). */
+  replicationMode?: ReplicationMode;
+  /** Continuous mirroring flavour: true = synchronous (default: server-wide, else async). */
+  sync?: boolean;
+}
+
+export interface ReplicationServerSettings {
+  /** Replication role; absent = a plain target. */
+  role?: ReplicationRole;
+  /** Primary: the initiator name it replicates as. Backup: the only initiator allowed to write. */
+  replicatorIqn?: string;
+  /** Primary: take over replicas that belong to another volume. */
+  startOver?: boolean;
+  /** Unix socket of the admin control API (primary and backup roles). */
+  control?: string;
+}
+
+/** The config file's `replication` object (and --threshold flags): applied to every replicated LUN. */
+export interface ReplicationTuning {
+  thresholds: Partial<SwitchThresholds>;
+  /** Delta-table chunk; a power of two, at least the LUN's block size. */
+  chunkSize?: number;
+  journalCapacity?: number;
+  deltaIntervalMs?: number;
+  /** Every replica-link command settles within this; it bounds link-failure detection. */
+  linkTimeoutMs?: number;
+}
