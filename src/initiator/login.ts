@@ -2,9 +2,9 @@
  * The login phase from the initiator's side (RFC 7143 §6.3): security stage with CHAP
  * or None, then operational negotiation, ending in full feature phase.
  */
-import { decodeTargetPdu } from '../pdu/decode.js';
-import { encodeLoginRequest } from '../pdu/login.js';
-import { PduError } from '../pdu/pdu-error.js';
+import { decodeTargetPdu } from '../iscsi/pdu/decode.js';
+import { encodeLoginRequest } from '../iscsi/pdu/login.js';
+import { PduError } from '../iscsi/pdu/pdu-error.js';
 import type { ChapCredentials } from '../target/config.js';
 import type { SessionParams } from '../target/login-types.js';
 import { NegotiationError } from '../target/negotiation.js';

@@ -4,18 +4,18 @@
  * Owns StatSN (per connection) and the socket writer.
  */
 import type { Socket } from 'node:net';
-import { BHS_LENGTH, readOpcode } from '../pdu/bhs.js';
-import type { DataOutPdu } from '../pdu/data-out.js';
-import { decodeInitiatorPdu } from '../pdu/decode.js';
-import type { LogoutRequestPdu } from '../pdu/logout.js';
-import type { NopOutPdu } from '../pdu/nop.js';
-import { Opcode, RESERVED_TAG, RejectReason, TmfFunction } from '../pdu/opcodes.js';
-import { PduError } from '../pdu/pdu-error.js';
-import { encodeR2t } from '../pdu/r2t.js';
-import { encodeReject } from '../pdu/reject.js';
-import type { ScsiCommandPdu } from '../pdu/scsi-command.js';
-import type { TaskMgmtRequestPdu } from '../pdu/task-management.js';
-import type { TextRequestPdu } from '../pdu/text.js';
+import { BHS_LENGTH, readOpcode } from '../iscsi/pdu/bhs.js';
+import type { DataOutPdu } from '../iscsi/pdu/data-out.js';
+import { decodeInitiatorPdu } from '../iscsi/pdu/decode.js';
+import type { LogoutRequestPdu } from '../iscsi/pdu/logout.js';
+import type { NopOutPdu } from '../iscsi/pdu/nop.js';
+import { Opcode, RESERVED_TAG, RejectReason, TmfFunction } from '../iscsi/pdu/opcodes.js';
+import { PduError } from '../iscsi/pdu/pdu-error.js';
+import { encodeR2t } from '../iscsi/pdu/r2t.js';
+import { encodeReject } from '../iscsi/pdu/reject.js';
+import type { ScsiCommandPdu } from '../iscsi/pdu/scsi-command.js';
+import type { TaskMgmtRequestPdu } from '../iscsi/pdu/task-management.js';
+import type { TextRequestPdu } from '../iscsi/pdu/text.js';
 import { TmfResponse, type Nexus, type ScsiTargetPort } from '../scsi/types.js';
 import type { Logger } from '../util/log.js';
 import type { ResponseChannel } from './data-in.js';
@@ -24,12 +24,12 @@ import { LoginPhase, LoginStatus, type Binding, type LoginIdentity, type Negotia
 import type { LoginEnvironment, LoginOutcome, SessionParams } from './login-types.js';
 import { decideLogout, sendLogoutResponse } from './logout.js';
 import { NopPinger, answerPing, sendPing } from './nop.js';
-import { PduReader, type FramedPdu, type PduSink } from '../pdu/pdu-reader.js';
+import { PduReader, type FramedPdu, type PduSink } from '../iscsi/pdu/pdu-reader.js';
 import { PduWriter } from './pdu-writer.js';
 import { ScsiTask, type TaskHost } from './scsi-task.js';
 import { ByteBudget } from './byte-budget.js';
 import { formatPortalAddress, type SendTargetsContext } from './send-targets.js';
-import { serialAdd } from '../pdu/serial.js';
+import { serialAdd } from '../iscsi/pdu/serial.js';
 import { Session, type SessionConnection } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { TargetRegistry } from './target-registry.js';
