@@ -14,8 +14,8 @@ import {
   verifyChapResponse,
   type ChapAlgorithm,
   type ChapChallenge,
-} from '../target/chap.js';
-import type { TextPair } from '../target/text-keys.js';
+} from '../iscsi/chap.js';
+import type { TextPair } from '../iscsi/text-keys.js';
 import { IscsiAuthenticationError, IscsiLoginError } from './errors.js';
 
 /** MD5: the one algorithm every target (tgt, LIO, Windows) implements. */

@@ -5,7 +5,7 @@ import { LogoutReason, RESERVED_TAG } from '../iscsi/pdu/opcodes.js';
 import { PduError } from '../iscsi/pdu/pdu-error.js';
 import { encodeTextRequest } from '../iscsi/pdu/text.js';
 import type { ChapCredentials } from '../target/config.js';
-import { encodeTextKeys } from '../target/text-keys.js';
+import { encodeTextKeys } from '../iscsi/text-keys.js';
 import { moduleLogger } from '../util/log.js';
 import { IscsiConnectionError } from './errors.js';
 import { login } from './login.js';

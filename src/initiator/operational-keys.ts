@@ -1,6 +1,6 @@
 /**
  * The initiator's operational offer (RFC 7143 §13) and the parameters that result from
- * the target's answers. Key semantics come from the shared table in target/negotiation.
+ * the target's answers. Key semantics come from the shared table in iscsi/negotiation.
  */
 import type { SessionParams } from '../target/login-types.js';
 import {
@@ -11,8 +11,8 @@ import {
   parseNumber,
   resolveAnswer,
   type NegotiationPolicy,
-} from '../target/negotiation.js';
-import type { TextPair } from '../target/text-keys.js';
+} from '../iscsi/negotiation.js';
+import type { TextPair } from '../iscsi/text-keys.js';
 
 /** What this initiator is willing to do; the target can only lower the numbers. */
 export interface InitiatorLimits {

@@ -9,7 +9,7 @@ import { PduError } from '../iscsi/pdu/pdu-error.js';
 import { encodeTextResponse, type TextRequestPdu } from '../iscsi/pdu/text.js';
 import type { ResponseChannel } from './data-in.js';
 import { answerTextRequest, type SendTargetsContext } from './send-targets.js';
-import { TextKeyError } from './text-keys.js';
+import { TextKeyError } from '../iscsi/text-keys.js';
 
 /** Largest text request we gather across C-bit PDUs. */
 export const MAX_TEXT_REQUEST_BYTES = 64 * 1024;

@@ -16,7 +16,7 @@ import { encodeTaskMgmtResponse } from '../../src/iscsi/pdu/task-management.js';
 import { paddingFor } from '../../src/iscsi/pdu/segment.js';
 import type { ScsiCommandPdu } from '../../src/iscsi/pdu/scsi-command.js';
 import { PduReader } from '../../src/iscsi/pdu/pdu-reader.js';
-import { encodeTextKeys, parseTextKeys } from '../../src/target/text-keys.js';
+import { encodeTextKeys, parseTextKeys } from '../../src/iscsi/text-keys.js';
 
 export class FakeConnection {
   statSN = 1;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ChapAuthenticator, ChapError, type ChapFailure } from '../../../src/target/chap.js';
+import { ChapAuthenticator, ChapError, type ChapFailure } from '../../../src/iscsi/chap.js';
 
 const CHAP = { user: 'alice', secret: 'initiator-secret' };
 const MUTUAL = { user: 'target-user', secret: 'target-secret-x' };

@@ -4,7 +4,7 @@
  * and records the peer's declarations. An initiator can reuse the table and `resolveAnswer`
  * to combine its own offer with the target's answer.
  */
-import type { SessionParams } from './login-types.js';
+import type { SessionParams } from '../target/login-types.js';
 import type { TextPair } from './text-keys.js';
 
 export type NegotiationRole = 'target' | 'initiator';

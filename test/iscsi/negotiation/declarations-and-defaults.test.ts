@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION_PARAMS, NegotiationError } from '../../../src/target/negotiation.js';
+import { DEFAULT_SESSION_PARAMS, NegotiationError } from '../../../src/iscsi/negotiation.js';
 import { LIMITS, offer, targetNegotiator } from './helpers.js';
 
 describe('declarations and defaults', () => {

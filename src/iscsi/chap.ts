@@ -5,7 +5,7 @@
  * and we answer it with our own credentials.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ChapCredentials } from './config.js';
+import type { ChapCredentials } from '../target/config.js';
 import type { TextPair } from './text-keys.js';
 
 /** CHAP_A algorithm numbers (IANA PPP auth algorithms) we can compute. */
