@@ -3,7 +3,8 @@
  * besides reading the config file, so every rule is unit-tested.
  */
 import { readFileSync } from 'node:fs';
-import type { ChapCredentials, LunConfig, PortalConfig, ServeConfig, TargetConfig } from '../target/config.js';
+import type { ChapCredentials } from '../iscsi/chap.js';
+import type { LunConfig, PortalConfig, ServeConfig, TargetConfig } from '../target/config.js';
 import { UsageError } from './errors.js';
 import { parseSize } from './parse-size.js';
 import { parseIscsiUrl } from '../initiator/url.js';

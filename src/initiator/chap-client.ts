@@ -3,7 +3,6 @@
  * mutual CHAP, challenge the target and check its answer in constant time.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChapCredentials } from '../target/config.js';
 import {
   ChapError,
   answerChapChallenge,
@@ -14,6 +13,7 @@ import {
   verifyChapResponse,
   type ChapAlgorithm,
   type ChapChallenge,
+  type ChapCredentials,
 } from '../iscsi/chap.js';
 import type { TextPair } from '../iscsi/text-keys.js';
 import { IscsiAuthenticationError, IscsiLoginError } from './errors.js';

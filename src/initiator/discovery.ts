@@ -4,7 +4,7 @@ import { encodeLogoutRequest } from '../iscsi/pdu/logout.js';
 import { LogoutReason, RESERVED_TAG } from '../iscsi/pdu/opcodes.js';
 import { PduError } from '../iscsi/pdu/pdu-error.js';
 import { encodeTextRequest } from '../iscsi/pdu/text.js';
-import type { ChapCredentials } from '../target/config.js';
+import type { ChapCredentials } from '../iscsi/chap.js';
 import { encodeTextKeys } from '../iscsi/text-keys.js';
 import { moduleLogger } from '../util/log.js';
 import { IscsiConnectionError } from './errors.js';

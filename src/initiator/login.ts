@@ -5,8 +5,8 @@
 import { decodeTargetPdu } from '../iscsi/pdu/decode.js';
 import { encodeLoginRequest } from '../iscsi/pdu/login.js';
 import { PduError } from '../iscsi/pdu/pdu-error.js';
-import type { ChapCredentials } from '../target/config.js';
-import type { SessionParams } from '../target/login-types.js';
+import type { ChapCredentials } from '../iscsi/chap.js';
+import type { SessionParams } from '../iscsi/session-params.js';
 import { NegotiationError } from '../iscsi/negotiation.js';
 import { TextKeyError, encodeTextKeys, parseTextKeys, type TextPair } from '../iscsi/text-keys.js';
 import { CHAP_OFFER, ChapClient } from './chap-client.js';

@@ -2,9 +2,8 @@
  * The initiator's operational offer (RFC 7143 §13) and the parameters that result from
  * the target's answers. Key semantics come from the shared table in iscsi/negotiation.
  */
-import type { SessionParams } from '../target/login-types.js';
+import { DEFAULT_SESSION_PARAMS, type SessionParams } from '../iscsi/session-params.js';
 import {
-  DEFAULT_SESSION_PARAMS,
   KEY_TABLE,
   NegotiationError,
   ParameterNegotiator,

@@ -1,9 +1,5 @@
 /** Static configuration of targets and portals, as `tandem serve` builds it from flags or JSON. */
-
-export interface ChapCredentials {
-  user: string;
-  secret: string;
-}
+import type { ChapCredentials } from '../iscsi/chap.js';
 
 export interface LunConfig {
   path: string;

@@ -11,7 +11,7 @@ import { ScsiStatus, type Nexus, type PreparedCommand, type ScsiResult, type Scs
 import { residualOf, sendCommandOutcome, type ResponseChannel } from './data-in.js';
 import type { ByteBudget } from './byte-budget.js';
 import { DataOutCollector, type R2tRequest } from './data-out.js';
-import type { SessionParams } from './login-types.js';
+import type { SessionParams } from '../iscsi/session-params.js';
 
 export interface TaskHost extends ResponseChannel {
   readonly scsi: ScsiTargetPort;
