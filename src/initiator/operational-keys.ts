@@ -4,6 +4,7 @@
  */
 import { DEFAULT_SESSION_PARAMS, type SessionParams } from '../iscsi/session-params.js';
 import {
+  ANSWER_WORDS,
   KEY_TABLE,
   NegotiationError,
   ParameterNegotiator,
@@ -92,8 +93,6 @@ export function initiatorPolicy(limits: InitiatorLimits, digests: DigestPreferen
     protocolLevel: 1,
   };
 }
-
-const ANSWER_WORDS = new Set(['Reject', 'Irrelevant', 'NotUnderstood']);
 
 /**
  * Accumulates the outcome of one login's operational negotiation: our offers resolved

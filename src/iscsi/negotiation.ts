@@ -133,7 +133,8 @@ function inRange(def: KeyDefinition, n: number): boolean {
   return (def.min === undefined || n >= def.min) && (def.max === undefined || n <= def.max);
 }
 
-const ANSWER_WORDS = new Set(['Reject', 'Irrelevant', 'NotUnderstood']);
+/** Answers that negotiate nothing: the default stays in force. */
+export const ANSWER_WORDS: ReadonlySet<string> = new Set(['Reject', 'Irrelevant', 'NotUnderstood']);
 
 /**
  * Combine an offer with the answer to it, from the offerer's side (used by an initiator
