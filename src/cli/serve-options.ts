@@ -1,9 +1,10 @@
 /**
- * Turns `tandem serve` flags or a JSON config file into a ServeConfig. Pure: no I/O
+ * Turns `tandem serve` flags or a JSON config file into ServeSettings. Pure: no I/O
  * besides reading the config file, so every rule is unit-tested.
  */
 import { readFileSync } from 'node:fs';
-import type { ChapCredentials, PortalConfig } from '../target/config.js';
+import type { ChapCredentials } from '../iscsi/chap.js';
+import type { PortalConfig } from '../target/config.js';
 import { UsageError } from './errors.js';
 import { parseSize } from './parse-size.js';
 import {

@@ -3,7 +3,6 @@
  * mutual CHAP, challenge the target and check its answer in constant time.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChapCredentials } from '../target/config.js';
 import {
   ChapError,
   answerChapChallenge,
@@ -14,8 +13,9 @@ import {
   verifyChapResponse,
   type ChapAlgorithm,
   type ChapChallenge,
-} from '../target/chap.js';
-import type { TextPair } from '../target/text-keys.js';
+  type ChapCredentials,
+} from '../iscsi/chap.js';
+import type { TextPair } from '../iscsi/text-keys.js';
 import { IscsiAuthenticationError, IscsiLoginError } from './errors.js';
 
 /** MD5: the one algorithm every target (tgt, LIO, Windows) implements. */

@@ -2,7 +2,7 @@
  * The CmdSN window (RFC 7143 §3.2.2.1): a non-immediate command may go out only while
  * CmdSN ≤ MaxCmdSN. The target moves ExpCmdSN/MaxCmdSN forward in its responses.
  */
-import { serialAdd, serialLt, serialLte } from '../pdu/serial.js';
+import { serialAdd, serialLt, serialLte } from '../iscsi/pdu/serial.js';
 
 export class CommandWindow {
   constructor(

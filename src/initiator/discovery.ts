@@ -1,11 +1,11 @@
 /** Discovery session (RFC 7143 §4.3): login with SessionType=Discovery, SendTargets=All, logout. */
-import { decodeTargetPdu } from '../pdu/decode.js';
-import { encodeLogoutRequest } from '../pdu/logout.js';
-import { LogoutReason, RESERVED_TAG } from '../pdu/opcodes.js';
-import { PduError } from '../pdu/pdu-error.js';
-import { encodeTextRequest } from '../pdu/text.js';
-import type { ChapCredentials } from '../target/config.js';
-import { encodeTextKeys } from '../target/text-keys.js';
+import { decodeTargetPdu } from '../iscsi/pdu/decode.js';
+import { encodeLogoutRequest } from '../iscsi/pdu/logout.js';
+import { LogoutReason, RESERVED_TAG } from '../iscsi/pdu/opcodes.js';
+import { PduError } from '../iscsi/pdu/pdu-error.js';
+import { encodeTextRequest } from '../iscsi/pdu/text.js';
+import type { ChapCredentials } from '../iscsi/chap.js';
+import { encodeTextKeys } from '../iscsi/text-keys.js';
 import { moduleLogger } from '../util/log.js';
 import { IscsiConnectionError } from './errors.js';
 import { login } from './login.js';

@@ -2,13 +2,13 @@
  * The login phase from the initiator's side (RFC 7143 §6.3): security stage with CHAP
  * or None, then operational negotiation, ending in full feature phase.
  */
-import { decodeTargetPdu } from '../pdu/decode.js';
-import { encodeLoginRequest } from '../pdu/login.js';
-import { PduError } from '../pdu/pdu-error.js';
-import type { ChapCredentials } from '../target/config.js';
-import type { SessionParams } from '../target/login-types.js';
-import { NegotiationError } from '../target/negotiation.js';
-import { TextKeyError, encodeTextKeys, parseTextKeys, type TextPair } from '../target/text-keys.js';
+import { decodeTargetPdu } from '../iscsi/pdu/decode.js';
+import { encodeLoginRequest } from '../iscsi/pdu/login.js';
+import { PduError } from '../iscsi/pdu/pdu-error.js';
+import type { ChapCredentials } from '../iscsi/chap.js';
+import type { SessionParams } from '../iscsi/session-params.js';
+import { NegotiationError } from '../iscsi/negotiation.js';
+import { TextKeyError, encodeTextKeys, parseTextKeys, type TextPair } from '../iscsi/text-keys.js';
 import { CHAP_OFFER, ChapClient } from './chap-client.js';
 import { IscsiLoginError } from './errors.js';
 import { OfferTracker, buildOffer, type DigestPreference, type InitiatorLimits } from './operational-keys.js';

@@ -1,18 +1,18 @@
 /**
  * The initiator's operational offer (RFC 7143 §13) and the parameters that result from
- * the target's answers. Key semantics come from the shared table in target/negotiation.
+ * the target's answers. Key semantics come from the shared table in iscsi/negotiation.
  */
-import type { SessionParams } from '../target/login-types.js';
+import { DEFAULT_SESSION_PARAMS, type SessionParams } from '../iscsi/session-params.js';
 import {
-  DEFAULT_SESSION_PARAMS,
+  ANSWER_WORDS,
   KEY_TABLE,
   NegotiationError,
   ParameterNegotiator,
   parseNumber,
   resolveAnswer,
   type NegotiationPolicy,
-} from '../target/negotiation.js';
-import type { TextPair } from '../target/text-keys.js';
+} from '../iscsi/negotiation.js';
+import type { TextPair } from '../iscsi/text-keys.js';
 
 /** What this initiator is willing to do; the target can only lower the numbers. */
 export interface InitiatorLimits {
@@ -93,8 +93,6 @@ export function initiatorPolicy(limits: InitiatorLimits, digests: DigestPreferen
     protocolLevel: 1,
   };
 }
-
-const ANSWER_WORDS = new Set(['Reject', 'Irrelevant', 'NotUnderstood']);
 
 /**
  * Accumulates the outcome of one login's operational negotiation: our offers resolved

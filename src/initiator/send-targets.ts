@@ -1,5 +1,5 @@
 /** SendTargets response text (RFC 7143 Appendix C) → targets and their portals. */
-import { TextKeyError, parseTextKeys } from '../target/text-keys.js';
+import { TextKeyError, parseTextKeys } from '../iscsi/text-keys.js';
 
 export interface DiscoveredPortal {
   host: string;

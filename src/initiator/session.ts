@@ -4,21 +4,21 @@
  * Data-In reassembly, NOP keepalive, async messages, task management and logout.
  */
 import { randomBytes } from 'node:crypto';
-import { BHS_LENGTH, lunToField, readItt } from '../pdu/bhs.js';
-import { encodeDataOut } from '../pdu/data-out.js';
-import { decodeTargetPdu, type TargetPdu } from '../pdu/decode.js';
-import { encodeLogoutRequest } from '../pdu/logout.js';
-import { encodeNopOut } from '../pdu/nop.js';
-import { AsyncEvent, LogoutReason, RESERVED_TAG, TmfFunction } from '../pdu/opcodes.js';
-import { PduError } from '../pdu/pdu-error.js';
-import type { DataInPdu } from '../pdu/data-in.js';
-import type { R2tPdu } from '../pdu/r2t.js';
-import { decodeSenseSegment, type ScsiResponsePdu } from '../pdu/scsi-response.js';
-import { encodeScsiCommand } from '../pdu/scsi-command.js';
-import { encodeTaskMgmtRequest } from '../pdu/task-management.js';
-import type { ChapCredentials } from '../target/config.js';
-import type { SessionParams } from '../target/login-types.js';
-import { serialMax } from '../pdu/serial.js';
+import { BHS_LENGTH, lunToField, readItt } from '../iscsi/pdu/bhs.js';
+import { encodeDataOut } from '../iscsi/pdu/data-out.js';
+import { decodeTargetPdu, type TargetPdu } from '../iscsi/pdu/decode.js';
+import { encodeLogoutRequest } from '../iscsi/pdu/logout.js';
+import { encodeNopOut } from '../iscsi/pdu/nop.js';
+import { AsyncEvent, LogoutReason, RESERVED_TAG, TmfFunction } from '../iscsi/pdu/opcodes.js';
+import { PduError } from '../iscsi/pdu/pdu-error.js';
+import type { DataInPdu } from '../iscsi/pdu/data-in.js';
+import type { R2tPdu } from '../iscsi/pdu/r2t.js';
+import { decodeSenseSegment, type ScsiResponsePdu } from '../iscsi/pdu/scsi-response.js';
+import { encodeScsiCommand } from '../iscsi/pdu/scsi-command.js';
+import { encodeTaskMgmtRequest } from '../iscsi/pdu/task-management.js';
+import type { ChapCredentials } from '../iscsi/chap.js';
+import type { SessionParams } from '../iscsi/session-params.js';
+import { serialMax } from '../iscsi/pdu/serial.js';
 import { moduleLogger } from '../util/log.js';
 import { ScsiStatus } from './cdb.js';
 import { CommandWindow } from './command-window.js';

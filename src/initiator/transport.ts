@@ -4,9 +4,9 @@
  * sessions; the owner decodes headers and decides what a PDU means.
  */
 import { connect, type Socket } from 'node:net';
-import { DIGEST_LENGTH } from '../pdu/bhs.js';
-import { dataDigest, encodeDigest, headerDigest, padLength, paddingFor } from '../pdu/segment.js';
-import { PduReader, type FramedPdu } from '../pdu/pdu-reader.js';
+import { DIGEST_LENGTH } from '../iscsi/pdu/bhs.js';
+import { dataDigest, encodeDigest, headerDigest, padLength, paddingFor } from '../iscsi/pdu/segment.js';
+import { PduReader, type FramedPdu } from '../iscsi/pdu/pdu-reader.js';
 import { IscsiConnectionError, IscsiTimeoutError } from './errors.js';
 
 /** RFC 7143 §6.1: login PDUs carry at most 8192 bytes of data. */

@@ -3,7 +3,7 @@
  * order; ones ahead of ExpCmdSN wait for the gap to fill; ones outside
  * [ExpCmdSN, MaxCmdSN] are silently dropped. Immediate commands bypass the queue.
  */
-import { serialAdd, serialLt, serialLte, serialMax } from '../pdu/serial.js';
+import { serialAdd, serialLt, serialLte, serialMax } from '../iscsi/pdu/serial.js';
 
 export type Admission = 'delivered' | 'queued' | 'dropped';
 

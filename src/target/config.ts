@@ -1,9 +1,5 @@
 /** Static configuration of targets (names, authentication, ACL) and portals. */
-
-export interface ChapCredentials {
-  user: string;
-  secret: string;
-}
+import type { ChapCredentials } from '../iscsi/chap.js';
 
 export interface TargetConfig {
   iqn: string;

@@ -4,9 +4,9 @@
  * rising across the command; status folded into the last Data-In (S bit) when GOOD
  * without sense, otherwise a separate SCSI Response carrying the sense data.
  */
-import { encodeDataIn } from '../pdu/data-in.js';
-import { RESERVED_TAG, ScsiResponseCode } from '../pdu/opcodes.js';
-import { encodeScsiResponse, encodeSenseSegment } from '../pdu/scsi-response.js';
+import { encodeDataIn } from '../iscsi/pdu/data-in.js';
+import { RESERVED_TAG, ScsiResponseCode } from '../iscsi/pdu/opcodes.js';
+import { encodeScsiResponse, encodeSenseSegment } from '../iscsi/pdu/scsi-response.js';
 import { ScsiStatus } from '../scsi/types.js';
 import type { PduWriter } from './pdu-writer.js';
 

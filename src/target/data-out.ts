@@ -6,8 +6,8 @@
  * Bytes beyond `wanted` (the initiator's EDTL exceeded what the command needs) are accepted
  * and ignored; they are reported as residual underflow.
  */
-import type { DataOutPdu } from '../pdu/data-out.js';
-import { RESERVED_TAG } from '../pdu/opcodes.js';
+import type { DataOutPdu } from '../iscsi/pdu/data-out.js';
+import { RESERVED_TAG } from '../iscsi/pdu/opcodes.js';
 
 export interface R2tRequest {
   ttt: number;

@@ -3,7 +3,7 @@
  * LoginSteps, its replies go back as Login Responses. StatSN starts here; the final
  * response carries the TSIH that binding the connection to a session produced.
  */
-import { encodeLoginResponse, type LoginRequestPdu } from '../pdu/login.js';
+import { encodeLoginResponse, type LoginRequestPdu } from '../iscsi/pdu/login.js';
 import type { LoginEnvironment, LoginOutcome, LoginStep, LoginStepReply } from './login-types.js';
 
 /** What `src/target/login.ts` implements (LoginNegotiator). */

@@ -3,28 +3,8 @@
  * negotiator (which owns keys, CHAP and stage transitions). The negotiator never sees a
  * socket; the connection never parses a key.
  */
+import type { SessionParams } from '../iscsi/session-params.js';
 import type { TargetConfig } from './config.js';
-
-/** Operational parameters in force after login (RFC 7143 §13). */
-export interface SessionParams {
-  headerDigest: boolean;
-  dataDigest: boolean;
-  /** Largest data segment WE may send (the initiator's declared MaxRecvDataSegmentLength). */
-  maxSendDataSegmentLength: number;
-  /** Largest data segment we accept (what we declared). */
-  maxRecvDataSegmentLength: number;
-  maxBurstLength: number;
-  firstBurstLength: number;
-  initialR2T: boolean;
-  immediateData: boolean;
-  maxOutstandingR2T: number;
-  dataPDUInOrder: boolean;
-  dataSequenceInOrder: boolean;
-  defaultTime2Wait: number;
-  defaultTime2Retain: number;
-  maxConnections: number;
-  errorRecoveryLevel: number;
-}
 
 /** The fields of a Login Request the negotiator needs (the connection decodes the PDU). */
 export interface LoginStep {

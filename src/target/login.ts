@@ -5,10 +5,12 @@
  */
 import type { TargetConfig } from './config.js';
 import type { LoginEnvironment, LoginOutcome, LoginStep, LoginStepReply } from './login-types.js';
-import { ChapAuthenticator, ChapError, type ChapTargetCredentials, type RandomSource } from './chap.js';
-import { defaultTargetPolicy, NegotiationError, ParameterNegotiator, type NegotiationPolicy } from './negotiation.js';
+import { ChapAuthenticator, type ChapTargetCredentials } from './chap-authenticator.js';
+import { ChapError, type RandomSource } from '../iscsi/chap.js';
+import { NegotiationError, ParameterNegotiator, type NegotiationPolicy } from '../iscsi/negotiation.js';
+import { defaultTargetPolicy } from './negotiation-policy.js';
 import { isInitiatorAllowed } from './send-targets.js';
-import { encodeTextKeys, parseTextKeys, TextKeyError, type TextPair } from './text-keys.js';
+import { encodeTextKeys, parseTextKeys, TextKeyError, type TextPair } from '../iscsi/text-keys.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 
 /** Status-Class << 8 | Status-Detail (RFC 7143 §11.13.5). */

@@ -3,8 +3,8 @@
  * closing the connection or the session both end the session; connection recovery is
  * not supported. Time2Retain is 0: nothing is kept for reinstatement.
  */
-import { LogoutReason, LogoutResponse } from '../pdu/opcodes.js';
-import { encodeLogoutResponse, type LogoutRequestPdu } from '../pdu/logout.js';
+import { LogoutReason, LogoutResponse } from '../iscsi/pdu/opcodes.js';
+import { encodeLogoutResponse, type LogoutRequestPdu } from '../iscsi/pdu/logout.js';
 import type { ResponseChannel } from './data-in.js';
 
 export interface LogoutDecision {

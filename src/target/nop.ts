@@ -2,8 +2,8 @@
  * NOP-Out / NOP-In (RFC 7143 §11.18-19): answering initiator pings, and our own liveness
  * pings with a deadline (a peer that stops answering has its connection dropped).
  */
-import { encodeNopIn, type NopOutPdu } from '../pdu/nop.js';
-import { RESERVED_TAG } from '../pdu/opcodes.js';
+import { encodeNopIn, type NopOutPdu } from '../iscsi/pdu/nop.js';
+import { RESERVED_TAG } from '../iscsi/pdu/opcodes.js';
 import type { ResponseChannel } from './data-in.js';
 
 export interface NopTiming {

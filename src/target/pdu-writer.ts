@@ -6,7 +6,7 @@
  * instead of one system call (and one wake-up of the initiator) per response.
  */
 import type { Socket } from 'node:net';
-import { dataDigest, encodeDigest, headerDigest, padLength, paddingFor } from '../pdu/segment.js';
+import { dataDigest, encodeDigest, headerDigest, padLength, paddingFor } from '../iscsi/pdu/segment.js';
 
 export class PduWriter {
   headerDigest = false;

@@ -2,16 +2,16 @@
  * One SCSI command's life on a connection: queued for its CmdSN turn, collecting
  * Data-Out, running in the SCSI layer (one promise), and answered (unless aborted).
  */
-import type { DataOutPdu } from '../pdu/data-out.js';
-import { lunFromField } from '../pdu/bhs.js';
-import type { ScsiCommandPdu } from '../pdu/scsi-command.js';
+import type { DataOutPdu } from '../iscsi/pdu/data-out.js';
+import { lunFromField } from '../iscsi/pdu/bhs.js';
+import type { ScsiCommandPdu } from '../iscsi/pdu/scsi-command.js';
 import { MAX_TRANSFER_BYTES } from '../scsi/limits.js';
 import { Asc, SenseKey, encodeFixedSense } from '../scsi/sense.js';
 import { ScsiStatus, type Nexus, type PreparedCommand, type ScsiResult, type ScsiTargetPort } from '../scsi/types.js';
 import { residualOf, sendCommandOutcome, type ResponseChannel } from './data-in.js';
 import type { ByteBudget } from './byte-budget.js';
 import { DataOutCollector, type R2tRequest } from './data-out.js';
-import type { SessionParams } from './login-types.js';
+import type { SessionParams } from '../iscsi/session-params.js';
 
 export interface TaskHost extends ResponseChannel {
   readonly scsi: ScsiTargetPort;

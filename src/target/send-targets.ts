@@ -3,7 +3,7 @@
  * report. Only targets the initiator may log in to are listed.
  */
 import type { TargetConfig } from './config.js';
-import { encodeTextKeys, parseTextKeys, type TextPair } from './text-keys.js';
+import { encodeTextKeys, parseTextKeys, type TextPair } from '../iscsi/text-keys.js';
 
 export function isInitiatorAllowed(target: TargetConfig, initiatorName: string): boolean {
   return target.allow.length === 0 || target.allow.includes(initiatorName);

@@ -4,7 +4,7 @@
  */
 import type { TargetConfig } from './config.js';
 import { CmdSnWindow } from './cmdsn-window.js';
-import type { SessionParams } from './login-types.js';
+import type { SessionParams } from '../iscsi/session-params.js';
 import type { ScsiTask } from './scsi-task.js';
 import type { Nexus, ScsiTargetPort } from '../scsi/types.js';
 

@@ -2,12 +2,12 @@
  * Task management functions (RFC 7143 §11.5-6, SAM-5 §7). Aborted tasks get no response;
  * the TMF response waits until aborted tasks no longer run in the SCSI layer.
  */
-import { lunFromField } from '../pdu/bhs.js';
-import { TmfFunction } from '../pdu/opcodes.js';
-import { encodeTaskMgmtResponse, type TaskMgmtRequestPdu } from '../pdu/task-management.js';
+import { lunFromField } from '../iscsi/pdu/bhs.js';
+import { TmfFunction } from '../iscsi/pdu/opcodes.js';
+import { encodeTaskMgmtResponse, type TaskMgmtRequestPdu } from '../iscsi/pdu/task-management.js';
 import { TmfResponse } from '../scsi/types.js';
 import type { ResponseChannel } from './data-in.js';
-import { serialLt } from '../pdu/serial.js';
+import { serialLt } from '../iscsi/pdu/serial.js';
 import type { Session } from './session.js';
 
 /** RFC 7143 §11.6.1 response 4: task allegiance reassignment not supported (ERL0). */

@@ -4,12 +4,12 @@
  * up to a bound; responses larger than the initiator's MaxRecvDataSegmentLength are sent
  * in pieces, each continued by an empty Text Request echoing our TTT.
  */
-import { RESERVED_TAG, RejectReason } from '../pdu/opcodes.js';
-import { PduError } from '../pdu/pdu-error.js';
-import { encodeTextResponse, type TextRequestPdu } from '../pdu/text.js';
+import { RESERVED_TAG, RejectReason } from '../iscsi/pdu/opcodes.js';
+import { PduError } from '../iscsi/pdu/pdu-error.js';
+import { encodeTextResponse, type TextRequestPdu } from '../iscsi/pdu/text.js';
 import type { ResponseChannel } from './data-in.js';
 import { answerTextRequest, type SendTargetsContext } from './send-targets.js';
-import { TextKeyError } from './text-keys.js';
+import { TextKeyError } from '../iscsi/text-keys.js';
 
 /** Largest text request we gather across C-bit PDUs. */
 export const MAX_TEXT_REQUEST_BYTES = 64 * 1024;

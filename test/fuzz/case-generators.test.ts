@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeLoginRequest } from '../../src/pdu/login.js';
+import { decodeLoginRequest } from '../../src/iscsi/pdu/login.js';
 import { fullFeatureCase, type SessionCursor } from './full-feature-cases.js';
 import { mutatedLoginRequest, randomPreLoginBytes, validLoginRequest } from './login-cases.js';
 import { Prng } from './prng.js';

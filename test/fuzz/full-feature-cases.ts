@@ -3,14 +3,14 @@
  * lengths, stray Data-Out, oversized NOP-Out, TMFs, Text and Logout with junk, unknown
  * opcodes, CmdSNs outside the window, and bit-flipped versions of all of them.
  */
-import { BHS_LENGTH, lunToField, writeDataSegmentLength } from '../../src/pdu/bhs.js';
-import { encodeDataOut } from '../../src/pdu/data-out.js';
-import { encodeLogoutRequest } from '../../src/pdu/logout.js';
-import { encodeNopOut } from '../../src/pdu/nop.js';
-import { RESERVED_TAG } from '../../src/pdu/opcodes.js';
-import { encodeScsiCommand } from '../../src/pdu/scsi-command.js';
-import { encodeTaskMgmtRequest } from '../../src/pdu/task-management.js';
-import { encodeTextRequest } from '../../src/pdu/text.js';
+import { BHS_LENGTH, lunToField, writeDataSegmentLength } from '../../src/iscsi/pdu/bhs.js';
+import { encodeDataOut } from '../../src/iscsi/pdu/data-out.js';
+import { encodeLogoutRequest } from '../../src/iscsi/pdu/logout.js';
+import { encodeNopOut } from '../../src/iscsi/pdu/nop.js';
+import { RESERVED_TAG } from '../../src/iscsi/pdu/opcodes.js';
+import { encodeScsiCommand } from '../../src/iscsi/pdu/scsi-command.js';
+import { encodeTaskMgmtRequest } from '../../src/iscsi/pdu/task-management.js';
+import { encodeTextRequest } from '../../src/iscsi/pdu/text.js';
 import { fuzzCdb } from './cdb-generator.js';
 import { FUZZ_LUN } from './isolation.js';
 import { frame, textSegment } from './login-cases.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { lunFromField, lunToField } from '../../src/pdu/bhs.js';
-import { encodeScsiCommand } from '../../src/pdu/scsi-command.js';
-import { encodeTaskMgmtRequest } from '../../src/pdu/task-management.js';
-import { TmfFunction } from '../../src/pdu/opcodes.js';
+import { lunFromField, lunToField } from '../../src/iscsi/pdu/bhs.js';
+import { encodeScsiCommand } from '../../src/iscsi/pdu/scsi-command.js';
+import { encodeTaskMgmtRequest } from '../../src/iscsi/pdu/task-management.js';
+import { TmfFunction } from '../../src/iscsi/pdu/opcodes.js';
 import { FUZZ_LUN, isolateStream } from './isolation.js';
 import { frame } from './login-cases.js';
 

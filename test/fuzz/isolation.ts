@@ -4,9 +4,9 @@
  * frames PDUs, no digests) is rewritten so it cannot address LUN 0 or 1 and cannot ask
  * for a target-wide reset. Everything else about the header stays as fuzzed.
  */
-import { BHS_LENGTH, lunFromField, lunToField, readAhsLength, readDataSegmentLength } from '../../src/pdu/bhs.js';
-import { Opcode, TmfFunction } from '../../src/pdu/opcodes.js';
-import { padLength } from '../../src/pdu/segment.js';
+import { BHS_LENGTH, lunFromField, lunToField, readAhsLength, readDataSegmentLength } from '../../src/iscsi/pdu/bhs.js';
+import { Opcode, TmfFunction } from '../../src/iscsi/pdu/opcodes.js';
+import { padLength } from '../../src/iscsi/pdu/segment.js';
 
 /** The LUN the raw fuzzer owns. */
 export const FUZZ_LUN = 2;

@@ -2,9 +2,9 @@
  * Fuzz cases for a connection that has not logged in: random bytes (class 1) and
  * mutations of a correct Login Request built with the PDU codec (class 2).
  */
-import { BHS_LENGTH, writeDataSegmentLength } from '../../src/pdu/bhs.js';
-import { encodeLoginRequest } from '../../src/pdu/login.js';
-import { paddingFor } from '../../src/pdu/segment.js';
+import { BHS_LENGTH, writeDataSegmentLength } from '../../src/iscsi/pdu/bhs.js';
+import { encodeLoginRequest } from '../../src/iscsi/pdu/login.js';
+import { paddingFor } from '../../src/iscsi/pdu/segment.js';
 import type { Prng } from './prng.js';
 
 export const FUZZ_INITIATOR_NAME = 'iqn.2026-11.io.tandem:fuzzer';

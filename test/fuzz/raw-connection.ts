@@ -4,9 +4,9 @@
  * segments are skipped, so a chatty target costs us no memory.
  */
 import { connect, type Socket } from 'node:net';
-import { BHS_LENGTH, readAhsLength, readDataSegmentLength } from '../../src/pdu/bhs.js';
-import { Opcode } from '../../src/pdu/opcodes.js';
-import { padLength } from '../../src/pdu/segment.js';
+import { BHS_LENGTH, readAhsLength, readDataSegmentLength } from '../../src/iscsi/pdu/bhs.js';
+import { Opcode } from '../../src/iscsi/pdu/opcodes.js';
+import { padLength } from '../../src/iscsi/pdu/segment.js';
 import { isolateStream } from './isolation.js';
 import { validLoginRequest, type LoginIdentity } from './login-cases.js';
 

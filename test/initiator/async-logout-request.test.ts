@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IscsiSession, type AsyncEventInfo } from '../../src/initiator/session.js';
 import { ReconnectingSession } from '../../src/initiator/reconnecting-session.js';
-import { AsyncEvent } from '../../src/pdu/opcodes.js';
+import { AsyncEvent } from '../../src/iscsi/pdu/opcodes.js';
 import { FakeTarget } from './fake-target.js';
 
 describe('async logout request', () => {

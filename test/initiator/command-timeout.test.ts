@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IscsiTimeoutError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { TmfFunction } from '../../src/pdu/opcodes.js';
+import { TmfFunction } from '../../src/iscsi/pdu/opcodes.js';
 import { FakeTarget } from './fake-target.js';
 
 describe('per-command timeout', () => {

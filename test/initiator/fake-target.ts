@@ -4,19 +4,19 @@
  * anything; SCSI commands go to `onCommand`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { decodeInitiatorPdu, type InitiatorPdu } from '../../src/pdu/decode.js';
-import { encodeAsyncMessage } from '../../src/pdu/async-message.js';
-import { encodeDataIn } from '../../src/pdu/data-in.js';
-import { encodeLoginResponse } from '../../src/pdu/login.js';
-import { encodeLogoutResponse } from '../../src/pdu/logout.js';
-import { encodeNopIn } from '../../src/pdu/nop.js';
-import { AsyncEvent } from '../../src/pdu/opcodes.js';
-import { encodeScsiResponse } from '../../src/pdu/scsi-response.js';
-import { encodeTaskMgmtResponse } from '../../src/pdu/task-management.js';
-import { paddingFor } from '../../src/pdu/segment.js';
-import type { ScsiCommandPdu } from '../../src/pdu/scsi-command.js';
-import { PduReader } from '../../src/pdu/pdu-reader.js';
-import { encodeTextKeys, parseTextKeys } from '../../src/target/text-keys.js';
+import { decodeInitiatorPdu, type InitiatorPdu } from '../../src/iscsi/pdu/decode.js';
+import { encodeAsyncMessage } from '../../src/iscsi/pdu/async-message.js';
+import { encodeDataIn } from '../../src/iscsi/pdu/data-in.js';
+import { encodeLoginResponse } from '../../src/iscsi/pdu/login.js';
+import { encodeLogoutResponse } from '../../src/iscsi/pdu/logout.js';
+import { encodeNopIn } from '../../src/iscsi/pdu/nop.js';
+import { AsyncEvent } from '../../src/iscsi/pdu/opcodes.js';
+import { encodeScsiResponse } from '../../src/iscsi/pdu/scsi-response.js';
+import { encodeTaskMgmtResponse } from '../../src/iscsi/pdu/task-management.js';
+import { paddingFor } from '../../src/iscsi/pdu/segment.js';
+import type { ScsiCommandPdu } from '../../src/iscsi/pdu/scsi-command.js';
+import { PduReader } from '../../src/iscsi/pdu/pdu-reader.js';
+import { encodeTextKeys, parseTextKeys } from '../../src/iscsi/text-keys.js';
 
 export class FakeConnection {
   statSN = 1;

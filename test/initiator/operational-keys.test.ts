@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_INITIATOR_LIMITS, OfferTracker, buildOffer } from '../../src/initiator/operational-keys.js';
-import { NegotiationError } from '../../src/target/negotiation.js';
+import { NegotiationError } from '../../src/iscsi/negotiation.js';
 
 const digests = { headerDigest: 'prefer' as const, dataDigest: false };
 

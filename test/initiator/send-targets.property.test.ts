@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SendTargetsFormatError, parseSendTargets } from '../../src/initiator/send-targets.js';
-import { encodeTextKeys } from '../../src/target/text-keys.js';
+import { encodeTextKeys } from '../../src/iscsi/text-keys.js';
 
 describe('SendTargets response parsing', () => {
   it('groups addresses under their target name', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ChapAuthenticator, ChapError, type ChapFailure } from '../../../src/target/chap.js';
+import { ChapError, type ChapFailure } from '../../../src/iscsi/chap.js';
+import { ChapAuthenticator } from '../../../src/target/chap-authenticator.js';
 
 const CHAP = { user: 'alice', secret: 'initiator-secret' };
 const MUTUAL = { user: 'target-user', secret: 'target-secret-x' };

@@ -1,6 +1,6 @@
 import type { TargetConfig } from '../../../src/target/config.js';
 import type { LoginEnvironment, LoginStep, LoginStepReply } from '../../../src/target/login-types.js';
-import { encodeTextKeys, parseTextKeys, type TextPair } from '../../../src/target/text-keys.js';
+import { encodeTextKeys, parseTextKeys, type TextPair } from '../../../src/iscsi/text-keys.js';
 
 export const INITIATOR = 'iqn.2024-01.org.example:initiator';
 export const TARGET = 'iqn.2024-01.org.example:disk1';

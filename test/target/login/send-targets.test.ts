@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answerTextRequest, buildSendTargetsResponse, formatPortalAddress, type SendTargetsContext } from '../../../src/target/send-targets.js';
-import { parseTextKeys, TextKeyError } from '../../../src/target/text-keys.js';
+import { parseTextKeys, TextKeyError } from '../../../src/iscsi/text-keys.js';
 import { INITIATOR, makeTarget } from './helpers.js';
 
 const a = makeTarget({ iqn: 'iqn.2024-01.org.example:a' });

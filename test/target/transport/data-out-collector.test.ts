@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DataOutPdu } from '../../../src/pdu/data-out.js';
+import type { DataOutPdu } from '../../../src/iscsi/pdu/data-out.js';
 import { DataOutCollector } from '../../../src/target/data-out.js';
 
 const base = { firstBurstLength: 1024, maxBurstLength: 2048, maxOutstandingR2T: 2 };

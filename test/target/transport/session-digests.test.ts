@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeNopOut } from '../../../src/pdu/nop.js';
+import { encodeNopOut } from '../../../src/iscsi/pdu/nop.js';
 import { BLOCK } from './helpers/fake-scsi.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { TestInitiator, read10, write10 } from './helpers/test-initiator.js';
@@ -48,7 +48,7 @@ describe('CRC32C digests in full feature phase', () => {
     c.useDigests();
     const itt = c.command(write10(0, 1), { write: true, expectedLength: BLOCK });
     const r2t = await c.expect('r2t');
-    const { encodeDataOut } = await import('../../../src/pdu/data-out.js');
+    const { encodeDataOut } = await import('../../../src/iscsi/pdu/data-out.js');
     c.send(encodeDataOut({ final: true, lun: 0n, itt, ttt: r2t.pdu.ttt, expStatSN: 0, dataSN: 0, bufferOffset: 0 }, BLOCK), Buffer.alloc(BLOCK), true);
     expect((await c.expect('reject')).pdu.reason).toBe(0x02);
     expect(await c.waitClosed()).toBe(true);

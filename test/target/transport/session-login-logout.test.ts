@@ -37,7 +37,7 @@ describe('login and logout over TCP', () => {
   it('answers a login with an unknown TSIH with "session does not exist"', async () => {
     srv = await startTestServer();
     const c = await TestInitiator.connect(srv.port);
-    const { encodeLoginRequest } = await import('../../../src/pdu/login.js');
+    const { encodeLoginRequest } = await import('../../../src/iscsi/pdu/login.js');
     c.send(
       encodeLoginRequest(
         { transit: true, continue: false, csg: 1, nsg: 3, versionMax: 0, versionMin: 0, isid: Buffer.alloc(6, 1), tsih: 77, itt: 1, cid: 0, cmdSN: 1, expStatSN: 0 },

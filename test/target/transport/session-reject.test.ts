@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeNopOut } from '../../../src/pdu/nop.js';
+import { encodeNopOut } from '../../../src/iscsi/pdu/nop.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { TestInitiator } from './helpers/test-initiator.js';
 

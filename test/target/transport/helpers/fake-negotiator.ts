@@ -1,7 +1,8 @@
 /** A one-step login negotiator with fixed parameters, so transport tests do not depend on key negotiation. */
 import type { TargetConfig } from '../../../../src/target/config.js';
 import type { Negotiator } from '../../../../src/target/login-phase.js';
-import type { LoginEnvironment, LoginOutcome, LoginStep, LoginStepReply, SessionParams } from '../../../../src/target/login-types.js';
+import type { LoginEnvironment, LoginOutcome, LoginStep, LoginStepReply } from '../../../../src/target/login-types.js';
+import type { SessionParams } from '../../../../src/iscsi/session-params.js';
 
 export const TEST_PARAMS: SessionParams = {
   headerDigest: false,

@@ -1,6 +1,6 @@
 /** Starts an IscsiServer on 127.0.0.1:0 with the fake SCSI target and the fake negotiator. */
 import { pino } from 'pino';
-import type { SessionParams } from '../../../../src/target/login-types.js';
+import type { SessionParams } from '../../../../src/iscsi/session-params.js';
 import { IscsiServer } from '../../../../src/target/server.js';
 import { FakeScsi } from './fake-scsi.js';
 import { fakeNegotiatorFactory } from './fake-negotiator.js';

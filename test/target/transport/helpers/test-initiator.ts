@@ -1,16 +1,16 @@
 /** A tiny PDU-level initiator for transport tests over a real TCP socket. */
 import { connect, type Socket } from 'node:net';
-import { lunToField } from '../../../../src/pdu/bhs.js';
-import { encodeDataOut } from '../../../../src/pdu/data-out.js';
-import { decodeTargetPdu, type TargetPdu } from '../../../../src/pdu/decode.js';
-import { encodeLoginRequest } from '../../../../src/pdu/login.js';
-import { encodeLogoutRequest } from '../../../../src/pdu/logout.js';
-import { encodeNopOut } from '../../../../src/pdu/nop.js';
-import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../../../src/pdu/segment.js';
-import { encodeScsiCommand } from '../../../../src/pdu/scsi-command.js';
-import { encodeTaskMgmtRequest } from '../../../../src/pdu/task-management.js';
-import { encodeTextRequest } from '../../../../src/pdu/text.js';
-import { PduReader, type FramedPdu } from '../../../../src/pdu/pdu-reader.js';
+import { lunToField } from '../../../../src/iscsi/pdu/bhs.js';
+import { encodeDataOut } from '../../../../src/iscsi/pdu/data-out.js';
+import { decodeTargetPdu, type TargetPdu } from '../../../../src/iscsi/pdu/decode.js';
+import { encodeLoginRequest } from '../../../../src/iscsi/pdu/login.js';
+import { encodeLogoutRequest } from '../../../../src/iscsi/pdu/logout.js';
+import { encodeNopOut } from '../../../../src/iscsi/pdu/nop.js';
+import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../../../src/iscsi/pdu/segment.js';
+import { encodeScsiCommand } from '../../../../src/iscsi/pdu/scsi-command.js';
+import { encodeTaskMgmtRequest } from '../../../../src/iscsi/pdu/task-management.js';
+import { encodeTextRequest } from '../../../../src/iscsi/pdu/text.js';
+import { PduReader, type FramedPdu } from '../../../../src/iscsi/pdu/pdu-reader.js';
 
 export type Received = TargetPdu & { data: Buffer; header: Buffer };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTextKeys, TextKeyError } from '../../../src/target/text-keys.js';
+import { parseTextKeys, TextKeyError } from '../../../src/iscsi/text-keys.js';
 
 const seg = (s: string): Buffer => Buffer.from(s, 'utf8');
 

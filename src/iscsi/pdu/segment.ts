@@ -2,7 +2,7 @@
  * Everything after the BHS: Additional Header Segments, data-segment padding and the
  * optional CRC32C digests (RFC 7143 §11.2.2-§11.2.5).
  */
-import { crc32c } from '../util/crc32c.js';
+import { crc32c } from '../../util/crc32c.js';
 import { BHS_LENGTH } from './bhs.js';
 import { RejectReason } from './opcodes.js';
 import { PduError } from './pdu-error.js';

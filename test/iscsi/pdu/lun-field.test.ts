@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UNADDRESSABLE_LUN, lunFromField, lunToField } from '../../src/pdu/bhs.js';
+import { UNADDRESSABLE_LUN, lunFromField, lunToField } from '../../../src/iscsi/pdu/bhs.js';
 
 describe('LUN field addressing', () => {
   it('round-trips every LUN 0..16383', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChapError, chooseChapAlgorithm, decodeChapBinary, encodeChapHex, parseChapIdentifier } from '../../../src/target/chap.js';
+import { ChapError, chooseChapAlgorithm, decodeChapBinary, encodeChapHex, parseChapIdentifier } from '../../../src/iscsi/chap.js';
 
 describe('CHAP value encodings', () => {
   it('decodes hex (either case, odd length) and base64', () => {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeNopOut } from '../../src/pdu/nop.js';
-import { encodeScsiCommand } from '../../src/pdu/scsi-command.js';
-import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../src/pdu/segment.js';
-import { PduReader, type FramedPdu, type FramerLimits } from '../../src/pdu/pdu-reader.js';
+import { encodeNopOut } from '../../../src/iscsi/pdu/nop.js';
+import { encodeScsiCommand } from '../../../src/iscsi/pdu/scsi-command.js';
+import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../../src/iscsi/pdu/segment.js';
+import { PduReader, type FramedPdu, type FramerLimits } from '../../../src/iscsi/pdu/pdu-reader.js';
 
 interface Events {
   pdus: FramedPdu[];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeTextKeys, parseTextKeys, TextKeyError, type TextPair } from '../../../src/target/text-keys.js';
+import { encodeTextKeys, parseTextKeys, TextKeyError, type TextPair } from '../../../src/iscsi/text-keys.js';
 
 const keyName = fc.stringMatching(/^[A-Za-z0-9.\-+@_]{1,63}$/);
 const value = fc.string({ unit: 'grapheme', maxLength: 60 }).filter((v) => !v.includes('\0') && Buffer.byteLength(v) <= 255);

@@ -1,5 +1,6 @@
-import { defaultTargetPolicy, ParameterNegotiator, type NegotiationPolicy, type SessionKind } from '../../../src/target/negotiation.js';
-import type { TextPair } from '../../../src/target/text-keys.js';
+import { ParameterNegotiator, type NegotiationPolicy, type SessionKind } from '../../../src/iscsi/negotiation.js';
+import { defaultTargetPolicy } from '../../../src/target/negotiation-policy.js';
+import type { TextPair } from '../../../src/iscsi/text-keys.js';
 
 export const LIMITS = { maxRecvDataSegmentLength: 65536, maxBurstLength: 262144, firstBurstLength: 65536, maxOutstandingR2T: 4 };
 

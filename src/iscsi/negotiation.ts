@@ -4,7 +4,7 @@
  * and records the peer's declarations. An initiator can reuse the table and `resolveAnswer`
  * to combine its own offer with the target's answer.
  */
-import type { SessionParams } from './login-types.js';
+import { DEFAULT_SESSION_PARAMS, type SessionParams } from './session-params.js';
 import type { TextPair } from './text-keys.js';
 
 export type NegotiationRole = 'target' | 'initiator';
@@ -83,25 +83,6 @@ export const KEY_TABLE: ReadonlyMap<string, KeyDefinition> = new Map(
   ].map((d) => [d.name, d]),
 );
 
-/** RFC 7143 defaults: what is in force for any key never negotiated. */
-export const DEFAULT_SESSION_PARAMS: Readonly<SessionParams> = Object.freeze({
-  headerDigest: false,
-  dataDigest: false,
-  maxSendDataSegmentLength: 8192,
-  maxRecvDataSegmentLength: 8192,
-  maxBurstLength: 262_144,
-  firstBurstLength: 65_536,
-  initialR2T: true,
-  immediateData: true,
-  maxOutstandingR2T: 1,
-  dataPDUInOrder: true,
-  dataSequenceInOrder: true,
-  defaultTime2Wait: 2,
-  defaultTime2Retain: 20,
-  maxConnections: 1,
-  errorRecoveryLevel: 0,
-});
-
 /** What our side is willing to do; the negotiated result never exceeds these. */
 export interface NegotiationPolicy {
   /** Acceptable digests; the offerer's order decides among them. */
@@ -120,30 +101,6 @@ export interface NegotiationPolicy {
   maxConnections: number;
   errorRecoveryLevel: number;
   protocolLevel: number;
-}
-
-export function defaultTargetPolicy(limits: {
-  maxRecvDataSegmentLength: number;
-  maxBurstLength: number;
-  firstBurstLength: number;
-  maxOutstandingR2T: number;
-}): NegotiationPolicy {
-  return {
-    headerDigests: ['CRC32C', 'None'],
-    dataDigests: ['CRC32C', 'None'],
-    ...limits,
-    // OR semantics: saying No lets the initiator decide whether it wants unsolicited data.
-    initialR2T: false,
-    immediateData: true,
-    dataPDUInOrder: true,
-    dataSequenceInOrder: true,
-    defaultTime2Wait: 2,
-    // ERL 0 only: nothing survives a dropped connection, so we promise to retain nothing.
-    defaultTime2Retain: 0,
-    maxConnections: 1,
-    errorRecoveryLevel: 0,
-    protocolLevel: 1,
-  };
 }
 
 /** A violation that must end the login (status 0x0200 Initiator error). */
@@ -176,7 +133,8 @@ function inRange(def: KeyDefinition, n: number): boolean {
   return (def.min === undefined || n >= def.min) && (def.max === undefined || n <= def.max);
 }
 
-const ANSWER_WORDS = new Set(['Reject', 'Irrelevant', 'NotUnderstood']);
+/** Answers that negotiate nothing: the default stays in force. */
+export const ANSWER_WORDS: ReadonlySet<string> = new Set(['Reject', 'Irrelevant', 'NotUnderstood']);
 
 /**
  * Combine an offer with the answer to it, from the offerer's side (used by an initiator

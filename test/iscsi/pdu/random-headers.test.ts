@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeInitiatorPdu, decodeTargetPdu } from '../../src/pdu/decode.js';
-import { PduError } from '../../src/pdu/pdu-error.js';
-import { parseAhs } from '../../src/pdu/segment.js';
+import { decodeInitiatorPdu, decodeTargetPdu } from '../../../src/iscsi/pdu/decode.js';
+import { PduError } from '../../../src/iscsi/pdu/pdu-error.js';
+import { parseAhs } from '../../../src/iscsi/pdu/segment.js';
 
 function onlyPduError(fn: () => unknown): void {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KEY_TABLE, resolveAnswer } from '../../../src/target/negotiation.js';
+import { KEY_TABLE, resolveAnswer } from '../../../src/iscsi/negotiation.js';
 
 const def = (name: string) => KEY_TABLE.get(name)!;
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { answerChapChallenge, chapResponse, verifyChapResponse } from '../../../src/target/chap.js';
+import { answerChapChallenge, chapResponse, verifyChapResponse } from '../../../src/iscsi/chap.js';
 
 const challenge16 = Buffer.from(Array.from({ length: 16 }, (_, i) => i));
 const challenge32 = Buffer.from(Array.from({ length: 32 }, (_, i) => i));

@@ -1,25 +1,25 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readDataSegmentLength } from '../../src/pdu/bhs.js';
-import { decodeAsyncMessage, encodeAsyncMessage } from '../../src/pdu/async-message.js';
-import { decodeDataIn, encodeDataIn } from '../../src/pdu/data-in.js';
-import { decodeDataOut, encodeDataOut } from '../../src/pdu/data-out.js';
-import { decodeInitiatorPdu, decodeTargetPdu } from '../../src/pdu/decode.js';
-import { decodeLoginRequest, decodeLoginResponse, encodeLoginRequest, encodeLoginResponse } from '../../src/pdu/login.js';
-import { decodeLogoutRequest, decodeLogoutResponse, encodeLogoutRequest, encodeLogoutResponse } from '../../src/pdu/logout.js';
-import { decodeNopIn, decodeNopOut, encodeNopIn, encodeNopOut } from '../../src/pdu/nop.js';
-import { RESERVED_TAG } from '../../src/pdu/opcodes.js';
-import { decodeR2t, encodeR2t } from '../../src/pdu/r2t.js';
-import { decodeReject, encodeReject } from '../../src/pdu/reject.js';
-import { decodeScsiCommand, encodeScsiCommand } from '../../src/pdu/scsi-command.js';
-import { decodeScsiResponse, encodeScsiResponse, decodeSenseSegment, encodeSenseSegment } from '../../src/pdu/scsi-response.js';
+import { readDataSegmentLength } from '../../../src/iscsi/pdu/bhs.js';
+import { decodeAsyncMessage, encodeAsyncMessage } from '../../../src/iscsi/pdu/async-message.js';
+import { decodeDataIn, encodeDataIn } from '../../../src/iscsi/pdu/data-in.js';
+import { decodeDataOut, encodeDataOut } from '../../../src/iscsi/pdu/data-out.js';
+import { decodeInitiatorPdu, decodeTargetPdu } from '../../../src/iscsi/pdu/decode.js';
+import { decodeLoginRequest, decodeLoginResponse, encodeLoginRequest, encodeLoginResponse } from '../../../src/iscsi/pdu/login.js';
+import { decodeLogoutRequest, decodeLogoutResponse, encodeLogoutRequest, encodeLogoutResponse } from '../../../src/iscsi/pdu/logout.js';
+import { decodeNopIn, decodeNopOut, encodeNopIn, encodeNopOut } from '../../../src/iscsi/pdu/nop.js';
+import { RESERVED_TAG } from '../../../src/iscsi/pdu/opcodes.js';
+import { decodeR2t, encodeR2t } from '../../../src/iscsi/pdu/r2t.js';
+import { decodeReject, encodeReject } from '../../../src/iscsi/pdu/reject.js';
+import { decodeScsiCommand, encodeScsiCommand } from '../../../src/iscsi/pdu/scsi-command.js';
+import { decodeScsiResponse, encodeScsiResponse, decodeSenseSegment, encodeSenseSegment } from '../../../src/iscsi/pdu/scsi-response.js';
 import {
   decodeTaskMgmtRequest,
   decodeTaskMgmtResponse,
   encodeTaskMgmtRequest,
   encodeTaskMgmtResponse,
-} from '../../src/pdu/task-management.js';
-import { decodeTextRequest, decodeTextResponse, encodeTextRequest, encodeTextResponse } from '../../src/pdu/text.js';
+} from '../../../src/iscsi/pdu/task-management.js';
+import { decodeTextRequest, decodeTextResponse, encodeTextRequest, encodeTextResponse } from '../../../src/iscsi/pdu/text.js';
 import { bool, bytes, dataLength, lun, residualFlags, u16, u32, u8 } from './arbitraries.js';
 
 const runs = { numRuns: 200 };

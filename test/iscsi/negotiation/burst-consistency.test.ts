@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NegotiationError } from '../../../src/target/negotiation.js';
+import { NegotiationError } from '../../../src/iscsi/negotiation.js';
 import { answerMap, offer, targetNegotiator } from './helpers.js';
 
 describe('FirstBurstLength <= MaxBurstLength', () => {

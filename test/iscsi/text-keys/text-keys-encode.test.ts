@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeTextKeys, TextKeyError } from '../../../src/target/text-keys.js';
+import { encodeTextKeys, TextKeyError } from '../../../src/iscsi/text-keys.js';
 
 describe('encodeTextKeys', () => {
   it('terminates every pair with a NUL', () => {
