@@ -304,7 +304,7 @@ export function formatReplicationBench(r: ReplicationBenchResult): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { default: yargs } = await import('yargs');
   const { hideBin } = await import('yargs/helpers');
-  const { parseSize } = await import('../cli/parse-size.js');
+  const { parseSize } = await import('../util/parse-size.js');
   const { setLogLevel } = await import('../util/log.js');
   setLogLevel(process.env.TANDEM_LOG_LEVEL ?? 'warn');
   const argv = await yargs(hideBin(process.argv))

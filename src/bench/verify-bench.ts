@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RunningServer } from '../cli/serve.js';
-import { parseSize } from '../cli/parse-size.js';
+import { parseSize } from '../util/parse-size.js';
 import { forEachBounded } from '../cli/verify/bounded.js';
 import { setLogLevel } from '../util/log.js';
 

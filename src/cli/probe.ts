@@ -6,7 +6,7 @@
 import { readChallengeVpd } from '../initiator/challenge.js';
 import { ScsiCheckConditionError, parseStandardInquiry, type ScsiCommands } from '../initiator/index.js';
 import { ChallengeOpcode, type ChallengeVpd } from '../scsi/vendor/index.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../util/usage-error.js';
 import { formatBytes } from './verify/progress.js';
 import { connectUrl, parseUrlArgument } from './verify/connect.js';
 import type { CommandIo } from './verify/command.js';

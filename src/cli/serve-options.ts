@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ChapCredentials, LunConfig, PortalConfig, ServeConfig, TargetConfig } from '../target/config.js';
-import { UsageError } from './errors.js';
-import { parseSize } from './parse-size.js';
+import { UsageError } from '../util/usage-error.js';
+import { parseSize } from '../util/parse-size.js';
 import { parseIscsiUrl } from '../initiator/url.js';
 import { SETTABLE_KEYS, milliseconds } from '../replication/control/settable.js';
 import type { SwitchThresholds } from '../replication/switch-criteria.js';

@@ -2,7 +2,7 @@
 import { readChallengeVpd } from '../../initiator/challenge.js';
 import { IscsiUrlError, ReconnectingSession, parseIscsiUrl, type IscsiUrl } from '../../initiator/index.js';
 import { ChallengeFormatError } from '../../scsi/vendor/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../util/usage-error.js';
 import { RemoteLun } from './remote-lun.js';
 
 export function parseUrlArgument(text: string, what: string): IscsiUrl {

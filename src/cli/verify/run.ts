@@ -1,6 +1,6 @@
 /** Opens source and replica from their command-line forms, runs the engine, closes both. */
-import { UsageError } from '../errors.js';
-import { parseSize } from '../parse-size.js';
+import { UsageError } from '../../util/usage-error.js';
+import { parseSize } from '../../util/parse-size.js';
 import { openRemoteLun, parseUrlArgument } from './connect.js';
 import { verifyVolumes, type VerifyReport } from './engine.js';
 import { LocalReference } from './local-reference.js';

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { UsageError } from './usage-error.js';
 
 const UNITS: Record<string, number> = {
   '': 1,

@@ -1,4 +1,4 @@
-/** A user error in flags or config: printed as one line, exit code 2. */
+/** A user error in flags, config or input sizes: the CLI prints it as one line and exits with code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
