@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RunningServer } from '../cli/serve.js';
 import { parseSize } from '../util/parse-size.js';
-import { forEachBounded } from '../cli/verify/bounded.js';
+import { forEachBounded } from '../verify/bounded.js';
 import { setLogLevel } from '../util/log.js';
 
 /** Loaded after the log level is set: module loggers copy the level when created. */
@@ -22,8 +22,8 @@ async function modules() {
   const [{ startServer }, { buildServeSettings }, { runVerify }, { connectUrl, parseUrlArgument }] = await Promise.all([
     import('../cli/serve.js'),
     import('../cli/serve-options.js'),
-    import('../cli/verify/run.js'),
-    import('../cli/verify/connect.js'),
+    import('../verify/run.js'),
+    import('../verify/connect.js'),
   ]);
   return { startServer, buildServeSettings, runVerify, connectUrl, parseUrlArgument };
 }

@@ -20,7 +20,7 @@ import { IscsiServer } from '../target/server.js';
 import type { LunConfig } from '../target/config.js';
 import { moduleLogger } from '../util/log.js';
 import { openTargetsOnNetwork, type ServeSettings } from './serve-options.js';
-import { runVerify } from './verify/run.js';
+import { runVerify } from '../verify/run.js';
 
 const log = moduleLogger('serve');
 

@@ -5,8 +5,8 @@
  */
 import { UsageError } from '../../util/usage-error.js';
 import { formatBytes, progressSink, type StreamLike } from './progress.js';
-import { runVerify } from './run.js';
-import type { VerifyReport } from './engine.js';
+import { runVerify } from '../../verify/run.js';
+import type { VerifyReport } from '../../verify/engine.js';
 
 export interface VerifyArgs {
   source: string;

@@ -3,9 +3,9 @@
  * in one native job off the event loop, then the HMAC per entry (docs/vendor-commands.md
  * §1), so the local side costs what the responder's does.
  */
-import { FileBlockStore } from '../../block/file-store.js';
-import { hmacSha256 } from '../../native/index.js';
-import { challengeMessage, type ChallengeEntry } from '../../scsi/vendor/index.js';
+import { FileBlockStore } from '../block/file-store.js';
+import { hmacSha256 } from '../native/index.js';
+import { challengeMessage, type ChallengeEntry } from '../scsi/vendor/index.js';
 import type { Extent } from './plan.js';
 
 const DIGEST_BYTES = 32;

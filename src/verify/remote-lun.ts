@@ -2,9 +2,9 @@
  * One LUN reached over an iSCSI session: answers challenge lists (its own LIST IDENTIFIER
  * space, since lists belong to the nexus), reads and writes extents for repair.
  */
-import { challengeBatch } from '../../initiator/challenge.js';
-import { IscsiConnectionError, ScsiCheckConditionError, type IscsiUrl, type ReconnectingSession, type WireStats } from '../../initiator/index.js';
-import type { ChallengeEntry, ChallengeVpd } from '../../scsi/vendor/index.js';
+import { challengeBatch } from '../initiator/challenge.js';
+import { IscsiConnectionError, ScsiCheckConditionError, type IscsiUrl, type ReconnectingSession, type WireStats } from '../initiator/index.js';
+import type { ChallengeEntry, ChallengeVpd } from '../scsi/vendor/index.js';
 import type { Extent } from './plan.js';
 
 /** Tries per challenge list: the first, and again after reconnects that lost it. */

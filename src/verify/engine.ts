@@ -5,9 +5,9 @@
  * differ from the reference's bytes.
  */
 import { randomBytes } from 'node:crypto';
-import type { WireStats } from '../../initiator/index.js';
-import { ENTRY_NONCE_BYTES, type ChallengeEntry } from '../../scsi/vendor/index.js';
-import { UsageError } from '../../util/usage-error.js';
+import type { WireStats } from '../initiator/index.js';
+import { ENTRY_NONCE_BYTES, type ChallengeEntry } from '../scsi/vendor/index.js';
+import { UsageError } from '../util/usage-error.js';
 import { forEachBounded } from './bounded.js';
 import { differingEntries } from './compare.js';
 import {
@@ -21,7 +21,6 @@ import {
   type Extent,
   type VolumePlan,
 } from './plan.js';
-import type { ProgressSnapshot } from './progress.js';
 import type { Reference } from './reference.js';
 import { RemoteLun } from './remote-lun.js';
 
@@ -31,6 +30,14 @@ export const DEFAULT_LIST_DEPTH = 6;
 /** Largest single repair transfer, and how many run at once. */
 export const REPAIR_IO_BYTES = 1024 * 1024;
 export const REPAIR_CONCURRENCY = 4;
+
+/** How far a verify has got, reported as it runs (the CLI draws it as a progress line). */
+export interface ProgressSnapshot {
+  bytesDone: number;
+  bytesTotal: number;
+  differing: number;
+  elapsedMs: number;
+}
 
 export interface VerifyEngineOptions {
   reference: Reference;

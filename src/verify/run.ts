@@ -1,10 +1,9 @@
 /** Opens source and replica from their command-line forms, runs the engine, closes both. */
-import { UsageError } from '../../util/usage-error.js';
-import { parseSize } from '../../util/parse-size.js';
+import { UsageError } from '../util/usage-error.js';
+import { parseSize } from '../util/parse-size.js';
 import { openRemoteLun, parseUrlArgument } from './connect.js';
-import { verifyVolumes, type VerifyReport } from './engine.js';
+import { verifyVolumes, type ProgressSnapshot, type VerifyReport } from './engine.js';
 import { LocalReference } from './local-reference.js';
-import type { ProgressSnapshot } from './progress.js';
 import type { Reference } from './reference.js';
 
 export interface RunVerifyOptions {

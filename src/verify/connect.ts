@@ -1,8 +1,8 @@
 /** Opening a LUN named by an iscsi:// URL: login (CHAP from the URL), capacity, C0h limits. */
-import { readChallengeVpd } from '../../initiator/challenge.js';
-import { IscsiUrlError, ReconnectingSession, parseIscsiUrl, type IscsiUrl } from '../../initiator/index.js';
-import { ChallengeFormatError } from '../../scsi/vendor/index.js';
-import { UsageError } from '../../util/usage-error.js';
+import { readChallengeVpd } from '../initiator/challenge.js';
+import { IscsiUrlError, ReconnectingSession, parseIscsiUrl, type IscsiUrl } from '../initiator/index.js';
+import { ChallengeFormatError } from '../scsi/vendor/index.js';
+import { UsageError } from '../util/usage-error.js';
 import { RemoteLun } from './remote-lun.js';
 
 export function parseUrlArgument(text: string, what: string): IscsiUrl {
