@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { challenge, readChallengeVpd } from '../initiator/challenge.js';
-import { SINGLE_MAX_BLOCKS, SINGLE_MAX_LBA, SINGLE_NONCE_BYTES } from '../scsi/vendor/index.js';
+import { SINGLE_MAX_BLOCKS, SINGLE_MAX_LBA, SINGLE_NONCE_BYTES } from '../replica-protocol/index.js';
 import { UsageError } from '../util/usage-error.js';
 import { connectUrl, parseUrlArgument } from '../verify/connect.js';
 import type { CommandIo } from './verify/command.js';

@@ -1,7 +1,7 @@
 /** Opening a LUN named by an iscsi:// URL: login (CHAP from the URL), capacity, C0h limits. */
 import { readChallengeVpd } from '../initiator/challenge.js';
 import { IscsiUrlError, ReconnectingSession, parseIscsiUrl, type IscsiUrl } from '../initiator/index.js';
-import { ChallengeFormatError } from '../scsi/vendor/index.js';
+import { ChallengeFormatError } from '../replica-protocol/index.js';
 import { UsageError } from '../util/usage-error.js';
 import { RemoteLun } from './remote-lun.js';
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WireStats } from '../initiator/index.js';
-import { ENTRY_NONCE_BYTES, type ChallengeEntry } from '../scsi/vendor/index.js';
+import { ENTRY_NONCE_BYTES, type ChallengeEntry } from '../replica-protocol/index.js';
 import { UsageError } from '../util/usage-error.js';
 import { forEachBounded } from './bounded.js';
 import { differingEntries } from './compare.js';

@@ -4,8 +4,8 @@
  * §1), so the local side costs what the responder's does.
  */
 import { FileBlockStore } from '../block/file-store.js';
-import { hmacSha256 } from '../native/index.js';
-import { challengeMessage, type ChallengeEntry } from '../scsi/vendor/index.js';
+import { hmacSha256 } from '../block/digest.js';
+import { challengeMessage, type ChallengeEntry } from '../replica-protocol/index.js';
 import type { Extent } from './plan.js';
 
 const DIGEST_BYTES = 32;

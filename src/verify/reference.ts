@@ -1,5 +1,5 @@
 /** What the verify engine needs from the source copy, local or remote. */
-import type { ChallengeEntry } from '../scsi/vendor/index.js';
+import type { ChallengeEntry } from '../replica-protocol/index.js';
 import type { Extent } from './plan.js';
 
 export interface Reference {

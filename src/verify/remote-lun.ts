@@ -4,7 +4,7 @@
  */
 import { challengeBatch } from '../initiator/challenge.js';
 import { IscsiConnectionError, ScsiCheckConditionError, type IscsiUrl, type ReconnectingSession, type WireStats } from '../initiator/index.js';
-import type { ChallengeEntry, ChallengeVpd } from '../scsi/vendor/index.js';
+import type { ChallengeEntry, ChallengeVpd } from '../replica-protocol/index.js';
 import type { Extent } from './plan.js';
 
 /** Tries per challenge list: the first, and again after reconnects that lost it. */

@@ -8,7 +8,7 @@ import { challengeCommand, runChallenge } from '../../src/cli/challenge.js';
 import { UsageError } from '../../src/util/usage-error.js';
 import { formatProbe, parseOneCommandSupport, probeCommand, runProbe } from '../../src/cli/probe.js';
 import { connectUrl, parseUrlArgument } from '../../src/verify/connect.js';
-import { computeChallengeAnswer } from '../../src/scsi/vendor/index.js';
+import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
 import { setLogLevel } from '../../src/util/log.js';
 import { startLiveTarget, type LiveTarget } from '../integration/helpers.js';
 

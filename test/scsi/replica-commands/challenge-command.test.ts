@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ScsiStatus } from '../../../src/scsi/types.js';
-import { computeChallengeAnswer, decodeChallengeAnswers, encodeChallengeCdb } from '../../../src/scsi/vendor/index.js';
+import {
+  computeChallengeAnswer,
+  decodeChallengeAnswers,
+  encodeChallengeCdb,
+} from '../../../src/replica-protocol/index.js';
 import { write10 } from '../helpers.js';
 import { patterned, vendorRig } from './vendor-rig.js';
 

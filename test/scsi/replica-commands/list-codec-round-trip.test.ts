@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SenseError } from '../../../src/scsi/sense.js';
-import { decodeChallengeList, encodeChallengeList } from '../../../src/scsi/vendor/index.js';
+import { encodeChallengeList } from '../../../src/replica-protocol/index.js';
+import { decodeChallengeList } from '../../../src/scsi/replica-commands/index.js';
 
 const entry = fc.record({
   lba: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),

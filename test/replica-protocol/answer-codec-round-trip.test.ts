@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChallengeFormatError, decodeChallengeAnswers, encodeChallengeAnswers } from '../../../src/scsi/vendor/index.js';
+import { ChallengeFormatError, decodeChallengeAnswers, encodeChallengeAnswers } from '../../src/replica-protocol/index.js';
 
 describe('answer data codec', () => {
   it('round-trips in both modes', () => {

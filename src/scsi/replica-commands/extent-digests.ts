@@ -4,7 +4,7 @@
  * to their per-range sha256, awaited in sequence inside this one async function.
  */
 import type { BlockDevice } from '../../block/device.js';
-import { DIGEST_BYTES } from './constants.js';
+import { DIGEST_BYTES } from '../../replica-protocol/index.js';
 
 /** The optional batch method FileBlockStore has (proposed for BlockDevice itself). */
 export interface BatchDigester {

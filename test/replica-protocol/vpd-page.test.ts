@@ -6,7 +6,7 @@ import {
   decodeChallengeVpd,
   encodeChallengeVpd,
   vendorVpdPage,
-} from '../../../src/scsi/vendor/index.js';
+} from '../../src/replica-protocol/index.js';
 
 describe('vendor VPD page C0h', () => {
   it('advertises the algorithms, modes, opcodes and the limits the handlers enforce', () => {

@@ -1,6 +1,7 @@
 /**
- * Opcodes, field values, sizes and limits of Tandem's challenge-response vendor commands
- * (docs/vendor-commands.md). Vendor-specific opcodes live in C0h-FFh (SPC-4 §4.2.5.1).
+ * Opcodes, field values, sizes and limits of Tandem's challenge-response and staged-pass
+ * vendor commands (docs/vendor-commands.md), and the limits one Tandem node relies on in
+ * another. Vendor-specific opcodes live in C0h-FFh (SPC-4 §4.2.5.1).
  */
 export const ChallengeOpcode = {
   /** One extent, nonce in the CDB, answer as Data-In. */
@@ -96,3 +97,12 @@ export const StagedPassOpcode = {
 
 export const PassAction = { BEGIN: 0, COMMIT: 1, ABORT: 2 } as const;
 export type PassActionCode = (typeof PassAction)[keyof typeof PassAction];
+export const PASS_ACTIONS: readonly number[] = Object.values(PassAction);
+
+/**
+ * MAXIMUM UNMAP LBA COUNT of a Tandem target (Block Limits VPD B0h): the blocks one UNMAP
+ * may cover. The target enforces and advertises it; a replication primary splits discards
+ * to its backup by it without asking, since a backup is always a Tandem target (it must run
+ * the staged-pass commands). libiscsi treats more than 1Mi as insane.
+ */
+export const MAX_UNMAP_LBA_COUNT = 1024 * 1024;

@@ -4,24 +4,31 @@
  * these, whatever its replication role.
  */
 import type { BlockDevice } from '../../block/device.js';
-import { hmacSha256 } from '../../native/index.js';
+import { hmacSha256 } from '../../block/digest.js';
+import {
+  ANSWER_HEADER_BYTES,
+  CdbField,
+  ChallengeMode,
+  DIGEST_BYTES,
+  EntryField,
+  SINGLE_MAX_BLOCKS,
+  answerBytes,
+  answerHeader,
+  answersLength,
+  challengeMessage,
+  computeChallengeAnswer,
+  decryptChallenge,
+  entryOffset,
+  maxExtentBlocks,
+  type ChallengeAlgorithmCode,
+  type ChallengeEntry,
+  type ChallengeModeCode,
+} from '../../replica-protocol/index.js';
 import type { HandlerPlan } from '../descriptor.js';
 import type { CommandContext } from '../types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField, type FieldPointer } from '../sense.js';
-import {
-  ANSWER_HEADER_BYTES,
-  ChallengeMode,
-  DIGEST_BYTES,
-  SINGLE_MAX_BLOCKS,
-  answerBytes,
-  maxExtentBlocks,
-  type ChallengeAlgorithmCode,
-  type ChallengeModeCode,
-} from './constants.js';
-import { CdbField, decodeChallengeCdb, decodeReceiveChallengeAnswersCdb, decodeSendChallengeListCdb } from './cdb-codecs.js';
-import { EntryField, decodeChallengeList, entryOffset, type ChallengeEntry } from './list-codec.js';
-import { answerHeader, answersLength } from './answer-codec.js';
-import { challengeMessage, computeChallengeAnswer, decryptChallenge } from './challenge-crypto.js';
+import { decodeChallengeCdb, decodeReceiveChallengeAnswersCdb, decodeSendChallengeListCdb } from './challenge-cdb-decoders.js';
+import { decodeChallengeList } from './challenge-list-decoder.js';
 import { challengeListsOf, type ChallengeList } from './challenge-lists.js';
 import { digestExtents } from './extent-digests.js';
 
@@ -93,7 +100,7 @@ function answerList(
     const digest = digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
     const answer =
       mode === ChallengeMode.HMAC
-        ? hmacSha256(digest, challengeMessage(e.nonce, e.lba, e.blocks)) // native: about half node:crypto's cost per entry
+        ? hmacSha256(digest, challengeMessage(e.nonce, e.lba, e.blocks))
         : decryptChallenge({ digest }, e.nonce, algorithm);
     answer.copy(out, ANSWER_HEADER_BYTES + i * size);
   }

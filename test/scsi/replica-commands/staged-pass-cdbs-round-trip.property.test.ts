@@ -4,12 +4,11 @@ import { SenseError } from '../../../src/scsi/sense.js';
 import {
   ChallengeFormatError,
   PassAction,
-  decodePassControlCdb,
-  decodeStagedWriteCdb,
   encodePassControlCdb,
   encodeStagedWriteCdb,
   type PassActionCode,
-} from '../../../src/scsi/vendor/index.js';
+} from '../../../src/replica-protocol/index.js';
+import { decodePassControlCdb, decodeStagedWriteCdb } from '../../../src/scsi/replica-commands/index.js';
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const action = fc.constantFrom(...(Object.values(PassAction) as PassActionCode[]));

@@ -7,7 +7,7 @@ import { MemoryBlockStore } from '../../../src/block/memory-store.js';
 import { LogicalUnit, type LogicalUnitInit } from '../../../src/scsi/logical-unit.js';
 import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
 import type { Nexus, ScsiResult } from '../../../src/scsi/types.js';
-import { vendorCommands } from '../../../src/scsi/vendor/index.js';
+import { vendorCommands } from '../../../src/scsi/replica-commands/index.js';
 import { TARGET, cdbOf, nexus } from '../helpers.js';
 
 const dirs: string[] = [];

@@ -5,13 +5,15 @@ import {
   ChallengeFormatError,
   MAX_PARAMETER_LIST_BYTES,
   SINGLE_MAX_LBA,
-  decodeChallengeCdb,
-  decodeReceiveChallengeAnswersCdb,
-  decodeSendChallengeListCdb,
   encodeChallengeCdb,
   encodeReceiveChallengeAnswersCdb,
   encodeSendChallengeListCdb,
-} from '../../../src/scsi/vendor/index.js';
+} from '../../../src/replica-protocol/index.js';
+import {
+  decodeChallengeCdb,
+  decodeReceiveChallengeAnswersCdb,
+  decodeSendChallengeListCdb,
+} from '../../../src/scsi/replica-commands/index.js';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const listLength = fc.integer({ min: 1, max: (MAX_PARAMETER_LIST_BYTES - 8) / 32 }).map((n) => 8 + 32 * n);

@@ -10,7 +10,7 @@ import {
   encodeChallengeList,
   encodeReceiveChallengeAnswersCdb,
   encodeSendChallengeListCdb,
-} from '../../../src/scsi/vendor/index.js';
+} from '../../../src/replica-protocol/index.js';
 import { write10 } from '../helpers.js';
 import { patterned, vendorRig } from './vendor-rig.js';
 

@@ -6,7 +6,7 @@ import {
   decryptChallenge,
   encryptChallenge,
   extentDigest,
-} from '../../../src/scsi/vendor/index.js';
+} from '../../src/replica-protocol/index.js';
 
 /** Independent construction of V straight from the spec text, with node:crypto only. */
 function referenceV(data: Buffer, nonceHex: string, lbaHex16: string, blocksHex8: string): string {

@@ -1,9 +1,9 @@
 /**
- * Encoders (primary side) and decoders (target side) of the staged-pass CDBs, C4h PASS
- * CONTROL and C5h STAGED WRITE. Decoders throw SenseError with the field pointer.
+ * The staged-pass CDBs, C4h PASS CONTROL and C5h STAGED WRITE: their fields, and the
+ * encoders a replication primary builds them with. The target's decoders are in
+ * src/scsi/replica-commands/staged-pass-cdb-decoders.ts.
  */
-import { invalidCdbField } from '../sense.js';
-import { CDB_LENGTH, PassAction, StagedPassOpcode, type PassActionCode } from './constants.js';
+import { CDB_LENGTH, PASS_ACTIONS, StagedPassOpcode, type PassActionCode } from './constants.js';
 import { ChallengeFormatError } from './errors.js';
 
 export interface PassControlCdb {
@@ -28,7 +28,6 @@ export const PassCdbField = {
   CONTROL: 15,
 } as const;
 
-const ACTIONS: readonly number[] = Object.values(PassAction);
 const U64_MAX = (1n << 64n) - 1n;
 
 function u64Field(value: bigint, what: string): bigint {
@@ -37,21 +36,13 @@ function u64Field(value: bigint, what: string): bigint {
 }
 
 export function encodePassControlCdb(c: PassControlCdb): Buffer {
-  if (!ACTIONS.includes(c.action)) throw new ChallengeFormatError(`unknown pass action ${c.action}`);
+  if (!PASS_ACTIONS.includes(c.action)) throw new ChallengeFormatError(`unknown pass action ${c.action}`);
   const cdb = Buffer.alloc(CDB_LENGTH);
   cdb[0] = StagedPassOpcode.PASS_CONTROL;
   cdb[1] = c.action;
   cdb.writeBigUInt64BE(u64Field(c.passId, 'PASS IDENTIFIER'), PassCdbField.PASS_IDENTIFIER);
   cdb[PassCdbField.CONTROL] = c.control ?? 0;
   return cdb;
-}
-
-export function decodePassControlCdb(cdb: Buffer): PassControlCdb {
-  if (cdb[1]! & 0xe0) throw invalidCdbField(PassCdbField.SERVICE_ACTION, 7);
-  const action = cdb[1]! & 0x1f;
-  if (!ACTIONS.includes(action)) throw invalidCdbField(PassCdbField.SERVICE_ACTION, 4);
-  for (let i = PassCdbField.RESERVED; i < PassCdbField.CONTROL; i++) if (cdb[i] !== 0) throw invalidCdbField(i);
-  return { action: action as PassActionCode, passId: cdb.readBigUInt64BE(PassCdbField.PASS_IDENTIFIER), control: cdb[PassCdbField.CONTROL]! };
 }
 
 export function encodeStagedWriteCdb(c: StagedWriteCdb): Buffer {
@@ -62,10 +53,4 @@ export function encodeStagedWriteCdb(c: StagedWriteCdb): Buffer {
   cdb.writeUInt32BE(c.blocks, PassCdbField.TRANSFER_LENGTH);
   cdb[PassCdbField.CONTROL] = c.control ?? 0;
   return cdb;
-}
-
-export function decodeStagedWriteCdb(cdb: Buffer): StagedWriteCdb {
-  if (cdb[1] !== 0) throw invalidCdbField(1);
-  if (cdb[14] !== 0) throw invalidCdbField(14);
-  return { lba: cdb.readBigUInt64BE(PassCdbField.LBA), blocks: cdb.readUInt32BE(PassCdbField.TRANSFER_LENGTH), control: cdb[PassCdbField.CONTROL]! };
 }

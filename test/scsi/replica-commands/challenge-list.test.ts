@@ -8,7 +8,7 @@ import {
   encodeSendChallengeListCdb,
   encryptChallenge,
   type ChallengeEntry,
-} from '../../../src/scsi/vendor/index.js';
+} from '../../../src/replica-protocol/index.js';
 import { nexus, senseOf, write10 } from '../helpers.js';
 import { GatedStore } from './gated-store.js';
 import { patterned, vendorRig } from './vendor-rig.js';

@@ -1,12 +1,13 @@
 /**
- * Tandem's reverse challenge-response vendor commands (docs/vendor-commands.md): the
- * descriptors to merge into the command table, the C0h VPD page, and the pure codecs and
- * crypto the challenger side (initiator, CLI) builds CDBs and checks answers with.
+ * The target side of Tandem's vendor commands (docs/vendor-commands.md): the reverse
+ * challenge-response commands C1h-C3h and the staged-pass commands C4h-C5h, as descriptors
+ * to merge into the command table, with the decoders that answer with sense data. The wire
+ * format both sides share is src/replica-protocol.
  */
+import { ChallengeOpcode, StagedPassOpcode } from '../../replica-protocol/index.js';
 import { ConflictClass } from '../types.js';
 import type { CommandDescriptor } from '../descriptor.js';
-import { ChallengeOpcode, StagedPassOpcode } from './constants.js';
-import { prepareChallenge, prepareReceiveChallengeAnswers, prepareSendChallengeList } from './handlers.js';
+import { prepareChallenge, prepareReceiveChallengeAnswers, prepareSendChallengeList } from './challenge-handlers.js';
 import { preparePassControl, prepareStagedWrite } from './staged-pass-handlers.js';
 
 const ff4 = [0xff, 0xff, 0xff, 0xff] as const;
@@ -70,60 +71,8 @@ export const vendorCommands: CommandDescriptor[] = [
   },
 ];
 
-export {
-  ChallengeOpcode,
-  ChallengeAlgorithm,
-  ChallengeMode,
-  ChallengeLimits,
-  StagedPassOpcode,
-  PassAction,
-  type PassActionCode,
-  CHALLENGE_VPD_PAGE,
-  SINGLE_MAX_BLOCKS,
-  SINGLE_MAX_LBA,
-  SINGLE_NONCE_BYTES,
-  ENTRY_NONCE_BYTES,
-  HMAC_ANSWER_BYTES,
-  REVERSIBLE_ANSWER_BYTES,
-  MAX_PARAMETER_LIST_BYTES,
-  maxExtentBlocks,
-  answerBytes,
-  type ChallengeAlgorithmCode,
-  type ChallengeModeCode,
-} from './constants.js';
-export { ChallengeFormatError } from './errors.js';
-export {
-  challengeMessage,
-  computeChallengeAnswer,
-  decryptChallenge,
-  encryptChallenge,
-  extentDigest,
-  type ChallengeSource,
-} from './challenge-crypto.js';
-export {
-  CdbField,
-  decodeChallengeCdb,
-  decodeReceiveChallengeAnswersCdb,
-  decodeSendChallengeListCdb,
-  encodeChallengeCdb,
-  encodeReceiveChallengeAnswersCdb,
-  encodeSendChallengeListCdb,
-  type ChallengeCdb,
-  type ReceiveChallengeAnswersCdb,
-  type SendChallengeListCdb,
-} from './cdb-codecs.js';
-export { EntryField, decodeChallengeList, encodeChallengeList, entryOffset, type ChallengeEntry } from './list-codec.js';
-export { answersLength, decodeChallengeAnswers, encodeChallengeAnswers, type ChallengeAnswers } from './answer-codec.js';
-export { challengeVpdFor, decodeChallengeVpd, encodeChallengeVpd, vendorVpdPage, type ChallengeVpd } from './vpd.js';
+export { decodeChallengeCdb, decodeReceiveChallengeAnswersCdb, decodeSendChallengeListCdb } from './challenge-cdb-decoders.js';
+export { decodeChallengeList } from './challenge-list-decoder.js';
+export { decodePassControlCdb, decodeStagedWriteCdb } from './staged-pass-cdb-decoders.js';
 export { forgetChallengeLists, challengeListsOf, INSUFFICIENT_RESOURCES, OPERATION_IN_PROGRESS } from './challenge-lists.js';
-export { type ChallengeLu } from './handlers.js';
-export { PassCapacityError, PassSequenceError, type PassStaging } from './pass-staging.js';
-export {
-  PassCdbField,
-  decodePassControlCdb,
-  decodeStagedWriteCdb,
-  encodePassControlCdb,
-  encodeStagedWriteCdb,
-  type PassControlCdb,
-  type StagedWriteCdb,
-} from './staged-pass-cdbs.js';
+export { type ChallengeLu } from './challenge-handlers.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SenseError } from '../../../src/scsi/sense.js';
-import { ChallengeLists, type ChallengeList } from '../../../src/scsi/vendor/challenge-lists.js';
+import { ChallengeLists, type ChallengeList } from '../../../src/scsi/replica-commands/challenge-lists.js';
 
 const done = (): ChallengeList => ({ state: 'done', answers: Buffer.alloc(8), settled: Promise.resolve() });
 const hashing = (): ChallengeList => ({ state: 'hashing', settled: new Promise(() => {}) });

@@ -4,9 +4,8 @@
  * Bounded per nexus and per LU so that no peer, however many sessions it opens, can grow
  * this state past MAX_LISTS_PER_LU × (Data-Out + answers) bytes.
  */
+import { CdbField, ChallengeLimits } from '../../replica-protocol/index.js';
 import { SenseError, SenseKey, type AscPair } from '../sense.js';
-import { ChallengeLimits } from './constants.js';
-import { CdbField } from './cdb-codecs.js';
 
 export const OPERATION_IN_PROGRESS: AscPair = [0x00, 0x16];
 export const INSUFFICIENT_RESOURCES: AscPair = [0x55, 0x03];

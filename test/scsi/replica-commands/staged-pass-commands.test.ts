@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
 import { PassStagingLog } from '../../../src/replication/pass-staging-log.js';
 import { ScsiStatus, type ScsiResult } from '../../../src/scsi/types.js';
-import { PassAction, encodePassControlCdb, encodeStagedWriteCdb } from '../../../src/scsi/vendor/index.js';
+import { PassAction, encodePassControlCdb, encodeStagedWriteCdb } from '../../../src/replica-protocol/index.js';
 import { fieldPointerOf, nexus, senseOf } from '../helpers.js';
 import { patterned, vendorRig } from './vendor-rig.js';
 

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { BlockIoError } from '../../../src/block/device.js';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
-import { encodeChallengeCdb, encodeChallengeList, encodeReceiveChallengeAnswersCdb, encodeSendChallengeListCdb } from '../../../src/scsi/vendor/index.js';
+import {
+  encodeChallengeCdb,
+  encodeChallengeList,
+  encodeReceiveChallengeAnswersCdb,
+  encodeSendChallengeListCdb,
+} from '../../../src/replica-protocol/index.js';
 import { ScsiStatus } from '../../../src/scsi/types.js';
 import { senseOf } from '../helpers.js';
 import { vendorRig } from './vendor-rig.js';

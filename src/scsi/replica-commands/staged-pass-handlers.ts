@@ -3,6 +3,8 @@
  * to the LU's PassStaging. Both change the medium, so a backup's write guard applies: only
  * the replicator may run them.
  */
+import { PassCapacityError, PassSequenceError, type PassStaging } from '../../block/pass-staging.js';
+import { PassAction, PassCdbField } from '../../replica-protocol/index.js';
 import type { HandlerPlan } from '../descriptor.js';
 import type { LogicalUnit } from '../logical-unit.js';
 import type { CommandContext } from '../types.js';
@@ -10,9 +12,7 @@ import { Asc, SenseError, SenseKey } from '../sense.js';
 import { checkTransfer } from '../cdb.js';
 import { wholeBlocks } from '../write.js';
 import { INSUFFICIENT_RESOURCES } from './challenge-lists.js';
-import { PassAction } from './constants.js';
-import { PassCapacityError, PassSequenceError, type PassStaging } from './pass-staging.js';
-import { PassCdbField, decodePassControlCdb, decodeStagedWriteCdb } from './staged-pass-cdbs.js';
+import { decodePassControlCdb, decodeStagedWriteCdb } from './staged-pass-cdb-decoders.js';
 
 function stagingOf(lu: LogicalUnit): PassStaging {
   // Only LUs that can stage (a replication backup) implement the commands at all.

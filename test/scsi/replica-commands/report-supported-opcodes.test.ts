@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vendorCommands } from '../../../src/scsi/vendor/index.js';
+import { vendorCommands } from '../../../src/scsi/replica-commands/index.js';
 import { ConflictClass } from '../../../src/scsi/types.js';
 import { vendorRig } from './vendor-rig.js';
 

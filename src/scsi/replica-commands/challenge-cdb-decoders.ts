@@ -1,66 +1,26 @@
 /**
- * Encoders (challenger side) and decoders (target side) of the three vendor CDBs. Decoders
- * check everything that does not depend on the LU and throw SenseError with the field
- * pointer the target reports; LU-dependent checks (range, extent limit) are the handler's.
+ * Target-side decoders of the three challenge CDBs: they check everything that does not
+ * depend on the LU and throw SenseError with the field pointer the target reports;
+ * LU-dependent checks (range, extent limit) are the handler's.
  */
 import { Asc, SenseError, SenseKey, invalidCdbField } from '../sense.js';
 import {
   CDB_LENGTH,
+  CdbField,
+  ChallengeFormatError,
   ChallengeOpcode,
   LIST_ENTRY_BYTES,
   LIST_HEADER_BYTES,
   MAX_PARAMETER_LIST_BYTES,
-  SINGLE_MAX_BLOCKS,
-  SINGLE_MAX_LBA,
   SINGLE_NONCE_BYTES,
   SUPPORTED_ALGORITHMS,
   SUPPORTED_MODES,
   type ChallengeAlgorithmCode,
+  type ChallengeCdb,
   type ChallengeModeCode,
-} from './constants.js';
-import { ChallengeFormatError } from './errors.js';
-
-/** CHALLENGE (C1h): one extent, 8-byte nonce in the CDB. */
-export interface ChallengeCdb {
-  algorithm: ChallengeAlgorithmCode;
-  lba: bigint;
-  blocks: number;
-  nonce: Buffer;
-  control?: number;
-}
-
-/** SEND CHALLENGE LIST (C2h). */
-export interface SendChallengeListCdb {
-  algorithm: ChallengeAlgorithmCode;
-  mode: ChallengeModeCode;
-  listId: number;
-  parameterListLength: number;
-  control?: number;
-}
-
-/** RECEIVE CHALLENGE ANSWERS (C3h). */
-export interface ReceiveChallengeAnswersCdb {
-  listId: number;
-  allocationLength: number;
-  control?: number;
-}
-
-/** Byte offsets of CDB fields, also the field pointers of their errors. */
-export const CdbField = {
-  FLAGS: 1,
-  SINGLE_LBA: 1,
-  SINGLE_EXTENT_LENGTH: 6,
-  SINGLE_NONCE: 7,
-  LIST_IDENTIFIER: 2,
-  LENGTH: 6,
-  RESERVED: 10,
-  CONTROL: 15,
-} as const;
-
-function u32Field(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${what} must be a 32-bit unsigned integer`);
-  return value;
-}
+  type ReceiveChallengeAnswersCdb,
+  type SendChallengeListCdb,
+} from '../../replica-protocol/index.js';
 
 function header(cdb: Buffer, opcode: number): void {
   if (cdb.length < CDB_LENGTH) throw new ChallengeFormatError(`CDB of ${cdb.length} bytes; need ${CDB_LENGTH}`);
@@ -77,20 +37,6 @@ function rejectReserved(cdb: Buffer, from: number, to: number): void {
   for (let i = from; i < to; i++) if (cdb[i] !== 0) throw invalidCdbField(i);
 }
 
-export function encodeChallengeCdb(c: ChallengeCdb): Buffer {
-  if (c.lba < 0n || c.lba > SINGLE_MAX_LBA) throw new RangeError('LBA must fit 36 bits');
-  if (!Number.isInteger(c.blocks) || c.blocks < 1 || c.blocks > SINGLE_MAX_BLOCKS) throw new RangeError('EXTENT LENGTH must be 1-255');
-  if (c.nonce.length !== SINGLE_NONCE_BYTES) throw new RangeError(`nonce must be ${SINGLE_NONCE_BYTES} bytes`);
-  const b = Buffer.alloc(CDB_LENGTH);
-  b[0] = ChallengeOpcode.CHALLENGE;
-  b[1] = ((c.algorithm & 0x0f) << 4) | Number(c.lba >> 32n);
-  b.writeUInt32BE(Number(c.lba & 0xffffffffn), 2);
-  b[6] = c.blocks;
-  c.nonce.copy(b, CdbField.SINGLE_NONCE);
-  b[15] = c.control ?? 0;
-  return b;
-}
-
 export function decodeChallengeCdb(cdb: Buffer): ChallengeCdb {
   header(cdb, ChallengeOpcode.CHALLENGE);
   const algorithm = algorithmOf(cdb);
@@ -100,16 +46,6 @@ export function decodeChallengeCdb(cdb: Buffer): ChallengeCdb {
   // A copy: the CDB buffer belongs to the transport.
   const nonce = Buffer.from(cdb.subarray(CdbField.SINGLE_NONCE, CdbField.SINGLE_NONCE + SINGLE_NONCE_BYTES));
   return { algorithm, lba, blocks, nonce, control: cdb[15]! };
-}
-
-export function encodeSendChallengeListCdb(c: SendChallengeListCdb): Buffer {
-  const b = Buffer.alloc(CDB_LENGTH);
-  b[0] = ChallengeOpcode.SEND_CHALLENGE_LIST;
-  b[1] = ((c.algorithm & 0x0f) << 4) | (c.mode & 0x0f);
-  b.writeUInt32BE(u32Field(c.listId, 'LIST IDENTIFIER'), 2);
-  b.writeUInt32BE(u32Field(c.parameterListLength, 'PARAMETER LIST LENGTH'), 6);
-  b[15] = c.control ?? 0;
-  return b;
 }
 
 /** A PARAMETER LIST LENGTH that is not 8 + 32n (n ≥ 1): ILLEGAL REQUEST, PARAMETER LIST LENGTH ERROR. */
@@ -135,15 +71,6 @@ export function decodeSendChallengeListCdb(cdb: Buffer): SendChallengeListCdb {
   }
   rejectReserved(cdb, CdbField.RESERVED, CdbField.CONTROL);
   return { algorithm, mode: mode as ChallengeModeCode, listId, parameterListLength, control: cdb[15]! };
-}
-
-export function encodeReceiveChallengeAnswersCdb(c: ReceiveChallengeAnswersCdb): Buffer {
-  const b = Buffer.alloc(CDB_LENGTH);
-  b[0] = ChallengeOpcode.RECEIVE_CHALLENGE_ANSWERS;
-  b.writeUInt32BE(u32Field(c.listId, 'LIST IDENTIFIER'), 2);
-  b.writeUInt32BE(u32Field(c.allocationLength, 'ALLOCATION LENGTH'), 6);
-  b[15] = c.control ?? 0;
-  return b;
 }
 
 export function decodeReceiveChallengeAnswersCdb(cdb: Buffer): ReceiveChallengeAnswersCdb {

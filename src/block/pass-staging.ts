@@ -1,7 +1,9 @@
 /**
- * What the staged-pass commands (C4h, C5h) need from an LU: somewhere to stage a delta
- * pass and apply it atomically. A replication backup provides it (PassStagingLog in
- * src/replication); LUs without it answer INVALID COMMAND OPERATION CODE.
+ * Writes staged as one pass that reach a device only at commit, all of them at once: a
+ * replication backup applies a delta pass this way (PassStagingLog in src/replication), so
+ * its image moves from one consistent point to the next. The staged-pass commands (C4h,
+ * C5h, src/scsi/replica-commands) drive it and map its errors to sense data; LUs without
+ * one answer INVALID COMMAND OPERATION CODE.
  */
 
 export interface PassStaging {

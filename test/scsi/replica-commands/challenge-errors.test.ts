@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ScsiStatus } from '../../../src/scsi/types.js';
-import { encodeChallengeCdb, encodeReceiveChallengeAnswersCdb, encodeSendChallengeListCdb } from '../../../src/scsi/vendor/index.js';
+import {
+  encodeChallengeCdb,
+  encodeReceiveChallengeAnswersCdb,
+  encodeSendChallengeListCdb,
+} from '../../../src/replica-protocol/index.js';
 import { fieldPointerOf, senseOf } from '../helpers.js';
 import { vendorRig } from './vendor-rig.js';
 
