@@ -12,7 +12,10 @@ import { preparePassControl, prepareStagedWrite } from './staged-pass-handlers.j
 
 const ff4 = [0xff, 0xff, 0xff, 0xff] as const;
 
-/** The challenge commands are conflict class Read (they only hash the medium); the staged-pass ones Write. */
+/**
+ * The challenge commands are conflict class Read (they only hash the medium); the staged-pass
+ * ones Write. None is accessesMedium: their handlers check the medium after validating the CDB.
+ */
 export const vendorCommands: CommandDescriptor[] = [
   {
     name: 'TANDEM CHALLENGE',
@@ -20,6 +23,7 @@ export const vendorCommands: CommandDescriptor[] = [
     cdbLength: 16,
     direction: 'in',
     writesMedium: false,
+    accessesMedium: false,
     conflict: ConflictClass.Read,
     // ALGORITHM | LBA(35-32), LBA, EXTENT LENGTH, NONCE, CONTROL.
     usage: [ChallengeOpcode.CHALLENGE, 0xff, ...ff4, 0xff, ...ff4, ...ff4, 0x00],
@@ -31,6 +35,7 @@ export const vendorCommands: CommandDescriptor[] = [
     cdbLength: 16,
     direction: 'out',
     writesMedium: false,
+    accessesMedium: false,
     conflict: ConflictClass.Read,
     // ALGORITHM | MODE, LIST IDENTIFIER, PARAMETER LIST LENGTH, reserved, CONTROL.
     usage: [ChallengeOpcode.SEND_CHALLENGE_LIST, 0xff, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
@@ -42,6 +47,7 @@ export const vendorCommands: CommandDescriptor[] = [
     cdbLength: 16,
     direction: 'in',
     writesMedium: false,
+    accessesMedium: false,
     conflict: ConflictClass.Read,
     // reserved, LIST IDENTIFIER, ALLOCATION LENGTH, reserved, CONTROL.
     usage: [ChallengeOpcode.RECEIVE_CHALLENGE_ANSWERS, 0x00, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
@@ -53,6 +59,7 @@ export const vendorCommands: CommandDescriptor[] = [
     cdbLength: 16,
     direction: 'none',
     writesMedium: true,
+    accessesMedium: false,
     conflict: ConflictClass.Write,
     // SERVICE ACTION, PASS IDENTIFIER, reserved, CONTROL.
     usage: [StagedPassOpcode.PASS_CONTROL, 0x1f, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
@@ -64,6 +71,7 @@ export const vendorCommands: CommandDescriptor[] = [
     cdbLength: 16,
     direction: 'out',
     writesMedium: true,
+    accessesMedium: false,
     conflict: ConflictClass.Write,
     // reserved, LBA, TRANSFER LENGTH, reserved, CONTROL.
     usage: [StagedPassOpcode.STAGED_WRITE, 0x00, ...ff4, ...ff4, ...ff4, 0, 0x00],
