@@ -30,7 +30,6 @@ import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField, type Fie
 import { decodeChallengeCdb, decodeReceiveChallengeAnswersCdb, decodeSendChallengeListCdb } from './challenge-cdb-decoders.js';
 import { decodeChallengeList } from './challenge-list-decoder.js';
 import { challengeListsOf, type ChallengeList } from './challenge-lists.js';
-import { digestExtents } from './extent-digests.js';
 
 /** The LogicalUnit members these commands use; LogicalUnit satisfies it structurally. */
 export interface ChallengeLu {
@@ -123,7 +122,7 @@ export function prepareSendChallengeList(lu: ChallengeLu, ctx: CommandContext): 
       lists.checkRoom(nexusId, c.listId);
       const list: ChallengeList = {
         state: 'hashing',
-        settled: digestExtents(lu.device, extents).then(
+        settled: lu.device.digestExtents(extents).then(
           (digests) => {
             list.answers = answerList(c.algorithm, c.mode, entries, digests);
             list.state = 'done';

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
 
 /**
- * A memory store with the batch digestExtents method FileBlockStore has, whose hashing
- * waits until the test opens the gate: lets tests observe a list while it is "hashing".
+ * A memory store whose batch digestExtents waits until the test opens the gate: lets
+ * tests observe a list while it is "hashing".
  */
 export class GatedStore extends MemoryBlockStore {
   batchCalls = 0;
@@ -19,7 +19,7 @@ export class GatedStore extends MemoryBlockStore {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  async digestExtents(extents: Float64Array): Promise<Buffer> {
+  override async digestExtents(extents: Float64Array): Promise<Buffer> {
     this.batchCalls++;
     if (!this.opened) await new Promise<void>((resolve) => this.waiters.push(resolve));
     const out = Buffer.alloc((extents.length / 2) * 32);

@@ -15,7 +15,7 @@ class FailingStore extends MemoryBlockStore {
   override async sha256(): Promise<Buffer> {
     throw new BlockIoError('EIO', 5, 'injected read error');
   }
-  async digestExtents(): Promise<Buffer> {
+  override async digestExtents(): Promise<Buffer> {
     throw new BlockIoError('EIO', 5, 'injected read error');
   }
 }
