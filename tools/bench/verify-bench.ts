@@ -3,7 +3,7 @@
  * same random data. Measures `verify` (batched challenges, source and replica both
  * targets, and source as a local file) against the plain alternative, reading both
  * volumes over iSCSI and comparing. Prints GiB/s of each and the ratio.
- * Runnable alone: node dist/bench/verify-bench.js [--size 1GiB] [--filled 1GiB] [--rounds 3] [--json]
+ * Runnable alone: node dist-tools/tools/bench/verify-bench.js [--size 1GiB] [--filled 1GiB] [--rounds 3] [--json]
  */
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
@@ -12,18 +12,18 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RunningServer } from '../cli/serve.js';
-import { parseSize } from '../util/parse-size.js';
-import { forEachBounded } from '../verify/bounded.js';
-import { setLogLevel } from '../util/log.js';
+import type { RunningServer } from '../../src/cli/serve.js';
+import { parseSize } from '../../src/util/parse-size.js';
+import { forEachBounded } from '../../src/verify/bounded.js';
+import { setLogLevel } from '../../src/util/log.js';
 
 /** Loaded after the log level is set: module loggers copy the level when created. */
 async function modules() {
   const [{ startServer }, { buildServeSettings }, { runVerify }, { connectUrl, parseUrlArgument }] = await Promise.all([
-    import('../cli/serve.js'),
-    import('../cli/serve-options.js'),
-    import('../verify/run.js'),
-    import('../verify/connect.js'),
+    import('../../src/cli/serve.js'),
+    import('../../src/cli/serve-options.js'),
+    import('../../src/verify/run.js'),
+    import('../../src/verify/connect.js'),
   ]);
   return { startServer, buildServeSettings, runVerify, connectUrl, parseUrlArgument };
 }

@@ -6,17 +6,18 @@
  * proxy between primary and backup) against distinct dirty chunks × chunk size.
  * Every target is a child process of this build (dist/cli/main.js), on loopback.
  *
- * Run alone: `node dist/bench/replication-bench.js [--size 256MiB] [--writes 20000] [--rounds 1] [--json]`.
+ * Run alone: `node dist-tools/tools/bench/replication-bench.js [--size 256MiB] [--writes 20000] [--rounds 1] [--json]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { freePort, waitForPort } from '../harness/ports.js';
-import { controlRequest } from '../replication/control/client.js';
-import type { PassReport, ServerStatus } from '../replication/control/handler.js';
+import { TANDEM_CLI } from '../harness/target-process.js';
+import { controlRequest } from '../../src/replication/control/client.js';
+import type { PassReport, ServerStatus } from '../../src/replication/control/handler.js';
 import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
 
 export interface ReplicationBenchOptions {
@@ -58,8 +59,6 @@ export interface ReplicationBenchResult {
   };
 }
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = join(packageRoot, 'dist', 'cli', 'main.js');
 const HOST = '127.0.0.1';
 const BACKUP_IQN = 'iqn.2026-11.io.tandem:bench-backup';
 const PRIMARY_IQN = 'iqn.2026-11.io.tandem:bench-primary';
@@ -120,7 +119,7 @@ async function serve(work: string, name: string, args: string[]): Promise<ServeP
   const port = await freePort(HOST);
   const control = join(work, `${name}.sock`);
   const out = openSync(join(work, `${name}.log`), 'a');
-  const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve', '--listen', `${HOST}:${port}`, '--control', control, '--log-level', 'info', ...args], { stdio: ['ignore', out, out] });
+  const child: ChildProcess = spawn(process.execPath, [TANDEM_CLI, 'serve', '--listen', `${HOST}:${port}`, '--control', control, '--log-level', 'info', ...args], { stdio: ['ignore', out, out] });
   closeSync(out);
   await waitForPort(HOST, port, 30_000, () => child.exitCode === null);
   return {
@@ -159,7 +158,7 @@ async function waitFor(control: string, what: string, done: (s: Awaited<ReturnTy
 /** `tandem replicate --json` as a user runs it. */
 function replicateCli(control: string): Promise<{ passes: PassReport[]; bytesSent: number }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'replicate', '--json', '--control', control], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TANDEM_CLI, 'replicate', '--json', '--control', control], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -238,7 +237,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     stops.push(primary.stop);
     await replicateCli(primary.control); // whatever an earlier run left dirty
     // Loaded here so a log level set by the caller applies to its module logger.
-    const { IscsiSession } = await import('../initiator/index.js');
+    const { IscsiSession } = await import('../../src/initiator/index.js');
     const host = await IscsiSession.connect({ host: HOST, port: primary.port, targetName: PRIMARY_IQN, initiatorName: 'iqn.2026-11.io.tandem:bench-host' });
     const blockSize = 512;
     try {
@@ -304,8 +303,8 @@ export function formatReplicationBench(r: ReplicationBenchResult): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { default: yargs } = await import('yargs');
   const { hideBin } = await import('yargs/helpers');
-  const { parseSize } = await import('../util/parse-size.js');
-  const { setLogLevel } = await import('../util/log.js');
+  const { parseSize } = await import('../../src/util/parse-size.js');
+  const { setLogLevel } = await import('../../src/util/log.js');
   setLogLevel(process.env.TANDEM_LOG_LEVEL ?? 'warn');
   const argv = await yargs(hideBin(process.argv))
     .option('size', { type: 'string', default: '256MiB' })

@@ -5,8 +5,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { packageRoot } from '../../src/util/package-root.js';
 import { freePort, waitForPort } from './ports.js';
 
 export interface RunningTarget {
@@ -32,7 +32,8 @@ export interface TargetSpec {
   lunOptions?: string[];
 }
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The product's CLI (npm run build): the tools test the build, as a user runs it. */
+export const TANDEM_CLI = join(packageRoot(import.meta.url), 'dist', 'cli', 'main.js');
 
 export async function startTandem(spec: TargetSpec): Promise<RunningTarget> {
   const host = '127.0.0.1';
@@ -41,7 +42,7 @@ export async function startTandem(spec: TargetSpec): Promise<RunningTarget> {
   const out = openSync(spec.logFile, 'a');
   const child = spawn(
     process.execPath,
-    [join(packageRoot, 'dist', 'cli', 'main.js'), 'serve', '--listen', `${host}:${port}`, '--iqn', spec.iqn, '--lun', [`${spec.image}`, `size=${spec.size}`, ...(spec.lunOptions ?? [])].join(','), '--log-level', 'info'],
+    [TANDEM_CLI, 'serve', '--listen', `${host}:${port}`, '--iqn', spec.iqn, '--lun', [`${spec.image}`, `size=${spec.size}`, ...(spec.lunOptions ?? [])].join(','), '--log-level', 'info'],
     { stdio: ['ignore', out, out] },
   );
   closeSync(out);
