@@ -16,12 +16,6 @@ export interface BlockDevice {
   read(buf: Buffer, offset: number): Promise<void>;
   /** Write all of `buf` at byte `offset`; `fua` makes it durable before resolving. */
   write(buf: Buffer, offset: number, fua?: boolean): Promise<void>;
-  /**
-   * Optional scatter/gather forms (FileBlockStore, MemoryBlockStore have them): the
-   * buffers are filled/written back to back from `offset`, without a concatenation copy.
-   */
-  readv?(bufs: readonly Buffer[], offset: number): Promise<void>;
-  writev?(bufs: readonly Buffer[], offset: number, fua?: boolean): Promise<void>;
   /** Make every completed write durable. */
   flush(): Promise<void>;
   /** Deallocate a byte range; reads of it return zeroes afterwards. */
@@ -33,6 +27,11 @@ export interface BlockDevice {
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }>;
   /** SHA-256 of a byte range, computed off the event loop. */
   sha256(offset: number, length: number): Promise<Buffer>;
+  /**
+   * SHA-256 of many byte ranges in one call (a whole challenge list, in one threadpool job
+   * for a file): `extents` holds (offset, length) pairs; the result 32 bytes per pair, in order.
+   */
+  digestExtents(extents: Float64Array): Promise<Buffer>;
   close(): Promise<void>;
 }
 

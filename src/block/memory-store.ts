@@ -8,6 +8,7 @@ import type { BlockDevice } from './device.js';
 import { blockError, checkRange } from './errors.js';
 
 export const MEMORY_CHUNK_SIZE = 64 * 1024;
+const DIGEST_BYTES = 32;
 
 export interface MemoryBlockStoreOptions {
   size: number;
@@ -43,26 +44,9 @@ export class MemoryBlockStore implements BlockDevice {
     this.copyOut(buf, offset);
   }
 
-  async readv(bufs: readonly Buffer[], offset: number): Promise<void> {
-    this.check(offset, bufs.reduce((n, b) => n + b.length, 0), false);
-    for (const buf of bufs) {
-      this.copyOut(buf, offset);
-      offset += buf.length;
-    }
-  }
-
   async write(buf: Buffer, offset: number, fua = false): Promise<void> {
     this.check(offset, buf.length, true);
     this.copyIn(buf, offset);
-    if (fua) this.fuaWriteCount++;
-  }
-
-  async writev(bufs: readonly Buffer[], offset: number, fua = false): Promise<void> {
-    this.check(offset, bufs.reduce((n, b) => n + b.length, 0), true);
-    for (const buf of bufs) {
-      this.copyIn(buf, offset);
-      offset += buf.length;
-    }
     if (fua) this.fuaWriteCount++;
   }
 
@@ -97,6 +81,23 @@ export class MemoryBlockStore implements BlockDevice {
 
   async sha256(offset: number, length: number): Promise<Buffer> {
     this.check(offset, length, false);
+    return this.digestRange(offset, length);
+  }
+
+  async digestExtents(extents: Float64Array): Promise<Buffer> {
+    if (extents.length % 2 !== 0) throw blockError('EINVAL', 'extents must be (offset, length) pairs');
+    // Every extent is checked before any is hashed, as FileBlockStore does.
+    for (let i = 0; i < extents.length; i += 2) this.check(extents[i]!, extents[i + 1]!, false);
+    const out = Buffer.allocUnsafe((extents.length / 2) * DIGEST_BYTES);
+    for (let i = 0; i < extents.length; i += 2) this.digestRange(extents[i]!, extents[i + 1]!).copy(out, (i / 2) * DIGEST_BYTES);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private digestRange(offset: number, length: number): Buffer {
     const hash = createHash('sha256');
     const piece = Buffer.allocUnsafe(Math.min(length, MEMORY_CHUNK_SIZE));
     for (let done = 0; done < length; done += piece.length) {
@@ -105,10 +106,6 @@ export class MemoryBlockStore implements BlockDevice {
       hash.update(view);
     }
     return hash.digest();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
   }
 
   private check(offset: number, length: number, writes: boolean): void {

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { challenge, readChallengeVpd } from '../initiator/challenge.js';
-import { SINGLE_MAX_BLOCKS, SINGLE_MAX_LBA, SINGLE_NONCE_BYTES } from '../scsi/vendor/index.js';
-import { UsageError } from './errors.js';
-import { connectUrl, parseUrlArgument } from './verify/connect.js';
+import { SINGLE_MAX_BLOCKS, SINGLE_MAX_LBA, SINGLE_NONCE_BYTES } from '../replica-protocol/index.js';
+import { UsageError } from '../util/usage-error.js';
+import { connectUrl, parseUrlArgument } from '../verify/connect.js';
 import type { CommandIo } from './verify/command.js';
 
 export interface ChallengeArgs {

@@ -4,7 +4,7 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UsageError } from './errors.js';
+import { UsageError } from '../util/usage-error.js';
 import { DEFAULT_CONTROL_PATH } from './replication-options.js';
 import { buildServeSettings } from './serve-options.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
@@ -263,7 +263,7 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       if (argv.source === undefined && argv.replica === undefined) {
         if (argv.repair) throw new UsageError('--repair needs --source and --replica (against the configured replica, run tandem replicate)');
-        const { parseSize } = await import('./parse-size.js');
+        const { parseSize } = await import('../util/parse-size.js');
         const { controlVerifyCommand } = await import('./admin/verify.js');
         process.exitCode = await controlVerifyCommand({
           control: (argv.control as string | undefined) ?? DEFAULT_CONTROL_PATH,

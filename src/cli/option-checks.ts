@@ -1,5 +1,5 @@
 /** Checks shared by the flag and config-file parsers. */
-import { UsageError } from './errors.js';
+import { UsageError } from '../util/usage-error.js';
 
 const IQN_RE = /^(iqn\.\d{4}-\d{2}\.[^\s]+|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$/;
 

@@ -5,10 +5,10 @@
  */
 import { readChallengeVpd } from '../initiator/challenge.js';
 import { ScsiCheckConditionError, parseStandardInquiry, type ScsiCommands } from '../initiator/index.js';
-import { ChallengeOpcode, type ChallengeVpd } from '../scsi/vendor/index.js';
-import { UsageError } from './errors.js';
+import { ChallengeOpcode, type ChallengeVpd } from '../replica-protocol/index.js';
+import { UsageError } from '../util/usage-error.js';
 import { formatBytes } from './verify/progress.js';
-import { connectUrl, parseUrlArgument } from './verify/connect.js';
+import { connectUrl, parseUrlArgument } from '../verify/connect.js';
 import type { CommandIo } from './verify/command.js';
 
 const REPORT_SUPPORTED_OPCODES = 0xa3;

@@ -7,8 +7,8 @@ import { SETTABLE_KEYS, milliseconds } from '../replication/control/settable.js'
 import type { ReplicationRole, ReplicationServerSettings, ReplicationTuning, LunReplicationSettings } from '../replication/settings.js';
 import type { ReplicationMode } from '../replication/status.js';
 import type { SwitchThresholds } from '../replication/switch-criteria.js';
-import { UsageError } from './errors.js';
-import { parseSize } from './parse-size.js';
+import { UsageError } from '../util/usage-error.js';
+import { parseSize } from '../util/parse-size.js';
 import { checkName, isObject } from './option-checks.js';
 import type { ServeTarget } from './serve-config.js';
 

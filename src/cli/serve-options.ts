@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import type { ChapCredentials } from '../iscsi/chap.js';
 import type { PortalConfig } from '../target/config.js';
-import { UsageError } from './errors.js';
-import { parseSize } from './parse-size.js';
+import { UsageError } from '../util/usage-error.js';
+import { parseSize } from '../util/parse-size.js';
 import {
   LUN_REPLICATION_KEYS,
   REPLICATION_CONFIG_KEYS,

@@ -20,7 +20,7 @@ import { IscsiServer } from '../target/server.js';
 import { moduleLogger } from '../util/log.js';
 import type { LunConfig, ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
-import { runVerify } from './verify/run.js';
+import { runVerify } from '../verify/run.js';
 
 const log = moduleLogger('serve');
 

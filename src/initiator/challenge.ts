@@ -17,7 +17,7 @@ import {
   type ChallengeEntry,
   type ChallengeModeCode,
   type ChallengeVpd,
-} from '../scsi/vendor/index.js';
+} from '../replica-protocol/index.js';
 import { TaskAttribute } from './command-types.js';
 import type { ScsiCommands } from './scsi-commands.js';
 

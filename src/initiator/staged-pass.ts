@@ -2,7 +2,7 @@
  * Primary-side wrappers for the staged-pass vendor commands (docs/vendor-commands.md,
  * "Staged passes"): open a pass on the backup, stage writes into it, commit or abort it.
  */
-import { PassAction, encodePassControlCdb, encodeStagedWriteCdb, type PassActionCode } from '../scsi/vendor/index.js';
+import { PassAction, encodePassControlCdb, encodeStagedWriteCdb, type PassActionCode } from '../replica-protocol/index.js';
 import { ScsiCheckConditionError } from './errors.js';
 import type { ScsiCommands } from './scsi-commands.js';
 

@@ -1,11 +1,10 @@
 /**
  * Loads the tandem_native addon and describes its raw, callback-style interface.
- * The addon lives at `<package root>/build/Release/tandem_native.node`; this file
- * sits two levels below the root both as `src/native/addon.ts` (vitest) and as
- * `dist/native/addon.js` (built), so one relative path serves both.
+ * The addon lives at `<package root>/build/Release/tandem_native.node`.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 
 /** An error from a system call: `code` is the errno name ('EIO'), `errno` the positive errno number. */
 export interface NativeError extends Error {
@@ -78,6 +77,6 @@ export interface NativeAddon {
   crc32cImplementation(): 'sse4.2' | 'table';
 }
 
-const addonPath = fileURLToPath(new URL('../../build/Release/tandem_native.node', import.meta.url));
+const addonPath = join(packageRoot(import.meta.url), 'build', 'Release', 'tandem_native.node');
 
 export const native: NativeAddon = createRequire(import.meta.url)(addonPath) as NativeAddon;

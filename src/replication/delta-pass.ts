@@ -7,7 +7,7 @@
  * and only those whose answers differ move (the resync after a crash or lost tracking).
  */
 import { randomBytes } from 'node:crypto';
-import { computeChallengeAnswer } from '../scsi/vendor/index.js';
+import { computeChallengeAnswer } from '../replica-protocol/index.js';
 import type { DeltaTable } from './delta-table.js';
 import type { ChallengeExtent, ReplicaLink } from './replica-link.js';
 

@@ -6,9 +6,8 @@
 import { challengeBatch } from '../initiator/challenge.js';
 import { abortPass, beginPass, commitPass, stagedWrite } from '../initiator/staged-pass.js';
 import { ScsiCheckConditionError } from '../initiator/errors.js';
-import { MAX_UNMAP_LBA_COUNT } from '../scsi/limits.js';
 import { ReconnectingSession, parseIscsiUrl } from '../initiator/index.js';
-import { ChallengeLimits, ChallengeMode } from '../scsi/vendor/index.js';
+import { ChallengeLimits, ChallengeMode, MAX_UNMAP_LBA_COUNT } from '../replica-protocol/index.js';
 import {
   ReplicaLinkError,
   smooth,

@@ -14,7 +14,7 @@ import { randomInt } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
-import { PassCapacityError, PassSequenceError, type PassStaging } from '../scsi/vendor/pass-staging.js';
+import { PassCapacityError, PassSequenceError, type PassStaging } from '../block/pass-staging.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord, type RecordHeader } from './journal-record.js';
 

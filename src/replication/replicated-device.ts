@@ -134,6 +134,10 @@ export class ReplicatedDevice implements BlockDevice {
     return this.local.sha256(offset, length);
   }
 
+  digestExtents(extents: Float64Array): Promise<Buffer> {
+    return this.local.digestExtents(extents);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -38,83 +38,83 @@ const ff8 = [...ff4, ...ff4] as const;
  */
 export const advancedCommands: CommandDescriptor[] = [
   {
-    name: 'RESERVE(6)', opcode: 0x16, cdbLength: 6, direction: 'none', writesMedium: false,
+    name: 'RESERVE(6)', opcode: 0x16, cdbLength: 6, direction: 'none', writesMedium: false, accessesMedium: false,
     conflict: ConflictClass.LegacyReserve, usage: [0x16, 0, 0, 0, 0, 0],
     prepare: prepareReserve,
   },
   {
-    name: 'RELEASE(6)', opcode: 0x17, cdbLength: 6, direction: 'none', writesMedium: false,
+    name: 'RELEASE(6)', opcode: 0x17, cdbLength: 6, direction: 'none', writesMedium: false, accessesMedium: false,
     conflict: ConflictClass.LegacyReserve, usage: [0x17, 0, 0, 0, 0, 0],
     prepare: prepareRelease,
   },
   {
-    name: 'RESERVE(10)', opcode: 0x56, cdbLength: 10, direction: 'none', writesMedium: false,
+    name: 'RESERVE(10)', opcode: 0x56, cdbLength: 10, direction: 'none', writesMedium: false, accessesMedium: false,
     conflict: ConflictClass.LegacyReserve, usage: [0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     prepare: prepareReserve,
   },
   {
-    name: 'RELEASE(10)', opcode: 0x57, cdbLength: 10, direction: 'none', writesMedium: false,
+    name: 'RELEASE(10)', opcode: 0x57, cdbLength: 10, direction: 'none', writesMedium: false, accessesMedium: false,
     conflict: ConflictClass.LegacyReserve, usage: [0x57, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     prepare: prepareRelease,
   },
   {
-    name: 'PERSISTENT RESERVE IN', opcode: 0x5e, cdbLength: 10, direction: 'in', writesMedium: false,
+    name: 'PERSISTENT RESERVE IN', opcode: 0x5e, cdbLength: 10, direction: 'in', writesMedium: false, accessesMedium: false,
     conflict: ConflictClass.PersistentReserve, usage: [0x5e, 0x1f, 0, 0, 0, 0, 0, 0xff, 0xff, 0],
     prepare: preparePersistentReserveIn,
   },
   {
-    name: 'PERSISTENT RESERVE OUT', opcode: 0x5f, cdbLength: 10, direction: 'out', writesMedium: false,
+    name: 'PERSISTENT RESERVE OUT', opcode: 0x5f, cdbLength: 10, direction: 'out', writesMedium: false, accessesMedium: false,
     conflict: ConflictClass.PersistentReserve, usage: [0x5f, 0x1f, 0xff, 0, 0, ...ff4, 0],
     prepare: preparePersistentReserveOut,
   },
   {
-    name: 'COMPARE AND WRITE', opcode: 0x89, cdbLength: 16, direction: 'out', writesMedium: true,
+    name: 'COMPARE AND WRITE', opcode: 0x89, cdbLength: 16, direction: 'out', writesMedium: true, accessesMedium: true,
     conflict: ConflictClass.Write, usage: [0x89, 0x18, ...ff8, 0, 0, 0, 0xff, 0, 0],
     prepare: prepareCompareAndWrite,
   },
   {
     // WRPROTECT must be 0; DPO and FUA are accepted (every atomic write is durable when it completes).
-    name: 'WRITE ATOMIC(16)', opcode: 0x9c, cdbLength: 16, direction: 'out', writesMedium: true,
+    name: 'WRITE ATOMIC(16)', opcode: 0x9c, cdbLength: 16, direction: 'out', writesMedium: true, accessesMedium: true,
     conflict: ConflictClass.Write, usage: [0x9c, 0x18, ...ff8, 0, 0, 0xff, 0xff, 0, 0],
     prepare: prepareWriteAtomic,
   },
   {
-    name: 'WRITE SAME(10)', opcode: 0x41, cdbLength: 10, direction: 'out', writesMedium: true,
+    name: 'WRITE SAME(10)', opcode: 0x41, cdbLength: 10, direction: 'out', writesMedium: true, accessesMedium: true,
     conflict: ConflictClass.Write, usage: [0x41, 0x08, ...ff4, 0, 0xff, 0xff, 0],
     prepare: prepareWriteSame,
   },
   {
-    name: 'WRITE SAME(16)', opcode: 0x93, cdbLength: 16, direction: 'out', writesMedium: true,
+    name: 'WRITE SAME(16)', opcode: 0x93, cdbLength: 16, direction: 'out', writesMedium: true, accessesMedium: true,
     conflict: ConflictClass.Write, usage: [0x93, 0x09, ...ff8, ...ff4, 0, 0],
     prepare: prepareWriteSame,
   },
   {
-    name: 'UNMAP', opcode: 0x42, cdbLength: 10, direction: 'out', writesMedium: true,
+    name: 'UNMAP', opcode: 0x42, cdbLength: 10, direction: 'out', writesMedium: true, accessesMedium: true,
     conflict: ConflictClass.Write, usage: [0x42, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0],
     prepare: prepareUnmap,
   },
   {
-    name: 'GET LBA STATUS', opcode: 0x9e, serviceAction: 0x12, cdbLength: 16, direction: 'in', writesMedium: false,
+    name: 'GET LBA STATUS', opcode: 0x9e, serviceAction: 0x12, cdbLength: 16, direction: 'in', writesMedium: false, accessesMedium: true,
     conflict: ConflictClass.Read, usage: [0x9e, 0x12, ...ff8, ...ff4, 0, 0],
     prepare: prepareGetLbaStatus,
   },
   {
-    name: 'ORWRITE(16)', opcode: 0x8b, cdbLength: 16, direction: 'out', writesMedium: true,
+    name: 'ORWRITE(16)', opcode: 0x8b, cdbLength: 16, direction: 'out', writesMedium: true, accessesMedium: true,
     conflict: ConflictClass.Write, usage: [0x8b, 0x18, ...ff8, ...ff4, 0, 0],
     prepare: prepareOrWrite,
   },
   {
-    name: 'EXTENDED COPY(LID1)', opcode: 0x83, serviceAction: 0x00, cdbLength: 16, direction: 'out', writesMedium: true,
+    name: 'EXTENDED COPY(LID1)', opcode: 0x83, serviceAction: 0x00, cdbLength: 16, direction: 'out', writesMedium: true, accessesMedium: false,
     conflict: ConflictClass.Write, usage: [0x83, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, ...ff4, 0, 0],
     prepare: prepareExtendedCopy,
   },
   {
-    name: 'RECEIVE COPY RESULTS(COPY STATUS)', opcode: 0x84, serviceAction: 0x00, cdbLength: 16, direction: 'in', writesMedium: false,
+    name: 'RECEIVE COPY RESULTS(COPY STATUS)', opcode: 0x84, serviceAction: 0x00, cdbLength: 16, direction: 'in', writesMedium: false, accessesMedium: false,
     conflict: ConflictClass.Read, usage: [0x84, 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, ...ff4, 0, 0],
     prepare: prepareReceiveCopyResults,
   },
   {
-    name: 'RECEIVE COPY RESULTS(OPERATING PARAMETERS)', opcode: 0x84, serviceAction: 0x03, cdbLength: 16, direction: 'in', writesMedium: false,
+    name: 'RECEIVE COPY RESULTS(OPERATING PARAMETERS)', opcode: 0x84, serviceAction: 0x03, cdbLength: 16, direction: 'in', writesMedium: false, accessesMedium: false,
     conflict: ConflictClass.Read, usage: [0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, ...ff4, 0, 0],
     prepare: prepareReceiveCopyResults,
   },

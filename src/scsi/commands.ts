@@ -2,7 +2,7 @@
 import type { CommandDescriptor } from './descriptor.js';
 import { CommandTable } from './command-table.js';
 import { advancedCommands } from './commands-advanced.js';
-import { vendorCommands } from './vendor/index.js';
+import { vendorCommands } from './replica-commands/index.js';
 import { inquiryCommand } from './inquiry.js';
 import { reportLunsCommand } from './report-luns.js';
 import { testUnitReadyCommand } from './test-unit-ready.js';

@@ -24,6 +24,11 @@ export interface CommandDescriptor {
   direction: DataDirection;
   /** Changes the medium: rejected with DATA PROTECT / WRITE PROTECTED on a read-only LU. */
   writesMedium: boolean;
+  /**
+   * Touches the medium: NOT READY, MEDIUM NOT PRESENT while a removable medium is ejected
+   * (the commands libiscsi's NoMedia.NoMediaSBC lists). Checked before the handler runs.
+   */
+  accessesMedium: boolean;
   conflict: ConflictClass;
   /** CDB usage data for REPORT SUPPORTED OPERATION CODES: byte 0 is the opcode, then the bits a client may set. */
   usage: readonly number[];

@@ -29,6 +29,7 @@ export function inquiryCommand(table: () => CommandTable): CommandDescriptor {
     cdbLength: 6,
     direction: 'in',
     writesMedium: false,
+    accessesMedium: false,
     conflict: ConflictClass.Allowed,
     bypassesUnitAttention: true,
     usage: [0x12, 0x01, 0xff, 0xff, 0xff, 0x00],

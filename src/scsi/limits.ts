@@ -1,6 +1,7 @@
 /**
  * Limits the SCSI layer advertises (VPD B0h) and enforces, shared with the transport
  * (which bounds Data-Out buffers by MAX_TRANSFER_BYTES) and the advanced commands.
+ * MAXIMUM UNMAP LBA COUNT is in src/replica-protocol: a replication primary relies on it too.
  */
 
 /** Largest single READ/WRITE/VERIFY data transfer, in bytes. */
@@ -8,9 +9,6 @@ export const MAX_TRANSFER_BYTES = 32 * 1024 * 1024;
 
 /** Preferred transfer size reported as OPTIMAL TRANSFER LENGTH, in bytes. */
 export const OPTIMAL_TRANSFER_BYTES = 1024 * 1024;
-
-/** MAXIMUM UNMAP LBA COUNT (blocks across one UNMAP command). libiscsi treats > 1Mi as insane. */
-export const MAX_UNMAP_LBA_COUNT = 1024 * 1024;
 
 /** MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT. */
 export const MAX_UNMAP_DESCRIPTORS = 256;

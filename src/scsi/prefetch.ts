@@ -17,7 +17,7 @@ function preparePrefetch(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   return { dataOutLength: 0, run: () => undefined };
 }
 
-const common = { direction: 'none', writesMedium: false, conflict: ConflictClass.Read, prepare: preparePrefetch } as const;
+const common = { direction: 'none', writesMedium: false, accessesMedium: true ,conflict: ConflictClass.Read, prepare: preparePrefetch } as const;
 
 export const prefetchCommands: CommandDescriptor[] = [
   {

@@ -9,6 +9,7 @@ export const preventAllowCommand: CommandDescriptor = {
   cdbLength: 6,
   direction: 'none',
   writesMedium: false,
+  accessesMedium: false,
   conflict: ConflictClass.Exclusive,
   usage: [0x1e, 0x00, 0x00, 0x00, 0x03, 0x00],
   prepare(lu, ctx) {

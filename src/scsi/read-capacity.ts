@@ -12,6 +12,7 @@ export const readCapacity10Command: CommandDescriptor = {
   cdbLength: 10,
   direction: 'in',
   writesMedium: false,
+  accessesMedium: true,
   conflict: ConflictClass.Read,
   usage: [0x25, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x01, 0x00],
   prepare(lu, ctx) {
@@ -38,6 +39,7 @@ export function readCapacity16Command(table: () => CommandTable): CommandDescrip
     cdbLength: 16,
     direction: 'in',
     writesMedium: false,
+    accessesMedium: true,
     conflict: ConflictClass.Read,
     usage: [0x9e, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00],
     prepare(lu, ctx) {

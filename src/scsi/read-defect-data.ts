@@ -10,6 +10,7 @@ export const readDefectDataCommands: CommandDescriptor[] = [
     cdbLength: 10,
     direction: 'in',
     writesMedium: false,
+    accessesMedium: true,
     conflict: ConflictClass.Read,
     usage: [0x37, 0x00, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00],
     prepare(_lu, ctx) {
@@ -24,6 +25,7 @@ export const readDefectDataCommands: CommandDescriptor[] = [
     cdbLength: 12,
     direction: 'in',
     writesMedium: false,
+    accessesMedium: true,
     conflict: ConflictClass.Read,
     usage: [0xb7, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
     prepare(_lu, ctx) {

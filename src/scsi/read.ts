@@ -45,7 +45,7 @@ function prepareRead(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   };
 }
 
-const common = { direction: 'in', writesMedium: false, conflict: ConflictClass.Read, prepare: prepareRead } as const;
+const common = { direction: 'in', writesMedium: false, accessesMedium: true ,conflict: ConflictClass.Read, prepare: prepareRead } as const;
 
 export const readCommands: CommandDescriptor[] = [
   { ...common, name: 'READ(6)', opcode: 0x08, cdbLength: 6, usage: [0x08, 0x1f, 0xff, 0xff, 0xff, 0x00] },

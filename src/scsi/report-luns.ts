@@ -44,6 +44,7 @@ export function reportLunsCommand(listLuns: () => readonly number[]): CommandDes
     cdbLength: 12,
     direction: 'in',
     writesMedium: false,
+    accessesMedium: false,
     conflict: ConflictClass.Allowed,
     bypassesUnitAttention: true,
     usage: [0xa0, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],

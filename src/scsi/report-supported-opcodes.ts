@@ -44,6 +44,7 @@ export function reportSupportedOpcodesCommand(table: () => CommandTable): Comman
     cdbLength: 12,
     direction: 'in',
     writesMedium: false,
+    accessesMedium: false,
     conflict: ConflictClass.Allowed,
     usage: [0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
     prepare(_lu, ctx) {

@@ -19,6 +19,7 @@ export const reportSupportedTmfCommand: CommandDescriptor = {
   cdbLength: 12,
   direction: 'in',
   writesMedium: false,
+  accessesMedium: false,
   conflict: ConflictClass.Allowed,
   usage: [0xa3, 0x0d, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
   prepare(_lu, ctx) {

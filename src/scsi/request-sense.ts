@@ -16,6 +16,7 @@ export const requestSenseCommand: CommandDescriptor = {
   cdbLength: 6,
   direction: 'in',
   writesMedium: false,
+  accessesMedium: false,
   conflict: ConflictClass.Allowed,
   bypassesUnitAttention: true,
   usage: [0x03, 0x01, 0x00, 0x00, 0xff, 0x00],

@@ -19,7 +19,6 @@ import {
 import { Asc, SenseError, SenseKey, encodeSense, invalidCdbField, type AscPair, type SenseInfo } from './sense.js';
 import { CommandTable } from './command-table.js';
 import { createCommandTable } from './commands.js';
-import { accessesMedium } from './medium-access.js';
 import { inquiryWithoutUnit } from './inquiry.js';
 import { reportLuns } from './report-luns.js';
 import { requestSenseData } from './request-sense.js';
@@ -81,7 +80,7 @@ export class ScsiTarget implements ScsiTargetPort {
     if (lu.reservations.conflicts(req.nexus, descriptor.conflict)) {
       return settled({ status: ScsiStatus.RESERVATION_CONFLICT });
     }
-    if (!lu.isMediumPresent() && accessesMedium(descriptor.opcode)) {
+    if (!lu.isMediumPresent() && descriptor.accessesMedium) {
       return settled(checkCondition({ key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT }, dsense));
     }
     if (descriptor.writesMedium && lu.writeProtectedFor(req.nexus)) {

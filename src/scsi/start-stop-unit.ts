@@ -14,6 +14,7 @@ export const startStopUnitCommand: CommandDescriptor = {
   cdbLength: 6,
   direction: 'none',
   writesMedium: false,
+  accessesMedium: false,
   conflict: ConflictClass.Exclusive,
   usage: [0x1b, 0x01, 0x00, 0x0f, 0xf7, 0x00],
   prepare(lu, ctx) {

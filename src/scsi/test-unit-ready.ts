@@ -8,6 +8,7 @@ export const testUnitReadyCommand: CommandDescriptor = {
   cdbLength: 6,
   direction: 'none',
   writesMedium: false,
+  accessesMedium: true,
   conflict: ConflictClass.Allowed,
   usage: [0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
   prepare: () => ({ dataOutLength: 0, run: () => undefined }),

@@ -66,7 +66,7 @@ function prepareVerify(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   };
 }
 
-const common = { direction: 'out', writesMedium: false, conflict: ConflictClass.Read, prepare: prepareVerify } as const;
+const common = { direction: 'out', writesMedium: false, accessesMedium: true ,conflict: ConflictClass.Read, prepare: prepareVerify } as const;
 
 export const verifyCommands: CommandDescriptor[] = [
   {

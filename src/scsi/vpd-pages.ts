@@ -3,13 +3,12 @@ import type { LogicalUnit } from './logical-unit.js';
 import type { Nexus } from './types.js';
 import type { CommandTable } from './command-table.js';
 import { VENDOR_ID, asciiField } from './inquiry-data.js';
-import { vendorVpdPage } from './vendor/index.js';
+import { MAX_UNMAP_LBA_COUNT, vendorVpdPage } from '../replica-protocol/index.js';
 import { maxAtomicBlocks } from './write-atomic.js';
 import {
   MAX_COMPARE_AND_WRITE_BLOCKS,
   MAX_TRANSFER_BYTES,
   MAX_UNMAP_DESCRIPTORS,
-  MAX_UNMAP_LBA_COUNT,
   MAX_WRITE_SAME_BLOCKS,
   OPTIMAL_TRANSFER_BYTES,
 } from './limits.js';

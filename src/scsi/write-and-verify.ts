@@ -30,7 +30,7 @@ function prepareWriteAndVerify(lu: LogicalUnit, ctx: CommandContext): HandlerPla
   };
 }
 
-const common = { direction: 'out', writesMedium: true, conflict: ConflictClass.Write, prepare: prepareWriteAndVerify } as const;
+const common = { direction: 'out', writesMedium: true, accessesMedium: true ,conflict: ConflictClass.Write, prepare: prepareWriteAndVerify } as const;
 
 export const writeAndVerifyCommands: CommandDescriptor[] = [
   {

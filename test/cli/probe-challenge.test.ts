@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { challengeCommand, runChallenge } from '../../src/cli/challenge.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/util/usage-error.js';
 import { formatProbe, parseOneCommandSupport, probeCommand, runProbe } from '../../src/cli/probe.js';
-import { connectUrl, parseUrlArgument } from '../../src/cli/verify/connect.js';
-import { computeChallengeAnswer } from '../../src/scsi/vendor/index.js';
+import { connectUrl, parseUrlArgument } from '../../src/verify/connect.js';
+import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
 import { setLogLevel } from '../../src/util/log.js';
 import { startLiveTarget, type LiveTarget } from '../integration/helpers.js';
 

@@ -2,10 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/util/usage-error.js';
 import { buildServeSettings, openTargetsOnNetwork, parseLun, parsePortal } from '../../src/cli/serve-options.js';
-import { parseSize } from '../../src/cli/parse-size.js';
 
 describe('serve defaults', () => {
   it('serves ./data/disk0.img, 1 GiB, as LUN 0 of the default IQN on 127.0.0.1:3260', () => {
@@ -38,27 +36,6 @@ describe('--lun', () => {
   });
   it('refuses sizes that are not whole blocks', () => {
     expect(() => parseLun('/x.img,size=1000,blocksize=512')).toThrow(/multiple of the block size/);
-  });
-});
-
-describe('sizes', () => {
-  it('reads binary and decimal units', () => {
-    expect(parseSize('1GiB', 'x')).toBe(1024 ** 3);
-    expect(parseSize('1GB', 'x')).toBe(1e9);
-    expect(parseSize('64k', 'x')).toBe(65536);
-    expect(parseSize('4096', 'x')).toBe(4096);
-  });
-  it('only ever returns a positive safe integer or throws UsageError', () => {
-    fc.assert(
-      fc.property(fc.string(), (s) => {
-        try {
-          const n = parseSize(s, 'x');
-          expect(Number.isSafeInteger(n) && n > 0).toBe(true);
-        } catch (e) {
-          expect(e).toBeInstanceOf(UsageError);
-        }
-      }),
-    );
   });
 });
 

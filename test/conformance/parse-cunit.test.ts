@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseCunitVerbose } from '../../src/conformance/parse-cunit.js';
+import { parseCunitVerbose } from '../../tools/conformance/parse-cunit.js';
 
 const tgtOutput = readFileSync(new URL('./fixtures/tgt-1.0.85-verbose.txt', import.meta.url), 'utf8');
 

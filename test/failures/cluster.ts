@@ -10,7 +10,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from '../../src/harness/ports.js';
+import { freePort, waitForPort } from '../../tools/harness/ports.js';
 import { controlRequest } from '../../src/replication/control/client.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
 import type { ReplicationStatus } from '../../src/replication/status.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicateCommand } from '../../src/cli/admin/actions.js';
 import { controlVerifyCommand } from '../../src/cli/admin/verify.js';
 import type { VerifyLunReport } from '../../src/replication/control/handler.js';
-import type { VerifyReport } from '../../src/cli/verify/engine.js';
+import type { VerifyReport } from '../../src/verify/engine.js';
 import { IscsiSession } from '../../src/initiator/index.js';
 import { PRIMARY_IQN, portOf, startPair, type Pair } from './replicated-pair.js';
 

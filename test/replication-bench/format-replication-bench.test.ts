@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatReplicationBench, type ReplicationBenchResult } from '../../src/bench/replication-bench.js';
+import { formatReplicationBench, type ReplicationBenchResult } from '../../tools/bench/replication-bench.js';
 
 const result: ReplicationBenchResult = {
   writes: 1000,

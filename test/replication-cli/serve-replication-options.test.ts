@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/util/usage-error.js';
 import { DEFAULT_CONTROL_PATH, DEFAULT_REPLICATOR_IQN } from '../../src/cli/replication-options.js';
 import { buildServeSettings, type ServeFlags } from '../../src/cli/serve-options.js';
 

@@ -1,6 +1,6 @@
 /** A ReplicaLink over an in-memory backup that tests can cut, stall and delay. */
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
-import { computeChallengeAnswer } from '../../src/scsi/vendor/index.js';
+import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
 import { ReplicaLinkError, smooth, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 
 export class FakeLink implements ReplicaLink {

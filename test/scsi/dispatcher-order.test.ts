@@ -48,7 +48,7 @@ describe('dispatcher checks', () => {
     const { exec } = await rig({
       extra: [
         {
-          name: 'BOOM', opcode: 0xc0, cdbLength: 6, direction: 'none', writesMedium: false, conflict: 0, usage: [0xc0, 0, 0, 0, 0, 0],
+          name: 'BOOM', opcode: 0xc0, cdbLength: 6, direction: 'none', writesMedium: false, accessesMedium: false, conflict: 0, usage: [0xc0, 0, 0, 0, 0, 0],
           prepare: () => ({ dataOutLength: 0, run: () => { throw new Error('boom'); } }),
         },
       ],

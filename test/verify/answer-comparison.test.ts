@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { differingEntries } from '../../src/cli/verify/compare.js';
+import { differingEntries } from '../../src/verify/compare.js';
 
 describe('answer comparison', () => {
   it('reports exactly the entries whose answers differ, offset by the first chunk', () => {

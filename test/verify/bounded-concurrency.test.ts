@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachBounded } from '../../src/cli/verify/bounded.js';
+import { forEachBounded } from '../../src/verify/bounded.js';
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PlanError, chunkExtent, entriesPerList, mergeChunks, planBatches, planVolume, splitExtents } from '../../src/cli/verify/plan.js';
+import { PlanError, chunkExtent, entriesPerList, mergeChunks, planBatches, planVolume, splitExtents } from '../../src/verify/plan.js';
 
 /** Volumes of up to 3000 chunks (the arithmetic does not depend on more), any tail length. */
 const volume = fc

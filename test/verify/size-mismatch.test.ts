@@ -3,9 +3,9 @@ import { closeSync, mkdtempSync, openSync, rmSync, ftruncateSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/util/usage-error.js';
 import { verifyCommand } from '../../src/cli/verify/command.js';
-import { runVerify } from '../../src/cli/verify/run.js';
+import { runVerify } from '../../src/verify/run.js';
 import { setLogLevel } from '../../src/util/log.js';
 import { startLiveTarget, type LiveTarget } from '../integration/helpers.js';
 

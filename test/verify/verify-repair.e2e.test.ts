@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runVerify } from '../../src/cli/verify/run.js';
-import type { Extent } from '../../src/cli/verify/plan.js';
+import { runVerify } from '../../src/verify/run.js';
+import type { Extent } from '../../src/verify/plan.js';
 import { scribble, startLivePair, type LivePair } from './live-pair.js';
 
 const SIZE = 256 * 1024 * 1024;

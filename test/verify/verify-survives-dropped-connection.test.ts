@@ -4,10 +4,10 @@
  * drop (instead of exit 3).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runVerify } from '../../src/cli/verify/run.js';
-import { RemoteLun } from '../../src/cli/verify/remote-lun.js';
+import { runVerify } from '../../src/verify/run.js';
+import { RemoteLun } from '../../src/verify/remote-lun.js';
 import { IscsiConnectionError, ScsiCheckConditionError, parseIscsiUrl, type ReconnectingSession } from '../../src/initiator/index.js';
-import { encodeChallengeAnswers, type ChallengeVpd } from '../../src/scsi/vendor/index.js';
+import { encodeChallengeAnswers, type ChallengeVpd } from '../../src/replica-protocol/index.js';
 import { FaultProxy } from '../failures/fault-proxy.js';
 import { scribble, startLivePair, type LivePair } from './live-pair.js';
 

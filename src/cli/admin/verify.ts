@@ -6,7 +6,7 @@
  */
 import type { VerifyLunReport } from '../../replication/control/handler.js';
 import { ExitCode, formatReport } from '../verify/command.js';
-import type { VerifyReport } from '../verify/engine.js';
+import type { VerifyReport } from '../../verify/engine.js';
 import { formatBytes } from '../verify/progress.js';
 import type { LunSelector } from '../../replication/control/protocol.js';
 import { selecting } from './actions.js';

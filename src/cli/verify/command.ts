@@ -3,10 +3,10 @@
  * report (human text, or one JSON object). Exit codes: 0 identical (or all differences
  * repaired), 1 differences left, 2 usage error, 3 any other failure.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../util/usage-error.js';
 import { formatBytes, progressSink, type StreamLike } from './progress.js';
-import { runVerify } from './run.js';
-import type { VerifyReport } from './engine.js';
+import { runVerify } from '../../verify/run.js';
+import type { VerifyReport } from '../../verify/engine.js';
 
 export interface VerifyArgs {
   source: string;

@@ -2,13 +2,7 @@
  * Progress of a verify: on a TTY a bar redrawn in place (bytes verified, rate, ETA);
  * otherwise a plain line every few seconds, so logs stay readable.
  */
-
-export interface ProgressSnapshot {
-  bytesDone: number;
-  bytesTotal: number;
-  differing: number;
-  elapsedMs: number;
-}
+import type { ProgressSnapshot } from '../../verify/engine.js';
 
 export interface ProgressSink {
   update(p: ProgressSnapshot): void;

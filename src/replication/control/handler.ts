@@ -29,7 +29,7 @@ export type LunVerifier = (lun: ControlLun, options: { chunk?: number; depth?: n
 export interface VerifyLunReport {
   target: string;
   lun: number;
-  /** The verify engine's report (src/cli/verify/engine.ts VerifyReport). */
+  /** The verify engine's report (src/verify/engine.ts VerifyReport). */
   report: unknown;
 }
 

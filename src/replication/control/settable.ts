@@ -2,7 +2,7 @@
  * The keys `tandem config set KEY VALUE` accepts: the switching thresholds and the delta
  * interval. Shared by the client (to fail fast, exit 2) and the server (the authority).
  */
-import { parseSize } from '../../cli/parse-size.js';
+import { parseSize } from '../../util/parse-size.js';
 import type { SwitchThresholds } from '../switch-criteria.js';
 
 export type SettableKey = keyof SwitchThresholds | 'deltaIntervalMs';

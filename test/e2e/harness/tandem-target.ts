@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from '../../../src/harness/ports.js';
+import { freePort, waitForPort } from '../../../tools/harness/ports.js';
 import { exited, stopChild } from './process.js';
 import type { TargetSpec, TargetTraits, TargetUnderTest } from './target-under-test.js';
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { freePort, waitForPort } from '../../../src/harness/ports.js';
+import { freePort, waitForPort } from '../../../tools/harness/ports.js';
 import { ensureSparseFile, exited, run, stopChild } from './process.js';
 import type { TargetSpec, TargetTraits, TargetUnderTest } from './target-under-test.js';
 

@@ -8,7 +8,7 @@ import {
   computeChallengeAnswer,
   decodeChallengeAnswers,
   encodeChallengeCdb,
-} from '../../../src/scsi/vendor/index.js';
+} from '../../../src/replica-protocol/index.js';
 import { describeFailure, e2eTest, runScenario, targetKind, type ScenarioRun } from '../harness/scenario.js';
 
 const MiB = 1024 * 1024;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScsiStatus } from '../../../src/scsi/types.js';
-import { MAX_UNMAP_DESCRIPTORS, MAX_UNMAP_LBA_COUNT } from '../../../src/scsi/limits.js';
+import { MAX_UNMAP_LBA_COUNT } from '../../../src/replica-protocol/index.js';
+import { MAX_UNMAP_DESCRIPTORS } from '../../../src/scsi/limits.js';
 import { A, exec, makeLu, readBlocks, unmapCdb, unmapParams } from './helpers.js';
 
 describe('UNMAP', () => {

@@ -1,0 +1,34 @@
+/**
+ * Writes staged as one pass that reach a device only at commit, all of them at once: a
+ * replication backup applies a delta pass this way (PassStagingLog in src/replication), so
+ * its image moves from one consistent point to the next. The staged-pass commands (C4h,
+ * C5h, src/scsi/replica-commands) drive it and map its errors to sense data; LUs without
+ * one answer INVALID COMMAND OPERATION CODE.
+ */
+
+export interface PassStaging {
+  /** Opens pass `passId`; a pass still open is discarded (none of its writes reach the image). */
+  begin(passId: bigint): Promise<void>;
+  /** Stages a write of the open pass; the image is unchanged until commit. */
+  write(data: Buffer, offset: number): Promise<void>;
+  /** Applies every staged write of pass `passId` to the image, durably; all of them or (after a crash) none. */
+  commit(passId: bigint): Promise<void>;
+  /** Discards pass `passId`. */
+  abort(passId: bigint): Promise<void>;
+}
+
+/** No pass open, or another pass than the one named: COMMAND SEQUENCE ERROR. */
+export class PassSequenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PassSequenceError';
+  }
+}
+
+/** The pass would stage more than the staging area accepts: INSUFFICIENT RESOURCES. */
+export class PassCapacityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PassCapacityError';
+  }
+}

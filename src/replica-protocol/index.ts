@@ -1,0 +1,64 @@
+/**
+ * The wire format of Tandem's vendor commands (docs/vendor-commands.md): opcodes and
+ * limits, CDB and parameter-list encoders, the answer codec, the C0h VPD page and the
+ * challenge arithmetic. Shared by the target (src/scsi/replica-commands, which adds the
+ * decoders that answer with sense data) and by the initiator, CLI, verify and replication.
+ */
+export {
+  ChallengeOpcode,
+  ChallengeAlgorithm,
+  ChallengeMode,
+  ChallengeLimits,
+  StagedPassOpcode,
+  PassAction,
+  PASS_ACTIONS,
+  type PassActionCode,
+  CHALLENGE_VPD_PAGE,
+  CDB_LENGTH,
+  DIGEST_BYTES,
+  ANSWER_HEADER_BYTES,
+  LIST_HEADER_BYTES,
+  LIST_ENTRY_BYTES,
+  SINGLE_MAX_BLOCKS,
+  SINGLE_MAX_LBA,
+  SINGLE_NONCE_BYTES,
+  ENTRY_NONCE_BYTES,
+  HMAC_ANSWER_BYTES,
+  REVERSIBLE_ANSWER_BYTES,
+  MAX_PARAMETER_LIST_BYTES,
+  MAX_UNMAP_LBA_COUNT,
+  SUPPORTED_ALGORITHMS,
+  SUPPORTED_MODES,
+  maxExtentBlocks,
+  answerBytes,
+  type ChallengeAlgorithmCode,
+  type ChallengeModeCode,
+} from './constants.js';
+export { ChallengeFormatError } from './errors.js';
+export {
+  challengeMessage,
+  computeChallengeAnswer,
+  decryptChallenge,
+  encryptChallenge,
+  extentDigest,
+  type ChallengeSource,
+} from './challenge-crypto.js';
+export {
+  CdbField,
+  encodeChallengeCdb,
+  encodeReceiveChallengeAnswersCdb,
+  encodeSendChallengeListCdb,
+  type ChallengeCdb,
+  type ReceiveChallengeAnswersCdb,
+  type SendChallengeListCdb,
+} from './challenge-cdbs.js';
+export { EntryField, encodeChallengeList, entryOffset, type ChallengeEntry } from './challenge-list.js';
+export { answerHeader, answersLength, decodeChallengeAnswers, encodeChallengeAnswers, type ChallengeAnswers } from './answer-codec.js';
+export { challengeVpdFor, decodeChallengeVpd, encodeChallengeVpd, vendorVpdPage, type ChallengeVpd } from './vpd.js';
+export {
+  PassCdbField,
+  encodePassControlCdb,
+  encodeStagedWriteCdb,
+  type PassControlCdb,
+  type StagedWriteCdb,
+} from './staged-pass-cdbs.js';

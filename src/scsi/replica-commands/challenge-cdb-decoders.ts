@@ -1,0 +1,85 @@
+/**
+ * Target-side decoders of the three challenge CDBs: they check everything that does not
+ * depend on the LU and throw SenseError with the field pointer the target reports;
+ * LU-dependent checks (range, extent limit) are the handler's.
+ */
+import { Asc, SenseError, SenseKey, invalidCdbField } from '../sense.js';
+import {
+  CDB_LENGTH,
+  CdbField,
+  ChallengeFormatError,
+  ChallengeOpcode,
+  LIST_ENTRY_BYTES,
+  LIST_HEADER_BYTES,
+  MAX_PARAMETER_LIST_BYTES,
+  SINGLE_NONCE_BYTES,
+  SUPPORTED_ALGORITHMS,
+  SUPPORTED_MODES,
+  type ChallengeAlgorithmCode,
+  type ChallengeCdb,
+  type ChallengeModeCode,
+  type ReceiveChallengeAnswersCdb,
+  type SendChallengeListCdb,
+} from '../../replica-protocol/index.js';
+
+function header(cdb: Buffer, opcode: number): void {
+  if (cdb.length < CDB_LENGTH) throw new ChallengeFormatError(`CDB of ${cdb.length} bytes; need ${CDB_LENGTH}`);
+  if (cdb[0] !== opcode) throw invalidCdbField(0);
+}
+
+function algorithmOf(cdb: Buffer): ChallengeAlgorithmCode {
+  const algorithm = cdb[1]! >> 4;
+  if (!SUPPORTED_ALGORITHMS.includes(algorithm)) throw invalidCdbField(CdbField.FLAGS, 7);
+  return algorithm as ChallengeAlgorithmCode;
+}
+
+function rejectReserved(cdb: Buffer, from: number, to: number): void {
+  for (let i = from; i < to; i++) if (cdb[i] !== 0) throw invalidCdbField(i);
+}
+
+export function decodeChallengeCdb(cdb: Buffer): ChallengeCdb {
+  header(cdb, ChallengeOpcode.CHALLENGE);
+  const algorithm = algorithmOf(cdb);
+  const lba = (BigInt(cdb[1]! & 0x0f) << 32n) | BigInt(cdb.readUInt32BE(2));
+  const blocks = cdb[6]!;
+  if (blocks === 0) throw invalidCdbField(CdbField.SINGLE_EXTENT_LENGTH);
+  // A copy: the CDB buffer belongs to the transport.
+  const nonce = Buffer.from(cdb.subarray(CdbField.SINGLE_NONCE, CdbField.SINGLE_NONCE + SINGLE_NONCE_BYTES));
+  return { algorithm, lba, blocks, nonce, control: cdb[15]! };
+}
+
+/** A PARAMETER LIST LENGTH that is not 8 + 32n (n ≥ 1): ILLEGAL REQUEST, PARAMETER LIST LENGTH ERROR. */
+function parameterListLengthError(): SenseError {
+  return new SenseError({
+    key: SenseKey.ILLEGAL_REQUEST,
+    asc: Asc.PARAMETER_LIST_LENGTH_ERROR,
+    field: { inCdb: true, byte: CdbField.LENGTH },
+  });
+}
+
+export function decodeSendChallengeListCdb(cdb: Buffer): SendChallengeListCdb {
+  header(cdb, ChallengeOpcode.SEND_CHALLENGE_LIST);
+  const algorithm = algorithmOf(cdb);
+  const mode = cdb[1]! & 0x0f;
+  if (!SUPPORTED_MODES.includes(mode)) throw invalidCdbField(CdbField.FLAGS, 3);
+  const listId = cdb.readUInt32BE(CdbField.LIST_IDENTIFIER);
+  const parameterListLength = cdb.readUInt32BE(CdbField.LENGTH);
+  // Checked before any Data-Out moves, so the buffer the transport allocates is ours to bound.
+  if (parameterListLength > MAX_PARAMETER_LIST_BYTES) throw invalidCdbField(CdbField.LENGTH);
+  if (parameterListLength < LIST_HEADER_BYTES + LIST_ENTRY_BYTES || (parameterListLength - LIST_HEADER_BYTES) % LIST_ENTRY_BYTES !== 0) {
+    throw parameterListLengthError();
+  }
+  rejectReserved(cdb, CdbField.RESERVED, CdbField.CONTROL);
+  return { algorithm, mode: mode as ChallengeModeCode, listId, parameterListLength, control: cdb[15]! };
+}
+
+export function decodeReceiveChallengeAnswersCdb(cdb: Buffer): ReceiveChallengeAnswersCdb {
+  header(cdb, ChallengeOpcode.RECEIVE_CHALLENGE_ANSWERS);
+  if (cdb[1] !== 0) throw invalidCdbField(CdbField.FLAGS);
+  rejectReserved(cdb, CdbField.RESERVED, CdbField.CONTROL);
+  return {
+    listId: cdb.readUInt32BE(CdbField.LIST_IDENTIFIER),
+    allocationLength: cdb.readUInt32BE(CdbField.LENGTH),
+    control: cdb[15]!,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Outstanding challenge lists of one LU, per I_T nexus: a list is created by SEND
+ * CHALLENGE LIST, hashed in the background, and consumed by RECEIVE CHALLENGE ANSWERS.
+ * Bounded per nexus and per LU so that no peer, however many sessions it opens, can grow
+ * this state past MAX_LISTS_PER_LU × (Data-Out + answers) bytes.
+ */
+import { CdbField, ChallengeLimits } from '../../replica-protocol/index.js';
+import { SenseError, SenseKey, type AscPair } from '../sense.js';
+
+export const OPERATION_IN_PROGRESS: AscPair = [0x00, 0x16];
+export const INSUFFICIENT_RESOURCES: AscPair = [0x55, 0x03];
+
+export interface ChallengeList {
+  state: 'hashing' | 'done' | 'failed';
+  /** Encoded RECEIVE CHALLENGE ANSWERS data, once done. */
+  answers?: Buffer;
+  /** The hashing failure (a BlockIoError, mapped to MEDIUM ERROR by the dispatcher). */
+  error?: unknown;
+  /** Settles (never rejects) when the state leaves 'hashing'. */
+  readonly settled: Promise<void>;
+}
+
+export class ChallengeLists {
+  private readonly byNexus = new Map<string, Map<number, ChallengeList>>();
+  private total = 0;
+
+  constructor(
+    private readonly maxPerNexus: number = ChallengeLimits.MAX_LISTS_PER_NEXUS,
+    private readonly maxPerLu: number = ChallengeLimits.MAX_LISTS_PER_LU,
+  ) {}
+
+  get size(): number {
+    return this.total;
+  }
+
+  /**
+   * Throws unless a list `listId` may be created now: OPERATION IN PROGRESS while a list with
+   * that ID is still hashing; INSUFFICIENT RESOURCES when a bound is reached. A finished,
+   * unreceived list with the same ID is replaced, so it does not count.
+   */
+  checkRoom(nexusId: string, listId: number): void {
+    const mine = this.byNexus.get(nexusId);
+    const existing = mine?.get(listId);
+    if (existing?.state === 'hashing') {
+      throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: OPERATION_IN_PROGRESS, field: { inCdb: true, byte: CdbField.LIST_IDENTIFIER } });
+    }
+    if (existing) return;
+    if ((mine?.size ?? 0) >= this.maxPerNexus || this.total >= this.maxPerLu) {
+      throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: INSUFFICIENT_RESOURCES });
+    }
+  }
+
+  /** Register a list; call checkRoom first (in the same tick). */
+  add(nexusId: string, listId: number, list: ChallengeList): void {
+    let mine = this.byNexus.get(nexusId);
+    if (!mine) this.byNexus.set(nexusId, (mine = new Map()));
+    if (!mine.has(listId)) this.total++;
+    mine.set(listId, list);
+  }
+
+  get(nexusId: string, listId: number): ChallengeList | undefined {
+    return this.byNexus.get(nexusId)?.get(listId);
+  }
+
+  /** Remove `list` if it is still the one registered under `listId` (a newer SEND may have replaced it). */
+  remove(nexusId: string, listId: number, list: ChallengeList): void {
+    const mine = this.byNexus.get(nexusId);
+    if (mine?.get(listId) !== list) return;
+    mine.delete(listId);
+    this.total--;
+    if (mine.size === 0) this.byNexus.delete(nexusId);
+  }
+
+  /** The nexus is gone: its lists go with it (hashing still running just finishes unobserved). */
+  forgetNexus(nexusId: string): void {
+    const mine = this.byNexus.get(nexusId);
+    if (!mine) return;
+    this.total -= mine.size;
+    this.byNexus.delete(nexusId);
+  }
+
+  clear(): void {
+    this.byNexus.clear();
+    this.total = 0;
+  }
+}
+
+const perLu = new WeakMap<object, ChallengeLists>();
+
+/** The lists of `lu`, created on first use. */
+export function challengeListsOf(lu: object): ChallengeLists {
+  let lists = perLu.get(lu);
+  if (!lists) perLu.set(lu, (lists = new ChallengeLists()));
+  return lists;
+}
+
+/** For ScsiTarget.nexusLost: drop what `nexusId` left outstanding on `lu`. */
+export function forgetChallengeLists(lu: object, nexusId: string): void {
+  perLu.get(lu)?.forgetNexus(nexusId);
+}

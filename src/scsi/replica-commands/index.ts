@@ -1,0 +1,86 @@
+/**
+ * The target side of Tandem's vendor commands (docs/vendor-commands.md): the reverse
+ * challenge-response commands C1h-C3h and the staged-pass commands C4h-C5h, as descriptors
+ * to merge into the command table, with the decoders that answer with sense data. The wire
+ * format both sides share is src/replica-protocol.
+ */
+import { ChallengeOpcode, StagedPassOpcode } from '../../replica-protocol/index.js';
+import { ConflictClass } from '../types.js';
+import type { CommandDescriptor } from '../descriptor.js';
+import { prepareChallenge, prepareReceiveChallengeAnswers, prepareSendChallengeList } from './challenge-handlers.js';
+import { preparePassControl, prepareStagedWrite } from './staged-pass-handlers.js';
+
+const ff4 = [0xff, 0xff, 0xff, 0xff] as const;
+
+/**
+ * The challenge commands are conflict class Read (they only hash the medium); the staged-pass
+ * ones Write. None is accessesMedium: their handlers check the medium after validating the CDB.
+ */
+export const vendorCommands: CommandDescriptor[] = [
+  {
+    name: 'TANDEM CHALLENGE',
+    opcode: ChallengeOpcode.CHALLENGE,
+    cdbLength: 16,
+    direction: 'in',
+    writesMedium: false,
+    accessesMedium: false,
+    conflict: ConflictClass.Read,
+    // ALGORITHM | LBA(35-32), LBA, EXTENT LENGTH, NONCE, CONTROL.
+    usage: [ChallengeOpcode.CHALLENGE, 0xff, ...ff4, 0xff, ...ff4, ...ff4, 0x00],
+    prepare: prepareChallenge,
+  },
+  {
+    name: 'TANDEM SEND CHALLENGE LIST',
+    opcode: ChallengeOpcode.SEND_CHALLENGE_LIST,
+    cdbLength: 16,
+    direction: 'out',
+    writesMedium: false,
+    accessesMedium: false,
+    conflict: ConflictClass.Read,
+    // ALGORITHM | MODE, LIST IDENTIFIER, PARAMETER LIST LENGTH, reserved, CONTROL.
+    usage: [ChallengeOpcode.SEND_CHALLENGE_LIST, 0xff, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
+    prepare: prepareSendChallengeList,
+  },
+  {
+    name: 'TANDEM RECEIVE CHALLENGE ANSWERS',
+    opcode: ChallengeOpcode.RECEIVE_CHALLENGE_ANSWERS,
+    cdbLength: 16,
+    direction: 'in',
+    writesMedium: false,
+    accessesMedium: false,
+    conflict: ConflictClass.Read,
+    // reserved, LIST IDENTIFIER, ALLOCATION LENGTH, reserved, CONTROL.
+    usage: [ChallengeOpcode.RECEIVE_CHALLENGE_ANSWERS, 0x00, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
+    prepare: prepareReceiveChallengeAnswers,
+  },
+  {
+    name: 'TANDEM PASS CONTROL',
+    opcode: StagedPassOpcode.PASS_CONTROL,
+    cdbLength: 16,
+    direction: 'none',
+    writesMedium: true,
+    accessesMedium: false,
+    conflict: ConflictClass.Write,
+    // SERVICE ACTION, PASS IDENTIFIER, reserved, CONTROL.
+    usage: [StagedPassOpcode.PASS_CONTROL, 0x1f, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
+    prepare: preparePassControl,
+  },
+  {
+    name: 'TANDEM STAGED WRITE',
+    opcode: StagedPassOpcode.STAGED_WRITE,
+    cdbLength: 16,
+    direction: 'out',
+    writesMedium: true,
+    accessesMedium: false,
+    conflict: ConflictClass.Write,
+    // reserved, LBA, TRANSFER LENGTH, reserved, CONTROL.
+    usage: [StagedPassOpcode.STAGED_WRITE, 0x00, ...ff4, ...ff4, ...ff4, 0, 0x00],
+    prepare: prepareStagedWrite,
+  },
+];
+
+export { decodeChallengeCdb, decodeReceiveChallengeAnswersCdb, decodeSendChallengeListCdb } from './challenge-cdb-decoders.js';
+export { decodeChallengeList } from './challenge-list-decoder.js';
+export { decodePassControlCdb, decodeStagedWriteCdb } from './staged-pass-cdb-decoders.js';
+export { forgetChallengeLists, challengeListsOf, INSUFFICIENT_RESOURCES, OPERATION_IN_PROGRESS } from './challenge-lists.js';
+export { type ChallengeLu } from './challenge-handlers.js';

@@ -1,0 +1,187 @@
+/**
+ * The verify engine: challenges every chunk of the replica with a fresh 128-bit nonce,
+ * in lists kept several deep per session, compares each answer with the reference's
+ * (computed locally or by the source target), and optionally rewrites the chunks that
+ * differ from the reference's bytes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WireStats } from '../initiator/index.js';
+import { ENTRY_NONCE_BYTES, type ChallengeEntry } from '../replica-protocol/index.js';
+import { UsageError } from '../util/usage-error.js';
+import { forEachBounded } from './bounded.js';
+import { differingEntries } from './compare.js';
+import {
+  chunkExtent,
+  entriesPerList,
+  mergeChunks,
+  planBatches,
+  planVolume,
+  splitExtents,
+  type Batch,
+  type Extent,
+  type VolumePlan,
+} from './plan.js';
+import type { Reference } from './reference.js';
+import { RemoteLun } from './remote-lun.js';
+
+export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** Lists in flight per session; the C0h page's per-nexus limit caps it. */
+export const DEFAULT_LIST_DEPTH = 6;
+/** Largest single repair transfer, and how many run at once. */
+export const REPAIR_IO_BYTES = 1024 * 1024;
+export const REPAIR_CONCURRENCY = 4;
+
+/** How far a verify has got, reported as it runs (the CLI draws it as a progress line). */
+export interface ProgressSnapshot {
+  bytesDone: number;
+  bytesTotal: number;
+  differing: number;
+  elapsedMs: number;
+}
+
+export interface VerifyEngineOptions {
+  reference: Reference;
+  replica: RemoteLun;
+  chunkBytes?: number;
+  repair?: boolean;
+  /** Lists in flight per session. */
+  depth?: number;
+  /** Entries per list (default: sized from the volume, within the target's limit). */
+  entriesPerList?: number;
+  onProgress?: (p: ProgressSnapshot) => void;
+}
+
+export interface WireCounters {
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface VerifyReport {
+  source: string;
+  replica: string;
+  volumeBytes: number;
+  blockSize: number;
+  chunkBytes: number;
+  chunksChecked: number;
+  differingChunks: number;
+  /** Differing chunks, adjacent ones merged. */
+  differing: Extent[];
+  bytesRepaired: number;
+  durationMs: number;
+  /** Initiator wire bytes per session: for the challenge phase, and in all (repair included). */
+  wire: {
+    replica: { verify: WireCounters; total: WireCounters };
+    source?: { verify: WireCounters; total: WireCounters };
+  };
+}
+
+function since(start: WireCounters, now: Readonly<WireStats>): WireCounters {
+  return { bytesSent: now.bytesSent - start.bytesSent, bytesReceived: now.bytesReceived - start.bytesReceived };
+}
+
+function snapshot(stats: Readonly<WireStats>): WireCounters {
+  return { bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived };
+}
+
+/** Size mismatch is the user's to fix (wrong pairing), hence a usage error with both sizes. */
+function checkSizes(reference: Reference, replica: RemoteLun): void {
+  const blockSize = replica.blockSize;
+  if (reference instanceof RemoteLun && reference.blockSize !== blockSize) {
+    throw new UsageError(`source block size ${reference.blockSize} differs from replica block size ${blockSize}`);
+  }
+  if (reference.sizeBytes !== replica.sizeBytes) {
+    throw new UsageError(
+      `source is ${reference.sizeBytes} bytes but replica is ${replica.sizeBytes} bytes (${replica.totalBlocks} blocks of ${blockSize})`,
+    );
+  }
+}
+
+function entriesFor(plan: VolumePlan, batch: Batch): ChallengeEntry[] {
+  const nonces = randomBytes(batch.chunkCount * ENTRY_NONCE_BYTES);
+  const entries: ChallengeEntry[] = new Array(batch.chunkCount);
+  for (let i = 0; i < batch.chunkCount; i++) {
+    const e = chunkExtent(plan, batch.firstChunk + i);
+    entries[i] = { lba: BigInt(e.lba), blocks: e.blocks, nonce: nonces.subarray(i * ENTRY_NONCE_BYTES, (i + 1) * ENTRY_NONCE_BYTES) };
+  }
+  return entries;
+}
+
+export async function verifyVolumes(options: VerifyEngineOptions): Promise<VerifyReport> {
+  const { reference, replica } = options;
+  const started = performance.now();
+  checkSizes(reference, replica);
+  const remoteSource = reference instanceof RemoteLun ? reference : undefined;
+  const vpds = remoteSource ? [replica.vpd, remoteSource.vpd] : [replica.vpd];
+  const maxExtent = Math.min(...vpds.map((v) => v.maxExtentBlocks));
+  const maxEntries = Math.min(...vpds.map((v) => v.maxEntriesPerList));
+  const depth = Math.max(1, Math.min(options.depth ?? DEFAULT_LIST_DEPTH, ...vpds.map((v) => v.maxListsPerNexus)));
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  let plan: VolumePlan;
+  try {
+    plan = planVolume(replica.totalBlocks, replica.blockSize, chunkBytes, maxExtent);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const perList = Math.min(maxEntries, options.entriesPerList ?? entriesPerList(plan.chunkCount, depth, maxEntries));
+  const batches = planBatches(plan.chunkCount, perList);
+
+  const replicaStart = snapshot(replica.stats);
+  const sourceStart = remoteSource ? snapshot(remoteSource.stats) : undefined;
+  const differing: number[] = [];
+  let bytesDone = 0;
+  const volumeBytes = replica.sizeBytes;
+  const progress = (): ProgressSnapshot => ({
+    bytesDone,
+    bytesTotal: volumeBytes,
+    differing: differing.length,
+    elapsedMs: performance.now() - started,
+  });
+
+  await forEachBounded(batches.length, depth, async (b) => {
+    const batch = batches[b]!;
+    const entries = entriesFor(plan, batch);
+    const [expected, actual] = await Promise.all([reference.answers(entries), replica.answers(entries)]);
+    for (const index of differingEntries(expected, actual, batch.firstChunk)) differing.push(index);
+    const last = chunkExtent(plan, batch.firstChunk + batch.chunkCount - 1);
+    bytesDone += (last.lba + last.blocks - batch.firstChunk * plan.chunkBlocks) * plan.blockSize;
+    options.onProgress?.(progress());
+  });
+
+  const replicaVerify = since(replicaStart, replica.stats);
+  const sourceVerify = remoteSource && sourceStart ? since(sourceStart, remoteSource.stats) : undefined;
+  differing.sort((a, b) => a - b);
+  const extents = mergeChunks(plan, differing);
+
+  let bytesRepaired = 0;
+  if (options.repair && extents.length > 0) {
+    const pieces = splitExtents(extents, Math.max(1, Math.floor(REPAIR_IO_BYTES / plan.blockSize)));
+    await forEachBounded(pieces.length, REPAIR_CONCURRENCY, async (i) => {
+      const piece = pieces[i]!;
+      const data = await reference.read(piece);
+      await replica.write(piece, data);
+      bytesRepaired += data.length;
+    });
+    // One cache flush makes every repair durable, cheaper than FUA on each write.
+    await replica.flush();
+  }
+  options.onProgress?.(progress());
+
+  return {
+    source: reference.describe,
+    replica: replica.describe,
+    volumeBytes,
+    blockSize: plan.blockSize,
+    chunkBytes: plan.chunkBlocks * plan.blockSize,
+    chunksChecked: plan.chunkCount,
+    differingChunks: differing.length,
+    differing: extents,
+    bytesRepaired,
+    durationMs: Math.round(performance.now() - started),
+    wire: {
+      replica: { verify: replicaVerify, total: since(replicaStart, replica.stats) },
+      ...(remoteSource && sourceStart && sourceVerify
+        ? { source: { verify: sourceVerify, total: since(sourceStart, remoteSource.stats) } }
+        : {}),
+    },
+  };
+}

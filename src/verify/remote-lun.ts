@@ -1,0 +1,84 @@
+/**
+ * One LUN reached over an iSCSI session: answers challenge lists (its own LIST IDENTIFIER
+ * space, since lists belong to the nexus), reads and writes extents for repair.
+ */
+import { challengeBatch } from '../initiator/challenge.js';
+import { IscsiConnectionError, ScsiCheckConditionError, type IscsiUrl, type ReconnectingSession, type WireStats } from '../initiator/index.js';
+import type { ChallengeEntry, ChallengeVpd } from '../replica-protocol/index.js';
+import type { Extent } from './plan.js';
+
+/** Tries per challenge list: the first, and again after reconnects that lost it. */
+const LIST_ATTEMPTS = 3;
+const ILLEGAL_REQUEST = 0x5;
+const INVALID_FIELD_IN_CDB = 0x24;
+
+/**
+ * Whether a list failed because its session was replaced: the connection dropped while it
+ * was in flight, or the new nexus does not know its LIST IDENTIFIER (lists die with the nexus).
+ */
+function lostWithConnection(e: unknown): boolean {
+  if (e instanceof IscsiConnectionError) return true;
+  return e instanceof ScsiCheckConditionError && e.sense.key === ILLEGAL_REQUEST && e.sense.asc === INVALID_FIELD_IN_CDB && e.sense.field?.byte === 2;
+}
+
+export class RemoteLun {
+  private nextListId = 1;
+
+  constructor(
+    readonly session: ReconnectingSession,
+    readonly url: IscsiUrl,
+    readonly blockSize: number,
+    readonly totalBlocks: number,
+    readonly vpd: ChallengeVpd,
+  ) {}
+
+  get lun(): number {
+    return this.url.lun;
+  }
+
+  get sizeBytes(): number {
+    return this.totalBlocks * this.blockSize;
+  }
+
+  /** The URL as typed, minus any secret (the IQN stays readable, unlike the percent-encoded canonical form). */
+  get describe(): string {
+    const u = this.url;
+    const user = u.user !== undefined ? `${u.user}${u.secret !== undefined ? ':***' : ''}@` : '';
+    const host = u.host.includes(':') ? `[${u.host}]` : u.host;
+    return `iscsi://${user}${host}:${u.port}/${u.targetName}/${u.lun}`;
+  }
+
+  get stats(): Readonly<WireStats> {
+    return this.session.stats;
+  }
+
+  /** V_B of each entry, in order; a list lost with a dropped connection is sent again. */
+  async answers(entries: readonly ChallengeEntry[]): Promise<Buffer[]> {
+    for (let attempt = 1; ; attempt++) {
+      const listId = this.nextListId;
+      this.nextListId = (this.nextListId + 1) >>> 0 || 1;
+      try {
+        return await challengeBatch(this.session, this.lun, entries, { listId });
+      } catch (e) {
+        if (attempt >= LIST_ATTEMPTS || !lostWithConnection(e)) throw e;
+      }
+    }
+  }
+
+  read(extent: Extent): Promise<Buffer> {
+    return this.session.read16(this.lun, extent.lba, extent.blocks);
+  }
+
+  write(extent: Extent, data: Buffer): Promise<void> {
+    // Idempotent here: repair writes never overlap, so re-sending one after a reconnect is safe.
+    return this.session.write16(this.lun, extent.lba, data, { idempotent: true });
+  }
+
+  flush(): Promise<void> {
+    return this.session.synchronizeCache(this.lun);
+  }
+
+  async close(): Promise<void> {
+    await this.session.logout().catch(() => this.session.destroy());
+  }
+}

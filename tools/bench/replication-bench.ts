@@ -1,0 +1,323 @@
+/**
+ * The replication benchmark (issue 5): 4 KiB writes at queue depth 32 (`qemu-img bench`
+ * through libiscsi) against an unreplicated Tandem LUN and against a primary mirroring
+ * onto a backup in synchronous and in asynchronous continuous mode, reported as ratios to
+ * the unreplicated LUN; then the bytes a delta pass puts on the wire (counted by a TCP
+ * proxy between primary and backup) against distinct dirty chunks × chunk size.
+ * Every target is a child process of this build (dist/cli/main.js), on loopback.
+ *
+ * Run alone: `node dist-tools/tools/bench/replication-bench.js [--size 256MiB] [--writes 20000] [--rounds 1] [--json]`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { freePort, waitForPort } from '../harness/ports.js';
+import { TANDEM_CLI } from '../harness/target-process.js';
+import { controlRequest } from '../../src/replication/control/client.js';
+import type { PassReport, ServerStatus } from '../../src/replication/control/handler.js';
+import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
+
+export interface ReplicationBenchOptions {
+  /** LUN size in bytes (all three setups). Default 256 MiB. */
+  sizeBytes?: number;
+  /** 4 KiB writes per qemu-img run. Default 20 000. */
+  writes?: number;
+  /** Rounds of the three setups; medians are reported. Default 1. */
+  rounds?: number;
+  /** Delta part: distinct chunks dirtied, and 4 KiB writes into each. Defaults 64 and 16. */
+  dirtyChunks?: number;
+  rewritesPerChunk?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface ReplicationBenchResult {
+  writes: number;
+  sizeBytes: number;
+  unreplicatedIops: number;
+  syncIops: number;
+  asyncIops: number;
+  syncRatio: number;
+  asyncRatio: number;
+  /** Mode switches seen during the continuous runs (should be none). */
+  switches: string[];
+  delta: {
+    chunkSize: number;
+    distinctChunks: number;
+    hostWrites: number;
+    hostBytes: number;
+    /** Payload the pass reports (`tandem replicate`). */
+    passBytes: number;
+    /** TCP bytes primary → backup during the pass (iSCSI headers included). */
+    wireBytes: number;
+    expectedBytes: number;
+    /** wireBytes / expectedBytes: 1 plus protocol overhead when each chunk goes once. */
+    wireRatio: number;
+  };
+}
+
+const HOST = '127.0.0.1';
+const BACKUP_IQN = 'iqn.2026-11.io.tandem:bench-backup';
+const PRIMARY_IQN = 'iqn.2026-11.io.tandem:bench-primary';
+const CHUNK_SIZE = 64 * 1024;
+const WRITE_SIZE = 4096;
+
+/** A TCP relay that counts the bytes each way; `reset()` starts a new measurement. */
+interface CountingProxy {
+  port: number;
+  up: number;
+  down: number;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
+  const sockets = new Set<Socket>();
+  const proxy: CountingProxy = {
+    port: 0,
+    up: 0,
+    down: 0,
+    reset() {
+      proxy.up = 0;
+      proxy.down = 0;
+    },
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+  };
+  const server: Server = createServer((client) => {
+    const backend = createConnection({ host: HOST, port: targetPort });
+    for (const s of [client, backend]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        backend.destroy();
+      });
+    }
+    client.on('data', (c: Buffer) => (proxy.up += c.length));
+    backend.on('data', (c: Buffer) => (proxy.down += c.length));
+    client.pipe(backend);
+    backend.pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, HOST, r));
+  proxy.port = (server.address() as { port: number }).port;
+  return proxy;
+}
+
+interface ServeProcess {
+  port: number;
+  control: string;
+  stop(): Promise<void>;
+}
+
+async function serve(work: string, name: string, args: string[]): Promise<ServeProcess> {
+  const port = await freePort(HOST);
+  const control = join(work, `${name}.sock`);
+  const out = openSync(join(work, `${name}.log`), 'a');
+  const child: ChildProcess = spawn(process.execPath, [TANDEM_CLI, 'serve', '--listen', `${HOST}:${port}`, '--control', control, '--log-level', 'info', ...args], { stdio: ['ignore', out, out] });
+  closeSync(out);
+  await waitForPort(HOST, port, 30_000, () => child.exitCode === null);
+  return {
+    port,
+    control,
+    stop: () =>
+      new Promise<void>((r) => {
+        if (child.exitCode !== null || child.signalCode !== null) return r();
+        const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.once('exit', () => {
+          clearTimeout(killer);
+          r();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function statusOf(control: string): Promise<NonNullable<ServerStatus['luns'][number]['replication']>> {
+  const r = await controlRequest(control, { cmd: 'status' }, { timeoutMs: 10_000 });
+  if (!r.ok) throw new Error(`status: ${r.error}`);
+  return (r.result as ServerStatus).luns[0]!.replication!;
+}
+
+/** Polls until `done` holds (the first sync and the journal drain take a few seconds). */
+async function waitFor(control: string, what: string, done: (s: Awaited<ReturnType<typeof statusOf>>) => boolean, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await statusOf(control);
+    if (done(s)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: state ${s.state}, dirty ${s.dirtyChunks}, journal ${s.journal.entries}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** `tandem replicate --json` as a user runs it. */
+function replicateCli(control: string): Promise<{ passes: PassReport[]; bytesSent: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [TANDEM_CLI, 'replicate', '--json', '--control', control], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolvePromise(JSON.parse(out)) : reject(new Error(`tandem replicate exited ${code}: ${err.trim()}`))));
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round2 = (x: number): number => Number(x.toFixed(2));
+
+export async function runReplicationBench(options: ReplicationBenchOptions = {}): Promise<ReplicationBenchResult> {
+  const size = options.sizeBytes ?? 256 * 1024 * 1024;
+  const writes = options.writes ?? 20_000;
+  const rounds = options.rounds ?? 1;
+  const dirtyChunks = options.dirtyChunks ?? 64;
+  const rewrites = options.rewritesPerChunk ?? 16;
+  const log = options.log ?? (() => undefined);
+  const workload: Workload = { name: '4KiB write', blockSize: WRITE_SIZE, count: writes, write: true, depth: 32 };
+  const work = mkdtempSync(join(tmpdir(), 'tandem-repl-bench-'));
+  // The continuous runs measure the mode, not the switching: generous link limits, a journal that holds the whole run.
+  const config = join(work, 'primary.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      replication: {
+        journalCapacity: Math.max(64 * 1024 * 1024, writes * (WRITE_SIZE + 512)),
+        thresholds: { maxRttMs: '30s', maxWriteLatencyMs: '30s', healthyForMs: '200ms' },
+      },
+    }),
+  );
+  const iops = { plain: [] as number[], sync: [] as number[], async: [] as number[] };
+  const switches: string[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const backup = await serve(work, 'backup', ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(work, 'backup.img')},size=${size}`]);
+    stops.push(backup.stop);
+    const proxy = await startCountingProxy(backup.port);
+    stops.push(proxy.close);
+    const primaryArgs = (mode: string[]) => [
+      '--role', 'primary', '--iqn', PRIMARY_IQN, '--lun', `${join(work, 'primary.img')},size=${size}`,
+      '--replica', `iscsi://${HOST}:${proxy.port}/${BACKUP_IQN}/0`, '--config', config, ...mode,
+    ];
+    const primaryUrl = (p: ServeProcess) => `iscsi://${HOST}:${p.port}/${PRIMARY_IQN}/0`;
+
+    for (let round = 0; round < rounds; round++) {
+      const plain = await serve(work, 'plain', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'plain.img')},size=${size}`]);
+      try {
+        const r = await runQemuImgBench(primaryUrl(plain), workload);
+        iops.plain.push(r.iops);
+        log(`round ${round + 1} unreplicated ${r.iops.toFixed(0)} IOPS`);
+      } finally {
+        await plain.stop();
+      }
+      for (const flavour of ['sync', 'async'] as const) {
+        const primary = await serve(work, 'primary', primaryArgs(['--replication-mode', 'continuous', `--${flavour}`]));
+        try {
+          // The first start copies the whole volume; later ones start in step.
+          await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
+          const before = (await statusOf(primary.control)).lastSwitch?.at;
+          const r = await runQemuImgBench(primaryUrl(primary), workload);
+          iops[flavour].push(r.iops);
+          const s = await statusOf(primary.control);
+          if (s.lastSwitch && s.lastSwitch.at !== before) switches.push(`${flavour}: ${s.lastSwitch.from} -> ${s.lastSwitch.to} (${s.lastSwitch.reason})`);
+          log(`round ${round + 1} ${flavour.padEnd(5)} ${r.iops.toFixed(0)} IOPS${s.state !== 'continuous' ? ` (left continuous: ${s.lastSwitch?.reason})` : ''}`);
+          // Drain the journal so the next start finds nothing pending.
+          await waitFor(primary.control, 'journal drain', (x) => x.journal.entries === 0 || x.state !== 'continuous');
+        } finally {
+          await primary.stop();
+        }
+      }
+    }
+
+    const primary = await serve(work, 'primary', primaryArgs(['--replication-mode', 'delta']));
+    stops.push(primary.stop);
+    await replicateCli(primary.control); // whatever an earlier run left dirty
+    // Loaded here so a log level set by the caller applies to its module logger.
+    const { IscsiSession } = await import('../../src/initiator/index.js');
+    const host = await IscsiSession.connect({ host: HOST, port: primary.port, targetName: PRIMARY_IQN, initiatorName: 'iqn.2026-11.io.tandem:bench-host' });
+    const blockSize = 512;
+    try {
+      await host.waitReady(0);
+      const data = Buffer.alloc(WRITE_SIZE);
+      // Spread chunks over the volume; within each, rewrites land on a few blocks again and again.
+      const stride = Math.max(1, Math.floor(size / CHUNK_SIZE / dirtyChunks));
+      for (let c = 0; c < dirtyChunks; c++) {
+        for (let w = 0; w < rewrites; w++) {
+          data.fill((c * 31 + w) & 0xff);
+          const offset = c * stride * CHUNK_SIZE + ((w % 4) * WRITE_SIZE);
+          await host.write16(0, offset / blockSize, data);
+        }
+      }
+      await host.synchronizeCache(0);
+    } finally {
+      await host.logout();
+    }
+    proxy.reset();
+    const pass = await replicateCli(primary.control);
+    const wireBytes = proxy.up;
+    const expectedBytes = dirtyChunks * CHUNK_SIZE;
+    const unreplicated = median(iops.plain);
+    return {
+      writes,
+      sizeBytes: size,
+      unreplicatedIops: Math.round(unreplicated),
+      syncIops: Math.round(median(iops.sync)),
+      asyncIops: Math.round(median(iops.async)),
+      syncRatio: round2(median(iops.sync) / unreplicated),
+      asyncRatio: round2(median(iops.async) / unreplicated),
+      switches,
+      delta: {
+        chunkSize: CHUNK_SIZE,
+        distinctChunks: dirtyChunks,
+        hostWrites: dirtyChunks * rewrites,
+        hostBytes: dirtyChunks * rewrites * WRITE_SIZE,
+        passBytes: pass.bytesSent,
+        wireBytes,
+        expectedBytes,
+        wireRatio: Number((wireBytes / expectedBytes).toFixed(3)),
+      },
+    };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function formatReplicationBench(r: ReplicationBenchResult): string {
+  const d = r.delta;
+  return [
+    `replication: ${r.writes} x 4 KiB writes at QD 32 (qemu-img bench), ${r.sizeBytes / 1024 / 1024} MiB LUNs`,
+    `  unreplicated  ${String(r.unreplicatedIops).padStart(8)} IOPS   1.00`,
+    `  sync          ${String(r.syncIops).padStart(8)} IOPS   ${r.syncRatio.toFixed(2)}`,
+    `  async         ${String(r.asyncIops).padStart(8)} IOPS   ${r.asyncRatio.toFixed(2)}`,
+    ...(r.switches.length ? [`  mode switches during the runs: ${r.switches.join('; ')}`] : []),
+    `delta pass: ${d.distinctChunks} distinct chunks of ${d.chunkSize / 1024} KiB dirtied by ${d.hostWrites} host writes (${d.hostBytes} bytes)`,
+    `  on the wire ${d.wireBytes} bytes (payload ${d.passBytes}) vs ${d.expectedBytes} = chunks x chunk size: ratio ${d.wireRatio.toFixed(3)}`,
+  ].join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { default: yargs } = await import('yargs');
+  const { hideBin } = await import('yargs/helpers');
+  const { parseSize } = await import('../../src/util/parse-size.js');
+  const { setLogLevel } = await import('../../src/util/log.js');
+  setLogLevel(process.env.TANDEM_LOG_LEVEL ?? 'warn');
+  const argv = await yargs(hideBin(process.argv))
+    .option('size', { type: 'string', default: '256MiB' })
+    .option('writes', { type: 'number', default: 20_000 })
+    .option('rounds', { type: 'number', default: 1 })
+    .option('json', { type: 'boolean', default: false })
+    .strict()
+    .parseAsync();
+  const result = await runReplicationBench({
+    sizeBytes: parseSize(argv.size, '--size'),
+    writes: argv.writes,
+    rounds: argv.rounds,
+    log: argv.json ? undefined : (l) => console.log(l),
+  });
+  console.log(argv.json ? JSON.stringify(result, null, 2) : `\n${formatReplicationBench(result)}`);
+}
