@@ -5,6 +5,7 @@
 import { parseIscsiUrl } from '../initiator/url.js';
 import { SETTABLE_KEYS, milliseconds } from '../replication/control/settable.js';
 import type { ReplicationRole, ReplicationServerSettings, ReplicationTuning, LunReplicationSettings } from '../replication/settings.js';
+import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../replication/split-brain-policy.js';
 import type { ReplicationMode } from '../replication/status.js';
 import type { SwitchThresholds } from '../replication/switch-criteria.js';
 import { UsageError } from '../util/usage-error.js';
@@ -18,7 +19,8 @@ export const REPLICATION_MODES = ['continuous', 'delta', 'auto'] as const;
 
 export interface ReplicationFlags {
   role?: string;
-  /** Applies to the single LUN (from --lun or the default). */
+  /** The single LUN's peer (from --lun or the default); on a primary --replica says the same. */
+  peer?: string;
   replica?: string;
   replicationMode?: string;
   /** --sync (true) / --async (false). */
@@ -28,6 +30,8 @@ export interface ReplicationFlags {
   control?: string;
   /** --threshold KEY=VALUE (repeatable): a switching threshold or deltaIntervalMs. */
   threshold?: string[];
+  /** --after-split-brain POLICY: automatic split-brain resolution. */
+  afterSplitBrain?: string;
 }
 
 /** The config file's top-level replication keys. */
@@ -43,7 +47,7 @@ export interface ReplicationConfigFile {
 
 export const REPLICATION_CONFIG_KEYS = ['role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control', 'replication'];
 /** Keys of a LUN object in the config file that set up its replication. */
-export const LUN_REPLICATION_KEYS = ['replica', 'mode', 'sync'];
+export const LUN_REPLICATION_KEYS = ['peer', 'replica', 'mode', 'sync'];
 
 const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = [
   'maxRttMs',
@@ -55,7 +59,7 @@ const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = [
   'lowTrafficBytesPerSec',
   'lowTrafficForMs',
 ];
-const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'deltaIntervalMs', 'linkTimeoutMs'];
+const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'deltaIntervalMs', 'linkTimeoutMs', 'afterSplitBrain'];
 /** A link timeout below this would call a healthy loaded link failed. */
 const MIN_LINK_TIMEOUT_MS = 100;
 /** Below this a single large host write could not fit the journal. */
@@ -112,7 +116,13 @@ export function parseReplicationTuning(raw: unknown, where = '--config: replicat
     if (!Number.isFinite(t) || t < MIN_LINK_TIMEOUT_MS) throw new UsageError(`${where}.linkTimeoutMs: must be a duration of at least ${MIN_LINK_TIMEOUT_MS} ms (e.g. 2000, "2s")`);
     tuning.linkTimeoutMs = t;
   }
+  if (raw.afterSplitBrain !== undefined) tuning.afterSplitBrain = splitBrainPolicy(raw.afterSplitBrain, `${where}.afterSplitBrain`);
   return tuning;
+}
+
+function splitBrainPolicy(raw: unknown, where: string): SplitBrainPolicy {
+  if (typeof raw !== 'string' || !(SPLIT_BRAIN_POLICIES as readonly string[]).includes(raw)) throw new UsageError(`${where}: must be one of ${SPLIT_BRAIN_POLICIES.join(', ')}`);
+  return raw as SplitBrainPolicy;
 }
 
 function durationOrNaN(text: string): number {
@@ -139,8 +149,9 @@ function applyThresholdFlags(tuning: ReplicationTuning, flags: readonly string[]
 
 /** The config's `replication` object with --threshold flags on top; checked against the LUNs' block sizes. */
 export function tuningSettings(flags: ReplicationFlags, file: ReplicationConfigFile, targets: ServeTarget[]): ReplicationTuning | undefined {
-  if (file.replication === undefined && !flags.threshold?.length) return undefined;
+  if (file.replication === undefined && !flags.threshold?.length && flags.afterSplitBrain === undefined) return undefined;
   const tuning = file.replication !== undefined ? parseReplicationTuning(file.replication) : { thresholds: {} };
+  if (flags.afterSplitBrain !== undefined) tuning.afterSplitBrain = splitBrainPolicy(flags.afterSplitBrain, '--after-split-brain');
   if (flags.threshold?.length) {
     if ((flags.role ?? file.role) !== 'primary') throw new UsageError('--threshold only applies with --role primary');
     applyThresholdFlags(tuning, flags.threshold);
@@ -154,35 +165,42 @@ export function tuningSettings(flags: ReplicationFlags, file: ReplicationConfigF
 }
 
 /**
- * Role, replicas and their modes. The server-wide --replication-mode / --sync|--async
- * fill in what a LUN's own config entry leaves unset; each rule fails with one line.
+ * Role, peers and their modes. Both nodes of a pair name each other: `--peer` (or a LUN's
+ * "peer" in the config file); on a primary `--replica` / "replica" say the same. The
+ * server-wide --replication-mode / --sync|--async fill in what a LUN's own config entry
+ * leaves unset (they apply whenever the LUN is the primary); each rule fails with one line.
  */
 export function replicationSettings(flags: ReplicationFlags, file: ReplicationConfigFile, targets: ServeTarget[]): ReplicationServerSettings {
   const roleText = flags.role ?? file.role;
   if (roleText !== undefined && roleText !== 'primary' && roleText !== 'backup') throw new UsageError(`--role: "${roleText}" is not one of primary, backup`);
   const role = roleText as ReplicationRole | undefined;
   const luns = targets.flatMap((t) => t.luns);
-  if (flags.replica !== undefined) {
-    if (luns.length !== 1) throw new UsageError('--replica applies to a single LUN; with several, give each its "replica" in the config file');
-    luns[0]!.replica = flags.replica;
+  if (flags.replica !== undefined && flags.peer !== undefined && flags.replica !== flags.peer) throw new UsageError('--replica and --peer name the same thing: give one of them');
+  if (flags.replica !== undefined && role !== 'primary') throw new UsageError('--replica needs --role primary (both roles take --peer)');
+  const peerFlag = flags.peer ?? flags.replica;
+  if (peerFlag !== undefined) {
+    if (luns.length !== 1) throw new UsageError(`${flags.peer !== undefined ? '--peer' : '--replica'} applies to a single LUN; with several, give each its "peer" in the config file`);
+    luns[0]!.replica = peerFlag;
   }
   const modeText = flags.replicationMode ?? file.replicationMode;
   if (modeText !== undefined) checkMode(modeText, '--replication-mode');
   const sync = flags.sync ?? file.sync;
   const startOver = flags.startOver ?? file.startOver ?? false;
-  const replicated = luns.filter((l) => l.replica !== undefined);
-  if (role !== 'primary') {
-    if (replicated.length > 0) throw new UsageError(`a replica (${replicated[0]!.path}) needs --role primary`);
+  const paired = luns.filter((l) => l.replica !== undefined);
+  if (role === undefined && paired.length > 0) throw new UsageError(`a replica (${paired[0]!.path}) needs --role primary (or a peer --role backup)`);
+  if (role === 'primary' && paired.length === 0) {
+    throw new UsageError('--role primary needs a replica: --replica (or --peer) iscsi://USER:SECRET@HOST:PORT/IQN/LUN, or "peer" on a LUN in the config file');
+  }
+  // A LUN that can become primary (it has a peer) takes the mirroring settings; others cannot use them.
+  if (paired.length === 0) {
     const primaryOnly = [modeText !== undefined && '--replication-mode', sync !== undefined && (sync ? '--sync' : '--async'), startOver && '--start-over'].filter(Boolean);
-    if (primaryOnly.length > 0) throw new UsageError(`${primaryOnly.join(', ')} only apply with --role primary`);
-  } else {
-    if (replicated.length === 0) throw new UsageError('--role primary needs a replica: --replica iscsi://USER:SECRET@HOST:PORT/IQN/LUN, or "replica" on a LUN in the config file');
-    for (const lun of replicated) {
-      checkReplicaUrl(lun.replica!, lun.path);
-      if (lun.readOnly) throw new UsageError(`LUN ${lun.path}: a read-only LUN cannot be a replication primary`);
-      lun.replicationMode ??= (modeText as ReplicationMode) ?? 'auto';
-      lun.sync ??= sync ?? false;
-    }
+    if (primaryOnly.length > 0) throw new UsageError(`${primaryOnly.join(', ')} only apply with --role primary or a --peer`);
+  }
+  for (const lun of paired) {
+    checkReplicaUrl(lun.replica!, lun.path);
+    if (lun.readOnly) throw new UsageError(`LUN ${lun.path}: a read-only LUN cannot be a replication primary (nor a backup that may become one)`);
+    lun.replicationMode ??= (modeText as ReplicationMode) ?? 'auto';
+    lun.sync ??= sync ?? false;
   }
   const replicatorIqn = checkName(flags.replicatorIqn ?? file.replicatorIqn ?? DEFAULT_REPLICATOR_IQN, '--replicator-iqn');
   const control = flags.control ?? file.control ?? (role ? DEFAULT_CONTROL_PATH : undefined);
@@ -216,10 +234,12 @@ export function checkReplicationConfig(json: Record<string, unknown>, path: stri
 export function lunReplicationFromConfig(raw: Record<string, unknown>, where: string): LunReplicationSettings {
   const lun: LunReplicationSettings = {};
   if (raw.sync !== undefined && typeof raw.sync !== 'boolean') throw new UsageError(`--config: ${where}.sync must be true or false`);
-  if (raw.replica !== undefined) {
-    if (typeof raw.replica !== 'string') throw new UsageError(`--config: ${where}.replica must be an iscsi:// URL string`);
-    lun.replica = raw.replica;
+  for (const key of ['peer', 'replica'] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'string') throw new UsageError(`--config: ${where}.${key} must be an iscsi:// URL string`);
   }
+  if (raw.peer !== undefined && raw.replica !== undefined && raw.peer !== raw.replica) throw new UsageError(`--config: ${where} has both "peer" and "replica": they name the same thing, give one`);
+  const peer = (raw.peer ?? raw.replica) as string | undefined;
+  if (peer !== undefined) lun.replica = peer;
   if (raw.mode !== undefined) {
     if (typeof raw.mode !== 'string') throw new UsageError(`--config: ${where}.mode must be one of ${REPLICATION_MODES.join(', ')}`);
     checkMode(raw.mode, `--config: ${where}.mode`);
@@ -227,7 +247,7 @@ export function lunReplicationFromConfig(raw: Record<string, unknown>, where: st
   }
   if (raw.sync !== undefined) lun.sync = raw.sync;
   if ((lun.replicationMode !== undefined || lun.sync !== undefined) && lun.replica === undefined) {
-    throw new UsageError(`--config: ${where} sets mode/sync without a "replica"`);
+    throw new UsageError(`--config: ${where} sets mode/sync without a "replica" (or "peer")`);
   }
   return lun;
 }

@@ -3,23 +3,20 @@ import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
-import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
-import { ReplicatedDevice } from '../replication/replicated-device.js';
-import { PassStagingLog } from '../replication/pass-staging-log.js';
-import { LazyReplicaLink } from '../replication/lazy-replica-link.js';
-import type { ReplicaLink } from '../replication/replica-link.js';
-import { IscsiConnectionError, IscsiLoginError, IscsiTimeoutError } from '../initiator/index.js';
+import type { PassStagingLog } from '../replication/pass-staging-log.js';
 import { createControlHandler, serverStatus, type ControlLun, type LunVerifier } from '../replication/control/handler.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../replication/control/metrics-endpoint.js';
-import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
 import { startControlServer, type ControlServer } from '../replication/control/server.js';
 import type { Nexus } from '../scsi/types.js';
-import { LogicalUnit } from '../scsi/logical-unit.js';
+import { LogicalUnit, deriveIdentity } from '../scsi/logical-unit.js';
 import { ScsiTarget } from '../scsi/scsi-target.js';
 import { IscsiServer } from '../target/server.js';
 import { moduleLogger } from '../util/log.js';
 import type { LunConfig, ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
+import { openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
+
+export { ReplicaSetupError, redactedReplica } from './replicated-lun.js';
 import { runVerify } from '../verify/run.js';
 
 const log = moduleLogger('serve');
@@ -38,71 +35,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A replica could not be set up at start (unreachable, wrong volume, wrong size): one line, exit 1. */
-export class ReplicaSetupError extends Error {
-  constructor(message: string, options?: { cause: unknown }) {
-    super(message, options);
-    this.name = 'ReplicaSetupError';
-  }
-}
-
-/** The replica URL without its CHAP secret, for logs and status. */
-export function redactedReplica(url: string): string {
-  // Keep the user's spelling (IQN colons unescaped); only the secret between ':' and '@' goes.
-  return url.replace(/^(iscsi:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
-}
-
-/**
- * Whether a failed first connection is the backup being away (connect refused, timeout,
- * the target busy) rather than a wrong setting (authentication, unknown target, no such
- * LUN), which should stop the server with one line instead.
- */
-function backupAway(e: unknown): boolean {
-  if (e instanceof IscsiConnectionError || e instanceof IscsiTimeoutError) return true;
-  return e instanceof IscsiLoginError && e.statusClass === 3;
-}
-
-/** FileBlockStore → IscsiReplicaLink (or a lazy one while the backup is away) → ReplicatedDevice. Closes what it opened if any step fails. */
-async function openReplicated(store: FileBlockStore, lunConfig: LunConfig, metaDir: string, settings: ServeSettings): Promise<ReplicatedDevice> {
-  const shown = redactedReplica(lunConfig.replica!);
-  const operationTimeoutMs = settings.replication?.linkTimeoutMs;
-  const connect = () =>
-    IscsiReplicaLink.connect({
-      url: lunConfig.replica!,
-      initiatorName: settings.replicatorIqn,
-      ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
-    });
-  let link: ReplicaLink;
-  try {
-    link = await connect();
-  } catch (e) {
-    if (!backupAway(e)) throw new ReplicaSetupError(`LUN ${lunConfig.path}: cannot use the replica ${shown}: ${(e as Error).message}`, { cause: e });
-    log.warn({ event: 'replica-unreachable', lun: lunConfig.path, replica: shown, error: (e as Error).message }, 'replica unreachable at start: serving, tracking writes, retrying');
-    link = new LazyReplicaLink({ connect, size: store.size, blockSize: lunConfig.blockSize, firstError: (e as Error).message });
-  }
-  try {
-    // Values set with `tandem config set` (persisted beside the LUN) override the config file.
-    const tuning = settings.replication;
-    const persisted = await loadPersistedSettings(metaDir);
-    const deltaIntervalMs = persisted.deltaIntervalMs ?? tuning?.deltaIntervalMs;
-    return await ReplicatedDevice.open({
-      local: store,
-      link,
-      metaDir,
-      mode: lunConfig.replicationMode ?? 'auto',
-      flavour: lunConfig.sync ? 'sync' : 'async',
-      startOver: settings.startOver ?? false,
-      thresholds: { ...tuning?.thresholds, ...persisted.thresholds },
-      ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}),
-      ...(tuning?.chunkSize !== undefined ? { chunkSize: tuning.chunkSize } : {}),
-      ...(tuning?.journalCapacity !== undefined ? { journalCapacity: tuning.journalCapacity } : {}),
-    });
-  } catch (e) {
-    await link.close().catch(() => undefined);
-    throw new ReplicaSetupError(`LUN ${lunConfig.path}: replica ${shown}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 export async function startServer(settings: ServeSettings): Promise<RunningServer> {
   const scsiTargets: ScsiTarget[] = [];
   const stores: BlockDevice[] = [];
@@ -112,9 +44,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
   const replicaUrls = new Map<ControlLun, string>();
   let control: ControlServer | undefined;
   let metrics: MetricsEndpoint | undefined;
-  // Backup role: ordinary initiators read, only the replicator writes.
   const replicatorIqn = settings.replicatorIqn?.toLowerCase();
-  const writeAllowed = settings.role === 'backup' ? (nexus: Nexus) => nexus.initiatorName.toLowerCase() === replicatorIqn : undefined;
+  const fromReplicator = (nexus: Nexus) => nexus.initiatorName.toLowerCase() === replicatorIqn;
   try {
     const targets = [];
     for (const config of settings.targets) {
@@ -124,44 +55,56 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         const store = await FileBlockStore.open({ path: lunConfig.path, size: lunConfig.size, readOnly: lunConfig.readOnly });
         const metaDir = metaDirFor(lunConfig);
         await mkdir(metaDir, { recursive: true });
+        // Every LUN of a backup, and each LUN of a primary with a peer, is one node of a replicated pair.
+        const replicatedRole = settings.role === 'backup' || (settings.role === 'primary' && lunConfig.replica !== undefined) ? settings.role : undefined;
         let device: BlockDevice = store;
-        // A backup stages delta passes beside the LUN; a pass cut short by a crash is dropped here, before serving.
-        let passStaging: PassStagingLog | undefined;
-        if (settings.role === 'backup') {
+        let replicated: OpenedReplicatedLun | undefined;
+        const ownIdentity = deriveIdentity(config.iqn, lun, store.path);
+        if (replicatedRole) {
           try {
-            passStaging = await PassStagingLog.open({ dir: metaDir, device: store });
+            replicated = await openReplicatedLun(store, lunConfig, metaDir, replicatedRole, settings, ownIdentity, log);
           } catch (e) {
             await store.close().catch(() => undefined);
             throw e;
           }
-          stagingLogs.push(passStaging);
-        }
-        if (settings.role === 'primary' && lunConfig.replica !== undefined) {
-          try {
-            device = await openReplicated(store, lunConfig, metaDir, settings);
-          } catch (e) {
-            await store.close().catch(() => undefined);
-            throw e;
-          }
-          const controlLun: ControlLun = { target: config.iqn, lun, path: lunConfig.path, replica: redactedReplica(lunConfig.replica), device: device as ReplicatedDevice, metaDir };
-          replicaUrls.set(controlLun, lunConfig.replica);
+          device = replicated.device;
+          stagingLogs.push(replicated.staging);
+          const controlLun: ControlLun = {
+            target: config.iqn,
+            lun,
+            path: lunConfig.path,
+            ...(lunConfig.replica !== undefined ? { replica: redactedReplica(lunConfig.replica) } : {}),
+            device: replicated.device,
+            metaDir,
+          };
+          if (lunConfig.replica !== undefined) replicaUrls.set(controlLun, lunConfig.replica);
           controlLuns.push(controlLun);
         } else {
           controlLuns.push({ target: config.iqn, lun, path: lunConfig.path });
         }
         stores.push(device);
-        units.push(
-          await LogicalUnit.create({
-            lun,
-            targetName: config.iqn,
-            device,
-            blockSize: lunConfig.blockSize,
-            metaDir,
-            removable: lunConfig.removable ?? false,
-            ...(writeAllowed ? { writeAllowed } : {}),
-            ...(passStaging ? { passStaging } : {}),
-          }),
-        );
+        const pair = replicated?.device;
+        const unit = await LogicalUnit.create({
+          lun,
+          targetName: config.iqn,
+          device,
+          blockSize: lunConfig.blockSize,
+          metaDir,
+          removable: lunConfig.removable ?? false,
+          ...(pair
+            ? {
+                // A primary takes host writes (unless stale), a backup only its primary's (the replicator).
+                writeAllowed: (nexus: Nexus) => pair.acceptsWrites(fromReplicator(nexus)),
+                passStaging: replicated!.staging,
+                replication: pair.endpoint,
+                identity: () => pair.deviceIdentity,
+              }
+            : {}),
+        });
+        pair?.onChange((change) => {
+          if (change === 'identity') unit.identityChanged();
+        });
+        units.push(unit);
       }
       const scsi = new ScsiTarget(config.iqn, units);
       scsiTargets.push(scsi);

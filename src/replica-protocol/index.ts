@@ -62,3 +62,27 @@ export {
   type PassControlCdb,
   type StagedWriteCdb,
 } from './staged-pass-cdbs.js';
+export {
+  MAX_HISTORY_ENTRIES,
+  REPLICATION_STATE_VPD_PAGE,
+  decodeReplicationStateVpd,
+  encodeReplicationStateVpd,
+  type ReplicaRole,
+  type ReplicationStateReport,
+} from './replication-state.js';
+export { CHANGE_MAP_HEADER_BYTES, READ_CHANGE_MAP_OPCODE, decodeChangeMapData, encodeChangeMapData, encodeReadChangeMapCdb, type ChangeMapSlice, type ReadChangeMapCdb } from './change-map.js';
+export {
+  AdoptFormatError,
+  GENERATION_PARAMETER_BYTES,
+  MAX_REPLICATION_CONTROL_PARAMETERS,
+  REPLICATION_ACTIONS,
+  REPLICATION_CONTROL_OPCODE,
+  ReplicationAction,
+  decodeAdoptParameters,
+  encodeAdoptParameters,
+  encodeGenerationParameter,
+  encodeReplicationControlCdb,
+  type AdoptParameters,
+  type ReplicationActionCode,
+} from './replication-control.js';
+export { ReplicationSequenceError, type ReplicationEndpoint } from './replication-endpoint.js';

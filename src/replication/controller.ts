@@ -9,6 +9,7 @@ import { InflightCounter } from '../util/inflight-counter.js';
 import type { Logger } from '../util/log.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { AsyncMirror } from './async-mirror.js';
+import { BoundedPing } from './bounded-ping.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import type { DeltaTable } from './delta-table.js';
 import { DeltaTracking } from './delta-tracking.js';
@@ -18,10 +19,13 @@ import { JournalShipper } from './journal-shipper.js';
 import { PassRunner, type PassProgress, type PassTrigger } from './pass-runner.js';
 import { RateMeter } from './rate-meter.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
-import type { ReplicaBinding } from './replica-binding.js';
-import type { ReplicaLink } from './replica-link.js';
+import { diverge, diverged } from './generations.js';
+import type { PeerSync } from './peer-sync.js';
+import type { ReplicaBinding, ResyncPlan, SplitBrain } from './replica-binding.js';
+import type { VolumeState } from './volume-state.js';
+import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
 import type { StagingJournal } from './staging-journal.js';
-import type { ContinuousFlavour, ReplicationMode, ReplicationState, ReplicationStatus, SwitchRecord } from './status.js';
+import type { ContinuousFlavour, MirrorState, PrimaryStatus, ReplicationMode, SwitchRecord } from './status.js';
 import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
 import { SyncMirror } from './sync-mirror.js';
 
@@ -35,9 +39,13 @@ export interface ControllerParts {
   journal: StagingJournal;
   table: DeltaTable;
   order: HostWriteOrder;
+  volume: VolumeState;
   binding: ReplicaBinding;
+  peerSync: PeerSync;
   clock: () => number;
   log: Logger;
+  /** The binding found a split brain (the volume applies its policy). */
+  onSplitBrain(splitBrain: SplitBrain): void;
 }
 
 export interface ControllerSettings {
@@ -52,7 +60,7 @@ export interface ControllerSettings {
 }
 
 export class ReplicationController {
-  private state: ReplicationState;
+  private state: MirrorState;
   private mode: ReplicationMode;
   private flavour: ContinuousFlavour;
   private readonly thresholds: SwitchThresholds;
@@ -64,7 +72,6 @@ export class ReplicationController {
   private lowTrafficSince: number | undefined;
   private lastSwitch: SwitchRecord | undefined;
   private switching: Promise<void> | undefined;
-  private pinging: Promise<void> | undefined;
   /** Passes, catch-up and late binding run one at a time. */
   private readonly queue = new SerialQueue();
   /** Host changes on a continuous path: the switch to delta waits for them. */
@@ -78,6 +85,14 @@ export class ReplicationController {
   private readonly shipper: JournalShipper;
   private readonly passes: PassRunner;
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly ping: BoundedPing;
+  /**
+   * The peer follows this node's history (bound, link working): changes it lacks are
+   * shipped or marked for the next pass. Otherwise the first change starts a new
+   * generation, so the histories are told apart when the nodes meet again.
+   */
+  private following: boolean;
+  private diverging: Promise<void> | undefined;
 
   constructor(
     private readonly parts: ControllerParts,
@@ -90,9 +105,14 @@ export class ReplicationController {
     this.deltaIntervalMs = settings.deltaIntervalMs;
     this.state = this.mode === 'delta' || settings.startInDelta ? 'delta' : 'continuous';
     this.age = new RecoveryPointAge(clock, table.dirtyChunks > 0);
+    this.following = parts.binding.bound;
     const linkFailed = (detail: string) => this.fallBack('link-failed', detail);
     this.delta = new DeltaTracking(local, table, this.age);
-    this.sync = new SyncMirror(local, link, table, linkFailed);
+    // A synchronous write the backup missed is acknowledged all the same: a new history first.
+    this.sync = new SyncMirror(local, link, table, (detail) => {
+      linkFailed(detail);
+      return this.ensureDiverged('unreplicated-write');
+    });
     this.async = new AsyncMirror(local, journal, table.chunkSize, clock, {
       whenFull: (op) => {
         this.fallBack('journal-full');
@@ -106,20 +126,24 @@ export class ReplicationController {
     const shipping = () => this.state === 'continuous' && this.flavour === 'async' && !this.closed;
     this.shipper = new JournalShipper(this.async, journal, link, local, shipping, () => this.state === 'continuous', linkFailed);
     this.passes = new PassRunner({ ...parts, age: this.age }, settings.startInDelta);
+    this.ping = new BoundedPing(link, PING_WAIT_MS);
     if (settings.tickMs > 0) {
       this.timer = setInterval(() => void this.tick(), settings.tickMs);
       this.timer.unref();
     }
   }
 
-  get currentState(): ReplicationState {
+  get currentState(): MirrorState {
     return this.state;
   }
 
   /** A host change of the image, already ordered by the facade: the current state's write path carries it. */
   apply(op: HostOp): Promise<void> {
     if (op.data) this.hostWrites.add(op.data.length);
-    if (this.state !== 'continuous') return this.delta.apply(op);
+    if (this.state !== 'continuous') {
+      if (this.following || diverged(this.parts.volume.generations)) return this.delta.apply(op);
+      return this.ensureDiverged('peer-away').then(() => this.delta.apply(op));
+    }
     return this.continuousInflight.track(() => (this.flavour === 'sync' ? this.sync.apply(op) : this.async.apply(op)));
   }
 
@@ -129,6 +153,54 @@ export class ReplicationController {
     await this.queue.idle();
     await this.shipper.idle();
     await this.switching?.catch(() => undefined);
+  }
+
+  /** Leaving the primary role: the journal folds into the delta table (what the peer may lack stays marked), then everything stops. */
+  async stop(reason: string): Promise<void> {
+    await this.switchToDelta('admin', reason);
+    await this.close();
+  }
+
+  /**
+   * Switchover, with host writes held: everything acknowledged reaches the peer, which then
+   * holds this node's history whole. Throws when that cannot be done.
+   */
+  async drainToPeer(): Promise<void> {
+    const { binding, journal, table, peerSync, link } = this.parts;
+    binding.requireBound();
+    // Continuous asynchronous mirroring: the shipper sends what is journalled.
+    while (this.state === 'continuous' && this.flavour === 'async' && journal.length > 0) {
+      this.shipper.kick();
+      await this.shipper.idle();
+      if (journal.length > 0 && this.state === 'continuous' && this.async.nextBatch().length === 0) throw new Error('journal entries not yet applied locally');
+    }
+    await this.switching;
+    if (this.state !== 'continuous' || table.dirtyChunks > 0) await this.queue.run(() => this.pass(undefined, 'final'));
+    if (table.dirtyChunks > 0) throw new Error(`${table.dirtyChunks} chunks still differ after the final pass`);
+    await peerSync.adoptIfNeeded();
+    await link.flush();
+  }
+
+  /** Whether host writes would be refused: a stale primary accepts none. */
+  get fenced(): boolean {
+    return this.parts.binding.stale;
+  }
+
+  /**
+   * This node's image leaves the history its peer holds: a new generation, durable before
+   * the change that causes it is acknowledged (one update however many changes wait).
+   */
+  private ensureDiverged(reason: string): Promise<void> {
+    const { volume, clock, log } = this.parts;
+    if (diverged(volume.generations)) return Promise.resolve();
+    this.diverging ??= volume
+      .update((r) => ({ generations: diverge(r.generations, clock()) }))
+      .then(() => {
+        const g = volume.generations;
+        log.info({ event: 'generation-change', reason, current: g.current.toString(16), bitmap: g.bitmap.toString(16) }, 'new generation: this node changes what its peer does not hold');
+      })
+      .finally(() => (this.diverging = undefined));
+    return this.diverging;
   }
 
   // ---- leaving continuous mirroring --------------------------------------
@@ -145,6 +217,7 @@ export class ReplicationController {
 
   /** A switch started from the I/O path: its failure is logged, never thrown at a host write. */
   private fallBack(reason: SwitchReason, detail?: string): void {
+    if (reason === 'link-failed') this.peerLost(detail ?? reason);
     this.switchToDelta(reason, detail).catch((e: unknown) => this.parts.log.error({ event: 'switch-failed', reason, error: (e as Error).message }, 'switch to delta failed'));
   }
 
@@ -206,7 +279,7 @@ export class ReplicationController {
   /** A delta pass now (in any state; a no-op with nothing dirty). */
   replicateNow(onProgress?: PassProgress): Promise<DeltaPassResult> {
     return this.queue.run(async () => {
-      if (this.parts.binding.pending) await this.bindLate();
+      if (this.parts.binding.unsettled) await this.rebind();
       this.parts.binding.requireBound();
       return this.pass(onProgress, 'admin');
     });
@@ -223,7 +296,7 @@ export class ReplicationController {
     this.ticking = true;
     try {
       await this.switching;
-      await this.pingBounded();
+      await this.ping.run();
       const now = this.parts.clock();
       const figures = this.figures(now);
       const quiet = this.thresholds.lowTrafficBytesPerSec > 0 && this.hostWrites.sample(now) <= this.thresholds.lowTrafficBytesPerSec;
@@ -239,7 +312,7 @@ export class ReplicationController {
         this.healthySince = undefined;
         return;
       }
-      if (this.parts.binding.pending) await this.queue.run(() => this.bindLate());
+      if (this.parts.binding.unsettled) await this.queue.run(() => this.rebind());
       if (!this.parts.binding.bound) return;
       this.healthySince ??= now;
       if (this.mode === 'delta') {
@@ -255,38 +328,39 @@ export class ReplicationController {
     }
   }
 
-  /**
-   * One ping at a time, waited for at most PING_WAIT_MS: through a slow (throttled) link a
-   * ping queues behind the shipper's data for up to the operation timeout, and the journal
-   * criteria must not wait that long or the journal overflows before they are evaluated.
-   * A ping still in flight at the next tick is waited for again, not duplicated.
-   */
-  private pingBounded(): Promise<void> {
-    this.pinging ??= this.parts.link
-      .ping()
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .finally(() => (this.pinging = undefined));
-    let timer: NodeJS.Timeout | undefined;
-    const wait = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, PING_WAIT_MS);
-      timer.unref();
-    });
-    return Promise.race([this.pinging, wait]).finally(() => clearTimeout(timer));
+  /** The peer was away, or may have changed since the link failed: check it again before sending anything. */
+  private async rebind(): Promise<void> {
+    const { binding, log } = this.parts;
+    const before = binding.state.state;
+    let result;
+    try {
+      result = await binding.bind();
+    } catch (e) {
+      // A foreign replica: refused for good, already logged by the binding.
+      log.debug({ err: e }, 'replica refused');
+      return;
+    }
+    if (result.kind === 'split-brain') {
+      if (before !== 'split-brain') this.parts.onSplitBrain(result.splitBrain);
+      return;
+    }
+    if (result.kind !== 'bound') return;
+    this.following = true;
+    log.info({ event: 'replica-bound', resync: result.resync?.why, generation: this.parts.volume.identity.generation }, 'replica reachable and bound');
+    if (result.resync) await this.startResync(result.resync);
   }
 
-  /** A replica away at open answered: bind it; a blank or taken-over one is copied whole. */
-  private async bindLate(): Promise<void> {
-    const { binding, table, log } = this.parts;
-    const outcome = await binding.bindLate(log);
-    if (outcome === undefined) return;
-    if (outcome === 'needs-full-sync') {
-      this.age.dirtied();
-      await table.markAll();
-    }
-    log.info({ event: 'replica-bound', outcome, generation: binding.identity.generation, dirtyChunks: table.dirtyChunks }, 'replica reachable and bound');
+  /** Marks what the peer must receive; the next passes compare before they copy. */
+  async startResync(plan: ResyncPlan): Promise<void> {
+    if (plan.full || plan.peerChanges) this.age.dirtied();
+    await this.parts.peerSync.start(plan);
+    this.passes.suspect = true;
+  }
+
+  /** The peer stopped answering: until it is bound again, changes start a new history. */
+  private peerLost(reason: string): void {
+    this.following = false;
+    this.parts.binding.unbind(reason);
   }
 
   // ---- passes and the return to continuous ----------------------------------
@@ -314,14 +388,31 @@ export class ReplicationController {
   private pass(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
     // Continuous mirroring would race the pass's older chunk images to the backup: rare
     // (an admin pass with chunks left dirty), so writes simply wait for the whole pass.
-    if (this.state === 'continuous') return this.parts.order.holding(() => this.passes.run(onProgress, trigger));
-    return this.passes.run(onProgress, trigger);
+    if (this.state === 'continuous') return this.parts.order.holding(() => this.checkedPass(onProgress, trigger));
+    return this.checkedPass(onProgress, trigger);
+  }
+
+  /** A pass onto a peer still following this node; a failure makes the next tick check the peer again. */
+  private async checkedPass(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
+    const { binding, peerSync } = this.parts;
+    try {
+      if (!(await binding.stillFollowing())) throw new ReplicaLinkError(`the peer no longer follows this node: ${binding.state.error ?? binding.state.state}`);
+      const result = await this.passes.run((done, total) => {
+        peerSync.progress(done, total);
+        onProgress?.(done, total);
+      }, trigger);
+      await peerSync.passed(result);
+      return result;
+    } catch (e) {
+      this.peerLost((e as Error).message);
+      throw e;
+    }
   }
 
   // ---- status ----------------------------------------------------------------
 
-  status(): ReplicationStatus {
-    const { journal, table, binding, link } = this.parts;
+  status(): PrimaryStatus {
+    const { journal, table } = this.parts;
     return {
       mode: this.mode,
       flavour: this.flavour,
@@ -329,16 +420,11 @@ export class ReplicationController {
       lastSwitch: this.lastSwitch,
       figures: this.figures(undefined),
       journal: { usedBytes: journal.usedBytes, capacity: journal.capacity, entries: journal.length },
-      dirtyChunks: table.dirtyChunks,
-      dirtyBytes: table.dirtyBytes,
       lastPass: this.passes.lastPass,
-      identity: binding.identity,
       paused: this.paused,
       thresholds: { ...this.thresholds },
       deltaIntervalMs: this.deltaIntervalMs,
       recoveryPointAgeMs: this.age.ageMs(table.dirtyChunks > 0, this.async.oldestPendingAt),
-      link: link.health(),
-      binding: binding.state,
     };
   }
 
@@ -358,8 +444,8 @@ export class ReplicationController {
   }
 
   private recordSwitch(
-    from: ReplicationState,
-    to: ReplicationState,
+    from: MirrorState,
+    to: MirrorState,
     reason: string,
     extra: Record<string, unknown>,
     figures: ReplicationFigures = this.figures(undefined),

@@ -109,13 +109,24 @@ export class DeltaTable {
   }
 
   markedChunks(): number[] {
-    const out: number[] = [];
-    for (let byte = 0; byte < this.bits.length; byte++) {
-      const v = this.bits[byte]!;
-      if (v === 0) continue;
-      for (let b = 0; b < 8; b++) if (v & (1 << b)) out.push(byte * 8 + b);
-    }
-    return out;
+    return chunksOfBits(this.bits, this.chunkCount);
+  }
+
+  /** A copy of the bitmap's bytes from `start`, at most `max` of them (the peer's READ CHANGE MAP). */
+  bitmapBytes(start: number, max: number): Buffer {
+    const from = Math.min(start, this.bits.length);
+    return Buffer.from(this.bits.subarray(from, Math.min(this.bits.length, from + max)));
+  }
+
+  get bitmapLength(): number {
+    return this.bits.length;
+  }
+
+  /** Forgets every mark, durably (a resync target adopting its source's image). */
+  clearAll(): Promise<void> {
+    for (let c = 0; c < this.chunkCount; c++) this.clearBit(c);
+    this.sticky.clear();
+    return this.persistAll();
   }
 
   /**
@@ -247,4 +258,18 @@ export class DeltaTable {
       this.marked--;
     }
   }
+}
+
+/** Chunk numbers whose bit is set (chunk c: bit c & 7 of byte c >> 3), below `count`. */
+export function chunksOfBits(bits: Uint8Array, count: number): number[] {
+  const out: number[] = [];
+  for (let byte = 0; byte < bits.length; byte++) {
+    const v = bits[byte]!;
+    if (v === 0) continue;
+    for (let b = 0; b < 8; b++) {
+      const c = byte * 8 + b;
+      if (v & (1 << b) && c < count) out.push(c);
+    }
+  }
+  return out;
 }

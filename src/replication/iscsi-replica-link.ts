@@ -4,10 +4,18 @@
  * resync, NOP pings for RTT, and PR registrations for the volume tag.
  */
 import { challengeBatch } from '../initiator/challenge.js';
+import { readChangeMap, readReplicationState, replicationControl } from '../initiator/replication-peer.js';
 import { abortPass, beginPass, commitPass, stagedWrite } from '../initiator/staged-pass.js';
 import { ScsiCheckConditionError } from '../initiator/errors.js';
 import { ReconnectingSession, parseIscsiUrl } from '../initiator/index.js';
-import { ChallengeLimits, ChallengeMode, MAX_UNMAP_LBA_COUNT } from '../replica-protocol/index.js';
+import {
+  ChallengeLimits,
+  ChallengeMode,
+  MAX_UNMAP_LBA_COUNT,
+  type ChangeMapSlice,
+  type ReplicationActionCode,
+  type ReplicationStateReport,
+} from '../replica-protocol/index.js';
 import {
   ReplicaLinkError,
   smooth,
@@ -178,6 +186,18 @@ export class IscsiReplicaLink implements ReplicaLink {
 
   abortPass(passId: bigint): Promise<void> {
     return this.guard('abort-pass', () => abortPass(this.session, this.lun, passId));
+  }
+
+  peerState(): Promise<ReplicationStateReport | undefined> {
+    return this.guard('replication-state', () => readReplicationState(this.session, this.lun));
+  }
+
+  readChangeMap(): Promise<ChangeMapSlice> {
+    return this.guard('read-change-map', () => readChangeMap(this.session, this.lun));
+  }
+
+  control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
+    return this.guard('replication-control', () => replicationControl(this.session, this.lun, action, parameters));
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
  * operation or the engine's ping asks for it. Until then every operation fails with
  * ReplicaLinkError. A backup of the wrong size or block size is never adopted.
  */
+import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
 import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
 
 export interface LazyReplicaLinkOptions {
@@ -84,6 +85,15 @@ export class LazyReplicaLink implements ReplicaLink {
   }
   abortPass(passId: bigint): Promise<void> {
     return this.via((l) => l.abortPass(passId));
+  }
+  peerState(): Promise<ReplicationStateReport | undefined> {
+    return this.via((l) => l.peerState());
+  }
+  readChangeMap(): Promise<ChangeMapSlice> {
+    return this.via((l) => l.readChangeMap());
+  }
+  control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
+    return this.via((l) => l.control(action, parameters));
   }
 
   async close(): Promise<void> {

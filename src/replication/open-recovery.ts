@@ -1,13 +1,13 @@
 /**
  * What opening a replicated volume recovers before it serves: journal entries a crash
  * left (replayed onto the local image, whose write may be missing, and marked for the
- * backup, which may lack them), a delta table lost while the replica was in sync (every
- * chunk marked), and a replica that needs a full copy.
+ * backup, which may lack them), and a delta table lost while the replica was in sync
+ * (every chunk marked).
  */
 import type { BlockDevice } from '../block/device.js';
 import type { DeltaTable } from './delta-table.js';
 import type { StagingJournal } from './staging-journal.js';
-import type { BindOutcome, VolumeIdentity } from './volume-identity.js';
+import type { VolumeIdentity } from './volume-record.js';
 
 export interface OpenRecovery {
   /** Journal entries replayed. */
@@ -21,8 +21,8 @@ export async function recoverAtOpen(
   journal: StagingJournal,
   table: DeltaTable,
   identity: VolumeIdentity,
-  /** The replica's binding; undefined while it is unreachable. */
-  bind: BindOutcome | undefined,
+  /** Whether the replica was bound at open (a primary whose peer answered). */
+  bound: boolean,
 ): Promise<OpenRecovery> {
   const recovered = journal.pending();
   for (const e of recovered) {
@@ -34,6 +34,6 @@ export async function recoverAtOpen(
   await table.persist();
   await journal.trimThrough(journal.lastSeq);
   const lostTracking = table.fresh && identity.replicaSynced;
-  if (bind === 'needs-full-sync' || lostTracking) await table.markAll();
-  return { recovered: recovered.length, startInDelta: table.dirtyChunks > 0 || bind === undefined };
+  if (lostTracking) await table.markAll();
+  return { recovered: recovered.length, startInDelta: table.dirtyChunks > 0 || !bound };
 }

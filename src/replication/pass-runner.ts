@@ -11,8 +11,8 @@ import type { DeltaTable } from './delta-table.js';
 import type { HostWriteOrder } from './host-write-order.js';
 import { PassSnapshot } from './pass-snapshot.js';
 import type { RecoveryPointAge } from './recovery-point-age.js';
-import type { ReplicaBinding } from './replica-binding.js';
 import type { ReplicaLink } from './replica-link.js';
+import type { VolumeState } from './volume-state.js';
 
 /** What started a delta pass (in its log event). */
 export type PassTrigger = 'admin' | 'interval' | 'low-traffic' | 'catch-up' | 'final';
@@ -25,7 +25,7 @@ export interface PassRunnerParts {
   metaDir: string;
   table: DeltaTable;
   order: HostWriteOrder;
-  binding: ReplicaBinding;
+  volume: VolumeState;
   age: RecoveryPointAge;
   clock: () => number;
   log: Logger;
@@ -46,10 +46,10 @@ export class PassRunner {
   }
 
   async run(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
-    const { local, link, metaDir, table, order, binding, age, clock, log } = this.parts;
+    const { local, link, metaDir, table, order, volume, age, clock, log } = this.parts;
     const compare = this.suspect;
     // The first full copy has no earlier image on the backup worth keeping: it is not staged.
-    const staged = binding.identity.replicaSynced;
+    const staged = volume.identity.replicaSynced;
     const scratch = await PassSnapshot.openScratch(metaDir, local.size);
     const { chunks, snapshot } = await order.holding(async () => {
       const chunks = table.markedChunks();
@@ -69,7 +69,7 @@ export class PassRunner {
     this.lastPass = { ...result, at: this.lastPassAt };
     if (table.dirtyChunks === 0) {
       age.cleaned();
-      await binding.markSynced();
+      if (!volume.identity.replicaSynced) await volume.update(() => ({ replicaSynced: true }));
     }
     log.info({ event: 'delta-pass', trigger, compare, ...result, preservedChunks: snapshot.preservedChunks, dirtyAfter: table.dirtyChunks }, compare ? 'resync pass' : 'delta pass');
     return result;

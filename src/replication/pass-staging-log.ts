@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { PassCapacityError, PassSequenceError, type PassStaging } from '../block/pass-staging.js';
 import { moduleLogger, type Logger } from '../util/log.js';
+import { SerialQueue } from '../util/serial-queue.js';
 import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord, type RecordHeader } from './journal-record.js';
 
 export const PASS_STAGING_FILE = 'pass.staging';
@@ -48,7 +49,7 @@ interface OpenPass {
 export class PassStagingLog implements PassStaging {
   private pass: OpenPass | undefined;
   /** Serialises begin/commit/abort, so a pass never changes under another one's feet. */
-  private control: Promise<unknown> = Promise.resolve();
+  private readonly control = new SerialQueue();
 
   private constructor(
     private readonly fh: FileHandle,
@@ -132,6 +133,7 @@ export class PassStagingLog implements PassStaging {
       this.pass = undefined;
       const applied = await applyRecords(this.fh, pass.epoch, this.device);
       await empty(this.fh);
+      this.onCommit?.();
       this.log.info(
         { event: 'staged-pass-committed', passId: passId.toString(16), records: applied.records, bytes: applied.bytes, durationMs: Math.round(performance.now() - started) },
         'staged pass applied',
@@ -145,13 +147,28 @@ export class PassStagingLog implements PassStaging {
     });
   }
 
+  /**
+   * Before this node stops being a backup: a commit in progress finishes (its pass is part
+   * of the image the node now serves), an open pass is dropped (it never reaches the image).
+   */
+  settle(): Promise<void> {
+    return this.serially(async () => {
+      if (!this.pass) return;
+      this.log.info({ event: 'staged-pass-discarded', passId: this.pass.id.toString(16), records: this.pass.records }, 'open staged pass dropped: this node stops being a backup');
+      await this.drop(this.pass);
+    });
+  }
+
+  /** Called after each committed pass reached the image (a backup's recovery point). */
+  onCommit: (() => void) | undefined;
+
   /** Id of the open pass (tests, status). */
   get openPass(): bigint | undefined {
     return this.pass?.id;
   }
 
   async close(): Promise<void> {
-    await this.control.catch(() => undefined);
+    await this.control.idle();
     if (this.pass) await settle(this.pass.inflight);
     await this.fh.close();
   }
@@ -170,9 +187,7 @@ export class PassStagingLog implements PassStaging {
   }
 
   private serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.control.catch(() => undefined).then(fn);
-    this.control = run;
-    return run;
+    return this.control.run(fn);
   }
 }
 

@@ -1,50 +1,74 @@
 /**
- * Whether the replica is this volume's: its volume tag is checked when the link first
- * answers (at open, or later for a backup that was away), a blank or taken-over replica
- * is claimed for a full resynchronisation, and another volume's replica is refused for
- * good. Owns the volume's identity, which binding and the first full sync change.
+ * Whether, and how, this primary may replicate onto its peer. Checked when the link first
+ * answers (at open, or later for a peer that was away) and again after every link
+ * failure, because the peer may have been promoted meanwhile:
+ * - a peer that is not a replicated Tandem LU is bound by its volume tag (a foreign one is
+ *   refused, a blank one claimed for a full copy), as before generations existed;
+ * - a Tandem peer's generations decide: same history or ahead of it → bound, with the
+ *   chunks to resynchronise; behind it → this node is a stale primary and fences itself;
+ *   both moved on → split brain; a peer that is itself primary is never written to.
  */
 import type { Logger } from '../util/log.js';
-import type { ReplicaLink } from './replica-link.js';
-import { ReplicaLinkError } from './replica-link.js';
-import { ReplicaMismatchError, bindReplica, markReplicaSynced, type BindOutcome, type VolumeIdentity } from './volume-identity.js';
+import type { ReplicationStateReport } from '../replica-protocol/index.js';
+import { relate, type GenerationId, type Generations, type Relation } from './generations.js';
+import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
+import { tagOfVolume } from './volume-tag-pr.js';
+import { ReplicaMismatchError, bindReplica } from './volume-identity.js';
+import type { VolumeState } from './volume-state.js';
+
+export type BindingStateName =
+  /** Replicating. */
+  | 'bound'
+  /** Not checked since the link last failed (nothing is sent until it is). */
+  | 'pending'
+  /** Another volume's replica: nothing is ever sent (restart with --start-over to replace it). */
+  | 'refused'
+  /** The peer is ahead of this primary: no host writes, nothing sent, until `tandem demote`. */
+  | 'stale'
+  /** Both changed since their common generation: no data moves until resolved. */
+  | 'split-brain'
+  /** The peer is a primary too (a stale one): nothing is sent until it is demoted. */
+  | 'waiting';
 
 export interface ReplicaBindingState {
-  state: 'bound' | 'pending' | 'refused';
+  state: BindingStateName;
   error?: string | undefined;
 }
 
-export class ReplicaBinding {
-  private binding: ReplicaBindingState;
+/** What the peer must receive once bound. */
+export interface ResyncPlan {
+  why: 'first-sync' | 'start-over' | 'peer-behind' | 'recovery';
+  /** Every chunk (the tables do not cover the difference). */
+  full: boolean;
+  /** The peer's own changes since the common generation (bitmap bits), to overwrite too. */
+  peerChanges: Buffer | undefined;
+}
 
-  private constructor(
-    private readonly metaDir: string,
+export interface SplitBrain {
+  common: GenerationId;
+  peer: ReplicationStateReport;
+}
+
+export type BindResult = { kind: 'bound'; resync: ResyncPlan | undefined } | { kind: 'not-bound' } | { kind: 'split-brain'; splitBrain: SplitBrain };
+
+export function generationsOf(r: ReplicationStateReport): Generations {
+  return { current: r.current, bitmap: r.bitmap, history: r.history, since: r.since };
+}
+
+export class ReplicaBinding {
+  private binding: ReplicaBindingState = { state: 'pending' };
+  /** The peer's state as last read, and when. */
+  peer: ReplicationStateReport | undefined;
+  peerSeenAt: number | undefined;
+
+  constructor(
+    private readonly volume: VolumeState,
     private readonly link: ReplicaLink,
     private readonly startOver: boolean,
-    private ident: VolumeIdentity,
-    bound: boolean,
-  ) {
-    this.binding = bound ? { state: 'bound' } : { state: 'pending', error: link.health().lastError };
-  }
-
-  /**
-   * The check at open. An unreachable backup does not keep the primary from serving: the
-   * binding stays pending until the link answers. A foreign replica throws
-   * ReplicaMismatchError (unless startOver), so the server refuses to start.
-   */
-  static async atOpen(metaDir: string, identity: VolumeIdentity, link: ReplicaLink, startOver: boolean): Promise<{ binding: ReplicaBinding; outcome: BindOutcome | undefined }> {
-    try {
-      const bound = await bindReplica(metaDir, identity, link, startOver);
-      return { binding: new ReplicaBinding(metaDir, link, startOver, bound.identity, true), outcome: bound.outcome };
-    } catch (e) {
-      if (!(e instanceof ReplicaLinkError)) throw e;
-      return { binding: new ReplicaBinding(metaDir, link, startOver, identity, false), outcome: undefined };
-    }
-  }
-
-  get identity(): VolumeIdentity {
-    return this.ident;
-  }
+    private readonly chunkSize: number,
+    private readonly clock: () => number,
+    private readonly log: Logger,
+  ) {}
 
   get state(): ReplicaBindingState {
     return { ...this.binding };
@@ -54,8 +78,13 @@ export class ReplicaBinding {
     return this.binding.state === 'bound';
   }
 
-  get pending(): boolean {
-    return this.binding.state === 'pending';
+  /** Whether bind() should run again: anything but bound or refused for good. */
+  get unsettled(): boolean {
+    return this.binding.state !== 'bound' && this.binding.state !== 'refused';
+  }
+
+  get stale(): boolean {
+    return this.binding.state === 'stale';
   }
 
   /** Throws unless the replica may receive data now. */
@@ -64,29 +93,171 @@ export class ReplicaBinding {
   }
 
   /**
-   * The replica was unreachable at open: check its volume tag now, exactly as open would
-   * have. Resolves with 'needs-full-sync' when a blank or taken-over replica must be
-   * copied whole; a foreign tag refuses it for good (one error event).
+   * Before a pass: is the peer still a backup on our history? Its role can change behind a
+   * working link (a forced promotion); then the binding is checked again from scratch.
    */
-  async bindLate(log: Logger): Promise<BindOutcome | undefined> {
+  async stillFollowing(): Promise<boolean> {
+    if (!this.bound) return false;
+    // A plain LU (no replication state) was bound by its tag: nothing more to ask it.
+    if (this.peer === undefined) return true;
+    const peer = await this.link.peerState();
+    this.peer = peer;
+    this.peerSeenAt = this.clock();
+    const relation = peer ? relate(this.volume.generations, generationsOf(peer)).kind : 'unrelated';
+    if (peer?.role === 'backup' && (relation === 'same' || relation === 'ahead')) return true;
+    this.unbind(`the peer changed: it is ${peer ? `a ${peer.role} (${relation})` : 'no longer replicated'}`);
+    return false;
+  }
+
+  /** A backup's look at its peer (status, promote): the peer's state, or why it did not answer. */
+  async observe(): Promise<void> {
     try {
-      const bound = await bindReplica(this.metaDir, this.ident, this.link, this.startOver);
-      this.ident = bound.identity;
-      this.binding = { state: 'bound' };
-      return bound.outcome;
+      this.peer = await this.link.peerState();
+      this.peerSeenAt = this.clock();
+      this.peerError = undefined;
     } catch (e) {
-      if (e instanceof ReplicaMismatchError) {
-        this.binding = { state: 'refused', error: e.message };
-        log.error({ event: 'replica-refused', error: e.message }, 'replica refused: it belongs to another volume');
-        return undefined;
-      }
-      this.binding = { state: 'pending', error: (e as Error).message };
-      return undefined;
+      this.peerError = (e as Error).message;
     }
   }
 
-  /** The replica now holds a complete image of this generation. */
-  async markSynced(): Promise<void> {
-    if (!this.ident.replicaSynced) this.ident = await markReplicaSynced(this.metaDir, this.ident);
+  /** Why the peer did not answer the last look (undefined: it did). */
+  peerError: string | undefined;
+
+  /** This node stopped being the primary: whatever the binding found no longer applies. */
+  reset(): void {
+    this.binding = { state: 'pending' };
+  }
+
+  /** The link failed: the peer may have changed role meanwhile, so check again before sending. */
+  unbind(reason: string): void {
+    if (this.binding.state === 'bound') this.binding = { state: 'pending', error: reason };
+  }
+
+  /**
+   * Checks the peer. A foreign replica throws ReplicaMismatchError (refused) unless
+   * startOver; an unreachable one leaves the binding pending (ReplicaLinkError is kept as
+   * its reason); everything else settles into one of the binding states.
+   */
+  async bind(): Promise<BindResult> {
+    let peer: ReplicationStateReport | undefined;
+    try {
+      peer = await this.link.peerState();
+    } catch (e) {
+      if (!(e instanceof ReplicaLinkError)) throw e;
+      this.binding = { state: 'pending', error: e.message };
+      return { kind: 'not-bound' };
+    }
+    this.peer = peer;
+    this.peerSeenAt = this.clock();
+    try {
+      return peer ? await this.bindByGenerations(peer) : await this.bindByTag();
+    } catch (e) {
+      if (e instanceof ReplicaMismatchError) {
+        this.refuse(e.message);
+        throw e;
+      }
+      if (e instanceof ReplicaLinkError) {
+        this.binding = { state: 'pending', error: e.message };
+        return { kind: 'not-bound' };
+      }
+      throw e;
+    }
+  }
+
+  /** A peer without replication state (a plain LU): its volume tag says whose it is. */
+  private async bindByTag(): Promise<BindResult> {
+    const outcome = await bindReplica(this.volume, this.link, this.startOver);
+    this.binding = { state: 'bound' };
+    return { kind: 'bound', resync: outcome === 'needs-full-sync' ? { why: 'first-sync', full: true, peerChanges: undefined } : undefined };
+  }
+
+  private async bindByGenerations(peer: ReplicationStateReport): Promise<BindResult> {
+    const own = this.volume.identity;
+    const ownTag = tagOfVolume(own.volumeId);
+    const blank = peer.current === 0n;
+    if (!blank && peer.volumeId !== own.volumeId) {
+      if (!this.startOver) throw new ReplicaMismatchError(ownTag, [tagOfVolume(peer.volumeId)]);
+      return this.takeOver();
+    }
+    if (blank) {
+      // A blank Tandem peer may still carry another volume's tag (a plain LU once): the tag rules apply.
+      return this.bindByTag();
+    }
+    const tags = await this.link.readTags();
+    if (!tags.includes(ownTag)) await this.link.claim(ownTag, []);
+    const relation = relate(this.volume.generations, generationsOf(peer));
+    return this.settle(relation, peer);
+  }
+
+  private async takeOver(): Promise<BindResult> {
+    const tags = await this.link.readTags();
+    const own = tagOfVolume(this.volume.identity.volumeId);
+    await this.link.claim(own, tags.filter((t) => t !== own));
+    await this.volume.update((r) => ({ generation: r.generation + 1, replicaSynced: false }));
+    this.binding = { state: 'bound' };
+    return { kind: 'bound', resync: { why: 'start-over', full: true, peerChanges: undefined } };
+  }
+
+  private async settle(relation: Relation, peer: ReplicationStateReport): Promise<BindResult> {
+    const self = this.volume.generations;
+    switch (relation.kind) {
+      case 'same':
+      case 'ahead': {
+        if (peer.role === 'primary') {
+          this.wait(`the peer is a primary too (${relation.kind === 'ahead' ? 'a stale one' : 'of the same history'}): nothing is sent until it is demoted (tandem demote on the peer)`);
+          return { kind: 'not-bound' };
+        }
+        const common = relation.kind === 'same' ? self.current : relation.common;
+        const covered = relation.kind === 'same' || relation.covered;
+        const peerChanges = covered ? await this.peerChangesSince(common, peer) : undefined;
+        this.binding = { state: 'bound' };
+        const full = !covered || peerChanges === null;
+        const changes = peerChanges ?? undefined;
+        if (relation.kind === 'same' && !changes && !full) return { kind: 'bound', resync: undefined };
+        return { kind: 'bound', resync: { why: relation.kind === 'same' ? 'recovery' : 'peer-behind', full, peerChanges: changes } };
+      }
+      case 'peer-blank':
+        return this.bindByTag();
+      case 'behind': {
+        const message =
+          `the peer (primary, generation ${peer.current.toString(16)}) is ahead of this node: it was promoted while this node was away. ` +
+          'This node accepts no host writes and sends nothing; run `tandem demote` here to resynchronise it from the peer';
+        if (this.binding.state !== 'stale') this.log.error({ event: 'stale-primary', peerGeneration: peer.current.toString(16), ownGeneration: self.current.toString(16) }, message);
+        this.binding = { state: 'stale', error: message };
+        return { kind: 'not-bound' };
+      }
+      case 'split-brain': {
+        const message = `split brain: both nodes changed since generation ${relation.common.toString(16)}; no data moves until \`tandem resolve --discard-local\` runs on one of them`;
+        this.binding = { state: 'split-brain', error: message };
+        return { kind: 'split-brain', splitBrain: { common: relation.common, peer } };
+      }
+      case 'self-blank':
+      case 'unrelated':
+        this.refuse(`the peer's history has nothing in common with this node's (volume ${peer.volumeId}): refusing to replicate onto it; restart with --start-over to overwrite it`);
+        return { kind: 'not-bound' };
+    }
+  }
+
+  /**
+   * The peer's changes since `common`: undefined when it has none, null when its map is not
+   * relative to `common` (or of another chunk size), so only a full comparison is safe.
+   */
+  private async peerChangesSince(common: GenerationId, peer: ReplicationStateReport): Promise<Buffer | undefined | null> {
+    if (peer.changedBytes === 0) return undefined;
+    if (peer.bitmap !== common || peer.chunkSize !== this.chunkSize) return null;
+    const map = await this.link.readChangeMap();
+    if (map.base !== common || map.chunkSize !== this.chunkSize) return null;
+    return map.bits;
+  }
+
+  private wait(message: string): void {
+    if (this.binding.state !== 'waiting') this.log.warn({ event: 'peer-not-backup' }, message);
+    this.binding = { state: 'waiting', error: message };
+  }
+
+  private refuse(message: string): void {
+    this.binding = { state: 'refused', error: message };
+    this.log.error({ event: 'replica-refused', error: message }, 'replica refused');
   }
 }
+

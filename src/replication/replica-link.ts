@@ -25,6 +25,8 @@ export interface LinkHealth {
   bytesWritten: number;
 }
 
+import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
+
 /** The 48-bit volume tag stored on the backup (see docs/replication.md, "Identity"). */
 export type VolumeTag = bigint;
 
@@ -57,6 +59,12 @@ export interface ReplicaLink {
   /** Applies the pass on the backup, durably; `stagedBytes` sizes the time allowed. */
   commitPass(passId: bigint, stagedBytes: number): Promise<void>;
   abortPass(passId: bigint): Promise<void>;
+  /** The peer LU's replication state (role, generations); undefined when it is not a replicated Tandem LU. */
+  peerState(): Promise<ReplicationStateReport | undefined>;
+  /** The peer's whole change map. */
+  readChangeMap(): Promise<ChangeMapSlice>;
+  /** A REPLICATION CONTROL action on the peer; false when it does not implement the command. */
+  control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -1,11 +1,15 @@
 /** How a server and each of its LUNs are set up for replication (from flags or the config file). */
+import type { SplitBrainPolicy } from './split-brain-policy.js';
 import type { ReplicationMode } from './status.js';
 import type { SwitchThresholds } from './switch-criteria.js';
 
 export type ReplicationRole = 'primary' | 'backup';
 
 export interface LunReplicationSettings {
-  /** Primary role: iscsi://[user:secret@]host[:port]/IQN/LUN of this LUN's backup. */
+  /**
+   * iscsi://[user:secret@]host[:port]/IQN/LUN of this LUN's peer: the other node of the
+   * pair (the replica while this node is the primary; the primary while it is a backup).
+   */
   replica?: string;
   /** Replication mode for this LUN (default: the server-wide one, else `auto`). */
   replicationMode?: ReplicationMode;
@@ -33,4 +37,6 @@ export interface ReplicationTuning {
   deltaIntervalMs?: number;
   /** Every replica-link command settles within this; it bounds link-failure detection. */
   linkTimeoutMs?: number;
+  /** Automatic split-brain resolution (default disconnect: none). */
+  afterSplitBrain?: SplitBrainPolicy;
 }

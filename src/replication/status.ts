@@ -1,22 +1,56 @@
 /** What `tandem status`, the metrics endpoint and the control socket report of one replicated LUN. */
+import type { ReplicationStateReport } from '../replica-protocol/index.js';
+import type { ControllerSettings, ReplicationController } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';
-import type { ReplicaBindingState } from './replica-binding.js';
-import type { LinkHealth } from './replica-link.js';
-import type { ReplicationFigures, SwitchThresholds } from './switch-criteria.js';
-import type { VolumeIdentity } from './volume-identity.js';
+import type { DeltaTable } from './delta-table.js';
+import { formatGeneration, type GenerationId } from './generations.js';
+import type { PeerSync, ResyncStatus } from './peer-sync.js';
+import type { ReplicaBinding, ReplicaBindingState } from './replica-binding.js';
+import type { LinkHealth, ReplicaLink } from './replica-link.js';
+import type { ReplicationRole } from './settings.js';
+import type { SplitBrainPolicy } from './split-brain-policy.js';
+import type { StagingJournal } from './staging-journal.js';
+import { DEFAULT_THRESHOLDS, type ReplicationFigures, type SwitchThresholds } from './switch-criteria.js';
+import type { VolumeIdentity } from './volume-record.js';
+import type { VolumeState } from './volume-state.js';
 
 export type ReplicationMode = 'continuous' | 'delta' | 'auto';
 export type ContinuousFlavour = 'sync' | 'async';
-export type ReplicationState = 'continuous' | 'delta' | 'catching-up';
+/** The mirroring state of a primary. */
+export type MirrorState = 'continuous' | 'delta' | 'catching-up';
+/** What status shows: the mirroring state, or why there is none (a backup, a stale primary, a split brain). */
+export type ReplicationState = MirrorState | 'backup' | 'stale' | 'split-brain';
 
 export interface SwitchRecord {
   at: number;
-  from: ReplicationState;
-  to: ReplicationState;
+  from: MirrorState;
+  to: MirrorState;
   reason: string;
 }
 
+export interface GenerationsView {
+  current: string;
+  bitmap: string;
+  history: string[];
+  since: number;
+}
+
+export interface PeerView {
+  /** The last look at the peer succeeded (its state below is that fresh). */
+  reachable: boolean;
+  error?: string;
+  seenAt?: number;
+  role?: ReplicationRole;
+  generations?: GenerationsView;
+  changedBytes?: number;
+  stale?: boolean;
+  splitBrain?: boolean;
+  resyncing?: boolean;
+  resyncBytesLeft?: number;
+}
+
 export interface ReplicationStatus {
+  role: ReplicationRole;
   mode: ReplicationMode;
   flavour: ContinuousFlavour;
   state: ReplicationState;
@@ -27,6 +61,17 @@ export interface ReplicationStatus {
   dirtyBytes: number;
   lastPass: (DeltaPassResult & { at: number }) | undefined;
   identity: VolumeIdentity;
+  generations: GenerationsView;
+  peer: PeerView | undefined;
+  /** Both changed since the common generation: each side's changed bytes. */
+  splitBrain: { common: string; localChangedBytes: number; peerChangedBytes: number; policy: SplitBrainPolicy } | undefined;
+  /** This primary resynchronising its peer. */
+  resync: ResyncStatus | undefined;
+  /** This backup being resynchronised from its peer, unfinished. */
+  resyncTarget: boolean;
+  /** A backup: when it last applied a write from its primary. */
+  newestWriteAt: number | undefined;
+  afterSplitBrain: SplitBrainPolicy;
   /** Admin pause: delta tracking only, no passes or return to continuous until resumed. */
   paused: boolean;
   thresholds: SwitchThresholds;
@@ -35,9 +80,101 @@ export interface ReplicationStatus {
   recoveryPointAgeMs: number;
   link: LinkHealth;
   /**
-   * Whether the replica was checked to be this volume's: `pending` while it has not been
-   * reachable since the start (nothing is sent until it is), `refused` when it turned out
-   * to belong to another volume (nothing is ever sent; restart with --start-over to replace it).
+   * Whether the replica may receive data: `bound`; `pending` while it has not been checked
+   * since it was last unreachable; `refused` (another volume's); `stale` (the peer is ahead
+   * of this primary); `split-brain`; `waiting` (the peer is a primary too).
    */
   binding: ReplicaBindingState;
+}
+
+/** The part of the status only a running primary knows. */
+export type PrimaryStatus = Pick<
+  ReplicationStatus,
+  'mode' | 'flavour' | 'lastSwitch' | 'figures' | 'journal' | 'lastPass' | 'paused' | 'thresholds' | 'deltaIntervalMs' | 'recoveryPointAgeMs'
+> & { state: MirrorState };
+
+export interface StatusSources {
+  controller: ReplicationController | undefined;
+  settings: ControllerSettings;
+  volume: VolumeState;
+  journal: StagingJournal;
+  table: DeltaTable;
+  link: ReplicaLink;
+  binding: ReplicaBinding;
+  peerSync: PeerSync;
+  policy: SplitBrainPolicy;
+  newestWriteAt: number | undefined;
+  clock: () => number;
+}
+
+const IDLE_FIGURES: ReplicationFigures = { linkUp: false, rttMs: undefined, writeLatencyMs: undefined, inflowBytesPerSec: 0, flushBytesPerSec: 0, journalFill: 0, redundancy: 0 };
+
+export function buildStatus(s: StatusSources): ReplicationStatus {
+  const primary: PrimaryStatus = s.controller?.status() ?? {
+    mode: s.settings.mode,
+    flavour: s.settings.flavour,
+    state: 'delta',
+    lastSwitch: undefined,
+    figures: { ...IDLE_FIGURES, linkUp: s.link.health().up },
+    journal: { usedBytes: s.journal.usedBytes, capacity: s.journal.capacity, entries: s.journal.length },
+    lastPass: undefined,
+    paused: false,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...s.settings.thresholds },
+    deltaIntervalMs: s.settings.deltaIntervalMs,
+    recoveryPointAgeMs: 0,
+  };
+  const binding = s.binding.state;
+  const role = s.volume.role;
+  const state: ReplicationState = role === 'backup' ? 'backup' : binding.state === 'stale' ? 'stale' : binding.state === 'split-brain' ? 'split-brain' : primary.state;
+  const peer = s.binding.peer;
+  return {
+    ...primary,
+    role,
+    state,
+    dirtyChunks: s.table.dirtyChunks,
+    dirtyBytes: s.table.dirtyBytes,
+    identity: s.volume.identity,
+    generations: viewOf(s.volume.generations),
+    peer: peerView(s.binding),
+    splitBrain:
+      binding.state === 'split-brain' && peer
+        ? { common: formatGeneration(commonOf(s)), localChangedBytes: s.table.dirtyBytes, peerChangedBytes: peer.changedBytes, policy: s.policy }
+        : undefined,
+    resync: s.peerSync.status(),
+    resyncTarget: s.volume.resyncFrom !== undefined,
+    newestWriteAt: s.newestWriteAt,
+    afterSplitBrain: s.policy,
+    link: s.link.health(),
+    binding,
+  };
+}
+
+function commonOf(s: StatusSources): GenerationId {
+  return s.volume.generations.bitmap;
+}
+
+function viewOf(g: { current: GenerationId; bitmap: GenerationId; history: readonly GenerationId[]; since: number }): GenerationsView {
+  const text = (id: GenerationId) => (id === 0n ? '' : formatGeneration(id));
+  return { current: text(g.current), bitmap: text(g.bitmap), history: g.history.map(text), since: g.since };
+}
+
+function peerView(binding: ReplicaBinding): PeerView | undefined {
+  const p: ReplicationStateReport | undefined = binding.peer;
+  if (!p && binding.peerError === undefined) return undefined;
+  return {
+    reachable: binding.peerError === undefined,
+    ...(binding.peerError !== undefined ? { error: binding.peerError } : {}),
+    ...(binding.peerSeenAt !== undefined ? { seenAt: binding.peerSeenAt } : {}),
+    ...(p
+      ? {
+          role: p.role,
+          generations: viewOf(p),
+          changedBytes: p.changedBytes,
+          stale: p.stale,
+          splitBrain: p.splitBrain,
+          resyncing: p.resyncing,
+          resyncBytesLeft: p.resyncBytesLeft,
+        }
+      : {}),
+  };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AtomicWriteLog } from '../block/atomic-write-log.js';
 import { MAX_ATOMIC_WRITE_BYTES } from './limits.js';
 import { forgetChallengeLists } from './replica-commands/index.js';
+import type { ReplicationEndpoint } from '../replica-protocol/index.js';
 import type { BlockDevice } from '../block/device.js';
 import type { PassStaging } from '../block/pass-staging.js';
 import type { Nexus } from './types.js';
@@ -65,6 +66,19 @@ export interface LogicalUnitInit {
   writeAllowed?: (nexus: Nexus) => boolean;
   /** Where staged delta passes go (a replication backup); absent: C4h/C5h are not supported. */
   passStaging?: PassStaging;
+  /** A replicated LU: answers its peer (VPD C1h, C6h, C7h); absent: those are not supported. */
+  replication?: ReplicationEndpoint;
+  /**
+   * The identity hosts see, when something else decides it (a replicated LU presents its
+   * volume's on both nodes); undefined from it means the LU's own.
+   */
+  identity?: () => LuIdentity | undefined;
+}
+
+/** VPD 83h NAA designator (16 bytes) and unit serial number. */
+export interface LuIdentity {
+  naa: Buffer;
+  serial: string;
 }
 
 export class LogicalUnit {
@@ -82,8 +96,10 @@ export class LogicalUnit {
   readonly extentLocks: ExtentLocks;
   readonly reservations: Reservations;
   readonly modePages = new ModePages();
-  readonly identity: { naa: Buffer; serial: string };
   readonly passStaging: PassStaging | undefined;
+  readonly replication: ReplicationEndpoint | undefined;
+  private readonly ownIdentity: LuIdentity;
+  private readonly identityFrom: (() => LuIdentity | undefined) | undefined;
 
   /** Nexus-specific state lives in `attentions` (its registry of known nexuses) and here. */
   private readonly attentions: NexusUnitAttentions;
@@ -105,12 +121,14 @@ export class LogicalUnit {
     this.removable = init.removable ?? false;
     this.writeAllowed = init.writeAllowed;
     this.passStaging = init.passStaging;
+    this.replication = init.replication;
+    this.identityFrom = init.identity;
     // One logical block per physical block: a file gives no physical geometry worth promising.
     this.physicalBlockExponent = 0;
     this.attentions = new NexusUnitAttentions();
     this.unitAttentions = this.attentions;
     this.extentLocks = new RangeLocks();
-    this.identity = deriveIdentity(init.targetName, init.lun, init.device.path);
+    this.ownIdentity = deriveIdentity(init.targetName, init.lun, init.device.path);
     this.reservations = createReservations(this);
   }
 
@@ -121,6 +139,16 @@ export class LogicalUnit {
       lu.atomicWrites = await AtomicWriteLog.open(join(init.metaDir, `lun-${init.lun}-atomic-write.log`), init.device, MAX_ATOMIC_WRITE_BYTES);
     }
     return lu;
+  }
+
+  /** The NAA designator and serial number INQUIRY reports. */
+  get identity(): LuIdentity {
+    return this.identityFrom?.() ?? this.ownIdentity;
+  }
+
+  /** The identity changed (a backup adopted its primary's): every nexus is told (SPC-4 §5.14). */
+  identityChanged(): void {
+    this.attentions.establish(Asc.INQUIRY_DATA_HAS_CHANGED);
   }
 
   /** WRITE ATOMIC(16)'s log; absent on a read-only LU. */
@@ -226,7 +254,7 @@ export class LogicalUnit {
  * names the LU so they survive restarts. The company ID is a CID-format value (X bit set,
  * i.e. locally assigned) so it can never collide with a real vendor's OUI.
  */
-function deriveIdentity(targetName: string, lun: number, path: string): { naa: Buffer; serial: string } {
+export function deriveIdentity(targetName: string, lun: number, path: string): LuIdentity {
   const h = createHash('sha256').update(`${targetName}\0${lun}\0${path}`).digest();
   const naa = Buffer.alloc(16);
   const companyId = (((h[0]! & 0xf0) | 0x0a) << 16) | (h[1]! << 8) | h[2]!;

@@ -139,6 +139,8 @@ export class ScsiTarget implements ScsiTargetPort {
       const writing = descriptor?.writesMedium ?? false;
       log.warn({ lun: req.lun, opcode: req.cdb[0], code: e.code, err: e.message }, 'block I/O error');
       if (e.code === 'ENOSPC') return checkCondition({ key: SenseKey.DATA_PROTECT, asc: SPACE_ALLOCATION_FAILED_WRITE_PROTECT }, dsense);
+      // The device stopped taking this write (a replicated LU changed role while it waited).
+      if (e.code === 'EROFS') return checkCondition({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED }, dsense);
       return checkCondition(
         { key: SenseKey.MEDIUM_ERROR, asc: writing ? Asc.WRITE_ERROR : Asc.UNRECOVERED_READ_ERROR },
         dsense,

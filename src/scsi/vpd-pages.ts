@@ -3,7 +3,7 @@ import type { LogicalUnit } from './logical-unit.js';
 import type { Nexus } from './types.js';
 import type { CommandTable } from './command-table.js';
 import { VENDOR_ID, asciiField } from './inquiry-data.js';
-import { MAX_UNMAP_LBA_COUNT, vendorVpdPage } from '../replica-protocol/index.js';
+import { MAX_UNMAP_LBA_COUNT, REPLICATION_STATE_VPD_PAGE, encodeReplicationStateVpd, vendorVpdPage } from '../replica-protocol/index.js';
 import { maxAtomicBlocks } from './write-atomic.js';
 import {
   MAX_COMPARE_AND_WRITE_BLOCKS,
@@ -23,9 +23,14 @@ export const VpdPage = {
   LOGICAL_BLOCK_PROVISIONING: 0xb2,
   /** Tandem's challenge-response limits and algorithms (docs/vendor-commands.md). */
   TANDEM_CHALLENGE: 0xc0,
+  /** A replicated LU's role, generations and identity, for its peer (docs/vendor-commands.md §10). */
+  TANDEM_REPLICATION_STATE: REPLICATION_STATE_VPD_PAGE,
 } as const;
 
-const SUPPORTED_PAGES = Object.values(VpdPage);
+/** The pages this LU has: the replication state page only on a replicated LU. */
+function supportedPages(lu: LogicalUnit): number[] {
+  return Object.values(VpdPage).filter((p) => p !== VpdPage.TANDEM_REPLICATION_STATE || lu.replication !== undefined);
+}
 
 /** Which provisioning commands the command table really has, so we never advertise more. */
 export interface ProvisioningSupport {
@@ -116,7 +121,7 @@ function logicalBlockProvisioning(lu: LogicalUnit, support: ProvisioningSupport)
 export function vpdPage(code: number, lu: LogicalUnit, nexus: Nexus, table: CommandTable): Buffer | undefined {
   switch (code) {
     case VpdPage.SUPPORTED:
-      return page(code, Buffer.from(SUPPORTED_PAGES));
+      return page(code, Buffer.from(supportedPages(lu)));
     case VpdPage.UNIT_SERIAL:
       return page(code, Buffer.from(lu.identity.serial, 'ascii'));
     case VpdPage.DEVICE_IDENTIFICATION:
@@ -139,6 +144,8 @@ export function vpdPage(code: number, lu: LogicalUnit, nexus: Nexus, table: Comm
       return logicalBlockProvisioning(lu, provisioningSupport(lu, table));
     case VpdPage.TANDEM_CHALLENGE:
       return vendorVpdPage(lu);
+    case VpdPage.TANDEM_REPLICATION_STATE:
+      return lu.replication ? encodeReplicationStateVpd(lu.replication.state()) : undefined;
     default:
       return undefined;
   }

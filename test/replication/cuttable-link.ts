@@ -1,4 +1,5 @@
 /** Wraps a real ReplicaLink so a test can cut it (operations fail at once) and restore it. */
+import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
 import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 
 export class CuttableLink implements ReplicaLink {
@@ -35,6 +36,15 @@ export class CuttableLink implements ReplicaLink {
   }
   ping(): Promise<number> {
     return this.gate(() => this.inner.ping());
+  }
+  peerState(): Promise<ReplicationStateReport | undefined> {
+    return this.gate(() => this.inner.peerState());
+  }
+  readChangeMap(): Promise<ChangeMapSlice> {
+    return this.gate(() => this.inner.readChangeMap());
+  }
+  control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
+    return this.gate(() => this.inner.control(action, parameters));
   }
   readTags(): Promise<VolumeTag[]> {
     return this.gate(() => this.inner.readTags());

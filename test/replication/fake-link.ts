@@ -1,6 +1,7 @@
 /** A ReplicaLink over an in-memory backup that tests can cut, stall and delay. */
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
+import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
 import { ReplicaLinkError, smooth, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 
 export class FakeLink implements ReplicaLink {
@@ -69,6 +70,19 @@ export class FakeLink implements ReplicaLink {
       this.state.rttMs = smooth(this.state.rttMs, this.fakeRttMs);
       return this.fakeRttMs;
     });
+  }
+
+  /** A plain backup LU: no replication state page, no change map, no replication control. */
+  peerState(): Promise<ReplicationStateReport | undefined> {
+    return this.op('replication-state', async () => undefined);
+  }
+  readChangeMap(): Promise<ChangeMapSlice> {
+    return this.op('read-change-map', async () => {
+      throw new Error('a plain LU has no change map');
+    });
+  }
+  control(_action: ReplicationActionCode, _parameters: Buffer): Promise<boolean> {
+    return this.op('replication-control', async () => false);
   }
 
   readTags(): Promise<VolumeTag[]> {

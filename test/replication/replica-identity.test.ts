@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
-import { ReplicaMismatchError, loadIdentity } from '../../src/replication/volume-identity.js';
+import { loadIdentity } from '../../src/replication/volume-record.js';
+import { ReplicaMismatchError } from '../../src/replication/volume-identity.js';
 import { tagOfVolume } from '../../src/replication/volume-tag-pr.js';
 import { VOLUME, openHarness, reachContinuous } from './device-harness.js';
 import { FakeLink } from './fake-link.js';

@@ -8,8 +8,10 @@ import type { ReplicatedDevice } from '../replicated-device.js';
 import type { ReplicationStatus } from '../status.js';
 import type { DeltaPassResult } from '../delta-pass.js';
 import type { ControlHandler } from './server.js';
-import type { LunSelector } from './protocol.js';
+import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js';
+import { NotPrimaryError } from '../replicated-device.js';
 import { persistSetting } from './persisted-settings.js';
+import { roleAction } from './role-actions.js';
 import { UnknownKeyError, parseSetting } from './settable.js';
 
 export interface ControlLun {
@@ -92,6 +94,16 @@ export function createControlHandler(context: ControlContext): ControlHandler {
     ({ ok: false, code: 'no-replication', error: `this server is a ${context.role} with no replicated LUN` }) as const;
 
   return async (request, progress) => {
+    try {
+      return await handle(request, progress);
+    } catch (e) {
+      // A primary-only action reached a LUN this node backs up: one line, exit 1.
+      if (e instanceof NotPrimaryError) return { ok: false, code: 'not-primary', error: e.message };
+      throw e;
+    }
+  };
+
+  async function handle(request: ControlRequest, progress: (done: number, total: number) => void): Promise<ControlResponse> {
     if (request.cmd === 'status') return { ok: true, result: serverStatus(context) };
     const replicated = selected(allReplicated, request.select);
     if (request.select && replicated.length === 0 && allReplicated.length > 0) {
@@ -135,12 +147,19 @@ export function createControlHandler(context: ControlContext): ControlHandler {
         }
         if (replicated.length === 0) return noReplication();
         for (const l of replicated) {
-          l.device.setThreshold(setting.key, setting.value);
-          if (l.metaDir !== undefined) await persistSetting(l.metaDir, setting.key, setting.value);
+          if (setting.key === 'afterSplitBrain') l.device.setSplitBrainPolicy(setting.value);
+          else l.device.setThreshold(setting.key, setting.value);
+          if (l.metaDir !== undefined) await persistSetting(l.metaDir, setting);
         }
         log.info({ event: 'admin', action: 'config-set', key: setting.key, value: setting.value }, `admin: ${setting.key} = ${setting.value}`);
         return { ok: true, result: setting };
       }
+      case 'promote':
+      case 'demote':
+      case 'switchover':
+      case 'resolve':
+        if (replicated.length === 0) return noReplication();
+        return roleAction(request, replicated, log);
       case 'verify': {
         if (replicated.length === 0 || !context.verify) return noReplication();
         const reports: VerifyLunReport[] = [];
@@ -156,7 +175,7 @@ export function createControlHandler(context: ControlContext): ControlHandler {
         return { ok: true, result: { reports } };
       }
     }
-  };
+  }
 }
 
 function selected<T extends ControlLun>(luns: readonly T[], select: LunSelector | undefined): readonly T[] {

@@ -5,15 +5,19 @@
  */
 import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '../atomic-file.js';
+import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../split-brain-policy.js';
 import type { SwitchThresholds } from '../switch-criteria.js';
-import { isSettableKey, type SettableKey } from './settable.js';
+import { isNumericKey, type NumericKey, type Setting } from './settable.js';
 
 export const SETTINGS_FILE = 'replication-settings.json';
 
 export interface PersistedSettings {
   thresholds: Partial<SwitchThresholds>;
   deltaIntervalMs?: number;
+  afterSplitBrain?: SplitBrainPolicy;
 }
+
+type Flat = Partial<Record<NumericKey, number>> & { afterSplitBrain?: SplitBrainPolicy };
 
 export class SettingsFileError extends Error {
   constructor(path: string, why: string) {
@@ -27,7 +31,7 @@ function settingsPath(metaDir: string): string {
 }
 
 /** The flat key → value map on disk; SettingsFileError when it is not one. */
-async function readFlat(metaDir: string): Promise<Partial<Record<SettableKey, number>>> {
+async function readFlat(metaDir: string): Promise<Flat> {
   const path = settingsPath(metaDir);
   const bytes = await readFileIfExists(path);
   if (bytes === undefined) return {};
@@ -38,9 +42,14 @@ async function readFlat(metaDir: string): Promise<Partial<Record<SettableKey, nu
     throw new SettingsFileError(path, 'not valid JSON');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SettingsFileError(path, 'expected a JSON object');
-  const flat: Partial<Record<SettableKey, number>> = {};
+  const flat: Flat = {};
   for (const [key, value] of Object.entries(json)) {
-    if (!isSettableKey(key)) throw new SettingsFileError(path, `unknown key "${key}"`);
+    if (key === 'afterSplitBrain') {
+      if (!(SPLIT_BRAIN_POLICIES as readonly unknown[]).includes(value)) throw new SettingsFileError(path, `"afterSplitBrain" must be one of ${SPLIT_BRAIN_POLICIES.join(', ')}`);
+      flat.afterSplitBrain = value as SplitBrainPolicy;
+      continue;
+    }
+    if (!isNumericKey(key)) throw new SettingsFileError(path, `unknown key "${key}"`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new SettingsFileError(path, `"${key}" must be a non-negative number`);
     flat[key] = value;
   }
@@ -49,13 +58,14 @@ async function readFlat(metaDir: string): Promise<Partial<Record<SettableKey, nu
 
 export async function loadPersistedSettings(metaDir: string): Promise<PersistedSettings> {
   const flat = await readFlat(metaDir);
-  const { deltaIntervalMs, ...thresholds } = flat;
-  return deltaIntervalMs === undefined ? { thresholds } : { thresholds, deltaIntervalMs };
+  const { deltaIntervalMs, afterSplitBrain, ...thresholds } = flat;
+  return { thresholds, ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}), ...(afterSplitBrain !== undefined ? { afterSplitBrain } : {}) };
 }
 
 /** Records one setting (read, merge, atomic replace). */
-export async function persistSetting(metaDir: string, key: SettableKey, value: number): Promise<void> {
+export async function persistSetting(metaDir: string, setting: Setting): Promise<void> {
   const flat = await readFlat(metaDir);
-  flat[key] = value;
+  if (setting.key === 'afterSplitBrain') flat.afterSplitBrain = setting.value;
+  else flat[setting.key] = setting.value;
   await writeFileAtomic(settingsPath(metaDir), `${JSON.stringify(flat, null, 2)}\n`);
 }

@@ -24,9 +24,14 @@ export type ControlRequest =
   | ({ cmd: 'resume' } & Selectable)
   | ({ cmd: 'config-set'; key: string; value: string } & Selectable)
   /** Verify replicated LUNs against their configured replicas (the primary's image is the source). */
-  | ({ cmd: 'verify'; chunk?: number; depth?: number } & Selectable);
+  | ({ cmd: 'verify'; chunk?: number; depth?: number } & Selectable)
+  /** Role changes (docs/replication.md, "Failover and failback"). */
+  | ({ cmd: 'promote'; force: boolean } & Selectable)
+  | ({ cmd: 'demote' } & Selectable)
+  | ({ cmd: 'switchover' } & Selectable)
+  | ({ cmd: 'resolve'; discardLocal: true } & Selectable);
 
-export type ControlErrorCode = 'bad-request' | 'unknown-key' | 'bad-value' | 'no-replication' | 'no-such-lun' | 'failed';
+export type ControlErrorCode = 'bad-request' | 'unknown-key' | 'bad-value' | 'no-replication' | 'no-such-lun' | 'not-primary' | 'refused' | 'failed';
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; code: ControlErrorCode; error: string };
 
@@ -80,7 +85,15 @@ function parseAction(r: Record<string, unknown>): Exclude<ControlRequest, { cmd:
     case 'replicate':
     case 'pause':
     case 'resume':
+    case 'demote':
+    case 'switchover':
       return { cmd: r.cmd };
+    case 'promote':
+      if (r.force !== undefined && typeof r.force !== 'boolean') throw new ControlProtocolError('promote force must be true or false');
+      return { cmd: 'promote', force: r.force === true };
+    case 'resolve':
+      if (r.discardLocal !== true) throw new ControlProtocolError('resolve needs discardLocal: true (the only resolution: this node discards its changes)');
+      return { cmd: 'resolve', discardLocal: true };
     case 'mode':
       if (typeof r.mode !== 'string' || !MODES.includes(r.mode)) throw new ControlProtocolError(`mode must be one of ${MODES.join(', ')}`);
       if (r.flavour !== undefined && (typeof r.flavour !== 'string' || !FLAVOURS.includes(r.flavour))) throw new ControlProtocolError('flavour must be sync or async');

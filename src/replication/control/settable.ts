@@ -1,11 +1,16 @@
 /**
- * The keys `tandem config set KEY VALUE` accepts: the switching thresholds and the delta
- * interval. Shared by the client (to fail fast, exit 2) and the server (the authority).
+ * The keys `tandem config set KEY VALUE` accepts: the switching thresholds, the delta
+ * interval and the split-brain policy. Shared by the client (to fail fast, exit 2) and
+ * the server (the authority).
  */
 import { parseSize } from '../../util/parse-size.js';
+import { SPLIT_BRAIN_POLICIES, parseSplitBrainPolicy, type SplitBrainPolicy } from '../split-brain-policy.js';
 import type { SwitchThresholds } from '../switch-criteria.js';
 
-export type SettableKey = keyof SwitchThresholds | 'deltaIntervalMs';
+/** Keys whose value is a number (a threshold, a duration, a rate). */
+export type NumericKey = keyof SwitchThresholds | 'deltaIntervalMs';
+export type SettableKey = NumericKey | 'afterSplitBrain';
+export type Setting = { key: NumericKey; value: number } | { key: 'afterSplitBrain'; value: SplitBrainPolicy };
 
 interface KeySpec {
   describe: string;
@@ -43,7 +48,7 @@ function bytesPerSecond(text: string): number {
   }
 }
 
-export const SETTABLE_KEYS: Readonly<Record<SettableKey, KeySpec>> = {
+export const SETTABLE_KEYS: Readonly<Record<NumericKey, KeySpec>> = {
   maxRttMs: { describe: 'ping round trip above which auto/continuous leave for delta (ms)', parse: milliseconds },
   maxWriteLatencyMs: { describe: 'durable remote-write latency limit (ms)', parse: milliseconds },
   maxNetInflowBytesPerSec: { describe: 'journal inflow minus flush rate limit (bytes/s)', parse: bytesPerSecond },
@@ -55,19 +60,29 @@ export const SETTABLE_KEYS: Readonly<Record<SettableKey, KeySpec>> = {
   deltaIntervalMs: { describe: 'delta mode: time between passes (ms)', parse: milliseconds },
 };
 
-export function isSettableKey(key: string): key is SettableKey {
+/** Every key, for messages: the numeric ones, then the split-brain policy. */
+export const ALL_SETTABLE_KEYS: readonly SettableKey[] = [...(Object.keys(SETTABLE_KEYS) as NumericKey[]), 'afterSplitBrain'];
+
+export function isNumericKey(key: string): key is NumericKey {
   return Object.prototype.hasOwnProperty.call(SETTABLE_KEYS, key);
+}
+
+export function isSettableKey(key: string): key is SettableKey {
+  return isNumericKey(key) || key === 'afterSplitBrain';
 }
 
 export class UnknownKeyError extends Error {
   constructor(key: string) {
-    super(`unknown key "${key}" (settable: ${Object.keys(SETTABLE_KEYS).join(', ')})`);
+    super(`unknown key "${key}" (settable: ${ALL_SETTABLE_KEYS.join(', ')})`);
     this.name = 'UnknownKeyError';
   }
 }
 
-/** The key and its numeric value; UnknownKeyError or RangeError (bad value) otherwise. */
-export function parseSetting(key: string, value: string): { key: SettableKey; value: number } {
-  if (!isSettableKey(key)) throw new UnknownKeyError(key);
+/** The key and its value; UnknownKeyError or RangeError (bad value) otherwise. */
+export function parseSetting(key: string, value: string): Setting {
+  if (key === 'afterSplitBrain') return { key, value: parseSplitBrainPolicy(value.trim()) };
+  if (!isNumericKey(key)) throw new UnknownKeyError(key);
   return { key, value: SETTABLE_KEYS[key].parse(value) };
 }
+
+export { SPLIT_BRAIN_POLICIES };

@@ -1,13 +1,15 @@
 /**
  * The target side of Tandem's vendor commands (docs/vendor-commands.md): the reverse
- * challenge-response commands C1h-C3h and the staged-pass commands C4h-C5h, as descriptors
+ * challenge-response commands C1h-C3h, the staged-pass commands C4h-C5h, and what the
+ * nodes of a pair ask each other (C6h READ CHANGE MAP, C7h REPLICATION CONTROL), as descriptors
  * to merge into the command table, with the decoders that answer with sense data. The wire
  * format both sides share is src/replica-protocol.
  */
-import { ChallengeOpcode, StagedPassOpcode } from '../../replica-protocol/index.js';
+import { ChallengeOpcode, READ_CHANGE_MAP_OPCODE, REPLICATION_CONTROL_OPCODE, StagedPassOpcode } from '../../replica-protocol/index.js';
 import { ConflictClass } from '../types.js';
 import type { CommandDescriptor } from '../descriptor.js';
 import { prepareChallenge, prepareReceiveChallengeAnswers, prepareSendChallengeList } from './challenge-handlers.js';
+import { prepareReadChangeMap, prepareReplicationControl } from './replication-handlers.js';
 import { preparePassControl, prepareStagedWrite } from './staged-pass-handlers.js';
 
 const ff4 = [0xff, 0xff, 0xff, 0xff] as const;
@@ -76,6 +78,30 @@ export const vendorCommands: CommandDescriptor[] = [
     // reserved, LBA, TRANSFER LENGTH, reserved, CONTROL.
     usage: [StagedPassOpcode.STAGED_WRITE, 0x00, ...ff4, ...ff4, ...ff4, 0, 0x00],
     prepare: prepareStagedWrite,
+  },
+  {
+    name: 'TANDEM READ CHANGE MAP',
+    opcode: READ_CHANGE_MAP_OPCODE,
+    cdbLength: 16,
+    direction: 'in',
+    writesMedium: false,
+    accessesMedium: false,
+    conflict: ConflictClass.Read,
+    // reserved, STARTING BYTE, ALLOCATION LENGTH, reserved, CONTROL.
+    usage: [READ_CHANGE_MAP_OPCODE, 0x00, ...ff4, ...ff4, ...ff4, 0, 0x00],
+    prepare: prepareReadChangeMap,
+  },
+  {
+    name: 'TANDEM REPLICATION CONTROL',
+    opcode: REPLICATION_CONTROL_OPCODE,
+    cdbLength: 16,
+    direction: 'out',
+    writesMedium: true,
+    accessesMedium: false,
+    conflict: ConflictClass.Write,
+    // ACTION, reserved, PARAMETER LIST LENGTH, reserved, CONTROL.
+    usage: [REPLICATION_CONTROL_OPCODE, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, ...ff4, 0, 0x00],
+    prepare: prepareReplicationControl,
   },
 ];
 

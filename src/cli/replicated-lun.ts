@@ -1,0 +1,115 @@
+/**
+ * One replicated LUN of `tandem serve`, on either node: the link to its peer (connected at
+ * start, or retried while the peer is away), the staged-pass log a backup applies, and the
+ * ReplicatedDevice in the role the volume last held (--role for a new one).
+ */
+import type { FileBlockStore } from '../block/file-store.js';
+import { IscsiConnectionError, IscsiLoginError, IscsiTimeoutError } from '../initiator/index.js';
+import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
+import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
+import { LazyReplicaLink } from '../replication/lazy-replica-link.js';
+import { PassStagingLog } from '../replication/pass-staging-log.js';
+import type { ReplicaLink } from '../replication/replica-link.js';
+import { ReplicatedDevice } from '../replication/replicated-device.js';
+import type { ReplicationRole } from '../replication/settings.js';
+import type { LuIdentity } from '../scsi/logical-unit.js';
+import type { Logger } from '../util/log.js';
+import type { LunConfig, ServeSettings } from './serve-config.js';
+
+/** A peer could not be set up at start (wrong setting, wrong volume, wrong size): one line, exit 1. */
+export class ReplicaSetupError extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'ReplicaSetupError';
+  }
+}
+
+/** The peer URL without its CHAP secret, for logs and status. */
+export function redactedReplica(url: string): string {
+  // Keep the user's spelling (IQN colons unescaped); only the secret between ':' and '@' goes.
+  return url.replace(/^(iscsi:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+}
+
+/**
+ * Whether a failed first connection is the peer being away (connect refused, timeout,
+ * the target busy) rather than a wrong setting (authentication, unknown target, no such
+ * LUN), which should stop the server with one line instead.
+ */
+function peerAway(e: unknown): boolean {
+  if (e instanceof IscsiConnectionError || e instanceof IscsiTimeoutError) return true;
+  return e instanceof IscsiLoginError && e.statusClass === 3;
+}
+
+const NO_PEER = 'no --peer is configured for this LUN';
+
+/** The link to the LUN's peer: connected now, or retried while the peer is away (or never, without a peer). */
+async function peerLink(store: FileBlockStore, lun: LunConfig, settings: ServeSettings, log: Logger): Promise<ReplicaLink> {
+  const noPeer = () => new LazyReplicaLink({ connect: () => Promise.reject(new Error(NO_PEER)), size: store.size, blockSize: lun.blockSize, firstError: NO_PEER });
+  if (lun.replica === undefined) return noPeer();
+  const shown = redactedReplica(lun.replica);
+  const operationTimeoutMs = settings.replication?.linkTimeoutMs;
+  const connect = () =>
+    IscsiReplicaLink.connect({
+      url: lun.replica!,
+      initiatorName: settings.replicatorIqn,
+      ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
+    });
+  try {
+    return await connect();
+  } catch (e) {
+    if (!peerAway(e)) throw new ReplicaSetupError(`LUN ${lun.path}: cannot use the peer ${shown}: ${(e as Error).message}`, { cause: e });
+    log.warn({ event: 'replica-unreachable', lun: lun.path, replica: shown, error: (e as Error).message }, 'peer unreachable at start: serving, retrying');
+    return new LazyReplicaLink({ connect, size: store.size, blockSize: lun.blockSize, firstError: (e as Error).message });
+  }
+}
+
+export interface OpenedReplicatedLun {
+  device: ReplicatedDevice;
+  staging: PassStagingLog;
+}
+
+/** Opens what a replicated LUN needs; closes what it opened if a step fails (the store stays the caller's). */
+export async function openReplicatedLun(
+  store: FileBlockStore,
+  lun: LunConfig,
+  metaDir: string,
+  role: ReplicationRole,
+  settings: ServeSettings,
+  ownIdentity: LuIdentity,
+  log: Logger,
+): Promise<OpenedReplicatedLun> {
+  // A pass a crash cut short is dropped, a committed one applied, before anything serves the image.
+  const staging = await PassStagingLog.open({ dir: metaDir, device: store });
+  let link: ReplicaLink | undefined;
+  try {
+    link = await peerLink(store, lun, settings, log);
+    // Values set with `tandem config set` (persisted beside the LUN) override the config file.
+    const tuning = settings.replication;
+    const persisted = await loadPersistedSettings(metaDir);
+    const deltaIntervalMs = persisted.deltaIntervalMs ?? tuning?.deltaIntervalMs;
+    const afterSplitBrain = persisted.afterSplitBrain ?? tuning?.afterSplitBrain;
+    const device = await ReplicatedDevice.open({
+      local: store,
+      link,
+      metaDir,
+      role,
+      device: ownIdentity,
+      mode: lun.replicationMode ?? 'auto',
+      flavour: lun.sync ? 'sync' : 'async',
+      startOver: settings.startOver ?? false,
+      thresholds: { ...tuning?.thresholds, ...persisted.thresholds },
+      ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}),
+      ...(afterSplitBrain !== undefined ? { afterSplitBrain } : {}),
+      ...(tuning?.chunkSize !== undefined ? { chunkSize: tuning.chunkSize } : {}),
+      ...(tuning?.journalCapacity !== undefined ? { journalCapacity: tuning.journalCapacity } : {}),
+    });
+    device.attachStaging(staging);
+    return { device, staging };
+  } catch (e) {
+    await link?.close().catch(() => undefined);
+    await staging.close().catch(() => undefined);
+    if (e instanceof ReplicaSetupError) throw e;
+    const shown = lun.replica !== undefined ? `peer ${redactedReplica(lun.replica)}` : 'replication';
+    throw new ReplicaSetupError(`LUN ${lun.path}: ${shown}: ${(e as Error).message}`, { cause: e });
+  }
+}

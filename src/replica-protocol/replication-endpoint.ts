@@ -1,0 +1,25 @@
+/**
+ * What a replicated LU answers its peer (the target side of VPD C1h, C6h and C7h): the
+ * replication engine implements it, the SCSI layer calls it, neither knows the other.
+ */
+import type { ChangeMapSlice } from './change-map.js';
+import type { AdoptParameters } from './replication-control.js';
+import type { ReplicationStateReport } from './replication-state.js';
+
+export interface ReplicationEndpoint {
+  state(): ReplicationStateReport;
+  /** At most `maxBytes` bitmap bytes from `startByte` (none past the end). */
+  changeMap(startByte: number, maxBytes: number): ChangeMapSlice;
+  beginResync(sourceCurrent: bigint): Promise<void>;
+  adopt(parameters: AdoptParameters): Promise<void>;
+  /** Switchover: become the primary, provided this node holds `sourceCurrent` whole. */
+  promoteBySwitchover(sourceCurrent: bigint): Promise<void>;
+}
+
+/** The action does not fit the LU's replication state now: COMMAND SEQUENCE ERROR. */
+export class ReplicationSequenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplicationSequenceError';
+  }
+}

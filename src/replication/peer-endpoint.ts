@@ -1,0 +1,101 @@
+/**
+ * What this node answers its peer (VPD C1h, C6h READ CHANGE MAP, C7h REPLICATION CONTROL):
+ * its replication state, its change map, and — as a backup — the resync and switchover
+ * actions its primary sends. The SCSI layer calls it through ReplicationEndpoint.
+ */
+import {
+  ReplicationSequenceError,
+  type AdoptParameters,
+  type ChangeMapSlice,
+  type ReplicationEndpoint,
+  type ReplicationStateReport,
+} from '../replica-protocol/index.js';
+import type { Logger } from '../util/log.js';
+import type { DeltaTable } from './delta-table.js';
+import { adopt } from './generations.js';
+import type { PeerSync } from './peer-sync.js';
+import type { ReplicaBinding } from './replica-binding.js';
+import { RoleChangeError, type RoleManager } from './role-manager.js';
+import type { VolumeState } from './volume-state.js';
+
+export interface PeerEndpointParts {
+  volume: VolumeState;
+  table: DeltaTable;
+  roles: RoleManager;
+  binding: ReplicaBinding;
+  peerSync: PeerSync;
+  log: Logger;
+  /** The backup took its primary's device identity: hosts must be told. */
+  identityChanged(): void;
+  /** When this backup last applied a write from its primary (ms since the epoch). */
+  newestWriteAt(): number | undefined;
+}
+
+export class PeerEndpoint implements ReplicationEndpoint {
+  constructor(private readonly parts: PeerEndpointParts) {}
+
+  state(): ReplicationStateReport {
+    const { volume, table, roles, binding, peerSync } = this.parts;
+    const g = volume.generations;
+    const id = volume.identity;
+    return {
+      role: roles.role,
+      stale: binding.stale,
+      splitBrain: binding.state.state === 'split-brain',
+      resyncing: volume.resyncFrom !== undefined,
+      volumeId: id.volumeId,
+      startOver: id.generation,
+      chunkSize: table.chunkSize,
+      current: g.current,
+      bitmap: g.bitmap,
+      since: g.since,
+      history: [...g.history],
+      changedBytes: table.dirtyBytes,
+      resyncBytesLeft: peerSync.status()?.bytesLeft ?? 0,
+      newestWriteAt: this.parts.newestWriteAt() ?? 0,
+      device: volume.device,
+    };
+  }
+
+  changeMap(startByte: number, maxBytes: number): ChangeMapSlice {
+    const { table, volume } = this.parts;
+    return { base: volume.generations.bitmap, chunkSize: table.chunkSize, chunkCount: table.chunkCount, totalBytes: table.bitmapLength, bits: table.bitmapBytes(startByte, maxBytes) };
+  }
+
+  async beginResync(sourceCurrent: bigint): Promise<void> {
+    this.requireBackup('BEGIN RESYNC');
+    await this.parts.volume.update(() => ({ resyncFrom: sourceCurrent }));
+    this.parts.log.info({ event: 'resync-start', as: 'target', source: sourceCurrent.toString(16) }, 'being resynchronised from the peer');
+  }
+
+  async adopt(p: AdoptParameters): Promise<void> {
+    this.requireBackup('ADOPT');
+    const { volume, table, log } = this.parts;
+    const identityChanged = !volume.device || !volume.device.naa.equals(p.device.naa) || volume.device.serial !== p.device.serial;
+    // The image is the source's now: its own earlier changes are overwritten, so forgotten.
+    await table.clearAll();
+    await volume.update(() => ({
+      volumeId: p.volumeId,
+      generation: p.startOver,
+      replicaSynced: true,
+      generations: adopt({ current: p.current, bitmap: p.current, history: p.history, since: p.since }),
+      device: p.device,
+      resyncFrom: undefined,
+    }));
+    log.info({ event: 'generation-change', reason: 'adopted', current: p.current.toString(16), identityChanged }, 'holds the primary\'s history');
+    if (identityChanged) this.parts.identityChanged();
+  }
+
+  async promoteBySwitchover(sourceCurrent: bigint): Promise<void> {
+    try {
+      await this.parts.roles.promoteBySwitchover(sourceCurrent);
+    } catch (e) {
+      if (e instanceof RoleChangeError) throw new ReplicationSequenceError(e.message);
+      throw e;
+    }
+  }
+
+  private requireBackup(action: string): void {
+    if (this.parts.roles.role !== 'backup') throw new ReplicationSequenceError(`${action}: this node is the primary`);
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The role this node plays for one volume, and its changes at run time. A primary runs a
+ * ReplicationController (mirroring onto the peer); a backup applies what its primary
+ * sends and watches the peer. promote, demote, switchover and resolve move between them,
+ * with host writes held while the role flips, and persist the role before it counts.
+ */
+import type { BlockDevice } from '../block/device.js';
+import type { Logger } from '../util/log.js';
+import { ReplicationAction, encodeGenerationParameter } from '../replica-protocol/index.js';
+import { ReplicationController, type ControllerSettings } from './controller.js';
+import type { DeltaTable } from './delta-table.js';
+import { diverge, revertToBitmap } from './generations.js';
+import type { HostWriteOrder } from './host-write-order.js';
+import type { PassStagingLog } from './pass-staging-log.js';
+import type { PeerSync } from './peer-sync.js';
+import type { ReplicaBinding, SplitBrain } from './replica-binding.js';
+import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
+import type { ReplicationRole } from './settings.js';
+import { splitBrainVictim, type SplitBrainPolicy } from './split-brain-policy.js';
+import type { StagingJournal } from './staging-journal.js';
+import type { VolumeState } from './volume-state.js';
+
+/** A role change that is not allowed now: one line saying why (exit 1 at the CLI). */
+export class RoleChangeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RoleChangeError';
+  }
+}
+
+export interface RoleParts {
+  local: BlockDevice;
+  link: ReplicaLink;
+  metaDir: string;
+  journal: StagingJournal;
+  table: DeltaTable;
+  order: HostWriteOrder;
+  volume: VolumeState;
+  binding: ReplicaBinding;
+  peerSync: PeerSync;
+  clock: () => number;
+  log: Logger;
+}
+
+export interface PromoteResult {
+  /** When this node last applied a write from its primary (ms since the epoch), if known. */
+  newestWriteAt: number | undefined;
+  generation: string;
+}
+
+export class RoleManager {
+  private primary: ReplicationController | undefined;
+  /** Bumped at every role change: a write that waited across one is refused. */
+  epoch = 0;
+  /** A promotion is settling: the old primary's writes are refused already. */
+  private promoting = false;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private staging: PassStagingLog | undefined;
+  /** What the last automatic split-brain resolution decided, for status. */
+  lastSplitBrain: (SplitBrain & { at: number; victim: 'self' | 'peer' | undefined }) | undefined;
+
+  constructor(
+    private readonly parts: RoleParts,
+    readonly settings: ControllerSettings,
+    private splitBrainPolicy: SplitBrainPolicy,
+  ) {}
+
+  get role(): ReplicationRole {
+    return this.parts.volume.role;
+  }
+
+  get controller(): ReplicationController | undefined {
+    return this.primary;
+  }
+
+  /** The backup's staged-pass log, settled before this node is promoted. */
+  attachStaging(staging: PassStagingLog): void {
+    this.staging = staging;
+  }
+
+  setSplitBrainPolicy(policy: SplitBrainPolicy): void {
+    this.splitBrainPolicy = policy;
+  }
+
+  get policy(): SplitBrainPolicy {
+    return this.splitBrainPolicy;
+  }
+
+  /** Whether a write from this kind of initiator may change the image now. */
+  acceptsWrites(fromReplicator: boolean): boolean {
+    if (this.role === 'backup') return fromReplicator && !this.promoting;
+    return !fromReplicator && !(this.primary?.fenced ?? false);
+  }
+
+  /** Starts the current role at open (a primary's peer is bound already, its resync marked). */
+  start(inSync: boolean): void {
+    if (this.role === 'primary') this.primary = this.newController(inSync);
+    else this.startWatch();
+  }
+
+  async close(): Promise<void> {
+    this.stopWatch();
+    await this.primary?.close();
+  }
+
+  // ---- role changes -----------------------------------------------------------
+
+  async promote(force: boolean): Promise<PromoteResult> {
+    const { volume, link } = this.parts;
+    if (this.role === 'primary') throw new RoleChangeError('this node is already the primary');
+    if (!force) {
+      if (volume.resyncFrom !== undefined) {
+        throw new RoleChangeError(
+          'this node\'s resynchronisation from its peer is unfinished, so its image is older than the peer\'s: let the resync finish, or promote with --force to serve it anyway',
+        );
+      }
+      let peer;
+      try {
+        peer = await link.peerState();
+      } catch (e) {
+        throw new RoleChangeError(
+          `the peer is unreachable (${(e as Error).message}); \`tandem promote --force\` promotes this node anyway, with the writes it holds up to ${describeTime(volume.newestWriteAt)}`,
+        );
+      }
+      if (peer?.role === 'primary') throw new RoleChangeError('the peer is a reachable primary: run `tandem demote` or `tandem switchover` on it first (or promote with --force to split the pair)');
+    }
+    await this.becomePrimary(force ? 'forced-promote' : 'promote');
+    return { newestWriteAt: volume.newestWriteAt, generation: volume.generations.current.toString(16) };
+  }
+
+  /** The peer, demoting itself in a switchover, hands this node the primary role. */
+  async promoteBySwitchover(sourceCurrent: bigint): Promise<void> {
+    const { volume } = this.parts;
+    if (this.role !== 'backup') throw new RoleChangeError('this node is not a backup');
+    if (volume.resyncFrom !== undefined || volume.generations.current !== sourceCurrent) {
+      throw new RoleChangeError('this node does not hold the peer\'s history whole: no switchover to it now');
+    }
+    await this.becomePrimary('switchover');
+  }
+
+  async demote(): Promise<void> {
+    if (this.role !== 'primary') throw new RoleChangeError('this node is not the primary: demote applies to a primary');
+    await this.becomeBackup('demote', (g) => revertToBitmap(g));
+  }
+
+  /**
+   * Planned role swap: host writes are held while everything acknowledged reaches the
+   * peer, this node becomes a backup and the peer the primary. Returns how long host
+   * writes were held.
+   */
+  async switchover(): Promise<{ heldMs: number }> {
+    const { volume, link, order, clock, log, binding } = this.parts;
+    const controller = this.primary;
+    if (this.role !== 'primary' || !controller) throw new RoleChangeError('this node is not the primary: switchover runs on the primary');
+    if (controller.fenced) throw new RoleChangeError('this node is a stale primary: run `tandem demote` here instead');
+    if (!binding.bound) throw new RoleChangeError(`the peer is not following this node (${binding.state.error ?? binding.state.state}): no switchover now`);
+    const started = clock();
+    let outcome = 'unknown' as 'promoted' | 'refused' | 'unknown';
+    let detail = '';
+    await order.holding(async () => {
+      try {
+        await controller.drainToPeer();
+      } catch (e) {
+        throw new RoleChangeError(`switchover: could not bring the peer up to date (${(e as Error).message}); nothing changed`);
+      }
+      await controller.close();
+      this.primary = undefined;
+      await volume.update(() => ({ role: 'backup' }));
+      this.epoch++;
+      try {
+        outcome = (await link.control(ReplicationAction.PROMOTE, encodeGenerationParameter(volume.generations.current))) ? 'promoted' : 'refused';
+        if (outcome === 'refused') detail = 'the peer does not implement REPLICATION CONTROL';
+      } catch (e) {
+        detail = (e as Error).message;
+        // A CHECK CONDITION is the peer's answer (it did not promote); a lost connection leaves it unknown.
+        outcome = e instanceof ReplicaLinkError && isCheckCondition(e.cause) ? 'refused' : 'unknown';
+      }
+      if (outcome === 'refused') {
+        // Nothing changed on the peer: this node stays the primary, with the peer in sync.
+        await volume.update(() => ({ role: 'primary' }));
+        this.epoch++;
+        this.primary = this.newController(true);
+      }
+    });
+    const heldMs = clock() - started;
+    if (outcome !== 'refused') binding.reset();
+    if (outcome === 'refused') throw new RoleChangeError(`switchover refused by the peer (${detail}); this node stays the primary`);
+    this.startWatch();
+    log.info({ event: 'role-change', from: 'primary', to: 'backup', reason: 'switchover', heldMs, peerPromoted: outcome === 'promoted' }, 'switchover: this node is now a backup');
+    if (outcome === 'unknown') {
+      throw new RoleChangeError(
+        `switchover: this node is now a backup, but the peer did not confirm its promotion (${detail}): check \`tandem status\` on the peer and run \`tandem promote\` there (host writes were held ${heldMs} ms)`,
+      );
+    }
+    return { heldMs };
+  }
+
+  /** A node in split brain gives up its changes since the common generation and resynchronises from the peer. */
+  async resolveDiscardLocal(): Promise<{ discardedBytes: number }> {
+    const { binding, table, log } = this.parts;
+    if (binding.state.state !== 'split-brain') throw new RoleChangeError('this node is not in split brain: nothing to resolve');
+    const discardedBytes = table.dirtyBytes;
+    if (this.role === 'primary') await this.becomeBackup('resolve', (g) => revertToBitmap(g));
+    log.warn({ event: 'split-brain-resolved', discardedBytes }, 'split brain resolved here: this node\'s changes since the common generation will be overwritten from the peer');
+    return { discardedBytes };
+  }
+
+  /** The binding found a split brain: log it, and let the automatic policy pick a side if it can. */
+  onSplitBrain(sb: SplitBrain): void {
+    const { table, volume, clock, log } = this.parts;
+    const self = { changedBytes: table.dirtyBytes, since: volume.generations.since };
+    const peer = { changedBytes: sb.peer.changedBytes, since: sb.peer.since };
+    const victim = splitBrainVictim(this.splitBrainPolicy, self, peer);
+    this.lastSplitBrain = { ...sb, at: clock(), victim };
+    log.error(
+      { event: 'split-brain', common: sb.common.toString(16), localChangedBytes: self.changedBytes, peerChangedBytes: peer.changedBytes, policy: this.splitBrainPolicy, victim: victim ?? 'none' },
+      victim === 'self' ? 'split brain: discarding this node\'s changes (afterSplitBrain policy)' : 'split brain: no data moves until `tandem resolve --discard-local` runs on one node',
+    );
+    if (victim === 'self') {
+      this.resolveDiscardLocal().catch((e: unknown) => log.error({ event: 'split-brain-resolve-failed', error: (e as Error).message }, 'automatic split-brain resolution failed'));
+    }
+  }
+
+  // ---- internals ----------------------------------------------------------------
+
+  private async becomePrimary(reason: string): Promise<void> {
+    const { volume, order, clock, log } = this.parts;
+    this.promoting = true;
+    try {
+      // A committed pass is part of the image; an open one never reaches it.
+      await this.staging?.settle();
+      await order.holding(async () => {
+        await volume.update((r) => ({ role: 'primary', generations: diverge(r.generations, clock()), resyncFrom: undefined }));
+        this.epoch++;
+      });
+    } finally {
+      this.promoting = false;
+    }
+    this.stopWatch();
+    this.primary = this.newController(false);
+    const g = volume.generations;
+    log.info({ event: 'role-change', from: 'backup', to: 'primary', reason, generation: g.current.toString(16), bitmap: g.bitmap.toString(16) }, `promoted (${reason})`);
+  }
+
+  private async becomeBackup(reason: string, generations: (g: VolumeState['generations']) => VolumeState['generations']): Promise<void> {
+    const { volume, order, log } = this.parts;
+    const controller = this.primary;
+    await order.holding(async () => {
+      await controller?.stop(reason);
+      this.primary = undefined;
+      await volume.update((r) => ({ role: 'backup', generations: generations(r.generations) }));
+      this.epoch++;
+    });
+    this.parts.binding.reset();
+    this.startWatch();
+    log.info({ event: 'role-change', from: 'primary', to: 'backup', reason, generation: volume.generations.current.toString(16), dirtyChunks: this.parts.table.dirtyChunks }, `demoted (${reason})`);
+  }
+
+  private newController(inSync: boolean): ReplicationController {
+    const { table } = this.parts;
+    return new ReplicationController(
+      { ...this.parts, onSplitBrain: (sb) => this.onSplitBrain(sb) },
+      { ...this.settings, startInDelta: !inSync || table.dirtyChunks > 0 },
+    );
+  }
+
+  /** A backup reads its peer's state every tick: status shows it, promote checks it afresh. */
+  private startWatch(): void {
+    if (this.watchTimer || this.settings.tickMs <= 0) return;
+    this.watchTimer = setInterval(() => void this.watch(), this.settings.tickMs);
+    this.watchTimer.unref();
+  }
+
+  private stopWatch(): void {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+  }
+
+  /** One look at the peer (tests call it with tickMs 0). */
+  async watch(): Promise<void> {
+    await this.parts.binding.observe();
+  }
+}
+
+function isCheckCondition(cause: unknown): boolean {
+  return typeof cause === 'object' && cause !== null && (cause as { name?: string }).name === 'ScsiCheckConditionError';
+}
+
+function describeTime(ms: number | undefined): string {
+  return ms === undefined ? 'an unknown time (none recorded)' : new Date(ms).toISOString();
+}

@@ -1,0 +1,88 @@
+/**
+ * Target side of what two Tandem nodes of a pair ask each other (docs/vendor-commands.md
+ * §10): C6h READ CHANGE MAP and C7h REPLICATION CONTROL, answered by the LU's replication
+ * endpoint. LUs that are not replicated answer INVALID COMMAND OPERATION CODE. REPLICATION
+ * CONTROL changes the medium's replication state, so the write guard applies: on a backup,
+ * only the replicator runs it; a primary refuses it.
+ */
+import {
+  AdoptFormatError,
+  CHANGE_MAP_HEADER_BYTES,
+  GENERATION_PARAMETER_BYTES,
+  MAX_REPLICATION_CONTROL_PARAMETERS,
+  REPLICATION_ACTIONS,
+  ReplicationAction,
+  ReplicationSequenceError,
+  decodeAdoptParameters,
+  encodeChangeMapData,
+  type ReplicationActionCode,
+  type ReplicationEndpoint,
+} from '../../replica-protocol/index.js';
+import type { HandlerPlan } from '../descriptor.js';
+import { MAX_TRANSFER_BYTES } from '../limits.js';
+import type { LogicalUnit } from '../logical-unit.js';
+import type { CommandContext } from '../types.js';
+import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField } from '../sense.js';
+
+/** Byte offsets in the C6h and C7h CDBs. */
+export const ReplicationCdbField = { ACTION: 1, START_BYTE: 2, ALLOCATION_LENGTH: 10, PARAMETER_LIST_LENGTH: 10, RESERVED: 14 } as const;
+
+function endpointOf(lu: LogicalUnit): ReplicationEndpoint {
+  if (!lu.replication) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_COMMAND_OPERATION_CODE, field: { inCdb: true, byte: 0 } });
+  return lu.replication;
+}
+
+export function prepareReadChangeMap(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
+  const endpoint = endpointOf(lu);
+  const cdb = ctx.cdb;
+  if (cdb[1] !== 0) throw invalidCdbField(1);
+  if (cdb[ReplicationCdbField.RESERVED] !== 0) throw invalidCdbField(ReplicationCdbField.RESERVED);
+  const start = cdb.readBigUInt64BE(ReplicationCdbField.START_BYTE);
+  if (start > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidCdbField(ReplicationCdbField.START_BYTE);
+  const allocation = Math.min(cdb.readUInt32BE(ReplicationCdbField.ALLOCATION_LENGTH), MAX_TRANSFER_BYTES);
+  return {
+    dataOutLength: 0,
+    run() {
+      if (allocation === 0) return undefined;
+      const slice = endpoint.changeMap(Number(start), Math.max(0, allocation - CHANGE_MAP_HEADER_BYTES));
+      return encodeChangeMapData(slice, allocation);
+    },
+  };
+}
+
+export function prepareReplicationControl(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
+  const endpoint = endpointOf(lu);
+  const cdb = ctx.cdb;
+  if (cdb[1]! & 0xe0) throw invalidCdbField(ReplicationCdbField.ACTION, 7);
+  const action = cdb[1]! & 0x1f;
+  if (!REPLICATION_ACTIONS.includes(action)) throw invalidCdbField(ReplicationCdbField.ACTION, 4);
+  for (let i = 2; i < ReplicationCdbField.PARAMETER_LIST_LENGTH; i++) if (cdb[i] !== 0) throw invalidCdbField(i);
+  if (cdb[ReplicationCdbField.RESERVED] !== 0) throw invalidCdbField(ReplicationCdbField.RESERVED);
+  const length = cdb.readUInt32BE(ReplicationCdbField.PARAMETER_LIST_LENGTH);
+  const fixed = action !== ReplicationAction.ADOPT;
+  if (fixed ? length !== GENERATION_PARAMETER_BYTES : length === 0 || length > MAX_REPLICATION_CONTROL_PARAMETERS) throw invalidCdbField(ReplicationCdbField.PARAMETER_LIST_LENGTH);
+  return {
+    dataOutLength: length,
+    async run(dataOut) {
+      if (!dataOut || dataOut.length < length) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR });
+      try {
+        await act(endpoint, action as ReplicationActionCode, dataOut);
+      } catch (e) {
+        if (e instanceof ReplicationSequenceError) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.COMMAND_SEQUENCE_ERROR });
+        if (e instanceof AdoptFormatError) throw e.byte < 0 ? new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR }) : invalidParamField(e.byte);
+        throw e;
+      }
+    },
+  };
+}
+
+function act(endpoint: ReplicationEndpoint, action: ReplicationActionCode, parameters: Buffer): Promise<void> {
+  switch (action) {
+    case ReplicationAction.BEGIN_RESYNC:
+      return endpoint.beginResync(parameters.readBigUInt64BE(0));
+    case ReplicationAction.ADOPT:
+      return endpoint.adopt(decodeAdoptParameters(parameters));
+    case ReplicationAction.PROMOTE:
+      return endpoint.promoteBySwitchover(parameters.readBigUInt64BE(0));
+  }
+}
