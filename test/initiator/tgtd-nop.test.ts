@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:nop';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!tgtdAvailable())('NOP handling against tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('NOP handling against tgtd', () => {
   let tgtd: RunningTgtd;
 
   beforeAll(async () => {

@@ -1,4 +1,9 @@
-/** Starts a private tgtd (a free portal port, and that port as its control number) for interop tests. */
+/**
+ * Starts a private tgtd (a free portal port, and that port as its control number) for
+ * interop tests. tgtd is an external program (Debian package tgt): without it the tgtd
+ * tests skip on a developer's machine, but not where TANDEM_REQUIRE_PEERS=1 (CI): there
+ * they run and fail with the reason.
+ */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
@@ -35,15 +40,30 @@ export function freePort(): Promise<number> {
   });
 }
 
+const TGTD = '/usr/sbin/tgtd';
+
 export function tgtdAvailable(): boolean {
   try {
-    return existsSync('/usr/sbin/tgtd');
+    return existsSync(TGTD);
   } catch {
     return false;
   }
 }
 
+/** Whether the environment demands the external peers (tgtd), instead of skipping without them. */
+export function peersRequired(): boolean {
+  return process.env.TANDEM_REQUIRE_PEERS === '1';
+}
+
+/** For `describe.skipIf`: true only when tgtd is missing and not required (says so once per file). */
+export function skipWithoutTgtd(): boolean {
+  if (tgtdAvailable() || peersRequired()) return false;
+  console.warn(`tgtd interop tests skipped: ${TGTD} is not installed (apt-get install tgt); TANDEM_REQUIRE_PEERS=1 makes this a failure`);
+  return true;
+}
+
 export async function startTgtd(options: TgtdOptions): Promise<RunningTgtd> {
+  if (!tgtdAvailable()) throw new Error(`${TGTD} is not installed (apt-get install tgt), and TANDEM_REQUIRE_PEERS=1 requires it`);
   const dir = await mkdtemp(join(tmpdir(), 'tandem-initiator-tgtd-'));
   const imagePath = join(dir, 'disk.img');
   await writeFile(imagePath, '');
