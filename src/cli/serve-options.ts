@@ -7,7 +7,7 @@ import type { ChapCredentials, LunConfig, PortalConfig, ServeConfig, TargetConfi
 import { UsageError } from './errors.js';
 import { parseSize } from './parse-size.js';
 import { parseIscsiUrl } from '../initiator/url.js';
-import { SETTABLE_KEYS, milliseconds } from '../replication/control/settable.js';
+import { SETTABLE_KEYS, isSettableKey, milliseconds } from '../replication/control/settable.js';
 import type { SwitchThresholds } from '../replication/switch-criteria.js';
 
 export const DEFAULT_IQN = 'iqn.2026-11.io.tandem:disk0';
@@ -147,10 +147,10 @@ function applyThresholdFlags(tuning: ReplicationTuning, flags: readonly string[]
   for (const text of flags) {
     const i = text.indexOf('=');
     const key = i > 0 ? text.slice(0, i) : '';
-    if (!(key in SETTABLE_KEYS)) {
+    if (!isSettableKey(key)) {
       throw new UsageError(`--threshold: expected KEY=VALUE with KEY one of ${Object.keys(SETTABLE_KEYS).join(', ')}, not "${text}"`);
     }
-    const value = settableValue(key as keyof typeof SETTABLE_KEYS, text.slice(i + 1), `--threshold ${key}`);
+    const value = settableValue(key, text.slice(i + 1), `--threshold ${key}`);
     if (key === 'deltaIntervalMs') tuning.deltaIntervalMs = value;
     else tuning.thresholds[key as keyof SwitchThresholds] = value;
   }
