@@ -3,7 +3,7 @@
  * their modes, thresholds and sizes. Each rule fails with one line (UsageError).
  */
 import { parseIscsiUrl } from '../initiator/url.js';
-import { SETTABLE_KEYS, milliseconds } from '../replication/control/settable.js';
+import { SETTABLE_KEYS, isNumericKey, milliseconds } from '../replication/control/settable.js';
 import type { ReplicationRole, ReplicationServerSettings, ReplicationTuning, LunReplicationSettings } from '../replication/settings.js';
 import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../replication/split-brain-policy.js';
 import type { ReplicationMode } from '../replication/status.js';
@@ -138,10 +138,10 @@ function applyThresholdFlags(tuning: ReplicationTuning, flags: readonly string[]
   for (const text of flags) {
     const i = text.indexOf('=');
     const key = i > 0 ? text.slice(0, i) : '';
-    if (!(key in SETTABLE_KEYS)) {
+    if (!isNumericKey(key)) {
       throw new UsageError(`--threshold: expected KEY=VALUE with KEY one of ${Object.keys(SETTABLE_KEYS).join(', ')}, not "${text}"`);
     }
-    const value = settableValue(key as keyof typeof SETTABLE_KEYS, text.slice(i + 1), `--threshold ${key}`);
+    const value = settableValue(key, text.slice(i + 1), `--threshold ${key}`);
     if (key === 'deltaIntervalMs') tuning.deltaIntervalMs = value;
     else tuning.thresholds[key as keyof SwitchThresholds] = value;
   }

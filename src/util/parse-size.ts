@@ -20,7 +20,8 @@ const UNITS: Record<string, number> = {
 /** "1GiB", "512M", "4096" → bytes. Bare K/M/G/T are binary, as in qemu-img and truncate. */
 export function parseSize(text: string, what: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  // Own keys only: "1constructor" must not find Object.prototype.constructor.
+  const unit = m && Object.hasOwn(UNITS, m[2]!.toLowerCase()) ? UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new UsageError(`${what}: cannot read size "${text}" (examples: 1GiB, 512M, 4096)`);
   const bytes = Math.round(Number(m[1]) * unit);
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError(`${what}: size "${text}" is out of range`);

@@ -1,6 +1,6 @@
 /** The failure tests' FaultProxy: forwards and counts, cuts, stalls with a bounded queue, delays, throttles. */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import { FaultProxy } from './fault-proxy.js';
 
 let sink: Server | undefined;
@@ -28,7 +28,20 @@ function client(port: number): Promise<Socket> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits for what a test expects to happen, not a fixed time (generously bounded, for a loaded machine). */
+const eventually = (assertion: () => void) => vi.waitFor(assertion, { timeout: 10_000, interval: 10 });
+
+/** Polls on the real event loop (setImmediate is never faked here) until `done`: for fake-timer tests. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 afterEach(async () => {
+  vi.useRealTimers();
   for (const s of open.splice(0)) s.destroy();
   await proxy?.close();
   await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
@@ -43,8 +56,7 @@ test('forwards both ways and counts the bytes delivered in each direction', asyn
   let back = 0;
   c.on('data', (d: Buffer) => (back += d.length));
   c.write(Buffer.alloc(10_000, 7));
-  await sleep(200);
-  expect(back).toBe(10_000);
+  await eventually(() => expect(back).toBe(10_000));
   expect(proxy.counters).toMatchObject({ toTarget: 10_000, toClient: 10_000, accepted: 1 });
 });
 
@@ -71,8 +83,7 @@ test('cut resets open connections and refuses new ones until restore', async () 
   proxy.restore();
   const again = await client(proxy.port);
   again.write(Buffer.alloc(100));
-  await sleep(150);
-  expect(got).toBe(100);
+  await eventually(() => expect(got).toBe(100));
 });
 
 test('stall forwards nothing and queues a bounded amount, then restore delivers everything', async () => {
@@ -85,7 +96,10 @@ test('stall forwards nothing and queues a bounded amount, then restore delivers 
   const total = 8 * 1024 * 1024;
   const chunk = Buffer.alloc(64 * 1024, 1);
   for (let sent = 0; sent < total; sent += chunk.length) c.write(chunk);
-  await sleep(300);
+  // Wait for the queue to reach its mark (the source then pauses), not a fixed time...
+  await eventually(() => expect(proxy!.queuedBytes).toBeGreaterThanOrEqual(maxQueuedBytes));
+  // ...and give a stall that leaks, or a queue that overruns, a moment to show.
+  await sleep(100);
   expect(received).toBe(0);
   // The source pauses at the mark; one socket read (≤ 64 KiB) may overshoot it.
   expect(proxy.queuedBytes).toBeGreaterThan(0);
@@ -104,8 +118,8 @@ test('delay holds each chunk back by the configured time', async () => {
   proxy.setDelay(300);
   const sentAt = Date.now();
   c.write('x');
-  await sleep(600);
-  expect(at).toBeGreaterThan(0);
+  // Wait for the delivery itself; a loaded machine can only make it later, never earlier.
+  await eventually(() => expect(at).toBeGreaterThan(0));
   expect(at - sentAt).toBeGreaterThanOrEqual(290);
 });
 
@@ -114,10 +128,19 @@ test('throttle caps the delivered rate', async () => {
   const port = await startSink((_, c) => (received += c.length));
   proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: port });
   const c = await client(proxy.port);
+  // The proxy's clock and timers are fake (the sockets stay real), so its second of
+  // throttling is exactly one second however loaded the machine is.
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   const rate = 200 * 1024;
   proxy.throttle(rate);
   c.write(Buffer.alloc(1024 * 1024));
-  await sleep(1_000);
+  // The queue fills to its mark while the clock stands still: it cannot run dry within the second.
+  await until(() => proxy!.queuedBytes >= 256 * 1024, 'the proxy queue to fill');
+  for (let ms = 0; ms < 1_000; ms += 10) {
+    await vi.advanceTimersByTimeAsync(10);
+    await new Promise((r) => setImmediate(r));
+  }
+  await until(() => received === proxy!.counters.toTarget, 'the sink to receive what the proxy let out');
   // About one second's worth: capped, and still moving (not a stall).
   expect(received).toBeGreaterThan(rate * 0.6);
   expect(received).toBeLessThan(rate * 1.4);

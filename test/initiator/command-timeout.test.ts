@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IscsiTimeoutError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
 import { TmfFunction } from '../../src/iscsi/pdu/opcodes.js';
@@ -23,9 +23,10 @@ describe('per-command timeout', () => {
     const handle = session.startCommand({ lun: 0, cdb: Buffer.from([0x12, 0, 0, 0, 36, 0]), dataInLength: 36 });
     const error = await handle.result.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IscsiTimeoutError);
-    await new Promise((r) => setTimeout(r, 50));
-    const aborts = target.connections[0]!.received.flatMap((p) => (p.kind === 'task-mgmt' ? [p.pdu] : []));
-    expect(aborts).toEqual([expect.objectContaining({ function: TmfFunction.ABORT_TASK, referencedTaskTag: handle.itt })]);
+    // The ABORT TASK follows the timeout on the wire: wait for it to arrive, not a fixed time.
+    const aborts = () => target!.connections[0]!.received.flatMap((p) => (p.kind === 'task-mgmt' ? [p.pdu] : []));
+    await vi.waitFor(() => expect(aborts().length).toBeGreaterThan(0), { timeout: 10_000 });
+    expect(aborts()).toEqual([expect.objectContaining({ function: TmfFunction.ABORT_TASK, referencedTaskTag: handle.itt })]);
     // The session is still usable.
     expect((await session.command({ lun: 0, cdb: Buffer.alloc(6) })).status).toBe(0);
     await session.logout();

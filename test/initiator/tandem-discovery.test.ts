@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discover } from '../../src/initiator/discovery.js';
 import { TEST_INITIATOR } from './tgtd.js';
-import { probeTandem, startTandem, type RunningTandem } from './tandem.js';
+import { startTandem, type RunningTandem } from './tandem.js';
 
-const unavailable = await probeTandem();
-if (unavailable) console.warn(`Tandem interop skipped: ${unavailable}`);
-
-describe.skipIf(unavailable !== undefined)('SendTargets discovery against Tandem', () => {
+describe('SendTargets discovery against Tandem', () => {
   let target: RunningTandem;
 
   beforeAll(async () => {

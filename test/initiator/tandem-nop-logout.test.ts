@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { read16Cdb } from '../../src/initiator/cdb.js';
 import { IscsiConnectionError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
 import { TEST_INITIATOR } from './tgtd.js';
-import { probeTandem, startTandem, type RunningTandem } from './tandem.js';
+import { startTandem, type RunningTandem } from './tandem.js';
 
-const unavailable = await probeTandem();
-if (unavailable) console.warn(`Tandem interop skipped: ${unavailable}`);
-
-describe.skipIf(unavailable !== undefined)('NOP and logout against Tandem', () => {
+describe('NOP and logout against Tandem', () => {
   let target: RunningTandem;
 
   beforeAll(async () => {
@@ -24,10 +21,14 @@ describe.skipIf(unavailable !== undefined)('NOP and logout against Tandem', () =
 
   it('answers pings, including keepalives on an idle session', async () => {
     const session = await connect(200);
-    expect(await session.ping()).toBeLessThan(1000);
+    // The round trip is in milliseconds: within the wall time the call took (not a speed limit).
+    const started = performance.now();
+    const rtt = await session.ping();
+    expect(rtt).toBeGreaterThan(0);
+    expect(rtt).toBeLessThanOrEqual(performance.now() - started);
+    // Keepalives every 200 ms of silence, each answered: wait for two answers, not a fixed time.
     const before = session.stats.pdusReceived;
-    await new Promise((r) => setTimeout(r, 1300));
-    expect(session.stats.pdusReceived - before).toBeGreaterThanOrEqual(2);
+    await vi.waitFor(() => expect(session.stats.pdusReceived - before).toBeGreaterThanOrEqual(2), { timeout: 15_000, interval: 50 });
     expect(session.isOpen).toBe(true);
     await session.logout();
   });

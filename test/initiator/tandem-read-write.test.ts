@@ -3,12 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { write16Cdb } from '../../src/initiator/cdb.js';
 import { IscsiSession } from '../../src/initiator/session.js';
 import { TEST_INITIATOR } from './tgtd.js';
-import { probeTandem, startTandem, type RunningTandem } from './tandem.js';
+import { startTandem, type RunningTandem } from './tandem.js';
 
-const unavailable = await probeTandem();
-if (unavailable) console.warn(`Tandem interop skipped: ${unavailable}`);
-
-describe.skipIf(unavailable !== undefined)('read/write against Tandem', () => {
+describe('read/write against Tandem', () => {
   let target: RunningTandem;
   let session: IscsiSession;
 

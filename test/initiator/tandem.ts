@@ -1,12 +1,10 @@
 /**
- * Starts the Tandem target in-process for interop tests. `probeTandem()` tells whether
- * the server in this tree can serve a login and a command at all; interop tests skip
- * (with the reason) until it can.
+ * Starts the Tandem target in-process for interop tests. The tests start it in beforeAll
+ * and never skip: a Tandem that cannot start, log in or answer fails them with the reason.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IscsiSession } from '../../src/initiator/session.js';
 
 export interface RunningTandem {
   port: number;
@@ -50,25 +48,4 @@ export async function startTandem(options: TandemOptions): Promise<RunningTandem
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** undefined when Tandem can serve; otherwise why not. */
-export async function probeTandem(): Promise<string | undefined> {
-  let target: RunningTandem | undefined;
-  try {
-    target = await startTandem({ iqn: 'iqn.2024-01.io.tandem.test:probe', lunBytes: 1024 * 1024 });
-    const session = await IscsiSession.connect({
-      host: '127.0.0.1',
-      port: target.port,
-      targetName: target.iqn,
-      timeouts: { loginMs: 3000, commandMs: 3000 },
-    });
-    await session.waitReady(target.lun);
-    await session.logout();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await target?.stop().catch(() => undefined);
-  }
 }

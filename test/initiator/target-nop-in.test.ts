@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IscsiSession } from '../../src/initiator/session.js';
 import { FakeTarget } from './fake-target.js';
 
@@ -11,9 +11,10 @@ describe("target's NOP-In ping", () => {
     const session = await IscsiSession.connect({ host: '127.0.0.1', port: target.port, targetName: 'iqn.2024-01.x:fake', timeouts: { nopIntervalMs: 0 } });
     const conn = target.connections[0]!;
     conn.pingInitiator(0x1234);
-    await new Promise((r) => setTimeout(r, 50));
-    const answers = conn.received.flatMap((p) => (p.kind === 'nop-out' ? [p.pdu] : []));
-    expect(answers).toEqual([expect.objectContaining({ itt: 0xffffffff, ttt: 0x1234, immediate: true })]);
+    // Wait for the answer to arrive rather than a fixed time.
+    const answers = () => conn.received.flatMap((p) => (p.kind === 'nop-out' ? [p.pdu] : []));
+    await vi.waitFor(() => expect(answers().length).toBeGreaterThan(0), { timeout: 10_000 });
+    expect(answers()).toEqual([expect.objectContaining({ itt: 0xffffffff, ttt: 0x1234, immediate: true })]);
     await session.logout();
   });
 });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IscsiLoginError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:chap';
 const chap = { user: 'alice', secret: 'alice-secret-12' };
 
-describe.skipIf(!tgtdAvailable())('one-way CHAP against tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('one-way CHAP against tgtd', () => {
   let tgtd: RunningTgtd;
 
   beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScsiCheckConditionError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:cc';
 
-describe.skipIf(!tgtdAvailable())('CHECK CONDITION from tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('CHECK CONDITION from tgtd', () => {
   let tgtd: RunningTgtd;
   let session: IscsiSession;
 

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IscsiLoginError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:digests';
 
-describe.skipIf(!tgtdAvailable())('CRC32C digests against tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('CRC32C digests against tgtd', () => {
   let tgtd: RunningTgtd;
 
   beforeAll(async () => {

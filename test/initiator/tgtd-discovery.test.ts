@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discover } from '../../src/initiator/discovery.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:discovery';
 
-describe.skipIf(!tgtdAvailable())('SendTargets discovery against tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('SendTargets discovery against tgtd', () => {
   let tgtd: RunningTgtd;
 
   beforeAll(async () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IscsiAuthenticationError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:mutual';
 const chap = { user: 'alice', secret: 'alice-secret-12' };
 const mutualChap = { user: 'target-bob', secret: 'bob-secret-1234' };
 
-describe.skipIf(!tgtdAvailable())('mutual CHAP against tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('mutual CHAP against tgtd', () => {
   let tgtd: RunningTgtd;
 
   beforeAll(async () => {

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { write16Cdb } from '../../src/initiator/cdb.js';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:rw';
 
-describe.skipIf(!tgtdAvailable())('read/write against tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('read/write against tgtd', () => {
   let tgtd: RunningTgtd;
   let session: IscsiSession;
 

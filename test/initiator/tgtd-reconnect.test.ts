@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { read16Cdb, write16Cdb } from '../../src/initiator/cdb.js';
 import { IscsiConnectionError } from '../../src/initiator/errors.js';
 import { ReconnectingSession } from '../../src/initiator/reconnecting-session.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:reconnect';
 
-describe.skipIf(!tgtdAvailable())('ReconnectingSession against tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('ReconnectingSession against tgtd', () => {
   let tgtd: RunningTgtd;
   let session: ReconnectingSession;
   const data = randomBytes(1024 * 1024);

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { read16Cdb } from '../../src/initiator/cdb.js';
 import { CommandAbortedError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { TEST_INITIATOR, startTgtd, tgtdAvailable, type RunningTgtd } from './tgtd.js';
+import { TEST_INITIATOR, skipWithoutTgtd, startTgtd, type RunningTgtd } from './tgtd.js';
 
 const IQN = 'iqn.2024-01.io.tandem.test:tmf';
 
-describe.skipIf(!tgtdAvailable())('task management against tgtd', () => {
+describe.skipIf(skipWithoutTgtd())('task management against tgtd', () => {
   let tgtd: RunningTgtd;
   let session: IscsiSession;
 

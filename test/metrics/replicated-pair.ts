@@ -11,6 +11,9 @@ export const PRIMARY_IQN = 'iqn.2026-11.io.tandem:primary';
 
 export const portOf = (s: RunningServer): number => Number(s.addresses[0]!.split(':').pop());
 
+/** No delta pass of the primary's own accord (a test's --threshold flags still apply after these). */
+const QUIET_PRIMARY = ['lowTrafficBytesPerSec=0', 'deltaIntervalMs=60m'];
+
 export interface Pair {
   dir: string;
   backup: RunningServer;
@@ -39,6 +42,9 @@ export async function startPair(primaryExtra: Partial<ServeFlags> = {}): Promise
         listen: ['127.0.0.1:0'],
         control: join(dir, 'primary.sock'),
         ...extra,
+        // Passes run when a test asks (`replicate`), never on the real clock: an early pass once
+        // writes stay quiet for 5 s, or the interval, would race the test's own steps on a slow machine.
+        threshold: [...QUIET_PRIMARY, ...(extra.threshold ?? [])],
       }),
     );
   const pair: Pair = {

@@ -39,6 +39,12 @@ describe('the config file\'s replication object', () => {
     expect(s.replication!.thresholds).toEqual({ maxRttMs: 7, healthyForMs: 60_000 });
   });
 
+  it('--threshold names only its own keys, not ones every object inherits', () => {
+    for (const flag of ['constructor=1', 'toString=1']) {
+      expect(() => buildServeSettings({ config: configWith({}), threshold: [flag] })).toThrow(/--threshold: expected KEY=VALUE with KEY one of maxRttMs/);
+    }
+  });
+
   it.each([
     [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, deltaIntervalMs, linkTimeoutMs\)/],
     [{ linkTimeoutMs: 'never' }, /replication\.linkTimeoutMs: must be a duration of at least 100 ms/],

@@ -37,8 +37,12 @@ describe('tandem serve --role primary replicating onto tandem serve --role backu
       buildServeSettings({ role: 'backup', iqn: BACKUP_IQN, lun: [join(dir, 'backup.img') + `,size=${SIZE}`], listen: ['127.0.0.1:0'], control: join(dir, 'backup.sock') }),
     );
     replicaUrl = `iscsi://127.0.0.1:${portOf(backup)}/${BACKUP_IQN}/0`;
+    // Auto mode would catch up on its own after 10 s of healthy link, and delta mode pass early
+    // after 5 s of quiet: on a slow machine either could beat the test to its status checks.
+    // Here only the test's own `replicate` copies.
+    const quiet = ['healthyForMs=60m', 'lowTrafficBytesPerSec=0'];
     primary = await startServer(
-      buildServeSettings({ role: 'primary', iqn: PRIMARY_IQN, lun: [join(dir, 'primary.img') + `,size=${SIZE}`], replica: replicaUrl, listen: ['127.0.0.1:0'], control: join(dir, 'primary.sock') }),
+      buildServeSettings({ role: 'primary', iqn: PRIMARY_IQN, lun: [join(dir, 'primary.img') + `,size=${SIZE}`], replica: replicaUrl, listen: ['127.0.0.1:0'], control: join(dir, 'primary.sock'), threshold: quiet }),
     );
   }, 30_000);
 

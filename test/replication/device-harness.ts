@@ -64,9 +64,13 @@ export async function expectIdentical(h: Harness): Promise<void> {
   expect(b.toString('hex')).toBe(a.toString('hex'));
 }
 
-/** Waits (real time, bounded) until the async journal is empty. */
-export async function quiesce(h: Harness): Promise<void> {
-  for (let i = 0; i < 200 && h.device.status().journal.entries > 0; i++) {
+/**
+ * Waits until the async journal is empty: the flusher's real I/O (journal reads, fsyncs)
+ * takes what it takes on a loaded machine, so the bound is generous, only there to end a hang.
+ */
+export async function quiesce(h: Harness, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (h.device.status().journal.entries > 0 && Date.now() < deadline) {
     await h.tick();
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -13,6 +13,8 @@ export class FakeLink implements ReplicaLink {
   delayMs = 0;
   /** Extra latency reported for pings (to trip the RTT criterion). */
   fakeRttMs = 1;
+  /** While set, every operation but a ping waits for it: a link the flusher is stuck on. */
+  private gate: Promise<void> | undefined;
   private state: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
 
   constructor(
@@ -143,6 +145,19 @@ export class FakeLink implements ReplicaLink {
 
   async close(): Promise<void> {}
 
+  /**
+   * Holds every operation but pings until the returned function is called: the flusher is
+   * stuck on its batch for exactly as long as the test wants, whatever the machine's speed.
+   */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.gate = undefined;
+      release();
+    };
+  }
+
   private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       if (this.cut) throw new Error('link cut');
@@ -151,6 +166,7 @@ export class FakeLink implements ReplicaLink {
         throw new Error('timed out');
       }
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (what !== 'ping' && this.gate) await this.gate;
       if (this.cut) throw new Error('link cut');
       const v = await fn();
       this.state.up = true;

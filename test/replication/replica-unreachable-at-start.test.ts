@@ -3,7 +3,7 @@
  * the delta table, and binds the replica (checking its volume tag) once it answers.
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { LazyReplicaLink } from '../../src/replication/lazy-replica-link.js';
 import { ReplicatedDevice } from '../../src/replication/replicated-device.js';
@@ -50,7 +50,8 @@ describe('replica unreachable at start', () => {
     expect(device.status()).toMatchObject({ state: 'continuous', binding: { state: 'bound' } });
     expect(backup.tags).toHaveLength(1);
     await device.write(randomBytes(4096), 0);
-    for (let i = 0; i < 200 && device.status().journal.entries > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    // Wait for the flusher to drain the journal (bounded generously), not a fixed time.
+    await vi.waitFor(() => expect(device.status().journal.entries).toBe(0), { timeout: 20_000, interval: 5 });
     const [a, b] = await Promise.all([local.sha256(0, VOLUME), backup.backup.sha256(0, VOLUME)]);
     expect(b.equals(a)).toBe(true);
     await device.close();

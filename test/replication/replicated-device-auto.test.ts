@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { expectIdentical, openHarness, randomWrites, reachContinuous } from './device-harness.js';
 import { tempMetaDir } from './temp-meta.js';
 
@@ -33,14 +33,19 @@ describe('ReplicatedDevice auto mode', () => {
   it('a rewrite-heavy workload trips the redundancy criterion; the pass sends the chunk once', async () => {
     const h = await openHarness(tempMetaDir(), { mode: 'auto', flavour: 'async' });
     await reachContinuous(h);
-    h.link.delayMs = 30; // the flusher falls behind
+    // The flusher falls behind: stuck on its first batch until released (a fixed link delay
+    // raced the writes, and a slow machine let the flusher keep up).
+    const release = h.link.hold();
     for (let i = 0; i < 100; i++) await h.device.write(randomBytes(4096), 8192);
-    await h.tick(1000);
+    // The tick judges the figures at once; the switch then waits for the batch in flight.
+    const tick = h.tick(1000);
+    await vi.waitFor(() => expect(h.device.status().state).toBe('delta'), { timeout: 10_000 });
+    release();
+    await tick;
     const s = h.device.status();
     expect(s.state).toBe('delta');
     expect(s.lastSwitch?.reason).toBe('journal-redundant');
     expect(s.dirtyChunks).toBe(1);
-    h.link.delayMs = 0;
     const before = h.link.health().bytesWritten;
     await h.tick(2000);
     expect(h.device.status().state).toBe('continuous');

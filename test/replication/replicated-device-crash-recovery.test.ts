@@ -12,7 +12,7 @@ describe('async mode: primary crash with entries still in the journal', () => {
     const dir = tempMetaDir();
     const h = await openHarness(dir, { mode: 'auto', flavour: 'async' });
     await reachContinuous(h);
-    h.link.delayMs = 400; // the flusher is stuck mid-batch when we "crash"
+    const release = h.link.hold(); // the flusher is stuck mid-batch when we "crash"
     const shadow = new MemoryBlockStore({ size: VOLUME });
     for (let i = 0; i < 40; i++) {
       const data = randomBytes(4096);
@@ -50,6 +50,7 @@ describe('async mode: primary crash with entries still in the journal', () => {
     await reachContinuous(restarted);
     await expectIdentical(restarted);
     h.link.cut = true;
+    release();
     await h.device.close();
     await restarted.device.close();
   });

@@ -20,6 +20,12 @@ describe('sizes', () => {
           expect(e).toBeInstanceOf(UsageError);
         }
       }),
+      // A unit named like an Object.prototype key once found Object itself ("out of range").
+      { examples: [['1constructor'], ['2__proto__'], ['3toString']] },
     );
+  });
+
+  it('reads only its own units, not names inherited by every object', () => {
+    for (const s of ['1constructor', '1CONSTRUCTOR', '1hasOwnProperty']) expect(() => parseSize(s, 'x')).toThrow(/cannot read size/);
   });
 });

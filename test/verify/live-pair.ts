@@ -3,7 +3,7 @@
  * source and a replica that start as byte-identical copies except for chosen chunks.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
@@ -34,11 +34,16 @@ export function writeRandomImage(path: string, size: number, patternBytes = 16 *
   }
 }
 
-/** Overwrites `length` bytes at `offset` with fresh random bytes. */
+/** Overwrites `length` bytes at `offset` with fresh random bytes that differ from the old ones. */
 export function scribble(path: string, offset: number, length: number): void {
   const fd = openSync(path, 'r+');
   try {
-    writeSync(fd, randomBytes(length), 0, length, offset);
+    const old = Buffer.alloc(length);
+    readSync(fd, old, 0, length, offset);
+    const fresh = randomBytes(length);
+    // A few random bytes can equal what was there (7 bytes: 2^-56), and then no chunk differs.
+    if (fresh.equals(old)) fresh[0] = old[0]! ^ 0xff;
+    writeSync(fd, fresh, 0, length, offset);
   } finally {
     closeSync(fd);
   }

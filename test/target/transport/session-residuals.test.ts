@@ -54,7 +54,8 @@ describe('residuals (libiscsi iSCSIResiduals semantics)', () => {
     let r = await c.expect('scsi-response');
     expect([r.pdu.residualOverflow, r.pdu.residual]).toEqual([true, BLOCK]);
     c.command(write10(0, 1), { write: true, expectedLength: 10000, immediateData: Buffer.alloc(8192) });
-    const r2t = await c.next(300);
+    // The response is due at once; an R2T in its place is the failure (no fixed short wait).
+    const r2t = await c.next();
     if (r2t?.kind === 'r2t') throw new Error('must not solicit beyond what the command needs');
     r = r2t as typeof r;
     expect(r.kind).toBe('scsi-response');

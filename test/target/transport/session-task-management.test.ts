@@ -8,16 +8,29 @@ afterEach(async () => srv?.close());
 
 const HOLD = Buffer.from([HOLD_OPCODE, 0, 0, 0, 0, 0]);
 
+/**
+ * A NOP-Out round trip: the target handles a connection's PDUs in order, and both a
+ * command's start and a TMF's abort happen as it reads them, so once the echo is back
+ * everything sent before the ping has reached the SCSI layer and task management.
+ */
+async function sync(c: TestInitiator): Promise<void> {
+  const itt = c.nopOut(Buffer.from('sync'));
+  const echo = await c.expect('nop-in');
+  expect(echo.pdu.itt).toBe(itt);
+}
+
 describe('task management', () => {
   it('ABORT TASK on a running task waits for it, answers COMPLETE and suppresses the task response', async () => {
     srv = await startTestServer();
     const c = await TestInitiator.connect(srv.port);
     await c.login();
     const itt = c.command(HOLD, { expectedLength: 0 });
-    await new Promise((r) => setTimeout(r, 50));
+    await sync(c);
     expect(srv.scsi.heldCount).toBe(1);
     const tmfItt = c.tmf(1, itt, 1);
     expect(await c.next(200)).toBeUndefined();
+    // The task is marked aborted before it is released, so it never answers.
+    await sync(c);
     srv.scsi.release();
     const r = await c.expect('task-mgmt-response');
     expect(r.pdu.itt).toBe(tmfItt);
@@ -56,9 +69,13 @@ describe('task management', () => {
     const c = await TestInitiator.connect(srv.port);
     await c.login();
     c.command(HOLD, { expectedLength: 0 });
-    await new Promise((r) => setTimeout(r, 50));
+    await sync(c);
+    expect(srv.scsi.heldCount).toBe(1);
     c.tmf(5);
-    setTimeout(() => srv.scsi.release(), 100);
+    // The reset waits for the held task (no response yet), which it has already aborted.
+    expect(await c.next(100)).toBeUndefined();
+    await sync(c);
+    srv.scsi.release();
     const r = await c.expect('task-mgmt-response');
     expect(r.pdu.response).toBe(0);
     expect(srv.scsi.events).toContain('lunReset 0 400000000001');

@@ -57,8 +57,13 @@ export class TestInitiator {
     else this.queue.push(p);
   }
 
-  /** Next PDU from the target, or undefined if none arrives within `ms` (or the socket closed). */
-  next(ms = 2000): Promise<Received | undefined> {
+  /**
+   * Next PDU from the target, or undefined if none arrives within `ms` (or the socket
+   * closed). The default only bounds a wait for a PDU that is due, so it is generous: a
+   * loaded machine must not turn a slow answer into a failure. Tests asserting that
+   * nothing arrives pass a short `ms`.
+   */
+  next(ms = 10_000): Promise<Received | undefined> {
     const q = this.queue.shift();
     if (q) return Promise.resolve(q);
     if (this.closed) return Promise.resolve(undefined);
@@ -75,7 +80,7 @@ export class TestInitiator {
     });
   }
 
-  async expect<K extends Received['kind']>(kind: K, ms = 2000): Promise<Extract<Received, { kind: K }>> {
+  async expect<K extends Received['kind']>(kind: K, ms = 10_000): Promise<Extract<Received, { kind: K }>> {
     const p = await this.next(ms);
     if (!p) throw new Error(`expected ${kind}, got nothing`);
     if (p.kind !== kind) throw new Error(`expected ${kind}, got ${p.kind} ${JSON.stringify(p.pdu, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
@@ -98,7 +103,7 @@ export class TestInitiator {
     }
   }
 
-  waitClosed(ms = 2000): Promise<boolean> {
+  waitClosed(ms = 10_000): Promise<boolean> {
     if (this.closed) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), ms);
