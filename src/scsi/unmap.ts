@@ -2,7 +2,7 @@ import type { HandlerPlan } from './descriptor.js';
 import type { CommandContext } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField, lbaOutOfRange } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
-import { MAX_UNMAP_LBA_COUNT } from '../replica-protocol/index.js';
+import { MAX_UNMAP_LBA_COUNT } from './replica-commands/advertised.js';
 import { MAX_UNMAP_DESCRIPTORS } from './limits.js';
 import { deallocateBlocks } from './write-same.js';
 

@@ -3,7 +3,7 @@ import type { LogicalUnit } from './logical-unit.js';
 import type { Nexus } from './types.js';
 import type { CommandTable } from './command-table.js';
 import { VENDOR_ID, asciiField } from './inquiry-data.js';
-import { MAX_UNMAP_LBA_COUNT, vendorVpdPage } from '../replica-protocol/index.js';
+import { MAX_UNMAP_LBA_COUNT, vendorVpdPage } from './replica-commands/advertised.js';
 import { maxAtomicBlocks } from './write-atomic.js';
 import {
   MAX_COMPARE_AND_WRITE_BLOCKS,
