@@ -1,7 +1,20 @@
 /** CDB builders and Data-In parsers for the typed helpers (SPC-4, SBC-3). */
 
-// One set of status codes for both sides of the wire.
-export { ScsiStatus } from '../scsi/types.js';
+/**
+ * SAM-5 status codes (§5.3) as the initiator reads them from SCSI Response PDUs. The
+ * initiator keeps its own copy: it may not import the target's SCSI layer (src/scsi), which
+ * defines the same values in src/scsi/types.ts.
+ */
+export const ScsiStatus = {
+  GOOD: 0x00,
+  CHECK_CONDITION: 0x02,
+  CONDITION_MET: 0x04,
+  BUSY: 0x08,
+  RESERVATION_CONFLICT: 0x18,
+  TASK_SET_FULL: 0x28,
+  ACA_ACTIVE: 0x30,
+  TASK_ABORTED: 0x40,
+} as const;
 
 export const ScsiOpcode = {
   TEST_UNIT_READY: 0x00,

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { packageRoot } from '../util/package-root.js';
+import { packageRoot } from './package-root.js';
 
 /** An error from a system call: `code` is the errno name ('EIO'), `errno` the positive errno number. */
 export interface NativeError extends Error {
