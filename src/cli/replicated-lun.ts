@@ -109,7 +109,7 @@ export async function openReplicatedLun(
     await link?.close().catch(() => undefined);
     await staging.close().catch(() => undefined);
     if (e instanceof ReplicaSetupError) throw e;
-    const shown = lun.replica !== undefined ? `peer ${redactedReplica(lun.replica)}` : 'replication';
+    const shown = lun.replica !== undefined ? `replica ${redactedReplica(lun.replica)}` : 'replication';
     throw new ReplicaSetupError(`LUN ${lun.path}: ${shown}: ${(e as Error).message}`, { cause: e });
   }
 }

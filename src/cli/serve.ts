@@ -84,7 +84,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         }
         stores.push(device);
         const pair = replicated?.device;
-        const unit = await LogicalUnit.create({
+        units.push(await LogicalUnit.create({
           lun,
           targetName: config.iqn,
           device,
@@ -100,11 +100,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
                 identity: () => pair.deviceIdentity,
               }
             : {}),
-        });
-        pair?.onChange((change) => {
-          if (change === 'identity') unit.identityChanged();
-        });
-        units.push(unit);
+        }));
       }
       const scsi = new ScsiTarget(config.iqn, units);
       scsiTargets.push(scsi);

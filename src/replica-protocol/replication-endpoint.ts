@@ -11,7 +11,8 @@ export interface ReplicationEndpoint {
   /** At most `maxBytes` bitmap bytes from `startByte` (none past the end). */
   changeMap(startByte: number, maxBytes: number): ChangeMapSlice;
   beginResync(sourceCurrent: bigint): Promise<void>;
-  adopt(parameters: AdoptParameters): Promise<void>;
+  /** Resolves with whether the device identity hosts see changed (their unit attention is the LU's to raise). */
+  adopt(parameters: AdoptParameters): Promise<{ identityChanged: boolean }>;
   /** Switchover: become the primary, provided this node holds `sourceCurrent` whole. */
   promoteBySwitchover(sourceCurrent: bigint): Promise<void>;
 }

@@ -25,8 +25,6 @@ export interface PeerEndpointParts {
   binding: ReplicaBinding;
   peerSync: PeerSync;
   log: Logger;
-  /** The backup took its primary's device identity: hosts must be told. */
-  identityChanged(): void;
   /** When this backup last applied a write from its primary (ms since the epoch). */
   newestWriteAt(): number | undefined;
 }
@@ -68,7 +66,7 @@ export class PeerEndpoint implements ReplicationEndpoint {
     this.parts.log.info({ event: 'resync-start', as: 'target', source: sourceCurrent.toString(16) }, 'being resynchronised from the peer');
   }
 
-  async adopt(p: AdoptParameters): Promise<void> {
+  async adopt(p: AdoptParameters): Promise<{ identityChanged: boolean }> {
     this.requireBackup('ADOPT');
     const { volume, table, log } = this.parts;
     const identityChanged = !volume.device || !volume.device.naa.equals(p.device.naa) || volume.device.serial !== p.device.serial;
@@ -83,7 +81,7 @@ export class PeerEndpoint implements ReplicationEndpoint {
       resyncFrom: undefined,
     }));
     log.info({ event: 'generation-change', reason: 'adopted', current: p.current.toString(16), identityChanged }, 'holds the primary\'s history');
-    if (identityChanged) this.parts.identityChanged();
+    return { identityChanged };
   }
 
   async promoteBySwitchover(sourceCurrent: bigint): Promise<void> {

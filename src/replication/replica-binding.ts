@@ -104,7 +104,7 @@ export class ReplicaBinding {
     this.peer = peer;
     this.peerSeenAt = this.clock();
     const relation = peer ? relate(this.volume.generations, generationsOf(peer)).kind : 'unrelated';
-    if (peer?.role === 'backup' && (relation === 'same' || relation === 'ahead')) return true;
+    if (peer?.role === 'backup' && (relation === 'same' || relation === 'ahead' || relation === 'peer-blank')) return true;
     this.unbind(`the peer changed: it is ${peer ? `a ${peer.role} (${relation})` : 'no longer replicated'}`);
     return false;
   }

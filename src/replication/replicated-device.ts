@@ -72,7 +72,7 @@ export class ReplicatedDevice implements BlockDevice {
   private closed = false;
   /** A backup's newest write from its primary, persisted at most once a tick. */
   private newestWriteAt: number | undefined;
-  private readonly listeners: Array<(change: 'identity' | 'role') => void> = [];
+  private readonly listeners: Array<(change: 'role') => void> = [];
 
   private constructor(
     private readonly local: BlockDevice,
@@ -99,7 +99,6 @@ export class ReplicatedDevice implements BlockDevice {
       binding,
       peerSync,
       log,
-      identityChanged: () => this.emit('identity'),
       newestWriteAt: () => this.newestWriteAt,
     });
   }
@@ -239,8 +238,8 @@ export class ReplicatedDevice implements BlockDevice {
     return this.volume.device;
   }
 
-  /** Called when the device identity or the role changes (unit attentions for hosts). */
-  onChange(listener: (change: 'identity' | 'role') => void): void {
+  /** Called when the role changes (unit attentions for hosts). */
+  onChange(listener: (change: 'role') => void): void {
     this.listeners.push(listener);
   }
 
@@ -278,7 +277,7 @@ export class ReplicatedDevice implements BlockDevice {
     this.roles.setSplitBrainPolicy(policy);
   }
 
-  private emit(change: 'identity' | 'role'): void {
+  private emit(change: 'role'): void {
     for (const l of this.listeners) l(change);
   }
 

@@ -3,7 +3,7 @@
  * `replication.json` (atomically, one save at a time, in order) before it counts, so a
  * crash leaves the previous state or the new one.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SerialQueue } from '../util/serial-queue.js';
 import { BLANK_GENERATIONS, firstGenerations, type GenerationId, type Generations } from './generations.js';
 import { loadVolumeRecord, saveVolumeRecord, type DeviceIdentity, type VolumeIdentity, type VolumeRecord } from './volume-record.js';
@@ -42,7 +42,7 @@ export class VolumeState {
         role: options.initialRole,
         // A backup holds no history until it adopts its primary's at the first sync.
         generations: primary ? firstGenerations(now) : { ...BLANK_GENERATIONS, history: [] },
-        device: primary ? options.initialDevice : undefined,
+        device: undefined,
         resyncFrom: undefined,
         newestWriteAt: undefined,
       };
@@ -50,8 +50,12 @@ export class VolumeState {
     } else {
       // Records from before roles and generations belong to primaries.
       record = { ...stored, role: stored.role ?? 'primary', generations: stored.generations ?? firstGenerations(now) };
-      if (record.role === 'primary' && !record.device && options.initialDevice) record.device = options.initialDevice;
-      changed = stored.role === undefined || stored.generations === undefined || record.device !== stored.device;
+      changed = stored.role === undefined || stored.generations === undefined;
+    }
+    // A primary always has an identity to hand its backup: the LU's own, else one from the volume UUID.
+    if (record.role === 'primary' && !record.device) {
+      record.device = options.initialDevice ?? deviceIdentityOf(record.volumeId);
+      changed = true;
     }
     const state = new VolumeState(options.metaDir, record, stored?.role !== undefined && stored.role !== options.initialRole);
     if (changed) await saveVolumeRecord(options.metaDir, record);
@@ -95,4 +99,16 @@ export class VolumeState {
       this.current = next;
     });
   }
+}
+
+/**
+ * A stable identity derived from the volume UUID: NAA IEEE Registered Extended with a
+ * locally assigned (CID) company ID, as the LU's own identity is, and a 16-digit serial.
+ */
+export function deviceIdentityOf(volumeId: string): DeviceIdentity {
+  const h = createHash('sha256').update(`tandem-volume\0${volumeId}`).digest();
+  const naa = Buffer.from(h.subarray(0, 16));
+  naa[0] = 0x60 | (naa[0]! & 0x0f);
+  naa[1] = 0xa0 | (naa[1]! & 0x0f);
+  return { naa, serial: h.subarray(16, 24).toString('hex') };
 }

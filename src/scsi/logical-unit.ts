@@ -146,9 +146,9 @@ export class LogicalUnit {
     return this.identityFrom?.() ?? this.ownIdentity;
   }
 
-  /** The identity changed (a backup adopted its primary's): every nexus is told (SPC-4 §5.14). */
-  identityChanged(): void {
-    this.attentions.establish(Asc.INQUIRY_DATA_HAS_CHANGED);
+  /** The identity changed (a backup adopted its primary's): every nexus but the one that caused it is told (SPC-4 §5.14). */
+  identityChanged(by?: Nexus): void {
+    this.attentions.establish(Asc.INQUIRY_DATA_HAS_CHANGED, by);
   }
 
   /** WRITE ATOMIC(16)'s log; absent on a read-only LU. */

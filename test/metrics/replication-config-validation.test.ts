@@ -46,7 +46,7 @@ describe('the config file\'s replication object', () => {
   });
 
   it.each([
-    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, deltaIntervalMs, linkTimeoutMs\)/],
+    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, deltaIntervalMs, linkTimeoutMs, afterSplitBrain\)/],
     [{ linkTimeoutMs: 'never' }, /replication\.linkTimeoutMs: must be a duration of at least 100 ms/],
     [{ linkTimeoutMs: 50 }, /replication\.linkTimeoutMs: must be a duration of at least 100 ms/],
     [{ thresholds: { maxSpeed: 1 } }, /replication\.thresholds: unknown key "maxSpeed" \(allowed: maxRttMs/],

@@ -66,7 +66,9 @@ export function prepareReplicationControl(lu: LogicalUnit, ctx: CommandContext):
     async run(dataOut) {
       if (!dataOut || dataOut.length < length) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR });
       try {
-        await act(endpoint, action as ReplicationActionCode, dataOut);
+        const changed = await act(endpoint, action as ReplicationActionCode, dataOut);
+        // Every other nexus learns that INQUIRY data changed; the replicator caused it.
+        if (changed) lu.identityChanged(ctx.nexus);
       } catch (e) {
         if (e instanceof ReplicationSequenceError) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.COMMAND_SEQUENCE_ERROR });
         if (e instanceof AdoptFormatError) throw e.byte < 0 ? new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR }) : invalidParamField(e.byte);
@@ -76,13 +78,16 @@ export function prepareReplicationControl(lu: LogicalUnit, ctx: CommandContext):
   };
 }
 
-function act(endpoint: ReplicationEndpoint, action: ReplicationActionCode, parameters: Buffer): Promise<void> {
+/** Runs the action; resolves true when the identity hosts see changed. */
+async function act(endpoint: ReplicationEndpoint, action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
   switch (action) {
     case ReplicationAction.BEGIN_RESYNC:
-      return endpoint.beginResync(parameters.readBigUInt64BE(0));
+      await endpoint.beginResync(parameters.readBigUInt64BE(0));
+      return false;
     case ReplicationAction.ADOPT:
-      return endpoint.adopt(decodeAdoptParameters(parameters));
+      return (await endpoint.adopt(decodeAdoptParameters(parameters))).identityChanged;
     case ReplicationAction.PROMOTE:
-      return endpoint.promoteBySwitchover(parameters.readBigUInt64BE(0));
+      await endpoint.promoteBySwitchover(parameters.readBigUInt64BE(0));
+      return false;
   }
 }
