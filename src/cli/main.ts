@@ -28,6 +28,8 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     advertise: argv.advertise as string | undefined,
     role: argv.role as string | undefined,
     replica: argv.replica as string | undefined,
+    peer: argv.peer as string | undefined,
+    afterSplitBrain: argv['after-split-brain'] as string | undefined,
     replicationMode: argv['replication-mode'] as string | undefined,
     sync: syncFlag(argv),
     startOver: argv['start-over'] as boolean | undefined,
@@ -108,7 +110,9 @@ const parser = yargs(hideBin(process.argv))
         .option('advertise', { type: 'string', describe: 'HOST:PORT that SendTargets reports instead of the local address' })
         .option('log-level', { type: 'string', describe: 'fatal|error|warn|info|debug|trace|silent' })
         .option('role', { type: 'string', describe: 'replication role: primary|backup' })
-        .option('replica', { type: 'string', describe: 'primary: iscsi://USER:SECRET@HOST:PORT/IQN/LUN of the single LUN\'s backup' })
+        .option('peer', { type: 'string', describe: 'iscsi://USER:SECRET@HOST:PORT/IQN/LUN of the single LUN\'s peer (the other node of the pair; both roles)' })
+        .option('replica', { type: 'string', describe: 'primary: the same as --peer (the single LUN\'s backup)' })
+        .option('after-split-brain', { type: 'string', describe: 'disconnect|discard-zero-changes|discard-least-changes|discard-younger-primary (default disconnect)' })
         .option('replication-mode', { type: 'string', describe: 'continuous|delta|auto (default auto)' })
         .option('sync', { type: 'boolean', describe: 'continuous mirroring acknowledges after the backup is durable' })
         .option('async', { type: 'boolean', describe: 'continuous mirroring through the staging journal (default)' })
@@ -190,12 +194,65 @@ const parser = yargs(hideBin(process.argv))
     },
   )
   .command(
+    'promote',
+    'Make this backup the primary (--force: even with the peer unreachable or a resync unfinished)',
+    (y) =>
+      y
+        .option('force', { type: 'boolean', default: false, describe: 'promote even when the peer is unreachable, a primary, or this node\'s resync is unfinished' })
+        .option('json', { type: 'boolean', default: false })
+        .option('target', TARGET_OPTION)
+        .option('lun', LUN_OPTION)
+        .option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { promoteCommand } = await import('./admin/roles.js');
+      process.exitCode = await promoteCommand({ control: argv.control as string, json: argv.json as boolean, force: argv.force as boolean, ...selectorOf(argv as Record<string, unknown>) });
+    },
+  )
+  .command(
+    'demote',
+    'Make this primary a backup: it stops taking host writes and is resynchronised from its peer',
+    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { demoteCommand } = await import('./admin/roles.js');
+      process.exitCode = await demoteCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
+    },
+  )
+  .command(
+    'switchover',
+    'Planned role swap: hold host writes, drain to the peer, demote this primary, promote the peer',
+    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { switchoverCommand } = await import('./admin/roles.js');
+      process.exitCode = await switchoverCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
+    },
+  )
+  .command(
+    'resolve',
+    'End a split brain on this node: --discard-local gives up its changes since the common generation',
+    (y) =>
+      y
+        .option('discard-local', { type: 'boolean', demandOption: 'name the resolution: --discard-local (this node\'s changes since the common generation are discarded)', describe: 'discard this node\'s changes and resynchronise from the peer' })
+        .option('json', { type: 'boolean', default: false })
+        .option('target', TARGET_OPTION)
+        .option('lun', LUN_OPTION)
+        .option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      if (argv['discard-local'] !== true) throw new UsageError('resolve needs --discard-local (the only resolution: this node discards its changes)');
+      const { resolveCommand } = await import('./admin/roles.js');
+      process.exitCode = await resolveCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
+    },
+  )
+  .command(
     'config <action> <key> <value>',
-    'tandem config set KEY VALUE: change a switching threshold at run time',
+    'tandem config set KEY VALUE: change a switching threshold or the split-brain policy at run time',
     (y) =>
       y
         .positional('action', { type: 'string', choices: ['set'], demandOption: true })
-        .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, lowTrafficBytesPerSec, lowTrafficForMs, deltaIntervalMs' })
+        .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, lowTrafficBytesPerSec, lowTrafficForMs, deltaIntervalMs, afterSplitBrain' })
         .positional('value', { type: 'string', demandOption: true })
         .option('json', { type: 'boolean', default: false })
         .option('target', TARGET_OPTION)

@@ -27,7 +27,7 @@ interface Family {
 }
 
 const MODES: readonly ReplicationMode[] = ['continuous', 'delta', 'auto'];
-const STATES: readonly ReplicationState[] = ['continuous', 'delta', 'catching-up'];
+const STATES: readonly ReplicationState[] = ['continuous', 'delta', 'catching-up', 'backup', 'stale', 'split-brain'];
 const ROLES = ['primary', 'backup'] as const;
 
 /** Backslash, double quote and newline are the only escapes a label value needs. */
@@ -86,6 +86,9 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     const f = r.figures;
     for (const mode of MODES) m.add('tandem_replication_mode', 'gauge', 'Configured replication mode (1 for the active one)', { ...lun, mode }, r.mode === mode ? 1 : 0);
     for (const state of STATES) m.add('tandem_replication_state', 'gauge', 'Current replication state (1 for the active one)', { ...lun, state }, r.state === state ? 1 : 0);
+    for (const role of ROLES) m.add('tandem_replication_role', 'gauge', 'Role this node holds for the LUN (1 for the active one)', { ...lun, role }, r.role === role ? 1 : 0);
+    m.add('tandem_replication_split_brain', 'gauge', '1 while this node and its peer both changed since their common generation', lun, r.splitBrain ? 1 : 0);
+    m.add('tandem_replication_resync_bytes_left', 'gauge', 'Bytes this primary still marks for its peer\'s resynchronisation (0: none running)', lun, r.resync?.bytesLeft ?? 0);
     m.add('tandem_replication_sync', 'gauge', '1 when continuous mirroring is synchronous, 0 when asynchronous', lun, r.flavour === 'sync' ? 1 : 0);
     m.add('tandem_replication_paused', 'gauge', '1 while replication is paused by the admin', lun, r.paused ? 1 : 0);
     m.add('tandem_replication_journal_used_bytes', 'gauge', 'Bytes held in the staging journal', lun, r.journal.usedBytes);

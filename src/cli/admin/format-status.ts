@@ -32,25 +32,72 @@ export function formatStatus(status: ServerStatus): string {
       lines.push(status.role === 'backup' ? '  read-only to initiators other than the replicator' : '  not replicated');
       continue;
     }
-    const f = r.figures;
-    const rows: Array<[string, string]> = [
-      ['replica', l.replica ?? '-'],
-      ['mode', `${r.mode} (${r.flavour})${r.paused ? ', PAUSED' : ''}`],
-      ['state', r.state],
-      ['last switch', r.lastSwitch ? `${r.lastSwitch.from} -> ${r.lastSwitch.to}: ${r.lastSwitch.reason}, ${ago(r.lastSwitch.at, status.now)}` : '-'],
-      ['link', `${f.linkUp ? 'up' : 'DOWN'}, rtt ${ms(f.rttMs)}, write latency ${ms(f.writeLatencyMs)}${r.link.lastError && !f.linkUp ? ` (${r.link.lastError})` : ''}`],
-      ['journal', `${(f.journalFill * 100).toFixed(1)}% of ${bytes(r.journal.capacity)} (${r.journal.entries} entries)`],
-      ['rates', `inflow ${bytes(f.inflowBytesPerSec)}/s, flush ${bytes(f.flushBytesPerSec)}/s`],
-      ['redundancy', f.redundancy.toFixed(2)],
-      ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)}`],
-      ['last pass', r.lastPass ? `${ago(r.lastPass.at, status.now)}: ${bytes(r.lastPass.bytesSent)} in ${ms(r.lastPass.durationMs)} (${r.lastPass.sentChunks}/${r.lastPass.chunks} chunks${r.lastPass.staged ? ', staged' : ''})` : '-'],
-      ['recovery pt', r.recoveryPointAgeMs === 0 ? 'current' : `${ms(r.recoveryPointAgeMs)} behind`],
-      ['volume', `${r.identity.volumeId} gen ${r.identity.generation}${r.identity.replicaSynced ? '' : ' (first sync pending)'}`],
-    ];
-    // Only worth a row when something is wrong: the replica not checked yet, or refused.
-    if (r.binding && r.binding.state !== 'bound') rows.splice(1, 0, ['binding', `${r.binding.state.toUpperCase()}${r.binding.error ? `: ${r.binding.error}` : ''}`]);
-
+    const rows = r.role === 'backup' ? backupRows(l, r, status.now) : primaryRows(l, r, status.now);
     for (const [k, v] of rows) lines.push(`  ${k.padEnd(12)}${v}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+type Rows = Array<[string, string]>;
+type Lun = ServerStatus['luns'][number];
+type Replication = NonNullable<Lun['replication']>;
+
+function primaryRows(l: Lun, r: Replication, now: number): Rows {
+  const f = r.figures;
+  const rows: Rows = [
+    ['role', `primary${r.state === 'stale' ? ' (STALE: the peer is ahead; run `tandem demote` here)' : ''}`],
+    ['peer', peerText(l, r, now)],
+    ['mode', `${r.mode} (${r.flavour})${r.paused ? ', PAUSED' : ''}`],
+    ['state', r.state],
+    ['last switch', r.lastSwitch ? `${r.lastSwitch.from} -> ${r.lastSwitch.to}: ${r.lastSwitch.reason}, ${ago(r.lastSwitch.at, now)}` : '-'],
+    ['link', `${f.linkUp ? 'up' : 'DOWN'}, rtt ${ms(f.rttMs)}, write latency ${ms(f.writeLatencyMs)}${r.link.lastError && !f.linkUp ? ` (${r.link.lastError})` : ''}`],
+    ['journal', `${(f.journalFill * 100).toFixed(1)}% of ${bytes(r.journal.capacity)} (${r.journal.entries} entries)`],
+    ['rates', `inflow ${bytes(f.inflowBytesPerSec)}/s, flush ${bytes(f.flushBytesPerSec)}/s`],
+    ['redundancy', f.redundancy.toFixed(2)],
+    ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)}`],
+    ['last pass', r.lastPass ? `${ago(r.lastPass.at, now)}: ${bytes(r.lastPass.bytesSent)} in ${ms(r.lastPass.durationMs)} (${r.lastPass.sentChunks}/${r.lastPass.chunks} chunks${r.lastPass.staged ? ', staged' : ''})` : '-'],
+    ['recovery pt', r.recoveryPointAgeMs === 0 ? 'current' : `${ms(r.recoveryPointAgeMs)} behind`],
+    ['generations', generationsText(r)],
+    ['volume', `${r.identity.volumeId} gen ${r.identity.generation}${r.identity.replicaSynced ? '' : ' (first sync pending)'}`],
+  ];
+  if (r.resync) rows.splice(4, 0, ['resync', `${bytes(r.resync.bytesLeft)} left, ${bytes(r.resync.bytesSent)} sent, ETA ${r.resync.etaSeconds === undefined ? '-' : ms(r.resync.etaSeconds * 1000)} (${r.resync.why})`]);
+  if (r.splitBrain) rows.splice(4, 0, ['SPLIT BRAIN', splitBrainText(r.splitBrain)]);
+  // Only worth a row when something is wrong: the replica not checked yet, refused, stale...
+  if (r.binding && r.binding.state !== 'bound') rows.splice(2, 0, ['binding', `${r.binding.state.toUpperCase()}${r.binding.error ? `: ${r.binding.error}` : ''}`]);
+  return rows;
+}
+
+function backupRows(l: Lun, r: Replication, now: number): Rows {
+  const rows: Rows = [
+    ['role', 'backup (initiators other than the replicator read only)'],
+    ['peer', peerText(l, r, now)],
+    ['newest write', r.newestWriteAt !== undefined ? `${new Date(r.newestWriteAt).toISOString()} (${ago(r.newestWriteAt, now)})` : '-'],
+    ['generations', generationsText(r)],
+    ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)} (own changes the peer will overwrite)`],
+    ['volume', `${r.identity.volumeId} gen ${r.identity.generation}`],
+  ];
+  if (r.resyncTarget) {
+    const left = r.peer?.resyncBytesLeft;
+    rows.splice(2, 0, ['resync', `being resynchronised from the peer${left !== undefined ? `, ${bytes(left)} left` : ''} (unfinished: a plain promote is refused)`]);
+  }
+  return rows;
+}
+
+function peerText(l: Lun, r: Replication, now: number): string {
+  const where = l.replica ?? 'no --peer';
+  const p = r.peer;
+  if (!p) return `${where}: not seen yet`;
+  if (!p.reachable && !p.role) return `${where}: unreachable (${p.error ?? 'no answer'})`;
+  const flags = [p.stale && 'stale', p.splitBrain && 'split brain', p.resyncing && 'resyncing'].filter(Boolean).join(', ');
+  const seen = p.reachable ? '' : `, unreachable since ${p.seenAt !== undefined ? ago(p.seenAt, now) : '?'}`;
+  return `${where}: ${p.role ?? '?'}${flags ? ` (${flags})` : ''}, generation ${p.generations?.current || '-'}${seen}`;
+}
+
+function generationsText(r: Replication): string {
+  const g = r.generations;
+  return `current ${g.current || '-'}, bitmap ${g.bitmap || '-'}${g.history.length ? `, history ${g.history.join(' ')}` : ''}`;
+}
+
+function splitBrainText(sb: NonNullable<Replication['splitBrain']>): string {
+  return `both changed since ${sb.common}: here ${bytes(sb.localChangedBytes)}, peer ${bytes(sb.peerChangedBytes)}; policy ${sb.policy}. Run \`tandem resolve --discard-local\` on the node whose changes go`;
 }
