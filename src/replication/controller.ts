@@ -46,6 +46,8 @@ export interface ControllerParts {
   log: Logger;
   /** The binding found a split brain (the volume applies its policy). */
   onSplitBrain(splitBrain: SplitBrain): void;
+  /** The binding found this primary stale: its peer is ahead (the volume may apply its policy). */
+  onStale(): void;
 }
 
 export interface ControllerSettings {
@@ -299,6 +301,8 @@ export class ReplicationController {
       await this.ping.run();
       const now = this.parts.clock();
       const figures = this.figures(now);
+      // A peer that stopped answering no longer follows, whatever state the mirroring is in.
+      if (!figures.linkUp) this.peerLost(this.parts.link.health().lastError ?? 'the link is down');
       const quiet = this.thresholds.lowTrafficBytesPerSec > 0 && this.hostWrites.sample(now) <= this.thresholds.lowTrafficBytesPerSec;
       this.lowTrafficSince = quiet ? (this.lowTrafficSince ?? now) : undefined;
       if (this.state === 'continuous') {
@@ -344,6 +348,7 @@ export class ReplicationController {
       if (before !== 'split-brain') this.parts.onSplitBrain(result.splitBrain);
       return;
     }
+    if (binding.stale && before !== 'stale') this.parts.onStale();
     if (result.kind !== 'bound') return;
     this.following = true;
     log.info({ event: 'replica-bound', resync: result.resync?.why, generation: this.parts.volume.identity.generation }, 'replica reachable and bound');

@@ -221,6 +221,18 @@ export class RoleManager {
     }
   }
 
+  /**
+   * This primary found its peer ahead. With discard-zero-changes and nothing changed here
+   * since the common generation, giving way loses nothing: it demotes itself. Otherwise it
+   * stays fenced until `tandem demote`.
+   */
+  onStale(): void {
+    const { table, log } = this.parts;
+    if (this.splitBrainPolicy !== 'discard-zero-changes' || table.dirtyChunks > 0) return;
+    log.warn({ event: 'stale-primary-demoted', policy: this.splitBrainPolicy }, 'stale primary with no changes of its own: demoting itself (afterSplitBrain discard-zero-changes)');
+    this.demote().catch((e: unknown) => log.error({ event: 'stale-demote-failed', error: (e as Error).message }, 'automatic demotion of a stale primary failed'));
+  }
+
   // ---- internals ----------------------------------------------------------------
 
   private async becomePrimary(reason: string): Promise<void> {
@@ -259,7 +271,7 @@ export class RoleManager {
   private newController(inSync: boolean): ReplicationController {
     const { table } = this.parts;
     return new ReplicationController(
-      { ...this.parts, onSplitBrain: (sb) => this.onSplitBrain(sb) },
+      { ...this.parts, onSplitBrain: (sb) => this.onSplitBrain(sb), onStale: () => this.onStale() },
       { ...this.settings, startInDelta: !inSync || table.dirtyChunks > 0 },
     );
   }
