@@ -2,7 +2,7 @@
 // libuv's pool runs every disk I/O and hash; 4 threads would cap queue depth far below what initiators send.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../util/usage-error.js';
 import { DEFAULT_CONTROL_PATH } from './replication-options.js';
@@ -75,6 +75,11 @@ const TARGET_OPTION = { type: 'string', describe: 'apply to this target\'s repli
 const LUN_OPTION = { type: 'number', describe: 'apply to this LUN number only (default: every replicated LUN)' } as const;
 
 /** --target/--lun of the admin actions, as the control request's selector. */
+/** --json, --target, --lun and --control: what every admin action takes. */
+function adminActionOptions<T>(y: Argv<T>) {
+  return y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION);
+}
+
 function selectorOf(argv: Record<string, unknown>): { select?: LunSelector } {
   const lun = argv.lun as number | undefined;
   if (lun !== undefined && (!Number.isSafeInteger(lun) || lun < 0 || lun > 16383)) throw new UsageError(`--lun must be a LUN number (0-16383), not ${String(argv.lun)}`);
@@ -166,7 +171,7 @@ const parser = yargs(hideBin(process.argv))
   .command(
     'replicate',
     'Run a delta pass now and report the bytes sent and its duration',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
+    (y) => adminActionOptions(y),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { replicateCommand } = await import('./admin/actions.js');
@@ -176,7 +181,7 @@ const parser = yargs(hideBin(process.argv))
   .command(
     'pause',
     'Stop sending to the backup; writes are tracked in the delta table',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
+    (y) => adminActionOptions(y),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { pauseCommand } = await import('./admin/actions.js');
@@ -186,7 +191,7 @@ const parser = yargs(hideBin(process.argv))
   .command(
     'resume',
     'Undo pause: passes and the return to continuous mirroring resume',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
+    (y) => adminActionOptions(y),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { resumeCommand } = await import('./admin/actions.js');
@@ -212,7 +217,7 @@ const parser = yargs(hideBin(process.argv))
   .command(
     'demote',
     'Make this primary a backup: it stops taking host writes and is resynchronised from its peer',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
+    (y) => adminActionOptions(y),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { demoteCommand } = await import('./admin/roles.js');
@@ -222,7 +227,7 @@ const parser = yargs(hideBin(process.argv))
   .command(
     'switchover',
     'Planned role swap: hold host writes, drain to the peer, demote this primary, promote the peer',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION),
+    (y) => adminActionOptions(y),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { switchoverCommand } = await import('./admin/roles.js');

@@ -4,20 +4,14 @@
  * sends and watches the peer. promote, demote, switchover and resolve move between them,
  * with host writes held while the role flips, and persist the role before it counts.
  */
-import type { BlockDevice } from '../block/device.js';
-import type { Logger } from '../util/log.js';
 import { ReplicationAction, encodeGenerationParameter } from '../replica-protocol/index.js';
-import { ReplicationController, type ControllerSettings } from './controller.js';
-import type { DeltaTable } from './delta-table.js';
+import { ReplicationController, type ControllerParts, type ControllerSettings } from './controller.js';
 import { diverge, revertToBitmap } from './generations.js';
-import type { HostWriteOrder } from './host-write-order.js';
 import type { PassStagingLog } from './pass-staging-log.js';
-import type { PeerSync } from './peer-sync.js';
-import type { ReplicaBinding, SplitBrain } from './replica-binding.js';
-import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
+import type { SplitBrain } from './replica-binding.js';
+import { ReplicaLinkError } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
 import { splitBrainVictim, type SplitBrainPolicy } from './split-brain-policy.js';
-import type { StagingJournal } from './staging-journal.js';
 import type { VolumeState } from './volume-state.js';
 
 /** A role change that is not allowed now: one line saying why (exit 1 at the CLI). */
@@ -28,19 +22,8 @@ export class RoleChangeError extends Error {
   }
 }
 
-export interface RoleParts {
-  local: BlockDevice;
-  link: ReplicaLink;
-  metaDir: string;
-  journal: StagingJournal;
-  table: DeltaTable;
-  order: HostWriteOrder;
-  volume: VolumeState;
-  binding: ReplicaBinding;
-  peerSync: PeerSync;
-  clock: () => number;
-  log: Logger;
-}
+/** What a role needs: what its controller needs, but for the hooks the role manager itself provides. */
+export type RoleParts = Omit<ControllerParts, 'onSplitBrain' | 'onStale'>;
 
 export interface PromoteResult {
   /** When this node last applied a write from its primary (ms since the epoch), if known. */
