@@ -5,5 +5,5 @@
 [ "${TANDEM_NO_XXHASH:-0}" = 1 ] && { echo 0; exit 0; }
 out=$(mktemp) || { echo 0; exit 0; }
 if printf '#include <xxhash.h>\nint main(void) { return (int)(XXH3_128bits("", 0).low64 & 0); }\n' |
-  "${CXX:-c++}" -x c++ - -lxxhash -o "$out" >/dev/null 2>&1; then echo 1; else echo 0; fi
+  ${CXX:-c++} -x c++ - -lxxhash -o "$out" >/dev/null 2>&1; then echo 1; else echo 0; fi
 rm -f "$out"
