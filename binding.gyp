@@ -1,4 +1,6 @@
 {
+  # XXH3-128 (a challenge algorithm) only where libxxhash-dev is installed: native/has-xxhash.sh.
+  "variables": { "have_xxhash": "<!(sh native/has-xxhash.sh)" },
   "targets": [
     {
       "target_name": "tandem_native",
@@ -10,11 +12,15 @@
         "native/batch_io.cc",
         "native/space.cc",
         "native/digest.cc",
+        "native/hasher.cc",
         "native/crc32c.cc"
       ],
       "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
       "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE" ],
-      "cflags_cc": [ "-O2", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter" ]
+      "cflags_cc": [ "-O2", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter" ],
+      "conditions": [
+        [ "have_xxhash==1", { "defines": [ "TANDEM_HAVE_XXHASH" ], "libraries": [ "-lxxhash" ] } ]
+      ]
     }
   ]
 }

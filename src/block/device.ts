@@ -1,3 +1,5 @@
+import type { DigestAlgorithm } from './digest.js';
+
 /**
  * The one small interface every backing store implements (file/device through the
  * native addon today; others later, as tgt's bs_* stores). The block layer knows
@@ -11,6 +13,8 @@ export interface BlockDevice {
   readonly canDiscard: boolean;
   /** Human-readable origin, for logs and INQUIRY serials. */
   readonly path: string;
+  /** The algorithms digestExtents accepts (the challenge algorithms the LU advertises follow it). */
+  readonly digestAlgorithms: readonly DigestAlgorithm[];
 
   /** Fill `buf` entirely from byte `offset`. Reads past EOF of a sparse file return zeroes. */
   read(buf: Buffer, offset: number): Promise<void>;
@@ -28,10 +32,11 @@ export interface BlockDevice {
   /** SHA-256 of a byte range, computed off the event loop. */
   sha256(offset: number, length: number): Promise<Buffer>;
   /**
-   * SHA-256 of many byte ranges in one call (a whole challenge list, in one threadpool job
-   * for a file): `extents` holds (offset, length) pairs; the result 32 bytes per pair, in order.
+   * Digests of many byte ranges in one call (a whole challenge list, in one threadpool job
+   * for a file): `extents` holds (offset, length) pairs; the result one digest per pair
+   * (digestLength(algorithm) bytes), in order.
    */
-  digestExtents(extents: Float64Array): Promise<Buffer>;
+  digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer>;
   close(): Promise<void>;
 }
 

@@ -22,3 +22,8 @@ export function checkRange(offset: number, length: number, size: number, path: s
   }
   return null;
 }
+
+/** Rejects a digest algorithm the store cannot compute: callers check digestAlgorithms first, so this is a bug guard too. */
+export function checkDigest(algorithm: string, supported: readonly string[], path: string): BlockIoError | null {
+  return supported.includes(algorithm) ? null : blockError('ENOTSUP', `digest algorithm ${algorithm} is not in this build (${path})`);
+}

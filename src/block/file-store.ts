@@ -8,7 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BlockIoError, type BlockDevice } from './device.js';
-import { blockError, checkRange, fromNativeError } from './errors.js';
+import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
+import { blockError, checkDigest, checkRange, fromNativeError } from './errors.js';
 import { native, type NativeAllocation, type NativeError } from '../native/index.js';
 
 export interface FileBlockStoreOptions {
@@ -219,19 +220,25 @@ export class FileBlockStore implements BlockDevice {
     });
   }
 
+  get digestAlgorithms(): readonly DigestAlgorithm[] {
+    return DIGEST_ALGORITHMS;
+  }
+
   /**
-   * SHA-256 of many extents in one threadpool job: `extents` holds (offset, length)
-   * pairs; the result holds 32 bytes per pair, in order.
+   * Digests of many extents in one threadpool job: `extents` holds (offset, length)
+   * pairs; the result holds one digest per pair, in order.
    */
-  digestExtents(extents: Float64Array): Promise<Buffer> {
+  digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer> {
     if (extents.length % 2 !== 0) return Promise.reject(blockError('EINVAL', 'extents must be (offset, length) pairs'));
+    const unsupported = checkDigest(algorithm, DIGEST_ALGORITHMS, this.path);
+    if (unsupported) return Promise.reject(unsupported);
     for (let i = 0; i < extents.length; i += 2) {
       const refused = this.refuse(extents[i]!, extents[i + 1]!, false);
       if (refused) return Promise.reject(refused);
     }
     return new Promise((resolve, reject) => {
       this.inFlight++;
-      native.digestExtents(this.fd, extents, (err, digests) => {
+      native.digestExtents(this.fd, extents, algorithm, (err, digests) => {
         this.finished();
         if (err) reject(fromNativeError(err, this.path));
         else resolve(digests);

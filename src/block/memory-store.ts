@@ -3,12 +3,13 @@
  * of 64 KiB chunks, so discard and allocation behave like a sparse file: a chunk
  * exists once written, and disappears only when a discard covers all of it.
  */
-import { createHash } from 'node:crypto';
 import type { BlockDevice } from './device.js';
-import { blockError, checkRange } from './errors.js';
+import { DIGEST_ALGORITHMS, digestLength, digestParts, type DigestAlgorithm } from './digest.js';
+import { blockError, checkDigest, checkRange } from './errors.js';
 
 export const MEMORY_CHUNK_SIZE = 64 * 1024;
-const DIGEST_BYTES = 32;
+/** Stands in for unwritten chunks when hashing: holes read as zeroes. */
+const ZERO_CHUNK = Buffer.alloc(MEMORY_CHUNK_SIZE);
 
 export interface MemoryBlockStoreOptions {
   size: number;
@@ -79,17 +80,25 @@ export class MemoryBlockStore implements BlockDevice {
     return { mapped, length: Math.min(end, limit) - offset };
   }
 
-  async sha256(offset: number, length: number): Promise<Buffer> {
-    this.check(offset, length, false);
-    return this.digestRange(offset, length);
+  get digestAlgorithms(): readonly DigestAlgorithm[] {
+    return DIGEST_ALGORITHMS;
   }
 
-  async digestExtents(extents: Float64Array): Promise<Buffer> {
+  async sha256(offset: number, length: number): Promise<Buffer> {
+    this.check(offset, length, false);
+    return digestParts('sha256', this.views(offset, length));
+  }
+
+  /** Hashed by the addon, as FileBlockStore's are, straight from the chunks (no copy of the data). */
+  async digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer> {
     if (extents.length % 2 !== 0) throw blockError('EINVAL', 'extents must be (offset, length) pairs');
+    const unsupported = checkDigest(algorithm, this.digestAlgorithms, this.path);
+    if (unsupported) throw unsupported;
     // Every extent is checked before any is hashed, as FileBlockStore does.
     for (let i = 0; i < extents.length; i += 2) this.check(extents[i]!, extents[i + 1]!, false);
-    const out = Buffer.allocUnsafe((extents.length / 2) * DIGEST_BYTES);
-    for (let i = 0; i < extents.length; i += 2) this.digestRange(extents[i]!, extents[i + 1]!).copy(out, (i / 2) * DIGEST_BYTES);
+    const size = digestLength(algorithm);
+    const out = Buffer.allocUnsafe((extents.length / 2) * size);
+    for (let i = 0; i < extents.length; i += 2) digestParts(algorithm, this.views(extents[i]!, extents[i + 1]!), out, (i / 2) * size);
     return out;
   }
 
@@ -97,15 +106,18 @@ export class MemoryBlockStore implements BlockDevice {
     this.closed = true;
   }
 
-  private digestRange(offset: number, length: number): Buffer {
-    const hash = createHash('sha256');
-    const piece = Buffer.allocUnsafe(Math.min(length, MEMORY_CHUNK_SIZE));
-    for (let done = 0; done < length; done += piece.length) {
-      const view = piece.subarray(0, Math.min(piece.length, length - done));
-      this.copyOut(view, offset + done);
-      hash.update(view);
+  /** The bytes of [offset, offset + length) as views of the chunks (zeroes for holes), in order. */
+  private views(offset: number, length: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let done = 0; done < length; ) {
+      const at = offset + done;
+      const index = Math.floor(at / MEMORY_CHUNK_SIZE);
+      const within = at - index * MEMORY_CHUNK_SIZE;
+      const take = Math.min(MEMORY_CHUNK_SIZE - within, length - done);
+      out.push((this.chunks.get(index) ?? ZERO_CHUNK).subarray(within, within + take));
+      done += take;
     }
-    return hash.digest();
+    return out;
   }
 
   private check(offset: number, length: number, writes: boolean): void {
@@ -116,16 +128,8 @@ export class MemoryBlockStore implements BlockDevice {
   }
 
   private copyOut(buf: Buffer, offset: number): void {
-    for (let done = 0; done < buf.length; ) {
-      const at = offset + done;
-      const index = Math.floor(at / MEMORY_CHUNK_SIZE);
-      const within = at - index * MEMORY_CHUNK_SIZE;
-      const take = Math.min(MEMORY_CHUNK_SIZE - within, buf.length - done);
-      const chunk = this.chunks.get(index);
-      if (chunk) chunk.copy(buf, done, within, within + take);
-      else buf.fill(0, done, done + take);
-      done += take;
-    }
+    let done = 0;
+    for (const view of this.views(offset, buf.length)) done += view.copy(buf, done);
   }
 
   private copyIn(buf: Buffer, offset: number): void {

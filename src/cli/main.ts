@@ -318,6 +318,7 @@ const parser = yargs(hideBin(process.argv))
         .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })
         .option('repair', { type: 'boolean', default: false, describe: 'write the differing chunks from the source to the replica' })
         .option('depth', { type: 'number', describe: 'challenge lists in flight per session (default 6)' })
+        .option('algorithm', { type: 'string', choices: ['sha256', 'xxh3'], describe: 'challenge digest (default: xxh3 where both ends have it, else sha256)' })
         .option('target', { ...TARGET_OPTION, describe: 'without --source/--replica: verify this target\'s replicated LUNs only' })
         .option('lun', { ...LUN_OPTION, describe: 'without --source/--replica: verify this LUN only' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON report' }),
@@ -325,6 +326,7 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       if (argv.source === undefined && argv.replica === undefined) {
         if (argv.repair) throw new UsageError('--repair needs --source and --replica (against the configured replica, run tandem replicate)');
+        if (argv.algorithm !== undefined) throw new UsageError('--algorithm needs --source and --replica (the running primary picks the fastest its replica offers)');
         const { parseSize } = await import('../util/parse-size.js');
         const { controlVerifyCommand } = await import('./admin/verify.js');
         process.exitCode = await controlVerifyCommand({
@@ -346,6 +348,7 @@ const parser = yargs(hideBin(process.argv))
         repair: argv.repair as boolean,
         json: argv.json as boolean,
         ...(argv.depth !== undefined ? { depth: argv.depth as number } : {}),
+        ...(argv.algorithm !== undefined ? { algorithm: argv.algorithm as string } : {}),
       });
     },
   )

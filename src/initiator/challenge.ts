@@ -6,6 +6,7 @@
 import {
   CHALLENGE_VPD_PAGE,
   ChallengeAlgorithm,
+  ChallengeFormatError,
   ChallengeMode,
   answersLength,
   decodeChallengeAnswers,
@@ -14,11 +15,13 @@ import {
   encodeChallengeList,
   encodeReceiveChallengeAnswersCdb,
   encodeSendChallengeListCdb,
+  type ChallengeAlgorithmCode,
   type ChallengeEntry,
   type ChallengeModeCode,
   type ChallengeVpd,
 } from '../replica-protocol/index.js';
 import { TaskAttribute } from './command-types.js';
+import { ScsiCheckConditionError } from './errors.js';
 import type { ScsiCommands } from './scsi-commands.js';
 
 /** 8 header bytes + 32 bytes of V_B. */
@@ -30,11 +33,13 @@ export interface SingleChallenge {
   blocks: number;
   /** 8 bytes. */
   nonce: Buffer;
+  /** Default SHA-256; the target must advertise it in C0h. */
+  algorithm?: ChallengeAlgorithmCode;
 }
 
 /** CHALLENGE (C1h): V_B of one extent. */
 export async function challenge(session: ScsiCommands, lun: number, c: SingleChallenge): Promise<Buffer> {
-  const cdb = encodeChallengeCdb({ algorithm: ChallengeAlgorithm.SHA256, lba: c.lba, blocks: c.blocks, nonce: c.nonce });
+  const cdb = encodeChallengeCdb({ algorithm: c.algorithm ?? ChallengeAlgorithm.SHA256, lba: c.lba, blocks: c.blocks, nonce: c.nonce });
   const r = await session.scsi(lun, cdb, { dataInLength: SINGLE_ANSWER_BYTES });
   const decoded = decodeChallengeAnswers(r.dataIn ?? Buffer.alloc(0));
   if (decoded.answers.length !== 1) throw new RangeError(`CHALLENGE answered ${decoded.answers.length} entries, expected 1`);
@@ -43,6 +48,8 @@ export async function challenge(session: ScsiCommands, lun: number, c: SingleCha
 
 export interface ChallengeBatchOptions {
   listId: number;
+  /** Default SHA-256; the target must advertise it in C0h. */
+  algorithm?: ChallengeAlgorithmCode;
   mode?: ChallengeModeCode;
   /** Aborts both commands (ABORT TASK on the one in flight). */
   signal?: AbortSignal;
@@ -59,12 +66,13 @@ export async function challengeBatch(
   entries: readonly ChallengeEntry[],
   options: ChallengeBatchOptions,
 ): Promise<Buffer[]> {
+  const algorithm = options.algorithm ?? ChallengeAlgorithm.SHA256;
   const mode = options.mode ?? ChallengeMode.HMAC;
   const list = encodeChallengeList(entries);
   const signal = options.signal ? { signal: options.signal } : {};
   await session.scsi(
     lun,
-    encodeSendChallengeListCdb({ algorithm: ChallengeAlgorithm.SHA256, mode, listId: options.listId, parameterListLength: list.length }),
+    encodeSendChallengeListCdb({ algorithm, mode, listId: options.listId, parameterListLength: list.length }),
     { dataOut: list, idempotent: true, ...signal },
   );
   const expected = answersLength(mode, entries.length);
@@ -76,8 +84,10 @@ export async function challengeBatch(
     ...signal,
   });
   const decoded = decodeChallengeAnswers(r.dataIn ?? Buffer.alloc(0));
-  if (decoded.mode !== mode || decoded.answers.length !== entries.length) {
-    throw new RangeError(`list ${options.listId}: got ${decoded.answers.length} answers in mode ${decoded.mode}, expected ${entries.length} in mode ${mode}`);
+  if (decoded.algorithm !== algorithm || decoded.mode !== mode || decoded.answers.length !== entries.length) {
+    throw new RangeError(
+      `list ${options.listId}: got ${decoded.answers.length} answers of algorithm ${decoded.algorithm} mode ${decoded.mode}, expected ${entries.length} of algorithm ${algorithm} mode ${mode}`,
+    );
   }
   return decoded.answers;
 }
@@ -86,4 +96,14 @@ export async function challengeBatch(
 export async function readChallengeVpd(session: ScsiCommands, lun: number): Promise<ChallengeVpd> {
   const page = await session.inquiry(lun, { evpd: true, page: CHALLENGE_VPD_PAGE, allocationLength: 64 });
   return decodeChallengeVpd(page);
+}
+
+/** The challenge algorithms the target advertises in C0h; undefined when it has no Tandem C0h page. */
+export async function readChallengeAlgorithms(session: ScsiCommands, lun: number): Promise<number[] | undefined> {
+  try {
+    return (await readChallengeVpd(session, lun)).algorithms;
+  } catch (e) {
+    if (e instanceof ScsiCheckConditionError || e instanceof ChallengeFormatError) return undefined;
+    throw e;
+  }
 }

@@ -30,6 +30,12 @@ export interface NativeOpenResult {
   logicalBlockSize: number;
 }
 
+/**
+ * Extent digests the addon can compute: SHA-256 always; XXH3-128 ('xxh3', 16 bytes in its
+ * canonical big-endian form) only when it was built against libxxhash-dev.
+ */
+export type NativeDigestAlgorithm = 'sha256' | 'xxh3';
+
 export interface NativeAllocation {
   mapped: boolean;
   length: number;
@@ -66,8 +72,12 @@ export interface NativeAddon {
   allocation(fd: number, offset: number, maxLength: number, cb: NativeCallback<NativeAllocation>): void;
   /** SHA-256 of a file range, hashed in 1 MiB chunks on a worker thread. */
   sha256File(fd: number, offset: number, length: number, cb: NativeCallback<Buffer>): void;
-  /** N (offset, length) pairs in, N×32 bytes of SHA-256 digests out; one worker per batch. */
-  digestExtents(fd: number, extents: Float64Array | BigUint64Array, cb: NativeCallback<Buffer>): void;
+  /** N (offset, length) pairs in, N digests out back to back (32 or 16 bytes each); one worker per batch. */
+  digestExtents(fd: number, extents: Float64Array | BigUint64Array, algorithm: NativeDigestAlgorithm, cb: NativeCallback<Buffer>): void;
+  /** Synchronous: the digest of the parts' concatenation, written into `out` at `offset`. */
+  digestInto(algorithm: NativeDigestAlgorithm, parts: readonly Buffer[], out: Buffer, offset: number): void;
+  /** The algorithms this build hashes with ('sha256' first). */
+  readonly digestAlgorithms: readonly NativeDigestAlgorithm[];
   sha256(buf: Buffer, cb: NativeCallback<Buffer>): void;
   sha256Sync(buf: Buffer): Buffer;
   hmacSha256(key: Buffer, data: Buffer): Buffer;

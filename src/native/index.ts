@@ -2,10 +2,18 @@
  * Typed access to the native addon: the raw callback interface, and promise
  * wrappers that cost one promise per I/O (no chains).
  */
-import { native, type NativeAllocation, type NativeError } from './addon.js';
+import { native, type NativeAllocation, type NativeDigestAlgorithm, type NativeError } from './addon.js';
 
 export { native };
-export type { NativeAddon, NativeAllocation, NativeCallback, NativeError, NativeOpenOptions, NativeOpenResult } from './addon.js';
+export type {
+  NativeAddon,
+  NativeAllocation,
+  NativeCallback,
+  NativeDigestAlgorithm,
+  NativeError,
+  NativeOpenOptions,
+  NativeOpenResult,
+} from './addon.js';
 
 export function isNativeError(e: unknown): e is NativeError {
   return e instanceof Error && typeof (e as NativeError).code === 'string' && typeof (e as NativeError).errno === 'number';
@@ -53,9 +61,9 @@ export function sha256File(fd: number, offset: number, length: number): Promise<
   return new Promise((resolve, reject) => native.sha256File(fd, offset, length, settle(resolve, reject)));
 }
 
-/** Digests of many extents in one worker: result holds 32 bytes per (offset, length) pair, in order. */
-export function digestExtents(fd: number, extents: Float64Array | BigUint64Array): Promise<Buffer> {
-  return new Promise((resolve, reject) => native.digestExtents(fd, extents, settle(resolve, reject)));
+/** Digests of many extents in one worker: one digest per (offset, length) pair, in order. */
+export function digestExtents(fd: number, extents: Float64Array | BigUint64Array, algorithm: NativeDigestAlgorithm): Promise<Buffer> {
+  return new Promise((resolve, reject) => native.digestExtents(fd, extents, algorithm, settle(resolve, reject)));
 }
 
 export function sha256(buf: Buffer): Promise<Buffer> {

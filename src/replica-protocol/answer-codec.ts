@@ -5,9 +5,9 @@
  */
 import {
   ANSWER_HEADER_BYTES,
-  SUPPORTED_ALGORITHMS,
-  SUPPORTED_MODES,
+  DEFINED_ALGORITHMS,
   answerBytes,
+  modesOf,
   type ChallengeAlgorithmCode,
   type ChallengeModeCode,
 } from './constants.js';
@@ -47,8 +47,8 @@ export function decodeChallengeAnswers(data: Buffer): ChallengeAnswers {
   if (data.length < ANSWER_HEADER_BYTES) throw new ChallengeFormatError(`answer data of ${data.length} bytes is shorter than its header`);
   const algorithm = data[0]! >> 4;
   const mode = data[0]! & 0x0f;
-  if (!SUPPORTED_ALGORITHMS.includes(algorithm)) throw new ChallengeFormatError(`unknown algorithm ${algorithm}`);
-  if (!SUPPORTED_MODES.includes(mode)) throw new ChallengeFormatError(`unknown mode ${mode}`);
+  if (!DEFINED_ALGORITHMS.includes(algorithm as ChallengeAlgorithmCode)) throw new ChallengeFormatError(`unknown algorithm ${algorithm}`);
+  if (!modesOf(algorithm as ChallengeAlgorithmCode).includes(mode)) throw new ChallengeFormatError(`unknown mode ${mode} for algorithm ${algorithm}`);
   const size = data.readUInt16BE(2);
   if (size !== answerBytes(mode as ChallengeModeCode)) throw new ChallengeFormatError(`answer length ${size} does not suit mode ${mode}`);
   const count = data.readUInt32BE(4);

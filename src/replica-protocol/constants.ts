@@ -22,6 +22,11 @@ export const CHALLENGE_VPD_VERSION = 1;
 export const ChallengeAlgorithm = {
   /** D = SHA-256(extent); HMAC mode: HMAC-SHA-256; reversible mode: AES-256-ECB, one block. */
   SHA256: 0,
+  /**
+   * D = XXH3-128(extent), 16 bytes big-endian; HMAC mode only, V = HMAC-SHA-256 as for 0.
+   * Fast, but not collision resistant: for accidental divergence, not an adversarial replica.
+   */
+  XXH3_128: 1,
 } as const;
 export type ChallengeAlgorithmCode = (typeof ChallengeAlgorithm)[keyof typeof ChallengeAlgorithm];
 
@@ -29,16 +34,51 @@ export type ChallengeAlgorithmCode = (typeof ChallengeAlgorithm)[keyof typeof Ch
 export const ChallengeMode = {
   /** Answer V = HMAC-SHA-256(key = D, R ‖ LBA ‖ EXTENT LENGTH). */
   HMAC: 0,
-  /** Entry carries E = AES-256-ECB-Enc(key = D_P, R); answer R_B = AES-256-ECB-Dec(key = D_B, E). */
+  /** Entry carries E = AES-256-ECB-Enc(key = D_P, R); answer R_B = AES-256-ECB-Dec(key = D_B, E). ALGORITHM 0 only. */
   REVERSIBLE: 1,
 } as const;
 export type ChallengeModeCode = (typeof ChallengeMode)[keyof typeof ChallengeMode];
 
-export const SUPPORTED_ALGORITHMS: readonly number[] = [ChallengeAlgorithm.SHA256];
+/** Every ALGORITHM this protocol defines; an LU advertises those its store can hash (challengeAlgorithmsOf). */
+export const DEFINED_ALGORITHMS: readonly ChallengeAlgorithmCode[] = [ChallengeAlgorithm.SHA256, ChallengeAlgorithm.XXH3_128];
+/** Every MODE defined; which ones an algorithm allows: modesOf. */
 export const SUPPORTED_MODES: readonly number[] = [ChallengeMode.HMAC, ChallengeMode.REVERSIBLE];
 
+/**
+ * Each algorithm's extent digest by the name the block layer hashes with and `tandem verify
+ * --algorithm` takes; the block layer's DigestAlgorithm names the same two.
+ */
+export const ALGORITHM_DIGEST = { [ChallengeAlgorithm.SHA256]: 'sha256', [ChallengeAlgorithm.XXH3_128]: 'xxh3' } as const;
+export type ChallengeDigestName = (typeof ALGORITHM_DIGEST)[ChallengeAlgorithmCode];
+
+/** Bytes of D: the HMAC key (and in reversible mode the AES-256 key, hence 32 bytes there). */
+export function digestBytes(algorithm: ChallengeAlgorithmCode): number {
+  return algorithm === ChallengeAlgorithm.SHA256 ? 32 : 16;
+}
+
+/** Reversible mode keys AES-256 with D, so it needs SHA-256's 32-byte digest. */
+export function modesOf(algorithm: ChallengeAlgorithmCode): readonly number[] {
+  return algorithm === ChallengeAlgorithm.SHA256 ? SUPPORTED_MODES : [ChallengeMode.HMAC];
+}
+
+/** The algorithm codes whose digests a store can compute, from its digest names. */
+export function challengeAlgorithmsOf(digests: readonly string[]): ChallengeAlgorithmCode[] {
+  return DEFINED_ALGORITHMS.filter((a) => digests.includes(ALGORITHM_DIGEST[a]));
+}
+
+export function algorithmNamed(name: string): ChallengeAlgorithmCode | undefined {
+  return DEFINED_ALGORITHMS.find((a) => ALGORITHM_DIGEST[a] === name);
+}
+
+/** Fastest first: a challenger picks the first one every party supports. */
+const PREFERENCE: readonly ChallengeAlgorithmCode[] = [ChallengeAlgorithm.XXH3_128, ChallengeAlgorithm.SHA256];
+
+/** The fastest algorithm in every one of `parties` (each: the codes one end supports), if any. */
+export function chooseChallengeAlgorithm(...parties: (readonly number[])[]): ChallengeAlgorithmCode | undefined {
+  return PREFERENCE.find((a) => parties.every((p) => p.includes(a)));
+}
+
 export const CDB_LENGTH = 16;
-export const DIGEST_BYTES = 32;
 export const HMAC_ANSWER_BYTES = 32;
 /** One AES block: the reversible mode's challenge and answer size. */
 export const REVERSIBLE_ANSWER_BYTES = 16;

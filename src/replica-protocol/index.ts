@@ -15,7 +15,6 @@ export {
   type PassActionCode,
   CHALLENGE_VPD_PAGE,
   CDB_LENGTH,
-  DIGEST_BYTES,
   ANSWER_HEADER_BYTES,
   LIST_HEADER_BYTES,
   LIST_ENTRY_BYTES,
@@ -27,11 +26,18 @@ export {
   REVERSIBLE_ANSWER_BYTES,
   MAX_PARAMETER_LIST_BYTES,
   MAX_UNMAP_LBA_COUNT,
-  SUPPORTED_ALGORITHMS,
+  ALGORITHM_DIGEST,
+  DEFINED_ALGORITHMS,
   SUPPORTED_MODES,
+  algorithmNamed,
+  challengeAlgorithmsOf,
+  chooseChallengeAlgorithm,
+  digestBytes,
   maxExtentBlocks,
+  modesOf,
   answerBytes,
   type ChallengeAlgorithmCode,
+  type ChallengeDigestName,
   type ChallengeModeCode,
 } from './constants.js';
 export { ChallengeFormatError } from './errors.js';
@@ -54,7 +60,14 @@ export {
 } from './challenge-cdbs.js';
 export { EntryField, encodeChallengeList, entryOffset, type ChallengeEntry } from './challenge-list.js';
 export { answerHeader, answersLength, decodeChallengeAnswers, encodeChallengeAnswers, type ChallengeAnswers } from './answer-codec.js';
-export { challengeVpdFor, decodeChallengeVpd, encodeChallengeVpd, vendorVpdPage, type ChallengeVpd } from './vpd.js';
+export {
+  challengeVpdFor,
+  decodeChallengeVpd,
+  encodeChallengeVpd,
+  vendorVpdPage,
+  type ChallengeVpd,
+  type ChallengeVpdSource,
+} from './vpd.js';
 export {
   PassCdbField,
   encodePassControlCdb,

@@ -10,8 +10,8 @@ import {
   ChallengeLimits,
   ChallengeOpcode,
   SINGLE_MAX_BLOCKS,
-  SUPPORTED_ALGORITHMS,
   SUPPORTED_MODES,
+  challengeAlgorithmsOf,
   maxExtentBlocks,
 } from './constants.js';
 import { ChallengeFormatError } from './errors.js';
@@ -42,12 +42,15 @@ function codes(map: number): number[] {
   return out;
 }
 
-/** What this target advertises for an LU of `blockSize`. */
-export function challengeVpdFor(blockSize: number): ChallengeVpd {
+/**
+ * What this target advertises for an LU of `blockSize` whose store hashes with `algorithms`.
+ * MODES is one bitmap for all algorithms; reversible mode applies to ALGORITHM 0 only (modesOf).
+ */
+export function challengeVpdFor(blockSize: number, algorithms: readonly number[]): ChallengeVpd {
   const maxBlocks = maxExtentBlocks(blockSize);
   return {
     version: CHALLENGE_VPD_VERSION,
-    algorithms: [...SUPPORTED_ALGORITHMS],
+    algorithms: [...algorithms],
     modes: [...SUPPORTED_MODES],
     opcodes: {
       challenge: ChallengeOpcode.CHALLENGE,
@@ -102,7 +105,14 @@ export function decodeChallengeVpd(page: Buffer): ChallengeVpd {
   };
 }
 
+/** The LU members the C0h page depends on (LogicalUnit satisfies it structurally). */
+export interface ChallengeVpdSource {
+  readonly blockSize: number;
+  /** The store's digest names (BlockDevice.digestAlgorithms): the algorithms follow them. */
+  readonly device: { readonly digestAlgorithms: readonly string[] };
+}
+
 /** The C0h page for an LU: what INQUIRY EVPD=1 PAGE CODE=C0h returns. */
-export function vendorVpdPage(lu: { readonly blockSize: number }): Buffer {
-  return encodeChallengeVpd(challengeVpdFor(lu.blockSize));
+export function vendorVpdPage(lu: ChallengeVpdSource): Buffer {
+  return encodeChallengeVpd(challengeVpdFor(lu.blockSize, challengeAlgorithmsOf(lu.device.digestAlgorithms)));
 }

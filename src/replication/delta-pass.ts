@@ -7,7 +7,7 @@
  * and only those whose answers differ move (the resync after a crash or lost tracking).
  */
 import { randomBytes } from 'node:crypto';
-import { computeChallengeAnswer } from '../replica-protocol/index.js';
+import { answerForData, sharedAlgorithm } from '../verify/local-answers.js';
 import type { DeltaTable } from './delta-table.js';
 import type { ChallengeExtent, ReplicaLink } from './replica-link.js';
 
@@ -88,10 +88,13 @@ export async function runDeltaPass(
 /** Indexes of chunks whose challenge answer from the backup differs from ours. */
 async function differing(link: ReplicaLink, table: DeltaTable, group: number[], datas: Buffer[]): Promise<number[]> {
   const extents: ChallengeExtent[] = group.map((c, i) => ({ offset: c * table.chunkSize, length: datas[i]!.length, nonce: randomBytes(16) }));
-  const answers = await link.challenge(extents);
+  // The fastest digest both ends have (XXH3-128 over SHA-256): the backup's hashing bounds a resync.
+  const algorithm = sharedAlgorithm(link.challengeAlgorithms);
+  const answers = await link.challenge(extents, algorithm);
   const out: number[] = [];
   extents.forEach((e, i) => {
-    const expected = computeChallengeAnswer({ data: datas[i]! }, e.nonce, BigInt(e.offset / link.blockSize), e.length / link.blockSize);
+    const entry = { lba: BigInt(e.offset / link.blockSize), blocks: e.length / link.blockSize, nonce: e.nonce };
+    const expected = answerForData(datas[i]!, entry, algorithm);
     if (!expected.equals(answers[i]!)) out.push(i);
   });
   return out;

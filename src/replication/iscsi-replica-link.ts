@@ -3,7 +3,7 @@
  * session's command window, READ(16), SYNCHRONIZE CACHE, the vendor challenge list for
  * resync, NOP pings for RTT, and PR registrations for the volume tag.
  */
-import { challengeBatch } from '../initiator/challenge.js';
+import { challengeBatch, readChallengeAlgorithms } from '../initiator/challenge.js';
 import { readChangeMap, readReplicationState, replicationControl } from '../initiator/replication-peer.js';
 import { abortPass, beginPass, commitPass, stagedWrite } from '../initiator/staged-pass.js';
 import { ScsiCheckConditionError } from '../initiator/errors.js';
@@ -12,6 +12,7 @@ import {
   ChallengeLimits,
   ChallengeMode,
   MAX_UNMAP_LBA_COUNT,
+  type ChallengeAlgorithmCode,
   type ChangeMapSlice,
   type ReplicationActionCode,
   type ReplicationStateReport,
@@ -53,6 +54,8 @@ export class IscsiReplicaLink implements ReplicaLink {
     readonly size: number,
     readonly blockSize: number,
     private readonly timeoutMs: number,
+    /** From the peer's C0h page, read once at connect (not again after a reconnect). */
+    readonly challengeAlgorithms: readonly number[] | undefined,
   ) {}
 
   static async connect(options: IscsiReplicaLinkOptions): Promise<IscsiReplicaLink> {
@@ -70,7 +73,8 @@ export class IscsiReplicaLink implements ReplicaLink {
     try {
       await session.waitReady(url.lun);
       const capacity = await session.readCapacity16(url.lun);
-      return new IscsiReplicaLink(session, url.lun, Number(capacity.blockCount) * capacity.blockSize, capacity.blockSize, timeoutMs);
+      const algorithms = await readChallengeAlgorithms(session, url.lun);
+      return new IscsiReplicaLink(session, url.lun, Number(capacity.blockCount) * capacity.blockSize, capacity.blockSize, timeoutMs, algorithms);
     } catch (e) {
       session.destroy();
       throw e;
@@ -128,7 +132,7 @@ export class IscsiReplicaLink implements ReplicaLink {
     }
   }
 
-  async challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {
+  async challenge(extents: readonly ChallengeExtent[], algorithm?: ChallengeAlgorithmCode): Promise<Buffer[]> {
     const answers: Buffer[] = [];
     for (let at = 0; at < extents.length; at += ChallengeLimits.MAX_ENTRIES_PER_LIST) {
       const slice = extents.slice(at, at + ChallengeLimits.MAX_ENTRIES_PER_LIST).map((e) => ({
@@ -137,7 +141,7 @@ export class IscsiReplicaLink implements ReplicaLink {
         nonce: e.nonce,
       }));
       const listId = this.nextListId++;
-      answers.push(...(await this.guard('challenge', () => challengeBatch(this.session, this.lun, slice, { listId, mode: ChallengeMode.HMAC }))));
+      answers.push(...(await this.guard('challenge', () => challengeBatch(this.session, this.lun, slice, { listId, mode: ChallengeMode.HMAC, algorithm }))));
     }
     return answers;
   }

@@ -5,7 +5,7 @@
  * operation or the engine's ping asks for it. Until then every operation fails with
  * ReplicaLinkError. A backup of the wrong size or block size is never adopted.
  */
-import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
+import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
 import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
 
 export interface LazyReplicaLinkOptions {
@@ -62,8 +62,11 @@ export class LazyReplicaLink implements ReplicaLink {
   flush(): Promise<void> {
     return this.via((l) => l.flush());
   }
-  challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {
-    return this.via((l) => l.challenge(extents));
+  get challengeAlgorithms(): readonly number[] | undefined {
+    return this.inner?.challengeAlgorithms;
+  }
+  challenge(extents: readonly ChallengeExtent[], algorithm?: ChallengeAlgorithmCode): Promise<Buffer[]> {
+    return this.via((l) => l.challenge(extents, algorithm));
   }
   ping(): Promise<number> {
     return this.via((l) => l.ping());

@@ -5,7 +5,7 @@
  * link's operation timeout, so a stalled backup never stalls host I/O beyond it.
  */
 
-/** An extent to challenge: the backup answers HMAC-SHA-256(SHA-256(extent), nonce ‖ LBA ‖ blocks). */
+/** An extent to challenge: the backup answers HMAC-SHA-256(D, nonce ‖ LBA ‖ blocks), D the extent's digest. */
 export interface ChallengeExtent {
   offset: number;
   length: number;
@@ -25,7 +25,7 @@ export interface LinkHealth {
   bytesWritten: number;
 }
 
-import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
+import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
 
 /** The 48-bit volume tag stored on the backup (see docs/replication.md, "Identity"). */
 export type VolumeTag = bigint;
@@ -40,8 +40,10 @@ export interface ReplicaLink {
   /** Deallocate a range on the replica (UNMAP); it reads back as zeroes, as on the primary. */
   discard(offset: number, length: number): Promise<void>;
   flush(): Promise<void>;
-  /** One answer per extent, in order (HMAC mode of the vendor challenge). */
-  challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]>;
+  /** The challenge algorithms the peer advertises (VPD C0h); undefined: SHA-256 only. */
+  readonly challengeAlgorithms?: readonly number[];
+  /** One answer per extent, in order (HMAC mode of the vendor challenge), by `algorithm` (default SHA-256). */
+  challenge(extents: readonly ChallengeExtent[], algorithm?: ChallengeAlgorithmCode): Promise<Buffer[]>;
   /** Round trip in ms; throws when the backup does not answer. */
   ping(): Promise<number>;
   health(): LinkHealth;

@@ -7,6 +7,7 @@
  * the primary's writes land on the local store. The role changes at run time (RoleManager).
  */
 import { BlockIoError, type BlockDevice } from '../block/device.js';
+import type { DigestAlgorithm } from '../block/digest.js';
 import type { ReplicationEndpoint } from '../replica-protocol/index.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import type { ControllerSettings } from './controller.js';
@@ -191,8 +192,12 @@ export class ReplicatedDevice implements BlockDevice {
     return this.local.sha256(offset, length);
   }
 
-  digestExtents(extents: Float64Array): Promise<Buffer> {
-    return this.local.digestExtents(extents);
+  get digestAlgorithms(): readonly DigestAlgorithm[] {
+    return this.local.digestAlgorithms;
+  }
+
+  digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer> {
+    return this.local.digestExtents(extents, algorithm);
   }
 
   async close(): Promise<void> {

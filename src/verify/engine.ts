@@ -6,7 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WireStats } from '../initiator/index.js';
-import { ENTRY_NONCE_BYTES, type ChallengeEntry } from '../replica-protocol/index.js';
+import {
+  ALGORITHM_DIGEST,
+  ENTRY_NONCE_BYTES,
+  chooseChallengeAlgorithm,
+  type ChallengeAlgorithmCode,
+  type ChallengeDigestName,
+  type ChallengeEntry,
+} from '../replica-protocol/index.js';
 import { UsageError } from '../util/usage-error.js';
 import { forEachBounded } from './bounded.js';
 import { differingEntries } from './compare.js';
@@ -48,6 +55,8 @@ export interface VerifyEngineOptions {
   depth?: number;
   /** Entries per list (default: sized from the volume, within the target's limit). */
   entriesPerList?: number;
+  /** Challenge with this algorithm (both ends must support it); default: the fastest both support. */
+  algorithm?: ChallengeAlgorithmCode;
   onProgress?: (p: ProgressSnapshot) => void;
 }
 
@@ -63,6 +72,8 @@ export interface VerifyReport {
   blockSize: number;
   chunkBytes: number;
   chunksChecked: number;
+  /** The challenge algorithm used. */
+  algorithm: ChallengeDigestName;
   differingChunks: number;
   /** Differing chunks, adjacent ones merged. */
   differing: Extent[];
@@ -96,6 +107,27 @@ function checkSizes(reference: Reference, replica: RemoteLun): void {
   }
 }
 
+function algorithmNames(algorithms: readonly number[]): string {
+  return algorithms.map((a) => (ALGORITHM_DIGEST as Record<number, string>)[a] ?? `algorithm ${a}`).join(', ') || 'none';
+}
+
+/** The forced algorithm if both ends support it (else a usage error naming the end), or the fastest both share. */
+function pickAlgorithm(reference: Reference, replica: RemoteLun, forced: ChallengeAlgorithmCode | undefined): ChallengeAlgorithmCode {
+  if (forced !== undefined) {
+    for (const [what, end] of [['source', reference], ['replica', replica]] as const) {
+      if (!end.algorithms.includes(forced)) {
+        throw new UsageError(`--algorithm ${ALGORITHM_DIGEST[forced]}: ${what} ${end.describe} does not support it (it offers ${algorithmNames(end.algorithms)})`);
+      }
+    }
+    return forced;
+  }
+  const shared = chooseChallengeAlgorithm(reference.algorithms, replica.algorithms);
+  if (shared === undefined) {
+    throw new Error(`source and replica share no challenge algorithm (source: ${algorithmNames(reference.algorithms)}; replica: ${algorithmNames(replica.algorithms)})`);
+  }
+  return shared;
+}
+
 function entriesFor(plan: VolumePlan, batch: Batch): ChallengeEntry[] {
   const nonces = randomBytes(batch.chunkCount * ENTRY_NONCE_BYTES);
   const entries: ChallengeEntry[] = new Array(batch.chunkCount);
@@ -110,6 +142,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
   const { reference, replica } = options;
   const started = performance.now();
   checkSizes(reference, replica);
+  const algorithm = pickAlgorithm(reference, replica, options.algorithm);
   const remoteSource = reference instanceof RemoteLun ? reference : undefined;
   const vpds = remoteSource ? [replica.vpd, remoteSource.vpd] : [replica.vpd];
   const maxExtent = Math.min(...vpds.map((v) => v.maxExtentBlocks));
@@ -140,7 +173,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
   await forEachBounded(batches.length, depth, async (b) => {
     const batch = batches[b]!;
     const entries = entriesFor(plan, batch);
-    const [expected, actual] = await Promise.all([reference.answers(entries), replica.answers(entries)]);
+    const [expected, actual] = await Promise.all([reference.answers(entries, algorithm), replica.answers(entries, algorithm)]);
     for (const index of differingEntries(expected, actual, batch.firstChunk)) differing.push(index);
     const last = chunkExtent(plan, batch.firstChunk + batch.chunkCount - 1);
     bytesDone += (last.lba + last.blocks - batch.firstChunk * plan.chunkBlocks) * plan.blockSize;
@@ -173,6 +206,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
     blockSize: plan.blockSize,
     chunkBytes: plan.chunkBlocks * plan.blockSize,
     chunksChecked: plan.chunkCount,
+    algorithm: ALGORITHM_DIGEST[algorithm],
     differingChunks: differing.length,
     differing: extents,
     bytesRepaired,

@@ -4,11 +4,9 @@
  * §1), so the local side costs what the responder's does.
  */
 import { FileBlockStore } from '../block/file-store.js';
-import { hmacSha256 } from '../block/digest.js';
-import { challengeMessage, type ChallengeEntry } from '../replica-protocol/index.js';
+import { ALGORITHM_DIGEST, type ChallengeAlgorithmCode, type ChallengeEntry } from '../replica-protocol/index.js';
+import { LOCAL_ALGORITHMS, answersFromDigests } from './local-answers.js';
 import type { Extent } from './plan.js';
-
-const DIGEST_BYTES = 32;
 
 export class LocalReference {
   private constructor(
@@ -28,17 +26,18 @@ export class LocalReference {
     return this.store.path;
   }
 
+  get algorithms(): readonly ChallengeAlgorithmCode[] {
+    return LOCAL_ALGORITHMS;
+  }
+
   /** V_P of each entry, in order. */
-  async answers(entries: readonly ChallengeEntry[]): Promise<Buffer[]> {
+  async answers(entries: readonly ChallengeEntry[], algorithm: ChallengeAlgorithmCode): Promise<Buffer[]> {
     const extents = new Float64Array(entries.length * 2);
     entries.forEach((e, i) => {
       extents[2 * i] = Number(e.lba) * this.blockSize;
       extents[2 * i + 1] = e.blocks * this.blockSize;
     });
-    const digests = await this.store.digestExtents(extents);
-    return entries.map((e, i) =>
-      hmacSha256(digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES), challengeMessage(e.nonce, e.lba, e.blocks)),
-    );
+    return answersFromDigests(await this.store.digestExtents(extents, ALGORITHM_DIGEST[algorithm]), entries, algorithm);
   }
 
   async read(extent: Extent): Promise<Buffer> {

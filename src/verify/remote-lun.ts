@@ -4,7 +4,7 @@
  */
 import { challengeBatch } from '../initiator/challenge.js';
 import { IscsiConnectionError, ScsiCheckConditionError, type IscsiUrl, type ReconnectingSession, type WireStats } from '../initiator/index.js';
-import type { ChallengeEntry, ChallengeVpd } from '../replica-protocol/index.js';
+import type { ChallengeAlgorithmCode, ChallengeEntry, ChallengeVpd } from '../replica-protocol/index.js';
 import type { Extent } from './plan.js';
 
 /** Tries per challenge list: the first, and again after reconnects that lost it. */
@@ -52,13 +52,17 @@ export class RemoteLun {
     return this.session.stats;
   }
 
+  get algorithms(): readonly number[] {
+    return this.vpd.algorithms;
+  }
+
   /** V_B of each entry, in order; a list lost with a dropped connection is sent again. */
-  async answers(entries: readonly ChallengeEntry[]): Promise<Buffer[]> {
+  async answers(entries: readonly ChallengeEntry[], algorithm: ChallengeAlgorithmCode): Promise<Buffer[]> {
     for (let attempt = 1; ; attempt++) {
       const listId = this.nextListId;
       this.nextListId = (this.nextListId + 1) >>> 0 || 1;
       try {
-        return await challengeBatch(this.session, this.lun, entries, { listId });
+        return await challengeBatch(this.session, this.lun, entries, { listId, algorithm });
       } catch (e) {
         if (attempt >= LIST_ATTEMPTS || !lostWithConnection(e)) throw e;
       }

@@ -1,4 +1,6 @@
 /** Opens source and replica from their command-line forms, runs the engine, closes both. */
+import { DIGEST_ALGORITHMS } from '../block/digest.js';
+import { algorithmNamed } from '../replica-protocol/index.js';
 import { UsageError } from '../util/usage-error.js';
 import { parseSize } from '../util/parse-size.js';
 import { openRemoteLun, parseUrlArgument } from './connect.js';
@@ -15,7 +17,21 @@ export interface RunVerifyOptions {
   chunk?: number | string;
   repair?: boolean;
   depth?: number;
+  /** 'sha256' or 'xxh3' forces that challenge algorithm; default: the fastest both ends support. */
+  algorithm?: string;
   onProgress?: (p: ProgressSnapshot) => void;
+}
+
+/** The forced algorithm's code, refused before any login when unknown or not in this build. */
+function forcedAlgorithm(name: string | undefined): ReturnType<typeof algorithmNamed> {
+  if (name === undefined) return undefined;
+  const algorithm = algorithmNamed(name);
+  if (algorithm === undefined) throw new UsageError(`--algorithm: "${name}" is not one of sha256, xxh3`);
+  // Checked before any login, whatever the ends are: a build without it says so in one line.
+  if (!(DIGEST_ALGORITHMS as readonly string[]).includes(name)) {
+    throw new UsageError(`--algorithm ${name}: this build of tandem lacks it (its addon was built without libxxhash-dev)`);
+  }
+  return algorithm;
 }
 
 export function isUrl(text: string): boolean {
@@ -27,6 +43,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
     throw new UsageError(`--depth: ${options.depth} is not a positive integer`);
   }
   const chunkBytes = typeof options.chunk === 'string' ? parseSize(options.chunk, '--chunk') : options.chunk;
+  const algorithm = forcedAlgorithm(options.algorithm);
   const replicaUrl = parseUrlArgument(options.replica, '--replica');
   const sourceUrl = isUrl(options.source) ? parseUrlArgument(options.source, '--source') : undefined;
   if (!sourceUrl && options.source.trim() === '') throw new UsageError('--source: empty path');
@@ -40,6 +57,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       ...(chunkBytes !== undefined ? { chunkBytes } : {}),
       ...(options.repair !== undefined ? { repair: options.repair } : {}),
       ...(options.depth !== undefined ? { depth: options.depth } : {}),
+      ...(algorithm !== undefined ? { algorithm } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   } finally {

@@ -52,7 +52,7 @@ describe('FileBlockStore read/write', () => {
   });
 
   it('digestExtents returns one digest per extent', async () => {
-    const digests = await store.digestExtents(Float64Array.from([0, 4096, 4096, 4096]));
+    const digests = await store.digestExtents(Float64Array.from([0, 4096, 4096, 4096]), 'sha256');
     expect(digests.subarray(0, 32).equals(await store.sha256(0, 4096))).toBe(true);
     expect(digests.subarray(32).equals(await store.sha256(4096, 4096))).toBe(true);
   });

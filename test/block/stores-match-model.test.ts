@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BlockDevice } from '../../src/block/device.js';
+import { digestLength, digestParts } from '../../src/block/digest.js';
 import { FileBlockStore } from '../../src/block/file-store.js';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { makeTempDir } from './temp-dir.js';
@@ -17,7 +18,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('discard' as const), block: fc.nat(SIZE / BLOCK - 1), blocks: fc.integer({ min: 1, max: 300 }) }),
 );
 
-/** Applies ops to a store and to a flat model; contents must agree, and allocation must never call written data unmapped. */
+/** Extents that cross 64 KiB chunk boundaries, start and end unaligned, and cover the whole device. */
+const DIGESTED = [0, SIZE, 1000, 70_000, SIZE - 512, 512, 65_536 * 3 - 7, 14];
+
+/**
+ * Applies ops to a store and to a flat model; contents must agree, every digest algorithm
+ * the store offers must hash its extents as the model's bytes hash, and allocation must
+ * never call written data unmapped.
+ */
 async function check(store: BlockDevice, ops: Op[]): Promise<void> {
   const model = Buffer.alloc(SIZE);
   for (const op of ops) {
@@ -34,6 +42,14 @@ async function check(store: BlockDevice, ops: Op[]): Promise<void> {
   const contents = Buffer.alloc(SIZE);
   await store.read(contents, 0);
   expect(contents.equals(model)).toBe(true);
+  for (const algorithm of store.digestAlgorithms) {
+    const digests = await store.digestExtents(Float64Array.from(DIGESTED), algorithm);
+    const size = digestLength(algorithm);
+    for (let i = 0; i < DIGESTED.length; i += 2) {
+      const bytes = model.subarray(DIGESTED[i]!, DIGESTED[i]! + DIGESTED[i + 1]!);
+      expect(digests.subarray((i / 2) * size, (i / 2 + 1) * size).equals(digestParts(algorithm, [bytes])), `${algorithm} of extent ${i / 2}`).toBe(true);
+    }
+  }
   // Walk the allocation map: extents tile the device, and unmapped ones hold only zeroes.
   for (let at = 0; at < SIZE; ) {
     const { mapped, length } = await store.allocation(at, SIZE);

@@ -36,6 +36,35 @@ describe('argument checks', () => {
   });
 
   it('rejects odd-length extent lists', () => {
-    expect(() => native.digestExtents(1_000_000, new Float64Array(3), () => {})).toThrow(RangeError);
+    expect(() => native.digestExtents(1_000_000, new Float64Array(3), 'sha256', () => {})).toThrow(RangeError);
+  });
+
+  it('rejects digest algorithms by name: not a string → TypeError, unknown → RangeError', () => {
+    const extents = new Float64Array(2);
+    expect(() => native.digestExtents(1_000_000, extents, 0 as never, () => {})).toThrow(TypeError);
+    expect(() => native.digestExtents(1_000_000, extents, 'md5' as never, () => {})).toThrow(RangeError);
+    expect(() => native.digestInto('SHA256' as never, [], Buffer.alloc(32), 0)).toThrow(RangeError);
+  });
+
+  it('digestInto: garbage raises TypeError or RangeError, and it never writes outside `out`', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('sha256', 'xxh3', 'nope', 7),
+        fc.oneof(fc.array(fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)), { maxLength: 3 }), anything),
+        fc.nat(40),
+        fc.oneof(fc.nat(40), fc.constant(-1), fc.constant(0.5)),
+        (algorithm, parts, outLength, offset) => {
+          const backing = Buffer.alloc(outLength + 16, 0xee);
+          const out = backing.subarray(8, 8 + outLength);
+          try {
+            native.digestInto(algorithm as never, parts as Buffer[], out, offset);
+          } catch (e) {
+            expect(e instanceof TypeError || e instanceof RangeError).toBe(true);
+          }
+          expect(backing.subarray(0, 8).every((b) => b === 0xee) && backing.subarray(8 + outLength).every((b) => b === 0xee)).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestExtents, native, sha256File } from '../../src/native/index.js';
 import { makeTempDir } from './temp-file.js';
+import { itXxh3 } from './xxh3-build.js';
 
 const FILE_LENGTH = 3 * (1 << 20) + 777; // crosses the 1 MiB chunk boundary unevenly
 
@@ -21,11 +22,15 @@ describe('sha256File and digestExtents', () => {
     temp.remove();
   });
 
-  /** Expected digest, reading past EOF as zeroes like the native side does. */
-  function expected(offset: number, length: number): Buffer {
+  /** The bytes the native side hashes, past EOF read as zeroes. */
+  function bytesOf(offset: number, length: number): Buffer {
     const bytes = Buffer.alloc(length);
     content.copy(bytes, 0, Math.min(offset, content.length), Math.min(offset + length, content.length));
-    return createHash('sha256').update(bytes).digest();
+    return bytes;
+  }
+
+  function expected(offset: number, length: number): Buffer {
+    return createHash('sha256').update(bytesOf(offset, length)).digest();
   }
 
   it('hashes the whole file and ranges that cross chunk boundaries', async () => {
@@ -43,7 +48,7 @@ describe('sha256File and digestExtents', () => {
       fc.asyncProperty(
         fc.array(fc.tuple(fc.nat(FILE_LENGTH), fc.nat(300_000)), { maxLength: 20 }),
         async (extents) => {
-          const digests = await digestExtents(fd, Float64Array.from(extents.flat()));
+          const digests = await digestExtents(fd, Float64Array.from(extents.flat()), 'sha256');
           expect(digests.length).toBe(extents.length * 32);
           extents.forEach(([o, l], i) => expect(digests.subarray(i * 32, i * 32 + 32).equals(expected(o, l))).toBe(true));
         },
@@ -53,9 +58,25 @@ describe('sha256File and digestExtents', () => {
   });
 
   it('accepts BigUint64Array extents', async () => {
-    const digests = await digestExtents(fd, BigUint64Array.from([0n, 4096n, 8192n, 100n]));
+    const digests = await digestExtents(fd, BigUint64Array.from([0n, 4096n, 8192n, 100n]), 'sha256');
     expect(digests.subarray(0, 32).equals(expected(0, 4096))).toBe(true);
     expect(digests.subarray(32).equals(expected(8192, 100))).toBe(true);
+  });
+
+  // The file path (pread in 1 MiB chunks on a worker) and the in-memory path (digestInto) must agree.
+  itXxh3('xxh3: 16 bytes per extent, equal to the in-memory digest of the same bytes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(FILE_LENGTH), fc.nat(3_000_000)), { maxLength: 8 }), async (extents) => {
+        const digests = await digestExtents(fd, Float64Array.from(extents.flat()), 'xxh3');
+        expect(digests.length).toBe(extents.length * 16);
+        extents.forEach(([o, l], i) => {
+          const memory = Buffer.alloc(16);
+          native.digestInto('xxh3', [bytesOf(o, l)], memory, 0);
+          expect(digests.subarray(i * 16, i * 16 + 16).equals(memory)).toBe(true);
+        });
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('fails with EBADF on a bad fd', async () => {

@@ -1,6 +1,7 @@
 import { createCipheriv, createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  ChallengeAlgorithm,
   challengeMessage,
   computeChallengeAnswer,
   decryptChallenge,
@@ -51,5 +52,30 @@ describe('known answers (the examples in docs/vendor-commands.md)', () => {
     const other = Buffer.from(data);
     other[100] ^= 1;
     expect(decryptChallenge({ data: other }, e).equals(r)).toBe(false);
+  });
+});
+
+describe('known answers of ALGORITHM 1 (XXH3-128; docs/vendor-commands.md Examples 4 and 5)', () => {
+  // D from `xxhsum -H2` (the xxhash package's CLI), V from `openssl dgst -sha256 -mac HMAC`: both independent of Tandem.
+  const zeroBlockD = Buffer.from('3258ca92e0a00944b2987a9d949e807c', 'hex');
+  const patternD = Buffer.from('03916578969f7a66eb4b7c3707879151', 'hex');
+  const XXH3 = ChallengeAlgorithm.XXH3_128;
+
+  it('V = HMAC-SHA-256(key = the 16-byte D, R ‖ LBA ‖ EXTENT LENGTH)', () => {
+    const v = computeChallengeAnswer({ digest: zeroBlockD }, Buffer.from('0123456789abcdef', 'hex'), 0n, 1, XXH3);
+    expect(v.toString('hex')).toBe('0262378f43231a5959e79d98c89ce0a17081a74855440b1fa96d897826cc7267');
+    const nonce = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
+    expect(computeChallengeAnswer({ digest: patternD }, nonce, 16n, 8, XXH3).toString('hex')).toBe(
+      'c8df4177b3d68ef51edf0f3f893d80052546bed18fc788d3883fd90f26315fce',
+    );
+  });
+
+  it('refuses what is not defined: bytes instead of D (XXH3 is hashed by the block layer), a 32-byte D, reversible mode', () => {
+    const nonce = Buffer.alloc(16);
+    expect(() => computeChallengeAnswer({ data: Buffer.alloc(512) }, nonce, 0n, 1, XXH3)).toThrow(RangeError);
+    expect(() => computeChallengeAnswer({ digest: Buffer.alloc(32) }, nonce, 0n, 1, XXH3)).toThrow(/16 bytes/);
+    expect(() => encryptChallenge({ digest: zeroBlockD }, nonce, XXH3)).toThrow(/reversible/);
+    expect(() => decryptChallenge({ digest: zeroBlockD }, nonce, XXH3)).toThrow(/reversible/);
+    expect(() => extentDigest(Buffer.alloc(1), XXH3)).toThrow(RangeError);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Verify benchmark: two Tandem targets (in this process) on sparse files filled with the
  * same random data. Measures `verify` (batched challenges, source and replica both
- * targets, and source as a local file) against the plain alternative, reading both
- * volumes over iSCSI and comparing. Prints GiB/s of each and the ratio.
+ * targets, and source as a local file) by SHA-256 and, where this build has it, by
+ * XXH3-128, against the plain alternative, reading both volumes over iSCSI and comparing.
+ * Prints GiB/s of each, verify / read-and-compare, and XXH3-128 / SHA-256.
  * Runnable alone: node dist-tools/tools/bench/verify-bench.js [--size 1GiB] [--filled 1GiB] [--rounds 3] [--json]
  */
 process.env.UV_THREADPOOL_SIZE ??= '16';
@@ -19,13 +20,14 @@ import { setLogLevel } from '../../src/util/log.js';
 
 /** Loaded after the log level is set: module loggers copy the level when created. */
 async function modules() {
-  const [{ startServer }, { buildServeSettings }, { runVerify }, { connectUrl, parseUrlArgument }] = await Promise.all([
+  const [{ startServer }, { buildServeSettings }, { runVerify }, { connectUrl, parseUrlArgument }, { DIGEST_ALGORITHMS }] = await Promise.all([
     import('../../src/cli/serve.js'),
     import('../../src/cli/serve-options.js'),
     import('../../src/verify/run.js'),
     import('../../src/verify/connect.js'),
+    import('../../src/block/digest.js'),
   ]);
-  return { startServer, buildServeSettings, runVerify, connectUrl, parseUrlArgument };
+  return { startServer, buildServeSettings, runVerify, connectUrl, parseUrlArgument, hasXxh3: DIGEST_ALGORITHMS.includes('xxh3') };
 }
 type Modules = Awaited<ReturnType<typeof modules>>;
 
@@ -35,7 +37,7 @@ export interface VerifyBenchOptions {
   /** Bytes of random data from the start (default: all); the rest stays sparse zeroes. */
   filledBytes?: number;
   chunkBytes?: number;
-  /** Each figure is the median of this many runs (default 3), the three kinds interleaved. */
+  /** Each figure is the median of this many runs (default 3), the kinds interleaved. */
   rounds?: number;
 }
 
@@ -44,18 +46,28 @@ export interface VerifyBenchResult {
   filledBytes: number;
   chunkBytes: number;
   rounds: number;
-  /** Source and replica are both targets. */
+  /** Source and replica are both targets; SHA-256. */
   verifySeconds: number;
   verifyGiBps: number;
   verifyWireBytes: number;
-  /** Source is the local image file. */
+  /** Source is the local image file; SHA-256. */
   verifyLocalSeconds: number;
   verifyLocalGiBps: number;
   readCompareSeconds: number;
   readCompareGiBps: number;
   readCompareWireBytes: number;
-  /** verify GiB/s ÷ read-and-compare GiB/s (target-to-target verify). */
+  /** verify GiB/s ÷ read-and-compare GiB/s (target-to-target verify, SHA-256). */
   ratio: number;
+  /** The same two verifies by XXH3-128; absent where this build lacks it (no libxxhash-dev). */
+  xxh3?: {
+    verifySeconds: number;
+    verifyGiBps: number;
+    verifyLocalSeconds: number;
+    verifyLocalGiBps: number;
+    /** XXH3-128 GiB/s ÷ SHA-256 GiB/s, target vs target and local file vs target. */
+    speedup: number;
+    localSpeedup: number;
+  };
 }
 
 const GiB = 1024 ** 3;
@@ -124,20 +136,27 @@ export async function runVerifyBench(options: VerifyBenchOptions = {}): Promise<
     servers.push(replica.server);
 
     const rounds = Math.max(1, options.rounds ?? 3);
-    const remoteRuns: number[] = [];
-    const localRuns: number[] = [];
+    const algorithms = m.hasXxh3 ? (['sha256', 'xxh3'] as const) : (['sha256'] as const);
+    const remoteRuns = { sha256: [] as number[], xxh3: [] as number[] };
+    const localRuns = { sha256: [] as number[], xxh3: [] as number[] };
     const baselineRuns: number[] = [];
     let verifyWireBytes = 0;
     let readCompareWireBytes = 0;
+    const timedVerify = async (sourceArg: string, algorithm: 'sha256' | 'xxh3') => {
+      const r = await m.runVerify({ source: sourceArg, replica: replica.url, chunk: chunkBytes, algorithm });
+      if (r.differingChunks !== 0) throw new Error(`bench volumes differ in ${r.differingChunks} chunks`);
+      if (r.algorithm !== algorithm) throw new Error(`verify ran ${r.algorithm}, not ${algorithm}`);
+      return r;
+    };
     for (let round = 0; round < rounds; round++) {
-      const remote = await m.runVerify({ source: source.url, replica: replica.url, chunk: chunkBytes });
-      if (remote.differingChunks !== 0) throw new Error(`bench volumes differ in ${remote.differingChunks} chunks`);
-      remoteRuns.push(remote.durationMs / 1000);
-      const w = remote.wire;
-      verifyWireBytes = w.replica.total.bytesSent + w.replica.total.bytesReceived + (w.source ? w.source.total.bytesSent + w.source.total.bytesReceived : 0);
-      const local = await m.runVerify({ source: sourcePath, replica: replica.url, chunk: chunkBytes });
-      if (local.differingChunks !== 0) throw new Error(`bench volumes differ in ${local.differingChunks} chunks`);
-      localRuns.push(local.durationMs / 1000);
+      // Both algorithms in every round, so a shared machine's load hits them alike.
+      for (const algorithm of algorithms) {
+        const remote = await timedVerify(source.url, algorithm);
+        remoteRuns[algorithm].push(remote.durationMs / 1000);
+        const w = remote.wire;
+        if (algorithm === 'sha256') verifyWireBytes = w.replica.total.bytesSent + w.replica.total.bytesReceived + (w.source ? w.source.total.bytesSent + w.source.total.bytesReceived : 0);
+        localRuns[algorithm].push((await timedVerify(sourcePath, algorithm)).durationMs / 1000);
+      }
       const baseline = await readAndCompare(m, source.url, replica.url, size);
       if (baseline.differing !== 0) throw new Error(`read-and-compare found ${baseline.differing} differing pieces`);
       baselineRuns.push(baseline.seconds);
@@ -145,9 +164,12 @@ export async function runVerifyBench(options: VerifyBenchOptions = {}): Promise<
     }
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const gibps = (seconds: number): number => size / GiB / seconds;
-    const verifySeconds = median(remoteRuns);
-    const verifyLocalSeconds = median(localRuns);
+    const verifySeconds = median(remoteRuns.sha256);
+    const verifyLocalSeconds = median(localRuns.sha256);
     const readCompareSeconds = median(baselineRuns);
+    const xxh3 = m.hasXxh3
+      ? { verifySeconds: median(remoteRuns.xxh3), verifyLocalSeconds: median(localRuns.xxh3) }
+      : undefined;
     return {
       sizeBytes: size,
       filledBytes: filled,
@@ -162,6 +184,17 @@ export async function runVerifyBench(options: VerifyBenchOptions = {}): Promise<
       readCompareGiBps: gibps(readCompareSeconds),
       readCompareWireBytes,
       ratio: readCompareSeconds / verifySeconds,
+      ...(xxh3
+        ? {
+            xxh3: {
+              ...xxh3,
+              verifyGiBps: gibps(xxh3.verifySeconds),
+              verifyLocalGiBps: gibps(xxh3.verifyLocalSeconds),
+              speedup: verifySeconds / xxh3.verifySeconds,
+              localSpeedup: verifyLocalSeconds / xxh3.verifyLocalSeconds,
+            },
+          }
+        : {}),
     };
   } finally {
     await Promise.allSettled(servers.map((s) => s.close()));
@@ -173,10 +206,17 @@ export function formatVerifyBench(r: VerifyBenchResult): string {
   const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(1)} MiB`;
   return [
     `verify bench: ${mib(r.sizeBytes)} volume (${mib(r.filledBytes)} random data), chunk ${r.chunkBytes / 1024} KiB, median of ${r.rounds} runs`,
-    `  verify (target vs target)   ${r.verifyGiBps.toFixed(2)} GiB/s  ${r.verifySeconds.toFixed(2)} s  wire ${mib(r.verifyWireBytes)}`,
-    `  verify (local file vs target) ${r.verifyLocalGiBps.toFixed(2)} GiB/s  ${r.verifyLocalSeconds.toFixed(2)} s`,
-    `  read both + compare         ${r.readCompareGiBps.toFixed(2)} GiB/s  ${r.readCompareSeconds.toFixed(2)} s  wire ${mib(r.readCompareWireBytes)}`,
-    `  ratio verify / read-compare ${r.ratio.toFixed(2)}x`,
+    `  verify sha256 (target vs target)     ${r.verifyGiBps.toFixed(2)} GiB/s  ${r.verifySeconds.toFixed(2)} s  wire ${mib(r.verifyWireBytes)}`,
+    `  verify sha256 (local file vs target) ${r.verifyLocalGiBps.toFixed(2)} GiB/s  ${r.verifyLocalSeconds.toFixed(2)} s`,
+    ...(r.xxh3
+      ? [
+          `  verify xxh3 (target vs target)       ${r.xxh3.verifyGiBps.toFixed(2)} GiB/s  ${r.xxh3.verifySeconds.toFixed(2)} s`,
+          `  verify xxh3 (local file vs target)   ${r.xxh3.verifyLocalGiBps.toFixed(2)} GiB/s  ${r.xxh3.verifyLocalSeconds.toFixed(2)} s`,
+        ]
+      : ['  verify xxh3                          not in this build (addon built without libxxhash-dev)']),
+    `  read both + compare                  ${r.readCompareGiBps.toFixed(2)} GiB/s  ${r.readCompareSeconds.toFixed(2)} s  wire ${mib(r.readCompareWireBytes)}`,
+    `  ratio verify sha256 / read-compare   ${r.ratio.toFixed(2)}x`,
+    ...(r.xxh3 ? [`  ratio xxh3 / sha256                  ${r.xxh3.speedup.toFixed(2)}x target vs target, ${r.xxh3.localSpeedup.toFixed(2)}x local file vs target`] : []),
   ].join('\n');
 }
 

@@ -15,6 +15,8 @@ export interface VerifyArgs {
   repair: boolean;
   json: boolean;
   depth?: number;
+  /** --algorithm sha256|xxh3: force the challenge algorithm. */
+  algorithm?: string;
 }
 
 export interface CommandIo {
@@ -33,7 +35,7 @@ export function formatReport(r: VerifyReport): string {
     `source   ${r.source}`,
     `replica  ${r.replica}`,
     `volume   ${formatBytes(r.volumeBytes)} (${r.volumeBytes / r.blockSize} blocks of ${r.blockSize}), chunk ${formatBytes(r.chunkBytes)}`,
-    `checked  ${r.chunksChecked} chunks in ${seconds.toFixed(2)} s (${formatBytes(seconds > 0 ? r.volumeBytes / seconds : 0)}/s)`,
+    `checked  ${r.chunksChecked} chunks in ${seconds.toFixed(2)} s (${formatBytes(seconds > 0 ? r.volumeBytes / seconds : 0)}/s) by ${r.algorithm}`,
     `differ   ${r.differingChunks} chunks in ${r.differing.length} extents`,
   ];
   for (const e of r.differing.slice(0, LISTED_EXTENTS)) lines.push(`  lba ${e.lba} blocks ${e.blocks}`);
@@ -57,6 +59,7 @@ export async function verifyCommand(args: VerifyArgs, io: CommandIo = { stdout: 
       chunk: args.chunk,
       repair: args.repair,
       ...(args.depth !== undefined ? { depth: args.depth } : {}),
+      ...(args.algorithm !== undefined ? { algorithm: args.algorithm } : {}),
       onProgress: (p) => {
         last = p;
         sink.update(p);

@@ -1,7 +1,9 @@
 /**
  * Target-side decoders of the three challenge CDBs: they check everything that does not
  * depend on the LU and throw SenseError with the field pointer the target reports;
- * LU-dependent checks (range, extent limit) are the handler's.
+ * LU-dependent checks (range, extent limit) are the handler's, except the algorithms the
+ * LU's store can hash, which the handler passes in so that the ALGORITHM field is checked
+ * first, like every other CDB field.
  */
 import { Asc, SenseError, SenseKey, invalidCdbField } from '../sense.js';
 import {
@@ -9,12 +11,13 @@ import {
   CdbField,
   ChallengeFormatError,
   ChallengeOpcode,
+  DEFINED_ALGORITHMS,
   LIST_ENTRY_BYTES,
   LIST_HEADER_BYTES,
   MAX_PARAMETER_LIST_BYTES,
   SINGLE_NONCE_BYTES,
-  SUPPORTED_ALGORITHMS,
   SUPPORTED_MODES,
+  modesOf,
   type ChallengeAlgorithmCode,
   type ChallengeCdb,
   type ChallengeModeCode,
@@ -27,9 +30,10 @@ function header(cdb: Buffer, opcode: number): void {
   if (cdb[0] !== opcode) throw invalidCdbField(0);
 }
 
-function algorithmOf(cdb: Buffer): ChallengeAlgorithmCode {
+/** `supported`: the algorithms the LU advertises in C0h; any other is INVALID FIELD IN CDB. */
+function algorithmOf(cdb: Buffer, supported: readonly number[]): ChallengeAlgorithmCode {
   const algorithm = cdb[1]! >> 4;
-  if (!SUPPORTED_ALGORITHMS.includes(algorithm)) throw invalidCdbField(CdbField.FLAGS, 7);
+  if (!supported.includes(algorithm)) throw invalidCdbField(CdbField.FLAGS, 7);
   return algorithm as ChallengeAlgorithmCode;
 }
 
@@ -37,9 +41,9 @@ function rejectReserved(cdb: Buffer, from: number, to: number): void {
   for (let i = from; i < to; i++) if (cdb[i] !== 0) throw invalidCdbField(i);
 }
 
-export function decodeChallengeCdb(cdb: Buffer): ChallengeCdb {
+export function decodeChallengeCdb(cdb: Buffer, supported: readonly number[] = DEFINED_ALGORITHMS): ChallengeCdb {
   header(cdb, ChallengeOpcode.CHALLENGE);
-  const algorithm = algorithmOf(cdb);
+  const algorithm = algorithmOf(cdb, supported);
   const lba = (BigInt(cdb[1]! & 0x0f) << 32n) | BigInt(cdb.readUInt32BE(2));
   const blocks = cdb[6]!;
   if (blocks === 0) throw invalidCdbField(CdbField.SINGLE_EXTENT_LENGTH);
@@ -57,11 +61,12 @@ function parameterListLengthError(): SenseError {
   });
 }
 
-export function decodeSendChallengeListCdb(cdb: Buffer): SendChallengeListCdb {
+export function decodeSendChallengeListCdb(cdb: Buffer, supported: readonly number[] = DEFINED_ALGORITHMS): SendChallengeListCdb {
   header(cdb, ChallengeOpcode.SEND_CHALLENGE_LIST);
-  const algorithm = algorithmOf(cdb);
+  const algorithm = algorithmOf(cdb, supported);
   const mode = cdb[1]! & 0x0f;
-  if (!SUPPORTED_MODES.includes(mode)) throw invalidCdbField(CdbField.FLAGS, 3);
+  // Reversible mode exists for SHA-256 only (it keys AES-256 with D): refused at the MODE field.
+  if (!SUPPORTED_MODES.includes(mode) || !modesOf(algorithm).includes(mode)) throw invalidCdbField(CdbField.FLAGS, 3);
   const listId = cdb.readUInt32BE(CdbField.LIST_IDENTIFIER);
   const parameterListLength = cdb.readUInt32BE(CdbField.LENGTH);
   // Checked before any Data-Out moves, so the buffer the transport allocates is ours to bound.

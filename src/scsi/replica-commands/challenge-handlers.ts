@@ -6,18 +6,19 @@
 import type { BlockDevice } from '../../block/device.js';
 import { hmacSha256 } from '../../block/digest.js';
 import {
+  ALGORITHM_DIGEST,
   ANSWER_HEADER_BYTES,
   CdbField,
   ChallengeMode,
-  DIGEST_BYTES,
   EntryField,
   SINGLE_MAX_BLOCKS,
   answerBytes,
   answerHeader,
   answersLength,
+  challengeAlgorithmsOf,
   challengeMessage,
-  computeChallengeAnswer,
   decryptChallenge,
+  digestBytes,
   entryOffset,
   maxExtentBlocks,
   type ChallengeAlgorithmCode,
@@ -48,9 +49,14 @@ function fits(lu: ChallengeLu, lba: bigint, blocks: number): boolean {
   return lba + BigInt(blocks) <= BigInt(lu.blockCount);
 }
 
+/** What the LU advertises in C0h: the algorithms its store hashes with. */
+function algorithmsOf(lu: ChallengeLu): number[] {
+  return challengeAlgorithmsOf(lu.device.digestAlgorithms);
+}
+
 /** CHALLENGE (C1h): V_B for one extent, as Data-In. */
 export function prepareChallenge(lu: ChallengeLu, ctx: CommandContext): HandlerPlan {
-  const c = decodeChallengeCdb(ctx.cdb);
+  const c = decodeChallengeCdb(ctx.cdb, algorithmsOf(lu));
   if (c.blocks > Math.min(SINGLE_MAX_BLOCKS, maxExtentBlocks(lu.blockSize))) throw invalidCdbField(CdbField.SINGLE_EXTENT_LENGTH);
   lu.requireMedium();
   // The LBA field starts at byte 1 bit 3 (its four most significant bits).
@@ -60,10 +66,10 @@ export function prepareChallenge(lu: ChallengeLu, ctx: CommandContext): HandlerP
   return {
     dataOutLength: 0,
     async run() {
-      const digest = await lu.device.sha256(offset, length);
+      const digest = await lu.device.digestExtents(Float64Array.of(offset, length), ALGORITHM_DIGEST[c.algorithm]);
       const out = Buffer.allocUnsafe(answersLength(ChallengeMode.HMAC, 1));
       answerHeader(c.algorithm, ChallengeMode.HMAC, 1, out);
-      computeChallengeAnswer({ digest }, c.nonce, c.lba, c.blocks, c.algorithm).copy(out, ANSWER_HEADER_BYTES);
+      hmacSha256(digest, challengeMessage(c.nonce, c.lba, c.blocks)).copy(out, ANSWER_HEADER_BYTES);
       return out;
     },
   };
@@ -92,11 +98,12 @@ function answerList(
   digests: Buffer,
 ): Buffer {
   const size = answerBytes(mode);
+  const dsize = digestBytes(algorithm);
   const out = Buffer.allocUnsafe(answersLength(mode, entries.length));
   answerHeader(algorithm, mode, entries.length, out);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    const digest = digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+    const digest = digests.subarray(i * dsize, (i + 1) * dsize);
     const answer =
       mode === ChallengeMode.HMAC
         ? hmacSha256(digest, challengeMessage(e.nonce, e.lba, e.blocks))
@@ -108,7 +115,7 @@ function answerList(
 
 /** SEND CHALLENGE LIST (C2h): validate the list, start hashing it, answer GOOD at once. */
 export function prepareSendChallengeList(lu: ChallengeLu, ctx: CommandContext): HandlerPlan {
-  const c = decodeSendChallengeListCdb(ctx.cdb);
+  const c = decodeSendChallengeListCdb(ctx.cdb, algorithmsOf(lu));
   lu.requireMedium();
   const lists = challengeListsOf(lu);
   const nexusId = ctx.nexus.id;
@@ -122,7 +129,7 @@ export function prepareSendChallengeList(lu: ChallengeLu, ctx: CommandContext): 
       lists.checkRoom(nexusId, c.listId);
       const list: ChallengeList = {
         state: 'hashing',
-        settled: lu.device.digestExtents(extents).then(
+        settled: lu.device.digestExtents(extents, ALGORITHM_DIGEST[c.algorithm]).then(
           (digests) => {
             list.answers = answerList(c.algorithm, c.mode, entries, digests);
             list.state = 'done';

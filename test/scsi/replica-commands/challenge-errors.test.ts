@@ -22,7 +22,7 @@ describe('CDB errors: ILLEGAL REQUEST with the field pointer', () => {
   it('CHALLENGE: unknown ALGORITHM → INVALID FIELD IN CDB byte 1 bit 7', async () => {
     const { exec } = await vendorRig();
     const cdb = single(0n, 1);
-    cdb[1] = 0x10;
+    cdb[1] = 0x20;
     await expectSense(exec(cdb), 5, 0x24, 0, { cd: true, byte: 1, bit: 7 });
   });
 
