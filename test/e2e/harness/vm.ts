@@ -73,8 +73,11 @@ export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
   );
 
   // A guestfwd "cmd:" runs once per guest connection, so reconnects after a target restart
-  // work; a plain "tcp:" guestfwd would be a single connection made at QEMU start.
-  const netdev = ['user', 'id=n0', 'restrict=on', ...opts.forwards.map((f) => `guestfwd=tcp:${f.guestIp}:3260-cmd:busybox nc 127.0.0.1 ${f.hostPort}`)].join(',');
+  // work; a plain "tcp:" guestfwd would be a single connection made at QEMU start. slirp
+  // gives the command the connection as stdin, stdout *and* stderr: without the redirect,
+  // nc's "can't connect" (target down) would reach the initiator as the bytes of a PDU.
+  const forward = (f: PortForward) => `guestfwd=tcp:${f.guestIp}:3260-cmd:sh -c "exec busybox nc 127.0.0.1 ${f.hostPort} 2>/dev/null"`;
+  const netdev = ['user', 'id=n0', 'restrict=on', ...opts.forwards.map(forward)].join(',');
   const args = [
     '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',
     '-nodefaults', '-display', 'none', '-no-reboot',
