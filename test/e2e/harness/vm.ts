@@ -108,7 +108,11 @@ export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
     busy = true;
     const handler = opts.phases?.[ready] ?? (async () => {});
     handler()
-      .catch((e: unknown) => phaseErrors.push(e instanceof Error ? e : new Error(String(e))))
+      .catch((e: unknown) => {
+        phaseErrors.push(e instanceof Error ? e : new Error(String(e)));
+        // Tells the guest's `phase` the host step failed, so the script can stop early.
+        writeFileSync(join(opts.jobDir, `phase-${ready}-failed`), `${e instanceof Error ? e.message : String(e)}\n`);
+      })
       .finally(() => {
         writeFileSync(join(opts.jobDir, `phase-${ready}-go`), '');
         busy = false;
