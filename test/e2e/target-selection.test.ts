@@ -26,4 +26,20 @@ describe('target under test', () => {
         '--chap u:s --mutual-chap m:t --advertise 10.0.2.100:3260 --log-level info',
     );
   });
+
+  it('appends a replicated node\'s own flags (role, peer, control socket) after the common ones', () => {
+    const args = tandemArgs(
+      {
+        iqn: 'iqn.x:a',
+        luns: [{ path: '/d/a.img', sizeBytes: 1024 }],
+        extraArgs: ['--role', 'primary', '--peer', 'iscsi://127.0.0.1:4001/iqn.x:b/0', '--sync', '--control', '/d/a.sock'],
+        logFile: '/d/log',
+      },
+      4000,
+    );
+    expect(args.slice(1).join(' ')).toBe(
+      'serve --listen 127.0.0.1:4000 --iqn iqn.x:a --lun /d/a.img,size=1024 --log-level info ' +
+        '--role primary --peer iscsi://127.0.0.1:4001/iqn.x:b/0 --sync --control /d/a.sock',
+    );
+  });
 });

@@ -8,6 +8,7 @@ mkdir -p /job/out
 result() { echo "RESULT $*" >>/job/results.txt; echo "result: $*"; }
 
 # Hands control to the host (which acts, e.g. kills the target) and waits for it.
+# Fails when the host's handler failed (phase-N-failed), so `phase N || exit 1` stops early.
 phase() {
   touch "/job/phase-$1-ready"
   i=0
@@ -15,6 +16,7 @@ phase() {
     i=$((i + 1)); [ $i -gt 1800 ] && { echo "phase $1: host never answered"; return 1; }
     sleep 0.1
   done
+  if [ -e "/job/phase-$1-failed" ]; then echo "phase $1: the host step failed: $(cat "/job/phase-$1-failed")"; return 1; fi
 }
 
 # node_new IQN PORTAL [IFACE]: a node record for the guest-visible portal. SendTargets may

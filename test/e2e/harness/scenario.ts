@@ -50,6 +50,10 @@ export interface ScenarioTargetInput {
   lunSizes: number[];
   chap?: TargetSpec['chap'];
   mutualChap?: TargetSpec['mutualChap'];
+  /** Host loopback port (e.g. picked beforehand so a peer can name it); free one when absent. */
+  port?: number;
+  /** Tandem only: more `tandem serve` flags (TargetSpec.extraArgs). */
+  tandemArgs?: string[];
 }
 
 export interface ScenarioOptions {
@@ -74,8 +78,13 @@ export function guestPortal(i: number): string {
   return `10.0.2.${100 + i}:3260`;
 }
 
+/** Where scenario `id` leaves its work (emptied when it starts): for paths named before launch. */
+export function scenarioWorkDir(id: string): string {
+  return join(repoRoot, '.cache', 'e2e', 'runs', `${id}-${targetKind}`);
+}
+
 export async function runScenario(opts: ScenarioOptions): Promise<ScenarioRun> {
-  const workDir = join(repoRoot, '.cache', 'e2e', 'runs', `${opts.id}-${targetKind}`);
+  const workDir = scenarioWorkDir(opts.id);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   workDirsThisTest.push(workDir);
@@ -93,6 +102,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioRun> {
       luns,
       chap: input.chap,
       mutualChap: input.mutualChap,
+      ...(input.port !== undefined ? { port: input.port } : {}),
+      ...(input.tandemArgs ? { extraArgs: input.tandemArgs } : {}),
       advertise: guestPortal(i),
       logFile: join(workDir, `t${i}-target.log`),
     });

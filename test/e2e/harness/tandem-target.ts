@@ -22,6 +22,7 @@ export function tandemArgs(spec: TargetSpec, port: number): string[] {
   if (spec.mutualChap) args.push('--mutual-chap', `${spec.mutualChap.user}:${spec.mutualChap.secret}`);
   if (spec.advertise) args.push('--advertise', spec.advertise);
   args.push('--log-level', 'info');
+  if (spec.extraArgs) args.push(...spec.extraArgs);
   return args;
 }
 

@@ -27,6 +27,8 @@ export interface TargetSpec {
   advertise?: string;
   /** Host loopback port; a free one is picked when absent. */
   port?: number;
+  /** Tandem only: more `tandem serve` flags (a replication role, its peer, a control socket). */
+  extraArgs?: string[];
   /** Where the target process's stdout/stderr go. */
   logFile: string;
 }

@@ -12,6 +12,7 @@ import type { TargetSpec, TargetTraits, TargetUnderTest } from './target-under-t
 const host = '127.0.0.1';
 
 export async function launchTgtd(spec: TargetSpec): Promise<TargetUnderTest> {
+  if (spec.extraArgs?.length) throw new Error('tgtd takes no extra tandem serve flags (extraArgs): the scenario is Tandem\'s alone');
   const port = spec.port ?? (await freePort(host));
   // tgtd's control socket is per "-C N"; derive N from the port so instances do not collide.
   const control = String(1000 + (port % 8000));

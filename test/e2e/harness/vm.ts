@@ -73,8 +73,11 @@ export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
   );
 
   // A guestfwd "cmd:" runs once per guest connection, so reconnects after a target restart
-  // work; a plain "tcp:" guestfwd would be a single connection made at QEMU start.
-  const netdev = ['user', 'id=n0', 'restrict=on', ...opts.forwards.map((f) => `guestfwd=tcp:${f.guestIp}:3260-cmd:busybox nc 127.0.0.1 ${f.hostPort}`)].join(',');
+  // work; a plain "tcp:" guestfwd would be a single connection made at QEMU start. slirp
+  // gives the command the connection as stdin, stdout *and* stderr: without the redirect,
+  // nc's "can't connect" (target down) would reach the initiator as the bytes of a PDU.
+  const forward = (f: PortForward) => `guestfwd=tcp:${f.guestIp}:3260-cmd:sh -c "exec busybox nc 127.0.0.1 ${f.hostPort} 2>/dev/null"`;
+  const netdev = ['user', 'id=n0', 'restrict=on', ...opts.forwards.map(forward)].join(',');
   const args = [
     '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',
     '-nodefaults', '-display', 'none', '-no-reboot',
@@ -105,7 +108,11 @@ export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
     busy = true;
     const handler = opts.phases?.[ready] ?? (async () => {});
     handler()
-      .catch((e: unknown) => phaseErrors.push(e instanceof Error ? e : new Error(String(e))))
+      .catch((e: unknown) => {
+        phaseErrors.push(e instanceof Error ? e : new Error(String(e)));
+        // Tells the guest's `phase` the host step failed, so the script can stop early.
+        writeFileSync(join(opts.jobDir, `phase-${ready}-failed`), `${e instanceof Error ? e.message : String(e)}\n`);
+      })
       .finally(() => {
         writeFileSync(join(opts.jobDir, `phase-${ready}-go`), '');
         busy = false;
