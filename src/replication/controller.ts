@@ -332,6 +332,11 @@ export class ReplicationController {
     }
   }
 
+  /** Checks the peer now rather than at the next tick (a promotion by switchover, whose peer is known to be in sync). */
+  bindNow(): Promise<void> {
+    return this.queue.run(() => this.rebind());
+  }
+
   /** The peer was away, or may have changed since the link failed: check it again before sending anything. */
   private async rebind(): Promise<void> {
     const { binding, log } = this.parts;

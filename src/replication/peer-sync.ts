@@ -44,6 +44,11 @@ export class PeerSync {
 
   /** Marks what `plan` says must move; the next pass compares before it copies. */
   async start(plan: ResyncPlan): Promise<void> {
+    // Nothing differs (the peer holds this node's image whole: a switchover): it only takes our history.
+    if (!plan.full && !plan.peerChanges && this.table.dirtyChunks === 0) {
+      await this.adoptIfNeeded();
+      return;
+    }
     if (plan.full) await this.table.markAll();
     else if (plan.peerChanges) await this.table.markChunks(chunksOfBits(plan.peerChanges, this.table.chunkCount));
     const peer = this.binding.peer;

@@ -232,7 +232,10 @@ export class RoleManager {
       this.promoting = false;
     }
     this.stopWatch();
-    this.primary = this.newController(false);
+    // A switchover's peer drained everything to this node: mirror continuously at once, no catch-up to wait for.
+    const inSync = reason === 'switchover';
+    this.primary = this.newController(inSync);
+    if (inSync) await this.primary.bindNow();
     const g = volume.generations;
     log.info({ event: 'role-change', from: 'backup', to: 'primary', reason, generation: g.current.toString(16), bitmap: g.bitmap.toString(16) }, `promoted (${reason})`);
   }
