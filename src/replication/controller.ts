@@ -299,6 +299,8 @@ export class ReplicationController {
       await this.ping.run();
       const now = this.parts.clock();
       const figures = this.figures(now);
+      // A failed ping loses the peer as surely as a failed write: later changes start a new history.
+      if (!figures.linkUp) this.peerLost(this.parts.link.health().lastError ?? 'link down');
       const quiet = this.thresholds.lowTrafficBytesPerSec > 0 && this.hostWrites.sample(now) <= this.thresholds.lowTrafficBytesPerSec;
       this.lowTrafficSince = quiet ? (this.lowTrafficSince ?? now) : undefined;
       if (this.state === 'continuous') {
