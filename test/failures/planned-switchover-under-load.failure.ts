@@ -23,6 +23,9 @@ const HOLD_BOUND_MS = 15_000;
 const startPair = pairPerTest();
 
 interface Phase {
+  /** Journal entries not yet on the peer just before the switchover (what the hold drains), and the state then. */
+  journalAtSwitch: number;
+  stateAtSwitch: string;
   heldMs: number;
   cliMs: number;
   /** Host-visible: the last acknowledgement by the old primary to the first by the new one. */
@@ -39,6 +42,7 @@ async function switchUnderLoad(cluster: Cluster, from: ServeChild, to: ServeChil
   const writer = await HostWriter.start({ port: from.port, iqn: fromIqn, failover: { port: to.port, iqn: toIqn }, depth: DEPTH, record: true, next: workerSlots(SIZE / SLOT, SLOT, DEPTH), pauseMs: 2 });
   try {
     while (writer.stats.acked < 200 && writer.stats.errors.length === 0) await sleep(20);
+    const atSwitch = await cluster.status(from);
     const started = Date.now();
     const r = await cluster.switchover(from);
     const cliMs = Date.now() - started;
@@ -61,7 +65,7 @@ async function switchUnderLoad(cluster: Cluster, from: ServeChild, to: ServeChil
     expect(lastOnOld).toBeLessThan(firstOnNew + DEPTH);
     const gapMs = writer.acked[firstOnNew]!.ackedAt - writer.acked.filter((w) => w.node === fromIqn).pop()!.ackedAt;
     acked.push(...writer.acked);
-    return { heldMs, cliMs, gapMs, maxLatencyMs: Math.round(writer.stats.maxLatencyMs), refused: writer.stats.refused, acked: writer.acked.length };
+    return { journalAtSwitch: atSwitch.journal.entries, stateAtSwitch: atSwitch.state, heldMs, cliMs, gapMs, maxLatencyMs: Math.round(writer.stats.maxLatencyMs), refused: writer.stats.refused, acked: writer.acked.length };
   } finally {
     await writer.stop().catch(() => undefined);
   }
