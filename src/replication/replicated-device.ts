@@ -254,6 +254,8 @@ export class ReplicatedDevice implements BlockDevice {
   }
 
   async promote(force: boolean): Promise<PromoteResult> {
+    // What it reports (and a refusal names) is the persisted newest write: bring it up to date.
+    await this.persistNewestWrite();
     const result = await this.roles.promote(force);
     this.emit('role');
     return result;

@@ -3,6 +3,12 @@
  * FaultProxy in this process between them, plus the small helpers every failure test
  * needs: status polling over the control socket, admin commands through the real CLI,
  * image hashes, and teardown that never leaves a child behind.
+ *
+ * `Cluster.pair()` starts both nodes naming each other (`--peer`), for failover: the
+ * backup reaches the primary through a second FaultProxy (`reverseProxy`), so a test can
+ * cut either direction or both (a partition). The processes keep their names (`primary`
+ * is the one started as primary, on primary.img, target PRIMARY_IQN; `backup` on
+ * backup.img, BACKUP_IQN) whatever roles they hold later: read the role from status.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -37,10 +43,27 @@ export interface ServeChild {
 export interface PrimaryOptions {
   mode?: 'continuous' | 'delta' | 'auto';
   sync?: boolean;
+  /** --after-split-brain on serve. */
+  afterSplitBrain?: string;
   /** Image name inside the cluster directory (default primary.img). */
   image?: string;
   /** Resolve once listening (default); false: return at once (for expected start failures). */
   waitListening?: boolean;
+}
+
+export interface PairOptions {
+  /** The primary's mirroring mode and flavour; the backup gets the same (it uses them once promoted). */
+  mode?: 'continuous' | 'delta' | 'auto';
+  sync?: boolean;
+  /** --after-split-brain on both nodes. */
+  afterSplitBrain?: string;
+}
+
+/** What a `tandem` CLI run left: exit code and both streams. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
 /** Every child this module started, so afterEach can kill stragglers of a failed test. */
@@ -51,11 +74,34 @@ export class Cluster {
   readonly size: number;
   backup!: ServeChild;
   primary: ServeChild | undefined;
+  /** Primary → backup (the primary's replica link). */
   proxy!: FaultProxy;
+  /** Backup → primary (the backup's peer link); only in a pair. */
+  reverseProxy: FaultProxy | undefined;
+  /** A pair's primary listens on a port chosen up front (the backup's --peer leads to it); restarts reuse it. */
+  private primaryPort: number | undefined;
+  private pairOptions: PairOptions | undefined;
+  private primaryOptions: PrimaryOptions = {};
 
   private constructor(size: number) {
     this.dir = mkdtempSync(join(tmpdir(), 'tandem-fm-'));
     this.size = size;
+  }
+
+  /**
+   * Both nodes with peers: the backup (`--peer` → reverseProxy → the primary's port, chosen
+   * up front), then the primary (`--replica` → proxy → the backup). Both get the same mode,
+   * flavour and split-brain policy, so either can be the primary.
+   */
+  static async pair(size = 32 * 1024 * 1024, options: PairOptions = {}): Promise<Cluster> {
+    const c = new Cluster(size);
+    c.pairOptions = options;
+    c.primaryPort = await freePort();
+    c.reverseProxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: c.primaryPort });
+    c.backup = await c.serve('backup', c.backupArgs());
+    c.proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: c.backup.port });
+    await c.startPrimary({ ...options });
+    return c;
   }
 
   /** Backup process plus the proxy in front of it; no primary yet. */
@@ -73,7 +119,40 @@ export class Cluster {
   }
 
   private backupArgs(): string[] {
-    return ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(this.dir, 'backup.img')},size=${this.size}`];
+    const args = ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(this.dir, 'backup.img')},size=${this.size}`];
+    if (this.reverseProxy && this.pairOptions) {
+      const o = this.pairOptions;
+      args.push('--peer', this.peerUrl, '--replication-mode', o.mode ?? 'auto', o.sync ? '--sync' : '--async');
+      if (o.afterSplitBrain) args.push('--after-split-brain', o.afterSplitBrain);
+    }
+    return args;
+  }
+
+  /** The backup's --peer: the primary's LUN through the reverse proxy. */
+  get peerUrl(): string {
+    return `iscsi://127.0.0.1:${this.reverseProxy!.port}/${PRIMARY_IQN}/0`;
+  }
+
+  /** Starts the primary process again (after a kill) with its last options, on its own port in a pair. */
+  restartPrimary(): Promise<ServeChild> {
+    return this.startPrimary(this.primaryOptions);
+  }
+
+  /** The target name a node serves its LUN under. */
+  iqnOf(server: ServeChild): string {
+    return server === this.backup ? BACKUP_IQN : PRIMARY_IQN;
+  }
+
+  /** Cuts both directions between the nodes (reset and refuse). */
+  partition(): void {
+    this.proxy.cut();
+    this.reverseProxy?.cut();
+  }
+
+  /** Restores both directions. */
+  heal(): void {
+    this.proxy.restore();
+    this.reverseProxy?.restore();
   }
 
   get replicaUrl(): string {
@@ -84,9 +163,13 @@ export class Cluster {
     const image = join(this.dir, options.image ?? 'primary.img');
     const args = ['--role', 'primary', '--iqn', PRIMARY_IQN, '--lun', `${image},size=${this.size}`, '--replica', this.replicaUrl];
     args.push('--replication-mode', options.mode ?? 'auto', options.sync ? '--sync' : '--async');
+    if (options.afterSplitBrain) args.push('--after-split-brain', options.afterSplitBrain);
     const name = options.image ? options.image.replace(/\.img$/, '') : 'primary';
-    const child = await this.serve(name, args, options.waitListening ?? true);
-    if (!options.image) this.primary = child;
+    const child = await this.serve(name, args, options.waitListening ?? true, options.image ? undefined : this.primaryPort);
+    if (!options.image) {
+      this.primary = child;
+      this.primaryOptions = options;
+    }
     return child;
   }
 
@@ -99,10 +182,30 @@ export class Cluster {
     return replication;
   }
 
-  /** `tandem config set KEY VALUE` through the real CLI. */
-  async configSet(key: string, value: string): Promise<void> {
-    const r = await runCli(['config', 'set', key, value, '--control', this.primary!.control]);
+  /** `tandem config set KEY VALUE` through the real CLI (on the primary process unless `server`). */
+  async configSet(key: string, value: string, server: ServeChild = this.primary!): Promise<void> {
+    const r = await runCli(['config', 'set', key, value, '--control', server.control]);
     if (r.code !== 0) throw new Error(`tandem config set ${key} ${value}: exit ${r.code}: ${r.stderr}${r.stdout}`);
+  }
+
+  /** `tandem promote [--force] --json` on `server`, through the real CLI; the caller checks the exit code. */
+  promote(server: ServeChild, force = false): Promise<CliResult> {
+    return runCli(['promote', ...(force ? ['--force'] : []), '--json', '--control', server.control]);
+  }
+
+  /** `tandem demote --json` on `server`. */
+  demote(server: ServeChild): Promise<CliResult> {
+    return runCli(['demote', '--json', '--control', server.control]);
+  }
+
+  /** `tandem switchover --json` on `server` (generous timeout: it drains under load). */
+  switchover(server: ServeChild): Promise<CliResult> {
+    return runCli(['switchover', '--json', '--control', server.control], 60_000);
+  }
+
+  /** `tandem resolve --discard-local --json` on `server`. */
+  resolveDiscardLocal(server: ServeChild): Promise<CliResult> {
+    return runCli(['resolve', '--discard-local', '--json', '--control', server.control]);
   }
 
   /** `tandem replicate --json` through the real CLI. */
@@ -112,12 +215,17 @@ export class Cluster {
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as { passes: Array<{ chunks: number; sentChunks: number; bytesSent: number }>; bytesSent: number };
   }
 
-  /** Polls status until `predicate` holds; throws with the last status after `timeoutMs`. */
-  async waitFor(what: string, predicate: (s: ReplicationStatus) => boolean, timeoutMs: number, intervalMs = 100): Promise<ReplicationStatus> {
+  /** Polls the primary process's status until `predicate` holds; throws with the last status after `timeoutMs`. */
+  waitFor(what: string, predicate: (s: ReplicationStatus) => boolean, timeoutMs: number, intervalMs = 100): Promise<ReplicationStatus> {
+    return this.waitOn(this.primary!, what, predicate, timeoutMs, intervalMs);
+  }
+
+  /** Polls `server`'s status until `predicate` holds; throws with the last status after `timeoutMs`. */
+  async waitOn(server: ServeChild, what: string, predicate: (s: ReplicationStatus) => boolean, timeoutMs: number, intervalMs = 100): Promise<ReplicationStatus> {
     const deadline = Date.now() + timeoutMs;
     let last: ReplicationStatus | undefined;
     for (;;) {
-      last = await this.status().catch(() => last);
+      last = await this.status(server).catch(() => last);
       if (last && predicate(last)) return last;
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(summary(last))}`);
       await sleep(intervalMs);
@@ -150,6 +258,7 @@ export class Cluster {
 
   async close(): Promise<void> {
     await this.proxy?.close().catch(() => undefined);
+    await this.reverseProxy?.close().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -168,7 +277,9 @@ export class Cluster {
   }
 
   private async serve(name: string, roleArgs: string[], waitListening = true, fixedPort?: number): Promise<ServeChild> {
-    const port = fixedPort ?? (await freePort());
+    let port = fixedPort ?? (await freePort());
+    // A pair's primary port is reserved by number only: never hand it to another process.
+    while (fixedPort === undefined && port === this.primaryPort) port = await freePort();
     const control = join(this.dir, `${name}.sock`);
     const log = join(this.dir, `${name}.log`);
     const out = openSync(log, 'a');
@@ -211,7 +322,7 @@ export async function killAllChildren(): Promise<void> {
   await Promise.all(waits);
 }
 
-export function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child);
@@ -242,7 +353,31 @@ export function sleep(ms: number): Promise<void> {
 /** The status fields worth printing when a wait times out. */
 export function summary(s: ReplicationStatus | undefined): unknown {
   if (!s) return undefined;
-  return { state: s.state, mode: s.mode, flavour: s.flavour, lastSwitch: s.lastSwitch, journal: s.journal, dirtyChunks: s.dirtyChunks, link: s.link, figures: s.figures };
+  return {
+    role: s.role,
+    state: s.state,
+    mode: s.mode,
+    flavour: s.flavour,
+    lastSwitch: s.lastSwitch,
+    journal: s.journal,
+    dirtyChunks: s.dirtyChunks,
+    link: s.link,
+    figures: s.figures,
+    binding: s.binding,
+    generations: s.generations,
+    peer: s.peer,
+    resync: s.resync,
+    resyncTarget: s.resyncTarget,
+    splitBrain: s.splitBrain,
+  };
+}
+
+/** The events `{"event": name, …}` a node logged (its pino log file), oldest first. */
+export function logEvents(server: ServeChild, name: string): Array<Record<string, unknown>> {
+  return readFileSync(server.log, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`"event":"${name}"`))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** One line of measured figures per test, for the run's log (timings, bytes, bounds). */

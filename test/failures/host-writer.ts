@@ -2,9 +2,14 @@
  * Host I/O for the failure tests: a few concurrent writers on one IscsiSession to the
  * primary, each write's latency measured, every acknowledged write recorded (offset and a
  * digest of its data) so a test can check that nothing acknowledged went missing.
+ *
+ * For failover a writer can follow the primary role: given `failover` (the other node),
+ * a write the current node refuses with DATA PROTECT (a backup, or a primary just demoted:
+ * the write was not executed, so never acknowledged) is retried, same data, on the other
+ * node, and the writer stays there. Each acknowledgement records which node gave it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { IscsiSession } from '../../src/initiator/index.js';
+import { IscsiSession, ScsiCheckConditionError } from '../../src/initiator/index.js';
 import { HOST_IQN, PRIMARY_IQN } from './cluster.js';
 
 export const BLOCK = 512;
@@ -18,6 +23,10 @@ export interface WriteSpec {
 export interface AckedWrite extends WriteSpec {
   sha256: string;
   ackedAt: number;
+  /** The target (IQN) that acknowledged it. */
+  node: string;
+  /** The writer (0..depth-1) that issued it: one writer's writes are sequential. */
+  worker: number;
 }
 
 export interface WriterStats {
@@ -26,51 +35,103 @@ export interface WriterStats {
   maxLatencyMs: number;
   /** Writes that failed (a host-visible error: the engine promised none). */
   errors: string[];
+  /** Writes refused with DATA PROTECT and retried on the other node (failover writers). */
+  refused: number;
+  /** Each move to the other node: when, and where to. */
+  redirects: Array<{ at: number; to: string }>;
+}
+
+/** A node a host can write to: its portal port and target name. */
+export interface HostNode {
+  port: number;
+  iqn: string;
 }
 
 export interface HostWriterOptions {
   port: number;
+  /** Target name on `port` (default PRIMARY_IQN). */
+  iqn?: string;
+  /** The other node: where a write refused with DATA PROTECT is retried (see the file comment). */
+  failover?: HostNode;
+  /** A write refused everywhere for this long is an error (default 30 s). */
+  refusedForMs?: number;
   /** Concurrent writers (queue depth). */
   depth: number;
-  /** The n-th write's extent. */
-  next: (n: number) => WriteSpec;
+  /** The n-th write's extent (`worker`: which of the `depth` writers issues it). */
+  next: (n: number, worker: number) => WriteSpec;
   /** Keep every acknowledged write (memory: one small record each). */
   record?: boolean;
   /** Pause between a writer's writes, to hold a rate (ms). */
   pauseMs?: number;
 }
 
-/** Opens a host session on the primary's LUN 0. */
-export async function connectHost(port: number): Promise<IscsiSession> {
-  const session = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: PRIMARY_IQN, initiatorName: HOST_IQN, timeouts: { commandMs: 30_000 } });
+/** Opens a host session on a node's LUN 0 (the primary process's target by default). */
+export async function connectHost(port: number, iqn: string = PRIMARY_IQN): Promise<IscsiSession> {
+  const session = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: iqn, initiatorName: HOST_IQN, timeouts: { commandMs: 30_000 } });
   await session.waitReady(0);
   return session;
 }
 
+const UNIT_ATTENTION = 0x6;
+const DATA_PROTECT = 0x7;
+const WRITE_PROTECTED = 0x27;
+
+/** CHECK CONDITION, DATA PROTECT / WRITE PROTECTED: the node takes no host writes (not executed). */
+export function isWriteProtected(e: unknown): boolean {
+  return e instanceof ScsiCheckConditionError && e.sense.key === DATA_PROTECT && e.sense.asc === WRITE_PROTECTED;
+}
+
+function isUnitAttention(e: unknown): boolean {
+  return e instanceof ScsiCheckConditionError && e.sense.key === UNIT_ATTENTION;
+}
+
 export class HostWriter {
-  readonly stats: WriterStats = { acked: 0, bytes: 0, maxLatencyMs: 0, errors: [] };
+  readonly stats: WriterStats = { acked: 0, bytes: 0, maxLatencyMs: 0, errors: [], refused: 0, redirects: [] };
   readonly acked: AckedWrite[] = [];
   private stopping = false;
   private issued = 0;
   private readonly done: Promise<void>;
+  /** Index into nodes/sessions of where writes go now. */
+  private current = 0;
+  private readonly nodes: HostNode[];
 
   private constructor(
-    readonly session: IscsiSession,
+    private readonly sessions: IscsiSession[],
     private readonly options: HostWriterOptions,
   ) {
-    this.done = Promise.all(Array.from({ length: options.depth }, () => this.worker())).then(() => undefined);
+    this.nodes = [{ port: options.port, iqn: options.iqn ?? PRIMARY_IQN }, ...(options.failover ? [options.failover] : [])];
+    this.done = Promise.all(Array.from({ length: options.depth }, (_, w) => this.worker(w))).then(() => undefined);
   }
 
   static async start(options: HostWriterOptions): Promise<HostWriter> {
-    return new HostWriter(await connectHost(options.port), options);
+    const sessions = [await connectHost(options.port, options.iqn)];
+    if (options.failover) sessions.push(await connectHost(options.failover.port, options.failover.iqn));
+    return new HostWriter(sessions, options);
+  }
+
+  /** The session writes started on (the first node). */
+  get session(): IscsiSession {
+    return this.sessions[0]!;
+  }
+
+  /** Writes issued so far (acknowledged or not): the n of next(n) runs from 0 to this − 1. */
+  get issuedCount(): number {
+    return this.issued;
+  }
+
+  /** The target name writes go to now. */
+  get target(): string {
+    return this.nodes[this.current]!.iqn;
   }
 
   /** Stops issuing, waits for the writes in flight, and logs out (unless the target is gone). */
   async stop(logout = true): Promise<WriterStats> {
     this.stopping = true;
     await this.done;
-    if (logout) await this.session.logout().catch(() => this.session.destroy());
-    else this.session.destroy();
+    for (const s of this.sessions) {
+      if (logout) await s.logout().catch(() => s.destroy());
+      else s.destroy();
+    }
     return this.stats;
   }
 
@@ -79,25 +140,83 @@ export class HostWriter {
     this.stopping = true;
   }
 
-  private async worker(): Promise<void> {
+  private async worker(w: number): Promise<void> {
     while (!this.stopping) {
-      const spec = this.options.next(this.issued++);
+      const spec = this.options.next(this.issued++, w);
       const data = randomBytes(spec.length);
       const started = performance.now();
-      try {
-        await this.session.write16(0, spec.offset / BLOCK, data);
-      } catch (e) {
-        if (!this.stopping) this.stats.errors.push((e as Error).message);
-        return;
+      const refusedSince = Date.now();
+      let node: number;
+      for (;;) {
+        node = this.current;
+        try {
+          await this.sessions[node]!.write16(0, spec.offset / BLOCK, data);
+          break;
+        } catch (e) {
+          // Neither a unit attention nor a write-protected refusal executed the write: try again.
+          if (isUnitAttention(e)) continue;
+          if (this.nodes.length > 1 && isWriteProtected(e) && !this.stopping) {
+            this.stats.refused++;
+            if (this.current === node) {
+              this.current = 1 - node;
+              this.stats.redirects.push({ at: Date.now(), to: this.nodes[this.current]!.iqn });
+            }
+            if (Date.now() - refusedSince > (this.options.refusedForMs ?? 30_000)) {
+              this.stats.errors.push(`write at ${spec.offset} refused by both nodes for ${Date.now() - refusedSince} ms`);
+              return;
+            }
+            // Both may refuse for a moment (the peer not promoted yet): do not spin.
+            if (node !== this.current) await new Promise((r) => setTimeout(r, 20));
+            continue;
+          }
+          if (!this.stopping) this.stats.errors.push((e as Error).message);
+          return;
+        }
       }
       const latency = performance.now() - started;
       this.stats.acked++;
       this.stats.bytes += spec.length;
       if (latency > this.stats.maxLatencyMs) this.stats.maxLatencyMs = latency;
-      if (this.options.record) this.acked.push({ ...spec, sha256: sha256(data), ackedAt: Date.now() });
+      if (this.options.record) this.acked.push({ ...spec, sha256: sha256(data), ackedAt: Date.now(), node: this.nodes[node]!.iqn, worker: w });
       if (this.options.pauseMs) await new Promise((r) => setTimeout(r, this.options.pauseMs));
     }
   }
+}
+
+/**
+ * The newest acknowledged write of each extent. Exact when no two writers share an
+ * extent (one writer's writes are sequential, and the list is in acknowledgement order).
+ */
+export function latestByOffset(acked: readonly AckedWrite[]): Map<number, AckedWrite> {
+  const latest = new Map<number, AckedWrite>();
+  for (const w of acked) latest.set(w.offset, w);
+  return latest;
+}
+
+/** The acknowledged writes whose data is not what `image` (a node's file) holds; empty when every one is there. */
+export function missingWrites(image: Buffer, acked: readonly AckedWrite[]): AckedWrite[] {
+  return [...latestByOffset(acked).values()].filter((w) => sha256(image.subarray(w.offset, w.offset + w.length)) !== w.sha256);
+}
+
+/**
+ * Extents of `slot` bytes in a random order over `slots` slots, each slot once per round:
+ * the n-th write takes the n-th slot of a shuffled list, so no two writes overlap until
+ * the list wraps (latestByOffset stays exact).
+ */
+export function shuffledSlots(slots: number, slot: number): (n: number) => WriteSpec {
+  const order = Array.from({ length: slots }, (_, i) => i);
+  for (let i = slots - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return (n) => ({ offset: order[n % slots]! * slot, length: slot });
+}
+
+/** Extents of `slot` bytes, each writer on its own slots (slot ≡ worker mod depth), cycling through `slots`. */
+export function workerSlots(slots: number, slot: number, depth: number): (n: number, worker: number) => WriteSpec {
+  const counters = new Array<number>(depth).fill(0);
+  const perWorker = Math.floor(slots / depth);
+  return (_n, w) => ({ offset: (((counters[w]!++ % perWorker) * depth + w) * slot), length: slot });
 }
 
 export function sha256(data: Buffer): string {
