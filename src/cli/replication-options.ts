@@ -153,7 +153,10 @@ export function tuningSettings(flags: ReplicationFlags, file: ReplicationConfigF
   const tuning = file.replication !== undefined ? parseReplicationTuning(file.replication) : { thresholds: {} };
   if (flags.afterSplitBrain !== undefined) tuning.afterSplitBrain = splitBrainPolicy(flags.afterSplitBrain, '--after-split-brain');
   if (flags.threshold?.length) {
-    if ((flags.role ?? file.role) !== 'primary') throw new UsageError('--threshold only applies with --role primary');
+    // A backup with a peer may become the primary: its thresholds apply then.
+    const role = flags.role ?? file.role;
+    const paired = targets.some((t) => t.luns.some((l) => l.replica !== undefined)) || flags.peer !== undefined || flags.replica !== undefined;
+    if (role !== 'primary' && !(role === 'backup' && paired)) throw new UsageError('--threshold only applies with --role primary (or --role backup with a --peer)');
     applyThresholdFlags(tuning, flags.threshold);
   }
   if (tuning.chunkSize !== undefined) {

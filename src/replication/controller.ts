@@ -29,8 +29,10 @@ import type { ContinuousFlavour, MirrorState, PrimaryStatus, ReplicationMode, Sw
 import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
 import { SyncMirror } from './sync-mirror.js';
 
-/** How long a tick waits for its ping before judging on the health it has (see pingBounded). */
+/** How long a tick waits for its ping before judging on the health it has (see BoundedPing). */
 const PING_WAIT_MS = 250;
+/** A switchover's predrain stops once the journal holds this few entries (the hold drains the rest). */
+const PREDRAIN_LEFT = 8;
 
 export interface ControllerParts {
   local: BlockDevice;
@@ -161,6 +163,22 @@ export class ReplicationController {
   async stop(reason: string): Promise<void> {
     await this.switchToDelta('admin', reason);
     await this.close();
+  }
+
+  /**
+   * Before a switchover holds host writes: ship what is queued (continuous async) or run a
+   * pass (delta), so the hold only has the last of the backlog to drain. Bounded; failures
+   * are left to the drain under the hold, which reports them.
+   */
+  async predrain(maxMs = 5_000): Promise<void> {
+    const { journal, table } = this.parts;
+    const deadline = Date.now() + maxMs;
+    while (this.state === 'continuous' && this.flavour === 'async' && journal.length > PREDRAIN_LEFT && Date.now() < deadline) {
+      this.shipper.kick();
+      await this.shipper.idle();
+      await new Promise((r) => setImmediate(r));
+    }
+    if (this.state !== 'continuous' && table.dirtyChunks > 0 && this.parts.binding.bound) await this.queue.run(() => this.pass(undefined, 'catch-up')).catch(() => undefined);
   }
 
   /**

@@ -139,6 +139,7 @@ export class ReplicatedDevice implements BlockDevice {
       if (bound?.kind === 'bound' && bound.resync) await peerSync.start(bound.resync);
       const recovery = await recoverAtOpen(local, journal, table, volume.identity, bound?.kind === 'bound');
       const device = new ReplicatedDevice(local, link, journal, table, order, volume, binding, peerSync, roles, clock, log);
+      roles.onWatch = () => device.persistNewestWrite();
       roles.start(!recovery.startInDelta);
       if (bound?.kind === 'split-brain') roles.onSplitBrain(bound.splitBrain);
       const { volumeId, generation } = volume.identity;
@@ -288,7 +289,8 @@ export class ReplicatedDevice implements BlockDevice {
     for (const l of this.listeners) l(change);
   }
 
-  private async persistNewestWrite(): Promise<void> {
+  /** A backup's newest applied write, persisted when it moved (a backup's watch tick, promote, close). */
+  async persistNewestWrite(): Promise<void> {
     const at = this.newestWriteAt;
     if (at !== undefined && at !== this.volume.newestWriteAt) await this.volume.update(() => ({ newestWriteAt: at }));
   }

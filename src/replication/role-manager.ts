@@ -137,6 +137,8 @@ export class RoleManager {
     if (this.role !== 'primary' || !controller) throw new RoleChangeError('this node is not the primary: switchover runs on the primary');
     if (controller.fenced) throw new RoleChangeError('this node is a stale primary: run `tandem demote` here instead');
     if (!binding.bound) throw new RoleChangeError(`the peer is not following this node (${binding.state.error ?? binding.state.state}): no switchover now`);
+    // Most of the backlog goes before writes are held, so the hold only covers the last of it.
+    await controller.predrain();
     const started = clock();
     let outcome = 'unknown' as 'promoted' | 'refused' | 'unknown';
     let detail = '';
@@ -274,10 +276,14 @@ export class RoleManager {
     this.watchTimer = undefined;
   }
 
-  /** One look at the peer (tests call it with tickMs 0). */
+  /** One look at the peer (tests call it with tickMs 0), and the backup's own bookkeeping. */
   async watch(): Promise<void> {
     await this.parts.binding.observe();
+    await this.onWatch?.();
   }
+
+  /** Run at every watch tick of a backup (the newest applied write, persisted at most once a tick). */
+  onWatch: (() => Promise<void>) | undefined;
 }
 
 function isCheckCondition(cause: unknown): boolean {
