@@ -5,6 +5,7 @@
  * The engine never fails a host write because of the backup: it falls back to delta.
  */
 import type { BlockDevice } from '../block/device.js';
+import type { DurableFiles } from '../util/durable-file.js';
 import { InflightCounter } from '../util/inflight-counter.js';
 import type { Logger } from '../util/log.js';
 import { SerialQueue } from '../util/serial-queue.js';
@@ -32,6 +33,7 @@ export interface ControllerParts {
   local: BlockDevice;
   link: ReplicaLink;
   metaDir: string;
+  files: DurableFiles;
   journal: StagingJournal;
   table: DeltaTable;
   order: HostWriteOrder;

@@ -5,8 +5,8 @@
  * the backup holds the chunk durably. A crash may therefore over-mark, never under-mark.
  * Setting already-persisted bits costs nothing (no promise, no I/O).
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeFiles, type DurableFile, type DurableFiles } from '../util/durable-file.js';
 
 export const DELTA_FILE = 'delta.bitmap';
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -19,6 +19,8 @@ export interface DeltaTableOptions {
   dir: string;
   volumeSize: number;
   chunkSize?: number;
+  /** Where the file lives (default: node:fs; tests pass one that forgets at a power loss). */
+  files?: DurableFiles;
 }
 
 export class DeltaTable {
@@ -38,7 +40,7 @@ export class DeltaTable {
   private remarked = new Set<number>();
 
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: DurableFile,
     readonly volumeSize: number,
     readonly chunkSize: number,
     bits: Uint8Array,
@@ -56,7 +58,8 @@ export class DeltaTable {
     if (!Number.isInteger(chunkSize) || chunkSize < 512 || (chunkSize & (chunkSize - 1)) !== 0) throw new RangeError('chunk size must be a power of two >= 512');
     const bytes = Math.ceil(Math.ceil(options.volumeSize / chunkSize) / 8);
     const path = join(options.dir, DELTA_FILE);
-    const fh = await open(path, 'a+').then((h) => h.close()).then(() => open(path, 'r+'));
+    const files = options.files ?? nodeFiles;
+    const fh = await files.open(path, 'a+').then((h) => h.close()).then(() => files.open(path, 'r+'));
     try {
       const header = Buffer.alloc(HEADER_BYTES);
       const { bytesRead } = await fh.read(header, 0, HEADER_BYTES, 0);

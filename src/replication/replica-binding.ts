@@ -4,6 +4,7 @@
  * is claimed for a full resynchronisation, and another volume's replica is refused for
  * good. Owns the volume's identity, which binding and the first full sync change.
  */
+import { nodeFiles, type DurableFiles } from '../util/durable-file.js';
 import type { Logger } from '../util/log.js';
 import type { ReplicaLink } from './replica-link.js';
 import { ReplicaLinkError } from './replica-link.js';
@@ -23,6 +24,7 @@ export class ReplicaBinding {
     private readonly startOver: boolean,
     private ident: VolumeIdentity,
     bound: boolean,
+    private readonly files: DurableFiles,
   ) {
     this.binding = bound ? { state: 'bound' } : { state: 'pending', error: link.health().lastError };
   }
@@ -32,13 +34,19 @@ export class ReplicaBinding {
    * binding stays pending until the link answers. A foreign replica throws
    * ReplicaMismatchError (unless startOver), so the server refuses to start.
    */
-  static async atOpen(metaDir: string, identity: VolumeIdentity, link: ReplicaLink, startOver: boolean): Promise<{ binding: ReplicaBinding; outcome: BindOutcome | undefined }> {
+  static async atOpen(
+    metaDir: string,
+    identity: VolumeIdentity,
+    link: ReplicaLink,
+    startOver: boolean,
+    files: DurableFiles = nodeFiles,
+  ): Promise<{ binding: ReplicaBinding; outcome: BindOutcome | undefined }> {
     try {
-      const bound = await bindReplica(metaDir, identity, link, startOver);
-      return { binding: new ReplicaBinding(metaDir, link, startOver, bound.identity, true), outcome: bound.outcome };
+      const bound = await bindReplica(metaDir, identity, link, startOver, files);
+      return { binding: new ReplicaBinding(metaDir, link, startOver, bound.identity, true, files), outcome: bound.outcome };
     } catch (e) {
       if (!(e instanceof ReplicaLinkError)) throw e;
-      return { binding: new ReplicaBinding(metaDir, link, startOver, identity, false), outcome: undefined };
+      return { binding: new ReplicaBinding(metaDir, link, startOver, identity, false, files), outcome: undefined };
     }
   }
 
@@ -70,7 +78,7 @@ export class ReplicaBinding {
    */
   async bindLate(log: Logger): Promise<BindOutcome | undefined> {
     try {
-      const bound = await bindReplica(this.metaDir, this.ident, this.link, this.startOver);
+      const bound = await bindReplica(this.metaDir, this.ident, this.link, this.startOver, this.files);
       this.ident = bound.identity;
       this.binding = { state: 'bound' };
       return bound.outcome;
@@ -87,6 +95,6 @@ export class ReplicaBinding {
 
   /** The replica now holds a complete image of this generation. */
   async markSynced(): Promise<void> {
-    if (!this.ident.replicaSynced) this.ident = await markReplicaSynced(this.metaDir, this.ident);
+    if (!this.ident.replicaSynced) this.ident = await markReplicaSynced(this.metaDir, this.ident, this.files);
   }
 }

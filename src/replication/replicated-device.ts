@@ -7,6 +7,7 @@
  * running before continuous resumes).
  */
 import type { BlockDevice } from '../block/device.js';
+import { nodeFiles, type DurableFiles } from '../util/durable-file.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import { ReplicationController } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';
@@ -40,6 +41,8 @@ export interface ReplicatedDeviceOptions {
   deltaIntervalMs?: number;
   clock?: () => number;
   logger?: Logger;
+  /** The metadata files' file system (default: node:fs; tests pass one that forgets at a power loss). */
+  files?: DurableFiles;
 }
 
 export class ReplicatedDevice implements BlockDevice {
@@ -73,16 +76,17 @@ export class ReplicatedDevice implements BlockDevice {
     if (link.size !== local.size) throw new RangeError(`replica is ${link.size} bytes, the local LUN ${local.size}`);
     const log = options.logger ?? moduleLogger('replication');
     const clock = options.clock ?? Date.now;
-    const identity = await loadOrCreateIdentity(metaDir);
-    const journal = await StagingJournal.open({ dir: metaDir, ...(options.journalCapacity ? { capacity: options.journalCapacity } : {}) });
+    const files = options.files ?? nodeFiles;
+    const identity = await loadOrCreateIdentity(metaDir, files);
+    const journal = await StagingJournal.open({ dir: metaDir, files, ...(options.journalCapacity ? { capacity: options.journalCapacity } : {}) });
     let table: DeltaTable | undefined;
     try {
-      table = await DeltaTable.open({ dir: metaDir, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE });
-      const { binding, outcome } = await ReplicaBinding.atOpen(metaDir, identity, link, options.startOver ?? false);
+      table = await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE });
+      const { binding, outcome } = await ReplicaBinding.atOpen(metaDir, identity, link, options.startOver ?? false, files);
       const { recovered, startInDelta } = await recoverAtOpen(local, journal, table, binding.identity, outcome);
       const order = new HostWriteOrder();
       const controller = new ReplicationController(
-        { local, link, metaDir, journal, table, order, binding, clock, log },
+        { local, link, metaDir, files, journal, table, order, binding, clock, log },
         {
           mode: options.mode ?? 'auto',
           flavour: options.flavour ?? 'async',

@@ -5,8 +5,8 @@
  * (volume-tag-pr.ts), so a primary can tell its own replica from another volume's.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeFiles, type DurableFiles } from '../util/durable-file.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 import type { ReplicaLink, VolumeTag } from './replica-link.js';
 import { tagOfVolume } from './volume-tag-pr.js';
@@ -58,23 +58,23 @@ function parse(path: string, raw: Buffer): VolumeIdentity {
   return { volumeId: o.volumeId, generation: o.generation!, replicaSynced: o.replicaSynced === true };
 }
 
-export async function loadIdentity(metaDir: string): Promise<VolumeIdentity | undefined> {
+export async function loadIdentity(metaDir: string, files: DurableFiles = nodeFiles): Promise<VolumeIdentity | undefined> {
   const path = join(metaDir, IDENTITY_FILE);
-  const raw = await readFileIfExists(path);
+  const raw = await readFileIfExists(path, files);
   return raw === undefined ? undefined : parse(path, raw);
 }
 
-export async function saveIdentity(metaDir: string, identity: VolumeIdentity): Promise<void> {
-  await mkdir(metaDir, { recursive: true });
-  await writeFileAtomic(join(metaDir, IDENTITY_FILE), `${JSON.stringify(identity, null, 2)}\n`);
+export async function saveIdentity(metaDir: string, identity: VolumeIdentity, files: DurableFiles = nodeFiles): Promise<void> {
+  await files.mkdir(metaDir);
+  await writeFileAtomic(join(metaDir, IDENTITY_FILE), `${JSON.stringify(identity, null, 2)}\n`, files);
 }
 
 /** Loads the volume's identity, creating (and persisting) a fresh one on first use. */
-export async function loadOrCreateIdentity(metaDir: string): Promise<VolumeIdentity> {
-  const existing = await loadIdentity(metaDir);
+export async function loadOrCreateIdentity(metaDir: string, files: DurableFiles = nodeFiles): Promise<VolumeIdentity> {
+  const existing = await loadIdentity(metaDir, files);
   if (existing) return existing;
   const fresh: VolumeIdentity = { volumeId: randomUUID(), generation: 1, replicaSynced: false };
-  await saveIdentity(metaDir, fresh);
+  await saveIdentity(metaDir, fresh, files);
   return fresh;
 }
 
@@ -93,6 +93,7 @@ export async function bindReplica(
   identity: VolumeIdentity,
   link: ReplicaLink,
   startOver: boolean,
+  files: DurableFiles = nodeFiles,
 ): Promise<{ identity: VolumeIdentity; outcome: BindOutcome }> {
   const own = tagOfVolume(identity.volumeId);
   const tags = await link.readTags();
@@ -102,12 +103,12 @@ export async function bindReplica(
   await link.claim(own, foreign);
   // A replica we had synced but which lost our tag, or any takeover, starts a new generation.
   const next: VolumeIdentity = { ...identity, generation: identity.generation + (foreign.length > 0 || identity.replicaSynced ? 1 : 0), replicaSynced: false };
-  await saveIdentity(metaDir, next);
+  await saveIdentity(metaDir, next, files);
   return { identity: next, outcome: 'needs-full-sync' };
 }
 
-export async function markReplicaSynced(metaDir: string, identity: VolumeIdentity): Promise<VolumeIdentity> {
+export async function markReplicaSynced(metaDir: string, identity: VolumeIdentity, files: DurableFiles = nodeFiles): Promise<VolumeIdentity> {
   const next = { ...identity, replicaSynced: true };
-  await saveIdentity(metaDir, next);
+  await saveIdentity(metaDir, next, files);
   return next;
 }
