@@ -166,6 +166,8 @@ export class ReplicationController {
     const pending = journal.pending();
     for (const e of pending) table.mark(e.offset, e.length);
     await table.persist();
+    // Until now the journal kept these writes durable (FUA ones included), not the image.
+    if (pending.length > 0) await this.parts.local.flush();
     await journal.trimThrough(journal.lastSeq);
     this.age.folded(this.async.folded(), table.dirtyChunks > 0);
     this.recordSwitch(from, 'delta', reason, { detail, foldedEntries: pending.length }, figures, at);
