@@ -1,8 +1,10 @@
 /**
  * The delta table: one bit per chunk (default 64 KiB) of the volume, persisted in
  * `delta.bitmap` (64-byte header, then the bits). Write-ahead rule: a bit is durably set
- * before the write it covers is acknowledged; clears reach the disk lazily and only after
- * the backup holds the chunk durably. A crash may therefore over-mark, never under-mark.
+ * before the write it covers is acknowledged; clears reach the disk lazily (persistAll),
+ * only after the backup holds the chunk durably and the local image has been flushed
+ * (`flushImage`): until then a power loss could take from the primary what the backup
+ * already holds. A crash may therefore over-mark, never under-mark.
  * Setting already-persisted bits costs nothing (no promise, no I/O).
  */
 import { join } from 'node:path';
@@ -19,6 +21,8 @@ export interface DeltaTableOptions {
   dir: string;
   volumeSize: number;
   chunkSize?: number;
+  /** Makes the local image durable; clears are persisted only after it (absent: clears need no flush). */
+  flushImage?: () => Promise<void>;
   /** Where the file lives (default: node:fs; tests pass one that forgets at a power loss). */
   files?: DurableFiles;
 }
@@ -31,6 +35,8 @@ export class DeltaTable {
   private dirtyPages = new Set<number>();
   private persisting: Promise<void> | undefined;
   private persistAgain = false;
+  /** persistAll asked for clears to reach the file (after an image flush). */
+  private clearsWanted = false;
   private marked = 0;
   /** Sync mode: writes in flight per chunk; chunks whose remote write failed stay marked. */
   private readonly inflight = new Map<number, number>();
@@ -46,6 +52,7 @@ export class DeltaTable {
     bits: Uint8Array,
     /** The file was created (or replaced) now: earlier tracking, if any, is lost. */
     readonly fresh: boolean,
+    private readonly flushImage: (() => Promise<void>) | undefined,
   ) {
     this.chunkCount = Math.ceil(volumeSize / chunkSize);
     this.bits = bits;
@@ -81,7 +88,7 @@ export class DeltaTable {
         await fh.write(Buffer.alloc(bytes), 0, bytes, HEADER_BYTES);
         await fh.sync();
       }
-      return new DeltaTable(fh, options.volumeSize, chunkSize, bits, !matches);
+      return new DeltaTable(fh, options.volumeSize, chunkSize, bits, !matches, options.flushImage);
     } catch (e) {
       await fh.close();
       throw e;
@@ -183,13 +190,14 @@ export class DeltaTable {
     this.remarked = new Set();
   }
 
-  /** Makes lazy clears durable too: writes every page that differs from the file. */
+  /** Makes lazy clears durable too (after flushing the image): writes every page that differs from the file. */
   persistAll(): Promise<void> {
     for (let page = 0; page * PAGE_BYTES < this.bits.length; page++) if (this.pageDiffers(page)) this.dirtyPages.add(page);
+    this.clearsWanted = true;
     return this.persist();
   }
 
-  /** Writes the pages holding not-yet-durable set bits, and syncs. */
+  /** Writes the pages holding not-yet-durable set bits (keeping bits set that are durably set), and syncs. */
   persist(): Promise<void> {
     if (this.persisting) {
       this.persistAgain = true;
@@ -210,9 +218,19 @@ export class DeltaTable {
   private async writePages(): Promise<void> {
     do {
       this.persistAgain = false;
+      const clears = this.clearsWanted;
+      this.clearsWanted = false;
       const pages = [...this.dirtyPages];
       this.dirtyPages.clear();
-      const images = pages.map((p) => Buffer.from(this.bits.subarray(p * PAGE_BYTES, Math.min(this.bits.length, (p + 1) * PAGE_BYTES))));
+      const images = pages.map((p) => {
+        const start = p * PAGE_BYTES;
+        const img = Buffer.from(this.bits.subarray(start, Math.min(this.bits.length, start + PAGE_BYTES)));
+        // Only persistAll clears bits in the file; other writes keep what is durably set.
+        if (!clears) for (let i = 0; i < img.length; i++) img[i]! |= this.onDisk[start + i]!;
+        return img;
+      });
+      // The backup holds the cleared chunks, but the image may not hold them durably yet.
+      if (clears && this.flushImage && images.some((img, i) => clearsBits(img, this.onDisk, pages[i]! * PAGE_BYTES))) await this.flushImage();
       await Promise.all(images.map((img, i) => this.fh.write(img, 0, img.length, HEADER_BYTES + pages[i]! * PAGE_BYTES)));
       await this.fh.datasync();
       images.forEach((img, i) => this.onDisk.set(img, pages[i]! * PAGE_BYTES));
@@ -250,4 +268,10 @@ export class DeltaTable {
       this.marked--;
     }
   }
+}
+
+/** Whether writing `img` at byte `at` of the bits clears a bit `onDisk` has set. */
+function clearsBits(img: Uint8Array, onDisk: Uint8Array, at: number): boolean {
+  for (let i = 0; i < img.length; i++) if (onDisk[at + i]! & ~img[i]!) return true;
+  return false;
 }

@@ -81,7 +81,7 @@ export class ReplicatedDevice implements BlockDevice {
     const journal = await StagingJournal.open({ dir: metaDir, files, ...(options.journalCapacity ? { capacity: options.journalCapacity } : {}) });
     let table: DeltaTable | undefined;
     try {
-      table = await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE });
+      table = await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE, flushImage: () => local.flush() });
       const { binding, outcome } = await ReplicaBinding.atOpen(metaDir, identity, link, options.startOver ?? false, files);
       const { recovered, startInDelta } = await recoverAtOpen(local, journal, table, binding.identity, outcome);
       const order = new HostWriteOrder();
