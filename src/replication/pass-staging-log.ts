@@ -16,6 +16,7 @@ import type { BlockDevice } from '../block/device.js';
 import { PassCapacityError, PassSequenceError, type PassStaging } from '../scsi/vendor/pass-staging.js';
 import { nodeFiles, type DurableFile, type DurableFiles } from '../util/durable-file.js';
 import { moduleLogger, type Logger } from '../util/log.js';
+import { fsyncDir } from './atomic-file.js';
 import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord, type RecordHeader } from './journal-record.js';
 
 export const PASS_STAGING_FILE = 'pass.staging';
@@ -81,6 +82,8 @@ export class PassStagingLog implements PassStaging {
         recovery = 'discarded';
       }
       await empty(fh);
+      // The log may have just been created: its name must be durable before a COMMIT in it counts.
+      await fsyncDir(options.dir, files);
       return new PassStagingLog(fh, options.device, options.capacity ?? options.device.size, log, recovery);
     } catch (e) {
       await fh.close();
