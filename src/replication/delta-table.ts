@@ -136,17 +136,17 @@ export class DeltaTable {
     const first = this.chunkOf(offset);
     const last = this.chunkOf(offset + Math.max(length, 1) - 1);
     let needsPersist = false;
-    for (let c = first; c <= last; c++) needsPersist = this.setBit(c) || needsPersist;
+    for (let c = first; c <= last; c++) needsPersist = this.keepBit(c) || needsPersist;
     return needsPersist ? this.persist() : undefined;
   }
 
   markChunks(chunks: Iterable<number>): Promise<void> {
-    for (const c of chunks) this.setBit(c);
+    for (const c of chunks) this.keepBit(c);
     return this.persist();
   }
 
   markAll(): Promise<void> {
-    for (let c = 0; c < this.chunkCount; c++) this.setBit(c);
+    for (let c = 0; c < this.chunkCount; c++) this.keepBit(c);
     return this.persist();
   }
 
@@ -154,8 +154,12 @@ export class DeltaTable {
   beginWrite(offset: number, length: number): Promise<void> | undefined {
     const first = this.chunkOf(offset);
     const last = this.chunkOf(offset + Math.max(length, 1) - 1);
-    for (let c = first; c <= last; c++) this.inflight.set(c, (this.inflight.get(c) ?? 0) + 1);
-    return this.mark(offset, length);
+    let needsPersist = false;
+    for (let c = first; c <= last; c++) {
+      this.inflight.set(c, (this.inflight.get(c) ?? 0) + 1);
+      needsPersist = this.setBit(c) || needsPersist;
+    }
+    return needsPersist ? this.persist() : undefined;
   }
 
   /** Sync mode: both sides hold the write (`ok`), or the backup may not (chunk stays marked). */
@@ -241,6 +245,16 @@ export class DeltaTable {
     const end = Math.min(this.bits.length, (page + 1) * PAGE_BYTES);
     for (let i = page * PAGE_BYTES; i < end; i++) if (this.bits[i] !== this.onDisk[i]) return true;
     return false;
+  }
+
+  /**
+   * A mark for a change the backup will not get by itself (delta tracking, a folded or
+   * recovered journal entry): a sync-mode write to the chunk still in flight must not
+   * clear it when it ends, so the chunk waits for a pass.
+   */
+  private keepBit(chunk: number): boolean {
+    if (this.inflight.has(chunk)) this.sticky.add(chunk);
+    return this.setBit(chunk);
   }
 
   /** Sets a bit; true when it is not yet durable (so the caller must persist). */
