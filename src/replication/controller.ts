@@ -21,7 +21,7 @@ import { RateMeter } from './rate-meter.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
 import type { ReplicaBinding } from './replica-binding.js';
 import type { ReplicaLink } from './replica-link.js';
-import type { StagingJournal } from './staging-journal.js';
+import type { JournalEntry, StagingJournal } from './staging-journal.js';
 import type { ContinuousFlavour, ReplicationMode, ReplicationState, ReplicationStatus, SwitchRecord } from './status.js';
 import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
 import { SyncMirror } from './sync-mirror.js';
@@ -66,6 +66,8 @@ export class ReplicationController {
   private lowTrafficSince: number | undefined;
   private lastSwitch: SwitchRecord | undefined;
   private switching: Promise<void> | undefined;
+  /** Set while a switch folds journal entries: delta-path changes wait (a restart would replay those entries over them). */
+  private folding: Promise<void> | undefined;
   private pinging: Promise<void> | undefined;
   /** Passes, catch-up and late binding run one at a time. */
   private readonly queue = new SerialQueue();
@@ -121,7 +123,9 @@ export class ReplicationController {
   /** A host change of the image, already ordered by the facade: the current state's write path carries it. */
   apply(op: HostOp): Promise<void> {
     if (op.data) this.hostWrites.add(op.data.length);
-    if (this.state !== 'continuous') return this.delta.apply(op);
+    // A change the journal cannot hold leaves continuous mirroring here, to wait for the fold like any delta change.
+    if (this.state === 'continuous' && this.flavour === 'async' && !this.parts.journal.fits(op.data?.length ?? 0)) this.fallBack('journal-full');
+    if (this.state !== 'continuous') return this.folding ? this.folding.then(() => this.delta.apply(op)) : this.delta.apply(op);
     return this.continuousInflight.track(() => (this.flavour === 'sync' ? this.sync.apply(op) : this.async.apply(op)));
   }
 
@@ -161,14 +165,23 @@ export class ReplicationController {
     // A switch for a journal reason leaves the link healthy: its healthy time starts now.
     const linkReason = reason === 'link-failed' || reason === 'rtt-high' || reason === 'write-latency-high';
     this.healthySince = linkReason ? undefined : this.parts.clock();
-    await this.continuousInflight.idle();
+    let folded: (() => void) | undefined;
+    if (journal.length > 0) this.folding = new Promise((resolve) => (folded = resolve));
+    let pending: JournalEntry[];
+    try {
+      await this.continuousInflight.idle();
+      pending = journal.pending();
+      for (const e of pending) table.mark(e.offset, e.length);
+      await table.persist();
+      // Until now the journal kept these writes durable (FUA ones included), not the image.
+      if (pending.length > 0) await this.parts.local.flush();
+      await journal.trimThrough(journal.lastSeq);
+    } finally {
+      this.folding = undefined;
+      folded?.();
+    }
+    // A batch in flight may still reach the backup: its entries are marked, the next pass sends them again.
     await this.shipper.idle();
-    const pending = journal.pending();
-    for (const e of pending) table.mark(e.offset, e.length);
-    await table.persist();
-    // Until now the journal kept these writes durable (FUA ones included), not the image.
-    if (pending.length > 0) await this.parts.local.flush();
-    await journal.trimThrough(journal.lastSeq);
     this.age.folded(this.async.folded(), table.dirtyChunks > 0);
     this.recordSwitch(from, 'delta', reason, { detail, foldedEntries: pending.length }, figures, at);
   }
