@@ -114,7 +114,11 @@ export class StagingJournal {
     if (capacity < 4 * RECORD_HEADER_BYTES) throw new RangeError(`journal capacity ${capacity} too small`);
     const fh = await files.open(path, existing ? 'r+' : 'w+', 0o600);
     try {
-      if (!existing || existing.size === 0) await fh.truncate(capacity);
+      if (!existing || existing.size === 0) {
+        await fh.truncate(capacity);
+        // The next open reads the ring's capacity from the file's size: it must be durable.
+        await fh.sync();
+      }
       const head = parseHead(await readFileIfExists(headPath, files));
       const { entries, tailPos, used, nextSeq } = await scan(fh, capacity, head);
       // New records get a new epoch, so stale records past the stop point never chain on.
