@@ -234,7 +234,13 @@ export class DeltaTable {
         return img;
       });
       // The backup holds the cleared chunks, but the image may not hold them durably yet.
-      if (clears && this.flushImage && images.some((img, i) => clearsBits(img, this.onDisk, pages[i]! * PAGE_BYTES))) await this.flushImage();
+      const flush = clears && this.flushImage !== undefined && images.some((img, i) => clearsBits(img, this.onDisk, pages[i]! * PAGE_BYTES));
+      // From now on the file may hold these images: a bit they clear is no longer durably set,
+      // so a mark of that chunk meanwhile must persist again rather than count on it.
+      images.forEach((img, i) => {
+        for (let k = 0, at = pages[i]! * PAGE_BYTES; k < img.length; k++) this.onDisk[at + k]! &= img[k]!;
+      });
+      if (flush) await this.flushImage!();
       await Promise.all(images.map((img, i) => this.fh.write(img, 0, img.length, HEADER_BYTES + pages[i]! * PAGE_BYTES)));
       await this.fh.datasync();
       images.forEach((img, i) => this.onDisk.set(img, pages[i]! * PAGE_BYTES));
