@@ -71,6 +71,8 @@ export class PowerLossBlockStore implements BlockDevice {
   private stamp = 0;
   private closed = false;
   private dead = false;
+  /** Changes applied so far (the volatile view changes with each). */
+  version = 0;
   /** Counts for assertions. */
   flushCount = 0;
   fuaWriteCount = 0;
@@ -208,6 +210,7 @@ export class PowerLossBlockStore implements BlockDevice {
     return onPlace(this.place, data ? (fua ? 'write-fua' : 'write') : 'discard', () => {
       this.inflight.delete(op);
       op.stamp = ++this.stamp;
+      this.version++;
       op.blocks = this.blocksOf(op, this.cur);
       for (const [b, d] of op.blocks) this.cur[b] = { stamp: op.stamp, data: d };
       if (fua) {

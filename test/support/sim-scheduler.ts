@@ -85,6 +85,16 @@ export class SimScheduler {
     return true;
   }
 
+  /** Runs the first pending step whose `node:label` passes `filter`; false when none does. */
+  stepFirst(filter: (description: string) => boolean): boolean {
+    const i = this.pending.findIndex((s) => filter(`${s.node.name}:${s.label}`));
+    if (i < 0) return false;
+    const [s] = this.pending.splice(i, 1);
+    this.steps++;
+    s!.run();
+    return true;
+  }
+
   /** Power off `node`: its pending steps are dropped, later ones never run. */
   kill(node: SimNode): void {
     node.alive = false;
