@@ -223,6 +223,9 @@ export class ReplicationController {
   /** A delta pass now (in any state; a no-op with nothing dirty). */
   replicateNow(onProgress?: PassProgress): Promise<DeltaPassResult> {
     return this.queue.run(async () => {
+      // As a tick does: a switch still waiting for the shipper's batch in flight must finish
+      // first, or that batch could reach the backup after the pass, over newer chunk images.
+      await this.switching?.catch(() => undefined);
       if (this.parts.binding.pending) await this.bindLate();
       this.parts.binding.requireBound();
       return this.pass(onProgress, 'admin');
