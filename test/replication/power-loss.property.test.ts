@@ -71,13 +71,15 @@ const FOUND: Record<PairMode, Scenario[]> = {
 };
 
 const RUNS = Number(process.env.PL_RUNS ?? 80);
+/** Generous: a run takes 10-40 ms; soaks (PL_RUNS) scale it. */
+const TIMEOUT = Math.max(120_000, RUNS * 100);
 
 function property(mode: PairMode): Promise<void> {
   return fc.assert(fc.asyncProperty(scenarioArb(mode), check), { numRuns: RUNS, examples: FOUND[mode].map((s) => [s]) });
 }
 
 describe('power loss of a replicated pair', () => {
-  it('sync mirroring: acknowledged writes survive on both sides; the pair converges', () => property('sync'), 120_000);
-  it('async mirroring: the backup is a prefix; flushed writes survive; the pair converges', () => property('async'), 120_000);
-  it('delta mode: flushed writes survive; the table marks every difference; the pair converges', () => property('delta'), 120_000);
+  it('sync mirroring: acknowledged writes survive on both sides; the pair converges', () => property('sync'), TIMEOUT);
+  it('async mirroring: the backup is a prefix; flushed writes survive; the pair converges', () => property('async'), TIMEOUT);
+  it('delta mode: flushed writes survive; the table marks every difference; the pair converges', () => property('delta'), TIMEOUT);
 });
