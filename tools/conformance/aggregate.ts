@@ -23,7 +23,7 @@ export interface UnionOutcome {
   passedIn: string[];
   skippedIn: string[];
   failedIn: string[];
-  /** For a test that never passed: the first configuration's reason. */
+  /** For a test that never passed: each distinct reason, with the configurations that gave it. */
   reason?: string;
 }
 
@@ -45,17 +45,21 @@ export function unionOf(results: readonly ConfigurationResult[], catalogue: read
     return u;
   };
   for (const name of catalogue) entry(name);
+  const reasons = new Map<string, Map<string, string[]>>();
   for (const r of results) {
     for (const t of r.summary?.tests ?? []) {
       const u = entry(t.name);
       const list = t.verdict === 'passed' ? u.passedIn : t.verdict === 'skipped' ? u.skippedIn : u.failedIn;
       list.push(r.configuration);
-      if (t.verdict !== 'passed' && u.reason === undefined && t.reason !== undefined) u.reason = `${r.configuration}: ${t.reason}`;
+      if (t.verdict === 'passed' || t.reason === undefined) continue;
+      const byReason = reasons.get(t.name) ?? new Map<string, string[]>();
+      reasons.set(t.name, byReason.set(t.reason, [...(byReason.get(t.reason) ?? []), r.configuration]));
     }
   }
   for (const u of byName.values()) {
     u.verdict = u.passedIn.length ? 'passed' : u.failedIn.length ? 'failed' : u.skippedIn.length ? 'skipped' : 'not-run';
-    if (u.verdict === 'passed') delete u.reason;
+    const why = reasons.get(u.name);
+    if (u.verdict !== 'passed' && why) u.reason = [...why].map(([reason, configs]) => `${configs.join(', ')}: ${reason}`).join('; ');
   }
   const tests = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   const count = (v: UnionVerdict): number => tests.filter((t) => t.verdict === v).length;

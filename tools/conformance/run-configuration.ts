@@ -15,6 +15,8 @@ export interface RunOptions {
   target: TargetKind;
   /** Directory for iscsi-test-cu's raw output, one file per configuration. */
   rawDir?: string;
+  /** Keep the target logs even when nothing failed. */
+  keepLogs?: boolean;
   log(line: string): void;
 }
 
@@ -45,7 +47,7 @@ export async function runConfiguration(c: MatrixConfiguration, o: RunOptions): P
     const run = await runIscsiTestCu(iscsiTestCuArgs({ ...c, urls }), c.timeoutSeconds * 1000);
     if (o.rawDir) writeFileSync(join(o.rawDir, `${o.target}-${c.name}.txt`), run.output);
     const summary = withSpecConflicts(parseCunitVerbose(run.output), c.name);
-    keepWork = Boolean(run.killed) || summary.failed > 0;
+    keepWork = Boolean(o.keepLogs) || Boolean(run.killed) || summary.tests.some((t) => t.verdict === 'failed' && !t.specConflict);
     return { configuration: c.name, summary, ...(run.killed ? { error: run.killed } : {}), seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     keepWork = true;

@@ -19,6 +19,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('only', { type: 'string', array: true, describe: `configurations to run (default: all of ${MATRIX.map((m) => m.name).join(', ')})` })
   .option('json', { type: 'string', describe: 'write per-configuration and overall results here' })
   .option('raw-dir', { type: 'string', describe: 'write each configuration\'s iscsi-test-cu output into this directory' })
+  .option('keep-logs', { type: 'boolean', default: false, describe: 'keep the target logs even when nothing failed' })
   .strict()
   .parseAsync();
 
@@ -29,7 +30,7 @@ const started = Date.now();
 const results: ConfigurationResult[] = [];
 for (const c of configurations) {
   console.log(`[${c.name}] ${c.description}`);
-  const r = await runConfiguration(c, { target: argv.target, rawDir: argv['raw-dir'], log: (l) => console.log(l) });
+  const r = await runConfiguration(c, { target: argv.target, rawDir: argv['raw-dir'], keepLogs: argv['keep-logs'], log: (l) => console.log(l) });
   results.push(r);
 }
 const union = unionOf(results, catalogue);
