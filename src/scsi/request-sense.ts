@@ -1,4 +1,4 @@
-/** REQUEST SENSE (SPC-4 §6.39): reports (and clears) a pending unit attention, else NO SENSE. */
+/** REQUEST SENSE (SPC-4 §6.39): reports (and clears) a pending unit attention, else the LU's state (sanitize, medium) or NO SENSE. */
 import { ConflictClass } from './types.js';
 import type { CommandDescriptor } from './descriptor.js';
 import { Asc, SenseKey, encodeSense, type SenseInfo } from './sense.js';
@@ -19,17 +19,22 @@ export const requestSenseCommand: CommandDescriptor = {
   accessesMedium: false,
   conflict: ConflictClass.Allowed,
   bypassesUnitAttention: true,
+  allowedDuringSanitize: true,
   usage: [0x03, 0x01, 0x00, 0x00, 0xff, 0x00],
   prepare(lu, ctx) {
     return {
       dataOutLength: 0,
       run() {
         const ua = lu.unitAttentions.take(ctx.nexus);
+        // A sanitize in progress reports its progress; a failed one, the failure (SBC-3 §4.11).
+        const sanitize = lu.sanitize.pendingSense();
         const info: SenseInfo = ua
           ? { key: SenseKey.UNIT_ATTENTION, asc: ua }
-          : lu.isMediumPresent()
-            ? { key: SenseKey.NO_SENSE, asc: Asc.NO_ADDITIONAL_SENSE }
-            : { key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT };
+          : sanitize
+            ? sanitize
+            : lu.isMediumPresent()
+              ? { key: SenseKey.NO_SENSE, asc: Asc.NO_ADDITIONAL_SENSE }
+              : { key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT };
         return requestSenseData(ctx.cdb, info);
       },
     };
