@@ -5,7 +5,7 @@
  * The engine never fails a host write because of the backup: it falls back to delta.
  */
 import type { BlockDevice } from '../block/device.js';
-import type { DurableFiles } from './durable-file.js';
+import type { DurableFiles } from '../block/durable-file.js';
 import { InflightCounter } from '../util/inflight-counter.js';
 import type { Logger } from '../util/log.js';
 import { SerialQueue } from '../util/serial-queue.js';

@@ -8,7 +8,7 @@
  * Setting already-persisted bits costs nothing (no promise, no I/O).
  */
 import { join } from 'node:path';
-import { nodeFiles, type DurableFile, type DurableFiles } from './durable-file.js';
+import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
 
 export const DELTA_FILE = 'delta.bitmap';
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;

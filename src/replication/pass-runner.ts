@@ -5,7 +5,7 @@
  * on the backup (applied whole) once it holds a first full copy.
  */
 import type { BlockDevice } from '../block/device.js';
-import type { DurableFiles } from './durable-file.js';
+import type { DurableFiles } from '../block/durable-file.js';
 import type { Logger } from '../util/log.js';
 import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
 import type { DeltaTable } from './delta-table.js';

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
-import { nodeFiles, type DurableFiles } from './durable-file.js';
+import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 
 export const SNAPSHOT_FILE = 'snapshot.cow';
 

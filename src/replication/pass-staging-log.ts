@@ -14,10 +14,10 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { PassCapacityError, PassSequenceError, type PassStaging } from '../block/pass-staging.js';
-import { nodeFiles, type DurableFile, type DurableFiles } from './durable-file.js';
+import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import { fsyncDir } from './atomic-file.js';
+import { fsyncDir } from '../block/atomic-file.js';
 import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord, type RecordHeader } from './journal-record.js';
 
 export const PASS_STAGING_FILE = 'pass.staging';

@@ -9,7 +9,7 @@
 import { BlockIoError, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
 import type { ReplicationEndpoint } from '../replica-protocol/index.js';
-import { nodeFiles, type DurableFiles } from './durable-file.js';
+import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import type { ControllerSettings } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';

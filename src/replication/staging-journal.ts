@@ -9,8 +9,8 @@
  * Entries keep no data in memory: the flusher reads it back from the ring (page cache).
  */
 import { join } from 'node:path';
-import { nodeFiles, type DurableFile, type DurableFiles } from './durable-file.js';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
+import { readFileIfExists, writeFileAtomic } from '../block/atomic-file.js';
 import { DISCARD_RECORD_DATA_BYTES, JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord } from './journal-record.js';
 
 export const JOURNAL_FILE = 'journal';

@@ -5,8 +5,8 @@
  * nodes present to hosts, and an unfinished resynchronisation of this node.
  */
 import { join } from 'node:path';
-import { nodeFiles, type DurableFiles } from './durable-file.js';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
+import { readFileIfExists, writeFileAtomic } from '../block/atomic-file.js';
 import { formatGeneration, parseGeneration, type GenerationId, type Generations } from './generations.js';
 import type { ReplicationRole } from './settings.js';
 

@@ -4,7 +4,7 @@
  * crash leaves the previous state or the new one.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { nodeFiles, type DurableFiles } from './durable-file.js';
+import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { BLANK_GENERATIONS, firstGenerations, type GenerationId, type Generations } from './generations.js';
 import { loadVolumeRecord, saveVolumeRecord, type DeviceIdentity, type VolumeIdentity, type VolumeRecord } from './volume-record.js';

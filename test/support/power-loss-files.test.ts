@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/replication/atomic-file.js';
+import { writeFileAtomic } from '../../src/block/atomic-file.js';
 import { PowerLossFiles } from './power-loss-files.js';
 import { SimNode, SimScheduler, seededRng } from './sim-scheduler.js';
 

@@ -13,7 +13,7 @@
  */
 import { posix } from 'node:path';
 import type { BlockDevice } from '../../src/block/device.js';
-import type { DurableFile, DurableFiles, OpenFlags } from '../../src/replication/durable-file.js';
+import type { DurableFile, DurableFiles, OpenFlags } from '../../src/block/durable-file.js';
 import { PowerLossBlockStore, type CrashOptions } from './power-loss-store.js';
 import { never, onPlace, randomBelow, type Rng, type SimPlace } from './sim-scheduler.js';
 

@@ -13,7 +13,7 @@
  * - directories made by `mkdir` are assumed durable (their parents are not the engine's).
  */
 import * as fsp from 'node:fs/promises';
-import type { BlockDevice } from '../block/device.js';
+import type { BlockDevice } from './device.js';
 
 /** An open file: the subset of node's FileHandle the engine uses. */
 export interface DurableFile {
