@@ -102,6 +102,9 @@ export async function openReplicatedLun(
       ...(afterSplitBrain !== undefined ? { afterSplitBrain } : {}),
       ...(tuning?.chunkSize !== undefined ? { chunkSize: tuning.chunkSize } : {}),
       ...(tuning?.journalCapacity !== undefined ? { journalCapacity: tuning.journalCapacity } : {}),
+      ...(tuning?.queueMemory !== undefined ? { queueMemory: tuning.queueMemory } : {}),
+      ...(tuning?.activityExtentSize !== undefined ? { activityExtentSize: tuning.activityExtentSize } : {}),
+      ...(tuning?.activityExtents !== undefined ? { activityExtents: tuning.activityExtents } : {}),
     });
     device.attachStaging(staging);
     return { device, staging };

@@ -12,7 +12,7 @@ import {
 } from '../replica-protocol/index.js';
 import type { Logger } from '../util/log.js';
 import type { DeltaTable } from './delta-table.js';
-import { adopt } from './generations.js';
+import { adopt, formatGeneration } from './generations.js';
 import type { PeerSync } from './peer-sync.js';
 import type { ReplicaBinding } from './replica-binding.js';
 import { RoleChangeError, type RoleManager } from './role-manager.js';
@@ -63,7 +63,7 @@ export class PeerEndpoint implements ReplicationEndpoint {
   async beginResync(sourceCurrent: bigint): Promise<void> {
     this.requireBackup('BEGIN RESYNC');
     await this.parts.volume.update(() => ({ resyncFrom: sourceCurrent }));
-    this.parts.log.info({ event: 'resync-start', as: 'target', source: sourceCurrent.toString(16) }, 'being resynchronised from the peer');
+    this.parts.log.info({ event: 'resync-start', as: 'target', source: formatGeneration(sourceCurrent) }, 'being resynchronised from the peer');
   }
 
   async adopt(p: AdoptParameters): Promise<{ identityChanged: boolean }> {
@@ -80,7 +80,7 @@ export class PeerEndpoint implements ReplicationEndpoint {
       device: p.device,
       resyncFrom: undefined,
     }));
-    log.info({ event: 'generation-change', reason: 'adopted', current: p.current.toString(16), identityChanged }, 'holds the primary\'s history');
+    log.info({ event: 'generation-change', reason: 'adopted', current: formatGeneration(p.current), identityChanged }, 'holds the primary\'s history');
     return { identityChanged };
   }
 

@@ -1,9 +1,10 @@
 /**
  * A BlockDevice for one replicated volume, on either node of a pair, so the SCSI layer
  * needs no change. Reads go to the local store. As the primary, host changes are ordered
- * (HostWriteOrder) and carried by the controller's path: `continuous` (sync: ack after
- * durable on both; async: ack after the staging journal is durable and the local write is
- * done), `delta` (local only, the delta table marks chunks) or `catching-up`. As a backup,
+ * (HostWriteOrder) and carried by the controller's path: `continuous` (sync: ack once
+ * applied on both; async: ack once applied locally and queued for the backup), `delta`
+ * (local only, the delta table marks chunks) or `catching-up`; each honours the host's
+ * durability requests (FUA, SYNCHRONIZE CACHE) exactly as a plain LUN does. As a backup,
  * the primary's writes land on the local store. The role changes at run time (RoleManager).
  */
 import { BlockIoError, type BlockDevice } from '../block/device.js';
@@ -14,6 +15,7 @@ import { moduleLogger, type Logger } from '../util/log.js';
 import type { ControllerSettings } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import { DeltaTable, DEFAULT_CHUNK_SIZE } from './delta-table.js';
+import { formatGeneration } from './generations.js';
 import { HostWriteOrder } from './host-write-order.js';
 import type { HostOp } from './host-op.js';
 import { recoverAtOpen } from './open-recovery.js';
@@ -26,6 +28,10 @@ import type { ReplicaLink } from './replica-link.js';
 import { RoleManager, type PromoteResult } from './role-manager.js';
 import type { ReplicationRole } from './settings.js';
 import type { SplitBrainPolicy } from './split-brain-policy.js';
+import { ActivityLog, DEFAULT_EXTENT_SIZE } from './activity-log.js';
+import { isCleanShutdown, markCleanShutdown } from './clean-shutdown.js';
+import { handOverQueue, resumeQueue } from './queue-handover.js';
+import { DEFAULT_QUEUE_MEMORY, SendQueue } from './send-queue.js';
 import { StagingJournal } from './staging-journal.js';
 import { buildStatus, type ContinuousFlavour, type ReplicationMode, type ReplicationStatus } from './status.js';
 import type { SwitchReason, SwitchThresholds } from './switch-criteria.js';
@@ -45,6 +51,11 @@ export interface ReplicatedDeviceOptions {
   flavour?: ContinuousFlavour;
   chunkSize?: number;
   journalCapacity?: number;
+  /** Memory the asynchronous send queue may hold before it spills to the journal (default 64 MiB). */
+  queueMemory?: number;
+  /** Activity-log extent size (default 4 MiB) and how many extents stay hot (default 1024). */
+  activityExtentSize?: number;
+  activityExtents?: number;
   thresholds?: Partial<SwitchThresholds>;
   /** Overwrite a replica that belongs to another volume. */
   startOver?: boolean;
@@ -53,6 +64,8 @@ export interface ReplicatedDeviceOptions {
   tickMs?: number;
   /** Delta mode: pass interval (default 60 s). */
   deltaIntervalMs?: number;
+  /** How long a clean shutdown waits for the backup to take what is queued (default 2 s); the rest is spilled. */
+  shutdownDrainMs?: number;
   clock?: () => number;
   logger?: Logger;
   /** The metadata files' file system (default: node:fs; tests pass one that forgets at a power loss). */
@@ -82,6 +95,8 @@ export class ReplicatedDevice implements BlockDevice {
     private readonly local: BlockDevice,
     private readonly link: ReplicaLink,
     private readonly journal: StagingJournal,
+    private readonly queue: SendQueue,
+    private readonly activity: ActivityLog,
     private readonly table: DeltaTable,
     private readonly order: HostWriteOrder,
     private readonly volume: VolumeState,
@@ -89,6 +104,8 @@ export class ReplicatedDevice implements BlockDevice {
     private readonly peerSync: PeerSync,
     private readonly roles: RoleManager,
     private readonly clock: () => number,
+    private readonly metaDir: string,
+    private readonly files: DurableFiles,
     log: Logger,
   ) {
     this.size = local.size;
@@ -108,23 +125,44 @@ export class ReplicatedDevice implements BlockDevice {
   }
 
   /**
-   * Opens the replication state beside the LUN: replays the staging journal onto the local
-   * store; as the primary, checks the replica (ReplicaMismatchError unless startOver) and
-   * starts in delta mode whenever the replica may differ (first sync, crash, lost tracking).
+   * Opens the replication state beside the LUN: after a crash, marks what may differ from
+   * the backup (hot activity-log extents, queued changes); after a clean shutdown, takes
+   * the spilled send queue up again; as the primary, checks the replica
+   * (ReplicaMismatchError unless startOver) and starts in delta mode whenever the replica
+   * may differ (first sync, crash, lost tracking).
    */
   static async open(options: ReplicatedDeviceOptions): Promise<ReplicatedDevice> {
     const { local, link, metaDir } = options;
     if (link.size !== local.size) throw new RangeError(`replica is ${link.size} bytes, the local LUN ${local.size}`);
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const extentSize = options.activityExtentSize ?? Math.max(DEFAULT_EXTENT_SIZE, chunkSize);
+    // A crash marks whole extents in the delta table: an extent is whole chunks.
+    if (extentSize % chunkSize !== 0) throw new RangeError('the activity-log extent size must be a multiple of the chunk size');
     const log = options.logger ?? moduleLogger('replication');
     const clock = options.clock ?? Date.now;
     const initialRole = options.role ?? 'primary';
     const files = options.files ?? nodeFiles;
     const volume = await VolumeState.open({ metaDir, initialRole, files, ...(options.device ? { initialDevice: options.device } : {}), clock });
     if (volume.roleOverridden) log.warn({ event: 'role-persisted', role: volume.role, flag: initialRole }, `this volume was last a ${volume.role}: that role wins over --role ${initialRole}`);
+    // Read and removed before anything changes: a crash from here on is not a clean shutdown.
+    const clean = await isCleanShutdown(metaDir, files);
     const journal = await StagingJournal.open({ dir: metaDir, files, ...(options.journalCapacity ? { capacity: options.journalCapacity } : {}) });
     let table: DeltaTable | undefined;
+    let activity: ActivityLog | undefined;
     try {
-      table = await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE, flushImage: () => local.flush() });
+      const opened = await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize, flushImage: () => local.flush() });
+      table = opened;
+      activity = await ActivityLog.open({
+        dir: metaDir,
+        files,
+        volumeSize: local.size,
+        extentSize,
+        ...(options.activityExtents ? { capacity: options.activityExtents } : {}),
+        // An extent leaves the log only once the delta table's marks in it are durable.
+        beforeEvict: () => opened.persist(),
+      });
+      const queueMemory = options.queueMemory ?? DEFAULT_QUEUE_MEMORY;
+      const queue = new SendQueue(journal, queueMemory);
       const binding = new ReplicaBinding(volume, link, options.startOver ?? false, table.chunkSize, clock, log);
       const peerSync = new PeerSync(volume, link, table, binding, clock, log);
       const order = new HostWriteOrder();
@@ -135,14 +173,19 @@ export class ReplicatedDevice implements BlockDevice {
         deltaIntervalMs: options.deltaIntervalMs ?? 60_000,
         startInDelta: false,
         tickMs: options.tickMs ?? 1000,
+        queueMemory,
+        shutdownDrainMs: options.shutdownDrainMs ?? 2_000,
       };
-      const roles = new RoleManager({ local, link, metaDir, files, journal, table, order, volume, binding, peerSync, clock, log }, settings, options.afterSplitBrain ?? 'disconnect');
+      const roles = new RoleManager({ local, link, metaDir, files, queue, activity, table, order, volume, binding, peerSync, clock, log }, settings, options.afterSplitBrain ?? 'disconnect');
       const primary = volume.role === 'primary';
       // The primary checks its replica before anything else: a foreign one stops the server.
       const bound = primary ? await binding.bind() : undefined;
       if (bound?.kind === 'bound' && bound.resync) await peerSync.start(bound.resync);
-      const recovery = await recoverAtOpen(local, journal, table, volume.identity, bound?.kind === 'bound');
-      const device = new ReplicatedDevice(local, link, journal, table, order, volume, binding, peerSync, roles, clock, log);
+      const recovery = await recoverAtOpen(journal, table, activity, volume.identity, clean, bound?.kind === 'bound');
+      await resumeQueue(recovery.queued, recovery.startInDelta, queue, journal, table, activity, clock);
+      // What the log held before is covered now (marked, or queued again): from here it holds what this run writes.
+      await activity.forgetRecovered();
+      const device = new ReplicatedDevice(local, link, journal, queue, activity, table, order, volume, binding, peerSync, roles, clock, metaDir, files, log);
       roles.onWatch = () => device.persistNewestWrite();
       roles.start(!recovery.startInDelta);
       if (bound?.kind === 'split-brain') roles.onSplitBrain(bound.splitBrain);
@@ -153,10 +196,12 @@ export class ReplicatedDevice implements BlockDevice {
           role: volume.role,
           volumeId,
           generation,
-          current: volume.generations.current.toString(16),
+          current: formatGeneration(volume.generations.current),
           bind: bound ? binding.state.state : 'backup',
           resync: bound?.kind === 'bound' ? bound.resync?.why : undefined,
+          clean,
           recovered: recovery.recovered,
+          queued: queue.length,
           dirtyChunks: table.dirtyChunks,
           state: roles.controller?.currentState ?? 'backup',
         },
@@ -165,6 +210,7 @@ export class ReplicatedDevice implements BlockDevice {
       return device;
     } catch (e) {
       await journal.close();
+      await activity?.close().catch(() => undefined);
       await table?.close();
       throw e;
     }
@@ -185,8 +231,9 @@ export class ReplicatedDevice implements BlockDevice {
     return this.change({ offset, length, fua: false });
   }
 
+  /** SYNCHRONIZE CACHE: durable locally, and in synchronous mirroring on the backup too. */
   flush(): Promise<void> {
-    return this.local.flush();
+    return this.roles.controller?.flush() ?? this.local.flush();
   }
 
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
@@ -205,13 +252,22 @@ export class ReplicatedDevice implements BlockDevice {
     return this.local.digestExtents(extents, algorithm);
   }
 
+  /**
+   * A clean shutdown: what is queued is shipped if the backup answers, the rest is spilled
+   * to the journal, every table and log made durable, and only then the shutdown is marked
+   * clean (the next open takes the queue up again instead of resynchronising).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.roles.close();
     await this.persistNewestWrite();
+    await handOverQueue(this.queue, this.table);
+    await this.local.flush();
     await this.table.close();
+    await this.activity.close();
     await this.journal.close();
+    await markCleanShutdown(this.metaDir, this.files);
     await this.link.close().catch(() => undefined);
     await this.local.close();
   }
@@ -306,7 +362,7 @@ export class ReplicatedDevice implements BlockDevice {
       controller: this.roles.controller,
       settings: this.roles.settings,
       volume: this.volume,
-      journal: this.journal,
+      queue: this.queue,
       table: this.table,
       link: this.link,
       binding: this.binding,
@@ -358,4 +414,3 @@ export class ReplicatedDevice implements BlockDevice {
     return controller;
   }
 }
-

@@ -6,7 +6,7 @@
  */
 import { ReplicationAction, encodeGenerationParameter } from '../replica-protocol/index.js';
 import { ReplicationController, type ControllerParts, type ControllerSettings } from './controller.js';
-import { diverge, revertToBitmap } from './generations.js';
+import { diverge, revertToBitmap, formatGeneration } from './generations.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import type { SplitBrain } from './replica-binding.js';
 import { ReplicaLinkError } from './replica-link.js';
@@ -81,8 +81,10 @@ export class RoleManager {
     else this.startWatch();
   }
 
+  /** A clean shutdown: a primary ships what is queued first, if its backup answers in time. */
   async close(): Promise<void> {
     this.stopWatch();
+    await this.primary?.quiesce();
     await this.primary?.close();
   }
 
@@ -108,7 +110,7 @@ export class RoleManager {
       if (peer?.role === 'primary') throw new RoleChangeError('the peer is a reachable primary: run `tandem demote` or `tandem switchover` on it first (or promote with --force to split the pair)');
     }
     await this.becomePrimary(force ? 'forced-promote' : 'promote');
-    return { newestWriteAt: volume.newestWriteAt, generation: volume.generations.current.toString(16) };
+    return { newestWriteAt: volume.newestWriteAt, generation: formatGeneration(volume.generations.current) };
   }
 
   /** The peer, demoting itself in a switchover, hands this node the primary role. */
@@ -198,7 +200,7 @@ export class RoleManager {
     const victim = splitBrainVictim(this.splitBrainPolicy, self, peer);
     this.lastSplitBrain = { ...sb, at: clock(), victim };
     log.error(
-      { event: 'split-brain', common: sb.common.toString(16), localChangedBytes: self.changedBytes, peerChangedBytes: peer.changedBytes, policy: this.splitBrainPolicy, victim: victim ?? 'none' },
+      { event: 'split-brain', common: formatGeneration(sb.common), localChangedBytes: self.changedBytes, peerChangedBytes: peer.changedBytes, policy: this.splitBrainPolicy, victim: victim ?? 'none' },
       victim === 'self' ? 'split brain: discarding this node\'s changes (afterSplitBrain policy)' : 'split brain: no data moves until `tandem resolve --discard-local` runs on one node',
     );
     if (victim === 'self') {
@@ -239,7 +241,7 @@ export class RoleManager {
     this.primary = this.newController(inSync);
     if (inSync) await this.primary.bindNow();
     const g = volume.generations;
-    log.info({ event: 'role-change', from: 'backup', to: 'primary', reason, generation: g.current.toString(16), bitmap: g.bitmap.toString(16) }, `promoted (${reason})`);
+    log.info({ event: 'role-change', from: 'backup', to: 'primary', reason, generation: formatGeneration(g.current), bitmap: formatGeneration(g.bitmap) }, `promoted (${reason})`);
   }
 
   private async becomeBackup(reason: string, generations: (g: VolumeState['generations']) => VolumeState['generations']): Promise<void> {
@@ -253,7 +255,7 @@ export class RoleManager {
     });
     this.parts.binding.reset();
     this.startWatch();
-    log.info({ event: 'role-change', from: 'primary', to: 'backup', reason, generation: volume.generations.current.toString(16), dirtyChunks: this.parts.table.dirtyChunks }, `demoted (${reason})`);
+    log.info({ event: 'role-change', from: 'primary', to: 'backup', reason, generation: formatGeneration(volume.generations.current), dirtyChunks: this.parts.table.dirtyChunks }, `demoted (${reason})`);
   }
 
   private newController(inSync: boolean): ReplicationController {

@@ -9,7 +9,7 @@ import type { ReplicaBinding, ReplicaBindingState } from './replica-binding.js';
 import type { LinkHealth, ReplicaLink } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
 import type { SplitBrainPolicy } from './split-brain-policy.js';
-import type { StagingJournal } from './staging-journal.js';
+import type { SendQueue } from './send-queue.js';
 import { DEFAULT_THRESHOLDS, type ReplicationFigures, type SwitchThresholds } from './switch-criteria.js';
 import type { VolumeIdentity } from './volume-record.js';
 import type { VolumeState } from './volume-state.js';
@@ -97,7 +97,7 @@ export interface StatusSources {
   controller: ReplicationController | undefined;
   settings: ControllerSettings;
   volume: VolumeState;
-  journal: StagingJournal;
+  queue: SendQueue;
   table: DeltaTable;
   link: ReplicaLink;
   binding: ReplicaBinding;
@@ -116,7 +116,7 @@ export function buildStatus(s: StatusSources): ReplicationStatus {
     state: 'delta',
     lastSwitch: undefined,
     figures: { ...IDLE_FIGURES, linkUp: s.link.health().up },
-    journal: { usedBytes: s.journal.usedBytes, capacity: s.journal.capacity, entries: s.journal.length },
+    journal: { usedBytes: s.queue.bytes, capacity: s.queue.capacity, entries: s.queue.length },
     lastPass: undefined,
     paused: false,
     thresholds: { ...DEFAULT_THRESHOLDS, ...s.settings.thresholds },

@@ -71,6 +71,8 @@ export class Node {
       tickMs: 0,
       clock: () => this.pair.clock.now,
       thresholds: { healthyForMs: 1000, lowTrafficBytesPerSec: 0 },
+      // One activity-log extent per chunk: a crash marks exactly the chunks written since the last confirmation.
+      activityExtentSize: PAIR_CHUNK,
       logger: this.log.logger,
       ...options,
     });
@@ -164,13 +166,16 @@ export class PairedLink implements ReplicaLink {
     return { ...this.health_ };
   }
 
-  /** While set, data writes to the peer wait (entries pile up in the sender's journal). */
+  /** While set, data writes to the peer (or another kind of operation) wait (changes pile up in the sender's queue). */
   private held: Promise<void> | undefined;
+  private heldKind = 'write';
   private releaseHeld: (() => void) | undefined;
 
-  hold(): void {
+  hold(what: 'write' | 'flush' = 'write'): void {
+    this.heldKind = what;
     this.held ??= new Promise((r) => (this.releaseHeld = r));
   }
+
 
   release(): void {
     this.releaseHeld?.();
@@ -178,7 +183,7 @@ export class PairedLink implements ReplicaLink {
   }
 
   private async op<T>(what: string, fn: (peer: Node) => Promise<T>): Promise<T> {
-    if (what === 'write' && this.held) await this.held;
+    if (what === this.heldKind && this.held) await this.held;
     // A node that crashed sends nothing more, whatever it had in flight.
     if (!this.from.up) throw new ReplicaLinkError(`${what} on replica failed: this node is down`);
     const peer = this.from.peer;
