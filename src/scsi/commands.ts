@@ -21,6 +21,7 @@ import { prefetchCommands } from './prefetch.js';
 import { readDefectDataCommands } from './read-defect-data.js';
 import { reportSupportedOpcodesCommand } from './report-supported-opcodes.js';
 import { reportSupportedTmfCommand } from './report-supported-tmf.js';
+import { reportTargetPortGroupsCommand } from './report-target-port-groups.js';
 
 export interface CommandTableOptions {
   /** LUNs of the target, for REPORT LUNS. */
@@ -53,6 +54,7 @@ export function createCommandTable(opts: CommandTableOptions): CommandTable {
     ...readDefectDataCommands,
     reportSupportedOpcodesCommand(self),
     reportSupportedTmfCommand,
+    reportTargetPortGroupsCommand,
   ];
   table = new CommandTable([...core, ...(opts.extra ?? [...advancedCommands, ...vendorCommands])]);
   return table;

@@ -80,7 +80,7 @@ function prepareModeSense10(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   };
 }
 
-const common = { direction: 'in', writesMedium: false, accessesMedium: false, conflict: ConflictClass.Read } as const;
+const common = { direction: 'in', writesMedium: false, accessesMedium: false, conflict: ConflictClass.Read, allowedInStandby: 'standby' } as const;
 
 export const modeSenseCommands: CommandDescriptor[] = [
   { ...common, name: 'MODE SENSE(6)', opcode: 0x1a, cdbLength: 6, usage: [0x1a, 0x08, 0xff, 0xff, 0xff, 0x00], prepare: prepareModeSense6 },

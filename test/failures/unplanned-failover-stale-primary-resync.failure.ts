@@ -21,7 +21,7 @@ import { readChangeMap } from '../../src/initiator/replication-peer.js';
 import { chunksOfBits } from '../../src/replication/delta-table.js';
 import { BACKUP_IQN, CHUNK, PRIMARY_IQN, hashFile, logEvents, report, sleep } from './cluster.js';
 import { pairPerTest } from './cluster-per-test.js';
-import { BLOCK, HostWriter, connectHost, isWriteProtected, missingWrites, shuffledSlots } from './host-writer.js';
+import { BLOCK, HostWriter, connectHost, isRefusedHere, missingWrites, shuffledSlots } from './host-writer.js';
 
 const SIZE = 32 * 1024 * 1024;
 const SLOT = 16 * 1024;
@@ -116,16 +116,19 @@ test('9: SIGKILL the primary, promote --force the backup, hosts write there; old
   expect(stale.binding.state).toBe('stale');
   expect(stale.dirtyChunks).toBeGreaterThan(0); // the journal it had not sent, recovered at open
   expect(logEvents(restarted, 'replication-open').pop()).toMatchObject({ bind: 'stale' });
-  const host = await connectHost(restarted.port, PRIMARY_IQN);
+  // A stale primary's port group is unavailable (ALUA): its TEST UNIT READY and writes get NOT READY, 04h/0Ch.
+  let host: Awaited<ReturnType<typeof connectHost>> | undefined;
   let refusal: unknown;
   try {
+    host = await connectHost(restarted.port, PRIMARY_IQN);
     await host.write16(0, 0, Buffer.alloc(CHUNK, 0xa5));
   } catch (e) {
     refusal = e;
   } finally {
-    await host.logout().catch(() => host.destroy());
+    await host?.logout().catch(() => host?.destroy());
   }
-  expect(isWriteProtected(refusal), `host write to a stale primary: ${String(refusal)}`).toBe(true);
+  expect(isRefusedHere(refusal), `host write to a stale primary: ${String(refusal)}`).toBe(true);
+  expect(refusal).toMatchObject({ sense: { key: 0x02, asc: 0x04, ascq: 0x0c } });
   // A few ticks later it is still stale and has sent no data (only the state queries of its binding).
   await sleep(3_000);
   const stillStale = await cluster.status(restarted);
