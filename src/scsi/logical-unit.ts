@@ -208,6 +208,16 @@ export class LogicalUnit {
     return this.writeProtected() || (this.writeAllowed !== undefined && !this.writeAllowed(nexus));
   }
 
+  /**
+   * MODE SENSE WP for this nexus. Per nexus, so a plain LU with a write guard looks read-only
+   * to the initiators it refuses (Linux mounts it read-only). Not on a replicated LU: ALUA
+   * refuses host writes through a standby port, and a WP bit seen at login would keep a
+   * host's disk read-only after the failover that makes the port active.
+   */
+  showsWriteProtect(nexus: Nexus): boolean {
+    return this.replication ? this.writeProtected() : this.writeProtectedFor(nexus);
+  }
+
   /** Throws LBA OUT OF RANGE unless [lba, lba+blocks) lies within the medium; returns lba as a number. */
   checkRange(lba: bigint, blocks: number, lbaField: number): number {
     // With zero blocks the LBA itself must still name a block (SBC-3 §4.5).

@@ -7,12 +7,9 @@ import { Asc, SenseError, SenseKey, invalidCdbField } from './sense.js';
 import { clip, u16 } from './cdb.js';
 import { ModePages, PageControl } from './mode-pages.js';
 
-/**
- * Device-specific parameter for direct-access devices: WP and DPOFUA. WP is per nexus, so a
- * replication backup looks read-only to ordinary initiators (Linux then mounts it read-only).
- */
+/** Device-specific parameter for direct-access devices: WP (as LogicalUnit.showsWriteProtect) and DPOFUA. */
 export function deviceSpecificParameter(lu: LogicalUnit, nexus: Nexus): number {
-  return (lu.writeProtectedFor(nexus) ? 0x80 : 0) | 0x10;
+  return (lu.showsWriteProtect(nexus) ? 0x80 : 0) | 0x10;
 }
 
 export function shortBlockDescriptor(lu: LogicalUnit): Buffer {
