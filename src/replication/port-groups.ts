@@ -4,7 +4,7 @@
  * active/optimized, the backup's standby; both are transitioning while a role change runs
  * here; a stale primary's is unavailable (its image is older than the promoted peer's, so it
  * may serve neither reads nor writes). The peer's group is what this node's role implies for
- * it, or unavailable when the peer does not answer.
+ * it, or unavailable when the peer does not answer or said last that it is a stale primary.
  */
 import { AccessState, type AccessStateCode, type PortGroupsReport, type ReplicationStateReport } from '../replica-protocol/index.js';
 import type { ReplicationRole } from './settings.js';
@@ -55,7 +55,7 @@ export function portGroupsOf(i: PortGroupInputs): PortGroupsReport {
         ? undefined
         : {
             id: peerGroup,
-            state: i.peerReachable ? impliedPeerState(state) : AccessState.UNAVAILABLE,
+            state: i.peerReachable && !i.peer?.stale ? impliedPeerState(state) : AccessState.UNAVAILABLE,
             relativePorts: [i.peer?.alua?.relativePort ?? peerGroup],
             changedImplicitly: i.changedImplicitly,
           },

@@ -26,6 +26,11 @@ describe('port groups from the role', () => {
     expect(r.peer?.state).toBe(peer);
   });
 
+  it('reports a peer that said it is a stale primary unavailable, as it reports itself', () => {
+    const peer = { stale: true, alua: { portGroup: 2, relativePort: 2, state: U } } as unknown as ReplicationStateReport;
+    expect(portGroupsOf({ ...base, peer }).peer?.state).toBe(U);
+  });
+
   it('numbers the relative port like the group; the peer is the other default group until it reports its own', () => {
     expect(portGroupsOf({ ...base, portGroup: 2 })).toMatchObject({ local: { id: 2, relativePorts: [2] }, peer: { id: 1, relativePorts: [1] } });
     const peer = { alua: { portGroup: 7, relativePort: 9, state: S } } as unknown as ReplicationStateReport;
