@@ -68,9 +68,10 @@ export interface HostWriterOptions {
 }
 
 /** Opens a host session on a node's LUN 0 (the primary process's target by default). */
-export async function connectHost(port: number, iqn: string = PRIMARY_IQN): Promise<IscsiSession> {
+/** `ready`: wait out unit attentions with TEST UNIT READY (a node whose ALUA port is unavailable refuses it). */
+export async function connectHost(port: number, iqn: string = PRIMARY_IQN, ready = true): Promise<IscsiSession> {
   const session = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: iqn, initiatorName: HOST_IQN, timeouts: { commandMs: 30_000 } });
-  await session.waitReady(0);
+  if (ready) await session.waitReady(0);
   return session;
 }
 

@@ -36,7 +36,8 @@ const startPair = pairPerTest();
 
 /** The chunks a node's change map marks (READ CHANGE MAP as a host), and the generation it is relative to. */
 async function changeMap(port: number, iqn: string): Promise<{ base: string; chunks: Set<number> }> {
-  const session = await connectHost(port, iqn);
+  // Not waiting for readiness: a stale primary's ALUA port is unavailable, TEST UNIT READY refused there.
+  const session = await connectHost(port, iqn, false);
   try {
     const map = await readChangeMap(session, 0);
     expect(map.chunkSize).toBe(CHUNK);
@@ -116,16 +117,15 @@ test('9: SIGKILL the primary, promote --force the backup, hosts write there; old
   expect(stale.binding.state).toBe('stale');
   expect(stale.dirtyChunks).toBeGreaterThan(0); // the journal it had not sent, recovered at open
   expect(logEvents(restarted, 'replication-open').pop()).toMatchObject({ bind: 'stale' });
-  // A stale primary's port group is unavailable (ALUA): its TEST UNIT READY and writes get NOT READY, 04h/0Ch.
-  let host: Awaited<ReturnType<typeof connectHost>> | undefined;
+  // A stale primary's port group is unavailable (ALUA): a host write gets NOT READY, 04h/0Ch.
+  const host = await connectHost(restarted.port, PRIMARY_IQN, false);
   let refusal: unknown;
   try {
-    host = await connectHost(restarted.port, PRIMARY_IQN);
     await host.write16(0, 0, Buffer.alloc(CHUNK, 0xa5));
   } catch (e) {
     refusal = e;
   } finally {
-    await host?.logout().catch(() => host?.destroy());
+    await host.logout().catch(() => host.destroy());
   }
   expect(isRefusedHere(refusal), `host write to a stale primary: ${String(refusal)}`).toBe(true);
   expect(refusal).toMatchObject({ sense: { key: 0x02, asc: 0x04, ascq: 0x0c } });
