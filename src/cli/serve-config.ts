@@ -13,6 +13,10 @@ export interface LunConfig extends LunReplicationSettings {
    * with LOEJ. Off by default, as for LIO and tgt disks: Linux treats removable disks differently.
    */
   removable?: boolean;
+  /** Physical block size in bytes (LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT); default: the block size. */
+  physicalBlockSize?: number;
+  /** Byte rate cap of a SANITIZE OVERWRITE, per second; default: none. */
+  sanitizeBytesPerSecond?: number;
 }
 
 export interface ServeTarget extends TargetConfig {

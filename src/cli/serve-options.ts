@@ -49,7 +49,7 @@ export function parsePortal(text: string, flag = '--listen'): PortalConfig {
   return { host: m[1]!, port };
 }
 
-/** PATH[,size=SIZE][,readonly][,removable][,blocksize=512|4096] */
+/** PATH[,size=SIZE][,readonly][,removable][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE] */
 export function parseLun(text: string): LunConfig {
   const [path, ...opts] = text.split(',');
   if (!path) throw new UsageError(`--lun: missing path in "${text}"`);
@@ -60,10 +60,21 @@ export function parseLun(text: string): LunConfig {
     else if (key === 'removable' && value === undefined) lun.removable = true;
     else if (key === 'size' && value) lun.size = parseSize(value, `--lun ${path} size`);
     else if (key === 'blocksize' && (value === '512' || value === '4096')) lun.blockSize = Number(value) as 512 | 4096;
-    else throw new UsageError(`--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, removable, blocksize=512|4096)`);
+    else if (key === 'physical' && value) lun.physicalBlockSize = parseSize(value, `--lun ${path} physical`);
+    else if (key === 'sanitize-rate' && value) lun.sanitizeBytesPerSecond = parseSize(value, `--lun ${path} sanitize-rate`);
+    else {
+      throw new UsageError(
+        `--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, removable, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE)`,
+      );
+    }
   }
   if (lun.size !== undefined && lun.size % lun.blockSize !== 0) {
     throw new UsageError(`--lun ${path}: size ${lun.size} is not a multiple of the block size ${lun.blockSize}`);
+  }
+  const ratio = (lun.physicalBlockSize ?? lun.blockSize) / lun.blockSize;
+  // READ CAPACITY(16) reports log2(physical/logical) in 4 bits.
+  if (ratio < 1 || !Number.isInteger(Math.log2(ratio)) || ratio > 1 << 15) {
+    throw new UsageError(`--lun ${path}: physical=${lun.physicalBlockSize} is not a power-of-two multiple of the block size ${lun.blockSize}`);
   }
   return lun;
 }

@@ -91,6 +91,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
           blockSize: lunConfig.blockSize,
           metaDir,
           removable: lunConfig.removable ?? false,
+          physicalBlockSize: lunConfig.physicalBlockSize,
+          sanitizeBytesPerSecond: lunConfig.sanitizeBytesPerSecond,
           ...(pair
             ? {
                 // A primary takes host writes (unless stale), a backup only its primary's (the replicator).

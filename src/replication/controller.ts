@@ -5,6 +5,7 @@
  * The engine never fails a host write because of the backup: it falls back to delta.
  */
 import type { BlockDevice } from '../block/device.js';
+import type { DurableFiles } from '../block/durable-file.js';
 import { InflightCounter } from '../util/inflight-counter.js';
 import type { Logger } from '../util/log.js';
 import { SerialQueue } from '../util/serial-queue.js';
@@ -24,7 +25,7 @@ import type { PeerSync } from './peer-sync.js';
 import type { ReplicaBinding, ResyncPlan, SplitBrain } from './replica-binding.js';
 import type { VolumeState } from './volume-state.js';
 import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
-import type { StagingJournal } from './staging-journal.js';
+import type { JournalEntry, StagingJournal } from './staging-journal.js';
 import type { ContinuousFlavour, MirrorState, PrimaryStatus, ReplicationMode, SwitchRecord } from './status.js';
 import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
 import { SyncMirror } from './sync-mirror.js';
@@ -38,6 +39,7 @@ export interface ControllerParts {
   local: BlockDevice;
   link: ReplicaLink;
   metaDir: string;
+  files: DurableFiles;
   journal: StagingJournal;
   table: DeltaTable;
   order: HostWriteOrder;
@@ -76,6 +78,8 @@ export class ReplicationController {
   private lowTrafficSince: number | undefined;
   private lastSwitch: SwitchRecord | undefined;
   private switching: Promise<void> | undefined;
+  /** Set while a switch folds journal entries: delta-path changes wait (a restart would replay those entries over them). */
+  private folding: Promise<void> | undefined;
   /** Passes, catch-up and late binding run one at a time. */
   private readonly queue = new SerialQueue();
   /** Host changes on a continuous path: the switch to delta waits for them. */
@@ -144,9 +148,11 @@ export class ReplicationController {
   /** A host change of the image, already ordered by the facade: the current state's write path carries it. */
   apply(op: HostOp): Promise<void> {
     if (op.data) this.hostWrites.add(op.data.length);
+    // A change the journal cannot hold leaves continuous mirroring here, to wait for the fold like any delta change.
+    if (this.state === 'continuous' && this.flavour === 'async' && !this.parts.journal.fits(op.data?.length ?? 0)) this.fallBack('journal-full');
     if (this.state !== 'continuous') {
-      if (this.following || diverged(this.parts.volume.generations)) return this.delta.apply(op);
-      return this.ensureDiverged('peer-away').then(() => this.delta.apply(op));
+      const delta = () => (this.following || diverged(this.parts.volume.generations) ? this.delta.apply(op) : this.ensureDiverged('peer-away').then(() => this.delta.apply(op)));
+      return this.folding ? this.folding.then(delta) : delta();
     }
     return this.continuousInflight.track(() => (this.flavour === 'sync' ? this.sync.apply(op) : this.async.apply(op)));
   }
@@ -252,12 +258,23 @@ export class ReplicationController {
     // A switch for a journal reason leaves the link healthy: its healthy time starts now.
     const linkReason = reason === 'link-failed' || reason === 'rtt-high' || reason === 'write-latency-high';
     this.healthySince = linkReason ? undefined : this.parts.clock();
-    await this.continuousInflight.idle();
+    let folded: (() => void) | undefined;
+    if (journal.length > 0) this.folding = new Promise((resolve) => (folded = resolve));
+    let pending: JournalEntry[];
+    try {
+      await this.continuousInflight.idle();
+      pending = journal.pending();
+      for (const e of pending) table.mark(e.offset, e.length);
+      await table.persist();
+      // Until now the journal kept these writes durable (FUA ones included), not the image.
+      if (pending.length > 0) await this.parts.local.flush();
+      await journal.trimThrough(journal.lastSeq);
+    } finally {
+      this.folding = undefined;
+      folded?.();
+    }
+    // A batch in flight may still reach the backup: its entries are marked, the next pass sends them again.
     await this.shipper.idle();
-    const pending = journal.pending();
-    for (const e of pending) table.mark(e.offset, e.length);
-    await table.persist();
-    await journal.trimThrough(journal.lastSeq);
     this.age.folded(this.async.folded(), table.dirtyChunks > 0);
     this.recordSwitch(from, 'delta', reason, { detail, foldedEntries: pending.length }, figures, at);
   }
@@ -299,6 +316,9 @@ export class ReplicationController {
   /** A delta pass now (in any state; a no-op with nothing dirty). */
   replicateNow(onProgress?: PassProgress): Promise<DeltaPassResult> {
     return this.queue.run(async () => {
+      // As a tick does: a switch still waiting for the shipper's batch in flight must finish
+      // first, or that batch could reach the backup after the pass, over newer chunk images.
+      await this.switching?.catch(() => undefined);
       if (this.parts.binding.unsettled) await this.rebind();
       this.parts.binding.requireBound();
       return this.pass(onProgress, 'admin');

@@ -1,12 +1,14 @@
 /**
  * The delta table: one bit per chunk (default 64 KiB) of the volume, persisted in
  * `delta.bitmap` (64-byte header, then the bits). Write-ahead rule: a bit is durably set
- * before the write it covers is acknowledged; clears reach the disk lazily and only after
- * the backup holds the chunk durably. A crash may therefore over-mark, never under-mark.
+ * before the write it covers is acknowledged; clears reach the disk lazily (persistAll),
+ * only after the backup holds the chunk durably and the local image has been flushed
+ * (`flushImage`): until then a power loss could take from the primary what the backup
+ * already holds. A crash may therefore over-mark, never under-mark.
  * Setting already-persisted bits costs nothing (no promise, no I/O).
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
 
 export const DELTA_FILE = 'delta.bitmap';
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -19,6 +21,10 @@ export interface DeltaTableOptions {
   dir: string;
   volumeSize: number;
   chunkSize?: number;
+  /** Makes the local image durable; clears are persisted only after it (absent: clears need no flush). */
+  flushImage?: () => Promise<void>;
+  /** Where the file lives (default: node:fs; tests pass one that forgets at a power loss). */
+  files?: DurableFiles;
 }
 
 export class DeltaTable {
@@ -29,6 +35,8 @@ export class DeltaTable {
   private dirtyPages = new Set<number>();
   private persisting: Promise<void> | undefined;
   private persistAgain = false;
+  /** persistAll asked for clears to reach the file (after an image flush). */
+  private clearsWanted = false;
   private marked = 0;
   /** Sync mode: writes in flight per chunk; chunks whose remote write failed stay marked. */
   private readonly inflight = new Map<number, number>();
@@ -38,12 +46,13 @@ export class DeltaTable {
   private remarked = new Set<number>();
 
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: DurableFile,
     readonly volumeSize: number,
     readonly chunkSize: number,
     bits: Uint8Array,
     /** The file was created (or replaced) now: earlier tracking, if any, is lost. */
     readonly fresh: boolean,
+    private readonly flushImage: (() => Promise<void>) | undefined,
   ) {
     this.chunkCount = Math.ceil(volumeSize / chunkSize);
     this.bits = bits;
@@ -56,7 +65,8 @@ export class DeltaTable {
     if (!Number.isInteger(chunkSize) || chunkSize < 512 || (chunkSize & (chunkSize - 1)) !== 0) throw new RangeError('chunk size must be a power of two >= 512');
     const bytes = Math.ceil(Math.ceil(options.volumeSize / chunkSize) / 8);
     const path = join(options.dir, DELTA_FILE);
-    const fh = await open(path, 'a+').then((h) => h.close()).then(() => open(path, 'r+'));
+    const files = options.files ?? nodeFiles;
+    const fh = await files.open(path, 'a+').then((h) => h.close()).then(() => files.open(path, 'r+'));
     try {
       const header = Buffer.alloc(HEADER_BYTES);
       const { bytesRead } = await fh.read(header, 0, HEADER_BYTES, 0);
@@ -78,7 +88,7 @@ export class DeltaTable {
         await fh.write(Buffer.alloc(bytes), 0, bytes, HEADER_BYTES);
         await fh.sync();
       }
-      return new DeltaTable(fh, options.volumeSize, chunkSize, bits, !matches);
+      return new DeltaTable(fh, options.volumeSize, chunkSize, bits, !matches, options.flushImage);
     } catch (e) {
       await fh.close();
       throw e;
@@ -137,17 +147,17 @@ export class DeltaTable {
     const first = this.chunkOf(offset);
     const last = this.chunkOf(offset + Math.max(length, 1) - 1);
     let needsPersist = false;
-    for (let c = first; c <= last; c++) needsPersist = this.setBit(c) || needsPersist;
+    for (let c = first; c <= last; c++) needsPersist = this.keepBit(c) || needsPersist;
     return needsPersist ? this.persist() : undefined;
   }
 
   markChunks(chunks: Iterable<number>): Promise<void> {
-    for (const c of chunks) this.setBit(c);
+    for (const c of chunks) this.keepBit(c);
     return this.persist();
   }
 
   markAll(): Promise<void> {
-    for (let c = 0; c < this.chunkCount; c++) this.setBit(c);
+    for (let c = 0; c < this.chunkCount; c++) this.keepBit(c);
     return this.persist();
   }
 
@@ -155,8 +165,12 @@ export class DeltaTable {
   beginWrite(offset: number, length: number): Promise<void> | undefined {
     const first = this.chunkOf(offset);
     const last = this.chunkOf(offset + Math.max(length, 1) - 1);
-    for (let c = first; c <= last; c++) this.inflight.set(c, (this.inflight.get(c) ?? 0) + 1);
-    return this.mark(offset, length);
+    let needsPersist = false;
+    for (let c = first; c <= last; c++) {
+      this.inflight.set(c, (this.inflight.get(c) ?? 0) + 1);
+      needsPersist = this.setBit(c) || needsPersist;
+    }
+    return needsPersist ? this.persist() : undefined;
   }
 
   /** Sync mode: both sides hold the write (`ok`), or the backup may not (chunk stays marked). */
@@ -191,13 +205,14 @@ export class DeltaTable {
     this.remarked = new Set();
   }
 
-  /** Makes lazy clears durable too: writes every page that differs from the file. */
+  /** Makes lazy clears durable too (after flushing the image): writes every page that differs from the file. */
   persistAll(): Promise<void> {
     for (let page = 0; page * PAGE_BYTES < this.bits.length; page++) if (this.pageDiffers(page)) this.dirtyPages.add(page);
+    this.clearsWanted = true;
     return this.persist();
   }
 
-  /** Writes the pages holding not-yet-durable set bits, and syncs. */
+  /** Writes the pages holding not-yet-durable set bits (keeping bits set that are durably set), and syncs. */
   persist(): Promise<void> {
     if (this.persisting) {
       this.persistAgain = true;
@@ -218,9 +233,25 @@ export class DeltaTable {
   private async writePages(): Promise<void> {
     do {
       this.persistAgain = false;
+      const clears = this.clearsWanted;
+      this.clearsWanted = false;
       const pages = [...this.dirtyPages];
       this.dirtyPages.clear();
-      const images = pages.map((p) => Buffer.from(this.bits.subarray(p * PAGE_BYTES, Math.min(this.bits.length, (p + 1) * PAGE_BYTES))));
+      const images = pages.map((p) => {
+        const start = p * PAGE_BYTES;
+        const img = Buffer.from(this.bits.subarray(start, Math.min(this.bits.length, start + PAGE_BYTES)));
+        // Only persistAll clears bits in the file; other writes keep what is durably set.
+        if (!clears) for (let i = 0; i < img.length; i++) img[i]! |= this.onDisk[start + i]!;
+        return img;
+      });
+      // The backup holds the cleared chunks, but the image may not hold them durably yet.
+      const flush = clears && this.flushImage !== undefined && images.some((img, i) => clearsBits(img, this.onDisk, pages[i]! * PAGE_BYTES));
+      // From now on the file may hold these images: a bit they clear is no longer durably set,
+      // so a mark of that chunk meanwhile must persist again rather than count on it.
+      images.forEach((img, i) => {
+        for (let k = 0, at = pages[i]! * PAGE_BYTES; k < img.length; k++) this.onDisk[at + k]! &= img[k]!;
+      });
+      if (flush) await this.flushImage!();
       await Promise.all(images.map((img, i) => this.fh.write(img, 0, img.length, HEADER_BYTES + pages[i]! * PAGE_BYTES)));
       await this.fh.datasync();
       images.forEach((img, i) => this.onDisk.set(img, pages[i]! * PAGE_BYTES));
@@ -231,6 +262,16 @@ export class DeltaTable {
     const end = Math.min(this.bits.length, (page + 1) * PAGE_BYTES);
     for (let i = page * PAGE_BYTES; i < end; i++) if (this.bits[i] !== this.onDisk[i]) return true;
     return false;
+  }
+
+  /**
+   * A mark for a change the backup will not get by itself (delta tracking, a folded or
+   * recovered journal entry): a sync-mode write to the chunk still in flight must not
+   * clear it when it ends, so the chunk waits for a pass.
+   */
+  private keepBit(chunk: number): boolean {
+    if (this.inflight.has(chunk)) this.sticky.add(chunk);
+    return this.setBit(chunk);
   }
 
   /** Sets a bit; true when it is not yet durable (so the caller must persist). */
@@ -272,4 +313,10 @@ export function chunksOfBits(bits: Uint8Array, count: number): number[] {
     }
   }
   return out;
+}
+
+/** Whether writing `img` at byte `at` of the bits clears a bit `onDisk` has set. */
+function clearsBits(img: Uint8Array, onDisk: Uint8Array, at: number): boolean {
+  for (let i = 0; i < img.length; i++) if (onDisk[at + i]! & ~img[i]!) return true;
+  return false;
 }

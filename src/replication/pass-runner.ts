@@ -5,6 +5,7 @@
  * on the backup (applied whole) once it holds a first full copy.
  */
 import type { BlockDevice } from '../block/device.js';
+import type { DurableFiles } from '../block/durable-file.js';
 import type { Logger } from '../util/log.js';
 import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
 import type { DeltaTable } from './delta-table.js';
@@ -23,6 +24,7 @@ export interface PassRunnerParts {
   local: BlockDevice;
   link: ReplicaLink;
   metaDir: string;
+  files: DurableFiles;
   table: DeltaTable;
   order: HostWriteOrder;
   volume: VolumeState;
@@ -46,15 +48,15 @@ export class PassRunner {
   }
 
   async run(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
-    const { local, link, metaDir, table, order, volume, age, clock, log } = this.parts;
+    const { local, link, metaDir, files, table, order, volume, age, clock, log } = this.parts;
     const compare = this.suspect;
     // The first full copy has no earlier image on the backup worth keeping: it is not staged.
     const staged = volume.identity.replicaSynced;
-    const scratch = await PassSnapshot.openScratch(metaDir, local.size);
+    const scratch = await PassSnapshot.openScratch(metaDir, local.size, files);
     const { chunks, snapshot } = await order.holding(async () => {
       const chunks = table.markedChunks();
       table.beginCopy(chunks);
-      order.snapshot = new PassSnapshot(local, scratch, table.chunkSize, chunks);
+      order.snapshot = new PassSnapshot(local, scratch, table.chunkSize, chunks, files);
       return { chunks, snapshot: order.snapshot };
     });
     let result: DeltaPassResult;

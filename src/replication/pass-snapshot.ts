@@ -5,10 +5,10 @@
  * chunks from there and the rest from the live image. The scratch holds nothing durable:
  * after a crash the delta table still marks every chunk and the pass starts over.
  */
-import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
+import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 
 export const SNAPSHOT_FILE = 'snapshot.cow';
 
@@ -27,15 +27,16 @@ export class PassSnapshot {
     private readonly scratch: BlockDevice,
     private readonly chunkSize: number,
     chunks: readonly number[],
+    private readonly files: DurableFiles = nodeFiles,
   ) {
     this.pending = new Set(chunks);
   }
 
   /** A sparse scratch file beside the LUN, as large as the volume; a leftover one is discarded. */
-  static async openScratch(metaDir: string, size: number): Promise<BlockDevice> {
+  static async openScratch(metaDir: string, size: number, files: DurableFiles = nodeFiles): Promise<BlockDevice> {
     const path = join(metaDir, SNAPSHOT_FILE);
-    await unlink(path).catch(() => undefined);
-    return FileBlockStore.open({ path, size });
+    await files.unlink(path).catch(() => undefined);
+    return files.openScratch ? files.openScratch(path, size) : FileBlockStore.open({ path, size });
   }
 
   /**
@@ -89,7 +90,7 @@ export class PassSnapshot {
   async close(): Promise<void> {
     await Promise.all([...this.preserved.values(), ...this.reading.values()]);
     await this.scratch.close();
-    await unlink(this.scratch.path).catch(() => undefined);
+    await this.files.unlink(this.scratch.path).catch(() => undefined);
   }
 
   private async preserve(chunk: number): Promise<void> {

@@ -11,12 +11,13 @@
  * (seq = 0, 1, 2, ... in staging order), COMMIT (pass id like BEGIN), all one epoch.
  */
 import { randomInt } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { PassCapacityError, PassSequenceError, type PassStaging } from '../block/pass-staging.js';
+import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import { SerialQueue } from '../util/serial-queue.js';
+import { fsyncDir } from '../block/atomic-file.js';
 import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord, type RecordHeader } from './journal-record.js';
 
 export const PASS_STAGING_FILE = 'pass.staging';
@@ -30,6 +31,8 @@ export interface PassStagingLogOptions {
   /** Data bytes one pass may stage (default: the device size, one full copy). */
   capacity?: number;
   logger?: Logger;
+  /** Where the log lives (default: node:fs; tests pass one that forgets at a power loss). */
+  files?: DurableFiles;
 }
 
 /** What recovery found in the log at open. */
@@ -52,7 +55,7 @@ export class PassStagingLog implements PassStaging {
   private readonly control = new SerialQueue();
 
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: DurableFile,
     private readonly device: BlockDevice,
     private readonly capacity: number,
     private readonly log: Logger,
@@ -62,7 +65,8 @@ export class PassStagingLog implements PassStaging {
   static async open(options: PassStagingLogOptions): Promise<PassStagingLog> {
     const path = join(options.dir, PASS_STAGING_FILE);
     const log = options.logger ?? moduleLogger('pass-staging');
-    const fh = await open(path, 'a+').then((h) => h.close()).then(() => open(path, 'r+'));
+    const files = options.files ?? nodeFiles;
+    const fh = await files.open(path, 'a+').then((h) => h.close()).then(() => files.open(path, 'r+'));
     try {
       const found = await scanPass(fh);
       let recovery: StagingRecovery = 'empty';
@@ -79,6 +83,8 @@ export class PassStagingLog implements PassStaging {
         recovery = 'discarded';
       }
       await empty(fh);
+      // The log may have just been created: its name must be durable before a COMMIT in it counts.
+      await fsyncDir(options.dir, files);
       return new PassStagingLog(fh, options.device, options.capacity ?? options.device.size, log, recovery);
     } catch (e) {
       await fh.close();
@@ -205,13 +211,13 @@ async function settle(inflight: Set<Promise<void>>): Promise<void> {
   await Promise.allSettled([...inflight]);
 }
 
-async function empty(fh: FileHandle): Promise<void> {
+async function empty(fh: DurableFile): Promise<void> {
   await fh.truncate(0);
   await fh.sync();
 }
 
 /** Reads the record at `pos`, or undefined where the valid log ends. Data is read only for DATA records. */
-async function readRecord(fh: FileHandle, pos: number): Promise<{ header: RecordHeader; data: Buffer } | undefined> {
+async function readRecord(fh: DurableFile, pos: number): Promise<{ header: RecordHeader; data: Buffer } | undefined> {
   const raw = Buffer.alloc(RECORD_HEADER_BYTES);
   const { bytesRead } = await fh.read(raw, 0, RECORD_HEADER_BYTES, pos);
   if (bytesRead < RECORD_HEADER_BYTES) return undefined;
@@ -231,7 +237,7 @@ async function readRecord(fh: FileHandle, pos: number): Promise<{ header: Record
  * The pass the log holds: its BEGIN, how many DATA records follow in sequence, and whether
  * its COMMIT follows them. Undefined when the log does not start with a BEGIN.
  */
-export async function scanPass(fh: FileHandle): Promise<{ id: bigint; epoch: number; records: number; committed: boolean } | undefined> {
+export async function scanPass(fh: DurableFile): Promise<{ id: bigint; epoch: number; records: number; committed: boolean } | undefined> {
   const first = await readRecord(fh, 0);
   if (!first || first.header.kind !== RecordKind.PASS_BEGIN) return undefined;
   const { epoch } = first.header;
@@ -249,7 +255,7 @@ export async function scanPass(fh: FileHandle): Promise<{ id: bigint; epoch: num
 }
 
 /** Copies the DATA records of a committed pass onto the image, in staging order, then flushes it. */
-async function applyRecords(fh: FileHandle, epoch: number, device: BlockDevice): Promise<{ records: number; bytes: number }> {
+async function applyRecords(fh: DurableFile, epoch: number, device: BlockDevice): Promise<{ records: number; bytes: number }> {
   let pos = RECORD_HEADER_BYTES;
   let records = 0;
   let bytes = 0;

@@ -9,6 +9,7 @@
 import { BlockIoError, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
 import type { PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
+import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import type { ControllerSettings } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';
@@ -56,6 +57,8 @@ export interface ReplicatedDeviceOptions {
   deltaIntervalMs?: number;
   clock?: () => number;
   logger?: Logger;
+  /** The metadata files' file system (default: node:fs; tests pass one that forgets at a power loss). */
+  files?: DurableFiles;
 }
 
 /** What ReplicatedDevice.onChange reports. */
@@ -131,12 +134,13 @@ export class ReplicatedDevice implements BlockDevice {
     const log = options.logger ?? moduleLogger('replication');
     const clock = options.clock ?? Date.now;
     const initialRole = options.role ?? 'primary';
-    const volume = await VolumeState.open({ metaDir, initialRole, ...(options.device ? { initialDevice: options.device } : {}), clock });
+    const files = options.files ?? nodeFiles;
+    const volume = await VolumeState.open({ metaDir, initialRole, files, ...(options.device ? { initialDevice: options.device } : {}), clock });
     if (volume.roleOverridden) log.warn({ event: 'role-persisted', role: volume.role, flag: initialRole }, `this volume was last a ${volume.role}: that role wins over --role ${initialRole}`);
-    const journal = await StagingJournal.open({ dir: metaDir, ...(options.journalCapacity ? { capacity: options.journalCapacity } : {}) });
+    const journal = await StagingJournal.open({ dir: metaDir, files, ...(options.journalCapacity ? { capacity: options.journalCapacity } : {}) });
     let table: DeltaTable | undefined;
     try {
-      table = await DeltaTable.open({ dir: metaDir, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE });
+      table = await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE, flushImage: () => local.flush() });
       const binding = new ReplicaBinding(volume, link, options.startOver ?? false, table.chunkSize, clock, log);
       const peerSync = new PeerSync(volume, link, table, binding, clock, log);
       const order = new HostWriteOrder();
@@ -148,7 +152,7 @@ export class ReplicatedDevice implements BlockDevice {
         startInDelta: false,
         tickMs: options.tickMs ?? 1000,
       };
-      const roles = new RoleManager({ local, link, metaDir, journal, table, order, volume, binding, peerSync, clock, log }, settings, options.afterSplitBrain ?? 'disconnect');
+      const roles = new RoleManager({ local, link, metaDir, files, journal, table, order, volume, binding, peerSync, clock, log }, settings, options.afterSplitBrain ?? 'disconnect');
       const primary = volume.role === 'primary';
       // The primary checks its replica before anything else: a foreign one stops the server.
       const bound = primary ? await binding.bind() : undefined;

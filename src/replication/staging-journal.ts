@@ -8,9 +8,9 @@
  * exactly a prefix of the acknowledged history (plus, possibly, unacknowledged writes).
  * Entries keep no data in memory: the flusher reads it back from the ring (page cache).
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
+import { readFileIfExists, writeFileAtomic } from '../block/atomic-file.js';
 import { DISCARD_RECORD_DATA_BYTES, JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord } from './journal-record.js';
 
 export const JOURNAL_FILE = 'journal';
@@ -46,6 +46,8 @@ export interface StagingJournalOptions {
   dir: string;
   /** Ring size in bytes (default 64 MiB). */
   capacity?: number;
+  /** Where the files live (default: node:fs; tests pass one that forgets at a power loss). */
+  files?: DurableFiles;
 }
 
 export const DEFAULT_JOURNAL_CAPACITY = 64 * 1024 * 1024;
@@ -82,8 +84,9 @@ export class StagingJournal {
   readonly recovered: number;
 
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: DurableFile,
     private readonly dir: string,
+    private readonly files: DurableFiles,
     readonly capacity: number,
     head: JournalHead,
     recovered: JournalEntry[],
@@ -101,22 +104,27 @@ export class StagingJournal {
   }
 
   static async open(options: StagingJournalOptions): Promise<StagingJournal> {
+    const files = options.files ?? nodeFiles;
     const path = join(options.dir, JOURNAL_FILE);
     const headPath = join(options.dir, JOURNAL_HEAD_FILE);
     let capacity = options.capacity ?? DEFAULT_JOURNAL_CAPACITY;
-    const existing = await stat(path).catch(() => undefined);
+    const existing = await files.stat(path).catch(() => undefined);
     // A ring written with another capacity must be read with it.
     if (existing && existing.size > 0) capacity = existing.size;
     if (capacity < 4 * RECORD_HEADER_BYTES) throw new RangeError(`journal capacity ${capacity} too small`);
-    const fh = await open(path, existing ? 'r+' : 'w+', 0o600);
+    const fh = await files.open(path, existing ? 'r+' : 'w+', 0o600);
     try {
-      if (!existing || existing.size === 0) await fh.truncate(capacity);
-      const head = parseHead(await readFileIfExists(headPath));
+      if (!existing || existing.size === 0) {
+        await fh.truncate(capacity);
+        // The next open reads the ring's capacity from the file's size: it must be durable.
+        await fh.sync();
+      }
+      const head = parseHead(await readFileIfExists(headPath, files));
       const { entries, tailPos, used, nextSeq } = await scan(fh, capacity, head);
       // New records get a new epoch, so stale records past the stop point never chain on.
       const next: JournalHead = { ...head, epoch: head.epoch + 1, epochStartSeq: nextSeq };
-      await writeFileAtomic(headPath, JSON.stringify(next));
-      return new StagingJournal(fh, options.dir, capacity, next, entries, tailPos, used);
+      await writeFileAtomic(headPath, JSON.stringify(next), files);
+      return new StagingJournal(fh, options.dir, files, capacity, next, entries, tailPos, used);
     } catch (e) {
       await fh.close();
       throw e;
@@ -232,7 +240,7 @@ export class StagingJournal {
       headSeq: first ? first.seq : this.nextSeq,
     };
     // The space is reused only once the new head is durable: until then recovery reads from the old one.
-    await writeFileAtomic(join(this.dir, JOURNAL_HEAD_FILE), JSON.stringify(next));
+    await writeFileAtomic(join(this.dir, JOURNAL_HEAD_FILE), JSON.stringify(next), this.files);
     this.headState = { ...next, epoch: this.headState.epoch, epochStartSeq: this.headState.epochStartSeq };
     this.used -= freed;
     this.entriesHead = keep;
@@ -317,7 +325,7 @@ function parseHead(raw: Buffer | undefined): JournalHead {
 
 /** Reads the valid prefix of records from the head. */
 async function scan(
-  fh: FileHandle,
+  fh: DurableFile,
   capacity: number,
   head: JournalHead,
 ): Promise<{ entries: JournalEntry[]; tailPos: number; used: number; nextSeq: number }> {

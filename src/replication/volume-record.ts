@@ -4,9 +4,9 @@
  * copy), the role the node last held, its generation identifiers, the device identity both
  * nodes present to hosts, and an unfinished resynchronisation of this node.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
+import { readFileIfExists, writeFileAtomic } from '../block/atomic-file.js';
 import { formatGeneration, parseGeneration, type GenerationId, type Generations } from './generations.js';
 import type { ReplicationRole } from './settings.js';
 
@@ -128,19 +128,19 @@ function genText(id: GenerationId): string {
   return id === 0n ? '' : formatGeneration(id);
 }
 
-export async function loadVolumeRecord(metaDir: string): Promise<StoredVolumeRecord | undefined> {
+export async function loadVolumeRecord(metaDir: string, files: DurableFiles = nodeFiles): Promise<StoredVolumeRecord | undefined> {
   const path = join(metaDir, IDENTITY_FILE);
-  const raw = await readFileIfExists(path);
+  const raw = await readFileIfExists(path, files);
   return raw === undefined ? undefined : parseVolumeRecord(path, raw);
 }
 
 /** The identity part of the record, or undefined for a volume never opened. */
-export async function loadIdentity(metaDir: string): Promise<VolumeIdentity | undefined> {
-  const r = await loadVolumeRecord(metaDir);
+export async function loadIdentity(metaDir: string, files: DurableFiles = nodeFiles): Promise<VolumeIdentity | undefined> {
+  const r = await loadVolumeRecord(metaDir, files);
   return r && { volumeId: r.volumeId, generation: r.generation, replicaSynced: r.replicaSynced };
 }
 
-export async function saveVolumeRecord(metaDir: string, record: VolumeRecord): Promise<void> {
-  await mkdir(metaDir, { recursive: true });
-  await writeFileAtomic(join(metaDir, IDENTITY_FILE), serializeVolumeRecord(record));
+export async function saveVolumeRecord(metaDir: string, record: VolumeRecord, files: DurableFiles = nodeFiles): Promise<void> {
+  await files.mkdir(metaDir);
+  await writeFileAtomic(join(metaDir, IDENTITY_FILE), serializeVolumeRecord(record), files);
 }

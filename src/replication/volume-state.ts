@@ -4,6 +4,7 @@
  * crash leaves the previous state or the new one.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 import { DEFAULT_PORT_GROUP } from '../replica-protocol/index.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { BLANK_GENERATIONS, firstGenerations, type GenerationId, type Generations } from './generations.js';
@@ -12,6 +13,7 @@ import type { ReplicationRole } from './settings.js';
 
 export interface VolumeStateOptions {
   metaDir: string;
+  files?: DurableFiles;
   /** The role a new volume starts in (--role); a persisted role wins. */
   initialRole: ReplicationRole;
   /** The identity hosts see on a new primary (the LU's own); a backup adopts its primary's. */
@@ -26,6 +28,7 @@ export class VolumeState {
 
   private constructor(
     private readonly metaDir: string,
+    private readonly files: DurableFiles,
     private current: VolumeRecord,
     /** The persisted role differed from --role (the caller logs it). */
     readonly roleOverridden: boolean,
@@ -33,7 +36,8 @@ export class VolumeState {
 
   static async open(options: VolumeStateOptions): Promise<VolumeState> {
     const now = (options.clock ?? Date.now)();
-    const stored = await loadVolumeRecord(options.metaDir);
+    const files = options.files ?? nodeFiles;
+    const stored = await loadVolumeRecord(options.metaDir, files);
     let record: VolumeRecord;
     let changed = false;
     if (!stored) {
@@ -66,8 +70,8 @@ export class VolumeState {
       record.device = options.initialDevice ?? deviceIdentityOf(record.volumeId);
       changed = true;
     }
-    const state = new VolumeState(options.metaDir, record, stored?.role !== undefined && stored.role !== options.initialRole);
-    if (changed) await saveVolumeRecord(options.metaDir, record);
+    const state = new VolumeState(options.metaDir, files, record, stored?.role !== undefined && stored.role !== options.initialRole);
+    if (changed) await saveVolumeRecord(options.metaDir, record, files);
     return state;
   }
 
@@ -109,7 +113,7 @@ export class VolumeState {
   update(change: (r: VolumeRecord) => Partial<VolumeRecord>): Promise<void> {
     return this.saves.run(async () => {
       const next = { ...this.current, ...change(this.current) };
-      await saveVolumeRecord(this.metaDir, next);
+      await saveVolumeRecord(this.metaDir, next, this.files);
       this.current = next;
     });
   }

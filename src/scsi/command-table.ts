@@ -1,5 +1,10 @@
 /** Lookup of command descriptors by opcode and service action (SPC-4 §4.2.5.1). */
 import type { CommandDescriptor } from './descriptor.js';
+import type { LogicalUnit } from './logical-unit.js';
+
+function availableOn(d: CommandDescriptor, lu: LogicalUnit): boolean {
+  return d.availableOn?.(lu) ?? true;
+}
 
 /** Opcodes whose byte 1 (bits 4-0) carries a service action among the commands we know. */
 function key(opcode: number, serviceAction?: number): number {
@@ -33,19 +38,26 @@ export class CommandTable {
     return cdb[0] === 0x7f ? cdb.readUInt16BE(8) : cdb[1]! & 0x1f;
   }
 
-  /** The descriptor a CDB names, or undefined for an unsupported opcode/service action. */
-  lookupCdb(cdb: Buffer): CommandDescriptor | undefined {
+  /** The descriptor a CDB names, or undefined for an unsupported opcode/service action (on `lu`, if given). */
+  lookupCdb(cdb: Buffer, lu?: LogicalUnit): CommandDescriptor | undefined {
     const opcode = cdb[0]!;
     return this.multiplexed.has(opcode)
-      ? this.byKey.get(key(opcode, CommandTable.serviceActionOf(cdb)))
-      : this.byKey.get(key(opcode));
+      ? this.lookup(opcode, CommandTable.serviceActionOf(cdb), lu)
+      : this.lookup(opcode, undefined, lu);
   }
 
-  lookup(opcode: number, serviceAction?: number): CommandDescriptor | undefined {
-    return this.byKey.get(key(opcode, serviceAction));
+  /** The descriptor, if the table has it and (given `lu`) that LU has the command. */
+  lookup(opcode: number, serviceAction?: number, lu?: LogicalUnit): CommandDescriptor | undefined {
+    const d = this.byKey.get(key(opcode, serviceAction));
+    return d && (!lu || availableOn(d, lu)) ? d : undefined;
   }
 
-  supports(opcode: number, serviceAction?: number): boolean {
-    return this.byKey.has(key(opcode, serviceAction));
+  supports(opcode: number, serviceAction?: number, lu?: LogicalUnit): boolean {
+    return this.lookup(opcode, serviceAction, lu) !== undefined;
+  }
+
+  /** Every descriptor `lu` has, in table order. */
+  allOn(lu: LogicalUnit): CommandDescriptor[] {
+    return this.all.filter((d) => availableOn(d, lu));
   }
 }

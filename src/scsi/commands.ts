@@ -21,6 +21,7 @@ import { prefetchCommands } from './prefetch.js';
 import { readDefectDataCommands } from './read-defect-data.js';
 import { reportSupportedOpcodesCommand } from './report-supported-opcodes.js';
 import { reportSupportedTmfCommand } from './report-supported-tmf.js';
+import { sanitizeCommands } from './sanitize/commands.js';
 import { reportTargetPortGroupsCommand } from './report-target-port-groups.js';
 
 export interface CommandTableOptions {
@@ -54,6 +55,7 @@ export function createCommandTable(opts: CommandTableOptions): CommandTable {
     ...readDefectDataCommands,
     reportSupportedOpcodesCommand(self),
     reportSupportedTmfCommand,
+    ...sanitizeCommands,
     reportTargetPortGroupsCommand,
   ];
   table = new CommandTable([...core, ...(opts.extra ?? [...advancedCommands, ...vendorCommands])]);

@@ -9,6 +9,11 @@ import type { LogicalUnit } from './logical-unit.js';
 export interface HandlerPlan {
   dataOutLength: number;
   run(dataOut: Buffer | undefined): Promise<Buffer | void> | Buffer | void;
+  /**
+   * The task was aborted while `run` was pending: settle it now. Only for work that outlives
+   * its command (a SANITIZE with IMMED=0: the sanitize operation goes on, SBC-3 §4.11).
+   */
+  abandon?(): void;
 }
 
 /**
@@ -43,6 +48,13 @@ export interface CommandDescriptor {
   usage: readonly number[];
   /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a unit attention is pending, without clearing it. */
   bypassesUnitAttention?: boolean;
+  /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a sanitize operation is in progress (SBC-3 §4.11). */
+  allowedDuringSanitize?: boolean;
+  /**
+   * Whether this LU has the command (e.g. SANITIZE BLOCK ERASE only where discard works);
+   * absent: every LU. Dispatch and REPORT SUPPORTED OPERATION CODES both ask.
+   */
+  availableOn?(lu: LogicalUnit): boolean;
   /** Validate the CDB (throw SenseError with a field pointer) and plan the work. */
   prepare(lu: LogicalUnit, ctx: CommandContext): HandlerPlan;
 }

@@ -12,6 +12,8 @@ import { NexusUnitAttentions } from './unit-attentions.js';
 import { RangeLocks } from './extent-locks.js';
 import { ModePages } from './mode-pages.js';
 import { createReservations } from './reservations/index.js';
+import { SanitizeState } from './sanitize/state.js';
+import { sanitizeRecordPath } from './sanitize/record.js';
 
 /**
  * One logical unit: a block device plus the SCSI state around it (unit attentions, mode
@@ -60,6 +62,14 @@ export interface LogicalUnitInit {
    */
   removable?: boolean;
   /**
+   * Physical block size in bytes, a power-of-two multiple of `blockSize` (default: equal):
+   * reported as LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT and as the transfer and unmap
+   * granularities, for LUs whose backing store writes in larger units (4 KiB sectors).
+   */
+  physicalBlockSize?: number;
+  /** Byte rate cap of a SANITIZE OVERWRITE (bytes per second); absent: none. */
+  sanitizeBytesPerSecond?: number;
+  /**
    * Per-nexus write permission (a replication backup: only the replicator writes). Absent:
    * every nexus may write. A refused nexus sees the LU as write-protected.
    */
@@ -95,8 +105,10 @@ export class LogicalUnit {
   readonly readOnly: boolean;
   readonly metaDir: string;
   readonly removable: boolean;
-  /** LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: we assume 4 KiB physical blocks underneath. */
+  /** LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT (READ CAPACITY(16), granularities in VPD B0h). */
   readonly physicalBlockExponent: number;
+  /** SANITIZE state: idle, in progress, or failure mode. */
+  readonly sanitize: SanitizeState;
   readonly unitAttentions: UnitAttentions;
   readonly extentLocks: ExtentLocks;
   readonly reservations: Reservations;
@@ -130,13 +142,19 @@ export class LogicalUnit {
     this.passStaging = init.passStaging;
     this.replication = init.replication;
     this.identityFrom = init.identity;
-    // One logical block per physical block: a file gives no physical geometry worth promising.
-    this.physicalBlockExponent = 0;
+    // By default one logical block per physical block: a file gives no physical geometry worth promising.
+    this.physicalBlockExponent = physicalBlockExponent(init.blockSize, init.physicalBlockSize ?? init.blockSize);
     this.attentions = new NexusUnitAttentions();
     this.unitAttentions = this.attentions;
     this.extentLocks = new RangeLocks();
     this.ownIdentity = deriveIdentity(init.targetName, init.lun, init.device.path);
     this.reservations = createReservations(this);
+    this.sanitize = new SanitizeState({
+      device: init.device,
+      blockSize: init.blockSize,
+      recordPath: sanitizeRecordPath(init.metaDir, init.lun),
+      bytesPerSecond: init.sanitizeBytesPerSecond,
+    });
   }
 
   static async create(init: LogicalUnitInit): Promise<LogicalUnit> {
@@ -145,6 +163,8 @@ export class LogicalUnit {
     if (!init.device.readOnly) {
       lu.atomicWrites = await AtomicWriteLog.open(join(init.metaDir, `lun-${init.lun}-atomic-write.log`), init.device, MAX_ATOMIC_WRITE_BYTES);
     }
+    // A sanitize a shutdown interrupted resumes, a failed one keeps the LU in failure mode.
+    lu.sanitize.restore();
     return lu;
   }
 
@@ -291,6 +311,16 @@ export class LogicalUnit {
     }
     this.mediumPresent = load;
   }
+}
+
+/** log2(physical / logical), checked: a power of two from 1 to 2^15 logical blocks. */
+export function physicalBlockExponent(blockSize: number, physicalBlockSize: number): number {
+  const ratio = physicalBlockSize / blockSize;
+  const exponent = Math.log2(ratio);
+  if (!Number.isInteger(exponent) || exponent < 0 || exponent > 15) {
+    throw new Error(`physical block size ${physicalBlockSize} is not a power-of-two multiple (up to 2^15) of the block size ${blockSize}`);
+  }
+  return exponent;
 }
 
 /**

@@ -2,6 +2,7 @@
 import { ConflictClass } from './types.js';
 import type { CommandDescriptor } from './descriptor.js';
 import type { CommandTable } from './command-table.js';
+import type { LogicalUnit } from './logical-unit.js';
 import { invalidCdbField } from './sense.js';
 import { clip, u16, u32 } from './cdb.js';
 
@@ -12,8 +13,8 @@ function timeoutsDescriptor(): Buffer {
   return b;
 }
 
-function allCommands(table: CommandTable, rctd: boolean): Buffer {
-  const parts = table.all.map((d) => {
+function allCommands(table: CommandTable, lu: LogicalUnit, rctd: boolean): Buffer {
+  const parts = table.allOn(lu).map((d) => {
     const b = Buffer.alloc(8);
     b[0] = d.opcode;
     b.writeUInt16BE(d.serviceAction ?? 0, 2);
@@ -48,7 +49,7 @@ export function reportSupportedOpcodesCommand(table: () => CommandTable): Comman
     conflict: ConflictClass.Allowed,
     allowedInStandby: 'inactive',
     usage: [0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
-    prepare(_lu, ctx) {
+    prepare(lu, ctx) {
       const cdb = ctx.cdb;
       const rctd = (cdb[2]! & 0x80) !== 0;
       const option = cdb[2]! & 0x07;
@@ -59,19 +60,19 @@ export function reportSupportedOpcodesCommand(table: () => CommandTable): Comman
       let data: Buffer;
       switch (option) {
         case 0:
-          data = allCommands(t, rctd);
+          data = allCommands(t, lu, rctd);
           break;
         case 1:
           // Opcode only: not meaningful for a command multiplexed by service action.
           if (t.hasServiceActions(opcode)) throw invalidCdbField(3);
-          data = oneCommand(t.lookup(opcode), rctd);
+          data = oneCommand(t.lookup(opcode, undefined, lu), rctd);
           break;
         case 2:
           if (!t.hasServiceActions(opcode) && t.supports(opcode)) throw invalidCdbField(3);
-          data = oneCommand(t.lookup(opcode, sa), rctd);
+          data = oneCommand(t.lookup(opcode, sa, lu), rctd);
           break;
         case 3:
-          data = oneCommand(t.hasServiceActions(opcode) ? t.lookup(opcode, sa) : t.lookup(opcode), rctd);
+          data = oneCommand(t.hasServiceActions(opcode) ? t.lookup(opcode, sa, lu) : t.lookup(opcode, undefined, lu), rctd);
           break;
         default:
           throw invalidCdbField(2, 2);

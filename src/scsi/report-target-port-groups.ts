@@ -2,12 +2,13 @@
  * REPORT TARGET PORT GROUPS (SPC-4 §6.36, MAINTENANCE IN A3h / 0Ah) of a replicated LU:
  * one group per node of the pair, this node's first. PARAMETER DATA FORMAT 000b is the
  * length-only header, 001b the extended header with the implicit transition time. A plain
- * LU has no ALUA (INQUIRY TPGS 00b) and refuses the command like an unknown one.
+ * LU has no ALUA (INQUIRY TPGS 00b): it does not have the command (an unsupported service
+ * action, and REPORT SUPPORTED OPERATION CODES leaves it out).
  */
 import type { TargetPortGroupReport } from '../replica-protocol/index.js';
 import { ConflictClass } from './types.js';
 import type { CommandDescriptor } from './descriptor.js';
-import { Asc, SenseError, SenseKey, invalidCdbField } from './sense.js';
+import { invalidCdbField } from './sense.js';
 import { clip, u32 } from './cdb.js';
 
 export const RTPG_SERVICE_ACTION = 0x0a;
@@ -53,11 +54,13 @@ export const reportTargetPortGroupsCommand: CommandDescriptor = {
   accessesMedium: false,
   conflict: ConflictClass.Allowed,
   allowedInStandby: 'inactive',
+  availableOn: (lu) => lu.replication !== undefined,
   // PARAMETER DATA FORMAT | SERVICE ACTION, reserved, ALLOCATION LENGTH, reserved, CONTROL.
   usage: [0xa3, 0x2a, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
   prepare(lu, ctx) {
     const alua = lu.replication;
-    if (!alua) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_COMMAND_OPERATION_CODE, field: { inCdb: true, byte: 0 } });
+    // availableOn keeps plain LUs out; this answers as they would if it is ever bypassed.
+    if (!alua) throw invalidCdbField(1, 4);
     const cdb = ctx.cdb;
     const format = cdb[1]! >> 5;
     if (format !== FORMAT_LENGTH_ONLY && format !== FORMAT_EXTENDED) throw invalidCdbField(1, 7);

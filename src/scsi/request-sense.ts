@@ -1,6 +1,6 @@
 /**
- * REQUEST SENSE (SPC-4 §6.39): reports (and clears) a pending unit attention, else why the
- * LU is not ready through this port (medium out, ALUA state), else NO SENSE.
+ * REQUEST SENSE (SPC-4 §6.39): reports (and clears) a pending unit attention, else the LU's
+ * state (sanitize, medium, the ALUA state of this port) or NO SENSE.
  */
 import { ConflictClass } from './types.js';
 import { hostAccessState, notAccessible } from './alua.js';
@@ -24,18 +24,23 @@ export const requestSenseCommand: CommandDescriptor = {
   conflict: ConflictClass.Allowed,
   bypassesUnitAttention: true,
   allowedInStandby: 'inactive',
+  allowedDuringSanitize: true,
   usage: [0x03, 0x01, 0x00, 0x00, 0xff, 0x00],
   prepare(lu, ctx) {
     return {
       dataOutLength: 0,
       run() {
         const ua = lu.unitAttentions.take(ctx.nexus);
+        // A sanitize in progress reports its progress; a failed one, the failure (SBC-3 §4.11).
+        const sanitize = lu.sanitize.pendingSense();
         const state = hostAccessState(lu, ctx.nexus);
         const info: SenseInfo = ua
           ? { key: SenseKey.UNIT_ATTENTION, asc: ua }
-          : !lu.isMediumPresent()
-            ? { key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT }
-            : ((state !== undefined ? notAccessible(state) : undefined) ?? { key: SenseKey.NO_SENSE, asc: Asc.NO_ADDITIONAL_SENSE });
+          : sanitize
+            ? sanitize
+            : !lu.isMediumPresent()
+              ? { key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT }
+              : ((state !== undefined ? notAccessible(state) : undefined) ?? { key: SenseKey.NO_SENSE, asc: Asc.NO_ADDITIONAL_SENSE });
         return requestSenseData(ctx.cdb, info);
       },
     };

@@ -71,10 +71,8 @@ export class ScsiTarget implements ScsiTargetPort {
     if (!lu.knowsNexus(req.nexus)) lu.attachNexus(req.nexus);
     const dsense = lu.descriptorSense();
     const cdb = req.cdb;
-    const descriptor = this.commands.lookupCdb(cdb);
-    if (!descriptor) {
-      return settled(checkCondition({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_COMMAND_OPERATION_CODE, field: { inCdb: true, byte: 0 } }, dsense));
-    }
+    const descriptor = this.commands.lookupCdb(cdb, lu);
+    if (!descriptor) return settled(checkCondition(this.unsupported(cdb), dsense));
     if (!descriptor.bypassesUnitAttention) {
       const ua = lu.unitAttentions.take(req.nexus);
       if (ua) return settled(checkCondition({ key: SenseKey.UNIT_ATTENTION, asc: ua }, dsense));
@@ -86,6 +84,8 @@ export class ScsiTarget implements ScsiTargetPort {
     if (!lu.isReplicator(req.nexus) && lu.reservations.conflicts(req.nexus, descriptor.conflict)) {
       return settled({ status: ScsiStatus.RESERVATION_CONFLICT });
     }
+    const sanitizing = lu.sanitize.refusal(descriptor);
+    if (sanitizing) return settled(checkCondition(sanitizing, dsense));
     if (!lu.isMediumPresent() && descriptor.accessesMedium) {
       return settled(checkCondition({ key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT }, dsense));
     }
@@ -102,17 +102,34 @@ export class ScsiTarget implements ScsiTargetPort {
     } catch (e) {
       return settled(this.failure(e, lu, descriptor, req));
     }
+    const tracked = lu.sanitize.tracks(descriptor);
     return {
       dataOutLength: plan.dataOutLength,
       run: async (dataOut) => {
         try {
-          const data = await plan.run(dataOut);
+          // A sanitize may have started while this command waited for its Data-Out.
+          const refusal = tracked ? lu.sanitize.refusal(descriptor) : undefined;
+          if (refusal) return checkCondition(refusal, lu.descriptorSense());
+          const data = await (tracked ? lu.sanitize.track(async () => plan.run(dataOut)) : plan.run(dataOut));
           return data ? { status: ScsiStatus.GOOD, dataIn: data } : { status: ScsiStatus.GOOD };
         } catch (e) {
           return this.failure(e, lu, descriptor, req);
         }
       },
+      ...(plan.abandon ? { abandon: plan.abandon } : {}),
     };
+  }
+
+  /**
+   * An opcode we lack is INVALID COMMAND OPERATION CODE; a service action we lack of an
+   * opcode we have is INVALID FIELD IN CDB pointing at the service action field (SPC-4).
+   */
+  private unsupported(cdb: Buffer): SenseInfo {
+    if (!this.commands.hasServiceActions(cdb[0]!)) {
+      return { key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_COMMAND_OPERATION_CODE, field: { inCdb: true, byte: 0 } };
+    }
+    // Variable-length CDBs carry it in bytes 8-9, the others in byte 1 bits 4-0.
+    return cdb[0] === 0x7f ? invalidCdbField(8) : invalidCdbField(1, 4);
   }
 
   /** SPC-4 §4.2.8 / SAM-5 §5.9: a LUN with no logical unit. */
@@ -184,6 +201,8 @@ export class ScsiTarget implements ScsiTargetPort {
 
   /** Flush and close every LU's device (the caller owns no other handle to them). */
   async close(): Promise<void> {
+    // A running sanitize stops between writes; its record makes it resume at the next start.
+    await Promise.all([...this.units.values()].map((lu) => lu.sanitize.halt()));
     const results = await Promise.allSettled(
       [...this.units.values()].map(async (lu) => {
         try {

@@ -59,6 +59,8 @@ export const Asc = {
   LOGICAL_UNIT_NOT_ACCESSIBLE_TARGET_PORT_IN_STANDBY_STATE: [0x04, 0x0b],
   LOGICAL_UNIT_NOT_ACCESSIBLE_TARGET_PORT_IN_UNAVAILABLE_STATE: [0x04, 0x0c],
   ASYMMETRIC_ACCESS_STATE_CHANGED: [0x2a, 0x06],
+  LOGICAL_UNIT_NOT_READY_SANITIZE_IN_PROGRESS: [0x04, 0x1b],
+  SANITIZE_COMMAND_FAILED: [0x31, 0x03],
   MEDIUM_REMOVAL_PREVENTED: [0x53, 0x02],
   COMMAND_SEQUENCE_ERROR: [0x2c, 0x00],
 } as const satisfies Record<string, readonly [number, number]>;
@@ -80,6 +82,11 @@ export interface SenseInfo {
   field?: FieldPointer;
   /** INFORMATION field, e.g. the offset of the first miscompare for COMPARE AND WRITE. */
   information?: bigint;
+  /**
+   * Progress indication (SPC-4 §4.5.2.4.4), a fraction of 65536: the sense-key-specific
+   * field of a NOT READY answer while a long operation (SANITIZE) runs. Excludes `field`.
+   */
+  progress?: number;
 }
 
 export class SenseError extends Error implements SenseInfo {
@@ -87,6 +94,7 @@ export class SenseError extends Error implements SenseInfo {
   readonly asc: AscPair;
   readonly field?: FieldPointer;
   readonly information?: bigint;
+  readonly progress?: number;
   constructor(info: SenseInfo) {
     super(`sense key ${info.key.toString(16)} asc ${info.asc[0].toString(16)}/${info.asc[1].toString(16)}`);
     this.name = 'SenseError';
@@ -94,6 +102,7 @@ export class SenseError extends Error implements SenseInfo {
     this.asc = info.asc;
     this.field = info.field;
     this.information = info.information;
+    this.progress = info.progress;
   }
 }
 
@@ -115,7 +124,14 @@ export function lbaOutOfRange(): SenseError {
   return new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.LBA_OUT_OF_RANGE });
 }
 
-function senseKeySpecific(field: FieldPointer | undefined): Buffer | undefined {
+function senseKeySpecific(info: SenseInfo): Buffer | undefined {
+  if (info.progress !== undefined) {
+    const b = Buffer.alloc(3);
+    b[0] = 0x80; // SKSV
+    b.writeUInt16BE(Math.max(0, Math.min(0xffff, Math.floor(info.progress))), 1);
+    return b;
+  }
+  const field = info.field;
   if (!field) return undefined;
   const b = Buffer.alloc(3);
   // SKSV, C/D, BPV, bit pointer; then the field pointer.
@@ -134,7 +150,7 @@ export function encodeFixedSense(info: SenseInfo): Buffer {
   b[7] = 10;
   b[12] = info.asc[0];
   b[13] = info.asc[1];
-  senseKeySpecific(info.field)?.copy(b, 15);
+  senseKeySpecific(info)?.copy(b, 15);
   return b;
 }
 
@@ -149,7 +165,7 @@ export function encodeDescriptorSense(info: SenseInfo): Buffer {
     d.writeBigUInt64BE(BigInt.asUintN(64, info.information), 4);
     parts.push(d);
   }
-  const sks = senseKeySpecific(info.field);
+  const sks = senseKeySpecific(info);
   if (sks) {
     const d = Buffer.alloc(8);
     d[0] = 0x02;

@@ -58,6 +58,11 @@ export interface ScsiResult {
 export interface PreparedCommand {
   readonly dataOutLength: number;
   run(dataOut: Buffer | undefined): Promise<ScsiResult>;
+  /**
+   * ABORT TASK (or a reset) reached the command while `run` was pending: settle `run` soon,
+   * leaving behind any operation the command started that must outlive it (SANITIZE).
+   */
+  abandon?(): void;
 }
 
 /** Reservation-conflict classes, after tgt's sbc.c table and SPC-4 Table 62 / SBC-3 Table 45. */

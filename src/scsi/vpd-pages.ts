@@ -5,6 +5,7 @@ import type { CommandTable } from './command-table.js';
 import { VENDOR_ID, asciiField } from './inquiry-data.js';
 import { MAX_UNMAP_LBA_COUNT, REPLICATION_STATE_VPD_PAGE, encodeReplicationStateVpd, vendorVpdPage } from '../replica-protocol/index.js';
 import { maxAtomicBlocks } from './write-atomic.js';
+import { SANITIZE_OPCODE, SanitizeAction } from './sanitize/constants.js';
 import {
   MAX_COMPARE_AND_WRITE_BLOCKS,
   MAX_TRANSFER_BYTES,
@@ -139,6 +140,8 @@ export function vpdPage(code: number, lu: LogicalUnit, nexus: Nexus, table: Comm
     case VpdPage.BLOCK_DEVICE_CHARACTERISTICS: {
       const b = Buffer.alloc(0x3c);
       b.writeUInt16BE(0x0001, 0); // non-rotating medium
+      // WABEREQ 01b: after a BLOCK ERASE, reads succeed (zeroes, like unmapped blocks); WACEREQ 00b: no CRYPTO ERASE.
+      if (table.supports(SANITIZE_OPCODE, SanitizeAction.BLOCK_ERASE, lu)) b[3] = 0x40;
       return page(code, b);
     }
     case VpdPage.LOGICAL_BLOCK_PROVISIONING:

@@ -217,7 +217,11 @@ export class ScsiTask {
    */
   abort(): Promise<void> {
     this.aborted = true;
-    if (this.state === 'running' && this.running) return this.running;
+    if (this.state === 'running' && this.running) {
+      // Work that outlives its command (a SANITIZE) stops holding the task; the rest finishes first.
+      this.plan?.abandon?.();
+      return this.running;
+    }
     if (this.state !== 'done') {
       this.state = 'done';
       this.returnBudget();

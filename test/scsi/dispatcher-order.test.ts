@@ -8,9 +8,12 @@ describe('dispatcher checks', () => {
     expect(senseOf(await exec([0xff]))).toMatchObject({ key: 0x05, asc: 0x20, ascq: 0 });
   });
 
-  it('an unknown service action of a multiplexed opcode is INVALID COMMAND OPERATION CODE', async () => {
+  it('an unknown service action of a known opcode is INVALID FIELD IN CDB at the service action field', async () => {
+    // SPC-4 (and SBC-3 §5.30 for SANITIZE): the opcode is supported, the service action field is not.
     const { exec } = await rig();
-    expect(senseOf(await exec([0x9e, 0x1f]))).toMatchObject({ key: 0x05, asc: 0x20 });
+    const r = await exec([0x9e, 0x1f]);
+    expect(senseOf(r)).toMatchObject({ key: 0x05, asc: 0x24, ascq: 0 });
+    expect(fieldPointerOf(r)).toEqual({ cd: true, byte: 1, bit: 4 });
   });
 
   it('NACA in the CONTROL byte is INVALID FIELD IN CDB pointing at it', async () => {

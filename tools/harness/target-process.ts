@@ -17,6 +17,8 @@ export interface RunningTarget {
   /** LUN number of the disk under test (tgt keeps LUN 0 for its controller). */
   lun: number;
   url: string;
+  /** One URL per portal the target listens on (the first is `url`). */
+  urls: string[];
   stop(): Promise<void>;
 }
 
@@ -28,67 +30,81 @@ export interface TargetSpec {
   /** Where the process writes its log. */
   logFile: string;
   port?: number;
+  /** Portals (ports on 127.0.0.1) to listen on; default 1. */
+  portals?: number;
   /** Extra Tandem LUN options, e.g. ['removable']. */
   lunOptions?: string[];
+  /** Extra `tandem serve` arguments (replication role, control socket). */
+  serveArgs?: string[];
+  /** tgt: `tgtadm --params` for the LU, e.g. 'removable=1'. */
+  tgtParams?: string;
 }
 
 /** The product's CLI (npm run build): the tools test the build, as a user runs it. */
 export const TANDEM_CLI = join(packageRoot(import.meta.url), 'dist', 'cli', 'main.js');
 
+const HOST = '127.0.0.1';
+
+async function portsFor(spec: TargetSpec): Promise<number[]> {
+  const ports = [spec.port ?? (await freePort(HOST))];
+  while (ports.length < (spec.portals ?? 1)) ports.push(await freePort(HOST));
+  return ports;
+}
+
 export async function startTandem(spec: TargetSpec): Promise<RunningTarget> {
-  const host = '127.0.0.1';
-  const port = spec.port ?? (await freePort(host));
+  const ports = await portsFor(spec);
   mkdirSync(dirname(spec.logFile), { recursive: true });
   const out = openSync(spec.logFile, 'a');
+  const lun = [`${spec.image}`, `size=${spec.size}`, ...(spec.lunOptions ?? [])].join(',');
+  const listen = ports.flatMap((p) => ['--listen', `${HOST}:${p}`]);
   const child = spawn(
     process.execPath,
-    [TANDEM_CLI, 'serve', '--listen', `${host}:${port}`, '--iqn', spec.iqn, '--lun', [`${spec.image}`, `size=${spec.size}`, ...(spec.lunOptions ?? [])].join(','), '--log-level', 'info'],
+    [TANDEM_CLI, 'serve', ...listen, '--iqn', spec.iqn, '--lun', lun, '--log-level', 'info', ...(spec.serveArgs ?? [])],
     { stdio: ['ignore', out, out] },
   );
   closeSync(out);
-  await waitForPort(host, port, 20_000, () => child.exitCode === null);
-  return {
-    kind: 'tandem',
-    host,
-    port,
-    iqn: spec.iqn,
-    lun: 0,
-    url: `iscsi://${host}:${port}/${spec.iqn}/0`,
-    stop: () => stopChild(child, 'SIGTERM'),
-  };
+  try {
+    for (const p of ports) await waitForPort(HOST, p, 30_000, () => child.exitCode === null);
+  } catch (e) {
+    await stopChild(child, 'SIGKILL');
+    throw new Error(`${(e as Error).message} (see ${spec.logFile})`);
+  }
+  const urls = ports.map((p) => `iscsi://${HOST}:${p}/${spec.iqn}/0`);
+  return { kind: 'tandem', host: HOST, port: ports[0]!, iqn: spec.iqn, lun: 0, url: urls[0]!, urls, stop: () => stopChild(child, 'SIGTERM') };
 }
 
 export async function startTgt(spec: TargetSpec): Promise<RunningTarget> {
-  const host = '127.0.0.1';
-  const port = spec.port ?? (await freePort(host));
+  const ports = await portsFor(spec);
   // tgtd's control socket is per "-C N"; pick one unlikely to collide with another instance.
-  const control = String(1000 + (port % 8000));
+  const control = String(1000 + (ports[0]! % 8000));
   spawnSync('truncate', ['-s', String(spec.size), spec.image]);
   mkdirSync(dirname(spec.logFile), { recursive: true });
   const out = openSync(spec.logFile, 'a');
-  const child = spawn('tgtd', ['-f', '-C', control, '--iscsi', `portal=${host}:${port}`], { stdio: ['ignore', out, out] });
+  const child = spawn('tgtd', ['-f', '-C', control, '--iscsi', `portal=${HOST}:${ports[0]}`], { stdio: ['ignore', out, out] });
   closeSync(out);
-  await waitForPort(host, port, 20_000, () => child.exitCode === null);
-  const adm = (...args: string[]): void => {
-    const r = spawnSync('tgtadm', ['-C', control, '--lld', 'iscsi', ...args], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`tgtadm ${args.join(' ')}: ${r.stderr || r.stdout}`);
-  };
-  adm('--op', 'new', '--mode', 'target', '--tid', '1', '-T', spec.iqn);
-  adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '-b', spec.image);
-  adm('--op', 'bind', '--mode', 'target', '--tid', '1', '-I', 'ALL');
-  return {
-    kind: 'tgt',
-    host,
-    port,
-    iqn: spec.iqn,
-    lun: 1,
-    url: `iscsi://${host}:${port}/${spec.iqn}/1`,
-    // tgtd ignores SIGTERM.
-    stop: () => stopChild(child, 'SIGKILL'),
-  };
+  // tgtd ignores SIGTERM.
+  const stop = (): Promise<void> => stopChild(child, 'SIGKILL');
+  try {
+    await waitForPort(HOST, ports[0]!, 20_000, () => child.exitCode === null);
+    const adm = (...args: string[]): void => {
+      const r = spawnSync('tgtadm', ['-C', control, '--lld', 'iscsi', ...args], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`tgtadm ${args.join(' ')}: ${r.stderr || r.stdout}`);
+    };
+    for (const p of ports.slice(1)) adm('--op', 'new', '--mode', 'portal', '--param', `portal=${HOST}:${p}`);
+    adm('--op', 'new', '--mode', 'target', '--tid', '1', '-T', spec.iqn);
+    adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '-b', spec.image);
+    if (spec.tgtParams) adm('--op', 'update', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '--params', spec.tgtParams);
+    adm('--op', 'bind', '--mode', 'target', '--tid', '1', '-I', 'ALL');
+    for (const p of ports.slice(1)) await waitForPort(HOST, p, 20_000, () => child.exitCode === null);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const urls = ports.map((p) => `iscsi://${HOST}:${p}/${spec.iqn}/1`);
+  return { kind: 'tgt', host: HOST, port: ports[0]!, iqn: spec.iqn, lun: 1, url: urls[0]!, urls, stop };
 }
 
-function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolvePromise) => {
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);

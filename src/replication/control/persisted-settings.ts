@@ -4,7 +4,7 @@
  * At open they override the config file and flags (the latest admin decision wins).
  */
 import { join } from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../atomic-file.js';
+import { readFileIfExists, writeFileAtomic } from '../../block/atomic-file.js';
 import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../split-brain-policy.js';
 import type { SwitchThresholds } from '../switch-criteria.js';
 import { isNumericKey, type NumericKey, type Setting } from './settable.js';

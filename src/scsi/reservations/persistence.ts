@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeFileDurably, writeFileDurably } from '../durable-file.js';
 
 /** One registration as saved for APTPL (SPC-4 §5.13.5): enough to rebuild the I_T nexus. */
 export interface SavedRegistration {
@@ -47,40 +47,11 @@ export function loadPrState(path: string): SavedState | undefined {
   }
 }
 
-/** Replace the file atomically: write a temporary, fsync it, rename over, fsync the directory. */
+/** Replace the file atomically (temporary, fsync, rename, fsync of the directory). */
 export async function savePrState(path: string, state: SavedState): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(state));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  syncDirectory(dir);
+  await writeFileDurably(path, JSON.stringify(state));
 }
 
 export async function removePrState(path: string): Promise<void> {
-  try {
-    await unlink(path);
-    syncDirectory(dirname(path));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-function syncDirectory(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
-  }
+  await removeFileDurably(path);
 }

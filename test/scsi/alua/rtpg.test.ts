@@ -70,10 +70,16 @@ describe('REPORT TARGET PORT GROUPS', () => {
     expect(fieldPointerOf(r)).toEqual({ cd: true, byte: 3 });
   });
 
-  it('a plain LU (no ALUA) answers INVALID COMMAND OPERATION CODE', async () => {
+  it('REPORT SUPPORTED OPERATION CODES lists it on a replicated LU (SUPPORT 011b) and not on a plain one (001b)', async () => {
+    const rsocOne = [0xa3, 0x0c, 0x02, 0xa3, 0x00, 0x0a, 0, 0, 0x01, 0x00, 0, 0];
+    expect((await (await aluaRig(AccessState.STANDBY)).exec(rsocOne, undefined, HOST)).dataIn![1]! & 0x07).toBe(0x03);
+    expect((await (await vendorRig()).exec(rsocOne)).dataIn![1]! & 0x07).toBe(0x01);
+  });
+
+  it('a plain LU (no ALUA) does not have it: an unsupported service action (INVALID FIELD IN CDB, byte 1 bit 4)', async () => {
     const { exec } = await vendorRig();
     const r = await exec(rtpg(0));
-    expect(senseOf(r)).toMatchObject({ key: 0x05, asc: 0x20, ascq: 0 });
-    expect(fieldPointerOf(r)).toEqual({ cd: true, byte: 0 });
+    expect(senseOf(r)).toMatchObject({ key: 0x05, asc: 0x24, ascq: 0 });
+    expect(fieldPointerOf(r)).toEqual({ cd: true, byte: 1, bit: 4 });
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * The delta table's write-ahead rule against a file system that forgets: a chunk marked
+ * for an acknowledged write is marked after a power loss, whatever the table was writing
+ * when the power failed.
+ */
+import { describe, expect, it } from 'vitest';
+import { DeltaTable } from '../../src/replication/delta-table.js';
+import { PowerLossFiles } from '../support/power-loss-files.js';
+
+const DIR = '/meta';
+const CHUNK = 65536;
+
+describe('delta table and power loss', () => {
+  it('a chunk marked while persistAll writes its clear stays marked after a power loss', async () => {
+    const files = new PowerLossFiles();
+    await files.mkdir(DIR);
+    let release!: () => void;
+    const imageFlushed = new Promise<void>((r) => (release = r));
+    let flushes = 0;
+    const table = await DeltaTable.open({ dir: DIR, volumeSize: 16 * CHUNK, chunkSize: CHUNK, files, flushImage: () => (++flushes === 1 ? imageFlushed : Promise.resolve()) });
+    await files.syncDir(DIR);
+    await table.markChunks([3]);
+    // A pass copied chunk 3: the clear goes to the file once the image is flushed.
+    table.beginCopy([3]);
+    table.endCopy(true);
+    const clearing = table.persistAll();
+    expect(flushes).toBe(1);
+    // Meanwhile a host write to chunk 3: it may be acknowledged only once the mark is durable again.
+    const marking = table.mark(3 * CHUNK, 512);
+    // (it must wait: until then the file may say chunk 3 is clean)
+    release();
+    await Promise.all([clearing, marking]);
+    const after = files.crash({ keep: 'none' });
+    const reopened = await DeltaTable.open({ dir: DIR, volumeSize: 16 * CHUNK, chunkSize: CHUNK, files: after });
+    expect(reopened.markedChunks()).toEqual([3]);
+    await reopened.close();
+  });
+
+  it('a clear reaches the file only through persistAll, after the image is flushed', async () => {
+    const files = new PowerLossFiles();
+    await files.mkdir(DIR);
+    let flushes = 0;
+    const table = await DeltaTable.open({ dir: DIR, volumeSize: 16 * CHUNK, chunkSize: CHUNK, files, flushImage: async () => void flushes++ });
+    await files.syncDir(DIR);
+    await table.markChunks([1, 2]);
+    table.beginCopy([1]);
+    table.endCopy(true);
+    await table.mark(5 * CHUNK, 512); // rewrites the page: chunk 1 must stay set in the file
+    expect(flushes).toBe(0);
+    const reopen = async (f: PowerLossFiles) => {
+      const t = await DeltaTable.open({ dir: DIR, volumeSize: 16 * CHUNK, chunkSize: CHUNK, files: f });
+      const marked = t.markedChunks();
+      await t.close();
+      return marked;
+    };
+    expect(await reopen(files.crash({ keep: 'none' }))).toEqual([1, 2, 5]);
+  });
+
+  it('persistAll flushes the image before it clears', async () => {
+    const files = new PowerLossFiles();
+    await files.mkdir(DIR);
+    const order: string[] = [];
+    const table = await DeltaTable.open({ dir: DIR, volumeSize: 16 * CHUNK, chunkSize: CHUNK, files, flushImage: async () => void order.push('image flushed') });
+    await files.syncDir(DIR);
+    await table.markChunks([1, 2]);
+    table.beginCopy([1]);
+    table.endCopy(true);
+    await table.persistAll();
+    order.push('persisted');
+    expect(order).toEqual(['image flushed', 'persisted']);
+    await table.persistAll(); // nothing left to clear: no flush
+    expect(order).toEqual(['image flushed', 'persisted']);
+    const t = await DeltaTable.open({ dir: DIR, volumeSize: 16 * CHUNK, chunkSize: CHUNK, files: files.crash({ keep: 'none' }) });
+    expect(t.markedChunks()).toEqual([2]);
+    await t.close();
+  });
+});

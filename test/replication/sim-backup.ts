@@ -1,0 +1,212 @@
+/**
+ * A simulated backup machine and the link a primary reaches it through, for power-loss
+ * tests: the backup's image is a PowerLossBlockStore, its metadata a PowerLossFiles, and
+ * staged passes go through the real PassStagingLog, so a backup power loss exercises the
+ * real recovery. Every link operation is delivered at a scheduler step (in any order, like
+ * SIMPLE-tagged SCSI commands); a cut link fails operations, also after the backup carried
+ * them out (the answer is lost). When the primary loses power its link dies: nothing it
+ * sends afterwards arrives, nothing it was waiting for is answered.
+ */
+import { pino } from 'pino';
+import { PassStagingLog } from '../../src/replication/pass-staging-log.js';
+import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { computeChallengeAnswer, type ChangeMapSlice, type ReplicationStateReport } from '../../src/replica-protocol/index.js';
+import { PowerLossFiles } from '../support/power-loss-files.js';
+import { PowerLossBlockStore, type CrashKeep } from '../support/power-loss-store.js';
+import { never, SimNode, type Rng, type SimScheduler } from '../support/sim-scheduler.js';
+
+export const BACKUP_META = '/backup/lun.tandem';
+export const silentLogger = pino({ level: 'silent' });
+
+export class SimBackup {
+  /** Persistent-reservation keys: the backup target persists them itself (APTPL), outside this model. */
+  tags: VolumeTag[] = [];
+  /** Commits being applied: meanwhile readers see the image change chunk by chunk (atomic only against a crash). */
+  committing = 0;
+  private generation = 0;
+
+  private constructor(
+    private readonly scheduler: SimScheduler,
+    public node: SimNode,
+    public image: PowerLossBlockStore,
+    public files: PowerLossFiles,
+    public staging: PassStagingLog,
+  ) {}
+
+  /** A backup that starts (or restarts) on `image` and `files`: the staging log recovers first. */
+  static async start(scheduler: SimScheduler, node: SimNode, image: PowerLossBlockStore, files: PowerLossFiles): Promise<SimBackup> {
+    await files.mkdir(BACKUP_META);
+    const staging = await PassStagingLog.open({ dir: BACKUP_META, device: image, files, logger: silentLogger });
+    return new SimBackup(scheduler, node, image, files, staging);
+  }
+
+  /**
+   * Power loss of the backup; `restart` then runs its recovery (the caller drives the
+   * scheduler until it settles). Links to it stay valid.
+   */
+  crash(keep: CrashKeep, rng: Rng): () => Promise<void> {
+    this.scheduler.kill(this.node);
+    const node = new SimNode(`backup#${++this.generation}`);
+    const place = { scheduler: this.scheduler, node };
+    const image = this.image.crash({ keep, rng, place });
+    const files = this.files.crash({ keep, rng, place });
+    this.node = node;
+    this.image = image;
+    this.files = files;
+    return async () => {
+      await files.mkdir(BACKUP_META);
+      this.staging = await PassStagingLog.open({ dir: BACKUP_META, device: image, files, logger: silentLogger });
+    };
+  }
+}
+
+export class SimLink implements ReplicaLink {
+  readonly blockSize = 512;
+  cut = false;
+  private dead = false;
+  private state: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
+
+  constructor(
+    private readonly backup: SimBackup,
+    private readonly scheduler: SimScheduler,
+    private readonly node: SimNode,
+  ) {}
+
+  get size(): number {
+    return this.backup.image.size;
+  }
+
+  /** The primary lost power: its connection is gone for good. */
+  die(): void {
+    this.dead = true;
+    this.scheduler.kill(this.node);
+  }
+
+  health(): LinkHealth {
+    return { ...this.state };
+  }
+
+  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+    const copy = Buffer.from(data);
+    return this.op('write', async () => {
+      await this.backup.image.write(copy, offset, durable);
+      this.state.bytesWritten += copy.length;
+      if (durable) this.state.writeLatencyMs = 1;
+    });
+  }
+
+  read(buf: Buffer, offset: number): Promise<void> {
+    return this.op('read', () => this.backup.image.read(buf, offset));
+  }
+
+  discard(offset: number, length: number): Promise<void> {
+    return this.op('discard', () => this.backup.image.discard(offset, length));
+  }
+
+  flush(): Promise<void> {
+    return this.op('flush', () => this.backup.image.flush());
+  }
+
+  challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {
+    return this.op('challenge', async () => {
+      const out: Buffer[] = [];
+      for (const e of extents) {
+        const data = Buffer.alloc(e.length);
+        await this.backup.image.read(data, e.offset);
+        out.push(computeChallengeAnswer({ data }, e.nonce, BigInt(e.offset / this.blockSize), e.length / this.blockSize));
+      }
+      return out;
+    });
+  }
+
+  /** Answered at once (no step): the engine races its ping against a real 250 ms timer. */
+  ping(): Promise<number> {
+    if (this.dead) return never();
+    if (this.cut) return Promise.reject(this.failed('ping', 'link cut'));
+    this.state.up = true;
+    this.state.rttMs = 1;
+    return Promise.resolve(1);
+  }
+
+  /** The simulated backup is a plain LU (tags only), as FakeLink's: no replication state, map or control. */
+  peerState(): Promise<ReplicationStateReport | undefined> {
+    return this.op('replication-state', async () => undefined);
+  }
+
+  readChangeMap(): Promise<ChangeMapSlice> {
+    return Promise.reject(new Error('a plain LU has no change map'));
+  }
+
+  control(): Promise<boolean> {
+    return this.op('replication-control', async () => false);
+  }
+
+  readTags(): Promise<VolumeTag[]> {
+    return this.op('read-keys', async () => [...this.backup.tags]);
+  }
+
+  claim(tag: VolumeTag, evict: readonly VolumeTag[]): Promise<void> {
+    return this.op('claim', async () => {
+      this.backup.tags = this.backup.tags.filter((t) => !evict.includes(t));
+      if (!this.backup.tags.includes(tag)) this.backup.tags.push(tag);
+    });
+  }
+
+  beginPass(passId: bigint): Promise<boolean> {
+    return this.op('begin-pass', async () => {
+      await this.backup.staging.begin(passId);
+      return true;
+    });
+  }
+
+  stagedWrite(data: Buffer, offset: number): Promise<void> {
+    const copy = Buffer.from(data);
+    return this.op('staged-write', async () => {
+      await this.backup.staging.write(copy, offset);
+      this.state.bytesWritten += copy.length;
+    });
+  }
+
+  commitPass(passId: bigint): Promise<void> {
+    return this.op('commit-pass', async () => {
+      const backup = this.backup;
+      backup.committing++;
+      try {
+        await backup.staging.commit(passId);
+      } finally {
+        backup.committing--;
+      }
+    });
+  }
+
+  abortPass(passId: bigint): Promise<void> {
+    return this.op('abort-pass', () => this.backup.staging.abort(passId));
+  }
+
+  async close(): Promise<void> {}
+
+  private failed(what: string, why: string): ReplicaLinkError {
+    this.state.up = false;
+    this.state.lastError = `${what}: ${why}`;
+    return new ReplicaLinkError(this.state.lastError);
+  }
+
+  /** Delivery at a step; the backup carries the operation out; the answer is lost if the link was cut meanwhile. */
+  private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.dead) return never();
+    if (this.cut) throw this.failed(what, 'link cut');
+    await this.scheduler.defer(this.node, `deliver ${what}`, () => undefined);
+    if (this.cut) throw this.failed(what, 'link cut');
+    let v: T;
+    try {
+      v = await fn();
+    } catch (e) {
+      if (this.dead) return never();
+      throw this.failed(what, (e as Error).message);
+    }
+    if (this.dead) return never();
+    if (this.cut) throw this.failed(what, 'link cut (answer lost)');
+    this.state.up = true;
+    return v;
+  }
+}

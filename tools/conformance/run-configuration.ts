@@ -1,0 +1,62 @@
+/** One configuration of the matrix: start its target(s) on free ports, run the suite, clean up. */
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTandem, startTgt, type RunningTarget, type TargetSpec } from '../harness/target-process.js';
+import { startReplicatedTandem } from '../harness/replicated-pair.js';
+import type { ConfigurationResult } from './aggregate.js';
+import type { MatrixConfiguration } from './matrix.js';
+import { parseCunitVerbose, withSpecConflicts } from './parse-cunit.js';
+import { iscsiTestCuArgs, runIscsiTestCu } from './suite.js';
+
+export type TargetKind = 'tandem' | 'tgt';
+
+export interface RunOptions {
+  target: TargetKind;
+  /** Directory for iscsi-test-cu's raw output, one file per configuration. */
+  rawDir?: string;
+  /** Keep the target logs even when nothing failed. */
+  keepLogs?: boolean;
+  log(line: string): void;
+}
+
+export async function runConfiguration(c: MatrixConfiguration, o: RunOptions): Promise<ConfigurationResult> {
+  if (o.target === 'tgt' && 'unsupported' in c.tgt) return { configuration: c.name, unsupported: c.tgt.unsupported };
+  const work = mkdtempSync(join(tmpdir(), `tandem-conformance-${c.name}-`));
+  const spec: TargetSpec = {
+    iqn: `iqn.2026-11.io.tandem:conformance-${c.name}`,
+    image: join(work, 'disk.img'),
+    size: c.size,
+    logFile: join(work, 'target.log'),
+    portals: c.paths === 'two-portals' ? 2 : 1,
+    lunOptions: c.tandemLun,
+    ...('params' in c.tgt && c.tgt.params ? { tgtParams: c.tgt.params } : {}),
+  };
+  const started = Date.now();
+  let target: RunningTarget | undefined;
+  let keepWork = false;
+  try {
+    // A read-only LU must exist before it is opened; create it sparse as a writable one would be.
+    if (c.tandemLun.includes('readonly')) {
+      writeFileSync(spec.image, '');
+      truncateSync(spec.image, c.size);
+    }
+    target = o.target === 'tgt' ? await startTgt(spec) : c.replicated ? await startReplicatedTandem(spec, work) : await startTandem(spec);
+    const urls = c.paths === 'one' ? [target.url] : c.paths === 'two-sessions' ? [target.url, target.url] : target.urls;
+    o.log(`[${c.name}] iscsi-test-cu ${iscsiTestCuArgs({ ...c, urls }).join(' ')}`);
+    const run = await runIscsiTestCu(iscsiTestCuArgs({ ...c, urls }), c.timeoutSeconds * 1000);
+    if (o.rawDir) writeFileSync(join(o.rawDir, `${o.target}-${c.name}.txt`), run.output);
+    const summary = withSpecConflicts(parseCunitVerbose(run.output), c.name);
+    keepWork = Boolean(o.keepLogs) || Boolean(run.killed) || summary.tests.some((t) => t.verdict === 'failed' && !t.specConflict);
+    return { configuration: c.name, summary, ...(run.killed ? { error: run.killed } : {}), seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    keepWork = true;
+    return { configuration: c.name, error: (e as Error).message, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await target?.stop();
+    // Images are large and worthless afterwards; logs are worth keeping after a failure.
+    for (const image of ['disk.img', 'backup.img']) rmSync(join(work, image), { force: true });
+    if (keepWork) o.log(`[${c.name}] target logs kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
