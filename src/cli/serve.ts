@@ -84,7 +84,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         }
         stores.push(device);
         const pair = replicated?.device;
-        units.push(await LogicalUnit.create({
+        const unit = await LogicalUnit.create({
           lun,
           targetName: config.iqn,
           device,
@@ -97,12 +97,19 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
             ? {
                 // A primary takes host writes (unless stale), a backup only its primary's (the replicator).
                 writeAllowed: (nexus: Nexus) => pair.acceptsWrites(fromReplicator(nexus)),
+                // ALUA states and the hosts' reservations do not apply to the peer's session.
+                replicator: fromReplicator,
                 passStaging: replicated!.staging,
                 replication: pair.endpoint,
                 identity: () => pair.deviceIdentity,
               }
             : {}),
-        }));
+        });
+        // Hosts learn of every ALUA access state change (a role change began or ended) by a unit attention.
+        pair?.onChange((change) => {
+          if (change === 'access') unit.accessStateChanged();
+        });
+        units.push(unit);
       }
       const scsi = new ScsiTarget(config.iqn, units);
       scsiTargets.push(scsi);

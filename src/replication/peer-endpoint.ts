@@ -7,13 +7,16 @@ import {
   ReplicationSequenceError,
   type AdoptParameters,
   type ChangeMapSlice,
+  type PortGroupsReport,
   type ReplicationEndpoint,
   type ReplicationStateReport,
+  type SharedPrState,
 } from '../replica-protocol/index.js';
 import type { Logger } from '../util/log.js';
 import type { DeltaTable } from './delta-table.js';
 import { adopt, formatGeneration } from './generations.js';
 import type { PeerSync } from './peer-sync.js';
+import type { PrStateShipper } from './pr-state-shipper.js';
 import type { ReplicaBinding } from './replica-binding.js';
 import { RoleChangeError, type RoleManager } from './role-manager.js';
 import type { VolumeState } from './volume-state.js';
@@ -27,6 +30,9 @@ export interface PeerEndpointParts {
   log: Logger;
   /** When this backup last applied a write from its primary (ms since the epoch). */
   newestWriteAt(): number | undefined;
+  /** ALUA: this node's port group and the peer's, now. */
+  portGroups(): PortGroupsReport;
+  prState: PrStateShipper;
 }
 
 export class PeerEndpoint implements ReplicationEndpoint {
@@ -52,7 +58,21 @@ export class PeerEndpoint implements ReplicationEndpoint {
       resyncBytesLeft: peerSync.status()?.bytesLeft ?? 0,
       newestWriteAt: this.parts.newestWriteAt() ?? 0,
       device: volume.device,
+      alua: { portGroup: volume.portGroup, relativePort: volume.portGroup, state: this.parts.portGroups().local.state },
+      prSequence: this.parts.prState.sequence,
     };
+  }
+
+  portGroups(): PortGroupsReport {
+    return this.parts.portGroups();
+  }
+
+  publishPrState(state: Omit<SharedPrState, 'sequence'>): Promise<void> {
+    return this.parts.prState.publish(state);
+  }
+
+  offerPrState(state: SharedPrState): boolean {
+    return this.parts.prState.offer(state);
   }
 
   changeMap(startByte: number, maxBytes: number): ChangeMapSlice {

@@ -9,7 +9,7 @@
  */
 import { BlockIoError, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
-import type { ReplicationEndpoint } from '../replica-protocol/index.js';
+import type { PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
 import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import type { ControllerSettings } from './controller.js';
@@ -23,6 +23,8 @@ import type { PassProgress } from './pass-runner.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { PeerEndpoint } from './peer-endpoint.js';
 import { PeerSync } from './peer-sync.js';
+import { portGroupsOf } from './port-groups.js';
+import { PrStateShipper } from './pr-state-shipper.js';
 import { ReplicaBinding } from './replica-binding.js';
 import type { ReplicaLink } from './replica-link.js';
 import { RoleManager, type PromoteResult } from './role-manager.js';
@@ -72,6 +74,9 @@ export interface ReplicatedDeviceOptions {
   files?: DurableFiles;
 }
 
+/** What ReplicatedDevice.onChange reports. */
+export type DeviceChange = 'role' | 'access';
+
 /** An admin action that only a primary takes (mode, replicate, pause...) on a backup. */
 export class NotPrimaryError extends Error {
   constructor(action: string) {
@@ -89,7 +94,10 @@ export class ReplicatedDevice implements BlockDevice {
   private closed = false;
   /** A backup's newest write from its primary, persisted at most once a tick. */
   private newestWriteAt: number | undefined;
-  private readonly listeners: Array<(change: 'role') => void> = [];
+  private readonly listeners: Array<(change: DeviceChange) => void> = [];
+  private readonly prState: PrStateShipper;
+  /** A role change ran since start: RTPG reports the states as implicitly changed. */
+  private accessChanged = false;
 
   private constructor(
     private readonly local: BlockDevice,
@@ -113,6 +121,12 @@ export class ReplicatedDevice implements BlockDevice {
     this.canDiscard = local.canDiscard;
     this.path = local.path;
     this.newestWriteAt = volume.newestWriteAt;
+    this.prState = new PrStateShipper(link, clock, log);
+    this.prState.start(roles.settings.tickMs);
+    roles.onAccessChange = () => {
+      this.accessChanged = true;
+      this.emit('access');
+    };
     this.endpoint = new PeerEndpoint({
       volume,
       table,
@@ -121,6 +135,8 @@ export class ReplicatedDevice implements BlockDevice {
       peerSync,
       log,
       newestWriteAt: () => this.newestWriteAt,
+      portGroups: () => this.portGroups(),
+      prState: this.prState,
     });
   }
 
@@ -260,6 +276,7 @@ export class ReplicatedDevice implements BlockDevice {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.prState.stop();
     await this.roles.close();
     await this.persistNewestWrite();
     await handOverQueue(this.queue, this.table);
@@ -304,9 +321,22 @@ export class ReplicatedDevice implements BlockDevice {
     return this.volume.device;
   }
 
-  /** Called when the role changes (unit attentions for hosts). */
-  onChange(listener: (change: 'role') => void): void {
+  /** Called when the role changes, and when the ALUA access state hosts see may have ('access'): unit attentions for hosts. */
+  onChange(listener: (change: DeviceChange) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** ALUA: this node's target port group and the peer's, with their access states now. */
+  portGroups(): PortGroupsReport {
+    return portGroupsOf({
+      role: this.roles.role,
+      transitioning: this.roles.transitioning,
+      stale: this.binding.stale,
+      portGroup: this.volume.portGroup,
+      peer: this.binding.peer,
+      peerReachable: this.link.health().up,
+      changedImplicitly: this.accessChanged,
+    });
   }
 
   attachStaging(staging: PassStagingLog): void {
@@ -345,7 +375,7 @@ export class ReplicatedDevice implements BlockDevice {
     this.roles.setSplitBrainPolicy(policy);
   }
 
-  private emit(change: 'role'): void {
+  private emit(change: DeviceChange): void {
     for (const l of this.listeners) l(change);
   }
 
@@ -369,6 +399,7 @@ export class ReplicatedDevice implements BlockDevice {
       peerSync: this.peerSync,
       policy: this.roles.policy,
       newestWriteAt: this.newestWriteAt,
+      portGroups: this.portGroups(),
       clock: this.clock,
     });
   }
@@ -377,6 +408,7 @@ export class ReplicatedDevice implements BlockDevice {
     const controller = this.roles.controller;
     if (controller) await controller.tick();
     else await this.roles.watch();
+    await this.prState.tick();
     await this.persistNewestWrite();
   }
 

@@ -39,6 +39,10 @@ export class RoleManager {
   private promoting = false;
   private watchTimer: NodeJS.Timeout | undefined;
   private staging: PassStagingLog | undefined;
+  /** Role changes running now: hosts see the node's port group transitioning (ALUA). */
+  private changing = 0;
+  /** A role change began or ended, or the node went stale: the access state hosts see may differ. */
+  onAccessChange: (() => void) | undefined;
   /** What the last automatic split-brain resolution decided, for status. */
   lastSplitBrain: (SplitBrain & { at: number; victim: 'self' | 'peer' | undefined }) | undefined;
 
@@ -67,6 +71,11 @@ export class RoleManager {
 
   get policy(): SplitBrainPolicy {
     return this.splitBrainPolicy;
+  }
+
+  /** A role change runs (promote, demote, switchover, resolve): ALUA transitioning. */
+  get transitioning(): boolean {
+    return this.changing > 0;
   }
 
   /** Whether a write from this kind of initiator may change the image now. */
@@ -144,7 +153,7 @@ export class RoleManager {
     const started = clock();
     let outcome = 'unknown' as 'promoted' | 'refused' | 'unknown';
     let detail = '';
-    await order.holding(async () => {
+    await this.transition(() => order.holding(async () => {
       try {
         await controller.drainToPeer();
       } catch (e) {
@@ -168,7 +177,7 @@ export class RoleManager {
         this.epoch++;
         this.primary = this.newController(true);
       }
-    });
+    }));
     const heldMs = clock() - started;
     if (outcome !== 'refused') binding.reset();
     if (outcome === 'refused') throw new RoleChangeError(`switchover refused by the peer (${detail}); this node stays the primary`);
@@ -215,6 +224,8 @@ export class RoleManager {
    */
   onStale(): void {
     const { table, log } = this.parts;
+    // The node is fenced now: its port group becomes unavailable.
+    this.onAccessChange?.();
     if (this.splitBrainPolicy !== 'discard-zero-changes' || table.dirtyChunks > 0) return;
     log.warn({ event: 'stale-primary-demoted', policy: this.splitBrainPolicy }, 'stale primary with no changes of its own: demoting itself (afterSplitBrain discard-zero-changes)');
     this.demote().catch((e: unknown) => log.error({ event: 'stale-demote-failed', error: (e as Error).message }, 'automatic demotion of a stale primary failed'));
@@ -222,7 +233,23 @@ export class RoleManager {
 
   // ---- internals ----------------------------------------------------------------
 
-  private async becomePrimary(reason: string): Promise<void> {
+  /** Runs a role change with the port group transitioning, and tells the listener at both ends. */
+  private async transition<T>(work: () => Promise<T>): Promise<T> {
+    this.changing++;
+    this.onAccessChange?.();
+    try {
+      return await work();
+    } finally {
+      this.changing--;
+      this.onAccessChange?.();
+    }
+  }
+
+  private becomePrimary(reason: string): Promise<void> {
+    return this.transition(() => this.promoteNow(reason));
+  }
+
+  private async promoteNow(reason: string): Promise<void> {
     const { volume, order, clock, log } = this.parts;
     this.promoting = true;
     try {
@@ -244,7 +271,11 @@ export class RoleManager {
     log.info({ event: 'role-change', from: 'backup', to: 'primary', reason, generation: formatGeneration(g.current), bitmap: formatGeneration(g.bitmap) }, `promoted (${reason})`);
   }
 
-  private async becomeBackup(reason: string, generations: (g: VolumeState['generations']) => VolumeState['generations']): Promise<void> {
+  private becomeBackup(reason: string, generations: (g: VolumeState['generations']) => VolumeState['generations']): Promise<void> {
+    return this.transition(() => this.demoteNow(reason, generations));
+  }
+
+  private async demoteNow(reason: string, generations: (g: VolumeState['generations']) => VolumeState['generations']): Promise<void> {
     const { volume, order, log } = this.parts;
     const controller = this.primary;
     await order.holding(async () => {

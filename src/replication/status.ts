@@ -1,5 +1,5 @@
 /** What `tandem status`, the metrics endpoint and the control socket report of one replicated LUN. */
-import type { ReplicationStateReport } from '../replica-protocol/index.js';
+import { accessStateName, type PortGroupsReport, type ReplicationStateReport, type TargetPortGroupReport } from '../replica-protocol/index.js';
 import type { ControllerSettings, ReplicationController } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import type { DeltaTable } from './delta-table.js';
@@ -85,6 +85,13 @@ export interface ReplicationStatus {
    * of this primary); `split-brain`; `waiting` (the peer is a primary too).
    */
   binding: ReplicaBindingState;
+  /** ALUA: this node's target port group and the peer's, as REPORT TARGET PORT GROUPS shows them. */
+  alua: { local: PortGroupView; peer: PortGroupView | undefined };
+}
+
+export interface PortGroupView {
+  group: number;
+  state: ReturnType<typeof accessStateName>;
 }
 
 /** The part of the status only a running primary knows. */
@@ -104,6 +111,7 @@ export interface StatusSources {
   peerSync: PeerSync;
   policy: SplitBrainPolicy;
   newestWriteAt: number | undefined;
+  portGroups: PortGroupsReport;
   clock: () => number;
 }
 
@@ -146,7 +154,12 @@ export function buildStatus(s: StatusSources): ReplicationStatus {
     afterSplitBrain: s.policy,
     link: s.link.health(),
     binding,
+    alua: { local: groupView(s.portGroups.local), peer: s.portGroups.peer && groupView(s.portGroups.peer) },
   };
+}
+
+function groupView(g: TargetPortGroupReport): PortGroupView {
+  return { group: g.id, state: accessStateName(g.state) };
 }
 
 function commonOf(s: StatusSources): GenerationId {

@@ -23,7 +23,7 @@ import { DEFAULT_EXTENT_SIZE } from '../../src/replication/activity-log.js';
 import { formatGeneration } from '../../src/replication/generations.js';
 import { BACKUP_IQN, CHUNK, PRIMARY_IQN, hashFile, logEvents, report, sleep } from './cluster.js';
 import { pairPerTest } from './cluster-per-test.js';
-import { BLOCK, HostWriter, connectHost, isWriteProtected, missingWrites, shuffledSlots } from './host-writer.js';
+import { BLOCK, HostWriter, connectHost, isRefusedHere, missingWrites, shuffledSlots } from './host-writer.js';
 
 const SIZE = 32 * 1024 * 1024;
 const SLOT = 16 * 1024;
@@ -38,7 +38,8 @@ const startPair = pairPerTest();
 
 /** The chunks a node's change map marks (READ CHANGE MAP as a host), and the generation it is relative to. */
 async function changeMap(port: number, iqn: string): Promise<{ base: string; chunks: Set<number> }> {
-  const session = await connectHost(port, iqn);
+  // Not waiting for readiness: a stale primary's ALUA port is unavailable, TEST UNIT READY refused there.
+  const session = await connectHost(port, iqn, false);
   try {
     const map = await readChangeMap(session, 0);
     expect(map.chunkSize).toBe(CHUNK);
@@ -118,7 +119,8 @@ test('9: SIGKILL the primary, promote --force the backup, hosts write there; old
   expect(stale.binding.state).toBe('stale');
   expect(stale.dirtyChunks).toBeGreaterThan(0); // the journal it had not sent, recovered at open
   expect(logEvents(restarted, 'replication-open').pop()).toMatchObject({ bind: 'stale' });
-  const host = await connectHost(restarted.port, PRIMARY_IQN);
+  // A stale primary's port group is unavailable (ALUA): a host write gets NOT READY, 04h/0Ch.
+  const host = await connectHost(restarted.port, PRIMARY_IQN, false);
   let refusal: unknown;
   try {
     await host.write16(0, 0, Buffer.alloc(CHUNK, 0xa5));
@@ -127,7 +129,8 @@ test('9: SIGKILL the primary, promote --force the backup, hosts write there; old
   } finally {
     await host.logout().catch(() => host.destroy());
   }
-  expect(isWriteProtected(refusal), `host write to a stale primary: ${String(refusal)}`).toBe(true);
+  expect(isRefusedHere(refusal), `host write to a stale primary: ${String(refusal)}`).toBe(true);
+  expect(refusal).toMatchObject({ sense: { key: 0x02, asc: 0x04, ascq: 0x0c } });
   // A few ticks later it is still stale and has sent no data (only the state queries of its binding).
   await sleep(3_000);
   const stillStale = await cluster.status(restarted);

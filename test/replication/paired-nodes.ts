@@ -15,6 +15,7 @@ import {
   ReplicationSequenceError,
   computeChallengeAnswer,
   decodeAdoptParameters,
+  decodeSharedPrState,
   type ChangeMapSlice,
   type ReplicationActionCode,
   type ReplicationStateReport,
@@ -44,6 +45,8 @@ export class Node {
   readonly link: PairedLink;
   /** What this node's engine logged (every open appends). */
   readonly log: CapturedLog = capturedLog();
+  /** A SCSI target in front of the device (tests of what hosts see): REPLICATION CONTROL goes through it. */
+  replicationControl: ((action: ReplicationActionCode, parameters: Buffer) => Promise<boolean>) | undefined;
 
   constructor(
     readonly name: string,
@@ -288,6 +291,14 @@ export class PairedLink implements ReplicaLink {
   }
 
   control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
+    // PR STATE goes either way, whatever the roles: through the peer's SCSI target when it has one.
+    if (action === ReplicationAction.PR_STATE) {
+      return this.op('replication-control', async (peer) => {
+        if (peer.replicationControl) return peer.replicationControl(action, parameters);
+        peer.device.endpoint.offerPrState(decodeSharedPrState(parameters));
+        return true;
+      });
+    }
     return this.op('replication-control', async (peer) => {
       this.guard(peer);
       try {
