@@ -12,6 +12,7 @@
         "native/batch_io.cc",
         "native/space.cc",
         "native/digest.cc",
+        "native/extent_digest.cc",
         "native/hasher.cc",
         "native/crc32c.cc"
       ],
