@@ -169,6 +169,44 @@ const parser = yargs(hideBin(process.argv))
     },
   )
   .command(
+    'point <action> [id]',
+    'Recovery points: tandem point create [--label TEXT] | export ID --to FILE [--lun N] | restore ID',
+    (y) =>
+      adminActionOptions(
+        y
+          .positional('action', { type: 'string', choices: ['create', 'export', 'restore'], demandOption: true })
+          .positional('id', { type: 'number', describe: 'the point (export, restore)' })
+          .option('label', { type: 'string', describe: 'create: a label kept with the point (at most 64 bytes)' })
+          .option('to', { type: 'string', describe: 'export: the sparse file to write the point\'s image to' }),
+      ),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const base = { control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) };
+      const actions = await import('./admin/points.js');
+      if (argv.action === 'create') {
+        if (argv.id !== undefined) throw new UsageError('point create takes no id');
+        process.exitCode = await actions.pointCreateCommand({ ...base, ...(argv.label !== undefined ? { label: argv.label as string } : {}) });
+        return;
+      }
+      const id = argv.id as number | undefined;
+      if (id === undefined || !Number.isSafeInteger(id) || id <= 0) throw new UsageError(`point ${String(argv.action)} needs the point's id (a positive integer)`);
+      if (argv.action === 'export') {
+        if (typeof argv.to !== 'string' || argv.to === '') throw new UsageError('point export needs --to FILE');
+        process.exitCode = await actions.pointExportCommand({ ...base, id, to: argv.to });
+      } else process.exitCode = await actions.pointRestoreCommand({ ...base, id });
+    },
+  )
+  .command(
+    'points',
+    'List the recovery points this node holds: id, time, origin, bytes, label',
+    (y) => adminActionOptions(y),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { pointsCommand } = await import('./admin/points.js');
+      process.exitCode = await pointsCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
+    },
+  )
+  .command(
     'replicate',
     'Run a delta pass now and report the bytes sent and its duration',
     (y) => adminActionOptions(y),

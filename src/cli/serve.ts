@@ -108,6 +108,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         // Hosts learn of every ALUA access state change (a role change began or ended) by a unit attention.
         pair?.onChange((change) => {
           if (change === 'access') unit.accessStateChanged();
+          if (change === 'restored') unit.mediumChangedForReplicator();
         });
         units.push(unit);
       }

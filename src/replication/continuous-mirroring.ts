@@ -101,6 +101,11 @@ export class ContinuousMirroring {
     else await this.sync.confirmIfDue();
   }
 
+  /** Something was queued outside the write path (a recovery point): ship it. */
+  kick(): void {
+    if (this.flavour === 'async') this.shipper.kick();
+  }
+
   /** Everything acknowledged is durable on the backup when this resolves. */
   drain(): Promise<void> {
     return this.flavour === 'async' ? this.shipper.drain() : this.sync.flush();

@@ -6,6 +6,7 @@
  * delta tracking.
  */
 import type { BlockDevice } from '../block/device.js';
+import { ReplicationAction, encodePointParameters, type PointMarker } from '../replica-protocol/index.js';
 import type { DurableFiles } from '../block/durable-file.js';
 import { InflightCounter } from '../util/inflight-counter.js';
 import type { Logger } from '../util/log.js';
@@ -68,6 +69,17 @@ export interface ControllerSettings {
   queueMemory: number;
   /** How long a clean shutdown waits for the backup to take what is queued. */
   shutdownDrainMs: number;
+}
+
+/** A recovery point's steps on one volume: `whileHeld` settles before host writes go on; `after` completes it. */
+export interface PointSteps {
+  whileHeld?: Promise<void>;
+  after(): Promise<void>;
+}
+
+/** POINT to the backup; a backup without recovery points answers false or refuses. */
+async function sendPoint(link: ReplicaLink, marker: PointMarker): Promise<void> {
+  if (!(await link.control(ReplicationAction.POINT, encodePointParameters(marker)))) throw new Error('the backup does not take recovery points (no REPLICATION CONTROL)');
 }
 
 export class ReplicationController {
@@ -289,6 +301,49 @@ export class ReplicationController {
       this.parts.binding.requireBound();
       return this.pass(onProgress, 'admin');
     });
+  }
+
+  // ---- recovery points ------------------------------------------------------
+
+  /** Runs `fn` with no pass, catch-up or late binding of this engine starting meanwhile. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial.run(fn);
+  }
+
+  /**
+   * Prepares a recovery point of this volume (inside exclusive(), before host writes are
+   * held): returns what to do under the hold, when the point's instant is fixed. Continuous
+   * async: the point is queued after every acknowledged change and taken when the shipper
+   * reaches it; sync: the backup takes it while writes are held; delta: a pass is frozen
+   * under the hold, copied after it, and the backup takes the point once it committed.
+   */
+  async planPoint(): Promise<(marker: PointMarker) => PointSteps> {
+    const { binding, queue, link } = this.parts;
+    await this.switching?.catch(() => undefined);
+    if (binding.unsettled) await this.peer.rebind();
+    binding.requireBound();
+    if (this.state === 'continuous' && this.continuous.flavour === 'async') {
+      return (marker) => {
+        const taken = queue.markPoint(marker);
+        return {
+          after: () => {
+            this.continuous.kick();
+            return taken;
+          },
+        };
+      };
+    }
+    if (this.state === 'continuous') return (marker) => ({ whileHeld: sendPoint(link, marker), after: async () => undefined });
+    const scratch = await this.passes.openScratch();
+    return (marker) => {
+      const frozen = this.passes.freeze(scratch);
+      return {
+        after: async () => {
+          await this.peer.pass(undefined, 'point', frozen);
+          await sendPoint(link, marker);
+        },
+      };
+    };
   }
 
   /** Checks the peer now rather than at the next tick (a promotion by switchover, whose peer is known to be in sync). */

@@ -9,10 +9,10 @@
  */
 import { BlockIoError, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
-import type { PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
+import type { PointMarker, PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
 import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 import { moduleLogger, type Logger } from '../util/log.js';
-import type { ControllerSettings } from './controller.js';
+import type { ControllerSettings, PointSteps } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import { DeltaTable, DEFAULT_CHUNK_SIZE } from './delta-table.js';
 import { formatGeneration } from './generations.js';
@@ -22,6 +22,7 @@ import { recoverAtOpen } from './open-recovery.js';
 import type { PassProgress } from './pass-runner.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { PeerEndpoint } from './peer-endpoint.js';
+import { BackupPoints, PointRefusedError, type PointImages, type PointInfo } from './points/backup-points.js';
 import { PeerSync } from './peer-sync.js';
 import { portGroupsOf } from './port-groups.js';
 import { PrStateShipper } from './pr-state-shipper.js';
@@ -75,7 +76,8 @@ export interface ReplicatedDeviceOptions {
 }
 
 /** What ReplicatedDevice.onChange reports. */
-export type DeviceChange = 'role' | 'access';
+/** 'restored': the image was rolled back to a recovery point (the primary's session must learn it). */
+export type DeviceChange = 'role' | 'access' | 'restored';
 
 /** An admin action that only a primary takes (mode, replicate, pause...) on a backup. */
 export class NotPrimaryError extends Error {
@@ -91,6 +93,7 @@ export class ReplicatedDevice implements BlockDevice {
   readonly canDiscard: boolean;
   readonly path: string;
   readonly endpoint: ReplicationEndpoint;
+  private readonly peerEndpoint: PeerEndpoint;
   private closed = false;
   /** A backup's newest write from its primary, persisted at most once a tick. */
   private newestWriteAt: number | undefined;
@@ -114,7 +117,7 @@ export class ReplicatedDevice implements BlockDevice {
     private readonly clock: () => number,
     private readonly metaDir: string,
     private readonly files: DurableFiles,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.size = local.size;
     this.readOnly = local.readOnly;
@@ -127,7 +130,7 @@ export class ReplicatedDevice implements BlockDevice {
       this.accessChanged = true;
       this.emit('access');
     };
-    this.endpoint = new PeerEndpoint({
+    this.endpoint = this.peerEndpoint = new PeerEndpoint({
       volume,
       table,
       roles,
@@ -137,6 +140,7 @@ export class ReplicatedDevice implements BlockDevice {
       newestWriteAt: () => this.newestWriteAt,
       portGroups: () => this.portGroups(),
       prState: this.prState,
+      points: undefined,
     });
   }
 
@@ -337,6 +341,67 @@ export class ReplicatedDevice implements BlockDevice {
       peerReachable: this.link.health().up,
       changedImplicitly: this.accessChanged,
     });
+  }
+
+  /**
+   * The node keeps recovery points (its `local` device preserves for them already): as a
+   * backup it takes the points its primary marks.
+   */
+  attachPoints(store: PointImages): void {
+    this.peerEndpoint.attachPoints(new BackupPoints(store, this.order, () => this.roles.role === 'backup', this.log));
+  }
+
+  // ---- recovery points (a consistency group drives these) ----------------
+
+  /** Runs `fn` with no pass of this volume's engine starting meanwhile (a primary only). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.primaryController('point').exclusive(fn);
+  }
+
+  /** Host writes to this volume wait while `fn` runs (those in progress finish first). */
+  holding<T>(fn: () => Promise<T>): Promise<T> {
+    return this.order.holding(fn);
+  }
+
+  planPoint(): Promise<(marker: PointMarker) => PointSteps> {
+    return this.primaryController('point').planPoint();
+  }
+
+  /** The newest point id this node handed out or holds: the next one is above it. */
+  get lastPointId(): number {
+    return Math.max(this.volume.lastPointId, this.peerEndpoint.newestPoint?.id ?? 0);
+  }
+
+  async notePointId(id: number): Promise<void> {
+    if (id > this.volume.lastPointId) await this.volume.update(() => ({ lastPointId: id }));
+  }
+
+  /** This node's recovery points (none when it keeps none). */
+  listPoints(): PointInfo[] {
+    return this.peerEndpoint.points?.list() ?? [];
+  }
+
+  exportPoint(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
+    return this.requirePoints().exportTo(id, path);
+  }
+
+  /**
+   * Rolls this backup's image back to a point. What changed is marked in its change map,
+   * and its primary's session is told (a unit attention), so the primary binds again and
+   * resynchronises exactly those chunks (and its own changes) — unless this node is
+   * promoted first, when they stay this node's history.
+   */
+  async restorePoint(id: number): Promise<{ changedBytes: number }> {
+    const result = await this.requirePoints().restore(id, (offset, length) => this.table.note(offset, length));
+    await this.table.persist();
+    this.emit('restored');
+    return result;
+  }
+
+  private requirePoints(): BackupPoints {
+    const points = this.peerEndpoint.points;
+    if (!points) throw new PointRefusedError('this node keeps no recovery points');
+    return points;
   }
 
   attachStaging(staging: PassStagingLog): void {

@@ -11,7 +11,9 @@ import type { ControlHandler } from './server.js';
 import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js';
 import { NotPrimaryError } from '../replicated-device.js';
 import { persistSetting } from './persisted-settings.js';
+import { pointAction } from './point-actions.js';
 import { roleAction } from './role-actions.js';
+import type { ConsistencyGroup } from '../points/consistency-group.js';
 import { UnknownKeyError, parseSetting } from './settable.js';
 
 export interface ControlLun {
@@ -42,6 +44,8 @@ export interface ControlContext {
   logger: Logger;
   /** Present on a primary: `tandem verify` without --source/--replica. */
   verify?: LunVerifier;
+  /** A primary's consistency groups, by target IQN in lower case: `tandem point create`. */
+  groups?: ReadonlyMap<string, ConsistencyGroup>;
 }
 
 export interface LunStatus {
@@ -160,6 +164,12 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       case 'resolve':
         if (replicated.length === 0) return noReplication();
         return roleAction(request, replicated, log);
+      case 'point-create':
+      case 'points':
+      case 'point-export':
+      case 'point-restore':
+        if (replicated.length === 0) return noReplication();
+        return pointAction(request, replicated, context.groups ?? new Map(), log);
       case 'verify': {
         if (replicated.length === 0 || !context.verify) return noReplication();
         const reports: VerifyLunReport[] = [];

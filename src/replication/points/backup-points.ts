@@ -1,0 +1,92 @@
+/**
+ * The recovery points a backup takes of its image, at the positions its primary marks in
+ * the replication stream (REPLICATION CONTROL / POINT), and the copy-on-write every
+ * overwrite of the image owes the newest point. The store (point-store.ts) keeps them; this
+ * part decides when: only as a backup, with the image's writers held, each id once.
+ */
+import { ReplicationSequenceError, type PointMarker } from '../../replica-protocol/index.js';
+import type { Logger } from '../../util/log.js';
+import type { HostWriteOrder } from '../host-write-order.js';
+
+export interface PointInfo {
+  id: number;
+  /** The primary's time of the point (ms since the epoch). */
+  at: number;
+  origin: PointMarker['origin'];
+  label?: string;
+  /** Bytes this point's copy-on-write store holds. */
+  bytes: number;
+}
+
+/** What the engine needs of the point store (point-store.ts). */
+export interface PointImages {
+  take(point: PointMarker): Promise<void>;
+  beforeOverwrite(offset: number, length: number): Promise<void> | undefined;
+  newest(): PointInfo | undefined;
+  list(): PointInfo[];
+  exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }>;
+  /** Rolls the image back (no writer may run); returns the byte ranges it changed. */
+  restore(id: number): Promise<Array<{ offset: number; length: number }>>;
+}
+
+export class BackupPoints {
+  constructor(
+    private readonly store: PointImages,
+    private readonly order: HostWriteOrder,
+    private readonly isBackup: () => boolean,
+    private readonly log: Logger,
+  ) {}
+
+  /** POINT from the primary: every change it sent before is applied here; the point is durable when this resolves. */
+  async take(point: PointMarker): Promise<void> {
+    if (!this.isBackup()) throw new ReplicationSequenceError('only a backup takes recovery points from its primary');
+    const newest = this.store.newest();
+    // The same point again (the primary did not hear the answer): it is taken already.
+    if (newest?.id === point.id) return;
+    if (newest && point.id < newest.id) throw new ReplicationSequenceError(`point ${point.id} is older than this node's newest point ${newest.id}`);
+    await this.order.holding(() => this.store.take(point));
+    this.log.info({ event: 'point-taken', id: point.id, at: point.at, origin: point.origin, label: point.label }, `recovery point ${point.id} taken`);
+  }
+
+  /** Before the image changes under [offset, offset+length): resolves once what the newest point needs is preserved. */
+  beforeOverwrite(offset: number, length: number): Promise<void> | undefined {
+    return this.store.beforeOverwrite(offset, length);
+  }
+
+  get newest(): PointInfo | undefined {
+    return this.store.newest();
+  }
+
+  list(): PointInfo[] {
+    return this.store.list();
+  }
+
+  exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
+    return this.store.exportTo(id, path);
+  }
+
+  /**
+   * Rolls the image back to point `id`, with the image's writers held; `changed` is told
+   * every range that moved (the engine marks them, so the pair resynchronises them).
+   */
+  async restore(id: number, changed: (offset: number, length: number) => Promise<void> | void): Promise<{ changedBytes: number }> {
+    if (!this.isBackup()) throw new PointRefusedError('restore: this node is the primary; demote it (or promote the other node) first');
+    let changedBytes = 0;
+    await this.order.holding(async () => {
+      for (const r of await this.store.restore(id)) {
+        changedBytes += r.length;
+        await changed(r.offset, r.length);
+      }
+    });
+    this.log.warn({ event: 'point-restored', id, changedBytes }, `image rolled back to recovery point ${id}`);
+    return { changedBytes };
+  }
+}
+
+/** A point action this node cannot take now (its role): one line, exit 1. */
+export class PointRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PointRefusedError';
+  }
+}
