@@ -6,7 +6,7 @@
  * delta tracking.
  */
 import type { BlockDevice } from '../block/device.js';
-import { ReplicationAction, encodePointParameters, type PointMarker } from '../replica-protocol/index.js';
+import type { PointMarker } from '../replica-protocol/index.js';
 import type { DurableFiles } from '../block/durable-file.js';
 import { InflightCounter } from '../util/inflight-counter.js';
 import type { Logger } from '../util/log.js';
@@ -21,6 +21,7 @@ import type { HostOp } from './host-op.js';
 import type { HostWriteOrder } from './host-write-order.js';
 import { PassRunner, type PassProgress, type PassTrigger } from './pass-runner.js';
 import { PeerFollowing } from './peer-following.js';
+import { planPoint, type PointSteps } from './points/point-planner.js';
 import type { PeerSync } from './peer-sync.js';
 import { RateMeter } from './rate-meter.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
@@ -69,17 +70,6 @@ export interface ControllerSettings {
   queueMemory: number;
   /** How long a clean shutdown waits for the backup to take what is queued. */
   shutdownDrainMs: number;
-}
-
-/** A recovery point's steps on one volume: `whileHeld` settles before host writes go on; `after` completes it. */
-export interface PointSteps {
-  whileHeld?: Promise<void>;
-  after(): Promise<void>;
-}
-
-/** POINT to the backup; a backup without recovery points answers false or refuses. */
-async function sendPoint(link: ReplicaLink, marker: PointMarker): Promise<void> {
-  if (!(await link.control(ReplicationAction.POINT, encodePointParameters(marker)))) throw new Error('the backup does not take recovery points (no REPLICATION CONTROL)');
 }
 
 export class ReplicationController {
@@ -310,40 +300,21 @@ export class ReplicationController {
     return this.serial.run(fn);
   }
 
-  /**
-   * Prepares a recovery point of this volume (inside exclusive(), before host writes are
-   * held): returns what to do under the hold, when the point's instant is fixed. Continuous
-   * async: the point is queued after every acknowledged change and taken when the shipper
-   * reaches it; sync: the backup takes it while writes are held; delta: a pass is frozen
-   * under the hold, copied after it, and the backup takes the point once it committed.
-   */
+  /** Prepares a recovery point of this volume (see PointPlanner): inside exclusive(), before host writes are held. */
   async planPoint(): Promise<(marker: PointMarker) => PointSteps> {
-    const { binding, queue, link } = this.parts;
+    const { binding } = this.parts;
     await this.switching?.catch(() => undefined);
     if (binding.unsettled) await this.peer.rebind();
     binding.requireBound();
-    if (this.state === 'continuous' && this.continuous.flavour === 'async') {
-      return (marker) => {
-        const taken = queue.markPoint(marker);
-        return {
-          after: () => {
-            this.continuous.kick();
-            return taken;
-          },
-        };
-      };
-    }
-    if (this.state === 'continuous') return (marker) => ({ whileHeld: sendPoint(link, marker), after: async () => undefined });
-    const scratch = await this.passes.openScratch();
-    return (marker) => {
-      const frozen = this.passes.freeze(scratch);
-      return {
-        after: async () => {
-          await this.peer.pass(undefined, 'point', frozen);
-          await sendPoint(link, marker);
-        },
-      };
-    };
+    return planPoint({
+      state: this.state,
+      flavour: this.continuous.flavour,
+      queue: this.parts.queue,
+      link: this.parts.link,
+      ship: () => this.continuous.kick(),
+      passes: this.passes,
+      pass: (frozen) => this.peer.pass(undefined, 'point', frozen),
+    });
   }
 
   /** Checks the peer now rather than at the next tick (a promotion by switchover, whose peer is known to be in sync). */

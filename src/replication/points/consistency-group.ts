@@ -8,7 +8,7 @@
  */
 import type { PointMarker, PointOrigin } from '../../replica-protocol/index.js';
 import type { Logger } from '../../util/log.js';
-import type { PointSteps } from '../controller.js';
+import type { PointSteps } from './point-planner.js';
 
 /** What the group needs of each replicated LUN (a ReplicatedDevice). */
 export interface GroupVolume {
