@@ -24,6 +24,7 @@ import type { PassProgress } from './pass-runner.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { PeerEndpoint } from './peer-endpoint.js';
 import { BackupPoints, PointRefusedError, type PointImages, type PointInfo } from './points/backup-points.js';
+import type { RetentionPolicy } from './points/retention.js';
 import { PeerSync } from './peer-sync.js';
 import { portGroupsOf } from './port-groups.js';
 import { PrStateShipper } from './pr-state-shipper.js';
@@ -348,8 +349,13 @@ export class ReplicatedDevice implements BlockDevice {
    * The node keeps recovery points (its `local` device preserves for them already): as a
    * backup it takes the points its primary marks.
    */
-  attachPoints(store: PointImages): void {
-    this.peerEndpoint.attachPoints(new BackupPoints(store, this.order, () => this.roles.role === 'backup', this.log));
+  attachPoints(store: PointImages, retention?: RetentionPolicy): void {
+    this.peerEndpoint.attachPoints(new BackupPoints(store, this.order, () => this.roles.role === 'backup', this.log, retention, this.clock));
+  }
+
+  /** The retention policy of this node's points, applied now and after every new point. */
+  async setRetention(policy: RetentionPolicy): Promise<void> {
+    await this.requirePoints().setRetention(policy);
   }
 
   // ---- recovery points (a consistency group drives these) ----------------

@@ -12,6 +12,7 @@ import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js
 import { NotPrimaryError } from '../replicated-device.js';
 import { persistSetting } from './persisted-settings.js';
 import { pointAction } from './point-actions.js';
+import { formatRetention } from '../points/retention.js';
 import { roleAction } from './role-actions.js';
 import type { ConsistencyGroup } from '../points/consistency-group.js';
 import { UnknownKeyError, parseSetting } from './settable.js';
@@ -152,10 +153,13 @@ export function createControlHandler(context: ControlContext): ControlHandler {
         if (replicated.length === 0) return noReplication();
         for (const l of replicated) {
           if (setting.key === 'afterSplitBrain') l.device.setSplitBrainPolicy(setting.value);
+          else if (setting.key === 'retention') await l.device.setRetention(setting.value);
+          else if (setting.key === 'pointInterval') context.groups?.get(l.target.toLowerCase())?.schedule(setting.value);
           else l.device.setThreshold(setting.key, setting.value);
           if (l.metaDir !== undefined) await persistSetting(l.metaDir, setting);
         }
-        log.info({ event: 'admin', action: 'config-set', key: setting.key, value: setting.value }, `admin: ${setting.key} = ${setting.value}`);
+        const shown = setting.key === 'retention' ? formatRetention(setting.value) : setting.value;
+        log.info({ event: 'admin', action: 'config-set', key: setting.key, value: shown }, `admin: ${setting.key} = ${shown}`);
         return { ok: true, result: setting };
       }
       case 'promote':

@@ -7,6 +7,7 @@
 import { ReplicationSequenceError, type PointMarker } from '../../replica-protocol/index.js';
 import type { Logger } from '../../util/log.js';
 import type { HostWriteOrder } from '../host-write-order.js';
+import { DEFAULT_RETENTION, formatRetention, type RetentionPolicy } from './retention.js';
 
 export interface PointInfo {
   id: number;
@@ -27,6 +28,8 @@ export interface PointImages {
   exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }>;
   /** Rolls the image back (no writer may run); returns the byte ranges it changed. */
   restore(id: number): Promise<Array<{ offset: number; length: number }>>;
+  /** Prunes what the policy does not keep (never `protectedIds`); returns the ids pruned. */
+  applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]>;
 }
 
 export class BackupPoints {
@@ -35,7 +38,23 @@ export class BackupPoints {
     private readonly order: HostWriteOrder,
     private readonly isBackup: () => boolean,
     private readonly log: Logger,
+    private retention: RetentionPolicy = DEFAULT_RETENTION,
+    private readonly clock: () => number = Date.now,
   ) {}
+
+  /** A new retention policy, applied at once (and after every point from then on). */
+  async setRetention(policy: RetentionPolicy): Promise<number[]> {
+    this.retention = policy;
+    return this.prune();
+  }
+
+  /** Prunes what the policy does not keep; the newest point (the pair's newest common one) never goes. */
+  private async prune(): Promise<number[]> {
+    const newest = this.store.newest();
+    const pruned = await this.store.applyRetention(this.retention, this.clock(), new Set(newest ? [newest.id] : []));
+    if (pruned.length > 0) this.log.info({ event: 'points-pruned', ids: pruned, retention: formatRetention(this.retention) }, `recovery points pruned: ${pruned.join(', ')}`);
+    return pruned;
+  }
 
   /** POINT from the primary: every change it sent before is applied here; the point is durable when this resolves. */
   async take(point: PointMarker): Promise<void> {
@@ -46,6 +65,8 @@ export class BackupPoints {
     if (newest && point.id < newest.id) throw new ReplicationSequenceError(`point ${point.id} is older than this node's newest point ${newest.id}`);
     await this.order.holding(() => this.store.take(point));
     this.log.info({ event: 'point-taken', id: point.id, at: point.at, origin: point.origin, label: point.label }, `recovery point ${point.id} taken`);
+    // A point is taken whatever pruning does after it (a failure there is logged, the point stays).
+    await this.prune().catch((e: unknown) => this.log.error({ event: 'points-prune-failed', error: (e as Error).message }, 'pruning recovery points failed'));
   }
 
   /** Before the image changes under [offset, offset+length): resolves once what the newest point needs is preserved. */

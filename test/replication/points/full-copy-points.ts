@@ -6,6 +6,7 @@
 import type { BlockDevice } from '../../../src/block/device.js';
 import type { PointMarker } from '../../../src/replica-protocol/index.js';
 import type { PointImages, PointInfo } from '../../../src/replication/points/backup-points.js';
+import { retainedPoints, type RetentionPolicy } from '../../../src/replication/points/retention.js';
 
 export class FullCopyPoints implements PointImages {
   readonly images = new Map<number, Buffer>();
@@ -34,6 +35,14 @@ export class FullCopyPoints implements PointImages {
 
   async exportTo(): Promise<{ bytes: number; allocatedBytes: number }> {
     throw new Error('not in this test store');
+  }
+
+  async applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]> {
+    const keep = retainedPoints(this.infos, policy, now, protectedIds);
+    const pruned = this.infos.filter((p) => !keep.has(p.id)).map((p) => p.id);
+    for (const id of pruned) this.images.delete(id);
+    this.infos.splice(0, this.infos.length, ...this.infos.filter((p) => keep.has(p.id)));
+    return pruned;
   }
 
   async restore(id: number): Promise<Array<{ offset: number; length: number }>> {
