@@ -1,8 +1,9 @@
 /**
  * One copy-on-write store: the old contents a recovery point needs, in two files under
  * `points/`:
- * - `s<store>.cow`, sparse, holding each preserved unit at the same offset as in the image
- *   (a unit the store does not hold is a hole, or left-over bytes nobody reads);
+ * - `s<store>.cow`, sparse and as long as the image, holding each preserved unit at the
+ *   same offset as in the image (a unit the store does not hold is a hole, or left-over
+ *   bytes nobody reads);
  * - `s<store>.map`, a 4 KiB header then one bit per unit: the units the store holds.
  *
  * Map header (big-endian): 0 magic "TPM1" | 4 version u16 (1) | 6 reserved u16 | 8
@@ -102,6 +103,8 @@ export class CowStore {
       const header = encodeMapHeader({ granularity: geometry.granularity, volumeSize: geometry.volumeSize, store, pointId });
       await map.write(header, 0, header.length, 0);
       await map.truncate(MAP_BITS_AT + Math.ceil(geometry.units / 8));
+      // As long as the image (a hole: it costs nothing), so every read of it is inside the file.
+      await data.truncate(geometry.volumeSize);
       await Promise.all([map.datasync(), data.datasync()]);
       return new CowStore(store, pointId, geometry, data, map, new SparseBitmap(geometry.units));
     } catch (e) {
