@@ -27,11 +27,17 @@ export async function openLun(size: number, options: Partial<PointStoreOptions> 
     image,
     points,
     async cleanup() {
-      await points.close().catch(() => undefined);
+      await this.points.close().catch(() => undefined);
       await image.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Closes the LUN's point store and opens it again from disk. */
+export async function reopen(lun: Lun, options: Partial<PointStoreOptions> = {}): Promise<void> {
+  await lun.points.close();
+  lun.points = await PointStore.open({ dir: join(lun.dir, 'disk.img.tandem'), image: lun.image, logger: silentLogger, ...options });
 }
 
 /** A write as the engine issues it on a backup with points: copy-on-write first. */
