@@ -260,6 +260,11 @@ export class PointStore {
     return p ? info(p) : undefined;
   }
 
+  /** Bytes of memory the point's bitmap takes (at most volume / granularity / 8). */
+  bitmapBytes(id: number): number {
+    return this.points[this.indexOf(id)]!.cow.held.byteLength;
+  }
+
   /** The point's image from `offset` into `buf` (a reader never sees a later write, even one racing with it). */
   async read(id: number, buf: Buffer, offset: number): Promise<void> {
     this.checkUsable();
