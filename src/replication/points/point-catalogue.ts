@@ -233,6 +233,7 @@ export function checkCatalogue(c: Catalogue): [PointFormatReason, string] | unde
 
 /** `gone` with `id` added (merged with a range of the same kind it extends; the oldest forgotten past MAX_GONE). */
 export function withGone(gone: readonly GoneRange[], id: number, kind: GoneKind): GoneRange[] {
+  if (gone.some((g) => id >= g.from && id <= g.to)) return [...gone];
   const out = gone.map((g) => ({ ...g }));
   const i = out.findIndex((g) => g.from > id);
   const at = i < 0 ? out.length : i;
