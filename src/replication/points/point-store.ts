@@ -111,6 +111,8 @@ export class PointStore {
   private cow: CopyOnWrite | undefined;
   /** Set while a take, restore or prune of the newest point runs: copies wait for it. */
   private gate: { done: Promise<void>; allowHeld: boolean } | undefined;
+  /** Takes and restores asked for and not settled: copies wait for them. */
+  private held: { count: number; done: Promise<void>; release: () => void } | undefined;
   private readonly control = new SerialQueue();
   private readers = 0;
   private readerWaiters: Array<() => void> = [];
@@ -204,7 +206,7 @@ export class PointStore {
    * (a RangeError).
    */
   take(point: { id: number; at: number; origin: PointOrigin; label?: string }): Promise<void> {
-    return this.run(async () => {
+    return this.holdingCopies(async () => {
       const { id, at, origin, label } = point;
       if (!Number.isSafeInteger(id) || id < 0) throw new PointError(`cannot take point ${id}: an id is a non-negative integer`);
       if (!Number.isSafeInteger(at)) throw new PointError(`cannot take point ${id}: its time ${at} is not an integer number of ms`);
@@ -243,6 +245,8 @@ export class PointStore {
     const units = this.geometry.unitsOf(offset, length);
     if (!units) return undefined;
     if (this.broken) return Promise.reject(this.brokenError());
+    // A take or restore was asked for: this overwrite comes after it (the caller holds writes until it resolves).
+    if (this.held) return this.held.done.then(() => this.beforeOverwrite(offset, length));
     const gate = this.gate;
     if (gate) {
       if (gate.allowHeld && this.cow?.holdsAll(units[0], units[1])) return undefined;
@@ -320,7 +324,7 @@ export class PointStore {
    * are dropped; returns the byte ranges it changed.
    */
   restore(id: number): Promise<Array<{ offset: number; length: number }>> {
-    return this.run(async () => {
+    return this.holdingCopies(async () => {
       const j = this.indexOf(id);
       return this.exclusively(() =>
         this.gated(false, async () => {
@@ -464,6 +468,29 @@ export class PointStore {
     const ids = this.points.map((p) => p.entry.id);
     const held = ids.length === 0 ? 'no points' : ids.length === 1 ? `only point ${ids[0]}` : `${ids.length} points, ${ids[0]} to ${ids[ids.length - 1]}`;
     throw new PointError(`no point ${id}: the store holds ${held}`);
+  }
+
+  /**
+   * Runs `fn` (a take or a restore) as a control task; from this call until it settles,
+   * copy-on-write calls wait for it: the caller holds writes meanwhile, so any overwrite
+   * they guard comes after it, and belongs to the point it makes newest.
+   */
+  private holdingCopies<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.held) {
+      let release!: () => void;
+      const done = new Promise<void>((r) => (release = r));
+      this.held = { count: 0, done, release };
+    }
+    const held = this.held;
+    held.count++;
+    const running = this.run(fn);
+    const settled = () => {
+      if (--held.count > 0) return;
+      if (this.held === held) this.held = undefined;
+      held.release();
+    };
+    running.then(settled, settled);
+    return running;
   }
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
