@@ -1,12 +1,12 @@
 /**
  * Before point k's store goes, what the next older point k-1 still reads from it moves
- * there: every unit k holds and k-1 does not. Data first (copied in pieces, units of
- * zeroes not written, then one data sync of k-1), then k-1's bits (one map write and sync).
- * Until the catalogue drops k, both stores hold those units with the same bytes (point
- * k-1 read them from k before and reads them from itself after), so a crash at any step
- * leaves every listed point reading what it read.
+ * there: every unit k holds and k-1 does not. Data first (copied in pieces, many at once
+ * within an I/O budget, units of zeroes not written, then one data sync of k-1), then k-1's
+ * bits (one map write and sync). Until the catalogue drops k, both stores hold those units
+ * with the same bytes (point k-1 read them from k before and reads them from itself after),
+ * so a crash at any step leaves every listed point reading what it read.
  */
-import { MAX_PIECE_BYTES } from './block-io.js';
+import { IoBudget, MAX_PIECE_BYTES } from './block-io.js';
 import type { CowStore } from './cow-file.js';
 import type { Geometry } from './geometry.js';
 
@@ -14,6 +14,7 @@ import type { Geometry } from './geometry.js';
 export async function moveToOlder(from: CowStore, older: CowStore, g: Geometry): Promise<number> {
   const perPiece = Math.max(1, Math.floor(MAX_PIECE_BYTES / g.granularity));
   const moved: Array<[number, number]> = [];
+  const budget = new IoBudget();
   let bytes = 0;
   let wrote = 0;
   for (const [start, count] of from.held.runs()) {
@@ -23,14 +24,18 @@ export async function moveToOlder(from: CowStore, older: CowStore, g: Geometry):
       if (s < 0) break;
       const held = older.held.nextSet(s, start + count);
       const end = Math.min(held < 0 ? start + count : held, s + perPiece);
-      const buf = Buffer.allocUnsafe(g.runBytes(s, end - s));
-      await from.readData(buf, g.offsetOf(s));
-      wrote += await older.writeNonZeroUnits(buf, s);
+      const length = g.runBytes(s, end - s);
+      await budget.start(length, async () => {
+        const buf = Buffer.allocUnsafe(length);
+        await from.readData(buf, g.offsetOf(s));
+        wrote += await older.writeNonZeroUnits(buf, s);
+      });
       moved.push([s, end - s]);
-      bytes += buf.length;
+      bytes += length;
       u = end;
     }
   }
+  await budget.drain();
   if (moved.length === 0) return 0;
   if (wrote > 0) await older.syncData();
   await older.commitHeld(moved);

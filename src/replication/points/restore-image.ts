@@ -6,7 +6,7 @@
  * changes a store, and the stores are the only source, so running it again after a crash
  * (opening finishes a restore the catalogue says was started) is harmless.
  */
-import { MAX_PIECE_BYTES } from './block-io.js';
+import { IoBudget, MAX_PIECE_BYTES } from './block-io.js';
 import type { CowStore } from './cow-file.js';
 import { IMAGE, planSources, type PointChain } from './point-reader.js';
 
@@ -23,46 +23,55 @@ export async function restoreImage(chain: PointChain): Promise<RestoreResult> {
   const perPiece = Math.max(1, Math.floor(MAX_PIECE_BYTES / g.granularity));
   const changed: Array<[number, number]> = [];
   const candidates: Array<[number, number]> = [];
-  const push = (runs: Array<[number, number]>, first: number, count: number) => {
-    const last = runs[runs.length - 1];
-    if (last && last[0] + last[1] === first) last[1] += count;
-    else runs.push([first, count]);
-  };
+  const budget = new IoBudget();
   let u = nextHeld(stores, 0);
   while (u >= 0) {
     const end = Math.min(g.units, u + perPiece);
     for (const run of planSources(stores, u, end - 1)) {
       if (run.source === IMAGE) continue;
-      push(candidates, run.first, run.count);
+      candidates.push([run.first, run.count]);
       const offset = g.offsetOf(run.first);
-      const want = Buffer.allocUnsafe(g.runBytes(run.first, run.count));
-      const have = Buffer.allocUnsafe(want.length);
-      await Promise.all([stores[run.source]!.readData(want, offset), chain.image.read(have, offset)]);
-      const writes: Promise<void>[] = [];
-      for (let i = 0; i < run.count; ) {
+      const length = g.runBytes(run.first, run.count);
+      await budget.start(2 * length, async () => {
+        const want = Buffer.allocUnsafe(length);
+        const have = Buffer.allocUnsafe(length);
+        await Promise.all([stores[run.source]!.readData(want, offset), chain.image.read(have, offset)]);
         const differs = (k: number) => {
           const from = k * g.granularity;
-          const to = Math.min(want.length, from + g.granularity);
+          const to = Math.min(length, from + g.granularity);
           return !want.subarray(from, to).equals(have.subarray(from, to));
         };
-        if (!differs(i)) {
-          i++;
-          continue;
+        const writes: Promise<void>[] = [];
+        for (let i = 0; i < run.count; ) {
+          if (!differs(i)) {
+            i++;
+            continue;
+          }
+          let j = i + 1;
+          while (j < run.count && differs(j)) j++;
+          writes.push(chain.image.write(want.subarray(i * g.granularity, Math.min(length, j * g.granularity)), offset + i * g.granularity));
+          changed.push([run.first + i, j - i]);
+          i = j;
         }
-        let j = i + 1;
-        while (j < run.count && differs(j)) j++;
-        const from = i * g.granularity;
-        const to = Math.min(want.length, j * g.granularity);
-        writes.push(chain.image.write(want.subarray(from, to), offset + from));
-        push(changed, run.first + i, j - i);
-        i = j;
-      }
-      await Promise.all(writes);
+        await Promise.all(writes);
+      });
     }
     u = end < g.units ? nextHeld(stores, end) : -1;
   }
+  await budget.drain();
   await chain.image.flush();
-  return { changed, candidates };
+  return { changed: merged(changed), candidates: merged(candidates) };
+}
+
+/** Runs sorted and joined where they touch. */
+function merged(runs: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [first, count] of [...runs].sort((a, b) => a[0] - b[0])) {
+    const last = out[out.length - 1];
+    if (last && last[0] + last[1] === first) last[1] += count;
+    else out.push([first, count]);
+  }
+  return out;
 }
 
 /** The first unit at or after `from` that some store of the chain holds, or -1. */
