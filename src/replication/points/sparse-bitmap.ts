@@ -5,6 +5,8 @@
  * ceil(units / 8) bytes of pages (the last page is cut to the bits it covers). Bit `u` is
  * bit `u & 7` (least significant first) of byte `u >> 3`, in memory and on disk alike.
  */
+import { allZero } from './block-io.js';
+
 export const BITMAP_PAGE_BYTES = 512;
 const PAGE_BITS = BITMAP_PAGE_BYTES * 8;
 
@@ -24,7 +26,7 @@ export class SparseBitmap {
     for (let p = 0; p < b.pages.length; p++) {
       const from = p * BITMAP_PAGE_BYTES;
       const page = bytes.subarray(from, Math.min(from + b.pageBytes(p), bytes.length));
-      if (isZero(page)) continue;
+      if (allZero(Buffer.from(page.buffer, page.byteOffset, page.byteLength))) continue;
       const copy = new Uint8Array(b.pageBytes(p));
       copy.set(page);
       // Bits past `size` in the last byte mean nothing: drop them.
@@ -138,11 +140,6 @@ export class SparseBitmap {
   pageBytes(p: number): number {
     return Math.min(BITMAP_PAGE_BYTES, Math.ceil(this.size / 8) - p * BITMAP_PAGE_BYTES);
   }
-}
-
-export function isZero(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
-  return true;
 }
 
 function popcount(byte: number): number {
