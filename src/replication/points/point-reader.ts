@@ -59,38 +59,48 @@ export interface ReadOptions {
 export async function readPoint(chain: PointChain, buf: Buffer, offset: number, options: ReadOptions = {}): Promise<void> {
   if (buf.length === 0) return;
   const g = chain.geometry;
-  const first = Math.floor(offset / g.granularity);
-  const last = Math.floor((offset + buf.length - 1) / g.granularity);
-  for (;;) {
+  const end = offset + buf.length;
+  /** Reads the bytes of units [first, last] that fall in the caller's range, from `read(part, at)`. */
+  const readUnits = (first: number, last: number, read: (part: Buffer, at: number) => Promise<void>): Promise<void> => {
+    const from = Math.max(offset, g.offsetOf(first));
+    const to = Math.min(end, g.offsetOf(first) + g.runBytes(first, last - first + 1));
+    return read(buf.subarray(from - offset, to - offset), from);
+  };
+  let pending: Array<[number, number]> = [[Math.floor(offset / g.granularity), Math.floor((end - 1) / g.granularity)]];
+  while (pending.length > 0) {
+    // From planning to issuing every read nothing awaits: the plan and the guard's view agree.
     const stores = chain.stores();
-    const runs = planSources(stores, first, last);
-    const copying = new Set<Promise<void>>();
-    for (const r of runs) {
-      if (r.source !== IMAGE) continue;
-      for (let u = r.first; u < r.first + r.count; u++) {
-        const claim = chain.claimOf(u);
-        if (claim) copying.add(claim);
-      }
-    }
-    if (copying.size > 0) {
-      // Once durable, those units read from the newest store (a failed copy left the image as it was).
-      await Promise.allSettled(copying);
-      continue;
-    }
-    // From here to the reads being issued nothing awaits: the plan and the guard's view agree.
     const reads: Promise<void>[] = [];
-    for (const r of runs) {
-      const from = Math.max(offset, g.offsetOf(r.first));
-      const to = Math.min(offset + buf.length, g.offsetOf(r.first) + g.runBytes(r.first, r.count));
-      const part = buf.subarray(from - offset, to - offset);
-      if (r.source === IMAGE) {
-        const reading = options.skipHoles ? readSkippingHoles(chain.image, part, from) : chain.image.read(part, from);
-        reads.push(chain.guard.track(r.first, r.first + r.count - 1, reading));
-      } else {
-        reads.push(stores[r.source]!.readData(part, from));
+    const copying = new Set<Promise<void>>();
+    const again: Array<[number, number]> = [];
+    for (const [first, last] of pending) {
+      for (const r of planSources(stores, first, last)) {
+        const runEnd = r.first + r.count;
+        if (r.source !== IMAGE) {
+          const store = stores[r.source]!;
+          reads.push(readUnits(r.first, runEnd - 1, (part, at) => store.readData(part, at)));
+          continue;
+        }
+        // Units the newest store is copying are read from it once the copy is durable; the rest from the image now.
+        for (let u = r.first; u < runEnd; ) {
+          const claim = chain.claimOf(u);
+          let v = u + 1;
+          if (claim) {
+            copying.add(claim);
+            for (let c = chain.claimOf(v); v < runEnd && c; c = chain.claimOf(++v)) copying.add(c);
+            again.push([u, v - 1]);
+          } else {
+            while (v < runEnd && !chain.claimOf(v)) v++;
+            const [a, z] = [u, v - 1];
+            reads.push(chain.guard.track(a, z, readUnits(a, z, (part, at) => (options.skipHoles ? readSkippingHoles(chain.image, part, at) : chain.image.read(part, at)))));
+          }
+          u = v;
+        }
       }
     }
     await Promise.all(reads);
-    return;
+    // A failed copy leaves its units unclaimed, and the image as it was: the next plan reads them from there.
+    await Promise.allSettled(copying);
+    pending = again;
   }
 }
