@@ -69,16 +69,8 @@ export class CopyOnWrite {
 
   /** Preserves units [first, last] for the store (see the file comment). */
   preserve(first: number, last: number): Promise<void> | undefined {
-    const held = this.cow.held;
-    let c = held.nextClear(first, last + 1);
-    if (c < 0) return undefined;
-    let gaps: Run[] = [];
-    while (c >= 0) {
-      const s = held.nextSet(c, last + 1);
-      const end = s < 0 ? last + 1 : s;
-      gaps.push([c, end - c]);
-      c = s < 0 ? -1 : held.nextClear(s, last + 1);
-    }
+    let gaps: Run[] = [...this.cow.held.clearRuns(first, last + 1)];
+    if (gaps.length === 0) return undefined;
     const waits: Promise<void>[] = [];
     for (const copy of this.claimed) {
       if (copy.last < first || copy.first > last) continue;

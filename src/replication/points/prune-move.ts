@@ -18,21 +18,19 @@ export async function moveToOlder(from: CowStore, older: CowStore, g: Geometry):
   let bytes = 0;
   let wrote = 0;
   for (const [start, count] of from.held.runs()) {
-    for (let u = start; u < start + count; ) {
-      // A run of units `older` lacks, from u on.
-      const s = older.held.nextClear(u, start + count);
-      if (s < 0) break;
-      const held = older.held.nextSet(s, start + count);
-      const end = Math.min(held < 0 ? start + count : held, s + perPiece);
-      const length = g.runBytes(s, end - s);
-      await budget.start(length, async () => {
-        const buf = Buffer.allocUnsafe(length);
-        await from.readData(buf, g.offsetOf(s));
-        wrote += await older.writeNonZeroUnits(buf, s);
-      });
-      moved.push([s, end - s]);
-      bytes += length;
-      u = end;
+    // The units of this run `older` lacks, in pieces.
+    for (const [s, n] of older.held.clearRuns(start, start + count)) {
+      for (let first = s; first < s + n; first += perPiece) {
+        const units = Math.min(perPiece, s + n - first);
+        const length = g.runBytes(first, units);
+        await budget.start(length, async () => {
+          const buf = Buffer.allocUnsafe(length);
+          await from.readData(buf, g.offsetOf(first));
+          wrote += await older.writeNonZeroUnits(buf, first);
+        });
+        moved.push([first, units]);
+        bytes += length;
+      }
     }
   }
   await budget.drain();

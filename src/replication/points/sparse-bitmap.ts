@@ -131,6 +131,17 @@ export class SparseBitmap {
     }
   }
 
+  /** Runs [first, first + count) of clear bits within [from, end), in order. */
+  *clearRuns(from = 0, end = this.size): Generator<[number, number]> {
+    end = Math.min(end, this.size);
+    for (let i = this.nextClear(from, end); i >= 0; ) {
+      const set = this.nextSet(i, end);
+      const stop = set < 0 ? end : set;
+      yield [i, stop - i];
+      i = set < 0 ? -1 : this.nextClear(stop, end);
+    }
+  }
+
   /** Page `p` as stored (undefined: all zeroes). Do not modify. */
   page(p: number): Uint8Array | undefined {
     return this.pages[p];

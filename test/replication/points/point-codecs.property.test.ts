@@ -200,6 +200,21 @@ describe('sparse bitmap', () => {
           else runs.push([i, 1]);
         }
         expect([...b.runs()]).toEqual(runs);
+        const clear: Array<[number, number]> = [];
+        for (let i = 0; i < size; i++) {
+          if (model[i]) continue;
+          const last = clear[clear.length - 1];
+          if (last && last[0] + last[1] === i) last[1]++;
+          else clear.push([i, 1]);
+        }
+        expect([...b.clearRuns()]).toEqual(clear);
+        for (const p of probes) {
+          const within = (rs: Array<[number, number]>, from: number, to: number) =>
+            rs.flatMap(([s, n]): Array<[number, number]> => (s + n <= from || s >= to ? [] : [[Math.max(s, from), Math.min(s + n, to) - Math.max(s, from)]]));
+          const to = Math.min(size, p + 1000);
+          expect([...b.runs(p, to)]).toEqual(within(runs, p, to));
+          expect([...b.clearRuns(p, to)]).toEqual(within(clear, p, to));
+        }
         // Packed as on disk, and back.
         const packed = new Uint8Array(Math.ceil(size / 8));
         for (let p = 0; p < b.pageCount; p++) {
