@@ -55,6 +55,8 @@ export interface ControllerParts {
   onSplitBrain(splitBrain: SplitBrain): void;
   /** The binding found this primary stale: its peer is ahead (the volume may apply its policy). */
   onStale(): void;
+  /** A pass left the backup at a consistent image (a recovery point of origin `pass` may follow). */
+  onPassCommitted?(trigger: PassTrigger): void;
 }
 
 export interface ControllerSettings {

@@ -39,6 +39,7 @@ export interface PassRunnerParts {
   age: RecoveryPointAge;
   clock: () => number;
   log: Logger;
+  onPassCommitted?(trigger: PassTrigger): void;
 }
 
 export class PassRunner {
@@ -99,6 +100,9 @@ export class PassRunner {
       if (!volume.identity.replicaSynced) await volume.update(() => ({ replicaSynced: true }));
     }
     log.info({ event: 'delta-pass', trigger, compare, ...result, preservedChunks: snapshot.preservedChunks, dirtyAfter: table.dirtyChunks }, compare ? 'resync pass' : 'delta pass');
+    // A staged pass is applied whole at commit: the backup holds the image of its instant.
+    // A point's own pass is followed by its point already.
+    if (result.staged && trigger !== 'point') this.parts.onPassCommitted?.(trigger);
     return { ...result, at: fixed.at };
   }
 }

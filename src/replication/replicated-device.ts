@@ -24,6 +24,7 @@ import type { PassProgress } from './pass-runner.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { PeerEndpoint } from './peer-endpoint.js';
 import { BackupPoints, PointRefusedError, type PointImages, type PointInfo } from './points/backup-points.js';
+import { PointImageDevice } from './points/point-image-device.js';
 import type { RetentionPolicy } from './points/retention.js';
 import { PeerSync } from './peer-sync.js';
 import { portGroupsOf } from './port-groups.js';
@@ -78,8 +79,11 @@ export interface ReplicatedDeviceOptions {
 }
 
 /** What ReplicatedDevice.onChange reports. */
-/** 'restored': the image was rolled back to a recovery point (the primary's session must learn it). */
-export type DeviceChange = 'role' | 'access' | 'restored';
+/**
+ * 'restored': the image was rolled back to a recovery point (the primary's session must learn it);
+ * 'pass': a delta pass was committed on the backup (a point of origin `pass` follows).
+ */
+export type DeviceChange = 'role' | 'access' | 'restored' | 'pass';
 
 /** An admin action that only a primary takes (mode, replicate, pause...) on a backup. */
 export class NotPrimaryError extends Error {
@@ -198,7 +202,10 @@ export class ReplicatedDevice implements BlockDevice {
         queueMemory,
         shutdownDrainMs: options.shutdownDrainMs ?? 2_000,
       };
-      const roles = new RoleManager({ local, link, metaDir, files, queue, activity, table, order, volume, binding, peerSync, clock, log }, settings, options.afterSplitBrain ?? 'disconnect');
+      // Listeners hang on the device, made below; passes only start once it exists.
+      let made: ReplicatedDevice | undefined;
+      const onPassCommitted = () => made?.emit('pass');
+      const roles = new RoleManager({ local, link, metaDir, files, queue, activity, table, order, volume, binding, peerSync, clock, log, onPassCommitted }, settings, options.afterSplitBrain ?? 'disconnect');
       const primary = volume.role === 'primary';
       // The primary checks its replica before anything else: a foreign one stops the server.
       const bound = primary ? await binding.bind() : undefined;
@@ -208,6 +215,7 @@ export class ReplicatedDevice implements BlockDevice {
       // What the log held before is covered now (marked, or queued again): from here it holds what this run writes.
       await activity.forgetRecovered();
       const device = new ReplicatedDevice(local, link, journal, queue, activity, table, order, volume, binding, peerSync, roles, clock, metaDir, files, log);
+      made = device;
       roles.onWatch = () => device.persistNewestWrite();
       roles.start(!recovery.startInDelta);
       if (bound?.kind === 'split-brain') roles.onSplitBrain(bound.splitBrain);
@@ -353,6 +361,13 @@ export class ReplicatedDevice implements BlockDevice {
     this.peerEndpoint.attachPoints(new BackupPoints(store, this.order, () => this.roles.role === 'backup', this.log, retention, this.clock));
   }
 
+  /** A restore a crash cut short was finished when the store opened: what it changed is marked, as restorePoint marks it. */
+  async restoredAtOpen(changed: ReadonlyArray<{ offset: number; length: number }>): Promise<void> {
+    for (const r of changed) await this.table.note(r.offset, r.length);
+    await this.table.persist();
+    this.emit('restored');
+  }
+
   /** The retention policy of this node's points, applied now and after every new point. */
   async setRetention(policy: RetentionPolicy): Promise<void> {
     await this.requirePoints().setRetention(policy);
@@ -390,6 +405,20 @@ export class ReplicatedDevice implements BlockDevice {
 
   exportPoint(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
     return this.requirePoints().exportTo(id, path);
+  }
+
+  /** Point `id`'s image as a read-only device; the point is kept until `release` is called. */
+  exposePoint(id: number): { device: PointImageDevice; release: () => void } {
+    const points = this.requirePoints();
+    points.pin(id);
+    let released = false;
+    return {
+      device: new PointImageDevice(points, id, this.size, `${this.path}@point-${id}`),
+      release: () => {
+        if (!released) points.unpin(id);
+        released = true;
+      },
+    };
   }
 
   /**
@@ -460,6 +489,13 @@ export class ReplicatedDevice implements BlockDevice {
   // ---- replication admin (the control socket) ----------------------------
 
   status(): ReplicationStatus {
+    const points = this.peerEndpoint.points;
+    const newest = points?.newest;
+    const view = points ? { points: { held: points.list().length, newest: newest && { id: newest.id, at: newest.at, origin: newest.origin, ...(newest.label !== undefined ? { label: newest.label } : {}) }, lastId: this.lastPointId } } : {};
+    return { ...this.buildStatus(), ...view };
+  }
+
+  private buildStatus(): ReplicationStatus {
     return buildStatus({
       controller: this.roles.controller,
       settings: this.roles.settings,

@@ -1,5 +1,5 @@
 /**
- * The recovery-point commands: `tandem point create|export|restore` and `tandem points`.
+ * The recovery-point commands: `tandem point create|export|expose|unexpose|restore` and `tandem points`.
  * Each prints one line per point or LUN (or one JSON object with --json) and returns the
  * exit code (0 done, 1 refused or failed, 2 misuse).
  */
@@ -48,4 +48,18 @@ export async function pointRestoreCommand(options: AdminOptions & { id: number }
   if (!outcome.ok) return outcome.exitCode;
   const r = outcome.result as { id: number; luns: Array<{ target: string; lun: number; changedBytes: number }> };
   return print(io, options.json, r, r.luns.map((l) => `${l.target}/${l.lun}: rolled back to point ${r.id} (${l.changedBytes} bytes changed; the pair resynchronises them)`));
+}
+
+export async function pointExposeCommand(options: AdminOptions & { id: number }, io: AdminIo = processIo): Promise<number> {
+  const outcome = await callControl(options.control, { cmd: 'point-expose', id: options.id, ...selecting(options) }, io);
+  if (!outcome.ok) return outcome.exitCode;
+  const r = outcome.result as { target: string; lun: number; id: number; exposedLun: number };
+  return print(io, options.json, r, [`point ${r.id} of ${r.target}/${r.lun} is served read-only as LUN ${r.exposedLun}`]);
+}
+
+export async function pointUnexposeCommand(options: AdminOptions & { id: number }, io: AdminIo = processIo): Promise<number> {
+  const outcome = await callControl(options.control, { cmd: 'point-unexpose', id: options.id, ...selecting(options) }, io);
+  if (!outcome.ok) return outcome.exitCode;
+  const r = outcome.result as { id: number; removedLuns: number[] };
+  return print(io, options.json, r, [`point ${r.id} no longer served (LUN ${r.removedLuns.join(', ')} removed)`]);
 }

@@ -11,7 +11,7 @@ import type { ControlHandler } from './server.js';
 import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js';
 import { NotPrimaryError } from '../replicated-device.js';
 import { persistSetting } from './persisted-settings.js';
-import { pointAction } from './point-actions.js';
+import { pointAction, type PointExposure } from './point-actions.js';
 import { formatRetention } from '../points/retention.js';
 import { roleAction } from './role-actions.js';
 import type { ConsistencyGroup } from '../points/consistency-group.js';
@@ -47,6 +47,8 @@ export interface ControlContext {
   verify?: LunVerifier;
   /** A primary's consistency groups, by target IQN in lower case: `tandem point create`. */
   groups?: ReadonlyMap<string, ConsistencyGroup>;
+  /** Points served as read-only LUNs: `tandem point expose|unexpose`. */
+  exposure?: PointExposure;
 }
 
 export interface LunStatus {
@@ -172,8 +174,10 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       case 'points':
       case 'point-export':
       case 'point-restore':
+      case 'point-expose':
+      case 'point-unexpose':
         if (replicated.length === 0) return noReplication();
-        return pointAction(request, replicated, context.groups ?? new Map(), log);
+        return pointAction(request, replicated, context.groups ?? new Map(), context.exposure, log);
       case 'verify': {
         if (replicated.length === 0 || !context.verify) return noReplication();
         const reports: VerifyLunReport[] = [];

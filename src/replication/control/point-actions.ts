@@ -15,7 +15,15 @@ export interface PointActionLun {
   device: ReplicatedDevice;
 }
 
-type PointRequest = Extract<ControlRequest, { cmd: 'point-create' | 'points' | 'point-export' | 'point-restore' }>;
+type PointRequest = Extract<ControlRequest, { cmd: 'point-create' | 'points' | 'point-export' | 'point-restore' | 'point-expose' | 'point-unexpose' }>;
+
+/** Serves points as read-only LUNs of the node's targets (the server provides it: SCSI is not this layer's). */
+export interface PointExposure {
+  /** Adds a LUN serving point `id` of `lun`; returns its number. */
+  expose(lun: PointActionLun, id: number): Promise<number>;
+  /** Removes the LUNs serving point `id` of the target's given LUNs; returns their numbers. */
+  unexpose(luns: readonly PointActionLun[], id: number): Promise<number[]>;
+}
 
 /** A target's points: those every one of its LUNs holds, with the bytes they hold together. */
 export interface TargetPoints {
@@ -26,7 +34,13 @@ export interface TargetPoints {
   incomplete: number[];
 }
 
-export async function pointAction(request: PointRequest, luns: readonly PointActionLun[], groups: ReadonlyMap<string, ConsistencyGroup>, log: Logger): Promise<ControlResponse> {
+export async function pointAction(
+  request: PointRequest,
+  luns: readonly PointActionLun[],
+  groups: ReadonlyMap<string, ConsistencyGroup>,
+  exposure: PointExposure | undefined,
+  log: Logger,
+): Promise<ControlResponse> {
   const byTarget = groupByTarget(luns);
   try {
     switch (request.cmd) {
@@ -41,6 +55,21 @@ export async function pointAction(request: PointRequest, luns: readonly PointAct
       }
       case 'points':
         return { ok: true, result: { targets: [...byTarget].map(([target, ls]) => targetPoints(target, ls)) } };
+      case 'point-expose': {
+        if (luns.length > 1) return { ok: false, code: 'bad-request', error: 'point expose: name one LUN (--target IQN --lun N) of the LUNs holding points' };
+        if (!exposure) return { ok: false, code: 'refused', error: 'point expose: this server cannot add LUNs' };
+        const l = luns[0]!;
+        requirePoint(l, request.id);
+        const exposed = await exposure.expose(l, request.id);
+        log.info({ event: 'admin', action: 'point-expose', target: l.target, lun: l.lun, id: request.id, exposedLun: exposed }, `admin: point ${request.id} of LUN ${l.lun} exposed as LUN ${exposed}`);
+        return { ok: true, result: { target: l.target, lun: l.lun, id: request.id, exposedLun: exposed } };
+      }
+      case 'point-unexpose': {
+        const removed = exposure ? await exposure.unexpose(luns, request.id) : [];
+        if (removed.length === 0) return { ok: false, code: 'refused', error: `point unexpose: point ${request.id} is not exposed` };
+        log.info({ event: 'admin', action: 'point-unexpose', id: request.id, removedLuns: removed }, `admin: point ${request.id} unexposed`);
+        return { ok: true, result: { id: request.id, removedLuns: removed } };
+      }
       case 'point-export': {
         if (byTarget.size > 1 || luns.length > 1) return { ok: false, code: 'bad-request', error: 'point export: name one LUN (--target IQN --lun N) of the LUNs holding points' };
         const l = luns[0]!;

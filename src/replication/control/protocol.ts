@@ -35,7 +35,9 @@ export type ControlRequest =
   | ({ cmd: 'point-create'; label?: string } & Selectable)
   | ({ cmd: 'points' } & Selectable)
   | ({ cmd: 'point-export'; id: number; to: string } & Selectable)
-  | ({ cmd: 'point-restore'; id: number } & Selectable);
+  | ({ cmd: 'point-restore'; id: number } & Selectable)
+  | ({ cmd: 'point-expose'; id: number } & Selectable)
+  | ({ cmd: 'point-unexpose'; id: number } & Selectable);
 
 export type ControlErrorCode = 'bad-request' | 'unknown-key' | 'bad-value' | 'no-replication' | 'no-such-lun' | 'not-primary' | 'refused' | 'failed';
 
@@ -129,7 +131,9 @@ function parseAction(r: Record<string, unknown>): Exclude<ControlRequest, { cmd:
       if (typeof r.to !== 'string' || !r.to.startsWith('/')) throw new ControlProtocolError('point-export needs an absolute path in to');
       return { cmd: 'point-export', id: pointId(r.id), to: r.to };
     case 'point-restore':
-      return { cmd: 'point-restore', id: pointId(r.id) };
+    case 'point-expose':
+    case 'point-unexpose':
+      return { cmd: r.cmd, id: pointId(r.id) };
     default:
       throw new ControlProtocolError(`unknown command ${JSON.stringify(r.cmd)}`);
   }

@@ -28,11 +28,16 @@ export interface PointImages {
   exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }>;
   /** Rolls the image back (no writer may run); returns the byte ranges it changed. */
   restore(id: number): Promise<Array<{ offset: number; length: number }>>;
+  /** The point's image of [offset, offset + buf.length). */
+  read(id: number, buf: Buffer, offset: number): Promise<void>;
   /** Prunes what the policy does not keep (never `protectedIds`); returns the ids pruned. */
   applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]>;
 }
 
 export class BackupPoints {
+  /** Points exposed as LUNs now (with how many exposures each): neither pruned nor dropped by a restore. */
+  private readonly pinned = new Map<number, number>();
+
   constructor(
     private readonly store: PointImages,
     private readonly order: HostWriteOrder,
@@ -51,7 +56,9 @@ export class BackupPoints {
   /** Prunes what the policy does not keep; the newest point (the pair's newest common one) never goes. */
   private async prune(): Promise<number[]> {
     const newest = this.store.newest();
-    const pruned = await this.store.applyRetention(this.retention, this.clock(), new Set(newest ? [newest.id] : []));
+    const kept = new Set(this.pinned.keys());
+    if (newest) kept.add(newest.id);
+    const pruned = await this.store.applyRetention(this.retention, this.clock(), kept);
     if (pruned.length > 0) this.log.info({ event: 'points-pruned', ids: pruned, retention: formatRetention(this.retention) }, `recovery points pruned: ${pruned.join(', ')}`);
     return pruned;
   }
@@ -86,12 +93,31 @@ export class BackupPoints {
     return this.store.exportTo(id, path);
   }
 
+  read(id: number, buf: Buffer, offset: number): Promise<void> {
+    return this.store.read(id, buf, offset);
+  }
+
+  /** The point is exposed as a LUN: kept until unpinned as often. */
+  pin(id: number): void {
+    if (!this.store.list().some((p) => p.id === id)) throw new PointRefusedError(`this node holds no point ${id}`);
+    this.pinned.set(id, (this.pinned.get(id) ?? 0) + 1);
+  }
+
+  unpin(id: number): void {
+    const n = this.pinned.get(id) ?? 0;
+    if (n <= 1) this.pinned.delete(id);
+    else this.pinned.set(id, n - 1);
+  }
+
   /**
    * Rolls the image back to point `id`, with the image's writers held; `changed` is told
    * every range that moved (the engine marks them, so the pair resynchronises them).
    */
   async restore(id: number, changed: (offset: number, length: number) => Promise<void> | void): Promise<{ changedBytes: number }> {
     if (!this.isBackup()) throw new PointRefusedError('restore: this node is the primary; demote it (or promote the other node) first');
+    // A restore drops the points after `id`: an exposed one would vanish under its readers.
+    const exposed = [...this.pinned.keys()].filter((p) => p > id);
+    if (exposed.length > 0) throw new PointRefusedError(`restore: point${exposed.length > 1 ? 's' : ''} ${exposed.join(', ')} after ${id} ${exposed.length > 1 ? 'are' : 'is'} exposed; unexpose first`);
     let changedBytes = 0;
     await this.order.holding(async () => {
       for (const r of await this.store.restore(id)) {

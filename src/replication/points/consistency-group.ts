@@ -8,6 +8,7 @@
  */
 import type { PointMarker, PointOrigin } from '../../replica-protocol/index.js';
 import type { Logger } from '../../util/log.js';
+import type { PointHook } from './point-hook.js';
 import type { PointSteps } from './point-planner.js';
 
 /** What the group needs of each replicated LUN (a ReplicatedDevice). */
@@ -44,15 +45,30 @@ export interface PointResult {
   heldMs: number;
 }
 
+export interface GroupOptions {
+  /** The target's name (in logs and the hook's environment). */
+  target: string;
+  clock: () => number;
+  log: Logger;
+  /** Run before a point's instant is fixed and after (--point-hook). */
+  hook?: PointHook;
+}
+
 export class ConsistencyGroup {
   private running: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** A pass point is waiting to start: further committed passes join it. */
+  private passPointPending = false;
+  private readonly clock: () => number;
+  private readonly log: Logger;
 
   constructor(
     private readonly members: readonly GroupMember[],
-    private readonly clock: () => number,
-    private readonly log: Logger,
-  ) {}
+    private readonly options: GroupOptions,
+  ) {
+    this.clock = options.clock;
+    this.log = options.log;
+  }
 
   /** A point of every LUN of the group; resolves once the backup holds it on all of them. One at a time. */
   createPoint(origin: PointOrigin, label?: string): Promise<PointResult> {
@@ -73,6 +89,22 @@ export class ConsistencyGroup {
     this.timer.unref();
   }
 
+  /**
+   * A member's delta pass was committed: a point of origin `pass` of the whole group (the
+   * other members' state is fixed at the same instant). Passes that commit while one waits
+   * to start share it.
+   */
+  passCommitted(): void {
+    if (this.passPointPending) return;
+    this.passPointPending = true;
+    const run = this.running.catch(() => undefined).then(() => {
+      this.passPointPending = false;
+      return this.take('pass', undefined);
+    });
+    this.running = run;
+    run.catch((e: unknown) => this.log.warn({ event: 'point-failed', origin: 'pass', error: (e as Error).message }, 'recovery point after a pass not taken'));
+  }
+
   close(): void {
     this.schedule(0);
   }
@@ -89,18 +121,31 @@ export class ConsistencyGroup {
       this.members.map((m): Lock => (fn) => m.volume.exclusive(fn)),
       async () => {
         const plans = await Promise.all(this.members.map((m) => m.volume.planPoint()));
+        const hook = this.options.hook;
+        const context = { id, origin, target: this.options.target, ...(label !== undefined ? { label } : {}) };
+        // A failed "before" (nothing frozen, or not all of it) takes no point; "after" runs either way.
+        if (hook) await hook('before', context).catch(async (e: unknown) => {
+          await this.runAfterHook(hook, context);
+          throw e;
+        });
         const started = performance.now();
-        const steps = await nested(
-          this.members.map((m): Lock => (fn) => m.volume.holding(fn)),
-          async () => {
-            at = this.clock();
-            const marker: PointMarker = { id, at, origin, ...(label !== undefined ? { label } : {}) };
-            const steps = plans.map((plan) => plan(marker));
-            await Promise.allSettled(steps.map((s) => s.whileHeld));
-            return steps;
-          },
-        );
-        heldMs = performance.now() - started;
+        let steps: PointSteps[];
+        try {
+          steps = await nested(
+            this.members.map((m): Lock => (fn) => m.volume.holding(fn)),
+            async () => {
+              at = this.clock();
+              const marker: PointMarker = { id, at, origin, ...(label !== undefined ? { label } : {}) };
+              const steps = plans.map((plan) => plan(marker));
+              await Promise.allSettled(steps.map((s) => s.whileHeld));
+              return steps;
+            },
+          );
+        } finally {
+          heldMs = performance.now() - started;
+          // The instant is fixed: the application goes on while the backup takes the point.
+          if (hook) await this.runAfterHook(hook, context);
+        }
         return Promise.allSettled(steps.map(async (s) => {
           await s.whileHeld;
           await s.after();
@@ -115,6 +160,10 @@ export class ConsistencyGroup {
     const luns = this.members.map((m) => m.lun);
     this.log.info({ event: 'point-created', id, at, origin, label, luns, heldMs: Math.round(heldMs * 1000) / 1000 }, `recovery point ${id} taken on the backup`);
     return { id, at, luns, heldMs };
+  }
+
+  private async runAfterHook(hook: PointHook, context: Parameters<PointHook>[1]): Promise<void> {
+    await hook('after', context).catch((e: unknown) => this.log.warn({ event: 'point-hook-failed', id: context.id, phase: 'after', error: (e as Error).message }, (e as Error).message));
   }
 }
 

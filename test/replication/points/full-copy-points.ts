@@ -37,6 +37,10 @@ export class FullCopyPoints implements PointImages {
     throw new Error('not in this test store');
   }
 
+  async read(id: number, buf: Buffer, offset: number): Promise<void> {
+    this.images.get(id)!.copy(buf, 0, offset, offset + buf.length);
+  }
+
   async applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]> {
     const keep = retainedPoints(this.infos, policy, now, protectedIds);
     const pruned = this.infos.filter((p) => !keep.has(p.id)).map((p) => p.id);

@@ -47,8 +47,7 @@ describe.each([
         { lun: 0, volume: lun0.pair.a.device },
         { lun: 1, volume: lun1.pair.a.device },
       ],
-      () => lun0.pair.clock.now,
-      silentLogger,
+      { target: 'iqn.test:group', clock: () => lun0.pair.clock.now, log: silentLogger },
     );
     let stop = false;
     const block = Buffer.alloc(4096);
