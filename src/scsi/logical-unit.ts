@@ -206,6 +206,14 @@ export class LogicalUnit {
   }
 
   /**
+   * The target's LUN inventory changed (a point exposed or unexposed): hosts learn it
+   * (SPC-4 §6.29); the replicator, which uses only its own LUN, is not interrupted.
+   */
+  lunInventoryChanged(): void {
+    this.attentions.establishWhere(Asc.REPORTED_LUNS_DATA_HAS_CHANGED, (n) => !this.isReplicator(n));
+  }
+
+  /**
    * The image changed under the replicator's feet (a backup rolled back to a recovery
    * point): its next command gets NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED, so the
    * primary stops, binds again, and resynchronises what changed.

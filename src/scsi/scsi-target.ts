@@ -88,7 +88,7 @@ export class ScsiTarget implements ScsiTargetPort {
   }
 
   private inventoryChanged(changed: number): void {
-    for (const [lun, unit] of this.units) if (lun !== changed) unit.unitAttentions.establish(Asc.REPORTED_LUNS_DATA_HAS_CHANGED);
+    for (const [lun, unit] of this.units) if (lun !== changed) unit.lunInventoryChanged();
   }
 
   unit(lun: number): LogicalUnit | undefined {
