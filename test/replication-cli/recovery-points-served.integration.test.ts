@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSetCommand, modeSetCommand, replicateCommand } from '../../src/cli/admin/actions.js';
 import type { AdminIo } from '../../src/cli/admin/call.js';
+import { demoteCommand, promoteCommand } from '../../src/cli/admin/roles.js';
 import { pointCreateCommand, pointExportCommand, pointExposeCommand, pointRestoreCommand, pointUnexposeCommand, pointsCommand } from '../../src/cli/admin/points.js';
 import { statusCommand } from '../../src/cli/admin/status.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
@@ -18,6 +19,7 @@ import { IscsiSession, ScsiCheckConditionError } from '../../src/initiator/index
 import type { ServerStatus } from '../../src/replication/control/handler.js';
 import type { TargetPoints } from '../../src/replication/control/point-actions.js';
 import { setLogLevel } from '../../src/util/log.js';
+import { freePort } from '../../tools/harness/ports.js';
 
 const BACKUP_IQN = 'iqn.2026-11.io.tandem:points-backup';
 const PRIMARY_IQN = 'iqn.2026-11.io.tandem:points-primary';
@@ -66,12 +68,15 @@ describe('recovery points through tandem serve', () => {
     setLogLevel('warn');
     dir = mkdtempSync(join(tmpdir(), 'tandem-points-'));
     const hook = `echo "$TANDEM_POINT_PHASE $TANDEM_POINT_ID $TANDEM_POINT_ORIGIN $TANDEM_TARGET" >> ${join(dir, 'hook.log')}`;
-    const common = { listen: ['127.0.0.1:0'], pointHook: hook };
-    backup = await startServer(buildServeSettings({ ...common, role: 'backup', iqn: BACKUP_IQN, lun: [`${join(dir, 'backup.img')},size=${SIZE},blocksize=4096`], control: join(dir, 'backup.sock') }));
+    const common = { pointHook: hook };
+    // Both nodes name each other (failback): the primary's port is chosen first.
+    const primaryPort = await freePort();
+    backup = await startServer(buildServeSettings({ ...common, listen: ['127.0.0.1:0'], peer: `iscsi://127.0.0.1:${primaryPort}/${PRIMARY_IQN}/0`, role: 'backup', iqn: BACKUP_IQN, lun: [`${join(dir, 'backup.img')},size=${SIZE},blocksize=4096`], control: join(dir, 'backup.sock') }));
     primary = await startServer(
       buildServeSettings({
         ...common,
         role: 'primary',
+        listen: [`127.0.0.1:${primaryPort}`],
         threshold: ['pointInterval=0', 'healthyForMs=60m', 'lowTrafficBytesPerSec=0'],
         iqn: PRIMARY_IQN,
         lun: [`${join(dir, 'primary.img')},size=${SIZE},blocksize=4096`],
@@ -191,5 +196,26 @@ describe('recovery points through tandem serve', () => {
     });
     const status = await json<ServerStatus>((io) => statusCommand({ control: primary.controlPath!, json: true, watch: false }, io));
     expect(status.result.luns[0]!.replication!.dirtyChunks).toBe(0);
+  }, 90_000);
+
+  it('rolling back after corruption: demote the primary, restore the backup to the point, promote it; the old primary follows to the point', async () => {
+    const made = await json<{ points: Array<{ id: number }> }>((io) => pointCreateCommand({ control: primary.controlPath!, json: true, label: 'clean' }, io));
+    const id = made.result.points[0]!.id;
+    const clean = primaryImage();
+    // The "corruption": written and shipped (a later point is held by the backup).
+    await writeRandom([1, 2, 30, 31, 2000]);
+    expect((await json<unknown>((io) => pointCreateCommand({ control: primary.controlPath!, json: true }, io))).code).toBe(0);
+    expect(sha(backupImage())).not.toBe(sha(clean));
+    await host.logout();
+
+    expect((await json<unknown>((io) => demoteCommand({ control: primary.controlPath!, json: true }, io))).code).toBe(0);
+    expect((await json<unknown>((io) => pointRestoreCommand({ control: backup.controlPath!, json: true, id }, io))).code).toBe(0);
+    expect(sha(backupImage())).toBe(sha(clean));
+    const promoted = await json<unknown>((io) => promoteCommand({ control: backup.controlPath!, json: true, force: false }, io));
+    expect(promoted.stderr).toBe('');
+    expect(promoted.code).toBe(0);
+    // The old primary, now the backup, is resynchronised from the restored node.
+    await until('the old primary rolled back too', () => sha(primaryImage()) === sha(clean));
+    expect(sha(backupImage())).toBe(sha(clean));
   }, 90_000);
 });
