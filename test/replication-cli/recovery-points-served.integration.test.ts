@@ -178,6 +178,13 @@ describe('recovery points through tandem serve', () => {
     expect(sha(atPoint)).toBe(sha(primaryImage()));
     const onPrimary = await json<unknown>((io) => pointRestoreCommand({ control: primary.controlPath!, json: true, id }, io));
     expect(onPrimary.code).toBe(1);
+    expect(onPrimary.stderr).toMatch(/^tandem: point restore: restore: this node is the primary; demote it \(or promote the other node\) first\n$/);
+    const onBackup = await json<unknown>((io) => pointCreateCommand({ control: backup.controlPath!, json: true }, io));
+    expect(onBackup.code).toBe(1);
+    expect(onBackup.stderr).toMatch(/^tandem: point create: LUN 0 is not a primary here: points are made on the primary\n$/);
+    const unknown = await json<unknown>((io) => pointExportCommand({ control: backup.controlPath!, json: true, id: 999, to: join(dir, 'x.img') }, io));
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^tandem: point export: .* holds no point 999 \(it holds [\d, ]+\)\n$/);
 
     await writeRandom([11, 12, 13]);
     // Once the backup holds a later point, it has those writes.

@@ -4,7 +4,7 @@
  * holds the points). Refusals and unknown ids answer with one line; one pino event each.
  */
 import type { Logger } from '../../util/log.js';
-import { PointRefusedError, type PointInfo } from '../points/backup-points.js';
+import { PointRefusedError, RESTORE_ON_PRIMARY, type PointInfo } from '../points/backup-points.js';
 import { PointNotTakenError, type ConsistencyGroup, type PointResult } from '../points/consistency-group.js';
 import type { ReplicatedDevice } from '../replicated-device.js';
 import type { ControlRequest, ControlResponse } from './protocol.js';
@@ -79,6 +79,8 @@ export async function pointAction(
         return { ok: true, result: { target: l.target, lun: l.lun, id: request.id, to: request.to, ...r } };
       }
       case 'point-restore': {
+        // The role first: on a primary no point is restorable, whatever it holds.
+        if (luns.some((l) => l.device.role === 'primary')) throw new PointRefusedError(RESTORE_ON_PRIMARY);
         for (const l of luns) requirePoint(l, request.id);
         const restored = [];
         for (const l of luns) restored.push({ target: l.target, lun: l.lun, ...(await l.device.restorePoint(request.id)) });

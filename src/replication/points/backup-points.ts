@@ -114,7 +114,7 @@ export class BackupPoints {
    * every range that moved (the engine marks them, so the pair resynchronises them).
    */
   async restore(id: number, changed: (offset: number, length: number) => Promise<void> | void): Promise<{ changedBytes: number }> {
-    if (!this.isBackup()) throw new PointRefusedError('restore: this node is the primary; demote it (or promote the other node) first');
+    if (!this.isBackup()) throw new PointRefusedError(RESTORE_ON_PRIMARY);
     // A restore drops the points after `id`: an exposed one would vanish under its readers.
     const exposed = [...this.pinned.keys()].filter((p) => p > id);
     if (exposed.length > 0) throw new PointRefusedError(`restore: point${exposed.length > 1 ? 's' : ''} ${exposed.join(', ')} after ${id} ${exposed.length > 1 ? 'are' : 'is'} exposed; unexpose first`);
@@ -129,6 +129,8 @@ export class BackupPoints {
     return { changedBytes };
   }
 }
+
+export const RESTORE_ON_PRIMARY = 'restore: this node is the primary; demote it (or promote the other node) first';
 
 /** A point action this node cannot take now (its role): one line, exit 1. */
 export class PointRefusedError extends Error {

@@ -8,6 +8,7 @@
  */
 import type { PointMarker, PointOrigin } from '../../replica-protocol/index.js';
 import type { Logger } from '../../util/log.js';
+import { PointRefusedError } from './backup-points.js';
 import type { PointHook } from './point-hook.js';
 import type { PointSteps } from './point-planner.js';
 
@@ -111,7 +112,7 @@ export class ConsistencyGroup {
 
   private async take(origin: PointOrigin, label: string | undefined): Promise<PointResult> {
     const notPrimary = this.members.find((m) => m.volume.role !== 'primary');
-    if (notPrimary) throw new Error(`LUN ${notPrimary.lun} is not a primary here: points are made on the primary`);
+    if (notPrimary) throw new PointRefusedError(`LUN ${notPrimary.lun} is not a primary here: points are made on the primary`);
     const id = Math.max(0, ...this.members.map((m) => m.volume.lastPointId)) + 1;
     // Handed out before anything is sent: a crash never reuses it.
     for (const m of this.members) await m.volume.notePointId(id);
