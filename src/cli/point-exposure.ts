@@ -34,7 +34,7 @@ export class ServedPointExposure implements PointExposure {
   async expose(l: PointActionLun, id: number): Promise<number> {
     const served = this.lunOf(l);
     if (!served) throw new Error(`${l.target} LUN ${l.lun} is not served here`);
-    const { device, release } = l.device.exposePoint(id);
+    const { device, release } = l.device.points.expose(id);
     try {
       // Beside the LUN's own metadata: the exposed LU's saved mode pages and reservations.
       const metaDir = join(served.metaDir, 'exposed', `point-${id}`);

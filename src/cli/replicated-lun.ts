@@ -119,8 +119,8 @@ export async function openReplicatedLun(
       ...(tuning?.activityExtents !== undefined ? { activityExtents: tuning.activityExtents } : {}),
     });
     device.attachStaging(staging);
-    device.attachPoints(points, retention);
-    if (points.recovered) await device.restoredAtOpen(points.recovered.changed);
+    device.points.attach(points, retention);
+    if (points.recovered) await device.points.restoredAtOpen(points.recovered.changed);
     return { device, staging, points, ...(persisted.pointInterval !== undefined ? { pointInterval: persisted.pointInterval } : {}) };
   } catch (e) {
     await link?.close().catch(() => undefined);

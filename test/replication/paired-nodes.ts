@@ -84,7 +84,7 @@ export class Node {
       logger: this.log.logger,
       ...options,
     });
-    if (this.points) this.device.attachPoints(this.points);
+    if (this.points) this.device.points.attach(this.points);
     return this.device;
   }
 

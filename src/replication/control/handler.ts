@@ -155,7 +155,7 @@ export function createControlHandler(context: ControlContext): ControlHandler {
         if (replicated.length === 0) return noReplication();
         for (const l of replicated) {
           if (setting.key === 'afterSplitBrain') l.device.setSplitBrainPolicy(setting.value);
-          else if (setting.key === 'retention') await l.device.setRetention(setting.value);
+          else if (setting.key === 'retention') await l.device.points.setRetention(setting.value);
           else if (setting.key === 'pointInterval') context.groups?.get(l.target.toLowerCase())?.schedule(setting.value);
           else l.device.setThreshold(setting.key, setting.value);
           if (l.metaDir !== undefined) await persistSetting(l.metaDir, setting);

@@ -74,7 +74,7 @@ export async function pointAction(
         if (byTarget.size > 1 || luns.length > 1) return { ok: false, code: 'bad-request', error: 'point export: name one LUN (--target IQN --lun N) of the LUNs holding points' };
         const l = luns[0]!;
         requirePoint(l, request.id);
-        const r = await l.device.exportPoint(request.id, request.to);
+        const r = await l.device.points.exportTo(request.id, request.to);
         log.info({ event: 'admin', action: 'point-export', target: l.target, lun: l.lun, id: request.id, to: request.to, ...r }, `admin: point ${request.id} exported`);
         return { ok: true, result: { target: l.target, lun: l.lun, id: request.id, to: request.to, ...r } };
       }
@@ -83,7 +83,7 @@ export async function pointAction(
         if (luns.some((l) => l.device.role === 'primary')) throw new PointRefusedError(RESTORE_ON_PRIMARY);
         for (const l of luns) requirePoint(l, request.id);
         const restored = [];
-        for (const l of luns) restored.push({ target: l.target, lun: l.lun, ...(await l.device.restorePoint(request.id)) });
+        for (const l of luns) restored.push({ target: l.target, lun: l.lun, ...(await l.device.points.restore(request.id)) });
         log.warn({ event: 'admin', action: 'point-restore', id: request.id, restored }, `admin: restored to point ${request.id}`);
         return { ok: true, result: { id: request.id, luns: restored } };
       }
@@ -97,7 +97,7 @@ export async function pointAction(
 class UnknownPointError extends Error {}
 
 function requirePoint(l: PointActionLun, id: number): void {
-  const points = l.device.listPoints();
+  const points = l.device.points.list();
   if (!points.some((p) => p.id === id)) {
     const held = points.length === 0 ? 'it holds none' : `it holds ${points.map((p) => p.id).join(', ')}`;
     throw new UnknownPointError(`${l.target} LUN ${l.lun} holds no point ${id} (${held})`);
@@ -111,7 +111,7 @@ function groupByTarget(luns: readonly PointActionLun[]): Map<string, PointAction
 }
 
 function targetPoints(target: string, luns: readonly PointActionLun[]): TargetPoints {
-  const lists = luns.map((l) => l.device.listPoints());
+  const lists = luns.map((l) => l.device.points.list());
   const count = new Map<number, { info: PointInfo; bytes: number; luns: number }>();
   for (const list of lists) {
     for (const p of list) {
