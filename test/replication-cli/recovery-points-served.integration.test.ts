@@ -215,6 +215,8 @@ describe('recovery points through tandem serve', () => {
     expect(sha(backupImage())).not.toBe(sha(clean));
     await host.logout();
 
+    // The backup must reach its peer for a promotion without --force (its link retries every 2 s after a failed start).
+    await until('the backup reaches the primary', async () => (await json<ServerStatus>((io) => statusCommand({ control: backup.controlPath!, json: true, watch: false }, io))).result.luns[0]!.replication!.link.up);
     expect((await json<unknown>((io) => demoteCommand({ control: primary.controlPath!, json: true }, io))).code).toBe(0);
     expect((await json<unknown>((io) => pointRestoreCommand({ control: backup.controlPath!, json: true, id }, io))).code).toBe(0);
     expect(sha(backupImage())).toBe(sha(clean));
