@@ -37,6 +37,7 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     control: argv.control as string | undefined,
     metrics: argv.metrics as string | undefined,
     threshold: argv.threshold as string[] | undefined,
+    pointHook: argv['point-hook'] as string | undefined,
   });
   setLogLevel(settings.logLevel);
   const { startServer, ReplicaSetupError } = await import('./serve.js');
@@ -125,7 +126,8 @@ const parser = yargs(hideBin(process.argv))
         .option('replicator-iqn', { type: 'string', describe: 'initiator name the primary replicates as; on a backup the only one allowed to write' })
         .option('control', { type: 'string', describe: `control socket path (primary|backup; default ${DEFAULT_CONTROL_PATH})` })
         .option('metrics', { type: 'string', describe: 'HOST:PORT for a Prometheus endpoint (GET /metrics)' })
-        .option('threshold', { type: 'string', array: true, describe: 'primary: KEY=VALUE switching threshold or deltaIntervalMs (repeatable; see tandem config set)' }),
+        .option('threshold', { type: 'string', array: true, describe: 'primary: KEY=VALUE switching threshold, deltaIntervalMs or pointInterval (repeatable; see tandem config set)' })
+        .option('point-hook', { type: 'string', describe: 'shell command run before and after every recovery point (TANDEM_POINT_PHASE=before|after, TANDEM_POINT_ID; killed after 30 s)' }),
     (argv) => serve(argv as Record<string, unknown>),
   )
   .command(
@@ -166,6 +168,58 @@ const parser = yargs(hideBin(process.argv))
         ...(sync === undefined ? {} : { flavour: sync ? 'sync' : 'async' }),
         ...selectorOf(argv as Record<string, unknown>),
       });
+    },
+  )
+  .command(
+    'point <action> [id]',
+    'Recovery points: tandem point create [--label TEXT] | export ID --to FILE [--lun N] | expose ID [--lun N] | unexpose ID | restore ID',
+    (y) =>
+      adminActionOptions(
+        y
+          .positional('action', { type: 'string', choices: ['create', 'export', 'expose', 'unexpose', 'restore'], demandOption: true })
+          .positional('id', { type: 'number', describe: 'the point (export, expose, unexpose, restore)' })
+          .option('label', { type: 'string', describe: 'create: a label kept with the point (at most 64 bytes)' })
+          .option('to', { type: 'string', describe: 'export: the sparse file to write the point\'s image to' }),
+      ),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const base = { control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) };
+      const actions = await import('./admin/points.js');
+      if (argv.action === 'create') {
+        if (argv.id !== undefined) throw new UsageError('point create takes no id');
+        process.exitCode = await actions.pointCreateCommand({ ...base, ...(argv.label !== undefined ? { label: argv.label as string } : {}) });
+        return;
+      }
+      const id = argv.id as number | undefined;
+      if (id === undefined || !Number.isSafeInteger(id) || id <= 0) throw new UsageError(`point ${String(argv.action)} needs the point's id (a positive integer)`);
+      if (argv.label !== undefined) throw new UsageError(`point ${String(argv.action)} takes no --label (only create does)`);
+      if (argv.to !== undefined && argv.action !== 'export') throw new UsageError(`point ${String(argv.action)} takes no --to (only export does)`);
+      // export and expose serve one LUN: LUN 0 unless --lun says otherwise.
+      const oneLun = { ...base, select: { ...base.select, lun: (argv.lun as number | undefined) ?? 0 } };
+      switch (argv.action) {
+        case 'export':
+          if (typeof argv.to !== 'string' || argv.to === '') throw new UsageError('point export needs --to FILE');
+          process.exitCode = await actions.pointExportCommand({ ...oneLun, id, to: argv.to });
+          return;
+        case 'expose':
+          process.exitCode = await actions.pointExposeCommand({ ...oneLun, id });
+          return;
+        case 'unexpose':
+          process.exitCode = await actions.pointUnexposeCommand({ ...base, id });
+          return;
+        default:
+          process.exitCode = await actions.pointRestoreCommand({ ...base, id });
+      }
+    },
+  )
+  .command(
+    'points',
+    'List the recovery points this node holds: id, time, origin, bytes, label',
+    (y) => adminActionOptions(y),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { pointsCommand } = await import('./admin/points.js');
+      process.exitCode = await pointsCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
     },
   )
   .command(
@@ -257,7 +311,7 @@ const parser = yargs(hideBin(process.argv))
     (y) =>
       y
         .positional('action', { type: 'string', choices: ['set'], demandOption: true })
-        .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, lowTrafficBytesPerSec, lowTrafficForMs, deltaIntervalMs, afterSplitBrain' })
+        .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, lowTrafficBytesPerSec, lowTrafficForMs, deltaIntervalMs, pointInterval, afterSplitBrain, retention' })
         .positional('value', { type: 'string', demandOption: true })
         .option('json', { type: 'boolean', default: false })
         .option('target', TARGET_OPTION)

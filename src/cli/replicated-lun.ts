@@ -10,6 +10,8 @@ import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
 import { LazyReplicaLink } from '../replication/lazy-replica-link.js';
 import { PassStagingLog } from '../replication/pass-staging-log.js';
 import type { ReplicaLink } from '../replication/replica-link.js';
+import { PointStore } from '../replication/points/point-store.js';
+import { PreservingDevice } from '../replication/points/preserving-device.js';
 import { ReplicatedDevice } from '../replication/replicated-device.js';
 import type { ReplicationRole } from '../replication/settings.js';
 import type { LuIdentity } from '../scsi/logical-unit.js';
@@ -66,6 +68,10 @@ async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSetti
 export interface OpenedReplicatedLun {
   device: ReplicatedDevice;
   staging: PassStagingLog;
+  /** The LUN's recovery points (closed after the device). */
+  points: PointStore;
+  /** pointInterval as `tandem config set` persisted it, if it did. */
+  pointInterval?: number;
 }
 
 /** Opens what a replicated LUN needs; closes what it opened if a step fails (the store stays the caller's). */
@@ -78,18 +84,24 @@ export async function openReplicatedLun(
   ownIdentity: LuIdentity,
   log: Logger,
 ): Promise<OpenedReplicatedLun> {
-  // A pass a crash cut short is dropped, a committed one applied, before anything serves the image.
-  const staging = await PassStagingLog.open({ dir: metaDir, device: store });
+  // Points first: a restore a crash cut short is finished before anything reads the image.
+  const points = await PointStore.open({ dir: metaDir, image: store, logger: log });
+  // Whatever changes the image from here (the write path, a staged pass's commit) preserves for the newest point.
+  const image = new PreservingDevice(store, points);
+  let staging: PassStagingLog | undefined;
   let link: ReplicaLink | undefined;
   try {
+    // A pass a crash cut short is dropped, a committed one applied, before anything serves the image.
+    staging = await PassStagingLog.open({ dir: metaDir, device: image });
     link = await peerLink(store, lun, settings, log);
     // Values set with `tandem config set` (persisted beside the LUN) override the config file.
     const tuning = settings.replication;
     const persisted = await loadPersistedSettings(metaDir);
     const deltaIntervalMs = persisted.deltaIntervalMs ?? tuning?.deltaIntervalMs;
     const afterSplitBrain = persisted.afterSplitBrain ?? tuning?.afterSplitBrain;
+    const retention = persisted.retention ?? tuning?.retention;
     const device = await ReplicatedDevice.open({
-      local: store,
+      local: image,
       link,
       metaDir,
       role,
@@ -107,10 +119,13 @@ export async function openReplicatedLun(
       ...(tuning?.activityExtents !== undefined ? { activityExtents: tuning.activityExtents } : {}),
     });
     device.attachStaging(staging);
-    return { device, staging };
+    device.points.attach(points, retention);
+    if (points.recovered) await device.points.restoredAtOpen(points.recovered.changed);
+    return { device, staging, points, ...(persisted.pointInterval !== undefined ? { pointInterval: persisted.pointInterval } : {}) };
   } catch (e) {
     await link?.close().catch(() => undefined);
-    await staging.close().catch(() => undefined);
+    await staging?.close().catch(() => undefined);
+    await points.close().catch(() => undefined);
     if (e instanceof ReplicaSetupError) throw e;
     const shown = lun.replica !== undefined ? `replica ${redactedReplica(lun.replica)}` : 'replication';
     throw new ReplicaSetupError(`LUN ${lun.path}: ${shown}: ${(e as Error).message}`, { cause: e });

@@ -10,6 +10,7 @@ import type { ReplicationMode } from '../replication/status.js';
 import type { SwitchThresholds } from '../replication/switch-criteria.js';
 import { UsageError } from '../util/usage-error.js';
 import { parseSize } from '../util/parse-size.js';
+import { parseRetention } from '../replication/points/retention.js';
 import { checkName, isObject } from './option-checks.js';
 import type { ServeTarget } from './serve-config.js';
 
@@ -32,6 +33,8 @@ export interface ReplicationFlags {
   threshold?: string[];
   /** --after-split-brain POLICY: automatic split-brain resolution. */
   afterSplitBrain?: string;
+  /** --point-hook CMD: run before and after every recovery point. */
+  pointHook?: string;
 }
 
 /** The config file's top-level replication keys. */
@@ -42,10 +45,11 @@ export interface ReplicationConfigFile {
   startOver?: boolean;
   replicatorIqn?: string;
   control?: string;
+  pointHook?: string;
   replication?: unknown;
 }
 
-export const REPLICATION_CONFIG_KEYS = ['role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control', 'replication'];
+export const REPLICATION_CONFIG_KEYS = ['role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control', 'pointHook', 'replication'];
 /** Keys of a LUN object in the config file that set up its replication. */
 export const LUN_REPLICATION_KEYS = ['peer', 'replica', 'mode', 'sync'];
 
@@ -59,7 +63,7 @@ const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = [
   'lowTrafficBytesPerSec',
   'lowTrafficForMs',
 ];
-const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'queueMemory', 'activityExtentSize', 'activityExtents', 'deltaIntervalMs', 'linkTimeoutMs', 'afterSplitBrain'];
+const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'queueMemory', 'activityExtentSize', 'activityExtents', 'deltaIntervalMs', 'linkTimeoutMs', 'afterSplitBrain', 'pointInterval', 'retention'];
 /** A link timeout below this would call a healthy loaded link failed. */
 const MIN_LINK_TIMEOUT_MS = 100;
 /** Below this a single large host write could not fit the journal. */
@@ -133,6 +137,15 @@ export function parseReplicationTuning(raw: unknown, where = '--config: replicat
     tuning.linkTimeoutMs = t;
   }
   if (raw.afterSplitBrain !== undefined) tuning.afterSplitBrain = splitBrainPolicy(raw.afterSplitBrain, `${where}.afterSplitBrain`);
+  if (raw.pointInterval !== undefined) tuning.pointInterval = settableValue('pointInterval', raw.pointInterval, `${where}.pointInterval`);
+  if (raw.retention !== undefined) {
+    if (typeof raw.retention !== 'string') throw new UsageError(`${where}.retention: must be a string such as "last=8,hourly=24,daily=14"`);
+    try {
+      tuning.retention = parseRetention(raw.retention);
+    } catch (e) {
+      throw new UsageError(`${where}.retention: ${(e as Error).message}`);
+    }
+  }
   return tuning;
 }
 
@@ -159,6 +172,7 @@ function applyThresholdFlags(tuning: ReplicationTuning, flags: readonly string[]
     }
     const value = settableValue(key, text.slice(i + 1), `--threshold ${key}`);
     if (key === 'deltaIntervalMs') tuning.deltaIntervalMs = value;
+    else if (key === 'pointInterval') tuning.pointInterval = value;
     else tuning.thresholds[key as keyof SwitchThresholds] = value;
   }
 }
@@ -223,7 +237,10 @@ export function replicationSettings(flags: ReplicationFlags, file: ReplicationCo
   }
   const replicatorIqn = checkName(flags.replicatorIqn ?? file.replicatorIqn ?? DEFAULT_REPLICATOR_IQN, '--replicator-iqn');
   const control = flags.control ?? file.control ?? (role ? DEFAULT_CONTROL_PATH : undefined);
-  return role ? { role, replicatorIqn, startOver, control } : { control };
+  const pointHook = flags.pointHook ?? file.pointHook;
+  if (pointHook !== undefined && !role) throw new UsageError('--point-hook only applies with --role primary|backup');
+  if (pointHook !== undefined && pointHook.trim() === '') throw new UsageError('--point-hook: the command is empty');
+  return role ? { role, replicatorIqn, startOver, control, ...(pointHook !== undefined ? { pointHook } : {}) } : { control };
 }
 
 export function checkMode(text: string, where: string): void {
@@ -241,7 +258,7 @@ function checkReplicaUrl(url: string, lunPath: string): void {
 
 /** Types of the config file's top-level replication keys. */
 export function checkReplicationConfig(json: Record<string, unknown>, path: string): void {
-  for (const key of ['role', 'replicationMode', 'replicatorIqn', 'control']) {
+  for (const key of ['role', 'replicationMode', 'replicatorIqn', 'control', 'pointHook']) {
     if (json[key] !== undefined && typeof json[key] !== 'string') throw new UsageError(`--config ${path}: "${key}" must be a string`);
   }
   for (const key of ['sync', 'startOver']) {

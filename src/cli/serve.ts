@@ -2,6 +2,10 @@
 import { mkdir } from 'node:fs/promises';
 import type { BlockDevice } from '../block/device.js';
 import type { PassStagingLog } from '../replication/pass-staging-log.js';
+import { ConsistencyGroup, type GroupMember } from '../replication/points/consistency-group.js';
+import { commandPointHook } from '../replication/points/point-hook.js';
+import { ServedPointExposure, type ExposableLun } from './point-exposure.js';
+import type { PointStore } from '../replication/points/point-store.js';
 import { createControlHandler, serverStatus, type ControlLun, type LunVerifier } from '../replication/control/handler.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../replication/control/metrics-endpoint.js';
 import { startControlServer, type ControlServer } from '../replication/control/server.js';
@@ -20,6 +24,9 @@ import { runVerify } from '../verify/run.js';
 
 const log = moduleLogger('serve');
 
+/** Scheduled recovery points when neither the config nor `tandem config set` says otherwise. */
+export const DEFAULT_POINT_INTERVAL_MS = 15 * 60 * 1000;
+
 export interface RunningServer {
   addresses: string[];
   /** The control socket's path, when the server has a replication role. */
@@ -33,6 +40,13 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
   const scsiTargets: ScsiTarget[] = [];
   const stores: BlockDevice[] = [];
   const stagingLogs: PassStagingLog[] = [];
+  const pointStores: PointStore[] = [];
+  /** Each target's replicated LUNs: one consistency group, by IQN in lower case. */
+  const groups = new Map<string, ConsistencyGroup>();
+  const pointHook = settings.pointHook !== undefined ? commandPointHook(settings.pointHook) : undefined;
+  /** Where each replicated LUN is served, for `tandem point expose`. */
+  const exposable = new Map<string, ExposableLun>();
+  const exposure = new ServedPointExposure((l) => exposable.get(`${l.target.toLowerCase()}/${l.lun}`));
   const controlLuns: ControlLun[] = [];
   /** Replica URLs with their secrets, for verify; never shown. */
   const replicaUrls = new Map<ControlLun, string>();
@@ -44,6 +58,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     const targets = [];
     for (const config of settings.targets) {
       const units: LogicalUnit[] = [];
+      const members: GroupMember[] = [];
+      let pointInterval = settings.replication?.pointInterval ?? DEFAULT_POINT_INTERVAL_MS;
       for (const [lun, lunConfig] of config.luns.entries()) {
         const store = await openLunStore(lunConfig);
         const metaDir = metaDirFor(lunConfig);
@@ -62,6 +78,10 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
           }
           device = replicated.device;
           stagingLogs.push(replicated.staging);
+          pointStores.push(replicated.points);
+          members.push({ lun, volume: replicated.device });
+          // `tandem config set pointInterval` (persisted beside a LUN) wins over the config file.
+          pointInterval = replicated.pointInterval ?? pointInterval;
           const controlLun: ControlLun = {
             target: config.iqn,
             lun,
@@ -101,10 +121,22 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         // Hosts learn of every ALUA access state change (a role change began or ended) by a unit attention.
         pair?.onChange((change) => {
           if (change === 'access') unit.accessStateChanged();
+          if (change === 'restored') unit.mediumChangedForReplicator();
+          if (change === 'pass') groups.get(config.iqn.toLowerCase())?.passCommitted();
         });
         units.push(unit);
       }
+      if (members.length > 0) {
+        const group = new ConsistencyGroup(members, { target: config.iqn, clock: Date.now, log: moduleLogger('points'), ...(pointHook ? { hook: pointHook } : {}) });
+        // Every node schedules: the timer only makes points while this node is the primary.
+        group.schedule(pointInterval);
+        groups.set(config.iqn.toLowerCase(), group);
+      }
       const scsi = new ScsiTarget(config.iqn, units);
+      for (const m of members) {
+        const lunConfig = config.luns[m.lun]!;
+        exposable.set(`${config.iqn.toLowerCase()}/${m.lun}`, { scsi, blockSize: lunConfig.blockSize, metaDir: metaDirFor(lunConfig) });
+      }
       scsiTargets.push(scsi);
       targets.push({ config, scsi });
     }
@@ -126,6 +158,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         role: settings.role,
         replicatorIqn: settings.replicatorIqn ?? '',
         luns: controlLuns,
+        groups,
+        exposure,
         logger: moduleLogger('control'),
         ...(settings.role === 'primary' ? { verify } : {}),
       });
@@ -159,6 +193,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       ...(control ? { controlPath: control.path } : {}),
       ...(metrics ? { metricsAddress: metrics.address } : {}),
       async close() {
+        for (const g of groups.values()) g.close();
         await control?.close();
         await metrics?.close();
         await server.close();
@@ -166,15 +201,19 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         await Promise.all(stagingLogs.map((l) => l.close()));
         // ScsiTarget.close flushes and closes its LUs' devices.
         await Promise.all(scsiTargets.map((t) => t.close()));
+        exposure.releaseAll();
+        await Promise.all(pointStores.map((p) => p.close()));
         log.info('stopped');
       },
     };
   } catch (e) {
+    for (const g of groups.values()) g.close();
     await control?.close().catch(() => undefined);
     await metrics?.close().catch(() => undefined);
     await Promise.allSettled(scsiTargets.map((t) => t.close()));
     await Promise.allSettled(stores.map((s) => s.close()));
     await Promise.allSettled(stagingLogs.map((l) => l.close()));
+    await Promise.allSettled(pointStores.map((p) => p.close()));
     throw e;
   }
 }

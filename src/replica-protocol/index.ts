@@ -95,6 +95,17 @@ export {
   type SharedRegistration,
 } from './pr-state.js';
 export {
+  MAX_POINT_LABEL_BYTES,
+  MAX_POINT_PARAMETER_BYTES,
+  POINT_FIXED_BYTES,
+  POINT_ORIGINS,
+  PointFormatError,
+  decodePointParameters,
+  encodePointParameters,
+  type PointMarker,
+  type PointOrigin,
+} from './point-marker.js';
+export {
   MAX_HISTORY_ENTRIES,
   REPLICATION_STATE_VPD_PAGE,
   decodeReplicationStateVpd,

@@ -4,6 +4,7 @@
  */
 import type { PortGroupsReport } from './alua.js';
 import type { ChangeMapSlice } from './change-map.js';
+import type { PointMarker } from './point-marker.js';
 import type { SharedPrState } from './pr-state.js';
 import type { AdoptParameters } from './replication-control.js';
 import type { ReplicationStateReport } from './replication-state.js';
@@ -27,6 +28,12 @@ export interface ReplicationEndpoint {
   publishPrState(state: Omit<SharedPrState, 'sequence'>): Promise<void>;
   /** The peer's state (REPLICATION CONTROL / PR STATE): true when it is newer than this node's, which it then replaces. */
   offerPrState(state: SharedPrState): boolean;
+  /**
+   * POINT: a backup takes recovery point `point` of its image as it is now (every change its
+   * primary sent before is applied); resolves once the point is durable. ReplicationSequenceError
+   * when this node keeps no points or the id is not above its newest.
+   */
+  takePoint(point: PointMarker): Promise<void>;
 }
 
 /** The action does not fit the LU's replication state now: COMMAND SEQUENCE ERROR. */

@@ -4,6 +4,7 @@
  * asks of them together — the host's flush, a tick's confirmation, a drain to the peer,
  * and the fold into the delta table when the engine leaves continuous mirroring.
  */
+import type { ReplicationFigures } from './switch-criteria.js';
 import type { BlockDevice } from '../block/device.js';
 import type { ActivityLog } from './activity-log.js';
 import { AsyncMirror } from './async-mirror.js';
@@ -101,6 +102,11 @@ export class ContinuousMirroring {
     else await this.sync.confirmIfDue();
   }
 
+  /** Something was queued outside the write path (a recovery point): ship it. */
+  kick(): void {
+    if (this.flavour === 'async') this.shipper.kick();
+  }
+
   /** Everything acknowledged is durable on the backup when this resolves. */
   drain(): Promise<void> {
     return this.flavour === 'async' ? this.shipper.drain() : this.sync.flush();
@@ -161,5 +167,20 @@ export class ContinuousMirroring {
 
   get oldestPendingAt(): number | undefined {
     return this.async.oldestPendingAt;
+  }
+
+  /** The link's and the queue's figures for the criteria and status (`now`: sample the rates). */
+  figures(now: number | undefined): ReplicationFigures {
+    const health = this.parts.link.health();
+    const { inflow, shippedRate: shipped } = this;
+    return {
+      linkUp: health.up,
+      rttMs: health.rttMs,
+      writeLatencyMs: health.writeLatencyMs,
+      inflowBytesPerSec: now === undefined ? inflow.bytesPerSec : inflow.sample(now),
+      flushBytesPerSec: now === undefined ? shipped.bytesPerSec : shipped.sample(now),
+      journalFill: this.parts.queue.fill,
+      redundancy: this.redundancy,
+    };
   }
 }

@@ -6,6 +6,7 @@
  * delta tracking.
  */
 import type { BlockDevice } from '../block/device.js';
+import type { PointMarker } from '../replica-protocol/index.js';
 import type { DurableFiles } from '../block/durable-file.js';
 import { InflightCounter } from '../util/inflight-counter.js';
 import type { Logger } from '../util/log.js';
@@ -20,13 +21,15 @@ import type { HostOp } from './host-op.js';
 import type { HostWriteOrder } from './host-write-order.js';
 import { PassRunner, type PassProgress, type PassTrigger } from './pass-runner.js';
 import { PeerFollowing } from './peer-following.js';
+import { planPoint, type PointSteps } from './points/point-planner.js';
 import type { PeerSync } from './peer-sync.js';
 import { RateMeter } from './rate-meter.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
 import type { ReplicaBinding, ResyncPlan, SplitBrain } from './replica-binding.js';
 import type { ReplicaLink } from './replica-link.js';
 import type { SendQueue } from './send-queue.js';
-import type { ContinuousFlavour, MirrorState, PrimaryStatus, ReplicationMode, SwitchRecord } from './status.js';
+import type { ContinuousFlavour, MirrorState, PrimaryStatus, ReplicationMode } from './status.js';
+import { SwitchHistory } from './switch-history.js';
 import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
 import type { VolumeState } from './volume-state.js';
 
@@ -53,6 +56,8 @@ export interface ControllerParts {
   onSplitBrain(splitBrain: SplitBrain): void;
   /** The binding found this primary stale: its peer is ahead (the volume may apply its policy). */
   onStale(): void;
+  /** A pass left the backup at a consistent image (a recovery point of origin `pass` may follow). */
+  onPassCommitted?(trigger: PassTrigger): void;
 }
 
 export interface ControllerSettings {
@@ -80,7 +85,7 @@ export class ReplicationController {
   private ticking = false;
   private healthySince: number | undefined;
   private lowTrafficSince: number | undefined;
-  private lastSwitch: SwitchRecord | undefined;
+  private readonly switches: SwitchHistory;
   private switching: Promise<void> | undefined;
   /** Passes, catch-up and late binding run one at a time. */
   private readonly serial = new SerialQueue();
@@ -108,6 +113,7 @@ export class ReplicationController {
     this.shutdownDrainMs = settings.shutdownDrainMs;
     this.state = this.mode === 'delta' || settings.startInDelta ? 'delta' : 'continuous';
     this.age = new RecoveryPointAge(clock, table.dirtyChunks > 0);
+    this.switches = new SwitchHistory(parts, () => this.continuous.figures(undefined));
     this.passes = new PassRunner({ ...parts, age: this.age }, settings.startInDelta);
     this.peer = new PeerFollowing(parts, this.passes, this.age);
     this.delta = new DeltaTracking(local, table, activity, this.age);
@@ -231,18 +237,18 @@ export class ReplicationController {
 
   private async foldIntoDelta(reason: SwitchReason, detail: string | undefined): Promise<void> {
     const from = this.state;
-    const figures = this.figures(undefined);
+    const figures = this.continuous.figures(undefined);
     const at = this.parts.clock();
     this.state = 'delta';
     // Status must never show the new state with the previous switch's reason.
-    this.lastSwitch = { at, from, to: 'delta', reason };
+    this.switches.last = { at, from, to: 'delta', reason };
     // A switch for a journal reason leaves the link healthy: its healthy time starts now.
     const linkReason = reason === 'link-failed' || reason === 'rtt-high' || reason === 'write-latency-high';
     this.healthySince = linkReason ? undefined : this.parts.clock();
     await this.continuousInflight.idle();
     const folded = await this.continuous.fold();
     this.age.folded(folded.oldestAt, this.parts.table.dirtyChunks > 0);
-    this.recordSwitch(from, 'delta', reason, { detail, foldedEntries: folded.changes }, figures, at);
+    this.switches.record(from, 'delta', reason, { detail, foldedEntries: folded.changes }, figures, at);
   }
 
   // ---- admin --------------------------------------------------------------
@@ -291,6 +297,30 @@ export class ReplicationController {
     });
   }
 
+  // ---- recovery points ------------------------------------------------------
+
+  /** Runs `fn` with no pass, catch-up or late binding of this engine starting meanwhile. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial.run(fn);
+  }
+
+  /** Prepares a recovery point of this volume (see PointPlanner): inside exclusive(), before host writes are held. */
+  async planPoint(): Promise<(marker: PointMarker) => PointSteps> {
+    const { binding } = this.parts;
+    await this.switching?.catch(() => undefined);
+    if (binding.unsettled) await this.peer.rebind();
+    binding.requireBound();
+    return planPoint({
+      state: this.state,
+      flavour: this.continuous.flavour,
+      queue: this.parts.queue,
+      link: this.parts.link,
+      ship: () => this.continuous.kick(),
+      passes: this.passes,
+      pass: (frozen) => this.peer.pass(undefined, 'point', frozen),
+    });
+  }
+
   /** Checks the peer now rather than at the next tick (a promotion by switchover, whose peer is known to be in sync). */
   bindNow(): Promise<void> {
     return this.serial.run(() => this.peer.rebind());
@@ -314,7 +344,7 @@ export class ReplicationController {
       await this.switching;
       await this.ping.run();
       const now = this.parts.clock();
-      const figures = this.figures(now);
+      const figures = this.continuous.figures(now);
       // A peer that stopped answering no longer follows, whatever state the mirroring is in.
       if (!figures.linkUp) this.peer.lost(this.parts.link.health().lastError ?? 'the link is down');
       // The marks delta tracking made in memory become durable at least once a tick.
@@ -367,7 +397,7 @@ export class ReplicationController {
       this.parts.log.warn({ event: 'catch-up-failed', error: (e as Error).message }, 'return to continuous mirroring failed');
       throw e;
     }
-    this.recordSwitch(from, 'continuous', 'link-healthy', { healthyForMs: this.thresholds.healthyForMs });
+    this.switches.record(from, 'continuous', 'link-healthy', { healthyForMs: this.thresholds.healthyForMs });
   }
 
   private pass(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
@@ -385,8 +415,8 @@ export class ReplicationController {
       mode: this.mode,
       flavour: this.continuous.flavour,
       state: this.state,
-      lastSwitch: this.lastSwitch,
-      figures: this.figures(undefined),
+      lastSwitch: this.switches.last,
+      figures: this.continuous.figures(undefined),
       journal: { usedBytes: queue.bytes, capacity: queue.capacity, entries: queue.length },
       lastPass: this.passes.lastPass,
       paused: this.paused,
@@ -394,34 +424,5 @@ export class ReplicationController {
       deltaIntervalMs: this.deltaIntervalMs,
       recoveryPointAgeMs: this.age.ageMs(table.dirtyChunks > 0, this.continuous.oldestPendingAt),
     };
-  }
-
-  private figures(now: number | undefined): ReplicationFigures {
-    const health = this.parts.link.health();
-    const { inflow, shippedRate: shipped } = this.continuous;
-    return {
-      linkUp: health.up,
-      rttMs: health.rttMs,
-      writeLatencyMs: health.writeLatencyMs,
-      inflowBytesPerSec: now === undefined ? inflow.bytesPerSec : inflow.sample(now),
-      flushBytesPerSec: now === undefined ? shipped.bytesPerSec : shipped.sample(now),
-      journalFill: this.parts.queue.fill,
-      redundancy: this.continuous.redundancy,
-    };
-  }
-
-  private recordSwitch(
-    from: MirrorState,
-    to: MirrorState,
-    reason: string,
-    extra: Record<string, unknown>,
-    figures: ReplicationFigures = this.figures(undefined),
-    at: number = this.parts.clock(),
-  ): void {
-    this.lastSwitch = { at, from, to, reason };
-    this.parts.log.info(
-      { event: 'mode-switch', from, to, reason, ...extra, figures, dirtyChunks: this.parts.table.dirtyChunks, journalBytes: this.parts.queue.bytes },
-      `replication ${from} -> ${to}: ${reason}`,
-    );
   }
 }

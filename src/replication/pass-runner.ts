@@ -16,7 +16,15 @@ import type { ReplicaLink } from './replica-link.js';
 import type { VolumeState } from './volume-state.js';
 
 /** What started a delta pass (in its log event). */
-export type PassTrigger = 'admin' | 'interval' | 'low-traffic' | 'catch-up' | 'final';
+export type PassTrigger = 'admin' | 'interval' | 'low-traffic' | 'catch-up' | 'final' | 'point';
+
+/** A pass's point in time, fixed: the chunks it copies and the snapshot it reads them from. */
+export interface FrozenPass {
+  chunks: number[];
+  snapshot: PassSnapshot;
+  /** When it was fixed (the engine's clock). */
+  at: number;
+}
 
 export type PassProgress = (doneChunks: number, totalChunks: number) => void;
 
@@ -31,6 +39,7 @@ export interface PassRunnerParts {
   age: RecoveryPointAge;
   clock: () => number;
   log: Logger;
+  onPassCommitted?(trigger: PassTrigger): void;
 }
 
 export class PassRunner {
@@ -47,18 +56,35 @@ export class PassRunner {
     this.lastPassAt = parts.clock();
   }
 
-  async run(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
-    const { local, link, metaDir, files, table, order, volume, age, clock, log } = this.parts;
+  /**
+   * Fixes a pass's point in time: the caller holds host writes (alone, or with other
+   * volumes' for a consistency group). The scratch is opened before (no I/O under the hold).
+   */
+  freeze(scratch: BlockDevice): FrozenPass {
+    const { local, files, table, order, clock } = this.parts;
+    const chunks = table.markedChunks();
+    table.beginCopy(chunks);
+    order.snapshot = new PassSnapshot(local, scratch, table.chunkSize, chunks, files);
+    return { chunks, snapshot: order.snapshot, at: clock() };
+  }
+
+  openScratch(): Promise<BlockDevice> {
+    const { local, metaDir, files } = this.parts;
+    return PassSnapshot.openScratch(metaDir, local.size, files);
+  }
+
+  /** A pass: its point in time fixed now (host writes held for a moment), or the one given. */
+  async run(onProgress: PassProgress | undefined, trigger: PassTrigger, frozen?: FrozenPass): Promise<DeltaPassResult & { at: number }> {
+    const { link, table, order, volume, age, clock, log } = this.parts;
     const compare = this.suspect;
     // The first full copy has no earlier image on the backup worth keeping: it is not staged.
     const staged = volume.identity.replicaSynced;
-    const scratch = await PassSnapshot.openScratch(metaDir, local.size, files);
-    const { chunks, snapshot } = await order.holding(async () => {
-      const chunks = table.markedChunks();
-      table.beginCopy(chunks);
-      order.snapshot = new PassSnapshot(local, scratch, table.chunkSize, chunks, files);
-      return { chunks, snapshot: order.snapshot };
-    });
+    let fixed = frozen;
+    if (!fixed) {
+      const scratch = await this.openScratch();
+      fixed = await order.holding(async () => this.freeze(scratch));
+    }
+    const { chunks, snapshot } = fixed;
     let result: DeltaPassResult;
     try {
       result = await runDeltaPass(table, chunks, snapshot, link, { compare, staged, ...(onProgress ? { onProgress } : {}) });
@@ -74,6 +100,9 @@ export class PassRunner {
       if (!volume.identity.replicaSynced) await volume.update(() => ({ replicaSynced: true }));
     }
     log.info({ event: 'delta-pass', trigger, compare, ...result, preservedChunks: snapshot.preservedChunks, dirtyAfter: table.dirtyChunks }, compare ? 'resync pass' : 'delta pass');
-    return result;
+    // A staged pass is applied whole at commit: the backup holds the image of its instant.
+    // A point's own pass is followed by its point already.
+    if (result.staged && trigger !== 'point') this.parts.onPassCommitted?.(trigger);
+    return { ...result, at: fixed.at };
   }
 }

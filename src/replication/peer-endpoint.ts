@@ -7,6 +7,7 @@ import {
   ReplicationSequenceError,
   type AdoptParameters,
   type ChangeMapSlice,
+  type PointMarker,
   type PortGroupsReport,
   type ReplicationEndpoint,
   type ReplicationStateReport,
@@ -16,6 +17,7 @@ import type { Logger } from '../util/log.js';
 import type { DeltaTable } from './delta-table.js';
 import { adopt, formatGeneration } from './generations.js';
 import type { PeerSync } from './peer-sync.js';
+import type { BackupPoints } from './points/backup-points.js';
 import type { PrStateShipper } from './pr-state-shipper.js';
 import type { ReplicaBinding } from './replica-binding.js';
 import { RoleChangeError, type RoleManager } from './role-manager.js';
@@ -33,6 +35,8 @@ export interface PeerEndpointParts {
   /** ALUA: this node's port group and the peer's, now. */
   portGroups(): PortGroupsReport;
   prState: PrStateShipper;
+  /** The recovery points this node takes as a backup (none: it keeps no points). */
+  points: BackupPoints | undefined;
 }
 
 export class PeerEndpoint implements ReplicationEndpoint {
@@ -73,6 +77,24 @@ export class PeerEndpoint implements ReplicationEndpoint {
 
   offerPrState(state: SharedPrState): boolean {
     return this.parts.prState.offer(state);
+  }
+
+  get newestPoint(): { id: number; at: number } | undefined {
+    return this.parts.points?.newest;
+  }
+
+  get points(): BackupPoints | undefined {
+    return this.parts.points;
+  }
+
+  attachPoints(points: BackupPoints): void {
+    this.parts.points = points;
+  }
+
+  takePoint(point: PointMarker): Promise<void> {
+    const points = this.parts.points;
+    if (!points) return Promise.reject(new ReplicationSequenceError('this node keeps no recovery points'));
+    return points.take(point);
   }
 
   changeMap(startByte: number, maxBytes: number): ChangeMapSlice {

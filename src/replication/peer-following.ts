@@ -9,7 +9,7 @@
 import type { Logger } from '../util/log.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import { diverge, diverged, formatGeneration } from './generations.js';
-import type { PassProgress, PassRunner, PassTrigger } from './pass-runner.js';
+import type { FrozenPass, PassProgress, PassRunner, PassTrigger } from './pass-runner.js';
 import type { PeerSync } from './peer-sync.js';
 import type { RecoveryPointAge } from './recovery-point-age.js';
 import type { ReplicaBinding, ResyncPlan, SplitBrain } from './replica-binding.js';
@@ -97,14 +97,14 @@ export class PeerFollowing {
   }
 
   /** A pass onto a peer still following this node; a failure makes the next tick check the peer again. */
-  async pass(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
+  async pass(onProgress: PassProgress | undefined, trigger: PassTrigger, frozen?: FrozenPass): Promise<DeltaPassResult & { at: number }> {
     const { binding, peerSync } = this.parts;
     try {
       if (!(await binding.stillFollowing())) throw new ReplicaLinkError(`the peer no longer follows this node: ${binding.state.error ?? binding.state.state}`);
       const result = await this.passes.run((done, total) => {
         peerSync.progress(done, total);
         onProgress?.(done, total);
-      }, trigger);
+      }, trigger, frozen);
       await peerSync.passed(result);
       return result;
     } catch (e) {

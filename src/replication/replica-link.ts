@@ -78,6 +78,12 @@ export class ReplicaLinkError extends Error {
   }
 }
 
+/** The peer answered the command with CHECK CONDITION (it refused it): the link itself works. */
+export function peerRefused(e: unknown): boolean {
+  const cause = e instanceof ReplicaLinkError ? e.cause : undefined;
+  return typeof cause === 'object' && cause !== null && (cause as { name?: string }).name === 'ScsiCheckConditionError';
+}
+
 /** Exponentially weighted moving average, for RTT and latency figures. */
 export function smooth(previous: number | undefined, sample: number, weight = 0.25): number {
   return previous === undefined ? sample : previous + weight * (sample - previous);

@@ -9,81 +9,39 @@
  */
 import { BlockIoError, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
-import type { PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
-import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
-import { moduleLogger, type Logger } from '../util/log.js';
-import type { ControllerSettings } from './controller.js';
+import type { PointMarker, PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
+import type { PointSteps } from './points/point-planner.js';
 import type { DeltaPassResult } from './delta-pass.js';
-import { DeltaTable, DEFAULT_CHUNK_SIZE } from './delta-table.js';
-import { formatGeneration } from './generations.js';
-import { HostWriteOrder } from './host-write-order.js';
 import type { HostOp } from './host-op.js';
-import { recoverAtOpen } from './open-recovery.js';
 import type { PassProgress } from './pass-runner.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { PeerEndpoint } from './peer-endpoint.js';
-import { PeerSync } from './peer-sync.js';
-import { portGroupsOf } from './port-groups.js';
-import { PrStateShipper } from './pr-state-shipper.js';
-import { ReplicaBinding } from './replica-binding.js';
+import type { DurableFiles } from '../block/durable-file.js';
+import type { Logger } from '../util/log.js';
+import type { ActivityLog } from './activity-log.js';
+import { markCleanShutdown } from './clean-shutdown.js';
+import type { DeltaTable } from './delta-table.js';
+import type { HostWriteOrder } from './host-write-order.js';
+import type { PeerSync } from './peer-sync.js';
+import { handOverQueue } from './queue-handover.js';
+import type { ReplicaBinding } from './replica-binding.js';
 import type { ReplicaLink } from './replica-link.js';
-import { RoleManager, type PromoteResult } from './role-manager.js';
+import { NotPrimaryError, type DeviceChange, type ReplicatedDeviceOptions } from './replicated-device-options.js';
+import { openDeviceParts, type DeviceParts } from './replicated-device-parts.js';
+import type { PromoteResult, RoleManager } from './role-manager.js';
 import type { ReplicationRole } from './settings.js';
 import type { SplitBrainPolicy } from './split-brain-policy.js';
-import { ActivityLog, DEFAULT_EXTENT_SIZE } from './activity-log.js';
-import { isCleanShutdown, markCleanShutdown } from './clean-shutdown.js';
-import { handOverQueue, resumeQueue } from './queue-handover.js';
-import { DEFAULT_QUEUE_MEMORY, SendQueue } from './send-queue.js';
-import { StagingJournal } from './staging-journal.js';
-import { buildStatus, type ContinuousFlavour, type ReplicationMode, type ReplicationStatus } from './status.js';
+import type { SendQueue } from './send-queue.js';
+import type { StagingJournal } from './staging-journal.js';
 import type { SwitchReason, SwitchThresholds } from './switch-criteria.js';
 import type { DeviceIdentity } from './volume-record.js';
-import { VolumeState } from './volume-state.js';
+import type { VolumeState } from './volume-state.js';
+import { NodePoints } from './points/node-points.js';
+import { portGroupsOf } from './port-groups.js';
+import { PrStateShipper } from './pr-state-shipper.js';
+import { buildStatus, type ContinuousFlavour, type ReplicationMode, type ReplicationStatus } from './status.js';
 
-export interface ReplicatedDeviceOptions {
-  local: BlockDevice;
-  link: ReplicaLink;
-  /** `<image>.tandem/`: identity, journal, delta table. */
-  metaDir: string;
-  /** The role of a new volume (--role); a persisted role wins. Default primary. */
-  role?: ReplicationRole;
-  /** What hosts see on a new primary (VPD 83h, serial); a backup adopts its primary's. */
-  device?: DeviceIdentity;
-  mode?: ReplicationMode;
-  flavour?: ContinuousFlavour;
-  chunkSize?: number;
-  journalCapacity?: number;
-  /** Memory the asynchronous send queue may hold before it spills to the journal (default 64 MiB). */
-  queueMemory?: number;
-  /** Activity-log extent size (default 4 MiB) and how many extents stay hot (default 1024). */
-  activityExtentSize?: number;
-  activityExtents?: number;
-  thresholds?: Partial<SwitchThresholds>;
-  /** Overwrite a replica that belongs to another volume. */
-  startOver?: boolean;
-  afterSplitBrain?: SplitBrainPolicy;
-  /** ms between health/criteria ticks; 0 = no timer (tests call tick()). Default 1000. */
-  tickMs?: number;
-  /** Delta mode: pass interval (default 60 s). */
-  deltaIntervalMs?: number;
-  /** How long a clean shutdown waits for the backup to take what is queued (default 2 s); the rest is spilled. */
-  shutdownDrainMs?: number;
-  clock?: () => number;
-  logger?: Logger;
-  /** The metadata files' file system (default: node:fs; tests pass one that forgets at a power loss). */
-  files?: DurableFiles;
-}
-
-/** What ReplicatedDevice.onChange reports. */
-export type DeviceChange = 'role' | 'access';
-
-/** An admin action that only a primary takes (mode, replicate, pause...) on a backup. */
-export class NotPrimaryError extends Error {
-  constructor(action: string) {
-    super(`${action}: this node is a backup for this LUN (its primary replicates)`);
-    this.name = 'NotPrimaryError';
-  }
-}
+export { NotPrimaryError, type DeviceChange, type ReplicatedDeviceOptions } from './replicated-device-options.js';
 
 export class ReplicatedDevice implements BlockDevice {
   readonly size: number;
@@ -91,6 +49,9 @@ export class ReplicatedDevice implements BlockDevice {
   readonly canDiscard: boolean;
   readonly path: string;
   readonly endpoint: ReplicationEndpoint;
+  private readonly peerEndpoint: PeerEndpoint;
+  /** This node's recovery points: list, export, expose, restore, retention. */
+  readonly points: NodePoints;
   private closed = false;
   /** A backup's newest write from its primary, persisted at most once a tick. */
   private newestWriteAt: number | undefined;
@@ -99,23 +60,26 @@ export class ReplicatedDevice implements BlockDevice {
   /** A role change ran since start: RTPG reports the states as implicitly changed. */
   private accessChanged = false;
 
-  private constructor(
-    private readonly local: BlockDevice,
-    private readonly link: ReplicaLink,
-    private readonly journal: StagingJournal,
-    private readonly queue: SendQueue,
-    private readonly activity: ActivityLog,
-    private readonly table: DeltaTable,
-    private readonly order: HostWriteOrder,
-    private readonly volume: VolumeState,
-    private readonly binding: ReplicaBinding,
-    private readonly peerSync: PeerSync,
-    private readonly roles: RoleManager,
-    private readonly clock: () => number,
-    private readonly metaDir: string,
-    private readonly files: DurableFiles,
-    log: Logger,
-  ) {
+  private readonly local: BlockDevice;
+  private readonly link: ReplicaLink;
+  private readonly journal: StagingJournal;
+  private readonly queue: SendQueue;
+  private readonly activity: ActivityLog;
+  private readonly table: DeltaTable;
+  private readonly order: HostWriteOrder;
+  private readonly volume: VolumeState;
+  private readonly binding: ReplicaBinding;
+  private readonly peerSync: PeerSync;
+  private readonly roles: RoleManager;
+  private readonly clock: () => number;
+  private readonly metaDir: string;
+  private readonly files: DurableFiles;
+  private readonly log: Logger;
+
+  private constructor(parts: DeviceParts) {
+    ({ local: this.local, link: this.link, journal: this.journal, queue: this.queue, activity: this.activity, table: this.table, order: this.order } = parts);
+    ({ volume: this.volume, binding: this.binding, peerSync: this.peerSync, roles: this.roles, clock: this.clock, metaDir: this.metaDir, files: this.files, log: this.log } = parts);
+    const { local, link, table, order, volume, binding, peerSync, roles, clock, log } = parts;
     this.size = local.size;
     this.readOnly = local.readOnly;
     this.canDiscard = local.canDiscard;
@@ -127,7 +91,7 @@ export class ReplicatedDevice implements BlockDevice {
       this.accessChanged = true;
       this.emit('access');
     };
-    this.endpoint = new PeerEndpoint({
+    this.endpoint = this.peerEndpoint = new PeerEndpoint({
       volume,
       table,
       roles,
@@ -137,6 +101,18 @@ export class ReplicatedDevice implements BlockDevice {
       newestWriteAt: () => this.newestWriteAt,
       portGroups: () => this.portGroups(),
       prState: this.prState,
+      points: undefined,
+    });
+    this.points = new NodePoints({
+      holder: this.peerEndpoint,
+      order,
+      isBackup: () => this.roles.role === 'backup',
+      table,
+      size: this.size,
+      path: this.path,
+      clock,
+      log,
+      restored: () => this.emit('restored'),
     });
   }
 
@@ -148,88 +124,13 @@ export class ReplicatedDevice implements BlockDevice {
    * may differ (first sync, crash, lost tracking).
    */
   static async open(options: ReplicatedDeviceOptions): Promise<ReplicatedDevice> {
-    const { local, link, metaDir } = options;
-    if (link.size !== local.size) throw new RangeError(`replica is ${link.size} bytes, the local LUN ${local.size}`);
-    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    const extentSize = options.activityExtentSize ?? Math.max(DEFAULT_EXTENT_SIZE, chunkSize);
-    // A crash marks whole extents in the delta table: an extent is whole chunks.
-    if (extentSize % chunkSize !== 0) throw new RangeError('the activity-log extent size must be a multiple of the chunk size');
-    const log = options.logger ?? moduleLogger('replication');
-    const clock = options.clock ?? Date.now;
-    const initialRole = options.role ?? 'primary';
-    const files = options.files ?? nodeFiles;
-    const volume = await VolumeState.open({ metaDir, initialRole, files, ...(options.device ? { initialDevice: options.device } : {}), clock });
-    if (volume.roleOverridden) log.warn({ event: 'role-persisted', role: volume.role, flag: initialRole }, `this volume was last a ${volume.role}: that role wins over --role ${initialRole}`);
-    // Read and removed before anything changes: a crash from here on is not a clean shutdown.
-    const clean = await isCleanShutdown(metaDir, files);
-    const journal = await StagingJournal.open({ dir: metaDir, files, ...(options.journalCapacity ? { capacity: options.journalCapacity } : {}) });
-    let table: DeltaTable | undefined;
-    let activity: ActivityLog | undefined;
-    try {
-      const opened = await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize, flushImage: () => local.flush() });
-      table = opened;
-      activity = await ActivityLog.open({
-        dir: metaDir,
-        files,
-        volumeSize: local.size,
-        extentSize,
-        ...(options.activityExtents ? { capacity: options.activityExtents } : {}),
-        // An extent leaves the log only once the delta table's marks in it are durable.
-        beforeEvict: () => opened.persist(),
-      });
-      const queueMemory = options.queueMemory ?? DEFAULT_QUEUE_MEMORY;
-      const queue = new SendQueue(journal, queueMemory);
-      const binding = new ReplicaBinding(volume, link, options.startOver ?? false, table.chunkSize, clock, log);
-      const peerSync = new PeerSync(volume, link, table, binding, clock, log);
-      const order = new HostWriteOrder();
-      const settings: ControllerSettings = {
-        mode: options.mode ?? 'auto',
-        flavour: options.flavour ?? 'async',
-        thresholds: options.thresholds,
-        deltaIntervalMs: options.deltaIntervalMs ?? 60_000,
-        startInDelta: false,
-        tickMs: options.tickMs ?? 1000,
-        queueMemory,
-        shutdownDrainMs: options.shutdownDrainMs ?? 2_000,
-      };
-      const roles = new RoleManager({ local, link, metaDir, files, queue, activity, table, order, volume, binding, peerSync, clock, log }, settings, options.afterSplitBrain ?? 'disconnect');
-      const primary = volume.role === 'primary';
-      // The primary checks its replica before anything else: a foreign one stops the server.
-      const bound = primary ? await binding.bind() : undefined;
-      if (bound?.kind === 'bound' && bound.resync) await peerSync.start(bound.resync);
-      const recovery = await recoverAtOpen(journal, table, activity, volume.identity, clean, bound?.kind === 'bound');
-      await resumeQueue(recovery.queued, recovery.startInDelta, queue, journal, table, activity, clock);
-      // What the log held before is covered now (marked, or queued again): from here it holds what this run writes.
-      await activity.forgetRecovered();
-      const device = new ReplicatedDevice(local, link, journal, queue, activity, table, order, volume, binding, peerSync, roles, clock, metaDir, files, log);
-      roles.onWatch = () => device.persistNewestWrite();
-      roles.start(!recovery.startInDelta);
-      if (bound?.kind === 'split-brain') roles.onSplitBrain(bound.splitBrain);
-      const { volumeId, generation } = volume.identity;
-      log.info(
-        {
-          event: 'replication-open',
-          role: volume.role,
-          volumeId,
-          generation,
-          current: formatGeneration(volume.generations.current),
-          bind: bound ? binding.state.state : 'backup',
-          resync: bound?.kind === 'bound' ? bound.resync?.why : undefined,
-          clean,
-          recovered: recovery.recovered,
-          queued: queue.length,
-          dirtyChunks: table.dirtyChunks,
-          state: roles.controller?.currentState ?? 'backup',
-        },
-        `replication state opened (${volume.role})`,
-      );
-      return device;
-    } catch (e) {
-      await journal.close();
-      await activity?.close().catch(() => undefined);
-      await table?.close();
-      throw e;
-    }
+    // Listeners hang on the device, made below; passes only start once it exists.
+    let made: ReplicatedDevice | undefined;
+    const opened = await openDeviceParts(options, () => made?.emit('pass'));
+    const device = new ReplicatedDevice(opened.parts);
+    made = device;
+    opened.start(() => device.persistNewestWrite());
+    return device;
   }
 
   // ---- BlockDevice -------------------------------------------------------
@@ -339,6 +240,31 @@ export class ReplicatedDevice implements BlockDevice {
     });
   }
 
+  // ---- recovery points (a consistency group drives these) ----------------
+
+  /** Runs `fn` with no pass of this volume's engine starting meanwhile (a primary only). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.primaryController('point').exclusive(fn);
+  }
+
+  /** Host writes to this volume wait while `fn` runs (those in progress finish first). */
+  holding<T>(fn: () => Promise<T>): Promise<T> {
+    return this.order.holding(fn);
+  }
+
+  planPoint(): Promise<(marker: PointMarker) => PointSteps> {
+    return this.primaryController('point').planPoint();
+  }
+
+  /** The newest point id this node handed out or holds: the next one is above it. */
+  get lastPointId(): number {
+    return Math.max(this.volume.lastPointId, this.peerEndpoint.newestPoint?.id ?? 0);
+  }
+
+  async notePointId(id: number): Promise<void> {
+    if (id > this.volume.lastPointId) await this.volume.update(() => ({ lastPointId: id }));
+  }
+
   attachStaging(staging: PassStagingLog): void {
     this.roles.attachStaging(staging);
     staging.onCommit = () => (this.newestWriteAt = this.clock());
@@ -388,6 +314,11 @@ export class ReplicatedDevice implements BlockDevice {
   // ---- replication admin (the control socket) ----------------------------
 
   status(): ReplicationStatus {
+    const points = this.points.view(this.lastPointId);
+    return { ...this.buildStatus(), ...(points ? { points } : {}) };
+  }
+
+  private buildStatus(): ReplicationStatus {
     return buildStatus({
       controller: this.roles.controller,
       settings: this.roles.settings,

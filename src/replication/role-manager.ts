@@ -9,7 +9,7 @@ import { ReplicationController, type ControllerParts, type ControllerSettings } 
 import { diverge, revertToBitmap, formatGeneration } from './generations.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import type { SplitBrain } from './replica-binding.js';
-import { ReplicaLinkError } from './replica-link.js';
+import { peerRefused } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
 import { splitBrainVictim, type SplitBrainPolicy } from './split-brain-policy.js';
 import type { VolumeState } from './volume-state.js';
@@ -169,7 +169,7 @@ export class RoleManager {
       } catch (e) {
         detail = (e as Error).message;
         // A CHECK CONDITION is the peer's answer (it did not promote); a lost connection leaves it unknown.
-        outcome = e instanceof ReplicaLinkError && isCheckCondition(e.cause) ? 'refused' : 'unknown';
+        outcome = peerRefused(e) ? 'refused' : 'unknown';
       }
       if (outcome === 'refused') {
         // Nothing changed on the peer: this node stays the primary, with the peer in sync.
@@ -317,10 +317,6 @@ export class RoleManager {
 
   /** Run at every watch tick of a backup (the newest applied write, persisted at most once a tick). */
   onWatch: (() => Promise<void>) | undefined;
-}
-
-function isCheckCondition(cause: unknown): boolean {
-  return typeof cause === 'object' && cause !== null && (cause as { name?: string }).name === 'ScsiCheckConditionError';
 }
 
 function describeTime(ms: number | undefined): string {

@@ -7,6 +7,7 @@
  * a change the journal cannot take either is refused (the engine folds the queue into the
  * delta table).
  */
+import type { PointMarker } from '../replica-protocol/index.js';
 import type { JournalEntry, StagingJournal } from './staging-journal.js';
 
 export const DEFAULT_QUEUE_MEMORY = 64 * 1024 * 1024;
@@ -41,6 +42,22 @@ export interface ShipGroup {
   changes: QueuedChange[];
 }
 
+/** A recovery point marked in the queue: sent once every change queued before it is. */
+interface PendingPoint {
+  afterSeq: number;
+  marker: PointMarker;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/** A point the queue will never send (the engine left continuous mirroring, or closed). */
+export class PointDroppedError extends Error {
+  constructor(reason: string) {
+    super(`the recovery point was not taken: ${reason}`);
+    this.name = 'PointDroppedError';
+  }
+}
+
 export class QueueFullError extends Error {
   constructor(readonly bytes: number) {
     super(`the send queue and its staging journal cannot take ${bytes} more bytes`);
@@ -57,6 +74,7 @@ export class SendQueue {
   /** Bytes of changes queued and not yet confirmed (in memory, spilled or shipped). */
   private queuedBytes = 0;
   private spilling: Promise<void> | undefined;
+  private readonly points: PendingPoint[] = [];
 
   constructor(
     private readonly journal: StagingJournal,
@@ -162,6 +180,34 @@ export class SendQueue {
     if (change.seq > this.ackedSeq) this.ackedSeq = change.seq;
   }
 
+  /**
+   * Marks a recovery point after every change queued so far (the caller holds host
+   * writes, so all of them are acknowledged): resolves once the backup has taken it.
+   */
+  markPoint(marker: PointMarker): Promise<void> {
+    return new Promise((resolve, reject) => this.points.push({ afterSeq: this.nextSeq - 1, marker, resolve, reject }));
+  }
+
+  /** The oldest marked point, once every change before it is shipped. */
+  duePoint(): PointMarker | undefined {
+    const p = this.points[0];
+    if (!p) return undefined;
+    const pending = this.entries.find((c) => !c.shipped);
+    return pending === undefined || pending.seq > p.afterSeq ? p.marker : undefined;
+  }
+
+  /** The backup took the due point (or refused it). */
+  pointSent(error?: Error): void {
+    const p = this.points.shift();
+    if (error) p?.reject(error);
+    else p?.resolve();
+  }
+
+  /** Every marked point is dropped (folded into delta tracking, or a shutdown). */
+  dropPoints(reason: string): void {
+    for (const p of this.points.splice(0)) p.reject(new PointDroppedError(reason));
+  }
+
   /** The host issued a flush, or a FUA write was acknowledged: changes from now on come after a barrier. */
   barrier(): void {
     const last = this.entries[this.entries.length - 1];
@@ -199,8 +245,11 @@ export class SendQueue {
   nextBatch(maxChanges: number, maxBytes: number): QueuedChange[] {
     const batch: QueuedChange[] = [];
     let bytes = 0;
+    // A marked point is a wall: what comes after it waits until the point is sent.
+    const wall = this.points[0]?.afterSeq ?? Infinity;
     for (const c of this.entries) {
       if (c.shipped) continue;
+      if (c.seq > wall) break;
       if (!c.applied) break;
       if (batch.length > 0) {
         if (batch.length >= maxChanges || c.epoch !== batch[0]!.epoch || c.ackedBefore >= batch[0]!.seq || bytes + (c.discard ? 0 : c.length) > maxBytes) break;
@@ -247,6 +296,7 @@ export class SendQueue {
 
   /** Everything queued leaves (the engine marks it in the delta table instead). */
   async drainAll(): Promise<QueuedChange[]> {
+    this.dropPoints('mirroring left continuous mode before the backup took it');
     await this.spilling?.catch(() => undefined);
     const all = this.entries.splice(0);
     this.memory = 0;

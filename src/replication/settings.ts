@@ -2,6 +2,7 @@
 import type { SplitBrainPolicy } from './split-brain-policy.js';
 import type { ReplicationMode } from './status.js';
 import type { SwitchThresholds } from './switch-criteria.js';
+import type { RetentionPolicy } from './points/retention.js';
 
 export type ReplicationRole = 'primary' | 'backup';
 
@@ -26,6 +27,8 @@ export interface ReplicationServerSettings {
   startOver?: boolean;
   /** Unix socket of the admin control API (primary and backup roles). */
   control?: string;
+  /** A shell command run before and after every recovery point (--point-hook). */
+  pointHook?: string;
 }
 
 /** The config file's `replication` object (and --threshold flags): applied to every replicated LUN. */
@@ -45,4 +48,8 @@ export interface ReplicationTuning {
   linkTimeoutMs?: number;
   /** Automatic split-brain resolution (default disconnect: none). */
   afterSplitBrain?: SplitBrainPolicy;
+  /** ms between scheduled recovery points of each target (0: none; default 15 minutes). */
+  pointInterval?: number;
+  /** Which recovery points a node keeps (default last=8,hourly=24,daily=14). */
+  retention?: RetentionPolicy;
 }

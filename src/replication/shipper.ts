@@ -11,8 +11,9 @@
  */
 import type { BlockDevice } from '../block/device.js';
 import type { AsyncMirror } from './async-mirror.js';
+import { ReplicationAction, encodePointParameters } from '../replica-protocol/index.js';
 import { RateMeter } from './rate-meter.js';
-import type { ReplicaLink } from './replica-link.js';
+import { peerRefused, type ReplicaLink } from './replica-link.js';
 import { SendQueue, type QueuedChange } from './send-queue.js';
 
 export interface ShipperOptions {
@@ -124,6 +125,7 @@ export class Shipper {
       while (!this.stopped && (draining || this.active())) {
         const batch = this.queue.nextBatch(this.maxBatch, this.maxBatchBytes);
         if (batch.length > 0) await this.ship(batch);
+        else if (await this.shipPoint()) continue;
         if (this.stopped) return undefined;
         const idle = batch.length === 0;
         const since = Date.now() - this.lastConfirmAt;
@@ -137,6 +139,27 @@ export class Shipper {
     } catch (e) {
       return e as Error;
     }
+  }
+
+  /**
+   * The due recovery point, if any: the backup has applied every change before it and takes
+   * it (its own flush makes them durable). Returns whether one was sent. A refusal rejects
+   * the point, not the link; a link failure both.
+   */
+  private async shipPoint(): Promise<boolean> {
+    const point = this.queue.duePoint();
+    if (!point || this.stopped) return false;
+    try {
+      await this.link.control(ReplicationAction.POINT, encodePointParameters(point));
+    } catch (e) {
+      this.queue.pointSent(e as Error);
+      if (!peerRefused(e)) throw e;
+      return true;
+    }
+    this.queue.pointSent();
+    // The backup flushed its image to take the point.
+    this.unflushedEpoch = undefined;
+    return true;
   }
 
   private async ship(batch: QueuedChange[]): Promise<void> {
@@ -187,3 +210,4 @@ export class Shipper {
     if (this.unflushedEpoch === epoch) this.unflushedEpoch = undefined;
   }
 }
+

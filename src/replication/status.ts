@@ -87,6 +87,14 @@ export interface ReplicationStatus {
   binding: ReplicaBindingState;
   /** ALUA: this node's target port group and the peer's, as REPORT TARGET PORT GROUPS shows them. */
   alua: { local: PortGroupView; peer: PortGroupView | undefined };
+  /** Recovery points: how many this node holds, its newest, and the last id handed out (by this node as a primary, or taken). */
+  points?: PointsView;
+}
+
+export interface PointsView {
+  held: number;
+  newest: { id: number; at: number; origin: string; label?: string } | undefined;
+  lastId: number;
 }
 
 export interface PortGroupView {

@@ -38,6 +38,8 @@ export interface VolumeRecord extends VolumeIdentity {
   newestWriteAt: number | undefined;
   /** ALUA target port group of this node's port, chosen when the volume was created here. */
   portGroup: number | undefined;
+  /** The newest recovery point id this node handed out as a primary (the next is above it). */
+  lastPointId: number | undefined;
 }
 
 export class IdentityFileError extends Error {
@@ -86,6 +88,7 @@ export function parseVolumeRecord(path: string, raw: Buffer): StoredVolumeRecord
     resyncFrom: o.resyncFrom === undefined ? undefined : field('resyncFrom', () => parseGeneration(String(o.resyncFrom))),
     newestWriteAt: typeof o.newestWriteAt === 'number' ? o.newestWriteAt : undefined,
     portGroup: o.portGroup === undefined ? undefined : field('portGroup', () => parsePortGroup(o.portGroup)),
+    lastPointId: Number.isSafeInteger(o.lastPointId) && (o.lastPointId as number) > 0 ? (o.lastPointId as number) : undefined,
   };
 }
 
@@ -120,6 +123,7 @@ export function serializeVolumeRecord(r: VolumeRecord): string {
     ...(r.resyncFrom !== undefined ? { resyncFrom: formatGeneration(r.resyncFrom) } : {}),
     ...(r.newestWriteAt !== undefined ? { newestWriteAt: r.newestWriteAt } : {}),
     ...(r.portGroup !== undefined ? { portGroup: r.portGroup } : {}),
+    ...(r.lastPointId !== undefined ? { lastPointId: r.lastPointId } : {}),
   };
   return `${JSON.stringify(stored, null, 2)}\n`;
 }

@@ -52,6 +52,7 @@ export class VolumeState {
         device: undefined,
         resyncFrom: undefined,
         newestWriteAt: undefined,
+        lastPointId: undefined,
         portGroup: options.portGroup ?? DEFAULT_PORT_GROUP[options.initialRole],
       };
       changed = true;
@@ -101,6 +102,10 @@ export class VolumeState {
   }
 
   /** This node's ALUA target port group (also its relative target port: one port per node). */
+  get lastPointId(): number {
+    return this.current.lastPointId ?? 0;
+  }
+
   get portGroup(): number {
     return this.current.portGroup ?? DEFAULT_PORT_GROUP[this.role];
   }

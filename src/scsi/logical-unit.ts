@@ -205,6 +205,23 @@ export class LogicalUnit {
     this.attentions.establishWhere(Asc.ASYMMETRIC_ACCESS_STATE_CHANGED, (n) => !this.isReplicator(n));
   }
 
+  /**
+   * The target's LUN inventory changed (a point exposed or unexposed): hosts learn it
+   * (SPC-4 §6.29); the replicator, which uses only its own LUN, is not interrupted.
+   */
+  lunInventoryChanged(): void {
+    this.attentions.establishWhere(Asc.REPORTED_LUNS_DATA_HAS_CHANGED, (n) => !this.isReplicator(n));
+  }
+
+  /**
+   * The image changed under the replicator's feet (a backup rolled back to a recovery
+   * point): its next command gets NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED, so the
+   * primary stops, binds again, and resynchronises what changed.
+   */
+  mediumChangedForReplicator(): void {
+    this.attentions.establishWhere(Asc.MEDIUM_MAY_HAVE_CHANGED, (n) => this.isReplicator(n));
+  }
+
   /** WRITE ATOMIC(16)'s log; absent on a read-only LU. */
   atomicWrites: AtomicWriteLog | undefined;
 

@@ -61,6 +61,36 @@ export class ScsiTarget implements ScsiTargetPort {
     return this.units.has(lun);
   }
 
+  /**
+   * A LUN added while the target serves (a recovery point exposed): every nexus of the other
+   * LUs learns the inventory changed (REPORTED LUNS DATA HAS CHANGED, SPC-4 §6.29).
+   */
+  addUnit(lu: LogicalUnit): void {
+    if (this.units.has(lu.lun)) throw new RangeError(`LUN ${lu.lun} is in use`);
+    this.units.set(lu.lun, lu);
+    this.inventoryChanged(lu.lun);
+  }
+
+  /** Removes a LUN added at run time; the others' nexuses learn of it as for addUnit. */
+  removeUnit(lun: number): LogicalUnit | undefined {
+    const lu = this.units.get(lun);
+    if (!lu) return undefined;
+    this.units.delete(lun);
+    this.inventoryChanged(lun);
+    return lu;
+  }
+
+  /** The lowest LUN number not in use, from `from`. */
+  freeLun(from = 0): number {
+    let lun = from;
+    while (this.units.has(lun)) lun++;
+    return lun;
+  }
+
+  private inventoryChanged(changed: number): void {
+    for (const [lun, unit] of this.units) if (lun !== changed) unit.lunInventoryChanged();
+  }
+
   unit(lun: number): LogicalUnit | undefined {
     return this.units.get(lun);
   }

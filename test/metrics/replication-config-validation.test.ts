@@ -51,8 +51,11 @@ describe('the config file\'s replication object', () => {
   });
 
   it.each([
-    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, queueMemory, activityExtentSize, activityExtents, deltaIntervalMs, linkTimeoutMs, afterSplitBrain\)/],
+    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, queueMemory, activityExtentSize, activityExtents, deltaIntervalMs, linkTimeoutMs, afterSplitBrain, pointInterval, retention\)/],
     [{ queueMemory: '4KiB' }, /queueMemory: 4096 is below the minimum of 1 MiB/],
+    [{ retention: 'last=8,weekly=2' }, /replication\.retention: /],
+    [{ retention: 8 }, /replication\.retention: must be a string such as "last=8,hourly=24,daily=14"/],
+    [{ pointInterval: 'soon' }, /replication\.pointInterval: /],
     [{ activityExtentSize: '32KiB' }, /activityExtentSize: 32768 is not a power of two between the chunk size \(65536\) and 1 GiB/],
     [{ activityExtentSize: 3000000 }, /activityExtentSize: 3000000 is not a power of two/],
     [{ activityExtents: 0 }, /activityExtents: must be a whole number from 1 to 65536/],

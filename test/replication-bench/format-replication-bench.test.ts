@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatReplicationBench, type ReplicationBenchResult } from '../../tools/bench/replication-bench.js';
 
 const result: ReplicationBenchResult = {
+  points: { workload: '4 KiB write, scattered', withoutIops: 12000, withIops: 11800, ratio: 0.98, points: 6, heldMsMedian: 0.12, heldMsMax: 0.9 },
   writes: 1000,
   sizeBytes: 64 * 1024 * 1024,
   workloads: [
@@ -20,6 +21,8 @@ describe('formatReplicationBench', () => {
     expect(text).toContain('8 distinct chunks of 64 KiB dirtied by 128 host writes');
     expect(text).toContain('on the wire 525000 bytes (payload 524288) vs 524288 = chunks x chunk size: ratio 1.001');
     expect(text).not.toContain('mode switches');
+    expect(text).toContain('recovery points, async, 4 KiB write, scattered: pointInterval 1s 11800 IOPS vs none 12000: ratio 0.98');
+    expect(text).toContain('6 points; host writes held 0.12 ms median, 0.9 ms max');
   });
 
   it('names any mode switch seen during a continuous run', () => {

@@ -15,6 +15,7 @@ import {
   ReplicationSequenceError,
   computeChallengeAnswer,
   decodeAdoptParameters,
+  decodePointParameters,
   decodeSharedPrState,
   type ChangeMapSlice,
   type ReplicationActionCode,
@@ -23,6 +24,8 @@ import {
 import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 import { ReplicatedDevice, type ReplicatedDeviceOptions } from '../../src/replication/replicated-device.js';
 import type { ReplicationRole } from '../../src/replication/settings.js';
+import type { PointImages } from '../../src/replication/points/backup-points.js';
+import { PreservingDevice } from '../../src/replication/points/preserving-device.js';
 import { capturedLog, type CapturedLog } from './captured-log.js';
 
 export const PAIR_VOLUME = 1024 * 1024;
@@ -45,6 +48,8 @@ export class Node {
   readonly link: PairedLink;
   /** What this node's engine logged (every open appends). */
   readonly log: CapturedLog = capturedLog();
+  /** Recovery points this node keeps (its writes preserve for them; it takes the points its primary marks). */
+  points: PointImages | undefined;
   /** A SCSI target in front of the device (tests of what hosts see): REPLICATION CONTROL goes through it. */
   replicationControl: ((action: ReplicationActionCode, parameters: Buffer) => Promise<boolean>) | undefined;
 
@@ -67,7 +72,7 @@ export class Node {
     // Up while it opens: a primary binds its peer before it returns.
     this.up = true;
     this.device = await ReplicatedDevice.open({
-      local: this.store,
+      local: this.points ? new PreservingDevice(this.store, this.points) : this.store,
       link: this.link,
       metaDir: this.metaDir,
       role,
@@ -79,6 +84,7 @@ export class Node {
       logger: this.log.logger,
       ...options,
     });
+    if (this.points) this.device.points.attach(this.points);
     return this.device;
   }
 
@@ -304,6 +310,7 @@ export class PairedLink implements ReplicaLink {
       try {
         if (action === ReplicationAction.BEGIN_RESYNC) await peer.device.endpoint.beginResync(parameters.readBigUInt64BE(0));
         else if (action === ReplicationAction.ADOPT) await peer.device.endpoint.adopt(decodeAdoptParameters(parameters));
+        else if (action === ReplicationAction.POINT) await peer.device.endpoint.takePoint(decodePointParameters(parameters));
         else await peer.device.endpoint.promoteBySwitchover(parameters.readBigUInt64BE(0));
       } catch (e) {
         if (e instanceof ReplicationSequenceError) throw new FakeCheckCondition(`COMMAND SEQUENCE ERROR: ${e.message}`);

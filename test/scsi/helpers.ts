@@ -16,7 +16,7 @@ afterAll(() => {
   for (const d of metaDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function freshMetaDir(): string {
+export function freshMetaDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'tandem-scsi-'));
   metaDirs.push(d);
   return d;

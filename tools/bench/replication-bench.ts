@@ -10,7 +10,7 @@
  * Run alone: `node dist-tools/tools/bench/replication-bench.js [--size 256MiB] [--writes 20000] [--rounds 1] [--json]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,22 @@ export interface ReplicationWorkloadResult {
   asyncRatio: number;
 }
 
+/** Scheduled recovery points during async mirroring: their cost to host writes. */
+export interface PointCostResult {
+  workload: string;
+  /** Median IOPS without points and with one every second. */
+  withoutIops: number;
+  withIops: number;
+  /** Median over rounds of with / without. */
+  ratio: number;
+  /** Points made during the runs, and how long each held host writes (ms). */
+  points: number;
+  heldMsMedian: number;
+  heldMsMax: number;
+}
+
 export interface ReplicationBenchResult {
+  points: PointCostResult;
   writes: number;
   sizeBytes: number;
   workloads: ReplicationWorkloadResult[];
@@ -252,6 +267,8 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
       }
     }
 
+    const points = await measurePointCost(work, (mode) => serve(work, 'primary', primaryArgs(mode)), primaryUrl, writes * 3, rounds, log);
+
     const primary = await serve(work, 'primary', primaryArgs(['--replication-mode', 'delta']));
     stops.push(primary.stop);
     await replicateCli(primary.control); // whatever an earlier run left dirty
@@ -281,6 +298,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     const expectedBytes = dirtyChunks * CHUNK_SIZE;
     const ratios = (xs: number[], base: number[]) => round2(median(xs.map((x, i) => x / base[i]!)));
     return {
+      points,
       writes,
       sizeBytes: size,
       workloads: workloads.map((w, i) => {
@@ -312,8 +330,61 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
   }
 }
 
+/**
+ * Scattered 4 KiB writes in async continuous mirroring with `pointInterval` 0 and 1 s,
+ * alternating; each point's hold of host writes is what the primary logs (`point-created`).
+ */
+async function measurePointCost(
+  work: string,
+  startPrimary: (mode: string[]) => Promise<ServeProcess>,
+  urlOf: (p: ServeProcess) => string,
+  writes: number,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<PointCostResult> {
+  const workload: Workload = { name: '4 KiB write, scattered', blockSize: WRITE_SIZE, count: writes, write: true, depth: 32, step: SCATTER_STEP };
+  const without: number[] = [];
+  const withPoints: number[] = [];
+  const primary = await startPrimary(['--replication-mode', 'continuous', '--async']);
+  try {
+    const set = async (value: string) => {
+      const r = await controlRequest(primary.control, { cmd: 'config-set', key: 'pointInterval', value }, { timeoutMs: 10_000 });
+      if (!r.ok) throw new Error(`config set pointInterval ${value}: ${r.error}`);
+    };
+    for (let round = 0; round < rounds; round++) {
+      for (const interval of round % 2 === 0 ? ['0', '1s'] : ['1s', '0']) {
+        await set(interval);
+        await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
+        const r = await runQemuImgBench(urlOf(primary), workload);
+        (interval === '0' ? without : withPoints).push(r.iops);
+        log(`round ${round + 1} async, pointInterval ${interval.padEnd(2)}: ${r.iops.toFixed(0)} IOPS`);
+        await set('0');
+        await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous');
+      }
+    }
+  } finally {
+    await primary.stop();
+  }
+  const held = readFileSync(join(work, 'primary.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"event":"point-created"'))
+    .map((l) => (JSON.parse(l) as { heldMs: number }).heldMs);
+  const withoutIops = median(without);
+  const withIops = median(withPoints);
+  return {
+    workload: workload.name,
+    withoutIops: Math.round(withoutIops),
+    withIops: Math.round(withIops),
+    ratio: round2(median(withPoints.map((x, i) => x / without[i]!))),
+    points: held.length,
+    heldMsMedian: held.length ? Number(median(held).toFixed(3)) : 0,
+    heldMsMax: held.length ? Number(Math.max(...held).toFixed(3)) : 0,
+  };
+}
+
 export function formatReplicationBench(r: ReplicationBenchResult): string {
   const d = r.delta;
+  const p = r.points;
   return [
     `replication: ${r.writes} writes per run at QD 32 (qemu-img bench), ${r.sizeBytes / 1024 / 1024} MiB LUNs; IOPS and ratio to unreplicated`,
     `  ${'workload'.padEnd(28)} ${'unreplicated'.padStart(12)} ${'sync'.padStart(14)} ${'async'.padStart(14)}`,
@@ -324,6 +395,8 @@ export function formatReplicationBench(r: ReplicationBenchResult): string {
     ...(r.switches.length ? [`  mode switches during the runs: ${r.switches.join('; ')}`] : []),
     `delta pass: ${d.distinctChunks} distinct chunks of ${d.chunkSize / 1024} KiB dirtied by ${d.hostWrites} host writes (${d.hostBytes} bytes)`,
     `  on the wire ${d.wireBytes} bytes (payload ${d.passBytes}) vs ${d.expectedBytes} = chunks x chunk size: ratio ${d.wireRatio.toFixed(3)}`,
+    `recovery points, async, ${p.workload}: pointInterval 1s ${p.withIops} IOPS vs none ${p.withoutIops}: ratio ${p.ratio.toFixed(2)}`,
+    `  ${p.points} points; host writes held ${p.heldMsMedian} ms median, ${p.heldMsMax} ms max`,
   ].join('\n');
 }
 

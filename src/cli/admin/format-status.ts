@@ -58,6 +58,7 @@ function primaryRows(l: Lun, r: Replication, now: number): Rows {
     ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)}`],
     ['last pass', r.lastPass ? `${ago(r.lastPass.at, now)}: ${bytes(r.lastPass.bytesSent)} in ${ms(r.lastPass.durationMs)} (${r.lastPass.sentChunks}/${r.lastPass.chunks} chunks${r.lastPass.staged ? ', staged' : ''})` : '-'],
     ['recovery pt', r.recoveryPointAgeMs === 0 ? 'current' : `${ms(r.recoveryPointAgeMs)} behind`],
+    ['points', pointsText(r, now)],
     ['generations', generationsText(r)],
     ['volume', `${r.identity.volumeId} gen ${r.identity.generation}${r.identity.replicaSynced ? '' : ' (first sync pending)'}`],
   ];
@@ -68,12 +69,20 @@ function primaryRows(l: Lun, r: Replication, now: number): Rows {
   return rows;
 }
 
+function pointsText(r: Replication, now: number): string {
+  const p = r.points;
+  if (!p) return 'none kept';
+  const newest = p.newest ? `newest ${p.newest.id} (${p.newest.origin}${p.newest.label ? ` "${p.newest.label}"` : ''}, ${ago(p.newest.at, now)})` : 'none held';
+  return `${p.held} held, ${newest}; last id ${p.lastId}`;
+}
+
 function backupRows(l: Lun, r: Replication, now: number): Rows {
   const rows: Rows = [
     ['role', 'backup (hosts\' media access refused through its standby port; only the replicator writes)'],
     ['peer', peerText(l, r, now)],
     ['alua', aluaText(r)],
     ['newest write', r.newestWriteAt !== undefined ? `${new Date(r.newestWriteAt).toISOString()} (${ago(r.newestWriteAt, now)})` : '-'],
+    ['points', pointsText(r, now)],
     ['generations', generationsText(r)],
     ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)} (own changes the peer will overwrite)`],
     ['volume', `${r.identity.volumeId} gen ${r.identity.generation}`],

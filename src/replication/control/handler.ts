@@ -11,7 +11,10 @@ import type { ControlHandler } from './server.js';
 import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js';
 import { NotPrimaryError } from '../replicated-device.js';
 import { persistSetting } from './persisted-settings.js';
+import { pointAction, type PointExposure } from './point-actions.js';
+import { formatRetention } from '../points/retention.js';
 import { roleAction } from './role-actions.js';
+import type { ConsistencyGroup } from '../points/consistency-group.js';
 import { UnknownKeyError, parseSetting } from './settable.js';
 
 export interface ControlLun {
@@ -42,6 +45,10 @@ export interface ControlContext {
   logger: Logger;
   /** Present on a primary: `tandem verify` without --source/--replica. */
   verify?: LunVerifier;
+  /** A primary's consistency groups, by target IQN in lower case: `tandem point create`. */
+  groups?: ReadonlyMap<string, ConsistencyGroup>;
+  /** Points served as read-only LUNs: `tandem point expose|unexpose`. */
+  exposure?: PointExposure;
 }
 
 export interface LunStatus {
@@ -148,10 +155,13 @@ export function createControlHandler(context: ControlContext): ControlHandler {
         if (replicated.length === 0) return noReplication();
         for (const l of replicated) {
           if (setting.key === 'afterSplitBrain') l.device.setSplitBrainPolicy(setting.value);
+          else if (setting.key === 'retention') await l.device.points.setRetention(setting.value);
+          else if (setting.key === 'pointInterval') context.groups?.get(l.target.toLowerCase())?.schedule(setting.value);
           else l.device.setThreshold(setting.key, setting.value);
           if (l.metaDir !== undefined) await persistSetting(l.metaDir, setting);
         }
-        log.info({ event: 'admin', action: 'config-set', key: setting.key, value: setting.value }, `admin: ${setting.key} = ${setting.value}`);
+        const shown = setting.key === 'retention' ? formatRetention(setting.value) : setting.value;
+        log.info({ event: 'admin', action: 'config-set', key: setting.key, value: shown }, `admin: ${setting.key} = ${shown}`);
         return { ok: true, result: setting };
       }
       case 'promote':
@@ -160,6 +170,14 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       case 'resolve':
         if (replicated.length === 0) return noReplication();
         return roleAction(request, replicated, log);
+      case 'point-create':
+      case 'points':
+      case 'point-export':
+      case 'point-restore':
+      case 'point-expose':
+      case 'point-unexpose':
+        if (replicated.length === 0) return noReplication();
+        return pointAction(request, replicated, context.groups ?? new Map(), context.exposure, log);
       case 'verify': {
         if (replicated.length === 0 || !context.verify) return noReplication();
         const reports: VerifyLunReport[] = [];

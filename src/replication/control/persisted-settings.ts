@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '../../block/atomic-file.js';
 import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../split-brain-policy.js';
 import type { SwitchThresholds } from '../switch-criteria.js';
+import { formatRetention, parseRetention, type RetentionPolicy } from '../points/retention.js';
 import { isNumericKey, type NumericKey, type Setting } from './settable.js';
 
 export const SETTINGS_FILE = 'replication-settings.json';
@@ -14,10 +15,12 @@ export const SETTINGS_FILE = 'replication-settings.json';
 export interface PersistedSettings {
   thresholds: Partial<SwitchThresholds>;
   deltaIntervalMs?: number;
+  pointInterval?: number;
   afterSplitBrain?: SplitBrainPolicy;
+  retention?: RetentionPolicy;
 }
 
-type Flat = Partial<Record<NumericKey, number>> & { afterSplitBrain?: SplitBrainPolicy };
+type Flat = Partial<Record<NumericKey, number>> & { afterSplitBrain?: SplitBrainPolicy; retention?: RetentionPolicy };
 
 export class SettingsFileError extends Error {
   constructor(path: string, why: string) {
@@ -44,6 +47,14 @@ async function readFlat(metaDir: string): Promise<Flat> {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SettingsFileError(path, 'expected a JSON object');
   const flat: Flat = {};
   for (const [key, value] of Object.entries(json)) {
+    if (key === 'retention') {
+      try {
+        flat.retention = parseRetention(String(value));
+      } catch (e) {
+        throw new SettingsFileError(path, (e as Error).message);
+      }
+      continue;
+    }
     if (key === 'afterSplitBrain') {
       if (!(SPLIT_BRAIN_POLICIES as readonly unknown[]).includes(value)) throw new SettingsFileError(path, `"afterSplitBrain" must be one of ${SPLIT_BRAIN_POLICIES.join(', ')}`);
       flat.afterSplitBrain = value as SplitBrainPolicy;
@@ -58,14 +69,24 @@ async function readFlat(metaDir: string): Promise<Flat> {
 
 export async function loadPersistedSettings(metaDir: string): Promise<PersistedSettings> {
   const flat = await readFlat(metaDir);
-  const { deltaIntervalMs, afterSplitBrain, ...thresholds } = flat;
-  return { thresholds, ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}), ...(afterSplitBrain !== undefined ? { afterSplitBrain } : {}) };
+  const { deltaIntervalMs, pointInterval, afterSplitBrain, retention, ...thresholds } = flat;
+  return {
+    thresholds,
+    ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}),
+    ...(pointInterval !== undefined ? { pointInterval } : {}),
+    ...(afterSplitBrain !== undefined ? { afterSplitBrain } : {}),
+    ...(retention !== undefined ? { retention } : {}),
+  };
 }
 
 /** Records one setting (read, merge, atomic replace). */
 export async function persistSetting(metaDir: string, setting: Setting): Promise<void> {
   const flat = await readFlat(metaDir);
   if (setting.key === 'afterSplitBrain') flat.afterSplitBrain = setting.value;
+  else if (setting.key === 'retention') flat.retention = setting.value;
   else flat[setting.key] = setting.value;
-  await writeFileAtomic(settingsPath(metaDir), `${JSON.stringify(flat, null, 2)}\n`);
+  const { retention, ...rest } = flat;
+  // The policy is stored as its text, as it is typed.
+  const stored = retention ? { ...rest, retention: formatRetention(retention) } : rest;
+  await writeFileAtomic(settingsPath(metaDir), `${JSON.stringify(stored, null, 2)}\n`);
 }

@@ -2,6 +2,7 @@
  * The admin control protocol: one JSON object per line each way, one response per request,
  * in order. Lines are bounded so a confused client cannot make the server buffer without limit.
  */
+import { MAX_POINT_LABEL_BYTES } from '../../replica-protocol/index.js';
 import type { ContinuousFlavour, ReplicationMode } from '../status.js';
 
 /** Longest request or response line either side accepts (status of many LUNs fits easily). */
@@ -29,7 +30,14 @@ export type ControlRequest =
   | ({ cmd: 'promote'; force: boolean } & Selectable)
   | ({ cmd: 'demote' } & Selectable)
   | ({ cmd: 'switchover' } & Selectable)
-  | ({ cmd: 'resolve'; discardLocal: true } & Selectable);
+  | ({ cmd: 'resolve'; discardLocal: true } & Selectable)
+  /** Recovery points (docs/replication.md, "Recovery points"). */
+  | ({ cmd: 'point-create'; label?: string } & Selectable)
+  | ({ cmd: 'points' } & Selectable)
+  | ({ cmd: 'point-export'; id: number; to: string } & Selectable)
+  | ({ cmd: 'point-restore'; id: number } & Selectable)
+  | ({ cmd: 'point-expose'; id: number } & Selectable)
+  | ({ cmd: 'point-unexpose'; id: number } & Selectable);
 
 export type ControlErrorCode = 'bad-request' | 'unknown-key' | 'bad-value' | 'no-replication' | 'no-such-lun' | 'not-primary' | 'refused' | 'failed';
 
@@ -112,9 +120,28 @@ function parseAction(r: Record<string, unknown>): Exclude<ControlRequest, { cmd:
     case 'config-set':
       if (typeof r.key !== 'string' || typeof r.value !== 'string') throw new ControlProtocolError('config-set needs string key and value');
       return { cmd: 'config-set', key: r.key, value: r.value };
+    case 'point-create':
+      if (r.label !== undefined && (typeof r.label !== 'string' || r.label === '' || Buffer.byteLength(r.label) > MAX_POINT_LABEL_BYTES)) {
+        throw new ControlProtocolError(`point label must be 1 to ${MAX_POINT_LABEL_BYTES} bytes of text`);
+      }
+      return r.label === undefined ? { cmd: 'point-create' } : { cmd: 'point-create', label: r.label as string };
+    case 'points':
+      return { cmd: 'points' };
+    case 'point-export':
+      if (typeof r.to !== 'string' || !r.to.startsWith('/')) throw new ControlProtocolError('point-export needs an absolute path in to');
+      return { cmd: 'point-export', id: pointId(r.id), to: r.to };
+    case 'point-restore':
+    case 'point-expose':
+    case 'point-unexpose':
+      return { cmd: r.cmd, id: pointId(r.id) };
     default:
       throw new ControlProtocolError(`unknown command ${JSON.stringify(r.cmd)}`);
   }
+}
+
+function pointId(raw: unknown): number {
+  if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw <= 0) throw new ControlProtocolError('a point id is a positive integer');
+  return raw;
 }
 
 /** Validates one decoded line from the server: a progress report or the response. */

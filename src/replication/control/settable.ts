@@ -6,11 +6,12 @@
 import { parseSize } from '../../util/parse-size.js';
 import { SPLIT_BRAIN_POLICIES, parseSplitBrainPolicy, type SplitBrainPolicy } from '../split-brain-policy.js';
 import type { SwitchThresholds } from '../switch-criteria.js';
+import { parseRetention, type RetentionPolicy } from '../points/retention.js';
 
 /** Keys whose value is a number (a threshold, a duration, a rate). */
-export type NumericKey = keyof SwitchThresholds | 'deltaIntervalMs';
-export type SettableKey = NumericKey | 'afterSplitBrain';
-export type Setting = { key: NumericKey; value: number } | { key: 'afterSplitBrain'; value: SplitBrainPolicy };
+export type NumericKey = keyof SwitchThresholds | 'deltaIntervalMs' | 'pointInterval';
+export type SettableKey = NumericKey | 'afterSplitBrain' | 'retention';
+export type Setting = { key: NumericKey; value: number } | { key: 'afterSplitBrain'; value: SplitBrainPolicy } | { key: 'retention'; value: RetentionPolicy };
 
 interface KeySpec {
   describe: string;
@@ -58,17 +59,18 @@ export const SETTABLE_KEYS: Readonly<Record<NumericKey, KeySpec>> = {
   lowTrafficBytesPerSec: { describe: 'delta mode: host write rate at or below which a pass runs early (bytes/s; 0 never)', parse: byteRateOrZero },
   lowTrafficForMs: { describe: 'delta mode: how long host writes stay that low before the early pass (ms)', parse: milliseconds },
   deltaIntervalMs: { describe: 'delta mode: time between passes (ms)', parse: milliseconds },
+  pointInterval: { describe: 'a recovery point of each target every (ms; 0: none)', parse: milliseconds },
 };
 
 /** Every key, for messages: the numeric ones, then the split-brain policy. */
-export const ALL_SETTABLE_KEYS: readonly SettableKey[] = [...(Object.keys(SETTABLE_KEYS) as NumericKey[]), 'afterSplitBrain'];
+export const ALL_SETTABLE_KEYS: readonly SettableKey[] = [...(Object.keys(SETTABLE_KEYS) as NumericKey[]), 'afterSplitBrain', 'retention'];
 
 export function isNumericKey(key: string): key is NumericKey {
   return Object.prototype.hasOwnProperty.call(SETTABLE_KEYS, key);
 }
 
 export function isSettableKey(key: string): key is SettableKey {
-  return isNumericKey(key) || key === 'afterSplitBrain';
+  return isNumericKey(key) || key === 'afterSplitBrain' || key === 'retention';
 }
 
 export class UnknownKeyError extends Error {
@@ -81,6 +83,7 @@ export class UnknownKeyError extends Error {
 /** The key and its value; UnknownKeyError or RangeError (bad value) otherwise. */
 export function parseSetting(key: string, value: string): Setting {
   if (key === 'afterSplitBrain') return { key, value: parseSplitBrainPolicy(value.trim()) };
+  if (key === 'retention') return { key, value: parseRetention(value.trim()) };
   if (!isNumericKey(key)) throw new UnknownKeyError(key);
   return { key, value: SETTABLE_KEYS[key].parse(value) };
 }

@@ -10,7 +10,11 @@ import {
   AdoptFormatError,
   CHANGE_MAP_HEADER_BYTES,
   GENERATION_PARAMETER_BYTES,
+  MAX_POINT_PARAMETER_BYTES,
   MAX_PR_STATE_BYTES,
+  POINT_FIXED_BYTES,
+  PointFormatError,
+  decodePointParameters,
   MAX_REPLICATION_CONTROL_PARAMETERS,
   PR_STATE_HEADER_BYTES,
   PrStateFormatError,
@@ -79,7 +83,7 @@ export function prepareReplicationControl(lu: LogicalUnit, ctx: CommandContext):
         if (changed) lu.identityChanged(ctx.nexus);
       } catch (e) {
         if (e instanceof ReplicationSequenceError) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.COMMAND_SEQUENCE_ERROR });
-        if (e instanceof AdoptFormatError || e instanceof PrStateFormatError) throw e.byte < 0 ? new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR }) : invalidParamField(e.byte);
+        if (e instanceof AdoptFormatError || e instanceof PrStateFormatError || e instanceof PointFormatError) throw e.byte < 0 ? new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR }) : invalidParamField(e.byte);
         throw e;
       }
     },
@@ -92,6 +96,8 @@ function parameterLengthFits(action: number, length: number): boolean {
       return length > 0 && length <= MAX_REPLICATION_CONTROL_PARAMETERS;
     case ReplicationAction.PR_STATE:
       return length >= PR_STATE_HEADER_BYTES && length <= MAX_PR_STATE_BYTES;
+    case ReplicationAction.POINT:
+      return length >= POINT_FIXED_BYTES && length <= MAX_POINT_PARAMETER_BYTES;
     default:
       return length === GENERATION_PARAMETER_BYTES;
   }
@@ -114,6 +120,9 @@ async function act(endpoint: ReplicationEndpoint, action: Exclude<ReplicationAct
       return (await endpoint.adopt(decodeAdoptParameters(parameters))).identityChanged;
     case ReplicationAction.PROMOTE:
       await endpoint.promoteBySwitchover(parameters.readBigUInt64BE(0));
+      return false;
+    case ReplicationAction.POINT:
+      await endpoint.takePoint(decodePointParameters(parameters));
       return false;
   }
 }

@@ -12,6 +12,8 @@ import {
   decodeReplicationStateVpd,
   encodeAdoptParameters,
   encodeGenerationParameter,
+  encodePointParameters,
+  type PointMarker,
   encodeReadChangeMapCdb,
   encodeReplicationControlCdb,
   type AdoptParameters,
@@ -75,6 +77,11 @@ class FakeEndpoint implements ReplicationEndpoint {
   async publishPrState(): Promise<void> {}
   offerPrState(): boolean {
     return false;
+  }
+  readonly points: PointMarker[] = [];
+  async takePoint(point: PointMarker): Promise<void> {
+    if (this.refuse) throw new ReplicationSequenceError('keeps no points');
+    this.points.push(point);
   }
 }
 
@@ -174,5 +181,33 @@ describe('C7h REPLICATION CONTROL', () => {
     expectSense(await exec(encodeReplicationControlCdb(ReplicationAction.BEGIN_RESYNC, 8), encodeGenerationParameter(1n), nexus(2)), 0x07, 0x27, 0x00);
     const plain = await rig('plain');
     expectSense(await plain.exec(encodeReplicationControlCdb(ReplicationAction.BEGIN_RESYNC, 8), encodeGenerationParameter(1n)), 0x05, 0x20, 0x00, { cd: true, byte: 0 });
+  });
+});
+
+describe('C7h REPLICATION CONTROL / POINT', () => {
+  const point = encodePointParameters({ id: 9, at: 1234, origin: 'scheduled', label: 'x' });
+
+  it('reaches the endpoint with its point', async () => {
+    const endpoint = new FakeEndpoint();
+    const { exec } = await rig(endpoint);
+    expect((await exec(encodeReplicationControlCdb(ReplicationAction.POINT, point.length), point)).status).toBe(ScsiStatus.GOOD);
+    expect(endpoint.points).toEqual([{ id: 9, at: 1234, origin: 'scheduled', label: 'x' }]);
+  });
+
+  it('answers precisely: a length out of range, a bad field, the wrong initiator, a node that keeps no points', async () => {
+    const endpoint = new FakeEndpoint();
+    const { exec } = await rig(endpoint);
+    expectSense(await exec(encodeReplicationControlCdb(ReplicationAction.POINT, 23), Buffer.alloc(23)), 0x05, 0x24, 0x00, { cd: true, byte: 10 });
+    expectSense(await exec(encodeReplicationControlCdb(ReplicationAction.POINT, 89), Buffer.alloc(89)), 0x05, 0x24, 0x00, { cd: true, byte: 10 });
+    const badOrigin = Buffer.from(point);
+    badOrigin[16] = 7;
+    expectSense(await exec(encodeReplicationControlCdb(ReplicationAction.POINT, badOrigin.length), badOrigin), 0x05, 0x26, 0x00, { cd: false, byte: 16 });
+    const shortLabel = Buffer.from(point);
+    shortLabel[17] = 2;
+    expectSense(await exec(encodeReplicationControlCdb(ReplicationAction.POINT, shortLabel.length), shortLabel), 0x05, 0x1a, 0x00);
+    expectSense(await exec(encodeReplicationControlCdb(ReplicationAction.POINT, point.length), point, nexus(2)), 0x07, 0x27, 0x00);
+    endpoint.refuse = true;
+    expectSense(await exec(encodeReplicationControlCdb(ReplicationAction.POINT, point.length), point), 0x05, 0x2c, 0x00);
+    expect(endpoint.points).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /** The sg_raw lines of docs/vendor-commands.md §10, replayed against a replicated LU. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AccessState, decodeChangeMapData, decodeReplicationStateVpd, type ReplicationEndpoint, type ReplicationStateReport } from '../../../src/replica-protocol/index.js';
+import { AccessState, decodeChangeMapData, decodeReplicationStateVpd, type PointMarker, type ReplicationEndpoint, type ReplicationStateReport } from '../../../src/replica-protocol/index.js';
 import { ScsiStatus } from '../../../src/scsi/types.js';
 import { vendorRig } from './vendor-rig.js';
 
@@ -37,7 +38,11 @@ const endpoint: ReplicationEndpoint = {
   portGroups: () => ({ local: { id: 1, state: AccessState.ACTIVE_OPTIMIZED, relativePorts: [1], changedImplicitly: false }, peer: undefined }),
   publishPrState: async () => undefined,
   offerPrState: () => false,
+  takePoint: async (point) => {
+    taken.push(point);
+  },
 };
+const taken: PointMarker[] = [];
 
 describe('docs/vendor-commands.md §10 by hand', () => {
   it('sg_raw -r 1024 ... 12 01 c1 04 00 00 reads the replication state page (version 2: 152 bytes plus the history)', async () => {
@@ -56,5 +61,16 @@ describe('docs/vendor-commands.md §10 by hand', () => {
     const map = decodeChangeMapData(r.dataIn!);
     expect(map).toMatchObject({ base: state.bitmap, chunkSize: 65536, chunkCount: 16384, totalBytes: 2048 });
     expect(map.bits.equals(bits.subarray(0, 1024))).toBe(true);
+  });
+
+  it("printf '...pre-deploy' > point.bin; sg_raw -s 34 -i point.bin ... c7 05 ... 00 22 00 00 takes point 7 on a backup", async () => {
+    const { exec } = await vendorRig(undefined, 512, { replication: endpoint });
+    const doc = readFileSync(new URL('../../../docs/vendor-commands.md', import.meta.url), 'utf8');
+    const printf = /printf '((?:\\x[0-9a-f]{2})+)([^']*)' > point\.bin/.exec(doc)!;
+    const parameters = Buffer.concat([Buffer.from(printf[1]!.replace(/\\x/g, ''), 'hex'), Buffer.from(printf[2]!, 'utf8')]);
+    expect(parameters.length).toBe(34);
+    const r = await exec(hex('c7 05 00 00 00 00 00 00 00 00 00 00 00 22 00 00'), parameters);
+    expect(r.status).toBe(ScsiStatus.GOOD);
+    expect(taken).toEqual([{ id: 7, at: 1_796_000_000_000, origin: 'manual', label: 'pre-deploy' }]);
   });
 });

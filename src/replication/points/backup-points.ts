@@ -1,0 +1,141 @@
+/**
+ * The recovery points a backup takes of its image, at the positions its primary marks in
+ * the replication stream (REPLICATION CONTROL / POINT), and the copy-on-write every
+ * overwrite of the image owes the newest point. The store (point-store.ts) keeps them; this
+ * part decides when: only as a backup, with the image's writers held, each id once.
+ */
+import { ReplicationSequenceError, type PointMarker } from '../../replica-protocol/index.js';
+import type { Logger } from '../../util/log.js';
+import type { HostWriteOrder } from '../host-write-order.js';
+import { DEFAULT_RETENTION, formatRetention, type RetentionPolicy } from './retention.js';
+
+export interface PointInfo {
+  id: number;
+  /** The primary's time of the point (ms since the epoch). */
+  at: number;
+  origin: PointMarker['origin'];
+  label?: string;
+  /** Bytes this point's copy-on-write store holds. */
+  bytes: number;
+}
+
+/** What the engine needs of the point store (point-store.ts). */
+export interface PointImages {
+  take(point: PointMarker): Promise<void>;
+  beforeOverwrite(offset: number, length: number): Promise<void> | undefined;
+  newest(): PointInfo | undefined;
+  list(): PointInfo[];
+  exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }>;
+  /** Rolls the image back (no writer may run); returns the byte ranges it changed. */
+  restore(id: number): Promise<Array<{ offset: number; length: number }>>;
+  /** The point's image of [offset, offset + buf.length). */
+  read(id: number, buf: Buffer, offset: number): Promise<void>;
+  /** Prunes what the policy does not keep (never `protectedIds`); returns the ids pruned. */
+  applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]>;
+}
+
+export class BackupPoints {
+  /** Points exposed as LUNs now (with how many exposures each): neither pruned nor dropped by a restore. */
+  private readonly pinned = new Map<number, number>();
+
+  constructor(
+    private readonly store: PointImages,
+    private readonly order: HostWriteOrder,
+    private readonly isBackup: () => boolean,
+    private readonly log: Logger,
+    private retention: RetentionPolicy = DEFAULT_RETENTION,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** A new retention policy, applied at once (and after every point from then on). */
+  async setRetention(policy: RetentionPolicy): Promise<number[]> {
+    this.retention = policy;
+    return this.prune();
+  }
+
+  /** Prunes what the policy does not keep; the newest point (the pair's newest common one) never goes. */
+  private async prune(): Promise<number[]> {
+    const newest = this.store.newest();
+    const kept = new Set(this.pinned.keys());
+    if (newest) kept.add(newest.id);
+    const pruned = await this.store.applyRetention(this.retention, this.clock(), kept);
+    if (pruned.length > 0) this.log.info({ event: 'points-pruned', ids: pruned, retention: formatRetention(this.retention) }, `recovery points pruned: ${pruned.join(', ')}`);
+    return pruned;
+  }
+
+  /** POINT from the primary: every change it sent before is applied here; the point is durable when this resolves. */
+  async take(point: PointMarker): Promise<void> {
+    if (!this.isBackup()) throw new ReplicationSequenceError('only a backup takes recovery points from its primary');
+    const newest = this.store.newest();
+    // The same point again (the primary did not hear the answer): it is taken already.
+    if (newest?.id === point.id) return;
+    if (newest && point.id < newest.id) throw new ReplicationSequenceError(`point ${point.id} is older than this node's newest point ${newest.id}`);
+    await this.order.holding(() => this.store.take(point));
+    this.log.info({ event: 'point-taken', id: point.id, at: point.at, origin: point.origin, label: point.label }, `recovery point ${point.id} taken`);
+    // A point is taken whatever pruning does after it (a failure there is logged, the point stays).
+    await this.prune().catch((e: unknown) => this.log.error({ event: 'points-prune-failed', error: (e as Error).message }, 'pruning recovery points failed'));
+  }
+
+  /** Before the image changes under [offset, offset+length): resolves once what the newest point needs is preserved. */
+  beforeOverwrite(offset: number, length: number): Promise<void> | undefined {
+    return this.store.beforeOverwrite(offset, length);
+  }
+
+  get newest(): PointInfo | undefined {
+    return this.store.newest();
+  }
+
+  list(): PointInfo[] {
+    return this.store.list();
+  }
+
+  exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
+    return this.store.exportTo(id, path);
+  }
+
+  read(id: number, buf: Buffer, offset: number): Promise<void> {
+    return this.store.read(id, buf, offset);
+  }
+
+  /** The point is exposed as a LUN: kept until unpinned as often. */
+  pin(id: number): void {
+    if (!this.store.list().some((p) => p.id === id)) throw new PointRefusedError(`this node holds no point ${id}`);
+    this.pinned.set(id, (this.pinned.get(id) ?? 0) + 1);
+  }
+
+  unpin(id: number): void {
+    const n = this.pinned.get(id) ?? 0;
+    if (n <= 1) this.pinned.delete(id);
+    else this.pinned.set(id, n - 1);
+  }
+
+  /**
+   * Rolls the image back to point `id`, with the image's writers held; `changed` is told
+   * every range that moved (the engine marks them, so the pair resynchronises them).
+   */
+  async restore(id: number, changed: (offset: number, length: number) => Promise<void> | void): Promise<{ changedBytes: number }> {
+    if (!this.isBackup()) throw new PointRefusedError(RESTORE_ON_PRIMARY);
+    // A restore drops the points after `id`: an exposed one would vanish under its readers.
+    const exposed = [...this.pinned.keys()].filter((p) => p > id);
+    if (exposed.length > 0) throw new PointRefusedError(`restore: point${exposed.length > 1 ? 's' : ''} ${exposed.join(', ')} after ${id} ${exposed.length > 1 ? 'are' : 'is'} exposed; unexpose first`);
+    let changedBytes = 0;
+    await this.order.holding(async () => {
+      for (const r of await this.store.restore(id)) {
+        changedBytes += r.length;
+        await changed(r.offset, r.length);
+      }
+    });
+    this.log.warn({ event: 'point-restored', id, changedBytes }, `image rolled back to recovery point ${id}`);
+    return { changedBytes };
+  }
+}
+
+export const RESTORE_ON_PRIMARY = 'restore: this node is the primary; demote it (or promote the other node) first';
+
+/** A point action this node cannot take now (its role): one line, exit 1. */
+export class PointRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PointRefusedError';
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The replicated LUNs of one target as one consistency group: a recovery point is taken of
+ * all of them at one instant of the primary's acknowledged write order (host writes to
+ * every LUN held together for that instant), so a database spread over two LUNs is
+ * consistent on the backup. Points are made on demand (`tandem point create`) and every
+ * `pointIntervalMs`; the ids are the group's, above every id any of its LUNs handed out or
+ * holds.
+ */
+import type { PointMarker, PointOrigin } from '../../replica-protocol/index.js';
+import type { Logger } from '../../util/log.js';
+import { PointRefusedError } from './backup-points.js';
+import type { PointHook } from './point-hook.js';
+import type { PointSteps } from './point-planner.js';
+
+/** What the group needs of each replicated LUN (a ReplicatedDevice). */
+export interface GroupVolume {
+  readonly role: 'primary' | 'backup';
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  holding<T>(fn: () => Promise<T>): Promise<T>;
+  planPoint(): Promise<(marker: PointMarker) => PointSteps>;
+  readonly lastPointId: number;
+  notePointId(id: number): Promise<void>;
+}
+
+export interface GroupMember {
+  lun: number;
+  volume: GroupVolume;
+}
+
+/** A point not taken on every LUN: which ones failed, and why. */
+export class PointNotTakenError extends Error {
+  constructor(
+    readonly id: number,
+    readonly failures: ReadonlyArray<{ lun: number; error: string }>,
+  ) {
+    super(`recovery point ${id} was not taken: ${failures.map((f) => `LUN ${f.lun}: ${f.error}`).join('; ')}`);
+    this.name = 'PointNotTakenError';
+  }
+}
+
+export interface PointResult {
+  id: number;
+  at: number;
+  luns: number[];
+  /** How long host writes were held to fix the point's instant (ms). */
+  heldMs: number;
+}
+
+export interface GroupOptions {
+  /** The target's name (in logs and the hook's environment). */
+  target: string;
+  clock: () => number;
+  log: Logger;
+  /** Run before a point's instant is fixed and after (--point-hook). */
+  hook?: PointHook;
+}
+
+export class ConsistencyGroup {
+  private running: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  /** A pass point is waiting to start: further committed passes join it. */
+  private passPointPending = false;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly members: readonly GroupMember[],
+    private readonly options: GroupOptions,
+  ) {
+    this.clock = options.clock;
+    this.log = options.log;
+  }
+
+  /** A point of every LUN of the group; resolves once the backup holds it on all of them. One at a time. */
+  createPoint(origin: PointOrigin, label?: string): Promise<PointResult> {
+    const run = this.running.catch(() => undefined).then(() => this.take(origin, label));
+    this.running = run;
+    return run;
+  }
+
+  /** Scheduled points every `ms` (0: none); a failed one is logged and the next comes at its time. */
+  schedule(ms: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (ms <= 0) return;
+    this.timer = setInterval(() => {
+      if (this.members.some((m) => m.volume.role !== 'primary')) return;
+      this.createPoint('scheduled').catch((e: unknown) => this.log.warn({ event: 'point-failed', origin: 'scheduled', error: (e as Error).message }, 'scheduled recovery point not taken'));
+    }, ms);
+    this.timer.unref();
+  }
+
+  /**
+   * A member's delta pass was committed: a point of origin `pass` of the whole group (the
+   * other members' state is fixed at the same instant). Passes that commit while one waits
+   * to start share it.
+   */
+  passCommitted(): void {
+    if (this.passPointPending) return;
+    this.passPointPending = true;
+    const run = this.running.catch(() => undefined).then(() => {
+      this.passPointPending = false;
+      return this.take('pass', undefined);
+    });
+    this.running = run;
+    run.catch((e: unknown) => this.log.warn({ event: 'point-failed', origin: 'pass', error: (e as Error).message }, 'recovery point after a pass not taken'));
+  }
+
+  close(): void {
+    this.schedule(0);
+  }
+
+  private async take(origin: PointOrigin, label: string | undefined): Promise<PointResult> {
+    const notPrimary = this.members.find((m) => m.volume.role !== 'primary');
+    if (notPrimary) throw new PointRefusedError(`LUN ${notPrimary.lun} is not a primary here: points are made on the primary`);
+    const id = Math.max(0, ...this.members.map((m) => m.volume.lastPointId)) + 1;
+    // Handed out before anything is sent: a crash never reuses it.
+    for (const m of this.members) await m.volume.notePointId(id);
+    let heldMs = 0;
+    let at = 0;
+    const outcomes = await nested(
+      this.members.map((m): Lock => (fn) => m.volume.exclusive(fn)),
+      async () => {
+        const plans = await Promise.all(this.members.map((m) => m.volume.planPoint()));
+        const hook = this.options.hook;
+        const context = { id, origin, target: this.options.target, ...(label !== undefined ? { label } : {}) };
+        // A failed "before" (nothing frozen, or not all of it) takes no point; "after" runs either way.
+        if (hook) await hook('before', context).catch(async (e: unknown) => {
+          await this.runAfterHook(hook, context);
+          throw e;
+        });
+        const started = performance.now();
+        let steps: PointSteps[];
+        try {
+          steps = await nested(
+            this.members.map((m): Lock => (fn) => m.volume.holding(fn)),
+            async () => {
+              at = this.clock();
+              const marker: PointMarker = { id, at, origin, ...(label !== undefined ? { label } : {}) };
+              const steps = plans.map((plan) => plan(marker));
+              await Promise.allSettled(steps.map((s) => s.whileHeld));
+              return steps;
+            },
+          );
+        } finally {
+          heldMs = performance.now() - started;
+          // The instant is fixed: the application goes on while the backup takes the point.
+          if (hook) await this.runAfterHook(hook, context);
+        }
+        return Promise.allSettled(steps.map(async (s) => {
+          await s.whileHeld;
+          await s.after();
+        }));
+      },
+    );
+    const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ lun: this.members[i]!.lun, error: (o.reason as Error).message }] : []));
+    if (failures.length > 0) {
+      this.log.warn({ event: 'point-failed', id, origin, failures }, `recovery point ${id} not taken`);
+      throw new PointNotTakenError(id, failures);
+    }
+    const luns = this.members.map((m) => m.lun);
+    this.log.info({ event: 'point-created', id, at, origin, label, luns, heldMs: Math.round(heldMs * 1000) / 1000 }, `recovery point ${id} taken on the backup`);
+    return { id, at, luns, heldMs };
+  }
+
+  private async runAfterHook(hook: PointHook, context: Parameters<PointHook>[1]): Promise<void> {
+    await hook('after', context).catch((e: unknown) => this.log.warn({ event: 'point-hook-failed', id: context.id, phase: 'after', error: (e as Error).message }, (e as Error).message));
+  }
+}
+
+/** Runs `fn` with something held (a volume's passes excluded, its host writes held). */
+type Lock = <U>(fn: () => Promise<U>) => Promise<U>;
+
+/** locks[0](() => locks[1](() => … fn())): every lock taken, in order, around fn. */
+function nested<T>(locks: readonly Lock[], fn: () => Promise<T>): Promise<T> {
+  return locks.reduceRight<() => Promise<T>>((inner, lock) => () => lock(inner), fn)();
+}

@@ -1,0 +1,68 @@
+/**
+ * How one volume takes part in a recovery point, by the state its mirroring is in. The
+ * consistency group plans every volume first (outside the hold), then fixes the point's
+ * instant with all their host writes held, then completes it:
+ * - continuous async: the point is queued after every acknowledged change and taken when
+ *   the shipper reaches it (the hold lasts only as long as queueing it);
+ * - continuous sync: the backup takes it while writes are held (every acknowledged write
+ *   is on it already);
+ * - delta: a pass is frozen under the hold, copied after it, and the backup takes the point
+ *   once the pass committed (nothing else reaches the backup in delta mode meanwhile: the
+ *   group holds the volume's passes).
+ */
+import { ReplicationAction, encodePointParameters, type PointMarker } from '../../replica-protocol/index.js';
+import type { DeltaPassResult } from '../delta-pass.js';
+import type { FrozenPass, PassRunner } from '../pass-runner.js';
+import type { ReplicaLink } from '../replica-link.js';
+import type { SendQueue } from '../send-queue.js';
+import type { ContinuousFlavour, MirrorState } from '../status.js';
+
+/** A recovery point's steps on one volume: `whileHeld` settles before host writes go on; `after` completes it. */
+export interface PointSteps {
+  whileHeld?: Promise<void>;
+  after(): Promise<void>;
+}
+
+export interface PointPlanning {
+  state: MirrorState;
+  flavour: ContinuousFlavour;
+  queue: SendQueue;
+  link: ReplicaLink;
+  /** Kick the shipper (a point was queued outside the write path). */
+  ship(): void;
+  passes: Pick<PassRunner, 'openScratch' | 'freeze'>;
+  /** A pass from a frozen point in time onto the peer. */
+  pass(frozen: FrozenPass): Promise<DeltaPassResult>;
+}
+
+/** What to do under the hold, once the point's marker (id, instant) is known. */
+export async function planPoint(p: PointPlanning): Promise<(marker: PointMarker) => PointSteps> {
+  if (p.state === 'continuous' && p.flavour === 'async') {
+    return (marker) => {
+      const taken = p.queue.markPoint(marker);
+      return {
+        after: () => {
+          p.ship();
+          return taken;
+        },
+      };
+    };
+  }
+  if (p.state === 'continuous') return (marker) => ({ whileHeld: sendPoint(p.link, marker), after: async () => undefined });
+  // The scratch is opened now: no I/O under the hold.
+  const scratch = await p.passes.openScratch();
+  return (marker) => {
+    const frozen = p.passes.freeze(scratch);
+    return {
+      after: async () => {
+        await p.pass(frozen);
+        await sendPoint(p.link, marker);
+      },
+    };
+  };
+}
+
+/** POINT to the backup; a backup without recovery points answers false or refuses. */
+export async function sendPoint(link: ReplicaLink, marker: PointMarker): Promise<void> {
+  if (!(await link.control(ReplicationAction.POINT, encodePointParameters(marker)))) throw new Error('the backup does not take recovery points (no REPLICATION CONTROL)');
+}

@@ -1,0 +1,66 @@
+/**
+ * A recovery-point store for engine tests: each point is a full copy of the image taken
+ * when the point is (so it needs no copy-on-write). The real store (point-store.ts) is
+ * tested on its own; this one lets the engine's tests check where and when points are taken.
+ */
+import type { BlockDevice } from '../../../src/block/device.js';
+import type { PointMarker } from '../../../src/replica-protocol/index.js';
+import type { PointImages, PointInfo } from '../../../src/replication/points/backup-points.js';
+import { retainedPoints, type RetentionPolicy } from '../../../src/replication/points/retention.js';
+
+export class FullCopyPoints implements PointImages {
+  readonly images = new Map<number, Buffer>();
+  private readonly infos: PointInfo[] = [];
+
+  constructor(private readonly image: BlockDevice) {}
+
+  async take(point: PointMarker): Promise<void> {
+    const copy = Buffer.alloc(this.image.size);
+    await this.image.read(copy, 0);
+    this.images.set(point.id, copy);
+    this.infos.push({ ...point, bytes: copy.length });
+  }
+
+  beforeOverwrite(): undefined {
+    return undefined;
+  }
+
+  newest(): PointInfo | undefined {
+    return this.infos[this.infos.length - 1];
+  }
+
+  list(): PointInfo[] {
+    return [...this.infos];
+  }
+
+  async exportTo(): Promise<{ bytes: number; allocatedBytes: number }> {
+    throw new Error('not in this test store');
+  }
+
+  async read(id: number, buf: Buffer, offset: number): Promise<void> {
+    this.images.get(id)!.copy(buf, 0, offset, offset + buf.length);
+  }
+
+  async applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]> {
+    const keep = retainedPoints(this.infos, policy, now, protectedIds);
+    const pruned = this.infos.filter((p) => !keep.has(p.id)).map((p) => p.id);
+    for (const id of pruned) this.images.delete(id);
+    this.infos.splice(0, this.infos.length, ...this.infos.filter((p) => keep.has(p.id)));
+    return pruned;
+  }
+
+  async restore(id: number): Promise<Array<{ offset: number; length: number }>> {
+    const copy = this.images.get(id)!;
+    const now = Buffer.alloc(this.image.size);
+    await this.image.read(now, 0);
+    const changed: Array<{ offset: number; length: number }> = [];
+    for (let at = 0; at < copy.length; at += 4096) {
+      if (!copy.subarray(at, at + 4096).equals(now.subarray(at, at + 4096))) {
+        await this.image.write(copy.subarray(at, at + 4096), at);
+        changed.push({ offset: at, length: 4096 });
+      }
+    }
+    for (let i = this.infos.length - 1; i >= 0 && this.infos[i]!.id > id; i--) this.images.delete(this.infos.pop()!.id);
+    return changed;
+  }
+}

@@ -1,0 +1,87 @@
+/** Helpers the point-store tests share: a temp directory, a sparse image, writes that go through copy-on-write as the engine's will. */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { BlockDevice } from '../../../src/block/device.js';
+import { FileBlockStore } from '../../../src/block/file-store.js';
+import { PointStore, type PointStoreOptions } from '../../../src/replication/points/point-store.js';
+
+export const silentLogger = pino({ level: 'silent' });
+
+export interface Lun {
+  dir: string;
+  image: FileBlockStore;
+  points: PointStore;
+  cleanup(): Promise<void>;
+}
+
+/** A sparse image file of `size` bytes and its point store, in a fresh temp directory. */
+export async function openLun(size: number, options: Partial<PointStoreOptions> = {}): Promise<Lun> {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-points-'));
+  const image = await FileBlockStore.open({ path: join(dir, 'disk.img'), size });
+  const points = await PointStore.open({ dir: join(dir, 'disk.img.tandem'), image, logger: silentLogger, ...options });
+  return {
+    dir,
+    image,
+    points,
+    async cleanup() {
+      await this.points.close().catch(() => undefined);
+      await image.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Closes the LUN's point store and opens it again from disk. */
+export async function reopen(lun: Lun, options: Partial<PointStoreOptions> = {}): Promise<void> {
+  await lun.points.close();
+  lun.points = await PointStore.open({ dir: join(lun.dir, 'disk.img.tandem'), image: lun.image, logger: silentLogger, ...options });
+}
+
+/** A write as the engine issues it on a backup with points: copy-on-write first. */
+export async function write(points: PointStore, image: BlockDevice, data: Buffer, offset: number): Promise<void> {
+  await points.beforeOverwrite(offset, data.length);
+  await image.write(data, offset);
+}
+
+export async function discard(points: PointStore, image: BlockDevice, offset: number, length: number): Promise<void> {
+  await points.beforeOverwrite(offset, length);
+  await image.discard(offset, length);
+}
+
+export async function readAll(device: { read(b: Buffer, o: number): Promise<void> }, size: number): Promise<Buffer> {
+  const b = Buffer.alloc(size);
+  await device.read(b, 0);
+  return b;
+}
+
+export async function readPointAll(points: PointStore, id: number, size: number): Promise<Buffer> {
+  const b = Buffer.alloc(size);
+  await points.read(id, b, 0);
+  return b;
+}
+
+export function randomData(length: number): Buffer {
+  return randomBytes(length);
+}
+
+/** A deterministic PRNG (mulberry32) for tests that must replay. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Bytes from a seeded PRNG. */
+export function patterned(rng: () => number, length: number): Buffer {
+  const b = Buffer.alloc(length);
+  for (let i = 0; i < length; i += 4) b.writeUInt32LE(Math.floor(rng() * 0x100000000) >>> 0, i);
+  return b;
+}
