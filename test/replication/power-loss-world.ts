@@ -15,7 +15,7 @@ import { ReplicatedDevice } from '../../src/replication/replicated-device.js';
 import type { ContinuousFlavour } from '../../src/replication/status.js';
 import { PowerLossFiles } from '../support/power-loss-files.js';
 import { PowerLossBlockStore, type CrashKeep } from '../support/power-loss-store.js';
-import { SimNode, SimScheduler, seededRng, type Rng } from '../support/sim-scheduler.js';
+import { SimNode, SimScheduler, runUntil, seededRng, type Rng } from '../support/sim-scheduler.js';
 import { SimBackup, SimLink, silentLogger } from './sim-backup.js';
 
 export const BLOCK = 512;
@@ -169,24 +169,8 @@ export class PowerLossWorld {
   }
 
   /** Runs scheduler steps until `p` settles; throws if it cannot (a hang is a bug too). */
-  async until<T>(p: Promise<T>, what: string, budget = 50_000): Promise<T> {
-    let done = false;
-    p.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    let idle = 0;
-    for (let i = 0; !done; i++) {
-      if (i > budget) throw new Error(`${what}: not done after ${budget} steps`);
-      if (this.scheduler.size > 0) {
-        this.scheduler.step(this.rng);
-        idle = 0;
-      } else if (++idle > 100) {
-        throw new Error(`${what}: hangs (no I/O pending, not settled)`);
-      }
-      await this.settle();
-    }
-    return p;
+  until<T>(p: Promise<T>, what: string, budget = 50_000): Promise<T> {
+    return runUntil(this.scheduler, this.rng, p, what, budget);
   }
 
   /** Runs until nothing is pending and every issued operation has settled. */

@@ -124,3 +124,32 @@ export function onPlace<T>(place: SimPlace | undefined, label: string, effect: (
   }
   return place.scheduler.defer(place.node, label, effect);
 }
+
+/** Lets promise chains (and setImmediate wake-ups) run. */
+export function settle(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Runs scheduler steps until `p` settles; throws if it cannot (a hang is a bug too): more
+ * than `budget` steps, or nothing pending while `p` is still unsettled.
+ */
+export async function runUntil<T>(scheduler: SimScheduler, rng: Rng, p: Promise<T>, what: string, budget: number): Promise<T> {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  let idle = 0;
+  for (let i = 0; !done; i++) {
+    if (i > budget) throw new Error(`${what}: not done after ${budget} steps`);
+    if (scheduler.size > 0) {
+      scheduler.step(rng);
+      idle = 0;
+    } else if (++idle > 100) {
+      throw new Error(`${what}: hangs (no I/O pending, not settled)`);
+    }
+    await settle();
+  }
+  return p;
+}

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { PointError, PointStore } from '../../../src/replication/points/point-store.js';
 import { PowerLossFiles } from '../../support/power-loss-files.js';
 import { PowerLossBlockStore, type CrashKeep } from '../../support/power-loss-store.js';
-import { SimNode, SimScheduler, seededRng, type Rng, type SimPlace } from '../../support/sim-scheduler.js';
+import { SimNode, SimScheduler, runUntil, seededRng, type Rng, type SimPlace } from '../../support/sim-scheduler.js';
 import { prng, patterned, silentLogger } from './point-harness.js';
 
 export const BLOCK = 512;
@@ -125,24 +125,8 @@ export class PointCrashWorld {
     await new Promise((r) => setImmediate(r));
   }
 
-  async until<T>(p: Promise<T>, what: string, budget = 100_000): Promise<T> {
-    let done = false;
-    p.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    let idle = 0;
-    for (let i = 0; !done; i++) {
-      if (i > budget) throw new Error(`${what}: not done after ${budget} steps`);
-      if (this.scheduler.size > 0) {
-        this.scheduler.step(this.rng);
-        idle = 0;
-      } else if (++idle > 100) {
-        throw new Error(`${what}: hangs (no I/O pending, not settled)`);
-      }
-      await this.settle();
-    }
-    return p;
+  until<T>(p: Promise<T>, what: string, budget = 100_000): Promise<T> {
+    return runUntil(this.scheduler, this.rng, p, what, budget);
   }
 
   async start(): Promise<void> {
