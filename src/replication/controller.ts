@@ -5,75 +5,31 @@
  * actions. The engine never fails a host write because of the backup: it falls back to
  * delta tracking.
  */
-import type { BlockDevice } from '../block/device.js';
 import type { PointMarker } from '../replica-protocol/index.js';
-import type { DurableFiles } from '../block/durable-file.js';
 import { InflightCounter } from '../util/inflight-counter.js';
-import type { Logger } from '../util/log.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import type { ActivityLog } from './activity-log.js';
 import { BoundedPing } from './bounded-ping.js';
 import { ContinuousMirroring } from './continuous-mirroring.js';
 import type { DeltaPassResult } from './delta-pass.js';
-import type { DeltaTable } from './delta-table.js';
 import { DeltaTracking } from './delta-tracking.js';
 import type { HostOp } from './host-op.js';
-import type { HostWriteOrder } from './host-write-order.js';
 import { PassRunner, type PassProgress, type PassTrigger } from './pass-runner.js';
 import { PeerFollowing } from './peer-following.js';
 import { planPoint, type PointSteps } from './points/point-planner.js';
-import type { PeerSync } from './peer-sync.js';
 import { RateMeter } from './rate-meter.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
-import type { ReplicaBinding, ResyncPlan, SplitBrain } from './replica-binding.js';
-import type { ReplicaLink } from './replica-link.js';
-import type { SendQueue } from './send-queue.js';
+import type { ResyncPlan } from './replica-binding.js';
 import type { ContinuousFlavour, MirrorState, PrimaryStatus, ReplicationMode } from './status.js';
 import { SwitchHistory } from './switch-history.js';
-import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type ReplicationFigures, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
-import type { VolumeState } from './volume-state.js';
+import type { ControllerParts, ControllerSettings } from './controller-parts.js';
+import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
 
 /** How long a tick waits for its ping before judging on the health it has (see BoundedPing). */
 const PING_WAIT_MS = 250;
 /** The shipper confirms a trickle of changes at most this often (an engine driven by its own timer). */
 const CONFIRM_IDLE_MS = 100;
 
-export interface ControllerParts {
-  local: BlockDevice;
-  link: ReplicaLink;
-  metaDir: string;
-  files: DurableFiles;
-  queue: SendQueue;
-  activity: ActivityLog;
-  table: DeltaTable;
-  order: HostWriteOrder;
-  volume: VolumeState;
-  binding: ReplicaBinding;
-  peerSync: PeerSync;
-  clock: () => number;
-  log: Logger;
-  /** The binding found a split brain (the volume applies its policy). */
-  onSplitBrain(splitBrain: SplitBrain): void;
-  /** The binding found this primary stale: its peer is ahead (the volume may apply its policy). */
-  onStale(): void;
-  /** A pass left the backup at a consistent image (a recovery point of origin `pass` may follow). */
-  onPassCommitted?(trigger: PassTrigger): void;
-}
-
-export interface ControllerSettings {
-  mode: ReplicationMode;
-  flavour: ContinuousFlavour;
-  thresholds: Partial<SwitchThresholds> | undefined;
-  deltaIntervalMs: number;
-  /** Start in delta state, and challenge before the first pass copies (the replica may differ). */
-  startInDelta: boolean;
-  /** ms between health/criteria ticks; 0 = no timer (tests call tick()). */
-  tickMs: number;
-  /** Memory the send queue may hold before it spills to the staging journal. */
-  queueMemory: number;
-  /** How long a clean shutdown waits for the backup to take what is queued. */
-  shutdownDrainMs: number;
-}
+export type { ControllerParts, ControllerSettings } from './controller-parts.js';
 
 export class ReplicationController {
   private state: MirrorState;

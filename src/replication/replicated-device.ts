@@ -17,7 +17,6 @@ import type { PassProgress } from './pass-runner.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { PeerEndpoint } from './peer-endpoint.js';
 import type { DurableFiles } from '../block/durable-file.js';
-import type { Logger } from '../util/log.js';
 import type { ActivityLog } from './activity-log.js';
 import { markCleanShutdown } from './clean-shutdown.js';
 import type { DeltaTable } from './delta-table.js';
@@ -74,11 +73,10 @@ export class ReplicatedDevice implements BlockDevice {
   private readonly clock: () => number;
   private readonly metaDir: string;
   private readonly files: DurableFiles;
-  private readonly log: Logger;
 
   private constructor(parts: DeviceParts) {
     ({ local: this.local, link: this.link, journal: this.journal, queue: this.queue, activity: this.activity, table: this.table, order: this.order } = parts);
-    ({ volume: this.volume, binding: this.binding, peerSync: this.peerSync, roles: this.roles, clock: this.clock, metaDir: this.metaDir, files: this.files, log: this.log } = parts);
+    ({ volume: this.volume, binding: this.binding, peerSync: this.peerSync, roles: this.roles, clock: this.clock, metaDir: this.metaDir, files: this.files } = parts);
     const { local, link, table, order, volume, binding, peerSync, roles, clock, log } = parts;
     this.size = local.size;
     this.readOnly = local.readOnly;

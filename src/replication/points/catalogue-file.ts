@@ -1,0 +1,64 @@
+/**
+ * The point catalogue's file at open (decoded, checked against the live image, errors
+ * naming the file; what a crash left removed) and the checks a new point's entry passes.
+ */
+import { join } from 'node:path';
+import type { BlockDevice } from '../../block/device.js';
+import { readFileIfExists } from '../../block/atomic-file.js';
+import type { DurableFiles } from '../../block/durable-file.js';
+import type { Logger } from '../../util/log.js';
+import { dataFileName, mapFileName } from './cow-file.js';
+import { MAX_LABEL_BYTES, MAX_POINTS, decodeCatalogue, emptyCatalogue, type Catalogue, type PointOrigin } from './point-catalogue.js';
+import { PointError, PointFormatError } from './point-error.js';
+
+const ORIGINS: readonly PointOrigin[] = ['pass', 'scheduled', 'manual'];
+
+/** The catalogue on disk (or an empty one), checked against the image; a new granularity applies only without points. */
+export async function loadCatalogue(files: DurableFiles, path: string, image: BlockDevice, granularity: number, asked: boolean, log: Logger): Promise<Catalogue> {
+  const raw = await readFileIfExists(path, files);
+  if (raw === undefined) return emptyCatalogue(granularity, image.size);
+  let cat: Catalogue;
+  try {
+    cat = decodeCatalogue(raw);
+  } catch (e) {
+    if (e instanceof PointFormatError) throw new PointFormatError(e.reason, `${path}: ${e.message}`);
+    throw e;
+  }
+  if (cat.volumeSize !== image.size) throw new PointFormatError('geometry', `${path}: the points are of a ${cat.volumeSize}-byte volume, the image (${image.path}) has ${image.size} bytes`);
+  if (!asked || granularity === cat.granularity) return cat;
+  if (cat.points.length === 0) return { ...cat, granularity };
+  log.warn({ event: 'point-granularity-kept', granularity: cat.granularity, asked: granularity }, 'existing points keep their copy-on-write unit');
+  return cat;
+}
+
+
+/** What a crash may have left: files of dropped stores, and of a store being created. */
+export async function removeLeftovers(files: DurableFiles, dir: string, cat: Catalogue): Promise<void> {
+  for (const s of [...cat.garbage, cat.nextStore]) await unlinkStoreFiles(files, dir, s);
+  await files.syncDir(dir);
+}
+
+/** A new point's fields and its place after the catalogue's last: PointError otherwise. */
+export function checkTake(point: { id: number; at: number; origin: PointOrigin; label?: string }, cat: Catalogue): void {
+  const { id, at, origin, label } = point;
+  if (!Number.isSafeInteger(id) || id < 0) throw new PointError(`cannot take point ${id}: an id is a non-negative integer`);
+  if (!Number.isSafeInteger(at)) throw new PointError(`cannot take point ${id}: its time ${at} is not an integer number of ms`);
+  if (!ORIGINS.includes(origin)) throw new PointError(`cannot take point ${id}: origin ${String(origin)} is not one of ${ORIGINS.join(', ')}`);
+  if (label !== undefined && Buffer.byteLength(label, 'utf8') > MAX_LABEL_BYTES) throw new PointError(`cannot take point ${id}: its label is longer than ${MAX_LABEL_BYTES} bytes`);
+  const last = cat.lastId;
+  if (last !== undefined && id <= last) throw new PointError(`cannot take point ${id}: point ids must increase, and point ${last} was taken already`);
+  if (cat.points.length >= MAX_POINTS) throw new PointError(`cannot take point ${id}: the store holds ${MAX_POINTS} points, its limit`);
+}
+
+/** A store's data and map files, gone (already gone is fine). */
+export async function unlinkStoreFiles(files: DurableFiles, dir: string, store: number): Promise<void> {
+  for (const name of [dataFileName(store), mapFileName(store)]) await unlinkIfExists(files, join(dir, name));
+}
+
+async function unlinkIfExists(files: DurableFiles, path: string): Promise<void> {
+  try {
+    await files.unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
