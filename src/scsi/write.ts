@@ -23,10 +23,12 @@ function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   const fua = (!isWrite6 && (cdb[1]! & 0x08) !== 0) || !lu.writeCacheEnabled();
   return {
     dataOutLength: bytes,
-    async run(dataOut) {
+    // The device's own promise, not an async wrapper around it; `hold` lets a device that
+    // queues the data (asynchronous mirroring) keep the transport's pooled buffer.
+    run(dataOut, hold) {
       const data = wholeBlocks(lu, dataOut, bytes);
       if (!data) return;
-      await lu.device.write(data, lba * lu.blockSize, fua);
+      return lu.device.write(data, lba * lu.blockSize, fua, hold);
     },
   };
 }
