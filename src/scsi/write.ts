@@ -9,7 +9,8 @@ import { blockFields, checkTransfer, rejectProtection } from './cdb.js';
 export function wholeBlocks(lu: LogicalUnit, data: Buffer | undefined, expected: number): Buffer | undefined {
   if (!data || data.length === 0) return undefined;
   const usable = Math.min(expected, data.length - (data.length % lu.blockSize));
-  return usable === 0 ? undefined : data.subarray(0, usable);
+  if (usable === 0) return undefined;
+  return usable === data.length ? data : data.subarray(0, usable);
 }
 
 function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
