@@ -27,6 +27,9 @@ export interface BlockDevice {
    * keeps `buf`, or any view of its memory, past that point must either copy it or, when
    * `hold` is given, call `hold.retain()` before the promise settles and call the function
    * it returns once it no longer needs the bytes (e.g. when a queued copy has been shipped).
+   * A holder that cannot tell when the bytes stop being read (a network write that timed
+   * out, its data still queued on the socket) never calls it: the buffer is then left to
+   * the GC, never reused. This applies to a rejected promise as much as to a resolved one.
    * Devices that do not keep the buffer ignore `hold`; a wrapper passes it on to the device
    * it writes through.
    */

@@ -12,7 +12,7 @@ import type { ScsiCommandPdu } from '../iscsi/pdu/scsi-command.js';
 import { MAX_TRANSFER_BYTES } from '../scsi/limits.js';
 import { Asc, SenseKey, encodeFixedSense } from '../scsi/sense.js';
 import { ScsiStatus, type Nexus, type PreparedCommand, type ScsiResult, type ScsiTargetPort } from '../scsi/types.js';
-import { ioBufferPool, type BufferLease } from '../util/buffer-pool.js';
+import { UNPOOLED_HOLD, ioBufferPool, type BufferLease } from '../util/buffer-pool.js';
 import { residualOf, sendCommandOutcome, type ResponseChannel } from './data-in.js';
 import type { ByteBudget } from './byte-budget.js';
 import { DataOutCollector, type R2tRequest } from './data-out.js';
@@ -225,7 +225,9 @@ export class ScsiTask {
     // A shorter buffer than dataOutLength means the initiator's EDTL cut the transfer short
     // (to nothing without the W bit).
     const dataOut = this.needed === 0 ? undefined : c ? c.buffer : EMPTY;
-    this.running = this.plan!.run(dataOut, c?.lease).then(
+    // A buffer outside the pool (small, or the command PDU's own segment) is never reused:
+    // a device may keep it as it is.
+    this.running = this.plan!.run(dataOut, c?.lease ?? UNPOOLED_HOLD).then(
       (result) => this.finish(result),
       () => this.finish(internalFailure()),
     );

@@ -22,6 +22,15 @@ export interface BufferHold {
   retain(): () => void;
 }
 
+const NOTHING_TO_RELEASE = (): void => {};
+
+/**
+ * The hold for memory no pool ever hands out again (a plain allocation, a view of a socket
+ * read): keeping it needs no bookkeeping. Passing it rather than no hold tells a device it
+ * may keep the bytes without copying them.
+ */
+export const UNPOOLED_HOLD: BufferHold = Object.freeze({ retain: () => NOTHING_TO_RELEASE });
+
 export interface BufferPoolOptions {
   /** Smallest request served from the pool; smaller leases are plain allocations. */
   minBytes: number;

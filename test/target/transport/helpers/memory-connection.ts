@@ -14,6 +14,7 @@ import { encodeScsiCommand } from '../../../../src/iscsi/pdu/scsi-command.js';
 import { encodeDataOut } from '../../../../src/iscsi/pdu/data-out.js';
 import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../../../src/iscsi/pdu/segment.js';
 import type { SessionParams } from '../../../../src/iscsi/session-params.js';
+import type { ScsiTargetPort } from '../../../../src/scsi/types.js';
 import { Connection } from '../../../../src/target/connection.js';
 import { SessionRegistry } from '../../../../src/target/session-registry.js';
 import { TargetRegistry } from '../../../../src/target/target-registry.js';
@@ -60,9 +61,11 @@ export class MemoryConnection {
   private readonly socket = new MemorySocket();
   readonly params: SessionParams;
 
-  constructor(params: Partial<SessionParams> = {}) {
+  /** `port`: a SCSI layer other than the fake one (the real ScsiTarget); `scsi` is then unused. */
+  constructor(params: Partial<SessionParams> = {}, port?: ScsiTargetPort & { readonly name: string }) {
     this.params = { ...TEST_PARAMS, ...params };
-    const targets = new TargetRegistry([{ config: { iqn: this.scsi.name, luns: [], allow: [] }, scsi: this.scsi }]);
+    const scsi = port ?? this.scsi;
+    const targets = new TargetRegistry([{ config: { iqn: scsi.name, luns: [], allow: [] }, scsi }]);
     this.connection = new Connection(this.socket as unknown as Socket, {
       targets,
       sessions: new SessionRegistry(),
@@ -74,7 +77,7 @@ export class MemoryConnection {
       createNegotiator: fakeNegotiatorFactory(params),
       log: pino({ level: 'silent' }),
     });
-    const login = Buffer.from(`InitiatorName=iqn.2026-01.test:client\0TargetName=${this.scsi.name}\0`);
+    const login = Buffer.from(`InitiatorName=iqn.2026-01.test:client\0TargetName=${scsi.name}\0`);
     this.push(
       wire(
         encodeLoginRequest(
