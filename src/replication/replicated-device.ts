@@ -10,6 +10,7 @@ import { BlockIoError, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
 import type { ReplicationEndpoint } from '../replica-protocol/index.js';
 import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
+import type { BufferHold } from '../util/buffer-pool.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import type { ControllerSettings } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';
@@ -176,8 +177,8 @@ export class ReplicatedDevice implements BlockDevice {
     return this.local.read(buf, offset);
   }
 
-  write(buf: Buffer, offset: number, fua = false): Promise<void> {
-    return this.change({ offset, length: buf.length, data: buf, fua });
+  write(buf: Buffer, offset: number, fua = false, hold?: BufferHold): Promise<void> {
+    return this.change({ offset, length: buf.length, data: buf, fua, hold });
   }
 
   /** Replicated like a write: an UNMAP on the backup (or a discard record in the journal). */
@@ -227,7 +228,7 @@ export class ReplicatedDevice implements BlockDevice {
       if (this.roles.epoch !== epoch) throw new BlockIoError('EROFS', 30, 'the volume changed role while this write waited');
       const controller = this.roles.controller;
       if (controller) return controller.apply(op);
-      await (op.data ? this.local.write(op.data, op.offset, op.fua) : this.local.discard(op.offset, op.length));
+      await (op.data ? this.local.write(op.data, op.offset, op.fua, op.hold) : this.local.discard(op.offset, op.length));
       this.newestWriteAt = this.clock();
     });
   }

@@ -195,8 +195,13 @@ export class StagingJournal {
     this.used += entry.footprint;
     this.entries.push(entry);
     return new Promise((resolve, reject) => {
-      this.waiters.push({ seq: entry.seq, resolve: () => resolve(entry), reject });
-      this.writeRecord(entry, data, wrapAt).then(
+      const writing = this.writeRecord(entry, data, wrapAt);
+      // Another record's failure fails this append too, but only once this record's own
+      // write has settled: until then the file system still reads `data`, which is lent
+      // only until the append settles (the host's pooled buffer, BlockDevice.write).
+      const failed = (e: Error) => void writing.then(() => reject(e), () => reject(e));
+      this.waiters.push({ seq: entry.seq, resolve: () => resolve(entry), reject: failed });
+      writing.then(
         () => this.written(entry.seq),
         (e: Error) => this.fail(e),
       );
