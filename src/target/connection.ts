@@ -201,7 +201,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
         : op === Opcode.SCSI_COMMAND
           ? this.takeCommandAtHeader(header, length)?.immediateLanding()
           : undefined;
-    if (!landing) return undefined;
+    // (Taking the command may have dropped the connection: then nothing lands.)
+    if (!landing || this.phase !== 'full-feature') return undefined;
     this.landingHold = landing.lease?.retain();
     return landing.region;
   }
@@ -614,6 +615,9 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     if (this.closedOnce) return;
     this.closedOnce = true;
     this.phase = 'closed';
+    // No segment lands any more: the task's buffer (its owner released it with the abort) may go back to the pool.
+    this.reader.stop();
+    this.endLanding();
     clearTimeout(this.loginTimer);
     this.pinger?.stop();
     const s = this.session;
