@@ -1,4 +1,5 @@
-// tandem_native: block I/O, space management, digests and CRC32C for the target.
+// tandem_native: block I/O (files; Ceph RBD images where built), space management, digests
+// and CRC32C for the target.
 #include <napi.h>
 
 #include "exports.h"
@@ -11,6 +12,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tandem::RegisterSpace(env, exports);
   tandem::RegisterDigest(env, exports);
   tandem::RegisterCrc32c(env, exports);
+#ifdef TANDEM_HAVE_RBD
+  tandem::RegisterRbd(env, exports);
+#else
+  // Built without librbd-dev/librados-dev: the RBD store says so when a LUN asks for it.
+  exports.Set("rbdAvailable", Napi::Boolean::New(env, false));
+#endif
   return exports;
 }
 

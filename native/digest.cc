@@ -1,10 +1,9 @@
 // Extent digests for replica verification (SHA-256, or XXH3-128 where built: hasher.h)
-// over file ranges and in-memory buffers, and SHA-256/HMAC-SHA-256 through the OpenSSL
+// over file ranges (extent_digest.h) and in-memory buffers, and SHA-256/HMAC-SHA-256 through the OpenSSL
 // node itself exports, for CHAP.
 #include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <vector>
@@ -12,42 +11,13 @@
 #include "args.h"
 #include "async_call.h"
 #include "exports.h"
+#include "extent_digest.h"
 #include "hasher.h"
-#include "io_loops.h"
 
 namespace tandem {
 namespace {
 
 constexpr size_t kSha256Length = 32;
-// File ranges are hashed through one bounded chunk per worker, whatever their length.
-constexpr size_t kChunkLength = 1 << 20;
-constexpr size_t kChunkAlignment = 4096;  // lets O_DIRECT descriptors read straight in
-
-class ChunkBuffer {
- public:
-  ChunkBuffer() {
-    if (posix_memalign(&data_, kChunkAlignment, kChunkLength) != 0) data_ = nullptr;
-  }
-  ~ChunkBuffer() { free(data_); }
-  uint8_t* data() const { return static_cast<uint8_t*>(data_); }
-
- private:
-  void* data_ = nullptr;
-};
-
-// Hashes [offset, offset+length) of fd into out; returns 0 or an errno.
-int HashRange(int fd, uint64_t offset, uint64_t length, Hasher& hasher, const ChunkBuffer& chunk, uint8_t* out) {
-  if (!hasher.Begin()) return ENOMEM;
-  while (length > 0) {
-    size_t take = length < kChunkLength ? static_cast<size_t>(length) : kChunkLength;
-    int err = ReadFully(fd, chunk.data(), take, offset);
-    if (err != 0) return err;
-    if (!hasher.Update(chunk.data(), take)) return EIO;
-    offset += take;
-    length -= take;
-  }
-  return hasher.Finish(out) ? 0 : EIO;
-}
 
 class BufferDigestCall : public AsyncCall {
  public:
@@ -67,43 +37,6 @@ class BufferDigestCall : public AsyncCall {
   size_t length_;
   Napi::ObjectReference buffer_ref_;
   uint8_t digest_[kSha256Length];
-};
-
-// One worker hashes every extent of a batch, [offset0, length0, offset1, length1, ...],
-// straight into the Buffer that becomes the result (made by Start on the main thread).
-class ExtentsDigestCall : public AsyncCall {
- public:
-  static void Start(Napi::Env env, Napi::Function callback, int fd, std::vector<uint64_t> extents, DigestAlgorithm algorithm) {
-    auto out = Napi::Buffer<uint8_t>::New(env, extents.size() / 2 * DigestLength(algorithm));
-    (new ExtentsDigestCall(callback, fd, std::move(extents), algorithm, out))->Queue();
-  }
-
- private:
-  ExtentsDigestCall(Napi::Function callback, int fd, std::vector<uint64_t> extents, DigestAlgorithm algorithm, Napi::Buffer<uint8_t> out)
-      : AsyncCall(callback, "pread"),
-        fd_(fd),
-        extents_(std::move(extents)),
-        algorithm_(algorithm),
-        out_data_(out.Data()),
-        out_ref_(Napi::Persistent(out.As<Napi::Object>())) {}
-
-  void Execute() override {
-    ChunkBuffer chunk;
-    Hasher hasher(algorithm_);
-    if (chunk.data() == nullptr) return Fail(ENOMEM, "posix_memalign");
-    size_t length = DigestLength(algorithm_);
-    for (size_t i = 0; i * 2 < extents_.size(); i++) {
-      int err = HashRange(fd_, extents_[2 * i], extents_[2 * i + 1], hasher, chunk, out_data_ + i * length);
-      if (err != 0) return Fail(err, "pread");
-    }
-  }
-  Napi::Value Result(Napi::Env env) override { return out_ref_.Value(); }
-
-  int fd_;
-  std::vector<uint64_t> extents_;
-  DigestAlgorithm algorithm_;
-  uint8_t* out_data_;  // taken on the main thread: workers must not touch napi values
-  Napi::ObjectReference out_ref_;
 };
 
 Napi::Value Sha256Async(const Napi::CallbackInfo& info) {
@@ -155,37 +88,8 @@ Napi::Value Sha256File(const Napi::CallbackInfo& info) {
       !GetCallback(info, 3, &callback)) {
     return env.Undefined();
   }
-  ExtentsDigestCall::Start(env, callback, fd, {offset, length}, DigestAlgorithm::kSha256);
+  StartExtentsDigest(env, callback, FileExtentSource(fd), {offset, length}, DigestAlgorithm::kSha256);
   return env.Undefined();
-}
-
-// Extents come as a Float64Array or BigUint64Array of (offset, length) pairs.
-bool ReadExtents(Napi::Env env, Napi::Value value, std::vector<uint64_t>* out) {
-  if (!value.IsTypedArray()) return ThrowType(env, "extents must be a Float64Array or BigUint64Array");
-  Napi::TypedArray array = value.As<Napi::TypedArray>();
-  size_t count = array.ElementLength();
-  if (count % 2 != 0) return ThrowRange(env, "extents must hold (offset, length) pairs");
-  out->resize(count);
-  if (array.TypedArrayType() == napi_float64_array) {
-    const double* values = array.As<Napi::Float64Array>().Data();
-    for (size_t i = 0; i < count; i++) {
-      double v = values[i];
-      if (!(v >= 0) || v > 9007199254740992.0 || v != static_cast<double>(static_cast<uint64_t>(v))) {
-        return ThrowRange(env, "extent offsets and lengths must be non-negative safe integers");
-      }
-      (*out)[i] = static_cast<uint64_t>(v);
-    }
-    return true;
-  }
-  if (array.TypedArrayType() == napi_biguint64_array) {
-    const uint64_t* values = array.As<Napi::TypedArrayOf<uint64_t>>().Data();
-    for (size_t i = 0; i < count; i++) {
-      if (values[i] > static_cast<uint64_t>(INT64_MAX)) return ThrowRange(env, "extent beyond the largest file offset");
-      (*out)[i] = values[i];
-    }
-    return true;
-  }
-  return ThrowType(env, "extents must be a Float64Array or BigUint64Array");
 }
 
 Napi::Value DigestExtents(const Napi::CallbackInfo& info) {
@@ -198,7 +102,7 @@ Napi::Value DigestExtents(const Napi::CallbackInfo& info) {
       !GetCallback(info, 3, &callback)) {
     return env.Undefined();
   }
-  ExtentsDigestCall::Start(env, callback, fd, std::move(extents), algorithm);
+  StartExtentsDigest(env, callback, FileExtentSource(fd), std::move(extents), algorithm);
   return env.Undefined();
 }
 

@@ -1,15 +1,15 @@
 /**
  * A BlockDevice over a regular (sparse) file or a block device, doing all I/O on
  * the libuv threadpool through the native addon. One promise per I/O; the only
- * bookkeeping is an in-flight count so close() never frees a descriptor that a
- * worker thread is still using (a reused fd would take someone else's writes).
+ * bookkeeping is the IoGate's in-flight count (close() waits for it).
  */
 import { mkdir } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BlockIoError, type BlockDevice } from './device.js';
+import type { BlockDevice, BlockIoError } from './device.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
-import { blockError, checkDigest, checkRange, fromNativeError } from './errors.js';
+import { fromNativeError } from './errors.js';
+import { IoGate } from './io-gate.js';
 import { native, type NativeAllocation, type NativeError } from '../native/index.js';
 
 export interface FileBlockStoreOptions {
@@ -36,10 +36,8 @@ interface QueuedIo {
 }
 
 export class FileBlockStore implements BlockDevice {
-  private inFlight = 0;
+  private readonly gate: IoGate;
   private queued: QueuedIo[] = [];
-  private onIdle: (() => void) | null = null;
-  private closing: Promise<void> | null = null;
 
   private constructor(
     readonly path: string,
@@ -50,7 +48,9 @@ export class FileBlockStore implements BlockDevice {
     /** The device's sector size (512 for files). */
     readonly logicalBlockSize: number,
     readonly canDiscard: boolean,
-  ) {}
+  ) {
+    this.gate = new IoGate(path, size, readOnly);
+  }
 
   static async open(opts: FileBlockStoreOptions): Promise<FileBlockStore> {
     const readOnly = opts.readOnly ?? false;
@@ -77,27 +77,20 @@ export class FileBlockStore implements BlockDevice {
   }
 
   read(buf: Buffer, offset: number): Promise<void> {
-    const refused = this.refuse(offset, buf.length, false);
+    const refused = this.gate.refuse(offset, buf.length, false);
     if (refused) return Promise.reject(refused);
     return this.enqueue(buf, offset, 0);
   }
 
   /** Scatter read: fills each buffer in turn from `offset`. */
   readv(bufs: readonly Buffer[], offset: number): Promise<void> {
-    const refused = this.refuse(offset, totalLength(bufs), false);
+    const refused = this.gate.refuse(offset, totalLength(bufs), false);
     if (refused) return Promise.reject(refused);
-    return new Promise((resolve, reject) => {
-      this.inFlight++;
-      native.preadv(this.fd, bufs, offset, (err) => {
-        this.finished();
-        if (err) reject(fromNativeError(err, this.path));
-        else resolve();
-      });
-    });
+    return this.gate.call((cb) => native.preadv(this.fd, bufs, offset, cb));
   }
 
   write(buf: Buffer, offset: number, fua = false): Promise<void> {
-    const refused = this.refuse(offset, buf.length, true);
+    const refused = this.gate.refuse(offset, buf.length, true);
     if (refused) return Promise.reject(refused);
     return this.enqueue(buf, offset, fua ? FLAG_WRITE | FLAG_DSYNC : FLAG_WRITE);
   }
@@ -109,7 +102,7 @@ export class FileBlockStore implements BlockDevice {
    */
   private enqueue(buf: Buffer, offset: number, flags: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.inFlight++;
+      this.gate.begin();
       if (this.queued.length === 0) queueMicrotask(this.submitQueued);
       this.queued.push({ buf, offset, flags, resolve, reject });
     });
@@ -145,7 +138,7 @@ export class FileBlockStore implements BlockDevice {
     native.transferBatch(this.fd, bufs, offsets, flags, (_err, errors) => {
       for (let i = 0; i < n; i++) {
         const op = ops[i]!;
-        this.finished();
+        this.gate.end();
         const e = errors?.[i];
         if (e) op.reject(fromNativeError(e, this.path));
         else op.resolve();
@@ -155,69 +148,34 @@ export class FileBlockStore implements BlockDevice {
 
   /** Gather write: the buffers back to back from `offset`, with no concatenation copy. */
   writev(bufs: readonly Buffer[], offset: number, fua = false): Promise<void> {
-    const refused = this.refuse(offset, totalLength(bufs), true);
+    const refused = this.gate.refuse(offset, totalLength(bufs), true);
     if (refused) return Promise.reject(refused);
-    return new Promise((resolve, reject) => {
-      this.inFlight++;
-      (fua ? native.pwritevFua : native.pwritev)(this.fd, bufs, offset, (err) => {
-        this.finished();
-        if (err) reject(fromNativeError(err, this.path));
-        else resolve();
-      });
-    });
+    return this.gate.call((cb) => (fua ? native.pwritevFua : native.pwritev)(this.fd, bufs, offset, cb));
   }
 
   flush(): Promise<void> {
-    const refused = this.refuse(0, 0, false);
+    const refused = this.gate.refuse(0, 0, false);
     if (refused) return Promise.reject(refused);
-    return new Promise((resolve, reject) => {
-      this.inFlight++;
-      native.fdatasync(this.fd, (err) => {
-        this.finished();
-        if (err) reject(fromNativeError(err, this.path));
-        else resolve();
-      });
-    });
+    return this.gate.call((cb) => native.fdatasync(this.fd, cb));
   }
 
   discard(offset: number, length: number): Promise<void> {
-    const refused = this.refuse(offset, length, true);
+    const refused = this.gate.refuse(offset, length, true);
     if (refused) return Promise.reject(refused);
-    return new Promise((resolve, reject) => {
-      this.inFlight++;
-      native.discard(this.fd, offset, length, this.isBlockDevice, (err) => {
-        this.finished();
-        if (err) reject(fromNativeError(err, this.path));
-        else resolve();
-      });
-    });
+    return this.gate.call((cb) => native.discard(this.fd, offset, length, this.isBlockDevice, cb));
   }
 
   allocation(offset: number, maxLength: number): Promise<NativeAllocation> {
-    const refused = this.refuse(offset, 0, false) ?? (offset >= this.size ? outside(offset, this) : null);
+    const refused = this.gate.refuseAllocation(offset);
     if (refused) return Promise.reject(refused);
     const length = Math.min(maxLength, this.size - offset);
-    return new Promise((resolve, reject) => {
-      this.inFlight++;
-      native.allocation(this.fd, offset, length, (err, result) => {
-        this.finished();
-        if (err) reject(fromNativeError(err, this.path));
-        else resolve(result);
-      });
-    });
+    return this.gate.call((cb) => native.allocation(this.fd, offset, length, cb));
   }
 
   sha256(offset: number, length: number): Promise<Buffer> {
-    const refused = this.refuse(offset, length, false);
+    const refused = this.gate.refuse(offset, length, false);
     if (refused) return Promise.reject(refused);
-    return new Promise((resolve, reject) => {
-      this.inFlight++;
-      native.sha256File(this.fd, offset, length, (err, digest) => {
-        this.finished();
-        if (err) reject(fromNativeError(err, this.path));
-        else resolve(digest);
-      });
-    });
+    return this.gate.call((cb) => native.sha256File(this.fd, offset, length, cb));
   }
 
   get digestAlgorithms(): readonly DigestAlgorithm[] {
@@ -229,44 +187,14 @@ export class FileBlockStore implements BlockDevice {
    * pairs; the result holds one digest per pair, in order.
    */
   digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer> {
-    if (extents.length % 2 !== 0) return Promise.reject(blockError('EINVAL', 'extents must be (offset, length) pairs'));
-    const unsupported = checkDigest(algorithm, DIGEST_ALGORITHMS, this.path);
-    if (unsupported) return Promise.reject(unsupported);
-    for (let i = 0; i < extents.length; i += 2) {
-      const refused = this.refuse(extents[i]!, extents[i + 1]!, false);
-      if (refused) return Promise.reject(refused);
-    }
-    return new Promise((resolve, reject) => {
-      this.inFlight++;
-      native.digestExtents(this.fd, extents, algorithm, (err, digests) => {
-        this.finished();
-        if (err) reject(fromNativeError(err, this.path));
-        else resolve(digests);
-      });
-    });
+    const refused = this.gate.refuseDigest(extents, algorithm, DIGEST_ALGORITHMS);
+    if (refused) return Promise.reject(refused);
+    return this.gate.call((cb) => native.digestExtents(this.fd, extents, algorithm, cb));
   }
 
   /** Waits for in-flight I/O, then closes. Idempotent. Does not flush: call flush() first. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
-      try {
-        native.close(this.fd);
-      } catch (e) {
-        throw fromNativeError(e as NativeError, this.path);
-      }
-    })();
-    return this.closing;
-  }
-
-  private refuse(offset: number, length: number, writes: boolean): BlockIoError | null {
-    if (this.closing) return blockError('EBADF', `store closed (${this.path})`);
-    if (writes && this.readOnly) return blockError('EROFS', `store is read-only (${this.path})`);
-    return checkRange(offset, length, this.size, this.path);
-  }
-
-  private finished(): void {
-    if (--this.inFlight === 0 && this.onIdle) this.onIdle();
+    return this.gate.close(() => native.close(this.fd));
   }
 }
 
@@ -274,10 +202,6 @@ function totalLength(bufs: readonly Buffer[]): number {
   let total = 0;
   for (const b of bufs) total += b.length;
   return total;
-}
-
-function outside(offset: number, store: FileBlockStore): BlockIoError {
-  return blockError('EINVAL', `offset ${offset} at or beyond end of device size=${store.size} (${store.path})`);
 }
 
 /** Whether the kernel will honour BLKDISCARD on this device (queue/discard_max_bytes > 0). */

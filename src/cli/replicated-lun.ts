@@ -3,7 +3,7 @@
  * start, or retried while the peer is away), the staged-pass log a backup applies, and the
  * ReplicatedDevice in the role the volume last held (--role for a new one).
  */
-import type { FileBlockStore } from '../block/file-store.js';
+import type { BlockDevice } from '../block/device.js';
 import { IscsiConnectionError, IscsiLoginError, IscsiTimeoutError } from '../initiator/index.js';
 import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
 import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
@@ -43,7 +43,7 @@ function peerAway(e: unknown): boolean {
 const NO_PEER = 'no --peer is configured for this LUN';
 
 /** The link to the LUN's peer: connected now, or retried while the peer is away (or never, without a peer). */
-async function peerLink(store: FileBlockStore, lun: LunConfig, settings: ServeSettings, log: Logger): Promise<ReplicaLink> {
+async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSettings, log: Logger): Promise<ReplicaLink> {
   const noPeer = () => new LazyReplicaLink({ connect: () => Promise.reject(new Error(NO_PEER)), size: store.size, blockSize: lun.blockSize, firstError: NO_PEER });
   if (lun.replica === undefined) return noPeer();
   const shown = redactedReplica(lun.replica);
@@ -70,7 +70,7 @@ export interface OpenedReplicatedLun {
 
 /** Opens what a replicated LUN needs; closes what it opened if a step fails (the store stays the caller's). */
 export async function openReplicatedLun(
-  store: FileBlockStore,
+  store: BlockDevice,
   lun: LunConfig,
   metaDir: string,
   role: ReplicationRole,
@@ -102,6 +102,9 @@ export async function openReplicatedLun(
       ...(afterSplitBrain !== undefined ? { afterSplitBrain } : {}),
       ...(tuning?.chunkSize !== undefined ? { chunkSize: tuning.chunkSize } : {}),
       ...(tuning?.journalCapacity !== undefined ? { journalCapacity: tuning.journalCapacity } : {}),
+      ...(tuning?.queueMemory !== undefined ? { queueMemory: tuning.queueMemory } : {}),
+      ...(tuning?.activityExtentSize !== undefined ? { activityExtentSize: tuning.activityExtentSize } : {}),
+      ...(tuning?.activityExtents !== undefined ? { activityExtents: tuning.activityExtents } : {}),
     });
     device.attachStaging(staging);
     return { device, staging };

@@ -59,7 +59,7 @@ const THRESHOLD_KEYS: ReadonlyArray<keyof SwitchThresholds> = [
   'lowTrafficBytesPerSec',
   'lowTrafficForMs',
 ];
-const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'deltaIntervalMs', 'linkTimeoutMs', 'afterSplitBrain'];
+const TUNING_KEYS = ['thresholds', 'chunkSize', 'journalCapacity', 'queueMemory', 'activityExtentSize', 'activityExtents', 'deltaIntervalMs', 'linkTimeoutMs', 'afterSplitBrain'];
 /** A link timeout below this would call a healthy loaded link failed. */
 const MIN_LINK_TIMEOUT_MS = 100;
 /** Below this a single large host write could not fit the journal. */
@@ -109,6 +109,22 @@ export function parseReplicationTuning(raw: unknown, where = '--config: replicat
     const j = byteCount(raw.journalCapacity, `${where}.journalCapacity`);
     if (j < MIN_JOURNAL_CAPACITY) throw new UsageError(`${where}.journalCapacity: ${j} is below the minimum of 1 MiB`);
     tuning.journalCapacity = j;
+  }
+  if (raw.queueMemory !== undefined) {
+    const q = byteCount(raw.queueMemory, `${where}.queueMemory`);
+    if (q < MIN_JOURNAL_CAPACITY) throw new UsageError(`${where}.queueMemory: ${q} is below the minimum of 1 MiB`);
+    tuning.queueMemory = q;
+  }
+  if (raw.activityExtentSize !== undefined) {
+    const e = byteCount(raw.activityExtentSize, `${where}.activityExtentSize`);
+    const chunk = tuning.chunkSize ?? 64 * 1024;
+    if ((e & (e - 1)) !== 0 || e < chunk || e > 1 << 30) throw new UsageError(`${where}.activityExtentSize: ${e} is not a power of two between the chunk size (${chunk}) and 1 GiB`);
+    tuning.activityExtentSize = e;
+  }
+  if (raw.activityExtents !== undefined) {
+    const n = raw.activityExtents;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > 65536) throw new UsageError(`${where}.activityExtents: must be a whole number from 1 to 65536`);
+    tuning.activityExtents = n;
   }
   if (raw.deltaIntervalMs !== undefined) tuning.deltaIntervalMs = settableValue('deltaIntervalMs', raw.deltaIntervalMs, `${where}.deltaIntervalMs`);
   if (raw.linkTimeoutMs !== undefined) {

@@ -2,9 +2,23 @@
 import type { LunReplicationSettings, ReplicationServerSettings, ReplicationTuning } from '../replication/settings.js';
 import type { PortalConfig, TargetConfig } from '../target/config.js';
 
+/** A LUN backed by a Ceph RBD image (`--lun rbd:POOL/IMAGE,...`). */
+export interface RbdLunSource {
+  pool: string;
+  image: string;
+  /** ceph.conf path; default: librados' search. */
+  conf?: string;
+  /** Ceph client id, without "client." (default admin). */
+  client?: string;
+}
+
 export interface LunConfig extends LunReplicationSettings {
+  /** The image file, or `rbd:POOL/IMAGE` (then `rbd` says where). */
   path: string;
-  /** Bytes; used to create (or grow) a sparse file when the path does not exist yet. */
+  rbd?: RbdLunSource;
+  /** Where the LUN's local metadata lives; default: beside the file, or ./data/rbd/POOL/IMAGE.tandem. */
+  metaDir?: string;
+  /** Bytes; creates (or grows) a sparse file, or the RBD image, when it does not exist yet. */
   size?: number;
   readOnly: boolean;
   blockSize: 512 | 4096;

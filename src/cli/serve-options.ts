@@ -7,6 +7,7 @@ import type { ChapCredentials } from '../iscsi/chap.js';
 import type { PortalConfig } from '../target/config.js';
 import { UsageError } from '../util/usage-error.js';
 import { parseSize } from '../util/parse-size.js';
+import { RBD_AVAILABLE, RBD_UNAVAILABLE } from '../block/rbd-store.js';
 import {
   LUN_REPLICATION_KEYS,
   REPLICATION_CONFIG_KEYS,
@@ -19,6 +20,7 @@ import {
 } from './replication-options.js';
 import type { LunConfig, ServeSettings, ServeTarget } from './serve-config.js';
 import { checkName, isObject, isStringArray } from './option-checks.js';
+import { RBD_CONFIG_KEYS, RBD_LUN_OPTIONS, applyRbdOption, isRbdPath, parseRbdPath } from './rbd-lun.js';
 
 export const DEFAULT_IQN = 'iqn.2026-11.io.tandem:disk0';
 export const DEFAULT_LUN_PATH = './data/disk0.img';
@@ -49,13 +51,18 @@ export function parsePortal(text: string, flag = '--listen'): PortalConfig {
   return { host: m[1]!, port };
 }
 
-/** PATH[,size=SIZE][,readonly][,removable][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE] */
+/**
+ * PATH[,size=SIZE][,readonly][,removable][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE],
+ * or rbd:POOL/IMAGE with the same options and conf=PATH, id=CLIENT, meta=DIR.
+ */
 export function parseLun(text: string): LunConfig {
   const [path, ...opts] = text.split(',');
   if (!path) throw new UsageError(`--lun: missing path in "${text}"`);
-  const lun: LunConfig = { path, readOnly: false, blockSize: 512 };
+  const rbd = isRbdPath(path) ? parseRbdPath(path, '--lun') : undefined;
+  const lun: LunConfig = { path, readOnly: false, blockSize: 512, ...(rbd ? { rbd } : {}) };
   for (const opt of opts) {
     const [key, value] = opt.split('=', 2) as [string, string | undefined];
+    if (rbd && value !== undefined && applyRbdOption(lun, rbd, key, value)) continue;
     if (key === 'readonly' && value === undefined) lun.readOnly = true;
     else if (key === 'removable' && value === undefined) lun.removable = true;
     else if (key === 'size' && value) lun.size = parseSize(value, `--lun ${path} size`);
@@ -64,7 +71,7 @@ export function parseLun(text: string): LunConfig {
     else if (key === 'sanitize-rate' && value) lun.sanitizeBytesPerSecond = parseSize(value, `--lun ${path} sanitize-rate`);
     else {
       throw new UsageError(
-        `--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, removable, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE)`,
+        `--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, removable, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE${rbd ? `, ${RBD_LUN_OPTIONS}` : ''})`,
       );
     }
   }
@@ -111,6 +118,10 @@ export function buildServeSettings(flags: ServeFlags): ServeSettings {
         allow: (flags.allow ?? []).map((a) => checkName(a, '--allow')),
       },
     ];
+  }
+  for (const lun of targets.flatMap((t) => t.luns)) {
+    // As --algorithm xxh3 on a build without it: asked of a build that lacks it, a usage error.
+    if (lun.rbd && !RBD_AVAILABLE) throw new UsageError(`--lun ${lun.path}: ${RBD_UNAVAILABLE}`);
   }
   for (const t of targets) {
     if (t.mutualChap && !t.chap) throw new UsageError(`target ${t.iqn}: mutual CHAP needs one-way CHAP (--chap) as well`);
@@ -203,16 +214,25 @@ function targetFromConfig(raw: unknown, where: string): ServeTarget {
   };
 }
 
-/** A LUN entry: the --lun string form, or `{path, size, readOnly, blockSize, removable, replica, mode, sync}`. */
+/**
+ * A LUN entry: the --lun string form, or `{path, size, readOnly, blockSize, removable, replica,
+ * mode, sync}` (and `conf`, `id`, `meta` when path is rbd:POOL/IMAGE).
+ */
 function lunFromConfig(raw: unknown, where: string): LunConfig {
   if (typeof raw === 'string') return parseLun(raw);
   if (!isObject(raw)) throw new UsageError(`--config: ${where} must be a "PATH[,size=..]" string or an object`);
-  const allowed = ['path', 'size', 'readOnly', 'blockSize', 'removable', ...LUN_REPLICATION_KEYS];
+  if (typeof raw.path !== 'string' || raw.path === '') throw new UsageError(`--config: ${where}.path must be a non-empty string`);
+  const rbd = isRbdPath(raw.path) ? parseRbdPath(raw.path, `--config: ${where}.path`) : undefined;
+  const allowed = ['path', 'size', 'readOnly', 'blockSize', 'removable', ...LUN_REPLICATION_KEYS, ...(rbd ? RBD_CONFIG_KEYS : [])];
   for (const key of Object.keys(raw)) {
     if (!allowed.includes(key)) throw new UsageError(`--config: ${where} has unknown key "${key}" (allowed: ${allowed.join(', ')})`);
   }
-  if (typeof raw.path !== 'string' || raw.path === '') throw new UsageError(`--config: ${where}.path must be a non-empty string`);
-  const lun: LunConfig = { path: raw.path, readOnly: false, blockSize: 512 };
+  const lun: LunConfig = { path: raw.path, readOnly: false, blockSize: 512, ...(rbd ? { rbd } : {}) };
+  for (const key of rbd ? RBD_CONFIG_KEYS : []) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !applyRbdOption(lun, rbd!, key, value)) throw new UsageError(`--config: ${where}.${key} must be a non-empty string`);
+  }
   if (raw.size !== undefined) {
     if (typeof raw.size === 'number' && Number.isSafeInteger(raw.size) && raw.size > 0) lun.size = raw.size;
     else if (typeof raw.size === 'string') lun.size = parseSize(raw.size, `${where}.size`);

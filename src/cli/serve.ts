@@ -1,8 +1,6 @@
 /** `tandem serve`: opens the LUNs, builds the SCSI targets, and starts the portals. */
 import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
-import { FileBlockStore } from '../block/file-store.js';
 import type { PassStagingLog } from '../replication/pass-staging-log.js';
 import { createControlHandler, serverStatus, type ControlLun, type LunVerifier } from '../replication/control/handler.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../replication/control/metrics-endpoint.js';
@@ -12,19 +10,15 @@ import { LogicalUnit, deriveIdentity } from '../scsi/logical-unit.js';
 import { ScsiTarget } from '../scsi/scsi-target.js';
 import { IscsiServer } from '../target/server.js';
 import { moduleLogger } from '../util/log.js';
-import type { LunConfig, ServeSettings } from './serve-config.js';
+import type { ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
 import { openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
+import { metaDirFor, openLunStore } from './lun-store.js';
 
 export { ReplicaSetupError, redactedReplica } from './replicated-lun.js';
 import { runVerify } from '../verify/run.js';
 
 const log = moduleLogger('serve');
-
-/** Per-LUN metadata (PR state, saved mode pages, later replication state) lives beside the image. */
-export function metaDirFor(lun: LunConfig): string {
-  return join(dirname(lun.path), `${basename(lun.path)}.tandem`);
-}
 
 export interface RunningServer {
   addresses: string[];
@@ -51,8 +45,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     for (const config of settings.targets) {
       const units: LogicalUnit[] = [];
       for (const [lun, lunConfig] of config.luns.entries()) {
-        await mkdir(dirname(lunConfig.path), { recursive: true });
-        const store = await FileBlockStore.open({ path: lunConfig.path, size: lunConfig.size, readOnly: lunConfig.readOnly });
+        const store = await openLunStore(lunConfig);
         const metaDir = metaDirFor(lunConfig);
         await mkdir(metaDir, { recursive: true });
         // Every LUN of a backup, and each LUN of a primary with a peer, is one node of a replicated pair.
@@ -84,7 +77,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         }
         stores.push(device);
         const pair = replicated?.device;
-        units.push(await LogicalUnit.create({
+        const unit = await LogicalUnit.create({
           lun,
           targetName: config.iqn,
           device,
@@ -97,12 +90,19 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
             ? {
                 // A primary takes host writes (unless stale), a backup only its primary's (the replicator).
                 writeAllowed: (nexus: Nexus) => pair.acceptsWrites(fromReplicator(nexus)),
+                // ALUA states and the hosts' reservations do not apply to the peer's session.
+                replicator: fromReplicator,
                 passStaging: replicated!.staging,
                 replication: pair.endpoint,
                 identity: () => pair.deviceIdentity,
               }
             : {}),
-        }));
+        });
+        // Hosts learn of every ALUA access state change (a role change began or ended) by a unit attention.
+        pair?.onChange((change) => {
+          if (change === 'access') unit.accessStateChanged();
+        });
+        units.push(unit);
       }
       const scsi = new ScsiTarget(config.iqn, units);
       scsiTargets.push(scsi);

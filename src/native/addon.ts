@@ -41,6 +41,37 @@ export interface NativeAllocation {
   length: number;
 }
 
+export interface NativeRbdOpenOptions {
+  pool: string;
+  image: string;
+  /** ceph.conf; default: librados' search ($CEPH_CONF, /etc/ceph/ceph.conf, ~/.ceph/config, ./ceph.conf). */
+  conf?: string;
+  /** Client id without "client." (default "admin"). */
+  client?: string;
+  readOnly?: boolean;
+  /** Bytes: create the image this size when absent; grow (never shrink) a smaller writable one. */
+  create?: number;
+}
+
+/**
+ * An open RBD image. read/write/flush/discard return 0 once librbd has the request, or a
+ * negative errno when it refused it; each submitted request completes later through the
+ * open's `onComplete(pairs)`: (id, 0 or -errno) pairs, several per call.
+ */
+export interface NativeRbdImage {
+  readonly size: number;
+  read(id: number, buf: Buffer, offset: number): number;
+  write(id: number, buf: Buffer, offset: number, fua: boolean): number;
+  flush(id: number): number;
+  discard(id: number, offset: number, length: number): number;
+  /** rbd_diff_iterate2 on a worker thread. */
+  allocation(offset: number, length: number, cb: NativeCallback<NativeAllocation>): void;
+  /** One worker per batch, reading with a few aio reads in flight. */
+  digestExtents(extents: Float64Array, algorithm: NativeDigestAlgorithm, cb: NativeCallback<Buffer>): void;
+  /** Throws EBUSY with requests in flight. Releases the pool's connection with its last image. */
+  close(cb: NativeCallback<undefined>): void;
+}
+
 export interface NativeAddon {
   /** Synchronous; throws a NativeError. */
   open(path: string, options: NativeOpenOptions): NativeOpenResult;
@@ -85,6 +116,12 @@ export interface NativeAddon {
   crc32c(buf: Uint8Array, initial?: number): number;
   crc32cSoftware(buf: Uint8Array, initial?: number): number;
   crc32cImplementation(): 'sse4.2' | 'table';
+  /** Whether this build has the Ceph RBD store (built against librbd-dev and librados-dev). */
+  readonly rbdAvailable: boolean;
+  /** Only where rbdAvailable. */
+  rbdOpen?(options: NativeRbdOpenOptions, onComplete: (pairs: Int32Array) => void, cb: NativeCallback<NativeRbdImage>): void;
+  /** Connections and pool contexts open now (shared by the images that use them). */
+  rbdConnections?(): { connections: number; pools: number };
 }
 
 const addonPath = join(packageRoot(import.meta.url), 'build', 'Release', 'tandem_native.node');

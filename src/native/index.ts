@@ -13,6 +13,8 @@ export type {
   NativeError,
   NativeOpenOptions,
   NativeOpenResult,
+  NativeRbdImage,
+  NativeRbdOpenOptions,
 } from './addon.js';
 
 export function isNativeError(e: unknown): e is NativeError {

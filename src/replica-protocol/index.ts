@@ -76,10 +76,30 @@ export {
   type StagedWriteCdb,
 } from './staged-pass-cdbs.js';
 export {
+  ACCESS_STATE_CODES,
+  AccessState,
+  DEFAULT_PORT_GROUP,
+  accessStateName,
+  type AccessStateCode,
+  type PortGroupsReport,
+  type TargetPortGroupReport,
+} from './alua.js';
+export {
+  MAX_PR_STATE_BYTES,
+  MAX_SHARED_REGISTRATIONS,
+  PR_STATE_HEADER_BYTES,
+  PrStateFormatError,
+  decodeSharedPrState,
+  encodeSharedPrState,
+  type SharedPrState,
+  type SharedRegistration,
+} from './pr-state.js';
+export {
   MAX_HISTORY_ENTRIES,
   REPLICATION_STATE_VPD_PAGE,
   decodeReplicationStateVpd,
   encodeReplicationStateVpd,
+  type PortAlua,
   type ReplicaRole,
   type ReplicationStateReport,
 } from './replication-state.js';

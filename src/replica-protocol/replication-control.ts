@@ -12,6 +12,8 @@
  *   forgets its own changes.
  * - PROMOTE (03h), parameters: 8 bytes, the source's current generation. Switchover: the
  *   backup, in sync with that generation, becomes the primary.
+ * - PR STATE (04h), parameters: the sender's persistent-reservation state (pr-state.ts). Either
+ *   node sends it to the other (from the replicator IQN), whatever the roles.
  *
  * ADOPT parameters: 0-15 volume UUID | 16-19 start-over count | 20 history count N |
  * 21-23 reserved | 24-31 current generation | 32-39 current since (ms) | 40-55 NAA
@@ -21,7 +23,7 @@ import { ChallengeFormatError } from './errors.js';
 import { MAX_HISTORY_ENTRIES, NAA_BYTES, SERIAL_BYTES, uuidBytes, uuidText } from './replication-state.js';
 
 export const REPLICATION_CONTROL_OPCODE = 0xc7;
-export const ReplicationAction = { BEGIN_RESYNC: 1, ADOPT: 2, PROMOTE: 3 } as const;
+export const ReplicationAction = { BEGIN_RESYNC: 1, ADOPT: 2, PROMOTE: 3, PR_STATE: 4 } as const;
 export type ReplicationActionCode = (typeof ReplicationAction)[keyof typeof ReplicationAction];
 export const REPLICATION_ACTIONS: readonly number[] = Object.values(ReplicationAction);
 const ADOPT_FIXED_BYTES = 88;

@@ -2,7 +2,9 @@
  * What a replicated LU answers its peer (the target side of VPD C1h, C6h and C7h): the
  * replication engine implements it, the SCSI layer calls it, neither knows the other.
  */
+import type { PortGroupsReport } from './alua.js';
 import type { ChangeMapSlice } from './change-map.js';
+import type { SharedPrState } from './pr-state.js';
 import type { AdoptParameters } from './replication-control.js';
 import type { ReplicationStateReport } from './replication-state.js';
 
@@ -15,6 +17,16 @@ export interface ReplicationEndpoint {
   adopt(parameters: AdoptParameters): Promise<{ identityChanged: boolean }>;
   /** Switchover: become the primary, provided this node holds `sourceCurrent` whole. */
   promoteBySwitchover(sourceCurrent: bigint): Promise<void>;
+  /** ALUA: this node's target port group and the peer's, with their access states now. */
+  portGroups(): PortGroupsReport;
+  /**
+   * The LU's persistent reservations changed here (a PR OUT through this node): the engine
+   * numbers the state and hands it to the peer. Resolves once the peer holds it or could not
+   * be reached (it is sent again when the peer answers); never rejects.
+   */
+  publishPrState(state: Omit<SharedPrState, 'sequence'>): Promise<void>;
+  /** The peer's state (REPLICATION CONTROL / PR STATE): true when it is newer than this node's, which it then replaces. */
+  offerPrState(state: SharedPrState): boolean;
 }
 
 /** The action does not fit the LU's replication state now: COMMAND SEQUENCE ERROR. */

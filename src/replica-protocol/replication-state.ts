@@ -4,13 +4,16 @@
  * changed since its table's base, whether it is stale, in split brain or an unfinished
  * resync target, and the device identity hosts see. Plain Tandem LUs do not have the page.
  */
+import { ACCESS_STATE_CODES, type AccessStateCode } from './alua.js';
 import { ChallengeFormatError } from './errors.js';
 
 export const REPLICATION_STATE_VPD_PAGE = 0xc1;
 export const REPLICATION_STATE_SIGNATURE = 'TANDEMRS';
-export const REPLICATION_STATE_VERSION = 1;
-/** Bytes before the history list. */
-const FIXED_BYTES = 136;
+/** Version 2 added the ALUA port (bytes 136-143) and the PR SEQUENCE (144-151); version 1 pages still decode. */
+export const REPLICATION_STATE_VERSION = 2;
+/** Bytes before the history list in version 1 and in version 2. */
+const V1_FIXED_BYTES = 136;
+const FIXED_BYTES = 152;
 export const MAX_HISTORY_ENTRIES = 16;
 export const SERIAL_BYTES = 32;
 export const NAA_BYTES = 16;
@@ -42,6 +45,16 @@ export interface ReplicationStateReport {
   newestWriteAt: number;
   /** Device identity presented to hosts; undefined until a backup adopts its primary's. */
   device: { naa: Buffer; serial: string } | undefined;
+  /** This node's ALUA target port (its port group, relative port and access state); undefined from a version 1 page. */
+  alua: PortAlua | undefined;
+  /** Sequence of the persistent-reservation state this node holds (0: none); the higher one wins between the nodes. */
+  prSequence: bigint;
+}
+
+export interface PortAlua {
+  portGroup: number;
+  relativePort: number;
+  state: AccessStateCode;
 }
 
 export function encodeReplicationStateVpd(r: ReplicationStateReport): Buffer {
@@ -68,17 +81,26 @@ export function encodeReplicationStateVpd(r: ReplicationStateReport): Buffer {
     r.device.naa.copy(b, 88);
     b.write(r.device.serial.padEnd(SERIAL_BYTES, ' ').slice(0, SERIAL_BYTES), 104, 'ascii');
   }
+  if (r.alua) {
+    if (r.alua.portGroup < 1 || r.alua.portGroup > 0xffff || r.alua.relativePort < 1 || r.alua.relativePort > 0xffff) throw new RangeError('port group and relative port are 1-65535');
+    b.writeUInt16BE(r.alua.portGroup, 136);
+    b.writeUInt16BE(r.alua.relativePort, 138);
+    b[140] = r.alua.state;
+  }
+  b.writeBigUInt64BE(r.prSequence, 144);
   r.history.forEach((g, i) => b.writeBigUInt64BE(g, FIXED_BYTES + 8 * i));
   return b;
 }
 
 /** Decodes the page; throws ChallengeFormatError when it is not Tandem's replication state page. */
 export function decodeReplicationStateVpd(b: Buffer): ReplicationStateReport {
-  if (b.length < FIXED_BYTES || b[1] !== REPLICATION_STATE_VPD_PAGE) throw new ChallengeFormatError('not a replication state VPD page');
+  if (b.length < V1_FIXED_BYTES || b[1] !== REPLICATION_STATE_VPD_PAGE) throw new ChallengeFormatError('not a replication state VPD page');
   if (b.toString('ascii', 4, 12) !== REPLICATION_STATE_SIGNATURE) throw new ChallengeFormatError('replication state page without the Tandem signature');
-  if (b[12] !== REPLICATION_STATE_VERSION) throw new ChallengeFormatError(`replication state page version ${b[12]} (expected ${REPLICATION_STATE_VERSION})`);
+  const version = b[12]!;
+  if (version !== 1 && version !== REPLICATION_STATE_VERSION) throw new ChallengeFormatError(`replication state page version ${version} (expected 1 or ${REPLICATION_STATE_VERSION})`);
+  const fixed = version === 1 ? V1_FIXED_BYTES : FIXED_BYTES;
   const count = b[15]!;
-  if (count > MAX_HISTORY_ENTRIES || b.length < FIXED_BYTES + 8 * count) throw new ChallengeFormatError('replication state page history truncated');
+  if (count > MAX_HISTORY_ENTRIES || b.length < fixed + 8 * count) throw new ChallengeFormatError('replication state page history truncated');
   const naa = Buffer.from(b.subarray(88, 104));
   const serial = b.toString('ascii', 104, 136).trimEnd();
   const safe = (at: number) => {
@@ -101,8 +123,20 @@ export function decodeReplicationStateVpd(b: Buffer): ReplicationStateReport {
     resyncBytesLeft: safe(72),
     newestWriteAt: safe(80),
     device: naa.every((x) => x === 0) ? undefined : { naa, serial },
-    history: Array.from({ length: count }, (_, i) => b.readBigUInt64BE(FIXED_BYTES + 8 * i)),
+    alua: version === 1 ? undefined : decodePortAlua(b),
+    prSequence: version === 1 ? 0n : b.readBigUInt64BE(144),
+    history: Array.from({ length: count }, (_, i) => b.readBigUInt64BE(fixed + 8 * i)),
   };
+}
+
+/** Bytes 136-140 of a version 2 page: no port group (0) means the node reports no ALUA port. */
+function decodePortAlua(b: Buffer): PortAlua | undefined {
+  const portGroup = b.readUInt16BE(136);
+  if (portGroup === 0) return undefined;
+  const relativePort = b.readUInt16BE(138);
+  const state = b[140]! & 0x0f;
+  if (relativePort === 0 || !ACCESS_STATE_CODES.includes(state)) throw new ChallengeFormatError('replication state page with an invalid ALUA port');
+  return { portGroup, relativePort, state: state as AccessStateCode };
 }
 
 export function uuidBytes(uuid: string): Buffer {

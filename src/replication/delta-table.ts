@@ -1,11 +1,12 @@
 /**
  * The delta table: one bit per chunk (default 64 KiB) of the volume, persisted in
- * `delta.bitmap` (64-byte header, then the bits). Write-ahead rule: a bit is durably set
- * before the write it covers is acknowledged; clears reach the disk lazily (persistAll),
- * only after the backup holds the chunk durably and the local image has been flushed
- * (`flushImage`): until then a power loss could take from the primary what the backup
- * already holds. A crash may therefore over-mark, never under-mark.
- * Setting already-persisted bits costs nothing (no promise, no I/O).
+ * `delta.bitmap` (64-byte header, then the bits). A chunk's bit is durable before the
+ * activity-log extent covering the write may cool (the log covers it until then, as
+ * DRBD's activity log covers its bitmap), or before the write is acknowledged when mark()
+ * is used. Clears reach the disk lazily (persistAll), only after the backup holds the
+ * chunk durably and the local image has been flushed (`flushImage`): until then a power
+ * loss could take from the primary what the backup already holds. A crash may therefore
+ * over-mark, never under-mark. Setting already-persisted bits costs nothing.
  */
 import { join } from 'node:path';
 import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
@@ -38,9 +39,6 @@ export class DeltaTable {
   /** persistAll asked for clears to reach the file (after an image flush). */
   private clearsWanted = false;
   private marked = 0;
-  /** Sync mode: writes in flight per chunk; chunks whose remote write failed stay marked. */
-  private readonly inflight = new Map<number, number>();
-  private readonly sticky = new Set<number>();
   /** Chunks being copied by a pass, and those written again meanwhile. */
   private copying = new Set<number>();
   private remarked = new Set<number>();
@@ -135,7 +133,6 @@ export class DeltaTable {
   /** Forgets every mark, durably (a resync target adopting its source's image). */
   clearAll(): Promise<void> {
     for (let c = 0; c < this.chunkCount; c++) this.clearBit(c);
-    this.sticky.clear();
     return this.persistAll();
   }
 
@@ -147,43 +144,28 @@ export class DeltaTable {
     const first = this.chunkOf(offset);
     const last = this.chunkOf(offset + Math.max(length, 1) - 1);
     let needsPersist = false;
-    for (let c = first; c <= last; c++) needsPersist = this.keepBit(c) || needsPersist;
+    for (let c = first; c <= last; c++) needsPersist = this.setBit(c) || needsPersist;
     return needsPersist ? this.persist() : undefined;
   }
 
+  /**
+   * Marks the chunks under [offset, offset+length) in memory only: the activity log covers
+   * the write until persist() makes the marks durable (it runs before an extent leaves the log).
+   */
+  note(offset: number, length: number): void {
+    const first = this.chunkOf(offset);
+    const last = this.chunkOf(offset + Math.max(length, 1) - 1);
+    for (let c = first; c <= last; c++) this.setBit(c);
+  }
+
   markChunks(chunks: Iterable<number>): Promise<void> {
-    for (const c of chunks) this.keepBit(c);
+    for (const c of chunks) this.setBit(c);
     return this.persist();
   }
 
   markAll(): Promise<void> {
-    for (let c = 0; c < this.chunkCount; c++) this.keepBit(c);
+    for (let c = 0; c < this.chunkCount; c++) this.setBit(c);
     return this.persist();
-  }
-
-  /** Sync mode: a write to both sides starts (mark first, durably). */
-  beginWrite(offset: number, length: number): Promise<void> | undefined {
-    const first = this.chunkOf(offset);
-    const last = this.chunkOf(offset + Math.max(length, 1) - 1);
-    let needsPersist = false;
-    for (let c = first; c <= last; c++) {
-      this.inflight.set(c, (this.inflight.get(c) ?? 0) + 1);
-      needsPersist = this.setBit(c) || needsPersist;
-    }
-    return needsPersist ? this.persist() : undefined;
-  }
-
-  /** Sync mode: both sides hold the write (`ok`), or the backup may not (chunk stays marked). */
-  endWrite(offset: number, length: number, ok: boolean): void {
-    const first = this.chunkOf(offset);
-    const last = this.chunkOf(offset + Math.max(length, 1) - 1);
-    for (let c = first; c <= last; c++) {
-      const n = (this.inflight.get(c) ?? 1) - 1;
-      if (n > 0) this.inflight.set(c, n);
-      else this.inflight.delete(c);
-      if (!ok) this.sticky.add(c);
-      else if (n === 0 && !this.sticky.has(c) && !this.copying.has(c)) this.clearBit(c);
-    }
   }
 
   /** A pass starts copying `chunks`: writes to them from now on re-mark them. */
@@ -196,9 +178,7 @@ export class DeltaTable {
   endCopy(ok: boolean): void {
     if (ok) {
       for (const c of this.copying) {
-        if (this.remarked.has(c) || this.inflight.has(c)) continue;
-        this.sticky.delete(c);
-        this.clearBit(c);
+        if (!this.remarked.has(c)) this.clearBit(c);
       }
     }
     this.copying = new Set();
@@ -262,16 +242,6 @@ export class DeltaTable {
     const end = Math.min(this.bits.length, (page + 1) * PAGE_BYTES);
     for (let i = page * PAGE_BYTES; i < end; i++) if (this.bits[i] !== this.onDisk[i]) return true;
     return false;
-  }
-
-  /**
-   * A mark for a change the backup will not get by itself (delta tracking, a folded or
-   * recovered journal entry): a sync-mode write to the chunk still in flight must not
-   * clear it when it ends, so the chunk waits for a pass.
-   */
-  private keepBit(chunk: number): boolean {
-    if (this.inflight.has(chunk)) this.sticky.add(chunk);
-    return this.setBit(chunk);
   }
 
   /** Sets a bit; true when it is not yet durable (so the caller must persist). */

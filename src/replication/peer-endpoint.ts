@@ -7,13 +7,16 @@ import {
   ReplicationSequenceError,
   type AdoptParameters,
   type ChangeMapSlice,
+  type PortGroupsReport,
   type ReplicationEndpoint,
   type ReplicationStateReport,
+  type SharedPrState,
 } from '../replica-protocol/index.js';
 import type { Logger } from '../util/log.js';
 import type { DeltaTable } from './delta-table.js';
-import { adopt } from './generations.js';
+import { adopt, formatGeneration } from './generations.js';
 import type { PeerSync } from './peer-sync.js';
+import type { PrStateShipper } from './pr-state-shipper.js';
 import type { ReplicaBinding } from './replica-binding.js';
 import { RoleChangeError, type RoleManager } from './role-manager.js';
 import type { VolumeState } from './volume-state.js';
@@ -27,6 +30,9 @@ export interface PeerEndpointParts {
   log: Logger;
   /** When this backup last applied a write from its primary (ms since the epoch). */
   newestWriteAt(): number | undefined;
+  /** ALUA: this node's port group and the peer's, now. */
+  portGroups(): PortGroupsReport;
+  prState: PrStateShipper;
 }
 
 export class PeerEndpoint implements ReplicationEndpoint {
@@ -52,7 +58,21 @@ export class PeerEndpoint implements ReplicationEndpoint {
       resyncBytesLeft: peerSync.status()?.bytesLeft ?? 0,
       newestWriteAt: this.parts.newestWriteAt() ?? 0,
       device: volume.device,
+      alua: { portGroup: volume.portGroup, relativePort: volume.portGroup, state: this.parts.portGroups().local.state },
+      prSequence: this.parts.prState.sequence,
     };
+  }
+
+  portGroups(): PortGroupsReport {
+    return this.parts.portGroups();
+  }
+
+  publishPrState(state: Omit<SharedPrState, 'sequence'>): Promise<void> {
+    return this.parts.prState.publish(state);
+  }
+
+  offerPrState(state: SharedPrState): boolean {
+    return this.parts.prState.offer(state);
   }
 
   changeMap(startByte: number, maxBytes: number): ChangeMapSlice {
@@ -63,7 +83,7 @@ export class PeerEndpoint implements ReplicationEndpoint {
   async beginResync(sourceCurrent: bigint): Promise<void> {
     this.requireBackup('BEGIN RESYNC');
     await this.parts.volume.update(() => ({ resyncFrom: sourceCurrent }));
-    this.parts.log.info({ event: 'resync-start', as: 'target', source: sourceCurrent.toString(16) }, 'being resynchronised from the peer');
+    this.parts.log.info({ event: 'resync-start', as: 'target', source: formatGeneration(sourceCurrent) }, 'being resynchronised from the peer');
   }
 
   async adopt(p: AdoptParameters): Promise<{ identityChanged: boolean }> {
@@ -80,7 +100,7 @@ export class PeerEndpoint implements ReplicationEndpoint {
       device: p.device,
       resyncFrom: undefined,
     }));
-    log.info({ event: 'generation-change', reason: 'adopted', current: p.current.toString(16), identityChanged }, 'holds the primary\'s history');
+    log.info({ event: 'generation-change', reason: 'adopted', current: formatGeneration(p.current), identityChanged }, 'holds the primary\'s history');
     return { identityChanged };
   }
 

@@ -9,7 +9,7 @@ import type { Logger } from '../util/log.js';
 import { ReplicationAction, encodeAdoptParameters, encodeGenerationParameter } from '../replica-protocol/index.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import { chunksOfBits, type DeltaTable } from './delta-table.js';
-import { peerFollows } from './generations.js';
+import { peerFollows, formatGeneration } from './generations.js';
 import type { ReplicaBinding, ResyncPlan } from './replica-binding.js';
 import type { ReplicaLink } from './replica-link.js';
 import type { VolumeState } from './volume-state.js';
@@ -59,7 +59,7 @@ export class PeerSync {
     this.resync = { why: plan.why, startedAt: this.clock(), bytesSent: 0 };
     this.passChunks = { done: 0, total: 0 };
     this.log.info(
-      { event: 'resync-start', why: plan.why, full: plan.full, dirtyChunks: this.table.dirtyChunks, bytes: this.table.dirtyBytes, peerGeneration: peer?.current.toString(16), ownGeneration: this.volume.generations.current.toString(16) },
+      { event: 'resync-start', why: plan.why, full: plan.full, dirtyChunks: this.table.dirtyChunks, bytes: this.table.dirtyBytes, peerGeneration: (peer ? formatGeneration(peer.current) : undefined), ownGeneration: formatGeneration(this.volume.generations.current) },
       'resynchronisation started',
     );
   }
@@ -94,7 +94,7 @@ export class PeerSync {
     );
     if (adopted) this.binding.peer = { ...peer, current: own.current, bitmap: own.current, history: [...own.history], resyncing: false, changedBytes: 0 };
     await this.volume.update((r) => ({ generations: peerFollows(r.generations) }));
-    this.log.info({ event: 'generation-change', reason: 'peer-adopted', current: own.current.toString(16) }, 'the peer now holds this node\'s history');
+    this.log.info({ event: 'generation-change', reason: 'peer-adopted', current: formatGeneration(own.current) }, 'the peer now holds this node\'s history');
   }
 
   status(): ResyncStatus | undefined {

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../util/log.js';
 import type { ReplicationStateReport } from '../replica-protocol/index.js';
-import { relate, type GenerationId, type Generations, type Relation } from './generations.js';
+import { relate, type GenerationId, type Generations, type Relation, formatGeneration } from './generations.js';
 import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
 import { tagOfVolume } from './volume-tag-pr.js';
 import { ReplicaMismatchError, bindReplica } from './volume-identity.js';
@@ -220,14 +220,14 @@ export class ReplicaBinding {
         return this.bindByTag();
       case 'behind': {
         const message =
-          `the peer (primary, generation ${peer.current.toString(16)}) is ahead of this node: it was promoted while this node was away. ` +
+          `the peer (primary, generation ${formatGeneration(peer.current)}) is ahead of this node: it was promoted while this node was away. ` +
           'This node accepts no host writes and sends nothing; run `tandem demote` here to resynchronise it from the peer';
-        if (this.binding.state !== 'stale') this.log.error({ event: 'stale-primary', peerGeneration: peer.current.toString(16), ownGeneration: self.current.toString(16) }, message);
+        if (this.binding.state !== 'stale') this.log.error({ event: 'stale-primary', peerGeneration: formatGeneration(peer.current), ownGeneration: formatGeneration(self.current) }, message);
         this.binding = { state: 'stale', error: message };
         return { kind: 'not-bound' };
       }
       case 'split-brain': {
-        const message = `split brain: both nodes changed since generation ${relation.common.toString(16)}; no data moves until \`tandem resolve --discard-local\` runs on one of them`;
+        const message = `split brain: both nodes changed since generation ${formatGeneration(relation.common)}; no data moves until \`tandem resolve --discard-local\` runs on one of them`;
         this.binding = { state: 'split-brain', error: message };
         return { kind: 'split-brain', splitBrain: { common: relation.common, peer } };
       }

@@ -6,7 +6,7 @@
  */
 import { ReplicationAction, encodeGenerationParameter } from '../replica-protocol/index.js';
 import { ReplicationController, type ControllerParts, type ControllerSettings } from './controller.js';
-import { diverge, revertToBitmap } from './generations.js';
+import { diverge, revertToBitmap, formatGeneration } from './generations.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import type { SplitBrain } from './replica-binding.js';
 import { ReplicaLinkError } from './replica-link.js';
@@ -39,6 +39,10 @@ export class RoleManager {
   private promoting = false;
   private watchTimer: NodeJS.Timeout | undefined;
   private staging: PassStagingLog | undefined;
+  /** Role changes running now: hosts see the node's port group transitioning (ALUA). */
+  private changing = 0;
+  /** A role change began or ended, or the node went stale: the access state hosts see may differ. */
+  onAccessChange: (() => void) | undefined;
   /** What the last automatic split-brain resolution decided, for status. */
   lastSplitBrain: (SplitBrain & { at: number; victim: 'self' | 'peer' | undefined }) | undefined;
 
@@ -69,6 +73,11 @@ export class RoleManager {
     return this.splitBrainPolicy;
   }
 
+  /** A role change runs (promote, demote, switchover, resolve): ALUA transitioning. */
+  get transitioning(): boolean {
+    return this.changing > 0;
+  }
+
   /** Whether a write from this kind of initiator may change the image now. */
   acceptsWrites(fromReplicator: boolean): boolean {
     if (this.role === 'backup') return fromReplicator && !this.promoting;
@@ -81,8 +90,10 @@ export class RoleManager {
     else this.startWatch();
   }
 
+  /** A clean shutdown: a primary ships what is queued first, if its backup answers in time. */
   async close(): Promise<void> {
     this.stopWatch();
+    await this.primary?.quiesce();
     await this.primary?.close();
   }
 
@@ -108,7 +119,7 @@ export class RoleManager {
       if (peer?.role === 'primary') throw new RoleChangeError('the peer is a reachable primary: run `tandem demote` or `tandem switchover` on it first (or promote with --force to split the pair)');
     }
     await this.becomePrimary(force ? 'forced-promote' : 'promote');
-    return { newestWriteAt: volume.newestWriteAt, generation: volume.generations.current.toString(16) };
+    return { newestWriteAt: volume.newestWriteAt, generation: formatGeneration(volume.generations.current) };
   }
 
   /** The peer, demoting itself in a switchover, hands this node the primary role. */
@@ -142,7 +153,7 @@ export class RoleManager {
     const started = clock();
     let outcome = 'unknown' as 'promoted' | 'refused' | 'unknown';
     let detail = '';
-    await order.holding(async () => {
+    await this.transition(() => order.holding(async () => {
       try {
         await controller.drainToPeer();
       } catch (e) {
@@ -166,7 +177,7 @@ export class RoleManager {
         this.epoch++;
         this.primary = this.newController(true);
       }
-    });
+    }));
     const heldMs = clock() - started;
     if (outcome !== 'refused') binding.reset();
     if (outcome === 'refused') throw new RoleChangeError(`switchover refused by the peer (${detail}); this node stays the primary`);
@@ -198,7 +209,7 @@ export class RoleManager {
     const victim = splitBrainVictim(this.splitBrainPolicy, self, peer);
     this.lastSplitBrain = { ...sb, at: clock(), victim };
     log.error(
-      { event: 'split-brain', common: sb.common.toString(16), localChangedBytes: self.changedBytes, peerChangedBytes: peer.changedBytes, policy: this.splitBrainPolicy, victim: victim ?? 'none' },
+      { event: 'split-brain', common: formatGeneration(sb.common), localChangedBytes: self.changedBytes, peerChangedBytes: peer.changedBytes, policy: this.splitBrainPolicy, victim: victim ?? 'none' },
       victim === 'self' ? 'split brain: discarding this node\'s changes (afterSplitBrain policy)' : 'split brain: no data moves until `tandem resolve --discard-local` runs on one node',
     );
     if (victim === 'self') {
@@ -213,6 +224,8 @@ export class RoleManager {
    */
   onStale(): void {
     const { table, log } = this.parts;
+    // The node is fenced now: its port group becomes unavailable.
+    this.onAccessChange?.();
     if (this.splitBrainPolicy !== 'discard-zero-changes' || table.dirtyChunks > 0) return;
     log.warn({ event: 'stale-primary-demoted', policy: this.splitBrainPolicy }, 'stale primary with no changes of its own: demoting itself (afterSplitBrain discard-zero-changes)');
     this.demote().catch((e: unknown) => log.error({ event: 'stale-demote-failed', error: (e as Error).message }, 'automatic demotion of a stale primary failed'));
@@ -220,7 +233,23 @@ export class RoleManager {
 
   // ---- internals ----------------------------------------------------------------
 
-  private async becomePrimary(reason: string): Promise<void> {
+  /** Runs a role change with the port group transitioning, and tells the listener at both ends. */
+  private async transition<T>(work: () => Promise<T>): Promise<T> {
+    this.changing++;
+    this.onAccessChange?.();
+    try {
+      return await work();
+    } finally {
+      this.changing--;
+      this.onAccessChange?.();
+    }
+  }
+
+  private becomePrimary(reason: string): Promise<void> {
+    return this.transition(() => this.promoteNow(reason));
+  }
+
+  private async promoteNow(reason: string): Promise<void> {
     const { volume, order, clock, log } = this.parts;
     this.promoting = true;
     try {
@@ -239,10 +268,14 @@ export class RoleManager {
     this.primary = this.newController(inSync);
     if (inSync) await this.primary.bindNow();
     const g = volume.generations;
-    log.info({ event: 'role-change', from: 'backup', to: 'primary', reason, generation: g.current.toString(16), bitmap: g.bitmap.toString(16) }, `promoted (${reason})`);
+    log.info({ event: 'role-change', from: 'backup', to: 'primary', reason, generation: formatGeneration(g.current), bitmap: formatGeneration(g.bitmap) }, `promoted (${reason})`);
   }
 
-  private async becomeBackup(reason: string, generations: (g: VolumeState['generations']) => VolumeState['generations']): Promise<void> {
+  private becomeBackup(reason: string, generations: (g: VolumeState['generations']) => VolumeState['generations']): Promise<void> {
+    return this.transition(() => this.demoteNow(reason, generations));
+  }
+
+  private async demoteNow(reason: string, generations: (g: VolumeState['generations']) => VolumeState['generations']): Promise<void> {
     const { volume, order, log } = this.parts;
     const controller = this.primary;
     await order.holding(async () => {
@@ -253,7 +286,7 @@ export class RoleManager {
     });
     this.parts.binding.reset();
     this.startWatch();
-    log.info({ event: 'role-change', from: 'primary', to: 'backup', reason, generation: volume.generations.current.toString(16), dirtyChunks: this.parts.table.dirtyChunks }, `demoted (${reason})`);
+    log.info({ event: 'role-change', from: 'primary', to: 'backup', reason, generation: formatGeneration(volume.generations.current), dirtyChunks: this.parts.table.dirtyChunks }, `demoted (${reason})`);
   }
 
   private newController(inSync: boolean): ReplicationController {

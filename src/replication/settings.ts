@@ -33,7 +33,13 @@ export interface ReplicationTuning {
   thresholds: Partial<SwitchThresholds>;
   /** Delta-table chunk; a power of two, at least the LUN's block size. */
   chunkSize?: number;
+  /** The staging journal the send queue spills to. */
   journalCapacity?: number;
+  /** Memory the asynchronous send queue holds before it spills. */
+  queueMemory?: number;
+  /** Activity-log extent size (a power of two, a multiple of the chunk size) and how many stay hot. */
+  activityExtentSize?: number;
+  activityExtents?: number;
   deltaIntervalMs?: number;
   /** Every replica-link command settles within this; it bounds link-failure detection. */
   linkTimeoutMs?: number;

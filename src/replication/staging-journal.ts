@@ -1,12 +1,13 @@
 /**
- * The staging journal of asynchronous mode: a ring file of checksummed records
- * (journal-record.ts) with a fixed capacity. An append is acknowledged once its record
- * and every earlier one are durable (group commit: one fdatasync covers all records
- * written by then). The head (first untrimmed record) lives in `journal.head`, replaced
- * atomically on each trim. Recovery reads from the head and stops at the first record
- * that is not whole, valid, in sequence and of the right epoch, so what survives is
- * exactly a prefix of the acknowledged history (plus, possibly, unacknowledged writes).
- * Entries keep no data in memory: the flusher reads it back from the ring (page cache).
+ * The staging journal: where asynchronous mirroring's send queue spills when it outgrows
+ * its memory, and where a clean shutdown leaves what was still queued. A ring file of
+ * checksummed records (journal-record.ts) with a fixed capacity; records are written, not
+ * synced one by one (after a crash the activity log says what may differ, so the ring is
+ * dropped; a clean shutdown syncs it once). The head (first untrimmed record) lives in
+ * `journal.head`, replaced atomically on each trim. Recovery reads from the head and stops
+ * at the first record that is not whole, valid, in sequence and of the right epoch, so
+ * what it finds is a prefix of what was spilled. Entries keep no data in memory: the
+ * shipper reads it back from the ring (page cache).
  */
 import { join } from 'node:path';
 import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
@@ -59,25 +60,12 @@ export class JournalFullError extends Error {
   }
 }
 
-interface Waiter {
-  seq: number;
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
-
 export class StagingJournal {
   private readonly entries: JournalEntry[] = [];
   private entriesHead = 0;
   private used = 0;
   private tailPos: number;
   private nextSeq: number;
-  /** Highest seq whose record (and all before it) is written; durableThrough likewise after fdatasync. */
-  private writtenThrough: number;
-  private durable: number;
-  private readonly completed = new Set<number>();
-  private waiters: Waiter[] = [];
-  private syncing = false;
-  private syncAgain = false;
   private broken: Error | undefined;
   private headState: JournalHead;
   /** Count of records recovered at open (for logs and tests). */
@@ -99,8 +87,6 @@ export class StagingJournal {
     this.used = used;
     this.tailPos = tailPos;
     this.nextSeq = head.epochStartSeq;
-    this.writtenThrough = this.nextSeq - 1;
-    this.durable = this.nextSeq - 1;
   }
 
   static async open(options: StagingJournalOptions): Promise<StagingJournal> {
@@ -143,25 +129,9 @@ export class StagingJournal {
     return this.entries.length - this.entriesHead;
   }
 
-  /** Highest seq durable in the journal. */
-  get durableThrough(): number {
-    return this.durable;
-  }
-
   /** Pending entries in seq order (reserved ones included; see durableThrough). */
   pending(): JournalEntry[] {
     return this.entries.slice(this.entriesHead);
-  }
-
-  /** The first `max` durable entries. */
-  peekDurable(max: number): JournalEntry[] {
-    const out: JournalEntry[] = [];
-    for (let i = this.entriesHead; i < this.entries.length && out.length < max; i++) {
-      const e = this.entries[i]!;
-      if (e.seq > this.durable) break;
-      out.push(e);
-    }
-    return out;
   }
 
   /** Whether a write of `length` bytes (a discard: 0) fits now. */
@@ -169,46 +139,36 @@ export class StagingJournal {
     return this.place(RECORD_HEADER_BYTES + Math.max(length, DISCARD_RECORD_DATA_BYTES)) !== undefined;
   }
 
-  /** Appends a discard of [offset, offset+length), durable like append(). */
-  appendDiscard(offset: number, length: number, ackedBefore: number): Promise<JournalEntry> {
-    const data = Buffer.alloc(DISCARD_RECORD_DATA_BYTES);
-    data.writeBigUInt64BE(BigInt(length));
-    return this.appendRecord(offset, length, data, true, ackedBefore);
-  }
-
   /**
-   * Appends a record; resolves once it and all earlier records are durable. Throws
-   * JournalFullError synchronously-rejected when the ring has no room.
+   * Appends a record of the send queue's overflow: resolves once written, not synced (the
+   * activity log covers what it holds after a crash; a clean shutdown syncs it).
    */
-  append(offset: number, data: Buffer, ackedBefore: number): Promise<JournalEntry> {
-    return this.appendRecord(offset, data.length, data, false, ackedBefore);
-  }
-
-  private appendRecord(offset: number, length: number, data: Buffer, discard: boolean, ackedBefore: number): Promise<JournalEntry> {
+  spill(offset: number, length: number, data: Buffer | undefined, ackedBefore: number): Promise<JournalEntry> {
+    const record = data ?? discardRecordData(length);
     if (this.broken) return Promise.reject(this.broken);
-    const size = RECORD_HEADER_BYTES + data.length;
+    const size = RECORD_HEADER_BYTES + record.length;
     const placed = this.place(size);
     if (!placed) return Promise.reject(new JournalFullError(size, this.capacity - this.used));
-    const entry: JournalEntry = { seq: this.nextSeq++, offset, length, discard, recordData: data.length, pos: placed.pos, footprint: size + placed.gap, ackedBefore };
+    const entry: JournalEntry = { seq: this.nextSeq++, offset, length, discard: data === undefined, recordData: record.length, pos: placed.pos, footprint: size + placed.gap, ackedBefore };
     const wrapAt = placed.gap > 0 ? this.tailPos : -1;
     this.tailPos = placed.pos + size;
     this.used += entry.footprint;
     this.entries.push(entry);
-    return new Promise((resolve, reject) => {
-      const writing = this.writeRecord(entry, data, wrapAt);
-      // Another record's failure fails this append too, but only once this record's own
-      // write has settled: until then the file system still reads `data`, which is lent
-      // only until the append settles (the host's pooled buffer, BlockDevice.write).
-      const failed = (e: Error) => void writing.then(() => reject(e), () => reject(e));
-      this.waiters.push({ seq: entry.seq, resolve: () => resolve(entry), reject: failed });
-      writing.then(
-        () => this.written(entry.seq),
-        (e: Error) => this.fail(e),
-      );
-    });
+    return this.writeRecord(entry, record, wrapAt).then(
+      () => entry,
+      (e: Error) => {
+        this.broken ??= e;
+        throw e;
+      },
+    );
   }
 
-  /** A durable write entry's bytes, read back from the ring. */
+  /** Makes every record written so far durable (a clean shutdown keeps the spilled queue). */
+  async syncAll(): Promise<void> {
+    await this.fh.datasync();
+  }
+
+  /** A write entry's bytes, read back from the ring. */
   async readData(entry: JournalEntry): Promise<Buffer> {
     if (entry.discard) throw new RangeError(`journal entry ${entry.seq} is a discard: it has no data`);
     const data = Buffer.allocUnsafe(entry.length);
@@ -277,44 +237,6 @@ export class StagingJournal {
       await this.fh.write(wrap, 0, wrap.length, wrapAt);
     }
     await this.fh.writev([header, data], entry.pos);
-  }
-
-  private written(seq: number): void {
-    this.completed.add(seq);
-    while (this.completed.delete(this.writtenThrough + 1)) this.writtenThrough++;
-    void this.sync();
-  }
-
-  private async sync(): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return;
-    }
-    this.syncing = true;
-    try {
-      do {
-        this.syncAgain = false;
-        const target = this.writtenThrough;
-        if (target <= this.durable) break;
-        await this.fh.datasync();
-        this.durable = target;
-        const still: Waiter[] = [];
-        for (const w of this.waiters) if (w.seq <= target) w.resolve();
-        else still.push(w);
-        this.waiters = still;
-      } while (this.syncAgain || this.writtenThrough > this.durable);
-    } catch (e) {
-      this.fail(e as Error);
-    } finally {
-      this.syncing = false;
-    }
-  }
-
-  /** A failed journal write or sync: every waiting and later append fails (local I/O error). */
-  private fail(e: Error): void {
-    this.broken ??= e;
-    for (const w of this.waiters) w.reject(this.broken);
-    this.waiters = [];
   }
 }
 
@@ -387,4 +309,11 @@ async function scan(
     expect++;
   }
   return { entries, tailPos: tail, used, nextSeq: expect };
+}
+
+/** A discard's record data: the range's length (its offset is in the header). */
+function discardRecordData(length: number): Buffer {
+  const data = Buffer.alloc(DISCARD_RECORD_DATA_BYTES);
+  data.writeBigUInt64BE(BigInt(length));
+  return data;
 }

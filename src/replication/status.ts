@@ -1,5 +1,5 @@
 /** What `tandem status`, the metrics endpoint and the control socket report of one replicated LUN. */
-import type { ReplicationStateReport } from '../replica-protocol/index.js';
+import { accessStateName, type PortGroupsReport, type ReplicationStateReport, type TargetPortGroupReport } from '../replica-protocol/index.js';
 import type { ControllerSettings, ReplicationController } from './controller.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import type { DeltaTable } from './delta-table.js';
@@ -9,7 +9,7 @@ import type { ReplicaBinding, ReplicaBindingState } from './replica-binding.js';
 import type { LinkHealth, ReplicaLink } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
 import type { SplitBrainPolicy } from './split-brain-policy.js';
-import type { StagingJournal } from './staging-journal.js';
+import type { SendQueue } from './send-queue.js';
 import { DEFAULT_THRESHOLDS, type ReplicationFigures, type SwitchThresholds } from './switch-criteria.js';
 import type { VolumeIdentity } from './volume-record.js';
 import type { VolumeState } from './volume-state.js';
@@ -85,6 +85,13 @@ export interface ReplicationStatus {
    * of this primary); `split-brain`; `waiting` (the peer is a primary too).
    */
   binding: ReplicaBindingState;
+  /** ALUA: this node's target port group and the peer's, as REPORT TARGET PORT GROUPS shows them. */
+  alua: { local: PortGroupView; peer: PortGroupView | undefined };
+}
+
+export interface PortGroupView {
+  group: number;
+  state: ReturnType<typeof accessStateName>;
 }
 
 /** The part of the status only a running primary knows. */
@@ -97,13 +104,14 @@ export interface StatusSources {
   controller: ReplicationController | undefined;
   settings: ControllerSettings;
   volume: VolumeState;
-  journal: StagingJournal;
+  queue: SendQueue;
   table: DeltaTable;
   link: ReplicaLink;
   binding: ReplicaBinding;
   peerSync: PeerSync;
   policy: SplitBrainPolicy;
   newestWriteAt: number | undefined;
+  portGroups: PortGroupsReport;
   clock: () => number;
 }
 
@@ -116,7 +124,7 @@ export function buildStatus(s: StatusSources): ReplicationStatus {
     state: 'delta',
     lastSwitch: undefined,
     figures: { ...IDLE_FIGURES, linkUp: s.link.health().up },
-    journal: { usedBytes: s.journal.usedBytes, capacity: s.journal.capacity, entries: s.journal.length },
+    journal: { usedBytes: s.queue.bytes, capacity: s.queue.capacity, entries: s.queue.length },
     lastPass: undefined,
     paused: false,
     thresholds: { ...DEFAULT_THRESHOLDS, ...s.settings.thresholds },
@@ -146,7 +154,12 @@ export function buildStatus(s: StatusSources): ReplicationStatus {
     afterSplitBrain: s.policy,
     link: s.link.health(),
     binding,
+    alua: { local: groupView(s.portGroups.local), peer: s.portGroups.peer && groupView(s.portGroups.peer) },
   };
+}
+
+function groupView(g: TargetPortGroupReport): PortGroupView {
+  return { group: g.id, state: accessStateName(g.state) };
 }
 
 function commonOf(s: StatusSources): GenerationId {

@@ -1,32 +1,83 @@
 /**
- * Continuous synchronous mirroring's write path: the chunk is marked in the activity log
- * (the delta table), then the op goes to the local image and, durably, to the backup at
- * once; the host is answered when both are done. A backup failure never fails the host's
- * write: the chunk stays marked and the engine falls back to delta tracking.
+ * Continuous synchronous mirroring's write path, DRBD's protocol C: the change's
+ * activity-log extents are made hot, then it goes to the local image and to the backup at
+ * once, each as the host asked (FUA durable on both, otherwise applied on both), and the
+ * host is answered when both are done. A host flush is forwarded and completes once both
+ * are durable; the changes it covers are confirmed then (or every `confirmEveryMs`), and
+ * their extents may cool. A backup failure never fails the host's write: the change is
+ * noted in the delta table and the engine falls back to delta tracking.
  */
 import type { BlockDevice } from '../block/device.js';
 import type { BufferHold } from '../util/buffer-pool.js';
+import type { ActivityLog } from './activity-log.js';
 import type { DeltaTable } from './delta-table.js';
 import { applyLocally, type HostOp, type WritePath } from './host-op.js';
 import type { ReplicaLink } from './replica-link.js';
 
+interface Range {
+  offset: number;
+  length: number;
+}
+
 export class SyncMirror implements WritePath {
+  /** Applied on both, not yet known durable on both. */
+  private unconfirmed: Range[] = [];
+  private lastConfirmAt = Date.now();
+
   constructor(
     private readonly local: BlockDevice,
     private readonly link: ReplicaLink,
+    private readonly activity: ActivityLog,
     private readonly table: DeltaTable,
-    private readonly onLinkFailure: (detail: string) => void,
+    /** The backup missed a change the host is about to be told is done (resolve before answering). */
+    private readonly onLinkFailure: (detail: string) => Promise<void> | void,
+    private readonly confirmEveryMs = 1000,
   ) {}
 
   async apply(op: HostOp): Promise<void> {
-    const marking = this.table.beginWrite(op.offset, op.length);
-    if (marking) await marking;
-    // A discard is durable on the backup once its cache is synchronised, as a FUA write is at once.
-    const remote = op.data ? this.writeRemote(op.data, op.offset, op.hold) : this.link.discard(op.offset, op.length).then(() => this.link.flush());
+    const hot = this.activity.acquire(op.offset, op.length);
+    if (hot) await hot;
+    const remote = op.data ? this.writeRemote(op.data, op.offset, op.fua, op.hold) : this.link.discard(op.offset, op.length);
     const [localResult, remoteResult] = await Promise.allSettled([applyLocally(this.local, op, op.fua), remote]);
-    this.table.endWrite(op.offset, op.length, remoteResult.status === 'fulfilled');
+    if (remoteResult.status === 'fulfilled') this.unconfirmed.push({ offset: op.offset, length: op.length });
+    else {
+      // The backup may lack it: the delta table says so (durable before the extent may cool).
+      this.table.note(op.offset, op.length);
+      this.activity.release(op.offset, op.length);
+      await this.onLinkFailure((remoteResult.reason as Error).message);
+    }
     if (localResult.status === 'rejected') throw localResult.reason;
-    if (remoteResult.status === 'rejected') this.onLinkFailure((remoteResult.reason as Error).message);
+  }
+
+  /** The host's SYNCHRONIZE CACHE: durable on both before it completes. */
+  async flush(): Promise<void> {
+    const covered = this.unconfirmed;
+    this.unconfirmed = [];
+    try {
+      await Promise.all([this.local.flush(), this.link.flush()]);
+    } catch (e) {
+      this.unconfirmed = covered.concat(this.unconfirmed);
+      throw e;
+    }
+    this.release(covered);
+  }
+
+  /** From the engine's tick: confirm what is applied on both now and then, so extents cool. */
+  async confirmIfDue(): Promise<void> {
+    if (this.unconfirmed.length === 0 || Date.now() - this.lastConfirmAt < this.confirmEveryMs) return;
+    this.lastConfirmAt = Date.now();
+    await this.flush();
+  }
+
+  /** Leaving synchronous mirroring: what is not known durable on both goes to the delta table. */
+  fold(): void {
+    for (const r of this.unconfirmed) this.table.note(r.offset, r.length);
+    this.release(this.unconfirmed);
+    this.unconfirmed = [];
+  }
+
+  private release(ranges: readonly Range[]): void {
+    for (const r of ranges) this.activity.release(r.offset, r.length);
   }
 
   /**
@@ -36,9 +87,9 @@ export class SyncMirror implements WritePath {
    * after a failure, so a pooled buffer is never reused while the link may still send it.
    * Without a hold the bytes are copied.
    */
-  private writeRemote(data: Buffer, offset: number, hold: BufferHold | undefined): Promise<void> {
-    if (!hold) return this.link.write(Buffer.from(data), offset, true);
+  private writeRemote(data: Buffer, offset: number, fua: boolean, hold: BufferHold | undefined): Promise<void> {
+    if (!hold) return this.link.write(Buffer.from(data), offset, fua);
     const release = hold.retain();
-    return this.link.write(data, offset, true).then(release);
+    return this.link.write(data, offset, fua).then(release);
   }
 }

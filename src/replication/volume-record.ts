@@ -36,6 +36,8 @@ export interface VolumeRecord extends VolumeIdentity {
   resyncFrom: GenerationId | undefined;
   /** Backup: when it last applied a write from the primary (ms since the epoch). */
   newestWriteAt: number | undefined;
+  /** ALUA target port group of this node's port, chosen when the volume was created here. */
+  portGroup: number | undefined;
 }
 
 export class IdentityFileError extends Error {
@@ -83,6 +85,7 @@ export function parseVolumeRecord(path: string, raw: Buffer): StoredVolumeRecord
     device: o.device === undefined ? undefined : field('device', () => parseDevice(o.device)),
     resyncFrom: o.resyncFrom === undefined ? undefined : field('resyncFrom', () => parseGeneration(String(o.resyncFrom))),
     newestWriteAt: typeof o.newestWriteAt === 'number' ? o.newestWriteAt : undefined,
+    portGroup: o.portGroup === undefined ? undefined : field('portGroup', () => parsePortGroup(o.portGroup)),
   };
 }
 
@@ -91,6 +94,11 @@ function parseGenerations(raw: unknown): Generations {
   if (typeof g !== 'object' || g === null || !Array.isArray(g.history) || typeof g.since !== 'number') throw new Error('expected {current, bitmap, history, since}');
   const id = (text: unknown) => (text === '' ? 0n : parseGeneration(String(text)));
   return { current: id(g.current), bitmap: id(g.bitmap), history: g.history.map(id), since: g.since };
+}
+
+function parsePortGroup(raw: unknown): number {
+  if (!Number.isInteger(raw) || (raw as number) < 1 || (raw as number) > 0xffff) throw new Error('must be an integer 1-65535');
+  return raw as number;
 }
 
 function parseDevice(raw: unknown): DeviceIdentity {
@@ -111,6 +119,7 @@ export function serializeVolumeRecord(r: VolumeRecord): string {
     ...(r.device ? { device: { naa: r.device.naa.toString('hex'), serial: r.device.serial } } : {}),
     ...(r.resyncFrom !== undefined ? { resyncFrom: formatGeneration(r.resyncFrom) } : {}),
     ...(r.newestWriteAt !== undefined ? { newestWriteAt: r.newestWriteAt } : {}),
+    ...(r.portGroup !== undefined ? { portGroup: r.portGroup } : {}),
   };
   return `${JSON.stringify(stored, null, 2)}\n`;
 }

@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
+import { DEFAULT_PORT_GROUP } from '../replica-protocol/index.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { BLANK_GENERATIONS, firstGenerations, type GenerationId, type Generations } from './generations.js';
 import { loadVolumeRecord, saveVolumeRecord, type DeviceIdentity, type VolumeIdentity, type VolumeRecord } from './volume-record.js';
@@ -17,6 +18,8 @@ export interface VolumeStateOptions {
   initialRole: ReplicationRole;
   /** The identity hosts see on a new primary (the LU's own); a backup adopts its primary's. */
   initialDevice?: DeviceIdentity;
+  /** ALUA port group of a new volume (default: 1 created as primary, 2 as backup); a persisted one wins. */
+  portGroup?: number;
   clock?: () => number;
 }
 
@@ -49,12 +52,18 @@ export class VolumeState {
         device: undefined,
         resyncFrom: undefined,
         newestWriteAt: undefined,
+        portGroup: options.portGroup ?? DEFAULT_PORT_GROUP[options.initialRole],
       };
       changed = true;
     } else {
       // Records from before roles and generations belong to primaries.
       record = { ...stored, role: stored.role ?? 'primary', generations: stored.generations ?? firstGenerations(now) };
       changed = stored.role === undefined || stored.generations === undefined;
+    }
+    // Volumes from before ALUA take the group of the role they hold now (distinct while the pair has one of each).
+    if (record.portGroup === undefined) {
+      record.portGroup = options.portGroup ?? DEFAULT_PORT_GROUP[record.role ?? 'primary'];
+      changed = true;
     }
     // A primary always has an identity to hand its backup: the LU's own, else one from the volume UUID.
     if (record.role === 'primary' && !record.device) {
@@ -89,6 +98,11 @@ export class VolumeState {
 
   get newestWriteAt(): number | undefined {
     return this.current.newestWriteAt;
+  }
+
+  /** This node's ALUA target port group (also its relative target port: one port per node). */
+  get portGroup(): number {
+    return this.current.portGroup ?? DEFAULT_PORT_GROUP[this.role];
   }
 
   get record(): Readonly<VolumeRecord> {

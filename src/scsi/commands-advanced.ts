@@ -1,4 +1,5 @@
 import type { BlockDevice } from '../block/device.js';
+import type { Nexus } from './types.js';
 import type { CommandDescriptor } from './descriptor.js';
 import type { ExtentLocks, Reservations } from './logical-unit.js';
 import { ConflictClass } from './types.js';
@@ -24,6 +25,8 @@ export interface AdvancedLu {
   readonly reservations: Reservations;
   /** Throws LBA OUT OF RANGE unless [lba, lba+blocks) lies on the medium; returns lba as a number. */
   checkRange(lba: bigint, blocks: number, lbaField: number): number;
+  /** The RELATIVE TARGET PORT IDENTIFIER hosts see for a port of this node (a replicated LU numbers its own). */
+  relativePortOf?(nexus: Nexus): number;
 }
 
 export type { AtomicLu };
@@ -59,12 +62,12 @@ export const advancedCommands: CommandDescriptor[] = [
   },
   {
     name: 'PERSISTENT RESERVE IN', opcode: 0x5e, cdbLength: 10, direction: 'in', writesMedium: false, accessesMedium: false,
-    conflict: ConflictClass.PersistentReserve, usage: [0x5e, 0x1f, 0, 0, 0, 0, 0, 0xff, 0xff, 0],
+    conflict: ConflictClass.PersistentReserve, allowedInStandby: 'standby', usage: [0x5e, 0x1f, 0, 0, 0, 0, 0, 0xff, 0xff, 0],
     prepare: preparePersistentReserveIn,
   },
   {
     name: 'PERSISTENT RESERVE OUT', opcode: 0x5f, cdbLength: 10, direction: 'out', writesMedium: false, accessesMedium: false,
-    conflict: ConflictClass.PersistentReserve, usage: [0x5f, 0x1f, 0xff, 0, 0, ...ff4, 0],
+    conflict: ConflictClass.PersistentReserve, allowedInStandby: 'standby', usage: [0x5f, 0x1f, 0xff, 0, 0, ...ff4, 0],
     prepare: preparePersistentReserveOut,
   },
   {

@@ -22,6 +22,7 @@ import { readDefectDataCommands } from './read-defect-data.js';
 import { reportSupportedOpcodesCommand } from './report-supported-opcodes.js';
 import { reportSupportedTmfCommand } from './report-supported-tmf.js';
 import { sanitizeCommands } from './sanitize/commands.js';
+import { reportTargetPortGroupsCommand } from './report-target-port-groups.js';
 
 export interface CommandTableOptions {
   /** LUNs of the target, for REPORT LUNS. */
@@ -55,6 +56,7 @@ export function createCommandTable(opts: CommandTableOptions): CommandTable {
     reportSupportedOpcodesCommand(self),
     reportSupportedTmfCommand,
     ...sanitizeCommands,
+    reportTargetPortGroupsCommand,
   ];
   table = new CommandTable([...core, ...(opts.extra ?? [...advancedCommands, ...vendorCommands])]);
   return table;

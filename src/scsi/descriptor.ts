@@ -40,6 +40,15 @@ export interface CommandDescriptor {
    */
   accessesMedium: boolean;
   conflict: ConflictClass;
+  /**
+   * ALUA (SPC-4 §5.15.2.4): a host may run it through a port group that is not active.
+   * 'standby': in the standby state (SPC-4 §5.15.2.4.5: readiness, capacity, mode pages,
+   * reservations); 'inactive': in the unavailable and transitioning states too (INQUIRY,
+   * REPORT LUNS, REQUEST SENSE, the MAINTENANCE IN reports, Tandem's vendor commands).
+   * Absent: only through an active port; otherwise NOT READY, LOGICAL UNIT NOT ACCESSIBLE
+   * with the port's state (04h/0Bh, 0Ch, 0Ah).
+   */
+  allowedInStandby?: 'standby' | 'inactive';
   /** CDB usage data for REPORT SUPPORTED OPERATION CODES: byte 0 is the opcode, then the bits a client may set. */
   usage: readonly number[];
   /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a unit attention is pending, without clearing it. */

@@ -21,6 +21,9 @@ export interface StandardInquiryOptions {
   thirdPartyCopy: boolean;
 }
 
+/** TPGS (SPC-4 §6.6.2): implicit asymmetric access only; the roles, not SET TARGET PORT GROUPS, move the states. */
+export const TPGS_IMPLICIT = 0x10;
+
 export function standardInquiry(lu: LogicalUnit, opts: StandardInquiryOptions): Buffer {
   const b = Buffer.alloc(STANDARD_LENGTH);
   b[0] = 0x00; // connected, direct-access block device
@@ -28,7 +31,8 @@ export function standardInquiry(lu: LogicalUnit, opts: StandardInquiryOptions): 
   b[2] = 0x06; // SPC-4
   b[3] = 0x10 | 0x02; // HISUP, response data format 2
   b[4] = STANDARD_LENGTH - 5;
-  b[5] = opts.thirdPartyCopy ? 0x08 : 0x00;
+  // A replicated LU is reached through both nodes of its pair: ALUA tells hosts which port serves it.
+  b[5] = (opts.thirdPartyCopy ? 0x08 : 0x00) | (lu.replication ? TPGS_IMPLICIT : 0x00);
   b[6] = 0x00;
   b[7] = 0x02; // CMDQUE
   asciiField(VENDOR_ID, 8).copy(b, 8);

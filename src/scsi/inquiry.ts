@@ -32,6 +32,7 @@ export function inquiryCommand(table: () => CommandTable): CommandDescriptor {
     accessesMedium: false,
     conflict: ConflictClass.Allowed,
     bypassesUnitAttention: true,
+    allowedInStandby: 'inactive',
     allowedDuringSanitize: true,
     usage: [0x12, 0x01, 0xff, 0xff, 0xff, 0x00],
     prepare(lu, ctx) {

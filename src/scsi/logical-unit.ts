@@ -76,6 +76,11 @@ export interface LogicalUnitInit {
    * every nexus may write. A refused nexus sees the LU as write-protected.
    */
   writeAllowed?: (nexus: Nexus) => boolean;
+  /**
+   * The nexus is the replicator (the peer node's session): ALUA states and reservations,
+   * which are the hosts', do not apply to it. Absent: no nexus is.
+   */
+  replicator?: (nexus: Nexus) => boolean;
   /** Where staged delta passes go (a replication backup); absent: C4h/C5h are not supported. */
   passStaging?: PassStaging;
   /** A replicated LU: answers its peer (VPD C1h, C6h, C7h); absent: those are not supported. */
@@ -120,6 +125,7 @@ export class LogicalUnit {
   private readonly preventing = new Set<string>();
   private mediumPresent = true;
   private readonly writeAllowed: ((nexus: Nexus) => boolean) | undefined;
+  private readonly replicatorTest: ((nexus: Nexus) => boolean) | undefined;
 
   private constructor(init: LogicalUnitInit) {
     if (init.blockSize <= 0 || init.device.size % init.blockSize !== 0) {
@@ -134,6 +140,7 @@ export class LogicalUnit {
     this.metaDir = init.metaDir;
     this.removable = init.removable ?? false;
     this.writeAllowed = init.writeAllowed;
+    this.replicatorTest = init.replicator;
     this.passStaging = init.passStaging;
     this.replication = init.replication;
     this.identityFrom = init.identity;
@@ -173,6 +180,33 @@ export class LogicalUnit {
     this.attentions.establish(Asc.INQUIRY_DATA_HAS_CHANGED, by);
   }
 
+  /** The nexus is the replicator (the peer's session), not a host. */
+  isReplicator(nexus: Nexus): boolean {
+    return this.replicatorTest?.(nexus) ?? false;
+  }
+
+  /**
+   * RELATIVE TARGET PORT IDENTIFIER of the port `nexus` came through: on a replicated LU the
+   * node's port in the pair (numbered like its port group, so the two nodes' ports differ),
+   * else the transport's.
+   */
+  relativePortOf(nexus: Nexus): number {
+    return this.replication?.portGroups().local.relativePorts[0] ?? nexus.relativePortId;
+  }
+
+  /** TARGET PORT GROUP of this node's port: the node's group on a replicated LU, else the portal group. */
+  portGroupOf(nexus: Nexus): number {
+    return this.replication?.portGroups().local.id ?? nexus.tpgt;
+  }
+
+  /**
+   * An ALUA access state changed (a role change began or ended): every host nexus learns it
+   * (SPC-4 §5.15.2.5); the replicator, whose commands are not subject to ALUA, does not.
+   */
+  accessStateChanged(): void {
+    this.attentions.establishWhere(Asc.ASYMMETRIC_ACCESS_STATE_CHANGED, (n) => !this.isReplicator(n));
+  }
+
   /** WRITE ATOMIC(16)'s log; absent on a read-only LU. */
   atomicWrites: AtomicWriteLog | undefined;
 
@@ -194,6 +228,16 @@ export class LogicalUnit {
   /** writeProtected(), or this nexus may not write here (writeAllowed). */
   writeProtectedFor(nexus: Nexus): boolean {
     return this.writeProtected() || (this.writeAllowed !== undefined && !this.writeAllowed(nexus));
+  }
+
+  /**
+   * MODE SENSE WP for this nexus. Per nexus, so a plain LU with a write guard looks read-only
+   * to the initiators it refuses (Linux mounts it read-only). Not on a replicated LU: ALUA
+   * refuses host writes through a standby port, and a WP bit seen at login would keep a
+   * host's disk read-only after the failover that makes the port active.
+   */
+  showsWriteProtect(nexus: Nexus): boolean {
+    return this.replication ? this.writeProtected() : this.writeProtectedFor(nexus);
   }
 
   /**

@@ -59,7 +59,7 @@ function plan(lu: LogicalUnit, ctx: CommandContext, listLength: number, headerLe
   };
 }
 
-const common = { direction: 'out', writesMedium: false, accessesMedium: false, conflict: ConflictClass.Exclusive } as const;
+const common = { direction: 'out', writesMedium: false, accessesMedium: false, conflict: ConflictClass.Exclusive, allowedInStandby: 'standby' } as const;
 
 export const modeSelectCommands: CommandDescriptor[] = [
   {

@@ -7,12 +7,9 @@ import { Asc, SenseError, SenseKey, invalidCdbField } from './sense.js';
 import { clip, u16 } from './cdb.js';
 import { ModePages, PageControl } from './mode-pages.js';
 
-/**
- * Device-specific parameter for direct-access devices: WP and DPOFUA. WP is per nexus, so a
- * replication backup looks read-only to ordinary initiators (Linux then mounts it read-only).
- */
+/** Device-specific parameter for direct-access devices: WP (as LogicalUnit.showsWriteProtect) and DPOFUA. */
 export function deviceSpecificParameter(lu: LogicalUnit, nexus: Nexus): number {
-  return (lu.writeProtectedFor(nexus) ? 0x80 : 0) | 0x10;
+  return (lu.showsWriteProtect(nexus) ? 0x80 : 0) | 0x10;
 }
 
 export function shortBlockDescriptor(lu: LogicalUnit): Buffer {
@@ -80,7 +77,7 @@ function prepareModeSense10(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   };
 }
 
-const common = { direction: 'in', writesMedium: false, accessesMedium: false, conflict: ConflictClass.Read } as const;
+const common = { direction: 'in', writesMedium: false, accessesMedium: false, conflict: ConflictClass.Read, allowedInStandby: 'standby' } as const;
 
 export const modeSenseCommands: CommandDescriptor[] = [
   { ...common, name: 'MODE SENSE(6)', opcode: 0x1a, cdbLength: 6, usage: [0x1a, 0x08, 0xff, 0xff, 0xff, 0x00], prepare: prepareModeSense6 },

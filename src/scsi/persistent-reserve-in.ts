@@ -1,5 +1,5 @@
 import type { HandlerPlan } from './descriptor.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, Nexus } from './types.js';
 import { invalidCdbField } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
 import { encodeIscsiTransportId, isAllRegistrants, reservationsOf, type PersistentReservations } from './reservations/index.js';
@@ -42,7 +42,8 @@ function reportCapabilities(pr: PersistentReservations): Buffer {
   return out;
 }
 
-function readFullStatus(pr: PersistentReservations): Buffer {
+/** `portOf`: the RELATIVE TARGET PORT IDENTIFIER hosts see for a registration's target port. */
+function readFullStatus(pr: PersistentReservations, portOf: (nexus: Nexus) => number): Buffer {
   const res = pr.reservation;
   const parts: Buffer[] = [];
   for (const [k, r] of pr.list()) {
@@ -54,7 +55,7 @@ function readFullStatus(pr: PersistentReservations): Buffer {
       d[12] = 0x01; // R_HOLDER
       d[13] = (LU_SCOPE << 4) | res.type;
     }
-    d.writeUInt16BE(r.nexus.relativePortId & 0xffff, 18);
+    d.writeUInt16BE(portOf(r.nexus) & 0xffff, 18);
     d.writeUInt32BE(tid.length, 20);
     tid.copy(d, 24);
     parts.push(d);
@@ -75,7 +76,7 @@ export function preparePersistentReserveIn(lu: AdvancedLu, ctx: CommandContext):
     case PrInAction.READ_KEYS: encode = readKeys; break;
     case PrInAction.READ_RESERVATION: encode = readReservation; break;
     case PrInAction.REPORT_CAPABILITIES: encode = reportCapabilities; break;
-    case PrInAction.READ_FULL_STATUS: encode = readFullStatus; break;
+    case PrInAction.READ_FULL_STATUS: encode = (pr) => readFullStatus(pr, (n) => (n.targetName === ctx.nexus.targetName && lu.relativePortOf ? lu.relativePortOf(n) : n.relativePortId)); break;
     default: throw invalidCdbField(1, 4);
   }
   const pr = reservationsOf(lu).persistent;

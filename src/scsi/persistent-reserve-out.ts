@@ -1,8 +1,9 @@
 import type { HandlerPlan } from './descriptor.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, Nexus } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
-import { decodeIscsiTransportId, isValidPrType, reservationsOf, type InitiatorPort, type LuReservations } from './reservations/index.js';
+import { decodeIscsiTransportId, isValidPrType, reservationsOf, sharedPrStateOf, type InitiatorPort, type LuReservations } from './reservations/index.js';
+import type { ReplicationEndpoint } from '../replica-protocol/index.js';
 import { LU_SCOPE } from './reservations/pr-types.js';
 
 /** PERSISTENT RESERVE OUT service actions (SPC-4 §6.16.2). */
@@ -41,7 +42,7 @@ function parseSpecifiedPorts(data: Buffer): InitiatorPort[] {
   return ports;
 }
 
-function runAction(res: LuReservations, ctx: CommandContext, action: number, scope: number, type: number, data: Buffer): void {
+function runAction(res: LuReservations, ctx: CommandContext, action: number, scope: number, type: number, data: Buffer, portOf: (n: Nexus) => number): void {
   const pr = res.persistent;
   const nexus = ctx.nexus;
   const key = data.readBigUInt64BE(0);
@@ -64,12 +65,14 @@ function runAction(res: LuReservations, ctx: CommandContext, action: number, sco
       if (BASIC_LENGTH + tidLength !== data.length) throw parameterListLengthError();
       const { port, length } = decodeIscsiTransportId(data, BASIC_LENGTH, BASIC_LENGTH);
       if (length !== tidLength) throw invalidParamField(20);
+      // Hosts name the port by the number they see (a replicated LU's own), the reservations by the transport's.
+      const requestedPort = data.readUInt16BE(18);
       pr.registerAndMove(nexus, {
         key,
         sark,
         aptpl: (data[17]! & 0x01) !== 0,
         unregister: (data[17]! & 0x02) !== 0,
-        relativePortId: data.readUInt16BE(18),
+        relativePortId: requestedPort === portOf(nexus) ? nexus.relativePortId : requestedPort,
         destination: port,
       });
       return;
@@ -97,7 +100,10 @@ function runAction(res: LuReservations, ctx: CommandContext, action: number, sco
   }
 }
 
-export function preparePersistentReserveOut(lu: AdvancedLu, ctx: CommandContext): HandlerPlan {
+/** AdvancedLu, and on a replicated LU the engine that hands the state to the peer node. */
+type PrOutLu = AdvancedLu & { readonly replication?: ReplicationEndpoint | undefined };
+
+export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): HandlerPlan {
   const cdb = ctx.cdb;
   const action = cdb[1]! & 0x1f;
   if (action > PrOutAction.REGISTER_AND_MOVE) throw invalidCdbField(1, 4);
@@ -110,6 +116,7 @@ export function preparePersistentReserveOut(lu: AdvancedLu, ctx: CommandContext)
     throw parameterListLengthError();
   }
   const res = reservationsOf(lu);
+  const portOf = (n: Nexus) => lu.relativePortOf?.(n) ?? n.relativePortId;
   return {
     dataOutLength: length,
     run: async (dataOut) => {
@@ -118,7 +125,7 @@ export function preparePersistentReserveOut(lu: AdvancedLu, ctx: CommandContext)
       const before = res.persistent.generation;
       const aptplBefore = res.persistent.aptpl;
       const holderBefore = res.persistent.reservation;
-      runAction(res, ctx, action, scope, type, data);
+      runAction(res, ctx, action, scope, type, data, portOf);
       const changed =
         res.persistent.generation !== before || res.persistent.aptpl !== aptplBefore || res.persistent.reservation !== holderBefore;
       if (changed && (res.persistent.aptpl || aptplBefore)) {
@@ -129,6 +136,8 @@ export function preparePersistentReserveOut(lu: AdvancedLu, ctx: CommandContext)
           throw new SenseError({ key: SenseKey.HARDWARE_ERROR, asc: Asc.INTERNAL_TARGET_FAILURE });
         }
       }
+      // The other node of the pair serves the same LU: it gets the change before the host its answer (when it answers).
+      if (changed && lu.replication) await lu.replication.publishPrState(sharedPrStateOf(res, portOf));
     },
   };
 }

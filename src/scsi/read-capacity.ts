@@ -14,6 +14,7 @@ export const readCapacity10Command: CommandDescriptor = {
   writesMedium: false,
   accessesMedium: true,
   conflict: ConflictClass.Read,
+  allowedInStandby: 'standby',
   usage: [0x25, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x01, 0x00],
   prepare(lu, ctx) {
     // PMI=0 requires LOGICAL BLOCK ADDRESS 0 (SBC-3 §5.19.1).
@@ -41,6 +42,7 @@ export function readCapacity16Command(table: () => CommandTable): CommandDescrip
     writesMedium: false,
     accessesMedium: true,
     conflict: ConflictClass.Read,
+    allowedInStandby: 'standby',
     usage: [0x9e, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00],
     prepare(lu, ctx) {
       const allocation = u32(ctx.cdb, 10);

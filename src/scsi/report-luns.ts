@@ -47,6 +47,7 @@ export function reportLunsCommand(listLuns: () => readonly number[]): CommandDes
     accessesMedium: false,
     conflict: ConflictClass.Allowed,
     bypassesUnitAttention: true,
+    allowedInStandby: 'inactive',
     allowedDuringSanitize: true,
     usage: [0xa0, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
     prepare(_lu, ctx) {

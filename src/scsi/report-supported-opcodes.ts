@@ -47,6 +47,7 @@ export function reportSupportedOpcodesCommand(table: () => CommandTable): Comman
     writesMedium: false,
     accessesMedium: false,
     conflict: ConflictClass.Allowed,
+    allowedInStandby: 'inactive',
     usage: [0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
     prepare(lu, ctx) {
       const cdb = ctx.cdb;

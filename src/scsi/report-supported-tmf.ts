@@ -21,6 +21,7 @@ export const reportSupportedTmfCommand: CommandDescriptor = {
   writesMedium: false,
   accessesMedium: false,
   conflict: ConflictClass.Allowed,
+  allowedInStandby: 'inactive',
   usage: [0xa3, 0x0d, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
   prepare(_lu, ctx) {
     const extended = (ctx.cdb[2]! & 0x80) !== 0; // REPD

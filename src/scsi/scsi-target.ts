@@ -1,7 +1,8 @@
 /**
  * The SCSI target device behind one iSCSI target: routes each command to its LU through
- * the SAM-5 checks (LUN present, opcode known, unit attention, reservation, medium, write
- * protect, CONTROL byte), then the handler; and turns every failure into a status + sense.
+ * the SAM-5 checks (LUN present, opcode known, unit attention, ALUA access state,
+ * reservation, medium, write protect, CONTROL byte), then the handler; and turns every
+ * failure into a status + sense.
  */
 import { BlockIoError } from '../block/device.js';
 import { BufferLease, type BufferHold } from '../util/buffer-pool.js';
@@ -23,6 +24,7 @@ import { createCommandTable } from './commands.js';
 import { inquiryWithoutUnit } from './inquiry.js';
 import { reportLuns } from './report-luns.js';
 import { requestSenseData } from './request-sense.js';
+import { aluaRefusal, hostAccessState, notAccessible } from './alua.js';
 
 const log = moduleLogger('scsi');
 
@@ -93,7 +95,11 @@ export class ScsiTarget implements ScsiTargetPort {
       const ua = lu.unitAttentions.take(req.nexus);
       if (ua) return settled(checkCondition({ key: SenseKey.UNIT_ATTENTION, asc: ua }, dsense));
     }
-    if (lu.reservations.conflicts(req.nexus, descriptor.conflict)) {
+    // After the unit attention, as LIO does: a host learns of the state change before being refused by it.
+    const inaccessible = aluaRefusal(lu, req.nexus, descriptor);
+    if (inaccessible) return settled(checkCondition(inaccessible, dsense));
+    // The replicator carries what the primary already admitted; the hosts' reservations are not its.
+    if (!lu.isReplicator(req.nexus) && lu.reservations.conflicts(req.nexus, descriptor.conflict)) {
       return settled({ status: ScsiStatus.RESERVATION_CONFLICT });
     }
     const sanitizing = lu.sanitize.refusal(descriptor);
@@ -171,8 +177,12 @@ export class ScsiTarget implements ScsiTargetPort {
       const writing = descriptor?.writesMedium ?? false;
       log.warn({ lun: req.lun, opcode: req.cdb[0], code: e.code, err: e.message }, 'block I/O error');
       if (e.code === 'ENOSPC') return checkCondition({ key: SenseKey.DATA_PROTECT, asc: SPACE_ALLOCATION_FAILED_WRITE_PROTECT }, dsense);
-      // The device stopped taking this write (a replicated LU changed role while it waited).
-      if (e.code === 'EROFS') return checkCondition({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED }, dsense);
+      // The device stopped taking this write (a replicated LU changed role while it waited). Through
+      // a port that is no longer active that is the port's state, which multipath retries elsewhere.
+      if (e.code === 'EROFS') {
+        const state = lu ? hostAccessState(lu, req.nexus) : undefined;
+        return checkCondition((state !== undefined ? notAccessible(state) : undefined) ?? { key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED }, dsense);
+      }
       return checkCondition(
         { key: SenseKey.MEDIUM_ERROR, asc: writing ? Asc.WRITE_ERROR : Asc.UNRECOVERED_READ_ERROR },
         dsense,

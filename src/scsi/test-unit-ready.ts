@@ -10,6 +10,7 @@ export const testUnitReadyCommand: CommandDescriptor = {
   writesMedium: false,
   accessesMedium: true,
   conflict: ConflictClass.Allowed,
+  allowedInStandby: 'standby',
   usage: [0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
   prepare: () => ({ dataOutLength: 0, run: () => undefined }),
 };

@@ -30,6 +30,8 @@ interface Pending {
 /** Per-nexus unit attention queues of one LU. */
 export class NexusUnitAttentions implements UnitAttentions {
   private readonly queues = new Map<string, Pending[]>();
+  /** The nexus each queue belongs to, for conditions only some nexuses get. */
+  private readonly nexuses = new Map<string, Nexus>();
   private seq = 0;
 
   /** Whether `nexus` is known to this LU. */
@@ -43,14 +45,24 @@ export class NexusUnitAttentions implements UnitAttentions {
     if (this.queues.size >= MAX_TRACKED_NEXUSES) {
       // Forget the longest-known nexus; it can only lose a pending UA, never data.
       const oldest = this.queues.keys().next().value;
-      if (oldest !== undefined) this.queues.delete(oldest);
+      if (oldest !== undefined) {
+        this.queues.delete(oldest);
+        this.nexuses.delete(oldest);
+      }
     }
     this.queues.set(nexus.id, []);
+    this.nexuses.set(nexus.id, nexus);
     if (initial) this.establishFor(nexus, initial);
   }
 
   forget(nexus: Nexus): void {
     this.queues.delete(nexus.id);
+    this.nexuses.delete(nexus.id);
+  }
+
+  /** Queue `asc` for every known nexus `which` accepts. */
+  establishWhere(asc: AscPair, which: (nexus: Nexus) => boolean): void {
+    for (const [id, nexus] of this.nexuses) if (which(nexus)) this.push(id, asc);
   }
 
   establish(asc: AscPair, except?: Nexus): void {

@@ -71,9 +71,10 @@ const CODE_SET_UTF8 = 0x3;
 
 function deviceIdentification(lu: LogicalUnit, nexus: Nexus): Buffer {
   const port = Buffer.alloc(4);
-  port.writeUInt16BE(nexus.relativePortId & 0xffff, 2);
+  port.writeUInt16BE(lu.relativePortOf(nexus) & 0xffff, 2);
+  // On a replicated LU the node's ALUA port group, which REPORT TARGET PORT GROUPS lists.
   const group = Buffer.alloc(4);
-  group.writeUInt16BE(nexus.tpgt & 0xffff, 2);
+  group.writeUInt16BE(lu.portGroupOf(nexus) & 0xffff, 2);
   // SCSI name string of the target port: null-terminated, padded to a multiple of 4.
   const name = Buffer.from(`${nexus.targetName},t,0x${nexus.tpgt.toString(16).padStart(4, '0')}`, 'utf8');
   const padded = Buffer.alloc((name.length + 4) & ~3);

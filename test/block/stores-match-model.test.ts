@@ -1,64 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { BlockDevice } from '../../src/block/device.js';
-import { digestLength, digestParts } from '../../src/block/digest.js';
+import { afterAll, describe, it } from 'vitest';
 import { FileBlockStore } from '../../src/block/file-store.js';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import { SIZE, checkAgainstModel, opArb } from './store-model.js';
 import { makeTempDir } from './temp-dir.js';
-
-const SIZE = 512 * 1024;
-const BLOCK = 512;
-
-type Op =
-  | { kind: 'write'; block: number; blocks: number; fill: number }
-  | { kind: 'discard'; block: number; blocks: number };
-
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('write' as const), block: fc.nat(SIZE / BLOCK - 1), blocks: fc.integer({ min: 1, max: 300 }), fill: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('discard' as const), block: fc.nat(SIZE / BLOCK - 1), blocks: fc.integer({ min: 1, max: 300 }) }),
-);
-
-/** Extents that cross 64 KiB chunk boundaries, start and end unaligned, and cover the whole device. */
-const DIGESTED = [0, SIZE, 1000, 70_000, SIZE - 512, 512, 65_536 * 3 - 7, 14];
-
-/**
- * Applies ops to a store and to a flat model; contents must agree, every digest algorithm
- * the store offers must hash its extents as the model's bytes hash, and allocation must
- * never call written data unmapped.
- */
-async function check(store: BlockDevice, ops: Op[]): Promise<void> {
-  const model = Buffer.alloc(SIZE);
-  for (const op of ops) {
-    const offset = op.block * BLOCK;
-    const length = Math.min(op.blocks * BLOCK, SIZE - offset);
-    if (op.kind === 'write') {
-      await store.write(Buffer.alloc(length, op.fill), offset);
-      model.fill(op.fill, offset, offset + length);
-    } else {
-      await store.discard(offset, length);
-      model.fill(0, offset, offset + length);
-    }
-  }
-  const contents = Buffer.alloc(SIZE);
-  await store.read(contents, 0);
-  expect(contents.equals(model)).toBe(true);
-  for (const algorithm of store.digestAlgorithms) {
-    const digests = await store.digestExtents(Float64Array.from(DIGESTED), algorithm);
-    const size = digestLength(algorithm);
-    for (let i = 0; i < DIGESTED.length; i += 2) {
-      const bytes = model.subarray(DIGESTED[i]!, DIGESTED[i]! + DIGESTED[i + 1]!);
-      expect(digests.subarray((i / 2) * size, (i / 2 + 1) * size).equals(digestParts(algorithm, [bytes])), `${algorithm} of extent ${i / 2}`).toBe(true);
-    }
-  }
-  // Walk the allocation map: extents tile the device, and unmapped ones hold only zeroes.
-  for (let at = 0; at < SIZE; ) {
-    const { mapped, length } = await store.allocation(at, SIZE);
-    expect(length).toBeGreaterThan(0);
-    expect(at + length).toBeLessThanOrEqual(SIZE);
-    if (!mapped) expect(model.subarray(at, at + length).every((b) => b === 0)).toBe(true);
-    at += length;
-  }
-}
 
 describe('stores agree with a flat-buffer model', () => {
   const temp = makeTempDir('model');
@@ -67,7 +12,7 @@ describe('stores agree with a flat-buffer model', () => {
 
   it('MemoryBlockStore', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { maxLength: 20 }), async (ops) => check(new MemoryBlockStore({ size: SIZE }), ops)),
+      fc.asyncProperty(fc.array(opArb, { maxLength: 20 }), async (ops) => checkAgainstModel(new MemoryBlockStore({ size: SIZE }), ops)),
       { numRuns: 100 },
     );
   });
@@ -77,7 +22,7 @@ describe('stores agree with a flat-buffer model', () => {
       fc.asyncProperty(fc.array(opArb, { maxLength: 20 }), async (ops) => {
         const store = await FileBlockStore.open({ path: temp.file(`img${run++}`), size: SIZE });
         try {
-          await check(store, ops);
+          await checkAgainstModel(store, ops);
         } finally {
           await store.close();
         }

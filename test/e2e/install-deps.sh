@@ -4,7 +4,7 @@
 # test/e2e/image/build-image.sh downloads with apt-get; hence the package lists must exist.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-PKGS="qemu-system-x86 busybox-static cpio open-iscsi sg3-utils e2fsprogs fio kmod util-linux tgt"
+PKGS="qemu-system-x86 busybox-static cpio open-iscsi sg3-utils e2fsprogs fio kmod util-linux tgt multipath-tools udev dmsetup"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 updated=0

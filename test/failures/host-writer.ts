@@ -4,9 +4,11 @@
  * digest of its data) so a test can check that nothing acknowledged went missing.
  *
  * For failover a writer can follow the primary role: given `failover` (the other node),
- * a write the current node refuses with DATA PROTECT (a backup, or a primary just demoted:
- * the write was not executed, so never acknowledged) is retried, same data, on the other
- * node, and the writer stays there. Each acknowledgement records which node gave it.
+ * a write the current node refuses as not served there (ALUA: NOT READY, LOGICAL UNIT NOT
+ * ACCESSIBLE through a standby, unavailable or transitioning port — a backup, a stale
+ * primary, a primary just demoted; or DATA PROTECT from a node without ALUA: the write was
+ * not executed, so never acknowledged) is retried, same data, on the other node, and the
+ * writer stays there. Each acknowledgement records which node gave it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { IscsiSession, ScsiCheckConditionError } from '../../src/initiator/index.js';
@@ -66,19 +68,25 @@ export interface HostWriterOptions {
 }
 
 /** Opens a host session on a node's LUN 0 (the primary process's target by default). */
-export async function connectHost(port: number, iqn: string = PRIMARY_IQN): Promise<IscsiSession> {
+/** `ready`: wait out unit attentions with TEST UNIT READY (a node whose ALUA port is unavailable refuses it). */
+export async function connectHost(port: number, iqn: string = PRIMARY_IQN, ready = true): Promise<IscsiSession> {
   const session = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: iqn, initiatorName: HOST_IQN, timeouts: { commandMs: 30_000 } });
-  await session.waitReady(0);
+  if (ready) await session.waitReady(0);
   return session;
 }
 
 const UNIT_ATTENTION = 0x6;
+const NOT_READY = 0x2;
 const DATA_PROTECT = 0x7;
 const WRITE_PROTECTED = 0x27;
+/** LOGICAL UNIT NOT ACCESSIBLE: 04h with ASCQ 0Ah transitioning, 0Bh standby, 0Ch unavailable. */
+const NOT_ACCESSIBLE_ASCQS = [0x0a, 0x0b, 0x0c];
 
-/** CHECK CONDITION, DATA PROTECT / WRITE PROTECTED: the node takes no host writes (not executed). */
-export function isWriteProtected(e: unknown): boolean {
-  return e instanceof ScsiCheckConditionError && e.sense.key === DATA_PROTECT && e.sense.asc === WRITE_PROTECTED;
+/** The node does not serve host writes now (not executed): its ALUA port is not active, or it is write protected. */
+export function isRefusedHere(e: unknown): boolean {
+  if (!(e instanceof ScsiCheckConditionError)) return false;
+  const { key, asc, ascq } = e.sense;
+  return (key === DATA_PROTECT && asc === WRITE_PROTECTED) || (key === NOT_READY && asc === 0x04 && NOT_ACCESSIBLE_ASCQS.includes(ascq));
 }
 
 function isUnitAttention(e: unknown): boolean {
@@ -155,7 +163,7 @@ export class HostWriter {
         } catch (e) {
           // Neither a unit attention nor a write-protected refusal executed the write: try again.
           if (isUnitAttention(e)) continue;
-          if (this.nodes.length > 1 && isWriteProtected(e) && !this.stopping) {
+          if (this.nodes.length > 1 && isRefusedHere(e) && !this.stopping) {
             this.stats.refused++;
             if (this.current === node) {
               this.current = 1 - node;

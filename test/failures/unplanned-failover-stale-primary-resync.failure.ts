@@ -19,9 +19,11 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { readChangeMap } from '../../src/initiator/replication-peer.js';
 import { chunksOfBits } from '../../src/replication/delta-table.js';
+import { DEFAULT_EXTENT_SIZE } from '../../src/replication/activity-log.js';
+import { formatGeneration } from '../../src/replication/generations.js';
 import { BACKUP_IQN, CHUNK, PRIMARY_IQN, hashFile, logEvents, report, sleep } from './cluster.js';
 import { pairPerTest } from './cluster-per-test.js';
-import { BLOCK, HostWriter, connectHost, isWriteProtected, missingWrites, shuffledSlots } from './host-writer.js';
+import { BLOCK, HostWriter, connectHost, isRefusedHere, missingWrites, shuffledSlots } from './host-writer.js';
 
 const SIZE = 32 * 1024 * 1024;
 const SLOT = 16 * 1024;
@@ -36,11 +38,12 @@ const startPair = pairPerTest();
 
 /** The chunks a node's change map marks (READ CHANGE MAP as a host), and the generation it is relative to. */
 async function changeMap(port: number, iqn: string): Promise<{ base: string; chunks: Set<number> }> {
-  const session = await connectHost(port, iqn);
+  // Not waiting for readiness: a stale primary's ALUA port is unavailable, TEST UNIT READY refused there.
+  const session = await connectHost(port, iqn, false);
   try {
     const map = await readChangeMap(session, 0);
     expect(map.chunkSize).toBe(CHUNK);
-    return { base: map.base.toString(16), chunks: new Set(chunksOfBits(map.bits, map.chunkCount)) };
+    return { base: formatGeneration(map.base), chunks: new Set(chunksOfBits(map.bits, map.chunkCount)) };
   } finally {
     await session.logout().catch(() => session.destroy());
   }
@@ -116,7 +119,8 @@ test('9: SIGKILL the primary, promote --force the backup, hosts write there; old
   expect(stale.binding.state).toBe('stale');
   expect(stale.dirtyChunks).toBeGreaterThan(0); // the journal it had not sent, recovered at open
   expect(logEvents(restarted, 'replication-open').pop()).toMatchObject({ bind: 'stale' });
-  const host = await connectHost(restarted.port, PRIMARY_IQN);
+  // A stale primary's port group is unavailable (ALUA): a host write gets NOT READY, 04h/0Ch.
+  const host = await connectHost(restarted.port, PRIMARY_IQN, false);
   let refusal: unknown;
   try {
     await host.write16(0, 0, Buffer.alloc(CHUNK, 0xa5));
@@ -125,7 +129,8 @@ test('9: SIGKILL the primary, promote --force the backup, hosts write there; old
   } finally {
     await host.logout().catch(() => host.destroy());
   }
-  expect(isWriteProtected(refusal), `host write to a stale primary: ${String(refusal)}`).toBe(true);
+  expect(isRefusedHere(refusal), `host write to a stale primary: ${String(refusal)}`).toBe(true);
+  expect(refusal).toMatchObject({ sense: { key: 0x02, asc: 0x04, ascq: 0x0c } });
   // A few ticks later it is still stale and has sent no data (only the state queries of its binding).
   await sleep(3_000);
   const stillStale = await cluster.status(restarted);
@@ -145,10 +150,12 @@ test('9: SIGKILL the primary, promote --force the backup, hosts write there; old
   expect(mapA.base).toBe(common);
   expect(mapB.base).toBe(common);
   expect([...mapB.chunks].sort((x, y) => x - y)).toEqual([...writtenOnB].sort((x, y) => x - y));
-  // The old primary's marks are its unsent journal: chunks of writes it was sent before the
-  // kill (acknowledged or still in flight: a journalled record is replayed either way).
+  // The old primary's marks are its activity log at the kill: the extents of writes it was
+  // sent (acknowledged or still in flight), every chunk of each.
   const writtenOnA = chunksOf(Array.from({ length: before.issuedCount }, (_, n) => ({ offset: (n % SLOTS) * SLOT, length: SLOT })));
-  for (const c of mapA.chunks) expect(writtenOnA.has(c), `chunk ${c} marked on the old primary`).toBe(true);
+  const perExtent = DEFAULT_EXTENT_SIZE / CHUNK;
+  const hotOnA = new Set([...writtenOnA].flatMap((c) => Array.from({ length: perExtent }, (_, i) => Math.floor(c / perExtent) * perExtent + i)));
+  for (const c of mapA.chunks) expect(hotOnA.has(c), `chunk ${c} marked on the old primary`).toBe(true);
   const union = new Set([...mapA.chunks, ...mapB.chunks]);
 
   cluster.reverseProxy!.resetCounters();

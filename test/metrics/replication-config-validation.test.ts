@@ -29,6 +29,11 @@ describe('the config file\'s replication object', () => {
     expect(s.replication).toEqual({ thresholds: { maxRttMs: 2000, maxRedundancy: 4, maxJournalFill: 0.5 }, chunkSize: 131072, journalCapacity: 16 * 1024 * 1024, deltaIntervalMs: 30_000 });
   });
 
+  it('takes the write path\'s memory and activity-log sizes: queueMemory, activityExtentSize, activityExtents', () => {
+    const s = buildServeSettings({ config: configWith({ queueMemory: '128MiB', activityExtentSize: '1MiB', activityExtents: 4096 }) });
+    expect(s.replication).toMatchObject({ queueMemory: 128 * 1024 * 1024, activityExtentSize: 1024 * 1024, activityExtents: 4096 });
+  });
+
   it('takes linkTimeoutMs, the bound on every replica-link command (and so on link-failure detection)', () => {
     expect(buildServeSettings({ config: configWith({ linkTimeoutMs: '2s' }) }).replication!.linkTimeoutMs).toBe(2000);
     expect(buildServeSettings({ config: configWith({ linkTimeoutMs: 750 }) }).replication!.linkTimeoutMs).toBe(750);
@@ -46,7 +51,11 @@ describe('the config file\'s replication object', () => {
   });
 
   it.each([
-    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, deltaIntervalMs, linkTimeoutMs, afterSplitBrain\)/],
+    [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, queueMemory, activityExtentSize, activityExtents, deltaIntervalMs, linkTimeoutMs, afterSplitBrain\)/],
+    [{ queueMemory: '4KiB' }, /queueMemory: 4096 is below the minimum of 1 MiB/],
+    [{ activityExtentSize: '32KiB' }, /activityExtentSize: 32768 is not a power of two between the chunk size \(65536\) and 1 GiB/],
+    [{ activityExtentSize: 3000000 }, /activityExtentSize: 3000000 is not a power of two/],
+    [{ activityExtents: 0 }, /activityExtents: must be a whole number from 1 to 65536/],
     [{ linkTimeoutMs: 'never' }, /replication\.linkTimeoutMs: must be a duration of at least 100 ms/],
     [{ linkTimeoutMs: 50 }, /replication\.linkTimeoutMs: must be a duration of at least 100 ms/],
     [{ thresholds: { maxSpeed: 1 } }, /replication\.thresholds: unknown key "maxSpeed" \(allowed: maxRttMs/],

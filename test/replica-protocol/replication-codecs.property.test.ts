@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ACCESS_STATE_CODES,
   AdoptFormatError,
   ChallengeFormatError,
   MAX_HISTORY_ENTRIES,
@@ -15,6 +16,7 @@ import {
   encodeAdoptParameters,
   encodeChangeMapData,
   encodeReplicationStateVpd,
+  type AccessStateCode,
   type ReplicationStateReport,
 } from '../../src/replica-protocol/index.js';
 
@@ -41,6 +43,11 @@ const report: fc.Arbitrary<ReplicationStateReport> = fc.record({
   resyncBytesLeft: safe,
   newestWriteAt: safe,
   device: fc.option(device, { nil: undefined }),
+  alua: fc.option(
+    fc.record({ portGroup: fc.integer({ min: 1, max: 0xffff }), relativePort: fc.integer({ min: 1, max: 0xffff }), state: fc.constantFrom(...(ACCESS_STATE_CODES as AccessStateCode[])) }),
+    { nil: undefined },
+  ),
+  prSequence: gen,
 });
 
 describe('replication state VPD page (C1h)', () => {
@@ -62,6 +69,29 @@ describe('replication state VPD page (C1h)', () => {
         }
       }),
     );
+  });
+
+  it('reads a version 1 page (no ALUA port, no PR sequence): the history right after byte 135', () => {
+    fc.assert(
+      fc.property(report, (r) => {
+        const v2 = encodeReplicationStateVpd(r);
+        // Version 1 is version 2 without bytes 136-151.
+        const v1 = Buffer.concat([v2.subarray(0, 136), v2.subarray(152)]);
+        v1[12] = 1;
+        v1.writeUInt16BE(v1.length - 4, 2);
+        expect(decodeReplicationStateVpd(v1)).toEqual({ ...r, alua: undefined, prSequence: 0n });
+      }),
+    );
+  });
+
+  it('refuses an ALUA port with a relative port of 0 or an unknown access state', () => {
+    const page = encodeReplicationStateVpd({ ...fc.sample(report, 1)[0]!, alua: { portGroup: 1, relativePort: 1, state: 0 } });
+    const badPort = Buffer.from(page);
+    badPort.writeUInt16BE(0, 138);
+    expect(() => decodeReplicationStateVpd(badPort)).toThrow(ChallengeFormatError);
+    const badState = Buffer.from(page);
+    badState[140] = 0x05;
+    expect(() => decodeReplicationStateVpd(badState)).toThrow(ChallengeFormatError);
   });
 
   it('refuses a page cut inside its history', () => {

@@ -87,16 +87,19 @@ describe('tandem serve --role primary replicating onto tandem serve --role backu
     expect((JSON.parse(backupStatus.stdout) as ServerStatus).role).toBe('backup');
   }, 30_000);
 
-  it('an ordinary initiator cannot write to the backup: DATA PROTECT / WRITE PROTECTED', async () => {
+  it('an ordinary initiator can neither write nor read through the backup\'s standby port (ALUA): NOT READY / TARGET PORT IN STANDBY STATE', async () => {
     const intruder = await IscsiSession.connect({ host: '127.0.0.1', port: portOf(backup), targetName: BACKUP_IQN, initiatorName: 'iqn.2026-11.example:host' });
     try {
       await intruder.waitReady(0);
       const err = await intruder.write16(0, 0, Buffer.alloc(512, 1)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ScsiCheckConditionError);
       const sense = (err as ScsiCheckConditionError).sense;
-      expect([sense.key, sense.asc, sense.ascq]).toEqual([0x07, 0x27, 0x00]);
-      // Reading is fine.
-      expect((await intruder.read16(0, 0, 1)).length).toBe(512);
+      expect([sense.key, sense.asc, sense.ascq]).toEqual([0x02, 0x04, 0x0b]);
+      // Reads too: a backup serves hosts only once promoted (it was readable before ALUA).
+      const readErr = await intruder.read16(0, 0, 1).catch((e: unknown) => e);
+      expect(readErr).toBeInstanceOf(ScsiCheckConditionError);
+      const readSense = (readErr as ScsiCheckConditionError).sense;
+      expect([readSense.key, readSense.asc, readSense.ascq]).toEqual([0x02, 0x04, 0x0b]);
     } finally {
       await intruder.logout();
     }

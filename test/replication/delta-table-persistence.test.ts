@@ -48,30 +48,5 @@ describe('delta table persistence', () => {
     await other.close();
   });
 
-  it('sync-mode tracking: a chunk stays marked while any write to it is in flight or failed', async () => {
-    const dir = tempMetaDir();
-    const t = await DeltaTable.open({ dir, volumeSize: 1 * MiB });
-    await t.beginWrite(0, 512);
-    await t.beginWrite(1024, 512);
-    t.endWrite(0, 512, true);
-    expect(t.isMarked(0)).toBe(true);
-    t.endWrite(1024, 512, true);
-    expect(t.isMarked(0)).toBe(false);
-    await t.beginWrite(65536, 512);
-    t.endWrite(65536, 512, false);
-    await t.beginWrite(65536, 512);
-    t.endWrite(65536, 512, true);
-    expect(t.isMarked(1)).toBe(true);
-    await t.close();
-  });
 
-  it('a delta-tracked write to a chunk stays marked when a sync-mode write to it ends', async () => {
-    const dir = tempMetaDir();
-    const t = await DeltaTable.open({ dir, volumeSize: 1 * MiB });
-    await t.beginWrite(0, 512); // mirrored write in flight when the engine falls back to delta
-    await t.mark(4096, 512); // a write of the same chunk on the delta path: the backup will not get it
-    t.endWrite(0, 512, true);
-    expect(t.isMarked(0)).toBe(true);
-    await t.close();
-  });
 });

@@ -1,12 +1,13 @@
 /**
- * Host discards (UNMAP) are replicated: sent as UNMAP in sync mirroring, journalled as
- * DISCARD records in async mirroring (replayed after a crash), and continuous mirroring
- * stays on.
+ * Host discards (UNMAP) are replicated: sent as UNMAP in both flavours (queued in async
+ * mirroring, kept across a clean shutdown as DISCARD records of the staging journal), and
+ * continuous mirroring stays on.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { StagingJournal } from '../../src/replication/staging-journal.js';
+import { FakeLink } from './fake-link.js';
 import { expectIdentical, openHarness, quiesce, reachContinuous, VOLUME } from './device-harness.js';
 import { tempMetaDir } from './temp-meta.js';
 
@@ -38,9 +39,10 @@ describe('discards are replicated', () => {
   it('a journalled discard survives a reopen with its range', async () => {
     const dir = tempMetaDir();
     const j = await StagingJournal.open({ dir, capacity: 1 << 20 });
-    await j.append(0, Buffer.alloc(4096, 1), -1);
-    await j.appendDiscard(8192, 3 * 1024 * 1024 * 1024, 1);
-    await j.append(4096, Buffer.alloc(512, 2), 2);
+    await j.spill(0, 4096, Buffer.alloc(4096, 1), -1);
+    await j.spill(8192, 3 * 1024 * 1024 * 1024, undefined, 1);
+    await j.spill(4096, 512, Buffer.alloc(512, 2), 2);
+    await j.syncAll();
     await j.close();
     const again = await StagingJournal.open({ dir, capacity: 1 << 20 });
     expect(again.pending().map((e) => [e.seq, e.offset, e.length, e.discard])).toEqual([
@@ -56,25 +58,32 @@ describe('discards are replicated', () => {
     await again.close();
   });
 
-  it('async: a discard still in the journal at a crash is replayed onto the local image at reopen, then reaches the backup', async () => {
+  it('async: a discard still queued at a clean shutdown is taken up again at reopen and reaches the backup', async () => {
     const metaDir = tempMetaDir();
-    const h = await openHarness(metaDir, { mode: 'continuous', flavour: 'async' });
+    const h = await openHarness(metaDir, { mode: 'continuous', flavour: 'async', shutdownDrainMs: 20 });
     await reachContinuous(h);
     await h.device.write(randomBytes(CHUNK), 0);
     await quiesce(h);
+    const release = h.link.hold(); // the backup stops answering: the shutdown cannot ship the discard
+    await h.device.discard(0, CHUNK);
+    const local = new MemoryBlockStore({ size: VOLUME, path: 'primary' });
     const image = Buffer.alloc(VOLUME);
     await h.local.read(image, 0);
-    await h.device.close();
-    const local = new MemoryBlockStore({ size: VOLUME, path: 'primary' });
     await local.write(image, 0);
-    // The crash: the discard's record is durable in the journal, the local image never saw it.
-    const journal = await StagingJournal.open({ dir: metaDir });
-    await journal.appendDiscard(0, CHUNK, journal.lastSeq);
-    await journal.close();
-    const reopened = await openHarness(metaDir, { mode: 'continuous', flavour: 'async' }, { local, link: h.link });
-    expect(await zeroes(local, 0, CHUNK)).toBe(true);
-    await reachContinuous(reopened);
-    expect(await zeroes(h.link.backup, 0, CHUNK)).toBe(true);
+    await h.device.close();
+    h.link.cut = true;
+    release();
+    const again = new FakeLink(VOLUME);
+    again.tags = [...h.link.tags];
+    const backupImage = Buffer.alloc(VOLUME);
+    await h.link.backup.read(backupImage, 0);
+    await again.backup.write(backupImage, 0);
+    expect(await zeroes(again.backup, 0, CHUNK)).toBe(false);
+    const reopened = await openHarness(metaDir, { mode: 'continuous', flavour: 'async' }, { local, link: again });
+    expect(reopened.device.status()).toMatchObject({ state: 'continuous', dirtyChunks: 0 });
+    expect(reopened.device.status().journal.entries).toBe(1);
+    await quiesce(reopened);
+    expect(await zeroes(again.backup, 0, CHUNK)).toBe(true);
     await expectIdentical(reopened);
     await reopened.device.close();
   });

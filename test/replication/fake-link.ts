@@ -28,9 +28,13 @@ export class FakeLink implements ReplicaLink {
     return { ...this.state };
   }
 
+  /** Writes and flushes in the order the backup carried them out (`write OFFSET[ fua]`, `flush`). */
+  readonly trace: string[] = [];
+
   write(data: Buffer, offset: number, durable: boolean): Promise<void> {
     const copy = Buffer.from(data);
     return this.op('write', async () => {
+      this.trace.push(`write ${offset}${durable ? ' fua' : ''}`);
       await this.backup.write(copy, offset, durable);
       this.state.bytesWritten += copy.length;
       if (durable) this.state.writeLatencyMs = smooth(this.state.writeLatencyMs, this.delayMs + 0.1);
@@ -52,7 +56,10 @@ export class FakeLink implements ReplicaLink {
   }
 
   flush(): Promise<void> {
-    return this.op('flush', () => this.backup.flush());
+    return this.op('flush', () => {
+      this.trace.push('flush');
+      return this.backup.flush();
+    });
   }
 
   challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {

@@ -15,6 +15,7 @@ import {
   ReplicationSequenceError,
   computeChallengeAnswer,
   decodeAdoptParameters,
+  decodeSharedPrState,
   type ChangeMapSlice,
   type ReplicationActionCode,
   type ReplicationStateReport,
@@ -44,6 +45,8 @@ export class Node {
   readonly link: PairedLink;
   /** What this node's engine logged (every open appends). */
   readonly log: CapturedLog = capturedLog();
+  /** A SCSI target in front of the device (tests of what hosts see): REPLICATION CONTROL goes through it. */
+  replicationControl: ((action: ReplicationActionCode, parameters: Buffer) => Promise<boolean>) | undefined;
 
   constructor(
     readonly name: string,
@@ -71,6 +74,8 @@ export class Node {
       tickMs: 0,
       clock: () => this.pair.clock.now,
       thresholds: { healthyForMs: 1000, lowTrafficBytesPerSec: 0 },
+      // One activity-log extent per chunk: a crash marks exactly the chunks written since the last confirmation.
+      activityExtentSize: PAIR_CHUNK,
       logger: this.log.logger,
       ...options,
     });
@@ -164,13 +169,16 @@ export class PairedLink implements ReplicaLink {
     return { ...this.health_ };
   }
 
-  /** While set, data writes to the peer wait (entries pile up in the sender's journal). */
+  /** While set, data writes to the peer (or another kind of operation) wait (changes pile up in the sender's queue). */
   private held: Promise<void> | undefined;
+  private heldKind = 'write';
   private releaseHeld: (() => void) | undefined;
 
-  hold(): void {
+  hold(what: 'write' | 'flush' = 'write'): void {
+    this.heldKind = what;
     this.held ??= new Promise((r) => (this.releaseHeld = r));
   }
+
 
   release(): void {
     this.releaseHeld?.();
@@ -178,7 +186,7 @@ export class PairedLink implements ReplicaLink {
   }
 
   private async op<T>(what: string, fn: (peer: Node) => Promise<T>): Promise<T> {
-    if (what === 'write' && this.held) await this.held;
+    if (what === this.heldKind && this.held) await this.held;
     // A node that crashed sends nothing more, whatever it had in flight.
     if (!this.from.up) throw new ReplicaLinkError(`${what} on replica failed: this node is down`);
     const peer = this.from.peer;
@@ -283,6 +291,14 @@ export class PairedLink implements ReplicaLink {
   }
 
   control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
+    // PR STATE goes either way, whatever the roles: through the peer's SCSI target when it has one.
+    if (action === ReplicationAction.PR_STATE) {
+      return this.op('replication-control', async (peer) => {
+        if (peer.replicationControl) return peer.replicationControl(action, parameters);
+        peer.device.endpoint.offerPrState(decodeSharedPrState(parameters));
+        return true;
+      });
+    }
     return this.op('replication-control', async (peer) => {
       this.guard(peer);
       try {

@@ -49,13 +49,15 @@ export interface Change {
   discard: boolean;
   issuedAt: number;
   ackedAt?: number;
-  /** Acknowledged by synchronous mirroring with the link healthy: durable on the backup. */
+  /** Acknowledged by synchronous mirroring with the link healthy: on the backup (durable there when the host's contract makes it so). */
   viaSync?: boolean;
 }
 
 export interface FlushRecord {
   issuedAt: number;
   completedAt?: number;
+  /** Completed by synchronous mirroring with the link healthy: durable on the backup too. */
+  viaSync?: boolean;
 }
 
 export interface Scenario {
@@ -349,12 +351,16 @@ export class PowerLossWorld {
         return;
       }
       case 'flush': {
+        const s = d.status();
+        const syncPath = s.state === 'continuous' && s.flavour === 'sync';
+        const before = s.lastSwitch;
         const f: FlushRecord = { issuedAt: ++this.t };
         this.flushes.push(f);
         this.note('issue flush');
         this.track(d.flush(), 'flush', () => {
           f.completedAt = ++this.t;
-          this.note(`flush done (issued ${f.issuedAt})`);
+          f.viaSync = syncPath && d.status().lastSwitch === before;
+          this.note(`flush done (issued ${f.issuedAt})${f.viaSync ? ' (sync)' : ''}`);
         });
         return;
       }
@@ -445,8 +451,7 @@ export class PowerLossWorld {
 
   /** Changes the host may count on after a power loss: acknowledged with FUA, or acknowledged before a flush that completed. */
   guaranteed(): Change[] {
-    const flushedAt = this.flushes.filter((f) => f.completedAt !== undefined).map((f) => f.issuedAt);
-    return this.changes.filter((c) => c.ackedAt !== undefined && (c.fua || flushedAt.some((at) => at > c.ackedAt!)));
+    return this.guaranteedBy(Infinity);
   }
 
   /**
@@ -476,17 +481,35 @@ export class PowerLossWorld {
   }
 
   /**
-   * `image` is a crash-consistent prefix of the history: every change acknowledged before
-   * the latest-issued change it shows was issued is reflected in it.
+   * `image` is a crash-consistent prefix of the history. `acknowledged` (a volatile image):
+   * every change acknowledged before the latest-issued change it shows was issued is
+   * reflected in it. `durable` (an image after its own power loss): a state the primary's
+   * own disk could be in after a power loss at that moment — every change the host could
+   * count on by then (acknowledged with FUA, or before a flush that had completed) is
+   * reflected; of the rest, any subset may be, as with any write-back cache.
    */
-  prefixViolations(image: Buffer, label: string): string[] {
+  prefixViolations(image: Buffer, label: string, model: 'acknowledged' | 'durable' = 'acknowledged'): string[] {
     let latest = -1;
     for (let b = 0; b < BLOCKS; b++) {
       const s = this.shown(image, b);
       if (s.kind === 'op') latest = Math.max(latest, s.change.issuedAt);
     }
-    const implied = this.changes.filter((c) => c.ackedAt !== undefined && c.ackedAt < latest);
-    return this.reflects(image, implied, `${label} (prefix through t=${latest})`);
+    const implied = model === 'acknowledged' ? this.changes.filter((c) => c.ackedAt !== undefined && c.ackedAt < latest) : this.guaranteedBy(latest);
+    return this.reflects(image, implied, `${label} (${model} prefix through t=${latest})`);
+  }
+
+  /**
+   * Acknowledged by synchronous mirroring, and durable on the backup as the host's contract
+   * has it: with FUA, or before a flush that synchronous mirroring completed.
+   */
+  durableViaSync(): Change[] {
+    return this.guaranteedBy(Infinity, true).filter((c) => c.viaSync);
+  }
+
+  /** Changes the host could count on at time `t`: acknowledged with FUA before it, or before a flush completed before it. */
+  private guaranteedBy(t: number, syncFlushesOnly = false): Change[] {
+    const flushedAt = this.flushes.filter((f) => f.completedAt !== undefined && f.completedAt < t && (!syncFlushesOnly || f.viaSync)).map((f) => f.issuedAt);
+    return this.changes.filter((c) => c.ackedAt !== undefined && c.ackedAt < t && (c.fua || flushedAt.some((at) => at > c.ackedAt!)));
   }
 
   /** Chunks whose content differs between the primary and the backup, and are not marked in the primary's delta table file. */

@@ -10,7 +10,8 @@ function block(fill: number, length = 4096): Buffer {
 }
 
 async function appendAll(j: StagingJournal, n: number, from = 0): Promise<void> {
-  await Promise.all(Array.from({ length: n }, (_, i) => j.append((from + i) * 4096, block(from + i + 1), -1)));
+  for (let i = 0; i < n; i++) await j.spill((from + i) * 4096, 4096, block(from + i + 1), -1);
+  await j.syncAll();
 }
 
 async function recoveredFills(dir: string, capacity: number): Promise<number[]> {
@@ -68,7 +69,8 @@ describe('staging journal recovery', () => {
     j = await StagingJournal.open({ dir, capacity: 1 << 20 });
     expect(j.pending().map((e) => e.seq)).toEqual([1]);
     // A new record 2 of the same size lands where the torn one was; stale record 3 follows it.
-    await j.append(4096, block(42), 1);
+    await j.spill(4096, 4096, block(42), 1);
+    await j.syncAll();
     await j.close();
     expect(await recoveredFills(dir, 1 << 20)).toEqual([1, 42]);
   });
@@ -85,7 +87,7 @@ describe('staging journal recovery', () => {
     await appendAll(j, 1, 13); // fills the ring exactly: up to the untrimmed record 4
     expect(j.usedBytes).toBe(capacity);
     expect(j.fits(4096)).toBe(false);
-    await expect(j.append(0, block(1), -1)).rejects.toThrow(/journal full/);
+    await expect(j.spill(0, 4096, block(1), -1)).rejects.toThrow(/journal full/);
     await j.close();
     expect(await recoveredFills(dir, capacity)).toEqual([4, 11, 12, 13, 14]);
   });

@@ -6,18 +6,21 @@ const rsoc = (options: number, opcode = 0, sa = 0, alloc = 65536) => [0xa3, 0x0c
 
 describe('REPORT SUPPORTED OPERATION CODES', () => {
   it('lists every command of the table, with SERVACTV for multiplexed ones', async () => {
-    const { exec, target } = await rig();
+    const { exec, target, lu } = await rig();
     const d = (await exec(rsoc(0))).dataIn!;
-    expect(d.readUInt32BE(0)).toBe(target.commands.all.length * 8);
-    const rc16 = [...Array(target.commands.all.length).keys()].map((i) => d.subarray(4 + 8 * i, 12 + 8 * i)).find((x) => x[0] === 0x9e);
+    // The LU's commands: a plain LU has no REPORT TARGET PORT GROUPS (no ALUA).
+    const commands = target.commands.allOn(lu);
+    expect(commands.some((c) => c.name === 'REPORT TARGET PORT GROUPS')).toBe(false);
+    expect(d.readUInt32BE(0)).toBe(commands.length * 8);
+    const rc16 = [...Array(commands.length).keys()].map((i) => d.subarray(4 + 8 * i, 12 + 8 * i)).find((x) => x[0] === 0x9e);
     expect(rc16![5]! & 1).toBe(1);
     expect(rc16!.readUInt16BE(2)).toBe(0x10);
   });
 
   it('RCTD appends a 12-byte timeouts descriptor to each entry', async () => {
-    const { exec, target } = await rig();
+    const { exec, target, lu } = await rig();
     const d = (await exec(rsoc(0x80))).dataIn!;
-    expect(d.readUInt32BE(0)).toBe(target.commands.all.length * 20);
+    expect(d.readUInt32BE(0)).toBe(target.commands.allOn(lu).length * 20);
     expect(d[4 + 5]! & 0x02).toBe(0x02);
     expect(d.readUInt16BE(12)).toBe(0x0a);
   });

@@ -6,6 +6,10 @@ export interface Workload {
   count: number;
   write: boolean;
   depth: number;
+  /** Bytes between consecutive requests' offsets (`-S`; default the block size: sequential). qemu-img wraps at the image's end. */
+  step?: number;
+  /** `writethrough` makes every write FUA (`-t writethrough`); default `none` (write cache on, no FUA). */
+  cache?: 'none' | 'writethrough';
 }
 
 export interface WorkloadResult {
@@ -16,7 +20,12 @@ export interface WorkloadResult {
 
 /** One `qemu-img bench` run through libiscsi against an iscsi:// URL. */
 export function runQemuImgBench(url: string, w: Workload): Promise<WorkloadResult> {
-  const args = ['bench', '-f', 'raw', '-t', 'none', '-c', String(w.count), '-d', String(w.depth), '-s', String(w.blockSize), ...(w.write ? ['-w'] : []), url];
+  const args = [
+    'bench', '-f', 'raw', '-t', w.cache ?? 'none', '-c', String(w.count), '-d', String(w.depth), '-s', String(w.blockSize),
+    ...(w.step !== undefined ? ['-S', String(w.step)] : []),
+    ...(w.write ? ['-w'] : []),
+    url,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('qemu-img', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -1,8 +1,9 @@
 /**
- * The replication benchmark (issue 5): 4 KiB writes at queue depth 32 (`qemu-img bench`
- * through libiscsi) against an unreplicated Tandem LUN and against a primary mirroring
- * onto a backup in synchronous and in asynchronous continuous mode, reported as ratios to
- * the unreplicated LUN; then the bytes a delta pass puts on the wire (counted by a TCP
+ * The replication benchmark: 4 KiB writes at queue depth 32 (`qemu-img bench` through
+ * libiscsi) — sequential, scattered over the volume, and scattered FUA writes — against an
+ * unreplicated Tandem LUN and against a primary mirroring onto a backup in synchronous and
+ * in asynchronous continuous mode, reported as ratios to the unreplicated LUN in the same
+ * round; then the bytes a delta pass puts on the wire (counted by a TCP
  * proxy between primary and backup) against distinct dirty chunks × chunk size.
  * Every target is a child process of this build (dist/cli/main.js), on loopback.
  *
@@ -34,14 +35,21 @@ export interface ReplicationBenchOptions {
   log?: (line: string) => void;
 }
 
-export interface ReplicationBenchResult {
-  writes: number;
-  sizeBytes: number;
+/** One workload's medians over the rounds. */
+export interface ReplicationWorkloadResult {
+  name: string;
   unreplicatedIops: number;
   syncIops: number;
   asyncIops: number;
+  /** Median over rounds of (replicated / unreplicated in the same round). */
   syncRatio: number;
   asyncRatio: number;
+}
+
+export interface ReplicationBenchResult {
+  writes: number;
+  sizeBytes: number;
+  workloads: ReplicationWorkloadResult[];
   /** Mode switches seen during the continuous runs (should be none). */
   switches: string[];
   delta: {
@@ -64,6 +72,8 @@ const BACKUP_IQN = 'iqn.2026-11.io.tandem:bench-backup';
 const PRIMARY_IQN = 'iqn.2026-11.io.tandem:bench-primary';
 const CHUNK_SIZE = 64 * 1024;
 const WRITE_SIZE = 4096;
+/** A prime number of blocks between requests: successive writes land ~8 MiB apart, every one at a new offset until the step wraps. */
+const SCATTER_STEP = 2053 * WRITE_SIZE;
 
 /** A TCP relay that counts the bytes each way; `reset()` starts a new measurement. */
 interface CountingProxy {
@@ -178,7 +188,11 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
   const dirtyChunks = options.dirtyChunks ?? 64;
   const rewrites = options.rewritesPerChunk ?? 16;
   const log = options.log ?? (() => undefined);
-  const workload: Workload = { name: '4KiB write', blockSize: WRITE_SIZE, count: writes, write: true, depth: 32 };
+  const workloads: Workload[] = [
+    { name: '4 KiB write, sequential', blockSize: WRITE_SIZE, count: writes, write: true, depth: 32 },
+    { name: '4 KiB write, scattered', blockSize: WRITE_SIZE, count: writes, write: true, depth: 32, step: SCATTER_STEP },
+    { name: '4 KiB FUA write, scattered', blockSize: WRITE_SIZE, count: writes, write: true, depth: 32, step: SCATTER_STEP, cache: 'writethrough' },
+  ];
   const work = mkdtempSync(join(tmpdir(), 'tandem-repl-bench-'));
   // The continuous runs measure the mode, not the switching: generous link limits, a journal that holds the whole run.
   const config = join(work, 'primary.json');
@@ -191,7 +205,8 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
       },
     }),
   );
-  const iops = { plain: [] as number[], sync: [] as number[], async: [] as number[] };
+  // Per workload, per round: IOPS of each setup.
+  const runs = workloads.map(() => ({ plain: [] as number[], sync: [] as number[], async: [] as number[] }));
   const switches: string[] = [];
   const stops: Array<() => Promise<void>> = [];
   try {
@@ -208,9 +223,11 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     for (let round = 0; round < rounds; round++) {
       const plain = await serve(work, 'plain', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'plain.img')},size=${size}`]);
       try {
-        const r = await runQemuImgBench(primaryUrl(plain), workload);
-        iops.plain.push(r.iops);
-        log(`round ${round + 1} unreplicated ${r.iops.toFixed(0)} IOPS`);
+        for (const [i, workload] of workloads.entries()) {
+          const r = await runQemuImgBench(primaryUrl(plain), workload);
+          runs[i]!.plain.push(r.iops);
+          log(`round ${round + 1} unreplicated ${workload.name}: ${r.iops.toFixed(0)} IOPS`);
+        }
       } finally {
         await plain.stop();
       }
@@ -218,15 +235,17 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
         const primary = await serve(work, 'primary', primaryArgs(['--replication-mode', 'continuous', `--${flavour}`]));
         try {
           // The first start copies the whole volume; later ones start in step.
-          await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
-          const before = (await statusOf(primary.control)).lastSwitch?.at;
-          const r = await runQemuImgBench(primaryUrl(primary), workload);
-          iops[flavour].push(r.iops);
-          const s = await statusOf(primary.control);
-          if (s.lastSwitch && s.lastSwitch.at !== before) switches.push(`${flavour}: ${s.lastSwitch.from} -> ${s.lastSwitch.to} (${s.lastSwitch.reason})`);
-          log(`round ${round + 1} ${flavour.padEnd(5)} ${r.iops.toFixed(0)} IOPS${s.state !== 'continuous' ? ` (left continuous: ${s.lastSwitch?.reason})` : ''}`);
-          // Drain the journal so the next start finds nothing pending.
-          await waitFor(primary.control, 'journal drain', (x) => x.journal.entries === 0 || x.state !== 'continuous');
+          for (const [i, workload] of workloads.entries()) {
+            await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
+            const before = (await statusOf(primary.control)).lastSwitch?.at;
+            const r = await runQemuImgBench(primaryUrl(primary), workload);
+            runs[i]![flavour].push(r.iops);
+            const s = await statusOf(primary.control);
+            if (s.lastSwitch && s.lastSwitch.at !== before) switches.push(`${flavour} ${workload.name}: ${s.lastSwitch.from} -> ${s.lastSwitch.to} (${s.lastSwitch.reason})`);
+            log(`round ${round + 1} ${flavour.padEnd(5)} ${workload.name}: ${r.iops.toFixed(0)} IOPS${s.state !== 'continuous' ? ` (left continuous: ${s.lastSwitch?.reason})` : ''}`);
+            // Drain the queue so the next workload starts with nothing pending.
+            await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous');
+          }
         } finally {
           await primary.stop();
         }
@@ -260,15 +279,21 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     const pass = await replicateCli(primary.control);
     const wireBytes = proxy.up;
     const expectedBytes = dirtyChunks * CHUNK_SIZE;
-    const unreplicated = median(iops.plain);
+    const ratios = (xs: number[], base: number[]) => round2(median(xs.map((x, i) => x / base[i]!)));
     return {
       writes,
       sizeBytes: size,
-      unreplicatedIops: Math.round(unreplicated),
-      syncIops: Math.round(median(iops.sync)),
-      asyncIops: Math.round(median(iops.async)),
-      syncRatio: round2(median(iops.sync) / unreplicated),
-      asyncRatio: round2(median(iops.async) / unreplicated),
+      workloads: workloads.map((w, i) => {
+        const r = runs[i]!;
+        return {
+          name: w.name,
+          unreplicatedIops: Math.round(median(r.plain)),
+          syncIops: Math.round(median(r.sync)),
+          asyncIops: Math.round(median(r.async)),
+          syncRatio: ratios(r.sync, r.plain),
+          asyncRatio: ratios(r.async, r.plain),
+        };
+      }),
       switches,
       delta: {
         chunkSize: CHUNK_SIZE,
@@ -290,10 +315,12 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
 export function formatReplicationBench(r: ReplicationBenchResult): string {
   const d = r.delta;
   return [
-    `replication: ${r.writes} x 4 KiB writes at QD 32 (qemu-img bench), ${r.sizeBytes / 1024 / 1024} MiB LUNs`,
-    `  unreplicated  ${String(r.unreplicatedIops).padStart(8)} IOPS   1.00`,
-    `  sync          ${String(r.syncIops).padStart(8)} IOPS   ${r.syncRatio.toFixed(2)}`,
-    `  async         ${String(r.asyncIops).padStart(8)} IOPS   ${r.asyncRatio.toFixed(2)}`,
+    `replication: ${r.writes} writes per run at QD 32 (qemu-img bench), ${r.sizeBytes / 1024 / 1024} MiB LUNs; IOPS and ratio to unreplicated`,
+    `  ${'workload'.padEnd(28)} ${'unreplicated'.padStart(12)} ${'sync'.padStart(14)} ${'async'.padStart(14)}`,
+    ...r.workloads.map(
+      (w) =>
+        `  ${w.name.padEnd(28)} ${String(w.unreplicatedIops).padStart(12)} ${`${w.syncIops} ${w.syncRatio.toFixed(2)}`.padStart(14)} ${`${w.asyncIops} ${w.asyncRatio.toFixed(2)}`.padStart(14)}`,
+    ),
     ...(r.switches.length ? [`  mode switches during the runs: ${r.switches.join('; ')}`] : []),
     `delta pass: ${d.distinctChunks} distinct chunks of ${d.chunkSize / 1024} KiB dirtied by ${d.hostWrites} host writes (${d.hostBytes} bytes)`,
     `  on the wire ${d.wireBytes} bytes (payload ${d.passBytes}) vs ${d.expectedBytes} = chunks x chunk size: ratio ${d.wireRatio.toFixed(3)}`,

@@ -1,23 +1,28 @@
 /**
  * `npm run bench`: the same sparse 1 GiB file served by Tandem and by tgtd, driven by
- * `qemu-img bench` (libiscsi) at queue depth 32, alternating targets round by round.
- * Prints each figure and the Tandem/tgt ratio of medians. Ratios, not absolute numbers,
- * are what compare across machines.
+ * `qemu-img bench` (libiscsi) at queue depth 32, alternating targets round by round; then
+ * the same against one RBD image on a throw-away Ceph cluster (Tandem's librbd store vs
+ * tgt's bs_rbd). Prints each figure and the Tandem/tgt ratio of medians. Ratios, not
+ * absolute numbers, are what compare across machines.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
+import type { Workload } from './qemu-img-bench.js';
+import { compareTargets, formatComparison } from './compare-targets.js';
+import { runRbdBench } from './rbd-bench.js';
 import { formatVerifyBench, runVerifyBench } from './verify-bench.js';
 import { formatReplicationBench, runReplicationBench } from './replication-bench.js';
-import { startTandem, startTgt, type RunningTarget } from '../harness/target-process.js';
+import { startTandem, startTgt } from '../harness/target-process.js';
 
 const argv = await yargs(hideBin(process.argv))
   .option('rounds', { type: 'number', default: 3 })
   .option('scale', { type: 'number', default: 1, describe: 'multiplies the request counts' })
   .option('json', { type: 'boolean', default: false })
+  .option('file', { type: 'boolean', default: true, describe: 'run the file-backed comparison (sparse 1 GiB file)' })
+  .option('rbd', { type: 'boolean', default: true, describe: 'also compare on a Ceph RBD image (one-node cluster; needs ceph-mon, ceph-osd, ceph-common, tgt-rbd)' })
   .option('verify', { type: 'boolean', default: true, describe: 'also run the replica-verify benchmark (1 GiB pair)' })
   .option('replication', { type: 'boolean', default: true, describe: 'also run the replication benchmark (sync/async write IOPS, delta pass bytes)' })
   .strict()
@@ -27,47 +32,30 @@ const SIZE = 1024 ** 3;
 const workloads: Workload[] = [
   { name: '4KiB write', blockSize: 4096, count: Math.round(100_000 * argv.scale), write: true, depth: 32 },
   { name: '4KiB read', blockSize: 4096, count: Math.round(100_000 * argv.scale), write: false, depth: 32 },
+  // A prime number of blocks between requests: every request at a new offset, ~8 MiB from the last.
+  { name: '4KiB write scattered', blockSize: 4096, count: Math.round(100_000 * argv.scale), write: true, depth: 32, step: 2053 * 4096 },
+  { name: '4KiB read scattered', blockSize: 4096, count: Math.round(100_000 * argv.scale), write: false, depth: 32, step: 2053 * 4096 },
   { name: '1MiB write', blockSize: 1 << 20, count: Math.round(1024 * argv.scale), write: true, depth: 32 },
   { name: '1MiB read', blockSize: 1 << 20, count: Math.round(1024 * argv.scale), write: false, depth: 32 },
 ];
+const log = argv.json ? undefined : (line: string) => console.log(line);
 
 const work = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
-const image = join(work, 'disk.img');
-const results = new Map<string, { tandem: number[]; tgt: number[] }>(workloads.map((w) => [w.name, { tandem: [], tgt: [] }]));
-
 try {
-  for (let round = 0; round < argv.rounds; round++) {
-    // Alternate which target goes first so page-cache warmth does not favour one.
-    const order = round % 2 === 0 ? (['tandem', 'tgt'] as const) : (['tgt', 'tandem'] as const);
-    for (const kind of order) {
-      const spec = { iqn: 'iqn.2026-11.io.tandem:bench', image, size: SIZE, logFile: join(work, `${kind}.log`) };
-      const target: RunningTarget = kind === 'tandem' ? await startTandem(spec) : await startTgt(spec);
-      try {
-        for (const w of workloads) {
-          const r = await runQemuImgBench(target.url, w);
-          results.get(w.name)![kind].push(r.iops);
-          if (!argv.json) console.log(`round ${round + 1} ${kind.padEnd(6)} ${w.name.padEnd(11)} ${r.iops.toFixed(0).padStart(8)} IOPS ${r.mbPerSecond.toFixed(1).padStart(8)} MB/s`);
-        }
-      } finally {
-        await target.stop();
-      }
-    }
+  if (argv.file) {
+    const spec = (kind: string) => ({ iqn: 'iqn.2026-11.io.tandem:bench', image: join(work, 'disk.img'), size: SIZE, logFile: join(work, `${kind}.log`) });
+    const table = await compareTargets({ rounds: argv.rounds, workloads, start: { tandem: () => startTandem(spec('tandem')), tgt: () => startTgt(spec('tgt')) }, ...(log ? { log } : {}) });
+    console.log(argv.json ? JSON.stringify(table, null, 2) : `\n${formatComparison(table)}`);
+  }
+  if (argv.rbd) {
+    if (!argv.json) console.log('\nRBD: one image on a one-node Ceph cluster, Tandem (librbd aio) vs tgtd (bs_rbd)');
+    const rbd = await runRbdBench({ rounds: argv.rounds, workloads, size: SIZE, work, ...(log ? { log } : {}) });
+    if (argv.json) console.log(JSON.stringify({ rbd }, null, 2));
+    else if (rbd.skipped) console.log(`RBD section skipped: ${rbd.skipped}`);
+    else console.log(`(cluster up in ${((rbd.clusterStartMs ?? 0) / 1000).toFixed(1)} s)\n${formatComparison(rbd.rows ?? [], 'tgt-rbd')}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const table = workloads.map((w) => {
-  const r = results.get(w.name)!;
-  const tandem = median(r.tandem);
-  const tgt = median(r.tgt);
-  return { workload: w.name, tandemIops: Math.round(tandem), tgtIops: Math.round(tgt), ratio: Number((tandem / tgt).toFixed(2)) };
-});
-if (argv.json) console.log(JSON.stringify(table, null, 2));
-else {
-  console.log('\nworkload     tandem IOPS   tgt IOPS   tandem/tgt');
-  for (const t of table) console.log(`${t.workload.padEnd(12)} ${String(t.tandemIops).padStart(11)} ${String(t.tgtIops).padStart(10)} ${t.ratio.toFixed(2).padStart(12)}`);
 }
 
 if (argv.verify) {

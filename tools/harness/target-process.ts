@@ -38,6 +38,8 @@ export interface TargetSpec {
   serveArgs?: string[];
   /** tgt: `tgtadm --params` for the LU, e.g. 'removable=1'. */
   tgtParams?: string;
+  /** tgt: a backing-store type other than a file (`image` is then its path, e.g. POOL/IMAGE for rbd). */
+  tgtBackingStore?: { type: string; options?: string };
 }
 
 /** The product's CLI (npm run build): the tools test the build, as a user runs it. */
@@ -77,7 +79,7 @@ export async function startTgt(spec: TargetSpec): Promise<RunningTarget> {
   const ports = await portsFor(spec);
   // tgtd's control socket is per "-C N"; pick one unlikely to collide with another instance.
   const control = String(1000 + (ports[0]! % 8000));
-  spawnSync('truncate', ['-s', String(spec.size), spec.image]);
+  if (!spec.tgtBackingStore) spawnSync('truncate', ['-s', String(spec.size), spec.image]);
   mkdirSync(dirname(spec.logFile), { recursive: true });
   const out = openSync(spec.logFile, 'a');
   const child = spawn('tgtd', ['-f', '-C', control, '--iscsi', `portal=${HOST}:${ports[0]}`], { stdio: ['ignore', out, out] });
@@ -92,7 +94,9 @@ export async function startTgt(spec: TargetSpec): Promise<RunningTarget> {
     };
     for (const p of ports.slice(1)) adm('--op', 'new', '--mode', 'portal', '--param', `portal=${HOST}:${p}`);
     adm('--op', 'new', '--mode', 'target', '--tid', '1', '-T', spec.iqn);
-    adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '-b', spec.image);
+    const store = spec.tgtBackingStore;
+    const storeArgs = store ? ['--bstype', store.type, ...(store.options ? ['--bsopts', store.options] : [])] : [];
+    adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '-b', spec.image, ...storeArgs);
     if (spec.tgtParams) adm('--op', 'update', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '--params', spec.tgtParams);
     adm('--op', 'bind', '--mode', 'target', '--tid', '1', '-I', 'ALL');
     for (const p of ports.slice(1)) await waitForPort(HOST, p, 20_000, () => child.exitCode === null);

@@ -47,6 +47,7 @@ function primaryRows(l: Lun, r: Replication, now: number): Rows {
   const rows: Rows = [
     ['role', `primary${r.state === 'stale' ? ' (STALE: the peer is ahead; run `tandem demote` here)' : ''}`],
     ['peer', peerText(l, r, now)],
+    ['alua', aluaText(r)],
     ['mode', `${r.mode} (${r.flavour})${r.paused ? ', PAUSED' : ''}`],
     ['state', r.state],
     ['last switch', r.lastSwitch ? `${r.lastSwitch.from} -> ${r.lastSwitch.to}: ${r.lastSwitch.reason}, ${ago(r.lastSwitch.at, now)}` : '-'],
@@ -69,8 +70,9 @@ function primaryRows(l: Lun, r: Replication, now: number): Rows {
 
 function backupRows(l: Lun, r: Replication, now: number): Rows {
   const rows: Rows = [
-    ['role', 'backup (initiators other than the replicator read only)'],
+    ['role', 'backup (hosts\' media access refused through its standby port; only the replicator writes)'],
     ['peer', peerText(l, r, now)],
+    ['alua', aluaText(r)],
     ['newest write', r.newestWriteAt !== undefined ? `${new Date(r.newestWriteAt).toISOString()} (${ago(r.newestWriteAt, now)})` : '-'],
     ['generations', generationsText(r)],
     ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)} (own changes the peer will overwrite)`],
@@ -81,6 +83,12 @@ function backupRows(l: Lun, r: Replication, now: number): Rows {
     rows.splice(2, 0, ['resync', `being resynchronised from the peer${left !== undefined ? `, ${bytes(left)} left` : ''} (unfinished: a plain promote is refused)`]);
   }
   return rows;
+}
+
+/** This node's ALUA port group and the peer's, as REPORT TARGET PORT GROUPS shows them. */
+function aluaText(r: Replication): string {
+  const { local, peer } = r.alua;
+  return `group ${local.group} ${local.state}${peer ? `; peer group ${peer.group} ${peer.state}` : ''}`;
 }
 
 function peerText(l: Lun, r: Replication, now: number): string {

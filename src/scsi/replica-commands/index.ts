@@ -17,6 +17,9 @@ const ff4 = [0xff, 0xff, 0xff, 0xff] as const;
 /**
  * The challenge commands are conflict class Read (they only hash the medium); the staged-pass
  * ones Write. None is accessesMedium: their handlers check the medium after validating the CDB.
+ * All are served through a port in any ALUA state: they are the pair's own commands (and
+ * tools' such as tandem verify, also against a stale node), not host I/O; the write guard
+ * keeps hosts from the ones that change the LU.
  */
 export const vendorCommands: CommandDescriptor[] = [
   {
@@ -26,6 +29,7 @@ export const vendorCommands: CommandDescriptor[] = [
     direction: 'in',
     writesMedium: false,
     accessesMedium: false,
+    allowedInStandby: 'inactive',
     conflict: ConflictClass.Read,
     // ALGORITHM | LBA(35-32), LBA, EXTENT LENGTH, NONCE, CONTROL.
     usage: [ChallengeOpcode.CHALLENGE, 0xff, ...ff4, 0xff, ...ff4, ...ff4, 0x00],
@@ -38,6 +42,7 @@ export const vendorCommands: CommandDescriptor[] = [
     direction: 'out',
     writesMedium: false,
     accessesMedium: false,
+    allowedInStandby: 'inactive',
     conflict: ConflictClass.Read,
     // ALGORITHM | MODE, LIST IDENTIFIER, PARAMETER LIST LENGTH, reserved, CONTROL.
     usage: [ChallengeOpcode.SEND_CHALLENGE_LIST, 0xff, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
@@ -50,6 +55,7 @@ export const vendorCommands: CommandDescriptor[] = [
     direction: 'in',
     writesMedium: false,
     accessesMedium: false,
+    allowedInStandby: 'inactive',
     conflict: ConflictClass.Read,
     // reserved, LIST IDENTIFIER, ALLOCATION LENGTH, reserved, CONTROL.
     usage: [ChallengeOpcode.RECEIVE_CHALLENGE_ANSWERS, 0x00, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
@@ -62,6 +68,7 @@ export const vendorCommands: CommandDescriptor[] = [
     direction: 'none',
     writesMedium: true,
     accessesMedium: false,
+    allowedInStandby: 'inactive',
     conflict: ConflictClass.Write,
     // SERVICE ACTION, PASS IDENTIFIER, reserved, CONTROL.
     usage: [StagedPassOpcode.PASS_CONTROL, 0x1f, ...ff4, ...ff4, 0, 0, 0, 0, 0, 0x00],
@@ -74,6 +81,7 @@ export const vendorCommands: CommandDescriptor[] = [
     direction: 'out',
     writesMedium: true,
     accessesMedium: false,
+    allowedInStandby: 'inactive',
     conflict: ConflictClass.Write,
     // reserved, LBA, TRANSFER LENGTH, reserved, CONTROL.
     usage: [StagedPassOpcode.STAGED_WRITE, 0x00, ...ff4, ...ff4, ...ff4, 0, 0x00],
@@ -86,6 +94,7 @@ export const vendorCommands: CommandDescriptor[] = [
     direction: 'in',
     writesMedium: false,
     accessesMedium: false,
+    allowedInStandby: 'inactive',
     conflict: ConflictClass.Read,
     // reserved, STARTING BYTE, ALLOCATION LENGTH, reserved, CONTROL.
     usage: [READ_CHANGE_MAP_OPCODE, 0x00, ...ff4, ...ff4, ...ff4, 0, 0x00],
@@ -96,8 +105,10 @@ export const vendorCommands: CommandDescriptor[] = [
     opcode: REPLICATION_CONTROL_OPCODE,
     cdbLength: 16,
     direction: 'out',
-    writesMedium: true,
+    // The handler applies the write guard per action (PR STATE also reaches a primary).
+    writesMedium: false,
     accessesMedium: false,
+    allowedInStandby: 'inactive',
     conflict: ConflictClass.Write,
     // ACTION, reserved, PARAMETER LIST LENGTH, reserved, CONTROL.
     usage: [REPLICATION_CONTROL_OPCODE, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, ...ff4, 0, 0x00],

@@ -2,18 +2,23 @@
  * Target side of what two Tandem nodes of a pair ask each other (docs/vendor-commands.md
  * §10): C6h READ CHANGE MAP and C7h REPLICATION CONTROL, answered by the LU's replication
  * endpoint. LUs that are not replicated answer INVALID COMMAND OPERATION CODE. REPLICATION
- * CONTROL changes the medium's replication state, so the write guard applies: on a backup,
- * only the replicator runs it; a primary refuses it.
+ * CONTROL's resync and switchover actions change the medium's replication state, so the
+ * write guard applies: on a backup, only the replicator runs them; a primary refuses them.
+ * PR STATE goes either way between the nodes: only the replicator sends it, on either role.
  */
 import {
   AdoptFormatError,
   CHANGE_MAP_HEADER_BYTES,
   GENERATION_PARAMETER_BYTES,
+  MAX_PR_STATE_BYTES,
   MAX_REPLICATION_CONTROL_PARAMETERS,
+  PR_STATE_HEADER_BYTES,
+  PrStateFormatError,
   REPLICATION_ACTIONS,
   ReplicationAction,
   ReplicationSequenceError,
   decodeAdoptParameters,
+  decodeSharedPrState,
   encodeChangeMapData,
   type ReplicationActionCode,
   type ReplicationEndpoint,
@@ -23,6 +28,7 @@ import { MAX_TRANSFER_BYTES } from '../limits.js';
 import type { LogicalUnit } from '../logical-unit.js';
 import type { CommandContext } from '../types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField } from '../sense.js';
+import { adoptSharedPrState, reservationsOf } from '../reservations/index.js';
 
 /** Byte offsets in the C6h and C7h CDBs. */
 export const ReplicationCdbField = { ACTION: 1, START_BYTE: 2, ALLOCATION_LENGTH: 10, PARAMETER_LIST_LENGTH: 10, RESERVED: 14 } as const;
@@ -56,30 +62,50 @@ export function prepareReplicationControl(lu: LogicalUnit, ctx: CommandContext):
   if (cdb[1]! & 0xe0) throw invalidCdbField(ReplicationCdbField.ACTION, 7);
   const action = cdb[1]! & 0x1f;
   if (!REPLICATION_ACTIONS.includes(action)) throw invalidCdbField(ReplicationCdbField.ACTION, 4);
+  // The write guard of the LU (the descriptor does not apply it, since PR STATE reaches a primary too).
+  const allowed = action === ReplicationAction.PR_STATE ? lu.isReplicator(ctx.nexus) : !lu.writeProtectedFor(ctx.nexus);
+  if (!allowed) throw new SenseError({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED });
   for (let i = 2; i < ReplicationCdbField.PARAMETER_LIST_LENGTH; i++) if (cdb[i] !== 0) throw invalidCdbField(i);
   if (cdb[ReplicationCdbField.RESERVED] !== 0) throw invalidCdbField(ReplicationCdbField.RESERVED);
   const length = cdb.readUInt32BE(ReplicationCdbField.PARAMETER_LIST_LENGTH);
-  const fixed = action !== ReplicationAction.ADOPT;
-  if (fixed ? length !== GENERATION_PARAMETER_BYTES : length === 0 || length > MAX_REPLICATION_CONTROL_PARAMETERS) throw invalidCdbField(ReplicationCdbField.PARAMETER_LIST_LENGTH);
+  if (!parameterLengthFits(action, length)) throw invalidCdbField(ReplicationCdbField.PARAMETER_LIST_LENGTH);
   return {
     dataOutLength: length,
     async run(dataOut) {
       if (!dataOut || dataOut.length < length) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR });
       try {
-        const changed = await act(endpoint, action as ReplicationActionCode, dataOut);
+        const changed = action === ReplicationAction.PR_STATE ? await adoptPrState(lu, endpoint, dataOut) : await act(endpoint, action as Exclude<ReplicationActionCode, typeof ReplicationAction.PR_STATE>, dataOut);
         // Every other nexus learns that INQUIRY data changed; the replicator caused it.
         if (changed) lu.identityChanged(ctx.nexus);
       } catch (e) {
         if (e instanceof ReplicationSequenceError) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.COMMAND_SEQUENCE_ERROR });
-        if (e instanceof AdoptFormatError) throw e.byte < 0 ? new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR }) : invalidParamField(e.byte);
+        if (e instanceof AdoptFormatError || e instanceof PrStateFormatError) throw e.byte < 0 ? new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR }) : invalidParamField(e.byte);
         throw e;
       }
     },
   };
 }
 
-/** Runs the action; resolves true when the identity hosts see changed. */
-async function act(endpoint: ReplicationEndpoint, action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
+function parameterLengthFits(action: number, length: number): boolean {
+  switch (action) {
+    case ReplicationAction.ADOPT:
+      return length > 0 && length <= MAX_REPLICATION_CONTROL_PARAMETERS;
+    case ReplicationAction.PR_STATE:
+      return length >= PR_STATE_HEADER_BYTES && length <= MAX_PR_STATE_BYTES;
+    default:
+      return length === GENERATION_PARAMETER_BYTES;
+  }
+}
+
+/** The peer's persistent reservations replace this node's when newer; the identity is untouched. */
+async function adoptPrState(lu: LogicalUnit, endpoint: ReplicationEndpoint, parameters: Buffer): Promise<false> {
+  const state = decodeSharedPrState(parameters);
+  if (endpoint.offerPrState(state)) await adoptSharedPrState(reservationsOf(lu), state, lu.unitAttentions, lu.targetName);
+  return false;
+}
+
+/** Runs a resync or switchover action; resolves true when the identity hosts see changed. */
+async function act(endpoint: ReplicationEndpoint, action: Exclude<ReplicationActionCode, typeof ReplicationAction.PR_STATE>, parameters: Buffer): Promise<boolean> {
   switch (action) {
     case ReplicationAction.BEGIN_RESYNC:
       await endpoint.beginResync(parameters.readBigUInt64BE(0));

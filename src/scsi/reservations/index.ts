@@ -8,6 +8,7 @@ import { loadPrState, prStatePath, removePrState, savePrState } from './persiste
 export { LegacyReservation } from './legacy.js';
 export { PersistentReservations, portKey, type Registration, type PersistentReservation } from './persistent.js';
 export { PrType, isAllRegistrants, isValidPrType } from './pr-types.js';
+export { adoptSharedPrState, sharedPrStateOf } from './shared-state.js';
 export { encodeIscsiTransportId, decodeIscsiTransportId, type InitiatorPort } from './transport-id.js';
 
 /** What reservations need from their LU; read lazily, since the LU may still be constructing. */

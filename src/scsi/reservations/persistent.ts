@@ -57,7 +57,8 @@ export function portKey(p: PortIdentity): string {
 /** A Nexus for a port we have not seen yet (APTPL reload, SPEC_I_PT), in the types.ts id format. */
 function syntheticNexus(p: PortIdentity, relativePortId: number): Nexus {
   return {
-    id: `${p.initiatorName},i,0x${p.isid}|${p.targetName},t,0x${p.tpgt}`,
+    // The transport's id format (src/target/connection.ts), so unit attentions reach the live nexus.
+    id: `${p.initiatorName},i,0x${p.isid}|${p.targetName},t,0x${p.tpgt.toString(16).padStart(4, '0')}`,
     initiatorName: p.initiatorName,
     isid: p.isid,
     targetName: p.targetName,

@@ -81,3 +81,71 @@ disk_for_lun() {
 
 # Kernel messages (session drops, recovery) go to the share for the host's log.
 save_dmesg() { dmesg >"/job/out/dmesg.txt" 2>&1; }
+
+# --- dm-multipath (scenarios 15-17) -------------------------------------------------------
+# multipath_start: udevd, coldplug, then multipathd in the foreground (its log in
+# /job/out/multipathd.log: the image has no syslog), backgrounded; waits until it answers.
+multipath_start() {
+  mkdir -p /run/udev /etc/multipath
+  udevd --daemon >/job/out/udevd.log 2>&1 || return 1
+  udevadm trigger --action=add --type=subsystems
+  udevadm trigger --action=add --type=devices
+  udevadm settle --timeout=60
+  multipathd -d -s >/job/out/multipathd.log 2>&1 &
+  i=0
+  until multipathd show daemon >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt 300 ] && { echo "multipathd does not answer"; return 1; }
+    sleep 0.1
+  done
+}
+
+# mpath_node N IQN PORTAL: a node record whose failures multipath sees within seconds
+# (docs/multipath.md: replacement_timeout 5 instead of 120, NOP-Out every 2 s).
+mpath_node() {
+  node_new "$2" "$3"
+  node_set "$2" "$3" node.session.timeo.replacement_timeout 5
+  node_set "$2" "$3" node.conn[0].timeo.noop_out_interval 2
+  node_set "$2" "$3" node.conn[0].timeo.noop_out_timeout 2
+}
+
+# mpath_attach N IQN PORTAL: log in, wait for the path's disk (its name in $disk and a result).
+mpath_attach() {
+  login "$2" "$3" >/job/out/login-$1.txt 2>&1
+  result ${1}_login_rc $?
+  disk=$(wait_disks "$2" 1 | awk '{ print $2; exit }')
+  result ${1}_disk "$disk"
+  [ -n "$disk" ]
+}
+
+# mpath_map PATHS: waits (60 s) for a multipath map with PATHS paths; prints its name.
+mpath_map() {
+  i=0
+  while :; do
+    name=$(multipathd show maps raw format "%n %N" 2>/dev/null | awk -v want="$1" '$2 == want { print $1; exit }')
+    [ -n "$name" ] && [ -b "/dev/mapper/$name" ] && { echo "$name"; return 0; }
+    i=$((i + 1)); [ $i -gt 600 ] && return 1
+    sleep 0.1
+  done
+}
+
+# mpath_wait_active DISK [SECONDS]: waits until DISK's path group is the one multipath uses
+# (prio 50: its port group is active/optimized) and the path is up.
+mpath_wait_active() {
+  i=0
+  while :; do
+    multipathd show paths raw format "%d %t %T %p" 2>/dev/null | awk -v d="$1" '$1 == d && $2 == "active" && $3 == "ready" && $4 == 50 { ok = 1 } END { exit !ok }' && return 0
+    i=$((i + 1)); [ $i -gt $((${2:-30} * 10)) ] && return 1
+    sleep 0.1
+  done
+}
+
+# alua_snapshot NAME DISK...: multipath -ll and, for each path, sg_rtpg and sg_inq, into
+# /job/out/NAME-*.txt (the scenario log keeps the states at each step).
+alua_snapshot() {
+  name=$1
+  shift
+  multipath -ll >"/job/out/$name-multipath-ll.txt" 2>&1
+  for d in "$@"; do
+    sg_rtpg -d "/dev/$d" >"/job/out/$name-rtpg-$d.txt" 2>&1
+  done
+}

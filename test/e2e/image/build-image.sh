@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest for the end-to-end tests: Debian's stock kernel plus a busybox initramfs
-# holding the open-iscsi initiator, sg3_utils, e2fsprogs and fio, all taken from this host's
-# installed Debian packages (test/e2e/install-deps.sh installs them).
+# holding the open-iscsi initiator, sg3_utils, e2fsprogs, fio and dm-multipath (multipath-tools,
+# udevd, dmsetup, scsi_id), all taken from this host's installed Debian packages
+# (test/e2e/install-deps.sh installs them).
 #
 #   build-image.sh OUT_DIR KERNEL_PACKAGE
 #
@@ -35,7 +36,9 @@ done
 
 # Modules the guest needs, with everything modules.dep says they depend on. The crypto
 # implementations are soft dependencies the kernel requests at run time.
-wanted="iscsi_tcp sd_mod sg ext4 virtio_pci virtio_net 9p 9pnet_virtio crc32c_generic crc32c-intel libcrc32c crct10dif_generic crct10dif-pclmul crc64_rocksoft_generic"
+# dm-multipath with the ALUA handler and every path selector: the guest has no module loader
+# multipath-tools could ask, so init loads them all (multipath-tools 0.9.4 defaults to service-time).
+wanted="iscsi_tcp sd_mod sg ext4 virtio_pci virtio_net 9p 9pnet_virtio crc32c_generic crc32c-intel libcrc32c crct10dif_generic crct10dif-pclmul crc64_rocksoft_generic scsi_dh_alua dm-mod dm-multipath dm-round-robin dm-service-time dm-queue-length"
 declare -A seen=()
 add_module() {
   local rel
@@ -58,7 +61,7 @@ echo "$wanted" >"$root/etc/kernel-modules"
 
 # Userspace tools and their shared libraries (resolved on this host with ldd).
 tools=""
-for t in iscsid iscsiadm fio mke2fs e2fsck fstrim sg_inq sg_vpd sg_readcap sg_luns sg_persist sg_raw sg_unmap sg_turs sg_get_lba_status; do
+for t in iscsid iscsiadm fio mke2fs e2fsck fstrim sg_inq sg_vpd sg_readcap sg_luns sg_persist sg_raw sg_unmap sg_turs sg_get_lba_status sg_rtpg multipath multipathd udevadm dmsetup; do
   p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$t") || { echo "missing host tool $t (run test/e2e/install-deps.sh)" >&2; exit 1; }
   tools="$tools $p"
 done
@@ -73,6 +76,15 @@ copy_with_libs() {
   done
 }
 for t in $tools; do copy_with_libs "$t"; done
+# dm-multipath: the checker and prioritizer plugins, udevd (in systemd 252 a link to udevadm)
+# and the udev rules that run multipath -u, scsi_id and dmsetup udevcomplete on new disks.
+for f in /lib/multipath/*.so /lib/udev/scsi_id; do copy_with_libs "$f"; done
+ln -sf /usr/bin/udevadm "$root/sbin/udevd"
+mkdir -p "$root/lib/udev/rules.d" "$root/etc/udev" "$root/etc/multipath" "$root/run/udev"
+for r in 50-udev-default 55-dm 56-dm-mpath 60-block 60-persistent-storage 60-persistent-storage-dm 60-multipath 95-dm-notify; do
+  cp "/lib/udev/rules.d/$r.rules" "$root/lib/udev/rules.d/"
+done
+cp "$here/multipath.conf" "$root/etc/multipath.conf"
 mkdir -p "$root/lib64" && cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
 

@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
-const buildInputs = ['build-image.sh', 'init.sh', 'iscsid.conf'];
+const buildInputs = ['build-image.sh', 'init.sh', 'iscsid.conf', 'multipath.conf'];
 /** Debian packages whose files end up in the initramfs. */
-const guestPackages = ['open-iscsi', 'sg3-utils', 'e2fsprogs', 'fio', 'busybox-static', 'util-linux'];
+const guestPackages = ['open-iscsi', 'sg3-utils', 'e2fsprogs', 'fio', 'busybox-static', 'util-linux', 'multipath-tools', 'udev', 'dmsetup'];
 
 export interface GuestImage {
   kernel: string;

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { freePort } from '../../../tools/harness/ports.js';
 import type { ReplicationStatus } from '../../../src/replication/status.js';
 import { describeFailure, e2eTest, runScenario, scenarioWorkDir, targetKind } from '../harness/scenario.js';
-import { lunStatus, summary, tandem, waitForLun, type CliRun } from '../harness/tandem-admin.js';
+import { expectExit, twoPorts } from '../harness/pair.js';
+import { lunStatus, summary, tandem, waitForLun } from '../harness/tandem-admin.js';
 import type { TargetUnderTest } from '../harness/target-under-test.js';
 
 const MiB = 1024 * 1024;
@@ -15,21 +15,8 @@ const IQN_B = 'iqn.2026-11.io.tandem.e2e:failover-b';
 const ID = '14-failover-failback';
 const title = 'ext4 over sync mirroring: primary SIGKILLed, backup promoted, files intact, e2fsck clean; failback with tandem switchover';
 
-/** Two different free loopback ports (each node's peer URL names the other's). */
-async function twoPorts(): Promise<[number, number]> {
-  const a = await freePort();
-  let b = await freePort();
-  while (b === a) b = await freePort();
-  return [a, b];
-}
-
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-/** A CLI run that must succeed, with its words in the failure message. */
-function expectExit(run: CliRun, code: number, what: string): void {
-  expect(run.code, `${what}: exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
 }
 
 if (targetKind === 'tandem') {

@@ -45,9 +45,18 @@ describe.each(['async', 'sync'] as const)('switchover (%s mirroring)', (flavour)
   it('a write that waited at the hold is refused once the role has changed', async () => {
     pair = await syncedPair({ flavour });
     const { a } = pair;
+    // One change left for the switchover to drain, and the link holds it back (async: the
+    // shipper's write of it; sync: the flush that makes it durable on the peer).
+    await a.device.write(Buffer.alloc(4096, 2), 8192);
+    await pair.settle(() => a.device.status().journal.entries === 0);
+    a.link.hold(flavour === 'sync' ? 'flush' : 'write');
+    await a.device.write(Buffer.alloc(4096, 3), 8192);
     const switching = a.device.switchover();
+    // Nothing to predrain (one change): the hold is on once the switchover's first microtasks ran.
+    await new Promise((r) => setImmediate(r));
     // Issued while the hold is on: it waits, then finds a backup.
     const late = a.device.write(Buffer.alloc(4096, 1), 0);
+    a.link.release();
     await switching;
     await expect(late).rejects.toBeInstanceOf(BlockIoError);
     await expect(late).rejects.toMatchObject({ code: 'EROFS' });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  AccessState,
   ReplicationAction,
   ReplicationSequenceError,
   decodeChangeMapData,
@@ -14,6 +15,7 @@ import {
   encodeReadChangeMapCdb,
   encodeReplicationControlCdb,
   type AdoptParameters,
+  type PortGroupsReport,
   type ReplicationEndpoint,
   type ReplicationStateReport,
 } from '../../../src/replica-protocol/index.js';
@@ -37,6 +39,8 @@ const STATE: ReplicationStateReport = {
   resyncBytesLeft: 0,
   newestWriteAt: 5_000,
   device: { naa: Buffer.from('6a0000000000000000000000000000ff', 'hex'), serial: 'SERIAL1' },
+  alua: { portGroup: 2, relativePort: 2, state: AccessState.STANDBY },
+  prSequence: 0n,
 };
 
 class FakeEndpoint implements ReplicationEndpoint {
@@ -62,6 +66,16 @@ class FakeEndpoint implements ReplicationEndpoint {
     this.calls.push(`promote ${source}`);
     if (this.refuse) throw new ReplicationSequenceError('not in sync');
   }
+  portGroups(): PortGroupsReport {
+    return {
+      local: { id: 2, state: AccessState.STANDBY, relativePorts: [2], changedImplicitly: false },
+      peer: { id: 1, state: AccessState.ACTIVE_OPTIMIZED, relativePorts: [1], changedImplicitly: false },
+    };
+  }
+  async publishPrState(): Promise<void> {}
+  offerPrState(): boolean {
+    return false;
+  }
 }
 
 function expectSense(r: ScsiResult, key: number, asc: number, ascq: number, field?: { cd: boolean; byte: number; bit?: number }) {
@@ -76,7 +90,7 @@ const adoptParams: AdoptParameters = { volumeId: STATE.volumeId, startOver: 2, c
 /** A replicated backup LU (or, with 'plain', an LU that is not replicated). */
 async function rig(endpoint: ReplicationEndpoint | 'plain' = new FakeEndpoint()) {
   // Nexus 1 is the replicator: the only one a backup lets change its medium.
-  return vendorRig(undefined, 512, { ...(endpoint !== 'plain' ? { replication: endpoint } : {}), writeAllowed: (n) => n.initiatorName === nexus(1).initiatorName });
+  return vendorRig(undefined, 512, { ...(endpoint !== 'plain' ? { replication: endpoint } : {}), writeAllowed: (n) => n.initiatorName === nexus(1).initiatorName, replicator: (n) => n.initiatorName === nexus(1).initiatorName });
 }
 
 describe('VPD C1h: replication state', () => {

@@ -1,6 +1,6 @@
 /** The sg_raw lines of docs/vendor-commands.md §10, replayed against a replicated LU. */
 import { describe, expect, it } from 'vitest';
-import { decodeChangeMapData, decodeReplicationStateVpd, type ReplicationEndpoint, type ReplicationStateReport } from '../../../src/replica-protocol/index.js';
+import { AccessState, decodeChangeMapData, decodeReplicationStateVpd, type ReplicationEndpoint, type ReplicationStateReport } from '../../../src/replica-protocol/index.js';
 import { ScsiStatus } from '../../../src/scsi/types.js';
 import { vendorRig } from './vendor-rig.js';
 
@@ -22,6 +22,8 @@ const state: ReplicationStateReport = {
   resyncBytesLeft: 0,
   newestWriteAt: 0,
   device: { naa: Buffer.from('6a12345678901234567890abcdef0123', 'hex'), serial: '0123456789abcdef' },
+  alua: { portGroup: 1, relativePort: 1, state: AccessState.ACTIVE_OPTIMIZED },
+  prSequence: 0n,
 };
 const bits = Buffer.alloc(2048);
 bits[0] = 0b10;
@@ -32,14 +34,17 @@ const endpoint: ReplicationEndpoint = {
   beginResync: async () => undefined,
   adopt: async () => ({ identityChanged: false }),
   promoteBySwitchover: async () => undefined,
+  portGroups: () => ({ local: { id: 1, state: AccessState.ACTIVE_OPTIMIZED, relativePorts: [1], changedImplicitly: false }, peer: undefined }),
+  publishPrState: async () => undefined,
+  offerPrState: () => false,
 };
 
 describe('docs/vendor-commands.md §10 by hand', () => {
-  it('sg_raw -r 1024 ... 12 01 c1 04 00 00 reads the replication state page', async () => {
+  it('sg_raw -r 1024 ... 12 01 c1 04 00 00 reads the replication state page (version 2: 152 bytes plus the history)', async () => {
     const { exec } = await vendorRig(undefined, 512, { replication: endpoint });
     const r = await exec(hex('12 01 c1 04 00 00'));
     expect(r.status).toBe(ScsiStatus.GOOD);
-    expect(r.dataIn!.length).toBe(136 + 8 * 2);
+    expect(r.dataIn!.length).toBe(152 + 8 * 2);
     expect(decodeReplicationStateVpd(r.dataIn!)).toEqual(state);
   });
 

@@ -25,7 +25,7 @@ export interface VendorRig {
 export async function vendorRig(
   device: BlockDevice = new MemoryBlockStore({ size: 1024 * 512 }),
   blockSize = 512,
-  extra: Pick<LogicalUnitInit, 'passStaging' | 'writeAllowed' | 'replication' | 'identity'> = {},
+  extra: Pick<LogicalUnitInit, 'passStaging' | 'writeAllowed' | 'replication' | 'identity' | 'replicator'> = {},
 ): Promise<VendorRig> {
   const metaDir = mkdtempSync(join(tmpdir(), 'tandem-vendor-'));
   dirs.push(metaDir);

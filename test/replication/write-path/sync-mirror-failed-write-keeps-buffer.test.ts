@@ -7,11 +7,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryBlockStore } from '../../src/block/memory-store.js';
-import type { DeltaTable } from '../../src/replication/delta-table.js';
-import type { ReplicaLink } from '../../src/replication/replica-link.js';
-import { SyncMirror } from '../../src/replication/sync-mirror.js';
-import { BufferPool } from '../../src/util/buffer-pool.js';
+import { MemoryBlockStore } from '../../../src/block/memory-store.js';
+import type { ActivityLog } from '../../../src/replication/activity-log.js';
+import type { DeltaTable } from '../../../src/replication/delta-table.js';
+import type { ReplicaLink } from '../../../src/replication/replica-link.js';
+import { SyncMirror } from '../../../src/replication/sync-mirror.js';
+import { BufferPool } from '../../../src/util/buffer-pool.js';
 
 const SIZE = 64 * 1024;
 const VOLUME = 64 * SIZE;
@@ -32,7 +33,8 @@ class QueueingLink {
   }
 }
 
-const noTable = { beginWrite: () => undefined, endWrite: () => undefined } as unknown as DeltaTable;
+const noActivity = { acquire: () => undefined, release: () => undefined } as unknown as ActivityLog;
+const noTable = { note: () => undefined } as unknown as DeltaTable;
 
 describe('synchronous mirroring, a remote write that failed', () => {
   it('keeps the host buffer for the link: its late bytes are what the host wrote', async () => {
@@ -42,7 +44,7 @@ describe('synchronous mirroring, a remote write that failed', () => {
         const link = new QueueingLink();
         const failures: string[] = [];
         const local = new MemoryBlockStore({ size: VOLUME });
-        const mirror = new SyncMirror(local, link as unknown as ReplicaLink, noTable, (detail) => failures.push(detail));
+        const mirror = new SyncMirror(local, link as unknown as ReplicaLink, noActivity, noTable, (detail) => failures.push(detail));
         for (const w of writes) {
           // The target's part: a pooled Data-Out buffer, lent with its lease as the hold, released when the command is done.
           const lease = pool.take(SIZE);
@@ -63,7 +65,7 @@ describe('synchronous mirroring, a remote write that failed', () => {
   it('gives buffers the backup has back to the pool', async () => {
     const pool = new BufferPool({ minBytes: SIZE, maxBytes: SIZE, maxIdleBytes: 4 * SIZE });
     const link = new QueueingLink();
-    const mirror = new SyncMirror(new MemoryBlockStore({ size: VOLUME }), link as unknown as ReplicaLink, noTable, () => undefined);
+    const mirror = new SyncMirror(new MemoryBlockStore({ size: VOLUME }), link as unknown as ReplicaLink, noActivity, noTable, () => undefined);
     const lease = pool.take(SIZE);
     await mirror.apply({ offset: 0, length: SIZE, data: lease.buffer, fua: true, hold: lease });
     lease.release();
@@ -73,7 +75,7 @@ describe('synchronous mirroring, a remote write that failed', () => {
   it('copies the bytes for the link when the caller gives no hold', async () => {
     const link = new QueueingLink();
     link.outcome = 'timeout';
-    const mirror = new SyncMirror(new MemoryBlockStore({ size: VOLUME }), link as unknown as ReplicaLink, noTable, () => undefined);
+    const mirror = new SyncMirror(new MemoryBlockStore({ size: VOLUME }), link as unknown as ReplicaLink, noActivity, noTable, () => undefined);
     const data = Buffer.alloc(SIZE, 7);
     link.expected = Buffer.from(data);
     await mirror.apply({ offset: 0, length: SIZE, data, fua: true });

@@ -1,0 +1,42 @@
+/**
+ * The `rbd:POOL/IMAGE` form of a LUN (a Ceph RBD image instead of a file): reading it from
+ * --lun and config entries, and where such a LUN keeps its local metadata. Pure, as the
+ * rest of the option parsing.
+ */
+import { join } from 'node:path';
+import { UsageError } from '../util/usage-error.js';
+import type { LunConfig, RbdLunSource } from './serve-config.js';
+
+const PREFIX = 'rbd:';
+/** Options only an rbd: LUN takes, in --lun (`key=value`) and in config objects. */
+export const RBD_LUN_OPTIONS = 'conf=PATH, id=CLIENT, meta=DIR';
+export const RBD_CONFIG_KEYS = ['conf', 'id', 'meta'];
+
+export function isRbdPath(path: string): boolean {
+  return path.startsWith(PREFIX);
+}
+
+/** rbd:POOL/IMAGE → {pool, image}; `where` names the flag or config entry in errors. */
+export function parseRbdPath(path: string, where: string): RbdLunSource {
+  const m = /^rbd:([^/@\s]+)\/([^/@\s]+)$/.exec(path);
+  if (!m) throw new UsageError(`${where}: cannot read "${path}" (expected rbd:POOL/IMAGE)`);
+  return { pool: m[1]!, image: m[2]! };
+}
+
+/** Applies one rbd-only option; false when `key` is not one. */
+export function applyRbdOption(lun: LunConfig, rbd: RbdLunSource, key: string, value: string): boolean {
+  if (value === '') return false;
+  if (key === 'conf') rbd.conf = value;
+  else if (key === 'id') rbd.client = value.startsWith('client.') ? value.slice('client.'.length) : value;
+  else if (key === 'meta') lun.metaDir = value;
+  else return false;
+  return true;
+}
+
+/**
+ * Where a LUN keeps its local metadata (PR state, saved mode pages, replication state): beside
+ * a file image, or under ./data/rbd/POOL/ for an RBD image (`meta=DIR` overrides).
+ */
+export function rbdMetaDir(rbd: RbdLunSource): string {
+  return join('data', 'rbd', rbd.pool, `${rbd.image}.tandem`);
+}

@@ -1,0 +1,165 @@
+/**
+ * Continuous mirroring, both flavours, as one part of the engine: synchronous (SyncMirror)
+ * or asynchronous (AsyncMirror queueing, the Shipper sending), with what the controller
+ * asks of them together — the host's flush, a tick's confirmation, a drain to the peer,
+ * and the fold into the delta table when the engine leaves continuous mirroring.
+ */
+import type { BlockDevice } from '../block/device.js';
+import type { ActivityLog } from './activity-log.js';
+import { AsyncMirror } from './async-mirror.js';
+import type { DeltaTable } from './delta-table.js';
+import type { HostOp } from './host-op.js';
+import type { RateMeter } from './rate-meter.js';
+import type { ReplicaLink } from './replica-link.js';
+import type { SendQueue } from './send-queue.js';
+import { Shipper } from './shipper.js';
+import type { ContinuousFlavour } from './status.js';
+import { SyncMirror } from './sync-mirror.js';
+
+export interface ContinuousParts {
+  local: BlockDevice;
+  link: ReplicaLink;
+  queue: SendQueue;
+  activity: ActivityLog;
+  table: DeltaTable;
+  clock: () => number;
+}
+
+export interface ContinuousHooks {
+  /** Whether continuous mirroring is the engine's state (and the engine open). */
+  active(): boolean;
+  /** The backup failed a write or a flush: the engine leaves continuous mirroring. */
+  linkFailed(detail: string): void;
+  /** A synchronous write the backup missed is about to be acknowledged: resolve once that is allowed. */
+  unreplicatedWrite(detail: string): Promise<void>;
+  /** The queue cannot take `op`: the engine leaves continuous mirroring and takes it another way. */
+  queueFull(op: HostOp): Promise<void>;
+  /** After each queued change, with the queue's fill fraction. */
+  queued(fill: number): void;
+  /** The queue outgrew its memory and the journal could not take the overflow. */
+  overflowed(): void;
+}
+
+/** What folding left for the delta table: the changes folded and when the oldest was queued. */
+export interface Folded {
+  changes: number;
+  oldestAt: number | undefined;
+}
+
+/** A switchover's predrain stops once the queue holds this few changes (the hold drains the rest). */
+const PREDRAIN_LEFT = 8;
+
+export class ContinuousMirroring {
+  private readonly sync: SyncMirror;
+  private readonly async: AsyncMirror;
+  private readonly shipper: Shipper;
+
+  constructor(
+    private readonly parts: ContinuousParts,
+    public flavour: ContinuousFlavour,
+    queueMemory: number,
+    private readonly hooks: ContinuousHooks,
+    /** With nothing left to send, how soon to confirm (0: at once, no timer). */
+    confirmIdleMs: number,
+  ) {
+    const { local, link, queue, activity, table, clock } = parts;
+    this.sync = new SyncMirror(local, link, activity, table, (detail) => {
+      hooks.linkFailed(detail);
+      return hooks.unreplicatedWrite(detail);
+    });
+    this.async = new AsyncMirror(
+      local,
+      queue,
+      activity,
+      table.chunkSize,
+      clock,
+      {
+        whenFull: (op) => hooks.queueFull(op),
+        queued: (fill) => hooks.queued(fill),
+        shippable: () => this.shipper.kick(),
+        overflowed: () => hooks.overflowed(),
+      },
+      queueMemory,
+    );
+    this.shipper = new Shipper(queue, this.async, link, local, () => hooks.active() && this.flavour === 'async', (detail) => hooks.linkFailed(detail), { confirmIdleMs });
+  }
+
+  apply(op: HostOp): Promise<void> {
+    return this.flavour === 'sync' ? this.sync.apply(op) : this.async.apply(op);
+  }
+
+  /** The host's SYNCHRONIZE CACHE: in synchronous mirroring durable on both (throws if the backup failed), else locally. */
+  flush(): Promise<void> {
+    if (this.flavour === 'sync') return this.sync.flush();
+    this.async.flushIssued();
+    return this.parts.local.flush();
+  }
+
+  /** A tick: ship what waits, confirm what is due. Throws what the backup threw. */
+  async tick(): Promise<void> {
+    if (this.flavour === 'async') this.shipper.kick();
+    else await this.sync.confirmIfDue();
+  }
+
+  /** Everything acknowledged is durable on the backup when this resolves. */
+  drain(): Promise<void> {
+    return this.flavour === 'async' ? this.shipper.drain() : this.sync.flush();
+  }
+
+  /** A clean shutdown: drain, for at most `maxMs`; what is left stays queued. */
+  async quiesce(maxMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs)));
+    await Promise.race([this.drain().catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Ships most of the queue (async) ahead of a switchover's hold, for at most `maxMs`. */
+  async predrain(maxMs: number): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while (this.flavour === 'async' && this.hooks.active() && this.parts.queue.length > PREDRAIN_LEFT && Date.now() < deadline) {
+      this.shipper.kick();
+      await this.shipper.idle();
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * Leaving continuous mirroring (no host change in flight on it any more): what is queued
+   * or not known durable on the backup is marked in the delta table, durably, and its
+   * activity-log extents may cool.
+   */
+  async fold(): Promise<Folded> {
+    const { queue, table } = this.parts;
+    // A batch in flight may still reach the backup: its changes are marked, the next pass sends them again.
+    await this.shipper.idle();
+    const oldestAt = queue.oldestAt;
+    const folded = await queue.drainAll();
+    for (const c of folded) table.note(c.offset, c.length);
+    this.sync.fold();
+    // The marks are durable before the extents they cover may cool.
+    await table.persist();
+    this.async.released(folded);
+    return { changes: folded.length, oldestAt };
+  }
+
+  /** The engine closes: nothing more is shipped (a batch in flight is not waited for). */
+  stop(): void {
+    this.shipper.stop();
+  }
+
+  get inflow(): RateMeter {
+    return this.async.inflow;
+  }
+
+  get shippedRate(): RateMeter {
+    return this.shipper.shippedRate;
+  }
+
+  get redundancy(): number {
+    return this.async.redundancy.ratio;
+  }
+
+  get oldestPendingAt(): number | undefined {
+    return this.async.oldestPendingAt;
+  }
+}

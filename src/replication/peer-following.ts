@@ -1,0 +1,115 @@
+/**
+ * Whether the peer follows this primary's history, and what follows from it: the binding
+ * is checked again whenever the peer may have changed (away, link failed, a pass refused),
+ * a resynchronisation is started when the binding asks for one, passes go only onto a peer
+ * still following, and the first change made while the peer does not follow starts a new
+ * generation (durable before that change is acknowledged), so the histories are told apart
+ * when the nodes meet again.
+ */
+import type { Logger } from '../util/log.js';
+import type { DeltaPassResult } from './delta-pass.js';
+import { diverge, diverged, formatGeneration } from './generations.js';
+import type { PassProgress, PassRunner, PassTrigger } from './pass-runner.js';
+import type { PeerSync } from './peer-sync.js';
+import type { RecoveryPointAge } from './recovery-point-age.js';
+import type { ReplicaBinding, ResyncPlan, SplitBrain } from './replica-binding.js';
+import { ReplicaLinkError } from './replica-link.js';
+import type { VolumeState } from './volume-state.js';
+
+export interface PeerFollowingParts {
+  volume: VolumeState;
+  binding: ReplicaBinding;
+  peerSync: PeerSync;
+  clock: () => number;
+  log: Logger;
+  onSplitBrain(splitBrain: SplitBrain): void;
+  onStale(): void;
+}
+
+export class PeerFollowing {
+  private following: boolean;
+  private diverging: Promise<void> | undefined;
+
+  constructor(
+    private readonly parts: PeerFollowingParts,
+    private readonly passes: PassRunner,
+    private readonly age: RecoveryPointAge,
+  ) {
+    this.following = parts.binding.bound;
+  }
+
+  /** Whether a change now needs a new generation first (the peer does not follow, none started yet). */
+  get mustDiverge(): boolean {
+    return !this.following && !diverged(this.parts.volume.generations);
+  }
+
+  /**
+   * This node's image leaves the history its peer holds: a new generation, durable before
+   * the change that causes it is acknowledged (one update however many changes wait).
+   */
+  diverge(reason: string): Promise<void> {
+    const { volume, clock, log } = this.parts;
+    if (diverged(volume.generations)) return Promise.resolve();
+    this.diverging ??= volume
+      .update((r) => ({ generations: diverge(r.generations, clock()) }))
+      .then(() => {
+        const g = volume.generations;
+        log.info({ event: 'generation-change', reason, current: formatGeneration(g.current), bitmap: formatGeneration(g.bitmap) }, 'new generation: this node changes what its peer does not hold');
+      })
+      .finally(() => (this.diverging = undefined));
+    return this.diverging;
+  }
+
+  /** The peer stopped answering (or refused): until it is bound again, changes start a new history. */
+  lost(reason: string): void {
+    this.following = false;
+    this.parts.binding.unbind(reason);
+  }
+
+  /** The peer was away, or may have changed since the link failed: check it again before sending anything. */
+  async rebind(): Promise<void> {
+    const { binding, log } = this.parts;
+    const before = binding.state.state;
+    let result;
+    try {
+      result = await binding.bind();
+    } catch (e) {
+      // A foreign replica: refused for good, already logged by the binding.
+      log.debug({ err: e }, 'replica refused');
+      return;
+    }
+    if (result.kind === 'split-brain') {
+      if (before !== 'split-brain') this.parts.onSplitBrain(result.splitBrain);
+      return;
+    }
+    if (binding.stale && before !== 'stale') this.parts.onStale();
+    if (result.kind !== 'bound') return;
+    this.following = true;
+    log.info({ event: 'replica-bound', resync: result.resync?.why, generation: this.parts.volume.identity.generation }, 'replica reachable and bound');
+    if (result.resync) await this.startResync(result.resync);
+  }
+
+  /** Marks what the peer must receive; the next passes compare before they copy. */
+  async startResync(plan: ResyncPlan): Promise<void> {
+    if (plan.full || plan.peerChanges) this.age.dirtied();
+    await this.parts.peerSync.start(plan);
+    this.passes.suspect = true;
+  }
+
+  /** A pass onto a peer still following this node; a failure makes the next tick check the peer again. */
+  async pass(onProgress: PassProgress | undefined, trigger: PassTrigger): Promise<DeltaPassResult> {
+    const { binding, peerSync } = this.parts;
+    try {
+      if (!(await binding.stillFollowing())) throw new ReplicaLinkError(`the peer no longer follows this node: ${binding.state.error ?? binding.state.state}`);
+      const result = await this.passes.run((done, total) => {
+        peerSync.progress(done, total);
+        onProgress?.(done, total);
+      }, trigger);
+      await peerSync.passed(result);
+      return result;
+    } catch (e) {
+      this.lost((e as Error).message);
+      throw e;
+    }
+  }
+}

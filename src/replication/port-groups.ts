@@ -1,0 +1,63 @@
+/**
+ * The ALUA view of a replicated LU from this node (docs/multipath.md): one target port group
+ * per node, its relative target port numbered like the group. The primary's group is
+ * active/optimized, the backup's standby; both are transitioning while a role change runs
+ * here; a stale primary's is unavailable (its image is older than the promoted peer's, so it
+ * may serve neither reads nor writes). The peer's group is what this node's role implies for
+ * it, or unavailable when the peer does not answer or said last that it is a stale primary.
+ */
+import { AccessState, type AccessStateCode, type PortGroupsReport, type ReplicationStateReport } from '../replica-protocol/index.js';
+import type { ReplicationRole } from './settings.js';
+
+export interface PortGroupInputs {
+  role: ReplicationRole;
+  transitioning: boolean;
+  stale: boolean;
+  portGroup: number;
+  /** The peer's last replication state page (its port group), if read. */
+  peer: ReplicationStateReport | undefined;
+  /** The link's last operation with the peer succeeded. */
+  peerReachable: boolean;
+  /** This node's state was set by a role change since start (RTPG STATUS CODE 02h). */
+  changedImplicitly: boolean;
+}
+
+export function ownAccessState(i: Pick<PortGroupInputs, 'role' | 'transitioning' | 'stale'>): AccessStateCode {
+  if (i.transitioning) return AccessState.TRANSITIONING;
+  if (i.role === 'backup') return AccessState.STANDBY;
+  return i.stale ? AccessState.UNAVAILABLE : AccessState.ACTIVE_OPTIMIZED;
+}
+
+/** What this node's state implies for the peer's: one of the two is active, unless a change runs. */
+function impliedPeerState(own: AccessStateCode): AccessStateCode {
+  switch (own) {
+    case AccessState.TRANSITIONING:
+      return AccessState.TRANSITIONING;
+    case AccessState.ACTIVE_OPTIMIZED:
+      return AccessState.STANDBY;
+    default:
+      return AccessState.ACTIVE_OPTIMIZED;
+  }
+}
+
+/** The group a peer that never reported one has: the other of the two defaults. */
+function otherGroup(own: number): number {
+  return own === 1 ? 2 : 1;
+}
+
+export function portGroupsOf(i: PortGroupInputs): PortGroupsReport {
+  const state = ownAccessState(i);
+  const peerGroup = i.peer?.alua?.portGroup ?? otherGroup(i.portGroup);
+  return {
+    local: { id: i.portGroup, state, relativePorts: [i.portGroup], changedImplicitly: i.changedImplicitly },
+    peer:
+      peerGroup === i.portGroup
+        ? undefined
+        : {
+            id: peerGroup,
+            state: i.peerReachable && !i.peer?.stale ? impliedPeerState(state) : AccessState.UNAVAILABLE,
+            relativePorts: [i.peer?.alua?.relativePort ?? peerGroup],
+            changedImplicitly: i.changedImplicitly,
+          },
+  };
+}

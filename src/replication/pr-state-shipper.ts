@@ -1,0 +1,88 @@
+/**
+ * Keeps the persistent-reservation state of a replicated LU the same on both nodes: hosts see
+ * one LU through both, and a cluster's registrations and reservation must survive a failover.
+ * Each change made through this node is numbered (above anything either node held, and not
+ * below the clock, so a restarted node's first change still wins) and sent whole to the peer
+ * (REPLICATION CONTROL / PR STATE); the peer keeps the higher number. A look at the peer's C1h
+ * each tick sends the state again to a peer that holds an older one (it restarted, or was away).
+ * Two changes made through both nodes within one round trip: the later number wins whole.
+ */
+import { ReplicationAction, encodeSharedPrState, type ReplicationStateReport, type SharedPrState } from '../replica-protocol/index.js';
+import type { Logger } from '../util/log.js';
+import type { ReplicaLink } from './replica-link.js';
+
+export class PrStateShipper {
+  private latest: SharedPrState | undefined;
+  /** The newest sequence the peer is known to hold. */
+  private peerHolds = 0n;
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly link: ReplicaLink,
+    private readonly clock: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** The sequence of the state this node holds (0: none yet). */
+  get sequence(): bigint {
+    return this.latest?.sequence ?? 0n;
+  }
+
+  /** A change made through this node: numbered, then sent (awaited while the peer answers). */
+  async publish(state: Omit<SharedPrState, 'sequence'>): Promise<void> {
+    const next = this.sequence + 1n;
+    const now = BigInt(Math.floor(this.clock()));
+    this.latest = { ...state, sequence: next > now ? next : now };
+    // An unreachable peer would hold the host's PR OUT for the link timeout: the tick resends.
+    if (this.link.health().up) await this.push();
+  }
+
+  /** The peer's state: adopted when newer than this node's. */
+  offer(state: SharedPrState): boolean {
+    if (state.sequence <= this.sequence) return false;
+    this.latest = state;
+    this.peerHolds = state.sequence;
+    return true;
+  }
+
+  /** One look at the peer: a peer holding less than this node gets the state again. */
+  async tick(): Promise<void> {
+    if (!this.latest) return;
+    let peer: ReplicationStateReport | undefined;
+    try {
+      peer = await this.link.peerState();
+    } catch {
+      return;
+    }
+    if (peer && peer.prSequence < this.sequence) {
+      this.peerHolds = peer.prSequence;
+      await this.push();
+    }
+  }
+
+  start(tickMs: number): void {
+    if (this.timer || tickMs <= 0) return;
+    this.timer = setInterval(() => void this.tick(), tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async push(): Promise<void> {
+    const state = this.latest;
+    if (!state || state.sequence <= this.peerHolds) return;
+    try {
+      if (!(await this.link.control(ReplicationAction.PR_STATE, encodeSharedPrState(state)))) throw new Error('the peer does not implement REPLICATION CONTROL');
+      if (state.sequence > this.peerHolds) this.peerHolds = state.sequence;
+      if (this.failing) this.log.info({ event: 'pr-state-shipped', sequence: state.sequence.toString() }, 'persistent reservations in step with the peer again');
+      this.failing = false;
+    } catch (e) {
+      if (!this.failing) this.log.warn({ event: 'pr-state-not-shipped', error: (e as Error).message }, 'persistent reservations not yet on the peer: sent again when it answers');
+      this.failing = true;
+    }
+  }
+}

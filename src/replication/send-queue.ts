@@ -1,0 +1,326 @@
+/**
+ * Continuous asynchronous mirroring's ordered send queue: every host change in the order
+ * the host saw it acknowledged, holding a reference to the host's buffer (no copy) until
+ * the change is shipped or spilled, and tracked until the backup and the local image both hold it
+ * durably (then its activity-log extents may cool). Bounded: past `memoryBytes` the oldest
+ * changes not yet shipped spill to the staging journal (seed 002's non-volatile FIFO), and
+ * a change the journal cannot take either is refused (the engine folds the queue into the
+ * delta table).
+ *
+ * The host's buffer is pooled memory the target reuses once the write is acknowledged, so
+ * the queue keeps it under the write's hold (BlockDevice.write): the queue's own reference
+ * goes when the change is shipped, spilled, withdrawn or drained, and whoever reads the
+ * bytes meanwhile (a spill, a shipment) holds them too until it is done. A change queued
+ * without a hold is copied.
+ */
+import type { BufferHold } from '../util/buffer-pool.js';
+import type { JournalEntry, StagingJournal } from './staging-journal.js';
+
+const NOTHING_HELD = (): void => {};
+
+/** A change's bytes lent to a sender; `done` once it no longer reads them. */
+export interface ChangeData {
+  data: Buffer;
+  done: () => void;
+}
+
+export const DEFAULT_QUEUE_MEMORY = 64 * 1024 * 1024;
+
+export interface QueuedChange {
+  seq: number;
+  offset: number;
+  length: number;
+  discard: boolean;
+  /** The host's buffer (or a copy), until the change is shipped or spilled. */
+  data: Buffer | undefined;
+  /** The hold on `data` while the queue has it (more readers retain it too); none: `data` is a copy. */
+  hold: BufferHold | undefined;
+  /** Drops the queue's own reference to `data`. */
+  drop: (() => void) | undefined;
+  /** Where a spilled change's bytes are. */
+  spilled: JournalEntry | undefined;
+  /** Highest seq acknowledged to the host when this change arrived. */
+  ackedBefore: number;
+  /**
+   * Host barriers (a flush issued, a FUA write acknowledged) before it arrived: what came
+   * before a barrier is durable on the backup before anything after it is written there.
+   */
+  epoch: number;
+  /** When it was queued (recovery-point age). */
+  at: number;
+  applied: boolean;
+  shipped: boolean;
+}
+
+/** What one WRITE (or UNMAP) to the backup carries: contiguous changes of one batch. */
+export interface ShipGroup {
+  offset: number;
+  length: number;
+  discard: boolean;
+  changes: QueuedChange[];
+}
+
+export class QueueFullError extends Error {
+  constructor(readonly bytes: number) {
+    super(`the send queue and its staging journal cannot take ${bytes} more bytes`);
+    this.name = 'QueueFullError';
+  }
+}
+
+export class SendQueue {
+  private readonly entries: QueuedChange[] = [];
+  private nextSeq = 1;
+  private ackedSeq = 0;
+  private epoch = 0;
+  private memory = 0;
+  /** Bytes of changes queued and not yet confirmed (in memory, spilled or shipped). */
+  private queuedBytes = 0;
+  private spilling: Promise<void> | undefined;
+
+  constructor(
+    private readonly journal: StagingJournal,
+    private readonly memoryBytes: number,
+  ) {}
+
+  get length(): number {
+    return this.entries.length;
+  }
+
+  get bytes(): number {
+    return this.queuedBytes;
+  }
+
+  get memoryUsed(): number {
+    return this.memory;
+  }
+
+  /** Memory plus journal: what the queue can hold in all. */
+  get capacity(): number {
+    return this.memoryBytes + this.journal.capacity;
+  }
+
+  get fill(): number {
+    return this.queuedBytes / this.capacity;
+  }
+
+  /** Every queued change was sent (the queue waits only for its confirmation). */
+  get allShipped(): boolean {
+    return this.entries.every((c) => c.shipped);
+  }
+
+  /** The changes queued, oldest first. */
+  get changes(): readonly QueuedChange[] {
+    return this.entries;
+  }
+
+  get oldestAt(): number | undefined {
+    return this.entries[0]?.at;
+  }
+
+  /** Whether a change of `bytes` can be queued now (memory, else the journal). */
+  fits(bytes: number): boolean {
+    return this.memory + bytes <= this.memoryBytes || this.journal.fits(bytes);
+  }
+
+  /** `hold`: lets the queue keep `data` itself (BlockDevice.write); without one it keeps a copy. */
+  push(offset: number, length: number, data: Buffer | undefined, at: number, hold?: BufferHold): QueuedChange {
+    const kept = data && !hold ? Buffer.from(data) : data;
+    const change: QueuedChange = {
+      seq: this.nextSeq++,
+      offset,
+      length,
+      discard: data === undefined,
+      data: kept,
+      hold: data ? hold : undefined,
+      drop: data && hold ? hold.retain() : undefined,
+      spilled: undefined,
+      ackedBefore: this.ackedSeq,
+      epoch: this.epoch,
+      at,
+      applied: false,
+      shipped: false,
+    };
+    this.entries.push(change);
+    const bytes = data?.length ?? 0;
+    this.memory += bytes;
+    this.queuedBytes += bytes;
+    return change;
+  }
+
+  /**
+   * Changes a clean shutdown spilled, queued again in their order. Each waits for all
+   * before it, durably (a batch and an epoch of its own): the host's concurrency and
+   * barriers are not known any more.
+   */
+  restore(spilled: readonly JournalEntry[], at: number): QueuedChange[] {
+    return spilled.map((e) => {
+      const change: QueuedChange = { seq: this.nextSeq, offset: e.offset, length: e.length, discard: e.discard, data: undefined, hold: undefined, drop: undefined, spilled: e, ackedBefore: this.nextSeq - 1, epoch: ++this.epoch, at, applied: true, shipped: false };
+      this.nextSeq++;
+      this.ackedSeq = change.seq;
+      this.entries.push(change);
+      if (!e.discard) this.queuedBytes += e.length;
+      return change;
+    });
+  }
+
+  /** A clean shutdown: every change still held in memory goes to the journal, durably. */
+  async spillAll(): Promise<void> {
+    await this.spilling?.catch(() => undefined);
+    for (const c of this.entries) {
+      if (c.shipped || c.spilled) continue;
+      if (!this.journal.fits(c.data?.length ?? 0)) throw new QueueFullError(c.data?.length ?? 0);
+      const reading = c.hold?.retain();
+      try {
+        c.spilled = await this.journal.spill(c.offset, c.length, c.data, c.ackedBefore);
+      } finally {
+        reading?.();
+      }
+      this.forget(c);
+    }
+    await this.journal.syncAll();
+  }
+
+  /** Changes shipped but not confirmed durable on the backup (a shutdown that could not confirm them). */
+  unconfirmed(): QueuedChange[] {
+    return this.entries.filter((c) => c.shipped);
+  }
+
+  /** A change whose local write failed: it never happened, so it is never sent. */
+  withdraw(change: QueuedChange): void {
+    const i = this.entries.indexOf(change);
+    if (i < 0) return;
+    this.entries.splice(i, 1);
+    const bytes = change.discard ? 0 : change.length;
+    this.queuedBytes -= bytes;
+    this.forget(change);
+  }
+
+  /** The change is applied locally and acknowledged to the host. */
+  acknowledged(change: QueuedChange): void {
+    change.applied = true;
+    if (change.seq > this.ackedSeq) this.ackedSeq = change.seq;
+  }
+
+  /** The host issued a flush, or a FUA write was acknowledged: changes from now on come after a barrier. */
+  barrier(): void {
+    const last = this.entries[this.entries.length - 1];
+    if (last && last.epoch === this.epoch) this.epoch++;
+  }
+
+  /** Moves the oldest unshipped changes held in memory to the journal while memory is over its bound. */
+  spill(): Promise<void> {
+    this.spilling ??= this.spillNow().finally(() => (this.spilling = undefined));
+    return this.spilling;
+  }
+
+  private async spillNow(): Promise<void> {
+    for (const c of this.entries) {
+      if (this.memory <= this.memoryBytes) return;
+      if (c.shipped || c.spilled) continue;
+      // In queue order only, so the journal's order is the queue's (a confirmed prefix trims a prefix of it).
+      if (!c.applied || !c.data) return;
+      if (!this.journal.fits(c.data.length)) throw new QueueFullError(c.data.length);
+      const data = c.data;
+      // The journal's write reads the bytes until it settles, whatever the queue does meanwhile.
+      const reading = c.hold?.retain();
+      try {
+        c.spilled = await this.journal.spill(c.offset, c.length, data, c.ackedBefore);
+      } finally {
+        reading?.();
+      }
+      // Shipped meanwhile (from memory): the journal copy is simply never read.
+      if (c.data === data) this.forget(c);
+    }
+  }
+
+  /**
+   * The next changes that may go to the backup together: applied, in order, of one epoch,
+   * none acknowledged to the host before another in the batch arrived, none overlapping
+   * another — so any subset the backup holds is a state the host could have seen.
+   */
+  nextBatch(maxChanges: number, maxBytes: number): QueuedChange[] {
+    const batch: QueuedChange[] = [];
+    let bytes = 0;
+    for (const c of this.entries) {
+      if (c.shipped) continue;
+      if (!c.applied) break;
+      if (batch.length > 0) {
+        if (batch.length >= maxChanges || c.epoch !== batch[0]!.epoch || c.ackedBefore >= batch[0]!.seq || bytes + (c.discard ? 0 : c.length) > maxBytes) break;
+        if (batch.some((b) => b.offset < c.offset + c.length && c.offset < b.offset + b.length)) break;
+      }
+      batch.push(c);
+      bytes += c.discard ? 0 : c.length;
+    }
+    return batch;
+  }
+
+  /**
+   * The change's bytes, from memory or the journal, lent to the sender until it calls
+   * `done` (taken at the call: a spill may drop the queue's own reference meanwhile). A
+   * sender whose write failed never calls it: the link may still send the bytes later.
+   */
+  async dataOf(change: QueuedChange): Promise<ChangeData | undefined> {
+    if (change.discard) return undefined;
+    if (change.data) return { data: change.data, done: change.hold ? change.hold.retain() : NOTHING_HELD };
+    return { data: await this.journal.readData(change.spilled!), done: NOTHING_HELD };
+  }
+
+  /** The batch reached the backup (applied there, not yet durable): its memory can go. */
+  shipped(batch: readonly QueuedChange[]): void {
+    for (const c of batch) {
+      c.shipped = true;
+      this.forget(c);
+    }
+  }
+
+  /**
+   * The backup and the local image hold every shipped change durably: they leave the
+   * queue (a prefix of it), spilled ones leave the journal. Returns them.
+   */
+  async confirmShipped(): Promise<QueuedChange[]> {
+    let n = 0;
+    while (n < this.entries.length && this.entries[n]!.shipped) n++;
+    const done = this.entries.splice(0, n);
+    for (const c of done) this.queuedBytes -= c.discard ? 0 : c.length;
+    let lastSpilled = 0;
+    for (const c of done) if (c.spilled) lastSpilled = Math.max(lastSpilled, c.spilled.seq);
+    if (lastSpilled > 0) await this.journal.trimThrough(lastSpilled);
+    return done;
+  }
+
+  /** Everything queued leaves (the engine marks it in the delta table instead). */
+  async drainAll(): Promise<QueuedChange[]> {
+    await this.spilling?.catch(() => undefined);
+    const all = this.entries.splice(0);
+    for (const c of all) this.forget(c);
+    this.memory = 0;
+    this.queuedBytes = 0;
+    await this.journal.trimThrough(this.journal.lastSeq);
+    return all;
+  }
+
+  /** The queue no longer has the change's bytes in memory: its reference to the host's buffer goes. */
+  private forget(c: QueuedChange): void {
+    if (c.data) this.memory -= c.data.length;
+    c.data = undefined;
+    c.hold = undefined;
+    const drop = c.drop;
+    c.drop = undefined;
+    drop?.();
+  }
+
+  /** Contiguous changes of one batch, merged up to `maxGroupBytes` (one WRITE each). */
+  static groups(batch: readonly QueuedChange[], maxGroupBytes: number): ShipGroup[] {
+    const sorted = [...batch].sort((a, b) => a.offset - b.offset);
+    const groups: ShipGroup[] = [];
+    for (const c of sorted) {
+      const last = groups[groups.length - 1];
+      if (last && last.discard === c.discard && last.offset + last.length === c.offset && (c.discard || last.length + c.length <= maxGroupBytes)) {
+        last.length += c.length;
+        last.changes.push(c);
+      } else groups.push({ offset: c.offset, length: c.length, discard: c.discard, changes: [c] });
+    }
+    return groups;
+  }
+}
+

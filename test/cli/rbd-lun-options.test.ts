@@ -1,0 +1,71 @@
+/** `--lun rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE]` and its config-file forms (parsing only: no cluster). */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RBD_AVAILABLE } from '../../src/block/rbd-store.js';
+import { metaDirFor } from '../../src/cli/lun-store.js';
+import { buildServeSettings, parseLun } from '../../src/cli/serve-options.js';
+import { UsageError } from '../../src/util/usage-error.js';
+
+describe('--lun rbd:', () => {
+  it('reads pool, image, conf, client id, size and the usual LUN options', () => {
+    expect(parseLun('rbd:rbd/db,conf=/etc/ceph/site.conf,id=gateway,size=10G,blocksize=4096')).toEqual({
+      path: 'rbd:rbd/db',
+      rbd: { pool: 'rbd', image: 'db', conf: '/etc/ceph/site.conf', client: 'gateway' },
+      size: 10 * 1024 ** 3,
+      readOnly: false,
+      blockSize: 4096,
+    });
+    expect(parseLun('rbd:p/i,id=client.x,readonly').rbd).toEqual({ pool: 'p', image: 'i', client: 'x' });
+    expect(parseLun('rbd:p/i')).toEqual({ path: 'rbd:p/i', rbd: { pool: 'p', image: 'i' }, readOnly: false, blockSize: 512 });
+  });
+
+  it.each(['rbd:pool', 'rbd:/img', 'rbd:pool/', 'rbd:a/b/c', 'rbd:pool/img@snap', 'rbd:'])('rejects %s in one line', (bad) => {
+    expect(() => parseLun(bad)).toThrow(UsageError);
+    expect(() => parseLun(bad)).toThrow(/expected rbd:POOL\/IMAGE/);
+  });
+
+  it('names the bad option, listing the rbd ones; a file LUN does not take them', () => {
+    expect(() => parseLun('rbd:p/i,conff=/x')).toThrow(/unknown or malformed option "conff=\/x".*conf=PATH, id=CLIENT, meta=DIR/);
+    expect(() => parseLun('rbd:p/i,conf=')).toThrow(/"conf="/);
+    expect(() => parseLun('/x.img,conf=/etc/ceph/ceph.conf')).toThrow(/unknown or malformed option "conf=/);
+  });
+
+  it('keeps local metadata under ./data/rbd/POOL/, or in meta=DIR', () => {
+    expect(metaDirFor(parseLun('rbd:rbd/db'))).toBe(join('data', 'rbd', 'rbd', 'db.tandem'));
+    expect(metaDirFor(parseLun('rbd:rbd/db,meta=/var/lib/tandem/db'))).toBe('/var/lib/tandem/db');
+    expect(metaDirFor(parseLun('/srv/a.img'))).toBe('/srv/a.img.tandem');
+  });
+});
+
+describe('rbd: LUNs in the config file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-rbd-cfg-'));
+  const config = (luns: unknown[]): string => {
+    const path = join(dir, `c${Math.random()}.json`);
+    writeFileSync(path, JSON.stringify({ targets: [{ iqn: 'iqn.2026-11.io.tandem:rbd', luns }] }));
+    return path;
+  };
+
+  it.runIf(RBD_AVAILABLE)('takes the string form and an object with conf, id and meta', () => {
+    const s = buildServeSettings({
+      config: config(['rbd:rbd/a,size=1G', { path: 'rbd:rbd/b', conf: '/c/ceph.conf', id: 'gw', meta: '/m/b', size: '2G', readOnly: true }]),
+    });
+    expect(s.targets[0]!.luns).toEqual([
+      { path: 'rbd:rbd/a', rbd: { pool: 'rbd', image: 'a' }, size: 1024 ** 3, readOnly: false, blockSize: 512 },
+      { path: 'rbd:rbd/b', rbd: { pool: 'rbd', image: 'b', conf: '/c/ceph.conf', client: 'gw' }, metaDir: '/m/b', size: 2 * 1024 ** 3, readOnly: true, blockSize: 512 },
+    ]);
+  });
+
+  it('refuses rbd keys on a file LUN, bad values and bad paths', () => {
+    expect(() => buildServeSettings({ config: config([{ path: '/a.img', conf: '/c' }]) })).toThrow(/unknown key "conf"/);
+    expect(() => buildServeSettings({ config: config([{ path: 'rbd:rbd/a', id: 7 }]) })).toThrow(/luns\[0\]\.id must be a non-empty string/);
+    expect(() => buildServeSettings({ config: config([{ path: 'rbd:nopool' }]) })).toThrow(/luns\[0\]\.path: cannot read "rbd:nopool"/);
+  });
+
+  it.runIf(!RBD_AVAILABLE)('on a build without librbd: one line naming the LUN and the packages (exit 2)', () => {
+    expect(() => buildServeSettings({ lun: ['rbd:rbd/a'] })).toThrow(
+      new UsageError('--lun rbd:rbd/a: this build has no Ceph RBD support (install librbd-dev librados-dev and rebuild)'),
+    );
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * Persistent reservations of a replicated LU are the pair's: a host registers through each
+ * node's port (per I_T nexus, as multipath hosts do), reserves through the primary, and after
+ * a switchover or a forced promotion the new primary holds the same registrations and
+ * reservation. Each node has a real LogicalUnit and SCSI target in front of its device;
+ * REPLICATION CONTROL / PR STATE reaches the peer through the peer's target, as the
+ * replicator.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeReplicationControlCdb, type ReplicationActionCode } from '../../../src/replica-protocol/index.js';
+import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
+import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
+import type { Nexus, ScsiResult } from '../../../src/scsi/types.js';
+import { Pair, syncedPair, type Node } from '../paired-nodes.js';
+
+let pair: Pair | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await pair?.close();
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+const REPLICATOR_IQN = 'iqn.2026-11.io.tandem:replicator';
+const HOST_IQN = 'iqn.2026-11.example:cluster-node-1';
+const OTHER_IQN = 'iqn.2026-11.example:cluster-node-2';
+const KEY = 0x1234n;
+
+function nexusTo(target: string, initiatorName: string, isid = '000000000001'): Nexus {
+  return { id: `${initiatorName},i,0x${isid}|${target},t,0x0001`, initiatorName, isid, targetName: target, tpgt: 1, relativePortId: 1 };
+}
+
+interface Front {
+  target: ScsiTarget;
+  lu: LogicalUnit;
+  iqn: string;
+  exec(who: Nexus, cdb: number[] | Buffer, dataOut?: Buffer): Promise<ScsiResult>;
+}
+
+/** A SCSI target over the node's device, as `tandem serve` builds it; its peer sends PR STATE through it. */
+async function front(node: Node, iqn: string): Promise<Front> {
+  const metaDir = mkdtempSync(join(tmpdir(), 'tandem-pr-pair-'));
+  dirs.push(metaDir);
+  const fromReplicator = (n: Nexus) => n.initiatorName === REPLICATOR_IQN;
+  const lu = await LogicalUnit.create({
+    lun: 0,
+    targetName: iqn,
+    device: node.device,
+    blockSize: 512,
+    metaDir,
+    writeAllowed: (n) => node.device.acceptsWrites(fromReplicator(n)),
+    replicator: fromReplicator,
+    replication: node.device.endpoint,
+  });
+  const target = new ScsiTarget(iqn, [lu]);
+  const exec: Front['exec'] = (who, cdb, dataOut) => {
+    if (!lu.knowsNexus(who)) target.nexusSeen(who);
+    const b = Buffer.alloc(16);
+    Buffer.from(cdb).copy(b);
+    const plan = target.prepare({ nexus: who, lun: 0, cdb: b, expectedLength: 1 << 16, read: dataOut === undefined, write: dataOut !== undefined, taskAttribute: 0 });
+    return plan.run(plan.dataOutLength > 0 ? dataOut : undefined);
+  };
+  node.replicationControl = async (action: ReplicationActionCode, parameters: Buffer) => {
+    const r = await exec(nexusTo(iqn, REPLICATOR_IQN, '00000000ffff'), encodeReplicationControlCdb(action, parameters.length), parameters);
+    if (r.status !== 0) throw Object.assign(new Error(`REPLICATION CONTROL: status ${r.status}`), { name: 'ScsiCheckConditionError' });
+    return true;
+  };
+  return { target, lu, iqn, exec };
+}
+
+const prOut = (action: number, type = 0) => [0x5f, action, type, 0, 0, 0, 0, 0, 24, 0];
+function params(key: bigint, sark = 0n): Buffer {
+  const b = Buffer.alloc(24);
+  b.writeBigUInt64BE(key, 0);
+  b.writeBigUInt64BE(sark, 8);
+  return b;
+}
+const READ_KEYS = [0x5e, 0x00, 0, 0, 0, 0, 0, 0x01, 0x00, 0];
+const READ_RESERVATION = [0x5e, 0x01, 0, 0, 0, 0, 0, 0x01, 0x00, 0];
+const READ_FULL_STATUS = [0x5e, 0x03, 0, 0, 0, 0, 0, 0x04, 0x00, 0];
+const WRITE10 = [0x2a, 0, 0, 0, 0, 8, 0, 0, 1, 0];
+const WE_REGISTRANTS_ONLY = 0x05;
+
+async function keys(f: Front, who: Nexus): Promise<bigint[]> {
+  const d = (await f.exec(who, READ_KEYS)).dataIn!;
+  return Array.from({ length: d.readUInt32BE(4) / 8 }, (_, i) => d.readBigUInt64BE(8 + 8 * i));
+}
+
+async function reservation(f: Front, who: Nexus): Promise<{ key: bigint; type: number } | undefined> {
+  const d = (await f.exec(who, READ_RESERVATION)).dataIn!;
+  return d.readUInt32BE(4) === 0 ? undefined : { key: d.readBigUInt64BE(8), type: d[21]! & 0x0f };
+}
+
+/** The cluster's registrations: HOST through both nodes' ports, a Write Exclusive Registrants Only reservation through A. */
+async function clusterRegisters(fa: Front, fb: Front): Promise<void> {
+  for (const f of [fa, fb]) expect((await f.exec(nexusTo(f.iqn, HOST_IQN), prOut(0), params(0n, KEY))).status).toBe(0);
+  expect((await fa.exec(nexusTo(fa.iqn, HOST_IQN), prOut(1, WE_REGISTRANTS_ONLY), params(KEY))).status).toBe(0);
+}
+
+describe('persistent reservations across a role change', () => {
+  it('made on the primary (and through the standby port) are on the backup at once, and serve after a switchover', async () => {
+    pair = await syncedPair();
+    const fa = await front(pair.a, 'iqn.test:node-a');
+    const fb = await front(pair.b, 'iqn.test:node-b');
+    await clusterRegisters(fa, fb);
+    const hostOnB = nexusTo(fb.iqn, HOST_IQN);
+    // Both nodes hold the whole state: two registrations (one per port) and the reservation.
+    for (const [f, who] of [[fa, nexusTo(fa.iqn, HOST_IQN)], [fb, hostOnB]] as const) {
+      expect(await keys(f, who)).toEqual([KEY, KEY]);
+      expect(await reservation(f, who)).toEqual({ key: KEY, type: WE_REGISTRANTS_ONLY });
+    }
+    expect(pair.a.device.endpoint.state().prSequence).toBe(pair.b.device.endpoint.state().prSequence);
+
+    await pair.a.device.switchover();
+    // B serves now: the registered host writes through its port, an unregistered one conflicts.
+    expect((await fb.exec(hostOnB, WRITE10, Buffer.alloc(512, 7))).status).toBe(0);
+    expect((await fb.exec(nexusTo(fb.iqn, OTHER_IQN), WRITE10, Buffer.alloc(512, 8))).status).toBe(0x18);
+    // READ FULL STATUS names each registration's port as hosts see it (A's 1, B's 2).
+    const full = (await fb.exec(hostOnB, READ_FULL_STATUS)).dataIn!;
+    const ports = [full.readUInt16BE(8 + 18), full.readUInt16BE(8 + 24 + full.readUInt32BE(8 + 20) + 18)].sort();
+    expect(ports).toEqual([1, 2]);
+  });
+
+  it('a PREEMPT through the new primary reaches the old one (fencing), which tells its own nexus REGISTRATIONS PREEMPTED', async () => {
+    pair = await syncedPair();
+    const fa = await front(pair.a, 'iqn.test:node-a');
+    const fb = await front(pair.b, 'iqn.test:node-b');
+    await clusterRegisters(fa, fb);
+    const otherOnB = nexusTo(fb.iqn, OTHER_IQN);
+    expect((await fb.exec(otherOnB, prOut(0), params(0n, 0x99n))).status).toBe(0);
+    await pair.a.device.switchover();
+    // The other cluster node fences the first: its key goes, through every port.
+    expect((await fb.exec(otherOnB, prOut(4, WE_REGISTRANTS_ONLY), params(0x99n, KEY))).status).toBe(0);
+    expect(await keys(fa, nexusTo(fa.iqn, OTHER_IQN))).toEqual([0x99n]);
+    const ua = await fa.exec(nexusTo(fa.iqn, HOST_IQN), READ_KEYS);
+    expect(ua.status).toBe(2);
+  });
+
+  it('made while the backup was away reach it when it answers again, and survive a forced promotion', async () => {
+    pair = await syncedPair();
+    const fa = await front(pair.a, 'iqn.test:node-a');
+    const fb = await front(pair.b, 'iqn.test:node-b');
+    pair.partitioned = true;
+    await pair.tick();
+    expect((await fa.exec(nexusTo(fa.iqn, HOST_IQN), prOut(0), params(0n, KEY))).status).toBe(0);
+    expect((await fa.exec(nexusTo(fa.iqn, HOST_IQN), prOut(1, WE_REGISTRANTS_ONLY), params(KEY))).status).toBe(0);
+    expect(await keys(fb, nexusTo(fb.iqn, REPLICATOR_IQN))).toEqual([]);
+    pair.partitioned = false;
+    // A tick's look at the peer's replication state finds it behind and sends the state again.
+    await pair.tickUntil(() => pair!.b.device.endpoint.state().prSequence === pair!.a.device.endpoint.state().prSequence, 5);
+    expect(await keys(fb, nexusTo(fb.iqn, REPLICATOR_IQN))).toEqual([KEY]);
+
+    pair.a.crash();
+    await pair.b.device.promote(true);
+    expect(await reservation(fb, nexusTo(fb.iqn, HOST_IQN))).toEqual({ key: KEY, type: WE_REGISTRANTS_ONLY });
+    // The holder's registration is A's port: through B the host registers its own before writing.
+    expect((await fb.exec(nexusTo(fb.iqn, HOST_IQN), WRITE10, Buffer.alloc(512, 1))).status).toBe(0x18);
+    expect((await fb.exec(nexusTo(fb.iqn, HOST_IQN), prOut(0), params(0n, KEY))).status).toBe(0);
+    expect((await fb.exec(nexusTo(fb.iqn, HOST_IQN), WRITE10, Buffer.alloc(512, 1))).status).toBe(0);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * The RBD tests' cluster: one throw-away one-node cluster per test file
+ * (tools/harness/ceph-one-node.sh), started in beforeAll and stopped in afterAll. Without
+ * the Ceph packages, or with an addon built without librbd, the RBD tests skip with the
+ * reason; where TANDEM_REQUIRE_CEPH=1 (CI) they run and fail instead.
+ */
+import { afterAll, beforeAll, describe } from 'vitest';
+import { cephMissing, startCephCluster, type CephCluster } from '../../tools/harness/ceph-cluster.js';
+import { RBD_AVAILABLE } from '../../src/block/rbd-store.js';
+
+const required = process.env.TANDEM_REQUIRE_CEPH === '1';
+
+/** Why the RBD tests cannot run here, or null. */
+export function rbdSkipReason(): string | null {
+  if (!RBD_AVAILABLE) return 'the addon was built without librbd-dev/librados-dev';
+  return cephMissing();
+}
+
+/**
+ * `describe` with a running cluster: `cluster()` inside tests and hooks. Skips (saying why,
+ * once per file) where the cluster cannot be started, unless TANDEM_REQUIRE_CEPH=1.
+ */
+export function describeWithCeph(name: string, body: (cluster: () => CephCluster) => void): void {
+  const reason = rbdSkipReason();
+  if (reason && !required) {
+    console.warn(`RBD tests skipped: ${reason}; TANDEM_REQUIRE_CEPH=1 makes this a failure`);
+    describe.skip(name, () => body(() => undefined as never));
+    return;
+  }
+  describe(name, () => {
+    let running: CephCluster | undefined;
+    beforeAll(async () => {
+      if (reason) throw new Error(`TANDEM_REQUIRE_CEPH=1, but ${reason}`);
+      running = await startCephCluster();
+    }, 180_000);
+    afterAll(async () => {
+      await running?.stop();
+    }, 60_000);
+    body(() => {
+      if (!running) throw new Error('the Ceph cluster did not start');
+      return running;
+    });
+  });
+}
