@@ -1,3 +1,4 @@
+import type { BufferHold } from '../util/buffer-pool.js';
 import type { DigestAlgorithm } from './digest.js';
 
 /**
@@ -18,8 +19,21 @@ export interface BlockDevice {
 
   /** Fill `buf` entirely from byte `offset`. Reads past EOF of a sparse file return zeroes. */
   read(buf: Buffer, offset: number): Promise<void>;
-  /** Write all of `buf` at byte `offset`; `fua` makes it durable before resolving. */
-  write(buf: Buffer, offset: number, fua?: boolean): Promise<void>;
+  /**
+   * Write all of `buf` at byte `offset`; `fua` makes it durable before resolving.
+   *
+   * `buf` is lent for the duration of the call: once the promise settles the caller may
+   * reuse its memory (the target recycles command buffers through a pool). A device that
+   * keeps `buf`, or any view of its memory, past that point must either copy it or, when
+   * `hold` is given, call `hold.retain()` before the promise settles and call the function
+   * it returns once it no longer needs the bytes (e.g. when a queued copy has been shipped).
+   * A holder that cannot tell when the bytes stop being read (a network write that timed
+   * out, its data still queued on the socket) never calls it: the buffer is then left to
+   * the GC, never reused. This applies to a rejected promise as much as to a resolved one.
+   * Devices that do not keep the buffer ignore `hold`; a wrapper passes it on to the device
+   * it writes through.
+   */
+  write(buf: Buffer, offset: number, fua?: boolean, hold?: BufferHold): Promise<void>;
   /** Make every completed write durable. */
   flush(): Promise<void>;
   /** Deallocate a byte range; reads of it return zeroes afterwards. */

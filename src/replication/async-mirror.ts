@@ -47,7 +47,8 @@ export class AsyncMirror implements WritePath {
     if (!this.queue.fits(bytes)) return this.hooks.whenFull(op);
     const hot = this.activity.acquire(op.offset, op.length);
     if (hot) await hot;
-    const change = this.queue.push(op.offset, op.length, op.data, this.clock());
+    // The queue keeps the host's buffer past the acknowledgement: under the write's hold.
+    const change = this.queue.push(op.offset, op.length, op.data, this.clock(), op.hold);
     this.hooks.queued(this.queue.fill);
     // A discard sends no data: it counts for neither the redundancy nor the inflow rate.
     if (op.data) {

@@ -3,6 +3,7 @@
  * engine (continuous sync, continuous async, delta tracking) is one WritePath.
  */
 import type { BlockDevice } from '../block/device.js';
+import type { BufferHold } from '../util/buffer-pool.js';
 
 /** A write (with its data) or a discard (without). */
 export interface HostOp {
@@ -10,6 +11,8 @@ export interface HostOp {
   length: number;
   data?: Buffer;
   fua: boolean;
+  /** Keeps `data` from being reused past the op (BlockDevice.write); none: copy what is kept. */
+  hold?: BufferHold;
 }
 
 export interface WritePath {
@@ -19,5 +22,5 @@ export interface WritePath {
 
 /** The op on the local image alone (delta tracking, or one side of a mirrored op). */
 export function applyLocally(local: BlockDevice, op: HostOp, fua: boolean): Promise<void> {
-  return op.data ? local.write(op.data, op.offset, fua) : local.discard(op.offset, op.length);
+  return op.data ? local.write(op.data, op.offset, fua, op.hold) : local.discard(op.offset, op.length);
 }

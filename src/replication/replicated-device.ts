@@ -11,6 +11,7 @@ import { BlockIoError, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
 import type { PointMarker, PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
 import type { PointSteps } from './points/point-planner.js';
+import type { BufferHold } from '../util/buffer-pool.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import type { HostOp } from './host-op.js';
 import type { PassProgress } from './pass-runner.js';
@@ -137,8 +138,8 @@ export class ReplicatedDevice implements BlockDevice {
     return this.local.read(buf, offset);
   }
 
-  write(buf: Buffer, offset: number, fua = false): Promise<void> {
-    return this.change({ offset, length: buf.length, data: buf, fua });
+  write(buf: Buffer, offset: number, fua = false, hold?: BufferHold): Promise<void> {
+    return this.change({ offset, length: buf.length, data: buf, fua, hold });
   }
 
   /** Replicated like a write: an UNMAP on the backup (or a discard record in the journal). */
@@ -199,7 +200,7 @@ export class ReplicatedDevice implements BlockDevice {
       if (this.roles.epoch !== epoch) throw new BlockIoError('EROFS', 30, 'the volume changed role while this write waited');
       const controller = this.roles.controller;
       if (controller) return controller.apply(op);
-      await (op.data ? this.local.write(op.data, op.offset, op.fua) : this.local.discard(op.offset, op.length));
+      await (op.data ? this.local.write(op.data, op.offset, op.fua, op.hold) : this.local.discard(op.offset, op.length));
       this.newestWriteAt = this.clock();
     });
   }

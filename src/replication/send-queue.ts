@@ -1,14 +1,29 @@
 /**
  * Continuous asynchronous mirroring's ordered send queue: every host change in the order
  * the host saw it acknowledged, holding a reference to the host's buffer (no copy) until
- * the change is shipped, and tracked until the backup and the local image both hold it
+ * the change is shipped or spilled, and tracked until the backup and the local image both hold it
  * durably (then its activity-log extents may cool). Bounded: past `memoryBytes` the oldest
  * changes not yet shipped spill to the staging journal (seed 002's non-volatile FIFO), and
  * a change the journal cannot take either is refused (the engine folds the queue into the
  * delta table).
+ *
+ * The host's buffer is pooled memory the target reuses once the write is acknowledged, so
+ * the queue keeps it under the write's hold (BlockDevice.write): the queue's own reference
+ * goes when the change is shipped, spilled, withdrawn or drained, and whoever reads the
+ * bytes meanwhile (a spill, a shipment) holds them too until it is done. A change queued
+ * without a hold is copied.
  */
 import type { PointMarker } from '../replica-protocol/index.js';
+import type { BufferHold } from '../util/buffer-pool.js';
 import type { JournalEntry, StagingJournal } from './staging-journal.js';
+
+const NOTHING_HELD = (): void => {};
+
+/** A change's bytes lent to a sender; `done` once it no longer reads them. */
+export interface ChangeData {
+  data: Buffer;
+  done: () => void;
+}
 
 export const DEFAULT_QUEUE_MEMORY = 64 * 1024 * 1024;
 
@@ -17,8 +32,12 @@ export interface QueuedChange {
   offset: number;
   length: number;
   discard: boolean;
-  /** The host's buffer, until the change is shipped or spilled. */
+  /** The host's buffer (or a copy), until the change is shipped or spilled. */
   data: Buffer | undefined;
+  /** The hold on `data` while the queue has it (more readers retain it too); none: `data` is a copy. */
+  hold: BufferHold | undefined;
+  /** Drops the queue's own reference to `data`. */
+  drop: (() => void) | undefined;
   /** Where a spilled change's bytes are. */
   spilled: JournalEntry | undefined;
   /** Highest seq acknowledged to the host when this change arrived. */
@@ -121,8 +140,24 @@ export class SendQueue {
     return this.memory + bytes <= this.memoryBytes || this.journal.fits(bytes);
   }
 
-  push(offset: number, length: number, data: Buffer | undefined, at: number): QueuedChange {
-    const change: QueuedChange = { seq: this.nextSeq++, offset, length, discard: data === undefined, data, spilled: undefined, ackedBefore: this.ackedSeq, epoch: this.epoch, at, applied: false, shipped: false };
+  /** `hold`: lets the queue keep `data` itself (BlockDevice.write); without one it keeps a copy. */
+  push(offset: number, length: number, data: Buffer | undefined, at: number, hold?: BufferHold): QueuedChange {
+    const kept = data && !hold ? Buffer.from(data) : data;
+    const change: QueuedChange = {
+      seq: this.nextSeq++,
+      offset,
+      length,
+      discard: data === undefined,
+      data: kept,
+      hold: data ? hold : undefined,
+      drop: data && hold ? hold.retain() : undefined,
+      spilled: undefined,
+      ackedBefore: this.ackedSeq,
+      epoch: this.epoch,
+      at,
+      applied: false,
+      shipped: false,
+    };
     this.entries.push(change);
     const bytes = data?.length ?? 0;
     this.memory += bytes;
@@ -137,7 +172,7 @@ export class SendQueue {
    */
   restore(spilled: readonly JournalEntry[], at: number): QueuedChange[] {
     return spilled.map((e) => {
-      const change: QueuedChange = { seq: this.nextSeq, offset: e.offset, length: e.length, discard: e.discard, data: undefined, spilled: e, ackedBefore: this.nextSeq - 1, epoch: ++this.epoch, at, applied: true, shipped: false };
+      const change: QueuedChange = { seq: this.nextSeq, offset: e.offset, length: e.length, discard: e.discard, data: undefined, hold: undefined, drop: undefined, spilled: e, ackedBefore: this.nextSeq - 1, epoch: ++this.epoch, at, applied: true, shipped: false };
       this.nextSeq++;
       this.ackedSeq = change.seq;
       this.entries.push(change);
@@ -152,9 +187,13 @@ export class SendQueue {
     for (const c of this.entries) {
       if (c.shipped || c.spilled) continue;
       if (!this.journal.fits(c.data?.length ?? 0)) throw new QueueFullError(c.data?.length ?? 0);
-      c.spilled = await this.journal.spill(c.offset, c.length, c.data, c.ackedBefore);
-      if (c.data) this.memory -= c.data.length;
-      c.data = undefined;
+      const reading = c.hold?.retain();
+      try {
+        c.spilled = await this.journal.spill(c.offset, c.length, c.data, c.ackedBefore);
+      } finally {
+        reading?.();
+      }
+      this.forget(c);
     }
     await this.journal.syncAll();
   }
@@ -171,7 +210,7 @@ export class SendQueue {
     this.entries.splice(i, 1);
     const bytes = change.discard ? 0 : change.length;
     this.queuedBytes -= bytes;
-    if (change.data) this.memory -= change.data.length;
+    this.forget(change);
   }
 
   /** The change is applied locally and acknowledged to the host. */
@@ -228,12 +267,15 @@ export class SendQueue {
       if (!c.applied || !c.data) return;
       if (!this.journal.fits(c.data.length)) throw new QueueFullError(c.data.length);
       const data = c.data;
-      c.spilled = await this.journal.spill(c.offset, c.length, data, c.ackedBefore);
-      // Shipped meanwhile (from memory): the journal copy is simply never read.
-      if (c.data === data) {
-        c.data = undefined;
-        this.memory -= data.length;
+      // The journal's write reads the bytes until it settles, whatever the queue does meanwhile.
+      const reading = c.hold?.retain();
+      try {
+        c.spilled = await this.journal.spill(c.offset, c.length, data, c.ackedBefore);
+      } finally {
+        reading?.();
       }
+      // Shipped meanwhile (from memory): the journal copy is simply never read.
+      if (c.data === data) this.forget(c);
     }
   }
 
@@ -261,21 +303,22 @@ export class SendQueue {
     return batch;
   }
 
-  /** The batch's bytes, from memory or the journal. */
-  async dataOf(change: QueuedChange): Promise<Buffer | undefined> {
+  /**
+   * The change's bytes, from memory or the journal, lent to the sender until it calls
+   * `done` (taken at the call: a spill may drop the queue's own reference meanwhile). A
+   * sender whose write failed never calls it: the link may still send the bytes later.
+   */
+  async dataOf(change: QueuedChange): Promise<ChangeData | undefined> {
     if (change.discard) return undefined;
-    if (change.data) return change.data;
-    return this.journal.readData(change.spilled!);
+    if (change.data) return { data: change.data, done: change.hold ? change.hold.retain() : NOTHING_HELD };
+    return { data: await this.journal.readData(change.spilled!), done: NOTHING_HELD };
   }
 
   /** The batch reached the backup (applied there, not yet durable): its memory can go. */
   shipped(batch: readonly QueuedChange[]): void {
     for (const c of batch) {
       c.shipped = true;
-      if (c.data) {
-        this.memory -= c.data.length;
-        c.data = undefined;
-      }
+      this.forget(c);
     }
   }
 
@@ -299,10 +342,21 @@ export class SendQueue {
     this.dropPoints('mirroring left continuous mode before the backup took it');
     await this.spilling?.catch(() => undefined);
     const all = this.entries.splice(0);
+    for (const c of all) this.forget(c);
     this.memory = 0;
     this.queuedBytes = 0;
     await this.journal.trimThrough(this.journal.lastSeq);
     return all;
+  }
+
+  /** The queue no longer has the change's bytes in memory: its reference to the host's buffer goes. */
+  private forget(c: QueuedChange): void {
+    if (c.data) this.memory -= c.data.length;
+    c.data = undefined;
+    c.hold = undefined;
+    const drop = c.drop;
+    c.drop = undefined;
+    drop?.();
   }
 
   /** Contiguous changes of one batch, merged up to `maxGroupBytes` (one WRITE each). */

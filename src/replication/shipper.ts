@@ -14,7 +14,7 @@ import type { AsyncMirror } from './async-mirror.js';
 import { ReplicationAction, encodePointParameters } from '../replica-protocol/index.js';
 import { RateMeter } from './rate-meter.js';
 import { peerRefused, type ReplicaLink } from './replica-link.js';
-import { SendQueue, type QueuedChange } from './send-queue.js';
+import { SendQueue, type ChangeData, type QueuedChange } from './send-queue.js';
 
 export interface ShipperOptions {
   /** Changes per batch (default 256). */
@@ -170,9 +170,20 @@ export class Shipper {
     await Promise.all(
       groups.map(async (g) => {
         if (g.discard) return this.link.discard(g.offset, g.length);
-        const datas = await Promise.all(g.changes.map((c) => this.queue.dataOf(c)));
-        // One change: its own buffer, no copy; several contiguous ones: one WRITE.
-        const data = datas.length === 1 ? datas[0]! : Buffer.concat(datas as Buffer[], g.length);
+        const lent = (await Promise.all(g.changes.map((c) => this.queue.dataOf(c)))) as ChangeData[];
+        if (lent.length === 1) {
+          // One change: its own buffer, no copy. Given back only once the backup has it:
+          // after a failure (a timed-out command) the link may still send it later.
+          await this.link.write(lent[0]!.data, g.offset, false);
+          lent[0]!.done();
+          return;
+        }
+        // Several contiguous ones: one WRITE of a copy.
+        const data = Buffer.concat(
+          lent.map((l) => l.data),
+          g.length,
+        );
+        for (const l of lent) l.done();
         return this.link.write(data, g.offset, false);
       }),
     );

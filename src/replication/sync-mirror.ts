@@ -8,6 +8,7 @@
  * noted in the delta table and the engine falls back to delta tracking.
  */
 import type { BlockDevice } from '../block/device.js';
+import type { BufferHold } from '../util/buffer-pool.js';
 import type { ActivityLog } from './activity-log.js';
 import type { DeltaTable } from './delta-table.js';
 import { applyLocally, type HostOp, type WritePath } from './host-op.js';
@@ -36,7 +37,7 @@ export class SyncMirror implements WritePath {
   async apply(op: HostOp): Promise<void> {
     const hot = this.activity.acquire(op.offset, op.length);
     if (hot) await hot;
-    const remote = op.data ? this.link.write(op.data, op.offset, op.fua) : this.link.discard(op.offset, op.length);
+    const remote = op.data ? this.writeRemote(op.data, op.offset, op.fua, op.hold) : this.link.discard(op.offset, op.length);
     const [localResult, remoteResult] = await Promise.allSettled([applyLocally(this.local, op, op.fua), remote]);
     if (remoteResult.status === 'fulfilled') this.unconfirmed.push({ offset: op.offset, length: op.length });
     else {
@@ -77,5 +78,18 @@ export class SyncMirror implements WritePath {
 
   private release(ranges: readonly Range[]): void {
     for (const r of ranges) this.activity.release(r.offset, r.length);
+  }
+
+  /**
+   * The link reads `data` until the backup has it, and possibly after its write failed (a
+   * command that timed out may still sit in the initiator's socket queue, to be sent
+   * later). The host's buffer is retained for it: released once the backup answered, never
+   * after a failure, so a pooled buffer is never reused while the link may still send it.
+   * Without a hold the bytes are copied.
+   */
+  private writeRemote(data: Buffer, offset: number, fua: boolean, hold: BufferHold | undefined): Promise<void> {
+    if (!hold) return this.link.write(Buffer.from(data), offset, fua);
+    const release = hold.retain();
+    return this.link.write(data, offset, fua).then(release);
   }
 }

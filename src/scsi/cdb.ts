@@ -26,7 +26,12 @@ export function clip(data: Buffer, allocationLength: number): Buffer {
 
 /** Where the LBA and TRANSFER LENGTH fields sit in a block command CDB. */
 export interface BlockFields {
-  lba: bigint;
+  /**
+   * blockFields gives a number, so the per-I/O path does no BigInt arithmetic: exact below
+   * 2^53; a 16-byte CDB's LBA of 2^53 or more comes out as a number >= 2^53, which
+   * checkRange refuses. Other decoders may pass a bigint.
+   */
+  lba: number | bigint;
   blocks: number;
   lbaByte: number;
   lengthByte: number;
@@ -37,16 +42,16 @@ export function blockFields(cdb: Buffer): BlockFields {
   switch (cdb[0]! >> 5) {
     case 0: {
       // 6-byte: 21-bit LBA, TRANSFER LENGTH 0 means 256 blocks (SBC-3 §5.15).
-      const lba = BigInt(((cdb[1]! & 0x1f) << 16) | cdb.readUInt16BE(2));
+      const lba = ((cdb[1]! & 0x1f) << 16) | cdb.readUInt16BE(2);
       return { lba, blocks: cdb[4] === 0 ? 256 : cdb[4]!, lbaByte: 1, lengthByte: 4 };
     }
     case 1:
     case 2:
-      return { lba: BigInt(u32(cdb, 2)), blocks: u16(cdb, 7), lbaByte: 2, lengthByte: 7 };
+      return { lba: u32(cdb, 2), blocks: u16(cdb, 7), lbaByte: 2, lengthByte: 7 };
     case 5:
-      return { lba: BigInt(u32(cdb, 2)), blocks: u32(cdb, 6), lbaByte: 2, lengthByte: 6 };
+      return { lba: u32(cdb, 2), blocks: u32(cdb, 6), lbaByte: 2, lengthByte: 6 };
     case 4:
-      return { lba: u64(cdb, 2), blocks: u32(cdb, 10), lbaByte: 2, lengthByte: 10 };
+      return { lba: u32(cdb, 2) * 2 ** 32 + u32(cdb, 6), blocks: u32(cdb, 10), lbaByte: 2, lengthByte: 10 };
     default:
       throw new Error(`not a block command: opcode 0x${cdb[0]!.toString(16)}`);
   }

@@ -1,14 +1,19 @@
+import type { BufferHold, BufferLease } from '../util/buffer-pool.js';
 import type { CommandContext, ConflictClass, DataDirection } from './types.js';
 import type { LogicalUnit } from './logical-unit.js';
 
 /**
  * What a handler returns once the CDB is validated: how many Data-Out bytes it needs,
  * and the work to do with them. `run` returns Data-In (or nothing) for GOOD status and
- * throws SenseError (CHECK CONDITION) or StatusError (other statuses).
+ * throws SenseError (CHECK CONDITION) or StatusError (other statuses). Data-In in a
+ * BufferLease is pooled memory the transport releases once it has sent it.
+ *
+ * `dataOut` is lent until `run` settles: a handler that keeps any of it longer copies it,
+ * or passes `hold` on to the device it writes to (BlockDevice.write).
  */
 export interface HandlerPlan {
   dataOutLength: number;
-  run(dataOut: Buffer | undefined): Promise<Buffer | void> | Buffer | void;
+  run(dataOut: Buffer | undefined, hold?: BufferHold): Promise<Buffer | BufferLease | void> | Buffer | BufferLease | void;
   /**
    * The task was aborted while `run` was pending: settle it now. Only for work that outlives
    * its command (a SANITIZE with IMMED=0: the sanitize operation goes on, SBC-3 §4.11).

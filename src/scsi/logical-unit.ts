@@ -15,6 +15,8 @@ import { createReservations } from './reservations/index.js';
 import { SanitizeState } from './sanitize/state.js';
 import { sanitizeRecordPath } from './sanitize/record.js';
 
+const MAX_SAFE_LBA = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
  * One logical unit: a block device plus the SCSI state around it (unit attentions, mode
  * pages, extent locks, reservations, medium/prevent state). Command handlers read it;
@@ -255,15 +257,21 @@ export class LogicalUnit {
     return this.replication ? this.writeProtected() : this.writeProtectedFor(nexus);
   }
 
-  /** Throws LBA OUT OF RANGE unless [lba, lba+blocks) lies within the medium; returns lba as a number. */
-  checkRange(lba: bigint, blocks: number, lbaField: number): number {
+  /**
+   * Throws LBA OUT OF RANGE unless [lba, lba+blocks) lies within the medium; returns lba as
+   * a number. In number arithmetic (no BigInt per I/O): a medium has fewer than 2^53
+   * blocks, and an LBA of 2^53 or more, whether a bigint or a number rounded from a 64-bit
+   * CDB field (never below 2^53), is out of range.
+   */
+  checkRange(lba: number | bigint, blocks: number, lbaField: number): number {
+    const n = typeof lba === 'number' ? lba : lba > MAX_SAFE_LBA ? Infinity : Number(lba);
+    const count = this.blockCount;
     // With zero blocks the LBA itself must still name a block (SBC-3 §4.5).
-    const count = BigInt(this.blockCount);
-    if (lba + BigInt(blocks) > count || (blocks === 0 && lba >= count)) {
+    if (!(n <= Number.MAX_SAFE_INTEGER) || n + blocks > count || (blocks === 0 && n >= count)) {
       const e = lbaOutOfRange();
       throw new SenseError({ key: e.key, asc: e.asc, field: { inCdb: true, byte: lbaField } });
     }
-    return Number(lba);
+    return n;
   }
 
   // --- nexus registry -------------------------------------------------------------

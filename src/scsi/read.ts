@@ -4,18 +4,20 @@ import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
 import type { LogicalUnit } from './logical-unit.js';
 import type { CommandContext } from './types.js';
 import { blockFields, checkTransfer, rejectProtection } from './cdb.js';
+import { ioBufferPool } from '../util/buffer-pool.js';
 
 /**
  * Small read buffers are carved from shared slabs: a separate ArrayBuffer per 4 KiB read
  * (Node pools only below 4 KiB) costs a malloc, external-memory accounting and GC sweeping
  * on every command. A slab lives until its last piece has been sent; pieces are short-lived.
+ * Large ones come from the I/O buffer pool, back in it once the transport has sent them.
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_MAX_PIECE = 32 * 1024;
 let slab = Buffer.allocUnsafeSlow(0);
 let slabUsed = 0;
 
-function readBuffer(bytes: number): Buffer {
+function slabPiece(bytes: number): Buffer {
   if (bytes > SLAB_MAX_PIECE) return Buffer.allocUnsafe(bytes);
   if (slabUsed + bytes > slab.length) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
@@ -35,12 +37,20 @@ function prepareRead(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   const bytes = f.blocks * lu.blockSize;
   return {
     dataOutLength: 0,
-    async run() {
+    run() {
       if (bytes === 0) return;
       // Unzeroed: the device fills the whole buffer or throws.
-      const buf = readBuffer(bytes);
-      await lu.device.read(buf, lba * lu.blockSize);
-      return buf;
+      const lease = bytes >= ioBufferPool.options.minBytes ? ioBufferPool.take(bytes) : undefined;
+      const buf = lease?.buffer ?? slabPiece(bytes);
+      const reading = lu.device.read(buf, lba * lu.blockSize);
+      if (!lease) return reading.then(() => buf);
+      return reading.then(
+        () => lease,
+        (e: unknown) => {
+          lease.release();
+          throw e;
+        },
+      );
     },
   };
 }

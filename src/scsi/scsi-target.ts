@@ -5,6 +5,7 @@
  * failure into a status + sense.
  */
 import { BlockIoError } from '../block/device.js';
+import { BufferLease, type BufferHold } from '../util/buffer-pool.js';
 import { moduleLogger } from '../util/log.js';
 import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
 import { StatusError } from './descriptor.js';
@@ -29,6 +30,23 @@ const log = moduleLogger('scsi');
 
 const SCSI_BUS_RESET_OCCURRED: AscPair = [0x29, 0x02];
 const SPACE_ALLOCATION_FAILED_WRITE_PROTECT: AscPair = [0x27, 0x07];
+
+const GOOD: ScsiResult = Object.freeze({ status: ScsiStatus.GOOD });
+
+function goodResult(data: Buffer | BufferLease | void): ScsiResult {
+  if (!data) return GOOD;
+  if (data instanceof BufferLease) return { status: ScsiStatus.GOOD, dataIn: data.buffer, dataInLease: data };
+  return { status: ScsiStatus.GOOD, dataIn: data };
+}
+
+/** The handler's outcome as a promise, a synchronous throw included. */
+function runPlan(plan: HandlerPlan, dataOut: Buffer | undefined, hold: BufferHold | undefined): Promise<Buffer | BufferLease | void> {
+  try {
+    return Promise.resolve(plan.run(dataOut, hold));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
 
 /** A plan whose outcome is already known (errors found before any data moved). */
 function settled(result: ScsiResult): PreparedCommand {
@@ -135,16 +153,13 @@ export class ScsiTarget implements ScsiTargetPort {
     const tracked = lu.sanitize.tracks(descriptor);
     return {
       dataOutLength: plan.dataOutLength,
-      run: async (dataOut) => {
-        try {
-          // A sanitize may have started while this command waited for its Data-Out.
-          const refusal = tracked ? lu.sanitize.refusal(descriptor) : undefined;
-          if (refusal) return checkCondition(refusal, lu.descriptorSense());
-          const data = await (tracked ? lu.sanitize.track(async () => plan.run(dataOut)) : plan.run(dataOut));
-          return data ? { status: ScsiStatus.GOOD, dataIn: data } : { status: ScsiStatus.GOOD };
-        } catch (e) {
-          return this.failure(e, lu, descriptor, req);
-        }
+      run: (dataOut, hold) => {
+        // A sanitize may have started while this command waited for its Data-Out.
+        const refusal = tracked ? lu.sanitize.refusal(descriptor) : undefined;
+        if (refusal) return Promise.resolve(checkCondition(refusal, lu.descriptorSense()));
+        // A flat chain: the handler's own promise, then one step to the result.
+        const work = tracked ? lu.sanitize.track(() => runPlan(plan, dataOut, hold)) : runPlan(plan, dataOut, hold);
+        return work.then(goodResult, (e: unknown) => this.failure(e, lu, descriptor, req));
       },
       ...(plan.abandon ? { abandon: plan.abandon } : {}),
     };

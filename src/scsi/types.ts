@@ -2,6 +2,7 @@
  * The contract between the transport (src/target) and the SCSI layer. The SCSI layer
  * knows nothing of sockets or PDUs: it sees an I_T nexus, a CDB, and Data-Out bytes.
  */
+import type { BufferHold, BufferLease } from '../util/buffer-pool.js';
 
 export const ScsiStatus = {
   GOOD: 0x00,
@@ -48,6 +49,8 @@ export interface ScsiResult {
   sense?: Buffer;
   /** Data-In; the transport truncates it to the expected length and reports the residual. */
   dataIn?: Buffer;
+  /** Pooled memory behind `dataIn`: the transport releases it once the bytes are on the socket (or dropped). */
+  dataInLease?: BufferLease;
 }
 
 /**
@@ -57,7 +60,11 @@ export interface ScsiResult {
  */
 export interface PreparedCommand {
   readonly dataOutLength: number;
-  run(dataOut: Buffer | undefined): Promise<ScsiResult>;
+  /**
+   * `dataOut` is lent until the returned promise settles (the transport may reuse its
+   * memory then); `hold`, when given, lets whatever keeps it longer say so (BufferHold).
+   */
+  run(dataOut: Buffer | undefined, hold?: BufferHold): Promise<ScsiResult>;
   /**
    * ABORT TASK (or a reset) reached the command while `run` was pending: settle `run` soon,
    * leaving behind any operation the command started that must outlive it (SANITIZE).

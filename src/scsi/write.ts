@@ -9,7 +9,8 @@ import { blockFields, checkTransfer, rejectProtection } from './cdb.js';
 export function wholeBlocks(lu: LogicalUnit, data: Buffer | undefined, expected: number): Buffer | undefined {
   if (!data || data.length === 0) return undefined;
   const usable = Math.min(expected, data.length - (data.length % lu.blockSize));
-  return usable === 0 ? undefined : data.subarray(0, usable);
+  if (usable === 0) return undefined;
+  return usable === data.length ? data : data.subarray(0, usable);
 }
 
 function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
@@ -23,10 +24,12 @@ function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   const fua = (!isWrite6 && (cdb[1]! & 0x08) !== 0) || !lu.writeCacheEnabled();
   return {
     dataOutLength: bytes,
-    async run(dataOut) {
+    // The device's own promise, not an async wrapper around it; `hold` lets a device that
+    // queues the data (asynchronous mirroring) keep the transport's pooled buffer.
+    run(dataOut, hold) {
       const data = wholeBlocks(lu, dataOut, bytes);
       if (!data) return;
-      await lu.device.write(data, lba * lu.blockSize, fua);
+      return lu.device.write(data, lba * lu.blockSize, fua, hold);
     },
   };
 }

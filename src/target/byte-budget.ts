@@ -2,6 +2,8 @@
  * A FIFO byte semaphore. Bounds the Data-Out buffers one connection holds at once, so
  * memory depends on our limits, not on how many large writes an initiator queues.
  */
+const NOTHING_TO_WITHDRAW = (): void => {};
+
 export class ByteBudget {
   private available: number;
   private readonly waiting: Array<{ bytes: number; grant: () => void }> = [];
@@ -19,7 +21,7 @@ export class ByteBudget {
     if (this.waiting.length === 0 && bytes <= this.available) {
       this.available -= bytes;
       grant();
-      return () => {};
+      return NOTHING_TO_WITHDRAW;
     }
     const entry = { bytes, grant };
     this.waiting.push(entry);

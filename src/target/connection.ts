@@ -4,8 +4,8 @@
  * Owns StatSN (per connection) and the socket writer.
  */
 import type { Socket } from 'node:net';
-import { BHS_LENGTH, readOpcode } from '../iscsi/pdu/bhs.js';
-import type { DataOutPdu } from '../iscsi/pdu/data-out.js';
+import { BHS_LENGTH, readItt, readOpcode } from '../iscsi/pdu/bhs.js';
+import { decodeDataOut, type DataOutPdu } from '../iscsi/pdu/data-out.js';
 import { decodeInitiatorPdu } from '../iscsi/pdu/decode.js';
 import type { LogoutRequestPdu } from '../iscsi/pdu/logout.js';
 import type { NopOutPdu } from '../iscsi/pdu/nop.js';
@@ -13,7 +13,7 @@ import { Opcode, RESERVED_TAG, RejectReason, TmfFunction } from '../iscsi/pdu/op
 import { PduError } from '../iscsi/pdu/pdu-error.js';
 import { encodeR2t } from '../iscsi/pdu/r2t.js';
 import { encodeReject } from '../iscsi/pdu/reject.js';
-import type { ScsiCommandPdu } from '../iscsi/pdu/scsi-command.js';
+import { decodeScsiCommand, type ScsiCommandPdu } from '../iscsi/pdu/scsi-command.js';
 import type { TaskMgmtRequestPdu } from '../iscsi/pdu/task-management.js';
 import type { TextRequestPdu } from '../iscsi/pdu/text.js';
 import { TmfResponse, type Nexus, type ScsiTargetPort } from '../scsi/types.js';
@@ -72,6 +72,10 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   private log: Logger;
   private readonly closeListeners: Array<() => void> = [];
   readonly dataOutBudget = new ByteBudget(DATA_OUT_BUDGET_BYTES);
+  /** Keeps a task's pooled buffer out of the pool while the reader lands a segment in it (an abort may release it meanwhile). */
+  private landingHold?: () => void;
+  /** A SCSI Command taken at its header (see landing()); its data segment comes with the next PDU delivered. */
+  private commandAwaitingData?: { header: Buffer; task: ScsiTask | undefined };
 
   constructor(
     private readonly socket: Socket,
@@ -182,8 +186,55 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
 
   // ---- PduSink ---------------------------------------------------------------------
 
+  /**
+   * A data segment that spans socket chunks lands straight in its command's buffer: a
+   * Data-Out's at the offset its task would accept it at, a SCSI Command's immediate data at
+   * offset 0. For the latter the command is taken now, from its header (every check on it
+   * needs the header alone); its data follows with the PDU. Anything else is framed as usual.
+   */
+  landing(header: Buffer, length: number): Buffer | undefined {
+    if (this.phase !== 'full-feature' || this.logoutPending || this.session!.kind === 'Discovery') return undefined;
+    const op = readOpcode(header);
+    const landing =
+      op === Opcode.DATA_OUT
+        ? this.session!.tasks.get(readItt(header))?.dataOutLanding(decodeDataOut(header), length)
+        : op === Opcode.SCSI_COMMAND
+          ? this.takeCommandAtHeader(header, length)?.immediateLanding()
+          : undefined;
+    // (Taking the command may have dropped the connection: then nothing lands.)
+    if (!landing || this.phase !== 'full-feature') return undefined;
+    this.landingHold = landing.lease?.retain();
+    return landing.region;
+  }
+
+  /** onPdu's SCSI Command path, before the data segment is in: that follows through commandAwaitingData. */
+  private takeCommandAtHeader(header: Buffer, immediateLength: number): ScsiTask | undefined {
+    let pdu;
+    try {
+      pdu = decodeScsiCommand(header);
+    } catch (e) {
+      if (!(e instanceof PduError)) throw e;
+      return undefined; // onPdu rejects it when the PDU is in
+    }
+    let task: ScsiTask | undefined;
+    try {
+      task = this.onScsiCommand(pdu, immediateLength);
+    } catch (e) {
+      if (!(e instanceof PduError)) throw e;
+      this.protocolError(header, e.reason, e.message);
+    }
+    this.commandAwaitingData = { header, task };
+    return task;
+  }
+
   onPdu(pdu: FramedPdu): void {
+    this.endLanding();
     if (this.phase === 'closed') return;
+    const awaiting = this.commandAwaitingData;
+    if (awaiting) {
+      this.commandAwaitingData = undefined;
+      if (awaiting.header === pdu.header) return awaiting.task?.immediateArrived(pdu.data);
+    }
     let decoded;
     try {
       decoded = decodeInitiatorPdu(pdu.header);
@@ -205,8 +256,11 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     }
     try {
       switch (decoded.kind) {
-        case 'scsi-command':
-          return this.onScsiCommand(pdu.header, decoded.pdu, pdu.data);
+        case 'scsi-command': {
+          const task = this.onScsiCommand(decoded.pdu, pdu.data.length);
+          if (pdu.data.length > 0) task?.immediateArrived(pdu.data);
+          return;
+        }
         case 'data-out':
           return this.onDataOut(pdu.header, decoded.pdu, pdu.data);
         case 'nop-out':
@@ -232,6 +286,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   }
 
   onDataDigestError(header: Buffer): void {
+    this.endLanding();
+    this.commandAwaitingData = undefined;
     if (this.phase !== 'full-feature') return this.drop('data digest error during login');
     this.sendReject(header, RejectReason.DATA_DIGEST_ERROR);
     // RFC 7143 §7.8: at ErrorRecoveryLevel 0 lost command data cannot be recovered in the
@@ -401,27 +457,32 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
 
   // ---- full feature phase ------------------------------------------------------------
 
-  private onScsiCommand(header: Buffer, pdu: ScsiCommandPdu, data: Buffer): void {
+  /** Takes a command whose data segment has `immediateLength` bytes (given to the task separately). */
+  private onScsiCommand(pdu: ScsiCommandPdu, immediateLength: number): ScsiTask | undefined {
     const session = this.session!;
     const p = session.params;
-    if (data.length > 0) {
+    if (immediateLength > 0) {
       if (!pdu.write || !p.immediateData) throw new PduError(RejectReason.PROTOCOL_ERROR, 'unexpected immediate data');
-      if (data.length > pdu.expectedLength || data.length > p.firstBurstLength) {
+      if (immediateLength > pdu.expectedLength || immediateLength > p.firstBurstLength) {
         throw new PduError(RejectReason.PROTOCOL_ERROR, 'immediate data beyond EDTL or FirstBurstLength');
       }
     }
     if (!pdu.immediate && !session.window.inWindow(pdu.cmdSN)) {
       this.log.debug({ cmdSN: pdu.cmdSN, expCmdSN: session.window.expCmdSN }, 'command outside the CmdSN window dropped');
-      return;
+      return undefined;
     }
     if (session.tasks.has(pdu.itt)) throw new PduError(RejectReason.PROTOCOL_ERROR, `ITT 0x${pdu.itt.toString(16)} already in use`);
     if (pdu.immediate && session.tasks.size >= 2 * this.ctx.limits.queueDepth) {
       throw new PduError(RejectReason.IMMEDIATE_COMMAND_REJECT, 'too many immediate commands');
     }
-    const task = new ScsiTask(this, pdu, data);
+    const task = new ScsiTask(this, pdu, immediateLength);
     session.tasks.set(pdu.itt, task);
     const admitted = session.window.submit(pdu.cmdSN, pdu.immediate, () => task.start());
-    if (admitted === 'dropped') session.tasks.delete(pdu.itt);
+    if (admitted === 'dropped') {
+      session.tasks.delete(pdu.itt);
+      return undefined;
+    }
+    return task;
   }
 
   private onDataOut(header: Buffer, pdu: DataOutPdu, data: Buffer): void {
@@ -526,6 +587,11 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.countProtocolError(message);
   }
 
+  private endLanding(): void {
+    this.landingHold?.();
+    this.landingHold = undefined;
+  }
+
   private countProtocolError(message: string): void {
     if (++this.protocolErrors > MAX_PROTOCOL_ERRORS) this.drop(`too many protocol errors (last: ${message})`);
   }
@@ -549,6 +615,9 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     if (this.closedOnce) return;
     this.closedOnce = true;
     this.phase = 'closed';
+    // No segment lands any more: the task's buffer (its owner released it with the abort) may go back to the pool.
+    this.reader.stop();
+    this.endLanding();
     clearTimeout(this.loginTimer);
     this.pinger?.stop();
     const s = this.session;

@@ -8,6 +8,7 @@ import { encodeDataIn } from '../iscsi/pdu/data-in.js';
 import { RESERVED_TAG, ScsiResponseCode } from '../iscsi/pdu/opcodes.js';
 import { encodeScsiResponse, encodeSenseSegment } from '../iscsi/pdu/scsi-response.js';
 import { ScsiStatus } from '../scsi/types.js';
+import type { BufferLease } from '../util/buffer-pool.js';
 import type { PduWriter } from './pdu-writer.js';
 
 export interface Residual {
@@ -43,6 +44,8 @@ export interface CommandOutcome {
   sense?: Buffer;
   /** Already truncated to what may be sent. */
   dataIn?: Buffer;
+  /** Pooled memory behind dataIn: released once the socket is done with it (at once if nothing is sent). */
+  dataInLease?: BufferLease;
   residual: Residual;
   /** R2Ts sent for the command (counted in ExpDataSN). */
   r2tsSent: number;
@@ -50,6 +53,7 @@ export interface CommandOutcome {
 
 export function sendCommandOutcome(ch: ResponseChannel, o: CommandOutcome): void {
   const data = o.dataIn;
+  if (!data?.length) o.dataInLease?.release();
   const foldStatus = o.status === ScsiStatus.GOOD && !o.sense && data !== undefined && data.length > 0;
   let dataSN = 0;
   ch.out.cork();
@@ -84,7 +88,9 @@ export function sendCommandOutcome(ch: ResponseChannel, o: CommandOutcome): void
             },
             end - offset,
           );
-          ch.out.send(header, data.subarray(offset, end));
+          // The socket reads the pooled bytes until its write completes; the last piece's callback releases them.
+          const done = last && o.dataInLease ? () => o.dataInLease!.release() : undefined;
+          ch.out.send(header, offset === 0 && last ? data : data.subarray(offset, end), done);
           offset = end;
         }
       }

@@ -40,8 +40,12 @@ export class PduWriter {
     return !this.socket.destroyed && this.socket.writable;
   }
 
-  send(header: Buffer, data?: Buffer): void {
-    if (!this.writable) return;
+  /** `done` is called once the socket no longer needs `data` (written, or dropped with the connection). */
+  send(header: Buffer, data?: Buffer, done?: () => void): void {
+    if (!this.writable) {
+      done?.();
+      return;
+    }
     if (!this.heldForTick) {
       // Released in nextTick, which runs once the current callback's microtasks are done.
       this.heldForTick = true;
@@ -52,10 +56,12 @@ export class PduWriter {
     this.socket.write(header);
     if (this.headerDigest) this.socket.write(encodeDigest(headerDigest(header)));
     if (data && data.length > 0) {
-      this.socket.write(data);
+      this.socket.write(data, done);
       const pad = padLength(data.length);
       if (pad > 0) this.socket.write(paddingFor(data.length));
       if (this.dataDigest) this.socket.write(encodeDigest(dataDigest(data)));
+    } else {
+      done?.();
     }
     this.uncork();
   }

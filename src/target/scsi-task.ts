@@ -1,6 +1,10 @@
 /**
  * One SCSI command's life on a connection: queued for its CmdSN turn, collecting
  * Data-Out, running in the SCSI layer (one promise), and answered (unless aborted).
+ *
+ * Its Data-Out buffer (pooled when large) is held from the moment the budget grants it
+ * until the command is done; the SCSI layer gets it lent for `run`, with the lease as the
+ * hold a device takes to keep it longer (BlockDevice.write).
  */
 import type { DataOutPdu } from '../iscsi/pdu/data-out.js';
 import { lunFromField } from '../iscsi/pdu/bhs.js';
@@ -8,6 +12,7 @@ import type { ScsiCommandPdu } from '../iscsi/pdu/scsi-command.js';
 import { MAX_TRANSFER_BYTES } from '../scsi/limits.js';
 import { Asc, SenseKey, encodeFixedSense } from '../scsi/sense.js';
 import { ScsiStatus, type Nexus, type PreparedCommand, type ScsiResult, type ScsiTargetPort } from '../scsi/types.js';
+import { UNPOOLED_HOLD, ioBufferPool, type BufferLease } from '../util/buffer-pool.js';
 import { residualOf, sendCommandOutcome, type ResponseChannel } from './data-in.js';
 import type { ByteBudget } from './byte-budget.js';
 import { DataOutCollector, type R2tRequest } from './data-out.js';
@@ -35,13 +40,20 @@ interface EarlyDataOut {
   data: Buffer;
 }
 
+/** Where a data segment of this task lands: memory of its buffer, and the pooled lease behind it. */
+export interface Landing {
+  region: Buffer;
+  lease?: BufferLease;
+}
+
 export class ScsiTask {
   state: TaskState = 'queued';
   /** Set by task management: the task ends without a response. */
   aborted = false;
   readonly lun: number;
-  private early: EarlyDataOut[] = [];
+  private early?: EarlyDataOut[];
   private earlyBytes = 0;
+  /** Only for commands with the W bit: nothing else can carry Data-Out. */
   private collector?: DataOutCollector;
   private plan?: PreparedCommand;
   private needed = 0;
@@ -51,13 +63,19 @@ export class ScsiTask {
   /** Budget bytes this task holds (its Data-Out buffer), returned when it is done. */
   private reserved = 0;
   private cancelReservation?: () => void;
+  /** Immediate data the command header announced and that has not arrived yet. */
+  private immediatePending: number;
+  /** Immediate data that arrived before the collector existed. */
+  private immediate?: Buffer;
 
   constructor(
     private readonly host: TaskHost,
     readonly cmd: ScsiCommandPdu,
-    private immediateData: Buffer,
+    /** DataSegmentLength of the command PDU; the bytes come through immediateArrived. */
+    private readonly immediateLength: number,
   ) {
     this.lun = lunFromField(cmd.lun);
+    this.immediatePending = immediateLength;
   }
 
   get itt(): number {
@@ -92,38 +110,75 @@ export class ScsiTask {
     this.wanted = this.tooLarge ? 0 : Math.min(this.writeExpected, this.needed);
     if (this.wanted === 0) return this.beginCollecting();
     // Until the budget grants the buffer the task stays queued; early unsolicited data is
-    // still bounded by FirstBurstLength there.
-    this.cancelReservation = this.host.dataOutBudget.acquire(this.wanted, () => {
+    // still bounded by FirstBurstLength there. A pooled buffer counts at its size class.
+    const bytes = ioBufferPool.footprint(this.wanted);
+    this.cancelReservation = this.host.dataOutBudget.acquire(bytes, () => {
       this.cancelReservation = undefined;
-      this.reserved = this.wanted;
+      this.reserved = bytes;
       this.beginCollecting();
     });
   }
 
   private beginCollecting(): void {
     if (this.aborted || this.state !== 'queued') return;
+    if (!this.cmd.write) return this.run();
     const p = this.host.params;
-    this.collector = new DataOutCollector({
-      wanted: this.wanted,
-      expectedLength: this.writeExpected,
-      unsolicitedFollows: this.cmd.write && !p.initialR2T && !this.cmd.final,
-      firstBurstLength: p.firstBurstLength,
-      maxBurstLength: p.maxBurstLength,
-      maxOutstandingR2T: Math.max(1, p.maxOutstandingR2T),
-    });
+    this.collector = new DataOutCollector(
+      {
+        wanted: this.wanted,
+        expectedLength: this.writeExpected,
+        unsolicitedFollows: !p.initialR2T && !this.cmd.final,
+        firstBurstLength: p.firstBurstLength,
+        maxBurstLength: p.maxBurstLength,
+        maxOutstandingR2T: Math.max(1, p.maxOutstandingR2T),
+      },
+      ioBufferPool,
+    );
     this.state = 'collecting';
-    if (this.immediateData.length > 0) {
-      const err = this.collector.acceptImmediate(this.immediateData);
-      this.immediateData = EMPTY;
-      if (err) return this.host.dataOutViolation(this, Buffer.alloc(0), err);
+    // Data-Out follows the command's own segment on the wire: none can be early while it is still arriving.
+    if (this.immediatePending > 0) return;
+    if (this.immediate) {
+      const err = this.collector.acceptImmediate(this.immediate);
+      this.immediate = undefined;
+      if (err) return this.host.dataOutViolation(this, EMPTY, err);
     }
     const early = this.early;
-    this.early = [];
-    for (const e of early) {
+    this.early = undefined;
+    for (const e of early ?? []) {
       const err = this.collector.acceptDataOut(e.pdu, e.data);
       if (err) return this.host.dataOutViolation(this, e.header, err);
     }
     this.advance();
+  }
+
+  /** Where the command's immediate data can land while it arrives, if the buffer is ready for it. */
+  immediateLanding(): Landing | undefined {
+    if (this.state !== 'collecting' || this.aborted || this.immediatePending === 0) return undefined;
+    return this.landing(this.collector!.immediateLanding(this.immediatePending));
+  }
+
+  /** The command PDU's data segment, complete (possibly already in place, see immediateLanding). */
+  immediateArrived(data: Buffer): void {
+    this.immediatePending = 0;
+    if (this.aborted) return;
+    if (this.state === 'queued') {
+      this.immediate = data;
+      return;
+    }
+    if (this.state !== 'collecting') return;
+    const err = this.collector!.acceptImmediate(data);
+    if (err) return this.host.dataOutViolation(this, EMPTY, err);
+    this.advance();
+  }
+
+  /** Where this Data-Out's segment can land while it arrives, if the task would accept it whole. */
+  dataOutLanding(pdu: DataOutPdu, length: number): Landing | undefined {
+    if (this.state !== 'collecting' || this.aborted) return undefined;
+    return this.landing(this.collector!.landingFor(pdu, length));
+  }
+
+  private landing(region: Buffer | undefined): Landing | undefined {
+    return region && { region, lease: this.collector!.lease };
   }
 
   onDataOut(header: Buffer, pdu: DataOutPdu, data: Buffer): void {
@@ -133,10 +188,10 @@ export class ScsiTask {
         // Only unsolicited data can precede our turn; bound it by the unsolicited burst.
         this.earlyBytes += data.length;
         const limit = Math.min(this.host.params.firstBurstLength, this.writeExpected);
-        if (this.earlyBytes + this.immediateData.length > limit) {
+        if (this.earlyBytes + this.immediateLength > limit) {
           return this.host.dataOutViolation(this, header, 'unsolicited data beyond FirstBurstLength');
         }
-        this.early.push({ header, pdu, data });
+        (this.early ??= []).push({ header, pdu, data });
         return;
       }
       case 'collecting': {
@@ -166,9 +221,13 @@ export class ScsiTask {
       });
       return;
     }
-    // A shorter buffer than dataOutLength means the initiator's EDTL cut the transfer short.
-    const dataOut = this.needed > 0 ? this.collector!.buffer : undefined;
-    this.running = this.plan!.run(dataOut).then(
+    const c = this.collector;
+    // A shorter buffer than dataOutLength means the initiator's EDTL cut the transfer short
+    // (to nothing without the W bit).
+    const dataOut = this.needed === 0 ? undefined : c ? c.buffer : EMPTY;
+    // A buffer outside the pool (small, or the command PDU's own segment) is never reused:
+    // a device may keep it as it is.
+    this.running = this.plan!.run(dataOut, c?.lease ?? UNPOOLED_HOLD).then(
       (result) => this.finish(result),
       () => this.finish(internalFailure()),
     );
@@ -181,10 +240,16 @@ export class ScsiTask {
     this.reserved = 0;
   }
 
+  /** The Data-Out buffer goes back to the pool (unless a device holds it too). */
+  private releaseBuffer(): void {
+    this.collector?.lease?.release();
+  }
+
   private finish(result: ScsiResult): void {
     if (this.state === 'done') return;
     this.state = 'done';
     this.returnBudget();
+    this.releaseBuffer();
     if (!this.aborted && this.host.out.writable) {
       const isWrite = this.cmd.write || this.needed > 0;
       let dataIn = result.dataIn;
@@ -204,9 +269,12 @@ export class ScsiTask {
         status: result.status,
         sense: result.status === ScsiStatus.CHECK_CONDITION ? result.sense : undefined,
         dataIn,
+        dataInLease: result.dataInLease,
         residual,
         r2tsSent: this.collector?.r2tsSent ?? 0,
       });
+    } else {
+      result.dataInLease?.release();
     }
     this.host.taskDone(this);
   }
@@ -225,7 +293,8 @@ export class ScsiTask {
     if (this.state !== 'done') {
       this.state = 'done';
       this.returnBudget();
-      this.early = [];
+      this.releaseBuffer();
+      this.early = undefined;
       this.host.taskDone(this);
     }
     return Promise.resolve();

@@ -7,20 +7,40 @@ export class InflightCounter {
     return this.count;
   }
 
-  /** Runs `op`, counted while it runs. */
-  async track<T>(op: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `op`, counted while it runs. One `then` on op's own promise rather than an async
+   * wrapper: every SCSI command on a LU passes through here.
+   */
+  track<T>(op: () => T | PromiseLike<T>): Promise<T> {
     this.count++;
+    let work: Promise<T>;
     try {
-      return await op();
-    } finally {
-      if (--this.count === 0) this.wake();
+      work = Promise.resolve(op());
+    } catch (e) {
+      work = Promise.reject(e);
     }
+    return work.then(this.left, this.failed) as Promise<T>;
   }
+
+  // Made once: no closures per tracked operation.
+  private readonly left = <T>(value: T): T => {
+    this.leave();
+    return value;
+  };
+
+  private readonly failed = (e: unknown): never => {
+    this.leave();
+    throw e;
+  };
 
   /** Resolves once no counted operation is in progress (at once when none is). */
   idle(): Promise<void> {
     if (this.count === 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private leave(): void {
+    if (--this.count === 0) this.wake();
   }
 
   private wake(): void {

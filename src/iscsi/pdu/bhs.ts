@@ -23,9 +23,9 @@ export function readFinal(bhs: Buffer): boolean {
   return (bhs[1]! & 0x80) !== 0;
 }
 
-/** AHS length in bytes. */
-export function readAhsLength(bhs: Buffer): number {
-  return bhs[4]! * 4;
+/** AHS length in bytes, of the BHS at `at` (a header still inside its socket chunk needs no view of its own). */
+export function readAhsLength(bhs: Buffer, at = 0): number {
+  return bhs[at + 4]! * 4;
 }
 
 export function readDataSegmentLength(bhs: Buffer): number {
@@ -36,9 +36,13 @@ export function readItt(bhs: Buffer): number {
   return bhs.readUInt32BE(16);
 }
 
-/** A zeroed BHS with opcode, I bit and F bit set. */
+/**
+ * A zeroed BHS with opcode, I bit and F bit set. Cut from Node's shared allocation pool:
+ * Buffer.alloc(48) would be a V8 on-heap array that the socket write must first move to a
+ * fresh off-heap ArrayBuffer (a malloc per PDU sent).
+ */
 export function newBhs(opcode: number, immediate = false, final = true): Buffer {
-  const bhs = Buffer.alloc(BHS_LENGTH);
+  const bhs = Buffer.allocUnsafe(BHS_LENGTH).fill(0);
   bhs[0] = (immediate ? 0x40 : 0) | opcode;
   bhs[1] = final ? 0x80 : 0;
   return bhs;

@@ -1,8 +1,10 @@
 /**
  * Incremental PDU framer over socket chunks: BHS(48) + AHS + [header digest] + data
  * segment + pad + [data digest] (RFC 7143 §11.2). A PDU wholly inside one chunk is
- * delivered as subarrays of that chunk (no copy); a PDU spanning chunks is assembled
- * once into a buffer of exactly its size, which our limit bounds before allocation.
+ * delivered as subarrays of that chunk (no copy). A data segment spanning chunks is copied
+ * once, chunk by chunk, into a buffer of exactly its size: the one the sink names for it
+ * (landing: a write command's own buffer), else a new one. Our limit bounds its size before
+ * anything is allocated; the digest is checked over the bytes where they landed.
  */
 import { BHS_LENGTH, DIGEST_LENGTH, readAhsLength, readDataSegmentLength } from './bhs.js';
 import { dataDigest, headerDigest, padLength, readDigest } from './segment.js';
@@ -29,6 +31,14 @@ export interface PduSink {
   onDataDigestError(header: Buffer): void;
   /** DataSegmentLength exceeds our limit; its data is skipped unbuffered, then framing resumes. */
   onOversizeSegment(header: Buffer, length: number): void;
+  /**
+   * The header of a PDU whose data segment (`length` bytes, within our limit) is not all in
+   * the current chunk: return exactly `length` bytes of memory for the segment to land in,
+   * or undefined for a new buffer. Either way the reader reports that PDU next, through
+   * onPdu (`data` being that memory) or onDataDigestError, unless it is stopped first; the
+   * memory may hold part of the segment, or a segment that failed its digest, meanwhile.
+   */
+  landing?(header: Buffer, length: number): Buffer | undefined;
 }
 
 const enum State {
@@ -38,18 +48,24 @@ const enum State {
   Skip,
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export class PduReader {
   private limits: FramerLimits;
   private state = State.Idle;
   private stopped = false;
-  /** Assembly buffers for a PDU that spans chunks. */
-  private headerBuf: Buffer = Buffer.alloc(0);
+  /** The header of a PDU that spans chunks. */
+  private headerBuf: Buffer = EMPTY;
   private headerFill = 0;
   /** Header length without its digest, known once the BHS is in. */
   private headerLength = 0;
-  private dataBuf: Buffer = Buffer.alloc(0);
+  /** Where a spanning data segment lands, and how much of it is in. */
+  private dataBuf: Buffer = EMPTY;
   private dataFill = 0;
-  private dataLength = 0;
+  /** Padding and data digest after a spanning segment. */
+  private readonly tail = Buffer.alloc(DIGEST_LENGTH + 3);
+  private tailLength = 0;
+  private tailFill = 0;
   private skipRemaining = 0;
 
   constructor(
@@ -105,7 +121,7 @@ export class PduReader {
   private startPdu(chunk: Buffer, off: number): number {
     const avail = chunk.length - off;
     if (avail >= BHS_LENGTH) {
-      const headerLength = BHS_LENGTH + readAhsLength(chunk.subarray(off, off + BHS_LENGTH));
+      const headerLength = BHS_LENGTH + readAhsLength(chunk, off);
       const headerEnd = off + headerLength + this.headerDigestLength();
       if (headerEnd <= chunk.length) {
         const header = chunk.subarray(off, off + headerLength);
@@ -114,11 +130,11 @@ export class PduReader {
         if (length > this.limits.maxRecvDataSegmentLength) return this.beginSkip(header, length, headerEnd);
         const total = this.dataTotal(length);
         if (headerEnd + total <= chunk.length) {
-          this.deliver(header, chunk, headerEnd, length);
+          this.deliver(header, chunk, headerEnd, length, chunk, headerEnd + length + padLength(length));
           return headerEnd + total;
         }
         this.beginData(Buffer.from(header), length);
-        return this.fillData(chunk, headerEnd);
+        return this.stopped ? chunk.length : this.fillData(chunk, headerEnd);
       }
     }
     // Slow path: the header spans chunks. Copy the BHS first; its AHS length sizes the rest.
@@ -152,7 +168,8 @@ export class PduReader {
     if (length > this.limits.maxRecvDataSegmentLength) return this.beginSkip(header, length, off);
     if (length === 0) {
       this.state = State.Idle;
-      this.sink.onPdu({ header, data: header.subarray(0, 0) });
+      this.headerBuf = EMPTY;
+      this.sink.onPdu({ header, data: EMPTY });
       return off;
     }
     this.beginData(header, length);
@@ -162,25 +179,35 @@ export class PduReader {
   private beginData(header: Buffer, length: number): void {
     this.headerBuf = header;
     this.headerLength = header.length;
-    this.dataLength = length;
-    this.dataBuf = Buffer.allocUnsafe(this.dataTotal(length));
+    const target = this.sink.landing?.(header, length);
+    if (target && target.length !== length) throw new RangeError(`landing of ${target.length} bytes for a ${length}-byte segment`);
+    this.dataBuf = target ?? Buffer.allocUnsafe(length);
     this.dataFill = 0;
+    this.tailLength = this.dataTotal(length) - length;
+    this.tailFill = 0;
     this.state = State.Data;
   }
 
   private fillData(chunk: Buffer, off: number): number {
-    const n = Math.min(this.dataBuf.length - this.dataFill, chunk.length - off);
-    chunk.copy(this.dataBuf, this.dataFill, off, off + n);
-    this.dataFill += n;
-    off += n;
-    if (this.dataFill === this.dataBuf.length) {
-      this.state = State.Idle;
-      const header = this.headerBuf;
-      const data = this.dataBuf;
-      this.headerBuf = Buffer.alloc(0);
-      this.dataBuf = Buffer.alloc(0);
-      this.deliver(header, data, 0, this.dataLength);
+    const data = this.dataBuf;
+    if (this.dataFill < data.length) {
+      const n = Math.min(data.length - this.dataFill, chunk.length - off);
+      chunk.copy(data, this.dataFill, off, off + n);
+      this.dataFill += n;
+      off += n;
+      if (this.dataFill < data.length) return off;
     }
+    if (this.tailFill < this.tailLength) {
+      const t = Math.min(this.tailLength - this.tailFill, chunk.length - off);
+      chunk.copy(this.tail, this.tailFill, off, off + t);
+      this.tailFill += t;
+      off += t;
+      if (this.tailFill < this.tailLength) return off;
+    }
+    const header = this.headerBuf;
+    this.headerBuf = EMPTY;
+    this.dataBuf = EMPTY;
+    this.deliver(header, data, 0, data.length, this.tail, padLength(data.length));
     return off;
   }
 
@@ -202,15 +229,13 @@ export class PduReader {
     return false;
   }
 
-  private deliver(header: Buffer, buf: Buffer, dataOff: number, length: number): void {
+  /** `length` bytes at `dataOff` of `buf`; the data digest (when negotiated) at `digestOff` of `digestBuf`. */
+  private deliver(header: Buffer, buf: Buffer, dataOff: number, length: number, digestBuf: Buffer, digestOff: number): void {
     this.state = State.Idle;
-    const data = buf.subarray(dataOff, dataOff + length);
-    if (length > 0 && this.limits.dataDigest) {
-      const digestOff = dataOff + length + padLength(length);
-      if (readDigest(buf, digestOff) !== dataDigest(data)) {
-        this.sink.onDataDigestError(header);
-        return;
-      }
+    const data = length === 0 ? EMPTY : dataOff === 0 && length === buf.length ? buf : buf.subarray(dataOff, dataOff + length);
+    if (length > 0 && this.limits.dataDigest && readDigest(digestBuf, digestOff) !== dataDigest(data)) {
+      this.sink.onDataDigestError(header);
+      return;
     }
     this.sink.onPdu({ header, data });
   }

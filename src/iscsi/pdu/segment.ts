@@ -13,6 +13,8 @@ export const AhsType = { EXTENDED_CDB: 1, BIDI_READ_LENGTH: 2 } as const;
 export const MAX_CDB_LENGTH = 260;
 
 const ZERO_PAD = Buffer.alloc(4);
+/** The padding for each remainder, made once (one view less per PDU sent). */
+const PADS = [0, 1, 2, 3].map((n) => ZERO_PAD.subarray(0, n));
 
 /** Bytes of zero padding after a data segment of `length` bytes. */
 export function padLength(length: number): number {
@@ -20,7 +22,7 @@ export function padLength(length: number): number {
 }
 
 export function paddingFor(length: number): Buffer {
-  return ZERO_PAD.subarray(0, padLength(length));
+  return PADS[padLength(length)]!;
 }
 
 export interface AdditionalHeaders {
@@ -85,17 +87,15 @@ export function headerDigest(header: Buffer): number {
 
 /** Data digest over the data segment and its padding. */
 export function dataDigest(data: Buffer): number {
-  const pad = padLength(data.length);
   const crc = crc32c(data);
-  return pad === 0 ? crc : crc32c(ZERO_PAD.subarray(0, pad), crc);
+  return padLength(data.length) === 0 ? crc : crc32c(paddingFor(data.length), crc);
 }
 
 /** Data digest over a segment given as several pieces (the data-in path avoids joining them). */
 export function dataDigestOf(pieces: readonly Buffer[], totalLength: number): number {
-  let crc = crc32c(ZERO_PAD.subarray(0, 0));
+  let crc = crc32c(PADS[0]!);
   for (const p of pieces) crc = crc32c(p, crc);
-  const pad = padLength(totalLength);
-  return pad === 0 ? crc : crc32c(ZERO_PAD.subarray(0, pad), crc);
+  return padLength(totalLength) === 0 ? crc : crc32c(paddingFor(totalLength), crc);
 }
 
 /** iSCSI digests travel least-significant byte first (as every implementation lays out the CRC register). */

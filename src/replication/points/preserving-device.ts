@@ -6,6 +6,7 @@
  */
 import type { BlockDevice } from '../../block/device.js';
 import type { DigestAlgorithm } from '../../block/digest.js';
+import type { BufferHold } from '../../util/buffer-pool.js';
 import type { PointImages } from './backup-points.js';
 
 export class PreservingDevice implements BlockDevice {
@@ -38,10 +39,10 @@ export class PreservingDevice implements BlockDevice {
     return this.image.read(buf, offset);
   }
 
-  async write(buf: Buffer, offset: number, fua?: boolean): Promise<void> {
+  async write(buf: Buffer, offset: number, fua?: boolean, hold?: BufferHold): Promise<void> {
     const preserving = this.points.beforeOverwrite(offset, buf.length);
     if (preserving) await preserving;
-    return this.image.write(buf, offset, fua);
+    return this.image.write(buf, offset, fua, hold);
   }
 
   async discard(offset: number, length: number): Promise<void> {

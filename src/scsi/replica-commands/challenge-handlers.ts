@@ -124,7 +124,9 @@ export function prepareSendChallengeList(lu: ChallengeLu, ctx: CommandContext): 
   return {
     dataOutLength: c.parameterListLength,
     run(dataOut) {
-      const entries = decodeChallengeList((dataOut ?? Buffer.alloc(0)).subarray(0, c.parameterListLength));
+      // The entries' nonces are used when the hashing finishes, after this command: a copy,
+      // since the Data-Out buffer is only lent for `run` (the transport may reuse it).
+      const entries = decodeChallengeList(Buffer.from((dataOut ?? Buffer.alloc(0)).subarray(0, c.parameterListLength)));
       const extents = extentsOf(lu, entries);
       lists.checkRoom(nexusId, c.listId);
       const list: ChallengeList = {

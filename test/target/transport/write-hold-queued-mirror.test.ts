@@ -1,0 +1,143 @@
+/**
+ * A device that keeps a write's bytes after acknowledging it (an asynchronous mirror's send
+ * queue) gets the command's pooled Data-Out buffer with a hold, keeps it with retain() and
+ * lets go once the bytes are shipped. Through the real target path (socket reads, landing,
+ * the SCSI layer, WRITE): writes queued for the backup, then many more writes that take
+ * buffers from the same pool, then shipping: the backup's image equals the primary's.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryBlockStore } from '../../../src/block/memory-store.js';
+import { lunToField } from '../../../src/iscsi/pdu/bhs.js';
+import { RESERVED_TAG } from '../../../src/iscsi/pdu/opcodes.js';
+import { encodeScsiCommand } from '../../../src/iscsi/pdu/scsi-command.js';
+import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
+import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
+import { UNPOOLED_HOLD, ioBufferPool, type BufferHold } from '../../../src/util/buffer-pool.js';
+import { MemoryConnection, dataOut, wire, writeCommand } from './helpers/memory-connection.js';
+
+const BLOCK = 512;
+const KiB = 1024;
+const VOLUME = 16 * 1024 * KiB;
+const TARGET = 'iqn.2026-01.test:queued-mirror';
+
+/** Acknowledges once the primary has the bytes; the backup gets them when ship() runs, in order. */
+class QueueingMirror extends MemoryBlockStore {
+  readonly backup = new MemoryBlockStore({ size: VOLUME });
+  private queue: Array<{ data: Buffer; offset: number; release: () => void }> = [];
+  /** Writes that came with a pooled buffer's hold and were kept without a copy. */
+  keptInPlace = 0;
+
+  override async write(buf: Buffer, offset: number, fua = false, hold?: BufferHold): Promise<void> {
+    await super.write(buf, offset, fua);
+    // The bytes outlive this call: keep the buffer itself under a hold, or a copy without one.
+    if (hold && hold !== UNPOOLED_HOLD) this.keptInPlace++;
+    this.queue.push(hold ? { data: buf, offset, release: hold.retain() } : { data: Buffer.from(buf), offset, release: () => undefined });
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  async ship(): Promise<void> {
+    for (const q of this.queue.splice(0)) {
+      await this.backup.write(q.data, q.offset);
+      q.release();
+    }
+  }
+}
+
+const metaDirs: string[] = [];
+afterAll(() => {
+  for (const d of metaDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+interface Write {
+  lba: number;
+  blocks: number;
+  fill: number;
+}
+
+/** WRITE(10)s sent whole without R2Ts: immediate data, then unsolicited Data-Out (InitialR2T=No). */
+function stream(writes: Write[], firstItt: number, mrdsl: number): Buffer {
+  const parts: Buffer[] = [];
+  writes.forEach((w, i) => {
+    const itt = firstItt + i;
+    const payload = Buffer.alloc(w.blocks * BLOCK);
+    for (let b = 0; b < payload.length; b += BLOCK) payload.fill((w.fill + b / BLOCK) & 0xff, b, b + BLOCK);
+    const immediate = payload.subarray(0, Math.min(mrdsl, payload.length));
+    parts.push(wire(writeCommand(itt, itt, w.lba, w.blocks, BLOCK, immediate, immediate.length === payload.length), immediate, false));
+    for (let off = immediate.length, sn = 0; off < payload.length; off += mrdsl, sn++) {
+      const seg = payload.subarray(off, Math.min(payload.length, off + mrdsl));
+      parts.push(wire(dataOut(itt, RESERVED_TAG, sn, off, seg.length, off + seg.length === payload.length), seg, false));
+    }
+  });
+  return Buffer.concat(parts);
+}
+
+/** Pushes `bytes` in reads of the given sizes (cycled), so segments span reads and land in place. */
+function push(c: MemoryConnection, bytes: Buffer, sizes: number[]): void {
+  for (let off = 0, i = 0; off < bytes.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    c.push(bytes.subarray(off, off + n));
+    off += n;
+  }
+}
+
+/** Pooled sizes (64 KiB and up) anywhere on the volume; the fill byte tells writes apart. */
+const write = fc.record({ lba: fc.nat({ max: VOLUME / BLOCK - 512 }), blocks: fc.integer({ min: 128, max: 512 }), fill: fc.integer({ min: 0, max: 255 }) });
+
+describe('a device that queues write data past the acknowledgement', () => {
+  it('keeps pooled Data-Out buffers under their hold: after many more writes the backup equals the primary', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(write, { minLength: 1, maxLength: 8 }),
+        fc.array(write, { minLength: 8, maxLength: 24 }),
+        fc.array(fc.integer({ min: 1000, max: 70_000 }), { minLength: 1, maxLength: 4 }),
+        async (queuedWrites, laterWrites, reads) => {
+          const metaDir = mkdtempSync(join(tmpdir(), 'tandem-queued-mirror-'));
+          metaDirs.push(metaDir);
+          const device = new QueueingMirror({ size: VOLUME });
+          const lu = await LogicalUnit.create({ lun: 0, targetName: TARGET, device, blockSize: BLOCK, metaDir });
+          const target = new ScsiTarget(TARGET, [lu]);
+          const mrdsl = 64 * KiB;
+          const c = new MemoryConnection({ maxRecvDataSegmentLength: mrdsl, firstBurstLength: 256 * KiB, maxBurstLength: 256 * KiB, initialR2T: false, immediateData: true }, target);
+          // A TEST UNIT READY first takes any unit attention pending for the new nexus.
+          const tur = Buffer.alloc(16);
+          c.push(wire(encodeScsiCommand({ immediate: false, final: true, read: false, write: false, attribute: 1, lun: lunToField(0), itt: 1, expectedLength: 0, cmdSN: 1, expStatSN: 1, cdb: tur }, 0), Buffer.alloc(0), false));
+          await settle();
+
+          push(c, stream(queuedWrites, 2, mrdsl), reads);
+          await settle();
+          expect(device.queued).toBe(queuedWrites.length);
+          // The queued writes' buffers were pooled and kept as they are, not copied.
+          expect(device.keptInPlace).toBe(queuedWrites.length);
+
+          // Many more writes, taking buffers from the same pool, before anything is shipped.
+          push(c, stream(laterWrites, 2 + queuedWrites.length, mrdsl), reads);
+          await settle();
+          const responses = c.output().filter((o) => o.kind === 'scsi-response');
+          expect(responses.slice(1).map((o) => (o.kind === 'scsi-response' ? o.pdu.status : -1))).toEqual([...queuedWrites, ...laterWrites].map(() => 0));
+
+          await device.ship();
+          const primary = Buffer.alloc(VOLUME);
+          const backup = Buffer.alloc(VOLUME);
+          await device.read(primary, 0);
+          await device.backup.read(backup, 0);
+          expect(backup.equals(primary)).toBe(true);
+          await target.close();
+        },
+      ),
+      { numRuns: 15 },
+    );
+    // Shipped buffers went back to the pool.
+    expect(ioBufferPool.idleBytes).toBeGreaterThan(0);
+  });
+});
