@@ -11,10 +11,15 @@ import { retainedPoints, type RetentionPolicy } from '../../../src/replication/p
 export class FullCopyPoints implements PointImages {
   readonly images = new Map<number, Buffer>();
   private readonly infos: PointInfo[] = [];
+  /** The next take fails with this (a full disk, say), taking nothing. */
+  failNextTake: Error | undefined;
 
   constructor(private readonly image: BlockDevice) {}
 
   async take(point: PointMarker): Promise<void> {
+    const failure = this.failNextTake;
+    this.failNextTake = undefined;
+    if (failure) throw failure;
     const copy = Buffer.alloc(this.image.size);
     await this.image.read(copy, 0);
     this.images.set(point.id, copy);
