@@ -14,7 +14,7 @@ import { LogicalUnit, deriveIdentity } from '../scsi/logical-unit.js';
 import { ScsiTarget } from '../scsi/scsi-target.js';
 import { IscsiServer } from '../target/server.js';
 import { moduleLogger } from '../util/log.js';
-import type { ServeSettings } from './serve-config.js';
+import type { LunConfig, ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
 import { openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
 import { metaDirFor, openLunStore } from './lun-store.js';
@@ -50,6 +50,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
   const controlLuns: ControlLun[] = [];
   /** Replica URLs with their secrets, for verify; never shown. */
   const replicaUrls = new Map<ControlLun, string>();
+  /** RBD LUNs by their control entry: verify opens a second, read-only handle on the image. */
+  const rbdSources = new Map<ControlLun, LunConfig>();
   let control: ControlServer | undefined;
   let metrics: MetricsEndpoint | undefined;
   const replicatorIqn = settings.replicatorIqn?.toLowerCase();
@@ -91,6 +93,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
             metaDir,
           };
           if (lunConfig.replica !== undefined) replicaUrls.set(controlLun, lunConfig.replica);
+          if (lunConfig.rbd) rbdSources.set(controlLun, lunConfig);
           controlLuns.push(controlLun);
         } else {
           controlLuns.push({ target: config.iqn, lun, path: lunConfig.path });
@@ -146,14 +149,17 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     const server = new IscsiServer({ targets, portals: settings.portals, advertiseAddress: settings.advertise });
     if (settings.role && settings.control) {
       // The primary's own image is the verify source: read through a second, read-only handle.
-      const verify: LunVerifier = (l, o) =>
-        runVerify({
+      const verify: LunVerifier = (l, o) => {
+        const rbd = rbdSources.get(l);
+        return runVerify({
           source: l.path,
+          ...(rbd ? { openSource: () => openLunStore({ ...rbd, readOnly: true, size: undefined }) } : {}),
           replica: replicaUrls.get(l)!,
           ...(o.chunk !== undefined ? { chunk: o.chunk } : {}),
           ...(o.depth !== undefined ? { depth: o.depth } : {}),
           onProgress: (p) => o.onProgress(p.bytesDone, p.bytesTotal),
         });
+      };
       const handler = createControlHandler({
         role: settings.role,
         replicatorIqn: settings.replicatorIqn ?? '',

@@ -1,8 +1,9 @@
 /**
- * The reference copy as a local file or block device: digests of a whole list's extents
+ * The reference copy as a local file or block device (or any BlockDevice, e.g. an RBD image): digests of a whole list's extents
  * in one native job off the event loop, then the HMAC per entry (docs/vendor-commands.md
  * §1), so the local side costs what the responder's does.
  */
+import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
 import { ALGORITHM_DIGEST, type ChallengeAlgorithmCode, type ChallengeEntry } from '../replica-protocol/index.js';
 import { LOCAL_ALGORITHMS, answersFromDigests } from './local-answers.js';
@@ -10,12 +11,17 @@ import type { Extent } from './plan.js';
 
 export class LocalReference {
   private constructor(
-    private readonly store: FileBlockStore,
+    private readonly store: BlockDevice,
     readonly blockSize: number,
   ) {}
 
   static async open(path: string, blockSize: number): Promise<LocalReference> {
     return new LocalReference(await FileBlockStore.open({ path, readOnly: true }), blockSize);
+  }
+
+  /** Over a store the caller opened (read-only, e.g. an RBD image's second handle); close() closes it. */
+  static over(store: BlockDevice, blockSize: number): LocalReference {
+    return new LocalReference(store, blockSize);
   }
 
   get sizeBytes(): number {

@@ -1,4 +1,5 @@
 /** Opens source and replica from their command-line forms, runs the engine, closes both. */
+import type { BlockDevice } from '../block/device.js';
 import { DIGEST_ALGORITHMS } from '../block/digest.js';
 import { algorithmNamed } from '../replica-protocol/index.js';
 import { UsageError } from '../util/usage-error.js';
@@ -20,6 +21,11 @@ export interface RunVerifyOptions {
   /** 'sha256' or 'xxh3' forces that challenge algorithm; default: the fastest both ends support. */
   algorithm?: string;
   onProgress?: (p: ProgressSnapshot) => void;
+  /**
+   * Opens the source as a store (read-only) instead of the file at `source`, which then only
+   * names it: a running primary's RBD image is not a file.
+   */
+  openSource?: () => Promise<BlockDevice>;
 }
 
 /** The forced algorithm's code, refused before any login when unknown or not in this build. */
@@ -50,7 +56,9 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
   const replica = await openRemoteLun(replicaUrl, 'replica');
   let reference: Reference | undefined;
   try {
-    reference = sourceUrl ? await openRemoteLun(sourceUrl, 'source') : await LocalReference.open(options.source, replica.blockSize);
+    if (sourceUrl) reference = await openRemoteLun(sourceUrl, 'source');
+    else if (options.openSource) reference = LocalReference.over(await options.openSource(), replica.blockSize);
+    else reference = await LocalReference.open(options.source, replica.blockSize);
     return await verifyVolumes({
       reference,
       replica,

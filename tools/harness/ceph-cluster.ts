@@ -30,6 +30,10 @@ export interface CephCluster {
   rbd(...args: string[]): Promise<Buffer>;
   /** Runs the `ceph` CLI against the cluster (`osd pool create ...`). */
   ceph(...args: string[]): Promise<string>;
+  /** SIGKILLs the OSD (a crash: it does not tell the mon) and waits until it is gone; its pid. */
+  killOsd(): Promise<number>;
+  /** Starts the killed OSD again on the same data and config; resolves once the mon has it up. */
+  startOsd(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,8 +66,20 @@ export async function startCephCluster(): Promise<CephCluster> {
     startMs,
     rbd: async (...args) => (await run('rbd', ['-c', conf, ...args], { maxBuffer: 1 << 30, encoding: 'buffer' })).stdout,
     ceph: async (...args) => (await run('ceph', ['-c', conf, ...args])).stdout,
+    killOsd: async () => Number((await script('osd-kill', dir, 30_000)).trim()),
+    startOsd: async () => void (await script('osd-start', dir, 90_000)),
     stop: () => (stopping ??= run(SCRIPT, ['stop', dir]).then(() => undefined)),
   };
+}
+
+/** Runs a command of ceph-one-node.sh; its stdout, or an error with its stderr. */
+async function script(cmd: string, dir: string, timeout: number): Promise<string> {
+  try {
+    return (await run(SCRIPT, [cmd, dir], { timeout })).stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`ceph-one-node.sh ${cmd} failed: ${err.stderr?.trim() || err.message}`);
+  }
 }
 
 /** BlueStore opens its file with O_DIRECT, which tmpfs refuses: fall back to /var/tmp. */

@@ -8,6 +8,10 @@
 #                                       PORT+1..PORT+20; prints DIR/ceph.conf when an image
 #                                       can be created in pool "rbd"
 #   ceph-one-node.sh stop DIR           stops the daemons (OSD first) and removes DIR
+#   ceph-one-node.sh osd-kill DIR       SIGKILLs the OSD (a crash: no "mark me down"), waits
+#                                       until it is gone; prints its pid
+#   ceph-one-node.sh osd-start DIR      starts the OSD again (same data, same config) and
+#                                       waits until the mon has it up
 #
 # DIR must not be on tmpfs: BlueStore opens its block file with O_DIRECT. Clients use
 # `-c DIR/ceph.conf` (client.admin's keyring is named there).
@@ -37,6 +41,31 @@ stop_daemon() {
   kill "$pid" 2>/dev/null || return 0
   wait_gone "$pid" 100 || { kill -9 "$pid" 2>/dev/null || true; wait_gone "$pid" 50 || true; }
 }
+
+if [ "$cmd" = osd-kill ]; then
+  pid=$(pid_of osd.0)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || { echo "$0: no OSD running in $dir" >&2; exit 1; }
+  kill -9 "$pid"
+  wait_gone "$pid" 100 || { echo "$0: OSD $pid still there 10 s after SIGKILL" >&2; exit 1; }
+  echo "$pid"
+  exit 0
+fi
+
+if [ "$cmd" = osd-start ]; then
+  conf=$dir/ceph.conf
+  pid=$(pid_of osd.0)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$0: OSD $pid is still running" >&2; exit 1; fi
+  # A killed OSD is still up in the map (no peer reported it): it is back once the mon has
+  # taken its boot message, when its line (up_from, address nonce) changes; clients then resend.
+  before=$(ceph -c "$conf" osd dump 2>/dev/null | grep '^osd\.0 ' || true)
+  ceph-osd -c "$conf" -i 0 >>"$dir/log/setup.log" 2>&1
+  deadline=$(($(date +%s) + 60))
+  until now=$(ceph -c "$conf" osd dump 2>/dev/null | grep '^osd\.0 up') && [ "$now" != "$before" ]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then echo "$0: osd.0 not up 60 s after its restart (see $dir/log)" >&2; exit 1; fi
+    sleep 0.1
+  done
+  exit 0
+fi
 
 if [ "$cmd" = stop ]; then
   # The OSD first: a mon stopped first leaves it retrying its reports until killed.
