@@ -1,5 +1,5 @@
 /**
- * Writes staged as one pass that reach a device only at commit, all of them at once: a
+ * Writes (and deallocations) staged as one pass that reach a device only at commit, all of them at once: a
  * replication backup applies a delta pass this way (PassStagingLog in src/replication), so
  * its image moves from one consistent point to the next. The staged-pass commands (C4h,
  * C5h, src/scsi/replica-commands) drive it and map its errors to sense data; LUs without
@@ -11,6 +11,8 @@ export interface PassStaging {
   begin(passId: bigint): Promise<void>;
   /** Stages a write of the open pass; the image is unchanged until commit. */
   write(data: Buffer, offset: number): Promise<void>;
+  /** Stages a deallocation of [offset, offset+length): it reads as zeroes once the pass commits. */
+  discard(offset: number, length: number): Promise<void>;
   /** Applies every staged write of pass `passId` to the image, durably; all of them or (after a crash) none. */
   commit(passId: bigint): Promise<void>;
   /** Discards pass `passId`. */

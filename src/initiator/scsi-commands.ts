@@ -19,6 +19,7 @@ import {
   type Capacity,
 } from './cdb.js';
 import type { CommandRequest, CommandResult, TaskAttributeValue } from './command-types.js';
+import { getLbaStatusCdb, lbaStatusAllocationLength, parseLbaStatus, type LbaStatusDescriptor } from './lba-status.js';
 import { ScsiCheckConditionError, ScsiStatusError } from './errors.js';
 import { NO_SENSE_DATA } from './sense-parse.js';
 
@@ -109,6 +110,16 @@ export abstract class ScsiCommands {
   async unmap(lun: number, ranges: readonly BlockRange[]): Promise<void> {
     const { cdb, parameters } = unmapCommand(ranges);
     await this.scsi(lun, cdb, { dataOut: parameters });
+  }
+
+  /**
+   * GET LBA STATUS from `lba`: at most `descriptors` descriptors (the target may return
+   * fewer). Throws ScsiDataError when the parameter data is malformed (see parseLbaStatus).
+   */
+  async getLbaStatus(lun: number, lba: bigint | number, descriptors: number): Promise<LbaStatusDescriptor[]> {
+    const allocationLength = lbaStatusAllocationLength(descriptors);
+    const r = await this.scsi(lun, getLbaStatusCdb(lba, allocationLength), { dataInLength: allocationLength });
+    return parseLbaStatus(r.dataIn ?? Buffer.alloc(0), BigInt(lba));
   }
 
   /** LUNs of the target (sent to LUN 0, as SPC-4 allows for REPORT LUNS). */

@@ -72,6 +72,7 @@ export {
   PassCdbField,
   encodePassControlCdb,
   encodeStagedWriteCdb,
+  STAGED_WRITE_UNMAP,
   type PassControlCdb,
   type StagedWriteCdb,
 } from './staged-pass-cdbs.js';

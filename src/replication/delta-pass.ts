@@ -1,43 +1,62 @@
 /**
- * A delta pass: copy every chunk of the pass (each once, however often it was written) to
- * the backup, then clear the bits of chunks not written meanwhile. The chunks are read
+ * A delta pass: bring every chunk of the pass onto the backup (each once, however often it
+ * was written), then clear the bits of chunks not written meanwhile. The chunks are read
  * from a point-in-time source (PassSnapshot), so the backup receives one consistent image.
- * With `staged`, the backup stages the pass and applies it at commit, all at once: a pass
- * cut short leaves it at the previous image. With `compare`, chunks are first challenged
- * and only those whose answers differ move (the resync after a crash or lost tracking).
+ * Each chunk is planned by where data is allocated, here and on the backup (pass-plan.ts):
+ * empty on both, nothing moves; data only here, it is sent; data only there, it is
+ * deallocated there; on both, it is sent, or with `compare` (first sync, resync) challenged
+ * first and sent only if the answers differ. With `staged`, the backup stages the pass
+ * (writes and deallocations) and applies it at commit, all at once: a pass cut short leaves
+ * it at the previous image.
  */
 import { randomBytes } from 'node:crypto';
-import { answerForData, sharedAlgorithm } from '../verify/local-answers.js';
+import { ChunkMoves, type PassCounts } from './chunk-moves.js';
 import type { DeltaTable } from './delta-table.js';
-import type { ChallengeExtent, ReplicaLink } from './replica-link.js';
+import { PassPipeline } from './pass-pipeline.js';
+import { PassPlanner, type PassSource } from './pass-plan.js';
+import type { ReplicaLink } from './replica-link.js';
 
-/** Where the pass reads its chunks (the pass's point-in-time view). */
-export interface PassSource {
-  read(chunk: number, buf: Buffer): Promise<void>;
-}
+export type { PassSource } from './pass-plan.js';
 
 export interface DeltaPassOptions {
   compare?: boolean;
   /** Stage the pass on the backup and commit it atomically (when the backup can). */
   staged?: boolean;
-  /** Chunks read/challenged/written per step (default 16). */
+  /** Chunks challenged per challenge list (default 16). */
   batchChunks?: number;
+  /** Chunks planned at a time: one window's allocation is asked together (default 1024). */
+  windowChunks?: number;
+  /** Chunk data in flight at most (default 8 MiB). */
+  inflightBytes?: number;
   onProgress?: (doneChunks: number, totalChunks: number) => void;
 }
 
 export interface DeltaPassResult {
   chunks: number;
-  /** Chunks actually sent (fewer than `chunks` when comparing). */
+  /** Chunks with bytes sent (without a challenge, or because their answers differed); all-zero chunks sent onto nothing move no bytes and do not count. */
   sentChunks: number;
   bytesSent: number;
   durationMs: number;
   /** The backup applied the pass atomically at commit. */
   staged: boolean;
+  /** Empty on both sides: nothing moved, the mark is cleared. */
+  skippedChunks: number;
+  /** Sent without a challenge: data only here, or a delta pass's changed chunk. */
+  sentWithoutChallengeChunks: number;
+  /** Deallocated on the backup: data only there. */
+  unmappedChunks: number;
+  /** Challenged: data on both sides in a first sync or resync (sent only if different). */
+  challengedChunks: number;
+  /** Allocation answers (GET LBA STATUS) asked of the backup. */
+  allocationQueries: number;
 }
 
+/** Operations in flight at most (deallocations carry no data). */
+const MAX_OPS = 32;
+
 /**
- * Runs a pass over `chunks`, for which the caller has called `table.beginCopy(chunks)` at
- * the point in time `source` shows; this ends the copy either way.
+ * Runs a pass over `chunks` (ascending), for which the caller has called
+ * `table.beginCopy(chunks)` at the point in time `source` shows; this ends the copy either way.
  */
 export async function runDeltaPass(
   table: DeltaTable,
@@ -47,34 +66,28 @@ export async function runDeltaPass(
   options: DeltaPassOptions = {},
 ): Promise<DeltaPassResult> {
   const started = performance.now();
-  const batch = options.batchChunks ?? 16;
-  let sentChunks = 0;
-  let bytesSent = 0;
+  const compare = options.compare ?? false;
+  const windowChunks = options.windowChunks ?? 1024;
+  const counts: PassCounts = { sentChunks: 0, bytesSent: 0, skippedChunks: 0, sentWithoutChallengeChunks: 0, unmappedChunks: 0, challengedChunks: 0 };
   const passId = randomBytes(8).readBigUInt64BE(0);
+  const pipeline = new PassPipeline(options.inflightBytes ?? 8 * 1024 * 1024, MAX_OPS);
+  const planner = new PassPlanner(source, link, table.chunkSize, table.volumeSize, compare);
   let staged = false;
   try {
     staged = chunks.length > 0 && (options.staged ?? false) && (await link.beginPass(passId));
-    for (let at = 0; at < chunks.length; at += batch) {
-      const group = chunks.slice(at, at + batch);
-      const datas = await Promise.all(
-        group.map(async (c) => {
-          const buf = Buffer.allocUnsafe(table.chunkLength(c));
-          await source.read(c, buf);
-          return buf;
-        }),
-      );
-      let send = group.map((_, i) => i);
-      if (options.compare) send = await differing(link, table, group, datas);
-      await Promise.all(
-        send.map((i) => (staged ? link.stagedWrite(datas[i]!, group[i]! * table.chunkSize) : link.write(datas[i]!, group[i]! * table.chunkSize, false))),
-      );
-      sentChunks += send.length;
-      for (const i of send) bytesSent += datas[i]!.length;
-      options.onProgress?.(Math.min(at + batch, chunks.length), chunks.length);
+    const moves = new ChunkMoves(table, source, link, staged, compare, options.batchChunks ?? 16, counts);
+    for (let at = 0; at < chunks.length; at += windowChunks) {
+      const window = chunks.slice(at, at + windowChunks);
+      const actions = await planner.plan(window);
+      await moves.start(window, actions, pipeline);
+      options.onProgress?.(Math.min(at + windowChunks, chunks.length), chunks.length);
     }
-    if (staged) await link.commitPass(passId, bytesSent);
+    await pipeline.drain();
+    if (staged) await link.commitPass(passId, counts.bytesSent);
     else await link.flush();
   } catch (e) {
+    // Nothing of this pass may still be on its way once it is given up.
+    await pipeline.drain().catch(() => undefined);
     // Best effort: the backup drops an open pass anyway at the next BEGIN or restart.
     if (staged) link.abortPass(passId).catch(() => undefined);
     table.endCopy(false);
@@ -82,20 +95,5 @@ export async function runDeltaPass(
   }
   table.endCopy(true);
   await table.persistAll();
-  return { chunks: chunks.length, sentChunks, bytesSent, durationMs: performance.now() - started, staged };
-}
-
-/** Indexes of chunks whose challenge answer from the backup differs from ours. */
-async function differing(link: ReplicaLink, table: DeltaTable, group: number[], datas: Buffer[]): Promise<number[]> {
-  const extents: ChallengeExtent[] = group.map((c, i) => ({ offset: c * table.chunkSize, length: datas[i]!.length, nonce: randomBytes(16) }));
-  // The fastest digest both ends have (XXH3-128 over SHA-256): the backup's hashing bounds a resync.
-  const algorithm = sharedAlgorithm(link.challengeAlgorithms);
-  const answers = await link.challenge(extents, algorithm);
-  const out: number[] = [];
-  extents.forEach((e, i) => {
-    const entry = { lba: BigInt(e.offset / link.blockSize), blocks: e.length / link.blockSize, nonce: e.nonce };
-    const expected = answerForData(datas[i]!, entry, algorithm);
-    if (!expected.equals(answers[i]!)) out.push(i);
-  });
-  return out;
+  return { chunks: chunks.length, ...counts, allocationQueries: planner.replicaQueries, durationMs: performance.now() - started, staged };
 }

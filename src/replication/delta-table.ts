@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
+import { ChunkSet } from './chunk-set.js';
 
 export const DELTA_FILE = 'delta.bitmap';
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -39,9 +40,9 @@ export class DeltaTable {
   /** persistAll asked for clears to reach the file (after an image flush). */
   private clearsWanted = false;
   private marked = 0;
-  /** Chunks being copied by a pass, and those written again meanwhile. */
-  private copying = new Set<number>();
-  private remarked = new Set<number>();
+  /** Chunks being copied by a pass, and those written again meanwhile (bits: a pass may cover every chunk). */
+  private copying = new ChunkSet();
+  private remarked = new ChunkSet();
 
   private constructor(
     private readonly fh: DurableFile,
@@ -170,8 +171,8 @@ export class DeltaTable {
 
   /** A pass starts copying `chunks`: writes to them from now on re-mark them. */
   beginCopy(chunks: readonly number[]): void {
-    this.copying = new Set(chunks);
-    this.remarked = new Set();
+    this.copying = ChunkSet.of(chunks);
+    this.remarked = new ChunkSet();
   }
 
   /** The backup holds the copied chunks durably (`ok`): clear those not written since. */
@@ -181,8 +182,8 @@ export class DeltaTable {
         if (!this.remarked.has(c)) this.clearBit(c);
       }
     }
-    this.copying = new Set();
-    this.remarked = new Set();
+    this.copying = new ChunkSet();
+    this.remarked = new ChunkSet();
   }
 
   /** Makes lazy clears durable too (after flushing the image): writes every page that differs from the file. */

@@ -1,11 +1,12 @@
 /**
  * ReplicaLink over the embedded initiator: WRITE(16) (FUA when durable) pipelined by the
- * session's command window, READ(16), SYNCHRONIZE CACHE, the vendor challenge list for
- * resync, NOP pings for RTT, and PR registrations for the volume tag.
+ * session's command window, READ(16), SYNCHRONIZE CACHE, UNMAP, GET LBA STATUS, the vendor
+ * challenge list for resync, staged passes, TEST UNIT READY pings for RTT, and PR
+ * registrations for the volume tag.
  */
 import { challengeBatch, readChallengeAlgorithms } from '../initiator/challenge.js';
 import { readChangeMap, readReplicationState, replicationControl } from '../initiator/replication-peer.js';
-import { abortPass, beginPass, commitPass, stagedWrite } from '../initiator/staged-pass.js';
+import { abortPass, beginPass, commitPass, stagedDiscard, stagedWrite } from '../initiator/staged-pass.js';
 import { ScsiCheckConditionError } from '../initiator/errors.js';
 import { ReconnectingSession, parseIscsiUrl } from '../initiator/index.js';
 import {
@@ -17,9 +18,12 @@ import {
   type ReplicationActionCode,
   type ReplicationStateReport,
 } from '../replica-protocol/index.js';
+import { moduleLogger, type Logger } from '../util/log.js';
+import { LBA_STATUS_DESCRIPTORS, PeerAllocation } from './peer-allocation.js';
 import {
   ReplicaLinkError,
   smooth,
+  type AllocationExtent,
   type ChallengeExtent,
   type LinkHealth,
   type ReplicaLink,
@@ -33,6 +37,7 @@ export interface IscsiReplicaLinkOptions {
   initiatorName?: string;
   /** Every command settles within this (default 5 s). */
   operationTimeoutMs?: number;
+  logger?: Logger;
 }
 
 const MAX_READ_KEYS_BYTES = 8 + 8 * 256;
@@ -47,6 +52,9 @@ const ILLEGAL_REQUEST = 0x5;
 export class IscsiReplicaLink implements ReplicaLink {
   private healthState: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
   private nextListId = 1;
+  private readonly peerAllocation: PeerAllocation;
+  /** The backup refused a staged discard: it gets staged zeroes from then on. */
+  private stagedDiscardRefused = false;
 
   private constructor(
     private readonly session: ReconnectingSession,
@@ -56,7 +64,12 @@ export class IscsiReplicaLink implements ReplicaLink {
     private readonly timeoutMs: number,
     /** From the peer's C0h page, read once at connect (not again after a reconnect). */
     readonly challengeAlgorithms: readonly number[] | undefined,
-  ) {}
+    /** READ CAPACITY(16) LBPME and LBPRZ at connect. */
+    thin: boolean,
+    log: Logger,
+  ) {
+    this.peerAllocation = new PeerAllocation((lba) => this.session.getLbaStatus(this.lun, lba, LBA_STATUS_DESCRIPTORS), blockSize, size, thin, log);
+  }
 
   static async connect(options: IscsiReplicaLinkOptions): Promise<IscsiReplicaLink> {
     const url = parseIscsiUrl(options.url);
@@ -74,7 +87,9 @@ export class IscsiReplicaLink implements ReplicaLink {
       await session.waitReady(url.lun);
       const capacity = await session.readCapacity16(url.lun);
       const algorithms = await readChallengeAlgorithms(session, url.lun);
-      return new IscsiReplicaLink(session, url.lun, Number(capacity.blockCount) * capacity.blockSize, capacity.blockSize, timeoutMs, algorithms);
+      const log = options.logger ?? moduleLogger('replica-link');
+      const size = Number(capacity.blockCount) * capacity.blockSize;
+      return new IscsiReplicaLink(session, url.lun, size, capacity.blockSize, timeoutMs, algorithms, capacity.lbpme && capacity.lbprz, log);
     } catch (e) {
       session.destroy();
       throw e;
@@ -123,6 +138,10 @@ export class IscsiReplicaLink implements ReplicaLink {
   }
 
   private zeroFill = false;
+
+  allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined> {
+    return this.guard('get-lba-status', () => this.peerAllocation.extents(offset, maxLength));
+  }
 
   private async writeZeroes(offset: number, length: number): Promise<void> {
     const zeroes = Buffer.alloc(Math.min(length, ZERO_FILL_BYTES));
@@ -181,6 +200,22 @@ export class IscsiReplicaLink implements ReplicaLink {
   async stagedWrite(data: Buffer, offset: number): Promise<void> {
     await this.guard('staged-write', () => stagedWrite(this.session, this.lun, offset / this.blockSize, this.blockSize, data));
     this.healthState.bytesWritten += data.length;
+  }
+
+  async stagedDiscard(offset: number, length: number): Promise<boolean> {
+    if (this.stagedDiscardRefused) return false;
+    const bs = this.blockSize;
+    for (let lba = offset / bs, left = length / bs; left > 0; ) {
+      const blocks = Math.min(left, UNMAP_BLOCKS_PER_COMMAND);
+      const staged = await this.guard('staged-discard', () => stagedDiscard(this.session, this.lun, lba, blocks));
+      if (!staged) {
+        this.stagedDiscardRefused = true;
+        return false;
+      }
+      lba += blocks;
+      left -= blocks;
+    }
+    return true;
   }
 
   commitPass(passId: bigint, stagedBytes: number): Promise<void> {

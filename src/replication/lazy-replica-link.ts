@@ -6,7 +6,7 @@
  * ReplicaLinkError. A backup of the wrong size or block size is never adopted.
  */
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
-import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
 
 export interface LazyReplicaLinkOptions {
   /** One connection attempt (IscsiReplicaLink.connect). */
@@ -59,6 +59,9 @@ export class LazyReplicaLink implements ReplicaLink {
   discard(offset: number, length: number): Promise<void> {
     return this.via((l) => l.discard(offset, length));
   }
+  allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined> {
+    return this.via((l) => l.allocation(offset, maxLength));
+  }
   flush(): Promise<void> {
     return this.via((l) => l.flush());
   }
@@ -82,6 +85,9 @@ export class LazyReplicaLink implements ReplicaLink {
   }
   stagedWrite(data: Buffer, offset: number): Promise<void> {
     return this.via((l) => l.stagedWrite(data, offset));
+  }
+  stagedDiscard(offset: number, length: number): Promise<boolean> {
+    return this.via((l) => l.stagedDiscard(offset, length));
   }
   commitPass(passId: bigint, stagedBytes: number): Promise<void> {
     return this.via((l) => l.commitPass(passId, stagedBytes));

@@ -3,22 +3,29 @@
  * while host writes go on. A host write to a chunk the pass has not read yet first copies
  * the chunk's old contents to a scratch device (copy-on-write); the pass reads preserved
  * chunks from there and the rest from the live image. The scratch holds nothing durable:
- * after a crash the delta table still marks every chunk and the pass starts over.
+ * after a crash the delta table still marks every chunk and the pass starts over. The
+ * allocation of the pass's chunks is answered at the same point in time (see mapped()).
  */
 import { join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
 import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
+import { AllocationCursor } from './allocation-cursor.js';
+import { ChunkSet } from './chunk-set.js';
 
 export const SNAPSHOT_FILE = 'snapshot.cow';
 
 export class PassSnapshot {
-  /** Chunks of the pass neither read by it nor preserved yet. */
-  private readonly pending: Set<number>;
+  /** Chunks of the pass neither read by it nor preserved nor released yet. */
+  private readonly pending: ChunkSet;
   private readonly reading = new Map<number, Promise<void>>();
   /** Chunks whose old contents are (being) copied to the scratch; never rejects. */
   private readonly preserved = new Map<number, Promise<void>>();
+  /** Preserved chunks that held no data (nothing was copied: the scratch reads zeroes there). */
+  private readonly holes = new ChunkSet();
   private failure: Error | undefined;
+  /** The live image's allocation, walked forward by mapped(). */
+  private readonly allocation: AllocationCursor;
   /** Chunks copied before a host write, for figures and tests. */
   preservedChunks = 0;
 
@@ -29,7 +36,12 @@ export class PassSnapshot {
     chunks: readonly number[],
     private readonly files: DurableFiles = nodeFiles,
   ) {
-    this.pending = new Set(chunks);
+    this.pending = ChunkSet.of(chunks);
+    this.allocation = new AllocationCursor(async (offset, maxLength) => {
+      const a = await local.allocation(offset, maxLength).catch(() => undefined);
+      // A store that cannot answer is taken as allocated everywhere: the pass then moves what it always moved.
+      return a ? [{ offset, length: a.length, mapped: a.mapped }] : undefined;
+    }, local.size);
   }
 
   /** A sparse scratch file beside the LUN, as large as the volume; a leftover one is discarded. */
@@ -61,6 +73,35 @@ export class PassSnapshot {
     return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 
+  /**
+   * Whether each of `chunks` (of the pass, not read yet, ascending) held any data when the
+   * pass started. A chunk no host change has touched is asked of the live image; the answer
+   * stands if the chunk is still untouched once it has arrived, since a change preserves the
+   * chunk (recording whether it held data) before it alters the image. Otherwise the answer
+   * recorded at preservation counts.
+   */
+  async mapped(chunks: readonly number[]): Promise<boolean[]> {
+    const live = await this.allocation.mappedChunks(chunks, this.chunkSize);
+    const out: boolean[] = [];
+    for (const [i, c] of chunks.entries()) {
+      if (this.pending.has(c)) {
+        out.push(live[i] ?? true);
+        continue;
+      }
+      const copy = this.preserved.get(c);
+      if (!copy) throw new RangeError(`chunk ${c} is not part of this pass, or was read already`);
+      await copy;
+      if (this.failure) throw this.failure;
+      out.push(!this.holes.has(c));
+    }
+    return out;
+  }
+
+  /** The pass will not read `chunk` (nothing of it moves): later host changes to it need not be preserved. */
+  release(chunk: number): void {
+    this.pending.delete(chunk);
+  }
+
   /** The pass's view of `chunk` (which must be one of its chunks), into `buf`. */
   async read(chunk: number, buf: Buffer): Promise<void> {
     const offset = chunk * this.chunkSize;
@@ -83,7 +124,8 @@ export class PassSnapshot {
     if (!copy) throw new RangeError(`chunk ${chunk} is not part of this pass`);
     await copy;
     if (this.failure) throw this.failure;
-    await this.scratch.read(buf, offset);
+    if (this.holes.has(chunk)) buf.fill(0);
+    else await this.scratch.read(buf, offset);
   }
 
   /** Waits for copies in progress, then drops the scratch. */
@@ -97,6 +139,13 @@ export class PassSnapshot {
     const offset = chunk * this.chunkSize;
     const length = Math.min(this.chunkSize, this.local.size - offset);
     try {
+      // A chunk that holds nothing needs no copy: read() answers zeroes for it.
+      const probe = await this.local.allocation(offset, length).catch(() => undefined);
+      if (probe && !probe.mapped && probe.length >= length) {
+        this.holes.add(chunk);
+        this.preservedChunks++;
+        return;
+      }
       const old = Buffer.allocUnsafe(length);
       await this.local.read(old, offset);
       await this.scratch.write(old, offset);

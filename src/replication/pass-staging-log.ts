@@ -7,8 +7,9 @@
  * Readers see the previous image until the commit copies (the copy itself is not atomic to
  * a concurrent reader, only to a crash).
  *
- * Layout: BEGIN (seq = pass id high 32 bits, offset = low 32 bits), DATA records
- * (seq = 0, 1, 2, ... in staging order), COMMIT (pass id like BEGIN), all one epoch.
+ * Layout: BEGIN (seq = pass id high 32 bits, offset = low 32 bits), DATA and DISCARD
+ * records (seq = 0, 1, 2, ... in staging order; a DISCARD's data is the u64 length it
+ * deallocates), COMMIT (pass id like BEGIN), all one epoch.
  */
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
@@ -18,7 +19,16 @@ import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable
 import { moduleLogger, type Logger } from '../util/log.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { fsyncDir } from '../block/atomic-file.js';
-import { JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord, type RecordHeader } from './journal-record.js';
+import {
+  DISCARD_RECORD_DATA_BYTES,
+  JournalRecordError,
+  RECORD_HEADER_BYTES,
+  RecordKind,
+  decodeRecordHeader,
+  encodeRecordHeader,
+  verifyRecord,
+  type RecordHeader,
+} from './journal-record.js';
 
 export const PASS_STAGING_FILE = 'pass.staging';
 /** Longest staged write: the SCSI layer's transfer limit bounds it well below this. */
@@ -72,7 +82,7 @@ export class PassStagingLog implements PassStaging {
       let recovery: StagingRecovery = 'empty';
       if (found?.committed) {
         const applied = await applyRecords(fh, found.epoch, options.device);
-        log.info({ event: 'staged-pass-replayed', passId: found.id.toString(16), records: applied.records, bytes: applied.bytes }, 'committed pass applied after restart');
+        log.info({ event: 'staged-pass-replayed', passId: found.id.toString(16), records: applied.records, bytes: applied.bytes, discardedBytes: applied.discardedBytes }, 'committed pass applied after restart');
         recovery = 'replayed';
       } else if (found) {
         log.info({ event: 'staged-pass-discarded', passId: found.id.toString(16), records: found.records }, 'uncommitted pass discarded: the image stays at the previous pass');
@@ -103,16 +113,33 @@ export class PassStagingLog implements PassStaging {
   }
 
   async write(data: Buffer, offset: number): Promise<void> {
+    const pass = this.openFor(offset, data.length);
+    if (pass.bytes + data.length > this.capacity) throw new PassCapacityError(`a pass may stage ${this.capacity} bytes`);
+    pass.bytes += data.length;
+    await this.append(pass, RecordKind.DATA, offset, data);
+  }
+
+  /** A DISCARD record (its data the range's length): applied at commit as a deallocation, in staging order. */
+  async discard(offset: number, length: number): Promise<void> {
+    const pass = this.openFor(offset, length);
+    const data = Buffer.alloc(DISCARD_RECORD_DATA_BYTES);
+    data.writeBigUInt64BE(BigInt(length));
+    await this.append(pass, RecordKind.DISCARD, offset, data);
+  }
+
+  private openFor(offset: number, length: number): OpenPass {
     const pass = this.pass;
     if (!pass) throw new PassSequenceError('no staged pass is open');
-    if (offset < 0 || offset + data.length > this.device.size) throw new RangeError('staged write beyond the image');
-    if (pass.bytes + data.length > this.capacity) throw new PassCapacityError(`a pass may stage ${this.capacity} bytes`);
-    // Position and sequence are taken synchronously, so concurrent writes never overlap in the file.
+    if (offset < 0 || offset + length > this.device.size) throw new RangeError('staged change beyond the image');
+    return pass;
+  }
+
+  private async append(pass: OpenPass, kind: typeof RecordKind.DATA | typeof RecordKind.DISCARD, offset: number, data: Buffer): Promise<void> {
+    // Position and sequence are taken synchronously, so concurrent records never overlap in the file.
     const at = pass.tail;
-    const header = encodeRecordHeader({ kind: RecordKind.DATA, epoch: pass.epoch, seq: pass.records, offset, length: data.length }, data);
+    const header = encodeRecordHeader({ kind, epoch: pass.epoch, seq: pass.records, offset, length: data.length }, data);
     pass.tail += header.length + data.length;
     pass.records++;
-    pass.bytes += data.length;
     const writing = this.fh.writev([header, data], at).then(() => undefined);
     pass.inflight.add(writing);
     try {
@@ -141,7 +168,7 @@ export class PassStagingLog implements PassStaging {
       await empty(this.fh);
       this.onCommit?.();
       this.log.info(
-        { event: 'staged-pass-committed', passId: passId.toString(16), records: applied.records, bytes: applied.bytes, durationMs: Math.round(performance.now() - started) },
+        { event: 'staged-pass-committed', passId: passId.toString(16), records: applied.records, bytes: applied.bytes, discardedBytes: applied.discardedBytes, durationMs: Math.round(performance.now() - started) },
         'staged pass applied',
       );
     });
@@ -248,25 +275,43 @@ export async function scanPass(fh: DurableFile): Promise<{ id: bigint; epoch: nu
     const r = await readRecord(fh, pos);
     if (!r || r.header.epoch !== epoch) return { id, epoch, records, committed: false };
     if (r.header.kind === RecordKind.PASS_COMMIT) return { id, epoch, records, committed: passIdOf(r.header) === id };
-    if (r.header.kind !== RecordKind.DATA || r.header.seq !== records) return { id, epoch, records, committed: false };
+    if (!isChange(r.header) || r.header.seq !== records) return { id, epoch, records, committed: false };
     records++;
     pos += RECORD_HEADER_BYTES + r.header.length;
   }
 }
 
-/** Copies the DATA records of a committed pass onto the image, in staging order, then flushes it. */
-async function applyRecords(fh: DurableFile, epoch: number, device: BlockDevice): Promise<{ records: number; bytes: number }> {
+function isChange(h: RecordHeader): boolean {
+  return h.kind === RecordKind.DATA || h.kind === RecordKind.DISCARD;
+}
+
+/** Applies the records of a committed pass to the image, in staging order, then flushes it. */
+async function applyRecords(fh: DurableFile, epoch: number, device: BlockDevice): Promise<{ records: number; bytes: number; discardedBytes: number }> {
   let pos = RECORD_HEADER_BYTES;
   let records = 0;
   let bytes = 0;
+  let discardedBytes = 0;
   for (;;) {
     const r = await readRecord(fh, pos);
-    if (!r || r.header.epoch !== epoch || r.header.kind !== RecordKind.DATA) break;
-    await device.write(r.data, r.header.offset);
+    if (!r || r.header.epoch !== epoch || !isChange(r.header)) break;
+    if (r.header.kind === RecordKind.DISCARD) {
+      const length = Number(r.data.readBigUInt64BE(0));
+      await deallocate(device, r.header.offset, length);
+      discardedBytes += length;
+    } else {
+      await device.write(r.data, r.header.offset);
+      bytes += r.data.length;
+    }
     records++;
-    bytes += r.data.length;
     pos += RECORD_HEADER_BYTES + r.header.length;
   }
   await device.flush();
-  return { records, bytes };
+  return { records, bytes, discardedBytes };
+}
+
+/** Zeroes where the image cannot deallocate (the STAGED WRITE handler refuses UNMAP there; a replay must still apply). */
+async function deallocate(device: BlockDevice, offset: number, length: number): Promise<void> {
+  if (device.canDiscard) return device.discard(offset, length);
+  const zeroes = Buffer.alloc(Math.min(length, 1024 * 1024));
+  for (let at = 0; at < length; at += zeroes.length) await device.write(zeroes.subarray(0, Math.min(zeroes.length, length - at)), offset + at);
 }

@@ -1,6 +1,7 @@
 /**
  * What the replication engine needs from a backup, whatever carries it: durable extent
- * writes, reads, flush, challenge digests (for resync), health, and the volume tag that
+ * writes, reads, flush, challenge digests (for resync), allocation (for first syncs and
+ * resyncs that move what is allocated), health, and the volume tag that
  * says which primary volume the replica belongs to. Every operation settles within the
  * link's operation timeout, so a stalled backup never stalls host I/O beyond it.
  */
@@ -27,6 +28,14 @@ export interface LinkHealth {
 
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
 
+/** A run of bytes that share one allocation state. */
+export interface AllocationExtent {
+  offset: number;
+  length: number;
+  /** False only where nothing is stored: reads return zeroes and the range takes no space. */
+  mapped: boolean;
+}
+
 /** The 48-bit volume tag stored on the backup (see docs/replication.md, "Identity"). */
 export type VolumeTag = bigint;
 
@@ -39,6 +48,13 @@ export interface ReplicaLink {
   read(buf: Buffer, offset: number): Promise<void>;
   /** Deallocate a range on the replica (UNMAP); it reads back as zeroes, as on the primary. */
   discard(offset: number, length: number): Promise<void>;
+  /**
+   * The replica's allocation from `offset` (GET LBA STATUS): consecutive extents, the first
+   * starting at `offset`, together at most `maxLength` bytes and possibly fewer (ask again
+   * from where they end). Undefined when the replica cannot tell — no thin provisioning,
+   * no GET LBA STATUS, a malformed answer: the engine then treats it as allocated everywhere.
+   */
+  allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined>;
   flush(): Promise<void>;
   /** The challenge algorithms the peer advertises (VPD C0h); undefined: SHA-256 only. */
   readonly challengeAlgorithms?: readonly number[];
@@ -58,6 +74,12 @@ export interface ReplicaLink {
    */
   beginPass(passId: bigint): Promise<boolean>;
   stagedWrite(data: Buffer, offset: number): Promise<void>;
+  /**
+   * Stages a deallocation of [offset, offset+length) into the open pass: it reads as zeroes
+   * once the pass commits. False when the backup cannot stage one (the range is unchanged
+   * by the call; the pass stages zeroes instead).
+   */
+  stagedDiscard(offset: number, length: number): Promise<boolean>;
   /** Applies the pass on the backup, durably; `stagedBytes` sizes the time allowed. */
   commitPass(passId: bigint, stagedBytes: number): Promise<void>;
   abortPass(passId: bigint): Promise<void>;

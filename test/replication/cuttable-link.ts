@@ -1,11 +1,15 @@
 /** Wraps a real ReplicaLink so a test can cut it (operations fail at once) and restore it. */
-import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 
 export class CuttableLink implements ReplicaLink {
   cut = false;
   /** Staged passes committed through this link. */
   commits = 0;
+  /** Allocation queries, UNMAPs and staged discards sent through this link. */
+  allocationQueries = 0;
+  discards = 0;
+  stagedDiscards = 0;
   private down = false;
 
   constructor(private readonly inner: ReplicaLink) {}
@@ -26,13 +30,21 @@ export class CuttableLink implements ReplicaLink {
     return this.gate(() => this.inner.read(buf, offset));
   }
   discard(offset: number, length: number): Promise<void> {
+    this.discards++;
     return this.gate(() => this.inner.discard(offset, length));
+  }
+  allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined> {
+    this.allocationQueries++;
+    return this.gate(() => this.inner.allocation(offset, maxLength));
   }
   flush(): Promise<void> {
     return this.gate(() => this.inner.flush());
   }
-  challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {
-    return this.gate(() => this.inner.challenge(extents));
+  get challengeAlgorithms(): readonly number[] | undefined {
+    return this.inner.challengeAlgorithms;
+  }
+  challenge(extents: readonly ChallengeExtent[], algorithm?: ChallengeAlgorithmCode): Promise<Buffer[]> {
+    return this.gate(() => this.inner.challenge(extents, algorithm));
   }
   ping(): Promise<number> {
     return this.gate(() => this.inner.ping());
@@ -57,6 +69,10 @@ export class CuttableLink implements ReplicaLink {
   }
   stagedWrite(data: Buffer, offset: number): Promise<void> {
     return this.gate(() => this.inner.stagedWrite(data, offset));
+  }
+  stagedDiscard(offset: number, length: number): Promise<boolean> {
+    this.stagedDiscards++;
+    return this.gate(() => this.inner.stagedDiscard(offset, length));
   }
   commitPass(passId: bigint, stagedBytes: number): Promise<void> {
     return this.gate(async () => {

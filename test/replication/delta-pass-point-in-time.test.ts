@@ -58,7 +58,8 @@ describe('delta pass point in time', () => {
     const h = await synced();
     const previous = await hash(h, 'backup');
     await writeChunks(h, 12, 0xc3);
-    h.link.cutAfterStagedWrites = 5;
+    // The 12 contiguous chunks go in one STAGED WRITE: the link goes down after it, before the commit.
+    h.link.cutAfterStagedWrites = 1;
     await expect(h.device.replicateNow()).rejects.toThrow();
     // The first full copy was not staged and this pass never committed.
     expect(h.link.commits).toBe(0);

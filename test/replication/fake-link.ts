@@ -2,7 +2,8 @@
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
 import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, smooth, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, smooth, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { deviceExtents } from './device-extents.js';
 
 export class FakeLink implements ReplicaLink {
   readonly blockSize = 512;
@@ -52,6 +53,19 @@ export class FakeLink implements ReplicaLink {
     return this.op('discard', async () => {
       await this.backup.discard(offset, length);
       this.discards++;
+    });
+  }
+
+  /** Set false to act like a backup without thin provisioning (GET LBA STATUS refused): allocated everywhere. */
+  reportsAllocation = true;
+  /** Allocation queries answered, and chunks' worth of bytes each covered, for tests. */
+  allocationQueries = 0;
+
+  allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined> {
+    return this.op('get-lba-status', async () => {
+      if (!this.reportsAllocation) return undefined;
+      this.allocationQueries++;
+      return deviceExtents(this.backup, offset, maxLength);
     });
   }
 
@@ -105,10 +119,14 @@ export class FakeLink implements ReplicaLink {
     });
   }
 
-  /** The staged pass the fake backup holds, as the real one would (pass-staging-log.ts). */
-  staged: { id: bigint; writes: Array<{ data: Buffer; offset: number }> } | undefined;
+  /** The staged pass the fake backup holds, as the real one would (pass-staging-log.ts); a discard has no data. */
+  staged: { id: bigint; writes: Array<{ data: Buffer; offset: number } | { discard: number; offset: number }> } | undefined;
   /** Set false to act like a backup that cannot stage. */
   canStage = true;
+  /** Set false to act like a backup from before staged discards (it refuses them). */
+  canStageDiscard = true;
+  /** Staged discards accepted, for tests. */
+  stagedDiscards = 0;
   /** Commits applied, for tests. */
   commits = 0;
   /** Runs inside beginPass, before the pass reads any chunk (host writes "during" the pass). */
@@ -135,10 +153,20 @@ export class FakeLink implements ReplicaLink {
     });
   }
 
+  stagedDiscard(offset: number, length: number): Promise<boolean> {
+    return this.op('staged-discard', async () => {
+      if (!this.staged) throw new Error('no staged pass is open');
+      if (!this.canStageDiscard) return false;
+      this.staged.writes.push({ discard: length, offset });
+      this.stagedDiscards++;
+      return true;
+    });
+  }
+
   commitPass(passId: bigint): Promise<void> {
     return this.op('commit-pass', async () => {
       if (this.staged?.id !== passId) throw new Error('not the open pass');
-      for (const w of this.staged.writes) await this.backup.write(w.data, w.offset);
+      for (const w of this.staged.writes) await ('discard' in w ? this.backup.discard(w.offset, w.discard) : this.backup.write(w.data, w.offset));
       this.staged = undefined;
       this.commits++;
     });

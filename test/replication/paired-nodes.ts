@@ -21,7 +21,8 @@ import {
   type ReplicationActionCode,
   type ReplicationStateReport,
 } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { deviceExtents } from './device-extents.js';
 import { ReplicatedDevice, type ReplicatedDeviceOptions } from '../../src/replication/replicated-device.js';
 import type { ReplicationRole } from '../../src/replication/settings.js';
 import type { PointImages } from '../../src/replication/points/backup-points.js';
@@ -44,6 +45,8 @@ export class Node {
   tags: VolumeTag[] = [];
   /** Bytes of data written to this node by its peer (WRITEs and staged writes). */
   bytesReceived = 0;
+  /** Bytes deallocated on this node by its peer (UNMAP). */
+  bytesDiscarded = 0;
   /** The link this node's device uses to reach its peer. */
   readonly link: PairedLink;
   /** What this node's engine logged (every open appends). */
@@ -235,7 +238,13 @@ export class PairedLink implements ReplicaLink {
     return this.op('discard', async (peer) => {
       this.guard(peer);
       await peer.device.discard(offset, length);
+      peer.bytesDiscarded += length;
     });
+  }
+
+  /** As a thin Tandem LU answers GET LBA STATUS: its image's allocation (the ReplicatedDevice passes it through). */
+  allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined> {
+    return this.op('get-lba-status', (peer) => deviceExtents(peer.device, offset, maxLength));
   }
 
   flush(): Promise<void> {
@@ -277,6 +286,10 @@ export class PairedLink implements ReplicaLink {
   }
 
   stagedWrite(): Promise<void> {
+    return Promise.reject(new Error('no staged pass'));
+  }
+
+  stagedDiscard(): Promise<boolean> {
     return Promise.reject(new Error('no staged pass'));
   }
 

@@ -1,7 +1,7 @@
 /**
- * A backup killed at any point of a staged pass comes back with the previous image or the
- * new one, never a mix: the log is cut at every kind of point (inside BEGIN, a record, the
- * COMMIT; after COMMIT with the copy half done) and reopened.
+ * A backup killed at any point of a staged pass (writes and deallocations) comes back with
+ * the previous image or the new one, never a mix: the log is cut at every kind of point
+ * (inside BEGIN, a record, the COMMIT; after COMMIT with the copy half done) and reopened.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,18 @@ const root = mkdtempSync(join(tmpdir(), 'tandem-staging-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
-const writeArb = fc.record({ block: fc.integer({ min: 0, max: SIZE / 512 - 16 }), blocks: fc.integer({ min: 1, max: 16 }), seed: fc.integer({ min: 0, max: 255 }) });
+/** A staged write, or (`discard`) a staged deallocation of the range. */
+const writeArb = fc.record({ block: fc.integer({ min: 0, max: SIZE / 512 - 16 }), blocks: fc.integer({ min: 1, max: 16 }), seed: fc.integer({ min: 0, max: 255 }), discard: fc.boolean() });
+
+interface Staged {
+  data: Buffer;
+  offset: number;
+  discard: boolean;
+}
+
+function apply(w: Staged, store: MemoryBlockStore): Promise<void> {
+  return w.discard ? store.discard(w.offset, w.data.length) : store.write(w.data, w.offset);
+}
 
 async function imageOf(store: MemoryBlockStore): Promise<Buffer> {
   const b = Buffer.alloc(SIZE);
@@ -27,13 +38,13 @@ async function imageOf(store: MemoryBlockStore): Promise<Buffer> {
 }
 
 /** The log bytes of an open pass holding `writes`, plus the COMMIT record that would follow. */
-async function stagedLog(dir: string, old: Buffer, writes: Array<{ data: Buffer; offset: number }>, passId: bigint) {
+async function stagedLog(dir: string, old: Buffer, writes: Staged[], passId: bigint) {
   mkdirSync(dir, { recursive: true });
   const device = new MemoryBlockStore({ size: SIZE });
   await device.write(old, 0);
   const log = await PassStagingLog.open({ dir, device });
   await log.begin(passId);
-  for (const w of writes) await log.write(w.data, w.offset);
+  for (const w of writes) await (w.discard ? log.discard(w.offset, w.data.length) : log.write(w.data, w.offset));
   const open = readFileSync(join(dir, PASS_STAGING_FILE));
   await log.close();
   const epoch = open.readUInt32BE(8);
@@ -52,7 +63,8 @@ describe('staged pass after a crash', () => {
         async (spec, cutAt, appliedBeforeCrash, passId) => {
           const dir = join(root, `c${n++}`);
           const old = randomBytes(SIZE);
-          const writes = spec.map((w) => ({ data: Buffer.alloc(w.blocks * 512, w.seed), offset: w.block * 512 }));
+          const writes = spec.map((w) => ({ data: Buffer.alloc(w.blocks * 512, w.discard ? 0 : w.seed), offset: w.block * 512, discard: w.discard }));
+          // A staged discard reads back as zeroes, as a write of zeroes would.
           const expectedNew = Buffer.from(old);
           for (const w of writes) w.data.copy(expectedNew, w.offset);
 
@@ -65,7 +77,7 @@ describe('staged pass after a crash', () => {
           const image = new MemoryBlockStore({ size: SIZE });
           await image.write(old, 0);
           // Killed during the copy after COMMIT: some records are already on the image.
-          if (committed) for (const w of writes.slice(0, appliedBeforeCrash)) await image.write(w.data, w.offset);
+          if (committed) for (const w of writes.slice(0, appliedBeforeCrash)) await apply(w, image);
 
           const reopened = await PassStagingLog.open({ dir: crashDir, device: image });
           expect(reopened.recovery).toBe(committed ? 'replayed' : cut > 0 ? 'discarded' : 'empty');
@@ -76,7 +88,7 @@ describe('staged pass after a crash', () => {
         },
       ),
       // A log cut inside its BEGIN record (one byte): once mistaken for an empty log.
-      { numRuns: 40, examples: [[[{ block: 0, blocks: 8, seed: 0 }], 0.0003, 0, 0n]] },
+      { numRuns: 40, examples: [[[{ block: 0, blocks: 8, seed: 0, discard: false }], 0.0003, 0, 0n]] },
     );
   });
 

@@ -9,7 +9,8 @@
  */
 import { pino } from 'pino';
 import { PassStagingLog } from '../../src/replication/pass-staging-log.js';
-import { ReplicaLinkError, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { deviceExtents } from './device-extents.js';
 import { computeChallengeAnswer, type ChangeMapSlice, type ReplicationStateReport } from '../../src/replica-protocol/index.js';
 import { PowerLossFiles } from '../support/power-loss-files.js';
 import { PowerLossBlockStore, type CrashKeep } from '../support/power-loss-store.js';
@@ -103,6 +104,11 @@ export class SimLink implements ReplicaLink {
     return this.op('discard', () => this.backup.image.discard(offset, length));
   }
 
+  /** The image's allocation as the backup target would report it (what it holds now, durable or not). */
+  allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined> {
+    return this.op('get-lba-status', () => deviceExtents(this.backup.image, offset, maxLength));
+  }
+
   flush(): Promise<void> {
     return this.op('flush', () => this.backup.image.flush());
   }
@@ -164,6 +170,13 @@ export class SimLink implements ReplicaLink {
     return this.op('staged-write', async () => {
       await this.backup.staging.write(copy, offset);
       this.state.bytesWritten += copy.length;
+    });
+  }
+
+  stagedDiscard(offset: number, length: number): Promise<boolean> {
+    return this.op('staged-discard', async () => {
+      await this.backup.staging.discard(offset, length);
+      return true;
     });
   }
 

@@ -9,17 +9,15 @@
  *
  * Run alone: `node dist-tools/tools/bench/replication-bench.js [--size 256MiB] [--writes 20000] [--rounds 1] [--json]`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { freePort, waitForPort } from '../harness/ports.js';
-import { TANDEM_CLI } from '../harness/target-process.js';
 import { controlRequest } from '../../src/replication/control/client.js';
-import type { PassReport, ServerStatus } from '../../src/replication/control/handler.js';
+import type { ServerStatus } from '../../src/replication/control/handler.js';
 import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
+import { HOST, replicateCli, serve, type ServeProcess } from './serve-process.js';
 
 export interface ReplicationBenchOptions {
   /** LUN size in bytes (all three setups). Default 256 MiB. */
@@ -82,7 +80,6 @@ export interface ReplicationBenchResult {
   };
 }
 
-const HOST = '127.0.0.1';
 const BACKUP_IQN = 'iqn.2026-11.io.tandem:bench-backup';
 const PRIMARY_IQN = 'iqn.2026-11.io.tandem:bench-primary';
 const CHUNK_SIZE = 64 * 1024;
@@ -134,35 +131,6 @@ async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
   return proxy;
 }
 
-interface ServeProcess {
-  port: number;
-  control: string;
-  stop(): Promise<void>;
-}
-
-async function serve(work: string, name: string, args: string[]): Promise<ServeProcess> {
-  const port = await freePort(HOST);
-  const control = join(work, `${name}.sock`);
-  const out = openSync(join(work, `${name}.log`), 'a');
-  const child: ChildProcess = spawn(process.execPath, [TANDEM_CLI, 'serve', '--listen', `${HOST}:${port}`, '--control', control, '--log-level', 'info', ...args], { stdio: ['ignore', out, out] });
-  closeSync(out);
-  await waitForPort(HOST, port, 30_000, () => child.exitCode === null);
-  return {
-    port,
-    control,
-    stop: () =>
-      new Promise<void>((r) => {
-        if (child.exitCode !== null || child.signalCode !== null) return r();
-        const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.once('exit', () => {
-          clearTimeout(killer);
-          r();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 async function statusOf(control: string): Promise<NonNullable<ServerStatus['luns'][number]['replication']>> {
   const r = await controlRequest(control, { cmd: 'status' }, { timeoutMs: 10_000 });
   if (!r.ok) throw new Error(`status: ${r.error}`);
@@ -178,19 +146,6 @@ async function waitFor(control: string, what: string, done: (s: Awaited<ReturnTy
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: state ${s.state}, dirty ${s.dirtyChunks}, journal ${s.journal.entries}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** `tandem replicate --json` as a user runs it. */
-function replicateCli(control: string): Promise<{ passes: PassReport[]; bytesSent: number }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [TANDEM_CLI, 'replicate', '--json', '--control', control], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise(JSON.parse(out)) : reject(new Error(`tandem replicate exited ${code}: ${err.trim()}`))));
-  });
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

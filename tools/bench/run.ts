@@ -2,8 +2,9 @@
  * `npm run bench`: the same sparse 1 GiB file served by Tandem and by tgtd, driven by
  * `qemu-img bench` (libiscsi) at queue depth 32, alternating targets round by round; then
  * the same against one RBD image on a throw-away Ceph cluster (Tandem's librbd store vs
- * tgt's bs_rbd). Prints each figure and the Tandem/tgt ratio of medians. Ratios, not
- * absolute numbers, are what compare across machines.
+ * tgt's bs_rbd); then the verify, replication and first-sync benchmarks. Prints each figure
+ * and the Tandem/tgt ratio of medians. Ratios, not absolute numbers, are what compare across
+ * machines.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { compareTargets, formatComparison } from './compare-targets.js';
 import { runRbdBench } from './rbd-bench.js';
 import { formatVerifyBench, runVerifyBench } from './verify-bench.js';
 import { formatReplicationBench, runReplicationBench } from './replication-bench.js';
+import { formatFirstSyncBench, runFirstSyncBench } from './first-sync-bench.js';
 import { startTandem, startTgt } from '../harness/target-process.js';
 
 const argv = await yargs(hideBin(process.argv))
@@ -25,6 +27,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('rbd', { type: 'boolean', default: true, describe: 'also compare on a Ceph RBD image (one-node cluster; needs ceph-mon, ceph-osd, ceph-common, tgt-rbd)' })
   .option('verify', { type: 'boolean', default: true, describe: 'also run the replica-verify benchmark (1 GiB pair)' })
   .option('replication', { type: 'boolean', default: true, describe: 'also run the replication benchmark (sync/async write IOPS, delta pass bytes)' })
+  .option('first-sync', { type: 'boolean', default: true, describe: 'also run the first-sync benchmark (64 GiB thin primary, 256 MiB of data)' })
   .strict()
   .parseAsync();
 
@@ -69,4 +72,10 @@ if (argv.replication) {
   // Mirrored 4 KiB write IOPS as ratios against an unreplicated LUN, and delta-pass wire bytes.
   const replication = await runReplicationBench({ writes: Math.round(20_000 * argv.scale), rounds: argv.rounds });
   console.log(argv.json ? JSON.stringify(replication, null, 2) : `\n${formatReplicationBench(replication)}`);
+}
+
+if (argv.firstSync) {
+  // A thin first sync against copying the same data over iSCSI, and the backup's allocation against the primary's.
+  const firstSync = await runFirstSyncBench();
+  console.log(argv.json ? JSON.stringify(firstSync, null, 2) : `\n${formatFirstSyncBench(firstSync)}`);
 }

@@ -5,7 +5,7 @@
  * to merge into the command table, with the decoders that answer with sense data. The wire
  * format both sides share is src/replica-protocol.
  */
-import { ChallengeOpcode, READ_CHANGE_MAP_OPCODE, REPLICATION_CONTROL_OPCODE, StagedPassOpcode } from '../../replica-protocol/index.js';
+import { ChallengeOpcode, READ_CHANGE_MAP_OPCODE, REPLICATION_CONTROL_OPCODE, STAGED_WRITE_UNMAP, StagedPassOpcode } from '../../replica-protocol/index.js';
 import { ConflictClass } from '../types.js';
 import type { CommandDescriptor } from '../descriptor.js';
 import { prepareChallenge, prepareReceiveChallengeAnswers, prepareSendChallengeList } from './challenge-handlers.js';
@@ -83,8 +83,8 @@ export const vendorCommands: CommandDescriptor[] = [
     accessesMedium: false,
     allowedInStandby: 'inactive',
     conflict: ConflictClass.Write,
-    // reserved, LBA, TRANSFER LENGTH, reserved, CONTROL.
-    usage: [StagedPassOpcode.STAGED_WRITE, 0x00, ...ff4, ...ff4, ...ff4, 0, 0x00],
+    // UNMAP (byte 1 bit 3), LBA, TRANSFER LENGTH, reserved, CONTROL.
+    usage: [StagedPassOpcode.STAGED_WRITE, STAGED_WRITE_UNMAP, ...ff4, ...ff4, ...ff4, 0, 0x00],
     prepare: prepareStagedWrite,
   },
   {

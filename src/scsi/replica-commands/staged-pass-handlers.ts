@@ -1,14 +1,15 @@
 /**
- * Target side of PASS CONTROL (C4h) and STAGED WRITE (C5h): validate, then hand the pass
+ * Target side of PASS CONTROL (C4h) and STAGED WRITE (C5h, a write or with UNMAP a
+ * deallocation): validate, then hand the pass
  * to the LU's PassStaging. Both change the medium, so a backup's write guard applies: only
  * the replicator may run them.
  */
 import { PassCapacityError, PassSequenceError, type PassStaging } from '../../block/pass-staging.js';
-import { PassAction, PassCdbField } from '../../replica-protocol/index.js';
+import { MAX_UNMAP_LBA_COUNT, PassAction, PassCdbField } from '../../replica-protocol/index.js';
 import type { HandlerPlan } from '../descriptor.js';
 import type { LogicalUnit } from '../logical-unit.js';
 import type { CommandContext } from '../types.js';
-import { Asc, SenseError, SenseKey } from '../sense.js';
+import { Asc, SenseError, SenseKey, invalidCdbField } from '../sense.js';
 import { checkTransfer } from '../cdb.js';
 import { wholeBlocks } from '../write.js';
 import { INSUFFICIENT_RESOURCES } from './challenge-lists.js';
@@ -51,6 +52,7 @@ export function prepareStagedWrite(lu: LogicalUnit, ctx: CommandContext): Handle
   const staging = stagingOf(lu);
   const c = decodeStagedWriteCdb(ctx.cdb);
   lu.requireMedium();
+  if (c.unmap) return stagedDiscard(lu, staging, c.lba, c.blocks);
   const lba = checkTransfer(lu, { lba: c.lba, blocks: c.blocks, lbaByte: PassCdbField.LBA, lengthByte: PassCdbField.TRANSFER_LENGTH });
   const bytes = c.blocks * lu.blockSize;
   return {
@@ -59,6 +61,24 @@ export function prepareStagedWrite(lu: LogicalUnit, ctx: CommandContext): Handle
       const data = wholeBlocks(lu, dataOut, bytes);
       if (!data) return;
       await asSense(() => staging.write(data, lba * lu.blockSize));
+    },
+  };
+}
+
+/**
+ * STAGED WRITE with UNMAP: the blocks are deallocated when the pass commits. Only an LU that
+ * really deallocates takes it (the primary then stages zeroes instead); the count is bounded
+ * as UNMAP's is (VPD B0h MAXIMUM UNMAP LBA COUNT), not by the transfer limit: nothing moves.
+ */
+function stagedDiscard(lu: LogicalUnit, staging: PassStaging, lbaField: bigint, blocks: number): HandlerPlan {
+  if (!lu.device.canDiscard) throw invalidCdbField(1, 3);
+  const lba = lu.checkRange(lbaField, blocks, PassCdbField.LBA);
+  if (blocks > MAX_UNMAP_LBA_COUNT) throw invalidCdbField(PassCdbField.TRANSFER_LENGTH);
+  return {
+    dataOutLength: 0,
+    async run() {
+      if (blocks === 0) return;
+      await asSense(() => staging.discard(lba * lu.blockSize, blocks * lu.blockSize));
     },
   };
 }

@@ -26,13 +26,24 @@ describe('staged-pass CDB codecs', () => {
     );
   });
 
-  it('STAGED WRITE round-trips', () => {
+  it('STAGED WRITE round-trips, with and without UNMAP', () => {
     fc.assert(
-      fc.property(u64, fc.integer({ min: 0, max: 0xffffffff }), (lba, blocks) => {
-        const c = { lba, blocks, control: 0 };
+      fc.property(u64, fc.integer({ min: 0, max: 0xffffffff }), fc.boolean(), (lba, blocks, unmap) => {
+        const c = { lba, blocks, ...(unmap ? { unmap } : {}), control: 0 };
         const cdb = encodeStagedWriteCdb(c);
         expect(cdb[0]).toBe(0xc5);
-        expect(decodeStagedWriteCdb(cdb)).toEqual(c);
+        expect(cdb[1]).toBe(unmap ? 0x08 : 0);
+        expect(decodeStagedWriteCdb(cdb)).toStrictEqual(c);
+      }),
+    );
+  });
+
+  it('STAGED WRITE refuses every byte-1 bit but UNMAP', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 255 }).filter((b) => (b & ~0x08) !== 0), (byte1) => {
+        const cdb = encodeStagedWriteCdb({ lba: 0n, blocks: 1 });
+        cdb[1] = byte1;
+        expect(() => decodeStagedWriteCdb(cdb)).toThrow(SenseError);
       }),
     );
   });

@@ -16,6 +16,7 @@ afterEach(() => {
 
 const control = (action: (typeof PassAction)[keyof typeof PassAction], passId: bigint) => encodePassControlCdb({ action, passId });
 const staged = (lba: number, blocks: number) => encodeStagedWriteCdb({ lba: BigInt(lba), blocks });
+const stagedUnmap = (lba: number, blocks: number) => encodeStagedWriteCdb({ lba: BigInt(lba), blocks, unmap: true });
 
 function expectSense(r: ScsiResult, key: number, asc: number, ascq: number, field?: { cd: boolean; byte: number; bit?: number }) {
   expect(r.status).toBe(ScsiStatus.CHECK_CONDITION);
@@ -23,8 +24,7 @@ function expectSense(r: ScsiResult, key: number, asc: number, ascq: number, fiel
   if (field) expect(fieldPointerOf(r)).toEqual(field);
 }
 
-async function stagingRig(writer = 1) {
-  const device = new MemoryBlockStore({ size: 1024 * 512 });
+async function stagingRig(writer = 1, device = new MemoryBlockStore({ size: 1024 * 512 })) {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-staging-'));
   dirs.push(dir);
   const passStaging = await PassStagingLog.open({ dir, device });
@@ -52,6 +52,50 @@ describe('PASS CONTROL and STAGED WRITE', () => {
     expect(got2.equals(b)).toBe(true);
     expect(passStaging.openPass).toBeUndefined();
     await passStaging.close();
+  });
+
+  it('STAGED WRITE with UNMAP deallocates the range at COMMIT, in staging order with the writes, not before', async () => {
+    const { exec, device, passStaging } = await stagingRig();
+    // 128 blocks = the store's 64 KiB allocation unit, twice over.
+    await device.write(Buffer.alloc(256 * 512, 0xee), 0);
+    expect(device.allocatedChunks).toBe(2);
+    await exec(control(PassAction.BEGIN, 5n));
+    expect((await exec(stagedUnmap(0, 256))).status).toBe(ScsiStatus.GOOD);
+    const a = patterned(4, 512, 3);
+    expect((await exec(staged(200, 4), a)).status).toBe(ScsiStatus.GOOD);
+    // Zero blocks stage nothing, as for a write.
+    expect((await exec(stagedUnmap(8, 0))).status).toBe(ScsiStatus.GOOD);
+    expect(device.allocatedChunks).toBe(2);
+    expect((await exec(control(PassAction.COMMIT, 5n))).status).toBe(ScsiStatus.GOOD);
+    expect(device.allocatedChunks).toBe(1);
+    const got = Buffer.alloc(256 * 512);
+    await device.read(got, 0);
+    const expected = Buffer.alloc(256 * 512);
+    a.copy(expected, 200 * 512);
+    expect(got.equals(expected)).toBe(true);
+    await passStaging.close();
+  });
+
+  it('STAGED WRITE with UNMAP: beyond the capacity, above the UNMAP count limit, or on an image that cannot deallocate is refused', async () => {
+    const { exec, lu, passStaging } = await stagingRig();
+    await exec(control(PassAction.BEGIN, 1n));
+    expectSense(await exec(stagedUnmap(lu.blockCount - 1, 2)), 5, 0x21, 0, { cd: true, byte: 2 });
+    const other = staged(0, 1);
+    other[1] = 0x10;
+    expectSense(await exec(other, patterned(1)), 5, 0x24, 0, { cd: true, byte: 1 });
+    await passStaging.close();
+    const thick = new MemoryBlockStore({ size: 1024 * 512 });
+    Object.defineProperty(thick, 'canDiscard', { value: false });
+    const rig = await stagingRig(1, thick);
+    await rig.exec(control(PassAction.BEGIN, 1n));
+    expectSense(await rig.exec(stagedUnmap(0, 8)), 5, 0x24, 0, { cd: true, byte: 1, bit: 3 });
+    await rig.passStaging.close();
+    // A sparse 1 GiB image holds more than the 1 Mi blocks one UNMAP may name.
+    const big = await stagingRig(1, new MemoryBlockStore({ size: 1024 ** 3 }));
+    await big.exec(control(PassAction.BEGIN, 1n));
+    expectSense(await big.exec(stagedUnmap(0, 1024 * 1024 + 1)), 5, 0x24, 0, { cd: true, byte: 10 });
+    expect((await big.exec(stagedUnmap(0, 1024 * 1024))).status).toBe(ScsiStatus.GOOD);
+    await big.passStaging.close();
   });
 
   it('ABORT discards the pass: nothing staged reaches the image', async () => {
@@ -119,6 +163,23 @@ describe('the sg_raw example of docs/vendor-commands.md §9', () => {
     expect((await exec(hex('c4 01 00 00 00 00 00 00 00 01 00 00 00 00 00 00'))).status).toBe(ScsiStatus.GOOD);
     await device.read(block, 8 * 512);
     expect(block.equals(Buffer.alloc(512))).toBe(true);
+    await passStaging.close();
+  });
+
+  it('BEGIN, STAGED WRITE with UNMAP of blocks 128-255, COMMIT: that allocation unit is deallocated afterwards, not before', async () => {
+    const { exec, device, passStaging } = await stagingRig();
+    const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+    await device.write(Buffer.alloc(256 * 512, 0xee), 0);
+    expect((await exec(hex('c4 00 00 00 00 00 00 00 00 02 00 00 00 00 00 00'))).status).toBe(ScsiStatus.GOOD);
+    expect((await exec(hex('c5 08 00 00 00 00 00 00 00 80 00 00 00 80 00 00'))).status).toBe(ScsiStatus.GOOD);
+    expect(device.allocatedChunks).toBe(2);
+    expect((await exec(hex('c4 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00'))).status).toBe(ScsiStatus.GOOD);
+    expect(device.allocatedChunks).toBe(1);
+    const block = Buffer.alloc(512);
+    await device.read(block, 128 * 512);
+    expect(block.equals(Buffer.alloc(512))).toBe(true);
+    await device.read(block, 127 * 512);
+    expect(block.equals(Buffer.alloc(512, 0xee))).toBe(true);
     await passStaging.close();
   });
 });

@@ -1,0 +1,152 @@
+/**
+ * What a pass does on the wire for the actions planned for its chunks (chunk-action.ts):
+ * contiguous chunks sent in one WRITE (or STAGED WRITE), onto a replica region that holds
+ * nothing without their zero blocks; contiguous chunks deallocated in one UNMAP (or staged
+ * discard); chunks challenged in lists, the differing ones sent. Everything is started on
+ * the pass's pipeline, so transfers overlap the planning of the next window.
+ */
+import { randomBytes } from 'node:crypto';
+import { answerForData, sharedAlgorithm } from '../verify/local-answers.js';
+import { ChunkAction, type ChunkActionCode } from './chunk-action.js';
+import type { DeltaTable } from './delta-table.js';
+import { nonZeroRuns } from './nonzero-runs.js';
+import type { PassPipeline } from './pass-pipeline.js';
+import type { PassSource } from './pass-plan.js';
+import type { ChallengeExtent, ReplicaLink } from './replica-link.js';
+
+/** One WRITE (or STAGED WRITE) carries at most this much of contiguous chunks. */
+const MAX_SEND_BYTES = 1024 * 1024;
+/** Zero runs are looked for in pieces this large (a file system block; a multiple of any LU block size we serve). */
+const ZERO_GRANULE = 4096;
+
+/** What a pass did, by kind (see DeltaPassResult). */
+export interface PassCounts {
+  sentChunks: number;
+  bytesSent: number;
+  skippedChunks: number;
+  sentWithoutChallengeChunks: number;
+  unmappedChunks: number;
+  challengedChunks: number;
+}
+
+export class ChunkMoves {
+  constructor(
+    private readonly table: DeltaTable,
+    private readonly source: PassSource,
+    private readonly link: ReplicaLink,
+    private readonly staged: boolean,
+    private readonly compare: boolean,
+    private readonly batch: number,
+    private readonly counts: PassCounts,
+  ) {}
+
+  /** Chunks per WRITE. */
+  private get runChunks(): number {
+    return Math.max(1, Math.floor(MAX_SEND_BYTES / this.table.chunkSize));
+  }
+
+  /** Starts what a window's actions ask for, on the pipeline (waiting only for room on it). */
+  async start(window: readonly number[], actions: readonly ChunkActionCode[], pipeline: PassPipeline): Promise<void> {
+    const of = (action: ChunkActionCode) => window.filter((_, i) => actions[i] === action);
+    const skipped = of(ChunkAction.SKIP);
+    for (const c of skipped) this.source.release?.(c);
+    this.counts.skippedChunks += skipped.length;
+    for (const run of runs(of(ChunkAction.UNMAP), Number.MAX_SAFE_INTEGER)) await pipeline.add(0, () => this.unmap(run));
+    for (const [action, ontoNothing] of [[ChunkAction.SEND, true], [ChunkAction.OVERWRITE, false]] as const) {
+      for (const run of runs(of(action), this.runChunks)) {
+        this.counts.sentWithoutChallengeChunks += run.length;
+        await pipeline.add(this.bytesOf(run), () => this.send(run, ontoNothing));
+      }
+    }
+    const challenged = of(ChunkAction.CHALLENGE);
+    for (let at = 0; at < challenged.length; at += this.batch) {
+      const group = challenged.slice(at, at + this.batch);
+      await pipeline.add(this.bytesOf(group), () => this.challenge(group));
+    }
+  }
+
+  private bytesOf(chunks: readonly number[]): number {
+    return chunks.reduce((n, c) => n + this.table.chunkLength(c), 0);
+  }
+
+  /** Deallocates contiguous chunks on the backup; a backup that cannot stage that gets them as before. */
+  private async unmap(run: readonly number[]): Promise<void> {
+    const offset = run[0]! * this.table.chunkSize;
+    const length = this.bytesOf(run);
+    if (this.staged ? await this.link.stagedDiscard(offset, length) : (await this.link.discard(offset, length), true)) {
+      this.counts.unmappedChunks += run.length;
+      for (const c of run) this.source.release?.(c);
+      return;
+    }
+    // A backup from before staged discards: zeroes move there as they always did (challenged first in a resync).
+    if (this.compare) {
+      for (let at = 0; at < run.length; at += this.batch) await this.challenge(run.slice(at, at + this.batch));
+    } else {
+      this.counts.sentWithoutChallengeChunks += run.length;
+      for (const piece of runs(run, this.runChunks)) await this.send(piece, false);
+    }
+  }
+
+  /**
+   * Contiguous chunks read from the pass's point in time, in one WRITE (or STAGED WRITE);
+   * `ontoNothing`: the replica holds nothing there, so only the non-zero parts are written.
+   */
+  private async send(run: readonly number[], ontoNothing: boolean): Promise<void> {
+    const cs = this.table.chunkSize;
+    const offset = run[0]! * cs;
+    const data = Buffer.allocUnsafe(this.bytesOf(run));
+    await Promise.all(run.map((c, i) => this.source.read(c, data.subarray(i * cs, i * cs + this.table.chunkLength(c)))));
+    const parts: Array<[number, number]> = ontoNothing ? nonZeroRuns(data, Math.max(ZERO_GRANULE, this.link.blockSize)) : [[0, data.length]];
+    await Promise.all(parts.map(([from, to]) => this.write(data.subarray(from, to), offset + from)));
+    // A chunk counts as sent when some of its bytes moved (one of zeroes onto nothing did not).
+    this.counts.sentChunks += run.filter((_, i) => parts.some(([from, to]) => from < (i + 1) * cs && to > i * cs)).length;
+    for (const [from, to] of parts) this.counts.bytesSent += to - from;
+  }
+
+  /** Challenges `group` on the backup and sends the chunks whose answers differ from ours. */
+  private async challenge(group: readonly number[]): Promise<void> {
+    const cs = this.table.chunkSize;
+    const datas = await Promise.all(
+      group.map(async (c) => {
+        const buf = Buffer.allocUnsafe(this.table.chunkLength(c));
+        await this.source.read(c, buf);
+        return buf;
+      }),
+    );
+    this.counts.challengedChunks += group.length;
+    const send = await differing(this.link, group.map((c, i) => ({ offset: c * cs, data: datas[i]! })));
+    await Promise.all(send.map((i) => this.write(datas[i]!, group[i]! * cs)));
+    this.counts.sentChunks += send.length;
+    for (const i of send) this.counts.bytesSent += datas[i]!.length;
+  }
+
+  private write(data: Buffer, offset: number): Promise<void> {
+    return this.staged ? this.link.stagedWrite(data, offset) : this.link.write(data, offset, false);
+  }
+}
+
+/** `chunks` (ascending) cut into runs of consecutive chunks, each at most `max` long. */
+function runs(chunks: readonly number[], max: number): number[][] {
+  const out: number[][] = [];
+  for (const c of chunks) {
+    const last = out[out.length - 1];
+    if (last && last[last.length - 1] === c - 1 && last.length < max) last.push(c);
+    else out.push([c]);
+  }
+  return out;
+}
+
+/** Indexes of chunks whose challenge answer from the backup differs from ours. */
+async function differing(link: ReplicaLink, chunks: ReadonlyArray<{ offset: number; data: Buffer }>): Promise<number[]> {
+  const extents: ChallengeExtent[] = chunks.map((c) => ({ offset: c.offset, length: c.data.length, nonce: randomBytes(16) }));
+  // The fastest digest both ends have (XXH3-128 over SHA-256): the backup's hashing bounds a resync.
+  const algorithm = sharedAlgorithm(link.challengeAlgorithms);
+  const answers = await link.challenge(extents, algorithm);
+  const out: number[] = [];
+  extents.forEach((e, i) => {
+    const entry = { lba: BigInt(e.offset / link.blockSize), blocks: e.length / link.blockSize, nonce: e.nonce };
+    const expected = answerForData(chunks[i]!.data, entry, algorithm);
+    if (!expected.equals(answers[i]!)) out.push(i);
+  });
+  return out;
+}

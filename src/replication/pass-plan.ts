@@ -1,0 +1,53 @@
+/**
+ * Plans a pass window by window: for each chunk, where data is allocated at the pass's
+ * point in time (PassSource.mapped) and on the replica (its GET LBA STATUS, through one
+ * forward cursor for the whole pass), and so what the pass does with it (chunk-action.ts).
+ * The replica is asked only where its answer matters: for every chunk of a first sync or
+ * resync, and for the chunks of a delta pass that hold no data here.
+ */
+import { AllocationCursor } from './allocation-cursor.js';
+import { chunkAction, needsReplica, type ChunkActionCode } from './chunk-action.js';
+import type { ReplicaLink } from './replica-link.js';
+
+/** Where a pass reads its chunks (the pass's point-in-time view), and what it holds. */
+export interface PassSource {
+  read(chunk: number, buf: Buffer): Promise<void>;
+  /**
+   * Whether each of `chunks` (ascending, not read yet) held any data at the pass's point in
+   * time. Absent: every chunk is taken to hold data.
+   */
+  mapped?(chunks: readonly number[]): Promise<boolean[]>;
+  /** The pass will not read `chunk`. */
+  release?(chunk: number): void;
+}
+
+export class PassPlanner {
+  private readonly replica: AllocationCursor;
+
+  constructor(
+    private readonly source: PassSource,
+    link: ReplicaLink,
+    private readonly chunkSize: number,
+    volumeSize: number,
+    private readonly compare: boolean,
+  ) {
+    this.replica = new AllocationCursor((offset, maxLength) => link.allocation(offset, maxLength), volumeSize);
+  }
+
+  /** Allocation answers asked of the replica so far. */
+  get replicaQueries(): number {
+    return this.replica.queries;
+  }
+
+  /** The action for each of `chunks` (ascending, after those of earlier windows). */
+  async plan(chunks: readonly number[]): Promise<ChunkActionCode[]> {
+    const source = this.source.mapped ? await this.source.mapped(chunks) : chunks.map(() => true);
+    const ask = chunks.filter((_, i) => needsReplica(source[i]!, this.compare));
+    const replica = await this.replica.mappedChunks(ask, this.chunkSize);
+    let k = 0;
+    return chunks.map((_, i) => {
+      const held = source[i]!;
+      return chunkAction(held, needsReplica(held, this.compare) ? replica[k++] : true, this.compare);
+    });
+  }
+}
