@@ -94,7 +94,9 @@ export class PassRunner {
     }
     this.suspect = false;
     this.lastPassAt = clock();
-    this.lastPass = { ...result, at: this.lastPassAt };
+    // A pass with nothing to copy (a recovery point's, taken with nothing dirty) is not what
+    // status calls the last pass: that stays the last one that moved the backup on.
+    if (chunks.length > 0 || !this.lastPass) this.lastPass = { ...result, at: this.lastPassAt };
     if (table.dirtyChunks === 0) {
       age.cleaned();
       if (!volume.identity.replicaSynced) await volume.update(() => ({ replicaSynced: true }));
