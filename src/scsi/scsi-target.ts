@@ -207,6 +207,9 @@ export class ScsiTarget implements ScsiTargetPort {
       const writing = descriptor?.writesMedium ?? false;
       log.warn({ lun: req.lun, opcode: req.cdb[0], code: e.code, err: e.message }, 'block I/O error');
       if (e.code === 'ENOSPC') return checkCondition({ key: SenseKey.DATA_PROTECT, asc: SPACE_ALLOCATION_FAILED_WRITE_PROTECT }, dsense);
+      // The backing store did not answer in time (librbd with rados_osd_op_timeout set, an OSD
+      // down): the medium is not bad. NOT READY, BECOMING READY is what initiators retry after a pause.
+      if (e.code === 'ETIMEDOUT') return checkCondition({ key: SenseKey.NOT_READY, asc: Asc.LOGICAL_UNIT_IS_IN_PROCESS_OF_BECOMING_READY }, dsense);
       // The device stopped taking this write (a replicated LU changed role while it waited). Through
       // a port that is no longer active that is the port's state, which multipath retries elsewhere.
       if (e.code === 'EROFS') {
