@@ -21,6 +21,8 @@ export interface MatrixConfiguration {
   tandemLun: string[];
   /** A replicated primary (with its backup) instead of a plain target. */
   replicated?: boolean;
+  /** The LU on an RBD image of a throw-away one-node Ceph cluster (tgt: its bs_rbd). */
+  rbd?: boolean;
   /** tgtadm --params for the LU; null when tgt cannot express the configuration (the reason). */
   tgt: { params?: string } | { unsupported: string };
   /** Seconds before iscsi-test-cu is killed. */
@@ -103,6 +105,17 @@ export const MATRIX: readonly MatrixConfiguration[] = [
     replicated: true,
     tgt: { unsupported: 'tgt has no replication' },
     timeoutSeconds: 1200,
+  },
+  {
+    name: 'rbd',
+    description: 'the LU on a Ceph RBD image (one-node cluster; tgt through bs_rbd); two sessions',
+    tests: 'ALL',
+    size: 256 * MiB,
+    paths: 'two-sessions',
+    tandemLun: [],
+    rbd: true,
+    tgt: {},
+    timeoutSeconds: 1500,
   },
 ];
 

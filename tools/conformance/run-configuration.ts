@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTandem, startTgt, type RunningTarget, type TargetSpec } from '../harness/target-process.js';
 import { startReplicatedTandem } from '../harness/replicated-pair.js';
+import { cephMissing, startCephCluster, type CephCluster } from '../harness/ceph-cluster.js';
 import type { ConfigurationResult } from './aggregate.js';
 import type { MatrixConfiguration } from './matrix.js';
 import { parseCunitVerbose, withSpecConflicts } from './parse-cunit.js';
@@ -34,8 +35,21 @@ export async function runConfiguration(c: MatrixConfiguration, o: RunOptions): P
   };
   const started = Date.now();
   let target: RunningTarget | undefined;
+  let cluster: CephCluster | undefined;
   let keepWork = false;
+  if (c.rbd) {
+    // Without Ceph the configuration cannot run here; CI installs it and requires it.
+    const missing = cephMissing();
+    if (missing && !process.env.TANDEM_REQUIRE_CEPH) return { configuration: c.name, unsupported: `no Ceph here: ${missing}` };
+  }
   try {
+    if (c.rbd) {
+      cluster = await startCephCluster();
+      const image = `${cluster.pool}/conformance-${c.name}`;
+      await cluster.rbd('create', '--size', `${c.size / (1024 * 1024)}M`, image);
+      if (o.target === 'tgt') Object.assign(spec, { image, tgtBackingStore: { type: 'rbd', options: `conf=${cluster.conf};id=admin` } });
+      else Object.assign(spec, { image: `rbd:${image}`, lunOptions: [...c.tandemLun, `conf=${cluster.conf}`, `meta=${join(work, 'meta')}`] });
+    }
     // A read-only LU must exist before it is opened; create it sparse as a writable one would be.
     if (c.tandemLun.includes('readonly')) {
       writeFileSync(spec.image, '');
@@ -54,6 +68,7 @@ export async function runConfiguration(c: MatrixConfiguration, o: RunOptions): P
     return { configuration: c.name, error: (e as Error).message, seconds: (Date.now() - started) / 1000 };
   } finally {
     await target?.stop();
+    await cluster?.stop();
     // Images are large and worthless afterwards; logs are worth keeping after a failure.
     for (const image of ['disk.img', 'backup.img']) rmSync(join(work, image), { force: true });
     if (keepWork) o.log(`[${c.name}] target logs kept in ${work}`);
