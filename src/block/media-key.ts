@@ -5,6 +5,7 @@
  * completes, and what the old key protected is unreadable from then on.
  */
 import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 import { blockError } from './errors.js';
@@ -35,9 +36,20 @@ export class MediaKey {
     return this.current;
   }
 
-  /** CRYPTO ERASE: a new key, durable before this resolves; the old one is gone. */
+  /**
+   * CRYPTO ERASE: a new key, durable before this resolves. The old key's bytes are first
+   * overwritten in place (on a file system that rewrites in place, its blocks are gone, not
+   * merely unlinked), then the new key replaces the file atomically.
+   */
   async rotate(): Promise<void> {
     const next = randomBytes(MEDIA_KEY_BYTES);
+    const old = await open(this.path, 'r+');
+    try {
+      await old.write(randomBytes(MEDIA_KEY_BYTES), 0, MEDIA_KEY_BYTES, 0);
+      await old.datasync();
+    } finally {
+      await old.close();
+    }
     await writeFileAtomic(this.path, next);
     this.current.fill(0);
     this.current = next;
