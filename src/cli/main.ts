@@ -108,7 +108,7 @@ const parser = yargs(hideBin(process.argv))
       y
         .option('listen', { type: 'string', array: true, describe: 'HOST:PORT to listen on (repeatable)' })
         .option('iqn', { type: 'string', describe: 'target name' })
-        .option('lun', { type: 'string', array: true, describe: 'PATH[,size=SIZE][,readonly][,blocksize=512|4096], or rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE] (repeatable; numbered in order)' })
+        .option('lun', { type: 'string', array: true, describe: 'PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096], or rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE] (repeatable; numbered in order)' })
         .option('chap', { type: 'string', describe: 'USER:SECRET the initiator must authenticate with' })
         .option('mutual-chap', { type: 'string', describe: 'USER:SECRET the target answers with (mutual CHAP)' })
         .option('allow', { type: 'string', array: true, describe: 'initiator IQN allowed to log in (repeatable)' })

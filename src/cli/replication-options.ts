@@ -229,6 +229,9 @@ export function replicationSettings(flags: ReplicationFlags, file: ReplicationCo
     const primaryOnly = [modeText !== undefined && '--replication-mode', sync !== undefined && (sync ? '--sync' : '--async'), startOver && '--start-over'].filter(Boolean);
     if (primaryOnly.length > 0) throw new UsageError(`${primaryOnly.join(', ')} only apply with --role primary or a --peer`);
   }
+  // Encrypted LUNs digest nothing natively, so neither verify nor a resync could compare them.
+  const encrypted = role === 'backup' ? luns.find((l) => l.encrypt) : paired.find((l) => l.encrypt);
+  if (encrypted) throw new UsageError(`LUN ${encrypted.path}: an encrypted LUN cannot be replicated (its challenge digests are not offered)`);
   for (const lun of paired) {
     checkReplicaUrl(lun.replica!, lun.path);
     if (lun.readOnly) throw new UsageError(`LUN ${lun.path}: a read-only LUN cannot be a replication primary (nor a backup that may become one)`);

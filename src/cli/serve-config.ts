@@ -31,6 +31,8 @@ export interface LunConfig extends LunReplicationSettings {
   physicalBlockSize?: number;
   /** Byte rate cap of a SANITIZE OVERWRITE, per second; default: none. */
   sanitizeBytesPerSecond?: number;
+  /** Data encrypted at rest (AES-256-XTS, key beside the LUN); enables SANITIZE CRYPTO ERASE. */
+  encrypt?: boolean;
 }
 
 export interface ServeTarget extends TargetConfig {

@@ -52,7 +52,7 @@ export function parsePortal(text: string, flag = '--listen'): PortalConfig {
 }
 
 /**
- * PATH[,size=SIZE][,readonly][,removable][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE],
+ * PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE],
  * or rbd:POOL/IMAGE with the same options and conf=PATH, id=CLIENT, meta=DIR.
  */
 export function parseLun(text: string): LunConfig {
@@ -65,13 +65,14 @@ export function parseLun(text: string): LunConfig {
     if (rbd && value !== undefined && applyRbdOption(lun, rbd, key, value)) continue;
     if (key === 'readonly' && value === undefined) lun.readOnly = true;
     else if (key === 'removable' && value === undefined) lun.removable = true;
+    else if (key === 'encrypt' && value === undefined) lun.encrypt = true;
     else if (key === 'size' && value) lun.size = parseSize(value, `--lun ${path} size`);
     else if (key === 'blocksize' && (value === '512' || value === '4096')) lun.blockSize = Number(value) as 512 | 4096;
     else if (key === 'physical' && value) lun.physicalBlockSize = parseSize(value, `--lun ${path} physical`);
     else if (key === 'sanitize-rate' && value) lun.sanitizeBytesPerSecond = parseSize(value, `--lun ${path} sanitize-rate`);
     else {
       throw new UsageError(
-        `--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, removable, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE${rbd ? `, ${RBD_LUN_OPTIONS}` : ''})`,
+        `--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, removable, encrypt, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE${rbd ? `, ${RBD_LUN_OPTIONS}` : ''})`,
       );
     }
   }
@@ -223,7 +224,7 @@ function lunFromConfig(raw: unknown, where: string): LunConfig {
   if (!isObject(raw)) throw new UsageError(`--config: ${where} must be a "PATH[,size=..]" string or an object`);
   if (typeof raw.path !== 'string' || raw.path === '') throw new UsageError(`--config: ${where}.path must be a non-empty string`);
   const rbd = isRbdPath(raw.path) ? parseRbdPath(raw.path, `--config: ${where}.path`) : undefined;
-  const allowed = ['path', 'size', 'readOnly', 'blockSize', 'removable', ...LUN_REPLICATION_KEYS, ...(rbd ? RBD_CONFIG_KEYS : [])];
+  const allowed = ['path', 'size', 'readOnly', 'blockSize', 'removable', 'encrypt', ...LUN_REPLICATION_KEYS, ...(rbd ? RBD_CONFIG_KEYS : [])];
   for (const key of Object.keys(raw)) {
     if (!allowed.includes(key)) throw new UsageError(`--config: ${where} has unknown key "${key}" (allowed: ${allowed.join(', ')})`);
   }
@@ -238,11 +239,12 @@ function lunFromConfig(raw: unknown, where: string): LunConfig {
     else if (typeof raw.size === 'string') lun.size = parseSize(raw.size, `${where}.size`);
     else throw new UsageError(`--config: ${where}.size must be a byte count or a size such as "1G"`);
   }
-  for (const key of ['readOnly', 'removable'] as const) {
+  for (const key of ['readOnly', 'removable', 'encrypt'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'boolean') throw new UsageError(`--config: ${where}.${key} must be true or false`);
   }
   if (raw.readOnly === true) lun.readOnly = true;
   if (raw.removable === true) lun.removable = true;
+  if (raw.encrypt === true) lun.encrypt = true;
   if (raw.blockSize !== undefined) {
     if (raw.blockSize !== 512 && raw.blockSize !== 4096) throw new UsageError(`--config: ${where}.blockSize must be 512 or 4096`);
     lun.blockSize = raw.blockSize;

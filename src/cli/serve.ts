@@ -18,6 +18,7 @@ import type { LunConfig, ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
 import { openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
 import { metaDirFor, openLunStore } from './lun-store.js';
+import { EncryptedDevice } from '../block/encrypted-device.js';
 
 export { ReplicaSetupError, redactedReplica } from './replicated-lun.js';
 import { runVerify } from '../verify/run.js';
@@ -63,9 +64,10 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       const members: GroupMember[] = [];
       let pointInterval = settings.replication?.pointInterval ?? DEFAULT_POINT_INTERVAL_MS;
       for (const [lun, lunConfig] of config.luns.entries()) {
-        const store = await openLunStore(lunConfig);
+        // The metadata directory first: an encrypted LUN's key lives there.
         const metaDir = metaDirFor(lunConfig);
         await mkdir(metaDir, { recursive: true });
+        const store = await openLunStore(lunConfig, metaDir);
         // Every LUN of a backup, and each LUN of a primary with a peer, is one node of a replicated pair.
         const replicatedRole = settings.role === 'backup' || (settings.role === 'primary' && lunConfig.replica !== undefined) ? settings.role : undefined;
         let device: BlockDevice = store;
@@ -109,6 +111,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
           removable: lunConfig.removable ?? false,
           physicalBlockSize: lunConfig.physicalBlockSize,
           sanitizeBytesPerSecond: lunConfig.sanitizeBytesPerSecond,
+          ...(store instanceof EncryptedDevice ? { mediaKey: store.mediaKey } : {}),
           ...(pair
             ? {
                 // A primary takes host writes (unless stale), a backup only its primary's (the replicator).
@@ -153,7 +156,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         const rbd = rbdSources.get(l);
         return runVerify({
           source: l.path,
-          ...(rbd ? { openSource: () => openLunStore({ ...rbd, readOnly: true, size: undefined }) } : {}),
+          ...(rbd ? { openSource: () => openLunStore({ ...rbd, readOnly: true, size: undefined }, metaDirFor(rbd)) } : {}),
           replica: replicaUrls.get(l)!,
           ...(o.chunk !== undefined ? { chunk: o.chunk } : {}),
           ...(o.depth !== undefined ? { depth: o.depth } : {}),

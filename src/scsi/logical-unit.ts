@@ -51,6 +51,12 @@ export interface Reservations {
   onNexusLoss(nexus: Nexus): void;
 }
 
+/** The media key of an encrypted LU, as SANITIZE CRYPTO ERASE sees it. */
+export interface MediaKeyChange {
+  /** A new key, durable when this resolves; data written under the old one is unreadable after. */
+  rotate(): Promise<void>;
+}
+
 export interface LogicalUnitInit {
   lun: number;
   targetName: string;
@@ -71,6 +77,11 @@ export interface LogicalUnitInit {
   physicalBlockSize?: number;
   /** Byte rate cap of a SANITIZE OVERWRITE (bytes per second); absent: none. */
   sanitizeBytesPerSecond?: number;
+  /**
+   * The key the LU's data is encrypted with at rest (an encrypted LUN): SANITIZE CRYPTO
+   * ERASE changes it. Absent: no CRYPTO ERASE (there is no key to change).
+   */
+  mediaKey?: MediaKeyChange;
   /**
    * Per-nexus write permission (a replication backup: only the replicator writes). Absent:
    * every nexus may write. A refused nexus sees the LU as write-protected.
@@ -111,6 +122,8 @@ export class LogicalUnit {
   readonly physicalBlockExponent: number;
   /** SANITIZE state: idle, in progress, or failure mode. */
   readonly sanitize: SanitizeState;
+  /** Present on an encrypted LU: what SANITIZE CRYPTO ERASE changes. */
+  readonly mediaKey: MediaKeyChange | undefined;
   readonly unitAttentions: UnitAttentions;
   readonly extentLocks: ExtentLocks;
   readonly reservations: Reservations;
@@ -156,7 +169,9 @@ export class LogicalUnit {
       blockSize: init.blockSize,
       recordPath: sanitizeRecordPath(init.metaDir, init.lun),
       bytesPerSecond: init.sanitizeBytesPerSecond,
+      ...(init.mediaKey ? { mediaKey: init.mediaKey } : {}),
     });
+    this.mediaKey = init.mediaKey;
   }
 
   static async create(init: LogicalUnitInit): Promise<LogicalUnit> {

@@ -140,8 +140,10 @@ export function vpdPage(code: number, lu: LogicalUnit, nexus: Nexus, table: Comm
     case VpdPage.BLOCK_DEVICE_CHARACTERISTICS: {
       const b = Buffer.alloc(0x3c);
       b.writeUInt16BE(0x0001, 0); // non-rotating medium
-      // WABEREQ 01b: after a BLOCK ERASE, reads succeed (zeroes, like unmapped blocks); WACEREQ 00b: no CRYPTO ERASE.
-      if (table.supports(SANITIZE_OPCODE, SanitizeAction.BLOCK_ERASE, lu)) b[3] = 0x40;
+      // WABEREQ 01b: after a BLOCK ERASE, reads succeed (zeroes, like unmapped blocks); WACEREQ 01b:
+      // after a CRYPTO ERASE too (what was written reads as noise); 00b where not offered.
+      if (table.supports(SANITIZE_OPCODE, SanitizeAction.BLOCK_ERASE, lu)) b[3] |= 0x40;
+      if (table.supports(SANITIZE_OPCODE, SanitizeAction.CRYPTO_ERASE, lu)) b[3] |= 0x10;
       return page(code, b);
     }
     case VpdPage.LOGICAL_BLOCK_PROVISIONING:

@@ -1,7 +1,8 @@
 /**
  * SANITIZE (48h, SBC-3 §5.30): one descriptor per service action Tandem carries out, so
- * REPORT SUPPORTED OPERATION CODES lists exactly those. CRYPTO ERASE is absent (no media
- * key to change): like any unlisted service action it gets INVALID FIELD IN CDB.
+ * REPORT SUPPORTED OPERATION CODES lists exactly those. CRYPTO ERASE is offered on an
+ * encrypted LU only (elsewhere there is no media key to change, and like any unlisted
+ * service action it gets INVALID FIELD IN CDB).
  */
 import type { CommandDescriptor, HandlerPlan } from '../descriptor.js';
 import type { LogicalUnit } from '../logical-unit.js';
@@ -67,6 +68,16 @@ export const sanitizeCommands: CommandDescriptor[] = [
     // Erasing by deallocation needs a store that really deallocates (and reads zeroes after).
     availableOn: (lu) => lu.device.canDiscard,
     prepare: (lu, ctx) => startPlan(lu, ctx, () => ({ kind: 'block-erase' })),
+  },
+  {
+    ...common,
+    name: 'SANITIZE(CRYPTO ERASE)',
+    serviceAction: SanitizeAction.CRYPTO_ERASE,
+    direction: 'none',
+    writesMedium: true,
+    usage: usage(SanitizeAction.CRYPTO_ERASE),
+    availableOn: (lu) => lu.mediaKey !== undefined,
+    prepare: (lu, ctx) => startPlan(lu, ctx, () => ({ kind: 'crypto-erase' })),
   },
   {
     ...common,

@@ -1,7 +1,9 @@
 /**
  * The sanitize methods Tandem carries out on a whole LU (SBC-3 §4.11): OVERWRITE writes the
  * pattern over every block, pass after pass, each pass made durable; BLOCK ERASE deallocates
- * every block, which then reads as zeroes (as after UNMAP; we report LBPRZ=1).
+ * every block, which then reads as zeroes (as after UNMAP; we report LBPRZ=1); CRYPTO ERASE
+ * (an encrypted LU only) replaces the media key, after which what was written reads as
+ * noise (reads succeed: WACEREQ 01b) and holes still read as zeroes.
  */
 import type { BlockDevice } from '../../block/device.js';
 import { DISCARD_ALIGN_BYTES } from '../write-same.js';
@@ -10,7 +12,8 @@ import { Pacer, type Clock } from './pacer.js';
 
 export type SanitizeMethod =
   | { kind: 'overwrite'; invert: boolean; count: number; pattern: Buffer }
-  | { kind: 'block-erase' };
+  | { kind: 'block-erase' }
+  | { kind: 'crypto-erase' };
 
 /** Largest write one step issues; memory stays bounded whatever the LU size. */
 export const SANITIZE_CHUNK_BYTES = 1024 * 1024;
@@ -25,6 +28,8 @@ export interface MethodContext {
   /** Asked between steps: true ends the method early with SanitizeHalted. */
   stopping(): boolean;
   clock?: Clock;
+  /** An encrypted LU's key (CRYPTO ERASE). */
+  mediaKey?: { rotate(): Promise<void> };
 }
 
 /** The method stopped because the target is shutting down; it resumes at the next start. */
@@ -37,6 +42,7 @@ export class SanitizeHalted extends Error {
 
 export async function runSanitizeMethod(method: SanitizeMethod, ctx: MethodContext): Promise<void> {
   if (method.kind === 'overwrite') await overwrite(method, ctx);
+  else if (method.kind === 'crypto-erase') await cryptoErase(ctx);
   else await blockErase(ctx);
   await ctx.device.flush();
   ctx.progress(1);
@@ -78,4 +84,13 @@ async function blockErase(ctx: MethodContext): Promise<void> {
   const aligned = Math.floor(size / DISCARD_ALIGN_BYTES) * DISCARD_ALIGN_BYTES;
   if (aligned > 0) await ctx.device.discard(0, aligned);
   if (aligned < size) await ctx.device.write(Buffer.alloc(size - aligned), aligned);
+}
+
+async function cryptoErase(ctx: MethodContext): Promise<void> {
+  if (ctx.stopping()) throw new SanitizeHalted();
+  // Only offered on an LU with a key; a record resumed on one without it cannot complete.
+  if (!ctx.mediaKey) throw new Error('CRYPTO ERASE on an LU without a media key');
+  // Writes already acknowledged reach the store under the old key before it goes.
+  await ctx.device.flush();
+  await ctx.mediaKey.rotate();
 }

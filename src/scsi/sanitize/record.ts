@@ -18,7 +18,7 @@ interface SavedRecord {
   version: 1;
   state: 'running' | 'failed';
   ause: boolean;
-  method: { kind: 'overwrite'; invert: boolean; count: number; pattern: string } | { kind: 'block-erase' };
+  method: { kind: 'overwrite'; invert: boolean; count: number; pattern: string } | { kind: 'block-erase' } | { kind: 'crypto-erase' };
 }
 
 export function sanitizeRecordPath(metaDir: string, lun: number): string {
@@ -69,7 +69,7 @@ function fromSaved(v: unknown): SanitizeRecord | undefined {
   const s = v as Partial<SavedRecord>;
   if (s.version !== 1 || (s.state !== 'running' && s.state !== 'failed') || typeof s.ause !== 'boolean') return undefined;
   const m = s.method;
-  if (m?.kind === 'block-erase') return { state: s.state, ause: s.ause, method: { kind: 'block-erase' } };
+  if (m?.kind === 'block-erase' || m?.kind === 'crypto-erase') return { state: s.state, ause: s.ause, method: { kind: m.kind } };
   if (m?.kind === 'overwrite' && typeof m.invert === 'boolean' && Number.isInteger(m.count) && m.count >= 1 && m.count <= 31 && /^([0-9a-f]{2})+$/.test(m.pattern)) {
     return { state: s.state, ause: s.ause, method: { kind: 'overwrite', invert: m.invert, count: m.count, pattern: Buffer.from(m.pattern, 'hex') } };
   }

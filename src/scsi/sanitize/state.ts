@@ -28,6 +28,8 @@ export interface SanitizeUnit {
   /** Write rate cap for OVERWRITE, bytes per second; undefined: none. */
   readonly bytesPerSecond?: number;
   readonly clock?: Clock;
+  /** An encrypted LU's key: what CRYPTO ERASE changes. */
+  readonly mediaKey?: { rotate(): Promise<void> };
 }
 
 type Phase =
@@ -155,6 +157,7 @@ export class SanitizeState {
         progress: (f) => (phase.fraction = f),
         stopping: () => this.halting,
         clock: this.unit.clock,
+        ...(this.unit.mediaKey ? { mediaKey: this.unit.mediaKey } : {}),
       });
       await removeSanitizeRecord(path);
       this.phase = { kind: 'idle' };

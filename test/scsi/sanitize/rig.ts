@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { BlockIoError, type BlockDevice } from '../../../src/block/device.js';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
-import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
+import { LogicalUnit, type MediaKeyChange } from '../../../src/scsi/logical-unit.js';
 import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
 import type { PreparedCommand, ScsiResult } from '../../../src/scsi/types.js';
 import { TARGET, cdbOf, nexus } from '../helpers.js';
@@ -71,11 +71,13 @@ export interface SanitizeRig {
 
 export const BLOCK = 512;
 
-export async function sanitizeRig(opts: { store?: BlockDevice; metaDir?: string; blockSize?: number; advanced?: boolean } = {}): Promise<SanitizeRig> {
+export async function sanitizeRig(
+  opts: { store?: BlockDevice; metaDir?: string; blockSize?: number; advanced?: boolean; mediaKey?: MediaKeyChange } = {},
+): Promise<SanitizeRig> {
   const blockSize = opts.blockSize ?? BLOCK;
   const store = opts.store ?? new SteeredStore(64 * blockSize);
   const dir = opts.metaDir ?? metaDir();
-  const lu = await LogicalUnit.create({ lun: 0, targetName: TARGET, device: store, blockSize, metaDir: dir });
+  const lu = await LogicalUnit.create({ lun: 0, targetName: TARGET, device: store, blockSize, metaDir: dir, ...(opts.mediaKey ? { mediaKey: opts.mediaKey } : {}) });
   const target = new ScsiTarget(TARGET, [lu], { extraCommands: opts.advanced ? undefined : [] });
   const prepare = (cdb: number[], who = 1): PreparedCommand =>
     target.prepare({ nexus: nexus(who), lun: 0, cdb: cdbOf(cdb), expectedLength: 1 << 24, read: true, write: true, taskAttribute: 0 });
