@@ -14,12 +14,12 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lunToField } from '../../../src/iscsi/pdu/bhs.js';
-import { RESERVED_TAG } from '../../../src/iscsi/pdu/opcodes.js';
 import { encodeScsiCommand } from '../../../src/iscsi/pdu/scsi-command.js';
 import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
 import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
 import { openHarness, quiesce, reachContinuous, VOLUME } from '../../replication/device-harness.js';
-import { MemoryConnection, dataOut, wire, writeCommand } from './helpers/memory-connection.js';
+import { MemoryConnection, wire } from './helpers/memory-connection.js';
+import { push, stream } from './helpers/write-stream.js';
 
 const BLOCK = 512;
 const KiB = 1024;
@@ -43,36 +43,8 @@ async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
   expect(done()).toBe(true);
 }
 
-interface Write {
-  lba: number;
-  blocks: number;
-  fill: number;
-}
 
-/** WRITE(10)s sent whole without R2Ts: immediate data, then unsolicited Data-Out (InitialR2T=No). */
-function stream(writes: Write[], firstItt: number, mrdsl: number): Buffer {
-  const parts: Buffer[] = [];
-  writes.forEach((w, i) => {
-    const itt = firstItt + i;
-    const payload = Buffer.alloc(w.blocks * BLOCK);
-    for (let b = 0; b < payload.length; b += BLOCK) payload.fill((w.fill + b / BLOCK) & 0xff, b, b + BLOCK);
-    const immediate = payload.subarray(0, Math.min(mrdsl, payload.length));
-    parts.push(wire(writeCommand(itt, itt, w.lba, w.blocks, BLOCK, immediate, immediate.length === payload.length), immediate, false));
-    for (let off = immediate.length, sn = 0; off < payload.length; off += mrdsl, sn++) {
-      const seg = payload.subarray(off, Math.min(payload.length, off + mrdsl));
-      parts.push(wire(dataOut(itt, RESERVED_TAG, sn, off, seg.length, off + seg.length === payload.length), seg, false));
-    }
-  });
-  return Buffer.concat(parts);
-}
 
-function push(c: MemoryConnection, bytes: Buffer, sizes: number[]): void {
-  for (let off = 0, i = 0; off < bytes.length; i++) {
-    const n = sizes[i % sizes.length]!;
-    c.push(bytes.subarray(off, off + n));
-    off += n;
-  }
-}
 
 /** Pooled sizes (64 KiB and up) anywhere on the volume; the fill byte tells writes apart. */
 const write = fc.record({ lba: fc.nat({ max: VOLUME / BLOCK - 256 }), blocks: fc.integer({ min: 128, max: 256 }), fill: fc.integer({ min: 0, max: 255 }) });
@@ -98,9 +70,9 @@ describe('asynchronous mirroring through the target', () => {
 
           // The backup stops answering: the changes stay in the send queue, in the host's buffers.
           const answer = h.link.hold();
-          push(c, stream(queuedWrites, 2, mrdsl), reads);
+          push(c, stream(queuedWrites, 2, mrdsl, BLOCK), reads);
           await until(() => responses().length === 1 + queuedWrites.length);
-          push(c, stream(laterWrites, 2 + queuedWrites.length, mrdsl), reads);
+          push(c, stream(laterWrites, 2 + queuedWrites.length, mrdsl, BLOCK), reads);
           await until(() => responses().length === 1 + queuedWrites.length + laterWrites.length);
           const statuses = responses().slice(1).map((o) => (o.kind === 'scsi-response' ? o.pdu.status : -1));
           expect(statuses).toEqual([...queuedWrites, ...laterWrites].map(() => 0));

@@ -12,12 +12,12 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
 import { lunToField } from '../../../src/iscsi/pdu/bhs.js';
-import { RESERVED_TAG } from '../../../src/iscsi/pdu/opcodes.js';
 import { encodeScsiCommand } from '../../../src/iscsi/pdu/scsi-command.js';
 import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
 import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
 import { UNPOOLED_HOLD, ioBufferPool, type BufferHold } from '../../../src/util/buffer-pool.js';
-import { MemoryConnection, dataOut, wire, writeCommand } from './helpers/memory-connection.js';
+import { MemoryConnection, wire } from './helpers/memory-connection.js';
+import { push, stream } from './helpers/write-stream.js';
 
 const BLOCK = 512;
 const KiB = 1024;
@@ -59,37 +59,8 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-interface Write {
-  lba: number;
-  blocks: number;
-  fill: number;
-}
 
-/** WRITE(10)s sent whole without R2Ts: immediate data, then unsolicited Data-Out (InitialR2T=No). */
-function stream(writes: Write[], firstItt: number, mrdsl: number): Buffer {
-  const parts: Buffer[] = [];
-  writes.forEach((w, i) => {
-    const itt = firstItt + i;
-    const payload = Buffer.alloc(w.blocks * BLOCK);
-    for (let b = 0; b < payload.length; b += BLOCK) payload.fill((w.fill + b / BLOCK) & 0xff, b, b + BLOCK);
-    const immediate = payload.subarray(0, Math.min(mrdsl, payload.length));
-    parts.push(wire(writeCommand(itt, itt, w.lba, w.blocks, BLOCK, immediate, immediate.length === payload.length), immediate, false));
-    for (let off = immediate.length, sn = 0; off < payload.length; off += mrdsl, sn++) {
-      const seg = payload.subarray(off, Math.min(payload.length, off + mrdsl));
-      parts.push(wire(dataOut(itt, RESERVED_TAG, sn, off, seg.length, off + seg.length === payload.length), seg, false));
-    }
-  });
-  return Buffer.concat(parts);
-}
 
-/** Pushes `bytes` in reads of the given sizes (cycled), so segments span reads and land in place. */
-function push(c: MemoryConnection, bytes: Buffer, sizes: number[]): void {
-  for (let off = 0, i = 0; off < bytes.length; i++) {
-    const n = sizes[i % sizes.length]!;
-    c.push(bytes.subarray(off, off + n));
-    off += n;
-  }
-}
 
 /** Pooled sizes (64 KiB and up) anywhere on the volume; the fill byte tells writes apart. */
 const write = fc.record({ lba: fc.nat({ max: VOLUME / BLOCK - 512 }), blocks: fc.integer({ min: 128, max: 512 }), fill: fc.integer({ min: 0, max: 255 }) });
@@ -114,14 +85,14 @@ describe('a device that queues write data past the acknowledgement', () => {
           c.push(wire(encodeScsiCommand({ immediate: false, final: true, read: false, write: false, attribute: 1, lun: lunToField(0), itt: 1, expectedLength: 0, cmdSN: 1, expStatSN: 1, cdb: tur }, 0), Buffer.alloc(0), false));
           await settle();
 
-          push(c, stream(queuedWrites, 2, mrdsl), reads);
+          push(c, stream(queuedWrites, 2, mrdsl, BLOCK), reads);
           await settle();
           expect(device.queued).toBe(queuedWrites.length);
           // The queued writes' buffers were pooled and kept as they are, not copied.
           expect(device.keptInPlace).toBe(queuedWrites.length);
 
           // Many more writes, taking buffers from the same pool, before anything is shipped.
-          push(c, stream(laterWrites, 2 + queuedWrites.length, mrdsl), reads);
+          push(c, stream(laterWrites, 2 + queuedWrites.length, mrdsl, BLOCK), reads);
           await settle();
           const responses = c.output().filter((o) => o.kind === 'scsi-response');
           expect(responses.slice(1).map((o) => (o.kind === 'scsi-response' ? o.pdu.status : -1))).toEqual([...queuedWrites, ...laterWrites].map(() => 0));
