@@ -67,17 +67,8 @@ export function randomData(length: number): Buffer {
   return randomBytes(length);
 }
 
-/** A deterministic PRNG (mulberry32) for tests that must replay. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (mulberry32) for tests that must replay: the simulated worlds' own. */
+export { seededRng as prng } from '../../support/sim-scheduler.js';
 
 /** Bytes from a seeded PRNG. */
 export function patterned(rng: () => number, length: number): Buffer {
