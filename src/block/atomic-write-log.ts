@@ -34,19 +34,30 @@ export class AtomicWriteLog {
     return new AtomicWriteLog(path, device, replayed);
   }
 
-  /** Writes `data` at `offset`: after a crash at any point, all of it or none. Durable when it resolves. */
-  write(data: Buffer, offset: number): Promise<void> {
-    const run = this.queue.catch(() => undefined).then(() => this.writeNow(data, offset));
+  /**
+   * Writes `data` at `offset` (through `target`, the device by default): after a crash at
+   * any point, all of it or none. Durable when it resolves.
+   */
+  write(data: Buffer, offset: number, target: Pick<BlockDevice, 'write'> = this.device): Promise<void> {
+    const run = this.queue.catch(() => undefined).then(() => this.writeNow(data, offset, target));
     this.queue = run;
     return run;
   }
 
-  private async writeNow(data: Buffer, offset: number): Promise<void> {
+  private async writeNow(data: Buffer, offset: number, target: Pick<BlockDevice, 'write'>): Promise<void> {
     const fh = await open(this.path, 'w', 0o600);
     try {
       await fh.writev([encodeHeader(offset, data), data], 0);
       await fh.datasync();
-      await this.device.write(data, offset, true);
+      try {
+        await target.write(data, offset, true);
+      } catch (e) {
+        // Refused or failed, and the host is told so: a record left behind would be replayed
+        // at the next open over whatever was written since.
+        await fh.truncate(0);
+        await fh.datasync();
+        throw e;
+      }
       await fh.truncate(0);
       await fh.datasync();
     } finally {

@@ -13,6 +13,7 @@ import { prepareGetLbaStatus } from './get-lba-status.js';
 import { prepareExtendedCopy } from './extended-copy.js';
 import { prepareReceiveCopyResults } from './receive-copy-results.js';
 import { prepareOrWrite } from './orwrite.js';
+import type { MediumWriter } from './medium-writer.js';
 import { prepareWriteAtomic, type AtomicLu } from './write-atomic.js';
 
 /** The LogicalUnit members the advanced commands use; LogicalUnit satisfies it structurally. */
@@ -25,6 +26,8 @@ export interface AdvancedLu {
   readonly reservations: Reservations;
   /** Throws LBA OUT OF RANGE unless [lba, lba+blocks) lies on the medium; returns lba as a number. */
   checkRange(lba: bigint, blocks: number, lbaField: number): number;
+  /** The device for commands from `nexus`, each write admitted again as it starts (see medium-writer.ts). */
+  writerFor(nexus: Nexus): MediumWriter;
   /** The RELATIVE TARGET PORT IDENTIFIER hosts see for a port of this node (a replicated LU numbers its own). */
   relativePortOf?(nexus: Nexus): number;
 }

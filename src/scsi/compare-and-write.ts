@@ -49,7 +49,7 @@ export function prepareCompareAndWrite(lu: AdvancedLu, ctx: CommandContext): Han
         if (at >= 0) {
           throw new SenseError({ key: SenseKey.MISCOMPARE, asc: Asc.MISCOMPARE_DURING_VERIFY_OPERATION, information: BigInt(at) });
         }
-        await lu.device.write(write, lba * lu.blockSize, fua);
+        await lu.writerFor(ctx.nexus).write(write, lba * lu.blockSize, fua);
       } finally {
         release();
       }

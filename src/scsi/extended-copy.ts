@@ -169,7 +169,7 @@ function reach(lu: AdvancedLu, plan: CopyPlan, index: number): CopyLu {
   return target;
 }
 
-async function copySegment(lu: AdvancedLu, plan: CopyPlan, seg: Segment, status: CopyStatus): Promise<void> {
+async function copySegment(lu: AdvancedLu, nexus: Nexus, plan: CopyPlan, seg: Segment, status: CopyStatus): Promise<void> {
   const src = reach(lu, plan, seg.source);
   const dst = reach(lu, plan, seg.destination);
   if (src.blockSize !== dst.blockSize) throw copyAborted(Asc.INVALID_FIELD_IN_PARAMETER_LIST);
@@ -187,6 +187,7 @@ async function copySegment(lu: AdvancedLu, plan: CopyPlan, seg: Segment, status:
   const buf = Buffer.allocUnsafe(chunk);
   // Overlapping ranges on one device moving forward are copied back to front.
   const backwards = src === dst && to > from && to < from + total;
+  const writer = dst.writerFor(nexus);
   const release = await dst.extentLocks.acquire(Number(seg.destinationLba), seg.blocks);
   try {
     for (let done = 0; done < total; done += chunk) {
@@ -194,7 +195,7 @@ async function copySegment(lu: AdvancedLu, plan: CopyPlan, seg: Segment, status:
       const at = backwards ? total - done - n : done;
       const view = n === chunk ? buf : buf.subarray(0, n);
       await src.device.read(view, from + at);
-      await dst.device.write(view, to + at);
+      await writer.write(view, to + at);
       status.bytesTransferred += n;
     }
   } finally {
@@ -222,7 +223,7 @@ export function prepareExtendedCopy(lu: AdvancedLu, ctx: CommandContext): Handle
       }
       try {
         for (const seg of plan.segments) {
-          await copySegment(lu, plan, seg, status);
+          await copySegment(lu, ctx.nexus, plan, seg, status);
           status.segmentsProcessed++;
         }
         status.state = 'done';

@@ -14,6 +14,7 @@ import { ModePages } from './mode-pages.js';
 import { createReservations } from './reservations/index.js';
 import { SanitizeState } from './sanitize/state.js';
 import { sanitizeRecordPath } from './sanitize/record.js';
+import { mediumWriter, type MediumWriter } from './medium-writer.js';
 
 const MAX_SAFE_LBA = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -255,6 +256,11 @@ export class LogicalUnit {
   /** Read-only device, or software write protect (Control page SWP) set. */
   writeProtected(): boolean {
     return this.readOnly || this.modePages.softwareWriteProtect();
+  }
+
+  /** The device for commands from `nexus`, each write admitted again as it starts (see medium-writer.ts). */
+  writerFor(nexus: Nexus): MediumWriter {
+    return mediumWriter(this, nexus);
   }
 
   /** writeProtected(), or this nexus may not write here (writeAllowed). */

@@ -30,7 +30,7 @@ export function prepareOrWrite(lu: AdvancedLu, ctx: CommandContext): HandlerPlan
         await lu.device.read(current, lba * lu.blockSize);
         // OR eight bytes at a time; lengths are whole blocks, so multiples of 8.
         for (let i = 0; i < length; i += 8) current.writeBigUInt64LE(current.readBigUInt64LE(i) | dataOut.readBigUInt64LE(i), i);
-        await lu.device.write(current, lba * lu.blockSize, fua);
+        await lu.writerFor(ctx.nexus).write(current, lba * lu.blockSize, fua);
       } finally {
         release();
       }

@@ -56,10 +56,11 @@ export function prepareUnmap(lu: AdvancedLu, ctx: CommandContext): HandlerPlan {
     run: async (dataOut) => {
       const data = dataOut ? dataOut.subarray(0, length) : Buffer.alloc(0);
       if (data.length < length) throw parameterListLengthError();
+      const writer = lu.writerFor(ctx.nexus);
       for (const r of parseUnmapParameters(data, lu.blockCount)) {
         const release = await lu.extentLocks.acquire(r.lba, r.blocks);
         try {
-          await deallocateBlocks(lu, r.lba, r.blocks);
+          await deallocateBlocks(writer, lu.blockSize, r.lba, r.blocks);
         } finally {
           release();
         }

@@ -20,7 +20,7 @@ function prepareWriteAndVerify(lu: LogicalUnit, ctx: CommandContext): HandlerPla
       const data = wholeBlocks(lu, dataOut, bytes);
       if (!data) return;
       // The verify step must see the medium, not the cache: write through.
-      await lu.device.write(data, lba * lu.blockSize, true);
+      await lu.writerFor(ctx.nexus).write(data, lba * lu.blockSize, true);
       if (!bytchk) return;
       const medium = Buffer.allocUnsafe(data.length);
       await lu.device.read(medium, lba * lu.blockSize);

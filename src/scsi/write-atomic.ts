@@ -41,7 +41,7 @@ export function prepareWriteAtomic(lu: AtomicLu, ctx: CommandContext): HandlerPl
       const release = await lu.extentLocks.acquire(lba, blocks);
       try {
         // Always durable on completion (the log demands it), so FUA needs nothing more.
-        await log.write(dataOut.subarray(0, bytes), lba * lu.blockSize);
+        await log.write(dataOut.subarray(0, bytes), lba * lu.blockSize, lu.writerFor(ctx.nexus));
       } finally {
         release();
       }

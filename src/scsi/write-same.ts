@@ -1,8 +1,8 @@
 import type { HandlerPlan } from './descriptor.js';
 import type { CommandContext } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, lbaOutOfRange } from './sense.js';
-import type { BlockDevice } from '../block/device.js';
 import type { AdvancedLu } from './commands-advanced.js';
+import type { MediumWriter } from './medium-writer.js';
 import { MAX_WRITE_SAME_BLOCKS } from './limits.js';
 
 /** Largest buffer one WRITE SAME fills and rewrites repeatedly: memory stays bounded. */
@@ -11,7 +11,7 @@ export const FILL_CHUNK_BYTES = 1024 * 1024;
 export const DISCARD_ALIGN_BYTES = 4096;
 
 /** Write `pattern` (one block) repeatedly over [offset, offset+length), from one reused buffer. */
-export async function writeRepeated(device: BlockDevice, pattern: Buffer, offset: number, length: number, fua = false): Promise<void> {
+export async function writeRepeated(device: Pick<MediumWriter, 'write'>, pattern: Buffer, offset: number, length: number, fua = false): Promise<void> {
   if (length <= 0) return;
   const unit = pattern.length;
   const chunk = Math.max(unit, Math.floor(Math.min(FILL_CHUNK_BYTES, length) / unit) * unit);
@@ -28,18 +28,18 @@ export async function writeRepeated(device: BlockDevice, pattern: Buffer, offset
  * aligned middle is discarded, unaligned edges are written with zeroes. A device that
  * cannot discard gets zeroes written over the whole range.
  */
-export async function deallocateBlocks(lu: AdvancedLu, lba: number, blocks: number, fua = false): Promise<void> {
+export async function deallocateBlocks(writer: MediumWriter, blockSize: number, lba: number, blocks: number, fua = false): Promise<void> {
   if (blocks <= 0) return;
-  const zero = Buffer.alloc(lu.blockSize);
-  const start = lba * lu.blockSize;
-  const end = start + blocks * lu.blockSize;
-  if (!lu.device.canDiscard) return writeRepeated(lu.device, zero, start, end - start, fua);
+  const zero = Buffer.alloc(blockSize);
+  const start = lba * blockSize;
+  const end = start + blocks * blockSize;
+  if (!writer.canDiscard) return writeRepeated(writer, zero, start, end - start, fua);
   const alignedStart = Math.ceil(start / DISCARD_ALIGN_BYTES) * DISCARD_ALIGN_BYTES;
   const alignedEnd = Math.floor(end / DISCARD_ALIGN_BYTES) * DISCARD_ALIGN_BYTES;
-  if (alignedStart >= alignedEnd) return writeRepeated(lu.device, zero, start, end - start, fua);
-  await writeRepeated(lu.device, zero, start, alignedStart - start, fua);
-  await lu.device.discard(alignedStart, alignedEnd - alignedStart);
-  await writeRepeated(lu.device, zero, alignedEnd, end - alignedEnd, fua);
+  if (alignedStart >= alignedEnd) return writeRepeated(writer, zero, start, end - start, fua);
+  await writeRepeated(writer, zero, start, alignedStart - start, fua);
+  await writer.discard(alignedStart, alignedEnd - alignedStart);
+  await writeRepeated(writer, zero, alignedEnd, end - alignedEnd, fua);
 }
 
 interface WriteSameFields {
@@ -89,8 +89,9 @@ export function prepareWriteSame(lu: AdvancedLu, ctx: CommandContext): HandlerPl
       }
       const release = await lu.extentLocks.acquire(lba, blocks);
       try {
-        if (f.unmap) await deallocateBlocks(lu, lba, blocks);
-        else await writeRepeated(lu.device, pattern.subarray(0, lu.blockSize), lba * lu.blockSize, blocks * lu.blockSize);
+        const writer = lu.writerFor(ctx.nexus);
+        if (f.unmap) await deallocateBlocks(writer, lu.blockSize, lba, blocks);
+        else await writeRepeated(writer, pattern.subarray(0, lu.blockSize), lba * lu.blockSize, blocks * lu.blockSize);
       } finally {
         release();
       }

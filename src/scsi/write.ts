@@ -4,6 +4,7 @@ import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
 import type { LogicalUnit } from './logical-unit.js';
 import type { CommandContext } from './types.js';
 import { blockFields, checkTransfer, rejectProtection } from './cdb.js';
+import { assertWritable } from './medium-writer.js';
 
 /** The whole blocks of `data` actually received (an initiator may send less than the CDB says). */
 export function wholeBlocks(lu: LogicalUnit, data: Buffer | undefined, expected: number): Buffer | undefined {
@@ -29,6 +30,8 @@ function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
     run(dataOut, hold) {
       const data = wholeBlocks(lu, dataOut, bytes);
       if (!data) return;
+      // Admitted again now: the role may have changed while the Data-Out arrived.
+      assertWritable(lu, ctx.nexus);
       return lu.device.write(data, lba * lu.blockSize, fua, hold);
     },
   };

@@ -49,6 +49,20 @@ describe('atomic write log', () => {
     expect(statSync(path).size).toBe(0);
   });
 
+  it('a write its target refuses leaves the log empty: nothing is replayed over later writes at the next open', async () => {
+    const store = new MemoryBlockStore({ size: SIZE });
+    const path = join(dir, `refused-${n++}`);
+    const log = await AtomicWriteLog.open(path, store, SIZE);
+    const refused = new Error('refused: the node changed role');
+    await expect(log.write(randomBytes(4096), 8192, { write: () => Promise.reject(refused) })).rejects.toBe(refused);
+    expect(statSync(path).size).toBe(0);
+    const later = Buffer.alloc(4096, 7);
+    await store.write(later, 8192);
+    const reopened = await AtomicWriteLog.open(path, store, SIZE);
+    expect(reopened.replayed).toBe(false);
+    expect((await image(store)).subarray(8192, 8192 + 4096).equals(later)).toBe(true);
+  });
+
   it('after a crash the image holds the whole write (record complete) or none of it', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: SIZE / 512 - 16 }), fc.integer({ min: 1, max: 16 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean(), async (block, blocks, cut, halfApplied) => {

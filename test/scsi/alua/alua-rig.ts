@@ -70,7 +70,7 @@ export interface AluaRig extends VendorRig {
 }
 
 /** A replicated LU in `state` with the full command table; every test nexus is known to it. */
-export async function aluaRig(state: AccessStateCode = AccessState.STANDBY): Promise<AluaRig> {
+export async function aluaRig(state: AccessStateCode = AccessState.STANDBY, writeAllowed?: (n: Nexus) => boolean): Promise<AluaRig> {
   const endpoint = new AluaEndpoint();
   endpoint.state_ = state;
   const metaDir = mkdtempSync(join(tmpdir(), 'tandem-alua-'));
@@ -83,6 +83,7 @@ export async function aluaRig(state: AccessStateCode = AccessState.STANDBY): Pro
     metaDir,
     replication: endpoint,
     replicator: (n: Nexus) => n.initiatorName === REPLICATOR.initiatorName,
+    ...(writeAllowed ? { writeAllowed } : {}),
   });
   const target = new ScsiTarget(TARGET, [lu]);
   const exec: VendorRig['exec'] = (cdb, dataOut, who = REPLICATOR) => {
