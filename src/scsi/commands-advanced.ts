@@ -14,6 +14,7 @@ import { prepareExtendedCopy } from './extended-copy.js';
 import { prepareReceiveCopyResults } from './receive-copy-results.js';
 import { prepareOrWrite } from './orwrite.js';
 import type { MediumWriter } from './medium-writer.js';
+import { writeScatteredCommands } from './write-scattered.js';
 import { prepareWriteAtomic, type AtomicLu } from './write-atomic.js';
 
 /** The LogicalUnit members the advanced commands use; LogicalUnit satisfies it structurally. */
@@ -39,7 +40,7 @@ const ff8 = [...ff4, ...ff4] as const;
 
 /**
  * Reservations, COMPARE AND WRITE, WRITE SAME, UNMAP, GET LBA STATUS, EXTENDED COPY (LID1)
- * RECEIVE COPY RESULTS, ORWRITE and WRITE ATOMIC(16). Not here (so REPORT SUPPORTED
+ * RECEIVE COPY RESULTS, ORWRITE, WRITE ATOMIC(16) and WRITE SCATTERED(16). Not here (so REPORT SUPPORTED
  * OPERATION CODES does not claim it): WRITE SAME(32).
  */
 export const advancedCommands: CommandDescriptor[] = [
@@ -124,4 +125,5 @@ export const advancedCommands: CommandDescriptor[] = [
     conflict: ConflictClass.Read, usage: [0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, ...ff4, 0, 0],
     prepare: prepareReceiveCopyResults,
   },
+  ...writeScatteredCommands,
 ];
