@@ -15,7 +15,7 @@ import { ReplicatedDevice } from '../../src/replication/replicated-device.js';
 import type { ContinuousFlavour } from '../../src/replication/status.js';
 import { PowerLossFiles } from '../support/power-loss-files.js';
 import { PowerLossBlockStore, type CrashKeep } from '../support/power-loss-store.js';
-import { SimNode, SimScheduler, runUntil, seededRng, type Rng } from '../support/sim-scheduler.js';
+import { SimNode, SimScheduler, runToCrash, runUntil, seededRng, type Rng } from '../support/sim-scheduler.js';
 import { SimBackup, SimLink, silentLogger } from './sim-backup.js';
 
 export const BLOCK = 512;
@@ -256,33 +256,18 @@ export class PowerLossWorld {
    * Issues the workload, interleaved at random with I/O completions, until `crashAfter`
    * steps are issued and `crashExtra` more completions have run (or nothing is left to do).
    */
-  async runWorkload(): Promise<void> {
-    const { steps, crashExtra } = this.scenario;
-    const crashAfter = Math.round(this.scenario.crashAfter * steps.length);
-    let next = 0;
-    let extra = 0;
-    let idle = 0;
-    while (next < crashAfter || extra < crashExtra) {
-      const step = next < crashAfter ? steps[next] : undefined;
-      const pending = this.scheduler.size > 0;
-      const canIssue = step !== undefined && (step.kind !== 'drain' || this.outstanding === 0);
-      if (canIssue && (!pending || this.rng() < 0.5)) {
-        this.issue(step);
-        next++;
-        idle = 0;
-      } else if (pending) {
-        this.scheduler.step(this.rng);
-        if (next >= crashAfter) extra++;
-        idle = 0;
-        this.watchBackup();
-      } else if (step === undefined && this.outstanding === 0) {
-        if (++idle > 20) return;
-      } else if (++idle > 100) {
-        throw new Error(`workload hangs: ${this.outstanding} operations outstanding, no I/O pending`);
-      }
-      await this.settle();
-    }
+  runWorkload(): Promise<void> {
+    return runToCrash({
+      scheduler: this.scheduler,
+      rng: this.rng,
+      scenario: this.scenario,
+      outstanding: () => this.outstanding,
+      canIssue: (step) => step.kind !== 'drain' || this.outstanding === 0,
+      issue: (step) => this.issue(step),
+      stepped: () => this.watchBackup(),
+    });
   }
+
 
   private backupVersion = -1;
 

@@ -153,3 +153,53 @@ export async function runUntil<T>(scheduler: SimScheduler, rng: Rng, p: Promise<
   }
   return p;
 }
+
+/** What runToCrash drives: a world that issues steps and lets its scheduler complete I/O. */
+export interface CrashWorkload<S> {
+  readonly scheduler: SimScheduler;
+  readonly rng: Rng;
+  /** The steps, the fraction of them issued before the crash, and scheduler steps run after. */
+  readonly scenario: { steps: readonly S[]; crashAfter: number; crashExtra: number };
+  /** Operations issued and not yet done. */
+  outstanding(): number;
+  canIssue(step: S): boolean;
+  issue(step: S): void;
+  /** After each scheduler step (a world that watches the backup looks now). */
+  stepped?(): void;
+  /** Why the world is stuck, for the hang error. */
+  describe?(): string;
+}
+
+/**
+ * Issues the scenario's steps up to the crash point while completing I/O in a random order
+ * (a step and an I/O completion are equally likely when both can happen), then runs
+ * `crashExtra` more I/O steps. A world with operations outstanding and no I/O pending hangs:
+ * that throws.
+ */
+export async function runToCrash<S>(w: CrashWorkload<S>): Promise<void> {
+  const { steps, crashExtra } = w.scenario;
+  const crashAfter = Math.round(w.scenario.crashAfter * steps.length);
+  let next = 0;
+  let extra = 0;
+  let idle = 0;
+  while (next < crashAfter || extra < crashExtra) {
+    const step = next < crashAfter ? steps[next] : undefined;
+    const pending = w.scheduler.size > 0;
+    if (step !== undefined && w.canIssue(step) && (!pending || w.rng() < 0.5)) {
+      w.issue(step);
+      next++;
+      idle = 0;
+    } else if (pending) {
+      w.scheduler.step(w.rng);
+      if (next >= crashAfter) extra++;
+      idle = 0;
+      w.stepped?.();
+    } else if (step === undefined && w.outstanding() === 0) {
+      if (++idle > 20) return;
+    } else if (++idle > 100) {
+      const why = w.describe?.();
+      throw new Error(`workload hangs: ${w.outstanding()} operations outstanding, no I/O pending${why ? `\n${why}` : ''}`);
+    }
+    await settle();
+  }
+}

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { PointError, PointStore } from '../../../src/replication/points/point-store.js';
 import { PowerLossFiles } from '../../support/power-loss-files.js';
 import { PowerLossBlockStore, type CrashKeep } from '../../support/power-loss-store.js';
-import { SimNode, SimScheduler, runUntil, seededRng, type Rng, type SimPlace } from '../../support/sim-scheduler.js';
+import { SimNode, SimScheduler, runToCrash, runUntil, seededRng, type Rng, type SimPlace } from '../../support/sim-scheduler.js';
 import { prng, patterned, silentLogger } from './point-harness.js';
 
 export const BLOCK = 512;
@@ -138,32 +138,18 @@ export class PointCrashWorld {
   }
 
   /** Issues the steps, interleaved at random with I/O completions, until the crash point. */
-  async runWorkload(): Promise<void> {
-    const { steps, crashExtra } = this.scenario;
-    const crashAfter = Math.round(this.scenario.crashAfter * steps.length);
-    let next = 0;
-    let extra = 0;
-    let idle = 0;
-    while (next < crashAfter || extra < crashExtra) {
-      const step = next < crashAfter ? steps[next] : undefined;
-      const pending = this.scheduler.size > 0;
-      const canIssue = step !== undefined && this.canIssue(step);
-      if (canIssue && (!pending || this.rng() < 0.5)) {
-        this.issue(step);
-        next++;
-        idle = 0;
-      } else if (pending) {
-        this.scheduler.step(this.rng);
-        if (next >= crashAfter) extra++;
-        idle = 0;
-      } else if (step === undefined && this.outstanding === 0) {
-        if (++idle > 20) return;
-      } else if (++idle > 100) {
-        throw new Error(`workload hangs: ${this.outstanding} operations outstanding, no I/O pending\n${this.describe()}`);
-      }
-      await this.settle();
-    }
+  runWorkload(): Promise<void> {
+    return runToCrash({
+      scheduler: this.scheduler,
+      rng: this.rng,
+      scenario: this.scenario,
+      outstanding: () => this.outstanding,
+      canIssue: (step) => this.canIssue(step),
+      issue: (step) => this.issue(step),
+      describe: () => this.describe(),
+    });
   }
+
 
   private canIssue(step: Step): boolean {
     switch (step.kind) {
