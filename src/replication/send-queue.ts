@@ -86,6 +86,13 @@ export class QueueFullError extends Error {
 
 export class SendQueue {
   private readonly entries: QueuedChange[] = [];
+  /**
+   * How many entries at the head are shipped. Batches are taken in queue order from the
+   * first unshipped change and confirmation removes a shipped prefix, so the shipped ones
+   * are always a prefix: finding the next batch starts here instead of walking past up to
+   * a confirmation interval's worth of shipped changes every time.
+   */
+  private shippedCount = 0;
   private nextSeq = 1;
   private ackedSeq = 0;
   private epoch = 0;
@@ -123,7 +130,12 @@ export class SendQueue {
 
   /** Every queued change was sent (the queue waits only for its confirmation). */
   get allShipped(): boolean {
-    return this.entries.every((c) => c.shipped);
+    return this.shippedCount === this.entries.length;
+  }
+
+  /** The changes not yet shipped, in queue order (a spill may await between two of them). */
+  private *unshipped(): Generator<QueuedChange> {
+    for (let i = this.shippedCount; i < this.entries.length; i++) yield this.entries[i]!;
   }
 
   /** The changes queued, oldest first. */
@@ -184,8 +196,8 @@ export class SendQueue {
   /** A clean shutdown: every change still held in memory goes to the journal, durably. */
   async spillAll(): Promise<void> {
     await this.spilling?.catch(() => undefined);
-    for (const c of this.entries) {
-      if (c.shipped || c.spilled) continue;
+    for (const c of this.unshipped()) {
+      if (c.spilled) continue;
       if (!this.journal.fits(c.data?.length ?? 0)) throw new QueueFullError(c.data?.length ?? 0);
       const reading = c.hold?.retain();
       try {
@@ -200,7 +212,7 @@ export class SendQueue {
 
   /** Changes shipped but not confirmed durable on the backup (a shutdown that could not confirm them). */
   unconfirmed(): QueuedChange[] {
-    return this.entries.filter((c) => c.shipped);
+    return this.entries.slice(0, this.shippedCount);
   }
 
   /** A change whose local write failed: it never happened, so it is never sent. */
@@ -208,6 +220,7 @@ export class SendQueue {
     const i = this.entries.indexOf(change);
     if (i < 0) return;
     this.entries.splice(i, 1);
+    if (i < this.shippedCount) this.shippedCount--;
     const bytes = change.discard ? 0 : change.length;
     this.queuedBytes -= bytes;
     this.forget(change);
@@ -231,7 +244,7 @@ export class SendQueue {
   duePoint(): PointMarker | undefined {
     const p = this.points[0];
     if (!p) return undefined;
-    const pending = this.entries.find((c) => !c.shipped);
+    const pending = this.entries[this.shippedCount];
     return pending === undefined || pending.seq > p.afterSeq ? p.marker : undefined;
   }
 
@@ -260,9 +273,9 @@ export class SendQueue {
   }
 
   private async spillNow(): Promise<void> {
-    for (const c of this.entries) {
+    for (const c of this.unshipped()) {
       if (this.memory <= this.memoryBytes) return;
-      if (c.shipped || c.spilled) continue;
+      if (c.spilled) continue;
       // In queue order only, so the journal's order is the queue's (a confirmed prefix trims a prefix of it).
       if (!c.applied || !c.data) return;
       if (!this.journal.fits(c.data.length)) throw new QueueFullError(c.data.length);
@@ -289,8 +302,7 @@ export class SendQueue {
     let bytes = 0;
     // A marked point is a wall: what comes after it waits until the point is sent.
     const wall = this.points[0]?.afterSeq ?? Infinity;
-    for (const c of this.entries) {
-      if (c.shipped) continue;
+    for (const c of this.unshipped()) {
       if (c.seq > wall) break;
       if (!c.applied) break;
       if (batch.length > 0) {
@@ -320,6 +332,7 @@ export class SendQueue {
       c.shipped = true;
       this.forget(c);
     }
+    while (this.shippedCount < this.entries.length && this.entries[this.shippedCount]!.shipped) this.shippedCount++;
   }
 
   /**
@@ -327,9 +340,8 @@ export class SendQueue {
    * queue (a prefix of it), spilled ones leave the journal. Returns them.
    */
   async confirmShipped(): Promise<QueuedChange[]> {
-    let n = 0;
-    while (n < this.entries.length && this.entries[n]!.shipped) n++;
-    const done = this.entries.splice(0, n);
+    const done = this.entries.splice(0, this.shippedCount);
+    this.shippedCount = 0;
     for (const c of done) this.queuedBytes -= c.discard ? 0 : c.length;
     let lastSpilled = 0;
     for (const c of done) if (c.spilled) lastSpilled = Math.max(lastSpilled, c.spilled.seq);
@@ -342,6 +354,7 @@ export class SendQueue {
     this.dropPoints('mirroring left continuous mode before the backup took it');
     await this.spilling?.catch(() => undefined);
     const all = this.entries.splice(0);
+    this.shippedCount = 0;
     for (const c of all) this.forget(c);
     this.memory = 0;
     this.queuedBytes = 0;
