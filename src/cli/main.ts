@@ -366,7 +366,7 @@ const parser = yargs(hideBin(process.argv))
     'Compare a replica with its source by batched challenges; --repair rewrites the chunks that differ',
     (y) =>
       y
-        .option('source', { type: 'string', describe: 'PATH of the local copy, or iscsi:// URL of the source LUN (omit both: the running primary verifies its configured replicas)' })
+        .option('source', { type: 'string', describe: 'PATH of the local copy, rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT] of a Ceph image, or iscsi:// URL of the source LUN (omit both: the running primary verifies its configured replicas)' })
         .option('replica', { type: 'string', describe: 'iscsi:// URL of the replica LUN' })
         .option('control', { type: 'string', describe: `without --source/--replica: control socket of the primary (default ${DEFAULT_CONTROL_PATH})` })
         .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })

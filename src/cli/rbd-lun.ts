@@ -40,3 +40,18 @@ export function applyRbdOption(lun: LunConfig, rbd: RbdLunSource, key: string, v
 export function rbdMetaDir(rbd: RbdLunSource): string {
   return join('data', 'rbd', rbd.pool, `${rbd.image}.tandem`);
 }
+
+/** `rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT]` given to `flag` (a verify source): the image to open read-only. */
+export function parseRbdSource(text: string, flag: string): LunConfig & { rbd: RbdLunSource } {
+  const [path = '', ...opts] = text.split(',');
+  const rbd = parseRbdPath(path, flag);
+  const lun = { path, readOnly: true, blockSize: 512 as const, rbd };
+  for (const opt of opts) {
+    const [key, value] = opt.split('=', 2) as [string, string | undefined];
+    if (key === 'meta' || value === undefined || !applyRbdOption(lun, rbd, key, value)) {
+      throw new UsageError(`${flag}: unknown or malformed option "${opt}" in "${text}" (conf=PATH, id=CLIENT)`);
+    }
+  }
+  return lun;
+}
+

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RBD_AVAILABLE } from '../../src/block/rbd-store.js';
 import { metaDirFor } from '../../src/cli/lun-store.js';
 import { buildServeSettings, parseLun } from '../../src/cli/serve-options.js';
+import { parseRbdSource } from '../../src/cli/rbd-lun.js';
 import { UsageError } from '../../src/util/usage-error.js';
 
 describe('--lun rbd:', () => {
@@ -67,5 +68,21 @@ describe('rbd: LUNs in the config file', () => {
     expect(() => buildServeSettings({ lun: ['rbd:rbd/a'] })).toThrow(
       new UsageError('--lun rbd:rbd/a: this build has no Ceph RBD support (install librbd-dev librados-dev and rebuild)'),
     );
+  });
+});
+
+describe('tandem verify --source rbd:', () => {
+  it('reads pool, image, conf and client id, opened read-only', () => {
+    expect(parseRbdSource('rbd:rbd/db,conf=/etc/ceph/site.conf,id=client.gw', '--source')).toEqual({
+      path: 'rbd:rbd/db',
+      rbd: { pool: 'rbd', image: 'db', conf: '/etc/ceph/site.conf', client: 'gw' },
+      readOnly: true,
+      blockSize: 512,
+    });
+  });
+
+  it.each(['rbd:pool', 'rbd:p/i,size=1G', 'rbd:p/i,meta=/x', 'rbd:p/i,conf', 'rbd:p/i,readonly'])('refuses %s in one line naming --source', (bad) => {
+    expect(() => parseRbdSource(bad, '--source')).toThrow(UsageError);
+    expect(() => parseRbdSource(bad, '--source')).toThrow(/^--source: /);
   });
 });

@@ -16,6 +16,7 @@ import { modeSetCommand, replicateCommand } from '../../src/cli/admin/actions.js
 import type { AdminIo } from '../../src/cli/admin/call.js';
 import { statusCommand } from '../../src/cli/admin/status.js';
 import { controlVerifyCommand } from '../../src/cli/admin/verify.js';
+import { verifyCommand } from '../../src/cli/verify/command.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import { buildServeSettings } from '../../src/cli/serve-options.js';
 import { RbdBlockStore } from '../../src/block/rbd-store.js';
@@ -192,6 +193,21 @@ describeWithCeph('replication between two RBD-backed LUNs', (cluster) => {
     const report = await verify();
     expect(report.differingChunks).toBe(1);
     expect(report.differing).toEqual([{ lba: (chunkIndex * CHUNK) / 512, blocks: CHUNK / 512 }]);
+    // The standalone form reads the primary's image through librbd itself: the same one chunk (exit 1).
+    const io = { stdout: '', stderr: '' };
+    const sink = (key: 'stdout' | 'stderr') => ({ write: (t: string) => ((io[key] += t), true) });
+    const code = await verifyCommand(
+      {
+        source: `rbd:${cluster().pool}/primary,conf=${cluster().conf}`,
+        replica: `iscsi://127.0.0.1:${portOf(backup)}/${BACKUP_IQN}/0`,
+        chunk: '64KiB',
+        repair: false,
+        json: true,
+      },
+      { stdout: sink('stdout'), stderr: sink('stderr') },
+    );
+    expect(code, io.stderr).toBe(1);
+    expect((JSON.parse(io.stdout) as VerifyReport).differing).toEqual(report.differing);
     // The primary is untouched.
     expect((await exported('primary')).equals(written)).toBe(true);
   }, 60_000);
