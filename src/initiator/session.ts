@@ -407,10 +407,9 @@ export class IscsiSession extends ScsiCommands {
       this.transport.send(header, out?.subarray(0, plan.immediateLength));
       return;
     }
-    this.transport.batch(() => {
-      this.transport.send(header, out.subarray(0, plan.immediateLength));
-      this.sendSequence(task, out, plan.immediateLength, plan.unsolicitedEnd, RESERVED_TAG);
-    });
+    // One writev with the command (the transport holds its sends for the rest of the tick).
+    this.transport.send(header, out.subarray(0, plan.immediateLength));
+    this.sendSequence(task, out, plan.immediateLength, plan.unsolicitedEnd, RESERVED_TAG);
   }
 
   private sendSequence(task: Task, out: Buffer, start: number, end: number, ttt: number): void {
@@ -645,7 +644,7 @@ export class IscsiSession extends ScsiCommands {
     if (!out || end > out.length) {
       return this.protocolError(`R2T for ITT ${r.itt} asks for bytes ${r.bufferOffset}..${end} of a ${out?.length ?? 0}-byte write`);
     }
-    this.transport.batch(() => this.sendSequence(task, out, r.bufferOffset, end, r.ttt));
+    this.sendSequence(task, out, r.bufferOffset, end, r.ttt);
     this.drainPending();
   }
 

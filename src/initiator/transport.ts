@@ -150,16 +150,6 @@ export class PduTransport {
     this.socket.uncork();
   };
 
-  /** Batch several sends into one writev. */
-  batch(fn: () => void): void {
-    this.socket.cork();
-    try {
-      fn();
-    } finally {
-      this.socket.uncork();
-    }
-  }
-
   /** Close after flushing what was written; onClose(undefined) follows. */
   close(): void {
     if (this.closed) return;
