@@ -51,15 +51,12 @@ export class AtomicWriteLog {
       await fh.datasync();
       try {
         await target.write(data, offset, true);
-      } catch (e) {
-        // Refused or failed, and the host is told so: a record left behind would be replayed
-        // at the next open over whatever was written since.
+      } finally {
+        // Emptied whether the write was applied or refused (the host is told which): a record
+        // left behind would be replayed at the next open over whatever was written since.
         await fh.truncate(0);
         await fh.datasync();
-        throw e;
       }
-      await fh.truncate(0);
-      await fh.datasync();
     } finally {
       await fh.close();
     }
