@@ -6,7 +6,7 @@
 import { UsageError } from '../../util/usage-error.js';
 import { formatBytes, progressSink, type StreamLike } from './progress.js';
 import { runVerify } from '../../verify/run.js';
-import { openLunStore } from '../lun-store.js';
+import { RbdBlockStore } from '../../block/rbd-store.js';
 import { isRbdPath, parseRbdSource } from '../rbd-lun.js';
 import type { VerifyReport } from '../../verify/engine.js';
 
@@ -52,14 +52,14 @@ export function formatReport(r: VerifyReport): string {
 }
 
 export async function verifyCommand(args: VerifyArgs, io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  // An RBD image as the source: read through librbd, read-only (no metadata directory needed).
+  // An RBD image as the source: read through librbd, read-only.
   const rbdSource = isRbdPath(args.source) ? parseRbdSource(args.source, '--source') : undefined;
   const sink = progressSink(io.stderr);
   try {
     let last: Parameters<typeof sink.finish>[0] | undefined;
     const report = await runVerify({
       source: args.source,
-      ...(rbdSource ? { openSource: () => openLunStore(rbdSource, '') } : {}),
+      ...(rbdSource ? { openSource: () => RbdBlockStore.open({ ...rbdSource.rbd, readOnly: true }) } : {}),
       replica: args.replica,
       chunk: args.chunk,
       repair: args.repair,
