@@ -1,3 +1,4 @@
+import { TaskSet } from './task-set.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { AtomicWriteLog } from '../block/atomic-write-log.js';
@@ -129,6 +130,8 @@ export class LogicalUnit {
   readonly extentLocks: ExtentLocks;
   readonly reservations: Reservations;
   readonly modePages = new ModePages();
+  /** When each task may start, by its task attribute (ORDERED waits for all before it). */
+  readonly taskSet = new TaskSet();
   readonly passStaging: PassStaging | undefined;
   readonly replication: ReplicationEndpoint | undefined;
   private readonly ownIdentity: LuIdentity;

@@ -151,17 +151,54 @@ export class ScsiTarget implements ScsiTargetPort {
       return settled(this.failure(e, lu, descriptor, req));
     }
     const tracked = lu.sanitize.tracks(descriptor);
+    const ticket = lu.taskSet.enter(req.taskAttribute);
+    let abandoned = false;
+    let started = false;
+    let wake: ((start: boolean) => void) | undefined;
+    // Leaves the task set as the result is known: a step of its own per command would cost on every I/O.
+    const execute = (dataOut: Buffer | undefined, hold: BufferHold | undefined): Promise<ScsiResult> => {
+      started = true;
+      // A sanitize may have started while this command waited for its Data-Out.
+      const refusal = tracked ? lu.sanitize.refusal(descriptor) : undefined;
+      if (refusal) {
+        ticket.done(true);
+        return Promise.resolve(checkCondition(refusal, lu.descriptorSense()));
+      }
+      // A flat chain: the handler's own promise, then one step to the result.
+      const work = tracked ? lu.sanitize.track(() => runPlan(plan, dataOut, hold)) : runPlan(plan, dataOut, hold);
+      return work.then(
+        (v) => {
+          ticket.done();
+          return goodResult(v);
+        },
+        (e: unknown) => {
+          ticket.done(true);
+          return this.failure(e, lu, descriptor, req);
+        },
+      );
+    };
     return {
       dataOutLength: plan.dataOutLength,
       run: (dataOut, hold) => {
-        // A sanitize may have started while this command waited for its Data-Out.
-        const refusal = tracked ? lu.sanitize.refusal(descriptor) : undefined;
-        if (refusal) return Promise.resolve(checkCondition(refusal, lu.descriptorSense()));
-        // A flat chain: the handler's own promise, then one step to the result.
-        const work = tracked ? lu.sanitize.track(() => runPlan(plan, dataOut, hold)) : runPlan(plan, dataOut, hold);
-        return work.then(goodResult, (e: unknown) => this.failure(e, lu, descriptor, req));
+        const ready = ticket.ready;
+        if (!ready) return execute(dataOut, hold);
+        // An ORDERED task ahead (or this one is ORDERED): start when the task set says so, or not at all if aborted meanwhile.
+        return new Promise<boolean>((resolve) => {
+          wake = resolve;
+          void ready.then(resolve);
+        }).then((start): ScsiResult | Promise<ScsiResult> => {
+          if (start && !abandoned) return execute(dataOut, hold);
+          ticket.done(true);
+          return { status: ScsiStatus.TASK_ABORTED };
+        });
       },
-      ...(plan.abandon ? { abandon: plan.abandon } : {}),
+      abandon: () => {
+        abandoned = true;
+        // A task still waiting for its turn leaves now; a running one when its handler settles.
+        if (!started) wake?.(false);
+        plan.abandon?.();
+      },
+      drop: () => ticket.done(true),
     };
   }
 

@@ -70,6 +70,8 @@ export interface PreparedCommand {
    * leaving behind any operation the command started that must outlive it (SANITIZE).
    */
   abandon?(): void;
+  /** The command ends without `run` being called (aborted before its data came, or refused by the transport): it leaves the LU's task set. */
+  drop?(): void;
 }
 
 /** Reservation-conflict classes, after tgt's sbc.c table and SPC-4 Table 62 / SBC-3 Table 45. */

@@ -6,6 +6,7 @@
  * until the command is done; the SCSI layer gets it lent for `run`, with the lease as the
  * hold a device takes to keep it longer (BlockDevice.write).
  */
+import { taskAttributeOf } from './task-attribute.js';
 import type { DataOutPdu } from '../iscsi/pdu/data-out.js';
 import { lunFromField } from '../iscsi/pdu/bhs.js';
 import type { ScsiCommandPdu } from '../iscsi/pdu/scsi-command.js';
@@ -60,6 +61,8 @@ export class ScsiTask {
   private wanted = 0;
   private tooLarge = false;
   private running?: Promise<void>;
+  /** The SCSI layer's run was called: it leaves the task set itself. */
+  private ran = false;
   /** Budget bytes this task holds (its Data-Out buffer), returned when it is done. */
   private reserved = 0;
   private cancelReservation?: () => void;
@@ -98,7 +101,7 @@ export class ScsiTask {
         expectedLength: this.cmd.expectedLength,
         read: this.cmd.read,
         write: this.cmd.write,
-        taskAttribute: this.cmd.attribute,
+        taskAttribute: taskAttributeOf(this.cmd.attribute),
       });
     } catch {
       this.finish(internalFailure());
@@ -227,10 +230,16 @@ export class ScsiTask {
     const dataOut = this.needed === 0 ? undefined : c ? c.buffer : EMPTY;
     // A buffer outside the pool (small, or the command PDU's own segment) is never reused:
     // a device may keep it as it is.
+    this.ran = true;
     this.running = this.plan!.run(dataOut, c?.lease ?? UNPOOLED_HOLD).then(
       (result) => this.finish(result),
       () => this.finish(internalFailure()),
     );
+  }
+
+  /** A task that ends without running leaves its LU's task set (tasks behind an ORDERED one wait for it). */
+  private leaveTaskSet(): void {
+    if (!this.ran) this.plan?.drop?.();
   }
 
   private returnBudget(): void {
@@ -248,6 +257,7 @@ export class ScsiTask {
   private finish(result: ScsiResult): void {
     if (this.state === 'done') return;
     this.state = 'done';
+    this.leaveTaskSet();
     this.returnBudget();
     this.releaseBuffer();
     if (!this.aborted && this.host.out.writable) {
@@ -292,6 +302,7 @@ export class ScsiTask {
     }
     if (this.state !== 'done') {
       this.state = 'done';
+      this.leaveTaskSet();
       this.returnBudget();
       this.releaseBuffer();
       this.early = undefined;
