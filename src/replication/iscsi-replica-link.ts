@@ -8,7 +8,7 @@ import { challengeBatch, readChallengeAlgorithms } from '../initiator/challenge.
 import { readChangeMap, readReplicationState, replicationControl } from '../initiator/replication-peer.js';
 import { abortPass, beginPass, commitPass, stagedDiscard, stagedWrite } from '../initiator/staged-pass.js';
 import { ScsiCheckConditionError } from '../initiator/errors.js';
-import { ReconnectingSession, parseIscsiUrl } from '../initiator/index.js';
+import { ReconnectingSession, TaskAttribute, parseIscsiUrl } from '../initiator/index.js';
 import {
   ChallengeLimits,
   ChallengeMode,
@@ -100,9 +100,10 @@ export class IscsiReplicaLink implements ReplicaLink {
     return { ...this.healthState };
   }
 
-  async write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+  async write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
     const started = performance.now();
-    await this.guard('write', () => this.session.write16(this.lun, offset / this.blockSize, data, { fua: durable, idempotent: true }));
+    const options = ordered ? { fua: durable, idempotent: true, taskAttribute: TaskAttribute.ORDERED } : { fua: durable, idempotent: true };
+    await this.guard('write', () => this.session.write16(this.lun, offset / this.blockSize, data, options));
     this.healthState.bytesWritten += data.length;
     if (durable) this.healthState.writeLatencyMs = smooth(this.healthState.writeLatencyMs, performance.now() - started);
   }

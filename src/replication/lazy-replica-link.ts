@@ -50,8 +50,8 @@ export class LazyReplicaLink implements ReplicaLink {
     return this.inner?.health() ?? { up: false, rttMs: undefined, writeLatencyMs: undefined, lastError: this.lastError, bytesWritten: 0 };
   }
 
-  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
-    return this.via((l) => l.write(data, offset, durable));
+  write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
+    return this.via((l) => l.write(data, offset, durable, ordered));
   }
   read(buf: Buffer, offset: number): Promise<void> {
     return this.via((l) => l.read(buf, offset));

@@ -43,8 +43,12 @@ export interface ReplicaLink {
   /** Bytes of the replica LUN; must equal the primary's. */
   readonly size: number;
   readonly blockSize: number;
-  /** Write; `durable` makes it durable before resolving (FUA). */
-  write(data: Buffer, offset: number, durable: boolean): Promise<void>;
+  /**
+   * Write; `durable` makes it durable before resolving (FUA). `ordered`: the backup starts
+   * it only once every operation sent before it has completed, and those sent after it wait
+   * for it (the ORDERED task attribute), so a sender can pipeline dependent writes.
+   */
+  write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void>;
   read(buf: Buffer, offset: number): Promise<void>;
   /** Deallocate a range on the replica (UNMAP); it reads back as zeroes, as on the primary. */
   discard(offset: number, length: number): Promise<void>;

@@ -53,14 +53,6 @@ export interface QueuedChange {
   shipped: boolean;
 }
 
-/** What one WRITE (or UNMAP) to the backup carries: contiguous changes of one batch. */
-export interface ShipGroup {
-  offset: number;
-  length: number;
-  discard: boolean;
-  changes: QueuedChange[];
-}
-
 /** A recovery point marked in the queue: sent once every change queued before it is. */
 interface PendingPoint {
   afterSeq: number;
@@ -93,6 +85,8 @@ export class SendQueue {
    * a confirmation interval's worth of shipped changes every time.
    */
   private shippedCount = 0;
+  /** How many entries at the head are shipped or in flight (batches pipelined to the backup): the next batch starts here. */
+  private sentCount = 0;
   private nextSeq = 1;
   private ackedSeq = 0;
   private epoch = 0;
@@ -136,6 +130,11 @@ export class SendQueue {
   /** The changes not yet shipped, in queue order (a spill may await between two of them). */
   private *unshipped(): Generator<QueuedChange> {
     for (let i = this.shippedCount; i < this.entries.length; i++) yield this.entries[i]!;
+  }
+
+  /** The changes not yet sent (not shipped, not in flight), in queue order. */
+  private *unsent(): Generator<QueuedChange> {
+    for (let i = this.sentCount; i < this.entries.length; i++) yield this.entries[i]!;
   }
 
   /** The changes queued, oldest first. */
@@ -221,6 +220,7 @@ export class SendQueue {
     if (i < 0) return;
     this.entries.splice(i, 1);
     if (i < this.shippedCount) this.shippedCount--;
+    if (i < this.sentCount) this.sentCount--;
     const bytes = change.discard ? 0 : change.length;
     this.queuedBytes -= bytes;
     this.forget(change);
@@ -302,7 +302,7 @@ export class SendQueue {
     let bytes = 0;
     // A marked point is a wall: what comes after it waits until the point is sent.
     const wall = this.points[0]?.afterSeq ?? Infinity;
-    for (const c of this.unshipped()) {
+    for (const c of this.unsent()) {
       if (c.seq > wall) break;
       if (!c.applied) break;
       if (batch.length > 0) {
@@ -326,6 +326,17 @@ export class SendQueue {
     return { data: await this.journal.readData(change.spilled!), done: NOTHING_HELD };
   }
 
+  /** The batch (the last nextBatch) is on its way: the next batch starts after it. */
+  sending(batch: readonly QueuedChange[]): void {
+    if (batch.length > 0 && batch[0] !== this.entries[this.sentCount]) throw new Error('a batch is sent in queue order, from the first unsent change');
+    this.sentCount += batch.length;
+  }
+
+  /** The batches in flight failed: whatever is not shipped is to be sent again. */
+  unsend(): void {
+    this.sentCount = this.shippedCount;
+  }
+
   /** The batch reached the backup (applied there, not yet durable): its memory can go. */
   shipped(batch: readonly QueuedChange[]): void {
     for (const c of batch) {
@@ -341,6 +352,7 @@ export class SendQueue {
    */
   async confirmShipped(): Promise<QueuedChange[]> {
     const done = this.entries.splice(0, this.shippedCount);
+    this.sentCount -= this.shippedCount;
     this.shippedCount = 0;
     for (const c of done) this.queuedBytes -= c.discard ? 0 : c.length;
     let lastSpilled = 0;
@@ -355,6 +367,7 @@ export class SendQueue {
     await this.spilling?.catch(() => undefined);
     const all = this.entries.splice(0);
     this.shippedCount = 0;
+    this.sentCount = 0;
     for (const c of all) this.forget(c);
     this.memory = 0;
     this.queuedBytes = 0;
@@ -371,19 +384,4 @@ export class SendQueue {
     c.drop = undefined;
     drop?.();
   }
-
-  /** Contiguous changes of one batch, merged up to `maxGroupBytes` (one WRITE each). */
-  static groups(batch: readonly QueuedChange[], maxGroupBytes: number): ShipGroup[] {
-    const sorted = [...batch].sort((a, b) => a.offset - b.offset);
-    const groups: ShipGroup[] = [];
-    for (const c of sorted) {
-      const last = groups[groups.length - 1];
-      if (last && last.discard === c.discard && last.offset + last.length === c.offset && (c.discard || last.length + c.length <= maxGroupBytes)) {
-        last.length += c.length;
-        last.changes.push(c);
-      } else groups.push({ offset: c.offset, length: c.length, discard: c.discard, changes: [c] });
-    }
-    return groups;
-  }
 }
-

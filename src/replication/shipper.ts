@@ -2,7 +2,11 @@
  * Sends the send queue to the backup, batch after batch: each batch's changes were in
  * flight on the host together and do not overlap (so any part of a batch the backup holds
  * is a state the host could have seen), contiguous ones merged into one WRITE, all of a
- * batch in flight at once. The backup is flushed only where the host put a barrier (a
+ * batch in flight at once. Several batches are in flight together (a round trip per batch
+ * would cap the rate at the link's latency, not the backup's speed): each one's first
+ * WRITE carries the ORDERED task attribute, so the backup starts a batch only once the
+ * batches before it have completed, and aborts it if one of them failed. Batches with a
+ * discard, and the first batch after a barrier, go alone. The backup is flushed only where the host put a barrier (a
  * flush, a FUA write) between two batches, so after a power loss it holds what the
  * primary's own disk could hold, no more is promised. Both images are made durable (one
  * flush each) every `confirmEveryMs` or `confirmEveryBytes`, and whenever the queue has
@@ -14,7 +18,8 @@ import type { AsyncMirror } from './async-mirror.js';
 import { ReplicationAction, encodePointParameters } from '../replica-protocol/index.js';
 import { RateMeter } from './rate-meter.js';
 import { peerRefused, type ReplicaLink } from './replica-link.js';
-import { SendQueue, type ChangeData, type QueuedChange } from './send-queue.js';
+import type { QueuedChange, SendQueue } from './send-queue.js';
+import { shipGroups, type ShipGroup } from './ship-groups.js';
 
 export interface ShipperOptions {
   /** Changes per batch (default 256). */
@@ -29,6 +34,8 @@ export interface ShipperOptions {
   confirmEveryBytes?: number;
   /** With nothing left to send, confirm this soon after the last confirmation (default 100 ms): a trickle of writes costs at most one flush pair per interval. */
   confirmIdleMs?: number;
+  /** Batches in flight together (default 4; 1 ships batch after batch). */
+  maxBatchesInFlight?: number;
 }
 
 export class Shipper {
@@ -51,6 +58,14 @@ export class Shipper {
   private readonly confirmIdleMs: number;
   /** A confirmation scheduled for when the idle interval has passed. */
   private confirmTimer: NodeJS.Timeout | undefined;
+  private readonly maxInFlight: number;
+  /** Batches sent and not yet answered, oldest first; all of one epoch. */
+  private readonly inFlight: Array<{ batch: QueuedChange[]; answered: Promise<void> }> = [];
+  private inFlightEpoch = 0;
+  /** Batches' WRITEs are issued one batch after another, in queue order (a spilled change's bytes are read first). */
+  private issuing: Promise<unknown> = Promise.resolve();
+  /** Set while the loop waits for the oldest answer: new changes wake it. */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly queue: SendQueue,
@@ -68,11 +83,14 @@ export class Shipper {
     this.confirmEveryMs = options.confirmEveryMs ?? 1000;
     this.confirmEveryBytes = options.confirmEveryBytes ?? 32 * 1024 * 1024;
     this.confirmIdleMs = options.confirmIdleMs ?? 100;
+    this.maxInFlight = Math.max(1, options.maxBatchesInFlight ?? 4);
     this.lastConfirmAt = Date.now();
   }
 
   kick(): void {
-    if (this.running || this.stopped || !this.active()) return;
+    // A loop waiting for an answer looks again: the new change may join the pipeline.
+    if (this.running) return this.wake?.();
+    if (this.stopped || !this.active()) return;
     const run = this.loop(false);
     this.running = run.then(
       (failure) => {
@@ -124,21 +142,69 @@ export class Shipper {
     try {
       while (!this.stopped && (draining || this.active())) {
         const batch = this.queue.nextBatch(this.maxBatch, this.maxBatchBytes);
-        if (batch.length > 0) await this.ship(batch);
-        else if (await this.shipPoint()) continue;
+        if (batch.length > 0 && this.mayPipeline(batch)) {
+          this.send(batch);
+          continue;
+        }
+        // The pipeline is full, or the next batch must go alone: wait for the oldest answer.
+        const oldest = this.inFlight[0];
+        if (oldest) {
+          const woken = new Promise<false>((resolve) => (this.wake = () => resolve(false)));
+          const answered = await Promise.race([oldest.answered.then(() => true), woken]).finally(() => (this.wake = undefined));
+          if (!answered) continue;
+          // In order, and none after a failure: the backup holds a prefix of what is recorded shipped.
+          this.inFlight.shift();
+          this.shipped(oldest.batch);
+          continue;
+        }
+        if (batch.length > 0) {
+          await this.ship(batch, false);
+          this.shipped(batch);
+        } else if (await this.shipPoint()) continue;
         if (this.stopped) return undefined;
         const idle = batch.length === 0;
         const since = Date.now() - this.lastConfirmAt;
-        const due = this.shippedSinceConfirm >= this.confirmEveryBytes || since >= this.confirmEveryMs || (idle && since >= this.confirmIdleMs);
         // Confirm under load only now and then; with nothing left to send, soon (a drain: at once).
-        if (this.awaitingConfirm > 0 && (due || (idle && draining))) await this.confirm();
+        if (this.awaitingConfirm > 0 && (this.confirmDue() || (idle && since >= this.confirmIdleMs) || (idle && draining))) await this.confirm();
         else if (this.awaitingConfirm > 0 && idle) this.confirmLater(this.confirmIdleMs - since);
         if (idle) return undefined;
       }
       return undefined;
     } catch (e) {
+      // Whatever was in flight is answered (or failed) before the queue is told to send it again.
+      await Promise.allSettled(this.inFlight.splice(0).map((f) => f.answered));
+      this.queue.unsend();
       return e as Error;
     }
+  }
+
+  private confirmDue(): boolean {
+    return this.shippedSinceConfirm >= this.confirmEveryBytes || Date.now() - this.lastConfirmAt >= this.confirmEveryMs;
+  }
+
+  /**
+   * Whether `batch` may go now, beside the batches in flight: room in the pipeline, no
+   * confirmation due, no discard (an UNMAP may take several commands, not one ORDERED
+   * head), and no flush needed before it (same epoch as those in flight, or as what the
+   * backup holds unflushed).
+   */
+  private mayPipeline(batch: readonly QueuedChange[]): boolean {
+    if (this.inFlight.length >= this.maxInFlight) return false;
+    if (this.awaitingConfirm > 0 && this.confirmDue()) return false;
+    if (batch.some((c) => c.discard)) return false;
+    const epoch = batch[0]!.epoch;
+    if (this.inFlight.length > 0) return epoch === this.inFlightEpoch;
+    return this.unflushedEpoch === undefined || this.unflushedEpoch === epoch;
+  }
+
+  /** Puts `batch` in flight behind the others (its first WRITE ORDERED when there are others). */
+  private send(batch: QueuedChange[]): void {
+    const ordered = this.inFlight.length > 0;
+    this.inFlightEpoch = batch[0]!.epoch;
+    const answered = this.ship(batch, ordered);
+    // Awaited in order by the loop; a failure meanwhile must not count as unhandled.
+    answered.catch(() => undefined);
+    this.inFlight.push({ batch, answered });
   }
 
   /**
@@ -162,31 +228,21 @@ export class Shipper {
     return true;
   }
 
-  private async ship(batch: QueuedChange[]): Promise<void> {
+  /** Sends `batch` (its first WRITE ORDERED if `ordered`); resolves once the backup has it all. */
+  private async ship(batch: QueuedChange[], ordered: boolean): Promise<void> {
     if (this.stopped) return;
-    // Across a host barrier, what the backup holds from before it is made durable first.
+    this.queue.sending(batch);
+    // Across a host barrier, what the backup holds from before it is made durable first (only with nothing in flight: see mayPipeline).
     if (this.unflushedEpoch !== undefined && this.unflushedEpoch !== batch[0]!.epoch) await this.flushBackup();
-    const groups = SendQueue.groups(batch, this.maxWriteBytes);
-    await Promise.all(
-      groups.map(async (g) => {
-        if (g.discard) return this.link.discard(g.offset, g.length);
-        const lent = (await Promise.all(g.changes.map((c) => this.queue.dataOf(c)))) as ChangeData[];
-        if (lent.length === 1) {
-          // One change: its own buffer, no copy. Given back only once the backup has it:
-          // after a failure (a timed-out command) the link may still send it later.
-          await this.link.write(lent[0]!.data, g.offset, false);
-          lent[0]!.done();
-          return;
-        }
-        // Several contiguous ones: one WRITE of a copy.
-        const data = Buffer.concat(
-          lent.map((l) => l.data),
-          g.length,
-        );
-        for (const l of lent) l.done();
-        return this.link.write(data, g.offset, false);
-      }),
-    );
+    const groups = shipGroups(batch, this.maxWriteBytes);
+    // Issued strictly after the batch before it: the backup orders tasks as they arrive.
+    const issued = this.issuing.then(() => this.issue(groups, ordered));
+    this.issuing = issued.catch(() => undefined);
+    await (await issued).done;
+  }
+
+  /** The backup has `batch` (and every batch before it): its memory goes, it awaits confirmation. */
+  private shipped(batch: QueuedChange[]): void {
     if (this.stopped) return;
     this.queue.shipped(batch);
     this.unflushedEpoch = batch[0]!.epoch;
@@ -195,6 +251,30 @@ export class Shipper {
     this.shippedSinceConfirm += bytes;
     this.awaitingConfirm += batch.length;
     this.shippedRate.add(bytes);
+  }
+
+  /** Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked. Wrapped: `done` is the answers. */
+  private async issue(groups: ShipGroup[], ordered: boolean): Promise<{ done: Promise<unknown> }> {
+    const lent = await Promise.all(groups.map((g) => (g.discard ? Promise.resolve(undefined) : Promise.all(g.changes.map(async (c) => (await this.queue.dataOf(c))!)))));
+    const sends = groups.map((g, i) => {
+      const first = ordered && i === 0;
+      if (g.discard) return this.link.discard(g.offset, g.length);
+      const parts = lent[i]!;
+      if (parts.length === 1) {
+        // One change: its own buffer, no copy. Given back only once the backup has it:
+        // after a failure (a timed-out command) the link may still send it later.
+        const part = parts[0]!;
+        return this.link.write(part.data, g.offset, false, first).then(part.done);
+      }
+      // Several contiguous ones: one WRITE of a copy.
+      const data = Buffer.concat(
+        parts.map((l) => l.data),
+        g.length,
+      );
+      for (const l of parts) l.done();
+      return this.link.write(data, g.offset, false, first);
+    });
+    return { done: Promise.all(sends) };
   }
 
   private confirmLater(ms: number): void {

@@ -23,8 +23,8 @@ export class CuttableLink implements ReplicaLink {
   health(): LinkHealth {
     return { ...this.inner.health(), ...(this.down ? { up: false } : {}) };
   }
-  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
-    return this.gate(() => this.inner.write(data, offset, durable));
+  write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
+    return this.gate(() => this.inner.write(data, offset, durable, ordered));
   }
   read(buf: Buffer, offset: number): Promise<void> {
     return this.gate(() => this.inner.read(buf, offset));

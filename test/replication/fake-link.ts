@@ -4,6 +4,8 @@ import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
 import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
 import { ReplicaLinkError, smooth, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 import { deviceExtents } from './device-extents.js';
+import { TaskSet } from '../../src/scsi/task-set.js';
+import { TaskAttribute } from '../../src/scsi/types.js';
 
 export class FakeLink implements ReplicaLink {
   readonly blockSize = 512;
@@ -32,14 +34,22 @@ export class FakeLink implements ReplicaLink {
   /** Writes and flushes in the order the backup carried them out (`write OFFSET[ fua]`, `flush`). */
   readonly trace: string[] = [];
 
-  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+  /** Writes as they were sent, before the backup carries them out (`write OFFSET[ ordered]`). */
+  readonly sent: string[] = [];
+
+  write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
     const copy = Buffer.from(data);
-    return this.op('write', async () => {
-      this.trace.push(`write ${offset}${durable ? ' fua' : ''}`);
-      await this.backup.write(copy, offset, durable);
-      this.state.bytesWritten += copy.length;
-      if (durable) this.state.writeLatencyMs = smooth(this.state.writeLatencyMs, this.delayMs + 0.1);
-    });
+    this.sent.push(`write ${offset}${ordered ? ' ordered' : ''}`);
+    return this.op(
+      'write',
+      async () => {
+        this.trace.push(`write ${offset}${durable ? ' fua' : ''}`);
+        await this.backup.write(copy, offset, durable);
+        this.state.bytesWritten += copy.length;
+        if (durable) this.state.writeLatencyMs = smooth(this.state.writeLatencyMs, this.delayMs + 0.1);
+      },
+      ordered,
+    );
   }
 
   read(buf: Buffer, offset: number): Promise<void> {
@@ -193,7 +203,11 @@ export class FakeLink implements ReplicaLink {
     };
   }
 
-  private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** The backup LU's task set: an ORDERED write waits for everything sent before it (and is aborted if one failed). */
+  private readonly tasks = new TaskSet();
+
+  private async op<T>(what: string, fn: () => Promise<T>, ordered = false): Promise<T> {
+    const ticket = this.tasks.enter(ordered ? TaskAttribute.ORDERED : TaskAttribute.SIMPLE);
     try {
       if (this.cut) throw new Error('link cut');
       if (this.stalled) {
@@ -202,11 +216,14 @@ export class FakeLink implements ReplicaLink {
       }
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
       if (what !== 'ping' && this.gate) await this.gate;
+      if (ticket.ready && !(await ticket.ready)) throw new Error('aborted: an operation sent before it failed');
       if (this.cut) throw new Error('link cut');
       const v = await fn();
+      ticket.done();
       this.state.up = true;
       return v;
     } catch (e) {
+      ticket.done(true);
       this.state.up = false;
       this.state.lastError = `${what}: ${(e as Error).message}`;
       throw new ReplicaLinkError(this.state.lastError, { cause: e });

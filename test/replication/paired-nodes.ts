@@ -28,6 +28,8 @@ import type { ReplicationRole } from '../../src/replication/settings.js';
 import type { PointImages } from '../../src/replication/points/backup-points.js';
 import { PreservingDevice } from '../../src/replication/points/preserving-device.js';
 import { capturedLog, type CapturedLog } from './captured-log.js';
+import { TaskSet, type TaskTicket } from '../../src/scsi/task-set.js';
+import { TaskAttribute } from '../../src/scsi/types.js';
 
 export const PAIR_VOLUME = 1024 * 1024;
 export const PAIR_CHUNK = 64 * 1024;
@@ -194,8 +196,24 @@ export class PairedLink implements ReplicaLink {
     this.held = undefined;
   }
 
-  private async op<T>(what: string, fn: (peer: Node) => Promise<T>): Promise<T> {
+  /** The peer LU's task set as this link's commands see it: an ORDERED write waits for everything sent before it (aborted if one failed). */
+  private readonly tasks = new TaskSet();
+
+  private async op<T>(what: string, fn: (peer: Node) => Promise<T>, ordered = false): Promise<T> {
+    const ticket = this.tasks.enter(ordered ? TaskAttribute.ORDERED : TaskAttribute.SIMPLE);
+    try {
+      const v = await this.opInOrder(what, fn, ticket);
+      ticket.done();
+      return v;
+    } catch (e) {
+      ticket.done(true);
+      throw e;
+    }
+  }
+
+  private async opInOrder<T>(what: string, fn: (peer: Node) => Promise<T>, ticket: TaskTicket): Promise<T> {
     if (what === this.heldKind && this.held) await this.held;
+    if (ticket.ready && !(await ticket.ready)) throw new ReplicaLinkError(`${what} on replica failed: aborted, an operation sent before it failed`);
     // A node that crashed sends nothing more, whatever it had in flight.
     if (!this.from.up) throw new ReplicaLinkError(`${what} on replica failed: this node is down`);
     const peer = this.from.peer;
@@ -220,14 +238,18 @@ export class PairedLink implements ReplicaLink {
     if (!peer.device.acceptsWrites(true)) throw new FakeCheckCondition('DATA PROTECT / WRITE PROTECTED');
   }
 
-  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+  write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
     const copy = Buffer.from(data);
-    return this.op('write', async (peer) => {
-      this.guard(peer);
-      await peer.device.write(copy, offset, durable);
-      peer.bytesReceived += copy.length;
-      this.health_.bytesWritten += copy.length;
-    });
+    return this.op(
+      'write',
+      async (peer) => {
+        this.guard(peer);
+        await peer.device.write(copy, offset, durable);
+        peer.bytesReceived += copy.length;
+        this.health_.bytesWritten += copy.length;
+      },
+      ordered,
+    );
   }
 
   read(buf: Buffer, offset: number): Promise<void> {

@@ -15,6 +15,8 @@ import { computeChallengeAnswer, type ChangeMapSlice, type ReplicationStateRepor
 import { PowerLossFiles } from '../support/power-loss-files.js';
 import { PowerLossBlockStore, type CrashKeep } from '../support/power-loss-store.js';
 import { never, SimNode, type Rng, type SimScheduler } from '../support/sim-scheduler.js';
+import { TaskSet, type TaskTicket } from '../../src/scsi/task-set.js';
+import { TaskAttribute } from '../../src/scsi/types.js';
 
 export const BACKUP_META = '/backup/lun.tandem';
 export const silentLogger = pino({ level: 'silent' });
@@ -24,6 +26,8 @@ export class SimBackup {
   tags: VolumeTag[] = [];
   /** Commits being applied: meanwhile readers see the image change chunk by chunk (atomic only against a crash). */
   committing = 0;
+  /** Its LU's task set (a restart starts an empty one). */
+  tasks = new TaskSet();
   private generation = 0;
 
   private constructor(
@@ -54,6 +58,7 @@ export class SimBackup {
     this.node = node;
     this.image = image;
     this.files = files;
+    this.tasks = new TaskSet();
     return async () => {
       await files.mkdir(BACKUP_META);
       this.staging = await PassStagingLog.open({ dir: BACKUP_META, device: image, files, logger: silentLogger });
@@ -65,6 +70,8 @@ export class SimLink implements ReplicaLink {
   readonly blockSize = 512;
   cut = false;
   private dead = false;
+  /** Tasks this link sent that the backup has not finished. */
+  private readonly open = new Set<TaskTicket>();
   private state: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
 
   constructor(
@@ -77,9 +84,11 @@ export class SimLink implements ReplicaLink {
     return this.backup.image.size;
   }
 
-  /** The primary lost power: its connection is gone for good. */
+  /** The primary lost power: its connection is gone for good (the backup aborts the tasks it had sent). */
   die(): void {
     this.dead = true;
+    for (const t of this.open) t.done(true);
+    this.open.clear();
     this.scheduler.kill(this.node);
   }
 
@@ -87,13 +96,17 @@ export class SimLink implements ReplicaLink {
     return { ...this.state };
   }
 
-  write(data: Buffer, offset: number, durable: boolean): Promise<void> {
+  write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
     const copy = Buffer.from(data);
-    return this.op('write', async () => {
-      await this.backup.image.write(copy, offset, durable);
-      this.state.bytesWritten += copy.length;
-      if (durable) this.state.writeLatencyMs = 1;
-    });
+    return this.op(
+      'write',
+      async () => {
+        await this.backup.image.write(copy, offset, durable);
+        this.state.bytesWritten += copy.length;
+        if (durable) this.state.writeLatencyMs = 1;
+      },
+      ordered ? TaskAttribute.ORDERED : TaskAttribute.SIMPLE,
+    );
   }
 
   read(buf: Buffer, offset: number): Promise<void> {
@@ -204,16 +217,28 @@ export class SimLink implements ReplicaLink {
     return new ReplicaLinkError(this.state.lastError);
   }
 
-  /** Delivery at a step; the backup carries the operation out; the answer is lost if the link was cut meanwhile. */
-  private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Delivery at a step; the backup carries the operation out when its LU's task set lets it
+   * (the production TaskSet: an ORDERED write waits for everything sent before it, and is
+   * aborted if one of those failed); the answer is lost if the link was cut meanwhile.
+   */
+  private async op<T>(what: string, fn: () => Promise<T>, attribute: number = TaskAttribute.SIMPLE): Promise<T> {
     if (this.dead) return never();
     if (this.cut) throw this.failed(what, 'link cut');
-    await this.scheduler.defer(this.node, `deliver ${what}`, () => undefined);
-    if (this.cut) throw this.failed(what, 'link cut');
+    // Tasks enter in the order they are sent (one connection: CmdSN order), whatever order the steps deliver them in.
+    const ticket = this.backup.tasks.enter(attribute);
+    this.open.add(ticket);
     let v: T;
     try {
+      await this.scheduler.defer(this.node, `deliver ${what}`, () => undefined);
+      if (ticket.ready && !(await ticket.ready)) throw new Error('aborted: an operation sent before it failed');
+      if (this.cut || this.dead) throw new Error('link cut');
       v = await fn();
+      ticket.done();
+      this.open.delete(ticket);
     } catch (e) {
+      ticket.done(true);
+      this.open.delete(ticket);
       if (this.dead) return never();
       throw this.failed(what, (e as Error).message);
     }

@@ -71,6 +71,7 @@ describe('send queue batches', () => {
                 expect(barriers.some((at) => at > pushedAt.get(first)! && at < pushedAt.get(second)!), `a barrier between #${first.seq} and #${second.seq}`).toBe(false);
               }
             }
+            queue.sending(batch);
             queue.shipped(batch);
           } else if (step.kind === 'confirm') {
             await queue.confirmShipped();

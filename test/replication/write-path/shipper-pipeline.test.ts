@@ -1,0 +1,53 @@
+/**
+ * Asynchronous shipping keeps several batches in flight: a batch does not wait for the
+ * backup's answer to the one before it. Each pipelined batch's first WRITE is ORDERED, so
+ * the backup carries the batches out in queue order all the same (the task set); a batch
+ * that must go alone (after a barrier) waits for the pipeline to empty.
+ */
+import { describe, expect, it } from 'vitest';
+import { openHarness, quiesce, reachContinuous } from '../device-harness.js';
+import { tempMetaDir } from '../temp-meta.js';
+
+const B = 4096;
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
+
+describe('shipper: batches pipelined to the backup', () => {
+  it('sends up to four dependent batches before the first is answered, each after the first ORDERED; the backup applies them in order', async () => {
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' });
+    await reachContinuous(h);
+    const release = h.link.hold();
+    const sentMark = h.link.sent.length;
+    const mark = h.link.trace.length;
+    // Each write acknowledged before the next is issued: six batches of one.
+    for (let i = 0; i < 6; i++) await h.device.write(Buffer.alloc(B, i + 1), i * B);
+    await settle();
+    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', `write ${B} ordered`, `write ${2 * B} ordered`, `write ${3 * B} ordered`]);
+    release();
+    await quiesce(h);
+    expect(h.link.trace.slice(mark)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `write ${i * B}`).concat('flush'));
+    expect(h.link.sent.slice(sentMark + 4).every((w) => w.endsWith('ordered') || w === `write ${4 * B}`)).toBe(true);
+    await h.device.close();
+  });
+
+  it('a batch after a host barrier waits for the pipeline to empty, then for a flush, and goes unordered', async () => {
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' });
+    await reachContinuous(h);
+    const release = h.link.hold();
+    const sentMark = h.link.sent.length;
+    const mark = h.link.trace.length;
+    await h.device.write(Buffer.alloc(B, 1), 0);
+    await h.device.write(Buffer.alloc(B, 2), B);
+    await h.device.flush();
+    await h.device.write(Buffer.alloc(B, 3), 2 * B);
+    await settle();
+    // The write after the barrier is not sent while the two before it are unanswered.
+    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', `write ${B} ordered`]);
+    release();
+    await quiesce(h);
+    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', `write ${B} ordered`, `write ${2 * B}`]);
+    expect(h.link.trace.slice(mark)).toEqual(['write 0', `write ${B}`, 'flush', `write ${2 * B}`, 'flush']);
+    await h.device.close();
+  });
+});
