@@ -42,6 +42,12 @@ export interface ReplicationWorkloadResult {
   /** Median over rounds of (replicated / unreplicated in the same round). */
   syncRatio: number;
   asyncRatio: number;
+  /**
+   * Async: median seconds the backup still lagged once the host's run ended (until the
+   * queue held nothing unconfirmed). Work the IOPS figure does not see: a backlog that
+   * grows with the run's length means the backup does not keep up.
+   */
+  asyncBacklogSeconds: number;
 }
 
 /** Scheduled recovery points during async mirroring: their cost to host writes. */
@@ -138,13 +144,13 @@ async function statusOf(control: string): Promise<NonNullable<ServerStatus['luns
 }
 
 /** Polls until `done` holds (the first sync and the journal drain take a few seconds). */
-async function waitFor(control: string, what: string, done: (s: Awaited<ReturnType<typeof statusOf>>) => boolean, timeoutMs = 300_000): Promise<void> {
+async function waitFor(control: string, what: string, done: (s: Awaited<ReturnType<typeof statusOf>>) => boolean, timeoutMs = 300_000, pollMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await statusOf(control);
     if (done(s)) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: state ${s.state}, dirty ${s.dirtyChunks}, journal ${s.journal.entries}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
@@ -176,7 +182,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     }),
   );
   // Per workload, per round: IOPS of each setup.
-  const runs = workloads.map(() => ({ plain: [] as number[], sync: [] as number[], async: [] as number[] }));
+  const runs = workloads.map(() => ({ plain: [] as number[], sync: [] as number[], async: [] as number[], backlog: [] as number[] }));
   const switches: string[] = [];
   const stops: Array<() => Promise<void>> = [];
   try {
@@ -217,7 +223,9 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
             if (s.lastSwitch && s.lastSwitch.at !== before) switches.push(`${flavour} ${workload.name}: ${s.lastSwitch.from} -> ${s.lastSwitch.to} (${s.lastSwitch.reason})`);
             log(`round ${round + 1} ${flavour.padEnd(5)} ${workload.name}: ${r.iops.toFixed(0)} IOPS${s.state !== 'continuous' ? ` (left continuous: ${s.lastSwitch?.reason})` : ''}`);
             // Drain the queue so the next workload starts with nothing pending.
-            await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous');
+            const ended = performance.now();
+            await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous', 300_000, 20);
+            if (flavour === 'async') runs[i]!.backlog.push((performance.now() - ended) / 1000);
           }
         } finally {
           await primary.stop();
@@ -268,6 +276,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
           asyncIops: Math.round(median(r.async)),
           syncRatio: ratios(r.sync, r.plain),
           asyncRatio: ratios(r.async, r.plain),
+          asyncBacklogSeconds: Number(median(r.backlog).toFixed(2)),
         };
       }),
       switches,
@@ -345,11 +354,12 @@ export function formatReplicationBench(r: ReplicationBenchResult): string {
   const p = r.points;
   return [
     `replication: ${r.writes} writes per run at QD 32 (qemu-img bench), ${r.sizeBytes / 1024 / 1024} MiB LUNs; IOPS and ratio to unreplicated`,
-    `  ${'workload'.padEnd(28)} ${'unreplicated'.padStart(12)} ${'sync'.padStart(14)} ${'async'.padStart(14)}`,
+    `  ${'workload'.padEnd(28)} ${'unreplicated'.padStart(12)} ${'sync'.padStart(14)} ${'async'.padStart(14)} ${'async backlog'.padStart(14)}`,
     ...r.workloads.map(
       (w) =>
-        `  ${w.name.padEnd(28)} ${String(w.unreplicatedIops).padStart(12)} ${`${w.syncIops} ${w.syncRatio.toFixed(2)}`.padStart(14)} ${`${w.asyncIops} ${w.asyncRatio.toFixed(2)}`.padStart(14)}`,
+        `  ${w.name.padEnd(28)} ${String(w.unreplicatedIops).padStart(12)} ${`${w.syncIops} ${w.syncRatio.toFixed(2)}`.padStart(14)} ${`${w.asyncIops} ${w.asyncRatio.toFixed(2)}`.padStart(14)} ${`${w.asyncBacklogSeconds.toFixed(2)} s`.padStart(14)}`,
     ),
+    `  (async backlog: seconds the backup still lagged when the host's run ended, until nothing was left unconfirmed)`,
     ...(r.switches.length ? [`  mode switches during the runs: ${r.switches.join('; ')}`] : []),
     `delta pass: ${d.distinctChunks} distinct chunks of ${d.chunkSize / 1024} KiB dirtied by ${d.hostWrites} host writes (${d.hostBytes} bytes)`,
     `  on the wire ${d.wireBytes} bytes (payload ${d.passBytes}) vs ${d.expectedBytes} = chunks x chunk size: ratio ${d.wireRatio.toFixed(3)}`,
