@@ -44,7 +44,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
   const pointStores: PointStore[] = [];
   /** Each target's replicated LUNs: one consistency group, by IQN in lower case. */
   const groups = new Map<string, ConsistencyGroup>();
-  const pointHook = settings.pointHook !== undefined ? commandPointHook(settings.pointHook) : undefined;
+  const pointHook = settings.pointHook !== undefined ? commandPointHook(settings.pointHook, settings.pointHookTimeoutMs) : undefined;
   /** Where each replicated LUN is served, for `tandem point expose`. */
   const exposable = new Map<string, ExposableLun>();
   const exposure = new ServedPointExposure((l) => exposable.get(`${l.target.toLowerCase()}/${l.lun}`));
