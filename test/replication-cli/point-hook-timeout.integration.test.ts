@@ -4,11 +4,9 @@
  * `tandem serve` nodes a hook that outlives a 1 s bound is killed, its whole process
  * group with it, and no point is taken; the next point, with a quick hook, is.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminIo } from '../../src/cli/admin/call.js';
 import { pointCreateCommand, pointsCommand } from '../../src/cli/admin/points.js';
@@ -17,8 +15,8 @@ import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import type { TargetPoints } from '../../src/replication/control/point-actions.js';
 import { UsageError } from '../../src/util/usage-error.js';
 import { setLogLevel } from '../../src/util/log.js';
+import { tandem } from '../support/built-cli.js';
 
-const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const BACKUP_IQN = 'iqn.2026-11.io.tandem:hook-backup';
 const PRIMARY_IQN = 'iqn.2026-11.io.tandem:hook-primary';
 const SIZE = 4 * 1024 * 1024;
@@ -26,17 +24,6 @@ const SIZE = 4 * 1024 * 1024;
 function capture(): AdminIo & { stdout: string; stderr: string } {
   const io = { stdout: '', stderr: '', out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
   return io;
-}
-
-async function tandem(...args: string[]): Promise<{ code: number; stderr: string }> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-  try {
-    await promisify(execFile)(process.execPath, [CLI, ...args], { timeout: 20_000 });
-    return { code: 0, stderr: '' };
-  } catch (e) {
-    const err = e as { code: number; stderr: string };
-    return { code: err.code, stderr: err.stderr };
-  }
 }
 
 /** Whether `pid` still runs (a killed process its parent has not reaped yet is a zombie: it does not). */
