@@ -38,6 +38,7 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     metrics: argv.metrics as string | undefined,
     threshold: argv.threshold as string[] | undefined,
     pointHook: argv['point-hook'] as string | undefined,
+    pointHookTimeout: argv['point-hook-timeout'] as string | undefined,
   });
   setLogLevel(settings.logLevel);
   const { startServer, ReplicaSetupError } = await import('./serve.js');
@@ -127,7 +128,8 @@ const parser = yargs(hideBin(process.argv))
         .option('control', { type: 'string', describe: `control socket path (primary|backup; default ${DEFAULT_CONTROL_PATH})` })
         .option('metrics', { type: 'string', describe: 'HOST:PORT for a Prometheus endpoint (GET /metrics)' })
         .option('threshold', { type: 'string', array: true, describe: 'primary: KEY=VALUE switching threshold, deltaIntervalMs or pointInterval (repeatable; see tandem config set)' })
-        .option('point-hook', { type: 'string', describe: 'shell command run before and after every recovery point (TANDEM_POINT_PHASE=before|after, TANDEM_POINT_ID; killed after 30 s)' }),
+        .option('point-hook', { type: 'string', describe: 'shell command run before and after every recovery point (TANDEM_POINT_PHASE=before|after, TANDEM_POINT_ID; killed after --point-hook-timeout)' })
+        .option('point-hook-timeout', { type: 'string', describe: 'seconds a point hook run may take before it is killed and counts as failed (default 30)' }),
     (argv) => serve(argv as Record<string, unknown>),
   )
   .command(

@@ -11,6 +11,7 @@ import { LazyReplicaLink } from '../replication/lazy-replica-link.js';
 import { PassStagingLog } from '../replication/pass-staging-log.js';
 import type { ReplicaLink } from '../replication/replica-link.js';
 import { PointStore } from '../replication/points/point-store.js';
+import { PointsGivenUpForSpace } from '../replication/points/out-of-space.js';
 import { PreservingDevice } from '../replication/points/preserving-device.js';
 import { ReplicatedDevice } from '../replication/replicated-device.js';
 import type { ReplicationRole } from '../replication/settings.js';
@@ -86,8 +87,10 @@ export async function openReplicatedLun(
 ): Promise<OpenedReplicatedLun> {
   // Points first: a restore a crash cut short is finished before anything reads the image.
   const points = await PointStore.open({ dir: metaDir, image: store, logger: log });
+  // Exposed points are kept when the disk is full; the device says which once it is open.
+  let exposed: () => ReadonlySet<number> = () => new Set();
   // Whatever changes the image from here (the write path, a staged pass's commit) preserves for the newest point.
-  const image = new PreservingDevice(store, points);
+  const image = new PreservingDevice(store, new PointsGivenUpForSpace(points, () => exposed()));
   let staging: PassStagingLog | undefined;
   let link: ReplicaLink | undefined;
   try {
@@ -120,6 +123,7 @@ export async function openReplicatedLun(
     });
     device.attachStaging(staging);
     device.points.attach(points, retention);
+    exposed = () => device.points.exposedIds();
     if (points.recovered) await device.points.restoredAtOpen(points.recovered.changed);
     return { device, staging, points, ...(persisted.pointInterval !== undefined ? { pointInterval: persisted.pointInterval } : {}) };
   } catch (e) {

@@ -35,6 +35,8 @@ export interface ReplicationFlags {
   afterSplitBrain?: string;
   /** --point-hook CMD: run before and after every recovery point. */
   pointHook?: string;
+  /** --point-hook-timeout SECONDS: the bound of each hook run. */
+  pointHookTimeout?: string;
 }
 
 /** The config file's top-level replication keys. */
@@ -46,10 +48,12 @@ export interface ReplicationConfigFile {
   replicatorIqn?: string;
   control?: string;
   pointHook?: string;
+  /** Seconds. */
+  pointHookTimeout?: number;
   replication?: unknown;
 }
 
-export const REPLICATION_CONFIG_KEYS = ['role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control', 'pointHook', 'replication'];
+export const REPLICATION_CONFIG_KEYS = ['role', 'replicationMode', 'sync', 'startOver', 'replicatorIqn', 'control', 'pointHook', 'pointHookTimeout', 'replication'];
 /** Keys of a LUN object in the config file that set up its replication. */
 export const LUN_REPLICATION_KEYS = ['peer', 'replica', 'mode', 'sync'];
 
@@ -243,7 +247,22 @@ export function replicationSettings(flags: ReplicationFlags, file: ReplicationCo
   const pointHook = flags.pointHook ?? file.pointHook;
   if (pointHook !== undefined && !role) throw new UsageError('--point-hook only applies with --role primary|backup');
   if (pointHook !== undefined && pointHook.trim() === '') throw new UsageError('--point-hook: the command is empty');
-  return role ? { role, replicatorIqn, startOver, control, ...(pointHook !== undefined ? { pointHook } : {}) } : { control };
+  const pointHookTimeoutMs = hookTimeoutMs(flags, file, pointHook);
+  return role
+    ? { role, replicatorIqn, startOver, control, ...(pointHook !== undefined ? { pointHook } : {}), ...(pointHookTimeoutMs !== undefined ? { pointHookTimeoutMs } : {}) }
+    : { control };
+}
+
+/** --point-hook-timeout SECONDS (or "pointHookTimeout" in the config file): a positive number, for a hook that is set. */
+function hookTimeoutMs(flags: ReplicationFlags, file: ReplicationConfigFile, pointHook: string | undefined): number | undefined {
+  const where = flags.pointHookTimeout !== undefined ? '--point-hook-timeout' : '--config: pointHookTimeout';
+  const raw = flags.pointHookTimeout ?? file.pointHookTimeout;
+  if (raw === undefined) return undefined;
+  // Number('') is 0 and Number(' 5 ') is 5: only a plain decimal is a number of seconds here.
+  const seconds = typeof raw === 'number' ? raw : /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${where}: "${raw}" is not a positive number of seconds`);
+  if (pointHook === undefined) throw new UsageError(`${where} only applies with --point-hook`);
+  return Math.round(seconds * 1000);
 }
 
 export function checkMode(text: string, where: string): void {
@@ -267,6 +286,7 @@ export function checkReplicationConfig(json: Record<string, unknown>, path: stri
   for (const key of ['sync', 'startOver']) {
     if (json[key] !== undefined && typeof json[key] !== 'boolean') throw new UsageError(`--config ${path}: "${key}" must be true or false`);
   }
+  if (json.pointHookTimeout !== undefined && typeof json.pointHookTimeout !== 'number') throw new UsageError(`--config ${path}: "pointHookTimeout" must be a number of seconds`);
 }
 
 /** A LUN object's `replica`, `mode` and `sync`. */

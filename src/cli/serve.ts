@@ -5,6 +5,7 @@ import type { PassStagingLog } from '../replication/pass-staging-log.js';
 import { ConsistencyGroup, type GroupMember } from '../replication/points/consistency-group.js';
 import { commandPointHook } from '../replication/points/point-hook.js';
 import { ServedPointExposure, type ExposableLun } from './point-exposure.js';
+import { ExposureRecordError } from './exposure-record.js';
 import type { PointStore } from '../replication/points/point-store.js';
 import { createControlHandler, serverStatus, type ControlLun, type LunVerifier } from '../replication/control/handler.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../replication/control/metrics-endpoint.js';
@@ -16,7 +17,7 @@ import { IscsiServer } from '../target/server.js';
 import { moduleLogger } from '../util/log.js';
 import type { LunConfig, ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
-import { openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
+import { ReplicaSetupError, openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
 import { metaDirFor, openLunStore } from './lun-store.js';
 import { EncryptedDevice } from '../block/encrypted-device.js';
 
@@ -44,10 +45,10 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
   const pointStores: PointStore[] = [];
   /** Each target's replicated LUNs: one consistency group, by IQN in lower case. */
   const groups = new Map<string, ConsistencyGroup>();
-  const pointHook = settings.pointHook !== undefined ? commandPointHook(settings.pointHook) : undefined;
+  const pointHook = settings.pointHook !== undefined ? commandPointHook(settings.pointHook, settings.pointHookTimeoutMs) : undefined;
   /** Where each replicated LUN is served, for `tandem point expose`. */
   const exposable = new Map<string, ExposableLun>();
-  const exposure = new ServedPointExposure((l) => exposable.get(`${l.target.toLowerCase()}/${l.lun}`));
+  const exposure = new ServedPointExposure((l) => exposable.get(`${l.target.toLowerCase()}/${l.lun}`), moduleLogger('points'));
   const controlLuns: ControlLun[] = [];
   /** Replica URLs with their secrets, for verify; never shown. */
   const replicaUrls = new Map<ControlLun, string>();
@@ -145,6 +146,13 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       }
       scsiTargets.push(scsi);
       targets.push({ config, scsi });
+    }
+    // Points exposed before a restart are served again (and pinned) before any host or POINT can arrive.
+    for (const l of controlLuns) {
+      if (!l.device) continue;
+      await exposure.restore({ target: l.target, lun: l.lun, device: l.device }).catch((e: unknown) => {
+        throw e instanceof ExposureRecordError ? new ReplicaSetupError(e.message, { cause: e }) : e;
+      });
     }
     for (const iqn of openTargetsOnNetwork(settings)) {
       log.warn({ target: iqn }, 'target listens on a non-loopback address with neither CHAP nor an initiator ACL');

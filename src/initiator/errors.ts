@@ -60,15 +60,19 @@ export class IscsiRejectError extends Error {
   }
 }
 
+/** Conditions whose cause an operator should read in words (in logs and `tandem status`), by ASC/ASCQ. */
+const CONDITIONS_IN_WORDS: ReadonlyMap<number, string> = new Map([[0x2707, 'space allocation failed: the target is out of space']]);
+
 /** A command that completed with CHECK CONDITION; `sense` is the parsed sense data. */
 export class ScsiCheckConditionError extends Error {
   constructor(
     readonly sense: ParsedSense,
     readonly cdb: Buffer,
   ) {
+    const words = CONDITIONS_IN_WORDS.get((sense.asc << 8) | sense.ascq);
     super(
       `CHECK CONDITION for opcode 0x${(cdb[0] ?? 0).toString(16)}: sense key 0x${sense.key.toString(16)}` +
-        ` asc 0x${sense.asc.toString(16)}/0x${sense.ascq.toString(16)}`,
+        ` asc 0x${sense.asc.toString(16)}/0x${sense.ascq.toString(16)}${words ? ` (${words})` : ''}`,
     );
     this.name = 'ScsiCheckConditionError';
   }

@@ -7,6 +7,7 @@
  */
 import type { PointMarker } from '../replica-protocol/index.js';
 import { InflightCounter } from '../util/inflight-counter.js';
+import { RecurringFailure } from '../util/recurring-failure.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { BoundedPing } from './bounded-ping.js';
 import { ContinuousMirroring } from './continuous-mirroring.js';
@@ -89,7 +90,8 @@ export class ReplicationController {
     }, settings.tickMs > 0 ? CONFIRM_IDLE_MS : 0);
     this.ping = new BoundedPing(link, PING_WAIT_MS);
     if (settings.tickMs > 0) {
-      this.timer = setInterval(() => void this.tick(), settings.tickMs);
+      const failures = new RecurringFailure(parts.log, 'tick-failed', 'replication tick');
+      this.timer = setInterval(() => void failures.run(() => this.tick()), settings.tickMs);
       this.timer.unref();
     }
   }

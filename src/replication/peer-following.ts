@@ -86,7 +86,15 @@ export class PeerFollowing {
     if (result.kind !== 'bound') return;
     this.following = true;
     log.info({ event: 'replica-bound', resync: result.resync?.why, generation: this.parts.volume.identity.generation }, 'replica reachable and bound');
-    if (result.resync) await this.startResync(result.resync);
+    if (!result.resync) return;
+    try {
+      await this.startResync(result.resync);
+    } catch (e) {
+      // The peer did not learn it is being resynchronised (BEGIN RESYNC failed: its disk is full):
+      // no pass may go before it does, so the next look binds again and asks again.
+      this.lost((e as Error).message);
+      throw e;
+    }
   }
 
   /** Marks what the peer must receive; the next passes compare before they copy. */

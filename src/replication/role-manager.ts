@@ -8,6 +8,7 @@ import { ReplicationAction, encodeGenerationParameter } from '../replica-protoco
 import { ReplicationController, type ControllerParts, type ControllerSettings } from './controller.js';
 import { diverge, revertToBitmap, formatGeneration } from './generations.js';
 import type { PassStagingLog } from './pass-staging-log.js';
+import { RecurringFailure } from '../util/recurring-failure.js';
 import type { SplitBrain } from './replica-binding.js';
 import { peerRefused } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
@@ -300,7 +301,8 @@ export class RoleManager {
   /** A backup reads its peer's state every tick: status shows it, promote checks it afresh. */
   private startWatch(): void {
     if (this.watchTimer || this.settings.tickMs <= 0) return;
-    this.watchTimer = setInterval(() => void this.watch(), this.settings.tickMs);
+    const failures = new RecurringFailure(this.parts.log, 'watch-failed', 'backup bookkeeping');
+    this.watchTimer = setInterval(() => void failures.run(() => this.watch()), this.settings.tickMs);
     this.watchTimer.unref();
   }
 
@@ -317,6 +319,7 @@ export class RoleManager {
 
   /** Run at every watch tick of a backup (the newest applied write, persisted at most once a tick). */
   onWatch: (() => Promise<void>) | undefined;
+
 }
 
 function describeTime(ms: number | undefined): string {

@@ -29,6 +29,8 @@ export interface ReplicationServerSettings {
   control?: string;
   /** A shell command run before and after every recovery point (--point-hook). */
   pointHook?: string;
+  /** How long one run of the hook may take before it is killed (--point-hook-timeout). */
+  pointHookTimeoutMs?: number;
 }
 
 /** The config file's `replication` object (and --threshold flags): applied to every replicated LUN. */

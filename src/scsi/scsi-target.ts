@@ -240,10 +240,14 @@ export class ScsiTarget implements ScsiTargetPort {
     const dsense = lu?.descriptorSense() ?? false;
     if (e instanceof SenseError) return checkCondition(e, dsense);
     if (e instanceof StatusError) return { status: e.status };
+    // Out of space anywhere a write goes (the image, a recovery point's copy-on-write, a staged pass): the initiator can tell it from a failure.
+    if ((e as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC') {
+      log.warn({ lun: req.lun, opcode: req.cdb[0], err: (e as Error).message }, 'out of space');
+      return checkCondition({ key: SenseKey.DATA_PROTECT, asc: SPACE_ALLOCATION_FAILED_WRITE_PROTECT }, dsense);
+    }
     if (e instanceof BlockIoError) {
       const writing = descriptor?.writesMedium ?? false;
       log.warn({ lun: req.lun, opcode: req.cdb[0], code: e.code, err: e.message }, 'block I/O error');
-      if (e.code === 'ENOSPC') return checkCondition({ key: SenseKey.DATA_PROTECT, asc: SPACE_ALLOCATION_FAILED_WRITE_PROTECT }, dsense);
       // The backing store did not answer in time (librbd with rados_osd_op_timeout set, an OSD
       // down): the medium is not bad. NOT READY, BECOMING READY is what initiators retry after a pause.
       if (e.code === 'ETIMEDOUT') return checkCondition({ key: SenseKey.NOT_READY, asc: Asc.LOGICAL_UNIT_IS_IN_PROCESS_OF_BECOMING_READY }, dsense);

@@ -1,23 +1,9 @@
 /** The built CLI's `--algorithm`: its choices, where it applies, and (on a build without XXH3-128) the one-line refusal. */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { HAS_XXH3 } from '../native/xxh3-build.js';
+import { tandem } from '../support/built-cli.js';
 
-const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const UNREACHABLE = 'iscsi://127.0.0.1:1/iqn.2026-11.io.tandem:none/0';
-
-async function tandem(...args: string[]): Promise<{ code: number; stderr: string }> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-  try {
-    await promisify(execFile)(process.execPath, [CLI, ...args]);
-    return { code: 0, stderr: '' };
-  } catch (e) {
-    const err = e as { code: number; stderr: string };
-    return { code: err.code, stderr: err.stderr };
-  }
-}
 
 describe('tandem verify --algorithm', () => {
   it('accepts only sha256 and xxh3 (exit 2)', async () => {

@@ -22,8 +22,8 @@ function perTest<A extends unknown[]>(create: (...args: A) => Promise<Cluster>):
  * proxy; the test starts the primary), and after each test every child is killed and the
  * cluster closed (its logs printed when the test failed).
  */
-export function clusterPerTest(): (size: number) => Promise<Cluster> {
-  return perTest((size: number) => Cluster.withBackup(size));
+export function clusterPerTest(): (size: number, backupDir?: string) => Promise<Cluster> {
+  return perTest((size: number, backupDir?: string) => Cluster.withBackup(size, backupDir));
 }
 
 /** Like clusterPerTest, for a pair that names each other (Cluster.pair: both nodes started, both proxies). */

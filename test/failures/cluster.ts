@@ -72,6 +72,8 @@ const live = new Set<ChildProcess>();
 export class Cluster {
   readonly dir: string;
   readonly size: number;
+  /** The backup's LUN image (its metadata and point store beside it, in `<image>.tandem`). */
+  readonly backupImage: string;
   backup!: ServeChild;
   primary: ServeChild | undefined;
   /** Primary → backup (the primary's replica link). */
@@ -83,9 +85,10 @@ export class Cluster {
   private pairOptions: PairOptions | undefined;
   private primaryOptions: PrimaryOptions = {};
 
-  private constructor(size: number) {
+  private constructor(size: number, backupDir?: string) {
     this.dir = mkdtempSync(join(tmpdir(), 'tandem-fm-'));
     this.size = size;
+    this.backupImage = join(backupDir ?? this.dir, 'backup.img');
   }
 
   /**
@@ -104,9 +107,9 @@ export class Cluster {
     return c;
   }
 
-  /** Backup process plus the proxy in front of it; no primary yet. */
-  static async withBackup(size = 32 * 1024 * 1024): Promise<Cluster> {
-    const c = new Cluster(size);
+  /** Backup process plus the proxy in front of it; no primary yet. `backupDir`: where the backup's image lives (default: the cluster directory). */
+  static async withBackup(size = 32 * 1024 * 1024, backupDir?: string): Promise<Cluster> {
+    const c = new Cluster(size, backupDir);
     c.backup = await c.serve('backup', c.backupArgs());
     c.proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: c.backup.port });
     return c;
@@ -119,7 +122,7 @@ export class Cluster {
   }
 
   private backupArgs(): string[] {
-    const args = ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(this.dir, 'backup.img')},size=${this.size}`];
+    const args = ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${this.backupImage},size=${this.size}`];
     if (this.reverseProxy && this.pairOptions) {
       const o = this.pairOptions;
       args.push('--peer', this.peerUrl, '--replication-mode', o.mode ?? 'auto', o.sync ? '--sync' : '--async');
@@ -243,7 +246,7 @@ export class Cluster {
   }
 
   hashes(): { primary: string; backup: string } {
-    return { primary: hashFile(join(this.dir, 'primary.img')), backup: hashFile(join(this.dir, 'backup.img')) };
+    return { primary: hashFile(join(this.dir, 'primary.img')), backup: hashFile(this.backupImage) };
   }
 
   path(name: string): string {

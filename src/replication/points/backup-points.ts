@@ -103,6 +103,11 @@ export class BackupPoints {
     this.pinned.set(id, (this.pinned.get(id) ?? 0) + 1);
   }
 
+  /** The points exposed now: never pruned, nor given up for space. */
+  exposedIds(): ReadonlySet<number> {
+    return new Set(this.pinned.keys());
+  }
+
   unpin(id: number): void {
     const n = this.pinned.get(id) ?? 0;
     if (n <= 1) this.pinned.delete(id);

@@ -74,6 +74,11 @@ export class NodePoints {
     };
   }
 
+  /** The points exposed now (kept even when the disk is full). */
+  exposedIds(): ReadonlySet<number> {
+    return this.parts.holder.points?.exposedIds() ?? new Set();
+  }
+
   /**
    * Rolls this backup's image back to a point. What changed is marked in its change map,
    * and its primary's session is told (a unit attention), so the primary binds again and

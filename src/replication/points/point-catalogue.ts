@@ -3,8 +3,8 @@
  * the primary's timestamp, origin, label) and which copy-on-write store each reads from;
  * the highest id ever taken; the next store number; a restore in progress; stores that
  * are no longer listed but whose files may still exist (to be unlinked at open); and the
- * ids that were taken and are gone (pruned, or dropped by a restore), so an error can say
- * which. Replaced atomically (temp file, fsync, rename, directory fsync) at every change:
+ * ids that were taken and are gone (pruned, dropped by a restore, or given up when the disk
+ * was full), so an error can say which. Replaced atomically (temp file, fsync, rename, directory fsync) at every change:
  * a crash leaves the old catalogue or the new one.
  *
  * Layout (big-endian), CRC32C over every byte before it at the end:
@@ -15,7 +15,7 @@
  *   points, each: id u64 | at i64 (ms) | store u64 | origin u8 (1 pass, 2 scheduled,
  *     3 manual) | flags u8 (bit 0: has a label) | label bytes u16 | the label (UTF-8)
  *   garbage, each: store u64
- *   gone, each: from u64 | to u64 | kind u8 (1 pruned, 2 dropped) | 7 reserved (0)
+ *   gone, each: from u64 | to u64 | kind u8 (1 pruned, 2 dropped, 3 out of space) | 7 reserved (0)
  *   CRC32C u32
  */
 import { crc32c } from '../../util/crc32c.js';
@@ -23,7 +23,7 @@ import { validGranularity } from './geometry.js';
 import { PointFormatError, type PointFormatReason } from './point-error.js';
 
 export type PointOrigin = 'pass' | 'scheduled' | 'manual';
-export type GoneKind = 'pruned' | 'dropped';
+export type GoneKind = 'pruned' | 'dropped' | 'out-of-space';
 
 export interface CatalogueEntry {
   id: number;
@@ -74,7 +74,7 @@ export const MAX_GONE = 256;
 const FLAG_LAST = 1;
 const FLAG_RESTORING = 2;
 const ORIGINS: readonly PointOrigin[] = ['pass', 'scheduled', 'manual'];
-const GONE_KINDS: readonly GoneKind[] = ['pruned', 'dropped'];
+const GONE_KINDS: readonly GoneKind[] = ['pruned', 'dropped', 'out-of-space'];
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function emptyCatalogue(granularity: number, volumeSize: number): Catalogue {

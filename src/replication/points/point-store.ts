@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { BlockDevice } from '../../block/device.js';
 import { nodeFiles, type DurableFiles } from '../../block/durable-file.js';
-import { writeFileAtomic } from '../../block/atomic-file.js';
+import { AtomicReplaceUnsyncedError, writeFileAtomic } from '../../block/atomic-file.js';
 import { moduleLogger, type Logger } from '../../util/log.js';
 import { SerialQueue } from '../../util/serial-queue.js';
 import { CopyOnWrite } from './copy-on-write.js';
@@ -22,13 +22,14 @@ import { ReaderExclusion } from './reader-exclusion.js';
 import { checkTake, loadCatalogue, removeLeftovers, unlinkStoreFiles } from './catalogue-file.js';
 import type { PointStoreOptions, RecoveredRestore } from './point-store-options.js';
 import { CopyGates } from './copy-gates.js';
-import { encodeCatalogue, goneKind, withGone, type Catalogue, type CatalogueEntry, type PointOrigin } from './point-catalogue.js';
+import { encodeCatalogue, goneKind, withGone, type Catalogue, type CatalogueEntry, type GoneKind, type PointOrigin } from './point-catalogue.js';
 import { PointError, PointFormatError } from './point-error.js';
 import { readPoint, type PointChain } from './point-reader.js';
 import { moveToOlder } from './prune-move.js';
 import { restoreImage } from './restore-image.js';
 import { retainedPoints, type RetentionPolicy } from './retention.js';
 import type { PointImages, PointInfo } from './backup-points.js';
+import { RESERVE_FILE, SpaceReserve } from './space-reserve.js';
 
 export { PointError, PointFormatError } from './point-error.js';
 export type { PointOrigin } from './point-catalogue.js';
@@ -69,6 +70,7 @@ export class PointStore implements PointImages {
     private readonly files: DurableFiles,
     private readonly dir: string,
     private readonly log: Logger,
+    private readonly reserve: SpaceReserve,
   ) {
     this.points = points;
   }
@@ -94,7 +96,8 @@ export class PointStore implements PointImages {
       if (e instanceof PointFormatError) throw new PointFormatError(e.reason, `${path}: ${e.message}`);
       throw e;
     }
-    const store = new PointStore(cat, points, geometry, image, files, dir, log);
+    const reserve = new SpaceReserve(files, join(dir, RESERVE_FILE), log);
+    const store = new PointStore(cat, points, geometry, image, files, dir, log, reserve);
     for (const s of cat.garbage) store.removed.add(s);
     try {
       if (cat.restoring !== undefined) {
@@ -109,6 +112,7 @@ export class PointStore implements PointImages {
       throw e;
     }
     store.cow = store.newCopyOnWrite();
+    await reserve.fill(store.catalogueBytes());
     return store;
   }
 
@@ -193,7 +197,24 @@ export class PointStore implements PointImages {
 
   /** Removes a point, returning its space; what older points still need moves to the next older point first. */
   prune(id: number): Promise<void> {
-    return this.run(() => this.pruneNow(id));
+    return this.run(() => this.pruneNow(id, 'pruned'));
+  }
+
+  /**
+   * Gives point `id` up because the disk is full (see out-of-space.ts for which one): removed
+   * as a prune removes it, and known afterwards as given up for space. The reserve is
+   * released first, so the catalogue can be written even on a full disk.
+   */
+  dropForSpace(id: number): Promise<void> {
+    return this.run(async () => {
+      this.indexOf(id);
+      await this.reserve.release();
+      try {
+        await this.pruneNow(id, 'out-of-space');
+      } finally {
+        await this.reserve.fill(this.catalogueBytes());
+      }
+    });
   }
 
   /** Prunes every point `policy` does not keep (never one of `protectedIds`); returns the ids pruned, oldest first. */
@@ -208,7 +229,7 @@ export class PointStore implements PointImages {
       const pruned: number[] = [];
       for (const id of this.points.map((p) => p.entry.id)) {
         if (keep.has(id)) continue;
-        await this.pruneNow(id);
+        await this.pruneNow(id, 'pruned');
         pruned.push(id);
       }
       return pruned;
@@ -259,7 +280,7 @@ export class PointStore implements PointImages {
 
   // ---- internals ------------------------------------------------------------------
 
-  private async pruneNow(id: number): Promise<void> {
+  private async pruneNow(id: number, kind: Exclude<GoneKind, 'dropped'>): Promise<void> {
     const k = this.indexOf(id);
     const newest = k === this.points.length - 1;
     const body = async () => {
@@ -271,12 +292,13 @@ export class PointStore implements PointImages {
         ...c,
         points: c.points.filter((p) => p.id !== id),
         garbage: [...c.garbage, victim.entry.store],
-        gone: withGone(c.gone, id, 'pruned'),
+        gone: withGone(c.gone, id, kind),
       });
       this.points.splice(k, 1);
       if (newest) this.cow = this.newCopyOnWrite();
       await this.removeStores([victim.cow]);
-      this.log.info({ event: 'point-pruned', id, freedBytes: victim.cow.bytes, movedBytes: moved, movedTo: older?.entry.id }, 'recovery point pruned');
+      if (kind === 'pruned') this.log.info({ event: 'point-pruned', id, freedBytes: victim.cow.bytes, movedBytes: moved, movedTo: older?.entry.id }, 'recovery point pruned');
+      else this.log.warn({ event: 'point-dropped', id, reason: 'out of space', freedBytes: victim.cow.bytes, movedBytes: moved }, `recovery point ${id} given up: the disk is full`);
     };
     // Pruning the newest point changes where copies go: they wait, except for units it holds (they move, unchanged).
     await this.readers.exclusively(() => (newest ? this.gates.gated(true, this.copiesIdle, body) : body()));
@@ -326,13 +348,17 @@ export class PointStore implements PointImages {
     };
   }
 
-  /** The catalogue replaced atomically; any failure leaves the store broken (the file may hold either version). */
+  /**
+   * The catalogue replaced atomically. A failure before the rename (a full disk) leaves the
+   * old catalogue, as memory has it; one after it leaves the store broken (the file may
+   * hold either version).
+   */
   private async writeCatalogue(next: Catalogue): Promise<void> {
     const written = { ...next, garbage: next.garbage.filter((s) => !this.removed.has(s)) };
     try {
       await writeFileAtomic(join(this.dir, CATALOGUE_FILE), encodeCatalogue(written), this.files);
     } catch (e) {
-      this.broken ??= e as Error;
+      if (e instanceof AtomicReplaceUnsyncedError) this.broken ??= e;
       throw e;
     }
     this.cat = written;
@@ -361,9 +387,15 @@ export class PointStore implements PointImages {
     const kind = goneKind(this.cat, id);
     if (kind === 'pruned') throw new PointError(`point ${id} was pruned`);
     if (kind === 'dropped') throw new PointError(`point ${id} was dropped by a restore to an older point`);
+    if (kind === 'out-of-space') throw new PointError(`point ${id} was given up when the disk was full`);
     const ids = this.points.map((p) => p.entry.id);
     const held = ids.length === 0 ? 'no points' : ids.length === 1 ? `only point ${ids[0]}` : `${ids.length} points, ${ids[0]} to ${ids[ids.length - 1]}`;
     throw new PointError(`no point ${id}: the store holds ${held}`);
+  }
+
+  /** What the space reserve must cover: the catalogue as it is now. */
+  private catalogueBytes(): number {
+    return encodeCatalogue(this.cat).length;
   }
 
   /** The store's cow idle (copies in flight done), for the gates. */

@@ -39,7 +39,7 @@ const catalogueArb: fc.Arbitrary<Catalogue> = fc
       { minLength: 20, maxLength: 20 },
     ),
     garbage: fc.integer({ min: 0, max: 5 }),
-    gone: fc.array(fc.tuple(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom('pruned' as const, 'dropped' as const)), { maxLength: 30 }),
+    gone: fc.array(fc.tuple(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom('pruned' as const, 'dropped' as const, 'out-of-space' as const)), { maxLength: 30 }),
     restoring: fc.option(fc.nat(), { nil: undefined }),
   })
   .map((r) => {

@@ -1,8 +1,9 @@
 /**
  * A power loss at every single I/O step of each protocol — take, copy-on-write under
  * concurrent writes, prune of the oldest, a middle and the newest point (also with writes
- * going on), retention, restore to the oldest, a middle and the newest point — with the
- * storage keeping only what is durable, or that and a random part of the rest. After each,
+ * going on), giving up a point for space (the reserve released and filled again around
+ * it), retention, restore to the oldest, a middle and the newest point — with the storage
+ * keeping only what is durable, or that and a random part of the rest. After each,
  * the reopened store lists every point it must, each reads as taken, an interrupted restore
  * is finished, and the store goes on working (point-crash-world.ts checks).
  */
@@ -23,6 +24,8 @@ const OPERATIONS: Record<string, Step[]> = {
   'prune a middle point': [{ kind: 'prune', pick: 0.5 }],
   'prune the newest point': [{ kind: 'prune', pick: 0.99 }],
   'prune the newest point while writes go on': [{ kind: 'prune', pick: 0.99 }, w(0, 10), w(30, 20), d(50, 6)],
+  'give up the oldest point for space while writes go on': [{ kind: 'give-up', pick: 0 }, w(0, 10), w(30, 20)],
+  'give up the newest point for space': [{ kind: 'give-up', pick: 0.99 }],
   'retention keeping the newest': [{ kind: 'retain', last: 1 }],
   'restore the oldest point': [{ kind: 'restore', pick: 0 }],
   'restore a middle point': [{ kind: 'restore', pick: 0.5 }],

@@ -2,7 +2,8 @@
  * A backup's live image and its point store on storage that forgets at a power loss
  * (PowerLossBlockStore, PowerLossFiles), every I/O completing at a step a seeded scheduler
  * picks. A workload of writes and discards (each after beforeOverwrite, as the engine
- * does), flushes, takes, prunes, retention, restores and point reads runs with operations
+ * does), flushes, takes, prunes, points given up for space, retention, restores and point
+ * reads runs with operations
  * in flight together, then the power fails. The model: each point's image as it was when
  * its take was issued (writes are held from then until the take resolves).
  */
@@ -23,6 +24,7 @@ export type Step =
   | { kind: 'flush' }
   | { kind: 'take'; advanceMin: number }
   | { kind: 'prune'; pick: number }
+  | { kind: 'give-up'; pick: number }
   | { kind: 'retain'; last: number }
   | { kind: 'restore'; pick: number }
   | { kind: 'read'; pick: number; block: number; blocks: number };
@@ -47,6 +49,7 @@ export function stepArb(blocks: number): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: fc.constant({ kind: 'flush' as const }) },
     { weight: 3, arbitrary: fc.integer({ min: 0, max: 120 }).map((advanceMin) => ({ kind: 'take' as const, advanceMin })) },
     { weight: 2, arbitrary: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }).map((pick) => ({ kind: 'prune' as const, pick })) },
+    { weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }).map((pick) => ({ kind: 'give-up' as const, pick })) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((last) => ({ kind: 'retain' as const, last })) },
     { weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }).map((pick) => ({ kind: 'restore' as const, pick })) },
     { weight: 2, arbitrary: fc.tuple(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), range).map(([pick, r]) => ({ kind: 'read' as const, pick, ...r })) },
@@ -240,15 +243,16 @@ export class PointCrashWorld {
         );
         return;
       }
-      case 'prune': {
+      case 'prune':
+      case 'give-up': {
         const id = this.pick(step.pick);
         if (id === undefined) return;
         const model = this.models.get(id)!;
         model.mayGo = true;
-        this.note(`issue prune ${id}`);
+        this.note(`issue ${step.kind} ${id}`);
         this.track(
-          store.prune(id),
-          `prune ${id}`,
+          step.kind === 'prune' ? store.prune(id) : store.dropForSpace(id),
+          `${step.kind} ${id}`,
           () => (model.gone = true),
           // Pruned meanwhile by a retention or a restore.
           (e) => e instanceof PointError,
