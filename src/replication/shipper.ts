@@ -169,12 +169,23 @@ export class Shipper {
         else if (this.awaitingConfirm > 0 && idle) this.confirmLater(this.confirmIdleMs - since);
         if (idle) return undefined;
       }
+      // No longer wanted (the engine leaves continuous mirroring): what is in flight lands first,
+      // so nothing shipped arrives after whatever the engine sends next. A closed engine does not wait.
+      if (!this.stopped) await this.settleInFlight();
       return undefined;
     } catch (e) {
       // Whatever was in flight is answered (or failed) before the queue is told to send it again.
       await Promise.allSettled(this.inFlight.splice(0).map((f) => f.answered));
       this.queue.unsend();
       return e as Error;
+    }
+  }
+
+  private async settleInFlight(): Promise<void> {
+    for (let oldest = this.inFlight[0]; oldest; oldest = this.inFlight[0]) {
+      await oldest.answered;
+      this.inFlight.shift();
+      this.shipped(oldest.batch);
     }
   }
 

@@ -8,7 +8,8 @@ import { readFileIfExists } from '../../block/atomic-file.js';
 import type { DurableFiles } from '../../block/durable-file.js';
 import type { Logger } from '../../util/log.js';
 import { dataFileName, mapFileName } from './cow-file.js';
-import { MAX_LABEL_BYTES, MAX_POINTS, decodeCatalogue, emptyCatalogue, type Catalogue, type PointOrigin } from './point-catalogue.js';
+import { MAX_LABEL_BYTES, MAX_POINTS, decodeCatalogue, emptyCatalogue, goneKind, type Catalogue, type PointOrigin } from './point-catalogue.js';
+import type { CowStore } from './cow-file.js';
 import { PointError, PointFormatError } from './point-error.js';
 
 const ORIGINS: readonly PointOrigin[] = ['pass', 'scheduled', 'manual'];
@@ -61,4 +62,30 @@ async function unlinkIfExists(files: DurableFiles, path: string): Promise<void> 
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+}
+
+/** Closes `stores` and unlinks their files, then syncs the directory; returns the store numbers durably gone (none after a failure: they stay garbage, removed at the next open). */
+export async function removeStoreFiles(files: DurableFiles, dir: string, stores: readonly CowStore[], log: Logger): Promise<number[]> {
+  try {
+    for (const s of stores) {
+      await s.close();
+      await unlinkStoreFiles(files, dir, s.store);
+    }
+    await files.syncDir(dir);
+    return stores.map((s) => s.store);
+  } catch (e) {
+    log.warn({ event: 'point-files-left', stores: stores.map((s) => s.store), err: (e as Error).message }, 'could not remove the files of a dropped store');
+    return [];
+  }
+}
+
+/** The error for an id the store does not hold: why it is gone, if it ever was, else what the store holds. */
+export function pointNotHeld(id: number, cat: Catalogue, ids: readonly number[]): PointError {
+  if (!Number.isSafeInteger(id) || id < 0) return new PointError(`${id} is not a point id (a non-negative integer)`);
+  const kind = goneKind(cat, id);
+  if (kind === 'pruned') return new PointError(`point ${id} was pruned`);
+  if (kind === 'dropped') return new PointError(`point ${id} was dropped by a restore to an older point`);
+  if (kind === 'out-of-space') return new PointError(`point ${id} was given up when the disk was full`);
+  const held = ids.length === 0 ? 'no points' : ids.length === 1 ? `only point ${ids[0]}` : `${ids.length} points, ${ids[0]} to ${ids[ids.length - 1]}`;
+  return new PointError(`no point ${id}: the store holds ${held}`);
 }

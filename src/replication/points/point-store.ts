@@ -12,17 +12,17 @@ import type { BlockDevice } from '../../block/device.js';
 import { nodeFiles, type DurableFiles } from '../../block/durable-file.js';
 import { AtomicReplaceUnsyncedError, writeFileAtomic } from '../../block/atomic-file.js';
 import { moduleLogger, type Logger } from '../../util/log.js';
-import { SerialQueue } from '../../util/serial-queue.js';
+import { StoreLifecycle } from './store-lifecycle.js';
 import { CopyOnWrite } from './copy-on-write.js';
 import { CowStore } from './cow-file.js';
 import { exportPoint } from './export-point.js';
 import { DEFAULT_GRANULARITY, Geometry, unitRangesToBytes, validGranularity } from './geometry.js';
 import { ImageReadGuard } from './image-read-guard.js';
 import { ReaderExclusion } from './reader-exclusion.js';
-import { checkTake, loadCatalogue, removeLeftovers, unlinkStoreFiles } from './catalogue-file.js';
+import { checkTake, loadCatalogue, pointNotHeld, removeLeftovers, removeStoreFiles } from './catalogue-file.js';
 import type { PointStoreOptions, RecoveredRestore } from './point-store-options.js';
 import { CopyGates } from './copy-gates.js';
-import { encodeCatalogue, goneKind, withGone, type Catalogue, type CatalogueEntry, type GoneKind, type PointOrigin } from './point-catalogue.js';
+import { encodeCatalogue, withGone, type Catalogue, type CatalogueEntry, type GoneKind, type PointOrigin } from './point-catalogue.js';
 import { PointError, PointFormatError } from './point-error.js';
 import { readPoint, type PointChain } from './point-reader.js';
 import { moveToOlder } from './prune-move.js';
@@ -51,14 +51,11 @@ export class PointStore implements PointImages {
   /** The copy-on-write path into the newest point's store. */
   private cow: CopyOnWrite | undefined;
   private readonly gates = new CopyGates();
-  private readonly control = new SerialQueue();
   private readonly readers = new ReaderExclusion();
   private readonly guard = new ImageReadGuard();
   /** Garbage stores whose files are durably gone: the next catalogue leaves them out. */
   private readonly removed = new Set<number>();
-  private closing = false;
-  /** A failure that left memory and disk possibly apart: every call fails until reopened. */
-  private broken: Error | undefined;
+  private readonly life = new StoreLifecycle();
   /** Set when open finished a restore a crash had interrupted. */
   recovered: RecoveredRestore | undefined;
 
@@ -156,10 +153,10 @@ export class PointStore implements PointImages {
    * contents are not safe: the overwrite must not proceed.
    */
   beforeOverwrite(offset: number, length: number): Promise<void> | undefined {
-    if (this.closing) throw new PointError('the point store is closed');
+    if (this.life.closing) throw new PointError('the point store is closed');
     const units = this.geometry.unitsOf(offset, length);
     if (!units) return undefined;
-    if (this.broken) return Promise.reject(this.brokenError());
+    if (this.life.broken) return Promise.reject(this.life.brokenError());
     const wait = this.gates.waitFor(() => this.cow?.holdsAll(units[0], units[1]) ?? false);
     if (wait === 'held') return undefined;
     if (wait) return wait.then(() => this.beforeOverwrite(offset, length));
@@ -259,7 +256,7 @@ export class PointStore implements PointImages {
             return changed;
           } catch (e) {
             // The catalogue says "restoring": points after `id` may read a half-restored image. Opening finishes it.
-            this.broken ??= e as Error;
+            this.life.breakWith(e as Error);
             throw e;
           }
         }),
@@ -268,9 +265,9 @@ export class PointStore implements PointImages {
   }
 
   async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    await this.control.run(() =>
+    if (this.life.closing) return;
+    this.life.closing = true;
+    await this.life.finish(() =>
       this.readers.exclusively(async () => {
         await this.cow?.idle();
         await Promise.allSettled(this.points.map((p) => p.cow.close()));
@@ -358,7 +355,7 @@ export class PointStore implements PointImages {
     try {
       await writeFileAtomic(join(this.dir, CATALOGUE_FILE), encodeCatalogue(written), this.files);
     } catch (e) {
-      if (e instanceof AtomicReplaceUnsyncedError) this.broken ??= e;
+      if (e instanceof AtomicReplaceUnsyncedError) this.life.breakWith(e);
       throw e;
     }
     this.cat = written;
@@ -367,30 +364,13 @@ export class PointStore implements PointImages {
 
   /** Closes the stores and unlinks their files; once the directory is synced they leave the garbage list at the next catalogue write. */
   private async removeStores(stores: CowStore[]): Promise<void> {
-    try {
-      for (const s of stores) {
-        await s.close();
-        await unlinkStoreFiles(this.files, this.dir, s.store);
-      }
-      await this.files.syncDir(this.dir);
-      for (const s of stores) this.removed.add(s.store);
-    } catch (e) {
-      // Still garbage in the catalogue: the next open removes them.
-      this.log.warn({ event: 'point-files-left', stores: stores.map((s) => s.store), err: (e as Error).message }, 'could not remove the files of a dropped store');
-    }
+    for (const store of await removeStoreFiles(this.files, this.dir, stores, this.log)) this.removed.add(store);
   }
 
   private indexOf(id: number): number {
     const i = this.points.findIndex((p) => p.entry.id === id);
     if (i >= 0) return i;
-    if (!Number.isSafeInteger(id) || id < 0) throw new PointError(`${id} is not a point id (a non-negative integer)`);
-    const kind = goneKind(this.cat, id);
-    if (kind === 'pruned') throw new PointError(`point ${id} was pruned`);
-    if (kind === 'dropped') throw new PointError(`point ${id} was dropped by a restore to an older point`);
-    if (kind === 'out-of-space') throw new PointError(`point ${id} was given up when the disk was full`);
-    const ids = this.points.map((p) => p.entry.id);
-    const held = ids.length === 0 ? 'no points' : ids.length === 1 ? `only point ${ids[0]}` : `${ids.length} points, ${ids[0]} to ${ids[ids.length - 1]}`;
-    throw new PointError(`no point ${id}: the store holds ${held}`);
+    throw pointNotHeld(id, this.cat, this.points.map((p) => p.entry.id));
   }
 
   /** What the space reserve must cover: the catalogue as it is now. */
@@ -402,24 +382,11 @@ export class PointStore implements PointImages {
   private readonly copiesIdle = (): Promise<void> => this.cow?.idle() ?? Promise.resolve();
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      this.checkUsable();
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-    return this.control.run(async () => {
-      if (this.broken) throw this.brokenError();
-      return fn();
-    });
+    return this.life.run(fn);
   }
 
   private checkUsable(): void {
-    if (this.closing) throw new PointError('the point store is closed');
-    if (this.broken) throw this.brokenError();
-  }
-
-  private brokenError(): Error {
-    return new Error(`the point store failed (${this.broken?.message ?? 'unknown'}); reopen it to recover`);
+    this.life.check();
   }
 }
 
