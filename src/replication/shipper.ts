@@ -36,6 +36,12 @@ export interface ShipperOptions {
   confirmIdleMs?: number;
   /** Batches in flight together (default 4; 1 ships batch after batch). */
   maxBatchesInFlight?: number;
+  /**
+   * Bytes a batch may join the pipeline with, counting those already in flight (default
+   * 2 MiB; a batch alone may be larger): on a slow link everything in flight must land
+   * before a switch to delta mode can fold the queue.
+   */
+  maxPipelinedBytes?: number;
 }
 
 export class Shipper {
@@ -59,8 +65,9 @@ export class Shipper {
   /** A confirmation scheduled for when the idle interval has passed. */
   private confirmTimer: NodeJS.Timeout | undefined;
   private readonly maxInFlight: number;
+  private readonly maxPipelinedBytes: number;
   /** Batches sent and not yet answered, oldest first; all of one epoch. */
-  private readonly inFlight: Array<{ batch: QueuedChange[]; answered: Promise<void> }> = [];
+  private readonly inFlight: Array<{ batch: QueuedChange[]; bytes: number; answered: Promise<void> }> = [];
   private inFlightEpoch = 0;
   /** Batches' WRITEs are issued one batch after another, in queue order (a spilled change's bytes are read first). */
   private issuing: Promise<unknown> = Promise.resolve();
@@ -84,6 +91,7 @@ export class Shipper {
     this.confirmEveryBytes = options.confirmEveryBytes ?? 32 * 1024 * 1024;
     this.confirmIdleMs = options.confirmIdleMs ?? 100;
     this.maxInFlight = Math.max(1, options.maxBatchesInFlight ?? 4);
+    this.maxPipelinedBytes = options.maxPipelinedBytes ?? 2 * 1024 * 1024;
     this.lastConfirmAt = Date.now();
   }
 
@@ -204,7 +212,7 @@ export class Shipper {
     if (this.awaitingConfirm > 0 && this.confirmDue()) return false;
     if (batch.some((c) => c.discard)) return false;
     const epoch = batch[0]!.epoch;
-    if (this.inFlight.length > 0) return epoch === this.inFlightEpoch;
+    if (this.inFlight.length > 0) return epoch === this.inFlightEpoch && this.inFlight.reduce((n, f) => n + f.bytes, bytesOf(batch)) <= this.maxPipelinedBytes;
     return this.unflushedEpoch === undefined || this.unflushedEpoch === epoch;
   }
 
@@ -215,7 +223,7 @@ export class Shipper {
     const answered = this.ship(batch, ordered);
     // Awaited in order by the loop; a failure meanwhile must not count as unhandled.
     answered.catch(() => undefined);
-    this.inFlight.push({ batch, answered });
+    this.inFlight.push({ batch, bytes: bytesOf(batch), answered });
   }
 
   /**
@@ -257,8 +265,7 @@ export class Shipper {
     if (this.stopped) return;
     this.queue.shipped(batch);
     this.unflushedEpoch = batch[0]!.epoch;
-    let bytes = 0;
-    for (const c of batch) if (!c.discard) bytes += c.length;
+    const bytes = bytesOf(batch);
     this.shippedSinceConfirm += bytes;
     this.awaitingConfirm += batch.length;
     this.shippedRate.add(bytes);
@@ -313,3 +320,8 @@ export class Shipper {
   }
 }
 
+function bytesOf(batch: readonly QueuedChange[]): number {
+  let bytes = 0;
+  for (const c of batch) if (!c.discard) bytes += c.length;
+  return bytes;
+}
