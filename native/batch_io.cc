@@ -142,43 +142,49 @@ void FinishBatch(uv_work_t* work, int status) {
   }
 }
 
-// transferBatch(fd, buffers: Buffer[], offsets: Float64Array, flags: Uint8Array, cb)
-// The caller must leave `buffers` as it is until the callback (the array itself is held).
-Napi::Value TransferBatch(const Napi::CallbackInfo& info) {
+// Reads (fd, buffers: Buffer[], offsets: Float64Array, flags: Uint8Array) from info[0..3]
+// into `ops`; false after throwing. `exact`: the typed arrays hold exactly one entry per
+// buffer (else they may be longer, reused by the caller).
+bool GetOps(const Napi::CallbackInfo& info, bool exact, int* fd, std::vector<BatchOp>* ops) {
   Napi::Env env = info.Env();
-  int fd = -1;
-  Napi::Function callback;
-  if (!GetFd(info, 0, &fd)) return env.Undefined();
-  if (!info[1].IsArray()) return ThrowType(env, "buffers must be an array of Buffers"), env.Undefined();
+  if (!GetFd(info, 0, fd)) return false;
+  if (!info[1].IsArray()) return ThrowType(env, "buffers must be an array of Buffers");
   if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    return ThrowType(env, "offsets must be a Float64Array"), env.Undefined();
+    return ThrowType(env, "offsets must be a Float64Array");
   }
   if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    return ThrowType(env, "flags must be a Uint8Array"), env.Undefined();
+    return ThrowType(env, "flags must be a Uint8Array");
   }
-  if (!GetCallback(info, 4, &callback)) return env.Undefined();
   Napi::Array given = info[1].As<Napi::Array>();
   Napi::Float64Array offsets = info[2].As<Napi::Float64Array>();
   Napi::Uint8Array flags = info[3].As<Napi::Uint8Array>();
   uint32_t count = given.Length();
-  if (offsets.ElementLength() != count || flags.ElementLength() != count) {
-    return ThrowRange(env, "buffers, offsets and flags must have the same length"), env.Undefined();
-  }
-  auto job = std::make_unique<BatchJob>();
-  job->ops.resize(count);
+  bool fits = exact ? offsets.ElementLength() == count && flags.ElementLength() == count : offsets.ElementLength() >= count && flags.ElementLength() >= count;
+  if (!fits) return ThrowRange(env, "buffers, offsets and flags must have the same length");
+  ops->resize(count);
   for (uint32_t i = 0; i < count; i++) {
     Napi::Value item = given.Get(i);
-    if (!item.IsBuffer()) return ThrowType(env, "buffers must be an array of Buffers"), env.Undefined();
+    if (!item.IsBuffer()) return ThrowType(env, "buffers must be an array of Buffers");
     double offset = offsets[i];
     if (!(offset >= 0) || offset > 9007199254740992.0 || offset != static_cast<double>(static_cast<uint64_t>(offset))) {
-      return ThrowRange(env, "offset must be a non-negative safe integer"), env.Undefined();
+      return ThrowRange(env, "offset must be a non-negative safe integer");
     }
-    if ((flags[i] & ~(kFlagWrite | kFlagDsync)) != 0) return ThrowRange(env, "unknown flag"), env.Undefined();
+    if ((flags[i] & ~(kFlagWrite | kFlagDsync)) != 0) return ThrowRange(env, "unknown flag");
     Napi::Buffer<uint8_t> buffer = item.As<Napi::Buffer<uint8_t>>();
-    job->ops[i] = {buffer.Data(), buffer.Length(), static_cast<uint64_t>(offset), flags[i], 0};
+    (*ops)[i] = {buffer.Data(), buffer.Length(), static_cast<uint64_t>(offset), flags[i], 0};
   }
+  return true;
+}
+
+// transferBatch(fd, buffers: Buffer[], offsets: Float64Array, flags: Uint8Array, cb)
+// The caller must leave `buffers` as it is until the callback (the array itself is held).
+Napi::Value TransferBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<BatchJob>();
+  Napi::Function callback;
+  if (!GetOps(info, true, &job->fd, &job->ops) || !GetCallback(info, 4, &callback)) return env.Undefined();
+  Napi::Array given = info[1].As<Napi::Array>();
   job->owner = BatchEnvFor(env);
-  job->fd = fd;
   job->work.data = job.get();
   napi_create_reference(env, callback, 1, &job->callback);
   napi_create_reference(env, given, 1, &job->buffers);
@@ -204,40 +210,22 @@ Napi::Value TransferBatch(const Napi::CallbackInfo& info) {
 Napi::Value TransferInline(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = -1;
-  if (!GetFd(info, 0, &fd)) return env.Undefined();
-  if (!info[1].IsArray()) return ThrowType(env, "buffers must be an array of Buffers"), env.Undefined();
-  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    return ThrowType(env, "offsets must be a Float64Array"), env.Undefined();
-  }
-  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    return ThrowType(env, "flags must be a Uint8Array"), env.Undefined();
-  }
+  std::vector<BatchOp> ops;
+  if (!GetOps(info, false, &fd, &ops)) return env.Undefined();
   if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     return ThrowType(env, "redo must be a Uint8Array"), env.Undefined();
   }
-  Napi::Array given = info[1].As<Napi::Array>();
-  Napi::Float64Array offsets = info[2].As<Napi::Float64Array>();
-  Napi::Uint8Array flags = info[3].As<Napi::Uint8Array>();
   Napi::Uint8Array redo = info[4].As<Napi::Uint8Array>();
-  uint32_t count = given.Length();
-  if (offsets.ElementLength() < count || flags.ElementLength() < count || redo.ElementLength() < count) {
-    return ThrowRange(env, "offsets, flags and redo must hold an entry per buffer"), env.Undefined();
-  }
+  if (redo.ElementLength() < ops.size()) return ThrowRange(env, "redo must hold an entry per buffer"), env.Undefined();
   uint32_t left = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    Napi::Value item = given.Get(i);
-    if (!item.IsBuffer()) return ThrowType(env, "buffers must be an array of Buffers"), env.Undefined();
-    double offset = offsets[i];
-    if (!(offset >= 0) || offset > 9007199254740992.0 || offset != static_cast<double>(static_cast<uint64_t>(offset))) {
-      return ThrowRange(env, "offset must be a non-negative safe integer"), env.Undefined();
-    }
-    Napi::Buffer<uint8_t> buffer = item.As<Napi::Buffer<uint8_t>>();
-    const bool write = (flags[i] & kFlagWrite) != 0;
+  for (size_t i = 0; i < ops.size(); i++) {
+    const BatchOp& op = ops[i];
     bool done = false;
-    if ((flags[i] & kFlagDsync) == 0) {
-      iovec iov{buffer.Data(), buffer.Length()};
-      ssize_t n = write ? pwritev2(fd, &iov, 1, static_cast<off_t>(offset), 0) : preadv2(fd, &iov, 1, static_cast<off_t>(offset), RWF_NOWAIT);
-      done = n >= 0 && static_cast<size_t>(n) == buffer.Length();
+    if ((op.flags & kFlagDsync) == 0) {
+      iovec iov{op.data, op.length};
+      const bool write = (op.flags & kFlagWrite) != 0;
+      ssize_t n = write ? pwritev2(fd, &iov, 1, static_cast<off_t>(op.offset), 0) : preadv2(fd, &iov, 1, static_cast<off_t>(op.offset), RWF_NOWAIT);
+      done = n >= 0 && static_cast<size_t>(n) == op.length;
     }
     redo[i] = done ? 0 : 1;
     if (!done) left++;
