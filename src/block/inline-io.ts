@@ -7,9 +7,13 @@
  * that would go to the disk, any error); those go to the pool as before. A buffered write
  * can still be made to wait (the kernel throttling a writer with too much dirty data): a
  * call that takes longer than `stallMs` turns inline I/O off for `pauseMs`, so a
- * struggling disk stalls the threadpool, not every connection.
+ * struggling disk stalls the threadpool, not every connection. Only small I/O: copying a
+ * megabyte costs the JS thread more than the hand-off, and pool threads copy in parallel.
  */
 import { native } from '../native/index.js';
+
+/** Largest I/O done inline. */
+export const INLINE_MAX_BYTES = 64 * 1024;
 
 export interface InlineOp {
   buf: Buffer;
@@ -30,10 +34,17 @@ export class InlineIo {
     private readonly clock: () => number = performance.now.bind(performance),
   ) {}
 
-  /** Runs what it can of `ops` (`done` for each); returns the rest, in order, for the threadpool. */
+  /** Runs what it can of `ops` (`done` for each); returns the rest for the threadpool. */
   run<T extends InlineOp>(ops: T[], done: (op: T) => void): T[] {
     const started = this.clock();
     if (started < this.offUntil) return ops;
+    const large = ops.filter((op) => op.buf.length > INLINE_MAX_BYTES);
+    if (large.length === ops.length) return ops;
+    const small = large.length === 0 ? ops : ops.filter((op) => op.buf.length <= INLINE_MAX_BYTES);
+    return this.runSmall(small, done, started).concat(large);
+  }
+
+  private runSmall<T extends InlineOp>(ops: T[], done: (op: T) => void, started: number): T[] {
     const n = ops.length;
     if (this.offsets.length < n) this.grow(n);
     const bufs = new Array<Buffer>(n);

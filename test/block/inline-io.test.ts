@@ -88,6 +88,17 @@ describe('InlineIo', () => {
     expect(done.length).toBe(2);
   });
 
+  it('leaves I/O larger than 64 KiB to the pool (pool threads copy in parallel)', () => {
+    const inline = new InlineIo(fd);
+    const ops = [
+      { buf: Buffer.alloc(128 * 1024, 1), offset: 0, flags: WRITE },
+      { buf: Buffer.alloc(64 * 1024, 2), offset: 256 * 1024, flags: WRITE },
+    ];
+    const done: unknown[] = [];
+    expect(inline.run(ops, (op) => done.push(op))).toEqual([ops[0]]);
+    expect(done).toEqual([ops[1]]);
+  });
+
   it('runs batches larger than its arrays (they grow)', () => {
     const inline = new InlineIo(fd);
     const ops = Array.from({ length: 40 }, (_, i) => ({ buf: Buffer.alloc(512, i), offset: i * 512, flags: WRITE }));
