@@ -24,10 +24,13 @@ export const ScsiOpcode = {
   READ_16: 0x88,
   WRITE_16: 0x8a,
   SERVICE_ACTION_IN_16: 0x9e,
+  SERVICE_ACTION_OUT_16: 0x9f,
   REPORT_LUNS: 0xa0,
+  MAINTENANCE_IN: 0xa3,
 } as const;
 
 const READ_CAPACITY_16_SA = 0x10;
+export const WRITE_SCATTERED_SA = 0x12;
 
 function toBigLba(lba: bigint | number): bigint {
   const v = BigInt(lba);
@@ -79,6 +82,32 @@ export function write16Cdb(lba: bigint | number, blocks: number, fua = false): B
   return rw16(ScsiOpcode.WRITE_16, lba, blocks, fua);
 }
 
+const REPORT_SUPPORTED_OPERATION_CODES_SA = 0x0c;
+/** The one-command answer's header: byte 1 SUPPORT (bits 2:0), bytes 2-3 CDB SIZE. */
+export const ONE_COMMAND_HEADER_BYTES = 4;
+
+/**
+ * REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35) for one command: an opcode (REPORTING
+ * OPTIONS 001b), or an opcode and service action (010b).
+ */
+export function reportOneCommandCdb(opcode: number, serviceAction: number | undefined, allocationLength: number): Buffer {
+  const cdb = Buffer.alloc(12);
+  cdb[0] = ScsiOpcode.MAINTENANCE_IN;
+  cdb[1] = REPORT_SUPPORTED_OPERATION_CODES_SA;
+  cdb[2] = serviceAction === undefined ? 0x01 : 0x02;
+  cdb[3] = opcode;
+  cdb.writeUInt16BE(serviceAction ?? 0, 4);
+  cdb.writeUInt32BE(allocationLength, 6);
+  return cdb;
+}
+
+/** SUPPORT 011b (as the standard defines it) or 101b (vendor specific): the command is taken. */
+export function oneCommandSupported(data: Buffer): boolean {
+  if (data.length < ONE_COMMAND_HEADER_BYTES) return false;
+  const support = data[1]! & 0x07;
+  return support === 0b011 || support === 0b101;
+}
+
 /** Whole-medium flush: LBA 0, 0 blocks. */
 export function synchronizeCacheCdb(): Buffer {
   const cdb = Buffer.alloc(10);
@@ -106,6 +135,49 @@ export function unmapCommand(ranges: readonly BlockRange[]): { cdb: Buffer; para
   cdb[0] = ScsiOpcode.UNMAP;
   cdb.writeUInt16BE(parameters.length, 7);
   return { cdb, parameters };
+}
+
+/** One range of a WRITE SCATTERED: whole blocks of `data` at `lba`. */
+export interface ScatteredWrite {
+  lba: number;
+  data: Buffer;
+}
+
+/**
+ * WRITE SCATTERED(16) (SBC-4 §5.52) and its Data-Out buffer: a 32-byte header, a 32-byte
+ * LBA range descriptor per write, padded to whole blocks, then the writes' data in order.
+ */
+export function writeScatteredCommand(writes: readonly ScatteredWrite[], blockSize: number, options: { fua?: boolean } = {}): { cdb: Buffer; dataOut: Buffer } {
+  if (writes.length === 0 || writes.length > 0xffff) throw new RangeError(`WRITE SCATTERED of ${writes.length} ranges`);
+  const headerBlocks = Math.ceil((32 + 32 * writes.length) / blockSize);
+  if (headerBlocks > 0xffff) throw new RangeError('WRITE SCATTERED descriptors exceed the logical block data offset');
+  let blocks = 0;
+  for (const w of writes) {
+    if (w.data.length === 0 || w.data.length % blockSize !== 0) throw new RangeError(`a scattered write of ${w.data.length} bytes is not whole ${blockSize}-byte blocks`);
+    if (!Number.isSafeInteger(w.lba) || w.lba < 0) throw new RangeError(`LBA ${w.lba} out of range`);
+    blocks += w.data.length / blockSize;
+  }
+  checkU32(blocks, 'WRITE SCATTERED buffer transfer length');
+  // One buffer, header and data: the command is sent (and resent after a reconnect) from it.
+  const headBytes = headerBlocks * blockSize;
+  const dataOut = Buffer.allocUnsafe(headBytes + blocks * blockSize);
+  dataOut.fill(0, 0, headBytes);
+  let at = headBytes;
+  writes.forEach((w, i) => {
+    const d = 32 + 32 * i;
+    dataOut.writeUInt32BE(Math.floor(w.lba / 0x1_0000_0000), d);
+    dataOut.writeUInt32BE(w.lba % 0x1_0000_0000, d + 4);
+    dataOut.writeUInt32BE(w.data.length / blockSize, d + 8);
+    at += w.data.copy(dataOut, at);
+  });
+  const cdb = Buffer.alloc(16);
+  cdb[0] = ScsiOpcode.SERVICE_ACTION_OUT_16;
+  cdb[1] = WRITE_SCATTERED_SA;
+  if (options.fua) cdb[2] = 0x08;
+  cdb.writeUInt16BE(headerBlocks, 4);
+  cdb.writeUInt16BE(writes.length, 8);
+  cdb.writeUInt32BE(blocks, 10);
+  return { cdb, dataOut };
 }
 
 export function reportLunsCdb(allocationLength: number): Buffer {

@@ -13,6 +13,7 @@ export type { CommandRequest, CommandResult, CommandHandle, CommandIssuer, TaskA
 export {
   ScsiStatus,
   ScsiOpcode,
+  WRITE_SCATTERED_SA,
   ScsiDataError,
   isIdempotentCdb,
   parseReadCapacity16,

@@ -15,6 +15,11 @@ import {
   testUnitReadyCdb,
   unmapCommand,
   write16Cdb,
+  writeScatteredCommand,
+  reportOneCommandCdb,
+  oneCommandSupported,
+  ONE_COMMAND_HEADER_BYTES,
+  type ScatteredWrite,
   type BlockRange,
   type Capacity,
 } from './cdb.js';
@@ -33,6 +38,7 @@ export interface ScsiOptions {
 }
 
 const UNIT_ATTENTION = 0x6;
+const ILLEGAL_REQUEST = 0x5;
 
 /** Largest REPORT LUNS list we fetch: 16383 LUNs × 8 bytes + header. */
 const MAX_REPORT_LUNS_BYTES = 8 + 8 * 0x3fff;
@@ -102,6 +108,31 @@ export abstract class ScsiCommands {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.idempotent !== undefined ? { idempotent: options.idempotent } : {}),
     });
+  }
+
+  /** Several writes in one WRITE SCATTERED(16) (their ranges must not overlap). */
+  async writeScattered(lun: number, writes: readonly ScatteredWrite[], options: { fua?: boolean; idempotent?: boolean; taskAttribute?: TaskAttributeValue } = {}): Promise<void> {
+    const { cdb, dataOut } = writeScatteredCommand(writes, await this.blockSizeOf(lun), { fua: options.fua ?? false });
+    await this.scsi(lun, cdb, {
+      dataOut,
+      ...(options.taskAttribute !== undefined ? { taskAttribute: options.taskAttribute } : {}),
+      ...(options.idempotent !== undefined ? { idempotent: options.idempotent } : {}),
+    });
+  }
+
+  /**
+   * Whether the device server takes the command (REPORT SUPPORTED OPERATION CODES, one
+   * command). A server that refuses the question is taken not to support it either.
+   */
+  async supportsCommand(lun: number, opcode: number, serviceAction?: number): Promise<boolean> {
+    const allocationLength = ONE_COMMAND_HEADER_BYTES + 32;
+    try {
+      const r = await this.scsi(lun, reportOneCommandCdb(opcode, serviceAction, allocationLength), { dataInLength: allocationLength });
+      return oneCommandSupported(r.dataIn ?? Buffer.alloc(0));
+    } catch (e) {
+      if (e instanceof ScsiCheckConditionError && e.sense.key === ILLEGAL_REQUEST) return false;
+      throw e;
+    }
   }
 
   async synchronizeCache(lun: number): Promise<void> {

@@ -89,7 +89,8 @@ export interface NativeAddon {
   /**
    * Several reads/writes on `fd` in one threadpool job, run in order. `flags[i]`: bit 0
    * write, bit 1 FUA (as pwriteFua). The result is undefined when every op succeeded,
-   * else one entry per op: null or that op's NativeError. `err` is always null.
+   * else one entry per op: null or that op's NativeError. `err` is always null. `buffers`
+   * (the array itself) must stay as it is until the callback.
    */
   transferBatch(
     fd: number,
@@ -98,6 +99,13 @@ export interface NativeAddon {
     flags: Uint8Array,
     cb: NativeCallback<Array<NativeError | null> | undefined>,
   ): void;
+  /**
+   * Synchronous, on the calling thread: each buffered non-FUA write, and each read the page
+   * cache holds (RWF_NOWAIT), done in full; anything else left undone with `redo[i]` = 1
+   * (FUA, a read that would wait, a short transfer, an error). The typed arrays may be
+   * longer than `buffers`. Returns how many were left undone.
+   */
+  transferInline(fd: number, buffers: readonly Buffer[], offsets: Float64Array, flags: Uint8Array, redo: Uint8Array): number;
   /** Punch a hole (regular file, size kept) or BLKDISCARD (block device). */
   discard(fd: number, offset: number, length: number, isBlockDevice: boolean, cb: NativeCallback<undefined>): void;
   allocation(fd: number, offset: number, maxLength: number, cb: NativeCallback<NativeAllocation>): void;

@@ -8,7 +8,7 @@ import { challengeBatch, readChallengeAlgorithms } from '../initiator/challenge.
 import { readChangeMap, readReplicationState, replicationControl } from '../initiator/replication-peer.js';
 import { abortPass, beginPass, commitPass, stagedDiscard, stagedWrite } from '../initiator/staged-pass.js';
 import { ScsiCheckConditionError } from '../initiator/errors.js';
-import { ReconnectingSession, TaskAttribute, parseIscsiUrl } from '../initiator/index.js';
+import { ReconnectingSession, ScsiOpcode, TaskAttribute, WRITE_SCATTERED_SA, parseIscsiUrl } from '../initiator/index.js';
 import {
   ChallengeLimits,
   ChallengeMode,
@@ -25,6 +25,7 @@ import {
   smooth,
   type AllocationExtent,
   type ChallengeExtent,
+  type ExtentWrite,
   type LinkHealth,
   type ReplicaLink,
   type VolumeTag,
@@ -48,7 +49,8 @@ const UNMAP_BLOCKS_PER_COMMAND = MAX_UNMAP_LBA_COUNT;
 /** Zeroes written per command when the replica cannot UNMAP. */
 const ZERO_FILL_BYTES = 1024 * 1024;
 const ILLEGAL_REQUEST = 0x5;
-
+/** At most one 4 KiB block of LBA range descriptors (32-byte header, 32 bytes each). */
+const SCATTERED_RANGES_PER_COMMAND = 127;
 export class IscsiReplicaLink implements ReplicaLink {
   private healthState: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
   private nextListId = 1;
@@ -66,6 +68,8 @@ export class IscsiReplicaLink implements ReplicaLink {
     readonly challengeAlgorithms: readonly number[] | undefined,
     /** READ CAPACITY(16) LBPME and LBPRZ at connect. */
     thin: boolean,
+    /** Ranges we put in one WRITE SCATTERED; 0: the backup does not take it (asked once, at connect). */
+    readonly scatteredRanges: number,
     log: Logger,
   ) {
     this.peerAllocation = new PeerAllocation((lba) => this.session.getLbaStatus(this.lun, lba, LBA_STATUS_DESCRIPTORS), blockSize, size, thin, log);
@@ -87,9 +91,10 @@ export class IscsiReplicaLink implements ReplicaLink {
       await session.waitReady(url.lun);
       const capacity = await session.readCapacity16(url.lun);
       const algorithms = await readChallengeAlgorithms(session, url.lun);
+      const scattered = await session.supportsCommand(url.lun, ScsiOpcode.SERVICE_ACTION_OUT_16, WRITE_SCATTERED_SA);
       const log = options.logger ?? moduleLogger('replica-link');
       const size = Number(capacity.blockCount) * capacity.blockSize;
-      return new IscsiReplicaLink(session, url.lun, size, capacity.blockSize, timeoutMs, algorithms, capacity.lbpme && capacity.lbprz, log);
+      return new IscsiReplicaLink(session, url.lun, size, capacity.blockSize, timeoutMs, algorithms, capacity.lbpme && capacity.lbprz, scattered ? SCATTERED_RANGES_PER_COMMAND : 0, log);
     } catch (e) {
       session.destroy();
       throw e;
@@ -106,6 +111,14 @@ export class IscsiReplicaLink implements ReplicaLink {
     await this.guard('write', () => this.session.write16(this.lun, offset / this.blockSize, data, options));
     this.healthState.bytesWritten += data.length;
     if (durable) this.healthState.writeLatencyMs = smooth(this.healthState.writeLatencyMs, performance.now() - started);
+  }
+
+  async writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
+    if (this.scatteredRanges === 0) throw new Error('the backup does not take WRITE SCATTERED');
+    const bs = this.blockSize;
+    const options = ordered ? { idempotent: true, taskAttribute: TaskAttribute.ORDERED } : { idempotent: true };
+    await this.guard('write', () => this.session.writeScattered(this.lun, writes.map((w) => ({ lba: w.offset / bs, data: w.data })), options));
+    for (const w of writes) this.healthState.bytesWritten += w.data.length;
   }
 
   async read(buf: Buffer, offset: number): Promise<void> {

@@ -6,7 +6,7 @@
  * ReplicaLinkError. A backup of the wrong size or block size is never adopted.
  */
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
-import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
 
 export interface LazyReplicaLinkOptions {
   /** One connection attempt (IscsiReplicaLink.connect). */
@@ -52,6 +52,13 @@ export class LazyReplicaLink implements ReplicaLink {
 
   write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
     return this.via((l) => l.write(data, offset, durable, ordered));
+  }
+  /** 0 until connected: a sender decides per command, and the first commands go before any connection exists. */
+  get scatteredRanges(): number {
+    return this.inner?.scatteredRanges ?? 0;
+  }
+  writeScattered(writes: readonly ExtentWrite[], ordered?: boolean): Promise<void> {
+    return this.via((l) => (l.writeScattered ? l.writeScattered(writes, ordered) : Promise.reject(new Error('the backup does not take WRITE SCATTERED'))));
   }
   read(buf: Buffer, offset: number): Promise<void> {
     return this.via((l) => l.read(buf, offset));

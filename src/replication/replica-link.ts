@@ -36,6 +36,12 @@ export interface AllocationExtent {
   mapped: boolean;
 }
 
+/** Bytes for [offset, offset + data.length). */
+export interface ExtentWrite {
+  offset: number;
+  data: Buffer;
+}
+
 /** The 48-bit volume tag stored on the backup (see docs/replication.md, "Identity"). */
 export type VolumeTag = bigint;
 
@@ -49,6 +55,13 @@ export interface ReplicaLink {
    * for it (the ORDERED task attribute), so a sender can pipeline dependent writes.
    */
   write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void>;
+  /** Writes one WRITE SCATTERED may carry; 0 or absent: the backup does not take that command. */
+  readonly scatteredRanges?: number;
+  /**
+   * At most `scatteredRanges` writes whose ranges do not overlap, in one command (WRITE
+   * SCATTERED), not made durable; `ordered` as for write().
+   */
+  writeScattered?(writes: readonly ExtentWrite[], ordered?: boolean): Promise<void>;
   read(buf: Buffer, offset: number): Promise<void>;
   /** Deallocate a range on the replica (UNMAP); it reads back as zeroes, as on the primary. */
   discard(offset: number, length: number): Promise<void>;

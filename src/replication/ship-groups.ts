@@ -25,3 +25,31 @@ export function shipGroups(batch: readonly QueuedChange[], maxGroupBytes: number
   }
   return groups;
 }
+
+/**
+ * The groups as commands, in order: a discard or a large group alone (an UNMAP, a WRITE),
+ * small writes packed into WRITE SCATTERED commands of at most `maxRanges` groups and
+ * `maxBytes` of data (a pack of one goes as a plain WRITE). `maxRanges` 0: one command
+ * per group. One command and one answer for many small writes saves the backup as much
+ * work per write as it saves us.
+ */
+export function packCommands(groups: readonly ShipGroup[], maxRanges: number, maxBytes: number): ShipGroup[][] {
+  const commands: ShipGroup[][] = [];
+  let pack: ShipGroup[] = [];
+  let packBytes = 0;
+  for (const g of groups) {
+    if (maxRanges < 2 || g.discard || g.length * 2 > maxBytes) {
+      commands.push([g]);
+      continue;
+    }
+    if (pack.length >= maxRanges || packBytes + g.length > maxBytes) {
+      commands.push(pack);
+      pack = [];
+      packBytes = 0;
+    }
+    pack.push(g);
+    packBytes += g.length;
+  }
+  if (pack.length > 0) commands.push(pack);
+  return commands;
+}

@@ -1,8 +1,8 @@
 /**
  * Sends the send queue to the backup, batch after batch: each batch's changes were in
  * flight on the host together and do not overlap (so any part of a batch the backup holds
- * is a state the host could have seen), contiguous ones merged into one WRITE, all of a
- * batch in flight at once. Several batches are in flight together (a round trip per batch
+ * is a state the host could have seen), contiguous ones merged into one WRITE, small
+ * scattered ones packed into WRITE SCATTERED commands, all of a batch in flight at once. Several batches are in flight together (a round trip per batch
  * would cap the rate at the link's latency, not the backup's speed): each one's first
  * WRITE carries the ORDERED task attribute, so the backup starts a batch only once the
  * batches before it have completed, and aborts it if one of them failed. Batches with a
@@ -18,8 +18,8 @@ import type { AsyncMirror } from './async-mirror.js';
 import { ReplicationAction, encodePointParameters } from '../replica-protocol/index.js';
 import { RateMeter } from './rate-meter.js';
 import { peerRefused, type ReplicaLink } from './replica-link.js';
-import type { QueuedChange, SendQueue } from './send-queue.js';
-import { shipGroups, type ShipGroup } from './ship-groups.js';
+import type { ChangeData, QueuedChange, SendQueue } from './send-queue.js';
+import { packCommands, shipGroups, type ShipGroup } from './ship-groups.js';
 
 export interface ShipperOptions {
   /** Changes per batch (default 256). */
@@ -34,12 +34,19 @@ export interface ShipperOptions {
   confirmEveryBytes?: number;
   /** With nothing left to send, confirm this soon after the last confirmation (default 100 ms): a trickle of writes costs at most one flush pair per interval. */
   confirmIdleMs?: number;
-  /** Batches in flight together (default 4; 1 ships batch after batch). */
+  /**
+   * Data bytes per WRITE SCATTERED (default 60 KiB: with its block of range descriptors,
+   * within the 64 KiB FirstBurstLength targets commonly take, so it goes without an R2T).
+   */
+  maxScatteredBytes?: number;
+  /** Batches in flight together (default 64; 1 ships batch after batch). */
   maxBatchesInFlight?: number;
   /**
    * Bytes a batch may join the pipeline with, counting those already in flight (default
-   * 2 MiB; a batch alone may be larger): on a slow link everything in flight must land
-   * before a switch to delta mode can fold the queue.
+   * 2 MiB, or what the link ships in a quarter of a second when that is more; a batch
+   * alone may be larger): on a slow link everything in flight must land before a switch
+   * to delta mode can fold the queue, on a fast one the pipeline must cover the backup's
+   * latency under load.
    */
   maxPipelinedBytes?: number;
 }
@@ -65,6 +72,7 @@ export class Shipper {
   /** A confirmation scheduled for when the idle interval has passed. */
   private confirmTimer: NodeJS.Timeout | undefined;
   private readonly maxInFlight: number;
+  private readonly maxScatteredBytes: number;
   private readonly maxPipelinedBytes: number;
   /** Batches sent and not yet answered, oldest first; all of one epoch. */
   private readonly inFlight: Array<{ batch: QueuedChange[]; bytes: number; answered: Promise<void> }> = [];
@@ -90,7 +98,8 @@ export class Shipper {
     this.confirmEveryMs = options.confirmEveryMs ?? 1000;
     this.confirmEveryBytes = options.confirmEveryBytes ?? 32 * 1024 * 1024;
     this.confirmIdleMs = options.confirmIdleMs ?? 100;
-    this.maxInFlight = Math.max(1, options.maxBatchesInFlight ?? 4);
+    this.maxInFlight = Math.max(1, options.maxBatchesInFlight ?? 64);
+    this.maxScatteredBytes = options.maxScatteredBytes ?? 60 * 1024;
     this.maxPipelinedBytes = options.maxPipelinedBytes ?? 2 * 1024 * 1024;
     this.lastConfirmAt = Date.now();
   }
@@ -212,8 +221,12 @@ export class Shipper {
     if (this.awaitingConfirm > 0 && this.confirmDue()) return false;
     if (batch.some((c) => c.discard)) return false;
     const epoch = batch[0]!.epoch;
-    if (this.inFlight.length > 0) return epoch === this.inFlightEpoch && this.inFlight.reduce((n, f) => n + f.bytes, bytesOf(batch)) <= this.maxPipelinedBytes;
+    if (this.inFlight.length > 0) return epoch === this.inFlightEpoch && this.inFlight.reduce((n, f) => n + f.bytes, bytesOf(batch)) <= this.pipelineBytes();
     return this.unflushedEpoch === undefined || this.unflushedEpoch === epoch;
+  }
+
+  private pipelineBytes(): number {
+    return Math.max(this.maxPipelinedBytes, this.shippedRate.bytesPerSec / 4);
   }
 
   /** Puts `batch` in flight behind the others (its first WRITE ORDERED when there are others). */
@@ -273,24 +286,23 @@ export class Shipper {
 
   /** Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked. Wrapped: `done` is the answers. */
   private async issue(groups: ShipGroup[], ordered: boolean): Promise<{ done: Promise<unknown> }> {
-    const lent = await Promise.all(groups.map((g) => (g.discard ? Promise.resolve(undefined) : Promise.all(g.changes.map(async (c) => (await this.queue.dataOf(c))!)))));
-    const sends = groups.map((g, i) => {
+    const lent = new Map<ShipGroup, ChangeData[]>();
+    await Promise.all(groups.map(async (g) => g.discard || lent.set(g, await Promise.all(g.changes.map(async (c) => (await this.queue.dataOf(c))!)))));
+    const commands = packCommands(groups, this.link.scatteredRanges ?? 0, this.maxScatteredBytes);
+    const sends = commands.map((command, i) => {
       const first = ordered && i === 0;
-      if (g.discard) return this.link.discard(g.offset, g.length);
-      const parts = lent[i]!;
-      if (parts.length === 1) {
-        // One change: its own buffer, no copy. Given back only once the backup has it:
-        // after a failure (a timed-out command) the link may still send it later.
-        const part = parts[0]!;
-        return this.link.write(part.data, g.offset, false, first).then(part.done);
+      const g = command[0]!;
+      if (command.length > 1) {
+        const parts = command.map((c) => lent.get(c)!);
+        const writes = command.map((c, j) => ({ offset: c.offset, data: joined(parts[j]!, c.length) }));
+        return this.link.writeScattered!(writes, first).then(() => parts.forEach(giveBack));
       }
-      // Several contiguous ones: one WRITE of a copy.
-      const data = Buffer.concat(
-        parts.map((l) => l.data),
-        g.length,
-      );
-      for (const l of parts) l.done();
-      return this.link.write(data, g.offset, false, first);
+      if (g.discard) return this.link.discard(g.offset, g.length);
+      // One change: its own buffer, no copy (several contiguous ones: one WRITE of a copy).
+      // Given back only once the backup has it: after a failure (a timed-out command) the
+      // link may still send it later.
+      const parts = lent.get(g)!;
+      return this.link.write(joined(parts, g.length), g.offset, false, first).then(() => giveBack(parts));
     });
     return { done: Promise.all(sends) };
   }
@@ -318,6 +330,18 @@ export class Shipper {
     await this.link.flush();
     if (this.unflushedEpoch === epoch) this.unflushedEpoch = undefined;
   }
+}
+
+/** A group's bytes as one buffer: the change's own when there is one. */
+function joined(parts: readonly ChangeData[], length: number): Buffer {
+  return parts.length === 1 ? parts[0]!.data : Buffer.concat(
+    parts.map((p) => p.data),
+    length,
+  );
+}
+
+function giveBack(parts: readonly ChangeData[]): void {
+  for (const p of parts) p.done();
 }
 
 function bytesOf(batch: readonly QueuedChange[]): number {

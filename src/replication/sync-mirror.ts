@@ -1,8 +1,9 @@
 /**
  * Continuous synchronous mirroring's write path, DRBD's protocol C: the change's
  * activity-log extents are made hot, then it goes to the local image and to the backup at
- * once, each as the host asked (FUA durable on both, otherwise applied on both), and the
- * host is answered when both are done. A host flush is forwarded and completes once both
+ * once, each as the host asked (FUA durable on both, otherwise applied on both; small
+ * ones that arrive together go to the backup in one WRITE SCATTERED), and the host is
+ * answered when both are done. A host flush is forwarded and completes once both
  * are durable; the changes it covers are confirmed then (or every `confirmEveryMs`), and
  * their extents may cool. A backup failure never fails the host's write: the change is
  * noted in the delta table and the engine falls back to delta tracking.
@@ -13,6 +14,7 @@ import type { ActivityLog } from './activity-log.js';
 import type { DeltaTable } from './delta-table.js';
 import { applyLocally, type HostOp, type WritePath } from './host-op.js';
 import type { ReplicaLink } from './replica-link.js';
+import { ScatteredBatcher } from './scattered-batcher.js';
 
 interface Range {
   offset: number;
@@ -23,6 +25,7 @@ export class SyncMirror implements WritePath {
   /** Applied on both, not yet known durable on both. */
   private unconfirmed: Range[] = [];
   private lastConfirmAt = Date.now();
+  private readonly batcher: ScatteredBatcher;
 
   constructor(
     private readonly local: BlockDevice,
@@ -32,7 +35,9 @@ export class SyncMirror implements WritePath {
     /** The backup missed a change the host is about to be told is done (resolve before answering). */
     private readonly onLinkFailure: (detail: string) => Promise<void> | void,
     private readonly confirmEveryMs = 1000,
-  ) {}
+  ) {
+    this.batcher = new ScatteredBatcher(link);
+  }
 
   async apply(op: HostOp): Promise<void> {
     const hot = this.activity.acquire(op.offset, op.length);
@@ -88,8 +93,9 @@ export class SyncMirror implements WritePath {
    * Without a hold the bytes are copied.
    */
   private writeRemote(data: Buffer, offset: number, fua: boolean, hold: BufferHold | undefined): Promise<void> {
-    if (!hold) return this.link.write(Buffer.from(data), offset, fua);
+    const send = (d: Buffer) => (fua ? this.link.write(d, offset, true) : this.batcher.write(d, offset));
+    if (!hold) return send(Buffer.from(data));
     const release = hold.retain();
-    return this.link.write(data, offset, fua).then(release);
+    return send(data).then(release);
   }
 }

@@ -1,6 +1,6 @@
 /** Wraps a real ReplicaLink so a test can cut it (operations fail at once) and restore it. */
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 
 export class CuttableLink implements ReplicaLink {
   cut = false;
@@ -25,6 +25,15 @@ export class CuttableLink implements ReplicaLink {
   }
   write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
     return this.gate(() => this.inner.write(data, offset, durable, ordered));
+  }
+  get scatteredRanges(): number {
+    return this.inner.scatteredRanges ?? 0;
+  }
+  /** WRITE SCATTERED commands sent through this link. */
+  scatteredCommands = 0;
+  writeScattered(writes: readonly ExtentWrite[], ordered?: boolean): Promise<void> {
+    this.scatteredCommands++;
+    return this.gate(() => this.inner.writeScattered!(writes, ordered));
   }
   read(buf: Buffer, offset: number): Promise<void> {
     return this.gate(() => this.inner.read(buf, offset));

@@ -2,7 +2,7 @@
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
 import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, smooth, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, smooth, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 import { deviceExtents } from './device-extents.js';
 import { TaskSet } from '../../src/scsi/task-set.js';
 import { TaskAttribute } from '../../src/scsi/types.js';
@@ -47,6 +47,24 @@ export class FakeLink implements ReplicaLink {
         await this.backup.write(copy, offset, durable);
         this.state.bytesWritten += copy.length;
         if (durable) this.state.writeLatencyMs = smooth(this.state.writeLatencyMs, this.delayMs + 0.1);
+      },
+      ordered,
+    );
+  }
+
+  /** Writes per WRITE SCATTERED this backup takes (0: it does not take the command). */
+  scatteredRanges = 0;
+
+  writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
+    if (writes.length > this.scatteredRanges) return Promise.reject(new Error(`WRITE SCATTERED of ${writes.length} ranges, the backup takes ${this.scatteredRanges}`));
+    const copies = writes.map((w) => ({ offset: w.offset, data: Buffer.from(w.data) }));
+    this.sent.push(`scattered ${writes.map((w) => w.offset).join(',')}${ordered ? ' ordered' : ''}`);
+    return this.op(
+      'write',
+      async () => {
+        this.trace.push(`scattered ${writes.map((w) => w.offset).join(',')}`);
+        await Promise.all(copies.map((w) => this.backup.write(w.data, w.offset)));
+        for (const w of copies) this.state.bytesWritten += w.data.length;
       },
       ordered,
     );

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_INITIATOR_NAME } from '../../src/initiator/index.js';
+import { DEFAULT_INITIATOR_NAME, type ScsiCommands } from '../../src/initiator/index.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { IscsiReplicaLink } from '../../src/replication/iscsi-replica-link.js';
@@ -38,6 +38,20 @@ describe('replication onto a real Tandem backup target', () => {
     }
   }
 
+  it('asks the backup which commands it takes: WRITE SCATTERED yes, an unknown service action no', async () => {
+    const link = await IscsiReplicaLink.connect({ url: backup.url(0), operationTimeoutMs: 3000 });
+    try {
+      expect(link.scatteredRanges).toBe(127);
+      const session = (link as unknown as { session: ScsiCommands }).session;
+      expect(await session.supportsCommand(0, 0x9f, 0x12)).toBe(true);
+      expect(await session.supportsCommand(0, 0x9f, 0x1e)).toBe(false);
+      expect(await session.supportsCommand(0, 0x8a)).toBe(true);
+      expect(await session.supportsCommand(0, 0x9f)).toBe(false);
+    } finally {
+      await link.close();
+    }
+  });
+
   it('sync, then async, then a cut and restored link in auto mode: images identical each time; a second volume is refused', async () => {
     const clock = { now: 0 };
     const local = new MemoryBlockStore({ size: SIZE, path: 'primary' });
@@ -70,6 +84,9 @@ describe('replication onto a real Tandem backup target', () => {
       // The flusher drains the journal over real iSCSI: wait for it (bounded generously), not a fixed time.
       await vi.waitFor(() => expect(device.status().journal.entries).toBe(0), { timeout: 20_000, interval: 10 });
       expect(backupImageHash()).toBe(await localHash());
+      // Our backup takes WRITE SCATTERED (asked at connect); scattered async writes went in it.
+      expect(link.scatteredRanges).toBeGreaterThan(1);
+      expect(link.scatteredCommands).toBeGreaterThan(0);
 
       link.cut = true;
       await writeSome(device, 64);

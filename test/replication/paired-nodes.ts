@@ -21,7 +21,7 @@ import {
   type ReplicationActionCode,
   type ReplicationStateReport,
 } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 import { deviceExtents } from './device-extents.js';
 import { ReplicatedDevice, type ReplicatedDeviceOptions } from '../../src/replication/replicated-device.js';
 import type { ReplicationRole } from '../../src/replication/settings.js';
@@ -247,6 +247,24 @@ export class PairedLink implements ReplicaLink {
         await peer.device.write(copy, offset, durable);
         peer.bytesReceived += copy.length;
         this.health_.bytesWritten += copy.length;
+      },
+      ordered,
+    );
+  }
+
+  readonly scatteredRanges = 16;
+
+  writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
+    const copies = writes.map((w) => ({ offset: w.offset, data: Buffer.from(w.data) }));
+    return this.op(
+      'write',
+      async (peer) => {
+        this.guard(peer);
+        await Promise.all(copies.map((w) => peer.device.write(w.data, w.offset)));
+        for (const w of copies) {
+          peer.bytesReceived += w.data.length;
+          this.health_.bytesWritten += w.data.length;
+        }
       },
       ordered,
     );

@@ -9,7 +9,7 @@
  */
 import { pino } from 'pino';
 import { PassStagingLog } from '../../src/replication/pass-staging-log.js';
-import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
 import { deviceExtents } from './device-extents.js';
 import { computeChallengeAnswer, type ChangeMapSlice, type ReplicationStateReport } from '../../src/replica-protocol/index.js';
 import { PowerLossFiles } from '../support/power-loss-files.js';
@@ -104,6 +104,22 @@ export class SimLink implements ReplicaLink {
         await this.backup.image.write(copy, offset, durable);
         this.state.bytesWritten += copy.length;
         if (durable) this.state.writeLatencyMs = 1;
+      },
+      ordered ? TaskAttribute.ORDERED : TaskAttribute.SIMPLE,
+    );
+  }
+
+  /** Small, so the simulated workloads' batches go in several WRITE SCATTERED commands. */
+  readonly scatteredRanges = 4;
+
+  /** One task; its writes land in any order, and a crash may keep any subset of them. */
+  writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
+    const copies = writes.map((w) => ({ offset: w.offset, data: Buffer.from(w.data) }));
+    return this.op(
+      'write',
+      async () => {
+        await Promise.all(copies.map((w) => this.backup.image.write(w.data, w.offset)));
+        for (const w of copies) this.state.bytesWritten += w.data.length;
       },
       ordered ? TaskAttribute.ORDERED : TaskAttribute.SIMPLE,
     );

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { writeScatteredCommand as buildWriteScattered, type ScatteredWrite } from '../../../src/initiator/cdb.js';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
 import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
 import { advancedCommands } from '../../../src/scsi/commands-advanced.js';
@@ -198,31 +199,7 @@ export function isFilled(buf: Buffer, value: number): boolean {
   return buf.equals(Buffer.alloc(buf.length, value));
 }
 
-/** One range of a WRITE SCATTERED: whole blocks of `data` at `lba`. */
-export interface ScatteredWrite {
-  lba: number;
-  data: Buffer;
-}
-
-/**
- * WRITE SCATTERED(16) as an initiator builds it (SBC-4 §5.52): a 32-byte header, a 32-byte
- * LBA range descriptor per write, padded to whole blocks, then the writes' data in order.
- */
+/** WRITE SCATTERED(16) as our initiator builds it (the replication engine ships with it). */
 export function writeScatteredCommand(writes: readonly ScatteredWrite[], blockSize: number, fua = false): { cdb: Buffer; dataOut: Buffer } {
-  const headerBlocks = Math.ceil((32 + 32 * writes.length) / blockSize);
-  const head = Buffer.alloc(headerBlocks * blockSize);
-  let blocks = 0;
-  writes.forEach((w, i) => {
-    head.writeBigUInt64BE(BigInt(w.lba), 32 + 32 * i);
-    head.writeUInt32BE(w.data.length / blockSize, 40 + 32 * i);
-    blocks += w.data.length / blockSize;
-  });
-  const cdb = Buffer.alloc(16);
-  cdb[0] = 0x9f;
-  cdb[1] = 0x12;
-  if (fua) cdb[2] = 0x08;
-  cdb.writeUInt16BE(headerBlocks, 4);
-  cdb.writeUInt16BE(writes.length, 8);
-  cdb.writeUInt32BE(blocks, 10);
-  return { cdb, dataOut: Buffer.concat([head, ...writes.map((w) => w.data)]) };
+  return buildWriteScattered(writes, blockSize, { fua });
 }

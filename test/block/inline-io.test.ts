@@ -1,0 +1,114 @@
+/**
+ * Small buffered I/O on the JS thread (InlineIo): non-FUA writes and cached reads are done
+ * at once; FUA writes, failures and everything while paused after a stall are left for
+ * the threadpool, in order.
+ */
+import { randomBytes } from 'node:crypto';
+import { openSync, closeSync, readSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InlineIo } from '../../src/block/inline-io.js';
+import { native } from '../../src/native/index.js';
+import { makeTempDir } from '../native/temp-file.js';
+
+const WRITE = 1;
+const FUA = 2;
+
+describe('InlineIo', () => {
+  const temp = makeTempDir('inline');
+  let fd: number;
+  beforeAll(() => {
+    fd = native.open(temp.file('image'), { create: 1 << 20 }).fd;
+  });
+  afterAll(() => {
+    native.close(fd);
+    temp.remove();
+  });
+
+  it('does a buffered write and a cached read at once; leaves a FUA write for the pool', () => {
+    const inline = new InlineIo(fd);
+    const data = randomBytes(4096);
+    const back = Buffer.alloc(4096);
+    const fua = randomBytes(512);
+    const ops = [
+      { buf: data, offset: 8192, flags: WRITE },
+      { buf: fua, offset: 0, flags: WRITE | FUA },
+      { buf: back, offset: 8192, flags: 0 },
+    ];
+    const done: unknown[] = [];
+    const rest = inline.run(ops, (op) => done.push(op));
+    expect(done).toEqual([ops[0], ops[2]]);
+    expect(rest).toEqual([ops[1]]);
+    expect(back.equals(data)).toBe(true);
+    const onDisk = Buffer.alloc(4096);
+    const check = openSync(temp.file('image'), 'r');
+    readSync(check, onDisk, 0, 4096, 8192);
+    closeSync(check);
+    expect(onDisk.equals(data)).toBe(true);
+    // The FUA write was not done here.
+    const head = Buffer.alloc(512);
+    const again = openSync(temp.file('image'), 'r');
+    readSync(again, head, 0, 512, 0);
+    closeSync(again);
+    expect(head.equals(fua)).toBe(false);
+  });
+
+  it('leaves what fails (a write on a read-only descriptor, a read past the end) for the pool, which reports it', () => {
+    const ro = openSync(temp.file('image'), 'r');
+    try {
+      const inline = new InlineIo(ro);
+      const ops = [
+        { buf: randomBytes(4096), offset: 0, flags: WRITE },
+        { buf: Buffer.alloc(4096), offset: 1 << 20, flags: 0 },
+        { buf: Buffer.alloc(4096), offset: 4096, flags: 0 },
+      ];
+      const done: unknown[] = [];
+      expect(inline.run(ops, (op) => done.push(op))).toEqual([ops[0], ops[1]]);
+      expect(done).toEqual([ops[2]]);
+    } finally {
+      closeSync(ro);
+    }
+  });
+
+  it('a call slower than the stall bound pauses inline I/O for the pause, then it resumes', () => {
+    let now = 0;
+    // Every clock reading is 3 ms after the one before: each call "takes" longer than 2 ms.
+    const inline = new InlineIo(fd, 2, 1000, () => (now += 3));
+    const op = () => ({ buf: randomBytes(512), offset: 0, flags: WRITE });
+    const done: unknown[] = [];
+    const first = op();
+    expect(inline.run([first], (o) => done.push(o))).toEqual([]);
+    expect(done).toEqual([first]);
+    expect(inline.active).toBe(false);
+    const paused = [op(), op()];
+    expect(inline.run(paused, (o) => done.push(o))).toEqual(paused);
+    expect(done.length).toBe(1);
+    now += 1000;
+    expect(inline.active).toBe(true);
+    expect(inline.run([op()], (o) => done.push(o))).toEqual([]);
+    expect(done.length).toBe(2);
+  });
+
+  it('leaves I/O larger than 64 KiB to the pool (pool threads copy in parallel)', () => {
+    const inline = new InlineIo(fd);
+    const ops = [
+      { buf: Buffer.alloc(128 * 1024, 1), offset: 0, flags: WRITE },
+      { buf: Buffer.alloc(64 * 1024, 2), offset: 256 * 1024, flags: WRITE },
+    ];
+    const done: unknown[] = [];
+    expect(inline.run(ops, (op) => done.push(op))).toEqual([ops[0]]);
+    expect(done).toEqual([ops[1]]);
+  });
+
+  it('runs batches larger than its arrays (they grow)', () => {
+    const inline = new InlineIo(fd);
+    const ops = Array.from({ length: 40 }, (_, i) => ({ buf: Buffer.alloc(512, i), offset: i * 512, flags: WRITE }));
+    let count = 0;
+    expect(inline.run(ops, () => count++)).toEqual([]);
+    expect(count).toBe(40);
+    const all = Buffer.alloc(40 * 512);
+    const check = openSync(temp.file('image'), 'r');
+    readSync(check, all, 0, all.length, 0);
+    closeSync(check);
+    for (let i = 0; i < 40; i++) expect(all[i * 512]).toBe(i);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Scattered small writes go to a backup that takes WRITE SCATTERED as packs (one command
+ * and one answer for many writes, the backup's work per write as much as ours); a pipelined
+ * batch's first command is ORDERED whether it is a pack or a WRITE; large and contiguous
+ * writes, and discards, keep their own commands; a backup that does not take the command
+ * gets one WRITE per write.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryBlockStore } from '../../../src/block/memory-store.js';
+import { VOLUME, openHarness, quiesce, reachContinuous } from '../device-harness.js';
+import { FakeLink } from '../fake-link.js';
+import { tempMetaDir } from '../temp-meta.js';
+
+const B = 4096;
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
+
+async function backupEqualsPrimary(h: Awaited<ReturnType<typeof openHarness>>): Promise<boolean> {
+  const a = Buffer.alloc(h.local.size);
+  const b = Buffer.alloc(h.local.size);
+  await h.local.read(a, 0);
+  await h.link.backup.read(b, 0);
+  return a.equals(b);
+}
+
+describe('shipper: WRITE SCATTERED packs', () => {
+  it('one batch of scattered writes goes as packs of at most the backup\'s ranges; the backup ends equal', async () => {
+    const link = new FakeLink(VOLUME);
+    link.scatteredRanges = 3;
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' }, { local: new MemoryBlockStore({ size: VOLUME, path: 'primary' }), link });
+    await reachContinuous(h);
+    const release = h.link.hold();
+    const sentMark = h.link.sent.length;
+    // Seven writes in flight together (one batch), every one in another 64 KiB chunk.
+    await Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => h.device.write(Buffer.alloc(B, i + 1), i * 65536)));
+    await settle();
+    release();
+    await quiesce(h);
+    // The first write went at once, alone; the six that joined it meanwhile are the next
+    // batch, pipelined behind it: its first command (a pack) ORDERED.
+    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', 'scattered 65536,131072,196608 ordered', 'scattered 262144,327680,393216']);
+    expect(await backupEqualsPrimary(h)).toBe(true);
+    await h.device.close();
+  });
+
+  it('contiguous writes merge into one WRITE, large ones and discards go alone, only small separate ones are packed', async () => {
+    const link = new FakeLink(VOLUME);
+    link.scatteredRanges = 8;
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' }, { local: new MemoryBlockStore({ size: VOLUME, path: 'primary' }), link });
+    await reachContinuous(h);
+    const release = h.link.hold();
+    const sentMark = h.link.sent.length;
+    // A write that goes at once, alone: the four below then make one batch.
+    await h.device.write(Buffer.alloc(B, 9), 768 * 1024);
+    await Promise.all([
+      h.device.write(Buffer.alloc(B, 1), 0),
+      h.device.write(Buffer.alloc(B, 2), B),
+      h.device.write(Buffer.alloc(64 * 1024, 3), 512 * 1024),
+      h.device.write(Buffer.alloc(B, 4), 960 * 1024),
+    ]);
+    await settle();
+    release();
+    await quiesce(h);
+    // 0 and B merge into one 8 KiB group, packed with the 4 KiB write; the 64 KiB write alone (commands in the order of their first group).
+    expect(h.link.sent.slice(sentMark)).toEqual(['write 786432', 'write 524288 ordered', 'scattered 0,983040']);
+    expect(await backupEqualsPrimary(h)).toBe(true);
+    await h.device.close();
+  });
+
+  it('a backup that does not take WRITE SCATTERED gets one WRITE per write', async () => {
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' });
+    await reachContinuous(h);
+    const release = h.link.hold();
+    const sentMark = h.link.sent.length;
+    await Promise.all([0, 1, 2].map((i) => h.device.write(Buffer.alloc(B, i + 1), i * 65536)));
+    await settle();
+    release();
+    await quiesce(h);
+    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', 'write 65536 ordered', 'write 131072']);
+    expect(await backupEqualsPrimary(h)).toBe(true);
+    await h.device.close();
+  });
+});
