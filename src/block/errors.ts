@@ -12,6 +12,11 @@ export function blockError(code: keyof typeof constants.errno, message: string):
   return new BlockIoError(code, constants.errno[code], message);
 }
 
+/** The disk is full: from a store, from a metadata file beside it, from a copy-on-write. */
+export function isOutOfSpace(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC';
+}
+
 /** Rejects ranges outside [0, size): the SCSI layer checks LBAs first, so this is a bug guard. */
 export function checkRange(offset: number, length: number, size: number, path: string): BlockIoError | null {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {

@@ -42,12 +42,14 @@ export class PassPlanner {
   /** The action for each of `chunks` (ascending, after those of earlier windows). */
   async plan(chunks: readonly number[]): Promise<ChunkActionCode[]> {
     const source = this.source.mapped ? await this.source.mapped(chunks) : chunks.map(() => true);
-    const ask = chunks.filter((_, i) => needsReplica(source[i]!, this.compare));
+    const ask: number[] = [];
+    for (let i = 0; i < chunks.length; i++) if (needsReplica(source[i]!, this.compare)) ask.push(chunks[i]!);
     const replica = await this.replica.mappedChunks(ask, this.chunkSize);
-    let k = 0;
-    return chunks.map((_, i) => {
+    const actions = new Array<ChunkActionCode>(chunks.length);
+    for (let i = 0, k = 0; i < chunks.length; i++) {
       const held = source[i]!;
-      return chunkAction(held, needsReplica(held, this.compare) ? replica[k++] : true, this.compare);
-    });
+      actions[i] = chunkAction(held, needsReplica(held, this.compare) ? replica[k++] : true, this.compare);
+    }
+    return actions;
   }
 }

@@ -83,7 +83,8 @@ export class PassSnapshot {
   async mapped(chunks: readonly number[]): Promise<boolean[]> {
     const live = await this.allocation.mappedChunks(chunks, this.chunkSize);
     const out: boolean[] = [];
-    for (const [i, c] of chunks.entries()) {
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
       if (this.pending.has(c)) {
         out.push(live[i] ?? true);
         continue;

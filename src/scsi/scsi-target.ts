@@ -5,6 +5,7 @@
  * failure into a status + sense.
  */
 import { BlockIoError } from '../block/device.js';
+import { isOutOfSpace } from '../block/errors.js';
 import { BufferLease, type BufferHold } from '../util/buffer-pool.js';
 import { moduleLogger } from '../util/log.js';
 import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
@@ -241,7 +242,7 @@ export class ScsiTarget implements ScsiTargetPort {
     if (e instanceof SenseError) return checkCondition(e, dsense);
     if (e instanceof StatusError) return { status: e.status };
     // Out of space anywhere a write goes (the image, a recovery point's copy-on-write, a staged pass): the initiator can tell it from a failure.
-    if ((e as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC') {
+    if (isOutOfSpace(e)) {
       log.warn({ lun: req.lun, opcode: req.cdb[0], err: (e as Error).message }, 'out of space');
       return checkCondition({ key: SenseKey.DATA_PROTECT, asc: SPACE_ALLOCATION_FAILED_WRITE_PROTECT }, dsense);
     }

@@ -8,11 +8,8 @@
  * releases it). When nothing may go the failure stands: the write fails as out of space,
  * and the primary handles it as any failed backup write.
  */
+import { isOutOfSpace } from '../../block/errors.js';
 import type { PointImages } from './backup-points.js';
-
-export function isOutOfSpace(e: unknown): boolean {
-  return (e as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC';
-}
 
 /** The order points are given up in: the older ones oldest first, then the newest; never a kept one. */
 export function pointsToGiveUp(ids: readonly number[], kept: ReadonlySet<number>): number[] {
