@@ -100,7 +100,9 @@ export class FileBlockStore implements BlockDevice {
   write(buf: Buffer, offset: number, fua = false): Promise<void> {
     const refused = this.gate.refuse(offset, buf.length, true);
     if (refused) return Promise.reject(refused);
-    return this.enqueue(buf, offset, fua ? FLAG_WRITE | FLAG_DSYNC : FLAG_WRITE);
+    if (!fua) return this.enqueue(buf, offset, FLAG_WRITE);
+    const write = this.enqueue(buf, offset, FLAG_WRITE | FLAG_DSYNC);
+    return this.inline ? this.inline.syncing(write) : write;
   }
 
   /**
@@ -170,7 +172,8 @@ export class FileBlockStore implements BlockDevice {
   flush(): Promise<void> {
     const refused = this.gate.refuse(0, 0, false);
     if (refused) return Promise.reject(refused);
-    return this.gate.call((cb) => native.fdatasync(this.fd, cb));
+    const sync = this.gate.call<undefined>((cb) => native.fdatasync(this.fd, cb));
+    return this.inline ? this.inline.syncing(sync) : sync;
   }
 
   discard(offset: number, length: number): Promise<void> {

@@ -7,7 +7,9 @@
  * that would go to the disk, any error); those go to the pool as before. A buffered write
  * can still be made to wait (the kernel throttling a writer with too much dirty data): a
  * call that takes longer than `stallMs` turns inline I/O off for `pauseMs`, so a
- * struggling disk stalls the threadpool, not every connection. Only small I/O: copying a
+ * struggling disk stalls the threadpool, not every connection; and while a sync of the
+ * same file is in flight (a flush, a FUA write), writes go to the pool from the start: on
+ * ext4 a write that needs the journal waits for that sync's commit. Only small I/O: copying a
  * megabyte costs the JS thread more than the hand-off, and pool threads copy in parallel.
  */
 import { native } from '../native/index.js';
@@ -23,6 +25,8 @@ export interface InlineOp {
 
 export class InlineIo {
   private offUntil = 0;
+  /** Syncs of this file in flight (see syncing). */
+  private syncs = 0;
   private offsets = new Float64Array(16);
   private flags = new Uint8Array(16);
   private redo = new Uint8Array(16);
@@ -30,14 +34,14 @@ export class InlineIo {
   constructor(
     private readonly fd: number,
     private readonly stallMs = 2,
-    private readonly pauseMs = 1000,
+    private readonly pauseMs = 250,
     private readonly clock: () => number = performance.now.bind(performance),
   ) {}
 
   /** Runs what it can of `ops` (`done` for each); returns the rest for the threadpool. */
   run<T extends InlineOp>(ops: T[], done: (op: T) => void): T[] {
     const started = this.clock();
-    if (started < this.offUntil) return ops;
+    if (this.syncs > 0 || started < this.offUntil) return ops;
     const large = ops.filter((op) => op.buf.length > INLINE_MAX_BYTES);
     if (large.length === ops.length) return ops;
     const small = large.length === 0 ? ops : ops.filter((op) => op.buf.length <= INLINE_MAX_BYTES);
@@ -64,9 +68,15 @@ export class InlineIo {
     return rest;
   }
 
-  /** Whether ops are done inline now (false while paused after a stall). */
+  /** Whether ops are done inline now (false while paused after a stall, or while a sync is in flight). */
   get active(): boolean {
-    return this.clock() >= this.offUntil;
+    return this.syncs === 0 && this.clock() >= this.offUntil;
+  }
+
+  /** `sync` (a flush or FUA write of this file, on the pool) is in flight until it settles: no inline I/O meanwhile. */
+  syncing<T>(sync: Promise<T>): Promise<T> {
+    this.syncs++;
+    return sync.finally(() => this.syncs--);
   }
 
   private grow(n: number): void {

@@ -99,6 +99,21 @@ describe('InlineIo', () => {
     expect(done).toEqual([ops[1]]);
   });
 
+  it('while a sync of the file is in flight, everything goes to the pool; after it, inline again', async () => {
+    const inline = new InlineIo(fd);
+    let finish!: () => void;
+    const sync = inline.syncing(new Promise<void>((resolve) => (finish = resolve)));
+    const ops = [{ buf: randomBytes(512), offset: 0, flags: WRITE }];
+    const done: unknown[] = [];
+    expect(inline.active).toBe(false);
+    expect(inline.run(ops, (op) => done.push(op))).toEqual(ops);
+    finish();
+    await sync;
+    expect(inline.active).toBe(true);
+    expect(inline.run(ops, (op) => done.push(op))).toEqual([]);
+    expect(done).toEqual(ops);
+  });
+
   it('runs batches larger than its arrays (they grow)', () => {
     const inline = new InlineIo(fd);
     const ops = Array.from({ length: 40 }, (_, i) => ({ buf: Buffer.alloc(512, i), offset: i * 512, flags: WRITE }));
