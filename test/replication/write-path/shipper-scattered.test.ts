@@ -24,60 +24,63 @@ async function backupEqualsPrimary(h: Awaited<ReturnType<typeof openHarness>>): 
   return a.equals(b);
 }
 
+/**
+ * An async pair whose backup takes `scatteredRanges` per WRITE SCATTERED, its link held:
+ * `run` issues the host writes, lets the backup answer, and returns what was sent.
+ */
+async function heldPair(scatteredRanges: number) {
+  const link = new FakeLink(VOLUME);
+  link.scatteredRanges = scatteredRanges;
+  const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' }, { local: new MemoryBlockStore({ size: VOLUME, path: 'primary' }), link });
+  await reachContinuous(h);
+  const release = h.link.hold();
+  const sentMark = h.link.sent.length;
+  return {
+    h,
+    async run(writes: () => Promise<unknown>): Promise<string[]> {
+      await writes();
+      await settle();
+      release();
+      await quiesce(h);
+      return h.link.sent.slice(sentMark);
+    },
+  };
+}
+
 describe('shipper: WRITE SCATTERED packs', () => {
   it('one batch of scattered writes goes as packs of at most the backup\'s ranges; the backup ends equal', async () => {
-    const link = new FakeLink(VOLUME);
-    link.scatteredRanges = 3;
-    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' }, { local: new MemoryBlockStore({ size: VOLUME, path: 'primary' }), link });
-    await reachContinuous(h);
-    const release = h.link.hold();
-    const sentMark = h.link.sent.length;
-    // Seven writes in flight together (one batch), every one in another 64 KiB chunk.
-    await Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => h.device.write(Buffer.alloc(B, i + 1), i * 65536)));
-    await settle();
-    release();
-    await quiesce(h);
+    const { h, run } = await heldPair(3);
+    // Seven writes in flight together, every one in another 64 KiB chunk.
+    const sent = await run(() => Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => h.device.write(Buffer.alloc(B, i + 1), i * 65536))));
     // The first write went at once, alone; the six that joined it meanwhile are the next
     // batch, pipelined behind it: its first command (a pack) ORDERED.
-    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', 'scattered 65536,131072,196608 ordered', 'scattered 262144,327680,393216']);
+    expect(sent).toEqual(['write 0', 'scattered 65536,131072,196608 ordered', 'scattered 262144,327680,393216']);
     expect(await backupEqualsPrimary(h)).toBe(true);
     await h.device.close();
   });
 
   it('contiguous writes merge into one WRITE, large ones and discards go alone, only small separate ones are packed', async () => {
-    const link = new FakeLink(VOLUME);
-    link.scatteredRanges = 8;
-    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' }, { local: new MemoryBlockStore({ size: VOLUME, path: 'primary' }), link });
-    await reachContinuous(h);
-    const release = h.link.hold();
-    const sentMark = h.link.sent.length;
-    // A write that goes at once, alone: the four below then make one batch.
-    await h.device.write(Buffer.alloc(B, 9), 768 * 1024);
-    await Promise.all([
-      h.device.write(Buffer.alloc(B, 1), 0),
-      h.device.write(Buffer.alloc(B, 2), B),
-      h.device.write(Buffer.alloc(64 * 1024, 3), 512 * 1024),
-      h.device.write(Buffer.alloc(B, 4), 960 * 1024),
-    ]);
-    await settle();
-    release();
-    await quiesce(h);
+    const { h, run } = await heldPair(8);
+    const sent = await run(async () => {
+      // A write that goes at once, alone: the four below then make one batch.
+      await h.device.write(Buffer.alloc(B, 9), 768 * 1024);
+      await Promise.all([
+        h.device.write(Buffer.alloc(B, 1), 0),
+        h.device.write(Buffer.alloc(B, 2), B),
+        h.device.write(Buffer.alloc(64 * 1024, 3), 512 * 1024),
+        h.device.write(Buffer.alloc(B, 4), 960 * 1024),
+      ]);
+    });
     // 0 and B merge into one 8 KiB group, packed with the 4 KiB write; the 64 KiB write alone (commands in the order of their first group).
-    expect(h.link.sent.slice(sentMark)).toEqual(['write 786432', 'write 524288 ordered', 'scattered 0,983040']);
+    expect(sent).toEqual(['write 786432', 'write 524288 ordered', 'scattered 0,983040']);
     expect(await backupEqualsPrimary(h)).toBe(true);
     await h.device.close();
   });
 
   it('a backup that does not take WRITE SCATTERED gets one WRITE per write', async () => {
-    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' });
-    await reachContinuous(h);
-    const release = h.link.hold();
-    const sentMark = h.link.sent.length;
-    await Promise.all([0, 1, 2].map((i) => h.device.write(Buffer.alloc(B, i + 1), i * 65536)));
-    await settle();
-    release();
-    await quiesce(h);
-    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', 'write 65536 ordered', 'write 131072']);
+    const { h, run } = await heldPair(0);
+    const sent = await run(() => Promise.all([0, 1, 2].map((i) => h.device.write(Buffer.alloc(B, i + 1), i * 65536))));
+    expect(sent).toEqual(['write 0', 'write 65536 ordered', 'write 131072']);
     expect(await backupEqualsPrimary(h)).toBe(true);
     await h.device.close();
   });
