@@ -110,7 +110,7 @@ const parser = yargs(hideBin(process.argv))
       y
         .option('listen', { type: 'string', array: true, describe: 'HOST:PORT to listen on (repeatable)' })
         .option('iqn', { type: 'string', describe: 'target name' })
-        .option('lun', { type: 'string', array: true, describe: `PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096], or rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE][,meta=DIR][,op-timeout=SECONDS] (repeatable; numbered in order). op-timeout: seconds before I/O to an unresponsive OSD fails NOT READY, which the host retries (default ${DEFAULT_RBD_OP_TIMEOUT_S}, under Linux's 30 s command timeout; 0: wait for the OSD)` })
+        .option('lun', { type: 'string', array: true, describe: `PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096], or rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE][,meta=DIR][,op-timeout=SECONDS] (repeatable; numbered in order). op-timeout: seconds before I/O to an unresponsive OSD fails NOT READY, which the host retries (default ${DEFAULT_RBD_OP_TIMEOUT_S}: wait for the OSD; at most 14 keeps a write under Linux's 30 s command timeout; turns librbd's write-around cache off)` })
         .option('chap', { type: 'string', describe: 'USER:SECRET the initiator must authenticate with' })
         .option('mutual-chap', { type: 'string', describe: 'USER:SECRET the target answers with (mutual CHAP)' })
         .option('allow', { type: 'string', array: true, describe: 'initiator IQN allowed to log in (repeatable)' })

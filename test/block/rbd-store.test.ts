@@ -165,11 +165,13 @@ describeWithCeph('RbdBlockStore', (cluster) => {
     expect(native.rbdConnections!()).toEqual({ connections: 0, pools: 0 });
     const byDefault = await RbdBlockStore.open(options({ size: MiB }));
     const same = await RbdBlockStore.open(options({ size: MiB, opTimeout: DEFAULT_RBD_OP_TIMEOUT_S }));
-    expect(native.rbdConnections!()).toEqual({ connections: 1, pools: 1 });
     const waits = await RbdBlockStore.open(options({ size: MiB, opTimeout: 0 }));
+    // The default is librados' own (wait for the OSD): one connection for the three.
+    expect(native.rbdConnections!()).toEqual({ connections: 1, pools: 1 });
     const short = await RbdBlockStore.open(options({ size: MiB, opTimeout: 3 }));
+    const longer = await RbdBlockStore.open(options({ size: MiB, opTimeout: 14 }));
     expect(native.rbdConnections!()).toEqual({ connections: 3, pools: 3 });
-    for (const s of [byDefault, same, waits, short]) await s.close();
+    for (const s of [byDefault, same, waits, short, longer]) await s.close();
     expect(native.rbdConnections!()).toEqual({ connections: 0, pools: 0 });
     await expect(RbdBlockStore.open(options({ size: MiB, opTimeout: -1 }))).rejects.toThrow(/opTimeout must be a non-negative integer/);
   });
@@ -179,7 +181,7 @@ describeWithCeph('RbdBlockStore', (cluster) => {
     await (await RbdBlockStore.open(options({ image, size: MiB }))).close();
     const spec = `${cluster().pool}/${image}`;
     await cluster().rbd('config', 'image', 'set', spec, 'rbd_cache', 'true');
-    await expect(RbdBlockStore.open(options({ image }))).rejects.toThrow(
+    await expect(RbdBlockStore.open(options({ image, opTimeout: 3 }))).rejects.toThrow(
       `rbd:${spec}: the pool's or the image's config turns librbd's write-around cache on, which acknowledges writes an op timeout can then drop (set rbd_cache_policy writeback or rbd_cache false there, or op-timeout=0): EINVAL`,
     );
     expect(native.rbdConnections!()).toEqual({ connections: 0, pools: 0 });
@@ -187,10 +189,10 @@ describeWithCeph('RbdBlockStore', (cluster) => {
     await (await RbdBlockStore.open(options({ image, opTimeout: 0 }))).close();
     await (await RbdBlockStore.open(options({ image, readOnly: true }))).close();
     await cluster().rbd('config', 'image', 'set', spec, 'rbd_cache_policy', 'writeback');
-    await (await RbdBlockStore.open(options({ image }))).close();
+    await (await RbdBlockStore.open(options({ image, opTimeout: 3 }))).close();
     await cluster().rbd('config', 'image', 'set', spec, 'rbd_cache_policy', 'writearound');
     await cluster().rbd('config', 'image', 'set', spec, 'rbd_cache_max_dirty', '0');
-    await (await RbdBlockStore.open(options({ image }))).close();
+    await (await RbdBlockStore.open(options({ image, opTimeout: 3 }))).close();
   });
 
   it('close waits for I/O in flight; afterwards every call is refused', async () => {

@@ -2,8 +2,8 @@
  * The cluster failing under a running RBD LUN: the one OSD of the test cluster is SIGKILLed
  * while a host has I/O in flight, and started again.
  *
- * With `op-timeout=0` (librados' own default, rados_osd_op_timeout 0; Tandem's is 25 s, see
- * rbd-osd-timeout.test.ts) an op to a dead OSD is never failed: the client resends it when
+ * With `op-timeout=0` (Tandem's default, librados' own: rados_osd_op_timeout 0; a timeout is
+ * tested in rbd-osd-timeout.test.ts) an op to a dead OSD is never failed: the client resends it when
  * the OSD map shows the OSD back. So what a host sees is commands
  * that wait (no error at all): plain writes are acknowledged by librbd's write-around cache
  * (as with the OSD up), but a SYNCHRONIZE CACHE after them, a FUA write and a read wait for
