@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 
 namespace tandem {
 namespace {
@@ -30,11 +31,34 @@ struct Connection {
 std::mutex registry_lock;
 std::map<std::string, std::unique_ptr<Connection>> connections;
 
+// With an op timeout, librados fails an op to an OSD (or mon) that does not answer in time
+// with ETIMEDOUT instead of resending it when the OSD is back; ceph.conf's values give way to
+// the LUN's, which is what the connection is keyed by.
+int SetOpTimeout(rados_t cluster, uint32_t seconds) {
+  std::string value = std::to_string(seconds);
+  int err = rados_conf_set(cluster, "rados_osd_op_timeout", value.c_str());
+  if (err == 0) err = rados_conf_set(cluster, "rados_mon_op_timeout", value.c_str());
+  if (err != 0 || seconds == 0) return err;
+  // librbd's write-around cache (its default) completes a write before the OSDs have it. An op
+  // timeout then drops that write, and librbd tells at most the one flush waiting at that
+  // moment (a later flush finds nothing in flight and succeeds): acknowledged data would be
+  // lost unseen. Writes complete on the OSDs instead. Write-back keeps a failed write dirty.
+  char policy[32];
+  if (rados_conf_get(cluster, "rbd_cache_policy", policy, sizeof policy) == 0 && std::string(policy) == "writearound") {
+    err = rados_conf_set(cluster, "rbd_cache", "false");
+    if (err != 0) return err;
+  }
+  // A zero-copy write that timed out completes only once the messenger lets go of its
+  // buffer, and for a dead OSD that is when the OSD map next changes: the command would wait
+  // for the OSD after all. librbd copies instead (as write-around did anyway).
+  return rados_conf_set(cluster, "rbd_disable_zero_copy_writes", "true");
+}
+
 // Settings Tandem needs whatever ceph.conf says; applied after it is read.
-int Configure(rados_t cluster) {
+int Configure(rados_t cluster, uint32_t op_timeout) {
   // Writes reach librbd straight from the SCSI command's buffer: librbd then holds the
   // completion until the OSDs no longer need that memory (its client cache, when it holds
-  // writes back, still copies).
+  // writes back, still copies; so does an op timeout, SetOpTimeout).
   int err = rados_conf_set(cluster, "rbd_disable_zero_copy_writes", "false");
   // Discards must read back as zeroes (BlockDevice.discard): by default librbd skips the
   // parts of a range not aligned to rbd_discard_granularity_bytes (64 KiB).
@@ -44,9 +68,10 @@ int Configure(rados_t cluster) {
   // should say so sooner. Another value set in ceph.conf (or CEPH_ARGS) is kept.
   char timeout[32];
   if (rados_conf_get(cluster, "client_mount_timeout", timeout, sizeof timeout) == 0 && std::strtod(timeout, nullptr) == 300.0) {
-    return rados_conf_set(cluster, "client_mount_timeout", "30");
+    err = rados_conf_set(cluster, "client_mount_timeout", "30");
+    if (err != 0) return err;
   }
-  return 0;
+  return SetOpTimeout(cluster, op_timeout);
 }
 
 int Connect(const RbdPoolTarget& target, rados_t* out, const char** failed) {
@@ -59,7 +84,7 @@ int Connect(const RbdPoolTarget& target, rados_t* out, const char** failed) {
   if (r == -ENOENT && target.conf.empty()) r = 0;
   if (r < 0) *failed = "rados_conf_read_file";
   if (r == 0 && (r = rados_conf_parse_env(cluster, nullptr)) < 0) *failed = "rados_conf_parse_env";
-  if (r == 0 && (r = Configure(cluster)) < 0) *failed = "rados_conf_set";
+  if (r == 0 && (r = Configure(cluster, target.op_timeout)) < 0) *failed = "rados_conf_set";
   if (r == 0 && (r = rados_connect(cluster)) < 0) *failed = "rados_connect";
   if (r < 0) {
     rados_shutdown(cluster);
@@ -73,7 +98,8 @@ int Connect(const RbdPoolTarget& target, rados_t* out, const char** failed) {
 
 int AcquireRbdPool(const RbdPoolTarget& target, RbdPool* out, const char** failed) {
   std::lock_guard<std::mutex> hold(registry_lock);
-  std::string key = target.conf + '\0' + target.client;
+  // LUNs with different op timeouts cannot share a connection: the timeout is the connection's.
+  std::string key = target.conf + '\0' + target.client + '\0' + std::to_string(target.op_timeout);
   auto found = connections.find(key);
   if (found == connections.end()) {
     rados_t cluster;

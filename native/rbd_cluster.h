@@ -1,10 +1,11 @@
 // Connections to Ceph clusters for the RBD store: one librados connection per (config file,
-// client id) and one I/O context per pool on it, shared by every image opened through them
+// client id, op timeout) and one I/O context per pool on it, shared by every image opened through them
 // and shut down with the last one. A connection costs threads, sockets and a cephx session:
 // a gateway serving many LUNs from one pool must not pay that per LUN.
 #pragma once
 #include <rados/librados.h>
 
+#include <cstdint>
 #include <string>
 
 namespace tandem {
@@ -14,6 +15,9 @@ struct RbdPoolTarget {
   std::string conf;    // ceph.conf path; empty: librados' default search ($CEPH_CONF, /etc/ceph/ceph.conf, ...)
   std::string client;  // client id without "client." ("admin")
   std::string pool;
+  // Seconds after which librados fails an OSD or mon op with ETIMEDOUT; 0: it waits (librados'
+  // default). Part of the connection's identity: the setting is per connection.
+  uint32_t op_timeout = 0;
 };
 
 // A counted reference to a pool's shared I/O context.

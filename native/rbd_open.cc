@@ -2,7 +2,9 @@
 // image when asked and absent, opens it, and hands the JS thread an RbdImage.
 #include <errno.h>
 
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "args.h"
 #include "async_call.h"
@@ -59,10 +61,39 @@ class OpenCall : public AsyncCall {
     } else if (r < 0) {
       *failed = "rbd_get_size";
     }
+    if (r == 0 && !request_.read_only && request_.target.op_timeout > 0) r = RefuseWriteAround(failed);
     if (r < 0) {
       rbd_close(opened_.image);
       return -r;
     }
+    return 0;
+  }
+
+  // The connection turned librbd's write-around cache off (rbd_cluster.cc: with an op timeout
+  // it would lose acknowledged writes), but a pool's or the image's own config overrides
+  // (`rbd config pool|image set`) apply at open, over it: refuse the image if they turn it back on.
+  int RefuseWriteAround(const char** failed) {
+    std::vector<rbd_config_option_t> options(256);
+    int count = static_cast<int>(options.size());
+    int r = rbd_config_image_list(opened_.image, options.data(), &count);
+    if (r == -ERANGE) {
+      options.resize(static_cast<size_t>(count));
+      r = rbd_config_image_list(opened_.image, options.data(), &count);
+    }
+    if (r < 0) return *failed = "rbd_config_image_list", r;
+    std::string cache, policy, dirty;
+    for (int i = 0; i < count; i++) {
+      const rbd_config_option_t& option = options[static_cast<size_t>(i)];
+      std::string name = option.name;
+      if (name == "rbd_cache") cache = option.value;
+      else if (name == "rbd_cache_policy") policy = option.value;
+      else if (name == "rbd_cache_max_dirty") dirty = option.value;  // 0: write-around passes writes through
+    }
+    rbd_config_image_list_cleanup(options.data(), count);
+    // Overrides are the strings their setter gave ("1", "24M"): anything but a clear "off" counts as on.
+    bool cache_off = cache == "false" || cache == "0" || cache == "no";
+    bool write_around = !cache_off && policy == "writearound" && std::strtoull(dirty.c_str(), nullptr, 10) > 0;
+    if (write_around) return *failed = "rbd_cache_policy", -EINVAL;
     return 0;
   }
 
@@ -84,7 +115,7 @@ bool StringOption(Napi::Env env, const Napi::Object& options, const char* key, s
   return true;
 }
 
-// rbdOpen({pool, image, conf?, client?, readOnly?, create?}, onComplete, cb)
+// rbdOpen({pool, image, conf?, client?, readOnly?, create?, opTimeout?}, onComplete, cb)
 Napi::Value RbdOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) return ThrowType(env, "options must be an object"), env.Undefined();
@@ -99,6 +130,14 @@ Napi::Value RbdOpen(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   request.read_only = options.Get("readOnly").ToBoolean().Value();
+  Napi::Value timeout = options.Get("opTimeout");
+  if (!timeout.IsUndefined()) {
+    double seconds = timeout.IsNumber() ? timeout.As<Napi::Number>().DoubleValue() : -1;
+    if (!(seconds >= 0) || seconds > 2147483647.0 || seconds != static_cast<double>(static_cast<uint32_t>(seconds))) {
+      return ThrowRange(env, "opTimeout must be a non-negative integer of seconds"), env.Undefined();
+    }
+    request.target.op_timeout = static_cast<uint32_t>(seconds);
+  }
   Napi::Value create = options.Get("create");
   if (!create.IsUndefined()) {
     double bytes = create.IsNumber() ? create.As<Napi::Number>().DoubleValue() : -1;

@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../util/usage-error.js';
 import { DEFAULT_CONTROL_PATH } from './replication-options.js';
 import { buildServeSettings } from './serve-options.js';
+import { DEFAULT_RBD_OP_TIMEOUT_S } from '../block/rbd-store.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
 import type { LunSelector } from '../replication/control/protocol.js';
 
@@ -109,7 +110,7 @@ const parser = yargs(hideBin(process.argv))
       y
         .option('listen', { type: 'string', array: true, describe: 'HOST:PORT to listen on (repeatable)' })
         .option('iqn', { type: 'string', describe: 'target name' })
-        .option('lun', { type: 'string', array: true, describe: 'PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096], or rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE] (repeatable; numbered in order)' })
+        .option('lun', { type: 'string', array: true, describe: `PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096], or rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE][,meta=DIR][,op-timeout=SECONDS] (repeatable; numbered in order). op-timeout: seconds before I/O to an unresponsive OSD fails NOT READY, which the host retries (default ${DEFAULT_RBD_OP_TIMEOUT_S}: wait for the OSD; at most 14 keeps a write under Linux's 30 s command timeout; turns librbd's write-around cache off)` })
         .option('chap', { type: 'string', describe: 'USER:SECRET the initiator must authenticate with' })
         .option('mutual-chap', { type: 'string', describe: 'USER:SECRET the target answers with (mutual CHAP)' })
         .option('allow', { type: 'string', array: true, describe: 'initiator IQN allowed to log in (repeatable)' })
@@ -368,7 +369,7 @@ const parser = yargs(hideBin(process.argv))
     'Compare a replica with its source by batched challenges; --repair rewrites the chunks that differ',
     (y) =>
       y
-        .option('source', { type: 'string', describe: 'PATH of the local copy, rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT] of a Ceph image, or iscsi:// URL of the source LUN (omit both: the running primary verifies its configured replicas)' })
+        .option('source', { type: 'string', describe: 'PATH of the local copy, rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,op-timeout=SECONDS] of a Ceph image, or iscsi:// URL of the source LUN (omit both: the running primary verifies its configured replicas)' })
         .option('replica', { type: 'string', describe: 'iscsi:// URL of the replica LUN' })
         .option('control', { type: 'string', describe: `without --source/--replica: control socket of the primary (default ${DEFAULT_CONTROL_PATH})` })
         .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })

@@ -10,6 +10,8 @@ export interface RbdLunSource {
   conf?: string;
   /** Ceph client id, without "client." (default admin). */
   client?: string;
+  /** Seconds before librados fails an op to an unresponsive OSD (ETIMEDOUT); default: the store's, 0: never. */
+  opTimeout?: number;
 }
 
 export interface LunConfig extends LunReplicationSettings {

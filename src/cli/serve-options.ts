@@ -20,7 +20,7 @@ import {
 } from './replication-options.js';
 import type { LunConfig, ServeSettings, ServeTarget } from './serve-config.js';
 import { checkName, isObject, isStringArray } from './option-checks.js';
-import { RBD_CONFIG_KEYS, RBD_LUN_OPTIONS, applyRbdOption, isRbdPath, parseRbdPath } from './rbd-lun.js';
+import { RBD_CONFIG_KEYS, RBD_LUN_OPTIONS, applyRbdConfig, applyRbdOption, isRbdPath, parseRbdPath } from './rbd-lun.js';
 
 export const DEFAULT_IQN = 'iqn.2026-11.io.tandem:disk0';
 export const DEFAULT_LUN_PATH = './data/disk0.img';
@@ -53,7 +53,7 @@ export function parsePortal(text: string, flag = '--listen'): PortalConfig {
 
 /**
  * PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE],
- * or rbd:POOL/IMAGE with the same options and conf=PATH, id=CLIENT, meta=DIR.
+ * or rbd:POOL/IMAGE with the same options and conf=PATH, id=CLIENT, meta=DIR, op-timeout=SECONDS.
  */
 export function parseLun(text: string): LunConfig {
   const [path, ...opts] = text.split(',');
@@ -62,7 +62,7 @@ export function parseLun(text: string): LunConfig {
   const lun: LunConfig = { path, readOnly: false, blockSize: 512, ...(rbd ? { rbd } : {}) };
   for (const opt of opts) {
     const [key, value] = opt.split('=', 2) as [string, string | undefined];
-    if (rbd && value !== undefined && applyRbdOption(lun, rbd, key, value)) continue;
+    if (rbd && value !== undefined && applyRbdOption(lun, rbd, key, value, `--lun ${path}`)) continue;
     if (key === 'readonly' && value === undefined) lun.readOnly = true;
     else if (key === 'removable' && value === undefined) lun.removable = true;
     else if (key === 'encrypt' && value === undefined) lun.encrypt = true;
@@ -217,7 +217,7 @@ function targetFromConfig(raw: unknown, where: string): ServeTarget {
 
 /**
  * A LUN entry: the --lun string form, or `{path, size, readOnly, blockSize, removable, replica,
- * mode, sync}` (and `conf`, `id`, `meta` when path is rbd:POOL/IMAGE).
+ * mode, sync}` (and `conf`, `id`, `meta`, `opTimeout` when path is rbd:POOL/IMAGE).
  */
 function lunFromConfig(raw: unknown, where: string): LunConfig {
   if (typeof raw === 'string') return parseLun(raw);
@@ -229,11 +229,7 @@ function lunFromConfig(raw: unknown, where: string): LunConfig {
     if (!allowed.includes(key)) throw new UsageError(`--config: ${where} has unknown key "${key}" (allowed: ${allowed.join(', ')})`);
   }
   const lun: LunConfig = { path: raw.path, readOnly: false, blockSize: 512, ...(rbd ? { rbd } : {}) };
-  for (const key of rbd ? RBD_CONFIG_KEYS : []) {
-    const value = raw[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'string' || !applyRbdOption(lun, rbd!, key, value)) throw new UsageError(`--config: ${where}.${key} must be a non-empty string`);
-  }
+  if (rbd) applyRbdConfig(raw, lun, rbd, where);
   if (raw.size !== undefined) {
     if (typeof raw.size === 'number' && Number.isSafeInteger(raw.size) && raw.size > 0) lun.size = raw.size;
     else if (typeof raw.size === 'string') lun.size = parseSize(raw.size, `${where}.size`);

@@ -51,6 +51,14 @@ export interface NativeRbdOpenOptions {
   readOnly?: boolean;
   /** Bytes: create the image this size when absent; grow (never shrink) a smaller writable one. */
   create?: number;
+  /**
+   * Seconds after which librados fails an OSD or mon op with ETIMEDOUT (rados_osd_op_timeout,
+   * rados_mon_op_timeout); 0 or absent: ops wait for the OSD. Images with different values
+   * get different connections; with a timeout librbd's write-around cache (it would lose
+   * acknowledged writes) and zero-copy writes are off, and an image whose pool or own config
+   * turns write-around back on is refused.
+   */
+  opTimeout?: number;
 }
 
 /**

@@ -1,17 +1,17 @@
 /**
  * RbdBlockStore against a real one-node cluster (test/support/ceph.ts): the same model the
  * file and memory stores match, FUA and flush through librbd's cache, discard and
- * allocation, digests, the shared connection, and the errors a user sees.
+ * allocation, digests, the shared connection (one per op timeout), and the errors a user sees.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { digestLength, digestParts } from '../../src/block/digest.js';
-import { RbdBlockStore, type RbdBlockStoreOptions } from '../../src/block/rbd-store.js';
+import { DEFAULT_RBD_OP_TIMEOUT_S, RbdBlockStore, type RbdBlockStoreOptions } from '../../src/block/rbd-store.js';
 import { native } from '../../src/native/index.js';
-import { describeWithCeph } from '../support/ceph.js';
+import { clientConf, describeWithCeph } from '../support/ceph.js';
 import { SIZE, checkAgainstModel, opArb } from './store-model.js';
 
 const MiB = 1 << 20;
@@ -24,12 +24,7 @@ describeWithCeph('RbdBlockStore', (cluster) => {
     conf: cluster().conf,
     ...extra,
   });
-  /** A ceph.conf for the same cluster with extra [client] settings (a separate connection: its own librbd cache). */
-  const confWith = (name: string, client: string): string => {
-    const path = join(cluster().dir, `${name}.conf`);
-    writeFileSync(path, `[global]\nmon_host = ${monHost(cluster().conf)}\nkeyring = ${cluster().dir}/client.admin.keyring\n[client]\n${client}\n`);
-    return path;
-  };
+  const confWith = (name: string, client: string): string => clientConf(cluster(), name, client);
 
   it('agrees with the flat-buffer model (writes, discards, digests, allocation)', async () => {
     await fc.assert(
@@ -89,9 +84,9 @@ describeWithCeph('RbdBlockStore', (cluster) => {
     }
   });
 
-  it('a FUA write is on the OSDs when it completes (default write-around cache)', async () => {
+  it('a FUA write is on the OSDs when it completes (default write-around cache, on without an op timeout)', async () => {
     const image = options().image;
-    const store = await RbdBlockStore.open(options({ image, size: 4 * MiB }));
+    const store = await RbdBlockStore.open(options({ image, size: 4 * MiB, opTimeout: 0 }));
     const observer = await RbdBlockStore.open(options({ image, readOnly: true, conf: confWith('nocache2', 'rbd_cache = false') }));
     try {
       const data = randomBytes(64 * 1024);
@@ -166,6 +161,40 @@ describeWithCeph('RbdBlockStore', (cluster) => {
     expect(native.rbdConnections!()).toEqual({ connections: 0, pools: 0 });
   });
 
+  it('images with different op timeouts get different connections (the timeout is per connection)', async () => {
+    expect(native.rbdConnections!()).toEqual({ connections: 0, pools: 0 });
+    const byDefault = await RbdBlockStore.open(options({ size: MiB }));
+    const same = await RbdBlockStore.open(options({ size: MiB, opTimeout: DEFAULT_RBD_OP_TIMEOUT_S }));
+    const waits = await RbdBlockStore.open(options({ size: MiB, opTimeout: 0 }));
+    // The default is librados' own (wait for the OSD): one connection for the three.
+    expect(native.rbdConnections!()).toEqual({ connections: 1, pools: 1 });
+    const short = await RbdBlockStore.open(options({ size: MiB, opTimeout: 3 }));
+    const longer = await RbdBlockStore.open(options({ size: MiB, opTimeout: 14 }));
+    expect(native.rbdConnections!()).toEqual({ connections: 3, pools: 3 });
+    for (const s of [byDefault, same, waits, short, longer]) await s.close();
+    expect(native.rbdConnections!()).toEqual({ connections: 0, pools: 0 });
+    await expect(RbdBlockStore.open(options({ size: MiB, opTimeout: -1 }))).rejects.toThrow(/opTimeout must be a non-negative integer/);
+  });
+
+  it("with an op timeout, refuses an image whose own or pool config turns librbd's write-around cache back on", async () => {
+    const image = options().image;
+    await (await RbdBlockStore.open(options({ image, size: MiB }))).close();
+    const spec = `${cluster().pool}/${image}`;
+    await cluster().rbd('config', 'image', 'set', spec, 'rbd_cache', 'true');
+    await expect(RbdBlockStore.open(options({ image, opTimeout: 3 }))).rejects.toThrow(
+      `rbd:${spec}: the pool's or the image's config turns librbd's write-around cache on, which acknowledges writes an op timeout can then drop (set rbd_cache_policy writeback or rbd_cache false there, or op-timeout=0): EINVAL`,
+    );
+    expect(native.rbdConnections!()).toEqual({ connections: 0, pools: 0 });
+    // Without a timeout nothing is dropped; read-only, nothing is written; write-back keeps a failed write dirty.
+    await (await RbdBlockStore.open(options({ image, opTimeout: 0 }))).close();
+    await (await RbdBlockStore.open(options({ image, readOnly: true }))).close();
+    await cluster().rbd('config', 'image', 'set', spec, 'rbd_cache_policy', 'writeback');
+    await (await RbdBlockStore.open(options({ image, opTimeout: 3 }))).close();
+    await cluster().rbd('config', 'image', 'set', spec, 'rbd_cache_policy', 'writearound');
+    await cluster().rbd('config', 'image', 'set', spec, 'rbd_cache_max_dirty', '0');
+    await (await RbdBlockStore.open(options({ image, opTimeout: 3 }))).close();
+  });
+
   it('close waits for I/O in flight; afterwards every call is refused', async () => {
     const store = await RbdBlockStore.open(options({ size: 4 * MiB }));
     const writes = Array.from({ length: 16 }, (_, i) => store.write(Buffer.alloc(64 * 1024, i + 1), i * 64 * 1024));
@@ -201,9 +230,3 @@ describeWithCeph('RbdBlockStore', (cluster) => {
     expect(native.rbdConnections!()).toEqual({ connections: 0, pools: 0 });
   }, 30_000);
 });
-
-function monHost(conf: string): string {
-  const m = /^mon_host = (.*)$/m.exec(readFileSync(conf, 'utf8'));
-  if (!m) throw new Error(`no mon_host in ${conf}`);
-  return m[1]!;
-}

@@ -1,4 +1,4 @@
-/** `--lun rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE]` and its config-file forms (parsing only: no cluster). */
+/** `--lun rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE][,op-timeout=SECONDS]` and its config-file forms (parsing only: no cluster). */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { metaDirFor } from '../../src/cli/lun-store.js';
 import { buildServeSettings, parseLun } from '../../src/cli/serve-options.js';
 import { parseRbdSource } from '../../src/cli/rbd-lun.js';
 import { UsageError } from '../../src/util/usage-error.js';
+import { tandem } from '../support/built-cli.js';
 
 describe('--lun rbd:', () => {
   it('reads pool, image, conf, client id, size and the usual LUN options', () => {
@@ -31,6 +32,31 @@ describe('--lun rbd:', () => {
     expect(() => parseLun('rbd:p/i,conff=/x')).toThrow(/unknown or malformed option "conff=\/x".*conf=PATH, id=CLIENT, meta=DIR/);
     expect(() => parseLun('rbd:p/i,conf=')).toThrow(/"conf="/);
     expect(() => parseLun('/x.img,conf=/etc/ceph/ceph.conf')).toThrow(/unknown or malformed option "conf=/);
+  });
+
+  it('op-timeout=SECONDS: a non-negative integer, 0 included; absent leaves the store its default', () => {
+    expect(parseLun('rbd:p/i,op-timeout=3').rbd).toEqual({ pool: 'p', image: 'i', opTimeout: 3 });
+    expect(parseLun('rbd:p/i,op-timeout=0,id=gw').rbd).toEqual({ pool: 'p', image: 'i', opTimeout: 0, client: 'gw' });
+    expect(parseLun('rbd:p/i').rbd).not.toHaveProperty('opTimeout');
+  });
+
+  it.each(['-1', '1.5', '3s', 'soon', '0x10', '99999999999'])('refuses op-timeout=%s in one line naming the LUN', (bad) => {
+    expect(() => parseLun(`rbd:p/i,op-timeout=${bad}`)).toThrow(
+      new UsageError(`--lun rbd:p/i: op-timeout must be a non-negative integer of seconds (0: wait for the OSDs), not "${bad}"`),
+    );
+  });
+
+  it('op-timeout without a value is malformed; a file LUN does not take it', () => {
+    expect(() => parseLun('rbd:p/i,op-timeout')).toThrow(/unknown or malformed option "op-timeout".*op-timeout=SECONDS/);
+    expect(() => parseLun('rbd:p/i,op-timeout=')).toThrow(/unknown or malformed option "op-timeout="/);
+    expect(() => parseLun('/x.img,op-timeout=5')).toThrow(/unknown or malformed option "op-timeout=5"/);
+  });
+
+  it('the built CLI: a bad op-timeout is one line on stderr and exit 2', async () => {
+    expect(await tandem('serve', '--listen', '127.0.0.1:0', '--lun', 'rbd:rbd/a,op-timeout=soon')).toEqual({
+      code: 2,
+      stderr: 'tandem: --lun rbd:rbd/a: op-timeout must be a non-negative integer of seconds (0: wait for the OSDs), not "soon"\n',
+    });
   });
 
   it('keeps local metadata under ./data/rbd/POOL/, or in meta=DIR', () => {
@@ -58,7 +84,19 @@ describe('rbd: LUNs in the config file', () => {
     ]);
   });
 
+  it.runIf(RBD_AVAILABLE)('takes opTimeout in the object form, op-timeout in the string form', () => {
+    const s = buildServeSettings({ config: config(['rbd:rbd/a,op-timeout=7', { path: 'rbd:rbd/b', opTimeout: 0 }, { path: 'rbd:rbd/c', opTimeout: 40 }]) });
+    expect(s.targets[0]!.luns.map((l) => l.rbd?.opTimeout)).toEqual([7, 0, 40]);
+  });
+
+  it.each([-1, 2.5, '3', null, true])('refuses opTimeout %j in the object form', (bad) => {
+    expect(() => buildServeSettings({ config: config([{ path: 'rbd:rbd/a', opTimeout: bad }]) })).toThrow(
+      new UsageError(`--config: targets[0].luns[0].opTimeout must be a non-negative integer of seconds (0: wait for the OSDs), not ${JSON.stringify(bad)}`),
+    );
+  });
+
   it('refuses rbd keys on a file LUN, bad values and bad paths', () => {
+    expect(() => buildServeSettings({ config: config([{ path: '/a.img', opTimeout: 5 }]) })).toThrow(/unknown key "opTimeout"/);
     expect(() => buildServeSettings({ config: config([{ path: '/a.img', conf: '/c' }]) })).toThrow(/unknown key "conf"/);
     expect(() => buildServeSettings({ config: config([{ path: 'rbd:rbd/a', id: 7 }]) })).toThrow(/luns\[0\]\.id must be a non-empty string/);
     expect(() => buildServeSettings({ config: config([{ path: 'rbd:nopool' }]) })).toThrow(/luns\[0\]\.path: cannot read "rbd:nopool"/);
@@ -79,6 +117,13 @@ describe('tandem verify --source rbd:', () => {
       readOnly: true,
       blockSize: 512,
     });
+  });
+
+  it('takes op-timeout, checked as for --lun', () => {
+    expect(parseRbdSource('rbd:rbd/db,op-timeout=0', '--source').rbd).toEqual({ pool: 'rbd', image: 'db', opTimeout: 0 });
+    expect(() => parseRbdSource('rbd:rbd/db,op-timeout=-5', '--source')).toThrow(
+      new UsageError('--source rbd:rbd/db: op-timeout must be a non-negative integer of seconds (0: wait for the OSDs), not "-5"'),
+    );
   });
 
   it.each(['rbd:pool', 'rbd:p/i,size=1G', 'rbd:p/i,meta=/x', 'rbd:p/i,conf', 'rbd:p/i,readonly'])('refuses %s in one line naming --source', (bad) => {

@@ -2,8 +2,9 @@
  * The cluster failing under a running RBD LUN: the one OSD of the test cluster is SIGKILLed
  * while a host has I/O in flight, and started again.
  *
- * With librbd's defaults (rados_osd_op_timeout 0) an op to a dead OSD is never failed: the
- * client resends it when the OSD map shows the OSD back. So what a host sees is commands
+ * With `op-timeout=0` (Tandem's default, librados' own: rados_osd_op_timeout 0; a timeout is
+ * tested in rbd-osd-timeout.test.ts) an op to a dead OSD is never failed: the client resends it when
+ * the OSD map shows the OSD back. So what a host sees is commands
  * that wait (no error at all): plain writes are acknowledged by librbd's write-around cache
  * (as with the OSD up), but a SYNCHRONIZE CACHE after them, a FUA write and a read wait for
  * the OSD. Meanwhile the target answers everything that does not touch the image: NOP-Out
@@ -73,7 +74,7 @@ describeWithCeph('an OSD killed under a running RBD LUN', (cluster) => {
     setLogLevel('warn');
     const { conf, pool } = cluster();
     server = await startServer(
-      buildServeSettings({ listen: ['127.0.0.1:0'], iqn: IQN, lun: [`rbd:${pool}/osdkill,conf=${conf},size=${SIZE},meta=${join(dir, 'meta')}`], logLevel: 'warn' }),
+      buildServeSettings({ listen: ['127.0.0.1:0'], iqn: IQN, lun: [`rbd:${pool}/osdkill,conf=${conf},size=${SIZE},meta=${join(dir, 'meta')},op-timeout=0`], logLevel: 'warn' }),
     );
     port = Number(server.addresses[0]!.split(':').pop());
   }, 60_000);

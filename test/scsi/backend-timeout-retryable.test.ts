@@ -20,6 +20,17 @@ describe('a backing store that times out', () => {
     expect(senseOf(await r.exec(write10(0, 1), Buffer.alloc(512)))).toMatchObject({ key: 0x02, asc: 0x04, ascq: 0x01 });
   });
 
+  it('a FUA write and SYNCHRONIZE CACHE(10/16) answer it too (the paths the RBD store times out on)', async () => {
+    const r = await rig();
+    const fuas: boolean[] = [];
+    r.store.write = (_buf: Buffer, _offset: number, fua?: boolean) => (fuas.push(fua === true), timedOut());
+    r.store.flush = timedOut;
+    expect(senseOf(await r.exec(write10(0, 1, 0x08), Buffer.alloc(512)))).toMatchObject({ key: 0x02, asc: 0x04, ascq: 0x01 });
+    expect(fuas).toEqual([true]);
+    expect(senseOf(await r.exec([0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0]))).toMatchObject({ key: 0x02, asc: 0x04, ascq: 0x01 });
+    expect(senseOf(await r.exec([0x91, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))).toMatchObject({ key: 0x02, asc: 0x04, ascq: 0x01 });
+  });
+
   it('a real I/O error is still MEDIUM ERROR (read: 11h/00h, write: 0Ch/00h)', async () => {
     const r = await rig();
     r.store.read = ioError;

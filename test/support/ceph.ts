@@ -4,6 +4,8 @@
  * the Ceph packages, or with an addon built without librbd, the RBD tests skip with the
  * reason; where TANDEM_REQUIRE_CEPH=1 (CI) they run and fail instead.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { cephMissing, startCephCluster, type CephCluster } from '../../tools/harness/ceph-cluster.js';
 import { RBD_AVAILABLE } from '../../src/block/rbd-store.js';
@@ -41,4 +43,16 @@ export function describeWithCeph(name: string, body: (cluster: () => CephCluster
       return running;
     });
   });
+}
+
+/**
+ * A ceph.conf for the same cluster with extra [client] settings (`rbd_cache = false`, ...):
+ * its path, DIR/NAME.conf. A different file is a different connection, so its own librbd cache.
+ */
+export function clientConf(cluster: CephCluster, name: string, clientSettings: string): string {
+  const m = /^mon_host = (.*)$/m.exec(readFileSync(cluster.conf, 'utf8'));
+  if (!m) throw new Error(`no mon_host in ${cluster.conf}`);
+  const path = join(cluster.dir, `${name}.conf`);
+  writeFileSync(path, `[global]\nmon_host = ${m[1]!}\nkeyring = ${cluster.dir}/client.admin.keyring\n[client]\n${clientSettings}\n`);
+  return path;
 }
