@@ -84,8 +84,15 @@ export async function startTgt(spec: TargetSpec): Promise<RunningTarget> {
   const out = openSync(spec.logFile, 'a');
   const child = spawn('tgtd', ['-f', '-C', control, '--iscsi', `portal=${HOST}:${ports[0]}`], { stdio: ['ignore', out, out] });
   closeSync(out);
-  // tgtd ignores SIGTERM.
-  const stop = (): Promise<void> => stopChild(child, 'SIGKILL');
+  // tgtd ignores SIGTERM. A LU on an RBD image is deleted first: its rbd_close releases the
+  // image's exclusive lock, which a SIGKILLed client holds until its watch times out (~30 s
+  // for the next client's first write).
+  const stop = async (): Promise<void> => {
+    if (spec.tgtBackingStore && child.exitCode === null) {
+      spawnSync('tgtadm', ['-C', control, '--lld', 'iscsi', '--op', 'delete', '--mode', 'logicalunit', '--tid', '1', '--lun', '1'], { timeout: 30_000 });
+    }
+    await stopChild(child, 'SIGKILL');
+  };
   try {
     await waitForPort(HOST, ports[0]!, 20_000, () => child.exitCode === null);
     const adm = (...args: string[]): void => {
