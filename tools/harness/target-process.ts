@@ -84,21 +84,25 @@ export async function startTgt(spec: TargetSpec): Promise<RunningTarget> {
   const out = openSync(spec.logFile, 'a');
   const child = spawn('tgtd', ['-f', '-C', control, '--iscsi', `portal=${HOST}:${ports[0]}`], { stdio: ['ignore', out, out] });
   closeSync(out);
+  const adm = (...args: string[]): void => {
+    const r = spawnSync('tgtadm', ['-C', control, '--lld', 'iscsi', ...args], { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`tgtadm ${args.join(' ')}: ${r.stderr || r.stdout}`);
+  };
   // tgtd ignores SIGTERM. A LU on an RBD image is deleted first: its rbd_close releases the
   // image's exclusive lock, which a SIGKILLed client holds until its watch times out (~30 s
   // for the next client's first write).
   const stop = async (): Promise<void> => {
     if (spec.tgtBackingStore && child.exitCode === null) {
-      spawnSync('tgtadm', ['-C', control, '--lld', 'iscsi', '--op', 'delete', '--mode', 'logicalunit', '--tid', '1', '--lun', '1'], { timeout: 30_000 });
+      try {
+        adm('--op', 'delete', '--mode', 'logicalunit', '--tid', '1', '--lun', '1');
+      } catch {
+        // Not made yet (a failed start) or tgtd not answering: the SIGKILL follows either way.
+      }
     }
     await stopChild(child, 'SIGKILL');
   };
   try {
     await waitForPort(HOST, ports[0]!, 20_000, () => child.exitCode === null);
-    const adm = (...args: string[]): void => {
-      const r = spawnSync('tgtadm', ['-C', control, '--lld', 'iscsi', ...args], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`tgtadm ${args.join(' ')}: ${r.stderr || r.stdout}`);
-    };
     for (const p of ports.slice(1)) adm('--op', 'new', '--mode', 'portal', '--param', `portal=${HOST}:${p}`);
     adm('--op', 'new', '--mode', 'target', '--tid', '1', '-T', spec.iqn);
     const store = spec.tgtBackingStore;
