@@ -26,6 +26,7 @@ import type { SessionParams } from '../iscsi/session-params.js';
 import { decideLogout, sendLogoutResponse } from './logout.js';
 import { NopPinger, answerPing, sendPing } from './nop.js';
 import { PduReader, type FramedPdu, type PduSink } from '../iscsi/pdu/pdu-reader.js';
+import { framedSocket } from '../iscsi/pdu/framed-socket.js';
 import { PduWriter } from './pdu-writer.js';
 import { ScsiTask, type TaskHost } from './scsi-task.js';
 import { ByteBudget } from './byte-budget.js';
@@ -77,13 +78,18 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   /** A SCSI Command taken at its header (see landing()); its data segment comes with the next PDU delivered. */
   private commandAwaitingData?: { header: Buffer; task: ScsiTask | undefined };
 
+  /** The connection's socket: `raw` itself, or the one reading it into the PDU reader's memory (see framedSocket). */
+  readonly socket: Socket;
+
   constructor(
-    private readonly socket: Socket,
+    raw: Socket,
     private readonly ctx: ConnectionContext,
   ) {
+    this.reader = new PduReader({ maxRecvDataSegmentLength: LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, headerDigest: false, dataDigest: false }, this);
+    const socket = framedSocket(raw, this.reader);
+    this.socket = socket;
     this.log = ctx.log.child({ peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.out = new PduWriter(socket);
-    this.reader = new PduReader({ maxRecvDataSegmentLength: LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, headerDigest: false, dataDigest: false }, this);
     this.loginPhase = new LoginPhase(
       {
         send: (h, d) => this.out.send(h, d),
@@ -96,7 +102,6 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       ctx.limits.queueDepth,
     );
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
     socket.on('close', () => this.closed('peer closed the connection'));
     if (ctx.loginTimeoutMs > 0) {

@@ -15,7 +15,8 @@ export class Portal {
 
   listen(): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      const server = createServer((socket) => this.accept(socket));
+      // Accepted paused: the connection reads each socket into memory its PDU reader names.
+      const server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
       server.once('error', reject);
       // Strip brackets an IPv6 literal may carry in configuration.
       const host = this.config.host.replace(/^\[|\]$/g, '');
@@ -28,10 +29,11 @@ export class Portal {
     });
   }
 
-  private accept(socket: Socket): void {
+  private accept(raw: Socket): void {
+    const conn = new Connection(raw, this.ctx);
+    const socket = conn.socket;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    const conn = new Connection(socket, this.ctx);
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));
   }

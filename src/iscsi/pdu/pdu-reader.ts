@@ -5,6 +5,12 @@
  * once, chunk by chunk, into a buffer of exactly its size: the one the sink names for it
  * (landing: a write command's own buffer), else a new one. Our limit bounds its size before
  * anything is allocated; the digest is checked over the bytes where they landed.
+ *
+ * Fed by a socket that reads into memory the reader names (`nextReadBuffer`/`pushRead`,
+ * net.Socket's `onread`), a large segment's bytes go from the kernel straight to where they
+ * land, with no chunk allocated and no copy: the kernel's one copy is all a 1 MiB write pays,
+ * as in tgt. Other reads go to a scratch chunk, reused until a PDU delivered from it is
+ * still referenced.
  */
 import { BHS_LENGTH, DIGEST_LENGTH, readAhsLength, readDataSegmentLength } from './bhs.js';
 import { dataDigest, headerDigest, padLength, readDigest } from './segment.js';
@@ -49,6 +55,15 @@ const enum State {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Scratch chunk size: what Node's own socket reads use. */
+const SCRATCH_BYTES = 64 * 1024;
+/**
+ * A read into scratch this small is delivered from a copy of exactly its size (as Node's
+ * own socket reads do), so scratch stays reusable and a held command header does not pin 64 KiB.
+ */
+const COPIED_READ_MAX_BYTES = 16 * 1024;
+/** Segment bytes still to come before a read goes straight to their landing rather than through scratch. */
+const DIRECT_MIN_BYTES = 8 * 1024;
 
 export class PduReader {
   private limits: FramerLimits;
@@ -67,6 +82,12 @@ export class PduReader {
   private tailLength = 0;
   private tailFill = 0;
   private skipRemaining = 0;
+  /** Memory for reads that do not go straight to a landing (see nextReadBuffer). */
+  private scratch = EMPTY;
+  /** A PDU delivered from the current chunk refers to its memory: the next read needs a fresh scratch. */
+  private chunkLent = false;
+  /** The last segment landed by direct reads: the next PDU is likely another such (Data-Out after Data-Out). */
+  private streaming = false;
 
   constructor(
     limits: FramerLimits,
@@ -82,6 +103,44 @@ export class PduReader {
 
   stop(): void {
     this.stopped = true;
+  }
+
+  /**
+   * Where the next socket read should put its bytes: the rest of a large segment's landing,
+   * else scratch — only a header's worth while segments are streaming in, so that the
+   * segment after the header is read straight to its landing too.
+   */
+  nextReadBuffer(): Buffer {
+    const dataLeft = this.state === State.Data ? this.dataBuf.length - this.dataFill : 0;
+    if (dataLeft >= DIRECT_MIN_BYTES) {
+      this.streaming = true;
+      return this.dataBuf.subarray(this.dataFill);
+    }
+    if (this.chunkLent || this.scratch.length === 0) {
+      this.scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+      this.chunkLent = false;
+    }
+    if (this.streaming && dataLeft === 0 && (this.state === State.Idle || this.state === State.Data)) {
+      const tailLeft = this.state === State.Data ? this.tailLength - this.tailFill : 0;
+      return this.scratch.subarray(0, tailLeft + BHS_LENGTH + this.headerDigestLength());
+    }
+    return this.scratch;
+  }
+
+  /** `n` bytes were read into `buf`, the memory nextReadBuffer gave last. */
+  pushRead(n: number, buf: Buffer): void {
+    if (this.stopped) return;
+    if (this.state === State.Data && buf.buffer === this.dataBuf.buffer && buf.byteOffset === this.dataBuf.byteOffset + this.dataFill) {
+      this.dataFill += n;
+      if (this.dataFill === this.dataBuf.length && this.tailLength === 0) this.fillData(EMPTY, 0);
+      return;
+    }
+    // Streaming goes on only while headers keep leading to large segments (set again by the next direct read).
+    this.streaming = false;
+    if (n > COPIED_READ_MAX_BYTES) return this.push(buf.subarray(0, n));
+    this.push(Buffer.from(buf.subarray(0, n)));
+    // Whatever was delivered refers to the copy.
+    this.chunkLent = false;
   }
 
   push(chunk: Buffer): void {
@@ -130,6 +189,7 @@ export class PduReader {
         if (length > this.limits.maxRecvDataSegmentLength) return this.beginSkip(header, length, headerEnd);
         const total = this.dataTotal(length);
         if (headerEnd + total <= chunk.length) {
+          this.chunkLent = true;
           this.deliver(header, chunk, headerEnd, length, chunk, headerEnd + length + padLength(length));
           return headerEnd + total;
         }
