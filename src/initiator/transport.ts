@@ -11,6 +11,8 @@ import { IscsiConnectionError, IscsiTimeoutError } from './errors.js';
 
 /** RFC 7143 §6.1: login PDUs carry at most 8192 bytes of data. */
 export const LOGIN_DATA_SEGMENT_LIMIT = 8192;
+/** The socket's first read, before the PDU reader names memory: a login response fits. */
+const FIRST_READ_BYTES = 64 * 1024;
 
 export interface WireStats {
   /** Bytes written to the socket: headers, digests, data and padding. */
@@ -58,10 +60,6 @@ export class PduTransport {
         ),
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.stats.bytesReceived += chunk.length;
-      this.reader.push(chunk);
-    });
     socket.on('error', (e) => this.fail(new IscsiConnectionError(`connection error: ${e.message}`, { cause: e })));
     socket.on('close', () => {
       if (this.closingCleanly) this.finish(undefined);
@@ -71,7 +69,21 @@ export class PduTransport {
 
   static connect(host: string, port: number, timeoutMs: number): Promise<PduTransport> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      let transport: PduTransport | undefined;
+      // Reads land where the PDU reader says: a large Data-In segment straight in its buffer
+      // (see framedSocket). Nothing arrives before the transport exists; the handle's first
+      // buffer is asked for earlier, so a spare one serves that read.
+      const socket = connect({
+        host,
+        port,
+        onread: {
+          buffer: () => transport?.reader.nextReadBuffer() ?? Buffer.allocUnsafe(FIRST_READ_BYTES),
+          callback: (n: number, buf: Uint8Array) => {
+            transport?.received(n, buf as Buffer);
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new IscsiTimeoutError(`connect to ${host}:${port} timed out after ${timeoutMs} ms`, 'connect'));
@@ -83,9 +95,15 @@ export class PduTransport {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new PduTransport(socket));
+        transport = new PduTransport(socket);
+        resolve(transport);
       });
     });
+  }
+
+  private received(n: number, buf: Buffer): void {
+    this.stats.bytesReceived += n;
+    this.reader.pushRead(n, buf);
   }
 
   get isClosed(): boolean {
