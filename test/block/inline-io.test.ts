@@ -5,27 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { openSync, closeSync, readSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InlineIo } from '../../src/block/inline-io.js';
-import { native } from '../../src/native/index.js';
-import { makeTempDir } from '../native/temp-file.js';
+import { openTempImage } from '../native/temp-file.js';
 
 const WRITE = 1;
 const FUA = 2;
 
 describe('InlineIo', () => {
-  const temp = makeTempDir('inline');
-  let fd: number;
-  beforeAll(() => {
-    fd = native.open(temp.file('image'), { create: 1 << 20 }).fd;
-  });
-  afterAll(() => {
-    native.close(fd);
-    temp.remove();
-  });
+  const image = openTempImage('inline', 1 << 20);
 
   it('does a buffered write and a cached read at once; leaves a FUA write for the pool', () => {
-    const inline = new InlineIo(fd);
+    const inline = new InlineIo(image.fd);
     const data = randomBytes(4096);
     const back = Buffer.alloc(4096);
     const fua = randomBytes(512);
@@ -40,20 +31,20 @@ describe('InlineIo', () => {
     expect(rest).toEqual([ops[1]]);
     expect(back.equals(data)).toBe(true);
     const onDisk = Buffer.alloc(4096);
-    const check = openSync(temp.file('image'), 'r');
+    const check = openSync(image.path, 'r');
     readSync(check, onDisk, 0, 4096, 8192);
     closeSync(check);
     expect(onDisk.equals(data)).toBe(true);
     // The FUA write was not done here.
     const head = Buffer.alloc(512);
-    const again = openSync(temp.file('image'), 'r');
+    const again = openSync(image.path, 'r');
     readSync(again, head, 0, 512, 0);
     closeSync(again);
     expect(head.equals(fua)).toBe(false);
   });
 
   it('leaves what fails (a write on a read-only descriptor, a read past the end) for the pool, which reports it', () => {
-    const ro = openSync(temp.file('image'), 'r');
+    const ro = openSync(image.path, 'r');
     try {
       const inline = new InlineIo(ro);
       const ops = [
@@ -72,7 +63,7 @@ describe('InlineIo', () => {
   it('a call slower than the stall bound pauses inline I/O for the pause, then it resumes', () => {
     let now = 0;
     // Every clock reading is 3 ms after the one before: each call "takes" longer than 2 ms.
-    const inline = new InlineIo(fd, 2, 1000, () => (now += 3));
+    const inline = new InlineIo(image.fd, 2, 1000, () => (now += 3));
     const op = () => ({ buf: randomBytes(512), offset: 0, flags: WRITE });
     const done: unknown[] = [];
     const first = op();
@@ -89,7 +80,7 @@ describe('InlineIo', () => {
   });
 
   it('leaves I/O larger than 64 KiB to the pool (pool threads copy in parallel)', () => {
-    const inline = new InlineIo(fd);
+    const inline = new InlineIo(image.fd);
     const ops = [
       { buf: Buffer.alloc(128 * 1024, 1), offset: 0, flags: WRITE },
       { buf: Buffer.alloc(64 * 1024, 2), offset: 256 * 1024, flags: WRITE },
@@ -100,7 +91,7 @@ describe('InlineIo', () => {
   });
 
   it('while a sync of the file is in flight, everything goes to the pool; after it, inline again', async () => {
-    const inline = new InlineIo(fd);
+    const inline = new InlineIo(image.fd);
     let finish!: () => void;
     const sync = inline.syncing(new Promise<void>((resolve) => (finish = resolve)));
     const ops = [{ buf: randomBytes(512), offset: 0, flags: WRITE }];
@@ -115,13 +106,13 @@ describe('InlineIo', () => {
   });
 
   it('runs batches larger than its arrays (they grow)', () => {
-    const inline = new InlineIo(fd);
+    const inline = new InlineIo(image.fd);
     const ops = Array.from({ length: 40 }, (_, i) => ({ buf: Buffer.alloc(512, i), offset: i * 512, flags: WRITE }));
     let count = 0;
     expect(inline.run(ops, () => count++)).toEqual([]);
     expect(count).toBe(40);
     const all = Buffer.alloc(40 * 512);
-    const check = openSync(temp.file('image'), 'r');
+    const check = openSync(image.path, 'r');
     readSync(check, all, 0, all.length, 0);
     closeSync(check);
     for (let i = 0; i < 40; i++) expect(all[i * 512]).toBe(i);

@@ -13,21 +13,17 @@
  * before, during and after the outage reads back, through iSCSI and with `rbd export`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { IscsiSession } from '../../src/initiator/index.js';
-import { startServer, type RunningServer } from '../../src/cli/serve.js';
-import { buildServeSettings } from '../../src/cli/serve-options.js';
-import { setLogLevel } from '../../src/util/log.js';
+import { expect, it } from 'vitest';
+import type { IscsiSession } from '../../src/initiator/index.js';
 import { describeWithCeph } from '../support/ceph.js';
+import { rbdOutageServer } from '../support/rbd-outage-server.js';
 
 const IQN = 'iqn.2026-11.io.tandem:rbd-osd';
 const MiB = 1 << 20;
 const SIZE = 16 * MiB;
 const BLOCK = 512;
-/** Bounds every command: far longer than an OSD restart, far shorter than "never". */
+/** Bounds every command: far longer than an OSD restart, far shorter than "never" (pings go on meanwhile). */
 const COMMAND_MS = 90_000;
 
 type Outcome = { state: 'pending' } | { state: 'good' } | { state: 'failed'; error: unknown };
@@ -43,49 +39,19 @@ function track(p: Promise<unknown>): { outcome: () => Outcome; done: Promise<voi
 }
 
 describeWithCeph('an OSD killed under a running RBD LUN', (cluster) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-rbd-osd-'));
-  let server: RunningServer;
-  let port: number;
-  const sessions: IscsiSession[] = [];
+  const server = rbdOutageServer(cluster, {
+    iqn: IQN,
+    commandMs: COMMAND_MS,
+    luns: ({ conf, pool }, dir) => [`rbd:${pool}/osdkill,conf=${conf},size=${SIZE},meta=${join(dir, 'meta')},op-timeout=0`],
+  });
+  const connect = (name: string) => server.connect(name, [0]);
   /** What the image must hold at the end. */
   const image = Buffer.alloc(SIZE);
-  let osdDown = false;
-
-  const connect = async (name: string) => {
-    const s = await IscsiSession.connect({
-      host: '127.0.0.1',
-      port,
-      targetName: IQN,
-      initiatorName: `iqn.2026-11.example:${name}`,
-      // Pings every second while waiting; one unanswered for 10 s ends the connection (and fails the test).
-      timeouts: { commandMs: COMMAND_MS, nopIntervalMs: 1_000, nopTimeoutMs: 10_000 },
-    });
-    sessions.push(s);
-    await s.waitReady(0);
-    return s;
-  };
 
   const write = (s: IscsiSession, offset: number, data: Buffer, fua = false) => {
     data.copy(image, offset);
     return s.write16(0, offset / BLOCK, data, { fua });
   };
-
-  beforeAll(async () => {
-    setLogLevel('warn');
-    const { conf, pool } = cluster();
-    server = await startServer(
-      buildServeSettings({ listen: ['127.0.0.1:0'], iqn: IQN, lun: [`rbd:${pool}/osdkill,conf=${conf},size=${SIZE},meta=${join(dir, 'meta')},op-timeout=0`], logLevel: 'warn' }),
-    );
-    port = Number(server.addresses[0]!.split(':').pop());
-  }, 60_000);
-
-  afterAll(async () => {
-    // A failed test may leave the OSD down: the server's close waits for librbd's ops, which wait for it.
-    if (osdDown) await cluster().startOsd().catch((e: unknown) => console.error(e));
-    for (const s of sessions) await s.logout().catch(() => s.destroy());
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
 
   it('I/O waits while the OSD is down (the target answers pings, other sessions and logins), then completes; all data reads back', async () => {
     const host = await connect('host');
@@ -96,8 +62,7 @@ describeWithCeph('an OSD killed under a running RBD LUN', (cluster) => {
     await write(host, 0, before);
     await host.synchronizeCache(0);
 
-    osdDown = true;
-    const killed = await cluster().killOsd();
+    const killed = await server.killOsd();
     expect(killed).toBeGreaterThan(0);
 
     // During: plain writes complete (librbd's write-around cache, on since the first flush,
@@ -129,8 +94,7 @@ describeWithCeph('an OSD killed under a running RBD LUN', (cluster) => {
     }
     expect(host.isOpen && observer.isOpen && late.isOpen, 'no session was dropped').toBe(true);
 
-    await cluster().startOsd();
-    osdDown = false;
+    await server.startOsd();
 
     // After: everything that waited completes GOOD.
     await Promise.all([flush, fua, read].map((t) => t.done));

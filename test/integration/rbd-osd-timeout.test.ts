@@ -18,15 +18,11 @@
  * and with `rbd export`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { IscsiSession, ScsiCheckConditionError } from '../../src/initiator/index.js';
-import { startServer, type RunningServer } from '../../src/cli/serve.js';
-import { buildServeSettings } from '../../src/cli/serve-options.js';
-import { setLogLevel } from '../../src/util/log.js';
+import { expect, it } from 'vitest';
+import { ScsiCheckConditionError, type IscsiSession } from '../../src/initiator/index.js';
 import { clientConf, describeWithCeph } from '../support/ceph.js';
+import { rbdOutageServer } from '../support/rbd-outage-server.js';
 
 const IQN = 'iqn.2026-11.io.tandem:rbd-optimeout';
 const MiB = 1 << 20;
@@ -62,29 +58,21 @@ async function ended(what: string, command: Promise<unknown>): Promise<Ended> {
 }
 
 describeWithCeph('an OSD outage longer than the op timeout', (cluster) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-rbd-optimeout-'));
-  let server: RunningServer;
-  let port: number;
-  const sessions: IscsiSession[] = [];
+  const names = ['optimeout', 'optimeout-wb'];
+  const server = rbdOutageServer(cluster, {
+    iqn: IQN,
+    // Far beyond BOUND_MS: the test, not the initiator, decides "hung".
+    commandMs: 120_000,
+    luns: (c, dir) => {
+      const writeback = clientConf(c, 'writeback', 'rbd_cache = true\nrbd_cache_policy = writeback\nrbd_cache_writethrough_until_flush = false');
+      const lun = (name: string, lunConf: string, meta: string) =>
+        `rbd:${c.pool}/${name},conf=${lunConf},size=${SIZE},meta=${join(dir, meta)},op-timeout=${OP_TIMEOUT_S}`;
+      return [lun(names[0]!, c.conf, 'meta0'), lun(names[1]!, writeback, 'meta1')];
+    },
+  });
+  const connect = (name: string) => server.connect(name, [0, 1]);
   /** What each LUN's image must hold at the end. */
   const images = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
-  const names = ['optimeout', 'optimeout-wb'];
-  let osdDown = false;
-
-  const connect = async (name: string) => {
-    const s = await IscsiSession.connect({
-      host: '127.0.0.1',
-      port,
-      targetName: IQN,
-      initiatorName: `iqn.2026-11.example:${name}`,
-      // Pings every second; one unanswered for 10 s ends the connection (and fails the test).
-      // The command timeout is far beyond BOUND_MS: the test, not the initiator, decides "hung".
-      timeouts: { commandMs: 120_000, nopIntervalMs: 1_000, nopTimeoutMs: 10_000 },
-    });
-    sessions.push(s);
-    for (const lun of [0, 1]) await s.waitReady(lun);
-    return s;
-  };
 
   /** Writes, and records the data in the model only once the write completed GOOD. */
   const write = async (s: IscsiSession, lun: number, offset: number, data: Buffer, fua = false) => {
@@ -104,25 +92,6 @@ describeWithCeph('an OSD outage longer than the op timeout', (cluster) => {
     }
   };
 
-  beforeAll(async () => {
-    setLogLevel('warn');
-    const { conf, pool } = cluster();
-    const writeback = clientConf(cluster(), 'writeback', 'rbd_cache = true\nrbd_cache_policy = writeback\nrbd_cache_writethrough_until_flush = false');
-    const lun = (name: string, lunConf: string, meta: string) =>
-      `rbd:${pool}/${name},conf=${lunConf},size=${SIZE},meta=${join(dir, meta)},op-timeout=${OP_TIMEOUT_S}`;
-    server = await startServer(
-      buildServeSettings({ listen: ['127.0.0.1:0'], iqn: IQN, lun: [lun(names[0]!, conf, 'meta0'), lun(names[1]!, writeback, 'meta1')], logLevel: 'warn' }),
-    );
-    port = Number(server.addresses[0]!.split(':').pop());
-  }, 60_000);
-
-  afterAll(async () => {
-    if (osdDown) await cluster().startOsd().catch((e: unknown) => console.error(e));
-    for (const s of sessions) await s.logout().catch(() => s.destroy());
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
-
   it('I/O that needs the dead OSD ends NOT READY 04h/01h within the bound, again on every retry; the target stays responsive; after the restart retries complete and all data reads back', async () => {
     const host = await connect('host');
     const observer = await connect('observer');
@@ -134,8 +103,7 @@ describeWithCeph('an OSD outage longer than the op timeout', (cluster) => {
       await host.synchronizeCache(lun);
     }
 
-    osdDown = true;
-    const killed = await cluster().killOsd();
+    const killed = await server.killOsd();
     expect(killed).toBeGreaterThan(0);
     const downAt = Date.now();
 
@@ -180,8 +148,7 @@ describeWithCeph('an OSD outage longer than the op timeout', (cluster) => {
     expect(rounds).toBeGreaterThanOrEqual(2);
     expect(host.isOpen && observer.isOpen && late?.isOpen, 'no session was dropped').toBe(true);
 
-    await cluster().startOsd();
-    osdDown = false;
+    await server.startOsd();
 
     // A host's retries complete once the OSD is back.
     let readBack: Buffer = Buffer.alloc(0);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { native, pread, preadv, pwrite, pwritev } from '../../src/native/index.js';
-import { makeTempDir } from './temp-file.js';
+import { openTempImage } from './temp-file.js';
 
 /** Cuts `data` into consecutive views at the given (sorted, deduplicated) points. */
 function split(data: Buffer, cuts: number[]): Buffer[] {
@@ -17,15 +17,7 @@ function split(data: Buffer, cuts: number[]): Buffer[] {
 }
 
 describe('preadv/pwritev', () => {
-  const temp = makeTempDir('vec');
-  let fd: number;
-  beforeAll(() => {
-    fd = native.open(temp.file('image'), { create: 4 << 20 }).fd;
-  });
-  afterAll(() => {
-    native.close(fd);
-    temp.remove();
-  });
+  const image = openTempImage('vec', 4 << 20);
 
   it('gathers pieces back to back and scatters them back', async () => {
     await fc.assert(
@@ -36,12 +28,12 @@ describe('preadv/pwritev', () => {
         fc.nat((3 << 20) - 1),
         async (length, writeCuts, readCuts, offset) => {
           const data = randomBytes(length);
-          await pwritev(fd, split(data, writeCuts), offset, offset % 2 === 0);
+          await pwritev(image.fd, split(data, writeCuts), offset, offset % 2 === 0);
           const flat = Buffer.alloc(length);
-          await pread(fd, flat, offset);
+          await pread(image.fd, flat, offset);
           expect(flat.equals(data)).toBe(true);
           const back = Buffer.alloc(length);
-          await preadv(fd, split(back, readCuts), offset);
+          await preadv(image.fd, split(back, readCuts), offset);
           expect(back.equals(data)).toBe(true);
         },
       ),
@@ -51,20 +43,20 @@ describe('preadv/pwritev', () => {
 
   it('handles more buffers than IOV_MAX', async () => {
     const parts = Array.from({ length: 2500 }, () => randomBytes(7));
-    await pwritev(fd, parts, 100);
+    await pwritev(image.fd, parts, 100);
     const back = Array.from({ length: 2500 }, () => Buffer.alloc(7));
-    await preadv(fd, back, 100);
+    await preadv(image.fd, back, 100);
     expect(Buffer.concat(back).equals(Buffer.concat(parts))).toBe(true);
   });
 
   it('zero-fills every buffer past end-of-file', async () => {
-    await pwrite(fd, Buffer.alloc(10, 1), (4 << 20) - 10);
+    await pwrite(image.fd, Buffer.alloc(10, 1), (4 << 20) - 10);
     const back = [Buffer.alloc(6, 0xff), Buffer.alloc(6, 0xff), Buffer.alloc(6, 0xff)];
-    await preadv(fd, back, (4 << 20) - 10);
+    await preadv(image.fd, back, (4 << 20) - 10);
     expect([...Buffer.concat(back)]).toEqual([...Array(10).fill(1), ...Array(8).fill(0)]);
   });
 
   it('rejects an array holding something other than Buffers', () => {
-    expect(() => native.preadv(fd, [Buffer.alloc(1), 'x' as unknown as Buffer], 0, () => {})).toThrow(TypeError);
+    expect(() => native.preadv(image.fd, [Buffer.alloc(1), 'x' as unknown as Buffer], 0, () => {})).toThrow(TypeError);
   });
 });
