@@ -2,18 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeNopOut } from '../../../src/iscsi/pdu/nop.js';
-import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../../src/iscsi/pdu/segment.js';
+import { wire } from './wire.js';
 import { PduReader, type FramedPdu, type FramerLimits } from '../../../src/iscsi/pdu/pdu-reader.js';
-
-function wire(header: Buffer, data: Buffer, hd: boolean, dd: boolean): Buffer {
-  const parts = [header];
-  if (hd) parts.push(encodeDigest(headerDigest(header)));
-  if (data.length > 0) {
-    parts.push(data, paddingFor(data.length));
-    if (dd) parts.push(encodeDigest(dataDigest(data)));
-  }
-  return Buffer.concat(parts);
-}
 
 function nop(itt: number, length: number): Buffer {
   return encodeNopOut({ immediate: true, lun: 0n, itt, ttt: 0xffffffff, cmdSN: 1, expStatSN: 1 }, length);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeNopOut } from '../../../src/iscsi/pdu/nop.js';
 import { encodeScsiCommand } from '../../../src/iscsi/pdu/scsi-command.js';
-import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../../src/iscsi/pdu/segment.js';
+import { wire } from './wire.js';
 import { PduReader, type FramedPdu, type FramerLimits } from '../../../src/iscsi/pdu/pdu-reader.js';
 
 interface Events {
@@ -21,16 +21,6 @@ function collect(limits: FramerLimits): { reader: PduReader; ev: Events } {
     onOversizeSegment: (_h, n) => ev.oversize.push(n),
   });
   return { reader, ev };
-}
-
-function wire(header: Buffer, data: Buffer, hd: boolean, dd: boolean): Buffer {
-  const parts = [header];
-  if (hd) parts.push(encodeDigest(headerDigest(header)));
-  if (data.length > 0) {
-    parts.push(data, paddingFor(data.length));
-    if (dd) parts.push(encodeDigest(dataDigest(data)));
-  }
-  return Buffer.concat(parts);
 }
 
 function nop(itt: number, data: Buffer): Buffer {
