@@ -19,14 +19,23 @@ import { formatReplicationBench, runReplicationBench } from './replication-bench
 import { formatFirstSyncBench, runFirstSyncBench } from './first-sync-bench.js';
 import { startTandem, startTgt } from '../harness/target-process.js';
 
-const WORKLOAD_NAMES = ['4KiB write', '4KiB read', '4KiB write scattered', '4KiB read scattered', '1MiB write', '1MiB read'] as const;
+/** The file and RBD sections' workloads; `scale` multiplies the request counts. */
+const workloadsAt = (scale: number): Workload[] => [
+  { name: '4KiB write', blockSize: 4096, count: Math.round(100_000 * scale), write: true, depth: 32 },
+  { name: '4KiB read', blockSize: 4096, count: Math.round(100_000 * scale), write: false, depth: 32 },
+  // A prime number of blocks between requests: every request at a new offset, ~8 MiB from the last.
+  { name: '4KiB write scattered', blockSize: 4096, count: Math.round(100_000 * scale), write: true, depth: 32, step: 2053 * 4096 },
+  { name: '4KiB read scattered', blockSize: 4096, count: Math.round(100_000 * scale), write: false, depth: 32, step: 2053 * 4096 },
+  { name: '1MiB write', blockSize: 1 << 20, count: Math.round(1024 * scale), write: true, depth: 32 },
+  { name: '1MiB read', blockSize: 1 << 20, count: Math.round(1024 * scale), write: false, depth: 32 },
+];
 
 const argv = await yargs(hideBin(process.argv))
   .option('rounds', { type: 'number', default: 3 })
   .option('workload', {
     type: 'string',
     array: true,
-    choices: WORKLOAD_NAMES,
+    choices: workloadsAt(1).map((w) => w.name),
     describe: 'only this workload in the file and RBD sections (repeatable; an A/B of one row: --workload "1MiB write" --rounds 4)',
   })
   .option('scale', { type: 'number', default: 1, describe: 'multiplies the request counts' })
@@ -40,16 +49,7 @@ const argv = await yargs(hideBin(process.argv))
   .parseAsync();
 
 const SIZE = 1024 ** 3;
-const allWorkloads: Workload[] = [
-  { name: '4KiB write', blockSize: 4096, count: Math.round(100_000 * argv.scale), write: true, depth: 32 },
-  { name: '4KiB read', blockSize: 4096, count: Math.round(100_000 * argv.scale), write: false, depth: 32 },
-  // A prime number of blocks between requests: every request at a new offset, ~8 MiB from the last.
-  { name: '4KiB write scattered', blockSize: 4096, count: Math.round(100_000 * argv.scale), write: true, depth: 32, step: 2053 * 4096 },
-  { name: '4KiB read scattered', blockSize: 4096, count: Math.round(100_000 * argv.scale), write: false, depth: 32, step: 2053 * 4096 },
-  { name: '1MiB write', blockSize: 1 << 20, count: Math.round(1024 * argv.scale), write: true, depth: 32 },
-  { name: '1MiB read', blockSize: 1 << 20, count: Math.round(1024 * argv.scale), write: false, depth: 32 },
-];
-const workloads = argv.workload ? allWorkloads.filter((w) => (argv.workload as readonly string[]).includes(w.name)) : allWorkloads;
+const workloads = workloadsAt(argv.scale).filter((w) => !argv.workload || argv.workload.includes(w.name));
 const log = argv.json ? undefined : (line: string) => console.log(line);
 
 const work = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
