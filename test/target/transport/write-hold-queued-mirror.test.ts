@@ -71,7 +71,10 @@ describe('a device that queues write data past the acknowledgement', () => {
       fc.asyncProperty(
         fc.array(write, { minLength: 1, maxLength: 8 }),
         fc.array(write, { minLength: 8, maxLength: 24 }),
-        fc.array(fc.integer({ min: 1000, max: 70_000 }), { minLength: 1, maxLength: 4 }),
+        // Socket reads shorter than the smallest write's PDU (48 + 64 KiB): a PDU wholly inside
+        // one read is delivered as a slice of it (no pooled buffer, nothing to hold), so the
+        // keptInPlace count below holds only when every write's data spans reads.
+        fc.array(fc.integer({ min: 1000, max: 64 * KiB }), { minLength: 1, maxLength: 4 }),
         async (queuedWrites, laterWrites, reads) => {
           const metaDir = mkdtempSync(join(tmpdir(), 'tandem-queued-mirror-'));
           metaDirs.push(metaDir);
