@@ -48,6 +48,8 @@ export interface ScenarioTargetInput {
   iqn: string;
   /** LUN sizes in bytes; backing files are made in the scenario's work dir. */
   lunSizes: number[];
+  /** Tandem only: what LUN i is instead of a file in the work dir (an `rbd:POOL/IMAGE,...` spec); its size is appended. */
+  lunPaths?: string[];
   chap?: TargetSpec['chap'];
   mutualChap?: TargetSpec['mutualChap'];
   /** Host loopback port (e.g. picked beforehand so a peer can name it); free one when absent. */
@@ -96,7 +98,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioRun> {
 
   const env: Record<string, string> = { E2E_TARGET: targetKind, ...opts.env };
   for (const [i, input] of opts.targets.entries()) {
-    const luns: LunSpec[] = input.lunSizes.map((sizeBytes, l) => ({ path: join(workDir, `t${i}-lun${l}.img`), sizeBytes }));
+    const luns: LunSpec[] = input.lunSizes.map((sizeBytes, l) => ({ path: input.lunPaths?.[l] ?? join(workDir, `t${i}-lun${l}.img`), sizeBytes }));
     const target = await launchTarget(targetKind, {
       iqn: input.iqn,
       luns,

@@ -12,6 +12,8 @@ import { exited, stopChild } from './process.js';
 import { parseResults, type ScenarioResults } from './results.js';
 
 const guestDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'guest');
+/** Run per guest connection; QEMU splits its options at commas, so this path must have none. */
+const guestConnect = join(dirname(fileURLToPath(import.meta.url)), 'guest-connect.sh');
 
 export interface PortForward {
   /** Address the guest connects to, e.g. 10.0.2.100 (port 3260). */
@@ -60,6 +62,7 @@ function shellQuote(v: string): string {
 }
 
 export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
+  if (guestConnect.includes(',')) throw new Error(`QEMU cannot take a command path with a comma: ${guestConnect}`);
   const image = ensureImage();
   rmSync(opts.jobDir, { recursive: true, force: true });
   mkdirSync(join(opts.jobDir, 'out'), { recursive: true });
@@ -73,10 +76,10 @@ export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
   );
 
   // A guestfwd "cmd:" runs once per guest connection, so reconnects after a target restart
-  // work; a plain "tcp:" guestfwd would be a single connection made at QEMU start. slirp
-  // gives the command the connection as stdin, stdout *and* stderr: without the redirect,
-  // nc's "can't connect" (target down) would reach the initiator as the bytes of a PDU.
-  const forward = (f: PortForward) => `guestfwd=tcp:${f.guestIp}:3260-cmd:sh -c "exec busybox nc 127.0.0.1 ${f.hostPort} 2>/dev/null"`;
+  // work; a plain "tcp:" guestfwd would be a single connection made at QEMU start. The
+  // command waits for a target that is down rather than closing the accepted connection
+  // (guest-connect.sh says why).
+  const forward = (f: PortForward) => `guestfwd=tcp:${f.guestIp}:3260-cmd:${guestConnect} ${f.hostPort}`;
   const netdev = ['user', 'id=n0', 'restrict=on', ...opts.forwards.map(forward)].join(',');
   const args = [
     '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',
