@@ -11,14 +11,8 @@ disk=$(wait_disks "$T0_IQN" 1 | awk '{ print $2; exit }')
 args="--filename=/dev/$disk --direct=1 --ioengine=libaio --iodepth=16 --bs=64k --size=48m \
   --rw=write --verify=crc32c --name=restart --output-format=json"
 # Rate-limited so the writes are still running when the host kills the target.
-fio $args --do_verify=0 --rate=4m --output=/job/out/fio-write.json >/job/out/fio-write.txt 2>&1 &
-pid=$!
+start_verified_writes $args --rate=4m
 sleep 3
 phase 1   # host: SIGKILL the target, restart it on the same port
-wait $pid
-result write_rc $?
-fio $args --verify_only --output=/job/out/fio-verify.json >/job/out/fio-verify.txt 2>&1
-result verify_rc $?
-result recoveries "$(dmesg | grep -c 'detected conn error')"
-save_dmesg
+end_verified_writes $args
 logout "$T0_IQN" "$T0_PORTAL" >/dev/null 2>&1

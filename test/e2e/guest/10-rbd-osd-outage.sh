@@ -14,15 +14,9 @@ result command_timeout "$(cat "/sys/block/$disk/device/timeout")"
 args="--filename=/dev/$disk --direct=1 --ioengine=libaio --iodepth=8 --bs=64k --size=24m \
   --rw=write --verify=crc32c --name=outage --output-format=json"
 # Rate-limited so writes are still being issued through the whole outage.
-fio $args --do_verify=0 --rate=2m --output=/job/out/fio-write.json >/job/out/fio-write.txt 2>&1 &
-pid=$!
+start_verified_writes $args --rate=2m
 sleep 3
 phase 1   # host: SIGKILL the OSD, wait OUTAGE_S, start it again
-wait $pid
-result write_rc $?
-fio $args --verify_only --output=/job/out/fio-verify.json >/job/out/fio-verify.txt 2>&1
-result verify_rc $?
-result recoveries "$(dmesg | grep -c 'detected conn error')"
-save_dmesg
+end_verified_writes $args
 logout "$T0_IQN" "$T0_PORTAL" >/dev/null 2>&1
 result logout_rc $?

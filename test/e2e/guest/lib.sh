@@ -82,6 +82,23 @@ disk_for_lun() {
 # Kernel messages (session drops, recovery) go to the share for the host's log.
 save_dmesg() { dmesg >"/job/out/dmesg.txt" 2>&1; }
 
+# Verified writes across a host action: start_verified_writes FIO_ARGS... runs fio's writes
+# (crc32c headers, rate-limited so they outlast the action) in the background;
+# end_verified_writes FIO_ARGS... waits for them, reads every block back with
+# --verify_only, and records write_rc, verify_rc and the session recoveries the kernel logged.
+start_verified_writes() {
+  fio "$@" --do_verify=0 --output=/job/out/fio-write.json >/job/out/fio-write.txt 2>&1 &
+  writes_pid=$!
+}
+end_verified_writes() {
+  wait "$writes_pid"
+  result write_rc $?
+  fio "$@" --verify_only --output=/job/out/fio-verify.json >/job/out/fio-verify.txt 2>&1
+  result verify_rc $?
+  result recoveries "$(dmesg | grep -c 'detected conn error')"
+  save_dmesg
+}
+
 # --- dm-multipath (scenarios 15-17) -------------------------------------------------------
 # multipath_start: udevd, coldplug, then multipathd in the foreground (its log in
 # /job/out/multipathd.log: the image has no syslog), backgrounded; waits until it answers.

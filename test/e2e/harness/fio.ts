@@ -1,3 +1,6 @@
+import { expect } from 'vitest';
+import type { GuestRun } from './vm.js';
+
 /** The numbers we quote from fio's JSON output. */
 export interface FioJobSummary {
   name: string;
@@ -39,4 +42,16 @@ export function parseFioJson(text: string): FioJobSummary[] {
     readMBps: mb(j.read),
     readBytes: j.read?.io_bytes ?? 0,
   }));
+}
+
+/** What lib.sh's start_/end_verified_writes left: every write completed and every block of `bytes` verified. */
+export function expectVerifiedWrites(g: GuestRun, bytes: number): void {
+  expect(g.results.int('write_rc'), g.out('fio-write.txt')).toBe(0);
+  const written = parseFioJson(g.out('fio-write.json'));
+  expect(written[0]!.error).toBe(0);
+  expect(written[0]!.writeBytes).toBe(bytes);
+  expect(g.results.int('verify_rc'), g.out('fio-verify.txt')).toBe(0);
+  const verified = parseFioJson(g.out('fio-verify.json'));
+  expect(verified[0]!.error).toBe(0);
+  expect(verified[0]!.readBytes).toBe(bytes);
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, onTestFinished, test } from 'vitest';
 import { startCephCluster, type CephCluster } from '../../../tools/harness/ceph-cluster.js';
 import { rbdSkipReason } from '../../support/ceph.js';
-import { parseFioJson } from '../harness/fio.js';
+import { expectVerifiedWrites } from '../harness/fio.js';
 import { describeFailure, e2eTest, runScenario, targetKind } from '../harness/scenario.js';
 
 const MiB = 1024 * 1024;
@@ -62,14 +62,7 @@ if (skipReason === null) {
     expect(timedOut.length, 'writes held by the outage failed as retryable errors').toBeGreaterThan(0);
 
     // And every write, retried, completed and verifies.
-    expect(r.int('write_rc'), g.out('fio-write.txt')).toBe(0);
-    const written = parseFioJson(g.out('fio-write.json'));
-    expect(written[0]!.error).toBe(0);
-    expect(written[0]!.writeBytes).toBe(24 * MiB);
-    expect(r.int('verify_rc'), g.out('fio-verify.txt')).toBe(0);
-    const verified = parseFioJson(g.out('fio-verify.json'));
-    expect(verified[0]!.error).toBe(0);
-    expect(verified[0]!.readBytes).toBe(24 * MiB);
+    expectVerifiedWrites(g, 24 * MiB);
     expect(r.int('logout_rc')).toBe(0);
   }, 300_000);
 } else {
