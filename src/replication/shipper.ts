@@ -270,7 +270,7 @@ export class Shipper {
     // Issued strictly after the batch before it: the backup orders tasks as they arrive.
     const issued = this.issuing.then(() => this.issue(groups, ordered));
     this.issuing = issued.catch(() => undefined);
-    await (await issued).done;
+    await (await issued).answered;
   }
 
   /** The backup has `batch` (and every batch before it): its memory goes, it awaits confirmation. */
@@ -284,8 +284,12 @@ export class Shipper {
     this.shippedRate.add(bytes);
   }
 
-  /** Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked. Wrapped: `done` is the answers. */
-  private async issue(groups: ShipGroup[], ordered: boolean): Promise<{ done: Promise<unknown> }> {
+  /**
+   * Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked.
+   * Resolves once they are issued (the next batch may follow) with `answered`, the backup's
+   * answers: held in an object, since an async function's promise would wait for a bare one.
+   */
+  private async issue(groups: ShipGroup[], ordered: boolean): Promise<{ answered: Promise<unknown> }> {
     const lent = new Map<ShipGroup, ChangeData[]>();
     await Promise.all(groups.map(async (g) => g.discard || lent.set(g, await Promise.all(g.changes.map(async (c) => (await this.queue.dataOf(c))!)))));
     const commands = packCommands(groups, this.link.scatteredRanges ?? 0, this.maxScatteredBytes);
@@ -304,7 +308,7 @@ export class Shipper {
       const parts = lent.get(g)!;
       return this.link.write(joined(parts, g.length), g.offset, false, first).then(() => giveBack(parts));
     });
-    return { done: Promise.all(sends) };
+    return { answered: Promise.all(sends) };
   }
 
   private confirmLater(ms: number): void {
