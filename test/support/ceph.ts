@@ -18,13 +18,25 @@ export function rbdSkipReason(): string | null {
   return cephMissing();
 }
 
+/** Why the RBD tests skip here, or null where they run: always under TANDEM_REQUIRE_CEPH=1. */
+export function rbdTestsSkipReason(): string | null {
+  return required ? null : rbdSkipReason();
+}
+
+/** A throw-away cluster for a test that runs (rbdTestsSkipReason null); says what is missing under TANDEM_REQUIRE_CEPH=1. */
+export async function startTestCluster(): Promise<CephCluster> {
+  const reason = rbdSkipReason();
+  if (reason) throw new Error(`TANDEM_REQUIRE_CEPH=1, but ${reason}`);
+  return startCephCluster();
+}
+
 /**
  * `describe` with a running cluster: `cluster()` inside tests and hooks. Skips (saying why,
  * once per file) where the cluster cannot be started, unless TANDEM_REQUIRE_CEPH=1.
  */
 export function describeWithCeph(name: string, body: (cluster: () => CephCluster) => void): void {
-  const reason = rbdSkipReason();
-  if (reason && !required) {
+  const reason = rbdTestsSkipReason();
+  if (reason) {
     console.warn(`RBD tests skipped: ${reason}; TANDEM_REQUIRE_CEPH=1 makes this a failure`);
     describe.skip(name, () => body(() => undefined as never));
     return;
@@ -32,8 +44,7 @@ export function describeWithCeph(name: string, body: (cluster: () => CephCluster
   describe(name, () => {
     let running: CephCluster | undefined;
     beforeAll(async () => {
-      if (reason) throw new Error(`TANDEM_REQUIRE_CEPH=1, but ${reason}`);
-      running = await startCephCluster();
+      running = await startTestCluster();
     }, 180_000);
     afterAll(async () => {
       await running?.stop();

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, onTestFinished, test } from 'vitest';
-import { startCephCluster, type CephCluster } from '../../../tools/harness/ceph-cluster.js';
-import { rbdSkipReason } from '../../support/ceph.js';
+import { rbdTestsSkipReason, startTestCluster } from '../../support/ceph.js';
 import { expectVerifiedWrites } from '../harness/fio.js';
 import { describeFailure, e2eTest, runScenario, targetKind } from '../harness/scenario.js';
 
@@ -11,11 +10,11 @@ const OP_TIMEOUT_S = 14;
 const OUTAGE_S = 25;
 const title = `RBD LUN (op-timeout=${OP_TIMEOUT_S}): the one OSD SIGKILLed for ${OUTAGE_S} s under fio writes; the host retries NOT READY, the session stays up, all blocks verify`;
 
-const skipReason = targetKind !== 'tandem' ? 'the RBD LUN is Tandem\'s (tgtd is compared on RBD in the bench)' : process.env.TANDEM_REQUIRE_CEPH === '1' ? null : rbdSkipReason();
+const skipReason = targetKind !== 'tandem' ? 'the RBD LUN is Tandem\'s (tgtd is compared on RBD in the bench)' : rbdTestsSkipReason();
 
 if (skipReason === null) {
   e2eTest(10, title, async () => {
-    const cluster: CephCluster = await startCephCluster();
+    const cluster = await startTestCluster();
     onTestFinished(() => cluster.stop());
     let pidAtStart: number | undefined;
     let outage: { killedAt: number; upAt: number } | undefined;
