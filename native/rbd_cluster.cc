@@ -54,6 +54,21 @@ int SetOpTimeout(rados_t cluster, uint32_t seconds) {
   return rados_conf_set(cluster, "rbd_disable_zero_copy_writes", "true");
 }
 
+// librbd queues each aio request to its io_context_pool thread by default, one more thread
+// hand-off per I/O (a quarter of a 4 KiB read's CPU here, docs/performance.md); dispatched on
+// the caller's thread (the event loop) it goes straight to the messenger. What could then
+// block the event loop is librados' in-flight throttle (objecter_inflight_ops/_op_bytes),
+// which waits in the submitting thread until the OSDs answer; off, the bound on what is in
+// flight is the target's own (each session's command window and burst lengths, plus
+// librbd's rbd_cache_max_dirty for writes its cache has completed early), so an OSD that
+// stops answering stalls the commands that need it, never the event loop.
+int DispatchOnCallersThread(rados_t cluster) {
+  int err = rados_conf_set(cluster, "rbd_non_blocking_aio", "false");
+  if (err == 0) err = rados_conf_set(cluster, "objecter_inflight_ops", "0");
+  if (err == 0) err = rados_conf_set(cluster, "objecter_inflight_op_bytes", "0");
+  return err;
+}
+
 // Settings Tandem needs whatever ceph.conf says; applied after it is read.
 int Configure(rados_t cluster, uint32_t op_timeout) {
   // Writes reach librbd straight from the SCSI command's buffer: librbd then holds the
@@ -63,6 +78,7 @@ int Configure(rados_t cluster, uint32_t op_timeout) {
   // Discards must read back as zeroes (BlockDevice.discard): by default librbd skips the
   // parts of a range not aligned to rbd_discard_granularity_bytes (64 KiB).
   if (err == 0) err = rados_conf_set(cluster, "rbd_skip_partial_discard", "false");
+  if (err == 0) err = DispatchOnCallersThread(cluster);
   if (err != 0) return err;
   // librados' default waits 300 s for a cluster that is not there; a LUN that cannot start
   // should say so sooner. Another value set in ceph.conf (or CEPH_ARGS) is kept.

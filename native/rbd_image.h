@@ -1,8 +1,9 @@
 // An open RBD image as a JS object. Reads, writes, flushes and discards go to librbd's aio
-// calls straight from the JS thread (no threadpool job per I/O); librbd completes them on
-// its own threads, which queue (id, result) pairs and wake the JS thread through one
-// threadsafe function, at most once per batch: the JS side gets every completion that
-// arrived meanwhile in one call.
+// calls straight from the JS thread (no threadpool job per I/O; librbd dispatches them on it,
+// rbd_cluster.cc); librbd completes them on its own threads (or, for a request it can answer
+// at once, inside the aio call), which queue (id, result) pairs and wake the JS thread through
+// one threadsafe function, at most once per batch: the JS side gets every completion that
+// arrived meanwhile in one call, never during the aio call that submitted it.
 #pragma once
 #include <napi.h>
 #include <rbd/librbd.h>

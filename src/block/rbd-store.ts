@@ -1,7 +1,8 @@
 /**
  * A BlockDevice over a Ceph RBD image, through librbd in the native addon: reads, writes,
- * flushes and discards are librbd aio requests submitted from the event loop, their
- * completions batched back to it (src/block/rbd-requests.ts); allocation walks
+ * flushes and discards are librbd aio requests submitted from the event loop (librbd
+ * dispatches them on it, with librados' blocking in-flight throttle off: native/rbd_cluster.cc),
+ * their completions batched back to it (src/block/rbd-requests.ts); allocation walks
  * rbd_diff_iterate2 and digests read with aio on one worker per batch. Images of one pool
  * (same ceph.conf and client) share one cluster connection and I/O context.
  *
