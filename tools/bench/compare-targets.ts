@@ -2,13 +2,9 @@
  * Tandem against tgtd on the same backing store, `qemu-img bench` workloads alternating
  * targets round by round; the Tandem/tgt ratio of medians per workload. Used by the file
  * and the RBD sections of `npm run bench`.
- *
- * Each fresh target first runs every workload untimed at a fifth of its count: Tandem's JIT
- * compiles its hot paths during a new process's first seconds (4 KiB RBD reads measured
- * cold took ~20% more CPU per read, and a round's 20,000 reads last only a few seconds),
- * and a gateway in service runs warm. Both targets get the same warm-up.
+ * Each fresh target is warmed up first (`warmUp`), both the same way.
  */
-import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
+import { runQemuImgBench, warmUp, type Workload } from './qemu-img-bench.js';
 import type { RunningTarget } from '../harness/target-process.js';
 
 export interface ComparisonRow {
@@ -27,8 +23,6 @@ export interface Comparison {
   log?: (line: string) => void;
 }
 
-const WARM_UP_FRACTION = 0.2;
-
 export async function compareTargets(c: Comparison): Promise<ComparisonRow[]> {
   const results = new Map<string, { tandem: number[]; tgt: number[] }>(c.workloads.map((w) => [w.name, { tandem: [], tgt: [] }]));
   for (let round = 0; round < c.rounds; round++) {
@@ -37,7 +31,7 @@ export async function compareTargets(c: Comparison): Promise<ComparisonRow[]> {
     for (const kind of order) {
       const target = await c.start[kind]();
       try {
-        for (const w of c.workloads) await runQemuImgBench(target.url, { ...w, count: Math.max(w.depth * 4, Math.round(w.count * WARM_UP_FRACTION)) });
+        await warmUp(target.url, c.workloads);
         for (const w of c.workloads) {
           const r = await runQemuImgBench(target.url, w);
           results.get(w.name)![kind].push(r.iops);

@@ -5,7 +5,8 @@
  * in asynchronous continuous mode, reported as ratios to the unreplicated LUN in the same
  * round; then the bytes a delta pass puts on the wire (counted by a TCP
  * proxy between primary and backup) against distinct dirty chunks × chunk size.
- * Every target is a child process of this build (dist/cli/main.js), on loopback.
+ * Every target is a child process of this build (dist/cli/main.js), on loopback, warmed up
+ * before it is measured (`warmUp`: a fresh process's first second is mostly its JIT at work).
  *
  * Run alone: `node dist-tools/tools/bench/replication-bench.js [--size 256MiB] [--writes 20000] [--rounds 1] [--json]`.
  */
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { controlRequest } from '../../src/replication/control/client.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
-import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
+import { runQemuImgBench, warmUp, type Workload } from './qemu-img-bench.js';
 import { HOST, replicateCli, serve, type ServeProcess } from './serve-process.js';
 
 export interface ReplicationBenchOptions {
@@ -202,6 +203,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     for (let round = 0; round < rounds; round++) {
       const plain = await serve(work, 'plain', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'plain.img')},size=${size}`]);
       try {
+        await warmUp(primaryUrl(plain), workloads);
         for (const [i, workload] of workloads.entries()) {
           const r = await runQemuImgBench(primaryUrl(plain), workload);
           runs[i]!.plain.push(r.iops);
@@ -214,6 +216,9 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
         const primary = await serve(work, 'primary', primaryArgs(['--replication-mode', 'continuous', `--${flavour}`]));
         try {
           // The first start copies the whole volume; later ones start in step.
+          await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
+          await warmUp(primaryUrl(primary), workloads);
+          await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous', 300_000, 20);
           for (const [i, workload] of workloads.entries()) {
             await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
             const before = (await statusOf(primary.control)).lastSwitch?.at;
@@ -318,6 +323,9 @@ async function measurePointCost(
       const r = await controlRequest(primary.control, { cmd: 'config-set', key: 'pointInterval', value }, { timeoutMs: 10_000 });
       if (!r.ok) throw new Error(`config set pointInterval ${value}: ${r.error}`);
     };
+    await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
+    await warmUp(urlOf(primary), [workload]);
+    await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous');
     for (let round = 0; round < rounds; round++) {
       for (const interval of round % 2 === 0 ? ['0', '1s'] : ['1s', '0']) {
         await set(interval);
