@@ -137,11 +137,12 @@ describe('PowerLossBlockStore', () => {
     );
   });
 
-  it('the live view matches MemoryBlockStore under any writes and discards', async () => {
+  it('the live view, and digests of any extents of it, match MemoryBlockStore under any writes and discards', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ discard: fc.boolean(), offset: fc.integer({ min: 0, max: SIZE - 1 }), length: fc.integer({ min: 1, max: 3000 }), byte: fc.integer({ min: 1, max: 255 }) }), { maxLength: 30 }),
-        async (ops) => {
+        fc.array(fc.tuple(fc.integer({ min: 0, max: SIZE - 1 }), fc.integer({ min: 0, max: SIZE })), { maxLength: 4 }),
+        async (ops, ranges) => {
           const s = new PowerLossBlockStore({ size: SIZE });
           const m = new MemoryBlockStore({ size: SIZE });
           for (const op of ops) {
@@ -158,6 +159,11 @@ describe('PowerLossBlockStore', () => {
           await m.read(want, 0);
           expect((await read(s, 0, SIZE)).equals(want)).toBe(true);
           expect((await s.sha256(0, SIZE)).equals(await m.sha256(0, SIZE))).toBe(true);
+          const extents = Float64Array.from(ranges.flatMap(([offset, length]) => [offset, Math.min(length, SIZE - offset)]));
+          expect(s.digestAlgorithms).toEqual(m.digestAlgorithms);
+          for (const algorithm of m.digestAlgorithms) {
+            expect((await s.digestExtents(extents, algorithm)).equals(await m.digestExtents(extents, algorithm)), algorithm).toBe(true);
+          }
         },
       ),
       { numRuns: 100 },

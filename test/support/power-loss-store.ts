@@ -18,9 +18,9 @@
  * With a SimPlace every operation completes at a step the test's scheduler chooses;
  * without one, at once (like MemoryBlockStore).
  */
-import { createHash } from 'node:crypto';
 import type { BlockDevice } from '../../src/block/device.js';
-import { blockError, checkRange } from '../../src/block/errors.js';
+import { DIGEST_ALGORITHMS, digestLength, digestParts, type DigestAlgorithm } from '../../src/block/digest.js';
+import { blockError, checkDigest, checkRange } from '../../src/block/errors.js';
 import { never, onPlace, randomBelow, type Rng, type SimPlace } from './sim-scheduler.js';
 
 export const POWER_LOSS_BLOCK = 512;
@@ -145,13 +145,32 @@ export class PowerLossBlockStore implements BlockDevice {
     return { mapped, length: Math.min(end, limit) - offset };
   }
 
+  get digestAlgorithms(): readonly DigestAlgorithm[] {
+    return DIGEST_ALGORITHMS;
+  }
+
   async sha256(offset: number, length: number): Promise<Buffer> {
+    return this.digestExtents(Float64Array.of(offset, length), 'sha256');
+  }
+
+  /** Digests of what reads see (the volatile view), as any store's. */
+  async digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer> {
     if (this.dead) return never();
-    const bad = this.check(offset, length, false);
-    if (bad) throw bad;
-    const buf = Buffer.alloc(length);
-    this.copyOut(this.cur, buf, offset);
-    return createHash('sha256').update(buf).digest();
+    if (extents.length % 2 !== 0) throw blockError('EINVAL', 'extents must be (offset, length) pairs');
+    const unsupported = checkDigest(algorithm, this.digestAlgorithms, this.path);
+    if (unsupported) throw unsupported;
+    for (let i = 0; i < extents.length; i += 2) {
+      const bad = this.check(extents[i]!, extents[i + 1]!, false);
+      if (bad) throw bad;
+    }
+    const size = digestLength(algorithm);
+    const out = Buffer.allocUnsafe((extents.length / 2) * size);
+    for (let i = 0; i < extents.length; i += 2) {
+      const buf = Buffer.alloc(extents[i + 1]!);
+      this.copyOut(this.cur, buf, extents[i]!);
+      digestParts(algorithm, [buf], out, (i / 2) * size);
+    }
+    return out;
   }
 
   async close(): Promise<void> {
