@@ -19,6 +19,20 @@ const WRITES = 64;
 const WRITE_BYTES = 64 * KiB;
 /** Submitting 64 writes takes milliseconds; a throttled submission waits at least one op timeout. */
 const SUBMIT_BOUND_MS = (OP_TIMEOUT_S * 1000) / 2;
+/** How long I/O may keep timing out after the OSD is back before the test gives up. */
+const RECOVERY_MS = 60_000;
+
+/** Retries `io` while it times out, as a host retries NOT READY, for up to RECOVERY_MS. */
+async function untilDone(io: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + RECOVERY_MS;
+  for (;;) {
+    try {
+      return await io();
+    } catch (e) {
+      if (!(e instanceof BlockIoError) || e.code !== 'ETIMEDOUT' || Date.now() > deadline) throw e;
+    }
+  }
+}
 
 describeWithCeph('RbdBlockStore submission while the OSD is dead', (cluster) => {
   it(`submits ${WRITES} writes of 64 KiB (beyond a 16-op, 1 MiB librados throttle) to a dead OSD without stopping the event loop; they fail ETIMEDOUT; I/O works again once the OSD is back`, async () => {
@@ -52,9 +66,13 @@ describeWithCeph('RbdBlockStore submission while the OSD is dead', (cluster) => 
 
       await cluster().startOsd();
       osdDown = false;
+      // The mon has the OSD up; its placement groups may still be peering, and an op that
+      // waits for them longer than the op timeout fails again. A host retries those.
       const after = randomBytes(WRITE_BYTES);
-      await store.write(after, WRITE_BYTES);
-      await store.flush();
+      await untilDone(async () => {
+        await store.write(after, WRITE_BYTES);
+        await store.flush();
+      });
       const back = Buffer.alloc(2 * WRITE_BYTES);
       await store.read(back, 0);
       expect(back.equals(Buffer.concat([before, after]))).toBe(true);
