@@ -155,6 +155,23 @@ async function waitFor(control: string, what: string, done: (s: Awaited<ReturnTy
   }
 }
 
+/** Until the primary mirrors continuously (its first start copies the whole volume first). */
+function untilContinuous(control: string): Promise<void> {
+  return waitFor(control, 'continuous mirroring', (s) => s.state === 'continuous');
+}
+
+/** Until nothing is left unconfirmed, so the next run starts with nothing pending (or the engine left continuous mode). */
+function untilDrained(control: string, pollMs?: number): Promise<void> {
+  return waitFor(control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous', 300_000, pollMs);
+}
+
+/** Warms a mirroring primary up (`warmUp`) once it mirrors, and waits until what that shipped is confirmed. */
+async function warmUpMirror(control: string, url: string, workloads: readonly Workload[], pollMs?: number): Promise<void> {
+  await untilContinuous(control);
+  await warmUp(url, workloads);
+  await untilDrained(control, pollMs);
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round2 = (x: number): number => Number(x.toFixed(2));
 
@@ -216,11 +233,9 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
         const primary = await serve(work, 'primary', primaryArgs(['--replication-mode', 'continuous', `--${flavour}`]));
         try {
           // The first start copies the whole volume; later ones start in step.
-          await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
-          await warmUp(primaryUrl(primary), workloads);
-          await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous', 300_000, 20);
+          await warmUpMirror(primary.control, primaryUrl(primary), workloads, 20);
           for (const [i, workload] of workloads.entries()) {
-            await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
+            await untilContinuous(primary.control);
             const before = (await statusOf(primary.control)).lastSwitch?.at;
             const r = await runQemuImgBench(primaryUrl(primary), workload);
             runs[i]![flavour].push(r.iops);
@@ -229,7 +244,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
             log(`round ${round + 1} ${flavour.padEnd(5)} ${workload.name}: ${r.iops.toFixed(0)} IOPS${s.state !== 'continuous' ? ` (left continuous: ${s.lastSwitch?.reason})` : ''}`);
             // Drain the queue so the next workload starts with nothing pending.
             const ended = performance.now();
-            await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous', 300_000, 20);
+            await untilDrained(primary.control, 20);
             if (flavour === 'async') runs[i]!.backlog.push((performance.now() - ended) / 1000);
           }
         } finally {
@@ -323,18 +338,16 @@ async function measurePointCost(
       const r = await controlRequest(primary.control, { cmd: 'config-set', key: 'pointInterval', value }, { timeoutMs: 10_000 });
       if (!r.ok) throw new Error(`config set pointInterval ${value}: ${r.error}`);
     };
-    await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
-    await warmUp(urlOf(primary), [workload]);
-    await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous');
+    await warmUpMirror(primary.control, urlOf(primary), [workload]);
     for (let round = 0; round < rounds; round++) {
       for (const interval of round % 2 === 0 ? ['0', '1s'] : ['1s', '0']) {
         await set(interval);
-        await waitFor(primary.control, 'continuous mirroring', (s) => s.state === 'continuous');
+        await untilContinuous(primary.control);
         const r = await runQemuImgBench(urlOf(primary), workload);
         (interval === '0' ? without : withPoints).push(r.iops);
         log(`round ${round + 1} async, pointInterval ${interval.padEnd(2)}: ${r.iops.toFixed(0)} IOPS`);
         await set('0');
-        await waitFor(primary.control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous');
+        await untilDrained(primary.control);
       }
     }
   } finally {
