@@ -32,3 +32,25 @@ export function checkRange(offset: number, length: number, size: number, path: s
 export function checkDigest(algorithm: string, supported: readonly string[], path: string): BlockIoError | null {
   return supported.includes(algorithm) ? null : blockError('ENOTSUP', `digest algorithm ${algorithm} is not in this build (${path})`);
 }
+
+/**
+ * Why a digestExtents request must be refused, or null: odd-length extents, an algorithm the
+ * store lacks, or the first extent `refuseRange` refuses. Every extent is checked before any
+ * is hashed.
+ */
+export function refuseDigestRequest(
+  extents: Float64Array,
+  algorithm: string,
+  supported: readonly string[],
+  path: string,
+  refuseRange: (offset: number, length: number) => BlockIoError | null,
+): BlockIoError | null {
+  if (extents.length % 2 !== 0) return blockError('EINVAL', 'extents must be (offset, length) pairs');
+  const unsupported = checkDigest(algorithm, supported, path);
+  if (unsupported) return unsupported;
+  for (let i = 0; i < extents.length; i += 2) {
+    const refused = refuseRange(extents[i]!, extents[i + 1]!);
+    if (refused) return refused;
+  }
+  return null;
+}

@@ -6,7 +6,7 @@
  */
 import type { BlockIoError } from './device.js';
 import type { DigestAlgorithm } from './digest.js';
-import { blockError, checkDigest, checkRange, fromNativeError } from './errors.js';
+import { blockError, checkRange, fromNativeError, refuseDigestRequest } from './errors.js';
 import type { NativeCallback, NativeError } from '../native/index.js';
 
 export class IoGate {
@@ -36,14 +36,7 @@ export class IoGate {
 
   /** As refuse, for a digest request: every extent is checked before any is hashed. */
   refuseDigest(extents: Float64Array, algorithm: DigestAlgorithm, supported: readonly DigestAlgorithm[]): BlockIoError | null {
-    if (extents.length % 2 !== 0) return blockError('EINVAL', 'extents must be (offset, length) pairs');
-    const unsupported = checkDigest(algorithm, supported, this.path);
-    if (unsupported) return unsupported;
-    for (let i = 0; i < extents.length; i += 2) {
-      const refused = this.refuse(extents[i]!, extents[i + 1]!, false);
-      if (refused) return refused;
-    }
-    return null;
+    return refuseDigestRequest(extents, algorithm, supported, this.path, (offset, length) => this.refuse(offset, length, false));
   }
 
   /** Counts one native operation in flight; `end` it exactly once. */

@@ -5,7 +5,7 @@
  */
 import type { BlockDevice } from './device.js';
 import { DIGEST_ALGORITHMS, digestLength, digestParts, type DigestAlgorithm } from './digest.js';
-import { blockError, checkDigest, checkRange } from './errors.js';
+import { blockError, checkRange, refuseDigestRequest } from './errors.js';
 
 export const MEMORY_CHUNK_SIZE = 64 * 1024;
 /** Stands in for unwritten chunks when hashing: holes read as zeroes. */
@@ -91,11 +91,9 @@ export class MemoryBlockStore implements BlockDevice {
 
   /** Hashed by the addon, as FileBlockStore's are, straight from the chunks (no copy of the data). */
   async digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer> {
-    if (extents.length % 2 !== 0) throw blockError('EINVAL', 'extents must be (offset, length) pairs');
-    const unsupported = checkDigest(algorithm, this.digestAlgorithms, this.path);
-    if (unsupported) throw unsupported;
-    // Every extent is checked before any is hashed, as FileBlockStore does.
-    for (let i = 0; i < extents.length; i += 2) this.check(extents[i]!, extents[i + 1]!, false);
+    // `check` throws on the first extent it refuses, before any is hashed.
+    const refused = refuseDigestRequest(extents, algorithm, this.digestAlgorithms, this.path, (offset, length) => (this.check(offset, length, false), null));
+    if (refused) throw refused;
     const size = digestLength(algorithm);
     const out = Buffer.allocUnsafe((extents.length / 2) * size);
     for (let i = 0; i < extents.length; i += 2) digestParts(algorithm, this.views(extents[i]!, extents[i + 1]!), out, (i / 2) * size);

@@ -20,7 +20,7 @@
  */
 import type { BlockDevice } from '../../src/block/device.js';
 import { DIGEST_ALGORITHMS, digestLength, digestParts, type DigestAlgorithm } from '../../src/block/digest.js';
-import { blockError, checkDigest, checkRange } from '../../src/block/errors.js';
+import { blockError, checkRange, refuseDigestRequest } from '../../src/block/errors.js';
 import { never, onPlace, randomBelow, type Rng, type SimPlace } from './sim-scheduler.js';
 
 export const POWER_LOSS_BLOCK = 512;
@@ -156,13 +156,8 @@ export class PowerLossBlockStore implements BlockDevice {
   /** Digests of what reads see (the volatile view), as any store's. */
   async digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer> {
     if (this.dead) return never();
-    if (extents.length % 2 !== 0) throw blockError('EINVAL', 'extents must be (offset, length) pairs');
-    const unsupported = checkDigest(algorithm, this.digestAlgorithms, this.path);
-    if (unsupported) throw unsupported;
-    for (let i = 0; i < extents.length; i += 2) {
-      const bad = this.check(extents[i]!, extents[i + 1]!, false);
-      if (bad) throw bad;
-    }
+    const refused = refuseDigestRequest(extents, algorithm, this.digestAlgorithms, this.path, (offset, length) => this.check(offset, length, false));
+    if (refused) throw refused;
     const size = digestLength(algorithm);
     const out = Buffer.allocUnsafe((extents.length / 2) * size);
     for (let i = 0; i < extents.length; i += 2) {
