@@ -112,6 +112,11 @@ export class ActivityLog {
     return this.hot.size;
   }
 
+  /** A write waits for room: every hot extent is held by a write not yet confirmed on both nodes. */
+  get starved(): boolean {
+    return this.waiters.length > 0;
+  }
+
   /** Extents of [offset, offset + length). */
   extentsOf(offset: number, length: number): number[] {
     const first = Math.floor(offset / this.extentSize);

@@ -20,6 +20,8 @@ export interface AsyncMirrorHooks {
   queued(fill: number): void;
   /** A change is applied locally and may be shipped. */
   shippable(): void;
+  /** A write waits for activity-log room, which only a confirmation of shipped changes makes. */
+  confirmWanted(): void;
   /** The queue holds more than its memory bound and could not spill (the journal is full too). */
   overflowed(error: Error): void;
 }
@@ -46,7 +48,10 @@ export class AsyncMirror implements WritePath {
     const bytes = op.data?.length ?? 0;
     if (!this.queue.fits(bytes)) return this.hooks.whenFull(op);
     const hot = this.activity.acquire(op.offset, op.length);
-    if (hot) await hot;
+    if (hot) {
+      if (this.activity.starved) this.hooks.confirmWanted();
+      await hot;
+    }
     // The queue keeps the host's buffer past the acknowledgement: under the write's hold.
     const change = this.queue.push(op.offset, op.length, op.data, this.clock(), op.hold);
     this.hooks.queued(this.queue.fill);
@@ -81,6 +86,11 @@ export class AsyncMirror implements WritePath {
       this.activity.release(c.offset, c.length);
       if (!c.discard) this.redundancy.remove(c.offset, c.length);
     }
+  }
+
+  /** Writes wait for shipped changes to be confirmed so that their extents may cool. */
+  get extentsWanted(): boolean {
+    return this.activity.starved;
   }
 
   get oldestPendingAt(): number | undefined {

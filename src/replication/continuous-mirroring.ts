@@ -78,6 +78,7 @@ export class ContinuousMirroring {
         whenFull: (op) => hooks.queueFull(op),
         queued: (fill) => hooks.queued(fill),
         shippable: () => this.shipper.kick(),
+        confirmWanted: () => this.shipper.kick(),
         overflowed: () => hooks.overflowed(),
       },
       queueMemory,

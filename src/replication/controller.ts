@@ -20,7 +20,7 @@ import { planPoint, type PointSteps } from './points/point-planner.js';
 import { RateMeter } from './rate-meter.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
 import type { ResyncPlan } from './replica-binding.js';
-import type { ContinuousFlavour, MirrorState, PrimaryStatus, ReplicationMode } from './status.js';
+import { queueStatus, type ContinuousFlavour, type MirrorState, type PrimaryStatus, type ReplicationMode } from './status.js';
 import { SwitchHistory } from './switch-history.js';
 import type { ControllerParts, ControllerSettings } from './controller-parts.js';
 import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type SwitchReason, type SwitchThresholds } from './switch-criteria.js';
@@ -375,7 +375,7 @@ export class ReplicationController {
       state: this.state,
       lastSwitch: this.switches.last,
       figures: this.continuous.figures(undefined),
-      journal: { usedBytes: queue.bytes, capacity: queue.capacity, entries: queue.length },
+      journal: queueStatus(queue),
       lastPass: this.passes.lastPass,
       paused: this.paused,
       thresholds: { ...this.thresholds },

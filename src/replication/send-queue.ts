@@ -16,6 +16,7 @@
 import type { PointMarker } from '../replica-protocol/index.js';
 import type { BufferHold } from '../util/buffer-pool.js';
 import type { JournalEntry, StagingJournal } from './staging-journal.js';
+import { PointDroppedError, QueueFullError } from './queue-errors.js';
 
 const NOTHING_HELD = (): void => {};
 
@@ -61,21 +62,6 @@ interface PendingPoint {
   reject: (e: Error) => void;
 }
 
-/** A point the queue will never send (the engine left continuous mirroring, or closed). */
-export class PointDroppedError extends Error {
-  constructor(reason: string) {
-    super(`the recovery point was not taken: ${reason}`);
-    this.name = 'PointDroppedError';
-  }
-}
-
-export class QueueFullError extends Error {
-  constructor(readonly bytes: number) {
-    super(`the send queue and its staging journal cannot take ${bytes} more bytes`);
-    this.name = 'QueueFullError';
-  }
-}
-
 export class SendQueue {
   private readonly entries: QueuedChange[] = [];
   /**
@@ -94,6 +80,7 @@ export class SendQueue {
   /** Bytes of changes queued and not yet confirmed (in memory, spilled or shipped). */
   private queuedBytes = 0;
   private spilling: Promise<void> | undefined;
+  private shippedSpilledBytes = 0;
   private readonly points: PendingPoint[] = [];
 
   constructor(
@@ -111,6 +98,16 @@ export class SendQueue {
 
   get memoryUsed(): number {
     return this.memory;
+  }
+
+  /** Bytes of the staging journal in use (spilled changes not yet confirmed). */
+  get spilledBytes(): number {
+    return this.journal.usedBytes;
+  }
+
+  /** The journal's share a confirmation would free: spilled changes shipped since the last one. */
+  get journalFreedByConfirm(): number {
+    return this.shippedSpilledBytes / this.journal.capacity;
   }
 
   /** Memory plus journal: what the queue can hold in all. */
@@ -341,6 +338,7 @@ export class SendQueue {
   shipped(batch: readonly QueuedChange[]): void {
     for (const c of batch) {
       c.shipped = true;
+      if (c.spilled && !c.discard) this.shippedSpilledBytes += c.length;
       this.forget(c);
     }
     while (this.shippedCount < this.entries.length && this.entries[this.shippedCount]!.shipped) this.shippedCount++;
@@ -354,6 +352,7 @@ export class SendQueue {
     const done = this.entries.splice(0, this.shippedCount);
     this.sentCount -= this.shippedCount;
     this.shippedCount = 0;
+    this.shippedSpilledBytes = 0;
     for (const c of done) this.queuedBytes -= c.discard ? 0 : c.length;
     let lastSpilled = 0;
     for (const c of done) if (c.spilled) lastSpilled = Math.max(lastSpilled, c.spilled.seq);
@@ -368,6 +367,7 @@ export class SendQueue {
     const all = this.entries.splice(0);
     this.shippedCount = 0;
     this.sentCount = 0;
+    this.shippedSpilledBytes = 0;
     for (const c of all) this.forget(c);
     this.memory = 0;
     this.queuedBytes = 0;

@@ -56,7 +56,8 @@ export interface ReplicationStatus {
   state: ReplicationState;
   lastSwitch: SwitchRecord | undefined;
   figures: ReplicationFigures;
-  journal: { usedBytes: number; capacity: number; entries: number };
+  /** The send queue (memory and journal); `spilledBytes`: its part in the staging journal file. */
+  journal: { usedBytes: number; capacity: number; entries: number; spilledBytes: number };
   dirtyChunks: number;
   dirtyBytes: number;
   lastPass: (DeltaPassResult & { at: number }) | undefined;
@@ -125,6 +126,11 @@ export interface StatusSources {
 
 const IDLE_FIGURES: ReplicationFigures = { linkUp: false, rttMs: undefined, writeLatencyMs: undefined, inflowBytesPerSec: 0, flushBytesPerSec: 0, journalFill: 0, redundancy: 0 };
 
+/** The send queue's figures as status reports them (under the historical name `journal`). */
+export function queueStatus(queue: SendQueue): ReplicationStatus['journal'] {
+  return { usedBytes: queue.bytes, capacity: queue.capacity, entries: queue.length, spilledBytes: queue.spilledBytes };
+}
+
 export function buildStatus(s: StatusSources): ReplicationStatus {
   const primary: PrimaryStatus = s.controller?.status() ?? {
     mode: s.settings.mode,
@@ -132,7 +138,7 @@ export function buildStatus(s: StatusSources): ReplicationStatus {
     state: 'delta',
     lastSwitch: undefined,
     figures: { ...IDLE_FIGURES, linkUp: s.link.health().up },
-    journal: { usedBytes: s.queue.bytes, capacity: s.queue.capacity, entries: s.queue.length },
+    journal: queueStatus(s.queue),
     lastPass: undefined,
     paused: false,
     thresholds: { ...DEFAULT_THRESHOLDS, ...s.settings.thresholds },

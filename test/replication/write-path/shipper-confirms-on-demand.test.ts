@@ -1,0 +1,79 @@
+/**
+ * Asynchronous mirroring confirms shipped changes seldom under load (every 5 s or 256 MiB),
+ * but not when something waits for a confirmation: a write that finds every activity-log
+ * extent held by unconfirmed changes, or a journal a quarter full of spilled changes that
+ * are shipped already. Then the shipper confirms at once (one flush of each image). The
+ * wall clock is frozen in these tests, so neither the periodic nor the idle confirmation
+ * can be what does it.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openHarness, quiesce, reachContinuous } from '../device-harness.js';
+import { tempMetaDir } from '../temp-meta.js';
+
+const B = 4096;
+/** One activity-log extent: the delta table's chunk (the smallest extent allowed). */
+const E = 64 * 1024;
+
+function within<T>(ms: number, p: Promise<T>): Promise<T | 'still waiting'> {
+  return Promise.race([p, new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), ms))]);
+}
+
+describe('shipper: confirming for activity-log room', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('a write waiting for a hot extent to cool gets a confirmation at once', async () => {
+    // One extent kept hot, two at most while writes hold them; an engine tick never comes.
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async', tickMs: 3_600_000, activityExtents: 1, activityExtentSize: E });
+    await reachContinuous(h);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // Past the periodic interval once, so the first write is confirmed; from then on the clock stands still.
+    vi.setSystemTime(Date.now() + 60_000);
+    await h.device.write(Buffer.alloc(B, 1), 0);
+    await quiesce(h);
+
+    const mark = h.link.trace.length;
+    await h.device.write(Buffer.alloc(B, 2), 0);
+    await h.device.write(Buffer.alloc(B, 3), E);
+    // Both extents are held by changes shipped but not confirmed: this one must wait for room.
+    const third = h.device.write(Buffer.alloc(B, 4), 2 * E).then(() => 'written' as const);
+    expect(await within(5000, third)).toBe('written');
+    // The shipper flushed the backup after the two shipped writes, before the third went out.
+    const after = h.link.trace.slice(mark);
+    expect(after.indexOf('flush')).toBeGreaterThan(after.findIndex((t) => t.includes(String(E))));
+    expect(after.indexOf('flush')).toBeLessThan(after.findIndex((t) => t.includes(String(2 * E))));
+    // Time moves again: the rest is confirmed as usual.
+    vi.setSystemTime(Date.now() + 60_000);
+    await quiesce(h);
+    await h.device.close();
+  });
+});
+
+describe('shipper: confirming for journal room', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('spilled changes once shipped are confirmed at once when they hold a quarter of the journal', async () => {
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async', tickMs: 3_600_000, queueMemory: 64 * 1024, journalCapacity: 128 * 1024 });
+    await reachContinuous(h);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 60_000);
+    await h.device.write(Buffer.alloc(B, 1), 0);
+    await quiesce(h);
+    const spilled = () => h.device.status().journal.spilledBytes;
+
+    // The backup answers nothing for a while: 112 KiB queued, 48 KiB of it over the memory bound, spilled.
+    const release = h.link.hold();
+    for (let i = 0; i < 28; i++) await h.device.write(Buffer.alloc(B, i + 2), i * B);
+    // The spill writes the journal file behind the host's writes: let it catch up.
+    for (let i = 0; i < 1000 && spilled() < 48 * 1024; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(spilled()).toBeGreaterThanOrEqual(48 * 1024);
+    const before = h.link.trace.filter((t) => t === 'flush').length;
+    release();
+    // The clock stands still: only the journal's share can call for the confirmation.
+    for (let i = 0; i < 200 && h.device.status().journal.entries > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.device.status().journal).toMatchObject({ entries: 0, spilledBytes: 0 });
+    expect(h.link.trace.filter((t) => t === 'flush').length).toBeGreaterThan(before);
+    expect(h.device.status().state).toBe('continuous');
+    vi.setSystemTime(Date.now() + 60_000);
+    await h.device.close();
+  });
+});
