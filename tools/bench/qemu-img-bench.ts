@@ -44,11 +44,28 @@ export function runQemuImgBench(url: string, w: Workload): Promise<WorkloadResul
 const WARM_UP_FRACTION = 0.2;
 
 /**
- * Runs every workload once untimed at a fifth of its count against a freshly started target:
- * Tandem's JIT compiles its hot paths during a new process's first seconds (4 KiB RBD reads
- * measured cold took ~20% more CPU per read, and a round of 20,000 writes lasts about a
- * second), and a gateway in service runs warm. Every target a comparison measures gets it.
+ * Runs every workload untimed against a freshly started target, at a fifth of its count,
+ * or `opsPerWorkload` requests when that is more: Tandem's JIT compiles its hot paths
+ * during a new process's first seconds (4 KiB RBD reads measured cold took ~20% more CPU
+ * per read), and a gateway in service runs warm. A replicating primary has more code on
+ * its write path and needs more: after 4,000 writes per workload it was still compiling
+ * through the measured run (see docs/performance.md). Every target a comparison measures
+ * gets the same warm-up. `between` runs after each untimed run (a mirror's queue drains).
  */
-export async function warmUp(url: string, workloads: readonly Workload[]): Promise<void> {
-  for (const w of workloads) await runQemuImgBench(url, { ...w, count: Math.max(w.depth * 4, Math.round(w.count * WARM_UP_FRACTION)) });
+export async function warmUp(
+  url: string,
+  workloads: readonly Workload[],
+  opsPerWorkload = 0,
+  between: () => Promise<void> = async () => undefined,
+): Promise<void> {
+  for (const w of workloads) {
+    let left = Math.max(w.depth * 4, Math.round(w.count * WARM_UP_FRACTION), opsPerWorkload);
+    // In runs of the workload's own count at most: a mirror's queue is sized for one run.
+    while (left > 0) {
+      const count = Math.min(left, w.count);
+      await runQemuImgBench(url, { ...w, count });
+      await between();
+      left -= count;
+    }
+  }
 }

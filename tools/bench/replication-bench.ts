@@ -93,6 +93,13 @@ const CHUNK_SIZE = 64 * 1024;
 const WRITE_SIZE = 4096;
 /** A prime number of blocks between requests: successive writes land ~8 MiB apart, every one at a new offset until the step wraps. */
 const SCATTER_STEP = 2053 * WRITE_SIZE;
+/**
+ * Untimed runs of each workload before each setup is measured, the unreplicated LUN as
+ * many as each primary: a primary's write path (queue, shipper, initiator) was still being
+ * compiled after a fifth of a run, its compiler and collector threads then taking as much
+ * CPU as its event loop (docs/performance.md, eleventh session).
+ */
+const WARM_UP_RUNS = 3;
 
 /** A TCP relay that counts the bytes each way; `reset()` starts a new measurement. */
 interface CountingProxy {
@@ -167,9 +174,9 @@ function untilDrained(control: string, pollMs?: number): Promise<void> {
 
 /** Warms a mirroring primary up (`warmUp`) once it mirrors, and waits until what that shipped is confirmed. */
 async function warmUpMirror(control: string, url: string, workloads: readonly Workload[], pollMs?: number): Promise<void> {
+  const writes = Math.max(...workloads.map((w) => w.count)) * WARM_UP_RUNS;
   await untilContinuous(control);
-  await warmUp(url, workloads);
-  await untilDrained(control, pollMs);
+  await warmUp(url, workloads, writes, () => untilDrained(control, pollMs));
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -220,7 +227,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     for (let round = 0; round < rounds; round++) {
       const plain = await serve(work, 'plain', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'plain.img')},size=${size}`]);
       try {
-        await warmUp(primaryUrl(plain), workloads);
+        await warmUp(primaryUrl(plain), workloads, writes * WARM_UP_RUNS);
         for (const [i, workload] of workloads.entries()) {
           const r = await runQemuImgBench(primaryUrl(plain), workload);
           runs[i]!.plain.push(r.iops);
