@@ -4,9 +4,11 @@
  * once, each as the host asked (FUA durable on both, otherwise applied on both; small
  * ones that arrive together go to the backup in one WRITE SCATTERED), and the host is
  * answered when both are done. A host flush is forwarded and completes once both
- * are durable; the changes it covers are confirmed then (or every `confirmEveryMs`), and
- * their extents may cool. A backup failure never fails the host's write: the change is
- * noted in the delta table and the engine falls back to delta tracking.
+ * are durable; the changes it covers are confirmed then (or every `confirmEveryMs`, or at
+ * once while a write waits for activity-log room), and their extents may cool. Seldom
+ * otherwise: each confirmation writes back all both images hold dirty. A backup failure
+ * never fails the host's write: the change is noted in the delta table and the engine
+ * falls back to delta tracking.
  */
 import type { BlockDevice } from '../block/device.js';
 import type { BufferHold } from '../util/buffer-pool.js';
@@ -34,18 +36,23 @@ export class SyncMirror implements WritePath {
     private readonly table: DeltaTable,
     /** The backup missed a change the host is about to be told is done (resolve before answering). */
     private readonly onLinkFailure: (detail: string) => Promise<void> | void,
-    private readonly confirmEveryMs = 1000,
+    private readonly confirmEveryMs = 5000,
   ) {
     this.batcher = new ScatteredBatcher(link);
   }
 
   async apply(op: HostOp): Promise<void> {
     const hot = this.activity.acquire(op.offset, op.length);
-    if (hot) await hot;
+    if (hot) {
+      this.confirmIfStarved();
+      await hot;
+    }
     const remote = op.data ? this.writeRemote(op.data, op.offset, op.fua, op.hold) : this.link.discard(op.offset, op.length);
     const [localResult, remoteResult] = await Promise.allSettled([applyLocally(this.local, op, op.fua), remote]);
-    if (remoteResult.status === 'fulfilled') this.unconfirmed.push({ offset: op.offset, length: op.length });
-    else {
+    if (remoteResult.status === 'fulfilled') {
+      this.unconfirmed.push({ offset: op.offset, length: op.length });
+      this.confirmIfStarved();
+    } else {
       // The backup may lack it: the delta table says so (durable before the extent may cool).
       this.table.note(op.offset, op.length);
       this.activity.release(op.offset, op.length);
@@ -72,6 +79,11 @@ export class SyncMirror implements WritePath {
     if (this.unconfirmed.length === 0 || Date.now() - this.lastConfirmAt < this.confirmEveryMs) return;
     this.lastConfirmAt = Date.now();
     await this.flush();
+  }
+
+  /** A write waits for activity-log room, every hot extent held by changes not known durable on both: confirm those now. */
+  private confirmIfStarved(): void {
+    if (this.activity.starved && this.unconfirmed.length > 0) this.flush().catch(() => undefined);
   }
 
   /** Leaving synchronous mirroring: what is not known durable on both goes to the delta table. */

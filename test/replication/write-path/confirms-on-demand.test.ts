@@ -1,10 +1,10 @@
 /**
- * Asynchronous mirroring confirms shipped changes seldom under load (every 5 s or 256 MiB),
- * but not when something waits for a confirmation: a write that finds every activity-log
- * extent held by unconfirmed changes, or a journal a quarter full of spilled changes that
- * are shipped already. Then the shipper confirms at once (one flush of each image). The
- * wall clock is frozen in these tests, so neither the periodic nor the idle confirmation
- * can be what does it.
+ * Mirroring confirms changes (one flush of each image) seldom under load — asynchronous
+ * every 5 s or 256 MiB shipped, synchronous every 5 s — but at once when something waits
+ * for a confirmation: a write that finds every activity-log extent held by unconfirmed
+ * changes, or (async) a journal a quarter full of spilled changes already shipped. The
+ * async tests freeze the wall clock and the sync one never ticks the engine, so neither a
+ * periodic nor an idle confirmation can be what does it.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openHarness, quiesce, reachContinuous } from '../device-harness.js';
@@ -74,6 +74,23 @@ describe('shipper: confirming for journal room', () => {
     expect(h.link.trace.filter((t) => t === 'flush').length).toBeGreaterThan(before);
     expect(h.device.status().state).toBe('continuous');
     vi.setSystemTime(Date.now() + 60_000);
+    await h.device.close();
+  });
+});
+
+describe('synchronous mirroring: confirming for activity-log room', () => {
+  it('a write waiting for a hot extent to cool gets a confirmation at once, with no engine tick', async () => {
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'sync', activityExtents: 1, activityExtentSize: E });
+    await reachContinuous(h);
+    const mark = h.link.trace.length;
+    await h.device.write(Buffer.alloc(B, 1), 0);
+    await h.device.write(Buffer.alloc(B, 2), E);
+    // Both extents are held by changes applied on both but not known durable: this one must wait for room.
+    const third = h.device.write(Buffer.alloc(B, 3), 2 * E).then(() => 'written' as const);
+    expect(await within(5000, third)).toBe('written');
+    const after = h.link.trace.slice(mark);
+    expect(after.indexOf('flush')).toBeGreaterThan(after.findIndex((t) => t.includes(String(E))));
+    expect(after.indexOf('flush')).toBeLessThan(after.findIndex((t) => t.includes(String(2 * E))));
     await h.device.close();
   });
 });
