@@ -7,12 +7,27 @@
  * periodic nor an idle confirmation can be what does it.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openHarness, quiesce, reachContinuous } from '../device-harness.js';
+import { openHarness, quiesce, reachContinuous, type Harness } from '../device-harness.js';
 import { tempMetaDir } from '../temp-meta.js';
 
 const B = 4096;
 /** One activity-log extent: the delta table's chunk (the smallest extent allowed). */
 const E = 64 * 1024;
+
+/**
+ * Writes to the only two extents the log may hold hot, then to a third: that write must
+ * wait for room, and is expected to go once the backup was flushed after the first two.
+ */
+async function expectRoomMadeByConfirmation(h: Harness, fill: number): Promise<void> {
+  const mark = h.link.trace.length;
+  await h.device.write(Buffer.alloc(B, fill), 0);
+  await h.device.write(Buffer.alloc(B, fill + 1), E);
+  const third = h.device.write(Buffer.alloc(B, fill + 2), 2 * E).then(() => 'written' as const);
+  expect(await within(5000, third)).toBe('written');
+  const after = h.link.trace.slice(mark);
+  expect(after.indexOf('flush')).toBeGreaterThan(after.findIndex((t) => t.includes(String(E))));
+  expect(after.indexOf('flush')).toBeLessThan(after.findIndex((t) => t.includes(String(2 * E))));
+}
 
 function within<T>(ms: number, p: Promise<T>): Promise<T | 'still waiting'> {
   return Promise.race([p, new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), ms))]);
@@ -31,16 +46,8 @@ describe('shipper: confirming for activity-log room', () => {
     await h.device.write(Buffer.alloc(B, 1), 0);
     await quiesce(h);
 
-    const mark = h.link.trace.length;
-    await h.device.write(Buffer.alloc(B, 2), 0);
-    await h.device.write(Buffer.alloc(B, 3), E);
-    // Both extents are held by changes shipped but not confirmed: this one must wait for room.
-    const third = h.device.write(Buffer.alloc(B, 4), 2 * E).then(() => 'written' as const);
-    expect(await within(5000, third)).toBe('written');
-    // The shipper flushed the backup after the two shipped writes, before the third went out.
-    const after = h.link.trace.slice(mark);
-    expect(after.indexOf('flush')).toBeGreaterThan(after.findIndex((t) => t.includes(String(E))));
-    expect(after.indexOf('flush')).toBeLessThan(after.findIndex((t) => t.includes(String(2 * E))));
+    // Both extents held by changes shipped but not confirmed: the shipper flushes before the third goes out.
+    await expectRoomMadeByConfirmation(h, 2);
     // Time moves again: the rest is confirmed as usual.
     vi.setSystemTime(Date.now() + 60_000);
     await quiesce(h);
@@ -82,15 +89,8 @@ describe('synchronous mirroring: confirming for activity-log room', () => {
   it('a write waiting for a hot extent to cool gets a confirmation at once, with no engine tick', async () => {
     const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'sync', activityExtents: 1, activityExtentSize: E });
     await reachContinuous(h);
-    const mark = h.link.trace.length;
-    await h.device.write(Buffer.alloc(B, 1), 0);
-    await h.device.write(Buffer.alloc(B, 2), E);
-    // Both extents are held by changes applied on both but not known durable: this one must wait for room.
-    const third = h.device.write(Buffer.alloc(B, 3), 2 * E).then(() => 'written' as const);
-    expect(await within(5000, third)).toBe('written');
-    const after = h.link.trace.slice(mark);
-    expect(after.indexOf('flush')).toBeGreaterThan(after.findIndex((t) => t.includes(String(E))));
-    expect(after.indexOf('flush')).toBeLessThan(after.findIndex((t) => t.includes(String(2 * E))));
+    // Both extents held by changes applied on both but not known durable.
+    await expectRoomMadeByConfirmation(h, 1);
     await h.device.close();
   });
 });
