@@ -66,6 +66,8 @@ export class AsyncMirror implements WritePath {
       // The host sees the error; the backup must not get a change the image never took.
       this.queue.withdraw(change);
       this.released([change]);
+      // Changes behind it may have waited for it to be applied: the shipper looks again.
+      this.hooks.shippable();
       throw e;
     }
     this.queue.acknowledged(change);

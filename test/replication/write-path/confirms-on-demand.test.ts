@@ -76,7 +76,9 @@ describe('shipper: confirming for journal room', () => {
     const before = h.link.trace.filter((t) => t === 'flush').length;
     release();
     // The clock stands still: only the journal's share can call for the confirmation.
-    for (let i = 0; i < 200 && h.device.status().journal.entries > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // Confirmed: the changes leave the queue, then their records the journal.
+    const settled = () => h.device.status().journal.entries === 0 && spilled() === 0;
+    for (let i = 0; i < 200 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
     expect(h.device.status().journal).toMatchObject({ entries: 0, spilledBytes: 0 });
     expect(h.link.trace.filter((t) => t === 'flush').length).toBeGreaterThan(before);
     expect(h.device.status().state).toBe('continuous');
@@ -91,6 +93,29 @@ describe('synchronous mirroring: confirming for activity-log room', () => {
     await reachContinuous(h);
     // Both extents held by changes applied on both but not known durable.
     await expectRoomMadeByConfirmation(h, 1);
+    await h.device.close();
+  });
+});
+
+describe('shipper: a change that failed locally', () => {
+  it('does not leave the changes queued behind it unsent and unconfirmed', async () => {
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async', tickMs: 3_600_000 });
+    await reachContinuous(h);
+    const write = h.local.write.bind(h.local);
+    // The first write's local write fails, after the second one (behind it in the queue) is applied.
+    let failNext = true;
+    h.local.write = (buf, offset, fua, hold) => {
+      if (!failNext) return write(buf, offset, fua, hold);
+      failNext = false;
+      return new Promise((_, reject) => setTimeout(() => reject(new Error('injected')), 50));
+    };
+    const failed = h.device.write(Buffer.alloc(B, 1), 0).then(() => 'written', (e: Error) => e.message);
+    await h.device.write(Buffer.alloc(B, 2), E);
+    expect(await failed).toBe('injected');
+    // No host write comes after: the second change is shipped and confirmed all the same.
+    for (let i = 0; i < 500 && h.device.status().journal.entries > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.device.status().journal.entries).toBe(0);
+    expect(h.link.trace).toContain(`write ${E}`);
     await h.device.close();
   });
 });
