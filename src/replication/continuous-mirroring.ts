@@ -47,7 +47,7 @@ export interface Folded {
   oldestAt: number | undefined;
 }
 
-/** A switchover's predrain stops once the queue holds this few changes (the hold drains the rest). */
+/** A switchover's predrain stops once this few changes are left to ship (the hold drains and confirms the rest). */
 const PREDRAIN_LEFT = 8;
 
 export class ContinuousMirroring {
@@ -123,7 +123,7 @@ export class ContinuousMirroring {
   /** Ships most of the queue (async) ahead of a switchover's hold, for at most `maxMs`. */
   async predrain(maxMs: number): Promise<void> {
     const deadline = Date.now() + maxMs;
-    while (this.flavour === 'async' && this.hooks.active() && this.parts.queue.length > PREDRAIN_LEFT && Date.now() < deadline) {
+    while (this.flavour === 'async' && this.hooks.active() && this.parts.queue.unshippedCount > PREDRAIN_LEFT && Date.now() < deadline) {
       this.shipper.kick();
       await this.shipper.idle();
       await new Promise((r) => setImmediate(r));

@@ -119,6 +119,11 @@ export class SendQueue {
     return this.queuedBytes / this.capacity;
   }
 
+  /** Changes not yet shipped (queued, spilled or in flight). */
+  get unshippedCount(): number {
+    return this.entries.length - this.shippedCount;
+  }
+
   /** Every queued change was sent (the queue waits only for its confirmation). */
   get allShipped(): boolean {
     return this.shippedCount === this.entries.length;
