@@ -82,11 +82,19 @@ export class AsyncMirror implements WritePath {
     this.queue.barrier();
   }
 
+  /**
+   * The backup has these changes: they no longer count for the redundancy (what delta mode
+   * would save is in what is still to send, not in what awaits its confirmation).
+   */
+  shipped(changes: readonly QueuedChange[]): void {
+    for (const c of changes) if (!c.discard) this.redundancy.remove(c.offset, c.length);
+  }
+
   /** Changes held durably on both nodes (or folded into the delta table): their extents may cool. */
   released(changes: readonly QueuedChange[]): void {
     for (const c of changes) {
       this.activity.release(c.offset, c.length);
-      if (!c.discard) this.redundancy.remove(c.offset, c.length);
+      if (!c.discard && !c.shipped) this.redundancy.remove(c.offset, c.length);
     }
   }
 

@@ -115,8 +115,9 @@ export class SendQueue {
     return this.memoryBytes + this.journal.capacity;
   }
 
+  /** What the queue occupies of its capacity: bytes in memory and journal space (not changes shipped from memory, which await only their confirmation). */
   get fill(): number {
-    return this.queuedBytes / this.capacity;
+    return (this.memory + this.journal.usedBytes) / this.capacity;
   }
 
   /** Changes not yet shipped (queued, spilled or in flight). */

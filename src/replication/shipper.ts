@@ -287,6 +287,7 @@ export class Shipper {
   private shipped(batch: QueuedChange[]): void {
     if (this.stopped) return;
     this.queue.shipped(batch);
+    this.mirror.shipped(batch);
     this.unflushedEpoch = batch[0]!.epoch;
     const bytes = bytesOf(batch);
     this.shippedSinceConfirm += bytes;
