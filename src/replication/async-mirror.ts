@@ -103,7 +103,8 @@ export class AsyncMirror implements WritePath {
     return this.activity.starved;
   }
 
+  /** The recovery point's age counts from here: changes shipped already are on the backup, confirmed or not. */
   get oldestPendingAt(): number | undefined {
-    return this.queue.oldestAt;
+    return this.queue.oldestUnshippedAt;
   }
 }

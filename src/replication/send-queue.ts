@@ -149,6 +149,11 @@ export class SendQueue {
     return this.entries[0]?.at;
   }
 
+  /** When the oldest change the backup does not have yet was queued. */
+  get oldestUnshippedAt(): number | undefined {
+    return this.entries[this.shippedCount]?.at;
+  }
+
   /** Whether a change of `bytes` can be queued now (memory, else the journal). */
   fits(bytes: number): boolean {
     return this.memory + bytes <= this.memoryBytes || this.journal.fits(bytes);

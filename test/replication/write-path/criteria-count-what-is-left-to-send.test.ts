@@ -1,8 +1,9 @@
 /**
- * In `auto` mode the journal criteria read what the send queue occupies and what it still
- * has to send, not the changes the backup already has, which only await their confirmation
- * (seconds later under load, see confirms-on-demand): neither the queue's fill nor the
- * redundancy counts them. The wall clock is frozen, so no confirmation comes meanwhile.
+ * What the send queue still has to send is what counts, not the changes the backup already
+ * has, which only await their confirmation (seconds later under load, see
+ * confirms-on-demand): neither auto mode's journal criteria (the queue's fill, the
+ * redundancy) nor the recovery point's age count them. The wall clock is frozen, so no
+ * confirmation comes meanwhile.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openHarness, quiesce, reachContinuous, type Harness } from '../device-harness.js';
@@ -49,6 +50,27 @@ describe('auto mode: journal criteria count what is left to send', () => {
     await until(() => h.device.status().figures.redundancy === 0);
     await h.tick();
     expect(h.device.status()).toMatchObject({ state: 'continuous', journal: { entries: 64 } });
+    vi.setSystemTime(Date.now() + 60_000);
+    await quiesce(h);
+    await h.device.close();
+  });
+});
+
+describe('async mirroring: the recovery point age', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('counts from the oldest change not yet shipped, not from one awaiting its confirmation', async () => {
+    const h = await frozenPrimary({});
+    await h.device.write(Buffer.alloc(B, 2), B);
+    await until(() => h.device.status().figures.journalFill === 0);
+    h.clock.now += 10_000;
+    expect(h.device.status()).toMatchObject({ state: 'continuous', journal: { entries: 1 }, recoveryPointAgeMs: 0 });
+    // A change not shipped yet (the backup holds it back) counts.
+    const release = h.link.hold();
+    await h.device.write(Buffer.alloc(B, 3), 2 * B);
+    h.clock.now += 3_000;
+    expect(h.device.status().recoveryPointAgeMs).toBe(3_000);
+    release();
     vi.setSystemTime(Date.now() + 60_000);
     await quiesce(h);
     await h.device.close();
