@@ -7,7 +7,8 @@
  * periodic nor an idle confirmation can be what does it.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openHarness, quiesce, reachContinuous, type Harness } from '../device-harness.js';
+import { openHarness, reachContinuous, type Harness } from '../device-harness.js';
+import { frozenAsyncPrimary, thawAndQuiesce } from './frozen-primary.js';
 import { tempMetaDir } from '../temp-meta.js';
 
 const B = 4096;
@@ -37,20 +38,12 @@ describe('shipper: confirming for activity-log room', () => {
   afterEach(() => vi.useRealTimers());
 
   it('a write waiting for a hot extent to cool gets a confirmation at once', async () => {
-    // One extent kept hot, two at most while writes hold them; an engine tick never comes.
-    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async', tickMs: 3_600_000, activityExtents: 1, activityExtentSize: E });
-    await reachContinuous(h);
-    vi.useFakeTimers({ toFake: ['Date'] });
-    // Past the periodic interval once, so the first write is confirmed; from then on the clock stands still.
-    vi.setSystemTime(Date.now() + 60_000);
-    await h.device.write(Buffer.alloc(B, 1), 0);
-    await quiesce(h);
+    // One extent kept hot, two at most while writes hold them.
+    const h = await frozenAsyncPrimary({ activityExtents: 1, activityExtentSize: E });
 
     // Both extents held by changes shipped but not confirmed: the shipper flushes before the third goes out.
     await expectRoomMadeByConfirmation(h, 2);
-    // Time moves again: the rest is confirmed as usual.
-    vi.setSystemTime(Date.now() + 60_000);
-    await quiesce(h);
+    await thawAndQuiesce(h);
     await h.device.close();
   });
 });
@@ -59,12 +52,7 @@ describe('shipper: confirming for journal room', () => {
   afterEach(() => vi.useRealTimers());
 
   it('spilled changes once shipped are confirmed at once when they hold a quarter of the journal', async () => {
-    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async', tickMs: 3_600_000, queueMemory: 64 * 1024, journalCapacity: 128 * 1024 });
-    await reachContinuous(h);
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.now() + 60_000);
-    await h.device.write(Buffer.alloc(B, 1), 0);
-    await quiesce(h);
+    const h = await frozenAsyncPrimary({ queueMemory: 64 * 1024, journalCapacity: 128 * 1024 });
     const spilled = () => h.device.status().journal.spilledBytes;
 
     // The backup answers nothing for a while: 112 KiB queued, 48 KiB of it over the memory bound, spilled.
@@ -82,7 +70,7 @@ describe('shipper: confirming for journal room', () => {
     expect(h.device.status().journal).toMatchObject({ entries: 0, spilledBytes: 0 });
     expect(h.link.trace.filter((t) => t === 'flush').length).toBeGreaterThan(before);
     expect(h.device.status().state).toBe('continuous');
-    vi.setSystemTime(Date.now() + 60_000);
+    await thawAndQuiesce(h);
     await h.device.close();
   });
 });

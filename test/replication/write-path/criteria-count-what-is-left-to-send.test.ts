@@ -6,21 +6,9 @@
  * confirmation comes meanwhile.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openHarness, quiesce, reachContinuous, type Harness } from '../device-harness.js';
-import { tempMetaDir } from '../temp-meta.js';
+import { frozenAsyncPrimary, thawAndQuiesce } from './frozen-primary.js';
 
 const B = 4096;
-
-/** Opens an async primary in auto mode, confirms a first write, then stops the wall clock. */
-async function frozenPrimary(options: Parameters<typeof openHarness>[1]): Promise<Harness> {
-  const h = await openHarness(tempMetaDir(), { mode: 'auto', flavour: 'async', tickMs: 3_600_000, ...options });
-  await reachContinuous(h);
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(Date.now() + 60_000);
-  await h.device.write(Buffer.alloc(B, 1), 0);
-  await quiesce(h);
-  return h;
-}
 
 async function until(done: () => boolean, tries = 200): Promise<void> {
   for (let i = 0; i < tries && !done(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -30,7 +18,7 @@ describe('auto mode: journal criteria count what is left to send', () => {
   afterEach(() => vi.useRealTimers());
 
   it('changes shipped and awaiting confirmation do not fill the queue', async () => {
-    const h = await frozenPrimary({ queueMemory: 64 * 1024, journalCapacity: 128 * 1024, thresholds: { healthyForMs: 1000, maxJournalFill: 0.4 } });
+    const h = await frozenAsyncPrimary({ mode: 'auto',  queueMemory: 64 * 1024, journalCapacity: 128 * 1024, thresholds: { healthyForMs: 1000, maxJournalFill: 0.4 } });
     // 96 KiB, half the queue's capacity, each change shipped before the next is written.
     for (let i = 0; i < 24; i++) {
       await h.device.write(Buffer.alloc(B, i + 2), i * B);
@@ -38,20 +26,18 @@ describe('auto mode: journal criteria count what is left to send', () => {
     }
     await h.tick();
     expect(h.device.status()).toMatchObject({ state: 'continuous', journal: { entries: 24 } });
-    vi.setSystemTime(Date.now() + 60_000);
-    await quiesce(h);
+    await thawAndQuiesce(h);
     await h.device.close();
   });
 
   it('rewrites the backup already has do not count as redundant', async () => {
-    const h = await frozenPrimary({ thresholds: { healthyForMs: 1000, maxRedundancy: 3 } });
+    const h = await frozenAsyncPrimary({ mode: 'auto',  thresholds: { healthyForMs: 1000, maxRedundancy: 3 } });
     // 64 rewrites of 4 KiB within one 64 KiB chunk: four times the chunk, were they all still to send.
     for (let i = 0; i < 64; i++) await h.device.write(Buffer.alloc(B, i + 2), (i % 16) * B);
     await until(() => h.device.status().figures.redundancy === 0);
     await h.tick();
     expect(h.device.status()).toMatchObject({ state: 'continuous', journal: { entries: 64 } });
-    vi.setSystemTime(Date.now() + 60_000);
-    await quiesce(h);
+    await thawAndQuiesce(h);
     await h.device.close();
   });
 });
@@ -60,7 +46,7 @@ describe('async mirroring: the recovery point age', () => {
   afterEach(() => vi.useRealTimers());
 
   it('counts from the oldest change not yet shipped, not from one awaiting its confirmation', async () => {
-    const h = await frozenPrimary({});
+    const h = await frozenAsyncPrimary({ mode: 'auto' });
     await h.device.write(Buffer.alloc(B, 2), B);
     await until(() => h.device.status().figures.journalFill === 0);
     h.clock.now += 10_000;
@@ -71,8 +57,7 @@ describe('async mirroring: the recovery point age', () => {
     h.clock.now += 3_000;
     expect(h.device.status().recoveryPointAgeMs).toBe(3_000);
     release();
-    vi.setSystemTime(Date.now() + 60_000);
-    await quiesce(h);
+    await thawAndQuiesce(h);
     await h.device.close();
   });
 });
