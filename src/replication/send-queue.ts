@@ -127,7 +127,7 @@ export class SendQueue {
 
   /** Every queued change was sent (the queue waits only for its confirmation). */
   get allShipped(): boolean {
-    return this.shippedCount === this.entries.length;
+    return this.unshippedCount === 0;
   }
 
   /** The changes not yet shipped, in queue order (a spill may await between two of them). */
