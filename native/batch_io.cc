@@ -3,6 +3,7 @@
 // worker, the completion hop and callback scope back on the main thread) costs more than
 // the 4 KiB pread/pwrite itself; the target groups the I/Os that arrive in one event-loop
 // turn into a few jobs. Ops run in order; each reports its own errno.
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <uv.h>
 
@@ -206,7 +207,10 @@ Napi::Value TransferBatch(const Napi::CallbackInfo& info) {
 // thread wake-ups and completion hops through the pool), and a read the page cache
 // already holds (RWF_NOWAIT: never waits for the disk). Anything else — FUA, a read that
 // would wait, a short transfer, any error — is left undone: redo[i] = 1, and the caller
-// sends it to the pool (which reports errors precisely). Returns how many were left.
+// sends it to the pool (which reports errors precisely). Returns how many times the thread
+// slept in the kernel meanwhile (voluntary context switches): a slow call that slept was
+// made to wait (dirty-page throttling, a journal commit), one that did not was only
+// preempted by a busy CPU — the caller stops inline I/O for the first, not the second.
 Napi::Value TransferInline(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = -1;
@@ -217,7 +221,8 @@ Napi::Value TransferInline(const Napi::CallbackInfo& info) {
   }
   Napi::Uint8Array redo = info[4].As<Napi::Uint8Array>();
   if (redo.ElementLength() < ops.size()) return ThrowRange(env, "redo must hold an entry per buffer"), env.Undefined();
-  uint32_t left = 0;
+  rusage before{};
+  getrusage(RUSAGE_THREAD, &before);
   for (size_t i = 0; i < ops.size(); i++) {
     const BatchOp& op = ops[i];
     bool done = false;
@@ -228,9 +233,10 @@ Napi::Value TransferInline(const Napi::CallbackInfo& info) {
       done = n >= 0 && static_cast<size_t>(n) == op.length;
     }
     redo[i] = done ? 0 : 1;
-    if (!done) left++;
   }
-  return Napi::Number::New(env, left);
+  rusage after{};
+  getrusage(RUSAGE_THREAD, &after);
+  return Napi::Number::New(env, static_cast<double>(after.ru_nvcsw - before.ru_nvcsw));
 }
 
 }  // namespace

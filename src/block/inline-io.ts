@@ -6,13 +6,21 @@
  * a target's IOPS. The native call leaves undone whatever would wait (a FUA write, a read
  * that would go to the disk, any error); those go to the pool as before. A buffered write
  * can still be made to wait (the kernel throttling a writer with too much dirty data): a
- * call that takes longer than `stallMs` turns inline I/O off for `pauseMs`, so a
- * struggling disk stalls the threadpool, not every connection; and while a sync of the
+ * call that takes longer than `stallMs` and slept in the kernel turns inline I/O off for
+ * `pauseMs`, so a struggling disk stalls the threadpool, not every connection. A slow call
+ * that never slept was preempted by a busy CPU, which the pool would not cure: counted as
+ * a stall, it switched inline I/O off for a quarter of a second at a time on a host busy
+ * with several processes (measured: a replication backup sharing two cores with its
+ * primary wrote 60% of its blocks through the pool, nearly all after 2-5 ms preemptions).
+ * And while a sync of the
  * same file is in flight (a flush, a FUA write), writes go to the pool from the start: on
  * ext4 a write that needs the journal waits for that sync's commit. Only small I/O: copying a
  * megabyte costs the JS thread more than the hand-off, and pool threads copy in parallel.
  */
 import { native } from '../native/index.js';
+
+/** native.transferInline's shape: returns how often the thread slept in the kernel during the call. */
+export type InlineTransfer = (fd: number, buffers: readonly Buffer[], offsets: Float64Array, flags: Uint8Array, redo: Uint8Array) => number;
 
 /** Largest I/O done inline. */
 export const INLINE_MAX_BYTES = 64 * 1024;
@@ -36,6 +44,7 @@ export class InlineIo {
     private readonly stallMs = 2,
     private readonly pauseMs = 250,
     private readonly clock: () => number = performance.now.bind(performance),
+    private readonly transfer: InlineTransfer = native.transferInline,
   ) {}
 
   /** Runs what it can of `ops` (`done` for each); returns the rest for the threadpool. */
@@ -58,8 +67,8 @@ export class InlineIo {
       this.offsets[i] = op.offset;
       this.flags[i] = op.flags;
     }
-    native.transferInline(this.fd, bufs, this.offsets, this.flags, this.redo);
-    if (this.clock() - started > this.stallMs) this.offUntil = this.clock() + this.pauseMs;
+    const slept = this.transfer(this.fd, bufs, this.offsets, this.flags, this.redo) > 0;
+    if (slept && this.clock() - started > this.stallMs) this.offUntil = this.clock() + this.pauseMs;
     const rest: T[] = [];
     for (let i = 0; i < n; i++) {
       if (this.redo[i]) rest.push(ops[i]!);

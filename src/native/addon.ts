@@ -111,7 +111,8 @@ export interface NativeAddon {
    * Synchronous, on the calling thread: each buffered non-FUA write, and each read the page
    * cache holds (RWF_NOWAIT), done in full; anything else left undone with `redo[i]` = 1
    * (FUA, a read that would wait, a short transfer, an error). The typed arrays may be
-   * longer than `buffers`. Returns how many were left undone.
+   * longer than `buffers`. Returns how many times the calling thread slept in the kernel
+   * meanwhile (voluntary context switches: made to wait, not merely preempted).
    */
   transferInline(fd: number, buffers: readonly Buffer[], offsets: Float64Array, flags: Uint8Array, redo: Uint8Array): number;
   /** Punch a hole (regular file, size kept) or BLKDISCARD (block device). */

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { openSync, closeSync, readSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InlineIo } from '../../src/block/inline-io.js';
+import { InlineIo, type InlineTransfer } from '../../src/block/inline-io.js';
+import { native } from '../../src/native/index.js';
 import { openTempImage } from '../native/temp-file.js';
 
 const WRITE = 1;
@@ -60,10 +61,16 @@ describe('InlineIo', () => {
     }
   });
 
-  it('a call slower than the stall bound pauses inline I/O for the pause, then it resumes', () => {
+  /** The real transfer, reporting that the thread slept in the kernel (`sleeps` times) as a throttled write would. */
+  const sleeping = (sleeps: number): InlineTransfer => (...args) => {
+    native.transferInline(...args);
+    return sleeps;
+  };
+
+  it('a call slower than the stall bound that slept in the kernel pauses inline I/O for the pause, then it resumes', () => {
     let now = 0;
     // Every clock reading is 3 ms after the one before: each call "takes" longer than 2 ms.
-    const inline = new InlineIo(image.fd, 2, 1000, () => (now += 3));
+    const inline = new InlineIo(image.fd, 2, 1000, () => (now += 3), sleeping(1));
     const op = () => ({ buf: randomBytes(512), offset: 0, flags: WRITE });
     const done: unknown[] = [];
     const first = op();
@@ -77,6 +84,25 @@ describe('InlineIo', () => {
     expect(inline.active).toBe(true);
     expect(inline.run([op()], (o) => done.push(o))).toEqual([]);
     expect(done.length).toBe(2);
+  });
+
+  it('a slow call that never slept (preempted by a busy CPU) does not pause inline I/O', () => {
+    let now = 0;
+    const inline = new InlineIo(image.fd, 2, 1000, () => (now += 3), sleeping(0));
+    const done: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const op = { buf: randomBytes(512), offset: 512 * i, flags: WRITE };
+      expect(inline.run([op], (o) => done.push(o))).toEqual([]);
+      expect(inline.active).toBe(true);
+    }
+    expect(done.length).toBe(3);
+  });
+
+  it('the native call returns how often the thread slept in the kernel, a whole number', () => {
+    const bufs = [randomBytes(4096), randomBytes(4096)];
+    const slept = native.transferInline(image.fd, bufs, new Float64Array([0, 4096]), new Uint8Array([WRITE, WRITE]), new Uint8Array(2));
+    expect(Number.isInteger(slept)).toBe(true);
+    expect(slept).toBeGreaterThanOrEqual(0);
   });
 
   it('leaves I/O larger than 64 KiB to the pool (pool threads copy in parallel)', () => {
