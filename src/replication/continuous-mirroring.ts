@@ -77,7 +77,7 @@ export class ContinuousMirroring {
       {
         whenFull: (op) => hooks.queueFull(op),
         queued: (fill) => hooks.queued(fill),
-        shippable: () => this.shipper.kick(),
+        shippable: () => this.shipper.changeQueued(),
         confirmWanted: () => this.shipper.kick(),
         overflowed: () => hooks.overflowed(),
       },

@@ -27,7 +27,7 @@ import { DEFAULT_THRESHOLDS, autoTrip, linkHealthy, linkTrip, type SwitchReason,
 
 /** How long a tick waits for its ping before judging on the health it has (see BoundedPing). */
 const PING_WAIT_MS = 250;
-/** The shipper confirms a trickle of changes at most this often (an engine driven by its own timer). */
+/** The shipper confirms once the host has paused this long with nothing left to send (an engine driven by its own timer). */
 const CONFIRM_IDLE_MS = 100;
 
 export type { ControllerParts, ControllerSettings } from './controller-parts.js';

@@ -10,8 +10,8 @@
  * flush, a FUA write) between two batches, so after a power loss it holds what the
  * primary's own disk could hold, no more is promised. Both images are made durable (one
  * flush each) every `confirmEveryMs` or `confirmEveryBytes`, when a write waits for
- * activity-log room or shipped spills hold a quarter of the journal, and whenever the
- * queue has nothing left to send; then the confirmed changes leave the queue and their
+ * activity-log room or shipped spills hold a quarter of the journal, and once the host
+ * has paused (nothing left to send, no change queued for `confirmIdleMs`); then the confirmed changes leave the queue and their
  * activity-log extents may cool. Seldom under load, as the page cache of an unreplicated
  * LUN is written back seldom: each confirmation writes back what both images hold dirty
  * (measured: confirming every 32 MiB cost the primary a fifth of its CPU per write).
@@ -35,7 +35,12 @@ export interface ShipperOptions {
   confirmEveryMs?: number;
   /** Confirm after this many bytes shipped (default 256 MiB). */
   confirmEveryBytes?: number;
-  /** With nothing left to send, confirm this soon after the last confirmation (default 100 ms): a trickle of writes costs at most one flush pair per interval. */
+  /**
+   * With nothing left to send, confirm once no change has been queued for this long
+   * (default 100 ms): after a burst, not between two writes of a steady stream — a
+   * stream the shipper keeps up with empties the queue again and again, and a flush pair
+   * each time kept a sync in flight on the primary nearly half the time (measured).
+   */
   confirmIdleMs?: number;
   /**
    * Data bytes per WRITE SCATTERED (default 60 KiB: with its block of range descriptors,
@@ -66,6 +71,9 @@ export class Shipper {
   /** The backup holds shipped writes of this epoch (or earlier) it may not have made durable. */
   private unflushedEpoch: number | undefined;
   private lastConfirmAt: number;
+  /** Changes queued so far (see changeQueued), and how many there were when the queue was last found with nothing to send. */
+  private changesQueued = 0;
+  private quietMark: { changes: number; at: number } | undefined;
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
   private readonly maxWriteBytes: number;
@@ -105,6 +113,12 @@ export class Shipper {
     this.maxScatteredBytes = options.maxScatteredBytes ?? 60 * 1024;
     this.maxPipelinedBytes = options.maxPipelinedBytes ?? 2 * 1024 * 1024;
     this.lastConfirmAt = Date.now();
+  }
+
+  /** A host change was queued (or withdrawn): ships it, and puts off the idle confirmation. */
+  changeQueued(): void {
+    this.changesQueued++;
+    this.kick();
   }
 
   kick(): void {
@@ -185,10 +199,10 @@ export class Shipper {
         const idle = batch.length === 0;
         // Nothing left to send at all, not just a change still being applied locally at the head (that is load).
         const quiet = idle && this.queue.allShipped;
-        const since = Date.now() - this.lastConfirmAt;
-        // Confirm under load only now and then; once quiet, soon (a drain: at once).
-        if (this.awaitingConfirm > 0 && (this.confirmDue() || (quiet && since >= this.confirmIdleMs) || (idle && draining))) await this.confirm();
-        else if (this.awaitingConfirm > 0 && quiet) this.confirmLater(this.confirmIdleMs - since);
+        const quietMs = quiet ? this.quietFor() : 0;
+        // Confirm under load only now and then; once the host pauses, soon (a drain: at once).
+        if (this.awaitingConfirm > 0 && (this.confirmDue() || (quiet && quietMs >= this.confirmIdleMs) || (idle && draining))) await this.confirm();
+        else if (this.awaitingConfirm > 0 && quiet) this.confirmLater(this.confirmIdleMs - quietMs);
         if (idle) return undefined;
       }
       // No longer wanted (the engine leaves continuous mirroring): what is in flight lands first,
@@ -320,6 +334,13 @@ export class Shipper {
       return this.link.write(joined(parts, g.length), g.offset, false, first).then(() => giveBack(parts));
     });
     return { answered: Promise.all(sends) };
+  }
+
+  /** How long the queue has had nothing to send with no change queued since (from when the loop first found it so). */
+  private quietFor(): number {
+    const now = Date.now();
+    if (this.quietMark?.changes !== this.changesQueued) this.quietMark = { changes: this.changesQueued, at: now };
+    return now - this.quietMark.at;
   }
 
   private confirmLater(ms: number): void {
