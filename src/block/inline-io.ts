@@ -12,6 +12,9 @@
  * a stall, it switched inline I/O off for a quarter of a second at a time on a host busy
  * with several processes (measured: a replication backup sharing two cores with its
  * primary wrote 60% of its blocks through the pool, nearly all after 2-5 ms preemptions).
+ * Counting the sleeps costs more than a 4 KiB write, so calls count them only for
+ * `watchMs` after a slow call: the first slow call of a throttled disk is let go, the next
+ * one pauses inline I/O.
  * And while a sync of the
  * same file is in flight (a flush, a FUA write), writes go to the pool from the start: on
  * ext4 a write that needs the journal waits for that sync's commit. Only small I/O: copying a
@@ -19,8 +22,8 @@
  */
 import { native } from '../native/index.js';
 
-/** native.transferInline's shape: returns how often the thread slept in the kernel during the call. */
-export type InlineTransfer = (fd: number, buffers: readonly Buffer[], offsets: Float64Array, flags: Uint8Array, redo: Uint8Array) => number;
+/** native.transferInline's shape: with `countSleeps`, returns how often the thread slept in the kernel during the call. */
+export type InlineTransfer = (fd: number, buffers: readonly Buffer[], offsets: Float64Array, flags: Uint8Array, redo: Uint8Array, countSleeps: boolean) => number;
 
 /** Largest I/O done inline. */
 export const INLINE_MAX_BYTES = 64 * 1024;
@@ -33,6 +36,8 @@ export interface InlineOp {
 
 export class InlineIo {
   private offUntil = 0;
+  /** Calls count their sleeps until then (a slow call was seen). */
+  private watchUntil = -Infinity;
   /** Syncs of this file in flight (see syncing). */
   private syncs = 0;
   private offsets = new Float64Array(16);
@@ -45,6 +50,7 @@ export class InlineIo {
     private readonly pauseMs = 250,
     private readonly clock: () => number = performance.now.bind(performance),
     private readonly transfer: InlineTransfer = native.transferInline,
+    private readonly watchMs = 50,
   ) {}
 
   /** Runs what it can of `ops` (`done` for each); returns the rest for the threadpool. */
@@ -67,8 +73,13 @@ export class InlineIo {
       this.offsets[i] = op.offset;
       this.flags[i] = op.flags;
     }
-    const slept = this.transfer(this.fd, bufs, this.offsets, this.flags, this.redo) > 0;
-    if (slept && this.clock() - started > this.stallMs) this.offUntil = this.clock() + this.pauseMs;
+    const watching = started < this.watchUntil;
+    const slept = this.transfer(this.fd, bufs, this.offsets, this.flags, this.redo, watching) > 0;
+    const now = this.clock();
+    if (now - started > this.stallMs) {
+      if (slept) this.offUntil = now + this.pauseMs;
+      else if (!watching) this.watchUntil = now + this.watchMs;
+    }
     const rest: T[] = [];
     for (let i = 0; i < n; i++) {
       if (this.redo[i]) rest.push(ops[i]!);

@@ -111,10 +111,11 @@ export interface NativeAddon {
    * Synchronous, on the calling thread: each buffered non-FUA write, and each read the page
    * cache holds (RWF_NOWAIT), done in full; anything else left undone with `redo[i]` = 1
    * (FUA, a read that would wait, a short transfer, an error). The typed arrays may be
-   * longer than `buffers`. Returns how many times the calling thread slept in the kernel
-   * meanwhile (voluntary context switches: made to wait, not merely preempted).
+   * longer than `buffers`. With `countSleeps`, returns how many times the calling thread
+   * slept in the kernel meanwhile (voluntary context switches: made to wait, not merely
+   * preempted); else 0 (counting costs two system calls).
    */
-  transferInline(fd: number, buffers: readonly Buffer[], offsets: Float64Array, flags: Uint8Array, redo: Uint8Array): number;
+  transferInline(fd: number, buffers: readonly Buffer[], offsets: Float64Array, flags: Uint8Array, redo: Uint8Array, countSleeps?: boolean): number;
   /** Punch a hole (regular file, size kept) or BLKDISCARD (block device). */
   discard(fd: number, offset: number, length: number, isBlockDevice: boolean, cb: NativeCallback<undefined>): void;
   allocation(fd: number, offset: number, maxLength: number, cb: NativeCallback<NativeAllocation>): void;

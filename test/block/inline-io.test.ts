@@ -61,34 +61,59 @@ describe('InlineIo', () => {
     }
   });
 
-  /** The real transfer, reporting that the thread slept in the kernel (`sleeps` times) as a throttled write would. */
-  const sleeping = (sleeps: number): InlineTransfer => (...args) => {
-    native.transferInline(...args);
-    return sleeps;
+  /** The real transfer; when asked to count, reports that the thread slept in the kernel `sleeps` times (as a throttled write would). */
+  const sleeping = (sleeps: number, asked: boolean[] = []): InlineTransfer => (fd, buffers, offsets, flags, redo, countSleeps) => {
+    asked.push(countSleeps);
+    native.transferInline(fd, buffers, offsets, flags, redo, countSleeps);
+    return countSleeps ? sleeps : 0;
   };
 
-  it('a call slower than the stall bound that slept in the kernel pauses inline I/O for the pause, then it resumes', () => {
+  it('after a slow call, the next slow call that slept in the kernel pauses inline I/O for the pause, then it resumes', () => {
     let now = 0;
+    const asked: boolean[] = [];
     // Every clock reading is 3 ms after the one before: each call "takes" longer than 2 ms.
-    const inline = new InlineIo(image.fd, 2, 1000, () => (now += 3), sleeping(1));
+    const inline = new InlineIo(image.fd, 2, 1000, () => (now += 3), sleeping(1, asked));
     const op = () => ({ buf: randomBytes(512), offset: 0, flags: WRITE });
     const done: unknown[] = [];
     const first = op();
     expect(inline.run([first], (o) => done.push(o))).toEqual([]);
     expect(done).toEqual([first]);
+    // The first slow call only sets the watch: sleeps are not counted on every call (two system calls).
+    expect(asked).toEqual([false]);
+    expect(inline.active).toBe(true);
+    const second = op();
+    expect(inline.run([second], (o) => done.push(o))).toEqual([]);
+    expect(asked).toEqual([false, true]);
     expect(inline.active).toBe(false);
     const paused = [op(), op()];
     expect(inline.run(paused, (o) => done.push(o))).toEqual(paused);
-    expect(done.length).toBe(1);
+    expect(done.length).toBe(2);
     now += 1000;
     expect(inline.active).toBe(true);
     expect(inline.run([op()], (o) => done.push(o))).toEqual([]);
-    expect(done.length).toBe(2);
+    expect(done.length).toBe(3);
+  });
+
+  it('fast calls do not count sleeps; a slow one makes the calls of the next moment count them', () => {
+    let now = 0;
+    let step = 0.1;
+    const asked: boolean[] = [];
+    const inline = new InlineIo(image.fd, 2, 1000, () => (now += step), sleeping(0, asked), 50);
+    const op = () => ({ buf: randomBytes(512), offset: 0, flags: WRITE });
+    inline.run([op()], () => undefined);
+    step = 3;
+    inline.run([op()], () => undefined);
+    step = 0.1;
+    inline.run([op()], () => undefined);
+    now += 100;
+    inline.run([op()], () => undefined);
+    expect(asked).toEqual([false, false, true, false]);
   });
 
   it('a slow call that never slept (preempted by a busy CPU) does not pause inline I/O', () => {
     let now = 0;
-    const inline = new InlineIo(image.fd, 2, 1000, () => (now += 3), sleeping(0));
+    const asked: boolean[] = [];
+    const inline = new InlineIo(image.fd, 2, 1000, () => (now += 3), sleeping(0, asked));
     const done: unknown[] = [];
     for (let i = 0; i < 3; i++) {
       const op = { buf: randomBytes(512), offset: 512 * i, flags: WRITE };
@@ -96,13 +121,17 @@ describe('InlineIo', () => {
       expect(inline.active).toBe(true);
     }
     expect(done.length).toBe(3);
+    // Watched from the second call on, and none slept.
+    expect(asked).toEqual([false, true, true]);
   });
 
   it('the native call returns how often the thread slept in the kernel, a whole number', () => {
     const bufs = [randomBytes(4096), randomBytes(4096)];
-    const slept = native.transferInline(image.fd, bufs, new Float64Array([0, 4096]), new Uint8Array([WRITE, WRITE]), new Uint8Array(2));
+    const slept = native.transferInline(image.fd, bufs, new Float64Array([0, 4096]), new Uint8Array([WRITE, WRITE]), new Uint8Array(2), true);
     expect(Number.isInteger(slept)).toBe(true);
     expect(slept).toBeGreaterThanOrEqual(0);
+    // Not asked to count: 0, whatever happened.
+    expect(native.transferInline(image.fd, bufs, new Float64Array([0, 4096]), new Uint8Array([WRITE, WRITE]), new Uint8Array(2))).toBe(0);
   });
 
   it('leaves I/O larger than 64 KiB to the pool (pool threads copy in parallel)', () => {
