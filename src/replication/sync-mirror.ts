@@ -27,6 +27,8 @@ export class SyncMirror implements WritePath {
   /** Applied on both, not yet known durable on both. */
   private unconfirmed: Range[] = [];
   private lastConfirmAt = Date.now();
+  /** The confirmation a starved write asked for, while in flight: one at a time. */
+  private confirmingForRoom: Promise<void> | undefined;
   private readonly batcher: ScatteredBatcher;
 
   constructor(
@@ -83,7 +85,16 @@ export class SyncMirror implements WritePath {
 
   /** A write waits for activity-log room, every hot extent held by changes not known durable on both: confirm those now. */
   private confirmIfStarved(): void {
-    if (this.activity.starved && this.unconfirmed.length > 0) this.flush().catch(() => undefined);
+    if (this.confirmingForRoom || !this.activity.starved || this.unconfirmed.length === 0) return;
+    this.confirmingForRoom = this.flush().then(
+      () => {
+        this.confirmingForRoom = undefined;
+        // Changes applied meanwhile may hold the extents a write still waits for.
+        this.confirmIfStarved();
+      },
+      // A failed flush is the link's failure, handled there; no retry loop here.
+      () => (this.confirmingForRoom = undefined),
+    );
   }
 
   /** Leaving synchronous mirroring: what is not known durable on both goes to the delta table. */

@@ -83,6 +83,38 @@ describe('synchronous mirroring: confirming for activity-log room', () => {
     await expectRoomMadeByConfirmation(h, 1);
     await h.device.close();
   });
+
+  it('confirms for room one flush at a time, however many writes complete while one is in flight', async () => {
+    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'sync', activityExtents: 1, activityExtentSize: E });
+    await reachContinuous(h);
+    await h.device.write(Buffer.alloc(B, 1), 0);
+    await h.device.write(Buffer.alloc(B, 2), E);
+    // From now on the backup takes 30 ms a write and 100 ms a flush.
+    const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const { write, writeScattered, flush } = h.link;
+    h.link.write = async (...args) => (await later(30), write.apply(h.link, args));
+    h.link.writeScattered = async (...args) => (await later(30), writeScattered!.apply(h.link, args));
+    let inFlight = 0;
+    let most = 0;
+    h.link.flush = async () => {
+      most = Math.max(most, ++inFlight);
+      try {
+        await later(100);
+        return await flush.apply(h.link);
+      } finally {
+        inFlight--;
+      }
+    };
+    // Writes to the hot first extent, on their way to the backup...
+    const hot = [1, 2, 3].map((i) => h.device.write(Buffer.alloc(B, 3 + i), i * B));
+    // ...when a write to a third extent finds no room: it asks for a confirmation. The writes
+    // above complete while it is in flight, each with the log still starved.
+    await later(5);
+    const third = h.device.write(Buffer.alloc(B, 7), 2 * E);
+    await Promise.all([...hot, third]);
+    expect(most).toBe(1);
+    await h.device.close();
+  });
 });
 
 describe('shipper: a change that failed locally', () => {
