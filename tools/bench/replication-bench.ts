@@ -101,6 +101,9 @@ const SCATTER_STEP = 2053 * WRITE_SIZE;
  */
 const WARM_UP_RUNS = 3;
 
+/** Untimed writes per workload: WARM_UP_RUNS runs of the largest workload. */
+const warmUpWrites = (workloads: readonly Workload[]): number => Math.max(...workloads.map((w) => w.count)) * WARM_UP_RUNS;
+
 /** A TCP relay that counts the bytes each way; `reset()` starts a new measurement. */
 interface CountingProxy {
   port: number;
@@ -174,9 +177,8 @@ function untilDrained(control: string, pollMs?: number): Promise<void> {
 
 /** Warms a mirroring primary up (`warmUp`) once it mirrors, and waits until what that shipped is confirmed. */
 async function warmUpMirror(control: string, url: string, workloads: readonly Workload[], pollMs?: number): Promise<void> {
-  const writes = Math.max(...workloads.map((w) => w.count)) * WARM_UP_RUNS;
   await untilContinuous(control);
-  await warmUp(url, workloads, writes, () => untilDrained(control, pollMs));
+  await warmUp(url, workloads, warmUpWrites(workloads), () => untilDrained(control, pollMs));
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -227,7 +229,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     for (let round = 0; round < rounds; round++) {
       const plain = await serve(work, 'plain', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'plain.img')},size=${size}`]);
       try {
-        await warmUp(primaryUrl(plain), workloads, writes * WARM_UP_RUNS);
+        await warmUp(primaryUrl(plain), workloads, warmUpWrites(workloads));
         for (const [i, workload] of workloads.entries()) {
           const r = await runQemuImgBench(primaryUrl(plain), workload);
           runs[i]!.plain.push(r.iops);
