@@ -14,11 +14,10 @@
  * primary wrote 60% of its blocks through the pool, nearly all after 2-5 ms preemptions).
  * Counting the sleeps costs more than a 4 KiB write, so calls count them only for
  * `watchMs` after a slow call: the first slow call of a throttled disk is let go, the next
- * one pauses inline I/O.
- * And while a sync of the
- * same file is in flight (a flush, a FUA write), writes go to the pool from the start: on
- * ext4 a write that needs the journal waits for that sync's commit. Only small I/O: copying a
- * megabyte costs the JS thread more than the hand-off, and pool threads copy in parallel.
+ * one pauses inline I/O. While a sync of the same file is in flight (a flush, a FUA write),
+ * writes go to the pool from the start: on ext4 a write that needs the journal waits for
+ * that sync's commit. Only small I/O: copying a megabyte costs the JS thread more than the
+ * hand-off, and pool threads copy in parallel.
  */
 import { native } from '../native/index.js';
 

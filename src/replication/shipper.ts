@@ -2,19 +2,21 @@
  * Sends the send queue to the backup, batch after batch: each batch's changes were in
  * flight on the host together and do not overlap (so any part of a batch the backup holds
  * is a state the host could have seen), contiguous ones merged into one WRITE, small
- * scattered ones packed into WRITE SCATTERED commands, all of a batch in flight at once. Several batches are in flight together (a round trip per batch
- * would cap the rate at the link's latency, not the backup's speed): each one's first
- * WRITE carries the ORDERED task attribute, so the backup starts a batch only once the
- * batches before it have completed, and aborts it if one of them failed. Batches with a
- * discard, and the first batch after a barrier, go alone. The backup is flushed only where the host put a barrier (a
- * flush, a FUA write) between two batches, so after a power loss it holds what the
- * primary's own disk could hold, no more is promised. Both images are made durable (one
- * flush each) every `confirmEveryMs` or `confirmEveryBytes`, when a write waits for
- * activity-log room or shipped spills hold a quarter of the journal, and once the host
- * has paused (nothing left to send, no change queued for `confirmIdleMs`); then the confirmed changes leave the queue and their
- * activity-log extents may cool. Seldom under load, as the page cache of an unreplicated
- * LUN is written back seldom: each confirmation writes back what both images hold dirty
- * (measured: confirming every 32 MiB cost the primary a fifth of its CPU per write).
+ * scattered ones packed into WRITE SCATTERED commands, all of a batch in flight at once.
+ * Several batches are in flight together (a round trip per batch would cap the rate at the
+ * link's latency, not the backup's speed): each one's first WRITE carries the ORDERED task
+ * attribute, so the backup starts a batch only once the batches before it have completed,
+ * and aborts it if one of them failed. Batches with a discard, and the first batch after a
+ * barrier, go alone. The backup is flushed only where the host put a barrier (a flush, a
+ * FUA write) between two batches, so after a power loss it holds what the primary's own
+ * disk could hold, no more is promised. Both images are made durable (one flush each) every
+ * `confirmEveryMs` or `confirmEveryBytes`, when a write waits for activity-log room or
+ * shipped spills hold a quarter of the journal, and once the host has paused (nothing left
+ * to send, no change queued for `confirmIdleMs`); then the confirmed changes leave the
+ * queue and their activity-log extents may cool. Seldom under load, as the page cache of an
+ * unreplicated LUN is written back seldom: each confirmation writes back what both images
+ * hold dirty (measured: confirming every 32 MiB cost the primary a fifth of its CPU per
+ * write).
  */
 import type { BlockDevice } from '../block/device.js';
 import type { AsyncMirror } from './async-mirror.js';
