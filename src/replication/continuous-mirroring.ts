@@ -77,7 +77,7 @@ export class ContinuousMirroring {
       {
         whenFull: (op) => hooks.queueFull(op),
         queued: (fill) => hooks.queued(fill),
-        shippable: () => this.shipper.changeQueued(),
+        shippable: () => this.shipper.kick(),
         confirmWanted: () => this.shipper.kick(),
         overflowed: () => hooks.overflowed(),
       },

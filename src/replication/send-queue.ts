@@ -88,6 +88,11 @@ export class SendQueue {
     private readonly memoryBytes: number,
   ) {}
 
+  /** The sequence number of the newest change queued (0: none yet): it moves with every change. */
+  get newestSeq(): number {
+    return this.nextSeq - 1;
+  }
+
   get length(): number {
     return this.entries.length;
   }
@@ -123,11 +128,6 @@ export class SendQueue {
   /** Changes not yet shipped (queued, spilled or in flight). */
   get unshippedCount(): number {
     return this.entries.length - this.shippedCount;
-  }
-
-  /** Every queued change was sent (the queue waits only for its confirmation). */
-  get allShipped(): boolean {
-    return this.unshippedCount === 0;
   }
 
   /** The changes not yet shipped, in queue order (a spill may await between two of them). */

@@ -73,9 +73,8 @@ export class Shipper {
   /** The backup holds shipped writes of this epoch (or earlier) it may not have made durable. */
   private unflushedEpoch: number | undefined;
   private lastConfirmAt: number;
-  /** Changes queued so far (see changeQueued), and how many there were when the queue was last found with nothing to send. */
-  private changesQueued = 0;
-  private quietMark: { changes: number; at: number } | undefined;
+  /** The newest change queued when the queue was last found with nothing to send, and when. */
+  private quietMark: { seq: number; at: number } | undefined;
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
   private readonly maxWriteBytes: number;
@@ -115,12 +114,6 @@ export class Shipper {
     this.maxScatteredBytes = options.maxScatteredBytes ?? 60 * 1024;
     this.maxPipelinedBytes = options.maxPipelinedBytes ?? 2 * 1024 * 1024;
     this.lastConfirmAt = Date.now();
-  }
-
-  /** A host change was queued (or withdrawn): ships it, and puts off the idle confirmation. */
-  changeQueued(): void {
-    this.changesQueued++;
-    this.kick();
   }
 
   kick(): void {
@@ -167,7 +160,7 @@ export class Shipper {
       this.running = run.then(() => undefined);
       const failure = await run.finally(() => (this.running = undefined));
       if (failure) throw failure;
-      if (this.queue.allShipped && this.awaitingConfirm === 0) return;
+      if (this.queue.unshippedCount === 0 && this.awaitingConfirm === 0) return;
       // A change still being applied locally heads the queue: let its write complete.
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -200,7 +193,7 @@ export class Shipper {
         if (this.stopped) return undefined;
         const idle = batch.length === 0;
         // Nothing left to send at all, not just a change still being applied locally at the head (that is load).
-        const quiet = idle && this.queue.allShipped;
+        const quiet = idle && this.queue.unshippedCount === 0;
         const quietMs = quiet ? this.quietFor() : 0;
         // Confirm under load only now and then; once the host pauses, soon (a drain: at once).
         if (this.awaitingConfirm > 0 && (this.confirmDue() || (quiet && quietMs >= this.confirmIdleMs) || (idle && draining))) await this.confirm();
@@ -341,7 +334,8 @@ export class Shipper {
   /** How long the queue has had nothing to send with no change queued since (from when the loop first found it so). */
   private quietFor(): number {
     const now = Date.now();
-    if (this.quietMark?.changes !== this.changesQueued) this.quietMark = { changes: this.changesQueued, at: now };
+    const seq = this.queue.newestSeq;
+    if (this.quietMark?.seq !== seq) this.quietMark = { seq, at: now };
     return now - this.quietMark.at;
   }
 
