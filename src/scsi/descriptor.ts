@@ -53,6 +53,15 @@ export interface CommandDescriptor {
   usage: readonly number[];
   /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a unit attention is pending, without clearing it. */
   bypassesUnitAttention?: boolean;
+  /**
+   * SYNCHRONIZE CACHE: from the replicating primary's nexus it runs outside the task set,
+   * neither waiting for older tasks nor holding newer ones back. The primary orders its
+   * flushes itself (it awaits a flush before sending what must follow it, and counts on
+   * one to cover only writes already answered), and a confirmation's flush of a few
+   * hundred MiB would otherwise stall every ORDERED batch it pipelines behind it for
+   * seconds. A host's flush keeps SAM's ordering.
+   */
+  replicatorUnordered?: boolean;
   /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a sanitize operation is in progress (SBC-3 §4.11). */
   allowedDuringSanitize?: boolean;
   /**

@@ -26,6 +26,7 @@ import { inquiryWithoutUnit } from './inquiry.js';
 import { reportLuns } from './report-luns.js';
 import { requestSenseData } from './request-sense.js';
 import { aluaRefusal, hostAccessState, notAccessible } from './alua.js';
+import { OUTSIDE_THE_TASK_SET } from './task-set.js';
 
 const log = moduleLogger('scsi');
 
@@ -152,7 +153,7 @@ export class ScsiTarget implements ScsiTargetPort {
       return settled(this.failure(e, lu, descriptor, req));
     }
     const tracked = lu.sanitize.tracks(descriptor);
-    const ticket = lu.taskSet.enter(req.taskAttribute);
+    const ticket = descriptor.replicatorUnordered && lu.isReplicator(req.nexus) ? OUTSIDE_THE_TASK_SET : lu.taskSet.enter(req.taskAttribute);
     let abandoned = false;
     let started = false;
     let wake: ((start: boolean) => void) | undefined;

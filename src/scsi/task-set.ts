@@ -39,6 +39,9 @@ export interface TaskTicket {
   done(failed?: boolean): void;
 }
 
+/** The ticket of a task that runs outside the task set: at once, holding no task back. */
+export const OUTSIDE_THE_TASK_SET: TaskTicket = Object.freeze({ ready: undefined, done: () => undefined });
+
 export class TaskSet {
   private readonly runs: Run[] = [];
 

@@ -1,0 +1,104 @@
+/**
+ * The replicating primary's SYNCHRONIZE CACHE runs outside the task set: it does not wait
+ * for an older ORDERED task, and an ORDERED task sent after it does not wait for it (the
+ * primary orders its own flushes; a confirmation's long flush must not stall the batches it
+ * pipelines behind it). A host's SYNCHRONIZE CACHE keeps SAM's ordering.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryBlockStore } from '../../../src/block/memory-store.js';
+import type { CommandDescriptor } from '../../../src/scsi/descriptor.js';
+import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
+import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
+import { ScsiStatus, TaskAttribute, type Nexus } from '../../../src/scsi/types.js';
+import { TARGET, cdbOf, freshMetaDir, nexus } from '../helpers.js';
+
+const GATED = 0xc0;
+const SYNCHRONIZE_CACHE_10 = [0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/** A store whose flushes complete only when the test says so. */
+class GatedFlushStore extends MemoryBlockStore {
+  readonly pending: Array<() => void> = [];
+  override async flush(): Promise<void> {
+    await new Promise<void>((resolve) => this.pending.push(resolve));
+    return super.flush();
+  }
+}
+
+async function setup() {
+  const events: string[] = [];
+  const gates = new Map<number, () => void>();
+  const gated: CommandDescriptor = {
+    name: 'GATED', opcode: GATED, cdbLength: 6, direction: 'none', writesMedium: false, accessesMedium: false, conflict: 0, usage: [GATED, 0xff, 0, 0, 0, 0],
+    prepare: (_lu, { cdb }) => ({
+      dataOutLength: 0,
+      run: () => {
+        const id = cdb[1]!;
+        events.push(`start ${id}`);
+        return new Promise<void>((resolve) => gates.set(id, () => {
+          events.push(`end ${id}`);
+          resolve();
+        }));
+      },
+    }),
+  };
+  const replicator = nexus(2);
+  const store = new GatedFlushStore({ size: 1024 * 512 });
+  const lu = await LogicalUnit.create({ lun: 0, targetName: TARGET, device: store, blockSize: 512, metaDir: freshMetaDir(), replicator: (n) => n.id === replicator.id });
+  const target = new ScsiTarget(TARGET, [lu], { extraCommands: [gated] });
+  for (const who of [nexus(1), replicator]) {
+    target.nexusSeen(who);
+    await target.prepare({ nexus: who, lun: 0, cdb: cdbOf([0x00]), expectedLength: 0, read: false, write: false, taskAttribute: 0 }).run(undefined);
+  }
+  const run = (cdb: number[], attribute: number, who: Nexus) =>
+    target.prepare({ nexus: who, lun: 0, cdb: cdbOf(cdb), expectedLength: 0, read: false, write: false, taskAttribute: attribute }).run(undefined).then((r) => r.status);
+  const flush = (who: Nexus) => {
+    const done = run(SYNCHRONIZE_CACHE_10, TaskAttribute.SIMPLE, who).then((status) => {
+      events.push('flushed');
+      return status;
+    });
+    return done;
+  };
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
+  return { events, open: (id: number) => gates.get(id)!(), store, run, flush, settle, host: nexus(1), replicator };
+}
+
+describe("the replicator's SYNCHRONIZE CACHE", () => {
+  it('runs beside an older ORDERED task, and an ORDERED task after it does not wait for it', async () => {
+    const { events, open, store, run, flush, settle, replicator } = await setup();
+    const first = run([GATED, 1], TaskAttribute.ORDERED, replicator);
+    const flushed = flush(replicator);
+    const second = run([GATED, 2], TaskAttribute.ORDERED, replicator);
+    await settle();
+    // The flush started at once (its store flush is pending) although task 1 has not completed.
+    expect(store.pending).toHaveLength(1);
+    expect(events).toEqual(['start 1']);
+    open(1);
+    await settle();
+    // Task 2 (ORDERED) starts once task 1 completed, with the flush still in progress.
+    expect(events).toEqual(['start 1', 'end 1', 'start 2']);
+    open(2);
+    store.pending.shift()!();
+    expect(await Promise.all([first, flushed, second])).toEqual([ScsiStatus.GOOD, ScsiStatus.GOOD, ScsiStatus.GOOD]);
+  });
+
+  it("a host's keeps SAM's ordering: it waits for the older ORDERED task, and a newer ORDERED task waits for it", async () => {
+    const { events, open, store, run, flush, settle, host } = await setup();
+    const first = run([GATED, 1], TaskAttribute.ORDERED, host);
+    const flushed = flush(host);
+    const second = run([GATED, 2], TaskAttribute.ORDERED, host);
+    await settle();
+    expect(store.pending).toHaveLength(0);
+    open(1);
+    await settle();
+    // The flush runs now; task 2 still waits for it.
+    expect(store.pending).toHaveLength(1);
+    expect(events).toEqual(['start 1', 'end 1']);
+    store.pending.shift()!();
+    await settle();
+    expect(events.filter((e) => e !== 'flushed')).toEqual(['start 1', 'end 1', 'start 2']);
+    open(2);
+    expect(await Promise.all([first, flushed, second])).toEqual([ScsiStatus.GOOD, ScsiStatus.GOOD, ScsiStatus.GOOD]);
+  });
+});
