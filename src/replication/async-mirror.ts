@@ -90,7 +90,10 @@ export class AsyncMirror implements WritePath {
     for (const c of changes) if (!c.discard) this.redundancy.remove(c.offset, c.length);
   }
 
-  /** Changes held durably on both nodes (or folded into the delta table): their extents may cool. */
+  /** A shipped change is held durably on both nodes (or folded into the delta table): its extents may cool. */
+  readonly confirmed = (offset: number, length: number): void => this.activity.release(offset, length);
+
+  /** Changes never shipped, withdrawn or folded into the delta table: their extents may cool. */
   released(changes: readonly QueuedChange[]): void {
     for (const c of changes) {
       this.activity.release(c.offset, c.length);

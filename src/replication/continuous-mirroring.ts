@@ -140,13 +140,15 @@ export class ContinuousMirroring {
     // A batch in flight may still reach the backup: its changes are marked, the next pass sends them again.
     await this.shipper.idle();
     const oldestAt = queue.oldestAt;
-    const folded = await queue.drainAll();
-    for (const c of folded) table.note(c.offset, c.length);
+    const { unshipped, unconfirmed } = await queue.drainAll();
+    for (const c of unshipped) table.note(c.offset, c.length);
+    unconfirmed.forEach((offset, length) => table.note(offset, length));
     this.sync.fold();
     // The marks are durable before the extents they cover may cool.
     await table.persist();
-    this.async.released(folded);
-    return { changes: folded.length, oldestAt };
+    this.async.released(unshipped);
+    unconfirmed.forEach(this.async.confirmed);
+    return { changes: unshipped.length + unconfirmed.length, oldestAt };
   }
 
   /** The engine closes: nothing more is shipped (a batch in flight is not waited for). */

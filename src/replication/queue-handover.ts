@@ -11,10 +11,10 @@ import type { JournalEntry, StagingJournal } from './staging-journal.js';
 /** At a clean shutdown, after the engine stopped: the queue goes to the journal (or, if it cannot, to the delta table). */
 export async function handOverQueue(queue: SendQueue, table: DeltaTable): Promise<void> {
   // Shipped but never confirmed durable on the backup: the table marks them for the next pass.
-  for (const c of queue.unconfirmed()) table.note(c.offset, c.length);
+  queue.forEachUnconfirmed((offset, length) => table.note(offset, length));
   let spilled = true;
   await queue.spillAll().catch(() => (spilled = false));
-  if (!spilled) for (const c of await queue.drainAll()) table.note(c.offset, c.length);
+  if (!spilled) for (const c of (await queue.drainAll()).unshipped) table.note(c.offset, c.length);
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Continuous asynchronous mirroring's ordered send queue: every host change in the order
  * the host saw it acknowledged, holding a reference to the host's buffer (no copy) until
- * the change is shipped or spilled, and tracked until the backup and the local image both hold it
- * durably (then its activity-log extents may cool). Bounded: past `memoryBytes` the oldest
+ * the change is shipped or spilled; once shipped, only its range is kept (a RangeLedger)
+ * until the backup and the local image both hold it durably (then its activity-log
+ * extents may cool). Bounded: past `memoryBytes` the oldest
  * changes not yet shipped spill to the staging journal (seed 002's non-volatile FIFO), and
  * a change the journal cannot take either is refused (the engine folds the queue into the
  * delta table).
@@ -17,42 +18,12 @@ import type { PointMarker } from '../replica-protocol/index.js';
 import type { BufferHold } from '../util/buffer-pool.js';
 import type { JournalEntry, StagingJournal } from './staging-journal.js';
 import { PointDroppedError, QueueFullError } from './queue-errors.js';
+import { RangeLedger } from './range-ledger.js';
+import { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange } from './queued-change.js';
+
+export { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange };
 
 const NOTHING_HELD = (): void => {};
-
-/** A change's bytes lent to a sender; `done` once it no longer reads them. */
-export interface ChangeData {
-  data: Buffer;
-  done: () => void;
-}
-
-export const DEFAULT_QUEUE_MEMORY = 64 * 1024 * 1024;
-
-export interface QueuedChange {
-  seq: number;
-  offset: number;
-  length: number;
-  discard: boolean;
-  /** The host's buffer (or a copy), until the change is shipped or spilled. */
-  data: Buffer | undefined;
-  /** The hold on `data` while the queue has it (more readers retain it too); none: `data` is a copy. */
-  hold: BufferHold | undefined;
-  /** Drops the queue's own reference to `data`. */
-  drop: (() => void) | undefined;
-  /** Where a spilled change's bytes are. */
-  spilled: JournalEntry | undefined;
-  /** Highest seq acknowledged to the host when this change arrived. */
-  ackedBefore: number;
-  /**
-   * Host barriers (a flush issued, a FUA write acknowledged) before it arrived: what came
-   * before a barrier is durable on the backup before anything after it is written there.
-   */
-  epoch: number;
-  /** When it was queued (recovery-point age). */
-  at: number;
-  applied: boolean;
-  shipped: boolean;
-}
 
 /** A recovery point marked in the queue: sent once every change queued before it is. */
 interface PendingPoint {
@@ -63,19 +34,21 @@ interface PendingPoint {
 }
 
 export class SendQueue {
+  /** The changes not yet shipped, in queue order. */
   private readonly entries: QueuedChange[] = [];
   /**
-   * How many entries at the head are shipped. Batches are taken in queue order from the
-   * first unshipped change and confirmation removes a shipped prefix, so the shipped ones
-   * are always a prefix: finding the next batch starts here instead of walking past up to
-   * a confirmation interval's worth of shipped changes every time.
+   * The changes shipped and not yet confirmed, in queue order (batches are shipped in queue
+   * order, so they always precede the entries): their ranges, and for spilled ones the
+   * journal sequence number as the tag.
    */
-  private shippedCount = 0;
-  /** How many entries at the head are shipped or in flight (batches pipelined to the backup): the next batch starts here. */
+  private readonly shippedRanges = new RangeLedger();
+  /** How many entries at the head are in flight (batches pipelined to the backup): the next batch starts after them. */
   private sentCount = 0;
   private nextSeq = 1;
   private ackedSeq = 0;
   private epoch = 0;
+  /** A change was queued in the current epoch: a barrier starts a new one. */
+  private epochUsed = false;
   private memory = 0;
   /** Bytes of changes queued and not yet confirmed (in memory, spilled or shipped). */
   private queuedBytes = 0;
@@ -93,8 +66,9 @@ export class SendQueue {
     return this.nextSeq - 1;
   }
 
+  /** Changes queued: not shipped, or shipped and not confirmed. */
   get length(): number {
-    return this.entries.length;
+    return this.entries.length + this.shippedRanges.length;
   }
 
   get bytes(): number {
@@ -127,12 +101,12 @@ export class SendQueue {
 
   /** Changes not yet shipped (queued, spilled or in flight). */
   get unshippedCount(): number {
-    return this.entries.length - this.shippedCount;
+    return this.entries.length;
   }
 
   /** The changes not yet shipped, in queue order (a spill may await between two of them). */
   private *unshipped(): Generator<QueuedChange> {
-    for (let i = this.shippedCount; i < this.entries.length; i++) yield this.entries[i]!;
+    for (let i = 0; i < this.entries.length; i++) yield this.entries[i]!;
   }
 
   /** The changes not yet sent (not shipped, not in flight), in queue order. */
@@ -140,18 +114,18 @@ export class SendQueue {
     for (let i = this.sentCount; i < this.entries.length; i++) yield this.entries[i]!;
   }
 
-  /** The changes queued, oldest first. */
+  /** The changes not yet shipped, oldest first. */
   get changes(): readonly QueuedChange[] {
     return this.entries;
   }
 
   get oldestAt(): number | undefined {
-    return this.entries[0]?.at;
+    return this.shippedRanges.oldestAt ?? this.entries[0]?.at;
   }
 
   /** When the oldest change the backup does not have yet was queued. */
   get oldestUnshippedAt(): number | undefined {
-    return this.entries[this.shippedCount]?.at;
+    return this.entries[0]?.at;
   }
 
   /** Whether a change of `bytes` can be queued now (memory, else the journal). */
@@ -178,6 +152,7 @@ export class SendQueue {
       shipped: false,
     };
     this.entries.push(change);
+    this.epochUsed = true;
     const bytes = data?.length ?? 0;
     this.memory += bytes;
     this.queuedBytes += bytes;
@@ -192,6 +167,7 @@ export class SendQueue {
   restore(spilled: readonly JournalEntry[], at: number): QueuedChange[] {
     return spilled.map((e) => {
       const change: QueuedChange = { seq: this.nextSeq, offset: e.offset, length: e.length, discard: e.discard, data: undefined, hold: undefined, drop: undefined, spilled: e, ackedBefore: this.nextSeq - 1, epoch: ++this.epoch, at, applied: true, shipped: false };
+      this.epochUsed = true;
       this.nextSeq++;
       this.ackedSeq = change.seq;
       this.entries.push(change);
@@ -217,9 +193,9 @@ export class SendQueue {
     await this.journal.syncAll();
   }
 
-  /** Changes shipped but not confirmed durable on the backup (a shutdown that could not confirm them). */
-  unconfirmed(): QueuedChange[] {
-    return this.entries.slice(0, this.shippedCount);
+  /** Each change shipped but not confirmed durable on the backup (a shutdown that could not confirm them); `spilledSeq` 0: never spilled. */
+  forEachUnconfirmed(fn: (offset: number, length: number, discard: boolean, spilledSeq: number) => void): void {
+    this.shippedRanges.forEach(fn);
   }
 
   /** A change whose local write failed: it never happened, so it is never sent. */
@@ -227,7 +203,6 @@ export class SendQueue {
     const i = this.entries.indexOf(change);
     if (i < 0) return;
     this.entries.splice(i, 1);
-    if (i < this.shippedCount) this.shippedCount--;
     if (i < this.sentCount) this.sentCount--;
     const bytes = change.discard ? 0 : change.length;
     this.queuedBytes -= bytes;
@@ -252,7 +227,7 @@ export class SendQueue {
   duePoint(): PointMarker | undefined {
     const p = this.points[0];
     if (!p) return undefined;
-    const pending = this.entries[this.shippedCount];
+    const pending = this.entries[0];
     return pending === undefined || pending.seq > p.afterSeq ? p.marker : undefined;
   }
 
@@ -270,8 +245,9 @@ export class SendQueue {
 
   /** The host issued a flush, or a FUA write was acknowledged: changes from now on come after a barrier. */
   barrier(): void {
-    const last = this.entries[this.entries.length - 1];
-    if (last && last.epoch === this.epoch) this.epoch++;
+    if (!this.epochUsed) return;
+    this.epoch++;
+    this.epochUsed = false;
   }
 
   /** Moves the oldest unshipped changes held in memory to the journal while memory is over its bound. */
@@ -342,48 +318,65 @@ export class SendQueue {
 
   /** The batches in flight failed: whatever is not shipped is to be sent again. */
   unsend(): void {
-    this.sentCount = this.shippedCount;
+    this.sentCount = 0;
   }
 
-  /** The batch reached the backup (applied there, not yet durable): its memory can go. */
+  /** The batch reached the backup (applied there, not yet durable): its memory can go, its range is kept. */
   shipped(batch: readonly QueuedChange[]): void {
     for (const c of batch) {
       c.shipped = true;
       if (c.spilled && !c.discard) this.shippedSpilledBytes += c.length;
       this.forget(c);
     }
-    while (this.shippedCount < this.entries.length && this.entries[this.shippedCount]!.shipped) this.shippedCount++;
+    let n = 0;
+    for (; n < this.entries.length && this.entries[n]!.shipped; n++) {
+      const c = this.entries[n]!;
+      this.shippedRanges.push(c.offset, c.length, c.discard, c.at, c.spilled?.seq ?? 0);
+    }
+    this.entries.splice(0, n);
+    this.sentCount -= n;
+  }
+
+  /** How many changes are shipped and not confirmed: a confirmation started now covers them. */
+  get shippedPrefix(): number {
+    return this.shippedRanges.length;
   }
 
   /**
-   * The backup and the local image hold every shipped change durably: they leave the
-   * queue (a prefix of it), spilled ones leave the journal. Returns them.
+   * The backup and the local image hold the oldest `count` shipped changes durably (those
+   * shipped when the confirmation began; more may have been shipped since): they leave the
+   * queue, spilled ones leave the journal; `confirmed` gets each one's range.
    */
-  async confirmShipped(): Promise<QueuedChange[]> {
-    const done = this.entries.splice(0, this.shippedCount);
-    this.sentCount -= this.shippedCount;
-    this.shippedCount = 0;
-    this.shippedSpilledBytes = 0;
-    for (const c of done) this.queuedBytes -= c.discard ? 0 : c.length;
+  async confirmShipped(count = this.shippedRanges.length, confirmed?: (offset: number, length: number) => void): Promise<void> {
     let lastSpilled = 0;
-    for (const c of done) if (c.spilled) lastSpilled = Math.max(lastSpilled, c.spilled.seq);
+    this.shippedRanges.forEach((offset, length, discard, spilledSeq) => {
+      if (!discard) this.queuedBytes -= length;
+      if (spilledSeq > 0) {
+        if (!discard) this.shippedSpilledBytes -= length;
+        lastSpilled = Math.max(lastSpilled, spilledSeq);
+      }
+      confirmed?.(offset, length);
+    }, count);
+    this.shippedRanges.shift(count);
     if (lastSpilled > 0) await this.journal.trimThrough(lastSpilled);
-    return done;
   }
 
-  /** Everything queued leaves (the engine marks it in the delta table instead). */
-  async drainAll(): Promise<QueuedChange[]> {
+  /**
+   * Everything queued leaves (the engine marks it in the delta table instead): the changes
+   * not shipped, and the ranges of those shipped but not confirmed.
+   */
+  async drainAll(): Promise<{ unshipped: QueuedChange[]; unconfirmed: RangeLedger }> {
     this.dropPoints('mirroring left continuous mode before the backup took it');
     await this.spilling?.catch(() => undefined);
     const all = this.entries.splice(0);
-    this.shippedCount = 0;
+    const unconfirmed = this.shippedRanges.takeAll();
     this.sentCount = 0;
     this.shippedSpilledBytes = 0;
     for (const c of all) this.forget(c);
     this.memory = 0;
     this.queuedBytes = 0;
     await this.journal.trimThrough(this.journal.lastSeq);
-    return all;
+    return { unshipped: all, unconfirmed };
   }
 
   /** The queue no longer has the change's bytes in memory: its reference to the host's buffer goes. */

@@ -21,10 +21,12 @@
 import type { BlockDevice } from '../block/device.js';
 import type { AsyncMirror } from './async-mirror.js';
 import { ReplicationAction, encodePointParameters } from '../replica-protocol/index.js';
+import { DEFAULT_CONFIRM_EVERY_BYTES, DEFAULT_CONFIRM_EVERY_MS } from './confirm-cadence.js';
 import { RateMeter } from './rate-meter.js';
 import { peerRefused, type ReplicaLink } from './replica-link.js';
-import type { ChangeData, QueuedChange, SendQueue } from './send-queue.js';
-import { packCommands, shipGroups, type ShipGroup } from './ship-groups.js';
+import type { QueuedChange, SendQueue } from './send-queue.js';
+import { issueGroups } from './ship-commands.js';
+import { shipGroups } from './ship-groups.js';
 
 export interface ShipperOptions {
   /** Changes per batch (default 256). */
@@ -33,9 +35,9 @@ export interface ShipperOptions {
   maxBatchBytes?: number;
   /** Bytes per merged WRITE: the backup's MaxBurstLength (default 1 MiB). */
   maxWriteBytes?: number;
-  /** Confirm at least this often while changes keep coming (default 5 s). */
+  /** Confirm at least this often while changes keep coming (default 30 s: confirm-cadence.ts). */
   confirmEveryMs?: number;
-  /** Confirm after this many bytes shipped (default 256 MiB). */
+  /** Confirm after this many bytes shipped (default 1 GiB). */
   confirmEveryBytes?: number;
   /**
    * With nothing left to send, confirm once no change has been queued for this long
@@ -72,6 +74,12 @@ export class Shipper {
   private awaitingConfirm = 0;
   /** The backup holds shipped writes of this epoch (or earlier) it may not have made durable. */
   private unflushedEpoch: number | undefined;
+  /** Batches recorded shipped so far: a backup flush clears `unflushedEpoch` only if none was shipped while it ran. */
+  private shippedBatches = 0;
+  /** A confirmation in progress: shipping goes on beside it (it covers what was shipped when it began). */
+  private confirming: Promise<void> | undefined;
+  /** What a confirmation that failed threw: the loop ends with it. */
+  private confirmFailure: Error | undefined;
   private lastConfirmAt: number;
   /** The newest change queued when the queue was last found with nothing to send, and when. */
   private quietMark: { seq: number; at: number } | undefined;
@@ -107,8 +115,8 @@ export class Shipper {
     this.maxBatch = options.maxBatch ?? 256;
     this.maxBatchBytes = options.maxBatchBytes ?? 16 * 1024 * 1024;
     this.maxWriteBytes = options.maxWriteBytes ?? 1024 * 1024;
-    this.confirmEveryMs = options.confirmEveryMs ?? 5000;
-    this.confirmEveryBytes = options.confirmEveryBytes ?? 256 * 1024 * 1024;
+    this.confirmEveryMs = options.confirmEveryMs ?? DEFAULT_CONFIRM_EVERY_MS;
+    this.confirmEveryBytes = options.confirmEveryBytes ?? DEFAULT_CONFIRM_EVERY_BYTES;
     this.confirmIdleMs = options.confirmIdleMs ?? 100;
     this.maxInFlight = Math.max(1, options.maxBatchesInFlight ?? 64);
     this.maxScatteredBytes = options.maxScatteredBytes ?? 60 * 1024;
@@ -139,6 +147,7 @@ export class Shipper {
   stop(): void {
     this.stopped = true;
     if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    this.wake?.();
   }
 
   /** Resolves once the loop in progress, if any, has stopped. */
@@ -170,6 +179,9 @@ export class Shipper {
   private async loop(draining: boolean): Promise<Error | undefined> {
     try {
       while (!this.stopped && (draining || this.active())) {
+        this.throwConfirmFailure();
+        // Due under load: started beside the shipping, which a flush pair of a few hundred MiB would stall for a second.
+        if (this.awaitingConfirm > 0 && !this.confirming && this.confirmDue()) this.startConfirm();
         const batch = this.queue.nextBatch(this.maxBatch, this.maxBatchBytes);
         if (batch.length > 0 && this.mayPipeline(batch)) {
           this.send(batch);
@@ -178,15 +190,18 @@ export class Shipper {
         // The pipeline is full, or the next batch must go alone: wait for the oldest answer.
         const oldest = this.inFlight[0];
         if (oldest) {
-          const woken = new Promise<false>((resolve) => (this.wake = () => resolve(false)));
-          const answered = await Promise.race([oldest.answered.then(() => true), woken]).finally(() => (this.wake = undefined));
-          if (!answered) continue;
+          if (!(await this.answeredOrWoken(oldest.answered))) continue;
           // In order, and none after a failure: the backup holds a prefix of what is recorded shipped.
           this.inFlight.shift();
           this.shipped(oldest.batch);
           continue;
         }
         if (batch.length > 0) {
+          // After a barrier, with a confirmation in progress: its backup flush may be the one the batch needs.
+          if (this.confirming && this.needsBackupFlush(batch)) {
+            await this.answeredOrWoken(this.confirming);
+            continue;
+          }
           await this.ship(batch, false);
           this.shipped(batch);
         } else if (await this.shipPoint()) continue;
@@ -196,17 +211,26 @@ export class Shipper {
         const quiet = idle && this.queue.unshippedCount === 0;
         const quietMs = quiet ? this.quietFor() : 0;
         // Confirm under load only now and then; once the host pauses, soon (a drain: at once).
-        if (this.awaitingConfirm > 0 && (this.confirmDue() || (quiet && quietMs >= this.confirmIdleMs) || (idle && draining))) await this.confirm();
+        if (this.awaitingConfirm > 0 && !this.confirming && (this.confirmDue() || (quiet && quietMs >= this.confirmIdleMs) || (idle && draining))) this.startConfirm();
         else if (this.awaitingConfirm > 0 && quiet) this.confirmLater(this.confirmIdleMs - quietMs);
-        if (idle) return undefined;
+        if (!idle) continue;
+        // The loop ends only once a confirmation has settled: whoever waits for it (a fold, a drain) then sees the queue settled.
+        if (!this.confirming) return undefined;
+        await this.answeredOrWoken(this.confirming);
       }
       // No longer wanted (the engine leaves continuous mirroring): what is in flight lands first,
       // so nothing shipped arrives after whatever the engine sends next. A closed engine does not wait.
-      if (!this.stopped) await this.settleInFlight();
+      if (!this.stopped) {
+        await this.settleInFlight();
+        // The queue may be folded next: a confirmation must not remove changes from it afterwards.
+        await this.confirming;
+      }
       return undefined;
     } catch (e) {
       // Whatever was in flight is answered (or failed) before the queue is told to send it again.
       await Promise.allSettled(this.inFlight.splice(0).map((f) => f.answered));
+      await this.confirming;
+      this.confirmFailure = undefined;
       this.queue.unsend();
       return e as Error;
     }
@@ -220,6 +244,18 @@ export class Shipper {
     }
   }
 
+  /** Whether `settled` settled (true) before a new change or a stop woke the loop (false). */
+  private async answeredOrWoken(settled: Promise<unknown>): Promise<boolean> {
+    const woken = new Promise<false>((resolve) => (this.wake = () => resolve(false)));
+    return Promise.race([settled.then(() => true), woken]).finally(() => (this.wake = undefined));
+  }
+
+  private throwConfirmFailure(): void {
+    const failure = this.confirmFailure;
+    this.confirmFailure = undefined;
+    if (failure) throw failure;
+  }
+
   private confirmDue(): boolean {
     return (
       this.shippedSinceConfirm >= this.confirmEveryBytes ||
@@ -231,17 +267,20 @@ export class Shipper {
 
   /**
    * Whether `batch` may go now, beside the batches in flight: room in the pipeline, no
-   * confirmation due, no discard (an UNMAP may take several commands, not one ORDERED
-   * head), and no flush needed before it (same epoch as those in flight, or as what the
-   * backup holds unflushed).
+   * discard (an UNMAP may take several commands, not one ORDERED head), and no flush
+   * needed before it (same epoch as those in flight, or as what the backup holds unflushed).
    */
   private mayPipeline(batch: readonly QueuedChange[]): boolean {
     if (this.inFlight.length >= this.maxInFlight) return false;
-    if (this.awaitingConfirm > 0 && this.confirmDue()) return false;
     if (batch.some((c) => c.discard)) return false;
     const epoch = batch[0]!.epoch;
     if (this.inFlight.length > 0) return epoch === this.inFlightEpoch && this.inFlight.reduce((n, f) => n + f.bytes, bytesOf(batch)) <= this.pipelineBytes();
-    return this.unflushedEpoch === undefined || this.unflushedEpoch === epoch;
+    return !this.needsBackupFlush(batch);
+  }
+
+  /** Whether the backup must make what it holds durable before `batch`: a host barrier lies between them. */
+  private needsBackupFlush(batch: readonly QueuedChange[]): boolean {
+    return this.unflushedEpoch !== undefined && this.unflushedEpoch !== batch[0]!.epoch;
   }
 
   private pipelineBytes(): number {
@@ -284,10 +323,10 @@ export class Shipper {
     if (this.stopped) return;
     this.queue.sending(batch);
     // Across a host barrier, what the backup holds from before it is made durable first (only with nothing in flight: see mayPipeline).
-    if (this.unflushedEpoch !== undefined && this.unflushedEpoch !== batch[0]!.epoch) await this.flushBackup();
+    if (this.needsBackupFlush(batch)) await this.flushBackup();
     const groups = shipGroups(batch, this.maxWriteBytes);
     // Issued strictly after the batch before it: the backup orders tasks as they arrive.
-    const issued = this.issuing.then(() => this.issue(groups, ordered));
+    const issued = this.issuing.then(() => issueGroups(groups, ordered, this.queue, this.link, this.maxScatteredBytes));
     this.issuing = issued.catch(() => undefined);
     await (await issued).answered;
   }
@@ -298,37 +337,11 @@ export class Shipper {
     this.queue.shipped(batch);
     this.mirror.shipped(batch);
     this.unflushedEpoch = batch[0]!.epoch;
+    this.shippedBatches++;
     const bytes = bytesOf(batch);
     this.shippedSinceConfirm += bytes;
     this.awaitingConfirm += batch.length;
     this.shippedRate.add(bytes);
-  }
-
-  /**
-   * Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked.
-   * Resolves once they are issued (the next batch may follow) with `answered`, the backup's
-   * answers: held in an object, since an async function's promise would wait for a bare one.
-   */
-  private async issue(groups: ShipGroup[], ordered: boolean): Promise<{ answered: Promise<unknown> }> {
-    const lent = new Map<ShipGroup, ChangeData[]>();
-    await Promise.all(groups.map(async (g) => g.discard || lent.set(g, await Promise.all(g.changes.map(async (c) => (await this.queue.dataOf(c))!)))));
-    const commands = packCommands(groups, this.link.scatteredRanges ?? 0, this.maxScatteredBytes);
-    const sends = commands.map((command, i) => {
-      const first = ordered && i === 0;
-      const g = command[0]!;
-      if (command.length > 1) {
-        const parts = command.map((c) => lent.get(c)!);
-        const writes = command.map((c, j) => ({ offset: c.offset, data: joined(parts[j]!, c.length) }));
-        return this.link.writeScattered!(writes, first).then(() => parts.forEach(giveBack));
-      }
-      if (g.discard) return this.link.discard(g.offset, g.length);
-      // One change: its own buffer, no copy (several contiguous ones: one WRITE of a copy).
-      // Given back only once the backup has it: after a failure (a timed-out command) the
-      // link may still send it later.
-      const parts = lent.get(g)!;
-      return this.link.write(joined(parts, g.length), g.offset, false, first).then(() => giveBack(parts));
-    });
-    return { answered: Promise.all(sends) };
   }
 
   /** How long the queue has had nothing to send with no change queued since (from when the loop first found it so). */
@@ -348,32 +361,34 @@ export class Shipper {
     this.confirmTimer.unref();
   }
 
-  /** Both copies durable: the shipped changes leave the queue. */
+  private startConfirm(): void {
+    this.confirming = this.confirm()
+      .catch((e: Error) => void (this.confirmFailure = e))
+      .finally(() => {
+        this.confirming = undefined;
+        // A loop waiting for it goes on.
+        this.wake?.();
+      });
+  }
+
+  /** Both copies durable: the changes shipped by now leave the queue. */
   private async confirm(): Promise<void> {
+    const shipped = this.queue.shippedPrefix;
     this.lastConfirmAt = Date.now();
     this.shippedSinceConfirm = 0;
     this.awaitingConfirm = 0;
     await Promise.all([this.flushBackup(), this.local.flush()]);
-    this.mirror.released(await this.queue.confirmShipped());
+    // A closed engine's shutdown hands the queue over as it stands.
+    if (this.stopped) return;
+    await this.queue.confirmShipped(shipped, this.mirror.confirmed);
   }
 
   private async flushBackup(): Promise<void> {
-    const epoch = this.unflushedEpoch;
+    const shipped = this.shippedBatches;
     await this.link.flush();
-    if (this.unflushedEpoch === epoch) this.unflushedEpoch = undefined;
+    // A batch recorded shipped meanwhile may have been answered after the flush began.
+    if (this.shippedBatches === shipped) this.unflushedEpoch = undefined;
   }
-}
-
-/** A group's bytes as one buffer: the change's own when there is one. */
-function joined(parts: readonly ChangeData[], length: number): Buffer {
-  return parts.length === 1 ? parts[0]!.data : Buffer.concat(
-    parts.map((p) => p.data),
-    length,
-  );
-}
-
-function giveBack(parts: readonly ChangeData[]): void {
-  for (const p of parts) p.done();
 }
 
 function bytesOf(batch: readonly QueuedChange[]): number {

@@ -15,17 +15,17 @@ import type { BufferHold } from '../util/buffer-pool.js';
 import type { ActivityLog } from './activity-log.js';
 import type { DeltaTable } from './delta-table.js';
 import { applyLocally, type HostOp, type WritePath } from './host-op.js';
+import { DEFAULT_CONFIRM_EVERY_MS } from './confirm-cadence.js';
+import { RangeLedger } from './range-ledger.js';
 import type { ReplicaLink } from './replica-link.js';
 import { ScatteredBatcher } from './scattered-batcher.js';
 
-interface Range {
-  offset: number;
-  length: number;
-}
-
 export class SyncMirror implements WritePath {
   /** Applied on both, not yet known durable on both. */
-  private unconfirmed: Range[] = [];
+  private readonly unconfirmed = new RangeLedger();
+  /** Changes ever added to `unconfirmed`, and of those the ones confirmed (flushes may overlap and finish in any order). */
+  private added = 0;
+  private confirmedThrough = 0;
   private lastConfirmAt = Date.now();
   /** The confirmation a starved write asked for, while in flight: one at a time. */
   private confirmingForRoom: Promise<void> | undefined;
@@ -38,7 +38,7 @@ export class SyncMirror implements WritePath {
     private readonly table: DeltaTable,
     /** The backup missed a change the host is about to be told is done (resolve before answering). */
     private readonly onLinkFailure: (detail: string) => Promise<void> | void,
-    private readonly confirmEveryMs = 5000,
+    private readonly confirmEveryMs = DEFAULT_CONFIRM_EVERY_MS,
   ) {
     this.batcher = new ScatteredBatcher(link);
   }
@@ -52,7 +52,8 @@ export class SyncMirror implements WritePath {
     const remote = op.data ? this.writeRemote(op.data, op.offset, op.fua, op.hold) : this.link.discard(op.offset, op.length);
     const [localResult, remoteResult] = await Promise.allSettled([applyLocally(this.local, op, op.fua), remote]);
     if (remoteResult.status === 'fulfilled') {
-      this.unconfirmed.push({ offset: op.offset, length: op.length });
+      this.unconfirmed.push(op.offset, op.length, !op.data);
+      this.added++;
       this.confirmIfStarved();
     } else {
       // The backup may lack it: the delta table says so (durable before the extent may cool).
@@ -65,15 +66,14 @@ export class SyncMirror implements WritePath {
 
   /** The host's SYNCHRONIZE CACHE: durable on both before it completes. */
   async flush(): Promise<void> {
-    const covered = this.unconfirmed;
-    this.unconfirmed = [];
-    try {
-      await Promise.all([this.local.flush(), this.link.flush()]);
-    } catch (e) {
-      this.unconfirmed = covered.concat(this.unconfirmed);
-      throw e;
-    }
-    this.release(covered);
+    const covers = this.added;
+    await Promise.all([this.local.flush(), this.link.flush()]);
+    // A flush begun later may have finished first and confirmed these already.
+    if (covers <= this.confirmedThrough) return;
+    const count = covers - this.confirmedThrough;
+    this.confirmedThrough = covers;
+    this.unconfirmed.forEach(this.releaseRange, count);
+    this.unconfirmed.shift(count);
   }
 
   /** From the engine's tick: confirm what is applied on both now and then, so extents cool. */
@@ -99,14 +99,15 @@ export class SyncMirror implements WritePath {
 
   /** Leaving synchronous mirroring: what is not known durable on both goes to the delta table. */
   fold(): void {
-    for (const r of this.unconfirmed) this.table.note(r.offset, r.length);
-    this.release(this.unconfirmed);
-    this.unconfirmed = [];
+    this.unconfirmed.forEach((offset, length) => {
+      this.table.note(offset, length);
+      this.activity.release(offset, length);
+    });
+    this.unconfirmed.shift(this.unconfirmed.length);
+    this.confirmedThrough = this.added;
   }
 
-  private release(ranges: readonly Range[]): void {
-    for (const r of ranges) this.activity.release(r.offset, r.length);
-  }
+  private readonly releaseRange = (offset: number, length: number): void => this.activity.release(offset, length);
 
   /**
    * The link reads `data` until the backup has it, and possibly after its write failed (a

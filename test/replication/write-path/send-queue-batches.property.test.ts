@@ -77,8 +77,10 @@ describe('send queue batches', () => {
             await queue.confirmShipped();
           }
         }
-        // The journal holds the spilled changes still queued, in the queue's order.
-        const spilledSeqs = queue.changes.filter((c) => c.spilled).map((c) => c.spilled!.seq);
+        // The journal holds the spilled changes still queued (shipped and unconfirmed, then unshipped), in the queue's order.
+        const spilledSeqs: number[] = [];
+        queue.forEachUnconfirmed((_offset, _length, _discard, seq) => seq > 0 && spilledSeqs.push(seq));
+        spilledSeqs.push(...queue.changes.filter((c) => c.spilled).map((c) => c.spilled!.seq));
         expect(spilledSeqs).toEqual([...spilledSeqs].sort((a, b) => a - b));
         expect(journal.pending().map((e) => e.seq)).toEqual(spilledSeqs);
         await journal.close();

@@ -1,0 +1,52 @@
+/**
+ * A batch's groups on the wire: their bytes lent by the send queue (read back from the
+ * journal for spilled changes), packed into commands (packCommands) and issued in one go.
+ */
+import type { ReplicaLink } from './replica-link.js';
+import type { ChangeData, SendQueue } from './send-queue.js';
+import { packCommands, type ShipGroup } from './ship-groups.js';
+
+/**
+ * Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked.
+ * Resolves once they are issued (the next batch may follow) with `answered`, the backup's
+ * answers: held in an object, since an async function's promise would wait for a bare one.
+ */
+export async function issueGroups(
+  groups: readonly ShipGroup[],
+  ordered: boolean,
+  queue: Pick<SendQueue, 'dataOf'>,
+  link: ReplicaLink,
+  maxScatteredBytes: number,
+): Promise<{ answered: Promise<unknown> }> {
+  const lent = new Map<ShipGroup, ChangeData[]>();
+  await Promise.all(groups.map(async (g) => g.discard || lent.set(g, await Promise.all(g.changes.map(async (c) => (await queue.dataOf(c))!)))));
+  const commands = packCommands(groups, link.scatteredRanges ?? 0, maxScatteredBytes);
+  const sends = commands.map((command, i) => {
+    const first = ordered && i === 0;
+    const g = command[0]!;
+    if (command.length > 1) {
+      const parts = command.map((c) => lent.get(c)!);
+      const writes = command.map((c, j) => ({ offset: c.offset, data: joined(parts[j]!, c.length) }));
+      return link.writeScattered!(writes, first).then(() => parts.forEach(giveBack));
+    }
+    if (g.discard) return link.discard(g.offset, g.length);
+    // One change: its own buffer, no copy (several contiguous ones: one WRITE of a copy).
+    // Given back only once the backup has it: after a failure (a timed-out command) the
+    // link may still send it later.
+    const parts = lent.get(g)!;
+    return link.write(joined(parts, g.length), g.offset, false, first).then(() => giveBack(parts));
+  });
+  return { answered: Promise.all(sends) };
+}
+
+/** A group's bytes as one buffer: the change's own when there is one. */
+function joined(parts: readonly ChangeData[], length: number): Buffer {
+  return parts.length === 1 ? parts[0]!.data : Buffer.concat(
+    parts.map((p) => p.data),
+    length,
+  );
+}
+
+function giveBack(parts: readonly ChangeData[]): void {
+  for (const p of parts) p.done();
+}
