@@ -306,8 +306,12 @@ export class SendQueue {
    */
   async dataOf(change: QueuedChange): Promise<ChangeData | undefined> {
     if (change.discard) return undefined;
-    if (change.data) return { data: change.data, done: change.hold ? change.hold.retain() : NOTHING_HELD };
-    return { data: await this.journal.readData(change.spilled!), done: NOTHING_HELD };
+    return this.lendHeld(change) ?? { data: await this.journal.readData(change.spilled!), done: NOTHING_HELD };
+  }
+
+  /** The change's bytes lent as dataOf does when the queue holds them in memory; undefined when they are only in the journal. */
+  lendHeld(change: QueuedChange): ChangeData | undefined {
+    return change.data && { data: change.data, done: change.hold ? change.hold.retain() : NOTHING_HELD };
   }
 
   /** The batch (the last nextBatch) is on its way: the next batch starts after it. */

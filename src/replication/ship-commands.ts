@@ -6,20 +6,52 @@ import type { ReplicaLink } from './replica-link.js';
 import type { ChangeData, SendQueue } from './send-queue.js';
 import { packCommands, type ShipGroup } from './ship-groups.js';
 
+/** What the backup's answers to a batch's commands settle: in an object, since a promise resolving to a bare one would wait for it. */
+export interface IssuedBatch {
+  answered: Promise<unknown>;
+}
+
+type Lender = Pick<SendQueue, 'dataOf' | 'lendHeld'>;
+
 /**
  * Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked.
- * Resolves once they are issued (the next batch may follow) with `answered`, the backup's
- * answers: held in an object, since an async function's promise would wait for a bare one.
+ * Returns once they are issued (the next batch may follow), at once when every change's
+ * bytes are in memory (the usual case: no promise per change, whose state would live as
+ * long as the batch is in flight), else once the spilled ones are read back.
  */
-export async function issueGroups(
-  groups: readonly ShipGroup[],
-  ordered: boolean,
-  queue: Pick<SendQueue, 'dataOf'>,
-  link: ReplicaLink,
-  maxScatteredBytes: number,
-): Promise<{ answered: Promise<unknown> }> {
+export function issueGroups(groups: readonly ShipGroup[], ordered: boolean, queue: Lender, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch | Promise<IssuedBatch> {
+  const lent = new Map<ShipGroup, ChangeData[]>();
+  let inMemory = true;
+  for (const g of groups) {
+    if (g.discard) continue;
+    const parts: ChangeData[] = [];
+    for (const c of g.changes) {
+      const part = queue.lendHeld(c);
+      if (!part) {
+        inMemory = false;
+        break;
+      }
+      parts.push(part);
+    }
+    if (!inMemory) {
+      // Lent already: given back, then all lent again the slow way.
+      for (const p of parts) p.done();
+      for (const l of lent.values()) for (const p of l) p.done();
+      break;
+    }
+    lent.set(g, parts);
+  }
+  const issue = (l: Map<ShipGroup, ChangeData[]>): IssuedBatch => issueLent(groups, l, ordered, link, maxScatteredBytes);
+  return inMemory ? issue(lent) : lendFromJournal(groups, queue).then(issue);
+}
+
+async function lendFromJournal(groups: readonly ShipGroup[], queue: Lender): Promise<Map<ShipGroup, ChangeData[]>> {
   const lent = new Map<ShipGroup, ChangeData[]>();
   await Promise.all(groups.map(async (g) => g.discard || lent.set(g, await Promise.all(g.changes.map(async (c) => (await queue.dataOf(c))!)))));
+  return lent;
+}
+
+function issueLent(groups: readonly ShipGroup[], lent: Map<ShipGroup, ChangeData[]>, ordered: boolean, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch {
   const commands = packCommands(groups, link.scatteredRanges ?? 0, maxScatteredBytes);
   const sends = commands.map((command, i) => {
     const first = ordered && i === 0;

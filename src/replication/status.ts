@@ -26,6 +26,8 @@ export interface SwitchRecord {
   from: MirrorState;
   to: MirrorState;
   reason: string;
+  /** What the reason was about (the link error that made the engine leave continuous mirroring). */
+  detail?: string;
 }
 
 export interface GenerationsView {

@@ -19,7 +19,7 @@ export class SwitchHistory {
   ) {}
 
   record(from: MirrorState, to: MirrorState, reason: string, extra: Record<string, unknown>, figures: ReplicationFigures = this.figures(), at: number = this.parts.clock()): void {
-    this.last = { at, from, to, reason };
+    this.last = { at, from, to, reason, ...(typeof extra['detail'] === 'string' ? { detail: extra['detail'] } : {}) };
     this.parts.log.info(
       { event: 'mode-switch', from, to, reason, ...extra, figures, dirtyChunks: this.parts.table.dirtyChunks, journalBytes: this.parts.queue.bytes },
       `replication ${from} -> ${to}: ${reason}`,

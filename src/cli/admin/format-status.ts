@@ -50,7 +50,7 @@ function primaryRows(l: Lun, r: Replication, now: number): Rows {
     ['alua', aluaText(r)],
     ['mode', `${r.mode} (${r.flavour})${r.paused ? ', PAUSED' : ''}`],
     ['state', r.state],
-    ['last switch', r.lastSwitch ? `${r.lastSwitch.from} -> ${r.lastSwitch.to}: ${r.lastSwitch.reason}, ${ago(r.lastSwitch.at, now)}` : '-'],
+    ['last switch', r.lastSwitch ? `${r.lastSwitch.from} -> ${r.lastSwitch.to}: ${r.lastSwitch.reason}${r.lastSwitch.detail ? ` (${r.lastSwitch.detail})` : ''}, ${ago(r.lastSwitch.at, now)}` : '-'],
     ['link', `${f.linkUp ? 'up' : 'DOWN'}, rtt ${ms(f.rttMs)}, write latency ${ms(f.writeLatencyMs)}${r.link.lastError && !f.linkUp ? ` (${r.link.lastError})` : ''}`],
     ['journal', `${(f.journalFill * 100).toFixed(1)}% of ${bytes(r.journal.capacity)} (${r.journal.entries} entries)`],
     ['rates', `inflow ${bytes(f.inflowBytesPerSec)}/s, flush ${bytes(f.flushBytesPerSec)}/s`],
