@@ -5,33 +5,10 @@
  * behind it.
  */
 import { describe, expect, it } from 'vitest';
-import type { CommandDescriptor } from '../../../src/scsi/descriptor.js';
 import { Asc, SenseError, SenseKey } from '../../../src/scsi/sense.js';
 import { ScsiStatus, TaskAttribute, type PreparedCommand } from '../../../src/scsi/types.js';
 import { cdbOf, nexus, rig } from '../helpers.js';
-
-const GATED = 0xc0;
-
-/** A vendor command that records when it starts and completes only when the test opens its gate (CDB byte 1 names it). */
-function gatedCommands() {
-  const events: string[] = [];
-  const gates = new Map<number, () => void>();
-  const descriptor: CommandDescriptor = {
-    name: 'GATED', opcode: GATED, cdbLength: 6, direction: 'none', writesMedium: false, accessesMedium: false, conflict: 0, usage: [GATED, 0xff, 0, 0, 0, 0],
-    prepare: (_lu, { cdb }) => ({
-      dataOutLength: 0,
-      run: () => {
-        const id = cdb[1]!;
-        events.push(`start ${id}`);
-        return new Promise<void>((resolve) => gates.set(id, () => {
-          events.push(`end ${id}`);
-          resolve();
-        }));
-      },
-    }),
-  };
-  return { descriptor, events, open: (id: number) => gates.get(id)!() };
-}
+import { GATED, gatedCommands } from './gated-commands.js';
 
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));

@@ -6,13 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
-import type { CommandDescriptor } from '../../../src/scsi/descriptor.js';
 import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
 import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
 import { ScsiStatus, TaskAttribute, type Nexus } from '../../../src/scsi/types.js';
 import { TARGET, cdbOf, freshMetaDir, nexus } from '../helpers.js';
+import { GATED, gatedCommands } from './gated-commands.js';
 
-const GATED = 0xc0;
 const SYNCHRONIZE_CACHE_10 = [0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /** A store whose flushes complete only when the test says so. */
@@ -25,22 +24,7 @@ class GatedFlushStore extends MemoryBlockStore {
 }
 
 async function setup() {
-  const events: string[] = [];
-  const gates = new Map<number, () => void>();
-  const gated: CommandDescriptor = {
-    name: 'GATED', opcode: GATED, cdbLength: 6, direction: 'none', writesMedium: false, accessesMedium: false, conflict: 0, usage: [GATED, 0xff, 0, 0, 0, 0],
-    prepare: (_lu, { cdb }) => ({
-      dataOutLength: 0,
-      run: () => {
-        const id = cdb[1]!;
-        events.push(`start ${id}`);
-        return new Promise<void>((resolve) => gates.set(id, () => {
-          events.push(`end ${id}`);
-          resolve();
-        }));
-      },
-    }),
-  };
+  const { descriptor: gated, events, open } = gatedCommands();
   const replicator = nexus(2);
   const store = new GatedFlushStore({ size: 1024 * 512 });
   const lu = await LogicalUnit.create({ lun: 0, targetName: TARGET, device: store, blockSize: 512, metaDir: freshMetaDir(), replicator: (n) => n.id === replicator.id });
@@ -61,7 +45,7 @@ async function setup() {
   const settle = async () => {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   };
-  return { events, open: (id: number) => gates.get(id)!(), store, run, flush, settle, host: nexus(1), replicator };
+  return { events, open, store, run, flush, settle, host: nexus(1), replicator };
 }
 
 describe("the replicator's SYNCHRONIZE CACHE", () => {
