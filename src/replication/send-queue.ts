@@ -12,7 +12,7 @@
  * the queue keeps it under the write's hold (BlockDevice.write): the queue's own reference
  * goes when the change is shipped, spilled, withdrawn or drained, and whoever reads the
  * bytes meanwhile (a spill, a shipment) holds them too until it is done. A change queued
- * without a hold is copied.
+ * without a hold is copied, and so is one whose bytes are a small part of a larger buffer.
  */
 import type { PointMarker } from '../replica-protocol/index.js';
 import type { BufferHold } from '../util/buffer-pool.js';
@@ -135,15 +135,18 @@ export class SendQueue {
 
   /** `hold`: lets the queue keep `data` itself (BlockDevice.write); without one it keeps a copy. */
   push(offset: number, length: number, data: Buffer | undefined, at: number, hold?: BufferHold): QueuedChange {
-    const kept = data && !hold ? Buffer.from(data) : data;
+    // A view pinning a buffer at least twice its size (a small write's bytes inside the 64 KiB
+    // socket read they arrived in) is copied: the memory bound counts the change's bytes,
+    // and the view would keep the whole buffer for as long as the change waits.
+    const copied = data !== undefined && (!hold || data.buffer.byteLength >= 2 * data.length);
     const change: QueuedChange = {
       seq: this.nextSeq++,
       offset,
       length,
       discard: data === undefined,
-      data: kept,
-      hold: data ? hold : undefined,
-      drop: data && hold ? hold.retain() : undefined,
+      data: copied ? Buffer.from(data) : data,
+      hold: copied ? undefined : hold,
+      drop: data && hold && !copied ? hold.retain() : undefined,
       spilled: undefined,
       ackedBefore: this.ackedSeq,
       epoch: this.epoch,
