@@ -16,22 +16,17 @@
  */
 import type { PointMarker } from '../replica-protocol/index.js';
 import type { BufferHold } from '../util/buffer-pool.js';
+import { indexAbove } from '../util/sorted-index.js';
 import type { JournalEntry, StagingJournal } from './staging-journal.js';
-import { PointDroppedError, QueueFullError } from './queue-errors.js';
+import { QueueFullError } from './queue-errors.js';
+import { QueuedPoints } from './queued-points.js';
 import { RangeLedger } from './range-ledger.js';
 import { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange } from './queued-change.js';
 
 export { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange };
 
 const NOTHING_HELD = (): void => {};
-
-/** A recovery point marked in the queue: sent once every change queued before it is. */
-interface PendingPoint {
-  afterSeq: number;
-  marker: PointMarker;
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
+const seqOf = (c: QueuedChange): number => c.seq;
 
 export class SendQueue {
   /** The changes not yet shipped, in queue order. */
@@ -54,7 +49,7 @@ export class SendQueue {
   private queuedBytes = 0;
   private spilling: Promise<void> | undefined;
   private shippedSpilledBytes = 0;
-  private readonly points: PendingPoint[] = [];
+  private readonly points = new QueuedPoints();
 
   constructor(
     private readonly journal: StagingJournal,
@@ -104,9 +99,17 @@ export class SendQueue {
     return this.entries.length;
   }
 
-  /** The changes not yet shipped, in queue order (a spill may await between two of them). */
+  /**
+   * The changes not yet shipped, in queue order. A spill awaits between two of them while
+   * answered batches leave the head (or a failed change is withdrawn): the next one is found
+   * by sequence number, not by a position that has moved.
+   */
   private *unshipped(): Generator<QueuedChange> {
-    for (let i = 0; i < this.entries.length; i++) yield this.entries[i]!;
+    for (let i = 0; i < this.entries.length; ) {
+      const c = this.entries[i]!;
+      yield c;
+      i = indexAbove(this.entries, seqOf, c.seq);
+    }
   }
 
   /** The changes not yet sent (not shipped, not in flight), in queue order. */
@@ -223,27 +226,22 @@ export class SendQueue {
    * writes, so all of them are acknowledged): resolves once the backup has taken it.
    */
   markPoint(marker: PointMarker): Promise<void> {
-    return new Promise((resolve, reject) => this.points.push({ afterSeq: this.nextSeq - 1, marker, resolve, reject }));
+    return this.points.mark(marker, this.nextSeq - 1);
   }
 
   /** The oldest marked point, once every change before it is shipped. */
   duePoint(): PointMarker | undefined {
-    const p = this.points[0];
-    if (!p) return undefined;
-    const pending = this.entries[0];
-    return pending === undefined || pending.seq > p.afterSeq ? p.marker : undefined;
+    return this.points.due(this.entries[0]?.seq);
   }
 
   /** The backup took the due point (or refused it). */
   pointSent(error?: Error): void {
-    const p = this.points.shift();
-    if (error) p?.reject(error);
-    else p?.resolve();
+    this.points.sent(error);
   }
 
   /** Every marked point is dropped (folded into delta tracking, or a shutdown). */
   dropPoints(reason: string): void {
-    for (const p of this.points.splice(0)) p.reject(new PointDroppedError(reason));
+    this.points.dropAll(reason);
   }
 
   /** The host issued a flush, or a FUA write was acknowledged: changes from now on come after a barrier. */
@@ -288,7 +286,7 @@ export class SendQueue {
     const batch: QueuedChange[] = [];
     let bytes = 0;
     // A marked point is a wall: what comes after it waits until the point is sent.
-    const wall = this.points[0]?.afterSeq ?? Infinity;
+    const wall = this.points.wall;
     for (const c of this.unsent()) {
       if (c.seq > wall) break;
       if (!c.applied) break;
