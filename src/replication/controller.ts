@@ -299,41 +299,47 @@ export class ReplicationController {
     if (this.ticking || this.closed) return;
     this.ticking = true;
     try {
-      await this.switching;
-      await this.ping.run();
-      const now = this.parts.clock();
-      const figures = this.continuous.figures(now);
-      // A peer that stopped answering no longer follows, whatever state the mirroring is in.
-      if (!figures.linkUp) this.peer.lost(this.parts.link.health().lastError ?? 'the link is down');
-      // The marks delta tracking made in memory become durable at least once a tick.
-      await this.parts.table.persist();
-      const quiet = this.thresholds.lowTrafficBytesPerSec > 0 && this.hostWrites.sample(now) <= this.thresholds.lowTrafficBytesPerSec;
-      this.lowTrafficSince = quiet ? (this.lowTrafficSince ?? now) : undefined;
-      if (this.state === 'continuous') {
-        await this.continuous.tick().catch((e: Error) => this.fallBack('link-failed', e.message));
-        const reason = this.mode === 'auto' ? autoTrip(figures, this.thresholds) : linkTrip(figures, this.thresholds);
-        if (reason) await this.switchToDelta(reason);
-        return;
-      }
-      if (this.state !== 'delta' || this.serial.busy || this.paused) return;
-      if (!linkHealthy(figures, this.thresholds)) {
-        this.healthySince = undefined;
-        return;
-      }
-      if (this.parts.binding.unsettled) await this.serial.run(() => this.peer.rebind());
-      if (!this.parts.binding.bound) return;
-      this.healthySince ??= now;
-      if (this.mode === 'delta') {
-        if (this.parts.table.dirtyChunks === 0) return;
-        const due = now - this.passes.lastPassAt >= this.deltaIntervalMs;
-        const lowTraffic = this.lowTrafficSince !== undefined && now - this.lowTrafficSince >= this.thresholds.lowTrafficForMs;
-        if (due || lowTraffic) await this.serial.run(() => this.pass(undefined, due ? 'interval' : 'low-traffic')).catch(() => undefined);
-        return;
-      }
-      if (now - this.healthySince >= this.thresholds.healthyForMs) await this.serial.run(() => this.catchUp()).catch(() => undefined);
+      await this.evaluate();
+      // A switch begun meanwhile (the shipper's link error, a failed confirmation) ends with the tick: status read after it is settled.
+      await this.switching?.catch(() => undefined);
     } finally {
       this.ticking = false;
     }
+  }
+
+  private async evaluate(): Promise<void> {
+    await this.switching;
+    await this.ping.run();
+    const now = this.parts.clock();
+    const figures = this.continuous.figures(now);
+    // A peer that stopped answering no longer follows, whatever state the mirroring is in.
+    if (!figures.linkUp) this.peer.lost(this.parts.link.health().lastError ?? 'the link is down');
+    // The marks delta tracking made in memory become durable at least once a tick.
+    await this.parts.table.persist();
+    const quiet = this.thresholds.lowTrafficBytesPerSec > 0 && this.hostWrites.sample(now) <= this.thresholds.lowTrafficBytesPerSec;
+    this.lowTrafficSince = quiet ? (this.lowTrafficSince ?? now) : undefined;
+    if (this.state === 'continuous') {
+      await this.continuous.tick().catch((e: Error) => this.fallBack('link-failed', e.message));
+      const reason = this.mode === 'auto' ? autoTrip(figures, this.thresholds) : linkTrip(figures, this.thresholds);
+      if (reason) await this.switchToDelta(reason);
+      return;
+    }
+    if (this.state !== 'delta' || this.serial.busy || this.paused) return;
+    if (!linkHealthy(figures, this.thresholds)) {
+      this.healthySince = undefined;
+      return;
+    }
+    if (this.parts.binding.unsettled) await this.serial.run(() => this.peer.rebind());
+    if (!this.parts.binding.bound) return;
+    this.healthySince ??= now;
+    if (this.mode === 'delta') {
+      if (this.parts.table.dirtyChunks === 0) return;
+      const due = now - this.passes.lastPassAt >= this.deltaIntervalMs;
+      const lowTraffic = this.lowTrafficSince !== undefined && now - this.lowTrafficSince >= this.thresholds.lowTrafficForMs;
+      if (due || lowTraffic) await this.serial.run(() => this.pass(undefined, due ? 'interval' : 'low-traffic')).catch(() => undefined);
+      return;
+    }
+    if (now - this.healthySince >= this.thresholds.healthyForMs) await this.serial.run(() => this.catchUp()).catch(() => undefined);
   }
 
   // ---- passes and the return to continuous ----------------------------------
