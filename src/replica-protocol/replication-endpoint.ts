@@ -2,7 +2,7 @@
  * What a replicated LU answers its peer (the target side of VPD C1h, C6h and C7h): the
  * replication engine implements it, the SCSI layer calls it, neither knows the other.
  */
-import type { PortGroupsReport } from './alua.js';
+import type { AccessStateCode, PortGroupsReport } from './alua.js';
 import type { ChangeMapSlice } from './change-map.js';
 import type { PointMarker } from './point-marker.js';
 import type { SharedPrState } from './pr-state.js';
@@ -20,6 +20,8 @@ export interface ReplicationEndpoint {
   promoteBySwitchover(sourceCurrent: bigint): Promise<void>;
   /** ALUA: this node's target port group and the peer's, with their access states now. */
   portGroups(): PortGroupsReport;
+  /** ALUA: this node's access state now (what every host command checks: no report built). */
+  localAccessState(): AccessStateCode;
   /**
    * The LU's persistent reservations changed here (a PR OUT through this node): the engine
    * numbers the state and hands it to the peer. Resolves once the peer holds it or could not

@@ -8,6 +8,7 @@ import {
   type AdoptParameters,
   type ChangeMapSlice,
   type PointMarker,
+  type AccessStateCode,
   type PortGroupsReport,
   type ReplicationEndpoint,
   type ReplicationStateReport,
@@ -34,6 +35,7 @@ export interface PeerEndpointParts {
   newestWriteAt(): number | undefined;
   /** ALUA: this node's port group and the peer's, now. */
   portGroups(): PortGroupsReport;
+  localAccessState(): AccessStateCode;
   prState: PrStateShipper;
   /** The recovery points this node takes as a backup (none: it keeps no points). */
   points: BackupPoints | undefined;
@@ -62,13 +64,17 @@ export class PeerEndpoint implements ReplicationEndpoint {
       resyncBytesLeft: peerSync.status()?.bytesLeft ?? 0,
       newestWriteAt: this.parts.newestWriteAt() ?? 0,
       device: volume.device,
-      alua: { portGroup: volume.portGroup, relativePort: volume.portGroup, state: this.parts.portGroups().local.state },
+      alua: { portGroup: volume.portGroup, relativePort: volume.portGroup, state: this.parts.localAccessState() },
       prSequence: this.parts.prState.sequence,
     };
   }
 
   portGroups(): PortGroupsReport {
     return this.parts.portGroups();
+  }
+
+  localAccessState(): AccessStateCode {
+    return this.parts.localAccessState();
   }
 
   publishPrState(state: Omit<SharedPrState, 'sequence'>): Promise<void> {

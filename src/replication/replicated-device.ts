@@ -37,7 +37,7 @@ import type { SwitchReason, SwitchThresholds } from './switch-criteria.js';
 import type { DeviceIdentity } from './volume-record.js';
 import type { VolumeState } from './volume-state.js';
 import { NodePoints } from './points/node-points.js';
-import { portGroupsOf } from './port-groups.js';
+import { ownAccessState, portGroupsOf } from './port-groups.js';
 import { PrStateShipper } from './pr-state-shipper.js';
 import { buildStatus, type ContinuousFlavour, type ReplicationMode, type ReplicationStatus } from './status.js';
 
@@ -99,6 +99,7 @@ export class ReplicatedDevice implements BlockDevice {
       log,
       newestWriteAt: () => this.newestWriteAt,
       portGroups: () => this.portGroups(),
+      localAccessState: () => ownAccessState({ role: this.roles.role, transitioning: this.roles.transitioning, stale: this.binding.stale }),
       prState: this.prState,
       points: undefined,
     });
@@ -196,13 +197,18 @@ export class ReplicatedDevice implements BlockDevice {
    */
   private change(op: HostOp): Promise<void> {
     const epoch = this.roles.epoch;
-    return this.order.run(op.offset, op.length, async () => {
-      if (this.roles.epoch !== epoch) throw new BlockIoError('EROFS', 30, 'the volume changed role while this write waited');
+    return this.order.run(op.offset, op.length, () => {
+      if (this.roles.epoch !== epoch) return Promise.reject(new BlockIoError('EROFS', 30, 'the volume changed role while this write waited'));
       const controller = this.roles.controller;
       if (controller) return controller.apply(op);
-      await (op.data ? this.local.write(op.data, op.offset, op.fua, op.hold) : this.local.discard(op.offset, op.length));
-      this.newestWriteAt = this.clock();
+      return this.applyUnreplicated(op);
     });
+  }
+
+  /** No engine (a backup, or a volume not replicating): the image takes the change as it is. */
+  private async applyUnreplicated(op: HostOp): Promise<void> {
+    await (op.data ? this.local.write(op.data, op.offset, op.fua, op.hold) : this.local.discard(op.offset, op.length));
+    this.newestWriteAt = this.clock();
   }
 
   // ---- roles ---------------------------------------------------------------

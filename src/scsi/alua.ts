@@ -27,7 +27,7 @@ export function notAccessible(state: AccessStateCode): SenseInfo | undefined {
 /** The host port's access state, or undefined when ALUA does not apply (a plain LU, or the replicator). */
 export function hostAccessState(lu: LogicalUnit, nexus: Nexus): AccessStateCode | undefined {
   if (!lu.replication || lu.isReplicator(nexus)) return undefined;
-  return lu.replication.portGroups().local.state;
+  return lu.replication.localAccessState();
 }
 
 /** Why `descriptor` may not run through this nexus's port now; undefined when it may. */

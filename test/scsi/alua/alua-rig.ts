@@ -54,6 +54,9 @@ export class AluaEndpoint implements ReplicationEndpoint {
       peer: this.peerState === undefined ? undefined : { id: 1, state: this.peerState, relativePorts: [1], changedImplicitly: this.changedImplicitly },
     };
   }
+  localAccessState(): AccessStateCode {
+    return this.state_;
+  }
   async publishPrState(state: Omit<SharedPrState, 'sequence'>): Promise<void> {
     this.published.push(state);
   }

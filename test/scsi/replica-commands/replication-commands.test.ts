@@ -17,6 +17,7 @@ import {
   encodeReadChangeMapCdb,
   encodeReplicationControlCdb,
   type AdoptParameters,
+  type AccessStateCode,
   type PortGroupsReport,
   type ReplicationEndpoint,
   type ReplicationStateReport,
@@ -73,6 +74,9 @@ class FakeEndpoint implements ReplicationEndpoint {
       local: { id: 2, state: AccessState.STANDBY, relativePorts: [2], changedImplicitly: false },
       peer: { id: 1, state: AccessState.ACTIVE_OPTIMIZED, relativePorts: [1], changedImplicitly: false },
     };
+  }
+  localAccessState(): AccessStateCode {
+    return AccessState.STANDBY;
   }
   async publishPrState(): Promise<void> {}
   offerPrState(): boolean {

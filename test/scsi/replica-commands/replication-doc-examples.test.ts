@@ -36,6 +36,7 @@ const endpoint: ReplicationEndpoint = {
   adopt: async () => ({ identityChanged: false }),
   promoteBySwitchover: async () => undefined,
   portGroups: () => ({ local: { id: 1, state: AccessState.ACTIVE_OPTIMIZED, relativePorts: [1], changedImplicitly: false }, peer: undefined }),
+  localAccessState: () => AccessState.ACTIVE_OPTIMIZED,
   publishPrState: async () => undefined,
   offerPrState: () => false,
   takePoint: async (point) => {
