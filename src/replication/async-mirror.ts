@@ -44,14 +44,17 @@ export class AsyncMirror implements WritePath {
     for (const c of queue.changes) if (!c.discard) this.redundancy.add(c.offset, c.length);
   }
 
-  async apply(op: HostOp): Promise<void> {
+  // Not async, no await on the common path: every host write passes here (each promise costs the collector).
+  apply(op: HostOp): Promise<void> {
     const bytes = op.data?.length ?? 0;
     if (!this.queue.fits(bytes)) return this.hooks.whenFull(op);
     const hot = this.activity.acquire(op.offset, op.length);
-    if (hot) {
-      if (this.activity.starved) this.hooks.confirmWanted();
-      await hot;
-    }
+    if (!hot) return this.queueAndApply(op, bytes);
+    if (this.activity.starved) this.hooks.confirmWanted();
+    return hot.then(() => this.queueAndApply(op, bytes));
+  }
+
+  private queueAndApply(op: HostOp, bytes: number): Promise<void> {
     // The queue keeps the host's buffer past the acknowledgement: under the write's hold.
     const change = this.queue.push(op.offset, op.length, op.data, this.clock(), op.hold);
     this.hooks.queued(this.queue.fill);
@@ -60,21 +63,27 @@ export class AsyncMirror implements WritePath {
       this.redundancy.add(op.offset, bytes);
       this.inflow.add(bytes);
     }
-    try {
-      await applyLocally(this.local, op, op.fua);
-    } catch (e) {
-      // The host sees the error; the backup must not get a change the image never took.
-      this.queue.withdraw(change);
-      this.released([change]);
-      // Changes behind it may have waited for it to be applied: the shipper looks again.
-      this.hooks.shippable();
-      throw e;
-    }
+    return applyLocally(this.local, op, op.fua).then(
+      () => this.appliedLocally(change, op.fua),
+      (e: unknown) => this.notApplied(change, e),
+    );
+  }
+
+  private appliedLocally(change: QueuedChange, fua: boolean): void {
     this.queue.acknowledged(change);
     // The host may count on this write from now on: the backup must not get later ones before it is durable there.
-    if (op.fua) this.queue.barrier();
+    if (fua) this.queue.barrier();
     if (this.queue.memoryUsed > this.memoryBytes) this.queue.spill().catch((e: Error) => this.hooks.overflowed(e));
     this.hooks.shippable();
+  }
+
+  private notApplied(change: QueuedChange, e: unknown): never {
+    // The host sees the error; the backup must not get a change the image never took.
+    this.queue.withdraw(change);
+    this.released([change]);
+    // Changes behind it may have waited for it to be applied: the shipper looks again.
+    this.hooks.shippable();
+    throw e;
   }
 
   /** The host issued a SYNCHRONIZE CACHE: it counts on what it saw acknowledged before. */

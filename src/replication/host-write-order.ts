@@ -17,7 +17,22 @@ export class HostWriteOrder {
   /** The copy-on-write view of the pass in progress: changes preserve its chunks first. */
   snapshot: PassSnapshot | undefined;
 
-  async run(offset: number, length: number, change: () => Promise<void>): Promise<void> {
+  run(offset: number, length: number, change: () => Promise<void>): Promise<void> {
+    // The common case (no overlap, no hold, no pass preserving chunks) without a promise per
+    // step: this runs for every host write, and each promise costs the collector.
+    if (!this.gate && !this.snapshot) {
+      const release = this.locks.tryAcquire(offset, length);
+      if (release) {
+        return this.inflight.track(change).then(release, (e: unknown) => {
+          release();
+          throw e;
+        });
+      }
+    }
+    return this.runWaiting(offset, length, change);
+  }
+
+  private async runWaiting(offset: number, length: number, change: () => Promise<void>): Promise<void> {
     const release = await this.locks.acquire(offset, length);
     try {
       // A loop, not an if: another hold may have begun by the time this one's waiters wake.

@@ -39,9 +39,10 @@ export class PreservingDevice implements BlockDevice {
     return this.image.read(buf, offset);
   }
 
-  async write(buf: Buffer, offset: number, fua?: boolean, hold?: BufferHold): Promise<void> {
+  // Not async: every host write passes here, mostly with nothing to preserve.
+  write(buf: Buffer, offset: number, fua?: boolean, hold?: BufferHold): Promise<void> {
     const preserving = this.points.beforeOverwrite(offset, buf.length);
-    if (preserving) await preserving;
+    if (preserving) return preserving.then(() => this.image.write(buf, offset, fua, hold));
     return this.image.write(buf, offset, fua, hold);
   }
 
