@@ -17,7 +17,7 @@ export interface QueuedChange {
   discard: boolean;
   /** The host's buffer (or a copy), until the change is shipped or spilled. */
   data: Buffer | undefined;
-  /** The hold on `data` while the queue has it (more readers retain it too); none: `data` is a copy. */
+  /** The hold on `data` while the queue has it (more readers retain it too): the host's, or the lease of the queue's pooled copy. */
   hold: BufferHold | undefined;
   /** Drops the queue's own reference to `data`. */
   drop: (() => void) | undefined;

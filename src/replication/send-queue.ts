@@ -12,13 +12,15 @@
  * the queue keeps it under the write's hold (BlockDevice.write): the queue's own reference
  * goes when the change is shipped, spilled, withdrawn or drained, and whoever reads the
  * bytes meanwhile (a spill, a shipment) holds them too until it is done. A change queued
- * without a hold is copied, and so is one whose bytes are a small part of a larger buffer.
+ * without a hold is copied, and so is one whose bytes are a small part of a larger buffer
+ * (queue-copies.ts).
  */
 import type { PointMarker } from '../replica-protocol/index.js';
 import type { BufferHold } from '../util/buffer-pool.js';
 import { indexAbove } from '../util/sorted-index.js';
 import type { JournalEntry, StagingJournal } from './staging-journal.js';
 import { QueueFullError } from './queue-errors.js';
+import { keptBytes } from './queue-copies.js';
 import { QueuedPoints } from './queued-points.js';
 import { RangeLedger } from './range-ledger.js';
 import { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange } from './queued-change.js';
@@ -26,6 +28,7 @@ import { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange } from './queu
 export { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange };
 
 const NOTHING_HELD = (): void => {};
+
 const seqOf = (c: QueuedChange): number => c.seq;
 
 export class SendQueue {
@@ -138,18 +141,15 @@ export class SendQueue {
 
   /** `hold`: lets the queue keep `data` itself (BlockDevice.write); without one it keeps a copy. */
   push(offset: number, length: number, data: Buffer | undefined, at: number, hold?: BufferHold): QueuedChange {
-    // A view pinning a buffer at least twice its size (a small write's bytes inside the 64 KiB
-    // socket read they arrived in) is copied: the memory bound counts the change's bytes,
-    // and the view would keep the whole buffer for as long as the change waits.
-    const copied = data !== undefined && (!hold || data.buffer.byteLength >= 2 * data.length);
+    const kept = data && keptBytes(data, hold);
     const change: QueuedChange = {
       seq: this.nextSeq++,
       offset,
       length,
       discard: data === undefined,
-      data: copied ? Buffer.from(data) : data,
-      hold: copied ? undefined : hold,
-      drop: data && hold && !copied ? hold.retain() : undefined,
+      data: kept?.data,
+      hold: kept?.hold,
+      drop: kept?.drop,
       spilled: undefined,
       ackedBefore: this.ackedSeq,
       epoch: this.epoch,
