@@ -135,8 +135,8 @@ export abstract class ScsiCommands {
     }
   }
 
-  async synchronizeCache(lun: number): Promise<void> {
-    await this.scsi(lun, synchronizeCacheCdb());
+  async synchronizeCache(lun: number, options: { taskAttribute?: TaskAttributeValue } = {}): Promise<void> {
+    await this.scsi(lun, synchronizeCacheCdb(), options);
   }
 
   async unmap(lun: number, ranges: readonly BlockRange[]): Promise<void> {

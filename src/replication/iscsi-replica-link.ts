@@ -126,8 +126,8 @@ export class IscsiReplicaLink implements ReplicaLink {
     data.copy(buf);
   }
 
-  flush(): Promise<void> {
-    return this.guard('flush', () => this.session.synchronizeCache(this.lun));
+  flush(ordered = false): Promise<void> {
+    return this.guard('flush', () => this.session.synchronizeCache(this.lun, ordered ? { taskAttribute: TaskAttribute.ORDERED } : {}));
   }
 
   async discard(offset: number, length: number): Promise<void> {

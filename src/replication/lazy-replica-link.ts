@@ -69,8 +69,8 @@ export class LazyReplicaLink implements ReplicaLink {
   allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined> {
     return this.via((l) => l.allocation(offset, maxLength));
   }
-  flush(): Promise<void> {
-    return this.via((l) => l.flush());
+  flush(ordered = false): Promise<void> {
+    return this.via((l) => l.flush(ordered));
   }
   get challengeAlgorithms(): readonly number[] | undefined {
     return this.inner?.challengeAlgorithms;

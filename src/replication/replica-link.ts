@@ -72,7 +72,13 @@ export interface ReplicaLink {
    * no GET LBA STATUS, a malformed answer: the engine then treats it as allocated everywhere.
    */
   allocation(offset: number, maxLength: number): Promise<readonly AllocationExtent[] | undefined>;
-  flush(): Promise<void>;
+  /**
+   * SYNCHRONIZE CACHE. `ordered`: a barrier in the pipeline (SAM's ORDERED task attribute):
+   * the backup starts it once every command sent before it has completed, and the commands
+   * sent after it only once it has (or aborts them if it failed). Unordered, the replicator's
+   * flush runs at once, outside the backup's task set.
+   */
+  flush(ordered?: boolean): Promise<void>;
   /** The challenge algorithms the peer advertises (VPD C0h); undefined: SHA-256 only. */
   readonly challengeAlgorithms?: readonly number[];
   /** One answer per extent, in order (HMAC mode of the vendor challenge), by `algorithm` (default SHA-256). */

@@ -13,13 +13,30 @@ export interface IssuedBatch {
 
 type Lender = Pick<SendQueue, 'dataOf' | 'lendHeld'>;
 
+/** How a batch is issued: its first command ORDERED; behind an ORDERED flush (a host barrier lies before it). */
+export interface IssueOrder {
+  ordered: boolean;
+  barrier?: boolean;
+}
+
 /**
- * Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked.
- * Returns once they are issued (the next batch may follow), at once when every change's
- * bytes are in memory (the usual case: no promise per change, whose state would live as
- * long as the batch is in flight), else once the spilled ones are read back.
+ * Reads the groups' bytes, then issues their commands in one go, the first ORDERED if asked,
+ * behind an ORDERED SYNCHRONIZE CACHE for a barrier (its answer joins the batch's). Returns
+ * once they are issued (the next batch may follow), at once when every change's bytes are in
+ * memory (the usual case: no promise per change, whose state would live as long as the batch
+ * is in flight), else once the spilled ones are read back.
  */
-export function issueGroups(groups: readonly ShipGroup[], ordered: boolean, queue: Lender, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch | Promise<IssuedBatch> {
+export function issueGroups(groups: readonly ShipGroup[], order: IssueOrder, queue: Lender, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch | Promise<IssuedBatch> {
+  const flushed = order.barrier ? link.flush(true) : undefined;
+  if (!flushed) return issueData(groups, order.ordered, queue, link, maxScatteredBytes);
+  // Awaited with the batch's answers (the backup aborts the batch if the flush failed).
+  flushed.catch(() => undefined);
+  const join = (b: IssuedBatch): IssuedBatch => ({ answered: Promise.all([flushed, b.answered]) });
+  const issued = issueData(groups, order.ordered, queue, link, maxScatteredBytes);
+  return issued instanceof Promise ? issued.then(join) : join(issued);
+}
+
+function issueData(groups: readonly ShipGroup[], ordered: boolean, queue: Lender, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch | Promise<IssuedBatch> {
   const lent = new Map<ShipGroup, ChangeData[]>();
   let inMemory = true;
   for (const g of groups) {

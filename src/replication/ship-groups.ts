@@ -53,3 +53,10 @@ export function packCommands(groups: readonly ShipGroup[], maxRanges: number, ma
   if (pack.length > 0) commands.push(pack);
   return commands;
 }
+
+/** The data bytes of a batch (a discard sends none). */
+export function bytesOf(batch: readonly QueuedChange[]): number {
+  let bytes = 0;
+  for (const c of batch) if (!c.discard) bytes += c.length;
+  return bytes;
+}

@@ -6,9 +6,9 @@
  * Several batches are in flight together (a round trip per batch would cap the rate at the
  * link's latency, not the backup's speed): each one's first WRITE carries the ORDERED task
  * attribute, so the backup starts a batch only once the batches before it have completed,
- * and aborts it if one of them failed. Batches with a discard, and the first batch after a
- * barrier, go alone. The backup is flushed only where the host put a barrier (a flush, a
- * FUA write) between two batches, so after a power loss it holds what the primary's own
+ * and aborts it if one of them failed. Batches with a discard go alone. The backup is flushed
+ * only where the host put a barrier (a flush, a FUA write) between two batches, by an ORDERED
+ * SYNCHRONIZE CACHE in the pipeline, so after a power loss it holds what the primary's own
  * disk could hold, no more is promised. Both images are made durable (one flush each) every
  * `confirmEveryMs` or `confirmEveryBytes`, when a write waits for activity-log room or
  * shipped spills hold a quarter of the journal, and once the host has paused (nothing left
@@ -26,7 +26,7 @@ import { RateMeter } from './rate-meter.js';
 import { peerRefused, type ReplicaLink } from './replica-link.js';
 import type { QueuedChange, SendQueue } from './send-queue.js';
 import { issueGroups } from './ship-commands.js';
-import { shipGroups } from './ship-groups.js';
+import { bytesOf, shipGroups } from './ship-groups.js';
 
 export interface ShipperOptions {
   /** Changes per batch (default 256). */
@@ -40,10 +40,9 @@ export interface ShipperOptions {
   /** Confirm after this many bytes shipped (default 1 GiB). */
   confirmEveryBytes?: number;
   /**
-   * With nothing left to send, confirm once no change has been queued for this long
-   * (default 100 ms): after a burst, not between two writes of a steady stream — a
-   * stream the shipper keeps up with empties the queue again and again, and a flush pair
-   * each time kept a sync in flight on the primary nearly half the time (measured).
+   * With nothing left to send, confirm once no change has been queued for this long (default
+   * 100 ms): after a burst, not between two writes of a steady stream (a flush pair each time
+   * the shipper caught up kept a sync in flight on the primary nearly half the time).
    */
   confirmIdleMs?: number;
   /**
@@ -54,11 +53,10 @@ export interface ShipperOptions {
   /** Batches in flight together (default 64; 1 ships batch after batch). */
   maxBatchesInFlight?: number;
   /**
-   * Bytes a batch may join the pipeline with, counting those already in flight (default
-   * 2 MiB, or what the link ships in a quarter of a second when that is more; a batch
-   * alone may be larger): on a slow link everything in flight must land before a switch
-   * to delta mode can fold the queue, on a fast one the pipeline must cover the backup's
-   * latency under load.
+   * Bytes a batch may join the pipeline with, counting those in flight (default 2 MiB, or a
+   * quarter of a second of the link's rate when more; a batch alone may be larger): on a slow
+   * link all in flight lands before a switch to delta mode folds the queue, on a fast one the
+   * pipeline covers the backup's latency under load.
    */
   maxPipelinedBytes?: number;
 }
@@ -78,8 +76,8 @@ export class Shipper {
   private shippedBatches = 0;
   /** A confirmation in progress: shipping goes on beside it (it covers what was shipped when it began). */
   private confirming: Promise<void> | undefined;
-  /** What a confirmation that failed threw: the loop ends with it. */
-  private confirmFailure: Error | undefined;
+  /** What a confirmation or a batch in flight threw: the loop sends nothing more and ends with it (a later batch must not land without the failed one). */
+  private failure: Error | undefined;
   private lastConfirmAt: number;
   /** The newest change queued when the queue was last found with nothing to send, and when. */
   private quietMark: { seq: number; at: number } | undefined;
@@ -94,8 +92,9 @@ export class Shipper {
   private readonly maxInFlight: number;
   private readonly maxScatteredBytes: number;
   private readonly maxPipelinedBytes: number;
-  /** Batches sent and not yet answered, oldest first; all of one epoch. */
+  /** Batches sent and not yet answered, oldest first (a batch that opens an epoch carries its barrier flush). */
   private readonly inFlight: Array<{ batch: QueuedChange[]; bytes: number; answered: Promise<void> }> = [];
+  /** The epoch of the newest batch in flight. */
   private inFlightEpoch = 0;
   /** Batches' WRITEs are issued one batch after another, in queue order (a spilled change's bytes are read first). */
   private issuing: Promise<unknown> = Promise.resolve();
@@ -179,7 +178,7 @@ export class Shipper {
   private async loop(draining: boolean): Promise<Error | undefined> {
     try {
       while (!this.stopped && (draining || this.active())) {
-        this.throwConfirmFailure();
+        this.throwFailure();
         // Due under load: started beside the shipping, which a flush pair of a few hundred MiB would stall for a second.
         if (this.awaitingConfirm > 0 && !this.confirming && this.confirmDue()) this.startConfirm();
         const batch = this.queue.nextBatch(this.maxBatch, this.maxBatchBytes);
@@ -202,6 +201,9 @@ export class Shipper {
             await this.answeredOrWoken(this.confirming);
             continue;
           }
+          // Alone (a discard) across a host barrier: the backup is flushed first. Never so for a
+          // batch in the pipeline: awaiting would let the batch after it be issued first.
+          if (!this.stopped && this.needsBackupFlush(batch)) await this.flushBackup();
           await this.ship(batch, false);
           this.shipped(batch);
         } else if (await this.shipPoint()) continue;
@@ -230,7 +232,7 @@ export class Shipper {
       // Whatever was in flight is answered (or failed) before the queue is told to send it again.
       await Promise.allSettled(this.inFlight.splice(0).map((f) => f.answered));
       await this.confirming;
-      this.confirmFailure = undefined;
+      this.failure = undefined;
       this.queue.unsend();
       return e as Error;
     }
@@ -250,9 +252,9 @@ export class Shipper {
     return Promise.race([settled.then(() => true), woken]).finally(() => (this.wake = undefined));
   }
 
-  private throwConfirmFailure(): void {
-    const failure = this.confirmFailure;
-    this.confirmFailure = undefined;
+  private throwFailure(): void {
+    const failure = this.failure;
+    this.failure = undefined;
     if (failure) throw failure;
   }
 
@@ -265,17 +267,16 @@ export class Shipper {
     );
   }
 
-  /**
-   * Whether `batch` may go now, beside the batches in flight: room in the pipeline, no
-   * discard (an UNMAP may take several commands, not one ORDERED head), and no flush
-   * needed before it (same epoch as those in flight, or as what the backup holds unflushed).
-   */
+  /** Whether `batch` may go now, beside those in flight: room, and no discard (an UNMAP may take several commands, not one ORDERED head). */
   private mayPipeline(batch: readonly QueuedChange[]): boolean {
     if (this.inFlight.length >= this.maxInFlight) return false;
     if (batch.some((c) => c.discard)) return false;
-    const epoch = batch[0]!.epoch;
-    if (this.inFlight.length > 0) return epoch === this.inFlightEpoch && this.inFlight.reduce((n, f) => n + f.bytes, bytesOf(batch)) <= this.pipelineBytes();
-    return !this.needsBackupFlush(batch);
+    return this.inFlight.length === 0 || this.inFlight.reduce((n, f) => n + f.bytes, bytesOf(batch)) <= this.pipelineBytes();
+  }
+
+  /** Whether a host barrier lies between `batch` and what the backup was sent before it. */
+  private acrossBarrier(batch: readonly QueuedChange[]): boolean {
+    return this.inFlight.length > 0 ? batch[0]!.epoch !== this.inFlightEpoch : this.needsBackupFlush(batch);
   }
 
   /** Whether the backup must make what it holds durable before `batch`: a host barrier lies between them. */
@@ -287,13 +288,19 @@ export class Shipper {
     return Math.max(this.maxPipelinedBytes, this.shippedRate.bytesPerSec / 4);
   }
 
-  /** Puts `batch` in flight behind the others (its first WRITE ORDERED when there are others). */
+  /**
+   * Puts `batch` in flight behind the others, its first WRITE ORDERED when there are others.
+   * Across a host barrier, behind an ORDERED flush and ORDERED itself: what came before the
+   * barrier is durable on the backup before anything after it is written, without a round
+   * trip between them (a FUA-heavy host puts a barrier between most batches).
+   */
   private send(batch: QueuedChange[]): void {
-    const ordered = this.inFlight.length > 0;
+    const barrier = this.acrossBarrier(batch);
+    const ordered = barrier || this.inFlight.length > 0;
     this.inFlightEpoch = batch[0]!.epoch;
-    const answered = this.ship(batch, ordered);
-    // Awaited in order by the loop; a failure meanwhile must not count as unhandled.
-    answered.catch(() => undefined);
+    const answered = this.ship(batch, ordered, barrier);
+    // Awaited in order by the loop, which sends no batch after a failed one (it learns at once, not when the failed one is the oldest).
+    answered.catch((e: Error) => void (this.failure ??= e));
     this.inFlight.push({ batch, bytes: bytesOf(batch), answered });
   }
 
@@ -318,15 +325,13 @@ export class Shipper {
     return true;
   }
 
-  /** Sends `batch` (its first WRITE ORDERED if `ordered`); resolves once the backup has it all. */
-  private async ship(batch: QueuedChange[], ordered: boolean): Promise<void> {
+  /** Sends `batch` (its first WRITE ORDERED if `ordered`, behind an ORDERED flush if `barrier`); resolves once the backup has it all. */
+  private async ship(batch: QueuedChange[], ordered: boolean, barrier = false): Promise<void> {
     if (this.stopped) return;
     this.queue.sending(batch);
-    // Across a host barrier, what the backup holds from before it is made durable first (only with nothing in flight: see mayPipeline).
-    if (this.needsBackupFlush(batch)) await this.flushBackup();
     const groups = shipGroups(batch, this.maxWriteBytes);
     // Issued strictly after the batch before it: the backup orders tasks as they arrive.
-    const issued = this.issuing.then(() => issueGroups(groups, ordered, this.queue, this.link, this.maxScatteredBytes));
+    const issued = this.issuing.then(() => issueGroups(groups, { ordered, barrier }, this.queue, this.link, this.maxScatteredBytes));
     this.issuing = issued.catch(() => undefined);
     await (await issued).answered;
   }
@@ -363,7 +368,7 @@ export class Shipper {
 
   private startConfirm(): void {
     this.confirming = this.confirm()
-      .catch((e: Error) => void (this.confirmFailure = e))
+      .catch((e: Error) => void (this.failure ??= e))
       .finally(() => {
         this.confirming = undefined;
         // A loop waiting for it goes on.
@@ -389,10 +394,4 @@ export class Shipper {
     // A batch recorded shipped meanwhile may have been answered after the flush began.
     if (this.shippedBatches === shipped) this.unflushedEpoch = undefined;
   }
-}
-
-function bytesOf(batch: readonly QueuedChange[]): number {
-  let bytes = 0;
-  for (const c of batch) if (!c.discard) bytes += c.length;
-  return bytes;
 }

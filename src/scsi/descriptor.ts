@@ -54,12 +54,12 @@ export interface CommandDescriptor {
   /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a unit attention is pending, without clearing it. */
   bypassesUnitAttention?: boolean;
   /**
-   * SYNCHRONIZE CACHE: from the replicating primary's nexus it runs outside the task set,
-   * neither waiting for older tasks nor holding newer ones back. The primary orders its
-   * flushes itself (it awaits a flush before sending what must follow it, and counts on
-   * one to cover only writes already answered), and a confirmation's flush of a few
-   * hundred MiB would otherwise stall every ORDERED batch it pipelines behind it for
-   * seconds. A host's flush keeps SAM's ordering.
+   * SYNCHRONIZE CACHE: from the replicating primary's nexus, a SIMPLE one runs outside the
+   * task set, neither waiting for older tasks nor holding newer ones back: it is a
+   * confirmation, which counts on covering only writes already answered, and a flush of a
+   * few hundred MiB would otherwise stall every ORDERED batch pipelined behind it for
+   * seconds. An ORDERED one is the primary's barrier between two host epochs and keeps SAM's
+   * ordering, as a host's flush does.
    */
   replicatorUnordered?: boolean;
   /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a sanitize operation is in progress (SBC-3 §4.11). */

@@ -13,6 +13,7 @@ import { StatusError } from './descriptor.js';
 import type { LogicalUnit } from './logical-unit.js';
 import {
   ScsiStatus,
+  TaskAttribute,
   type Nexus,
   type PreparedCommand,
   type ScsiRequest,
@@ -153,7 +154,9 @@ export class ScsiTarget implements ScsiTargetPort {
       return settled(this.failure(e, lu, descriptor, req));
     }
     const tracked = lu.sanitize.tracks(descriptor);
-    const ticket = descriptor.replicatorUnordered && lu.isReplicator(req.nexus) ? OUTSIDE_THE_TASK_SET : lu.taskSet.enter(req.taskAttribute);
+    // The replicator's SIMPLE flush (a confirmation) runs at once; its ORDERED one is a barrier in its pipeline.
+    const unordered = descriptor.replicatorUnordered && req.taskAttribute === TaskAttribute.SIMPLE && lu.isReplicator(req.nexus);
+    const ticket = unordered ? OUTSIDE_THE_TASK_SET : lu.taskSet.enter(req.taskAttribute);
     let abandoned = false;
     let started = false;
     let wake: ((start: boolean) => void) | undefined;

@@ -46,8 +46,8 @@ export class CuttableLink implements ReplicaLink {
     this.allocationQueries++;
     return this.gate(() => this.inner.allocation(offset, maxLength));
   }
-  flush(): Promise<void> {
-    return this.gate(() => this.inner.flush());
+  flush(ordered = false): Promise<void> {
+    return this.gate(() => this.inner.flush(ordered));
   }
   get challengeAlgorithms(): readonly number[] | undefined {
     return this.inner.challengeAlgorithms;

@@ -34,7 +34,7 @@ export class FakeLink implements ReplicaLink {
   /** Writes and flushes in the order the backup carried them out (`write OFFSET[ fua]`, `flush`). */
   readonly trace: string[] = [];
 
-  /** Writes as they were sent, before the backup carries them out (`write OFFSET[ ordered]`). */
+  /** Writes as they were sent, before the backup carries them out (`write OFFSET[ ordered]`), and ORDERED flushes (`flush ordered`). */
   readonly sent: string[] = [];
 
   write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
@@ -97,11 +97,12 @@ export class FakeLink implements ReplicaLink {
     });
   }
 
-  flush(): Promise<void> {
+  flush(ordered = false): Promise<void> {
+    if (ordered) this.sent.push('flush ordered');
     return this.op('flush', () => {
       this.trace.push('flush');
       return this.backup.flush();
-    });
+    }, ordered);
   }
 
   challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {

@@ -287,8 +287,8 @@ export class PairedLink implements ReplicaLink {
     return this.op('get-lba-status', (peer) => deviceExtents(peer.device, offset, maxLength));
   }
 
-  flush(): Promise<void> {
-    return this.op('flush', (peer) => peer.device.flush());
+  flush(ordered = false): Promise<void> {
+    return this.op('flush', (peer) => peer.device.flush(), ordered);
   }
 
   challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {

@@ -138,8 +138,8 @@ export class SimLink implements ReplicaLink {
     return this.op('get-lba-status', () => deviceExtents(this.backup.image, offset, maxLength));
   }
 
-  flush(): Promise<void> {
-    return this.op('flush', () => this.backup.image.flush());
+  flush(ordered = false): Promise<void> {
+    return this.op('flush', () => this.backup.image.flush(), ordered ? TaskAttribute.ORDERED : TaskAttribute.SIMPLE);
   }
 
   challenge(extents: readonly ChallengeExtent[]): Promise<Buffer[]> {

@@ -2,7 +2,8 @@
  * Asynchronous shipping flushes the backup only where the host put a barrier: writes that
  * follow one another without a flush or a FUA write in between go out with no flush
  * between them; a SYNCHRONIZE CACHE or an acknowledged FUA write puts one flush before
- * whatever came after it; and one confirmation flush ends the run.
+ * whatever came after it; and one confirmation flush ends the run (shipper-pipeline.test.ts:
+ * the flush at a barrier goes in the pipeline).
  */
 import { describe, expect, it } from 'vitest';
 import { openHarness, quiesce, reachContinuous } from '../device-harness.js';
@@ -40,4 +41,5 @@ describe('shipper: backup flushes at host barriers only', () => {
     expect(h.link.trace.slice(mark)).toEqual([`write ${40 * B}`, 'write 0', `write ${8 * B}`, 'flush']);
     await h.device.close();
   });
+
 });

@@ -1,8 +1,8 @@
 /**
  * Asynchronous shipping keeps several batches in flight: a batch does not wait for the
  * backup's answer to the one before it. Each pipelined batch's first WRITE is ORDERED, so
- * the backup carries the batches out in queue order all the same (the task set); a batch
- * that must go alone (after a barrier) waits for the pipeline to empty.
+ * the backup carries the batches out in queue order all the same (the task set); across a
+ * host barrier a batch goes behind an ORDERED flush, without waiting for the answers before it.
  */
 import { describe, expect, it } from 'vitest';
 import { openHarness, quiesce, reachContinuous } from '../device-harness.js';
@@ -31,23 +31,25 @@ describe('shipper: batches pipelined to the backup', () => {
     await h.device.close();
   });
 
-  it('a batch after a host barrier waits for the pipeline to empty, then for a flush, and goes unordered', async () => {
-    const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' });
-    await reachContinuous(h);
-    const release = h.link.hold();
-    const sentMark = h.link.sent.length;
-    const mark = h.link.trace.length;
-    await h.device.write(Buffer.alloc(B, 1), 0);
-    await h.device.write(Buffer.alloc(B, 2), B);
-    await h.device.flush();
-    await h.device.write(Buffer.alloc(B, 3), 2 * B);
-    await settle();
-    // The write after the barrier is not sent while the two before it are unanswered.
-    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', `write ${B} ordered`]);
-    release();
-    await quiesce(h);
-    expect(h.link.sent.slice(sentMark)).toEqual(['write 0', `write ${B} ordered`, `write ${2 * B}`]);
-    expect(h.link.trace.slice(mark)).toEqual(['write 0', `write ${B}`, 'flush', `write ${2 * B}`, 'flush']);
-    await h.device.close();
-  });
+  for (const barrier of ['a host flush', 'a FUA write'] as const) {
+    it(`a batch after ${barrier} goes at once, behind an ORDERED flush, itself ORDERED`, async () => {
+      const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' });
+      await reachContinuous(h);
+      const release = h.link.hold();
+      const sentMark = h.link.sent.length;
+      const mark = h.link.trace.length;
+      await h.device.write(Buffer.alloc(B, 1), 0);
+      await h.device.write(Buffer.alloc(B, 2), B, barrier === 'a FUA write');
+      if (barrier === 'a host flush') await h.device.flush();
+      await h.device.write(Buffer.alloc(B, 3), 2 * B);
+      await settle();
+      // Sent while the two before it are unanswered: the backup orders the flush and the write after them.
+      expect(h.link.sent.slice(sentMark)).toEqual(['write 0', `write ${B} ordered`, 'flush ordered', `write ${2 * B} ordered`]);
+      expect(h.link.trace.length).toBe(mark);
+      release();
+      await quiesce(h);
+      expect(h.link.trace.slice(mark)).toEqual(['write 0', `write ${B}`, 'flush', `write ${2 * B}`, 'flush']);
+      await h.device.close();
+    });
+  }
 });

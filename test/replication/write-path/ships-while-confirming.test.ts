@@ -30,7 +30,7 @@ describe('shipper: a confirmation in progress', () => {
     // The backup's flushes now wait for the test.
     const pendingFlushes: Array<() => void> = [];
     const flush = h.link.flush.bind(h.link);
-    h.link.flush = () => new Promise<void>((resolve) => pendingFlushes.push(resolve)).then(flush);
+    h.link.flush = (ordered?: boolean) => new Promise<void>((resolve) => pendingFlushes.push(resolve)).then(() => flush(ordered));
 
     // Past the confirmation interval: the next look at the queue starts one.
     vi.setSystemTime(Date.now() + 31_000);

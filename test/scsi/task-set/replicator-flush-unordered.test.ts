@@ -1,8 +1,9 @@
 /**
- * The replicating primary's SYNCHRONIZE CACHE runs outside the task set: it does not wait
- * for an older ORDERED task, and an ORDERED task sent after it does not wait for it (the
- * primary orders its own flushes; a confirmation's long flush must not stall the batches it
- * pipelines behind it). A host's SYNCHRONIZE CACHE keeps SAM's ordering.
+ * The replicating primary's SIMPLE SYNCHRONIZE CACHE (a confirmation) runs outside the task
+ * set: it does not wait for an older ORDERED task, and an ORDERED task sent after it does
+ * not wait for it (a confirmation's long flush must not stall the batches pipelined behind
+ * it). A host's SYNCHRONIZE CACHE keeps SAM's ordering, and so does the replicator's ORDERED
+ * one (its barrier between two host epochs in the pipeline).
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
@@ -35,8 +36,8 @@ async function setup() {
   }
   const run = (cdb: number[], attribute: number, who: Nexus) =>
     target.prepare({ nexus: who, lun: 0, cdb: cdbOf(cdb), expectedLength: 0, read: false, write: false, taskAttribute: attribute }).run(undefined).then((r) => r.status);
-  const flush = (who: Nexus) => {
-    const done = run(SYNCHRONIZE_CACHE_10, TaskAttribute.SIMPLE, who).then((status) => {
+  const flush = (who: Nexus, attribute: number = TaskAttribute.SIMPLE) => {
+    const done = run(SYNCHRONIZE_CACHE_10, attribute, who).then((status) => {
       events.push('flushed');
       return status;
     });
@@ -67,22 +68,28 @@ describe("the replicator's SYNCHRONIZE CACHE", () => {
     expect(await Promise.all([first, flushed, second])).toEqual([ScsiStatus.GOOD, ScsiStatus.GOOD, ScsiStatus.GOOD]);
   });
 
-  it("a host's keeps SAM's ordering: it waits for the older ORDERED task, and a newer ORDERED task waits for it", async () => {
-    const { events, open, store, run, flush, settle, host } = await setup();
-    const first = run([GATED, 1], TaskAttribute.ORDERED, host);
-    const flushed = flush(host);
-    const second = run([GATED, 2], TaskAttribute.ORDERED, host);
-    await settle();
-    expect(store.pending).toHaveLength(0);
-    open(1);
-    await settle();
-    // The flush runs now; task 2 still waits for it.
-    expect(store.pending).toHaveLength(1);
-    expect(events).toEqual(['start 1', 'end 1']);
-    store.pending.shift()!();
-    await settle();
-    expect(events.filter((e) => e !== 'flushed')).toEqual(['start 1', 'end 1', 'start 2']);
-    open(2);
-    expect(await Promise.all([first, flushed, second])).toEqual([ScsiStatus.GOOD, ScsiStatus.GOOD, ScsiStatus.GOOD]);
-  });
+  for (const [whose, attribute] of [
+    ["a host's SIMPLE one", TaskAttribute.SIMPLE],
+    ["the replicator's ORDERED one", TaskAttribute.ORDERED],
+  ] as const) {
+    it(`${whose} keeps SAM's ordering: it waits for the older ORDERED task, and a newer ORDERED task waits for it`, async () => {
+      const { events, open, store, run, flush, settle, host, replicator } = await setup();
+      const who = attribute === TaskAttribute.SIMPLE ? host : replicator;
+      const first = run([GATED, 1], TaskAttribute.ORDERED, who);
+      const flushed = flush(who, attribute);
+      const second = run([GATED, 2], TaskAttribute.ORDERED, who);
+      await settle();
+      expect(store.pending).toHaveLength(0);
+      open(1);
+      await settle();
+      // The flush runs now; task 2 still waits for it.
+      expect(store.pending).toHaveLength(1);
+      expect(events).toEqual(['start 1', 'end 1']);
+      store.pending.shift()!();
+      await settle();
+      expect(events.filter((e) => e !== 'flushed')).toEqual(['start 1', 'end 1', 'start 2']);
+      open(2);
+      expect(await Promise.all([first, flushed, second])).toEqual([ScsiStatus.GOOD, ScsiStatus.GOOD, ScsiStatus.GOOD]);
+    });
+  }
 });
