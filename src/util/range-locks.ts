@@ -48,6 +48,7 @@ export class RangeLocks {
     };
   }
 
+  /** Number of ranges currently held (for tests and diagnostics). */
   get size(): number {
     return this.held.length;
   }
