@@ -147,7 +147,12 @@ export interface ScatteredWrite {
  * WRITE SCATTERED(16) (SBC-4 §5.52) and its Data-Out buffer: a 32-byte header, a 32-byte
  * LBA range descriptor per write, padded to whole blocks, then the writes' data in order.
  */
-export function writeScatteredCommand(writes: readonly ScatteredWrite[], blockSize: number, options: { fua?: boolean } = {}): { cdb: Buffer; dataOut: Buffer } {
+export function writeScatteredCommand(
+  writes: readonly ScatteredWrite[],
+  blockSize: number,
+  options: { fua?: boolean } = {},
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+): { cdb: Buffer; dataOut: Buffer } {
   if (writes.length === 0 || writes.length > 0xffff) throw new RangeError(`WRITE SCATTERED of ${writes.length} ranges`);
   const headerBlocks = Math.ceil((32 + 32 * writes.length) / blockSize);
   if (headerBlocks > 0xffff) throw new RangeError('WRITE SCATTERED descriptors exceed the logical block data offset');
@@ -160,7 +165,7 @@ export function writeScatteredCommand(writes: readonly ScatteredWrite[], blockSi
   checkU32(blocks, 'WRITE SCATTERED buffer transfer length');
   // One buffer, header and data: the command is sent (and resent after a reconnect) from it.
   const headBytes = headerBlocks * blockSize;
-  const dataOut = Buffer.allocUnsafe(headBytes + blocks * blockSize);
+  const dataOut = allocate(headBytes + blocks * blockSize);
   dataOut.fill(0, 0, headBytes);
   let at = headBytes;
   writes.forEach((w, i) => {

@@ -27,6 +27,15 @@ import type { CommandRequest, CommandResult, TaskAttributeValue } from './comman
 import { getLbaStatusCdb, lbaStatusAllocationLength, parseLbaStatus, type LbaStatusDescriptor } from './lba-status.js';
 import { ScsiCheckConditionError, ScsiStatusError } from './errors.js';
 import { NO_SENSE_DATA } from './sense-parse.js';
+import { BufferPool, type BufferLease } from '../util/buffer-pool.js';
+
+/**
+ * WRITE SCATTERED parameter data (a replica stream's batches) is reused: a fresh buffer per
+ * command that is still in flight at two young-generation collections (a backup a few
+ * milliseconds behind) is external memory V8 frees only in a full collection, and counts
+ * against the old generation's limit until then.
+ */
+const scatteredDataOut = new BufferPool({ minBytes: 8 * 1024, maxBytes: 1024 * 1024, maxIdleBytes: 16 * 1024 * 1024 });
 
 export interface ScsiOptions {
   dataOut?: Buffer;
@@ -112,12 +121,17 @@ export abstract class ScsiCommands {
 
   /** Several writes in one WRITE SCATTERED(16) (their ranges must not overlap). */
   async writeScattered(lun: number, writes: readonly ScatteredWrite[], options: { fua?: boolean; idempotent?: boolean; taskAttribute?: TaskAttributeValue } = {}): Promise<void> {
-    const { cdb, dataOut } = writeScatteredCommand(writes, await this.blockSizeOf(lun), { fua: options.fua ?? false });
+    let lease: BufferLease | undefined;
+    const take = (bytes: number): Buffer => (lease = scatteredDataOut.take(bytes)).buffer;
+    const { cdb, dataOut } = writeScatteredCommand(writes, await this.blockSizeOf(lun), { fua: options.fua ?? false }, take);
     await this.scsi(lun, cdb, {
       dataOut,
       ...(options.taskAttribute !== undefined ? { taskAttribute: options.taskAttribute } : {}),
       ...(options.idempotent !== undefined ? { idempotent: options.idempotent } : {}),
     });
+    // Only once answered: a failed command's buffer may still sit in a socket's write queue,
+    // so it is left to the collector rather than reused.
+    lease?.release();
   }
 
   /**
