@@ -22,10 +22,11 @@ export interface PortGroupInputs {
   changedImplicitly: boolean;
 }
 
-export function ownAccessState(i: Pick<PortGroupInputs, 'role' | 'transitioning' | 'stale'>): AccessStateCode {
-  if (i.transitioning) return AccessState.TRANSITIONING;
-  if (i.role === 'backup') return AccessState.STANDBY;
-  return i.stale ? AccessState.UNAVAILABLE : AccessState.ACTIVE_OPTIMIZED;
+/** This node's own group's state (positional: every host command of a replicated LU asks). */
+export function ownAccessState(role: ReplicationRole, transitioning: boolean, stale: boolean): AccessStateCode {
+  if (transitioning) return AccessState.TRANSITIONING;
+  if (role === 'backup') return AccessState.STANDBY;
+  return stale ? AccessState.UNAVAILABLE : AccessState.ACTIVE_OPTIMIZED;
 }
 
 /** What this node's state implies for the peer's: one of the two is active, unless a change runs. */
@@ -46,7 +47,7 @@ function otherGroup(own: number): number {
 }
 
 export function portGroupsOf(i: PortGroupInputs): PortGroupsReport {
-  const state = ownAccessState(i);
+  const state = ownAccessState(i.role, i.transitioning, i.stale);
   const peerGroup = i.peer?.alua?.portGroup ?? otherGroup(i.portGroup);
   return {
     local: { id: i.portGroup, state, relativePorts: [i.portGroup], changedImplicitly: i.changedImplicitly },

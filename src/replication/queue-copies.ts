@@ -15,17 +15,26 @@ import { BufferPool, type BufferHold } from '../util/buffer-pool.js';
 
 const copies = new BufferPool({ minBytes: 512, maxBytes: 1024 * 1024, maxIdleBytes: 16 * 1024 * 1024 });
 
+/** The part of a queued change that keeps its bytes. */
 export interface KeptBytes {
-  data: Buffer;
+  data: Buffer | undefined;
   /** Whoever reads `data` while the queue keeps it retains this (a spill, a shipment). */
-  hold: BufferHold;
+  hold: BufferHold | undefined;
   /** Drops the queue's own reference. */
-  drop: () => void;
+  drop: (() => void) | undefined;
 }
 
-export function keptBytes(data: Buffer, hold: BufferHold | undefined): KeptBytes {
-  if (hold && data.buffer.byteLength < 2 * data.length) return { data, hold, drop: hold.retain() };
+/** Fills in what `into` keeps of `data` (its fields, not an object per change: every host write passes here). */
+export function keepBytes(into: KeptBytes, data: Buffer, hold: BufferHold | undefined): void {
+  if (hold && data.buffer.byteLength < 2 * data.length) {
+    into.data = data;
+    into.hold = hold;
+    into.drop = hold.retain();
+    return;
+  }
   const copy = copies.take(data.length);
   data.copy(copy.buffer);
-  return { data: copy.buffer, hold: copy, drop: () => copy.release() };
+  into.data = copy.buffer;
+  into.hold = copy;
+  into.drop = () => copy.release();
 }

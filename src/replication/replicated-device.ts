@@ -99,7 +99,7 @@ export class ReplicatedDevice implements BlockDevice {
       log,
       newestWriteAt: () => this.newestWriteAt,
       portGroups: () => this.portGroups(),
-      localAccessState: () => ownAccessState({ role: this.roles.role, transitioning: this.roles.transitioning, stale: this.binding.stale }),
+      localAccessState: () => ownAccessState(this.roles.role, this.roles.transitioning, this.binding.stale),
       prState: this.prState,
       points: undefined,
     });

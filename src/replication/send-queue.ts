@@ -20,7 +20,7 @@ import type { BufferHold } from '../util/buffer-pool.js';
 import { indexAbove } from '../util/sorted-index.js';
 import type { JournalEntry, StagingJournal } from './staging-journal.js';
 import { QueueFullError } from './queue-errors.js';
-import { keptBytes } from './queue-copies.js';
+import { keepBytes } from './queue-copies.js';
 import { QueuedPoints } from './queued-points.js';
 import { RangeLedger } from './range-ledger.js';
 import { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange } from './queued-change.js';
@@ -141,15 +141,14 @@ export class SendQueue {
 
   /** `hold`: lets the queue keep `data` itself (BlockDevice.write); without one it keeps a copy. */
   push(offset: number, length: number, data: Buffer | undefined, at: number, hold?: BufferHold): QueuedChange {
-    const kept = data && keptBytes(data, hold);
     const change: QueuedChange = {
       seq: this.nextSeq++,
       offset,
       length,
       discard: data === undefined,
-      data: kept?.data,
-      hold: kept?.hold,
-      drop: kept?.drop,
+      data: undefined,
+      hold: undefined,
+      drop: undefined,
       spilled: undefined,
       ackedBefore: this.ackedSeq,
       epoch: this.epoch,
@@ -157,6 +156,7 @@ export class SendQueue {
       applied: false,
       shipped: false,
     };
+    if (data) keepBytes(change, data, hold);
     this.entries.push(change);
     this.epochUsed = true;
     const bytes = data?.length ?? 0;
