@@ -305,15 +305,25 @@ export class IscsiSession extends ScsiCommands {
   }
 
   /** LOGICAL UNIT RESET; commands in flight to that LUN reject with CommandAbortedError. */
-  async lunReset(lun: number): Promise<void> {
+  lunReset(lun: number): Promise<void> {
+    return this.lunTaskManagement(TmfFunction.LOGICAL_UNIT_RESET, lun, 'LOGICAL UNIT RESET');
+  }
+
+  /** ABORT TASK SET: this session's commands in flight to that LUN end on the target, and reject here with CommandAbortedError. */
+  abortTaskSet(lun: number): Promise<void> {
+    return this.lunTaskManagement(TmfFunction.ABORT_TASK_SET, lun, 'ABORT TASK SET');
+  }
+
+  /** A TMF on a LUN: the target sends no response for the commands it aborts, so they end here. */
+  private async lunTaskManagement(fn: number, lun: number, name: string): Promise<void> {
     const field = lunToField(lun);
-    const response = await this.taskManagement(TmfFunction.LOGICAL_UNIT_RESET, field, RESERVED_TAG, this.window.next);
+    const response = await this.taskManagement(fn, field, RESERVED_TAG, this.window.next);
     if (response !== 0) throw new TaskManagementError(response);
     for (const task of [...this.tasks.values()]) {
       if (task.lunField !== field) continue;
       this.tasks.delete(task.itt);
       this.finishTask(task);
-      task.reject(new CommandAbortedError(`aborted by LOGICAL UNIT RESET of LUN ${lun}`, true));
+      task.reject(new CommandAbortedError(`aborted by ${name} of LUN ${lun}`, true));
     }
   }
 

@@ -19,6 +19,7 @@ import {
   type ReplicationStateReport,
 } from '../replica-protocol/index.js';
 import { moduleLogger, type Logger } from '../util/log.js';
+import { FenceClearing } from './fence-clearing.js';
 import { LBA_STATUS_DESCRIPTORS, PeerAllocation } from './peer-allocation.js';
 import {
   ReplicaLinkError,
@@ -51,12 +52,15 @@ const ZERO_FILL_BYTES = 1024 * 1024;
 const ILLEGAL_REQUEST = 0x5;
 /** At most one 4 KiB block of LBA range descriptors (32-byte header, 32 bytes each). */
 const SCATTERED_RANGES_PER_COMMAND = 127;
+/** The replica-stream commands: a failed one fences this nexus on the backup (scsi/replicator-fence.ts). */
+const STREAM_OPERATIONS = new Set(['write', 'flush', 'unmap']);
 export class IscsiReplicaLink implements ReplicaLink {
   private healthState: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
   private nextListId = 1;
   private readonly peerAllocation: PeerAllocation;
   /** The backup refused a staged discard: it gets staged zeroes from then on. */
   private stagedDiscardRefused = false;
+  private readonly fence: FenceClearing;
 
   private constructor(
     private readonly session: ReconnectingSession,
@@ -72,6 +76,7 @@ export class IscsiReplicaLink implements ReplicaLink {
     readonly scatteredRanges: number,
     log: Logger,
   ) {
+    this.fence = new FenceClearing(() => this.session.current?.abortTaskSet(this.lun) ?? Promise.resolve(), log);
     this.peerAllocation = new PeerAllocation((lba) => this.session.getLbaStatus(this.lun, lba, LBA_STATUS_DESCRIPTORS), blockSize, size, thin, log);
   }
 
@@ -264,7 +269,7 @@ export class IscsiReplicaLink implements ReplicaLink {
   /** Runs one operation, recording health; errors become ReplicaLinkError. */
   private async guard<T>(what: string, op: () => Promise<T>): Promise<T> {
     try {
-      const value = await op();
+      const value = await this.fence.run(op, STREAM_OPERATIONS.has(what));
       this.healthState.up = true;
       return value;
     } catch (e) {
@@ -275,4 +280,3 @@ export class IscsiReplicaLink implements ReplicaLink {
     }
   }
 }
-

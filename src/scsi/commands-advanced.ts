@@ -97,7 +97,7 @@ export const advancedCommands: CommandDescriptor[] = [
   },
   {
     name: 'UNMAP', opcode: 0x42, cdbLength: 10, direction: 'out', writesMedium: true, accessesMedium: true,
-    conflict: ConflictClass.Write, usage: [0x42, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0],
+    conflict: ConflictClass.Write, replicaStream: true, usage: [0x42, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0],
     prepare: prepareUnmap,
   },
   {

@@ -62,6 +62,12 @@ export interface CommandDescriptor {
    * ordering, as a host's flush does.
    */
   replicatorUnordered?: boolean;
+  /**
+   * A command of the primary's replica stream (WRITE, WRITE SCATTERED, UNMAP, SYNCHRONIZE
+   * CACHE): from the replicator's nexus, its failure fences the replicator's later commands
+   * until it clears its task set (replicator-fence.ts).
+   */
+  replicaStream?: boolean;
   /** INQUIRY, REPORT LUNS, REQUEST SENSE: run while a sanitize operation is in progress (SBC-3 §4.11). */
   allowedDuringSanitize?: boolean;
   /**

@@ -1,3 +1,4 @@
+import { ReplicatorFence } from './replicator-fence.js';
 import { TaskSet } from './task-set.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -124,6 +125,8 @@ export class LogicalUnit {
   readonly physicalBlockExponent: number;
   /** SANITIZE state: idle, in progress, or failure mode. */
   readonly sanitize: SanitizeState;
+  /** A failed replica-stream command holds the replicator's later ones back (replicator-fence.ts). */
+  readonly replicatorFence = new ReplicatorFence();
   /** Present on an encrypted LU: what SANITIZE CRYPTO ERASE changes. */
   readonly mediaKey: MediaKeyChange | undefined;
   readonly unitAttentions: UnitAttentions;
@@ -318,6 +321,7 @@ export class LogicalUnit {
     this.preventing.delete(nexus.id);
     this.reservations.onNexusLoss(nexus);
     forgetChallengeLists(this, nexus.id);
+    this.replicatorFence.clearFor(nexus);
   }
 
   /**
@@ -327,6 +331,7 @@ export class LogicalUnit {
   reset(asc: AscPair): void {
     this.preventing.clear();
     this.reservations.onReset();
+    this.replicatorFence.clear();
     this.attentions.establish(asc);
   }
 

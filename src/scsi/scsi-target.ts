@@ -28,6 +28,7 @@ import { reportLuns } from './report-luns.js';
 import { requestSenseData } from './request-sense.js';
 import { aluaRefusal, hostAccessState, notAccessible } from './alua.js';
 import { OUTSIDE_THE_TASK_SET } from './task-set.js';
+import { fencedOnFailure } from './replicator-fence.js';
 
 const log = moduleLogger('scsi');
 
@@ -53,7 +54,7 @@ function runPlan(plan: HandlerPlan, dataOut: Buffer | undefined, hold: BufferHol
 
 /** A plan whose outcome is already known (errors found before any data moved). */
 function settled(result: ScsiResult): PreparedCommand {
-  return { dataOutLength: 0, run: () => Promise.resolve(result) };
+  return { dataOutLength: 0, outcome: result, run: () => Promise.resolve(result) };
 }
 
 function checkCondition(info: SenseInfo, descriptorFormat: boolean): ScsiResult {
@@ -120,10 +121,17 @@ export class ScsiTarget implements ScsiTargetPort {
     const lu = this.units.get(req.lun);
     if (!lu) return this.prepareWithoutUnit(req);
     if (!lu.knowsNexus(req.nexus)) lu.attachNexus(req.nexus);
+    const replicator = lu.isReplicator(req.nexus);
+    if (replicator && lu.replicatorFence.refuses(req.nexus)) return settled({ status: ScsiStatus.TASK_ABORTED });
+    const descriptor = this.commands.lookupCdb(req.cdb, lu);
+    if (!descriptor) return settled(checkCondition(this.unsupported(req.cdb), lu.descriptorSense()));
+    const prepared = this.prepareCommand(lu, req, descriptor, replicator);
+    return replicator && descriptor.replicaStream ? fencedOnFailure(prepared, lu.replicatorFence, req.nexus) : prepared;
+  }
+
+  private prepareCommand(lu: LogicalUnit, req: ScsiRequest, descriptor: CommandDescriptor, replicator: boolean): PreparedCommand {
     const dsense = lu.descriptorSense();
     const cdb = req.cdb;
-    const descriptor = this.commands.lookupCdb(cdb, lu);
-    if (!descriptor) return settled(checkCondition(this.unsupported(cdb), dsense));
     if (!descriptor.bypassesUnitAttention) {
       const ua = lu.unitAttentions.take(req.nexus);
       if (ua) return settled(checkCondition({ key: SenseKey.UNIT_ATTENTION, asc: ua }, dsense));
@@ -132,7 +140,7 @@ export class ScsiTarget implements ScsiTargetPort {
     const inaccessible = aluaRefusal(lu, req.nexus, descriptor);
     if (inaccessible) return settled(checkCondition(inaccessible, dsense));
     // The replicator carries what the primary already admitted; the hosts' reservations are not its.
-    if (!lu.isReplicator(req.nexus) && lu.reservations.conflicts(req.nexus, descriptor.conflict)) {
+    if (!replicator && lu.reservations.conflicts(req.nexus, descriptor.conflict)) {
       return settled({ status: ScsiStatus.RESERVATION_CONFLICT });
     }
     const sanitizing = lu.sanitize.refusal(descriptor);
@@ -155,7 +163,7 @@ export class ScsiTarget implements ScsiTargetPort {
     }
     const tracked = lu.sanitize.tracks(descriptor);
     // The replicator's SIMPLE flush (a confirmation) runs at once; its ORDERED one is a barrier in its pipeline.
-    const unordered = descriptor.replicatorUnordered && req.taskAttribute === TaskAttribute.SIMPLE && lu.isReplicator(req.nexus);
+    const unordered = descriptor.replicatorUnordered && req.taskAttribute === TaskAttribute.SIMPLE && replicator;
     const ticket = unordered ? OUTSIDE_THE_TASK_SET : lu.taskSet.enter(req.taskAttribute);
     let abandoned = false;
     let started = false;
@@ -282,7 +290,10 @@ export class ScsiTarget implements ScsiTargetPort {
   }
 
   taskSetCleared(lun: number, by: Nexus, clear: boolean): void {
-    if (clear) this.units.get(lun)?.unitAttentions.establish(Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR, by);
+    const lu = this.units.get(lun);
+    // The replicator knows of its failure now: its commands from here on are its answer to it.
+    lu?.replicatorFence.clearFor(by);
+    if (clear) lu?.unitAttentions.establish(Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR, by);
   }
 
   nexusLost(nexus: Nexus): void {

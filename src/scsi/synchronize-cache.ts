@@ -16,7 +16,7 @@ function prepareSync(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   return { dataOutLength: 0, run: () => lu.device.flush() };
 }
 
-const common = { direction: 'none', writesMedium: false, accessesMedium: true, conflict: ConflictClass.Write, replicatorUnordered: true, prepare: prepareSync } as const;
+const common = { direction: 'none', writesMedium: false, accessesMedium: true, conflict: ConflictClass.Write, replicatorUnordered: true, replicaStream: true, prepare: prepareSync } as const;
 
 export const synchronizeCacheCommands: CommandDescriptor[] = [
   {

@@ -60,6 +60,8 @@ export interface ScsiResult {
  */
 export interface PreparedCommand {
   readonly dataOutLength: number;
+  /** The result, when it was known while preparing (a refusal before any data moved): `run` resolves to it. */
+  readonly outcome?: ScsiResult;
   /**
    * `dataOut` is lent until the returned promise settles (the transport may reuse its
    * memory then); `hold`, when given, lets whatever keeps it longer say so (BufferHold).

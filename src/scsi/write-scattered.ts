@@ -98,7 +98,7 @@ export function prepareWriteScattered(lu: AdvancedLu, ctx: CommandContext): Hand
 export const writeScatteredCommands: CommandDescriptor[] = [
   {
     name: 'WRITE SCATTERED(16)', opcode: 0x9f, serviceAction: 0x12, cdbLength: 16, direction: 'out', writesMedium: true, accessesMedium: true,
-    conflict: ConflictClass.Write, usage: [0x9f, 0x12, 0x18, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0],
+    conflict: ConflictClass.Write, replicaStream: true, usage: [0x9f, 0x12, 0x18, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0],
     prepare: prepareWriteScattered,
   },
 ];

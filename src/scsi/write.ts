@@ -37,7 +37,7 @@ function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   };
 }
 
-const common = { direction: 'out', writesMedium: true, accessesMedium: true ,conflict: ConflictClass.Write, prepare: prepareWrite } as const;
+const common = { direction: 'out', writesMedium: true, accessesMedium: true, conflict: ConflictClass.Write, replicaStream: true, prepare: prepareWrite } as const;
 
 export const writeCommands: CommandDescriptor[] = [
   { ...common, name: 'WRITE(6)', opcode: 0x0a, cdbLength: 6, usage: [0x0a, 0x1f, 0xff, 0xff, 0xff, 0x00] },
