@@ -64,6 +64,8 @@ export class ReconnectingSession extends ScsiCommands {
   private readonly options: ReconnectingSessionOptions;
   /** Number of successful logins after the first. */
   reconnects = 0;
+  /** Commands issued before the last stopReissues() are not issued again after a connection loss. */
+  private reissueEpoch = 0;
 
   private constructor(options: ReconnectingSessionOptions) {
     super();
@@ -99,18 +101,28 @@ export class ReconnectingSession extends ScsiCommands {
     const idempotent = request.idempotent ?? isIdempotentCdb(request.cdb);
     // Submit synchronously while a connection is up, so pipelined callers keep their order.
     const live = this.current;
-    return live ? this.issue(live, request, idempotent, 1) : this.ready().then((s) => this.issue(s, request, idempotent, 1));
+    const epoch = this.reissueEpoch;
+    return live ? this.issue(live, request, idempotent, epoch, 1) : this.ready().then((s) => this.issue(s, request, idempotent, epoch, 1));
   }
 
-  private async issue(session: IscsiSession, request: CommandRequest, idempotent: boolean, attempt: number): Promise<CommandResult> {
+  /**
+   * The commands issued so far are not issued again if their connection is lost: they fail
+   * instead (a replica batch sent before an earlier one was known to have failed must not run
+   * on the next session, whose nexus starts with no fence).
+   */
+  stopReissues(): void {
+    this.reissueEpoch++;
+  }
+
+  private async issue(session: IscsiSession, request: CommandRequest, idempotent: boolean, epoch: number, attempt: number): Promise<CommandResult> {
     try {
       return await session.command(request);
     } catch (e) {
       const lost = e instanceof IscsiConnectionError || (e instanceof CommandAbortedError && !e.maybeExecuted && !request.signal?.aborted);
       const mayRetry = lost && (idempotent || (e as IscsiConnectionError | CommandAbortedError).maybeExecuted === false);
       // A command that keeps killing connections is not retried forever.
-      if (!mayRetry || this.closing || attempt >= MAX_ISSUES_PER_COMMAND) throw e;
-      return this.issue(await this.ready(), request, idempotent, attempt + 1);
+      if (!mayRetry || this.closing || epoch !== this.reissueEpoch || attempt >= MAX_ISSUES_PER_COMMAND) throw e;
+      return this.issue(await this.ready(), request, idempotent, epoch, attempt + 1);
     }
   }
 

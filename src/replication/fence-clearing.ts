@@ -4,7 +4,9 @@
  * later commands. The fence is lifted only when every command sent before the failure was
  * known has settled — each refused there, or run before the failure — with ABORT TASK SET;
  * commands issued meanwhile wait for that. So a command the primary issued before it learnt
- * of a failure (a batch pipelined behind the failed one) never runs after it on the backup.
+ * of a failure (a batch pipelined behind the failed one) never runs after it on the backup —
+ * nor on the backup's next session after a connection loss: the commands in flight when the
+ * failure is known are not re-issued.
  */
 import type { Logger } from 'pino';
 
@@ -16,8 +18,12 @@ export class FenceClearing {
   private allSettled: (() => void) | undefined;
 
   constructor(
-    /** ABORT TASK SET on the replica's LUN. */
-    private readonly clear: () => Promise<void>,
+    private readonly session: {
+      /** ABORT TASK SET on the replica's LUN. */
+      clear(): Promise<void>;
+      /** The commands in flight are not issued again after a connection loss (the next nexus has no fence). */
+      stopReissues(): void;
+    },
     private readonly log: Logger,
   ) {}
 
@@ -34,7 +40,10 @@ export class FenceClearing {
     try {
       return await op();
     } catch (e) {
-      if (stream && seen === this.clears) this.clearing = this.clearOnceSettled();
+      if (stream && seen === this.clears) {
+        this.session.stopReissues();
+        this.clearing = this.clearOnceSettled();
+      }
       throw e;
     } finally {
       if (--this.inFlight === 0) this.allSettled?.();
@@ -47,7 +56,7 @@ export class FenceClearing {
       // This command's own count goes as it settles, just after this.
       await new Promise<void>((resolve) => (this.allSettled = resolve));
       this.allSettled = undefined;
-      await this.clear();
+      await this.session.clear();
       this.log.info({ event: 'replicator-fence-cleared' }, 'a replica-stream command failed: the backup fenced the later ones; its fence is cleared');
     } catch (e) {
       // The nexus may be gone (its loss lifts the fence too); a fence still up fails the next stream command, which clears again.

@@ -76,7 +76,10 @@ export class IscsiReplicaLink implements ReplicaLink {
     readonly scatteredRanges: number,
     log: Logger,
   ) {
-    this.fence = new FenceClearing(() => this.session.current?.abortTaskSet(this.lun) ?? Promise.resolve(), log);
+    this.fence = new FenceClearing(
+      { clear: () => this.session.current?.abortTaskSet(this.lun) ?? Promise.resolve(), stopReissues: () => this.session.stopReissues() },
+      log,
+    );
     this.peerAllocation = new PeerAllocation((lba) => this.session.getLbaStatus(this.lun, lba, LBA_STATUS_DESCRIPTORS), blockSize, size, thin, log);
   }
 

@@ -30,11 +30,18 @@ describe('clearing the backup fence', () => {
     const events: string[] = [];
     const clear = deferred();
     let clears = 0;
-    const fence = new FenceClearing(() => {
-      clears++;
-      events.push('clear');
-      return clear.promise;
-    }, silent);
+    let reissuesStopped = 0;
+    const fence = new FenceClearing(
+      {
+        clear: () => {
+          clears++;
+          events.push('clear');
+          return clear.promise;
+        },
+        stopReissues: () => void reissuesStopped++,
+      },
+      silent,
+    );
     const failing = deferred();
     const inFlight = deferred();
     const first = fence.run(() => failing.promise, true).catch((e: Error) => events.push(`first: ${e.message}`));
@@ -43,6 +50,8 @@ describe('clearing the backup fence', () => {
     failing.reject(new Error('CHECK CONDITION'));
     await settle();
     expect(fence.pending).toBe(true);
+    // What was in flight is not re-issued on a new session if the connection drops now.
+    expect(reissuesStopped).toBe(1);
     // Issued after the failure was known: waits.
     const later = fence.run(async () => void events.push('later ran'), true);
     await settle();
@@ -68,10 +77,16 @@ describe('clearing the backup fence', () => {
 
   it('starts no clear for a failure outside the stream, and goes on after a clear that failed', async () => {
     let clears = 0;
-    const fence = new FenceClearing(() => {
-      clears++;
-      return Promise.reject(new Error('no session'));
-    }, silent);
+    const fence = new FenceClearing(
+      {
+        clear: () => {
+          clears++;
+          return Promise.reject(new Error('no session'));
+        },
+        stopReissues: () => undefined,
+      },
+      silent,
+    );
     await expect(fence.run(() => Promise.reject(new Error('challenge refused')), false)).rejects.toThrow('challenge refused');
     await settle();
     expect(clears).toBe(0);

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_INITIATOR_NAME, TaskAttribute, type ReconnectingSession } from '../../../src/initiator/index.js';
+import { DEFAULT_INITIATOR_NAME, IscsiConnectionError, TaskAttribute, type ReconnectingSession } from '../../../src/initiator/index.js';
+import { write16Cdb } from '../../../src/initiator/cdb.js';
 import { IscsiReplicaLink } from '../../../src/replication/iscsi-replica-link.js';
 import { startLiveTarget, type LiveTarget } from '../../integration/helpers.js';
 
@@ -50,6 +51,26 @@ describe('the replicator fence on a live backup', () => {
       await expect(link.write(Buffer.alloc(4096, 5), SIZE, false)).rejects.toThrow();
       await link.write(Buffer.alloc(4096, 6), 24 * BLOCK, false);
       expect((await read(24 * BLOCK)).every((b) => b === 6)).toBe(true);
+    } finally {
+      await link.close();
+    }
+  });
+
+  it('does not re-issue on the next session a write issued before stopReissues, and re-issues one issued after', async () => {
+    const link = await IscsiReplicaLink.connect({ url: backup.url(0), operationTimeoutMs: 3000 });
+    const session = (link as unknown as { session: ReconnectingSession }).session;
+    try {
+      const before = session.command({ lun: 0, cdb: write16Cdb(32, 8), dataOut: Buffer.alloc(4096, 7), idempotent: true });
+      session.stopReissues();
+      session.current!.destroy('test: connection cut');
+      const error = await before.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IscsiConnectionError);
+      const after = session.command({ lun: 0, cdb: write16Cdb(40, 8), dataOut: Buffer.alloc(4096, 8), idempotent: true });
+      session.current?.destroy('test: connection cut');
+      expect((await after).status).toBe(0);
+      const b = Buffer.alloc(4096);
+      await link.read(b, 40 * BLOCK);
+      expect(b.every((x) => x === 8)).toBe(true);
     } finally {
       await link.close();
     }
