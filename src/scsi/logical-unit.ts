@@ -126,7 +126,7 @@ export class LogicalUnit {
   /** SANITIZE state: idle, in progress, or failure mode. */
   readonly sanitize: SanitizeState;
   /** A failed replica-stream command holds the replicator's later ones back (replicator-fence.ts). */
-  readonly replicatorFence = new ReplicatorFence();
+  readonly replicatorFence = new ReplicatorFence((nexus) => this.isReplicator(nexus));
   /** Present on an encrypted LU: what SANITIZE CRYPTO ERASE changes. */
   readonly mediaKey: MediaKeyChange | undefined;
   readonly unitAttentions: UnitAttentions;

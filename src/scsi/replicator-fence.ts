@@ -20,13 +20,15 @@ const log = moduleLogger('scsi');
 
 export class ReplicatorFence {
   private raisedFor: string | undefined;
-  /** Clears per nexus, and resets: a command admitted before one does not raise the fence when it fails after it. */
-  private readonly clears = new Map<string, number>();
-  private resets = 0;
+  /** Clears by the replicator, and resets: a command admitted before one does not raise the fence when it fails after it. */
+  private clears = 0;
+
+  /** Which nexuses are the replicator's (a host's clears and losses change nothing here). */
+  constructor(private readonly isReplicator: (nexus: Nexus) => boolean) {}
 
   /** Stamps a command as it is admitted; its failure counts only if no clear came since (raise). */
-  generation(nexus: Nexus): number {
-    return this.resets + (this.clears.get(nexus.id) ?? 0);
+  get generation(): number {
+    return this.clears;
   }
 
   /**
@@ -35,7 +37,7 @@ export class ReplicatorFence {
    * nothing: the replicator's commands after the clear are its answer to the failure.
    */
   raise(nexus: Nexus, admitted: number): void {
-    if (admitted !== this.generation(nexus) || this.raisedFor === nexus.id) return;
+    if (admitted !== this.clears || this.raisedFor === nexus.id) return;
     log.warn({ event: 'replicator-fenced', nexus: nexus.id }, "a replica-stream command failed: the replicator's later commands are refused until it clears its task set");
     this.raisedFor = nexus.id;
   }
@@ -47,20 +49,21 @@ export class ReplicatorFence {
 
   /** `nexus` cleared its task set, or it is gone: its fence goes (others' stay). */
   clearFor(nexus: Nexus): void {
-    this.clears.set(nexus.id, (this.clears.get(nexus.id) ?? 0) + 1);
+    if (!this.isReplicator(nexus)) return;
+    this.clears++;
     if (this.raisedFor === nexus.id) this.raisedFor = undefined;
   }
 
   /** A logical unit or target reset. */
   clear(): void {
-    this.resets++;
+    this.clears++;
     this.raisedFor = undefined;
   }
 }
 
 /** `prepared`, raising `fence` for `nexus` unless it ends GOOD (failed, aborted, or dropped before it ran). */
 export function fencedOnFailure(prepared: PreparedCommand, fence: ReplicatorFence, nexus: Nexus): PreparedCommand {
-  const admitted = fence.generation(nexus);
+  const admitted = fence.generation;
   // Refused while being prepared: fenced at once, before the next command in the same read is prepared.
   if (prepared.outcome) {
     if (prepared.outcome.status !== ScsiStatus.GOOD) fence.raise(nexus, admitted);
