@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { onTestFinished, test } from 'vitest';
 import { launchTarget } from './launch-target.js';
 import { selectedTargetKind, type LunSpec, type TargetKind, type TargetSpec, type TargetUnderTest } from './target-under-test.js';
-import { killAllVms, runGuest, type GuestRun, type PhaseHandlers } from './vm.js';
+import { BOOT_ATTEMPTS, BOOT_DEADLINE_MS, killAllVms, runGuest, type GuestRun, type PhaseHandlers } from './vm.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const targetKind: TargetKind = selectedTargetKind();
@@ -36,7 +36,8 @@ export function e2eTest(n: number, title: string, body: () => Promise<void>, tim
       // uses 2 TiB) that fill a disk when anything copies the tree without sparse support.
       for (const dir of workDirsThisTest) dropImages(dir);
     },
-    timeoutMs,
+    // Room for the boots runGuest retries when a guest hangs before its init.
+    timeoutMs + (BOOT_ATTEMPTS - 1) * BOOT_DEADLINE_MS,
   );
 }
 
@@ -136,7 +137,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioRun> {
 export function describeFailure(run: ScenarioRun): string {
   const g = run.guest;
   return [
-    `guest exit ${g.exitCode ?? 'none'}${g.timedOut ? ' (timed out)' : ''} after ${g.durationMs} ms; work dir ${run.workDir}`,
+    `guest exit ${g.exitCode ?? 'none'}${g.timedOut ? ' (timed out)' : ''}${g.hungBoots > 0 ? ` (${g.hungBoots} boot(s) hung before init)` : ''} after ${g.durationMs} ms; work dir ${run.workDir}`,
     ...g.phaseErrors.map((e) => `phase error: ${e.message}`),
     g.diagnostics(),
   ].join('\n');

@@ -44,6 +44,8 @@ export interface GuestRun {
   /** Errors thrown by phase handlers. */
   phaseErrors: Error[];
   durationMs: number;
+  /** Boots killed because the guest did not reach its init in time (BOOT_DEADLINE_MS). */
+  hungBoots: number;
   /** Text of a file the guest wrote under /job/out/ (empty when absent). */
   out(name: string): string;
   /** guest.log plus the serial console, for failure messages. */
@@ -61,9 +63,18 @@ function shellQuote(v: string): string {
   return `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
-  if (guestConnect.includes(',')) throw new Error(`QEMU cannot take a command path with a comma: ${guestConnect}`);
-  const image = ensureImage();
+/**
+ * How long a guest may take to reach its init (3-10 s here under TCG) before it is taken as
+ * hung at boot: a CI run once lost a scenario to a VM that never printed a byte (QEMU silent,
+ * the console empty) until the scenario's timeout. E2E_BOOT_DEADLINE_MS overrides it (a
+ * deadline too short to boot shows the retries at work).
+ */
+export const BOOT_DEADLINE_MS = Number(process.env.E2E_BOOT_DEADLINE_MS ?? 60_000);
+/** Boots tried before a guest that never reaches its init fails the scenario. */
+export const BOOT_ATTEMPTS = 3;
+
+/** Empties the job share and puts the scenario script, its library and its environment on it. */
+function prepareJobDir(opts: GuestRunOptions): void {
   rmSync(opts.jobDir, { recursive: true, force: true });
   mkdirSync(join(opts.jobDir, 'out'), { recursive: true });
   copyFileSync(join(guestDir, 'lib.sh'), join(opts.jobDir, 'lib.sh'));
@@ -74,7 +85,22 @@ export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
       .map(([k, v]) => `${k}=${shellQuote(v)}\n`)
       .join(''),
   );
+}
 
+/** init.sh starts guest.log as soon as the job share is mounted: the guest is up. */
+function reachedInit(jobDir: string): boolean {
+  return existsSync(join(jobDir, 'guest.log'));
+}
+
+interface VmExit {
+  timedOut: boolean;
+  hungAtBoot: boolean;
+  qemuStderr: string;
+}
+
+export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
+  if (guestConnect.includes(',')) throw new Error(`QEMU cannot take a command path with a comma: ${guestConnect}`);
+  const image = ensureImage();
   // A guestfwd "cmd:" runs once per guest connection, so reconnects after a target restart
   // work; a plain "tcp:" guestfwd would be a single connection made at QEMU start. The
   // command waits for a target that is down rather than closing the accepted connection
@@ -91,12 +117,46 @@ export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
     '-virtfs', `local,path=${opts.jobDir},mount_tag=job,security_model=none,id=job`,
   ];
   const started = Date.now();
+  const phaseErrors: Error[] = [];
+  let exit: VmExit | undefined;
+  let hungBoots = 0;
+  // A guest hung before its init has run nothing of the scenario (no phase, no login): booting
+  // it again loses nothing.
+  for (let attempt = 1; attempt <= BOOT_ATTEMPTS; attempt++) {
+    prepareJobDir(opts);
+    exit = await bootOnce(args, opts, phaseErrors);
+    if (!exit.hungAtBoot) break;
+    hungBoots++;
+    process.stderr.write(`e2e: guest for ${opts.script} did not reach its init within ${BOOT_DEADLINE_MS / 1000} s (boot ${attempt} of ${BOOT_ATTEMPTS}; qemu stderr: ${exit.qemuStderr.trim() || 'empty'})\n`);
+  }
+  const { timedOut, qemuStderr } = exit!;
+
+  const read = (name: string): string => {
+    const p = join(opts.jobDir, name);
+    return existsSync(p) ? readFileSync(p, 'utf8') : '';
+  };
+  const code = read('exit-code').trim();
+  return {
+    jobDir: opts.jobDir,
+    exitCode: code === '' ? undefined : Number(code),
+    timedOut,
+    results: parseResults(read('results.txt')),
+    phaseErrors,
+    durationMs: Date.now() - started,
+    hungBoots,
+    out: (name) => read(join('out', name)),
+    diagnostics: () =>
+      [`qemu stderr:\n${qemuStderr}`, `guest.log:\n${read('guest.log')}`, `console (tail):\n${read('console.log').slice(-3000)}`].join('\n'),
+  };
+}
+
+/** One VM boot until QEMU exits: killed at the scenario's timeout, or at the boot deadline while the guest has not reached its init. */
+async function bootOnce(args: string[], opts: GuestRunOptions, phaseErrors: Error[]): Promise<VmExit> {
   const vm = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   liveVms.add(vm);
   let qemuStderr = '';
   vm.stderr?.on('data', (d: Buffer) => (qemuStderr += d.toString()));
 
-  const phaseErrors: Error[] = [];
   const handled = new Set<number>();
   let busy = false;
   const poll = setInterval(() => {
@@ -123,29 +183,20 @@ export async function runGuest(opts: GuestRunOptions): Promise<GuestRun> {
   }, 100);
 
   let timedOut = false;
+  let hungAtBoot = false;
   const timer = setTimeout(() => {
     timedOut = true;
     vm.kill('SIGKILL');
   }, opts.timeoutMs);
+  const bootWatch = setTimeout(() => {
+    if (reachedInit(opts.jobDir)) return;
+    hungAtBoot = true;
+    vm.kill('SIGKILL');
+  }, BOOT_DEADLINE_MS);
   await new Promise<void>((resolve) => (exited(vm) ? resolve() : vm.once('exit', () => resolve())));
   clearTimeout(timer);
+  clearTimeout(bootWatch);
   clearInterval(poll);
   liveVms.delete(vm);
-
-  const read = (name: string): string => {
-    const p = join(opts.jobDir, name);
-    return existsSync(p) ? readFileSync(p, 'utf8') : '';
-  };
-  const code = read('exit-code').trim();
-  return {
-    jobDir: opts.jobDir,
-    exitCode: code === '' ? undefined : Number(code),
-    timedOut,
-    results: parseResults(read('results.txt')),
-    phaseErrors,
-    durationMs: Date.now() - started,
-    out: (name) => read(join('out', name)),
-    diagnostics: () =>
-      [`qemu stderr:\n${qemuStderr}`, `guest.log:\n${read('guest.log')}`, `console (tail):\n${read('console.log').slice(-3000)}`].join('\n'),
-  };
+  return { timedOut, hungAtBoot, qemuStderr };
 }
