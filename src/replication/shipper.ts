@@ -26,6 +26,7 @@ import { RateMeter } from './rate-meter.js';
 import { peerRefused, type ReplicaLink } from './replica-link.js';
 import type { QueuedChange, SendQueue } from './send-queue.js';
 import { issueGroups } from './ship-commands.js';
+import { LoopWaker } from './loop-waker.js';
 import { bytesOf, shipGroups } from './ship-groups.js';
 
 export interface ShipperOptions {
@@ -98,8 +99,8 @@ export class Shipper {
   private inFlightEpoch = 0;
   /** Batches' WRITEs are issued one batch after another, in queue order (a spilled change's bytes are read first). */
   private issuing: Promise<unknown> = Promise.resolve();
-  /** Set while the loop waits for the oldest answer: new changes wake it. */
-  private wake: (() => void) | undefined;
+  /** The loop waits for the oldest answer here: new changes wake it. */
+  private readonly waker = new LoopWaker();
 
   constructor(
     private readonly queue: SendQueue,
@@ -125,7 +126,7 @@ export class Shipper {
 
   kick(): void {
     // A loop waiting for an answer looks again: the new change may join the pipeline.
-    if (this.running) return this.wake?.();
+    if (this.running) return this.waker.soon();
     if (this.stopped || !this.active()) return;
     const run = this.loop(false);
     this.running = run.then(
@@ -146,7 +147,7 @@ export class Shipper {
   stop(): void {
     this.stopped = true;
     if (this.confirmTimer) clearTimeout(this.confirmTimer);
-    this.wake?.();
+    this.waker.now();
   }
 
   /** Resolves once the loop in progress, if any, has stopped. */
@@ -189,7 +190,7 @@ export class Shipper {
         // The pipeline is full, or the next batch must go alone: wait for the oldest answer.
         const oldest = this.inFlight[0];
         if (oldest) {
-          if (!(await this.answeredOrWoken(oldest.answered))) continue;
+          if (!(await this.waker.answeredOrWoken(oldest.answered))) continue;
           // In order, and none after a failure: the backup holds a prefix of what is recorded shipped.
           this.inFlight.shift();
           this.shipped(oldest.batch);
@@ -198,7 +199,7 @@ export class Shipper {
         if (batch.length > 0) {
           // After a barrier, with a confirmation in progress: its backup flush may be the one the batch needs.
           if (this.confirming && this.needsBackupFlush(batch)) {
-            await this.answeredOrWoken(this.confirming);
+            await this.waker.answeredOrWoken(this.confirming);
             continue;
           }
           // Alone (a discard) across a host barrier: the backup is flushed first. Never so for a
@@ -218,7 +219,7 @@ export class Shipper {
         if (!idle) continue;
         // The loop ends only once a confirmation has settled: whoever waits for it (a fold, a drain) then sees the queue settled.
         if (!this.confirming) return undefined;
-        await this.answeredOrWoken(this.confirming);
+        await this.waker.answeredOrWoken(this.confirming);
       }
       // No longer wanted (the engine leaves continuous mirroring): what is in flight lands first,
       // so nothing shipped arrives after whatever the engine sends next. A closed engine does not wait.
@@ -244,12 +245,6 @@ export class Shipper {
       this.inFlight.shift();
       this.shipped(oldest.batch);
     }
-  }
-
-  /** Whether `settled` settled (true) before a new change or a stop woke the loop (false). */
-  private async answeredOrWoken(settled: Promise<unknown>): Promise<boolean> {
-    const woken = new Promise<false>((resolve) => (this.wake = () => resolve(false)));
-    return Promise.race([settled.then(() => true), woken]).finally(() => (this.wake = undefined));
   }
 
   private throwFailure(): void {
@@ -372,7 +367,7 @@ export class Shipper {
       .finally(() => {
         this.confirming = undefined;
         // A loop waiting for it goes on.
-        this.wake?.();
+        this.waker.now();
       });
   }
 
