@@ -92,7 +92,7 @@ const PRIMARY_IQN = 'iqn.2026-11.io.tandem:bench-primary';
 const CHUNK_SIZE = 64 * 1024;
 const WRITE_SIZE = 4096;
 /** A prime number of blocks between requests: successive writes land ~8 MiB apart, every one at a new offset until the step wraps. */
-const SCATTER_STEP = 2053 * WRITE_SIZE;
+export const SCATTER_STEP = 2053 * WRITE_SIZE;
 /**
  * Untimed runs of each workload before each setup is measured, the unreplicated LUN as
  * many as each primary: a primary's write path (queue, shipper, initiator) was still being
@@ -166,12 +166,12 @@ async function waitFor(control: string, what: string, done: (s: Awaited<ReturnTy
 }
 
 /** Until the primary mirrors continuously (its first start copies the whole volume first). */
-function untilContinuous(control: string): Promise<void> {
+export function untilContinuous(control: string): Promise<void> {
   return waitFor(control, 'continuous mirroring', (s) => s.state === 'continuous');
 }
 
 /** Until nothing is left unconfirmed, so the next run starts with nothing pending (or the engine left continuous mode). */
-function untilDrained(control: string, pollMs?: number): Promise<void> {
+export function untilDrained(control: string, pollMs?: number): Promise<void> {
   return waitFor(control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous', 300_000, pollMs);
 }
 

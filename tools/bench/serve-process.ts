@@ -14,6 +14,8 @@ export const HOST = '127.0.0.1';
 
 export interface ServeProcess {
   port: number;
+  /** The server's process id (its CPU in /proc: cpu-per-write.ts). */
+  pid: number;
   control: string;
   stop(): Promise<void>;
 }
@@ -28,6 +30,7 @@ export async function serve(work: string, name: string, args: string[]): Promise
   await waitForPort(HOST, port, 30_000, () => child.exitCode === null);
   return {
     port,
+    pid: child.pid!,
     control,
     stop: () =>
       new Promise<void>((r) => {
