@@ -3,7 +3,8 @@
  * overwritten, the old contents of its units that the store does not hold yet are copied
  * into it and made durable, data first, then the bits that say the store holds them.
  *
- * - Nothing to do (every unit held): no promise, no I/O.
+ * - Nothing to do (every unit held): no I/O, and no promise unless a point read of the image
+ *   over those units is still running (ImageReadGuard).
  * - A unit another call is already copying: this call waits for that copy, it does not
  *   copy again (a unit is claimed by the first call to need it until its bit is durable).
  * - Old contents are read from the image one run of units at a time (pieces of at most
@@ -70,8 +71,10 @@ export class CopyOnWrite {
   /** Preserves units [first, last] for the store (see the file comment). */
   preserve(first: number, last: number): Promise<void> | undefined {
     let gaps: Run[] = [...this.cow.held.clearRuns(first, last + 1)];
-    if (gaps.length === 0) return undefined;
-    const waits: Promise<void>[] = [];
+    if (gaps.length === 0) return this.guard.settledOver(first, last);
+    // Point reads of the image over any unit of the range, whoever claimed it: an overwrite
+    // racing with an overlapping one whose copy claimed the units first must not land under them.
+    const waits: Promise<void>[] = this.guard.overlapping(first, last);
     for (const copy of this.claimed) {
       if (copy.last < first || copy.first > last) continue;
       let overlaps = false;
@@ -85,7 +88,6 @@ export class CopyOnWrite {
     if (gaps.length > 0) {
       const copy = this.claim(gaps);
       waits.push(copy.done);
-      for (const [s, n] of gaps) waits.push(...this.guard.overlapping(s, s + n - 1));
     }
     return waits.length === 1 ? waits[0]! : Promise.all(waits).then(() => undefined);
   }

@@ -1,8 +1,10 @@
 /**
  * Reads of the live image on behalf of a point (a unit no store holds reads as the image):
- * each is registered, synchronously, before it is issued, and a copy-on-write that claims
- * units of it waits for it before the overwrite it guards may proceed. So a point's reader
- * never sees a write that lands while it reads.
+ * each is registered, synchronously, before it is issued, and every overwrite of units it
+ * covers waits for it — the one whose copy-on-write claims them, and any that comes while
+ * it is still reading, after another's copy already claimed the units or made them held
+ * (overlapping writes the engine lets run together). So a point's reader never sees a write
+ * that lands while it reads.
  */
 interface ImageRead {
   first: number;
@@ -26,6 +28,13 @@ export class ImageReadGuard {
     this.reads.add(read);
     void read.done.then(() => this.reads.delete(read));
     return reading;
+  }
+
+  /** Settles once every registered read overlapping units [first, last] has; undefined when none overlaps. */
+  settledOver(first: number, last: number): Promise<void> | undefined {
+    if (this.reads.size === 0) return undefined;
+    const waits = this.overlapping(first, last);
+    return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 
   /** The registered reads overlapping units [first, last]. */

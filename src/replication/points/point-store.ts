@@ -148,7 +148,8 @@ export class PointStore implements PointImages {
   /**
    * Called before [offset, offset+length) of the live image is overwritten or discarded:
    * preserves, durably, the old contents of the units the newest point needs and does not
-   * hold yet. Undefined (no promise, no I/O) when there is no point or every unit is held.
+   * hold yet. Undefined (no promise, no I/O) when there is no point, or every unit is held
+   * and no point read of the image over them is running.
    * Concurrent calls share their syncs (see copy-on-write.ts). A rejection means the old
    * contents are not safe: the overwrite must not proceed.
    */
@@ -158,7 +159,8 @@ export class PointStore implements PointImages {
     if (!units) return undefined;
     if (this.life.broken) return Promise.reject(this.life.brokenError());
     const wait = this.gates.waitFor(() => this.cow?.holdsAll(units[0], units[1]) ?? false);
-    if (wait === 'held') return undefined;
+    // Held: no copy, but a point read of the image planned before they were may still be running.
+    if (wait === 'held') return this.guard.settledOver(units[0], units[1]);
     if (wait) return wait.then(() => this.beforeOverwrite(offset, length));
     return this.cow?.preserve(units[0], units[1]);
   }

@@ -15,11 +15,13 @@
  *   still reads as taken.
  * During the workload, each completed read of a point equals the point, and each completed
  * restore leaves the image equal to the point and reports exactly the units that differed.
- * Deterministic (seeded scheduler): a counterexample replays. PL_RUNS=2000 soaks.
+ * Deterministic (seeded scheduler): a counterexample replays; the ones found so far replay
+ * every run (point-crash-regressions.ts). PL_RUNS=2000 soaks.
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { PointCrashWorld, scenarioArb, type Scenario } from './point-crash-world.js';
+import { REGRESSIONS } from './point-crash-regressions.js';
 
 async function check(scenario: Scenario): Promise<void> {
   const w = new PointCrashWorld(scenario);
@@ -36,5 +38,5 @@ const RUNS = Number(process.env.PL_RUNS ?? 200);
 const TIMEOUT = Math.max(120_000, RUNS * 150);
 
 describe('recovery points across a power loss', () => {
-  it('every listed point reads as it was taken; takes, prunes and restores are all or nothing', () => fc.assert(fc.asyncProperty(scenarioArb(), check), { numRuns: RUNS }), TIMEOUT);
+  it('every listed point reads as it was taken; takes, prunes and restores are all or nothing', () => fc.assert(fc.asyncProperty(scenarioArb(), check), { numRuns: RUNS, examples: REGRESSIONS.map((r) => [r]) }), TIMEOUT);
 });

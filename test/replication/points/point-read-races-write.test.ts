@@ -1,8 +1,9 @@
 /**
  * A reader of a point never sees a later write: a read of the live image on a point's
  * behalf that is slow to complete holds back the overwrite of its units (the copy-on-write
- * waits for it), and a reader that arrives while a unit is being copied reads it from the
- * point's store once the copy is durable.
+ * waits for it), so does an overlapping overwrite that comes after the first one's copy
+ * made the units held, and a reader that arrives while a unit is being copied reads it from
+ * the point's store once the copy is durable.
  */
 import { describe, expect, it } from 'vitest';
 import type { BlockDevice } from '../../../src/block/device.js';
@@ -70,6 +71,36 @@ describe('a point read racing with a write', () => {
     expect(written).toBe(false);
     image.release();
     await Promise.all([reading, writing]);
+    expect(written).toBe(true);
+    expect(got.equals(Buffer.alloc(8 * G, 1))).toBe(true);
+    await points.close();
+  });
+
+  it('an overlapping overwrite that finds the units held (another write copied them) waits for the read too', async () => {
+    const raw = new MemoryBlockStore({ size: SIZE });
+    await raw.write(Buffer.alloc(SIZE, 1), 0);
+    const image = new HeldReads(raw);
+    const points = await PointStore.open({ dir: '/lun.tandem', image: image.device(), files: new PowerLossFiles(), logger: silentLogger });
+    await points.take({ id: 1, at: 1, origin: 'pass' });
+    image.holding = true;
+    const got = Buffer.alloc(8 * G);
+    const reading = points.read(1, got, 0);
+    await ticks(5);
+    image.holding = false;
+    // The first overwrite's copy-on-write copies units 2-3 and then waits for the read.
+    const first = points.beforeOverwrite(2 * G, 2 * G);
+    await ticks(20);
+    // A second, overlapping one (writes the engine lets run together): the units are held now.
+    let written = false;
+    const second = (async () => {
+      await points.beforeOverwrite(2 * G, 2 * G);
+      await raw.write(Buffer.alloc(2 * G, 9), 2 * G);
+      written = true;
+    })();
+    await ticks(20);
+    expect(written).toBe(false);
+    image.release();
+    await Promise.all([reading, first, second]);
     expect(written).toBe(true);
     expect(got.equals(Buffer.alloc(8 * G, 1))).toBe(true);
     await points.close();
