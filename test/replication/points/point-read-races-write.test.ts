@@ -44,74 +44,75 @@ class HeldReads {
   }
 }
 
+/** An image of all 1s whose reads can be held, and a store with point 1 taken of it. */
+async function pointOnHeldImage() {
+  const raw = new MemoryBlockStore({ size: SIZE });
+  await raw.write(Buffer.alloc(SIZE, 1), 0);
+  const image = new HeldReads(raw);
+  const points = await PointStore.open({ dir: '/lun.tandem', image: image.device(), files: new PowerLossFiles(), logger: silentLogger });
+  await points.take({ id: 1, at: 1, origin: 'pass' });
+  return { raw, image, points };
+}
+
+/** A read of point 1's first 8 units whose reads of the image are held (until image.release()). */
+async function heldPointRead(points: PointStore, image: HeldReads): Promise<{ got: Buffer; reading: Promise<void> }> {
+  image.holding = true;
+  const got = Buffer.alloc(8 * G);
+  const reading = points.read(1, got, 0);
+  await ticks(5);
+  image.holding = false;
+  return { got, reading };
+}
+
+/** The host overwrites units 2-3 as the engine does: copy-on-write, then the write. */
+function overwrite(points: PointStore, raw: MemoryBlockStore): { done: Promise<void>; written: () => boolean } {
+  let written = false;
+  const done = (async () => {
+    await points.beforeOverwrite(2 * G, 2 * G);
+    await raw.write(Buffer.alloc(2 * G, 9), 2 * G);
+    written = true;
+  })();
+  return { done, written: () => written };
+}
+
 const ticks = async (n: number) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
 describe('a point read racing with a write', () => {
   it('holds the overwrite back until the read of the image is done', async () => {
-    const raw = new MemoryBlockStore({ size: SIZE });
-    await raw.write(Buffer.alloc(SIZE, 1), 0);
-    const image = new HeldReads(raw);
-    const points = await PointStore.open({ dir: '/lun.tandem', image: image.device(), files: new PowerLossFiles(), logger: silentLogger });
-    await points.take({ id: 1, at: 1, origin: 'pass' });
-    image.holding = true;
-    const got = Buffer.alloc(8 * G);
-    const reading = points.read(1, got, 0);
-    await ticks(5);
-    image.holding = false;
-    // The host overwrites what the reader is reading: copy-on-write, then the write.
-    let written = false;
-    const writing = (async () => {
-      await points.beforeOverwrite(2 * G, 2 * G);
-      await raw.write(Buffer.alloc(2 * G, 9), 2 * G);
-      written = true;
-    })();
+    const { raw, image, points } = await pointOnHeldImage();
+    const { got, reading } = await heldPointRead(points, image);
+    // The host overwrites what the reader is reading.
+    const writing = overwrite(points, raw);
     await ticks(20);
-    expect(written).toBe(false);
+    expect(writing.written()).toBe(false);
     image.release();
-    await Promise.all([reading, writing]);
-    expect(written).toBe(true);
+    await Promise.all([reading, writing.done]);
+    expect(writing.written()).toBe(true);
     expect(got.equals(Buffer.alloc(8 * G, 1))).toBe(true);
     await points.close();
   });
 
   it('an overlapping overwrite that finds the units held (another write copied them) waits for the read too', async () => {
-    const raw = new MemoryBlockStore({ size: SIZE });
-    await raw.write(Buffer.alloc(SIZE, 1), 0);
-    const image = new HeldReads(raw);
-    const points = await PointStore.open({ dir: '/lun.tandem', image: image.device(), files: new PowerLossFiles(), logger: silentLogger });
-    await points.take({ id: 1, at: 1, origin: 'pass' });
-    image.holding = true;
-    const got = Buffer.alloc(8 * G);
-    const reading = points.read(1, got, 0);
-    await ticks(5);
-    image.holding = false;
+    const { raw, image, points } = await pointOnHeldImage();
+    const { got, reading } = await heldPointRead(points, image);
     // The first overwrite's copy-on-write copies units 2-3 and then waits for the read.
     const first = points.beforeOverwrite(2 * G, 2 * G);
     await ticks(20);
     // A second, overlapping one (writes the engine lets run together): the units are held now.
-    let written = false;
-    const second = (async () => {
-      await points.beforeOverwrite(2 * G, 2 * G);
-      await raw.write(Buffer.alloc(2 * G, 9), 2 * G);
-      written = true;
-    })();
+    const second = overwrite(points, raw);
     await ticks(20);
-    expect(written).toBe(false);
+    expect(second.written()).toBe(false);
     image.release();
-    await Promise.all([reading, first, second]);
-    expect(written).toBe(true);
+    await Promise.all([reading, first, second.done]);
+    expect(second.written()).toBe(true);
     expect(got.equals(Buffer.alloc(8 * G, 1))).toBe(true);
     await points.close();
   });
 
   it('a reader arriving while a unit is copied reads it from the store afterwards', async () => {
-    const raw = new MemoryBlockStore({ size: SIZE });
-    await raw.write(Buffer.alloc(SIZE, 1), 0);
-    const image = new HeldReads(raw);
-    const points = await PointStore.open({ dir: '/lun.tandem', image: image.device(), files: new PowerLossFiles(), logger: silentLogger });
-    await points.take({ id: 1, at: 1, origin: 'pass' });
+    const { raw, image, points } = await pointOnHeldImage();
     // The copy's read of the old contents is held: the unit is claimed, not yet held.
     image.holding = true;
     let written = false;
