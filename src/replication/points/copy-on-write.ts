@@ -3,8 +3,8 @@
  * overwritten, the old contents of its units that the store does not hold yet are copied
  * into it and made durable, data first, then the bits that say the store holds them.
  *
- * - Nothing to do (every unit held): no I/O, and no promise unless a point read of the image
- *   over those units is still running (ImageReadGuard).
+ * - Nothing to do (every unit held): no promise, no I/O. (Point reads of the image the
+ *   overwrite must not land under are the store's to wait for: PointStore.beforeOverwrite.)
  * - A unit another call is already copying: this call waits for that copy, it does not
  *   copy again (a unit is claimed by the first call to need it until its bit is durable).
  * - Old contents are read from the image one run of units at a time (pieces of at most
@@ -19,7 +19,6 @@ import type { BlockDevice } from '../../block/device.js';
 import { MAX_PIECE_BYTES, readSkippingHoles } from './block-io.js';
 import type { CowStore } from './cow-file.js';
 import type { Geometry } from './geometry.js';
-import type { ImageReadGuard } from './image-read-guard.js';
 
 /** Units [start, start + count). */
 type Run = [number, number];
@@ -51,7 +50,6 @@ export class CopyOnWrite {
     readonly cow: CowStore,
     private readonly image: BlockDevice,
     private readonly geometry: Geometry,
-    private readonly guard: ImageReadGuard,
   ) {}
 
   /** Whether the store holds every unit of [first, last]. */
@@ -71,10 +69,8 @@ export class CopyOnWrite {
   /** Preserves units [first, last] for the store (see the file comment). */
   preserve(first: number, last: number): Promise<void> | undefined {
     let gaps: Run[] = [...this.cow.held.clearRuns(first, last + 1)];
-    if (gaps.length === 0) return this.guard.settledOver(first, last);
-    // Point reads of the image over any unit of the range, whoever claimed it: an overwrite
-    // racing with an overlapping one whose copy claimed the units first must not land under them.
-    const waits: Promise<void>[] = this.guard.overlapping(first, last);
+    if (gaps.length === 0) return undefined;
+    const waits: Promise<void>[] = [];
     for (const copy of this.claimed) {
       if (copy.last < first || copy.first > last) continue;
       let overlaps = false;

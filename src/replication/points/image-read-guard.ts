@@ -1,10 +1,9 @@
 /**
  * Reads of the live image on behalf of a point (a unit no store holds reads as the image):
  * each is registered, synchronously, before it is issued, and every overwrite of units it
- * covers waits for it — the one whose copy-on-write claims them, and any that comes while
- * it is still reading, after another's copy already claimed the units or made them held
- * (overlapping writes the engine lets run together). So a point's reader never sees a write
- * that lands while it reads.
+ * covers waits for it (PointStore.beforeOverwrite) — whether that overwrite's copy-on-write
+ * claims the units, another overlapping one's already did, or they are held already. So a
+ * point's reader never sees a write that lands while it reads.
  */
 interface ImageRead {
   first: number;
@@ -32,15 +31,8 @@ export class ImageReadGuard {
 
   /** Settles once every registered read overlapping units [first, last] has; undefined when none overlaps. */
   settledOver(first: number, last: number): Promise<void> | undefined {
-    if (this.reads.size === 0) return undefined;
-    const waits = this.overlapping(first, last);
+    const waits: Promise<void>[] = [];
+    for (const r of this.reads) if (r.first <= last && first <= r.last) waits.push(r.done);
     return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
-  }
-
-  /** The registered reads overlapping units [first, last]. */
-  overlapping(first: number, last: number): Promise<void>[] {
-    const out: Promise<void>[] = [];
-    for (const r of this.reads) if (r.first <= last && first <= r.last) out.push(r.done);
-    return out;
   }
 }

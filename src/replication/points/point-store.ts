@@ -159,10 +159,13 @@ export class PointStore implements PointImages {
     if (!units) return undefined;
     if (this.life.broken) return Promise.reject(this.life.brokenError());
     const wait = this.gates.waitFor(() => this.cow?.holdsAll(units[0], units[1]) ?? false);
-    // Held: no copy, but a point read of the image planned before they were may still be running.
-    if (wait === 'held') return this.guard.settledOver(units[0], units[1]);
-    if (wait) return wait.then(() => this.beforeOverwrite(offset, length));
-    return this.cow?.preserve(units[0], units[1]);
+    if (wait && wait !== 'held') return wait.then(() => this.beforeOverwrite(offset, length));
+    // The copy claims its units now, so a point read planned later waits for it; a point read
+    // of the image planned before is waited for here, whoever copies the units (this call, an
+    // overlapping one already, or none: held).
+    const copied = wait === 'held' ? undefined : this.cow?.preserve(units[0], units[1]);
+    const reads = this.guard.settledOver(units[0], units[1]);
+    return copied && reads ? Promise.all([copied, reads]).then(() => undefined) : (copied ?? reads);
   }
 
   list(): PointInfo[] {
@@ -333,7 +336,7 @@ export class PointStore implements PointImages {
 
   private newCopyOnWrite(): CopyOnWrite | undefined {
     const newest = this.points[this.points.length - 1];
-    return newest ? new CopyOnWrite(newest.cow, this.image, this.geometry, this.guard) : undefined;
+    return newest ? new CopyOnWrite(newest.cow, this.image, this.geometry) : undefined;
   }
 
   private chain(j: number): PointChain {
