@@ -2,9 +2,9 @@
  * How the shipper's loop waits: for an answer, or until woken. New changes wake it once the
  * current I/O phase is done (setImmediate), not in that phase's microtasks: the host's
  * answers for the commands of the phase leave first (shipping does not delay them), and
- * the changes applied during the phase go in one batch, not one each (measured: 48,000 →
- * 57,000 async IOPS, docs/performance.md, sixteenth session). A stop or a settled
- * confirmation wakes it at once.
+ * the changes applied during the phase go in one batch, not one each (A/B: median +5% async
+ * IOPS, within the noise of single rounds; docs/performance.md, sixteenth session). A stop
+ * or a settled confirmation wakes it at once.
  */
 export class LoopWaker {
   private wake: (() => void) | undefined;

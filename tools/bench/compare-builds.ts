@@ -16,6 +16,7 @@ import { hideBin } from 'yargs/helpers';
 import { freePort, waitForPort } from '../harness/ports.js';
 import { TANDEM_CLI, startTgt } from '../harness/target-process.js';
 import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
+import { median } from './median.js';
 
 const argv = await yargs(hideBin(process.argv))
   .option('other', { type: 'string', demandOption: true, describe: 'checkout of the other build (its dist/cli/main.js is run)' })
@@ -71,7 +72,6 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`\n${'workload'.padEnd(12)} ${'this'.padStart(8)} ${'other'.padStart(8)} ${'tgt'.padStart(8)}  this/tgt  other/tgt  this/other`);
 for (const w of workloads) {
   const [a, b, t] = kinds.map((k) => median(results.get(`${k} ${w.name}`)!));

@@ -6,6 +6,7 @@
  */
 import { runQemuImgBench, warmUp, type Workload } from './qemu-img-bench.js';
 import type { RunningTarget } from '../harness/target-process.js';
+import { median } from './median.js';
 
 export interface ComparisonRow {
   workload: string;
@@ -54,8 +55,4 @@ export function formatComparison(rows: ComparisonRow[], tgtLabel = 'tgt'): strin
   const lines = [`${'workload'.padEnd(20)} tandem IOPS ${`${tgtLabel} IOPS`.padStart(10)} ${`tandem/${tgtLabel}`.padStart(12)}`];
   for (const t of rows) lines.push(`${t.workload.padEnd(20)} ${String(t.tandemIops).padStart(11)} ${String(t.tgtIops).padStart(10)} ${t.ratio.toFixed(2).padStart(12)}`);
   return lines.join('\n');
-}
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }

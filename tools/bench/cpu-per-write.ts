@@ -11,16 +11,16 @@
  * Run: `npm run build && node dist-tools/tools/bench/cpu-per-write.js [--writes 100000]
  * [--warm 60000] [--rounds 2] [--setups unreplicated,async,sync] [--fua] [--no-floor] [--json]`.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { parseProcStat, procStat, syscallCounts, threadSplit } from './proc-usage.js';
+import { procStat, syscallCounts, threadSplit } from './proc-usage.js';
+import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
 import { measureFloor, type FloorResult } from './replication-floor.js';
-import { SCATTER_STEP, untilContinuous, untilDrained } from './replication-bench.js';
+import { SCATTER_STEP, untilContinuous, untilDrained, writeContinuousConfig } from './replication-bench.js';
 import { HOST, serve, type ServeProcess } from './serve-process.js';
 
 export type Setup = 'unreplicated' | 'async' | 'sync';
@@ -83,26 +83,11 @@ function share(before: Snapshot, after: Snapshot, writes: number): ProcessShare 
   };
 }
 
-/**
- * `qemu-img bench` under a shell that prints its own /proc stat once qemu-img has ended:
- * the children's times there are exactly qemu-img's.
- */
-function timedQemuImg(url: string, writes: number, fua: boolean): Promise<{ iops: number; hostUs: number }> {
-  const args = ['bench', '-f', 'raw', '-t', fua ? 'writethrough' : 'none', '-c', String(writes), '-d', '32', '-s', '4096', '-S', String(SCATTER_STEP), '-w', url];
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', 'qemu-img "$@"; rc=$?; cat /proc/$$/stat >&2; exit $rc', 'sh', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const m = /Run completed in ([\d.]+) seconds/.exec(out);
-      if (code !== 0 || !m) return reject(new Error(`qemu-img ${args.join(' ')} failed (${code}): ${(out + err).trim()}`));
-      const shell = parseProcStat(err.trim().split('\n').pop()!);
-      resolve({ iops: writes / Number(m[1]), hostUs: ((shell.childUserSeconds + shell.childSystemSeconds) * 1e6) / writes });
-    });
-  });
+/** One scattered 4 KiB write run at QD 32, with qemu-img's CPU time. */
+async function timedQemuImg(url: string, writes: number, fua: boolean): Promise<{ iops: number; hostUs: number }> {
+  const w: Workload = { name: 'scattered 4 KiB writes', blockSize: 4096, count: writes, write: true, depth: 32, step: SCATTER_STEP, cache: fua ? 'writethrough' : 'none' };
+  const r = await runQemuImgBench(url, w, true);
+  return { iops: r.iops, hostUs: (r.cpuSeconds! * 1e6) / writes };
 }
 
 async function startSetup(work: string, setup: Setup): Promise<{ primary: ServeProcess; backup?: ServeProcess; url: string; settle: () => Promise<void> }> {
@@ -111,9 +96,7 @@ async function startSetup(work: string, setup: Setup): Promise<{ primary: ServeP
     const primary = await serve(work, 'unreplicated', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'unreplicated.img')},size=${SIZE}`]);
     return { primary, url: url(primary), settle: async () => undefined };
   }
-  const config = join(work, 'primary.json');
-  // As the replication bench: the runs measure the mode, not the switching.
-  writeFileSync(config, JSON.stringify({ replication: { journalCapacity: 1024 * 1024 * 1024, thresholds: { maxRttMs: '30s', maxWriteLatencyMs: '30s', healthyForMs: '200ms' } } }));
+  const config = writeContinuousConfig(join(work, 'primary.json'), 1024 * 1024 * 1024);
   const backup = await serve(work, `${setup}-backup`, ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(work, `${setup}-backup.img`)},size=${SIZE}`]);
   const primary = await serve(work, `${setup}-primary`, [
     '--role', 'primary', '--iqn', PRIMARY_IQN, '--lun', `${join(work, `${setup}-primary.img`)},size=${SIZE}`,

@@ -12,7 +12,6 @@ export interface ProcStat {
   /** The same for waited-for children (a shell's, once its command ended). */
   childUserSeconds: number;
   childSystemSeconds: number;
-  minorFaults: number;
 }
 
 /** Clock ticks a second (USER_HZ), the unit of /proc/PID/stat's times. */
@@ -38,7 +37,6 @@ export function parseProcStat(line: string, ticks = CLOCK_TICKS): ProcStat {
     return v;
   };
   return {
-    minorFaults: field(10),
     userSeconds: field(14) / ticks,
     systemSeconds: field(15) / ticks,
     childUserSeconds: field(16) / ticks,

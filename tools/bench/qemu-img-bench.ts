@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { parseProcStat } from './proc-usage.js';
 
 export interface Workload {
   name: string;
@@ -16,10 +17,18 @@ export interface WorkloadResult {
   seconds: number;
   iops: number;
   mbPerSecond: number;
+  /** qemu-img's own CPU time (user + kernel), when asked for. */
+  cpuSeconds?: number;
 }
 
-/** One `qemu-img bench` run through libiscsi against an iscsi:// URL. */
-export function runQemuImgBench(url: string, w: Workload): Promise<WorkloadResult> {
+/**
+ * qemu-img under a shell that prints its own /proc stat once qemu-img has ended: the
+ * children's times there are exactly qemu-img's.
+ */
+const WITH_CPU_TIME = 'qemu-img "$@"; rc=$?; cat /proc/$$/stat >&2; exit $rc';
+
+/** One `qemu-img bench` run through libiscsi against an iscsi:// URL; `cpu`: also measure qemu-img's CPU time. */
+export function runQemuImgBench(url: string, w: Workload, cpu = false): Promise<WorkloadResult> {
   const args = [
     'bench', '-f', 'raw', '-t', w.cache ?? 'none', '-c', String(w.count), '-d', String(w.depth), '-s', String(w.blockSize),
     ...(w.step !== undefined ? ['-S', String(w.step)] : []),
@@ -27,16 +36,22 @@ export function runQemuImgBench(url: string, w: Workload): Promise<WorkloadResul
     url,
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn('qemu-img', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = cpu ? spawn('sh', ['-c', WITH_CPU_TIME, 'sh', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('qemu-img', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       const m = /Run completed in ([\d.]+) seconds/.exec(out);
-      if (code !== 0 || !m) return reject(new Error(`qemu-img ${args.join(' ')} failed (${code}): ${out.trim()}`));
+      if (code !== 0 || !m) return reject(new Error(`qemu-img ${args.join(' ')} failed (${code}): ${(out + err).trim()}`));
       const seconds = Number(m[1]);
-      resolve({ seconds, iops: w.count / seconds, mbPerSecond: (w.count * w.blockSize) / seconds / 1e6 });
+      const result: WorkloadResult = { seconds, iops: w.count / seconds, mbPerSecond: (w.count * w.blockSize) / seconds / 1e6 };
+      if (cpu) {
+        const shell = parseProcStat(err.trim().split('\n').pop()!);
+        result.cpuSeconds = shell.childUserSeconds + shell.childSystemSeconds;
+      }
+      resolve(result);
     });
   });
 }

@@ -19,6 +19,7 @@ import { controlRequest } from '../../src/replication/control/client.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
 import { runQemuImgBench, warmUp, type Workload } from './qemu-img-bench.js';
 import { HOST, replicateCli, serve, type ServeProcess } from './serve-process.js';
+import { median } from './median.js';
 
 export interface ReplicationBenchOptions {
   /** LUN size in bytes (all three setups). Default 256 MiB. */
@@ -175,13 +176,21 @@ export function untilDrained(control: string, pollMs?: number): Promise<void> {
   return waitFor(control, 'queue drain', (x) => x.journal.entries === 0 || x.state !== 'continuous', 300_000, pollMs);
 }
 
+/**
+ * A primary's config file for runs that measure a mode, not the switching: generous link
+ * limits, and a journal of `journalCapacity` bytes (enough to hold a whole run). Returns `path`.
+ */
+export function writeContinuousConfig(path: string, journalCapacity: number): string {
+  writeFileSync(path, JSON.stringify({ replication: { journalCapacity, thresholds: { maxRttMs: '30s', maxWriteLatencyMs: '30s', healthyForMs: '200ms' } } }));
+  return path;
+}
+
 /** Warms a mirroring primary up (`warmUp`) once it mirrors, and waits until what that shipped is confirmed. */
 async function warmUpMirror(control: string, url: string, workloads: readonly Workload[], pollMs?: number): Promise<void> {
   await untilContinuous(control);
   await warmUp(url, workloads, warmUpWrites(workloads), () => untilDrained(control, pollMs));
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round2 = (x: number): number => Number(x.toFixed(2));
 
 export async function runReplicationBench(options: ReplicationBenchOptions = {}): Promise<ReplicationBenchResult> {
@@ -197,17 +206,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
     { name: '4 KiB FUA write, scattered', blockSize: WRITE_SIZE, count: writes, write: true, depth: 32, step: SCATTER_STEP, cache: 'writethrough' },
   ];
   const work = mkdtempSync(join(tmpdir(), 'tandem-repl-bench-'));
-  // The continuous runs measure the mode, not the switching: generous link limits, a journal that holds the whole run.
-  const config = join(work, 'primary.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      replication: {
-        journalCapacity: Math.max(64 * 1024 * 1024, writes * (WRITE_SIZE + 512)),
-        thresholds: { maxRttMs: '30s', maxWriteLatencyMs: '30s', healthyForMs: '200ms' },
-      },
-    }),
-  );
+  const config = writeContinuousConfig(join(work, 'primary.json'), Math.max(64 * 1024 * 1024, writes * (WRITE_SIZE + 512)));
   // Per workload, per round: IOPS of each setup.
   const runs = workloads.map(() => ({ plain: [] as number[], sync: [] as number[], async: [] as number[], backlog: [] as number[] }));
   const switches: string[] = [];

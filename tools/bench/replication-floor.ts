@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/package-root.js';
+import { median } from './median.js';
 
 export interface FloorResult {
   /** Blocks per send. */
@@ -24,9 +25,7 @@ export function parseFloorLine(line: string): { sendUs: number; receiveUs: numbe
   return { sendUs: Number(m[1]), receiveUs: Number(m[2]) };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** Median of `runs` runs per batch size; undefined (with the reason) when no C compiler is found. */
+/** Median of `runs` runs per batch size; `{ skipped }` with the reason when the program cannot be built. */
 export function measureFloor(batches: readonly number[], blocks = 200_000, runs = 3): FloorResult[] | { skipped: string } {
   const work = mkdtempSync(join(tmpdir(), 'tandem-floor-'));
   try {

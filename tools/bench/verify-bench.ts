@@ -17,6 +17,7 @@ import type { RunningServer } from '../../src/cli/serve.js';
 import { parseSize } from '../../src/util/parse-size.js';
 import { forEachBounded } from '../../src/verify/bounded.js';
 import { setLogLevel } from '../../src/util/log.js';
+import { median } from './median.js';
 
 /** Loaded after the log level is set: module loggers copy the level when created. */
 async function modules() {
@@ -162,7 +163,6 @@ export async function runVerifyBench(options: VerifyBenchOptions = {}): Promise<
       baselineRuns.push(baseline.seconds);
       readCompareWireBytes = baseline.wire;
     }
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const gibps = (seconds: number): number => size / GiB / seconds;
     const verifySeconds = median(remoteRuns.sha256);
     const verifyLocalSeconds = median(localRuns.sha256);
