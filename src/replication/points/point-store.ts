@@ -160,9 +160,7 @@ export class PointStore implements PointImages {
     if (this.life.broken) return Promise.reject(this.life.brokenError());
     const wait = this.gates.waitFor(() => this.cow?.holdsAll(units[0], units[1]) ?? false);
     if (wait && wait !== 'held') return wait.then(() => this.beforeOverwrite(offset, length));
-    // The copy claims its units now, so a point read planned later waits for it; a point read
-    // of the image planned before is waited for here, whoever copies the units (this call, an
-    // overlapping one already, or none: held).
+    // A point read of the image planned before is waited for whoever copies the units (this call, another, none).
     const copied = wait === 'held' ? undefined : this.cow?.preserve(units[0], units[1]);
     const reads = this.guard.settledOver(units[0], units[1]);
     return copied && reads ? Promise.all([copied, reads]).then(() => undefined) : (copied ?? reads);
