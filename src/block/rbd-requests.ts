@@ -6,6 +6,7 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { BlockIoError } from './device.js';
+import { IntMap } from '../util/int-map.js';
 
 interface Waiting {
   resolve: () => void;
@@ -21,7 +22,7 @@ export function rbdError(result: number, call: string, path: string): BlockIoErr
 }
 
 export class RbdRequests {
-  private readonly waiting = new Map<number, Waiting>();
+  private readonly waiting = new IntMap<Waiting>();
   private nextId = 0;
 
   constructor(

@@ -37,6 +37,7 @@ import { ScsiCommands } from './scsi-commands.js';
 import { NO_SENSE_DATA, trySense, type ParsedSense } from './sense-parse.js';
 import { PduTransport, type FramedPdu, type WireStats } from './transport.js';
 import { DEFAULT_ISCSI_PORT } from './url.js';
+import { IntMap } from '../util/int-map.js';
 
 const log = moduleLogger('initiator');
 
@@ -137,7 +138,7 @@ export class IscsiSession extends ScsiCommands {
 
   private readonly window: CommandWindow;
   private expStatSN: number;
-  private readonly tasks = new Map<number, Task>();
+  private readonly tasks = new IntMap<Task>();
   private pending: Task[] = [];
   private pendingHead = 0;
   private readonly immediates = new Map<number, ImmediateWaiter>();

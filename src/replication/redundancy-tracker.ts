@@ -1,10 +1,12 @@
+import { IntMap } from '../util/int-map.js';
+
 /**
  * The redundancy of the staging journal: bytes continuous mirroring would still send
  * (every pending entry) over bytes one delta pass would send (distinct chunks those
  * entries touch × chunk size). Updated per append and trim in O(chunks touched).
  */
 export class RedundancyTracker {
-  private readonly perChunk = new Map<number, number>();
+  private readonly perChunk = new IntMap<number>();
   private pendingBytes = 0;
 
   constructor(private readonly chunkSize: number) {}

@@ -7,6 +7,7 @@ import { CmdSnWindow } from './cmdsn-window.js';
 import type { SessionParams } from '../iscsi/session-params.js';
 import type { ScsiTask } from './scsi-task.js';
 import type { Nexus, ScsiTargetPort } from '../scsi/types.js';
+import { IntMap } from '../util/int-map.js';
 
 export interface SessionConnection {
   readonly cid: number;
@@ -37,7 +38,7 @@ export class Session {
   readonly nexus?: Nexus;
   params: SessionParams;
   readonly window: CmdSnWindow;
-  readonly tasks = new Map<number, ScsiTask>();
+  readonly tasks = new IntMap<ScsiTask>();
   connection?: SessionConnection;
   ended = false;
   private readonly endListeners: Array<(s: Session) => void> = [];
