@@ -20,12 +20,15 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
+/** Node options for the targets a bench starts (e.g. `--cpu-prof` to profile them), from TANDEM_BENCH_NODE_ARGS. */
+const NODE_ARGS = (process.env.TANDEM_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 /** `tandem serve` with `args`, logging to WORK/NAME.log, control socket WORK/NAME.sock. */
 export async function serve(work: string, name: string, args: string[]): Promise<ServeProcess> {
   const port = await freePort(HOST);
   const control = join(work, `${name}.sock`);
   const out = openSync(join(work, `${name}.log`), 'a');
-  const child: ChildProcess = spawn(process.execPath, [TANDEM_CLI, 'serve', '--listen', `${HOST}:${port}`, '--control', control, '--log-level', 'info', ...args], { stdio: ['ignore', out, out] });
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, TANDEM_CLI, 'serve', '--listen', `${HOST}:${port}`, '--control', control, '--log-level', 'info', ...args], { stdio: ['ignore', out, out] });
   closeSync(out);
   await waitForPort(HOST, port, 30_000, () => child.exitCode === null);
   return {
