@@ -7,6 +7,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "args.h"
 #include "async_call.h"
 #include "exports.h"
@@ -62,8 +65,38 @@ Napi::Value Discard(const Napi::CallbackInfo& info) {
 }
 
 // Status of the extent at `offset`: mapped or not, and how many bytes (at most
-// maxLength) share it. Uses SEEK_DATA/SEEK_HOLE; where those are unsupported
-// (block devices, some filesystems) everything reports as mapped.
+// max_length) share it. Uses SEEK_DATA/SEEK_HOLE; where those are unsupported
+// (block devices, some filesystems) everything reports as mapped. Returns 0 or an
+// errno, with `syscall` naming the call that failed.
+int ExtentAt(int fd, uint64_t offset, uint64_t max_length, bool* mapped, uint64_t* length, const char** syscall) {
+  *length = max_length;
+  *mapped = true;
+  off_t data = lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
+  if (data < 0) {
+    if (errno == ENXIO) {
+      *mapped = false;  // no data at or after offset: the rest of the file is a hole
+    } else if (errno != EINVAL && errno != EOPNOTSUPP) {
+      *syscall = "lseek(SEEK_DATA)";
+      return errno;
+    }
+    return 0;  // EINVAL/EOPNOTSUPP: cannot tell; claiming mapped is always safe
+  }
+  uint64_t data_start = static_cast<uint64_t>(data);
+  if (data_start > offset) {
+    *mapped = false;
+    *length = std::min(max_length, data_start - offset);
+    return 0;
+  }
+  off_t hole = lseek(fd, static_cast<off_t>(offset), SEEK_HOLE);
+  if (hole < 0) {
+    if (errno == ENXIO) return 0;
+    *syscall = "lseek(SEEK_HOLE)";
+    return errno;
+  }
+  *length = std::min(max_length, static_cast<uint64_t>(hole) - offset);
+  return 0;
+}
+
 class AllocationCall : public AsyncCall {
  public:
   AllocationCall(Napi::Function callback, int fd, uint64_t offset, uint64_t max_length)
@@ -71,35 +104,9 @@ class AllocationCall : public AsyncCall {
 
  private:
   void Execute() override {
-    length_ = max_length_;
-    off_t data = lseek(fd_, static_cast<off_t>(offset_), SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) {
-        mapped_ = false;  // no data at or after offset: the rest of the file is a hole
-      } else if (errno == EINVAL || errno == EOPNOTSUPP) {
-        mapped_ = true;  // cannot tell; claiming mapped is always safe
-      } else {
-        Fail(errno, "lseek(SEEK_DATA)");
-      }
-      return;
-    }
-    uint64_t data_start = static_cast<uint64_t>(data);
-    if (data_start > offset_) {
-      mapped_ = false;
-      Clamp(data_start - offset_);
-      return;
-    }
-    mapped_ = true;
-    off_t hole = lseek(fd_, static_cast<off_t>(offset_), SEEK_HOLE);
-    if (hole < 0) {
-      if (errno != ENXIO) Fail(errno, "lseek(SEEK_HOLE)");
-      return;
-    }
-    Clamp(static_cast<uint64_t>(hole) - offset_);
-  }
-
-  void Clamp(uint64_t length) {
-    if (length < length_) length_ = length;
+    const char* syscall = "lseek";
+    int err = ExtentAt(fd_, offset_, max_length_, &mapped_, &length_, &syscall);
+    if (err != 0) Fail(err, syscall);
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -116,6 +123,48 @@ class AllocationCall : public AsyncCall {
   uint64_t length_ = 0;
 };
 
+// The extents from `offset` on, up to max_length bytes or max_extents extents, in one job:
+// a walk over a large thin file (a first sync) asks once per few hundred extents, not once
+// per extent. Result: (offset, length, mapped 0/1) triples in a Float64Array.
+class AllocationMapCall : public AsyncCall {
+ public:
+  AllocationMapCall(Napi::Function callback, int fd, uint64_t offset, uint64_t max_length, uint32_t max_extents)
+      : AsyncCall(callback, "lseek"), fd_(fd), offset_(offset), max_length_(max_length), max_extents_(max_extents) {}
+
+ private:
+  void Execute() override {
+    uint64_t at = offset_;
+    const uint64_t end = offset_ + max_length_;
+    while (at < end && extents_.size() / 3 < max_extents_) {
+      bool mapped;
+      uint64_t length;
+      const char* syscall = "lseek";
+      int err = ExtentAt(fd_, at, end - at, &mapped, &length, &syscall);
+      if (err != 0) {
+        Fail(err, syscall);
+        return;
+      }
+      if (length == 0) break;
+      extents_.push_back(static_cast<double>(at));
+      extents_.push_back(static_cast<double>(length));
+      extents_.push_back(mapped ? 1 : 0);
+      at += length;
+    }
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Float64Array out = Napi::Float64Array::New(env, extents_.size());
+    for (size_t i = 0; i < extents_.size(); i++) out[i] = extents_[i];
+    return out;
+  }
+
+  int fd_;
+  uint64_t offset_;
+  uint64_t max_length_;
+  uint32_t max_extents_;
+  std::vector<double> extents_;
+};
+
 Napi::Value Allocation(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = -1;
@@ -129,11 +178,29 @@ Napi::Value Allocation(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value AllocationMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  uint64_t offset, max_length, max_extents;
+  Napi::Function callback;
+  if (!GetFd(info, 0, &fd) || !GetUint53(info, 1, "offset", &offset) || !GetUint53(info, 2, "maxLength", &max_length) ||
+      !GetUint53(info, 3, "maxExtents", &max_extents) || !GetCallback(info, 4, &callback)) {
+    return env.Undefined();
+  }
+  if (max_extents == 0 || max_extents > 65536) {
+    Napi::RangeError::New(env, "maxExtents must be 1-65536").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  (new AllocationMapCall(callback, fd, offset, max_length, static_cast<uint32_t>(max_extents)))->Queue();
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterSpace(Napi::Env env, Napi::Object exports) {
   exports.Set("discard", Napi::Function::New(env, Discard, "discard"));
   exports.Set("allocation", Napi::Function::New(env, Allocation, "allocation"));
+  exports.Set("allocationMap", Napi::Function::New(env, AllocationMap, "allocationMap"));
 }
 
 }  // namespace tandem

@@ -43,6 +43,12 @@ export interface BlockDevice {
    * and how many bytes (<= maxLength) share that status.
    */
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }>;
+  /**
+   * The allocation of consecutive extents from `offset` (up to `maxLength` bytes; a store
+   * may stop earlier, after a few hundred extents), in one call: a walk over a large thin
+   * volume asks once per many extents. Optional: allocationMapOf() falls back to allocation().
+   */
+  allocationMap?(offset: number, maxLength: number): Promise<AllocationExtent[]>;
   /** SHA-256 of a byte range, computed off the event loop. */
   sha256(offset: number, length: number): Promise<Buffer>;
   /**
@@ -52,6 +58,21 @@ export interface BlockDevice {
    */
   digestExtents(extents: Float64Array, algorithm: DigestAlgorithm): Promise<Buffer>;
   close(): Promise<void>;
+}
+
+/** A byte range and whether anything of it is stored. */
+export interface AllocationExtent {
+  offset: number;
+  length: number;
+  /** False only where nothing is stored: reads return zeroes and the range takes no space. */
+  mapped: boolean;
+}
+
+/** `device`'s allocationMap, or its one-extent allocation() as a map of one extent. */
+export async function allocationMapOf(device: BlockDevice, offset: number, maxLength: number): Promise<AllocationExtent[]> {
+  if (device.allocationMap) return device.allocationMap(offset, maxLength);
+  const a = await device.allocation(offset, maxLength);
+  return [{ offset, length: a.length, mapped: a.mapped }];
 }
 
 /** An I/O error carrying the errno code the SCSI layer maps to sense data. */

@@ -8,7 +8,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { BufferHold } from '../util/buffer-pool.js';
-import { BlockIoError, type BlockDevice } from './device.js';
+import { BlockIoError, allocationMapOf, type AllocationExtent, type BlockDevice } from './device.js';
 import type { DigestAlgorithm } from './digest.js';
 import type { MediaKey } from './media-key.js';
 
@@ -75,6 +75,10 @@ export class EncryptedDevice implements BlockDevice {
 
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
     return this.store.allocation(offset, maxLength);
+  }
+
+  allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
+    return allocationMapOf(this.store, offset, maxLength);
   }
 
   async sha256(offset: number, length: number): Promise<Buffer> {

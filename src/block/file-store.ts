@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BlockDevice, BlockIoError } from './device.js';
+import type { AllocationExtent, BlockDevice, BlockIoError } from './device.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
 import { fromNativeError } from './errors.js';
 import { IoGate } from './io-gate.js';
@@ -28,6 +28,8 @@ const BATCH_MAX_OPS = 8;
 const BATCH_MAX_BYTES = 256 * 1024;
 const FLAG_WRITE = 1;
 const FLAG_DSYNC = 2;
+/** Extents one allocationMap call walks at most (SEEK_DATA/SEEK_HOLE pairs in one threadpool job). */
+const MAP_EXTENTS = 512;
 
 interface QueuedIo {
   buf: Buffer;
@@ -187,6 +189,16 @@ export class FileBlockStore implements BlockDevice {
     if (refused) return Promise.reject(refused);
     const length = Math.min(maxLength, this.size - offset);
     return this.gate.call((cb) => native.allocation(this.fd, offset, length, cb));
+  }
+
+  async allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
+    const refused = this.gate.refuseAllocation(offset);
+    if (refused) throw refused;
+    const length = Math.min(maxLength, this.size - offset);
+    const triples = await this.gate.call<Float64Array>((cb) => native.allocationMap(this.fd, offset, length, MAP_EXTENTS, cb));
+    const out: AllocationExtent[] = [];
+    for (let i = 0; i < triples.length; i += 3) out.push({ offset: triples[i]!, length: triples[i + 1]!, mapped: triples[i + 2] === 1 });
+    return out;
   }
 
   sha256(offset: number, length: number): Promise<Buffer> {

@@ -119,6 +119,8 @@ export interface NativeAddon {
   /** Punch a hole (regular file, size kept) or BLKDISCARD (block device). */
   discard(fd: number, offset: number, length: number, isBlockDevice: boolean, cb: NativeCallback<undefined>): void;
   allocation(fd: number, offset: number, maxLength: number, cb: NativeCallback<NativeAllocation>): void;
+  /** Consecutive extents from `offset` (up to maxLength bytes, at most maxExtents of them), one job: (offset, length, mapped 0/1) triples. */
+  allocationMap(fd: number, offset: number, maxLength: number, maxExtents: number, cb: NativeCallback<Float64Array>): void;
   /** SHA-256 of a file range, hashed in 1 MiB chunks on a worker thread. */
   sha256File(fd: number, offset: number, length: number, cb: NativeCallback<Buffer>): void;
   /** N (offset, length) pairs in, N digests out back to back (32 or 16 bytes each); one worker per batch. */

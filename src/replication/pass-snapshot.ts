@@ -7,20 +7,21 @@
  * allocation of the pass's chunks is answered at the same point in time (see mapped()).
  */
 import { join } from 'node:path';
-import type { BlockDevice } from '../block/device.js';
+import { allocationMapOf, type BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
 import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 import { AllocationCursor } from './allocation-cursor.js';
 import { ChunkSet } from './chunk-set.js';
+import { IntMap } from '../util/int-map.js';
 
 export const SNAPSHOT_FILE = 'snapshot.cow';
 
 export class PassSnapshot {
   /** Chunks of the pass neither read by it nor preserved nor released yet. */
   private readonly pending: ChunkSet;
-  private readonly reading = new Map<number, Promise<void>>();
+  private readonly reading = new IntMap<Promise<void>>();
   /** Chunks whose old contents are (being) copied to the scratch; never rejects. */
-  private readonly preserved = new Map<number, Promise<void>>();
+  private readonly preserved = new IntMap<Promise<void>>();
   /** Preserved chunks that held no data (nothing was copied: the scratch reads zeroes there). */
   private readonly holes = new ChunkSet();
   private failure: Error | undefined;
@@ -37,11 +38,8 @@ export class PassSnapshot {
     private readonly files: DurableFiles = nodeFiles,
   ) {
     this.pending = ChunkSet.of(chunks);
-    this.allocation = new AllocationCursor(async (offset, maxLength) => {
-      const a = await local.allocation(offset, maxLength).catch(() => undefined);
-      // A store that cannot answer is taken as allocated everywhere: the pass then moves what it always moved.
-      return a ? [{ offset, length: a.length, mapped: a.mapped }] : undefined;
-    }, local.size);
+    // A store that cannot answer is taken as allocated everywhere: the pass then moves what it always moved.
+    this.allocation = new AllocationCursor((offset, maxLength) => allocationMapOf(local, offset, maxLength).catch(() => undefined), local.size);
   }
 
   /** A sparse scratch file beside the LUN, as large as the volume; a leftover one is discarded. */

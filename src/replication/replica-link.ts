@@ -27,14 +27,9 @@ export interface LinkHealth {
 }
 
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
+import type { AllocationExtent } from '../block/device.js';
 
-/** A run of bytes that share one allocation state. */
-export interface AllocationExtent {
-  offset: number;
-  length: number;
-  /** False only where nothing is stored: reads return zeroes and the range takes no space. */
-  mapped: boolean;
-}
+export type { AllocationExtent };
 
 /** Bytes for [offset, offset + data.length). */
 export interface ExtentWrite {

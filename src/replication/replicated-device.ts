@@ -7,7 +7,7 @@
  * durability requests (FUA, SYNCHRONIZE CACHE) exactly as a plain LUN does. As a backup,
  * the primary's writes land on the local store. The role changes at run time (RoleManager).
  */
-import { BlockIoError, type BlockDevice } from '../block/device.js';
+import { BlockIoError, allocationMapOf, type AllocationExtent, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
 import type { PointMarker, PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
 import type { PointSteps } from './points/point-planner.js';
@@ -155,6 +155,10 @@ export class ReplicatedDevice implements BlockDevice {
 
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
     return this.local.allocation(offset, maxLength);
+  }
+
+  allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
+    return allocationMapOf(this.local, offset, maxLength);
   }
 
   sha256(offset: number, length: number): Promise<Buffer> {

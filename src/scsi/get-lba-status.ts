@@ -1,3 +1,4 @@
+import { allocationMapOf } from '../block/device.js';
 import type { HandlerPlan } from './descriptor.js';
 import type { CommandContext } from './types.js';
 import { lbaOutOfRange } from './sense.js';
@@ -27,23 +28,30 @@ export function prepareGetLbaStatus(lu: AdvancedLu, ctx: CommandContext): Handle
     run: async () => {
       const descriptors: Buffer[] = [];
       let lba = first;
+      // One allocation map per query: a store walks many extents in one call (allocationMapOf).
       for (let q = 0; q < MAX_ALLOCATION_QUERIES && descriptors.length <= wanted && lba < lu.blockCount; q++) {
         const remaining = Math.min(lu.blockCount - lba, MAX_EXTENT_BLOCKS);
-        const status = await lu.device.allocation(lba * lu.blockSize, remaining * lu.blockSize);
-        // Sub-block answers still cover the whole block they start in.
-        const blocks = Math.min(remaining, Math.max(1, Math.floor(status.length / lu.blockSize)));
-        const prev = descriptors[descriptors.length - 1];
-        const code = status.mapped ? Provisioning.MAPPED : Provisioning.DEALLOCATED;
-        if (prev && prev[12] === code && prev.readUInt32BE(8) + blocks <= MAX_EXTENT_BLOCKS) {
-          prev.writeUInt32BE(prev.readUInt32BE(8) + blocks, 8);
-        } else {
-          const d = Buffer.alloc(DESCRIPTOR_LENGTH);
-          d.writeBigUInt64BE(BigInt(lba), 0);
-          d.writeUInt32BE(blocks, 8);
-          d[12] = code;
-          descriptors.push(d);
+        const map = await allocationMapOf(lu.device, lba * lu.blockSize, remaining * lu.blockSize);
+        // A store that answers nothing is taken as mapped there (always a safe claim), a block at a time.
+        if (map.length === 0) map.push({ offset: lba * lu.blockSize, length: lu.blockSize, mapped: true });
+        for (const status of map) {
+          // After a sub-block answer the walk is a block ahead of the map: ask again from there.
+          if (status.offset !== lba * lu.blockSize || descriptors.length > wanted || lba >= lu.blockCount) break;
+          // Sub-block answers still cover the whole block they start in.
+          const blocks = Math.min(lu.blockCount - lba, MAX_EXTENT_BLOCKS, Math.max(1, Math.floor(status.length / lu.blockSize)));
+          const prev = descriptors[descriptors.length - 1];
+          const code = status.mapped ? Provisioning.MAPPED : Provisioning.DEALLOCATED;
+          if (prev && prev[12] === code && prev.readUInt32BE(8) + blocks <= MAX_EXTENT_BLOCKS) {
+            prev.writeUInt32BE(prev.readUInt32BE(8) + blocks, 8);
+          } else {
+            const d = Buffer.alloc(DESCRIPTOR_LENGTH);
+            d.writeBigUInt64BE(BigInt(lba), 0);
+            d.writeUInt32BE(blocks, 8);
+            d[12] = code;
+            descriptors.push(d);
+          }
+          lba += blocks;
         }
-        lba += blocks;
       }
       // The walk may have opened one descriptor past what was asked for; it is not reported.
       if (descriptors.length > wanted) descriptors.length = wanted;

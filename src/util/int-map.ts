@@ -7,12 +7,12 @@
  * treats those dead old tables as live, so every value they point at survives it, is
  * promoted, and is only freed by a full collection. Measured on a replicating primary
  * (docs/performance.md, seventeenth session): with the session's tasks in a Map, 28% of young
- * allocations survived and a full collection ran every 200 ms; with this table, 3%.
+ * allocations survived and a full collection ran every 200 ms; with this table, 2-3%.
  *
  * Open addressing with linear probing in arrays allocated once per size: deleting clears the
  * slot (backward-shift, no tombstones), so churn never reallocates; the arrays grow when half
- * full and, past 1024 slots, shrink when an eighth full (after a burst), nothing else. Iteration is in
- * ascending key order (an ITT order for tasks: close to the order they were issued).
+ * full and, past 1024 slots, shrink when an eighth full (after a burst), nothing else.
+ * Iteration is in ascending key order (for tasks, about the order they were issued).
  */
 const EMPTY = -1;
 const MIN_BITS = 3;

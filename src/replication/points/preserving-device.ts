@@ -4,7 +4,7 @@
  * durable before the image changes). Reads and everything else pass through. Without a
  * point, or once a unit is preserved, a write costs nothing more.
  */
-import type { BlockDevice } from '../../block/device.js';
+import { allocationMapOf, type AllocationExtent, type BlockDevice } from '../../block/device.js';
 import type { DigestAlgorithm } from '../../block/digest.js';
 import type { BufferHold } from '../../util/buffer-pool.js';
 import type { PointImages } from './backup-points.js';
@@ -58,6 +58,10 @@ export class PreservingDevice implements BlockDevice {
 
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
     return this.image.allocation(offset, maxLength);
+  }
+
+  allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
+    return allocationMapOf(this.image, offset, maxLength);
   }
 
   sha256(offset: number, length: number): Promise<Buffer> {

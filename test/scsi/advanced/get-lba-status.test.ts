@@ -50,3 +50,50 @@ describe('GET LBA STATUS', () => {
     expect((await exec(lu, A, getLbaStatusCdb(127, 24))).status).toBe(ScsiStatus.GOOD);
   });
 });
+
+describe('GET LBA STATUS from a store that maps many extents per call', () => {
+  // Bytes: mapped [0, 1024), sub-block pieces in block 2 (a hole, 20 bytes mapped), a hole to 4096, mapped to 8192, a hole to the end.
+  const layout = [
+    { offset: 0, length: 1024, mapped: true },
+    { offset: 1024, length: 256, mapped: false },
+    { offset: 1280, length: 20, mapped: true },
+    { offset: 1300, length: 2796, mapped: false },
+    { offset: 4096, length: 4096, mapped: true },
+  ];
+  const SIZE = 64 * 512;
+  const extentsFrom = (offset: number, maxLength: number) => {
+    const all = [...layout, { offset: 8192, length: SIZE - 8192, mapped: false }];
+    const end = Math.min(offset + maxLength, SIZE);
+    return all
+      .filter((e) => e.offset + e.length > offset && e.offset < end)
+      .map((e) => {
+        const from = Math.max(e.offset, offset);
+        return { offset: from, length: Math.min(e.offset + e.length, end) - from, mapped: e.mapped };
+      });
+  };
+
+  async function statusOf(withMap: boolean): Promise<Array<{ lba: number; blocks: number; status: number }>> {
+    const lu = await makeLu({ blocks: 64 });
+    const device = lu.device as unknown as Record<string, unknown>;
+    device.allocation = async (offset: number, maxLength: number) => {
+      const first = extentsFrom(offset, maxLength)[0]!;
+      return { mapped: first.mapped, length: first.length };
+    };
+    if (withMap) device.allocationMap = async (offset: number, maxLength: number) => extentsFrom(offset, maxLength);
+    const r = await exec(lu, A, getLbaStatusCdb(0, 8 + 16 * 16));
+    expect(r.status).toBe(ScsiStatus.GOOD);
+    return descriptors(r.data!);
+  }
+
+  it('reports what one extent at a time reports, a sub-block answer covering its whole block', async () => {
+    // Block 2 answers for its start (a hole); the map's next piece (mapped, inside block 2) is behind the walk and not taken.
+    const expected = [
+      { lba: 0, blocks: 2, status: 0 },
+      { lba: 2, blocks: 6, status: 1 },
+      { lba: 8, blocks: 8, status: 0 },
+      { lba: 16, blocks: 48, status: 1 },
+    ];
+    expect(await statusOf(false)).toEqual(expected);
+    expect(await statusOf(true)).toEqual(expected);
+  });
+});
