@@ -58,11 +58,7 @@ export class IntMap<V> {
       return this;
     }
     if ((this.count + 1) * 2 > this.keySlots.length) this.resize(this.bits + 1);
-    let i = this.home(key);
-    const mask = this.keySlots.length - 1;
-    while (this.keySlots[i] !== EMPTY) i = (i + 1) & mask;
-    this.keySlots[i] = key;
-    this.valueSlots[i] = value;
+    this.place(key, value);
     this.count++;
     return this;
   }
@@ -97,19 +93,19 @@ export class IntMap<V> {
 
   /** Keys in ascending order. */
   keys(): number[] {
-    const out: number[] = [];
-    for (const k of this.keySlots) if (k !== EMPTY) out.push(k);
-    return out.sort((a, b) => a - b);
+    return this.entries().map(([k]) => k);
   }
 
   /** Values in ascending key order (a snapshot: changing the map while using it is safe). */
   values(): V[] {
-    return this.keys().map((k) => this.get(k) as V);
+    return this.entries().map(([, v]) => v);
   }
 
   /** [key, value] pairs in ascending key order (a snapshot). */
   entries(): Array<[number, V]> {
-    return this.keys().map((k) => [k, this.get(k) as V]);
+    const out: Array<[number, V]> = [];
+    for (let i = 0; i < this.keySlots.length; i++) if (this.keySlots[i] !== EMPTY) out.push([this.keySlots[i]!, this.valueSlots[i] as V]);
+    return out.sort((a, b) => a[0] - b[0]);
   }
 
   [Symbol.iterator](): IterableIterator<[number, V]> {
@@ -141,15 +137,16 @@ export class IntMap<V> {
     this.bits = bits;
     this.keySlots = new Float64Array(1 << bits).fill(EMPTY);
     this.valueSlots = new Array<V | undefined>(1 << bits).fill(undefined);
-    const mask = (1 << bits) - 1;
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[j]!;
-      if (k === EMPTY) continue;
-      let i = this.home(k);
-      while (this.keySlots[i] !== EMPTY) i = (i + 1) & mask;
-      this.keySlots[i] = k;
-      this.valueSlots[i] = values[j];
-    }
+    for (let j = 0; j < keys.length; j++) if (keys[j] !== EMPTY) this.place(keys[j]!, values[j]);
+  }
+
+  /** Puts `key` (not in the table) in the first empty slot of its probe run. */
+  private place(key: number, value: V | undefined): void {
+    const mask = this.keySlots.length - 1;
+    let i = this.home(key);
+    while (this.keySlots[i] !== EMPTY) i = (i + 1) & mask;
+    this.keySlots[i] = key;
+    this.valueSlots[i] = value;
   }
 }
 

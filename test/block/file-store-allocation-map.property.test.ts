@@ -19,20 +19,19 @@ const BLOCK = 4096;
 const BLOCKS = 2048;
 const SIZE = BLOCKS * BLOCK;
 
+/** A walk of allocation() answers, adjacent answers of one state merged. */
 async function walkOfAllocation(device: BlockDevice, offset: number, maxLength: number): Promise<AllocationExtent[]> {
   const out: AllocationExtent[] = [];
   const end = Math.min(offset + maxLength, device.size);
   for (let at = offset; at < end; ) {
     const a = await device.allocation(at, end - at);
-    const last = out[out.length - 1];
-    // Adjacent answers of one state are one extent.
-    if (last && last.mapped === a.mapped) last.length += a.length;
-    else out.push({ offset: at, length: a.length, mapped: a.mapped });
+    out.push({ offset: at, length: a.length, mapped: a.mapped });
     at += a.length;
   }
-  return out;
+  return merged(out);
 }
 
+/** Adjacent extents of one state as one. */
 function merged(extents: readonly AllocationExtent[]): AllocationExtent[] {
   const out: AllocationExtent[] = [];
   for (const e of extents) {
