@@ -35,9 +35,17 @@ export class AllocationCursor {
    */
   async mappedChunks(chunks: readonly number[], chunkSize: number): Promise<Array<boolean | undefined>> {
     const out = new Array<boolean | undefined>(chunks.length);
-    for (let i = 0; i < chunks.length; i++) {
+    for (let i = 0; i < chunks.length; ) {
       const c = chunks[i]!;
-      const stop = Math.min((c + 1) * chunkSize, this.end);
+      // A run of chunks inside one extent at hand shares its answer: a first sync skips a million empty chunks this way.
+      const whole = this.unknown ? undefined : this.extentAt(c * chunkSize);
+      if (whole && this.chunkEnd(c, chunkSize) <= whole.offset + whole.length) {
+        const until = whole.offset + whole.length;
+        do out[i++] = whole.mapped;
+        while (i < chunks.length && this.chunkEnd(chunks[i]!, chunkSize) <= until);
+        continue;
+      }
+      const stop = this.chunkEnd(c, chunkSize);
       // Most chunks are answered from the extents at hand: no await (a million chunks per pass is common).
       let at = c * chunkSize;
       for (let r = this.walk(at, stop); ; r = this.walk(at, stop)) {
@@ -48,8 +56,28 @@ export class AllocationCursor {
         at = r.at;
         await this.fetch(at);
       }
+      i++;
     }
     return out;
+  }
+
+  /**
+   * Whether no byte of [from, to) (at or after what was asked before) is allocated: false as
+   * soon as one is, or when the side cannot tell. Whole windows of a thin volume's empty
+   * chunks are skipped this way, without a step per chunk.
+   */
+  async emptyOver(from: number, to: number): Promise<boolean> {
+    let at = from;
+    const stop = Math.min(to, this.end);
+    for (let r = this.walk(at, stop); ; r = this.walk(at, stop)) {
+      if (r.done) return r.mapped === false;
+      at = r.at;
+      await this.fetch(at);
+    }
+  }
+
+  private chunkEnd(chunk: number, chunkSize: number): number {
+    return Math.min((chunk + 1) * chunkSize, this.end);
   }
 
   /** Whether any byte of [at, stop) is allocated, from the extents at hand; else where to ask from (an answer may end anywhere). */

@@ -6,6 +6,7 @@
  * the pass's pipeline, so transfers overlap the planning of the next window.
  */
 import { randomBytes } from 'node:crypto';
+import { ioBufferPool } from '../util/buffer-pool.js';
 import { answerForData, sharedAlgorithm } from '../verify/local-answers.js';
 import { ChunkAction, type ChunkActionCode } from './chunk-action.js';
 import type { DeltaTable } from './delta-table.js';
@@ -45,6 +46,12 @@ export class ChunkMoves {
     return Math.max(1, Math.floor(MAX_SEND_BYTES / this.table.chunkSize));
   }
 
+  /** Chunks [first, first + count) are empty on both sides: nothing moves. */
+  skip(first: number, count: number): void {
+    this.source.release?.(first, count);
+    this.counts.skippedChunks += count;
+  }
+
   /** Starts what a window's actions ask for, on the pipeline (waiting only for room on it). */
   async start(window: readonly number[], actions: readonly ChunkActionCode[], pipeline: PassPipeline): Promise<void> {
     // One walk over the window (a first sync of a large volume plans a million chunks, most skipped).
@@ -52,7 +59,7 @@ export class ChunkMoves {
     for (let i = 0; i < window.length; i++) by[actions[i]!]!.push(window[i]!);
     const of = (action: ChunkActionCode) => by[action]!;
     const skipped = of(ChunkAction.SKIP);
-    if (this.source.release) for (const c of skipped) this.source.release(c);
+    if (this.source.release) for (const [first, count] of spans(skipped)) this.source.release(first, count);
     this.counts.skippedChunks += skipped.length;
     for (const run of runs(of(ChunkAction.UNMAP), Number.MAX_SAFE_INTEGER)) await pipeline.add(0, () => this.unmap(run));
     for (const [action, ontoNothing] of [[ChunkAction.SEND, true], [ChunkAction.OVERWRITE, false]] as const) {
@@ -78,7 +85,7 @@ export class ChunkMoves {
     const length = this.bytesOf(run);
     if (this.staged ? await this.link.stagedDiscard(offset, length) : (await this.link.discard(offset, length), true)) {
       this.counts.unmappedChunks += run.length;
-      for (const c of run) this.source.release?.(c);
+      this.source.release?.(run[0]!, run.length);
       return;
     }
     // A backup from before staged discards: zeroes move there as they always did (challenged first in a resync).
@@ -97,10 +104,14 @@ export class ChunkMoves {
   private async send(run: readonly number[], ontoNothing: boolean): Promise<void> {
     const cs = this.table.chunkSize;
     const offset = run[0]! * cs;
-    const data = Buffer.allocUnsafe(this.bytesOf(run));
-    await Promise.all(run.map((c, i) => this.source.read(c, data.subarray(i * cs, i * cs + this.table.chunkLength(c)))));
+    // Pooled: a fresh megabyte per run cost a page fault and a zeroed page per 4 KiB read, and an unmap after.
+    const lease = ioBufferPool.take(this.bytesOf(run));
+    const data = lease.buffer;
+    await this.source.read(run[0]!, data);
     const parts: Array<[number, number]> = ontoNothing ? nonZeroRuns(data, Math.max(ZERO_GRANULE, this.link.blockSize)) : [[0, data.length]];
     await Promise.all(parts.map(([from, to]) => this.write(data.subarray(from, to), offset + from)));
+    // Only after every write has succeeded: a failed one may still sit in a dead connection's queue.
+    lease.release();
     // A chunk counts as sent when some of its bytes moved (one of zeroes onto nothing did not).
     this.counts.sentChunks += run.filter((_, i) => parts.some(([from, to]) => from < (i + 1) * cs && to > i * cs)).length;
     for (const [from, to] of parts) this.counts.bytesSent += to - from;
@@ -131,10 +142,19 @@ export class ChunkMoves {
 /** `chunks` (ascending) cut into runs of consecutive chunks, each at most `max` long. */
 function runs(chunks: readonly number[], max: number): number[][] {
   const out: number[][] = [];
+  for (const [first, count] of spans(chunks)) {
+    for (let at = 0; at < count; at += max) out.push(Array.from({ length: Math.min(max, count - at) }, (_, i) => first + at + i));
+  }
+  return out;
+}
+
+/** `chunks` (ascending) as [first, count] spans of consecutive chunks. */
+function spans(chunks: readonly number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
   for (const c of chunks) {
     const last = out[out.length - 1];
-    if (last && last[last.length - 1] === c - 1 && last.length < max) last.push(c);
-    else out.push([c]);
+    if (last && last[0] + last[1] === c) last[1]++;
+    else out.push([c, 1]);
   }
   return out;
 }

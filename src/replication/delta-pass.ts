@@ -78,8 +78,8 @@ export async function runDeltaPass(
     const moves = new ChunkMoves(table, source, link, staged, compare, options.batchChunks ?? 16, counts);
     for (let at = 0; at < chunks.length; at += windowChunks) {
       const window = chunks.slice(at, at + windowChunks);
-      const actions = await planner.plan(window);
-      await moves.start(window, actions, pipeline);
+      if (await planner.allEmpty(window)) moves.skip(window[0]!, window.length);
+      else await moves.start(window, await planner.plan(window), pipeline);
       options.onProgress?.(Math.min(at + windowChunks, chunks.length), chunks.length);
     }
     await pipeline.drain();

@@ -10,6 +10,7 @@ import type { Logger } from '../util/log.js';
 import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
 import type { DeltaTable } from './delta-table.js';
 import type { HostWriteOrder } from './host-write-order.js';
+import type { ChunkSet } from './chunk-set.js';
 import { PassSnapshot } from './pass-snapshot.js';
 import type { RecoveryPointAge } from './recovery-point-age.js';
 import type { ReplicaLink } from './replica-link.js';
@@ -20,7 +21,8 @@ export type PassTrigger = 'admin' | 'interval' | 'low-traffic' | 'catch-up' | 'f
 
 /** A pass's point in time, fixed: the chunks it copies and the snapshot it reads them from. */
 export interface FrozenPass {
-  chunks: number[];
+  /** Copied from the delta table's bitmap (under the hold: a page at a time, not a chunk). */
+  chunks: ChunkSet;
   snapshot: PassSnapshot;
   /** When it was fixed (the engine's clock). */
   at: number;
@@ -62,7 +64,7 @@ export class PassRunner {
    */
   freeze(scratch: BlockDevice): FrozenPass {
     const { local, files, table, order, clock } = this.parts;
-    const chunks = table.markedChunks();
+    const chunks = table.markedSet();
     table.beginCopy(chunks);
     order.snapshot = new PassSnapshot(local, scratch, table.chunkSize, chunks, files);
     return { chunks, snapshot: order.snapshot, at: clock() };
@@ -84,7 +86,8 @@ export class PassRunner {
       const scratch = await this.openScratch();
       fixed = await order.holding(async () => this.freeze(scratch));
     }
-    const { chunks, snapshot } = fixed;
+    const { snapshot } = fixed;
+    const chunks = fixed.chunks.toArray();
     let result: DeltaPassResult;
     try {
       result = await runDeltaPass(table, chunks, snapshot, link, { compare, staged, ...(onProgress ? { onProgress } : {}) });

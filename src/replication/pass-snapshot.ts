@@ -34,7 +34,7 @@ export class PassSnapshot {
     private readonly local: BlockDevice,
     private readonly scratch: BlockDevice,
     private readonly chunkSize: number,
-    chunks: readonly number[],
+    chunks: Iterable<number>,
     private readonly files: DurableFiles = nodeFiles,
   ) {
     this.pending = ChunkSet.of(chunks);
@@ -96,35 +96,68 @@ export class PassSnapshot {
     return out;
   }
 
-  /** The pass will not read `chunk` (nothing of it moves): later host changes to it need not be preserved. */
-  release(chunk: number): void {
-    this.pending.delete(chunk);
+  /**
+   * Whether none of the chunks [first, first + count) held data when the pass started: all
+   * untouched by host changes (checked again once the live image has answered, as in
+   * mapped()), and the live image holds nothing there.
+   */
+  async emptySpan(first: number, count: number): Promise<boolean> {
+    if (!this.pending.hasRun(first, count)) return false;
+    const empty = await this.allocation.emptyOver(first * this.chunkSize, (first + count) * this.chunkSize);
+    return empty && this.pending.hasRun(first, count);
   }
 
-  /** The pass's view of `chunk` (which must be one of its chunks), into `buf`. */
-  async read(chunk: number, buf: Buffer): Promise<void> {
-    const offset = chunk * this.chunkSize;
-    if (this.pending.delete(chunk)) {
-      // Host writes to the chunk wait for this read rather than preserve it.
-      const reading = this.local.read(buf, offset);
-      const settled = reading.then(
-        () => undefined,
-        () => undefined,
-      );
-      this.reading.set(chunk, settled);
-      try {
-        await reading;
-      } finally {
-        this.reading.delete(chunk);
+  /** The pass will not read chunks [first, first + count) (nothing of them moves): later host changes to them need not be preserved. */
+  release(first: number, count: number): void {
+    this.pending.deleteRun(first, count);
+  }
+
+  /**
+   * The pass's view of the consecutive chunks from `first` (each one of the pass's, not read
+   * yet), into `buf`, which spans them. Chunks still as they were are read from the live
+   * image together, in one read per run (a large one leaves the event loop).
+   */
+  async read(first: number, buf: Buffer): Promise<void> {
+    const cs = this.chunkSize;
+    const count = Math.ceil(buf.length / cs);
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < count; ) {
+      if (!this.pending.has(first + i)) {
+        reads.push(this.readPreserved(first + i, buf.subarray(i * cs, (i + 1) * cs)));
+        i++;
+        continue;
       }
-      return;
+      let end = i + 1;
+      while (end < count && this.pending.has(first + end)) end++;
+      reads.push(this.readLive(first + i, end - i, buf.subarray(i * cs, end * cs)));
+      i = end;
     }
+    await Promise.all(reads);
+  }
+
+  /** Chunks no host change has touched, from the live image; host writes to them wait for the read rather than preserve them. */
+  private async readLive(first: number, count: number, buf: Buffer): Promise<void> {
+    this.pending.deleteRun(first, count);
+    const reading = this.local.read(buf, first * this.chunkSize);
+    const settled = reading.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (let c = first; c < first + count; c++) this.reading.set(c, settled);
+    try {
+      await reading;
+    } finally {
+      for (let c = first; c < first + count; c++) this.reading.delete(c);
+    }
+  }
+
+  private async readPreserved(chunk: number, buf: Buffer): Promise<void> {
     const copy = this.preserved.get(chunk);
     if (!copy) throw new RangeError(`chunk ${chunk} is not part of this pass`);
     await copy;
     if (this.failure) throw this.failure;
     if (this.holes.has(chunk)) buf.fill(0);
-    else await this.scratch.read(buf, offset);
+    else await this.scratch.read(buf, chunk * this.chunkSize);
   }
 
   /** Waits for copies in progress, then drops the scratch. */

@@ -4,7 +4,8 @@
  * both → challenge (first sync, resync) or overwrite (delta pass). A chunk counts as holding
  * data when any of its blocks does, whatever piece of an answer tells so: answers that end
  * mid-chunk or on a chunk boundary, extents that straddle chunks, a last chunk shorter than
- * the others. A replica that cannot tell gets every chunk challenged (or sent).
+ * the others. A replica that cannot tell gets every chunk challenged (or sent). The same
+ * holds when windows empty on both sides are skipped whole (PassPlanner.allEmpty).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -38,13 +39,15 @@ interface Layout {
   replica: boolean[];
 }
 
-function planner(layout: Layout, compare: boolean, options: { replicaExtents: number; sourceExtents: number; replicaUnknownFrom?: number }): PassPlanner {
+function planner(layout: Layout, compare: boolean, options: { replicaExtents: number; sourceExtents: number; replicaUnknownFrom?: number; spans?: boolean }): PassPlanner {
   const { size, chunkSize } = layout;
   // The source as a block store answers (one extent per SEEK_DATA/SEEK_HOLE, possibly cut short).
   const cursor = new AllocationCursor(async (offset, maxLength) => extentsOf(layout.source, size, offset, maxLength, options.sourceExtents), size);
   const source: PassSource = {
     read: () => Promise.reject(new Error('planning reads nothing')),
     mapped: async (chunks) => (await cursor.mappedChunks(chunks, chunkSize)).map((m) => m ?? true),
+    // Windows empty on both sides skipped whole, through the same cursor as the chunk-by-chunk answers.
+    ...(options.spans ? { emptySpan: (first: number, count: number) => cursor.emptyOver(first * chunkSize, (first + count) * chunkSize) } : {}),
   };
   let asked = 0;
   const link = {
@@ -78,7 +81,11 @@ function sourceHolds(layout: Layout, chunk: number): boolean {
 
 async function planAll(p: PassPlanner, chunks: readonly number[], window: number): Promise<ChunkActionCode[]> {
   const out: ChunkActionCode[] = [];
-  for (let at = 0; at < chunks.length; at += window) out.push(...(await p.plan(chunks.slice(at, at + window))));
+  for (let at = 0; at < chunks.length; at += window) {
+    const w = chunks.slice(at, at + window);
+    if (await p.allEmpty(w)) out.push(...w.map(() => ChunkAction.SKIP));
+    else out.push(...(await p.plan(w)));
+  }
   return out;
 }
 
@@ -113,11 +120,12 @@ describe('pass planning by allocation', () => {
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 1, max: 7 }),
         fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }),
-        async (layout, compare, replicaExtents, sourceExtents, window, pick) => {
+        fc.boolean(),
+        async (layout, compare, replicaExtents, sourceExtents, window, pick, spans) => {
           const count = Math.ceil(layout.size / layout.chunkSize);
           // A delta pass covers the marked chunks only; a first sync covers them all.
           const chunks = Array.from({ length: count }, (_, c) => c).filter((c) => compare || pick[c]);
-          const actions = await planAll(planner(layout, compare, { replicaExtents, sourceExtents }), chunks, window);
+          const actions = await planAll(planner(layout, compare, { replicaExtents, sourceExtents, spans }), chunks, window);
           expect(actions).toEqual(chunks.map((c) => expected(layout, c, compare, true)));
         },
       ),
@@ -126,9 +134,9 @@ describe('pass planning by allocation', () => {
 
   it('a replica that stops telling its allocation gets every later chunk challenged (first sync) or overwritten (delta pass)', async () => {
     await fc.assert(
-      fc.asyncProperty(layoutArb, fc.boolean(), fc.integer({ min: 0, max: 3 }), async (layout, compare, answers) => {
+      fc.asyncProperty(layoutArb, fc.boolean(), fc.integer({ min: 0, max: 3 }), fc.boolean(), async (layout, compare, answers, spans) => {
         const chunks = Array.from({ length: Math.ceil(layout.size / layout.chunkSize) }, (_, c) => c);
-        const p = planner(layout, compare, { replicaExtents: 1, sourceExtents: 1, replicaUnknownFrom: answers });
+        const p = planner(layout, compare, { replicaExtents: 1, sourceExtents: 1, replicaUnknownFrom: answers, spans });
         const actions = await planAll(p, chunks, 5);
         // Once the replica has not told, it is never trusted again: the chunks are cut in two at some k.
         const fits = chunks.some((k) => chunks.every((c) => actions[c] === expected(layout, c, compare, c < k || !compare && sourceHolds(layout, c))));
