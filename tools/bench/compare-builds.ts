@@ -11,17 +11,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { toolArgs } from '../harness/tool-args.js';
 import { freePort, waitForPort } from '../harness/ports.js';
 import { TANDEM_CLI, startTgt } from '../harness/target-process.js';
 import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
 import { median } from './median.js';
 
-const argv = await yargs(hideBin(process.argv))
+const argv = await toolArgs()
   .option('other', { type: 'string', demandOption: true, describe: 'checkout of the other build (its dist/cli/main.js is run)' })
   .option('rounds', { type: 'number', default: 3 })
-  .strict()
   .parseAsync();
 
 const IQN = 'iqn.2026-11.io.tandem:compare';

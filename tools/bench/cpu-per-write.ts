@@ -15,8 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { toolArgs } from '../harness/tool-args.js';
 import { procStat, syscallCounts, threadSplit } from './proc-usage.js';
 import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
 import { measureFloor, type FloorResult } from './replication-floor.js';
@@ -184,8 +183,7 @@ export function formatCpuPerWrite(r: CpuPerWriteResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const argv = await yargs(hideBin(process.argv))
-    .strict()
+  const argv = await toolArgs()
     .option('writes', { type: 'number', default: 100_000 })
     .option('warm', { type: 'number', default: 60_000 })
     .option('rounds', { type: 'number', default: 2 })

@@ -398,17 +398,15 @@ export function formatReplicationBench(r: ReplicationBenchResult): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { default: yargs } = await import('yargs');
-  const { hideBin } = await import('yargs/helpers');
+  const { toolArgs } = await import('../harness/tool-args.js');
   const { parseSize } = await import('../../src/util/parse-size.js');
   const { setLogLevel } = await import('../../src/util/log.js');
   setLogLevel(process.env.TANDEM_LOG_LEVEL ?? 'warn');
-  const argv = await yargs(hideBin(process.argv))
+  const argv = await toolArgs()
     .option('size', { type: 'string', default: '256MiB' })
     .option('writes', { type: 'number', default: 20_000 })
     .option('rounds', { type: 'number', default: 1 })
     .option('json', { type: 'boolean', default: false })
-    .strict()
     .parseAsync();
   const result = await runReplicationBench({
     sizeBytes: parseSize(argv.size, '--size'),

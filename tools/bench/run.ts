@@ -9,8 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { toolArgs } from '../harness/tool-args.js';
 import type { Workload } from './qemu-img-bench.js';
 import { compareTargets, formatComparison } from './compare-targets.js';
 import { runRbdBench } from './rbd-bench.js';
@@ -30,7 +29,7 @@ const workloadsAt = (scale: number): Workload[] => [
   { name: '1MiB read', blockSize: 1 << 20, count: Math.round(1024 * scale), write: false, depth: 32 },
 ];
 
-const argv = await yargs(hideBin(process.argv))
+const argv = await toolArgs()
   .option('rounds', { type: 'number', default: 3 })
   .option('workload', {
     type: 'string',
@@ -45,7 +44,6 @@ const argv = await yargs(hideBin(process.argv))
   .option('verify', { type: 'boolean', default: true, describe: 'also run the replica-verify benchmark (1 GiB pair)' })
   .option('replication', { type: 'boolean', default: true, describe: 'also run the replication benchmark (sync/async write IOPS, delta pass bytes)' })
   .option('first-sync', { type: 'boolean', default: true, describe: 'also run the first-sync benchmark (64 GiB thin primary, 256 MiB of data)' })
-  .strict()
   .parseAsync();
 
 const SIZE = 1024 ** 3;

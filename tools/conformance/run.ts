@@ -6,21 +6,19 @@
  * configurations it can express.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { toolArgs } from '../harness/tool-args.js';
 import { runProblems, unionOf, type ConfigurationResult } from './aggregate.js';
 import { MATRIX, configurationNamed } from './matrix.js';
 import { markdownRows, reportLines } from './report.js';
 import { runConfiguration } from './run-configuration.js';
 import { listIscsiTestCu } from './suite.js';
 
-const argv = await yargs(hideBin(process.argv))
+const argv = await toolArgs()
   .option('target', { choices: ['tandem', 'tgt'] as const, default: 'tandem' as const })
   .option('only', { type: 'string', array: true, describe: `configurations to run (default: all of ${MATRIX.map((m) => m.name).join(', ')})` })
   .option('json', { type: 'string', describe: 'write per-configuration and overall results here' })
   .option('raw-dir', { type: 'string', describe: 'write each configuration\'s iscsi-test-cu output into this directory' })
   .option('keep-logs', { type: 'boolean', default: false, describe: 'keep the target logs even when nothing failed' })
-  .strict()
   .parseAsync();
 
 const configurations = argv.only?.length ? argv.only.map(configurationNamed) : MATRIX;
