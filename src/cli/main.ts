@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // libuv's pool runs every disk I/O and hash; 4 threads would cap queue depth far below what initiators send.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 

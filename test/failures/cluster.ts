@@ -21,6 +21,7 @@ import { controlRequest } from '../../src/replication/control/client.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
 import type { ReplicationStatus } from '../../src/replication/status.js';
 import { FaultProxy } from './fault-proxy.js';
+import { SERVE_NODE_OPTIONS } from '../../src/cli/node-options.js';
 
 export const BACKUP_IQN = 'iqn.2026-11.io.tandem:fm-backup';
 export const PRIMARY_IQN = 'iqn.2026-11.io.tandem:fm-primary';
@@ -286,7 +287,7 @@ export class Cluster {
     const control = join(this.dir, `${name}.sock`);
     const log = join(this.dir, `${name}.log`);
     const out = openSync(log, 'a');
-    const child = spawn(process.execPath, [CLI, 'serve', ...roleArgs, '--listen', `127.0.0.1:${port}`, '--control', control, '--log-level', 'info'], {
+    const child = spawn(process.execPath, [...SERVE_NODE_OPTIONS, CLI, 'serve', ...roleArgs, '--listen', `127.0.0.1:${port}`, '--control', control, '--log-level', 'info'], {
       stdio: ['ignore', out, 'pipe'],
     });
     closeSync(out);

@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from '../../tools/harness/ports.js';
+import { SERVE_NODE_OPTIONS } from '../../src/cli/node-options.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_PATH = join(packageRoot, 'dist', 'cli', 'main.js');
@@ -46,7 +47,7 @@ export async function startTargetChild(spec: TargetChildSpec): Promise<TargetChi
   const host = '127.0.0.1';
   const port = await freePort(host);
   const out = openSync(spec.logFile, 'a');
-  const args = [CLI_PATH, 'serve', '--listen', `${host}:${port}`, '--iqn', spec.iqn, '--log-level', 'warn'];
+  const args = [...SERVE_NODE_OPTIONS, CLI_PATH, 'serve', '--listen', `${host}:${port}`, '--iqn', spec.iqn, '--log-level', 'warn'];
   for (const image of spec.images) args.push('--lun', `${image},size=${spec.lunSize}`);
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', out, out] });
   closeSync(out);

@@ -16,6 +16,7 @@ import { freePort, waitForPort } from '../harness/ports.js';
 import { TANDEM_CLI, startTgt } from '../harness/target-process.js';
 import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
 import { median } from './median.js';
+import { SERVE_NODE_OPTIONS } from '../../src/cli/node-options.js';
 
 const argv = await toolArgs()
   .option('other', { type: 'string', demandOption: true, describe: 'checkout of the other build (its dist/cli/main.js is run)' })
@@ -38,7 +39,7 @@ interface Served {
 
 async function startBuild(cli: string): Promise<Served> {
   const port = await freePort('127.0.0.1');
-  const child = spawn(process.execPath, [cli, 'serve', '--lun', `${image},size=1G`, '--listen', `127.0.0.1:${port}`, '--iqn', IQN, '--log-level', 'warn'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...SERVE_NODE_OPTIONS, cli, 'serve', '--lun', `${image},size=1G`, '--listen', `127.0.0.1:${port}`, '--iqn', IQN, '--log-level', 'warn'], { stdio: 'ignore' });
   await waitForPort('127.0.0.1', port, 30_000, () => child.exitCode === null);
   const stop = () =>
     new Promise<void>((r) => {

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForPort } from '../harness/ports.js';
+import { SERVE_NODE_OPTIONS } from '../../src/cli/node-options.js';
 import { TANDEM_CLI } from '../harness/target-process.js';
 import type { PassReport } from '../../src/replication/control/handler.js';
 
@@ -28,7 +29,7 @@ export async function serve(work: string, name: string, args: string[]): Promise
   const port = await freePort(HOST);
   const control = join(work, `${name}.sock`);
   const out = openSync(join(work, `${name}.log`), 'a');
-  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, TANDEM_CLI, 'serve', '--listen', `${HOST}:${port}`, '--control', control, '--log-level', 'info', ...args], { stdio: ['ignore', out, out] });
+  const child: ChildProcess = spawn(process.execPath, [...SERVE_NODE_OPTIONS, ...NODE_ARGS, TANDEM_CLI, 'serve', '--listen', `${HOST}:${port}`, '--control', control, '--log-level', 'info', ...args], { stdio: ['ignore', out, out] });
   closeSync(out);
   await waitForPort(HOST, port, 30_000, () => child.exitCode === null);
   return {

@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { SERVE_NODE_OPTIONS } from '../../src/cli/node-options.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { freePort, waitForPort } from './ports.js';
 
@@ -61,7 +62,7 @@ export async function startTandem(spec: TargetSpec): Promise<RunningTarget> {
   const listen = ports.flatMap((p) => ['--listen', `${HOST}:${p}`]);
   const child = spawn(
     process.execPath,
-    [TANDEM_CLI, 'serve', ...listen, '--iqn', spec.iqn, '--lun', lun, '--log-level', 'info', ...(spec.serveArgs ?? [])],
+    [...SERVE_NODE_OPTIONS, TANDEM_CLI, 'serve', ...listen, '--iqn', spec.iqn, '--lun', lun, '--log-level', 'info', ...(spec.serveArgs ?? [])],
     { stdio: ['ignore', out, out] },
   );
   closeSync(out);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from '../../../tools/harness/ports.js';
 import { exited, stopChild } from './process.js';
 import type { TargetSpec, TargetTraits, TargetUnderTest } from './target-under-test.js';
+import { SERVE_NODE_OPTIONS } from '../../../src/cli/node-options.js';
 
 const host = '127.0.0.1';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -34,7 +35,7 @@ export async function launchTandem(spec: TargetSpec): Promise<TargetUnderTest> {
   const start = async (): Promise<void> => {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     const out = openSync(spec.logFile, 'a');
-    const proc = spawn(process.execPath, tandemArgs(spec, port), { stdio: ['ignore', out, out] });
+    const proc = spawn(process.execPath, [...SERVE_NODE_OPTIONS, ...tandemArgs(spec, port)], { stdio: ['ignore', out, out] });
     closeSync(out);
     child = proc;
     await waitForPort(host, port, 20_000, () => !exited(proc));
