@@ -184,21 +184,24 @@ export class FileBlockStore implements BlockDevice {
     return this.gate.call((cb) => native.discard(this.fd, offset, length, this.isBlockDevice, cb));
   }
 
-  allocation(offset: number, maxLength: number): Promise<NativeAllocation> {
-    const refused = this.gate.refuseAllocation(offset);
-    if (refused) return Promise.reject(refused);
-    const length = Math.min(maxLength, this.size - offset);
+  async allocation(offset: number, maxLength: number): Promise<NativeAllocation> {
+    const length = this.allocationLength(offset, maxLength);
     return this.gate.call((cb) => native.allocation(this.fd, offset, length, cb));
   }
 
   async allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
-    const refused = this.gate.refuseAllocation(offset);
-    if (refused) throw refused;
-    const length = Math.min(maxLength, this.size - offset);
+    const length = this.allocationLength(offset, maxLength);
     const triples = await this.gate.call<Float64Array>((cb) => native.allocationMap(this.fd, offset, length, MAP_EXTENTS, cb));
     const out: AllocationExtent[] = [];
     for (let i = 0; i < triples.length; i += 3) out.push({ offset: triples[i]!, length: triples[i + 1]!, mapped: triples[i + 2] === 1 });
     return out;
+  }
+
+  /** How far an allocation question from `offset` may look (within the store); throws what the gate refuses. */
+  private allocationLength(offset: number, maxLength: number): number {
+    const refused = this.gate.refuseAllocation(offset);
+    if (refused) throw refused;
+    return Math.min(maxLength, this.size - offset);
   }
 
   sha256(offset: number, length: number): Promise<Buffer> {

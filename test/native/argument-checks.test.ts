@@ -11,7 +11,7 @@ const anything = fc.oneof(
   fc.constant(2 ** 60),
 );
 
-const asyncEntryPoints = ['pread', 'pwrite', 'pwriteFua', 'preadv', 'pwritev', 'discard', 'allocation', 'sha256File', 'digestExtents'] as const;
+const asyncEntryPoints = ['pread', 'pwrite', 'pwriteFua', 'preadv', 'pwritev', 'discard', 'allocation', 'allocationMap', 'sha256File', 'digestExtents'] as const;
 
 describe('argument checks', () => {
   it('garbage arguments only ever raise TypeError or RangeError, never crash', () => {
@@ -32,6 +32,12 @@ describe('argument checks', () => {
   it('rejects negative, fractional and unsafe offsets with RangeError', () => {
     for (const offset of [-1, 1.5, 2 ** 54, Number.NaN, Infinity]) {
       expect(() => native.pread(1_000_000, Buffer.alloc(1), offset, () => {})).toThrow(RangeError);
+    }
+  });
+
+  it('allocationMap: an extent bound outside 1-65536 is a RangeError', () => {
+    for (const maxExtents of [0, -1, 65537, 1.5]) {
+      expect(() => native.allocationMap(1_000_000, 0, 4096, maxExtents, () => {})).toThrow(RangeError);
     }
   });
 
