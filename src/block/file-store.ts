@@ -12,6 +12,7 @@ import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
 import { fromNativeError } from './errors.js';
 import { IoGate } from './io-gate.js';
 import { InlineIo } from './inline-io.js';
+import { WriteLane } from './write-lane.js';
 import { native, type NativeAllocation, type NativeError } from '../native/index.js';
 
 export interface FileBlockStoreOptions {
@@ -28,6 +29,8 @@ const BATCH_MAX_OPS = 8;
 const BATCH_MAX_BYTES = 256 * 1024;
 const FLAG_WRITE = 1;
 const FLAG_DSYNC = 2;
+/** Jobs of large plain writes in flight on one buffered file (two: one runs while the next is handed over). */
+const WRITE_LANE_JOBS = 2;
 /** Extents one allocationMap call walks at most (SEEK_DATA/SEEK_HOLE pairs in one threadpool job). */
 const MAP_EXTENTS = 512;
 
@@ -43,6 +46,8 @@ export class FileBlockStore implements BlockDevice {
   private readonly gate: IoGate;
   private queued: QueuedIo[] = [];
   private readonly inline: InlineIo | undefined;
+  /** Large plain writes to a file through the page cache: a few jobs at a time (write-lane.ts). */
+  private readonly writeLane: WriteLane<QueuedIo[]> | undefined;
 
   private constructor(
     readonly path: string,
@@ -59,6 +64,7 @@ export class FileBlockStore implements BlockDevice {
     // Regular files through the page cache only: with O_DIRECT, or on a block device, an
     // inline write waits for the device.
     this.inline = !isBlockDevice && !direct ? new InlineIo(fd) : undefined;
+    this.writeLane = this.inline ? new WriteLane(WRITE_LANE_JOBS, (ops, done) => this.submitBatch(ops, done)) : undefined;
   }
 
   static async open(opts: FileBlockStoreOptions): Promise<FileBlockStore> {
@@ -132,7 +138,9 @@ export class FileBlockStore implements BlockDevice {
         bytes += all[end]!.buf.length;
         end++;
       }
-      this.submitBatch(start === 0 && end === all.length ? all : all.slice(start, end));
+      const batch = start === 0 && end === all.length ? all : all.slice(start, end);
+      if (this.writeLane && isLargePlainWrite(batch, bytes)) this.writeLane.submit(batch);
+      else this.submitBatch(batch);
       start = end;
     }
   };
@@ -142,7 +150,7 @@ export class FileBlockStore implements BlockDevice {
     op.resolve();
   };
 
-  private submitBatch(ops: QueuedIo[]): void {
+  private submitBatch(ops: QueuedIo[], done?: () => void): void {
     const n = ops.length;
     const bufs = new Array<Buffer>(n);
     const offsets = new Float64Array(n);
@@ -154,6 +162,7 @@ export class FileBlockStore implements BlockDevice {
       flags[i] = op.flags;
     }
     native.transferBatch(this.fd, bufs, offsets, flags, (_err, errors) => {
+      done?.();
       for (let i = 0; i < n; i++) {
         const op = ops[i]!;
         this.gate.end();
@@ -237,6 +246,11 @@ function totalLength(bufs: readonly Buffer[]): number {
 }
 
 /** Whether the kernel will honour BLKDISCARD on this device (queue/discard_max_bytes > 0). */
+/** A batch of only plain (not FUA) writes, at least a batch's worth of bytes: what contends for a file's lock. */
+function isLargePlainWrite(batch: readonly QueuedIo[], bytes: number): boolean {
+  return bytes >= BATCH_MAX_BYTES && batch.every((op) => op.flags === FLAG_WRITE);
+}
+
 function blockDeviceDiscards(path: string): boolean {
   try {
     const rdev = statSync(path).rdev;

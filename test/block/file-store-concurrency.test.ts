@@ -23,6 +23,27 @@ describe('FileBlockStore under concurrency', () => {
     }
   });
 
+  it('large writes beyond the write lane\'s jobs (held, then run) all land, beside FUA writes, and close waits for them', async () => {
+    const big = 1024 * 1024;
+    const count = 12;
+    const path = temp.file('lane.img');
+    const store = await FileBlockStore.open({ path, size: count * big });
+    const payloads = Array.from({ length: count }, () => randomBytes(big));
+    // Every other one FUA (never held in the lane).
+    const writes = payloads.map((p, i) => store.write(p, i * big, i % 2 === 1));
+    const closed = store.close();
+    await Promise.all(writes);
+    await closed;
+    const reopened = await FileBlockStore.open({ path });
+    try {
+      const backs = payloads.map(() => Buffer.alloc(big));
+      await Promise.all(backs.map((b, i) => reopened.read(b, i * big)));
+      backs.forEach((b, i) => expect(b.equals(payloads[i]!)).toBe(true));
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('close waits for in-flight I/O before releasing the descriptor', async () => {
     const path = temp.file('closing.img');
     const store = await FileBlockStore.open({ path, size: IN_FLIGHT * SLOT });
