@@ -245,12 +245,12 @@ function totalLength(bufs: readonly Buffer[]): number {
   return total;
 }
 
-/** Whether the kernel will honour BLKDISCARD on this device (queue/discard_max_bytes > 0). */
 /** A batch of only plain (not FUA) writes, at least a batch's worth of bytes: what contends for a file's lock. */
 function isLargePlainWrite(batch: readonly QueuedIo[], bytes: number): boolean {
   return bytes >= BATCH_MAX_BYTES && batch.every((op) => op.flags === FLAG_WRITE);
 }
 
+/** Whether the kernel will honour BLKDISCARD on this device (queue/discard_max_bytes > 0). */
 function blockDeviceDiscards(path: string): boolean {
   try {
     const rdev = statSync(path).rdev;

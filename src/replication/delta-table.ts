@@ -286,16 +286,7 @@ export class DeltaTable {
 
 /** Chunk numbers whose bit is set (chunk c: bit c & 7 of byte c >> 3), below `count`. */
 export function chunksOfBits(bits: Uint8Array, count: number): number[] {
-  const out: number[] = [];
-  for (let byte = 0; byte < bits.length; byte++) {
-    const v = bits[byte]!;
-    if (v === 0) continue;
-    for (let b = 0; b < 8; b++) {
-      const c = byte * 8 + b;
-      if (v & (1 << b) && c < count) out.push(c);
-    }
-  }
-  return out;
+  return ChunkSet.fromBits(bits, count).toArray();
 }
 
 /** Whether writing `img` at byte `at` of the bits clears a bit `onDisk` has set. */
