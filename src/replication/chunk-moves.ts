@@ -58,9 +58,7 @@ export class ChunkMoves {
     const by: number[][] = [[], [], [], [], []];
     for (let i = 0; i < window.length; i++) by[actions[i]!]!.push(window[i]!);
     const of = (action: ChunkActionCode) => by[action]!;
-    const skipped = of(ChunkAction.SKIP);
-    if (this.source.release) for (const [first, count] of spans(skipped)) this.source.release(first, count);
-    this.counts.skippedChunks += skipped.length;
+    for (const [first, count] of spans(of(ChunkAction.SKIP))) this.skip(first, count);
     for (const run of runs(of(ChunkAction.UNMAP), Number.MAX_SAFE_INTEGER)) await pipeline.add(0, () => this.unmap(run));
     for (const [action, ontoNothing] of [[ChunkAction.SEND, true], [ChunkAction.OVERWRITE, false]] as const) {
       for (const run of runs(of(action), this.runChunks)) {
