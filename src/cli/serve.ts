@@ -23,6 +23,7 @@ import { EncryptedDevice } from '../block/encrypted-device.js';
 
 export { ReplicaSetupError, redactedReplica } from './replicated-lun.js';
 import { runVerify } from '../verify/run.js';
+import { replicatorMatcher } from './replicator-match.js';
 
 const log = moduleLogger('serve');
 
@@ -56,8 +57,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
   const rbdSources = new Map<ControlLun, LunConfig>();
   let control: ControlServer | undefined;
   let metrics: MetricsEndpoint | undefined;
-  const replicatorIqn = settings.replicatorIqn?.toLowerCase();
-  const fromReplicator = (nexus: Nexus) => nexus.initiatorName.toLowerCase() === replicatorIqn;
+  const fromReplicator = replicatorMatcher(settings.replicatorIqn);
   try {
     const targets = [];
     for (const config of settings.targets) {
