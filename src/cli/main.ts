@@ -73,6 +73,9 @@ function syncFlag(argv: Record<string, unknown>): boolean | undefined {
   return undefined;
 }
 
+/** What --sync and --async promise the host (docs/replication.md, "Modes"). */
+const MIRROR_SYNC_HELP = 'continuous mirroring completes a host write once both nodes have applied it, a flush or FUA write once both hold it durably';
+const MIRROR_ASYNC_HELP = 'continuous mirroring completes a host write once this node has applied it; the backup follows in order';
 const CONTROL_OPTION = { type: 'string', default: DEFAULT_CONTROL_PATH, describe: 'control socket of the running tandem serve' } as const;
 const TARGET_OPTION = { type: 'string', describe: 'apply to this target\'s replicated LUNs only (IQN)' } as const;
 const LUN_OPTION = { type: 'number', describe: 'apply to this LUN number only (default: every replicated LUN)' } as const;
@@ -122,8 +125,8 @@ const parser = yargs(hideBin(process.argv))
         .option('replica', { type: 'string', describe: 'primary: the same as --peer (the single LUN\'s backup)' })
         .option('after-split-brain', { type: 'string', describe: 'disconnect|discard-zero-changes|discard-least-changes|discard-younger-primary (default disconnect)' })
         .option('replication-mode', { type: 'string', describe: 'continuous|delta|auto (default auto)' })
-        .option('sync', { type: 'boolean', describe: 'continuous mirroring acknowledges after the backup is durable' })
-        .option('async', { type: 'boolean', describe: 'continuous mirroring through the staging journal (default)' })
+        .option('sync', { type: 'boolean', describe: MIRROR_SYNC_HELP })
+        .option('async', { type: 'boolean', describe: `${MIRROR_ASYNC_HELP} (default)` })
         .option('start-over', { type: 'boolean', describe: 'primary: overwrite a replica that belongs to another volume' })
         .option('replicator-iqn', { type: 'string', describe: 'initiator name the primary replicates as; on a backup the only one allowed to write' })
         .option('control', { type: 'string', describe: `control socket path (primary|backup; default ${DEFAULT_CONTROL_PATH})` })
@@ -154,8 +157,8 @@ const parser = yargs(hideBin(process.argv))
       y
         .positional('action', { type: 'string', choices: ['set'], demandOption: true })
         .positional('mode', { type: 'string', choices: ['continuous', 'delta', 'auto'], demandOption: true })
-        .option('sync', { type: 'boolean', describe: 'continuous mirroring acknowledges after the backup is durable' })
-        .option('async', { type: 'boolean', describe: 'continuous mirroring through the staging journal' })
+        .option('sync', { type: 'boolean', describe: MIRROR_SYNC_HELP })
+        .option('async', { type: 'boolean', describe: MIRROR_ASYNC_HELP })
         .option('json', { type: 'boolean', default: false })
         .option('target', TARGET_OPTION)
         .option('lun', LUN_OPTION)
