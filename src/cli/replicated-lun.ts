@@ -3,6 +3,8 @@
  * start, or retried while the peer is away), the staged-pass log a backup applies, and the
  * ReplicatedDevice in the role the volume last held (--role for a new one).
  */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { IscsiConnectionError, IscsiLoginError, IscsiTimeoutError } from '../initiator/index.js';
 import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
@@ -18,6 +20,7 @@ import type { ReplicationRole } from '../replication/settings.js';
 import type { LuIdentity } from '../scsi/logical-unit.js';
 import type { Logger } from '../util/log.js';
 import type { LunConfig, ServeSettings } from './serve-config.js';
+import { metaDirFor } from './lun-store.js';
 
 /** A peer could not be set up at start (wrong setting, wrong volume, wrong size): one line, exit 1. */
 export class ReplicaSetupError extends Error {
@@ -45,6 +48,11 @@ function peerAway(e: unknown): boolean {
 
 const NO_PEER = 'no --peer is configured for this LUN';
 
+/** This LUN among every volume that may replicate to a peer: this host and the LUN's metadata directory. */
+export function localVolumeName(lun: LunConfig): string {
+  return `${hostname()}:${resolve(metaDirFor(lun))}`;
+}
+
 /** The link to the LUN's peer: connected now, or retried while the peer is away (or never, without a peer). */
 async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSettings, log: Logger): Promise<ReplicaLink> {
   const noPeer = () => new LazyReplicaLink({ connect: () => Promise.reject(new Error(NO_PEER)), size: store.size, blockSize: lun.blockSize, firstError: NO_PEER });
@@ -55,6 +63,7 @@ async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSetti
     IscsiReplicaLink.connect({
       url: lun.replica!,
       initiatorName: settings.replicatorIqn,
+      localVolume: localVolumeName(lun),
       ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
     });
   try {

@@ -1,5 +1,5 @@
 /** The embedded iSCSI initiator: public API. */
-export { IscsiSession, DEFAULT_TIMEOUTS, DEFAULT_INITIATOR_NAME, DEFAULT_MAX_TRANSFER_BYTES, randomIsid } from './session.js';
+export { IscsiSession, DEFAULT_TIMEOUTS, DEFAULT_INITIATOR_NAME, DEFAULT_MAX_TRANSFER_BYTES, randomIsid, derivedIsid } from './session.js';
 export type { SessionOptions, SessionTimeouts, AsyncEventInfo } from './session.js';
 export { ReconnectingSession, DEFAULT_RECONNECT_POLICY, MAX_ISSUES_PER_COMMAND, backoffDelay } from './reconnecting-session.js';
 export type { ReconnectPolicy, ReconnectingSessionOptions } from './reconnecting-session.js';

@@ -3,7 +3,7 @@
  * SCSI commands within the CmdSN window, Data-Out (immediate, unsolicited, R2T-driven),
  * Data-In reassembly, NOP keepalive, async messages, task management and logout.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { BHS_LENGTH, lunToField, readItt } from '../iscsi/pdu/bhs.js';
 import { encodeDataOut } from '../iscsi/pdu/data-out.js';
 import { decodeTargetPdu, type TargetPdu } from '../iscsi/pdu/decode.js';
@@ -95,6 +95,17 @@ export interface SessionOptions {
   dataDigest?: boolean | 'prefer';
   timeouts?: Partial<SessionTimeouts>;
   onAsyncEvent?: (event: AsyncEventInfo) => void;
+}
+
+/**
+ * An ISID of the "random" type drawn from `seed` rather than at random: the same initiator
+ * port each time (a restarted process logs in as the port its old session used, so the
+ * target reinstates that session instead of keeping it beside the new one).
+ */
+export function derivedIsid(seed: string): Buffer {
+  const isid = createHash('sha256').update(seed).digest().subarray(0, 6);
+  isid[0] = 0x80 | (isid[0]! & 0x3f);
+  return Buffer.from(isid);
 }
 
 /** A random ISID of the "random" type (RFC 7143 §11.12.5, T=10b). */

@@ -8,7 +8,7 @@ import { challengeBatch, readChallengeAlgorithms } from '../initiator/challenge.
 import { readChangeMap, readReplicationState, replicationControl } from '../initiator/replication-peer.js';
 import { abortPass, beginPass, commitPass, stagedDiscard, stagedWrite } from '../initiator/staged-pass.js';
 import { ScsiCheckConditionError } from '../initiator/errors.js';
-import { ReconnectingSession, ScsiOpcode, TaskAttribute, WRITE_SCATTERED_SA, parseIscsiUrl } from '../initiator/index.js';
+import { DEFAULT_INITIATOR_NAME, ReconnectingSession, ScsiOpcode, derivedIsid, TaskAttribute, WRITE_SCATTERED_SA, parseIscsiUrl } from '../initiator/index.js';
 import {
   ChallengeLimits,
   ChallengeMode,
@@ -37,9 +37,27 @@ export interface IscsiReplicaLinkOptions {
   /** iscsi://[user:secret@]host[:port]/IQN/LUN */
   url: string;
   initiatorName?: string;
+  /**
+   * The local volume this link replicates, named so that no other volume shares the name (this
+   * host and the LUN's metadata directory): the link then logs in as the same initiator port
+   * every time (replicaLinkIsid). Without it the ISID is random for each link.
+   */
+  localVolume?: string;
   /** Every command settles within this (default 5 s). */
   operationTimeoutMs?: number;
   logger?: Logger;
+}
+
+/**
+ * The ISID a volume's link to one LUN of its peer logs in with: the same across reconnects
+ * and restarts, so a new session reinstates the one the peer may still hold (a connection it
+ * has not yet seen fail), and the peer runs none of the new session's writes before that
+ * session's last ones have settled, nor any of the old session's afterwards. Another volume
+ * pointed at the same peer by mistake is another initiator port: it is refused beside the
+ * right one, not taken for it.
+ */
+export function replicaLinkIsid(initiatorName: string, localVolume: string, targetName: string, lun: number): Buffer {
+  return derivedIsid(`tandem-replica-link\0${initiatorName.toLowerCase()}\0${localVolume}\0${targetName.toLowerCase()}\0${lun}`);
 }
 
 const MAX_READ_KEYS_BYTES = 8 + 8 * 256;
@@ -91,6 +109,7 @@ export class IscsiReplicaLink implements ReplicaLink {
       port: url.port,
       targetName: url.targetName,
       ...(options.initiatorName ? { initiatorName: options.initiatorName } : {}),
+      ...(options.localVolume !== undefined ? { isid: replicaLinkIsid(options.initiatorName ?? DEFAULT_INITIATOR_NAME, options.localVolume, url.targetName, url.lun) } : {}),
       ...(url.user && url.secret ? { chap: { user: url.user, secret: url.secret } } : {}),
       timeouts: { commandMs: timeoutMs, nopIntervalMs: Math.max(1000, timeoutMs / 2), nopTimeoutMs: timeoutMs },
       reconnect: { giveUpAfterMs: timeoutMs },

@@ -334,12 +334,20 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     if (id.tsih === 0) return undefined;
     const existing = this.ctx.sessions.get(id.tsih);
     if (!existing || existing.ended || !existing.isid || existing.isid !== id.isid.toString('hex')) {
-      return { ok: false, statusClass: LoginStatus.SESSION_DOES_NOT_EXIST[0], statusDetail: LoginStatus.SESSION_DOES_NOT_EXIST[1], reason: `no session with TSIH ${id.tsih}` };
+      return noSession(id.tsih);
     }
     return undefined;
   }
 
-  private bindSession(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding {
+  /**
+   * Binds the connection to a session (a new one, or the one it reinstates a connection of).
+   * A write the initiator's lost session or connection left running lands before any of
+   * the new one runs: the final response waits for those tasks (RFC 7143 §6.3.4-5 terminate
+   * them; one already handed to the device finishes). Otherwise a write the initiator gave
+   * up on (a replicating primary that timed it out and moved on) could land after, and over,
+   * what it wrote since.
+   */
+  private bindSession(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding | Promise<Binding> {
     const isid = id.isid.toString('hex');
     const targetEntry = outcome.target ? this.ctx.targets.find(outcome.target.iqn) : undefined;
     if (outcome.sessionType === 'Normal' && !targetEntry) {
@@ -349,7 +357,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       // Connection reinstatement (§6.3.4) in an existing session: same CID replaces the old connection.
       const s = this.ctx.sessions.get(id.tsih);
       if (!s || s.ended || s.isid !== isid || s.initiatorName !== outcome.initiatorName || s.target?.iqn !== outcome.target?.iqn) {
-        return { ok: false, statusClass: LoginStatus.SESSION_DOES_NOT_EXIST[0], statusDetail: LoginStatus.SESSION_DOES_NOT_EXIST[1], reason: `no session with TSIH ${id.tsih}` };
+        return noSession(id.tsih);
       }
       if (s.connection && s.connection.cid !== id.cid) {
         return { ok: false, statusClass: LoginStatus.TOO_MANY_CONNECTIONS[0], statusDetail: LoginStatus.TOO_MANY_CONNECTIONS[1], reason: 'MaxConnections=1' };
@@ -357,13 +365,19 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       const old = s.connection;
       s.connection = undefined;
       old?.drop('connection reinstated');
-      // ERL0: the old connection's tasks are terminated.
-      void s.abortTasks();
-      s.window.reset(cmdSN);
-      s.params = outcome.params;
-      s.connection = this;
-      this.session = s;
-      return { ok: true, tsih: s.tsih };
+      // ERL0: the old connection's tasks are terminated, and settle before the new one takes commands.
+      return s.abortTasks().then(() => {
+        const closed = this.closedWhileBinding();
+        // Time2Retain is 0: a session left without a connection ends.
+        if (closed && !s.connection) s.end('connection closed during reinstatement');
+        const gone = closed ?? (s.ended || s.connection ? noSession(id.tsih) : undefined);
+        if (gone) return gone;
+        s.window.reset(cmdSN);
+        s.params = outcome.params;
+        s.connection = this;
+        this.session = s;
+        return { ok: true, tsih: s.tsih };
+      });
     }
     if (outcome.sessionType === 'Normal') {
       // Session reinstatement (§6.3.5): same initiator port and target replaces the old session.
@@ -372,6 +386,9 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
         this.log.info({ initiator: outcome.initiatorName, isid, oldTsih: old.tsih }, 'session reinstatement: closing the old session');
         old.end('session reinstated');
       }
+      const draining = this.ctx.sessions.drainingFor(outcome.initiatorName, outcome.target!.iqn);
+      // Looked at again afterwards: another login of the same port may have bound meanwhile.
+      if (draining) return draining.then(() => this.closedWhileBinding() ?? this.bindSession(outcome, id, cmdSN));
     }
     const tsih = this.ctx.sessions.allocateTsih();
     const tpgt = this.ctx.portalGroupTag;
@@ -404,6 +421,12 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.session = session;
     if (nexus) targetEntry!.scsi.nexusSeen(nexus);
     return { ok: true, tsih };
+  }
+
+  /** A failed binding when the connection closed while its login waited (undefined while open). */
+  private closedWhileBinding(): Binding | undefined {
+    if (this.phase !== 'closed') return undefined;
+    return { ok: false, statusClass: LoginStatus.TARGET_ERROR[0], statusDetail: LoginStatus.TARGET_ERROR[1], reason: 'connection closed during login' };
   }
 
   private loginFinished(ok: boolean, reason: string, outcome?: LoginOutcome): void {
@@ -629,4 +652,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     if (s && s.connection === this) s.end(reason);
     for (const l of this.closeListeners) l();
   }
+}
+
+function noSession(tsih: number): Binding {
+  return { ok: false, statusClass: LoginStatus.SESSION_DOES_NOT_EXIST[0], statusDetail: LoginStatus.SESSION_DOES_NOT_EXIST[1], reason: `no session with TSIH ${tsih}` };
 }

@@ -39,8 +39,11 @@ export interface LoginHost {
   takeStatSN(): number;
   /** Checks a non-zero TSIH on the first request before any negotiation. */
   precheck(id: LoginIdentity): Binding | undefined;
-  /** Called once negotiation succeeded, before the final response goes out. */
-  bind(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding;
+  /**
+   * Called once negotiation succeeded, before the final response goes out; the response
+   * waits for a binding that is a promise (an old session's tasks still running).
+   */
+  bind(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding | Promise<Binding>;
   /** The last response has been queued; `ok` tells whether to enter full feature phase. */
   finished(ok: boolean, reason: string, outcome?: LoginOutcome): void;
 }
@@ -49,6 +52,8 @@ export class LoginPhase {
   private id?: LoginIdentity;
   private negotiator?: Negotiator;
   private over = false;
+  /** The final request is being bound: nothing more is taken meanwhile. */
+  private binding = false;
 
   constructor(
     private readonly host: LoginHost,
@@ -57,7 +62,7 @@ export class LoginPhase {
   ) {}
 
   handle(pdu: LoginRequestPdu, data: Buffer): void {
-    if (this.over) return;
+    if (this.over || this.binding) return;
     if (!this.id) {
       this.id = { isid: Buffer.from(pdu.isid), tsih: pdu.tsih, cid: pdu.cid, itt: pdu.itt };
       const pre = this.host.precheck(this.id);
@@ -97,6 +102,15 @@ export class LoginPhase {
     }
     const outcome = neg.outcome!;
     const binding = this.host.bind(outcome, this.id, pdu.cmdSN);
+    if (!(binding instanceof Promise)) return this.complete(pdu, reply, outcome, binding);
+    this.binding = true;
+    binding.then(
+      (b) => this.complete(pdu, reply, outcome, b),
+      (e: unknown) => this.fail(pdu, LoginStatus.TARGET_ERROR[0], LoginStatus.TARGET_ERROR[1], `binding the session failed: ${(e as Error).message}`),
+    );
+  }
+
+  private complete(pdu: LoginRequestPdu, reply: LoginStepReply, outcome: LoginOutcome, binding: Binding): void {
     if (!binding.ok) return this.fail(pdu, binding.statusClass, binding.statusDetail, binding.reason);
     this.respond(pdu, reply, binding.tsih);
     this.over = true;

@@ -1,8 +1,13 @@
-/** Live sessions by TSIH and by initiator port, for TSIH allocation and session reinstatement. */
+/**
+ * Live sessions by TSIH and by initiator port, for TSIH allocation and session reinstatement;
+ * and the ended ones whose tasks still run (draining).
+ */
 import type { Session } from './session.js';
 
 export class SessionRegistry {
   private readonly byTsih = new Map<number, Session>();
+  /** Ended sessions with a task still running: a write handed to the device before the end lands after it. */
+  private readonly draining = new Set<Session>();
   private nextTsih = 1;
 
   /** A TSIH not in use; never 0 (which means "new session" on the wire). */
@@ -19,6 +24,8 @@ export class SessionRegistry {
     this.byTsih.set(session.tsih, session);
     session.onEnd((s) => {
       if (this.byTsih.get(s.tsih) === s) this.byTsih.delete(s.tsih);
+      this.draining.add(s);
+      void s.drained.then(() => this.draining.delete(s));
     });
   }
 
@@ -32,6 +39,17 @@ export class SessionRegistry {
       if (s.kind === 'Normal' && s.initiatorName === initiatorName && s.isid === isid && s.target?.iqn === targetName) return s;
     }
     return undefined;
+  }
+
+  /**
+   * Settles once no ended session of `initiatorName` with `targetName` has a task running
+   * (undefined when none has): a new session of that initiator must not have its writes
+   * overtaken by one its lost session left running.
+   */
+  drainingFor(initiatorName: string, targetName: string): Promise<void> | undefined {
+    const waits: Promise<void>[] = [];
+    for (const s of this.draining) if (s.initiatorName === initiatorName && s.target?.iqn === targetName) waits.push(s.drained);
+    return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 
   forTarget(iqn: string): Session[] {

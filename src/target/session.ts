@@ -41,6 +41,8 @@ export class Session {
   readonly tasks = new IntMap<ScsiTask>();
   connection?: SessionConnection;
   ended = false;
+  /** Once ended: settles when none of its tasks still runs (a write already handed to the device lands first). */
+  drained: Promise<void> = Promise.resolve();
   private readonly endListeners: Array<(s: Session) => void> = [];
 
   constructor(init: SessionInit) {
@@ -70,7 +72,7 @@ export class Session {
   end(reason: string): void {
     if (this.ended) return;
     this.ended = true;
-    void this.abortTasks();
+    this.drained = this.abortTasks();
     const conn = this.connection;
     this.connection = undefined;
     conn?.drop(reason);

@@ -114,7 +114,7 @@ export class TestInitiator {
     });
   }
 
-  async login(opts: { initiator?: string; target?: string; isid?: Buffer; discovery?: boolean } = {}): Promise<Received> {
+  async login(opts: { initiator?: string; target?: string; isid?: Buffer; discovery?: boolean; tsih?: number } = {}): Promise<Received> {
     const keys = [`InitiatorName=${opts.initiator ?? 'iqn.2026-01.test:client'}`];
     if (opts.discovery) keys.push('SessionType=Discovery');
     else keys.push(`TargetName=${opts.target ?? 'iqn.2026-01.test:fake'}`);
@@ -129,7 +129,7 @@ export class TestInitiator {
           versionMax: 0,
           versionMin: 0,
           isid: opts.isid ?? Buffer.from([0x40, 0, 0, 0, 0, 1]),
-          tsih: 0,
+          tsih: opts.tsih ?? 0,
           itt: this.itt++,
           cid: 0,
           cmdSN: this.cmdSN,
