@@ -6,8 +6,16 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
-export function toolArgs(): Argv {
-  return yargs(hideBin(process.argv))
+/** What a misuse does: one line on stderr and exit status 2 (a test passes its own). */
+export interface MisuseAnswer {
+  write(line: string): void;
+  exit(code: number): never;
+}
+
+const PROCESS_ANSWER: MisuseAnswer = { write: (line) => process.stderr.write(line), exit: (code) => process.exit(code) };
+
+export function toolArgs(args: string[] = hideBin(process.argv), answer: MisuseAnswer = PROCESS_ANSWER): Argv {
+  return yargs(args)
     .strict()
     // A number option given something else parses as NaN: refused, not run with.
     .check((argv) => {
@@ -17,7 +25,7 @@ export function toolArgs(): Argv {
     .fail((msg, err) => {
       // yargs' own validation errors are misuse; anything else is a fault of the tool.
       if (err instanceof Error && err.name !== 'YError') throw err;
-      process.stderr.write(`${process.argv[1]?.split('/').pop() ?? 'tool'}: ${msg ?? String(err)}\n`);
-      process.exit(2);
+      answer.write(`${process.argv[1]?.split('/').pop() ?? 'tool'}: ${msg ?? String(err)}\n`);
+      answer.exit(2);
     });
 }
