@@ -106,13 +106,48 @@ export class ChunkMoves {
     const lease = ioBufferPool.take(this.bytesOf(run));
     const data = lease.buffer;
     await this.source.read(run[0]!, data);
-    const parts: Array<[number, number]> = ontoNothing ? nonZeroRuns(data, Math.max(ZERO_GRANULE, this.link.blockSize)) : [[0, data.length]];
-    await Promise.all(parts.map(([from, to]) => this.write(data.subarray(from, to), offset + from)));
+    const parts = ontoNothing ? nonZeroRuns(data, this.zeroGranule) : await this.overwrite(data, offset);
+    if (ontoNothing) await Promise.all(parts.map(([from, to]) => this.write(data.subarray(from, to), offset + from)));
     // Only after every write has succeeded: a failed one may still sit in a dead connection's queue.
     lease.release();
-    // A chunk counts as sent when some of its bytes moved (one of zeroes onto nothing did not).
-    this.counts.sentChunks += run.filter((_, i) => parts.some(([from, to]) => from < (i + 1) * cs && to > i * cs)).length;
-    for (const [from, to] of parts) this.counts.bytesSent += to - from;
+    this.count(parts, run.length, cs);
+  }
+
+  /**
+   * Writes `data` at `offset` over whatever the replica holds; a thin replica gets its zero
+   * granules deallocated instead of written (they read as zeroes either way): a chunk the host
+   * discarded in part while the link was down stays allocated in part there, as it is here.
+   * Returns the ranges of `data` written.
+   */
+  private async overwrite(data: Buffer, offset: number): Promise<Array<[number, number]>> {
+    if (this.link.thin !== true) {
+      await this.write(data, offset);
+      return [[0, data.length]];
+    }
+    const parts = nonZeroRuns(data, this.zeroGranule);
+    const holes = gapsBetween(parts, data.length);
+    await Promise.all([
+      ...parts.map(([from, to]) => this.write(data.subarray(from, to), offset + from)),
+      ...holes.map(([from, to]) => this.deallocate(data.subarray(from, to), offset + from)),
+    ]);
+    return parts;
+  }
+
+  /** Zeroes at `offset` on the replica, by deallocating there (staged into the pass when it is one). */
+  private async deallocate(zeroes: Buffer, offset: number): Promise<void> {
+    if (!this.staged) return this.link.discard(offset, zeroes.length);
+    // A backup that cannot stage a discard gets the zeroes staged.
+    if (!(await this.link.stagedDiscard(offset, zeroes.length))) await this.link.stagedWrite(zeroes, offset);
+  }
+
+  private get zeroGranule(): number {
+    return Math.max(ZERO_GRANULE, this.link.blockSize);
+  }
+
+  /** Counts chunks of `chunkSize` (`chunks` of them) with bytes in `written` as sent, and those bytes; a chunk of zeroes only moved none. */
+  private count(written: ReadonlyArray<[number, number]>, chunks: number, chunkSize: number): void {
+    for (let i = 0; i < chunks; i++) if (written.some(([from, to]) => from < (i + 1) * chunkSize && to > i * chunkSize)) this.counts.sentChunks++;
+    for (const [from, to] of written) this.counts.bytesSent += to - from;
   }
 
   /** Challenges `group` on the backup and sends the chunks whose answers differ from ours. */
@@ -127,9 +162,8 @@ export class ChunkMoves {
     );
     this.counts.challengedChunks += group.length;
     const send = await differing(this.link, group.map((c, i) => ({ offset: c * cs, data: datas[i]! })));
-    await Promise.all(send.map((i) => this.write(datas[i]!, group[i]! * cs)));
-    this.counts.sentChunks += send.length;
-    for (const i of send) this.counts.bytesSent += datas[i]!.length;
+    const written = await Promise.all(send.map((i) => this.overwrite(datas[i]!, group[i]! * cs)));
+    for (const parts of written) this.count(parts, 1, cs);
   }
 
   private write(data: Buffer, offset: number): Promise<void> {
@@ -143,6 +177,18 @@ function runs(chunks: readonly number[], max: number): number[][] {
   for (const [first, count] of spans(chunks)) {
     for (let at = 0; at < count; at += max) out.push(Array.from({ length: Math.min(max, count - at) }, (_, i) => first + at + i));
   }
+  return out;
+}
+
+/** The [from, to) ranges of [0, length) outside `runs` (ascending, not overlapping). */
+export function gapsBetween(runs: ReadonlyArray<[number, number]>, length: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let at = 0;
+  for (const [from, to] of runs) {
+    if (from > at) out.push([at, from]);
+    at = to;
+  }
+  if (at < length) out.push([at, length]);
   return out;
 }
 

@@ -89,7 +89,7 @@ export class IscsiReplicaLink implements ReplicaLink {
     /** From the peer's C0h page, read once at connect (not again after a reconnect). */
     readonly challengeAlgorithms: readonly number[] | undefined,
     /** READ CAPACITY(16) LBPME and LBPRZ at connect. */
-    thin: boolean,
+    readonly thin: boolean,
     /** Ranges we put in one WRITE SCATTERED; 0: the backup does not take it (asked once, at connect). */
     readonly scatteredRanges: number,
     log: Logger,

@@ -72,6 +72,9 @@ export class LazyReplicaLink implements ReplicaLink {
   flush(ordered = false): Promise<void> {
     return this.via((l) => l.flush(ordered));
   }
+  get thin(): boolean | undefined {
+    return this.inner?.thin;
+  }
   get challengeAlgorithms(): readonly number[] | undefined {
     return this.inner?.challengeAlgorithms;
   }

@@ -61,6 +61,11 @@ export interface ReplicaLink {
   /** Deallocate a range on the replica (UNMAP); it reads back as zeroes, as on the primary. */
   discard(offset: number, length: number): Promise<void>;
   /**
+   * The replica is thin and reads zeroes where it holds nothing (READ CAPACITY(16) LBPME and
+   * LBPRZ): a pass deallocates zero blocks there instead of writing them. Absent: unknown.
+   */
+  readonly thin?: boolean;
+  /**
    * The replica's allocation from `offset` (GET LBA STATUS): consecutive extents, the first
    * starting at `offset`, together at most `maxLength` bytes and possibly fewer (ask again
    * from where they end). Undefined when the replica cannot tell — no thin provisioning,

@@ -74,13 +74,17 @@ export class FakeLink implements ReplicaLink {
     return this.op('read', () => this.backup.read(buf, offset));
   }
 
-  /** Discards the backup received (UNMAP), for tests. */
+  /** Discards the backup received (UNMAP), for tests; and their [offset, length]. */
   discards = 0;
+  readonly discarded: Array<[number, number]> = [];
+  /** Set true to act like a thin backup reading zeroes where it holds nothing (LBPME, LBPRZ). */
+  thin: boolean | undefined = undefined;
 
   discard(offset: number, length: number): Promise<void> {
     return this.op('discard', async () => {
       await this.backup.discard(offset, length);
       this.discards++;
+      this.discarded.push([offset, length]);
     });
   }
 
