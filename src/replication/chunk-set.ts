@@ -162,7 +162,7 @@ export class ChunkSet {
     return out;
   }
 
-  /** The chunks in ascending order. */
+  /** The chunks in ascending order, as they are now: a caller may change the set while it iterates. */
   [Symbol.iterator](): IterableIterator<number> {
     return this.toArray()[Symbol.iterator]();
   }
