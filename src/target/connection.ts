@@ -351,7 +351,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     const isid = id.isid.toString('hex');
     const targetEntry = outcome.target ? this.ctx.targets.find(outcome.target.iqn) : undefined;
     if (outcome.sessionType === 'Normal' && !targetEntry) {
-      return { ok: false, statusClass: LoginStatus.TARGET_NOT_FOUND[0], statusDetail: LoginStatus.TARGET_NOT_FOUND[1], reason: 'target vanished' };
+      return refusal(LoginStatus.TARGET_NOT_FOUND, 'target vanished');
     }
     if (id.tsih !== 0) {
       // Connection reinstatement (§6.3.4) in an existing session: same CID replaces the old connection.
@@ -360,7 +360,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
         return noSession(id.tsih);
       }
       if (s.connection && s.connection.cid !== id.cid) {
-        return { ok: false, statusClass: LoginStatus.TOO_MANY_CONNECTIONS[0], statusDetail: LoginStatus.TOO_MANY_CONNECTIONS[1], reason: 'MaxConnections=1' };
+        return refusal(LoginStatus.TOO_MANY_CONNECTIONS, 'MaxConnections=1');
       }
       const old = s.connection;
       s.connection = undefined;
@@ -426,7 +426,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   /** A failed binding when the connection closed while its login waited (undefined while open). */
   private closedWhileBinding(): Binding | undefined {
     if (this.phase !== 'closed') return undefined;
-    return { ok: false, statusClass: LoginStatus.TARGET_ERROR[0], statusDetail: LoginStatus.TARGET_ERROR[1], reason: 'connection closed during login' };
+    return refusal(LoginStatus.TARGET_ERROR, 'connection closed during login');
   }
 
   private loginFinished(ok: boolean, reason: string, outcome?: LoginOutcome): void {
@@ -655,5 +655,10 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
 }
 
 function noSession(tsih: number): Binding {
-  return { ok: false, statusClass: LoginStatus.SESSION_DOES_NOT_EXIST[0], statusDetail: LoginStatus.SESSION_DOES_NOT_EXIST[1], reason: `no session with TSIH ${tsih}` };
+  return refusal(LoginStatus.SESSION_DOES_NOT_EXIST, `no session with TSIH ${tsih}`);
+}
+
+/** A failed binding: the login's final response carries `status` (class, detail). */
+function refusal(status: readonly [number, number], reason: string): Binding {
+  return { ok: false, statusClass: status[0], statusDetail: status[1], reason };
 }
