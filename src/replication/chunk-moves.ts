@@ -106,8 +106,7 @@ export class ChunkMoves {
     const lease = ioBufferPool.take(this.bytesOf(run));
     const data = lease.buffer;
     await this.source.read(run[0]!, data);
-    const parts = ontoNothing ? nonZeroRuns(data, this.zeroGranule) : await this.overwrite(data, offset);
-    if (ontoNothing) await Promise.all(parts.map(([from, to]) => this.write(data.subarray(from, to), offset + from)));
+    const parts = ontoNothing ? await this.writeParts(data, offset, nonZeroRuns(data, this.zeroGranule)) : await this.overwrite(data, offset);
     // Only after every write has succeeded: a failed one may still sit in a dead connection's queue.
     lease.release();
     this.count(parts, run.length, cs);
@@ -125,11 +124,13 @@ export class ChunkMoves {
       return [[0, data.length]];
     }
     const parts = nonZeroRuns(data, this.zeroGranule);
-    const holes = gapsBetween(parts, data.length);
-    await Promise.all([
-      ...parts.map(([from, to]) => this.write(data.subarray(from, to), offset + from)),
-      ...holes.map(([from, to]) => this.deallocate(data.subarray(from, to), offset + from)),
-    ]);
+    await Promise.all([this.writeParts(data, offset, parts), ...gapsBetween(parts, data.length).map(([from, to]) => this.deallocate(data.subarray(from, to), offset + from))]);
+    return parts;
+  }
+
+  /** Writes the `parts` ([from, to) ranges) of `data` at `offset`; returns them. */
+  private async writeParts(data: Buffer, offset: number, parts: Array<[number, number]>): Promise<Array<[number, number]>> {
+    await Promise.all(parts.map(([from, to]) => this.write(data.subarray(from, to), offset + from)));
     return parts;
   }
 
