@@ -4,9 +4,10 @@
  * and the SimLink between them, all driven by one SimScheduler with a seeded PRNG and a
  * fake clock (tickMs 0). A workload of host writes (each block tagged with its write's id,
  * so an image tells which write each block holds), flushes, discards, ticks, link cuts and
- * admin actions is issued without waiting, interleaved at random with I/O completions;
- * then the power fails at a chosen step. The history (issue and acknowledgement times on
- * one logical clock) is what the properties judge the surviving images by.
+ * stalls (timeouts whose operations land late) and admin actions is issued without waiting,
+ * interleaved at random with I/O completions; then the power fails at a chosen step. The
+ * history (issue and acknowledgement times on one logical clock) is what the properties
+ * judge the surviving images by.
  */
 import fc from 'fast-check';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ export type Step =
   | { kind: 'flush' }
   | { kind: 'tick'; advanceMs: number }
   | { kind: 'cut' }
+  /** The primary's link times out; what the backup was sent lands later (after `hangSteps` more steps once the link is used again). */
+  | { kind: 'stall'; hangSteps: number }
   | { kind: 'heal' }
   | { kind: 'replicate' }
   | { kind: 'to-delta' }
@@ -90,6 +93,7 @@ export function stepArb(mode: PairMode): fc.Arbitrary<Step> {
     { weight: 3, arbitrary: fc.constant<Step>({ kind: 'flush' }) },
     { weight: 3, arbitrary: fc.constantFrom(0, 1500, 61_000).map((advanceMs): Step => ({ kind: 'tick', advanceMs })) },
     { weight: 1, arbitrary: fc.constant<Step>({ kind: 'cut' }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 40 }).map((hangSteps): Step => ({ kind: 'stall', hangSteps })) },
     { weight: 2, arbitrary: fc.constant<Step>({ kind: 'heal' }) },
     { weight: mode === 'delta' ? 3 : 1, arbitrary: fc.constant<Step>({ kind: 'replicate' }) },
     { weight: 2, arbitrary: fc.constant<Step>({ kind: 'drain' }) },
@@ -219,7 +223,9 @@ export class PowerLossWorld {
   }
 
   private newLink(): SimLink {
-    return new SimLink(this.backup, this.scheduler, new SimNode(`link#${this.generation}`));
+    const link = new SimLink(this.backup, this.scheduler, new SimNode(`link#${this.generation}`));
+    link.note = (line) => this.note(line);
+    return link;
   }
 
   /** Both sides blank and in step: a first full sync, then continuous (or delta) mirroring. */
@@ -341,6 +347,10 @@ export class PowerLossWorld {
       case 'cut':
         this.note('cut');
         this.link.cut = true;
+        return;
+      case 'stall':
+        this.note(`stall (the primary times out; the backup still carries out what it was sent, ${step.hangSteps} steps late)`);
+        this.link.stall(step.hangSteps);
         return;
       case 'heal':
         this.note('heal');

@@ -4,7 +4,9 @@
  * staged passes go through the real PassStagingLog, so a backup power loss exercises the
  * real recovery. Every link operation is delivered at a scheduler step (in any order, like
  * SIMPLE-tagged SCSI commands); a cut link fails operations, also after the backup carried
- * them out (the answer is lost). When the primary loses power its link dies: nothing it
+ * them out (the answer is lost); a stalled one fails them to the primary at once, as its
+ * operation timeout would, while the backup still carries them out, late but before anything
+ * sent after the stall. When the primary loses power its link dies: nothing it
  * sends afterwards arrives, nothing it was waiting for is answered.
  */
 import { pino } from 'pino';
@@ -66,12 +68,33 @@ export class SimBackup {
   }
 }
 
+/** An operation in flight: its course on the backup, and how the primary gives up on it. */
+interface Awaited {
+  work: Promise<unknown>;
+  timeOut: (hang: Hang) => void;
+}
+
+/** A stall: the backup's storage hangs until `resumed`, then `steps` more steps. */
+interface Hang {
+  resumed: Promise<void>;
+  resume: () => void;
+  steps: number;
+}
+
 export class SimLink implements ReplicaLink {
   readonly blockSize = 512;
   cut = false;
   private dead = false;
   /** Tasks this link sent that the backup has not finished. */
   private readonly open = new Set<TaskTicket>();
+  /** Operations the primary waits for an answer to. */
+  private readonly awaited = new Set<Awaited>();
+  /** Settles once every operation the primary gave up on has run its course on the backup. */
+  private drain: Promise<void> | undefined;
+  /** Where the link reports what a trace should show (late landings). */
+  note: (line: string) => void = () => undefined;
+  /** Stalls whose operations wait for the backup's storage to resume. */
+  private readonly hangs: Hang[] = [];
   private state: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
 
   constructor(
@@ -84,9 +107,13 @@ export class SimLink implements ReplicaLink {
     return this.backup.image.size;
   }
 
-  /** The primary lost power: its connection is gone for good (the backup aborts the tasks it had sent). */
+  /**
+   * The primary lost power: its connection is gone for good (the backup aborts the tasks it
+   * had sent, but finishes those a stall left in its storage).
+   */
   die(): void {
     this.dead = true;
+    this.resumeStorage();
     for (const t of this.open) t.done(true);
     this.open.clear();
     this.scheduler.kill(this.node);
@@ -234,29 +261,85 @@ export class SimLink implements ReplicaLink {
   }
 
   /**
+   * The primary's operation timeout fires on everything outstanding (the backup's storage
+   * hangs): each operation fails to the primary at once, and the primary's next operation
+   * goes on a new session, yet the backup still carries out what it was sent — later, once
+   * its storage resumes: when that next operation is sent (or the primary dies), plus
+   * `hangSteps` steps. Never after anything sent on the new session, though: the backup's
+   * target answers the new login only once the ended session's tasks have settled
+   * (SessionRegistry.drainingFor), so operations sent after a stall wait for them.
+   */
+  stall(hangSteps: number): void {
+    const late = [...this.awaited];
+    this.awaited.clear();
+    let resume!: () => void;
+    const hang: Hang = { resumed: new Promise<void>((r) => (resume = r)), resume, steps: hangSteps };
+    this.hangs.push(hang);
+    const drain = Promise.allSettled([this.drain, ...late.map((a) => a.work)]).then(() => {
+      if (this.drain === drain) this.drain = undefined;
+    });
+    this.drain = drain;
+    for (const a of late) a.timeOut(hang);
+  }
+
+  private resumeStorage(): void {
+    for (const h of this.hangs.splice(0)) h.resume();
+  }
+
+  /**
    * Delivery at a step; the backup carries the operation out when its LU's task set lets it
    * (the production TaskSet: an ORDERED write waits for everything sent before it, and is
-   * aborted if one of those failed); the answer is lost if the link was cut meanwhile.
+   * aborted if one of those failed); the answer is lost if the link was cut meanwhile. An
+   * operation the primary gave up on (stall) is still carried out once delivered.
    */
   private async op<T>(what: string, fn: () => Promise<T>, attribute: number = TaskAttribute.SIMPLE): Promise<T> {
     if (this.dead) return never();
     if (this.cut) throw this.failed(what, 'link cut');
+    const loginWait = this.drain;
+    this.resumeStorage();
     // Tasks enter in the order they are sent (one connection: CmdSN order), whatever order the steps deliver them in.
     const ticket = this.backup.tasks.enter(attribute);
     this.open.add(ticket);
+    let late: Hang | undefined;
+    const work = (async (): Promise<T> => {
+      try {
+        if (loginWait) await loginWait;
+        await this.scheduler.defer(this.node, `deliver ${what}`, () => undefined);
+        if (ticket.ready && !(await ticket.ready)) throw new Error('aborted: an operation sent before it failed');
+        if (late) {
+          await late.resumed;
+          for (let i = 0; i <= late.steps; i++) await this.scheduler.defer(this.backup.node, `late ${what}`, () => undefined);
+          this.note(`late ${what} lands on the backup`);
+        } else if (this.cut || this.dead) {
+          throw new Error('link cut');
+        }
+        const v = await fn();
+        ticket.done();
+        return v;
+      } catch (e) {
+        ticket.done(true);
+        throw e;
+      } finally {
+        this.open.delete(ticket);
+      }
+    })();
+    let timeOut!: (hang: Hang) => void;
+    const timedOut = new Promise<never>((_, reject) => {
+      timeOut = (hang) => {
+        late = hang;
+        reject(new Error('timed out'));
+      };
+    });
+    const awaited: Awaited = { work, timeOut };
+    this.awaited.add(awaited);
     let v: T;
     try {
-      await this.scheduler.defer(this.node, `deliver ${what}`, () => undefined);
-      if (ticket.ready && !(await ticket.ready)) throw new Error('aborted: an operation sent before it failed');
-      if (this.cut || this.dead) throw new Error('link cut');
-      v = await fn();
-      ticket.done();
-      this.open.delete(ticket);
+      v = await Promise.race([work, timedOut]);
     } catch (e) {
-      ticket.done(true);
-      this.open.delete(ticket);
       if (this.dead) return never();
       throw this.failed(what, (e as Error).message);
+    } finally {
+      this.awaited.delete(awaited);
     }
     if (this.dead) return never();
     if (this.cut) throw this.failed(what, 'link cut (answer lost)');
