@@ -128,6 +128,10 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     return this.session!.nexus!;
   }
 
+  heldLun(lun: number): Promise<void> | undefined {
+    return this.session?.heldLun(lun);
+  }
+
   get maxSendDataSegmentLength(): number {
     return this.session?.params.maxSendDataSegmentLength ?? LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH;
   }
@@ -342,10 +346,13 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   /**
    * Binds the connection to a session (a new one, or the one it reinstates a connection of).
    * A write the initiator's lost session or connection left running lands before any of
-   * the new one runs: the final response waits for those tasks (RFC 7143 §6.3.4-5 terminate
-   * them; one already handed to the device finishes). Otherwise a write the initiator gave
-   * up on (a replicating primary that timed it out and moved on) could land after, and over,
-   * what it wrote since.
+   * the new one runs (RFC 7143 §6.3.4-5 terminate those tasks; one already handed to the
+   * device finishes); otherwise a write the initiator gave up on (a replicating primary that
+   * timed it out and moved on) could land after, and over, what it wrote since. A new
+   * session is bound at once and its commands to an LU wait for the ended sessions' tasks
+   * there (Session.heldLun), so an LU stuck in its store holds back only itself; a
+   * reinstated connection (same session, same task table) is answered once its old tasks
+   * have settled.
    */
   private bindSession(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding | Promise<Binding> {
     const isid = id.isid.toString('hex');
@@ -386,9 +393,6 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
         this.log.info({ initiator: outcome.initiatorName, isid, oldTsih: old.tsih }, 'session reinstatement: closing the old session');
         old.end('session reinstated');
       }
-      const draining = this.ctx.sessions.drainingFor(outcome.initiatorName, outcome.target!.iqn);
-      // Looked at again afterwards: another login of the same port may have bound meanwhile.
-      if (draining) return draining.then(() => this.closedWhileBinding() ?? this.bindSession(outcome, id, cmdSN));
     }
     const tsih = this.ctx.sessions.allocateTsih();
     const tpgt = this.ctx.portalGroupTag;
@@ -402,6 +406,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
           relativePortId: tpgt,
         }
       : undefined;
+    const lunHolds = outcome.sessionType === 'Normal' ? this.ctx.sessions.holdsFor(outcome.initiatorName, outcome.target!.iqn) : undefined;
     const session = new Session({
       tsih,
       kind: outcome.sessionType,
@@ -413,6 +418,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       params: outcome.params,
       expCmdSN: cmdSN,
       queueDepth: this.ctx.limits.queueDepth,
+      ...(lunHolds ? { lunHolds } : {}),
     });
     session.connection = this;
     // this.log carries the session's tsih by the time the session can end.

@@ -31,9 +31,12 @@ export interface TaskHost extends ResponseChannel {
   dataOutViolation(task: ScsiTask, header: Buffer, message: string): void;
   /** The task left the task set (answered, aborted or failed). */
   taskDone(task: ScsiTask): void;
+  /** What a command to `lun` must wait for before it runs (an ended session's tasks there); undefined: nothing. */
+  heldLun(lun: number): Promise<void> | undefined;
 }
 
-type TaskState = 'queued' | 'collecting' | 'running' | 'done';
+/** `held`: all its data is in, and it waits for the LU's hold (TaskHost.heldLun) before it runs. */
+type TaskState = 'queued' | 'collecting' | 'held' | 'running' | 'done';
 
 interface EarlyDataOut {
   header: Buffer;
@@ -216,6 +219,19 @@ export class ScsiTask {
   }
 
   private run(): void {
+    const hold = this.host.heldLun(this.lun);
+    if (hold) {
+      this.state = 'held';
+      // An abort meanwhile ends it without running (abort() moves it to done).
+      void hold.then(() => {
+        if (this.state === 'held') this.execute();
+      });
+      return;
+    }
+    this.execute();
+  }
+
+  private execute(): void {
     this.state = 'running';
     if (this.tooLarge) {
       this.finish({

@@ -2,7 +2,7 @@
  * Live sessions by TSIH and by initiator port, for TSIH allocation and session reinstatement;
  * and the ended ones whose tasks still run (draining).
  */
-import type { Session } from './session.js';
+import { lunHoldsOf, type LunHolds, type Session } from './session.js';
 
 export class SessionRegistry {
   private readonly byTsih = new Map<number, Session>();
@@ -42,14 +42,15 @@ export class SessionRegistry {
   }
 
   /**
-   * Settles once no ended session of `initiatorName` with `targetName` has a task running
-   * (undefined when none has): a new session of that initiator must not have its writes
-   * overtaken by one its lost session left running.
+   * Per LU, what a new session of `initiatorName` with `targetName` must let settle before
+   * its commands there run: the tasks its ended sessions left running (undefined when none
+   * did). A write the initiator gave up on must not land after one it sends next; other LUs
+   * go on at once.
    */
-  drainingFor(initiatorName: string, targetName: string): Promise<void> | undefined {
-    const waits: Promise<void>[] = [];
-    for (const s of this.draining) if (s.initiatorName === initiatorName && s.target?.iqn === targetName) waits.push(s.drained);
-    return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
+  holdsFor(initiatorName: string, targetName: string): LunHolds | undefined {
+    const waits: Array<readonly [number, Promise<void>]> = [];
+    for (const s of this.draining) if (s.initiatorName === initiatorName && s.target?.iqn === targetName) waits.push(...s.drainedLuns);
+    return waits.length === 0 ? undefined : lunHoldsOf(waits);
   }
 
   forTarget(iqn: string): Session[] {

@@ -26,6 +26,22 @@ export interface SessionInit {
   params: SessionParams;
   expCmdSN: number;
   queueDepth: number;
+  /** Per LU, when the tasks the initiator's ended sessions left running there have settled. */
+  lunHolds?: LunHolds;
+}
+
+/** Per LU number, a promise that settles once the tasks some ended session left running on it have. */
+export type LunHolds = Map<number, Promise<void>>;
+
+/** Per LU, one promise that settles once all of that LU's have. */
+export function lunHoldsOf(waits: Iterable<readonly [lun: number, settled: Promise<void>]>): LunHolds {
+  const byLun = new Map<number, Promise<void>[]>();
+  for (const [lun, settled] of waits) {
+    const list = byLun.get(lun);
+    if (list) list.push(settled);
+    else byLun.set(lun, [settled]);
+  }
+  return new Map([...byLun].map(([lun, list]) => [lun, list.length === 1 ? list[0]! : Promise.all(list).then(() => undefined)]));
 }
 
 export class Session {
@@ -43,6 +59,13 @@ export class Session {
   ended = false;
   /** Once ended: settles when none of its tasks still runs (a write already handed to the device lands first). */
   drained: Promise<void> = Promise.resolve();
+  /** Once ended: per LU, when none of its tasks there still runs. */
+  drainedLuns: LunHolds = new Map();
+  /**
+   * LUs this session's commands wait on before they run: an ended session of the same
+   * initiator left tasks running there. Entries go once settled; undefined when none is left.
+   */
+  private lunHolds: LunHolds | undefined;
   private readonly endListeners: Array<(s: Session) => void> = [];
 
   constructor(init: SessionInit) {
@@ -55,6 +78,20 @@ export class Session {
     this.nexus = init.nexus;
     this.params = init.params;
     this.window = new CmdSnWindow(init.expCmdSN, init.queueDepth, () => this.tasks.size);
+    if (init.lunHolds && init.lunHolds.size > 0) {
+      const holds = (this.lunHolds = new Map(init.lunHolds));
+      for (const [lun, hold] of holds) {
+        void hold.then(() => {
+          holds.delete(lun);
+          if (holds.size === 0 && this.lunHolds === holds) this.lunHolds = undefined;
+        });
+      }
+    }
+  }
+
+  /** What a command to `lun` must wait for before it runs (undefined: nothing). */
+  heldLun(lun: number): Promise<void> | undefined {
+    return this.lunHolds?.get(lun);
   }
 
   onEnd(listener: (s: Session) => void): void {
@@ -72,7 +109,8 @@ export class Session {
   end(reason: string): void {
     if (this.ended) return;
     this.ended = true;
-    this.drained = this.abortTasks();
+    this.drainedLuns = lunHoldsOf([...this.tasks.values()].map((t) => [t.lun, t.abort()] as const));
+    this.drained = Promise.all(this.drainedLuns.values()).then(() => undefined);
     const conn = this.connection;
     this.connection = undefined;
     conn?.drop(reason);

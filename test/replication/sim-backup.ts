@@ -266,8 +266,9 @@ export class SimLink implements ReplicaLink {
    * goes on a new session, yet the backup still carries out what it was sent — later, once
    * its storage resumes: when that next operation is sent (or the primary dies), plus
    * `hangSteps` steps. Never after anything sent on the new session, though: the backup's
-   * target answers the new login only once the ended session's tasks have settled
-   * (SessionRegistry.drainingFor), so operations sent after a stall wait for them.
+   * target runs the new session's commands to the LU only once the ended session's tasks
+   * there have settled (SessionRegistry.holdsFor), so operations sent after a stall wait
+   * for them.
    */
   stall(hangSteps: number): void {
     const late = [...this.awaited];
@@ -295,7 +296,7 @@ export class SimLink implements ReplicaLink {
   private async op<T>(what: string, fn: () => Promise<T>, attribute: number = TaskAttribute.SIMPLE): Promise<T> {
     if (this.dead) return never();
     if (this.cut) throw this.failed(what, 'link cut');
-    const loginWait = this.drain;
+    const lunHold = this.drain;
     this.resumeStorage();
     // Tasks enter in the order they are sent (one connection: CmdSN order), whatever order the steps deliver them in.
     const ticket = this.backup.tasks.enter(attribute);
@@ -303,7 +304,7 @@ export class SimLink implements ReplicaLink {
     let late: Hang | undefined;
     const work = (async (): Promise<T> => {
       try {
-        if (loginWait) await loginWait;
+        if (lunHold) await lunHold;
         await this.scheduler.defer(this.node, `deliver ${what}`, () => undefined);
         if (ticket.ready && !(await ticket.ready)) throw new Error('aborted: an operation sent before it failed');
         if (late) {

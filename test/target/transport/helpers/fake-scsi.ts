@@ -1,4 +1,4 @@
-/** A minimal in-memory ScsiTargetPort: 1 MiB LU 0 answering INQUIRY, TUR, READ(10), WRITE(10). */
+/** A minimal in-memory ScsiTargetPort: LUs 0 and 1 (one 1 MiB memory) answering INQUIRY, TUR, READ(10), WRITE(10). */
 import { ScsiStatus, type Nexus, type PreparedCommand, type ScsiRequest, type ScsiResult, type ScsiTargetPort } from '../../../../src/scsi/types.js';
 
 export const BLOCK = 512;
@@ -16,7 +16,7 @@ export class FakeScsi implements ScsiTargetPort {
     this.requests.push(req);
     const cdb = req.cdb;
     const done = (r: ScsiResult): PreparedCommand => ({ dataOutLength: 0, run: async () => r });
-    if (req.lun !== 0) return done(checkCondition(0x05, 0x25));
+    if (req.lun > 1) return done(checkCondition(0x05, 0x25));
     switch (cdb[0]) {
       case 0x00:
         return done({ status: ScsiStatus.GOOD });
@@ -60,7 +60,7 @@ export class FakeScsi implements ScsiTargetPort {
   }
 
   hasLun(lun: number): boolean {
-    return lun === 0;
+    return lun <= 1;
   }
   lunReset(lun: number, by: Nexus): void {
     this.events.push(`lunReset ${lun} ${by.isid}`);
