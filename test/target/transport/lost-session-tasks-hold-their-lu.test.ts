@@ -55,6 +55,15 @@ async function sessionsEnded(n: number): Promise<void> {
   while (srv.server.sessions.size !== n) await sleep(5);
 }
 
+/** The initiator comes back after losing the session `old` (and nothing else): a new session, bound at once. */
+async function comeBack(old: { client: TestInitiator }, isid = ISID): Promise<TestInitiator> {
+  old.client.close();
+  await sessionsEnded(0);
+  const fresh = await TestInitiator.connect(srv.port);
+  expect((await fresh.login({ isid })).pdu.statusClass).toBe(0);
+  return fresh;
+}
+
 async function status(client: TestInitiator): Promise<number> {
   const r = (await client.expect('scsi-response')) as Extract<Received, { kind: 'scsi-response' }>;
   return r.pdu.status;
@@ -75,11 +84,7 @@ describe('a new session waits, on each LU, for the tasks its initiator left runn
 
   it('a write sent on the new session lands after the old session\'s task, and other LUs are not held', async () => {
     srv = await startTestServer();
-    const old = await sessionWithRunningTask();
-    old.client.close();
-    await sessionsEnded(0);
-    const fresh = await TestInitiator.connect(srv.port);
-    await fresh.login({ isid: ISID });
+    const fresh = await comeBack(await sessionWithRunningTask());
     // LU 1 answers at once although LU 0 is held.
     fresh.command(TEST_UNIT_READY, { expectedLength: 0, lun: 1 });
     expect(await status(fresh)).toBe(0);
@@ -94,11 +99,7 @@ describe('a new session waits, on each LU, for the tasks its initiator left runn
 
   it('the lost session held another LU: this one is not held', async () => {
     srv = await startTestServer();
-    const old = await sessionWithRunningTask({ lun: 1 });
-    old.client.close();
-    await sessionsEnded(0);
-    const fresh = await TestInitiator.connect(srv.port);
-    await fresh.login({ isid: ISID });
+    const fresh = await comeBack(await sessionWithRunningTask({ lun: 1 }));
     fresh.command(TEST_UNIT_READY, { expectedLength: 0 });
     expect(await status(fresh)).toBe(0);
     fresh.command(TEST_UNIT_READY, { expectedLength: 0, lun: 1 });
@@ -108,11 +109,7 @@ describe('a new session waits, on each LU, for the tasks its initiator left runn
 
   it('a lost session of the same initiator under another ISID holds the LU too', async () => {
     srv = await startTestServer();
-    const old = await sessionWithRunningTask();
-    old.client.close();
-    await sessionsEnded(0);
-    const fresh = await TestInitiator.connect(srv.port);
-    expect((await fresh.login({ isid: Buffer.from([0x40, 0, 0, 0, 0, 2]) })).pdu.statusClass).toBe(0);
+    const fresh = await comeBack(await sessionWithRunningTask(), Buffer.from([0x40, 0, 0, 0, 0, 2]));
     fresh.command(TEST_UNIT_READY, { expectedLength: 0 });
     expect(await answeredOnlyAfterRelease(status(fresh))).toBe(0);
     fresh.close();
@@ -120,11 +117,7 @@ describe('a new session waits, on each LU, for the tasks its initiator left runn
 
   it('a held write aborted by task management never runs', async () => {
     srv = await startTestServer();
-    const old = await sessionWithRunningTask();
-    old.client.close();
-    await sessionsEnded(0);
-    const fresh = await TestInitiator.connect(srv.port);
-    await fresh.login({ isid: ISID });
+    const fresh = await comeBack(await sessionWithRunningTask());
     const itt = fresh.command(write10(5, 1), { write: true, expectedLength: BLOCK, immediateData: Buffer.alloc(BLOCK, 0x77) });
     fresh.tmf(1, itt, 1);
     const tmf = (await fresh.expect('task-mgmt-response')) as Extract<Received, { kind: 'task-mgmt-response' }>;
