@@ -45,10 +45,11 @@ export interface BlockDevice {
   allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }>;
   /**
    * The allocation of consecutive extents from `offset` (up to `maxLength` bytes; a store
-   * may stop earlier, after a few hundred extents), in one call: a walk over a large thin
-   * volume asks once per many extents. Optional: allocationMapOf() falls back to allocation().
+   * may stop earlier, after a few hundred extents, or after `maxExtents`), in one call: a
+   * walk over a large thin volume asks once per many extents. Optional: allocationMapOf()
+   * falls back to allocation().
    */
-  allocationMap?(offset: number, maxLength: number): Promise<AllocationExtent[]>;
+  allocationMap?(offset: number, maxLength: number, maxExtents?: number): Promise<AllocationExtent[]>;
   /** SHA-256 of a byte range, computed off the event loop. */
   sha256(offset: number, length: number): Promise<Buffer>;
   /**
@@ -69,8 +70,8 @@ export interface AllocationExtent {
 }
 
 /** `device`'s allocationMap, or its one-extent allocation() as a map of one extent. */
-export async function allocationMapOf(device: BlockDevice, offset: number, maxLength: number): Promise<AllocationExtent[]> {
-  if (device.allocationMap) return device.allocationMap(offset, maxLength);
+export async function allocationMapOf(device: BlockDevice, offset: number, maxLength: number, maxExtents?: number): Promise<AllocationExtent[]> {
+  if (device.allocationMap) return device.allocationMap(offset, maxLength, maxExtents);
   const a = await device.allocation(offset, maxLength);
   return [{ offset, length: a.length, mapped: a.mapped }];
 }

@@ -77,8 +77,8 @@ export class EncryptedDevice implements BlockDevice {
     return this.store.allocation(offset, maxLength);
   }
 
-  allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
-    return allocationMapOf(this.store, offset, maxLength);
+  allocationMap(offset: number, maxLength: number, maxExtents?: number): Promise<AllocationExtent[]> {
+    return allocationMapOf(this.store, offset, maxLength, maxExtents);
   }
 
   async sha256(offset: number, length: number): Promise<Buffer> {

@@ -198,9 +198,10 @@ export class FileBlockStore implements BlockDevice {
     return this.gate.call((cb) => native.allocation(this.fd, offset, length, cb));
   }
 
-  async allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
+  async allocationMap(offset: number, maxLength: number, maxExtents = MAP_EXTENTS): Promise<AllocationExtent[]> {
     const length = this.allocationLength(offset, maxLength);
-    const triples = await this.gate.call<Float64Array>((cb) => native.allocationMap(this.fd, offset, length, MAP_EXTENTS, cb));
+    const extents = Math.max(1, Math.min(MAP_EXTENTS, Math.floor(maxExtents)));
+    const triples = await this.gate.call<Float64Array>((cb) => native.allocationMap(this.fd, offset, length, extents, cb));
     const out: AllocationExtent[] = [];
     for (let i = 0; i < triples.length; i += 3) out.push({ offset: triples[i]!, length: triples[i + 1]!, mapped: triples[i + 2] === 1 });
     return out;

@@ -157,8 +157,8 @@ export class ReplicatedDevice implements BlockDevice {
     return this.local.allocation(offset, maxLength);
   }
 
-  allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
-    return allocationMapOf(this.local, offset, maxLength);
+  allocationMap(offset: number, maxLength: number, maxExtents?: number): Promise<AllocationExtent[]> {
+    return allocationMapOf(this.local, offset, maxLength, maxExtents);
   }
 
   sha256(offset: number, length: number): Promise<Buffer> {

@@ -31,7 +31,8 @@ export function prepareGetLbaStatus(lu: AdvancedLu, ctx: CommandContext): Handle
       // One allocation map per query: a store walks many extents in one call (allocationMapOf).
       for (let q = 0; q < MAX_ALLOCATION_QUERIES && descriptors.length <= wanted && lba < lu.blockCount; q++) {
         const remaining = Math.min(lu.blockCount - lba, MAX_EXTENT_BLOCKS);
-        const map = await allocationMapOf(lu.device, lba * lu.blockSize, remaining * lu.blockSize);
+        // No more extents than descriptors still to fill (and the one past them that ends the walk).
+        const map = await allocationMapOf(lu.device, lba * lu.blockSize, remaining * lu.blockSize, wanted + 1 - descriptors.length);
         // A store that answers nothing is taken as mapped there (always a safe claim), a block at a time.
         if (map.length === 0) map.push({ offset: lba * lu.blockSize, length: lu.blockSize, mapped: true });
         for (const status of map) {

@@ -3,9 +3,9 @@
  * one-extent allocation() it replaces in a pass's walk: for random pieces written into a
  * sparse file and any start and length, the map is the sequence of extents a walk of
  * allocation() calls finds — contiguous from the start, none empty, within the length asked
- * and the device. It stops after its extent bound (the walk goes on from where it stopped),
- * refuses what allocation() refuses, and the wrappers and stores without a map of their own
- * answer through allocationMapOf.
+ * and the device. It stops after its extent bound, or the caller's (the walk goes on from
+ * where it stopped), refuses what allocation() refuses, and the wrappers and stores without
+ * a map of their own answer through allocationMapOf.
  */
 import { openSync, closeSync, writeSync, ftruncateSync } from 'node:fs';
 import fc from 'fast-check';
@@ -104,6 +104,20 @@ describe('FileBlockStore allocation map', () => {
       }
       expect(first.length).toBeLessThan(1200);
       expect(merged(all)).toEqual(await walkOfAllocation(store, 0, SIZE));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('stops after the extents its caller asks for at most, and goes on from there alike', async () => {
+    const store = await storeWith(Array.from({ length: 20 }, (_, i) => ({ block: i * 3, blocks: 1 })));
+    try {
+      const whole = await store.allocationMap(0, SIZE);
+      const first = await store.allocationMap(0, SIZE, 3);
+      expect(first).toEqual(whole.slice(0, 3));
+      const last = first[2]!;
+      expect(await store.allocationMap(last.offset + last.length, SIZE, 4)).toEqual(whole.slice(3, 7));
+      expect(await store.allocationMap(0, SIZE, 0)).toEqual(whole.slice(0, 1));
     } finally {
       await store.close();
     }

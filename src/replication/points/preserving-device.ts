@@ -60,8 +60,8 @@ export class PreservingDevice implements BlockDevice {
     return this.image.allocation(offset, maxLength);
   }
 
-  allocationMap(offset: number, maxLength: number): Promise<AllocationExtent[]> {
-    return allocationMapOf(this.image, offset, maxLength);
+  allocationMap(offset: number, maxLength: number, maxExtents?: number): Promise<AllocationExtent[]> {
+    return allocationMapOf(this.image, offset, maxLength, maxExtents);
   }
 
   sha256(offset: number, length: number): Promise<Buffer> {

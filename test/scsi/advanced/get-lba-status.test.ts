@@ -97,3 +97,32 @@ describe('GET LBA STATUS from a store that maps many extents per call', () => {
     expect(await statusOf(true)).toEqual(expected);
   });
 });
+
+describe('GET LBA STATUS over a fragmented store', () => {
+  it('walks no more extents than the descriptors it reports (and the one that ends the walk)', async () => {
+    const lu = await makeLu({ blocks: 1024 });
+    // 512 one-block extents, mapped and not by turns; the store hands out what it is asked for (512 at most, as a file does).
+    const extentsFrom = (offset: number, maxLength: number, maxExtents = 512) => {
+      const out = [];
+      for (let at = offset; at < offset + maxLength && out.length < Math.min(maxExtents, 512); at += 1024) {
+        out.push({ offset: at, length: Math.min(1024, offset + maxLength - at), mapped: at % 2048 === 0 });
+      }
+      return out;
+    };
+    let handedOut = 0;
+    const device = lu.device as unknown as Record<string, unknown>;
+    device.allocationMap = async (offset: number, maxLength: number, maxExtents?: number) => {
+      const map = extentsFrom(offset, maxLength, maxExtents);
+      handedOut += map.length;
+      return map;
+    };
+    const r = await exec(lu, A, getLbaStatusCdb(0, 8 + 16 * 4));
+    expect(descriptors(r.data!)).toEqual([
+      { lba: 0, blocks: 2, status: 0 },
+      { lba: 2, blocks: 2, status: 1 },
+      { lba: 4, blocks: 2, status: 0 },
+      { lba: 6, blocks: 2, status: 1 },
+    ]);
+    expect(handedOut).toBeLessThanOrEqual(5);
+  });
+});
