@@ -54,12 +54,14 @@ export function parseScatteredRanges(data: Buffer, f: ScatteredFields, blockSize
   let total = 0;
   for (let i = 0; i < f.ranges; i++) {
     const at = SCATTERED_HEADER_BYTES + i * SCATTERED_DESCRIPTOR_BYTES;
-    const lba = data.readBigUInt64BE(at);
+    // A number, not a bigint, on this per-write path: exact below 2^53, and anything from
+    // 2^53 up stays at least 2^53, beyond every LU.
+    const lba = data.readUInt32BE(at) * 2 ** 32 + data.readUInt32BE(at + 4);
     const blocks = data.readUInt32BE(at + 8);
     total += blocks;
     if (total > f.transferBlocks) throw invalidParamField(at + 8);
-    if (lba + BigInt(blocks) > BigInt(blockCount)) throw lbaOutOfRange();
-    if (blocks > 0) ranges.push({ lba: Number(lba), blocks });
+    if (lba + blocks > blockCount) throw lbaOutOfRange();
+    if (blocks > 0) ranges.push({ lba, blocks });
   }
   const sorted = [...ranges].sort((a, b) => a.lba - b.lba);
   for (let i = 1; i < sorted.length; i++) {

@@ -68,6 +68,15 @@ describe('WRITE SCATTERED(16)', () => {
         build: () => writeScatteredCommand([{ lba: 1, data: fill(1, 0xee) }, { lba: 63, data: fill(2, 0xee) }], BS),
         asc: [0x21, 0x00],
       },
+      ...[2 ** 53 - 1, 2 ** 53, 2n ** 64n - 1n].map((lba) => ({
+        name: `an LBA of ${lba} (beyond the LU, and from 2^53 beyond a number's exact range)`,
+        build: () => {
+          const c = writeScatteredCommand([{ lba: 1, data: fill(1, 0xee) }], BS);
+          c.dataOut.writeBigUInt64BE(BigInt(lba), 32);
+          return c;
+        },
+        asc: [0x21, 0x00],
+      })),
     ];
     it.each(cases)('$name', async ({ build, asc, field }) => {
       const lu = await makeLu({ blocks: 64 });
