@@ -423,6 +423,10 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     session.connection = this;
     // this.log carries the session's tsih by the time the session can end.
     session.onEnd((s) => this.log.info({ initiator: s.initiatorName }, 'session ended'));
+    if (lunHolds) {
+      // Says why this initiator's commands to those LUs wait (a task stuck in a store shows here).
+      this.log.warn({ initiator: outcome.initiatorName, luns: [...lunHolds.keys()] }, 'commands to these LUs wait for tasks an ended session of this initiator left running');
+    }
     this.ctx.sessions.add(session);
     this.session = session;
     if (nexus) targetEntry!.scsi.nexusSeen(nexus);
