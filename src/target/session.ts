@@ -63,7 +63,7 @@ export class Session {
   drainedLuns: LunHolds = new Map();
   /**
    * LUs this session's commands wait on before they run: an ended session of the same
-   * initiator left tasks running there. Entries go once settled; undefined when none is left.
+   * initiator left tasks running there. Entries go once settled; undefined when there were none.
    */
   private lunHolds: LunHolds | undefined;
   private readonly endListeners: Array<(s: Session) => void> = [];
@@ -78,14 +78,9 @@ export class Session {
     this.nexus = init.nexus;
     this.params = init.params;
     this.window = new CmdSnWindow(init.expCmdSN, init.queueDepth, () => this.tasks.size);
-    if (init.lunHolds && init.lunHolds.size > 0) {
+    if (init.lunHolds) {
       const holds = (this.lunHolds = new Map(init.lunHolds));
-      for (const [lun, hold] of holds) {
-        void hold.then(() => {
-          holds.delete(lun);
-          if (holds.size === 0 && this.lunHolds === holds) this.lunHolds = undefined;
-        });
-      }
+      for (const [lun, hold] of holds) void hold.then(() => holds.delete(lun));
     }
   }
 
