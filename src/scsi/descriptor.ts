@@ -13,6 +13,11 @@ import type { LogicalUnit } from './logical-unit.js';
  */
 export interface HandlerPlan {
   dataOutLength: number;
+  /**
+   * The most Data-In bytes `run` may return, for commands whose answer can be large (a
+   * READ): the transport reserves that much of its connection's memory before running it.
+   */
+  dataInLength?: number;
   run(dataOut: Buffer | undefined, hold?: BufferHold): Promise<Buffer | BufferLease | void> | Buffer | BufferLease | void;
   /**
    * The task was aborted while `run` was pending: settle it now. Only for work that outlives

@@ -37,6 +37,7 @@ function prepareRead(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   const bytes = f.blocks * lu.blockSize;
   return {
     dataOutLength: 0,
+    dataInLength: bytes,
     run() {
       if (bytes === 0) return;
       // Unzeroed: the device fills the whole buffer or throws.

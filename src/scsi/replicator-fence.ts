@@ -79,6 +79,7 @@ export function fencedOnFailure(prepared: PreparedCommand, fence: ReplicatorFenc
   };
   return {
     dataOutLength: prepared.dataOutLength,
+    ...(prepared.dataInLength ? { dataInLength: prepared.dataInLength } : {}),
     run: (dataOut, hold) => prepared.run(dataOut, hold).then(raiseUnlessGood, raiseAndThrow),
     ...(prepared.abandon ? { abandon: () => prepared.abandon!() } : {}),
     drop: () => {

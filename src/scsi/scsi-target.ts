@@ -192,6 +192,7 @@ export class ScsiTarget implements ScsiTargetPort {
     };
     return {
       dataOutLength: plan.dataOutLength,
+      dataInLength: plan.dataInLength ?? 0,
       run: (dataOut, hold) => {
         const ready = ticket.ready;
         if (!ready) return execute(dataOut, hold);

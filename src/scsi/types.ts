@@ -60,6 +60,8 @@ export interface ScsiResult {
  */
 export interface PreparedCommand {
   readonly dataOutLength: number;
+  /** The most Data-In bytes `run` may return, when that can be large (HandlerPlan.dataInLength). */
+  readonly dataInLength?: number;
   /** The result, when it was known while preparing (a refusal before any data moved): `run` resolves to it. */
   readonly outcome?: ScsiResult;
   /**

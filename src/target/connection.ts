@@ -37,7 +37,14 @@ import type { SessionRegistry } from './session-registry.js';
 import type { TargetRegistry } from './target-registry.js';
 import { performTmf, sendTmfResponse } from './task-management.js';
 import { TextExchange } from './text-request.js';
-import { DATA_OUT_BUDGET_BYTES, LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, MAX_PROTOCOL_ERRORS, type TransportLimits } from './transport-limits.js';
+import {
+  DATA_IN_BUDGET_BYTES,
+  DATA_OUT_BUDGET_BYTES,
+  LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH,
+  MAX_PROTOCOL_ERRORS,
+  MAX_UNSENT_OUTPUT_BYTES,
+  type TransportLimits,
+} from './transport-limits.js';
 
 export interface ConnectionContext {
   targets: TargetRegistry;
@@ -73,6 +80,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   private log: Logger;
   private readonly closeListeners: Array<() => void> = [];
   readonly dataOutBudget = new ByteBudget(DATA_OUT_BUDGET_BYTES);
+  readonly dataInBudget = new ByteBudget(DATA_IN_BUDGET_BYTES);
   /** Keeps a task's pooled buffer out of the pool while the reader lands a segment in it (an abort may release it meanwhile). */
   private landingHold?: () => void;
   /** A SCSI Command taken at its header (see landing()); its data segment comes with the next PDU delivered. */
@@ -130,6 +138,10 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
 
   heldLun(lun: number): Promise<void> | undefined {
     return this.session?.heldLun(lun);
+  }
+
+  outputRoom(): Promise<void> | undefined {
+    return this.out.unsent > MAX_UNSENT_OUTPUT_BYTES ? this.out.drained() : undefined;
   }
 
   get maxSendDataSegmentLength(): number {

@@ -8,7 +8,6 @@ import { encodeDataIn } from '../iscsi/pdu/data-in.js';
 import { RESERVED_TAG, ScsiResponseCode } from '../iscsi/pdu/opcodes.js';
 import { encodeScsiResponse, encodeSenseSegment } from '../iscsi/pdu/scsi-response.js';
 import { ScsiStatus } from '../scsi/types.js';
-import type { BufferLease } from '../util/buffer-pool.js';
 import type { PduWriter } from './pdu-writer.js';
 
 export interface Residual {
@@ -44,8 +43,8 @@ export interface CommandOutcome {
   sense?: Buffer;
   /** Already truncated to what may be sent. */
   dataIn?: Buffer;
-  /** Pooled memory behind dataIn: released once the socket is done with it (at once if nothing is sent). */
-  dataInLease?: BufferLease;
+  /** Called once the socket no longer needs dataIn's memory (at once if nothing is sent). */
+  dataInSent?: () => void;
   residual: Residual;
   /** R2Ts sent for the command (counted in ExpDataSN). */
   r2tsSent: number;
@@ -53,7 +52,7 @@ export interface CommandOutcome {
 
 export function sendCommandOutcome(ch: ResponseChannel, o: CommandOutcome): void {
   const data = o.dataIn;
-  if (!data?.length) o.dataInLease?.release();
+  if (!data?.length) o.dataInSent?.();
   const foldStatus = o.status === ScsiStatus.GOOD && !o.sense && data !== undefined && data.length > 0;
   let dataSN = 0;
   ch.out.cork();
@@ -88,8 +87,8 @@ export function sendCommandOutcome(ch: ResponseChannel, o: CommandOutcome): void
             },
             end - offset,
           );
-          // The socket reads the pooled bytes until its write completes; the last piece's callback releases them.
-          const done = last && o.dataInLease ? () => o.dataInLease!.release() : undefined;
+          // The socket reads the bytes until its write completes: the last piece's callback lets them go.
+          const done = last ? o.dataInSent : undefined;
           ch.out.send(header, offset === 0 && last ? data : data.subarray(offset, end), done);
           offset = end;
         }

@@ -13,6 +13,7 @@ export class PduWriter {
   dataDigest = false;
   private corked = 0;
   private heldForTick = false;
+  private draining?: Promise<void>;
 
   constructor(private readonly socket: Socket) {}
 
@@ -38,6 +39,26 @@ export class PduWriter {
 
   get writable(): boolean {
     return !this.socket.destroyed && this.socket.writable;
+  }
+
+  /** Bytes queued on the socket and not yet handed to the kernel (a peer that stops reading lets them grow). */
+  get unsent(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Resolves once the socket has handed everything queued to the kernel, or closed. */
+  drained(): Promise<void> {
+    if (this.socket.writableLength === 0 || !this.writable) return Promise.resolve();
+    return (this.draining ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        this.draining = undefined;
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    }));
   }
 
   /** `done` is called once the socket no longer needs `data` (written, or dropped with the connection). */

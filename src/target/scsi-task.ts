@@ -4,7 +4,9 @@
  *
  * Its Data-Out buffer (pooled when large) is held from the moment the budget grants it
  * until the command is done; the SCSI layer gets it lent for `run`, with the lease as the
- * hold a device takes to keep it longer (BlockDevice.write).
+ * hold a device takes to keep it longer (BlockDevice.write). A command that answers with
+ * much data (a READ) runs once the connection's Data-In budget holds room for it, which
+ * comes back when the socket has written that data.
  */
 import { taskAttributeOf } from './task-attribute.js';
 import type { DataOutPdu } from '../iscsi/pdu/data-out.js';
@@ -25,6 +27,10 @@ export interface TaskHost extends ResponseChannel {
   readonly params: SessionParams;
   /** Bounds the Data-Out buffers this connection's tasks hold at once. */
   readonly dataOutBudget: ByteBudget;
+  /** Bounds the Data-In buffers this connection's tasks hold at once, running or unsent. */
+  readonly dataInBudget: ByteBudget;
+  /** What a command must wait for before it runs because the socket holds too much unsent; undefined: nothing. */
+  outputRoom(): Promise<void> | undefined;
   allocateTtt(): number;
   sendR2t(task: ScsiTask, r2t: R2tRequest): void;
   /** A Data-Out broke its sequence: Reject it and terminate the task without a response. */
@@ -35,7 +41,7 @@ export interface TaskHost extends ResponseChannel {
   heldLun(lun: number): Promise<void> | undefined;
 }
 
-/** `held`: all its data is in, and it waits for the LU's hold (TaskHost.heldLun) before it runs. */
+/** `held`: all its data is in, and it waits before it runs: for the LU's hold (TaskHost.heldLun), room on the socket, or Data-In budget. */
 type TaskState = 'queued' | 'collecting' | 'held' | 'running' | 'done';
 
 interface EarlyDataOut {
@@ -69,6 +75,9 @@ export class ScsiTask {
   /** Budget bytes this task holds (its Data-Out buffer), returned when it is done. */
   private reserved = 0;
   private cancelReservation?: () => void;
+  /** Data-In budget bytes this task holds, returned once its answer's data has been written. */
+  private reservedDataIn = 0;
+  private cancelDataInReservation?: () => void;
   /** Immediate data the command header announced and that has not arrived yet. */
   private immediatePending: number;
   /** Immediate data that arrived before the collector existed. */
@@ -220,15 +229,32 @@ export class ScsiTask {
 
   private run(): void {
     const hold = this.host.heldLun(this.lun);
-    if (hold) {
-      this.state = 'held';
-      // An abort meanwhile ends it without running (abort() moves it to done).
-      void hold.then(() => {
-        if (this.state === 'held') this.execute();
-      });
-      return;
-    }
-    this.execute();
+    if (hold) return this.waitThen(hold, () => this.makeRoom());
+    this.makeRoom();
+  }
+
+  /** An abort meanwhile ends the task without running it (abort() moves it to done). */
+  private waitThen(wait: Promise<void>, next: () => void): void {
+    this.state = 'held';
+    void wait.then(() => {
+      if (this.state === 'held') next();
+    });
+  }
+
+  /** Runs once the socket has room and the Data-In budget holds the answer's buffer. */
+  private makeRoom(): void {
+    const room = this.host.outputRoom();
+    if (room) return this.waitThen(room, () => this.makeRoom());
+    const dataIn = this.plan!.dataInLength ?? 0;
+    if (dataIn === 0) return this.execute();
+    // Counted as the memory it takes: a pooled buffer at its size class.
+    const bytes = ioBufferPool.footprint(Math.min(dataIn, MAX_TRANSFER_BYTES));
+    this.state = 'held';
+    this.cancelDataInReservation = this.host.dataInBudget.acquire(bytes, () => {
+      this.cancelDataInReservation = undefined;
+      this.reservedDataIn = bytes;
+      if (this.state === 'held') this.execute();
+    });
   }
 
   private execute(): void {
@@ -263,6 +289,21 @@ export class ScsiTask {
     this.cancelReservation = undefined;
     if (this.reserved > 0) this.host.dataOutBudget.release(this.reserved);
     this.reserved = 0;
+    this.cancelDataInReservation?.();
+    this.cancelDataInReservation = undefined;
+  }
+
+  /** What lets the answer's data go once written: its pooled lease and its Data-In budget. */
+  private dataInRelease(result: ScsiResult): (() => void) | undefined {
+    const lease = result.dataInLease;
+    const bytes = this.reservedDataIn;
+    this.reservedDataIn = 0;
+    if (bytes === 0) return lease ? () => lease.release() : undefined;
+    const budget = this.host.dataInBudget;
+    return () => {
+      lease?.release();
+      budget.release(bytes);
+    };
   }
 
   /** The Data-Out buffer goes back to the pool (unless a device holds it too). */
@@ -276,6 +317,7 @@ export class ScsiTask {
     this.leaveTaskSet();
     this.returnBudget();
     this.releaseBuffer();
+    const dataInSent = this.dataInRelease(result);
     if (!this.aborted && this.host.out.writable) {
       const isWrite = this.cmd.write || this.needed > 0;
       let dataIn = result.dataIn;
@@ -295,12 +337,12 @@ export class ScsiTask {
         status: result.status,
         sense: result.status === ScsiStatus.CHECK_CONDITION ? result.sense : undefined,
         dataIn,
-        dataInLease: result.dataInLease,
+        dataInSent,
         residual,
         r2tsSent: this.collector?.r2tsSent ?? 0,
       });
     } else {
-      result.dataInLease?.release();
+      dataInSent?.();
     }
     this.host.taskDone(this);
   }

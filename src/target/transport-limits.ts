@@ -29,3 +29,17 @@ export const MAX_PROTOCOL_ERRORS = 16;
  * one maximal write can collect while another runs; further writes wait for their turn.
  */
 export const DATA_OUT_BUDGET_BYTES = 2 * MAX_TRANSFER_BYTES;
+
+/**
+ * Data-In buffer bytes one connection may hold at once: those of commands about to run
+ * (PreparedCommand.dataInLength) and those the socket has not yet written. A peer that
+ * reads slowly, or not at all, holds back its own reads instead of filling our memory.
+ */
+export const DATA_IN_BUDGET_BYTES = 2 * MAX_TRANSFER_BYTES;
+
+/**
+ * Commands wait to run while the socket holds more than this unsent (reads' data, within
+ * the Data-In budget, plus every answer): a peer that stops reading stops its commands,
+ * also one that sends beyond the CmdSN window it was told of.
+ */
+export const MAX_UNSENT_OUTPUT_BYTES = DATA_IN_BUDGET_BYTES + 8 * 1024 * 1024;

@@ -52,6 +52,7 @@ export function prepareReadChangeMap(lu: LogicalUnit, ctx: CommandContext): Hand
   const allocation = Math.min(cdb.readUInt32BE(ReplicationCdbField.ALLOCATION_LENGTH), MAX_TRANSFER_BYTES);
   return {
     dataOutLength: 0,
+    dataInLength: allocation,
     run() {
       if (allocation === 0) return undefined;
       const slice = endpoint.changeMap(Number(start), Math.max(0, allocation - CHANGE_MAP_HEADER_BYTES));

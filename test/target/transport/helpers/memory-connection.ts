@@ -30,6 +30,10 @@ class MemorySocket extends EventEmitter {
   destroyed = false;
   writable = true;
   readonly written: Buffer[] = [];
+  /** While stalled, writes stay unsent (a peer that stopped reading): counted here, their callbacks held. */
+  stalled = false;
+  writableLength = 0;
+  private unsentDone: Array<() => void> = [];
 
   setNoDelay(): this {
     return this;
@@ -38,8 +42,20 @@ class MemorySocket extends EventEmitter {
   uncork(): void {}
   write(chunk: Buffer, done?: () => void): boolean {
     this.written.push(Buffer.from(chunk));
-    if (done) queueMicrotask(done);
-    return true;
+    if (!this.stalled) {
+      if (done) queueMicrotask(done);
+      return true;
+    }
+    this.writableLength += chunk.length;
+    if (done) this.unsentDone.push(done);
+    return false;
+  }
+  /** The peer reads again: everything unsent goes, and the socket says so. */
+  unstall(): void {
+    this.stalled = false;
+    this.writableLength = 0;
+    for (const done of this.unsentDone.splice(0)) done();
+    this.emit('drain');
   }
   end(): void {
     this.writable = false;
@@ -88,6 +104,15 @@ export class MemoryConnection {
         false,
       ),
     );
+  }
+
+  /** From now on the target's writes stay unsent, as to a peer that stopped reading. */
+  stallOutput(): void {
+    this.socket.stalled = true;
+  }
+
+  resumeOutput(): void {
+    this.socket.unstall();
   }
 
   /** One socket read. */
@@ -144,6 +169,17 @@ export function writeCommand(itt: number, cmdSN: number, lba: number, blocks: nu
   return encodeScsiCommand(
     { immediate: false, final, read: false, write: true, attribute: 1, lun: lunToField(0), itt, expectedLength: blocks * blockSize, cmdSN, expStatSN: 1, cdb },
     immediate.length,
+  );
+}
+
+export function readCommand(itt: number, cmdSN: number, lba: number, blocks: number, blockSize: number): Buffer {
+  const cdb = Buffer.alloc(16);
+  cdb[0] = 0x28;
+  cdb.writeUInt32BE(lba, 2);
+  cdb.writeUInt16BE(blocks, 7);
+  return encodeScsiCommand(
+    { immediate: false, final: true, read: true, write: false, attribute: 1, lun: lunToField(0), itt, expectedLength: blocks * blockSize, cmdSN, expStatSN: 1, cdb },
+    0,
   );
 }
 
