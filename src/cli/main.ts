@@ -8,6 +8,7 @@ import { UsageError } from '../util/usage-error.js';
 import { DEFAULT_CONTROL_PATH } from './replication-options.js';
 import { buildServeSettings } from './serve-options.js';
 import { DEFAULT_RBD_OP_TIMEOUT_S } from '../block/rbd-store.js';
+import { DEFAULT_BUFFER_MEMORY_BYTES, DEFAULT_MAX_CONNECTIONS, MIN_BUFFER_MEMORY_BYTES } from '../target/transport-limits.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
 import type { LunSelector } from '../replication/control/protocol.js';
 
@@ -37,6 +38,8 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     replicatorIqn: argv['replicator-iqn'] as string | undefined,
     control: argv.control as string | undefined,
     metrics: argv.metrics as string | undefined,
+    maxConnections: argv['max-connections'] as string | undefined,
+    bufferMemory: argv['buffer-memory'] as string | undefined,
     threshold: argv.threshold as string[] | undefined,
     pointHook: argv['point-hook'] as string | undefined,
     pointHookTimeout: argv['point-hook-timeout'] as string | undefined,
@@ -131,6 +134,8 @@ const parser = yargs(hideBin(process.argv))
         .option('replicator-iqn', { type: 'string', describe: 'initiator name the primary replicates as; on a backup the only one allowed to write' })
         .option('control', { type: 'string', describe: `control socket path (primary|backup; default ${DEFAULT_CONTROL_PATH})` })
         .option('metrics', { type: 'string', describe: 'HOST:PORT for a Prometheus endpoint (GET /metrics)' })
+        .option('max-connections', { type: 'string', describe: `connections held at once, all portals together; more are answered "out of resources" at login (default ${DEFAULT_MAX_CONNECTIONS})` })
+        .option('buffer-memory', { type: 'string', describe: `SIZE of the write and read buffers all connections hold together; beyond it commands wait (default ${DEFAULT_BUFFER_MEMORY_BYTES / 1024 ** 3}GiB, at least ${MIN_BUFFER_MEMORY_BYTES / 1024 ** 2}MiB)` })
         .option('threshold', { type: 'string', array: true, describe: 'primary: KEY=VALUE switching threshold, deltaIntervalMs or pointInterval (repeatable; see tandem config set)' })
         .option('point-hook', { type: 'string', describe: 'shell command run before and after every recovery point (TANDEM_POINT_PHASE=before|after, TANDEM_POINT_ID; killed after --point-hook-timeout)' })
         .option('point-hook-timeout', { type: 'string', describe: 'seconds a point hook run may take before it is killed and counts as failed (default 30)' }),

@@ -49,5 +49,9 @@ export interface ServeSettings extends ReplicationServerSettings {
   advertise?: string;
   /** Where the Prometheus endpoint listens (GET /metrics). */
   metrics?: PortalConfig;
+  /** Connections held at once, all portals together (default DEFAULT_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** Data-Out and Data-In buffer bytes of all connections together (default DEFAULT_BUFFER_MEMORY_BYTES). */
+  bufferMemory?: number;
   replication?: ReplicationTuning;
 }

@@ -7,6 +7,7 @@ import type { ChapCredentials } from '../iscsi/chap.js';
 import type { PortalConfig } from '../target/config.js';
 import { UsageError } from '../util/usage-error.js';
 import { parseSize } from '../util/parse-size.js';
+import { MIN_BUFFER_MEMORY_BYTES } from '../target/transport-limits.js';
 import { RBD_AVAILABLE, RBD_UNAVAILABLE } from '../block/rbd-store.js';
 import {
   LUN_REPLICATION_KEYS,
@@ -40,6 +41,10 @@ export interface ServeFlags extends ReplicationFlags {
   advertise?: string;
   /** --metrics HOST:PORT: Prometheus endpoint. */
   metrics?: string;
+  /** --max-connections N: connections held at once, all portals together. */
+  maxConnections?: string;
+  /** --buffer-memory SIZE: Data-Out and Data-In buffers of all connections together. */
+  bufferMemory?: string;
 }
 
 /** HOST:PORT, [IPv6]:PORT, or HOST (port 3260). */
@@ -140,7 +145,38 @@ export function buildServeSettings(flags: ServeFlags): ServeSettings {
   if (metricsText !== undefined && !/:\d+$/.test(metricsText)) throw new UsageError(`--metrics: "${metricsText}" needs a port (HOST:PORT, e.g. 127.0.0.1:9464)`);
   const metrics = metricsText !== undefined ? parsePortal(metricsText, '--metrics') : undefined;
   const replication = tuningSettings(flags, file, targets);
-  return { portals, targets, logLevel, advertise, ...replicationSettings(flags, file, targets), ...(metrics ? { metrics } : {}), ...(replication ? { replication } : {}) };
+  return {
+    portals,
+    targets,
+    logLevel,
+    advertise,
+    ...resourceLimits(flags, file),
+    ...replicationSettings(flags, file, targets),
+    ...(metrics ? { metrics } : {}),
+    ...(replication ? { replication } : {}),
+  };
+}
+
+/** --max-connections and --buffer-memory (or the config file's maxConnections, bufferMemory). */
+function resourceLimits(flags: ServeFlags, file: ConfigFile): { maxConnections?: number; bufferMemory?: number } {
+  const out: { maxConnections?: number; bufferMemory?: number } = {};
+  const connections = flags.maxConnections ?? (file.maxConnections === undefined ? undefined : String(file.maxConnections));
+  if (connections !== undefined) {
+    const n = Number(connections);
+    if (!/^\s*\d+\s*$/.test(connections) || !Number.isSafeInteger(n) || n < 1) {
+      throw new UsageError(`--max-connections: "${connections}" is not a positive integer`);
+    }
+    out.maxConnections = n;
+  }
+  const memory = flags.bufferMemory ?? (file.bufferMemory === undefined ? undefined : String(file.bufferMemory));
+  if (memory !== undefined) {
+    const bytes = parseSize(memory, '--buffer-memory');
+    if (bytes < MIN_BUFFER_MEMORY_BYTES) {
+      throw new UsageError(`--buffer-memory: ${memory} is below ${MIN_BUFFER_MEMORY_BYTES / 1024 ** 2} MiB, what one connection's writes may hold`);
+    }
+    out.bufferMemory = bytes;
+  }
+  return out;
 }
 
 /** Portals that are not loopback and targets open to anyone: worth a warning at start. */
@@ -160,6 +196,8 @@ interface ConfigFile extends ReplicationConfigFile {
   advertise?: string;
   targets?: unknown[];
   metrics?: string;
+  maxConnections?: number;
+  bufferMemory?: string | number;
 }
 
 function readConfigFile(path: string): ConfigFile {
@@ -176,7 +214,7 @@ function readConfigFile(path: string): ConfigFile {
     throw new UsageError(`--config ${path}: not valid JSON: ${(e as Error).message}`);
   }
   if (!isObject(json)) throw new UsageError(`--config ${path}: expected a JSON object`);
-  const allowed = ['listen', 'logLevel', 'advertise', 'targets', 'metrics', ...REPLICATION_CONFIG_KEYS];
+  const allowed = ['listen', 'logLevel', 'advertise', 'targets', 'metrics', 'maxConnections', 'bufferMemory', ...REPLICATION_CONFIG_KEYS];
   for (const key of Object.keys(json)) {
     if (!allowed.includes(key)) throw new UsageError(`--config ${path}: unknown key "${key}" (allowed: ${allowed.join(', ')})`);
   }
@@ -185,6 +223,10 @@ function readConfigFile(path: string): ConfigFile {
   if (json.advertise !== undefined && typeof json.advertise !== 'string') throw new UsageError(`--config ${path}: "advertise" must be a string`);
   if (json.targets !== undefined && !Array.isArray(json.targets)) throw new UsageError(`--config ${path}: "targets" must be an array`);
   if (json.metrics !== undefined && typeof json.metrics !== 'string') throw new UsageError(`--config ${path}: "metrics" must be a string`);
+  if (json.maxConnections !== undefined && typeof json.maxConnections !== 'number') throw new UsageError(`--config ${path}: "maxConnections" must be a number`);
+  if (json.bufferMemory !== undefined && typeof json.bufferMemory !== 'string' && typeof json.bufferMemory !== 'number') {
+    throw new UsageError(`--config ${path}: "bufferMemory" must be a size ("1GiB") or a number of bytes`);
+  }
   checkReplicationConfig(json, path);
   return json as ConfigFile;
 }

@@ -157,7 +157,13 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     for (const iqn of openTargetsOnNetwork(settings)) {
       log.warn({ target: iqn }, 'target listens on a non-loopback address with neither CHAP nor an initiator ACL');
     }
-    const server = new IscsiServer({ targets, portals: settings.portals, advertiseAddress: settings.advertise });
+    const server = new IscsiServer({
+      targets,
+      portals: settings.portals,
+      advertiseAddress: settings.advertise,
+      ...(settings.maxConnections !== undefined ? { maxConnections: settings.maxConnections } : {}),
+      ...(settings.bufferMemory !== undefined ? { bufferMemoryBytes: settings.bufferMemory } : {}),
+    });
     if (settings.role && settings.control) {
       // The primary's own image is the verify source: read through a second, read-only handle.
       const verify: LunVerifier = (l, o) => {

@@ -1,6 +1,9 @@
 /**
- * A FIFO byte semaphore. Bounds the Data-Out buffers one connection holds at once, so
- * memory depends on our limits, not on how many large writes an initiator queues.
+ * A FIFO byte semaphore. Bounds the data buffers one connection holds at once, so memory
+ * depends on our limits, not on how many large commands an initiator queues. With a
+ * parent (the target-wide budget every connection shares) the bytes come from both: the
+ * connection's own first, so one connection waits in the shared queue with at most its
+ * own budget's worth.
  */
 const NOTHING_TO_WITHDRAW = (): void => {};
 
@@ -8,7 +11,11 @@ export class ByteBudget {
   private available: number;
   private readonly waiting: Array<{ bytes: number; grant: () => void }> = [];
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    private readonly parent?: ByteBudget,
+  ) {
+    if (parent && parent.capacity < capacity) throw new RangeError(`a budget of ${capacity} bytes cannot draw on a shared one of ${parent.capacity}`);
     this.available = capacity;
   }
 
@@ -17,6 +24,31 @@ export class ByteBudget {
    * waiting, else in arrival order. Returns a function that withdraws a pending request.
    */
   acquire(bytes: number, grant: () => void): () => void {
+    const parent = this.parent;
+    if (!parent) return this.acquireHere(bytes, grant);
+    let withdrawShared: (() => void) | undefined;
+    let granted = false;
+    const withdrawHere = this.acquireHere(bytes, () => {
+      withdrawShared = parent.acquire(bytes, () => {
+        granted = true;
+        grant();
+      });
+    });
+    return () => {
+      if (granted) return;
+      if (!withdrawShared) return withdrawHere();
+      withdrawShared();
+      this.releaseHere(bytes);
+    };
+  }
+
+  release(bytes: number): void {
+    // The shared budget first: other connections waiting there were in line before this one's next request.
+    this.parent?.release(bytes);
+    this.releaseHere(bytes);
+  }
+
+  private acquireHere(bytes: number, grant: () => void): () => void {
     if (bytes > this.capacity) throw new RangeError(`request of ${bytes} bytes exceeds the budget of ${this.capacity}`);
     if (this.waiting.length === 0 && bytes <= this.available) {
       this.available -= bytes;
@@ -32,7 +64,7 @@ export class ByteBudget {
     };
   }
 
-  release(bytes: number): void {
+  private releaseHere(bytes: number): void {
     this.available = Math.min(this.capacity, this.available + bytes);
     this.drain();
   }

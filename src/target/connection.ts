@@ -58,6 +58,10 @@ export interface ConnectionContext {
   loginTimeoutMs: number;
   createNegotiator: NegotiatorFactory;
   discoveryChap?: LoginEnvironment['discoveryChap'];
+  /** The Data-Out and Data-In buffer memory all connections share (`--buffer-memory`); each connection's budgets draw on it. */
+  bufferMemory?: ByteBudget;
+  /** `--max-connections`, for the refusal's reason. */
+  maxConnections?: number;
   log: Logger;
 }
 
@@ -79,8 +83,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   private logoutPending = false;
   private log: Logger;
   private readonly closeListeners: Array<() => void> = [];
-  readonly dataOutBudget = new ByteBudget(DATA_OUT_BUDGET_BYTES);
-  readonly dataInBudget = new ByteBudget(DATA_IN_BUDGET_BYTES);
+  readonly dataOutBudget: ByteBudget;
+  readonly dataInBudget: ByteBudget;
   /** Keeps a task's pooled buffer out of the pool while the reader lands a segment in it (an abort may release it meanwhile). */
   private landingHold?: () => void;
   /** A SCSI Command taken at its header (see landing()); its data segment comes with the next PDU delivered. */
@@ -92,7 +96,11 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   constructor(
     raw: Socket,
     private readonly ctx: ConnectionContext,
+    /** Accepted over `--max-connections`: its login is answered "out of resources". */
+    private readonly overLimit = false,
   ) {
+    this.dataOutBudget = new ByteBudget(DATA_OUT_BUDGET_BYTES, ctx.bufferMemory);
+    this.dataInBudget = new ByteBudget(DATA_IN_BUDGET_BYTES, ctx.bufferMemory);
     this.reader = new PduReader({ maxRecvDataSegmentLength: LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, headerDigest: false, dataDigest: false }, this);
     const socket = framedSocket(raw, this.reader);
     this.socket = socket;
@@ -347,6 +355,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
 
   private precheckLogin(id: LoginIdentity): Binding | undefined {
     this.cid = id.cid;
+    if (this.overLimit) return refusal(LoginStatus.OUT_OF_RESOURCES, `out of resources: ${this.ctx.maxConnections ?? '?'} connections open (max-connections)`);
     if (id.tsih === 0) return undefined;
     const existing = this.ctx.sessions.get(id.tsih);
     if (!existing || existing.ended || !existing.isid || existing.isid !== id.isid.toString('hex')) {

@@ -22,6 +22,7 @@ export const LoginStatus = {
   TOO_MANY_CONNECTIONS: [0x02, 0x06],
   SESSION_DOES_NOT_EXIST: [0x02, 0x0a],
   TARGET_ERROR: [0x03, 0x00],
+  OUT_OF_RESOURCES: [0x03, 0x02],
 } as const;
 
 /** First request's identity: later PDUs of the same login must not change it. */

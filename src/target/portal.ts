@@ -2,6 +2,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { PortalConfig } from './config.js';
 import { Connection, type ConnectionContext } from './connection.js';
+import type { ConnectionSlots } from './connection-slots.js';
 
 export class Portal {
   private server?: Server;
@@ -11,6 +12,8 @@ export class Portal {
   constructor(
     readonly config: PortalConfig,
     private readonly ctx: ConnectionContext,
+    /** Shared by every portal of the server: `--max-connections` counts them all. */
+    private readonly slots?: ConnectionSlots,
   ) {}
 
   listen(): Promise<AddressInfo> {
@@ -30,10 +33,18 @@ export class Portal {
   }
 
   private accept(raw: Socket): void {
-    const conn = new Connection(raw, this.ctx);
+    const admission = this.slots?.admit() ?? 'open';
+    if (admission === 'drop') {
+      raw.destroy();
+      return;
+    }
+    const conn = new Connection(raw, this.ctx, admission === 'refuse');
     const socket = conn.socket;
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.slots?.leave(admission);
+    });
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));
   }

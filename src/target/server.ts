@@ -12,7 +12,15 @@ import { LoginNegotiator } from './login.js';
 import { Portal } from './portal.js';
 import { SessionRegistry } from './session-registry.js';
 import { TargetRegistry } from './target-registry.js';
-import { DEFAULT_LIMITS, type TransportLimits } from './transport-limits.js';
+import { ByteBudget } from './byte-budget.js';
+import { ConnectionSlots } from './connection-slots.js';
+import {
+  DEFAULT_BUFFER_MEMORY_BYTES,
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_CONNECTIONS,
+  MIN_BUFFER_MEMORY_BYTES,
+  type TransportLimits,
+} from './transport-limits.js';
 
 export interface IscsiServerOptions {
   targets: Array<{ config: TargetConfig; scsi: ScsiTargetPort }>;
@@ -29,6 +37,10 @@ export interface IscsiServerOptions {
   /** Seconds a login may take. Default 30. */
   loginTimeout?: number;
   discoveryChap?: LoginEnvironment['discoveryChap'];
+  /** Connections held at once, on all portals together (default DEFAULT_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** Data-Out and Data-In buffer bytes of all connections together (default DEFAULT_BUFFER_MEMORY_BYTES). */
+  bufferMemoryBytes?: number;
   /** Replaces the login negotiator (tests). */
   negotiatorFactory?: NegotiatorFactory;
   logger?: Logger;
@@ -43,6 +55,10 @@ export class IscsiServer {
   constructor(options: IscsiServerOptions) {
     this.targets = new TargetRegistry(options.targets);
     const log = options.logger ?? moduleLogger('iscsi');
+    const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const bufferMemoryBytes = options.bufferMemoryBytes ?? DEFAULT_BUFFER_MEMORY_BYTES;
+    if (bufferMemoryBytes < MIN_BUFFER_MEMORY_BYTES) throw new RangeError(`buffer memory of ${bufferMemoryBytes} bytes is below the ${MIN_BUFFER_MEMORY_BYTES} one connection may use`);
+    const slots = new ConnectionSlots(maxConnections);
     const ctx = {
       targets: this.targets,
       sessions: this.sessions,
@@ -54,9 +70,11 @@ export class IscsiServer {
       loginTimeoutMs: (options.loginTimeout ?? 30) * 1000,
       createNegotiator: options.negotiatorFactory ?? ((env: LoginEnvironment) => new LoginNegotiator(env)),
       discoveryChap: options.discoveryChap,
+      bufferMemory: new ByteBudget(bufferMemoryBytes),
+      maxConnections,
       log,
     };
-    this.portals = options.portals.map((p) => new Portal(p, ctx));
+    this.portals = options.portals.map((p) => new Portal(p, ctx, slots));
   }
 
   /** Binds every portal; resolves with the bound addresses (port 0 becomes the real port). */

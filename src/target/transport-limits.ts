@@ -43,3 +43,15 @@ export const DATA_IN_BUDGET_BYTES = 2 * MAX_TRANSFER_BYTES;
  * also one that sends beyond the CmdSN window it was told of.
  */
 export const MAX_UNSENT_OUTPUT_BYTES = DATA_IN_BUDGET_BYTES + 8 * 1024 * 1024;
+
+/** `--max-connections`: connections the server holds at once (connection-slots.ts). */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+
+/**
+ * `--buffer-memory`: the Data-Out and Data-In buffer bytes all connections hold together
+ * (each connection's budgets draw on it), so many busy connections cannot add up to more.
+ */
+export const DEFAULT_BUFFER_MEMORY_BYTES = 1024 * 1024 * 1024;
+
+/** The least `--buffer-memory` that still lets one connection use its whole budget. */
+export const MIN_BUFFER_MEMORY_BYTES = Math.max(DATA_OUT_BUDGET_BYTES, DATA_IN_BUDGET_BYTES);

@@ -90,3 +90,30 @@ describe('--config', () => {
     expect(() => buildServeSettings({ config: join(dir, 'missing.json') })).toThrow(/ENOENT/);
   });
 });
+
+describe('--max-connections and --buffer-memory', () => {
+  it('leave the server defaults when not given', () => {
+    const s = buildServeSettings({});
+    expect(s.maxConnections).toBeUndefined();
+    expect(s.bufferMemory).toBeUndefined();
+  });
+  it('read a count and a size, from flags or the config file', () => {
+    expect(buildServeSettings({ maxConnections: '32', bufferMemory: '256M' })).toMatchObject({ maxConnections: 32, bufferMemory: 256 * 1024 ** 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-limits-'));
+    const p = join(dir, 'limits.json');
+    writeFileSync(p, JSON.stringify({ maxConnections: 8, bufferMemory: '2GiB' }));
+    expect(buildServeSettings({ config: p })).toMatchObject({ maxConnections: 8, bufferMemory: 2 * 1024 ** 3 });
+    // A flag wins over the file.
+    expect(buildServeSettings({ config: p, maxConnections: '9' }).maxConnections).toBe(9);
+  });
+  it.each([
+    [{ maxConnections: '0' }, /--max-connections: "0" is not a positive integer/],
+    [{ maxConnections: 'many' }, /--max-connections: "many" is not a positive integer/],
+    [{ maxConnections: '2.5' }, /--max-connections: "2.5" is not a positive integer/],
+    [{ bufferMemory: '1M' }, /--buffer-memory: 1M is below 64 MiB/],
+    [{ bufferMemory: 'lots' }, /--buffer-memory: cannot read size "lots"/],
+  ])('refuses %j in one line', (flags, pattern) => {
+    expect(() => buildServeSettings(flags)).toThrow(UsageError);
+    expect(() => buildServeSettings(flags)).toThrow(pattern);
+  });
+});

@@ -6,7 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { IscsiServer } from '../../../src/target/server.js';
-import { DATA_IN_BUDGET_BYTES } from '../../../src/target/transport-limits.js';
+import { DATA_IN_BUDGET_BYTES, MIN_BUFFER_MEMORY_BYTES } from '../../../src/target/transport-limits.js';
+import { ByteBudget } from '../../../src/target/byte-budget.js';
+import { MemoryConnection, readCommand, wire } from './helpers/memory-connection.js';
 import { ScsiStatus, type PreparedCommand, type ScsiRequest } from '../../../src/scsi/types.js';
 import { TmfFunction } from '../../../src/iscsi/pdu/opcodes.js';
 import { BLOCK, FakeScsi } from './helpers/fake-scsi.js';
@@ -18,14 +20,15 @@ const READ_BYTES = 8 * MiB;
 /** What the kernel's socket buffers on both ends of a loopback connection may take in (generous). */
 const KERNEL_SLACK_BYTES = 32 * MiB;
 
-/** READ(16) answers `blocks` bytes of the LBA's low byte, declaring its size as a READ does. */
+/** READ(10) and READ(16) answer their blocks filled with the LBA's low byte, declaring their size as a READ does. */
 class LargeReads extends FakeScsi {
   runs = 0;
 
   override prepare(req: ScsiRequest): PreparedCommand {
-    if (req.cdb[0] !== 0x88) return super.prepare(req);
-    const lba = Number(req.cdb.readBigUInt64BE(2));
-    const bytes = req.cdb.readUInt32BE(10) * BLOCK;
+    const cdb = req.cdb;
+    if (cdb[0] !== 0x88 && cdb[0] !== 0x28) return super.prepare(req);
+    const lba = cdb[0] === 0x88 ? Number(cdb.readBigUInt64BE(2)) : cdb.readUInt32BE(2);
+    const bytes = (cdb[0] === 0x88 ? cdb.readUInt32BE(10) : cdb.readUInt16BE(7)) * BLOCK;
     return {
       dataOutLength: 0,
       dataInLength: bytes,
@@ -138,5 +141,36 @@ describe('Data-In memory when the initiator stops reading', () => {
     expect(await c.next(300)).toBeUndefined();
     expect(scsi.runs).toBe(reads - 1);
     c.close();
+  });
+
+  it('connections share the server-wide buffer memory: one that stopped reading holds back another until it reads', async () => {
+    const shared = new ByteBudget(MIN_BUFFER_MEMORY_BYTES);
+    const params = { maxSendDataSegmentLength: 256 * 1024, maxBurstLength: MiB };
+    const stalledPort = new LargeReads();
+    const readingPort = new LargeReads();
+    const stalled = new MemoryConnection(params, stalledPort, shared);
+    const reading = new MemoryConnection(params, readingPort, shared);
+    const settle = async () => {
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const answered = (c: MemoryConnection) => c.output().filter((o) => o.kind === 'data-in' && o.pdu.statusPresent).length;
+    const blocks = READ_BYTES / BLOCK;
+    const fits = MIN_BUFFER_MEMORY_BYTES / READ_BYTES;
+    stalled.stallOutput();
+    for (let i = 0; i < fits + 2; i++) stalled.push(wire(readCommand(i + 1, i + 1, i, blocks, BLOCK), Buffer.alloc(0), false));
+    await settle();
+    expect(stalledPort.runs).toBe(fits);
+
+    reading.push(wire(readCommand(1, 1, 0, blocks, BLOCK), Buffer.alloc(0), false));
+    await settle();
+    expect(readingPort.runs).toBe(0);
+    expect(answered(reading)).toBe(0);
+
+    stalled.resumeOutput();
+    await settle();
+    expect(readingPort.runs).toBe(1);
+    expect(answered(reading)).toBe(1);
+    expect(answered(stalled)).toBe(fits + 2);
+    expect(shared.free).toBe(MIN_BUFFER_MEMORY_BYTES);
   });
 });

@@ -15,6 +15,7 @@ import { encodeDataOut } from '../../../../src/iscsi/pdu/data-out.js';
 import { dataDigest, encodeDigest, headerDigest, paddingFor } from '../../../../src/iscsi/pdu/segment.js';
 import type { SessionParams } from '../../../../src/iscsi/session-params.js';
 import type { ScsiTargetPort } from '../../../../src/scsi/types.js';
+import type { ByteBudget } from '../../../../src/target/byte-budget.js';
 import { Connection } from '../../../../src/target/connection.js';
 import { SessionRegistry } from '../../../../src/target/session-registry.js';
 import { TargetRegistry } from '../../../../src/target/target-registry.js';
@@ -78,7 +79,7 @@ export class MemoryConnection {
   readonly params: SessionParams;
 
   /** `port`: a SCSI layer other than the fake one (the real ScsiTarget); `scsi` is then unused. */
-  constructor(params: Partial<SessionParams> = {}, port?: ScsiTargetPort & { readonly name: string }) {
+  constructor(params: Partial<SessionParams> = {}, port?: ScsiTargetPort & { readonly name: string }, bufferMemory?: ByteBudget) {
     this.params = { ...TEST_PARAMS, ...params };
     const scsi = port ?? this.scsi;
     const targets = new TargetRegistry([{ config: { iqn: scsi.name, luns: [], allow: [] }, scsi }]);
@@ -92,6 +93,7 @@ export class MemoryConnection {
       loginTimeoutMs: 0,
       createNegotiator: fakeNegotiatorFactory(params),
       log: pino({ level: 'silent' }),
+      ...(bufferMemory ? { bufferMemory } : {}),
     });
     const login = Buffer.from(`InitiatorName=iqn.2026-01.test:client\0TargetName=${scsi.name}\0`);
     this.push(

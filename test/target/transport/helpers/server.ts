@@ -13,7 +13,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  opts: { params?: Partial<SessionParams>; nopInterval?: number; nopTimeout?: number; advertiseAddress?: string } = {},
+  opts: { params?: Partial<SessionParams>; nopInterval?: number; nopTimeout?: number; advertiseAddress?: string; maxConnections?: number } = {},
 ): Promise<TestServer> {
   const scsi = new FakeScsi();
   const server = new IscsiServer({
@@ -23,6 +23,7 @@ export async function startTestServer(
     nopInterval: opts.nopInterval ?? 0,
     nopTimeout: opts.nopTimeout ?? 15,
     advertiseAddress: opts.advertiseAddress,
+    ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
     logger: pino({ level: process.env.TANDEM_TEST_LOG ?? 'silent' }),
   });
   const [addr] = await server.listen();
