@@ -78,6 +78,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   private session?: Session;
   private tttCounter = 0;
   private protocolErrors = 0;
+  /** Reading stopped until the socket has sent what waits (holdReading). */
+  private readingHeld = false;
   private pinger?: NopPinger;
   private text?: TextExchange;
   private logoutPending = false;
@@ -259,6 +261,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   onPdu(pdu: FramedPdu): void {
     this.endLanding();
     if (this.phase === 'closed') return;
+    if (!this.readingHeld && this.out.unsent > MAX_UNSENT_OUTPUT_BYTES) this.holdReading();
     const awaiting = this.commandAwaitingData;
     if (awaiting) {
       this.commandAwaitingData = undefined;
@@ -644,6 +647,20 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.log.warn({ reason, message }, 'protocol error; PDU rejected');
     this.sendReject(header, reason);
     this.countProtocolError(message);
+  }
+
+  /**
+   * A peer that does not read what we send stops being read (TCP's own backpressure): what
+   * its PDUs would add (a NOP-In echoing each ping's data, answers to immediate commands,
+   * which no CmdSN window bounds) waits in its socket, not in our memory.
+   */
+  private holdReading(): void {
+    this.readingHeld = true;
+    this.socket.pause();
+    void this.out.drained().then(() => {
+      this.readingHeld = false;
+      if (this.phase !== 'closed') this.socket.resume();
+    });
   }
 
   private endLanding(): void {

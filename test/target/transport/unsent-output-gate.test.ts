@@ -1,9 +1,12 @@
 /**
  * A peer that stops reading and keeps sending commands: once the socket holds more than
  * MAX_UNSENT_OUTPUT_BYTES unsent, its commands wait to run (whatever their answers' size,
- * declared or not), and run once the socket has drained.
+ * declared or not), and run once the socket has drained; and the socket stops being read
+ * (what a ping or any immediate PDU would add waits unread).
  */
 import { describe, expect, it } from 'vitest';
+import { encodeNopOut } from '../../../src/iscsi/pdu/nop.js';
+import { RESERVED_TAG } from '../../../src/iscsi/pdu/opcodes.js';
 import { MAX_UNSENT_OUTPUT_BYTES } from '../../../src/target/transport-limits.js';
 import { BLOCK } from './helpers/fake-scsi.js';
 import { MemoryConnection, readCommand, wire } from './helpers/memory-connection.js';
@@ -34,5 +37,31 @@ describe('unsent output holds back the commands of a peer that stopped reading',
     c.resumeOutput();
     await settle();
     expect(answered()).toBe(reads);
+  });
+});
+
+describe('a peer that stops reading stops being read', () => {
+  it('pings with data are echoed until the unsent bytes pass the bound, then wait unread until the socket drains', async () => {
+    const segment = 256 * 1024;
+    const c = new MemoryConnection({ maxRecvDataSegmentLength: segment, maxSendDataSegmentLength: segment });
+    const pings = Math.ceil(MAX_UNSENT_OUTPUT_BYTES / segment) + 40;
+    const data = Buffer.alloc(segment, 0x5a);
+    c.stallOutput();
+    for (let i = 0; i < pings; i++) {
+      c.push(wire(encodeNopOut({ immediate: true, lun: 0n, itt: i + 1, ttt: RESERVED_TAG, cmdSN: 1, expStatSN: 1 }, segment), data, false));
+      await settle();
+    }
+    const echoes = () => c.output().filter((o) => o.kind === 'nop-in');
+    // A NOP-Out is immediate (no CmdSN window bounds them): only the unread socket holds them back.
+    // Echoes until one passes the bound; the ping that finds it passed is still answered, and reading stops there.
+    const echo = segment + 48;
+    expect(echoes()).toHaveLength(Math.floor(MAX_UNSENT_OUTPUT_BYTES / echo) + 2);
+    expect(c.readingPaused).toBe(true);
+
+    c.resumeOutput();
+    await settle();
+    expect(c.readingPaused).toBe(false);
+    expect(echoes()).toHaveLength(pings);
+    expect(echoes().every((e) => e.data.equals(data))).toBe(true);
   });
 });

@@ -35,6 +35,26 @@ class MemorySocket extends EventEmitter {
   stalled = false;
   writableLength = 0;
   private unsentDone: Array<() => void> = [];
+  /** While paused, the initiator's bytes wait here as in the kernel's socket buffer. */
+  private paused = false;
+  private unread: Buffer[] = [];
+
+  deliver(chunk: Buffer): void {
+    if (this.paused) this.unread.push(chunk);
+    else this.emit('data', chunk);
+  }
+  pause(): this {
+    this.paused = true;
+    return this;
+  }
+  resume(): this {
+    this.paused = false;
+    while (!this.paused && this.unread.length > 0) this.emit('data', this.unread.shift()!);
+    return this;
+  }
+  get readingPaused(): boolean {
+    return this.paused;
+  }
 
   setNoDelay(): this {
     return this;
@@ -117,9 +137,14 @@ export class MemoryConnection {
     this.socket.unstall();
   }
 
-  /** One socket read. */
+  /** One socket read (kept for later while the target does not read). */
   push(chunk: Buffer): void {
-    this.socket.emit('data', chunk);
+    this.socket.deliver(chunk);
+  }
+
+  /** The target stopped reading its socket. */
+  get readingPaused(): boolean {
+    return this.socket.readingPaused;
   }
 
   get closed(): boolean {
