@@ -193,6 +193,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       metrics = await startMetricsEndpoint(settings.metrics.host, settings.metrics.port, () => ({
         status: serverStatus(statusContext),
         sessions: settings.targets.map((t) => ({ target: t.iqn, sessions: server.sessions.forTarget(t.iqn).length })),
+        transport: server.resourceUse(),
       }));
     }
     const bound = await server.listen().catch(async (e: unknown) => {

@@ -11,10 +11,21 @@ export interface TargetSessions {
   sessions: number;
 }
 
+/** The iSCSI server's server-wide bounds and what is taken of them (IscsiServer.resourceUse). */
+export interface TransportUse {
+  connections: number;
+  maxConnections: number;
+  /** Connections refused (answered "out of resources" or closed unread) since the server started. */
+  refusedConnections: number;
+  bufferMemoryInUse: number;
+  bufferMemoryBytes: number;
+}
+
 export interface MetricsSnapshot {
   status: AnyServerStatus;
   /** Live iSCSI sessions per target, when the server can count them. */
   sessions?: readonly TargetSessions[];
+  transport?: TransportUse;
 }
 
 type Labels = Readonly<Record<string, string>>;
@@ -78,6 +89,14 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
   const m = new Families();
   for (const role of ROLES) m.add('tandem_role', 'gauge', 'Replication role of this server (1 for the active role)', { role }, status.role === role ? 1 : 0);
   for (const s of snapshot.sessions ?? []) m.add('tandem_sessions', 'gauge', 'Live iSCSI sessions per target', { target: s.target }, s.sessions);
+  const t = snapshot.transport;
+  if (t) {
+    m.add('tandem_connections', 'gauge', 'iSCSI connections held, all portals together', {}, t.connections);
+    m.add('tandem_connections_max', 'gauge', 'Connections held at once before new ones are refused (--max-connections)', {}, t.maxConnections);
+    m.add('tandem_connections_refused_total', 'counter', 'Connections refused over --max-connections since the server started', {}, t.refusedConnections);
+    m.add('tandem_buffer_memory_used_bytes', 'gauge', 'Write and read buffer bytes all connections hold', {}, t.bufferMemoryInUse);
+    m.add('tandem_buffer_memory_bytes', 'gauge', 'Write and read buffer bytes all connections may hold together (--buffer-memory)', {}, t.bufferMemoryBytes);
+  }
   for (const l of status.luns) {
     const lun = { target: l.target, lun: String(l.lun) };
     const r = l.replication;

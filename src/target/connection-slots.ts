@@ -13,6 +13,8 @@ export type Admission = 'open' | 'refuse' | 'drop';
 export class ConnectionSlots {
   private open = 0;
   private refusing = 0;
+  /** Connections refused or closed unread since the server started. */
+  refused = 0;
 
   constructor(readonly max: number) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`max connections must be a positive integer, not ${max}`);
@@ -24,6 +26,7 @@ export class ConnectionSlots {
       this.open++;
       return 'open';
     }
+    this.refused++;
     if (this.refusing < REFUSING_AT_ONCE) {
       this.refusing++;
       return 'refuse';

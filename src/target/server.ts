@@ -50,6 +50,8 @@ export class IscsiServer {
   readonly targets: TargetRegistry;
   readonly sessions = new SessionRegistry();
   private readonly portals: Portal[];
+  private readonly slots: ConnectionSlots;
+  private readonly bufferMemory: ByteBudget;
   private listening = false;
 
   constructor(options: IscsiServerOptions) {
@@ -58,7 +60,8 @@ export class IscsiServer {
     const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const bufferMemoryBytes = options.bufferMemoryBytes ?? DEFAULT_BUFFER_MEMORY_BYTES;
     if (bufferMemoryBytes < MIN_BUFFER_MEMORY_BYTES) throw new RangeError(`buffer memory of ${bufferMemoryBytes} bytes is below the ${MIN_BUFFER_MEMORY_BYTES} one connection may use`);
-    const slots = new ConnectionSlots(maxConnections);
+    const slots = (this.slots = new ConnectionSlots(maxConnections));
+    const bufferMemory = (this.bufferMemory = new ByteBudget(bufferMemoryBytes));
     const ctx = {
       targets: this.targets,
       sessions: this.sessions,
@@ -70,11 +73,23 @@ export class IscsiServer {
       loginTimeoutMs: (options.loginTimeout ?? 30) * 1000,
       createNegotiator: options.negotiatorFactory ?? ((env: LoginEnvironment) => new LoginNegotiator(env)),
       discoveryChap: options.discoveryChap,
-      bufferMemory: new ByteBudget(bufferMemoryBytes),
+      bufferMemory,
       maxConnections,
       log,
     };
     this.portals = options.portals.map((p) => new Portal(p, ctx, slots));
+  }
+
+  /** The server-wide bounds and what is taken of them, for metrics. */
+  resourceUse(): { connections: number; maxConnections: number; refusedConnections: number; bufferMemoryInUse: number; bufferMemoryBytes: number } {
+    const memory = this.bufferMemory;
+    return {
+      connections: this.slots.count,
+      maxConnections: this.slots.max,
+      refusedConnections: this.slots.refused,
+      bufferMemoryInUse: memory.capacity - memory.free,
+      bufferMemoryBytes: memory.capacity,
+    };
   }
 
   /** Binds every portal; resolves with the bound addresses (port 0 becomes the real port). */

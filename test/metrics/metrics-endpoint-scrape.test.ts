@@ -31,6 +31,12 @@ describe('tandem serve --metrics: GET /metrics on a replicating primary', () => 
       expect(sampleOf(e, 'tandem_replication_mode', { ...lun, mode: 'delta' })).toBe(1);
       expect(sampleOf(e, 'tandem_replication_dirty_chunks', lun)).toBeGreaterThanOrEqual(2);
       expect(sampleOf(e, 'tandem_replication_link_up', lun)).toBe(1);
+      // The host's connection; its writes are done, so no buffer is held.
+      expect(sampleOf(e, 'tandem_connections', {})).toBe(1);
+      expect(sampleOf(e, 'tandem_connections_max', {})).toBe(256);
+      expect(sampleOf(e, 'tandem_connections_refused_total', {})).toBe(0);
+      expect(sampleOf(e, 'tandem_buffer_memory_used_bytes', {})).toBe(0);
+      expect(sampleOf(e, 'tandem_buffer_memory_bytes', {})).toBe(1024 ** 3);
     } finally {
       await host.logout();
     }

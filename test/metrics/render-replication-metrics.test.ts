@@ -79,4 +79,17 @@ describe('renderMetrics: per-LUN replication figures in Prometheus text', () => 
     expect(e.samples.some((s) => s.name === 'tandem_replication_last_pass_bytes')).toBe(false);
     expect(e.types.has('tandem_replication_last_pass_bytes')).toBe(false);
   });
+
+  it('reports the server-wide connection and buffer-memory bounds and their use, when given', () => {
+    const transport = { connections: 3, maxConnections: 256, refusedConnections: 2, bufferMemoryInUse: 4096, bufferMemoryBytes: 1024 ** 3 };
+    const e = parseExposition(renderMetrics({ status: status(replication()), transport }));
+    expect(sampleOf(e, 'tandem_connections', {})).toBe(3);
+    expect(sampleOf(e, 'tandem_connections_max', {})).toBe(256);
+    expect(sampleOf(e, 'tandem_connections_refused_total', {})).toBe(2);
+    expect(e.types.get('tandem_connections_refused_total')).toBe('counter');
+    expect(sampleOf(e, 'tandem_buffer_memory_used_bytes', {})).toBe(4096);
+    expect(sampleOf(e, 'tandem_buffer_memory_bytes', {})).toBe(1024 ** 3);
+    const without = parseExposition(renderMetrics({ status: status(replication()) }));
+    expect(without.samples.some((x) => x.name.startsWith('tandem_connections'))).toBe(false);
+  });
 });
