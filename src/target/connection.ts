@@ -30,6 +30,7 @@ import { framedSocket } from '../iscsi/pdu/framed-socket.js';
 import { PduWriter } from './pdu-writer.js';
 import { ScsiTask, type TaskHost } from './scsi-task.js';
 import { ByteBudget } from './byte-budget.js';
+import { DataOutWatch } from './data-out-watch.js';
 import { formatPortalAddress, type SendTargetsContext } from './send-targets.js';
 import { serialAdd } from '../iscsi/pdu/serial.js';
 import { Session, type SessionConnection } from './session.js';
@@ -40,6 +41,7 @@ import { TextExchange } from './text-request.js';
 import {
   DATA_IN_BUDGET_BYTES,
   DATA_OUT_BUDGET_BYTES,
+  DATA_OUT_TIMEOUT_MS,
   LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH,
   MAX_PROTOCOL_ERRORS,
   MAX_UNSENT_OUTPUT_BYTES,
@@ -60,6 +62,8 @@ export interface ConnectionContext {
   discoveryChap?: LoginEnvironment['discoveryChap'];
   /** The Data-Out and Data-In buffer memory all connections share (`--buffer-memory`); each connection's budgets draw on it. */
   bufferMemory?: ByteBudget;
+  /** Data-Out timeout (DATA_OUT_TIMEOUT_MS unless given; 0: none). */
+  dataOutTimeoutMs?: number;
   /** `--max-connections`, for the refusal's reason. */
   maxConnections?: number;
   log: Logger;
@@ -81,6 +85,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   /** Reading stopped until the socket has sent what waits (holdReading). */
   private readingHeld = false;
   private pinger?: NopPinger;
+  private dataOutWatch?: DataOutWatch;
   private text?: TextExchange;
   private logoutPending = false;
   private log: Logger;
@@ -515,6 +520,17 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       },
     );
     this.pinger.start();
+    const dataOutTimeoutMs = this.ctx.dataOutTimeoutMs ?? DATA_OUT_TIMEOUT_MS;
+    this.dataOutWatch = new DataOutWatch(
+      dataOutTimeoutMs,
+      () => this.session?.tasks.values() ?? [],
+      () => this.readingHeld,
+      () => {
+        this.log.warn({ timeoutMs: dataOutTimeoutMs }, 'no Data-Out for a command that asked for it; dropping connection');
+        this.drop('Data-Out timeout');
+      },
+    );
+    this.dataOutWatch.start();
   }
 
   // ---- full feature phase ------------------------------------------------------------
@@ -585,6 +601,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       void session.abortTasks().then(() => {
         sendLogoutResponse(this, pdu, decision.response, session.params.defaultTime2Wait);
         this.pinger?.stop();
+        this.dataOutWatch?.stop();
         this.phase = 'closed';
         this.reader.stop();
         this.socket.end();
@@ -659,6 +676,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.socket.pause();
     void this.out.drained().then(() => {
       this.readingHeld = false;
+      this.dataOutWatch?.readingResumed();
       if (this.phase !== 'closed') this.socket.resume();
     });
   }
@@ -696,6 +714,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.endLanding();
     clearTimeout(this.loginTimer);
     this.pinger?.stop();
+    this.dataOutWatch?.stop();
     const s = this.session;
     if (s && s.connection === this) s.end(reason);
     for (const l of this.closeListeners) l();

@@ -78,6 +78,8 @@ export class ScsiTask {
   /** Data-In budget bytes this task holds, returned once its answer's data has been written. */
   private reservedDataIn = 0;
   private cancelDataInReservation?: () => void;
+  /** When the task last made data progress while waiting for more (DataOutWatch). */
+  private dataProgressAt: number | undefined;
   /** Immediate data the command header announced and that has not arrived yet. */
   private immediatePending: number;
   /** Immediate data that arrived before the collector existed. */
@@ -95,6 +97,11 @@ export class ScsiTask {
 
   get itt(): number {
     return this.cmd.itt;
+  }
+
+  /** Since when it has waited for data it asked for (or was announced), with none arriving; undefined: not waiting. */
+  get awaitingDataSince(): number | undefined {
+    return this.state === 'collecting' ? this.dataProgressAt : undefined;
   }
 
   /** Initiator's expected write length; zero unless the W bit is set. */
@@ -224,6 +231,7 @@ export class ScsiTask {
     if (this.state !== 'collecting') return;
     const c = this.collector!;
     if (c.complete) return this.run();
+    this.dataProgressAt = performance.now();
     for (const r2t of c.nextR2ts(() => this.host.allocateTtt())) this.host.sendR2t(this, r2t);
   }
 

@@ -21,6 +21,12 @@ export const DEFAULT_LIMITS: TransportLimits = {
 /** RFC 7143 §6.1: during login we accept at most 8192-byte data segments. */
 export const LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH = 8192;
 
+/**
+ * A command that asked for data and gets none for this long ends its connection
+ * (data-out-watch.ts). Generous against LIO's 3 s: a host's own command timeout is 30 s.
+ */
+export const DATA_OUT_TIMEOUT_MS = 20_000;
+
 /** Rejects tolerated per connection before we decide the peer is sending junk. */
 export const MAX_PROTOCOL_ERRORS = 16;
 

@@ -148,8 +148,8 @@ describe('Data-In memory when the initiator stops reading', () => {
     const params = { maxSendDataSegmentLength: 256 * 1024, maxBurstLength: MiB };
     const stalledPort = new LargeReads();
     const readingPort = new LargeReads();
-    const stalled = new MemoryConnection(params, stalledPort, shared);
-    const reading = new MemoryConnection(params, readingPort, shared);
+    const stalled = new MemoryConnection(params, stalledPort, { bufferMemory: shared });
+    const reading = new MemoryConnection(params, readingPort, { bufferMemory: shared });
     const settle = async () => {
       for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
     };

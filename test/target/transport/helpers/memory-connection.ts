@@ -99,7 +99,11 @@ export class MemoryConnection {
   readonly params: SessionParams;
 
   /** `port`: a SCSI layer other than the fake one (the real ScsiTarget); `scsi` is then unused. */
-  constructor(params: Partial<SessionParams> = {}, port?: ScsiTargetPort & { readonly name: string }, bufferMemory?: ByteBudget) {
+  constructor(
+    params: Partial<SessionParams> = {},
+    port?: ScsiTargetPort & { readonly name: string },
+    context: { bufferMemory?: ByteBudget; dataOutTimeoutMs?: number } = {},
+  ) {
     this.params = { ...TEST_PARAMS, ...params };
     const scsi = port ?? this.scsi;
     const targets = new TargetRegistry([{ config: { iqn: scsi.name, luns: [], allow: [] }, scsi }]);
@@ -113,7 +117,7 @@ export class MemoryConnection {
       loginTimeoutMs: 0,
       createNegotiator: fakeNegotiatorFactory(params),
       log: pino({ level: 'silent' }),
-      ...(bufferMemory ? { bufferMemory } : {}),
+      ...context,
     });
     const login = Buffer.from(`InitiatorName=iqn.2026-01.test:client\0TargetName=${scsi.name}\0`);
     this.push(
