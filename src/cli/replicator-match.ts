@@ -6,6 +6,12 @@
  */
 import type { Nexus } from '../scsi/types.js';
 
+/** The same test on a bare initiator name (a login not yet bound to a session). */
+export function isReplicatorName(replicatorIqn: string): (initiatorName: string) => boolean {
+  const wanted = replicatorIqn.toLowerCase();
+  return (name) => name.toLowerCase() === wanted;
+}
+
 export function replicatorMatcher(replicatorIqn: string | undefined): (nexus: Nexus) => boolean {
   const wanted = replicatorIqn?.toLowerCase();
   // Keyed by the session's nexus object: bounded by the sessions alive.

@@ -23,7 +23,7 @@ import { EncryptedDevice } from '../block/encrypted-device.js';
 
 export { ReplicaSetupError, redactedReplica } from './replicated-lun.js';
 import { runVerify } from '../verify/run.js';
-import { replicatorMatcher } from './replicator-match.js';
+import { isReplicatorName, replicatorMatcher } from './replicator-match.js';
 
 const log = moduleLogger('serve');
 
@@ -163,6 +163,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       advertiseAddress: settings.advertise,
       ...(settings.maxConnections !== undefined ? { maxConnections: settings.maxConnections } : {}),
       ...(settings.bufferMemory !== undefined ? { bufferMemoryBytes: settings.bufferMemory } : {}),
+      // Hosts filling a backup's connection slots must not keep the primary's replication out.
+      ...(settings.replicatorIqn ? { exemptFromConnectionLimit: isReplicatorName(settings.replicatorIqn) } : {}),
     });
     if (settings.role && settings.control) {
       // The primary's own image is the verify source: read through a second, read-only handle.

@@ -31,6 +31,7 @@ import { PduWriter } from './pdu-writer.js';
 import { ScsiTask, type TaskHost } from './scsi-task.js';
 import { ByteBudget } from './byte-budget.js';
 import { DataOutWatch } from './data-out-watch.js';
+import type { SlotTicket } from './connection-slots.js';
 import { formatPortalAddress, type SendTargetsContext } from './send-targets.js';
 import { serialAdd } from '../iscsi/pdu/serial.js';
 import { Session, type SessionConnection } from './session.js';
@@ -64,6 +65,8 @@ export interface ConnectionContext {
   bufferMemory?: ByteBudget;
   /** Data-Out timeout (DATA_OUT_TIMEOUT_MS unless given; 0: none). */
   dataOutTimeoutMs?: number;
+  /** Initiators let in over `--max-connections` (a backup's replicator). */
+  exemptFromConnectionLimit?: (initiatorName: string) => boolean;
   /** `--max-connections`, for the refusal's reason. */
   maxConnections?: number;
   log: Logger;
@@ -103,8 +106,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
   constructor(
     raw: Socket,
     private readonly ctx: ConnectionContext,
-    /** Accepted over `--max-connections`: its login is answered "out of resources". */
-    private readonly overLimit = false,
+    /** Its place under `--max-connections`: one over the limit is refused at login unless its initiator is exempt. */
+    private readonly slot?: SlotTicket,
   ) {
     this.dataOutBudget = new ByteBudget(DATA_OUT_BUDGET_BYTES, ctx.bufferMemory);
     this.dataInBudget = new ByteBudget(DATA_IN_BUDGET_BYTES, ctx.bufferMemory);
@@ -363,7 +366,6 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
 
   private precheckLogin(id: LoginIdentity): Binding | undefined {
     this.cid = id.cid;
-    if (this.overLimit) return refusal(LoginStatus.OUT_OF_RESOURCES, `out of resources: ${this.ctx.maxConnections ?? '?'} connections open (max-connections)`);
     if (id.tsih === 0) return undefined;
     const existing = this.ctx.sessions.get(id.tsih);
     if (!existing || existing.ended || !existing.isid || existing.isid !== id.isid.toString('hex')) {
@@ -384,6 +386,12 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
    * have settled.
    */
   private bindSession(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding | Promise<Binding> {
+    if (this.slot?.overLimit) {
+      if (!this.ctx.exemptFromConnectionLimit?.(outcome.initiatorName)) {
+        return refusal(LoginStatus.OUT_OF_RESOURCES, `out of resources: ${this.ctx.maxConnections ?? '?'} connections open (max-connections)`);
+      }
+      this.slot.admit();
+    }
     const isid = id.isid.toString('hex');
     const targetEntry = outcome.target ? this.ctx.targets.find(outcome.target.iqn) : undefined;
     if (outcome.sessionType === 'Normal' && !targetEntry) {

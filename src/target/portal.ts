@@ -33,17 +33,17 @@ export class Portal {
   }
 
   private accept(raw: Socket): void {
-    const admission = this.slots?.admit() ?? 'open';
-    if (admission === 'drop') {
+    const ticket = this.slots?.take();
+    if (this.slots && !ticket) {
       raw.destroy();
       return;
     }
-    const conn = new Connection(raw, this.ctx, admission === 'refuse');
+    const conn = new Connection(raw, this.ctx, ticket);
     const socket = conn.socket;
     this.sockets.add(socket);
     socket.once('close', () => {
       this.sockets.delete(socket);
-      this.slots?.leave(admission);
+      ticket?.leave();
     });
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));

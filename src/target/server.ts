@@ -41,6 +41,8 @@ export interface IscsiServerOptions {
   maxConnections?: number;
   /** Data-Out and Data-In buffer bytes of all connections together (default DEFAULT_BUFFER_MEMORY_BYTES). */
   bufferMemoryBytes?: number;
+  /** Initiators let in over maxConnections (a backup's replicator: hosts filling the slots must not cut the pair). */
+  exemptFromConnectionLimit?: (initiatorName: string) => boolean;
   /** Replaces the login negotiator (tests). */
   negotiatorFactory?: NegotiatorFactory;
   logger?: Logger;
@@ -75,6 +77,7 @@ export class IscsiServer {
       discoveryChap: options.discoveryChap,
       bufferMemory,
       maxConnections,
+      exemptFromConnectionLimit: options.exemptFromConnectionLimit,
       log,
     };
     this.portals = options.portals.map((p) => new Portal(p, ctx, slots));

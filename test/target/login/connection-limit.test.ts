@@ -64,4 +64,23 @@ describe('the server-wide connection limit', () => {
     for (const w of waiting) w.close();
     a.close();
   });
+
+  it("lets an exempt initiator (a backup's replicator) in over the limit, and counts it while it stays", async () => {
+    const replicator = 'iqn.2026-11.io.tandem:replicator';
+    srv = await startTestServer({ maxConnections: 1, exempt: (name) => name.toLowerCase() === replicator });
+    const host = await TestInitiator.connect(srv.port);
+    expect((await host.login({ isid: isid(1) })).pdu.statusClass).toBe(0);
+    const rep = await TestInitiator.connect(srv.port);
+    expect((await rep.login({ isid: isid(2), initiator: 'IQN.2026-11.io.tandem:Replicator' })).pdu.statusClass).toBe(0);
+    expect(srv.server.resourceUse().connections).toBe(2);
+    const other = await TestInitiator.connect(srv.port);
+    const refused = await other.login({ isid: isid(3) });
+    expect([refused.pdu.statusClass, refused.pdu.statusDetail]).toEqual([0x03, 0x02]);
+    expect(await other.waitClosed()).toBe(true);
+    // The replicator's session works like any other.
+    const ping = rep.nopOut(Buffer.alloc(0));
+    expect((await rep.expect('nop-in')).pdu.itt).toBe(ping);
+    host.close();
+    rep.close();
+  });
 });

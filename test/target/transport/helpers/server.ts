@@ -13,7 +13,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  opts: { params?: Partial<SessionParams>; nopInterval?: number; nopTimeout?: number; advertiseAddress?: string; maxConnections?: number } = {},
+  opts: { params?: Partial<SessionParams>; nopInterval?: number; nopTimeout?: number; advertiseAddress?: string; maxConnections?: number; exempt?: (initiatorName: string) => boolean } = {},
 ): Promise<TestServer> {
   const scsi = new FakeScsi();
   const server = new IscsiServer({
@@ -24,6 +24,7 @@ export async function startTestServer(
     nopTimeout: opts.nopTimeout ?? 15,
     advertiseAddress: opts.advertiseAddress,
     ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+    ...(opts.exempt ? { exemptFromConnectionLimit: opts.exempt } : {}),
     logger: pino({ level: process.env.TANDEM_TEST_LOG ?? 'silent' }),
   });
   const [addr] = await server.listen();
