@@ -385,14 +385,29 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
    * reinstated connection (same session, same task table) is answered once its old tasks
    * have settled.
    */
+  /**
+   * Whether this login reinstates a connection or session that still holds a connection (a
+   * host that lost its link logs in again before the target has seen the old one die): it
+   * takes that connection's place, which it closes, so it is let in over --max-connections
+   * — otherwise a server at the limit would refuse the host until the dead link timed out.
+   */
+  private replacesLiveConnection(outcome: LoginOutcome, id: LoginIdentity, isid: string): boolean {
+    if (id.tsih !== 0) {
+      const s = this.ctx.sessions.get(id.tsih);
+      return !!s && !s.ended && s.isid === isid && s.initiatorName === outcome.initiatorName && s.connection?.cid === id.cid;
+    }
+    if (outcome.sessionType !== 'Normal' || !outcome.target) return false;
+    return !!this.ctx.sessions.findByInitiatorPort(outcome.initiatorName, isid, outcome.target.iqn)?.connection;
+  }
+
   private bindSession(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding | Promise<Binding> {
+    const isid = id.isid.toString('hex');
     if (this.slot?.overLimit) {
-      if (!this.ctx.exemptFromConnectionLimit?.(outcome.initiatorName)) {
+      if (!this.ctx.exemptFromConnectionLimit?.(outcome.initiatorName) && !this.replacesLiveConnection(outcome, id, isid)) {
         return refusal(LoginStatus.OUT_OF_RESOURCES, `out of resources: ${this.ctx.maxConnections ?? '?'} connections open (max-connections)`);
       }
       this.slot.admit();
     }
-    const isid = id.isid.toString('hex');
     const targetEntry = outcome.target ? this.ctx.targets.find(outcome.target.iqn) : undefined;
     if (outcome.sessionType === 'Normal' && !targetEntry) {
       return refusal(LoginStatus.TARGET_NOT_FOUND, 'target vanished');

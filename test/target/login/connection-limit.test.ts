@@ -83,4 +83,34 @@ describe('the server-wide connection limit', () => {
     host.close();
     rep.close();
   });
+
+  it('lets a host that reinstates its session or connection in at the limit, in place of its old connection', async () => {
+    srv = await startTestServer({ maxConnections: 1 });
+    const first = await TestInitiator.connect(srv.port);
+    expect((await first.login({ isid: isid(1) })).pdu.statusClass).toBe(0);
+
+    // The host lost its link and logs in again before the target saw the old one die.
+    const again = await TestInitiator.connect(srv.port);
+    expect((await again.login({ isid: isid(1) })).pdu.statusClass).toBe(0);
+    expect(await first.waitClosed()).toBe(true);
+
+    // Connection reinstatement (same session, same CID) likewise.
+    const reconnect = await TestInitiator.connect(srv.port);
+    expect((await reconnect.login({ isid: isid(1), tsih: again.tsih })).pdu.statusClass).toBe(0);
+    expect(await again.waitClosed()).toBe(true);
+    const ping = reconnect.nopOut(Buffer.alloc(0));
+    expect((await reconnect.expect('nop-in')).pdu.itt).toBe(ping);
+
+    // Another initiator port is still over the limit, and the count settles at one.
+    const other = await TestInitiator.connect(srv.port);
+    const refused = await other.login({ isid: isid(2) });
+    expect([refused.pdu.statusClass, refused.pdu.statusDetail]).toEqual([0x03, 0x02]);
+    expect(await other.waitClosed()).toBe(true);
+    // (the server counts a connection out when its socket's close event has run)
+    for (const deadline = Date.now() + 5_000; srv.server.resourceUse().connections !== 1 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(srv.server.resourceUse().connections).toBe(1);
+    reconnect.close();
+  });
 });
