@@ -9,12 +9,15 @@ import { RbdBlockStore } from '../block/rbd-store.js';
 import { rbdMetaDir } from './rbd-lun.js';
 import type { LunConfig } from './serve-config.js';
 
-/** The LUN's store; an encrypted LUN's wrapped with its media key (kept in `metaDir`, which must exist). */
+/**
+ * The LUN's store, and its metadata directory made (an encrypted LUN's store wrapped with
+ * its media key, kept there). The store first: a LUN that cannot be opened leaves nothing behind.
+ */
 export async function openLunStore(lun: LunConfig, metaDir: string): Promise<BlockDevice> {
   const store = await openPlainStore(lun);
-  if (!lun.encrypt) return store;
   try {
-    return new EncryptedDevice(store, await MediaKey.open(metaDir));
+    await mkdir(metaDir, { recursive: true });
+    return lun.encrypt ? new EncryptedDevice(store, await MediaKey.open(metaDir)) : store;
   } catch (e) {
     await store.close().catch(() => undefined);
     throw e;
@@ -24,6 +27,11 @@ export async function openLunStore(lun: LunConfig, metaDir: string): Promise<Blo
 async function openPlainStore(lun: LunConfig): Promise<BlockDevice> {
   const { size, readOnly } = lun;
   if (lun.rbd) return RbdBlockStore.open({ ...lun.rbd, readOnly, ...(size !== undefined ? { size } : {}) });
+  if (size === undefined) return FileBlockStore.open({ path: lun.path, readOnly }).catch((e: NodeJS.ErrnoException) => {
+    // The store's own message names the system call; a user needs to know how to get a LUN made.
+    if (e.code === 'ENOENT') e.message = `${lun.path}: no such file (give size=SIZE to create a sparse LUN there)`;
+    throw e;
+  });
   await mkdir(dirname(lun.path), { recursive: true });
   return FileBlockStore.open({ path: lun.path, size, readOnly });
 }

@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../util/usage-error.js';
 import { DEFAULT_CONTROL_PATH } from './replication-options.js';
 import { buildServeSettings } from './serve-options.js';
+import { rejectMissingValues } from './missing-values.js';
 import { DEFAULT_RBD_OP_TIMEOUT_S } from '../block/rbd-store.js';
 import { DEFAULT_BUFFER_MEMORY_BYTES, DEFAULT_MAX_CONNECTIONS, MIN_BUFFER_MEMORY_BYTES } from '../target/transport-limits.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
@@ -109,6 +110,7 @@ function quietClientLogs(json: boolean): void {
 const parser = yargs(hideBin(process.argv))
   .scriptName('tandem')
   .strict()
+  .middleware((argv) => rejectMissingValues(argv, hideBin(process.argv)), true)
   .command(
     'serve',
     'Serve iSCSI targets (with no flags: a 1 GiB sparse LUN ./data/disk0.img on 127.0.0.1:3260)',

@@ -1,5 +1,4 @@
 /** `tandem serve`: opens the LUNs, builds the SCSI targets, and starts the portals. */
-import { mkdir } from 'node:fs/promises';
 import type { BlockDevice } from '../block/device.js';
 import type { PassStagingLog } from '../replication/pass-staging-log.js';
 import { ConsistencyGroup, type GroupMember } from '../replication/points/consistency-group.js';
@@ -65,9 +64,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       const members: GroupMember[] = [];
       let pointInterval = settings.replication?.pointInterval ?? DEFAULT_POINT_INTERVAL_MS;
       for (const [lun, lunConfig] of config.luns.entries()) {
-        // The metadata directory first: an encrypted LUN's key lives there.
         const metaDir = metaDirFor(lunConfig);
-        await mkdir(metaDir, { recursive: true });
         const store = await openLunStore(lunConfig, metaDir);
         // Every LUN of a backup, and each LUN of a primary with a peer, is one node of a replicated pair.
         const replicatedRole = settings.role === 'backup' || (settings.role === 'primary' && lunConfig.replica !== undefined) ? settings.role : undefined;
