@@ -41,6 +41,8 @@ export class ReplicationController {
   private closed = false;
   private ticking = false;
   private healthySince: number | undefined;
+  /** The healthy period (its start) whose first copying pass has run. */
+  private copiedFor: number | undefined;
   private lowTrafficSince: number | undefined;
   private readonly switches: SwitchHistory;
   private switching: Promise<void> | undefined;
@@ -200,9 +202,10 @@ export class ReplicationController {
     this.state = 'delta';
     // Status must never show the new state with the previous switch's reason.
     this.switches.last = { at, from, to: 'delta', reason };
-    // A switch for a journal reason leaves the link healthy: its healthy time starts now.
+    // A switch for a journal reason leaves the link healthy: its healthy time starts now, with
+    // no early pass (the rewrites are to coalesce in the table).
     const linkReason = reason === 'link-failed' || reason === 'rtt-high' || reason === 'write-latency-high';
-    this.healthySince = linkReason ? undefined : this.parts.clock();
+    this.copiedFor = this.healthySince = linkReason ? undefined : this.parts.clock();
     await this.continuousInflight.idle();
     const folded = await this.continuous.fold();
     this.age.folded(folded.oldestAt, this.parts.table.dirtyChunks > 0);
@@ -339,7 +342,12 @@ export class ReplicationController {
       if (due || lowTraffic) await this.serial.run(() => this.pass(undefined, due ? 'interval' : 'low-traffic')).catch(() => undefined);
       return;
     }
-    if (now - this.healthySince >= this.thresholds.healthyForMs) await this.serial.run(() => this.catchUp()).catch(() => undefined);
+    const healthy = now - this.healthySince >= this.thresholds.healthyForMs;
+    // The hysteresis guards the return to continuous against a flapping link, not the copying: a first sync or
+    // the resync after an outage starts once the peer is bound (one pass per healthy period until then).
+    const copyNow = !healthy && this.copiedFor !== this.healthySince && this.parts.table.dirtyChunks > 0;
+    if (copyNow) this.copiedFor = this.healthySince;
+    if (healthy || copyNow) await this.serial.run(() => (healthy ? this.catchUp() : this.pass(undefined, 'catch-up').then(() => undefined))).catch(() => undefined);
   }
 
   // ---- passes and the return to continuous ----------------------------------

@@ -30,6 +30,29 @@ describe('ReplicatedDevice auto mode', () => {
     });
   }
 
+  it('copying starts as soon as the link is back; only the return to continuous waits for the hysteresis', async () => {
+    const h = await openHarness(tempMetaDir(), { mode: 'auto', flavour: 'async' });
+    await reachContinuous(h);
+    h.link.cut = true;
+    await randomWrites(h.device, 50);
+    await h.tick(1000);
+    expect(h.device.status().dirtyChunks).toBeGreaterThan(0);
+    h.link.cut = false;
+    await h.tick(100); // healthy, not yet for healthyForMs
+    const early = h.device.status();
+    expect(early.state).toBe('delta');
+    expect(early.dirtyChunks).toBe(0);
+    await expectIdentical(h);
+    // Writes meanwhile wait for the catch-up: one early pass per healthy period.
+    await randomWrites(h.device, 20);
+    await h.tick(100);
+    expect(h.device.status().dirtyChunks).toBeGreaterThan(0);
+    await h.tick(1500);
+    expect(h.device.status().state).toBe('continuous');
+    await expectIdentical(h);
+    await h.device.close();
+  });
+
   it('a rewrite-heavy workload trips the redundancy criterion; the pass sends the chunk once', async () => {
     const h = await openHarness(tempMetaDir(), { mode: 'auto', flavour: 'async' });
     await reachContinuous(h);
