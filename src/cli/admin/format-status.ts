@@ -23,8 +23,11 @@ function ago(at: number, now: number): string {
   return `${ms(Math.max(0, now - at))} ago`;
 }
 
+/** Labels' width: the longest ("newest write") and a space. */
+const LABEL = 13;
+
 export function formatStatus(status: ServerStatus): string {
-  const lines: string[] = [`role          ${status.role}   (replicator ${status.replicatorIqn})`];
+  const lines: string[] = [`${'role'.padEnd(LABEL + 2)}${serverRole(status)}   (replicator ${status.replicatorIqn})`];
   for (const l of status.luns) {
     lines.push('', `LUN ${l.target}/${l.lun}   ${l.path}`);
     const r = l.replication;
@@ -33,9 +36,16 @@ export function formatStatus(status: ServerStatus): string {
       continue;
     }
     const rows = r.role === 'backup' ? backupRows(l, r, status.now) : primaryRows(l, r, status.now);
-    for (const [k, v] of rows) lines.push(`  ${k.padEnd(12)}${v}`);
+    for (const [k, v] of rows) lines.push(`  ${k.padEnd(LABEL)}${v}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The role the LUNs hold now (a promote or demote changes it), and the one the server started with when that differs. */
+function serverRole(status: ServerStatus): string {
+  const now = new Set(status.luns.flatMap((l) => (l.replication ? [l.replication.role] : [])));
+  if (now.size === 0 || (now.size === 1 && now.has(status.role))) return status.role;
+  return `${now.size === 1 ? [...now][0]! : 'mixed (per LUN below)'}, started as ${status.role}`;
 }
 
 type Rows = Array<[string, string]>;

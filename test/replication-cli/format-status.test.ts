@@ -1,0 +1,66 @@
+/**
+ * `tandem status` as text: every row's label stands apart from its value (the longest,
+ * "newest write", ran into it), and the role line says the role the LUNs hold now — a
+ * node started as primary and demoted showed "primary" at the top.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import { formatStatus } from '../../src/cli/admin/format-status.js';
+import { serverStatus, type ServerStatus } from '../../src/replication/control/handler.js';
+import { ReplicatedDevice } from '../../src/replication/replicated-device.js';
+import { FakeLink } from '../replication/fake-link.js';
+
+const SIZE = 1024 * 1024;
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function statusOf(luns: number): Promise<ServerStatus> {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-fmt-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const devices = await Promise.all(
+    Array.from({ length: luns }, (_, i) => ReplicatedDevice.open({ local: new MemoryBlockStore({ size: SIZE }), link: new FakeLink(SIZE), metaDir: join(dir, `m${i}`), tickMs: 0, mode: 'delta' })),
+  );
+  for (const d of devices) cleanup.push(() => d.close());
+  const target = 'iqn.2026-11.io.tandem:disk0';
+  return serverStatus({ role: 'primary', replicatorIqn: 'iqn.2026-11.io.tandem:replicator', luns: devices.map((device, lun) => ({ target, lun, path: `/img/${lun}.img`, device })) });
+}
+
+/** A LUN's rows as [label, value], split where the label column ends. */
+function rows(text: string): Array<[string, string]> {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('  '))
+    .map((l) => [l.slice(2, 15), l.slice(15)] as [string, string]);
+}
+
+describe('tandem status as text', () => {
+  it('keeps every label apart from its value, for a primary and a backup', async () => {
+    const status = await statusOf(1);
+    const primary = formatStatus(status);
+    const backup = structuredClone(status);
+    Object.assign(backup.luns[0]!.replication!, { role: 'backup', newestWriteAt: status.now - 1500 });
+    const asBackup = formatStatus(backup);
+    expect(asBackup).toContain('  newest write 20');
+    for (const [label, value] of [...rows(primary), ...rows(asBackup)]) {
+      expect(label).toMatch(/^[a-z][a-z .]*[a-z.] *$/);
+      expect(label.endsWith(' ')).toBe(true);
+      expect(value).not.toMatch(/^ /);
+      expect(value.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("names the role the LUNs hold now, and the one the server started with when it changed", async () => {
+    const status = await statusOf(2);
+    expect(formatStatus(status).split('\n')[0]).toBe('role           primary   (replicator iqn.2026-11.io.tandem:replicator)');
+    const demoted = structuredClone(status);
+    for (const l of demoted.luns) l.replication!.role = 'backup';
+    expect(formatStatus(demoted).split('\n')[0]).toBe('role           backup, started as primary   (replicator iqn.2026-11.io.tandem:replicator)');
+    demoted.luns[1]!.replication!.role = 'primary';
+    expect(formatStatus(demoted).split('\n')[0]).toBe('role           mixed (per LUN below), started as primary   (replicator iqn.2026-11.io.tandem:replicator)');
+  });
+});
