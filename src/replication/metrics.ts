@@ -4,6 +4,7 @@
  * (control/metrics-endpoint.ts) calls it on every scrape with a fresh status.
  */
 import type { AnyServerStatus } from './control/handler.js';
+import { heldRoles } from './control/held-roles.js';
 import type { ReplicationMode, ReplicationState } from './status.js';
 
 export interface TargetSessions {
@@ -87,7 +88,8 @@ const seconds = (ms: number | undefined): number | undefined => (ms === undefine
 export function renderMetrics(snapshot: MetricsSnapshot): string {
   const { status } = snapshot;
   const m = new Families();
-  for (const role of ROLES) m.add('tandem_role', 'gauge', 'Replication role of this server (1 for the active role)', { role }, status.role === role ? 1 : 0);
+  const held = heldRoles(status);
+  for (const role of ROLES) m.add('tandem_role', 'gauge', "Replication roles this server's LUNs hold now (1 for each held)", { role }, held.includes(role) ? 1 : 0);
   for (const s of snapshot.sessions ?? []) m.add('tandem_sessions', 'gauge', 'Live iSCSI sessions per target', { target: s.target }, s.sessions);
   const t = snapshot.transport;
   if (t) {

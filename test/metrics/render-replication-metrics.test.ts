@@ -9,6 +9,7 @@ const T = 'iqn.2026-11.io.tandem:primary';
 
 function replication(overrides: Partial<ReplicationStatus> = {}): ReplicationStatus {
   return {
+    role: 'primary',
     mode: 'auto',
     flavour: 'async',
     state: 'delta',
@@ -39,6 +40,22 @@ function status(r: ReplicationStatus): AnyServerStatus {
     ],
   };
 }
+
+describe('renderMetrics: the roles held now', () => {
+  it('tandem_role follows a promote or demote, not the role the server started with', () => {
+    const demoted = parseExposition(renderMetrics({ status: status(replication({ role: 'backup' })) }));
+    expect(sampleOf(demoted, 'tandem_role', { role: 'primary' })).toBe(0);
+    expect(sampleOf(demoted, 'tandem_role', { role: 'backup' })).toBe(1);
+    const mixed = status(replication({ role: 'primary' }));
+    mixed.luns[1]!.replication = replication({ role: 'backup' });
+    const both = parseExposition(renderMetrics({ status: mixed }));
+    expect([sampleOf(both, 'tandem_role', { role: 'primary' }), sampleOf(both, 'tandem_role', { role: 'backup' })]).toEqual([1, 1]);
+    // No replicated LUN: the role the server was started with.
+    const plain = status(replication());
+    delete plain.luns[0]!.replication;
+    expect(sampleOf(parseExposition(renderMetrics({ status: plain })), 'tandem_role', { role: 'primary' })).toBe(1);
+  });
+});
 
 describe('renderMetrics: per-LUN replication figures in Prometheus text', () => {
   it('reports every figure of the status under its LUN labels, in base units', () => {

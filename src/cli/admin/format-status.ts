@@ -1,5 +1,6 @@
 /** `tandem status` as a human-readable table: one block of key/value rows per LUN. */
 import type { ServerStatus } from '../../replication/control/handler.js';
+import { heldRoles } from '../../replication/control/held-roles.js';
 
 function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -43,9 +44,9 @@ export function formatStatus(status: ServerStatus): string {
 
 /** The role the LUNs hold now (a promote or demote changes it), and the one the server started with when that differs. */
 function serverRole(status: ServerStatus): string {
-  const now = new Set(status.luns.flatMap((l) => (l.replication ? [l.replication.role] : [])));
-  if (now.size === 0 || (now.size === 1 && now.has(status.role))) return status.role;
-  return `${now.size === 1 ? [...now][0]! : 'mixed (per LUN below)'}, started as ${status.role}`;
+  const held = heldRoles(status);
+  if (held.length === 1 && held[0] === status.role) return status.role;
+  return `${held.length === 1 ? held[0]! : 'mixed (per LUN below)'}, started as ${status.role}`;
 }
 
 type Rows = Array<[string, string]>;
