@@ -7,7 +7,8 @@
 import { BlockIoError } from '../block/device.js';
 import { isOutOfSpace } from '../block/errors.js';
 import { BufferLease, type BufferHold } from '../util/buffer-pool.js';
-import { moduleLogger } from '../util/log.js';
+import { moduleLogger, type Logger } from '../util/log.js';
+import { ThrottledLog } from '../util/throttled-log.js';
 import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
 import { StatusError } from './descriptor.js';
 import type { LogicalUnit } from './logical-unit.js';
@@ -64,17 +65,22 @@ function checkCondition(info: SenseInfo, descriptorFormat: boolean): ScsiResult 
 export interface ScsiTargetOptions {
   /** Replace the advanced and vendor command sets (tests); defaults to both. */
   extraCommands?: readonly CommandDescriptor[];
+  /** Where commands' failures are logged (default: the scsi module's logger). */
+  logger?: Logger;
 }
 
 export class ScsiTarget implements ScsiTargetPort {
   private readonly units = new Map<number, LogicalUnit>();
   readonly commands: CommandTable;
+  /** Commands' failures, each kind per LU a line at most every 10 s (a failing disk fails every command). */
+  private readonly failures: ThrottledLog;
 
   constructor(
     readonly name: string,
     units: LogicalUnit[],
     options: ScsiTargetOptions = {},
   ) {
+    this.failures = new ThrottledLog(options.logger ?? log);
     for (const u of units) this.units.set(u.lun, u);
     this.commands = createCommandTable({ listLuns: () => [...this.units.keys()], extra: options.extraCommands });
   }
@@ -256,12 +262,12 @@ export class ScsiTarget implements ScsiTargetPort {
     if (e instanceof StatusError) return { status: e.status };
     // Out of space anywhere a write goes (the image, a recovery point's copy-on-write, a staged pass): the initiator can tell it from a failure.
     if (isOutOfSpace(e)) {
-      log.warn({ lun: req.lun, opcode: req.cdb[0], err: (e as Error).message }, 'out of space');
+      this.failures.warn(`${req.lun}:ENOSPC`, { lun: req.lun, opcode: req.cdb[0], err: (e as Error).message }, 'out of space');
       return checkCondition({ key: SenseKey.DATA_PROTECT, asc: SPACE_ALLOCATION_FAILED_WRITE_PROTECT }, dsense);
     }
     if (e instanceof BlockIoError) {
       const writing = descriptor?.writesMedium ?? false;
-      log.warn({ lun: req.lun, opcode: req.cdb[0], code: e.code, err: e.message }, 'block I/O error');
+      this.failures.warn(`${req.lun}:${e.code}:${writing}`, { lun: req.lun, opcode: req.cdb[0], code: e.code, err: e.message }, 'block I/O error');
       // The backing store did not answer in time (librbd with rados_osd_op_timeout set, an OSD
       // down): the medium is not bad. NOT READY, BECOMING READY is what initiators retry after a pause.
       if (e.code === 'ETIMEDOUT') return checkCondition({ key: SenseKey.NOT_READY, asc: Asc.LOGICAL_UNIT_IS_IN_PROCESS_OF_BECOMING_READY }, dsense);
@@ -276,7 +282,7 @@ export class ScsiTarget implements ScsiTargetPort {
         dsense,
       );
     }
-    log.error({ lun: req.lun, cdb: req.cdb.toString('hex'), err: e }, 'internal error running SCSI command');
+    this.failures.error(`${req.lun}:internal:${req.cdb[0]}`, { lun: req.lun, cdb: req.cdb.toString('hex'), err: e }, 'internal error running SCSI command');
     return checkCondition({ key: SenseKey.HARDWARE_ERROR, asc: Asc.INTERNAL_TARGET_FAILURE }, dsense);
   }
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../../src/util/log.js';
 import { afterAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,8 @@ export interface RigOptions {
   advanced?: boolean;
   /** Leave the initial POWER ON unit attention pending. */
   keepInitialUa?: boolean;
+  /** Where the target logs commands' failures. */
+  logger?: Logger;
 }
 
 export function cdbOf(bytes: number[] | Buffer): Buffer {
@@ -65,7 +68,7 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
   const blockSize = opts.blockSize ?? 512;
   const store = new MemoryBlockStore({ size: (opts.blocks ?? 1024) * blockSize, readOnly: opts.readOnly });
   const lu = await LogicalUnit.create({ lun: 0, targetName: TARGET, device: store, blockSize, metaDir: freshMetaDir(), removable: opts.removable });
-  const target = new ScsiTarget(TARGET, [lu], { extraCommands: opts.advanced ? undefined : (opts.extra ?? []) });
+  const target = new ScsiTarget(TARGET, [lu], { extraCommands: opts.advanced ? undefined : (opts.extra ?? []), ...(opts.logger ? { logger: opts.logger } : {}) });
   const exec: Rig['exec'] = async (cdb, dataOut, who = nexus(1), lun = 0) => {
     const plan = target.prepare({ nexus: who, lun, cdb: cdbOf(cdb), expectedLength: 1 << 24, read: true, write: dataOut !== undefined, taskAttribute: 0 });
     const data = plan.dataOutLength > 0 ? (dataOut ?? Buffer.alloc(plan.dataOutLength)) : undefined;
