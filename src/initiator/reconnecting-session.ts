@@ -17,9 +17,9 @@ import { CommandAbortedError, IscsiConnectionError, IscsiLoginError } from './er
 import { ScsiCommands } from './scsi-commands.js';
 import { IscsiSession, randomIsid, type SessionOptions } from './session.js';
 import type { WireStats } from './transport.js';
-import { moduleLogger } from '../util/log.js';
+import { moduleLogger, type Logger } from '../util/log.js';
 
-const log = moduleLogger('initiator');
+const moduleLog = moduleLogger('initiator');
 
 export const MAX_ISSUES_PER_COMMAND = 5;
 
@@ -40,6 +40,8 @@ export interface ReconnectingSessionOptions extends SessionOptions {
   reconnect?: Partial<ReconnectPolicy>;
   /** Called after each successful re-login. */
   onReconnect?: (session: IscsiSession, attempts: number) => void;
+  /** Where reconnects are logged (default: the initiator module's logger). */
+  logger?: Logger;
 }
 
 /** Delay before attempt `n` (0-based): exponential, capped, with ±25% jitter against herds. */
@@ -62,15 +64,19 @@ export class ReconnectingSession extends ScsiCommands {
   /** LUNs commands went to; their reconnect unit attentions are cleared before commands resume. */
   private readonly lunsUsed = new Set<number>();
   private readonly options: ReconnectingSessionOptions;
+  private readonly log: Logger;
   /** Number of successful logins after the first. */
   reconnects = 0;
   /** Commands issued before the last stopReissues() are not issued again after a connection loss. */
   private reissueEpoch = 0;
+  /** Since when logins keep failing (across reconnect loops that gave up): one line per outage, not per attempt. */
+  private failingSince: number | undefined;
 
   private constructor(options: ReconnectingSessionOptions) {
     super();
     this.options = { ...options, isid: options.isid ?? randomIsid() };
     this.policy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
+    this.log = options.logger ?? moduleLog;
   }
 
   /** The first login must succeed; later losses are repaired in the background. */
@@ -191,7 +197,9 @@ export class ReconnectingSession extends ScsiCommands {
         const session = await IscsiSession.connect(this.options);
         await this.clearReconnectAttentions(session);
         this.reconnects++;
-        log.info({ target: this.options.targetName, attempts: attempt + 1 }, 'reconnected');
+        const unreachableMs = this.failingSince !== undefined ? Date.now() - this.failingSince : undefined;
+        this.failingSince = undefined;
+        this.log.info({ target: this.options.targetName, attempts: attempt + 1, ...(unreachableMs !== undefined ? { unreachableMs } : {}) }, 'reconnected');
         this.adopt(session);
         this.options.onReconnect?.(session, attempt + 1);
         return session;
@@ -201,7 +209,10 @@ export class ReconnectingSession extends ScsiCommands {
         if (Date.now() + delay - started > this.policy.giveUpAfterMs) {
           throw new IscsiConnectionError(`target unreachable for ${Date.now() - started} ms`, { cause: e, maybeExecuted: false });
         }
-        log.info({ target: this.options.targetName, attempt: attempt + 1, delayMs: delay, error: (e as Error).message }, 'reconnect failed');
+        // The first failure of an outage at info (its end says how long it lasted); the retries at debug.
+        const first = this.failingSince === undefined;
+        this.failingSince ??= Date.now();
+        this.log[first ? 'info' : 'debug']({ target: this.options.targetName, attempt: attempt + 1, delayMs: delay, error: (e as Error).message }, 'reconnect failed');
         await new Promise((r) => setTimeout(r, delay));
       }
     }
