@@ -14,7 +14,8 @@ import { rootLogger, setLogLevel } from '../util/log.js';
 import type { LunSelector } from '../replication/control/protocol.js';
 
 function fail(message: string, code = 2): never {
-  process.stderr.write(`tandem: ${message}\n`);
+  // One line, whatever the message: yargs spreads some of its own over several.
+  process.stderr.write(`tandem: ${message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
   process.exit(code);
 }
 
@@ -422,7 +423,11 @@ const parser = yargs(hideBin(process.argv))
   .demandCommand(1, 'name a command: serve')
   .fail((msg, err) => {
     if (err && !(err instanceof UsageError)) throw err;
-    fail(err ? err.message : msg);
+    if (err) fail(err.message);
+    // yargs' own messages do not say what was expected: point at the command's help.
+    const command = hideBin(process.argv).find((w) => !w.startsWith('-'));
+    const known = command !== undefined && /^[a-z]+$/.test(command) && !new RegExp(`^Unknown arguments?: (.*, )?${command}(,|$)`).test(msg);
+    fail(known ? `${msg} (see tandem ${command} --help)` : msg);
   })
   .help();
 
