@@ -61,7 +61,20 @@ export class IscsiRejectError extends Error {
 }
 
 /** Conditions whose cause an operator should read in words (in logs and `tandem status`), by ASC/ASCQ. */
-const CONDITIONS_IN_WORDS: ReadonlyMap<number, string> = new Map([[0x2707, 'space allocation failed: the target is out of space']]);
+const CONDITIONS_IN_WORDS: ReadonlyMap<number, string> = new Map([
+  [0x0401, 'the logical unit is becoming ready'],
+  [0x040a, 'the port is in an ALUA transition'],
+  [0x040b, "the port is standby (a replicated LUN's backup)"],
+  [0x040c, 'the port is unavailable (a stale primary)'],
+  [0x2000, 'the target does not support this command'],
+  [0x2100, 'logical block address out of range'],
+  [0x2400, 'invalid field in CDB'],
+  [0x2500, 'no such LUN on this target'],
+  [0x2600, 'invalid field in parameter list'],
+  [0x2700, 'the logical unit is write-protected'],
+  [0x2707, 'space allocation failed: the target is out of space'],
+  [0x3a00, 'no medium present'],
+]);
 
 /** A command that completed with CHECK CONDITION; `sense` is the parsed sense data. */
 export class ScsiCheckConditionError extends Error {
