@@ -2,11 +2,13 @@
 // libuv's pool runs every disk I/O and hash; 4 threads would cap queue depth far below what initiators send.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-import yargs, { type Argv } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../util/usage-error.js';
 import { DEFAULT_CONTROL_PATH } from './replication-options.js';
-import { buildServeSettings } from './serve-options.js';
+import { LUN_OPTIONS, buildServeSettings } from './serve-options.js';
+import { RBD_LUN_OPTIONS } from './rbd-lun.js';
 import { rejectMissingValues } from './missing-values.js';
 import { DEFAULT_RBD_OP_TIMEOUT_S } from '../block/rbd-store.js';
 import { DEFAULT_BUFFER_MEMORY_BYTES, DEFAULT_MAX_CONNECTIONS, MIN_BUFFER_MEMORY_BYTES } from '../target/transport-limits.js';
@@ -108,6 +110,10 @@ function quietClientLogs(json: boolean): void {
   setLogLevel(process.env.TANDEM_LOG_LEVEL ?? (json ? 'silent' : 'warn'));
 }
 
+// yargs' CommonJS build: its ES module build wraps help text at the column, splitting
+// words ('127.0\n.0.1:3260'); the CommonJS one wraps between words.
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
+
 const parser = yargs(hideBin(process.argv))
   .scriptName('tandem')
   .strict()
@@ -119,7 +125,7 @@ const parser = yargs(hideBin(process.argv))
       y
         .option('listen', { type: 'string', array: true, describe: 'HOST:PORT to listen on (repeatable)' })
         .option('iqn', { type: 'string', describe: 'target name' })
-        .option('lun', { type: 'string', array: true, describe: `PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096], or rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE][,meta=DIR][,op-timeout=SECONDS] (repeatable; numbered in order). op-timeout: seconds before I/O to an unresponsive OSD fails NOT READY, which the host retries (default ${DEFAULT_RBD_OP_TIMEOUT_S}: wait for the OSD; at most 14 keeps a write under Linux's 30 s command timeout; turns librbd's write-around cache off)` })
+        .option('lun', { type: 'string', array: true, describe: `PATH[,OPTION...] or rbd:POOL/IMAGE[,OPTION...] (repeatable; numbered in order). OPTION: ${LUN_OPTIONS}; an RBD image's also ${RBD_LUN_OPTIONS}. op-timeout: the seconds before I/O to an unresponsive OSD fails NOT READY, which the host retries (default ${DEFAULT_RBD_OP_TIMEOUT_S}: wait for the OSD; at most 14 keeps a write under Linux's 30 s command timeout; turns librbd's write-around cache off)` })
         .option('chap', { type: 'string', describe: 'USER:SECRET the initiator must authenticate with' })
         .option('mutual-chap', { type: 'string', describe: 'USER:SECRET the target answers with (mutual CHAP)' })
         .option('allow', { type: 'string', array: true, describe: 'initiator IQN allowed to log in (repeatable)' })

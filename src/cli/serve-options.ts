@@ -56,6 +56,9 @@ export function parsePortal(text: string, flag = '--listen'): PortalConfig {
   return { host: m[1]!, port };
 }
 
+/** The options every --lun takes (an RBD image takes RBD_LUN_OPTIONS too), as help and errors name them. */
+export const LUN_OPTIONS = 'size=SIZE, readonly, removable, encrypt, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE';
+
 /**
  * PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE],
  * or rbd:POOL/IMAGE with the same options and conf=PATH, id=CLIENT, meta=DIR, op-timeout=SECONDS.
@@ -77,7 +80,7 @@ export function parseLun(text: string): LunConfig {
     else if (key === 'sanitize-rate' && value) lun.sanitizeBytesPerSecond = parseSize(value, `--lun ${path} sanitize-rate`);
     else {
       throw new UsageError(
-        `--lun: unknown or malformed option "${opt}" in "${text}" (size=SIZE, readonly, removable, encrypt, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE${rbd ? `, ${RBD_LUN_OPTIONS}` : ''})`,
+        `--lun: unknown or malformed option "${opt}" in "${text}" (${LUN_OPTIONS}${rbd ? `, ${RBD_LUN_OPTIONS}` : ''})`,
       );
     }
   }

@@ -55,6 +55,7 @@ describe('--lun rbd:', () => {
   it('the built CLI: a bad op-timeout is one line on stderr and exit 2', async () => {
     expect(await tandem('serve', '--listen', '127.0.0.1:0', '--lun', 'rbd:rbd/a,op-timeout=soon')).toEqual({
       code: 2,
+      stdout: '',
       stderr: 'tandem: --lun rbd:rbd/a: op-timeout must be a non-negative integer of seconds (0: wait for the OSDs), not "soon"\n',
     });
   });

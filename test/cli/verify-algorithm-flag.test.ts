@@ -14,11 +14,11 @@ describe('tandem verify --algorithm', () => {
 
   it('needs --source and --replica (exit 2)', async () => {
     const r = await tandem('verify', '--algorithm', 'sha256');
-    expect(r).toEqual({ code: 2, stderr: 'tandem: --algorithm needs --source and --replica (the running primary picks the fastest its replica offers)\n' });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'tandem: --algorithm needs --source and --replica (the running primary picks the fastest its replica offers)\n' });
   });
 
   it.runIf(!HAS_XXH3)('xxh3 on a build without it: one line, exit 2, no connection attempted', async () => {
     const r = await tandem('verify', '--source', 'a.img', '--replica', UNREACHABLE, '--algorithm', 'xxh3');
-    expect(r).toEqual({ code: 2, stderr: 'tandem: --algorithm xxh3: this build of tandem lacks it (its addon was built without libxxhash-dev)\n' });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'tandem: --algorithm xxh3: this build of tandem lacks it (its addon was built without libxxhash-dev)\n' });
   });
 });
