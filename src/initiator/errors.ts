@@ -73,6 +73,7 @@ const CONDITIONS_IN_WORDS: ReadonlyMap<number, string> = new Map([
   [0x2600, 'invalid field in parameter list'],
   [0x2700, 'the logical unit is write-protected'],
   [0x2707, 'space allocation failed: the target is out of space'],
+  [0x2800, 'the medium may have changed (a replica restored to a recovery point)'],
   [0x3a00, 'no medium present'],
 ]);
 

@@ -11,6 +11,7 @@ import { AsyncMirror } from './async-mirror.js';
 import type { DeltaTable } from './delta-table.js';
 import type { HostOp } from './host-op.js';
 import type { RateMeter } from './rate-meter.js';
+import type { ReplicaBinding } from './replica-binding.js';
 import type { ReplicaLink } from './replica-link.js';
 import type { SendQueue } from './send-queue.js';
 import { Shipper } from './shipper.js';
@@ -24,6 +25,8 @@ export interface ContinuousParts {
   activity: ActivityLog;
   table: DeltaTable;
   clock: () => number;
+  /** Whether the peer's image changed since it was bound (a sampled link is then down). */
+  binding: Pick<ReplicaBinding, 'takeImageChange'>;
 }
 
 export interface ContinuousHooks {
@@ -172,12 +175,18 @@ export class ContinuousMirroring {
     return this.async.oldestPendingAt;
   }
 
-  /** The link's and the queue's figures for the criteria and status (`now`: sample the rates). */
+  /**
+   * The link's and the queue's figures for the criteria and status (`now`: sample the rates).
+   * A sample after the peer said its image changed (a restore there) since it was bound finds
+   * the link down whatever succeeded since, so the engine binds again and resynchronises what
+   * changed.
+   */
   figures(now: number | undefined): ReplicationFigures {
     const health = this.parts.link.health();
     const { inflow, shippedRate: shipped } = this;
+    const imageChanged = now !== undefined && this.parts.binding.takeImageChange();
     return {
-      linkUp: health.up,
+      linkUp: health.up && !imageChanged,
       rttMs: health.rttMs,
       writeLatencyMs: health.writeLatencyMs,
       inflowBytesPerSec: now === undefined ? inflow.bytesPerSec : inflow.sample(now),

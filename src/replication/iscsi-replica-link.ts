@@ -68,6 +68,9 @@ const UNMAP_BLOCKS_PER_COMMAND = MAX_UNMAP_LBA_COUNT;
 /** Zeroes written per command when the replica cannot UNMAP. */
 const ZERO_FILL_BYTES = 1024 * 1024;
 const ILLEGAL_REQUEST = 0x5;
+const UNIT_ATTENTION = 0x6;
+/** ASC/ASCQ 28h/00h: NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED. */
+const MEDIUM_MAY_HAVE_CHANGED = 0x2800;
 /** At most one 4 KiB block of LBA range descriptors (32-byte header, 32 bytes each). */
 const SCATTERED_RANGES_PER_COMMAND = 127;
 /** The replica-stream commands: a failed one fences this nexus on the backup (scsi/replicator-fence.ts). */
@@ -298,6 +301,11 @@ export class IscsiReplicaLink implements ReplicaLink {
       const message = `${what} on replica failed: ${(e as Error).message}`;
       this.healthState.up = false;
       this.healthState.lastError = message;
+      // Counted, not only failed: whichever command meets it, the engine must bind again,
+      // even if a later command succeeds before its next look at the link.
+      if (e instanceof ScsiCheckConditionError && e.sense.key === UNIT_ATTENTION && ((e.sense.asc << 8) | e.sense.ascq) === MEDIUM_MAY_HAVE_CHANGED) {
+        this.healthState.imageChanges = (this.healthState.imageChanges ?? 0) + 1;
+      }
       throw new ReplicaLinkError(message, { cause: e });
     }
   }

@@ -78,6 +78,20 @@ export class ReplicaBinding {
     return this.binding.state === 'bound';
   }
 
+  /** The link's count of the peer's image changes when it was last bound or last asked. */
+  private imageChangesSeen = 0;
+
+  /**
+   * Whether the peer said its image changed (a restore to a recovery point) since it was
+   * bound or since the last call: if so it must be bound again, which reads what changed.
+   */
+  takeImageChange(): boolean {
+    const count = this.link.health().imageChanges ?? 0;
+    const changed = count !== this.imageChangesSeen;
+    this.imageChangesSeen = count;
+    return changed;
+  }
+
   /** Whether bind() should run again: anything but bound or refused for good. */
   get unsettled(): boolean {
     return this.binding.state !== 'bound' && this.binding.state !== 'refused';
@@ -139,6 +153,8 @@ export class ReplicaBinding {
    * its reason); everything else settles into one of the binding states.
    */
   async bind(): Promise<BindResult> {
+    // A change reported from here on may postdate what this binding reads: it counts.
+    this.imageChangesSeen = this.link.health().imageChanges ?? 0;
     let peer: ReplicationStateReport | undefined;
     try {
       peer = await this.link.peerState();

@@ -24,6 +24,11 @@ export interface LinkHealth {
   lastError: string | undefined;
   /** Payload bytes written to the backup since the link was created. */
   bytesWritten: number;
+  /**
+   * How many times the peer said its image changed under this link (UNIT ATTENTION, MEDIUM
+   * MAY HAVE CHANGED: it was restored to a recovery point). Each asks for a fresh binding.
+   */
+  imageChanges?: number;
 }
 
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
