@@ -34,6 +34,31 @@ describe('admin commands: exit codes and one-line errors', () => {
     expect(io.stderr).toMatch(/healthyForMs: "soon" is not a duration/);
   });
 
+  it('config set with a bad retention: one line naming the key once', async () => {
+    const io = capture();
+    expect(await configSetCommand({ control: socketPath(), key: 'retention', value: 'bogus' }, io)).toBe(2);
+    expect(io.stderr).toBe('tandem: retention: "bogus" is not last=N, hourly=N or daily=N (e.g. last=8,hourly=24,daily=14)\n');
+  });
+
+  it('config set prints the value it set as a user reads it: units, the retention policy', async () => {
+    const path = socketPath();
+    const server = await startControlServer(path, async (r) => ({ ok: true, result: { key: (r as { key: string }).key } }));
+    try {
+      const printed = async (key: string, value: string) => {
+        const io = capture();
+        expect(await configSetCommand({ control: path, key, value }, io)).toBe(0);
+        return io.stdout;
+      };
+      expect(await printed('retention', 'last=2,daily=7')).toBe('retention = last=2,hourly=0,daily=7\n');
+      expect(await printed('pointInterval', '15m')).toBe('pointInterval = 900000 ms\n');
+      expect(await printed('maxNetInflowBytesPerSec', '64M')).toBe('maxNetInflowBytesPerSec = 67108864 bytes/s\n');
+      expect(await printed('maxJournalFill', '0.5')).toBe('maxJournalFill = 0.5\n');
+      expect(await printed('afterSplitBrain', 'discard-zero-changes')).toBe('afterSplitBrain = discard-zero-changes\n');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('no server on the socket: exit 1 naming the path and --control', async () => {
     const io = capture();
     const path = socketPath();

@@ -4,7 +4,7 @@
  */
 import type { ContinuousFlavour, ReplicationMode } from '../../replication/status.js';
 import type { PassReport } from '../../replication/control/handler.js';
-import { UnknownKeyError, parseSetting } from '../../replication/control/settable.js';
+import { UnknownKeyError, formatSetting, parseSetting } from '../../replication/control/settable.js';
 import type { LunSelector } from '../../replication/control/protocol.js';
 import { callControl, processIo, type AdminIo } from './call.js';
 
@@ -59,10 +59,12 @@ export async function configSetCommand(options: AdminOptions & { key: string; va
   try {
     setting = parseSetting(options.key, options.value);
   } catch (e) {
-    io.err(`tandem: ${e instanceof UnknownKeyError ? e.message : `${options.key}: ${(e as Error).message}`}\n`);
+    const message = (e as Error).message;
+    // Some parsers name the key themselves ('retention: ...').
+    io.err(`tandem: ${e instanceof UnknownKeyError || message.startsWith(`${options.key}: `) ? message : `${options.key}: ${message}`}\n`);
     return 2;
   }
   const outcome = await callControl(options.control, { cmd: 'config-set', key: options.key, value: options.value, ...selecting(options) }, io);
   if (!outcome.ok) return outcome.exitCode;
-  return report(io, options.json, outcome.result, `${setting.key} = ${setting.value}`);
+  return report(io, options.json, outcome.result, `${setting.key} = ${formatSetting(setting)}`);
 }

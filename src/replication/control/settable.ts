@@ -6,7 +6,7 @@
 import { parseSize } from '../../util/parse-size.js';
 import { SPLIT_BRAIN_POLICIES, parseSplitBrainPolicy, type SplitBrainPolicy } from '../split-brain-policy.js';
 import type { SwitchThresholds } from '../switch-criteria.js';
-import { parseRetention, type RetentionPolicy } from '../points/retention.js';
+import { formatRetention, parseRetention, type RetentionPolicy } from '../points/retention.js';
 
 /** Keys whose value is a number (a threshold, a duration, a rate). */
 export type NumericKey = keyof SwitchThresholds | 'deltaIntervalMs' | 'pointInterval';
@@ -16,6 +16,8 @@ export type Setting = { key: NumericKey; value: number } | { key: 'afterSplitBra
 interface KeySpec {
   describe: string;
   parse(text: string): number;
+  /** The parsed value's unit, as `tandem config set` prints it back. */
+  unit?: 'ms' | 'bytes/s';
 }
 
 export function milliseconds(text: string): number {
@@ -50,16 +52,16 @@ function bytesPerSecond(text: string): number {
 }
 
 export const SETTABLE_KEYS: Readonly<Record<NumericKey, KeySpec>> = {
-  maxRttMs: { describe: 'ping round trip above which auto/continuous leave for delta (ms)', parse: milliseconds },
-  maxWriteLatencyMs: { describe: 'durable remote-write latency limit (ms)', parse: milliseconds },
-  maxNetInflowBytesPerSec: { describe: 'journal inflow minus flush rate limit (bytes/s)', parse: bytesPerSecond },
+  maxRttMs: { describe: 'ping round trip above which auto/continuous leave for delta (ms)', parse: milliseconds, unit: 'ms' },
+  maxWriteLatencyMs: { describe: 'durable remote-write latency limit (ms)', parse: milliseconds, unit: 'ms' },
+  maxNetInflowBytesPerSec: { describe: 'journal inflow minus flush rate limit (bytes/s)', parse: bytesPerSecond, unit: 'bytes/s' },
   maxJournalFill: { describe: 'journal fill fraction limit (0-1)', parse: fraction },
   maxRedundancy: { describe: 'continuous bytes / delta bytes limit', parse: positiveNumber },
-  healthyForMs: { describe: 'healthy link time before delta returns to continuous (ms)', parse: milliseconds },
-  lowTrafficBytesPerSec: { describe: 'delta mode: host write rate at or below which a pass runs early (bytes/s; 0 never)', parse: byteRateOrZero },
-  lowTrafficForMs: { describe: 'delta mode: how long host writes stay that low before the early pass (ms)', parse: milliseconds },
-  deltaIntervalMs: { describe: 'delta mode: time between passes (ms)', parse: milliseconds },
-  pointInterval: { describe: 'a recovery point of each target every (ms; 0: none)', parse: milliseconds },
+  healthyForMs: { describe: 'healthy link time before delta returns to continuous (ms)', parse: milliseconds, unit: 'ms' },
+  lowTrafficBytesPerSec: { describe: 'delta mode: host write rate at or below which a pass runs early (bytes/s; 0 never)', parse: byteRateOrZero, unit: 'bytes/s' },
+  lowTrafficForMs: { describe: 'delta mode: how long host writes stay that low before the early pass (ms)', parse: milliseconds, unit: 'ms' },
+  deltaIntervalMs: { describe: 'delta mode: time between passes (ms)', parse: milliseconds, unit: 'ms' },
+  pointInterval: { describe: 'a recovery point of each target every (ms; 0: none)', parse: milliseconds, unit: 'ms' },
 };
 
 /** Every key, for messages: the numeric ones, then the split-brain policy. */
@@ -89,3 +91,11 @@ export function parseSetting(key: string, value: string): Setting {
 }
 
 export { SPLIT_BRAIN_POLICIES };
+
+/** A parsed setting as the user reads it back: `5000 ms`, `last=2,hourly=0,daily=0`. */
+export function formatSetting(setting: Setting): string {
+  if (setting.key === 'retention') return formatRetention(setting.value);
+  if (setting.key === 'afterSplitBrain') return setting.value;
+  const unit = SETTABLE_KEYS[setting.key].unit;
+  return unit ? `${setting.value} ${unit}` : String(setting.value);
+}
