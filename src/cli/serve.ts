@@ -192,6 +192,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       metrics = await startMetricsEndpoint(settings.metrics.host, settings.metrics.port, () => ({
         status: serverStatus(statusContext),
         sessions: settings.targets.map((t) => ({ target: t.iqn, sessions: server.sessions.forTarget(t.iqn).length })),
+        io: scsiTargets.flatMap((t) => t.allUnits().map((u) => ({ target: t.name, lun: u.lun, ...u.io }))),
         transport: server.resourceUse(),
       }));
     }

@@ -22,8 +22,22 @@ export interface TransportUse {
   bufferMemoryBytes: number;
 }
 
+/** What one LU served since the server started (scsi/io-counters.ts), by command kind. */
+export interface LunIo {
+  target: string;
+  lun: number;
+  commands: Readonly<Record<'read' | 'write' | 'other', number>>;
+  busyMs: Readonly<Record<'read' | 'write' | 'other', number>>;
+  readBytes: number;
+  writeBytes: number;
+  failed: number;
+  refused: number;
+}
+
 export interface MetricsSnapshot {
   status: AnyServerStatus;
+  /** Every LU's I/O figures, replicated or not. */
+  io?: readonly LunIo[];
   /** Live iSCSI sessions per target, when the server can count them. */
   sessions?: readonly TargetSessions[];
   transport?: TransportUse;
@@ -98,6 +112,17 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     m.add('tandem_connections_refused_total', 'counter', 'Connections refused over --max-connections since the server started', {}, t.refusedConnections);
     m.add('tandem_buffer_memory_used_bytes', 'gauge', 'Write and read buffer bytes all connections hold', {}, t.bufferMemoryInUse);
     m.add('tandem_buffer_memory_bytes', 'gauge', 'Write and read buffer bytes all connections may hold together (--buffer-memory)', {}, t.bufferMemoryBytes);
+  }
+  for (const io of snapshot.io ?? []) {
+    const lun = { target: io.target, lun: String(io.lun) };
+    for (const kind of ['read', 'write', 'other'] as const) {
+      m.add('tandem_lun_commands_total', 'counter', 'SCSI commands the LUN ran, by kind (read, write: any that changes the medium, other)', { ...lun, kind }, io.commands[kind]);
+      m.add('tandem_lun_command_seconds_total', 'counter', 'Time commands ran, from start to result, by kind (divided by tandem_lun_commands_total: average latency)', { ...lun, kind }, io.busyMs[kind] / 1000);
+    }
+    m.add('tandem_lun_read_bytes_total', 'counter', 'Data-In bytes of the reads that succeeded', lun, io.readBytes);
+    m.add('tandem_lun_write_bytes_total', 'counter', 'Data-Out bytes of the writes that succeeded', lun, io.writeBytes);
+    m.add('tandem_lun_failed_commands_total', 'counter', 'Commands that ran and ended in an error status (CHECK CONDITION and the like)', lun, io.failed);
+    m.add('tandem_lun_refused_commands_total', 'counter', 'Commands answered without running: unit attention, ALUA state, reservation conflict, write protection, a bad CDB', lun, io.refused);
   }
   for (const l of status.luns) {
     const lun = { target: l.target, lun: String(l.lun) };

@@ -1,5 +1,6 @@
 import { ReplicatorFence } from './replicator-fence.js';
 import { TaskSet } from './task-set.js';
+import { IoCounters } from './io-counters.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { AtomicWriteLog } from '../block/atomic-write-log.js';
@@ -135,6 +136,8 @@ export class LogicalUnit {
   readonly modePages = new ModePages();
   /** When each task may start, by its task attribute (ORDERED waits for all before it). */
   readonly taskSet = new TaskSet();
+  /** Commands, bytes and busy time served (the metrics endpoint's per-LUN I/O figures). */
+  readonly io = new IoCounters();
   readonly passStaging: PassStaging | undefined;
   readonly replication: ReplicationEndpoint | undefined;
   private readonly ownIdentity: LuIdentity;

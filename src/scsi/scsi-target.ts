@@ -30,6 +30,7 @@ import { requestSenseData } from './request-sense.js';
 import { aluaRefusal, hostAccessState, notAccessible } from './alua.js';
 import { OUTSIDE_THE_TASK_SET } from './task-set.js';
 import { fencedOnFailure } from './replicator-fence.js';
+import { ioKindOf } from './io-counters.js';
 
 const log = moduleLogger('scsi');
 
@@ -42,6 +43,12 @@ function goodResult(data: Buffer | BufferLease | void): ScsiResult {
   if (!data) return GOOD;
   if (data instanceof BufferLease) return { status: ScsiStatus.GOOD, dataIn: data.buffer, dataInLease: data };
   return { status: ScsiStatus.GOOD, dataIn: data };
+}
+
+/** A command answered without running (a unit attention, the ALUA state, a bad CDB...): counted for the LU's metrics. */
+function refused(lu: LogicalUnit, result: ScsiResult): PreparedCommand {
+  lu.io.refused++;
+  return settled(result);
 }
 
 /** The handler's outcome as a promise, a synchronous throw included. */
@@ -123,14 +130,19 @@ export class ScsiTarget implements ScsiTargetPort {
     return this.units.get(lun);
   }
 
+  /** Every LU served now, in LUN order. */
+  allUnits(): LogicalUnit[] {
+    return [...this.units.values()].sort((a, b) => a.lun - b.lun);
+  }
+
   prepare(req: ScsiRequest): PreparedCommand {
     const lu = this.units.get(req.lun);
     if (!lu) return this.prepareWithoutUnit(req);
     if (!lu.knowsNexus(req.nexus)) lu.attachNexus(req.nexus);
     const replicator = lu.isReplicator(req.nexus);
-    if (replicator && lu.replicatorFence.refuses(req.nexus)) return settled({ status: ScsiStatus.TASK_ABORTED });
+    if (replicator && lu.replicatorFence.refuses(req.nexus)) return refused(lu, { status: ScsiStatus.TASK_ABORTED });
     const descriptor = this.commands.lookupCdb(req.cdb, lu);
-    if (!descriptor) return settled(checkCondition(this.unsupported(req.cdb), lu.descriptorSense()));
+    if (!descriptor) return refused(lu, checkCondition(this.unsupported(req.cdb), lu.descriptorSense()));
     const prepared = this.prepareCommand(lu, req, descriptor, replicator);
     return replicator && descriptor.replicaStream ? fencedOnFailure(prepared, lu.replicatorFence, req.nexus) : prepared;
   }
@@ -140,32 +152,32 @@ export class ScsiTarget implements ScsiTargetPort {
     const cdb = req.cdb;
     if (!descriptor.bypassesUnitAttention) {
       const ua = lu.unitAttentions.take(req.nexus);
-      if (ua) return settled(checkCondition({ key: SenseKey.UNIT_ATTENTION, asc: ua }, dsense));
+      if (ua) return refused(lu, checkCondition({ key: SenseKey.UNIT_ATTENTION, asc: ua }, dsense));
     }
     // After the unit attention, as LIO does: a host learns of the state change before being refused by it.
     const inaccessible = aluaRefusal(lu, req.nexus, descriptor);
-    if (inaccessible) return settled(checkCondition(inaccessible, dsense));
+    if (inaccessible) return refused(lu, checkCondition(inaccessible, dsense));
     // The replicator carries what the primary already admitted; the hosts' reservations are not its.
     if (!replicator && lu.reservations.conflicts(req.nexus, descriptor.conflict)) {
-      return settled({ status: ScsiStatus.RESERVATION_CONFLICT });
+      return refused(lu, { status: ScsiStatus.RESERVATION_CONFLICT });
     }
     const sanitizing = lu.sanitize.refusal(descriptor);
-    if (sanitizing) return settled(checkCondition(sanitizing, dsense));
+    if (sanitizing) return refused(lu, checkCondition(sanitizing, dsense));
     if (!lu.isMediumPresent() && descriptor.accessesMedium) {
-      return settled(checkCondition({ key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT }, dsense));
+      return refused(lu, checkCondition({ key: SenseKey.NOT_READY, asc: Asc.MEDIUM_NOT_PRESENT }, dsense));
     }
     if (descriptor.writesMedium && lu.writeProtectedFor(req.nexus)) {
-      return settled(checkCondition({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED }, dsense));
+      return refused(lu, checkCondition({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED }, dsense));
     }
     const control = cdb[descriptor.cdbLength - 1]!;
-    if (control & 0x04) return settled(checkCondition(invalidCdbField(descriptor.cdbLength - 1, 2), dsense));
-    if (control & 0x01) return settled(checkCondition(invalidCdbField(descriptor.cdbLength - 1, 0), dsense));
+    if (control & 0x04) return refused(lu, checkCondition(invalidCdbField(descriptor.cdbLength - 1, 2), dsense));
+    if (control & 0x01) return refused(lu, checkCondition(invalidCdbField(descriptor.cdbLength - 1, 0), dsense));
 
     let plan: HandlerPlan;
     try {
       plan = descriptor.prepare(lu, { req, cdb, nexus: req.nexus });
     } catch (e) {
-      return settled(this.failure(e, lu, descriptor, req));
+      return refused(lu, this.failure(e, lu, descriptor, req));
     }
     const tracked = lu.sanitize.tracks(descriptor);
     // The replicator's SIMPLE flush (a confirmation) runs at once; its ORDERED one is a barrier in its pipeline.
@@ -174,9 +186,12 @@ export class ScsiTarget implements ScsiTargetPort {
     let abandoned = false;
     let started = false;
     let wake: ((start: boolean) => void) | undefined;
+    const kind = ioKindOf(descriptor);
+    const bytes = kind === 'read' ? (plan.dataInLength ?? 0) : kind === 'write' ? plan.dataOutLength : 0;
     // Leaves the task set as the result is known: a step of its own per command would cost on every I/O.
     const execute = (dataOut: Buffer | undefined, hold: BufferHold | undefined): Promise<ScsiResult> => {
       started = true;
+      const startedAt = performance.now();
       // A sanitize may have started while this command waited for its Data-Out.
       const refusal = tracked ? lu.sanitize.refusal(descriptor) : undefined;
       if (refusal) {
@@ -188,10 +203,12 @@ export class ScsiTarget implements ScsiTargetPort {
       return work.then(
         (v) => {
           ticket.done();
+          lu.io.record(kind, bytes, performance.now() - startedAt, true);
           return goodResult(v);
         },
         (e: unknown) => {
           ticket.done(true);
+          lu.io.record(kind, bytes, performance.now() - startedAt, false);
           return this.failure(e, lu, descriptor, req);
         },
       );

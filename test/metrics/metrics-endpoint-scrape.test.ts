@@ -37,6 +37,11 @@ describe('tandem serve --metrics: GET /metrics on a replicating primary', () => 
       expect(sampleOf(e, 'tandem_connections_refused_total', {})).toBe(0);
       expect(sampleOf(e, 'tandem_buffer_memory_used_bytes', {})).toBe(0);
       expect(sampleOf(e, 'tandem_buffer_memory_bytes', {})).toBe(1024 ** 3);
+      // What the LUN served: the four host writes (the replicator's passes are the backup's to count).
+      expect(sampleOf(e, 'tandem_lun_commands_total', { ...lun, kind: 'write' })).toBe(4);
+      expect(sampleOf(e, 'tandem_lun_write_bytes_total', lun)).toBe(4 * 4096);
+      expect(sampleOf(e, 'tandem_lun_command_seconds_total', { ...lun, kind: 'write' })).toBeGreaterThanOrEqual(0);
+      expect(sampleOf(e, 'tandem_lun_failed_commands_total', lun)).toBe(0);
     } finally {
       await host.logout();
     }
