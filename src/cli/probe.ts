@@ -5,7 +5,7 @@
  */
 import { readChallengeVpd } from '../initiator/challenge.js';
 import { ScsiCheckConditionError, parseStandardInquiry, type ScsiCommands } from '../initiator/index.js';
-import { ChallengeOpcode, type ChallengeVpd } from '../replica-protocol/index.js';
+import { ALGORITHM_DIGEST, ChallengeMode, ChallengeOpcode, type ChallengeVpd } from '../replica-protocol/index.js';
 import { UsageError } from '../util/usage-error.js';
 import { formatBytes } from './verify/progress.js';
 import { connectUrl, parseUrlArgument } from '../verify/connect.js';
@@ -103,6 +103,9 @@ export async function runProbe(urlText: string): Promise<ProbeResult> {
   }
 }
 
+const ALGORITHM_NAMES: Readonly<Record<number, string>> = ALGORITHM_DIGEST;
+const MODE_NAMES: Readonly<Record<number, string>> = { [ChallengeMode.HMAC]: 'hmac', [ChallengeMode.REVERSIBLE]: 'reversible' };
+
 export function formatProbe(p: ProbeResult): string {
   const hex = (n: number): string => `${n.toString(16).toUpperCase().padStart(2, '0')}h`;
   const lines = [
@@ -116,8 +119,11 @@ export function formatProbe(p: ProbeResult): string {
   ];
   const v = p.challengeVpd;
   if (v) {
+    // Codes with their names (docs/vendor-commands.md): what an operator compares with --algorithm.
+    const algorithms = v.algorithms.map((a) => `${a} ${ALGORITHM_NAMES[a] ?? 'unknown'}`);
+    const modes = v.modes.map((m) => `${m} ${MODE_NAMES[m] ?? 'unknown'}`);
     lines.push(
-      `VPD C0h   version ${v.version}, algorithms [${v.algorithms.join(',')}], modes [${v.modes.join(',')}], opcodes ${hex(v.opcodes.challenge)}/${hex(v.opcodes.sendList)}/${hex(v.opcodes.receiveAnswers)}`,
+      `VPD C0h   version ${v.version}, algorithms [${algorithms.join(', ')}], modes [${modes.join(', ')}], opcodes ${hex(v.opcodes.challenge)}/${hex(v.opcodes.sendList)}/${hex(v.opcodes.receiveAnswers)}`,
       `          CHALLENGE max extent ${v.singleMaxBlocks} blocks; list: max ${v.maxEntriesPerList} entries of up to ${v.maxExtentBlocks} blocks`,
       `          outstanding lists: ${v.maxListsPerNexus} per session, ${v.maxListsPerLu} per LU; block length ${v.blockSize}`,
     );

@@ -48,6 +48,8 @@ describe('probe and challenge against a live target', () => {
     const text = formatProbe(p);
     expect(text).toContain('32768 blocks x 512 bytes');
     expect(text).toContain('C2h SEND CHALLENGE LIST        standard');
+    // Codes named as --algorithm takes them (this addon may lack xxh3).
+    expect(text).toMatch(/algorithms \[0 sha256(, 1 xxh3)?\], modes \[0 hmac, 1 reversible\]/);
     const { io, out } = capture();
     expect(await probeCommand({ url: target.url(), json: true }, io)).toBe(0);
     expect(JSON.parse(out.join('')).challengeVpd.maxExtentBlocks).toBe(16384);
