@@ -26,6 +26,7 @@ bool OptionFlag(const Napi::Object& options, const char* name) {
 }
 
 // open(path, {readOnly, direct, create?}) -> {fd, size, isBlockDevice, logicalBlockSize}.
+// A writable open holds the image's write lock (EAGAIN from "lock": another holds it).
 // `create` (bytes) makes a sparse file when the path is absent, and grows (never
 // shrinks) an existing writable regular file that is smaller.
 Napi::Value Open(const Napi::CallbackInfo& info) {
@@ -68,6 +69,17 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     ThrowErrno(env, err, syscall);
     return env.Undefined();
   };
+
+  // One writer per image, as QEMU's image locking: a second server (or a restart while the
+  // old process lives) would interleave writes and corrupt the metadata kept beside the image.
+  // An open file description lock: released when this descriptor closes or the process dies
+  // (no stale lock after a crash). Readers take none, so verify can read a served image.
+  if (!read_only) {
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    if (fcntl(fd, F_OFD_SETLK, &lock) != 0) return fail(errno == EACCES ? EAGAIN : errno, "lock");
+  }
 
   struct stat st;
   if (fstat(fd, &st) != 0) return fail(errno, "fstat");

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AllocationExtent, BlockDevice, BlockIoError } from './device.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
-import { fromNativeError } from './errors.js';
+import { blockError, fromNativeError } from './errors.js';
 import { IoGate } from './io-gate.js';
 import { InlineIo } from './inline-io.js';
 import { WriteLane } from './write-lane.js';
@@ -75,7 +75,9 @@ export class FileBlockStore implements BlockDevice {
     try {
       opened = native.open(opts.path, { readOnly, direct: opts.direct ?? false, create });
     } catch (e) {
-      throw fromNativeError(e as NativeError, opts.path);
+      const err = e as NativeError;
+      if (err.syscall === 'lock') throw blockError('EBUSY', `${opts.path} is in use: another process has it open for writing (a second tandem serve?)`);
+      throw fromNativeError(err, opts.path);
     }
     // Punching holes works on the filesystems we target; if one refuses, discard()
     // reports EOPNOTSUPP rather than us probing (and so damaging) the image here.
