@@ -4,7 +4,8 @@
  * active/optimized, the backup's standby; both are transitioning while a role change runs
  * here; a stale primary's is unavailable (its image is older than the promoted peer's, so it
  * may serve neither reads nor writes). The peer's group is what this node's role implies for
- * it, or unavailable when the peer does not answer or said last that it is a stale primary.
+ * it, or unavailable when the peer does not answer or said last that it is a stale primary;
+ * a peer found to be a primary too (split brain) is active, as it reports itself.
  */
 import { AccessState, type AccessStateCode, type PortGroupsReport, type ReplicationStateReport } from '../replica-protocol/index.js';
 import type { ReplicationRole } from './settings.js';
@@ -18,6 +19,8 @@ export interface PortGroupInputs {
   peer: ReplicationStateReport | undefined;
   /** The link's last operation with the peer succeeded. */
   peerReachable: boolean;
+  /** The binding found the peer a primary too (split brain, or waiting for it to be demoted): its group is active, not what this role implies. */
+  peerPrimary?: boolean;
   /** This node's state was set by a role change since start (RTPG STATUS CODE 02h). */
   changedImplicitly: boolean;
 }
@@ -56,7 +59,7 @@ export function portGroupsOf(i: PortGroupInputs): PortGroupsReport {
         ? undefined
         : {
             id: peerGroup,
-            state: i.peerReachable && !i.peer?.stale ? impliedPeerState(state) : AccessState.UNAVAILABLE,
+            state: !i.peerReachable || i.peer?.stale ? AccessState.UNAVAILABLE : i.peerPrimary ? AccessState.ACTIVE_OPTIMIZED : impliedPeerState(state),
             relativePorts: [i.peer?.alua?.relativePort ?? peerGroup],
             changedImplicitly: i.changedImplicitly,
           },

@@ -245,6 +245,7 @@ export class ReplicatedDevice implements BlockDevice {
       portGroup: this.volume.portGroup,
       peer: this.binding.peer,
       peerReachable: this.link.health().up,
+      peerPrimary: this.binding.state.state === 'split-brain' || this.binding.state.state === 'waiting',
       changedImplicitly: this.accessChanged,
     });
   }

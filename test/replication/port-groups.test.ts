@@ -20,6 +20,8 @@ describe('port groups from the role', () => {
     ['stale primary', { stale: true }, U, AO],
     ['primary whose peer does not answer', { peerReachable: false }, AO, U],
     ['backup whose primary does not answer', { role: 'backup', peerReachable: false }, S, U],
+    ['primary in split brain: the peer is a primary too', { peerPrimary: true }, AO, AO],
+    ['primary in split brain with the peer unreachable', { peerPrimary: true, peerReachable: false }, AO, U],
   ] as Array<[string, Partial<PortGroupInputs>, number, number]>)('%s', (_name, over, own, peer) => {
     const r = portGroupsOf({ ...base, ...over });
     expect(r.local.state).toBe(own);
