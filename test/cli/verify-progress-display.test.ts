@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, progressLine, progressSink } from '../../src/cli/verify/progress.js';
+import { formatBytes, formatDuration, progressLine, progressSink, throttledProgress } from '../../src/cli/verify/progress.js';
 
 describe('progress display', () => {
   it('formats sizes, durations, rate and ETA', () => {
@@ -47,5 +47,23 @@ describe('progress display', () => {
       expect(line.endsWith('\n')).toBe(true);
       expect(line).not.toContain('\x1b');
     }
+  });
+});
+
+describe('progress of a verify run by the primary (--control)', () => {
+  it('prints at most a line per interval, none for a verify shorter than one', () => {
+    const clock = { now: 0 };
+    const lines: string[] = [];
+    const report = throttledProgress((l) => lines.push(l), { intervalMs: 5000, now: () => clock.now });
+    // The server's messages, several a second for 12 s.
+    for (let t = 0; t <= 12_000; t += 250) {
+      clock.now = t;
+      report(t * 1024, 12_000 * 1024);
+    }
+    expect(lines).toEqual(['verify: 4.88 MiB of 11.7 MiB\n', 'verify: 9.77 MiB of 11.7 MiB\n']);
+    const short: string[] = [];
+    const quick = throttledProgress((l) => short.push(l), { intervalMs: 5000, now: () => clock.now });
+    for (let i = 0; i < 20; i++) quick(i, 20);
+    expect(short).toEqual([]);
   });
 });

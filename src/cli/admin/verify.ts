@@ -7,7 +7,7 @@
 import type { VerifyLunReport } from '../../replication/control/handler.js';
 import { ExitCode, formatReport } from '../verify/command.js';
 import type { VerifyReport } from '../../verify/engine.js';
-import { formatBytes } from '../verify/progress.js';
+import { throttledProgress } from '../verify/progress.js';
 import type { LunSelector } from '../../replication/control/protocol.js';
 import { selecting } from './actions.js';
 import { callControl, processIo, type AdminIo } from './call.js';
@@ -28,7 +28,7 @@ export async function controlVerifyCommand(options: ControlVerifyOptions, io: Ad
     ...(options.depth !== undefined ? { depth: options.depth } : {}),
     ...selecting(options),
   };
-  const outcome = await callControl(options.control, request, io, (done, total) => io.err(`verify: ${formatBytes(done)} of ${formatBytes(total)}\n`));
+  const outcome = await callControl(options.control, request, io, throttledProgress((line) => io.err(line)));
   if (!outcome.ok) return outcome.exitCode === 2 ? ExitCode.USAGE : ExitCode.FAILED;
   const { reports } = outcome.result as { reports: VerifyLunReport[] };
   if (options.json) io.out(`${JSON.stringify(reports)}\n`);

@@ -83,3 +83,19 @@ export function progressSink(stream: StreamLike, options: { intervalMs?: number;
     },
   };
 }
+
+/**
+ * The progress a running primary reports for `tandem verify --control`: one line at most
+ * every `intervalMs` (the first after that long), so a short verify prints none and a long
+ * one leaves a readable log rather than a line per message the server sends.
+ */
+export function throttledProgress(write: (line: string) => void, options: { intervalMs?: number; now?: () => number } = {}): (done: number, total: number) => void {
+  const now = options.now ?? Date.now;
+  const interval = options.intervalMs ?? 5000;
+  let last = now();
+  return (done, total) => {
+    if (now() - last < interval) return;
+    last = now();
+    write(`verify: ${formatBytes(done)} of ${formatBytes(total)}\n`);
+  };
+}
