@@ -21,6 +21,15 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
+// A reader that went away (`tandem status --watch | head`) ends a command as it ends any Unix
+// filter, quietly; not the server, whose log reader going away is no reason to stop serving.
+if (hideBin(process.argv)[0] !== 'serve') {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 async function serve(argv: Record<string, unknown>): Promise<void> {
   const settings = buildServeSettings({
     listen: argv.listen as string[] | undefined,
