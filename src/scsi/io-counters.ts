@@ -1,14 +1,12 @@
 /**
  * What one LU has served since the server started, for the metrics endpoint (as LIO's
  * per-LUN statistics): commands and the time they ran, by kind; the bytes reads sent and
- * writes received; commands that ran and failed, and those refused before running. Counted once per command as it settles
- * (a few additions), nothing per byte and nothing logged.
+ * writes received; commands that ran and failed, and those refused before running. Counted
+ * once per command as it settles (a few additions), nothing per byte and nothing logged.
  */
 import type { CommandDescriptor } from './descriptor.js';
 
 export type IoKind = 'read' | 'write' | 'other';
-
-export const IO_KINDS: readonly IoKind[] = ['read', 'write', 'other'];
 
 /** Reads bring the medium's data in; writes change the medium (WRITE, WRITE SAME, UNMAP...); the rest is other. */
 export function ioKindOf(descriptor: CommandDescriptor): IoKind {

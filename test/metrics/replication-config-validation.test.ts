@@ -53,7 +53,8 @@ describe('the config file\'s replication object', () => {
   it.each([
     [{ bogus: 1 }, /replication: unknown key "bogus" \(allowed: thresholds, chunkSize, journalCapacity, queueMemory, activityExtentSize, activityExtents, deltaIntervalMs, linkTimeoutMs, afterSplitBrain, pointInterval, retention\)/],
     [{ queueMemory: '4KiB' }, /queueMemory: 4096 is below the minimum of 1 MiB/],
-    [{ retention: 'last=8,weekly=2' }, /replication\.retention: /],
+    // The field named once ('replication.retention: retention: ...' before).
+    [{ retention: 'last=8,weekly=2' }, /replication\.retention: "weekly=2" is not last=N, hourly=N or daily=N/],
     [{ retention: 8 }, /replication\.retention: must be a string such as "last=8,hourly=24,daily=14"/],
     [{ pointInterval: 'soon' }, /replication\.pointInterval: /],
     [{ activityExtentSize: '32KiB' }, /activityExtentSize: 32768 is not a power of two between the chunk size \(65536\) and 1 GiB/],

@@ -59,9 +59,7 @@ export async function configSetCommand(options: AdminOptions & { key: string; va
   try {
     setting = parseSetting(options.key, options.value);
   } catch (e) {
-    const message = (e as Error).message;
-    // Some parsers name the key themselves ('retention: ...').
-    io.err(`tandem: ${e instanceof UnknownKeyError || message.startsWith(`${options.key}: `) ? message : `${options.key}: ${message}`}\n`);
+    io.err(`tandem: ${e instanceof UnknownKeyError ? e.message : `${options.key}: ${(e as Error).message}`}\n`);
     return 2;
   }
   const outcome = await callControl(options.control, { cmd: 'config-set', key: options.key, value: options.value, ...selecting(options) }, io);

@@ -12,10 +12,9 @@ import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js
 import { NotPrimaryError } from '../replicated-device.js';
 import { persistSetting } from './persisted-settings.js';
 import { pointAction, type PointExposure } from './point-actions.js';
-import { formatRetention } from '../points/retention.js';
 import { roleAction } from './role-actions.js';
 import type { ConsistencyGroup } from '../points/consistency-group.js';
-import { UnknownKeyError, parseSetting } from './settable.js';
+import { UnknownKeyError, formatSetting, parseSetting } from './settable.js';
 
 export interface ControlLun {
   target: string;
@@ -160,7 +159,7 @@ export function createControlHandler(context: ControlContext): ControlHandler {
           else l.device.setThreshold(setting.key, setting.value);
           if (l.metaDir !== undefined) await persistSetting(l.metaDir, setting);
         }
-        const shown = setting.key === 'retention' ? formatRetention(setting.value) : setting.value;
+        const shown = formatSetting(setting);
         log.info({ event: 'admin', action: 'config-set', key: setting.key, value: shown }, `admin: ${setting.key} = ${shown}`);
         return { ok: true, result: setting };
       }

@@ -51,7 +51,7 @@ async function readFlat(metaDir: string): Promise<Flat> {
       try {
         flat.retention = parseRetention(String(value));
       } catch (e) {
-        throw new SettingsFileError(path, (e as Error).message);
+        throw new SettingsFileError(path, `retention: ${(e as Error).message}`);
       }
       continue;
     }

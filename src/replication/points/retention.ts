@@ -46,18 +46,18 @@ function keepNewestPerBucket(newestFirst: readonly PointTime[], size: number, co
   }
 }
 
-/** `last=8,hourly=24,daily=14` (any subset, any order; absent keys are 0). RangeError names what is wrong. */
+/** `last=8,hourly=24,daily=14` (any subset, any order; absent keys are 0). RangeError says what is wrong; callers name the setting. */
 export function parseRetention(text: string): RetentionPolicy {
   const policy: RetentionPolicy = { last: 0, hourly: 0, daily: 0 };
   const seen = new Set<string>();
   for (const part of text.split(',').map((p) => p.trim())) {
     const m = /^(last|hourly|daily)=(\d{1,6})$/.exec(part);
-    if (!m) throw new RangeError(`retention: "${part}" is not last=N, hourly=N or daily=N (e.g. last=8,hourly=24,daily=14)`);
-    if (seen.has(m[1]!)) throw new RangeError(`retention: ${m[1]} given twice`);
+    if (!m) throw new RangeError(`"${part}" is not last=N, hourly=N or daily=N (e.g. last=8,hourly=24,daily=14)`);
+    if (seen.has(m[1]!)) throw new RangeError(`${m[1]} given twice`);
     seen.add(m[1]!);
     policy[m[1] as keyof RetentionPolicy] = Number(m[2]);
   }
-  if (policy.last + policy.hourly + policy.daily === 0) throw new RangeError('retention: keeps nothing (at least one of last, hourly, daily must be positive)');
+  if (policy.last + policy.hourly + policy.daily === 0) throw new RangeError('keeps nothing (at least one of last, hourly, daily must be positive)');
   return policy;
 }
 
