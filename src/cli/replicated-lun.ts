@@ -12,6 +12,7 @@ import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
 import { LazyReplicaLink } from '../replication/lazy-replica-link.js';
 import { PassStagingLog } from '../replication/pass-staging-log.js';
 import type { ReplicaLink } from '../replication/replica-link.js';
+import { PointFormatError } from '../replication/points/point-error.js';
 import { PointStore } from '../replication/points/point-store.js';
 import { PointsGivenUpForSpace } from '../replication/points/out-of-space.js';
 import { PreservingDevice } from '../replication/points/preserving-device.js';
@@ -95,7 +96,10 @@ export async function openReplicatedLun(
   log: Logger,
 ): Promise<OpenedReplicatedLun> {
   // Points first: a restore a crash cut short is finished before anything reads the image.
-  const points = await PointStore.open({ dir: metaDir, image: store, logger: log });
+  const points = await PointStore.open({ dir: metaDir, image: store, logger: log }).catch((e: unknown) => {
+    // Points that do not fit the image (it shrank, a file damaged): the operator's to settle, in one line.
+    throw e instanceof PointFormatError ? new ReplicaSetupError(`LUN ${lun.path}: its recovery points cannot be used: ${e.message}`, { cause: e }) : e;
+  });
   // Exposed points are kept when the disk is full; the device says which once it is open.
   let exposed: () => ReadonlySet<number> = () => new Set();
   // Whatever changes the image from here (the write path, a staged pass's commit) preserves for the newest point.
@@ -115,6 +119,7 @@ export async function openReplicatedLun(
     const device = await ReplicatedDevice.open({
       local: image,
       link,
+      blockSize: lun.blockSize,
       metaDir,
       role,
       device: ownIdentity,

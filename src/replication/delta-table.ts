@@ -52,6 +52,8 @@ export class DeltaTable {
     /** The file was created (or replaced) now: earlier tracking, if any, is lost. */
     readonly fresh: boolean,
     private readonly flushImage: (() => Promise<void>) | undefined,
+    /** The volume's size before it grew at this open (its marks were kept, the new part marked). */
+    readonly grownFrom?: number,
   ) {
     this.chunkCount = Math.ceil(volumeSize / chunkSize);
     this.bits = bits;
@@ -69,14 +71,15 @@ export class DeltaTable {
     try {
       const header = Buffer.alloc(HEADER_BYTES);
       const { bytesRead } = await fh.read(header, 0, HEADER_BYTES, 0);
-      const matches =
-        bytesRead === HEADER_BYTES &&
-        header.readUInt32BE(0) === MAGIC &&
-        header.readUInt32BE(4) === chunkSize &&
-        header.readBigUInt64BE(8) === BigInt(options.volumeSize);
+      const ours = bytesRead === HEADER_BYTES && header.readUInt32BE(0) === MAGIC && header.readUInt32BE(4) === chunkSize;
+      const recorded = ours ? Number(header.readBigUInt64BE(8)) : undefined;
+      const matches = recorded === options.volumeSize;
       const bits = new Uint8Array(bytes);
       if (matches) {
         await fh.read(bits, 0, bytes, HEADER_BYTES);
+      } else if (recorded !== undefined && recorded > 0 && recorded < options.volumeSize) {
+        await growTable(fh, header, bits, recorded, options.volumeSize, chunkSize);
+        return new DeltaTable(fh, options.volumeSize, chunkSize, bits, false, options.flushImage, recorded);
       } else {
         header.fill(0);
         header.writeUInt32BE(MAGIC, 0);
@@ -293,4 +296,22 @@ export function chunksOfBits(bits: Uint8Array, count: number): number[] {
 function clearsBits(img: Uint8Array, onDisk: Uint8Array, at: number): boolean {
   for (let i = 0; i < img.length; i++) if (onDisk[at + i]! & ~img[i]!) return true;
   return false;
+}
+
+/**
+ * The volume grew since the table was written: its marks stay, and every chunk from the
+ * old end on is marked, since what the grown part holds on each node is unknown (a grown
+ * block device keeps whatever was there; a pass over holes on both costs nothing). The
+ * bits are durable before the header names the new size, so a crash between redoes this.
+ */
+async function growTable(fh: DurableFile, header: Buffer, bits: Uint8Array, oldSize: number, newSize: number, chunkSize: number): Promise<void> {
+  const oldChunks = Math.ceil(oldSize / chunkSize);
+  await fh.read(bits, 0, Math.ceil(oldChunks / 8), HEADER_BYTES);
+  // The old last chunk, when short, grew too.
+  for (let c = Math.floor(oldSize / chunkSize); c < Math.ceil(newSize / chunkSize); c++) bits[c >> 3]! |= 1 << (c & 7);
+  await fh.write(bits, 0, bits.length, HEADER_BYTES);
+  await fh.sync();
+  header.writeBigUInt64BE(BigInt(newSize), 8);
+  await fh.write(header, 0, HEADER_BYTES, 0);
+  await fh.sync();
 }

@@ -218,6 +218,11 @@ export class IscsiReplicaLink implements ReplicaLink {
     return rtt;
   }
 
+  async capacity(): Promise<{ size: number; blockSize: number }> {
+    const c = await this.guard('read-capacity', () => this.session.readCapacity16(this.lun));
+    return { size: Number(c.blockCount) * c.blockSize, blockSize: c.blockSize };
+  }
+
   async readTags(): Promise<VolumeTag[]> {
     const r = await this.guard('read-keys', () =>
       this.session.scsi(this.lun, readKeysCdb(MAX_READ_KEYS_BYTES), { dataInLength: MAX_READ_KEYS_BYTES }),

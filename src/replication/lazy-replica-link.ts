@@ -3,7 +3,8 @@
  * serves its hosts at once (tracking writes in the delta table, as with any failed link)
  * and this link keeps trying to connect, at most once per retry interval, each time an
  * operation or the engine's ping asks for it. Until then every operation fails with
- * ReplicaLinkError. A backup of the wrong size or block size is never adopted.
+ * ReplicaLinkError. Whether a replica's size and block size fit is the binding's to say
+ * (ReplicaBinding): it asks again after each failure, so a peer grown meanwhile is taken.
  */
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
 import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
@@ -11,7 +12,7 @@ import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type Ext
 export interface LazyReplicaLinkOptions {
   /** One connection attempt (IscsiReplicaLink.connect). */
   connect: () => Promise<ReplicaLink>;
-  /** What the replica must be: the primary LUN's size and block size. */
+  /** The local LUN's size and block size (what `size` says until a replica answers). */
   size: number;
   blockSize: number;
   /** Why the first attempt failed (shown until the next one). */
@@ -84,6 +85,9 @@ export class LazyReplicaLink implements ReplicaLink {
   ping(): Promise<number> {
     return this.via((l) => l.ping());
   }
+  capacity(): Promise<{ size: number; blockSize: number }> {
+    return this.via((l) => (l.capacity ? l.capacity() : Promise.resolve({ size: l.size, blockSize: l.blockSize })));
+  }
   readTags(): Promise<VolumeTag[]> {
     return this.via((l) => l.readTags());
   }
@@ -137,11 +141,6 @@ export class LazyReplicaLink implements ReplicaLink {
       link = await this.options.connect();
     } catch (e) {
       this.lastError = (e as Error).message;
-      return;
-    }
-    if (link.size !== this.size || link.blockSize !== this.blockSize) {
-      this.lastError = `the replica is ${link.size} bytes in ${link.blockSize}-byte blocks, the local LUN ${this.size} in ${this.blockSize}-byte blocks`;
-      await link.close().catch(() => undefined);
       return;
     }
     if (this.closed) {

@@ -66,6 +66,8 @@ export class ReplicaBinding {
     private readonly link: ReplicaLink,
     private readonly startOver: boolean,
     private readonly chunkSize: number,
+    /** The local LUN: a replica must be at least its size, in its block size. */
+    private readonly local: { size: number; blockSize: number },
     private readonly clock: () => number,
     private readonly log: Logger,
   ) {}
@@ -157,6 +159,12 @@ export class ReplicaBinding {
     this.imageChangesSeen = this.link.health().imageChanges ?? 0;
     let peer: ReplicationStateReport | undefined;
     try {
+      const unfit = await this.unfitReplica();
+      if (unfit) {
+        if (this.binding.error !== unfit) this.log.warn({ event: 'replica-unfit', error: unfit }, 'the replica cannot hold this LUN: nothing is sent to it');
+        this.binding = { state: 'pending', error: unfit };
+        return { kind: 'not-bound' };
+      }
       peer = await this.link.peerState();
     } catch (e) {
       if (!(e instanceof ReplicaLinkError)) throw e;
@@ -178,6 +186,19 @@ export class ReplicaBinding {
       }
       throw e;
     }
+  }
+
+  /**
+   * Why the replica cannot hold this LUN, as it answers now, or undefined. A larger one
+   * can (a pair is grown backup first, so replication goes on meanwhile); a smaller one
+   * waits, the primary tracking its writes, until the peer is restarted grown.
+   */
+  private async unfitReplica(): Promise<string | undefined> {
+    const { size, blockSize } = this.link.capacity ? await this.link.capacity() : this.link;
+    const local = this.local;
+    if (blockSize !== local.blockSize) return `the replica has ${blockSize}-byte blocks, this LUN ${local.blockSize}-byte ones: it cannot hold this LUN`;
+    if (size < local.size) return `the replica is ${size} bytes, smaller than this LUN (${local.size}): grow it (serve it with size=${local.size}) and it is resynchronised`;
+    return undefined;
   }
 
   /** A peer without replication state (a plain LU): its volume tag says whose it is. */

@@ -46,9 +46,14 @@ export interface ExtentWrite {
 export type VolumeTag = bigint;
 
 export interface ReplicaLink {
-  /** Bytes of the replica LUN; must equal the primary's. */
+  /** Bytes of the replica LUN when the link was made; a primary binds only a replica at least its own size. */
   readonly size: number;
   readonly blockSize: number;
+  /**
+   * The replica LUN's size and block size as it answers now (READ CAPACITY): a peer may
+   * have been restarted with a grown LUN behind a link that reconnected. Absent: `size`.
+   */
+  capacity?(): Promise<{ size: number; blockSize: number }>;
   /**
    * Write; `durable` makes it durable before resolving (FUA). `ordered`: the backup starts
    * it only once every operation sent before it has completed, and those sent after it wait

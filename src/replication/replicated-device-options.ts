@@ -12,6 +12,8 @@ import type { DeviceIdentity } from './volume-record.js';
 export interface ReplicatedDeviceOptions {
   local: BlockDevice;
   link: ReplicaLink;
+  /** The LUN's logical block size, which a replica must share (default: the link's). */
+  blockSize?: number;
   /** `<image>.tandem/`: identity, journal, delta table. */
   metaDir: string;
   /** The role of a new volume (--role); a persisted role wins. Default primary. */

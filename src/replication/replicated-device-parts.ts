@@ -52,7 +52,6 @@ export interface OpenedParts {
 
 export async function openDeviceParts(options: ReplicatedDeviceOptions, onPassCommitted: () => void): Promise<OpenedParts> {
   const { local, link, metaDir } = options;
-  if (link.size !== local.size) throw new RangeError(`replica is ${link.size} bytes, the local LUN ${local.size}`);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const extentSize = options.activityExtentSize ?? Math.max(DEFAULT_EXTENT_SIZE, chunkSize);
   // A crash marks whole extents in the delta table: an extent is whole chunks.
@@ -82,7 +81,7 @@ export async function openDeviceParts(options: ReplicatedDeviceOptions, onPassCo
     });
     const queueMemory = options.queueMemory ?? DEFAULT_QUEUE_MEMORY;
     const queue = new SendQueue(journal, queueMemory);
-    const binding = new ReplicaBinding(volume, link, options.startOver ?? false, table.chunkSize, clock, log);
+    const binding = new ReplicaBinding(volume, link, options.startOver ?? false, table.chunkSize, { size: local.size, blockSize: options.blockSize ?? link.blockSize }, clock, log);
     const peerSync = new PeerSync(volume, link, table, binding, clock, log);
     const order = new HostWriteOrder();
     const settings: ControllerSettings = {
@@ -124,6 +123,7 @@ export async function openDeviceParts(options: ReplicatedDeviceOptions, onPassCo
             recovered: recovery.recovered,
             queued: queue.length,
             dirtyChunks: opened.dirtyChunks,
+            grownFrom: opened.grownFrom,
             state: roles.controller?.currentState ?? 'backup',
           },
           `replication state opened (${volume.role})`,

@@ -69,6 +69,8 @@ export interface VerifyReport {
   source: string;
   replica: string;
   volumeBytes: number;
+  /** Bytes the replica holds past the source's end, not compared (a pair grown backup first). */
+  replicaBeyondBytes: number;
   blockSize: number;
   chunkBytes: number;
   chunksChecked: number;
@@ -94,13 +96,16 @@ function snapshot(stats: Readonly<WireStats>): WireCounters {
   return { bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived };
 }
 
-/** Size mismatch is the user's to fix (wrong pairing), hence a usage error with both sizes. */
+/**
+ * A replica smaller than its source is the user's to fix (wrong pairing, not grown yet),
+ * hence a usage error with both sizes; a larger one is compared over the source's extent.
+ */
 function checkSizes(reference: Reference, replica: RemoteLun): void {
   const blockSize = replica.blockSize;
   if (reference instanceof RemoteLun && reference.blockSize !== blockSize) {
     throw new UsageError(`source block size ${reference.blockSize} differs from replica block size ${blockSize}`);
   }
-  if (reference.sizeBytes !== replica.sizeBytes) {
+  if (reference.sizeBytes > replica.sizeBytes || reference.sizeBytes % blockSize !== 0) {
     throw new UsageError(
       `source is ${reference.sizeBytes} bytes but replica is ${replica.sizeBytes} bytes (${replica.totalBlocks} blocks of ${blockSize})`,
     );
@@ -151,7 +156,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   let plan: VolumePlan;
   try {
-    plan = planVolume(replica.totalBlocks, replica.blockSize, chunkBytes, maxExtent);
+    plan = planVolume(reference.sizeBytes / replica.blockSize, replica.blockSize, chunkBytes, maxExtent);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -162,7 +167,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
   const sourceStart = remoteSource ? snapshot(remoteSource.stats) : undefined;
   const differing: number[] = [];
   let bytesDone = 0;
-  const volumeBytes = replica.sizeBytes;
+  const volumeBytes = reference.sizeBytes;
   const progress = (): ProgressSnapshot => ({
     bytesDone,
     bytesTotal: volumeBytes,
@@ -203,6 +208,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
     source: reference.describe,
     replica: replica.describe,
     volumeBytes,
+    replicaBeyondBytes: replica.sizeBytes - volumeBytes,
     blockSize: plan.blockSize,
     chunkBytes: plan.chunkBlocks * plan.blockSize,
     chunksChecked: plan.chunkCount,

@@ -72,7 +72,8 @@ const live = new Set<ChildProcess>();
 
 export class Cluster {
   readonly dir: string;
-  readonly size: number;
+  /** The LUN size both nodes are started with; a test that grows the pair raises it before restarting a node. */
+  size: number;
   /** The backup's LUN image (its metadata and point store beside it, in `<image>.tandem`). */
   readonly backupImage: string;
   backup!: ServeChild;

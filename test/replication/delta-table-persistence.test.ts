@@ -34,7 +34,7 @@ describe('delta table persistence', () => {
     await again.close();
   });
 
-  it('a failed copy clears nothing; a different geometry starts fresh', async () => {
+  it('a failed copy clears nothing; another chunk size or a smaller volume starts fresh', async () => {
     const dir = tempMetaDir();
     const t = await DeltaTable.open({ dir, volumeSize: 1 * MiB });
     await t.markChunks([1]);
@@ -42,10 +42,29 @@ describe('delta table persistence', () => {
     t.endCopy(false);
     expect(t.markedChunks()).toEqual([1]);
     await t.close();
-    const other = await DeltaTable.open({ dir, volumeSize: 2 * MiB });
+    const other = await DeltaTable.open({ dir, volumeSize: 1 * MiB, chunkSize: 131072 });
     expect(other.fresh).toBe(true);
     expect(other.dirtyChunks).toBe(0);
     await other.close();
+    const smaller = await DeltaTable.open({ dir, volumeSize: MiB / 2, chunkSize: 131072 });
+    expect(smaller.fresh).toBe(true);
+    await smaller.close();
+  });
+
+  it('a grown volume keeps its marks and marks every chunk from the old end on', async () => {
+    const dir = tempMetaDir();
+    const t = await DeltaTable.open({ dir, volumeSize: 1 * MiB });
+    await t.markChunks([3]);
+    await t.close();
+    const grown = await DeltaTable.open({ dir, volumeSize: 2 * MiB });
+    expect(grown.fresh).toBe(false);
+    expect(grown.grownFrom).toBe(1 * MiB);
+    expect(grown.markedChunks()).toEqual([3, ...Array.from({ length: 16 }, (_, i) => 16 + i)]);
+    await grown.close();
+    const again = await DeltaTable.open({ dir, volumeSize: 2 * MiB });
+    expect(again.grownFrom).toBeUndefined();
+    expect(again.dirtyChunks).toBe(17);
+    await again.close();
   });
 
 

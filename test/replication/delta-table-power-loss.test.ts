@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeltaTable } from '../../src/replication/delta-table.js';
 import { PowerLossFiles } from '../support/power-loss-files.js';
+import { SimNode, SimScheduler, runUntil, seededRng } from '../support/sim-scheduler.js';
 
 const DIR = '/meta';
 const CHUNK = 65536;
@@ -73,5 +74,35 @@ describe('delta table and power loss', () => {
     const t = await DeltaTable.open({ dir: DIR, volumeSize: 16 * CHUNK, chunkSize: CHUNK, files: files.crash({ keep: 'none' }) });
     expect(t.markedChunks()).toEqual([2]);
     await t.close();
+  });
+
+  it('a volume that grows keeps its marks and marks the grown part, whatever step a power loss cuts', async () => {
+    const OLD = 10 * CHUNK + 4096; // a short last chunk, which grows too
+    const NEW = 24 * CHUNK;
+    const grown = [...Array.from({ length: 24 - 10 }, (_, i) => 10 + i)];
+    for (let crashAfter = 0; ; crashAfter++) {
+      const rng = seededRng(crashAfter + 1);
+      const scheduler = new SimScheduler();
+      const files = new PowerLossFiles({ scheduler, node: new SimNode('primary') });
+      await runUntil(scheduler, rng, files.mkdir(DIR), 'mkdir', 100);
+      const old = await runUntil(scheduler, rng, DeltaTable.open({ dir: DIR, volumeSize: OLD, chunkSize: CHUNK, files }), 'open', 100);
+      await runUntil(scheduler, rng, files.syncDir(DIR).then(() => old.markChunks([1, 5])), 'mark', 100);
+      let finished = false;
+      const growing = DeltaTable.open({ dir: DIR, volumeSize: NEW, chunkSize: CHUNK, files }).then((t) => {
+        finished = true;
+        return t;
+      });
+      for (let i = 0; i < crashAfter && scheduler.step(rng); i++) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      const after = files.crash({ keep: 'some', rng });
+      const reopened = await DeltaTable.open({ dir: DIR, volumeSize: NEW, chunkSize: CHUNK, files: after });
+      expect(reopened.fresh).toBe(false);
+      expect(reopened.markedChunks()).toEqual([1, 5, ...grown]);
+      await reopened.close();
+      if (finished) {
+        expect((await growing).grownFrom).toBe(OLD);
+        break;
+      }
+    }
   });
 });

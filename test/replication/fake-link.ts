@@ -20,6 +20,9 @@ export class FakeLink implements ReplicaLink {
   private gate: Promise<void> | undefined;
   private state: LinkHealth = { up: true, rttMs: undefined, writeLatencyMs: undefined, lastError: undefined, bytesWritten: 0 };
 
+  /** Set to answer READ CAPACITY as another LUN would (a peer restarted grown, another block size); absent: `size`. */
+  capacity?: () => Promise<{ size: number; blockSize: number }>;
+
   constructor(
     readonly size: number,
     private readonly timeoutMs = 50,

@@ -74,13 +74,46 @@ describe('replica unreachable at start', () => {
     await device.close();
   });
 
-  it('a backup of another size is never adopted', async () => {
+  it('a backup smaller than the LUN is written nothing until it answers grown, then is resynchronised', async () => {
     const clock = { now: 1_000_000 };
-    const wrong = new FakeLink(VOLUME * 2);
-    const { link, device, tick } = await openAway(wrong, { now: true }, clock);
-    await tick(1500);
-    expect(link.connected).toBe(false);
-    expect(device.status().link.lastError).toMatch(/the replica is 2097152 bytes/);
+    const backup = new FakeLink(VOLUME);
+    // The peer answers as a LUN of half the size (a primary grown before its backup).
+    let peerSize = VOLUME / 2;
+    backup.capacity = () => Promise.resolve({ size: peerSize, blockSize: 512 });
+    const { local, device, tick } = await openAway(backup, { now: true }, clock);
+    await device.write(randomBytes(8192), VOLUME - 8192);
+    for (let i = 0; i < 3; i++) await tick(1500);
+    expect(device.status()).toMatchObject({ state: 'delta', binding: { state: 'pending' } });
+    expect(device.status().binding.error).toMatch(new RegExp(`the replica is ${VOLUME / 2} bytes, smaller than this LUN \\(${VOLUME}\\): grow it`));
+    expect(backup.health().bytesWritten).toBe(0);
+    expect(backup.tags).toEqual([]);
+
+    peerSize = VOLUME;
+    for (let i = 0; i < 6 && device.status().state !== 'continuous'; i++) await tick(1500);
+    expect(device.status()).toMatchObject({ state: 'continuous', binding: { state: 'bound' } });
+    const [a, b] = await Promise.all([local.sha256(0, VOLUME), backup.backup.sha256(0, VOLUME)]);
+    expect(b.equals(a)).toBe(true);
+    await device.close();
+  });
+
+  it('a larger backup is replicated onto (a pair is grown backup first); one of another block size never', async () => {
+    const clock = { now: 1_000_000 };
+    const larger = new FakeLink(VOLUME * 2);
+    const opened = await openAway(larger, { now: true }, clock);
+    await opened.device.write(randomBytes(4096), VOLUME - 4096);
+    for (let i = 0; i < 6 && opened.device.status().state !== 'continuous'; i++) await opened.tick(1500);
+    expect(opened.device.status()).toMatchObject({ state: 'continuous', binding: { state: 'bound' } });
+    await vi.waitFor(() => expect(opened.device.status().journal.entries).toBe(0), { timeout: 20_000, interval: 5 });
+    const [a, b] = await Promise.all([opened.local.sha256(0, VOLUME), larger.backup.sha256(0, VOLUME)]);
+    expect(b.equals(a)).toBe(true);
+    await opened.device.close();
+
+    const other = new FakeLink(VOLUME);
+    other.capacity = () => Promise.resolve({ size: VOLUME, blockSize: 4096 });
+    const { device, tick } = await openAway(other, { now: true }, { now: 1_000_000 });
+    for (let i = 0; i < 3; i++) await tick(1500);
+    expect(device.status().binding).toMatchObject({ state: 'pending', error: expect.stringMatching(/4096-byte blocks, this LUN 512-byte ones/) });
+    expect(other.health().bytesWritten).toBe(0);
     await device.close();
   });
 });

@@ -1,4 +1,7 @@
-/** Source and replica of different sizes: a usage error naming both exact sizes, before any challenge. */
+/**
+ * A replica smaller than its source: a usage error naming both exact sizes, before any
+ * challenge. A larger one (a pair grown backup first) is compared over the source's extent.
+ */
 import { closeSync, mkdtempSync, openSync, rmSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,12 +32,25 @@ describe('verify usage errors', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('names both sizes when source and replica differ', async () => {
-    const attempt = runVerify({ source: small, replica: target.url() });
+  it('names both sizes when the replica is smaller than the source', async () => {
+    const large = join(dir, 'large.img');
+    const fd = openSync(large, 'w');
+    ftruncateSync(fd, 32 * 1024 * 1024);
+    closeSync(fd);
+    const attempt = runVerify({ source: large, replica: target.url() });
     await expect(attempt).rejects.toThrow(UsageError);
-    await expect(runVerify({ source: small, replica: target.url() })).rejects.toThrow(
-      'source is 8388608 bytes but replica is 16777216 bytes (32768 blocks of 512)',
+    await expect(runVerify({ source: large, replica: target.url() })).rejects.toThrow(
+      'source is 33554432 bytes but replica is 16777216 bytes (32768 blocks of 512)',
     );
+  });
+
+  it('compares a larger replica over the source\'s extent and says what it left out', async () => {
+    const report = await runVerify({ source: small, replica: target.url() });
+    expect(report).toMatchObject({ volumeBytes: 8 * 1024 * 1024, replicaBeyondBytes: 8 * 1024 * 1024, differingChunks: 0 });
+    const out: string[] = [];
+    const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: () => true } } as unknown as Parameters<typeof verifyCommand>[1];
+    expect(await verifyCommand({ source: small, replica: target.url() }, io)).toBe(0);
+    expect(out.join('')).toMatch(/beyond   the replica's last 8\.00 MiB lie past the source's end: not compared/);
   });
 
   it('rejects a bad URL, chunk or depth as usage errors', async () => {

@@ -14,7 +14,12 @@ import { PointError, PointFormatError } from './point-error.js';
 
 const ORIGINS: readonly PointOrigin[] = ['pass', 'scheduled', 'manual'];
 
-/** The catalogue on disk (or an empty one), checked against the image; a new granularity applies only without points. */
+/**
+ * The catalogue on disk (or an empty one), checked against the image. Without points it
+ * takes the image's size and the granularity asked for; with points it keeps its
+ * granularity, and an image larger than its volume is left for grow-store.ts to grow the
+ * points to. A smaller one is refused: the points hold nothing of the bytes it lost.
+ */
 export async function loadCatalogue(files: DurableFiles, path: string, image: BlockDevice, granularity: number, asked: boolean, log: Logger): Promise<Catalogue> {
   const raw = await readFileIfExists(path, files);
   if (raw === undefined) return emptyCatalogue(granularity, image.size);
@@ -25,10 +30,11 @@ export async function loadCatalogue(files: DurableFiles, path: string, image: Bl
     if (e instanceof PointFormatError) throw new PointFormatError(e.reason, `${path}: ${e.message}`);
     throw e;
   }
-  if (cat.volumeSize !== image.size) throw new PointFormatError('geometry', `${path}: the points are of a ${cat.volumeSize}-byte volume, the image (${image.path}) has ${image.size} bytes`);
-  if (!asked || granularity === cat.granularity) return cat;
-  if (cat.points.length === 0) return { ...cat, granularity };
-  log.warn({ event: 'point-granularity-kept', granularity: cat.granularity, asked: granularity }, 'existing points keep their copy-on-write unit');
+  if (cat.points.length === 0) return { ...cat, volumeSize: image.size, granularity: asked ? granularity : cat.granularity };
+  if (image.size < cat.volumeSize) {
+    throw new PointFormatError('geometry', `${image.path}: the image is ${image.size} bytes, smaller than the ${cat.volumeSize}-byte volume its recovery points were taken of (a LUN can grow, not shrink)`);
+  }
+  if (asked && granularity !== cat.granularity) log.warn({ event: 'point-granularity-kept', granularity: cat.granularity, asked: granularity }, 'existing points keep their copy-on-write unit');
   return cat;
 }
 

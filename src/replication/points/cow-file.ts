@@ -8,7 +8,9 @@
  *
  * Map header (big-endian): 0 magic "TPM1" | 4 version u16 (1) | 6 reserved u16 | 8
  * granularity u32 | 12 reserved u32 | 16 volume size u64 | 24 store u64 | 32 point id u64 |
- * 40..59 reserved (0) | 60 CRC32C of bytes 0-59. The bits start at MAP_BITS_AT, so a bitmap
+ * 40 point volume size u64 (the volume's size when the point was taken, below the volume
+ * size once the volume grew; 0 when it has not, so a map never grown reads as before) |
+ * 48..59 reserved (0) | 60 CRC32C of bytes 0-59. The bits start at MAP_BITS_AT, so a bitmap
  * sector never shares a disk sector with the header.
  *
  * What the store promises its caller: `commitHeld` writes a unit's bit only after its data
@@ -35,6 +37,8 @@ export interface MapHeader {
   volumeSize: number;
   store: number;
   pointId: number;
+  /** The volume's size when the point was taken, when the volume has grown since (smaller than volumeSize). */
+  pointVolumeSize?: number;
 }
 
 export function dataFileName(store: number): string {
@@ -48,6 +52,7 @@ export function mapFileName(store: number): string {
 export function encodeMapHeader(h: MapHeader): Buffer {
   for (const [k, v] of Object.entries(h)) if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`map header ${k} ${v}`);
   if (h.granularity > 0xffffffff) throw new RangeError(`map header granularity ${h.granularity}`);
+  if (h.pointVolumeSize !== undefined && (h.pointVolumeSize === 0 || h.pointVolumeSize >= h.volumeSize)) throw new RangeError(`map header point volume size ${h.pointVolumeSize}`);
   const b = Buffer.alloc(MAP_HEADER_BYTES);
   b.writeUInt32BE(MAP_MAGIC, 0);
   b.writeUInt16BE(MAP_VERSION, 4);
@@ -55,6 +60,7 @@ export function encodeMapHeader(h: MapHeader): Buffer {
   b.writeBigUInt64BE(BigInt(h.volumeSize), 16);
   b.writeBigUInt64BE(BigInt(h.store), 24);
   b.writeBigUInt64BE(BigInt(h.pointId), 32);
+  b.writeBigUInt64BE(BigInt(h.pointVolumeSize ?? 0), 40);
   b.writeUInt32BE(crc32c(b.subarray(0, MAP_CRC_AT)) >>> 0, MAP_CRC_AT);
   return b;
 }
@@ -69,13 +75,17 @@ export function decodeMapHeader(b: Buffer): MapHeader {
   if ((crc32c(b.subarray(0, MAP_CRC_AT)) >>> 0) !== b.readUInt32BE(MAP_CRC_AT)) fail('crc', 'checksum mismatch');
   const version = b.readUInt16BE(4);
   if (version !== MAP_VERSION) fail('version', `map version ${version}, this build reads ${MAP_VERSION}`);
-  if (b.readUInt16BE(6) !== 0 || b.readUInt32BE(12) !== 0 || !b.subarray(40, MAP_CRC_AT).every((x) => x === 0)) fail('field', 'reserved bytes set');
+  if (b.readUInt16BE(6) !== 0 || b.readUInt32BE(12) !== 0 || !b.subarray(48, MAP_CRC_AT).every((x) => x === 0)) fail('field', 'reserved bytes set');
   const big = (at: number, what: string): number => {
     const v = b.readBigUInt64BE(at);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('field', `${what} ${v} is out of range`);
     return Number(v);
   };
-  return { granularity: b.readUInt32BE(8), volumeSize: big(16, 'volume size'), store: big(24, 'store'), pointId: big(32, 'point id') };
+  const h: MapHeader = { granularity: b.readUInt32BE(8), volumeSize: big(16, 'volume size'), store: big(24, 'store'), pointId: big(32, 'point id') };
+  const pointVolumeSize = big(40, 'point volume size');
+  if (pointVolumeSize === 0) return h;
+  if (pointVolumeSize >= h.volumeSize) fail('field', `point volume size ${pointVolumeSize}, not below the volume size ${h.volumeSize}`);
+  return { ...h, pointVolumeSize };
 }
 
 export class CowStore {
@@ -84,6 +94,11 @@ export class CowStore {
   private constructor(
     readonly store: number,
     readonly pointId: number,
+    /**
+     * The volume's size when the point was taken. Past it the point reads zeroes: units there
+     * that the store holds were marked held when the volume grew (grow-store.ts), with no data.
+     */
+    readonly pointVolumeSize: number,
     private readonly geometry: Geometry,
     private readonly data: DurableFile,
     private readonly map: DurableFile,
@@ -100,21 +115,21 @@ export class CowStore {
     let map: DurableFile | undefined;
     try {
       map = await files.open(join(dir, mapFileName(store)), 'w+', 0o600);
-      const header = encodeMapHeader({ granularity: geometry.granularity, volumeSize: geometry.volumeSize, store, pointId });
-      await map.write(header, 0, header.length, 0);
-      await map.truncate(MAP_BITS_AT + Math.ceil(geometry.units / 8));
-      // As long as the image (a hole: it costs nothing), so every read of it is inside the file.
-      await data.truncate(geometry.volumeSize);
-      await Promise.all([map.datasync(), data.datasync()]);
-      return new CowStore(store, pointId, geometry, data, map, new SparseBitmap(geometry.units));
+      const cow = new CowStore(store, pointId, geometry.volumeSize, geometry, data, map, new SparseBitmap(geometry.units));
+      await cow.fitToVolume();
+      return cow;
     } catch (e) {
       await Promise.allSettled([data.close(), map?.close()]);
       throw e;
     }
   }
 
-  /** The store's files as they are on disk; a missing file or a header that does not match is a PointFormatError. */
-  static async open(files: DurableFiles, dir: string, store: number, pointId: number, geometry: Geometry): Promise<CowStore> {
+  /**
+   * The store's files as they are on disk; a missing file or a header that does not match is
+   * a PointFormatError. While the volume grows to `geometry`'s size from `smallestVolumeSize`,
+   * a header may say any size between (fitToVolume then makes it `geometry`'s).
+   */
+  static async open(files: DurableFiles, dir: string, store: number, pointId: number, geometry: Geometry, smallestVolumeSize = geometry.volumeSize): Promise<CowStore> {
     const mapPath = join(dir, mapFileName(store));
     const map = await openExisting(files, mapPath, pointId);
     let data: DurableFile | undefined;
@@ -123,7 +138,8 @@ export class CowStore {
       const raw = Buffer.alloc(MAP_BITS_AT + bits);
       const { bytesRead } = await map.read(raw, 0, raw.length, 0);
       const header = decodeMapHeader(raw.subarray(0, Math.min(bytesRead, MAP_HEADER_BYTES)));
-      if (header.store !== store || header.pointId !== pointId || header.granularity !== geometry.granularity || header.volumeSize !== geometry.volumeSize) {
+      const volumeFits = header.volumeSize >= smallestVolumeSize && header.volumeSize <= geometry.volumeSize;
+      if (header.store !== store || header.pointId !== pointId || header.granularity !== geometry.granularity || !volumeFits) {
         throw new PointFormatError(
           'geometry',
           `${mapPath}: the map is of store ${header.store}, point ${header.pointId}, ${header.granularity}-byte units of a ${header.volumeSize}-byte volume; the catalogue expects store ${store}, point ${pointId}, ${geometry.granularity} of ${geometry.volumeSize}`,
@@ -133,23 +149,48 @@ export class CowStore {
       if (bytesRead < raw.length) raw.fill(0, Math.max(bytesRead, MAP_BITS_AT));
       const held = SparseBitmap.fromBytes(geometry.units, raw.subarray(MAP_BITS_AT));
       data = await openExisting(files, join(dir, dataFileName(store)), pointId);
-      return new CowStore(store, pointId, geometry, data, map, held);
+      return new CowStore(store, pointId, header.pointVolumeSize ?? header.volumeSize, geometry, data, map, held);
     } catch (e) {
       await Promise.allSettled([map.close(), data?.close()]);
       throw e;
     }
   }
 
-  /** Bytes of the volume this store holds. */
+  /** Bytes of the point's volume this store holds (units marked held past it hold nothing). */
   get bytes(): number {
-    const g = this.geometry;
-    const lastShort = g.volumeSize % g.granularity;
-    return this.held.count * g.granularity - (lastShort !== 0 && this.held.has(g.units - 1) ? g.granularity - lastShort : 0);
+    const g = this.geometry.granularity;
+    let bytes = this.held.count * g;
+    for (const [first, count] of this.held.runs(Math.floor(this.pointVolumeSize / g))) bytes -= count * g - this.dataBytes(first, count);
+    return bytes;
   }
 
-  /** Fills `buf` from the data file at `offset` (past the end of the file: zeroes). */
-  readData(buf: Buffer, offset: number): Promise<void> {
-    return readFully(this.data, buf, offset);
+  /** Bytes of units [first, first + count) inside the point's volume: all they can hold of the point's data. */
+  dataBytes(first: number, count: number): number {
+    const g = this.geometry.granularity;
+    return Math.max(0, Math.min(this.pointVolumeSize, (first + count) * g) - first * g);
+  }
+
+  /**
+   * Sizes the files to the store's volume and writes the header saying so, synced: for a new
+   * store, and for one opened on a grown volume (harmless to repeat after a crash: the data
+   * file only gets longer, reading zeroes, and the map only gets clear bits).
+   */
+  async fitToVolume(): Promise<void> {
+    const g = this.geometry;
+    const grown = this.pointVolumeSize < g.volumeSize ? { pointVolumeSize: this.pointVolumeSize } : {};
+    const header = encodeMapHeader({ granularity: g.granularity, volumeSize: g.volumeSize, store: this.store, pointId: this.pointId, ...grown });
+    await this.map.write(header, 0, header.length, 0);
+    await this.map.truncate(MAP_BITS_AT + Math.ceil(g.units / 8));
+    // As long as the image (a hole: it costs nothing), so every read of it is inside the file.
+    await this.data.truncate(g.volumeSize);
+    await Promise.all([this.map.datasync(), this.data.datasync()]);
+  }
+
+  /** Fills `buf` from the data file at `offset`; past the end of the file, or of the point's volume (where a growth marked units held), zeroes without I/O. */
+  async readData(buf: Buffer, offset: number): Promise<void> {
+    const inside = Math.max(0, Math.min(buf.length, this.pointVolumeSize - offset));
+    buf.fill(0, inside);
+    if (inside > 0) await readFully(this.data, buf.subarray(0, inside), offset);
   }
 
   writeData(buf: Buffer, offset: number): Promise<void> {

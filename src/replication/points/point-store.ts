@@ -5,7 +5,7 @@
  * store grows (copy-on-write.ts). The crash protocol of take, copy-on-write, prune and
  * restore, why zero units need no data write, and the memory bounds are in
  * docs/replication.md ("Recovery points on the backup: the store"); each step below says
- * which durable state it leaves.
+ * which durable state it leaves. Growing the points with a grown image: grow-store.ts.
  */
 import { join } from 'node:path';
 import type { BlockDevice } from '../../block/device.js';
@@ -17,13 +17,14 @@ import { CopyOnWrite } from './copy-on-write.js';
 import { CowStore } from './cow-file.js';
 import { exportPoint } from './export-point.js';
 import { DEFAULT_GRANULARITY, Geometry, unitRangesToBytes, validGranularity } from './geometry.js';
+import { openStores } from './grow-store.js';
 import { ImageReadGuard } from './image-read-guard.js';
 import { ReaderExclusion } from './reader-exclusion.js';
 import { checkTake, loadCatalogue, pointNotHeld, removeLeftovers, removeStoreFiles } from './catalogue-file.js';
 import type { PointStoreOptions, RecoveredRestore } from './point-store-options.js';
 import { CopyGates } from './copy-gates.js';
 import { encodeCatalogue, withGone, type Catalogue, type CatalogueEntry, type GoneKind, type PointOrigin } from './point-catalogue.js';
-import { PointError, PointFormatError } from './point-error.js';
+import { PointError } from './point-error.js';
 import { readPoint, type PointChain } from './point-reader.js';
 import { moveToOlder } from './prune-move.js';
 import { restoreImage } from './restore-image.js';
@@ -82,17 +83,11 @@ export class PointStore implements PointImages {
       throw new PointError(`granularity ${options.granularity}: a power of two from 512 B to 64 MiB`);
     }
     await files.mkdir(dir);
-    const cat = await loadCatalogue(files, path, image, options.granularity ?? DEFAULT_GRANULARITY, options.granularity !== undefined, log);
+    const loaded = await loadCatalogue(files, path, image, options.granularity ?? DEFAULT_GRANULARITY, options.granularity !== undefined, log);
+    await removeLeftovers(files, dir, loaded);
+    const { cat, stores } = await openStores({ files, dir, path, cat: loaded, image, log });
     const geometry = new Geometry(cat.volumeSize, cat.granularity);
-    await removeLeftovers(files, dir, cat);
-    const points: Point[] = [];
-    try {
-      for (const entry of cat.points) points.push({ entry, cow: await CowStore.open(files, dir, entry.store, entry.id, geometry) });
-    } catch (e) {
-      await Promise.allSettled(points.map((p) => p.cow.close()));
-      if (e instanceof PointFormatError) throw new PointFormatError(e.reason, `${path}: ${e.message}`);
-      throw e;
-    }
+    const points: Point[] = cat.points.map((entry, i) => ({ entry, cow: stores[i]! }));
     const reserve = new SpaceReserve(files, join(dir, RESERVE_FILE), log);
     const store = new PointStore(cat, points, geometry, image, files, dir, log, reserve);
     for (const s of cat.garbage) store.removed.add(s);

@@ -10,7 +10,7 @@ import { IoBudget, MAX_PIECE_BYTES } from './block-io.js';
 import type { CowStore } from './cow-file.js';
 import type { Geometry } from './geometry.js';
 
-/** Moves what `older` needs from `from` into `older`; returns the bytes of units moved. */
+/** Moves what `older` needs from `from` into `older`; returns the bytes of units moved (of the point's data: not units a growth marked). */
 export async function moveToOlder(from: CowStore, older: CowStore, g: Geometry): Promise<number> {
   const perPiece = Math.max(1, Math.floor(MAX_PIECE_BYTES / g.granularity));
   const moved: Array<[number, number]> = [];
@@ -22,14 +22,17 @@ export async function moveToOlder(from: CowStore, older: CowStore, g: Geometry):
     for (const [s, n] of older.held.clearRuns(start, start + count)) {
       for (let first = s; first < s + n; first += perPiece) {
         const units = Math.min(perPiece, s + n - first);
+        moved.push([first, units]);
+        const data = from.dataBytes(first, units);
+        // Units a growth marked held past `from`'s volume read zeroes: only their bits move.
+        if (data === 0) continue;
+        bytes += data;
         const length = g.runBytes(first, units);
         await budget.start(length, async () => {
           const buf = Buffer.allocUnsafe(length);
           await from.readData(buf, g.offsetOf(first));
           wrote += await older.writeNonZeroUnits(buf, first);
         });
-        moved.push([first, units]);
-        bytes += length;
       }
     }
   }

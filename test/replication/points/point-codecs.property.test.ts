@@ -54,7 +54,10 @@ const catalogueArb: fc.Arbitrary<Catalogue> = fc
     return { granularity: r.granularity, volumeSize: r.volumeSize, lastId, nextStore: ids.length + r.garbage + 1, restoring, points, garbage, gone };
   });
 
-const mapHeaderArb: fc.Arbitrary<MapHeader> = fc.record({ granularity: fc.integer({ min: 0, max: 0xffffffff }), volumeSize: safeId, store: safeId, pointId: safeId });
+/** Headers of stores never grown, and of stores whose volume grew after their point (by `grownBy` bytes). */
+const mapHeaderArb: fc.Arbitrary<MapHeader> = fc
+  .record({ granularity: fc.integer({ min: 0, max: 0xffffffff }), volumeSize: safeId, store: safeId, pointId: safeId, grownBy: fc.option(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), { nil: undefined }) })
+  .map(({ grownBy, ...h }) => (grownBy !== undefined && grownBy < h.volumeSize ? { ...h, pointVolumeSize: h.volumeSize - grownBy } : h));
 
 describe('point catalogue codec', () => {
   it('round-trips any valid catalogue', () => {
@@ -155,6 +158,15 @@ describe('point map header codec', () => {
         expect(() => decodeMapHeader(b)).toThrow(PointFormatError);
       }),
     );
+  });
+
+  it('a point volume size must be below the volume size', () => {
+    const h = { granularity: 4096, volumeSize: 8192, store: 1, pointId: 1 };
+    expect(() => encodeMapHeader({ ...h, pointVolumeSize: 8192 })).toThrow(RangeError);
+    const b = encodeMapHeader({ ...h, pointVolumeSize: 4096 });
+    b.writeBigUInt64BE(8192n, 40);
+    b.writeUInt32BE(crc32c(b.subarray(0, 60)) >>> 0, 60);
+    expect(() => decodeMapHeader(b)).toThrow(new PointFormatError('field', 'point map header: point volume size 8192, not below the volume size 8192'));
   });
 
   it('random bytes never throw anything but PointFormatError', () => {

@@ -4,8 +4,9 @@
  * picks. A workload of writes and discards (each after beforeOverwrite, as the engine
  * does), flushes, takes, prunes, points given up for space, retention, restores and point
  * reads runs with operations
- * in flight together, then the power fails. The model: each point's image as it was when
- * its take was issued (writes are held from then until the take resolves).
+ * in flight together, then the power fails; the LUN may be grown before it is opened again.
+ * The model: each point's image as it was when its take was issued (writes are held from
+ * then until the take resolves), zeroes past its end after a growth.
  */
 import fc from 'fast-check';
 import { PointError, PointStore } from '../../../src/replication/points/point-store.js';
@@ -39,6 +40,8 @@ export interface Scenario {
   crashExtra: number;
   keep: CrashKeep;
   seed: number;
+  /** After the power loss the LUN is grown to this many blocks (the new part holding stale bytes) before it is opened again. */
+  growBlocks?: number | undefined;
 }
 
 export function stepArb(blocks: number): fc.Arbitrary<Step> {
@@ -71,6 +74,7 @@ export function scenarioArb(): fc.Arbitrary<Scenario> {
         crashExtra: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 6 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 120 }) }),
         keep: fc.constantFrom<CrashKeep>('none', 'some'),
         seed: fc.integer({ min: 0, max: 0x7fffffff }),
+        growBlocks: fc.option(fc.integer({ min: volumeBlocks + 1, max: volumeBlocks + 40 }), { nil: undefined, freq: 2 }),
       }),
     );
 }
@@ -88,7 +92,7 @@ interface PointModel {
 export class PointCrashWorld {
   readonly scheduler = new SimScheduler();
   readonly rng: Rng;
-  readonly size: number;
+  size: number;
   node = new SimNode('backup#0');
   image: PowerLossBlockStore;
   files: PowerLossFiles;
@@ -366,6 +370,46 @@ export class PointCrashWorld {
     this.holding = 0;
   }
 
+  /**
+   * The LUN grown while it is down (after crash()), as `tandem serve --lun PATH,size=BIGGER`
+   * or a grown block device does: the image as it came back, longer, the new part holding
+   * stale bytes no point taken before may read.
+   */
+  grow(blocks: number): void {
+    const bigger = new PowerLossBlockStore({ size: blocks * BLOCK, path: this.image.path });
+    // Without a place these complete at once.
+    void bigger.write(this.image.image(), 0);
+    void bigger.write(patterned(prng(blocks), blocks * BLOCK - this.size), this.size);
+    void bigger.flush();
+    this.image = bigger.crash({ keep: 'none', place: this.place() });
+    this.note(`GROWN from ${this.size / BLOCK} to ${blocks} blocks`);
+    this.size = blocks * BLOCK;
+    for (const m of this.models.values()) m.image = Buffer.concat([m.image, Buffer.alloc(this.size - m.image.length)]);
+  }
+
+  /** Opens the store, running at most `k` I/O steps; returns how many ran (fewer: it opened). */
+  async openPartly(k: number): Promise<number> {
+    let opened = false;
+    this.openStore().then(
+      (store) => {
+        this.store = store;
+        opened = true;
+      },
+      (e: Error) => {
+        this.failures.push(`open failed: ${e.message}`);
+        opened = true;
+      },
+    );
+    let ran = 0;
+    await this.settle();
+    while (ran < k && !opened) {
+      if (!this.scheduler.step(this.rng)) throw new Error('open hangs');
+      ran++;
+      await this.settle();
+    }
+    return ran;
+  }
+
   /** Reopens on what survived and checks every listed point, and which must (not) be listed. */
   async recoverAndCheck(): Promise<string[]> {
     const problems: string[] = [];
@@ -409,7 +453,7 @@ export class PointCrashWorld {
     const rng = prng(this.scenario.seed ^ 0x5bd1e995);
     const write = async () => {
       const blocks = 1 + Math.floor(rng() * 8);
-      const block = Math.floor(rng() * (this.scenario.volumeBlocks - blocks));
+      const block = Math.floor(rng() * (this.size / BLOCK - blocks));
       const n = this.nextWrite++;
       await this.store.beforeOverwrite(block * BLOCK, blocks * BLOCK);
       if (rng() < 0.2) await this.image.discard(block * BLOCK, blocks * BLOCK);

@@ -5,9 +5,11 @@
  * run on storage that forgets (test/support: the image keeps only what was flushed or FUA,
  * the files only what was synced, directory changes only once their directory was synced;
  * with keep 'some' also a random part of the rest, torn at 512-byte sectors), and the power
- * fails at a random step. After reopening:
+ * fails at a random step; half the time the LUN is then grown (stale bytes in its new part).
+ * After reopening:
  * - the catalogue opens cleanly;
- * - every listed point reads back byte for byte as the image was when it was taken;
+ * - every listed point reads back byte for byte as the image was when it was taken (and
+ *   zeroes past that image's end);
  * - a point whose take completed is listed unless a prune, retention or restore could have
  *   removed it; one whose removal completed is not;
  * - a restore the crash interrupted is finished: the image is that point's;
@@ -29,6 +31,7 @@ async function check(scenario: Scenario): Promise<void> {
   await w.runWorkload();
   const problems = [...w.failures];
   w.crash();
+  if (scenario.growBlocks !== undefined) w.grow(scenario.growBlocks);
   problems.push(...(await w.recoverAndCheck()));
   if (problems.length === 0) problems.push(...(await w.continueAndCheck()));
   if (problems.length > 0) throw new Error(`${problems.slice(0, 8).join('\n')}\n--- trace (last events) ---\n${w.describe()}`);

@@ -92,7 +92,7 @@ describe('point store refusals', () => {
     }
   });
 
-  it('a damaged catalogue, a store file gone, another volume: PointFormatError naming the file', async () => {
+  it('a damaged catalogue, a store file gone, a shrunk image: PointFormatError naming the file', async () => {
     const lun = await openLun(SIZE);
     const meta = join(lun.dir, 'disk.img.tandem');
     const catalogue = join(meta, 'points', 'catalogue');
@@ -101,9 +101,9 @@ describe('point store refusals', () => {
       await lun.points.close();
       const open = (size?: number) => PointStore.open({ dir: meta, image: size ? { ...lun.image, size } : lun.image, logger: silentLogger });
 
-      const wrongSize = await refusal(open(SIZE * 2));
-      expect(wrongSize).toBeInstanceOf(PointFormatError);
-      expect(wrongSize.message).toBe(`${catalogue}: the points are of a ${SIZE}-byte volume, the image (${lun.image.path}) has ${SIZE * 2} bytes`);
+      const shrunk = await refusal(open(SIZE / 2));
+      expect(shrunk).toBeInstanceOf(PointFormatError);
+      expect(shrunk.message).toBe(`${lun.image.path}: the image is ${SIZE / 2} bytes, smaller than the ${SIZE}-byte volume its recovery points were taken of (a LUN can grow, not shrink)`);
 
       const good = readFileSync(catalogue);
       const flipped = Buffer.from(good);

@@ -1,12 +1,13 @@
 /** Helpers the point-store tests share: a temp directory, a sparse image, writes that go through copy-on-write as the engine's will. */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BlockDevice } from '../../../src/block/device.js';
 import { FileBlockStore } from '../../../src/block/file-store.js';
 import { PointStore, type PointStoreOptions } from '../../../src/replication/points/point-store.js';
+import { seededRng as prng } from '../../support/sim-scheduler.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -40,6 +41,22 @@ export async function reopen(lun: Lun, options: Partial<PointStoreOptions> = {})
   lun.points = await PointStore.open({ dir: join(lun.dir, 'disk.img.tandem'), image: lun.image, logger: silentLogger, ...options });
 }
 
+/**
+ * The LUN stopped, its image grown to `size` and opened again: as `tandem serve --lun
+ * PATH,size=BIGGER` grows a file (the new part reads zeroes), or with `stale` as a grown
+ * block device may come (its new part holding old bytes).
+ */
+export async function grow(lun: Lun, size: number, options: Partial<PointStoreOptions> & { stale?: boolean } = {}): Promise<void> {
+  const { stale, ...storeOptions } = options;
+  const path = join(lun.dir, 'disk.img');
+  const old = lun.image.size;
+  await lun.points.close();
+  await lun.image.close();
+  if (stale) appendFileSync(path, patterned(prng(size), size - old));
+  lun.image = await FileBlockStore.open({ path, size });
+  lun.points = await PointStore.open({ dir: join(lun.dir, 'disk.img.tandem'), image: lun.image, logger: silentLogger, ...storeOptions });
+}
+
 /** A write as the engine issues it on a backup with points: copy-on-write first. */
 export async function write(points: PointStore, image: BlockDevice, data: Buffer, offset: number): Promise<void> {
   await points.beforeOverwrite(offset, data.length);
@@ -68,7 +85,7 @@ export function randomData(length: number): Buffer {
 }
 
 /** A deterministic PRNG (mulberry32) for tests that must replay: the simulated worlds' own. */
-export { seededRng as prng } from '../../support/sim-scheduler.js';
+export { prng };
 
 /** Bytes from a seeded PRNG. */
 export function patterned(rng: () => number, length: number): Buffer {
