@@ -7,14 +7,19 @@ import { EncryptedDevice } from '../block/encrypted-device.js';
 import { MediaKey } from '../block/media-key.js';
 import { RbdBlockStore } from '../block/rbd-store.js';
 import { rbdMetaDir } from './rbd-lun.js';
+import type { Logger } from '../util/log.js';
 import type { LunConfig } from './serve-config.js';
 
 /**
  * The LUN's store, and its metadata directory made (an encrypted LUN's store wrapped with
  * its media key, kept there). The store first: a LUN that cannot be opened leaves nothing behind.
  */
-export async function openLunStore(lun: LunConfig, metaDir: string): Promise<BlockDevice> {
+export async function openLunStore(lun: LunConfig, metaDir: string, log?: Logger): Promise<BlockDevice> {
   const store = await openPlainStore(lun);
+  // A LUN is never shrunk (that would cut the host's data): say so rather than serve another size silently.
+  if (lun.size !== undefined && store.size > lun.size) {
+    log?.warn({ event: 'lun-not-shrunk', lun: lun.path, size: store.size, asked: lun.size }, `${lun.path} is ${store.size} bytes, more than size=${lun.size}: served whole (a LUN grows, never shrinks)`);
+  }
   try {
     await mkdir(metaDir, { recursive: true });
     return lun.encrypt ? new EncryptedDevice(store, await MediaKey.open(metaDir)) : store;

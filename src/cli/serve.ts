@@ -65,7 +65,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       let pointInterval = settings.replication?.pointInterval ?? DEFAULT_POINT_INTERVAL_MS;
       for (const [lun, lunConfig] of config.luns.entries()) {
         const metaDir = metaDirFor(lunConfig);
-        const store = await openLunStore(lunConfig, metaDir);
+        const store = await openLunStore(lunConfig, metaDir, log);
         // Every LUN of a backup, and each LUN of a primary with a peer, is one node of a replicated pair.
         const replicatedRole = settings.role === 'backup' || (settings.role === 'primary' && lunConfig.replica !== undefined) ? settings.role : undefined;
         let device: BlockDevice = store;
