@@ -133,8 +133,9 @@ describe.skipIf(skipWithoutTmpfs())('the backup\'s disk fills up', () => {
       // Full with no point to give up: the image cannot grow into its hole.
       fillDisk(ballast);
       await write(15 * MIB, SIZE);
-      const failed = await cluster.waitFor('the failed backup write in status', (s) => /out of space/.test(s.link.lastError ?? ''), 30_000);
-      expect(failed.state).toBe('delta');
+      // The link records the failure a moment before the engine switches on it: wait for both.
+      const failed = await cluster.waitFor('the failed backup write in status, in delta', (s) => /out of space/.test(s.link.lastError ?? '') && s.state === 'delta', 30_000);
+      expect(failed.lastSwitch?.to).toBe('delta');
       const status = await runCli(['status', '--control', cluster.primary!.control]);
       expect(status.stdout).toMatch(/out of space/);
       const refused = await runCli(['point', 'create', '--control', cluster.primary!.control], 60_000);
