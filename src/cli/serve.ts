@@ -183,7 +183,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         groups,
         exposure,
         logger: moduleLogger('control'),
-        ...(settings.role === 'primary' ? { verify } : {}),
+        // Whichever role a LUN holds now decides (a promoted backup verifies its peer too).
+        verify,
       });
       control = await startControlServer(settings.control, handler);
     }

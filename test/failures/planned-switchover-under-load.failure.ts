@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { BACKUP_IQN, PRIMARY_IQN, report, sleep, type Cluster, type ServeChild } from './cluster.js';
+import { BACKUP_IQN, PRIMARY_IQN, report, runCli, sleep, type Cluster, type ServeChild } from './cluster.js';
 import { pairPerTest } from './cluster-per-test.js';
 import { HostWriter, missingWrites, workerSlots, type AckedWrite } from './host-writer.js';
 
@@ -95,6 +95,13 @@ test('10: switchover under host load and back: every acknowledged write on the n
   await settled(cluster, b, a);
   let images = cluster.hashes();
   expect(images.primary).toBe(images.backup);
+  // Verified from the node that is primary now, although it was started as the backup; not from the other.
+  const verified = await runCli(['verify', '--control', b.control]);
+  expect(verified.code, verified.stderr).toBe(0);
+  expect(verified.stdout).toMatch(/differ\s+0 chunks/);
+  const fromBackup = await runCli(['verify', '--control', a.control]);
+  expect(fromBackup.code).toBe(3);
+  expect(fromBackup.stderr).toMatch(/^tandem: verify: this node is a backup for this LUN/);
 
   // B → A.
   const back = await switchUnderLoad(cluster, b, a, acked);

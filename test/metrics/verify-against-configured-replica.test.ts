@@ -52,9 +52,9 @@ describe('tandem verify with no --source/--replica: the primary verifies its con
     expect(report.differing).toEqual([{ lba: 2048, blocks: 128 }]);
   });
 
-  it('a backup has no configured replica to verify: exit 3 with one line', async () => {
+  it('a backup is not the one to verify from: exit 3 with one line', async () => {
     const io = capture();
     expect(await controlVerifyCommand({ control: join(pair.dir, 'backup.sock') }, io)).toBe(3);
-    expect(io.stderr).toMatch(/^tandem: this server is a backup with no replicated LUN\n$/);
+    expect(io.stderr).toMatch(/^tandem: verify: this node is a backup for this LUN \(its primary replicates\)\n$/);
   });
 });

@@ -42,7 +42,7 @@ export interface ControlContext {
   replicatorIqn: string;
   luns: readonly ControlLun[];
   logger: Logger;
-  /** Present on a primary: `tandem verify` without --source/--replica. */
+  /** `tandem verify` without --source/--replica, for the LUNs this node is primary of. */
   verify?: LunVerifier;
   /** A primary's consistency groups, by target IQN in lower case: `tandem point create`. */
   groups?: ReadonlyMap<string, ConsistencyGroup>;
@@ -179,8 +179,14 @@ export function createControlHandler(context: ControlContext): ControlHandler {
         return pointAction(request, replicated, context.groups ?? new Map(), context.exposure, log);
       case 'verify': {
         if (replicated.length === 0 || !context.verify) return noReplication();
+        // The LUNs this node is primary of now (a promoted backup's too), each against its peer.
+        const sources = replicated.filter((l) => l.replica !== undefined && l.device.status().role === 'primary');
+        if (sources.length === 0) {
+          if (replicated.some((l) => l.device.status().role === 'backup')) throw new NotPrimaryError('verify');
+          return { ok: false, code: 'no-replication', error: 'no replicated LUN of this server has a peer to verify against (--peer)' };
+        }
         const reports: VerifyLunReport[] = [];
-        for (const l of replicated) {
+        for (const l of sources) {
           const report = await context.verify(l, {
             ...(request.chunk !== undefined ? { chunk: request.chunk } : {}),
             ...(request.depth !== undefined ? { depth: request.depth } : {}),
