@@ -7,7 +7,7 @@
  * (ReplicaBinding): it asks again after each failure, so a peer grown meanwhile is taken.
  */
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
-import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
+import { ReplicaLinkError, capacityOf, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
 
 export interface LazyReplicaLinkOptions {
   /** One connection attempt (IscsiReplicaLink.connect). */
@@ -86,7 +86,7 @@ export class LazyReplicaLink implements ReplicaLink {
     return this.via((l) => l.ping());
   }
   capacity(): Promise<{ size: number; blockSize: number }> {
-    return this.via((l) => (l.capacity ? l.capacity() : Promise.resolve({ size: l.size, blockSize: l.blockSize })));
+    return this.via(capacityOf);
   }
   readTags(): Promise<VolumeTag[]> {
     return this.via((l) => l.readTags());

@@ -11,7 +11,7 @@
 import type { Logger } from '../util/log.js';
 import type { ReplicationStateReport } from '../replica-protocol/index.js';
 import { relate, type GenerationId, type Generations, type Relation, formatGeneration } from './generations.js';
-import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
+import { ReplicaLinkError, capacityOf, type ReplicaLink } from './replica-link.js';
 import { tagOfVolume } from './volume-tag-pr.js';
 import { ReplicaMismatchError, bindReplica } from './volume-identity.js';
 import type { VolumeState } from './volume-state.js';
@@ -194,7 +194,7 @@ export class ReplicaBinding {
    * waits, the primary tracking its writes, until the peer is restarted grown.
    */
   private async unfitReplica(): Promise<string | undefined> {
-    const { size, blockSize } = this.link.capacity ? await this.link.capacity() : this.link;
+    const { size, blockSize } = await capacityOf(this.link);
     const local = this.local;
     if (blockSize !== local.blockSize) return `the replica has ${blockSize}-byte blocks, this LUN ${local.blockSize}-byte ones: it cannot hold this LUN`;
     if (size < local.size) return `the replica is ${size} bytes, smaller than this LUN (${local.size}): grow it (serve it with size=${local.size}) and it is resynchronised`;

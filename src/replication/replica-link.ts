@@ -45,6 +45,11 @@ export interface ExtentWrite {
 /** The 48-bit volume tag stored on the backup (see docs/replication.md, "Identity"). */
 export type VolumeTag = bigint;
 
+/** The replica's size and block size as it answers now: capacity() when the link asks, else what it found at connect. */
+export function capacityOf(link: ReplicaLink): Promise<{ size: number; blockSize: number }> {
+  return link.capacity ? link.capacity() : Promise.resolve({ size: link.size, blockSize: link.blockSize });
+}
+
 export interface ReplicaLink {
   /** Bytes of the replica LUN when the link was made; a primary binds only a replica at least its own size. */
   readonly size: number;

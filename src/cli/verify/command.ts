@@ -37,10 +37,10 @@ export function formatReport(r: VerifyReport): string {
     `source   ${r.source}`,
     `replica  ${r.replica}`,
     `volume   ${formatBytes(r.volumeBytes)} (${r.volumeBytes / r.blockSize} blocks of ${r.blockSize}), chunk ${formatBytes(r.chunkBytes)}`,
+    ...(r.replicaBeyondBytes > 0 ? [`beyond   the replica's last ${formatBytes(r.replicaBeyondBytes)} lie past the source's end: not compared`] : []),
     `checked  ${r.chunksChecked} chunks in ${seconds.toFixed(2)} s (${formatBytes(seconds > 0 ? r.volumeBytes / seconds : 0)}/s) by ${r.algorithm}`,
     `differ   ${r.differingChunks} chunks in ${r.differing.length} extents`,
   ];
-  if (r.replicaBeyondBytes > 0) lines.splice(3, 0, `beyond   the replica's last ${formatBytes(r.replicaBeyondBytes)} lie past the source's end: not compared`);
   for (const e of r.differing.slice(0, LISTED_EXTENTS)) lines.push(`  lba ${e.lba} blocks ${e.blocks}`);
   if (r.differing.length > LISTED_EXTENTS) lines.push(`  ... and ${r.differing.length - LISTED_EXTENTS} more (use --json for all)`);
   if (r.bytesRepaired > 0) lines.push(`repaired ${formatBytes(r.bytesRepaired)}`);

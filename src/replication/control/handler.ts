@@ -180,9 +180,9 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       case 'verify': {
         if (replicated.length === 0 || !context.verify) return noReplication();
         // The LUNs this node is primary of now (a promoted backup's too), each against its peer.
-        const sources = replicated.filter((l) => l.replica !== undefined && l.device.status().role === 'primary');
+        const sources = replicated.filter((l) => l.replica !== undefined && l.device.role === 'primary');
         if (sources.length === 0) {
-          if (replicated.some((l) => l.device.status().role === 'backup')) throw new NotPrimaryError('verify');
+          if (replicated.some((l) => l.device.role === 'backup')) throw new NotPrimaryError('verify');
           return { ok: false, code: 'no-replication', error: 'no replicated LUN of this server has a peer to verify against (--peer)' };
         }
         const reports: VerifyLunReport[] = [];
