@@ -26,7 +26,7 @@ export interface ContinuousParts {
   table: DeltaTable;
   clock: () => number;
   /** Whether the peer's image changed since it was bound (a sampled link is then down). */
-  binding: Pick<ReplicaBinding, 'takeImageChange'>;
+  binding: Pick<ReplicaBinding, 'takePeerChange'>;
 }
 
 export interface ContinuousHooks {
@@ -177,16 +177,16 @@ export class ContinuousMirroring {
 
   /**
    * The link's and the queue's figures for the criteria and status (`now`: sample the rates).
-   * A sample after the peer said its image changed (a restore there) since it was bound finds
-   * the link down whatever succeeded since, so the engine binds again and resynchronises what
-   * changed.
+   * A sample after the peer may have changed under the link since it was bound (a restore
+   * there, or a reconnect: maybe another process, another disk) finds the link down whatever
+   * succeeded since, so the engine binds again and resynchronises what differs.
    */
   figures(now: number | undefined): ReplicationFigures {
     const health = this.parts.link.health();
     const { inflow, shippedRate: shipped } = this;
-    const imageChanged = now !== undefined && this.parts.binding.takeImageChange();
+    const peerChanged = now !== undefined && this.parts.binding.takePeerChange();
     return {
-      linkUp: health.up && !imageChanged,
+      linkUp: health.up && !peerChanged,
       rttMs: health.rttMs,
       writeLatencyMs: health.writeLatencyMs,
       inflowBytesPerSec: now === undefined ? inflow.bytesPerSec : inflow.sample(now),

@@ -316,7 +316,7 @@ export class ReplicationController {
     const now = this.parts.clock();
     const figures = this.continuous.figures(now);
     // A peer that stopped answering no longer follows, whatever state the mirroring is in.
-    if (!figures.linkUp) this.peer.lost(this.parts.link.health().lastError ?? 'the link is down');
+    if (!figures.linkUp) this.peer.lost(this.parts.binding.linkDownReason());
     // The marks delta tracking made in memory become durable at least once a tick.
     await this.parts.table.persist();
     const quiet = this.thresholds.lowTrafficBytesPerSec > 0 && this.hostWrites.sample(now) <= this.thresholds.lowTrafficBytesPerSec;

@@ -132,7 +132,7 @@ export class IscsiReplicaLink implements ReplicaLink {
   }
 
   health(): LinkHealth {
-    return { ...this.healthState };
+    return { ...this.healthState, reconnects: this.session.reconnects };
   }
 
   async write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {

@@ -10,8 +10,8 @@ import { ReplicationAction, encodeAdoptParameters, encodeGenerationParameter } f
 import type { DeltaPassResult } from './delta-pass.js';
 import { chunksOfBits, type DeltaTable } from './delta-table.js';
 import { peerFollows, formatGeneration } from './generations.js';
-import type { ReplicaBinding, ResyncPlan } from './replica-binding.js';
-import type { ReplicaLink } from './replica-link.js';
+import { PEER_MAY_HAVE_CHANGED, type ReplicaBinding, type ResyncPlan } from './replica-binding.js';
+import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
 import type { VolumeState } from './volume-state.js';
 
 export interface ResyncStatus {
@@ -86,6 +86,12 @@ export class PeerSync {
     const peer = this.binding.peer;
     const own = this.volume.generations;
     if (!peer || peer.current === own.current) return;
+    // What the pass wrote may have gone to another image than the one bound (a replacement
+    // disk behind a reconnect): it adopts nothing until it is bound again.
+    if (this.binding.peerMayHaveChanged) {
+      this.binding.unbind(PEER_MAY_HAVE_CHANGED);
+      throw new ReplicaLinkError(`the peer adopts nothing: ${PEER_MAY_HAVE_CHANGED}`);
+    }
     const device = this.volume.device;
     if (!device) throw new Error('a primary without a device identity cannot hand its history to its peer');
     const adopted = await this.link.control(

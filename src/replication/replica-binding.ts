@@ -51,6 +51,8 @@ export interface SplitBrain {
 
 export type BindResult = { kind: 'bound'; resync: ResyncPlan | undefined } | { kind: 'not-bound' } | { kind: 'split-brain'; splitBrain: SplitBrain };
 
+export const PEER_MAY_HAVE_CHANGED = 'the link reconnected, or the peer restored an image, since it was bound';
+
 export function generationsOf(r: ReplicationStateReport): Generations {
   return { current: r.current, bitmap: r.bitmap, history: r.history, since: r.since };
 }
@@ -80,17 +82,41 @@ export class ReplicaBinding {
     return this.binding.state === 'bound';
   }
 
-  /** The link's count of the peer's image changes when it was last bound or last asked. */
-  private imageChangesSeen = 0;
+  /** The link's count of events that may have changed the peer under it, when last bound or last asked. */
+  private peerEventsSeen = 0;
+  /** The same count when the peer was last bound. */
+  private peerEventsAtBind = 0;
 
   /**
-   * Whether the peer said its image changed (a restore to a recovery point) since it was
-   * bound or since the last call: if so it must be bound again, which reads what changed.
+   * Events behind the link that may have put another image, or another peer, where the
+   * bound one was: a restore to a recovery point there (UNIT ATTENTION, MEDIUM MAY HAVE
+   * CHANGED), or a new login after a lost connection (the peer may have been restarted, even
+   * on a blank replacement disk, within the link's reconnect window).
    */
-  takeImageChange(): boolean {
-    const count = this.link.health().imageChanges ?? 0;
-    const changed = count !== this.imageChangesSeen;
-    this.imageChangesSeen = count;
+  private peerEvents(): number {
+    const health = this.link.health();
+    return (health.imageChanges ?? 0) + (health.reconnects ?? 0);
+  }
+
+  /** The link reconnected, or the peer's image was restored, since the peer was bound: it must be bound again before it adopts anything. */
+  get peerMayHaveChanged(): boolean {
+    return this.peerEvents() !== this.peerEventsAtBind;
+  }
+
+  /** Why a sampled link is down: it failed, or it is up but the peer may have changed under it (takePeerChange). */
+  linkDownReason(): string {
+    const health = this.link.health();
+    return health.up ? PEER_MAY_HAVE_CHANGED : (health.lastError ?? 'the link is down');
+  }
+
+  /**
+   * Whether the peer may have changed under the link (peerEvents) since it was bound or
+   * since the last call: if so it must be bound again, which reads what it holds now.
+   */
+  takePeerChange(): boolean {
+    const count = this.peerEvents();
+    const changed = count !== this.peerEventsSeen;
+    this.peerEventsSeen = count;
     return changed;
   }
 
@@ -114,11 +140,22 @@ export class ReplicaBinding {
    */
   async stillFollowing(): Promise<boolean> {
     if (!this.bound) return false;
+    if (this.peerMayHaveChanged) {
+      this.unbind(PEER_MAY_HAVE_CHANGED);
+      return false;
+    }
     // A plain LU (no replication state) was bound by its tag: nothing more to ask it.
     if (this.peer === undefined) return true;
+    const known = this.peer;
     const peer = await this.link.peerState();
     this.peer = peer;
     this.peerSeenAt = this.clock();
+    // Only an ADOPT of ours moves a following backup's generation (and it updates `peer`):
+    // another one means another image, such as a blank disk put in the bound one's place.
+    if (peer && peer.current !== known.current) {
+      this.unbind(`the peer changed: its generation is ${formatGeneration(peer.current)}, not ${formatGeneration(known.current)}`);
+      return false;
+    }
     const relation = peer ? relate(this.volume.generations, generationsOf(peer)).kind : 'unrelated';
     if (peer?.role === 'backup' && (relation === 'same' || relation === 'ahead' || relation === 'peer-blank')) return true;
     this.unbind(`the peer changed: it is ${peer ? `a ${peer.role} (${relation})` : 'no longer replicated'}`);
@@ -156,7 +193,7 @@ export class ReplicaBinding {
    */
   async bind(): Promise<BindResult> {
     // A change reported from here on may postdate what this binding reads: it counts.
-    this.imageChangesSeen = this.link.health().imageChanges ?? 0;
+    this.peerEventsSeen = this.peerEventsAtBind = this.peerEvents();
     let peer: ReplicationStateReport | undefined;
     try {
       const unfit = await this.unfitReplica();
@@ -201,9 +238,15 @@ export class ReplicaBinding {
     return undefined;
   }
 
-  /** A peer without replication state (a plain LU): its volume tag says whose it is. */
-  private async bindByTag(): Promise<BindResult> {
-    const outcome = await bindReplica(this.volume, this.link, this.startOver);
+  /**
+   * A peer without replication state (a plain LU): its volume tag says whose it is. A Tandem
+   * peer that holds no history (`holdsNothing`) goes by the same rules (it may carry another
+   * volume's tag, a plain LU once), but it gets everything copied whatever tags it carries:
+   * our tag alone proves nothing there, since a disk put in place of the bound one gets it
+   * back with the PR state the nodes share.
+   */
+  private async bindByTag(holdsNothing = false): Promise<BindResult> {
+    const outcome = await bindReplica(this.volume, this.link, this.startOver, holdsNothing);
     this.binding = { state: 'bound' };
     return { kind: 'bound', resync: outcome === 'needs-full-sync' ? { why: 'first-sync', full: true, peerChanges: undefined } : undefined };
   }
@@ -216,10 +259,7 @@ export class ReplicaBinding {
       if (!this.startOver) throw new ReplicaMismatchError(ownTag, [tagOfVolume(peer.volumeId)]);
       return this.takeOver();
     }
-    if (blank) {
-      // A blank Tandem peer may still carry another volume's tag (a plain LU once): the tag rules apply.
-      return this.bindByTag();
-    }
+    if (blank) return this.bindByTag(true);
     const tags = await this.link.readTags();
     if (!tags.includes(ownTag)) await this.link.claim(ownTag, []);
     const relation = relate(this.volume.generations, generationsOf(peer));
@@ -254,7 +294,7 @@ export class ReplicaBinding {
         return { kind: 'bound', resync: { why: relation.kind === 'same' ? 'recovery' : 'peer-behind', full, peerChanges: changes } };
       }
       case 'peer-blank':
-        return this.bindByTag();
+        return this.bindByTag(true);
       case 'behind': {
         const message =
           `the peer (primary, generation ${formatGeneration(peer.current)}) is ahead of this node: it was promoted while this node was away. ` +

@@ -29,6 +29,12 @@ export interface LinkHealth {
    * MAY HAVE CHANGED: it was restored to a recovery point). Each asks for a fresh binding.
    */
   imageChanges?: number;
+  /**
+   * How many times the link logged in again after losing its connection. The peer behind
+   * it may be another process now, even on a blank replacement disk: each asks for a fresh
+   * binding before more is sent.
+   */
+  reconnects?: number;
 }
 
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';

@@ -34,14 +34,16 @@ export type BindOutcome =
 /**
  * The identity check: refuses a replica tagged with another volume unless `startOver`;
  * claims a blank (or, with startOver, foreign) replica and bumps the generation.
+ * `holdsNothing`: the replica says it holds no history (a Tandem peer's generation is
+ * blank), so even our tag on it does not make it a synced replica.
  */
-export async function bindReplica(volume: VolumeState, link: ReplicaLink, startOver: boolean): Promise<BindOutcome> {
+export async function bindReplica(volume: VolumeState, link: ReplicaLink, startOver: boolean, holdsNothing = false): Promise<BindOutcome> {
   const identity = volume.identity;
   const own = tagOfVolume(identity.volumeId);
   const tags = await link.readTags();
   const foreign = tags.filter((t) => t !== own);
   if (foreign.length > 0 && !startOver) throw new ReplicaMismatchError(own, foreign);
-  if (foreign.length === 0 && tags.includes(own) && identity.replicaSynced) return 'bound';
+  if (foreign.length === 0 && tags.includes(own) && identity.replicaSynced && !holdsNothing) return 'bound';
   await link.claim(own, foreign);
   // A replica we had synced but which lost our tag, or any takeover, starts a new generation.
   await volume.update((r) => ({ generation: r.generation + (foreign.length > 0 || r.replicaSynced ? 1 : 0), replicaSynced: false }));

@@ -39,11 +39,17 @@ class FakeCheckCondition extends Error {
   override readonly name = 'ScsiCheckConditionError';
 }
 
+function newMetaDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `tandem-pair-${name}-`));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** One node: its image, metadata directory and PR tags survive a crash; its device does not. */
 export class Node {
   device!: ReplicatedDevice;
-  readonly store: MemoryBlockStore;
-  readonly metaDir: string;
+  store: MemoryBlockStore;
+  metaDir: string;
   tags: VolumeTag[] = [];
   /** Bytes of data written to this node by its peer (WRITEs and staged writes). */
   bytesReceived = 0;
@@ -63,9 +69,16 @@ export class Node {
     readonly pair: Pair,
   ) {
     this.store = new MemoryBlockStore({ size: PAIR_VOLUME, path: name });
-    this.metaDir = mkdtempSync(join(tmpdir(), `tandem-pair-${name}-`));
-    afterEach(() => rmSync(this.metaDir, { recursive: true, force: true }));
+    this.metaDir = newMetaDir(name);
     this.link = new PairedLink(pair, this);
+  }
+
+  /** The node's disk swapped for a blank one (a replaced backup): it is down until opened again. */
+  replaceDisk(): void {
+    this.crash();
+    this.store = new MemoryBlockStore({ size: PAIR_VOLUME, path: this.name });
+    this.metaDir = newMetaDir(this.name);
+    this.tags = [];
   }
 
   get peer(): Node {
@@ -174,6 +187,11 @@ export class PairedLink implements ReplicaLink {
 
   reset(): void {
     this.closed = false;
+  }
+
+  /** The link lost its connection and logged in again, with no operation failing meanwhile (as the initiator's reconnect hides it). */
+  reconnected(): void {
+    this.health_.reconnects = (this.health_.reconnects ?? 0) + 1;
   }
 
   health(): LinkHealth {
