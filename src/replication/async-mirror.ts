@@ -24,6 +24,8 @@ export interface AsyncMirrorHooks {
   confirmWanted(): void;
   /** The queue holds more than its memory bound and could not spill (the journal is full too). */
   overflowed(error: Error): void;
+  /** The local image failed a change (it may hold part of it); called before the extent may cool. */
+  localFailed(op: HostOp, error: unknown): void;
 }
 
 export class AsyncMirror implements WritePath {
@@ -65,7 +67,7 @@ export class AsyncMirror implements WritePath {
     }
     return applyLocally(this.local, op, op.fua).then(
       () => this.appliedLocally(change, op.fua),
-      (e: unknown) => this.notApplied(change, e),
+      (e: unknown) => this.notApplied(change, op, e),
     );
   }
 
@@ -77,9 +79,11 @@ export class AsyncMirror implements WritePath {
     this.hooks.shippable();
   }
 
-  private notApplied(change: QueuedChange, e: unknown): never {
-    // The host sees the error; the backup must not get a change the image never took.
+  private notApplied(change: QueuedChange, op: HostOp, e: unknown): never {
+    // The host sees the error; the backup must not get the host's data, which the image may
+    // have taken in part or not at all: what it holds there goes by a pass (localFailed).
     this.queue.withdraw(change);
+    this.hooks.localFailed(op, e);
     this.released([change]);
     // Changes behind it may have waited for it to be applied: the shipper looks again.
     this.hooks.shippable();

@@ -42,6 +42,8 @@ export interface ContinuousHooks {
   queued(fill: number): void;
   /** The queue outgrew its memory and the journal could not take the overflow. */
   overflowed(): void;
+  /** The local image failed a change, whose range is marked: the engine leaves continuous mirroring so a pass copies what the image holds. */
+  localFailed(detail: string): void;
 }
 
 /** What folding left for the delta table: the changes folded and when the oldest was queued. */
@@ -67,10 +69,17 @@ export class ContinuousMirroring {
     confirmIdleMs: number,
   ) {
     const { local, link, queue, activity, table, clock } = parts;
-    this.sync = new SyncMirror(local, link, activity, table, (detail) => {
+    // A failed local write may have changed part of its range (a short write before ENOSPC, an
+    // EIO): the backup gets neither nothing nor the host's data there, but a copy of the image.
+    const localFailed = (op: HostOp, e: unknown): void => {
+      table.note(op.offset, op.length);
+      hooks.localFailed((e as Error).message);
+    };
+    const linkFailed = (detail: string): Promise<void> => {
       hooks.linkFailed(detail);
       return hooks.unreplicatedWrite(detail);
-    });
+    };
+    this.sync = new SyncMirror(local, link, activity, table, linkFailed, localFailed);
     this.async = new AsyncMirror(
       local,
       queue,
@@ -83,6 +92,7 @@ export class ContinuousMirroring {
         shippable: () => this.shipper.kick(),
         confirmWanted: () => this.shipper.kick(),
         overflowed: () => hooks.overflowed(),
+        localFailed,
       },
       queueMemory,
     );

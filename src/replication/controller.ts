@@ -89,6 +89,7 @@ export class ReplicationController {
         if (this.mode === 'auto' && fill > this.thresholds.maxJournalFill) this.fallBack('journal-nearly-full');
       },
       overflowed: () => this.fallBack('journal-full'),
+      localFailed: (detail) => this.fallBack('local-write-failed', detail),
     }, settings.tickMs > 0 ? CONFIRM_IDLE_MS : 0);
     this.ping = new BoundedPing(link, PING_WAIT_MS);
     if (settings.tickMs > 0) {
@@ -202,8 +203,7 @@ export class ReplicationController {
     this.state = 'delta';
     // Status must never show the new state with the previous switch's reason.
     this.switches.last = { at, from, to: 'delta', reason };
-    // A switch for a journal reason leaves the link healthy: its healthy time starts now, with
-    // no early pass (the rewrites are to coalesce in the table).
+    // Not a link reason: its healthy time starts now, no early pass (a journal's rewrites coalesce in the table).
     const linkReason = reason === 'link-failed' || reason === 'rtt-high' || reason === 'write-latency-high';
     this.copiedFor = this.healthySince = linkReason ? undefined : this.parts.clock();
     await this.continuousInflight.idle();

@@ -53,6 +53,8 @@ export type SwitchReason =
   | 'journal-nearly-full'
   | 'journal-full'
   | 'journal-redundant'
+  /** The local image failed a host write: a pass copies what it holds in that range. */
+  | 'local-write-failed'
   | 'admin';
 
 /** Link criteria only: what even plain `continuous` mode reacts to. */

@@ -38,6 +38,8 @@ export class SyncMirror implements WritePath {
     private readonly table: DeltaTable,
     /** The backup missed a change the host is about to be told is done (resolve before answering). */
     private readonly onLinkFailure: (detail: string) => Promise<void> | void,
+    /** The local image failed a change (it may hold part of it); called before the extent may cool. */
+    private readonly onLocalFailure: (op: HostOp, error: unknown) => void = () => undefined,
     private readonly confirmEveryMs = DEFAULT_CONFIRM_EVERY_MS,
   ) {
     this.batcher = new ScatteredBatcher(link);
@@ -51,6 +53,7 @@ export class SyncMirror implements WritePath {
     }
     const remote = op.data ? this.writeRemote(op.data, op.offset, op.fua, op.hold) : this.link.discard(op.offset, op.length);
     const [localResult, remoteResult] = await Promise.allSettled([applyLocally(this.local, op, op.fua), remote]);
+    if (localResult.status === 'rejected') this.onLocalFailure(op, localResult.reason);
     if (remoteResult.status === 'fulfilled') {
       this.unconfirmed.push(op.offset, op.length, !op.data);
       this.added++;
