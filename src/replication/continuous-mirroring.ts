@@ -25,7 +25,7 @@ export interface ContinuousParts {
   activity: ActivityLog;
   table: DeltaTable;
   clock: () => number;
-  /** Whether the peer's image changed since it was bound (a sampled link is then down). */
+  /** Whether the peer may have changed under the link since it was bound: a restore there, a reconnect (a sampled link is then down). */
   binding: Pick<ReplicaBinding, 'takePeerChange'>;
 }
 
@@ -73,7 +73,7 @@ export class ContinuousMirroring {
     // EIO): the backup gets neither nothing nor the host's data there, but a copy of the image.
     const localFailed = (op: HostOp, e: unknown): void => {
       table.note(op.offset, op.length);
-      hooks.localFailed((e as Error).message);
+      hooks.localFailed(e instanceof Error ? e.message : String(e));
     };
     const linkFailed = (detail: string): Promise<void> => {
       hooks.linkFailed(detail);
