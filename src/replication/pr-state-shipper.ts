@@ -6,6 +6,9 @@
  * (REPLICATION CONTROL / PR STATE); the peer keeps the higher number. A look at the peer's C1h
  * each tick sends the state again to a peer that holds an older one (it restarted, or was away).
  * Two changes made through both nodes within one round trip: the later number wins whole.
+ * The state goes only to a peer that reports this node's volume: a --peer that leads to
+ * another pair's node (a wrong address, a node being replaced) must not overwrite that
+ * pair's reservations, nor the volume tag by which its primary knows its backup.
  */
 import { ReplicationAction, encodeSharedPrState, type ReplicationStateReport, type SharedPrState } from '../replica-protocol/index.js';
 import type { Logger } from '../util/log.js';
@@ -17,9 +20,13 @@ export class PrStateShipper {
   private peerHolds = 0n;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  /** The peer last seen holds another volume (logged once per such spell). */
+  private foreignPeer = false;
 
   constructor(
     private readonly link: ReplicaLink,
+    /** This node's volume (a backup takes its primary's at its first sync). */
+    private readonly volumeId: () => string,
     private readonly clock: () => number,
     private readonly log: Logger,
   ) {}
@@ -35,7 +42,7 @@ export class PrStateShipper {
     const now = BigInt(Math.floor(this.clock()));
     this.latest = { ...state, sequence: next > now ? next : now };
     // An unreachable peer would hold the host's PR OUT for the link timeout: the tick resends.
-    if (this.link.health().up) await this.push();
+    if (this.link.health().up) await this.pushToOurs();
   }
 
   /** The peer's state: adopted when newer than this node's. */
@@ -48,17 +55,24 @@ export class PrStateShipper {
 
   /** One look at the peer: a peer holding less than this node gets the state again. */
   async tick(): Promise<void> {
-    if (!this.latest) return;
+    if (this.latest) await this.pushToOurs();
+  }
+
+  /** Sends the state to the peer if it holds this volume and an older state. */
+  private async pushToOurs(): Promise<void> {
     let peer: ReplicationStateReport | undefined;
     try {
       peer = await this.link.peerState();
     } catch {
       return;
     }
-    if (peer && peer.prSequence < this.sequence) {
-      this.peerHolds = peer.prSequence;
-      await this.push();
-    }
+    if (!peer) return;
+    const foreign = peer.volumeId !== this.volumeId();
+    if (foreign && !this.foreignPeer) this.log.warn({ event: 'pr-state-not-shipped', peerVolume: peer.volumeId }, 'persistent reservations not sent: the peer holds another volume');
+    this.foreignPeer = foreign;
+    if (foreign || peer.prSequence >= this.sequence) return;
+    this.peerHolds = peer.prSequence;
+    await this.push();
   }
 
   start(tickMs: number): void {
