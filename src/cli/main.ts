@@ -399,7 +399,7 @@ const parser = yargs(hideBin(process.argv))
         .option('replica', { type: 'string', describe: 'iscsi:// URL of the replica LUN' })
         .option('control', { type: 'string', describe: `without --source/--replica: control socket of the primary (default ${DEFAULT_CONTROL_PATH})` })
         .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })
-        .option('repair', { type: 'boolean', default: false, describe: 'write the differing chunks from the source to the replica' })
+        .option('repair', { type: 'boolean', default: false, describe: 'write the differing chunks from the source to the replica (without --source/--replica: the running primary marks them and a pass copies them)' })
         .option('depth', { type: 'number', describe: 'challenge lists in flight per session (default 6)' })
         .option('algorithm', { type: 'string', choices: ['sha256', 'xxh3'], describe: 'challenge digest (default: xxh3 where both ends have it, else sha256)' })
         .option('target', { ...TARGET_OPTION, describe: 'without --source/--replica: verify this target\'s replicated LUNs only' })
@@ -408,7 +408,6 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       if (argv.source === undefined && argv.replica === undefined) {
-        if (argv.repair) throw new UsageError('--repair needs --source and --replica (against the configured replica, run tandem replicate)');
         if (argv.algorithm !== undefined) throw new UsageError('--algorithm needs --source and --replica (the running primary picks the fastest its replica offers)');
         const { parseSize } = await import('../util/parse-size.js');
         const { controlVerifyCommand } = await import('./admin/verify.js');
@@ -417,6 +416,7 @@ const parser = yargs(hideBin(process.argv))
           json: argv.json as boolean,
           chunk: parseSize(argv.chunk as string, '--chunk'),
           ...(argv.depth !== undefined ? { depth: argv.depth as number } : {}),
+          ...(argv.repair ? { repair: true } : {}),
           ...selectorOf(argv as Record<string, unknown>),
         });
         return;

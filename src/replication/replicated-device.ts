@@ -381,6 +381,14 @@ export class ReplicatedDevice implements BlockDevice {
     return this.primaryController('replicate').replicateNow(onProgress);
   }
 
+  /** Ranges found to differ on the backup (`tandem verify --repair`): marked, then copied by a pass now. */
+  async resyncRanges(ranges: ReadonlyArray<{ offset: number; length: number }>, onProgress?: PassProgress): Promise<DeltaPassResult> {
+    const controller = this.primaryController('verify --repair');
+    for (const r of ranges) this.table.note(r.offset, r.length);
+    await this.table.persist();
+    return controller.replicateNow(onProgress);
+  }
+
   private primaryController(action: string) {
     const controller = this.roles.controller;
     if (!controller) throw new NotPrimaryError(action);

@@ -15,6 +15,7 @@ const request: fc.Arbitrary<ControlRequest> = fc.oneof(
   fc.record({ cmd: fc.constant('mode' as const), mode: fc.constantFrom('continuous' as const, 'delta' as const, 'auto' as const) }),
   fc.record({ cmd: fc.constant('mode' as const), mode: fc.constantFrom('continuous' as const, 'auto' as const), flavour: fc.constantFrom('sync' as const, 'async' as const) }),
   fc.record({ cmd: fc.constant('config-set' as const), key: fc.string(), value: fc.string() }),
+  fc.record({ cmd: fc.constant('verify' as const), chunk: fc.integer({ min: 1, max: 2 ** 30 }), depth: fc.integer({ min: 1, max: 64 }), repair: fc.constant(true as const) }, { requiredKeys: ['cmd'] }),
 );
 
 /** Admin actions aimed at some LUNs: --target and/or --lun. */
@@ -43,6 +44,10 @@ describe('control protocol codec', () => {
         expect(parseControlRequest(encodeLine(r).slice(0, -1))).toEqual(r);
       }),
     );
+  });
+
+  it('refuses a verify whose repair is not a boolean', () => {
+    for (const repair of [1, 'yes', null, {}]) expect(() => parseControlRequest(JSON.stringify({ cmd: 'verify', repair }))).toThrow(/verify repair must be a boolean/);
   });
 
   it('refuses malformed selectors with one message', () => {

@@ -35,6 +35,21 @@ export interface VerifyLunReport {
   lun: number;
   /** The verify engine's report (src/verify/engine.ts VerifyReport). */
   report: unknown;
+  /** `tandem verify --repair`: the pass that copied the differing chunks. */
+  repair?: DeltaPassResult;
+}
+
+/** What the handler reads of a verify report to repair it (src/verify/engine.ts VerifyReport). */
+interface DifferingExtents {
+  differingChunks: number;
+  blockSize: number;
+  differing: Array<{ lba: number; blocks: number }>;
+}
+
+/** The differing extents marked in the LUN's delta table and copied by a pass, as any change the backup lacks. */
+function repairByPass(device: ReplicatedDevice, report: DifferingExtents, onProgress: (done: number, total: number) => void): Promise<DeltaPassResult> | undefined {
+  if (report.differingChunks === 0) return undefined;
+  return device.resyncRanges(report.differing.map((e) => ({ offset: e.lba * report.blockSize, length: e.blocks * report.blockSize })), onProgress);
 }
 
 export interface ControlContext {
@@ -192,9 +207,13 @@ export function createControlHandler(context: ControlContext): ControlHandler {
             ...(request.depth !== undefined ? { depth: request.depth } : {}),
             onProgress: progress,
           });
-          reports.push({ target: l.target, lun: l.lun, report });
+          const repair = request.repair ? await repairByPass(l.device, report as DifferingExtents, progress) : undefined;
+          reports.push({ target: l.target, lun: l.lun, report, ...(repair ? { repair } : {}) });
         }
-        log.info({ event: 'admin', action: 'verify', luns: reports.map((r) => ({ target: r.target, lun: r.lun, differingChunks: (r.report as { differingChunks?: number }).differingChunks })) }, 'admin: verify');
+        log.info(
+          { event: 'admin', action: request.repair ? 'verify-repair' : 'verify', luns: reports.map((r) => ({ target: r.target, lun: r.lun, differingChunks: (r.report as DifferingExtents).differingChunks, ...(r.repair ? { repairedBytes: r.repair.bytesSent } : {}) })) },
+          'admin: verify',
+        );
         return { ok: true, result: { reports } };
       }
     }

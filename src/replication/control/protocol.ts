@@ -25,7 +25,8 @@ export type ControlRequest =
   | ({ cmd: 'resume' } & Selectable)
   | ({ cmd: 'config-set'; key: string; value: string } & Selectable)
   /** Verify replicated LUNs against their configured replicas (the primary's image is the source). */
-  | ({ cmd: 'verify'; chunk?: number; depth?: number } & Selectable)
+  /** `repair`: the differing chunks are marked and a pass copies them (the running pair's own way to the backup). */
+  | ({ cmd: 'verify'; chunk?: number; depth?: number; repair?: boolean } & Selectable)
   /** Role changes (docs/replication.md, "Failover and failback"). */
   | ({ cmd: 'promote'; force: boolean } & Selectable)
   | ({ cmd: 'demote' } & Selectable)
@@ -111,10 +112,12 @@ function parseAction(r: Record<string, unknown>): Exclude<ControlRequest, { cmd:
         const v = r[k];
         if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)) throw new ControlProtocolError(`verify ${k} must be a positive integer`);
       }
+      if (r.repair !== undefined && typeof r.repair !== 'boolean') throw new ControlProtocolError('verify repair must be a boolean');
       return {
         cmd: 'verify',
         ...(r.chunk !== undefined ? { chunk: r.chunk as number } : {}),
         ...(r.depth !== undefined ? { depth: r.depth as number } : {}),
+        ...(r.repair === true ? { repair: true } : {}),
       };
     }
     case 'config-set':
