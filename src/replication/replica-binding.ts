@@ -242,8 +242,8 @@ export class ReplicaBinding {
    * A peer without replication state (a plain LU): its volume tag says whose it is. A Tandem
    * peer that holds no history (`holdsNothing`) goes by the same rules (it may carry another
    * volume's tag, a plain LU once), but it gets everything copied whatever tags it carries:
-   * our tag alone proves nothing there, since a disk put in place of the bound one gets it
-   * back with the PR state the nodes share.
+   * our tag alone proves nothing there (a disk put in place of the bound one got it back
+   * with the PR state the nodes shared, before that state went only to its own volume).
    */
   private async bindByTag(holdsNothing = false): Promise<BindResult> {
     const outcome = await bindReplica(this.volume, this.link, this.startOver, holdsNothing);
