@@ -88,10 +88,7 @@ export class PeerSync {
     if (!peer || peer.current === own.current) return;
     // What the pass wrote may have gone to another image than the one bound (a replacement
     // disk behind a reconnect): it adopts nothing until it is bound again.
-    if (this.binding.peerMayHaveChanged) {
-      this.binding.unbind(PEER_MAY_HAVE_CHANGED);
-      throw new ReplicaLinkError(`the peer adopts nothing: ${PEER_MAY_HAVE_CHANGED}`);
-    }
+    if (!this.binding.peerUnchangedSinceBind()) throw new ReplicaLinkError(`the peer adopts nothing: ${PEER_MAY_HAVE_CHANGED}`);
     const device = this.volume.device;
     if (!device) throw new Error('a primary without a device identity cannot hand its history to its peer');
     const adopted = await this.link.control(

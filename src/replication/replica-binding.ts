@@ -98,9 +98,14 @@ export class ReplicaBinding {
     return (health.imageChanges ?? 0) + (health.reconnects ?? 0);
   }
 
-  /** The link reconnected, or the peer's image was restored, since the peer was bound: it must be bound again before it adopts anything. */
-  get peerMayHaveChanged(): boolean {
-    return this.peerEvents() !== this.peerEventsAtBind;
+  /**
+   * False, and the binding dropped, when the link reconnected or the peer's image was
+   * restored since the peer was bound: it must be bound again before it gets or adopts anything.
+   */
+  peerUnchangedSinceBind(): boolean {
+    if (this.peerEvents() === this.peerEventsAtBind) return true;
+    this.unbind(PEER_MAY_HAVE_CHANGED);
+    return false;
   }
 
   /** Why a sampled link is down: it failed, or it is up but the peer may have changed under it (takePeerChange). */
@@ -140,10 +145,7 @@ export class ReplicaBinding {
    */
   async stillFollowing(): Promise<boolean> {
     if (!this.bound) return false;
-    if (this.peerMayHaveChanged) {
-      this.unbind(PEER_MAY_HAVE_CHANGED);
-      return false;
-    }
+    if (!this.peerUnchangedSinceBind()) return false;
     // A plain LU (no replication state) was bound by its tag: nothing more to ask it.
     if (this.peer === undefined) return true;
     const known = this.peer;

@@ -8,9 +8,8 @@
  */
 import type { VerifyLunReport } from '../../replication/control/handler.js';
 import { ExitCode, formatReport } from '../verify/command.js';
-import { formatBytes } from '../verify/progress.js';
 import type { VerifyReport } from '../../verify/engine.js';
-import { throttledProgress } from '../verify/progress.js';
+import { formatBytes, throttledProgress } from '../verify/progress.js';
 import type { LunSelector } from '../../replication/control/protocol.js';
 import { selecting } from './actions.js';
 import { callControl, processIo, type AdminIo } from './call.js';
