@@ -150,8 +150,7 @@ export class ReplicaBinding {
     if (this.peer === undefined) return true;
     const known = this.peer;
     const peer = await this.link.peerState();
-    this.peer = peer;
-    this.peerSeenAt = this.clock();
+    this.saw(peer);
     // Only an ADOPT of ours moves a following backup's generation (and it updates `peer`):
     // another one means another image, such as a blank disk put in the bound one's place.
     if (peer && peer.current !== known.current) {
@@ -167,9 +166,7 @@ export class ReplicaBinding {
   /** A backup's look at its peer (status, promote): the peer's state, or why it did not answer. */
   async observe(): Promise<void> {
     try {
-      this.peer = await this.link.peerState();
-      this.peerSeenAt = this.clock();
-      this.peerError = undefined;
+      this.saw(await this.link.peerState());
     } catch (e) {
       this.peerError = (e as Error).message;
     }
@@ -177,6 +174,13 @@ export class ReplicaBinding {
 
   /** Why the peer did not answer the last look (undefined: it did). */
   peerError: string | undefined;
+
+  /** The peer answered: what it said, and that it is reachable (a node promoted while it was not kept saying so). */
+  private saw(peer: ReplicationStateReport | undefined): void {
+    this.peer = peer;
+    this.peerSeenAt = this.clock();
+    this.peerError = undefined;
+  }
 
   /** This node stopped being the primary: whatever the binding found no longer applies. */
   reset(): void {
@@ -208,10 +212,10 @@ export class ReplicaBinding {
     } catch (e) {
       if (!(e instanceof ReplicaLinkError)) throw e;
       this.binding = { state: 'pending', error: e.message };
+      this.peerError = e.message;
       return { kind: 'not-bound' };
     }
-    this.peer = peer;
-    this.peerSeenAt = this.clock();
+    this.saw(peer);
     try {
       return peer ? await this.bindByGenerations(peer) : await this.bindByTag();
     } catch (e) {
