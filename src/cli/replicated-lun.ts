@@ -22,14 +22,10 @@ import type { LuIdentity } from '../scsi/logical-unit.js';
 import type { Logger } from '../util/log.js';
 import type { LunConfig, ServeSettings } from './serve-config.js';
 import { metaDirFor } from './lun-store.js';
+import { ReplicaSetupError } from './replica-setup-error.js';
+import { checkImageIdentity } from './image-identity.js';
 
-/** A peer could not be set up at start (wrong setting, wrong volume, wrong size): one line, exit 1. */
-export class ReplicaSetupError extends Error {
-  constructor(message: string, options?: { cause: unknown }) {
-    super(message, options);
-    this.name = 'ReplicaSetupError';
-  }
-}
+export { ReplicaSetupError } from './replica-setup-error.js';
 
 /** The peer URL without its CHAP secret, for logs and status. */
 export function redactedReplica(url: string): string {
@@ -95,6 +91,8 @@ export async function openReplicatedLun(
   ownIdentity: LuIdentity,
   log: Logger,
 ): Promise<OpenedReplicatedLun> {
+  // Before anything trusts the state beside it: the image must be the file that state describes.
+  await checkImageIdentity(lun, metaDir);
   // Points first: a restore a crash cut short is finished before anything reads the image.
   const points = await PointStore.open({ dir: metaDir, image: store, logger: log }).catch((e: unknown) => {
     // Points that do not fit the image (it shrank, a file damaged): the operator's to settle, in one line.

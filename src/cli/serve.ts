@@ -18,6 +18,7 @@ import type { LunConfig, ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
 import { ReplicaSetupError, openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
 import { metaDirFor, openLunStore } from './lun-store.js';
+import { refuseMissingImage } from './image-identity.js';
 import { EncryptedDevice } from '../block/encrypted-device.js';
 
 export { ReplicaSetupError, redactedReplica } from './replicated-lun.js';
@@ -65,6 +66,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       let pointInterval = settings.replication?.pointInterval ?? DEFAULT_POINT_INTERVAL_MS;
       for (const [lun, lunConfig] of config.luns.entries()) {
         const metaDir = metaDirFor(lunConfig);
+        // Opening creates a missing image: not where replication state says one was.
+        await refuseMissingImage(lunConfig, metaDir);
         const store = await openLunStore(lunConfig, metaDir, log);
         // Every LUN of a backup, and each LUN of a primary with a peer, is one node of a replicated pair.
         const replicatedRole = settings.role === 'backup' || (settings.role === 'primary' && lunConfig.replica !== undefined) ? settings.role : undefined;
