@@ -4,6 +4,7 @@ import { formatBytes, formatDuration, progressLine, progressSink, throttledProgr
 describe('progress display', () => {
   it('formats sizes, durations, rate and ETA', () => {
     expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1.4670160302550481)).toBe('1 B');
     expect(formatBytes(64 * 1024)).toBe('64.0 KiB');
     expect(formatBytes(1.5 * 1024 ** 3)).toBe('1.50 GiB');
     expect(formatDuration(3725)).toBe('1:02:05');

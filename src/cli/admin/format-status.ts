@@ -1,17 +1,7 @@
 /** `tandem status` as a human-readable table: one block of key/value rows per LUN. */
 import type { ServerStatus } from '../../replication/control/handler.js';
 import { heldRoles } from '../../replication/control/held-roles.js';
-
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
+import { formatBytes as bytes } from '../verify/progress.js';
 
 function ms(n: number | undefined): string {
   if (n === undefined) return '-';
