@@ -177,6 +177,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
           ...(o.chunk !== undefined ? { chunk: o.chunk } : {}),
           ...(o.depth !== undefined ? { depth: o.depth } : {}),
           onProgress: (p) => o.onProgress(p.bytesDone, p.bytesTotal),
+          // The pair runs on: what the scan finds is checked again once the backup caught up.
+          ...(l.device ? { live: l.device.verifyHooks() } : {}),
         });
       };
       const handler = createControlHandler({

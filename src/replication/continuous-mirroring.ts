@@ -133,6 +133,21 @@ export class ContinuousMirroring {
     await Promise.race([this.drain().catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
   }
 
+  /**
+   * Resolves once the backup has every change the host had acknowledged at the call, or
+   * after `maxMs` (`tandem verify` of a running pair). Sync: at once, such a write
+   * completed on both. Async: once every change queued by then is shipped.
+   */
+  async caughtUp(maxMs: number): Promise<void> {
+    const { queue } = this.parts;
+    const mark = queue.newestSeq;
+    const deadline = Date.now() + maxMs;
+    while (this.flavour === 'async' && this.hooks.active() && (queue.changes[0]?.seq ?? Infinity) <= mark && Date.now() < deadline) {
+      this.shipper.kick();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
   /** Ships most of the queue (async) ahead of a switchover's hold, for at most `maxMs`. */
   async predrain(maxMs: number): Promise<void> {
     const deadline = Date.now() + maxMs;

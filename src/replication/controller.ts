@@ -1,9 +1,8 @@
 /**
- * The replication state machine of one volume as the primary: which write path host
- * changes take (continuous sync or async, or delta tracking), the health/criteria ticks
- * that leave continuous mirroring, the catch-up passes that return to it, and the admin
- * actions. The engine never fails a host write because of the backup: it falls back to
- * delta tracking.
+ * The replication state machine of one volume as the primary: which write path host changes
+ * take (continuous sync or async, or delta tracking), the health/criteria ticks that leave
+ * continuous mirroring, the catch-up passes that return to it, and the admin actions. The
+ * engine never fails a host write because of the backup: it falls back to delta tracking.
  */
 import type { PointMarker } from '../replica-protocol/index.js';
 import { InflightCounter } from '../util/inflight-counter.js';
@@ -140,18 +139,19 @@ export class ReplicationController {
     await this.close();
   }
 
-  /**
-   * A clean shutdown: what is queued is shipped and confirmed if the backup answers within
-   * `maxMs`; what is left stays queued for the next start (the caller spills it).
-   */
+  /** A clean shutdown: the queue shipped and confirmed if the backup answers within `maxMs`; the rest stays queued (the caller spills it). */
   async quiesce(maxMs = this.shutdownDrainMs): Promise<void> {
     if (this.state === 'continuous') await this.continuous.quiesce(maxMs);
   }
 
+  /** `tandem verify` of the running pair: the backup has what the host had acknowledged (continuous mirroring), or `maxMs` passed. */
+  async caughtUp(maxMs: number): Promise<void> {
+    if (this.state === 'continuous') await this.continuous.caughtUp(maxMs);
+  }
+
   /**
    * Before a switchover holds host writes: ship what is queued (continuous async) or run a
-   * pass (delta), so the hold only has the last of the backlog to drain. Bounded; failures
-   * are left to the drain under the hold, which reports them.
+   * pass (delta), so the hold drains only the rest. Bounded; the drain under the hold reports failures.
    */
   async predrain(maxMs = 5_000): Promise<void> {
     const { table } = this.parts;

@@ -121,6 +121,12 @@ export class DeltaTable {
     return (this.bits[chunk >> 3]! & (1 << (chunk & 7))) !== 0;
   }
 
+  /** Whether any chunk the byte range touches is marked. */
+  marksAny(offset: number, length: number): boolean {
+    for (let c = this.chunkOf(offset), last = this.chunkOf(offset + Math.max(1, length) - 1); c <= last; c++) if (this.isMarked(c)) return true;
+    return false;
+  }
+
   markedChunks(): number[] {
     return chunksOfBits(this.bits, this.chunkCount);
   }

@@ -29,6 +29,7 @@ import type { ReplicaLink } from './replica-link.js';
 import { NotPrimaryError, type DeviceChange, type ReplicatedDeviceOptions } from './replicated-device-options.js';
 import { openDeviceParts, type DeviceParts } from './replicated-device-parts.js';
 import type { PromoteResult, RoleManager } from './role-manager.js';
+import { verifyHooks, type VerifyHooks } from './verify-hooks.js';
 import type { ReplicationRole } from './settings.js';
 import type { SplitBrainPolicy } from './split-brain-policy.js';
 import type { SendQueue } from './send-queue.js';
@@ -381,12 +382,9 @@ export class ReplicatedDevice implements BlockDevice {
     return this.primaryController('replicate').replicateNow(onProgress);
   }
 
-  /** Ranges found to differ on the backup (`tandem verify --repair`): marked, then copied by a pass now. */
-  async resyncRanges(ranges: ReadonlyArray<{ offset: number; length: number }>, onProgress?: PassProgress): Promise<DeltaPassResult> {
-    const controller = this.primaryController('verify --repair');
-    for (const r of ranges) this.table.note(r.offset, r.length);
-    await this.table.persist();
-    return controller.replicateNow(onProgress);
+  /** `tandem verify` of the running pair, this node its primary (verify-hooks.ts). */
+  verifyHooks(): VerifyHooks {
+    return verifyHooks(this.primaryController('verify'), this.table);
   }
 
   private primaryController(action: string) {

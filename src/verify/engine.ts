@@ -30,6 +30,7 @@ import {
 } from './plan.js';
 import type { Reference } from './reference.js';
 import { RemoteLun } from './remote-lun.js';
+import { recheckLive, type LivePair } from './live-recheck.js';
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 /** Lists in flight per session; the C0h page's per-nexus limit caps it. */
@@ -58,6 +59,8 @@ export interface VerifyEngineOptions {
   /** Challenge with this algorithm (both ends must support it); default: the fastest both support. */
   algorithm?: ChallengeAlgorithmCode;
   onProgress?: (p: ProgressSnapshot) => void;
+  /** The source is a running primary and the replica its backup: differences are checked again once it caught up (live-recheck.ts). */
+  live?: LivePair;
 }
 
 export interface WireCounters {
@@ -79,6 +82,14 @@ export interface VerifyReport {
   differingChunks: number;
   /** Differing chunks, adjacent ones merged. */
   differing: Extent[];
+  /** Verify of a running pair: what the scan found that was not counted in `differing`. */
+  live?: {
+    /** Differed in the scan, equal once the pair had caught up with the host's writes. */
+    settledChunks: number;
+    /** Marked by the pair for its next pass (known to differ), adjacent ones merged in `pending`. */
+    pendingChunks: number;
+    pending: Extent[];
+  };
   bytesRepaired: number;
   durationMs: number;
   /** Initiator wire bytes per session: for the challenge phase, and in all (repair included). */
@@ -133,14 +144,28 @@ function pickAlgorithm(reference: Reference, replica: RemoteLun, forced: Challen
   return shared;
 }
 
-function entriesFor(plan: VolumePlan, batch: Batch): ChallengeEntry[] {
-  const nonces = randomBytes(batch.chunkCount * ENTRY_NONCE_BYTES);
-  const entries: ChallengeEntry[] = new Array(batch.chunkCount);
-  for (let i = 0; i < batch.chunkCount; i++) {
-    const e = chunkExtent(plan, batch.firstChunk + i);
+/** Entries for `count` chunks, the i-th being chunk `chunkAt(i)`, each with a fresh nonce. */
+function entriesFor(plan: VolumePlan, count: number, chunkAt: (i: number) => number): ChallengeEntry[] {
+  const nonces = randomBytes(count * ENTRY_NONCE_BYTES);
+  const entries: ChallengeEntry[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const e = chunkExtent(plan, chunkAt(i));
     entries[i] = { lba: BigInt(e.lba), blocks: e.blocks, nonce: nonces.subarray(i * ENTRY_NONCE_BYTES, (i + 1) * ENTRY_NONCE_BYTES) };
   }
   return entries;
+}
+
+/** Which of `chunks` (any, ascending) differ now: challenged in lists of `perList`, `depth` in flight. */
+async function differingAmong(chunks: readonly number[], ends: { reference: Reference; replica: RemoteLun }, plan: VolumePlan, algorithm: ChallengeAlgorithmCode, perList: number, depth: number): Promise<number[]> {
+  const lists = Math.ceil(chunks.length / perList);
+  const found: number[][] = new Array(lists);
+  await forEachBounded(lists, depth, async (l) => {
+    const list = chunks.slice(l * perList, (l + 1) * perList);
+    const entries = entriesFor(plan, list.length, (i) => list[i]!);
+    const [expected, actual] = await Promise.all([ends.reference.answers(entries, algorithm), ends.replica.answers(entries, algorithm)]);
+    found[l] = differingEntries(expected, actual, 0).map((i) => list[i]!);
+  });
+  return found.flat();
 }
 
 export async function verifyVolumes(options: VerifyEngineOptions): Promise<VerifyReport> {
@@ -177,7 +202,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
 
   await forEachBounded(batches.length, depth, async (b) => {
     const batch = batches[b]!;
-    const entries = entriesFor(plan, batch);
+    const entries = entriesFor(plan, batch.chunkCount, (i) => batch.firstChunk + i);
     const [expected, actual] = await Promise.all([reference.answers(entries, algorithm), replica.answers(entries, algorithm)]);
     for (const index of differingEntries(expected, actual, batch.firstChunk)) differing.push(index);
     const last = chunkExtent(plan, batch.firstChunk + batch.chunkCount - 1);
@@ -185,9 +210,16 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
     options.onProgress?.(progress());
   });
 
+  differing.sort((a, b) => a - b);
+  const live = options.live && differing.length > 0
+    ? await recheckLive(differing, options.live, (chunks) => differingAmong(chunks, options, plan, algorithm, perList, depth), (c) => {
+        const e = chunkExtent(plan, c);
+        return { offset: e.lba * plan.blockSize, length: e.blocks * plan.blockSize };
+      })
+    : undefined;
+  if (live) differing.splice(0, differing.length, ...live.differing);
   const replicaVerify = since(replicaStart, replica.stats);
   const sourceVerify = remoteSource && sourceStart ? since(sourceStart, remoteSource.stats) : undefined;
-  differing.sort((a, b) => a - b);
   const extents = mergeChunks(plan, differing);
 
   let bytesRepaired = 0;
@@ -215,6 +247,9 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
     algorithm: ALGORITHM_DIGEST[algorithm],
     differingChunks: differing.length,
     differing: extents,
+    ...(options.live
+      ? { live: { settledChunks: live?.settled ?? 0, pendingChunks: live?.pending.length ?? 0, pending: mergeChunks(plan, live?.pending ?? []) } }
+      : {}),
     bytesRepaired,
     durationMs: Math.round(performance.now() - started),
     wire: {

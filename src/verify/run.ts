@@ -7,6 +7,7 @@ import { parseSize } from '../util/parse-size.js';
 import { openRemoteLun, parseUrlArgument } from './connect.js';
 import { verifyVolumes, type ProgressSnapshot, type VerifyReport } from './engine.js';
 import { LocalReference } from './local-reference.js';
+import type { LivePair } from './live-recheck.js';
 import type { Reference } from './reference.js';
 
 export interface RunVerifyOptions {
@@ -26,6 +27,8 @@ export interface RunVerifyOptions {
    * names it: a running primary's RBD image is not a file.
    */
   openSource?: () => Promise<BlockDevice>;
+  /** The source is a running primary verifying its backup (engine.ts `live`). */
+  live?: LivePair;
 }
 
 /** The forced algorithm's code, refused before any login when unknown or not in this build. */
@@ -67,6 +70,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       ...(options.depth !== undefined ? { depth: options.depth } : {}),
       ...(algorithm !== undefined ? { algorithm } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.live ? { live: options.live } : {}),
     });
   } finally {
     await Promise.allSettled([replica.close(), reference?.close()]);

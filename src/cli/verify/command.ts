@@ -43,6 +43,9 @@ export function formatReport(r: VerifyReport): string {
   ];
   for (const e of r.differing.slice(0, LISTED_EXTENTS)) lines.push(`  lba ${e.lba} blocks ${e.blocks}`);
   if (r.differing.length > LISTED_EXTENTS) lines.push(`  ... and ${r.differing.length - LISTED_EXTENTS} more (use --json for all)`);
+  // A running pair's: not counted as differing (the exit status ignores them).
+  if (r.live && r.live.pendingChunks > 0) lines.push(`pending  ${r.live.pendingChunks} chunks marked for the pair's next pass (known to differ)`);
+  if (r.live && r.live.settledChunks > 0) lines.push(`settled  ${r.live.settledChunks} chunks differed while being written, equal once the backup caught up`);
   if (r.bytesRepaired > 0) lines.push(`repaired ${formatBytes(r.bytesRepaired)}`);
   const wire = (name: string, w: { total: { bytesSent: number; bytesReceived: number } } | undefined): void => {
     if (w) lines.push(`wire     ${name}: sent ${formatBytes(w.total.bytesSent)}, received ${formatBytes(w.total.bytesReceived)}`);

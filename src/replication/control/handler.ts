@@ -49,7 +49,7 @@ interface DifferingExtents {
 /** The differing extents marked in the LUN's delta table and copied by a pass, as any change the backup lacks. */
 function repairByPass(device: ReplicatedDevice, report: DifferingExtents, onProgress: (done: number, total: number) => void): Promise<DeltaPassResult> | undefined {
   if (report.differingChunks === 0) return undefined;
-  return device.resyncRanges(report.differing.map((e) => ({ offset: e.lba * report.blockSize, length: e.blocks * report.blockSize })), onProgress);
+  return device.verifyHooks().resync(report.differing.map((e) => ({ offset: e.lba * report.blockSize, length: e.blocks * report.blockSize })), onProgress);
 }
 
 export interface ControlContext {

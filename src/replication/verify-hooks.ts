@@ -1,0 +1,32 @@
+/**
+ * What `tandem verify` of a running pair needs from its primary: to wait until the backup
+ * has what the host had acknowledged (so a write in flight during the scan is not taken for
+ * a difference: src/verify/live-recheck.ts), which chunks the delta table already marks,
+ * and --repair's pass over the extents found different.
+ */
+import type { ReplicationController } from './controller.js';
+import type { DeltaPassResult } from './delta-pass.js';
+import type { DeltaTable } from './delta-table.js';
+import type { PassProgress } from './pass-runner.js';
+
+/** How long one wait for the backup lasts at most: a backup that slow shows its differences. */
+const CAUGHT_UP_MAX_MS = 30_000;
+
+export interface VerifyHooks {
+  caughtUp(): Promise<void>;
+  marked(offset: number, length: number): boolean;
+  /** The ranges marked (durably), then copied by a pass now. */
+  resync(ranges: ReadonlyArray<{ offset: number; length: number }>, onProgress?: PassProgress): Promise<DeltaPassResult>;
+}
+
+export function verifyHooks(controller: ReplicationController, table: DeltaTable): VerifyHooks {
+  return {
+    caughtUp: () => controller.caughtUp(CAUGHT_UP_MAX_MS),
+    marked: (offset, length) => table.marksAny(offset, length),
+    resync: async (ranges, onProgress) => {
+      for (const r of ranges) table.note(r.offset, r.length);
+      await table.persist();
+      return controller.replicateNow(onProgress);
+    },
+  };
+}
