@@ -150,21 +150,42 @@ export class ChunkSet {
   /** The chunks in ascending order, in an array. */
   toArray(): number[] {
     const out: number[] = [];
-    this.forEachPage((first, page) => {
-      for (let byte = 0; byte < page.length; byte++) {
-        const v = page[byte]!;
-        if (v === 0) continue;
-        const base = first + byte * 8;
-        if (v === 0xff) out.push(base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7);
-        else for (let b = 0; b < 8; b++) if (v & (1 << b)) out.push(base + b);
-      }
-    });
+    this.forEachPage((first, page) => pushChunks(out, first, page));
     return out;
+  }
+
+  /**
+   * The chunks in ascending order, at most `size` at a time, each array made when asked for:
+   * a first sync of a 4 TiB volume marks 64 Mi chunks, whose one array took a gigabyte.
+   * The set must not change meanwhile (a pass's set does not).
+   */
+  *windows(size: number): Generator<number[]> {
+    let out: number[] = [];
+    for (const index of [...this.pages.keys()].sort((a, b) => a - b)) {
+      const page = this.pages.get(index)!;
+      // A page at a time: at most a page's chunks wait in `out`.
+      pushChunks(out, index * PAGE_CHUNKS, page);
+      let at = 0;
+      for (; out.length - at >= size; at += size) yield out.slice(at, at + size);
+      out = out.slice(at);
+    }
+    if (out.length > 0) yield out;
   }
 
   /** The chunks in ascending order, as they are now: a caller may change the set while it iterates. */
   [Symbol.iterator](): IterableIterator<number> {
     return this.toArray()[Symbol.iterator]();
+  }
+}
+
+/** Appends the chunks whose bits are set in `page` (bit i: chunk first + i), ascending. */
+function pushChunks(out: number[], first: number, page: Uint8Array): void {
+  for (let byte = 0; byte < page.length; byte++) {
+    const v = page[byte]!;
+    if (v === 0) continue;
+    const base = first + byte * 8;
+    if (v === 0xff) out.push(base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7);
+    else for (let b = 0; b < 8; b++) if (v & (1 << b)) out.push(base + b);
   }
 }
 

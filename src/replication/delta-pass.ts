@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ChunkMoves, type PassCounts } from './chunk-moves.js';
+import type { ChunkSet } from './chunk-set.js';
 import type { DeltaTable } from './delta-table.js';
 import { PassPipeline } from './pass-pipeline.js';
 import { PassPlanner, type PassSource } from './pass-plan.js';
@@ -55,12 +56,12 @@ export interface DeltaPassResult {
 const MAX_OPS = 32;
 
 /**
- * Runs a pass over `chunks` (ascending), for which the caller has called
+ * Runs a pass over `chunks` (a window at a time, ascending), for which the caller has called
  * `table.beginCopy(chunks)` at the point in time `source` shows; this ends the copy either way.
  */
 export async function runDeltaPass(
   table: DeltaTable,
-  chunks: readonly number[],
+  chunks: ChunkSet,
   source: PassSource,
   link: ReplicaLink,
   options: DeltaPassOptions = {},
@@ -74,13 +75,14 @@ export async function runDeltaPass(
   const planner = new PassPlanner(source, link, table.chunkSize, table.volumeSize, compare);
   let staged = false;
   try {
-    staged = chunks.length > 0 && (options.staged ?? false) && (await link.beginPass(passId));
+    staged = chunks.size > 0 && (options.staged ?? false) && (await link.beginPass(passId));
     const moves = new ChunkMoves(table, source, link, staged, compare, options.batchChunks ?? 16, counts);
-    for (let at = 0; at < chunks.length; at += windowChunks) {
-      const window = chunks.slice(at, at + windowChunks);
+    let done = 0;
+    for (const window of chunks.windows(windowChunks)) {
       if (await planner.allEmpty(window)) moves.skip(window[0]!, window.length);
       else await moves.start(window, await planner.plan(window), pipeline);
-      options.onProgress?.(Math.min(at + windowChunks, chunks.length), chunks.length);
+      done += window.length;
+      options.onProgress?.(done, chunks.size);
     }
     await pipeline.drain();
     if (staged) await link.commitPass(passId, counts.bytesSent);
@@ -95,5 +97,5 @@ export async function runDeltaPass(
   }
   table.endCopy(true);
   await table.persistAll();
-  return { chunks: chunks.length, ...counts, allocationQueries: planner.replicaQueries, durationMs: performance.now() - started, staged };
+  return { chunks: chunks.size, ...counts, allocationQueries: planner.replicaQueries, durationMs: performance.now() - started, staged };
 }

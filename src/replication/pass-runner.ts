@@ -86,8 +86,7 @@ export class PassRunner {
       const scratch = await this.openScratch();
       fixed = await order.holding(async () => this.freeze(scratch));
     }
-    const { snapshot } = fixed;
-    const chunks = fixed.chunks.toArray();
+    const { snapshot, chunks } = fixed;
     let result: DeltaPassResult;
     try {
       result = await runDeltaPass(table, chunks, snapshot, link, { compare, staged, ...(onProgress ? { onProgress } : {}) });
@@ -99,7 +98,7 @@ export class PassRunner {
     this.lastPassAt = clock();
     // A pass with nothing to copy (a recovery point's, taken with nothing dirty) is not what
     // status calls the last pass: that stays the last one that moved the backup on.
-    if (chunks.length > 0 || !this.lastPass) this.lastPass = { ...result, at: this.lastPassAt };
+    if (chunks.size > 0 || !this.lastPass) this.lastPass = { ...result, at: this.lastPassAt };
     if (table.dirtyChunks === 0) {
       age.cleaned();
       if (!volume.identity.replicaSynced) await volume.update(() => ({ replicaSynced: true }));

@@ -1,7 +1,7 @@
 /**
  * ChunkSet against a Set of numbers as the model: after any sequence of adds, deletes and
  * run deletions (chunks crowded around page and byte edges), membership (of single chunks
- * and of runs), size and ascending iteration agree; a set made from a bitmap holds exactly the bits set below the count; a
+ * and of runs), size, ascending iteration and windows of it agree; a set made from a bitmap holds exactly the bits set below the count; a
  * clone is independent of its original. The delta table's endCopy, which clears a byte of
  * bits at a time from these pages, is checked against clearing chunk by chunk.
  */
@@ -54,6 +54,20 @@ function apply(sequence: Op[]): { set: ChunkSet; model: Set<number> } {
 const ascending = (model: Set<number>): number[] => [...model].sort((a, b) => a - b);
 
 describe('ChunkSet', () => {
+  it('gives its chunks in windows of at most the size asked, ascending, all of them once', () => {
+    fc.assert(
+      fc.property(ops, fc.integer({ min: 1, max: 50 }), (sequence, size) => {
+        const { set, model } = apply(sequence);
+        const windows = [...set.windows(size)];
+        expect(windows.flat()).toEqual(ascending(model));
+        // Every window full but the last: a pass's progress counts whole windows.
+        expect(windows.slice(0, -1).every((w) => w.length === size)).toBe(true);
+        expect(windows.every((w) => w.length > 0 && w.length <= size)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('agrees with a Set after adds, deletes and run deletions', () => {
     fc.assert(
       fc.property(ops, fc.array(chunk, { maxLength: 20 }), (sequence, probes) => {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { runDeltaPass } from '../../src/replication/delta-pass.js';
+import { ChunkSet } from '../../src/replication/chunk-set.js';
 import { DeltaTable } from '../../src/replication/delta-table.js';
 import { PassSnapshot } from '../../src/replication/pass-snapshot.js';
 import { FakeLink } from './fake-link.js';
@@ -54,7 +55,7 @@ async function expectIdentical(local: MemoryBlockStore, link: FakeLink): Promise
 describe('a compare pass by allocation', () => {
   it('skips what is empty on both, sends what is only here, deallocates what is only there, challenges the rest', async () => {
     const { local, link, table, all } = await world();
-    const r = await runDeltaPass(table, all, snapshot(local, all), link, { compare: true, batchChunks: 4, windowChunks: 5 });
+    const r = await runDeltaPass(table, ChunkSet.of(all), snapshot(local, all), link, { compare: true, batchChunks: 4, windowChunks: 5 });
     expect(r).toMatchObject({ skippedChunks: CHUNKS - 7, sentWithoutChallengeChunks: 3, unmappedChunks: 2, challengedChunks: 2, sentChunks: 4 });
     expect(link.discards).toBe(1); // 5-6 in one UNMAP
     expect((await link.backup.allocation(5 * CHUNK, 2 * CHUNK)).mapped).toBe(false);
@@ -74,7 +75,7 @@ describe('a compare pass by allocation', () => {
     await snap.beforeWrite(2 * CHUNK, CHUNK);
     table.note(2 * CHUNK, CHUNK);
     await local.discard(2 * CHUNK, CHUNK);
-    const r = await runDeltaPass(table, all, snap, link, { compare: true });
+    const r = await runDeltaPass(table, ChunkSet.of(all), snap, link, { compare: true });
     expect(r).toMatchObject({ skippedChunks: CHUNKS - 7, sentWithoutChallengeChunks: 3, unmappedChunks: 2 });
     const backup = Buffer.alloc(SIZE);
     await link.backup.read(backup, 0);
@@ -86,7 +87,7 @@ describe('a compare pass by allocation', () => {
   it('a backup that cannot tell its allocation gets every chunk challenged and nothing deallocated', async () => {
     const { local, link, table, all } = await world();
     link.reportsAllocation = false;
-    const r = await runDeltaPass(table, all, snapshot(local, all), link, { compare: true });
+    const r = await runDeltaPass(table, ChunkSet.of(all), snapshot(local, all), link, { compare: true });
     expect(r).toMatchObject({ challengedChunks: CHUNKS, unmappedChunks: 0, skippedChunks: 0, sentWithoutChallengeChunks: 0, sentChunks: 6 });
     expect(link.discards).toBe(0);
     await expectIdentical(local, link);
@@ -95,7 +96,7 @@ describe('a compare pass by allocation', () => {
   it('a staged resync onto a backup that cannot stage a deallocation challenges the chunk and stages zeroes', async () => {
     const { local, link, table, all } = await world();
     link.canStageDiscard = false;
-    const r = await runDeltaPass(table, all, snapshot(local, all), link, { compare: true, staged: true });
+    const r = await runDeltaPass(table, ChunkSet.of(all), snapshot(local, all), link, { compare: true, staged: true });
     expect(r).toMatchObject({ staged: true, unmappedChunks: 0, challengedChunks: 4, sentChunks: 6 });
     expect(link.commits).toBe(1);
     await expectIdentical(local, link);

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { gapsBetween } from '../../src/replication/chunk-moves.js';
 import { runDeltaPass } from '../../src/replication/delta-pass.js';
+import { ChunkSet } from '../../src/replication/chunk-set.js';
 import { DeltaTable } from '../../src/replication/delta-table.js';
 import { PassSnapshot } from '../../src/replication/pass-snapshot.js';
 import { FakeLink } from './fake-link.js';
@@ -42,7 +43,7 @@ async function pass(world: { local: MemoryBlockStore; link: FakeLink; table: Del
   const all = Array.from({ length: CHUNKS }, (_, i) => i);
   world.table.beginCopy(all);
   const snap = new PassSnapshot(world.local, new MemoryBlockStore({ size: SIZE, path: 'scratch' }), CHUNK, all);
-  return runDeltaPass(world.table, all, snap, world.link, options);
+  return runDeltaPass(world.table, ChunkSet.of(all), snap, world.link, options);
 }
 
 async function expectIdentical(local: MemoryBlockStore, link: FakeLink): Promise<void> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HAS_XXH3 } from '../native/xxh3-build.js';
 import { DeltaTable } from '../../src/replication/delta-table.js';
 import { runDeltaPass } from '../../src/replication/delta-pass.js';
+import { ChunkSet } from '../../src/replication/chunk-set.js';
 import { IscsiReplicaLink } from '../../src/replication/iscsi-replica-link.js';
 import { setLogLevel } from '../../src/util/log.js';
 import { startLiveTarget, type LiveTarget } from '../integration/helpers.js';
@@ -45,7 +46,7 @@ describe('resync compare by challenge', () => {
     const all = Array.from({ length: CHUNKS }, (_, i) => i);
     const challenge = vi.spyOn(link, 'challenge');
     table.beginCopy(all);
-    const result = await runDeltaPass(table, all, { read: async (c, buf) => void primary.copy(buf, 0, c * CHUNK) }, link, { compare: true });
+    const result = await runDeltaPass(table, ChunkSet.of(all), { read: async (c, buf) => void primary.copy(buf, 0, c * CHUNK) }, link, { compare: true });
     expect(challenge.mock.calls.every((call) => call[1] === (HAS_XXH3 ? 1 : 0))).toBe(true);
     expect(result.sentChunks).toBe(DIFFERING.length);
     const after = Buffer.alloc(SIZE);
