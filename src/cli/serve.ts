@@ -170,6 +170,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       // The primary's own image is the verify source: read through a second, read-only handle.
       const verify: LunVerifier = (l, o) => {
         const rbd = rbdSources.get(l);
+        const pair = l.device?.verifyHooks();
         return runVerify({
           source: l.path,
           ...(rbd ? { openSource: () => openLunStore({ ...rbd, readOnly: true, size: undefined }, metaDirFor(rbd)) } : {}),
@@ -177,8 +178,9 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
           ...(o.chunk !== undefined ? { chunk: o.chunk } : {}),
           ...(o.depth !== undefined ? { depth: o.depth } : {}),
           onProgress: (p) => o.onProgress(p.bytesDone, p.bytesTotal),
-          // The pair runs on: what the scan finds is checked again once the backup caught up.
-          ...(l.device ? { live: l.device.verifyHooks() } : {}),
+          // The pair runs on: what the scan finds is checked again once the backup caught up;
+          // the backup's holes come through the replication link (its standby port refuses GET LBA STATUS to others).
+          ...(pair ? { live: pair, replicaAllocation: pair.replicaAllocation } : {}),
         });
       };
       const handler = createControlHandler({

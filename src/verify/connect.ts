@@ -56,7 +56,7 @@ export async function openRemoteLun(url: IscsiUrl, what: string): Promise<Remote
     }
     const totalBlocks = Number(capacity.blockCount);
     if (!Number.isSafeInteger(totalBlocks)) throw new RangeError(`${what}: ${capacity.blockCount} blocks is beyond what verify handles`);
-    return new RemoteLun(session, url, capacity.blockSize, totalBlocks, vpd);
+    return new RemoteLun(session, url, capacity.blockSize, totalBlocks, vpd, capacity.lbpme && capacity.lbprz);
   } catch (e) {
     await session.logout().catch(() => session.destroy());
     throw e;

@@ -31,6 +31,7 @@ import {
 import type { Reference } from './reference.js';
 import { RemoteLun } from './remote-lun.js';
 import { recheckLive, type LivePair } from './live-recheck.js';
+import { AllocationView, withinHoles, type AllocationQuery } from './allocation.js';
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 /** Lists in flight per session; the C0h page's per-nexus limit caps it. */
@@ -61,6 +62,8 @@ export interface VerifyEngineOptions {
   onProgress?: (p: ProgressSnapshot) => void;
   /** The source is a running primary and the replica its backup: differences are checked again once it caught up (live-recheck.ts). */
   live?: LivePair;
+  /** The replica's allocation another way than the verify's own session (a primary's replication link, which a backup answers). */
+  replicaAllocation?: AllocationQuery;
 }
 
 export interface WireCounters {
@@ -77,6 +80,8 @@ export interface VerifyReport {
   blockSize: number;
   chunkBytes: number;
   chunksChecked: number;
+  /** Chunks not challenged: deallocated on both ends, so zeroes on both. */
+  unallocatedChunks: number;
   /** The challenge algorithm used. */
   algorithm: ChallengeDigestName;
   differingChunks: number;
@@ -155,6 +160,20 @@ function entriesFor(plan: VolumePlan, count: number, chunkAt: (i: number) => num
   return entries;
 }
 
+/** The batch's chunks that hold data on either end: those deallocated on both read as zeroes on both (allocation.ts). */
+async function allocatedChunks(plan: VolumePlan, batch: Batch, views: readonly [AllocationView, AllocationView]): Promise<number[]> {
+  const all = Array.from({ length: batch.chunkCount }, (_, i) => batch.firstChunk + i);
+  const first = chunkExtent(plan, batch.firstChunk);
+  const last = chunkExtent(plan, batch.firstChunk + batch.chunkCount - 1);
+  const bs = plan.blockSize;
+  const [a, b] = await Promise.all(views.map((v) => v.holes(first.lba * bs, (last.lba + last.blocks - first.lba) * bs)));
+  if (a!.length === 0 || b!.length === 0) return all;
+  return all.filter((c) => {
+    const e = chunkExtent(plan, c);
+    return !(withinHoles(a!, e.lba * bs, e.blocks * bs) && withinHoles(b!, e.lba * bs, e.blocks * bs));
+  });
+}
+
 /** Which of `chunks` (any, ascending) differ now: challenged in lists of `perList`, `depth` in flight. */
 async function differingAmong(chunks: readonly number[], ends: { reference: Reference; replica: RemoteLun }, plan: VolumePlan, algorithm: ChallengeAlgorithmCode, perList: number, depth: number): Promise<number[]> {
   const lists = Math.ceil(chunks.length / perList);
@@ -200,11 +219,17 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
     elapsedMs: performance.now() - started,
   });
 
+  const views = [new AllocationView(reference.allocation, volumeBytes), new AllocationView(options.replicaAllocation ?? replica.allocation, volumeBytes)] as const;
+  let unallocated = 0;
   await forEachBounded(batches.length, depth, async (b) => {
     const batch = batches[b]!;
-    const entries = entriesFor(plan, batch.chunkCount, (i) => batch.firstChunk + i);
-    const [expected, actual] = await Promise.all([reference.answers(entries, algorithm), replica.answers(entries, algorithm)]);
-    for (const index of differingEntries(expected, actual, batch.firstChunk)) differing.push(index);
+    const chunks = await allocatedChunks(plan, batch, views);
+    unallocated += batch.chunkCount - chunks.length;
+    if (chunks.length > 0) {
+      const entries = entriesFor(plan, chunks.length, (i) => chunks[i]!);
+      const [expected, actual] = await Promise.all([reference.answers(entries, algorithm), replica.answers(entries, algorithm)]);
+      for (const i of differingEntries(expected, actual, 0)) differing.push(chunks[i]!);
+    }
     const last = chunkExtent(plan, batch.firstChunk + batch.chunkCount - 1);
     bytesDone += (last.lba + last.blocks - batch.firstChunk * plan.chunkBlocks) * plan.blockSize;
     options.onProgress?.(progress());
@@ -245,6 +270,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
     chunkBytes: plan.chunkBlocks * plan.blockSize,
     chunksChecked: plan.chunkCount,
     algorithm: ALGORITHM_DIGEST[algorithm],
+    unallocatedChunks: unallocated,
     differingChunks: differing.length,
     differing: extents,
     ...(options.live

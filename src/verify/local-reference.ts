@@ -3,7 +3,8 @@
  * in one native job off the event loop, then the HMAC per entry (docs/vendor-commands.md
  * §1), so the local side costs what the responder's does.
  */
-import type { BlockDevice } from '../block/device.js';
+import { allocationMapOf, type BlockDevice } from '../block/device.js';
+import type { AllocationQuery } from './allocation.js';
 import { FileBlockStore } from '../block/file-store.js';
 import { ALGORITHM_DIGEST, type ChallengeAlgorithmCode, type ChallengeEntry } from '../replica-protocol/index.js';
 import { LOCAL_ALGORITHMS, answersFromDigests } from './local-answers.js';
@@ -45,6 +46,9 @@ export class LocalReference {
     });
     return answersFromDigests(await this.store.digestExtents(extents, ALGORITHM_DIGEST[algorithm]), entries, algorithm);
   }
+
+  /** A sparse file's holes read as zeroes: what SEEK_DATA/SEEK_HOLE finds (an RBD image: its allocation). */
+  readonly allocation: AllocationQuery = (offset, maxLength) => allocationMapOf(this.store, offset, maxLength);
 
   async read(extent: Extent): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(extent.blocks * this.blockSize);

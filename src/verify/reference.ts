@@ -1,5 +1,6 @@
 /** What the verify engine needs from the source copy, local or remote. */
 import type { ChallengeAlgorithmCode, ChallengeEntry } from '../replica-protocol/index.js';
+import type { AllocationQuery } from './allocation.js';
 import type { Extent } from './plan.js';
 
 export interface Reference {
@@ -9,6 +10,8 @@ export interface Reference {
   readonly algorithms: readonly number[];
   /** The answers a faithful replica must give for these entries (V_P), in order. */
   answers(entries: readonly ChallengeEntry[], algorithm: ChallengeAlgorithmCode): Promise<Buffer[]>;
+  /** Where it holds nothing (allocation.ts); undefined when it cannot tell. */
+  readonly allocation: AllocationQuery;
   /** The reference's bytes of an extent (for repair). */
   read(extent: Extent): Promise<Buffer>;
   close(): Promise<void>;

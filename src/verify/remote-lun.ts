@@ -3,9 +3,29 @@
  * space, since lists belong to the nexus), reads and writes extents for repair.
  */
 import { challengeBatch } from '../initiator/challenge.js';
-import { IscsiConnectionError, ScsiCheckConditionError, type IscsiUrl, type ReconnectingSession, type WireStats } from '../initiator/index.js';
+import { IscsiConnectionError, ProvisioningStatus, ScsiCheckConditionError, ScsiDataError, type IscsiUrl, type LbaStatusDescriptor, type ReconnectingSession, type WireStats } from '../initiator/index.js';
+import type { AllocationExtent } from '../block/device.js';
+import type { AllocationQuery } from './allocation.js';
 import type { ChallengeAlgorithmCode, ChallengeEntry, ChallengeVpd } from '../replica-protocol/index.js';
 import type { Extent } from './plan.js';
+
+/** Descriptors asked for per GET LBA STATUS (a Tandem target answers at most 64). */
+const LBA_STATUS_DESCRIPTORS = 256;
+
+/** Contiguous extents from `offset` (up to `end`) the descriptors describe; a gap ends what they say. */
+function extentsFrom(descriptors: readonly LbaStatusDescriptor[], offset: number, end: number, blockSize: number): AllocationExtent[] {
+  const out: AllocationExtent[] = [];
+  let at = offset;
+  for (const d of descriptors) {
+    const first = Number(d.lba) * blockSize;
+    if (at >= end || first > at) break;
+    const last = Math.min((Number(d.lba) + d.blocks) * blockSize, end);
+    if (last <= at) continue;
+    out.push({ offset: at, length: last - at, mapped: d.status !== ProvisioningStatus.DEALLOCATED });
+    at = last;
+  }
+  return out;
+}
 
 /** Tries per challenge list: the first, and again after reconnects that lost it. */
 const LIST_ATTEMPTS = 3;
@@ -30,7 +50,25 @@ export class RemoteLun {
     readonly blockSize: number,
     readonly totalBlocks: number,
     readonly vpd: ChallengeVpd,
+    /** LBPME and LBPRZ: deallocated blocks exist and read as zeroes, so GET LBA STATUS can tell where it holds nothing. */
+    private thin = false,
   ) {}
+
+  /** Its allocation from `offset` as GET LBA STATUS reports it (allocation.ts), or undefined: not thin, or the command refused. */
+  readonly allocation: AllocationQuery = async (offset, maxLength) => {
+    if (!this.thin) return undefined;
+    let descriptors;
+    try {
+      descriptors = await this.session.getLbaStatus(this.lun, Math.floor(offset / this.blockSize), LBA_STATUS_DESCRIPTORS);
+    } catch (e) {
+      if (!(e instanceof ScsiCheckConditionError) && !(e instanceof ScsiDataError)) throw e;
+      // Refused (not supported; a backup's standby port, which answers challenges only) or not
+      // understood, once: every chunk is challenged, as before.
+      this.thin = false;
+      return undefined;
+    }
+    return extentsFrom(descriptors, offset, offset + maxLength, this.blockSize);
+  };
 
   get lun(): number {
     return this.url.lun;

@@ -8,6 +8,7 @@ import { openRemoteLun, parseUrlArgument } from './connect.js';
 import { verifyVolumes, type ProgressSnapshot, type VerifyReport } from './engine.js';
 import { LocalReference } from './local-reference.js';
 import type { LivePair } from './live-recheck.js';
+import type { AllocationQuery } from './allocation.js';
 import type { Reference } from './reference.js';
 
 export interface RunVerifyOptions {
@@ -29,6 +30,8 @@ export interface RunVerifyOptions {
   openSource?: () => Promise<BlockDevice>;
   /** The source is a running primary verifying its backup (engine.ts `live`). */
   live?: LivePair;
+  /** engine.ts `replicaAllocation`. */
+  replicaAllocation?: AllocationQuery;
 }
 
 /** The forced algorithm's code, refused before any login when unknown or not in this build. */
@@ -71,6 +74,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       ...(algorithm !== undefined ? { algorithm } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.live ? { live: options.live } : {}),
+      ...(options.replicaAllocation ? { replicaAllocation: options.replicaAllocation } : {}),
     });
   } finally {
     await Promise.allSettled([replica.close(), reference?.close()]);

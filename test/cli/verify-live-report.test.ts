@@ -11,6 +11,7 @@ const base: VerifyReport = {
   blockSize: 512,
   chunkBytes: 65536,
   chunksChecked: 64,
+  unallocatedChunks: 0,
   algorithm: 'xxh3',
   differingChunks: 1,
   differing: [{ lba: 1280, blocks: 128 }],

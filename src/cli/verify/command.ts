@@ -39,6 +39,7 @@ export function formatReport(r: VerifyReport): string {
     `volume   ${formatBytes(r.volumeBytes)} (${r.volumeBytes / r.blockSize} blocks of ${r.blockSize}), chunk ${formatBytes(r.chunkBytes)}`,
     ...(r.replicaBeyondBytes > 0 ? [`beyond   the replica's last ${formatBytes(r.replicaBeyondBytes)} lie past the source's end: not compared`] : []),
     `checked  ${r.chunksChecked} chunks in ${seconds.toFixed(2)} s (${formatBytes(seconds > 0 ? r.volumeBytes / seconds : 0)}/s) by ${r.algorithm}`,
+    ...(r.unallocatedChunks > 0 ? [`holes    ${r.unallocatedChunks} of them deallocated on both ends: zeroes on both, not challenged`] : []),
     `differ   ${r.differingChunks} chunks in ${r.differing.length} extents`,
   ];
   for (const e of r.differing.slice(0, LISTED_EXTENTS)) lines.push(`  lba ${e.lba} blocks ${e.blocks}`);
