@@ -384,7 +384,7 @@ export class ReplicatedDevice implements BlockDevice {
 
   /** `tandem verify` of the running pair, this node its primary (verify-hooks.ts). */
   verifyHooks(): VerifyHooks {
-    return verifyHooks(this.primaryController('verify'), this.table, this.link);
+    return verifyHooks(this.primaryController('verify'), this.table, this.link, this.order);
   }
 
   private primaryController(action: string) {

@@ -3,24 +3,25 @@
  * slightly different moments, so a chunk the host writes meanwhile (on the replica a few
  * milliseconds later) differs in the scan with nothing wrong: measured by hand, ~1,000 of
  * 4,096 chunks under a steady write load, every run. The chunks the scan found are
- * challenged again once the pair has caught up with what the host had written, for a few
- * rounds, only those still differing each time; a difference that is real survives every
- * round. Chunks the pair itself marks as differing (its next pass copies them) are
- * reported apart: they are not news.
+ * challenged again once the pair has caught up with what the host had written, which
+ * settles nearly all of them; what still differs is challenged a last time with host writes
+ * held and the pair caught up under the hold, so nothing is in flight: a chunk that differs
+ * then differs for real. Chunks the pair itself marks as differing (its next pass copies
+ * them) are reported apart: they are not news.
  */
+
 /** What the running primary tells verify about its pair. */
 export interface LivePair {
   /** Resolves once the replica holds every write the source had acknowledged at the call (at once where nothing is mirrored continuously). */
   caughtUp(): Promise<void>;
+  /** Runs `fn` with host writes held and the replica caught up (as a pass fixes its point in time). */
+  holding<T>(fn: () => Promise<T>): Promise<T>;
   /** Whether the pair already knows these bytes differ (marked for its next pass). */
   marked(offset: number, length: number): boolean;
 }
 
-/** Rounds after the scan: a chunk the host keeps rewriting may differ in one, rarely in all. */
-export const RECHECK_ROUNDS = 4;
-
 export interface RecheckResult {
-  /** Chunks that still differ, and that the pair does not know of. */
+  /** Chunks that differ, and that the pair does not know of. */
   differing: number[];
   /** Chunks the pair marks for its next pass. */
   pending: number[];
@@ -39,17 +40,21 @@ export async function recheckLive(
   bytesOf: (chunk: number) => { offset: number; length: number },
 ): Promise<RecheckResult> {
   const pending: number[] = [];
-  let left = [...found];
-  for (let round = 0; round < RECHECK_ROUNDS && left.length > 0; round++) {
-    await pair.caughtUp();
-    const still = await challenge(left);
-    left = [];
-    // Marks are read after the answers: a chunk marked by then is one the pair knows of.
-    for (const chunk of still) {
+  // Marks are read right after the answers: a chunk marked by then is one the pair knows of.
+  const unknownToPair = (still: readonly number[]): number[] =>
+    still.filter((chunk) => {
       const { offset, length } = bytesOf(chunk);
-      (pair.marked(offset, length) ? pending : left).push(chunk);
-    }
+      if (!pair.marked(offset, length)) return true;
+      pending.push(chunk);
+      return false;
+    });
+  let left: number[] = [];
+  if (found.length > 0) {
+    await pair.caughtUp();
+    left = unknownToPair(await challenge(found));
   }
+  // Few by now: holding the host's writes for one round of challenges costs them a moment.
+  if (left.length > 0) left = await pair.holding(async () => unknownToPair(await challenge(left)));
   pending.sort((a, b) => a - b);
   return { differing: left, pending, settled: found.length - left.length - pending.length };
 }

@@ -1,41 +1,57 @@
 /**
  * Verify of a running pair: what the scan found different is challenged again once the pair
- * has caught up, a few rounds, only what still differs; chunks the pair marks for its next
- * pass are reported apart. Found by hand: `tandem verify --control` under a steady host write
+ * has caught up, and what still differs a last time with host writes held; chunks the pair
+ * marks for its next pass are reported apart. Found by hand: `tandem verify --control` under a steady host write
  * load reported ~1,000 of 4,096 chunks different on a pair in step (exit 1), every run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { RECHECK_ROUNDS, recheckLive, type LivePair } from '../../src/verify/live-recheck.js';
+import { recheckLive, type LivePair } from '../../src/verify/live-recheck.js';
 import { PAIR_CHUNK, PAIR_VOLUME, Pair, syncedPair, writeChunks } from '../replication/paired-nodes.js';
 
 const bytesOf = (chunk: number) => ({ offset: chunk * PAIR_CHUNK, length: PAIR_CHUNK });
 
 describe('recheckLive', () => {
-  it('keeps what differs in every round, drops what settles, sets marked chunks apart', async () => {
-    // Chunk 2 differs once (a write in flight), 5 always (a real difference), 7 is marked by the pair, 9 differs for two rounds.
-    let round = 0;
-    const caughtUp: number[] = [];
-    const pair: LivePair = { caughtUp: async () => void caughtUp.push(round), marked: (offset) => offset === 7 * PAIR_CHUNK };
-    const challenged: number[][] = [];
+  it('settles what the caught-up pair no longer differs in, checks the rest under a hold, sets marked chunks apart', async () => {
+    // Chunk 2 differs only in the scan (a write in flight), 9 until the host's writes are held
+    // (rewritten all the time), 5 always (a real difference), 7 is marked by the pair.
+    const events: string[] = [];
+    let held = false;
+    const pair: LivePair = {
+      caughtUp: async () => void events.push('caught-up'),
+      holding: async (fn) => {
+        events.push('hold');
+        held = true;
+        try {
+          return await fn();
+        } finally {
+          held = false;
+          events.push('release');
+        }
+      },
+      marked: (offset) => offset === 7 * PAIR_CHUNK,
+    };
     const result = await recheckLive([2, 5, 7, 9], pair, async (chunks) => {
-      challenged.push([...chunks]);
-      round++;
-      return chunks.filter((c) => c === 5 || c === 7 || (c === 9 && round <= 2));
+      events.push(`challenge ${chunks.join(',')}${held ? ' held' : ''}`);
+      return chunks.filter((c) => c === 5 || c === 7 || (c === 9 && !held));
     }, bytesOf);
     expect(result).toEqual({ differing: [5], pending: [7], settled: 2 });
-    // Every round challenges only what the one before left; 5 differs in all of them.
-    expect(challenged).toHaveLength(RECHECK_ROUNDS);
-    expect(challenged.slice(0, 3)).toEqual([[2, 5, 7, 9], [5, 9], [5, 9]]);
-    expect(challenged.slice(3).every((c) => c.length === 1 && c[0] === 5)).toBe(true);
-    // The pair is waited for before every round.
-    expect(caughtUp).toEqual(Array.from({ length: RECHECK_ROUNDS }, (_, i) => i));
+    expect(events).toEqual(['caught-up', 'challenge 2,5,7,9', 'hold', 'challenge 5,9 held', 'release']);
   });
 
-  it('nothing found: no round, no wait', async () => {
-    let waited = false;
-    const result = await recheckLive([], { caughtUp: async () => void (waited = true), marked: () => false }, async () => [1], bytesOf);
-    expect(result).toEqual({ differing: [], pending: [], settled: 0 });
-    expect(waited).toBe(false);
+  it('nothing found: no wait, no hold; all settled: no hold', async () => {
+    const events: string[] = [];
+    const pair: LivePair = {
+      caughtUp: async () => void events.push('caught-up'),
+      holding: async (fn) => {
+        events.push('hold');
+        return fn();
+      },
+      marked: () => false,
+    };
+    expect(await recheckLive([], pair, async () => [1], bytesOf)).toEqual({ differing: [], pending: [], settled: 0 });
+    expect(events).toEqual([]);
+    expect(await recheckLive([3, 4], pair, async () => [], bytesOf)).toEqual({ differing: [], pending: [], settled: 2 });
+    expect(events).toEqual(['caught-up']);
   });
 });
 
