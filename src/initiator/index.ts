@@ -21,7 +21,7 @@ export {
   parseStandardInquiry,
 } from './cdb.js';
 export type { Capacity, BlockRange, StandardInquiry } from './cdb.js';
-export { GET_LBA_STATUS_SA, ProvisioningStatus, getLbaStatusCdb, lbaStatusAllocationLength, parseLbaStatus } from './lba-status.js';
+export { GET_LBA_STATUS_SA, ProvisioningStatus, getLbaStatusCdb, lbaStatusAllocationLength, parseLbaStatus, provisionedRuns, type ProvisionedRun } from './lba-status.js';
 export type { LbaStatusDescriptor } from './lba-status.js';
 export {
   CommandAbortedError,

@@ -75,3 +75,32 @@ export function parseLbaStatus(data: Buffer, startLba: bigint): LbaStatusDescrip
   }
   return out;
 }
+
+/** Bytes a GET LBA STATUS answer describes: whether anything may be stored there. */
+export interface ProvisionedRun {
+  offset: number;
+  length: number;
+  /** False only where the target deallocated the blocks: nothing stored. */
+  mapped: boolean;
+}
+
+/**
+ * What `descriptors` (parsed, ascending) say of the bytes from `offset` up to `end`, as runs
+ * contiguous from `offset`: a gap after a descriptor says nothing about what lies in it, so
+ * the runs stop there.
+ */
+export function provisionedRuns(descriptors: readonly LbaStatusDescriptor[], offset: number, end: number, blockSize: number): ProvisionedRun[] {
+  const bs = BigInt(blockSize);
+  const out: ProvisionedRun[] = [];
+  let at = offset;
+  for (const d of descriptors) {
+    if (at >= end || bs * d.lba > BigInt(at)) break;
+    // In bigints: a descriptor may end far past what a Number holds exactly.
+    const descriptorEnd = bs * (d.lba + BigInt(d.blocks));
+    const last = descriptorEnd < BigInt(end) ? Number(descriptorEnd) : end;
+    if (last <= at) continue;
+    out.push({ offset: at, length: last - at, mapped: d.status !== ProvisioningStatus.DEALLOCATED });
+    at = last;
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  * OPERATION CODE, INVALID FIELD IN CDB) or answers a malformed parameter list is treated as
  * allocated everywhere from then on, logged once: passes onto it behave as before.
  */
-import { ProvisioningStatus, ScsiCheckConditionError, ScsiDataError, type LbaStatusDescriptor } from '../initiator/index.js';
+import { ScsiCheckConditionError, ScsiDataError, provisionedRuns, type LbaStatusDescriptor } from '../initiator/index.js';
 import type { Logger } from '../util/log.js';
 import type { AllocationExtent } from './replica-link.js';
 
@@ -50,20 +50,7 @@ export class PeerAllocation {
       if (e instanceof ScsiDataError) return this.giveUp('malformed', e.message);
       throw e;
     }
-    const end = Math.min(offset + maxLength, this.size);
-    const out: AllocationExtent[] = [];
-    let at = offset;
-    for (const d of descriptors) {
-      if (at >= end) break;
-      const first = BigInt(bs) * d.lba;
-      // A gap after a descriptor says nothing about what lies in it: trust only the run from the start.
-      if (first > BigInt(at)) break;
-      const last = Number(bigMin(BigInt(bs) * (d.lba + BigInt(d.blocks)), BigInt(end)));
-      if (last <= at) continue;
-      out.push({ offset: at, length: last - at, mapped: d.status !== ProvisioningStatus.DEALLOCATED });
-      at = last;
-    }
-    return out;
+    return provisionedRuns(descriptors, offset, Math.min(offset + maxLength, this.size), bs);
   }
 
   private giveUp(reason: string, detail?: string): undefined {
@@ -77,8 +64,4 @@ export class PeerAllocation {
     }
     return undefined;
   }
-}
-
-function bigMin(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
 }

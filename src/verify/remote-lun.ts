@@ -3,29 +3,13 @@
  * space, since lists belong to the nexus), reads and writes extents for repair.
  */
 import { challengeBatch } from '../initiator/challenge.js';
-import { IscsiConnectionError, ProvisioningStatus, ScsiCheckConditionError, ScsiDataError, type IscsiUrl, type LbaStatusDescriptor, type ReconnectingSession, type WireStats } from '../initiator/index.js';
-import type { AllocationExtent } from '../block/device.js';
+import { IscsiConnectionError, ScsiCheckConditionError, ScsiDataError, provisionedRuns, type IscsiUrl, type ReconnectingSession, type WireStats } from '../initiator/index.js';
 import type { AllocationQuery } from './allocation.js';
 import type { ChallengeAlgorithmCode, ChallengeEntry, ChallengeVpd } from '../replica-protocol/index.js';
 import type { Extent } from './plan.js';
 
 /** Descriptors asked for per GET LBA STATUS (a Tandem target answers at most 64). */
 const LBA_STATUS_DESCRIPTORS = 256;
-
-/** Contiguous extents from `offset` (up to `end`) the descriptors describe; a gap ends what they say. */
-function extentsFrom(descriptors: readonly LbaStatusDescriptor[], offset: number, end: number, blockSize: number): AllocationExtent[] {
-  const out: AllocationExtent[] = [];
-  let at = offset;
-  for (const d of descriptors) {
-    const first = Number(d.lba) * blockSize;
-    if (at >= end || first > at) break;
-    const last = Math.min((Number(d.lba) + d.blocks) * blockSize, end);
-    if (last <= at) continue;
-    out.push({ offset: at, length: last - at, mapped: d.status !== ProvisioningStatus.DEALLOCATED });
-    at = last;
-  }
-  return out;
-}
 
 /** Tries per challenge list: the first, and again after reconnects that lost it. */
 const LIST_ATTEMPTS = 3;
@@ -67,7 +51,7 @@ export class RemoteLun {
       this.thin = false;
       return undefined;
     }
-    return extentsFrom(descriptors, offset, offset + maxLength, this.blockSize);
+    return provisionedRuns(descriptors, offset, offset + maxLength, this.blockSize);
   };
 
   get lun(): number {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScsiDataError } from '../../src/initiator/cdb.js';
-import { getLbaStatusCdb, lbaStatusAllocationLength, parseLbaStatus, type LbaStatusDescriptor } from '../../src/initiator/lba-status.js';
+import { ProvisioningStatus, getLbaStatusCdb, lbaStatusAllocationLength, parseLbaStatus, provisionedRuns, type LbaStatusDescriptor } from '../../src/initiator/lba-status.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -140,5 +140,53 @@ describe('GET LBA STATUS codec', () => {
     expect(lbaStatusAllocationLength(64)).toBe(8 + 64 * 16);
     expect(() => getLbaStatusCdb(-1n, 24)).toThrow(RangeError);
     expect(() => getLbaStatusCdb(0, 2 ** 32)).toThrow(RangeError);
+  });
+});
+
+describe('provisionedRuns', () => {
+  const BLOCK = 512;
+  /** Descriptors from LBA `first` (ascending, gaps allowed) over a small volume, an offset in the first, an end anywhere after. */
+  const answer = fc
+    .record({
+      first: fc.integer({ min: 0, max: 1000 }),
+      parts: fc.array(fc.record({ gap: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5 })), blocks: fc.integer({ min: 1, max: 20 }), status: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 12 }),
+      into: fc.integer({ min: 0, max: 19 }),
+      beyond: fc.integer({ min: 0, max: 300 }),
+    })
+    .map(({ first, parts, into, beyond }) => {
+      const descriptors: LbaStatusDescriptor[] = [];
+      let lba = first;
+      parts.forEach((p, i) => {
+        if (i > 0) lba += p.gap;
+        descriptors.push({ lba: BigInt(lba), blocks: p.blocks, status: p.status });
+        lba += p.blocks;
+      });
+      const offset = (first + Math.min(into, parts[0]!.blocks - 1)) * BLOCK;
+      return { descriptors, offset, end: offset + beyond * BLOCK };
+    });
+
+  it('covers the bytes from offset block by block as the descriptors say, up to the first gap or the end', () => {
+    fc.assert(
+      fc.property(answer, ({ descriptors, offset, end }) => {
+        const runs = provisionedRuns(descriptors, offset, end, BLOCK);
+        // The model: each block from `offset` in turn, its descriptor's status, until one has none.
+        const expected: boolean[] = [];
+        for (let at = offset; at < end; at += BLOCK) {
+          const d = descriptors.find((x) => BigInt(at / BLOCK) >= x.lba && BigInt(at / BLOCK) < x.lba + BigInt(x.blocks));
+          if (!d) break;
+          expected.push(d.status !== ProvisioningStatus.DEALLOCATED);
+        }
+        const got: boolean[] = [];
+        let at = offset;
+        for (const r of runs) {
+          expect(r.offset).toBe(at);
+          expect(r.length).toBeGreaterThan(0);
+          for (let b = 0; b < r.length / BLOCK; b++) got.push(r.mapped);
+          at += r.length;
+        }
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
