@@ -174,15 +174,21 @@ async function allocatedChunks(plan: VolumePlan, batch: Batch, views: readonly [
   });
 }
 
+type Ends = { reference: Reference; replica: RemoteLun };
+
+/** Which chunks of one challenge list differ: both ends answer the same fresh entries. */
+async function differingInList(list: readonly number[], ends: Ends, plan: VolumePlan, algorithm: ChallengeAlgorithmCode): Promise<number[]> {
+  const entries = entriesFor(plan, list.length, (i) => list[i]!);
+  const [expected, actual] = await Promise.all([ends.reference.answers(entries, algorithm), ends.replica.answers(entries, algorithm)]);
+  return differingEntries(expected, actual, 0).map((i) => list[i]!);
+}
+
 /** Which of `chunks` (any, ascending) differ now: challenged in lists of `perList`, `depth` in flight. */
-async function differingAmong(chunks: readonly number[], ends: { reference: Reference; replica: RemoteLun }, plan: VolumePlan, algorithm: ChallengeAlgorithmCode, perList: number, depth: number): Promise<number[]> {
+async function differingAmong(chunks: readonly number[], ends: Ends, plan: VolumePlan, algorithm: ChallengeAlgorithmCode, perList: number, depth: number): Promise<number[]> {
   const lists = Math.ceil(chunks.length / perList);
   const found: number[][] = new Array(lists);
   await forEachBounded(lists, depth, async (l) => {
-    const list = chunks.slice(l * perList, (l + 1) * perList);
-    const entries = entriesFor(plan, list.length, (i) => list[i]!);
-    const [expected, actual] = await Promise.all([ends.reference.answers(entries, algorithm), ends.replica.answers(entries, algorithm)]);
-    found[l] = differingEntries(expected, actual, 0).map((i) => list[i]!);
+    found[l] = await differingInList(chunks.slice(l * perList, (l + 1) * perList), ends, plan, algorithm);
   });
   return found.flat();
 }
@@ -209,7 +215,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
 
   const replicaStart = snapshot(replica.stats);
   const sourceStart = remoteSource ? snapshot(remoteSource.stats) : undefined;
-  const differing: number[] = [];
+  let differing: number[] = [];
   let bytesDone = 0;
   const volumeBytes = reference.sizeBytes;
   const progress = (): ProgressSnapshot => ({
@@ -225,11 +231,7 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
     const batch = batches[b]!;
     const chunks = await allocatedChunks(plan, batch, views);
     unallocated += batch.chunkCount - chunks.length;
-    if (chunks.length > 0) {
-      const entries = entriesFor(plan, chunks.length, (i) => chunks[i]!);
-      const [expected, actual] = await Promise.all([reference.answers(entries, algorithm), replica.answers(entries, algorithm)]);
-      for (const i of differingEntries(expected, actual, 0)) differing.push(chunks[i]!);
-    }
+    if (chunks.length > 0) for (const c of await differingInList(chunks, options, plan, algorithm)) differing.push(c);
     const last = chunkExtent(plan, batch.firstChunk + batch.chunkCount - 1);
     bytesDone += (last.lba + last.blocks - batch.firstChunk * plan.chunkBlocks) * plan.blockSize;
     options.onProgress?.(progress());
@@ -242,7 +244,8 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
         return { offset: e.lba * plan.blockSize, length: e.blocks * plan.blockSize };
       })
     : undefined;
-  if (live) differing.splice(0, differing.length, ...live.differing);
+  // Reassigned, not spliced in: a spread of a million chunks overflows the call's arguments.
+  if (live) differing = live.differing;
   const replicaVerify = since(replicaStart, replica.stats);
   const sourceVerify = remoteSource && sourceStart ? since(sourceStart, remoteSource.stats) : undefined;
   const extents = mergeChunks(plan, differing);

@@ -20,6 +20,9 @@ export interface LivePair {
   marked(offset: number, length: number): boolean;
 }
 
+/** Chunks challenged under one hold of the host's writes (16 MiB at 64 KiB chunks). */
+export const HELD_CHUNKS = 256;
+
 export interface RecheckResult {
   /** Chunks that differ, and that the pair does not know of. */
   differing: number[];
@@ -53,8 +56,14 @@ export async function recheckLive(
     await pair.caughtUp();
     left = unknownToPair(await challenge(found));
   }
-  // Few by now: holding the host's writes for one round of challenges costs them a moment.
-  if (left.length > 0) left = await pair.holding(async () => unknownToPair(await challenge(left)));
+  // Few by now, normally; a held round covers at most HELD_CHUNKS, so however many are left
+  // (a backup changed wholesale) the host's writes wait one short round of challenges at a time.
+  const real: number[] = [];
+  for (let at = 0; at < left.length; at += HELD_CHUNKS) {
+    const group = left.slice(at, at + HELD_CHUNKS);
+    for (const c of await pair.holding(async () => unknownToPair(await challenge(group)))) real.push(c);
+  }
+  left = real;
   pending.sort((a, b) => a - b);
   return { differing: left, pending, settled: found.length - left.length - pending.length };
 }

@@ -5,7 +5,7 @@
  * load reported ~1,000 of 4,096 chunks different on a pair in step (exit 1), every run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { recheckLive, type LivePair } from '../../src/verify/live-recheck.js';
+import { HELD_CHUNKS, recheckLive, type LivePair } from '../../src/verify/live-recheck.js';
 import { PAIR_CHUNK, PAIR_VOLUME, Pair, syncedPair, writeChunks } from '../replication/paired-nodes.js';
 
 const bytesOf = (chunk: number) => ({ offset: chunk * PAIR_CHUNK, length: PAIR_CHUNK });
@@ -36,6 +36,33 @@ describe('recheckLive', () => {
     }, bytesOf);
     expect(result).toEqual({ differing: [5], pending: [7], settled: 2 });
     expect(events).toEqual(['caught-up', 'challenge 2,5,7,9', 'hold', 'challenge 5,9 held', 'release']);
+  });
+
+  it('many real differences (a backup changed wholesale) are checked HELD_CHUNKS at a time, each group under its own hold', async () => {
+    const found = Array.from({ length: 2 * HELD_CHUNKS + 3 }, (_, i) => i * 2);
+    let holds = 0;
+    let held = false;
+    const heldGroups: number[] = [];
+    const pair: LivePair = {
+      caughtUp: async () => undefined,
+      holding: async (fn) => {
+        holds++;
+        held = true;
+        try {
+          return await fn();
+        } finally {
+          held = false;
+        }
+      },
+      marked: () => false,
+    };
+    const result = await recheckLive(found, pair, async (chunks) => {
+      if (held) heldGroups.push(chunks.length);
+      return [...chunks];
+    }, bytesOf);
+    expect(result).toEqual({ differing: found, pending: [], settled: 0 });
+    expect(holds).toBe(3);
+    expect(heldGroups).toEqual([HELD_CHUNKS, HELD_CHUNKS, 3]);
   });
 
   it('nothing found: no wait, no hold; all settled: no hold', async () => {
