@@ -123,8 +123,14 @@ export class DeltaTable {
 
   /** Whether any chunk the byte range touches is marked. */
   marksAny(offset: number, length: number): boolean {
-    for (let c = this.chunkOf(offset), last = this.chunkOf(offset + Math.max(1, length) - 1); c <= last; c++) if (this.isMarked(c)) return true;
+    const [first, last] = this.chunksUnder(offset, length);
+    for (let c = first; c <= last; c++) if (this.isMarked(c)) return true;
     return false;
+  }
+
+  /** The first and last chunk [offset, offset+length) touches (a zero-length range: the chunk at offset). */
+  private chunksUnder(offset: number, length: number): [number, number] {
+    return [this.chunkOf(offset), this.chunkOf(offset + Math.max(length, 1) - 1)];
   }
 
   markedChunks(): number[] {
@@ -157,8 +163,7 @@ export class DeltaTable {
    * was not yet durable; the write may be acknowledged once it resolves.
    */
   mark(offset: number, length: number): Promise<void> | undefined {
-    const first = this.chunkOf(offset);
-    const last = this.chunkOf(offset + Math.max(length, 1) - 1);
+    const [first, last] = this.chunksUnder(offset, length);
     let needsPersist = false;
     for (let c = first; c <= last; c++) needsPersist = this.setBit(c) || needsPersist;
     return needsPersist ? this.persist() : undefined;
@@ -169,8 +174,7 @@ export class DeltaTable {
    * the write until persist() makes the marks durable (it runs before an extent leaves the log).
    */
   note(offset: number, length: number): void {
-    const first = this.chunkOf(offset);
-    const last = this.chunkOf(offset + Math.max(length, 1) - 1);
+    const [first, last] = this.chunksUnder(offset, length);
     for (let c = first; c <= last; c++) this.setBit(c);
   }
 
