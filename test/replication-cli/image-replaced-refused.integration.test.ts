@@ -78,6 +78,15 @@ describe('a replicated LUN refuses an image that is not its own', () => {
     expect(running.addresses).toHaveLength(1);
   });
 
+  it('a damaged image record is refused in one line naming it', async () => {
+    running = await serveBackup();
+    await running.close();
+    running = undefined;
+    writeFileSync(join(meta(), 'image.json'), '{"ino": "x"');
+    const e = await refusal();
+    expect(e.message).toBe(`${join(meta(), 'image.json')}: not an image record (remove it to record the image again)`);
+  });
+
   it('with the replication state removed, a new image starts as a new volume', async () => {
     running = await serveBackup();
     await running.close();
