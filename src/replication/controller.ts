@@ -366,7 +366,7 @@ export class ReplicationController {
     } catch (e) {
       this.state = 'delta';
       this.healthySince = undefined;
-      this.parts.log.warn({ event: 'catch-up-failed', error: (e as Error).message }, 'return to continuous mirroring failed');
+      this.switches.catchUpFailed((e as Error).message);
       throw e;
     }
     this.switches.record(from, 'continuous', 'link-healthy', { healthyForMs: this.thresholds.healthyForMs });
@@ -390,7 +390,7 @@ export class ReplicationController {
       lastSwitch: this.switches.last,
       figures: this.continuous.figures(undefined),
       journal: queueStatus(queue),
-      lastPass: this.passes.lastPass,
+      ...this.passes.report(),
       paused: this.paused,
       thresholds: { ...this.thresholds },
       deltaIntervalMs: this.deltaIntervalMs,

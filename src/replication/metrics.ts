@@ -156,6 +156,7 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     m.add('tandem_replication_last_pass_chunks', 'gauge', 'Chunks sent by the last delta pass', lun, r.lastPass?.sentChunks);
     m.add('tandem_replication_last_pass_duration_seconds', 'gauge', 'Duration of the last delta pass', lun, seconds(r.lastPass?.durationMs));
     m.add('tandem_replication_last_pass_timestamp_seconds', 'gauge', 'When the last delta pass ended (Unix time)', lun, seconds(r.lastPass?.at));
+    m.add('tandem_replication_pass_failing', 'gauge', '1 when the delta passes since the last complete one failed (the reason is in status)', lun, r.passFailure ? 1 : 0);
     if (r.lastSwitch) {
       const sw = { ...lun, from: r.lastSwitch.from, to: r.lastSwitch.to, reason: r.lastSwitch.reason };
       m.add('tandem_replication_last_switch_timestamp_seconds', 'gauge', 'When the last mode switch happened (Unix time), with its reason', sw, r.lastSwitch.at / 1000);

@@ -28,6 +28,13 @@ export interface FrozenPass {
   at: number;
 }
 
+/** The last failed pass, when none completed since: when, what started it and why it failed. */
+export interface PassFailure {
+  at: number;
+  trigger: PassTrigger;
+  error: string;
+}
+
 export type PassProgress = (doneChunks: number, totalChunks: number) => void;
 
 export interface PassRunnerParts {
@@ -49,6 +56,8 @@ export class PassRunner {
   suspect: boolean;
   lastPassAt: number;
   lastPass: (DeltaPassResult & { at: number }) | undefined;
+  /** Why the passes since the last one that completed failed (a full replica fails each retry alike). */
+  lastFailure: PassFailure | undefined;
 
   constructor(
     private readonly parts: PassRunnerParts,
@@ -75,6 +84,17 @@ export class PassRunner {
     return PassSnapshot.openScratch(metaDir, local.size, files);
   }
 
+  /** What status says of the passes: the last complete one, and why those since failed. */
+  report(): { lastPass: PassRunner['lastPass']; passFailure: PassFailure | undefined } {
+    return { lastPass: this.lastPass, passFailure: this.lastFailure };
+  }
+
+  /** A pass failed: status says why until one completes; the log says so once per distinct reason. */
+  failed(trigger: PassTrigger, error: string): void {
+    if (this.lastFailure?.error !== error) this.parts.log.warn({ event: 'delta-pass-failed', trigger, error }, `delta pass failed: ${error}`);
+    this.lastFailure = { at: this.parts.clock(), trigger, error };
+  }
+
   /** A pass: its point in time fixed now (host writes held for a moment), or the one given. */
   async run(onProgress: PassProgress | undefined, trigger: PassTrigger, frozen?: FrozenPass): Promise<DeltaPassResult & { at: number }> {
     const { link, table, order, volume, age, clock, log } = this.parts;
@@ -95,6 +115,7 @@ export class PassRunner {
       await snapshot.close();
     }
     this.suspect = false;
+    this.lastFailure = undefined;
     this.lastPassAt = clock();
     // A pass with nothing to copy (a recovery point's, taken with nothing dirty) is not what
     // status calls the last pass: that stays the last one that moved the backup on.

@@ -29,6 +29,12 @@ export interface PeerFollowingParts {
 export class PeerFollowing {
   private following: boolean;
   private diverging: Promise<void> | undefined;
+  /**
+   * 'replica-bound' was logged and nothing came of it yet: a peer that answers but fails what
+   * follows (its disk full) is bound again at each retry, and that is no news; a pass that
+   * completes, or a peer found unreachable, makes the next binding worth a line again.
+   */
+  private announced = false;
 
   constructor(
     private readonly parts: PeerFollowingParts,
@@ -78,6 +84,7 @@ export class PeerFollowing {
       log.debug({ err: e }, 'replica refused');
       return;
     }
+    if (binding.peerError !== undefined) this.announced = false;
     if (result.kind === 'split-brain') {
       if (before !== 'split-brain') this.parts.onSplitBrain(result.splitBrain);
       return;
@@ -85,16 +92,19 @@ export class PeerFollowing {
     if (binding.stale && before !== 'stale') this.parts.onStale();
     if (result.kind !== 'bound') return;
     this.following = true;
-    log.info({ event: 'replica-bound', resync: result.resync?.why, generation: this.parts.volume.identity.generation }, 'replica reachable and bound');
-    if (!result.resync) return;
-    try {
-      await this.startResync(result.resync);
-    } catch (e) {
-      // The peer did not learn it is being resynchronised (BEGIN RESYNC failed: its disk is full):
-      // no pass may go before it does, so the next look binds again and asks again.
-      this.lost((e as Error).message);
-      throw e;
+    if (result.resync) {
+      try {
+        await this.startResync(result.resync);
+      } catch (e) {
+        // The peer did not learn it is being resynchronised (BEGIN RESYNC failed: its disk is full):
+        // no pass may go before it does, so the next look binds again and asks again. Logged
+        // by the failing tick (once while it fails alike), so not bound here: each retry binds.
+        this.lost((e as Error).message);
+        throw e;
+      }
     }
+    if (!this.announced) log.info({ event: 'replica-bound', resync: result.resync?.why, generation: this.parts.volume.identity.generation }, 'replica reachable and bound');
+    this.announced = true;
   }
 
   /** Marks what the peer must receive; the next passes compare before they copy. */
@@ -114,8 +124,10 @@ export class PeerFollowing {
         onProgress?.(done, total);
       }, trigger, frozen);
       await peerSync.passed(result);
+      this.announced = false;
       return result;
     } catch (e) {
+      this.passes.failed(trigger, (e as Error).message);
       this.lost((e as Error).message);
       throw e;
     }

@@ -5,6 +5,7 @@ import type { DeltaPassResult } from './delta-pass.js';
 import type { DeltaTable } from './delta-table.js';
 import { formatGeneration, type GenerationId } from './generations.js';
 import type { PeerSync, ResyncStatus } from './peer-sync.js';
+import type { PassFailure } from './pass-runner.js';
 import type { ReplicaBinding, ReplicaBindingState } from './replica-binding.js';
 import type { LinkHealth, ReplicaLink } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
@@ -63,6 +64,8 @@ export interface ReplicationStatus {
   dirtyChunks: number;
   dirtyBytes: number;
   lastPass: (DeltaPassResult & { at: number }) | undefined;
+  /** The passes since the last complete one fail: the last failure (retried at the usual cadence). */
+  passFailure: PassFailure | undefined;
   identity: VolumeIdentity;
   generations: GenerationsView;
   peer: PeerView | undefined;
@@ -108,7 +111,7 @@ export interface PortGroupView {
 /** The part of the status only a running primary knows. */
 export type PrimaryStatus = Pick<
   ReplicationStatus,
-  'mode' | 'flavour' | 'lastSwitch' | 'figures' | 'journal' | 'lastPass' | 'paused' | 'thresholds' | 'deltaIntervalMs' | 'recoveryPointAgeMs'
+  'mode' | 'flavour' | 'lastSwitch' | 'figures' | 'journal' | 'lastPass' | 'passFailure' | 'paused' | 'thresholds' | 'deltaIntervalMs' | 'recoveryPointAgeMs'
 > & { state: MirrorState };
 
 export interface StatusSources {
@@ -142,6 +145,7 @@ export function buildStatus(s: StatusSources): ReplicationStatus {
     figures: { ...IDLE_FIGURES, linkUp: s.link.health().up },
     journal: queueStatus(s.queue),
     lastPass: undefined,
+    passFailure: undefined,
     paused: false,
     thresholds: { ...DEFAULT_THRESHOLDS, ...s.settings.thresholds },
     deltaIntervalMs: s.settings.deltaIntervalMs,

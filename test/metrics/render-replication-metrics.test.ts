@@ -78,6 +78,7 @@ describe('renderMetrics: per-LUN replication figures in Prometheus text', () => 
     expect(sampleOf(e, 'tandem_replication_recovery_point_age_seconds', lun0)).toBe(12.5);
     expect(sampleOf(e, 'tandem_replication_last_pass_bytes', lun0)).toBe(8 * 65536);
     expect(sampleOf(e, 'tandem_replication_last_pass_duration_seconds', lun0)).toBe(1.5);
+    expect(sampleOf(e, 'tandem_replication_pass_failing', lun0)).toBe(0);
     expect(sampleOf(e, 'tandem_replication_link_up', lun0)).toBe(1);
     expect(sampleOf(e, 'tandem_replication_link_rtt_seconds', lun0)).toBe(0.0025);
     expect(sampleOf(e, 'tandem_replication_link_written_bytes_total', lun0)).toBe(123456);
@@ -95,6 +96,12 @@ describe('renderMetrics: per-LUN replication figures in Prometheus text', () => 
     expect(e.samples.some((s) => s.name === 'tandem_replication_link_write_latency_seconds')).toBe(false);
     expect(e.samples.some((s) => s.name === 'tandem_replication_last_pass_bytes')).toBe(false);
     expect(e.types.has('tandem_replication_last_pass_bytes')).toBe(false);
+  });
+
+  it('marks a LUN whose passes keep failing', () => {
+    const failing = replication({ passFailure: { at: 1_700_000_002_000, trigger: 'interval', error: 'write on replica failed: out of space' } });
+    const e = parseExposition(renderMetrics({ status: status(failing) }));
+    expect(sampleOf(e, 'tandem_replication_pass_failing', { target: T, lun: '0' })).toBe(1);
   });
 
   it('reports the server-wide connection and buffer-memory bounds and their use, when given', () => {

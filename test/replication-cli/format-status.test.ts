@@ -1,7 +1,8 @@
 /**
  * `tandem status` as text: every row's label stands apart from its value (the longest,
  * "newest write", ran into it), and the role line says the role the LUNs hold now — a
- * node started as primary and demoted showed "primary" at the top.
+ * node started as primary and demoted showed "primary" at the top. A pass that keeps failing
+ * gets a row of its own, after the last one that completed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,8 +46,13 @@ describe('tandem status as text', () => {
     const backup = structuredClone(status);
     Object.assign(backup.luns[0]!.replication!, { role: 'backup', newestWriteAt: status.now - 1500 });
     const asBackup = formatStatus(backup);
+    const failing = structuredClone(status);
+    failing.luns[0]!.replication!.passFailure = { at: status.now - 2000, trigger: 'catch-up', error: 'write on replica failed: out of space' };
+    const withFailure = formatStatus(failing);
+    expect(withFailure).toContain('  pass failed  2.0 s ago (catch-up), retried: write on replica failed: out of space');
+    expect(primary).not.toContain('pass failed');
     expect(asBackup).toContain('  newest write 20');
-    for (const [label, value] of [...rows(primary), ...rows(asBackup)]) {
+    for (const [label, value] of [...rows(primary), ...rows(asBackup), ...rows(withFailure)]) {
       expect(label).toMatch(/^[a-z][a-z .]*[a-z.] *$/);
       expect(label.endsWith(' ')).toBe(true);
       expect(value).not.toMatch(/^ /);

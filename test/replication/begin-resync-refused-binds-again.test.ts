@@ -33,14 +33,18 @@ it('a refused BEGIN RESYNC is asked again before any pass', async () => {
     return adopt(p);
   };
 
+  const bound = a.log.events('replica-bound').length;
   await pair.tick().catch(() => undefined);
   expect(asked).toEqual(['refused']);
   // Still full: nothing is sent, the next look asks again.
   await pair.tick().catch(() => undefined);
   expect(asked[1]).toBe('refused');
   expect(asked).not.toContain('adopt');
+  // Bound but not resynchronised: not logged as bound, each retry (the failing tick logs once).
+  expect(a.log.events('replica-bound').length).toBe(bound);
   full = false;
   await pair.tickUntil(() => a.device.status().state === 'continuous' && a.device.status().dirtyChunks === 0);
   expect(asked.filter((x) => x !== 'refused')).toEqual(['taken', 'adopt']);
+  expect(a.log.events('replica-bound').length).toBe(bound + 1);
   expect((await b.image()).equals(await a.image())).toBe(true);
 });

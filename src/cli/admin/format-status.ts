@@ -63,6 +63,7 @@ function primaryRows(l: Lun, r: Replication, now: number): Rows {
     ['generations', generationsText(r)],
     ['volume', `${r.identity.volumeId} gen ${r.identity.generation}${r.identity.replicaSynced ? '' : ' (first sync pending)'}`],
   ];
+  if (r.passFailure) rows.splice(rows.findIndex(([k]) => k === 'last pass') + 1, 0, ['pass failed', `${ago(r.passFailure.at, now)} (${r.passFailure.trigger}), retried: ${r.passFailure.error}`]);
   if (r.resync) rows.splice(4, 0, ['resync', `${bytes(r.resync.bytesLeft)} left, ${bytes(r.resync.bytesSent)} sent, ETA ${r.resync.etaSeconds === undefined ? '-' : ms(r.resync.etaSeconds * 1000)} (${r.resync.why})`]);
   if (r.splitBrain) rows.splice(4, 0, ['SPLIT BRAIN', splitBrainText(r.splitBrain)]);
   // Only worth a row when something is wrong: the replica not checked yet, refused, stale...
