@@ -29,6 +29,8 @@ export class PrStateShipper {
     private readonly volumeId: () => string,
     private readonly clock: () => number,
     private readonly log: Logger,
+    /** This node holds no history yet (a new backup before its first sync). */
+    private readonly blank: () => boolean = () => false,
   ) {}
 
   /** The sequence of the state this node holds (0: none yet). */
@@ -68,7 +70,9 @@ export class PrStateShipper {
     }
     if (!peer) return;
     const foreign = peer.volumeId !== this.volumeId();
-    if (foreign && !this.foreignPeer) this.log.warn({ event: 'pr-state-not-shipped', peerVolume: peer.volumeId }, 'persistent reservations not sent: the peer holds another volume');
+    // A blank backup holds no volume of its own yet: its primary's claim changed its state,
+    // and the first sync gives it that primary's volume. Nothing to warn of.
+    if (foreign && !this.foreignPeer && !this.blank()) this.log.warn({ event: 'pr-state-not-shipped', peerVolume: peer.volumeId }, 'persistent reservations not sent: the peer holds another volume');
     this.foreignPeer = foreign;
     if (foreign || peer.prSequence >= this.sequence) return;
     this.peerHolds = peer.prSequence;

@@ -85,7 +85,7 @@ export class ReplicatedDevice implements BlockDevice {
     this.canDiscard = local.canDiscard;
     this.path = local.path;
     this.newestWriteAt = volume.newestWriteAt;
-    this.prState = new PrStateShipper(link, () => volume.identity.volumeId, clock, log);
+    this.prState = new PrStateShipper(link, () => volume.identity.volumeId, clock, log, () => volume.generations.current === 0n);
     this.prState.start(roles.settings.tickMs);
     roles.onAccessChange = () => {
       this.accessChanged = true;
