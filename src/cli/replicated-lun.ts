@@ -17,6 +17,7 @@ import { PointStore } from '../replication/points/point-store.js';
 import { PointsGivenUpForSpace } from '../replication/points/out-of-space.js';
 import { PreservingDevice } from '../replication/points/preserving-device.js';
 import { ReplicatedDevice } from '../replication/replicated-device.js';
+import { IdentityFileError } from '../replication/volume-record.js';
 import type { ReplicationRole } from '../replication/settings.js';
 import type { LuIdentity } from '../scsi/logical-unit.js';
 import type { Logger } from '../util/log.js';
@@ -144,6 +145,8 @@ export async function openReplicatedLun(
     await points.close().catch(() => undefined);
     if (e instanceof ReplicaSetupError) throw e;
     const shown = lun.replica !== undefined ? `replica ${redactedReplica(lun.replica)}` : 'replication';
-    throw new ReplicaSetupError(`LUN ${lun.path}: ${shown}: ${(e as Error).message}`, { cause: e });
+    // The node's own record of its history is unreadable: what it holds is unknown, so the way out is the operator's.
+    const remedy = e instanceof IdentityFileError ? `; restore it, or remove ${metaDir} to start this image with no history (as a backup it then gets a full copy from its peer)` : '';
+    throw new ReplicaSetupError(`LUN ${lun.path}: ${shown}: ${(e as Error).message}${remedy}`, { cause: e });
   }
 }

@@ -4,7 +4,8 @@
  * with a new blank one, served zeroes where the host's data had been, and its pair said it
  * was in step (the generations matched). Now the server refuses to start, in one line, when
  * the image is missing (instead of creating it) or is another file (a replacement, a copy),
- * and starts as before with the original back or the state removed.
+ * and starts as before with the original back or the state removed. A damaged record of the
+ * image or of its replication state is refused in one line that says what to do.
  */
 import { mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,6 +86,17 @@ describe('a replicated LUN refuses an image that is not its own', () => {
     writeFileSync(join(meta(), 'image.json'), '{"ino": "x"');
     const e = await refusal();
     expect(e.message).toBe(`${join(meta(), 'image.json')}: not an image record (remove it to record the image again)`);
+  });
+
+  it('a damaged replication record is refused in one line naming it and the way out', async () => {
+    running = await serveBackup();
+    await running.close();
+    running = undefined;
+    writeFileSync(join(meta(), 'replication.json'), '{"volumeId": ');
+    const e = await refusal();
+    expect(e.message).toBe(
+      `LUN ${image()}: replication: ${join(meta(), 'replication.json')}: not valid JSON; restore it, or remove ${meta()} to start this image with no history (as a backup it then gets a full copy from its peer)`,
+    );
   });
 
   it('with the replication state removed, a new image starts as a new volume', async () => {

@@ -95,7 +95,7 @@ describe('recovery points through tandem serve', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a manual point: the hook runs before and after, the id is printed once the backup holds it, both nodes list it', async () => {
+  it('a manual point: the hook runs before and after, the id is printed once the backup holds it, the backup lists it, the primary says where it is', async () => {
     await writeRandom([0, 3, 100, 1000, 2047]);
     const created = await json<{ points: Array<{ id: number; target: string }> }>((io) => pointCreateCommand({ control: primary.controlPath!, json: true, label: 'before-deploy' }, io));
     expect(created.code).toBe(0);
@@ -109,6 +109,11 @@ describe('recovery points through tandem serve', () => {
     const text = capture();
     expect(await pointsCommand({ control: backup.controlPath! }, text)).toBe(0);
     expect(text.stdout).toMatch(/^\s+1\s+\S+Z\s+manual\s+\d+ bytes\s+before-deploy$/m);
+    expect(text.stdout).not.toContain('a primary');
+    // The primary holds none: it says where they are rather than only "0 points".
+    const onPrimary = capture();
+    expect(await pointsCommand({ control: primary.controlPath! }, onPrimary)).toBe(0);
+    expect(onPrimary.stdout).toContain(': 0 points (a primary: the points it creates are kept on its backup; run tandem points there)');
     const status = await json<ServerStatus>((io) => statusCommand({ control: primary.controlPath!, json: true, watch: false }, io));
     expect(status.result.luns[0]!.replication!.points).toMatchObject({ lastId: 1 });
     const backupStatus = await json<ServerStatus>((io) => statusCommand({ control: backup.controlPath!, json: true, watch: false }, io));

@@ -29,7 +29,9 @@ export async function pointsCommand(options: AdminOptions, io: AdminIo = process
   const r = outcome.result as { targets: TargetPoints[] };
   const lines: string[] = [];
   for (const t of r.targets) {
-    lines.push(`${t.target} (LUN ${t.luns.join(', ')}): ${t.points.length} point${t.points.length === 1 ? '' : 's'}${t.incomplete.length ? `, incomplete: ${t.incomplete.join(', ')}` : ''}`);
+    // Listed where asked, a primary's answer would read as "no recovery points": they are on its backup.
+    const elsewhere = t.primary ? ' (a primary: the points it creates are kept on its backup; run tandem points there)' : '';
+    lines.push(`${t.target} (LUN ${t.luns.join(', ')}): ${t.points.length} point${t.points.length === 1 ? '' : 's'}${t.incomplete.length ? `, incomplete: ${t.incomplete.join(', ')}` : ''}${elsewhere}`);
     for (const p of t.points) lines.push(`  ${String(p.id).padStart(6)}  ${when(p.at)}  ${p.origin.padEnd(9)}  ${String(p.bytes).padStart(12)} bytes${p.label ? `  ${p.label}` : ''}`);
   }
   return print(io, options.json, r, lines);

@@ -32,6 +32,8 @@ export interface TargetPoints {
   points: Array<PointInfo & { luns: number }>;
   /** Points some LUNs hold and others do not (taken on part of the group only). */
   incomplete: number[];
+  /** The LUNs are primaries: the points they create are kept on their backup, not listed here. */
+  primary: boolean;
 }
 
 export async function pointAction(
@@ -124,5 +126,6 @@ function targetPoints(target: string, luns: readonly PointActionLun[]): TargetPo
   }
   const points = [...count.values()].filter((c) => c.luns === luns.length).map((c) => ({ ...c.info, bytes: c.bytes, luns: c.luns }));
   const incomplete = [...count.values()].filter((c) => c.luns < luns.length).map((c) => c.info.id);
-  return { target, luns: luns.map((l) => l.lun), points: points.sort((a, b) => a.id - b.id), incomplete: incomplete.sort((a, b) => a - b) };
+  const primary = luns.every((l) => l.device.role === 'primary');
+  return { target, luns: luns.map((l) => l.lun), points: points.sort((a, b) => a.id - b.id), incomplete: incomplete.sort((a, b) => a - b), primary };
 }
