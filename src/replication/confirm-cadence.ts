@@ -6,8 +6,8 @@
  * (vm.dirty_expire_centisecs): confirming no more often than that costs no writeback the
  * unreplicated LUN would not do too. Measured (docs/performance.md): every 5 s or 256 MiB,
  * a 1 s flush pair every few seconds of scattered 4 KiB writes took 15-20% of the async
- * rate. A host flush, a pause, a write waiting for activity-log room or a filling journal
- * still confirm at once.
+ * rate. A pause, a write waiting for activity-log room or a filling journal still confirm at
+ * once; a host flush needs no confirmation (its barrier flushes the backup in the shipping).
  */
 export const DEFAULT_CONFIRM_EVERY_MS = 30_000;
 

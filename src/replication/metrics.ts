@@ -137,10 +137,11 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     m.add('tandem_replication_resync_bytes_left', 'gauge', 'Bytes this primary still marks for its peer\'s resynchronisation (0: none running)', lun, r.resync?.bytesLeft ?? 0);
     m.add('tandem_replication_sync', 'gauge', '1 when continuous mirroring is synchronous, 0 when asynchronous', lun, r.flavour === 'sync' ? 1 : 0);
     m.add('tandem_replication_paused', 'gauge', '1 while replication is paused by the admin', lun, r.paused ? 1 : 0);
-    m.add('tandem_replication_journal_used_bytes', 'gauge', 'Bytes held in the staging journal', lun, r.journal.usedBytes);
+    m.add('tandem_replication_journal_used_bytes', 'gauge', 'Bytes of the changes in the send queue: to send, or sent and awaiting confirmation', lun, r.journal.usedBytes);
     m.add('tandem_replication_journal_spilled_bytes', 'gauge', 'Bytes of the send queue in the staging journal file', lun, r.journal.spilledBytes);
     m.add('tandem_replication_journal_capacity_bytes', 'gauge', 'Configured staging journal capacity', lun, r.journal.capacity);
-    m.add('tandem_replication_journal_entries', 'gauge', 'Entries pending in the staging journal', lun, r.journal.entries);
+    m.add('tandem_replication_journal_entries', 'gauge', 'Changes in the send queue: to send, or sent and awaiting confirmation', lun, r.journal.entries);
+    m.add('tandem_replication_journal_to_send_entries', 'gauge', 'Changes in the send queue not yet sent to the backup', lun, r.journal.toSend);
     m.add('tandem_replication_journal_fill_ratio', 'gauge', 'Journal fill fraction (0-1)', lun, f.journalFill);
     m.add('tandem_replication_inflow_bytes_per_second', 'gauge', 'Journal inflow rate', lun, f.inflowBytesPerSec);
     m.add('tandem_replication_flush_bytes_per_second', 'gauge', 'Journal flush rate to the backup', lun, f.flushBytesPerSec);

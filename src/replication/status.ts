@@ -59,8 +59,12 @@ export interface ReplicationStatus {
   state: ReplicationState;
   lastSwitch: SwitchRecord | undefined;
   figures: ReplicationFigures;
-  /** The send queue (memory and journal); `spilledBytes`: its part in the staging journal file. */
-  journal: { usedBytes: number; capacity: number; entries: number; spilledBytes: number };
+  /**
+   * The send queue (memory and journal): `entries` and `usedBytes` count changes to send and
+   * changes sent that await their confirmation, `toSend` the former; `spilledBytes`: its part
+   * in the staging journal file.
+   */
+  journal: { usedBytes: number; capacity: number; entries: number; spilledBytes: number; toSend: number };
   dirtyChunks: number;
   dirtyBytes: number;
   lastPass: (DeltaPassResult & { at: number }) | undefined;
@@ -133,7 +137,7 @@ const IDLE_FIGURES: ReplicationFigures = { linkUp: false, rttMs: undefined, writ
 
 /** The send queue's figures as status reports them (under the historical name `journal`). */
 export function queueStatus(queue: SendQueue): ReplicationStatus['journal'] {
-  return { usedBytes: queue.bytes, capacity: queue.capacity, entries: queue.length, spilledBytes: queue.spilledBytes };
+  return { usedBytes: queue.bytes, capacity: queue.capacity, entries: queue.length, spilledBytes: queue.spilledBytes, toSend: queue.unshippedCount };
 }
 
 export function buildStatus(s: StatusSources): ReplicationStatus {

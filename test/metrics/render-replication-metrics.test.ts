@@ -15,7 +15,7 @@ function replication(overrides: Partial<ReplicationStatus> = {}): ReplicationSta
     state: 'delta',
     lastSwitch: { at: 1_700_000_000_000, from: 'continuous', to: 'delta', reason: 'journal-redundant' },
     figures: { linkUp: true, rttMs: 2.5, writeLatencyMs: undefined, inflowBytesPerSec: 1000, flushBytesPerSec: 250, journalFill: 0.25, redundancy: 4.5 },
-    journal: { usedBytes: 1024, capacity: 4096, entries: 3, spilledBytes: 512 },
+    journal: { usedBytes: 1024, capacity: 4096, entries: 3, spilledBytes: 512, toSend: 2 },
     dirtyChunks: 7,
     dirtyBytes: 7 * 65536,
     lastPass: { chunks: 9, sentChunks: 8, bytesSent: 8 * 65536, durationMs: 1500, at: 1_700_000_001_000 },
@@ -70,6 +70,8 @@ describe('renderMetrics: per-LUN replication figures in Prometheus text', () => 
     expect(sampleOf(e, 'tandem_replication_journal_used_bytes', lun0)).toBe(1024);
     expect(sampleOf(e, 'tandem_replication_journal_spilled_bytes', lun0)).toBe(512);
     expect(sampleOf(e, 'tandem_replication_journal_capacity_bytes', lun0)).toBe(4096);
+    expect(sampleOf(e, 'tandem_replication_journal_entries', lun0)).toBe(3);
+    expect(sampleOf(e, 'tandem_replication_journal_to_send_entries', lun0)).toBe(2);
     expect(sampleOf(e, 'tandem_replication_inflow_bytes_per_second', lun0)).toBe(1000);
     expect(sampleOf(e, 'tandem_replication_flush_bytes_per_second', lun0)).toBe(250);
     expect(sampleOf(e, 'tandem_replication_redundancy_ratio', lun0)).toBe(4.5);

@@ -51,6 +51,9 @@ describe('tandem status as text', () => {
     const withFailure = formatStatus(failing);
     expect(withFailure).toContain('  pass failed  2.0 s ago (catch-up), retried: write on replica failed: out of space');
     expect(primary).not.toContain('pass failed');
+    // Changes sent and awaiting confirmation apart from those to send (12540 "entries" at 0.0% read as stuck).
+    failing.luns[0]!.replication!.journal = { ...status.luns[0]!.replication!.journal, entries: 14400, toSend: 12 };
+    expect(formatStatus(failing)).toMatch(/ {2}journal +\d+\.\d% of .+ \(12 to send, 14388 sent awaiting confirmation\)\n/);
     expect(asBackup).toContain('  newest write 20');
     for (const [label, value] of [...rows(primary), ...rows(asBackup), ...rows(withFailure)]) {
       expect(label).toMatch(/^[a-z][a-z .]*[a-z.] *$/);

@@ -53,7 +53,7 @@ function primaryRows(l: Lun, r: Replication, now: number): Rows {
     ['state', r.state],
     ['last switch', r.lastSwitch ? `${r.lastSwitch.from} -> ${r.lastSwitch.to}: ${r.lastSwitch.reason}${r.lastSwitch.detail ? ` (${r.lastSwitch.detail})` : ''}, ${ago(r.lastSwitch.at, now)}` : '-'],
     ['link', `${f.linkUp ? 'up' : 'DOWN'}, rtt ${ms(f.rttMs)}, write latency ${ms(f.writeLatencyMs)}${r.link.lastError && !f.linkUp ? ` (${r.link.lastError})` : ''}`],
-    ['journal', `${(f.journalFill * 100).toFixed(1)}% of ${bytes(r.journal.capacity)} (${r.journal.entries} entries)`],
+    ['journal', `${(f.journalFill * 100).toFixed(1)}% of ${bytes(r.journal.capacity)} (${r.journal.toSend} to send, ${r.journal.entries - r.journal.toSend} sent awaiting confirmation)`],
     ['rates', `inflow ${bytes(f.inflowBytesPerSec)}/s, flush ${bytes(f.flushBytesPerSec)}/s`],
     ['redundancy', f.redundancy.toFixed(2)],
     ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)}`],
