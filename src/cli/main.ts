@@ -127,6 +127,8 @@ const parser = yargs(hideBin(process.argv))
   .scriptName('tandem')
   .strict()
   .middleware((argv) => rejectMissingValues(argv, hideBin(process.argv)), true)
+  // Known before the command too: `tandem --json status` read "status" as --json's value.
+  .option('json', { type: 'boolean', hidden: true })
   .command(
     'serve',
     'Serve iSCSI targets (with no flags: a 1 GiB sparse LUN ./data/disk0.img on 127.0.0.1:3260)',
@@ -157,7 +159,10 @@ const parser = yargs(hideBin(process.argv))
         .option('threshold', { type: 'string', array: true, describe: 'primary: KEY=VALUE switching threshold, deltaIntervalMs or pointInterval (repeatable; see tandem config set)' })
         .option('point-hook', { type: 'string', describe: 'shell command run before and after every recovery point (TANDEM_POINT_PHASE=before|after, TANDEM_POINT_ID; killed after --point-hook-timeout)' })
         .option('point-hook-timeout', { type: 'string', describe: 'seconds a point hook run may take before it is killed and counts as failed (default 30)' }),
-    (argv) => serve(argv as Record<string, unknown>),
+    (argv) => {
+      if (argv.json !== undefined) throw new UsageError('serve takes no --json: it logs JSON lines (tandem status --json reports on a running one)');
+      return serve(argv as Record<string, unknown>);
+    },
   )
   .command(
     'status',
@@ -435,7 +440,7 @@ const parser = yargs(hideBin(process.argv))
       });
     },
   )
-  .demandCommand(1, 'name a command: serve')
+  .demandCommand(1, 'name a command, such as serve (tandem --help lists them)')
   .fail((msg, err) => {
     if (err && !(err instanceof UsageError)) throw err;
     if (err) fail(err.message);

@@ -2,6 +2,7 @@
  * A CLI misuse prints one line, "tandem: ...", and exits 2 — yargs' own messages included
  * (an invalid choice came out over two lines), with a pointer to the command's help where
  * the message alone does not say what was expected. The built CLI, as a user runs it.
+ * `--json` may come before the command (it was taken for a value: "name a command").
  */
 import { describe, expect, it } from 'vitest';
 import { tandem } from '../support/built-cli.js';
@@ -12,7 +13,8 @@ const misuses: Array<[string[], RegExp]> = [
   [['serve', '--bogus'], /^tandem: Unknown argument: bogus \(see tandem serve --help\)$/],
   [['verify', '--algorithm', 'md5'], /^tandem: Invalid values: .*"md5".* \(see tandem verify --help\)$/],
   [['frobnicate'], /^tandem: Unknown argument: frobnicate$/],
-  [[], /^tandem: name a command/],
+  [[], /^tandem: name a command, such as serve \(tandem --help lists them\)$/],
+  [['serve', '--json'], /^tandem: serve takes no --json: it logs JSON lines \(tandem status --json reports on a running one\)$/],
 ];
 
 describe('tandem misused', () => {
@@ -26,4 +28,11 @@ describe('tandem misused', () => {
       expect(lines[0]).toMatch(line);
     });
   }
+});
+
+it('tandem --json status: --json before the command is --json, not a command missing', async () => {
+  const { code, stderr } = await tandem('--json', 'status', '--control', '/nonexistent/tandem.sock');
+  expect(stderr).not.toContain('name a command');
+  expect(stderr).toMatch(/^tandem: cannot reach the control socket \/nonexistent\/tandem.sock/);
+  expect(code).not.toBe(0);
 });
