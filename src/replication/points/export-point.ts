@@ -1,8 +1,10 @@
 /**
- * A point's image as a sparse file: read in pieces (the live image's holes skipped), and
- * only the 4 KiB blocks that are not all zeroes written, so the file's holes are exactly
- * where the point reads zeroes (at file-system block granularity). Then the size is set,
- * the file fsynced and its directory synced.
+ * A point's image as a sparse file: read in pieces, and only the 4 KiB blocks that are not
+ * all zeroes written, so the file's holes are exactly where the point reads zeroes (at
+ * file-system block granularity). Where the point reads zeroes for sure (a hole of the live
+ * image that no store of the chain holds) nothing is read or scanned: a 4 TiB thin point
+ * holding 50 MiB took 12 minutes of zero-filling and scanning. Then the size is set, the
+ * file fsynced and its directory synced.
  */
 import { dirname } from 'node:path';
 import type { DurableFiles } from '../../block/durable-file.js';
@@ -19,7 +21,11 @@ export async function exportPoint(chain: PointChain, files: DurableFiles, path: 
   let allocatedBytes = 0;
   try {
     const buf = Buffer.allocUnsafe(Math.min(piece, size));
+    const g = chain.geometry.granularity;
     for (let offset = 0; offset < size; offset += piece) {
+      // Offsets stay multiples of the granularity (and so of EXPORT_BLOCK): a jump lands on the unit of the data.
+      offset = Math.max(offset, Math.floor((await nextDataAt(chain, offset, size)) / g) * g);
+      if (offset >= size) break;
       const part = buf.subarray(0, Math.min(piece, size - offset));
       await readPoint(chain, part, offset, { skipHoles: true });
       const writes: Promise<unknown>[] = [];
@@ -44,6 +50,25 @@ export async function exportPoint(chain: PointChain, files: DurableFiles, path: 
   }
   await files.syncDir(dirname(path) || '.');
   return { bytes: size, allocatedBytes: roundUpToBlocks(allocatedBytes) };
+}
+
+/**
+ * Where, from `offset`, the point may read anything but zeroes (`end`: nowhere). The stores
+ * are asked once the image has answered: a unit changed since the point was taken is held
+ * by a store (its old bytes copied, durably) before the image changes, so a unit no store
+ * holds then still has in the image the bytes the point reads — a hole, zeroes.
+ */
+async function nextDataAt(chain: PointChain, offset: number, end: number): Promise<number> {
+  const { mapped, length } = await chain.image.allocation(offset, end - offset);
+  if (mapped || length <= 0) return offset;
+  const g = chain.geometry.granularity;
+  let next = Math.min(end, offset + length);
+  const [first, stop] = [Math.floor(offset / g), Math.ceil(next / g)];
+  for (const store of chain.stores()) {
+    const held = store.held.nextSet(first, stop);
+    if (held >= 0) next = Math.min(next, Math.max(offset, held * g));
+  }
+  return next;
 }
 
 function roundUpToBlocks(n: number): number {
