@@ -12,6 +12,11 @@ export interface BlockDevice {
   readonly readOnly: boolean;
   /** Whether discard really deallocates (sparse file, or a device that supports it). */
   readonly canDiscard: boolean;
+  /**
+   * Read-only, and allocation() says where it reads zeroes: served as thin provisioned
+   * (LBPME, LBPRZ, GET LBA STATUS) though it takes no UNMAP (a recovery point exposed).
+   */
+  readonly reportsHoles?: boolean;
   /** Human-readable origin, for logs and INQUIRY serials. */
   readonly path: string;
   /** The algorithms digestExtents accepts (the challenge algorithms the LU advertises follow it). */

@@ -54,7 +54,7 @@ export function readCapacity16Command(table: () => CommandTable): CommandDescrip
           b.writeUInt32BE(lu.blockSize, 8);
           b[13] = lu.physicalBlockExponent & 0x0f;
           // LBPME and LBPRZ: thin provisioning with zeroes after unmap.
-          if (provisioningSupport(lu, table()).unmap) b[14] = 0xc0;
+          if (provisioningSupport(lu, table()).thin) b[14] = 0xc0;
           return clip(b, allocation);
         },
       };

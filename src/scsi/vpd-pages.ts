@@ -36,6 +36,8 @@ function supportedPages(lu: LogicalUnit): number[] {
 /** Which provisioning commands the command table really has, so we never advertise more. */
 export interface ProvisioningSupport {
   unmap: boolean;
+  /** Thin provisioned (LBPME): what UNMAP deallocates, or a read-only device that reports its holes. */
+  thin: boolean;
   writeSame16: boolean;
   writeSame10: boolean;
   compareAndWrite: boolean;
@@ -43,8 +45,10 @@ export interface ProvisioningSupport {
 }
 
 export function provisioningSupport(lu: LogicalUnit, table: CommandTable): ProvisioningSupport {
+  const unmap = lu.device.canDiscard && table.supports(0x42);
   return {
-    unmap: lu.device.canDiscard && table.supports(0x42),
+    unmap,
+    thin: unmap || (lu.device.readOnly && lu.device.reportsHoles === true),
     writeSame16: table.supports(0x93),
     writeSame10: table.supports(0x41),
     compareAndWrite: table.supports(0x89),
@@ -109,11 +113,11 @@ function blockLimits(lu: LogicalUnit, support: ProvisioningSupport): Buffer {
 
 function logicalBlockProvisioning(lu: LogicalUnit, support: ProvisioningSupport): Buffer {
   const b = Buffer.alloc(4);
-  const thin = support.unmap;
+  const thin = support.thin;
   b[1] =
     (support.unmap ? 0x80 : 0) |
-    (thin && support.writeSame16 ? 0x40 : 0) |
-    (thin && support.writeSame10 ? 0x20 : 0) |
+    (support.unmap && support.writeSame16 ? 0x40 : 0) |
+    (support.unmap && support.writeSame10 ? 0x20 : 0) |
     (thin ? 0x04 : 0); // LBPRZ: a discarded range reads back as zeroes
   b[2] = thin ? 0x02 : 0x00; // provisioning type: thin / full
   return page(VpdPage.LOGICAL_BLOCK_PROVISIONING, b);

@@ -30,6 +30,8 @@ export interface PointImages {
   restore(id: number): Promise<Array<{ offset: number; length: number }>>;
   /** The point's image of [offset, offset + buf.length). */
   read(id: number, buf: Buffer, offset: number): Promise<void>;
+  /** The extent of the point's image from `offset`: unmapped where it surely reads zeroes. */
+  allocation(id: number, offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }>;
   /** Prunes what the policy does not keep (never `protectedIds`); returns the ids pruned. */
   applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]>;
 }
@@ -91,6 +93,10 @@ export class BackupPoints {
 
   exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
     return this.store.exportTo(id, path);
+  }
+
+  allocation(id: number, offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
+    return this.store.allocation(id, offset, maxLength);
   }
 
   read(id: number, buf: Buffer, offset: number): Promise<void> {

@@ -1,14 +1,15 @@
 /**
  * A point's image as a sparse file: read in pieces, and only the 4 KiB blocks that are not
  * all zeroes written, so the file's holes are exactly where the point reads zeroes (at
- * file-system block granularity). Where the point reads zeroes for sure (a hole of the live
- * image that no store of the chain holds) nothing is read or scanned: a 4 TiB thin point
- * holding 50 MiB took 12 minutes of zero-filling and scanning. Then the size is set, the
+ * file-system block granularity). Where the point reads zeroes for sure (point-allocation.ts)
+ * nothing is read or scanned: a 4 TiB thin point holding 50 MiB took 12 minutes of
+ * zero-filling and scanning. Then the size is set, the
  * file fsynced and its directory synced.
  */
 import { dirname } from 'node:path';
 import type { DurableFiles } from '../../block/durable-file.js';
 import { MAX_PIECE_BYTES, allZero, writeFully } from './block-io.js';
+import { pointAllocation } from './point-allocation.js';
 import { readPoint, type PointChain } from './point-reader.js';
 
 /** The block size holes are found at: the file systems Tandem runs on allocate 4 KiB blocks. */
@@ -52,23 +53,14 @@ export async function exportPoint(chain: PointChain, files: DurableFiles, path: 
   return { bytes: size, allocatedBytes: roundUpToBlocks(allocatedBytes) };
 }
 
-/**
- * Where, from `offset`, the point may read anything but zeroes (`end`: nowhere). The stores
- * are asked once the image has answered: a unit changed since the point was taken is held
- * by a store (its old bytes copied, durably) before the image changes, so a unit no store
- * holds then still has in the image the bytes the point reads — a hole, zeroes.
- */
+/** Where, from `offset`, the point may read anything but zeroes (`end`: nowhere). */
 async function nextDataAt(chain: PointChain, offset: number, end: number): Promise<number> {
-  const { mapped, length } = await chain.image.allocation(offset, end - offset);
-  if (mapped || length <= 0) return offset;
-  const g = chain.geometry.granularity;
-  let next = Math.min(end, offset + length);
-  const [first, stop] = [Math.floor(offset / g), Math.ceil(next / g)];
-  for (const store of chain.stores()) {
-    const held = store.held.nextSet(first, stop);
-    if (held >= 0) next = Math.min(next, Math.max(offset, held * g));
+  for (let at = offset; at < end; ) {
+    const a = await pointAllocation(chain, at, end - at);
+    if (a.mapped) return at;
+    at += a.length;
   }
-  return next;
+  return end;
 }
 
 function roundUpToBlocks(n: number): number {

@@ -10,6 +10,7 @@ import type { DigestAlgorithm } from '../../block/digest.js';
 
 export interface PointReads {
   read(id: number, buf: Buffer, offset: number): Promise<void>;
+  allocation(id: number, offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }>;
 }
 
 /** Reads for a digest go in pieces this large: bounded memory whatever the range. */
@@ -18,6 +19,8 @@ const DIGEST_PIECE = 1024 * 1024;
 export class PointImageDevice implements BlockDevice {
   readonly readOnly = true;
   readonly canDiscard = false;
+  /** Thin all the same: hosts copying it (GET LBA STATUS) skip where the point reads zeroes. */
+  readonly reportsHoles = true;
   readonly digestAlgorithms: readonly DigestAlgorithm[] = [];
 
   constructor(
@@ -42,9 +45,8 @@ export class PointImageDevice implements BlockDevice {
 
   async flush(): Promise<void> {}
 
-  /** Reported mapped throughout: the chain does not say cheaply where the point held zeroes. */
-  async allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
-    return { mapped: true, length: Math.min(maxLength, this.size - offset) };
+  allocation(offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
+    return this.points.allocation(this.id, offset, Math.min(maxLength, this.size - offset));
   }
 
   async sha256(offset: number, length: number): Promise<Buffer> {

@@ -16,6 +16,7 @@ import { StoreLifecycle } from './store-lifecycle.js';
 import { CopyOnWrite } from './copy-on-write.js';
 import { CowStore } from './cow-file.js';
 import { exportPoint } from './export-point.js';
+import { pointAllocation } from './point-allocation.js';
 import { DEFAULT_GRANULARITY, Geometry, unitRangesToBytes, validGranularity } from './geometry.js';
 import { openStores } from './grow-store.js';
 import { ImageReadGuard } from './image-read-guard.js';
@@ -180,6 +181,12 @@ export class PointStore implements PointImages {
     this.checkUsable();
     this.geometry.unitsOf(offset, buf.length);
     await this.readers.read(() => readPoint(this.chain(this.indexOf(id)), buf, offset));
+  }
+
+  /** The extent of point `id`'s image from `offset`: unmapped where it surely reads zeroes (point-allocation.ts). */
+  async allocation(id: number, offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
+    this.checkUsable();
+    return this.readers.read(() => pointAllocation(this.chain(this.indexOf(id)), offset, maxLength));
   }
 
   /** Writes the point's image of the LUN to a sparse file (holes where the point reads zeroes), fsynced. */
