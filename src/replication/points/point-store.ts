@@ -238,10 +238,7 @@ export class PointStore implements PointImages {
     });
   }
 
-  /**
-   * Rolls the live image back to point `id` (the caller guarantees no writer); later points
-   * are dropped; returns the byte ranges it changed.
-   */
+  /** Rolls the live image back to point `id` (no writer may run); later points are dropped; returns the byte ranges it changed. */
   restore(id: number): Promise<Array<{ offset: number; length: number }>> {
     return this.gates.holding(() => this.run(async () => {
       const j = this.indexOf(id);
