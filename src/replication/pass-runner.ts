@@ -7,6 +7,7 @@
 import type { BlockDevice } from '../block/device.js';
 import type { DurableFiles } from '../block/durable-file.js';
 import type { Logger } from '../util/log.js';
+import { RecurringFailure } from '../util/recurring-failure.js';
 import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
 import type { DeltaTable } from './delta-table.js';
 import type { HostWriteOrder } from './host-write-order.js';
@@ -57,7 +58,8 @@ export class PassRunner {
   lastPassAt: number;
   lastPass: (DeltaPassResult & { at: number }) | undefined;
   /** Why the passes since the last one that completed failed (a full replica fails each retry alike). */
-  lastFailure: PassFailure | undefined;
+  private lastFailure: PassFailure | undefined;
+  private readonly failures: RecurringFailure;
 
   constructor(
     private readonly parts: PassRunnerParts,
@@ -65,6 +67,7 @@ export class PassRunner {
   ) {
     this.suspect = suspect;
     this.lastPassAt = parts.clock();
+    this.failures = new RecurringFailure(parts.log, 'delta-pass-failed', 'delta pass', 'warn');
   }
 
   /**
@@ -91,7 +94,7 @@ export class PassRunner {
 
   /** A pass failed: status says why until one completes; the log says so once per distinct reason. */
   failed(trigger: PassTrigger, error: string): void {
-    if (this.lastFailure?.error !== error) this.parts.log.warn({ event: 'delta-pass-failed', trigger, error }, `delta pass failed: ${error}`);
+    this.failures.failed(error, { trigger });
     this.lastFailure = { at: this.parts.clock(), trigger, error };
   }
 
@@ -116,6 +119,7 @@ export class PassRunner {
     }
     this.suspect = false;
     this.lastFailure = undefined;
+    this.failures.succeeded();
     this.lastPassAt = clock();
     // A pass with nothing to copy (a recovery point's, taken with nothing dirty) is not what
     // status calls the last pass: that stays the last one that moved the backup on.

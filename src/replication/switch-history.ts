@@ -3,6 +3,7 @@
  * return to continuous mirroring that fails, a line once however often it is retried alike.
  */
 import type { Logger } from '../util/log.js';
+import { RecurringFailure } from '../util/recurring-failure.js';
 import type { MirrorState, SwitchRecord } from './status.js';
 import type { ReplicationFigures } from './switch-criteria.js';
 
@@ -15,22 +16,22 @@ export interface SwitchHistoryParts {
 
 export class SwitchHistory {
   last: SwitchRecord | undefined;
-  private lastFailure: string | undefined;
+  private readonly catchUpFailures: RecurringFailure;
 
   constructor(
     private readonly parts: SwitchHistoryParts,
     private readonly figures: () => ReplicationFigures,
-  ) {}
+  ) {
+    this.catchUpFailures = new RecurringFailure(parts.log, 'catch-up-failed', 'return to continuous mirroring', 'warn');
+  }
 
   /** The return to continuous mirroring failed (it is retried after the next healthy period). */
   catchUpFailed(error: string): void {
-    if (error === this.lastFailure) return;
-    this.lastFailure = error;
-    this.parts.log.warn({ event: 'catch-up-failed', error }, 'return to continuous mirroring failed');
+    this.catchUpFailures.failed(error);
   }
 
   record(from: MirrorState, to: MirrorState, reason: string, extra: Record<string, unknown>, figures: ReplicationFigures = this.figures(), at: number = this.parts.clock()): void {
-    this.lastFailure = undefined;
+    this.catchUpFailures.succeeded();
     this.last = { at, from, to, reason, ...(typeof extra['detail'] === 'string' ? { detail: extra['detail'] } : {}) };
     this.parts.log.info(
       { event: 'mode-switch', from, to, reason, ...extra, figures, dirtyChunks: this.parts.table.dirtyChunks, journalBytes: this.parts.queue.bytes },

@@ -3,8 +3,7 @@
  * all zeroes written, so the file's holes are exactly where the point reads zeroes (at
  * file-system block granularity). Where the point reads zeroes for sure (point-allocation.ts)
  * nothing is read or scanned: a 4 TiB thin point holding 50 MiB took 12 minutes of
- * zero-filling and scanning. Then the size is set, the
- * file fsynced and its directory synced.
+ * zero-filling and scanning. Then the size is set, the file fsynced and its directory synced.
  */
 import { dirname } from 'node:path';
 import type { DurableFiles } from '../../block/durable-file.js';
