@@ -8,8 +8,9 @@ import { PR_TYPE_MASK, PR_TYPE_MASK_BYTE5, LU_SCOPE } from './reservations/pr-ty
 /** PERSISTENT RESERVE IN service actions (SPC-4 §6.15). */
 export const PrInAction = { READ_KEYS: 0, READ_RESERVATION: 1, REPORT_CAPABILITIES: 2, READ_FULL_STATUS: 3 } as const;
 
-function readKeys(pr: PersistentReservations): Buffer {
-  const regs = pr.list();
+type Registrations = ReturnType<PersistentReservations['list']>;
+
+function readKeys(pr: PersistentReservations, regs: Registrations): Buffer {
   const out = Buffer.alloc(8 + 8 * regs.length);
   out.writeUInt32BE(pr.generation >>> 0, 0);
   out.writeUInt32BE(8 * regs.length, 4);
@@ -43,10 +44,10 @@ function reportCapabilities(pr: PersistentReservations): Buffer {
 }
 
 /** `portOf`: the RELATIVE TARGET PORT IDENTIFIER hosts see for a registration's target port. */
-function readFullStatus(pr: PersistentReservations, portOf: (nexus: Nexus) => number): Buffer {
+function readFullStatus(pr: PersistentReservations, regs: Registrations, portOf: (nexus: Nexus) => number): Buffer {
   const res = pr.reservation;
   const parts: Buffer[] = [];
-  for (const [k, r] of pr.list()) {
+  for (const [k, r] of regs) {
     const tid = encodeIscsiTransportId({ initiatorName: r.nexus.initiatorName, isid: r.nexus.isid });
     const d = Buffer.alloc(24 + tid.length);
     d.writeBigUInt64BE(r.key, 0);
@@ -71,15 +72,18 @@ export function preparePersistentReserveIn(lu: AdvancedLu, ctx: CommandContext):
   const cdb = ctx.cdb;
   const action = cdb[1]! & 0x1f;
   const allocation = cdb.readUInt16BE(7);
+  const res = reservationsOf(lu);
+  // A host is not shown what the pair registered for itself (its volume tag).
+  const seen = () => res.registrationsSeenBy(ctx.nexus);
   let encode: (pr: PersistentReservations) => Buffer;
   switch (action) {
-    case PrInAction.READ_KEYS: encode = readKeys; break;
+    case PrInAction.READ_KEYS: encode = (pr) => readKeys(pr, seen()); break;
     case PrInAction.READ_RESERVATION: encode = readReservation; break;
     case PrInAction.REPORT_CAPABILITIES: encode = reportCapabilities; break;
-    case PrInAction.READ_FULL_STATUS: encode = (pr) => readFullStatus(pr, (n) => (n.targetName === ctx.nexus.targetName && lu.relativePortOf ? lu.relativePortOf(n) : n.relativePortId)); break;
+    case PrInAction.READ_FULL_STATUS: encode = (pr) => readFullStatus(pr, seen(), (n) => (n.targetName === ctx.nexus.targetName && lu.relativePortOf ? lu.relativePortOf(n) : n.relativePortId)); break;
     default: throw invalidCdbField(1, 4);
   }
-  const pr = reservationsOf(lu).persistent;
+  const pr = res.persistent;
   // Refresh the live nexus on our registration so later UAs are addressed correctly.
   pr.registrationOf(ctx.nexus);
   return {

@@ -137,7 +137,8 @@ export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): H
         }
       }
       // The other node of the pair serves the same LU: it gets the change before the host its answer (when it answers).
-      if (changed && lu.replication) await lu.replication.publishPrState(sharedPrStateOf(res, portOf));
+      // The replicator's own registration (its volume tag) is this node's alone.
+      if (changed && lu.replication && !res.byPair(ctx.nexus)) await lu.replication.publishPrState(sharedPrStateOf(res, portOf));
     },
   };
 }

@@ -27,8 +27,8 @@ export function prepareReserve(lu: AdvancedLu, ctx: CommandContext): HandlerPlan
   return {
     dataOutLength: 0,
     run: () => {
-      // CRH=1: with any persistent registration, RESERVE conflicts (SPC-4 §5.13.3).
-      if (res.persistent.hasRegistrations || !res.legacy.reserve(ctx.nexus)) {
+      // CRH=1: with any persistent registration, RESERVE conflicts (SPC-4 §5.13.3); the pair's own (its volume tag) is not a host's.
+      if (res.registrationsSeenBy(ctx.nexus).length > 0 || !res.legacy.reserve(ctx.nexus)) {
         throw new StatusError(ScsiStatus.RESERVATION_CONFLICT);
       }
     },
@@ -42,7 +42,7 @@ export function prepareRelease(lu: AdvancedLu, ctx: CommandContext): HandlerPlan
     dataOutLength: 0,
     run: () => {
       // CRH=1: with persistent registrations, only a registered nexus gets the GOOD no-op.
-      if (res.persistent.hasRegistrations && !res.persistent.registrationOf(ctx.nexus)) {
+      if (res.registrationsSeenBy(ctx.nexus).length > 0 && !res.persistent.registrationOf(ctx.nexus)) {
         throw new StatusError(ScsiStatus.RESERVATION_CONFLICT);
       }
       // A release by a non-holder, or with nothing reserved, is GOOD and changes nothing.

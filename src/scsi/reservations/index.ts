@@ -2,7 +2,7 @@ import { ConflictClass, type Nexus } from '../types.js';
 import type { Reservations, UnitAttentions } from '../logical-unit.js';
 import { Asc, SenseError, SenseKey } from '../sense.js';
 import { LegacyReservation } from './legacy.js';
-import { PersistentReservations } from './persistent.js';
+import { PersistentReservations, type Registration } from './persistent.js';
 import { loadPrState, prStatePath, removePrState, savePrState } from './persistence.js';
 
 export { LegacyReservation } from './legacy.js';
@@ -16,6 +16,8 @@ export interface ReservationsHost {
   metaDir: string;
   lun: number;
   unitAttentions: UnitAttentions;
+  /** The nexus is the replicator (the peer node's session), not a host. */
+  isReplicator(nexus: Nexus): boolean;
 }
 
 /**
@@ -44,6 +46,25 @@ export class LuReservations implements Reservations {
     if (this.legacy.heldByOther(nexus)) return true;
     if (conflictClass === ConflictClass.PersistentReserve) return false;
     return this.persistent.conflicts(nexus, conflictClass);
+  }
+
+  /**
+   * A registration the pair made for itself (the volume tag the primary registers on its
+   * backup, docs/replication.md "Identity"), not a host's: hosts neither see it nor conflict
+   * with it, and it stays with the node that holds it (the shared state leaves it out).
+   */
+  madeByPair(registration: Registration): boolean {
+    return this.byPair(registration.nexus);
+  }
+
+  byPair(nexus: Nexus): boolean {
+    return this.host.isReplicator(nexus);
+  }
+
+  /** The registrations `viewer` is shown: all to the replicator, the hosts' to a host. */
+  registrationsSeenBy(viewer: Nexus): Array<[string, Registration]> {
+    const all = this.persistent.list();
+    return this.byPair(viewer) ? all : all.filter(([, r]) => !this.madeByPair(r));
   }
 
   onReset(): void {

@@ -88,10 +88,6 @@ export class PersistentReservations {
     return this.current;
   }
 
-  get hasRegistrations(): boolean {
-    return this.registrations.size > 0;
-  }
-
   /** Registrations in registration order. */
   list(): Array<[string, Registration]> {
     return [...this.registrations];

@@ -2,50 +2,77 @@
  * Persistent reservations of a replicated LU as both nodes of its pair hold them (the
  * replication engine numbers and ships them: REPLICATION CONTROL / PR STATE). Hosts see one
  * LU through two target ports, one per node, and register per I_T nexus (ALL_TG_PT is not
- * supported), so the state holds registrations through either node's port.
+ * supported), so the state holds registrations through either node's port. Only the hosts'
+ * registrations are shared: one the pair made for itself (the volume tag on a backup) stays
+ * with its node, where it says which volume that node's disk holds.
  */
-import type { SharedPrState } from '../../replica-protocol/index.js';
+import type { SharedPrState, SharedRegistration } from '../../replica-protocol/index.js';
 import type { UnitAttentions } from '../logical-unit.js';
 import { Asc } from '../sense.js';
 import type { Nexus } from '../types.js';
 import type { LuReservations } from './index.js';
+import type { SavedRegistration } from './persistence.js';
 
 /** The state to share; `portOf` gives the relative target port hosts see for a port of this node. */
 export function sharedPrStateOf(res: LuReservations, portOf: (nexus: Nexus) => number): Omit<SharedPrState, 'sequence'> {
   const pr = res.persistent;
   const saved = pr.snapshot();
   const live = pr.list();
+  const shared = live.flatMap(([, r], i) => (res.madeByPair(r) ? [] : [i]));
   return {
     generation: saved.generation,
     aptpl: pr.aptpl,
-    reservation: saved.reservation,
-    registrations: saved.registrations.map((r, i) => ({
-      key: BigInt(`0x${r.key}`),
-      initiatorName: r.initiatorName,
-      isid: r.isid.toLowerCase(),
-      targetName: r.targetName,
-      tpgt: r.tpgt,
-      relativePortId: portOf(live[i]![1].nexus),
-    })),
+    reservation: reindexed(saved.reservation, shared),
+    registrations: shared.map((i) => {
+      const r = saved.registrations[i]!;
+      return {
+        key: BigInt(`0x${r.key}`),
+        initiatorName: r.initiatorName,
+        isid: r.isid.toLowerCase(),
+        targetName: r.targetName,
+        tpgt: r.tpgt,
+        relativePortId: portOf(live[i]![1].nexus),
+      };
+    }),
   };
 }
 
 /**
- * Replaces the LU's persistent reservations with the peer's (persisted when APTPL says so).
- * A nexus of this node whose registration the peer removed (a PREEMPT through the other
- * node) gets REGISTRATIONS PREEMPTED, as if the preemption had come through this node.
+ * Replaces the hosts' persistent reservations on this LU with the peer's (persisted when
+ * APTPL says so); this node's own pair registrations stay. A nexus of this node whose
+ * registration the peer removed (a PREEMPT through the other node) gets REGISTRATIONS
+ * PREEMPTED, as if the preemption had come through this node.
  */
 export async function adoptSharedPrState(res: LuReservations, state: SharedPrState, attentions: UnitAttentions, ownTarget: string): Promise<void> {
   const pr = res.persistent;
   const before = pr.list();
+  const saved = pr.snapshot();
+  const ownPairs = saved.registrations.filter((_, i) => res.madeByPair(before[i]![1]));
+  // A peer from before pairs kept theirs may still send one: not a host's, so not taken.
+  const hosts = state.registrations.flatMap((r, i) => (res.byPair(nexusOf(r)) ? [] : [i]));
   pr.restore({
     version: 1,
     generation: state.generation,
-    registrations: state.registrations.map((r) => ({ ...r, key: r.key.toString(16).padStart(16, '0') })),
-    reservation: state.reservation,
+    registrations: [...hosts.map((i) => savedOf(state.registrations[i]!)), ...ownPairs],
+    reservation: reindexed(state.reservation, hosts),
   });
   pr.aptpl = state.aptpl;
   const after = new Set(pr.list().map(([k]) => k));
   for (const [k, r] of before) if (!after.has(k) && r.nexus.targetName === ownTarget) attentions.establishFor(r.nexus, Asc.REGISTRATIONS_PREEMPTED);
   await res.persist();
+}
+
+/** A reservation whose holder indexes a list, after the list kept only `kept` (old indexes); none when its holder went. */
+function reindexed<T extends { holder: number | null }>(reservation: T | null, kept: readonly number[]): T | null {
+  if (!reservation || reservation.holder === null) return reservation;
+  const holder = kept.indexOf(reservation.holder);
+  return holder < 0 ? null : { ...reservation, holder };
+}
+
+function savedOf(r: SharedRegistration): SavedRegistration {
+  return { ...r, key: r.key.toString(16).padStart(16, '0') };
+}
+
+function nexusOf(r: SharedRegistration): Nexus {
+  return { id: '', initiatorName: r.initiatorName, isid: r.isid, targetName: r.targetName, tpgt: r.tpgt, relativePortId: r.relativePortId };
 }

@@ -6,87 +6,25 @@
  * REPLICATION CONTROL / PR STATE reaches the peer through the peer's target, as the
  * replicator.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeReplicationControlCdb, type ReplicationActionCode } from '../../../src/replica-protocol/index.js';
-import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
-import { ScsiTarget } from '../../../src/scsi/scsi-target.js';
-import type { Nexus, ScsiResult } from '../../../src/scsi/types.js';
-import { Pair, syncedPair, type Node } from '../paired-nodes.js';
+import type { Nexus } from '../../../src/scsi/types.js';
+import { Pair, syncedPair } from '../paired-nodes.js';
+import { READ_KEYS, REPLICATOR_IQN, front, keys, nexusTo, prOut, prOutParameters as params, removeFronts, type Front } from './scsi-front.js';
 
 let pair: Pair | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await pair?.close();
-  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+  removeFronts();
 });
 
-const REPLICATOR_IQN = 'iqn.2026-11.io.tandem:replicator';
 const HOST_IQN = 'iqn.2026-11.example:cluster-node-1';
 const OTHER_IQN = 'iqn.2026-11.example:cluster-node-2';
 const KEY = 0x1234n;
 
-function nexusTo(target: string, initiatorName: string, isid = '000000000001'): Nexus {
-  return { id: `${initiatorName},i,0x${isid}|${target},t,0x0001`, initiatorName, isid, targetName: target, tpgt: 1, relativePortId: 1 };
-}
-
-interface Front {
-  target: ScsiTarget;
-  lu: LogicalUnit;
-  iqn: string;
-  exec(who: Nexus, cdb: number[] | Buffer, dataOut?: Buffer): Promise<ScsiResult>;
-}
-
-/** A SCSI target over the node's device, as `tandem serve` builds it; its peer sends PR STATE through it. */
-async function front(node: Node, iqn: string): Promise<Front> {
-  const metaDir = mkdtempSync(join(tmpdir(), 'tandem-pr-pair-'));
-  dirs.push(metaDir);
-  const fromReplicator = (n: Nexus) => n.initiatorName === REPLICATOR_IQN;
-  const lu = await LogicalUnit.create({
-    lun: 0,
-    targetName: iqn,
-    device: node.device,
-    blockSize: 512,
-    metaDir,
-    writeAllowed: (n) => node.device.acceptsWrites(fromReplicator(n)),
-    replicator: fromReplicator,
-    replication: node.device.endpoint,
-  });
-  const target = new ScsiTarget(iqn, [lu]);
-  const exec: Front['exec'] = (who, cdb, dataOut) => {
-    if (!lu.knowsNexus(who)) target.nexusSeen(who);
-    const b = Buffer.alloc(16);
-    Buffer.from(cdb).copy(b);
-    const plan = target.prepare({ nexus: who, lun: 0, cdb: b, expectedLength: 1 << 16, read: dataOut === undefined, write: dataOut !== undefined, taskAttribute: 0 });
-    return plan.run(plan.dataOutLength > 0 ? dataOut : undefined);
-  };
-  node.replicationControl = async (action: ReplicationActionCode, parameters: Buffer) => {
-    const r = await exec(nexusTo(iqn, REPLICATOR_IQN, '00000000ffff'), encodeReplicationControlCdb(action, parameters.length), parameters);
-    if (r.status !== 0) throw Object.assign(new Error(`REPLICATION CONTROL: status ${r.status}`), { name: 'ScsiCheckConditionError' });
-    return true;
-  };
-  return { target, lu, iqn, exec };
-}
-
-const prOut = (action: number, type = 0) => [0x5f, action, type, 0, 0, 0, 0, 0, 24, 0];
-function params(key: bigint, sark = 0n): Buffer {
-  const b = Buffer.alloc(24);
-  b.writeBigUInt64BE(key, 0);
-  b.writeBigUInt64BE(sark, 8);
-  return b;
-}
-const READ_KEYS = [0x5e, 0x00, 0, 0, 0, 0, 0, 0x01, 0x00, 0];
 const READ_RESERVATION = [0x5e, 0x01, 0, 0, 0, 0, 0, 0x01, 0x00, 0];
 const READ_FULL_STATUS = [0x5e, 0x03, 0, 0, 0, 0, 0, 0x04, 0x00, 0];
 const WRITE10 = [0x2a, 0, 0, 0, 0, 8, 0, 0, 1, 0];
 const WE_REGISTRANTS_ONLY = 0x05;
-
-async function keys(f: Front, who: Nexus): Promise<bigint[]> {
-  const d = (await f.exec(who, READ_KEYS)).dataIn!;
-  return Array.from({ length: d.readUInt32BE(4) / 8 }, (_, i) => d.readBigUInt64BE(8 + 8 * i));
-}
 
 async function reservation(f: Front, who: Nexus): Promise<{ key: bigint; type: number } | undefined> {
   const d = (await f.exec(who, READ_RESERVATION)).dataIn!;
