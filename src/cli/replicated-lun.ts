@@ -109,7 +109,7 @@ export async function openReplicatedLun(
     // A pass a crash cut short is dropped, a committed one applied, before anything serves the image.
     staging = await PassStagingLog.open({ dir: metaDir, device: image });
     link = await peerLink(store, lun, settings, log);
-    // Values set with `tandem config set` (persisted beside the LUN) override the config file.
+    // Values set with `tandem config set` or `tandem mode set` (persisted beside the LUN) override the config file and flags.
     const tuning = settings.replication;
     const persisted = await loadPersistedSettings(metaDir);
     const deltaIntervalMs = persisted.deltaIntervalMs ?? tuning?.deltaIntervalMs;
@@ -122,8 +122,8 @@ export async function openReplicatedLun(
       metaDir,
       role,
       device: ownIdentity,
-      mode: lun.replicationMode ?? 'auto',
-      flavour: lun.sync ? 'sync' : 'async',
+      mode: persisted.mode ?? lun.replicationMode ?? 'auto',
+      flavour: persisted.flavour ?? (lun.sync ? 'sync' : 'async'),
       startOver: settings.startOver ?? false,
       thresholds: { ...tuning?.thresholds, ...persisted.thresholds },
       ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}),

@@ -55,6 +55,8 @@ describe('tandem status as text', () => {
     failing.luns[0]!.replication!.journal = { ...status.luns[0]!.replication!.journal, entries: 14400, toSend: 12 };
     expect(formatStatus(failing)).toMatch(/ {2}journal +\d+\.\d% of .+ \(12 to send, 14388 sent awaiting confirmation\)\n/);
     expect(asBackup).toContain('  newest write 20');
+    // The mode a backup will mirror in once promoted (set on each node: it does not follow a switchover).
+    expect(asBackup).toMatch(/\n {2}mode +\w+ \((sync|async)\) once promoted\n/);
     for (const [label, value] of [...rows(primary), ...rows(asBackup), ...rows(withFailure)]) {
       expect(label).toMatch(/^[a-z][a-z .]*[a-z.] *$/);
       expect(label.endsWith(' ')).toBe(true);

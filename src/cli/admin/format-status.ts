@@ -83,6 +83,7 @@ function backupRows(l: Lun, r: Replication, now: number): Rows {
     ['role', 'backup (hosts\' media access refused through its standby port; only the replicator writes)'],
     ['peer', peerText(l, r, now)],
     ['alua', aluaText(r)],
+    ['mode', `${r.mode} (${r.flavour}) once promoted`],
     ['newest write', r.newestWriteAt !== undefined ? `${new Date(r.newestWriteAt).toISOString()} (${ago(r.newestWriteAt, now)})` : '-'],
     ['points', pointsText(r, now)],
     ['generations', generationsText(r)],

@@ -10,7 +10,7 @@ import type { DeltaPassResult } from '../delta-pass.js';
 import type { ControlHandler } from './server.js';
 import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js';
 import { NotPrimaryError } from '../replicated-device.js';
-import { persistSetting } from './persisted-settings.js';
+import { persistMode, persistSetting } from './persisted-settings.js';
 import { pointAction, type PointExposure } from './point-actions.js';
 import { roleAction } from './role-actions.js';
 import type { ConsistencyGroup } from '../points/consistency-group.js';
@@ -133,7 +133,10 @@ export function createControlHandler(context: ControlContext): ControlHandler {
     switch (request.cmd) {
       case 'mode': {
         if (replicated.length === 0) return noReplication();
-        for (const l of replicated) await l.device.setMode(request.mode, request.flavour);
+        for (const l of replicated) {
+          await l.device.setMode(request.mode, request.flavour);
+          if (l.metaDir !== undefined) await persistMode(l.metaDir, request.mode, request.flavour);
+        }
         const states = replicated.map((l) => ({ target: l.target, lun: l.lun, state: l.device.status().state }));
         log.info({ event: 'admin', action: 'mode-set', mode: request.mode, flavour: request.flavour, states }, `admin: mode set ${request.mode}`);
         return { ok: true, result: { mode: request.mode, flavour: request.flavour, states } };

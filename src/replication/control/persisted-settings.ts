@@ -1,7 +1,8 @@
 /**
- * `tandem config set` changes, kept in the LUN's metadata directory so they survive a
- * restart: `<image>.tandem/replication-settings.json` holds only the keys set at run time.
- * At open they override the config file and flags (the latest admin decision wins).
+ * `tandem config set` and `tandem mode set` changes, kept in the LUN's metadata directory so
+ * they survive a restart: `<image>.tandem/replication-settings.json` holds only the keys set
+ * at run time. At open they override the config file and flags (the latest admin decision
+ * wins): a node told to mirror synchronously does not come back asynchronous after a crash.
  */
 import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '../../block/atomic-file.js';
@@ -9,6 +10,7 @@ import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../split-brain-poli
 import type { SwitchThresholds } from '../switch-criteria.js';
 import { formatRetention, parseRetention, type RetentionPolicy } from '../points/retention.js';
 import { isNumericKey, type NumericKey, type Setting } from './settable.js';
+import type { ContinuousFlavour, ReplicationMode } from '../status.js';
 
 export const SETTINGS_FILE = 'replication-settings.json';
 
@@ -18,9 +20,14 @@ export interface PersistedSettings {
   pointInterval?: number;
   afterSplitBrain?: SplitBrainPolicy;
   retention?: RetentionPolicy;
+  mode?: ReplicationMode;
+  flavour?: ContinuousFlavour;
 }
 
-type Flat = Partial<Record<NumericKey, number>> & { afterSplitBrain?: SplitBrainPolicy; retention?: RetentionPolicy };
+type Flat = Partial<Record<NumericKey, number>> & { afterSplitBrain?: SplitBrainPolicy; retention?: RetentionPolicy; mode?: ReplicationMode; flavour?: ContinuousFlavour };
+
+const MODES: readonly ReplicationMode[] = ['continuous', 'delta', 'auto'];
+const FLAVOURS: readonly ContinuousFlavour[] = ['sync', 'async'];
 
 export class SettingsFileError extends Error {
   constructor(path: string, why: string) {
@@ -60,6 +67,16 @@ async function readFlat(metaDir: string): Promise<Flat> {
       flat.afterSplitBrain = value as SplitBrainPolicy;
       continue;
     }
+    if (key === 'mode') {
+      if (!(MODES as readonly unknown[]).includes(value)) throw new SettingsFileError(path, `"mode" must be one of ${MODES.join(', ')}`);
+      flat.mode = value as ReplicationMode;
+      continue;
+    }
+    if (key === 'flavour') {
+      if (!(FLAVOURS as readonly unknown[]).includes(value)) throw new SettingsFileError(path, `"flavour" must be one of ${FLAVOURS.join(', ')}`);
+      flat.flavour = value as ContinuousFlavour;
+      continue;
+    }
     if (!isNumericKey(key)) throw new SettingsFileError(path, `unknown key "${key}"`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new SettingsFileError(path, `"${key}" must be a non-negative number`);
     flat[key] = value;
@@ -69,9 +86,11 @@ async function readFlat(metaDir: string): Promise<Flat> {
 
 export async function loadPersistedSettings(metaDir: string): Promise<PersistedSettings> {
   const flat = await readFlat(metaDir);
-  const { deltaIntervalMs, pointInterval, afterSplitBrain, retention, ...thresholds } = flat;
+  const { deltaIntervalMs, pointInterval, afterSplitBrain, retention, mode, flavour, ...thresholds } = flat;
   return {
     thresholds,
+    ...(mode !== undefined ? { mode } : {}),
+    ...(flavour !== undefined ? { flavour } : {}),
     ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}),
     ...(pointInterval !== undefined ? { pointInterval } : {}),
     ...(afterSplitBrain !== undefined ? { afterSplitBrain } : {}),
@@ -85,6 +104,18 @@ export async function persistSetting(metaDir: string, setting: Setting): Promise
   if (setting.key === 'afterSplitBrain') flat.afterSplitBrain = setting.value;
   else if (setting.key === 'retention') flat.retention = setting.value;
   else flat[setting.key] = setting.value;
+  await writeFlat(metaDir, flat);
+}
+
+/** Records a `tandem mode set` (the flavour only when one was named: it is kept otherwise). */
+export async function persistMode(metaDir: string, mode: ReplicationMode, flavour: ContinuousFlavour | undefined): Promise<void> {
+  const flat = await readFlat(metaDir);
+  flat.mode = mode;
+  if (flavour) flat.flavour = flavour;
+  await writeFlat(metaDir, flat);
+}
+
+async function writeFlat(metaDir: string, flat: Flat): Promise<void> {
   const { retention, ...rest } = flat;
   // The policy is stored as its text, as it is typed.
   const stored = retention ? { ...rest, retention: formatRetention(retention) } : rest;
