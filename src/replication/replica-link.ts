@@ -22,6 +22,12 @@ export interface LinkHealth {
   /** Smoothed latency of remote writes (durable), ms. */
   writeLatencyMs: number | undefined;
   lastError: string | undefined;
+  /**
+   * The peer answered the last operation, even if it refused it (a SCSI status: out of space,
+   * write protected): the network and the peer's target are fine, its LU is what fails.
+   * Undefined before anything failed.
+   */
+  answering?: boolean;
   /** Payload bytes written to the backup since the link was created. */
   bytesWritten: number;
   /**

@@ -50,6 +50,13 @@ describe('tandem status as text', () => {
     failing.luns[0]!.replication!.passFailure = { at: status.now - 2000, trigger: 'catch-up', error: 'write on replica failed: out of space' };
     const withFailure = formatStatus(failing);
     expect(withFailure).toContain('  pass failed  2.0 s ago (catch-up), retried: write on replica failed: out of space');
+    // A peer that answers but refuses is not a link down; one that does not answer is.
+    const refusing = structuredClone(status);
+    Object.assign(refusing.luns[0]!.replication!.figures, { linkUp: false });
+    Object.assign(refusing.luns[0]!.replication!.link, { up: false, answering: true, lastError: 'write on replica failed: out of space' });
+    expect(formatStatus(refusing)).toMatch(/ {2}link +up, replica FAILING, .*\(write on replica failed: out of space\)\n/);
+    refusing.luns[0]!.replication!.link.answering = false;
+    expect(formatStatus(refusing)).toMatch(/ {2}link +DOWN, /);
     expect(primary).not.toContain('pass failed');
     // Changes sent and awaiting confirmation apart from those to send (12540 "entries" at 0.0% read as stuck).
     failing.luns[0]!.replication!.journal = { ...status.luns[0]!.replication!.journal, entries: 14400, toSend: 12 };

@@ -52,7 +52,7 @@ function primaryRows(l: Lun, r: Replication, now: number): Rows {
     ['mode', `${r.mode} (${r.flavour})${r.paused ? ', PAUSED' : ''}`],
     ['state', r.state],
     ['last switch', r.lastSwitch ? `${r.lastSwitch.from} -> ${r.lastSwitch.to}: ${r.lastSwitch.reason}${r.lastSwitch.detail ? ` (${r.lastSwitch.detail})` : ''}, ${ago(r.lastSwitch.at, now)}` : '-'],
-    ['link', `${f.linkUp ? 'up' : 'DOWN'}, rtt ${ms(f.rttMs)}, write latency ${ms(f.writeLatencyMs)}${r.link.lastError && !f.linkUp ? ` (${r.link.lastError})` : ''}`],
+    ['link', linkText(r)],
     ['journal', `${(f.journalFill * 100).toFixed(1)}% of ${bytes(r.journal.capacity)} (${r.journal.toSend} to send, ${r.journal.entries - r.journal.toSend} sent awaiting confirmation)`],
     ['rates', `inflow ${bytes(f.inflowBytesPerSec)}/s, flush ${bytes(f.flushBytesPerSec)}/s`],
     ['redundancy', f.redundancy.toFixed(2)],
@@ -95,6 +95,14 @@ function backupRows(l: Lun, r: Replication, now: number): Rows {
     rows.splice(2, 0, ['resync', `being resynchronised from the peer${left !== undefined ? `, ${bytes(left)} left` : ''} (unfinished: a plain promote is refused)`]);
   }
   return rows;
+}
+
+/** A peer that answers but refuses (its disk full, say) is not a link down: the fix is on the peer, not the network. */
+function linkText(r: Replication): string {
+  const f = r.figures;
+  const failing = !f.linkUp && r.link.answering === true;
+  const state = f.linkUp ? 'up' : failing ? 'up, replica FAILING' : 'DOWN';
+  return `${state}, rtt ${ms(f.rttMs)}, write latency ${ms(f.writeLatencyMs)}${r.link.lastError && !f.linkUp ? ` (${r.link.lastError})` : ''}`;
 }
 
 /** This node's ALUA port group and the peer's, as REPORT TARGET PORT GROUPS shows them. */
