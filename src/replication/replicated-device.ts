@@ -113,7 +113,12 @@ export class ReplicatedDevice implements BlockDevice {
       path: this.path,
       clock,
       log,
-      restored: () => this.emit('restored'),
+      restored: () => {
+        // The image holds what the point holds: no write newer than the point (promote and status say so).
+        const at = this.points.newest()?.at;
+        if (at !== undefined && (this.newestWriteAt === undefined || at < this.newestWriteAt)) this.newestWriteAt = at;
+        this.emit('restored');
+      },
     });
   }
 
