@@ -61,8 +61,9 @@ export async function runConfiguration(c: MatrixConfiguration, o: RunOptions): P
     const run = await runIscsiTestCu(iscsiTestCuArgs({ ...c, urls }), c.timeoutSeconds * 1000);
     if (o.rawDir) writeFileSync(join(o.rawDir, `${o.target}-${c.name}.txt`), run.output);
     const summary = withSpecConflicts(parseCunitVerbose(run.output), c.name);
-    keepWork = Boolean(o.keepLogs) || Boolean(run.killed) || summary.tests.some((t) => t.verdict === 'failed' && !t.specConflict);
-    return { configuration: c.name, summary, ...(run.killed ? { error: run.killed } : {}), seconds: (Date.now() - started) / 1000 };
+    const problem = run.killed ?? (await target.check?.());
+    keepWork = Boolean(o.keepLogs) || problem !== undefined || summary.tests.some((t) => t.verdict === 'failed' && !t.specConflict);
+    return { configuration: c.name, summary, ...(problem !== undefined ? { error: problem } : {}), seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     keepWork = true;
     return { configuration: c.name, error: (e as Error).message, seconds: (Date.now() - started) / 1000 };

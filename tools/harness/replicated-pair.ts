@@ -1,13 +1,18 @@
 /**
  * A replicated Tandem pair as users run it: a backup (`--role backup`) and a primary
  * (`--role primary --replica URL`) that mirrors its LU to it. The target under test is the
- * primary, once its replication has reached continuous mirroring.
+ * primary, once its replication has reached continuous mirroring; after the suite, `check`
+ * verifies that the backup holds what the primary holds (every kind of write the suite sent
+ * reached it).
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { controlRequest } from '../../src/replication/control/client.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
+import type { VerifyReport } from '../../src/verify/engine.js';
 import { startTandem, type RunningTarget, type TargetSpec } from './target-process.js';
+
+type Replication = NonNullable<ServerStatus['luns'][number]['replication']>;
 
 export const REPLICATOR_IQN = 'iqn.2026-11.io.tandem:conformance-replicator';
 
@@ -45,11 +50,28 @@ export async function startReplicatedTandem(spec: TargetSpec, work: string): Pro
     await stop();
     throw e;
   }
-  return { ...primary, stop };
+  return { ...primary, stop, check: () => backupDiffers(control) };
+}
+
+/** Once the pair is in step again, a verify of the running pair (the control form of `tandem verify`): undefined when the backup equals the primary. */
+async function backupDiffers(control: string): Promise<string | undefined> {
+  try {
+    await waitForContinuous(control, 120_000, (r) => r.dirtyChunks === 0);
+  } catch (e) {
+    return `after the suite: ${(e as Error).message}`;
+  }
+  const r = await controlRequest(control, { cmd: 'verify' }, { timeoutMs: 300_000 }).catch((e: Error) => ({ ok: false as const, error: e.message }));
+  if (!r.ok) return `after the suite, verify of the pair failed: ${r.error}`;
+  const { reports } = r.result as { reports: Array<{ report: VerifyReport }> };
+  const report = reports[0]?.report;
+  if (!report) return 'after the suite, verify of the pair reported nothing';
+  const pending = report.live?.pendingChunks ?? 0;
+  if (report.differingChunks === 0 && pending === 0) return undefined;
+  return `after the suite, the backup differs from the primary: ${report.differingChunks} chunks differ, ${pending} marked for a pass`;
 }
 
 /** Polls the primary's control socket until its LU mirrors continuously (the first copy is done). */
-async function waitForContinuous(control: string, timeoutMs: number): Promise<void> {
+async function waitForContinuous(control: string, timeoutMs: number, also: (r: Replication) => boolean = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   for (;;) {
@@ -57,7 +79,7 @@ async function waitForContinuous(control: string, timeoutMs: number): Promise<vo
     if (r.ok) {
       const replication = (r.result as ServerStatus).luns[0]?.replication;
       last = replication?.state ?? 'no replication section';
-      if (replication?.state === 'continuous') return;
+      if (replication?.state === 'continuous' && also(replication)) return;
     } else {
       last = r.error;
     }

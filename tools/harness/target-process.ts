@@ -20,6 +20,8 @@ export interface RunningTarget {
   url: string;
   /** One URL per portal the target listens on (the first is `url`). */
   urls: string[];
+  /** After a suite: what is wrong with the target's state (a replicated pair whose backup differs), or undefined. */
+  check?(): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
