@@ -3,8 +3,9 @@
  * start, or retried while the peer is away), the staged-pass log a backup applies, and the
  * ReplicatedDevice in the role the volume last held (--role for a new one).
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { IscsiConnectionError, IscsiLoginError, IscsiTimeoutError } from '../initiator/index.js';
 import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
@@ -17,7 +18,7 @@ import { PointStore } from '../replication/points/point-store.js';
 import { PointsGivenUpForSpace } from '../replication/points/out-of-space.js';
 import { PreservingDevice } from '../replication/points/preserving-device.js';
 import { ReplicatedDevice } from '../replication/replicated-device.js';
-import { IdentityFileError } from '../replication/volume-record.js';
+import { IDENTITY_FILE, IdentityFileError } from '../replication/volume-record.js';
 import type { ReplicationRole } from '../replication/settings.js';
 import type { LuIdentity } from '../scsi/logical-unit.js';
 import type { Logger } from '../util/log.js';
@@ -37,7 +38,8 @@ export function redactedReplica(url: string): string {
 /**
  * Whether a failed first connection is the peer being away (connect refused, timeout,
  * the target busy) rather than a wrong setting (authentication, unknown target, no such
- * LUN), which should stop the server with one line instead.
+ * LUN), which stops a new volume's server with one line instead (a volume with history
+ * serves its hosts anyway: see peerLink).
  */
 function peerAway(e: unknown): boolean {
   if (e instanceof IscsiConnectionError || e instanceof IscsiTimeoutError) return true;
@@ -45,14 +47,21 @@ function peerAway(e: unknown): boolean {
 }
 
 const NO_PEER = 'no --peer is configured for this LUN';
+const REFUSED_RETRY_MS = 10_000;
 
 /** This LUN among every volume that may replicate to a peer: this host and the LUN's metadata directory. */
 export function localVolumeName(lun: LunConfig): string {
   return `${hostname()}:${resolve(metaDirFor(lun))}`;
 }
 
-/** The link to the LUN's peer: connected now, or retried while the peer is away (or never, without a peer). */
-async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSettings, log: Logger): Promise<ReplicaLink> {
+/**
+ * The link to the LUN's peer: connected now, or retried while the peer is away (or never,
+ * without a peer). A peer that refuses this node (a wrong CHAP secret, target or LUN) stops
+ * the server when the volume is new, the setting most likely mistyped just now; a volume
+ * with history serves its hosts anyway, as DRBD's primary does when its peer refuses it:
+ * the peer's settings changing must not take the primary's LUN from them.
+ */
+async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSettings, log: Logger, holdsHistory: boolean): Promise<ReplicaLink> {
   const noPeer = () => new LazyReplicaLink({ connect: () => Promise.reject(new Error(NO_PEER)), size: store.size, blockSize: lun.blockSize, firstError: NO_PEER });
   if (lun.replica === undefined) return noPeer();
   const shown = redactedReplica(lun.replica);
@@ -67,9 +76,12 @@ async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSetti
   try {
     return await connect();
   } catch (e) {
-    if (!peerAway(e)) throw new ReplicaSetupError(`LUN ${lun.path}: cannot use the peer ${shown}: ${(e as Error).message}`, { cause: e });
-    log.warn({ event: 'replica-unreachable', lun: lun.path, replica: shown, error: (e as Error).message }, 'peer unreachable at start: serving, retrying');
-    return new LazyReplicaLink({ connect, size: store.size, blockSize: lun.blockSize, firstError: (e as Error).message });
+    const away = peerAway(e);
+    if (!away && !holdsHistory) throw new ReplicaSetupError(`LUN ${lun.path}: cannot use the peer ${shown}: ${(e as Error).message}`, { cause: e });
+    if (away) log.warn({ event: 'replica-unreachable', lun: lun.path, replica: shown, error: (e as Error).message }, 'peer unreachable at start: serving, retrying');
+    else log.error({ event: 'replica-misconfigured', lun: lun.path, replica: shown, error: (e as Error).message }, 'the peer refuses this node (check --peer: CHAP user and secret, target, LUN): serving hosts, retrying');
+    // A refusing peer logs each failed login: tried every 10 s (DRBD's connect-int), not every 2.
+    return new LazyReplicaLink({ connect, size: store.size, blockSize: lun.blockSize, firstError: (e as Error).message, ...(away ? {} : { retryMs: REFUSED_RETRY_MS }) });
   }
 }
 
@@ -108,7 +120,7 @@ export async function openReplicatedLun(
   try {
     // A pass a crash cut short is dropped, a committed one applied, before anything serves the image.
     staging = await PassStagingLog.open({ dir: metaDir, device: image });
-    link = await peerLink(store, lun, settings, log);
+    link = await peerLink(store, lun, settings, log, existsSync(join(metaDir, IDENTITY_FILE)));
     // Values set with `tandem config set` or `tandem mode set` (persisted beside the LUN) override the config file and flags.
     const tuning = settings.replication;
     const persisted = await loadPersistedSettings(metaDir);
