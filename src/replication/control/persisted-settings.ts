@@ -63,18 +63,15 @@ async function readFlat(metaDir: string): Promise<Flat> {
       continue;
     }
     if (key === 'afterSplitBrain') {
-      if (!(SPLIT_BRAIN_POLICIES as readonly unknown[]).includes(value)) throw new SettingsFileError(path, `"afterSplitBrain" must be one of ${SPLIT_BRAIN_POLICIES.join(', ')}`);
-      flat.afterSplitBrain = value as SplitBrainPolicy;
+      flat.afterSplitBrain = oneOf(path, key, value, SPLIT_BRAIN_POLICIES);
       continue;
     }
     if (key === 'mode') {
-      if (!(MODES as readonly unknown[]).includes(value)) throw new SettingsFileError(path, `"mode" must be one of ${MODES.join(', ')}`);
-      flat.mode = value as ReplicationMode;
+      flat.mode = oneOf(path, key, value, MODES);
       continue;
     }
     if (key === 'flavour') {
-      if (!(FLAVOURS as readonly unknown[]).includes(value)) throw new SettingsFileError(path, `"flavour" must be one of ${FLAVOURS.join(', ')}`);
-      flat.flavour = value as ContinuousFlavour;
+      flat.flavour = oneOf(path, key, value, FLAVOURS);
       continue;
     }
     if (!isNumericKey(key)) throw new SettingsFileError(path, `unknown key "${key}"`);
@@ -82,6 +79,12 @@ async function readFlat(metaDir: string): Promise<Flat> {
     flat[key] = value;
   }
   return flat;
+}
+
+/** A value that must be one of `choices` (a policy, a mode); SettingsFileError naming them otherwise. */
+function oneOf<T extends string>(path: string, key: string, value: unknown, choices: readonly T[]): T {
+  if (!(choices as readonly unknown[]).includes(value)) throw new SettingsFileError(path, `"${key}" must be one of ${choices.join(', ')}`);
+  return value as T;
 }
 
 export async function loadPersistedSettings(metaDir: string): Promise<PersistedSettings> {

@@ -49,14 +49,11 @@ export class LuReservations implements Reservations {
   }
 
   /**
-   * A registration the pair made for itself (the volume tag the primary registers on its
-   * backup, docs/replication.md "Identity"), not a host's: hosts neither see it nor conflict
-   * with it, and it stays with the node that holds it (the shared state leaves it out).
+   * The nexus is the pair's own (the replicator), not a host's: what it registers for itself
+   * (the volume tag the primary registers on its backup, docs/replication.md "Identity")
+   * hosts neither see nor conflict with, and it stays with the node that holds it (the
+   * shared state leaves it out).
    */
-  madeByPair(registration: Registration): boolean {
-    return this.byPair(registration.nexus);
-  }
-
   byPair(nexus: Nexus): boolean {
     return this.host.isReplicator(nexus);
   }
@@ -64,7 +61,7 @@ export class LuReservations implements Reservations {
   /** The registrations `viewer` is shown: all to the replicator, the hosts' to a host. */
   registrationsSeenBy(viewer: Nexus): Array<[string, Registration]> {
     const all = this.persistent.list();
-    return this.byPair(viewer) ? all : all.filter(([, r]) => !this.madeByPair(r));
+    return this.byPair(viewer) ? all : all.filter(([, r]) => !this.byPair(r.nexus));
   }
 
   onReset(): void {

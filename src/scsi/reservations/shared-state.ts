@@ -18,7 +18,7 @@ export function sharedPrStateOf(res: LuReservations, portOf: (nexus: Nexus) => n
   const pr = res.persistent;
   const saved = pr.snapshot();
   const live = pr.list();
-  const shared = live.flatMap(([, r], i) => (res.madeByPair(r) ? [] : [i]));
+  const shared = live.flatMap(([, r], i) => (res.byPair(r.nexus) ? [] : [i]));
   return {
     generation: saved.generation,
     aptpl: pr.aptpl,
@@ -47,7 +47,7 @@ export async function adoptSharedPrState(res: LuReservations, state: SharedPrSta
   const pr = res.persistent;
   const before = pr.list();
   const saved = pr.snapshot();
-  const ownPairs = saved.registrations.filter((_, i) => res.madeByPair(before[i]![1]));
+  const ownPairs = saved.registrations.filter((_, i) => res.byPair(before[i]![1].nexus));
   // A peer from before pairs kept theirs may still send one: not a host's, so not taken.
   const hosts = state.registrations.flatMap((r, i) => (res.byPair(nexusOf(r)) ? [] : [i]));
   pr.restore({
