@@ -81,7 +81,15 @@ async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSetti
     if (away) log.warn({ event: 'replica-unreachable', lun: lun.path, replica: shown, error: (e as Error).message }, 'peer unreachable at start: serving, retrying');
     else log.error({ event: 'replica-misconfigured', lun: lun.path, replica: shown, error: (e as Error).message }, 'the peer refuses this node (check --peer: CHAP user and secret, target, LUN): serving hosts, retrying');
     // A refusing peer logs each failed login: tried every 10 s (DRBD's connect-int), not every 2.
-    return new LazyReplicaLink({ connect, size: store.size, blockSize: lun.blockSize, firstError: (e as Error).message, ...(away ? {} : { retryMs: REFUSED_RETRY_MS }) });
+    return new LazyReplicaLink({
+      connect,
+      size: store.size,
+      blockSize: lun.blockSize,
+      firstError: (e as Error).message,
+      refused: (error) => !peerAway(error),
+      firstRefused: !away,
+      ...(away ? {} : { retryMs: REFUSED_RETRY_MS }),
+    });
   }
 }
 

@@ -17,6 +17,13 @@ export interface LazyReplicaLinkOptions {
   blockSize: number;
   /** Why the first attempt failed (shown until the next one). */
   firstError: string;
+  /**
+   * Whether a failed attempt was the peer answering and refusing (a login rejected), not a
+   * peer away: status then says the replica fails, not the link. Default: never.
+   */
+  refused?: (error: unknown) => boolean;
+  /** Whether the first attempt's failure was a refusal (as refused would say). */
+  firstRefused?: boolean;
   /** Minimum time between attempts (default 2 s). */
   retryMs?: number;
   clock?: () => number;
@@ -29,6 +36,7 @@ export class LazyReplicaLink implements ReplicaLink {
   private attempt: Promise<void> | undefined;
   private lastAttemptAt: number;
   private lastError: string;
+  private lastRefused: boolean;
   private closed = false;
   private readonly retryMs: number;
   private readonly clock: () => number;
@@ -37,6 +45,7 @@ export class LazyReplicaLink implements ReplicaLink {
     this.size = options.size;
     this.blockSize = options.blockSize;
     this.lastError = options.firstError;
+    this.lastRefused = options.firstRefused ?? false;
     this.retryMs = options.retryMs ?? 2000;
     this.clock = options.clock ?? Date.now;
     this.lastAttemptAt = this.clock();
@@ -48,7 +57,7 @@ export class LazyReplicaLink implements ReplicaLink {
   }
 
   health(): LinkHealth {
-    return this.inner?.health() ?? { up: false, rttMs: undefined, writeLatencyMs: undefined, lastError: this.lastError, bytesWritten: 0 };
+    return this.inner?.health() ?? { up: false, rttMs: undefined, writeLatencyMs: undefined, lastError: this.lastError, answering: this.lastRefused, bytesWritten: 0 };
   }
 
   write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
@@ -141,6 +150,7 @@ export class LazyReplicaLink implements ReplicaLink {
       link = await this.options.connect();
     } catch (e) {
       this.lastError = (e as Error).message;
+      this.lastRefused = this.options.refused?.(e) ?? false;
       return;
     }
     if (this.closed) {

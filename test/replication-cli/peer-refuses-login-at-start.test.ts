@@ -68,6 +68,8 @@ describe('a peer refusing the primary at start', () => {
     const replication = (status as { result: ServerStatus }).result.luns[0]!.replication!;
     expect(replication.binding?.state).toBe('pending');
     expect(replication.binding?.error).toMatch(/authentication failure/);
+    // The peer answered: status says the replica refuses, not that the link is down.
+    expect(replication.link).toMatchObject({ up: false, answering: true });
 
     const host = await IscsiSession.connect({ host: '127.0.0.1', port: portOf(again), targetName: IQN, initiatorName: 'iqn.2026-11.example:host' });
     try {

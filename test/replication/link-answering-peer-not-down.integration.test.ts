@@ -4,6 +4,8 @@
  * operator to the network when the backup's disk was the fault.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../src/cli/serve.js';
+import { buildServeSettings } from '../../src/cli/serve-options.js';
 import { IscsiReplicaLink } from '../../src/replication/iscsi-replica-link.js';
 import { setLogLevel } from '../../src/util/log.js';
 import { startLiveTarget, type LiveTarget } from '../integration/helpers.js';
@@ -35,6 +37,25 @@ describe("the replica link's health", () => {
       expect(link.health()).toMatchObject({ up: false, answering: false });
     } finally {
       await link.close().catch(() => undefined);
+    }
+  }, 30_000);
+
+  it('is answering when the peer, back after a restart, refuses the re-login (its CHAP secret set meanwhile)', async () => {
+    const first = await startLiveTarget({ lunSpecs: ['disk0.img,size=8M'] });
+    const link = await IscsiReplicaLink.connect({ url: first.url(0), operationTimeoutMs: 2000 });
+    let again: Awaited<ReturnType<typeof startServer>> | undefined;
+    try {
+      await link.ping();
+      await first.server.close();
+      again = await startServer(
+        buildServeSettings({ iqn: first.iqn, lun: [`${first.dir}/disk0.img,size=8M`], listen: [`127.0.0.1:${first.port}`], chap: 'repl:a-long-chap-secret', logLevel: 'warn' }),
+      );
+      await expect(link.ping()).rejects.toThrow(/authentication/);
+      expect(link.health()).toMatchObject({ up: false, answering: true });
+    } finally {
+      await link.close().catch(() => undefined);
+      await again?.close();
+      await first.close();
     }
   }, 30_000);
 });

@@ -116,4 +116,28 @@ describe('replica unreachable at start', () => {
     expect(other.health().bytesWritten).toBe(0);
     await device.close();
   });
+
+  it("health tells a peer away from one that answers and refuses, attempt by attempt", async () => {
+    const clock = { now: 0 };
+    const answer = { refuses: false };
+    const link = new LazyReplicaLink({
+      connect: () => Promise.reject(new Error(answer.refuses ? 'login failed: authentication failure' : 'connect ECONNREFUSED')),
+      refused: (e) => /authentication/.test((e as Error).message),
+      size: VOLUME,
+      blockSize: 512,
+      firstError: 'connect ECONNREFUSED',
+      retryMs: 1000,
+      clock: () => clock.now,
+    });
+    expect(link.health()).toMatchObject({ up: false, answering: false });
+    answer.refuses = true;
+    clock.now += 1000;
+    await expect(link.ping()).rejects.toThrow(/authentication failure/);
+    expect(link.health()).toMatchObject({ up: false, answering: true, lastError: 'login failed: authentication failure' });
+    answer.refuses = false;
+    clock.now += 1000;
+    await expect(link.ping()).rejects.toThrow(/ECONNREFUSED/);
+    expect(link.health()).toMatchObject({ up: false, answering: false });
+    await link.close();
+  });
 });
