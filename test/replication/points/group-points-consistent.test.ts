@@ -10,27 +10,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../sim-backup.js';
 import { ConsistencyGroup } from '../../../src/replication/points/consistency-group.js';
 import type { ReplicatedDeviceOptions } from '../../../src/replication/replicated-device.js';
-import { Pair } from '../paired-nodes.js';
-import { FullCopyPoints } from './full-copy-points.js';
+import type { Pair } from '../paired-nodes.js';
+import { openPointPair } from './point-pair.js';
 
 const pairs: Pair[] = [];
 afterEach(async () => {
   for (const p of pairs.splice(0)) await p.close();
 });
 
-async function pointPair(options: Partial<ReplicatedDeviceOptions>): Promise<{ pair: Pair; points: FullCopyPoints }> {
-  const pair = new Pair();
-  pairs.push(pair);
-  const points = new FullCopyPoints(pair.b.store);
-  pair.b.points = points;
-  await pair.b.open('backup', options);
-  await pair.a.open('primary', options);
-  // Continuous modes reach continuous mirroring; delta mode runs its first pass (interval) and stays in delta.
-  const ready = () => (options.mode === 'delta' ? pair.a.device.status().identity.replicaSynced && pair.a.device.status().dirtyChunks === 0 : pair.a.device.status().state === 'continuous');
-  await pair.tickUntil(ready, 200, 61_000);
-  expect(ready()).toBe(true);
-  return { pair, points };
-}
+const pointPair = (options: Partial<ReplicatedDeviceOptions>) => openPointPair(pairs, options);
 
 const counterAt = (image: Buffer): number => image.readUInt32BE(0);
 

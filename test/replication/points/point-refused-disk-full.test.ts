@@ -6,8 +6,8 @@
 import { afterEach, expect, it } from 'vitest';
 import { silentLogger } from '../sim-backup.js';
 import { ConsistencyGroup, PointNotTakenError } from '../../../src/replication/points/consistency-group.js';
-import { Pair } from '../paired-nodes.js';
-import { FullCopyPoints } from './full-copy-points.js';
+import type { Pair } from '../paired-nodes.js';
+import { openPointPair } from './point-pair.js';
 
 const pairs: Pair[] = [];
 afterEach(async () => {
@@ -15,13 +15,7 @@ afterEach(async () => {
 });
 
 it('a point the backup cannot take (ENOSPC) fails with one line, lists nothing, and the next id is new', async () => {
-  const pair = new Pair();
-  pairs.push(pair);
-  const points = new FullCopyPoints(pair.b.store);
-  pair.b.points = points;
-  await pair.b.open('backup', { mode: 'continuous', flavour: 'async' });
-  await pair.a.open('primary', { mode: 'continuous', flavour: 'async' });
-  await pair.tickUntil(() => pair.a.device.status().state === 'continuous', 200, 61_000);
+  const { pair, points } = await openPointPair(pairs, { mode: 'continuous', flavour: 'async' });
   const group = new ConsistencyGroup([{ lun: 0, volume: pair.a.device }], { target: 'iqn.test:full', clock: () => pair.clock.now, log: silentLogger });
 
   await pair.a.device.write(Buffer.alloc(4096, 1), 0);

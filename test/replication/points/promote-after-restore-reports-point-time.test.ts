@@ -7,8 +7,8 @@
 import { afterEach, expect, it } from 'vitest';
 import { silentLogger } from '../sim-backup.js';
 import { ConsistencyGroup } from '../../../src/replication/points/consistency-group.js';
-import { Pair } from '../paired-nodes.js';
-import { FullCopyPoints } from './full-copy-points.js';
+import type { Pair } from '../paired-nodes.js';
+import { openPointPair } from './point-pair.js';
 
 const pairs: Pair[] = [];
 afterEach(async () => {
@@ -16,13 +16,7 @@ afterEach(async () => {
 });
 
 it('promote after a restore reports the point\'s time as the newest write held', async () => {
-  const pair = new Pair();
-  pairs.push(pair);
-  const points = new FullCopyPoints(pair.b.store);
-  pair.b.points = points;
-  await pair.b.open('backup', { mode: 'continuous', flavour: 'sync' });
-  await pair.a.open('primary', { mode: 'continuous', flavour: 'sync' });
-  await pair.tickUntil(() => pair.a.device.status().state === 'continuous', 200, 61_000);
+  const { pair, points } = await openPointPair(pairs, { mode: 'continuous', flavour: 'sync' });
   const group = new ConsistencyGroup([{ lun: 0, volume: pair.a.device }], { target: 'iqn.test:restore', clock: () => pair.clock.now, log: silentLogger });
 
   await pair.a.device.write(Buffer.alloc(4096, 1), 0);
