@@ -86,12 +86,14 @@ export {
   type TargetPortGroupReport,
 } from './alua.js';
 export {
+  DEFAULT_MODE_PARAMETERS,
   MAX_PR_STATE_BYTES,
   MAX_SHARED_REGISTRATIONS,
   PR_STATE_HEADER_BYTES,
   PrStateFormatError,
   decodeSharedPrState,
   encodeSharedPrState,
+  type SharedModeParameters,
   type SharedPrState,
   type SharedRegistration,
 } from './pr-state.js';

@@ -9,6 +9,9 @@
  * registrants) | 16-17 REGISTRATION COUNT | 18-19 reserved | registrations: 0-7 RESERVATION
  * KEY | 8-13 ISID | 14-15 TPGT | 16-17 RELATIVE TARGET PORT | 18 INITIATOR NAME LENGTH (I) |
  * 19 TARGET NAME LENGTH (T) | 20.. initiator name, then target name (UTF-8, no terminator).
+ * When byte 12 bit 2 (MODE) is set, 4 bytes follow the registrations: the LU's changeable mode
+ * parameters (0 bit 0 WCE, bit 1 D_SENSE, bit 2 SWP; the rest reserved). Without it they are
+ * the defaults: a sender that never saw them changed stays readable by a peer from before.
  */
 import { ChallengeFormatError } from './errors.js';
 
@@ -18,7 +21,9 @@ const REGISTRATION_FIXED_BYTES = 20;
 const MAX_NAME_BYTES = 223;
 /** Far more than any cluster registers; bounds the parameter list. */
 export const MAX_SHARED_REGISTRATIONS = 256;
-export const MAX_PR_STATE_BYTES = PR_STATE_HEADER_BYTES + MAX_SHARED_REGISTRATIONS * (REGISTRATION_FIXED_BYTES + 2 * MAX_NAME_BYTES);
+const MODE_BYTES = 4;
+export const MAX_PR_STATE_BYTES = PR_STATE_HEADER_BYTES + MAX_SHARED_REGISTRATIONS * (REGISTRATION_FIXED_BYTES + 2 * MAX_NAME_BYTES) + MODE_BYTES;
+const MODE_FLAG = 4;
 const ALL_REGISTRANTS = 0xffff;
 
 export interface SharedRegistration {
@@ -31,6 +36,19 @@ export interface SharedRegistration {
   relativePortId: number;
 }
 
+/** The mode parameters hosts may change (MODE SELECT), which are the LU's, whichever node's port set them. */
+export interface SharedModeParameters {
+  /** Caching page WCE. */
+  writeCache: boolean;
+  /** Control page D_SENSE. */
+  descriptorSense: boolean;
+  /** Control page SWP. */
+  softwareWriteProtect: boolean;
+}
+
+/** What a LU holds before any MODE SELECT (and what a state without the MODE section carries). */
+export const DEFAULT_MODE_PARAMETERS: Readonly<SharedModeParameters> = Object.freeze({ writeCache: true, descriptorSense: false, softwareWriteProtect: false });
+
 export interface SharedPrState {
   sequence: bigint;
   generation: number;
@@ -38,6 +56,7 @@ export interface SharedPrState {
   /** `holder` indexes `registrations`; null for the all-registrants types. */
   reservation: { type: number; holder: number | null } | null;
   registrations: SharedRegistration[];
+  mode: SharedModeParameters;
 }
 
 /** A malformed PR STATE list; `byte` is the offending byte (-1: the list length). */
@@ -56,13 +75,18 @@ export function encodeSharedPrState(s: SharedPrState): Buffer {
   const h = Buffer.alloc(PR_STATE_HEADER_BYTES);
   h.writeBigUInt64BE(s.sequence, 0);
   h.writeUInt32BE(s.generation >>> 0, 8);
-  h[12] = (s.aptpl ? 1 : 0) | (s.reservation ? 2 : 0);
+  const mode = isDefaultMode(s.mode) ? undefined : Buffer.from([(s.mode.writeCache ? 1 : 0) | (s.mode.descriptorSense ? 2 : 0) | (s.mode.softwareWriteProtect ? 4 : 0), 0, 0, 0]);
+  h[12] = (s.aptpl ? 1 : 0) | (s.reservation ? 2 : 0) | (mode ? MODE_FLAG : 0);
   if (s.reservation) {
     h[13] = s.reservation.type & 0x0f;
     h.writeUInt16BE(s.reservation.holder ?? ALL_REGISTRANTS, 14);
   }
   h.writeUInt16BE(s.registrations.length, 16);
-  return Buffer.concat([h, ...s.registrations.map(encodeRegistration)]);
+  return Buffer.concat([h, ...s.registrations.map(encodeRegistration), ...(mode ? [mode] : [])]);
+}
+
+function isDefaultMode(m: SharedModeParameters): boolean {
+  return m.writeCache === DEFAULT_MODE_PARAMETERS.writeCache && m.descriptorSense === DEFAULT_MODE_PARAMETERS.descriptorSense && m.softwareWriteProtect === DEFAULT_MODE_PARAMETERS.softwareWriteProtect;
 }
 
 function encodeRegistration(r: SharedRegistration): Buffer {
@@ -83,7 +107,7 @@ function encodeRegistration(r: SharedRegistration): Buffer {
 /** Throws PrStateFormatError naming the byte at fault (the target maps it to a field pointer). */
 export function decodeSharedPrState(b: Buffer): SharedPrState {
   if (b.length < PR_STATE_HEADER_BYTES) throw new PrStateFormatError(`PR STATE list of ${b.length} bytes (at least ${PR_STATE_HEADER_BYTES})`, -1);
-  if (b[12]! & 0xfc) throw new PrStateFormatError('reserved flag bits set', 12);
+  if (b[12]! & 0xf8) throw new PrStateFormatError('reserved flag bits set', 12);
   if (b[13]! & 0xf0) throw new PrStateFormatError('reserved type bits set', 13);
   if (b[18] !== 0 || b[19] !== 0) throw new PrStateFormatError('reserved bytes set', b[18] !== 0 ? 18 : 19);
   const count = b.readUInt16BE(16);
@@ -108,6 +132,14 @@ export function decodeSharedPrState(b: Buffer): SharedPrState {
     });
     at = end;
   }
+  let mode: SharedModeParameters = { ...DEFAULT_MODE_PARAMETERS };
+  if (b[12]! & MODE_FLAG) {
+    if (b.length < at + MODE_BYTES) throw new PrStateFormatError('PR STATE list shorter than its MODE section', -1);
+    if (b[at]! & 0xf8) throw new PrStateFormatError('reserved mode bits set', at);
+    for (let i = 1; i < MODE_BYTES; i++) if (b[at + i] !== 0) throw new PrStateFormatError('reserved mode bytes set', at + i);
+    mode = { writeCache: (b[at]! & 1) !== 0, descriptorSense: (b[at]! & 2) !== 0, softwareWriteProtect: (b[at]! & 4) !== 0 };
+    at += MODE_BYTES;
+  }
   if (at !== b.length) throw new PrStateFormatError('PR STATE list longer than its registrations', -1);
   const reserved = (b[12]! & 2) !== 0;
   const holderField = b.readUInt16BE(14);
@@ -119,5 +151,6 @@ export function decodeSharedPrState(b: Buffer): SharedPrState {
     aptpl: (b[12]! & 1) !== 0,
     reservation: reserved ? { type: b[13]!, holder: holderField === ALL_REGISTRANTS ? null : holderField } : null,
     registrations,
+    mode,
   };
 }

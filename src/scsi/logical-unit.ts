@@ -272,9 +272,14 @@ export class LogicalUnit {
     return mediumWriter(this, nexus);
   }
 
-  /** writeProtected(), or this nexus may not write here (writeAllowed). */
+  /**
+   * writeProtected(), or this nexus may not write here (writeAllowed). SWP is a host's setting
+   * (shared by a replicated LU's two nodes): it stops hosts, never the replicator keeping the
+   * LU's other copy in step.
+   */
   writeProtectedFor(nexus: Nexus): boolean {
-    return this.writeProtected() || (this.writeAllowed !== undefined && !this.writeAllowed(nexus));
+    if (this.readOnly || (this.modePages.softwareWriteProtect() && !this.isReplicator(nexus))) return true;
+    return this.writeAllowed !== undefined && !this.writeAllowed(nexus);
   }
 
   /**

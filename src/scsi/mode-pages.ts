@@ -3,6 +3,7 @@
  * change, and the MODE SELECT parameter-list parser. Saved values are not implemented
  * (PS is 0 everywhere; PC=saved and SP=1 are rejected by the commands).
  */
+import type { SharedModeParameters } from '../replica-protocol/index.js';
 import { Asc, SenseError, SenseKey, invalidParamField } from './sense.js';
 
 export const PageCode = {
@@ -71,6 +72,22 @@ export class ModePages {
   /** Control page SWP: software write protect. */
   softwareWriteProtect(): boolean {
     return (this.current.get(PageCode.CONTROL)![4]! & 0x08) !== 0;
+  }
+
+  /** The values hosts may change, as the pair shares them (a replicated LU is one LU through both nodes' ports). */
+  shared(): SharedModeParameters {
+    return { writeCache: this.writeCacheEnabled(), descriptorSense: this.descriptorSense(), softwareWriteProtect: this.softwareWriteProtect() };
+  }
+
+  /** Takes the values a MODE SELECT through the peer's port set; true when any changed here. */
+  adoptShared(values: SharedModeParameters): boolean {
+    const caching = this.current.get(PageCode.CACHING)!;
+    const control = this.current.get(PageCode.CONTROL)!;
+    const before = Buffer.concat([caching, control]);
+    caching[2] = (caching[2]! & ~0x04) | (values.writeCache ? 0x04 : 0);
+    control[2] = (control[2]! & ~0x04) | (values.descriptorSense ? 0x04 : 0);
+    control[4] = (control[4]! & ~0x08) | (values.softwareWriteProtect ? 0x08 : 0);
+    return !before.equals(Buffer.concat([caching, control]));
   }
 
   static supports(code: number): boolean {

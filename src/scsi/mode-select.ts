@@ -5,6 +5,7 @@ import type { LogicalUnit } from './logical-unit.js';
 import type { CommandContext } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField } from './sense.js';
 import { u16 } from './cdb.js';
+import { publishLuState } from './shared-lu-state.js';
 
 function parameterListLengthError(): SenseError {
   return new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR });
@@ -26,7 +27,8 @@ function checkBlockDescriptor(lu: LogicalUnit, list: Buffer, at: number, long: b
   if (blockLength !== lu.blockSize) throw invalidParamField(lengthAt);
 }
 
-function apply(lu: LogicalUnit, ctx: CommandContext, list: Buffer, headerLength: number): void {
+/** Applies the list; true when a value changed. */
+function apply(lu: LogicalUnit, ctx: CommandContext, list: Buffer, headerLength: number): boolean {
   if (list.length < headerLength) throw parameterListLengthError();
   let bdLength: number;
   let long = false;
@@ -42,19 +44,20 @@ function apply(lu: LogicalUnit, ctx: CommandContext, list: Buffer, headerLength:
   }
   if (list.length < headerLength + bdLength) throw parameterListLengthError();
   if (bdLength) checkBlockDescriptor(lu, list, headerLength, long);
-  if (lu.modePages.select(list, headerLength + bdLength)) {
-    lu.unitAttentions.establish(Asc.MODE_PARAMETERS_CHANGED, ctx.nexus);
-  }
+  if (!lu.modePages.select(list, headerLength + bdLength)) return false;
+  lu.unitAttentions.establish(Asc.MODE_PARAMETERS_CHANGED, ctx.nexus);
+  return true;
 }
 
 function plan(lu: LogicalUnit, ctx: CommandContext, listLength: number, headerLength: number): HandlerPlan {
   checkFlags(ctx.cdb);
   return {
     dataOutLength: listLength,
-    run(dataOut) {
+    async run(dataOut) {
       if (listLength === 0) return;
       const list = dataOut ?? Buffer.alloc(0);
-      apply(lu, ctx, list.length > listLength ? list.subarray(0, listLength) : list, headerLength);
+      // The values are the LU's, which a replicated LU's peer serves too.
+      if (apply(lu, ctx, list.length > listLength ? list.subarray(0, listLength) : list, headerLength)) await publishLuState(lu);
     },
   };
 }

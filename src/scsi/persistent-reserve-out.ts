@@ -2,8 +2,8 @@ import type { HandlerPlan } from './descriptor.js';
 import type { CommandContext, Nexus } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
-import { decodeIscsiTransportId, isValidPrType, reservationsOf, sharedPrStateOf, type InitiatorPort, type LuReservations } from './reservations/index.js';
-import type { ReplicationEndpoint } from '../replica-protocol/index.js';
+import { decodeIscsiTransportId, isValidPrType, reservationsOf, type InitiatorPort, type LuReservations } from './reservations/index.js';
+import { hostPortOf, publishLuState, type SharedStateLu } from './shared-lu-state.js';
 import { LU_SCOPE } from './reservations/pr-types.js';
 
 /** PERSISTENT RESERVE OUT service actions (SPC-4 §6.16.2). */
@@ -100,8 +100,8 @@ function runAction(res: LuReservations, ctx: CommandContext, action: number, sco
   }
 }
 
-/** AdvancedLu, and on a replicated LU the engine that hands the state to the peer node. */
-type PrOutLu = AdvancedLu & { readonly replication?: ReplicationEndpoint | undefined };
+/** AdvancedLu, and on a replicated LU what hands the state to the peer node. */
+type PrOutLu = AdvancedLu & SharedStateLu;
 
 export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): HandlerPlan {
   const cdb = ctx.cdb;
@@ -116,7 +116,7 @@ export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): H
     throw parameterListLengthError();
   }
   const res = reservationsOf(lu);
-  const portOf = (n: Nexus) => lu.relativePortOf?.(n) ?? n.relativePortId;
+  const portOf = hostPortOf(lu);
   return {
     dataOutLength: length,
     run: async (dataOut) => {
@@ -138,7 +138,7 @@ export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): H
       }
       // The other node of the pair serves the same LU: it gets the change before the host its answer (when it answers).
       // The replicator's own registration (its volume tag) is this node's alone.
-      if (changed && lu.replication && !res.byPair(ctx.nexus)) await lu.replication.publishPrState(sharedPrStateOf(res, portOf));
+      if (changed && !res.byPair(ctx.nexus)) await publishLuState(lu);
     },
   };
 }

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ChallengeFormatError,
+  DEFAULT_MODE_PARAMETERS,
   MAX_SHARED_REGISTRATIONS,
   PrStateFormatError,
   decodeSharedPrState,
@@ -37,6 +38,7 @@ const state: fc.Arbitrary<SharedPrState> = fc.array(registration, { maxLength: 1
       { nil: null },
     ),
     registrations: fc.constant(registrations),
+    mode: fc.record({ writeCache: fc.boolean(), descriptorSense: fc.boolean(), softwareWriteProtect: fc.boolean() }),
   }),
 );
 
@@ -74,7 +76,14 @@ describe('PR STATE parameters', () => {
   });
 
   it('name the field at fault: reserved bits, a holder that is no registration, too many registrations', () => {
-    const one: SharedPrState = { sequence: 1n, generation: 1, aptpl: false, reservation: { type: 5, holder: 0 }, registrations: [{ key: 1n, initiatorName: 'iqn.2026-11.a:h', isid: '000000000001', targetName: 'iqn.2026-11.a:t', tpgt: 1, relativePortId: 1 }] };
+    const one: SharedPrState = {
+      sequence: 1n,
+      generation: 1,
+      aptpl: false,
+      reservation: { type: 5, holder: 0 },
+      registrations: [{ key: 1n, initiatorName: 'iqn.2026-11.a:h', isid: '000000000001', targetName: 'iqn.2026-11.a:t', tpgt: 1, relativePortId: 1 }],
+      mode: DEFAULT_MODE_PARAMETERS,
+    };
     const b = encodeSharedPrState(one);
     const flags = Buffer.from(b);
     flags[12] |= 0x80;
@@ -88,5 +97,31 @@ describe('PR STATE parameters', () => {
     const noName = Buffer.from(b);
     noName[20 + 18] = 0;
     expect(() => decodeSharedPrState(noName)).toThrow(expect.objectContaining({ byte: 38 }));
+
+    const withMode = encodeSharedPrState({ ...one, mode: { ...DEFAULT_MODE_PARAMETERS, writeCache: false } });
+    const modeAt = withMode.length - 4;
+    const modeFlag = Buffer.from(withMode);
+    modeFlag[12] |= 0x08;
+    expect(() => decodeSharedPrState(modeFlag)).toThrow(expect.objectContaining({ byte: 12 }));
+    const modeBits = Buffer.from(withMode);
+    modeBits[modeAt] |= 0x08;
+    expect(() => decodeSharedPrState(modeBits)).toThrow(expect.objectContaining({ byte: modeAt }));
+    const modeReserved = Buffer.from(withMode);
+    modeReserved[modeAt + 3] = 1;
+    expect(() => decodeSharedPrState(modeReserved)).toThrow(expect.objectContaining({ byte: modeAt + 3 }));
+  });
+
+  it('carry the mode parameters only when a host changed them: a state with the defaults is what a peer from before reads', () => {
+    fc.assert(
+      fc.property(state, (s) => {
+        const plain = encodeSharedPrState({ ...s, mode: DEFAULT_MODE_PARAMETERS });
+        expect(plain[12]! & 0x04).toBe(0);
+        const changed = { ...s, mode: { ...DEFAULT_MODE_PARAMETERS, writeCache: false } };
+        const b = encodeSharedPrState(changed);
+        expect(b[12]! & 0x04).toBe(4);
+        expect(b.length).toBe(plain.length + 4);
+        expect(decodeSharedPrState(b).mode).toEqual(changed.mode);
+      }),
+    );
   });
 });

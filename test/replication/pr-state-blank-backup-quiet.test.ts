@@ -6,12 +6,12 @@
  * does still warns, once.
  */
 import { describe, expect, it } from 'vitest';
-import type { ReplicationStateReport, SharedPrState } from '../../src/replica-protocol/index.js';
+import { DEFAULT_MODE_PARAMETERS, type ReplicationStateReport, type SharedPrState } from '../../src/replica-protocol/index.js';
 import { PrStateShipper } from '../../src/replication/pr-state-shipper.js';
 import type { ReplicaLink } from '../../src/replication/replica-link.js';
 import { capturedLog } from './captured-log.js';
 
-const STATE: Omit<SharedPrState, 'sequence'> = { generation: 1, aptpl: true, reservation: null, registrations: [] };
+const STATE: Omit<SharedPrState, 'sequence'> = { generation: 1, aptpl: true, reservation: null, registrations: [], mode: DEFAULT_MODE_PARAMETERS };
 
 function primaryOfAnotherVolume(): { link: ReplicaLink; sent: () => number } {
   let sent = 0;

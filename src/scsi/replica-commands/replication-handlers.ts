@@ -32,7 +32,7 @@ import { MAX_TRANSFER_BYTES } from '../limits.js';
 import type { LogicalUnit } from '../logical-unit.js';
 import type { CommandContext } from '../types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField } from '../sense.js';
-import { adoptSharedPrState, reservationsOf } from '../reservations/index.js';
+import { adoptSharedLuState } from '../shared-lu-state.js';
 
 /** Byte offsets in the C6h and C7h CDBs. */
 export const ReplicationCdbField = { ACTION: 1, START_BYTE: 2, ALLOCATION_LENGTH: 10, PARAMETER_LIST_LENGTH: 10, RESERVED: 14 } as const;
@@ -104,10 +104,10 @@ function parameterLengthFits(action: number, length: number): boolean {
   }
 }
 
-/** The peer's persistent reservations replace this node's when newer; the identity is untouched. */
+/** The peer's persistent reservations and mode parameters replace this node's when newer; the identity is untouched. */
 async function adoptPrState(lu: LogicalUnit, endpoint: ReplicationEndpoint, parameters: Buffer): Promise<false> {
   const state = decodeSharedPrState(parameters);
-  if (endpoint.offerPrState(state)) await adoptSharedPrState(reservationsOf(lu), state, lu.unitAttentions, lu.targetName);
+  if (endpoint.offerPrState(state)) await adoptSharedLuState(lu, state);
   return false;
 }
 

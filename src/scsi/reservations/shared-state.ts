@@ -13,8 +13,8 @@ import type { Nexus } from '../types.js';
 import type { LuReservations } from './index.js';
 import type { SavedRegistration } from './persistence.js';
 
-/** The state to share; `portOf` gives the relative target port hosts see for a port of this node. */
-export function sharedPrStateOf(res: LuReservations, portOf: (nexus: Nexus) => number): Omit<SharedPrState, 'sequence'> {
+/** The reservations to share; `portOf` gives the relative target port hosts see for a port of this node. */
+export function sharedPrStateOf(res: LuReservations, portOf: (nexus: Nexus) => number): Omit<SharedPrState, 'sequence' | 'mode'> {
   const pr = res.persistent;
   const saved = pr.snapshot();
   const live = pr.list();

@@ -6,7 +6,7 @@
  * that pair's hosts' registrations and reservation overwritten.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SharedPrState } from '../../../src/replica-protocol/index.js';
+import { DEFAULT_MODE_PARAMETERS, type SharedPrState } from '../../../src/replica-protocol/index.js';
 import { Pair, syncedPair } from '../paired-nodes.js';
 
 let pair: Pair | undefined;
@@ -17,6 +17,7 @@ const STATE: Omit<SharedPrState, 'sequence'> = {
   aptpl: true,
   reservation: null,
   registrations: [{ key: 0x1234n, initiatorName: 'iqn.2026-11.example:host', isid: '000000000001', targetName: 'iqn.2026-11.io.tandem:disk0', tpgt: 1, relativePortId: 1 }],
+  mode: DEFAULT_MODE_PARAMETERS,
 };
 
 describe('shared PR state', () => {
