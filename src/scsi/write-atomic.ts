@@ -27,8 +27,10 @@ export function prepareWriteAtomic(lu: AtomicLu, ctx: CommandContext): HandlerPl
   if (cdb[1]! >> 5 !== 0) throw invalidCdbField(1, 7);
   if (cdb.readUInt16BE(10) !== 0) throw invalidCdbField(10);
   const blocks = cdb.readUInt16BE(12);
-  if (blocks > maxAtomicBlocks(lu.blockSize)) throw invalidCdbField(12);
+  // A write past the end is that first, whatever its length (as for WRITE): libiscsi's
+  // WriteAtomic16.BeyondEol sends up to 512 blocks past the end, over the 256 of a 4 KiB LU.
   const lba = lu.checkRange(cdb.readBigUInt64BE(2), blocks, 2);
+  if (blocks > maxAtomicBlocks(lu.blockSize)) throw invalidCdbField(12);
   const log = lu.atomicWrites;
   if (!log) throw new SenseError({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED });
   const bytes = blocks * lu.blockSize;

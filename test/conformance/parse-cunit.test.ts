@@ -79,6 +79,9 @@ describe('parseCunitVerbose: CUnit decides pass and fail', () => {
     expect(withSpecConflicts(s, 'default').tests[0]!.specConflict).toBeUndefined();
     const passed = parseCunitVerbose(run('GetLBAStatus', 'UnmapSingle', [], 'passed'));
     expect(withSpecConflicts(passed, 'physical-4k').tests[0]!.specConflict).toBeUndefined();
+    const ws = parseCunitVerbose(run('WriteSame16', 'Unmap', [], 'FAILED', ['    1. test_writesame16_unmap.c:175  - CU_ASSERT_EQUAL(_r,0)']));
+    expect(withSpecConflicts(ws, 'logical-4k').tests[0]).toMatchObject({ verdict: 'failed', specConflict: expect.stringContaining('MAXIMUM TRANSFER LENGTH') });
+    expect(withSpecConflicts(ws, 'default').tests[0]!.specConflict).toBeUndefined();
   });
 
   it('reads suite initialization failures', () => {

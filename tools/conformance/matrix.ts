@@ -23,8 +23,8 @@ export interface MatrixConfiguration {
   replicated?: boolean;
   /** The LU on an RBD image of a throw-away one-node Ceph cluster (tgt: its bs_rbd). */
   rbd?: boolean;
-  /** tgtadm --params for the LU; null when tgt cannot express the configuration (the reason). */
-  tgt: { params?: string } | { unsupported: string };
+  /** tgtadm --params (and --blocksize) for the LU; unsupported when tgt cannot express the configuration (the reason). */
+  tgt: { params?: string; blockSize?: number } | { unsupported: string };
   /** Seconds before iscsi-test-cu is killed. */
   timeoutSeconds: number;
 }
@@ -82,6 +82,16 @@ export const MATRIX: readonly MatrixConfiguration[] = [
     tandemLun: ['physical=4096'],
     // The five LBPPB tests also require a thin-provisioned LU, which tgt LUs are not by default.
     tgt: { params: 'lbppbe=3,thin_provisioning=1' },
+    timeoutSeconds: 1200,
+  },
+  {
+    name: 'logical-4k',
+    description: '4 KiB logical blocks (a 4Kn disk: READ CAPACITY reports 4096-byte blocks, every length and LBA counts them)',
+    tests: 'ALL',
+    size: 256 * MiB,
+    paths: 'two-sessions',
+    tandemLun: ['blocksize=4096'],
+    tgt: { blockSize: 4096 },
     timeoutSeconds: 1200,
   },
   {

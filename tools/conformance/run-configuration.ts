@@ -32,6 +32,7 @@ export async function runConfiguration(c: MatrixConfiguration, o: RunOptions): P
     portals: c.paths === 'two-portals' ? 2 : 1,
     lunOptions: c.tandemLun,
     ...('params' in c.tgt && c.tgt.params ? { tgtParams: c.tgt.params } : {}),
+    ...('blockSize' in c.tgt && c.tgt.blockSize ? { tgtBlockSize: c.tgt.blockSize } : {}),
   };
   const started = Date.now();
   let target: RunningTarget | undefined;

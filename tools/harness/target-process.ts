@@ -41,6 +41,8 @@ export interface TargetSpec {
   serveArgs?: string[];
   /** tgt: `tgtadm --params` for the LU, e.g. 'removable=1'. */
   tgtParams?: string;
+  /** tgtadm --blocksize of the LU (tgt's default: 512). */
+  tgtBlockSize?: number;
   /** tgt: a backing-store type other than a file (`image` is then its path, e.g. POOL/IMAGE for rbd). */
   tgtBackingStore?: { type: string; options?: string };
 }
@@ -110,7 +112,8 @@ export async function startTgt(spec: TargetSpec): Promise<RunningTarget> {
     adm('--op', 'new', '--mode', 'target', '--tid', '1', '-T', spec.iqn);
     const store = spec.tgtBackingStore;
     const storeArgs = store ? ['--bstype', store.type, ...(store.options ? ['--bsopts', store.options] : [])] : [];
-    adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '-b', spec.image, ...storeArgs);
+    const blockSizeArgs = spec.tgtBlockSize ? ['--blocksize', String(spec.tgtBlockSize)] : [];
+    adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '-b', spec.image, ...storeArgs, ...blockSizeArgs);
     if (spec.tgtParams) adm('--op', 'update', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '--params', spec.tgtParams);
     adm('--op', 'bind', '--mode', 'target', '--tid', '1', '-I', 'ALL');
     for (const p of ports.slice(1)) await waitForPort(HOST, p, 20_000, () => child.exitCode === null);

@@ -38,6 +38,16 @@ describe('WRITE ATOMIC(16)', () => {
     expectInvalid(await exec(writeAtomic16(lu.blockCount, 0)), 0x21, 2);
   });
 
+  it('a write past the end is LBA OUT OF RANGE even when it is also longer than atomic writes may be (4 KiB blocks: 256)', async () => {
+    const { exec, lu } = await rig({ advanced: true, blockSize: 4096, blocks: 4096 });
+    // libiscsi's WriteAtomic16.BeyondEol: 2 × i blocks from i blocks before the end, i up to 256.
+    expectInvalid(await exec(writeAtomic16(lu.blockCount - 200, 400)), 0x21, 2);
+    expectInvalid(await exec(writeAtomic16(lu.blockCount - 256, 512)), 0x21, 2);
+    // Within the medium, the length is what is wrong.
+    expectInvalid(await exec(writeAtomic16(0, 257)), 0x24, 12);
+    expect((await exec(writeAtomic16(lu.blockCount - 256, 256), Buffer.alloc(256 * 4096, 1))).status).toBe(ScsiStatus.GOOD);
+  });
+
   it('Block Limits VPD advertises MAXIMUM ATOMIC TRANSFER LENGTH (1 MiB), no alignment or granularity', async () => {
     const { exec } = await rig({ advanced: true });
     const r = await exec([0x12, 0x01, 0xb0, 0x00, 0xff, 0x00]);
