@@ -1,5 +1,6 @@
 /** Opening a LUN's backing store (a file, or a Ceph RBD image) and finding its metadata directory. */
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
@@ -46,4 +47,25 @@ export function metaDirFor(lun: LunConfig): string {
   if (lun.metaDir !== undefined) return lun.metaDir;
   if (lun.rbd) return rbdMetaDir(lun.rbd);
   return join(dirname(lun.path), `${basename(lun.path)}.tandem`);
+}
+
+/** What opening the LUN will create: a new image file, a new metadata directory. */
+export interface CreatedByOpen {
+  image: boolean;
+  metaDir: boolean;
+}
+
+/** Asked before the LUN is opened (an RBD image is never created here). */
+export function createdByOpen(lun: LunConfig, metaDir: string): CreatedByOpen {
+  return { image: !lun.rbd && !existsSync(lun.path), metaDir: !existsSync(metaDir) };
+}
+
+/**
+ * Takes away what a start that failed created (nothing has served it yet): left behind, a
+ * new volume's record would make the next start take it for one with history — a primary
+ * refused by its peer would stay a primary when restarted with --role backup as advised.
+ */
+export async function removeCreated(lun: LunConfig, metaDir: string, created: CreatedByOpen): Promise<void> {
+  if (created.metaDir) await rm(metaDir, { recursive: true, force: true });
+  if (created.image) await rm(lun.path, { force: true });
 }

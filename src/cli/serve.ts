@@ -17,7 +17,7 @@ import { moduleLogger } from '../util/log.js';
 import type { LunConfig, ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
 import { ReplicaSetupError, openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
-import { metaDirFor, openLunStore } from './lun-store.js';
+import { createdByOpen, metaDirFor, openLunStore, removeCreated } from './lun-store.js';
 import { refuseMissingImage } from './image-identity.js';
 import { EncryptedDevice } from '../block/encrypted-device.js';
 
@@ -68,6 +68,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         const metaDir = metaDirFor(lunConfig);
         // Opening creates a missing image: not where replication state says one was.
         await refuseMissingImage(lunConfig, metaDir);
+        const created = createdByOpen(lunConfig, metaDir);
         const store = await openLunStore(lunConfig, metaDir, log);
         // Every LUN of a backup, and each LUN of a primary with a peer, is one node of a replicated pair.
         const replicatedRole = settings.role === 'backup' || (settings.role === 'primary' && lunConfig.replica !== undefined) ? settings.role : undefined;
@@ -79,6 +80,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
             replicated = await openReplicatedLun(store, lunConfig, metaDir, replicatedRole, settings, ownIdentity, log);
           } catch (e) {
             await store.close().catch(() => undefined);
+            await removeCreated(lunConfig, metaDir, created).catch(() => undefined);
             throw e;
           }
           device = replicated.device;

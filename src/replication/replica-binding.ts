@@ -262,7 +262,7 @@ export class ReplicaBinding {
     const ownTag = tagOfVolume(own.volumeId);
     const blank = peer.current === 0n;
     if (!blank && peer.volumeId !== own.volumeId) {
-      if (!this.startOver) throw new ReplicaMismatchError(ownTag, [tagOfVolume(peer.volumeId)]);
+      if (!this.startOver) throw new ReplicaMismatchError(ownTag, [tagOfVolume(peer.volumeId)], formatGeneration(peer.current));
       return this.takeOver();
     }
     if (blank) return this.bindByTag(true);

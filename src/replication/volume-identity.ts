@@ -12,10 +12,16 @@ export class ReplicaMismatchError extends Error {
   constructor(
     readonly ownTag: VolumeTag,
     readonly foundTags: readonly VolumeTag[],
+    /** The peer's generation, when it is a Tandem node that says it holds data. */
+    peerGeneration?: string,
   ) {
+    // The likeliest cause after a failure is this node's disk replaced: --start-over would
+    // then overwrite the only copy of the data, so the safe way round comes first.
     super(
-      `the replica belongs to another volume (its tag ${foundTags.map(hexTag).join(', ')}, ours ${hexTag(ownTag)}); ` +
-        'refusing to replicate onto it. Point --replica at this volume\'s backup, or start over (--start-over) to overwrite it',
+      `the replica belongs to another volume (its tag ${foundTags.map(hexTag).join(', ')}, ours ${hexTag(ownTag)}` +
+        `${peerGeneration ? `; it holds that volume's data, generation ${peerGeneration}` : ''}); refusing to replicate onto it. ` +
+        'If this node\'s disk was replaced, promote the peer (tandem promote there) and restart this node with --role backup to be resynchronised from it; ' +
+        'if --replica names the wrong node, point it at this volume\'s backup; --start-over overwrites the replica with this node\'s image',
     );
     this.name = 'ReplicaMismatchError';
   }

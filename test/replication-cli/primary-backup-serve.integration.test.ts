@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,11 @@ describe('tandem serve --role primary replicating onto tandem serve --role backu
     const err = await startServer(other).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReplicaSetupError);
     expect((err as Error).message).toMatch(/other\.img: replica .* belongs to another volume.*--start-over/);
+    // The backup holds the first volume's data: the advice for a replaced disk (promote the peer, rejoin as backup) comes first.
+    expect((err as Error).message).toMatch(/it holds that volume's data, generation [0-9a-f]{16}\).*promote the peer \(tandem promote there\) and restart this node with --role backup/);
     expect((err as Error).message).not.toContain('\n');
+    // The refused start leaves nothing it created: restarted with --role backup as advised, the node is new, not a primary with history.
+    expect(existsSync(join(dir, 'other.img'))).toBe(false);
+    expect(existsSync(join(dir, 'other.img.tandem'))).toBe(false);
   }, 30_000);
 });
