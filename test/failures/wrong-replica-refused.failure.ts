@@ -33,7 +33,7 @@ test('a primary pointed at a replica that belongs to another volume exits non-ze
   expect(stderr).toMatch(/^tandem: LUN .*other\.img: replica .* belongs to another volume/);
   expect(stderr).toContain('--start-over');
   // A node whose disk was replaced looks just like this: the safe way round is said first.
-  expect(stderr).toMatch(/holds that volume's data, generation [0-9a-f]{16}\).*promote the peer/);
+  expect(stderr).toMatch(/If this node's disk was replaced, promote the peer \(tandem promote there\) and restart this node with --role backup/);
   // The refusal wrote nothing to the backup.
   expect(hashFile(cluster.path('backup.img'))).toBe(backupBefore);
   report('wrong replica', { exitCode: exit.code, stderr });
