@@ -52,15 +52,21 @@ async function drainAttentions(f: Front, who: Nexus): Promise<void> {
   for (let i = 0; i < 8 && (await attention(f, who)) !== undefined; i++);
 }
 
+/** A synced pair, a front on each node, and the host's nexus through each with its first unit attentions taken. */
+async function pairWithHost(): Promise<{ fa: Front; fb: Front; hostA: Nexus; hostB: Nexus }> {
+  pair = await syncedPair();
+  const fa = await front(pair.a, 'iqn.test:node-a');
+  const fb = await front(pair.b, 'iqn.test:node-b');
+  const hostA = nexusTo(fa.iqn, HOST_IQN);
+  const hostB = nexusTo(fb.iqn, HOST_IQN);
+  await drainAttentions(fa, hostA);
+  await drainAttentions(fb, hostB);
+  return { fa, fb, hostA, hostB };
+}
+
 describe('mode parameters of a replicated LU', () => {
   it('WCE=0 set through the primary is the backup\'s too, and its writes are forced durable once promoted', async () => {
-    pair = await syncedPair();
-    const fa = await front(pair.a, 'iqn.test:node-a');
-    const fb = await front(pair.b, 'iqn.test:node-b');
-    const hostA = nexusTo(fa.iqn, HOST_IQN);
-    const hostB = nexusTo(fb.iqn, HOST_IQN);
-    await drainAttentions(fa, hostA);
-    await drainAttentions(fb, hostB);
+    const { fa, fb, hostA, hostB } = await pairWithHost();
     expect(await writeCache(fb, hostB)).toBe(true);
 
     expect(await modeSelect(fa, hostA, MODE_SENSE_CACHING, (p) => (p[2] = p[2]! & ~0x04))).toBe(0);
@@ -75,13 +81,7 @@ describe('mode parameters of a replicated LU', () => {
   });
 
   it('set through the standby port (D_SENSE, SWP) reach the primary, whose own nexuses are told', async () => {
-    pair = await syncedPair();
-    const fa = await front(pair.a, 'iqn.test:node-a');
-    const fb = await front(pair.b, 'iqn.test:node-b');
-    const hostA = nexusTo(fa.iqn, HOST_IQN);
-    const hostB = nexusTo(fb.iqn, HOST_IQN);
-    await drainAttentions(fa, hostA);
-    await drainAttentions(fb, hostB);
+    const { fa, fb, hostA, hostB } = await pairWithHost();
 
     expect(await modeSelect(fb, hostB, MODE_SENSE_CONTROL, (p) => ((p[2] = p[2]! | 0x04), (p[4] = p[4]! | 0x08)))).toBe(0);
     expect(await attention(fa, hostA)).toBe(0x2a01);
@@ -98,13 +98,7 @@ describe('mode parameters of a replicated LU', () => {
   });
 
   it('changed while the backup was away reach it when it answers again', async () => {
-    pair = await syncedPair();
-    const fa = await front(pair.a, 'iqn.test:node-a');
-    const fb = await front(pair.b, 'iqn.test:node-b');
-    const hostA = nexusTo(fa.iqn, HOST_IQN);
-    const hostB = nexusTo(fb.iqn, HOST_IQN);
-    await drainAttentions(fa, hostA);
-    await drainAttentions(fb, hostB);
+    const { fa, fb, hostA, hostB } = await pairWithHost();
     pair.partitioned = true;
     await pair.tick();
     expect(await modeSelect(fa, hostA, MODE_SENSE_CACHING, (p) => (p[2] = p[2]! & ~0x04))).toBe(0);
