@@ -13,9 +13,17 @@ export class IscsiLoginError extends Error {
     this.name = 'IscsiLoginError';
   }
 
+  /**
+   * Status-Class 2: the target answered and refuses this initiator (its secret, its name, the
+   * target or LUN it asked for): retrying the same login cannot succeed.
+   */
+  get refusedInitiator(): boolean {
+    return this.statusClass === 2;
+  }
+
   /** 0x0201: authentication failed (wrong CHAP secret or user). */
   get authenticationFailed(): boolean {
-    return this.statusClass === 2 && this.statusDetail === 1;
+    return this.refusedInitiator && this.statusDetail === 1;
   }
 }
 

@@ -52,7 +52,7 @@ export function backoffDelay(policy: ReconnectPolicy, attempt: number, random: (
 
 /** Login failures no retry can fix: wrong credentials, unknown target. */
 function isPermanent(e: unknown): boolean {
-  return e instanceof IscsiLoginError && e.statusClass === 2;
+  return e instanceof IscsiLoginError && e.refusedInitiator;
 }
 
 export class ReconnectingSession extends ScsiCommands {

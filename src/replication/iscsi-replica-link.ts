@@ -307,8 +307,8 @@ export class IscsiReplicaLink implements ReplicaLink {
       const message = `${what} on replica failed: ${(e as Error).message}`;
       this.healthState.up = false;
       this.healthState.lastError = message;
-      // A re-login refused for this node's settings (class 2: its CHAP secret, the target) is an answer too.
-      this.healthState.answering = e instanceof ScsiCheckConditionError || e instanceof ScsiStatusError || (e instanceof IscsiLoginError && e.statusClass === 2);
+      // A re-login refused for this node's settings (its CHAP secret, the target) is an answer too.
+      this.healthState.answering = e instanceof ScsiCheckConditionError || e instanceof ScsiStatusError || (e instanceof IscsiLoginError && e.refusedInitiator);
       // Counted, not only failed: whichever command meets it, the engine must bind again,
       // even if a later command succeeds before its next look at the link.
       if (e instanceof ScsiCheckConditionError && e.sense.key === UNIT_ATTENTION && ((e.sense.asc << 8) | e.sense.ascq) === MEDIUM_MAY_HAVE_CHANGED) {
