@@ -152,7 +152,7 @@ const parser = yargs(hideBin(process.argv))
         .option('async', { type: 'boolean', describe: `${MIRROR_ASYNC_HELP} (default)` })
         .option('start-over', { type: 'boolean', describe: 'primary: overwrite a replica that belongs to another volume' })
         .option('replicator-iqn', { type: 'string', describe: 'initiator name the primary replicates as; on a backup the only one allowed to write' })
-        .option('control', { type: 'string', describe: `control socket path (primary|backup; default ${DEFAULT_CONTROL_PATH})` })
+        .option('control', { type: 'string', describe: `control socket path (with --role: default ${DEFAULT_CONTROL_PATH}; a plain target opens one only when given)` })
         .option('metrics', { type: 'string', describe: 'HOST:PORT for a Prometheus endpoint (GET /metrics)' })
         .option('max-connections', { type: 'string', describe: `connections held at once, all portals together; more are answered "out of resources" at login (default ${DEFAULT_MAX_CONNECTIONS})` })
         .option('buffer-memory', { type: 'string', describe: `SIZE of the write and read buffers all connections hold together; beyond it commands wait (default ${DEFAULT_BUFFER_MEMORY_BYTES / 1024 ** 3}GiB, at least ${MIN_BUFFER_MEMORY_BYTES / 1024 ** 2}MiB)` })
@@ -176,6 +176,20 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       const { statusCommand } = await import('./admin/status.js');
       process.exitCode = await statusCommand({ control: argv.control as string, json: argv.json as boolean, watch: argv.watch as boolean });
+    },
+  )
+  .command(
+    'sessions',
+    'The iSCSI sessions logged in to the running server: initiator, ISID/TSIH, address, portal, since, authentication, digests, commands running',
+    (y) =>
+      y
+        .option('json', { type: 'boolean', default: false })
+        .option('target', { type: 'string', describe: 'only the sessions of this target (IQN)' })
+        .option('control', CONTROL_OPTION),
+    async (argv) => {
+      quietClientLogs(argv.json as boolean);
+      const { sessionsCommand } = await import('./admin/sessions.js');
+      process.exitCode = await sessionsCommand({ control: argv.control as string, json: argv.json as boolean, ...(argv.target !== undefined ? { target: argv.target as string } : {}) });
     },
   )
   .command(

@@ -9,6 +9,7 @@ import type { PointStore } from '../replication/points/point-store.js';
 import { createControlHandler, serverStatus, type ControlLun, type LunVerifier } from '../replication/control/handler.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../replication/control/metrics-endpoint.js';
 import { startControlServer, type ControlServer } from '../replication/control/server.js';
+import { summarizeSession } from '../target/session-summary.js';
 import type { Nexus } from '../scsi/types.js';
 import { LogicalUnit, deriveIdentity } from '../scsi/logical-unit.js';
 import { ScsiTarget } from '../scsi/scsi-target.js';
@@ -32,7 +33,7 @@ export const DEFAULT_POINT_INTERVAL_MS = 15 * 60 * 1000;
 
 export interface RunningServer {
   addresses: string[];
-  /** The control socket's path, when the server has a replication role. */
+  /** The control socket's path: a server with a replication role has one, a plain one when given --control. */
   controlPath?: string;
   /** host:port of the Prometheus endpoint (--metrics). */
   metricsAddress?: string;
@@ -168,7 +169,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       // Hosts filling a backup's connection slots must not keep the primary's replication out.
       ...(settings.replicatorIqn ? { exemptFromConnectionLimit: isReplicatorName(settings.replicatorIqn) } : {}),
     });
-    if (settings.role && settings.control) {
+    // A plain target too when asked (--control): its status and sessions.
+    if (settings.control) {
       // The primary's own image is the verify source: read through a second, read-only handle.
       const verify: LunVerifier = (l, o) => {
         const rbd = rbdSources.get(l);
@@ -194,6 +196,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         logger: moduleLogger('control'),
         // Whichever role a LUN holds now decides (a promoted backup verifies its peer too).
         verify,
+        sessions: () => server.sessions.all().map(summarizeSession),
       });
       control = await startControlServer(settings.control, handler);
     }

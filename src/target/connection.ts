@@ -102,6 +102,9 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
 
   /** The connection's socket: `raw` itself, or the one reading it into the PDU reader's memory (see framedSocket). */
   readonly socket: Socket;
+  /** Where the initiator connects from and the portal it reached (HOST:PORT), read at accept: a closed socket forgets them. */
+  readonly peerAddress: string;
+  readonly portalAddress: string;
 
   constructor(
     raw: Socket,
@@ -114,6 +117,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.reader = new PduReader({ maxRecvDataSegmentLength: LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, headerDigest: false, dataDigest: false }, this);
     const socket = framedSocket(raw, this.reader);
     this.socket = socket;
+    this.peerAddress = hostPort(socket.remoteAddress, socket.remotePort);
+    this.portalAddress = hostPort(socket.localAddress, socket.localPort);
     this.log = ctx.log.child({ peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.out = new PduWriter(socket);
     this.loginPhase = new LoginPhase(
@@ -470,6 +475,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
       params: outcome.params,
       expCmdSN: cmdSN,
       queueDepth: this.ctx.limits.queueDepth,
+      ...(outcome.initiatorAlias !== undefined ? { initiatorAlias: outcome.initiatorAlias } : {}),
+      authentication: outcome.authentication,
       ...(lunHolds ? { lunHolds } : {}),
     });
     session.connection = this;
@@ -751,4 +758,10 @@ function noSession(tsih: number): Binding {
 /** A failed binding: the login's final response carries `status` (class, detail). */
 function refusal(status: readonly [number, number], reason: string): Binding {
   return { ok: false, statusClass: status[0], statusDetail: status[1], reason };
+}
+
+/** HOST:PORT, an IPv6 host in brackets. */
+function hostPort(address: string | undefined, port: number | undefined): string {
+  const host = address ?? '?';
+  return `${host.includes(':') ? `[${host}]` : host}:${port ?? '?'}`;
 }

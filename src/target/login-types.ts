@@ -39,7 +39,11 @@ export interface LoginOutcome {
   /** Undefined for discovery sessions. */
   target?: TargetConfig;
   params: SessionParams;
+  /** How the initiator proved who it is (mutual: the target answered a challenge too). */
+  authentication: SessionAuthentication;
 }
+
+export type SessionAuthentication = 'none' | 'chap' | 'mutual-chap';
 
 export interface LoginEnvironment {
   /** Targets reachable through this portal group. */

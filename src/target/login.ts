@@ -78,6 +78,8 @@ export class LoginNegotiator {
   private target: TargetConfig | undefined;
   private credentials: ChapTargetCredentials | undefined;
   private authMethod: 'None' | 'CHAP' | undefined;
+  /** The initiator challenged the target too (CHAP_C with its response). */
+  private mutual = false;
   private chap: ChapAuthenticator | undefined;
   private securityComplete = false;
   private negotiator: ParameterNegotiator | undefined;
@@ -275,6 +277,7 @@ export class LoginNegotiator {
             challenge: value('CHAP_C'),
           }),
         );
+        this.mutual = value('CHAP_C') !== undefined;
         this.securityComplete = true;
       }
     }
@@ -296,6 +299,7 @@ export class LoginNegotiator {
       initiatorAlias: this.identity.get('InitiatorAlias'),
       target: this.target,
       params: this.negotiator!.result(),
+      authentication: this.authMethod === 'CHAP' ? (this.mutual ? 'mutual-chap' : 'chap') : 'none',
     };
     this.log.debug({ initiator: this.result.initiatorName, target: this.target?.iqn, sessionType: this.sessionType }, 'login complete');
   }

@@ -7,10 +7,14 @@ import { CmdSnWindow } from './cmdsn-window.js';
 import type { SessionParams } from '../iscsi/session-params.js';
 import type { ScsiTask } from './scsi-task.js';
 import type { Nexus, ScsiTargetPort } from '../scsi/types.js';
+import type { SessionAuthentication } from './login-types.js';
 import { IntMap } from '../util/int-map.js';
 
 export interface SessionConnection {
   readonly cid: number;
+  /** The initiator's address and port, and the portal it came in through (HOST:PORT), for listings. */
+  readonly peerAddress?: string;
+  readonly portalAddress?: string;
   /** Closes the socket; the session decides separately whether it ends too. */
   drop(reason: string): void;
 }
@@ -26,6 +30,8 @@ export interface SessionInit {
   params: SessionParams;
   expCmdSN: number;
   queueDepth: number;
+  initiatorAlias?: string;
+  authentication?: SessionAuthentication;
   /** Per LU, when the tasks the initiator's ended sessions left running there have settled. */
   lunHolds?: LunHolds;
 }
@@ -53,6 +59,10 @@ export class Session {
   readonly scsi?: ScsiTargetPort;
   readonly nexus?: Nexus;
   params: SessionParams;
+  readonly initiatorAlias: string | undefined;
+  readonly authentication: SessionAuthentication;
+  /** When the login completed (ms since the epoch). */
+  readonly loggedInAt = Date.now();
   readonly window: CmdSnWindow;
   readonly tasks = new IntMap<ScsiTask>();
   connection?: SessionConnection;
@@ -77,6 +87,8 @@ export class Session {
     this.scsi = init.scsi;
     this.nexus = init.nexus;
     this.params = init.params;
+    this.initiatorAlias = init.initiatorAlias;
+    this.authentication = init.authentication ?? 'none';
     this.window = new CmdSnWindow(init.expCmdSN, init.queueDepth, () => this.tasks.size);
     if (init.lunHolds) {
       const holds = (this.lunHolds = new Map(init.lunHolds));

@@ -11,7 +11,7 @@ import {
 } from '../../src/replication/control/protocol.js';
 
 const request: fc.Arbitrary<ControlRequest> = fc.oneof(
-  fc.constantFrom<ControlRequest>({ cmd: 'status' }, { cmd: 'replicate' }, { cmd: 'pause' }, { cmd: 'resume' }),
+  fc.constantFrom<ControlRequest>({ cmd: 'status' }, { cmd: 'sessions' }, { cmd: 'replicate' }, { cmd: 'pause' }, { cmd: 'resume' }),
   fc.record({ cmd: fc.constant('mode' as const), mode: fc.constantFrom('continuous' as const, 'delta' as const, 'auto' as const) }),
   fc.record({ cmd: fc.constant('mode' as const), mode: fc.constantFrom('continuous' as const, 'auto' as const), flavour: fc.constantFrom('sync' as const, 'async' as const) }),
   fc.record({ cmd: fc.constant('config-set' as const), key: fc.string(), value: fc.string() }),

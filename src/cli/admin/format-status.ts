@@ -1,5 +1,5 @@
 /** `tandem status` as a human-readable table: one block of key/value rows per LUN. */
-import type { ServerStatus } from '../../replication/control/handler.js';
+import type { AnyServerStatus, ServerStatus } from '../../replication/control/handler.js';
 import { heldRoles } from '../../replication/control/held-roles.js';
 import { formatBytes as bytes } from '../verify/progress.js';
 
@@ -17,8 +17,9 @@ function ago(at: number, now: number): string {
 /** Labels' width: the longest ("newest write") and a space. */
 const LABEL = 13;
 
-export function formatStatus(status: ServerStatus): string {
-  const lines: string[] = [`${'role'.padEnd(LABEL + 2)}${serverRole(status)}   (replicator ${status.replicatorIqn})`];
+export function formatStatus(status: AnyServerStatus): string {
+  const role = status.role === undefined ? 'none (started without --role: nothing is replicated)' : `${serverRole({ ...status, role: status.role })}   (replicator ${status.replicatorIqn})`;
+  const lines: string[] = [`${'role'.padEnd(LABEL + 2)}${role}`];
   for (const l of status.luns) {
     lines.push('', `LUN ${l.target}/${l.lun}   ${l.path}`);
     const r = l.replication;

@@ -1,5 +1,5 @@
 /** `tandem status [--json] [--watch]`: the control API's status, as a table or JSON (one line per sample). */
-import type { ServerStatus } from '../../replication/control/handler.js';
+import type { AnyServerStatus } from '../../replication/control/handler.js';
 import { callControl, processIo, type AdminIo } from './call.js';
 import { formatStatus } from './format-status.js';
 
@@ -18,7 +18,7 @@ export async function statusCommand(options: StatusOptions, io: AdminIo = proces
     if (n > 0) await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
     const outcome = await callControl(options.control, { cmd: 'status' }, io);
     if (!outcome.ok) return outcome.exitCode;
-    const status = outcome.result as ServerStatus;
+    const status = outcome.result as AnyServerStatus;
     if (options.json) io.out(`${JSON.stringify(status)}\n`);
     // Watching a table: redraw in place (clear screen, cursor home).
     else io.out(`${options.watch ? '\x1b[2J\x1b[H' : ''}${formatStatus(status)}`);

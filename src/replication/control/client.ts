@@ -8,8 +8,9 @@ export class ControlUnreachableError extends Error {
     cause: unknown,
   ) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' || code === 'ECONNREFUSED' ? 'no tandem serve --role primary|backup is listening there' : (cause as Error).message;
-    super(`cannot reach the control socket ${path}: ${why} (use --control PATH)`, { cause });
+    const why = code === 'ENOENT' || code === 'ECONNREFUSED' ? 'no tandem serve is listening there' : (cause as Error).message;
+    // A server with --role opens its socket by default; a plain target only when started with --control.
+    super(`cannot reach the control socket ${path}: ${why} (use --control PATH; a plain target needs serve --control)`, { cause });
     this.name = 'ControlUnreachableError';
   }
 }

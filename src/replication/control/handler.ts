@@ -53,7 +53,8 @@ function repairByPass(device: ReplicatedDevice, report: DifferingExtents, onProg
 }
 
 export interface ControlContext {
-  role: 'primary' | 'backup';
+  /** Undefined on a plain target (no replication): only status and sessions apply. */
+  role: 'primary' | 'backup' | undefined;
   replicatorIqn: string;
   luns: readonly ControlLun[];
   logger: Logger;
@@ -63,6 +64,8 @@ export interface ControlContext {
   groups?: ReadonlyMap<string, ConsistencyGroup>;
   /** Points served as read-only LUNs: `tandem point expose|unexpose`. */
   exposure?: PointExposure;
+  /** The iSCSI sessions logged in now (the target's summaries, passed through as they are). */
+  sessions?: () => readonly unknown[];
 }
 
 export interface LunStatus {
@@ -90,10 +93,10 @@ export interface PassReport extends DeltaPassResult {
 }
 
 /** The status the control API and the metrics endpoint report. */
-export function serverStatus(context: Pick<ControlContext, 'role' | 'replicatorIqn' | 'luns'>): ServerStatus;
-/** A plain target (no role) has no replication, only its LUNs: the metrics endpoint still reports them. */
-export function serverStatus(context: Pick<ControlContext, 'replicatorIqn' | 'luns'> & { role: ControlContext['role'] | undefined }): AnyServerStatus;
-export function serverStatus(context: Pick<ControlContext, 'replicatorIqn' | 'luns'> & { role: ControlContext['role'] | undefined }): AnyServerStatus {
+export function serverStatus(context: Pick<ControlContext, 'replicatorIqn' | 'luns'> & { role: ServerStatus['role'] }): ServerStatus;
+/** A plain target (no role) has no replication, only its LUNs: the control API and the metrics endpoint still report them. */
+export function serverStatus(context: Pick<ControlContext, 'role' | 'replicatorIqn' | 'luns'>): AnyServerStatus;
+export function serverStatus(context: Pick<ControlContext, 'role' | 'replicatorIqn' | 'luns'>): AnyServerStatus {
   return {
     role: context.role,
     replicatorIqn: context.replicatorIqn,
@@ -112,7 +115,7 @@ export function createControlHandler(context: ControlContext): ControlHandler {
   const allReplicated = context.luns.filter((l): l is ControlLun & { device: ReplicatedDevice } => l.device !== undefined);
   const log = context.logger;
   const noReplication = () =>
-    ({ ok: false, code: 'no-replication', error: `this server is a ${context.role} with no replicated LUN` }) as const;
+    ({ ok: false, code: 'no-replication', error: context.role ? `this server is a ${context.role} with no replicated LUN` : 'this server replicates nothing (it was started without --role)' }) as const;
 
   return async (request, progress) => {
     try {
@@ -126,6 +129,7 @@ export function createControlHandler(context: ControlContext): ControlHandler {
 
   async function handle(request: ControlRequest, progress: (done: number, total: number) => void): Promise<ControlResponse> {
     if (request.cmd === 'status') return { ok: true, result: serverStatus(context) };
+    if (request.cmd === 'sessions') return { ok: true, result: { now: Date.now(), sessions: context.sessions?.() ?? [] } };
     const replicated = selected(allReplicated, request.select);
     if (request.select && replicated.length === 0 && allReplicated.length > 0) {
       return { ok: false, code: 'no-such-lun', error: `no replicated LUN matches ${describeSelector(request.select)} (replicated: ${allReplicated.map((l) => `${l.target} LUN ${l.lun}`).join(', ')})` };

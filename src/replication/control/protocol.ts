@@ -19,6 +19,8 @@ type Selectable = { select?: LunSelector };
 
 export type ControlRequest =
   | { cmd: 'status' }
+  /** The iSCSI sessions logged in to this server (src/target/session-summary.ts). */
+  | { cmd: 'sessions' }
   | ({ cmd: 'mode'; mode: ReplicationMode; flavour?: ContinuousFlavour } & Selectable)
   | ({ cmd: 'replicate' } & Selectable)
   | ({ cmd: 'pause' } & Selectable)
@@ -69,7 +71,7 @@ export function parseControlRequest(line: string): ControlRequest {
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ControlProtocolError('request must be a JSON object');
   const r = json as Record<string, unknown>;
-  if (r.cmd === 'status') return { cmd: 'status' };
+  if (r.cmd === 'status' || r.cmd === 'sessions') return { cmd: r.cmd };
   const request = parseAction(r);
   const select = parseSelector(r.select);
   return select ? { ...request, select } : request;
@@ -89,7 +91,7 @@ function parseSelector(raw: unknown): LunSelector | undefined {
 }
 
 /** The admin actions (every request but status), without their selector. */
-function parseAction(r: Record<string, unknown>): Exclude<ControlRequest, { cmd: 'status' }> {
+function parseAction(r: Record<string, unknown>): Exclude<ControlRequest, { cmd: 'status' | 'sessions' }> {
   switch (r.cmd) {
     case 'replicate':
     case 'pause':
