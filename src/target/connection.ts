@@ -32,7 +32,7 @@ import { ScsiTask, type TaskHost } from './scsi-task.js';
 import { ByteBudget } from './byte-budget.js';
 import { DataOutWatch } from './data-out-watch.js';
 import type { SlotTicket } from './connection-slots.js';
-import { formatPortalAddress, type SendTargetsContext } from './send-targets.js';
+import { formatHostPort, formatPortalAddress, type SendTargetsContext } from './send-targets.js';
 import { serialAdd } from '../iscsi/pdu/serial.js';
 import { Session, type SessionConnection } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
@@ -117,8 +117,8 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.reader = new PduReader({ maxRecvDataSegmentLength: LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, headerDigest: false, dataDigest: false }, this);
     const socket = framedSocket(raw, this.reader);
     this.socket = socket;
-    this.peerAddress = hostPort(socket.remoteAddress, socket.remotePort);
-    this.portalAddress = hostPort(socket.localAddress, socket.localPort);
+    this.peerAddress = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    this.portalAddress = formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0);
     this.log = ctx.log.child({ peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.out = new PduWriter(socket);
     this.loginPhase = new LoginPhase(
@@ -758,10 +758,4 @@ function noSession(tsih: number): Binding {
 /** A failed binding: the login's final response carries `status` (class, detail). */
 function refusal(status: readonly [number, number], reason: string): Binding {
   return { ok: false, statusClass: status[0], statusDetail: status[1], reason };
-}
-
-/** HOST:PORT, an IPv6 host in brackets. */
-function hostPort(address: string | undefined, port: number | undefined): string {
-  const host = address ?? '?';
-  return `${host.includes(':') ? `[${host}]` : host}:${port ?? '?'}`;
 }

@@ -14,9 +14,14 @@ export function isInitiatorAllowed(target: TargetConfig, initiatorName: string):
  * (what a dual-stack socket reports for IPv4 peers) is shown as plain IPv4.
  */
 export function formatPortalAddress(host: string, port: number, portalGroupTag: number): string {
+  return `${formatHostPort(host, port)},${portalGroupTag}`;
+}
+
+/** `HOST:PORT`, the host shown as formatPortalAddress shows it. */
+export function formatHostPort(host: string, port: number): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
   const shown = mapped ? mapped[1]! : host.includes(':') ? `[${host.replace(/^\[|\]$/g, '')}]` : host;
-  return `${shown}:${port},${portalGroupTag}`;
+  return `${shown}:${port}`;
 }
 
 export interface SendTargetsContext {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerTextRequest, buildSendTargetsResponse, formatPortalAddress, type SendTargetsContext } from '../../../src/target/send-targets.js';
+import { answerTextRequest, buildSendTargetsResponse, formatHostPort, formatPortalAddress, type SendTargetsContext } from '../../../src/target/send-targets.js';
 import { parseTextKeys, TextKeyError } from '../../../src/iscsi/text-keys.js';
 import { INITIATOR, makeTarget } from './helpers.js';
 
@@ -36,6 +36,9 @@ describe('SendTargets', () => {
     expect(formatPortalAddress('192.168.1.5', 3260, 1)).toBe('192.168.1.5:3260,1');
     expect(formatPortalAddress('fe80::1', 3261, 2)).toBe('[fe80::1]:3261,2');
     expect(formatPortalAddress('::ffff:10.1.2.3', 3260, 1)).toBe('10.1.2.3:3260,1');
+    // The same without the tag: an initiator's address as tandem sessions shows it.
+    expect(formatHostPort('::ffff:10.1.2.3', 51234)).toBe('10.1.2.3:51234');
+    expect(formatHostPort('::1', 3260)).toBe('[::1]:3260');
   });
 
   it('answers whole text requests, NotUnderstood for other keys, TextKeyError on garbage', () => {
