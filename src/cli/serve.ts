@@ -171,6 +171,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     });
     // A plain target too when asked (--control): its status and sessions.
     if (settings.control) {
+      // The pair's own session (a backup's primary, a primary's peer) is told apart from the hosts'.
+      const replicator = settings.role && settings.replicatorIqn ? isReplicatorName(settings.replicatorIqn) : undefined;
       // The primary's own image is the verify source: read through a second, read-only handle.
       const verify: LunVerifier = (l, o) => {
         const rbd = rbdSources.get(l);
@@ -196,7 +198,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         logger: moduleLogger('control'),
         // Whichever role a LUN holds now decides (a promoted backup verifies its peer too).
         verify,
-        sessions: () => server.sessions.all().map(summarizeSession),
+        sessions: () => server.sessions.all().map((s) => ({ ...summarizeSession(s), ...(replicator?.(s.initiatorName) ? { replicator: true } : {}) })),
       });
       control = await startControlServer(settings.control, handler);
     }

@@ -27,6 +27,8 @@ export interface SessionSummary {
   maxRecvDataSegmentLength: number;
   /** Commands received and not yet answered. */
   tasks: number;
+  /** The replicating peer's session, not a host's (set by whoever knows the replicator's name). */
+  replicator?: boolean;
 }
 
 export function summarizeSession(s: Session): SessionSummary {

@@ -79,6 +79,28 @@ describe('tandem sessions', () => {
     expect(await listed(control)).toEqual([]);
   });
 
+  it('on a backup, tells the replicator\'s session apart from a host\'s', async () => {
+    sockDir = mkdtempSync(join(tmpdir(), 'tandem-sessions-'));
+    const control = join(sockDir, 'control.sock');
+    const replicatorIqn = 'iqn.2026-12.io.example:replicator';
+    target = await startLiveTarget({ control, role: 'backup', replicatorIqn });
+    const connect = (initiatorName: string) => IscsiSession.connect({ host: '127.0.0.1', port: target!.port, targetName: target!.iqn, initiatorName });
+    const replicator = await connect(replicatorIqn);
+    const host = await connect(HOST_IQN);
+    try {
+      const byName = new Map((await listed(control)).map((s) => [s.initiator, s]));
+      expect(byName.get(replicatorIqn)?.replicator).toBe(true);
+      expect(byName.get(HOST_IQN)).toBeDefined();
+      expect(byName.get(HOST_IQN)?.replicator).toBeUndefined();
+      const text = capture();
+      expect(await sessionsCommand({ control, json: false }, text.io)).toBe(0);
+      expect(text.out()).toContain(`<-  ${replicatorIqn} (the pair's replicator)  (isid `);
+      expect(text.out()).not.toContain(`<-  ${HOST_IQN} (the pair's replicator)`);
+    } finally {
+      await Promise.all([replicator.logout(), host.logout()]);
+    }
+  });
+
   it('status on a plain target says nothing is replicated', async () => {
     sockDir = mkdtempSync(join(tmpdir(), 'tandem-sessions-'));
     const control = join(sockDir, 'control.sock');

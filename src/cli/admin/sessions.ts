@@ -31,7 +31,7 @@ export async function sessionsCommand(options: SessionsOptions, io: AdminIo = pr
 export function formatSessions(sessions: readonly SessionSummary[], now: number): string {
   const lines = [`${sessions.length} session${sessions.length === 1 ? '' : 's'}`];
   for (const s of sessions) {
-    const alias = s.initiatorAlias ? ` "${s.initiatorAlias}"` : '';
+    const alias = `${s.initiatorAlias ? ` "${s.initiatorAlias}"` : ''}${s.replicator ? ' (the pair\'s replicator)' : ''}`;
     lines.push(
       '',
       `${s.target ?? '(discovery)'}  <-  ${s.initiator}${alias}  (isid ${s.isid}, tsih ${s.tsih})`,
