@@ -119,7 +119,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.socket = socket;
     this.peerAddress = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
     this.portalAddress = formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0);
-    this.log = ctx.log.child({ peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.log = ctx.log.child({ peer: this.peerAddress });
     this.out = new PduWriter(socket);
     this.loginPhase = new LoginPhase(
       {
