@@ -109,6 +109,9 @@ describe('tandem sessions', () => {
     expect(await statusCommand({ control, json: false, watch: false }, c.io)).toBe(0);
     expect(c.out()).toMatch(/^role\s+none \(started without --role: nothing is replicated\)\n/);
     expect(c.out()).toContain('  not replicated');
+    const json = capture();
+    expect(await statusCommand({ control, json: true, watch: false }, json.io)).toBe(0);
+    expect(JSON.parse(json.out())).toMatchObject({ role: null, luns: [{ target: target.iqn, lun: 0 }] });
   });
 
   it('names a socket nobody listens on in one line, exit 1', async () => {

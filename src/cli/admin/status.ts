@@ -19,7 +19,8 @@ export async function statusCommand(options: StatusOptions, io: AdminIo = proces
     const outcome = await callControl(options.control, { cmd: 'status' }, io);
     if (!outcome.ok) return outcome.exitCode;
     const status = outcome.result as AnyServerStatus;
-    if (options.json) io.out(`${JSON.stringify(status)}\n`);
+    // A plain target's role is null, not missing: scripts read the key on every server.
+    if (options.json) io.out(`${JSON.stringify({ ...status, role: status.role ?? null })}\n`);
     // Watching a table: redraw in place (clear screen, cursor home).
     else io.out(`${options.watch ? '\x1b[2J\x1b[H' : ''}${formatStatus(status)}`);
   }
