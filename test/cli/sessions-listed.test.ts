@@ -68,6 +68,7 @@ describe('tandem sessions', () => {
       const text = capture();
       expect(await sessionsCommand({ control, json: false }, text.io)).toBe(0);
       expect(text.out()).toContain(`${target.iqn}  <-  ${HOST_IQN} "db-server"  (isid 80aabbccddee, tsih ${s!.tsih})`);
+      expect(text.out()).toMatch(/\n {2}since {4}\d{4}-\d\d-\d\dT[\d:.]+Z \([\d.]+ (ms|s) ago\)\n/);
       expect(text.out()).toContain('  auth     mutual-chap');
       expect(text.out()).toContain('  digests  header CRC32C, data none');
       expect(await listed(control, 'iqn.2026-11.io.tandem:other')).toEqual([]);

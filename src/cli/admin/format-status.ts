@@ -10,7 +10,8 @@ function ms(n: number | undefined): string {
   return `${Math.round(n / 60_000)} min`;
 }
 
-function ago(at: number, now: number): string {
+/** How long ago `at` was, as every admin table shows it. */
+export function ago(at: number, now: number): string {
   return `${ms(Math.max(0, now - at))} ago`;
 }
 

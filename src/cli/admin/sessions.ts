@@ -5,6 +5,7 @@
  */
 import type { SessionSummary } from '../../target/session-summary.js';
 import { callControl, processIo, type AdminIo } from './call.js';
+import { ago } from './format-status.js';
 
 export interface SessionsOptions {
   control: string;
@@ -36,7 +37,7 @@ export function formatSessions(sessions: readonly SessionSummary[], now: number)
       '',
       `${s.target ?? '(discovery)'}  <-  ${s.initiator}${alias}  (isid ${s.isid}, tsih ${s.tsih})`,
       `  from     ${s.peer ?? '(no connection now)'}${s.portal ? ` to portal ${s.portal}` : ''}`,
-      `  since    ${new Date(s.since).toISOString()} (${duration(now - s.since)})`,
+      `  since    ${new Date(s.since).toISOString()} (${ago(s.since, now)})`,
       `  auth     ${s.authentication}`,
       `  digests  header ${s.headerDigest ? 'CRC32C' : 'none'}, data ${s.dataDigest ? 'CRC32C' : 'none'}`,
       `  limits   MaxBurstLength ${s.maxBurstLength}, MaxRecvDataSegmentLength ${s.maxRecvDataSegmentLength}`,
@@ -44,11 +45,4 @@ export function formatSessions(sessions: readonly SessionSummary[], now: number)
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-function duration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.floor(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
