@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { IscsiSession } from '../../src/initiator/index.js';
 import { sessionsCommand } from '../../src/cli/admin/sessions.js';
 import { statusCommand } from '../../src/cli/admin/status.js';
+import { replicateCommand } from '../../src/cli/admin/actions.js';
 import type { SessionSummary } from '../../src/target/session-summary.js';
 import { startLiveTarget, type LiveTarget } from '../integration/helpers.js';
 
@@ -113,6 +114,11 @@ describe('tandem sessions', () => {
     const json = capture();
     expect(await statusCommand({ control, json: true, watch: false }, json.io)).toBe(0);
     expect(JSON.parse(json.out())).toMatchObject({ role: null, luns: [{ target: target.iqn, lun: 0 }] });
+    // A replication action there: one line, exit 1, nothing on stdout.
+    const refused = capture();
+    expect(await replicateCommand({ control }, refused.io)).toBe(1);
+    expect(refused.out()).toBe('');
+    expect(refused.err()).toBe('tandem: this server replicates nothing (it was started without --role)\n');
   });
 
   it('names a socket nobody listens on in one line, exit 1', async () => {
