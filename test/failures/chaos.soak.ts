@@ -1,0 +1,241 @@
+/**
+ * Chaos soak (`npm run soak`; not in CI: it is a bug hunt over random timings, hours if you
+ * like). A pair of real `tandem serve` processes under a QD4 host writer that follows the
+ * primary role; each cycle one random fault or role change, then the pair must converge
+ * (primary continuous and bound, nothing pending, still so two ticks later), both images
+ * identical and the newest acknowledged write of every slot in both.
+ *
+ * Faults: SIGKILL the primary and `promote --force` the backup, then `demote` the old one
+ * (`crash-failover`; `resync-crash` also kills it during its resync); `switchover` under
+ * load; SIGKILL and restart the backup; a partition of 0.3–7 s; SIGKILL both nodes; a clean
+ * restart (SIGTERM) of the primary; under load, admin actions: the mirroring flavour flipped
+ * and back, pause and resume, a recovery point created and the backup rolled back to a random
+ * one of its points (the pair resynchronises what that changed), a point exposed and
+ * unexposed. In sync mirroring every write acknowledged while the pair
+ * was continuous must be on the promoted node (a SIGKILL keeps the page cache); in async,
+ * what a crashed primary acknowledged may be lost, so its slots are unknown until rewritten,
+ * as is a write in flight at a kill in either mode.
+ *
+ * CHAOS_CYCLES (default 20), CHAOS_ASYNC=1, CHAOS_ACTIONS (a comma list of the names above).
+ * A failure keeps the nodes' logs and images in /tmp/chaos-fail-<time>.
+ */
+import { cpSync, readFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { BACKUP_IQN, PRIMARY_IQN, report, runCli, sleep, summary, type Cluster, type ServeChild } from './cluster.js';
+import { pairPerTest } from './cluster-per-test.js';
+import { HostWriter, missingWrites, sha256, type AckedWrite, type WriteSpec } from './host-writer.js';
+
+const SIZE = 32 * 1024 * 1024;
+const SLOT = 16 * 1024;
+const DEPTH = 4;
+const CYCLES = Number(process.env.CHAOS_CYCLES ?? 20);
+const SYNC = !process.env.CHAOS_ASYNC;
+const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose'] as const;
+type Action = (typeof ALL_ACTIONS)[number];
+const ACTIONS = (process.env.CHAOS_ACTIONS?.split(',') ?? [...ALL_ACTIONS]) as Action[];
+
+const startPair = pairPerTest();
+
+interface Node {
+  name: string;
+  iqn: string;
+  image: string;
+  server(): ServeChild;
+  restart(): Promise<ServeChild>;
+}
+
+function rand(lo: number, hi: number): number {
+  return lo + Math.floor(Math.random() * (hi - lo));
+}
+
+/** What every acknowledged write should have left: the newest data of each slot, where it is known. */
+class Expectation {
+  readonly slots = new Map<number, string>();
+  private readonly counters = new Array<number>(DEPTH).fill(0);
+  private readonly lastIssued = new Array<WriteSpec | undefined>(DEPTH).fill(undefined);
+
+  /** Each writer on its own slots (slot ≡ worker mod DEPTH), so the newest acknowledgement of a slot is exact. */
+  readonly next = (_n: number, w: number): WriteSpec => {
+    const k = this.counters[w]!++;
+    const spec = { offset: (((k * 7919) % (SIZE / SLOT / DEPTH)) * DEPTH + w) * SLOT, length: SLOT };
+    this.lastIssued[w] = spec;
+    return spec;
+  };
+
+  /** A writer's acknowledgements; `crashed`: its node was killed under it. */
+  merge(acked: readonly AckedWrite[], crashed: boolean): void {
+    for (const a of acked) {
+      if (crashed && !SYNC) this.slots.delete(a.offset);
+      else this.slots.set(a.offset, a.sha256);
+    }
+    if (!crashed) return;
+    for (let w = 0; w < DEPTH; w++) {
+      const last = this.lastIssued[w];
+      const lastAcked = [...acked].reverse().find((a) => a.worker === w);
+      if (last && lastAcked?.offset !== last.offset) this.slots.delete(last.offset);
+    }
+  }
+
+  missingIn(image: Buffer): AckedWrite[] {
+    const wanted = [...this.slots].map(([offset, sha]) => ({ offset, length: SLOT, sha256: sha, ackedAt: 0, node: '', worker: 0 }));
+    return missingWrites(image, wanted);
+  }
+}
+
+test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
+  const cluster: Cluster = await startPair(SIZE, { sync: SYNC });
+  const a: Node = { name: 'A', iqn: PRIMARY_IQN, image: cluster.path('primary.img'), server: () => cluster.primary!, restart: () => cluster.restartPrimary() };
+  const b: Node = { name: 'B', iqn: BACKUP_IQN, image: cluster.backupImage, server: () => cluster.backup, restart: () => cluster.restartBackup() };
+  for (const n of [a, b]) {
+    // Run-time settings: a restarted node is back on the defaults, which only slows convergence.
+    await cluster.configSet('healthyForMs', '500ms', n.server());
+    await cluster.configSet('maxRttMs', '60s', n.server());
+    await cluster.configSet('maxWriteLatencyMs', '60s', n.server());
+  }
+  await cluster.waitContinuous(30_000);
+  let primary = a;
+  let backup = b;
+  const expected = new Expectation();
+  const writerOn = (node: Node, failover?: Node) =>
+    HostWriter.start({ port: node.server().port, iqn: node.iqn, ...(failover ? { failover: { port: failover.server().port, iqn: failover.iqn } } : {}), depth: DEPTH, record: true, next: expected.next, pauseMs: rand(0, 3) });
+  const finish = async (writer: HostWriter, crashed: boolean) => {
+    await writer.stop(!crashed);
+    expect(writer.stats.errors).toEqual([]);
+    expected.merge(writer.acked, crashed);
+  };
+  /** Sync mirroring, continuous before the kill: every acknowledged write is on `node`. */
+  const checkSyncSurvivors = (before: { state: string }, writer: HostWriter, node: Node, what: string) => {
+    if (!SYNC || before.state !== 'continuous') return;
+    const missing = missingWrites(readFileSync(node.image), writer.acked);
+    expect(missing.length, `${what}: acknowledged writes missing on ${node.name}`).toBe(0);
+  };
+  const converged = async (what: string): Promise<void> => {
+    await cluster.waitOn(primary.server(), `${what}: converged`, (s) => s.role === 'primary' && s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0 && s.binding.state === 'bound', 90_000);
+    await cluster.waitOn(backup.server(), `${what}: backup`, (s) => s.role === 'backup', 30_000);
+    // A reconnect is acted on at the next tick (1 s): still continuous two ticks later, no switch since.
+    const settled = await cluster.status(primary.server());
+    await sleep(2_500);
+    const later = await cluster.status(primary.server());
+    if (later.state !== 'continuous' || later.lastSwitch?.at !== settled.lastSwitch?.at) return converged(`${what} (again)`);
+    const imageP = readFileSync(primary.image);
+    const imageB = readFileSync(backup.image);
+    const missing = expected.missingIn(imageP);
+    expect(missing.length, `${what}: writes missing on the primary ${primary.name}: ${JSON.stringify(missing.slice(0, 3))}`).toBe(0);
+    expect(expected.missingIn(imageB).length, `${what}: writes missing on the backup ${backup.name}`).toBe(0);
+    expect(sha256(imageP) === sha256(imageB), `${what}: images differ`).toBe(true);
+  };
+
+  async function crashFailover(action: Action, writer: HostWriter): Promise<void> {
+    const before = await cluster.status(primary.server());
+    writer.halt();
+    await cluster.kill(primary.server());
+    await finish(writer, true);
+    const promote = await cluster.promote(backup.server(), true);
+    expect(promote.code, promote.stderr + promote.stdout).toBe(0);
+    checkSyncSurvivors(before, writer, backup, 'promoted');
+    [primary, backup] = [backup, primary];
+    const after = await writerOn(primary);
+    await sleep(rand(0, 800));
+    await backup.restart();
+    const back = await cluster.waitOn(backup.server(), 'the old primary stale', (s) => s.state === 'stale' || s.role === 'backup', 30_000);
+    if (back.role !== 'backup') {
+      const demote = await cluster.demote(backup.server());
+      expect(demote.code, demote.stderr + demote.stdout).toBe(0);
+    }
+    if (action === 'resync-crash') {
+      await sleep(rand(0, 600));
+      await cluster.kill(backup.server());
+      await sleep(rand(0, 1500));
+      await backup.restart();
+    }
+    await sleep(rand(0, 2000));
+    await finish(after, false);
+  }
+
+  async function restartPrimary(action: Action, writer: HostWriter): Promise<void> {
+    const before = await cluster.status(primary.server());
+    writer.halt();
+    if (action === 'both-crash') await Promise.all([cluster.kill(primary.server()), cluster.kill(backup.server())]);
+    else {
+      primary.server().child.kill('SIGTERM');
+      await primary.server().exited;
+    }
+    await finish(writer, true);
+    if (action === 'both-crash') {
+      checkSyncSurvivors(before, writer, backup, 'both crashed');
+      await backup.restart();
+    }
+    await sleep(rand(0, 1000));
+    await primary.restart();
+    const after = await writerOn(primary);
+    await sleep(rand(200, 2000));
+    await finish(after, false);
+  }
+
+  /** A `tandem` admin command on `node` (--json): exit 0 expected; its stdout. */
+  async function admin(node: Node, args: string[]): Promise<string> {
+    const r = await runCli([...args, '--json', '--control', node.server().control]);
+    expect(r.code, `tandem ${args.join(' ')} on ${node.name}: ${r.stderr}${r.stdout}`).toBe(0);
+    return r.stdout;
+  }
+
+  async function underLoad(action: Action, writer: HostWriter): Promise<void> {
+    if (action === 'switchover') {
+      const r = await cluster.switchover(primary.server());
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      [primary, backup] = [backup, primary];
+    } else if (action === 'backup-crash') {
+      await cluster.kill(backup.server());
+      await sleep(rand(0, 3000));
+      await backup.restart();
+    } else if (action === 'flavour-flip' || action === 'pause-resume') {
+      const [first, second] = action === 'pause-resume' ? [['pause'], ['resume']] : [['mode', 'set', 'auto', SYNC ? '--async' : '--sync'], ['mode', 'set', 'auto', SYNC ? '--sync' : '--async']];
+      await admin(primary, first);
+      await sleep(rand(100, 2000));
+      await admin(primary, second);
+    } else if (action === 'point-restore' || action === 'point-expose') {
+      await admin(primary, ['point', 'create', '--label', `cycle ${action}`]);
+      await sleep(rand(100, 1000));
+      const listed = JSON.parse(await admin(backup, ['points'])) as { targets: Array<{ points: Array<{ id: number }> }> };
+      const ids = listed.targets[0]!.points.map((p) => p.id);
+      expect(ids.length, 'points on the backup').toBeGreaterThan(0);
+      const id = ids[rand(0, ids.length)]!;
+      if (action === 'point-restore') await admin(backup, ['point', 'restore', String(id)]);
+      else {
+        await admin(backup, ['point', 'expose', String(id)]);
+        await sleep(rand(0, 1000));
+        await admin(backup, ['point', 'unexpose', String(id)]);
+      }
+    } else {
+      cluster.partition();
+      await sleep(rand(300, 7000));
+      cluster.heal();
+    }
+    await sleep(rand(100, 1000));
+    await finish(writer, false);
+  }
+
+  const done = new Map<Action, number>();
+  try {
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      const action = ACTIONS[rand(0, ACTIONS.length)]!;
+      const started = Date.now();
+      const writer = await writerOn(primary, backup);
+      await sleep(rand(100, 1500));
+      if (action === 'crash-failover' || action === 'resync-crash') await crashFailover(action, writer);
+      else if (action === 'both-crash' || action === 'primary-restart') await restartPrimary(action, writer);
+      else await underLoad(action, writer);
+      await converged(`cycle ${cycle} ${action}`);
+      done.set(action, (done.get(action) ?? 0) + 1);
+      console.info(`cycle ${cycle} ${action}: primary ${primary.name}, ${Date.now() - started} ms, ${expected.slots.size} slots known`);
+    }
+  } catch (e) {
+    console.error(JSON.stringify(summary(await cluster.status(primary.server()).catch(() => undefined))));
+    console.error(JSON.stringify(summary(await cluster.status(backup.server()).catch(() => undefined))));
+    const keep = `/tmp/chaos-fail-${Date.now()}`;
+    cpSync(cluster.dir, keep, { recursive: true, filter: (src) => !src.endsWith('.sock') });
+    console.error(`logs and images kept in ${keep}`);
+    throw e;
+  }
+  report('chaos soak', { mirroring: SYNC ? 'sync' : 'async', cycles: CYCLES, ...Object.fromEntries(done) });
+});
