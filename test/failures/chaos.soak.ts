@@ -181,6 +181,28 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     return r.stdout;
   }
 
+  async function backupPointIds(): Promise<number[]> {
+    const listed = JSON.parse(await admin(backup, ['points'])) as { targets: Array<{ points: Array<{ id: number }> }> };
+    return listed.targets[0]!.points.map((p) => p.id);
+  }
+
+  /**
+   * `point restore|expose` of a random point on the backup; returns its id. One that
+   * retention pruned between the listing and the command (a pass point came meanwhile) is
+   * refused, rightly: another is picked.
+   */
+  async function onRandomPoint(verb: 'restore' | 'expose'): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const ids = await backupPointIds();
+      expect(ids.length, 'points on the backup').toBeGreaterThan(0);
+      const id = ids[rand(0, ids.length)]!;
+      const r = await runCli(['point', verb, String(id), '--json', '--control', backup.server().control]);
+      if (r.code === 0) return id;
+      const pruned = r.stderr.includes(`holds no point ${id}`) && !(await backupPointIds()).includes(id);
+      expect(pruned && attempt < 5, `tandem point ${verb} ${id} on ${backup.name}: ${r.stderr}${r.stdout}`).toBe(true);
+    }
+  }
+
   async function underLoad(action: Action, writer: HostWriter): Promise<void> {
     if (action === 'switchover') {
       const r = await cluster.switchover(primary.server());
@@ -198,13 +220,8 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     } else if (action === 'point-restore' || action === 'point-expose') {
       await admin(primary, ['point', 'create', '--label', `cycle ${action}`]);
       await sleep(rand(100, 1000));
-      const listed = JSON.parse(await admin(backup, ['points'])) as { targets: Array<{ points: Array<{ id: number }> }> };
-      const ids = listed.targets[0]!.points.map((p) => p.id);
-      expect(ids.length, 'points on the backup').toBeGreaterThan(0);
-      const id = ids[rand(0, ids.length)]!;
-      if (action === 'point-restore') await admin(backup, ['point', 'restore', String(id)]);
-      else {
-        await admin(backup, ['point', 'expose', String(id)]);
+      const id = await onRandomPoint(action === 'point-restore' ? 'restore' : 'expose');
+      if (action === 'point-expose') {
         await sleep(rand(0, 1000));
         await admin(backup, ['point', 'unexpose', String(id)]);
       }

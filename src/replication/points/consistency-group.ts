@@ -8,6 +8,7 @@
  */
 import type { PointMarker, PointOrigin } from '../../replica-protocol/index.js';
 import type { Logger } from '../../util/log.js';
+import { PointDroppedError } from '../queue-errors.js';
 import { PointRefusedError } from './backup-points.js';
 import type { PointHook } from './point-hook.js';
 import type { PointSteps } from './point-planner.js';
@@ -31,12 +32,24 @@ export interface GroupMember {
 export class PointNotTakenError extends Error {
   constructor(
     readonly id: number,
-    readonly failures: ReadonlyArray<{ lun: number; error: string }>,
+    readonly failures: ReadonlyArray<{ lun: number; error: string; dropped: boolean }>,
   ) {
     super(`recovery point ${id} was not taken: ${failures.map((f) => `LUN ${f.lun}: ${f.error}`).join('; ')}`);
     this.name = 'PointNotTakenError';
   }
+
+  /** Every failed LUN dropped the point because its mirroring switched mode under it: taking it again in the new mode can succeed. */
+  get onlyDropped(): boolean {
+    return this.failures.every((f) => f.dropped);
+  }
 }
+
+/**
+ * How often a point is taken before its failure is the answer: a point dropped by a
+ * switch of mirroring mode is taken again in the new mode (a switch back to continuous
+ * waits for a pass, so a third drop means the pair is flapping).
+ */
+const POINT_ATTEMPTS = 3;
 
 export interface PointResult {
   id: number;
@@ -110,7 +123,23 @@ export class ConsistencyGroup {
     this.schedule(0);
   }
 
+  /** A point, taken again (with the next id) when a switch of mirroring mode dropped it: an internal switch never fails an admin's point. */
   private async take(origin: PointOrigin, label: string | undefined): Promise<PointResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.takeOnce(origin, label);
+      } catch (e) {
+        if (!(e instanceof PointNotTakenError)) throw e;
+        if (!e.onlyDropped || attempt >= POINT_ATTEMPTS) {
+          this.log.warn({ event: 'point-failed', id: e.id, origin, failures: e.failures }, `recovery point ${e.id} not taken`);
+          throw e;
+        }
+        this.log.info({ event: 'point-retaken', id: e.id, origin, attempt }, `recovery point ${e.id} was dropped by a switch of mirroring mode: taken again in the new mode`);
+      }
+    }
+  }
+
+  private async takeOnce(origin: PointOrigin, label: string | undefined): Promise<PointResult> {
     const notPrimary = this.members.find((m) => m.volume.role !== 'primary');
     if (notPrimary) throw new PointRefusedError(`LUN ${notPrimary.lun} is not a primary here: points are made on the primary`);
     const id = Math.max(0, ...this.members.map((m) => m.volume.lastPointId)) + 1;
@@ -153,11 +182,8 @@ export class ConsistencyGroup {
         }));
       },
     );
-    const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ lun: this.members[i]!.lun, error: (o.reason as Error).message }] : []));
-    if (failures.length > 0) {
-      this.log.warn({ event: 'point-failed', id, origin, failures }, `recovery point ${id} not taken`);
-      throw new PointNotTakenError(id, failures);
-    }
+    const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ lun: this.members[i]!.lun, error: (o.reason as Error).message, dropped: o.reason instanceof PointDroppedError }] : []));
+    if (failures.length > 0) throw new PointNotTakenError(id, failures);
     const luns = this.members.map((m) => m.lun);
     this.log.info({ event: 'point-created', id, at, origin, label, luns, heldMs: Math.round(heldMs * 1000) / 1000 }, `recovery point ${id} taken on the backup`);
     return { id, at, luns, heldMs };
