@@ -60,10 +60,7 @@ export class ReplicationController {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly shutdownDrainMs: number;
 
-  constructor(
-    private readonly parts: ControllerParts,
-    settings: ControllerSettings,
-  ) {
+  constructor(private readonly parts: ControllerParts, settings: ControllerSettings) {
     const { local, link, activity, table, clock } = parts;
     this.mode = settings.mode;
     this.thresholds = { ...DEFAULT_THRESHOLDS, ...settings.thresholds };
@@ -93,8 +90,10 @@ export class ReplicationController {
     this.ping = new BoundedPing(link, PING_WAIT_MS);
     if (settings.tickMs > 0) {
       const failures = new RecurringFailure(parts.log, 'tick-failed', 'replication tick');
-      this.timer = setInterval(() => void failures.run(() => this.tick()), settings.tickMs);
-      this.timer.unref();
+      const tick = () => void failures.run(() => this.tick());
+      this.timer = setInterval(tick, settings.tickMs).unref();
+      // A reconnect may have put another peer behind the link: judged now, not up to a tick later (a closed controller's tick does nothing).
+      link.onPeerEvent = tick;
     }
   }
 

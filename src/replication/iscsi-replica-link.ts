@@ -82,6 +82,7 @@ export class IscsiReplicaLink implements ReplicaLink {
   /** The backup refused a staged discard: it gets staged zeroes from then on. */
   private stagedDiscardRefused = false;
   private readonly fence: FenceClearing;
+  onPeerEvent: (() => void) | undefined;
 
   private constructor(
     private readonly session: ReconnectingSession,
@@ -107,6 +108,8 @@ export class IscsiReplicaLink implements ReplicaLink {
   static async connect(options: IscsiReplicaLinkOptions): Promise<IscsiReplicaLink> {
     const url = parseIscsiUrl(options.url);
     const timeoutMs = options.operationTimeoutMs ?? 5_000;
+    // The session reconnects before the link exists to be told: it asks the link made below.
+    let made: IscsiReplicaLink | undefined;
     const session = await ReconnectingSession.connect({
       host: url.host,
       port: url.port,
@@ -116,6 +119,7 @@ export class IscsiReplicaLink implements ReplicaLink {
       ...(url.user && url.secret ? { chap: { user: url.user, secret: url.secret } } : {}),
       timeouts: { commandMs: timeoutMs, nopIntervalMs: Math.max(1000, timeoutMs / 2), nopTimeoutMs: timeoutMs },
       reconnect: { giveUpAfterMs: timeoutMs },
+      onReconnect: () => made?.onPeerEvent?.(),
     });
     try {
       await session.waitReady(url.lun);
@@ -124,7 +128,8 @@ export class IscsiReplicaLink implements ReplicaLink {
       const scattered = await session.supportsCommand(url.lun, ScsiOpcode.SERVICE_ACTION_OUT_16, WRITE_SCATTERED_SA);
       const log = options.logger ?? moduleLogger('replica-link');
       const size = Number(capacity.blockCount) * capacity.blockSize;
-      return new IscsiReplicaLink(session, url.lun, size, capacity.blockSize, timeoutMs, algorithms, capacity.lbpme && capacity.lbprz, scattered ? SCATTERED_RANGES_PER_COMMAND : 0, log);
+      made = new IscsiReplicaLink(session, url.lun, size, capacity.blockSize, timeoutMs, algorithms, capacity.lbpme && capacity.lbprz, scattered ? SCATTERED_RANGES_PER_COMMAND : 0, log);
+      return made;
     } catch (e) {
       session.destroy();
       throw e;
@@ -313,6 +318,7 @@ export class IscsiReplicaLink implements ReplicaLink {
       // even if a later command succeeds before its next look at the link.
       if (e instanceof ScsiCheckConditionError && e.sense.key === UNIT_ATTENTION && ((e.sense.asc << 8) | e.sense.ascq) === MEDIUM_MAY_HAVE_CHANGED) {
         this.healthState.imageChanges = (this.healthState.imageChanges ?? 0) + 1;
+        this.onPeerEvent?.();
       }
       throw new ReplicaLinkError(message, { cause: e });
     }

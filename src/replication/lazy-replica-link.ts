@@ -33,6 +33,7 @@ export class LazyReplicaLink implements ReplicaLink {
   readonly size: number;
   readonly blockSize: number;
   private inner: ReplicaLink | undefined;
+  private peerEventListener: (() => void) | undefined;
   private attempt: Promise<void> | undefined;
   private lastAttemptAt: number;
   private lastError: string;
@@ -49,6 +50,16 @@ export class LazyReplicaLink implements ReplicaLink {
     this.retryMs = options.retryMs ?? 2000;
     this.clock = options.clock ?? Date.now;
     this.lastAttemptAt = this.clock();
+  }
+
+  /** Passed on to the link once connected (the first connection itself is no peer event: the engine binds it anyway). */
+  get onPeerEvent(): (() => void) | undefined {
+    return this.peerEventListener;
+  }
+
+  set onPeerEvent(listener: (() => void) | undefined) {
+    this.peerEventListener = listener;
+    if (this.inner) this.inner.onPeerEvent = listener;
   }
 
   /** Whether a connection has been made (from then on this is a thin pass-through). */
@@ -157,6 +168,7 @@ export class LazyReplicaLink implements ReplicaLink {
       await link.close().catch(() => undefined);
       return;
     }
+    link.onPeerEvent = this.peerEventListener;
     this.inner = link;
   }
 }

@@ -113,6 +113,11 @@ export interface ReplicaLink {
   /** Round trip in ms; throws when the backup does not answer. */
   ping(): Promise<number>;
   health(): LinkHealth;
+  /**
+   * Called when the link counts a peer event (a reconnect, an image change: see LinkHealth),
+   * so the engine judges the link at once rather than at its next tick. One listener.
+   */
+  onPeerEvent?: (() => void) | undefined;
   /** Tandem volume tags registered on the replica (normally zero or one). */
   readTags(): Promise<VolumeTag[]>;
   /** Register `tag` as the replica's owner; `evict` first removes these foreign tags. */

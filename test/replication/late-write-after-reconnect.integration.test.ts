@@ -5,18 +5,12 @@
  * settled. Without that, the late write would put back data the primary has since replaced
  * (a delta pass rewrote the chunk, or the host did), with nothing left to say they differ.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import type { ReconnectingSession } from '../../src/initiator/index.js';
 import { IscsiReplicaLink } from '../../src/replication/iscsi-replica-link.js';
-import { LogicalUnit } from '../../src/scsi/logical-unit.js';
-import { ScsiTarget } from '../../src/scsi/scsi-target.js';
-import { IscsiServer } from '../../src/target/server.js';
+import { startInProcessTarget, type InProcessTarget } from './in-process-target.js';
 
 const IQN = 'iqn.2026-12.io.tandem:late-write';
 const SIZE = 16 * 1024 * 1024;
@@ -50,27 +44,16 @@ class StallingStore extends MemoryBlockStore {
 }
 
 describe('a late write on the backup after the link reconnects', () => {
-  let dir: string;
   let store: StallingStore;
-  let scsi: ScsiTarget;
-  let server: IscsiServer;
-  let port: number;
+  let target: InProcessTarget;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tandem-late-write-'));
     store = new StallingStore({ size: SIZE });
-    const unit = await LogicalUnit.create({ lun: 0, targetName: IQN, device: store, blockSize: 512, metaDir: dir });
-    scsi = new ScsiTarget(IQN, [unit]);
-    server = new IscsiServer({ targets: [{ config: { iqn: IQN, luns: [], allow: [] }, scsi }], portals: [{ host: '127.0.0.1', port: 0 }], logger: pino({ level: 'silent' }) });
-    port = (await server.listen())[0]!.port;
+    target = await startInProcessTarget(IQN, store);
   });
-  afterAll(async () => {
-    await server?.close();
-    await scsi?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => target?.close());
 
   it('lands before the write the link sends on its next session, so the newer data stays', async () => {
-    const link = await IscsiReplicaLink.connect({ url: `iscsi://127.0.0.1:${port}/${IQN}/0`, localVolume: 'test:late-write', operationTimeoutMs: 5000 });
+    const link = await IscsiReplicaLink.connect({ url: `iscsi://127.0.0.1:${target.port}/${IQN}/0`, localVolume: 'test:late-write', operationTimeoutMs: 5000 });
     const session = (link as unknown as { session: ReconnectingSession }).session;
     try {
       const held = store.stallNext();

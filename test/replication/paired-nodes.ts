@@ -192,7 +192,10 @@ export class PairedLink implements ReplicaLink {
   /** The link lost its connection and logged in again, with no operation failing meanwhile (as the initiator's reconnect hides it). */
   reconnected(): void {
     this.health_.reconnects = (this.health_.reconnects ?? 0) + 1;
+    this.onPeerEvent?.();
   }
+
+  onPeerEvent: (() => void) | undefined;
 
   health(): LinkHealth {
     return { ...this.health_ };
