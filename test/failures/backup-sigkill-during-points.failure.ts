@@ -46,7 +46,7 @@ test('SIGKILL of the backup while points are taken and pruned: every listed poin
     }
     await host.synchronizeCache(0);
   };
-  const create = async (): Promise<{ code: number; id?: number; hash: string }> => {
+  const create = async (): Promise<{ code: number | null; id?: number; hash: string }> => {
     const hash = hashFile(cluster.path('primary.img'));
     const r = await runCli(['point', 'create', '--json', '--control', cluster.primary!.control], 60_000);
     const id = r.code === 0 ? (JSON.parse(r.stdout) as { points: Array<{ id: number }> }).points[0]!.id : undefined;

@@ -59,7 +59,7 @@ describe('zero granules of a chunk sent over a thin replica', () => {
       const r = await pass(w, { compare });
       expect(w.link.discarded).toEqual([[3 * CHUNK + 16 * KIB, 32 * KIB]]);
       expect(r).toMatchObject({ sentChunks: 1, bytesSent: 32 * KIB });
-      expect(w.link.state.bytesWritten).toBe(32 * KIB);
+      expect(w.link.health().bytesWritten).toBe(32 * KIB);
       await expectIdentical(w.local, w.link);
     });
   }

@@ -61,7 +61,7 @@ describe('dispatcher checks', () => {
 
   it('reservation conflicts come back as RESERVATION CONFLICT status', async () => {
     const { exec, lu } = await rig();
-    (lu.reservations as { conflicts: () => boolean }).conflicts = () => true;
+    lu.reservations.conflicts = () => true;
     expect((await exec([0x00])).status).toBe(ScsiStatus.RESERVATION_CONFLICT);
   });
 });

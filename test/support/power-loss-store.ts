@@ -18,8 +18,8 @@
  * With a SimPlace every operation completes at a step the test's scheduler chooses;
  * without one, at once (like MemoryBlockStore).
  */
-import type { BlockDevice } from '../../src/block/device.js';
 import { DIGEST_ALGORITHMS, digestLength, digestParts, type DigestAlgorithm } from '../../src/block/digest.js';
+import type { BlockDevice, BlockIoError } from '../../src/block/device.js';
 import { blockError, checkRange, refuseDigestRequest } from '../../src/block/errors.js';
 import { never, onPlace, randomBelow, type Rng, type SimPlace } from './sim-scheduler.js';
 
@@ -281,9 +281,9 @@ export class PowerLossBlockStore implements BlockDevice {
     }
   }
 
-  private check(offset: number, length: number, writes: boolean): Error | undefined {
+  private check(offset: number, length: number, writes: boolean): BlockIoError | null {
     if (this.closed) return blockError('EBADF', `store closed (${this.path})`);
     if (writes && this.readOnly) return blockError('EROFS', `store is read-only (${this.path})`);
-    return checkRange(offset, length, this.size, this.path) ?? undefined;
+    return checkRange(offset, length, this.size, this.path);
   }
 }

@@ -49,7 +49,8 @@ describe('verify usage errors', () => {
     expect(report).toMatchObject({ volumeBytes: 8 * 1024 * 1024, replicaBeyondBytes: 8 * 1024 * 1024, differingChunks: 0 });
     const out: string[] = [];
     const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: () => true } } as unknown as Parameters<typeof verifyCommand>[1];
-    expect(await verifyCommand({ source: small, replica: target.url() }, io)).toBe(0);
+    // The CLI's defaults (--chunk 64KiB, no --repair, no --json), as yargs fills them in.
+    expect(await verifyCommand({ source: small, replica: target.url(), chunk: '64KiB', repair: false, json: false }, io)).toBe(0);
     expect(out.join('')).toMatch(/beyond   the replica's last 8\.00 MiB lie past the source's end: not compared/);
   });
 

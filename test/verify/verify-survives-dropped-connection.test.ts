@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/verify/run.js';
 import { RemoteLun } from '../../src/verify/remote-lun.js';
 import { IscsiConnectionError, ScsiCheckConditionError, parseIscsiUrl, type ReconnectingSession } from '../../src/initiator/index.js';
-import { encodeChallengeAnswers, type ChallengeVpd } from '../../src/replica-protocol/index.js';
+import { ChallengeAlgorithm, encodeChallengeAnswers, type ChallengeVpd } from '../../src/replica-protocol/index.js';
 import { FaultProxy } from '../failures/fault-proxy.js';
 import { scribble, startLivePair, type LivePair } from './live-pair.js';
 
@@ -75,17 +75,17 @@ describe('RemoteLun.answers after a reconnect', () => {
   const lunOf = (session: unknown) => new RemoteLun(session as ReconnectingSession, parseIscsiUrl('iscsi://127.0.0.1/iqn.x:y/0'), 512, 1024, {} as ChallengeVpd);
 
   it('a list lost with the connection, or unknown to the new nexus, is sent again under a new identifier', async () => {
-    const unknownList = () => new ScsiCheckConditionError({ format: 'fixed', deferred: false, key: 5, asc: 0x24, ascq: 0, field: { cd: true, byte: 2 } }, Buffer.alloc(16));
+    const unknownList = () => new ScsiCheckConditionError({ format: 'fixed', deferred: false, key: 5, asc: 0x24, ascq: 0, field: { inCdb: true, byte: 2 } }, Buffer.alloc(16));
     const { session, sent } = flakySession([() => new IscsiConnectionError('connection lost', { maybeExecuted: true }), unknownList]);
-    const answers = await lunOf(session).answers(entries);
+    const answers = await lunOf(session).answers(entries, ChallengeAlgorithm.SHA256);
     expect(answers).toHaveLength(1);
     expect(sent).toEqual(['c2', 'c3', 'c2', 'c3', 'c2', 'c3']);
   });
 
   it('other failures, or a third loss in a row, are not retried', async () => {
     const other = () => new ScsiCheckConditionError({ format: 'fixed', deferred: false, key: 3, asc: 0x11, ascq: 0 }, Buffer.alloc(16));
-    await expect(lunOf(flakySession([other]).session).answers(entries)).rejects.toBeInstanceOf(ScsiCheckConditionError);
+    await expect(lunOf(flakySession([other]).session).answers(entries, ChallengeAlgorithm.SHA256)).rejects.toBeInstanceOf(ScsiCheckConditionError);
     const lost = () => new IscsiConnectionError('connection lost', { maybeExecuted: true });
-    await expect(lunOf(flakySession([lost, lost, lost]).session).answers(entries)).rejects.toBeInstanceOf(IscsiConnectionError);
+    await expect(lunOf(flakySession([lost, lost, lost]).session).answers(entries, ChallengeAlgorithm.SHA256)).rejects.toBeInstanceOf(IscsiConnectionError);
   });
 });

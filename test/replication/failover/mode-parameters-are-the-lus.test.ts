@@ -53,20 +53,21 @@ async function drainAttentions(f: Front, who: Nexus): Promise<void> {
 }
 
 /** A synced pair, a front on each node, and the host's nexus through each with its first unit attentions taken. */
-async function pairWithHost(): Promise<{ fa: Front; fb: Front; hostA: Nexus; hostB: Nexus }> {
-  pair = await syncedPair();
-  const fa = await front(pair.a, 'iqn.test:node-a');
-  const fb = await front(pair.b, 'iqn.test:node-b');
+async function pairWithHost(): Promise<{ pair: Pair; fa: Front; fb: Front; hostA: Nexus; hostB: Nexus }> {
+  const synced = await syncedPair();
+  pair = synced;
+  const fa = await front(synced.a, 'iqn.test:node-a');
+  const fb = await front(synced.b, 'iqn.test:node-b');
   const hostA = nexusTo(fa.iqn, HOST_IQN);
   const hostB = nexusTo(fb.iqn, HOST_IQN);
   await drainAttentions(fa, hostA);
   await drainAttentions(fb, hostB);
-  return { fa, fb, hostA, hostB };
+  return { pair: synced, fa, fb, hostA, hostB };
 }
 
 describe('mode parameters of a replicated LU', () => {
   it('WCE=0 set through the primary is the backup\'s too, and its writes are forced durable once promoted', async () => {
-    const { fa, fb, hostA, hostB } = await pairWithHost();
+    const { pair, fa, fb, hostA, hostB } = await pairWithHost();
     expect(await writeCache(fb, hostB)).toBe(true);
 
     expect(await modeSelect(fa, hostA, MODE_SENSE_CACHING, (p) => (p[2] = p[2]! & ~0x04))).toBe(0);
@@ -98,13 +99,13 @@ describe('mode parameters of a replicated LU', () => {
   });
 
   it('changed while the backup was away reach it when it answers again', async () => {
-    const { fa, fb, hostA, hostB } = await pairWithHost();
+    const { pair, fa, fb, hostA, hostB } = await pairWithHost();
     pair.partitioned = true;
     await pair.tick();
     expect(await modeSelect(fa, hostA, MODE_SENSE_CACHING, (p) => (p[2] = p[2]! & ~0x04))).toBe(0);
     expect(await writeCache(fb, hostB)).toBe(true);
     pair.partitioned = false;
-    await pair.tickUntil(() => pair!.b.device.endpoint.state().prSequence === pair!.a.device.endpoint.state().prSequence, 5);
+    await pair.tickUntil(() => pair.b.device.endpoint.state().prSequence === pair.a.device.endpoint.state().prSequence, 5);
     expect(await attention(fb, hostB)).toBe(0x2a01);
     expect(await writeCache(fb, hostB)).toBe(false);
   });

@@ -46,6 +46,11 @@ export class FullCopyPoints implements PointImages {
     this.images.get(id)!.copy(buf, 0, offset, offset + buf.length);
   }
 
+  /** A full copy maps every byte. */
+  async allocation(_id: number, offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {
+    return { mapped: true, length: Math.min(maxLength, this.image.size - offset) };
+  }
+
   async applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]> {
     const keep = retainedPoints(this.infos, policy, now, protectedIds);
     const pruned = this.infos.filter((p) => !keep.has(p.id)).map((p) => p.id);

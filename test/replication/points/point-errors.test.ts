@@ -7,6 +7,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { BlockDevice } from '../../../src/block/device.js';
 import { PointError, PointFormatError, PointStore } from '../../../src/replication/points/point-store.js';
 import { openLun, silentLogger, write } from './point-harness.js';
 
@@ -99,7 +100,8 @@ describe('point store refusals', () => {
     try {
       await lun.points.take({ id: 1, at: 1, origin: 'pass' });
       await lun.points.close();
-      const open = (size?: number) => PointStore.open({ dir: meta, image: size ? { ...lun.image, size } : lun.image, logger: silentLogger });
+      // A shrunk image: only its size and path are read before the refusal, so a partial copy of the image's own fields stands in.
+      const open = (size?: number) => PointStore.open({ dir: meta, image: size ? ({ ...lun.image, size } as unknown as BlockDevice) : lun.image, logger: silentLogger });
 
       const shrunk = await refusal(open(SIZE / 2));
       expect(shrunk).toBeInstanceOf(PointFormatError);

@@ -23,7 +23,7 @@ export async function openLun(size: number, options: Partial<PointStoreOptions> 
   const dir = mkdtempSync(join(tmpdir(), 'tandem-points-'));
   const image = await FileBlockStore.open({ path: join(dir, 'disk.img'), size });
   const points = await PointStore.open({ dir: join(dir, 'disk.img.tandem'), image, logger: silentLogger, ...options });
-  return {
+  const lun: Lun = {
     dir,
     image,
     points,
@@ -33,6 +33,7 @@ export async function openLun(size: number, options: Partial<PointStoreOptions> 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return lun;
 }
 
 /** Closes the LUN's point store and opens it again from disk. */

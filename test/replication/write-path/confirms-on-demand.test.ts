@@ -7,6 +7,7 @@
  * periodic nor an idle confirmation can be what does it.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { BlockDevice } from '../../../src/block/device.js';
 import { openHarness, reachContinuous, type Harness } from '../device-harness.js';
 import { frozenAsyncPrimary, thawAndQuiesce } from './frozen-primary.js';
 import { tempMetaDir } from '../temp-meta.js';
@@ -124,14 +125,15 @@ describe('shipper: a change that failed locally', () => {
   it('does not leave the changes queued behind it unsent and unconfirmed', async () => {
     const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async', tickMs: 3_600_000 });
     await reachContinuous(h);
-    const write = h.local.write.bind(h.local);
+    const write: BlockDevice['write'] = h.local.write.bind(h.local);
     // The first write's local write fails, after the second one (behind it in the queue) is applied.
     let failNext = true;
-    h.local.write = (buf, offset, fua, hold) => {
+    const failingOnce: BlockDevice['write'] = (buf, offset, fua, hold) => {
       if (!failNext) return write(buf, offset, fua, hold);
       failNext = false;
       return new Promise((_, reject) => setTimeout(() => reject(new Error('injected')), 50));
     };
+    h.local.write = failingOnce;
     const failed = h.device.write(Buffer.alloc(B, 1), 0).then(() => 'written', (e: Error) => e.message);
     await h.device.write(Buffer.alloc(B, 2), E);
     expect(await failed).toBe('injected');

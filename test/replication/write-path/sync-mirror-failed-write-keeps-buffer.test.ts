@@ -44,7 +44,9 @@ describe('synchronous mirroring, a remote write that failed', () => {
         const link = new QueueingLink();
         const failures: string[] = [];
         const local = new MemoryBlockStore({ size: VOLUME });
-        const mirror = new SyncMirror(local, link as unknown as ReplicaLink, noActivity, noTable, (detail) => failures.push(detail));
+        const mirror = new SyncMirror(local, link as unknown as ReplicaLink, noActivity, noTable, (detail) => {
+          failures.push(detail);
+        });
         for (const w of writes) {
           // The target's part: a pooled Data-Out buffer, lent with its lease as the hold, released when the command is done.
           const lease = pool.take(SIZE);

@@ -9,6 +9,7 @@ import { advancedCommands } from '../../../src/scsi/commands-advanced.js';
 import { StatusError } from '../../../src/scsi/descriptor.js';
 import { SenseError } from '../../../src/scsi/sense.js';
 import { ScsiStatus, TaskAttribute, type Nexus } from '../../../src/scsi/types.js';
+import { BufferLease } from '../../../src/util/buffer-pool.js';
 
 export const TARGET = 'iqn.2024-01.test:tandem';
 
@@ -81,7 +82,8 @@ export async function exec(
     const plan = desc.prepare(lu, { req, cdb, nexus });
     const out = plan.dataOutLength > 0 ? (dataOut ?? Buffer.alloc(0)).subarray(0, plan.dataOutLength) : undefined;
     const data = await plan.run(out);
-    return { status: ScsiStatus.GOOD, data: data ?? undefined };
+    // A pooled answer (a lease) is its buffer, as the target sends it.
+    return { status: ScsiStatus.GOOD, data: data instanceof BufferLease ? data.buffer : (data ?? undefined) };
   } catch (err) {
     if (err instanceof SenseError) return { status: ScsiStatus.CHECK_CONDITION, sense: err };
     if (err instanceof StatusError) return { status: err.status };

@@ -26,7 +26,8 @@ describe('WRITE SCATTERED(16)', () => {
   });
 
   describe('refuses with the field that is wrong, and writes nothing', () => {
-    const cases: Array<{ name: string; build: () => { cdb: Buffer; dataOut: Buffer }; asc: [number, number]; field?: { cd: boolean; byte: number; bit?: number } }> = [
+    type Case = { name: string; build: () => { cdb: Buffer; dataOut: Buffer }; asc: [number, number]; field?: { cd: boolean; byte: number; bit?: number } };
+    const cases: Case[] = [
       {
         name: 'WRPROTECT set',
         build: () => {
@@ -68,7 +69,7 @@ describe('WRITE SCATTERED(16)', () => {
         build: () => writeScatteredCommand([{ lba: 1, data: fill(1, 0xee) }, { lba: 63, data: fill(2, 0xee) }], BS),
         asc: [0x21, 0x00],
       },
-      ...[2 ** 53 - 1, 2 ** 53, 2n ** 64n - 1n].map((lba) => ({
+      ...[2 ** 53 - 1, 2 ** 53, 2n ** 64n - 1n].map((lba): Case => ({
         name: `an LBA of ${lba} (beyond the LU, and from 2^53 beyond a number's exact range)`,
         build: () => {
           const c = writeScatteredCommand([{ lba: 1, data: fill(1, 0xee) }], BS);

@@ -5,6 +5,7 @@
  */
 import {
   AccessState,
+  ReplicationSequenceError,
   type AccessStateCode,
   type PortGroupsReport,
   type ReplicationEndpoint,
@@ -65,6 +66,10 @@ export class AluaEndpoint implements ReplicationEndpoint {
     if (state.sequence <= this.sequence) return false;
     this.sequence = state.sequence;
     return true;
+  }
+  /** This node keeps no recovery points, as a replicated LU without a point store. */
+  async takePoint(): Promise<void> {
+    throw new ReplicationSequenceError('this node keeps no recovery points');
   }
 }
 

@@ -5,6 +5,7 @@
  * behind it.
  */
 import { describe, expect, it } from 'vitest';
+import type { CommandDescriptor } from '../../../src/scsi/descriptor.js';
 import { Asc, SenseError, SenseKey } from '../../../src/scsi/sense.js';
 import { ScsiStatus, TaskAttribute, type PreparedCommand } from '../../../src/scsi/types.js';
 import { cdbOf, nexus, rig } from '../helpers.js';

@@ -6,7 +6,7 @@ export const INITIATOR = 'iqn.2024-01.org.example:initiator';
 export const TARGET = 'iqn.2024-01.org.example:disk1';
 
 export function makeTarget(overrides: Partial<TargetConfig> = {}): TargetConfig {
-  return { iqn: TARGET, luns: [], allow: [], ...overrides };
+  return { iqn: TARGET, allow: [], ...overrides };
 }
 
 export function makeEnv(targets: TargetConfig[] = [makeTarget()], extra: Partial<LoginEnvironment> = {}): LoginEnvironment {

@@ -65,7 +65,7 @@ afterEach(async () => {
 async function start(): Promise<{ scsi: LargeReads; port: number }> {
   const scsi = new LargeReads();
   server = new IscsiServer({
-    targets: [{ config: { iqn: scsi.name, luns: [], allow: [] }, scsi }],
+    targets: [{ config: { iqn: scsi.name, allow: [] }, scsi }],
     portals: [{ host: '127.0.0.1', port: 0 }],
     negotiatorFactory: fakeNegotiatorFactory({ maxSendDataSegmentLength: 256 * 1024, maxBurstLength: MiB }),
     nopInterval: 0,

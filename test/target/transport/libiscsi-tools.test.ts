@@ -33,7 +33,7 @@ beforeAll(async () => {
   });
   scsi = new ScsiTarget(IQN, [unit]);
   server = new IscsiServer({
-    targets: [{ config: { iqn: IQN, luns: [], allow: [] }, scsi }],
+    targets: [{ config: { iqn: IQN, allow: [] }, scsi }],
     portals: [{ host: '127.0.0.1', port: 0 }],
     logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
   });

@@ -57,6 +57,8 @@ class FakeNegotiator implements Negotiator {
       initiatorName: keys.get('InitiatorName') ?? 'iqn.unknown',
       target,
       params: this.params,
+      // No security phase: the fake admits without CHAP.
+      authentication: 'none',
     };
     return reply;
   }

@@ -106,7 +106,7 @@ export class MemoryConnection {
   ) {
     this.params = { ...TEST_PARAMS, ...params };
     const scsi = port ?? this.scsi;
-    const targets = new TargetRegistry([{ config: { iqn: scsi.name, luns: [], allow: [] }, scsi }]);
+    const targets = new TargetRegistry([{ config: { iqn: scsi.name, allow: [] }, scsi }]);
     this.connection = new Connection(this.socket as unknown as Socket, {
       targets,
       sessions: new SessionRegistry(),

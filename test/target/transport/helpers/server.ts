@@ -17,7 +17,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const scsi = new FakeScsi();
   const server = new IscsiServer({
-    targets: [{ config: { iqn: scsi.name, luns: [], allow: [] }, scsi }],
+    targets: [{ config: { iqn: scsi.name, allow: [] }, scsi }],
     portals: [{ host: '127.0.0.1', port: 0 }],
     negotiatorFactory: fakeNegotiatorFactory(opts.params),
     nopInterval: opts.nopInterval ?? 0,

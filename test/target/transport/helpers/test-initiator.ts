@@ -114,7 +114,7 @@ export class TestInitiator {
     });
   }
 
-  async login(opts: { initiator?: string; target?: string; isid?: Buffer; discovery?: boolean; tsih?: number } = {}): Promise<Received> {
+  async login(opts: { initiator?: string; target?: string; isid?: Buffer; discovery?: boolean; tsih?: number } = {}): Promise<Extract<Received, { kind: 'login-response' }>> {
     const keys = [`InitiatorName=${opts.initiator ?? 'iqn.2026-01.test:client'}`];
     if (opts.discovery) keys.push('SessionType=Discovery');
     else keys.push(`TargetName=${opts.target ?? 'iqn.2026-01.test:fake'}`);
