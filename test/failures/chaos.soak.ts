@@ -30,7 +30,7 @@ const SLOT = 16 * 1024;
 const DEPTH = 4;
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? 20);
 const SYNC = !process.env.CHAOS_ASYNC;
-const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose'] as const;
+const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link'] as const;
 type Action = (typeof ALL_ACTIONS)[number];
 const ACTIONS = (process.env.CHAOS_ACTIONS?.split(',') ?? [...ALL_ACTIONS]) as Action[];
 
@@ -203,6 +203,17 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     }
   }
 
+  /** The replica link degraded for 1-6 s: delayed, throttled or stalled (the engine may trip rtt-high, write-latency-high or a timeout). */
+  async function slowLink(): Promise<void> {
+    const proxy = cluster.proxy;
+    const how = rand(0, 3);
+    if (how === 0) proxy.setDelay(rand(50, 500));
+    else if (how === 1) proxy.throttle(rand(1, 8) * 1024 * 1024);
+    else proxy.stall();
+    await sleep(rand(1000, 6000));
+    proxy.restore();
+  }
+
   async function underLoad(action: Action, writer: HostWriter): Promise<void> {
     if (action === 'switchover') {
       const r = await cluster.switchover(primary.server());
@@ -225,6 +236,8 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
         await sleep(rand(0, 1000));
         await admin(backup, ['point', 'unexpose', String(id)]);
       }
+    } else if (action === 'slow-link') {
+      await slowLink();
     } else {
       cluster.partition();
       await sleep(rand(300, 7000));
