@@ -30,3 +30,8 @@ export function clusterPerTest(): (size: number, backupDir?: string) => Promise<
 export function pairPerTest(): (size: number, options?: PairOptions) => Promise<Cluster> {
   return perTest((size: number, options?: PairOptions) => Cluster.pair(size, options));
 }
+
+/** An empty cluster per test (Cluster.empty): the test starts its own nodes with serve(). */
+export function emptyPerTest(): () => Promise<Cluster> {
+  return perTest(async () => Cluster.empty());
+}

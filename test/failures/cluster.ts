@@ -281,7 +281,16 @@ export class Cluster {
     return parts.join('\n');
   }
 
-  private async serve(name: string, roleArgs: string[], waitListening = true, fixedPort?: number): Promise<ServeChild> {
+  /**
+   * A directory and nothing started: a test with nodes of its own making (a config file,
+   * several LUNs) starts them with serve() and gets the same teardown and helpers.
+   */
+  static empty(): Cluster {
+    return new Cluster(0);
+  }
+
+  /** `tandem serve ROLEARGS --listen 127.0.0.1:PORT --control DIR/NAME.sock`, logging to DIR/NAME.log. */
+  async serve(name: string, roleArgs: string[], waitListening = true, fixedPort?: number): Promise<ServeChild> {
     let port = fixedPort ?? (await freePort());
     // A pair's primary port is reserved by number only: never hand it to another process.
     while (fixedPort === undefined && port === this.primaryPort) port = await freePort();
