@@ -168,5 +168,5 @@ test('two LUNs switch over, fail over and resynchronise together', async () => {
   await waitAll(b, 'b the backup of both', (s) => s?.role === 'backup');
   expectCounters(a, acked, 'after the resync');
   for (const lun of LUNS) expect(readFileSync(a.image(lun)).equals(readFileSync(b.image(lun))), `LUN ${lun}: images identical`).toBe(true);
-  report('two LUNs fail over together', { switchoverCliMs: switchoverMs, writesBeforeKill: afterSwitch, lastCounter: acked[0], convergedAfterWriterStopMs: convergedMs });
+  report('two LUNs fail over together', { switchoverCliMs: switchoverMs, counterAtSwitchover: afterSwitch, lastCounter: acked[0], convergedAfterWriterStopMs: convergedMs });
 });
