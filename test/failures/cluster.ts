@@ -180,11 +180,16 @@ export class Cluster {
 
   /** Status of the single replicated LUN of a server. */
   async status(server: ServeChild = this.primary!): Promise<ReplicationStatus> {
-    const r = await controlRequest(server.control, { cmd: 'status' }, { timeoutMs: 5_000 });
-    if (!r.ok) throw new Error(`status: ${r.error}`);
-    const replication = (r.result as ServerStatus).luns[0]?.replication;
+    const replication = (await this.serverStatus(server)).luns[0]?.replication;
     if (!replication) throw new Error('status has no replication section');
     return replication;
+  }
+
+  /** The status of a server and all its LUNs (a node with several). */
+  async serverStatus(server: ServeChild): Promise<ServerStatus> {
+    const r = await controlRequest(server.control, { cmd: 'status' }, { timeoutMs: 5_000 });
+    if (!r.ok) throw new Error(`status: ${r.error}`);
+    return r.result as ServerStatus;
   }
 
   /** `tandem config set KEY VALUE` through the real CLI (on the primary process unless `server`). */
@@ -226,15 +231,14 @@ export class Cluster {
   }
 
   /** Polls `server`'s status until `predicate` holds; throws with the last status after `timeoutMs`. */
-  async waitOn(server: ServeChild, what: string, predicate: (s: ReplicationStatus) => boolean, timeoutMs: number, intervalMs = 100): Promise<ReplicationStatus> {
-    const deadline = Date.now() + timeoutMs;
-    let last: ReplicationStatus | undefined;
-    for (;;) {
-      last = await this.status(server).catch(() => last);
-      if (last && predicate(last)) return last;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(summary(last))}`);
-      await sleep(intervalMs);
-    }
+  waitOn(server: ServeChild, what: string, predicate: (s: ReplicationStatus) => boolean, timeoutMs: number, intervalMs = 100): Promise<ReplicationStatus> {
+    return poll(what, () => this.status(server), predicate, summary, timeoutMs, intervalMs);
+  }
+
+  /** Polls `server`'s status of every LUN until `predicate` holds (a node with several LUNs). */
+  waitOnServer(server: ServeChild, what: string, predicate: (s: ServerStatus) => boolean, timeoutMs: number): Promise<ServerStatus> {
+    const describe = (s: ServerStatus | undefined) => s?.luns.map((l) => summary(l.replication));
+    return poll(what, () => this.serverStatus(server), predicate, describe, timeoutMs, 100);
   }
 
   /** Continuous mirroring with nothing pending: the journal is empty and no chunk is dirty. */
@@ -358,6 +362,18 @@ export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
 
 export function hashFile(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Reads until `predicate` holds (a failed read keeps the last value); throws with `describe` of the last one after `timeoutMs`. */
+async function poll<T>(what: string, read: () => Promise<T>, predicate: (t: T) => boolean, describe: (t: T | undefined) => unknown, timeoutMs: number, intervalMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read().catch(() => last);
+    if (last !== undefined && predicate(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(describe(last))}`);
+    await sleep(intervalMs);
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -13,7 +13,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { freePort } from '../../tools/harness/ports.js';
-import { controlRequest } from '../../src/replication/control/client.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
 import type { IscsiSession } from '../../src/initiator/index.js';
 import { report, runCli, sleep, type Cluster, type ServeChild } from './cluster.js';
@@ -37,25 +36,13 @@ interface TwoLunNode {
 /** The counter a LUN's first block holds (0: never written). */
 const counterIn = (image: string): number => readFileSync(image).readUInt32BE(0);
 
-async function statuses(node: TwoLunNode): Promise<ServerStatus> {
-  const r = await controlRequest(node.server.control, { cmd: 'status' }, { timeoutMs: 5_000 });
-  if (!r.ok) throw new Error(`status of ${node.name}: ${r.error}`);
-  return r.result as ServerStatus;
-}
+type LunReplication = NonNullable<ServerStatus['luns'][number]['replication']>;
 
-/** Polls until every LUN of `node` satisfies `ok`; throws with the last status after `timeoutMs`. */
-async function waitAll(node: TwoLunNode, what: string, ok: (s: ServerStatus['luns'][number]['replication']) => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ServerStatus | undefined;
-  for (;;) {
-    last = await statuses(node).catch(() => last);
-    if (last && last.luns.length === LUNS.length && last.luns.every((l) => l.replication && ok(l.replication))) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} on ${node.name}: ${JSON.stringify(last?.luns.map((l) => ({ role: l.replication?.role, state: l.replication?.state, dirty: l.replication?.dirtyChunks })))}`);
-    await sleep(100);
-  }
-}
+/** Until every LUN of `node` satisfies `ok`. */
+const waitAll = (cluster: Cluster, node: TwoLunNode, what: string, ok: (s: LunReplication) => boolean, timeoutMs = 60_000) =>
+  cluster.waitOnServer(node.server, `${what} on ${node.name}`, (s) => s.luns.length === LUNS.length && s.luns.every((l) => l.replication !== undefined && ok(l.replication)), timeoutMs);
 
-const continuousAndClean = (s: ServerStatus['luns'][number]['replication']) => s?.role === 'primary' && s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0 && s.binding.state === 'bound';
+const continuousAndClean = (s: LunReplication) => s.role === 'primary' && s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0 && s.binding.state === 'bound';
 
 /**
  * Writes counter k to LUN 0, then to LUN 1, for k = from, from+1, … until stopped or a
@@ -126,7 +113,7 @@ test('two LUNs switch over, fail over and resynchronise together', async () => {
   const start = async (n: TwoLunNode) => (n.server = await cluster.serve(n.name, n.args, true, n.port));
   await start(b);
   await start(a);
-  await waitAll(a, 'both LUNs continuous', continuousAndClean);
+  await waitAll(cluster, a, 'both LUNs continuous', continuousAndClean);
 
   // 1. Switchover under load: b becomes the primary of both LUNs.
   let writer = new CounterWriter(await connectHost(a.port, a.iqn), 1);
@@ -137,8 +124,8 @@ test('two LUNs switch over, fail over and resynchronise together', async () => {
   expect(switched.code, switched.stderr + switched.stdout).toBe(0);
   let acked = await writer.stop();
   expect(acked[1], 'writes were acknowledged before the switchover').toBeGreaterThan(0);
-  await waitAll(a, 'a the backup of both', (s) => s?.role === 'backup');
-  await waitAll(b, 'b continuous on both', continuousAndClean);
+  await waitAll(cluster, a, 'a the backup of both', (s) => s.role === 'backup');
+  await waitAll(cluster, b, 'b continuous on both', continuousAndClean);
   expectCounters(b, acked, 'after the switchover');
 
   // 2. b SIGKILLed under load (sync, continuous): a, promoted with --force, holds every acknowledged write.
@@ -155,17 +142,17 @@ test('two LUNs switch over, fail over and resynchronise together', async () => {
   // 3. b back: demoted if it returns as a stale primary; both LUNs resynchronise under new writes to a.
   writer = new CounterWriter(await connectHost(a.port, a.iqn), acked[0]! + 1);
   await start(b);
-  await waitAll(b, 'b a stale primary or a backup', (s) => s?.state === 'stale' || s?.role === 'backup', 30_000);
-  if ((await statuses(b)).luns.some((l) => l.replication?.role !== 'backup')) {
+  await waitAll(cluster, b, 'b a stale primary or a backup', (s) => s.state === 'stale' || s.role === 'backup', 30_000);
+  if ((await cluster.serverStatus(b.server)).luns.some((l) => l.replication?.role !== 'backup')) {
     const demoted = await runCli(['demote', '--json', '--control', b.server.control]);
     expect(demoted.code, demoted.stderr + demoted.stdout).toBe(0);
   }
   await sleep(500);
   acked = await writer.stop();
   t = Date.now();
-  await waitAll(a, 'a continuous on both after the resync', continuousAndClean, 90_000);
+  await waitAll(cluster, a, 'a continuous on both after the resync', continuousAndClean, 90_000);
   const convergedMs = Date.now() - t;
-  await waitAll(b, 'b the backup of both', (s) => s?.role === 'backup');
+  await waitAll(cluster, b, 'b the backup of both', (s) => s.role === 'backup');
   expectCounters(a, acked, 'after the resync');
   for (const lun of LUNS) expect(readFileSync(a.image(lun)).equals(readFileSync(b.image(lun))), `LUN ${lun}: images identical`).toBe(true);
   report('two LUNs fail over together', { switchoverCliMs: switchoverMs, counterAtSwitchover: afterSwitch, lastCounter: acked[0], convergedAfterWriterStopMs: convergedMs });
