@@ -92,12 +92,7 @@ export class ReplicatedDevice implements BlockDevice {
       this.emit('access');
     };
     this.endpoint = this.peerEndpoint = new PeerEndpoint({
-      volume,
-      table,
-      roles,
-      binding,
-      peerSync,
-      log,
+      volume, table, roles, binding, peerSync, log,
       newestWriteAt: () => this.newestWriteAt,
       portGroups: () => this.portGroups(),
       localAccessState: () => ownAccessState(this.roles.role, this.roles.transitioning, this.binding.stale),
@@ -105,14 +100,8 @@ export class ReplicatedDevice implements BlockDevice {
       points: undefined,
     });
     this.points = new NodePoints({
-      holder: this.peerEndpoint,
-      order,
+      holder: this.peerEndpoint, order, table, size: this.size, path: this.path, clock, log,
       isBackup: () => this.roles.role === 'backup',
-      table,
-      size: this.size,
-      path: this.path,
-      clock,
-      log,
       restored: () => {
         // The image holds what the point holds: no write newer than the point (promote and status say so).
         const at = this.points.newest()?.at;
@@ -292,6 +281,14 @@ export class ReplicatedDevice implements BlockDevice {
     const result = await this.roles.promote(force);
     this.emit('role');
     return result;
+  }
+
+  /** Throws the refusal `promote(force)` or `switchover()` would meet now, changing nothing. */
+  async checkRoleChange(change: 'promote' | 'switchover', force = false): Promise<void> {
+    if (change === 'switchover') return void this.roles.checkSwitchover();
+    // A refusal names the persisted newest write, as promote's does.
+    await this.persistNewestWrite();
+    await this.roles.checkPromote(force);
   }
 
   async demote(): Promise<void> {

@@ -101,6 +101,14 @@ export class RoleManager {
   // ---- role changes -----------------------------------------------------------
 
   async promote(force: boolean): Promise<PromoteResult> {
+    const { volume } = this.parts;
+    await this.checkPromote(force);
+    await this.becomePrimary(force ? 'forced-promote' : 'promote');
+    return { newestWriteAt: volume.newestWriteAt, generation: formatGeneration(volume.generations.current) };
+  }
+
+  /** Throws the refusal a promote would meet now, changing nothing (a node of several LUNs asks each first). */
+  async checkPromote(force: boolean): Promise<void> {
     const { volume, link } = this.parts;
     if (this.role === 'primary') throw new RoleChangeError('this node is already the primary');
     if (!force) {
@@ -119,8 +127,6 @@ export class RoleManager {
       }
       if (peer?.role === 'primary') throw new RoleChangeError('the peer is a reachable primary: run `tandem demote` or `tandem switchover` on it first (or promote with --force to split the pair)');
     }
-    await this.becomePrimary(force ? 'forced-promote' : 'promote');
-    return { newestWriteAt: volume.newestWriteAt, generation: formatGeneration(volume.generations.current) };
   }
 
   /** The peer, demoting itself in a switchover, hands this node the primary role. */
@@ -145,10 +151,7 @@ export class RoleManager {
    */
   async switchover(): Promise<{ heldMs: number }> {
     const { volume, link, order, clock, log, binding } = this.parts;
-    const controller = this.primary;
-    if (this.role !== 'primary' || !controller) throw new RoleChangeError('this node is not the primary: switchover runs on the primary');
-    if (controller.fenced) throw new RoleChangeError('this node is a stale primary: run `tandem demote` here instead');
-    if (!binding.bound) throw new RoleChangeError(`the peer is not following this node (${binding.state.error ?? binding.state.state}): no switchover now`);
+    const controller = this.checkSwitchover();
     // Most of the backlog goes before writes are held, so the hold only covers the last of it.
     await controller.predrain();
     const started = clock();
@@ -190,6 +193,16 @@ export class RoleManager {
       );
     }
     return { heldMs };
+  }
+
+  /** Throws the refusal a switchover would meet before it starts; the controller it would drain. */
+  checkSwitchover(): ReplicationController {
+    const controller = this.primary;
+    const { binding } = this.parts;
+    if (this.role !== 'primary' || !controller) throw new RoleChangeError('this node is not the primary: switchover runs on the primary');
+    if (controller.fenced) throw new RoleChangeError('this node is a stale primary: run `tandem demote` here instead');
+    if (!binding.bound) throw new RoleChangeError(`the peer is not following this node (${binding.state.error ?? binding.state.state}): no switchover now`);
+    return controller;
   }
 
   /** A node in split brain gives up its changes since the common generation and resynchronises from the peer. */

@@ -15,13 +15,16 @@ interface RoleResult {
   newestWriteAt?: number;
   heldMs?: number;
   discardedBytes?: number;
+  /** Already in the role the command leads to (another LUN was not): left as it was. */
+  unchanged?: boolean;
 }
 
 async function roleCommand(options: AdminOptions, request: ControlRequest, line: (r: RoleResult) => string, io: AdminIo): Promise<number> {
   const outcome = await callControl(options.control, request, io);
   if (!outcome.ok) return outcome.exitCode;
   const result = outcome.result as { luns: RoleResult[] };
-  io.out(options.json ? `${JSON.stringify(result)}\n` : `${result.luns.map((r) => `${r.target}/${r.lun}: ${line(r)}`).join('\n')}\n`);
+  const text = (r: RoleResult) => `${r.target}/${r.lun}: ${r.unchanged ? `already ${r.role}, left as it was` : line(r)}`;
+  io.out(options.json ? `${JSON.stringify(result)}\n` : `${result.luns.map(text).join('\n')}\n`);
   return 0;
 }
 
