@@ -2,7 +2,8 @@
  * Points of a target with two replicated LUNs through `tandem serve`, in continuous async
  * mode and in delta mode: every point's exported image of each LUN equals the primary's
  * image of that LUN when the point was made (hashes recorded then), and a point exposed on
- * the backup reads as taken while host writes go on being replicated.
+ * the backup reads as taken while host writes go on being replicated; a restore that one LUN
+ * refuses rolls back neither, and one cut short after the first LUN is finished by running it again.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modeSetCommand } from '../../src/cli/admin/actions.js';
 import type { AdminIo } from '../../src/cli/admin/call.js';
-import { pointCreateCommand, pointExportCommand, pointExposeCommand, pointUnexposeCommand, pointsCommand } from '../../src/cli/admin/points.js';
+import { pointCreateCommand, pointExportCommand, pointExposeCommand, pointRestoreCommand, pointUnexposeCommand, pointsCommand } from '../../src/cli/admin/points.js';
 import { statusCommand } from '../../src/cli/admin/status.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
@@ -50,6 +51,14 @@ describe('points of two LUNs of one target through tandem serve', () => {
     const status = capture();
     await statusCommand({ control: primary.controlPath!, json: true, watch: false }, status);
     return (JSON.parse(status.stdout) as ServerStatus).luns[lun]!.replication!.state;
+  }
+
+  /** The backup's points every LUN holds, and those only some hold. */
+  async function listedIds(): Promise<{ ids: number[]; incomplete: number[] }> {
+    const io = capture();
+    expect(await pointsCommand({ control: backup.controlPath!, json: true }, io)).toBe(0);
+    const t = (JSON.parse(io.stdout) as { targets: TargetPoints[] }).targets[0]!;
+    return { ids: t.points.map((p) => p.id), incomplete: t.incomplete };
   }
 
   function config(name: string, json: unknown): string {
@@ -154,4 +163,43 @@ describe('points of two LUNs of one target through tandem serve', () => {
     }
     expect(await pointUnexposeCommand({ control: backup.controlPath!, id }, capture())).toBe(0);
   }, 120_000);
+
+  it('a restore refused for one LUN (a later point exposed there) rolls back neither LUN', async () => {
+    const ids = [...made.keys()];
+    const [first, newest] = [ids.at(0)!, ids.at(-1)!];
+    // The last test's writes all on the backup first (async: acknowledged before they are shipped).
+    const quiet = async () => {
+      const io = capture();
+      await statusCommand({ control: primary.controlPath!, json: true, watch: false }, io);
+      return (JSON.parse(io.stdout) as ServerStatus).luns.every((l) => l.replication!.state === 'continuous' && l.replication!.journal.entries === 0 && l.replication!.dirtyChunks === 0);
+    };
+    for (let i = 0; i < 300 && !(await quiet()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await quiet()).toBe(true);
+    const before = await listedIds();
+    const backupImages = () => [0, 1].map((lun) => sha(readFileSync(join(dir, `backup${lun}.img`))));
+    const imagesBefore = backupImages();
+    // LUN 0's image differs from the first point's: a restore of it alone would show.
+    expect(imagesBefore[0]).not.toBe(made.get(first)![0]);
+    expect(await pointExposeCommand({ control: backup.controlPath!, id: newest, select: { lun: 1 } }, capture())).toBe(0);
+    try {
+      const io = capture();
+      expect(await pointRestoreCommand({ control: backup.controlPath!, id: first }, io)).not.toBe(0);
+      expect(io.stderr).toContain(`point ${newest} after ${first} is exposed; unexpose first`);
+      expect(backupImages()).toEqual(imagesBefore);
+      expect(await listedIds()).toEqual(before);
+    } finally {
+      expect(await pointUnexposeCommand({ control: backup.controlPath!, id: newest }, capture())).toBe(0);
+    }
+  }, 60_000);
+
+  it('a group restore cut short (one LUN rolled back, as a crash between them leaves it) is finished by running it again', async () => {
+    const ids = [...made.keys()];
+    const first = ids.at(0)!;
+    expect(await pointRestoreCommand({ control: backup.controlPath!, id: first, select: { lun: 0 } }, capture())).toBe(0);
+    expect(await listedIds()).toEqual({ ids: [first], incomplete: ids.slice(1) });
+    const io = capture();
+    expect(await pointRestoreCommand({ control: backup.controlPath!, id: first, json: true }, io), io.stderr).toBe(0);
+    expect((JSON.parse(io.stdout) as { luns: Array<{ lun: number }> }).luns.map((l) => l.lun)).toEqual([0, 1]);
+    expect(await listedIds()).toEqual({ ids: [first], incomplete: [] });
+  }, 60_000);
 });

@@ -83,7 +83,11 @@ export async function pointAction(
       case 'point-restore': {
         // The role first: on a primary no point is restorable, whatever it holds.
         if (luns.some((l) => l.device.role === 'primary')) throw new PointRefusedError(RESTORE_ON_PRIMARY);
-        for (const l of luns) requirePoint(l, request.id);
+        // Every LUN asked first: a refusal of one must not leave the others rolled back alone.
+        for (const l of luns) {
+          requirePoint(l, request.id);
+          l.device.points.refuseRestore(request.id);
+        }
         const restored = [];
         for (const l of luns) restored.push({ target: l.target, lun: l.lun, ...(await l.device.points.restore(request.id)) });
         log.warn({ event: 'admin', action: 'point-restore', id: request.id, restored }, `admin: restored to point ${request.id}`);

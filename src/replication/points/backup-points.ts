@@ -121,14 +121,22 @@ export class BackupPoints {
   }
 
   /**
-   * Rolls the image back to point `id`, with the image's writers held; `changed` is told
-   * every range that moved (the engine marks them, so the pair resynchronises them).
+   * Throws the PointRefusedError a restore to `id` would meet now, before anything moved
+   * (a group restore asks every LUN first, so a refusal rolls none back).
    */
-  async restore(id: number, changed: (offset: number, length: number) => Promise<void> | void): Promise<{ changedBytes: number }> {
+  refuseRestore(id: number): void {
     if (!this.isBackup()) throw new PointRefusedError(RESTORE_ON_PRIMARY);
     // A restore drops the points after `id`: an exposed one would vanish under its readers.
     const exposed = [...this.pinned.keys()].filter((p) => p > id);
     if (exposed.length > 0) throw new PointRefusedError(`restore: point${exposed.length > 1 ? 's' : ''} ${exposed.join(', ')} after ${id} ${exposed.length > 1 ? 'are' : 'is'} exposed; unexpose first`);
+  }
+
+  /**
+   * Rolls the image back to point `id`, with the image's writers held; `changed` is told
+   * every range that moved (the engine marks them, so the pair resynchronises them).
+   */
+  async restore(id: number, changed: (offset: number, length: number) => Promise<void> | void): Promise<{ changedBytes: number }> {
+    this.refuseRestore(id);
     let changedBytes = 0;
     await this.order.holding(async () => {
       for (const r of await this.store.restore(id)) {

@@ -85,6 +85,11 @@ export class NodePoints {
    * resynchronises exactly those chunks (and its own changes) — unless this node is
    * promoted first, when they stay this node's history.
    */
+  /** Throws the refusal a restore to `id` would meet now (see BackupPoints.refuseRestore). */
+  refuseRestore(id: number): void {
+    this.require().refuseRestore(id);
+  }
+
   async restore(id: number): Promise<{ changedBytes: number }> {
     const result = await this.require().restore(id, (offset, length) => this.parts.table.note(offset, length));
     await this.parts.table.persist();
