@@ -16,11 +16,14 @@
  * what a crashed primary acknowledged may be lost, so its slots are unknown until rewritten,
  * as is a write in flight at a kill in either mode.
  *
- * CHAOS_CYCLES (default 20), CHAOS_ASYNC=1, CHAOS_ACTIONS (a comma list of the names above).
+ * CHAOS_CYCLES (default 20), CHAOS_ASYNC=1, CHAOS_ACTIONS (a comma list of the names above),
+ * CHAOS_LUNS (default 1: LUNs per node, from a config file; the writers spread over them and
+ * every check covers each LUN, so roles must move for all of them together).
  * A failure keeps the nodes' logs and images in /tmp/chaos-fail-<time>.
  */
 import { cpSync, readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
+import type { ReplicationStatus } from '../../src/replication/status.js';
 import { BACKUP_IQN, PRIMARY_IQN, report, runCli, sleep, summary, type Cluster, type ServeChild } from './cluster.js';
 import { pairPerTest } from './cluster-per-test.js';
 import { HostWriter, missingWrites, sha256, type AckedWrite, type WriteSpec } from './host-writer.js';
@@ -30,6 +33,7 @@ const SLOT = 16 * 1024;
 const DEPTH = 4;
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? 20);
 const SYNC = !process.env.CHAOS_ASYNC;
+const LUNS = Number(process.env.CHAOS_LUNS ?? 1);
 const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link'] as const;
 type Action = (typeof ALL_ACTIONS)[number];
 const ACTIONS = (process.env.CHAOS_ACTIONS?.split(',') ?? [...ALL_ACTIONS]) as Action[];
@@ -39,7 +43,8 @@ const startPair = pairPerTest();
 interface Node {
   name: string;
   iqn: string;
-  image: string;
+  /** Per LUN. */
+  images: string[];
   server(): ServeChild;
   restart(): Promise<ServeChild>;
 }
@@ -48,16 +53,21 @@ function rand(lo: number, hi: number): number {
   return lo + Math.floor(Math.random() * (hi - lo));
 }
 
+/** A slot's key: LUN and offset. */
+const slotKey = (lun: number, offset: number): number => lun * SIZE + offset;
+
 /** What every acknowledged write should have left: the newest data of each slot, where it is known. */
 class Expectation {
+  /** By slotKey. */
   readonly slots = new Map<number, string>();
   private readonly counters = new Array<number>(DEPTH).fill(0);
   private readonly lastIssued = new Array<WriteSpec | undefined>(DEPTH).fill(undefined);
 
-  /** Each writer on its own slots (slot ≡ worker mod DEPTH), so the newest acknowledgement of a slot is exact. */
+  /** Each writer on its own slots (slot ≡ worker mod DEPTH, on every LUN in turn), so the newest acknowledgement of a slot is exact. */
   readonly next = (_n: number, w: number): WriteSpec => {
     const k = this.counters[w]!++;
-    const spec = { offset: (((k * 7919) % (SIZE / SLOT / DEPTH)) * DEPTH + w) * SLOT, length: SLOT };
+    const i = Math.floor(k / LUNS);
+    const spec = { offset: (((i * 7919) % (SIZE / SLOT / DEPTH)) * DEPTH + w) * SLOT, length: SLOT, lun: k % LUNS };
     this.lastIssued[w] = spec;
     return spec;
   };
@@ -66,35 +76,47 @@ class Expectation {
   merge(acked: readonly AckedWrite[], crashed: boolean): void {
     const lastAcked = new Array<number | undefined>(DEPTH).fill(undefined);
     for (const a of acked) {
-      if (crashed && !SYNC) this.slots.delete(a.offset);
-      else this.slots.set(a.offset, a.sha256);
-      lastAcked[a.worker] = a.offset;
+      const key = slotKey(a.lun ?? 0, a.offset);
+      if (crashed && !SYNC) this.slots.delete(key);
+      else this.slots.set(key, a.sha256);
+      lastAcked[a.worker] = key;
     }
     if (!crashed) return;
     // A write in flight at the kill may or may not be there.
     for (let w = 0; w < DEPTH; w++) {
       const last = this.lastIssued[w];
-      if (last && lastAcked[w] !== last.offset) this.slots.delete(last.offset);
+      const key = last && slotKey(last.lun ?? 0, last.offset);
+      if (key !== undefined && lastAcked[w] !== key) this.slots.delete(key);
     }
   }
 
-  /** The offsets of the known slots whose newest acknowledged data `image` does not hold. */
-  missingIn(image: Buffer): number[] {
-    return [...this.slots].filter(([offset, sha]) => sha256(image.subarray(offset, offset + SLOT)) !== sha).map(([offset]) => offset);
+  /** The slots (LUN and offset) whose newest acknowledged data `images` (one per LUN) do not hold. */
+  missingIn(images: Buffer[]): Array<{ lun: number; offset: number }> {
+    return [...this.slots]
+      .map(([key, sha]) => ({ lun: Math.floor(key / SIZE), offset: key % SIZE, sha }))
+      .filter(({ lun, offset, sha }) => sha256(images[lun]!.subarray(offset, offset + SLOT)) !== sha)
+      .map(({ lun, offset }) => ({ lun, offset }));
   }
 }
 
 test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
-  const cluster: Cluster = await startPair(SIZE, { sync: SYNC });
-  const a: Node = { name: 'A', iqn: PRIMARY_IQN, image: cluster.path('primary.img'), server: () => cluster.primary!, restart: () => cluster.restartPrimary() };
-  const b: Node = { name: 'B', iqn: BACKUP_IQN, image: cluster.backupImage, server: () => cluster.backup, restart: () => cluster.restartBackup() };
+  const cluster: Cluster = await startPair(SIZE, { sync: SYNC, luns: LUNS });
+  const imagesOf = (node: 'primary' | 'backup') => Array.from({ length: LUNS }, (_, lun) => cluster.lunImage(node, lun));
+  const a: Node = { name: 'A', iqn: PRIMARY_IQN, images: imagesOf('primary'), server: () => cluster.primary!, restart: () => cluster.restartPrimary() };
+  const b: Node = { name: 'B', iqn: BACKUP_IQN, images: imagesOf('backup'), server: () => cluster.backup, restart: () => cluster.restartBackup() };
+  /** Every LUN's replication status on `node`. */
+  const statuses = async (node: Node): Promise<ReplicationStatus[]> => (await cluster.serverStatus(node.server())).luns.map((l) => l.replication!);
+  /** Until every LUN of `node` satisfies `ok`. */
+  const waitAll = (node: Node, what: string, ok: (s: ReplicationStatus) => boolean, timeoutMs: number) =>
+    cluster.waitOnServer(node.server(), what, (s) => s.luns.length === LUNS && s.luns.every((l) => l.replication !== undefined && ok(l.replication)), timeoutMs);
+  const readImages = (node: Node) => node.images.map((image) => readFileSync(image));
   for (const n of [a, b]) {
     // Run-time settings: a restarted node is back on the defaults, which only slows convergence.
     await cluster.configSet('healthyForMs', '500ms', n.server());
     await cluster.configSet('maxRttMs', '60s', n.server());
     await cluster.configSet('maxWriteLatencyMs', '60s', n.server());
   }
-  await cluster.waitContinuous(30_000);
+  await waitAll(a, 'continuous mirroring', (s) => s.state === 'continuous', 30_000);
   let primary = a;
   let backup = b;
   const expected = new Expectation();
@@ -105,30 +127,33 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     expect(writer.stats.errors).toEqual([]);
     expected.merge(writer.acked, crashed);
   };
-  /** Sync mirroring, continuous before the kill: every acknowledged write is on `node`. */
-  const checkSyncSurvivors = (before: { state: string }, writer: HostWriter, node: Node, what: string) => {
-    if (!SYNC || before.state !== 'continuous') return;
-    const missing = missingWrites(readFileSync(node.image), writer.acked);
-    expect(missing.length, `${what}: acknowledged writes missing on ${node.name}`).toBe(0);
+  /** Sync mirroring, every LUN continuous before the kill: every acknowledged write is on `node`. */
+  const checkSyncSurvivors = (before: ReplicationStatus[], writer: HostWriter, node: Node, what: string) => {
+    if (!SYNC || !before.every((s) => s.state === 'continuous')) return;
+    const images = readImages(node);
+    for (let lun = 0; lun < LUNS; lun++) {
+      const missing = missingWrites(images[lun]!, writer.acked, lun);
+      expect(missing.length, `${what}: acknowledged writes missing on ${node.name} LUN ${lun}`).toBe(0);
+    }
   };
   const converged = async (what: string): Promise<void> => {
-    await cluster.waitOn(primary.server(), `${what}: converged`, (s) => s.role === 'primary' && s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0 && s.binding.state === 'bound', 90_000);
-    await cluster.waitOn(backup.server(), `${what}: backup`, (s) => s.role === 'backup', 30_000);
+    await waitAll(primary, `${what}: converged`, (s) => s.role === 'primary' && s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0 && s.binding.state === 'bound', 90_000);
+    await waitAll(backup, `${what}: backup`, (s) => s.role === 'backup', 30_000);
     // A reconnect is acted on at the next tick (1 s): still continuous two ticks later, no switch since.
-    const settled = await cluster.status(primary.server());
+    const settled = await statuses(primary);
     await sleep(2_500);
-    const later = await cluster.status(primary.server());
-    if (later.state !== 'continuous' || later.lastSwitch?.at !== settled.lastSwitch?.at) return converged(`${what} (again)`);
-    const imageP = readFileSync(primary.image);
-    const imageB = readFileSync(backup.image);
-    const missing = expected.missingIn(imageP);
+    const later = await statuses(primary);
+    if (later.some((s, lun) => s.state !== 'continuous' || s.lastSwitch?.at !== settled[lun]!.lastSwitch?.at)) return converged(`${what} (again)`);
+    const imagesP = readImages(primary);
+    const imagesB = readImages(backup);
+    const missing = expected.missingIn(imagesP);
     expect(missing.length, `${what}: writes missing on the primary ${primary.name}: ${JSON.stringify(missing.slice(0, 3))}`).toBe(0);
-    expect(expected.missingIn(imageB).length, `${what}: writes missing on the backup ${backup.name}`).toBe(0);
-    expect(imageP.equals(imageB), `${what}: images differ`).toBe(true);
+    expect(expected.missingIn(imagesB).length, `${what}: writes missing on the backup ${backup.name}`).toBe(0);
+    for (let lun = 0; lun < LUNS; lun++) expect(imagesP[lun]!.equals(imagesB[lun]!), `${what}: LUN ${lun} images differ`).toBe(true);
   };
 
   async function crashFailover(action: Action, writer: HostWriter): Promise<void> {
-    const before = await cluster.status(primary.server());
+    const before = await statuses(primary);
     writer.halt();
     await cluster.kill(primary.server());
     await finish(writer, true);
@@ -139,8 +164,8 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     const after = await writerOn(primary);
     await sleep(rand(0, 800));
     await backup.restart();
-    const back = await cluster.waitOn(backup.server(), 'the old primary stale', (s) => s.state === 'stale' || s.role === 'backup', 30_000);
-    if (back.role !== 'backup') {
+    const back = await waitAll(backup, 'the old primary stale', (s) => s.state === 'stale' || s.role === 'backup', 30_000);
+    if (back.luns.some((l) => l.replication!.role !== 'backup')) {
       const demote = await cluster.demote(backup.server());
       expect(demote.code, demote.stderr + demote.stdout).toBe(0);
     }
@@ -155,7 +180,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
   }
 
   async function restartPrimary(action: Action, writer: HostWriter): Promise<void> {
-    const before = await cluster.status(primary.server());
+    const before = await statuses(primary);
     writer.halt();
     if (action === 'both-crash') await Promise.all([cluster.kill(primary.server()), cluster.kill(backup.server())]);
     else {
@@ -196,7 +221,9 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
       const ids = await backupPointIds();
       expect(ids.length, 'points on the backup').toBeGreaterThan(0);
       const id = ids[rand(0, ids.length)]!;
-      const r = await runCli(['point', verb, String(id), '--json', '--control', backup.server().control]);
+      // Several LUNs: a point is exposed one LUN at a time (a restore takes them all).
+      const lun = verb === 'expose' && LUNS > 1 ? ['--target', backup.iqn, '--lun', String(rand(0, LUNS))] : [];
+      const r = await runCli(['point', verb, String(id), ...lun, '--json', '--control', backup.server().control]);
       if (r.code === 0) return id;
       const pruned = r.stderr.includes(`holds no point ${id}`) && !(await backupPointIds()).includes(id);
       expect(pruned && attempt < 5, `tandem point ${verb} ${id} on ${backup.name}: ${r.stderr}${r.stdout}`).toBe(true);
@@ -262,12 +289,11 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
       console.info(`cycle ${cycle} ${action}: primary ${primary.name}, ${Date.now() - started} ms, ${expected.slots.size} slots known`);
     }
   } catch (e) {
-    console.error(JSON.stringify(summary(await cluster.status(primary.server()).catch(() => undefined))));
-    console.error(JSON.stringify(summary(await cluster.status(backup.server()).catch(() => undefined))));
+    for (const node of [primary, backup]) console.error(JSON.stringify(await statuses(node).then((ss) => ss.map(summary), () => undefined)));
     const keep = `/tmp/chaos-fail-${Date.now()}`;
     cpSync(cluster.dir, keep, { recursive: true, filter: (src) => !src.endsWith('.sock') });
     console.error(`logs and images kept in ${keep}`);
     throw e;
   }
-  report('chaos soak', { mirroring: SYNC ? 'sync' : 'async', cycles: CYCLES, ...Object.fromEntries(done) });
+  report('chaos soak', { mirroring: SYNC ? 'sync' : 'async', luns: LUNS, cycles: CYCLES, ...Object.fromEntries(done) });
 });

@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +58,11 @@ export interface PairOptions {
   sync?: boolean;
   /** --after-split-brain on both nodes. */
   afterSplitBrain?: string;
+  /**
+   * LUNs per node (default 1). Several: each node serves them from a config file, LUN n
+   * replicating to the other node's LUN n through the same proxies (lunImage names the files).
+   */
+  luns?: number;
 }
 
 /** What a `tandem` CLI run left: exit code and both streams. */
@@ -124,18 +129,38 @@ export class Cluster {
   }
 
   private backupArgs(): string[] {
+    const o = this.pairOptions;
+    if (o && (o.luns ?? 1) > 1) return ['--role', 'backup', ...this.configArgs('backup', BACKUP_IQN, (lun) => this.peerUrlOf(lun)), ...this.mirroringArgs(o)];
     const args = ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${this.backupImage},size=${this.size}`];
-    if (this.reverseProxy && this.pairOptions) {
-      const o = this.pairOptions;
-      args.push('--peer', this.peerUrl, '--replication-mode', o.mode ?? 'auto', o.sync ? '--sync' : '--async');
-      if (o.afterSplitBrain) args.push('--after-split-brain', o.afterSplitBrain);
-    }
+    if (this.reverseProxy && o) args.push('--peer', this.peerUrl, ...this.mirroringArgs(o));
     return args;
+  }
+
+  private mirroringArgs(o: PairOptions): string[] {
+    return ['--replication-mode', o.mode ?? 'auto', o.sync ? '--sync' : '--async', ...(o.afterSplitBrain ? ['--after-split-brain', o.afterSplitBrain] : [])];
+  }
+
+  /** `--config FILE` for a node of several LUNs (pairOptions.luns), each with its peer; the file is written afresh (the size may have grown). */
+  private configArgs(node: 'primary' | 'backup', iqn: string, peer: (lun: number) => string): string[] {
+    const config = join(this.dir, `${node}.json`);
+    const luns = Array.from({ length: this.pairOptions!.luns! }, (_, lun) => ({ path: this.lunImage(node, lun), size: this.size, peer: peer(lun) }));
+    writeFileSync(config, JSON.stringify({ targets: [{ iqn, luns }] }));
+    return ['--config', config];
+  }
+
+  /** The image of a node's LUN `lun` (LUN 0: primary.img or backupImage; LUN n: primary-n.img, backup-n.img). */
+  lunImage(node: 'primary' | 'backup', lun: number): string {
+    if (lun === 0) return node === 'primary' ? join(this.dir, 'primary.img') : this.backupImage;
+    return join(this.dir, `${node}-${lun}.img`);
   }
 
   /** The backup's --peer: the primary's LUN through the reverse proxy. */
   get peerUrl(): string {
-    return `iscsi://127.0.0.1:${this.reverseProxy!.port}/${PRIMARY_IQN}/0`;
+    return this.peerUrlOf(0);
+  }
+
+  private peerUrlOf(lun: number): string {
+    return `iscsi://127.0.0.1:${this.reverseProxy!.port}/${PRIMARY_IQN}/${lun}`;
   }
 
   /** Starts the primary process again (after a kill) with its last options, on its own port in a pair. */
@@ -161,14 +186,18 @@ export class Cluster {
   }
 
   get replicaUrl(): string {
-    return `iscsi://127.0.0.1:${this.proxy.port}/${BACKUP_IQN}/0`;
+    return this.replicaUrlOf(0);
+  }
+
+  private replicaUrlOf(lun: number): string {
+    return `iscsi://127.0.0.1:${this.proxy.port}/${BACKUP_IQN}/${lun}`;
   }
 
   async startPrimary(options: PrimaryOptions = {}): Promise<ServeChild> {
     const image = join(this.dir, options.image ?? 'primary.img');
-    const args = ['--role', 'primary', '--iqn', PRIMARY_IQN, '--lun', `${image},size=${this.size}`, '--replica', this.replicaUrl];
-    args.push('--replication-mode', options.mode ?? 'auto', options.sync ? '--sync' : '--async');
-    if (options.afterSplitBrain) args.push('--after-split-brain', options.afterSplitBrain);
+    const several = !options.image && (this.pairOptions?.luns ?? 1) > 1;
+    const lunArgs = several ? this.configArgs('primary', PRIMARY_IQN, (lun) => this.replicaUrlOf(lun)) : ['--iqn', PRIMARY_IQN, '--lun', `${image},size=${this.size}`, '--replica', this.replicaUrl];
+    const args = ['--role', 'primary', ...lunArgs, ...this.mirroringArgs(options)];
     const name = options.image ? options.image.replace(/\.img$/, '') : 'primary';
     const child = await this.serve(name, args, options.waitListening ?? true, options.image ? undefined : this.primaryPort);
     if (!options.image) {

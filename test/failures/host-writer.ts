@@ -20,6 +20,8 @@ export interface WriteSpec {
   /** Byte offset, a multiple of 512. */
   offset: number;
   length: number;
+  /** The LUN written (default 0). */
+  lun?: number;
 }
 
 export interface AckedWrite extends WriteSpec {
@@ -158,7 +160,7 @@ export class HostWriter {
       for (;;) {
         node = this.current;
         try {
-          await this.sessions[node]!.write16(0, spec.offset / BLOCK, data);
+          await this.sessions[node]!.write16(spec.lun ?? 0, spec.offset / BLOCK, data);
           break;
         } catch (e) {
           // Neither a unit attention nor a write-protected refusal executed the write: try again.
@@ -201,9 +203,9 @@ export function latestByOffset(acked: readonly AckedWrite[]): Map<number, AckedW
   return latest;
 }
 
-/** The acknowledged writes whose data is not what `image` (a node's file) holds; empty when every one is there. */
-export function missingWrites(image: Buffer, acked: readonly AckedWrite[]): AckedWrite[] {
-  return [...latestByOffset(acked).values()].filter((w) => sha256(image.subarray(w.offset, w.offset + w.length)) !== w.sha256);
+/** The acknowledged writes to `lun` whose data is not what `image` (that LUN's file on a node) holds; empty when every one is there. */
+export function missingWrites(image: Buffer, acked: readonly AckedWrite[], lun = 0): AckedWrite[] {
+  return [...latestByOffset(acked.filter((w) => (w.lun ?? 0) === lun)).values()].filter((w) => sha256(image.subarray(w.offset, w.offset + w.length)) !== w.sha256);
 }
 
 /**
