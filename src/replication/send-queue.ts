@@ -24,6 +24,7 @@ import { keepBytes } from './queue-copies.js';
 import { QueuedPoints } from './queued-points.js';
 import { RangeLedger } from './range-ledger.js';
 import { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange } from './queued-change.js';
+import { pickBatch } from './batch-picker.js';
 
 export { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange };
 
@@ -53,6 +54,8 @@ export class SendQueue {
   private spilling: Promise<void> | undefined;
   private shippedSpilledBytes = 0;
   private readonly points = new QueuedPoints();
+  /** The last nextBatch stopped at a change it takes once applied (still being written locally). */
+  private grows = false;
 
   constructor(
     private readonly journal: StagingJournal,
@@ -277,26 +280,10 @@ export class SendQueue {
     }
   }
 
-  /**
-   * The next changes that may go to the backup together: applied, in order, of one epoch,
-   * none acknowledged to the host before another in the batch arrived, none overlapping
-   * another — so any subset the backup holds is a state the host could have seen.
-   */
+  /** The next changes that may go to the backup together (batch-picker.ts). */
   nextBatch(maxChanges: number, maxBytes: number): QueuedChange[] {
-    const batch: QueuedChange[] = [];
-    let bytes = 0;
-    // A marked point is a wall: what comes after it waits until the point is sent.
-    const wall = this.points.wall;
-    for (const c of this.unsent()) {
-      if (c.seq > wall) break;
-      if (!c.applied) break;
-      if (batch.length > 0) {
-        if (batch.length >= maxChanges || c.epoch !== batch[0]!.epoch || c.ackedBefore >= batch[0]!.seq || bytes + (c.discard ? 0 : c.length) > maxBytes) break;
-        if (batch.some((b) => b.offset < c.offset + c.length && c.offset < b.offset + b.length)) break;
-      }
-      batch.push(c);
-      bytes += c.discard ? 0 : c.length;
-    }
+    const { batch, grows } = pickBatch(this.unsent(), this.points.wall, maxChanges, maxBytes);
+    this.grows = grows;
     return batch;
   }
 
@@ -313,6 +300,11 @@ export class SendQueue {
   /** The change's bytes lent as dataOf does when the queue holds them in memory; undefined when they are only in the journal. */
   lendHeld(change: QueuedChange): ChangeData | undefined {
     return change.data && { data: change.data, done: change.hold ? change.hold.retain() : NOTHING_HELD };
+  }
+
+  /** Whether the last nextBatch would take more once a change being written locally is applied. */
+  get batchMayGrow(): boolean {
+    return this.grows;
   }
 
   /** The batch (the last nextBatch) is on its way: the next batch starts after it. */

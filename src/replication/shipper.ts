@@ -262,21 +262,27 @@ export class Shipper {
     );
   }
 
-  /** Whether `batch` may go now, beside those in flight: room, and no discard (an UNMAP may take several commands, not one ORDERED head). */
+  /**
+   * Whether `batch` (the last nextBatch) may go now, beside those in flight: room, no discard
+   * (an UNMAP may take several commands, not one ORDERED head), and not across a barrier while
+   * a change being written locally could still join it: each barrier costs a backup flush,
+   * and with every write FUA, batches shipped at once were a write and a flush each.
+   */
   private mayPipeline(batch: readonly QueuedChange[]): boolean {
     if (this.inFlight.length >= this.maxInFlight) return false;
     if (batch.some((c) => c.discard)) return false;
+    if (this.inFlight.length > 0 && this.queue.batchMayGrow && this.acrossBarrier(batch)) return false;
     return this.inFlight.length === 0 || this.inFlight.reduce((n, f) => n + f.bytes, bytesOf(batch)) <= this.pipelineBytes();
   }
 
-  /** Whether a host barrier lies between `batch` and what the backup was sent before it. */
+  /** Whether a host barrier lies between `batch` and what the backup was sent before it (a batch may span barriers: its newest change's epoch counts). */
   private acrossBarrier(batch: readonly QueuedChange[]): boolean {
-    return this.inFlight.length > 0 ? batch[0]!.epoch !== this.inFlightEpoch : this.needsBackupFlush(batch);
+    return this.inFlight.length > 0 ? batch.at(-1)!.epoch !== this.inFlightEpoch : this.needsBackupFlush(batch);
   }
 
   /** Whether the backup must make what it holds durable before `batch`: a host barrier lies between them. */
   private needsBackupFlush(batch: readonly QueuedChange[]): boolean {
-    return this.unflushedEpoch !== undefined && this.unflushedEpoch !== batch[0]!.epoch;
+    return this.unflushedEpoch !== undefined && this.unflushedEpoch !== batch.at(-1)!.epoch;
   }
 
   private pipelineBytes(): number {
@@ -292,7 +298,7 @@ export class Shipper {
   private send(batch: QueuedChange[]): void {
     const barrier = this.acrossBarrier(batch);
     const ordered = barrier || this.inFlight.length > 0;
-    this.inFlightEpoch = batch[0]!.epoch;
+    this.inFlightEpoch = batch.at(-1)!.epoch;
     const answered = this.ship(batch, ordered, barrier);
     // Awaited in order by the loop, which sends no batch after a failed one (it learns at once, not when the failed one is the oldest).
     answered.catch((e: Error) => void (this.failure ??= e));
@@ -336,7 +342,7 @@ export class Shipper {
     if (this.stopped) return;
     this.queue.shipped(batch);
     this.mirror.shipped(batch);
-    this.unflushedEpoch = batch[0]!.epoch;
+    this.unflushedEpoch = batch.at(-1)!.epoch;
     this.shippedBatches++;
     const bytes = bytesOf(batch);
     this.shippedSinceConfirm += bytes;
