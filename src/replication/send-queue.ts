@@ -24,7 +24,7 @@ import { keepBytes } from './queue-copies.js';
 import { QueuedPoints } from './queued-points.js';
 import { RangeLedger } from './range-ledger.js';
 import { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange } from './queued-change.js';
-import { pickBatch } from './batch-picker.js';
+import { pickBatch, type PickedBatch } from './batch-picker.js';
 
 export { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange };
 
@@ -54,8 +54,6 @@ export class SendQueue {
   private spilling: Promise<void> | undefined;
   private shippedSpilledBytes = 0;
   private readonly points = new QueuedPoints();
-  /** The last nextBatch stopped at a change it takes once applied (still being written locally). */
-  private grows = false;
 
   constructor(
     private readonly journal: StagingJournal,
@@ -282,9 +280,12 @@ export class SendQueue {
 
   /** The next changes that may go to the backup together (batch-picker.ts). */
   nextBatch(maxChanges: number, maxBytes: number): QueuedChange[] {
-    const { batch, grows } = pickBatch(this.unsent(), this.points.wall, maxChanges, maxBytes);
-    this.grows = grows;
-    return batch;
+    return this.pickNext(maxChanges, maxBytes).batch;
+  }
+
+  /** nextBatch, and whether it would take more once a change being written locally is applied. */
+  pickNext(maxChanges: number, maxBytes: number): PickedBatch {
+    return pickBatch(this.unsent(), this.points.wall, maxChanges, maxBytes);
   }
 
   /**
@@ -300,11 +301,6 @@ export class SendQueue {
   /** The change's bytes lent as dataOf does when the queue holds them in memory; undefined when they are only in the journal. */
   lendHeld(change: QueuedChange): ChangeData | undefined {
     return change.data && { data: change.data, done: change.hold ? change.hold.retain() : NOTHING_HELD };
-  }
-
-  /** Whether the last nextBatch would take more once a change being written locally is applied. */
-  get batchMayGrow(): boolean {
-    return this.grows;
   }
 
   /** The batch (the last nextBatch) is on its way: the next batch starts after it. */

@@ -182,8 +182,8 @@ export class Shipper {
         this.throwFailure();
         // Due under load: started beside the shipping, which a flush pair of a few hundred MiB would stall for a second.
         if (this.awaitingConfirm > 0 && !this.confirming && this.confirmDue()) this.startConfirm();
-        const batch = this.queue.nextBatch(this.maxBatch, this.maxBatchBytes);
-        if (batch.length > 0 && this.mayPipeline(batch)) {
+        const { batch, grows } = this.queue.pickNext(this.maxBatch, this.maxBatchBytes);
+        if (batch.length > 0 && this.mayPipeline(batch, grows)) {
           this.send(batch);
           continue;
         }
@@ -263,15 +263,15 @@ export class Shipper {
   }
 
   /**
-   * Whether `batch` (the last nextBatch) may go now, beside those in flight: room, no discard
-   * (an UNMAP may take several commands, not one ORDERED head), and not across a barrier while
-   * a change being written locally could still join it: each barrier costs a backup flush,
+   * Whether `batch` may go now, beside those in flight: room, no discard (an UNMAP may take
+   * several commands, not one ORDERED head), and not across a barrier while a change being
+   * written locally could still join it (`grows`): each barrier costs a backup flush,
    * and with every write FUA, batches shipped at once were a write and a flush each.
    */
-  private mayPipeline(batch: readonly QueuedChange[]): boolean {
+  private mayPipeline(batch: readonly QueuedChange[], grows: boolean): boolean {
     if (this.inFlight.length >= this.maxInFlight) return false;
     if (batch.some((c) => c.discard)) return false;
-    if (this.inFlight.length > 0 && this.queue.batchMayGrow && this.acrossBarrier(batch)) return false;
+    if (this.inFlight.length > 0 && grows && this.acrossBarrier(batch)) return false;
     return this.inFlight.length === 0 || this.inFlight.reduce((n, f) => n + f.bytes, bytesOf(batch)) <= this.pipelineBytes();
   }
 

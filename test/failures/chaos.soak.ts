@@ -107,8 +107,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
   /** Every LUN's replication status on `node`. */
   const statuses = async (node: Node): Promise<ReplicationStatus[]> => (await cluster.serverStatus(node.server())).luns.map((l) => l.replication!);
   /** Until every LUN of `node` satisfies `ok`. */
-  const waitAll = (node: Node, what: string, ok: (s: ReplicationStatus) => boolean, timeoutMs: number) =>
-    cluster.waitOnServer(node.server(), what, (s) => s.luns.length === LUNS && s.luns.every((l) => l.replication !== undefined && ok(l.replication)), timeoutMs);
+  const waitAll = (node: Node, what: string, ok: (s: ReplicationStatus) => boolean, timeoutMs: number) => cluster.waitOnEveryLun(node.server(), LUNS, what, ok, timeoutMs);
   const readImages = (node: Node) => node.images.map((image) => readFileSync(image));
   for (const n of [a, b]) {
     // Run-time settings: a restarted node is back on the defaults, which only slows convergence.

@@ -270,6 +270,11 @@ export class Cluster {
     return poll(what, () => this.serverStatus(server), predicate, describe, timeoutMs, 100);
   }
 
+  /** Polls `server` until it serves `luns` replicated LUNs and every one's status satisfies `ok` (a node with several LUNs). */
+  waitOnEveryLun(server: ServeChild, luns: number, what: string, ok: (s: ReplicationStatus) => boolean, timeoutMs: number): Promise<ServerStatus> {
+    return this.waitOnServer(server, what, (s) => s.luns.length === luns && s.luns.every((l) => l.replication !== undefined && ok(l.replication)), timeoutMs);
+  }
+
   /** Continuous mirroring with nothing pending: the journal is empty and no chunk is dirty. */
   waitQuiesced(timeoutMs: number): Promise<ReplicationStatus> {
     return this.waitFor('continuous with nothing pending', (s) => s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0, timeoutMs);

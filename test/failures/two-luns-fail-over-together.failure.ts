@@ -40,7 +40,7 @@ type LunReplication = NonNullable<ServerStatus['luns'][number]['replication']>;
 
 /** Until every LUN of `node` satisfies `ok`. */
 const waitAll = (cluster: Cluster, node: TwoLunNode, what: string, ok: (s: LunReplication) => boolean, timeoutMs = 60_000) =>
-  cluster.waitOnServer(node.server, `${what} on ${node.name}`, (s) => s.luns.length === LUNS.length && s.luns.every((l) => l.replication !== undefined && ok(l.replication)), timeoutMs);
+  cluster.waitOnEveryLun(node.server, LUNS.length, `${what} on ${node.name}`, ok, timeoutMs);
 
 const continuousAndClean = (s: LunReplication) => s.role === 'primary' && s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0 && s.binding.state === 'bound';
 

@@ -29,7 +29,7 @@ export async function roleAction(request: RoleRequest, luns: readonly RoleAction
   const pending = luns.filter((l) => l.device.role !== leadsTo);
   // All there already: each refuses as it would alone ("already the primary").
   const todo = pending.length > 0 ? pending : luns;
-  const results: Array<Record<string, unknown>> = luns.filter((l) => !todo.includes(l)).map((l) => ({ target: l.target, lun: l.lun, role: l.device.role, unchanged: true }));
+  const outcomes = new Map<RoleActionLun, Record<string, unknown>>();
   const refused = (l: RoleActionLun, e: unknown): ControlResponse => {
     if (!(e instanceof RoleChangeError)) throw e;
     log.warn({ event: 'admin', action: request.cmd, target: l.target, lun: l.lun, refused: e.message }, `admin: ${request.cmd} refused`);
@@ -45,13 +45,12 @@ export async function roleAction(request: RoleRequest, luns: readonly RoleAction
   }
   for (const l of todo) {
     try {
-      results.push({ target: l.target, lun: l.lun, ...(await run(request, l.device)) });
+      outcomes.set(l, await run(request, l.device));
     } catch (e) {
       return refused(l, e);
     }
   }
-  const at = (r: Record<string, unknown>) => luns.findIndex((l) => l.target === r.target && l.lun === r.lun);
-  results.sort((x, y) => at(x) - at(y));
+  const results = luns.map((l) => ({ target: l.target, lun: l.lun, ...(outcomes.get(l) ?? { role: l.device.role, unchanged: true }) }));
   log.info({ event: 'admin', action: request.cmd, results }, `admin: ${request.cmd}`);
   return { ok: true, result: { action: request.cmd, luns: results } };
 }

@@ -79,17 +79,17 @@ export class NodePoints {
     return this.parts.holder.points?.exposedIds() ?? new Set();
   }
 
+  /** Throws the refusal a restore to `id` would meet now (see BackupPoints.refuseRestore). */
+  refuseRestore(id: number): void {
+    this.require().refuseRestore(id);
+  }
+
   /**
    * Rolls this backup's image back to a point. What changed is marked in its change map,
    * and its primary's session is told (a unit attention), so the primary binds again and
    * resynchronises exactly those chunks (and its own changes) — unless this node is
    * promoted first, when they stay this node's history.
    */
-  /** Throws the refusal a restore to `id` would meet now (see BackupPoints.refuseRestore). */
-  refuseRestore(id: number): void {
-    this.require().refuseRestore(id);
-  }
-
   async restore(id: number): Promise<{ changedBytes: number }> {
     const result = await this.require().restore(id, (offset, length) => this.parts.table.note(offset, length));
     await this.parts.table.persist();
