@@ -54,8 +54,9 @@ export type DeviceChange = 'role' | 'access' | 'restored' | 'pass';
 
 /** An admin action that only a primary takes (mode, replicate, pause...) on a backup. */
 export class NotPrimaryError extends Error {
-  constructor(action: string) {
-    super(`${action}: this node is a backup for this LUN (its primary replicates)`);
+  /** `which`: the LUN named when a request selected several ("TARGET LUN n: "). */
+  constructor(action: string, which = '') {
+    super(`${action}: ${which}this node is a backup for this LUN (its primary replicates)`);
     this.name = 'NotPrimaryError';
   }
 }

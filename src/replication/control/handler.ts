@@ -134,6 +134,11 @@ export function createControlHandler(context: ControlContext): ControlHandler {
     if (request.select && replicated.length === 0 && allReplicated.length > 0) {
       return { ok: false, code: 'no-such-lun', error: `no replicated LUN matches ${describeSelector(request.select)} (replicated: ${allReplicated.map((l) => `${l.target} LUN ${l.lun}`).join(', ')})` };
     }
+    if (PRIMARY_ONLY.has(request.cmd)) {
+      // Refused before any LUN acts: a node whose LUNs are mid role change would otherwise pause some and not the others.
+      const backup = replicated.find((l) => l.device.role !== 'primary');
+      if (backup) return { ok: false, code: 'not-primary', error: new NotPrimaryError(request.cmd, replicated.length > 1 ? `${backup.target} LUN ${backup.lun}: ` : '').message };
+    }
     switch (request.cmd) {
       case 'mode': {
         if (replicated.length === 0) return noReplication();
@@ -226,6 +231,9 @@ export function createControlHandler(context: ControlContext): ControlHandler {
     }
   }
 }
+
+/** Actions only a primary's engine takes: all selected LUNs must be primary, or none acts. */
+const PRIMARY_ONLY = new Set<ControlRequest['cmd']>(['pause', 'resume', 'replicate']);
 
 function selected<T extends ControlLun>(luns: readonly T[], select: LunSelector | undefined): readonly T[] {
   if (!select) return luns;
