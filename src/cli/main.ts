@@ -14,6 +14,7 @@ import { DEFAULT_RBD_OP_TIMEOUT_S } from '../block/rbd-store.js';
 import { DEFAULT_BUFFER_MEMORY_BYTES, DEFAULT_MAX_CONNECTIONS, MIN_BUFFER_MEMORY_BYTES } from '../target/transport-limits.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
 import type { LunSelector } from '../replication/control/protocol.js';
+import type { AdminOptions } from './admin/actions.js';
 
 function fail(message: string, code = 2): never {
   // One line, whatever the message: yargs spreads some of its own over several.
@@ -96,13 +97,13 @@ const CONTROL_OPTION = { type: 'string', default: DEFAULT_CONTROL_PATH, describe
 const TARGET_OPTION = { type: 'string', describe: 'apply to this target\'s replicated LUNs only (IQN)' } as const;
 const LUN_OPTION = { type: 'number', describe: 'apply to this LUN number only (default: every replicated LUN)' } as const;
 
-/** --target/--lun of the admin actions, as the control request's selector. */
 /** --json, --target, --lun and --control: what every admin action takes. */
 function adminActionOptions<T>(y: Argv<T>) {
   return y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION);
 }
 
-function selectorOf(argv: Record<string, unknown>): { select?: LunSelector } {
+/** --target/--lun of the admin actions, as the control request's selector. */
+function selectorOf(argv: { target?: unknown; lun?: unknown }): { select?: LunSelector } {
   const lun = argv.lun as number | undefined;
   if (lun !== undefined && (!Number.isSafeInteger(lun) || lun < 0 || lun > 16383)) throw new UsageError(`--lun must be a LUN number (0-16383), not ${String(argv.lun)}`);
   const select: LunSelector = {};
@@ -117,6 +118,15 @@ function selectorOf(argv: Record<string, unknown>): { select?: LunSelector } {
  */
 function quietClientLogs(json: boolean): void {
   setLogLevel(process.env.TANDEM_LOG_LEVEL ?? (json ? 'silent' : 'warn'));
+}
+
+/** The handler of an admin action that takes adminActionOptions alone; its module is loaded when it runs. */
+function adminAction(load: () => Promise<(options: AdminOptions) => Promise<number>>) {
+  return async (argv: { json?: unknown; control?: unknown; target?: unknown; lun?: unknown }) => {
+    quietClientLogs(argv.json as boolean);
+    const command = await load();
+    process.exitCode = await command({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv) });
+  };
 }
 
 // yargs' CommonJS build: its ES module build wraps help text at the column, splitting
@@ -214,7 +224,7 @@ const parser = yargs(hideBin(process.argv))
         json: argv.json as boolean,
         mode: argv.mode as 'continuous' | 'delta' | 'auto',
         ...(sync === undefined ? {} : { flavour: sync ? 'sync' : 'async' }),
-        ...selectorOf(argv as Record<string, unknown>),
+        ...selectorOf(argv),
       });
     },
   )
@@ -231,7 +241,7 @@ const parser = yargs(hideBin(process.argv))
       ),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
-      const base = { control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) };
+      const base = { control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv) };
       const actions = await import('./admin/points.js');
       if (argv.action === 'create') {
         if (argv.id !== undefined) throw new UsageError('point create takes no id');
@@ -264,41 +274,25 @@ const parser = yargs(hideBin(process.argv))
     'points',
     'List the recovery points this node holds: id, time, origin, bytes, label',
     (y) => adminActionOptions(y),
-    async (argv) => {
-      quietClientLogs(argv.json as boolean);
-      const { pointsCommand } = await import('./admin/points.js');
-      process.exitCode = await pointsCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
-    },
+    adminAction(async () => (await import('./admin/points.js')).pointsCommand),
   )
   .command(
     'replicate',
     'Run a delta pass now and report the bytes sent and its duration',
     (y) => adminActionOptions(y),
-    async (argv) => {
-      quietClientLogs(argv.json as boolean);
-      const { replicateCommand } = await import('./admin/actions.js');
-      process.exitCode = await replicateCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
-    },
+    adminAction(async () => (await import('./admin/actions.js')).replicateCommand),
   )
   .command(
     'pause',
     'Stop sending to the backup; writes are tracked in the delta table',
     (y) => adminActionOptions(y),
-    async (argv) => {
-      quietClientLogs(argv.json as boolean);
-      const { pauseCommand } = await import('./admin/actions.js');
-      process.exitCode = await pauseCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
-    },
+    adminAction(async () => (await import('./admin/actions.js')).pauseCommand),
   )
   .command(
     'resume',
     'Undo pause: passes and the return to continuous mirroring resume',
     (y) => adminActionOptions(y),
-    async (argv) => {
-      quietClientLogs(argv.json as boolean);
-      const { resumeCommand } = await import('./admin/actions.js');
-      process.exitCode = await resumeCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
-    },
+    adminAction(async () => (await import('./admin/actions.js')).resumeCommand),
   )
   .command(
     'promote',
@@ -313,28 +307,20 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { promoteCommand } = await import('./admin/roles.js');
-      process.exitCode = await promoteCommand({ control: argv.control as string, json: argv.json as boolean, force: argv.force as boolean, ...selectorOf(argv as Record<string, unknown>) });
+      process.exitCode = await promoteCommand({ control: argv.control as string, json: argv.json as boolean, force: argv.force as boolean, ...selectorOf(argv) });
     },
   )
   .command(
     'demote',
     'Make this primary a backup: it stops taking host writes and is resynchronised from its peer',
     (y) => adminActionOptions(y),
-    async (argv) => {
-      quietClientLogs(argv.json as boolean);
-      const { demoteCommand } = await import('./admin/roles.js');
-      process.exitCode = await demoteCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
-    },
+    adminAction(async () => (await import('./admin/roles.js')).demoteCommand),
   )
   .command(
     'switchover',
     'Planned role swap: hold host writes, drain to the peer, demote this primary, promote the peer',
     (y) => adminActionOptions(y),
-    async (argv) => {
-      quietClientLogs(argv.json as boolean);
-      const { switchoverCommand } = await import('./admin/roles.js');
-      process.exitCode = await switchoverCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
-    },
+    adminAction(async () => (await import('./admin/roles.js')).switchoverCommand),
   )
   .command(
     'resolve',
@@ -350,7 +336,7 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       if (argv['discard-local'] !== true) throw new UsageError('resolve needs --discard-local (the only resolution: this node discards its changes)');
       const { resolveCommand } = await import('./admin/roles.js');
-      process.exitCode = await resolveCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv as Record<string, unknown>) });
+      process.exitCode = await resolveCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv) });
     },
   )
   .command(
@@ -373,7 +359,7 @@ const parser = yargs(hideBin(process.argv))
         json: argv.json as boolean,
         key: argv.key as string,
         value: String(argv.value),
-        ...selectorOf(argv as Record<string, unknown>),
+        ...selectorOf(argv),
       });
     },
   )
@@ -436,7 +422,7 @@ const parser = yargs(hideBin(process.argv))
           chunk: parseSize(argv.chunk as string, '--chunk'),
           ...(argv.depth !== undefined ? { depth: argv.depth as number } : {}),
           ...(argv.repair ? { repair: true } : {}),
-          ...selectorOf(argv as Record<string, unknown>),
+          ...selectorOf(argv),
         });
         return;
       }
