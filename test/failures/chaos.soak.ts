@@ -12,7 +12,7 @@
  * and back, pause and resume, a recovery point created and the backup rolled back to a random
  * one of its points (the pair resynchronises what that changed), a point exposed and
  * unexposed, delta mode and back (with or without a pass between), `tandem verify` of the
- * live pair (no difference). In sync mirroring every write acknowledged while the pair
+ * live pair (no difference), a split brain resolved by discarding a random side. In sync mirroring every write acknowledged while the pair
  * was continuous must be on the promoted node (a SIGKILL keeps the page cache); in async,
  * what a crashed primary acknowledged may be lost, so its slots are unknown until rewritten,
  * as is a write in flight at a kill in either mode.
@@ -35,7 +35,7 @@ const DEPTH = 4;
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? 20);
 const SYNC = !process.env.CHAOS_ASYNC;
 const LUNS = Number(process.env.CHAOS_LUNS ?? 1);
-const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link', 'delta-mode', 'verify'] as const;
+const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link', 'delta-mode', 'verify', 'split-brain'] as const;
 type Action = (typeof ALL_ACTIONS)[number];
 const ACTIONS = (process.env.CHAOS_ACTIONS?.split(',') ?? [...ALL_ACTIONS]) as Action[];
 
@@ -283,6 +283,36 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     await finish(writer, false);
   }
 
+  /**
+   * Split brain: the writer stopped and the pair in step, a partition, the backup promoted
+   * with --force once the primary has noticed the cut (so its next write starts a history of
+   * its own), writes on both, the link healed; both must report split-brain on every LUN,
+   * then `resolve --discard-local` on a random side: only the other side's writes count.
+   */
+  async function splitBrain(writer: HostWriter): Promise<void> {
+    writer.halt();
+    await finish(writer, false);
+    await waitAll(primary, 'in step before the split', (s) => s.state === 'continuous' && s.journal.entries === 0 && s.dirtyChunks === 0, 60_000);
+    await waitAll(backup, 'the backup on the primary\'s history', (s) => s.peer?.role === 'primary' && s.generations.current !== '', 30_000);
+    cluster.partition();
+    await waitAll(primary, 'the cut noticed', (s) => s.state !== 'continuous', 30_000);
+    const promote = await cluster.promote(backup.server(), true);
+    expect(promote.code, promote.stderr + promote.stdout).toBe(0);
+    const writers = await Promise.all([writerOn(primary), writerOn(backup)]);
+    while (writers.some((w) => w.stats.acked < 10 * LUNS && w.stats.errors.length === 0)) await sleep(20);
+    for (const w of writers) await w.stop(true);
+    for (const w of writers) expect(w.stats.errors).toEqual([]);
+    await sleep(rand(0, 1000));
+    cluster.heal();
+    for (const node of [primary, backup]) await waitAll(node, `split brain reported by ${node.name}`, (s) => s.state === 'split-brain', 30_000);
+    const keepBackup = rand(0, 2) === 0;
+    const [survivor, victim] = keepBackup ? [backup, primary] : [primary, backup];
+    const resolve = await cluster.resolveDiscardLocal(victim.server());
+    expect(resolve.code, resolve.stderr + resolve.stdout).toBe(0);
+    expected.merge(writers[keepBackup ? 1 : 0]!.acked, false);
+    [primary, backup] = [survivor, victim];
+  }
+
   const done = new Map<Action, number>();
   try {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -292,6 +322,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
       await sleep(rand(100, 1500));
       if (action === 'crash-failover' || action === 'resync-crash') await crashFailover(action, writer);
       else if (action === 'both-crash' || action === 'primary-restart') await restartPrimary(action, writer);
+      else if (action === 'split-brain') await splitBrain(writer);
       else await underLoad(action, writer);
       await converged(`cycle ${cycle} ${action}`);
       done.set(action, (done.get(action) ?? 0) + 1);
