@@ -34,8 +34,8 @@ function readReservation(pr: PersistentReservations): Buffer {
 function reportCapabilities(pr: PersistentReservations): Buffer {
   const out = Buffer.alloc(8);
   out.writeUInt16BE(8, 0);
-  // CRH (RESERVE/RELEASE defer to PRs), SIP_C (SPEC_I_PT), PTPL_C (APTPL); no ALL_TG_PT.
-  out[2] = 0x10 | 0x08 | 0x01;
+  // CRH (RESERVE/RELEASE defer to PRs), SIP_C (SPEC_I_PT), ATP_C (ALL_TG_PT), PTPL_C (APTPL).
+  out[2] = 0x10 | 0x08 | 0x04 | 0x01;
   // TMV: the type mask is valid; ALLOW COMMANDS 0 (not reported); PTPL_A mirrors APTPL.
   out[3] = 0x80 | (pr.aptpl ? 0x01 : 0);
   out[4] = PR_TYPE_MASK;
@@ -56,7 +56,9 @@ function readFullStatus(pr: PersistentReservations, regs: Registrations, portOf:
       d[12] = 0x01; // R_HOLDER
       d[13] = (LU_SCOPE << 4) | res.type;
     }
-    d.writeUInt16BE(portOf(r.nexus) & 0xffff, 18);
+    // ALL_TG_PT: one descriptor for the initiator port through every target port (no port named).
+    if (r.allTargetPorts) d[12]! |= 0x02;
+    else d.writeUInt16BE(portOf(r.nexus) & 0xffff, 18);
     d.writeUInt32BE(tid.length, 20);
     tid.copy(d, 24);
     parts.push(d);

@@ -51,12 +51,14 @@ function runAction(res: LuReservations, ctx: CommandContext, action: number, sco
     case PrOutAction.REGISTER:
     case PrOutAction.REGISTER_AND_IGNORE_EXISTING_KEY: {
       const flags = data[20]!;
-      if (flags & 0x04) throw invalidParamField(20, 2); // ALL_TG_PT: ATP_C=0
       const specIPt = (flags & 0x08) !== 0;
+      const allTargetPorts = (flags & 0x04) !== 0;
       if (specIPt && action === PrOutAction.REGISTER_AND_IGNORE_EXISTING_KEY) throw invalidParamField(20, 3);
+      // SPEC_I_PT with ALL_TG_PT (other initiators through every port) is not taken: one or the other.
+      if (specIPt && allTargetPorts) throw invalidParamField(20, 2);
       if (!specIPt && data.length !== BASIC_LENGTH) throw parameterListLengthError();
       const specifiedPorts = specIPt ? parseSpecifiedPorts(data) : undefined;
-      pr.register(nexus, { key, sark, aptpl: (flags & 0x01) !== 0, specifiedPorts }, action === PrOutAction.REGISTER_AND_IGNORE_EXISTING_KEY);
+      pr.register(nexus, { key, sark, aptpl: (flags & 0x01) !== 0, specifiedPorts, allTargetPorts }, action === PrOutAction.REGISTER_AND_IGNORE_EXISTING_KEY);
       return;
     }
     case PrOutAction.REGISTER_AND_MOVE: {

@@ -19,7 +19,17 @@ export interface Registration {
   /** Most recent Nexus object seen for this I_T nexus (UAs are keyed by its id). */
   nexus: Nexus;
   key: bigint;
+  /** Its key in the registration map: portKey, or initiatorPortKey when it covers every target port. */
+  port: string;
+  /** Made with ALL_TG_PT: the initiator port is registered through every target port of the LU (both nodes' of a pair). */
+  allTargetPorts: boolean;
 }
+
+/**
+ * The RELATIVE TARGET PORT IDENTIFIER a saved or shared registration carries when it covers
+ * every target port: SPC-4 numbers target ports from 1, so 0 names none.
+ */
+export const ALL_TARGET_PORTS = 0;
 
 export interface PersistentReservation {
   type: number;
@@ -35,6 +45,8 @@ export interface RegisterRequest {
   aptpl: boolean;
   /** SPEC_I_PT TransportIDs to register too (REGISTER only). */
   specifiedPorts?: InitiatorPort[];
+  /** ALL_TG_PT: register the initiator port through every target port. */
+  allTargetPorts?: boolean;
 }
 
 export interface RegisterAndMoveRequest {
@@ -52,6 +64,11 @@ const SPEC_I_PT_BYTE = 20;
 
 export function portKey(p: PortIdentity): string {
   return `${p.initiatorName.toLowerCase()}\u0000${p.isid.toLowerCase()}\u0000${p.targetName}\u0000${p.tpgt}`;
+}
+
+/** The key of an ALL_TG_PT registration: the initiator port alone (never equal to a portKey). */
+function initiatorPortKey(p: Pick<PortIdentity, 'initiatorName' | 'isid'>): string {
+  return `${p.initiatorName.toLowerCase()}\u0000${p.isid.toLowerCase()}`;
 }
 
 /** A Nexus for a port we have not seen yet (APTPL reload, SPEC_I_PT), in the types.ts id format. */
@@ -95,7 +112,7 @@ export class PersistentReservations {
 
   registrationOf(nexus: Nexus): Registration | undefined {
     if (this.registrations.size === 0) return undefined;
-    const reg = this.registrations.get(portKey(nexus));
+    const reg = this.registrations.get(portKey(nexus)) ?? this.registrations.get(initiatorPortKey(nexus));
     // Adopt the live Nexus so unit attentions reach the id the dispatcher uses.
     if (reg && reg.nexus !== nexus) reg.nexus = nexus;
     return reg;
@@ -105,7 +122,8 @@ export class PersistentReservations {
     const res = this.current;
     if (!res) return false;
     if (isAllRegistrants(res.type)) return this.registrationOf(nexus) !== undefined;
-    return res.holder === portKey(nexus);
+    // An ALL_TG_PT registration holds through every target port: a host's reservation survives a failover.
+    return res.holder !== undefined && res.holder === this.registrationOf(nexus)?.port;
   }
 
   conflicts(nexus: Nexus, conflictClass: number): boolean {
@@ -116,6 +134,7 @@ export class PersistentReservations {
 
   /** REGISTER (ignoreExisting=false) and REGISTER AND IGNORE EXISTING KEY (true). */
   register(nexus: Nexus, req: RegisterRequest, ignoreExisting: boolean): void {
+    if (req.allTargetPorts) return this.registerAllTargetPorts(nexus, req, ignoreExisting);
     const own = portKey(nexus);
     const reg = this.registrationOf(nexus);
     if (!reg) {
@@ -129,44 +148,67 @@ export class PersistentReservations {
       for (const port of req.specifiedPorts ?? []) {
         const identity = { ...port, targetName: nexus.targetName, tpgt: nexus.tpgt };
         const k = portKey(identity);
-        if (this.registrations.has(k)) throw reservationConflict();
+        if (this.registrations.has(k) || this.registrations.has(initiatorPortKey(identity))) throw reservationConflict();
         if (!additions.some(([a]) => a === k)) additions.push([k, syntheticNexus(identity, nexus.relativePortId)]);
       }
-      for (const [k, n] of additions) this.registrations.set(k, { nexus: n, key: req.sark });
+      for (const [k, n] of additions) this.registrations.set(k, { nexus: n, key: req.sark, port: k, allTargetPorts: false });
     } else {
+      // Through a nexus an ALL_TG_PT registration covers, this acts on it whole (it is not split per port).
       if (!ignoreExisting && req.key !== reg.key) throw reservationConflict();
       if (req.specifiedPorts?.length) throw invalidParamField(SPEC_I_PT_BYTE, 3);
-      if (req.sark === 0n) this.unregister(own);
+      if (req.sark === 0n) this.unregister(reg.port);
       else reg.key = req.sark;
     }
     this.aptpl = req.aptpl;
     this.generation++;
   }
 
+  /**
+   * REGISTER (AND IGNORE EXISTING KEY) with ALL_TG_PT: as if sent through every target port
+   * (SPC-4 §6.16.3), so REGISTER's key must match each registration the initiator port holds
+   * through any of them (0 when it holds none). Its registrations become one that covers every
+   * port, holding the reservation if one of them held it; SARK 0 removes them all.
+   */
+  private registerAllTargetPorts(nexus: Nexus, req: RegisterRequest, ignoreExisting: boolean): void {
+    const initiator = initiatorPortKey(nexus);
+    const held = [...this.registrations].filter(([, r]) => initiatorPortKey(r.nexus) === initiator);
+    if (!ignoreExisting && (held.length === 0 ? req.key !== 0n : held.some(([, r]) => r.key !== req.key))) throw reservationConflict();
+    if (held.length === 0 && req.sark === 0n) return;
+    if (req.sark === 0n) {
+      for (const [k] of held) this.unregister(k);
+    } else {
+      const holding = this.current?.holder !== undefined && held.some(([k]) => k === this.current!.holder);
+      for (const [k] of held) this.registrations.delete(k);
+      this.registrations.set(initiator, { nexus, key: req.sark, port: initiator, allTargetPorts: true });
+      if (holding) this.current = { ...this.current!, holder: initiator };
+    }
+    this.aptpl = req.aptpl;
+    this.generation++;
+  }
+
   reserve(nexus: Nexus, key: bigint, type: number): void {
-    this.requireKey(nexus, key);
+    const reg = this.requireKey(nexus, key);
     const res = this.current;
     if (res) {
       if (!this.isHolder(nexus) || res.type !== type) throw reservationConflict();
       return;
     }
-    this.current = { type, holder: isAllRegistrants(type) ? undefined : portKey(nexus) };
+    this.current = { type, holder: isAllRegistrants(type) ? undefined : reg.port };
   }
 
   release(nexus: Nexus, key: bigint, type: number): void {
-    this.requireKey(nexus, key);
+    const reg = this.requireKey(nexus, key);
     const res = this.current;
     if (!res || !this.isHolder(nexus)) return;
     if (res.type !== type) {
       throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_RELEASE_OF_PERSISTENT_RESERVATION });
     }
     this.current = undefined;
-    if (announcesRelease(res.type)) this.announce(Asc.RESERVATIONS_RELEASED, portKey(nexus));
+    if (announcesRelease(res.type)) this.announce(Asc.RESERVATIONS_RELEASED, reg.port);
   }
 
   clear(nexus: Nexus, key: bigint): void {
-    this.requireKey(nexus, key);
-    this.announce(Asc.RESERVATIONS_PREEMPTED, portKey(nexus));
+    this.announce(Asc.RESERVATIONS_PREEMPTED, this.requireKey(nexus, key).port);
     this.registrations.clear();
     this.current = undefined;
     this.generation++;
@@ -174,8 +216,7 @@ export class PersistentReservations {
 
   /** PREEMPT and PREEMPT AND ABORT (the caller aborts the preempted nexuses' tasks). Returns the removed nexuses. */
   preempt(nexus: Nexus, key: bigint, sark: bigint, type: number): Nexus[] {
-    this.requireKey(nexus, key);
-    const own = portKey(nexus);
+    const own = this.requireKey(nexus, key).port;
     const res = this.current;
     let removed: Nexus[];
     if (res && isAllRegistrants(res.type) && sark === 0n) {
@@ -202,19 +243,21 @@ export class PersistentReservations {
   }
 
   registerAndMove(nexus: Nexus, req: RegisterAndMoveRequest): void {
-    const own = portKey(nexus);
     const reg = this.registrationOf(nexus);
     if (!reg || reg.key !== req.key) throw reservationConflict();
+    const own = reg.port;
     const res = this.current;
     if (!res || !this.isHolder(nexus) || isAllRegistrants(res.type)) throw reservationConflict();
     if (req.sark === 0n) throw invalidParamField(SARK_FIELD);
     // One target port per target today: the move must stay on the port it arrived on.
     if (req.relativePortId !== nexus.relativePortId) throw invalidParamField(18);
     const identity = { ...req.destination, targetName: nexus.targetName, tpgt: nexus.tpgt };
-    const dest = portKey(identity);
-    if (dest === own) throw invalidParamField(24);
-    if (!this.registrations.has(dest)) {
-      this.registrations.set(dest, { nexus: syntheticNexus(identity, nexus.relativePortId), key: req.sark });
+    if (initiatorPortKey(identity) === initiatorPortKey(nexus)) throw invalidParamField(24);
+    // A destination already registered (through this port, or through all) keeps its registration.
+    const existing = this.registrations.get(portKey(identity)) ?? this.registrations.get(initiatorPortKey(identity));
+    const dest = existing?.port ?? portKey(identity);
+    if (!existing) {
+      this.registrations.set(dest, { nexus: syntheticNexus(identity, nexus.relativePortId), key: req.sark, port: dest, allTargetPorts: false });
     }
     this.current = { type: res.type, holder: dest };
     if (req.unregister) this.registrations.delete(own);
@@ -228,12 +271,12 @@ export class PersistentReservations {
     return {
       version: 1,
       generation: this.generation,
-      registrations: [...this.registrations.values()].map(({ nexus, key }) => ({
+      registrations: [...this.registrations.values()].map(({ nexus, key, allTargetPorts }) => ({
         initiatorName: nexus.initiatorName,
         isid: nexus.isid,
         targetName: nexus.targetName,
         tpgt: nexus.tpgt,
-        relativePortId: nexus.relativePortId,
+        relativePortId: allTargetPorts ? ALL_TARGET_PORTS : nexus.relativePortId,
         key: key.toString(16).padStart(16, '0'),
       })),
       reservation: res ? { type: res.type, holder: res.holder === undefined ? null : keys.indexOf(res.holder) } : null,
@@ -247,9 +290,10 @@ export class PersistentReservations {
     const keys: string[] = [];
     for (const r of saved.registrations) {
       if (typeof r.initiatorName !== 'string' || !/^[0-9a-fA-F]{1,16}$/.test(r.key)) continue;
-      const k = portKey(r);
+      const allTargetPorts = r.relativePortId === ALL_TARGET_PORTS;
+      const k = allTargetPorts ? initiatorPortKey(r) : portKey(r);
       keys.push(k);
-      this.registrations.set(k, { nexus: syntheticNexus(r, r.relativePortId), key: BigInt(`0x${r.key}`) });
+      this.registrations.set(k, { nexus: syntheticNexus(r, r.relativePortId), key: BigInt(`0x${r.key}`), port: k, allTargetPorts });
     }
     const res = saved.reservation;
     this.current = undefined;

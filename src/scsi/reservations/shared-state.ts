@@ -1,8 +1,9 @@
 /**
  * Persistent reservations of a replicated LU as both nodes of its pair hold them (the
  * replication engine numbers and ships them: REPLICATION CONTROL / PR STATE). Hosts see one
- * LU through two target ports, one per node, and register per I_T nexus (ALL_TG_PT is not
- * supported), so the state holds registrations through either node's port. Only the hosts'
+ * LU through two target ports, one per node, and register per I_T nexus or with ALL_TG_PT
+ * through both at once (relative port 0 in the state), so the state holds registrations
+ * through either node's port or both. Only the hosts'
  * registrations are shared: one the pair made for itself (the volume tag on a backup) stays
  * with its node, where it says which volume that node's disk holds.
  */
@@ -12,6 +13,7 @@ import { Asc } from '../sense.js';
 import type { Nexus } from '../types.js';
 import type { LuReservations } from './index.js';
 import type { SavedRegistration } from './persistence.js';
+import { ALL_TARGET_PORTS } from './persistent.js';
 
 /** The reservations to share; `portOf` gives the relative target port hosts see for a port of this node. */
 export function sharedPrStateOf(res: LuReservations, portOf: (nexus: Nexus) => number): Omit<SharedPrState, 'sequence' | 'mode'> {
@@ -31,7 +33,7 @@ export function sharedPrStateOf(res: LuReservations, portOf: (nexus: Nexus) => n
         isid: r.isid.toLowerCase(),
         targetName: r.targetName,
         tpgt: r.tpgt,
-        relativePortId: portOf(live[i]![1].nexus),
+        relativePortId: live[i]![1].allTargetPorts ? ALL_TARGET_PORTS : portOf(live[i]![1].nexus),
       };
     }),
   };

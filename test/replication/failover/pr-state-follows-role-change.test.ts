@@ -1,6 +1,6 @@
 /**
  * Persistent reservations of a replicated LU are the pair's: a host registers through each
- * node's port (per I_T nexus, as multipath hosts do), reserves through the primary, and after
+ * node's port (per I_T nexus, as multipath hosts do, or once with ALL_TG_PT), reserves through the primary, and after
  * a switchover or a forced promotion the new primary holds the same registrations and
  * reservation. Each node has a real LogicalUnit and SCSI target in front of its device;
  * REPLICATION CONTROL / PR STATE reaches the peer through the peer's target, as the
@@ -25,6 +25,7 @@ const READ_RESERVATION = [0x5e, 0x01, 0, 0, 0, 0, 0, 0x01, 0x00, 0];
 const READ_FULL_STATUS = [0x5e, 0x03, 0, 0, 0, 0, 0, 0x04, 0x00, 0];
 const WRITE10 = [0x2a, 0, 0, 0, 0, 8, 0, 0, 1, 0];
 const WE_REGISTRANTS_ONLY = 0x05;
+const WRITE_EXCLUSIVE = 0x01;
 
 async function reservation(f: Front, who: Nexus): Promise<{ key: bigint; type: number } | undefined> {
   const d = (await f.exec(who, READ_RESERVATION)).dataIn!;
@@ -97,5 +98,26 @@ describe('persistent reservations across a role change', () => {
     expect((await fb.exec(nexusTo(fb.iqn, HOST_IQN), WRITE10, Buffer.alloc(512, 1))).status).toBe(0x18);
     expect((await fb.exec(nexusTo(fb.iqn, HOST_IQN), prOut(0), params(0n, KEY))).status).toBe(0);
     expect((await fb.exec(nexusTo(fb.iqn, HOST_IQN), WRITE10, Buffer.alloc(512, 1))).status).toBe(0);
+  });
+
+  it('a host registered with ALL_TG_PT through the primary alone holds its Write Exclusive reservation through the new primary after a switchover', async () => {
+    pair = await syncedPair();
+    const fa = await front(pair.a, 'iqn.test:node-a');
+    const fb = await front(pair.b, 'iqn.test:node-b');
+    const allPorts = params(0n, KEY);
+    allPorts[20] = 0x04; // ALL_TG_PT
+    expect((await fa.exec(nexusTo(fa.iqn, HOST_IQN), prOut(0), allPorts)).status).toBe(0);
+    expect((await fa.exec(nexusTo(fa.iqn, HOST_IQN), prOut(1, WRITE_EXCLUSIVE), params(KEY))).status).toBe(0);
+    expect((await fb.exec(nexusTo(fb.iqn, OTHER_IQN), prOut(0), params(0n, 0x99n))).status).toBe(0);
+    await pair.a.device.switchover();
+    const hostOnB = nexusTo(fb.iqn, HOST_IQN);
+    expect(await keys(fb, hostOnB)).toEqual([KEY, 0x99n]);
+    expect(await reservation(fb, hostOnB)).toEqual({ key: KEY, type: WRITE_EXCLUSIVE });
+    // The holder writes through B with no PR command of its own there; another registrant is in conflict.
+    expect((await fb.exec(hostOnB, WRITE10, Buffer.alloc(512, 3))).status).toBe(0);
+    expect((await fb.exec(nexusTo(fb.iqn, OTHER_IQN), WRITE10, Buffer.alloc(512, 4))).status).toBe(0x18);
+    // READ FULL STATUS on B: the host's registration once, for every port, holding the reservation.
+    const full = (await fb.exec(hostOnB, READ_FULL_STATUS)).dataIn!;
+    expect(full[8 + 12]).toBe(0x03);
   });
 });

@@ -19,13 +19,13 @@ describe('PERSISTENT RESERVE IN', () => {
     expect(r.data!.readUInt32BE(4)).toBe(8);
   });
 
-  it('REPORT CAPABILITIES: length 8, type mask valid with all six types, PTPL_C and SIP_C', async () => {
+  it('REPORT CAPABILITIES: length 8, type mask valid with all six types, PTPL_C, SIP_C and ATP_C', async () => {
     const lu = await makeLu();
     const d = (await exec(lu, A, prInCdb(2))).data!;
     expect(d.readUInt16BE(0)).toBe(8);
     expect(d[2]! & 0x01).toBe(1); // PTPL_C
     expect(d[2]! & 0x08).toBe(8); // SIP_C
-    expect(d[2]! & 0x04).toBe(0); // ATP_C
+    expect(d[2]! & 0x04).toBe(4); // ATP_C
     expect(d[3]! & 0x80).toBe(0x80); // TMV
     expect((d[3]! >> 4) & 7).toBeLessThanOrEqual(5);
     expect(d[4]).toBe(0xea);

@@ -18,13 +18,6 @@ describe('PERSISTENT RESERVE OUT parameter list', () => {
     expect(r.sense!.asc).toEqual([0x1a, 0x00]);
   });
 
-  it('ALL_TG_PT is refused as an invalid parameter field (ATP_C is 0)', async () => {
-    const lu = await makeLu();
-    const r = await register(lu, A, 0x11n, 0x04);
-    expect(r.sense!.asc).toEqual([0x26, 0x00]);
-    expect(r.sense!.field).toMatchObject({ inCdb: false, byte: 20, bit: 2 });
-  });
-
   it('SPEC_I_PT registers the named initiator ports as well', async () => {
     const lu = await makeLu();
     const tid = encodeIscsiTransportId({ initiatorName: B.initiatorName, isid: B.isid });
