@@ -1,6 +1,8 @@
 # Scenario 16: fio --verify on the multipath device of a replicated pair while the host runs
 # `tandem switchover` (A -> B) and back (B -> A): dm-multipath follows the ALUA states, no
-# I/O error reaches fio and every block verifies. T0 is node A (primary), T1 node B.
+# I/O error reaches fio and every block verifies, under a Write Exclusive Registrants Only
+# reservation whose key the host registered through each path for all target ports
+# (ALL_TG_PT). T0 is node A (primary), T1 node B.
 . /job/lib.sh
 A_IQN=$T0_IQN A=$T0_PORTAL B_IQN=$T1_IQN B=$T1_PORTAL
 
@@ -19,6 +21,19 @@ result map "$map"
 mpath_wait_active "$disk_a" 30
 result a_active_rc $?
 alua_snapshot before "$disk_a" "$disk_b"
+
+# A Write Exclusive Registrants Only reservation, as a cluster node makes one: its key
+# registered through each path with ALL_TG_PT (as mpathpersist --param-alltgpt does; open-iscsi
+# gives each session its own ISID, so each path is an initiator port of its own), reserved
+# through A. Every write through either node must pass it, before and after each switchover.
+sg_persist --out --register-ignore --param-sark=0x7a6e --param-alltgpt "/dev/$disk_a" >/job/out/pr-register-a.txt 2>&1
+result pr_register_a_rc $?
+sg_persist --out --register-ignore --param-sark=0x7a6e --param-alltgpt "/dev/$disk_b" >/job/out/pr-register-b.txt 2>&1
+result pr_register_b_rc $?
+sg_persist --out --reserve --param-rk=0x7a6e --prout-type=5 "/dev/$disk_a" >/job/out/pr-reserve.txt 2>&1
+result pr_reserve_rc $?
+sg_persist --in --read-full-status "/dev/$disk_b" >/job/out/pr-full-status.txt 2>&1
+result pr_status_rc $?
 
 # Random 64 KiB writes over 48 MiB at 2 MiB/s (about 24 s, long enough for both switchovers),
 # then every block read back and verified (crc32c) through whichever node is primary then.

@@ -7,7 +7,7 @@ import { describeFailure, e2eTest, runScenario, scenarioWorkDir, targetKind } fr
 import { tandem, waitForLun } from '../harness/tandem-admin.js';
 
 const ID = '16-multipath-switchover';
-const title = 'fio --verify on the multipath device through tandem switchover and back: no I/O error, every block verifies';
+const title = 'fio --verify on the multipath device through tandem switchover and back, under a Write Exclusive Registrants Only reservation, keys registered with ALL_TG_PT: no I/O error, every block verifies';
 
 if (targetKind === 'tandem') {
   e2eTest(
@@ -62,6 +62,13 @@ if (targetKind === 'tandem') {
         expectGroups(g.out(`after-switchover-rtpg-${d}.txt`), swapped, `after the switchover, through ${d}`);
         expectGroups(g.out(`after-switchback-rtpg-${d}.txt`), before, `after the switchover back, through ${d}`);
       }
+
+      // The reservation: the key registered through each path for every target port, held through A, seen through B.
+      for (const name of ['pr_register_a', 'pr_register_b', 'pr_reserve', 'pr_status']) expect(r.int(`${name}_rc`), name).toBe(0);
+      const status = g.out('pr-full-status.txt');
+      expect(status.match(/Key=0x7a6e/g)?.length, status).toBe(2);
+      expect(status.match(/All target ports bit set/g)?.length, status).toBe(2);
+      expect(status, status).toMatch(/<< Reservation holder >>\s+scope: LU_SCOPE,\s+type: Write Exclusive, registrants only/);
 
       // fio: no I/O error, and its verify pass read back every block it wrote.
       expect(r.int('fio_rc'), g.out('fio.txt')).toBe(0);
