@@ -33,6 +33,8 @@ export interface UnitAttentions {
   establish(asc: AscPair, except?: Nexus): void;
   /** Queue `asc` for one nexus. */
   establishFor(nexus: Nexus, asc: AscPair): void;
+  /** Queue `asc` for every nexus known to this LU that `which` accepts. */
+  establishWhere(asc: AscPair, which: (nexus: Nexus) => boolean): void;
   /** Take (and clear) the highest-priority pending condition for `nexus`, if any. */
   take(nexus: Nexus): AscPair | undefined;
   /** Look at the pending condition without clearing it (REQUEST SENSE reports and clears; INQUIRY does neither). */

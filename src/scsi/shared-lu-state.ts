@@ -44,6 +44,6 @@ export async function publishLuState(lu: SharedStateLu): Promise<void> {
  * the sender's does after a MODE SELECT through this node.
  */
 export async function adoptSharedLuState(lu: SharedStateLu, state: SharedPrState): Promise<void> {
-  await adoptSharedPrState(reservationsOf(lu), state, lu.unitAttentions, lu.targetName);
+  await adoptSharedPrState(reservationsOf(lu), state, lu.targetName);
   if (lu.modePages.adoptShared(state.mode)) lu.unitAttentions.establish(Asc.MODE_PARAMETERS_CHANGED);
 }

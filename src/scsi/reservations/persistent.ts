@@ -218,7 +218,7 @@ export class PersistentReservations {
   preempt(nexus: Nexus, key: bigint, sark: bigint, type: number): Nexus[] {
     const own = this.requireKey(nexus, key).port;
     const res = this.current;
-    let removed: Nexus[];
+    let removed: Registration[];
     if (res && isAllRegistrants(res.type) && sark === 0n) {
       // All-registrants reservation preempted by key 0: everyone else goes, we hold a new one.
       this.requireType(type);
@@ -237,9 +237,9 @@ export class PersistentReservations {
         removed = this.removeWhere((k, r) => k !== own && r.key === sark);
       }
     }
-    for (const n of removed) this.unitAttentions().establishFor(n, Asc.REGISTRATIONS_PREEMPTED);
+    for (const r of removed) this.notify(r, Asc.REGISTRATIONS_PREEMPTED);
     this.generation++;
-    return removed;
+    return removed.map((r) => r.nexus);
   }
 
   registerAndMove(nexus: Nexus, req: RegisterAndMoveRequest): void {
@@ -329,18 +329,27 @@ export class PersistentReservations {
     }
   }
 
-  private removeWhere(pred: (k: string, r: Registration) => boolean): Nexus[] {
-    const removed: Nexus[] = [];
+  private removeWhere(pred: (k: string, r: Registration) => boolean): Registration[] {
+    const removed: Registration[] = [];
     for (const [k, r] of this.registrations) {
       if (pred(k, r)) {
         this.registrations.delete(k);
-        removed.push(r.nexus);
+        removed.push(r);
       }
     }
     return removed;
   }
 
   private announce(asc: readonly [number, number], exceptKey: string): void {
-    for (const [k, r] of this.registrations) if (k !== exceptKey) this.unitAttentions().establishFor(r.nexus, asc);
+    for (const [k, r] of this.registrations) if (k !== exceptKey) this.notify(r, asc);
+  }
+
+  /**
+   * A unit attention for the registration's nexus; for an ALL_TG_PT registration, for every
+   * nexus of its initiator port this LU knows (the host may be on any of its paths).
+   */
+  notify(reg: Registration, asc: readonly [number, number]): void {
+    if (reg.allTargetPorts) this.unitAttentions().establishWhere(asc, (n) => initiatorPortKey(n) === reg.port);
+    else this.unitAttentions().establishFor(reg.nexus, asc);
   }
 }

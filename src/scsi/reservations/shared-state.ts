@@ -8,7 +8,6 @@
  * with its node, where it says which volume that node's disk holds.
  */
 import type { SharedPrState, SharedRegistration } from '../../replica-protocol/index.js';
-import type { UnitAttentions } from '../logical-unit.js';
 import { Asc } from '../sense.js';
 import type { Nexus } from '../types.js';
 import type { LuReservations } from './index.js';
@@ -45,7 +44,7 @@ export function sharedPrStateOf(res: LuReservations, portOf: (nexus: Nexus) => n
  * registration the peer removed (a PREEMPT through the other node) gets REGISTRATIONS
  * PREEMPTED, as if the preemption had come through this node.
  */
-export async function adoptSharedPrState(res: LuReservations, state: SharedPrState, attentions: UnitAttentions, ownTarget: string): Promise<void> {
+export async function adoptSharedPrState(res: LuReservations, state: SharedPrState, ownTarget: string): Promise<void> {
   const pr = res.persistent;
   const before = pr.list();
   const saved = pr.snapshot();
@@ -60,7 +59,8 @@ export async function adoptSharedPrState(res: LuReservations, state: SharedPrSta
   });
   pr.aptpl = state.aptpl;
   const after = new Set(pr.list().map(([k]) => k));
-  for (const [k, r] of before) if (!after.has(k) && r.nexus.targetName === ownTarget) attentions.establishFor(r.nexus, Asc.REGISTRATIONS_PREEMPTED);
+  // A per-port registration through the peer's port has no nexus here; an ALL_TG_PT one reaches this node's nexuses of its initiator port.
+  for (const [k, r] of before) if (!after.has(k) && (r.allTargetPorts || r.nexus.targetName === ownTarget)) pr.notify(r, Asc.REGISTRATIONS_PREEMPTED);
   await res.persist();
 }
 

@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Nexus } from '../../../src/scsi/types.js';
 import { Pair, syncedPair } from '../paired-nodes.js';
+import { senseOf } from '../../scsi/helpers.js';
 import { READ_KEYS, REPLICATOR_IQN, front, keys, nexusTo, prOut, prOutParameters as params, removeFronts, type Front } from './scsi-front.js';
 
 let pair: Pair | undefined;
@@ -119,5 +120,24 @@ describe('persistent reservations across a role change', () => {
     // READ FULL STATUS on B: the host's registration once, for every port, holding the reservation.
     const full = (await fb.exec(hostOnB, READ_FULL_STATUS)).dataIn!;
     expect(full[8 + 12]).toBe(0x03);
+  });
+
+  it('an ALL_TG_PT registration made and preempted through the other node: the host\'s nexus here gets REGISTRATIONS PREEMPTED', async () => {
+    pair = await syncedPair();
+    const fa = await front(pair.a, 'iqn.test:node-a');
+    const fb = await front(pair.b, 'iqn.test:node-b');
+    const hostOnA = nexusTo(fa.iqn, HOST_IQN);
+    expect(await keys(fa, hostOnA)).toEqual([]);
+    const allPorts = params(0n, KEY);
+    allPorts[20] = 0x04; // ALL_TG_PT
+    expect((await fb.exec(nexusTo(fb.iqn, HOST_IQN), prOut(0), allPorts)).status).toBe(0);
+    expect((await fb.exec(nexusTo(fb.iqn, OTHER_IQN), prOut(0), params(0n, 0x99n))).status).toBe(0);
+    // Seen on A (through another nexus: the host's own, used since, would be the registration's nexus anyway).
+    expect(await keys(fa, nexusTo(fa.iqn, OTHER_IQN))).toEqual([KEY, 0x99n]);
+    // The other cluster node fences the host through B: A tells the host's nexus on A.
+    expect((await fb.exec(nexusTo(fb.iqn, OTHER_IQN), prOut(4, WRITE_EXCLUSIVE), params(0x99n, KEY))).status).toBe(0);
+    const ua = await fa.exec(hostOnA, READ_KEYS);
+    expect(ua.status).toBe(2);
+    expect(senseOf(ua)).toMatchObject({ key: 6, asc: 0x2a, ascq: 0x05 });
   });
 });

@@ -95,6 +95,17 @@ describe('PERSISTENT RESERVE OUT with ALL_TG_PT', () => {
     expect(lu.reservations.conflicts(A2, ConflictClass.Write)).toBe(true);
   });
 
+  it('preempted, it tells REGISTRATIONS PREEMPTED to every nexus of its initiator port the LU knows', async () => {
+    const lu = await makeLu();
+    for (const n of [A, A2, B]) lu.attachNexus(n);
+    await register(lu, A, 0xaan, ALL_TG_PT);
+    await register(lu, B, 0xbbn);
+    await prOut(lu, B, SA.PREEMPT, WRITE_EXCLUSIVE, 0xbbn, 0xaan);
+    expect(lu.unitAttentions.take(A)).toEqual([0x2a, 0x05]);
+    expect(lu.unitAttentions.take(A2)).toEqual([0x2a, 0x05]);
+    expect(lu.unitAttentions.take(B)).toBeUndefined();
+  });
+
   it('with SPEC_I_PT is refused: INVALID FIELD IN PARAMETER LIST at ALL_TG_PT', async () => {
     const lu = await makeLu();
     const tid = encodeIscsiTransportId({ initiatorName: B.initiatorName, isid: B.isid });
