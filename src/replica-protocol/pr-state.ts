@@ -8,8 +8,9 @@
  * is held) | 13 bits 3-0 TYPE | 14-15 HOLDER (index of the registration; FFFFh: all
  * registrants) | 16-17 REGISTRATION COUNT | 18-19 reserved | registrations: 0-7 RESERVATION
  * KEY | 8-13 ISID | 14-15 TPGT | 16-17 RELATIVE TARGET PORT (0: every target port, a
- * registration made with ALL_TG_PT; TPGT and target name then say where it was made) | 18 INITIATOR NAME LENGTH (I) |
- * 19 TARGET NAME LENGTH (T) | 20.. initiator name, then target name (UTF-8, no terminator).
+ * registration made with ALL_TG_PT; TPGT and target name then say where it was made) |
+ * 18 INITIATOR NAME LENGTH (I) | 19 TARGET NAME LENGTH (T) | 20.. initiator name, then
+ * target name (UTF-8, no terminator).
  * When byte 12 bit 2 (MODE) is set, 4 bytes follow the registrations: the LU's changeable mode
  * parameters (0 bit 0 WCE, bit 1 D_SENSE, bit 2 SWP; the rest reserved). Without it they are
  * the defaults: a sender that never saw them changed stays readable by a peer from before.
