@@ -3,9 +3,9 @@
  * replication engine numbers and ships them: REPLICATION CONTROL / PR STATE). Hosts see one
  * LU through two target ports, one per node, and register per I_T nexus or with ALL_TG_PT
  * through both at once (relative port 0 in the state), so the state holds registrations
- * through either node's port or both. Only the hosts'
- * registrations are shared: one the pair made for itself (the volume tag on a backup) stays
- * with its node, where it says which volume that node's disk holds.
+ * through either node's port or both. Only the hosts' registrations are shared: one the pair
+ * made for itself (the volume tag on a backup) stays with its node, where it says which
+ * volume that node's disk holds.
  */
 import type { SharedPrState, SharedRegistration } from '../../replica-protocol/index.js';
 import { Asc } from '../sense.js';
