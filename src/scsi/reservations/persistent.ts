@@ -84,6 +84,12 @@ function syntheticNexus(p: PortIdentity, relativePortId: number): Nexus {
   };
 }
 
+/** Whether the nexus registered as `reg` holds `res`. An ALL_TG_PT registration holds through every target port: a host's reservation survives a failover. */
+function holds(res: PersistentReservation, reg: Registration | undefined): boolean {
+  if (isAllRegistrants(res.type)) return reg !== undefined;
+  return res.holder !== undefined && res.holder === reg?.port;
+}
+
 function reservationConflict(): StatusError {
   return new StatusError(ScsiStatus.RESERVATION_CONFLICT);
 }
@@ -119,18 +125,17 @@ export class PersistentReservations {
   }
 
   isHolder(nexus: Nexus): boolean {
-    const res = this.current;
-    if (!res) return false;
-    if (isAllRegistrants(res.type)) return this.registrationOf(nexus) !== undefined;
-    // An ALL_TG_PT registration holds through every target port: a host's reservation survives a failover.
-    return res.holder !== undefined && res.holder === this.registrationOf(nexus)?.port;
+    return this.current !== undefined && holds(this.current, this.registrationOf(nexus));
   }
 
+  // Every command checks this while a reservation is held: one registration lookup.
   conflicts(nexus: Nexus, conflictClass: number): boolean {
     const res = this.current;
-    if (!res || this.isHolder(nexus)) return false;
-    return persistentReservationConflicts(res.type, this.registrationOf(nexus) !== undefined, conflictClass);
+    if (!res) return false;
+    const reg = this.registrationOf(nexus);
+    return !holds(res, reg) && persistentReservationConflicts(res.type, reg !== undefined, conflictClass);
   }
+
 
   /** REGISTER (ignoreExisting=false) and REGISTER AND IGNORE EXISTING KEY (true). */
   register(nexus: Nexus, req: RegisterRequest, ignoreExisting: boolean): void {
