@@ -1,7 +1,8 @@
 /**
- * One TCP connection: frames PDUs, runs the login phase, then dispatches full-feature
- * PDUs to the session's task set, NOP, text, logout and task-management handlers.
- * Owns StatSN (per connection) and the socket writer.
+ * One TCP connection: frames PDUs, runs the login phase (its binding to a session:
+ * session-binding.ts), then dispatches full-feature PDUs to the session's task set, NOP,
+ * text, logout and task-management handlers. Owns StatSN (per connection) and the socket
+ * writer.
  */
 import type { Socket } from 'node:net';
 import { BHS_LENGTH, readItt, readOpcode } from '../iscsi/pdu/bhs.js';
@@ -20,7 +21,7 @@ import { TmfResponse, type Nexus, type ScsiTargetPort } from '../scsi/types.js';
 import type { Logger } from '../util/log.js';
 import type { ResponseChannel } from './data-in.js';
 import type { R2tRequest } from './data-out.js';
-import { LoginPhase, LoginStatus, type Binding, type LoginIdentity, type NegotiatorFactory } from './login-phase.js';
+import { LoginPhase, LoginStatus, type Binding, type NegotiatorFactory } from './login-phase.js';
 import type { LoginEnvironment, LoginOutcome } from './login-types.js';
 import type { SessionParams } from '../iscsi/session-params.js';
 import { decideLogout, sendLogoutResponse } from './logout.js';
@@ -34,7 +35,8 @@ import { DataOutWatch } from './data-out-watch.js';
 import type { SlotTicket } from './connection-slots.js';
 import { formatHostPort, formatPortalAddress, type SendTargetsContext } from './send-targets.js';
 import { serialAdd } from '../iscsi/pdu/serial.js';
-import { Session, type SessionConnection } from './session.js';
+import type { Session } from './session.js';
+import { SessionBinder, refusal, type BindingConnection } from './session-binding.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { TargetRegistry } from './target-registry.js';
 import { performTmf, sendTmfResponse } from './task-management.js';
@@ -74,7 +76,7 @@ export interface ConnectionContext {
 
 type Phase = 'login' | 'full-feature' | 'closed';
 
-export class Connection implements SessionConnection, TaskHost, PduSink {
+export class Connection implements BindingConnection, TaskHost, PduSink {
   cid = 0;
   readonly out: PduWriter;
   private readonly reader: PduReader;
@@ -110,7 +112,7 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     raw: Socket,
     private readonly ctx: ConnectionContext,
     /** Its place under `--max-connections`: one over the limit is refused at login unless its initiator is exempt. */
-    private readonly slot?: SlotTicket,
+    slot?: SlotTicket,
   ) {
     this.dataOutBudget = new ByteBudget(DATA_OUT_BUDGET_BYTES, ctx.bufferMemory);
     this.dataInBudget = new ByteBudget(DATA_IN_BUDGET_BYTES, ctx.bufferMemory);
@@ -121,12 +123,13 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     this.portalAddress = formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0);
     this.log = ctx.log.child({ peer: this.peerAddress });
     this.out = new PduWriter(socket);
+    const binder = new SessionBinder(ctx, this, this.log, slot);
     this.loginPhase = new LoginPhase(
       {
         send: (h, d) => this.out.send(h, d),
         takeStatSN: () => this.takeStatSN(),
-        precheck: (id) => this.precheckLogin(id),
-        bind: (outcome, id, cmdSN) => this.bindSession(outcome, id, cmdSN),
+        precheck: (id) => binder.precheck(id),
+        bind: (outcome, id, cmdSN) => binder.bind(outcome, id, cmdSN),
         finished: (ok, reason, outcome) => this.loginFinished(ok, reason, outcome),
       },
       () => this.ctx.createNegotiator(this.loginEnvironment()),
@@ -369,131 +372,13 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     };
   }
 
-  private precheckLogin(id: LoginIdentity): Binding | undefined {
-    this.cid = id.cid;
-    if (id.tsih === 0) return undefined;
-    const existing = this.ctx.sessions.get(id.tsih);
-    if (!existing || existing.ended || !existing.isid || existing.isid !== id.isid.toString('hex')) {
-      return noSession(id.tsih);
-    }
-    return undefined;
-  }
-
-  /**
-   * Binds the connection to a session (a new one, or the one it reinstates a connection of).
-   * A write the initiator's lost session or connection left running lands before any of
-   * the new one runs (RFC 7143 §6.3.4-5 terminate those tasks; one already handed to the
-   * device finishes); otherwise a write the initiator gave up on (a replicating primary that
-   * timed it out and moved on) could land after, and over, what it wrote since. A new
-   * session is bound at once and its commands to an LU wait for the ended sessions' tasks
-   * there (Session.heldLun), so an LU stuck in its store holds back only itself; a
-   * reinstated connection (same session, same task table) is answered once its old tasks
-   * have settled.
-   */
-  /**
-   * Whether this login reinstates a connection or session that still holds a connection (a
-   * host that lost its link logs in again before the target has seen the old one die): it
-   * takes that connection's place, which it closes, so it is let in over --max-connections
-   * — otherwise a server at the limit would refuse the host until the dead link timed out.
-   */
-  private replacesLiveConnection(outcome: LoginOutcome, id: LoginIdentity, isid: string): boolean {
-    if (id.tsih !== 0) {
-      const s = this.ctx.sessions.get(id.tsih);
-      return !!s && !s.ended && s.isid === isid && s.initiatorName === outcome.initiatorName && s.connection?.cid === id.cid;
-    }
-    if (outcome.sessionType !== 'Normal' || !outcome.target) return false;
-    return !!this.ctx.sessions.findByInitiatorPort(outcome.initiatorName, isid, outcome.target.iqn)?.connection;
-  }
-
-  private bindSession(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding | Promise<Binding> {
-    const isid = id.isid.toString('hex');
-    if (this.slot?.overLimit) {
-      if (!this.ctx.exemptFromConnectionLimit?.(outcome.initiatorName) && !this.replacesLiveConnection(outcome, id, isid)) {
-        return refusal(LoginStatus.OUT_OF_RESOURCES, `out of resources: ${this.ctx.maxConnections ?? '?'} connections open (max-connections)`);
-      }
-      this.slot.admit();
-    }
-    const targetEntry = outcome.target ? this.ctx.targets.find(outcome.target.iqn) : undefined;
-    if (outcome.sessionType === 'Normal' && !targetEntry) {
-      return refusal(LoginStatus.TARGET_NOT_FOUND, 'target vanished');
-    }
-    if (id.tsih !== 0) {
-      // Connection reinstatement (§6.3.4) in an existing session: same CID replaces the old connection.
-      const s = this.ctx.sessions.get(id.tsih);
-      if (!s || s.ended || s.isid !== isid || s.initiatorName !== outcome.initiatorName || s.target?.iqn !== outcome.target?.iqn) {
-        return noSession(id.tsih);
-      }
-      if (s.connection && s.connection.cid !== id.cid) {
-        return refusal(LoginStatus.TOO_MANY_CONNECTIONS, 'MaxConnections=1');
-      }
-      const old = s.connection;
-      s.connection = undefined;
-      old?.drop('connection reinstated');
-      // ERL0: the old connection's tasks are terminated, and settle before the new one takes commands.
-      return s.abortTasks().then(() => {
-        const closed = this.closedWhileBinding();
-        // Time2Retain is 0: a session left without a connection ends.
-        if (closed && !s.connection) s.end('connection closed during reinstatement');
-        const gone = closed ?? (s.ended || s.connection ? noSession(id.tsih) : undefined);
-        if (gone) return gone;
-        s.window.reset(cmdSN);
-        s.params = outcome.params;
-        s.connection = this;
-        this.session = s;
-        return { ok: true, tsih: s.tsih };
-      });
-    }
-    if (outcome.sessionType === 'Normal') {
-      // Session reinstatement (§6.3.5): same initiator port and target replaces the old session.
-      const old = this.ctx.sessions.findByInitiatorPort(outcome.initiatorName, isid, outcome.target!.iqn);
-      if (old) {
-        this.log.info({ initiator: outcome.initiatorName, isid, oldTsih: old.tsih }, 'session reinstatement: closing the old session');
-        old.end('session reinstated');
-      }
-    }
-    const tsih = this.ctx.sessions.allocateTsih();
-    const tpgt = this.ctx.portalGroupTag;
-    const nexus: Nexus | undefined = targetEntry
-      ? {
-          id: `${outcome.initiatorName},i,0x${isid}|${targetEntry.config.iqn},t,0x${tpgt.toString(16).padStart(4, '0')}`,
-          initiatorName: outcome.initiatorName,
-          isid,
-          targetName: targetEntry.config.iqn,
-          tpgt,
-          relativePortId: tpgt,
-        }
-      : undefined;
-    const lunHolds = outcome.sessionType === 'Normal' ? this.ctx.sessions.holdsFor(outcome.initiatorName, outcome.target!.iqn) : undefined;
-    const session = new Session({
-      tsih,
-      kind: outcome.sessionType,
-      initiatorName: outcome.initiatorName,
-      isid,
-      target: targetEntry?.config,
-      scsi: targetEntry?.scsi,
-      nexus,
-      params: outcome.params,
-      expCmdSN: cmdSN,
-      queueDepth: this.ctx.limits.queueDepth,
-      ...(outcome.initiatorAlias !== undefined ? { initiatorAlias: outcome.initiatorAlias } : {}),
-      authentication: outcome.authentication,
-      ...(lunHolds ? { lunHolds } : {}),
-    });
-    session.connection = this;
-    // this.log carries the session's tsih by the time the session can end.
-    session.onEnd((s) => this.log.info({ initiator: s.initiatorName }, 'session ended'));
-    if (lunHolds) {
-      // Says why this initiator's commands to those LUs wait (a task stuck in a store shows here).
-      this.log.warn({ initiator: outcome.initiatorName, luns: [...lunHolds.keys()] }, 'commands to these LUs wait for tasks an ended session of this initiator left running');
-    }
-    this.ctx.sessions.add(session);
+  /** Bound by the login (a new session, or one whose connection this one reinstates). */
+  attach(session: Session): void {
     this.session = session;
-    if (nexus) targetEntry!.scsi.nexusSeen(nexus);
-    return { ok: true, tsih };
   }
 
   /** A failed binding when the connection closed while its login waited (undefined while open). */
-  private closedWhileBinding(): Binding | undefined {
+  closedWhileBinding(): Binding | undefined {
     if (this.phase !== 'closed') return undefined;
     return refusal(LoginStatus.TARGET_ERROR, 'connection closed during login');
   }
@@ -749,13 +634,4 @@ export class Connection implements SessionConnection, TaskHost, PduSink {
     if (s && s.connection === this) s.end(reason);
     for (const l of this.closeListeners) l();
   }
-}
-
-function noSession(tsih: number): Binding {
-  return refusal(LoginStatus.SESSION_DOES_NOT_EXIST, `no session with TSIH ${tsih}`);
-}
-
-/** A failed binding: the login's final response carries `status` (class, detail). */
-function refusal(status: readonly [number, number], reason: string): Binding {
-  return { ok: false, statusClass: status[0], statusDetail: status[1], reason };
 }
