@@ -38,6 +38,7 @@ import { NO_SENSE_DATA, trySense, type ParsedSense } from './sense-parse.js';
 import { PduTransport, type FramedPdu, type WireStats } from './transport.js';
 import { DEFAULT_ISCSI_PORT } from './url.js';
 import { IntMap } from '../util/int-map.js';
+import { PendingCommands } from './pending-commands.js';
 
 const log = moduleLogger('initiator');
 
@@ -150,8 +151,7 @@ export class IscsiSession extends ScsiCommands {
   private readonly window: CommandWindow;
   private expStatSN: number;
   private readonly tasks = new IntMap<Task>();
-  private pending: Task[] = [];
-  private pendingHead = 0;
+  private readonly pending = new PendingCommands<Task>();
   private readonly immediates = new Map<number, ImmediateWaiter>();
   private nextItt = 1;
   private state: SessionState = 'open';
@@ -234,7 +234,7 @@ export class IscsiSession extends ScsiCommands {
 
   /** Commands sent and not yet answered, plus those waiting for the CmdSN window. */
   get outstanding(): number {
-    return this.tasks.size + (this.pending.length - this.pendingHead);
+    return this.tasks.size + this.pending.length;
   }
 
   command(request: CommandRequest): Promise<CommandResult> {
@@ -278,7 +278,7 @@ export class IscsiSession extends ScsiCommands {
       task.onAbort = () => void this.abortTask(itt).catch(() => undefined);
       request.signal.addEventListener('abort', task.onAbort, { once: true });
     }
-    if (this.pendingHead === this.pending.length && this.window.isOpen()) this.send(task);
+    if (this.pending.length === 0 && this.window.isOpen()) this.send(task);
     else this.pending.push(task);
     return { itt, result };
   }
@@ -297,7 +297,7 @@ export class IscsiSession extends ScsiCommands {
    * with CommandAbortedError); 'not-found': it had already completed.
    */
   async abortTask(itt: number): Promise<'aborted' | 'not-found'> {
-    const queued = this.removePending(itt);
+    const queued = this.pending.remove(itt);
     if (queued) {
       this.finishTask(queued);
       queued.reject(new CommandAbortedError('aborted before it was sent', false));
@@ -445,29 +445,7 @@ export class IscsiSession extends ScsiCommands {
   }
 
   private drainPending(): void {
-    while (this.pendingHead < this.pending.length && this.window.isOpen() && !this.transport.isClosed) {
-      const task = this.pending[this.pendingHead]!;
-      this.pending[this.pendingHead++] = undefined as unknown as Task;
-      this.send(task);
-    }
-    if (this.pendingHead === this.pending.length) {
-      this.pending = [];
-      this.pendingHead = 0;
-    } else if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
-      this.pending = this.pending.slice(this.pendingHead);
-      this.pendingHead = 0;
-    }
-  }
-
-  private removePending(itt: number): Task | undefined {
-    for (let i = this.pendingHead; i < this.pending.length; i++) {
-      const t = this.pending[i]!;
-      if (t.itt === itt) {
-        this.pending.splice(i, 1);
-        return t;
-      }
-    }
-    return undefined;
+    while (this.pending.length > 0 && this.window.isOpen() && !this.transport.isClosed) this.send(this.pending.shift()!);
   }
 
   private immediate(
@@ -508,7 +486,7 @@ export class IscsiSession extends ScsiCommands {
 
   private drained(): Promise<void> {
     if (this.outstanding === 0) return Promise.resolve();
-    const all = [...this.tasks.values(), ...this.pending.slice(this.pendingHead)];
+    const all = [...this.tasks.values(), ...this.pending.values()];
     return new Promise((resolve) => {
       let left = all.length;
       const done = (): void => {
@@ -736,18 +714,9 @@ export class IscsiSession extends ScsiCommands {
       // Tell the target to forget it; failure here changes nothing for the caller.
       void this.taskManagement(TmfFunction.ABORT_TASK, task.lunField, task.itt, task.cmdSN).catch(() => undefined);
     }
-    if (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.deadline <= now) {
-      const keep: Task[] = [];
-      for (let i = this.pendingHead; i < this.pending.length; i++) {
-        const t = this.pending[i]!;
-        if (t.deadline > now) keep.push(t);
-        else {
-          this.finishTask(t);
-          t.reject(new IscsiTimeoutError('command timed out waiting for the CmdSN window', 'command'));
-        }
-      }
-      this.pending = keep;
-      this.pendingHead = 0;
+    for (const t of this.pending.expire(now)) {
+      this.finishTask(t);
+      t.reject(new IscsiTimeoutError('command timed out waiting for the CmdSN window', 'command'));
     }
     for (const [itt, waiter] of this.immediates) {
       if (waiter.deadline > now) continue;
@@ -785,13 +754,10 @@ export class IscsiSession extends ScsiCommands {
       task.reject(new IscsiConnectionError(`${reason} with the command in flight`, { cause: error, maybeExecuted: true }));
     }
     this.tasks.clear();
-    for (let i = this.pendingHead; i < this.pending.length; i++) {
-      const t = this.pending[i]!;
+    for (const t of this.pending.takeAll()) {
       this.finishTask(t);
       t.reject(new IscsiConnectionError(`${reason} before the command was sent`, { cause: error, maybeExecuted: false }));
     }
-    this.pending = [];
-    this.pendingHead = 0;
     for (const waiter of this.immediates.values()) waiter.reject(new IscsiConnectionError(reason, { cause: error }));
     this.immediates.clear();
     if (error) log.info({ target: this.options.targetName, reason }, 'connection lost');
