@@ -10,7 +10,7 @@ import type { DeltaPassResult } from '../delta-pass.js';
 import type { ControlHandler } from './server.js';
 import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js';
 import { NotPrimaryError } from '../replicated-device.js';
-import { persistMode, persistSetting } from './persisted-settings.js';
+import { modeChange, persistEverywhere, settingChange } from './persisted-settings.js';
 import { pointAction, type PointExposure } from './point-actions.js';
 import { roleAction } from './role-actions.js';
 import type { ConsistencyGroup } from '../points/consistency-group.js';
@@ -142,10 +142,9 @@ export function createControlHandler(context: ControlContext): ControlHandler {
     switch (request.cmd) {
       case 'mode': {
         if (replicated.length === 0) return noReplication();
-        for (const l of replicated) {
-          await l.device.setMode(request.mode, request.flavour);
-          if (l.metaDir !== undefined) await persistMode(l.metaDir, request.mode, request.flavour);
-        }
+        // Recorded for every LUN or none before any acts: a restart then brings them all back as decided.
+        await persistEverywhere(metaDirsOf(replicated), modeChange(request.mode, request.flavour));
+        for (const l of replicated) await l.device.setMode(request.mode, request.flavour);
         const states = replicated.map((l) => ({ target: l.target, lun: l.lun, state: l.device.status().state }));
         log.info({ event: 'admin', action: 'mode-set', mode: request.mode, flavour: request.flavour, states }, `admin: mode set ${request.mode}`);
         return { ok: true, result: { mode: request.mode, flavour: request.flavour, states } };
@@ -179,12 +178,12 @@ export function createControlHandler(context: ControlContext): ControlHandler {
           return { ok: false, code: 'bad-value', error: `${request.key}: ${(e as Error).message}` };
         }
         if (replicated.length === 0) return noReplication();
+        await persistEverywhere(metaDirsOf(replicated), settingChange(setting));
         for (const l of replicated) {
           if (setting.key === 'afterSplitBrain') l.device.setSplitBrainPolicy(setting.value);
           else if (setting.key === 'retention') await l.device.points.setRetention(setting.value);
           else if (setting.key === 'pointInterval') context.groups?.get(l.target.toLowerCase())?.schedule(setting.value);
           else l.device.setThreshold(setting.key, setting.value);
-          if (l.metaDir !== undefined) await persistSetting(l.metaDir, setting);
         }
         const shown = formatSetting(setting);
         log.info({ event: 'admin', action: 'config-set', key: setting.key, value: shown }, `admin: ${setting.key} = ${shown}`);
@@ -242,4 +241,9 @@ function selected<T extends ControlLun>(luns: readonly T[], select: LunSelector 
 
 function describeSelector(select: LunSelector): string {
   return [select.target !== undefined ? `target ${select.target}` : '', select.lun !== undefined ? `LUN ${select.lun}` : ''].filter(Boolean).join(' ');
+}
+
+/** Where the selected LUNs keep their run-time settings (a LUN without a metadata directory keeps none). */
+function metaDirsOf(luns: readonly ControlLun[]): string[] {
+  return luns.flatMap((l) => (l.metaDir !== undefined ? [l.metaDir] : []));
 }

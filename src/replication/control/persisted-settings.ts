@@ -4,8 +4,9 @@
  * at run time. At open they override the config file and flags (the latest admin decision
  * wins): a node told to mirror synchronously does not come back asynchronous after a crash.
  */
-import { join } from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../../block/atomic-file.js';
+import { dirname, join } from 'node:path';
+import { fsyncDir, readFileIfExists, writeFileAtomic } from '../../block/atomic-file.js';
+import { nodeFiles, type DurableFiles } from '../../block/durable-file.js';
 import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../split-brain-policy.js';
 import type { SwitchThresholds } from '../switch-criteria.js';
 import { formatRetention, parseRetention, type RetentionPolicy } from '../points/retention.js';
@@ -24,7 +25,7 @@ export interface PersistedSettings {
   flavour?: ContinuousFlavour;
 }
 
-type Flat = Partial<Record<NumericKey, number>> & { afterSplitBrain?: SplitBrainPolicy; retention?: RetentionPolicy; mode?: ReplicationMode; flavour?: ContinuousFlavour };
+export type Flat = Partial<Record<NumericKey, number>> & { afterSplitBrain?: SplitBrainPolicy; retention?: RetentionPolicy; mode?: ReplicationMode; flavour?: ContinuousFlavour };
 
 const MODES: readonly ReplicationMode[] = ['continuous', 'delta', 'auto'];
 const FLAVOURS: readonly ContinuousFlavour[] = ['sync', 'async'];
@@ -42,8 +43,10 @@ function settingsPath(metaDir: string): string {
 
 /** The flat key → value map on disk; SettingsFileError when it is not one. */
 async function readFlat(metaDir: string): Promise<Flat> {
-  const path = settingsPath(metaDir);
-  const bytes = await readFileIfExists(path);
+  return parseFlat(settingsPath(metaDir), await readFileIfExists(settingsPath(metaDir)));
+}
+
+function parseFlat(path: string, bytes: Buffer | undefined): Flat {
   if (bytes === undefined) return {};
   let json: unknown;
   try {
@@ -101,26 +104,88 @@ export async function loadPersistedSettings(metaDir: string): Promise<PersistedS
   };
 }
 
+/** A change to the settings kept for a LUN. */
+export type SettingsChange = (flat: Flat) => void;
+
+/** One setting recorded (`tandem config set`). */
+export function settingChange(setting: Setting): SettingsChange {
+  return (flat) => {
+    if (setting.key === 'afterSplitBrain') flat.afterSplitBrain = setting.value;
+    else if (setting.key === 'retention') flat.retention = setting.value;
+    else flat[setting.key] = setting.value;
+  };
+}
+
+/** A `tandem mode set` recorded (the flavour only when one was named: it is kept otherwise). */
+export function modeChange(mode: ReplicationMode, flavour: ContinuousFlavour | undefined): SettingsChange {
+  return (flat) => {
+    flat.mode = mode;
+    if (flavour) flat.flavour = flavour;
+  };
+}
+
 /** Records one setting (read, merge, atomic replace). */
 export async function persistSetting(metaDir: string, setting: Setting): Promise<void> {
-  const flat = await readFlat(metaDir);
-  if (setting.key === 'afterSplitBrain') flat.afterSplitBrain = setting.value;
-  else if (setting.key === 'retention') flat.retention = setting.value;
-  else flat[setting.key] = setting.value;
-  await writeFlat(metaDir, flat);
+  await persistEverywhere([metaDir], settingChange(setting));
 }
 
-/** Records a `tandem mode set` (the flavour only when one was named: it is kept otherwise). */
+/** Records a `tandem mode set`. */
 export async function persistMode(metaDir: string, mode: ReplicationMode, flavour: ContinuousFlavour | undefined): Promise<void> {
-  const flat = await readFlat(metaDir);
-  flat.mode = mode;
-  if (flavour) flat.flavour = flavour;
-  await writeFlat(metaDir, flat);
+  await persistEverywhere([metaDir], modeChange(mode, flavour));
 }
 
-async function writeFlat(metaDir: string, flat: Flat): Promise<void> {
+/**
+ * Records `change` in the settings of every one of `metaDirs` (one per LUN), or of none:
+ * every file is read and checked before any is written, and a failed write puts back those
+ * written before it. Otherwise a `tandem config set` over several LUNs that failed on the
+ * second would bring the first back from a restart with the new value and the second with
+ * the old one.
+ */
+export async function persistEverywhere(metaDirs: readonly string[], change: SettingsChange, files: DurableFiles = nodeFiles): Promise<void> {
+  const before: Array<{ path: string; bytes: Buffer | undefined }> = [];
+  const after: Flat[] = [];
+  for (const dir of metaDirs) {
+    const path = settingsPath(dir);
+    const bytes = await readFileIfExists(path, files);
+    const flat = parseFlat(path, bytes);
+    change(flat);
+    before.push({ path, bytes });
+    after.push(flat);
+  }
+  for (let i = 0; i < before.length; i++) {
+    try {
+      await writeFileAtomic(before[i]!.path, formatFlat(after[i]!), files);
+    } catch (e) {
+      // The one that failed may have been replaced all the same (its directory sync failed): it is put back too.
+      const notPutBack = await putBack(before.slice(0, i + 1), files);
+      const left = notPutBack.length > 0 ? `; not put back: ${notPutBack.join(', ')}` : '; nothing changed';
+      throw new Error(`${(e as Error).message}${left}`, { cause: e });
+    }
+  }
+}
+
+/** Each file as it was (absent: removed); the paths it failed for. */
+async function putBack(written: ReadonlyArray<{ path: string; bytes: Buffer | undefined }>, files: DurableFiles): Promise<string[]> {
+  const failed: string[] = [];
+  for (const { path, bytes } of written) {
+    try {
+      if (bytes !== undefined) await writeFileAtomic(path, bytes, files);
+      else {
+        await files.unlink(path).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
+        await fsyncDir(dirname(path), files);
+      }
+    } catch {
+      failed.push(path);
+    }
+  }
+  return failed;
+}
+
+function formatFlat(flat: Flat): string {
   const { retention, ...rest } = flat;
   // The policy is stored as its text, as it is typed.
   const stored = retention ? { ...rest, retention: formatRetention(retention) } : rest;
-  await writeFileAtomic(settingsPath(metaDir), `${JSON.stringify(stored, null, 2)}\n`);
+  return `${JSON.stringify(stored, null, 2)}\n`;
 }
