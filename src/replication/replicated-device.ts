@@ -300,6 +300,9 @@ export class ReplicatedDevice implements BlockDevice {
     try {
       return await this.roles.switchover();
     } finally {
+      // Handed over, it holds every write acknowledged until now, not just what it last applied
+      // as a backup: status and a later `promote` say so (persisted at the next tick).
+      if (this.roles.role === 'backup') this.newestWriteAt = this.clock();
       this.emit('role');
     }
   }
