@@ -9,6 +9,7 @@ import { ReplicationController, type ControllerParts, type ControllerSettings } 
 import { diverge, revertToBitmap, formatGeneration } from './generations.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { RecurringFailure } from '../util/recurring-failure.js';
+import { SerialQueue } from '../util/serial-queue.js';
 import type { SplitBrain } from './replica-binding.js';
 import { peerRefused } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
@@ -40,6 +41,13 @@ export class RoleManager {
   private promoting = false;
   private watchTimer: NodeJS.Timeout | undefined;
   private staging: PassStagingLog | undefined;
+  /**
+   * Role changes run one at a time, each checking what it may do only once the one before has
+   * finished. Two switchovers issued together (two admins, a script retrying) both passed
+   * their checks, and the second, refused by the peer the first had promoted, made this node
+   * the primary again beside it: two primaries, each mirroring "continuously".
+   */
+  private readonly roleChanges = new SerialQueue();
   /** Role changes running now: hosts see the node's port group transitioning (ALUA). */
   private changing = 0;
   /** A role change began or ended, or the node went stale: the access state hosts see may differ. */
@@ -100,11 +108,13 @@ export class RoleManager {
 
   // ---- role changes -----------------------------------------------------------
 
-  async promote(force: boolean): Promise<PromoteResult> {
+  promote(force: boolean): Promise<PromoteResult> {
     const { volume } = this.parts;
-    await this.checkPromote(force);
-    await this.becomePrimary(force ? 'forced-promote' : 'promote');
-    return { newestWriteAt: volume.newestWriteAt, generation: formatGeneration(volume.generations.current) };
+    return this.roleChanges.run(async () => {
+      await this.checkPromote(force);
+      await this.becomePrimary(force ? 'forced-promote' : 'promote');
+      return { newestWriteAt: volume.newestWriteAt, generation: formatGeneration(volume.generations.current) };
+    });
   }
 
   /** Throws the refusal a promote would meet now, changing nothing (a node of several LUNs asks each first). */
@@ -130,18 +140,22 @@ export class RoleManager {
   }
 
   /** The peer, demoting itself in a switchover, hands this node the primary role. */
-  async promoteBySwitchover(sourceCurrent: bigint): Promise<void> {
+  promoteBySwitchover(sourceCurrent: bigint): Promise<void> {
     const { volume } = this.parts;
-    if (this.role !== 'backup') throw new RoleChangeError('this node is not a backup');
-    if (volume.resyncFrom !== undefined || volume.generations.current !== sourceCurrent) {
-      throw new RoleChangeError('this node does not hold the peer\'s history whole: no switchover to it now');
-    }
-    await this.becomePrimary('switchover');
+    return this.roleChanges.run(async () => {
+      if (this.role !== 'backup') throw new RoleChangeError('this node is not a backup');
+      if (volume.resyncFrom !== undefined || volume.generations.current !== sourceCurrent) {
+        throw new RoleChangeError('this node does not hold the peer\'s history whole: no switchover to it now');
+      }
+      await this.becomePrimary('switchover');
+    });
   }
 
-  async demote(): Promise<void> {
-    if (this.role !== 'primary') throw new RoleChangeError('this node is not the primary: demote applies to a primary');
-    await this.becomeBackup('demote', (g) => revertToBitmap(g));
+  demote(): Promise<void> {
+    return this.roleChanges.run(async () => {
+      if (this.role !== 'primary') throw new RoleChangeError('this node is not the primary: demote applies to a primary');
+      await this.becomeBackup('demote', (g) => revertToBitmap(g));
+    });
   }
 
   /**
@@ -149,7 +163,11 @@ export class RoleManager {
    * peer, this node becomes a backup and the peer the primary. Returns how long host
    * writes were held.
    */
-  async switchover(): Promise<{ heldMs: number }> {
+  switchover(): Promise<{ heldMs: number }> {
+    return this.roleChanges.run(() => this.switchoverNow());
+  }
+
+  private async switchoverNow(): Promise<{ heldMs: number }> {
     const { volume, link, order, clock, log, binding } = this.parts;
     const controller = this.checkSwitchover();
     // Most of the backlog goes before writes are held, so the hold only covers the last of it.
@@ -206,13 +224,15 @@ export class RoleManager {
   }
 
   /** A node in split brain gives up its changes since the common generation and resynchronises from the peer. */
-  async resolveDiscardLocal(): Promise<{ discardedBytes: number }> {
+  resolveDiscardLocal(): Promise<{ discardedBytes: number }> {
     const { binding, table, log } = this.parts;
-    if (binding.state.state !== 'split-brain') throw new RoleChangeError('this node is not in split brain: nothing to resolve');
-    const discardedBytes = table.dirtyBytes;
-    if (this.role === 'primary') await this.becomeBackup('resolve', (g) => revertToBitmap(g));
-    log.warn({ event: 'split-brain-resolved', discardedBytes }, 'split brain resolved here: this node\'s changes since the common generation will be overwritten from the peer');
-    return { discardedBytes };
+    return this.roleChanges.run(async () => {
+      if (binding.state.state !== 'split-brain') throw new RoleChangeError('this node is not in split brain: nothing to resolve');
+      const discardedBytes = table.dirtyBytes;
+      if (this.role === 'primary') await this.becomeBackup('resolve', (g) => revertToBitmap(g));
+      log.warn({ event: 'split-brain-resolved', discardedBytes }, 'split brain resolved here: this node\'s changes since the common generation will be overwritten from the peer');
+      return { discardedBytes };
+    });
   }
 
   /** The binding found a split brain: log it, and let the automatic policy pick a side if it can. */

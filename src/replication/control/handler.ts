@@ -11,6 +11,7 @@ import type { ControlHandler } from './server.js';
 import type { ControlRequest, ControlResponse, LunSelector } from './protocol.js';
 import { NotPrimaryError } from '../replicated-device.js';
 import { modeChange, persistEverywhere, settingChange } from './persisted-settings.js';
+import { SerialQueue } from '../../util/serial-queue.js';
 import { pointAction, type PointExposure } from './point-actions.js';
 import { roleAction } from './role-actions.js';
 import type { ConsistencyGroup } from '../points/consistency-group.js';
@@ -114,6 +115,9 @@ export function serverStatus(context: Pick<ControlContext, 'role' | 'replicatorI
 export function createControlHandler(context: ControlContext): ControlHandler {
   const allReplicated = context.luns.filter((l): l is ControlLun & { device: ReplicatedDevice } => l.device !== undefined);
   const log = context.logger;
+  // Each role action asks every LUN, then changes each: another issued meanwhile (a second
+  // admin, a retrying script) runs after it, not between its LUNs.
+  const roleActions = new SerialQueue();
   const noReplication = () =>
     ({ ok: false, code: 'no-replication', error: context.role ? `this server is a ${context.role} with no replicated LUN` : 'this server replicates nothing (it was started without --role)' }) as const;
 
@@ -194,7 +198,7 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       case 'switchover':
       case 'resolve':
         if (replicated.length === 0) return noReplication();
-        return roleAction(request, replicated, log);
+        return roleActions.run(() => roleAction(request, replicated, log));
       case 'point-create':
       case 'points':
       case 'point-export':
