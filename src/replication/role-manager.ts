@@ -101,6 +101,9 @@ export class RoleManager {
 
   /** A clean shutdown: a primary ships what is queued first, if its backup answers in time. */
   async close(): Promise<void> {
+    // A role change under way ends first: a switchover cut between this node's demotion and
+    // the peer's promotion (the link closed under it) left both nodes backups.
+    await this.roleChanges.idle();
     this.stopWatch();
     await this.primary?.quiesce();
     await this.primary?.close();
