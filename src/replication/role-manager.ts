@@ -48,6 +48,8 @@ export class RoleManager {
    * the primary again beside it: two primaries, each mirroring "continuously".
    */
   private readonly roleChanges = new SerialQueue();
+  /** The node is shutting down: a role change asked for now is refused. */
+  private closing = false;
   /** Role changes running now: hosts see the node's port group transitioning (ALUA). */
   private changing = 0;
   /** A role change began or ended, or the node went stale: the access state hosts see may differ. */
@@ -103,6 +105,7 @@ export class RoleManager {
   async close(): Promise<void> {
     // A role change under way ends first: a switchover cut between this node's demotion and
     // the peer's promotion (the link closed under it) left both nodes backups.
+    this.closing = true;
     await this.roleChanges.idle();
     this.stopWatch();
     await this.primary?.quiesce();
@@ -113,7 +116,7 @@ export class RoleManager {
 
   promote(force: boolean): Promise<PromoteResult> {
     const { volume } = this.parts;
-    return this.roleChanges.run(async () => {
+    return this.oneAtATime(async () => {
       await this.checkPromote(force);
       await this.becomePrimary(force ? 'forced-promote' : 'promote');
       return { newestWriteAt: volume.newestWriteAt, generation: formatGeneration(volume.generations.current) };
@@ -145,7 +148,7 @@ export class RoleManager {
   /** The peer, demoting itself in a switchover, hands this node the primary role. */
   promoteBySwitchover(sourceCurrent: bigint): Promise<void> {
     const { volume } = this.parts;
-    return this.roleChanges.run(async () => {
+    return this.oneAtATime(async () => {
       if (this.role !== 'backup') throw new RoleChangeError('this node is not a backup');
       if (volume.resyncFrom !== undefined || volume.generations.current !== sourceCurrent) {
         throw new RoleChangeError('this node does not hold the peer\'s history whole: no switchover to it now');
@@ -155,7 +158,7 @@ export class RoleManager {
   }
 
   demote(): Promise<void> {
-    return this.roleChanges.run(async () => {
+    return this.oneAtATime(async () => {
       if (this.role !== 'primary') throw new RoleChangeError('this node is not the primary: demote applies to a primary');
       await this.becomeBackup('demote', (g) => revertToBitmap(g));
     });
@@ -167,7 +170,7 @@ export class RoleManager {
    * writes were held.
    */
   switchover(): Promise<{ heldMs: number }> {
-    return this.roleChanges.run(() => this.switchoverNow());
+    return this.oneAtATime(() => this.switchoverNow());
   }
 
   private async switchoverNow(): Promise<{ heldMs: number }> {
@@ -229,7 +232,7 @@ export class RoleManager {
   /** A node in split brain gives up its changes since the common generation and resynchronises from the peer. */
   resolveDiscardLocal(): Promise<{ discardedBytes: number }> {
     const { binding, table, log } = this.parts;
-    return this.roleChanges.run(async () => {
+    return this.oneAtATime(async () => {
       if (binding.state.state !== 'split-brain') throw new RoleChangeError('this node is not in split brain: nothing to resolve');
       const discardedBytes = table.dirtyBytes;
       if (this.role === 'primary') await this.becomeBackup('resolve', (g) => revertToBitmap(g));
@@ -269,6 +272,12 @@ export class RoleManager {
   }
 
   // ---- internals ----------------------------------------------------------------
+
+  /** Runs `change` after those asked for before it; one asked for once the shutdown began is refused. */
+  private oneAtATime<T>(change: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new RoleChangeError('this node is shutting down'));
+    return this.roleChanges.run(change);
+  }
 
   /** Runs a role change with the port group transitioning, and tells the listener at both ends. */
   private async transition<T>(work: () => Promise<T>): Promise<T> {

@@ -2,7 +2,8 @@
  * A clean shutdown (SIGTERM) that arrives while a switchover runs lets it finish first. It
  * used to close the link under it: a shutdown between this node's demotion and its peer's
  * promotion left both nodes backups, no primary for the hosts. Tried at every point of the
- * switchover, from its first turn of the event loop to after it ends.
+ * switchover, from its first turn of the event loop to after it ends. A role change asked
+ * for once the shutdown has begun is refused.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pair, syncedPair, writeChunks } from '../paired-nodes.js';
@@ -33,5 +34,15 @@ describe.each(['async', 'sync'] as const)('a shutdown during a switchover (%s mi
       await pair.close();
       pair = undefined;
     }
+  });
+
+  it('refuses a role change asked for once the shutdown has begun', async () => {
+    pair = await syncedPair({ flavour });
+    const { a, b } = pair;
+    const closing = a.device.close();
+    await expect(a.device.demote()).rejects.toThrow('this node is shutting down');
+    await expect(a.device.switchover()).rejects.toThrow('this node is shutting down');
+    await closing;
+    expect(b.device.status().role).toBe('backup');
   });
 });
