@@ -12,7 +12,9 @@
  * and back, pause and resume, a recovery point created and the backup rolled back to a random
  * one of its points (the pair resynchronises what that changed), a point exposed and
  * unexposed, delta mode and back (with or without a pass between), `tandem verify` of the
- * live pair (no difference), a split brain resolved by discarding a random side. In sync mirroring every write acknowledged while the pair
+ * live pair (no difference), a split brain resolved by discarding a random side, two
+ * switchovers issued together (one runs, one is refused), a SIGTERM of the primary during a
+ * switchover and its restart. In sync mirroring every write acknowledged while the pair
  * was continuous must be on the promoted node (a SIGKILL keeps the page cache); in async,
  * what a primary acknowledged before the backup was promoted over it may be lost, so its slots
  * are unknown until rewritten, as is a write in flight at a kill in either mode; a primary
@@ -36,7 +38,7 @@ const DEPTH = 4;
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? 20);
 const SYNC = !process.env.CHAOS_ASYNC;
 const LUNS = Number(process.env.CHAOS_LUNS ?? 1);
-const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link', 'delta-mode', 'verify', 'split-brain'] as const;
+const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link', 'delta-mode', 'verify', 'split-brain', 'double-switchover', 'switchover-sigterm'] as const;
 type Action = (typeof ALL_ACTIONS)[number];
 const ACTIONS = (process.env.CHAOS_ACTIONS?.split(',') ?? [...ALL_ACTIONS]) as Action[];
 
@@ -206,6 +208,36 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     await finish(after, false);
   }
 
+  /**
+   * A clean shutdown (SIGTERM) of the primary at a random moment of a switchover, then its
+   * restart: whichever LUNs the switchover moved stay moved (a LUN cut mid-way would have left
+   * both nodes backups), and running `tandem switchover` again finishes the others.
+   */
+  async function switchoverSigterm(writer: HostWriter): Promise<void> {
+    writer.halt();
+    const switching = runCli(['switchover', '--json', '--control', primary.server().control]);
+    // The command takes ~0.5 s to start (node, yargs) and a few hundred ms to run.
+    await sleep(rand(200, 1500));
+    primary.server().child.kill('SIGTERM');
+    await primary.server().exited;
+    await switching;
+    // A clean stop keeps what it acknowledged; a drained switchover has it on the peer too.
+    await finish(writer, true, false);
+    await primary.restart();
+    const roles = (await statuses(primary)).map((s) => s.role);
+    expect(roles.every((r) => r === 'primary' || r === 'backup'), JSON.stringify(roles)).toBe(true);
+    if (roles.includes('backup')) {
+      if (roles.includes('primary')) {
+        await waitAll(primary, 'the LUNs left to switch over bound again', (s) => s.role === 'backup' || s.binding.state === 'bound', 60_000);
+        await admin(primary, ['switchover']);
+      }
+      [primary, backup] = [backup, primary];
+    }
+    const after = await writerOn(primary);
+    await sleep(rand(200, 2000));
+    await finish(after, false);
+  }
+
   /** A `tandem` admin command on `node` (--json): exit 0 expected; its stdout. */
   async function admin(node: Node, args: string[]): Promise<string> {
     const r = await runCli([...args, '--json', '--control', node.server().control]);
@@ -252,6 +284,13 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     if (action === 'switchover') {
       const r = await cluster.switchover(primary.server());
       expect(r.code, r.stderr + r.stdout).toBe(0);
+      [primary, backup] = [backup, primary];
+    } else if (action === 'double-switchover') {
+      // Two admins (or a retrying script) at once: one swaps the roles, the other is refused.
+      const control = primary.server().control;
+      const results = await Promise.all([0, 1].map(() => runCli(['switchover', '--json', '--control', control])));
+      expect(results.map((r) => r.code).sort(), results.map((r) => r.stderr + r.stdout).join(' | ')).toEqual([0, 1]);
+      expect(results.find((r) => r.code === 1)!.stderr).toMatch(/not the primary/);
       [primary, backup] = [backup, primary];
     } else if (action === 'backup-crash') {
       await cluster.kill(backup.server());
@@ -330,6 +369,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
       if (action === 'crash-failover' || action === 'resync-crash') await crashFailover(action, writer);
       else if (action === 'both-crash' || action === 'primary-restart') await restartPrimary(action, writer);
       else if (action === 'split-brain') await splitBrain(writer);
+      else if (action === 'switchover-sigterm') await switchoverSigterm(writer);
       else await underLoad(action, writer);
       await converged(`cycle ${cycle} ${action}`);
       done.set(action, (done.get(action) ?? 0) + 1);
