@@ -12,7 +12,9 @@ export class HostWriteOrder {
   private readonly locks = new RangeLocks();
   /** Set while host changes must wait. */
   private gate: Promise<void> | undefined;
-  private held = false;
+  private release: () => void = () => undefined;
+  /** Holds in progress: the gate opens when the last ends. */
+  private holds = 0;
   private readonly inflight = new InflightCounter();
   /** The copy-on-write view of the pass in progress: changes preserve its chunks first. */
   snapshot: PassSnapshot | undefined;
@@ -49,20 +51,22 @@ export class HostWriteOrder {
 
   /**
    * Host changes wait at the gate while `fn` runs, once those already in progress are done.
-   * Nested calls (a pass inside the final catch-up) run under the outer hold.
+   * Holds overlap: one begun inside another (a pass frozen under a switchover's hold), or
+   * beside it (a recovery point's hold during a switchover, a restore during a promotion),
+   * runs at once, and the gate opens only when the last of them ends. It used to open when
+   * the first ended: host writes then ran, and were acknowledged, during the other's drain.
    */
   async holding<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.held) return fn();
-    let release!: () => void;
-    this.gate = new Promise((r) => (release = r));
-    this.held = true;
+    if (this.holds++ === 0) this.gate = new Promise((r) => (this.release = r));
     try {
+      // Nothing new starts at the gate: only the changes already in progress (none, inside another hold) are waited for.
       await this.inflight.idle();
       return await fn();
     } finally {
-      this.held = false;
-      this.gate = undefined;
-      release();
+      if (--this.holds === 0) {
+        this.gate = undefined;
+        this.release();
+      }
     }
   }
 }

@@ -139,6 +139,8 @@ export class BackupPoints {
     this.refuseRestore(id);
     let changedBytes = 0;
     await this.order.holding(async () => {
+      // Checked again under the hold: a promotion may have ended while the restore waited for it.
+      this.refuseRestore(id);
       for (const r of await this.store.restore(id)) {
         changedBytes += r.length;
         await changed(r.offset, r.length);
