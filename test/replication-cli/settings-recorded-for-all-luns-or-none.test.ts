@@ -3,7 +3,8 @@
  * for none, before any acts: a settings file that cannot be read (corrupt) or written (the
  * write fails on the second LUN) leaves every LUN as it was, on disk and in memory, and the
  * one the write already replaced is put back. Otherwise a restart would bring the LUNs back
- * with different values. The devices are fakes that record what ran; the files are real.
+ * with different values. Settings changes run one at a time: two at once each wrote back
+ * what it had read. The devices are fakes that record what ran; the files are real.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,5 +88,20 @@ describe('run-time settings of several LUNs', () => {
     await expect(handlerFor(luns)({ cmd: 'config-set', key: 'afterSplitBrain', value: 'discard-younger-primary' }, noProgress)).rejects.toThrow(/nothing changed$/);
     expect(ran).toEqual([]);
     expect(existsSync(settingsOf(luns[0]!))).toBe(false);
+  });
+});
+
+describe('run-time settings changed at once', () => {
+  it('two config set of different keys (and a mode set) all reach the file', async () => {
+    const ran: string[] = [];
+    const luns = [lunWithMetaDir(0, ran)];
+    const handle = handlerFor(luns);
+    const results = await Promise.all([
+      handle({ cmd: 'config-set', key: 'maxRttMs', value: '250' }, noProgress),
+      handle({ cmd: 'config-set', key: 'healthyForMs', value: '3000' }, noProgress),
+      handle({ cmd: 'mode', mode: 'delta' }, noProgress),
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(JSON.parse(readFileSync(settingsOf(luns[0]!), 'utf8'))).toEqual({ maxRttMs: 250, healthyForMs: 3000, mode: 'delta' });
   });
 });

@@ -118,6 +118,9 @@ export function createControlHandler(context: ControlContext): ControlHandler {
   // Each role action asks every LUN, then changes each: another issued meanwhile (a second
   // admin, a retrying script) runs after it, not between its LUNs.
   const roleActions = new SerialQueue();
+  // Each settings change reads, merges and replaces the LUNs' settings files: two at once
+  // (a script setting keys in parallel) would each write back what it read, losing the other.
+  const settingsChanges = new SerialQueue();
   const noReplication = () =>
     ({ ok: false, code: 'no-replication', error: context.role ? `this server is a ${context.role} with no replicated LUN` : 'this server replicates nothing (it was started without --role)' }) as const;
 
@@ -147,8 +150,10 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       case 'mode': {
         if (replicated.length === 0) return noReplication();
         // Recorded for every LUN or none before any acts: a restart then brings them all back as decided.
-        await persistEverywhere(metaDirsOf(replicated), modeChange(request.mode, request.flavour));
-        for (const l of replicated) await l.device.setMode(request.mode, request.flavour);
+        await settingsChanges.run(async () => {
+          await persistEverywhere(metaDirsOf(replicated), modeChange(request.mode, request.flavour));
+          for (const l of replicated) await l.device.setMode(request.mode, request.flavour);
+        });
         const states = replicated.map((l) => ({ target: l.target, lun: l.lun, state: l.device.status().state }));
         log.info({ event: 'admin', action: 'mode-set', mode: request.mode, flavour: request.flavour, states }, `admin: mode set ${request.mode}`);
         return { ok: true, result: { mode: request.mode, flavour: request.flavour, states } };
@@ -182,13 +187,15 @@ export function createControlHandler(context: ControlContext): ControlHandler {
           return { ok: false, code: 'bad-value', error: `${request.key}: ${(e as Error).message}` };
         }
         if (replicated.length === 0) return noReplication();
-        await persistEverywhere(metaDirsOf(replicated), settingChange(setting));
-        for (const l of replicated) {
-          if (setting.key === 'afterSplitBrain') l.device.setSplitBrainPolicy(setting.value);
-          else if (setting.key === 'retention') await l.device.points.setRetention(setting.value);
-          else if (setting.key === 'pointInterval') context.groups?.get(l.target.toLowerCase())?.schedule(setting.value);
-          else l.device.setThreshold(setting.key, setting.value);
-        }
+        await settingsChanges.run(async () => {
+          await persistEverywhere(metaDirsOf(replicated), settingChange(setting));
+          for (const l of replicated) {
+            if (setting.key === 'afterSplitBrain') l.device.setSplitBrainPolicy(setting.value);
+            else if (setting.key === 'retention') await l.device.points.setRetention(setting.value);
+            else if (setting.key === 'pointInterval') context.groups?.get(l.target.toLowerCase())?.schedule(setting.value);
+            else l.device.setThreshold(setting.key, setting.value);
+          }
+        });
         const shown = formatSetting(setting);
         log.info({ event: 'admin', action: 'config-set', key: setting.key, value: shown }, `admin: ${setting.key} = ${shown}`);
         return { ok: true, result: setting };
