@@ -121,6 +121,9 @@ export function createControlHandler(context: ControlContext): ControlHandler {
   // Each settings change reads, merges and replaces the LUNs' settings files: two at once
   // (a script setting keys in parallel) would each write back what it read, losing the other.
   const settingsChanges = new SerialQueue();
+  // A restore drops the points after its own: an expose of one of them while it runs would
+  // serve a point about to vanish. Restores, exposes and unexposes go one at a time.
+  const pointChanges = new SerialQueue();
   const noReplication = () =>
     ({ ok: false, code: 'no-replication', error: context.role ? `this server is a ${context.role} with no replicated LUN` : 'this server replicates nothing (it was started without --role)' }) as const;
 
@@ -213,6 +216,7 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       case 'point-expose':
       case 'point-unexpose':
         if (replicated.length === 0) return noReplication();
+        if (POINT_CHANGES.has(request.cmd)) return pointChanges.run(() => pointAction(request, replicated, context.groups ?? new Map(), context.exposure, log));
         return pointAction(request, replicated, context.groups ?? new Map(), context.exposure, log);
       case 'verify': {
         if (replicated.length === 0 || !context.verify) return noReplication();
@@ -244,6 +248,7 @@ export function createControlHandler(context: ControlContext): ControlHandler {
 
 /** Actions only a primary's engine takes: all selected LUNs must be primary, or none acts. */
 const PRIMARY_ONLY = new Set<ControlRequest['cmd']>(['pause', 'resume', 'replicate']);
+const POINT_CHANGES = new Set<ControlRequest['cmd']>(['point-restore', 'point-expose', 'point-unexpose']);
 
 function selected<T extends ControlLun>(luns: readonly T[], select: LunSelector | undefined): readonly T[] {
   if (!select) return luns;
