@@ -59,3 +59,17 @@ test('13: promote (peer a reachable primary), demote and switchover on a backup 
   expect((await cluster.status()).role).toBe('primary');
   report('role commands refused', { promote, demote, switchover, resolveBackup, resolvePrimary, unreachable: alone, switchoverPartitioned: notFollowing });
 });
+
+test('13b: two switchovers at once on the primary: one swaps the roles, the other is refused with one line, exit 1', async () => {
+  const cluster = await startPair(SIZE);
+  await cluster.configSet('healthyForMs', '500ms');
+  await cluster.waitContinuous();
+  const oldPrimary = cluster.primary!;
+  const results = await Promise.all([cluster.switchover(oldPrimary), cluster.switchover(oldPrimary)]);
+  expect(results.map((r) => r.code).sort(), results.map((r) => r.stderr + r.stdout).join(' | ')).toEqual([0, 1]);
+  const second = expectRefused(results.find((r) => r.code === 1)!, 'switchover', /not the primary/);
+  // Exactly one primary: the old backup; the old primary follows it.
+  await cluster.waitOn(cluster.backup, 'the old backup mirroring as the primary', (s) => s.role === 'primary' && s.state === 'continuous', 30_000);
+  expect((await cluster.status(oldPrimary)).role).toBe('backup');
+  report('two switchovers at once', { second });
+});
