@@ -216,8 +216,8 @@ export function createControlHandler(context: ControlContext): ControlHandler {
       case 'point-expose':
       case 'point-unexpose':
         if (replicated.length === 0) return noReplication();
-        if (POINT_CHANGES.has(request.cmd)) return pointChanges.run(() => pointAction(request, replicated, context.groups ?? new Map(), context.exposure, log));
-        return pointAction(request, replicated, context.groups ?? new Map(), context.exposure, log);
+        const act = () => pointAction(request, replicated, context.groups ?? new Map(), context.exposure, log);
+        return POINT_CHANGES.has(request.cmd) ? pointChanges.run(act) : act();
       case 'verify': {
         if (replicated.length === 0 || !context.verify) return noReplication();
         // The LUNs this node is primary of now (a promoted backup's too), each against its peer.

@@ -43,7 +43,8 @@ function settingsPath(metaDir: string): string {
 
 /** The flat key → value map on disk; SettingsFileError when it is not one. */
 async function readFlat(metaDir: string): Promise<Flat> {
-  return parseFlat(settingsPath(metaDir), await readFileIfExists(settingsPath(metaDir)));
+  const path = settingsPath(metaDir);
+  return parseFlat(path, await readFileIfExists(path));
 }
 
 function parseFlat(path: string, bytes: Buffer | undefined): Flat {
@@ -122,11 +123,6 @@ export function modeChange(mode: ReplicationMode, flavour: ContinuousFlavour | u
     flat.mode = mode;
     if (flavour) flat.flavour = flavour;
   };
-}
-
-/** Records one setting (read, merge, atomic replace). */
-export async function persistSetting(metaDir: string, setting: Setting): Promise<void> {
-  await persistEverywhere([metaDir], settingChange(setting));
 }
 
 /** Records a `tandem mode set`. */

@@ -136,7 +136,6 @@ export class PersistentReservations {
     return !holds(res, reg) && persistentReservationConflicts(res.type, reg !== undefined, conflictClass);
   }
 
-
   /** REGISTER (ignoreExisting=false) and REGISTER AND IGNORE EXISTING KEY (true). */
   register(nexus: Nexus, req: RegisterRequest, ignoreExisting: boolean): void {
     if (req.allTargetPorts) return this.registerAllTargetPorts(nexus, req, ignoreExisting);
