@@ -179,7 +179,7 @@ export class RoleManager {
     // Most of the backlog goes before writes are held, so the hold only covers the last of it.
     await controller.predrain();
     const started = clock();
-    let outcome = 'unknown' as 'promoted' | 'refused' | 'unknown';
+    let outcome = 'unknown' as 'promoted' | 'peer-promoted' | 'refused' | 'unknown';
     let detail = '';
     await this.transition(() => order.holding(async () => {
       try {
@@ -197,7 +197,7 @@ export class RoleManager {
       } catch (e) {
         detail = (e as Error).message;
         // A CHECK CONDITION is the peer's answer (it did not promote); a lost connection leaves it unknown.
-        outcome = peerRefused(e) ? 'refused' : 'unknown';
+        outcome = peerRefused(e) ? await this.afterRefusal() : 'unknown';
       }
       if (outcome === 'refused') {
         // Nothing changed on the peer: this node stays the primary, with the peer in sync.
@@ -210,13 +210,28 @@ export class RoleManager {
     if (outcome !== 'refused') binding.reset();
     if (outcome === 'refused') throw new RoleChangeError(`switchover refused by the peer (${detail}); this node stays the primary`);
     this.startWatch();
-    log.info({ event: 'role-change', from: 'primary', to: 'backup', reason: 'switchover', heldMs, peerPromoted: outcome === 'promoted' }, 'switchover: this node is now a backup');
+    log.info({ event: 'role-change', from: 'primary', to: 'backup', reason: 'switchover', heldMs, peerPromoted: outcome !== 'unknown', promotedBy: outcome === 'peer-promoted' ? 'peer' : 'switchover' }, 'switchover: this node is now a backup');
     if (outcome === 'unknown') {
       throw new RoleChangeError(
         `switchover: this node is now a backup, but the peer did not confirm its promotion (${detail}): check \`tandem status\` on the peer and run \`tandem promote\` there (host writes were held ${heldMs} ms)`,
       );
     }
     return { heldMs };
+  }
+
+  /**
+   * The peer refused the switchover's PROMOTE. A peer its own admin promoted meanwhile (it
+   * found this node a backup already) refuses too, and taking the primary role back then
+   * made two primaries: so the peer's role decides, and one that cannot be read leaves this
+   * node a backup (no primary is safer than two).
+   */
+  private async afterRefusal(): Promise<'refused' | 'peer-promoted' | 'unknown'> {
+    try {
+      const role = (await this.parts.link.peerState())?.role;
+      return role === 'backup' ? 'refused' : role === 'primary' ? 'peer-promoted' : 'unknown';
+    } catch {
+      return 'unknown';
+    }
   }
 
   /** Throws the refusal a switchover would meet before it starts; the controller it would drain. */

@@ -206,11 +206,10 @@ export class PairedLink implements ReplicaLink {
   private heldKind = 'write';
   private releaseHeld: (() => void) | undefined;
 
-  hold(what: 'write' | 'flush' = 'write'): void {
+  hold(what: 'write' | 'flush' | 'replication-control' = 'write'): void {
     this.heldKind = what;
     this.held ??= new Promise((r) => (this.releaseHeld = r));
   }
-
 
   release(): void {
     this.releaseHeld?.();
