@@ -119,7 +119,7 @@ export function prepareSendChallengeList(lu: ChallengeLu, ctx: CommandContext): 
   lu.requireMedium();
   const lists = challengeListsOf(lu);
   const nexusId = ctx.nexus.id;
-  // Early refusal saves the initiator the Data-Out; the check is repeated before registering.
+  // Early refusal saves the initiator the Data-Out; the room is made before registering.
   lists.checkRoom(nexusId, c.listId);
   return {
     dataOutLength: c.parameterListLength,
@@ -128,7 +128,7 @@ export function prepareSendChallengeList(lu: ChallengeLu, ctx: CommandContext): 
       // since the Data-Out buffer is only lent for `run` (the transport may reuse it).
       const entries = decodeChallengeList(Buffer.from((dataOut ?? Buffer.alloc(0)).subarray(0, c.parameterListLength)));
       const extents = extentsOf(lu, entries);
-      lists.checkRoom(nexusId, c.listId);
+      lists.makeRoom(nexusId, c.listId);
       const list: ChallengeList = {
         state: 'hashing',
         settled: lu.device.digestExtents(extents, ALGORITHM_DIGEST[c.algorithm]).then(

@@ -35,22 +35,42 @@ export class ChallengeLists {
 
   /**
    * Throws unless a list `listId` may be created now: OPERATION IN PROGRESS while a list with
-   * that ID is still hashing; INSUFFICIENT RESOURCES when a bound is reached. A finished,
-   * unreceived list with the same ID is replaced, so it does not count.
+   * that ID is still hashing; INSUFFICIENT RESOURCES when a bound is reached (and the nexus
+   * has no abandoned list to give up, below). Changes nothing: SEND asks before its Data-Out.
    */
   checkRoom(nexusId: string, listId: number): void {
+    this.roomFor(nexusId, listId);
+  }
+
+  /**
+   * As checkRoom, then makes the room: at the nexus's bound, its oldest finished, unreceived
+   * list is dropped. That is one its initiator abandoned (a RECEIVE that timed out or was
+   * aborted), since an initiator keeps no more lists outstanding than VPD C0h allows. Kept,
+   * eight abandoned lists refused every later SEND of that session for as long as it lasted:
+   * a primary whose challenges had timed out on a slow link never finished a resync again.
+   */
+  makeRoom(nexusId: string, listId: number): void {
+    const abandoned = this.roomFor(nexusId, listId);
+    if (abandoned) this.remove(nexusId, abandoned[0], abandoned[1]);
+  }
+
+  /** The list that must go to make room (none: there is room), or the refusal. */
+  private roomFor(nexusId: string, listId: number): [number, ChallengeList] | undefined {
     const mine = this.byNexus.get(nexusId);
     const existing = mine?.get(listId);
     if (existing?.state === 'hashing') {
       throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: OPERATION_IN_PROGRESS, field: { inCdb: true, byte: CdbField.LIST_IDENTIFIER } });
     }
-    if (existing) return;
-    if ((mine?.size ?? 0) >= this.maxPerNexus || this.total >= this.maxPerLu) {
-      throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: INSUFFICIENT_RESOURCES });
-    }
+    if (existing) return undefined;
+    const full = (mine?.size ?? 0) >= this.maxPerNexus;
+    if (!full && this.total < this.maxPerLu) return undefined;
+    // Only a nexus at its own bound gives a list up: one under it may still collect them all.
+    const abandoned = full ? [...mine!].find(([, list]) => list.state !== 'hashing') : undefined;
+    if (!abandoned) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: INSUFFICIENT_RESOURCES });
+    return abandoned;
   }
 
-  /** Register a list; call checkRoom first (in the same tick). */
+  /** Register a list; call makeRoom first (in the same tick). */
   add(nexusId: string, listId: number, list: ChallengeList): void {
     let mine = this.byNexus.get(nexusId);
     if (!mine) this.byNexus.set(nexusId, (mine = new Map()));

@@ -110,14 +110,32 @@ describe('SEND CHALLENGE LIST / RECEIVE CHALLENGE ANSWERS', () => {
   });
 
   it('more outstanding lists than advertised → INSUFFICIENT RESOURCES, per nexus and per LU', async () => {
-    const { exec } = await rigWithData();
+    const { exec, store } = await rigWithData();
     const list = encodeChallengeList([{ lba: 0n, blocks: 1, nonce: nonceOf(0) }]);
+    // Hashing (the medium stalled): none of them can be given up.
+    store.closeGate();
     for (let id = 0; id < 8; id++) expect((await exec(send(id, 1), list)).status).toBe(ScsiStatus.GOOD);
     expect(senseOf(await exec(send(8, 1), list))).toMatchObject({ key: 5, asc: 0x55, ascq: 0x03 });
     // Another nexus still has room; receiving one frees a slot for the first.
     expect((await exec(send(8, 1), list, nexus(2))).status).toBe(ScsiStatus.GOOD);
+    store.openGate();
     await exec(receive(0));
     expect((await exec(send(8, 1), list)).status).toBe(ScsiStatus.GOOD);
+  });
+
+  it('a nexus at its bound with finished lists never received (abandoned) gives up the oldest', async () => {
+    const { exec } = await rigWithData();
+    const list = encodeChallengeList([{ lba: 0n, blocks: 1, nonce: nonceOf(0) }]);
+    // Eight sent and never collected (their RECEIVEs timed out): the session is not stuck.
+    for (let id = 0; id < 8; id++) expect((await exec(send(id, 1), list)).status).toBe(ScsiStatus.GOOD);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (let id = 8; id < 20; id++) {
+      expect((await exec(send(id, 1), list)).status).toBe(ScsiStatus.GOOD);
+      expect(decodeChallengeAnswers((await exec(receive(id))).dataIn!).answers).toHaveLength(1);
+    }
+    // List 0 gave way to list 8; the other seven are there still, for an initiator that comes back for them.
+    expect(senseOf(await exec(receive(0)))).toMatchObject({ key: 5, asc: 0x24 });
+    for (let id = 1; id < 8; id++) expect((await exec(receive(id))).status).toBe(ScsiStatus.GOOD);
   });
 
   it('entry errors point into the parameter list; a refused list leaves nothing behind', async () => {
