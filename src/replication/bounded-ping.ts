@@ -5,6 +5,7 @@
  * A ping still in flight at the next tick is waited for again, not duplicated.
  */
 import type { ReplicaLink } from './replica-link.js';
+import { waitAtMost } from '../util/wait-at-most.js';
 
 export class BoundedPing {
   private pinging: Promise<void> | undefined;
@@ -22,11 +23,6 @@ export class BoundedPing {
         () => undefined,
       )
       .finally(() => (this.pinging = undefined));
-    let timer: NodeJS.Timeout | undefined;
-    const wait = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.waitMs);
-      timer.unref();
-    });
-    return Promise.race([this.pinging, wait]).finally(() => clearTimeout(timer));
+    return waitAtMost(this.pinging, this.waitMs, true).then(() => undefined);
   }
 }

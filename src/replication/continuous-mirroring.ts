@@ -4,6 +4,7 @@
  * asks of them together — the host's flush, a tick's confirmation, a drain to the peer,
  * and the fold into the delta table when the engine leaves continuous mirroring.
  */
+import { waitAtMost } from '../util/wait-at-most.js';
 import type { ReplicationFigures } from './switch-criteria.js';
 import type { BlockDevice } from '../block/device.js';
 import type { ActivityLog } from './activity-log.js';
@@ -128,9 +129,7 @@ export class ContinuousMirroring {
 
   /** A clean shutdown: drain, for at most `maxMs`; what is left stays queued. */
   async quiesce(maxMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs)));
-    await Promise.race([this.drain().catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+    await waitAtMost(this.drain(), maxMs);
   }
 
   /**
@@ -153,7 +152,10 @@ export class ContinuousMirroring {
     const deadline = Date.now() + maxMs;
     while (this.flavour === 'async' && this.hooks.active() && this.parts.queue.unshippedCount > PREDRAIN_LEFT && Date.now() < deadline) {
       this.shipper.kick();
-      await this.shipper.idle();
+      // The shipper's loop runs on while host writes come faster than the link takes them (or
+      // a send is stuck): waited for only until the deadline. It used to be waited for whole,
+      // and a switchover over a slow link under load never reached its hold.
+      await waitAtMost(this.shipper.idle(), deadline - Date.now());
       await new Promise((r) => setImmediate(r));
     }
   }
