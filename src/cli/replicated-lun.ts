@@ -21,7 +21,7 @@ import { ReplicatedDevice } from '../replication/replicated-device.js';
 import { IDENTITY_FILE, IdentityFileError } from '../replication/volume-record.js';
 import type { ReplicationRole } from '../replication/settings.js';
 import type { LuIdentity } from '../scsi/logical-unit.js';
-import type { Logger } from '../util/log.js';
+import { moduleLogger, type Logger } from '../util/log.js';
 import type { LunConfig, ServeSettings } from './serve-config.js';
 import { metaDirFor } from './lun-store.js';
 import { ReplicaSetupError } from './replica-setup-error.js';
@@ -61,7 +61,7 @@ export function localVolumeName(lun: LunConfig): string {
  * with history serves its hosts anyway, as DRBD's primary does when its peer refuses it:
  * the peer's settings changing must not take the primary's LUN from them.
  */
-async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSettings, log: Logger, holdsHistory: boolean): Promise<ReplicaLink> {
+async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSettings, log: Logger, holdsHistory: boolean, where: LunPlace): Promise<ReplicaLink> {
   const noPeer = () => new LazyReplicaLink({ connect: () => Promise.reject(new Error(NO_PEER)), size: store.size, blockSize: lun.blockSize, firstError: NO_PEER });
   if (lun.replica === undefined) return noPeer();
   const shown = redactedReplica(lun.replica);
@@ -71,6 +71,7 @@ async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSetti
       url: lun.replica!,
       initiatorName: settings.replicatorIqn,
       localVolume: localVolumeName(lun),
+      logger: moduleLogger('replica-link').child(where),
       ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
     });
   try {
@@ -93,6 +94,12 @@ async function peerLink(store: BlockDevice, lun: LunConfig, settings: ServeSetti
   }
 }
 
+/** Which LUN of which target a replicated LUN is: every log line of its engine carries it. */
+export interface LunPlace {
+  target: string;
+  lun: number;
+}
+
 export interface OpenedReplicatedLun {
   device: ReplicatedDevice;
   staging: PassStagingLog;
@@ -111,11 +118,12 @@ export async function openReplicatedLun(
   settings: ServeSettings,
   ownIdentity: LuIdentity,
   log: Logger,
+  where: LunPlace,
 ): Promise<OpenedReplicatedLun> {
   // Before anything trusts the state beside it: the image must be the file that state describes.
   await checkImageIdentity(lun, metaDir);
   // Points first: a restore a crash cut short is finished before anything reads the image.
-  const points = await PointStore.open({ dir: metaDir, image: store, logger: log }).catch((e: unknown) => {
+  const points = await PointStore.open({ dir: metaDir, image: store, logger: log.child(where) }).catch((e: unknown) => {
     // Points that do not fit the image (it shrank, a file damaged): the operator's to settle, in one line.
     throw e instanceof PointFormatError ? new ReplicaSetupError(`LUN ${lun.path}: its recovery points cannot be used: ${e.message}`, { cause: e }) : e;
   });
@@ -127,8 +135,8 @@ export async function openReplicatedLun(
   let link: ReplicaLink | undefined;
   try {
     // A pass a crash cut short is dropped, a committed one applied, before anything serves the image.
-    staging = await PassStagingLog.open({ dir: metaDir, device: image });
-    link = await peerLink(store, lun, settings, log, existsSync(join(metaDir, IDENTITY_FILE)));
+    staging = await PassStagingLog.open({ dir: metaDir, device: image, logger: moduleLogger('pass-staging').child(where) });
+    link = await peerLink(store, lun, settings, log, existsSync(join(metaDir, IDENTITY_FILE)), where);
     // Values set with `tandem config set` or `tandem mode set` (persisted beside the LUN) override the config file and flags.
     const tuning = settings.replication;
     const persisted = await loadPersistedSettings(metaDir);
@@ -142,6 +150,8 @@ export async function openReplicatedLun(
       metaDir,
       role,
       device: ownIdentity,
+      // A node of several LUNs: every line says which one it is about.
+      logger: moduleLogger('replication').child(where),
       mode: persisted.mode ?? lun.replicationMode ?? 'auto',
       flavour: persisted.flavour ?? (lun.sync ? 'sync' : 'async'),
       startOver: settings.startOver ?? false,

@@ -78,7 +78,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         const ownIdentity = deriveIdentity(config.iqn, lun, store.path);
         if (replicatedRole) {
           try {
-            replicated = await openReplicatedLun(store, lunConfig, metaDir, replicatedRole, settings, ownIdentity, log);
+            replicated = await openReplicatedLun(store, lunConfig, metaDir, replicatedRole, settings, ownIdentity, log, { target: config.iqn, lun });
           } catch (e) {
             await store.close().catch(() => undefined);
             await removeCreated(lunConfig, metaDir, created).catch(() => undefined);

@@ -15,7 +15,7 @@ import { expect, test } from 'vitest';
 import { freePort } from '../../tools/harness/ports.js';
 import type { ServerStatus } from '../../src/replication/control/handler.js';
 import type { IscsiSession } from '../../src/initiator/index.js';
-import { report, runCli, sleep, type Cluster, type ServeChild } from './cluster.js';
+import { logEvents, report, runCli, sleep, type Cluster, type ServeChild } from './cluster.js';
 import { emptyPerTest } from './cluster-per-test.js';
 import { connectHost } from './host-writer.js';
 
@@ -127,6 +127,11 @@ test('two LUNs switch over, fail over and resynchronise together', async () => {
   await waitAll(cluster, a, 'a the backup of both', (s) => s.role === 'backup');
   await waitAll(cluster, b, 'b continuous on both', continuousAndClean);
   expectCounters(b, acked, 'after the switchover');
+  // Each node's log says which LUN each role change was of (its engine's lines carry target and LUN).
+  for (const node of [a, b]) {
+    const changes = logEvents(node.server, 'role-change').map((e) => `${String(e.target)} ${String(e.lun)} ${String(e.to)}`);
+    expect(changes.sort(), `role changes logged by ${node.name}`).toEqual(LUNS.map((lun) => `${node.iqn} ${lun} ${node === a ? 'backup' : 'primary'}`));
+  }
 
   // 2. b SIGKILLed under load (sync, continuous): a, promoted with --force, holds every acknowledged write.
   const afterSwitch = acked[0]!;
