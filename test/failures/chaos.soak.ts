@@ -14,7 +14,8 @@
  * unexposed, delta mode and back (with or without a pass between), `tandem verify` of the
  * live pair (no difference), a split brain resolved by discarding a random side, two
  * switchovers issued together (one runs, one is refused), a SIGTERM of the primary during a
- * switchover and its restart. In sync mirroring every write acknowledged while the pair
+ * switchover and its restart, a switchover on the primary racing `promote` on the backup
+ * (either may come first; the backup ends the only primary). In sync mirroring every write acknowledged while the pair
  * was continuous must be on the promoted node (a SIGKILL keeps the page cache); in async,
  * what a primary acknowledged before the backup was promoted over it may be lost, so its slots
  * are unknown until rewritten, as is a write in flight at a kill in either mode; a primary
@@ -28,6 +29,7 @@
 import { cpSync, readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import type { ReplicationStatus } from '../../src/replication/status.js';
+import { controlRequest } from '../../src/replication/control/client.js';
 import { BACKUP_IQN, PRIMARY_IQN, report, runCli, sleep, summary, type Cluster, type ServeChild } from './cluster.js';
 import { pairPerTest } from './cluster-per-test.js';
 import { HostWriter, missingWrites, sha256, type AckedWrite, type WriteSpec } from './host-writer.js';
@@ -38,7 +40,7 @@ const DEPTH = 4;
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? 20);
 const SYNC = !process.env.CHAOS_ASYNC;
 const LUNS = Number(process.env.CHAOS_LUNS ?? 1);
-const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link', 'delta-mode', 'verify', 'split-brain', 'double-switchover', 'switchover-sigterm'] as const;
+const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link', 'delta-mode', 'verify', 'split-brain', 'double-switchover', 'switchover-sigterm', 'switchover-vs-promote'] as const;
 type Action = (typeof ALL_ACTIONS)[number];
 const ACTIONS = (process.env.CHAOS_ACTIONS?.split(',') ?? [...ALL_ACTIONS]) as Action[];
 
@@ -280,6 +282,50 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     proxy.restore();
   }
 
+  /**
+   * Two admins at once, one on each node: `tandem switchover` on the primary, `promote` on the
+   * backup. Half the time the promote is aimed at the narrow moment the primary reports itself
+   * a backup while its PROMOTE is still on the wire (the primary's side of the link delayed,
+   * the promote sent straight to the control socket, no CLI start-up), where it succeeds and
+   * the switchover's PROMOTE is refused (the host writer stopped first); otherwise at a random
+   * moment, under load. Whichever wins, the backup ends the only primary.
+   */
+  async function switchoverVersusPromote(writer: HostWriter): Promise<void> {
+    const toBackup = primary === a ? cluster.proxy : cluster.reverseProxy!;
+    const aimed = rand(0, 2) === 0;
+    // Aimed, the whole drain runs on the slow link: under load it would hold host writes for
+    // longer than a host waits (the race is between the admins, not with the host's writes).
+    if (aimed) writer.halt();
+    if (aimed || rand(0, 2) === 0) toBackup.setDelay(rand(200, 500));
+    let settled = false;
+    const switching = runCli(['switchover', '--json', '--control', primary.server().control], 90_000).finally(() => (settled = true));
+    let promote: { code: number; stderr: string };
+    if (aimed) {
+      while (!settled && !(await statuses(primary)).every((s) => s.role === 'backup')) await sleep(5);
+      const r = await controlRequest(backup.server().control, { cmd: 'promote', force: false }, { timeoutMs: 60_000 });
+      promote = r.ok ? { code: 0, stderr: '' } : { code: 1, stderr: r.error };
+    } else {
+      await sleep(rand(0, 1500));
+      promote = await cluster.promote(backup.server());
+    }
+    // The race is run: the rest of the switchover (a pass of what the slow link left behind) on a clean link.
+    toBackup.restore();
+    const switched = await switching;
+    if (promote.code !== 0) expect(promote.stderr).toMatch(/reachable primary|already the primary/);
+    else promotedByAdmin++;
+    if (switched.code !== 0) {
+      // The slow link timed the drain out: that LUN (and those after it) did not move, so
+      // the backup's promote was refused; the same command on a clean link finishes them.
+      expect(switched.stderr, switched.stderr + switched.stdout).toMatch(/could not bring the peer up to date .*nothing changed/);
+      expect(promote.code, 'a promote beside a switchover that moved nothing').toBe(1);
+      await waitAll(primary, 'the LUNs left to switch over bound again', (s) => s.role === 'backup' || s.binding.state === 'bound', 60_000);
+      await admin(primary, ['switchover']);
+    }
+    [primary, backup] = [backup, primary];
+    await waitAll(backup, 'the old primary a backup', (s) => s.role === 'backup', 10_000);
+    await waitAll(primary, 'the only primary', (s) => s.role === 'primary', 10_000);
+  }
+
   async function underLoad(action: Action, writer: HostWriter): Promise<void> {
     if (action === 'switchover') {
       const r = await cluster.switchover(primary.server());
@@ -292,6 +338,8 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
       expect(results.map((r) => r.code).sort(), results.map((r) => r.stderr + r.stdout).join(' | ')).toEqual([0, 1]);
       expect(results.find((r) => r.code === 1)!.stderr).toMatch(/not the primary/);
       [primary, backup] = [backup, primary];
+    } else if (action === 'switchover-vs-promote') {
+      await switchoverVersusPromote(writer);
     } else if (action === 'backup-crash') {
       await cluster.kill(backup.server());
       await sleep(rand(0, 3000));
@@ -360,6 +408,8 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
   }
 
   const done = new Map<Action, number>();
+  /** switchover-vs-promote cycles whose promote won (the switchover found its peer promoted already). */
+  let promotedByAdmin = 0;
   try {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const action = ACTIONS[rand(0, ACTIONS.length)]!;
@@ -382,5 +432,5 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     console.error(`logs and images kept in ${keep}`);
     throw e;
   }
-  report('chaos soak', { mirroring: SYNC ? 'sync' : 'async', luns: LUNS, cycles: CYCLES, ...Object.fromEntries(done) });
+  report('chaos soak', { mirroring: SYNC ? 'sync' : 'async', luns: LUNS, cycles: CYCLES, ...Object.fromEntries(done), ...(done.has('switchover-vs-promote') ? { promotedByAdmin } : {}) });
 });
