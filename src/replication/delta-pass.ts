@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { ChunkMoves, type PassCounts } from './chunk-moves.js';
 import type { ChunkSet } from './chunk-set.js';
 import type { DeltaTable } from './delta-table.js';
+import { PassPace } from './pass-pace.js';
 import { PassPipeline } from './pass-pipeline.js';
 import { PassPlanner, type PassSource } from './pass-plan.js';
 import type { ReplicaLink } from './replica-link.js';
@@ -27,8 +28,8 @@ export interface DeltaPassOptions {
   batchChunks?: number;
   /** Chunks planned at a time: one window's allocation is asked together (default 1024). */
   windowChunks?: number;
-  /** Chunk data in flight at most (default 8 MiB). */
-  inflightBytes?: number;
+  /** How much chunk data may be in flight, from the pace of the passes before (default: 8 MiB); this pass's pace is recorded in it. */
+  pace?: PassPace;
   onProgress?: (doneChunks: number, totalChunks: number) => void;
 }
 
@@ -71,7 +72,8 @@ export async function runDeltaPass(
   const windowChunks = options.windowChunks ?? 1024;
   const counts: PassCounts = { sentChunks: 0, bytesSent: 0, skippedChunks: 0, sentWithoutChallengeChunks: 0, unmappedChunks: 0, challengedChunks: 0 };
   const passId = randomBytes(8).readBigUInt64BE(0);
-  const pipeline = new PassPipeline(options.inflightBytes ?? 8 * 1024 * 1024, MAX_OPS);
+  const pace = options.pace ?? new PassPace();
+  const pipeline = new PassPipeline(pace, MAX_OPS);
   const planner = new PassPlanner(source, link, table.chunkSize, table.volumeSize, compare);
   let staged = false;
   try {
@@ -93,8 +95,10 @@ export async function runDeltaPass(
     // Best effort: the backup drops an open pass anyway at the next BEGIN or restart.
     if (staged) link.abortPass(passId).catch(() => undefined);
     table.endCopy(false);
+    pace.observe(pipeline.movedBytes, pipeline.busyMs);
     throw e;
   }
+  pace.observe(pipeline.movedBytes, pipeline.busyMs);
   table.endCopy(true);
   await table.persistAll();
   return { chunks: chunks.size, ...counts, allocationQueries: planner.replicaQueries, durationMs: performance.now() - started, staged };

@@ -9,6 +9,7 @@ import type { DurableFiles } from '../block/durable-file.js';
 import type { Logger } from '../util/log.js';
 import { RecurringFailure } from '../util/recurring-failure.js';
 import { runDeltaPass, type DeltaPassResult } from './delta-pass.js';
+import { PassPace } from './pass-pace.js';
 import type { DeltaTable } from './delta-table.js';
 import type { HostWriteOrder } from './host-write-order.js';
 import type { ChunkSet } from './chunk-set.js';
@@ -60,6 +61,8 @@ export class PassRunner {
   /** Why the passes since the last one that completed failed (a full replica fails each retry alike). */
   private lastFailure: PassFailure | undefined;
   private readonly failures: RecurringFailure;
+  /** The link's pace as the passes find it: how much each keeps in flight. */
+  private readonly pace = new PassPace();
 
   constructor(
     private readonly parts: PassRunnerParts,
@@ -112,7 +115,7 @@ export class PassRunner {
     const { snapshot, chunks } = fixed;
     let result: DeltaPassResult;
     try {
-      result = await runDeltaPass(table, chunks, snapshot, link, { compare, staged, ...(onProgress ? { onProgress } : {}) });
+      result = await runDeltaPass(table, chunks, snapshot, link, { compare, staged, pace: this.pace, ...(onProgress ? { onProgress } : {}) });
     } finally {
       order.snapshot = undefined;
       await snapshot.close();
