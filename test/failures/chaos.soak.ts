@@ -299,7 +299,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     if (aimed || rand(0, 2) === 0) toBackup.setDelay(rand(200, 500));
     let settled = false;
     const switching = runCli(['switchover', '--json', '--control', primary.server().control], 90_000).finally(() => (settled = true));
-    let promote: { code: number; stderr: string };
+    let promote: { code: number | null; stderr: string };
     if (aimed) {
       while (!settled && !(await statuses(primary)).every((s) => s.role === 'backup')) await sleep(5);
       const r = await controlRequest(backup.server().control, { cmd: 'promote', force: false }, { timeoutMs: 60_000 });

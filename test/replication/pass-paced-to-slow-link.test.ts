@@ -21,7 +21,7 @@ import { tempMetaDir } from './temp-meta.js';
 const CHUNK = 64 * 1024;
 const SIZE = 16 * 1024 * 1024;
 const MIB = 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A link that carries 8 MiB/s, one write after another, and times a write out 400 ms after it was sent. */
 class SlowLink extends FakeLink {
