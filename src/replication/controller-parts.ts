@@ -49,4 +49,6 @@ export interface ControllerSettings {
   queueMemory: number;
   /** How long a clean shutdown waits for the backup to take what is queued. */
   shutdownDrainMs: number;
+  /** How long a switchover whose PROMOTE's answer was lost asks the peer whether it took it. */
+  promotionConfirmMs: number;
 }

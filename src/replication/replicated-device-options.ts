@@ -39,6 +39,8 @@ export interface ReplicatedDeviceOptions {
   deltaIntervalMs?: number;
   /** How long a clean shutdown waits for the backup to take what is queued (default 2 s); the rest is spilled. */
   shutdownDrainMs?: number;
+  /** How long a switchover whose PROMOTE's answer was lost asks the peer whether it took it, and sends it again (default 10 s). */
+  promotionConfirmMs?: number;
   clock?: () => number;
   logger?: Logger;
   /** The metadata files' file system (default: node:fs; tests pass one that forgets at a power loss). */

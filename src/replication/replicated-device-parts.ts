@@ -93,6 +93,7 @@ export async function openDeviceParts(options: ReplicatedDeviceOptions, onPassCo
       tickMs: options.tickMs ?? 1000,
       queueMemory,
       shutdownDrainMs: options.shutdownDrainMs ?? 2_000,
+      promotionConfirmMs: options.promotionConfirmMs ?? 10_000,
     };
     const roles = new RoleManager({ local, link, metaDir, files, queue, activity, table, order, volume, binding, peerSync, clock, log, onPassCommitted }, settings, options.afterSplitBrain ?? 'disconnect');
     // The primary checks its replica before anything else: a foreign one stops the server.

@@ -4,16 +4,16 @@
  * sends and watches the peer. promote, demote, switchover and resolve move between them,
  * with host writes held while the role flips, and persist the role before it counts.
  */
-import { ReplicationAction, encodeGenerationParameter } from '../replica-protocol/index.js';
+import { encodeGenerationParameter } from '../replica-protocol/index.js';
 import { ReplicationController, type ControllerParts, type ControllerSettings } from './controller.js';
 import { diverge, revertToBitmap, formatGeneration } from './generations.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { RecurringFailure } from '../util/recurring-failure.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import type { SplitBrain } from './replica-binding.js';
-import { peerRefused } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
 import { splitBrainVictim, type SplitBrainPolicy } from './split-brain-policy.js';
+import { promotePeer, type PromotionOutcome } from './switchover-promotion.js';
 import type { VolumeState } from './volume-state.js';
 
 /** A role change that is not allowed now: one line saying why (exit 1 at the CLI). */
@@ -179,7 +179,7 @@ export class RoleManager {
     // Most of the backlog goes before writes are held, so the hold only covers the last of it.
     await controller.predrain();
     const started = clock();
-    let outcome = 'unknown' as 'promoted' | 'peer-promoted' | 'refused' | 'unknown';
+    let outcome = 'unknown' as PromotionOutcome;
     let detail = '';
     await this.transition(() => order.holding(async () => {
       try {
@@ -191,14 +191,8 @@ export class RoleManager {
       this.primary = undefined;
       await volume.update(() => ({ role: 'backup' }));
       this.epoch++;
-      try {
-        outcome = (await link.control(ReplicationAction.PROMOTE, encodeGenerationParameter(volume.generations.current))) ? 'promoted' : 'refused';
-        if (outcome === 'refused') detail = 'the peer does not implement REPLICATION CONTROL';
-      } catch (e) {
-        detail = (e as Error).message;
-        // A CHECK CONDITION is the peer's answer (it did not promote); a lost connection leaves it unknown.
-        outcome = peerRefused(e) ? await this.afterRefusal() : 'unknown';
-      }
+      const parameter = encodeGenerationParameter(volume.generations.current);
+      ({ outcome, detail } = await promotePeer(link, { parameter, confirmMs: this.settings.promotionConfirmMs, givingUp: () => this.closing }));
       if (outcome === 'refused') {
         // Nothing changed on the peer: this node stays the primary, with the peer in sync.
         await volume.update(() => ({ role: 'primary' }));
@@ -217,21 +211,6 @@ export class RoleManager {
       );
     }
     return { heldMs };
-  }
-
-  /**
-   * The peer refused the switchover's PROMOTE. A peer its own admin promoted meanwhile (it
-   * found this node a backup already) refuses too, and taking the primary role back then
-   * made two primaries: so the peer's role decides, and one that cannot be read leaves this
-   * node a backup (no primary is safer than two).
-   */
-  private async afterRefusal(): Promise<'refused' | 'peer-promoted' | 'unknown'> {
-    try {
-      const role = (await this.parts.link.peerState())?.role;
-      return role === 'backup' ? 'refused' : role === 'primary' ? 'peer-promoted' : 'unknown';
-    } catch {
-      return 'unknown';
-    }
   }
 
   /** Throws the refusal a switchover would meet before it starts; the controller it would drain. */

@@ -15,7 +15,10 @@
  * live pair (no difference), a split brain resolved by discarding a random side, two
  * switchovers issued together (one runs, one is refused), a SIGTERM of the primary during a
  * switchover and its restart, a switchover on the primary racing `promote` on the backup
- * (either may come first; the backup ends the only primary). In sync mirroring every write acknowledged while the pair
+ * (either may come first; the backup ends the only primary), a partition or a SIGKILL of
+ * either node at a random moment of a switchover (never two primaries; the admin then does what
+ * the command's message says, and nothing the old primary acknowledged is lost: a LUN leaves
+ * its primary only once drained). In sync mirroring every write acknowledged while the pair
  * was continuous must be on the promoted node (a SIGKILL keeps the page cache); in async,
  * what a primary acknowledged before the backup was promoted over it may be lost, so its slots
  * are unknown until rewritten, as is a write in flight at a kill in either mode; a primary
@@ -40,8 +43,9 @@ const DEPTH = 4;
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? 20);
 const SYNC = !process.env.CHAOS_ASYNC;
 const LUNS = Number(process.env.CHAOS_LUNS ?? 1);
-const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link', 'delta-mode', 'verify', 'split-brain', 'double-switchover', 'switchover-sigterm', 'switchover-vs-promote'] as const;
+const ALL_ACTIONS = ['crash-failover', 'resync-crash', 'switchover', 'backup-crash', 'partition', 'both-crash', 'primary-restart', 'flavour-flip', 'pause-resume', 'point-restore', 'point-expose', 'slow-link', 'delta-mode', 'verify', 'split-brain', 'double-switchover', 'switchover-sigterm', 'switchover-vs-promote', 'switchover-partition', 'switchover-backup-kill', 'switchover-primary-kill'] as const;
 type Action = (typeof ALL_ACTIONS)[number];
+const INTERRUPTED_SWITCHOVERS: readonly Action[] = ['switchover-partition', 'switchover-backup-kill', 'switchover-primary-kill'];
 const ACTIONS = (process.env.CHAOS_ACTIONS?.split(',') ?? [...ALL_ACTIONS]) as Action[];
 
 const startPair = pairPerTest();
@@ -230,7 +234,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     expect(roles.every((r) => r === 'primary' || r === 'backup'), JSON.stringify(roles)).toBe(true);
     if (roles.includes('backup')) {
       if (roles.includes('primary')) {
-        await waitAll(primary, 'the LUNs left to switch over bound again', (s) => s.role === 'backup' || s.binding.state === 'bound', 60_000);
+        await boundAgain(primary);
         await admin(primary, ['switchover']);
       }
       [primary, backup] = [backup, primary];
@@ -238,6 +242,20 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     const after = await writerOn(primary);
     await sleep(rand(200, 2000));
     await finish(after, false);
+  }
+
+  /**
+   * Until the LUNs of `node` still primary are bound again after a cut, and still so a tick
+   * later: a reconnect is noticed at the next tick, so one that reported bound just after the
+   * heal may be about to rebind (and a switchover then refused, rightly: "nothing changed").
+   */
+  async function boundAgain(node: Node): Promise<void> {
+    const ok = (s: ReplicationStatus) => s.role === 'backup' || s.binding.state === 'bound';
+    for (;;) {
+      await waitAll(node, 'the LUNs left to switch over bound again', ok, 60_000);
+      await sleep(1_500);
+      if ((await statuses(node)).every(ok)) return;
+    }
   }
 
   /** A `tandem` admin command on `node` (--json): exit 0 expected; its stdout. */
@@ -318,8 +336,74 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
       // the backup's promote was refused; the same command on a clean link finishes them.
       expect(switched.stderr, switched.stderr + switched.stdout).toMatch(/could not bring the peer up to date .*nothing changed/);
       expect(promote.code, 'a promote beside a switchover that moved nothing').toBe(1);
-      await waitAll(primary, 'the LUNs left to switch over bound again', (s) => s.role === 'backup' || s.binding.state === 'bound', 60_000);
+      await boundAgain(primary);
       await admin(primary, ['switchover']);
+    }
+    [primary, backup] = [backup, primary];
+    await waitAll(backup, 'the old primary a backup', (s) => s.role === 'backup', 10_000);
+    await waitAll(primary, 'the only primary', (s) => s.role === 'primary', 10_000);
+  }
+
+  /**
+   * A fault at a random moment of a switchover under load: a partition healed 0.3-3 s later,
+   * or a SIGKILL of the backup or of the primary, restarted 0-2 s later (its page cache, and
+   * so what it acknowledged or the drain moved, survives). Each LUN ends unchanged (its drain cut: "nothing changed"; or refused at
+   * once), swapped, or with both nodes backups (its PROMOTE or the answer lost: "did not
+   * confirm"); never two primaries. The admin then does
+   * what the messages say: `switchover` again where the old primary still is one, `promote` on
+   * the peer where neither is. A LUN only leaves its primary after its drain, so every write
+   * the old primary acknowledged must be on the new one, in async mirroring too.
+   */
+  async function switchoverInterrupted(writer: HostWriter, fault: 'partition' | 'backup-kill' | 'primary-kill'): Promise<void> {
+    const toBackup = primary === a ? cluster.proxy : cluster.reverseProxy!;
+    // Aimed: the cut falls while a PROMOTE or its answer is on the (delayed) wire, the writer
+    // stopped so that the drain over the slow link holds no host write for long.
+    const aimed = rand(0, 2) === 0;
+    const delayMs = rand(200, 500);
+    if (aimed) {
+      writer.halt();
+      toBackup.setDelay(delayMs);
+    }
+    let settled = false;
+    const switching = runCli(['switchover', '--json', '--control', primary.server().control], 90_000).finally(() => (settled = true));
+    if (aimed) {
+      while (!settled && !(await statuses(primary)).some((s) => s.role === 'backup')) await sleep(5);
+      await sleep(rand(0, 2 * delayMs));
+    } else {
+      // The command takes ~0.5 s to start (node, yargs) and a few hundred ms to run.
+      await sleep(rand(300, 1500));
+    }
+    if (fault === 'partition') {
+      cluster.partition();
+      await sleep(rand(300, 3000));
+      cluster.heal();
+    } else {
+      const victim = fault === 'backup-kill' ? backup : primary;
+      // A write in flight at the kill may or may not be there; every one either node
+      // acknowledged is in its page cache, or drained to the peer before its LUN moved.
+      writer.halt();
+      await cluster.kill(victim.server());
+      toBackup.restore();
+      await finish(writer, true, false);
+      await sleep(rand(0, 2000));
+      await victim.restart();
+    }
+    const switched = await switching;
+    // A killed primary takes the command's answer with it: only the roles tell.
+    const outcome =
+      fault === 'primary-kill' ? 'killed' : switched.code === 0 ? 'swapped' : /nothing changed|no switchover now/.test(switched.stderr) ? 'unchanged' : 'unconfirmed';
+    if (outcome === 'unchanged' || outcome === 'unconfirmed') expect(switched.stderr, switched.stderr + switched.stdout).toMatch(/nothing changed|did not confirm its promotion|no switchover now/);
+    interruptedOutcomes[fault][outcome]++;
+    const rolesOn = async (node: Node) => (await statuses(node)).map((s) => s.role);
+    const [was, peer] = [await rolesOn(primary), await rolesOn(backup)];
+    for (let lun = 0; lun < LUNS; lun++) expect([was[lun], peer[lun]], `LUN ${lun}: ${switched.stderr}`).not.toEqual(['primary', 'primary']);
+    if (was.includes('primary')) {
+      await boundAgain(primary);
+      await admin(primary, ['switchover']);
+    }
+    if ((await rolesOn(backup)).includes('backup')) {
+      interruptedOutcomes[fault].peerPromotedByAdmin++;
+      await admin(backup, ['promote']);
     }
     [primary, backup] = [backup, primary];
     await waitAll(backup, 'the old primary a backup', (s) => s.role === 'backup', 10_000);
@@ -340,6 +424,8 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
       [primary, backup] = [backup, primary];
     } else if (action === 'switchover-vs-promote') {
       await switchoverVersusPromote(writer);
+    } else if (action === 'switchover-partition') {
+      await switchoverInterrupted(writer, 'partition');
     } else if (action === 'backup-crash') {
       await cluster.kill(backup.server());
       await sleep(rand(0, 3000));
@@ -410,6 +496,9 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
   const done = new Map<Action, number>();
   /** switchover-vs-promote cycles whose promote won (the switchover found its peer promoted already). */
   let promotedByAdmin = 0;
+  /** switchover-partition and -backup-kill: how the command ended, and how often a LUN was left with both nodes backups (the admin promoted the peer). */
+  const outcomes = () => ({ swapped: 0, unchanged: 0, unconfirmed: 0, killed: 0, peerPromotedByAdmin: 0 });
+  const interruptedOutcomes = { partition: outcomes(), 'backup-kill': outcomes(), 'primary-kill': outcomes() };
   try {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const action = ACTIONS[rand(0, ACTIONS.length)]!;
@@ -420,6 +509,12 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
       else if (action === 'both-crash' || action === 'primary-restart') await restartPrimary(action, writer);
       else if (action === 'split-brain') await splitBrain(writer);
       else if (action === 'switchover-sigterm') await switchoverSigterm(writer);
+      else if (action === 'switchover-primary-kill' || action === 'switchover-backup-kill') {
+        await switchoverInterrupted(writer, action === 'switchover-primary-kill' ? 'primary-kill' : 'backup-kill');
+        const after = await writerOn(primary, backup);
+        await sleep(rand(200, 2000));
+        await finish(after, false);
+      }
       else await underLoad(action, writer);
       await converged(`cycle ${cycle} ${action}`);
       done.set(action, (done.get(action) ?? 0) + 1);
@@ -432,5 +527,5 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     console.error(`logs and images kept in ${keep}`);
     throw e;
   }
-  report('chaos soak', { mirroring: SYNC ? 'sync' : 'async', luns: LUNS, cycles: CYCLES, ...Object.fromEntries(done), ...(done.has('switchover-vs-promote') ? { promotedByAdmin } : {}) });
+  report('chaos soak', { mirroring: SYNC ? 'sync' : 'async', luns: LUNS, cycles: CYCLES, ...Object.fromEntries(done), ...(done.has('switchover-vs-promote') ? { promotedByAdmin } : {}), ...(INTERRUPTED_SWITCHOVERS.some((k) => done.has(k)) ? { interruptedOutcomes } : {}) });
 });

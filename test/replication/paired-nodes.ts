@@ -216,6 +216,13 @@ export class PairedLink implements ReplicaLink {
     this.held = undefined;
   }
 
+  /** The next operation of this kind reaches the peer and runs there, but its answer is lost (the connection dropped). */
+  loseAnswer(what: 'replication-control'): void {
+    this.answerLost = what;
+  }
+
+  private answerLost: string | undefined;
+
   /** The peer LU's task set as this link's commands see it: an ORDERED write waits for everything sent before it (aborted if one failed). */
   private readonly tasks = new TaskSet();
 
@@ -244,6 +251,10 @@ export class PairedLink implements ReplicaLink {
     }
     try {
       const v = await fn(peer);
+      if (this.answerLost === what) {
+        this.answerLost = undefined;
+        throw new Error('connection lost with the command in flight');
+      }
       this.health_.up = true;
       return v;
     } catch (e) {

@@ -1,0 +1,80 @@
+/**
+ * What became of a switchover's PROMOTE, once the old primary has made itself a backup and
+ * sent it: the peer took it, refused it, or the answer was lost.
+ */
+import { ReplicationAction } from '../replica-protocol/index.js';
+import { peerRefused, type ReplicaLink } from './replica-link.js';
+
+/**
+ * 'promoted': by this PROMOTE (or, its answer lost, the peer reads as a primary now);
+ * 'peer-promoted': refused by a peer its own admin had promoted; 'refused': the peer is still a
+ * backup and did not promote; 'unknown': its role could not be read.
+ */
+export type PromotionOutcome = 'promoted' | 'peer-promoted' | 'refused' | 'unknown';
+
+export interface PromotionAttempt {
+  /** The PROMOTE's parameter (this node's current generation). */
+  parameter: Buffer;
+  /** How long a lost answer is asked after (ms of real time). */
+  confirmMs: number;
+  /** The node is shutting down: stop asking. */
+  givingUp: () => boolean;
+}
+
+/** Sends PROMOTE and settles its outcome; `detail` says why it was not 'promoted' at once. */
+export async function promotePeer(link: ReplicaLink, attempt: PromotionAttempt): Promise<{ outcome: PromotionOutcome; detail: string }> {
+  try {
+    const ok = await link.control(ReplicationAction.PROMOTE, attempt.parameter);
+    return ok ? { outcome: 'promoted', detail: '' } : { outcome: 'refused', detail: 'the peer does not implement REPLICATION CONTROL' };
+  } catch (e) {
+    const detail = (e as Error).message;
+    // A CHECK CONDITION is the peer's answer (it did not promote); a lost connection leaves it unknown.
+    return { outcome: peerRefused(e) ? await afterRefusal(link) : await afterLostAnswer(link, attempt), detail };
+  }
+}
+
+/**
+ * The peer refused. A peer its own admin promoted meanwhile (it found this node a backup
+ * already) refuses too, and taking the primary role back then made two primaries: so the
+ * peer's role decides, and one that cannot be read leaves this node a backup (no primary is
+ * safer than two).
+ */
+async function afterRefusal(link: ReplicaLink): Promise<PromotionOutcome> {
+  try {
+    const role = (await link.peerState())?.role;
+    return role === 'backup' ? 'refused' : role === 'primary' ? 'peer-promoted' : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const RETRY_EVERY_MS = 200;
+
+/**
+ * The answer was lost (the link cut, the peer restarted): the peer may or may not have
+ * promoted. Until `confirmMs` has passed, its role is read again: a primary took it; a
+ * backup is sent PROMOTE again (one that had taken the first would refuse, being a primary,
+ * and the refusal is read as above). Only a peer that stays unreachable leaves it unknown.
+ * Every lost answer used to leave both nodes backups until an admin promoted one, though the
+ * link was back within a second of a blip.
+ */
+async function afterLostAnswer(link: ReplicaLink, attempt: PromotionAttempt): Promise<PromotionOutcome> {
+  const deadline = Date.now() + attempt.confirmMs;
+  while (Date.now() < deadline && !attempt.givingUp()) {
+    await new Promise((r) => setTimeout(r, RETRY_EVERY_MS));
+    let role;
+    try {
+      role = (await link.peerState())?.role;
+    } catch {
+      continue;
+    }
+    if (role === 'primary') return 'promoted';
+    if (role !== 'backup') return 'unknown';
+    try {
+      return (await link.control(ReplicationAction.PROMOTE, attempt.parameter)) ? 'promoted' : 'refused';
+    } catch (e) {
+      if (peerRefused(e)) return afterRefusal(link);
+    }
+  }
+  return 'unknown';
+}
