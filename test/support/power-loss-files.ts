@@ -178,6 +178,11 @@ export class PowerLossFiles implements DurableFiles {
    */
   crash(options: CrashOptions): PowerLossFiles {
     this.dead = true;
+    return this.survivor(options);
+  }
+
+  /** What a power loss now would leave, while this file system goes on (a look, not a crash). */
+  survivor(options: CrashOptions): PowerLossFiles {
     const rng = options.rng;
     if (options.keep === 'some' && !rng) throw new Error("keep 'some' needs an rng");
     const names = new Map(this.durNames);
