@@ -281,9 +281,10 @@ export class ReplicationController {
     });
   }
 
-  /** Checks the peer now rather than at the next tick (a promotion by switchover, whose peer is known to be in sync). */
-  bindNow(): Promise<void> {
-    return this.serial.run(() => this.peer.rebind());
+  /** Binds the peer now (a promotion by switchover); its own changes (a restart's marks) go by a pass: continuous mirroring never copies them. */
+  async bindNow(): Promise<void> {
+    await this.serial.run(() => this.peer.rebind());
+    if (this.state === 'continuous' && this.parts.table.dirtyChunks > 0) await this.switchToDelta('peer-changes');
   }
 
   /** Marks what the peer must receive at open (the binding asked for it). */

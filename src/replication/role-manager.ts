@@ -189,15 +189,17 @@ export class RoleManager {
       }
       await controller.close();
       this.primary = undefined;
-      await volume.update(() => ({ role: 'backup' }));
+      await volume.update((r) => ({ role: 'backup', handingOverTo: r.generations.current }));
       this.epoch++;
       const parameter = encodeGenerationParameter(volume.generations.current);
       ({ outcome, detail } = await promotePeer(link, { parameter, confirmMs: this.settings.promotionConfirmMs, givingUp: () => this.closing }));
       if (outcome === 'refused') {
         // Nothing changed on the peer: this node stays the primary, with the peer in sync.
-        await volume.update(() => ({ role: 'primary' }));
+        await volume.update(() => ({ role: 'primary', handingOverTo: undefined }));
         this.epoch++;
         this.primary = this.newController(true);
+      } else if (outcome !== 'unknown') {
+        await volume.update(() => ({ handingOverTo: undefined }));
       }
     }));
     const heldMs = clock() - started;
@@ -207,7 +209,7 @@ export class RoleManager {
     log.info({ event: 'role-change', from: 'primary', to: 'backup', reason: 'switchover', heldMs, peerPromoted: outcome !== 'unknown', promotedBy: outcome === 'peer-promoted' ? 'peer' : 'switchover' }, 'switchover: this node is now a backup');
     if (outcome === 'unknown') {
       throw new RoleChangeError(
-        `switchover: this node is now a backup, but the peer did not confirm its promotion (${detail}): check \`tandem status\` on the peer and run \`tandem promote\` there (host writes were held ${heldMs} ms)`,
+        `switchover: this node is now a backup, but the peer did not confirm its promotion (${detail}): this node asks it again at every tick until it answers; \`tandem promote\` there does it now (host writes were held ${heldMs} ms)`,
       );
     }
     return { heldMs };
@@ -296,7 +298,7 @@ export class RoleManager {
       // A committed pass is part of the image; an open one never reaches it.
       await this.staging?.settle();
       await order.holding(async () => {
-        await volume.update((r) => ({ role: 'primary', generations: diverge(r.generations, clock()), resyncFrom: undefined }));
+        await volume.update((r) => ({ role: 'primary', generations: diverge(r.generations, clock()), resyncFrom: undefined, handingOverTo: undefined }));
         this.epoch++;
       });
     } finally {
@@ -354,6 +356,28 @@ export class RoleManager {
   async watch(): Promise<void> {
     await this.parts.binding.observe();
     await this.onWatch?.();
+    if (this.parts.volume.handingOverTo !== undefined && !this.closing) await this.oneAtATime(() => this.finishHandOver());
+  }
+
+  /**
+   * A switchover left this node a backup without the peer confirming its promotion (the link
+   * cut for longer than the switchover asked, this node killed or stopped meanwhile): asked
+   * again at each look. A peer that is a primary took over; one still a backup on the
+   * generation this node handed over is sent PROMOTE; one that refuses it (it moved on) ends
+   * the hand-over, leaving the choice to an admin.
+   */
+  private async finishHandOver(): Promise<void> {
+    const { volume, binding, link, log } = this.parts;
+    const to = volume.handingOverTo;
+    if (to === undefined || this.role !== 'backup' || binding.peerError !== undefined) return;
+    let outcome: PromotionOutcome = 'peer-promoted';
+    if (binding.peer?.role !== 'primary') {
+      ({ outcome } = await promotePeer(link, { parameter: encodeGenerationParameter(to), confirmMs: 0, givingUp: () => true }));
+    }
+    if (outcome === 'unknown') return;
+    await volume.update(() => ({ handingOverTo: undefined }));
+    if (outcome === 'refused') log.warn({ event: 'hand-over-abandoned', generation: formatGeneration(to) }, 'the peer refused to take over from this node\'s switchover: both nodes are backups until `tandem promote` runs on one');
+    else log.info({ event: 'hand-over-finished', promotedBy: outcome === 'promoted' ? 'this node' : 'peer' }, 'the peer took over from this node\'s switchover');
   }
 
   /** Run at every watch tick of a backup (the newest applied write, persisted at most once a tick). */

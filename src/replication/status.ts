@@ -79,6 +79,8 @@ export interface ReplicationStatus {
   resync: ResyncStatus | undefined;
   /** This backup being resynchronised from its peer, unfinished. */
   resyncTarget: boolean;
+  /** A switchover left this backup without its peer confirming the promotion: it keeps asking the peer to take over. */
+  handingOver: boolean;
   /** A backup: when it last applied a write from its primary. */
   newestWriteAt: number | undefined;
   afterSplitBrain: SplitBrainPolicy;
@@ -174,6 +176,7 @@ export function buildStatus(s: StatusSources): ReplicationStatus {
         : undefined,
     resync: s.peerSync.status(),
     resyncTarget: s.volume.resyncFrom !== undefined,
+    handingOver: s.volume.handingOverTo !== undefined,
     newestWriteAt: s.newestWriteAt,
     afterSplitBrain: s.policy,
     link: s.link.health(),

@@ -55,6 +55,8 @@ export type SwitchReason =
   | 'journal-redundant'
   /** The local image failed a host write: a pass copies what it holds in that range. */
   | 'local-write-failed'
+  /** Bound while mirroring, the peer had changes of its own (a restart recovered its activity log's extents): a pass overwrites them. */
+  | 'peer-changes'
   | 'admin';
 
 /** Link criteria only: what even plain `continuous` mode reacts to. */

@@ -27,9 +27,9 @@ export async function promotePeer(link: ReplicaLink, attempt: PromotionAttempt):
     const ok = await link.control(ReplicationAction.PROMOTE, attempt.parameter);
     return ok ? { outcome: 'promoted', detail: '' } : { outcome: 'refused', detail: 'the peer does not implement REPLICATION CONTROL' };
   } catch (e) {
-    const detail = (e as Error).message;
     // A CHECK CONDITION is the peer's answer (it did not promote); a lost connection leaves it unknown.
-    return { outcome: peerRefused(e) ? await afterRefusal(link) : await afterLostAnswer(link, attempt), detail };
+    if (peerRefused(e)) return { outcome: await afterRefusal(link), detail: (e as Error).message };
+    return afterLostAnswer(link, attempt, (e as Error).message);
   }
 }
 
@@ -58,7 +58,7 @@ const RETRY_EVERY_MS = 200;
  * Every lost answer used to leave both nodes backups until an admin promoted one, though the
  * link was back within a second of a blip.
  */
-async function afterLostAnswer(link: ReplicaLink, attempt: PromotionAttempt): Promise<PromotionOutcome> {
+async function afterLostAnswer(link: ReplicaLink, attempt: PromotionAttempt, lost: string): Promise<{ outcome: PromotionOutcome; detail: string }> {
   const deadline = Date.now() + attempt.confirmMs;
   while (Date.now() < deadline && !attempt.givingUp()) {
     await new Promise((r) => setTimeout(r, RETRY_EVERY_MS));
@@ -68,13 +68,14 @@ async function afterLostAnswer(link: ReplicaLink, attempt: PromotionAttempt): Pr
     } catch {
       continue;
     }
-    if (role === 'primary') return 'promoted';
-    if (role !== 'backup') return 'unknown';
+    if (role === 'primary') return { outcome: 'promoted', detail: '' };
+    if (role !== 'backup') break;
     try {
-      return (await link.control(ReplicationAction.PROMOTE, attempt.parameter)) ? 'promoted' : 'refused';
+      const ok = await link.control(ReplicationAction.PROMOTE, attempt.parameter);
+      return ok ? { outcome: 'promoted', detail: '' } : { outcome: 'refused', detail: 'the peer does not implement REPLICATION CONTROL' };
     } catch (e) {
-      if (peerRefused(e)) return afterRefusal(link);
+      if (peerRefused(e)) return { outcome: await afterRefusal(link), detail: `sent again after the answer was lost (${lost}): ${(e as Error).message}` };
     }
   }
-  return 'unknown';
+  return { outcome: 'unknown', detail: lost };
 }

@@ -40,6 +40,12 @@ export interface VolumeRecord extends VolumeIdentity {
   portGroup: number | undefined;
   /** The newest recovery point id this node handed out as a primary (the next is above it). */
   lastPointId: number | undefined;
+  /**
+   * A switchover made this node a backup and its peer never confirmed taking over: the
+   * generation the peer holds to do so. The backup keeps asking it (a kill or a long cut of
+   * the link mid-switchover otherwise left both nodes backups).
+   */
+  handingOverTo: GenerationId | undefined;
 }
 
 export class IdentityFileError extends Error {
@@ -89,6 +95,7 @@ export function parseVolumeRecord(path: string, raw: Buffer): StoredVolumeRecord
     newestWriteAt: typeof o.newestWriteAt === 'number' ? o.newestWriteAt : undefined,
     portGroup: o.portGroup === undefined ? undefined : field('portGroup', () => parsePortGroup(o.portGroup)),
     lastPointId: Number.isSafeInteger(o.lastPointId) && (o.lastPointId as number) > 0 ? (o.lastPointId as number) : undefined,
+    handingOverTo: o.handingOverTo === undefined ? undefined : field('handingOverTo', () => parseGeneration(String(o.handingOverTo))),
   };
 }
 
@@ -124,6 +131,7 @@ export function serializeVolumeRecord(r: VolumeRecord): string {
     ...(r.newestWriteAt !== undefined ? { newestWriteAt: r.newestWriteAt } : {}),
     ...(r.portGroup !== undefined ? { portGroup: r.portGroup } : {}),
     ...(r.lastPointId !== undefined ? { lastPointId: r.lastPointId } : {}),
+    ...(r.handingOverTo !== undefined ? { handingOverTo: formatGeneration(r.handingOverTo) } : {}),
   };
   return `${JSON.stringify(stored, null, 2)}\n`;
 }

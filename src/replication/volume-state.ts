@@ -53,6 +53,7 @@ export class VolumeState {
         resyncFrom: undefined,
         newestWriteAt: undefined,
         lastPointId: undefined,
+        handingOverTo: undefined,
         portGroup: options.portGroup ?? DEFAULT_PORT_GROUP[options.initialRole],
       };
       changed = true;
@@ -95,6 +96,11 @@ export class VolumeState {
 
   get resyncFrom(): GenerationId | undefined {
     return this.current.resyncFrom;
+  }
+
+  /** A switchover's hand-over to the peer, unconfirmed (VolumeRecord). */
+  get handingOverTo(): GenerationId | undefined {
+    return this.current.handingOverTo;
   }
 
   get newestWriteAt(): number | undefined {

@@ -38,6 +38,7 @@ function replication(overrides: Partial<ReplicationStatus> = {}): ReplicationSta
     splitBrain: undefined,
     resync: undefined,
     resyncTarget: false,
+    handingOver: false,
     newestWriteAt: undefined,
     afterSplitBrain: 'disconnect',
     paused: false,

@@ -64,7 +64,13 @@ describe('tandem status as text', () => {
     expect(asBackup).toContain('  newest write 20');
     // The mode a backup will mirror in once promoted (set on each node: it does not follow a switchover).
     expect(asBackup).toMatch(/\n {2}mode +\w+ \((sync|async)\) once promoted\n/);
-    for (const [label, value] of [...rows(primary), ...rows(asBackup), ...rows(withFailure)]) {
+    // A backup a switchover left without its peer confirming: it says so, and what ends it now.
+    expect(asBackup).not.toContain('handing over');
+    const handingOver = structuredClone(backup);
+    handingOver.luns[0]!.replication!.handingOver = true;
+    const asHandingOver = formatStatus(handingOver);
+    expect(asHandingOver).toMatch(/\n {2}handing over +a switchover made this node a backup .*asked again every tick \(`tandem promote` there does it now\)\n/);
+    for (const [label, value] of [...rows(primary), ...rows(asBackup), ...rows(withFailure), ...rows(asHandingOver)]) {
       expect(label).toMatch(/^[a-z][a-z .]*[a-z.] *$/);
       expect(label.endsWith(' ')).toBe(true);
       expect(value).not.toMatch(/^ /);

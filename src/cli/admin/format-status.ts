@@ -92,6 +92,9 @@ function backupRows(l: Lun, r: Replication, now: number): Rows {
     ['dirty', `${r.dirtyChunks} chunks, ${bytes(r.dirtyBytes)} (own changes the peer will overwrite)`],
     ['volume', `${r.identity.volumeId} gen ${r.identity.generation}`],
   ];
+  if (r.handingOver) {
+    rows.splice(2, 0, ['handing over', 'a switchover made this node a backup and the peer has not confirmed taking over: asked again every tick (`tandem promote` there does it now)']);
+  }
   if (r.resyncTarget) {
     const left = r.peer?.resyncBytesLeft;
     rows.splice(2, 0, ['resync', `being resynchronised from the peer${left !== undefined ? `, ${bytes(left)} left` : ''} (unfinished: a plain promote is refused)`]);

@@ -1,9 +1,12 @@
 /**
- * A switchover whose PROMOTE or its answer is lost (a link blip, the peer restarting) just
- * after the old primary made itself a backup. It used to stop there, both nodes backups,
- * until an admin ran `tandem promote` on the peer. Now the old primary asks the peer's role
- * for a while: a primary took the PROMOTE, a backup is sent it again; only a peer that stays
- * unreachable leaves the switchover unconfirmed.
+ * A switchover whose PROMOTE or its answer is lost (a link blip, the peer restarting, the
+ * old primary killed) just after the old primary made itself a backup. It used to stop
+ * there, both nodes backups, until an admin ran `tandem promote` on the peer. Now the old
+ * primary asks the peer's role for a while: a primary took the PROMOTE, a backup is sent it
+ * again. A peer unreachable all that time leaves the switchover unconfirmed, and the old
+ * primary, a backup handing over, asks again at each tick, across a restart too, until the
+ * peer takes over, an admin promotes either node, or the peer refuses (it no longer holds
+ * the history handed over).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pair, syncedPair, writeChunks, PAIR_CHUNK } from '../paired-nodes.js';
@@ -16,7 +19,8 @@ async function mirrorsFromB(p: Pair): Promise<void> {
   const { a, b } = p;
   expect(a.device.status().role).toBe('backup');
   expect(b.device.status().role).toBe('primary');
-  expect(await p.tickUntil(() => b.device.status().state === 'continuous')).toBe(true);
+  // In step: continuous with nothing marked (marks the old primary's restart recovered are passed over first).
+  expect(await p.tickUntil(() => b.device.status().state === 'continuous' && b.device.status().dirtyChunks === 0)).toBe(true);
   await writeChunks(b.device, [3], 0x42);
   await p.settle(() => b.device.status().journal.entries === 0);
   const image = await a.image();
@@ -51,19 +55,92 @@ describe.each(['async', 'sync'] as const)('a switchover whose PROMOTE is cut off
     await mirrorsFromB(pair);
   });
 
-  it('a peer that stays unreachable leaves both nodes backups, and the promote the message names ends it', async () => {
-    pair = await syncedPair({ flavour, promotionConfirmMs: 600 });
-    const { a, b } = pair;
+  /** A switchover whose PROMOTE fails on a partition that outlasts the asking: both nodes backups, the old primary handing over. */
+  async function unconfirmedSwitchover(p: Pair): Promise<void> {
+    const { a, b } = p;
     await writeChunks(a.device, [1, 2], 0x41);
     a.link.hold('replication-control');
     const switching = a.device.switchover().then(() => 'ok', (e: Error) => e.message);
-    await pair.settle(() => a.device.status().role === 'backup');
-    pair.partitioned = true;
+    await p.settle(() => a.device.status().role === 'backup');
+    p.partitioned = true;
     a.link.release();
-    expect(await switching).toMatch(/this node is now a backup, but the peer did not confirm its promotion .*run `tandem promote` there/);
+    expect(await switching).toMatch(/this node is now a backup, but the peer did not confirm its promotion .*asks it again at every tick/);
     expect(b.device.status().role).toBe('backup');
+    expect(a.device.status().handingOver).toBe(true);
+  }
+
+  it('a peer unreachable for longer than the switchover asks is handed over to once it answers', async () => {
+    pair = await syncedPair({ flavour, promotionConfirmMs: 600 });
+    const { a, b } = pair;
+    await unconfirmedSwitchover(pair);
+    await pair.tick();
+    expect(b.device.status().role).toBe('backup');
+    pair.partitioned = false;
+    expect(await pair.tickUntil(() => b.device.status().role === 'primary')).toBe(true);
+    expect(a.device.status().handingOver).toBe(false);
+    expect(a.log.events('hand-over-finished')).toHaveLength(1);
+    await mirrorsFromB(pair);
+  });
+
+  it('the promote the message names ends it at once, and the hand-over sees it done', async () => {
+    pair = await syncedPair({ flavour, promotionConfirmMs: 600 });
+    const { a, b } = pair;
+    await unconfirmedSwitchover(pair);
     pair.partitioned = false;
     await b.device.promote(false);
     await mirrorsFromB(pair);
+    expect(a.device.status().handingOver).toBe(false);
+  });
+
+  it('an admin who promotes the old primary back ends its hand-over: the peer stays its backup', async () => {
+    pair = await syncedPair({ flavour, promotionConfirmMs: 600 });
+    const { a, b } = pair;
+    await unconfirmedSwitchover(pair);
+    pair.partitioned = false;
+    await a.device.promote(false);
+    expect(a.device.status().handingOver).toBe(false);
+    expect(await pair.tickUntil(() => a.device.status().state === 'continuous')).toBe(true);
+    for (let i = 0; i < 3; i++) await pair.tick();
+    expect(b.device.status().role).toBe('backup');
+    expect((await b.image()).equals(await a.image())).toBe(true);
+  });
+
+  it('an old primary killed after making itself a backup hands over after its restart', async () => {
+    pair = await syncedPair({ flavour });
+    const { a, b } = pair;
+    await writeChunks(a.device, [1, 2], 0x41);
+    a.link.hold('replication-control');
+    void a.device.switchover().catch(() => undefined);
+    await pair.settle(() => a.device.status().role === 'backup');
+    // Killed with its PROMOTE still unsent.
+    a.crash();
+    a.link.release();
+    // The held PROMOTE fails with its node down (before the restart, or it would still go).
+    await new Promise((r) => setTimeout(r, 20));
+    expect(b.device.status().role).toBe('backup');
+    await a.open('primary');
+    // Its restart marks what its activity log held: to be compared with the new primary's.
+    expect(a.device.status()).toMatchObject({ role: 'backup', handingOver: true });
+    expect(a.device.status().dirtyChunks).toBeGreaterThan(0);
+    expect(await pair.tickUntil(() => b.device.status().role === 'primary')).toBe(true);
+    await mirrorsFromB(pair);
+  });
+
+  it('a peer that no longer holds the history handed over (its disk replaced) refuses: the hand-over ends, and an admin decides', async () => {
+    pair = await syncedPair({ flavour, promotionConfirmMs: 600 });
+    const { a, b } = pair;
+    await unconfirmedSwitchover(pair);
+    await b.device.close();
+    b.replaceDisk();
+    await b.open('backup');
+    pair.partitioned = false;
+    await pair.tickUntil(() => !a.device.status().handingOver);
+    expect(a.device.status()).toMatchObject({ role: 'backup', handingOver: false });
+    expect(b.device.status().role).toBe('backup');
+    expect(a.log.events('hand-over-abandoned')).toHaveLength(1);
+    // The admin's choice: the old primary serves again and fills the new disk.
+    await a.device.promote(false);
+    expect(await pair.tickUntil(() => a.device.status().state === 'continuous')).toBe(true);
+    expect((await b.image()).equals(await a.image())).toBe(true);
   });
 });
