@@ -18,7 +18,6 @@ import { PeerFollowing } from './peer-following.js';
 import { planPoint, type PointSteps } from './points/point-planner.js';
 import { RateMeter } from './rate-meter.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
-import type { ResyncPlan } from './replica-binding.js';
 import { queueStatus, type ContinuousFlavour, type MirrorState, type PrimaryStatus, type ReplicationMode } from './status.js';
 import { SwitchHistory } from './switch-history.js';
 import type { ControllerParts, ControllerSettings } from './controller-parts.js';
@@ -70,7 +69,8 @@ export class ReplicationController {
     this.age = new RecoveryPointAge(clock, table.dirtyChunks > 0);
     this.switches = new SwitchHistory(parts, () => this.continuous.figures(undefined));
     this.passes = new PassRunner({ ...parts, age: this.age }, settings.startInDelta);
-    this.peer = new PeerFollowing(parts, this.passes, this.age);
+    // Marks a resync made while mirroring continuously are never copied by it: a pass must take them.
+    this.peer = new PeerFollowing(parts, this.passes, this.age, () => this.state === 'continuous' && table.dirtyChunks > 0 && this.fallBack('peer-changes'));
     this.delta = new DeltaTracking(local, table, activity, this.age);
     this.continuous = new ContinuousMirroring(parts, settings.flavour, settings.queueMemory, {
       active: () => this.state === 'continuous' && !this.closed,
@@ -251,7 +251,7 @@ export class ReplicationController {
       // As a tick does: a switch still waiting for the shipper's batch in flight must finish
       // first, or that batch could reach the backup after the pass, over newer chunk images.
       await this.switching?.catch(() => undefined);
-      if (this.parts.binding.unsettled) await this.peer.rebind();
+      if (this.parts.binding.unsettled) await this.rebind();
       this.parts.binding.requireBound();
       return this.pass(onProgress, 'admin');
     });
@@ -268,7 +268,7 @@ export class ReplicationController {
   async planPoint(): Promise<(marker: PointMarker) => PointSteps> {
     const { binding } = this.parts;
     await this.switching?.catch(() => undefined);
-    if (binding.unsettled) await this.peer.rebind();
+    if (binding.unsettled) await this.rebind();
     binding.requireBound();
     return planPoint({
       state: this.state,
@@ -281,15 +281,15 @@ export class ReplicationController {
     });
   }
 
-  /** Binds the peer now (a promotion by switchover); its own changes (a restart's marks) go by a pass: continuous mirroring never copies them. */
-  async bindNow(): Promise<void> {
-    await this.serial.run(() => this.peer.rebind());
-    if (this.state === 'continuous' && this.parts.table.dirtyChunks > 0) await this.switchToDelta('peer-changes');
+  /** Binds the peer now (a promotion by switchover). */
+  bindNow(): Promise<void> {
+    return this.serial.run(() => this.rebind());
   }
 
-  /** Marks what the peer must receive at open (the binding asked for it). */
-  startResync(plan: ResyncPlan): Promise<void> {
-    return this.peer.startResync(plan);
+  /** Binds the peer again; a switch its resync started (peer-changes) is over when this returns. */
+  private async rebind(): Promise<void> {
+    await this.peer.rebind();
+    await this.switching?.catch(() => undefined);
   }
 
   // ---- ticks ----------------------------------------------------------------
@@ -332,7 +332,7 @@ export class ReplicationController {
       this.healthySince = undefined;
       return;
     }
-    if (this.parts.binding.unsettled) await this.serial.run(() => this.peer.rebind());
+    if (this.parts.binding.unsettled) await this.serial.run(() => this.rebind());
     if (!this.parts.binding.bound) return;
     this.healthySince ??= now;
     if (this.mode === 'delta') {

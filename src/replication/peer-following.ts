@@ -40,6 +40,8 @@ export class PeerFollowing {
     private readonly parts: PeerFollowingParts,
     private readonly passes: PassRunner,
     private readonly age: RecoveryPointAge,
+    /** A resync marked chunks for the passes to copy. */
+    private readonly marked: () => void,
   ) {
     this.following = parts.binding.bound;
   }
@@ -112,6 +114,7 @@ export class PeerFollowing {
     if (plan.full || plan.peerChanges) this.age.dirtied();
     await this.parts.peerSync.start(plan);
     this.passes.suspect = true;
+    this.marked();
   }
 
   /** A pass onto a peer still following this node; a failure makes the next tick check the peer again. */

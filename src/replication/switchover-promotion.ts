@@ -21,15 +21,25 @@ export interface PromotionAttempt {
   givingUp: () => boolean;
 }
 
+type Promotion = { outcome: PromotionOutcome; detail: string };
+
 /** Sends PROMOTE and settles its outcome; `detail` says why it was not 'promoted' at once. */
-export async function promotePeer(link: ReplicaLink, attempt: PromotionAttempt): Promise<{ outcome: PromotionOutcome; detail: string }> {
+export async function promotePeer(link: ReplicaLink, attempt: PromotionAttempt): Promise<Promotion> {
+  const sent = await sendPromote(link, attempt, '');
+  return 'lost' in sent ? afterLostAnswer(link, attempt, sent.lost) : sent;
+}
+
+/**
+ * One PROMOTE and the peer's answer to it. A CHECK CONDITION is an answer (the peer did not
+ * promote, and its role says why); a lost connection is none.
+ */
+async function sendPromote(link: ReplicaLink, attempt: PromotionAttempt, context: string): Promise<Promotion | { lost: string }> {
   try {
     const ok = await link.control(ReplicationAction.PROMOTE, attempt.parameter);
     return ok ? { outcome: 'promoted', detail: '' } : { outcome: 'refused', detail: 'the peer does not implement REPLICATION CONTROL' };
   } catch (e) {
-    // A CHECK CONDITION is the peer's answer (it did not promote); a lost connection leaves it unknown.
-    if (peerRefused(e)) return { outcome: await afterRefusal(link), detail: (e as Error).message };
-    return afterLostAnswer(link, attempt, (e as Error).message);
+    if (peerRefused(e)) return { outcome: await afterRefusal(link), detail: context + (e as Error).message };
+    return { lost: (e as Error).message };
   }
 }
 
@@ -58,7 +68,7 @@ const RETRY_EVERY_MS = 200;
  * Every lost answer used to leave both nodes backups until an admin promoted one, though the
  * link was back within a second of a blip.
  */
-async function afterLostAnswer(link: ReplicaLink, attempt: PromotionAttempt, lost: string): Promise<{ outcome: PromotionOutcome; detail: string }> {
+async function afterLostAnswer(link: ReplicaLink, attempt: PromotionAttempt, lost: string): Promise<Promotion> {
   const deadline = Date.now() + attempt.confirmMs;
   while (Date.now() < deadline && !attempt.givingUp()) {
     await new Promise((r) => setTimeout(r, RETRY_EVERY_MS));
@@ -70,12 +80,8 @@ async function afterLostAnswer(link: ReplicaLink, attempt: PromotionAttempt, los
     }
     if (role === 'primary') return { outcome: 'promoted', detail: '' };
     if (role !== 'backup') break;
-    try {
-      const ok = await link.control(ReplicationAction.PROMOTE, attempt.parameter);
-      return ok ? { outcome: 'promoted', detail: '' } : { outcome: 'refused', detail: 'the peer does not implement REPLICATION CONTROL' };
-    } catch (e) {
-      if (peerRefused(e)) return { outcome: await afterRefusal(link), detail: `sent again after the answer was lost (${lost}): ${(e as Error).message}` };
-    }
+    const sent = await sendPromote(link, attempt, `sent again after the answer was lost (${lost}): `);
+    if (!('lost' in sent)) return sent;
   }
   return { outcome: 'unknown', detail: lost };
 }

@@ -30,15 +30,21 @@ async function mirrorsFromB(p: Pair): Promise<void> {
 }
 
 describe.each(['async', 'sync'] as const)('a switchover whose PROMOTE is cut off (%s mirroring)', (flavour) => {
-  it('a PROMOTE lost on the way is sent again once the link is back', async () => {
-    pair = await syncedPair({ flavour });
-    const { a } = pair;
+  /** A switchover whose PROMOTE leaves into a partition, once the old primary is a backup; resolves once it left, with how the switchover will end. */
+  async function promoteIntoPartition(p: Pair): Promise<{ switching: Promise<string> }> {
+    const { a } = p;
     await writeChunks(a.device, [1, 2], 0x41);
     a.link.hold('replication-control');
     const switching = a.device.switchover().then(() => 'ok', (e: Error) => e.message);
-    await pair.settle(() => a.device.status().role === 'backup');
-    pair.partitioned = true;
+    await p.settle(() => a.device.status().role === 'backup');
+    p.partitioned = true;
     a.link.release();
+    return { switching };
+  }
+
+  it('a PROMOTE lost on the way is sent again once the link is back', async () => {
+    pair = await syncedPair({ flavour });
+    const { switching } = await promoteIntoPartition(pair);
     // Fails on the partition; the link comes back while the old primary still asks.
     await new Promise((r) => setTimeout(r, 500));
     pair.partitioned = false;
@@ -58,13 +64,7 @@ describe.each(['async', 'sync'] as const)('a switchover whose PROMOTE is cut off
   /** A switchover whose PROMOTE fails on a partition that outlasts the asking: both nodes backups, the old primary handing over. */
   async function unconfirmedSwitchover(p: Pair): Promise<void> {
     const { a, b } = p;
-    await writeChunks(a.device, [1, 2], 0x41);
-    a.link.hold('replication-control');
-    const switching = a.device.switchover().then(() => 'ok', (e: Error) => e.message);
-    await p.settle(() => a.device.status().role === 'backup');
-    p.partitioned = true;
-    a.link.release();
-    expect(await switching).toMatch(/this node is now a backup, but the peer did not confirm its promotion .*asks it again at every tick/);
+    expect(await (await promoteIntoPartition(p)).switching).toMatch(/this node is now a backup, but the peer did not confirm its promotion .*asks it again at every tick/);
     expect(b.device.status().role).toBe('backup');
     expect(a.device.status().handingOver).toBe(true);
   }
