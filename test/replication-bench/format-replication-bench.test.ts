@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatReplicationBench, type ReplicationBenchResult } from '../../tools/bench/replication-bench.js';
 
 const result: ReplicationBenchResult = {
+  nodeCores: 'shared',
   points: { workload: '4 KiB write, scattered', withoutIops: 12000, withIops: 11800, ratio: 0.98, points: 6, heldMsMedian: 0.12, heldMsMax: 0.9 },
   writes: 1000,
   sizeBytes: 64 * 1024 * 1024,
@@ -23,6 +24,11 @@ describe('formatReplicationBench', () => {
     expect(text).not.toContain('mode switches');
     expect(text).toContain('recovery points, async, 4 KiB write, scattered: pointInterval 1s 11800 IOPS vs none 12000: ratio 0.98');
     expect(text).toContain('6 points; host writes held 0.12 ms median, 0.9 ms max');
+  });
+
+  it('says where the processes ran', () => {
+    expect(formatReplicationBench(result)).toContain('host, target or primary, and backup sharing all cores');
+    expect(formatReplicationBench({ ...result, nodeCores: 'separate' })).toContain('the backup alone on a core of its own, the host and the target or primary on the others');
   });
 
   it('names any mode switch seen during a continuous run', () => {

@@ -9,7 +9,8 @@
  * with host, primary and backup on the same cores, IOPS ≤ cores / CPU per write.
  *
  * Run: `npm run build && node dist-tools/tools/bench/cpu-per-write.js [--writes 100000]
- * [--warm 60000] [--rounds 2] [--setups unreplicated,async,sync] [--fua] [--no-floor] [--json]`.
+ * [--warm 60000] [--rounds 2] [--setups unreplicated,async,sync] [--fua] [--no-floor]
+ * [--node-cores shared|separate] [--json]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { runQemuImgBench, type Workload } from './qemu-img-bench.js';
 import { measureFloor, type FloorResult } from './replication-floor.js';
 import { SCATTER_STEP, untilContinuous, untilDrained, writeContinuousConfig } from './replication-bench.js';
 import { HOST, serve, type ServeProcess } from './serve-process.js';
+import { withNodeCores, type NodeCores } from './node-cores.js';
 
 export type Setup = 'unreplicated' | 'async' | 'sync';
 
@@ -89,7 +91,7 @@ async function timedQemuImg(url: string, writes: number, fua: boolean): Promise<
   return { iops: r.iops, hostUs: (r.cpuSeconds! * 1e6) / writes };
 }
 
-async function startSetup(work: string, setup: Setup): Promise<{ primary: ServeProcess; backup?: ServeProcess; url: string; settle: () => Promise<void> }> {
+async function startSetup(work: string, setup: Setup, pinBackup: (pid: number) => void): Promise<{ primary: ServeProcess; backup?: ServeProcess; url: string; settle: () => Promise<void> }> {
   const url = (p: ServeProcess) => `iscsi://${HOST}:${p.port}/${PRIMARY_IQN}/0`;
   if (setup === 'unreplicated') {
     const primary = await serve(work, 'unreplicated', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'unreplicated.img')},size=${SIZE}`]);
@@ -97,6 +99,7 @@ async function startSetup(work: string, setup: Setup): Promise<{ primary: ServeP
   }
   const config = writeContinuousConfig(join(work, 'primary.json'), 1024 * 1024 * 1024);
   const backup = await serve(work, `${setup}-backup`, ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(work, `${setup}-backup.img`)},size=${SIZE}`]);
+  pinBackup(backup.pid);
   const primary = await serve(work, `${setup}-primary`, [
     '--role', 'primary', '--iqn', PRIMARY_IQN, '--lun', `${join(work, `${setup}-primary.img`)},size=${SIZE}`,
     '--replica', `iscsi://${HOST}:${backup.port}/${BACKUP_IQN}/0`, '--config', config, '--replication-mode', 'continuous', `--${setup}`,
@@ -112,10 +115,16 @@ export interface CpuPerWriteOptions {
   setups?: Setup[];
   fua?: boolean;
   floor?: boolean;
+  /** Where the processes run (node-cores.ts). Default 'shared'. */
+  nodeCores?: NodeCores;
   log?: (line: string) => void;
 }
 
-export async function runCpuPerWrite(options: CpuPerWriteOptions = {}): Promise<CpuPerWriteResult> {
+export function runCpuPerWrite(options: CpuPerWriteOptions = {}): Promise<CpuPerWriteResult> {
+  return withNodeCores(options.nodeCores ?? 'shared', (pinBackup) => cpuPerWrite(options, pinBackup));
+}
+
+async function cpuPerWrite(options: CpuPerWriteOptions, pinBackup: (pid: number) => void): Promise<CpuPerWriteResult> {
   const writes = options.writes ?? 100_000;
   const warm = options.warm ?? 60_000;
   const fua = options.fua ?? false;
@@ -124,7 +133,7 @@ export async function runCpuPerWrite(options: CpuPerWriteOptions = {}): Promise<
   const work = mkdtempSync(join(tmpdir(), 'tandem-cpu-per-write-'));
   try {
     for (const setup of options.setups ?? ['unreplicated', 'async', 'sync']) {
-      const s = await startSetup(work, setup);
+      const s = await startSetup(work, setup, pinBackup);
       try {
         // Warm (the JIT compiles the write path during a fresh process's first seconds), in runs of at most `writes`.
         for (let left = warm; left > 0; left -= writes) {
@@ -190,6 +199,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     .option('setups', { type: 'string', default: 'unreplicated,async,sync', describe: 'comma-separated: unreplicated, async, sync' })
     .option('fua', { type: 'boolean', default: false, describe: 'every write FUA (-t writethrough)' })
     .option('floor', { type: 'boolean', default: true, describe: 'measure the protocol-free floor (needs a C compiler)' })
+    .option('node-cores', { choices: ['shared', 'separate'] as const, default: 'shared' as const, describe: 'separate: the backup alone on the last core (node-cores.ts)' })
     .option('json', { type: 'boolean', default: false })
     .check((a) => {
       const bad = a.setups.split(',').filter((s) => !['unreplicated', 'async', 'sync'].includes(s));
@@ -204,6 +214,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     setups: argv.setups.split(',') as Setup[],
     fua: argv.fua,
     floor: argv.floor,
+    nodeCores: argv.nodeCores,
     log: argv.json ? undefined : (line) => console.error(line),
   });
   console.log(argv.json ? JSON.stringify(result, null, 2) : formatCpuPerWrite(result));

@@ -20,6 +20,7 @@ import type { ServerStatus } from '../../src/replication/control/handler.js';
 import { runQemuImgBench, warmUp, type Workload } from './qemu-img-bench.js';
 import { HOST, replicateCli, serve, type ServeProcess } from './serve-process.js';
 import { median } from './median.js';
+import { withNodeCores, type NodeCores } from './node-cores.js';
 
 export interface ReplicationBenchOptions {
   /** LUN size in bytes (all three setups). Default 256 MiB. */
@@ -31,6 +32,8 @@ export interface ReplicationBenchOptions {
   /** Delta part: distinct chunks dirtied, and 4 KiB writes into each. Defaults 64 and 16. */
   dirtyChunks?: number;
   rewritesPerChunk?: number;
+  /** Where the processes run (node-cores.ts). Default 'shared'. */
+  nodeCores?: NodeCores;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -67,6 +70,7 @@ export interface PointCostResult {
 }
 
 export interface ReplicationBenchResult {
+  nodeCores: NodeCores;
   points: PointCostResult;
   writes: number;
   sizeBytes: number;
@@ -193,7 +197,12 @@ async function warmUpMirror(control: string, url: string, workloads: readonly Wo
 
 const round2 = (x: number): number => Number(x.toFixed(2));
 
-export async function runReplicationBench(options: ReplicationBenchOptions = {}): Promise<ReplicationBenchResult> {
+export function runReplicationBench(options: ReplicationBenchOptions = {}): Promise<ReplicationBenchResult> {
+  const nodeCores = options.nodeCores ?? 'shared';
+  return withNodeCores(nodeCores, async (pinBackup) => ({ nodeCores, ...(await replicationBench(options, pinBackup)) }));
+}
+
+async function replicationBench(options: ReplicationBenchOptions, pinBackup: (pid: number) => void): Promise<Omit<ReplicationBenchResult, 'nodeCores'>> {
   const size = options.sizeBytes ?? 256 * 1024 * 1024;
   const writes = options.writes ?? 20_000;
   const rounds = options.rounds ?? 1;
@@ -214,6 +223,7 @@ export async function runReplicationBench(options: ReplicationBenchOptions = {})
   try {
     const backup = await serve(work, 'backup', ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(work, 'backup.img')},size=${size}`]);
     stops.push(backup.stop);
+    pinBackup(backup.pid);
     const proxy = await startCountingProxy(backup.port);
     stops.push(proxy.close);
     // Speed is measured primary to backup directly, as deployed; only the delta pass's bytes
@@ -383,6 +393,7 @@ export function formatReplicationBench(r: ReplicationBenchResult): string {
   const p = r.points;
   return [
     `replication: ${r.writes} writes per run at QD 32 (qemu-img bench), ${r.sizeBytes / 1024 / 1024} MiB LUNs; IOPS and ratio to unreplicated`,
+    r.nodeCores === 'separate' ? '  the backup alone on a core of its own, the host and the target or primary on the others (as two machines)' : '  host, target or primary, and backup sharing all cores',
     `  ${'workload'.padEnd(28)} ${'unreplicated'.padStart(12)} ${'sync'.padStart(14)} ${'async'.padStart(14)} ${'async backlog'.padStart(14)}`,
     ...r.workloads.map(
       (w) =>
@@ -406,9 +417,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     .option('size', { type: 'string', default: '256MiB' })
     .option('writes', { type: 'number', default: 20_000 })
     .option('rounds', { type: 'number', default: 1 })
+    .option('node-cores', { choices: ['shared', 'separate'] as const, default: 'shared' as const })
     .option('json', { type: 'boolean', default: false })
     .parseAsync();
   const result = await runReplicationBench({
+    nodeCores: argv.nodeCores,
     sizeBytes: parseSize(argv.size, '--size'),
     writes: argv.writes,
     rounds: argv.rounds,

@@ -2,7 +2,8 @@
  * `npm run bench`: the same sparse 1 GiB file served by Tandem and by tgtd, driven by
  * `qemu-img bench` (libiscsi) at queue depth 32, alternating targets round by round; then
  * the same against one RBD image on a throw-away Ceph cluster (Tandem's librbd store vs
- * tgt's bs_rbd); then the verify, replication and first-sync benchmarks. Prints each figure
+ * tgt's bs_rbd); then the verify, replication (its processes sharing the cores, then the
+ * backup on a core of its own) and first-sync benchmarks. Prints each figure
  * and the Tandem/tgt ratio of medians. Ratios, not absolute numbers, are what compare across
  * machines.
  */
@@ -16,6 +17,8 @@ import { runRbdBench } from './rbd-bench.js';
 import { formatVerifyBench, runVerifyBench } from './verify-bench.js';
 import { formatReplicationBench, runReplicationBench } from './replication-bench.js';
 import { formatFirstSyncBench, runFirstSyncBench } from './first-sync-bench.js';
+import type { NodeCores } from './node-cores.js';
+import { setLogLevel } from '../../src/util/log.js';
 import { startTandem, startTgt } from '../harness/target-process.js';
 
 /** The file and RBD sections' workloads; `scale` multiplies the request counts. */
@@ -43,8 +46,18 @@ const argv = await toolArgs()
   .option('rbd', { type: 'boolean', default: true, describe: 'also compare on a Ceph RBD image (one-node cluster; needs ceph-mon, ceph-osd, ceph-common, tgt-rbd)' })
   .option('verify', { type: 'boolean', default: true, describe: 'also run the replica-verify benchmark (1 GiB pair)' })
   .option('replication', { type: 'boolean', default: true, describe: 'also run the replication benchmark (sync/async write IOPS, delta pass bytes)' })
+  .option('replication-node-cores', {
+    type: 'string',
+    array: true,
+    choices: ['shared', 'separate'],
+    default: ['shared', 'separate'],
+    describe: 'where the replication section runs its processes: all on the same cores, or the backup alone on a core as on a machine of its own (repeatable)',
+  })
   .option('first-sync', { type: 'boolean', default: true, describe: 'also run the first-sync benchmark (64 GiB thin primary, 256 MiB of data)' })
   .parseAsync();
+
+// The embedded initiator's login lines are no part of a bench's report.
+setLogLevel(process.env.TANDEM_LOG_LEVEL ?? 'warn');
 
 const SIZE = 1024 ** 3;
 const workloads = workloadsAt(argv.scale).filter((w) => !argv.workload || argv.workload.includes(w.name));
@@ -77,8 +90,10 @@ if (argv.verify) {
 
 if (argv.replication) {
   // Mirrored 4 KiB write IOPS as ratios against an unreplicated LUN, and delta-pass wire bytes.
-  const replication = await runReplicationBench({ writes: Math.round(20_000 * argv.scale), rounds: argv.rounds });
-  console.log(argv.json ? JSON.stringify(replication, null, 2) : `\n${formatReplicationBench(replication)}`);
+  for (const nodeCores of argv.replicationNodeCores as NodeCores[]) {
+    const replication = await runReplicationBench({ writes: Math.round(20_000 * argv.scale), rounds: argv.rounds, nodeCores });
+    console.log(argv.json ? JSON.stringify(replication, null, 2) : `\n${formatReplicationBench(replication)}`);
+  }
 }
 
 if (argv.firstSync) {
