@@ -167,6 +167,19 @@ export class ActivityLog {
     return this.persist();
   }
 
+  /**
+   * Every write the log covered is durable on both nodes and no more may come (a drained
+   * switchover, host writes held): the log empties, so a crash of this node as a backup
+   * marks nothing. It used to keep its extents until the node was a primary again, each
+   * unclean restart meanwhile marking them all for a compare pass. An extent a write still
+   * holds stays.
+   */
+  clear(): Promise<void> {
+    for (const [e, h] of this.hot) if (h.refs === 0) this.hot.delete(e);
+    this.keepRecovered = false;
+    return this.persist();
+  }
+
   async close(): Promise<void> {
     await this.persist().catch(() => undefined);
     await this.fh.close();

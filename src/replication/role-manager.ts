@@ -189,6 +189,9 @@ export class RoleManager {
       }
       await controller.close();
       this.primary = undefined;
+      // Drained: the peer holds every acknowledged write durably; once this disk does too, no extent may differ.
+      await this.parts.local.flush().then(() => this.parts.activity.clear()).catch((e: Error) =>
+        log.warn({ event: 'activity-log-kept', error: e.message }, 'switchover: the local flush failed; the activity log keeps its extents for a restart to mark'));
       await volume.update((r) => ({ role: 'backup', handingOverTo: r.generations.current }));
       this.epoch++;
       const parameter = encodeGenerationParameter(volume.generations.current);

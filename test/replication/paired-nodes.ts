@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import type { PowerLossBlockStore } from '../support/power-loss-store.js';
 import {
   ReplicationAction,
   ReplicationSequenceError,
@@ -48,7 +49,8 @@ function newMetaDir(name: string): string {
 /** One node: its image, metadata directory and PR tags survive a crash; its device does not. */
 export class Node {
   device!: ReplicatedDevice;
-  store: MemoryBlockStore;
+  /** Its disk: one that keeps every write, or (a test's choice) one that forgets what no flush covered at a power loss. */
+  store: MemoryBlockStore | PowerLossBlockStore;
   metaDir: string;
   tags: VolumeTag[] = [];
   /** Bytes of data written to this node by its peer (WRITEs and staged writes). */

@@ -9,6 +9,7 @@
  * the history handed over).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BlockDevice } from '../../../src/block/device.js';
 import { Pair, syncedPair, writeChunks, PAIR_CHUNK } from '../paired-nodes.js';
 
 let pair: Pair | undefined;
@@ -27,6 +28,21 @@ async function mirrorsFromB(p: Pair): Promise<void> {
   expect(image.equals(await b.image())).toBe(true);
   expect(image[PAIR_CHUNK]).toBe(0x41);
   expect(image[3 * PAIR_CHUNK]).toBe(0x42);
+}
+
+/** `store` behind a flush that fails (EIO) while `failing`. */
+function failingFlush(store: BlockDevice): { device: BlockDevice; failing: boolean } {
+  const control = {
+    failing: false,
+    device: new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'flush') return () => (control.failing ? Promise.reject(new Error('EIO: flush failed')) : target.flush());
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }),
+  };
+  return control;
 }
 
 describe.each(['async', 'sync'] as const)('a switchover whose PROMOTE is cut off (%s mirroring)', (flavour) => {
@@ -119,10 +135,36 @@ describe.each(['async', 'sync'] as const)('a switchover whose PROMOTE is cut off
     await new Promise((r) => setTimeout(r, 20));
     expect(b.device.status().role).toBe('backup');
     await a.open('primary');
-    // Its restart marks what its activity log held: to be compared with the new primary's.
+    // Drained, flushed, its activity log emptied: its restart marks nothing.
+    expect(a.device.status()).toMatchObject({ role: 'backup', handingOver: true, dirtyChunks: 0 });
+    expect(await pair.tickUntil(() => b.device.status().role === 'primary')).toBe(true);
+    await mirrorsFromB(pair);
+  });
+
+  it('one whose disk failed the flush kept its activity log: its restart marks it, and the new primary passes those chunks over', async () => {
+    pair = new Pair();
+    const { a, b } = pair;
+    const disk = failingFlush(a.store);
+    await b.open('backup', { flavour });
+    await a.open('primary', { flavour, local: disk.device });
+    expect(await pair.tickUntil(() => a.device.status().state === 'continuous')).toBe(true);
+    // In delta mode the final pass is the drain, and the flush after it the switchover's first.
+    await a.device.setMode('delta', flavour);
+    await writeChunks(a.device, [1, 2], 0x41);
+    disk.failing = true;
+    a.link.hold('replication-control');
+    void a.device.switchover().catch(() => undefined);
+    await pair.settle(() => a.device.status().role === 'backup');
+    expect(a.log.events('activity-log-kept')).toHaveLength(1);
+    a.crash();
+    a.link.release();
+    await new Promise((r) => setTimeout(r, 20));
+    await a.open('primary');
     expect(a.device.status()).toMatchObject({ role: 'backup', handingOver: true });
     expect(a.device.status().dirtyChunks).toBeGreaterThan(0);
     expect(await pair.tickUntil(() => b.device.status().role === 'primary')).toBe(true);
+    // Promoted in step and mirroring continuously, it found the peer's marks: a pass takes them (peer-changes).
+    expect(await pair.tickUntil(() => b.log.events('mode-switch').some((e) => e.reason === 'peer-changes'))).toBe(true);
     await mirrorsFromB(pair);
   });
 

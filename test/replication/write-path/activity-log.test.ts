@@ -81,6 +81,28 @@ describe('activity log', () => {
     await again.close();
   });
 
+  it('cleared, it durably drops every extent no write holds, recovered ones too, after the delta table is made durable', async () => {
+    const dir = tempMetaDir();
+    await (async () => {
+      const first = await ActivityLog.open({ dir, volumeSize: VOLUME, extentSize: EXTENT });
+      await first.acquire(7 * EXTENT, 4096);
+      await first.close();
+    })();
+    let tableDurable = 0;
+    const log = await ActivityLog.open({ dir, volumeSize: VOLUME, extentSize: EXTENT, beforeEvict: async () => void tableDurable++ });
+    expect([...log.recovered]).toEqual([7]);
+    await log.acquire(3 * EXTENT, 4096);
+    await log.acquire(5 * EXTENT, 4096);
+    log.release(3 * EXTENT, 4096);
+    await log.clear();
+    expect(tableDurable).toBeGreaterThan(0);
+    expect(log.hotExtents).toBe(1);
+    await log.close();
+    const again = await ActivityLog.open({ dir, volumeSize: VOLUME, extentSize: EXTENT });
+    expect([...again.recovered]).toEqual([5]);
+    await again.close();
+  });
+
   it('a torn newest copy leaves the previous set; two torn copies say the set is lost', async () => {
     const dir = tempMetaDir();
     const log = await ActivityLog.open({ dir, volumeSize: VOLUME, extentSize: EXTENT, capacity: 4 });

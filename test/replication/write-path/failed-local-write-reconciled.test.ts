@@ -7,14 +7,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BlockDevice } from '../../../src/block/device.js';
-import type { MemoryBlockStore } from '../../../src/block/memory-store.js';
 import { PAIR_CHUNK, Pair } from '../paired-nodes.js';
 
 let pair: Pair | undefined;
 afterEach(async () => pair?.close());
 
 /** The store, whose next write (once armed) lands in part and then fails as a full disk does. */
-function shortWriteOnce(store: MemoryBlockStore): { device: BlockDevice; arm(): void } {
+function shortWriteOnce(store: BlockDevice): { device: BlockDevice; arm(): void } {
   let armed = false;
   const device = new Proxy(store, {
     get(target, prop) {
