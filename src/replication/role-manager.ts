@@ -201,11 +201,11 @@ export class RoleManager {
         await volume.update(() => ({ role: 'primary', handingOverTo: undefined }));
         this.epoch++;
         this.primary = this.newController(true);
-      } else if (outcome !== 'unknown') {
-        await volume.update(() => ({ handingOverTo: undefined }));
       }
     }));
     const heldMs = clock() - started;
+    // The peer confirmed: the hand-over is over. Written after the hold, so host writes do not wait for this sync.
+    if (outcome === 'promoted' || outcome === 'peer-promoted') await volume.update(() => ({ handingOverTo: undefined }));
     if (outcome !== 'refused') binding.reset();
     if (outcome === 'refused') throw new RoleChangeError(`switchover refused by the peer (${detail}); this node stays the primary`);
     this.startWatch();

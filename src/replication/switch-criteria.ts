@@ -55,7 +55,7 @@ export type SwitchReason =
   | 'journal-redundant'
   /** The local image failed a host write: a pass copies what it holds in that range. */
   | 'local-write-failed'
-  /** Bound while mirroring, the peer had changes of its own (a restart recovered its activity log's extents): a pass overwrites them. */
+  /** A resync marked chunks while mirroring continuously (the peer had changes of its own, e.g. its restart recovered its log's extents): a pass overwrites them. */
   | 'peer-changes'
   | 'admin';
 

@@ -29,6 +29,8 @@ describe.each(['async', 'sync'] as const)('a switchover beside another hold (%s 
       while (!stop && next < SLOTS) {
         const slot = next++;
         try {
+          // The LU's write guard, as a host's write meets it (DATA PROTECT on a backup).
+          if (!a.device.acceptsWrites(false)) throw new Error('refused by the write guard');
           await a.device.write(Buffer.alloc(BLOCK, (slot % 255) + 1), slot * BLOCK);
           acked.push(slot);
         } catch {
