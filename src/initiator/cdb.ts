@@ -1,4 +1,5 @@
 /** CDB builders and Data-In parsers for the typed helpers (SPC-4, SBC-3). */
+import { GatheredData } from './data-out.js';
 
 /**
  * SAM-5 status codes (§5.3) as the initiator reads them from SCSI Response PDUs. The
@@ -153,6 +154,34 @@ export function writeScatteredCommand(
   options: { fua?: boolean } = {},
   allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
 ): { cdb: Buffer; dataOut: Buffer } {
+  const { cdb, headBytes, dataBytes } = scatteredLayout(writes, blockSize, options);
+  // One buffer, header and data: the command is sent (and resent after a reconnect) from it.
+  const dataOut = allocate(headBytes + dataBytes);
+  writeScatteredHead(dataOut, writes, blockSize, headBytes);
+  let at = headBytes;
+  for (const w of writes) at += w.data.copy(dataOut, at);
+  return { cdb, dataOut };
+}
+
+/**
+ * WRITE SCATTERED(16) whose Data-Out is a gather list: the descriptors in a buffer of their
+ * own, then the writes' buffers as they are (no copy). The caller leaves those unchanged
+ * until the command settles, and never reuses them after a failure.
+ */
+export function writeScatteredGathered(
+  writes: readonly ScatteredWrite[],
+  blockSize: number,
+  options: { fua?: boolean } = {},
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+): { cdb: Buffer; dataOut: GatheredData } {
+  const { cdb, headBytes } = scatteredLayout(writes, blockSize, options);
+  const head = allocate(headBytes);
+  writeScatteredHead(head, writes, blockSize, headBytes);
+  return { cdb, dataOut: new GatheredData([head, ...writes.map((w) => w.data)]) };
+}
+
+/** The command's CDB and the sizes of its Data-Out's two parts (descriptors padded to whole blocks, data). */
+function scatteredLayout(writes: readonly ScatteredWrite[], blockSize: number, options: { fua?: boolean }): { cdb: Buffer; headBytes: number; dataBytes: number } {
   if (writes.length === 0 || writes.length > 0xffff) throw new RangeError(`WRITE SCATTERED of ${writes.length} ranges`);
   const headerBlocks = Math.ceil((32 + 32 * writes.length) / blockSize);
   if (headerBlocks > 0xffff) throw new RangeError('WRITE SCATTERED descriptors exceed the logical block data offset');
@@ -163,18 +192,6 @@ export function writeScatteredCommand(
     blocks += w.data.length / blockSize;
   }
   checkU32(blocks, 'WRITE SCATTERED buffer transfer length');
-  // One buffer, header and data: the command is sent (and resent after a reconnect) from it.
-  const headBytes = headerBlocks * blockSize;
-  const dataOut = allocate(headBytes + blocks * blockSize);
-  dataOut.fill(0, 0, headBytes);
-  let at = headBytes;
-  writes.forEach((w, i) => {
-    const d = 32 + 32 * i;
-    dataOut.writeUInt32BE(Math.floor(w.lba / 0x1_0000_0000), d);
-    dataOut.writeUInt32BE(w.lba % 0x1_0000_0000, d + 4);
-    dataOut.writeUInt32BE(w.data.length / blockSize, d + 8);
-    at += w.data.copy(dataOut, at);
-  });
   const cdb = Buffer.alloc(16);
   cdb[0] = ScsiOpcode.SERVICE_ACTION_OUT_16;
   cdb[1] = WRITE_SCATTERED_SA;
@@ -182,7 +199,18 @@ export function writeScatteredCommand(
   cdb.writeUInt16BE(headerBlocks, 4);
   cdb.writeUInt16BE(writes.length, 8);
   cdb.writeUInt32BE(blocks, 10);
-  return { cdb, dataOut };
+  return { cdb, headBytes: headerBlocks * blockSize, dataBytes: blocks * blockSize };
+}
+
+/** The header and one LBA range descriptor per write, in the first `headBytes` of `into` (the rest of them zero). */
+function writeScatteredHead(into: Buffer, writes: readonly ScatteredWrite[], blockSize: number, headBytes: number): void {
+  into.fill(0, 0, headBytes);
+  writes.forEach((w, i) => {
+    const d = 32 + 32 * i;
+    into.writeUInt32BE(Math.floor(w.lba / 0x1_0000_0000), d);
+    into.writeUInt32BE(w.lba % 0x1_0000_0000, d + 4);
+    into.writeUInt32BE(w.data.length / blockSize, d + 8);
+  });
 }
 
 export function reportLunsCdb(allocationLength: number): Buffer {

@@ -1,4 +1,5 @@
 /** The command interface shared by IscsiSession and ReconnectingSession. */
+import type { DataOut } from './data-out.js';
 import type { ParsedSense } from './sense-parse.js';
 
 /** SAM task attributes as carried in the SCSI Command PDU (RFC 7143 §11.3.1). */
@@ -16,7 +17,7 @@ export interface CommandRequest {
   /** Up to 260 bytes; more than 16 travel in an extended-CDB AHS. */
   cdb: Buffer;
   /** Data-Out; referenced, not copied, until the command completes. */
-  dataOut?: Buffer;
+  dataOut?: DataOut;
   /** Bytes of Data-In expected; the receive buffer is allocated once at this size. */
   dataInLength?: number;
   taskAttribute?: TaskAttributeValue;

@@ -16,6 +16,7 @@ import {
   unmapCommand,
   write16Cdb,
   writeScatteredCommand,
+  writeScatteredGathered,
   reportOneCommandCdb,
   oneCommandSupported,
   ONE_COMMAND_HEADER_BYTES,
@@ -28,6 +29,7 @@ import { getLbaStatusCdb, lbaStatusAllocationLength, parseLbaStatus, type LbaSta
 import { ScsiCheckConditionError, ScsiStatusError } from './errors.js';
 import { NO_SENSE_DATA } from './sense-parse.js';
 import { BufferPool, type BufferLease } from '../util/buffer-pool.js';
+import type { DataOut } from './data-out.js';
 
 /**
  * WRITE SCATTERED parameter data (a replica stream's batches) is reused: a fresh buffer per
@@ -35,10 +37,10 @@ import { BufferPool, type BufferLease } from '../util/buffer-pool.js';
  * milliseconds behind) is external memory V8 frees only in a full collection, and counts
  * against the old generation's limit until then.
  */
-const scatteredDataOut = new BufferPool({ minBytes: 8 * 1024, maxBytes: 1024 * 1024, maxIdleBytes: 16 * 1024 * 1024 });
+const scatteredDataOut = new BufferPool({ minBytes: 512, maxBytes: 1024 * 1024, maxIdleBytes: 16 * 1024 * 1024 });
 
 export interface ScsiOptions {
-  dataOut?: Buffer;
+  dataOut?: DataOut;
   dataInLength?: number;
   taskAttribute?: TaskAttributeValue;
   timeoutMs?: number;
@@ -119,11 +121,17 @@ export abstract class ScsiCommands {
     });
   }
 
-  /** Several writes in one WRITE SCATTERED(16) (their ranges must not overlap). */
-  async writeScattered(lun: number, writes: readonly ScatteredWrite[], options: { fua?: boolean; idempotent?: boolean; taskAttribute?: TaskAttributeValue } = {}): Promise<void> {
+  /**
+   * Several writes in one WRITE SCATTERED(16) (their ranges must not overlap). Their data is
+   * copied into one buffer, unless `gather`: then it is sent from the writes' own buffers,
+   * which the caller leaves unchanged until the command settles and never reuses after a
+   * failure (its bytes may still sit in a socket's write queue).
+   */
+  async writeScattered(lun: number, writes: readonly ScatteredWrite[], options: { fua?: boolean; idempotent?: boolean; taskAttribute?: TaskAttributeValue; gather?: boolean } = {}): Promise<void> {
     let lease: BufferLease | undefined;
     const take = (bytes: number): Buffer => (lease = scatteredDataOut.take(bytes)).buffer;
-    const { cdb, dataOut } = writeScatteredCommand(writes, await this.blockSizeOf(lun), { fua: options.fua ?? false }, take);
+    const build = options.gather ? writeScatteredGathered : writeScatteredCommand;
+    const { cdb, dataOut } = build(writes, await this.blockSizeOf(lun), { fua: options.fua ?? false }, take);
     await this.scsi(lun, cdb, {
       dataOut,
       ...(options.taskAttribute !== undefined ? { taskAttribute: options.taskAttribute } : {}),

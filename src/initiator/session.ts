@@ -39,6 +39,7 @@ import { PduTransport, type FramedPdu, type WireStats } from './transport.js';
 import { DEFAULT_ISCSI_PORT } from './url.js';
 import { IntMap } from '../util/int-map.js';
 import { PendingCommands } from './pending-commands.js';
+import { dataOutRange, type DataOut } from './data-out.js';
 
 const log = moduleLogger('initiator');
 
@@ -426,21 +427,21 @@ export class IscsiSession extends ScsiCommands {
       plan.immediateLength,
     );
     if (!out || plan.unsolicitedEnd === plan.immediateLength) {
-      this.transport.send(header, out?.subarray(0, plan.immediateLength));
+      this.transport.send(header, out && dataOutRange(out, 0, plan.immediateLength));
       return;
     }
     // One writev with the command (the transport holds its sends for the rest of the tick).
-    this.transport.send(header, out.subarray(0, plan.immediateLength));
+    this.transport.send(header, dataOutRange(out, 0, plan.immediateLength));
     this.sendSequence(task, out, plan.immediateLength, plan.unsolicitedEnd, RESERVED_TAG);
   }
 
-  private sendSequence(task: Task, out: Buffer, start: number, end: number, ttt: number): void {
+  private sendSequence(task: Task, out: DataOut, start: number, end: number, ttt: number): void {
     forEachDataOut(start, end, this.params.maxSendDataSegmentLength, (offset, length, dataSN, final) => {
       const header = encodeDataOut(
         { final, lun: task.lunField, itt: task.itt, ttt, expStatSN: this.expStatSN, dataSN, bufferOffset: offset },
         length,
       );
-      this.transport.send(header, out.subarray(offset, offset + length));
+      this.transport.send(header, dataOutRange(out, offset, offset + length));
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { DIGEST_LENGTH } from '../iscsi/pdu/bhs.js';
-import { dataDigest, encodeDigest, headerDigest, padLength, paddingFor } from '../iscsi/pdu/segment.js';
+import { dataDigest, dataDigestOf, encodeDigest, headerDigest, padLength, paddingFor } from '../iscsi/pdu/segment.js';
 import { PduReader, type FramedPdu } from '../iscsi/pdu/pdu-reader.js';
 import { IscsiConnectionError, IscsiTimeoutError } from './errors.js';
 
@@ -122,9 +122,10 @@ export class PduTransport {
 
   /**
    * Writes one PDU. `data` is referenced, not copied: the caller must not change it until
-   * the write completes (the data path hands us slices of the caller's own buffer).
+   * the write completes (the data path hands us slices of the caller's own buffer). Several
+   * buffers are one data segment, sent back to back.
    */
-  send(header: Buffer, data?: Buffer): void {
+  send(header: Buffer, data?: Buffer | readonly Buffer[]): void {
     if (this.closed) return;
     const s = this.socket;
     this.holdForTick();
@@ -134,13 +135,16 @@ export class PduTransport {
       s.write(encodeDigest(headerDigest(header)));
       bytes += DIGEST_LENGTH;
     }
-    if (data && data.length > 0) {
-      s.write(data);
-      const pad = padLength(data.length);
-      if (pad > 0) s.write(paddingFor(data.length));
-      bytes += data.length + pad;
+    const pieces = data === undefined || Buffer.isBuffer(data) ? undefined : data;
+    const length = pieces ? segmentLength(pieces) : (data as Buffer | undefined)?.length ?? 0;
+    if (length > 0) {
+      if (pieces) for (const piece of pieces) s.write(piece);
+      else s.write(data as Buffer);
+      const pad = padLength(length);
+      if (pad > 0) s.write(paddingFor(length));
+      bytes += length + pad;
       if (this.settings.dataDigest) {
-        s.write(encodeDigest(dataDigest(data)));
+        s.write(encodeDigest(pieces ? dataDigestOf(pieces, length) : dataDigest(data as Buffer)));
         bytes += DIGEST_LENGTH;
       }
     }
@@ -196,3 +200,9 @@ export class PduTransport {
 }
 
 export type { FramedPdu };
+
+function segmentLength(pieces: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
+}

@@ -117,13 +117,13 @@ export class ActivityLog {
     return this.waiters.length > 0;
   }
 
-  /** Extents of [offset, offset + length). */
-  extentsOf(offset: number, length: number): number[] {
-    const first = Math.floor(offset / this.extentSize);
-    const last = Math.floor((offset + Math.max(length, 1) - 1) / this.extentSize);
-    const out: number[] = [];
-    for (let e = first; e <= last; e++) out.push(e);
-    return out;
+  // First and last extent of a range, not an array of them: acquire and release run for every host write.
+  private firstExtent(offset: number): number {
+    return Math.floor(offset / this.extentSize);
+  }
+
+  private lastExtent(offset: number, length: number): number {
+    return Math.floor((offset + Math.max(length, 1) - 1) / this.extentSize);
   }
 
   /**
@@ -131,10 +131,9 @@ export class ActivityLog {
    * (undefined, no I/O, when they already are), waiting for room if every hot extent is held.
    */
   acquire(offset: number, length: number): Promise<void> | undefined {
-    const extents = this.extentsOf(offset, length);
     let needsPersist = false;
     let needsRoom = false;
-    for (const e of extents) {
+    for (let e = this.firstExtent(offset), last = this.lastExtent(offset, length); e <= last; e++) {
       const h = this.hot.get(e);
       if (h) {
         h.refs++;
@@ -150,7 +149,7 @@ export class ActivityLog {
 
   /** The write is confirmed on both nodes (or covered by the delta table): its extents may cool. */
   release(offset: number, length: number): void {
-    for (const e of this.extentsOf(offset, length)) {
+    for (let e = this.firstExtent(offset), last = this.lastExtent(offset, length); e <= last; e++) {
       const h = this.hot.get(e);
       if (h && h.refs > 0) h.refs--;
     }

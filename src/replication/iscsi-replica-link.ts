@@ -148,10 +148,10 @@ export class IscsiReplicaLink implements ReplicaLink {
     if (durable) this.healthState.writeLatencyMs = smooth(this.healthState.writeLatencyMs, performance.now() - started);
   }
 
-  async writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
+  async writeScattered(writes: readonly ExtentWrite[], ordered = false, lent = false): Promise<void> {
     if (this.scatteredRanges === 0) throw new Error('the backup does not take WRITE SCATTERED');
     const bs = this.blockSize;
-    const options = ordered ? { idempotent: true, taskAttribute: TaskAttribute.ORDERED } : { idempotent: true };
+    const options = ordered ? { idempotent: true, gather: lent, taskAttribute: TaskAttribute.ORDERED } : { idempotent: true, gather: lent };
     await this.guard('write', () => this.session.writeScattered(this.lun, writes.map((w) => ({ lba: w.offset / bs, data: w.data })), options));
     for (const w of writes) this.healthState.bytesWritten += w.data.length;
   }

@@ -78,8 +78,8 @@ export class LazyReplicaLink implements ReplicaLink {
   get scatteredRanges(): number {
     return this.inner?.scatteredRanges ?? 0;
   }
-  writeScattered(writes: readonly ExtentWrite[], ordered?: boolean): Promise<void> {
-    return this.via((l) => (l.writeScattered ? l.writeScattered(writes, ordered) : Promise.reject(new Error('the backup does not take WRITE SCATTERED'))));
+  writeScattered(writes: readonly ExtentWrite[], ordered?: boolean, lent?: boolean): Promise<void> {
+    return this.via((l) => (l.writeScattered ? l.writeScattered(writes, ordered, lent) : Promise.reject(new Error('the backup does not take WRITE SCATTERED'))));
   }
   read(buf: Buffer, offset: number): Promise<void> {
     return this.via((l) => l.read(buf, offset));

@@ -25,10 +25,12 @@ export class LoopWaker {
   soon(): void {
     if (!this.wake || this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      // Whichever wait is current then: a wait that began since is woken for nothing, and looks again.
-      this.wake?.();
-    });
+    setImmediate(this.wakeScheduled);
   }
+
+  private readonly wakeScheduled = (): void => {
+    this.scheduled = false;
+    // Whichever wait is current then: a wait that began since is woken for nothing, and looks again.
+    this.wake?.();
+  };
 }

@@ -11,18 +11,19 @@ export class RedundancyTracker {
 
   constructor(private readonly chunkSize: number) {}
 
+  // Loops, not a callback per chunk: add and remove run for every host write.
   add(offset: number, length: number): void {
     this.pendingBytes += length;
-    this.forChunks(offset, length, (c) => this.perChunk.set(c, (this.perChunk.get(c) ?? 0) + 1));
+    for (let c = this.firstChunk(offset), last = this.lastChunk(offset, length); c <= last; c++) this.perChunk.set(c, (this.perChunk.get(c) ?? 0) + 1);
   }
 
   remove(offset: number, length: number): void {
     this.pendingBytes -= length;
-    this.forChunks(offset, length, (c) => {
+    for (let c = this.firstChunk(offset), last = this.lastChunk(offset, length); c <= last; c++) {
       const n = (this.perChunk.get(c) ?? 1) - 1;
       if (n > 0) this.perChunk.set(c, n);
       else this.perChunk.delete(c);
-    });
+    }
   }
 
   clear(): void {
@@ -43,8 +44,11 @@ export class RedundancyTracker {
     return this.perChunk.size === 0 ? 0 : this.pendingBytes / this.deltaBytes;
   }
 
-  private forChunks(offset: number, length: number, fn: (chunk: number) => void): void {
-    const last = Math.floor((offset + Math.max(length, 1) - 1) / this.chunkSize);
-    for (let c = Math.floor(offset / this.chunkSize); c <= last; c++) fn(c);
+  private firstChunk(offset: number): number {
+    return Math.floor(offset / this.chunkSize);
+  }
+
+  private lastChunk(offset: number, length: number): number {
+    return Math.floor((offset + Math.max(length, 1) - 1) / this.chunkSize);
   }
 }

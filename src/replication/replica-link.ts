@@ -81,9 +81,11 @@ export interface ReplicaLink {
   readonly scatteredRanges?: number;
   /**
    * At most `scatteredRanges` writes whose ranges do not overlap, in one command (WRITE
-   * SCATTERED), not made durable; `ordered` as for write().
+   * SCATTERED), not made durable; `ordered` as for write(). `lent`: the writes' buffers stay
+   * unchanged until this settles and are never reused if it fails (write()'s rule for its
+   * buffer), so they are sent as they are; otherwise they are copied.
    */
-  writeScattered?(writes: readonly ExtentWrite[], ordered?: boolean): Promise<void>;
+  writeScattered?(writes: readonly ExtentWrite[], ordered?: boolean, lent?: boolean): Promise<void>;
   read(buf: Buffer, offset: number): Promise<void>;
   /** Deallocate a range on the replica (UNMAP); it reads back as zeroes, as on the primary. */
   discard(offset: number, length: number): Promise<void>;

@@ -76,7 +76,8 @@ function issueLent(groups: readonly ShipGroup[], lent: Map<ShipGroup, ChangeData
     if (command.length > 1) {
       const parts = command.map((c) => lent.get(c)!);
       const writes = command.map((c, j) => ({ offset: c.offset, data: joined(parts[j]!, c.length) }));
-      return link.writeScattered!(writes, first).then(() => parts.forEach(giveBack));
+      // Lent, not copied: the parts are given back only once the backup has them (as below).
+      return link.writeScattered!(writes, first, true).then(() => parts.forEach(giveBack));
     }
     if (g.discard) return link.discard(g.offset, g.length);
     // One change: its own buffer, no copy (several contiguous ones: one WRITE of a copy).

@@ -6,12 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { ScsiCommands } from '../../src/initiator/scsi-commands.js';
 import type { CommandRequest, CommandResult } from '../../src/initiator/command-types.js';
+import { GatheredData } from '../../src/initiator/data-out.js';
 
 const BLOCK = 4096;
 
 /** Answers READ CAPACITY(16) itself; every other command waits for the test to settle it. */
 class HeldCommands extends ScsiCommands {
-  readonly sent: Array<{ dataOut: Buffer; settle: (r: CommandResult | Error) => void }> = [];
+  readonly sent: Array<{ dataOut: Buffer; gathered: GatheredData | undefined; settle: (r: CommandResult | Error) => void }> = [];
 
   command(request: CommandRequest): Promise<CommandResult> {
     if (request.cdb[0] === 0x9e) {
@@ -21,7 +22,10 @@ class HeldCommands extends ScsiCommands {
       return Promise.resolve({ status: 0, dataIn: d, residual: 0, residualOverflow: false });
     }
     return new Promise((resolve, reject) => {
-      this.sent.push({ dataOut: request.dataOut!, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+      const out = request.dataOut!;
+      const gathered = out instanceof GatheredData ? out : undefined;
+      // The descriptors: the whole buffer, or a gather list's first piece.
+      this.sent.push({ dataOut: gathered ? gathered.pieces[0]! : (out as Buffer), gathered, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
     });
   }
 }
@@ -29,8 +33,8 @@ class HeldCommands extends ScsiCommands {
 const GOOD: CommandResult = { status: 0, residual: 0, residualOverflow: false };
 const writes = (fill: number) => [0, 7, 3].map((lba) => ({ lba, data: Buffer.alloc(BLOCK, fill + lba) }));
 
-async function issue(c: HeldCommands, fill: number): Promise<{ dataOut: Buffer; settle: (r: CommandResult | Error) => void; done: Promise<void> }> {
-  const done = c.writeScattered(0, writes(fill));
+async function issue(c: HeldCommands, fill: number, gather = false, data = writes(fill)): Promise<HeldCommands['sent'][number] & { done: Promise<void> }> {
+  const done = c.writeScattered(0, data, { gather });
   while (c.sent.length === 0) await Promise.resolve();
   return { ...c.sent.shift()!, done };
 }
@@ -69,5 +73,25 @@ describe('WRITE SCATTERED parameter data', () => {
     inFlight.settle(GOOD);
     next.settle(GOOD);
     await Promise.all([inFlight.done, next.done]);
+  });
+
+  it('gathered, sends the writes\' own buffers after its descriptors, and reuses only the descriptors\' buffer', async () => {
+    const c = new HeldCommands();
+    const data = writes(5);
+    const first = await issue(c, 5, true, data);
+    expect(first.gathered!.pieces.slice(1)).toEqual(data.map((w) => w.data));
+    for (const [i, w] of data.entries()) expect(first.gathered!.pieces[i + 1]).toBe(w.data);
+    expect(first.gathered!.length).toBe(BLOCK + 3 * BLOCK);
+    expect(first.dataOut.readUInt32BE(64 + 4)).toBe(7);
+    first.settle(GOOD);
+    await first.done;
+    const failed = await issue(c, 6, true);
+    expect(failed.dataOut.buffer).toBe(first.dataOut.buffer);
+    failed.settle(new Error('connection lost'));
+    await expect(failed.done).rejects.toThrow('connection lost');
+    const next = await issue(c, 7, true);
+    expect(next.dataOut.buffer).not.toBe(failed.dataOut.buffer);
+    next.settle(GOOD);
+    await next.done;
   });
 });

@@ -42,6 +42,11 @@ export class CopyGates {
     }
   }
 
+  /** No hold and no gate: a copy-on-write call goes on at once (waitFor would answer undefined). */
+  get open(): boolean {
+    return !this.held && !this.gate;
+  }
+
   /** What a copy-on-write call must wait for now (then ask again); undefined: go on; 'held': nothing to copy. */
   waitFor(holdsAll: () => boolean): Promise<void> | 'held' | undefined {
     if (this.held) return this.held.done;

@@ -68,6 +68,8 @@ export class CopyOnWrite {
 
   /** Preserves units [first, last] for the store (see the file comment). */
   preserve(first: number, last: number): Promise<void> | undefined {
+    // Every unit held (the usual case once a point's units were copied): nothing allocated.
+    if (this.cow.held.nextClear(first, last + 1) < 0) return undefined;
     let gaps: Run[] = [...this.cow.held.clearRuns(first, last + 1)];
     if (gaps.length === 0) return undefined;
     const waits: Promise<void>[] = [];

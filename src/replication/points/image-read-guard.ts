@@ -31,6 +31,7 @@ export class ImageReadGuard {
 
   /** Settles once every registered read overlapping units [first, last] has; undefined when none overlaps. */
   settledOver(first: number, last: number): Promise<void> | undefined {
+    if (this.reads.size === 0) return undefined;
     const waits: Promise<void>[] = [];
     for (const r of this.reads) if (r.first <= last && first <= r.last) waits.push(r.done);
     return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);

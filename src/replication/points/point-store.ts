@@ -154,7 +154,8 @@ export class PointStore implements PointImages {
     const units = this.geometry.unitsOf(offset, length);
     if (!units) return undefined;
     if (this.life.broken) return Promise.reject(this.life.brokenError());
-    const wait = this.gates.waitFor(() => this.cow?.holdsAll(units[0], units[1]) ?? false);
+    // No closure while the gates are open: this runs for every host write.
+    const wait = this.gates.open ? undefined : this.gates.waitFor(() => this.cow?.holdsAll(units[0], units[1]) ?? false);
     if (wait && wait !== 'held') return wait.then(() => this.beforeOverwrite(offset, length));
     // A point read of the image planned before is waited for whoever copies the units (this call, another, none).
     const copied = wait === 'held' ? undefined : this.cow?.preserve(units[0], units[1]);
