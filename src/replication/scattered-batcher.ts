@@ -26,7 +26,10 @@ export class ScatteredBatcher {
     private readonly maxBytes = 60 * 1024,
   ) {}
 
-  /** Resolves once the backup has applied `data` at `offset` (not made durable). */
+  /**
+   * Resolves once the backup has applied `data` at `offset` (not made durable). `data` stays
+   * unchanged until then, and is never reused if this fails: it may be sent as it is.
+   */
   write(data: Buffer, offset: number): Promise<void> {
     const ranges = this.link.scatteredRanges ?? 0;
     if (ranges < 2 || data.length * 2 > this.maxBytes) return this.link.write(data, offset, false);
@@ -46,7 +49,9 @@ export class ScatteredBatcher {
   }
 
   private overlapsPending(offset: number, length: number): boolean {
-    return this.pending.some((w) => w.offset < offset + length && offset < w.offset + w.data.length);
+    // A loop, not some() with a closure: every write passes here.
+    for (const w of this.pending) if (w.offset < offset + length && offset < w.offset + w.data.length) return true;
+    return false;
   }
 
   private send(): void {
@@ -54,7 +59,8 @@ export class ScatteredBatcher {
     this.pending = [];
     this.pendingBytes = 0;
     if (pack.length === 0) return;
-    const sent = pack.length === 1 ? this.link.write(pack[0]!.data, pack[0]!.offset, false) : this.link.writeScattered!(pack.map((w) => ({ offset: w.offset, data: w.data })));
+    // Lent, not copied: a caller's buffer is its own copy or held for the link until the backup answered, never reused after a failure (SyncMirror.writeRemote).
+    const sent = pack.length === 1 ? this.link.write(pack[0]!.data, pack[0]!.offset, false) : this.link.writeScattered!(pack.map((w) => ({ offset: w.offset, data: w.data })), false, true);
     sent.then(
       () => pack.forEach((w) => w.resolve()),
       (e: unknown) => pack.forEach((w) => w.reject(e)),
