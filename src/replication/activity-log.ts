@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
 import { crc32c } from '../util/crc32c.js';
+import { firstUnit, lastUnit } from '../util/unit-span.js';
 
 export const ACTIVITY_LOG_FILE = 'activity.log';
 export const DEFAULT_EXTENT_SIZE = 4 * 1024 * 1024;
@@ -117,15 +118,6 @@ export class ActivityLog {
     return this.waiters.length > 0;
   }
 
-  // First and last extent of a range, not an array of them: acquire and release run for every host write.
-  private firstExtent(offset: number): number {
-    return Math.floor(offset / this.extentSize);
-  }
-
-  private lastExtent(offset: number, length: number): number {
-    return Math.floor((offset + Math.max(length, 1) - 1) / this.extentSize);
-  }
-
   /**
    * Holds the extents of a write until release(): resolves once they are durably hot
    * (undefined, no I/O, when they already are), waiting for room if every hot extent is held.
@@ -133,7 +125,7 @@ export class ActivityLog {
   acquire(offset: number, length: number): Promise<void> | undefined {
     let needsPersist = false;
     let needsRoom = false;
-    for (let e = this.firstExtent(offset), last = this.lastExtent(offset, length); e <= last; e++) {
+    for (let e = firstUnit(offset, this.extentSize), last = lastUnit(offset, length, this.extentSize); e <= last; e++) {
       const h = this.hot.get(e);
       if (h) {
         h.refs++;
@@ -149,7 +141,7 @@ export class ActivityLog {
 
   /** The write is confirmed on both nodes (or covered by the delta table): its extents may cool. */
   release(offset: number, length: number): void {
-    for (let e = this.firstExtent(offset), last = this.lastExtent(offset, length); e <= last; e++) {
+    for (let e = firstUnit(offset, this.extentSize), last = lastUnit(offset, length, this.extentSize); e <= last; e++) {
       const h = this.hot.get(e);
       if (h && h.refs > 0) h.refs--;
     }

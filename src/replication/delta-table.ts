@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
 import { bitsInByte, ChunkSet } from './chunk-set.js';
+import { firstUnit, lastUnit } from '../util/unit-span.js';
 
 export const DELTA_FILE = 'delta.bitmap';
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -123,14 +124,8 @@ export class DeltaTable {
 
   /** Whether any chunk the byte range touches is marked. */
   marksAny(offset: number, length: number): boolean {
-    const [first, last] = this.chunksUnder(offset, length);
-    for (let c = first; c <= last; c++) if (this.isMarked(c)) return true;
+    for (let c = firstUnit(offset, this.chunkSize), last = lastUnit(offset, length, this.chunkSize); c <= last; c++) if (this.isMarked(c)) return true;
     return false;
-  }
-
-  /** The first and last chunk [offset, offset+length) touches (a zero-length range: the chunk at offset). */
-  private chunksUnder(offset: number, length: number): [number, number] {
-    return [this.chunkOf(offset), this.chunkOf(offset + Math.max(length, 1) - 1)];
   }
 
   markedChunks(): number[] {
@@ -163,9 +158,8 @@ export class DeltaTable {
    * was not yet durable; the write may be acknowledged once it resolves.
    */
   mark(offset: number, length: number): Promise<void> | undefined {
-    const [first, last] = this.chunksUnder(offset, length);
     let needsPersist = false;
-    for (let c = first; c <= last; c++) needsPersist = this.setBit(c) || needsPersist;
+    for (let c = firstUnit(offset, this.chunkSize), last = lastUnit(offset, length, this.chunkSize); c <= last; c++) needsPersist = this.setBit(c) || needsPersist;
     return needsPersist ? this.persist() : undefined;
   }
 
@@ -174,8 +168,7 @@ export class DeltaTable {
    * the write until persist() makes the marks durable (it runs before an extent leaves the log).
    */
   note(offset: number, length: number): void {
-    const [first, last] = this.chunksUnder(offset, length);
-    for (let c = first; c <= last; c++) this.setBit(c);
+    for (let c = firstUnit(offset, this.chunkSize), last = lastUnit(offset, length, this.chunkSize); c <= last; c++) this.setBit(c);
   }
 
   markChunks(chunks: Iterable<number>): Promise<void> {

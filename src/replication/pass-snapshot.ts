@@ -13,6 +13,7 @@ import { nodeFiles, type DurableFiles } from '../block/durable-file.js';
 import { AllocationCursor } from './allocation-cursor.js';
 import { ChunkSet } from './chunk-set.js';
 import { IntMap } from '../util/int-map.js';
+import { firstUnit, lastUnit } from '../util/unit-span.js';
 
 export const SNAPSHOT_FILE = 'snapshot.cow';
 
@@ -56,9 +57,7 @@ export class PassSnapshot {
    */
   beforeWrite(offset: number, length: number): Promise<void> | undefined {
     const waits: Promise<void>[] = [];
-    const first = Math.floor(offset / this.chunkSize);
-    const last = Math.floor((offset + Math.max(length, 1) - 1) / this.chunkSize);
-    for (let c = first; c <= last; c++) {
+    for (let c = firstUnit(offset, this.chunkSize), last = lastUnit(offset, length, this.chunkSize); c <= last; c++) {
       if (this.pending.delete(c)) {
         const copy = this.preserve(c);
         this.preserved.set(c, copy);

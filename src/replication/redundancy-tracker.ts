@@ -1,4 +1,5 @@
 import { IntMap } from '../util/int-map.js';
+import { firstUnit, lastUnit } from '../util/unit-span.js';
 
 /**
  * The redundancy of the staging journal: bytes continuous mirroring would still send
@@ -14,12 +15,12 @@ export class RedundancyTracker {
   // Loops, not a callback per chunk: add and remove run for every host write.
   add(offset: number, length: number): void {
     this.pendingBytes += length;
-    for (let c = this.firstChunk(offset), last = this.lastChunk(offset, length); c <= last; c++) this.perChunk.set(c, (this.perChunk.get(c) ?? 0) + 1);
+    for (let c = firstUnit(offset, this.chunkSize), last = lastUnit(offset, length, this.chunkSize); c <= last; c++) this.perChunk.set(c, (this.perChunk.get(c) ?? 0) + 1);
   }
 
   remove(offset: number, length: number): void {
     this.pendingBytes -= length;
-    for (let c = this.firstChunk(offset), last = this.lastChunk(offset, length); c <= last; c++) {
+    for (let c = firstUnit(offset, this.chunkSize), last = lastUnit(offset, length, this.chunkSize); c <= last; c++) {
       const n = (this.perChunk.get(c) ?? 1) - 1;
       if (n > 0) this.perChunk.set(c, n);
       else this.perChunk.delete(c);
@@ -42,13 +43,5 @@ export class RedundancyTracker {
   /** 0 when the journal is empty. */
   get ratio(): number {
     return this.perChunk.size === 0 ? 0 : this.pendingBytes / this.deltaBytes;
-  }
-
-  private firstChunk(offset: number): number {
-    return Math.floor(offset / this.chunkSize);
-  }
-
-  private lastChunk(offset: number, length: number): number {
-    return Math.floor((offset + Math.max(length, 1) - 1) / this.chunkSize);
   }
 }

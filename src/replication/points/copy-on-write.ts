@@ -71,7 +71,6 @@ export class CopyOnWrite {
     // Every unit held (the usual case once a point's units were copied): nothing allocated.
     if (this.cow.held.nextClear(first, last + 1) < 0) return undefined;
     let gaps: Run[] = [...this.cow.held.clearRuns(first, last + 1)];
-    if (gaps.length === 0) return undefined;
     const waits: Promise<void>[] = [];
     for (const copy of this.claimed) {
       if (copy.last < first || copy.first > last) continue;
