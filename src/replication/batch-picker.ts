@@ -26,11 +26,17 @@ export function pickBatch(unsent: Iterable<QueuedChange>, wall: number, maxChang
     if (c.seq > wall) break;
     if (batch.length > 0) {
       if (batch.length >= maxChanges || c.ackedBefore >= batch[0]!.seq || bytes + (c.discard ? 0 : c.length) > maxBytes) break;
-      if (batch.some((b) => b.offset < c.offset + c.length && c.offset < b.offset + b.length)) break;
+      if (overlapsAny(batch, c)) break;
     }
     if (!c.applied) return { batch, grows: batch.length > 0 };
     batch.push(c);
     bytes += c.discard ? 0 : c.length;
   }
   return { batch, grows: false };
+}
+
+// A loop, not Array.some: a closure per change picked, and every host write is picked once.
+function overlapsAny(batch: readonly QueuedChange[], c: QueuedChange): boolean {
+  for (const b of batch) if (b.offset < c.offset + c.length && c.offset < b.offset + b.length) return true;
+  return false;
 }

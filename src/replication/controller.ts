@@ -108,7 +108,7 @@ export class ReplicationController {
       if (!this.peer.mustDiverge) return this.delta.apply(op);
       return this.peer.diverge('peer-away').then(() => this.delta.apply(op));
     }
-    return this.continuousInflight.track(() => this.continuous.apply(op));
+    return this.continuousInflight.trackCall(this.continuous.apply, op);
   }
 
   /** The host's SYNCHRONIZE CACHE: durable locally, and on the backup too in synchronous mirroring. */

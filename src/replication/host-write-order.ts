@@ -8,6 +8,11 @@ import { InflightCounter } from '../util/inflight-counter.js';
 import { RangeLocks } from '../util/range-locks.js';
 import type { PassSnapshot } from './pass-snapshot.js';
 
+interface Ranged {
+  offset: number;
+  length: number;
+}
+
 export class HostWriteOrder {
   private readonly locks = new RangeLocks();
   /** Set while host changes must wait. */
@@ -19,22 +24,24 @@ export class HostWriteOrder {
   /** The copy-on-write view of the pass in progress: changes preserve its chunks first. */
   snapshot: PassSnapshot | undefined;
 
-  run(offset: number, length: number, change: () => Promise<void>): Promise<void> {
+  /** Applies `op` in its turn: `apply` is made once by the caller (no closure per write). */
+  run<O extends Ranged>(op: O, apply: (op: O) => Promise<void>): Promise<void> {
     // The common case (no overlap, no hold, no pass preserving chunks) without a promise per
     // step: this runs for every host write, and each promise costs the collector.
     if (!this.gate && !this.snapshot) {
-      const release = this.locks.tryAcquire(offset, length);
+      const release = this.locks.tryAcquire(op.offset, op.length);
       if (release) {
-        return this.inflight.track(change).then(release, (e: unknown) => {
-          release();
-          throw e;
-        });
+        const done = this.inflight.trackCall(apply, op);
+        // Registered before the caller's own reactions: the range is free again when they run.
+        done.then(release, release);
+        return done;
       }
     }
-    return this.runWaiting(offset, length, change);
+    return this.runWaiting(op, apply);
   }
 
-  private async runWaiting(offset: number, length: number, change: () => Promise<void>): Promise<void> {
+  private async runWaiting<O extends Ranged>(op: O, apply: (op: O) => Promise<void>): Promise<void> {
+    const { offset, length } = op;
     const release = await this.locks.acquire(offset, length);
     try {
       // A loop, not an if: another hold may have begun by the time this one's waiters wake.
@@ -42,7 +49,7 @@ export class HostWriteOrder {
       await this.inflight.track(async () => {
         const preserving = this.snapshot?.beforeWrite(offset, length);
         if (preserving) await preserving;
-        await change();
+        await apply(op);
       });
     } finally {
       release();

@@ -13,7 +13,7 @@ import type { PointMarker, PortGroupsReport, ReplicationEndpoint } from '../repl
 import type { PointSteps } from './points/point-planner.js';
 import type { BufferHold } from '../util/buffer-pool.js';
 import type { DeltaPassResult } from './delta-pass.js';
-import type { HostOp } from './host-op.js';
+import { applyLocally, type HostOp } from './host-op.js';
 import type { PassProgress } from './pass-runner.js';
 import type { PassStagingLog } from './pass-staging-log.js';
 import { PeerEndpoint } from './peer-endpoint.js';
@@ -135,12 +135,12 @@ export class ReplicatedDevice implements BlockDevice {
   }
 
   write(buf: Buffer, offset: number, fua = false, hold?: BufferHold): Promise<void> {
-    return this.change({ offset, length: buf.length, data: buf, fua, hold });
+    return this.order.run({ offset, length: buf.length, data: buf, fua, hold, epoch: this.roles.epoch }, this.applyInTurn);
   }
 
   /** Replicated like a write: an UNMAP on the backup (or a discard record in the journal). */
   discard(offset: number, length: number): Promise<void> {
-    return this.change({ offset, length, fua: false });
+    return this.order.run({ offset, length, fua: false, epoch: this.roles.epoch }, this.applyInTurn);
   }
 
   /** SYNCHRONIZE CACHE: durable locally, and in synchronous mirroring on the backup too. */
@@ -190,25 +190,21 @@ export class ReplicatedDevice implements BlockDevice {
   }
 
   /**
-   * Every change of the image: ordered against overlapping ones (so both nodes apply them
-   * in one order), and refused if the role changed while it waited (a host write that
-   * reached a node just demoted, a primary's write that reached a node just promoted).
+   * Every change of the image, in its turn (HostWriteOrder: after overlapping ones, so both
+   * nodes apply them in one order), refused if the role changed while it waited (a host write
+   * that reached a node just demoted, a primary's write that reached a node just promoted).
    */
-  private change(op: HostOp): Promise<void> {
-    const epoch = this.roles.epoch;
-    return this.order.run(op.offset, op.length, () => {
-      if (this.roles.epoch !== epoch) return Promise.reject(new BlockIoError('EROFS', 30, 'the volume changed role while this write waited'));
-      const controller = this.roles.controller;
-      if (controller) return controller.apply(op);
-      return this.applyUnreplicated(op);
-    });
+  private readonly applyInTurn = (op: HostOp & { epoch: number }): Promise<void> => {
+    if (this.roles.epoch !== op.epoch) return Promise.reject(new BlockIoError('EROFS', 30, 'the volume changed role while this write waited'));
+    return this.roles.controller?.apply(op) ?? this.applyUnreplicated(op);
+  };
+
+  /** No engine (a backup, or a volume not replicating): the image takes the change as it is. No async frame: a backup applies every shipped change here. */
+  private applyUnreplicated(op: HostOp): Promise<void> {
+    return applyLocally(this.local, op, op.fua).then(this.wroteUnreplicated);
   }
 
-  /** No engine (a backup, or a volume not replicating): the image takes the change as it is. */
-  private async applyUnreplicated(op: HostOp): Promise<void> {
-    await (op.data ? this.local.write(op.data, op.offset, op.fua, op.hold) : this.local.discard(op.offset, op.length));
-    this.newestWriteAt = this.clock();
-  }
+  private readonly wroteUnreplicated = (): void => void (this.newestWriteAt = this.clock());
 
   // ---- roles ---------------------------------------------------------------
 

@@ -1,3 +1,5 @@
+const invoke = <T>(op: () => T): T => op();
+
 /** Counts operations in progress and tells waiters when none is left. */
 export class InflightCounter {
   private count = 0;
@@ -7,15 +9,21 @@ export class InflightCounter {
     return this.count;
   }
 
-  /**
-   * Runs `op`, counted while it runs. One `then` on op's own promise rather than an async
-   * wrapper: every SCSI command on a LU passes through here.
-   */
+  /** Runs `op`, counted while it runs. */
   track<T>(op: () => T | PromiseLike<T>): Promise<T> {
+    return this.trackCall(invoke, op);
+  }
+
+  /**
+   * Runs `fn(arg)`, counted while it runs: a caller with a method made once and an argument
+   * needs no closure per call (host writes pass here). One `then` on the op's own promise
+   * rather than an async wrapper.
+   */
+  trackCall<A, T>(fn: (arg: A) => T | PromiseLike<T>, arg: A): Promise<T> {
     this.count++;
     let work: Promise<T>;
     try {
-      work = Promise.resolve(op());
+      work = Promise.resolve(fn(arg));
     } catch (e) {
       work = Promise.reject(e);
     }

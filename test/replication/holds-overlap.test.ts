@@ -33,7 +33,7 @@ it('a write waits for the last of two holds side by side, not the first', async 
     events.push('second hold ends');
   });
   await turns(2);
-  const write = order.run(0, 4096, async () => void events.push('write'));
+  const write = order.run({ offset: 0, length: 4096 }, async () => void events.push('write'));
   firstEnds.open();
   await first;
   await turns(5);
@@ -50,7 +50,7 @@ it('a hold inside a hold runs at once, and writes wait for the outer one', async
   let write: Promise<void> | undefined;
   const outer = order.holding(async () => {
     await order.holding(async () => void events.push('inner'));
-    write = order.run(0, 4096, async () => void events.push('write'));
+    write = order.run({ offset: 0, length: 4096 }, async () => void events.push('write'));
     await turns(5);
     events.push('outer ends');
     await outerEnds.opened;
@@ -66,7 +66,7 @@ it('a hold begun beside another still waits for the writes in progress', async (
   const order = new HostWriteOrder();
   const events: string[] = [];
   const writeEnds = gate();
-  const write = order.run(0, 4096, async () => {
+  const write = order.run({ offset: 0, length: 4096 }, async () => {
     await writeEnds.opened;
     events.push('write done');
   });

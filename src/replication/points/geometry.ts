@@ -2,6 +2,7 @@
  * The copy-on-write units of a volume: `granularity` bytes each (a power of two, 512 B to
  * 64 MiB), the last one cut short when the volume is not a multiple of it.
  */
+import { firstUnit, lastUnit } from '../../util/unit-span.js';
 import { PointError } from './point-error.js';
 
 export const DEFAULT_GRANULARITY = 4096;
@@ -34,13 +35,20 @@ export class Geometry {
     return Math.min(this.volumeSize, (first + count) * this.granularity) - first * this.granularity;
   }
 
-  /** The units [first, last] a byte range touches; undefined for an empty range. A range outside the volume is a PointError. */
-  unitsOf(offset: number, length: number): [number, number] | undefined {
+  /** The first and last unit a byte range touches, as two numbers (no tuple: a host write asks). */
+  firstUnit(offset: number): number {
+    return firstUnit(offset, this.granularity);
+  }
+
+  lastUnit(offset: number, length: number): number {
+    return lastUnit(offset, length, this.granularity);
+  }
+
+  /** Throws a PointError for a range outside the volume. */
+  checkRange(offset: number, length: number): void {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.volumeSize) {
       throw new PointError(`range offset=${offset} length=${length} is outside the ${this.volumeSize}-byte volume`);
     }
-    if (length === 0) return undefined;
-    return [Math.floor(offset / this.granularity), Math.floor((offset + length - 1) / this.granularity)];
   }
 }
 

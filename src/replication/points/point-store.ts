@@ -151,15 +151,16 @@ export class PointStore implements PointImages {
    */
   beforeOverwrite(offset: number, length: number): Promise<void> | undefined {
     if (this.life.closing) throw new PointError('the point store is closed');
-    const units = this.geometry.unitsOf(offset, length);
-    if (!units) return undefined;
+    this.geometry.checkRange(offset, length);
+    if (length === 0) return undefined;
     if (this.life.broken) return Promise.reject(this.life.brokenError());
-    // No closure while the gates are open: this runs for every host write.
-    const wait = this.gates.open ? undefined : this.gates.waitFor(() => this.cow?.holdsAll(units[0], units[1]) ?? false);
+    // Two numbers, no tuple, and no closure while the gates are open: this runs for every host write.
+    const first = this.geometry.firstUnit(offset), last = this.geometry.lastUnit(offset, length);
+    const wait = this.gates.open ? undefined : this.gates.waitFor(() => this.cow?.holdsAll(first, last) ?? false);
     if (wait && wait !== 'held') return wait.then(() => this.beforeOverwrite(offset, length));
     // A point read of the image planned before is waited for whoever copies the units (this call, another, none).
-    const copied = wait === 'held' ? undefined : this.cow?.preserve(units[0], units[1]);
-    const reads = this.guard.settledOver(units[0], units[1]);
+    const copied = wait === 'held' ? undefined : this.cow?.preserve(first, last);
+    const reads = this.guard.settledOver(first, last);
     return copied && reads ? Promise.all([copied, reads]).then(() => undefined) : (copied ?? reads);
   }
 
@@ -180,7 +181,7 @@ export class PointStore implements PointImages {
   /** The point's image from `offset` into `buf` (a reader never sees a later write, even one racing with it). */
   async read(id: number, buf: Buffer, offset: number): Promise<void> {
     this.checkUsable();
-    this.geometry.unitsOf(offset, buf.length);
+    this.geometry.checkRange(offset, buf.length);
     await this.readers.read(() => readPoint(this.chain(this.indexOf(id)), buf, offset));
   }
 
