@@ -40,13 +40,15 @@ export class ScatteredBatcher {
       if (!this.scheduled) {
         this.scheduled = true;
         // After this turn's I/O callbacks: every command read with this one has reached us.
-        setImmediate(() => {
-          this.scheduled = false;
-          this.send();
-        });
+        setImmediate(this.sendScheduled);
       }
     });
   }
+
+  private readonly sendScheduled = (): void => {
+    this.scheduled = false;
+    this.send();
+  };
 
   private overlapsPending(offset: number, length: number): boolean {
     // A loop, not some() with a closure: every write passes here.

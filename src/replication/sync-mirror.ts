@@ -121,10 +121,10 @@ export class SyncMirror implements WritePath {
    * Without a hold the bytes are copied.
    */
   private writeRemote(data: Buffer, offset: number, fua: boolean, hold: BufferHold | undefined): Promise<void> {
-    const send = (d: Buffer) => (fua ? this.link.write(d, offset, true) : this.batcher.write(d, offset));
-    if (!hold) return send(Buffer.from(data));
-    const release = hold.retain();
-    return send(data).then(release);
+    const release = hold?.retain();
+    const sent = hold ? data : Buffer.from(data);
+    const applied = fua ? this.link.write(sent, offset, true) : this.batcher.write(sent, offset);
+    return release ? applied.then(release) : applied;
   }
 }
 
