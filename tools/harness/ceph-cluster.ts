@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { packageRoot } from '../../src/util/package-root.js';
+import { freePortRange } from './ports.js';
 
 const run = promisify(execFile);
 const SCRIPT = join(packageRoot(import.meta.url), 'tools', 'harness', 'ceph-one-node.sh');
@@ -88,21 +88,3 @@ function clusterParent(): string {
   return statfsSync(dir).type === TMPFS_MAGIC ? '/var/tmp' : dir;
 }
 
-/** The first of `count` consecutive TCP ports on 127.0.0.1 that were free a moment ago. */
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let free = true;
-    for (let p = base; p < base + count && free; p++) free = await portFree(p);
-    if (free) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
