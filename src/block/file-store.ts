@@ -14,6 +14,7 @@ import { IoGate } from './io-gate.js';
 import { InlineIo } from './inline-io.js';
 import { WriteLane } from './write-lane.js';
 import { native, type NativeAllocation, type NativeError } from '../native/index.js';
+import { totalLength } from '../util/total-length.js';
 
 export interface FileBlockStoreOptions {
   path: string;
@@ -240,12 +241,6 @@ export class FileBlockStore implements BlockDevice {
   close(): Promise<void> {
     return this.gate.close(() => native.close(this.fd));
   }
-}
-
-function totalLength(bufs: readonly Buffer[]): number {
-  let total = 0;
-  for (const b of bufs) total += b.length;
-  return total;
 }
 
 /** A batch of only plain (not FUA) writes, at least a batch's worth of bytes: what contends for a file's lock. */

@@ -1,3 +1,5 @@
+import { totalLength } from '../util/total-length.js';
+
 /**
  * A command's Data-Out: one buffer, or several sent back to back as they are (a gather
  * list: a replica batch's WRITE SCATTERED carries the queued changes' own buffers instead
@@ -7,9 +9,7 @@ export class GatheredData {
   readonly length: number;
 
   constructor(readonly pieces: readonly Buffer[]) {
-    let length = 0;
-    for (const p of pieces) length += p.length;
-    this.length = length;
+    this.length = totalLength(pieces);
   }
 
   /** Bytes [start, end) as views of the pieces, no copy. */

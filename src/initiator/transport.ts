@@ -8,6 +8,7 @@ import { DIGEST_LENGTH } from '../iscsi/pdu/bhs.js';
 import { dataDigest, dataDigestOf, encodeDigest, headerDigest, padLength, paddingFor } from '../iscsi/pdu/segment.js';
 import { PduReader, type FramedPdu } from '../iscsi/pdu/pdu-reader.js';
 import { IscsiConnectionError, IscsiTimeoutError } from './errors.js';
+import { totalLength } from '../util/total-length.js';
 
 /** RFC 7143 §6.1: login PDUs carry at most 8192 bytes of data. */
 export const LOGIN_DATA_SEGMENT_LIMIT = 8192;
@@ -136,7 +137,7 @@ export class PduTransport {
       bytes += DIGEST_LENGTH;
     }
     const pieces = data === undefined || Buffer.isBuffer(data) ? undefined : data;
-    const length = pieces ? segmentLength(pieces) : (data as Buffer | undefined)?.length ?? 0;
+    const length = pieces ? totalLength(pieces) : (data as Buffer | undefined)?.length ?? 0;
     if (length > 0) {
       if (pieces) for (const piece of pieces) s.write(piece);
       else s.write(data as Buffer);
@@ -200,9 +201,3 @@ export class PduTransport {
 }
 
 export type { FramedPdu };
-
-function segmentLength(pieces: readonly Buffer[]): number {
-  let n = 0;
-  for (const p of pieces) n += p.length;
-  return n;
-}
