@@ -1,5 +1,5 @@
 /** CDB builders and Data-In parsers for the typed helpers (SPC-4, SBC-3). */
-import { GatheredData } from './data-out.js';
+import { GatheredData, piecesOf, type DataOut } from './data-out.js';
 
 /**
  * SAM-5 status codes (§5.3) as the initiator reads them from SCSI Response PDUs. The
@@ -138,10 +138,10 @@ export function unmapCommand(ranges: readonly BlockRange[]): { cdb: Buffer; para
   return { cdb, parameters };
 }
 
-/** One range of a WRITE SCATTERED: whole blocks of `data` at `lba`. */
+/** One range of a WRITE SCATTERED: whole blocks of `data` (one buffer, or pieces back to back) at `lba`. */
 export interface ScatteredWrite {
   lba: number;
-  data: Buffer;
+  data: DataOut;
 }
 
 /**
@@ -159,7 +159,7 @@ export function writeScatteredCommand(
   const dataOut = allocate(headBytes + dataBytes);
   writeScatteredHead(dataOut, writes, blockSize, headBytes);
   let at = headBytes;
-  for (const w of writes) at += w.data.copy(dataOut, at);
+  for (const w of writes) for (const piece of piecesOf(w.data)) at += piece.copy(dataOut, at);
   return { cdb, dataOut };
 }
 
@@ -177,7 +177,9 @@ export function writeScatteredGathered(
   const { cdb, headBytes } = scatteredLayout(writes, blockSize, options);
   const head = allocate(headBytes);
   writeScatteredHead(head, writes, blockSize, headBytes);
-  return { cdb, dataOut: new GatheredData([head, ...writes.map((w) => w.data)]) };
+  const pieces = [head];
+  for (const w of writes) pieces.push(...piecesOf(w.data));
+  return { cdb, dataOut: new GatheredData(pieces) };
 }
 
 /** The command's CDB and the sizes of its Data-Out's two parts (descriptors padded to whole blocks, data). */

@@ -29,6 +29,11 @@ export class GatheredData {
 
 export type DataOut = Buffer | GatheredData;
 
+/** The buffers a Data-Out is sent from, in order. */
+export function piecesOf(out: DataOut): readonly Buffer[] {
+  return out instanceof GatheredData ? out.pieces : [out];
+}
+
 /** Bytes [start, end) of a Data-Out, as the transport sends them (one buffer or views of several). */
 export function dataOutRange(out: DataOut, start: number, end: number): Buffer | Buffer[] {
   return out instanceof GatheredData ? out.slice(start, end) : out.subarray(start, end);

@@ -110,7 +110,7 @@ export abstract class ScsiCommands {
     return r.dataIn ?? Buffer.alloc(0);
   }
 
-  async write16(lun: number, lba: bigint | number, data: Buffer, options: { fua?: boolean; signal?: AbortSignal; idempotent?: boolean; taskAttribute?: TaskAttributeValue } = {}): Promise<void> {
+  async write16(lun: number, lba: bigint | number, data: DataOut, options: { fua?: boolean; signal?: AbortSignal; idempotent?: boolean; taskAttribute?: TaskAttributeValue } = {}): Promise<void> {
     const blockSize = await this.blockSizeOf(lun);
     if (data.length % blockSize !== 0) throw new RangeError(`write of ${data.length} bytes is not a multiple of the ${blockSize}-byte block`);
     await this.scsi(lun, write16Cdb(lba, data.length / blockSize, options.fua ?? false), {

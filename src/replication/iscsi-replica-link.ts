@@ -5,6 +5,7 @@
  * registrations for the volume tag.
  */
 import { challengeBatch, readChallengeAlgorithms } from '../initiator/challenge.js';
+import { GatheredData, type DataOut } from '../initiator/data-out.js';
 import { readChangeMap, readReplicationState, replicationControl } from '../initiator/replication-peer.js';
 import { abortPass, beginPass, commitPass, stagedDiscard, stagedWrite } from '../initiator/staged-pass.js';
 import { IscsiLoginError, ScsiCheckConditionError, ScsiStatusError } from '../initiator/errors.js';
@@ -30,6 +31,7 @@ import {
   type LinkHealth,
   type ReplicaLink,
   type VolumeTag,
+  type WriteData,
 } from './replica-link.js';
 import { PrOut, keyOfTag, parseReadKeys, prOutCdb, prOutParameters, readKeysCdb, tagsOfKeys } from './volume-tag-pr.js';
 
@@ -140,11 +142,12 @@ export class IscsiReplicaLink implements ReplicaLink {
     return { ...this.healthState, reconnects: this.session.reconnects };
   }
 
-  async write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
+  async write(data: WriteData, offset: number, durable: boolean, ordered = false): Promise<void> {
     const started = performance.now();
     const options = ordered ? { fua: durable, idempotent: true, taskAttribute: TaskAttribute.ORDERED } : { fua: durable, idempotent: true };
-    await this.guard('write', () => this.session.write16(this.lun, offset / this.blockSize, data, options));
-    this.healthState.bytesWritten += data.length;
+    const out = dataOut(data);
+    await this.guard('write', () => this.session.write16(this.lun, offset / this.blockSize, out, options));
+    this.healthState.bytesWritten += out.length;
     if (durable) this.healthState.writeLatencyMs = smooth(this.healthState.writeLatencyMs, performance.now() - started);
   }
 
@@ -152,8 +155,9 @@ export class IscsiReplicaLink implements ReplicaLink {
     if (this.scatteredRanges === 0) throw new Error('the backup does not take WRITE SCATTERED');
     const bs = this.blockSize;
     const options = ordered ? { idempotent: true, gather: lent, taskAttribute: TaskAttribute.ORDERED } : { idempotent: true, gather: lent };
-    await this.guard('write', () => this.session.writeScattered(this.lun, writes.map((w) => ({ lba: w.offset / bs, data: w.data })), options));
-    for (const w of writes) this.healthState.bytesWritten += w.data.length;
+    const ranges = writes.map((w) => ({ lba: w.offset / bs, data: dataOut(w.data) }));
+    await this.guard('write', () => this.session.writeScattered(this.lun, ranges, options));
+    for (const r of ranges) this.healthState.bytesWritten += r.data.length;
   }
 
   async read(buf: Buffer, offset: number): Promise<void> {
@@ -323,4 +327,9 @@ export class IscsiReplicaLink implements ReplicaLink {
       throw new ReplicaLinkError(message, { cause: e });
     }
   }
+}
+
+/** A link write's bytes as the session sends them: pieces as a gather list, no copy. */
+function dataOut(data: WriteData): DataOut {
+  return Buffer.isBuffer(data) ? data : new GatheredData(data);
 }

@@ -7,7 +7,7 @@
  * (ReplicaBinding): it asks again after each failure, so a peer grown meanwhile is taken.
  */
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../replica-protocol/index.js';
-import { ReplicaLinkError, capacityOf, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from './replica-link.js';
+import { ReplicaLinkError, capacityOf, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag, type WriteData } from './replica-link.js';
 
 export interface LazyReplicaLinkOptions {
   /** One connection attempt (IscsiReplicaLink.connect). */
@@ -71,7 +71,7 @@ export class LazyReplicaLink implements ReplicaLink {
     return this.inner?.health() ?? { up: false, rttMs: undefined, writeLatencyMs: undefined, lastError: this.lastError, answering: this.lastRefused, bytesWritten: 0 };
   }
 
-  write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
+  write(data: WriteData, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
     return this.via((l) => l.write(data, offset, durable, ordered));
   }
   /** 0 until connected: a sender decides per command, and the first commands go before any connection exists. */

@@ -48,10 +48,16 @@ import type { AllocationExtent } from '../block/device.js';
 
 export type { AllocationExtent };
 
-/** Bytes for [offset, offset + data.length). */
+/**
+ * A write's bytes: one buffer, or pieces sent back to back as they are (a gather list:
+ * contiguous queued changes go in one WRITE without being copied into one buffer).
+ */
+export type WriteData = Buffer | readonly Buffer[];
+
+/** Bytes for [offset, offset + their length). */
 export interface ExtentWrite {
   offset: number;
-  data: Buffer;
+  data: WriteData;
 }
 
 /** The 48-bit volume tag stored on the backup (see docs/replication.md, "Identity"). */
@@ -74,9 +80,11 @@ export interface ReplicaLink {
   /**
    * Write; `durable` makes it durable before resolving (FUA). `ordered`: the backup starts
    * it only once every operation sent before it has completed, and those sent after it wait
-   * for it (the ORDERED task attribute), so a sender can pipeline dependent writes.
+   * for it (the ORDERED task attribute), so a sender can pipeline dependent writes. The
+   * bytes stay unchanged until this settles and are never reused if it fails: they may be
+   * sent as they are, from a socket's write queue.
    */
-  write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void>;
+  write(data: WriteData, offset: number, durable: boolean, ordered?: boolean): Promise<void>;
   /** Writes one WRITE SCATTERED may carry; 0 or absent: the backup does not take that command. */
   readonly scatteredRanges?: number;
   /**

@@ -1,6 +1,6 @@
 /** Wraps a real ReplicaLink so a test can cut it (operations fail at once) and restore it. */
 import type { ChallengeAlgorithmCode, ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag, type WriteData } from '../../src/replication/replica-link.js';
 
 export class CuttableLink implements ReplicaLink {
   cut = false;
@@ -23,7 +23,7 @@ export class CuttableLink implements ReplicaLink {
   health(): LinkHealth {
     return { ...this.inner.health(), ...(this.down ? { up: false } : {}) };
   }
-  write(data: Buffer, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
+  write(data: WriteData, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
     return this.gate(() => this.inner.write(data, offset, durable, ordered));
   }
   get scatteredRanges(): number {

@@ -2,7 +2,8 @@
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
 import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, smooth, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, smooth, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag, type WriteData } from '../../src/replication/replica-link.js';
+import { copyOfWrite } from './write-data.js';
 import { deviceExtents } from './device-extents.js';
 import { TaskSet } from '../../src/scsi/task-set.js';
 import { TaskAttribute } from '../../src/scsi/types.js';
@@ -40,8 +41,15 @@ export class FakeLink implements ReplicaLink {
   /** Writes as they were sent, before the backup carries them out (`write OFFSET[ ordered]`), and ORDERED flushes (`flush ordered`). */
   readonly sent: string[] = [];
 
-  write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
-    const copy = Buffer.from(data);
+  /** Each WRITE's data as sent: the buffers it came in (one, or a gather list's pieces). */
+  readonly writePieces: Array<readonly Buffer[]> = [];
+
+  /** Each WRITE SCATTERED's ranges as sent: the buffers each came in. */
+  readonly scatteredPieces: Array<ReadonlyArray<readonly Buffer[]>> = [];
+
+  write(data: WriteData, offset: number, durable: boolean, ordered = false): Promise<void> {
+    const copy = copyOfWrite(data);
+    this.writePieces.push(Buffer.isBuffer(data) ? [data] : [...data]);
     this.sent.push(`write ${offset}${ordered ? ' ordered' : ''}`);
     return this.op(
       'write',
@@ -60,7 +68,8 @@ export class FakeLink implements ReplicaLink {
 
   writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
     if (writes.length > this.scatteredRanges) return Promise.reject(new Error(`WRITE SCATTERED of ${writes.length} ranges, the backup takes ${this.scatteredRanges}`));
-    const copies = writes.map((w) => ({ offset: w.offset, data: Buffer.from(w.data) }));
+    const copies = writes.map((w) => ({ offset: w.offset, data: copyOfWrite(w.data) }));
+    this.scatteredPieces.push(writes.map((w) => (Buffer.isBuffer(w.data) ? [w.data] : [...w.data])));
     this.sent.push(`scattered ${writes.map((w) => w.offset).join(',')}${ordered ? ' ordered' : ''}`);
     return this.op(
       'write',

@@ -22,7 +22,8 @@ import {
   type ReplicationActionCode,
   type ReplicationStateReport,
 } from '../../src/replica-protocol/index.js';
-import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag, type WriteData } from '../../src/replication/replica-link.js';
+import { copyOfWrite } from './write-data.js';
 import { deviceExtents } from './device-extents.js';
 import { ReplicatedDevice, type ReplicatedDeviceOptions } from '../../src/replication/replicated-device.js';
 import type { ReplicationRole } from '../../src/replication/settings.js';
@@ -271,8 +272,8 @@ export class PairedLink implements ReplicaLink {
     if (!peer.device.acceptsWrites(true)) throw new FakeCheckCondition('DATA PROTECT / WRITE PROTECTED');
   }
 
-  write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
-    const copy = Buffer.from(data);
+  write(data: WriteData, offset: number, durable: boolean, ordered = false): Promise<void> {
+    const copy = copyOfWrite(data);
     return this.op(
       'write',
       async (peer) => {
@@ -288,7 +289,7 @@ export class PairedLink implements ReplicaLink {
   readonly scatteredRanges = 16;
 
   writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
-    const copies = writes.map((w) => ({ offset: w.offset, data: Buffer.from(w.data) }));
+    const copies = writes.map((w) => ({ offset: w.offset, data: copyOfWrite(w.data) }));
     return this.op(
       'write',
       async (peer) => {

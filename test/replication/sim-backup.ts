@@ -11,7 +11,8 @@
  */
 import { pino } from 'pino';
 import { PassStagingLog } from '../../src/replication/pass-staging-log.js';
-import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag } from '../../src/replication/replica-link.js';
+import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag, type WriteData } from '../../src/replication/replica-link.js';
+import { copyOfWrite } from './write-data.js';
 import { deviceExtents } from './device-extents.js';
 import { computeChallengeAnswer, type ChangeMapSlice, type ReplicationStateReport } from '../../src/replica-protocol/index.js';
 import { PowerLossFiles } from '../support/power-loss-files.js';
@@ -123,8 +124,8 @@ export class SimLink implements ReplicaLink {
     return { ...this.state };
   }
 
-  write(data: Buffer, offset: number, durable: boolean, ordered = false): Promise<void> {
-    const copy = Buffer.from(data);
+  write(data: WriteData, offset: number, durable: boolean, ordered = false): Promise<void> {
+    const copy = copyOfWrite(data);
     return this.op(
       'write',
       async () => {
@@ -141,7 +142,7 @@ export class SimLink implements ReplicaLink {
 
   /** One task; its writes land in any order, and a crash may keep any subset of them. */
   writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
-    const copies = writes.map((w) => ({ offset: w.offset, data: Buffer.from(w.data) }));
+    const copies = writes.map((w) => ({ offset: w.offset, data: copyOfWrite(w.data) }));
     return this.op(
       'write',
       async () => {

@@ -73,6 +73,23 @@ describe('shipper: WRITE SCATTERED packs', () => {
     });
     // 0 and B merge into one 8 KiB group, packed with the 4 KiB write; the 64 KiB write alone (commands in the order of their first group).
     expect(sent).toEqual(['write 786432', 'write 524288 ordered', 'scattered 0,983040']);
+    // The group's two writes go as their own buffers, not joined into a new one.
+    expect(h.link.scatteredPieces.at(-1)!.map((range) => range.map((p) => p[0]))).toEqual([[1, 2], [4]]);
+    expect(await backupEqualsPrimary(h)).toBe(true);
+    await h.device.close();
+  });
+
+  it('contiguous writes go as one WRITE of their queued buffers, not a copy joined for it', async () => {
+    const { h, run } = await heldPair(0);
+    const sent = await run(async () => {
+      await h.device.write(Buffer.alloc(B, 9), 768 * 1024);
+      // Sixteen contiguous writes in flight together, 64 KiB in all: one group.
+      await Promise.all(Array.from({ length: 16 }, (_, i) => h.device.write(Buffer.alloc(B, i + 1), i * B)));
+    });
+    expect(sent).toEqual(['write 786432', 'write 0 ordered']);
+    const pieces = h.link.writePieces.at(-1)!;
+    expect(pieces.map((p) => p.length)).toEqual(Array.from({ length: 16 }, () => B));
+    expect(pieces.map((p) => p[0])).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     expect(await backupEqualsPrimary(h)).toBe(true);
     await h.device.close();
   });
