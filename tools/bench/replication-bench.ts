@@ -229,46 +229,68 @@ async function replicationBench(options: ReplicationBenchOptions, pinBackup: (pi
     // Speed is measured primary to backup directly, as deployed; only the delta pass's bytes
     // go through the counting proxy (a third process relaying every byte changes the timing
     // of both nodes: see docs/performance.md).
-    const primaryArgs = (mode: string[], backupPort = backup.port) => [
-      '--role', 'primary', '--iqn', PRIMARY_IQN, '--lun', `${join(work, 'primary.img')},size=${size}`,
+    const primaryArgs = (mode: string[], backupPort = backup.port, image = 'primary.img') => [
+      '--role', 'primary', '--iqn', PRIMARY_IQN, '--lun', `${join(work, image)},size=${size}`,
       '--replica', `iscsi://${HOST}:${backupPort}/${BACKUP_IQN}/0`, '--config', config, ...mode,
     ];
     const primaryUrl = (p: ServeProcess) => `iscsi://${HOST}:${p.port}/${PRIMARY_IQN}/0`;
 
-    for (let round = 0; round < rounds; round++) {
-      const plain = await serve(work, 'plain', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'plain.img')},size=${size}`]);
+    await measureInterleaved();
+
+    /**
+     * All three setups up at once (the synchronous pair on images of its own), each warmed up
+     * once, then each round runs every workload on the three back to back, in an order that
+     * turns each round: this VM's speed moves by a third between minutes, so setups measured
+     * minutes apart (a warm-up each between them) compared the minutes more than the setups.
+     */
+    async function measureInterleaved(): Promise<void> {
+      const running: Array<() => Promise<void>> = [];
       try {
+        const started = async (name: string, args: string[]): Promise<ServeProcess> => {
+          const p = await serve(work, name, args);
+          running.push(p.stop);
+          return p;
+        };
+        const syncBackup = await started('backup-sync', ['--role', 'backup', '--iqn', BACKUP_IQN, '--lun', `${join(work, 'backup-sync.img')},size=${size}`]);
+        pinBackup(syncBackup.pid);
+        const plain = await started('plain', ['--iqn', PRIMARY_IQN, '--lun', `${join(work, 'plain.img')},size=${size}`]);
+        const sync = await started('primary-sync', primaryArgs(['--replication-mode', 'continuous', '--sync'], syncBackup.port, 'primary-sync.img'));
+        const async = await started('primary-async', primaryArgs(['--replication-mode', 'continuous', '--async']));
         await warmUp(primaryUrl(plain), workloads, warmUpWrites(workloads));
-        for (const [i, workload] of workloads.entries()) {
-          const r = await runQemuImgBench(primaryUrl(plain), workload);
-          runs[i]!.plain.push(r.iops);
-          log(`round ${round + 1} unreplicated ${workload.name}: ${r.iops.toFixed(0)} IOPS`);
+        // The first start copies the whole volume; then each is in step.
+        for (const primary of [sync, async]) await warmUpMirror(primary.control, primaryUrl(primary), workloads, 20);
+        const setups = [
+          { setup: 'plain' as const, target: plain },
+          { setup: 'sync' as const, target: sync },
+          { setup: 'async' as const, target: async },
+        ];
+        for (let round = 0; round < rounds; round++) {
+          for (const [i, workload] of workloads.entries()) {
+            const turn = (round + i) % setups.length;
+            for (const { setup, target } of [...setups.slice(turn), ...setups.slice(0, turn)]) {
+              const iops = setup === 'plain' ? (await runQemuImgBench(primaryUrl(target), workload)).iops : await runMirrored(target, setup, workload, runs[i]!.backlog);
+              runs[i]![setup].push(iops);
+              log(`round ${round + 1} ${setup === 'plain' ? 'unreplicated' : setup.padEnd(5)} ${workload.name}: ${iops.toFixed(0)} IOPS`);
+            }
+          }
         }
       } finally {
-        await plain.stop();
+        for (const stop of running.reverse()) await stop();
       }
-      for (const flavour of ['sync', 'async'] as const) {
-        const primary = await serve(work, 'primary', primaryArgs(['--replication-mode', 'continuous', `--${flavour}`]));
-        try {
-          // The first start copies the whole volume; later ones start in step.
-          await warmUpMirror(primary.control, primaryUrl(primary), workloads, 20);
-          for (const [i, workload] of workloads.entries()) {
-            await untilContinuous(primary.control);
-            const before = (await statusOf(primary.control)).lastSwitch?.at;
-            const r = await runQemuImgBench(primaryUrl(primary), workload);
-            runs[i]![flavour].push(r.iops);
-            const s = await statusOf(primary.control);
-            if (s.lastSwitch && s.lastSwitch.at !== before) switches.push(`${flavour} ${workload.name}: ${s.lastSwitch.from} -> ${s.lastSwitch.to} (${s.lastSwitch.reason})`);
-            log(`round ${round + 1} ${flavour.padEnd(5)} ${workload.name}: ${r.iops.toFixed(0)} IOPS${s.state !== 'continuous' ? ` (left continuous: ${s.lastSwitch?.reason})` : ''}`);
-            // Drain the queue so the next workload starts with nothing pending.
-            const ended = performance.now();
-            await untilDrained(primary.control, 20);
-            if (flavour === 'async') runs[i]!.backlog.push((performance.now() - ended) / 1000);
-          }
-        } finally {
-          await primary.stop();
-        }
-      }
+    }
+
+    /** One run on a mirroring primary; then its queue drains, so the next run starts with nothing pending. */
+    async function runMirrored(primary: ServeProcess, flavour: 'sync' | 'async', workload: Workload, backlog: number[]): Promise<number> {
+      await untilContinuous(primary.control);
+      const before = (await statusOf(primary.control)).lastSwitch?.at;
+      const r = await runQemuImgBench(primaryUrl(primary), workload);
+      const s = await statusOf(primary.control);
+      if (s.lastSwitch && s.lastSwitch.at !== before) switches.push(`${flavour} ${workload.name}: ${s.lastSwitch.from} -> ${s.lastSwitch.to} (${s.lastSwitch.reason})`);
+      if (s.state !== 'continuous') log(`  ${flavour} left continuous mirroring: ${s.lastSwitch?.reason}`);
+      const ended = performance.now();
+      await untilDrained(primary.control, 20);
+      if (flavour === 'async') backlog.push((performance.now() - ended) / 1000);
+      return r.iops;
     }
 
     const points = await measurePointCost(work, (mode) => serve(work, 'primary', primaryArgs(mode)), primaryUrl, writes * 3, rounds, log);
