@@ -271,8 +271,7 @@ export class ReplicationController {
     if (binding.unsettled) await this.rebind();
     binding.requireBound();
     return planPoint({
-      state: this.state,
-      flavour: this.continuous.flavour,
+      mode: () => ({ state: this.state, flavour: this.continuous.flavour }),
       queue: this.parts.queue,
       link: this.parts.link,
       ship: () => this.continuous.kick(),

@@ -13,6 +13,7 @@
 import { ReplicationAction, encodePointParameters, type PointMarker } from '../../replica-protocol/index.js';
 import type { DeltaPassResult } from '../delta-pass.js';
 import type { FrozenPass, PassRunner } from '../pass-runner.js';
+import { PointDroppedError } from '../queue-errors.js';
 import type { ReplicaLink } from '../replica-link.js';
 import type { SendQueue } from '../send-queue.js';
 import type { ContinuousFlavour, MirrorState } from '../status.js';
@@ -23,9 +24,15 @@ export interface PointSteps {
   after(): Promise<void>;
 }
 
-export interface PointPlanning {
+/** The mirroring a volume is in. */
+export interface MirrorMode {
   state: MirrorState;
   flavour: ContinuousFlavour;
+}
+
+export interface PointPlanning {
+  /** The mirroring now (it may switch between the plan and the point's instant). */
+  mode(): MirrorMode;
   queue: SendQueue;
   link: ReplicaLink;
   /** Kick the shipper (a point was queued outside the write path). */
@@ -35,9 +42,25 @@ export interface PointPlanning {
   pass(frozen: FrozenPass): Promise<DeltaPassResult>;
 }
 
-/** What to do under the hold, once the point's marker (id, instant) is known. */
+/**
+ * What to do under the hold, once the point's marker (id, instant) is known. A switch to
+ * delta does not wait for the group (it comes from the I/O path, a tick or an admin): one
+ * between the plan and the instant drops the point, which the group takes again in the new
+ * mode — marked in a queue already folded it would never be taken, and sent as continuous
+ * sync's it would name a state the backup lacks the delta table's changes of.
+ */
 export async function planPoint(p: PointPlanning): Promise<(marker: PointMarker) => PointSteps> {
-  if (p.state === 'continuous' && p.flavour === 'async') {
+  const planned = p.mode();
+  const steps = await planIn(planned, p);
+  return (marker) => {
+    const now = p.mode();
+    if (now.state === planned.state && now.flavour === planned.flavour) return steps(marker);
+    return { after: () => Promise.reject(new PointDroppedError(`mirroring switched to ${now.state} before the point's instant`)) };
+  };
+}
+
+async function planIn(mode: MirrorMode, p: PointPlanning): Promise<(marker: PointMarker) => PointSteps> {
+  if (mode.state === 'continuous' && mode.flavour === 'async') {
     return (marker) => {
       const taken = p.queue.markPoint(marker);
       return {
@@ -48,7 +71,7 @@ export async function planPoint(p: PointPlanning): Promise<(marker: PointMarker)
       };
     };
   }
-  if (p.state === 'continuous') return (marker) => ({ whileHeld: sendPoint(p.link, marker), after: async () => undefined });
+  if (mode.state === 'continuous') return (marker) => ({ whileHeld: sendPoint(p.link, marker), after: async () => undefined });
   // The scratch is opened now: no I/O under the hold.
   const scratch = await p.passes.openScratch();
   return (marker) => {

@@ -2,8 +2,11 @@
  * A recovery point queued in continuous async mirroring, when the engine leaves continuous
  * mode on its own before the backup took it (here: its journal holds too many rewrites), is
  * taken again in delta mode with the next id: `point create` succeeds with everything
- * written before it, rather than failing over an internal switch. A point whose failure is
- * not a switch (the backup refuses it) still fails, taken once.
+ * written before it, rather than failing over an internal switch. So is one whose plan was
+ * made in continuous mirroring when the switch comes before its instant is fixed (an admin's
+ * flavour change does not wait for the group): marked in the folded queue, it hung every
+ * later pass of the group. A point whose failure is not a switch (the backup refuses it)
+ * still fails, taken once.
  */
 import { afterEach, expect, it } from 'vitest';
 import pino from 'pino';
@@ -56,6 +59,34 @@ it('a point dropped by a switch to delta is taken again in delta, with every wri
   for (let i = 0; i < WRITES; i++) expect(image.subarray(i * BLOCK, (i + 1) * BLOCK).equals(Buffer.alloc(BLOCK, 0x40 + i)), `block ${i}`).toBe(true);
   expect(lines.filter((l) => l.event === 'point-retaken').map((l) => l.id)).toEqual([1]);
   expect(lines.filter((l) => l.event === 'point-failed')).toEqual([]);
+});
+
+it.each(['async', 'sync'] as const)('a switch to delta between the plan and the instant (%s): the point is taken again in delta', async (flavour) => {
+  const { pair, points } = await openPointPair(pairs, { mode: 'continuous', flavour });
+  const device = pair.a.device;
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  for (let i = 0; i < WRITES; i++) await device.write(Buffer.alloc(BLOCK, 0x60 + i), i * BLOCK);
+  let switched = false;
+  const group = new ConsistencyGroup([{ lun: 0, volume: device }], {
+    target: 'iqn.test:switched-before-instant',
+    clock: () => pair.clock.now,
+    log,
+    // Runs once every volume is planned, before host writes are held for the instant.
+    hook: async (phase) => {
+      if (phase !== 'before' || switched) return;
+      switched = true;
+      await device.setMode('auto', flavour === 'async' ? 'sync' : 'async');
+    },
+  });
+
+  const result = await group.createPoint('manual', 'switched');
+  expect(device.status().state).toBe('delta');
+  expect(result.id).toBe(2);
+  expect(points.list().map((p) => [p.id, p.label])).toEqual([[2, 'switched']]);
+  const image = points.images.get(2)!;
+  for (let i = 0; i < WRITES; i++) expect(image.subarray(i * BLOCK, (i + 1) * BLOCK).equals(Buffer.alloc(BLOCK, 0x60 + i)), `block ${i}`).toBe(true);
+  expect(lines.filter((l) => l.event === 'point-retaken').map((l) => l.id)).toEqual([1]);
 });
 
 it('a point the backup refuses is not taken again', async () => {
