@@ -3,7 +3,7 @@ import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { computeChallengeAnswer } from '../../src/replica-protocol/index.js';
 import type { ChangeMapSlice, ReplicationActionCode, ReplicationStateReport } from '../../src/replica-protocol/index.js';
 import { ReplicaLinkError, smooth, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag, type WriteData } from '../../src/replication/replica-link.js';
-import { copyOfWrite } from './write-data.js';
+import { copyOfWrite, piecesOfWrite } from './write-data.js';
 import { deviceExtents } from './device-extents.js';
 import { TaskSet } from '../../src/scsi/task-set.js';
 import { TaskAttribute } from '../../src/scsi/types.js';
@@ -49,7 +49,7 @@ export class FakeLink implements ReplicaLink {
 
   write(data: WriteData, offset: number, durable: boolean, ordered = false): Promise<void> {
     const copy = copyOfWrite(data);
-    this.writePieces.push(Buffer.isBuffer(data) ? [data] : [...data]);
+    this.writePieces.push(piecesOfWrite(data));
     this.sent.push(`write ${offset}${ordered ? ' ordered' : ''}`);
     return this.op(
       'write',
@@ -69,7 +69,7 @@ export class FakeLink implements ReplicaLink {
   writeScattered(writes: readonly ExtentWrite[], ordered = false): Promise<void> {
     if (writes.length > this.scatteredRanges) return Promise.reject(new Error(`WRITE SCATTERED of ${writes.length} ranges, the backup takes ${this.scatteredRanges}`));
     const copies = writes.map((w) => ({ offset: w.offset, data: copyOfWrite(w.data) }));
-    this.scatteredPieces.push(writes.map((w) => (Buffer.isBuffer(w.data) ? [w.data] : [...w.data])));
+    this.scatteredPieces.push(writes.map((w) => piecesOfWrite(w.data)));
     this.sent.push(`scattered ${writes.map((w) => w.offset).join(',')}${ordered ? ' ordered' : ''}`);
     return this.op(
       'write',

@@ -235,8 +235,6 @@ async function replicationBench(options: ReplicationBenchOptions, pinBackup: (pi
     ];
     const primaryUrl = (p: ServeProcess) => `iscsi://${HOST}:${p.port}/${PRIMARY_IQN}/0`;
 
-    await measureInterleaved();
-
     /**
      * All three setups up at once (the synchronous pair on images of its own), each warmed up
      * once, then each round runs every workload on the three back to back, in an order that
@@ -292,6 +290,8 @@ async function replicationBench(options: ReplicationBenchOptions, pinBackup: (pi
       if (flavour === 'async') backlog.push((performance.now() - ended) / 1000);
       return r.iops;
     }
+
+    await measureInterleaved();
 
     const points = await measurePointCost(work, (mode) => serve(work, 'primary', primaryArgs(mode)), primaryUrl, writes * 3, rounds, log);
 
