@@ -60,13 +60,42 @@ export function writeAhsLength(bhs: Buffer, bytes: number): void {
   bhs[4] = bytes / 4;
 }
 
+/**
+ * LUN fields of the first level alone (the last six bytes zero: every LUN a target here
+ * has), by their first two bytes, for addressing methods 0 and 1 (at most 32,768 of them):
+ * made once, so that a command's LUN costs no bigint allocation to read, decode or echo
+ * (every SCSI Command PDU carries one, and Data-In and R2T echo it).
+ */
+const firstLevelFields: bigint[] = [];
+const firstBytesOfField = new Map<bigint, number>();
+const CACHED_FIRST_BYTES = 0x8000;
+
+function firstLevelField(first: number): bigint {
+  const cached = firstLevelFields[first];
+  if (cached !== undefined) return cached;
+  const field = BigInt(first) << 48n;
+  if (first < CACHED_FIRST_BYTES) {
+    firstLevelFields[first] = field;
+    firstBytesOfField.set(field, first);
+  }
+  return field;
+}
+
 /** The raw 8-byte LUN field at bytes 8-15. */
 export function readLunField(bhs: Buffer): bigint {
+  const high = bhs.readUInt32BE(8);
+  if ((high & 0xffff) === 0 && bhs.readUInt32BE(12) === 0) return firstLevelField(high >>> 16);
   return bhs.readBigUInt64BE(8);
 }
 
 export function writeLunField(bhs: Buffer, lun: bigint): void {
-  bhs.writeBigUInt64BE(BigInt.asUintN(64, lun), 8);
+  const first = firstBytesOfField.get(lun);
+  if (first === undefined) {
+    bhs.writeBigUInt64BE(BigInt.asUintN(64, lun), 8);
+    return;
+  }
+  bhs.writeUInt32BE(first * 0x10000, 8);
+  bhs.writeUInt32BE(0, 12);
 }
 
 /** A LUN no target has; used when the LUN field uses an addressing method we do not decode. */
@@ -77,7 +106,7 @@ export const UNADDRESSABLE_LUN = -1;
  * addressing both carry a 14-bit number in the first two bytes.
  */
 export function lunFromField(field: bigint): number {
-  const first = Number(field >> 48n) & 0xffff;
+  const first = firstBytesOfField.get(field) ?? Number(field >> 48n) & 0xffff;
   const method = first >> 14;
   if (method > 1) return UNADDRESSABLE_LUN;
   // Peripheral addressing with bus 0 is the usual form for LUN < 256; flat above.
@@ -88,8 +117,7 @@ export function lunFromField(field: bigint): number {
 /** Encodes a LUN the way Linux and libiscsi do: peripheral below 256, flat above. */
 export function lunToField(lun: number): bigint {
   if (!Number.isInteger(lun) || lun < 0 || lun > 0x3fff) throw new RangeError(`LUN ${lun}`);
-  const first = lun < 256 ? lun : 0x4000 | lun;
-  return BigInt(first) << 48n;
+  return firstLevelField(lun < 256 ? lun : 0x4000 | lun);
 }
 
 /** Throws unless `header` holds at least a BHS of the given opcode. */
