@@ -300,7 +300,12 @@ export class SendQueue {
 
   /** The change's bytes lent as dataOf does when the queue holds them in memory; undefined when they are only in the journal. */
   lendHeld(change: QueuedChange): ChangeData | undefined {
-    return change.data && { data: change.data, done: change.hold ? change.hold.retain() : NOTHING_HELD };
+    return change.data && { data: change.data, done: this.holdHeld(change) };
+  }
+
+  /** Holds the bytes the queue has in memory for `change` (its `data`) until the returned function is called: lendHeld without a record (every shipped change passes here). */
+  holdHeld(change: QueuedChange): () => void {
+    return change.hold ? change.hold.retain() : NOTHING_HELD;
   }
 
   /** The batch (the last nextBatch) is on its way: the next batch starts after it. */
