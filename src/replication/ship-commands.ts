@@ -37,8 +37,32 @@ export function issueGroups(groups: readonly ShipGroup[], order: IssueOrder, que
 }
 
 function issueData(groups: readonly ShipGroup[], ordered: boolean, queue: Lender, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch | Promise<IssuedBatch> {
-  if (allInMemory(groups)) return issueHeld(groups, ordered, queue, link, maxScatteredBytes);
-  return lendFromJournal(groups, queue).then((lent) => issueLent(groups, lent, ordered, link, maxScatteredBytes));
+  const issue = (bytesOf: GroupBytes): IssuedBatch => issueCommands(groups, bytesOf, ordered, link, maxScatteredBytes);
+  if (allInMemory(groups)) return issue((g, releases) => heldData(g, queue, releases));
+  return lendFromJournal(groups, queue).then((lent) => issue((g, releases) => lentData(lent.get(g)!, releases)));
+}
+
+/** A group's bytes for its command: one buffer, or contiguous changes' buffers as pieces (no copy); what gives them back goes in `releases`. */
+type GroupBytes = (g: ShipGroup, releases: Array<() => void>) => WriteData;
+
+/**
+ * Packs the groups into commands and issues them. The changes' own buffers go as they are
+ * (contiguous ones as pieces of one WRITE: a buffer joined for each was external memory that
+ * drove V8 to a full collection every few dozen milliseconds under sequential writes), given
+ * back only once the backup has them: after a failure (a timed-out command) the link may
+ * still send them later.
+ */
+function issueCommands(groups: readonly ShipGroup[], bytesOf: GroupBytes, ordered: boolean, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch {
+  const commands = packCommands(groups, link.scatteredRanges ?? 0, maxScatteredBytes);
+  const sends = commands.map((command, i) => {
+    const first = ordered && i === 0;
+    const g = command[0]!;
+    if (g.discard) return link.discard(g.offset, g.length);
+    const releases: Array<() => void> = [];
+    const sent = command.length === 1 ? link.write(bytesOf(g, releases), g.offset, false, first) : link.writeScattered!(command.map((c) => ({ offset: c.offset, data: bytesOf(c, releases) })), first, true);
+    return sent.then(() => releaseAll(releases));
+  });
+  return { answered: Promise.all(sends) };
 }
 
 function allInMemory(groups: readonly ShipGroup[]): boolean {
@@ -46,44 +70,18 @@ function allInMemory(groups: readonly ShipGroup[]): boolean {
   return true;
 }
 
-/**
- * The usual case, every change's bytes in memory: the changes' own buffers go as they are
- * (contiguous ones as pieces of one WRITE: a buffer joined for each was external memory that
- * drove V8 to a full collection every few dozen milliseconds under sequential writes), each
- * held for its command, with no record per change (every host write is shipped once). Given
- * back only once the backup has them: after a failure (a timed-out command) the link may
- * still send them later.
- */
-function issueHeld(groups: readonly ShipGroup[], ordered: boolean, queue: Lender, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch {
-  const commands = packCommands(groups, link.scatteredRanges ?? 0, maxScatteredBytes);
-  const sends = commands.map((command, i) => {
-    const first = ordered && i === 0;
-    const g = command[0]!;
-    if (g.discard) return link.discard(g.offset, g.length);
-    const holds: Array<() => void> = [];
-    if (command.length === 1) return link.write(heldData(g, queue, holds), g.offset, false, first).then(() => releaseAll(holds));
-    const writes = command.map((c) => ({ offset: c.offset, data: heldData(c, queue, holds) }));
-    return link.writeScattered!(writes, first, true).then(() => releaseAll(holds));
-  });
-  return { answered: Promise.all(sends) };
-}
-
-/** A group's bytes, each change's buffer held (its release added to `holds`): the buffer itself, or contiguous changes' buffers as pieces. */
-function heldData(g: ShipGroup, queue: Lender, holds: Array<() => void>): WriteData {
+/** The usual case, every change's bytes in memory: each change's buffer held for the command, with no record per change (every host write is shipped once). */
+function heldData(g: ShipGroup, queue: Lender, releases: Array<() => void>): WriteData {
   const changes = g.changes;
-  if (changes.length === 1) return held(changes[0]!, queue, holds);
+  if (changes.length === 1) return held(changes[0]!, queue, releases);
   const pieces = new Array<Buffer>(changes.length);
-  for (let i = 0; i < changes.length; i++) pieces[i] = held(changes[i]!, queue, holds);
+  for (let i = 0; i < changes.length; i++) pieces[i] = held(changes[i]!, queue, releases);
   return pieces;
 }
 
-function held(c: QueuedChange, queue: Lender, holds: Array<() => void>): Buffer {
-  holds.push(queue.holdHeld(c));
+function held(c: QueuedChange, queue: Lender, releases: Array<() => void>): Buffer {
+  releases.push(queue.holdHeld(c));
   return c.data!;
-}
-
-function releaseAll(holds: readonly (() => void)[]): void {
-  for (const release of holds) release();
 }
 
 /** Some change's bytes are only in the journal (spilled): every change's bytes lent, read back where they must be. */
@@ -93,22 +91,11 @@ async function lendFromJournal(groups: readonly ShipGroup[], queue: Lender): Pro
   return lent;
 }
 
-function issueLent(groups: readonly ShipGroup[], lent: Map<ShipGroup, ChangeData[]>, ordered: boolean, link: ReplicaLink, maxScatteredBytes: number): IssuedBatch {
-  const commands = packCommands(groups, link.scatteredRanges ?? 0, maxScatteredBytes);
-  const sends = commands.map((command, i) => {
-    const first = ordered && i === 0;
-    const g = command[0]!;
-    if (g.discard) return link.discard(g.offset, g.length);
-    const parts = command.map((c) => lent.get(c)!);
-    const giveBack = (): void => parts.forEach((p) => p.forEach((d) => d.done()));
-    if (command.length === 1) return link.write(dataOfGroup(parts[0]!), g.offset, false, first).then(giveBack);
-    // Lent, not copied: the parts are given back only once the backup has them (as above).
-    return link.writeScattered!(command.map((c, j) => ({ offset: c.offset, data: dataOfGroup(parts[j]!) })), first, true).then(giveBack);
-  });
-  return { answered: Promise.all(sends) };
+function lentData(parts: readonly ChangeData[], releases: Array<() => void>): WriteData {
+  for (const p of parts) releases.push(p.done);
+  return parts.length === 1 ? parts[0]!.data : parts.map((p) => p.data);
 }
 
-/** A group's lent bytes: one buffer, or contiguous changes' buffers as pieces (no copy). */
-function dataOfGroup(parts: readonly ChangeData[]): WriteData {
-  return parts.length === 1 ? parts[0]!.data : parts.map((p) => p.data);
+function releaseAll(releases: readonly (() => void)[]): void {
+  for (const release of releases) release();
 }
