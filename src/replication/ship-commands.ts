@@ -1,6 +1,7 @@
 /**
- * A batch's groups on the wire: their bytes lent by the send queue (read back from the
- * journal for spilled changes), packed into commands (packCommands) and issued in one go.
+ * A batch's groups on the wire: their bytes held in memory by the send queue for the
+ * command, or lent (read back from the journal for spilled changes), packed into commands
+ * (packCommands) and issued in one go.
  */
 import type { ReplicaLink, WriteData } from './replica-link.js';
 import type { ChangeData, QueuedChange, SendQueue } from './send-queue.js';

@@ -56,15 +56,20 @@ export class ByteBudget {
 
   /** Takes `bytes` here and from every budget up the chain if all have them free and nobody waits in any; else takes nothing. */
   private takeNow(bytes: number): boolean {
-    if (this.waiting.length > 0 || bytes > this.available) return false;
+    if (!this.freeNow(bytes)) return false;
     if (this.parent && !this.parent.takeNow(bytes)) return false;
     this.available -= bytes;
     return true;
   }
 
+  /** `bytes` are free here and nobody waits before them (FIFO). */
+  private freeNow(bytes: number): boolean {
+    return this.waiting.length === 0 && bytes <= this.available;
+  }
+
   private acquireHere(bytes: number, grant: () => void): () => void {
     if (bytes > this.capacity) throw new RangeError(`request of ${bytes} bytes exceeds the budget of ${this.capacity}`);
-    if (this.waiting.length === 0 && bytes <= this.available) {
+    if (this.freeNow(bytes)) {
       this.available -= bytes;
       grant();
       return NOTHING_TO_WITHDRAW;
