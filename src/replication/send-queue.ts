@@ -263,9 +263,12 @@ export class SendQueue {
       if (this.memory <= this.memoryBytes) return;
       if (c.spilled) continue;
       // In queue order only, so the journal's order is the queue's (a confirmed prefix trims a prefix of it).
-      if (!c.applied || !c.data) return;
-      if (!this.journal.fits(c.data.length)) throw new QueueFullError(c.data.length);
+      if (!c.applied) return;
+      // A discard goes too, in its place: stopping at it kept every write behind it in memory while it waited.
       const data = c.data;
+      if (!data && !c.discard) continue;
+      const bytes = data?.length ?? 0;
+      if (!this.journal.fits(bytes)) throw new QueueFullError(bytes);
       // The journal's write reads the bytes until it settles, whatever the queue does meanwhile.
       const reading = c.hold?.retain();
       try {

@@ -11,13 +11,14 @@ import { BufferPool } from '../../../src/util/buffer-pool.js';
 import { VOLUME, expectIdentical, openHarness, quiesce, reachContinuous } from '../device-harness.js';
 import { FakeLink } from '../fake-link.js';
 import { tempMetaDir } from '../temp-meta.js';
+import { issuedWrite, until } from './link-waits.js';
 
 const B = 4096;
 
-async function heldAsyncPair(scatteredRanges: number) {
+async function heldAsyncPair(scatteredRanges: number, queueMemory?: number) {
   const link = new FakeLink(VOLUME);
   link.scatteredRanges = scatteredRanges;
-  const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async' }, { local: new MemoryBlockStore({ size: VOLUME, path: 'primary' }), link });
+  const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'async', queueMemory }, { local: new MemoryBlockStore({ size: VOLUME, path: 'primary' }), link });
   await reachContinuous(h);
   const pool = new BufferPool({ minBytes: B, maxBytes: 1 << 20, maxIdleBytes: 1 << 24 });
   // Host writes in pooled buffers (as the target's Data-Out), each in another 64 KiB chunk; the owner lets go once acknowledged.
@@ -68,6 +69,39 @@ describe('async shipping holds the host buffers it sends', () => {
       await reachContinuous(h);
       await quiesce(h);
       expect(pool.idleBytes).toBe(0);
+      await expectIdentical(h);
+      await h.device.close();
+    });
+
+    it(`as ${name}, in a batch read back from the journal: the changes still in memory are never given back after the command failed`, async () => {
+      // Room for two changes in memory: the rest spill.
+      const { h, pool, hostWrites } = await heldAsyncPair(ranges, 2 * B);
+      const first = h.link.hold();
+      await hostWrites(1, 1);
+      // A discard never joins the pipeline: the writes behind it wait for the first batch's answer, and spill meanwhile.
+      await h.device.discard(12 * 65536, B);
+      await hostWrites(5, 2);
+      // The first write (in flight) and the discard spill too, in queue order; the spilled writes' buffers come back from the queue.
+      await until(() => pool.idleBytes === 3 * B);
+      // Once the discard is answered, the next batch (spilled and in-memory writes together) waits at the backup.
+      let second: (() => void) | undefined;
+      const discard = h.link.discard.bind(h.link);
+      h.link.discard = async (offset, length) => {
+        await discard(offset, length);
+        second = h.link.hold();
+      };
+      first();
+      await until(() => issuedWrite(h, 6 * 65536));
+      h.link.cut = true;
+      second!();
+      await h.tick(1000);
+      expect(h.device.status().state).toBe('delta');
+      // The first batch's buffer and the three spilled writes' are back; the two writes sent from memory never are.
+      expect(pool.idleBytes).toBe(4 * B);
+      h.link.cut = false;
+      await reachContinuous(h);
+      await quiesce(h);
+      expect(pool.idleBytes).toBe(4 * B);
       await expectIdentical(h);
       await h.device.close();
     });

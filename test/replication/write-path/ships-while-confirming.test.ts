@@ -6,18 +6,10 @@
  * next one.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Harness } from '../device-harness.js';
+import { until, wrote } from './link-waits.js';
 import { frozenAsyncPrimary, thawAndQuiesce } from './frozen-primary.js';
 
 const B = 4096;
-
-async function until(what: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(what()).toBe(true);
-}
-
-const wrote = (h: Harness, offset: number): boolean =>
-  h.link.trace.some((t) => (t.startsWith('write ') || t.startsWith('scattered ')) && t.split(/[ ,]/).includes(String(offset)));
 
 describe('shipper: a confirmation in progress', () => {
   afterEach(() => vi.useRealTimers());
