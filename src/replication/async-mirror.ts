@@ -51,12 +51,18 @@ export class AsyncMirror implements WritePath {
     const bytes = op.data?.length ?? 0;
     if (!this.queue.fits(bytes)) return this.hooks.whenFull(op);
     const hot = this.activity.acquire(op.offset, op.length);
-    if (!hot) return this.queueAndApply(op, bytes);
+    if (!hot) return this.queueAndApply(op, bytes, true);
     if (this.activity.starved) this.hooks.confirmWanted();
-    return hot.then(() => this.queueAndApply(op, bytes));
+    return hot.then(() => this.queueAndApply(op, bytes, true));
   }
 
-  private queueAndApply(op: HostOp, bytes: number): Promise<void> {
+  private queueAndApply(op: HostOp, bytes: number, mayWait: boolean): Promise<void> {
+    // The journal lags the host: past twice the bound a write waits for the spill to make room, as
+    // on a slow disk (else memory grew with the host's writes); once, whatever the spill did.
+    if (mayWait && this.queue.memoryUsed + bytes > 2 * this.memoryBytes) {
+      const admitted = (): Promise<void> => this.queueAndApply(op, bytes, false);
+      return this.queue.spill().then(admitted, admitted);
+    }
     // The queue keeps the host's buffer past the acknowledgement: under the write's hold.
     const change = this.queue.push(op.offset, op.length, op.data, this.clock(), op.hold);
     this.hooks.queued(this.queue.fill);
