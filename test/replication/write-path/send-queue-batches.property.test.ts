@@ -5,7 +5,8 @@
  * acknowledged before a change arrived (what it may depend on, across a host barrier too)
  * went in an earlier batch, so one backup flush ahead of a batch that spans barriers orders
  * it after all it depends on; batches go out in queue order; and spilling to the journal
- * keeps the queue's order (so a confirmed prefix trims a prefix of the journal).
+ * keeps the queue's order (so a confirmed prefix trims a prefix of the journal), discards
+ * included, and stops short of the memory bound only at a change not yet applied.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,10 +14,10 @@ import { SendQueue, type QueuedChange } from '../../../src/replication/send-queu
 import { StagingJournal } from '../../../src/replication/staging-journal.js';
 import { tempMetaDir } from '../temp-meta.js';
 
-type Step = { kind: 'push'; block: number; blocks: number } | { kind: 'ack'; pick: number } | { kind: 'barrier' } | { kind: 'ship'; max: number } | { kind: 'confirm' };
+type Step = { kind: 'push'; block: number; blocks: number; discard: boolean } | { kind: 'ack'; pick: number } | { kind: 'barrier' } | { kind: 'ship'; max: number } | { kind: 'confirm' };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('push' as const), block: fc.integer({ min: 0, max: 15 }), blocks: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('push' as const), block: fc.integer({ min: 0, max: 15 }), blocks: fc.integer({ min: 1, max: 4 }), discard: fc.boolean() }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('ack' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'barrier' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('ship' as const), max: fc.integer({ min: 1, max: 8 }) }) },
@@ -31,7 +32,8 @@ describe('send queue batches', () => {
       fc.asyncProperty(fc.array(stepArb, { maxLength: 80 }), fc.boolean(), async (steps, spillAll) => {
         const journal = await StagingJournal.open({ dir: tempMetaDir(), capacity: 1 << 20 });
         // A tiny memory bound: every acknowledged change spills (spillAll), or none does.
-        const queue = new SendQueue(journal, spillAll ? 1 : 1 << 30);
+        const bound = spillAll ? 1 : 1 << 30;
+        const queue = new SendQueue(journal, bound);
         const t = { now: 0 };
         const pushedAt = new Map<QueuedChange, number>();
         const ackedAt = new Map<QueuedChange, number>();
@@ -41,7 +43,7 @@ describe('send queue batches', () => {
         for (const step of steps) {
           t.now++;
           if (step.kind === 'push') {
-            const c = queue.push(step.block * BLOCK, step.blocks * BLOCK, Buffer.alloc(step.blocks * BLOCK, step.block), t.now);
+            const c = queue.push(step.block * BLOCK, step.blocks * BLOCK, step.discard ? undefined : Buffer.alloc(step.blocks * BLOCK, step.block), t.now);
             pushedAt.set(c, t.now);
             pending.push(c);
           } else if (step.kind === 'ack' && pending.length > 0) {
@@ -49,6 +51,11 @@ describe('send queue batches', () => {
             queue.acknowledged(c!);
             ackedAt.set(c!, t.now);
             await queue.spill();
+            // Spilled down to the bound, discards passed in their place; only a change not yet applied (acknowledged here) stops it.
+            if (queue.memoryUsed > bound) {
+              const firstInMemory = queue.changes.findIndex((q) => q.data && !q.spilled);
+              expect(queue.changes.slice(0, firstInMemory + 1).some((q) => !q.applied), 'memory over the bound with nothing unapplied ahead').toBe(true);
+            }
           } else if (step.kind === 'barrier') {
             queue.barrier();
           } else if (step.kind === 'ship') {
