@@ -28,7 +28,7 @@ import { pickBatch, type PickedBatch } from './batch-picker.js';
 
 export { DEFAULT_QUEUE_MEMORY, type ChangeData, type QueuedChange };
 
-const NOTHING_HELD = (): void => {};
+const NOTHING = (): void => {};
 
 const seqOf = (c: QueuedChange): number => c.seq;
 
@@ -53,6 +53,8 @@ export class SendQueue {
   private queuedBytes = 0;
   private spilling: Promise<void> | undefined;
   private shippedSpilledBytes = 0;
+  /** The newest journal record of a change shipped before its record was written: the next confirmation trims through it. */
+  private lateRecordSeq = 0;
   private readonly points = new QueuedPoints();
 
   constructor(
@@ -142,21 +144,7 @@ export class SendQueue {
 
   /** `hold`: lets the queue keep `data` itself (BlockDevice.write); without one it keeps a copy. */
   push(offset: number, length: number, data: Buffer | undefined, at: number, hold?: BufferHold): QueuedChange {
-    const change: QueuedChange = {
-      seq: this.nextSeq++,
-      offset,
-      length,
-      discard: data === undefined,
-      data: undefined,
-      hold: undefined,
-      drop: undefined,
-      spilled: undefined,
-      ackedBefore: this.ackedSeq,
-      epoch: this.epoch,
-      at,
-      applied: false,
-      shipped: false,
-    };
+    const change: QueuedChange = { seq: this.nextSeq++, offset, length, discard: data === undefined, data: undefined, hold: undefined, drop: undefined, spilled: undefined, ackedBefore: this.ackedSeq, epoch: this.epoch, at, applied: false, shipped: false };
     if (data) keepBytes(change, data, hold);
     this.entries.push(change);
     this.epochUsed = true;
@@ -185,19 +173,42 @@ export class SendQueue {
 
   /** A clean shutdown: every change still held in memory goes to the journal, durably. */
   async spillAll(): Promise<void> {
-    await this.spilling?.catch(() => undefined);
-    for (const c of this.unshipped()) {
-      if (c.spilled) continue;
-      if (!this.journal.fits(c.data?.length ?? 0)) throw new QueueFullError(c.data?.length ?? 0);
-      const reading = c.hold?.retain();
-      try {
-        c.spilled = await this.journal.spill(c.offset, c.length, c.data, c.ackedBefore);
-      } finally {
-        reading?.();
-      }
-      this.forget(c);
+    const all = this.spillEvery(this.spilling);
+    // A spill asked for meanwhile joins this one: two walks at once wrote some changes twice.
+    const joined = all.then(NOTHING, NOTHING);
+    this.spilling = joined;
+    try {
+      await all;
+    } finally {
+      if (this.spilling === joined) this.spilling = undefined;
     }
+  }
+
+  private async spillEvery(after: Promise<void> | undefined): Promise<void> {
+    await after?.catch(() => undefined);
+    for (const c of this.unshipped()) if (!c.spilled && (c.data || c.discard)) await this.spillOne(c);
     await this.journal.syncAll();
+  }
+
+  /** Writes the change's journal record; its bytes are held (read by the write) until it settles. */
+  private async spillOne(c: QueuedChange): Promise<void> {
+    const data = c.data;
+    const bytes = data?.length ?? 0;
+    if (!this.journal.fits(bytes)) throw new QueueFullError(bytes);
+    const reading = c.hold?.retain();
+    let entry: JournalEntry;
+    try {
+      entry = await this.journal.spill(c.offset, c.length, data, c.ackedBefore);
+    } finally {
+      reading?.();
+    }
+    c.spilled = entry;
+    // Shipped while its record was written: shipped() found no record to tag, so the next
+    // confirmation trims through it (left, a clean restart replayed it over newer writes). A
+    // shipped change needs no record: unconfirmed, a shutdown marks its range in the delta
+    // table, and after a crash its activity-log extent is still hot.
+    if (c.shipped) this.lateRecordSeq = Math.max(this.lateRecordSeq, entry.seq);
+    else this.forget(c);
   }
 
   /** Each change shipped but not confirmed durable on the backup (a shutdown that could not confirm them); `spilledSeq` 0: never spilled. */
@@ -254,8 +265,11 @@ export class SendQueue {
 
   /** Moves the oldest unshipped changes held in memory to the journal while memory is over its bound. */
   spill(): Promise<void> {
-    this.spilling ??= this.spillNow().finally(() => (this.spilling = undefined));
-    return this.spilling;
+    if (this.spilling) return this.spilling;
+    const run = this.spillNow().finally(() => {
+      if (this.spilling === run) this.spilling = undefined;
+    });
+    return (this.spilling = run);
   }
 
   private async spillNow(): Promise<void> {
@@ -265,19 +279,7 @@ export class SendQueue {
       // In queue order only, so the journal's order is the queue's (a confirmed prefix trims a prefix of it).
       if (!c.applied) return;
       // A discard goes too, in its place: stopping at it kept every write behind it in memory while it waited.
-      const data = c.data;
-      if (!data && !c.discard) continue;
-      const bytes = data?.length ?? 0;
-      if (!this.journal.fits(bytes)) throw new QueueFullError(bytes);
-      // The journal's write reads the bytes until it settles, whatever the queue does meanwhile.
-      const reading = c.hold?.retain();
-      try {
-        c.spilled = await this.journal.spill(c.offset, c.length, data, c.ackedBefore);
-      } finally {
-        reading?.();
-      }
-      // Shipped meanwhile (from memory): the journal copy is simply never read.
-      if (c.data === data) this.forget(c);
+      if (c.data || c.discard) await this.spillOne(c);
     }
   }
 
@@ -298,7 +300,7 @@ export class SendQueue {
    */
   async dataOf(change: QueuedChange): Promise<ChangeData | undefined> {
     if (change.discard) return undefined;
-    return this.lendHeld(change) ?? { data: await this.journal.readData(change.spilled!), done: NOTHING_HELD };
+    return this.lendHeld(change) ?? { data: await this.journal.readData(change.spilled!), done: NOTHING };
   }
 
   /** The change's bytes lent as dataOf does when the queue holds them in memory; undefined when they are only in the journal. */
@@ -308,7 +310,7 @@ export class SendQueue {
 
   /** Holds the bytes the queue has in memory for `change` (its `data`) until the returned function is called: lendHeld without a record (every shipped change passes here). */
   holdHeld(change: QueuedChange): () => void {
-    return change.hold ? change.hold.retain() : NOTHING_HELD;
+    return change.hold ? change.hold.retain() : NOTHING;
   }
 
   /** The batch (the last nextBatch) is on its way: the next batch starts after it. */
@@ -359,7 +361,9 @@ export class SendQueue {
       confirmed?.(offset, length);
     }, count);
     this.shippedRanges.shift(count);
-    if (lastSpilled > 0) await this.journal.trimThrough(lastSpilled);
+    const through = Math.max(lastSpilled, this.lateRecordSeq);
+    this.lateRecordSeq = 0;
+    if (through > 0) await this.journal.trimThrough(through);
   }
 
   /**
@@ -373,6 +377,7 @@ export class SendQueue {
     const unconfirmed = this.shippedRanges.takeAll();
     this.sentCount = 0;
     this.shippedSpilledBytes = 0;
+    this.lateRecordSeq = 0;
     for (const c of all) this.forget(c);
     this.memory = 0;
     this.queuedBytes = 0;
