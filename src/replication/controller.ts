@@ -17,6 +17,7 @@ import { PassRunner, type PassProgress, type PassTrigger } from './pass-runner.j
 import { PeerFollowing } from './peer-following.js';
 import { planPoint, type PointSteps } from './points/point-planner.js';
 import { RateMeter } from './rate-meter.js';
+import { ReplicaLinkError } from './replica-link.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
 import { queueStatus, type ContinuousFlavour, type MirrorState, type PrimaryStatus, type ReplicationMode } from './status.js';
 import { SwitchHistory } from './switch-history.js';
@@ -117,8 +118,10 @@ export class ReplicationController {
       try {
         return await this.continuous.flush();
       } catch (e) {
+        // The local flush failed: the host hears it (a second fsync after a writeback error may claim success).
+        if (!(e instanceof ReplicaLinkError)) throw e;
         // The backup did not confirm: the changes are marked for it instead; the host needs only the local flush.
-        this.fallBack('link-failed', (e as Error).message);
+        this.fallBack('link-failed', e.message);
       }
     }
     await this.parts.local.flush();

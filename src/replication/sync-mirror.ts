@@ -71,7 +71,10 @@ export class SyncMirror implements WritePath {
   /** The host's SYNCHRONIZE CACHE: durable on both before it completes. */
   async flush(): Promise<void> {
     const covers = this.added;
-    await Promise.all([this.local.flush(), this.link.flush()]);
+    const [local, remote] = await Promise.allSettled([this.local.flush(), this.link.flush()]);
+    // The local flush's failure first: it is the host's to hear, a link's failure is the engine's.
+    if (local.status === 'rejected') throw local.reason;
+    if (remote.status === 'rejected') throw remote.reason;
     // A flush begun later may have finished first and confirmed these already.
     if (covers <= this.confirmedThrough) return;
     const count = covers - this.confirmedThrough;
