@@ -53,8 +53,6 @@ export class SendQueue {
   private queuedBytes = 0;
   private spilling: Promise<void> | undefined;
   private shippedSpilledBytes = 0;
-  /** The newest journal record of a change shipped before its record was written: the next confirmation trims through it. */
-  private lateRecordSeq = 0;
   private readonly points = new QueuedPoints();
 
   constructor(
@@ -160,7 +158,7 @@ export class SendQueue {
    * barriers are not known any more.
    */
   restore(spilled: readonly JournalEntry[], at: number): QueuedChange[] {
-    return spilled.map((e) => {
+    const restored = spilled.map((e) => {
       const change: QueuedChange = { seq: this.nextSeq, offset: e.offset, length: e.length, discard: e.discard, data: undefined, hold: undefined, drop: undefined, spilled: e, ackedBefore: this.nextSeq - 1, epoch: ++this.epoch, at, applied: true, shipped: false };
       this.epochUsed = true;
       this.nextSeq++;
@@ -169,6 +167,9 @@ export class SendQueue {
       if (!e.discard) this.queuedBytes += e.length;
       return change;
     });
+    // The shutdown made them durable before any new write existed: a barrier after the last.
+    this.barrier();
+    return restored;
   }
 
   /** A clean shutdown: every change still held in memory goes to the journal, durably. */
@@ -203,12 +204,12 @@ export class SendQueue {
       reading?.();
     }
     c.spilled = entry;
-    // Shipped while its record was written: shipped() found no record to tag, so the next
-    // confirmation trims through it (left, a clean restart replayed it over newer writes). A
-    // shipped change needs no record: unconfirmed, a shutdown marks its range in the delta
-    // table, and after a crash its activity-log extent is still hot.
-    if (c.shipped) this.lateRecordSeq = Math.max(this.lateRecordSeq, entry.seq);
-    else this.forget(c);
+    if (!c.shipped) return this.forget(c);
+    // Shipped while its record was written, so no confirmation would trim it (left, a clean
+    // restart replayed it over newer writes): trimmed now, with the records before it, all
+    // of shipped changes. None needs its record: unconfirmed, a shutdown marks its range in
+    // the delta table, and after a crash its activity-log extent is still hot.
+    await this.journal.trimThrough(entry.seq);
   }
 
   /** Each change shipped but not confirmed durable on the backup (a shutdown that could not confirm them); `spilledSeq` 0: never spilled. */
@@ -361,9 +362,7 @@ export class SendQueue {
       confirmed?.(offset, length);
     }, count);
     this.shippedRanges.shift(count);
-    const through = Math.max(lastSpilled, this.lateRecordSeq);
-    this.lateRecordSeq = 0;
-    if (through > 0) await this.journal.trimThrough(through);
+    if (lastSpilled > 0) await this.journal.trimThrough(lastSpilled);
   }
 
   /**
@@ -377,7 +376,6 @@ export class SendQueue {
     const unconfirmed = this.shippedRanges.takeAll();
     this.sentCount = 0;
     this.shippedSpilledBytes = 0;
-    this.lateRecordSeq = 0;
     for (const c of all) this.forget(c);
     this.memory = 0;
     this.queuedBytes = 0;

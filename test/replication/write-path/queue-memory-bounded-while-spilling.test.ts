@@ -4,35 +4,13 @@
  * as a slow disk would), instead of being queued in memory whatever the spill's pace.
  */
 import { describe, expect, it } from 'vitest';
-import type { DurableFile, DurableFiles } from '../../../src/block/durable-file.js';
-import { nodeFiles } from '../../../src/block/durable-file.js';
-import { JOURNAL_FILE } from '../../../src/replication/staging-journal.js';
 import { expectIdentical, openHarness, quiesce, reachContinuous } from '../device-harness.js';
 import { tempMetaDir } from '../temp-meta.js';
+import { gatedJournalFiles } from './gated-journal-files.js';
 import { until } from './link-waits.js';
 
 const B = 4096;
 const BOUND = 8 * B;
-
-/** node:fs, with the journal's record writes held until the test lets them go. */
-function gatedJournalFiles(): { files: DurableFiles; release(): void } {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const files: DurableFiles = {
-    ...nodeFiles,
-    async open(path, flags, mode) {
-      const file = await nodeFiles.open(path, flags, mode);
-      if (!path.endsWith(`/${JOURNAL_FILE}`)) return file;
-      const gated: DurableFile = Object.create(file) as DurableFile;
-      gated.writev = async (buffers, position) => {
-        await gate;
-        return file.writev(buffers, position);
-      };
-      return gated;
-    },
-  };
-  return { files, release };
-}
 
 describe('async mirroring: the queue memory while the journal lags', () => {
   it('holds host writes past twice the memory bound until the spill makes room, and loses none', async () => {
