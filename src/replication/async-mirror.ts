@@ -8,7 +8,7 @@
  */
 import type { BlockDevice } from '../block/device.js';
 import type { ActivityLog } from './activity-log.js';
-import { applyLocally, type HostOp, type WritePath } from './host-op.js';
+import { applyLocally, type AfterWait, type HostOp, type WritePath } from './host-op.js';
 import { RateMeter } from './rate-meter.js';
 import { RedundancyTracker } from './redundancy-tracker.js';
 import type { QueuedChange, SendQueue } from './send-queue.js';
@@ -26,6 +26,8 @@ export interface AsyncMirrorHooks {
   overflowed(error: Error): void;
   /** The local image failed a change (it may hold part of it); called before the extent may cool. */
   localFailed(op: HostOp, error: unknown): void;
+  /** Goes on after a wait for room, on this path or the engine's current one. */
+  afterWait: AfterWait;
 }
 
 export class AsyncMirror implements WritePath {
@@ -53,15 +55,14 @@ export class AsyncMirror implements WritePath {
     const hot = this.activity.acquire(op.offset, op.length);
     if (!hot) return this.queueAndApply(op, bytes, true);
     if (this.activity.starved) this.hooks.confirmWanted();
-    return hot.then(() => this.queueAndApply(op, bytes, true));
+    return this.hooks.afterWait(hot, op, () => this.queueAndApply(op, bytes, true));
   }
 
   private queueAndApply(op: HostOp, bytes: number, mayWait: boolean): Promise<void> {
     // The journal lags the host: past twice the bound a write waits for the spill to make room, as
     // on a slow disk (else memory grew with the host's writes); once, whatever the spill did.
     if (mayWait && this.queue.memoryUsed + bytes > 2 * this.memoryBytes) {
-      const admitted = (): Promise<void> => this.queueAndApply(op, bytes, false);
-      return this.queue.spill().then(admitted, admitted);
+      return this.hooks.afterWait(this.queue.spill().catch(() => undefined), op, () => this.queueAndApply(op, bytes, false));
     }
     // The queue keeps the host's buffer past the acknowledgement: under the write's hold.
     const change = this.queue.push(op.offset, op.length, op.data, this.clock(), op.hold);

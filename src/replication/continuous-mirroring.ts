@@ -10,7 +10,7 @@ import type { BlockDevice } from '../block/device.js';
 import type { ActivityLog } from './activity-log.js';
 import { AsyncMirror } from './async-mirror.js';
 import type { DeltaTable } from './delta-table.js';
-import type { HostOp } from './host-op.js';
+import type { AfterWait, HostOp } from './host-op.js';
 import type { RateMeter } from './rate-meter.js';
 import type { ReplicaBinding } from './replica-binding.js';
 import type { ReplicaLink } from './replica-link.js';
@@ -45,6 +45,10 @@ export interface ContinuousHooks {
   overflowed(): void;
   /** The local image failed a change, whose range is marked: the engine leaves continuous mirroring so a pass copies what the image holds. */
   localFailed(detail: string): void;
+  /** Waits uncounted by the engine's wait for continuous writes to finish (which a fold that frees room may be behind). */
+  waitAside<T>(wait: Promise<T>): Promise<T>;
+  /** The engine left continuous mirroring while `op` waited: it goes the engine's current way. */
+  elsewhere(op: HostOp): Promise<void>;
 }
 
 /** What folding left for the delta table: the changes folded and when the oldest was queued. */
@@ -80,7 +84,17 @@ export class ContinuousMirroring {
       hooks.linkFailed(detail);
       return hooks.unreplicatedWrite(detail);
     };
-    this.sync = new SyncMirror(local, link, activity, table, linkFailed, localFailed);
+    // A write waiting for activity-log room waits for a confirmation; with the link down, only
+    // the fold frees room, and a fold waiting for that write hung the volume for good.
+    const afterWaitIn =
+      (flavour: ContinuousFlavour): AfterWait =>
+      (wait, op, onPath) =>
+        hooks.waitAside(wait).then(() => {
+          if (hooks.active() && this.flavour === flavour) return onPath();
+          activity.release(op.offset, op.length);
+          return hooks.elsewhere(op);
+        });
+    this.sync = new SyncMirror(local, link, activity, table, linkFailed, localFailed, undefined, afterWaitIn('sync'));
     this.async = new AsyncMirror(
       local,
       queue,
@@ -94,6 +108,7 @@ export class ContinuousMirroring {
         confirmWanted: () => this.shipper.kick(),
         overflowed: () => hooks.overflowed(),
         localFailed,
+        afterWait: afterWaitIn('async'),
       },
       queueMemory,
     );

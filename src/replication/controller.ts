@@ -80,13 +80,13 @@ export class ReplicationController {
       unreplicatedWrite: () => this.peer.diverge('unreplicated-write'),
       queueFull: (op) => {
         this.fallBack('journal-full');
-        return this.apply(op);
+        return this.apply(op, true);
       },
-      queued: (fill) => {
-        if (this.mode === 'auto' && fill > this.thresholds.maxJournalFill) this.fallBack('journal-nearly-full');
-      },
+      queued: (fill) => (this.mode === 'auto' && fill > this.thresholds.maxJournalFill ? this.fallBack('journal-nearly-full') : undefined),
       overflowed: () => this.fallBack('journal-full'),
       localFailed: (detail) => this.fallBack('local-write-failed', detail),
+      waitAside: (wait) => this.continuousInflight.aside(wait),
+      elsewhere: (op) => this.apply(op, true),
     }, settings.tickMs > 0 ? CONFIRM_IDLE_MS : 0);
     this.ping = new BoundedPing(link, PING_WAIT_MS);
     if (settings.tickMs > 0) {
@@ -102,13 +102,10 @@ export class ReplicationController {
     return this.state;
   }
 
-  /** A host change of the image, already ordered by the facade: the current state's write path carries it. */
-  apply(op: HostOp): Promise<void> {
-    if (op.data) this.hostWrites.add(op.data.length);
-    if (this.state !== 'continuous') {
-      if (!this.peer.mustDiverge) return this.delta.apply(op);
-      return this.peer.diverge('peer-away').then(() => this.delta.apply(op));
-    }
+  /** A host change of the image, already ordered by the facade (`again`: it waited while the state changed): the current state's path carries it. */
+  apply(op: HostOp, again = false): Promise<void> {
+    if (op.data && !again) this.hostWrites.add(op.data.length);
+    if (this.state !== 'continuous') return this.peer.mustDiverge ? this.peer.diverge('peer-away').then(() => this.delta.apply(op)) : this.delta.apply(op);
     return this.continuousInflight.trackCall(this.continuous.apply, op);
   }
 
@@ -118,9 +115,9 @@ export class ReplicationController {
       try {
         return await this.continuous.flush();
       } catch (e) {
-        // The local flush failed: the host hears it (a second fsync after a writeback error may claim success).
+        // A failed local flush is the host's to hear (a second fsync after a writeback error may claim success); a
+        // failed backup flush marks the changes for the backup instead, and the host needs only the local flush.
         if (!(e instanceof ReplicaLinkError)) throw e;
-        // The backup did not confirm: the changes are marked for it instead; the host needs only the local flush.
         this.fallBack('link-failed', e.message);
       }
     }

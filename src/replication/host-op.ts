@@ -24,3 +24,14 @@ export interface WritePath {
 export function applyLocally(local: BlockDevice, op: HostOp, fua: boolean): Promise<void> {
   return op.data ? local.write(op.data, op.offset, fua, op.hold) : local.discard(op.offset, op.length);
 }
+
+/**
+ * Continues a write path after a wait the engine may leave it during (activity-log room,
+ * queue room): `onPath` if the engine is still on that path, else the write's extents are
+ * released and it goes the engine's current way. The wait does not hold up the leaving,
+ * which may be what ends it.
+ */
+export type AfterWait = (wait: Promise<unknown>, op: HostOp, onPath: () => Promise<void>) => Promise<void>;
+
+/** Outside an engine (tests of one path): the path goes on. */
+export const stayOnPath: AfterWait = (wait, _op, onPath) => wait.then(onPath);

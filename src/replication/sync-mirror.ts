@@ -14,7 +14,7 @@ import type { BlockDevice } from '../block/device.js';
 import type { BufferHold } from '../util/buffer-pool.js';
 import type { ActivityLog } from './activity-log.js';
 import type { DeltaTable } from './delta-table.js';
-import { applyLocally, type HostOp, type WritePath } from './host-op.js';
+import { applyLocally, stayOnPath, type AfterWait, type HostOp, type WritePath } from './host-op.js';
 import { DEFAULT_CONFIRM_EVERY_MS } from './confirm-cadence.js';
 import { RangeLedger } from './range-ledger.js';
 import type { ReplicaLink } from './replica-link.js';
@@ -41,16 +41,20 @@ export class SyncMirror implements WritePath {
     /** The local image failed a change (it may hold part of it); called before the extent may cool. */
     private readonly onLocalFailure: (op: HostOp, error: unknown) => void = () => undefined,
     private readonly confirmEveryMs = DEFAULT_CONFIRM_EVERY_MS,
+    private readonly afterWait: AfterWait = stayOnPath,
   ) {
     this.batcher = new ScatteredBatcher(link);
   }
 
-  async apply(op: HostOp): Promise<void> {
+  apply(op: HostOp): Promise<void> {
     const hot = this.activity.acquire(op.offset, op.length);
-    if (hot) {
-      this.confirmIfStarved();
-      await hot;
-    }
+    if (!hot) return this.applyHot(op);
+    this.confirmIfStarved();
+    return this.afterWait(hot, op, () => this.applyHot(op));
+  }
+
+  /** The write's extents are durably hot: on both nodes now. */
+  private async applyHot(op: HostOp): Promise<void> {
     const remote = settle(op.data ? this.writeRemote(op.data, op.offset, op.fua, op.hold) : this.link.discard(op.offset, op.length));
     const localResult = await settle(applyLocally(this.local, op, op.fua));
     const remoteResult = await remote;

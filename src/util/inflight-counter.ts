@@ -41,6 +41,19 @@ export class InflightCounter {
     throw e;
   };
 
+  /**
+   * Inside a counted operation: waits for `wait` uncounted, for what only a waiter for idle
+   * can give (leaving continuous mirroring frees the activity-log extents a write waits for).
+   */
+  async aside<T>(wait: Promise<T>): Promise<T> {
+    this.leave();
+    try {
+      return await wait;
+    } finally {
+      this.count++;
+    }
+  }
+
   /** Resolves once no counted operation is in progress (at once when none is). */
   idle(): Promise<void> {
     if (this.count === 0) return Promise.resolve();
