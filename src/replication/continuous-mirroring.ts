@@ -141,9 +141,13 @@ export class ContinuousMirroring {
     return this.flavour === 'async' ? this.shipper.drain() : this.sync.flush();
   }
 
-  /** A clean shutdown: drain, for at most `maxMs`; what is left stays queued. */
+  /** A clean shutdown: drain, for at most `maxMs`; what is left stays queued (async) or is marked (sync). */
   async quiesce(maxMs: number): Promise<void> {
     await waitAtMost(this.drain(), maxMs);
+    // Synchronous writes on both nodes but never confirmed durable on the backup (its flush
+    // failed or was late): marked for the next start, which trusts the table after a clean
+    // shutdown (the async queue is handed over by the device).
+    if (this.flavour === 'sync') this.sync.fold();
   }
 
   /**
