@@ -200,10 +200,12 @@ export class ActivityLog {
     do {
       this.again = false;
       this.evictCold();
-      const next = new Set(this.hot.keys());
-      if (this.keepRecovered) for (const e of this.recovered) next.add(e);
-      const dropping = [...this.durable].some((e) => !next.has(e));
-      if (dropping) await this.beforeEvict?.();
+      let next = this.nextSet();
+      if ([...this.durable].some((e) => !next.has(e))) {
+        await this.beforeEvict?.();
+        // A write to an extent being dropped found it still durable and went ahead meanwhile: it stays.
+        next = this.nextSet();
+      }
       if (sameSet(next, this.durable)) continue;
       this.seq++;
       if (this.fileSlotBytes !== this.slotBytes) {
@@ -216,6 +218,13 @@ export class ActivityLog {
       await this.fh.datasync();
       this.durable = next;
     } while (this.again);
+  }
+
+  /** What the file is to hold: the hot set, and the extents found at open while they are kept. */
+  private nextSet(): Set<number> {
+    const next = new Set(this.hot.keys());
+    if (this.keepRecovered) for (const e of this.recovered) next.add(e);
+    return next;
   }
 
   /** Cold extents beyond capacity leave the hot set, least recently used first. */

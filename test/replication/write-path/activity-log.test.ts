@@ -2,7 +2,8 @@
  * The activity log: an extent is durably hot before a write to it may proceed (also when
  * another write made it hot a moment ago and its persist is still in flight), it survives a
  * reopen, a torn copy leaves the previous set, and cold extents leave only over capacity,
- * least recently used first, after the delta table's marks are durable.
+ * least recently used first, after the delta table's marks are durable (and not when a
+ * write took the extent again meanwhile).
  */
 import { openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -161,5 +162,30 @@ describe('activity log', () => {
     const again = await ActivityLog.open({ dir, volumeSize: VOLUME, extentSize: EXTENT, capacity: 1 });
     expect([...again.recovered].sort((a, b) => a - b)).toEqual([1, 2]);
     await again.close();
+  });
+
+  it('an extent written while it is being dropped stays in the log', async () => {
+    const dir = tempMetaDir();
+    let tableDurable!: () => void;
+    let dropping = false;
+    const beforeEvict = () => {
+      dropping = true;
+      return new Promise<void>((r) => (tableDurable = r));
+    };
+    const log = await ActivityLog.open({ dir, volumeSize: VOLUME, extentSize: EXTENT, capacity: 1, beforeEvict });
+    await log.acquire(0, 1);
+    log.release(0, 1);
+    // Over capacity: extent 0 (cold) leaves once the delta table is durable.
+    const second = log.acquire(EXTENT, 1);
+    expect(dropping).toBe(true);
+    // Meanwhile a write to 0 finds it still in the durable set and goes ahead at once.
+    expect(log.acquire(0, 1)).toBeUndefined();
+    tableDurable();
+    await second;
+    // A crash now: the file must still hold 0, whose write may not be on the backup.
+    const after = await ActivityLog.open({ dir, volumeSize: VOLUME, extentSize: EXTENT, capacity: 1 });
+    expect(after.recovered).toContain(0);
+    await after.close();
+    await log.close();
   });
 });
