@@ -115,10 +115,11 @@ export class ReplicationController {
       try {
         return await this.continuous.flush();
       } catch (e) {
-        // A failed local flush is the host's to hear (a second fsync after a writeback error may claim success); a
-        // failed backup flush marks the changes for the backup instead, and the host needs only the local flush.
+        // A failed local flush is the host's to hear (a second fsync after a writeback error may claim success). A failed
+        // backup flush: the changes are marked for the backup, and as for a write it missed, a new history before the host hears.
         if (!(e instanceof ReplicaLinkError)) throw e;
         this.fallBack('link-failed', e.message);
+        await this.peer.diverge('unreplicated-write');
       }
     }
     await this.parts.local.flush();
