@@ -50,6 +50,7 @@ export class ActivityLog {
   private again = false;
   /** Acquisitions waiting for room (every hot extent held and the hard limit reached). */
   private waiters: Array<() => void> = [];
+  private readonly roomWaits = new WeakSet<Promise<unknown>>();
   private readonly hardCapacity: number;
   private readonly slotBytes: number;
   /** The copies' size in the file as found (differs after a capacity change until the first write). */
@@ -135,8 +136,17 @@ export class ActivityLog {
       if (!this.durable.has(e)) needsPersist = true;
     }
     if (this.hot.size > this.hardCapacity && this.evictable() === 0) needsRoom = true;
-    if (needsRoom) return this.waitForRoom().then(() => this.persist());
+    if (needsRoom) {
+      const wait = this.waitForRoom().then(() => this.persist());
+      this.roomWaits.add(wait);
+      return wait;
+    }
     return needsPersist ? this.persist() : undefined;
+  }
+
+  /** Whether `wait` (from acquire) waits for room, which only a confirmation or the fold into the delta table frees. */
+  waitsForRoom(wait: Promise<unknown>): boolean {
+    return this.roomWaits.has(wait);
   }
 
   /** The write is confirmed on both nodes (or covered by the delta table): its extents may cool. */

@@ -85,15 +85,18 @@ export class ContinuousMirroring {
       return hooks.unreplicatedWrite(detail);
     };
     // A write waiting for activity-log room waits for a confirmation; with the link down, only
-    // the fold frees room, and a fold waiting for that write hung the volume for good.
+    // the fold frees room, and a fold waiting for that write hung the volume for good. Other
+    // waits (an extent's persist, queue room) end by themselves: the fold waits for them.
     const afterWaitIn =
       (flavour: ContinuousFlavour): AfterWait =>
-      (wait, op, onPath) =>
-        hooks.waitAside(wait).then(() => {
+      (wait, op, onPath) => {
+        if (!activity.waitsForRoom(wait)) return wait.then(onPath);
+        return hooks.waitAside(wait).then(() => {
           if (hooks.active() && this.flavour === flavour) return onPath();
           activity.release(op.offset, op.length);
           return hooks.elsewhere(op);
         });
+      };
     this.sync = new SyncMirror(local, link, activity, table, linkFailed, localFailed, undefined, afterWaitIn('sync'));
     this.async = new AsyncMirror(
       local,
