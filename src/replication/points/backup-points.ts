@@ -26,8 +26,8 @@ export interface PointImages {
   newest(): PointInfo | undefined;
   list(): PointInfo[];
   exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }>;
-  /** Rolls the image back (no writer may run); returns the byte ranges it changed. */
-  restore(id: number): Promise<Array<{ offset: number; length: number }>>;
+  /** Rolls the image back (no writer may run); returns the byte ranges it changed, told to `beforeCommit` before it commits. */
+  restore(id: number, beforeCommit?: (changed: ReadonlyArray<{ offset: number; length: number }>) => Promise<void>): Promise<Array<{ offset: number; length: number }>>;
   /** The point's image of [offset, offset + buf.length). */
   read(id: number, buf: Buffer, offset: number): Promise<void>;
   /** The extent of the point's image from `offset`: unmapped where it surely reads zeroes. */
@@ -133,18 +133,20 @@ export class BackupPoints {
 
   /**
    * Rolls the image back to point `id`, with the image's writers held; `changed` is told
-   * every range that moved (the engine marks them, so the pair resynchronises them).
+   * every range that moved, and resolves once they are durably marked (so the pair
+   * resynchronises them), before the restore commits: marked after it, a crash in between
+   * left the rolled-back chunks unmarked for good.
    */
-  async restore(id: number, changed: (offset: number, length: number) => Promise<void> | void): Promise<{ changedBytes: number }> {
+  async restore(id: number, changed: (ranges: ReadonlyArray<{ offset: number; length: number }>) => Promise<void>): Promise<{ changedBytes: number }> {
     this.refuseRestore(id);
     let changedBytes = 0;
     await this.order.holding(async () => {
       // Checked again under the hold: a promotion may have ended while the restore waited for it.
       this.refuseRestore(id);
-      for (const r of await this.store.restore(id)) {
-        changedBytes += r.length;
-        await changed(r.offset, r.length);
-      }
+      await this.store.restore(id, async (ranges) => {
+        for (const r of ranges) changedBytes += r.length;
+        await changed(ranges);
+      });
     });
     this.log.warn({ event: 'point-restored', id, changedBytes }, `image rolled back to recovery point ${id}`);
     return { changedBytes };

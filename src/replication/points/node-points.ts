@@ -91,8 +91,10 @@ export class NodePoints {
    * promoted first, when they stay this node's history.
    */
   async restore(id: number): Promise<{ changedBytes: number }> {
-    const result = await this.require().restore(id, (offset, length) => this.parts.table.note(offset, length));
-    await this.parts.table.persist();
+    const result = await this.require().restore(id, async (ranges) => {
+      for (const r of ranges) this.parts.table.note(r.offset, r.length);
+      await this.parts.table.persist();
+    });
     this.parts.restored();
     return result;
   }

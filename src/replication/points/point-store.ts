@@ -240,8 +240,12 @@ export class PointStore implements PointImages {
     });
   }
 
-  /** Rolls the live image back to point `id` (no writer may run); later points are dropped; returns the byte ranges it changed. */
-  restore(id: number): Promise<Array<{ offset: number; length: number }>> {
+  /**
+   * Rolls the live image back to point `id` (no writer may run); later points are dropped;
+   * returns the byte ranges it changed. `beforeCommit` records them (the engine's marks)
+   * while the catalogue still says "restoring": a crash after it, a restore finished at open.
+   */
+  restore(id: number, beforeCommit?: (changed: ReadonlyArray<{ offset: number; length: number }>) => Promise<void>): Promise<Array<{ offset: number; length: number }>> {
     return this.gates.holding(() => this.run(async () => {
       const j = this.indexOf(id);
       return this.readers.exclusively(() =>
@@ -250,9 +254,10 @@ export class PointStore implements PointImages {
           await this.writeCatalogue({ ...this.cat, restoring: id });
           try {
             const result = await restoreImage(this.chain(j));
+            const changed = unitRangesToBytes(result.changed, this.geometry);
+            await beforeCommit?.(changed);
             const dropped = this.points.slice(j + 1).map((p) => p.entry.id);
             await this.finishRestore(j);
-            const changed = unitRangesToBytes(result.changed, this.geometry);
             this.log.info(
               { event: 'point-restored', id, dropped, changedBytes: changed.reduce((n, r) => n + r.length, 0), durationMs: Math.round(performance.now() - started) },
               'live image restored to a recovery point',

@@ -1,7 +1,8 @@
 /**
  * Restoring a point returns the live image to it byte for byte and reports exactly the
  * ranges it changed; later points are dropped, older ones stay intact, and the restored
- * point keeps reading as taken while new writes go on (and after a reopen).
+ * point keeps reading as taken while new writes go on (and after a reopen). What it changed
+ * is told before the restore commits, so the engine's marks are never behind it.
  */
 import { describe, expect, it } from 'vitest';
 import { PointError } from '../../../src/replication/points/point-store.js';
@@ -71,6 +72,28 @@ describe('restoring a point', () => {
       expect(lun.points.recovered).toBeUndefined();
       expect(lun.points.list().map((p) => p.id)).toEqual([1, 2, 3, 6]);
       for (const id of [1, 2, 3]) expect((await readPointAll(lun.points, id, SIZE)).equals(expected.get(id)!), `point ${id} after a reopen`).toBe(true);
+    } finally {
+      await lun.cleanup();
+    }
+  });
+
+  it('tells what it changed before it commits: a crash right after that finishes the restore at the next open', async () => {
+    const lun = await openLun(SIZE);
+    try {
+      const expected = await history(lun, 4, 2);
+      const before = await readAll(lun.image, SIZE);
+      let told: ReadonlyArray<{ offset: number; length: number }> = [];
+      // The engine's marks are durable once this resolves; a crash then (here: the restore stops).
+      const restoring = lun.points.restore(2, async (ranges) => {
+        told = ranges;
+        throw new Error('crash after the marks');
+      });
+      await expect(restoring).rejects.toThrow('crash after the marks');
+      expect(told).toEqual(differing(before, expected.get(2)!));
+      await reopen(lun);
+      // Still "restoring" in the catalogue: the open finishes it and reports what it may have changed.
+      expect(lun.points.recovered?.restoredTo).toBe(2);
+      expect((await readAll(lun.image, SIZE)).equals(expected.get(2)!)).toBe(true);
     } finally {
       await lun.cleanup();
     }
