@@ -1,8 +1,7 @@
 /**
- * The role this node plays for one volume, and its changes at run time. A primary runs a
- * ReplicationController (mirroring onto the peer); a backup applies what its primary
- * sends and watches the peer. promote, demote, switchover and resolve move between them,
- * with host writes held while the role flips, and persist the role before it counts.
+ * The role this node plays for one volume, and its changes at run time: a primary runs a ReplicationController
+ * (mirroring onto the peer), a backup applies what its primary sends and watches the peer. promote, demote,
+ * switchover and resolve move between them, with host writes held while the role flips, and persist the role first.
  */
 import { encodeGenerationParameter } from '../replica-protocol/index.js';
 import { ReplicationController, type ControllerParts, type ControllerSettings } from './controller.js';
@@ -192,7 +191,7 @@ export class RoleManager {
       // Drained: the peer holds every acknowledged write durably; once this disk does too, no extent may differ.
       await this.parts.local.flush().then(() => this.parts.activity.clear()).catch((e: Error) =>
         log.warn({ event: 'activity-log-kept', error: e.message }, 'switchover: the local flush failed; the activity log keeps its extents for a restart to mark'));
-      await volume.update((r) => ({ role: 'backup', handingOverTo: r.generations.current }));
+      await this.recordBackupRole((r) => ({ role: 'backup', handingOverTo: r.generations.current }), 'switchover');
       this.epoch++;
       const parameter = encodeGenerationParameter(volume.generations.current);
       ({ outcome, detail } = await promotePeer(link, { parameter, confirmMs: this.settings.promotionConfirmMs, givingUp: () => this.closing }));
@@ -326,12 +325,20 @@ export class RoleManager {
     await order.holding(async () => {
       await controller?.stop(reason);
       this.primary = undefined;
-      await volume.update((r) => ({ role: 'backup', generations: generations(r.generations) }));
+      await this.recordBackupRole((r) => ({ role: 'backup', generations: generations(r.generations) }), reason);
       this.epoch++;
     });
     this.parts.binding.reset();
     this.startWatch();
     log.info({ event: 'role-change', from: 'primary', to: 'backup', reason, generation: formatGeneration(volume.generations.current), dirtyChunks: this.parts.table.dirtyChunks }, `demoted (${reason})`);
+  }
+
+  /** Persists the backup role, the engine stopped; failing, this node stays the primary with an engine again (delta tracking marks every write), not one nothing tracks. */
+  private recordBackupRole(change: Parameters<VolumeState['update']>[0], what: string): Promise<void> {
+    return this.parts.volume.update(change).catch((e: Error) => {
+      this.primary = this.newController(false);
+      throw new RoleChangeError(`${what}: could not record the backup role (${e.message}); this node stays the primary`);
+    });
   }
 
   private newController(inSync: boolean): ReplicationController {
