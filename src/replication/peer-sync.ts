@@ -9,7 +9,7 @@ import type { Logger } from '../util/log.js';
 import { ReplicationAction, encodeAdoptParameters, encodeGenerationParameter } from '../replica-protocol/index.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import { chunksOfBits, type DeltaTable } from './delta-table.js';
-import { peerFollows, formatGeneration } from './generations.js';
+import { diverged, peerFollows, formatGeneration } from './generations.js';
 import { PEER_MAY_HAVE_CHANGED, type ReplicaBinding, type ResyncPlan } from './replica-binding.js';
 import { ReplicaLinkError, type ReplicaLink } from './replica-link.js';
 import type { VolumeState } from './volume-state.js';
@@ -85,7 +85,13 @@ export class PeerSync {
   async adoptIfNeeded(): Promise<void> {
     const peer = this.binding.peer;
     const own = this.volume.generations;
-    if (!peer || peer.current === own.current) return;
+    if (!peer) return;
+    if (peer.current === own.current) {
+      // It adopted already, the answer lost with a dropped connection: it holds our history,
+      // so we follow again (else the next link loss would start no new history of its own).
+      if (diverged(own)) await this.volume.update((r) => ({ generations: peerFollows(r.generations) }));
+      return;
+    }
     // What the pass wrote may have gone to another image than the one bound (a replacement
     // disk behind a reconnect): it adopts nothing until it is bound again.
     if (!this.binding.peerUnchangedSinceBind()) throw new ReplicaLinkError(`the peer adopts nothing: ${PEER_MAY_HAVE_CHANGED}`);

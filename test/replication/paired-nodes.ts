@@ -226,6 +226,13 @@ export class PairedLink implements ReplicaLink {
 
   private answerLost: string | undefined;
 
+  /** The next ADOPT runs on the peer, but its answer is lost (the connection dropped). */
+  loseAdoptAnswer(): void {
+    this.adoptAnswerLost = true;
+  }
+
+  private adoptAnswerLost = false;
+
   /** The peer LU's task set as this link's commands see it: an ORDERED write waits for everything sent before it (aborted if one failed). */
   private readonly tasks = new TaskSet();
 
@@ -396,7 +403,13 @@ export class PairedLink implements ReplicaLink {
       this.guard(peer);
       try {
         if (action === ReplicationAction.BEGIN_RESYNC) await peer.device.endpoint.beginResync(parameters.readBigUInt64BE(0));
-        else if (action === ReplicationAction.ADOPT) await peer.device.endpoint.adopt(decodeAdoptParameters(parameters));
+        else if (action === ReplicationAction.ADOPT) {
+          await peer.device.endpoint.adopt(decodeAdoptParameters(parameters));
+          if (this.adoptAnswerLost) {
+            this.adoptAnswerLost = false;
+            throw new Error('connection lost with the command in flight');
+          }
+        }
         else if (action === ReplicationAction.POINT) await peer.device.endpoint.takePoint(decodePointParameters(parameters));
         else await peer.device.endpoint.promoteBySwitchover(parameters.readBigUInt64BE(0));
       } catch (e) {
