@@ -240,11 +240,7 @@ export class PointStore implements PointImages {
     });
   }
 
-  /**
-   * Rolls the live image back to point `id` (no writer may run); later points are dropped;
-   * returns the byte ranges it changed. `beforeCommit` records them (the engine's marks)
-   * while the catalogue still says "restoring": a crash after it, a restore finished at open.
-   */
+  /** Rolls the live image back to point `id` (no writer may run), dropping later points; the ranges it changed go to `beforeCommit` (the engine's marks) while the catalogue says "restoring", and are returned. */
   restore(id: number, beforeCommit?: (changed: ReadonlyArray<{ offset: number; length: number }>) => Promise<void>): Promise<Array<{ offset: number; length: number }>> {
     return this.gates.holding(() => this.run(async () => {
       const j = this.indexOf(id);
@@ -258,10 +254,8 @@ export class PointStore implements PointImages {
             await beforeCommit?.(changed);
             const dropped = this.points.slice(j + 1).map((p) => p.entry.id);
             await this.finishRestore(j);
-            this.log.info(
-              { event: 'point-restored', id, dropped, changedBytes: changed.reduce((n, r) => n + r.length, 0), durationMs: Math.round(performance.now() - started) },
-              'live image restored to a recovery point',
-            );
+            const changedBytes = changed.reduce((n, r) => n + r.length, 0);
+            this.log.info({ event: 'point-restored', id, dropped, changedBytes, durationMs: Math.round(performance.now() - started) }, 'live image restored to a recovery point');
             return changed;
           } catch (e) {
             // The catalogue says "restoring": points after `id` may read a half-restored image. Opening finishes it.
