@@ -62,7 +62,7 @@ export class AsyncMirror implements WritePath {
     // The journal lags the host: past twice the bound a write waits for the spill to make room, as
     // on a slow disk (else memory grew with the host's writes); once, whatever the spill did.
     if (mayWait && this.queue.memoryUsed + bytes > 2 * this.memoryBytes) {
-      return this.hooks.afterWait(this.queue.spill().catch(() => undefined), op, () => this.queueAndApply(op, bytes, false));
+      return this.queue.spill().catch(() => undefined).then(() => this.queueAndApply(op, bytes, false));
     }
     // The queue keeps the host's buffer past the acknowledgement: under the write's hold.
     const change = this.queue.push(op.offset, op.length, op.data, this.clock(), op.hold);

@@ -26,8 +26,8 @@ export function applyLocally(local: BlockDevice, op: HostOp, fua: boolean): Prom
 }
 
 /**
- * Continues a write path after a wait the engine may leave it during (activity-log room,
- * queue room): `onPath` if the engine is still on that path, else the write's extents are
+ * Continues a write path after a wait the engine may leave it during (activity-log room):
+ * `onPath` if the engine is still on that path, else the write's extents are
  * released and it goes the engine's current way. The wait does not hold up the leaving,
  * which may be what ends it.
  */

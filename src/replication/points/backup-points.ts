@@ -148,7 +148,7 @@ export class BackupPoints {
         await changed(ranges);
       });
     });
-    this.log.warn({ event: 'point-restored', id, changedBytes }, `image rolled back to recovery point ${id}`);
+    // The store logs the one point-restored event.
     return { changedBytes };
   }
 }

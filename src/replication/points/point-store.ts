@@ -255,7 +255,7 @@ export class PointStore implements PointImages {
             const dropped = this.points.slice(j + 1).map((p) => p.entry.id);
             await this.finishRestore(j);
             const changedBytes = changed.reduce((n, r) => n + r.length, 0);
-            this.log.info({ event: 'point-restored', id, dropped, changedBytes, durationMs: Math.round(performance.now() - started) }, 'live image restored to a recovery point');
+            this.log.warn({ event: 'point-restored', id, dropped, changedBytes, durationMs: Math.round(performance.now() - started) }, `image rolled back to recovery point ${id}`);
             return changed;
           } catch (e) {
             // The catalogue says "restoring": points after `id` may read a half-restored image. Opening finishes it.
