@@ -8,13 +8,15 @@ import type { DeltaTable } from './delta-table.js';
 import type { SendQueue } from './send-queue.js';
 import type { JournalEntry, StagingJournal } from './staging-journal.js';
 
-/** At a clean shutdown, after the engine stopped: the queue goes to the journal (or, if it cannot, to the delta table). */
+/** At a clean shutdown, after the engine stopped: the queue goes to the journal (or, if it cannot, or behind a write not yet applied, to the delta table). */
 export async function handOverQueue(queue: SendQueue, table: DeltaTable): Promise<void> {
   // Shipped but never confirmed durable on the backup: the table marks them for the next pass.
   queue.forEachUnconfirmed((offset, length) => table.note(offset, length));
   let spilled = true;
   await queue.spillAll().catch(() => (spilled = false));
   if (!spilled) for (const c of (await queue.drainAll()).unshipped) table.note(c.offset, c.length);
+  // Left in memory behind a write still in flight: the next start challenges them (and starts in delta).
+  else for (const c of queue.changes) if (!c.spilled) table.note(c.offset, c.length);
 }
 
 /**

@@ -172,7 +172,7 @@ export class SendQueue {
     return restored;
   }
 
-  /** A clean shutdown: every change still held in memory goes to the journal, durably. */
+  /** A clean shutdown: changes go to the journal, durably, up to the first not applied locally (it may yet fail; the caller marks the rest). */
   async spillAll(): Promise<void> {
     const all = this.spillEvery(this.spilling);
     // A spill asked for meanwhile joins this one: two walks at once wrote some changes twice.
@@ -187,7 +187,10 @@ export class SendQueue {
 
   private async spillEvery(after: Promise<void> | undefined): Promise<void> {
     await after?.catch(() => undefined);
-    for (const c of this.unshipped()) if (!c.spilled && (c.data || c.discard)) await this.spillOne(c);
+    for (const c of this.unshipped()) {
+      if (!c.applied) break;
+      if (!c.spilled && (c.data || c.discard)) await this.spillOne(c);
+    }
     await this.journal.syncAll();
   }
 
