@@ -108,14 +108,18 @@ export class PeerEndpoint implements ReplicationEndpoint {
     return { base: volume.generations.bitmap, chunkSize: table.chunkSize, chunkCount: table.chunkCount, totalBytes: table.bitmapLength, bits: table.bitmapBytes(startByte, maxBytes) };
   }
 
-  async beginResync(sourceCurrent: bigint): Promise<void> {
-    this.requireBackup('BEGIN RESYNC');
-    await this.parts.volume.update(() => ({ resyncFrom: sourceCurrent }));
-    this.parts.log.info({ event: 'resync-start', as: 'target', source: formatGeneration(sourceCurrent) }, 'being resynchronised from the peer');
+  beginResync(sourceCurrent: bigint): Promise<void> {
+    return this.asBackup('BEGIN RESYNC', async () => {
+      await this.parts.volume.update(() => ({ resyncFrom: sourceCurrent }));
+      this.parts.log.info({ event: 'resync-start', as: 'target', source: formatGeneration(sourceCurrent) }, 'being resynchronised from the peer');
+    });
   }
 
-  async adopt(p: AdoptParameters): Promise<{ identityChanged: boolean }> {
-    this.requireBackup('ADOPT');
+  adopt(p: AdoptParameters): Promise<{ identityChanged: boolean }> {
+    return this.asBackup('ADOPT', () => this.adoptNow(p));
+  }
+
+  private async adoptNow(p: AdoptParameters): Promise<{ identityChanged: boolean }> {
     const { volume, table, log } = this.parts;
     const identityChanged = !volume.device || !volume.device.naa.equals(p.device.naa) || volume.device.serial !== p.device.serial;
     // The image is the source's now: its own earlier changes are overwritten, so forgotten.
@@ -141,7 +145,18 @@ export class PeerEndpoint implements ReplicationEndpoint {
     }
   }
 
-  private requireBackup(action: string): void {
-    if (this.parts.roles.role !== 'backup') throw new ReplicationSequenceError(`${action}: this node is the primary`);
+  /**
+   * A primary's resync action, between this node's role changes: admitted while a backup, it
+   * ran on across a forced promotion and overwrote the new generation (and cleared the map of
+   * the promoted node's host writes). A promotion asked for meanwhile waits for it.
+   */
+  private asBackup<T>(action: string, work: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.parts.roles.role !== 'backup') throw new ReplicationSequenceError(`${action}: this node is the primary`);
+      return work();
+    };
+    return this.parts.roles.oneAtATime(run).catch((e: unknown) => {
+      throw e instanceof RoleChangeError ? new ReplicationSequenceError(`${action}: ${e.message}`) : e;
+    });
   }
 }

@@ -271,8 +271,8 @@ export class RoleManager {
 
   // ---- internals ----------------------------------------------------------------
 
-  /** Runs `change` after those asked for before it; one asked for once the shutdown began is refused. */
-  private oneAtATime<T>(change: () => Promise<T>): Promise<T> {
+  /** Runs `change` after those asked for before it (role changes, a primary's resync actions); one asked for once the shutdown began is refused. */
+  oneAtATime<T>(change: () => Promise<T>): Promise<T> {
     if (this.closing) return Promise.reject(new RoleChangeError('this node is shutting down'));
     return this.roleChanges.run(change);
   }

@@ -67,8 +67,9 @@ export function prepareReplicationControl(lu: LogicalUnit, ctx: CommandContext):
   if (cdb[1]! & 0xe0) throw invalidCdbField(ReplicationCdbField.ACTION, 7);
   const action = cdb[1]! & 0x1f;
   if (!REPLICATION_ACTIONS.includes(action)) throw invalidCdbField(ReplicationCdbField.ACTION, 4);
-  // The write guard of the LU (the descriptor does not apply it, since PR STATE reaches a primary too).
-  const allowed = action === ReplicationAction.PR_STATE ? lu.isReplicator(ctx.nexus) : !lu.writeProtectedFor(ctx.nexus);
+  // The write guard of the LU (the descriptor does not apply it, since PR STATE reaches a primary too);
+  // the other actions are the replicator's on a backup only (a primary lets every host write).
+  const allowed = lu.isReplicator(ctx.nexus) && (action === ReplicationAction.PR_STATE || !lu.writeProtectedFor(ctx.nexus));
   if (!allowed) throw new SenseError({ key: SenseKey.DATA_PROTECT, asc: Asc.WRITE_PROTECTED });
   for (let i = 2; i < ReplicationCdbField.PARAMETER_LIST_LENGTH; i++) if (cdb[i] !== 0) throw invalidCdbField(i);
   if (cdb[ReplicationCdbField.RESERVED] !== 0) throw invalidCdbField(ReplicationCdbField.RESERVED);

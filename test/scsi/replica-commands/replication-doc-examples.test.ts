@@ -65,7 +65,8 @@ describe('docs/vendor-commands.md §10 by hand', () => {
   });
 
   it("printf '...pre-deploy' > point.bin; sg_raw -s 34 -i point.bin ... c7 05 ... 00 22 00 00 takes point 7 on a backup", async () => {
-    const { exec } = await vendorRig(undefined, 512, { replication: endpoint });
+    // Logged in as the replicator, as the doc's example is.
+    const { exec } = await vendorRig(undefined, 512, { replication: endpoint, replicator: () => true });
     const doc = readFileSync(new URL('../../../docs/vendor-commands.md', import.meta.url), 'utf8');
     const printf = /printf '((?:\\x[0-9a-f]{2})+)([^']*)' > point\.bin/.exec(doc)!;
     const parameters = Buffer.concat([Buffer.from(printf[1]!.replace(/\\x/g, ''), 'hex'), Buffer.from(printf[2]!, 'utf8')]);
