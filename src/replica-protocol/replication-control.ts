@@ -80,8 +80,10 @@ export function decodeAdoptParameters(b: Buffer): AdoptParameters {
   if (current === 0n) throw new AdoptFormatError('no current generation', 24);
   const since = b.readBigUInt64BE(32);
   if (since > BigInt(Number.MAX_SAFE_INTEGER)) throw new AdoptFormatError('since out of range', 32);
-  const serial = b.toString('ascii', 56, 88).trimEnd();
-  if (!/^[\x20-\x7e]+$/.test(serial)) throw new AdoptFormatError('serial must be printable ASCII', 56);
+  // The raw bytes are checked: 'ascii' decoding clears bit 7, so 80h-FFh would pass as letters.
+  const raw = b.subarray(56, 56 + SERIAL_BYTES);
+  const serial = raw.toString('ascii').trimEnd();
+  if (serial === '' || raw.some((x) => x < 0x20 || x > 0x7e)) throw new AdoptFormatError('serial must be printable ASCII', 56);
   return {
     volumeId: uuidText(b.subarray(0, 16)),
     startOver: b.readUInt32BE(16),

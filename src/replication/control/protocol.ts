@@ -211,7 +211,12 @@ export class LineSplitter {
   }
 
   private take(piece: Buffer): void {
-    if (this.pending + piece.length > this.maxBytes) throw new ControlProtocolError(`line longer than ${this.maxBytes} bytes`);
+    if (this.pending + piece.length > this.maxBytes) {
+      // The refused line's start is dropped, so a later newline cannot complete it.
+      this.parts = [];
+      this.pending = 0;
+      throw new ControlProtocolError(`line longer than ${this.maxBytes} bytes`);
+    }
     if (piece.length > 0) this.parts.push(piece);
     this.pending += piece.length;
   }

@@ -58,11 +58,16 @@ function serveConnection(socket: Socket, handle: ControlHandler): void {
   // Requests are answered strictly in order, one at a time.
   let queue: Promise<void> = Promise.resolve();
   socket.on('error', () => socket.destroy());
+  // Set once a line is refused: the connection is ending, and a client that keeps writing
+  // (half-open) must not get the rest of that line, or anything after it, run as a request.
+  let refused = false;
   socket.on('data', (chunk: Buffer) => {
+    if (refused) return;
     let lines: string[];
     try {
       lines = splitter.push(chunk);
     } catch (e) {
+      refused = true;
       socket.end(encodeLine({ ok: false, code: 'bad-request', error: (e as Error).message }));
       return;
     }

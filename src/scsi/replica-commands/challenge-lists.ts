@@ -23,14 +23,21 @@ export interface ChallengeList {
 export class ChallengeLists {
   private readonly byNexus = new Map<string, Map<number, ChallengeList>>();
   private total = 0;
+  /**
+   * Lists of lost nexuses still hashing: nobody can collect them, but they still hold their
+   * entries and will hold answers, so they count against the LU until settled. Otherwise
+   * login, SEND, logout, repeated, grew the hashing in flight without bound.
+   */
+  private orphans = 0;
 
   constructor(
     private readonly maxPerNexus: number = ChallengeLimits.MAX_LISTS_PER_NEXUS,
     private readonly maxPerLu: number = ChallengeLimits.MAX_LISTS_PER_LU,
   ) {}
 
+  /** Lists counted against the LU: registered ones plus orphans still hashing. */
   get size(): number {
-    return this.total;
+    return this.total + this.orphans;
   }
 
   /**
@@ -63,7 +70,7 @@ export class ChallengeLists {
     }
     if (existing) return undefined;
     const full = (mine?.size ?? 0) >= this.maxPerNexus;
-    if (!full && this.total < this.maxPerLu) return undefined;
+    if (!full && this.total + this.orphans < this.maxPerLu) return undefined;
     // Only a nexus at its own bound gives a list up: one under it may still collect them all.
     const abandoned = full ? [...mine!].find(([, list]) => list.state !== 'hashing') : undefined;
     if (!abandoned) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: INSUFFICIENT_RESOURCES });
@@ -74,7 +81,10 @@ export class ChallengeLists {
   add(nexusId: string, listId: number, list: ChallengeList): void {
     let mine = this.byNexus.get(nexusId);
     if (!mine) this.byNexus.set(nexusId, (mine = new Map()));
-    if (!mine.has(listId)) this.total++;
+    if (mine.has(listId)) mine.delete(listId);
+    else this.total++;
+    // Deleted first so a re-sent ID becomes the newest: Map.set alone keeps its old position,
+    // and makeRoom would then drop the list just sent as the "oldest".
     mine.set(listId, list);
   }
 
@@ -91,17 +101,26 @@ export class ChallengeLists {
     if (mine.size === 0) this.byNexus.delete(nexusId);
   }
 
-  /** The nexus is gone: its lists go with it (hashing still running just finishes unobserved). */
+  /** The nexus is gone: its lists go with it; those still hashing stay counted until settled. */
   forgetNexus(nexusId: string): void {
     const mine = this.byNexus.get(nexusId);
     if (!mine) return;
     this.total -= mine.size;
     this.byNexus.delete(nexusId);
+    for (const list of mine.values()) this.orphan(list);
   }
 
   clear(): void {
+    for (const mine of this.byNexus.values()) for (const list of mine.values()) this.orphan(list);
     this.byNexus.clear();
     this.total = 0;
+  }
+
+  private orphan(list: ChallengeList): void {
+    if (list.state !== 'hashing') return;
+    this.orphans++;
+    // `settled` never rejects (ChallengeList), so this always runs.
+    void list.settled.then(() => this.orphans--);
   }
 }
 
