@@ -146,17 +146,15 @@ export class PeerEndpoint implements ReplicationEndpoint {
   }
 
   /**
-   * A primary's resync action, between this node's role changes: admitted while a backup, it
-   * ran on across a forced promotion and overwrote the new generation (and cleared the map of
-   * the promoted node's host writes). A promotion asked for meanwhile waits for it.
+   * A primary's resync action, apart from a promotion's generation change: admitted while a
+   * backup, it ran on across a forced promotion and overwrote the new generation (and cleared
+   * the map of the promoted node's host writes). A promotion meanwhile waits for it. Not in
+   * the role changes' queue: a switchover waits there for the peer, whose binding sends this.
    */
   private asBackup<T>(action: string, work: () => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
+    return this.parts.roles.generationChanges.run(async () => {
       if (this.parts.roles.role !== 'backup') throw new ReplicationSequenceError(`${action}: this node is the primary`);
       return work();
-    };
-    return this.parts.roles.oneAtATime(run).catch((e: unknown) => {
-      throw e instanceof RoleChangeError ? new ReplicationSequenceError(`${action}: ${e.message}`) : e;
     });
   }
 }

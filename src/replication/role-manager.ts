@@ -40,13 +40,10 @@ export class RoleManager {
   private promoting = false;
   private watchTimer: NodeJS.Timeout | undefined;
   private staging: PassStagingLog | undefined;
-  /**
-   * Role changes run one at a time, each checking what it may do only once the one before has
-   * finished. Two switchovers issued together (two admins, a script retrying) both passed
-   * their checks, and the second, refused by the peer the first had promoted, made this node
-   * the primary again beside it: two primaries, each mirroring "continuously".
-   */
+  /** One at a time, each checked once the one before finished: two switchovers at once both passed their checks, and the second, refused by the peer the first promoted, made this node the primary again beside it. */
   private readonly roleChanges = new SerialQueue();
+  /** A promotion's new generation and a primary's ADOPT here, one at a time (an ADOPT ran on across a promotion and undid it). */
+  readonly generationChanges = new SerialQueue();
   /** The node is shutting down: a role change asked for now is refused. */
   private closing = false;
   /** Role changes running now: hosts see the node's port group transitioning (ALUA). */
@@ -271,8 +268,8 @@ export class RoleManager {
 
   // ---- internals ----------------------------------------------------------------
 
-  /** Runs `change` after those asked for before it (role changes, a primary's resync actions); one asked for once the shutdown began is refused. */
-  oneAtATime<T>(change: () => Promise<T>): Promise<T> {
+  /** Runs `change` after those asked for before it; one asked for once the shutdown began is refused. */
+  private oneAtATime<T>(change: () => Promise<T>): Promise<T> {
     if (this.closing) return Promise.reject(new RoleChangeError('this node is shutting down'));
     return this.roleChanges.run(change);
   }
@@ -299,10 +296,10 @@ export class RoleManager {
     try {
       // A committed pass is part of the image; an open one never reaches it.
       await this.staging?.settle();
-      await order.holding(async () => {
+      await this.generationChanges.run(() => order.holding(async () => {
         await volume.update((r) => ({ role: 'primary', generations: diverge(r.generations, clock()), resyncFrom: undefined, handingOverTo: undefined }));
         this.epoch++;
-      });
+      }));
     } finally {
       this.promoting = false;
     }
