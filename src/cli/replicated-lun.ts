@@ -11,9 +11,11 @@ import { IscsiConnectionError, IscsiLoginError, IscsiTimeoutError } from '../ini
 import { loadPersistedSettings } from '../replication/control/persisted-settings.js';
 import { IscsiReplicaLink } from '../replication/iscsi-replica-link.js';
 import { LazyReplicaLink } from '../replication/lazy-replica-link.js';
+import { DEFAULT_CHUNK_SIZE, DeltaTable } from '../replication/delta-table.js';
 import { PassStagingLog } from '../replication/pass-staging-log.js';
 import type { ReplicaLink } from '../replication/replica-link.js';
 import { PointFormatError } from '../replication/points/point-error.js';
+import { markRestored } from '../replication/points/node-points.js';
 import { PointStore } from '../replication/points/point-store.js';
 import { PointsGivenUpForSpace } from '../replication/points/out-of-space.js';
 import { PreservingDevice } from '../replication/points/preserving-device.js';
@@ -122,8 +124,15 @@ export async function openReplicatedLun(
 ): Promise<OpenedReplicatedLun> {
   // Before anything trusts the state beside it: the image must be the file that state describes.
   await checkImageIdentity(lun, metaDir);
-  // Points first: a restore a crash cut short is finished before anything reads the image.
-  const points = await PointStore.open({ dir: metaDir, image: store, logger: log.child(where) }).catch((e: unknown) => {
+  // The change map before the points: a restore a crash cut short is marked in it before the points commit it
+  // (marked later, a crash or a failed start in between left its ranges marked nowhere). The device takes it over.
+  const tuning = settings.replication;
+  const table = await DeltaTable.open({ dir: metaDir, volumeSize: store.size, chunkSize: tuning?.chunkSize ?? DEFAULT_CHUNK_SIZE, flushImage: () => store.flush() }).catch((e: unknown) => {
+    throw new ReplicaSetupError(`LUN ${lun.path}: replication: ${(e as Error).message}`, { cause: e });
+  });
+  // Points next: a restore a crash cut short is finished before anything reads the image.
+  const points = await PointStore.open({ dir: metaDir, image: store, logger: log.child(where), beforeCommit: (changed) => markRestored(table, changed) }).catch(async (e: unknown) => {
+    await table.close().catch(() => undefined);
     // Points that do not fit the image (it shrank, a file damaged): the operator's to settle, in one line.
     throw e instanceof PointFormatError ? new ReplicaSetupError(`LUN ${lun.path}: its recovery points cannot be used: ${e.message}`, { cause: e }) : e;
   });
@@ -133,19 +142,20 @@ export async function openReplicatedLun(
   const image = new PreservingDevice(store, new PointsGivenUpForSpace(points, () => exposed()));
   let staging: PassStagingLog | undefined;
   let link: ReplicaLink | undefined;
+  let device: ReplicatedDevice | undefined;
   try {
     // A pass a crash cut short is dropped, a committed one applied, before anything serves the image.
     staging = await PassStagingLog.open({ dir: metaDir, device: image, logger: moduleLogger('pass-staging').child(where) });
     link = await peerLink(store, lun, settings, log, existsSync(join(metaDir, IDENTITY_FILE)), where);
     // Values set with `tandem config set` or `tandem mode set` (persisted beside the LUN) override the config file and flags.
-    const tuning = settings.replication;
     const persisted = await loadPersistedSettings(metaDir);
     const deltaIntervalMs = persisted.deltaIntervalMs ?? tuning?.deltaIntervalMs;
     const afterSplitBrain = persisted.afterSplitBrain ?? tuning?.afterSplitBrain;
     const retention = persisted.retention ?? tuning?.retention;
-    const device = await ReplicatedDevice.open({
+    device = await ReplicatedDevice.open({
       local: image,
       link,
+      table,
       blockSize: lun.blockSize,
       metaDir,
       role,
@@ -158,20 +168,22 @@ export async function openReplicatedLun(
       thresholds: { ...tuning?.thresholds, ...persisted.thresholds },
       ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}),
       ...(afterSplitBrain !== undefined ? { afterSplitBrain } : {}),
-      ...(tuning?.chunkSize !== undefined ? { chunkSize: tuning.chunkSize } : {}),
       ...(tuning?.journalCapacity !== undefined ? { journalCapacity: tuning.journalCapacity } : {}),
       ...(tuning?.queueMemory !== undefined ? { queueMemory: tuning.queueMemory } : {}),
       ...(tuning?.activityExtentSize !== undefined ? { activityExtentSize: tuning.activityExtentSize } : {}),
       ...(tuning?.activityExtents !== undefined ? { activityExtents: tuning.activityExtents } : {}),
     });
     device.attachStaging(staging);
-    device.points.attach(points, retention);
-    exposed = () => device.points.exposedIds();
-    if (points.recovered) await device.points.restoredAtOpen(points.recovered.changed);
+    const opened = device;
+    opened.points.attach(points, retention);
+    exposed = () => opened.points.exposedIds();
+    // Its ranges were marked when the points opened; the primary's session must learn the image changed.
+    if (points.recovered) opened.points.restoredAtOpen();
     return { device, staging, points, ...(persisted.pointInterval !== undefined ? { pointInterval: persisted.pointInterval } : {}) };
   } catch (e) {
     await link?.close().catch(() => undefined);
     await staging?.close().catch(() => undefined);
+    if (!device) await table.close().catch(() => undefined);
     await points.close().catch(() => undefined);
     if (e instanceof ReplicaSetupError) throw e;
     const shown = lun.replica !== undefined ? `replica ${redactedReplica(lun.replica)}` : 'replication';

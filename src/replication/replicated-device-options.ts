@@ -1,6 +1,7 @@
 /** What ReplicatedDevice.open takes, what its onChange reports, and the error of primary-only actions on a backup. */
 import type { BlockDevice } from '../block/device.js';
 import type { DurableFiles } from '../block/durable-file.js';
+import type { DeltaTable } from './delta-table.js';
 import type { Logger } from '../util/log.js';
 import type { ReplicaLink } from './replica-link.js';
 import type { ReplicationRole } from './settings.js';
@@ -23,6 +24,12 @@ export interface ReplicatedDeviceOptions {
   mode?: ReplicationMode;
   flavour?: ContinuousFlavour;
   chunkSize?: number;
+  /**
+   * The delta table, opened by the caller already (its chunk size wins over `chunkSize`): the
+   * LUN's open marks in it what a restore a crash cut short changed, before the points commit
+   * that restore. The device's from then on (closed by close()); the caller's if open fails.
+   */
+  table?: DeltaTable;
   journalCapacity?: number;
   /** Memory the asynchronous send queue may hold before it spills to the journal (default 64 MiB). */
   queueMemory?: number;

@@ -52,7 +52,7 @@ export interface OpenedParts {
 
 export async function openDeviceParts(options: ReplicatedDeviceOptions, onPassCommitted: () => void): Promise<OpenedParts> {
   const { local, link, metaDir } = options;
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const chunkSize = options.table?.chunkSize ?? options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const extentSize = options.activityExtentSize ?? Math.max(DEFAULT_EXTENT_SIZE, chunkSize);
   // A crash marks whole extents in the delta table: an extent is whole chunks.
   if (extentSize % chunkSize !== 0) throw new RangeError('the activity-log extent size must be a multiple of the chunk size');
@@ -68,7 +68,7 @@ export async function openDeviceParts(options: ReplicatedDeviceOptions, onPassCo
   let table: DeltaTable | undefined;
   let activity: ActivityLog | undefined;
   try {
-    const opened = await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize, flushImage: () => local.flush() });
+    const opened = options.table ?? (await DeltaTable.open({ dir: metaDir, files, volumeSize: local.size, chunkSize, flushImage: () => local.flush() }));
     table = opened;
     activity = await ActivityLog.open({
       dir: metaDir,
@@ -134,7 +134,8 @@ export async function openDeviceParts(options: ReplicatedDeviceOptions, onPassCo
   } catch (e) {
     await journal.close();
     await activity?.close().catch(() => undefined);
-    await table?.close();
+    // A table the caller opened stays the caller's to close.
+    if (!options.table) await table?.close();
     throw e;
   }
 }

@@ -32,8 +32,8 @@ export interface PointImages {
   read(id: number, buf: Buffer, offset: number): Promise<void>;
   /** The extent of the point's image from `offset`: unmapped where it surely reads zeroes. */
   allocation(id: number, offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }>;
-  /** Prunes what the policy does not keep (never `protectedIds`); returns the ids pruned. */
-  applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]>;
+  /** Prunes what the policy does not keep, but no point `isProtected` names when its turn comes; returns the ids pruned. */
+  applyRetention(policy: RetentionPolicy, now: number, isProtected?: (id: number) => boolean): Promise<number[]>;
 }
 
 export class BackupPoints {
@@ -55,17 +55,22 @@ export class BackupPoints {
     return this.prune();
   }
 
-  /** Prunes what the policy does not keep; the newest point (the pair's newest common one) never goes. */
+  /**
+   * Prunes what the policy does not keep; the newest point (the pair's newest common one)
+   * never goes, nor an exposed one — asked as each point's turn comes, so an exposure made
+   * while retention runs keeps its point.
+   */
   private async prune(): Promise<number[]> {
-    const newest = this.store.newest();
-    const kept = new Set(this.pinned.keys());
-    if (newest) kept.add(newest.id);
+    const kept = (id: number) => this.pinned.has(id) || this.store.newest()?.id === id;
     const pruned = await this.store.applyRetention(this.retention, this.clock(), kept);
     if (pruned.length > 0) this.log.info({ event: 'points-pruned', ids: pruned, retention: formatRetention(this.retention) }, `recovery points pruned: ${pruned.join(', ')}`);
     return pruned;
   }
 
-  /** POINT from the primary: every change it sent before is applied here; the point is durable when this resolves. */
+  /**
+   * POINT from the primary: every change it sent before is applied here; the point is
+   * durable when this resolves. The retention prune after it runs after the answer.
+   */
   async take(point: PointMarker): Promise<void> {
     if (!this.isBackup()) throw new ReplicationSequenceError('only a backup takes recovery points from its primary');
     const newest = this.store.newest();
@@ -74,8 +79,9 @@ export class BackupPoints {
     if (newest && point.id < newest.id) throw new ReplicationSequenceError(`point ${point.id} is older than this node's newest point ${newest.id}`);
     await this.order.holding(() => this.store.take(point));
     this.log.info({ event: 'point-taken', id: point.id, at: point.at, origin: point.origin, label: point.label }, `recovery point ${point.id} taken`);
-    // A point is taken whatever pruning does after it (a failure there is logged, the point stays).
-    await this.prune().catch((e: unknown) => this.log.error({ event: 'points-prune-failed', error: (e as Error).message }, 'pruning recovery points failed'));
+    // Answered now: a prune may move GBs, longer than the primary waits for the answer (a timeout is a link failure to
+    // it). The prune is queued in the store before this returns, so a close runs after it; its failure is logged, the point stays.
+    void this.prune().catch((e: unknown) => this.log.error({ event: 'points-prune-failed', error: (e as Error).message }, 'pruning recovery points failed'));
   }
 
   /** Before the image changes under [offset, offset+length): resolves once what the newest point needs is preserved. */

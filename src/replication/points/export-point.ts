@@ -16,7 +16,8 @@ export const EXPORT_BLOCK = 4096;
 
 export async function exportPoint(chain: PointChain, files: DurableFiles, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
   const size = chain.geometry.volumeSize;
-  const piece = Math.max(EXPORT_BLOCK, MAX_PIECE_BYTES - (MAX_PIECE_BYTES % chain.geometry.granularity));
+  // Whole units (one at least: above 4 MiB a unit is more than MAX_PIECE_BYTES, and the rounding gives 0).
+  const piece = Math.max(EXPORT_BLOCK, chain.geometry.granularity, MAX_PIECE_BYTES - (MAX_PIECE_BYTES % chain.geometry.granularity));
   const fh = await files.open(path, 'w', 0o600);
   let allocatedBytes = 0;
   try {

@@ -56,6 +56,11 @@ export function validGranularity(g: number): boolean {
   return Number.isInteger(g) && g >= MIN_GRANULARITY && g <= MAX_GRANULARITY && (g & (g - 1)) === 0;
 }
 
+/** The PointError a granularity asked for that is not one (a store opened with it). */
+export function checkGranularity(g: number): void {
+  if (!validGranularity(g)) throw new PointError(`granularity ${g}: a power of two from 512 B to 64 MiB`);
+}
+
 /** Byte ranges of unit runs, merged where they touch. */
 export function unitRangesToBytes(runs: Iterable<[number, number]>, g: Geometry): Array<{ offset: number; length: number }> {
   const out: Array<{ offset: number; length: number }> = [];

@@ -26,6 +26,15 @@ export interface NodePointsParts {
   restored: () => void;
 }
 
+/**
+ * Marks, durably, the ranges a restore changed in the change map, so the pair resynchronises
+ * them: a restore's (or an open's, PointStoreOptions.beforeCommit) before it commits.
+ */
+export async function markRestored(table: NodePointsParts['table'], ranges: ReadonlyArray<{ offset: number; length: number }>): Promise<void> {
+  for (const r of ranges) table.note(r.offset, r.length);
+  await table.persist();
+}
+
 export class NodePoints {
   constructor(private readonly parts: NodePointsParts) {}
 
@@ -35,10 +44,11 @@ export class NodePoints {
     holder.attachPoints(new BackupPoints(store, order, isBackup, log, retention, clock));
   }
 
-  /** A restore a crash cut short was finished when the store opened: what it changed is marked, as restore() marks it. */
-  async restoredAtOpen(changed: ReadonlyArray<{ offset: number; length: number }>): Promise<void> {
-    for (const r of changed) this.parts.table.note(r.offset, r.length);
-    await this.parts.table.persist();
+  /**
+   * A restore a crash cut short was finished when the store opened: what it changed is
+   * marked already (by `markRestored`, before the store committed it); the primary's session must learn the image changed.
+   */
+  restoredAtOpen(): void {
     this.parts.restored();
   }
 
@@ -91,10 +101,7 @@ export class NodePoints {
    * promoted first, when they stay this node's history.
    */
   async restore(id: number): Promise<{ changedBytes: number }> {
-    const result = await this.require().restore(id, async (ranges) => {
-      for (const r of ranges) this.parts.table.note(r.offset, r.length);
-      await this.parts.table.persist();
-    });
+    const result = await this.require().restore(id, (ranges) => markRestored(this.parts.table, ranges));
     this.parts.restored();
     return result;
   }

@@ -18,7 +18,8 @@ export function pointsToGiveUp(ids: readonly number[], kept: ReadonlySet<number>
 
 /** What giving up points needs of the store (PointStore). */
 export interface SpaceReclaimable extends Pick<PointImages, 'beforeOverwrite' | 'list'> {
-  dropForSpace(id: number): Promise<void>;
+  /** False, nothing dropped, when `spared` names the point once its drop may start. */
+  dropForSpace(id: number, spared?: (id: number) => boolean): Promise<boolean>;
 }
 
 export class PointsGivenUpForSpace implements Pick<PointImages, 'beforeOverwrite'> {
@@ -47,9 +48,11 @@ export class PointsGivenUpForSpace implements Pick<PointImages, 'beforeOverwrite
   private giveUpOne(): Promise<boolean> {
     this.givingUp ??= (async () => {
       const ids = this.store.list().map((p) => p.id);
+      // `kept` asked again for each point as it goes, not once: a point may be exposed while others are tried.
+      const spared = (id: number) => this.kept().has(id);
       for (const id of pointsToGiveUp(ids, this.kept())) {
         try {
-          await this.store.dropForSpace(id);
+          if (!(await this.store.dropForSpace(id, spared))) continue;
           this.givenUp++;
           return true;
         } catch (e) {

@@ -13,6 +13,12 @@ export interface PointStoreOptions {
   /** Copy-on-write unit in bytes (default 4096). Points already on disk keep theirs. */
   granularity?: number;
   logger?: Logger;
+  /**
+   * Told every range a restore a crash interrupted may have changed, before open commits it:
+   * the caller marks them durably here (marked after the commit, a crash between the two left
+   * them marked nowhere). A rejection fails the open, the restore still pending.
+   */
+  beforeCommit?: (changed: ReadonlyArray<{ offset: number; length: number }>) => Promise<void>;
 }
 
 /** A restore a crash interrupted, finished by open. */

@@ -17,7 +17,7 @@ import { CopyOnWrite } from './copy-on-write.js';
 import { CowStore } from './cow-file.js';
 import { exportPoint } from './export-point.js';
 import { pointAllocation } from './point-allocation.js';
-import { DEFAULT_GRANULARITY, Geometry, unitRangesToBytes, validGranularity } from './geometry.js';
+import { checkGranularity, DEFAULT_GRANULARITY, Geometry, unitRangesToBytes } from './geometry.js';
 import { openStores } from './grow-store.js';
 import { ImageReadGuard } from './image-read-guard.js';
 import { ReaderExclusion } from './reader-exclusion.js';
@@ -80,9 +80,7 @@ export class PointStore implements PointImages {
     const image = options.image;
     const dir = join(options.dir, POINTS_DIR);
     const path = join(dir, CATALOGUE_FILE);
-    if (options.granularity !== undefined && !validGranularity(options.granularity)) {
-      throw new PointError(`granularity ${options.granularity}: a power of two from 512 B to 64 MiB`);
-    }
+    if (options.granularity !== undefined) checkGranularity(options.granularity);
     await files.mkdir(dir);
     const loaded = await loadCatalogue(files, path, image, options.granularity ?? DEFAULT_GRANULARITY, options.granularity !== undefined, log);
     await removeLeftovers(files, dir, loaded);
@@ -95,10 +93,12 @@ export class PointStore implements PointImages {
     try {
       if (cat.restoring !== undefined) {
         const j = points.findIndex((p) => p.entry.id === cat.restoring);
-        const result = await restoreImage(store.chain(j));
+        const changed = unitRangesToBytes((await restoreImage(store.chain(j))).candidates, geometry);
+        // Marked before the catalogue stops saying "restoring": a crash before the marks are durable finds the restore again.
+        await options.beforeCommit?.(changed);
         await store.finishRestore(j);
-        store.recovered = { restoredTo: cat.restoring, changed: unitRangesToBytes(result.candidates, geometry) };
-        log.info({ event: 'point-restore-finished', id: cat.restoring, ranges: result.candidates.length }, 'a restore interrupted by a crash was finished');
+        store.recovered = { restoredTo: cat.restoring, changed };
+        log.info({ event: 'point-restore-finished', id: cat.restoring, ranges: changed.length }, 'a restore interrupted by a crash was finished');
       }
     } catch (e) {
       await Promise.allSettled(store.points.map((p) => p.cow.close()));
@@ -201,7 +201,7 @@ export class PointStore implements PointImages {
 
   /** Removes a point, returning its space; what older points still need moves to the next older point first. */
   prune(id: number): Promise<void> {
-    return this.run(() => this.pruneNow(id, 'pruned'));
+    return this.run(async () => void (await this.pruneNow(id, 'pruned')));
   }
 
   /**
@@ -209,32 +209,29 @@ export class PointStore implements PointImages {
    * as a prune removes it, and known afterwards as given up for space. The reserve is
    * released first, so the catalogue can be written even on a full disk.
    */
-  dropForSpace(id: number): Promise<void> {
+  dropForSpace(id: number, spared?: (id: number) => boolean): Promise<boolean> {
     return this.run(async () => {
       this.indexOf(id);
+      if (spared?.(id)) return false;
       await this.reserve.release();
       try {
-        await this.pruneNow(id, 'out-of-space');
+        return await this.pruneNow(id, 'out-of-space', spared);
       } finally {
         await this.reserve.fill(this.catalogueBytes());
       }
     });
   }
 
-  /** Prunes every point `policy` does not keep (never one of `protectedIds`); returns the ids pruned, oldest first. */
-  applyRetention(policy: RetentionPolicy, now: number, protectedIds: ReadonlySet<number> = new Set()): Promise<number[]> {
+  /**
+   * Prunes every point `policy` does not keep, but none `isProtected` names when its prune
+   * starts (asked then, not once: a point may be exposed meanwhile); returns the ids pruned, oldest first.
+   */
+  applyRetention(policy: RetentionPolicy, now: number, isProtected: (id: number) => boolean = () => false): Promise<number[]> {
     return this.run(async () => {
-      const keep = retainedPoints(
-        this.points.map((p) => ({ id: p.entry.id, at: p.entry.at })),
-        policy,
-        now,
-        protectedIds,
-      );
+      const keep = retainedPoints(this.points.map((p) => ({ id: p.entry.id, at: p.entry.at })), policy, now);
       const pruned: number[] = [];
       for (const id of this.points.map((p) => p.entry.id)) {
-        if (keep.has(id)) continue;
-        await this.pruneNow(id, 'pruned');
-        pruned.push(id);
+        if (!keep.has(id) && (await this.pruneNow(id, 'pruned', isProtected))) pruned.push(id);
       }
       return pruned;
     });
@@ -280,10 +277,12 @@ export class PointStore implements PointImages {
 
   // ---- internals ------------------------------------------------------------------
 
-  private async pruneNow(id: number, kind: Exclude<GoneKind, 'dropped'>): Promise<void> {
+  /** False, and nothing done, when `spared` names the point once the prune may start (nothing reads it then). */
+  private async pruneNow(id: number, kind: Exclude<GoneKind, 'dropped'>, spared?: (id: number) => boolean): Promise<boolean> {
     const k = this.indexOf(id);
     const newest = k === this.points.length - 1;
     const body = async () => {
+      if (spared?.(id)) return false;
       const victim = this.points[k]!;
       const older = this.points[k - 1];
       const moved = older ? await moveToOlder(victim.cow, older.cow, this.geometry) : 0;
@@ -299,9 +298,10 @@ export class PointStore implements PointImages {
       await this.removeStores([victim.cow]);
       if (kind === 'pruned') this.log.info({ event: 'point-pruned', id, freedBytes: victim.cow.bytes, movedBytes: moved, movedTo: older?.entry.id }, 'recovery point pruned');
       else this.log.warn({ event: 'point-dropped', id, reason: 'out of space', freedBytes: victim.cow.bytes, movedBytes: moved }, `recovery point ${id} given up: the disk is full`);
+      return true;
     };
     // Pruning the newest point changes where copies go: they wait, except for units it holds (they move, unchanged).
-    await this.readers.exclusively(() => (newest ? this.gates.gated(true, this.copiesIdle, body) : body()));
+    return this.readers.exclusively(() => (newest ? this.gates.gated(true, this.copiesIdle, body) : body()));
   }
 
   /** After the image holds point j: j gets a fresh store, later points go (one catalogue write), old stores are removed. */

@@ -51,8 +51,8 @@ export class FullCopyPoints implements PointImages {
     return { mapped: true, length: Math.min(maxLength, this.image.size - offset) };
   }
 
-  async applyRetention(policy: RetentionPolicy, now: number, protectedIds?: ReadonlySet<number>): Promise<number[]> {
-    const keep = retainedPoints(this.infos, policy, now, protectedIds);
+  async applyRetention(policy: RetentionPolicy, now: number, isProtected?: (id: number) => boolean): Promise<number[]> {
+    const keep = retainedPoints(this.infos, policy, now, new Set(this.infos.map((p) => p.id).filter((id) => isProtected?.(id))));
     const pruned = this.infos.filter((p) => !keep.has(p.id)).map((p) => p.id);
     for (const id of pruned) this.images.delete(id);
     this.infos.splice(0, this.infos.length, ...this.infos.filter((p) => keep.has(p.id)));

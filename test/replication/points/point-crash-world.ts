@@ -255,7 +255,7 @@ export class PointCrashWorld {
         model.mayGo = true;
         this.note(`issue ${step.kind} ${id}`);
         this.track(
-          step.kind === 'prune' ? store.prune(id) : store.dropForSpace(id),
+          step.kind === 'prune' ? store.prune(id) : store.dropForSpace(id).then(() => undefined),
           `${step.kind} ${id}`,
           () => (model.gone = true),
           // Pruned meanwhile by a retention or a restore.

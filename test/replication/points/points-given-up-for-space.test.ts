@@ -73,6 +73,7 @@ describe('points given up for space', () => {
       dropForSpace: async (id: number) => {
         dropped.push(id);
         ids.splice(ids.indexOf(id), 1);
+        return true;
       },
     };
     const guard = new PointsGivenUpForSpace(store, () => new Set());

@@ -42,7 +42,7 @@ describe('retention applied as time passes', () => {
       const now = t + 5 * MINUTE;
       const before = points.list();
       const keep = retainedPoints(before, DEFAULT_RETENTION, now, new Set([protectedId]));
-      const pruned = await points.applyRetention(DEFAULT_RETENTION, now, new Set([protectedId]));
+      const pruned = await points.applyRetention(DEFAULT_RETENTION, now, (p) => p === protectedId);
       expect(pruned).toEqual(before.filter((p) => !keep.has(p.id)).map((p) => p.id));
       expect(points.list().map((p) => p.id)).toEqual(before.filter((p) => keep.has(p.id)).map((p) => p.id));
     }
