@@ -3,6 +3,7 @@
  * their modes, thresholds and sizes. Each rule fails with one line (UsageError).
  */
 import { parseIscsiUrl } from '../initiator/url.js';
+import { ChallengeLimits } from '../replica-protocol/index.js';
 import { SETTABLE_KEYS, isNumericKey, milliseconds } from '../replication/control/settable.js';
 import type { ReplicationRole, ReplicationServerSettings, ReplicationTuning, LunReplicationSettings } from '../replication/settings.js';
 import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../replication/split-brain-policy.js';
@@ -110,7 +111,8 @@ export function parseReplicationTuning(raw: unknown, where = '--config: replicat
   }
   if (raw.chunkSize !== undefined) {
     const c = byteCount(raw.chunkSize, `${where}.chunkSize`);
-    if (c < 512 || (c & (c - 1)) !== 0 || c > 1 << 30) throw new UsageError(`${where}.chunkSize: ${c} is not a power of two between 512 and 1 GiB`);
+    // A resync challenges a chunk as one extent, and a backup takes extents of up to 8 MiB (VPD C0h): larger chunks never resynced.
+    if (c < 512 || (c & (c - 1)) !== 0 || c > ChallengeLimits.MAX_EXTENT_BYTES) throw new UsageError(`${where}.chunkSize: ${c} is not a power of two between 512 and 8 MiB`);
     tuning.chunkSize = c;
   }
   if (raw.journalCapacity !== undefined) {

@@ -66,6 +66,8 @@ describe('the config file\'s replication object', () => {
     [{ thresholds: { maxRttMs: 'soon' } }, /replication\.thresholds\.maxRttMs: "soon" is not a duration/],
     [{ thresholds: { maxJournalFill: 2 } }, /maxJournalFill: must be a fraction/],
     [{ chunkSize: 3000 }, /chunkSize: 3000 is not a power of two/],
+    // A resync challenges a chunk as one extent; the backup takes none above 8 MiB (the link test below).
+    [{ chunkSize: '16MiB' }, /chunkSize: 16777216 is not a power of two between 512 and 8 MiB/],
     [{ journalCapacity: 1000 }, /journalCapacity: 1000 is below the minimum of 1 MiB/],
     ['fast', /replication must be an object/],
   ])('refuses %j with one precise line', (replication, message) => {
@@ -76,6 +78,7 @@ describe('the config file\'s replication object', () => {
 
   it('a chunk smaller than a replicated LUN\'s block size is refused', () => {
     expect(() => parseReplicationTuning({ chunkSize: 512 })).not.toThrow();
+    expect(() => parseReplicationTuning({ chunkSize: '8MiB' })).not.toThrow();
     const path = join(dir, 'bs.json');
     writeFileSync(
       path,
