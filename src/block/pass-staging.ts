@@ -7,7 +7,10 @@
  */
 
 export interface PassStaging {
-  /** Opens pass `passId`; a pass still open is discarded (none of its writes reach the image). */
+  /**
+   * Opens pass `passId`; a pass still open is discarded (none of its writes reach the image).
+   * A committed pass whose copy onto the image failed is copied first; while that fails, so does this.
+   */
   begin(passId: bigint): Promise<void>;
   /** Stages a write of the open pass; the image is unchanged until commit. */
   write(data: Buffer, offset: number): Promise<void>;

@@ -40,6 +40,8 @@ export class DeltaTable {
   private persistAgain = false;
   /** persistAll asked for clears to reach the file (after an image flush). */
   private clearsWanted = false;
+  /** Bits were cleared (by a pass, durable or only noted) that no image flush has covered yet. */
+  private clearedUnflushed = false;
   private marked = 0;
   /** Chunks being copied by a pass, and those written again meanwhile (bits: a pass may cover every chunk). */
   private copying = new ChunkSet();
@@ -195,6 +197,8 @@ export class DeltaTable {
         for (let i = 0, byte = first >> 3; i < copied.length && byte < this.bits.length; i++, byte++) {
           const cleared = this.bits[byte]! & copied[i]! & ~(again?.[i] ?? 0);
           if (cleared === 0) continue;
+          // Even a mark only noted in memory covered a write the image may not hold durably yet.
+          this.clearedUnflushed = true;
           this.bits[byte]! &= ~cleared;
           this.marked -= bitsInByte(cleared);
         }
@@ -215,9 +219,9 @@ export class DeltaTable {
   persist(): Promise<void> {
     if (this.persisting) {
       this.persistAgain = true;
-      return this.persisting.then(() => (this.dirtyPages.size > 0 ? this.persist() : undefined));
+      return this.persisting.then(() => (this.hasWork() ? this.persist() : undefined));
     }
-    if (this.dirtyPages.size === 0) return Promise.resolve();
+    if (!this.hasWork()) return Promise.resolve();
     this.persisting = this.writePages().finally(() => {
       this.persisting = undefined;
     });
@@ -229,6 +233,11 @@ export class DeltaTable {
     await this.fh.close();
   }
 
+  /** Pages to write, or a pass's clears the image must be flushed for (the activity log lets an extent go after persist()). */
+  private hasWork(): boolean {
+    return this.dirtyPages.size > 0 || (this.clearedUnflushed && this.flushImage !== undefined);
+  }
+
   private async writePages(): Promise<void> {
     do {
       this.persistAgain = false;
@@ -236,25 +245,45 @@ export class DeltaTable {
       this.clearsWanted = false;
       const pages = [...this.dirtyPages];
       this.dirtyPages.clear();
-      const images = pages.map((p) => {
-        const start = p * PAGE_BYTES;
-        const img = Buffer.from(this.bits.subarray(start, Math.min(this.bits.length, start + PAGE_BYTES)));
-        // Only persistAll clears bits in the file; other writes keep what is durably set.
-        if (!clears) for (let i = 0; i < img.length; i++) img[i]! |= this.onDisk[start + i]!;
-        return img;
+      try {
+        await this.writeImages(pages, clears);
+      } catch (e) {
+        // Not written: the next persist() must write these pages (and persistAll its clears) again.
+        for (const p of pages) this.dirtyPages.add(p);
+        if (clears) this.clearsWanted = true;
+        throw e;
+      }
+    } while (this.persistAgain && this.hasWork());
+  }
+
+  private async writeImages(pages: number[], clears: boolean): Promise<void> {
+    const images = pages.map((p) => {
+      const start = p * PAGE_BYTES;
+      const img = Buffer.from(this.bits.subarray(start, Math.min(this.bits.length, start + PAGE_BYTES)));
+      // Only persistAll clears bits in the file; other writes keep what is durably set.
+      if (!clears) for (let i = 0; i < img.length; i++) img[i]! |= this.onDisk[start + i]!;
+      return img;
+    });
+    // The backup holds the cleared chunks, but the image may not hold them durably yet.
+    const flush = this.flushImage !== undefined && (this.clearedUnflushed || (clears && images.some((img, i) => clearsBits(img, this.onDisk, pages[i]! * PAGE_BYTES))));
+    // From now on the file may hold these images: a bit they clear is no longer durably set,
+    // so a mark of that chunk meanwhile must persist again rather than count on it.
+    images.forEach((img, i) => {
+      for (let k = 0, at = pages[i]! * PAGE_BYTES; k < img.length; k++) this.onDisk[at + k]! &= img[k]!;
+    });
+    if (flush) {
+      // Clears made after this flush starts need one of their own.
+      this.clearedUnflushed = false;
+      await this.flushImage!().catch((e: unknown) => {
+        // onDisk already forgets the bits these images clear: whatever writes them next flushes first.
+        this.clearedUnflushed = true;
+        throw e;
       });
-      // The backup holds the cleared chunks, but the image may not hold them durably yet.
-      const flush = clears && this.flushImage !== undefined && images.some((img, i) => clearsBits(img, this.onDisk, pages[i]! * PAGE_BYTES));
-      // From now on the file may hold these images: a bit they clear is no longer durably set,
-      // so a mark of that chunk meanwhile must persist again rather than count on it.
-      images.forEach((img, i) => {
-        for (let k = 0, at = pages[i]! * PAGE_BYTES; k < img.length; k++) this.onDisk[at + k]! &= img[k]!;
-      });
-      if (flush) await this.flushImage!();
-      await Promise.all(images.map((img, i) => this.fh.write(img, 0, img.length, HEADER_BYTES + pages[i]! * PAGE_BYTES)));
-      await this.fh.datasync();
-      images.forEach((img, i) => this.onDisk.set(img, pages[i]! * PAGE_BYTES));
-    } while (this.persistAgain && this.dirtyPages.size > 0);
+    }
+    if (images.length === 0) return;
+    await Promise.all(images.map((img, i) => this.fh.write(img, 0, img.length, HEADER_BYTES + pages[i]! * PAGE_BYTES)));
+    await this.fh.datasync();
+    images.forEach((img, i) => this.onDisk.set(img, pages[i]! * PAGE_BYTES));
   }
 
   private pageDiffers(page: number): boolean {

@@ -90,6 +90,14 @@ export class PassRunner {
     return PassSnapshot.openScratch(metaDir, local.size, files);
   }
 
+  /** A frozen pass that will not run: its snapshot leaves the image, its chunks stay marked. */
+  async discard(frozen: FrozenPass): Promise<void> {
+    const { table, order } = this.parts;
+    table.endCopy(false);
+    if (order.snapshot === frozen.snapshot) order.snapshot = undefined;
+    await frozen.snapshot.close();
+  }
+
   /** What status says of the passes: the last complete one, and why those since failed. */
   report(): { lastPass: PassRunner['lastPass']; passFailure: PassFailure | undefined } {
     return { lastPass: this.lastPass, passFailure: this.lastFailure };
@@ -127,10 +135,11 @@ export class PassRunner {
     // A pass with nothing to copy (a recovery point's, taken with nothing dirty) is not what
     // status calls the last pass: that stays the last one that moved the backup on.
     if (chunks.size > 0 || !this.lastPass) this.lastPass = { ...result, at: this.lastPassAt };
-    if (table.dirtyChunks === 0) {
-      age.cleaned();
-      if (!volume.identity.replicaSynced) await volume.update(() => ({ replicaSynced: true }));
-    }
+    if (table.dirtyChunks === 0) age.cleaned();
+    // The pass copied every chunk marked at its instant: the backup holds a whole image of it, the
+    // table what changed since. Recorded only once nothing was dirty, a first sync the host wrote
+    // during left every later pass unstaged (cut short, it left the backup a mix of two instants).
+    if (!volume.identity.replicaSynced) await volume.update(() => ({ replicaSynced: true }));
     log.info({ event: 'delta-pass', trigger, compare, ...result, preservedChunks: snapshot.preservedChunks, dirtyAfter: table.dirtyChunks }, compare ? 'resync pass' : 'delta pass');
     // A staged pass is applied whole at commit: the backup holds the image of its instant.
     // A point's own pass is followed by its point already.

@@ -61,6 +61,11 @@ interface OpenPass {
 
 export class PassStagingLog implements PassStaging {
   private pass: OpenPass | undefined;
+  /**
+   * A pass whose COMMIT is durable but whose copy onto the image failed (ENOSPC, EIO): the
+   * image may hold part of it, so it is copied again before anything else may touch the log.
+   */
+  private unapplied: { id: bigint; epoch: number } | undefined;
   /** Serialises begin/commit/abort, so a pass never changes under another one's feet. */
   private readonly control = new SerialQueue();
 
@@ -104,6 +109,8 @@ export class PassStagingLog implements PassStaging {
 
   begin(passId: bigint): Promise<void> {
     return this.serially(async () => {
+      // Refused (the copy's error) while the committed pass cannot be finished: a BEGIN would overwrite it.
+      await this.finishCommitted();
       if (this.pass) await this.drop(this.pass);
       const epoch = randomInt(1, 0xffffffff);
       const begin = passRecord(RecordKind.PASS_BEGIN, epoch, passId);
@@ -154,6 +161,7 @@ export class PassStagingLog implements PassStaging {
 
   commit(passId: bigint): Promise<void> {
     return this.serially(async () => {
+      await this.finishCommitted();
       const pass = this.current(passId);
       await settle(pass.inflight);
       if (pass.failed) throw new PassSequenceError(`pass ${passId.toString(16)} lost a staged write; abort it and start again`);
@@ -164,8 +172,10 @@ export class PassStagingLog implements PassStaging {
       await this.fh.write(commit, 0, commit.length, pass.tail);
       await this.fh.datasync();
       this.pass = undefined;
+      this.unapplied = { id: passId, epoch: pass.epoch };
       const applied = await applyRecords(this.fh, pass.epoch, this.device);
       await empty(this.fh);
+      this.unapplied = undefined;
       this.onCommit?.();
       this.log.info(
         { event: 'staged-pass-committed', passId: passId.toString(16), records: applied.records, bytes: applied.bytes, discardedBytes: applied.discardedBytes, durationMs: Math.round(performance.now() - started) },
@@ -186,6 +196,7 @@ export class PassStagingLog implements PassStaging {
    */
   settle(): Promise<void> {
     return this.serially(async () => {
+      await this.finishCommitted();
       if (!this.pass) return;
       this.log.info({ event: 'staged-pass-discarded', passId: this.pass.id.toString(16), records: this.pass.records }, 'open staged pass dropped: this node stops being a backup');
       await this.drop(this.pass);
@@ -210,6 +221,17 @@ export class PassStagingLog implements PassStaging {
     if (!this.pass) throw new PassSequenceError('no staged pass is open');
     if (this.pass.id !== passId) throw new PassSequenceError(`pass ${passId.toString(16)} is not the open pass`);
     return this.pass;
+  }
+
+  /** Copies a committed pass whose copy failed onto the image again (idempotent), then empties the log. */
+  private async finishCommitted(): Promise<void> {
+    const pass = this.unapplied;
+    if (!pass) return;
+    const applied = await applyRecords(this.fh, pass.epoch, this.device);
+    await empty(this.fh);
+    this.unapplied = undefined;
+    this.onCommit?.();
+    this.log.info({ event: 'staged-pass-replayed', passId: pass.id.toString(16), records: applied.records, bytes: applied.bytes, discardedBytes: applied.discardedBytes }, 'committed pass applied after its copy had failed');
   }
 
   /** Forget a pass: wait for its writes (so none lands after the file is emptied), then empty. */

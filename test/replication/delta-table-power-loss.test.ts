@@ -47,7 +47,8 @@ describe('delta table and power loss', () => {
     table.beginCopy([1]);
     table.endCopy(true);
     await table.mark(5 * CHUNK, 512); // rewrites the page: chunk 1 must stay set in the file
-    expect(flushes).toBe(0);
+    // (the pass's clear has the image flushed by any persist, not written by this one)
+    expect(flushes).toBe(1);
     const reopen = async (f: PowerLossFiles) => {
       const t = await DeltaTable.open({ dir: DIR, volumeSize: 16 * CHUNK, chunkSize: CHUNK, files: f });
       const marked = t.markedChunks();

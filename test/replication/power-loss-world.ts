@@ -75,6 +75,8 @@ export interface Scenario {
   /** The backup loses power too (its image and staging log), with this model; undefined: it stays up. */
   backupCrash: CrashKeep | undefined;
   journalCapacity: number;
+  /** The primary's activity log, when a directed test needs extents to cool (default: the engine's, all hot). */
+  activity?: { extentSize: number; extents: number };
 }
 
 /** Half the changes hit the first two chunks, so they race with each other and with passes. */
@@ -215,6 +217,7 @@ export class PowerLossWorld {
       flavour: this.flavour,
       chunkSize: CHUNK,
       journalCapacity: this.scenario.journalCapacity,
+      ...(this.scenario.activity ? { activityExtentSize: this.scenario.activity.extentSize, activityExtents: this.scenario.activity.extents } : {}),
       thresholds: { healthyForMs: 1000 },
       tickMs: 0,
       clock: () => this.clock.now,
