@@ -45,6 +45,8 @@ export interface UnitAttentions {
 export interface ExtentLocks {
   /** Resolves with a release function once no overlapping range is held. */
   acquire(lba: number, blocks: number): Promise<() => void>;
+  /** The release function if no overlapping range is held now, else undefined (nothing waits). */
+  tryAcquire(lba: number, blocks: number): (() => void) | undefined;
 }
 
 /** Reservation state of one LU: SPC-2 RESERVE/RELEASE and SPC-4 persistent reservations. */

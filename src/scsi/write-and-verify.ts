@@ -4,7 +4,7 @@ import type { CommandDescriptor, HandlerPlan } from './descriptor.js';
 import type { LogicalUnit } from './logical-unit.js';
 import type { CommandContext } from './types.js';
 import { blockFields, checkTransfer, rejectProtection } from './cdb.js';
-import { wholeBlocks } from './write.js';
+import { underExtentLock, wholeBlocks } from './write.js';
 import { firstDifference, miscompare } from './verify.js';
 
 function prepareWriteAndVerify(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
@@ -20,7 +20,7 @@ function prepareWriteAndVerify(lu: LogicalUnit, ctx: CommandContext): HandlerPla
       const data = wholeBlocks(lu, dataOut, bytes);
       if (!data) return;
       // The verify step must see the medium, not the cache: write through.
-      await lu.writerFor(ctx.nexus).write(data, lba * lu.blockSize, true);
+      await underExtentLock(lu, lba, f.blocks, () => lu.writerFor(ctx.nexus).write(data, lba * lu.blockSize, true));
       if (!bytchk) return;
       const medium = Buffer.allocUnsafe(data.length);
       await lu.device.read(medium, lba * lu.blockSize);

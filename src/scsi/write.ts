@@ -14,6 +14,28 @@ export function wholeBlocks(lu: LogicalUnit, data: Buffer | undefined, expected:
   return usable === data.length ? data : data.subarray(0, usable);
 }
 
+/**
+ * Runs `write` with the blocks' extent lock held: a COMPARE AND WRITE (ORWRITE, WRITE SAME)
+ * of them must not read before this write and write after it (its GOOD then overwrote this
+ * acknowledged write). Uncontended, no promise is added but the write's own settling.
+ */
+export function underExtentLock(lu: LogicalUnit, lba: number, blocks: number, write: () => Promise<void>): Promise<void> {
+  const release = lu.extentLocks.tryAcquire(lba, blocks);
+  if (release) return settleThen(write, release);
+  return lu.extentLocks.acquire(lba, blocks).then((late) => settleThen(write, late));
+}
+
+function settleThen(write: () => Promise<void>, release: () => void): Promise<void> {
+  let running: Promise<void>;
+  try {
+    running = write();
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return running.finally(release);
+}
+
 function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   const cdb = ctx.cdb;
   const isWrite6 = cdb[0] === 0x0a;
@@ -32,7 +54,7 @@ function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
       if (!data) return;
       // Admitted again now: the role may have changed while the Data-Out arrived.
       assertWritable(lu, ctx.nexus);
-      return lu.device.write(data, lba * lu.blockSize, fua, hold);
+      return underExtentLock(lu, lba, f.blocks, () => lu.device.write(data, lba * lu.blockSize, fua, hold));
     },
   };
 }

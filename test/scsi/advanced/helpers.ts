@@ -6,6 +6,7 @@ import { writeScatteredCommand as buildWriteScattered, type ScatteredWrite } fro
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
 import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
 import { advancedCommands } from '../../../src/scsi/commands-advanced.js';
+import { writeCommands } from '../../../src/scsi/write.js';
 import { StatusError } from '../../../src/scsi/descriptor.js';
 import { SenseError } from '../../../src/scsi/sense.js';
 import { ScsiStatus, TaskAttribute, type Nexus } from '../../../src/scsi/types.js';
@@ -66,7 +67,8 @@ export async function exec(
 ): Promise<Outcome> {
   const cdb = Buffer.alloc(Math.max(16, cdbBytes.length));
   Buffer.from(cdbBytes).copy(cdb);
-  const desc = advancedCommands.find((d) => d.opcode === cdb[0] && (d.serviceAction === undefined || d.serviceAction === (cdb[1]! & 0x1f)));
+  // Plain WRITEs too: the advanced commands' locking is against them.
+  const desc = [...advancedCommands, ...writeCommands].find((d) => d.opcode === cdb[0] && (d.serviceAction === undefined || d.serviceAction === (cdb[1]! & 0x1f)));
   if (!desc) throw new Error(`no descriptor for opcode ${cdb[0]}`);
   const req = {
     nexus,
