@@ -70,6 +70,22 @@ export class CmdSnWindow {
     return 'delivered';
   }
 
+  /**
+   * Counts `cmdSN` as received with nothing to run (RFC 7143 §11.5.1: ABORT TASK for a command
+   * not yet received): ExpCmdSN moves past it now, or once the gap before it fills. The
+   * command itself, should it still arrive, is dropped (below ExpCmdSN, or its CmdSN held).
+   */
+  consume(cmdSN: number): void {
+    cmdSN >>>= 0;
+    if (!this.inWindow(cmdSN) || this.held.has(cmdSN)) return;
+    if (cmdSN !== this.exp) {
+      this.held.set(cmdSN, NOTHING);
+      return;
+    }
+    this.exp = serialAdd(this.exp, 1);
+    this.drain();
+  }
+
   private drain(): void {
     for (;;) {
       const next = this.held.get(this.exp);
@@ -85,3 +101,5 @@ export class CmdSnWindow {
     return serialLt(cmdSN, this.exp);
   }
 }
+
+const NOTHING = (): void => {};

@@ -20,6 +20,7 @@ import { residualOf, sendCommandOutcome, type ResponseChannel } from './data-in.
 import type { ByteBudget } from './byte-budget.js';
 import { DataOutCollector, type R2tRequest } from './data-out.js';
 import type { SessionParams } from '../iscsi/session-params.js';
+import { RESERVED_TAG } from '../iscsi/pdu/opcodes.js';
 
 export interface TaskHost extends ResponseChannel {
   readonly scsi: ScsiTargetPort;
@@ -207,13 +208,22 @@ export class ScsiTask {
     if (this.aborted) return;
     switch (this.state) {
       case 'queued': {
-        // Only unsolicited data can precede our turn; bound it by the unsolicited burst.
+        // Only unsolicited data can precede our turn (no R2T went out yet); bound it by the
+        // unsolicited burst, in bytes and in PDUs (zero-length ones add no bytes).
+        const p = this.host.params;
+        if (pdu.ttt !== RESERVED_TAG || p.initialR2T || this.cmd.final) {
+          return this.host.dataOutViolation(this, header, 'Data-Out before the command asked for it');
+        }
         this.earlyBytes += data.length;
-        const limit = Math.min(this.host.params.firstBurstLength, this.writeExpected);
+        const limit = Math.min(p.firstBurstLength, this.writeExpected);
         if (this.earlyBytes + this.immediateLength > limit) {
           return this.host.dataOutViolation(this, header, 'unsolicited data beyond FirstBurstLength');
         }
-        (this.early ??= []).push({ header, pdu, data });
+        const early = (this.early ??= []);
+        if (early.length >= maxEarlyDataOut(p.firstBurstLength)) {
+          return this.host.dataOutViolation(this, header, 'more unsolicited Data-Out PDUs than FirstBurstLength takes');
+        }
+        early.push({ header, pdu, data });
         return;
       }
       case 'collecting': {
@@ -379,6 +389,14 @@ export class ScsiTask {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Unsolicited Data-Out PDUs a queued command keeps: MaxRecvDataSegmentLength is at least 512,
+ * so a first burst never takes more than one per 512 bytes (and a few spare).
+ */
+function maxEarlyDataOut(firstBurstLength: number): number {
+  return Math.max(4, Math.ceil(firstBurstLength / 512));
+}
 
 function internalFailure(): ScsiResult {
   return {

@@ -34,10 +34,13 @@ export async function performTmf(ctx: TmfContext, pdu: TaskMgmtRequestPdu): Prom
     case TmfFunction.ABORT_TASK: {
       const task = session.tasks.get(pdu.referencedTaskTag);
       if (!task || task.lun !== lun) {
-        // §11.6.1: a referenced command not yet received whose CmdSN is in the window and
-        // before the TMF's own counts as received and aborted.
+        // §11.5.1 (b): a referenced command not yet received whose CmdSN is in the window and
+        // before the TMF's own counts as received and aborted: its CmdSN is consumed, and the
+        // command, should it still arrive, is dropped as a duplicate.
         const notYetReceived = !task && session.window.inWindow(pdu.refCmdSN) && serialLt(pdu.refCmdSN, pdu.cmdSN);
-        return notYetReceived ? TmfResponse.COMPLETE : TmfResponse.TASK_DOES_NOT_EXIST;
+        if (!notYetReceived) return TmfResponse.TASK_DOES_NOT_EXIST;
+        session.window.consume(pdu.refCmdSN);
+        return TmfResponse.COMPLETE;
       }
       await task.abort();
       return TmfResponse.COMPLETE;

@@ -55,8 +55,9 @@ afterAll(() => {
   for (const d of metaDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+/** Event-loop turns until `done` (bounded): overlapping writes run one after another (the extent lock), each a turn or more apart. */
+async function settle(done: () => boolean = () => false, turns = 5): Promise<void> {
+  for (let i = 0; i < turns || (!done() && i < 10_000); i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 
@@ -89,14 +90,14 @@ describe('a device that queues write data past the acknowledgement', () => {
           await settle();
 
           push(c, stream(queuedWrites, 2, mrdsl, BLOCK), reads);
-          await settle();
+          await settle(() => device.queued === queuedWrites.length);
           expect(device.queued).toBe(queuedWrites.length);
           // The queued writes' buffers were pooled and kept as they are, not copied.
           expect(device.keptInPlace).toBe(queuedWrites.length);
 
           // Many more writes, taking buffers from the same pool, before anything is shipped.
           push(c, stream(laterWrites, 2 + queuedWrites.length, mrdsl, BLOCK), reads);
-          await settle();
+          await settle(() => c.output().filter((o) => o.kind === 'scsi-response').length === 1 + queuedWrites.length + laterWrites.length);
           const responses = c.output().filter((o) => o.kind === 'scsi-response');
           expect(responses.slice(1).map((o) => (o.kind === 'scsi-response' ? o.pdu.status : -1))).toEqual([...queuedWrites, ...laterWrites].map(() => 0));
 
