@@ -29,6 +29,8 @@ export interface AdvancedLu {
   checkRange(lba: bigint, blocks: number, lbaField: number): number;
   /** The device for commands from `nexus`, each write admitted again as it starts (see medium-writer.ts). */
   writerFor(nexus: Nexus): MediumWriter;
+  /** Caching mode page WCE: when off, every write is written through (as with FUA). */
+  writeCacheEnabled(): boolean;
   /** The RELATIVE TARGET PORT IDENTIFIER hosts see for a port of this node (a replicated LU numbers its own). */
   relativePortOf?(nexus: Nexus): number;
 }

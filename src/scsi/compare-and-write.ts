@@ -22,7 +22,7 @@ export function prepareCompareAndWrite(lu: AdvancedLu, ctx: CommandContext): Han
   const cdb = ctx.cdb;
   // No protection information: WRPROTECT must be 0.
   if (cdb[1]! >> 5 !== 0) throw invalidCdbField(1, 7);
-  const fua = (cdb[1]! & 0x08) !== 0;
+  const fua = (cdb[1]! & 0x08) !== 0 || !lu.writeCacheEnabled();
   const blocks = cdb[13]!;
   if (blocks > MAX_COMPARE_AND_WRITE_BLOCKS) throw invalidCdbField(13);
   const lba = lu.checkRange(cdb.readBigUInt64BE(2), blocks, 2);

@@ -12,7 +12,7 @@ export function prepareOrWrite(lu: AdvancedLu, ctx: CommandContext): HandlerPlan
   const cdb = ctx.cdb;
   // ORPROTECT: no protection information on our LUs.
   if (cdb[1]! >> 5 !== 0) throw invalidCdbField(1, 7);
-  const fua = (cdb[1]! & 0x08) !== 0;
+  const fua = (cdb[1]! & 0x08) !== 0 || !lu.writeCacheEnabled();
   const blocks = cdb.readUInt32BE(10);
   const lba = lu.checkRange(cdb.readBigUInt64BE(2), blocks, 2);
   const length = blocks * lu.blockSize;

@@ -96,8 +96,8 @@ function runAction(res: LuReservations, ctx: CommandContext, action: number, sco
     case PrOutAction.PREEMPT:
     case PrOutAction.PREEMPT_AND_ABORT:
       if (scope !== LU_SCOPE) throw invalidCdbField(2, 7);
-      // Tasks of preempted nexuses are not aborted here: the SCSI core owns the task set.
-      pr.preempt(nexus, key, sark, type);
+      // PREEMPT AND ABORT: the preempted nexuses' commands admitted before it are aborted as they come to run (scsi-target.ts).
+      pr.preempt(nexus, key, sark, type, action === PrOutAction.PREEMPT_AND_ABORT);
       return;
   }
 }

@@ -31,6 +31,7 @@ import { aluaRefusal, hostAccessState, notAccessible } from './alua.js';
 import { OUTSIDE_THE_TASK_SET } from './task-set.js';
 import { fencedOnFailure } from './replicator-fence.js';
 import { ioKindOf } from './io-counters.js';
+import { LuReservations } from './reservations/index.js';
 
 const log = moduleLogger('scsi');
 
@@ -186,11 +187,18 @@ export class ScsiTarget implements ScsiTargetPort {
     let abandoned = false;
     let started = false;
     let wake: ((start: boolean) => void) | undefined;
+    // A PREEMPT AND ABORT that removes this nexus's registration before the command runs aborts it.
+    const pr = lu.reservations instanceof LuReservations ? lu.reservations.persistent : undefined;
+    const admittedAt = pr?.admissionEpoch() ?? 0;
     const kind = ioKindOf(descriptor);
     const bytes = kind === 'read' ? (plan.dataInLength ?? 0) : kind === 'write' ? plan.dataOutLength : 0;
     // Leaves the task set as the result is known: a step of its own per command would cost on every I/O.
     const execute = (dataOut: Buffer | undefined, hold: BufferHold | undefined): Promise<ScsiResult> => {
       started = true;
+      if (pr?.abortedSince(req.nexus, admittedAt)) {
+        ticket.done(true);
+        return Promise.resolve({ status: ScsiStatus.TASK_ABORTED });
+      }
       const startedAt = performance.now();
       // A sanitize may have started while this command waited for its Data-Out.
       const refusal = tracked ? lu.sanitize.refusal(descriptor) : undefined;

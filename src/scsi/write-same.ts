@@ -42,6 +42,12 @@ export async function deallocateBlocks(writer: MediumWriter, blockSize: number, 
   await writeRepeated(writer, zero, alignedEnd, end - alignedEnd, fua);
 }
 
+/** Whether `block` is what a deallocated block reads as (we report LBPRZ=1: all zeroes). */
+export function readsAsDeallocated(block: Buffer): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
 interface WriteSameFields {
   lba: bigint;
   blocks: number;
@@ -87,11 +93,17 @@ export function prepareWriteSame(lu: AdvancedLu, ctx: CommandContext): HandlerPl
       if (!pattern || pattern.length < lu.blockSize) {
         throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR });
       }
+      const block = pattern.subarray(0, lu.blockSize);
+      // UNMAP=1 may deallocate only when the block is what a deallocated block reads as
+      // (SBC-3 §4.7.3.4.2, LBPRZ=1: zeroes; NDOB sends zeroes); otherwise the pattern is written.
+      const deallocate = f.unmap && readsAsDeallocated(block);
+      // No FUA bit: written through when the initiator turned the write cache off.
+      const fua = !lu.writeCacheEnabled();
       const release = await lu.extentLocks.acquire(lba, blocks);
       try {
         const writer = lu.writerFor(ctx.nexus);
-        if (f.unmap) await deallocateBlocks(writer, lu.blockSize, lba, blocks);
-        else await writeRepeated(writer, pattern.subarray(0, lu.blockSize), lba * lu.blockSize, blocks * lu.blockSize);
+        if (deallocate) await deallocateBlocks(writer, lu.blockSize, lba, blocks, fua);
+        else await writeRepeated(writer, block, lba * lu.blockSize, blocks * lu.blockSize, fua);
       } finally {
         release();
       }

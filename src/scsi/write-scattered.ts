@@ -88,7 +88,7 @@ export function prepareWriteScattered(lu: AdvancedLu, ctx: CommandContext): Hand
       let at = f.dataOffsetBlocks * lu.blockSize;
       const writes = ranges.map((r) => {
         const length = r.blocks * lu.blockSize;
-        const write = writer.write(dataOut.subarray(at, at + length), r.lba * lu.blockSize, f.fua, hold);
+        const write = writer.write(dataOut.subarray(at, at + length), r.lba * lu.blockSize, f.fua || !lu.writeCacheEnabled(), hold);
         at += length;
         return write;
       });

@@ -104,6 +104,10 @@ export class PersistentReservations {
   aptpl = false;
   private readonly registrations = new Map<string, Registration>();
   private current: PersistentReservation | undefined;
+  /** Bumped by each PREEMPT AND ABORT that removes a registration; a command records it when admitted. */
+  private abortEpoch = 0;
+  /** Registration (port) key -> the abortEpoch of the PREEMPT AND ABORT that removed it. */
+  private readonly abortedAt = new Map<string, number>();
 
   constructor(private readonly unitAttentions: () => UnitAttentions) {}
 
@@ -218,8 +222,27 @@ export class PersistentReservations {
     this.generation++;
   }
 
-  /** PREEMPT and PREEMPT AND ABORT (the caller aborts the preempted nexuses' tasks). Returns the removed nexuses. */
-  preempt(nexus: Nexus, key: bigint, sark: bigint, type: number): Nexus[] {
+  /** What a command admitted now records, for abortedSince. */
+  admissionEpoch(): number {
+    return this.abortEpoch;
+  }
+
+  /**
+   * Whether a PREEMPT AND ABORT removed the registration of `nexus` after a command of its was
+   * admitted at `epoch`: that command is aborted (SPC-4 §5.13.11.4.4), it must not run.
+   */
+  abortedSince(nexus: Nexus, epoch: number): boolean {
+    if (epoch === this.abortEpoch) return false;
+    const at = Math.max(this.abortedAt.get(portKey(nexus)) ?? 0, this.abortedAt.get(initiatorPortKey(nexus)) ?? 0);
+    return at > epoch;
+  }
+
+  /**
+   * PREEMPT, and PREEMPT AND ABORT (`abort`): the removed nexuses' commands admitted before it
+   * are aborted when they come to run (abortedSince), and they are told COMMANDS CLEARED BY
+   * ANOTHER INITIATOR. Returns the removed nexuses.
+   */
+  preempt(nexus: Nexus, key: bigint, sark: bigint, type: number, abort = false): Nexus[] {
     const own = this.requireKey(nexus, key).port;
     const res = this.current;
     let removed: Registration[];
@@ -242,6 +265,15 @@ export class PersistentReservations {
       }
     }
     for (const r of removed) this.notify(r, Asc.REGISTRATIONS_PREEMPTED);
+    if (abort && removed.length > 0) {
+      this.abortEpoch++;
+      for (const r of removed) {
+        this.abortedAt.set(r.port, this.abortEpoch);
+        this.notify(r, Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
+      }
+    }
+    // SPC-4 §5.13.11.4.3 g): a new type (the scope is always LU) is news to every registrant left but the sender.
+    if (res && this.current && this.current.type !== res.type) this.announce(Asc.RESERVATIONS_RELEASED, own);
     this.generation++;
     return removed.map((r) => r.nexus);
   }
