@@ -42,12 +42,6 @@ export async function deallocateBlocks(writer: MediumWriter, blockSize: number, 
   await writeRepeated(writer, zero, alignedEnd, end - alignedEnd, fua);
 }
 
-/** Whether `block` is what a deallocated block reads as (we report LBPRZ=1: all zeroes). */
-export function readsAsDeallocated(block: Buffer): boolean {
-  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
-  return true;
-}
-
 interface WriteSameFields {
   lba: bigint;
   blocks: number;
@@ -94,9 +88,10 @@ export function prepareWriteSame(lu: AdvancedLu, ctx: CommandContext): HandlerPl
         throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR });
       }
       const block = pattern.subarray(0, lu.blockSize);
-      // UNMAP=1 may deallocate only when the block is what a deallocated block reads as
-      // (SBC-3 §4.7.3.4.2, LBPRZ=1: zeroes; NDOB sends zeroes); otherwise the pattern is written.
-      const deallocate = f.unmap && readsAsDeallocated(block);
+      // UNMAP=1 deallocates whatever the block holds: libiscsi's WriteSame10/16.UnmapUntilEnd
+      // sends 0xFF blocks and expects zeroes back under LBPRZ=1 (a stricter reading, writing a
+      // non-zero block, failed it in every configuration).
+      const deallocate = f.unmap;
       // No FUA bit: written through when the initiator turned the write cache off.
       const fua = !lu.writeCacheEnabled();
       const release = await lu.extentLocks.acquire(lba, blocks);

@@ -26,12 +26,13 @@ describe('WRITE SAME', () => {
     expect(back.subarray(4999 * 512)).toEqual(block);
   });
 
-  it('UNMAP bit with a zero pattern: the range reads back as zeroes and aligned chunks are deallocated', async () => {
+  // Whatever the block holds, as libiscsi's WriteSame10/16.UnmapUntilEnd expects (0xFF blocks, zeroes back under LBPRZ=1).
+  it('UNMAP bit: the range reads back as zeroes and aligned chunks are deallocated', async () => {
     const lu = await makeLu({ blocks: 4096 });
     const store = lu.device as MemoryBlockStore;
     await exec(lu, A, writeSame10Cdb(0, 1024), pattern(0xff));
     const mappedBefore = store.allocatedChunks;
-    const r = await exec(lu, A, writeSame10Cdb(1, 600, 0x08), pattern(0));
+    const r = await exec(lu, A, writeSame10Cdb(1, 600, 0x08), pattern(0xff));
     expect(r.status).toBe(ScsiStatus.GOOD);
     expect(isFilled(await readBlocks(lu, 1, 600), 0)).toBe(true);
     expect(await readBlocks(lu, 0, 1)).toEqual(pattern(0xff));

@@ -26,7 +26,7 @@ const commands: Array<{ name: string; cdb: number[]; data: Buffer }> = [
   { name: 'WRITE(16)', cdb: [0x8a, 0, ...lba8(LBA), ...be32(1), 0, 0], data: block(NEW) },
   { name: 'WRITE AND VERIFY(10)', cdb: [0x2e, 0x02, ...be32(LBA), 0, ...be16(1), 0], data: block(NEW) },
   { name: 'WRITE SAME(16)', cdb: [0x93, 0, ...lba8(LBA), ...be32(1), 0, 0], data: block(NEW) },
-  { name: 'WRITE SAME(16) UNMAP', cdb: [0x93, 0x08, ...lba8(LBA), ...be32(1), 0, 0], data: block(0) },
+  { name: 'WRITE SAME(16) UNMAP', cdb: [0x93, 0x08, ...lba8(LBA), ...be32(1), 0, 0], data: block(NEW) },
   {
     name: 'UNMAP',
     cdb: [0x42, 0, 0, 0, 0, 0, 0, ...be16(24), 0],
