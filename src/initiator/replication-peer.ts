@@ -23,8 +23,6 @@ const INVALID_COMMAND_OPERATION_CODE = 0x20;
 const STATE_PAGE_ALLOCATION = 1024;
 /** Bitmap bytes per READ CHANGE MAP: 1 MiB of bits covers 512 TiB at 64 KiB chunks. */
 const CHANGE_MAP_BYTES_PER_COMMAND = 1024 * 1024;
-/** The smallest chunk a delta table has (delta-table.ts): what bounds a map by its volume. */
-const MIN_CHUNK_SIZE = 512;
 
 function unsupported(e: unknown, asc: number): boolean {
   return e instanceof ScsiCheckConditionError && e.sense.key === ILLEGAL_REQUEST && e.sense.asc === asc;
@@ -53,28 +51,12 @@ export async function readChangeMap(session: ScsiCommands, lun: number): Promise
     const slice = decodeChangeMapData(r.dataIn ?? Buffer.alloc(0));
     // The map must not change its shape between slices (a resize would mix two maps).
     if (first && (slice.base !== first.base || slice.totalBytes !== first.totalBytes)) throw new Error('the peer\'s change map changed while it was read');
-    if (!first) await refuseOversizedMap(session, lun, slice);
     first ??= slice;
     if (slice.bits.length === 0 && at < slice.totalBytes) throw new Error('the peer returned an empty change map slice');
     parts.push(slice.bits);
     at += slice.bits.length;
   }
   return { ...first, bits: Buffer.concat(parts, first.totalBytes) };
-}
-
-/**
- * Throws unless the map fits the peer's volume: one bit per chunk of its READ CAPACITY size.
- * The slices are buffered until the claimed size, so an unchecked claim (a faulty or hostile
- * peer) could make this node allocate without bound before anything else looks at the map.
- */
-async function refuseOversizedMap(session: ScsiCommands, lun: number, map: ChangeMapSlice): Promise<void> {
-  if (map.chunkSize < MIN_CHUNK_SIZE) throw new Error(`the peer's change map has ${map.chunkSize}-byte chunks (at least ${MIN_CHUNK_SIZE})`);
-  const { blockCount, blockSize } = await session.readCapacity16(lun);
-  const volumeBytes = Number(blockCount) * blockSize;
-  const maxBytes = Math.ceil(Math.ceil(volumeBytes / map.chunkSize) / 8);
-  if (map.totalBytes > maxBytes) {
-    throw new Error(`the peer's change map claims ${map.totalBytes} bytes, more than its ${volumeBytes}-byte volume has at ${map.chunkSize}-byte chunks (${maxBytes}): refused`);
-  }
 }
 
 /** One REPLICATION CONTROL action; false when the peer does not implement the command. */
