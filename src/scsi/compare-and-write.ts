@@ -2,6 +2,7 @@ import type { HandlerPlan } from './descriptor.js';
 import type { CommandContext } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
+import { writesThrough } from './write.js';
 import { MAX_COMPARE_AND_WRITE_BLOCKS } from './limits.js';
 
 /** Offset of the first byte where `a` and `b` differ, or -1 (compares 8 bytes at a time). */
@@ -22,7 +23,7 @@ export function prepareCompareAndWrite(lu: AdvancedLu, ctx: CommandContext): Han
   const cdb = ctx.cdb;
   // No protection information: WRPROTECT must be 0.
   if (cdb[1]! >> 5 !== 0) throw invalidCdbField(1, 7);
-  const fua = (cdb[1]! & 0x08) !== 0 || !lu.writeCacheEnabled();
+  const fua = writesThrough(lu, (cdb[1]! & 0x08) !== 0);
   const blocks = cdb[13]!;
   if (blocks > MAX_COMPARE_AND_WRITE_BLOCKS) throw invalidCdbField(13);
   const lba = lu.checkRange(cdb.readBigUInt64BE(2), blocks, 2);

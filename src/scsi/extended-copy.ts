@@ -1,7 +1,8 @@
-import type { HandlerPlan } from './descriptor.js';
-import type { CommandContext, Nexus } from './types.js';
+import { StatusError, type HandlerPlan } from './descriptor.js';
+import { ConflictClass, ScsiStatus, type CommandContext, type Nexus } from './types.js';
 import { Asc, SenseError, SenseKey, invalidParamField, type AscPair } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
+import { writesThrough } from './write.js';
 
 /** Limits reported by RECEIVE COPY RESULTS / OPERATING PARAMETERS and enforced here. */
 export const XcopyLimits = {
@@ -172,6 +173,10 @@ function reach(lu: AdvancedLu, plan: CopyPlan, index: number): CopyLu {
 async function copySegment(lu: AdvancedLu, nexus: Nexus, plan: CopyPlan, seg: Segment, status: CopyStatus): Promise<void> {
   const src = reach(lu, plan, seg.source);
   const dst = reach(lu, plan, seg.destination);
+  // Read and written for the issuing nexus: another's reservation refuses it as it would that READ or WRITE.
+  if (src.reservations.conflicts(nexus, ConflictClass.Read) || dst.reservations.conflicts(nexus, ConflictClass.Write)) {
+    throw new StatusError(ScsiStatus.RESERVATION_CONFLICT);
+  }
   if (src.blockSize !== dst.blockSize) throw copyAborted(Asc.INVALID_FIELD_IN_PARAMETER_LIST);
   // A range off either medium aborts the copy with no further sense (what initiators expect).
   if (seg.sourceLba + BigInt(seg.blocks) > BigInt(src.blockCount)) throw copyAborted(Asc.NO_ADDITIONAL_SENSE);
@@ -188,6 +193,7 @@ async function copySegment(lu: AdvancedLu, nexus: Nexus, plan: CopyPlan, seg: Se
   // Overlapping ranges on one device moving forward are copied back to front.
   const backwards = src === dst && to > from && to < from + total;
   const writer = dst.writerFor(nexus);
+  const fua = writesThrough(dst, false);
   const release = await dst.extentLocks.acquire(Number(seg.destinationLba), seg.blocks);
   try {
     for (let done = 0; done < total; done += chunk) {
@@ -195,7 +201,7 @@ async function copySegment(lu: AdvancedLu, nexus: Nexus, plan: CopyPlan, seg: Se
       const at = backwards ? total - done - n : done;
       const view = n === chunk ? buf : buf.subarray(0, n);
       await src.device.read(view, from + at);
-      await writer.write(view, to + at);
+      await writer.write(view, to + at, fua);
       status.bytesTransferred += n;
     }
   } finally {

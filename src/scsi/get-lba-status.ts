@@ -20,7 +20,7 @@ export function prepareGetLbaStatus(lu: AdvancedLu, ctx: CommandContext): Handle
   const cdb = ctx.cdb;
   const start = cdb.readBigUInt64BE(2);
   const allocation = cdb.readUInt32BE(10);
-  if (start >= BigInt(lu.blockCount)) throw lbaOutOfRange();
+  if (start >= BigInt(lu.blockCount)) throw lbaOutOfRange({ inCdb: true, byte: 2 });
   const first = Number(start);
   const wanted = Math.max(1, Math.min(MAX_LBA_STATUS_DESCRIPTORS, Math.floor((allocation - HEADER_LENGTH) / DESCRIPTOR_LENGTH)));
   return {

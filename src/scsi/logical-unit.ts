@@ -57,6 +57,10 @@ export interface Reservations {
   onReset(): void;
   /** The nexus is gone (session ended): drops its RESERVE(6/10) reservation. */
   onNexusLoss(nexus: Nexus): void;
+  /** What a command admitted now records, for abortedSince. */
+  admissionEpoch(): number;
+  /** A PREEMPT AND ABORT removed `nexus`'s registration after its command was admitted at `epoch`: it must not run. */
+  abortedSince(nexus: Nexus, epoch: number): boolean;
 }
 
 /** The media key of an encrypted LU, as SANITIZE CRYPTO ERASE sees it. */
@@ -307,8 +311,7 @@ export class LogicalUnit {
     const count = this.blockCount;
     // With zero blocks the LBA itself must still name a block (SBC-3 §4.5).
     if (!(n <= Number.MAX_SAFE_INTEGER) || n + blocks > count || (blocks === 0 && n >= count)) {
-      const e = lbaOutOfRange();
-      throw new SenseError({ key: e.key, asc: e.asc, field: { inCdb: true, byte: lbaField } });
+      throw lbaOutOfRange({ inCdb: true, byte: lbaField });
     }
     return n;
   }

@@ -2,6 +2,7 @@ import type { HandlerPlan } from './descriptor.js';
 import type { CommandContext } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
+import { writesThrough } from './write.js';
 import { MAX_TRANSFER_BYTES } from './limits.js';
 
 /**
@@ -12,7 +13,7 @@ export function prepareOrWrite(lu: AdvancedLu, ctx: CommandContext): HandlerPlan
   const cdb = ctx.cdb;
   // ORPROTECT: no protection information on our LUs.
   if (cdb[1]! >> 5 !== 0) throw invalidCdbField(1, 7);
-  const fua = (cdb[1]! & 0x08) !== 0 || !lu.writeCacheEnabled();
+  const fua = writesThrough(lu, (cdb[1]! & 0x08) !== 0);
   const blocks = cdb.readUInt32BE(10);
   const lba = lu.checkRange(cdb.readBigUInt64BE(2), blocks, 2);
   const length = blocks * lu.blockSize;

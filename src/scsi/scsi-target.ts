@@ -31,7 +31,6 @@ import { aluaRefusal, hostAccessState, notAccessible } from './alua.js';
 import { OUTSIDE_THE_TASK_SET } from './task-set.js';
 import { fencedOnFailure } from './replicator-fence.js';
 import { ioKindOf } from './io-counters.js';
-import { LuReservations } from './reservations/index.js';
 
 const log = moduleLogger('scsi');
 
@@ -188,14 +187,13 @@ export class ScsiTarget implements ScsiTargetPort {
     let started = false;
     let wake: ((start: boolean) => void) | undefined;
     // A PREEMPT AND ABORT that removes this nexus's registration before the command runs aborts it.
-    const pr = lu.reservations instanceof LuReservations ? lu.reservations.persistent : undefined;
-    const admittedAt = pr?.admissionEpoch() ?? 0;
+    const admittedAt = lu.reservations.admissionEpoch();
     const kind = ioKindOf(descriptor);
     const bytes = kind === 'read' ? (plan.dataInLength ?? 0) : kind === 'write' ? plan.dataOutLength : 0;
     // Leaves the task set as the result is known: a step of its own per command would cost on every I/O.
     const execute = (dataOut: Buffer | undefined, hold: BufferHold | undefined): Promise<ScsiResult> => {
       started = true;
-      if (pr?.abortedSince(req.nexus, admittedAt)) {
+      if (lu.reservations.abortedSince(req.nexus, admittedAt)) {
         ticket.done(true);
         return Promise.resolve({ status: ScsiStatus.TASK_ABORTED });
       }

@@ -122,8 +122,9 @@ export function invalidParamField(byte: number, bit?: number): SenseError {
   });
 }
 
-export function lbaOutOfRange(): SenseError {
-  return new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.LBA_OUT_OF_RANGE });
+/** ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE, pointing at the LBA field (in the CDB or a parameter list descriptor). */
+export function lbaOutOfRange(lbaField: FieldPointer): SenseError {
+  return new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.LBA_OUT_OF_RANGE, field: lbaField });
 }
 
 function senseKeySpecific(info: SenseInfo): Buffer | undefined {
@@ -145,10 +146,11 @@ function senseKeySpecific(info: SenseInfo): Buffer | undefined {
 /** Fixed-format sense data (response code 70h), 18 bytes. */
 export function encodeFixedSense(info: SenseInfo): Buffer {
   const b = Buffer.alloc(18);
-  const hasInfo = info.information !== undefined;
-  b[0] = 0x70 | (hasInfo ? 0x80 : 0);
+  // Information wider than the 4-byte field is left out, VALID zero (SPC-4 §4.5.3).
+  const fits = info.information !== undefined && info.information >= 0n && info.information <= 0xffffffffn;
+  b[0] = 0x70 | (fits ? 0x80 : 0);
   b[2] = info.key & 0x0f;
-  if (hasInfo) b.writeUInt32BE(Number(BigInt.asUintN(32, info.information!)), 3);
+  if (fits) b.writeUInt32BE(Number(info.information), 3);
   b[7] = 10;
   b[12] = info.asc[0];
   b[13] = info.asc[1];

@@ -5,6 +5,7 @@ import type { AdvancedLu } from './commands-advanced.js';
 import { MAX_UNMAP_LBA_COUNT } from '../replica-protocol/index.js';
 import { MAX_UNMAP_DESCRIPTORS } from './limits.js';
 import { deallocateBlocks } from './write-same.js';
+import { writesThrough } from './write.js';
 
 const HEADER_LENGTH = 8;
 const DESCRIPTOR_LENGTH = 16;
@@ -39,7 +40,7 @@ export function parseUnmapParameters(data: Buffer, blockCount: number): UnmapRan
     if (blocks > MAX_UNMAP_LBA_COUNT) throw invalidParamField(off + 8);
     total += blocks;
     if (total > MAX_UNMAP_LBA_COUNT) throw invalidParamField(off + 8);
-    if (lba + BigInt(blocks) > BigInt(blockCount)) throw lbaOutOfRange();
+    if (lba + BigInt(blocks) > BigInt(blockCount)) throw lbaOutOfRange({ inCdb: false, byte: off });
     if (blocks > 0) ranges.push({ lba: Number(lba), blocks });
   }
   return ranges;
@@ -57,10 +58,11 @@ export function prepareUnmap(lu: AdvancedLu, ctx: CommandContext): HandlerPlan {
       const data = dataOut ? dataOut.subarray(0, length) : Buffer.alloc(0);
       if (data.length < length) throw parameterListLengthError();
       const writer = lu.writerFor(ctx.nexus);
+      const fua = writesThrough(lu, false);
       for (const r of parseUnmapParameters(data, lu.blockCount)) {
         const release = await lu.extentLocks.acquire(r.lba, r.blocks);
         try {
-          await deallocateBlocks(writer, lu.blockSize, r.lba, r.blocks);
+          await deallocateBlocks(writer, lu.blockSize, r.lba, r.blocks, fua);
         } finally {
           release();
         }

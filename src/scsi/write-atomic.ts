@@ -42,7 +42,7 @@ export function prepareWriteAtomic(lu: AtomicLu, ctx: CommandContext): HandlerPl
       if (!dataOut || dataOut.length < bytes) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR });
       const release = await lu.extentLocks.acquire(lba, blocks);
       try {
-        // Always durable on completion (the log demands it), so FUA needs nothing more.
+        // Always durable on completion (the log demands it), so neither FUA nor WCE=0 needs more.
         await log.write(dataOut.subarray(0, bytes), lba * lu.blockSize, lu.writerFor(ctx.nexus));
       } finally {
         release();

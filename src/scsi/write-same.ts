@@ -4,6 +4,7 @@ import { Asc, SenseError, SenseKey, invalidCdbField, lbaOutOfRange } from './sen
 import type { AdvancedLu } from './commands-advanced.js';
 import type { MediumWriter } from './medium-writer.js';
 import { MAX_WRITE_SAME_BLOCKS } from './limits.js';
+import { writesThrough } from './write.js';
 
 /** Largest buffer one WRITE SAME fills and rewrites repeatedly: memory stays bounded. */
 export const FILL_CHUNK_BYTES = 1024 * 1024;
@@ -71,7 +72,7 @@ export function prepareWriteSame(lu: AdvancedLu, ctx: CommandContext): HandlerPl
   // Anchored LBAs are not supported (ANC_SUP=0).
   if (f.anchor) throw invalidCdbField(1, 4);
   // NUMBER OF LOGICAL BLOCKS 0 means "to the last LBA" (we report WSNZ=0).
-  if (f.lba >= BigInt(lu.blockCount)) throw lbaOutOfRange();
+  if (f.lba >= BigInt(lu.blockCount)) throw lbaOutOfRange({ inCdb: true, byte: f.lbaField });
   const blocks = f.blocks === 0 ? lu.blockCount - Number(f.lba) : f.blocks;
   if (blocks > MAX_WRITE_SAME_BLOCKS) throw invalidCdbField(f.blocksField);
   const lba = lu.checkRange(f.lba, blocks, f.lbaField);
@@ -88,16 +89,15 @@ export function prepareWriteSame(lu: AdvancedLu, ctx: CommandContext): HandlerPl
         throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.PARAMETER_LIST_LENGTH_ERROR });
       }
       const block = pattern.subarray(0, lu.blockSize);
-      // UNMAP=1 deallocates whatever the block holds: libiscsi's WriteSame10/16.UnmapUntilEnd
-      // sends 0xFF blocks and expects zeroes back under LBPRZ=1 (a stricter reading, writing a
-      // non-zero block, failed it in every configuration).
-      const deallocate = f.unmap;
-      // No FUA bit: written through when the initiator turned the write cache off.
-      const fua = !lu.writeCacheEnabled();
+      // No FUA bit: written through only when the initiator turned the write cache off.
+      const fua = writesThrough(lu, false);
       const release = await lu.extentLocks.acquire(lba, blocks);
       try {
         const writer = lu.writerFor(ctx.nexus);
-        if (deallocate) await deallocateBlocks(writer, lu.blockSize, lba, blocks, fua);
+        // UNMAP=1 deallocates whatever the block holds: libiscsi's WriteSame10/16.UnmapUntilEnd
+        // sends 0xFF blocks and expects zeroes back under LBPRZ=1 (a stricter reading, writing a
+        // non-zero block, failed it in every configuration).
+        if (f.unmap) await deallocateBlocks(writer, lu.blockSize, lba, blocks, fua);
         else await writeRepeated(writer, block, lba * lu.blockSize, blocks * lu.blockSize, fua);
       } finally {
         release();

@@ -11,6 +11,7 @@ import { ConflictClass, type CommandContext } from './types.js';
 import { invalidCdbField, invalidParamField, lbaOutOfRange } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
 import { MAX_TRANSFER_BYTES } from './limits.js';
+import { writesThrough } from './write.js';
 
 export const SCATTERED_HEADER_BYTES = 32;
 export const SCATTERED_DESCRIPTOR_BYTES = 32;
@@ -51,6 +52,8 @@ export function scatteredTransferBytes(f: ScatteredFields, blockSize: number): n
  */
 export function parseScatteredRanges(data: Buffer, f: ScatteredFields, blockSize: number, blockCount: number): ScatteredRange[] {
   const ranges: ScatteredRange[] = [];
+  /** Each range's descriptor offset in `data` (zero-length descriptors have no range). */
+  const descriptorAt: number[] = [];
   let total = 0;
   for (let i = 0; i < f.ranges; i++) {
     const at = SCATTERED_HEADER_BYTES + i * SCATTERED_DESCRIPTOR_BYTES;
@@ -60,14 +63,16 @@ export function parseScatteredRanges(data: Buffer, f: ScatteredFields, blockSize
     const blocks = data.readUInt32BE(at + 8);
     total += blocks;
     if (total > f.transferBlocks) throw invalidParamField(at + 8);
-    if (lba + blocks > blockCount) throw lbaOutOfRange();
-    if (blocks > 0) ranges.push({ lba, blocks });
-  }
-  const sorted = [...ranges].sort((a, b) => a.lba - b.lba);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.lba < sorted[i - 1]!.lba + sorted[i - 1]!.blocks) {
-      throw invalidParamField(SCATTERED_HEADER_BYTES + ranges.indexOf(sorted[i]!) * SCATTERED_DESCRIPTOR_BYTES);
+    if (lba + blocks > blockCount) throw lbaOutOfRange({ inCdb: false, byte: at });
+    if (blocks > 0) {
+      ranges.push({ lba, blocks });
+      descriptorAt.push(at);
     }
+  }
+  const byLba = ranges.map((_, i) => i).sort((a, b) => ranges[a]!.lba - ranges[b]!.lba);
+  for (let i = 1; i < byLba.length; i++) {
+    const previous = ranges[byLba[i - 1]!]!;
+    if (ranges[byLba[i]!]!.lba < previous.lba + previous.blocks) throw invalidParamField(descriptorAt[byLba[i]!]!);
   }
   return ranges;
 }
@@ -85,10 +90,11 @@ export function prepareWriteScattered(lu: AdvancedLu, ctx: CommandContext): Hand
       if (!dataOut || dataOut.length < bytes) throw invalidCdbField(10);
       const ranges = parseScatteredRanges(dataOut, f, lu.blockSize, lu.blockCount);
       const writer = lu.writerFor(ctx.nexus);
+      const fua = writesThrough(lu, f.fua);
       let at = f.dataOffsetBlocks * lu.blockSize;
       const writes = ranges.map((r) => {
         const length = r.blocks * lu.blockSize;
-        const write = writer.write(dataOut.subarray(at, at + length), r.lba * lu.blockSize, f.fua || !lu.writeCacheEnabled(), hold);
+        const write = writer.write(dataOut.subarray(at, at + length), r.lba * lu.blockSize, fua, hold);
         at += length;
         return write;
       });

@@ -14,6 +14,11 @@ export function wholeBlocks(lu: LogicalUnit, data: Buffer | undefined, expected:
   return usable === data.length ? data : data.subarray(0, usable);
 }
 
+/** Whether a write must be durable on completion: its FUA bit, or the write cache turned off (WCE=0). */
+export function writesThrough(lu: { writeCacheEnabled(): boolean }, fuaBit: boolean): boolean {
+  return fuaBit || !lu.writeCacheEnabled();
+}
+
 /**
  * Runs `write` with the blocks' extent lock held: a COMPARE AND WRITE (ORWRITE, WRITE SAME)
  * of them must not read before this write and write after it (its GOOD then overwrote this
@@ -43,8 +48,7 @@ function prepareWrite(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
   const f = blockFields(cdb);
   const lba = checkTransfer(lu, f);
   const bytes = f.blocks * lu.blockSize;
-  // FUA, or write-through when the initiator turned the write cache off.
-  const fua = (!isWrite6 && (cdb[1]! & 0x08) !== 0) || !lu.writeCacheEnabled();
+  const fua = writesThrough(lu, !isWrite6 && (cdb[1]! & 0x08) !== 0);
   return {
     dataOutLength: bytes,
     // The device's own promise, not an async wrapper around it; `hold` lets a device that

@@ -32,3 +32,26 @@ describe('sense encoding', () => {
     );
   });
 });
+
+// SPC-4 §4.5.3: information too large for the fixed format's 4-byte INFORMATION field leaves
+// VALID zero there; the descriptor format carries all 8 bytes.
+describe('INFORMATION beyond 32 bits', () => {
+  it('fixed format: VALID is zero and INFORMATION is not truncated into a false value', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n << 32n, max: (1n << 64n) - 1n }), (information) => {
+        const f = encodeSense({ key: 0x3, asc: [0x11, 0x00], information }, false);
+        expect(f[0]! & 0x80).toBe(0);
+        expect(f.readUInt32BE(3)).toBe(0);
+        const d = encodeSense({ key: 0x3, asc: [0x11, 0x00], information }, true);
+        expect(d[10]! & 0x80).toBe(0x80);
+        expect(d.readBigUInt64BE(12)).toBe(information);
+      }),
+    );
+  });
+
+  it('fixed format: VALID is set up to FFFF FFFFh', () => {
+    const f = encodeSense({ key: 0x3, asc: [0x11, 0x00], information: 0xffffffffn }, false);
+    expect(f[0]! & 0x80).toBe(0x80);
+    expect(f.readUInt32BE(3)).toBe(0xffffffff);
+  });
+});

@@ -1,20 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { writeScatteredCommand } from '../../src/initiator/cdb.js';
+import type { LogicalUnit } from '../../src/scsi/logical-unit.js';
 import { ScsiStatus } from '../../src/scsi/types.js';
 import { be32, cdbOf, nexus, rig, write10 } from './helpers.js';
 
 // SBC-3 r36 §6.4.5 Caching mode page, WCE: "A write cache enable (WCE) bit set to zero specifies
 // that the device server shall complete a WRITE command with GOOD status only after writing all
 // of the data to the medium". That holds for every command that writes (COMPARE AND WRITE,
-// WRITE SAME, WRITE SCATTERED, ORWRITE), as it does for WRITE: each device write is a FUA write.
-// With WCE=1 (the default) none of them asks for FUA unless its FUA bit does.
+// WRITE SAME, WRITE SCATTERED, ORWRITE, UNMAP's zeroed edges, EXTENDED COPY's writes), as it
+// does for WRITE: each device write is a FUA write. With WCE=1 (the default) none of them asks
+// for FUA unless its FUA bit does; WRITE ATOMIC always does (its log needs it).
 
 const BLOCK = 512;
 const lba8 = (lba: number) => [0, 0, 0, 0, ...be32(lba)];
 const scattered = writeScatteredCommand([{ lba: 20, data: Buffer.alloc(BLOCK, 3) }, { lba: 30, data: Buffer.alloc(2 * BLOCK, 4) }], BLOCK);
 
+/** UNMAP of blocks 4-23: 4-7 are zeroed (under one 4 KiB discard unit), 8-23 discarded. */
+const unmapList = Buffer.from([0, 22, 0, 16, 0, 0, 0, 0, ...lba8(4), ...be32(20), 0, 0, 0, 0]);
+
+/** EXTENDED COPY of blocks 0-1 to 40-41 of the LU itself (its own NAA designator). */
+function copyWithinLu(lu: LogicalUnit): Buffer {
+  const naa = lu.identity.naa;
+  const cscd = [0xe4, 0, 0, 0, 0x01, 0x03, 0, naa.length, ...naa, ...Array<number>(24 - naa.length).fill(0)];
+  const segment = [0x02, 0, 0, 24, 0, 0, 0, 0, 0, 0, 0, 2, ...lba8(0), ...lba8(40)];
+  return Buffer.from([1, 0, 0, cscd.length, 0, 0, 0, 0, ...be32(segment.length), 0, 0, 0, 0, ...cscd, ...segment]);
+}
+const xcopyLength = 16 + 32 + 28;
+
 /** Each medium-writing command, without FUA; block 2 holds zeroes when it runs. */
-const commands: Array<{ name: string; cdb: number[]; data: Buffer }> = [
+const commands: Array<{ name: string; cdb: number[]; data: Buffer | ((lu: LogicalUnit) => Buffer) }> = [
   { name: 'WRITE(10)', cdb: write10(1, 1), data: Buffer.alloc(BLOCK, 1) },
   { name: 'COMPARE AND WRITE', cdb: [0x89, 0, ...lba8(2), 0, 0, 0, 1, 0, 0], data: Buffer.concat([Buffer.alloc(BLOCK), Buffer.alloc(BLOCK, 7)]) },
   { name: 'WRITE SAME(10)', cdb: [0x41, 0, ...be32(4), 0, 0, 4, 0], data: Buffer.alloc(BLOCK, 9) },
@@ -23,6 +37,8 @@ const commands: Array<{ name: string; cdb: number[]; data: Buffer }> = [
   { name: 'WRITE SAME(16) UNMAP', cdb: [0x93, 0x08, ...lba8(4), ...be32(20), 0, 0], data: Buffer.alloc(BLOCK) },
   { name: 'WRITE SCATTERED(16)', cdb: [...scattered.cdb], data: scattered.dataOut },
   { name: 'ORWRITE(16)', cdb: [0x8b, 0, ...lba8(3), ...be32(1), 0, 0], data: Buffer.alloc(BLOCK, 0x11) },
+  { name: 'UNMAP', cdb: [0x42, 0, 0, 0, 0, 0, 0, 0, unmapList.length, 0], data: unmapList },
+  { name: 'EXTENDED COPY', cdb: [0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...be32(xcopyLength), 0, 0], data: copyWithinLu },
 ];
 
 async function rigWithWce(enabled: boolean) {
@@ -43,7 +59,8 @@ async function rigWithWce(enabled: boolean) {
   return { ...r, fua };
 }
 
-async function run(r: Awaited<ReturnType<typeof rigWithWce>>, cdb: number[], data: Buffer): Promise<number> {
+async function run(r: Awaited<ReturnType<typeof rigWithWce>>, cdb: number[], dataOrBuild: Buffer | ((lu: LogicalUnit) => Buffer)): Promise<number> {
+  const data = typeof dataOrBuild === 'function' ? dataOrBuild(r.lu) : dataOrBuild;
   const plan = r.target.prepare({ nexus: nexus(1), lun: 0, cdb: cdbOf(cdb), expectedLength: data.length, read: false, write: true, taskAttribute: 0 });
   return (await plan.run(data)).status;
 }
@@ -61,5 +78,14 @@ describe.each(commands)('$name', ({ cdb, data }) => {
     expect(await run(r, cdb, data)).toBe(ScsiStatus.GOOD);
     expect(r.fua.length).toBeGreaterThan(0);
     expect(r.fua.some(Boolean)).toBe(false);
+  });
+});
+
+describe('WRITE ATOMIC(16)', () => {
+  it.each([false, true])('with WCE=%s, writes through: every device write is FUA', async (wce) => {
+    const r = await rigWithWce(wce);
+    expect(await run(r, [0x9c, 0, ...lba8(8), 0, 0, 0, 2, 0, 0], Buffer.alloc(2 * BLOCK, 5))).toBe(ScsiStatus.GOOD);
+    expect(r.fua.length).toBeGreaterThan(0);
+    expect(r.fua.every(Boolean)).toBe(true);
   });
 });

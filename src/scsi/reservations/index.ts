@@ -72,6 +72,14 @@ export class LuReservations implements Reservations {
     this.legacy.release(nexus);
   }
 
+  admissionEpoch(): number {
+    return this.persistent.admissionEpoch();
+  }
+
+  abortedSince(nexus: Nexus, epoch: number): boolean {
+    return this.persistent.abortedSince(nexus, epoch);
+  }
+
   /** After a PR OUT changed state: write it (APTPL) or remove what an earlier APTPL left. */
   persist(): Promise<void> {
     const snapshot = this.persistent.aptpl ? this.persistent.snapshot() : undefined;

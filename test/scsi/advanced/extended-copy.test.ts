@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScsiStatus } from '../../../src/scsi/types.js';
 import { setCopyTargets, XcopyLimits } from '../../../src/scsi/extended-copy.js';
 import type { LogicalUnit } from '../../../src/scsi/logical-unit.js';
-import { A, exec, isFilled, makeLu, readBlocks } from './helpers.js';
+import { A, B, SA, exec, isFilled, makeLu, prOut, readBlocks, register } from './helpers.js';
 
 function cscd(lu: LogicalUnit, type = 0xe4): Buffer {
   const d = Buffer.alloc(32);
@@ -145,5 +145,54 @@ describe('EXTENDED COPY (LID1) and RECEIVE COPY RESULTS', () => {
     const discarded = paramList([cscd(lu)], [segment(0, 0, 4, 0, 8)], 9, 3);
     await exec(lu, A, xcopyCdb(discarded.length), discarded);
     expect((await exec(lu, A, rcrCdb(0x00, 9))).sense!.field).toMatchObject({ inCdb: true, byte: 2 });
+  });
+});
+
+// The copy reads its source and writes its destination for the issuing I_T nexus: another
+// nexus's persistent reservation of either LU refuses it as it would that READ or WRITE.
+describe('EXTENDED COPY between LUs reserved by another nexus', () => {
+  const WRITE_EXCLUSIVE = 1;
+  const EXCLUSIVE_ACCESS = 3;
+
+  async function twoLus(): Promise<{ a: LogicalUnit; b: LogicalUnit; copy: Buffer }> {
+    const a = await makeLu({ blocks: 256 });
+    const b = await makeLu({ blocks: 256 });
+    (b as { identity: { naa: Buffer } }).identity.naa[15] ^= 0xff; // distinct designators
+    setCopyTargets([a, b]);
+    await a.device.write(Buffer.alloc(16 * 512, 0x7e), 0);
+    return { a, b, copy: paramList([cscd(a), cscd(b)], [segment(0, 1, 16, 0, 32)]) };
+  }
+
+  async function reserveFor(lu: LogicalUnit, type: number): Promise<void> {
+    expect((await register(lu, B, 0xbbn)).status).toBe(ScsiStatus.GOOD);
+    expect((await prOut(lu, B, SA.RESERVE, type, 0xbbn)).status).toBe(ScsiStatus.GOOD);
+  }
+
+  it('a destination under Write Exclusive is RESERVATION CONFLICT, and nothing is written', async () => {
+    const { a, b, copy } = await twoLus();
+    await reserveFor(b, WRITE_EXCLUSIVE);
+    expect((await exec(a, A, xcopyCdb(copy.length), copy)).status).toBe(ScsiStatus.RESERVATION_CONFLICT);
+    expect(isFilled(await readBlocks(b, 32, 16), 0)).toBe(true);
+  });
+
+  it('a source under Exclusive Access is RESERVATION CONFLICT', async () => {
+    const { a, b, copy } = await twoLus();
+    await reserveFor(a, EXCLUSIVE_ACCESS);
+    expect((await exec(b, A, xcopyCdb(copy.length), copy)).status).toBe(ScsiStatus.RESERVATION_CONFLICT);
+    expect(isFilled(await readBlocks(b, 32, 16), 0)).toBe(true);
+  });
+
+  it('a source under Write Exclusive may still be read: the copy is GOOD', async () => {
+    const { a, b, copy } = await twoLus();
+    await reserveFor(a, WRITE_EXCLUSIVE);
+    expect((await exec(b, A, xcopyCdb(copy.length), copy)).status).toBe(ScsiStatus.GOOD);
+    expect(isFilled(await readBlocks(b, 32, 16), 0x7e)).toBe(true);
+  });
+
+  it('the reservation holder itself copies', async () => {
+    const { a, b, copy } = await twoLus();
+    await reserveFor(b, EXCLUSIVE_ACCESS);
+    expect((await exec(a, B, xcopyCdb(copy.length), copy)).status).toBe(ScsiStatus.GOOD);
+    expect(isFilled(await readBlocks(b, 32, 16), 0x7e)).toBe(true);
   });
 });

@@ -55,6 +55,17 @@ describe('WRITE SCATTERED(16)', () => {
         field: { cd: false, byte: 32 + 2 * 32 },
       },
       {
+        // The pointer counts every descriptor, the zero-length ones (which write nothing) too.
+        name: 'overlapping ranges after a zero-length descriptor',
+        build: () => {
+          const c = writeScatteredCommand([{ lba: 40, data: fill(1, 0xee) }, { lba: 10, data: fill(4, 0xee) }, { lba: 30, data: fill(1, 0xee) }, { lba: 12, data: fill(1, 0xee) }], BS);
+          c.dataOut.writeUInt32BE(0, 32 + 8);
+          return c;
+        },
+        asc: [0x26, 0x00],
+        field: { cd: false, byte: 32 + 3 * 32 },
+      },
+      {
         name: 'descriptors that need more blocks than BUFFER TRANSFER LENGTH',
         build: () => {
           const c = writeScatteredCommand([{ lba: 1, data: fill(1, 0xee) }, { lba: 5, data: fill(2, 0xee) }], BS);
