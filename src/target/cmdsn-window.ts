@@ -16,7 +16,10 @@ export class CmdSnWindow {
   constructor(
     expCmdSN: number,
     private readonly depth: number,
-    /** Commands accepted but not yet finished; they narrow the window (backpressure). */
+    /**
+     * Commands delivered but not yet finished; they narrow the window (backpressure). Held
+     * ones are not among them: they already take a CmdSN inside the window.
+     */
     private readonly inFlight: () => number,
   ) {
     this.exp = expCmdSN >>> 0;
@@ -29,12 +32,12 @@ export class CmdSnWindow {
 
   /** Current MaxCmdSN; never moves backwards. */
   get maxCmdSN(): number {
-    const room = Math.max(0, this.depth - this.inFlight() - this.held.size);
+    const room = Math.max(0, this.depth - this.inFlight());
     this.announcedMax = serialMax(this.announcedMax, serialAdd(this.exp, room - 1));
     return this.announcedMax;
   }
 
-  /** Queue depth plus the commands already held; bounds what a peer can make us store. */
+  /** CmdSNs waiting for the gap before them to fill. */
   get heldCount(): number {
     return this.held.size;
   }
@@ -76,14 +79,7 @@ export class CmdSnWindow {
    * command itself, should it still arrive, is dropped (below ExpCmdSN, or its CmdSN held).
    */
   consume(cmdSN: number): void {
-    cmdSN >>>= 0;
-    if (!this.inWindow(cmdSN) || this.held.has(cmdSN)) return;
-    if (cmdSN !== this.exp) {
-      this.held.set(cmdSN, NOTHING);
-      return;
-    }
-    this.exp = serialAdd(this.exp, 1);
-    this.drain();
+    this.submit(cmdSN, false, NOTHING);
   }
 
   private drain(): void {

@@ -227,8 +227,7 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
   }
 
   taskDone(task: ScsiTask): void {
-    const s = this.session;
-    if (s && s.tasks.get(task.itt) === task) s.tasks.delete(task.itt);
+    this.session?.taskDone(task);
   }
 
   // ---- PduSink ---------------------------------------------------------------------
@@ -470,7 +469,7 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
     }
     const task = new ScsiTask(this, pdu, immediateLength);
     session.tasks.set(pdu.itt, task);
-    const admitted = session.window.submit(pdu.cmdSN, pdu.immediate, () => task.start());
+    const admitted = session.window.submit(pdu.cmdSN, pdu.immediate, () => session.startTask(task));
     if (admitted === 'dropped') {
       session.tasks.delete(pdu.itt);
       return undefined;

@@ -65,6 +65,8 @@ export class Session {
   readonly loggedInAt = Date.now();
   readonly window: CmdSnWindow;
   readonly tasks = new IntMap<ScsiTask>();
+  /** Tasks delivered in CmdSN order (or immediate) and not yet done: what narrows the CmdSN window. */
+  private readonly started = new Set<ScsiTask>();
   connection?: SessionConnection;
   ended = false;
   /** Once ended: settles when none of its tasks still runs (a write already handed to the device lands first). */
@@ -89,11 +91,24 @@ export class Session {
     this.params = init.params;
     this.initiatorAlias = init.initiatorAlias;
     this.authentication = init.authentication ?? 'none';
-    this.window = new CmdSnWindow(init.expCmdSN, init.queueDepth, () => this.tasks.size);
+    this.window = new CmdSnWindow(init.expCmdSN, init.queueDepth, () => this.started.size);
     if (init.lunHolds) {
       const holds = (this.lunHolds = new Map(init.lunHolds));
       for (const [lun, hold] of holds) void hold.then(() => holds.delete(lun));
     }
+  }
+
+  /** Its CmdSN turn came (or it is immediate); one aborted while it waited stays out. */
+  startTask(task: ScsiTask): void {
+    if (this.tasks.get(task.itt) !== task) return;
+    this.started.add(task);
+    task.start();
+  }
+
+  /** The task left the task set (answered, aborted or failed). */
+  taskDone(task: ScsiTask): void {
+    if (this.tasks.get(task.itt) === task) this.tasks.delete(task.itt);
+    this.started.delete(task);
   }
 
   /** What a command to `lun` must wait for before it runs (undefined: nothing). */

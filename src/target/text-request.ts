@@ -1,8 +1,9 @@
 /**
  * Text Request in full feature phase (RFC 7143 §11.10): SendTargets, anything else
  * NotUnderstood (answered by send-targets.ts). Requests split with the C bit are gathered
- * up to a bound; responses larger than the initiator's MaxRecvDataSegmentLength are sent
- * in pieces, each continued by an empty Text Request echoing our TTT.
+ * up to a bound, each part answered by an empty response whose TTT the next part echoes;
+ * responses larger than the initiator's MaxRecvDataSegmentLength are sent in pieces, each
+ * continued by an empty Text Request echoing our TTT.
  */
 import { RESERVED_TAG, RejectReason } from '../iscsi/pdu/opcodes.js';
 import { PduError } from '../iscsi/pdu/pdu-error.js';
@@ -14,10 +15,17 @@ import { TextKeyError } from '../iscsi/text-keys.js';
 /** Largest text request we gather across C-bit PDUs. */
 export const MAX_TEXT_REQUEST_BYTES = 64 * 1024;
 
+/** An exchange our TTT continues: `rest` is our reply still to send; without it, the request is still arriving. */
+interface PendingExchange {
+  itt: number;
+  ttt: number;
+  rest?: Buffer;
+}
+
 export class TextExchange {
   private gathered: Buffer[] = [];
   private gatheredBytes = 0;
-  private pendingReply?: { itt: number; ttt: number; rest: Buffer };
+  private pending?: PendingExchange;
 
   constructor(
     private readonly ch: ResponseChannel,
@@ -27,28 +35,28 @@ export class TextExchange {
 
   /** Throws PduError for malformed requests. */
   handle(pdu: TextRequestPdu, data: Buffer): void {
-    if (pdu.ttt !== RESERVED_TAG) {
-      const p = this.pendingReply;
+    if (pdu.ttt === RESERVED_TAG) {
+      // A new request: whatever was in progress is dropped (RFC 7143 §11.10.4).
+      this.forget();
+    } else {
+      const p = this.pending;
       if (!p || p.ttt !== pdu.ttt || p.itt !== pdu.itt) throw new PduError(RejectReason.INVALID_PDU_FIELD, 'Text Request with unknown TTT');
-      this.pendingReply = undefined;
-      return this.sendPiece(pdu, p.rest);
+      this.pending = undefined;
+      if (p.rest) return this.sendPiece(pdu, p.rest);
     }
-    this.pendingReply = undefined;
     this.gatheredBytes += data.length;
     if (this.gatheredBytes > MAX_TEXT_REQUEST_BYTES) {
-      this.gathered = [];
-      this.gatheredBytes = 0;
+      this.forget();
       throw new PduError(RejectReason.OUT_OF_RESOURCES, 'text request too long');
     }
     this.gathered.push(data);
     if (pdu.continue) {
-      // More of the request follows: acknowledge with an empty response.
-      this.respond(pdu, false, false, RESERVED_TAG, Buffer.alloc(0));
-      return;
+      // More of the request follows: an empty response, F=0, whose TTT (never the reserved
+      // one with F=0, §11.11.1) the next part carries.
+      return this.respondPending(pdu, { itt: pdu.itt, ttt: this.allocateTtt() }, EMPTY);
     }
     const request = this.gathered.length === 1 ? this.gathered[0]! : Buffer.concat(this.gathered);
-    this.gathered = [];
-    this.gatheredBytes = 0;
+    this.forget();
     let reply: Buffer;
     try {
       reply = answerTextRequest(request, this.context());
@@ -59,12 +67,22 @@ export class TextExchange {
     this.sendPiece(pdu, reply);
   }
 
+  private forget(): void {
+    this.pending = undefined;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+  }
+
   private sendPiece(pdu: TextRequestPdu, reply: Buffer): void {
     const max = this.ch.maxSendDataSegmentLength;
     if (reply.length <= max) return this.respond(pdu, true, false, RESERVED_TAG, reply);
-    const ttt = this.allocateTtt();
-    this.pendingReply = { itt: pdu.itt, ttt, rest: reply.subarray(max) };
-    this.respond(pdu, false, true, ttt, reply.subarray(0, max));
+    this.respondPending(pdu, { itt: pdu.itt, ttt: this.allocateTtt(), rest: reply.subarray(max) }, reply.subarray(0, max));
+  }
+
+  /** A response with F=0: the exchange goes on with the next request carrying `pending.ttt`. */
+  private respondPending(pdu: TextRequestPdu, pending: PendingExchange, data: Buffer): void {
+    this.pending = pending;
+    this.respond(pdu, false, pending.rest !== undefined, pending.ttt, data);
   }
 
   private respond(pdu: TextRequestPdu, final: boolean, cont: boolean, ttt: number, data: Buffer): void {
@@ -84,3 +102,5 @@ export class TextExchange {
     this.ch.out.send(header, data);
   }
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -48,4 +48,14 @@ describe('CmdSN window', () => {
     inFlight = 0;
     expect(w.maxCmdSN).toBe(5);
   });
+
+  it('does not narrow MaxCmdSN for held commands: they take a CmdSN inside the window already', () => {
+    let inFlight = 2;
+    const w = new CmdSnWindow(1, 4, () => inFlight);
+    w.submit(1, false, () => undefined);
+    w.submit(2, false, () => undefined);
+    expect(w.submit(4, false, () => undefined)).toBe('queued');
+    inFlight = 0;
+    expect(w.maxCmdSN).toBe(3 + 4 - 1);
+  });
 });
