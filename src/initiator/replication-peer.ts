@@ -39,24 +39,35 @@ export async function readReplicationState(session: ScsiCommands, lun: number): 
   }
 }
 
-/** The peer's whole change map, read in slices. */
-export async function readChangeMap(session: ScsiCommands, lun: number): Promise<ChangeMapSlice> {
+/**
+ * The peer's change map as far as its first `chunks` chunks (all a volume of that many
+ * needs), read in slices. What the peer says its map's size is never sizes a read or a
+ * buffer: a larger map (a backup grown before its primary, or a bogus claim) is read no
+ * further, its bits past `chunks` being of no use to the reader.
+ */
+export async function readChangeMap(session: ScsiCommands, lun: number, chunks: number): Promise<ChangeMapSlice> {
+  const wanted = Math.ceil(chunks / 8);
   const parts: Buffer[] = [];
   let first: ChangeMapSlice | undefined;
-  for (let at = 0; first === undefined || at < first.totalBytes; ) {
-    const r = await session.scsi(lun, encodeReadChangeMapCdb({ startByte: at, allocationLength: CHANGE_MAP_HEADER_BYTES + CHANGE_MAP_BYTES_PER_COMMAND }), {
-      dataInLength: CHANGE_MAP_HEADER_BYTES + CHANGE_MAP_BYTES_PER_COMMAND,
+  let at = 0;
+  for (let end = wanted; first === undefined || at < end; ) {
+    const ask = Math.min(CHANGE_MAP_BYTES_PER_COMMAND, wanted - at);
+    const r = await session.scsi(lun, encodeReadChangeMapCdb({ startByte: at, allocationLength: CHANGE_MAP_HEADER_BYTES + ask }), {
+      dataInLength: CHANGE_MAP_HEADER_BYTES + ask,
       idempotent: true,
     });
     const slice = decodeChangeMapData(r.dataIn ?? Buffer.alloc(0));
     // The map must not change its shape between slices (a resize would mix two maps).
     if (first && (slice.base !== first.base || slice.totalBytes !== first.totalBytes)) throw new Error('the peer\'s change map changed while it was read');
     first ??= slice;
-    if (slice.bits.length === 0 && at < slice.totalBytes) throw new Error('the peer returned an empty change map slice');
-    parts.push(slice.bits);
-    at += slice.bits.length;
+    end = Math.min(first.totalBytes, wanted);
+    if (slice.bits.length === 0 && at < end) throw new Error('the peer returned an empty change map slice');
+    // A peer sending more than asked for gets no more room for it.
+    const bits = slice.bits.subarray(0, end - at);
+    parts.push(bits);
+    at += bits.length;
   }
-  return { ...first, bits: Buffer.concat(parts, first.totalBytes) };
+  return { ...first, bits: Buffer.concat(parts, at) };
 }
 
 /** One REPLICATION CONTROL action; false when the peer does not implement the command. */

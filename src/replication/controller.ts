@@ -4,7 +4,6 @@
  * continuous mirroring, the catch-up passes that return to it, and the admin actions. The
  * engine never fails a host write because of the backup: it falls back to delta tracking.
  */
-import type { PointMarker } from '../replica-protocol/index.js';
 import { InflightCounter } from '../util/inflight-counter.js';
 import { RecurringFailure } from '../util/recurring-failure.js';
 import { SerialQueue } from '../util/serial-queue.js';
@@ -15,7 +14,7 @@ import { DeltaTracking } from './delta-tracking.js';
 import type { HostOp } from './host-op.js';
 import { PassRunner, type PassProgress, type PassTrigger } from './pass-runner.js';
 import { PeerFollowing } from './peer-following.js';
-import { planPoint, type PointSteps } from './points/point-planner.js';
+import { planPoint, type PointPlan } from './points/point-planner.js';
 import { RateMeter } from './rate-meter.js';
 import { ReplicaLinkError } from './replica-link.js';
 import { RecoveryPointAge } from './recovery-point-age.js';
@@ -266,7 +265,7 @@ export class ReplicationController {
   }
 
   /** Prepares a recovery point of this volume (see PointPlanner): inside exclusive(), before host writes are held. */
-  async planPoint(): Promise<(marker: PointMarker) => PointSteps> {
+  async planPoint(): Promise<PointPlan> {
     const { binding } = this.parts;
     await this.switching?.catch(() => undefined);
     if (binding.unsettled) await this.rebind();

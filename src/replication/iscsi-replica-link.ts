@@ -289,8 +289,8 @@ export class IscsiReplicaLink implements ReplicaLink {
     return this.guard('replication-state', () => readReplicationState(this.session, this.lun));
   }
 
-  readChangeMap(): Promise<ChangeMapSlice> {
-    return this.guard('read-change-map', () => readChangeMap(this.session, this.lun));
+  readChangeMap(chunks: number): Promise<ChangeMapSlice> {
+    return this.guard('read-change-map', () => readChangeMap(this.session, this.lun, chunks));
   }
 
   control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {

@@ -132,8 +132,8 @@ export class LazyReplicaLink implements ReplicaLink {
   peerState(): Promise<ReplicationStateReport | undefined> {
     return this.via((l) => l.peerState());
   }
-  readChangeMap(): Promise<ChangeMapSlice> {
-    return this.via((l) => l.readChangeMap());
+  readChangeMap(chunks: number): Promise<ChangeMapSlice> {
+    return this.via((l) => l.readChangeMap(chunks));
   }
   control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
     return this.via((l) => l.control(action, parameters));

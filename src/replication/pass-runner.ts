@@ -90,12 +90,9 @@ export class PassRunner {
     return PassSnapshot.openScratch(metaDir, local.size, files);
   }
 
-  /** A frozen pass that will not run: its snapshot leaves the image, its chunks stay marked. */
-  async discard(frozen: FrozenPass): Promise<void> {
-    const { table, order } = this.parts;
-    table.endCopy(false);
-    if (order.snapshot === frozen.snapshot) order.snapshot = undefined;
-    await frozen.snapshot.close();
+  /** A scratch no pass took (its recovery point's instant was never fixed). */
+  closeScratch(scratch: BlockDevice): Promise<void> {
+    return PassSnapshot.closeScratch(scratch, this.parts.files);
   }
 
   /** What status says of the passes: the last complete one, and why those since failed. */
@@ -109,25 +106,30 @@ export class PassRunner {
     this.lastFailure = { at: this.parts.clock(), trigger, error };
   }
 
-  /** A pass: its point in time fixed now (host writes held for a moment), or the one given. */
-  async run(onProgress: PassProgress | undefined, trigger: PassTrigger, frozen?: FrozenPass): Promise<DeltaPassResult & { at: number }> {
+  /**
+   * A pass: its point in time fixed now (host writes held for a moment), or the one given.
+   * `ready` throws unless the pass may go: checked first, inside the pass's one clean-up, so
+   * a pass frozen already that may not go is taken down as any failed one is.
+   */
+  async run(onProgress: PassProgress | undefined, trigger: PassTrigger, ready: () => Promise<void>, frozen?: FrozenPass): Promise<DeltaPassResult & { at: number }> {
     const { link, table, order, volume, age, clock, log } = this.parts;
-    const compare = this.suspect;
-    // The first full copy has no earlier image on the backup worth keeping: it is not staged.
-    const staged = volume.identity.replicaSynced;
     let fixed = frozen;
-    if (!fixed) {
-      const scratch = await this.openScratch();
-      fixed = await order.holding(async () => this.freeze(scratch));
+    let result: DeltaPassResult;
+    let compare: boolean;
+    try {
+      await ready();
+      compare = this.suspect;
+      // The first full copy has no earlier image on the backup worth keeping: it is not staged.
+      const staged = volume.identity.replicaSynced;
+      if (!fixed) {
+        const scratch = await this.openScratch();
+        fixed = await order.holding(async () => this.freeze(scratch));
+      }
+      result = await runDeltaPass(table, fixed.chunks, fixed.snapshot, link, { compare, staged, pace: this.pace, ...(onProgress ? { onProgress } : {}) });
+    } finally {
+      if (fixed) await this.takeDown(fixed);
     }
     const { snapshot, chunks } = fixed;
-    let result: DeltaPassResult;
-    try {
-      result = await runDeltaPass(table, chunks, snapshot, link, { compare, staged, pace: this.pace, ...(onProgress ? { onProgress } : {}) });
-    } finally {
-      order.snapshot = undefined;
-      await snapshot.close();
-    }
     this.suspect = false;
     this.lastFailure = undefined;
     this.failures.succeeded();
@@ -145,5 +147,17 @@ export class PassRunner {
     // A point's own pass is followed by its point already.
     if (result.staged && trigger !== 'point') this.parts.onPassCommitted?.(trigger);
     return { ...result, at: fixed.at };
+  }
+
+  /**
+   * Every frozen pass's end, whether it ran or not: its snapshot leaves the image. A pass that
+   * never ran leaves its chunks marked (runDeltaPass ends the copy of one that ran either way,
+   * so ending it here again changes nothing: passes do not overlap).
+   */
+  private async takeDown({ snapshot }: FrozenPass): Promise<void> {
+    const { table, order } = this.parts;
+    table.endCopy(false);
+    if (order.snapshot === snapshot) order.snapshot = undefined;
+    await snapshot.close();
   }
 }

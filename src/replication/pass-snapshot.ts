@@ -159,11 +159,16 @@ export class PassSnapshot {
     else await this.scratch.read(buf, chunk * this.chunkSize);
   }
 
+  /** Closes a scratch and removes its file: nothing in it outlives its pass. */
+  static async closeScratch(scratch: BlockDevice, files: DurableFiles = nodeFiles): Promise<void> {
+    await scratch.close();
+    await files.unlink(scratch.path).catch(() => undefined);
+  }
+
   /** Waits for copies in progress, then drops the scratch. */
   async close(): Promise<void> {
     await Promise.all([...this.preserved.values(), ...this.reading.values()]);
-    await this.scratch.close();
-    await this.files.unlink(this.scratch.path).catch(() => undefined);
+    await PassSnapshot.closeScratch(this.scratch, this.files);
   }
 
   private async preserve(chunk: number): Promise<void> {

@@ -117,26 +117,20 @@ export class PeerFollowing {
     this.marked();
   }
 
-  /** Throws unless the peer still follows; a pass frozen for it then never runs, so it is taken down here. */
-  private async ready(frozen: FrozenPass | undefined): Promise<void> {
+  /** Throws unless the peer still follows this node. */
+  private async ready(): Promise<void> {
     const { binding } = this.parts;
-    try {
-      if (!(await binding.stillFollowing())) throw new ReplicaLinkError(`the peer no longer follows this node: ${binding.state.error ?? binding.state.state}`);
-    } catch (e) {
-      if (frozen) await this.passes.discard(frozen).catch(() => undefined);
-      throw e;
-    }
+    if (!(await binding.stillFollowing())) throw new ReplicaLinkError(`the peer no longer follows this node: ${binding.state.error ?? binding.state.state}`);
   }
 
   /** A pass onto a peer still following this node; a failure makes the next tick check the peer again. */
   async pass(onProgress: PassProgress | undefined, trigger: PassTrigger, frozen?: FrozenPass): Promise<DeltaPassResult & { at: number }> {
     const { peerSync } = this.parts;
     try {
-      await this.ready(frozen);
       const result = await this.passes.run((done, total) => {
         peerSync.progress(done, total);
         onProgress?.(done, total);
-      }, trigger, frozen);
+      }, trigger, () => this.ready(), frozen);
       await peerSync.passed(result);
       this.announced = false;
       return result;

@@ -328,7 +328,8 @@ export class ReplicaBinding {
   private async peerChangesSince(common: GenerationId, peer: ReplicationStateReport): Promise<Buffer | undefined | null> {
     if (peer.changedBytes === 0) return undefined;
     if (peer.bitmap !== common || peer.chunkSize !== this.chunkSize) return null;
-    const map = await this.link.readChangeMap();
+    // Only this volume's chunks: the peer's own claim of its map's size sizes nothing here.
+    const map = await this.link.readChangeMap(Math.ceil(this.local.size / this.chunkSize));
     if (map.base !== common || map.chunkSize !== this.chunkSize) return null;
     return map.bits;
   }

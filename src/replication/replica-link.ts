@@ -150,8 +150,8 @@ export interface ReplicaLink {
   abortPass(passId: bigint): Promise<void>;
   /** The peer LU's replication state (role, generations); undefined when it is not a replicated Tandem LU. */
   peerState(): Promise<ReplicationStateReport | undefined>;
-  /** The peer's whole change map. */
-  readChangeMap(): Promise<ChangeMapSlice>;
+  /** The peer's change map as far as its first `chunks` chunks (the local volume's: no further, whatever the peer claims). */
+  readChangeMap(chunks: number): Promise<ChangeMapSlice>;
   /** A REPLICATION CONTROL action on the peer; false when it does not implement the command. */
   control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean>;
   close(): Promise<void>;

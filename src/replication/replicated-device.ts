@@ -9,8 +9,8 @@
  */
 import { BlockIoError, allocationMapOf, type AllocationExtent, type BlockDevice } from '../block/device.js';
 import type { DigestAlgorithm } from '../block/digest.js';
-import type { PointMarker, PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
-import type { PointSteps } from './points/point-planner.js';
+import type { PortGroupsReport, ReplicationEndpoint } from '../replica-protocol/index.js';
+import type { PointPlan } from './points/point-planner.js';
 import type { BufferHold } from '../util/buffer-pool.js';
 import type { DeltaPassResult } from './delta-pass.js';
 import { applyLocally, type HostOp } from './host-op.js';
@@ -253,7 +253,7 @@ export class ReplicatedDevice implements BlockDevice {
     return this.order.holding(fn);
   }
 
-  planPoint(): Promise<(marker: PointMarker) => PointSteps> {
+  planPoint(): Promise<PointPlan> {
     return this.primaryController('point').planPoint();
   }
 

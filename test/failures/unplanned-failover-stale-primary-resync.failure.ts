@@ -41,7 +41,7 @@ async function changeMap(port: number, iqn: string): Promise<{ base: string; chu
   // Not waiting for readiness: a stale primary's ALUA port is unavailable, TEST UNIT READY refused there.
   const session = await connectHost(port, iqn, false);
   try {
-    const map = await readChangeMap(session, 0);
+    const map = await readChangeMap(session, 0, SIZE / CHUNK);
     expect(map.chunkSize).toBe(CHUNK);
     return { base: formatGeneration(map.base), chunks: new Set(chunksOfBits(map.bits, map.chunkCount)) };
   } finally {

@@ -61,8 +61,8 @@ export class CuttableLink implements ReplicaLink {
   peerState(): Promise<ReplicationStateReport | undefined> {
     return this.gate(() => this.inner.peerState());
   }
-  readChangeMap(): Promise<ChangeMapSlice> {
-    return this.gate(() => this.inner.readChangeMap());
+  readChangeMap(chunks: number): Promise<ChangeMapSlice> {
+    return this.gate(() => this.inner.readChangeMap(chunks));
   }
   control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {
     return this.gate(() => this.inner.control(action, parameters));

@@ -386,8 +386,8 @@ export class PairedLink implements ReplicaLink {
     return this.op('replication-state', async (peer) => peer.device.endpoint.state());
   }
 
-  readChangeMap(): Promise<ChangeMapSlice> {
-    return this.op('read-change-map', async (peer) => peer.device.endpoint.changeMap(0, PAIR_VOLUME));
+  readChangeMap(chunks: number): Promise<ChangeMapSlice> {
+    return this.op('read-change-map', async (peer) => peer.device.endpoint.changeMap(0, Math.ceil(chunks / 8)));
   }
 
   control(action: ReplicationActionCode, parameters: Buffer): Promise<boolean> {

@@ -21,7 +21,7 @@ describe('a pass frozen for a recovery point that never runs', () => {
     await h.device.write(Buffer.alloc(4096, 1), 0);
     await h.device.exclusive(async () => {
       const plan = await h.device.planPoint();
-      const steps = await h.device.holding(async () => plan({ id: 1, at: h.clock.now, origin: 'manual' }));
+      const steps = await h.device.holding(async () => plan.fix({ id: 1, at: h.clock.now, origin: 'manual' }));
       // The link fails before `after` runs; a tick sees it and the peer no longer follows.
       h.link.cut = true;
       await h.tick();

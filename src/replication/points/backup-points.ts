@@ -34,11 +34,15 @@ export interface PointImages {
   allocation(id: number, offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }>;
   /** Prunes what the policy does not keep, but no point `isProtected` names when its turn comes; returns the ids pruned. */
   applyRetention(policy: RetentionPolicy, now: number, isProtected?: (id: number) => boolean): Promise<number[]>;
+  /** Whether the point is being removed (a prune past asking whether to spare it). */
+  removing(id: number): boolean;
 }
 
 export class BackupPoints {
   /** Points exposed as LUNs now (with how many exposures each): neither pruned nor dropped by a restore. */
   private readonly pinned = new Map<number, number>();
+  /** The point a restore in progress rolls back to: the points after it are being dropped. */
+  private restoringTo: number | undefined;
 
   constructor(
     private readonly store: PointImages,
@@ -112,6 +116,10 @@ export class BackupPoints {
   /** The point is exposed as a LUN: kept until unpinned as often. */
   pin(id: number): void {
     if (!this.store.list().some((p) => p.id === id)) throw new PointRefusedError(`this node holds no point ${id}`);
+    // Its prune asked whether it is exposed already: pinned now, it would be gone under the exposure.
+    if (this.store.removing(id)) throw new PointRefusedError(`point ${id} is being removed (pruned or given up for space): expose another`);
+    // A restore in progress asked whether later points are exposed already: they go with it.
+    if (this.restoringTo !== undefined && id > this.restoringTo) throw new PointRefusedError(`point ${id} is being dropped by a restore to ${this.restoringTo}: expose another`);
     this.pinned.set(id, (this.pinned.get(id) ?? 0) + 1);
   }
 
@@ -149,10 +157,15 @@ export class BackupPoints {
     await this.order.holding(async () => {
       // Checked again under the hold: a promotion may have ended while the restore waited for it.
       this.refuseRestore(id);
-      await this.store.restore(id, async (ranges) => {
-        for (const r of ranges) changedBytes += r.length;
-        await changed(ranges);
-      });
+      this.restoringTo = id;
+      try {
+        await this.store.restore(id, async (ranges) => {
+          for (const r of ranges) changedBytes += r.length;
+          await changed(ranges);
+        });
+      } finally {
+        this.restoringTo = undefined;
+      }
     });
     // The store logs the one point-restored event.
     return { changedBytes };

@@ -11,14 +11,14 @@ import type { Logger } from '../../util/log.js';
 import { PointDroppedError } from '../queue-errors.js';
 import { PointRefusedError } from './backup-points.js';
 import type { PointHook } from './point-hook.js';
-import type { PointSteps } from './point-planner.js';
+import type { PointPlan, PointSteps } from './point-planner.js';
 
 /** What the group needs of each replicated LUN (a ReplicatedDevice). */
 export interface GroupVolume {
   readonly role: 'primary' | 'backup';
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   holding<T>(fn: () => Promise<T>): Promise<T>;
-  planPoint(): Promise<(marker: PointMarker) => PointSteps>;
+  planPoint(): Promise<PointPlan>;
   readonly lastPointId: number;
   notePointId(id: number): Promise<void>;
 }
@@ -150,31 +150,36 @@ export class ConsistencyGroup {
     const outcomes = await nested(
       this.members.map((m): Lock => (fn) => m.volume.exclusive(fn)),
       async () => {
-        const plans = await Promise.all(this.members.map((m) => m.volume.planPoint()));
+        const plans = await planAll(this.members);
         const hook = this.options.hook;
         const context = { id, origin, target: this.options.target, ...(label !== undefined ? { label } : {}) };
-        // A failed "before" (nothing frozen, or not all of it) takes no point; "after" runs either way.
-        if (hook) await hook('before', context).catch(async (e: unknown) => {
-          await this.runAfterHook(hook, context);
-          throw e;
-        });
-        const started = performance.now();
         let steps: PointSteps[];
         try {
-          steps = await nested(
-            this.members.map((m): Lock => (fn) => m.volume.holding(fn)),
-            async () => {
-              at = this.clock();
-              const marker: PointMarker = { id, at, origin, ...(label !== undefined ? { label } : {}) };
-              const steps = plans.map((plan) => plan(marker));
-              await Promise.allSettled(steps.map((s) => s.whileHeld));
-              return steps;
-            },
-          );
+          // A failed "before" (nothing frozen, or not all of it) takes no point; "after" runs either way.
+          if (hook) await hook('before', context).catch(async (e: unknown) => {
+            await this.runAfterHook(hook, context);
+            throw e;
+          });
+          const started = performance.now();
+          try {
+            steps = await nested(
+              this.members.map((m): Lock => (fn) => m.volume.holding(fn)),
+              async () => {
+                at = this.clock();
+                const marker: PointMarker = { id, at, origin, ...(label !== undefined ? { label } : {}) };
+                const steps = plans.map((plan) => plan.fix(marker));
+                await Promise.allSettled(steps.map((s) => s.whileHeld));
+                return steps;
+              },
+            );
+          } finally {
+            heldMs = performance.now() - started;
+            // The instant is fixed: the application goes on while the backup takes the point.
+            if (hook) await this.runAfterHook(hook, context);
+          }
         } finally {
-          heldMs = performance.now() - started;
-          // The instant is fixed: the application goes on while the backup takes the point.
-          if (hook) await this.runAfterHook(hook, context);
+          // Plans whose instant was never fixed still hold what they prepared.
+          await releaseAll(plans);
         }
         return Promise.allSettled(steps.map(async (s) => {
           await s.whileHeld;
@@ -192,6 +197,21 @@ export class ConsistencyGroup {
   private async runAfterHook(hook: PointHook, context: Parameters<PointHook>[1]): Promise<void> {
     await hook('after', context).catch((e: unknown) => this.log.warn({ event: 'point-hook-failed', id: context.id, phase: 'after', error: (e as Error).message }, (e as Error).message));
   }
+}
+
+/** Every member's plan, or none: when one cannot plan, those that did are released. */
+async function planAll(members: readonly GroupMember[]): Promise<PointPlan[]> {
+  const settled = await Promise.allSettled(members.map((m) => m.volume.planPoint()));
+  const plans = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (!failed) return plans;
+  await releaseAll(plans);
+  throw failed.reason;
+}
+
+/** Best effort: a scratch file left behind is discarded by the next pass that opens one. */
+async function releaseAll(plans: readonly PointPlan[]): Promise<void> {
+  await Promise.all(plans.map((plan) => plan.release().catch(() => undefined)));
 }
 
 /** Runs `fn` with something held (a volume's passes excluded, its host writes held). */

@@ -24,6 +24,16 @@ export interface PointSteps {
   after(): Promise<void>;
 }
 
+/**
+ * One volume's plan for a point: `fix` gives its steps under the hold, once the point's
+ * marker (id, instant) is known. `release` lets go of what a plan never fixed holds (a delta
+ * pass's scratch), whatever kept its instant from being fixed; a no-op once fixed.
+ */
+export interface PointPlan {
+  fix(marker: PointMarker): PointSteps;
+  release(): Promise<void>;
+}
+
 /** The mirroring a volume is in. */
 export interface MirrorMode {
   state: MirrorState;
@@ -37,7 +47,7 @@ export interface PointPlanning {
   link: ReplicaLink;
   /** Kick the shipper (a point was queued outside the write path). */
   ship(): void;
-  passes: Pick<PassRunner, 'openScratch' | 'freeze'>;
+  passes: Pick<PassRunner, 'openScratch' | 'closeScratch' | 'freeze'>;
   /** A pass from a frozen point in time onto the peer. */
   pass(frozen: FrozenPass): Promise<DeltaPassResult>;
 }
@@ -49,39 +59,56 @@ export interface PointPlanning {
  * mode — marked in a queue already folded it would never be taken, and sent as continuous
  * sync's it would name a state the backup lacks the delta table's changes of.
  */
-export async function planPoint(p: PointPlanning): Promise<(marker: PointMarker) => PointSteps> {
+export async function planPoint(p: PointPlanning): Promise<PointPlan> {
   const planned = p.mode();
-  const steps = await planIn(planned, p);
-  return (marker) => {
-    const now = p.mode();
-    if (now.state === planned.state && now.flavour === planned.flavour) return steps(marker);
-    return { after: () => Promise.reject(new PointDroppedError(`mirroring switched to ${now.state} before the point's instant`)) };
+  const plan = await planIn(planned, p);
+  return {
+    fix: (marker) => {
+      const now = p.mode();
+      if (now.state === planned.state && now.flavour === planned.flavour) return plan.fix(marker);
+      return { after: () => Promise.reject(new PointDroppedError(`mirroring switched to ${now.state} before the point's instant`)) };
+    },
+    release: () => plan.release(),
   };
 }
 
-async function planIn(mode: MirrorMode, p: PointPlanning): Promise<(marker: PointMarker) => PointSteps> {
+const holdsNothing = async (): Promise<void> => undefined;
+
+async function planIn(mode: MirrorMode, p: PointPlanning): Promise<PointPlan> {
   if (mode.state === 'continuous' && mode.flavour === 'async') {
-    return (marker) => {
-      const taken = p.queue.markPoint(marker);
-      return {
-        after: () => {
-          p.ship();
-          return taken;
-        },
-      };
+    return {
+      fix: (marker) => {
+        const taken = p.queue.markPoint(marker);
+        return {
+          after: () => {
+            p.ship();
+            return taken;
+          },
+        };
+      },
+      release: holdsNothing,
     };
   }
-  if (mode.state === 'continuous') return (marker) => ({ whileHeld: sendPoint(p.link, marker), after: async () => undefined });
-  // The scratch is opened now: no I/O under the hold.
+  if (mode.state === 'continuous') return { fix: (marker) => ({ whileHeld: sendPoint(p.link, marker), after: async () => undefined }), release: holdsNothing };
+  // The scratch is opened now: no I/O under the hold. The plan holds it until its pass takes it.
   const scratch = await p.passes.openScratch();
-  return (marker) => {
-    const frozen = p.passes.freeze(scratch);
-    return {
-      after: async () => {
-        await p.pass(frozen);
-        await sendPoint(p.link, marker);
-      },
-    };
+  let taken = false;
+  return {
+    fix: (marker) => {
+      const frozen = p.passes.freeze(scratch);
+      taken = true;
+      return {
+        after: async () => {
+          await p.pass(frozen);
+          await sendPoint(p.link, marker);
+        },
+      };
+    },
+    release: async () => {
+      if (taken) return;
+      taken = true;
+      await p.passes.closeScratch(scratch);
+    },
   };
 }
 

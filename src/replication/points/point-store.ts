@@ -199,6 +199,11 @@ export class PointStore implements PointImages {
     return result;
   }
 
+  /** Whether point `id` is being removed (a prune past asking whether to spare it): an exposure now would outlive it. */
+  removing(id: number): boolean {
+    return this.readers.removing(id);
+  }
+
   /** Removes a point, returning its space; what older points still need moves to the next older point first. */
   prune(id: number): Promise<void> {
     return this.run(async () => void (await this.pruneNow(id, 'pruned')));
@@ -213,12 +218,7 @@ export class PointStore implements PointImages {
     return this.run(async () => {
       this.indexOf(id);
       if (spared?.(id)) return false;
-      await this.reserve.release();
-      try {
-        return await this.pruneNow(id, 'out-of-space', spared);
-      } finally {
-        await this.reserve.fill(this.catalogueBytes());
-      }
+      return this.reserve.releasedFor(() => this.pruneNow(id, 'out-of-space', spared), () => this.catalogueBytes());
     });
   }
 
@@ -283,6 +283,7 @@ export class PointStore implements PointImages {
     const newest = k === this.points.length - 1;
     const body = async () => {
       if (spared?.(id)) return false;
+      this.readers.removes(id);
       const victim = this.points[k]!;
       const older = this.points[k - 1];
       const moved = older ? await moveToOlder(victim.cow, older.cow, this.geometry) : 0;

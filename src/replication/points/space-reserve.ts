@@ -41,6 +41,16 @@ export class SpaceReserve {
     }
   }
 
+  /** `fn` with the reserve's blocks free (its catalogue fits a full disk), filled again after for the catalogue then. */
+  async releasedFor<T>(fn: () => Promise<T>, catalogueBytes: () => number): Promise<T> {
+    await this.release();
+    try {
+      return await fn();
+    } finally {
+      await this.fill(catalogueBytes());
+    }
+  }
+
   /** Frees the reserve's blocks (already gone is fine). */
   async release(): Promise<void> {
     try {

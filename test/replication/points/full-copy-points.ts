@@ -59,6 +59,11 @@ export class FullCopyPoints implements PointImages {
     return pruned;
   }
 
+  /** Its prunes take no turn: none is ever under way when asked. */
+  removing(): boolean {
+    return false;
+  }
+
   async restore(id: number): Promise<Array<{ offset: number; length: number }>> {
     const copy = this.images.get(id)!;
     const now = Buffer.alloc(this.image.size);
