@@ -27,6 +27,9 @@ struct BatchOp {
   uint64_t offset;
   uint8_t flags;
   int error;
+  // The error is the batch's shared fdatasync's (reported with syscall "fdatasync"): the
+  // store treats a failed sync as sticky (src/block/sticky-sync-error.ts).
+  bool sync_failed = false;
 };
 
 // What the JS thread keeps for every batch in flight, on that thread's environment. Not an
@@ -95,7 +98,10 @@ void RunBatch(uv_work_t* work) {
     int err = DataSync(job->fd);
     if (err != 0) {
       for (BatchOp& op : job->ops) {
-        if ((op.flags & kFlagWrite) != 0 && (op.flags & kFlagDsync) != 0 && op.error == 0) op.error = err;
+        if ((op.flags & kFlagWrite) != 0 && (op.flags & kFlagDsync) != 0 && op.error == 0) {
+          op.error = err;
+          op.sync_failed = true;
+        }
       }
     }
   }
@@ -114,7 +120,8 @@ napi_value BatchResult(Napi::Env env, const BatchJob& job) {
     if (op.error == 0) {
       errors.Set(i, env.Null());
     } else {
-      errors.Set(i, MakeErrnoError(env, op.error, (op.flags & kFlagWrite) != 0 ? "pwrite" : "pread").Value());
+      const char* syscall = op.sync_failed ? "fdatasync" : (op.flags & kFlagWrite) != 0 ? "pwrite" : "pread";
+      errors.Set(i, MakeErrnoError(env, op.error, syscall).Value());
     }
   }
   return errors;
@@ -172,7 +179,7 @@ bool GetOps(const Napi::CallbackInfo& info, bool exact, int* fd, std::vector<Bat
     }
     if ((flags[i] & ~(kFlagWrite | kFlagDsync)) != 0) return ThrowRange(env, "unknown flag");
     Napi::Buffer<uint8_t> buffer = item.As<Napi::Buffer<uint8_t>>();
-    (*ops)[i] = {buffer.Data(), buffer.Length(), static_cast<uint64_t>(offset), flags[i], 0};
+    (*ops)[i] = {buffer.Data(), buffer.Length(), static_cast<uint64_t>(offset), flags[i], 0, false};
   }
   return true;
 }

@@ -17,31 +17,44 @@
 namespace tandem {
 namespace {
 
+// On a block device: fallocate(PUNCH_HOLE | KEEP_SIZE), which the kernel (4.9+) turns into
+// WRITE ZEROES allowing the device to deallocate (NVMe Write Zeroes with DEAC, SCSI WRITE
+// SAME with UNMAP, a loop device's hole punch): reads of the range return zeroes afterwards,
+// as the LBPRZ=1 we report promises. BLKDISCARD promises no such thing (an SSD may return
+// old data, or anything, after a TRIM), so it is not used. A device without WRITE ZEROES
+// (EOPNOTSUPP) gets BLKZEROOUT: zeroes written, nothing deallocated, but reads are right.
+// Both take whole logical blocks only (EINVAL otherwise): the store rounds the range inward
+// and zeroes the unaligned head and tail itself.
 class DiscardCall : public AsyncCall {
  public:
   DiscardCall(Napi::Function callback, int fd, uint64_t offset, uint64_t length, bool block_device)
-      : AsyncCall(callback, block_device ? "ioctl(BLKDISCARD)" : "fallocate"),
-        fd_(fd),
-        offset_(offset),
-        length_(length),
-        block_device_(block_device) {}
+      : AsyncCall(callback, "fallocate"), fd_(fd), offset_(offset), length_(length), block_device_(block_device) {}
 
  private:
   void Execute() override {
     if (length_ == 0) return;
-    if (block_device_) {
+    // KEEP_SIZE: punching the tail must not shrink the image (and a block device requires it).
+    int err = PunchHole();
+    if (err == 0) return;
+    if (block_device_ && (err == EOPNOTSUPP || err == ENODEV)) {
       uint64_t range[2] = {offset_, length_};
-      if (ioctl(fd_, BLKDISCARD, &range) != 0) Fail(errno, "ioctl(BLKDISCARD)");
+      while (ioctl(fd_, BLKZEROOUT, &range) != 0) {
+        if (errno != EINTR) {
+          Fail(errno, "ioctl(BLKZEROOUT)");
+          return;
+        }
+      }
       return;
     }
-    // KEEP_SIZE: punching the tail must not shrink the image.
+    Fail(err, "fallocate");
+  }
+
+  int PunchHole() {
     while (fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset_),
                      static_cast<off_t>(length_)) != 0) {
-      if (errno != EINTR) {
-        Fail(errno, "fallocate");
-        return;
-      }
+      if (errno != EINTR) return errno;
     }
+    return 0;
   }
 
   int fd_;

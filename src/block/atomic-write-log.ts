@@ -9,34 +9,54 @@
  * Record: magic "TAW1" u32 | reserved u32 | offset u64 | length u32 | CRC32C u32 of the
  * first 20 bytes and the data; then the data.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { crc32c } from '../util/crc32c.js';
 import type { BlockDevice } from './device.js';
+import { nodeFiles, type DurableFile, type DurableFiles } from './durable-file.js';
+import { blockError } from './errors.js';
 
 const MAGIC = 0x54415731; // "TAW1"
 const HEADER_BYTES = 24;
 const CRC_AT = 20;
 
+/**
+ * The log could not be emptied after a write (applied, refused, or never logged whole): a
+ * record may be left in it that the next open would replay over whatever is written to
+ * its range meanwhile. Later atomic writes are refused until the log can be emptied.
+ */
+export class AtomicLogNotEmptiedError extends Error {
+  readonly code: string | undefined;
+  constructor(path: string, cause: unknown) {
+    super(`${path}: the atomic write log could not be emptied: ${(cause as Error).message}`, { cause });
+    this.name = 'AtomicLogNotEmptiedError';
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
 export class AtomicWriteLog {
   /** One atomic write at a time: the log has one slot. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Why the log may still hold a record (its emptying failed); cleared once it is emptied. */
+  private notEmptied: AtomicLogNotEmptiedError | undefined;
 
   private constructor(
     private readonly path: string,
     private readonly device: BlockDevice,
     /** Whether open found (and applied) a write a crash had interrupted. */
     readonly replayed: boolean,
+    private readonly files: DurableFiles,
   ) {}
 
   /** Opens the log at `path` and replays a record a crash left in it. */
-  static async open(path: string, device: BlockDevice, maxBytes: number): Promise<AtomicWriteLog> {
-    const replayed = await replay(path, device, maxBytes);
-    return new AtomicWriteLog(path, device, replayed);
+  static async open(path: string, device: BlockDevice, maxBytes: number, files: DurableFiles = nodeFiles): Promise<AtomicWriteLog> {
+    const replayed = await replay(path, device, maxBytes, files);
+    return new AtomicWriteLog(path, device, replayed, files);
   }
 
   /**
    * Writes `data` at `offset` (through `target`, the device by default): after a crash at
-   * any point, all of it or none. Durable when it resolves.
+   * any point, all of it or none. Durable when it resolves. Rejects with ENOSPC, applying
+   * nothing, when the log's file system cannot hold the record; with AtomicLogNotEmptiedError
+   * when the log could not be emptied afterwards (and then refuses writes until it can be).
    */
   write(data: Buffer, offset: number, target: Pick<BlockDevice, 'write'> = this.device): Promise<void> {
     const run = this.queue.catch(() => undefined).then(() => this.writeNow(data, offset, target));
@@ -45,21 +65,73 @@ export class AtomicWriteLog {
   }
 
   private async writeNow(data: Buffer, offset: number, target: Pick<BlockDevice, 'write'>): Promise<void> {
-    const fh = await open(this.path, 'w', 0o600);
+    if (this.notEmptied) await this.emptyAgain();
+    const fh = await this.files.open(this.path, 'w', 0o600);
     try {
-      await fh.writev([encodeHeader(offset, data), data], 0);
-      await fh.datasync();
+      try {
+        await writeFully(fh, [encodeHeader(offset, data), data]);
+        await fh.datasync();
+      } catch (e) {
+        // Not logged whole and durable: never applied. What did reach the log goes (a short
+        // record would be skipped at replay, but a durable whole one with a failed sync not).
+        await this.empty(fh);
+        throw e;
+      }
       try {
         await target.write(data, offset, true);
       } finally {
         // Emptied whether the write was applied or refused (the host is told which): a record
         // left behind would be replayed at the next open over whatever was written since.
-        await fh.truncate(0);
-        await fh.datasync();
+        await this.empty(fh);
       }
     } finally {
       await fh.close();
     }
+  }
+
+  /** Truncates the log durably; a failure is remembered (and thrown) as AtomicLogNotEmptiedError. */
+  private async empty(fh: DurableFile): Promise<void> {
+    try {
+      await fh.truncate(0);
+      await fh.datasync();
+    } catch (e) {
+      this.notEmptied = new AtomicLogNotEmptiedError(this.path, e);
+      throw this.notEmptied;
+    }
+  }
+
+  /** Retries emptying a log a failure left as it was; throws (refusing the write) while it still fails. */
+  private async emptyAgain(): Promise<void> {
+    let fh: DurableFile;
+    try {
+      fh = await this.files.open(this.path, 'w', 0o600);
+    } catch (e) {
+      throw new AtomicLogNotEmptiedError(this.path, e);
+    }
+    try {
+      // Opening with 'w' truncated it: make that durable.
+      await this.empty(fh);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+    this.notEmptied = undefined;
+  }
+}
+
+/**
+ * Writes every byte of `bufs` from position 0: a nearly full file system takes part of a
+ * write without an error. A write that makes no progress is ENOSPC.
+ */
+async function writeFully(fh: DurableFile, bufs: Buffer[]): Promise<void> {
+  let position = 0;
+  let rest = bufs.filter((b) => b.length > 0);
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, position);
+    if (!(bytesWritten > 0)) throw blockError('ENOSPC', 'the atomic write log took no more of its record (file system full)');
+    position += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
+    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
   }
 }
 
@@ -73,10 +145,10 @@ function encodeHeader(offset: number, data: Buffer): Buffer {
 }
 
 /** Applies a whole, valid record (and empties the log); anything else is a write that never began. */
-async function replay(path: string, device: BlockDevice, maxBytes: number): Promise<boolean> {
-  let fh: FileHandle;
+async function replay(path: string, device: BlockDevice, maxBytes: number, files: DurableFiles): Promise<boolean> {
+  let fh: DurableFile;
   try {
-    fh = await open(path, 'r+');
+    fh = await files.open(path, 'r+');
   } catch (e) {
     // No log (or no directory to hold one): no atomic write was ever interrupted here.
     const code = (e as NodeJS.ErrnoException).code;

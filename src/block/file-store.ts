@@ -2,18 +2,21 @@
  * A BlockDevice over a regular (sparse) file or a block device, doing I/O on the libuv
  * threadpool through the native addon, except small buffered I/O that costs less done on
  * the JS thread (inline-io.ts). One promise per I/O; the only
- * bookkeeping is the IoGate's in-flight count (close() waits for it).
+ * bookkeeping is the IoGate's in-flight count (close() waits for it), and the first failed
+ * sync, which fails every later flush and FUA write (sticky-sync-error.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AllocationExtent, BlockDevice, BlockIoError } from './device.js';
+import type { AllocationExtent, BlockDevice } from './device.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
 import { blockError, fromNativeError } from './errors.js';
 import { IoGate } from './io-gate.js';
 import { InlineIo } from './inline-io.js';
 import { WriteLane } from './write-lane.js';
-import { native, type NativeAllocation, type NativeError } from '../native/index.js';
+import { StickySyncError } from './sticky-sync-error.js';
+import { native, type NativeAllocation, type NativeCallback, type NativeError } from '../native/index.js';
+import { moduleLogger, type Logger } from '../util/log.js';
 import { totalLength } from '../util/total-length.js';
 
 export interface FileBlockStoreOptions {
@@ -23,6 +26,8 @@ export interface FileBlockStoreOptions {
   readOnly?: boolean;
   /** O_DIRECT (bypass the page cache). Offsets and lengths must then be logical-block multiples. */
   direct?: boolean;
+  /** Where a write-back failure is reported (once: it then fails every flush, see StickySyncError). Default: the 'block' module logger. */
+  logger?: Logger;
 }
 
 /** Batch bounds: enough to amortise the threadpool hop, small enough to keep I/Os parallel. */
@@ -40,7 +45,7 @@ interface QueuedIo {
   offset: number;
   flags: number;
   resolve: () => void;
-  reject: (e: BlockIoError) => void;
+  reject: (e: unknown) => void;
 }
 
 export class FileBlockStore implements BlockDevice {
@@ -49,6 +54,8 @@ export class FileBlockStore implements BlockDevice {
   private readonly inline: InlineIo | undefined;
   /** Large plain writes to a file through the page cache: a few jobs at a time (write-lane.ts). */
   private readonly writeLane: WriteLane<QueuedIo[]> | undefined;
+  /** A failed sync fails every later flush and FUA write. */
+  private readonly syncError: StickySyncError;
 
   private constructor(
     readonly path: string,
@@ -60,8 +67,10 @@ export class FileBlockStore implements BlockDevice {
     readonly logicalBlockSize: number,
     readonly canDiscard: boolean,
     direct: boolean,
+    logger: Logger,
   ) {
     this.gate = new IoGate(path, size, readOnly);
+    this.syncError = new StickySyncError(path, logger);
     // Regular files through the page cache only: with O_DIRECT, or on a block device, an
     // inline write waits for the device.
     this.inline = !isBlockDevice && !direct ? new InlineIo(fd) : undefined;
@@ -92,6 +101,7 @@ export class FileBlockStore implements BlockDevice {
       opened.logicalBlockSize,
       canDiscard && !readOnly,
       opts.direct ?? false,
+      opts.logger ?? moduleLogger('block'),
     );
   }
 
@@ -112,8 +122,10 @@ export class FileBlockStore implements BlockDevice {
     const refused = this.gate.refuse(offset, buf.length, true);
     if (refused) return Promise.reject(refused);
     if (!fua) return this.enqueue(buf, offset, FLAG_WRITE);
-    const write = this.enqueue(buf, offset, FLAG_WRITE | FLAG_DSYNC);
-    return this.inline ? this.inline.syncing(write) : write;
+    return this.syncError.run(() => {
+      const write = this.enqueue(buf, offset, FLAG_WRITE | FLAG_DSYNC);
+      return this.inline ? this.inline.syncing(write) : write;
+    });
   }
 
   /**
@@ -132,7 +144,13 @@ export class FileBlockStore implements BlockDevice {
   private readonly submitQueued = (): void => {
     let all = this.queued;
     this.queued = [];
-    if (this.inline) all = this.inline.run(all, this.completedInline);
+    if (this.inline) {
+      try {
+        all = this.inline.run(all, this.completedInline);
+      } catch {
+        // The addon refused the arguments before doing any I/O: the pool's batch reports it per op.
+      }
+    }
     let start = 0;
     while (start < all.length) {
       let end = start;
@@ -164,36 +182,81 @@ export class FileBlockStore implements BlockDevice {
       offsets[i] = op.offset;
       flags[i] = op.flags;
     }
-    native.transferBatch(this.fd, bufs, offsets, flags, (_err, errors) => {
+    try {
+      native.transferBatch(this.fd, bufs, offsets, flags, (_err, errors) => {
+        done?.();
+        for (let i = 0; i < n; i++) {
+          const op = ops[i]!;
+          this.gate.end();
+          const e = errors?.[i];
+          if (e) {
+            if (op.flags & FLAG_DSYNC) this.syncError.syncFailed(e, false);
+            op.reject(fromNativeError(e, this.path));
+          } else op.resolve();
+        }
+      });
+    } catch (e) {
+      // Refused before anything was queued (the addon throws on a bad argument): nothing will
+      // call back, so every op ends here; left counted, close() would wait for them forever.
       done?.();
-      for (let i = 0; i < n; i++) {
-        const op = ops[i]!;
+      for (const op of ops) {
         this.gate.end();
-        const e = errors?.[i];
-        if (e) op.reject(fromNativeError(e, this.path));
-        else op.resolve();
+        op.reject(e);
       }
-    });
+    }
   }
 
   /** Gather write: the buffers back to back from `offset`, with no concatenation copy. */
   writev(bufs: readonly Buffer[], offset: number, fua = false): Promise<void> {
     const refused = this.gate.refuse(offset, totalLength(bufs), true);
     if (refused) return Promise.reject(refused);
-    return this.gate.call((cb) => (fua ? native.pwritevFua : native.pwritev)(this.fd, bufs, offset, cb));
+    if (!fua) return this.gate.call((cb) => native.pwritev(this.fd, bufs, offset, cb));
+    return this.syncError.run(() => this.gate.call<undefined>((cb) => native.pwritevFua(this.fd, bufs, offset, this.noticingSyncError(cb, false))));
   }
 
+  /** Make every completed write durable; after a failed write-back, fails until the store is reopened (StickySyncError). */
   flush(): Promise<void> {
     const refused = this.gate.refuse(0, 0, false);
     if (refused) return Promise.reject(refused);
-    const sync = this.gate.call<undefined>((cb) => native.fdatasync(this.fd, cb));
-    return this.inline ? this.inline.syncing(sync) : sync;
+    return this.syncError.run(() => {
+      const sync = this.gate.call<undefined>((cb) => native.fdatasync(this.fd, this.noticingSyncError(cb, true)));
+      return this.inline ? this.inline.syncing(sync) : sync;
+    });
   }
 
+  /** `cb`, after telling the sticky sync error of a failure. */
+  private noticingSyncError(cb: NativeCallback<undefined>, sync: boolean): NativeCallback<undefined> {
+    return (err, result) => {
+      if (err) this.syncError.syncFailed(err, sync);
+      cb(err, result);
+    };
+  }
+
+  /**
+   * Deallocates; reads of the range return zeroes afterwards. A file punches a hole (which
+   * zeroes partial blocks itself); a block device takes whole logical blocks only (its
+   * sector size, 4096 on a 4Kn disk, where the LUN's blocks may be 512 bytes): the part of
+   * the range inside whole blocks is deallocated, the unaligned head and tail are written
+   * with zeroes.
+   */
   discard(offset: number, length: number): Promise<void> {
     const refused = this.gate.refuse(offset, length, true);
     if (refused) return Promise.reject(refused);
-    return this.gate.call((cb) => native.discard(this.fd, offset, length, this.isBlockDevice, cb));
+    if (!this.isBlockDevice) return this.gate.call((cb) => native.discard(this.fd, offset, length, false, cb));
+    const end = offset + length;
+    const lbs = this.logicalBlockSize;
+    const from = Math.min(end, Math.ceil(offset / lbs) * lbs);
+    const to = Math.max(from, Math.floor(end / lbs) * lbs);
+    const parts: Promise<void>[] = [];
+    if (from > offset) parts.push(this.writeZeroes(offset, from - offset));
+    if (to > from) parts.push(this.gate.call((cb) => native.discard(this.fd, from, to - from, true, cb)));
+    if (end > to) parts.push(this.writeZeroes(to, end - to));
+    return parts.length === 1 ? parts[0]! : Promise.all(parts).then(() => undefined);
+  }
+
+  /** Zeroes a part of a logical block (less than one): a discard's unaligned head or tail. */
+  private writeZeroes(offset: number, length: number): Promise<void> {
+    return this.gate.call((cb) => native.pwrite(this.fd, Buffer.alloc(length), offset, cb));
   }
 
   async allocation(offset: number, maxLength: number): Promise<NativeAllocation> {
@@ -248,7 +311,14 @@ function isLargePlainWrite(batch: readonly QueuedIo[], bytes: number): boolean {
   return bytes >= BATCH_MAX_BYTES && batch.every((op) => op.flags === FLAG_WRITE);
 }
 
-/** Whether the kernel will honour BLKDISCARD on this device (queue/discard_max_bytes > 0). */
+/**
+ * Whether a discard on this device deallocates with reads of the range returning zeroes
+ * after (the LBPRZ=1 a thin LUN reports): the device takes discards (queue/discard_max_bytes
+ * > 0) and WRITE ZEROES (queue/write_zeroes_max_bytes > 0), which is what the addon's hole
+ * punch on a block device issues (native/space.cc). A device that only discards (TRIM on many
+ * SATA SSDs) promises no zeroes afterwards: discard is not offered on it (WRITE SAME writes
+ * the zeroes instead), rather than every UNMAP writing zeroes over the whole range.
+ */
 function blockDeviceDiscards(path: string): boolean {
   try {
     const rdev = statSync(path).rdev;
@@ -256,11 +326,13 @@ function blockDeviceDiscards(path: string): boolean {
     const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
     // Partitions share their parent disk's queue, one directory up.
     for (const queue of [`/sys/dev/block/${major}:${minor}/queue`, `/sys/dev/block/${major}:${minor}/../queue`]) {
+      let discards: boolean;
       try {
-        return Number(readFileSync(`${queue}/discard_max_bytes`, 'utf8').trim()) > 0;
+        discards = Number(readFileSync(`${queue}/discard_max_bytes`, 'utf8').trim()) > 0;
       } catch {
-        // try the parent
+        continue; // try the parent
       }
+      return discards && Number(readFileSync(`${queue}/write_zeroes_max_bytes`, 'utf8').trim()) > 0;
     }
   } catch {
     // fall through: unknown means no

@@ -48,15 +48,24 @@ export class IoGate {
     if (--this.inFlight === 0 && this.onIdle) this.onIdle();
   }
 
-  /** One callback-style native call, counted in flight, its error made a BlockIoError. */
+  /**
+   * One callback-style native call, counted in flight, its error made a BlockIoError. A call
+   * the addon refuses by throwing (a bad argument) started nothing: it is no longer counted,
+   * and the promise rejects with what was thrown (else close() would wait for it forever).
+   */
   call<T>(start: (cb: NativeCallback<T>) => void): Promise<T> {
     return new Promise((resolve, reject) => {
       this.begin();
-      start((err, result) => {
+      try {
+        start((err, result) => {
+          this.end();
+          if (err) reject(fromNativeError(err, this.path));
+          else resolve(result);
+        });
+      } catch (e) {
         this.end();
-        if (err) reject(fromNativeError(err, this.path));
-        else resolve(result);
-      });
+        reject(e);
+      }
     });
   }
 

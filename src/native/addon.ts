@@ -116,7 +116,7 @@ export interface NativeAddon {
    * preempted); else 0 (counting costs two system calls).
    */
   transferInline(fd: number, buffers: readonly Buffer[], offsets: Float64Array, flags: Uint8Array, redo: Uint8Array, countSleeps?: boolean): number;
-  /** Punch a hole (regular file, size kept) or BLKDISCARD (block device). */
+  /** Punch a hole (size kept): a regular file, or a block device (reads zeroes after; BLKZEROOUT where the device cannot punch). */
   discard(fd: number, offset: number, length: number, isBlockDevice: boolean, cb: NativeCallback<undefined>): void;
   allocation(fd: number, offset: number, maxLength: number, cb: NativeCallback<NativeAllocation>): void;
   /** Consecutive extents from `offset` (up to maxLength bytes, at most maxExtents of them), one job: (offset, length, mapped 0/1) triples. */

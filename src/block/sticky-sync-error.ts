@@ -1,0 +1,111 @@
+/**
+ * A write-back failure, remembered until the store is reopened (PostgreSQL's answer to the
+ * same problem). Linux reports a write-back error once per open file description: the first
+ * fdatasync after a failed write-back gets EIO (ENOSPC, EDQUOT), and the error is consumed
+ * with it. The pages that failed are no longer dirty, so the next fdatasync has nothing to
+ * write and succeeds, although a write it must cover never reached the medium. So once a
+ * sync (a flush, the sync of a FUA write) fails, every later flush and FUA write fails with
+ * that error: what was written before it may be lost, and no later sync can tell.
+ *
+ * A sync that succeeds while another overlapped it cannot be trusted either: the kernel gives
+ * the error to only one of the syncs running when it is checked, the other succeeds. So a
+ * sync that succeeds resolves only once every sync in flight when it completed has settled,
+ * and fails if one of them failed meanwhile. With no other sync in flight (the common case)
+ * it resolves at once.
+ */
+import type { Logger } from '../util/log.js';
+import { BlockIoError } from './device.js';
+import type { NativeError } from '../native/index.js';
+
+/** Failures of a FUA write that can mean data (its own, or earlier writes') is not on the medium. */
+const LOST_WRITE_CODES: ReadonlySet<string> = new Set(['EIO', 'ENOSPC', 'EDQUOT']);
+
+interface Waiter {
+  /** Resumes once every sync issued up to this one has settled. */
+  after: number;
+  resume: () => void;
+}
+
+export class StickySyncError {
+  private first: NativeError | undefined;
+  private issued = 0;
+  /** Syncs in flight by issue number: a Set iterates in insertion order, so the first is the oldest. */
+  private readonly inFlight = new Set<number>();
+  private waiters: Waiter[] = [];
+
+  constructor(
+    private readonly path: string,
+    private readonly log: Logger | undefined,
+  ) {}
+
+  /** Whether a sync has failed since the store was opened. */
+  get failed(): boolean {
+    return this.first !== undefined;
+  }
+
+  /**
+   * Runs `sync` (a flush, a FUA write) unless a sync has failed before: then it fails at once
+   * with that error. `sync` must report its own failures through `syncFailed` before it rejects.
+   */
+  run(sync: () => Promise<void>): Promise<void> {
+    if (this.first) return Promise.reject(this.refusal());
+    const id = ++this.issued;
+    this.inFlight.add(id);
+    return sync().then(
+      () => {
+        this.settled(id);
+        return this.afterOverlapping();
+      },
+      (e: unknown) => {
+        this.settled(id);
+        throw e;
+      },
+    );
+  }
+
+  /**
+   * A sync failed with `err`. From an fdatasync (`sync`) every error sticks; from a FUA write
+   * (whose write and sync the kernel reports as one) the codes of a lost write, or an error
+   * of the sync a batch of FUA writes shares (syscall fdatasync).
+   */
+  syncFailed(err: NativeError, sync: boolean): void {
+    if (this.first) return;
+    if (!sync && !LOST_WRITE_CODES.has(err.code) && err.syscall !== 'fdatasync') return;
+    this.first = err;
+    this.log?.error(
+      { event: 'writeback-error', path: this.path, code: err.code, syscall: err.syscall },
+      `${this.path}: a write-back failed (${err.code}, ${err.syscall}): writes completed before it may not be on the medium; flushes and FUA writes fail until the store is reopened`,
+    );
+  }
+
+  private refusal(): BlockIoError {
+    const first = this.first!;
+    return new BlockIoError(
+      first.code,
+      first.errno,
+      `${first.code}: an earlier write-back failed (${first.message}); writes completed before it may not be on the medium, so flushes and FUA writes fail until ${this.path} is reopened`,
+    );
+  }
+
+  private settled(id: number): void {
+    this.inFlight.delete(id);
+    if (this.waiters.length === 0) return;
+    const oldest = this.inFlight.size === 0 ? Infinity : this.inFlight.values().next().value!;
+    let n = 0;
+    while (n < this.waiters.length && this.waiters[n]!.after < oldest) n++;
+    if (n === 0) return;
+    const ready = this.waiters.slice(0, n);
+    this.waiters = this.waiters.slice(n);
+    for (const w of ready) w.resume();
+  }
+
+  /** Settles a successful sync once every sync that overlapped it has settled; a failure among them fails it. */
+  private afterOverlapping(): Promise<void> | undefined {
+    if (this.inFlight.size === 0) {
+      if (this.first) throw this.refusal();
+      return undefined;
+    }
+    const after = this.issued;
+    return new Promise((resolve, reject) => this.waiters.push({ after, resume: () => (this.first ? reject(this.refusal()) : resolve()) }));
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * A write-back error fails every later flush and FUA write of the store, until it is reopened.
+ *
+ * Linux reports a write-back error to each open file description once (errseq): the first
+ * fdatasync after the failure gets EIO/ENOSPC and the error is then consumed. The failed
+ * pages are no longer dirty, so a second fdatasync has nothing to write and succeeds,
+ * although a write it must cover never reached the disk. FileBlockStore remembers the first
+ * failure (src/block/sticky-sync-error.ts).
+ *
+ * The first part shows the kernel doing it: ext4 (no journal) on a loop device over a file
+ * on a full tmpfs, so data blocks written for the first time fail. Needs root (mount,
+ * losetup); skips otherwise. The second part injects the failures into the addon's calls.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FileBlockStore } from '../../src/block/file-store.js';
+import { native, type NativeCallback, type NativeError } from '../../src/native/index.js';
+import { makeTempDir } from './temp-dir.js';
+
+const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+function canMount(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    run('losetup', '--version');
+    run('mkfs.ext4', '-V');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const outcome = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'resolved',
+    (e: { code?: string }) => `rejected ${e.code}`,
+  );
+
+/** A logger whose lines are kept, parsed. */
+function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+describe.skipIf(!canMount())('FileBlockStore.flush after a real write-back error (ext4 on a loop device over a full tmpfs)', () => {
+  let base = '';
+  let tm = '';
+  let mnt = '';
+  let loop = '';
+  let tmMounted = false;
+  let mntMounted = false;
+
+  beforeAll(() => {
+    base = mkdtempSync(join(tmpdir(), 'tandem-sticky-eio-'));
+    tm = join(base, 'tm');
+    mnt = join(base, 'mnt');
+    run('mkdir', '-p', tm, mnt);
+    run('mount', '-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', tm);
+    tmMounted = true;
+    run('truncate', '-s', '64M', join(tm, 'backing'));
+    loop = run('losetup', '--find', '--show', join(tm, 'backing'));
+    run('mkfs.ext4', '-q', '-F', '-O', '^has_journal', '-E', 'lazy_itable_init=0,nodiscard', '-N', '128', '-b', '4096', loop);
+    run('mount', loop, mnt);
+    mntMounted = true;
+  });
+
+  afterAll(() => {
+    const attempt = (f: () => void) => {
+      try {
+        f();
+      } catch {
+        // best effort: the rest is still cleaned up
+      }
+    };
+    if (mntMounted) attempt(() => run('umount', mnt));
+    if (loop) attempt(() => run('losetup', '-d', loop));
+    if (tmMounted) attempt(() => run('umount', tm));
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('a flush after a failed flush is refused too, as is a FUA write, until the store is reopened', async () => {
+    const image = join(mnt, 'lun.img');
+    const { logger, lines } = capturingLogger();
+    const store = await FileBlockStore.open({ path: image, size: 16 << 20, logger });
+    // Fill the tmpfs under the loop device: data blocks written from now on cannot be stored.
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${join(tm, 'fill')}`, 'bs=64k'], { stdio: 'ignore' });
+    } catch {
+      // dd stops at ENOSPC: expected
+    }
+    try {
+      await store.write(Buffer.alloc(1 << 20, 0xab), 0); // completes into the page cache
+      const first = await outcome(store.flush());
+      expect(first).toMatch(/^rejected/); // the write could not be made durable
+
+      // The write is not on the disk: read it back bypassing the page cache.
+      const reader = await FileBlockStore.open({ path: image, readOnly: true, direct: true });
+      const onDisk = Buffer.alloc(4096);
+      await reader.read(onDisk, 0);
+      await reader.close();
+      expect(onDisk[0]).toBe(0);
+
+      // A host retrying SYNCHRONIZE CACHE (or another host's flush) is not told the write is durable.
+      expect(await outcome(store.flush()), 'flush resolved while a completed write is not on the disk').toBe(first);
+      // Nor is a FUA write (its own sync would succeed, for the same reason).
+      expect(await outcome(store.write(Buffer.alloc(4096, 1), 0, true))).toBe(first);
+      expect(await outcome(store.writev([Buffer.alloc(4096, 1)], 0, true))).toBe(first);
+      // One line says so, however many flushes fail.
+      expect(lines.filter((l) => l.event === 'writeback-error')).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('FUA writes of one batch whose shared sync fails make it sticky too', async () => {
+    const store = await FileBlockStore.open({ path: join(mnt, 'fua.img'), size: 16 << 20, logger: pino({ level: 'silent' }) });
+    try {
+      // Issued in one turn: one threadpool job, one fdatasync for both.
+      const both = [store.write(Buffer.alloc(64 << 10, 1), 0, true), store.write(Buffer.alloc(64 << 10, 2), 4 << 20, true)];
+      for (const w of both) await expect(w).rejects.toMatchObject({ message: expect.stringContaining('fdatasync') });
+      await expect(store.flush()).rejects.toMatchObject({ message: expect.stringContaining('reopened') });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('FileBlockStore sync failures (injected into the addon)', () => {
+  const temp = makeTempDir('sticky-sync');
+  let n = 0;
+  afterEach(() => vi.restoreAllMocks());
+  afterAll(() => temp.remove());
+
+  const nativeError = (code: string, errno: number, syscall: string): NativeError =>
+    Object.assign(new Error(`${code}: injected, ${syscall}`), { code, errno, syscall });
+
+  /** fdatasync held until the test completes it (each at most once; the rest at the end, so close() never waits forever). */
+  function heldSyncs(): { complete(i: number, err?: NativeError): void; completeAll(): void; readonly count: number } {
+    const held: Array<NativeCallback<undefined> | undefined> = [];
+    vi.spyOn(native, 'fdatasync').mockImplementation((_fd: number, cb: NativeCallback<undefined>) => {
+      held.push(cb);
+    });
+    const complete = (i: number, err?: NativeError) => {
+      const cb = held[i];
+      held[i] = undefined;
+      cb?.(err ?? null, undefined);
+    };
+    return {
+      complete,
+      completeAll: () => held.forEach((_, i) => complete(i)),
+      get count() {
+        return held.length;
+      },
+    };
+  }
+
+  async function open(logger?: Logger): Promise<FileBlockStore> {
+    return FileBlockStore.open({ path: temp.file(`s${n++}.img`), size: 1 << 20, ...(logger ? { logger } : {}) });
+  }
+
+  it('a failed flush fails every later flush and FUA write; plain writes and reads go on; a reopened store flushes', async () => {
+    const { logger, lines } = capturingLogger();
+    const store = await open(logger);
+    const path = store.path;
+    try {
+      await store.write(Buffer.alloc(4096, 7), 0);
+      vi.spyOn(native, 'fdatasync').mockImplementationOnce((_fd: number, cb: NativeCallback<undefined>) => {
+        setImmediate(() => cb(nativeError('EIO', 5, 'fdatasync'), undefined));
+      });
+      await expect(store.flush()).rejects.toMatchObject({ code: 'EIO' });
+      // The next fdatasync would succeed (the kernel reported the error once): it is not even asked.
+      const syncs = vi.spyOn(native, 'fdatasync');
+      await expect(store.flush()).rejects.toMatchObject({ code: 'EIO' });
+      await expect(store.flush()).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('reopened') });
+      await expect(store.write(Buffer.alloc(4096, 8), 0, true)).rejects.toMatchObject({ code: 'EIO' });
+      await expect(store.writev([Buffer.alloc(4096, 8)], 0, true)).rejects.toMatchObject({ code: 'EIO' });
+      expect(syncs).not.toHaveBeenCalled();
+      await expect(store.write(Buffer.alloc(4096, 9), 4096)).resolves.toBeUndefined();
+      const back = Buffer.alloc(4096);
+      await store.read(back, 4096);
+      expect(back.every((b) => b === 9)).toBe(true);
+      expect(lines.filter((l) => l.event === 'writeback-error')).toEqual([expect.objectContaining({ level: 50, path, code: 'EIO', syscall: 'fdatasync' })]);
+    } finally {
+      await store.close();
+    }
+    vi.restoreAllMocks();
+    const reopened = await FileBlockStore.open({ path, logger });
+    try {
+      await expect(reopened.flush()).resolves.toBeUndefined();
+      await expect(reopened.write(Buffer.alloc(4096, 1), 0, true)).resolves.toBeUndefined();
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a FUA write that fails with EIO, ENOSPC or EDQUOT, or whose shared sync fails, makes it sticky; one refused as EINVAL does not', async () => {
+    for (const [code, errno, syscall, sticks] of [
+      ['EIO', 5, 'pwrite', true],
+      ['ENOSPC', 28, 'pwrite', true],
+      ['EDQUOT', 122, 'pwrite', true],
+      ['EROFS', 30, 'fdatasync', true],
+      ['EINVAL', 22, 'pwrite', false],
+    ] as const) {
+      const store = await open(pino({ level: 'silent' }));
+      try {
+        const real = native.transferBatch;
+        vi.spyOn(native, 'transferBatch').mockImplementationOnce((fd, bufs, offsets, flags, cb) =>
+          real(fd, bufs, offsets, flags, (err, errors) => cb(err, errors ?? bufs.map((_, i) => (flags[i]! & 2 ? nativeError(code, errno, syscall) : null)))),
+        );
+        await expect(store.write(Buffer.alloc(4096, 1), 0, true), code).rejects.toMatchObject({ code });
+        vi.restoreAllMocks();
+        const next = await outcome(store.flush());
+        expect(next, `${code} from ${syscall}`).toBe(sticks ? `rejected ${code}` : 'resolved');
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
+  it('a pwritevFua that fails with EIO makes it sticky', async () => {
+    const store = await open(pino({ level: 'silent' }));
+    try {
+      vi.spyOn(native, 'pwritevFua').mockImplementationOnce((_fd, _bufs, _offset, cb: NativeCallback<undefined>) => {
+        setImmediate(() => cb(nativeError('EIO', 5, 'pwritev'), undefined));
+      });
+      await expect(store.writev([Buffer.alloc(4096)], 0, true)).rejects.toMatchObject({ code: 'EIO' });
+      await expect(store.flush()).rejects.toMatchObject({ code: 'EIO' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a flush that succeeds while an overlapping flush fails is refused: the kernel told only one of them', async () => {
+    const store = await open(pino({ level: 'silent' }));
+    const syncs = heldSyncs();
+    try {
+      const a = outcome(store.flush());
+      const b = outcome(store.flush());
+      await new Promise((r) => setImmediate(r));
+      expect(syncs.count).toBe(2);
+      // The second completes first, successfully (the first took the error)...
+      syncs.complete(1);
+      await new Promise((r) => setImmediate(r));
+      // ...and waits for the first, which failed.
+      syncs.complete(0, nativeError('EIO', 5, 'fdatasync'));
+      expect(await a).toBe('rejected EIO');
+      expect(await b).toBe('rejected EIO');
+    } finally {
+      syncs.completeAll();
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  });
+
+  it('a successful flush waits only for the flushes in flight when it completed', async () => {
+    const store = await open(pino({ level: 'silent' }));
+    const syncs = heldSyncs();
+    try {
+      const done: string[] = [];
+      const a = store.flush().then(() => done.push('a'));
+      const b = store.flush().then(() => done.push('b'));
+      await new Promise((r) => setImmediate(r));
+      syncs.complete(1);
+      await new Promise((r) => setImmediate(r));
+      expect(done).toEqual([]); // b waits for a, which it overlapped
+      const c = store.flush().then(() => done.push('c'));
+      await new Promise((r) => setImmediate(r));
+      syncs.complete(0);
+      await b; // not for c, issued after b completed
+      expect(done).toEqual(['b']); // a waits for c, which may have overlapped it
+      syncs.complete(2);
+      await Promise.all([a, c]);
+      expect(done.sort()).toEqual(['a', 'b', 'c']);
+    } finally {
+      syncs.completeAll();
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  });
+});
