@@ -50,7 +50,6 @@ export async function discover(portal: Portal, options: DiscoveryOptions = {}): 
       digests: { headerDigest: false, dataDigest: false },
       timeoutMs: timeouts.loginMs,
     });
-    transport.configure({ headerDigest: false, dataDigest: false, maxRecvDataSegmentLength: result.params.maxRecvDataSegmentLength });
     const waiter = new PduWaiter(transport);
     const deadline = Date.now() + timeouts.commandMs;
     let cmdSN = result.cmdSN;
@@ -66,7 +65,7 @@ export async function discover(portal: Portal, options: DiscoveryOptions = {}): 
         body,
       );
       cmdSN = (cmdSN + 1) >>> 0;
-      const pdu = await waiter.next(deadline, 'text');
+      const pdu = await waiter.next(deadline, 'text', (p) => p);
       let decoded;
       try {
         decoded = decodeTargetPdu(pdu.header);
@@ -81,8 +80,10 @@ export async function discover(portal: Portal, options: DiscoveryOptions = {}): 
       total += pdu.data.length;
       if (total > MAX_SEND_TARGETS_BYTES) throw new IscsiConnectionError('SendTargets response too large');
       parts.push(pdu.data);
-      if (!decoded.pdu.continue) break;
+      // F, not C, ends the answer: F=0 with C=0 is a target splitting its list at whole keys.
+      if (decoded.pdu.final) break;
       // More to come: an empty request carrying the target's TTT asks for it.
+      if (decoded.pdu.ttt === RESERVED_TAG) throw new IscsiConnectionError('Text Response with F=0 and no TTT to continue with');
       ttt = decoded.pdu.ttt;
       body = Buffer.alloc(0);
     }
@@ -90,7 +91,7 @@ export async function discover(portal: Portal, options: DiscoveryOptions = {}): 
     transport.send(
       encodeLogoutRequest({ immediate: true, reasonCode: LogoutReason.CLOSE_SESSION, itt: 2, cid: 0, cmdSN, expStatSN }),
     );
-    await waiter.next(Date.now() + timeouts.logoutMs, 'logout').catch(() => undefined);
+    await waiter.next(Date.now() + timeouts.logoutMs, 'logout', (p) => p).catch(() => undefined);
     log.info({ host: portal.host, port, targets: targets.length }, 'discovery done');
     return targets;
   } finally {

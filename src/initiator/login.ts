@@ -2,7 +2,7 @@
  * The login phase from the initiator's side (RFC 7143 §6.3): security stage with CHAP
  * or None, then operational negotiation, ending in full feature phase.
  */
-import { decodeTargetPdu } from '../iscsi/pdu/decode.js';
+import { decodeTargetPdu, type TargetPdu } from '../iscsi/pdu/decode.js';
 import { encodeLoginRequest } from '../iscsi/pdu/login.js';
 import { PduError } from '../iscsi/pdu/pdu-error.js';
 import type { ChapCredentials } from '../iscsi/chap.js';
@@ -13,7 +13,7 @@ import { CHAP_OFFER, ChapClient } from './chap-client.js';
 import { IscsiLoginError } from './errors.js';
 import { OfferTracker, buildOffer, type DigestPreference, type InitiatorLimits } from './operational-keys.js';
 import { PduWaiter } from './pdu-waiter.js';
-import type { PduTransport } from './transport.js';
+import type { FramedPdu, PduTransport } from './transport.js';
 
 const SECURITY = 0;
 const OPERATIONAL = 1;
@@ -83,6 +83,12 @@ interface Step {
   keys: TextPair[];
 }
 
+/** Login text accumulated across Continue responses. */
+interface LoginText {
+  parts: Buffer[];
+  bytes: number;
+}
+
 interface Reply {
   csg: number;
   nsg: number;
@@ -113,11 +119,11 @@ class LoginExchange {
 
   async run(): Promise<LoginResult> {
     const tracker = new OfferTracker(this.p.sessionType, this.p.limits, this.p.digests);
-    let reply = await this.security();
-    if (reply.nsg !== FULL_FEATURE) reply = await this.operational(tracker);
-    else if (reply.csg !== OPERATIONAL) throw this.protocol('target skipped operational negotiation without being asked');
+    const reply = await this.security();
+    if (reply.nsg === FULL_FEATURE) throw this.protocol('target skipped operational negotiation without being asked');
+    const params = await this.operational(tracker);
     return {
-      params: tracker.result(),
+      params,
       tsih: this.tsih,
       cmdSN: this.lastExpCmdSN,
       expStatSN: this.expStatSN,
@@ -169,69 +175,97 @@ class LoginExchange {
     return reply;
   }
 
-  private async operational(tracker: OfferTracker): Promise<Reply> {
+  /** Operational stage; returns the parameters negotiated, the transport in full feature phase. */
+  private async operational(tracker: OfferTracker): Promise<SessionParams> {
     const offer = buildOffer(this.p.sessionType, this.p.limits, this.p.digests);
     tracker.noteOffered(offer);
     let keys: TextPair[] = offer;
+    let params: SessionParams | undefined;
+    while (!params) {
+      await this.exchange({ csg: OPERATIONAL, nsg: FULL_FEATURE, transit: true, keys }, (reply) => {
+        try {
+          keys = tracker.absorb(reply.pairs);
+        } catch (e) {
+          if (e instanceof NegotiationError) throw this.protocol(e.message);
+          throw e;
+        }
+        if (reply.transit && reply.nsg === FULL_FEATURE) params = this.enterFullFeature(tracker.result());
+      });
+    }
+    return params;
+  }
+
+  /**
+   * Called as the final login response is framed: the PDUs behind it in the same read are
+   * framed with the session's digests and limits, and kept for the session's handler.
+   */
+  private enterFullFeature(params: SessionParams): SessionParams {
+    this.transport.configure({
+      headerDigest: params.headerDigest,
+      dataDigest: params.dataDigest,
+      maxRecvDataSegmentLength: params.maxRecvDataSegmentLength,
+    });
+    this.transport.holdUntilHandler();
+    return params;
+  }
+
+  /**
+   * One request, and its complete reply (following Continue responses). `onReply` sees the
+   * reply as its last PDU is framed, before any PDU after it (see enterFullFeature).
+   */
+  private async exchange(step: Step, onReply?: (reply: Reply) => void): Promise<Reply> {
+    if (++this.rounds > MAX_LOGIN_ROUNDS) throw this.protocol('login did not converge');
+    this.sendRequest(step, encodeTextKeys(step.keys));
+    const text: LoginText = { parts: [], bytes: 0 };
     for (;;) {
-      const reply = await this.exchange({ csg: OPERATIONAL, nsg: FULL_FEATURE, transit: true, keys });
-      try {
-        keys = tracker.absorb(reply.pairs);
-      } catch (e) {
-        if (e instanceof NegotiationError) throw this.protocol(e.message);
-        throw e;
-      }
-      if (reply.transit && reply.nsg === FULL_FEATURE) return reply;
+      const reply = await this.waiter.next(this.deadline, 'login', (pdu) => {
+        const complete = this.receive(step, pdu, text);
+        if (complete) onReply?.(complete);
+        return complete;
+      });
+      if (reply) return reply;
+      // Ask for the rest: an empty request in the same stage.
+      this.sendRequest({ csg: step.csg, nsg: step.nsg, transit: false, keys: [] }, Buffer.alloc(0));
     }
   }
 
-  /** One request, and its complete reply (following Continue responses). */
-  private async exchange(step: Step): Promise<Reply> {
-    if (++this.rounds > MAX_LOGIN_ROUNDS) throw this.protocol('login did not converge');
-    this.sendRequest(step, encodeTextKeys(step.keys));
-    const parts: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const pdu = await this.waiter.next(this.deadline, 'login');
-      const decoded = (() => {
-        try {
-          return decodeTargetPdu(pdu.header);
-        } catch (e) {
-          if (e instanceof PduError) throw this.protocol(e.message);
-          throw e;
-        }
-      })();
-      if (decoded.kind === 'reject') throw new IscsiLoginError(`target rejected the login request (reason 0x${decoded.pdu.reason.toString(16)})`, 0, 0);
-      if (decoded.kind !== 'login-response') throw this.protocol(`unexpected ${decoded.kind} PDU during login`);
-      const r = decoded.pdu;
-      if (r.statusClass !== 0) {
-        const detail = describeLoginStatus(r.statusClass, r.statusDetail);
-        const redirect = r.statusClass === 1 ? this.redirectAddress(pdu.data) : undefined;
-        throw new IscsiLoginError(`login failed: ${detail}${redirect ? ` (TargetAddress=${redirect})` : ''}`, r.statusClass, r.statusDetail);
-      }
-      if (r.csg !== step.csg) throw this.protocol(`login response for stage ${r.csg}, we are in stage ${step.csg}`);
-      this.expStatSN = (r.statSN + 1) >>> 0;
-      this.lastExpCmdSN = r.expCmdSN;
-      this.lastMaxCmdSN = r.maxCmdSN;
-      if (r.tsih !== 0) this.tsih = r.tsih;
-      total += pdu.data.length;
-      if (total > MAX_LOGIN_TEXT_BYTES) throw this.protocol('login text too long');
-      parts.push(pdu.data);
-      if (r.continue) {
-        if (r.transit) throw this.protocol('login response with both T and C');
-        // Ask for the rest: an empty request in the same stage.
-        this.sendRequest({ csg: step.csg, nsg: step.nsg, transit: false, keys: [] }, Buffer.alloc(0));
-        continue;
-      }
-      let pairs: TextPair[];
-      try {
-        pairs = parseTextKeys(Buffer.concat(parts));
-      } catch (e) {
-        if (e instanceof TextKeyError) throw this.protocol(`bad login text: ${e.message}`);
-        throw e;
-      }
-      return { csg: r.csg, nsg: r.nsg, transit: r.transit, pairs, keys: new Map(pairs.map((p) => [p.key, p.value])) };
+  /** One login response of `step`: the reply once its text is complete, undefined while more is to come. */
+  private receive(step: Step, pdu: FramedPdu, text: LoginText): Reply | undefined {
+    let decoded: TargetPdu;
+    try {
+      decoded = decodeTargetPdu(pdu.header);
+    } catch (e) {
+      if (e instanceof PduError) throw this.protocol(e.message);
+      throw e;
     }
+    if (decoded.kind === 'reject') throw new IscsiLoginError(`target rejected the login request (reason 0x${decoded.pdu.reason.toString(16)})`, 0, 0);
+    if (decoded.kind !== 'login-response') throw this.protocol(`unexpected ${decoded.kind} PDU during login`);
+    const r = decoded.pdu;
+    if (r.statusClass !== 0) {
+      const detail = describeLoginStatus(r.statusClass, r.statusDetail);
+      const redirect = r.statusClass === 1 ? this.redirectAddress(pdu.data) : undefined;
+      throw new IscsiLoginError(`login failed: ${detail}${redirect ? ` (TargetAddress=${redirect})` : ''}`, r.statusClass, r.statusDetail);
+    }
+    if (r.csg !== step.csg) throw this.protocol(`login response for stage ${r.csg}, we are in stage ${step.csg}`);
+    this.expStatSN = (r.statSN + 1) >>> 0;
+    this.lastExpCmdSN = r.expCmdSN;
+    this.lastMaxCmdSN = r.maxCmdSN;
+    if (r.tsih !== 0) this.tsih = r.tsih;
+    text.bytes += pdu.data.length;
+    if (text.bytes > MAX_LOGIN_TEXT_BYTES) throw this.protocol('login text too long');
+    text.parts.push(pdu.data);
+    if (r.continue) {
+      if (r.transit) throw this.protocol('login response with both T and C');
+      return undefined;
+    }
+    let pairs: TextPair[];
+    try {
+      pairs = parseTextKeys(Buffer.concat(text.parts));
+    } catch (e) {
+      if (e instanceof TextKeyError) throw this.protocol(`bad login text: ${e.message}`);
+      throw e;
+    }
+    return { csg: r.csg, nsg: r.nsg, transit: r.transit, pairs, keys: new Map(pairs.map((p) => [p.key, p.value])) };
   }
 
   private sendRequest(step: Step, data: Buffer): void {

@@ -5,9 +5,14 @@
 import { IscsiTimeoutError, type IscsiConnectionError } from './errors.js';
 import type { FramedPdu, PduTransport } from './transport.js';
 
+interface Waiting {
+  take: (p: FramedPdu) => void;
+  reject: (e: Error) => void;
+}
+
 export class PduWaiter {
   private readonly queue: FramedPdu[] = [];
-  private waiter: { resolve: (p: FramedPdu) => void; reject: (e: Error) => void } | undefined;
+  private waiter: Waiting | undefined;
   private closedWith: Error | undefined;
 
   constructor(transport: PduTransport) {
@@ -18,7 +23,7 @@ export class PduWaiter {
         if (this.waiter) {
           const w = this.waiter;
           this.waiter = undefined;
-          w.resolve(copy);
+          w.take(copy);
         } else this.queue.push(copy);
       },
       onClose: (error: IscsiConnectionError | undefined) => {
@@ -29,9 +34,14 @@ export class PduWaiter {
     });
   }
 
-  next(deadline: number, operation: 'login' | 'text' | 'logout'): Promise<FramedPdu> {
+  /**
+   * The next PDU, through `take`: it runs as the PDU is framed, before the reader frames the
+   * next one of the same read, so it can change how those are framed and where they go (the
+   * end of login). What it returns resolves the promise; what it throws rejects it.
+   */
+  next<T>(deadline: number, operation: 'login' | 'text' | 'logout', take: (pdu: FramedPdu) => T): Promise<T> {
     const queued = this.queue.shift();
-    if (queued) return Promise.resolve(queued);
+    if (queued) return new Promise((resolve) => resolve(take(queued)));
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -39,9 +49,13 @@ export class PduWaiter {
         reject(new IscsiTimeoutError(`no ${operation} response from target in time`, operation));
       }, Math.max(0, deadline - Date.now()));
       this.waiter = {
-        resolve: (p) => {
+        take: (p) => {
           clearTimeout(timer);
-          resolve(p);
+          try {
+            resolve(take(p));
+          } catch (e) {
+            reject(e as Error);
+          }
         },
         reject: (e) => {
           clearTimeout(timer);

@@ -50,9 +50,23 @@ export function backoffDelay(policy: ReconnectPolicy, attempt: number, random: (
   return Math.round(base * (0.75 + random() * 0.5));
 }
 
+function closedError(): IscsiConnectionError {
+  return new IscsiConnectionError('session is closed', { maybeExecuted: false });
+}
+
 /** Login failures no retry can fix: wrong credentials, unknown target. */
 function isPermanent(e: unknown): boolean {
   return e instanceof IscsiLoginError && e.refusedInitiator;
+}
+
+/** A command as submitted, kept across its re-issues. */
+interface Submission {
+  request: CommandRequest;
+  idempotent: boolean;
+  /** reissueEpoch when it was submitted. */
+  epoch: number;
+  /** Submission order. */
+  seq: number;
 }
 
 export class ReconnectingSession extends ScsiCommands {
@@ -69,6 +83,9 @@ export class ReconnectingSession extends ScsiCommands {
   reconnects = 0;
   /** Commands issued before the last stopReissues() are not issued again after a connection loss. */
   private reissueEpoch = 0;
+  private nextSeq = 0;
+  /** Commands waiting for a session, by submission order (see issueWhenConnected). */
+  private readonly waiting: Array<{ seq: number; issue: (session: IscsiSession) => void; fail: (e: unknown) => void }> = [];
   /** Since when logins keep failing (across reconnect loops that gave up): one line per outage, not per attempt. */
   private failingSince: number | undefined;
 
@@ -104,11 +121,15 @@ export class ReconnectingSession extends ScsiCommands {
 
   command(request: CommandRequest): Promise<CommandResult> {
     this.lunsUsed.add(request.lun);
-    const idempotent = request.idempotent ?? isIdempotentCdb(request.cdb);
-    // Submit synchronously while a connection is up, so pipelined callers keep their order.
-    const live = this.current;
-    const epoch = this.reissueEpoch;
-    return live ? this.issue(live, request, idempotent, epoch, 1) : this.ready().then((s) => this.issue(s, request, idempotent, epoch, 1));
+    const submission: Submission = {
+      request,
+      idempotent: request.idempotent ?? isIdempotentCdb(request.cdb),
+      epoch: this.reissueEpoch,
+      seq: this.nextSeq++,
+    };
+    // Submit synchronously while a connection is up (and nothing older waits for one), so pipelined callers keep their order.
+    const live = this.waiting.length === 0 ? this.current : undefined;
+    return live ? this.issue(live, submission, 1) : this.issueWhenConnected(submission, 1);
   }
 
   /**
@@ -120,16 +141,40 @@ export class ReconnectingSession extends ScsiCommands {
     this.reissueEpoch++;
   }
 
-  private async issue(session: IscsiSession, request: CommandRequest, idempotent: boolean, epoch: number, attempt: number): Promise<CommandResult> {
+  private async issue(session: IscsiSession, submission: Submission, attempt: number): Promise<CommandResult> {
+    const { request } = submission;
     try {
       return await session.command(request);
     } catch (e) {
       const lost = e instanceof IscsiConnectionError || (e instanceof CommandAbortedError && !e.maybeExecuted && !request.signal?.aborted);
-      const mayRetry = lost && (idempotent || (e as IscsiConnectionError | CommandAbortedError).maybeExecuted === false);
+      const mayRetry = lost && (submission.idempotent || (e as IscsiConnectionError | CommandAbortedError).maybeExecuted === false);
       // A command that keeps killing connections is not retried forever.
-      if (!mayRetry || this.closing || epoch !== this.reissueEpoch || attempt >= MAX_ISSUES_PER_COMMAND) throw e;
-      return this.issue(await this.ready(), request, idempotent, epoch, attempt + 1);
+      if (!mayRetry || this.closing || submission.epoch !== this.reissueEpoch || attempt >= MAX_ISSUES_PER_COMMAND) throw e;
+      return this.issueWhenConnected(submission, attempt + 1);
     }
+  }
+
+  /**
+   * Issues the command once there is a session. The waiting commands go out together, in
+   * submission order rather than arrival order: a command lost with a connection comes back
+   * here after later ones may have started waiting (behind a session logging out), and must
+   * still reach the wire first.
+   */
+  private issueWhenConnected(submission: Submission, attempt: number): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      let i = this.waiting.length;
+      while (i > 0 && this.waiting[i - 1]!.seq > submission.seq) i--;
+      // issue() sends synchronously, so the loop below puts them on the wire in this order.
+      this.waiting.splice(i, 0, { seq: submission.seq, issue: (session) => resolve(this.issue(session, submission, attempt)), fail: reject });
+      this.ready().then(
+        (session) => {
+          for (const w of this.waiting.splice(0)) w.issue(session);
+        },
+        (e: unknown) => {
+          for (const w of this.waiting.splice(0)) w.fail(e);
+        },
+      );
+    });
   }
 
   /** Logs out and stops reconnecting. */
@@ -181,7 +226,7 @@ export class ReconnectingSession extends ScsiCommands {
 
   private ready(): Promise<IscsiSession> {
     if (this.session?.isOpen) return Promise.resolve(this.session);
-    if (this.closing) return Promise.reject(new IscsiConnectionError('session is closed', { maybeExecuted: false }));
+    if (this.closing) return Promise.reject(closedError());
     if (!this.connecting) {
       this.connecting = this.reconnect().finally(() => (this.connecting = undefined));
     }
@@ -189,13 +234,25 @@ export class ReconnectingSession extends ScsiCommands {
   }
 
   private async reconnect(): Promise<IscsiSession> {
-    if (this.session) this.retire(this.session);
+    const old = this.session;
+    if (old) {
+      // A session logging out (the target asked) still runs earlier commands: a new nexus
+      // beside it would run later ones unordered with them, and its same-ISID login could
+      // end the old session under them. It stays this.session, for logout() and destroy().
+      await old.closed;
+      this.retire(old);
+    }
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
-      if (this.closing) throw new IscsiConnectionError('session is closed', { maybeExecuted: false });
+      if (this.closing) throw closedError();
       try {
         const session = await IscsiSession.connect(this.options);
         await this.clearReconnectAttentions(session);
+        if (this.closing) {
+          // destroy() or logout() came during the login: nothing else would ever close this one.
+          session.destroy();
+          continue; // to the closing check above
+        }
         this.reconnects++;
         const unreachableMs = this.failingSince !== undefined ? Date.now() - this.failingSince : undefined;
         this.failingSince = undefined;
@@ -205,6 +262,7 @@ export class ReconnectingSession extends ScsiCommands {
         return session;
       } catch (e) {
         if (isPermanent(e)) throw e;
+        if (this.closing) continue; // no backoff: the check above ends it
         const delay = backoffDelay(this.policy, attempt);
         if (Date.now() + delay - started > this.policy.giveUpAfterMs) {
           throw new IscsiConnectionError(`target unreachable for ${Date.now() - started} ms`, { cause: e, maybeExecuted: false });

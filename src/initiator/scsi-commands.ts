@@ -54,14 +54,27 @@ const ILLEGAL_REQUEST = 0x5;
 /** Largest REPORT LUNS list we fetch: 16383 LUNs × 8 bytes + header. */
 const MAX_REPORT_LUNS_BYTES = 8 + 8 * 0x3fff;
 
+/** A READ CAPACITY(16) a command started to learn its LUN's block size: settles, never rejects. */
+type Sizing = Promise<{ blockSize: number } | { error: unknown }>;
+
+/**
+ * Commands reach the wire in the order they are called (a write then a flush must not
+ * arrive flush first): each is issued synchronously, except while a READ CAPACITY(16) for
+ * its LUN's block size is in flight; then every command to that LUN waits for it, one
+ * `await` of the same promise each, so they resume (and are issued) in call order.
+ * `command()` itself, called directly, does not wait.
+ */
 export abstract class ScsiCommands {
   /** Block sizes learned from READ CAPACITY(16), for read16/write16 length arithmetic. */
   private readonly blockSizes = new Map<number, number>();
+  private readonly sizing = new Map<number, Sizing>();
 
   abstract command(request: CommandRequest): Promise<CommandResult>;
 
   /** Runs any CDB; resolves on GOOD (or CONDITION MET), throws the typed SCSI error otherwise. */
   async scsi(lun: number, cdb: Buffer, options: ScsiOptions = {}): Promise<CommandResult> {
+    const sizing = this.sizing.get(lun);
+    if (sizing) await sizing;
     const result = await this.command({ lun, cdb, ...options });
     if (result.status === ScsiStatus.GOOD || result.status === ScsiStatus.CONDITION_MET) return result;
     if (result.status === ScsiStatus.CHECK_CONDITION) throw new ScsiCheckConditionError(result.sense ?? NO_SENSE_DATA, cdb);
@@ -102,7 +115,7 @@ export abstract class ScsiCommands {
   }
 
   async read16(lun: number, lba: bigint | number, blocks: number, options: { fua?: boolean; signal?: AbortSignal } = {}): Promise<Buffer> {
-    const blockSize = await this.blockSizeOf(lun);
+    const blockSize = this.blockSizes.get(lun) ?? blockSizeFrom(await this.learnBlockSize(lun));
     const r = await this.scsi(lun, read16Cdb(lba, blocks, options.fua ?? false), {
       dataInLength: blocks * blockSize,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -111,7 +124,7 @@ export abstract class ScsiCommands {
   }
 
   async write16(lun: number, lba: bigint | number, data: DataOut, options: { fua?: boolean; signal?: AbortSignal; idempotent?: boolean; taskAttribute?: TaskAttributeValue } = {}): Promise<void> {
-    const blockSize = await this.blockSizeOf(lun);
+    const blockSize = this.blockSizes.get(lun) ?? blockSizeFrom(await this.learnBlockSize(lun));
     if (data.length % blockSize !== 0) throw new RangeError(`write of ${data.length} bytes is not a multiple of the ${blockSize}-byte block`);
     await this.scsi(lun, write16Cdb(lba, data.length / blockSize, options.fua ?? false), {
       dataOut: data,
@@ -131,7 +144,8 @@ export abstract class ScsiCommands {
     let lease: BufferLease | undefined;
     const take = (bytes: number): Buffer => (lease = scatteredDataOut.take(bytes)).buffer;
     const build = options.gather ? writeScatteredGathered : writeScatteredCommand;
-    const { cdb, dataOut } = build(writes, await this.blockSizeOf(lun), { fua: options.fua ?? false }, take);
+    const blockSize = this.blockSizes.get(lun) ?? blockSizeFrom(await this.learnBlockSize(lun));
+    const { cdb, dataOut } = build(writes, blockSize, { fua: options.fua ?? false }, take);
     await this.scsi(lun, cdb, {
       dataOut,
       ...(options.taskAttribute !== undefined ? { taskAttribute: options.taskAttribute } : {}),
@@ -193,7 +207,32 @@ export abstract class ScsiCommands {
     this.blockSizes.set(lun, blockSize);
   }
 
-  protected async blockSizeOf(lun: number): Promise<number> {
-    return this.blockSizes.get(lun) ?? (await this.readCapacity16(lun)).blockSize;
+  /**
+   * The READ CAPACITY(16) under way for this LUN, or a new one. Callers use a known block
+   * size without awaiting (an await would let a later command overtake theirs) and await
+   * this promise itself, no wrapper, so they resume in the same order as scsi()'s waiters.
+   */
+  private learnBlockSize(lun: number): Sizing {
+    let sizing = this.sizing.get(lun);
+    if (!sizing) {
+      // Issued before it is registered, so it does not wait for itself.
+      sizing = this.readCapacity16(lun).then(
+        ({ blockSize }) => {
+          this.sizing.delete(lun);
+          return { blockSize };
+        },
+        (error: unknown) => {
+          this.sizing.delete(lun);
+          return { error };
+        },
+      );
+      this.sizing.set(lun, sizing);
+    }
+    return sizing;
   }
+}
+
+function blockSizeFrom(learned: Awaited<Sizing>): number {
+  if ('error' in learned) throw learned.error;
+  return learned.blockSize;
 }

@@ -18,7 +18,7 @@ import { encodeScsiCommand } from '../iscsi/pdu/scsi-command.js';
 import { encodeTaskMgmtRequest } from '../iscsi/pdu/task-management.js';
 import type { ChapCredentials } from '../iscsi/chap.js';
 import type { SessionParams } from '../iscsi/session-params.js';
-import { serialMax } from '../iscsi/pdu/serial.js';
+import { serialLt, serialMax } from '../iscsi/pdu/serial.js';
 import { moduleLogger } from '../util/log.js';
 import { ScsiStatus } from './cdb.js';
 import { CommandWindow } from './command-window.js';
@@ -119,12 +119,18 @@ export function randomIsid(): Buffer {
 
 interface Task {
   itt: number;
+  /** Submission order; unlike the ITT it never wraps, so it orders the tasks lost with a connection. */
+  seq: number;
   cmdSN: number;
   request: CommandRequest;
   lunField: bigint;
   dataIn: Buffer | undefined;
   /** Highest Data-In end offset seen. */
   dataInEnd: number;
+  /** Data-In bytes received: fewer than dataInEnd means a hole nobody wrote. */
+  dataInBytes: number;
+  /** DataSN the next Data-In (or, for a bidirectional command, R2T) must carry. */
+  nextDataSN: number;
   sent: boolean;
   deadline: number;
   resolve: (r: CommandResult) => void;
@@ -155,6 +161,8 @@ export class IscsiSession extends ScsiCommands {
   private readonly pending = new PendingCommands<Task>();
   private readonly immediates = new Map<number, ImmediateWaiter>();
   private nextItt = 1;
+  private nextSeq = 0;
+  private loggingOut: Promise<void> | undefined;
   private state: SessionState = 'open';
   private heardFromTarget = false;
   private lastHeard = Date.now();
@@ -179,17 +187,13 @@ export class IscsiSession extends ScsiCommands {
     this.expStatSN = loginResult.expStatSN;
     this.maxTransferBytes = options.limits?.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    transport.configure({
-      headerDigest: this.params.headerDigest,
-      dataDigest: this.params.dataDigest,
-      maxRecvDataSegmentLength: this.params.maxRecvDataSegmentLength,
-    });
-    transport.setHandler({ onPdu: (pdu) => this.onPdu(pdu), onClose: (e) => this.onClose(e) });
     // Fine enough that keepalive and timeouts fire within a fraction of their interval.
     // (A command timeout bounds how long a replicated host write may wait on the backup: 1/20 of it late at most.)
     const tick = Math.max(50, Math.min(1000, timeouts.commandMs / 20, (timeouts.nopIntervalMs || 2000) / 2, timeouts.nopTimeoutMs / 2));
     this.ticker = setInterval(() => this.onTick(), tick);
     this.ticker.unref();
+    // Last: PDUs that came right behind the final login response are handed over here.
+    transport.setHandler({ onPdu: (pdu) => this.onPdu(pdu), onClose: (e) => this.onClose(e) });
   }
 
   /** Connects, logs in and returns a session in full feature phase. */
@@ -248,11 +252,14 @@ export class IscsiSession extends ScsiCommands {
     const result = new Promise<CommandResult>((resolve, reject) => {
       task = {
         itt,
+        seq: this.nextSeq++,
         cmdSN: 0,
         request,
         lunField: 0n,
         dataIn: undefined,
         dataInEnd: 0,
+        dataInBytes: 0,
+        nextDataSN: 0,
         sent: false,
         deadline: Date.now() + (request.timeoutMs ?? this.timeouts.commandMs),
         resolve,
@@ -330,10 +337,12 @@ export class IscsiSession extends ScsiCommands {
   /** A TMF on a LUN: the target sends no response for the commands it aborts, so they end here. */
   private async lunTaskManagement(fn: number, lun: number, name: string): Promise<void> {
     const field = lunToField(lun);
-    const response = await this.taskManagement(fn, field, RESERVED_TAG, this.window.next);
+    const tmfCmdSN = this.window.next;
+    const response = await this.taskManagement(fn, field, RESERVED_TAG, tmfCmdSN, tmfCmdSN);
     if (response !== 0) throw new TaskManagementError(response);
     for (const task of [...this.tasks.values()]) {
-      if (task.lunField !== field) continue;
+      // Commands sent after the TMF (CmdSN at or past its own) are not in the task set it covered: they run on.
+      if (task.lunField !== field || !serialLt(task.cmdSN, tmfCmdSN)) continue;
       this.tasks.delete(task.itt);
       this.finishTask(task);
       task.reject(new CommandAbortedError(`aborted by ${name} of LUN ${lun}`, true));
@@ -344,7 +353,12 @@ export class IscsiSession extends ScsiCommands {
    * Waits for commands in flight, then logs out (closing the session) and closes the
    * connection. New commands are refused from the moment this is called.
    */
-  async logout(): Promise<void> {
+  logout(): Promise<void> {
+    // One logout, however many ask (the target's request and the caller's own may overlap).
+    return (this.loggingOut ??= this.logoutOnce());
+  }
+
+  private async logoutOnce(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'draining';
     await this.drained();
@@ -467,7 +481,7 @@ export class IscsiSession extends ScsiCommands {
     });
   }
 
-  private async taskManagement(fn: number, lun: bigint, referencedTaskTag: number, refCmdSN: number): Promise<number> {
+  private async taskManagement(fn: number, lun: bigint, referencedTaskTag: number, refCmdSN: number, cmdSN = this.window.next): Promise<number> {
     const { pdu } = await this.immediate('task-management', this.timeouts.taskManagementMs, (itt) =>
       encodeTaskMgmtRequest({
         immediate: true,
@@ -475,7 +489,7 @@ export class IscsiSession extends ScsiCommands {
         lun,
         itt,
         referencedTaskTag,
-        cmdSN: this.window.next,
+        cmdSN,
         expStatSN: this.expStatSN,
         refCmdSN,
         expDataSN: 0,
@@ -576,6 +590,15 @@ export class IscsiSession extends ScsiCommands {
     this.window.update(d.expCmdSN, d.maxCmdSN);
     const task = this.tasks.get(d.itt);
     if (task) {
+      // DataPDUInOrder and DataSequenceInOrder (what we offer): each Data-In carries the next
+      // DataSN and starts where the last ended. Anything else means a PDU went missing; at
+      // ErrorRecoveryLevel 0 that is a sequence error the session cannot recover from.
+      if (this.params.dataPDUInOrder && this.params.dataSequenceInOrder && (d.dataSN !== task.nextDataSN || d.bufferOffset !== task.dataInEnd)) {
+        return this.protocolError(
+          `Data-In for ITT ${d.itt} has DataSN ${d.dataSN} at offset ${d.bufferOffset}, expected DataSN ${task.nextDataSN} at ${task.dataInEnd}`,
+        );
+      }
+      task.nextDataSN = (task.nextDataSN + 1) >>> 0;
       if (data.length > 0) {
         const buffer = task.dataIn;
         const end = d.bufferOffset + data.length;
@@ -584,6 +607,7 @@ export class IscsiSession extends ScsiCommands {
         }
         data.copy(buffer, d.bufferOffset);
         if (end > task.dataInEnd) task.dataInEnd = end;
+        task.dataInBytes += data.length;
       }
       if (d.statusPresent) {
         this.advanceStatSN(d.statSN);
@@ -621,6 +645,10 @@ export class IscsiSession extends ScsiCommands {
   }
 
   private complete(task: Task, status: number, residual: number, overflow: boolean, underflow: boolean, senseData: Buffer | undefined): void {
+    // Out-of-order Data-In with a hole: those bytes are whatever the buffer held, never the data.
+    if (task.dataInBytes !== task.dataInEnd) {
+      return this.protocolError(`ITT ${task.itt} completed with ${task.dataInEnd - task.dataInBytes} bytes of its Data-In never sent`);
+    }
     this.tasks.delete(task.itt);
     this.finishTask(task);
     const result: CommandResult = { status, residual: overflow || underflow ? residual : 0, residualOverflow: overflow };
@@ -640,6 +668,8 @@ export class IscsiSession extends ScsiCommands {
     this.window.update(r.expCmdSN, r.maxCmdSN);
     const task = this.tasks.get(r.itt);
     if (!task) return; // aborted or timed out; the target learns from ABORT TASK
+    // A bidirectional command's R2Ts and Data-In share one DataSN sequence (RFC 7143 §11.7.5).
+    if (task.dataIn) task.nextDataSN = (task.nextDataSN + 1) >>> 0;
     const out = task.request.dataOut;
     const end = r.bufferOffset + r.desiredLength;
     if (!out || end > out.length) {
@@ -695,7 +725,6 @@ export class IscsiSession extends ScsiCommands {
     const waiter = this.immediates.get(itt);
     if (!waiter) return;
     this.immediates.delete(itt);
-    if (waiter.operation === 'nop') this.pingOutstanding = false;
     waiter.resolve(pdu, data);
   }
 
@@ -731,7 +760,10 @@ export class IscsiSession extends ScsiCommands {
     const interval = this.timeouts.nopIntervalMs;
     if (interval > 0 && !this.pingOutstanding && now - this.lastHeard >= interval && !this.transport.isClosed) {
       this.pingOutstanding = true;
-      void this.ping().catch(() => undefined);
+      // Cleared however the ping ends (answer, Reject, timeout, close), or keepalive would stop for good.
+      void this.ping()
+        .catch(() => undefined)
+        .finally(() => (this.pingOutstanding = false));
     }
   }
 
@@ -750,7 +782,8 @@ export class IscsiSession extends ScsiCommands {
     this.state = 'closed';
     clearInterval(this.ticker);
     const reason = error?.message ?? 'session closed';
-    for (const task of this.tasks.values()) {
+    // Oldest first (ITTs wrap, so not by ITT): a caller re-issuing them must keep their order.
+    for (const task of [...this.tasks.values()].sort((a, b) => a.seq - b.seq)) {
       this.finishTask(task);
       task.reject(new IscsiConnectionError(`${reason} with the command in flight`, { cause: error, maybeExecuted: true }));
     }

@@ -37,6 +37,12 @@ export interface DigestSettings {
   maxRecvDataSegmentLength: number;
 }
 
+interface HeldInput {
+  pdus: FramedPdu[];
+  closed: boolean;
+  error: IscsiConnectionError | undefined;
+}
+
 const NO_HANDLER: TransportHandler = { onPdu: () => undefined, onClose: () => undefined };
 
 export class PduTransport {
@@ -46,6 +52,8 @@ export class PduTransport {
   private readonly reader: PduReader;
   private closed = false;
   private closingCleanly = false;
+  /** What arrived between holdUntilHandler() and the next setHandler(). */
+  private held: HeldInput | undefined;
 
   private constructor(private readonly socket: Socket) {
     this.reader = new PduReader(this.settings, {
@@ -111,8 +119,35 @@ export class PduTransport {
     return this.closed;
   }
 
+  /** Also gets first whatever holdUntilHandler() kept, in order. */
   setHandler(handler: TransportHandler): void {
+    const held = this.held;
+    this.held = undefined;
     this.handler = handler;
+    if (!held) return;
+    for (const pdu of held.pdus) {
+      if (this.closed && !held.closed) return; // the handler ended the connection (and heard so)
+      handler.onPdu(pdu);
+    }
+    if (held.closed) handler.onClose(held.error);
+  }
+
+  /**
+   * Keeps what arrives (PDUs, the connection's end) for the next setHandler. The end of
+   * login: PDUs framed behind the final login response in the same read belong to the
+   * session, which takes over only after the login's promise settles.
+   */
+  holdUntilHandler(): void {
+    const held: HeldInput = { pdus: [], closed: false, error: undefined };
+    this.held = held;
+    this.handler = {
+      // Copied: the bytes of a socket chunk are not the reader's to lend past this callback.
+      onPdu: (pdu) => held.pdus.push({ header: Buffer.from(pdu.header), data: Buffer.from(pdu.data) }),
+      onClose: (error) => {
+        held.closed = true;
+        held.error = error;
+      },
+    };
   }
 
   /** Applies from the next PDU in either direction (RFC 7143: digests start after the final login response). */

@@ -1,7 +1,8 @@
 /**
  * A scripted iSCSI target for behaviours real targets will not show on demand: a CmdSN
- * window of one, commands that never complete, async logout requests. Login accepts
- * anything; SCSI commands go to `onCommand`.
+ * window of one, commands that never complete, async logout requests, PDUs out of
+ * sequence. Login accepts anything; SCSI commands go to `onCommand`, and any full-feature
+ * PDU to `onPdu` first when the test wants to answer it itself.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { decodeInitiatorPdu, type InitiatorPdu } from '../../src/iscsi/pdu/decode.js';
@@ -12,11 +13,12 @@ import { encodeLogoutResponse } from '../../src/iscsi/pdu/logout.js';
 import { encodeNopIn } from '../../src/iscsi/pdu/nop.js';
 import { AsyncEvent } from '../../src/iscsi/pdu/opcodes.js';
 import { encodeScsiResponse } from '../../src/iscsi/pdu/scsi-response.js';
+import { encodeReject } from '../../src/iscsi/pdu/reject.js';
 import { encodeTaskMgmtResponse } from '../../src/iscsi/pdu/task-management.js';
-import { paddingFor } from '../../src/iscsi/pdu/segment.js';
+import { encodeDigest, headerDigest, paddingFor } from '../../src/iscsi/pdu/segment.js';
 import type { ScsiCommandPdu } from '../../src/iscsi/pdu/scsi-command.js';
 import { PduReader } from '../../src/iscsi/pdu/pdu-reader.js';
-import { encodeTextKeys, parseTextKeys } from '../../src/iscsi/text-keys.js';
+import { encodeTextKeys, parseTextKeys, type TextPair } from '../../src/iscsi/text-keys.js';
 
 export class FakeConnection {
   statSN = 1;
@@ -27,12 +29,17 @@ export class FakeConnection {
 
   constructor(readonly socket: Socket) {}
 
+  /** CRC32C header digests, from the end of login when negotiated. */
+  headerDigest = false;
+
+  /** One PDU as bytes: header (and its digest), data, padding. */
+  frame(header: Buffer, data?: Buffer): Buffer {
+    const digest = this.headerDigest ? [encodeDigest(headerDigest(header))] : [];
+    return Buffer.concat([header, ...digest, ...(data && data.length > 0 ? [data, paddingFor(data.length)] : [])]);
+  }
+
   send(header: Buffer, data?: Buffer): void {
-    this.socket.write(header);
-    if (data && data.length > 0) {
-      this.socket.write(data);
-      this.socket.write(paddingFor(data.length));
-    }
+    this.socket.write(this.frame(header, data));
   }
 
   get maxCmdSN(): number {
@@ -67,31 +74,35 @@ export class FakeConnection {
   sendDataIn(itt: number, data: Buffer, segment: number, bufferOffset = 0): void {
     for (let off = 0; off < data.length; off += segment) {
       const piece = data.subarray(off, off + segment);
-      const last = off + piece.length >= data.length;
-      this.send(
-        encodeDataIn(
-          {
-            final: last,
-            acknowledge: false,
-            residualOverflow: false,
-            residualUnderflow: false,
-            statusPresent: last,
-            status: 0,
-            lun: 0n,
-            itt,
-            ttt: 0xffffffff,
-            statSN: last ? this.statSN++ : 0,
-            expCmdSN: this.expCmdSN,
-            maxCmdSN: this.maxCmdSN,
-            dataSN: off / segment,
-            bufferOffset: bufferOffset + off,
-            residual: 0,
-          },
-          piece.length,
-        ),
-        piece,
-      );
+      this.sendDataInPdu(itt, off / segment, bufferOffset + off, piece, off + piece.length >= data.length);
     }
+  }
+
+  /** One Data-In PDU as given (status GOOD in it when `last`), in sequence or not. */
+  sendDataInPdu(itt: number, dataSN: number, bufferOffset: number, piece: Buffer, last: boolean): void {
+    this.send(
+      encodeDataIn(
+        {
+          final: last,
+          acknowledge: false,
+          residualOverflow: false,
+          residualUnderflow: false,
+          statusPresent: last,
+          status: 0,
+          lun: 0n,
+          itt,
+          ttt: 0xffffffff,
+          statSN: last ? this.statSN++ : 0,
+          expCmdSN: this.expCmdSN,
+          maxCmdSN: this.maxCmdSN,
+          dataSN,
+          bufferOffset,
+          residual: 0,
+        },
+        piece.length,
+      ),
+      piece,
+    );
   }
 
   requestLogout(): void {
@@ -114,14 +125,34 @@ export class FakeConnection {
   }
 
   pingInitiator(ttt: number): void {
-    this.send(encodeNopIn({ lun: 0n, itt: 0xffffffff, ttt, statSN: this.statSN, expCmdSN: this.expCmdSN, maxCmdSN: this.maxCmdSN }, 0));
+    this.send(this.nopInPing(ttt));
+  }
+
+  /** The header of a NOP-In asking the initiator for a NOP-Out echoing `ttt`. */
+  nopInPing(ttt: number): Buffer {
+    return encodeNopIn({ lun: 0n, itt: 0xffffffff, ttt, statSN: this.statSN, expCmdSN: this.expCmdSN, maxCmdSN: this.maxCmdSN }, 0);
+  }
+
+  /** A Reject of the PDU whose header is `rejected` (carried as the Reject's data segment). */
+  reject(reason: number, rejected: Buffer): void {
+    this.send(encodeReject({ reason, statSN: this.statSN++, expCmdSN: this.expCmdSN, maxCmdSN: this.maxCmdSN, dataSN: 0 }, rejected.length), rejected);
+  }
+
+  taskManagementDone(itt: number): void {
+    this.send(encodeTaskMgmtResponse({ response: 0, itt, statSN: this.statSN++, expCmdSN: this.expCmdSN, maxCmdSN: this.maxCmdSN }));
   }
 }
 
 export interface FakeTargetBehaviour {
   /** Called for every SCSI command after CmdSN bookkeeping; answer (or not) via conn.respond. */
-  onCommand(conn: FakeConnection, command: ScsiCommandPdu): void;
+  onCommand?(conn: FakeConnection, command: ScsiCommandPdu): void;
   onConnection?(conn: FakeConnection): void;
+  /** Sees each full-feature PDU (header with its digest-free data) first; true: handled, skip the default. */
+  onPdu?(conn: FakeConnection, pdu: InitiatorPdu, header: Buffer, data: Buffer): boolean | void;
+  /** A PDU header (no data) written in the same socket write as the final login response, so read with it. */
+  afterLogin?(conn: FakeConnection): Buffer | undefined;
+  /** Agree to HeaderDigest=CRC32C when the initiator offers it. */
+  headerDigest?: boolean;
   /** Leave the initiator's NOP-Out pings unanswered (a hung target). */
   ignorePings?: boolean;
 }
@@ -142,7 +173,7 @@ export class FakeTarget {
       const reader = new PduReader(
         { maxRecvDataSegmentLength: 1 << 20, headerDigest: false, dataDigest: false },
         {
-          onPdu: ({ header, data }) => handle(conn, decodeInitiatorPdu(header), data, behaviour),
+          onPdu: ({ header, data }) => handle(conn, reader, header, data, behaviour),
           onFatal: () => socket.destroy(),
           onDataDigestError: () => socket.destroy(),
           onOversizeSegment: () => socket.destroy(),
@@ -161,25 +192,33 @@ export class FakeTarget {
   }
 }
 
-function handle(conn: FakeConnection, pdu: InitiatorPdu, data: Buffer, behaviour: FakeTargetBehaviour): void {
+function handle(conn: FakeConnection, reader: PduReader, header: Buffer, data: Buffer, behaviour: FakeTargetBehaviour): void {
+  const pdu = decodeInitiatorPdu(header);
   conn.received.push(pdu);
+  if (pdu.kind === 'scsi-command' && !pdu.pdu.immediate) conn.expCmdSN = (pdu.pdu.cmdSN + 1) >>> 0;
+  if (pdu.kind !== 'login' && behaviour.onPdu?.(conn, pdu, header, data)) return;
   switch (pdu.kind) {
     case 'login': {
       const p = pdu.pdu;
-      // Agree with every offer as made (legal for each key kind), digests off.
+      // Agree with every offer as made (legal for each key kind), digests off unless asked for.
+      const answer = (k: TextPair): TextPair => {
+        switch (k.key) {
+          case 'HeaderDigest':
+            return { key: k.key, value: behaviour.headerDigest && k.value.split(',').includes('CRC32C') ? 'CRC32C' : 'None' };
+          case 'DataDigest':
+          case 'AuthMethod':
+            return { key: k.key, value: 'None' };
+          case 'MaxRecvDataSegmentLength':
+            return { key: k.key, value: '8192' };
+          default:
+            return k;
+        }
+      };
       const answers = parseTextKeys(data)
         .filter((k) => !['InitiatorName', 'InitiatorAlias', 'TargetName', 'SessionType'].includes(k.key))
-        .map((k) =>
-          k.key === 'HeaderDigest' || k.key === 'DataDigest'
-            ? { key: k.key, value: 'None' }
-            : k.key === 'AuthMethod'
-              ? { key: k.key, value: 'None' }
-              : k.key === 'MaxRecvDataSegmentLength'
-                ? { key: k.key, value: '8192' }
-                : k,
-        );
+        .map(answer);
       const body = encodeTextKeys(answers);
-      const header = encodeLoginResponse(
+      const loginHeader = encodeLoginResponse(
         {
           transit: p.transit,
           continue: false,
@@ -198,12 +237,18 @@ function handle(conn: FakeConnection, pdu: InitiatorPdu, data: Buffer, behaviour
         },
         body.length,
       );
-      conn.send(header, body);
+      const response = conn.frame(loginHeader, body);
+      const final = p.transit && p.nsg === 3;
+      if (final && answers.some((k) => k.key === 'HeaderDigest' && k.value === 'CRC32C')) {
+        conn.headerDigest = true;
+        reader.setLimits({ maxRecvDataSegmentLength: 1 << 20, headerDigest: true, dataDigest: false });
+      }
+      const tail = final ? behaviour.afterLogin?.(conn) : undefined;
+      conn.socket.write(tail ? Buffer.concat([response, conn.frame(tail)]) : response);
       return;
     }
     case 'scsi-command':
-      if (!pdu.pdu.immediate) conn.expCmdSN = (pdu.pdu.cmdSN + 1) >>> 0;
-      behaviour.onCommand(conn, pdu.pdu);
+      behaviour.onCommand?.(conn, pdu.pdu);
       return;
     case 'nop-out':
       if (pdu.pdu.itt !== 0xffffffff && !behaviour.ignorePings) {
@@ -214,7 +259,7 @@ function handle(conn: FakeConnection, pdu: InitiatorPdu, data: Buffer, behaviour
       }
       return;
     case 'task-mgmt':
-      conn.send(encodeTaskMgmtResponse({ response: 0, itt: pdu.pdu.itt, statSN: conn.statSN++, expCmdSN: conn.expCmdSN, maxCmdSN: conn.maxCmdSN }));
+      conn.taskManagementDone(pdu.pdu.itt);
       return;
     case 'logout':
       conn.send(
