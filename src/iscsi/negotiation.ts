@@ -67,8 +67,9 @@ export const KEY_TABLE: ReadonlyMap<string, KeyDefinition> = new Map(
     key('DefaultTime2Wait', 'numeric-max', { leadingOnly: true, min: 0, max: 3600 }),
     key('DefaultTime2Retain', 'numeric-min', { leadingOnly: true, min: 0, max: 3600 }),
     key('MaxOutstandingR2T', 'numeric-min', { ...NORMAL_ONLY, min: 1, max: 65_535 }),
-    key('DataPDUInOrder', 'boolean-and', NORMAL_ONLY),
-    key('DataSequenceInOrder', 'boolean-and', NORMAL_ONLY),
+    // RFC 7143 §13.19-20: result function OR, so a side that needs in-order data gets it.
+    key('DataPDUInOrder', 'boolean-or', NORMAL_ONLY),
+    key('DataSequenceInOrder', 'boolean-or', NORMAL_ONLY),
     key('ErrorRecoveryLevel', 'numeric-min', { leadingOnly: true, min: 0, max: 2 }),
     key('iSCSIProtocolLevel', 'numeric-min', { leadingOnly: true, min: 0, max: 31 }),
     key('TaskReporting', 'list', { ...NORMAL_ONLY, values: ['RFC3720', 'ResponseFence', 'FastAbort'] }),

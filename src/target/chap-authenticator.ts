@@ -96,12 +96,18 @@ export class ChapAuthenticator {
     );
     if (!userMatches) throw new ChapError('wrong-user', `unknown CHAP user ${JSON.stringify(keys.name)}`);
     if (!responseMatches) throw new ChapError('wrong-response', `wrong CHAP response for user ${JSON.stringify(keys.name)}`);
+    const mutual = this.credentials.mutualChap;
+    // RFC 7143 §9.2.1: a response equal to the one we would generate for this challenge is a
+    // failure, so one secret never serves both directions (else our own answer to this
+    // challenge, got on another connection, would pass as the initiator's).
+    if (mutual && verifyChapResponse(this.algorithm, this.issued.identifier, mutual.secret, this.issued.challenge, response)) {
+      throw new ChapError('wrong-response', 'initiator CHAP secret equals the mutual CHAP secret the target answers with');
+    }
 
     if (keys.identifier === undefined || keys.challenge === undefined) {
       this.state = 'authenticated';
       return [];
     }
-    const mutual = this.credentials.mutualChap;
     if (!mutual) throw new ChapError('mutual-unavailable', 'initiator requested mutual CHAP but none is configured');
     const identifier = parseChapIdentifier(keys.identifier);
     const challenge = decodeChapBinary(keys.challenge);

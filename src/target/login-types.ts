@@ -46,7 +46,7 @@ export interface LoginOutcome {
 export type SessionAuthentication = 'none' | 'chap' | 'mutual-chap';
 
 export interface LoginEnvironment {
-  /** Targets reachable through this portal group. */
+  /** Targets reachable through this portal group, whatever the case of `iqn` (target-registry.ts). */
   findTarget(iqn: string): TargetConfig | undefined;
   portalGroupTag: number;
   /** Our declared limits (MaxRecvDataSegmentLength etc.) and preferences. */

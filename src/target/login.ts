@@ -9,6 +9,7 @@ import { ChapAuthenticator, type ChapTargetCredentials } from './chap-authentica
 import { ChapError, type RandomSource } from '../iscsi/chap.js';
 import { NegotiationError, ParameterNegotiator, type NegotiationPolicy } from '../iscsi/negotiation.js';
 import { defaultTargetPolicy } from './negotiation-policy.js';
+import { LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH } from './transport-limits.js';
 import { isInitiatorAllowed } from './send-targets.js';
 import { encodeTextKeys, parseTextKeys, TextKeyError, type TextPair } from '../iscsi/text-keys.js';
 import { moduleLogger, type Logger } from '../util/log.js';
@@ -60,6 +61,14 @@ export interface LoginNegotiatorOptions {
 
 type Phase = 'in-progress' | 'done' | 'failed';
 
+/** A successful response, before it is cut to the initiator's limit. */
+interface UnsentResponse {
+  csg: number;
+  nsg: number;
+  transit: boolean;
+  data: Buffer;
+}
+
 export class LoginNegotiator {
   private phase: Phase = 'in-progress';
   private result: LoginOutcome | undefined;
@@ -72,6 +81,8 @@ export class LoginNegotiator {
 
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The rest of a response sent with C=1, fetched by empty Login Requests. */
+  private unsent: UnsentResponse | undefined;
 
   private readonly identity = new Map<string, string>();
   private sessionType: 'Normal' | 'Discovery' = 'Normal';
@@ -119,12 +130,13 @@ export class LoginNegotiator {
 
   private process(req: LoginStep): LoginStepReply {
     this.checkHeader(req);
+    if (this.unsent) return this.nextPiece(req);
     if (req.continue) return this.accumulate(req);
     const data = this.takeAssembled(req.data);
     const pairs = parseTextKeys(data);
     const answers: TextPair[] = [];
 
-    if (this.first) this.acceptIdentity(pairs, req, answers);
+    if (this.first) this.acceptIdentity(pairs, answers);
     else this.checkIdentityRepeat(pairs);
     const negotiator = this.negotiator!;
 
@@ -149,10 +161,34 @@ export class LoginNegotiator {
 
     // The target transits only when asked and, from the security stage, only once authenticated.
     const transit = req.transit && (req.csg !== Stage.Security || this.securityComplete);
-    if (transit) this.expectedStage = req.nsg;
-    else this.expectedStage = req.csg;
-    if (transit && req.nsg === Stage.FullFeature) this.finish();
-    return { csg: req.csg, nsg: req.nsg, transit, continue: false, statusClass: 0, statusDetail: 0, data: encodeTextKeys(answers) };
+    return this.reply({ csg: req.csg, nsg: req.nsg, transit, data: encodeTextKeys(answers) });
+  }
+
+  /**
+   * Every key is answered (NotUnderstood at least, RFC 7143 §6.2), so a request of unknown
+   * keys gets a longer answer than itself. A Login Response beyond the initiator's 8192 bytes
+   * goes in pieces with C=1 and T=0 (§11.13), the initiator fetching each next one with an
+   * empty Login Request; the transition happens with the last piece.
+   */
+  private reply(full: UnsentResponse): LoginStepReply {
+    const { csg, nsg, transit, data } = full;
+    if (data.length > LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH) {
+      this.unsent = { ...full, data: data.subarray(LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH) };
+      this.expectedStage = csg;
+      return { csg, nsg, transit: false, continue: true, statusClass: 0, statusDetail: 0, data: data.subarray(0, LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH) };
+    }
+    this.expectedStage = transit ? nsg : csg;
+    if (transit && nsg === Stage.FullFeature) this.finish();
+    return { csg, nsg, transit, continue: false, statusClass: 0, statusDetail: 0, data };
+  }
+
+  private nextPiece(req: LoginStep): LoginStepReply {
+    if (req.continue || req.data.length > 0) {
+      throw new LoginFailure(LoginStatus.InitiatorError, 'login request with keys while a continued response is being sent');
+    }
+    const rest = this.unsent!;
+    this.unsent = undefined;
+    return this.reply(rest);
   }
 
   private checkHeader(req: LoginStep): void {
@@ -201,7 +237,7 @@ export class LoginNegotiator {
     return whole;
   }
 
-  private acceptIdentity(pairs: readonly TextPair[], req: LoginStep, answers: TextPair[]): void {
+  private acceptIdentity(pairs: readonly TextPair[], answers: TextPair[]): void {
     for (const p of pairs) if (IDENTITY_KEYS.has(p.key)) this.identity.set(p.key, p.value);
     const initiatorName = this.identity.get('InitiatorName');
     if (!initiatorName) throw new LoginFailure(LoginStatus.MissingParameter, 'InitiatorName missing from first login request');
@@ -213,8 +249,9 @@ export class LoginNegotiator {
       throw new LoginFailure(LoginStatus.SessionTypeUnsupported, `unsupported SessionType ${JSON.stringify(sessionType)}`);
     }
     this.sessionType = sessionType;
-    // We run one connection per session: a non-zero TSIH names a session we cannot join.
-    if (req.tsih !== 0) throw new LoginFailure(LoginStatus.SessionDoesNotExist, `no session with TSIH ${req.tsih}`);
+    // A non-zero TSIH (connection reinstatement, §6.3.4) is the binding's to check: the
+    // connection refused an unknown one before this request (precheck), and refuses one of
+    // another initiator or target once login succeeds (session-binding.ts).
 
     if (sessionType === 'Normal') {
       const targetName = this.identity.get('TargetName');

@@ -4,9 +4,10 @@
  */
 import type { TargetConfig } from './config.js';
 import { encodeTextKeys, parseTextKeys, type TextPair } from '../iscsi/text-keys.js';
+import { sameIscsiName } from './iscsi-name.js';
 
 export function isInitiatorAllowed(target: TargetConfig, initiatorName: string): boolean {
-  return target.allow.length === 0 || target.allow.includes(initiatorName);
+  return target.allow.length === 0 || target.allow.some((allowed) => sameIscsiName(allowed, initiatorName));
 }
 
 /**
@@ -46,7 +47,7 @@ export function sendTargetsPairs(value: string, ctx: SendTargetsContext): TextPa
     if (ctx.sessionType !== 'Normal' || !ctx.sessionTarget) return [{ key: 'SendTargets', value: 'Reject' }];
     listed = [ctx.sessionTarget];
   } else {
-    listed = ctx.targets.filter((t) => t.iqn === value);
+    listed = ctx.targets.filter((t) => sameIscsiName(t.iqn, value));
   }
   const pairs: TextPair[] = [];
   for (const target of listed) {

@@ -6,10 +6,12 @@
  * connection only learns the outcome: the session it now serves, or the refusal its final
  * login response carries.
  */
+import type { SessionParams } from '../iscsi/session-params.js';
 import type { Nexus } from '../scsi/types.js';
 import type { Logger } from '../util/log.js';
 import type { ConnectionContext } from './connection.js';
 import type { SlotTicket } from './connection-slots.js';
+import { sameIscsiName } from './iscsi-name.js';
 import { LoginStatus, type Binding, type LoginIdentity } from './login-phase.js';
 import type { LoginOutcome } from './login-types.js';
 import { Session, type SessionConnection } from './session.js';
@@ -119,7 +121,7 @@ export class SessionBinder {
   /** Connection reinstatement (§6.3.4) in an existing session: the same CID replaces the old connection. */
   private reinstateConnection(outcome: LoginOutcome, id: LoginIdentity, isid: string, cmdSN: number): Binding | Promise<Binding> {
     const s = this.ctx.sessions.get(id.tsih);
-    if (!s || s.ended || s.isid !== isid || s.initiatorName !== outcome.initiatorName || s.target?.iqn !== outcome.target?.iqn) {
+    if (!s || s.ended || s.isid !== isid || !sameIscsiName(s.initiatorName, outcome.initiatorName) || s.target?.iqn !== outcome.target?.iqn) {
       return noSession(id.tsih);
     }
     if (s.connection && s.connection.cid !== id.cid) {
@@ -136,7 +138,7 @@ export class SessionBinder {
       const gone = closed ?? (s.ended || s.connection ? noSession(id.tsih) : undefined);
       if (gone) return gone;
       s.window.reset(cmdSN);
-      s.params = outcome.params;
+      s.params = { ...s.params, ...connectionParams(outcome.params) };
       s.connection = this.connection;
       this.connection.attach(s);
       return { ok: true, tsih: s.tsih };
@@ -152,11 +154,25 @@ export class SessionBinder {
   private replacesLiveConnection(outcome: LoginOutcome, id: LoginIdentity, isid: string): boolean {
     if (id.tsih !== 0) {
       const s = this.ctx.sessions.get(id.tsih);
-      return !!s && !s.ended && s.isid === isid && s.initiatorName === outcome.initiatorName && s.connection?.cid === id.cid;
+      return !!s && !s.ended && s.isid === isid && sameIscsiName(s.initiatorName, outcome.initiatorName) && s.connection?.cid === id.cid;
     }
     if (outcome.sessionType !== 'Normal' || !outcome.target) return false;
     return !!this.ctx.sessions.findByInitiatorPort(outcome.initiatorName, isid, outcome.target.iqn)?.connection;
   }
+}
+
+/**
+ * What a reinstated connection negotiates for itself. The rest are leading-only keys (RFC
+ * 7143 §13 "LO"), settled by the session's first login: an initiator does not offer them
+ * again, and the defaults the new login leaves for them are not the values in use.
+ */
+function connectionParams(p: SessionParams): Partial<SessionParams> {
+  return {
+    headerDigest: p.headerDigest,
+    dataDigest: p.dataDigest,
+    maxSendDataSegmentLength: p.maxSendDataSegmentLength,
+    maxRecvDataSegmentLength: p.maxRecvDataSegmentLength,
+  };
 }
 
 function noSession(tsih: number): Binding {

@@ -2,6 +2,7 @@
  * Live sessions by TSIH and by initiator port, for TSIH allocation and session reinstatement;
  * and the ended ones whose tasks still run (draining).
  */
+import { sameIscsiName } from './iscsi-name.js';
 import { lunHoldsOf, type LunHolds, type Session } from './session.js';
 
 export class SessionRegistry {
@@ -36,7 +37,7 @@ export class SessionRegistry {
   /** The normal session of this initiator port (name + ISID) with this target, if any. */
   findByInitiatorPort(initiatorName: string, isid: string, targetName: string): Session | undefined {
     for (const s of this.byTsih.values()) {
-      if (s.kind === 'Normal' && s.initiatorName === initiatorName && s.isid === isid && s.target?.iqn === targetName) return s;
+      if (s.kind === 'Normal' && sameIscsiName(s.initiatorName, initiatorName) && s.isid === isid && s.target?.iqn === targetName) return s;
     }
     return undefined;
   }
@@ -49,7 +50,7 @@ export class SessionRegistry {
    */
   holdsFor(initiatorName: string, targetName: string): LunHolds | undefined {
     const waits: Array<readonly [number, Promise<void>]> = [];
-    for (const s of this.draining) if (s.initiatorName === initiatorName && s.target?.iqn === targetName) waits.push(...s.drainedLuns);
+    for (const s of this.draining) if (sameIscsiName(s.initiatorName, initiatorName) && s.target?.iqn === targetName) waits.push(...s.drainedLuns);
     return waits.length === 0 ? undefined : lunHoldsOf(waits);
   }
 

@@ -1,6 +1,7 @@
-/** The targets a server exposes: IQN → its static configuration and SCSI target. */
+/** The targets a server exposes: IQN (in any case) → its static configuration and SCSI target. */
 import type { ScsiTargetPort } from '../scsi/types.js';
 import type { TargetConfig } from './config.js';
+import { iscsiNameKey } from './iscsi-name.js';
 
 export interface TargetEntry {
   config: TargetConfig;
@@ -15,12 +16,13 @@ export class TargetRegistry {
   }
 
   add(entry: TargetEntry): void {
-    if (this.byIqn.has(entry.config.iqn)) throw new Error(`duplicate target ${entry.config.iqn}`);
-    this.byIqn.set(entry.config.iqn, entry);
+    const key = iscsiNameKey(entry.config.iqn);
+    if (this.byIqn.has(key)) throw new Error(`duplicate target ${entry.config.iqn}`);
+    this.byIqn.set(key, entry);
   }
 
   find(iqn: string): TargetEntry | undefined {
-    return this.byIqn.get(iqn);
+    return this.byIqn.get(iscsiNameKey(iqn));
   }
 
   all(): TargetEntry[] {

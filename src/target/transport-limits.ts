@@ -18,7 +18,10 @@ export const DEFAULT_LIMITS: TransportLimits = {
   queueDepth: 128,
 };
 
-/** RFC 7143 §6.1: during login we accept at most 8192-byte data segments. */
+/**
+ * RFC 7143 §6.1: during login we accept at most 8192-byte data segments, and send no more
+ * (the initiator's declared MaxRecvDataSegmentLength applies only after login).
+ */
 export const LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH = 8192;
 
 /**

@@ -22,13 +22,17 @@ describe('boolean keys', () => {
     expect(n.result().initialR2T).toBe(answer === 'Yes');
   });
 
-  it('DataPDUInOrder and DataSequenceInOrder use AND', () => {
-    const n = targetNegotiator();
-    expect(answerMap(n.respond(offer({ DataPDUInOrder: 'No', DataSequenceInOrder: 'Yes' })))).toEqual({
-      DataPDUInOrder: 'No',
-      DataSequenceInOrder: 'Yes',
+  it.each([
+    ['Yes', false, 'Yes'],
+    ['No', false, 'No'],
+    ['No', true, 'Yes'],
+  ])('DataPDUInOrder and DataSequenceInOrder (OR): offer %s, ours %s -> %s', (offered, ours, answer) => {
+    const n = targetNegotiator({ dataPDUInOrder: ours, dataSequenceInOrder: ours });
+    expect(answerMap(n.respond(offer({ DataPDUInOrder: offered, DataSequenceInOrder: offered })))).toEqual({
+      DataPDUInOrder: answer,
+      DataSequenceInOrder: answer,
     });
-    expect(n.result()).toMatchObject({ dataPDUInOrder: false, dataSequenceInOrder: true });
+    expect(n.result()).toMatchObject({ dataPDUInOrder: answer === 'Yes', dataSequenceInOrder: answer === 'Yes' });
   });
 
   it('legacy markers are only ever No', () => {

@@ -114,10 +114,14 @@ export class TestInitiator {
     });
   }
 
-  async login(opts: { initiator?: string; target?: string; isid?: Buffer; discovery?: boolean; tsih?: number } = {}): Promise<Extract<Received, { kind: 'login-response' }>> {
+  /** A one-request login straight to full feature phase; `keys` are further KEY=VALUE pairs to offer. */
+  async login(
+    opts: { initiator?: string; target?: string; isid?: Buffer; discovery?: boolean; tsih?: number; keys?: string[] } = {},
+  ): Promise<Extract<Received, { kind: 'login-response' }>> {
     const keys = [`InitiatorName=${opts.initiator ?? 'iqn.2026-01.test:client'}`];
     if (opts.discovery) keys.push('SessionType=Discovery');
     else keys.push(`TargetName=${opts.target ?? 'iqn.2026-01.test:fake'}`);
+    keys.push(...(opts.keys ?? []));
     const data = Buffer.from(keys.join('\0') + '\0');
     this.send(
       encodeLoginRequest(
