@@ -8,6 +8,7 @@ import { SINGLE_MAX_BLOCKS, SINGLE_MAX_LBA, SINGLE_NONCE_BYTES } from '../replic
 import { UsageError } from '../util/usage-error.js';
 import { connectUrl, parseUrlArgument } from '../verify/connect.js';
 import type { CommandIo } from './verify/command.js';
+import { positiveInteger } from './option-checks.js';
 
 export interface ChallengeArgs {
   url: string;
@@ -33,9 +34,8 @@ export function parseLba(text: string): bigint {
 
 export function parseBlocks(text: string | undefined): number {
   if (text === undefined) return 1;
-  if (!/^[0-9]+$/.test(text.trim())) throw new UsageError(`--blocks: "${text}" is not a positive integer`);
-  const blocks = Number(text);
-  if (blocks < 1 || blocks > SINGLE_MAX_BLOCKS) throw new UsageError(`--blocks: ${blocks} outside 1-${SINGLE_MAX_BLOCKS}`);
+  const blocks = positiveInteger(text, '--blocks');
+  if (blocks > SINGLE_MAX_BLOCKS) throw new UsageError(`--blocks: ${blocks} outside 1-${SINGLE_MAX_BLOCKS}`);
   return blocks;
 }
 

@@ -10,6 +10,7 @@ import { DEFAULT_CONTROL_PATH } from './replication-options.js';
 import { LUN_OPTIONS, buildServeSettings } from './serve-options.js';
 import { RBD_LUN_OPTIONS } from './rbd-lun.js';
 import { rejectMissingValues } from './missing-values.js';
+import { positiveInteger } from './option-checks.js';
 import { DEFAULT_RBD_OP_TIMEOUT_S } from '../block/rbd-store.js';
 import { DEFAULT_BUFFER_MEMORY_BYTES, DEFAULT_MAX_CONNECTIONS, MIN_BUFFER_MEMORY_BYTES } from '../target/transport-limits.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
@@ -60,9 +61,9 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
   });
   setLogLevel(settings.logLevel);
   const { startServer, ReplicaSetupError } = await import('./serve.js');
-  const { ControlSocketInUseError } = await import('../replication/control/server.js');
+  const { ControlPathTakenError } = await import('../replication/control/server.js');
   const running = await startServer(settings).catch((e: unknown) => {
-    if (e instanceof ReplicaSetupError || e instanceof ControlSocketInUseError) fail(e.message, 1);
+    if (e instanceof ReplicaSetupError || e instanceof ControlPathTakenError) fail(e.message, 1);
     throw e;
   });
   let stopping = false;
@@ -93,13 +94,14 @@ function syncFlag(argv: Record<string, unknown>): boolean | undefined {
 /** What --sync and --async promise the host (docs/replication.md, "Modes"). */
 const MIRROR_SYNC_HELP = 'continuous mirroring completes a host write once both nodes have applied it, a flush or FUA write once both hold it durably';
 const MIRROR_ASYNC_HELP = 'continuous mirroring completes a host write once this node has applied it; the backup follows in order';
+const JSON_OPTION = { type: 'boolean', default: false, describe: 'print the result as JSON' } as const;
 const CONTROL_OPTION = { type: 'string', default: DEFAULT_CONTROL_PATH, describe: 'control socket of the running tandem serve' } as const;
 const TARGET_OPTION = { type: 'string', describe: 'apply to this target\'s replicated LUNs only (IQN)' } as const;
 const LUN_OPTION = { type: 'number', describe: 'apply to this LUN number only (default: every replicated LUN)' } as const;
 
 /** --json, --target, --lun and --control: what every admin action takes. */
 function adminActionOptions<T>(y: Argv<T>) {
-  return y.option('json', { type: 'boolean', default: false }).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION);
+  return y.option('json', JSON_OPTION).option('target', TARGET_OPTION).option('lun', LUN_OPTION).option('control', CONTROL_OPTION);
 }
 
 /** --target/--lun of the admin actions, as the control request's selector. */
@@ -138,7 +140,8 @@ const parser = yargs(hideBin(process.argv))
   .strict()
   .middleware((argv) => rejectMissingValues(argv, hideBin(process.argv)), true)
   // Known before the command too: `tandem --json status` read "status" as --json's value.
-  .option('json', { type: 'boolean', hidden: true })
+  // Not hidden: yargs keeps a global option's hiding in every command's help (serve hides it itself).
+  .option('json', { type: 'boolean', describe: JSON_OPTION.describe })
   .command(
     'serve',
     'Serve iSCSI targets (with no flags: a 1 GiB sparse LUN ./data/disk0.img on 127.0.0.1:3260)',
@@ -168,7 +171,8 @@ const parser = yargs(hideBin(process.argv))
         .option('buffer-memory', { type: 'string', describe: `SIZE of the write and read buffers all connections hold together; beyond it commands wait (default ${DEFAULT_BUFFER_MEMORY_BYTES / 1024 ** 3}GiB, at least ${MIN_BUFFER_MEMORY_BYTES / 1024 ** 2}MiB)` })
         .option('threshold', { type: 'string', array: true, describe: 'primary: KEY=VALUE switching threshold, deltaIntervalMs or pointInterval (repeatable; see tandem config set)' })
         .option('point-hook', { type: 'string', describe: 'shell command run before and after every recovery point (TANDEM_POINT_PHASE=before|after, TANDEM_POINT_ID; killed after --point-hook-timeout)' })
-        .option('point-hook-timeout', { type: 'string', describe: 'seconds a point hook run may take before it is killed and counts as failed (default 30)' }),
+        .option('point-hook-timeout', { type: 'string', describe: 'seconds a point hook run may take before it is killed and counts as failed (default 30)' })
+        .hide('json'),
     (argv) => {
       if (argv.json !== undefined) throw new UsageError('serve takes no --json: it logs JSON lines (tandem status --json reports on a running one)');
       return serve(argv as Record<string, unknown>);
@@ -179,7 +183,7 @@ const parser = yargs(hideBin(process.argv))
     'Replication status of the running server: mode, link, journal, dirty chunks, last pass, recovery point',
     (y) =>
       y
-        .option('json', { type: 'boolean', default: false })
+        .option('json', JSON_OPTION)
         .option('watch', { type: 'boolean', default: false, describe: 'refresh every second' })
         .option('control', CONTROL_OPTION),
     async (argv) => {
@@ -193,7 +197,7 @@ const parser = yargs(hideBin(process.argv))
     'The iSCSI sessions logged in to the running server: initiator, ISID/TSIH, address, portal, since, authentication, digests, commands running',
     (y) =>
       y
-        .option('json', { type: 'boolean', default: false })
+        .option('json', JSON_OPTION)
         .option('target', { type: 'string', describe: 'only the sessions of this target (IQN)' })
         .option('control', CONTROL_OPTION),
     async (argv) => {
@@ -211,7 +215,7 @@ const parser = yargs(hideBin(process.argv))
         .positional('mode', { type: 'string', choices: ['continuous', 'delta', 'auto'], demandOption: true })
         .option('sync', { type: 'boolean', describe: MIRROR_SYNC_HELP })
         .option('async', { type: 'boolean', describe: MIRROR_ASYNC_HELP })
-        .option('json', { type: 'boolean', default: false })
+        .option('json', JSON_OPTION)
         .option('target', TARGET_OPTION)
         .option('lun', LUN_OPTION)
         .option('control', CONTROL_OPTION),
@@ -243,6 +247,7 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       const base = { control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv) };
       const actions = await import('./admin/points.js');
+      if (argv.to !== undefined && argv.action !== 'export') throw new UsageError(`point ${String(argv.action)} takes no --to (only export does)`);
       if (argv.action === 'create') {
         if (argv.id !== undefined) throw new UsageError('point create takes no id');
         process.exitCode = await actions.pointCreateCommand({ ...base, ...(argv.label !== undefined ? { label: argv.label as string } : {}) });
@@ -251,7 +256,6 @@ const parser = yargs(hideBin(process.argv))
       const id = argv.id as number | undefined;
       if (id === undefined || !Number.isSafeInteger(id) || id <= 0) throw new UsageError(`point ${String(argv.action)} needs the point's id (a positive integer)`);
       if (argv.label !== undefined) throw new UsageError(`point ${String(argv.action)} takes no --label (only create does)`);
-      if (argv.to !== undefined && argv.action !== 'export') throw new UsageError(`point ${String(argv.action)} takes no --to (only export does)`);
       // export and expose serve one LUN: LUN 0 unless --lun says otherwise.
       const oneLun = { ...base, select: { ...base.select, lun: (argv.lun as number | undefined) ?? 0 } };
       switch (argv.action) {
@@ -300,7 +304,7 @@ const parser = yargs(hideBin(process.argv))
     (y) =>
       y
         .option('force', { type: 'boolean', default: false, describe: 'promote even when the peer is unreachable, a primary, or this node\'s resync is unfinished' })
-        .option('json', { type: 'boolean', default: false })
+        .option('json', JSON_OPTION)
         .option('target', TARGET_OPTION)
         .option('lun', LUN_OPTION)
         .option('control', CONTROL_OPTION),
@@ -328,7 +332,7 @@ const parser = yargs(hideBin(process.argv))
     (y) =>
       y
         .option('discard-local', { type: 'boolean', demandOption: 'name the resolution: --discard-local (this node\'s changes since the common generation are discarded)', describe: 'discard this node\'s changes and resynchronise from the peer' })
-        .option('json', { type: 'boolean', default: false })
+        .option('json', JSON_OPTION)
         .option('target', TARGET_OPTION)
         .option('lun', LUN_OPTION)
         .option('control', CONTROL_OPTION),
@@ -347,7 +351,7 @@ const parser = yargs(hideBin(process.argv))
         .positional('action', { type: 'string', choices: ['set'], demandOption: true })
         .positional('key', { type: 'string', demandOption: true, describe: 'maxRttMs, maxWriteLatencyMs, maxNetInflowBytesPerSec, maxJournalFill, maxRedundancy, healthyForMs, lowTrafficBytesPerSec, lowTrafficForMs, deltaIntervalMs, pointInterval, afterSplitBrain, retention' })
         .positional('value', { type: 'string', demandOption: true })
-        .option('json', { type: 'boolean', default: false })
+        .option('json', JSON_OPTION)
         .option('target', TARGET_OPTION)
         .option('lun', LUN_OPTION)
         .option('control', CONTROL_OPTION),
@@ -366,7 +370,7 @@ const parser = yargs(hideBin(process.argv))
   .command(
     'probe <url>',
     'Show what a target LUN is, its capacity, and its challenge-response support',
-    (y) => y.positional('url', { type: 'string', demandOption: true, describe: 'iscsi://[user[:secret]@]host[:port]/IQN/LUN' }).option('json', { type: 'boolean', default: false }),
+    (y) => y.positional('url', { type: 'string', demandOption: true, describe: 'iscsi://[user[:secret]@]host[:port]/IQN/LUN' }).option('json', JSON_OPTION),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { probeCommand } = await import('./probe.js');
@@ -382,7 +386,7 @@ const parser = yargs(hideBin(process.argv))
         .option('lba', { type: 'string', demandOption: true, describe: 'first logical block' })
         .option('blocks', { type: 'string', describe: 'extent length in blocks (1-255, default 1)' })
         .option('nonce', { type: 'string', describe: '8-byte nonce in hex (default: random)' })
-        .option('json', { type: 'boolean', default: false }),
+        .option('json', JSON_OPTION),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { challengeCommand } = await import('./challenge.js');
@@ -405,13 +409,15 @@ const parser = yargs(hideBin(process.argv))
         .option('control', { type: 'string', describe: `without --source/--replica: control socket of the primary (default ${DEFAULT_CONTROL_PATH})` })
         .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })
         .option('repair', { type: 'boolean', default: false, describe: 'write the differing chunks from the source to the replica (without --source/--replica: the running primary marks them and a pass copies them)' })
-        .option('depth', { type: 'number', describe: 'challenge lists in flight per session (default 6)' })
+        .option('depth', { type: 'string', describe: 'challenge lists in flight per session (default 6)' })
         .option('algorithm', { type: 'string', choices: ['sha256', 'xxh3'], describe: 'challenge digest (default: xxh3 where both ends have it, else sha256)' })
         .option('target', { ...TARGET_OPTION, describe: 'without --source/--replica: verify this target\'s replicated LUNs only' })
         .option('lun', { ...LUN_OPTION, describe: 'without --source/--replica: verify this LUN only' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON report' }),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
+      // Checked here, not by the server only: misuse is exit 2 with no server running as with one.
+      const depth = argv.depth === undefined ? {} : { depth: positiveInteger(argv.depth, '--depth') };
       if (argv.source === undefined && argv.replica === undefined) {
         if (argv.algorithm !== undefined) throw new UsageError('--algorithm needs --source and --replica (the running primary picks the fastest its replica offers)');
         const { parseSize } = await import('../util/parse-size.js');
@@ -420,14 +426,17 @@ const parser = yargs(hideBin(process.argv))
           control: (argv.control as string | undefined) ?? DEFAULT_CONTROL_PATH,
           json: argv.json as boolean,
           chunk: parseSize(argv.chunk as string, '--chunk'),
-          ...(argv.depth !== undefined ? { depth: argv.depth as number } : {}),
+          ...depth,
           ...(argv.repair ? { repair: true } : {}),
           ...selectorOf(argv),
         });
         return;
       }
       if (argv.source === undefined || argv.replica === undefined) throw new UsageError('give both --source and --replica, or neither (to verify the running primary\'s configured replicas)');
-      if (argv.control !== undefined) throw new UsageError('--control only applies without --source/--replica');
+      // Each names the running primary's LUNs; ignored here, --lun 1 would report on the URL's LUN as if on LUN 1.
+      for (const flag of ['control', 'target', 'lun'] as const) {
+        if (argv[flag] !== undefined) throw new UsageError(`--${flag} only applies without --source/--replica`);
+      }
       const { verifyCommand } = await import('./verify/command.js');
       process.exitCode = await verifyCommand({
         source: argv.source as string,
@@ -435,7 +444,7 @@ const parser = yargs(hideBin(process.argv))
         chunk: argv.chunk as string,
         repair: argv.repair as boolean,
         json: argv.json as boolean,
-        ...(argv.depth !== undefined ? { depth: argv.depth as number } : {}),
+        ...depth,
         ...(argv.algorithm !== undefined ? { algorithm: argv.algorithm as string } : {}),
       });
     },

@@ -15,3 +15,10 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 export function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
+
+/** A count as typed: a whole number from 1 up ("0", "-1", "1.5", "abc" and " 5" with a sign or unit are not). */
+export function positiveInteger(text: string, flag: string): number {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag}: "${text}" is not a positive integer`);
+  return n;
+}

@@ -5,6 +5,7 @@
 import { parseIscsiUrl } from '../initiator/url.js';
 import { ChallengeLimits } from '../replica-protocol/index.js';
 import { SETTABLE_KEYS, isNumericKey, milliseconds } from '../replication/control/settable.js';
+import { MAX_SOCKET_PATH_BYTES } from '../replication/control/protocol.js';
 import type { ReplicationRole, ReplicationServerSettings, ReplicationTuning, LunReplicationSettings } from '../replication/settings.js';
 import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../replication/split-brain-policy.js';
 import type { ReplicationMode } from '../replication/status.js';
@@ -246,6 +247,10 @@ export function replicationSettings(flags: ReplicationFlags, file: ReplicationCo
   }
   const replicatorIqn = checkName(flags.replicatorIqn ?? file.replicatorIqn ?? DEFAULT_REPLICATOR_IQN, '--replicator-iqn');
   const control = flags.control ?? file.control ?? (role ? DEFAULT_CONTROL_PATH : undefined);
+  // Node would bind a longer path truncated, under another name.
+  if (control !== undefined && Buffer.byteLength(control) > MAX_SOCKET_PATH_BYTES) {
+    throw new UsageError(`--control: the path is ${Buffer.byteLength(control)} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} a Unix socket path holds (use a shorter one)`);
+  }
   const pointHook = flags.pointHook ?? file.pointHook;
   if (pointHook !== undefined && !role) throw new UsageError('--point-hook only applies with --role primary|backup');
   if (pointHook !== undefined && pointHook.trim() === '') throw new UsageError('--point-hook: the command is empty');
@@ -284,6 +289,8 @@ function checkReplicaUrl(url: string, lunPath: string): void {
 export function checkReplicationConfig(json: Record<string, unknown>, path: string): void {
   for (const key of ['role', 'replicationMode', 'replicatorIqn', 'control', 'pointHook']) {
     if (json[key] !== undefined && typeof json[key] !== 'string') throw new UsageError(`--config ${path}: "${key}" must be a string`);
+    // As no flag takes an empty value: "" is not "unset" (a "control": "" would silently mean no socket, or the default one).
+    if (json[key] === '') throw new UsageError(`--config ${path}: "${key}" is empty`);
   }
   for (const key of ['sync', 'startOver']) {
     if (json[key] !== undefined && typeof json[key] !== 'boolean') throw new UsageError(`--config ${path}: "${key}" must be true or false`);

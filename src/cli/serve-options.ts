@@ -20,8 +20,9 @@ import {
   type ReplicationFlags,
 } from './replication-options.js';
 import type { LunConfig, ServeSettings, ServeTarget } from './serve-config.js';
-import { checkName, isObject, isStringArray } from './option-checks.js';
+import { checkName, isObject, isStringArray, positiveInteger } from './option-checks.js';
 import { RBD_CONFIG_KEYS, RBD_LUN_OPTIONS, applyRbdConfig, applyRbdOption, isRbdPath, parseRbdPath } from './rbd-lun.js';
+import { refuseSelfConflicts } from './serve-conflicts.js';
 
 export const DEFAULT_IQN = 'iqn.2026-11.io.tandem:disk0';
 export const DEFAULT_LUN_PATH = './data/disk0.img';
@@ -69,7 +70,11 @@ export function parseLun(text: string): LunConfig {
   const rbd = isRbdPath(path) ? parseRbdPath(path, '--lun') : undefined;
   const lun: LunConfig = { path, readOnly: false, blockSize: 512, ...(rbd ? { rbd } : {}) };
   for (const opt of opts) {
-    const [key, value] = opt.split('=', 2) as [string, string | undefined];
+    // Split at the first '=' only: split('=', 2) would drop a second one and all after it (size=1G=junk read as 1G).
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = eq < 0 ? undefined : opt.slice(eq + 1);
+    if (value?.includes('=')) throw new UsageError(`--lun: malformed option "${opt}" in "${text}" (one '=' per option)`);
     if (rbd && value !== undefined && applyRbdOption(lun, rbd, key, value, `--lun ${path}`)) continue;
     if (key === 'readonly' && value === undefined) lun.readOnly = true;
     else if (key === 'removable' && value === undefined) lun.removable = true;
@@ -134,6 +139,10 @@ export function buildServeSettings(flags: ServeFlags): ServeSettings {
   }
   for (const t of targets) {
     if (t.mutualChap && !t.chap) throw new UsageError(`target ${t.iqn}: mutual CHAP needs one-way CHAP (--chap) as well`);
+    // RFC 7143 §9.2.1: the target refuses an initiator whose secret is its own (chap-authenticator.ts).
+    if (t.mutualChap && t.mutualChap.secret === t.chap?.secret) {
+      throw new UsageError(`target ${t.iqn}: the mutual CHAP secret must differ from the CHAP secret (RFC 7143 §9.2.1)`);
+    }
     if (t.luns.length === 0) throw new UsageError(`target ${t.iqn}: no LUNs`);
   }
   const iqns = new Set<string>();
@@ -142,11 +151,12 @@ export function buildServeSettings(flags: ServeFlags): ServeSettings {
     iqns.add(t.iqn);
   }
   const advertise = flags.advertise ?? file.advertise;
-  if (advertise !== undefined) parsePortal(advertise);
+  if (advertise !== undefined) parsePortal(advertise, '--advertise');
   const metricsText = flags.metrics ?? file.metrics;
   // No default port for metrics: 3260 would collide with the iSCSI portal.
   if (metricsText !== undefined && !/:\d+$/.test(metricsText)) throw new UsageError(`--metrics: "${metricsText}" needs a port (HOST:PORT, e.g. 127.0.0.1:9464)`);
   const metrics = metricsText !== undefined ? parsePortal(metricsText, '--metrics') : undefined;
+  refuseSelfConflicts(portals, metrics, targets);
   const replication = tuningSettings(flags, file, targets);
   return {
     portals,
@@ -164,13 +174,7 @@ export function buildServeSettings(flags: ServeFlags): ServeSettings {
 function resourceLimits(flags: ServeFlags, file: ConfigFile): { maxConnections?: number; bufferMemory?: number } {
   const out: { maxConnections?: number; bufferMemory?: number } = {};
   const connections = flags.maxConnections ?? (file.maxConnections === undefined ? undefined : String(file.maxConnections));
-  if (connections !== undefined) {
-    const n = Number(connections);
-    if (!/^\s*\d+\s*$/.test(connections) || !Number.isSafeInteger(n) || n < 1) {
-      throw new UsageError(`--max-connections: "${connections}" is not a positive integer`);
-    }
-    out.maxConnections = n;
-  }
+  if (connections !== undefined) out.maxConnections = positiveInteger(connections, '--max-connections');
   const memory = flags.bufferMemory ?? (file.bufferMemory === undefined ? undefined : String(file.bufferMemory));
   if (memory !== undefined) {
     const bytes = parseSize(memory, '--buffer-memory');

@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { nodeFiles, type DurableFile, type DurableFiles } from '../block/durable-file.js';
 import { readFileIfExists, writeFileAtomic } from '../block/atomic-file.js';
+import { IdentityFileError } from './volume-record.js';
 import { DISCARD_RECORD_DATA_BYTES, JournalRecordError, RECORD_HEADER_BYTES, RecordKind, decodeRecordHeader, encodeRecordHeader, verifyRecord } from './journal-record.js';
 
 export const JOURNAL_FILE = 'journal';
@@ -105,7 +106,7 @@ export class StagingJournal {
         // The next open reads the ring's capacity from the file's size: it must be durable.
         await fh.sync();
       }
-      const head = parseHead(await readFileIfExists(headPath, files));
+      const head = parseHead(await readFileIfExists(headPath, files), headPath);
       const { entries, tailPos, used, nextSeq } = await scan(fh, capacity, head);
       // New records get a new epoch, so stale records past the stop point never chain on.
       const next: JournalHead = { ...head, epoch: head.epoch + 1, epochStartSeq: nextSeq };
@@ -240,14 +241,25 @@ export class StagingJournal {
   }
 }
 
-function parseHead(raw: Buffer | undefined): JournalHead {
+/**
+ * Damage is an IdentityFileError naming the file, as for the node's other state files: what the
+ * journal holds is then unknown, and the start says how to restore it or begin again.
+ */
+function parseHead(raw: Buffer | undefined, path: string): JournalHead {
   const fresh: JournalHead = { headPos: 0, headSeq: 1, epoch: 1, epochStartSeq: 1 };
   if (!raw) return fresh;
-  const h = JSON.parse(raw.toString('utf8')) as Partial<JournalHead>;
-  for (const k of ['headPos', 'headSeq', 'epoch', 'epochStartSeq'] as const) {
-    if (!Number.isSafeInteger(h[k]) || h[k]! < 0) throw new Error(`${JOURNAL_HEAD_FILE}: ${k} invalid`);
+  let h: unknown;
+  try {
+    h = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new IdentityFileError(path, 'not valid JSON');
   }
-  return h as JournalHead;
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) throw new IdentityFileError(path, 'not a journal head (a JSON object)');
+  const head = h as Partial<JournalHead>;
+  for (const k of ['headPos', 'headSeq', 'epoch', 'epochStartSeq'] as const) {
+    if (!Number.isSafeInteger(head[k]) || head[k]! < 0) throw new IdentityFileError(path, `${k} missing or invalid`);
+  }
+  return head as JournalHead;
 }
 
 /** Reads the valid prefix of records from the head. */

@@ -8,6 +8,9 @@ import type { ContinuousFlavour, ReplicationMode } from '../status.js';
 /** Longest request or response line either side accepts (status of many LUNs fits easily). */
 export const MAX_CONTROL_LINE_BYTES = 1024 * 1024;
 
+/** Longest Unix socket path (sun_path less its NUL on Linux): a longer one is bound truncated, under another name. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
 /** Which replicated LUNs an admin action applies to: all of them when absent or empty. */
 export interface LunSelector {
   /** Target IQN (compared case-insensitively, as iSCSI names are). */
