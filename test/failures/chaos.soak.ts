@@ -59,6 +59,38 @@ interface Node {
   restart(): Promise<ServeChild>;
 }
 
+/**
+ * What a failure needs to be understood: each missing write (its worker, when it was
+ * acknowledged, by whom), what its slot holds instead (zeroes, an earlier write's data, or
+ * unknown), and where on any LUN its own data is, if anywhere.
+ */
+function describeMissing(missing: readonly AckedWrite[], acked: readonly AckedWrite[], images: readonly Buffer[]): string {
+  const slotsBySha = new Map<string, string>();
+  images.forEach((image, lun) => {
+    for (let at = 0; at < image.length; at += SLOT) slotsBySha.set(sha256(image.subarray(at, at + SLOT)), `LUN ${lun} @${at}`);
+  });
+  const lastAckedAt = Math.max(...acked.map((a) => a.ackedAt));
+  return JSON.stringify({
+    acked: acked.length,
+    lastAckedAt,
+    missing: missing.slice(0, 8).map((m) => {
+      const holds = sha256(images[m.lun ?? 0]!.subarray(m.offset, m.offset + SLOT));
+      const earlier = acked.find((a) => a.sha256 === holds);
+      return {
+        lun: m.lun ?? 0,
+        offset: m.offset,
+        worker: m.worker,
+        ackedAt: m.ackedAt,
+        node: m.node,
+        holds: holds === ZERO_SLOT_SHA ? 'zeroes' : earlier ? `write acked at ${earlier.ackedAt}` : 'unknown data',
+        itsDataAt: slotsBySha.get(m.sha256) ?? 'nowhere',
+      };
+    }),
+  });
+}
+
+const ZERO_SLOT_SHA = sha256(Buffer.alloc(SLOT));
+
 function rand(lo: number, hi: number): number {
   return lo + Math.floor(Math.random() * (hi - lo));
 }
@@ -147,7 +179,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     const images = readImages(node);
     for (let lun = 0; lun < LUNS; lun++) {
       const missing = missingWrites(images[lun]!, writer.acked, lun);
-      expect(missing.length, `${what}: acknowledged writes missing on ${node.name} LUN ${lun}`).toBe(0);
+      expect(missing.length, `${what}: acknowledged writes missing on ${node.name} LUN ${lun}: ${describeMissing(missing, writer.acked, images)}`).toBe(0);
     }
   };
   const converged = async (what: string): Promise<void> => {
