@@ -163,20 +163,33 @@ export function parseExtendedCopy(data: Buffer): CopyPlan {
   return { listId, retainStatus: listIdUsage !== 0x3, cscds, segments };
 }
 
-function reach(lu: AdvancedLu, plan: CopyPlan, index: number): CopyLu {
+function reachable(lu: AdvancedLu, plan: CopyPlan, index: number): CopyLu | undefined {
   const cscd = plan.cscds[index];
-  const target = cscd?.naa ? resolveLu(lu, cscd.naa) : undefined;
+  return cscd?.naa ? resolveLu(lu, cscd.naa) : undefined;
+}
+
+function reach(lu: AdvancedLu, plan: CopyPlan, index: number): CopyLu {
+  const target = reachable(lu, plan, index);
   if (!target) throw copyAborted(UNREACHABLE_COPY_TARGET);
   return target;
+}
+
+/**
+ * Read and written for the issuing nexus: another's reservation refuses the segment as it
+ * would that READ or WRITE. A target it cannot reach is left to the segment (COPY ABORTED
+ * when its turn comes, after the segments before it).
+ */
+function refuseConflict(lu: AdvancedLu, nexus: Nexus, plan: CopyPlan, seg: Segment): void {
+  if (reachable(lu, plan, seg.source)?.reservations.conflicts(nexus, ConflictClass.Read) || reachable(lu, plan, seg.destination)?.reservations.conflicts(nexus, ConflictClass.Write)) {
+    throw new StatusError(ScsiStatus.RESERVATION_CONFLICT);
+  }
 }
 
 async function copySegment(lu: AdvancedLu, nexus: Nexus, plan: CopyPlan, seg: Segment, status: CopyStatus): Promise<void> {
   const src = reach(lu, plan, seg.source);
   const dst = reach(lu, plan, seg.destination);
-  // Read and written for the issuing nexus: another's reservation refuses it as it would that READ or WRITE.
-  if (src.reservations.conflicts(nexus, ConflictClass.Read) || dst.reservations.conflicts(nexus, ConflictClass.Write)) {
-    throw new StatusError(ScsiStatus.RESERVATION_CONFLICT);
-  }
+  // Asked again as each segment starts: a reservation may have come since the list was checked.
+  refuseConflict(lu, nexus, plan, seg);
   if (src.blockSize !== dst.blockSize) throw copyAborted(Asc.INVALID_FIELD_IN_PARAMETER_LIST);
   // A range off either medium aborts the copy with no further sense (what initiators expect).
   if (seg.sourceLba + BigInt(seg.blocks) > BigInt(src.blockCount)) throw copyAborted(Asc.NO_ADDITIONAL_SENSE);
@@ -228,6 +241,8 @@ export function prepareExtendedCopy(lu: AdvancedLu, ctx: CommandContext): Handle
         recordStatus(lu, ctx.nexus, plan.listId, status);
       }
       try {
+        // A conflict anywhere in the list refuses it before any segment moves data.
+        for (const seg of plan.segments) refuseConflict(lu, ctx.nexus, plan, seg);
         for (const seg of plan.segments) {
           await copySegment(lu, ctx.nexus, plan, seg, status);
           status.segmentsProcessed++;

@@ -189,6 +189,16 @@ describe('EXTENDED COPY between LUs reserved by another nexus', () => {
     expect(isFilled(await readBlocks(b, 32, 16), 0x7e)).toBe(true);
   });
 
+  it('a conflict in a later segment refuses the whole list before any segment is copied', async () => {
+    const { a, b } = await twoLus();
+    await reserveFor(b, WRITE_EXCLUSIVE);
+    // Segment 1 copies within A (allowed), segment 2 into reserved B.
+    const copy = paramList([cscd(a), cscd(b)], [segment(0, 0, 16, 0, 64), segment(0, 1, 16, 0, 32)]);
+    expect((await exec(a, A, xcopyCdb(copy.length), copy)).status).toBe(ScsiStatus.RESERVATION_CONFLICT);
+    expect(isFilled(await readBlocks(a, 64, 16), 0)).toBe(true);
+    expect(isFilled(await readBlocks(b, 32, 16), 0)).toBe(true);
+  });
+
   it('the reservation holder itself copies', async () => {
     const { a, b, copy } = await twoLus();
     await reserveFor(b, EXCLUSIVE_ACCESS);
