@@ -41,13 +41,7 @@ describe('async logout request', () => {
         conn.respond(command.itt);
       },
     });
-    const session = await ReconnectingSession.connect({
-      host: '127.0.0.1',
-      port: target.port,
-      targetName: 'iqn.2024-01.x:fake',
-      timeouts: { nopIntervalMs: 0 },
-      reconnect: { initialDelayMs: 10 },
-    });
+    const session = await ReconnectingSession.connect(target.reconnectingOptions);
     expect((await session.command({ lun: 0, cdb: Buffer.alloc(6) })).status).toBe(0);
     await session.current?.closed;
     expect((await session.command({ lun: 0, cdb: Buffer.alloc(6) })).status).toBe(0);

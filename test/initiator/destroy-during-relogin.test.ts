@@ -20,13 +20,7 @@ describe('destroy() while a re-login is in progress', () => {
         releaseLogin = () => conn.socket.resume();
       },
     });
-    const session = await ReconnectingSession.connect({
-      host: '127.0.0.1',
-      port: target.port,
-      targetName: 'iqn.2024-01.x:fake',
-      timeouts: { nopIntervalMs: 0 },
-      reconnect: { initialDelayMs: 10 },
-    });
+    const session = await ReconnectingSession.connect(target.reconnectingOptions);
     target.connections[0]!.socket.destroy();
     await vi.waitFor(() => expect(releaseLogin).toBeDefined());
     session.destroy();

@@ -186,6 +186,11 @@ export class FakeTarget {
     return new FakeTarget(server, (server.address() as { port: number }).port, connections);
   }
 
+  /** What a ReconnectingSession needs to reach this target: no keepalive, quick reconnects. */
+  get reconnectingOptions(): { host: string; port: number; targetName: string; timeouts: { nopIntervalMs: number }; reconnect: { initialDelayMs: number } } {
+    return { host: '127.0.0.1', port: this.port, targetName: 'iqn.2024-01.x:fake', timeouts: { nopIntervalMs: 0 }, reconnect: { initialDelayMs: 10 } };
+  }
+
   async stop(): Promise<void> {
     for (const c of this.connections) c.socket.destroy();
     await new Promise((r) => this.server.close(r));

@@ -24,11 +24,7 @@ async function connect(target: FakeTarget): Promise<{ session: ReconnectingSessi
   let requested!: () => void;
   const logoutRequested = new Promise<void>((r) => (requested = r));
   const session = await ReconnectingSession.connect({
-    host: '127.0.0.1',
-    port: target.port,
-    targetName: 'iqn.2024-01.x:fake',
-    timeouts: { nopIntervalMs: 0 },
-    reconnect: { initialDelayMs: 10 },
+    ...target.reconnectingOptions,
     onAsyncEvent: (e) => e.event === AsyncEvent.LOGOUT_REQUEST && requested(),
   });
   return { session, logoutRequested };

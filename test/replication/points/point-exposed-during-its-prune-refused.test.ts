@@ -4,27 +4,13 @@
  * catalogue is written — is refused: accepted, it pinned a point that was gone a moment
  * later, the exposed LUN failing every read. A prune that fails leaves the point exposable.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeFiles, type DurableFiles } from '../../../src/block/durable-file.js';
 import { HostWriteOrder } from '../../../src/replication/host-write-order.js';
 import { BackupPoints, PointRefusedError } from '../../../src/replication/points/backup-points.js';
-import { CATALOGUE_FILE } from '../../../src/replication/points/point-store.js';
-import { openLun, patterned, prng, silentLogger, write } from './point-harness.js';
+import { catalogueHook, openLun, patterned, prng, silentLogger, write } from './point-harness.js';
 
 const SIZE = 1024 * 1024;
 const UNIT = 64 * 1024;
-
-/** node:fs, but `onCatalogue` runs as each new catalogue is about to replace the old one (its result: throw to fail the write). */
-function catalogueHook(onCatalogue: () => void): DurableFiles {
-  return {
-    ...nodeFiles,
-    rename: async (from, to) => {
-      if (to.endsWith(join('points', CATALOGUE_FILE))) onCatalogue();
-      return nodeFiles.rename(from, to);
-    },
-  };
-}
 
 describe('a point exposed during its own prune', () => {
   it('is refused once the prune is past asking whether it is exposed', async () => {

@@ -5,11 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BlockDevice } from '../../../src/block/device.js';
+import { nodeFiles, type DurableFiles } from '../../../src/block/durable-file.js';
 import { FileBlockStore } from '../../../src/block/file-store.js';
-import { PointStore, type PointStoreOptions } from '../../../src/replication/points/point-store.js';
+import { CATALOGUE_FILE, PointStore, type PointStoreOptions } from '../../../src/replication/points/point-store.js';
 import { seededRng as prng } from '../../support/sim-scheduler.js';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** node:fs, but `onCatalogue` runs as each new point catalogue is about to replace the old one (throw to fail that write). */
+export function catalogueHook(onCatalogue: () => void): DurableFiles {
+  return {
+    ...nodeFiles,
+    rename: async (from, to) => {
+      if (to.endsWith(join('points', CATALOGUE_FILE))) onCatalogue();
+      return nodeFiles.rename(from, to);
+    },
+  };
+}
 
 export interface Lun {
   dir: string;
