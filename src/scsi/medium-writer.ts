@@ -27,8 +27,8 @@ export function assertWritable(lu: LogicalUnit, nexus: Nexus): void {
   if (refusal) throw new SenseError(refusal);
 }
 
-/** What a command changes the medium through. */
-export type MediumWriter = Pick<BlockDevice, 'write' | 'discard' | 'canDiscard'>;
+/** What a command changes the medium through (flush: to make a discard durable when writing through). */
+export type MediumWriter = Pick<BlockDevice, 'write' | 'discard' | 'canDiscard' | 'flush'>;
 
 /** The LU's device for commands from `nexus`: each write and discard is admitted again as it starts. */
 export function mediumWriter(lu: LogicalUnit, nexus: Nexus): MediumWriter {
@@ -43,5 +43,7 @@ export function mediumWriter(lu: LogicalUnit, nexus: Nexus): MediumWriter {
       const refusal = writeRefusal(lu, nexus);
       return refusal ? Promise.reject(new SenseError(refusal)) : device.discard(offset, length);
     },
+    // Changes nothing, so no admission: it only makes durable what was admitted.
+    flush: () => device.flush(),
   };
 }

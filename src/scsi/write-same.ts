@@ -41,6 +41,8 @@ export async function deallocateBlocks(writer: MediumWriter, blockSize: number, 
   await writeRepeated(writer, zero, start, alignedStart - start, fua);
   await writer.discard(alignedStart, alignedEnd - alignedStart);
   await writeRepeated(writer, zero, alignedEnd, end - alignedEnd, fua);
+  // A discard takes no FUA: writing through (WCE=0), its deallocation is made durable before GOOD.
+  if (fua) await writer.flush();
 }
 
 interface WriteSameFields {

@@ -89,3 +89,41 @@ describe('WRITE ATOMIC(16)', () => {
     expect(r.fua.every(Boolean)).toBe(true);
   });
 });
+
+// A discard is not a write and takes no FUA: with WCE=0 the deallocation itself must reach
+// the medium before GOOD (a punched hole is file-system metadata until synced), so a flush
+// follows it; with WCE=1 the host's SYNCHRONIZE CACHE does that.
+describe.each([
+  { name: 'UNMAP', cdb: [0x42, 0, 0, 0, 0, 0, 0, 0, unmapList.length, 0], data: unmapList },
+  { name: 'WRITE SAME(16) UNMAP', cdb: [0x93, 0x08, ...lba8(4), ...be32(20), 0, 0], data: Buffer.alloc(BLOCK) },
+])('$name discards', ({ cdb, data }) => {
+  async function discardsAndFlushes(wce: boolean): Promise<string[]> {
+    const r = await rigWithWce(wce);
+    expect(r.store.canDiscard).toBe(true);
+    const calls: string[] = [];
+    const discard = r.store.discard.bind(r.store);
+    const flush = r.store.flush.bind(r.store);
+    r.store.discard = (offset, length) => {
+      calls.push('discard');
+      return discard(offset, length);
+    };
+    r.store.flush = () => {
+      calls.push('flush');
+      return flush();
+    };
+    expect(await run(r, cdb, data)).toBe(ScsiStatus.GOOD);
+    return calls;
+  }
+
+  it('with WCE=0, flushes after the discard before GOOD', async () => {
+    const calls = await discardsAndFlushes(false);
+    expect(calls).toContain('discard');
+    expect(calls.lastIndexOf('flush')).toBeGreaterThan(calls.lastIndexOf('discard'));
+  });
+
+  it('with WCE=1, does not flush', async () => {
+    const calls = await discardsAndFlushes(true);
+    expect(calls).toContain('discard');
+    expect(calls).not.toContain('flush');
+  });
+});
