@@ -8,12 +8,11 @@ import type { ChapCredentials } from '../iscsi/chap.js';
 import { encodeTextKeys } from '../iscsi/text-keys.js';
 import { moduleLogger } from '../util/log.js';
 import { IscsiConnectionError } from './errors.js';
-import { login } from './login.js';
+import { connectAndLogin } from './login.js';
 import { DEFAULT_INITIATOR_LIMITS, type InitiatorLimits } from './operational-keys.js';
 import { PduWaiter } from './pdu-waiter.js';
 import { parseSendTargets, type DiscoveredTarget } from './send-targets.js';
 import { DEFAULT_INITIATOR_NAME, DEFAULT_TIMEOUTS, randomIsid, type SessionTimeouts } from './session.js';
-import { PduTransport } from './transport.js';
 import { DEFAULT_ISCSI_PORT } from './url.js';
 
 const log = moduleLogger('initiator');
@@ -36,20 +35,21 @@ export interface Portal {
 
 export async function discover(portal: Portal, options: DiscoveryOptions = {}): Promise<DiscoveredTarget[]> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const port = portal.port ?? DEFAULT_ISCSI_PORT;
-  const transport = await PduTransport.connect(portal.host, port, timeouts.connectMs);
-  try {
-    const limits = { ...DEFAULT_INITIATOR_LIMITS, ...options.limits };
-    const result = await login(transport, {
+  const { transport, result, portal: reached } = await connectAndLogin(
+    { host: portal.host, port: portal.port ?? DEFAULT_ISCSI_PORT },
+    timeouts.connectMs,
+    {
       initiatorName: options.initiatorName ?? DEFAULT_INITIATOR_NAME,
       sessionType: 'Discovery',
       isid: randomIsid(),
       ...(options.chap ? { chap: options.chap } : {}),
       ...(options.mutualChap ? { mutualChap: options.mutualChap } : {}),
-      limits,
+      limits: { ...DEFAULT_INITIATOR_LIMITS, ...options.limits },
       digests: { headerDigest: false, dataDigest: false },
       timeoutMs: timeouts.loginMs,
-    });
+    },
+  );
+  try {
     const waiter = new PduWaiter(transport);
     const deadline = Date.now() + timeouts.commandMs;
     let cmdSN = result.cmdSN;
@@ -92,7 +92,7 @@ export async function discover(portal: Portal, options: DiscoveryOptions = {}): 
       encodeLogoutRequest({ immediate: true, reasonCode: LogoutReason.CLOSE_SESSION, itt: 2, cid: 0, cmdSN, expStatSN }),
     );
     await waiter.next(Date.now() + timeouts.logoutMs, 'logout', (p) => p).catch(() => undefined);
-    log.info({ host: portal.host, port, targets: targets.length }, 'discovery done');
+    log.info({ host: reached.host, port: reached.port, targets: targets.length }, 'discovery done');
     return targets;
   } finally {
     transport.close();

@@ -27,6 +27,26 @@ export class IscsiLoginError extends Error {
   }
 }
 
+/**
+ * Status-Class 1: the target is at another address (RFC 7143 §11.13.5), which its
+ * TargetAddress named. connectAndLogin follows it; it reaches callers of login() alone.
+ */
+export class IscsiLoginRedirectError extends IscsiLoginError {
+  constructor(
+    message: string,
+    statusDetail: number,
+    readonly address: { host: string; port: number },
+  ) {
+    super(message, 1, statusDetail);
+    this.name = 'IscsiLoginRedirectError';
+  }
+
+  /** 0x0102: later logins go to the new address too; 0x0101 (temporarily) is for this login only. */
+  get permanent(): boolean {
+    return this.statusDetail === 2;
+  }
+}
+
 /** The target did not prove it knows the mutual CHAP secret (checked on our side). */
 export class IscsiAuthenticationError extends IscsiLoginError {
   constructor(message: string) {

@@ -9,11 +9,15 @@ import type { ChapCredentials } from '../iscsi/chap.js';
 import type { SessionParams } from '../iscsi/session-params.js';
 import { NegotiationError } from '../iscsi/negotiation.js';
 import { TextKeyError, encodeTextKeys, parseTextKeys, type TextPair } from '../iscsi/text-keys.js';
+import { moduleLogger } from '../util/log.js';
 import { CHAP_OFFER, ChapClient } from './chap-client.js';
-import { IscsiLoginError } from './errors.js';
+import { IscsiConnectionError, IscsiLoginError, IscsiLoginRedirectError } from './errors.js';
 import { OfferTracker, buildOffer, type DigestPreference, type InitiatorLimits } from './operational-keys.js';
 import { PduWaiter } from './pdu-waiter.js';
-import type { FramedPdu, PduTransport } from './transport.js';
+import { SendTargetsFormatError, parseTargetAddress } from './send-targets.js';
+import { PduTransport, type FramedPdu } from './transport.js';
+
+const log = moduleLogger('initiator');
 
 const SECURITY = 0;
 const OPERATIONAL = 1;
@@ -22,6 +26,8 @@ const FULL_FEATURE = 3;
 const MAX_LOGIN_TEXT_BYTES = 64 * 1024;
 /** A target that keeps negotiating past this many rounds is not converging. */
 const MAX_LOGIN_ROUNDS = 16;
+/** Login redirects one connectAndLogin follows: targets redirecting to each other end there. */
+export const MAX_LOGIN_REDIRECTS = 5;
 
 export interface LoginParameters {
   initiatorName: string;
@@ -244,7 +250,11 @@ class LoginExchange {
     if (r.statusClass !== 0) {
       const detail = describeLoginStatus(r.statusClass, r.statusDetail);
       const redirect = r.statusClass === 1 ? this.redirectAddress(pdu.data) : undefined;
-      throw new IscsiLoginError(`login failed: ${detail}${redirect ? ` (TargetAddress=${redirect})` : ''}`, r.statusClass, r.statusDetail);
+      const message = `login failed: ${detail}${redirect ? ` (TargetAddress=${redirect})` : ''}`;
+      // Only the two redirects RFC 7143 defines, to an address we can read, can be followed.
+      const address = redirect !== undefined && (r.statusDetail === 1 || r.statusDetail === 2) ? parseRedirect(redirect) : undefined;
+      if (address) throw new IscsiLoginRedirectError(message, r.statusDetail, address);
+      throw new IscsiLoginError(message, r.statusClass, r.statusDetail);
     }
     if (r.csg !== step.csg) throw this.protocol(`login response for stage ${r.csg}, we are in stage ${step.csg}`);
     this.expStatSN = (r.statSN + 1) >>> 0;
@@ -302,7 +312,57 @@ class LoginExchange {
   }
 }
 
+/** A redirect's TargetAddress (`host[:port]`, its ",tpgt" tolerated), or undefined when unreadable. */
+function parseRedirect(targetAddress: string): { host: string; port: number } | undefined {
+  try {
+    const { host, port } = parseTargetAddress(targetAddress);
+    return { host, port };
+  } catch (e) {
+    if (e instanceof SendTargetsFormatError) return undefined;
+    throw e;
+  }
+}
+
 /** Runs the login on a freshly connected transport. On failure the caller closes the transport. */
 export function login(transport: PduTransport, parameters: LoginParameters): Promise<LoginResult> {
   return new LoginExchange(transport, parameters).run();
+}
+
+export interface PortalAddress {
+  host: string;
+  port: number;
+}
+
+export interface ConnectedLogin {
+  transport: PduTransport;
+  result: LoginResult;
+  /** Where the login succeeded, after any redirects. */
+  portal: PortalAddress;
+  /** Where the last permanent redirect on the way moved the target: the address for later logins. */
+  movedTo?: PortalAddress;
+}
+
+/**
+ * Connects and logs in, following login redirects (RFC 7143 §11.13.5) to the address each
+ * names, at most MAX_LOGIN_REDIRECTS of them. On failure the connection is closed.
+ */
+export async function connectAndLogin(portal: PortalAddress, connectMs: number, parameters: LoginParameters): Promise<ConnectedLogin> {
+  let at = portal;
+  let movedTo: PortalAddress | undefined;
+  for (let redirects = 0; ; redirects++) {
+    const transport = await PduTransport.connect(at.host, at.port, connectMs);
+    try {
+      const result = await login(transport, parameters);
+      return { transport, result, portal: at, ...(movedTo ? { movedTo } : {}) };
+    } catch (e) {
+      transport.fail(new IscsiConnectionError('login failed'));
+      if (!(e instanceof IscsiLoginRedirectError)) throw e;
+      if (redirects >= MAX_LOGIN_REDIRECTS) {
+        throw new IscsiLoginError(`${e.message}: gave up after ${MAX_LOGIN_REDIRECTS} redirects`, e.statusClass, e.statusDetail);
+      }
+      log.info({ from: `${at.host}:${at.port}`, to: `${e.address.host}:${e.address.port}`, permanent: e.permanent }, 'login redirected');
+      at = e.address;
+      if (e.permanent) movedTo = at;
+    }
+  }
 }

@@ -17,6 +17,7 @@ import { CommandAbortedError, IscsiConnectionError, IscsiLoginError } from './er
 import { ScsiCommands } from './scsi-commands.js';
 import { IscsiSession, randomIsid, type SessionOptions } from './session.js';
 import type { WireStats } from './transport.js';
+import { DEFAULT_ISCSI_PORT } from './url.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 
 const moduleLog = moduleLogger('initiator');
@@ -88,10 +89,13 @@ export class ReconnectingSession extends ScsiCommands {
   private readonly waiting: Array<{ seq: number; issue: (session: IscsiSession) => void; fail: (e: unknown) => void }> = [];
   /** Since when logins keep failing (across reconnect loops that gave up): one line per outage, not per attempt. */
   private failingSince: number | undefined;
+  /** Where logins start: the address given, until a permanent login redirect moves the target (temporary ones are per login). */
+  private portal: { host: string; port: number };
 
   private constructor(options: ReconnectingSessionOptions) {
     super();
     this.options = { ...options, isid: options.isid ?? randomIsid() };
+    this.portal = { host: options.host, port: options.port ?? DEFAULT_ISCSI_PORT };
     this.policy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
     this.log = options.logger ?? moduleLog;
   }
@@ -99,7 +103,7 @@ export class ReconnectingSession extends ScsiCommands {
   /** The first login must succeed; later losses are repaired in the background. */
   static async connect(options: ReconnectingSessionOptions): Promise<ReconnectingSession> {
     const r = new ReconnectingSession(options);
-    r.adopt(await IscsiSession.connect(r.options));
+    r.adopt(await r.connectSession());
     return r;
   }
 
@@ -190,6 +194,12 @@ export class ReconnectingSession extends ScsiCommands {
     this.session?.destroy();
   }
 
+  private async connectSession(): Promise<IscsiSession> {
+    const session = await IscsiSession.connect({ ...this.options, ...this.portal });
+    if (session.movedTo) this.portal = { ...session.movedTo };
+    return session;
+  }
+
   private adopt(session: IscsiSession): void {
     this.session = session;
     void session.closed.then(() => {
@@ -246,7 +256,7 @@ export class ReconnectingSession extends ScsiCommands {
     for (let attempt = 0; ; attempt++) {
       if (this.closing) throw closedError();
       try {
-        const session = await IscsiSession.connect(this.options);
+        const session = await this.connectSession();
         await this.clearReconnectAttentions(session);
         if (this.closing) {
           // destroy() or logout() came during the login: nothing else would ever close this one.

@@ -31,7 +31,7 @@ import {
   IscsiTimeoutError,
   TaskManagementError,
 } from './errors.js';
-import { login, type LoginResult } from './login.js';
+import { connectAndLogin, type LoginResult, type PortalAddress } from './login.js';
 import { DEFAULT_INITIATOR_LIMITS, type InitiatorLimits } from './operational-keys.js';
 import { ScsiCommands } from './scsi-commands.js';
 import { NO_SENSE_DATA, trySense, type ParsedSense } from './sense-parse.js';
@@ -177,6 +177,10 @@ export class IscsiSession extends ScsiCommands {
     isid: Buffer,
     private readonly timeouts: SessionTimeouts,
     private readonly options: SessionOptions,
+    /** Where this session is connected: the address asked for, or where login redirects led. */
+    readonly portal: Readonly<PortalAddress>,
+    /** Set when a permanent login redirect moved the target: where later logins should go. */
+    readonly movedTo: Readonly<PortalAddress> | undefined,
   ) {
     super();
     this.params = Object.freeze({ ...loginResult.params });
@@ -201,11 +205,10 @@ export class IscsiSession extends ScsiCommands {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     const limits = { ...DEFAULT_INITIATOR_LIMITS, ...options.limits };
     const isid = options.isid ?? randomIsid();
-    const port = options.port ?? DEFAULT_ISCSI_PORT;
-    const transport = await PduTransport.connect(options.host, port, timeouts.connectMs);
-    let result: LoginResult;
-    try {
-      result = await login(transport, {
+    const { transport, result, portal, movedTo } = await connectAndLogin(
+      { host: options.host, port: options.port ?? DEFAULT_ISCSI_PORT },
+      timeouts.connectMs,
+      {
         initiatorName: options.initiatorName ?? DEFAULT_INITIATOR_NAME,
         ...(options.initiatorAlias ? { initiatorAlias: options.initiatorAlias } : {}),
         targetName: options.targetName,
@@ -216,16 +219,13 @@ export class IscsiSession extends ScsiCommands {
         limits,
         digests: { headerDigest: options.headerDigest ?? false, dataDigest: options.dataDigest ?? false },
         timeoutMs: timeouts.loginMs,
-      });
-    } catch (e) {
-      transport.fail(new IscsiConnectionError('login failed'));
-      throw e;
-    }
+      },
+    );
     log.info(
-      { host: options.host, port, target: options.targetName, tsih: result.tsih, params: result.params },
+      { host: portal.host, port: portal.port, target: options.targetName, tsih: result.tsih, params: result.params },
       'logged in',
     );
-    return new IscsiSession(transport, result, isid, timeouts, options);
+    return new IscsiSession(transport, result, isid, timeouts, options, portal, movedTo);
   }
 
   /** Live wire counters (headers + data + digests) for this connection. */
@@ -611,7 +611,7 @@ export class IscsiSession extends ScsiCommands {
       }
       if (d.statusPresent) {
         this.advanceStatSN(d.statSN);
-        this.complete(task, d.status, d.residual, d.residualOverflow, d.residualUnderflow, undefined);
+        this.complete(task, d.status, d.residual, d.residualOverflow, d.residualUnderflow, undefined, d.residualUnderflow ? d.residual : 0);
       }
     } else if (d.statusPresent) {
       // A command we gave up on (timeout/abort) still completes at the target.
@@ -638,16 +638,33 @@ export class IscsiSession extends ScsiCommands {
             if (!(e instanceof PduError)) throw e;
           }
         }
-        this.complete(task, r.status, r.residual, r.residualOverflow, r.residualUnderflow, senseData);
+        // A bidirectional command's read residual has fields of its own (Bidirectional Read Residual Count).
+        const bidirectional = task.dataIn !== undefined && (task.request.dataOut?.length ?? 0) > 0;
+        const readUnderflow = bidirectional ? (r.bidiUnderflow ? r.bidiReadResidual : 0) : r.residualUnderflow ? r.residual : 0;
+        this.complete(task, r.status, r.residual, r.residualOverflow, r.residualUnderflow, senseData, readUnderflow);
       }
     }
     this.drainPending();
   }
 
-  private complete(task: Task, status: number, residual: number, overflow: boolean, underflow: boolean, senseData: Buffer | undefined): void {
+  /** `readUnderflow`: the bytes of Data-In the target says it did not send (its read residual underflow, else 0). */
+  private complete(
+    task: Task,
+    status: number,
+    residual: number,
+    overflow: boolean,
+    underflow: boolean,
+    senseData: Buffer | undefined,
+    readUnderflow: number,
+  ): void {
     // Out-of-order Data-In with a hole: those bytes are whatever the buffer held, never the data.
-    if (task.dataInBytes !== task.dataInEnd) {
-      return this.protocolError(`ITT ${task.itt} completed with ${task.dataInEnd - task.dataInBytes} bytes of its Data-In never sent`);
+    const holeBytes = task.dataInEnd - task.dataInBytes;
+    // GOOD with fewer bytes than the target accounts for: trailing Data-In went missing. (Other
+    // statuses may end a read early without a residual, and their data is not the result.)
+    const promisedEnd = status === ScsiStatus.GOOD ? Math.max(0, (task.dataIn?.length ?? 0) - readUnderflow) : 0;
+    const missingTailBytes = Math.max(0, promisedEnd - task.dataInEnd);
+    if (holeBytes + missingTailBytes > 0) {
+      return this.protocolError(`ITT ${task.itt} completed with ${holeBytes + missingTailBytes} bytes of its Data-In never sent`);
     }
     this.tasks.delete(task.itt);
     this.finishTask(task);

@@ -155,6 +155,11 @@ export interface FakeTargetBehaviour {
   headerDigest?: boolean;
   /** Leave the initiator's NOP-Out pings unanswered (a hung target). */
   ignorePings?: boolean;
+  /**
+   * When it returns a redirect, the login request is answered with it (Status-Class 1, detail 1
+   * temporarily or 2 permanently moved, TargetAddress as given) and the connection closed.
+   */
+  redirectLogin?(conn: FakeConnection): { statusDetail: 1 | 2; targetAddress: string } | undefined;
 }
 
 export class FakeTarget {
@@ -205,6 +210,31 @@ function handle(conn: FakeConnection, reader: PduReader, header: Buffer, data: B
   switch (pdu.kind) {
     case 'login': {
       const p = pdu.pdu;
+      const redirect = behaviour.redirectLogin?.(conn);
+      if (redirect) {
+        const body = encodeTextKeys([{ key: 'TargetAddress', value: redirect.targetAddress }]);
+        const header = encodeLoginResponse(
+          {
+            transit: false,
+            continue: false,
+            csg: p.csg,
+            nsg: 0,
+            versionMax: 0,
+            versionActive: 0,
+            isid: p.isid,
+            tsih: 0,
+            itt: p.itt,
+            statSN: conn.statSN++,
+            expCmdSN: conn.expCmdSN,
+            maxCmdSN: conn.maxCmdSN,
+            statusClass: 1,
+            statusDetail: redirect.statusDetail,
+          },
+          body.length,
+        );
+        conn.socket.end(conn.frame(header, body));
+        return;
+      }
       // Agree with every offer as made (legal for each key kind), digests off unless asked for.
       const answer = (k: TextPair): TextPair => {
         switch (k.key) {
