@@ -7,13 +7,13 @@ import {
   decodeChapBinary,
   encodeChapHex,
   parseChapIdentifier,
-  verifyChapResponse,
   type ChapAlgorithm,
   type ChapChallenge,
   type ChapCredentials,
   type RandomSource,
 } from '../iscsi/chap.js';
 import type { TextPair } from '../iscsi/text-keys.js';
+import { constantTimeEqual } from './constant-time.js';
 
 /** Bounds on an initiator-supplied challenge: enough to matter, never unbounded memory. */
 export const MIN_PEER_CHALLENGE_BYTES = 1;
@@ -85,22 +85,17 @@ export class ChapAuthenticator {
       throw new ChapError('protocol', 'mutual CHAP needs both CHAP_I and CHAP_C');
     }
     const response = decodeChapBinary(keys.response);
-    // Same outcome and message for unknown user and wrong secret, so neither leaks which.
-    const userMatches = keys.name === this.credentials.chap.user;
-    const responseMatches = verifyChapResponse(
-      this.algorithm,
-      this.issued.identifier,
-      this.credentials.chap.secret,
-      this.issued.challenge,
-      response,
-    );
+    // Both checks run, each in constant time (no early exit, no length leak), so neither the
+    // user name nor the expected response can be found byte by byte from response times.
+    const userMatches = constantTimeEqual(keys.name, this.credentials.chap.user);
+    const responseMatches = this.expected(this.credentials.chap.secret, response);
     if (!userMatches) throw new ChapError('wrong-user', `unknown CHAP user ${JSON.stringify(keys.name)}`);
     if (!responseMatches) throw new ChapError('wrong-response', `wrong CHAP response for user ${JSON.stringify(keys.name)}`);
     const mutual = this.credentials.mutualChap;
     // RFC 7143 §9.2.1: a response equal to the one we would generate for this challenge is a
     // failure, so one secret never serves both directions (else our own answer to this
     // challenge, got on another connection, would pass as the initiator's).
-    if (mutual && verifyChapResponse(this.algorithm, this.issued.identifier, mutual.secret, this.issued.challenge, response)) {
+    if (mutual && this.expected(mutual.secret, response)) {
       throw new ChapError('wrong-response', 'initiator CHAP secret equals the mutual CHAP secret the target answers with');
     }
 
@@ -122,5 +117,10 @@ export class ChapAuthenticator {
       { key: 'CHAP_N', value: mutual.user },
       { key: 'CHAP_R', value: encodeChapHex(chapResponse(this.algorithm, identifier, mutual.secret, challenge)) },
     ];
+  }
+
+  /** Whether `response` is the one `secret` gives for our challenge. */
+  private expected(secret: string, response: Buffer): boolean {
+    return constantTimeEqual(chapResponse(this.algorithm!, this.issued!.identifier, secret, this.issued!.challenge), response);
   }
 }

@@ -33,6 +33,7 @@ import { ScsiTask, type TaskHost } from './scsi-task.js';
 import { ByteBudget } from './byte-budget.js';
 import { DataOutWatch } from './data-out-watch.js';
 import type { SlotTicket } from './connection-slots.js';
+import { authFailureSources, type AuthFailureThrottle } from './auth-failure-throttle.js';
 import { formatHostPort, formatPortalAddress, type SendTargetsContext } from './send-targets.js';
 import { serialAdd } from '../iscsi/pdu/serial.js';
 import type { Session } from './session.js';
@@ -71,6 +72,8 @@ export interface ConnectionContext {
   exemptFromConnectionLimit?: (initiatorName: string) => boolean;
   /** `--max-connections`, for the refusal's reason. */
   maxConnections?: number;
+  /** Failed authentications of all connections, by initiator name and address: their failure responses are held back (none when absent). */
+  authFailures?: AuthFailureThrottle;
   log: Logger;
 }
 
@@ -119,7 +122,8 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
     this.reader = new PduReader({ maxRecvDataSegmentLength: LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH, headerDigest: false, dataDigest: false }, this);
     const socket = framedSocket(raw, this.reader);
     this.socket = socket;
-    this.peerAddress = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    const peerHost = socket.remoteAddress;
+    this.peerAddress = formatHostPort(peerHost ?? '?', socket.remotePort ?? 0);
     this.portalAddress = formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0);
     this.log = ctx.log.child({ peer: this.peerAddress });
     this.out = new PduWriter(socket);
@@ -131,6 +135,11 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
         precheck: (id) => binder.precheck(id),
         bind: (outcome, id, cmdSN) => binder.bind(outcome, id, cmdSN),
         finished: (ok, reason, outcome) => this.loginFinished(ok, reason, outcome),
+        authenticationFailed: (initiatorName) => {
+          const hold = ctx.authFailures?.failed(authFailureSources(initiatorName, peerHost)) ?? 0;
+          if (hold > 0) this.log.info({ initiator: initiatorName, holdMs: hold }, 'authentication failed: failure response held back');
+          return hold;
+        },
       },
       () => this.ctx.createNegotiator(this.loginEnvironment()),
       ctx.limits.queueDepth,
@@ -626,6 +635,7 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
     // No segment lands any more: the task's buffer (its owner released it with the abort) may go back to the pool.
     this.reader.stop();
     this.endLanding();
+    this.loginPhase.close();
     clearTimeout(this.loginTimer);
     this.pinger?.stop();
     this.dataOutWatch?.stop();

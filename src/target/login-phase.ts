@@ -12,12 +12,15 @@ export interface Negotiator {
   readonly done: boolean;
   readonly outcome?: LoginOutcome;
   readonly failed: boolean;
+  /** The InitiatorName of the first request, once known (what a failed authentication counts against). */
+  readonly initiatorName?: string;
 }
 
 export type NegotiatorFactory = (env: LoginEnvironment) => Negotiator;
 
 export const LoginStatus = {
   INITIATOR_ERROR: [0x02, 0x00],
+  AUTHENTICATION_FAILURE: [0x02, 0x01],
   TARGET_NOT_FOUND: [0x02, 0x03],
   TOO_MANY_CONNECTIONS: [0x02, 0x06],
   SESSION_DOES_NOT_EXIST: [0x02, 0x0a],
@@ -47,6 +50,11 @@ export interface LoginHost {
   bind(outcome: LoginOutcome, id: LoginIdentity, cmdSN: number): Binding | Promise<Binding>;
   /** The last response has been queued; `ok` tells whether to enter full feature phase. */
   finished(ok: boolean, reason: string, outcome?: LoginOutcome): void;
+  /**
+   * The login failed authentication (status 02 01): records it and returns how many
+   * milliseconds to hold back the failure response (auth-failure-throttle.ts).
+   */
+  authenticationFailed?(initiatorName: string | undefined): number;
 }
 
 export class LoginPhase {
@@ -55,6 +63,8 @@ export class LoginPhase {
   private over = false;
   /** The final request is being bound: nothing more is taken meanwhile. */
   private binding = false;
+  /** A failed authentication's response, held back until this fires. */
+  private heldFailure?: NodeJS.Timeout;
 
   constructor(
     private readonly host: LoginHost,
@@ -92,9 +102,17 @@ export class LoginPhase {
     }
     const neg = this.negotiator!;
     if (neg.failed || reply.statusClass !== 0) {
-      this.respond(pdu, reply, 0);
       this.over = true;
-      this.host.finished(false, `login refused (status 0x${hex2(reply.statusClass)}${hex2(reply.statusDetail)})`);
+      const refuse = (): void => {
+        this.heldFailure = undefined;
+        this.respond(pdu, reply, 0);
+        this.host.finished(false, `login refused (status 0x${hex2(reply.statusClass)}${hex2(reply.statusDetail)})`);
+      };
+      const [authClass, authDetail] = LoginStatus.AUTHENTICATION_FAILURE;
+      // Held back so that secrets cannot be tried at line rate; nothing else is read meanwhile.
+      const hold = reply.statusClass === authClass && reply.statusDetail === authDetail ? (this.host.authenticationFailed?.(neg.initiatorName) ?? 0) : 0;
+      if (hold > 0) this.heldFailure = setTimeout(refuse, hold);
+      else refuse();
       return;
     }
     if (!neg.done) {
@@ -109,6 +127,13 @@ export class LoginPhase {
       (b) => this.complete(pdu, reply, outcome, b),
       (e: unknown) => this.fail(pdu, LoginStatus.TARGET_ERROR[0], LoginStatus.TARGET_ERROR[1], `binding the session failed: ${(e as Error).message}`),
     );
+  }
+
+  /** The connection closed: a held-back failure response is not sent. */
+  close(): void {
+    this.over = true;
+    clearTimeout(this.heldFailure);
+    this.heldFailure = undefined;
   }
 
   private complete(pdu: LoginRequestPdu, reply: LoginStepReply, outcome: LoginOutcome, binding: Binding): void {

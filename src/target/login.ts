@@ -7,7 +7,7 @@ import type { TargetConfig } from './config.js';
 import type { LoginEnvironment, LoginOutcome, LoginStep, LoginStepReply } from './login-types.js';
 import { ChapAuthenticator, type ChapTargetCredentials } from './chap-authenticator.js';
 import { ChapError, type RandomSource } from '../iscsi/chap.js';
-import { NegotiationError, ParameterNegotiator, type NegotiationPolicy } from '../iscsi/negotiation.js';
+import { ANSWER_WORDS, KEY_TABLE, NegotiationError, ParameterNegotiator, type NegotiationPolicy } from '../iscsi/negotiation.js';
 import { defaultTargetPolicy } from './negotiation-policy.js';
 import { LOGIN_MAX_RECV_DATA_SEGMENT_LENGTH } from './transport-limits.js';
 import { isInitiatorAllowed } from './send-targets.js';
@@ -41,6 +41,18 @@ const MAX_ISCSI_NAME_BYTES = 223;
 const SECURITY_KEYS = new Set(['AuthMethod', 'CHAP_A', 'CHAP_I', 'CHAP_C', 'CHAP_N', 'CHAP_R']);
 /** Keys that describe who is logging in; resending the same value later is tolerated (libiscsi does). */
 const IDENTITY_KEYS = new Set(['InitiatorName', 'TargetName', 'SessionType', 'InitiatorAlias']);
+/**
+ * The non-security keys RFC 7143 §13 marks "Any-Stage" besides the identity ones: "Keys
+ * marked as Any-Stage may also appear in the SecurityNegotiation stage, while all other keys
+ * described in this section are operational keys."
+ */
+const ANY_STAGE_KEYS = new Set(['TargetAlias', 'TargetAddress', 'TargetPortalGroupTag']);
+
+/** A key RFC 7143 §13 defines as operational: one that belongs to the operational stage only. */
+function isOperationalKey(key: string): boolean {
+  const def = KEY_TABLE.get(key);
+  return def !== undefined && def.kind !== 'security' && def.kind !== 'identity' && !ANY_STAGE_KEYS.has(key);
+}
 
 class LoginFailure extends Error {
   constructor(
@@ -94,6 +106,10 @@ export class LoginNegotiator {
   private chap: ChapAuthenticator | undefined;
   private securityComplete = false;
   private negotiator: ParameterNegotiator | undefined;
+  /** Keys answered Irrelevant without reaching the negotiator; offering one again is a repeat all the same. */
+  private readonly answeredIrrelevant = new Set<string>();
+  /** FirstBurstLength was offered (answered Irrelevant or by the negotiator). */
+  private firstBurstOffered = false;
 
   private readonly log: Logger;
 
@@ -114,6 +130,10 @@ export class LoginNegotiator {
 
   get outcome(): LoginOutcome | undefined {
     return this.result;
+  }
+
+  get initiatorName(): string | undefined {
+    return this.identity.get('InitiatorName');
   }
 
   step(req: LoginStep): LoginStepReply {
@@ -148,11 +168,18 @@ export class LoginNegotiator {
 
     const security = pairs.filter((p) => SECURITY_KEYS.has(p.key));
     const operational = pairs.filter((p) => !SECURITY_KEYS.has(p.key) && !IDENTITY_KEYS.has(p.key));
-    if (req.csg === Stage.Security) answers.push(...this.negotiateSecurity(security, req.transit));
-    else if (security.length > 0) {
+    if (req.csg === Stage.Security) {
+      // RFC 7143 §13: only Any-Stage keys may appear in the SecurityNegotiation stage; the
+      // others are operational, negotiated "starting immediately after the security
+      // negotiation" (§6.3.3). Answering one here settled it before the initiator was
+      // authenticated, so, like a security key outside its stage, it ends the login.
+      const misplaced = operational.find((p) => isOperationalKey(p.key));
+      if (misplaced) throw new LoginFailure(LoginStatus.InitiatorError, `operational key ${misplaced.key} in the security stage`);
+      answers.push(...this.negotiateSecurity(security, req.transit));
+    } else if (security.length > 0) {
       throw new LoginFailure(LoginStatus.InitiatorError, `security key ${security[0]!.key} outside the security stage`);
     }
-    answers.push(...negotiator.respond(operational));
+    answers.push(...this.respondOperational(operational));
     if (req.csg === Stage.Operational) {
       const declaration = negotiator.declareRecvDataSegmentLength();
       if (declaration) answers.push(declaration);
@@ -162,6 +189,49 @@ export class LoginNegotiator {
     // The target transits only when asked and, from the security stage, only once authenticated.
     const transit = req.transit && (req.csg !== Stage.Security || this.securityComplete);
     return this.reply({ csg: req.csg, nsg: req.nsg, transit, data: encodeTextKeys(answers) });
+  }
+
+  /**
+   * Answers a request's operational keys, in offer order. Two answers the negotiator cannot
+   * give, as they depend on this login rather than on the key:
+   * - A login with a non-zero TSIH joins a live session (connection reinstatement), so it is
+   *   not the leading login: its leading-only keys are answered Irrelevant and the session's
+   *   values stay (RFC 7143 §13: LO keys "MUST only be carried on the leading connection and
+   *   cannot be changed after the leading connection login ... This holds for a single
+   *   connection session with regard to connection restart"). An answered value would be one
+   *   the session never applies (session-binding.ts keeps the session's).
+   * - FirstBurstLength is Irrelevant once InitialR2T=Yes and ImmediateData=No are in force
+   *   (§13.14 "Irrelevant when: ( InitialR2T=Yes and ImmediateData=No )"), those offered in
+   *   the same request included, so it is answered after the request's other keys.
+   */
+  private respondOperational(pairs: readonly TextPair[]): TextPair[] {
+    const negotiator = this.negotiator!;
+    const leading = this.tsih === 0;
+    const answers = new Map<string, string>();
+    const irrelevant = (key: string): void => {
+      if (this.answeredIrrelevant.has(key)) throw new LoginFailure(LoginStatus.InitiatorError, `${key} negotiated more than once`);
+      this.answeredIrrelevant.add(key);
+      answers.set(key, 'Irrelevant');
+    };
+    const now: TextPair[] = [];
+    let firstBurst: TextPair | undefined;
+    for (const p of pairs) {
+      // Answer words offered as values are the negotiator's to ignore.
+      if (ANSWER_WORDS.has(p.value)) now.push(p);
+      else if (!leading && KEY_TABLE.get(p.key)?.leadingOnly) irrelevant(p.key);
+      else if (p.key === 'FirstBurstLength') firstBurst = p;
+      else now.push(p);
+    }
+    for (const a of negotiator.respond(now)) answers.set(a.key, a.value);
+    if (firstBurst) {
+      if (this.firstBurstOffered) throw new LoginFailure(LoginStatus.InitiatorError, 'FirstBurstLength negotiated more than once');
+      this.firstBurstOffered = true;
+      const inForce = negotiator.result();
+      // A discovery session's is Irrelevant too: the negotiator answers that itself.
+      if (inForce.initialR2T && !inForce.immediateData && this.sessionType === 'Normal') irrelevant(firstBurst.key);
+      else for (const a of negotiator.respond([firstBurst])) answers.set(a.key, a.value);
+    }
+    return pairs.filter((p) => answers.has(p.key)).map((p) => ({ key: p.key, value: answers.get(p.key)! }));
   }
 
   /**

@@ -14,6 +14,7 @@ import { SessionRegistry } from './session-registry.js';
 import { TargetRegistry } from './target-registry.js';
 import { ByteBudget } from './byte-budget.js';
 import { ConnectionSlots } from './connection-slots.js';
+import { AuthFailureThrottle } from './auth-failure-throttle.js';
 import {
   DEFAULT_BUFFER_MEMORY_BYTES,
   DEFAULT_LIMITS,
@@ -43,6 +44,8 @@ export interface IscsiServerOptions {
   bufferMemoryBytes?: number;
   /** Initiators let in over maxConnections (a backup's replicator: hosts filling the slots must not cut the pair). */
   exemptFromConnectionLimit?: (initiatorName: string) => boolean;
+  /** Holds back the responses to failed authentications (default: AuthFailureThrottle's defaults; null: none). */
+  authFailureThrottle?: AuthFailureThrottle | null;
   /** Replaces the login negotiator (tests). */
   negotiatorFactory?: NegotiatorFactory;
   logger?: Logger;
@@ -78,6 +81,7 @@ export class IscsiServer {
       bufferMemory,
       maxConnections,
       exemptFromConnectionLimit: options.exemptFromConnectionLimit,
+      ...(options.authFailureThrottle === null ? {} : { authFailures: options.authFailureThrottle ?? new AuthFailureThrottle() }),
       log,
     };
     this.portals = options.portals.map((p) => new Portal(p, ctx, slots));
