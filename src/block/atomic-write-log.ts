@@ -9,7 +9,9 @@
  * Record: magic "TAW1" u32 | reserved u32 | offset u64 | length u32 | CRC32C u32 of the
  * first 20 bytes and the data; then the data.
  */
+import { dirname } from 'node:path';
 import { crc32c } from '../util/crc32c.js';
+import { fsyncDir } from './atomic-file.js';
 import type { BlockDevice } from './device.js';
 import { nodeFiles, type DurableFile, type DurableFiles } from './durable-file.js';
 import { blockError } from './errors.js';
@@ -37,6 +39,8 @@ export class AtomicWriteLog {
   private queue: Promise<unknown> = Promise.resolve();
   /** Why the log may still hold a record (its emptying failed); cleared once it is emptied. */
   private notEmptied: AtomicLogNotEmptiedError | undefined;
+  /** Whether the log's name has been made durable in its directory (once per open: a write may have created it). */
+  private nameDurable = false;
 
   private constructor(
     private readonly path: string,
@@ -69,6 +73,12 @@ export class AtomicWriteLog {
     const fh = await this.files.open(this.path, 'w', 0o600);
     try {
       try {
+        // A record in a file whose name a crash loses is never replayed: the name is made
+        // durable before the first record is applied.
+        if (!this.nameDurable) {
+          await fsyncDir(dirname(this.path), this.files);
+          this.nameDurable = true;
+        }
         await writeFully(fh, [encodeHeader(offset, data), data]);
         await fh.datasync();
       } catch (e) {

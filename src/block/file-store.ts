@@ -6,15 +6,18 @@
  * sync, which fails every later flush and FUA write (sticky-sync-error.ts).
  */
 import { mkdir } from 'node:fs/promises';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fsyncDir } from './atomic-file.js';
 import type { AllocationExtent, BlockDevice } from './device.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
 import { blockError, fromNativeError } from './errors.js';
 import { IoGate } from './io-gate.js';
 import { InlineIo } from './inline-io.js';
 import { WriteLane } from './write-lane.js';
+import { directBlockSizeRefusal, mediumSectorSize, sysfsQueueDirs } from './sector-size.js';
 import { StickySyncError } from './sticky-sync-error.js';
+import { WritebackWitness } from './writeback-witness.js';
 import { native, type NativeAllocation, type NativeCallback, type NativeError } from '../native/index.js';
 import { moduleLogger, type Logger } from '../util/log.js';
 import { totalLength } from '../util/total-length.js';
@@ -26,6 +29,11 @@ export interface FileBlockStoreOptions {
   readOnly?: boolean;
   /** O_DIRECT (bypass the page cache). Offsets and lengths must then be logical-block multiples. */
   direct?: boolean;
+  /**
+   * The LUN's logical block size in bytes. With `direct`, the open is refused when it is not
+   * a multiple of the medium's logical sector size (O_DIRECT I/O of one block would fail).
+   */
+  blockSize?: number;
   /** Where a write-back failure is reported (once: it then fails every flush, see StickySyncError). Default: the 'block' module logger. */
   logger?: Logger;
 }
@@ -56,6 +64,8 @@ export class FileBlockStore implements BlockDevice {
   private readonly writeLane: WriteLane<QueuedIo[]> | undefined;
   /** A failed sync fails every later flush and FUA write. */
   private readonly syncError: StickySyncError;
+  /** Tells whether a failed FUA write's sync failed (writable stores only). */
+  private readonly witness: WritebackWitness | undefined;
 
   private constructor(
     readonly path: string,
@@ -71,6 +81,7 @@ export class FileBlockStore implements BlockDevice {
   ) {
     this.gate = new IoGate(path, size, readOnly);
     this.syncError = new StickySyncError(path, logger);
+    this.witness = readOnly ? undefined : WritebackWitness.open(fd);
     // Regular files through the page cache only: with O_DIRECT, or on a block device, an
     // inline write waits for the device.
     this.inline = !isBlockDevice && !direct ? new InlineIo(fd) : undefined;
@@ -81,6 +92,8 @@ export class FileBlockStore implements BlockDevice {
     const readOnly = opts.readOnly ?? false;
     const create = readOnly ? undefined : opts.size;
     if (create !== undefined) await mkdir(dirname(opts.path), { recursive: true });
+    // Absent now: the open creates it, and its name is durable only once its directory is synced.
+    const creates = create !== undefined && !existsSync(opts.path);
     let opened;
     try {
       opened = native.open(opts.path, { readOnly, direct: opts.direct ?? false, create });
@@ -88,6 +101,23 @@ export class FileBlockStore implements BlockDevice {
       const err = e as NativeError;
       if (err.syscall === 'lock') throw blockError('EBUSY', `${opts.path} is in use: another process has it open for writing (a second tandem serve?)`);
       throw fromNativeError(err, opts.path);
+    }
+    const fd = opened.fd;
+    try {
+      if (opts.direct && opts.blockSize !== undefined) {
+        const refused = directBlockSizeRefusal(opts.path, opts.blockSize, mediumSectorSize(fd, opened.isBlockDevice, opened.logicalBlockSize));
+        if (refused) {
+          // A LUN that cannot be served leaves no image behind.
+          if (creates) rmSync(opts.path, { force: true });
+          throw refused;
+        }
+      }
+      // Without it a crash can lose the whole new image, data flushed into it included, on a
+      // file system that does not order the name's creation before the file's data (ext4 without a journal).
+      if (creates) await fsyncDir(dirname(opts.path));
+    } catch (e) {
+      native.close(fd);
+      throw e;
     }
     // Punching holes works on the filesystems we target; if one refuses, discard()
     // reports EOPNOTSUPP rather than us probing (and so damaging) the image here.
@@ -187,12 +217,16 @@ export class FileBlockStore implements BlockDevice {
         done?.();
         for (let i = 0; i < n; i++) {
           const op = ops[i]!;
-          this.gate.end();
           const e = errors?.[i];
-          if (e) {
-            if (op.flags & FLAG_DSYNC) this.syncError.syncFailed(e, false);
-            op.reject(fromNativeError(e, this.path));
-          } else op.resolve();
+          if (e && op.flags & FLAG_DSYNC) {
+            const failed = fromNativeError(e, this.path);
+            void this.fuaWriteFailed(e).then(() => op.reject(failed));
+            this.gate.end();
+          } else {
+            this.gate.end();
+            if (e) op.reject(fromNativeError(e, this.path));
+            else op.resolve();
+          }
         }
       });
     } catch (e) {
@@ -211,7 +245,7 @@ export class FileBlockStore implements BlockDevice {
     const refused = this.gate.refuse(offset, totalLength(bufs), true);
     if (refused) return Promise.reject(refused);
     if (!fua) return this.gate.call((cb) => native.pwritev(this.fd, bufs, offset, cb));
-    return this.syncError.run(() => this.gate.call<undefined>((cb) => native.pwritevFua(this.fd, bufs, offset, this.noticingSyncError(cb, false))));
+    return this.syncError.run(() => this.gate.call<undefined>((cb) => native.pwritevFua(this.fd, bufs, offset, this.noticingFuaError(cb))));
   }
 
   /** Make every completed write durable; after a failed write-back, fails until the store is reopened (StickySyncError). */
@@ -219,17 +253,44 @@ export class FileBlockStore implements BlockDevice {
     const refused = this.gate.refuse(0, 0, false);
     if (refused) return Promise.reject(refused);
     return this.syncError.run(() => {
-      const sync = this.gate.call<undefined>((cb) => native.fdatasync(this.fd, this.noticingSyncError(cb, true)));
+      const sync = this.gate.call<undefined>((cb) => native.fdatasync(this.fd, this.noticingSyncError(cb)));
       return this.inline ? this.inline.syncing(sync) : sync;
     });
   }
 
-  /** `cb`, after telling the sticky sync error of a failure. */
-  private noticingSyncError(cb: NativeCallback<undefined>, sync: boolean): NativeCallback<undefined> {
+  /** `cb` of an fdatasync, after telling the sticky sync error of a failure. */
+  private noticingSyncError(cb: NativeCallback<undefined>): NativeCallback<undefined> {
     return (err, result) => {
-      if (err) this.syncError.syncFailed(err, sync);
+      if (err) this.syncError.syncFailed(err);
       cb(err, result);
     };
+  }
+
+  /** `cb` of a FUA write; a failure reaches it once fuaWriteFailed has told whether the sync failed. */
+  private noticingFuaError(cb: NativeCallback<undefined>): NativeCallback<undefined> {
+    return (err, result) => {
+      if (!err) cb(err, result);
+      else void this.fuaWriteFailed(err).then(() => cb(err, result));
+    };
+  }
+
+  /**
+   * A FUA write failed with `err`: sticks when a sync failed, not when the write itself did
+   * (nothing written before it was lost). A batch's shared fdatasync names itself; a single
+   * RWF_DSYNC write reports its write and its sync alike, so the witness is asked. Counted in
+   * flight from the call (before the write's own count ends), so close() waits for it.
+   */
+  private fuaWriteFailed(err: NativeError): Promise<void> {
+    const witness = this.witness;
+    if (err.syscall === 'fdatasync' || !witness || this.syncError.failed) {
+      this.syncError.syncFailed(err);
+      return Promise.resolve();
+    }
+    this.gate.begin();
+    return witness.check().then((writeback) => {
+      this.gate.end();
+      if (writeback) this.syncError.syncFailed(writeback);
+    });
   }
 
   /**
@@ -302,7 +363,10 @@ export class FileBlockStore implements BlockDevice {
 
   /** Waits for in-flight I/O, then closes. Idempotent. Does not flush: call flush() first. */
   close(): Promise<void> {
-    return this.gate.close(() => native.close(this.fd));
+    return this.gate.close(() => {
+      this.witness?.close();
+      native.close(this.fd);
+    });
   }
 }
 
@@ -321,11 +385,7 @@ function isLargePlainWrite(batch: readonly QueuedIo[], bytes: number): boolean {
  */
 function blockDeviceDiscards(path: string): boolean {
   try {
-    const rdev = statSync(path).rdev;
-    const major = Math.floor(rdev / 256) & 0xfff;
-    const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
-    // Partitions share their parent disk's queue, one directory up.
-    for (const queue of [`/sys/dev/block/${major}:${minor}/queue`, `/sys/dev/block/${major}:${minor}/../queue`]) {
+    for (const queue of sysfsQueueDirs(statSync(path).rdev)) {
       let discards: boolean;
       try {
         discards = Number(readFileSync(`${queue}/discard_max_bytes`, 'utf8').trim()) > 0;

@@ -12,18 +12,27 @@
  * through), so a FUA write is on the OSDs when it completes; flush() is rbd_aio_flush. A
  * LU whose write cache is off (WCE=0) sends every write as FUA: write-through.
  *
+ * A failed flush fails every later flush and FUA write until the image is reopened
+ * (sticky-sync-error.ts), as in the file store and for the same reason: librbd's
+ * write-around cache acknowledges a write before the OSDs have it, and reports its failure
+ * to the first flush that completes after it only (the others succeed). Not ETIMEDOUT: only
+ * an op timeout gives it, whose connection has write-around off, and the host is meant to
+ * retry it (NOT READY) until the OSD is back. A FUA write's own failure does not stick.
+ *
  * Op timeout: an op to an OSD that is down fails with ETIMEDOUT after `opTimeout` seconds
  * (the SCSI layer answers NOT READY, which hosts retry) instead of waiting for the OSD; with
  * it, the connection turns off librbd's write-around cache, which would complete writes the
  * timeout then drops, and zero-copy writes, whose failure would wait for the OSD map to
  * change (native/rbd_cluster.cc).
  */
-import type { BlockDevice } from './device.js';
+import { BlockIoError, type BlockDevice } from './device.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
 import { blockError, fromNativeError } from './errors.js';
 import { IoGate } from './io-gate.js';
 import { RbdRequests } from './rbd-requests.js';
+import { StickySyncError } from './sticky-sync-error.js';
 import { native, type NativeAllocation, type NativeError, type NativeRbdImage } from '../native/index.js';
+import { moduleLogger, type Logger } from '../util/log.js';
 
 export interface RbdBlockStoreOptions {
   pool: string;
@@ -37,6 +46,8 @@ export interface RbdBlockStoreOptions {
   readOnly?: boolean;
   /** Seconds before librados fails an op to an unresponsive OSD or mon (ETIMEDOUT); 0: it waits. Default DEFAULT_RBD_OP_TIMEOUT_S. */
   opTimeout?: number;
+  /** Where a failed flush is reported (once: it then fails every flush, see StickySyncError). Default: the 'block' module logger. */
+  logger?: Logger;
 }
 
 /**
@@ -55,16 +66,20 @@ export class RbdBlockStore implements BlockDevice {
   readonly size: number;
   readonly canDiscard: boolean;
   private readonly gate: IoGate;
+  /** A failed flush fails every later flush and FUA write. */
+  private readonly syncError: StickySyncError;
 
   private constructor(
     readonly path: string,
     private readonly image: NativeRbdImage,
     private readonly requests: RbdRequests,
     readonly readOnly: boolean,
+    logger: Logger,
   ) {
     this.size = image.size;
     this.canDiscard = !readOnly;
     this.gate = new IoGate(path, this.size, readOnly);
+    this.syncError = new StickySyncError(path, logger);
   }
 
   static async open(opts: RbdBlockStoreOptions): Promise<RbdBlockStore> {
@@ -90,7 +105,7 @@ export class RbdBlockStore implements BlockDevice {
         (err, opened) => (err ? reject(openError(err, opts, path)) : resolve(opened)),
       ),
     );
-    store = new RbdBlockStore(path, image, requests, readOnly);
+    store = new RbdBlockStore(path, image, requests, readOnly, opts.logger ?? moduleLogger('block'));
     return store;
   }
 
@@ -109,13 +124,20 @@ export class RbdBlockStore implements BlockDevice {
     const refused = this.gate.refuse(offset, buf.length, true);
     if (refused) return Promise.reject(refused);
     if (buf.length === 0) return fua ? this.flush() : Promise.resolve();
-    return this.submit('rbd_aio_write', buf, (id) => this.image.write(id, buf, offset, fua));
+    if (!fua) return this.submit('rbd_aio_write', buf, (id) => this.image.write(id, buf, offset, false));
+    return this.syncError.run(() => this.submit('rbd_aio_write', buf, (id) => this.image.write(id, buf, offset, true)));
   }
 
+  /** Makes every completed write durable; after a failed flush, fails until the image is reopened (StickySyncError). */
   flush(): Promise<void> {
     const refused = this.gate.refuse(0, 0, false);
     if (refused) return Promise.reject(refused);
-    return this.submit('rbd_aio_flush', undefined, (id) => this.image.flush(id));
+    return this.syncError.run(() =>
+      this.submit('rbd_aio_flush', undefined, (id) => this.image.flush(id)).catch((e: unknown) => {
+        if (e instanceof BlockIoError && e.code !== 'ETIMEDOUT') this.syncError.syncFailed({ code: e.code, errno: e.errno, message: e.message, syscall: 'rbd_aio_flush' });
+        throw e;
+      }),
+    );
   }
 
   discard(offset: number, length: number): Promise<void> {

@@ -7,6 +7,10 @@
  * sync (a flush, the sync of a FUA write) fails, every later flush and FUA write fails with
  * that error: what was written before it may be lost, and no later sync can tell.
  *
+ * Only a failed sync sticks, not a failed write: a write that fails (ENOSPC allocating its
+ * blocks) lost nothing written before it. The store tells which one failed (a FUA write's
+ * own failure from its sync's: writeback-witness.ts).
+ *
  * A sync that succeeds while another overlapped it cannot be trusted either: the kernel gives
  * the error to only one of the syncs running when it is checked, the other succeeds. So a
  * sync that succeeds resolves only once every sync in flight when it completed has settled,
@@ -15,10 +19,15 @@
  */
 import type { Logger } from '../util/log.js';
 import { BlockIoError } from './device.js';
-import type { NativeError } from '../native/index.js';
 
-/** Failures of a FUA write that can mean data (its own, or earlier writes') is not on the medium. */
-const LOST_WRITE_CODES: ReadonlySet<string> = new Set(['EIO', 'ENOSPC', 'EDQUOT']);
+/** A failed sync: a NativeError (fdatasync), or a BlockIoError of a store's own sync call (rbd_aio_flush). */
+export interface SyncFailure {
+  code: string;
+  errno: number;
+  message: string;
+  /** The call that failed, when the error does not name it. */
+  syscall?: string;
+}
 
 interface Waiter {
   /** Resumes once every sync issued up to this one has settled. */
@@ -27,7 +36,7 @@ interface Waiter {
 }
 
 export class StickySyncError {
-  private first: NativeError | undefined;
+  private first: SyncFailure | undefined;
   private issued = 0;
   /** Syncs in flight by issue number: a Set iterates in insertion order, so the first is the oldest. */
   private readonly inFlight = new Set<number>();
@@ -63,14 +72,9 @@ export class StickySyncError {
     );
   }
 
-  /**
-   * A sync failed with `err`. From an fdatasync (`sync`) every error sticks; from a FUA write
-   * (whose write and sync the kernel reports as one) the codes of a lost write, or an error
-   * of the sync a batch of FUA writes shares (syscall fdatasync).
-   */
-  syncFailed(err: NativeError, sync: boolean): void {
+  /** A sync failed with `err`: every later flush and FUA write fails with it (the first one only is kept). */
+  syncFailed(err: SyncFailure): void {
     if (this.first) return;
-    if (!sync && !LOST_WRITE_CODES.has(err.code) && err.syscall !== 'fdatasync') return;
     this.first = err;
     this.log?.error(
       { event: 'writeback-error', path: this.path, code: err.code, syscall: err.syscall },
