@@ -1,7 +1,7 @@
 /** Opening a LUN's backing store (a file, or a Ceph RBD image) and finding its metadata directory. */
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { BlockDevice } from '../block/device.js';
 import { FileBlockStore } from '../block/file-store.js';
 import { EncryptedDevice } from '../block/encrypted-device.js';
@@ -22,7 +22,7 @@ export async function openLunStore(lun: LunConfig, metaDir: string, log?: Logger
     log?.warn({ event: 'lun-not-shrunk', lun: lun.path, size: store.size, asked: lun.size }, `${lun.path} is ${store.size} bytes, more than size=${lun.size}: served whole (a LUN grows, never shrinks)`);
   }
   try {
-    await mkdir(metaDir, { recursive: true });
+    await mkdir(metaDir, { recursive: true }).catch(namingDirectory(`the metadata directory ${metaDir}`));
     return lun.encrypt ? new EncryptedDevice(store, await MediaKey.open(metaDir)) : store;
   } catch (e) {
     await store.close().catch(() => undefined);
@@ -38,8 +38,30 @@ async function openPlainStore(lun: LunConfig): Promise<BlockDevice> {
     if (e.code === 'ENOENT') e.message = `${lun.path}: no such file (give size=SIZE to create a sparse LUN there)`;
     throw e;
   });
-  await mkdir(dirname(lun.path), { recursive: true });
-  return FileBlockStore.open({ path: lun.path, size, readOnly });
+  await mkdir(dirname(lun.path), { recursive: true }).catch(namingDirectory(`the LUN image ${lun.path}`));
+  const creating = !existsSync(lun.path);
+  return FileBlockStore.open({ path: lun.path, size, readOnly }).catch((e: NodeJS.ErrnoException) => {
+    throw creating ? namingDirectory(`the LUN image ${lun.path}`, dirname(lun.path))(e) : e;
+  });
+}
+
+/** Why a directory could not be written to; the data directory's problem, whichever call met it. */
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * An error rethrown naming the directory that refused `what` (the system call's own message
+ * names the file or a directory mkdir tried to make, not the one that is not writable).
+ * `dir`: that directory; by default the parent of the one mkdir could not make.
+ */
+function namingDirectory(what: string, dir?: string): (e: NodeJS.ErrnoException) => never {
+  return (e) => {
+    const refusing = dir ?? (e.path !== undefined ? dirname(e.path) : undefined);
+    if (e.code !== undefined && NOT_WRITABLE.has(e.code) && refusing !== undefined) {
+      // The code stays: serve reports it as it reports a port in use, one line and exit 1.
+      e.message = `cannot create ${what}: the directory ${resolve(refusing)} is not writable (${e.code})`;
+    }
+    throw e;
+  };
 }
 
 /** Per-LUN metadata (PR state, saved mode pages, replication state) lives beside a file image. */
@@ -49,15 +71,19 @@ export function metaDirFor(lun: LunConfig): string {
   return join(dirname(lun.path), `${basename(lun.path)}.tandem`);
 }
 
-/** What opening the LUN will create: a new image file, a new metadata directory. */
+/** What opening the LUN will create: a new image file, a new metadata directory, the directories made for the image. */
 export interface CreatedByOpen {
   image: boolean;
   metaDir: boolean;
+  /** The image's missing parent directories, deepest first (`./data` of the default LUN). */
+  dirs: string[];
 }
 
 /** Asked before the LUN is opened (an RBD image is never created here). */
 export function createdByOpen(lun: LunConfig, metaDir: string): CreatedByOpen {
-  return { image: !lun.rbd && !existsSync(lun.path), metaDir: !existsSync(metaDir) };
+  const dirs: string[] = [];
+  if (!lun.rbd) for (let d = dirname(lun.path); !existsSync(d) && dirname(d) !== d; d = dirname(d)) dirs.push(d);
+  return { image: !lun.rbd && !existsSync(lun.path), metaDir: !existsSync(metaDir), dirs };
 }
 
 /**
@@ -68,4 +94,6 @@ export function createdByOpen(lun: LunConfig, metaDir: string): CreatedByOpen {
 export async function removeCreated(lun: LunConfig, metaDir: string, created: CreatedByOpen): Promise<void> {
   if (created.metaDir) await rm(metaDir, { recursive: true, force: true });
   if (created.image) await rm(lun.path, { force: true });
+  // Only while empty: another LUN of the same start may still have its image there.
+  for (const d of created.dirs) await rmdir(d).catch(() => undefined);
 }

@@ -6,11 +6,11 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../util/usage-error.js';
-import { DEFAULT_CONTROL_PATH } from './replication-options.js';
+import { DEFAULT_CONTROL_PATH, checkControlPath } from './replication-options.js';
 import { LUN_OPTIONS, buildServeSettings } from './serve-options.js';
 import { RBD_LUN_OPTIONS } from './rbd-lun.js';
 import { rejectMissingValues } from './missing-values.js';
-import { positiveInteger } from './option-checks.js';
+import { positiveInteger, rejectNonNumbers } from './option-checks.js';
 import { DEFAULT_RBD_OP_TIMEOUT_S } from '../block/rbd-store.js';
 import { DEFAULT_BUFFER_MEMORY_BYTES, DEFAULT_MAX_CONNECTIONS, MIN_BUFFER_MEMORY_BYTES } from '../target/transport-limits.js';
 import { rootLogger, setLogLevel } from '../util/log.js';
@@ -60,10 +60,10 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     pointHookTimeout: argv['point-hook-timeout'] as string | undefined,
   });
   setLogLevel(settings.logLevel);
-  const { startServer, ReplicaSetupError } = await import('./serve.js');
+  const { startServer, ReplicaSetupError, PrStateFileError } = await import('./serve.js');
   const { ControlPathTakenError } = await import('../replication/control/server.js');
   const running = await startServer(settings).catch((e: unknown) => {
-    if (e instanceof ReplicaSetupError || e instanceof ControlPathTakenError) fail(e.message, 1);
+    if (e instanceof ReplicaSetupError || e instanceof ControlPathTakenError || e instanceof PrStateFileError) fail(e.message, 1);
     throw e;
   });
   let stopping = false;
@@ -114,6 +114,11 @@ function selectorOf(argv: { target?: unknown; lun?: unknown }): { select?: LunSe
   return Object.keys(select).length > 0 ? { select } : {};
 }
 
+/** An admin command's --control: refused as serve refuses it, not left to fail at connect. */
+function controlOf(argv: { control?: unknown }): string {
+  return checkControlPath((argv.control as string | undefined) ?? DEFAULT_CONTROL_PATH);
+}
+
 /**
  * Client commands print results on stdout, where pino also writes: keep it to warnings (none with --json).
  * Called before their modules load: child loggers copy the level when created.
@@ -127,7 +132,7 @@ function adminAction(load: () => Promise<(options: AdminOptions) => Promise<numb
   return async (argv: { json?: unknown; control?: unknown; target?: unknown; lun?: unknown }) => {
     quietClientLogs(argv.json as boolean);
     const command = await load();
-    process.exitCode = await command({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv) });
+    process.exitCode = await command({ control: controlOf(argv), json: argv.json as boolean, ...selectorOf(argv) });
   };
 }
 
@@ -138,7 +143,10 @@ const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').
 const parser = yargs(hideBin(process.argv))
   .scriptName('tandem')
   .strict()
-  .middleware((argv) => rejectMissingValues(argv, hideBin(process.argv)), true)
+  .middleware((argv) => {
+    rejectMissingValues(argv, hideBin(process.argv));
+    rejectNonNumbers(argv, hideBin(process.argv));
+  }, true)
   // Known before the command too: `tandem --json status` read "status" as --json's value.
   // Not hidden: yargs keeps a global option's hiding in every command's help (serve hides it itself).
   .option('json', { type: 'boolean', describe: JSON_OPTION.describe })
@@ -189,7 +197,7 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { statusCommand } = await import('./admin/status.js');
-      process.exitCode = await statusCommand({ control: argv.control as string, json: argv.json as boolean, watch: argv.watch as boolean });
+      process.exitCode = await statusCommand({ control: controlOf(argv), json: argv.json as boolean, watch: argv.watch as boolean });
     },
   )
   .command(
@@ -203,7 +211,7 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { sessionsCommand } = await import('./admin/sessions.js');
-      process.exitCode = await sessionsCommand({ control: argv.control as string, json: argv.json as boolean, ...(argv.target !== undefined ? { target: argv.target as string } : {}) });
+      process.exitCode = await sessionsCommand({ control: controlOf(argv), json: argv.json as boolean, ...(argv.target !== undefined ? { target: argv.target as string } : {}) });
     },
   )
   .command(
@@ -224,7 +232,7 @@ const parser = yargs(hideBin(process.argv))
       const sync = syncFlag(argv as Record<string, unknown>);
       const { modeSetCommand } = await import('./admin/actions.js');
       process.exitCode = await modeSetCommand({
-        control: argv.control as string,
+        control: controlOf(argv),
         json: argv.json as boolean,
         mode: argv.mode as 'continuous' | 'delta' | 'auto',
         ...(sync === undefined ? {} : { flavour: sync ? 'sync' : 'async' }),
@@ -245,7 +253,7 @@ const parser = yargs(hideBin(process.argv))
       ),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
-      const base = { control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv) };
+      const base = { control: controlOf(argv), json: argv.json as boolean, ...selectorOf(argv) };
       const actions = await import('./admin/points.js');
       if (argv.to !== undefined && argv.action !== 'export') throw new UsageError(`point ${String(argv.action)} takes no --to (only export does)`);
       if (argv.action === 'create') {
@@ -311,7 +319,7 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { promoteCommand } = await import('./admin/roles.js');
-      process.exitCode = await promoteCommand({ control: argv.control as string, json: argv.json as boolean, force: argv.force as boolean, ...selectorOf(argv) });
+      process.exitCode = await promoteCommand({ control: controlOf(argv), json: argv.json as boolean, force: argv.force as boolean, ...selectorOf(argv) });
     },
   )
   .command(
@@ -340,7 +348,7 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       if (argv['discard-local'] !== true) throw new UsageError('resolve needs --discard-local (the only resolution: this node discards its changes)');
       const { resolveCommand } = await import('./admin/roles.js');
-      process.exitCode = await resolveCommand({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv) });
+      process.exitCode = await resolveCommand({ control: controlOf(argv), json: argv.json as boolean, ...selectorOf(argv) });
     },
   )
   .command(
@@ -359,7 +367,7 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       const { configSetCommand } = await import('./admin/actions.js');
       process.exitCode = await configSetCommand({
-        control: argv.control as string,
+        control: controlOf(argv),
         json: argv.json as boolean,
         key: argv.key as string,
         value: String(argv.value),
@@ -423,7 +431,7 @@ const parser = yargs(hideBin(process.argv))
         const { parseSize } = await import('../util/parse-size.js');
         const { controlVerifyCommand } = await import('./admin/verify.js');
         process.exitCode = await controlVerifyCommand({
-          control: (argv.control as string | undefined) ?? DEFAULT_CONTROL_PATH,
+          control: controlOf(argv),
           json: argv.json as boolean,
           chunk: parseSize(argv.chunk as string, '--chunk'),
           ...depth,

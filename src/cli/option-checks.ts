@@ -22,3 +22,24 @@ export function positiveInteger(text: string, flag: string): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag}: "${text}" is not a positive integer`);
   return n;
 }
+
+/**
+ * yargs parses a number option's non-numeric value ("--lun abc") as NaN, and the checks after
+ * it then quoted NaN ("not NaN"): name the value as typed, for every number option at once.
+ * `argv`: what yargs parsed; `words`: the command line it parsed (no node, no script).
+ */
+export function rejectNonNumbers(argv: Record<string, unknown>, words: readonly string[]): void {
+  const options = words.includes('--') ? words.slice(0, words.indexOf('--')) : words;
+  const notNumber = (text: string): boolean => Number.isNaN(Number(text));
+  for (const [key, value] of Object.entries(argv)) {
+    // yargs adds a camelCase alias of every dashed flag: report each once, as typed.
+    if (key === '_' || key === '$0' || /[A-Z]/.test(key)) continue;
+    if (!(Array.isArray(value) ? value : [value]).some((v) => typeof v === 'number' && Number.isNaN(v))) continue;
+    const asFlag = options.flatMap((w, i) => (w === `--${key}` ? [options[i + 1] ?? ''] : w.startsWith(`--${key}=`) ? [w.slice(key.length + 3)] : []));
+    if (asFlag.length > 0) throw new UsageError(`--${key}: "${asFlag.find(notNumber) ?? asFlag[0]}" is not a number`);
+    // A positional argument: the typed word no other argument took (quoted only when that is certain).
+    const taken = new Set([...(argv._ as unknown[]).map(String), ...Object.values(argv).flat().filter((v): v is string => typeof v === 'string')]);
+    const left = options.filter((w) => !w.startsWith('-') && !taken.has(w) && notNumber(w));
+    throw new UsageError(`the ${key.toUpperCase()} argument${left.length === 1 ? ` "${left[0]}"` : ''} is not a number`);
+  }
+}

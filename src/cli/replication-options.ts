@@ -247,10 +247,7 @@ export function replicationSettings(flags: ReplicationFlags, file: ReplicationCo
   }
   const replicatorIqn = checkName(flags.replicatorIqn ?? file.replicatorIqn ?? DEFAULT_REPLICATOR_IQN, '--replicator-iqn');
   const control = flags.control ?? file.control ?? (role ? DEFAULT_CONTROL_PATH : undefined);
-  // Node would bind a longer path truncated, under another name.
-  if (control !== undefined && Buffer.byteLength(control) > MAX_SOCKET_PATH_BYTES) {
-    throw new UsageError(`--control: the path is ${Buffer.byteLength(control)} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} a Unix socket path holds (use a shorter one)`);
-  }
+  if (control !== undefined) checkControlPath(control);
   const pointHook = flags.pointHook ?? file.pointHook;
   if (pointHook !== undefined && !role) throw new UsageError('--point-hook only applies with --role primary|backup');
   if (pointHook !== undefined && pointHook.trim() === '') throw new UsageError('--point-hook: the command is empty');
@@ -258,6 +255,17 @@ export function replicationSettings(flags: ReplicationFlags, file: ReplicationCo
   return role
     ? { role, replicatorIqn, startOver, control, ...(pointHook !== undefined ? { pointHook } : {}), ...(pointHookTimeoutMs !== undefined ? { pointHookTimeoutMs } : {}) }
     : { control };
+}
+
+/**
+ * A control socket path a Unix socket address holds, for serve and the admin commands alike:
+ * Node binds a longer one truncated, under another name, and a client's connect to it fails
+ * with a message that does not say why.
+ */
+export function checkControlPath(path: string): string {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) throw new UsageError(`--control: the path is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} a Unix socket path holds (use a shorter one)`);
+  return path;
 }
 
 /** --point-hook-timeout SECONDS (or "pointHookTimeout" in the config file): a positive number, for a hook that is set. */

@@ -18,11 +18,12 @@ import { moduleLogger } from '../util/log.js';
 import type { LunConfig, ServeSettings } from './serve-config.js';
 import { openTargetsOnNetwork } from './serve-options.js';
 import { ReplicaSetupError, openReplicatedLun, redactedReplica, type OpenedReplicatedLun } from './replicated-lun.js';
-import { createdByOpen, metaDirFor, openLunStore, removeCreated } from './lun-store.js';
+import { createdByOpen, metaDirFor, openLunStore, removeCreated, type CreatedByOpen } from './lun-store.js';
 import { refuseMissingImage } from './image-identity.js';
 import { EncryptedDevice } from '../block/encrypted-device.js';
 
 export { ReplicaSetupError, redactedReplica } from './replicated-lun.js';
+export { PrStateFileError } from '../scsi/reservations/persistence.js';
 import { runVerify } from '../verify/run.js';
 import { isReplicatorName, replicatorMatcher } from './replicator-match.js';
 
@@ -58,6 +59,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
   const rbdSources = new Map<ControlLun, LunConfig>();
   let control: ControlServer | undefined;
   let metrics: MetricsEndpoint | undefined;
+  /** What this start created for its LUNs (images, metadata directories): taken away again if it fails. */
+  const createdHere: Array<{ lunConfig: LunConfig; metaDir: string; created: CreatedByOpen }> = [];
   const fromReplicator = replicatorMatcher(settings.replicatorIqn);
   try {
     const targets = [];
@@ -70,6 +73,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
         // Opening creates a missing image: not where replication state says one was.
         await refuseMissingImage(lunConfig, metaDir);
         const created = createdByOpen(lunConfig, metaDir);
+        // Before opening: an open that fails part way (its metadata directory) may have made the image.
+        createdHere.push({ lunConfig, metaDir, created });
         const store = await openLunStore(lunConfig, metaDir, log);
         // Every LUN of a backup, and each LUN of a primary with a peer, is one node of a replicated pair.
         const replicatedRole = settings.role === 'backup' || (settings.role === 'primary' && lunConfig.replica !== undefined) ? settings.role : undefined;
@@ -80,8 +85,8 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
           try {
             replicated = await openReplicatedLun(store, lunConfig, metaDir, replicatedRole, settings, ownIdentity, log, { target: config.iqn, lun });
           } catch (e) {
+            // Not in `stores` yet: closed here, and what it created is removed below.
             await store.close().catch(() => undefined);
-            await removeCreated(lunConfig, metaDir, created).catch(() => undefined);
             throw e;
           }
           device = replicated.device;
@@ -256,6 +261,9 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
     await Promise.allSettled(stores.map((s) => s.close()));
     await Promise.allSettled(stagingLogs.map((l) => l.close()));
     await Promise.allSettled(pointStores.map((p) => p.close()));
+    // Nothing has served them: a failed start (a control path taken, a port in use) leaves no
+    // new image behind. Last LUN first, so a directory made for several is empty when its turn comes.
+    for (const c of createdHere.reverse()) await removeCreated(c.lunConfig, c.metaDir, c.created).catch(() => undefined);
     throw e;
   }
 }

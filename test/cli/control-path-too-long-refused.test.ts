@@ -27,3 +27,20 @@ it('tandem serve --control with a path too long for a socket: one line naming th
   const stray = readdirSync(dir).filter((n) => n.startsWith('aaaa') && n.length < 120);
   expect(stray).toEqual([]);
 });
+
+/**
+ * The admin commands take the same --control and meet the same limit: refused as serve refuses
+ * it (one line, exit 2), not "cannot reach the control socket ... no tandem serve is listening
+ * there" (exit 1), which sent the user looking for a server that was never the problem.
+ */
+const ADMIN_COMMANDS: string[][] = [['status'], ['sessions'], ['pause'], ['points'], ['promote', '--force'], ['mode', 'set', 'delta'], ['point', 'create'], ['config', 'set', 'maxRttMs', '300'], ['verify']];
+
+for (const command of ADMIN_COMMANDS) {
+  it(`tandem ${command.join(' ')} --control with a path too long for a socket: the serve usage error, exit 2`, async () => {
+    const long = join(tmpdir(), 'a'.repeat(120), 'c.sock');
+    const { code, stdout, stderr } = await tandem(...command, '--control', long);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`tandem: --control: the path is ${Buffer.byteLength(long)} bytes, longer than the 107 a Unix socket path holds (use a shorter one)\n`);
+    expect(code).toBe(2);
+  });
+}
