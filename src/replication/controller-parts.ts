@@ -28,8 +28,8 @@ export interface ControllerParts {
   peerSync: PeerSync;
   clock: () => number;
   log: Logger;
-  /** The binding found a split brain (the volume applies its policy). */
-  onSplitBrain(splitBrain: SplitBrain): void;
+  /** The binding found a split brain (the volume applies its policy); `again`: it found one at the bind before too. */
+  onSplitBrain(splitBrain: SplitBrain, again: boolean): void;
   /** The binding found this primary stale: its peer is ahead (the volume may apply its policy). */
   onStale(): void;
   /** A pass left the backup at a consistent image (a recovery point of origin `pass` may follow). */

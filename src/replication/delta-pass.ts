@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { ChunkMoves, type PassCounts } from './chunk-moves.js';
 import type { ChunkSet } from './chunk-set.js';
 import type { DeltaTable } from './delta-table.js';
+import { PassLink } from './pass-link.js';
 import { PassPace } from './pass-pace.js';
 import { PassPipeline } from './pass-pipeline.js';
 import { PassPlanner, type PassSource } from './pass-plan.js';
@@ -76,9 +77,10 @@ export async function runDeltaPass(
   const pipeline = new PassPipeline(pace, MAX_OPS);
   const planner = new PassPlanner(source, link, table.chunkSize, table.volumeSize, compare);
   let staged = false;
+  const sent = new PassLink(link);
   try {
     staged = chunks.size > 0 && (options.staged ?? false) && (await link.beginPass(passId));
-    const moves = new ChunkMoves(table, source, link, staged, compare, options.batchChunks ?? 16, counts);
+    const moves = new ChunkMoves(table, source, sent.link, staged, compare, options.batchChunks ?? 16, counts);
     let done = 0;
     for (const window of chunks.windows(windowChunks)) {
       if (await planner.allEmpty(window)) moves.skip(window[0]!, window.length);
@@ -87,11 +89,14 @@ export async function runDeltaPass(
       options.onProgress?.(done, chunks.size);
     }
     await pipeline.drain();
+    await sent.settled();
     if (staged) await link.commitPass(passId, counts.bytesSent);
     else await link.flush();
   } catch (e) {
     // Nothing of this pass may still be on its way once it is given up.
     await pipeline.drain().catch(() => undefined);
+    // A transfer fails at its first refused write, its others still in flight: they too.
+    await sent.settled();
     // Best effort: the backup drops an open pass anyway at the next BEGIN or restart.
     if (staged) link.abortPass(passId).catch(() => undefined);
     table.endCopy(false);

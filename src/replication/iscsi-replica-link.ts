@@ -94,8 +94,11 @@ export class IscsiReplicaLink implements ReplicaLink {
     private readonly timeoutMs: number,
     /** From the peer's C0h page, read once at connect (not again after a reconnect). */
     readonly challengeAlgorithms: readonly number[] | undefined,
-    /** READ CAPACITY(16) LBPME and LBPRZ at connect. */
-    readonly thin: boolean,
+    /**
+     * READ CAPACITY(16) LBPME and LBPRZ, read again by capacity() (every bind, so after every
+     * reconnect before a pass): the peer may have come back over another store meanwhile.
+     */
+    public thin: boolean,
     /** Ranges we put in one WRITE SCATTERED; 0: the backup does not take it (asked once, at connect). */
     readonly scatteredRanges: number,
     log: Logger,
@@ -229,6 +232,14 @@ export class IscsiReplicaLink implements ReplicaLink {
 
   async capacity(): Promise<{ size: number; blockSize: number }> {
     const c = await this.guard('read-capacity', () => this.session.readCapacity16(this.lun));
+    const thin = c.lbpme && c.lbprz;
+    if (thin !== this.thin) {
+      // A pass onto a store that no longer reads zeroes where it deallocated must write them.
+      this.thin = thin;
+      this.peerAllocation.provisioning(thin);
+      // What the old store refused says nothing of this one's UNMAP: asked again.
+      this.zeroFill = this.stagedDiscardRefused = false;
+    }
     return { size: Number(c.blockCount) * c.blockSize, blockSize: c.blockSize };
   }
 

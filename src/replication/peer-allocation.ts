@@ -35,6 +35,12 @@ export class PeerAllocation {
     if (!thin) this.unknown = 'not-thin';
   }
 
+  /** The replica came back thin or not (another store behind a reconnected link): its allocation is worth asking again, or no longer. */
+  provisioning(thin: boolean): void {
+    this.unknown = thin ? undefined : 'not-thin';
+    this.logged = false;
+  }
+
   /** See ReplicaLink.allocation. Link failures still throw (the pass fails as with any command). */
   async extents(offset: number, maxLength: number): Promise<AllocationExtent[] | undefined> {
     if (this.unknown !== undefined) return this.giveUp(this.unknown);

@@ -60,7 +60,8 @@ export class PeerEndpoint implements ReplicationEndpoint {
       bitmap: g.bitmap,
       since: g.since,
       history: [...g.history],
-      changedBytes: table.dirtyBytes,
+      // A node that decided to give way reports the figure it decided on (split-brain-arbiter.ts).
+      changedBytes: roles.splitBrain.reported(g.current, table.dirtyBytes),
       resyncBytesLeft: peerSync.status()?.bytesLeft ?? 0,
       newestWriteAt: this.parts.newestWriteAt() ?? 0,
       device: volume.device,

@@ -22,7 +22,7 @@ export interface PeerFollowingParts {
   peerSync: PeerSync;
   clock: () => number;
   log: Logger;
-  onSplitBrain(splitBrain: SplitBrain): void;
+  onSplitBrain(splitBrain: SplitBrain, again: boolean): void;
   onStale(): void;
 }
 
@@ -88,7 +88,8 @@ export class PeerFollowing {
     }
     if (binding.peerError !== undefined) this.announced = false;
     if (result.kind === 'split-brain') {
-      if (before !== 'split-brain') this.parts.onSplitBrain(result.splitBrain);
+      // At every bind, not only the first: the figures the policy compares move while both take writes.
+      this.parts.onSplitBrain(result.splitBrain, before === 'split-brain');
       return;
     }
     if (binding.stale && before !== 'stale') this.parts.onStale();

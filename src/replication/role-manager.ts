@@ -11,7 +11,8 @@ import { RecurringFailure } from '../util/recurring-failure.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import type { SplitBrain } from './replica-binding.js';
 import type { ReplicationRole } from './settings.js';
-import { splitBrainVictim, type SplitBrainPolicy } from './split-brain-policy.js';
+import { SplitBrainArbiter } from './split-brain-arbiter.js';
+import type { SplitBrainPolicy } from './split-brain-policy.js';
 import { promotePeer, type PromotionOutcome } from './switchover-promotion.js';
 import type { VolumeState } from './volume-state.js';
 
@@ -50,8 +51,8 @@ export class RoleManager {
   private changing = 0;
   /** A role change began or ended, or the node went stale: the access state hosts see may differ. */
   onAccessChange: (() => void) | undefined;
-  /** What the last automatic split-brain resolution decided, for status. */
-  lastSplitBrain: (SplitBrain & { at: number; victim: 'self' | 'peer' | undefined }) | undefined;
+  /** The automatic policy's decisions, kept consistent with the peer's (and what this node reports of its changes). */
+  readonly splitBrain = new SplitBrainArbiter();
 
   constructor(
     private readonly parts: RoleParts,
@@ -74,6 +75,7 @@ export class RoleManager {
 
   setSplitBrainPolicy(policy: SplitBrainPolicy): void {
     this.splitBrainPolicy = policy;
+    this.splitBrain.reset();
   }
 
   get policy(): SplitBrainPolicy {
@@ -236,20 +238,11 @@ export class RoleManager {
     });
   }
 
-  /** The binding found a split brain: log it, and let the automatic policy pick a side if it can. */
-  onSplitBrain(sb: SplitBrain): void {
+  /** The binding found a split brain (`again`: it still holds): log it, and let the automatic policy pick a side if it can. */
+  onSplitBrain(sb: SplitBrain, again = false): void {
     const { table, volume, clock, log } = this.parts;
-    const self = { changedBytes: table.dirtyBytes, since: volume.generations.since };
-    const peer = { changedBytes: sb.peer.changedBytes, since: sb.peer.since };
-    const victim = splitBrainVictim(this.splitBrainPolicy, self, peer);
-    this.lastSplitBrain = { ...sb, at: clock(), victim };
-    log.error(
-      { event: 'split-brain', common: formatGeneration(sb.common), localChangedBytes: self.changedBytes, peerChangedBytes: peer.changedBytes, policy: this.splitBrainPolicy, victim: victim ?? 'none' },
-      victim === 'self' ? 'split brain: discarding this node\'s changes (afterSplitBrain policy)' : 'split brain: no data moves until `tandem resolve --discard-local` runs on one node',
-    );
-    if (victim === 'self') {
-      this.resolveDiscardLocal().catch((e: unknown) => log.error({ event: 'split-brain-resolve-failed', error: (e as Error).message }, 'automatic split-brain resolution failed'));
-    }
+    const self = { changedBytes: table.dirtyBytes, since: volume.generations.since, current: volume.generations.current };
+    this.splitBrain.found(this.splitBrainPolicy, self, sb, again, { at: clock(), log, giveWay: () => this.resolveDiscardLocal() });
   }
 
   /**
@@ -341,7 +334,7 @@ export class RoleManager {
   private newController(inSync: boolean): ReplicationController {
     const { table } = this.parts;
     return new ReplicationController(
-      { ...this.parts, onSplitBrain: (sb) => this.onSplitBrain(sb), onStale: () => this.onStale() },
+      { ...this.parts, onSplitBrain: (sb, again) => this.onSplitBrain(sb, again), onStale: () => this.onStale() },
       { ...this.settings, startInDelta: !inSync || table.dirtyChunks > 0 },
     );
   }

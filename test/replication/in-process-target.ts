@@ -16,14 +16,15 @@ export interface InProcessTarget {
   close(): Promise<void>;
 }
 
-export async function startInProcessTarget(iqn: string, device: BlockDevice): Promise<InProcessTarget> {
+/** `port`: 0 for any free one; a given one serves a target restarted where its initiators reconnect. */
+export async function startInProcessTarget(iqn: string, device: BlockDevice, port = 0): Promise<InProcessTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-in-process-target-'));
   const unit = await LogicalUnit.create({ lun: 0, targetName: iqn, device, blockSize: 512, metaDir: dir });
   const scsi = new ScsiTarget(iqn, [unit]);
-  const server = new IscsiServer({ targets: [{ config: { iqn, allow: [] }, scsi }], portals: [{ host: '127.0.0.1', port: 0 }], logger: pino({ level: 'silent' }) });
-  const port = (await server.listen())[0]!.port;
+  const server = new IscsiServer({ targets: [{ config: { iqn, allow: [] }, scsi }], portals: [{ host: '127.0.0.1', port }], logger: pino({ level: 'silent' }) });
+  const bound = (await server.listen())[0]!.port;
   return {
-    port,
+    port: bound,
     async close() {
       await server.close();
       await scsi.close();
