@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { PortalConfig } from '../target/config.js';
 import { UsageError } from '../util/usage-error.js';
 import type { ServeTarget } from './serve-config.js';
+import { hostAndPort } from '../util/host-port.js';
 
 export function refuseSelfConflicts(portals: readonly PortalConfig[], metrics: PortalConfig | undefined, targets: readonly ServeTarget[]): void {
   for (const [i, a] of portals.entries()) {
@@ -33,7 +34,7 @@ const sameHost = (a: PortalConfig, b: PortalConfig): boolean => a.host.toLowerCa
 /** A wildcard address takes the port on every address of its family ("::" on both: Node listens dual-stack). */
 const covers = (wildcard: PortalConfig, other: PortalConfig): boolean => wildcard.host === '::' || (wildcard.host === '0.0.0.0' && !other.host.includes(':'));
 
-const portalText = (p: PortalConfig): string => (p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`);
+const portalText = (p: PortalConfig): string => hostAndPort(p.host, p.port);
 
 function imageKey(lun: ServeTarget['luns'][number]): string {
   return lun.rbd ? `rbd:${lun.rbd.pool}/${lun.rbd.image}` : resolve(lun.path);

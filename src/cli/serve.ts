@@ -26,6 +26,7 @@ export { ReplicaSetupError, redactedReplica } from './replicated-lun.js';
 export { PrStateFileError } from '../scsi/reservations/persistence.js';
 import { runVerify } from '../verify/run.js';
 import { isReplicatorName, replicatorMatcher } from './replicator-match.js';
+import { hostAndPort } from '../util/host-port.js';
 
 const log = moduleLogger('serve');
 
@@ -221,7 +222,7 @@ export async function startServer(settings: ServeSettings): Promise<RunningServe
       await metrics?.close();
       throw e;
     });
-    const addresses = bound.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`));
+    const addresses = bound.map((a) => hostAndPort(a.address, a.port));
     log.info(
       {
         addresses,

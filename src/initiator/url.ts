@@ -5,6 +5,7 @@
  * separates user and secret (so no percent-decoding there); with ':' both halves are
  * percent-decoded (`user:@` names a user without a secret). IPv6 hosts go in brackets. Portal-only URLs (for discovery) omit the path.
  */
+import { hostAndPort } from '../util/host-port.js';
 
 export const DEFAULT_ISCSI_PORT = 3260;
 /** RFC 7143 §4.2.7.1: iSCSI names are at most 223 bytes. */
@@ -160,8 +161,7 @@ function formatAuthority(url: IscsiPortalUrl, redact: boolean): string {
     else if (userinfo.includes('%')) userinfo += ':';
     userinfo += '@';
   }
-  const host = url.host.includes(':') ? `[${url.host}]` : url.host;
-  return `${userinfo}${host}:${url.port}`;
+  return `${userinfo}${hostAndPort(url.host, url.port)}`;
 }
 
 /** The canonical form (standard `user:secret@`, explicit port); parses back to the same value. */

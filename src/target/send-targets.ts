@@ -5,6 +5,7 @@
 import type { TargetConfig } from './config.js';
 import { encodeTextKeys, parseTextKeys, type TextPair } from '../iscsi/text-keys.js';
 import { sameIscsiName } from './iscsi-name.js';
+import { hostAndPort } from '../util/host-port.js';
 
 export function isInitiatorAllowed(target: TargetConfig, initiatorName: string): boolean {
   return target.allow.length === 0 || target.allow.some((allowed) => sameIscsiName(allowed, initiatorName));
@@ -21,8 +22,7 @@ export function formatPortalAddress(host: string, port: number, portalGroupTag: 
 /** `HOST:PORT`, the host shown as formatPortalAddress shows it. */
 export function formatHostPort(host: string, port: number): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
-  const shown = mapped ? mapped[1]! : host.includes(':') ? `[${host.replace(/^\[|\]$/g, '')}]` : host;
-  return `${shown}:${port}`;
+  return hostAndPort(mapped ? mapped[1]! : host, port);
 }
 
 export interface SendTargetsContext {

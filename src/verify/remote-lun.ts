@@ -7,6 +7,7 @@ import { IscsiConnectionError, ScsiCheckConditionError, ScsiDataError, provision
 import type { AllocationQuery } from './allocation.js';
 import type { ChallengeAlgorithmCode, ChallengeEntry, ChallengeVpd } from '../replica-protocol/index.js';
 import type { Extent } from './plan.js';
+import { hostAndPort } from '../util/host-port.js';
 
 /** Descriptors asked for per GET LBA STATUS (a Tandem target answers at most 64). */
 const LBA_STATUS_DESCRIPTORS = 256;
@@ -66,8 +67,7 @@ export class RemoteLun {
   get describe(): string {
     const u = this.url;
     const user = u.user !== undefined ? `${u.user}${u.secret !== undefined ? ':***' : ''}@` : '';
-    const host = u.host.includes(':') ? `[${u.host}]` : u.host;
-    return `iscsi://${user}${host}:${u.port}/${u.targetName}/${u.lun}`;
+    return `iscsi://${user}${hostAndPort(u.host, u.port)}/${u.targetName}/${u.lun}`;
   }
 
   get stats(): Readonly<WireStats> {

@@ -5,6 +5,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSnapshot } from '../metrics.js';
+import { hostAndPort } from '../../util/host-port.js';
 
 export interface MetricsEndpoint {
   /** host:port actually bound (port 0 → the ephemeral port). */
@@ -44,7 +45,7 @@ export async function startMetricsEndpoint(host: string, port: number, snapshot:
   });
   const a = server.address() as AddressInfo;
   return {
-    address: a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`,
+    address: hostAndPort(a.address, a.port),
     async close() {
       // Scrapers keep connections alive: end them so close() does not wait for their timeout.
       for (const s of sockets) s.destroy();
