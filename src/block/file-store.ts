@@ -3,7 +3,10 @@
  * threadpool through the native addon, except small buffered I/O that costs less done on
  * the JS thread (inline-io.ts). One promise per I/O; the only
  * bookkeeping is the IoGate's in-flight count (close() waits for it), and the first failed
- * sync, which fails every later flush and FUA write (sticky-sync-error.ts).
+ * sync, which fails every later flush and FUA write (sticky-sync-error.ts). Syncs (a flush,
+ * a FUA write, a batch holding FUA writes) run on descriptions of the file of their own, one
+ * at a time on each, so that a successful one needs not wait for those that overlapped it
+ * (sync-descriptors.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { InlineIo } from './inline-io.js';
 import { WriteLane } from './write-lane.js';
 import { directBlockSizeRefusal, mediumSectorSize, sysfsQueueDirs } from './sector-size.js';
 import { StickySyncError } from './sticky-sync-error.js';
+import { defaultSyncDescriptorCount, SyncDescriptors } from './sync-descriptors.js';
 import { WritebackWitness } from './writeback-witness.js';
 import { native, type NativeAllocation, type NativeCallback, type NativeError } from '../native/index.js';
 import { moduleLogger, type Logger } from '../util/log.js';
@@ -36,6 +40,13 @@ export interface FileBlockStoreOptions {
   blockSize?: number;
   /** Where a write-back failure is reported (once: it then fails every flush, see StickySyncError). Default: the 'block' module logger. */
   logger?: Logger;
+  /**
+   * Open file descriptions of the file that syncs run on, one sync at a time on each
+   * (sync-descriptors.ts). Default: the threadpool's size (UV_THREADPOOL_SIZE, 4). 0, read-only,
+   * or when they cannot be opened (no /proc): every sync on the store's descriptor, a
+   * successful one waiting for the syncs that overlapped it (StickySyncError).
+   */
+  syncDescriptors?: number;
 }
 
 /** Batch bounds: enough to amortise the threadpool hop, small enough to keep I/Os parallel. */
@@ -66,6 +77,8 @@ export class FileBlockStore implements BlockDevice {
   private readonly syncError: StickySyncError;
   /** Tells whether a failed FUA write's sync failed (writable stores only). */
   private readonly witness: WritebackWitness | undefined;
+  /** Where syncs run, one on each at a time; undefined: on `fd`, with StickySyncError's overlap wait. */
+  private readonly syncFds: SyncDescriptors | undefined;
 
   private constructor(
     readonly path: string,
@@ -78,9 +91,12 @@ export class FileBlockStore implements BlockDevice {
     readonly canDiscard: boolean,
     direct: boolean,
     logger: Logger,
+    syncDescriptors: number,
   ) {
     this.gate = new IoGate(path, size, readOnly);
-    this.syncError = new StickySyncError(path, logger);
+    // A read-only store writes nothing: its flushes are rare, and need not cost it descriptors.
+    this.syncFds = readOnly ? undefined : SyncDescriptors.open(fd, syncDescriptors, readOnly, direct);
+    this.syncError = new StickySyncError(path, logger, this.syncFds !== undefined);
     this.witness = readOnly ? undefined : WritebackWitness.open(fd);
     // Regular files through the page cache only: with O_DIRECT, or on a block device, an
     // inline write waits for the device.
@@ -132,6 +148,7 @@ export class FileBlockStore implements BlockDevice {
       canDiscard && !readOnly,
       opts.direct ?? false,
       opts.logger ?? moduleLogger('block'),
+      opts.syncDescriptors ?? defaultSyncDescriptorCount(),
     );
   }
 
@@ -178,7 +195,9 @@ export class FileBlockStore implements BlockDevice {
       try {
         all = this.inline.run(all, this.completedInline);
       } catch {
-        // The addon refused the arguments before doing any I/O: the pool's batch reports it per op.
+        // Only the addon's argument check throws, before any I/O (what it did or could not do
+        // comes back per op, never as a throw), so every op goes to the pool once: none is
+        // repeated, and the pool's batch reports the refusal per op.
       }
     }
     let start = 0;
@@ -201,7 +220,26 @@ export class FileBlockStore implements BlockDevice {
     op.resolve();
   };
 
+  /** Runs `ops` in one threadpool job: on a sync descriptor of its own when one of them is a FUA write. */
   private submitBatch(ops: QueuedIo[], done?: () => void): void {
+    const pool = this.syncFds;
+    if (!pool || !ops.some((op) => op.flags & FLAG_DSYNC)) {
+      this.transferBatch(this.fd, ops, done);
+      return;
+    }
+    const fd = pool.tryAcquire();
+    if (fd !== undefined) this.transferBatch(fd, ops, done, pool);
+    else {
+      // The ops are counted in flight meanwhile: close() waits for them.
+      pool.acquire().then(
+        (fd) => this.transferBatch(fd, ops, done, pool),
+        (e: unknown) => this.refusedBatch(ops, done, e),
+      );
+    }
+  }
+
+  /** `ops` on `fd`; `pool` gets `fd` back once the job is done and a failed FUA write's verdict is in. */
+  private transferBatch(fd: number, ops: QueuedIo[], done: (() => void) | undefined, pool?: SyncDescriptors): void {
     const n = ops.length;
     const bufs = new Array<Buffer>(n);
     const offsets = new Float64Array(n);
@@ -213,14 +251,17 @@ export class FileBlockStore implements BlockDevice {
       flags[i] = op.flags;
     }
     try {
-      native.transferBatch(this.fd, bufs, offsets, flags, (_err, errors) => {
+      native.transferBatch(fd, bufs, offsets, flags, (_err, errors) => {
         done?.();
+        let verdicts: Promise<void>[] | undefined;
         for (let i = 0; i < n; i++) {
           const op = ops[i]!;
           const e = errors?.[i];
           if (e && op.flags & FLAG_DSYNC) {
             const failed = fromNativeError(e, this.path);
-            void this.fuaWriteFailed(e).then(() => op.reject(failed));
+            const verdict = this.fuaWriteFailed(e);
+            (verdicts ??= []).push(verdict);
+            void verdict.then(() => op.reject(failed));
             this.gate.end();
           } else {
             this.gate.end();
@@ -228,15 +269,28 @@ export class FileBlockStore implements BlockDevice {
             else op.resolve();
           }
         }
+        // Not before a failed sync is recorded: a sync on the description after it would
+        // succeed (the error is consumed there) and must find it stuck.
+        if (pool) {
+          if (!verdicts) pool.release(fd);
+          else void Promise.all(verdicts).then(() => pool.release(fd));
+        }
       });
     } catch (e) {
-      // Refused before anything was queued (the addon throws on a bad argument): nothing will
-      // call back, so every op ends here; left counted, close() would wait for them forever.
-      done?.();
-      for (const op of ops) {
-        this.gate.end();
-        op.reject(e);
-      }
+      if (pool) pool.release(fd);
+      this.refusedBatch(ops, done, e);
+    }
+  }
+
+  /**
+   * Refused before anything was queued (the addon throws on a bad argument): nothing will
+   * call back, so every op ends here; left counted, close() would wait for them forever.
+   */
+  private refusedBatch(ops: readonly QueuedIo[], done: (() => void) | undefined, e: unknown): void {
+    done?.();
+    for (const op of ops) {
+      this.gate.end();
+      op.reject(e);
     }
   }
 
@@ -245,7 +299,7 @@ export class FileBlockStore implements BlockDevice {
     const refused = this.gate.refuse(offset, totalLength(bufs), true);
     if (refused) return Promise.reject(refused);
     if (!fua) return this.gate.call((cb) => native.pwritev(this.fd, bufs, offset, cb));
-    return this.syncError.run(() => this.gate.call<undefined>((cb) => native.pwritevFua(this.fd, bufs, offset, this.noticingFuaError(cb))));
+    return this.syncError.run(() => this.onSyncDescriptor((fd) => this.gate.call<undefined>((cb) => native.pwritevFua(fd, bufs, offset, this.noticingFuaError(cb)))));
   }
 
   /** Make every completed write durable; after a failed write-back, fails until the store is reopened (StickySyncError). */
@@ -253,9 +307,44 @@ export class FileBlockStore implements BlockDevice {
     const refused = this.gate.refuse(0, 0, false);
     if (refused) return Promise.reject(refused);
     return this.syncError.run(() => {
-      const sync = this.gate.call<undefined>((cb) => native.fdatasync(this.fd, this.noticingSyncError(cb)));
+      const sync = this.onSyncDescriptor((fd) => this.gate.call<undefined>((cb) => native.fdatasync(fd, this.noticingSyncError(cb))));
       return this.inline ? this.inline.syncing(sync) : sync;
     });
+  }
+
+  /**
+   * Runs `sync` on a sync descriptor held until it settles (after its failure is recorded:
+   * see noticingSyncError, noticingFuaError), or on the store's descriptor without them.
+   */
+  private onSyncDescriptor(sync: (fd: number) => Promise<undefined>): Promise<undefined> {
+    const pool = this.syncFds;
+    if (!pool) return sync(this.fd);
+    const releasing = (fd: number, p: Promise<undefined>): Promise<undefined> =>
+      p.then(
+        (r) => {
+          pool.release(fd);
+          return r;
+        },
+        (e: unknown) => {
+          pool.release(fd);
+          throw e;
+        },
+      );
+    const fd = pool.tryAcquire();
+    if (fd !== undefined) return releasing(fd, sync(fd));
+    // Counted in flight while it waits: close() waits for it (and so never closes a descriptor it is handed).
+    this.gate.begin();
+    return pool.acquire().then(
+      (fd) => {
+        const p = sync(fd);
+        this.gate.end();
+        return releasing(fd, p);
+      },
+      (e: unknown) => {
+        this.gate.end();
+        throw e;
+      },
+    );
   }
 
   /** `cb` of an fdatasync, after telling the sticky sync error of a failure. */
@@ -365,6 +454,7 @@ export class FileBlockStore implements BlockDevice {
   close(): Promise<void> {
     return this.gate.close(() => {
       this.witness?.close();
+      this.syncFds?.close();
       native.close(this.fd);
     });
   }

@@ -16,6 +16,14 @@
  * sync that succeeds resolves only once every sync in flight when it completed has settled,
  * and fails if one of them failed meanwhile. With no other sync in flight (the common case)
  * it resolves at once.
+ *
+ * That wait costs FUA writes at a high queue depth a quarter of their rate, and is not needed
+ * when every sync runs on an open file description of its own, one sync at a time on each
+ * (the file store's SyncDescriptors): each description has its own error cursor, so a sync
+ * sees every error since its description's previous sync, and none can take another's
+ * (sync-descriptors.ts). With `exclusiveDescriptors` a successful sync resolves at once,
+ * unless a sync has failed meanwhile. The RBD store cannot put librbd's flushes on separate
+ * descriptions: it keeps the wait.
  */
 import type { Logger } from '../util/log.js';
 import { BlockIoError } from './device.js';
@@ -45,6 +53,8 @@ export class StickySyncError {
   constructor(
     private readonly path: string,
     private readonly log: Logger | undefined,
+    /** Every sync runs on a description of its own (none can take another's error): no overlap wait. */
+    private readonly exclusiveDescriptors = false,
   ) {}
 
   /** Whether a sync has failed since the store was opened. */
@@ -58,6 +68,7 @@ export class StickySyncError {
    */
   run(sync: () => Promise<void>): Promise<void> {
     if (this.first) return Promise.reject(this.refusal());
+    if (this.exclusiveDescriptors) return sync().then(this.unlessFailed);
     const id = ++this.issued;
     this.inFlight.add(id);
     return sync().then(
@@ -81,6 +92,11 @@ export class StickySyncError {
       `${this.path}: a write-back failed (${err.code}, ${err.syscall}): writes completed before it may not be on the medium; flushes and FUA writes fail until the store is reopened`,
     );
   }
+
+  /** A successful sync's outcome on a description of its own: a failure recorded meanwhile (by an earlier sync of its description among others) still fails it. */
+  private readonly unlessFailed = (): void => {
+    if (this.first) throw this.refusal();
+  };
 
   private refusal(): BlockIoError {
     const first = this.first!;

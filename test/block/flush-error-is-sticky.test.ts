@@ -12,7 +12,7 @@
  * losetup); skips otherwise. The second part injects the failures into the addon's calls.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -128,6 +128,46 @@ describe.skipIf(!canMount())('FileBlockStore.flush after a real write-back error
       await store.close();
     }
   });
+
+  // What the store's sync descriptors rely on (src/block/sync-descriptors.ts): each open file
+  // description reports a write-back error once, so syncs on separate descriptions, however
+  // they overlap, all report it (on one description only the first would).
+  it('the kernel reports one write-back error to each of two overlapping syncs on separate descriptions', async () => {
+    const image = join(mnt, 'two.img');
+    const fd = openSync(image, 'w+');
+    const sync = (f: number): Promise<string> => new Promise((resolve) => native.fdatasync(f, (err) => resolve(err ? `rejected ${err.code}` : 'resolved')));
+    try {
+      for (let round = 0; round < 4; round++) {
+        const d1 = openSync(`/proc/self/fd/${fd}`, 'r+');
+        const d2 = openSync(`/proc/self/fd/${fd}`, 'r+');
+        try {
+          writeSync(fd, Buffer.alloc(1 << 20, round + 1), 0, 1 << 20, round * (2 << 20)); // blocks never written: their write-back fails
+          const both = await Promise.all([sync(d1), sync(d2)]);
+          expect(both[0], `round ${round}`).toMatch(/^rejected/);
+          expect(both[1], `round ${round}`).toBe(both[0]);
+          // Each description reported it once: the next syncs have nothing to say.
+          expect(await Promise.all([sync(d1), sync(d2)])).toEqual(['resolved', 'resolved']);
+        } finally {
+          closeSync(d1);
+          closeSync(d2);
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('with sync descriptors, overlapping flushes and FUA writes over a failed write-back all fail', async () => {
+    const store = await FileBlockStore.open({ path: join(mnt, 'pool.img'), size: 16 << 20, logger: pino({ level: 'silent' }), syncDescriptors: 4 });
+    try {
+      await store.write(Buffer.alloc(1 << 20, 5), 0);
+      const all = await Promise.all([store.flush(), store.flush(), store.writev([Buffer.alloc(4096, 6)], 8 << 20, true), store.flush()].map(outcome));
+      for (const o of all) expect(o).toMatch(/^rejected/);
+      expect(await outcome(store.flush())).toMatch(/^rejected/);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('FileBlockStore sync failures (injected into the addon)', () => {
@@ -140,10 +180,12 @@ describe('FileBlockStore sync failures (injected into the addon)', () => {
     Object.assign(new Error(`${code}: injected, ${syscall}`), { code, errno, syscall });
 
   /** fdatasync held until the test completes it (each at most once; the rest at the end, so close() never waits forever). */
-  function heldSyncs(): { complete(i: number, err?: NativeError): void; completeAll(): void; readonly count: number } {
+  function heldSyncs(): { complete(i: number, err?: NativeError): void; completeAll(): void; readonly count: number; readonly fds: number[] } {
     const held: Array<NativeCallback<undefined> | undefined> = [];
-    vi.spyOn(native, 'fdatasync').mockImplementation((_fd: number, cb: NativeCallback<undefined>) => {
+    const fds: number[] = [];
+    vi.spyOn(native, 'fdatasync').mockImplementation((fd: number, cb: NativeCallback<undefined>) => {
       held.push(cb);
+      fds.push(fd);
     });
     const complete = (i: number, err?: NativeError) => {
       const cb = held[i];
@@ -156,11 +198,12 @@ describe('FileBlockStore sync failures (injected into the addon)', () => {
       get count() {
         return held.length;
       },
+      fds,
     };
   }
 
-  async function open(logger?: Logger): Promise<FileBlockStore> {
-    return FileBlockStore.open({ path: temp.file(`s${n++}.img`), size: 1 << 20, ...(logger ? { logger } : {}) });
+  async function open(logger?: Logger, syncDescriptors?: number): Promise<FileBlockStore> {
+    return FileBlockStore.open({ path: temp.file(`s${n++}.img`), size: 1 << 20, ...(logger ? { logger } : {}), ...(syncDescriptors !== undefined ? { syncDescriptors } : {}) });
   }
 
   it('a failed flush fails every later flush and FUA write; plain writes and reads go on; a reopened store flushes', async () => {
@@ -239,8 +282,10 @@ describe('FileBlockStore sync failures (injected into the addon)', () => {
     }
   });
 
-  it('a flush that succeeds while an overlapping flush fails is refused: the kernel told only one of them', async () => {
-    const store = await open(pino({ level: 'silent' }));
+  // Without sync descriptors (syncDescriptors 0, or no /proc) every sync runs on the store's
+  // one descriptor, where overlapping syncs can split an error: a successful one waits.
+  it('on one descriptor, a flush that succeeds while an overlapping flush fails is refused: the kernel told only one of them', async () => {
+    const store = await open(pino({ level: 'silent' }), 0);
     const syncs = heldSyncs();
     try {
       const a = outcome(store.flush());
@@ -261,8 +306,8 @@ describe('FileBlockStore sync failures (injected into the addon)', () => {
     }
   });
 
-  it('a successful flush waits only for the flushes in flight when it completed', async () => {
-    const store = await open(pino({ level: 'silent' }));
+  it('on one descriptor, a successful flush waits only for the flushes in flight when it completed', async () => {
+    const store = await open(pino({ level: 'silent' }), 0);
     const syncs = heldSyncs();
     try {
       const done: string[] = [];
@@ -282,6 +327,100 @@ describe('FileBlockStore sync failures (injected into the addon)', () => {
       expect(done.sort()).toEqual(['a', 'b', 'c']);
     } finally {
       syncs.completeAll();
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  });
+
+  // With sync descriptors (the default where /proc is) each sync runs alone on a description
+  // of its own, which reports every write-back error since its previous sync: an overlapping
+  // sync cannot take its error (src/block/sync-descriptors.ts), so a success is not held back.
+  it('with sync descriptors, a successful flush does not wait for an overlapping slower one', async () => {
+    const store = await open(pino({ level: 'silent' }), 4);
+    const syncs = heldSyncs();
+    try {
+      const done: string[] = [];
+      const a = store.flush().then(() => done.push('a'));
+      const b = store.flush().then(() => done.push('b'));
+      await new Promise((r) => setImmediate(r));
+      expect(syncs.count).toBe(2);
+      syncs.complete(1);
+      await new Promise((r) => setImmediate(r));
+      expect(done).toEqual(['b']); // a is still in flight
+      syncs.complete(0);
+      await Promise.all([a, b]);
+      expect(done).toEqual(['b', 'a']);
+    } finally {
+      syncs.completeAll();
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  });
+
+  it('with sync descriptors, concurrent syncs each run on a description of their own, never the same one twice at once', async () => {
+    const store = await open(pino({ level: 'silent' }), 2);
+    const syncs = heldSyncs();
+    try {
+      const flushes = [0, 1, 2, 3].map(() => outcome(store.flush()));
+      await new Promise((r) => setImmediate(r));
+      expect(syncs.count).toBe(2); // two descriptions: the others wait for one
+      expect(new Set(syncs.fds).size).toBe(2);
+      syncs.complete(1);
+      await new Promise((r) => setImmediate(r));
+      expect(syncs.count).toBe(3);
+      expect(syncs.fds[2]).toBe(syncs.fds[1]); // the one freed, handed to the longest waiter
+      syncs.complete(0);
+      await new Promise((r) => setImmediate(r));
+      expect(syncs.count).toBe(4);
+      expect(syncs.fds[3]).toBe(syncs.fds[0]);
+      syncs.complete(2);
+      syncs.complete(3);
+      expect(await Promise.all(flushes)).toEqual(['resolved', 'resolved', 'resolved', 'resolved']);
+    } finally {
+      syncs.completeAll();
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  });
+
+  it('with sync descriptors, a sync issued after one failed fails, although its own description succeeded', async () => {
+    const store = await open(pino({ level: 'silent' }), 2);
+    const syncs = heldSyncs();
+    try {
+      const a = outcome(store.flush());
+      const b = outcome(store.flush());
+      await new Promise((r) => setImmediate(r));
+      syncs.complete(0, nativeError('EIO', 5, 'fdatasync'));
+      expect(await a).toBe('rejected EIO');
+      syncs.complete(1); // completes after a's failure is recorded: refused
+      expect(await b).toBe('rejected EIO');
+    } finally {
+      syncs.completeAll();
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  });
+
+  it("with sync descriptors, FUA writes and flushes run on them, not on the store's descriptor; plain I/O does not", async () => {
+    const store = await open(pino({ level: 'silent' }), 2);
+    try {
+      const batches = vi.spyOn(native, 'transferBatch');
+      const fuas = vi.spyOn(native, 'pwritevFua');
+      const syncs = vi.spyOn(native, 'fdatasync');
+      await store.write(Buffer.alloc(4096, 1), 0, true);
+      await store.writev([Buffer.alloc(4096, 2)], 4096, true);
+      await store.flush();
+      const fuaBatchFd = batches.mock.calls[0]![0];
+      const fuaFd = fuas.mock.calls[0]![0];
+      const syncFd = syncs.mock.calls[0]![0];
+      batches.mockClear();
+      await store.write(Buffer.alloc(256 << 10, 3), 512 << 10); // past the inline size: a batch
+      const plainFd = batches.mock.calls[0]![0];
+      expect(new Set([fuaBatchFd, fuaFd, syncFd]).has(plainFd)).toBe(false);
+      const back = Buffer.alloc(4096);
+      await store.read(back, 4096);
+      expect(back.every((b) => b === 2)).toBe(true);
+    } finally {
       vi.restoreAllMocks();
       await store.close();
     }
