@@ -24,7 +24,9 @@ const DAY = 24 * HOUR;
 
 /** The ids to keep. */
 export function retainedPoints(points: readonly PointTime[], policy: RetentionPolicy, now: number, protectedIds: ReadonlySet<number> = new Set()): Set<number> {
-  const newestFirst = [...points].sort((a, b) => b.at - a.at || b.id - a.id);
+  // Newest by id, the order points were made in: a timestamp is the primary's clock, which
+  // may have stepped back between two points (the newest would then look older and be pruned).
+  const newestFirst = [...points].sort((a, b) => b.id - a.id);
   const keep = new Set<number>();
   for (const p of newestFirst.slice(0, policy.last)) keep.add(p.id);
   keepNewestPerBucket(newestFirst, HOUR, policy.hourly, now, keep);
@@ -33,7 +35,7 @@ export function retainedPoints(points: readonly PointTime[], policy: RetentionPo
   return keep;
 }
 
-/** For each of the `count` buckets of `size` ms ending with the one holding `now`, the newest point in it. */
+/** For each of the `count` buckets of `size` ms ending with the one holding `now`, the newest point (by id) stamped in it. */
 function keepNewestPerBucket(newestFirst: readonly PointTime[], size: number, count: number, now: number, keep: Set<number>): void {
   if (count <= 0) return;
   const oldestBucket = Math.floor(now / size) - (count - 1);

@@ -49,12 +49,24 @@ describe('retention policy', () => {
           if (protectedId !== undefined && points.some((p) => p.id === protectedId)) expect(keep.has(protectedId)).toBe(true);
           const bound = policy.last + policy.hourly + policy.daily + (protectedId === undefined ? 0 : 1);
           expect(keep.size).toBeLessThanOrEqual(bound);
-          // The newest `last` points are always kept.
-          const newest = [...points].sort((a, b) => b.at - a.at || b.id - a.id).slice(0, policy.last);
+          // The newest `last` points (by id: the order they were made in) are always kept.
+          const newest = [...points].sort((a, b) => b.id - a.id).slice(0, policy.last);
           for (const p of newest) expect(keep.has(p.id)).toBe(true);
         },
       ),
     );
+  });
+
+  it("last=N keeps the N points made last, by id, when the primary's clock stepped back between them", () => {
+    // Points 1-3 stamped an hour ahead, then the clock was set back: 4 and 5 are newer all the same.
+    const points = [
+      { id: 1, at: T0 + HOUR - 3000 },
+      { id: 2, at: T0 + HOUR - 2000 },
+      { id: 3, at: T0 + HOUR - 1000 },
+      { id: 4, at: T0 - 2000 },
+      { id: 5, at: T0 - 1000 },
+    ];
+    expect([...retainedPoints(points, { last: 2, hourly: 0, daily: 0 }, T0)].sort()).toEqual([4, 5]);
   });
 
   it('reads and writes the policy text; refuses with one line what it cannot read', () => {
