@@ -28,6 +28,8 @@ export interface PassCounts {
   sentWithoutChallengeChunks: number;
   unmappedChunks: number;
   challengedChunks: number;
+  /** Bytes the backup applies at a staged pass's commit: staged writes (zeroes included) and staged discards, which it may apply as zeroes. */
+  stagedBytes: number;
 }
 
 export class ChunkMoves {
@@ -81,7 +83,7 @@ export class ChunkMoves {
   private async unmap(run: readonly number[]): Promise<void> {
     const offset = run[0]! * this.table.chunkSize;
     const length = this.bytesOf(run);
-    if (this.staged ? await this.link.stagedDiscard(offset, length) : (await this.link.discard(offset, length), true)) {
+    if (this.staged ? await this.stagedDiscard(offset, length) : (await this.link.discard(offset, length), true)) {
       this.counts.unmappedChunks += run.length;
       this.source.release?.(run[0]!, run.length);
       return;
@@ -138,7 +140,14 @@ export class ChunkMoves {
   private async deallocate(zeroes: Buffer, offset: number): Promise<void> {
     if (!this.staged) return this.link.discard(offset, zeroes.length);
     // A backup that cannot stage a discard gets the zeroes staged.
-    if (!(await this.link.stagedDiscard(offset, zeroes.length))) await this.link.stagedWrite(zeroes, offset);
+    if (!(await this.stagedDiscard(offset, zeroes.length))) await this.write(zeroes, offset);
+  }
+
+  /** A staged discard, counted as staged bytes when the backup takes it. */
+  private async stagedDiscard(offset: number, length: number): Promise<boolean> {
+    const taken = await this.link.stagedDiscard(offset, length);
+    if (taken) this.counts.stagedBytes += length;
+    return taken;
   }
 
   private get zeroGranule(): number {
@@ -168,7 +177,9 @@ export class ChunkMoves {
   }
 
   private write(data: Buffer, offset: number): Promise<void> {
-    return this.staged ? this.link.stagedWrite(data, offset) : this.link.write(data, offset, false);
+    if (!this.staged) return this.link.write(data, offset, false);
+    this.counts.stagedBytes += data.length;
+    return this.link.stagedWrite(data, offset);
   }
 }
 

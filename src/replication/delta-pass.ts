@@ -71,7 +71,7 @@ export async function runDeltaPass(
   const started = performance.now();
   const compare = options.compare ?? false;
   const windowChunks = options.windowChunks ?? 1024;
-  const counts: PassCounts = { sentChunks: 0, bytesSent: 0, skippedChunks: 0, sentWithoutChallengeChunks: 0, unmappedChunks: 0, challengedChunks: 0 };
+  const counts: PassCounts = { sentChunks: 0, bytesSent: 0, skippedChunks: 0, sentWithoutChallengeChunks: 0, unmappedChunks: 0, challengedChunks: 0, stagedBytes: 0 };
   const passId = randomBytes(8).readBigUInt64BE(0);
   const pace = options.pace ?? new PassPace();
   const pipeline = new PassPipeline(pace, MAX_OPS);
@@ -90,7 +90,8 @@ export async function runDeltaPass(
     }
     await pipeline.drain();
     await sent.settled();
-    if (staged) await link.commitPass(passId, counts.bytesSent);
+    // Its timeout grows with what the backup applies, zeroes and discards included, not only the data sent.
+    if (staged) await link.commitPass(passId, counts.stagedBytes);
     else await link.flush();
   } catch (e) {
     // Nothing of this pass may still be on its way once it is given up.

@@ -208,7 +208,11 @@ export class FakeLink implements ReplicaLink {
     });
   }
 
-  commitPass(passId: bigint): Promise<void> {
+  /** The staged bytes each commit was told of (its timeout grows with them). */
+  committedStagedBytes: number[] = [];
+
+  commitPass(passId: bigint, stagedBytes = 0): Promise<void> {
+    this.committedStagedBytes.push(stagedBytes);
     return this.op('commit-pass', async () => {
       if (this.staged?.id !== passId) throw new Error('not the open pass');
       for (const w of this.staged.writes) await ('discard' in w ? this.backup.discard(w.offset, w.discard) : this.backup.write(w.data, w.offset));

@@ -109,3 +109,26 @@ describe('gapsBetween', () => {
     );
   });
 });
+
+describe('the commit of a staged pass', () => {
+  it('is told every byte it will apply, the zeroes staged as writes for a backup that cannot stage a discard included (its timeout grows with them)', async () => {
+    const w = await world();
+    w.link.thin = true;
+    w.link.canStageDiscard = false;
+    const r = await pass(w, { compare: false, staged: true });
+    expect(r.staged).toBe(true);
+    await expectIdentical(w.local, w.link);
+    // Chunk 3's 32 KiB of data and its 32 KiB of zeroes, staged as writes.
+    expect(w.link.committedStagedBytes).toEqual([CHUNK]);
+  });
+
+  it('is told of the staged discards too (a backup that cannot deallocate writes them as zeroes at commit)', async () => {
+    const w = await world();
+    w.link.thin = true;
+    const r = await pass(w, { compare: false, staged: true });
+    expect(r.staged).toBe(true);
+    expect(w.link.stagedDiscards).toBeGreaterThan(0);
+    await expectIdentical(w.local, w.link);
+    expect(w.link.committedStagedBytes).toEqual([CHUNK]);
+  });
+});
