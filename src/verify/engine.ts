@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { WireStats } from '../initiator/index.js';
 import {
   ALGORITHM_DIGEST,
+  ChallengeLimits,
   ENTRY_NONCE_BYTES,
   chooseChallengeAlgorithm,
   type ChallengeAlgorithmCode,
@@ -201,7 +202,8 @@ export async function verifyVolumes(options: VerifyEngineOptions): Promise<Verif
   const remoteSource = reference instanceof RemoteLun ? reference : undefined;
   const vpds = remoteSource ? [replica.vpd, remoteSource.vpd] : [replica.vpd];
   const maxExtent = Math.min(...vpds.map((v) => v.maxExtentBlocks));
-  const maxEntries = Math.min(...vpds.map((v) => v.maxEntriesPerList));
+  // The protocol's bound too: a page claiming more must not size our lists (and their memory).
+  const maxEntries = Math.min(ChallengeLimits.MAX_ENTRIES_PER_LIST, ...vpds.map((v) => v.maxEntriesPerList));
   const depth = Math.max(1, Math.min(options.depth ?? DEFAULT_LIST_DEPTH, ...vpds.map((v) => v.maxListsPerNexus)));
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   let plan: VolumePlan;

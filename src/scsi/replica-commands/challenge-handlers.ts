@@ -10,7 +10,6 @@ import {
   ANSWER_HEADER_BYTES,
   CdbField,
   ChallengeMode,
-  EntryField,
   SINGLE_MAX_BLOCKS,
   answerBytes,
   answerHeader,
@@ -19,7 +18,6 @@ import {
   challengeMessage,
   decryptChallenge,
   digestBytes,
-  entryOffset,
   maxExtentBlocks,
   type ChallengeAlgorithmCode,
   type ChallengeEntry,
@@ -27,7 +25,7 @@ import {
 } from '../../replica-protocol/index.js';
 import type { HandlerPlan } from '../descriptor.js';
 import type { CommandContext } from '../types.js';
-import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField, type FieldPointer } from '../sense.js';
+import { Asc, SenseError, SenseKey, invalidCdbField, type FieldPointer } from '../sense.js';
 import { decodeChallengeCdb, decodeReceiveChallengeAnswersCdb, decodeSendChallengeListCdb } from './challenge-cdb-decoders.js';
 import { decodeChallengeList } from './challenge-list-decoder.js';
 import { challengeListsOf, type ChallengeList } from './challenge-lists.js';
@@ -75,15 +73,11 @@ export function prepareChallenge(lu: ChallengeLu, ctx: CommandContext): HandlerP
   };
 }
 
-/** LU-dependent entry checks, then the (offset, length) pairs digestExtents takes. */
+/** The (offset, length) pairs digestExtents takes, of entries the decoder checked against the LU. */
 function extentsOf(lu: ChallengeLu, entries: readonly ChallengeEntry[]): Float64Array {
-  const maxBlocks = maxExtentBlocks(lu.blockSize);
   const extents = new Float64Array(entries.length * 2);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    const at = entryOffset(i);
-    if (e.blocks > maxBlocks) throw invalidParamField(at + EntryField.EXTENT_LENGTH);
-    if (!fits(lu, e.lba, e.blocks)) throw outOfRange({ inCdb: false, byte: at + EntryField.LBA });
     extents[2 * i] = Number(e.lba) * lu.blockSize;
     extents[2 * i + 1] = e.blocks * lu.blockSize;
   }
@@ -126,7 +120,11 @@ export function prepareSendChallengeList(lu: ChallengeLu, ctx: CommandContext): 
     run(dataOut) {
       // The entries' nonces are used when the hashing finishes, after this command: a copy,
       // since the Data-Out buffer is only lent for `run` (the transport may reuse it).
-      const entries = decodeChallengeList(Buffer.from((dataOut ?? Buffer.alloc(0)).subarray(0, c.parameterListLength)));
+      // The LU's limits are checked entry by entry as the list is decoded: the first bad entry is reported.
+      const entries = decodeChallengeList(Buffer.from((dataOut ?? Buffer.alloc(0)).subarray(0, c.parameterListLength)), {
+        maxExtentBlocks: maxExtentBlocks(lu.blockSize),
+        fits: (lba, blocks) => fits(lu, lba, blocks),
+      });
       const extents = extentsOf(lu, entries);
       lists.makeRoom(nexusId, c.listId);
       const list: ChallengeList = {
