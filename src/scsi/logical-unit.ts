@@ -9,7 +9,7 @@ import { forgetChallengeLists } from './replica-commands/index.js';
 import type { ReplicationEndpoint } from '../replica-protocol/index.js';
 import type { BlockDevice } from '../block/device.js';
 import type { PassStaging } from '../block/pass-staging.js';
-import type { Nexus } from './types.js';
+import { ScsiStatus, type Nexus, type TaskAborter } from './types.js';
 import { Asc, SenseKey, SenseError, lbaOutOfRange, type AscPair } from './sense.js';
 import { NexusUnitAttentions } from './unit-attentions.js';
 import { RangeLocks } from './extent-locks.js';
@@ -337,6 +337,25 @@ export class LogicalUnit {
     this.reservations.onNexusLoss(nexus);
     forgetChallengeLists(this, nexus.id);
     this.replicatorFence.clearFor(nexus);
+  }
+
+  /** The transport's abort of other nexuses' tasks (ScsiTarget.bindTaskAborter); absent without a transport. */
+  private taskAborter: TaskAborter | undefined;
+
+  bindTaskAborter(aborter: TaskAborter | undefined): void {
+    this.taskAborter = aborter;
+  }
+
+  /**
+   * Aborts the tasks of the nexuses `which` selects on this LU as another nexus's action
+   * (PREEMPT AND ABORT, SAM-5 §5.6): through the transport, as ABORT TASK SET aborts them;
+   * with the Control page's TAS set each completes TASK ABORTED, else without status.
+   * Resolves once none of them still runs. Without a transport (the SCSI layer alone),
+   * nothing is aborted here: a command admitted before comes to run refused (abortedSince).
+   */
+  abortTasksOf(which: (nexus: Nexus) => boolean): Promise<void> {
+    const answer = this.modePages.taskAbortedStatus() ? { status: ScsiStatus.TASK_ABORTED } : undefined;
+    return this.taskAborter?.abortTasks(this.lun, which, answer) ?? Promise.resolve();
   }
 
   /**

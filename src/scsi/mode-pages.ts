@@ -40,9 +40,9 @@ const DEFINITIONS: readonly PageDefinition[] = [
   },
   {
     code: PageCode.CONTROL,
-    // QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering); D_SENSE and SWP changeable.
+    // QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering); D_SENSE, SWP and TAS changeable.
     defaults: [0x0a, 0x0a, 0x00, 0x10, 0x00, 0x00, 0, 0, 0, 0, 0, 0],
-    changeable: [0, 0, 0x04, 0, 0x08, 0, 0, 0, 0, 0, 0, 0],
+    changeable: [0, 0, 0x04, 0, 0x08, 0x40, 0, 0, 0, 0, 0, 0],
   },
   {
     code: PageCode.INFORMATIONAL_EXCEPTIONS,
@@ -62,6 +62,14 @@ export class ModePages {
   /** Control page D_SENSE: descriptor-format sense data. */
   descriptorSense(): boolean {
     return (this.current.get(PageCode.CONTROL)![2]! & 0x04) !== 0;
+  }
+
+  /**
+   * Control page TAS: a command aborted by another I_T nexus's action (PREEMPT AND ABORT)
+   * completes with TASK ABORTED status instead of no status at all (SAM-5 §5.6).
+   */
+  taskAbortedStatus(): boolean {
+    return (this.current.get(PageCode.CONTROL)![5]! & 0x40) !== 0;
   }
 
   /** Caching page WCE. */

@@ -96,14 +96,14 @@ function runAction(res: LuReservations, ctx: CommandContext, action: number, sco
     case PrOutAction.PREEMPT:
     case PrOutAction.PREEMPT_AND_ABORT:
       if (scope !== LU_SCOPE) throw invalidCdbField(2, 7);
-      // PREEMPT AND ABORT: the preempted nexuses' commands admitted before it are aborted as they come to run (scsi-target.ts).
+      // PREEMPT AND ABORT: the preempted nexuses' tasks are aborted before it completes (preparePersistentReserveOut).
       pr.preempt(nexus, key, sark, type, action === PrOutAction.PREEMPT_AND_ABORT);
       return;
   }
 }
 
-/** AdvancedLu, and on a replicated LU what hands the state to the peer node. */
-type PrOutLu = AdvancedLu & SharedStateLu;
+/** AdvancedLu, on a replicated LU what hands the state to the peer node, and the abort of other nexuses' tasks. */
+type PrOutLu = AdvancedLu & SharedStateLu & { abortTasksOf?(which: (nexus: Nexus) => boolean): Promise<void> };
 
 export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): HandlerPlan {
   const cdb = ctx.cdb;
@@ -127,7 +127,19 @@ export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): H
       const before = res.persistent.generation;
       const aptplBefore = res.persistent.aptpl;
       const holderBefore = res.persistent.reservation;
+      const epochBefore = res.persistent.admissionEpoch();
       runAction(res, ctx, action, scope, type, data, portOf);
+      const epoch = res.persistent.admissionEpoch();
+      if (epoch !== epochBefore) {
+        // PREEMPT AND ABORT removed registrations (SPC-4 §5.13.11.2.4): their nexuses' tasks are
+        // aborted as ABORT TASK SET aborts them, TAS deciding whether each answers TASK ABORTED,
+        // and this command completes only once none of them still runs (nothing of theirs lands
+        // after our GOOD). Ones admitted but not yet running when no transport aborts them are
+        // refused as they come to run (abortedSince, scsi-target.ts).
+        const preempted = res.persistent.abortedBy(epoch);
+        const own = ctx.nexus.id;
+        await lu.abortTasksOf?.((n) => n.id !== own && preempted(n));
+      }
       const changed =
         res.persistent.generation !== before || res.persistent.aptpl !== aptplBefore || res.persistent.reservation !== holderBefore;
       if (changed && (res.persistent.aptpl || aptplBefore)) {

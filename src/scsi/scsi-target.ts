@@ -20,6 +20,7 @@ import {
   type ScsiRequest,
   type ScsiResult,
   type ScsiTargetPort,
+  type TaskAborter,
 } from './types.js';
 import { Asc, SenseError, SenseKey, encodeSense, invalidCdbField, type AscPair, type SenseInfo } from './sense.js';
 import { CommandTable } from './command-table.js';
@@ -81,6 +82,8 @@ export class ScsiTarget implements ScsiTargetPort {
   readonly commands: CommandTable;
   /** Commands' failures, each kind per LU a line at most every 10 s (a failing disk fails every command). */
   private readonly failures: ThrottledLog;
+  /** The transport's abort of other nexuses' tasks (PREEMPT AND ABORT), once it bound it. */
+  private taskAborter: TaskAborter | undefined;
 
   constructor(
     readonly name: string,
@@ -90,6 +93,11 @@ export class ScsiTarget implements ScsiTargetPort {
     this.failures = new ThrottledLog(options.logger ?? log);
     for (const u of units) this.units.set(u.lun, u);
     this.commands = createCommandTable({ listLuns: () => [...this.units.keys()], extra: options.extraCommands });
+  }
+
+  bindTaskAborter(aborter: TaskAborter): void {
+    this.taskAborter = aborter;
+    for (const lu of this.units.values()) lu.bindTaskAborter(aborter);
   }
 
   hasLun(lun: number): boolean {
@@ -103,6 +111,7 @@ export class ScsiTarget implements ScsiTargetPort {
   addUnit(lu: LogicalUnit): void {
     if (this.units.has(lu.lun)) throw new RangeError(`LUN ${lu.lun} is in use`);
     this.units.set(lu.lun, lu);
+    lu.bindTaskAborter(this.taskAborter);
     this.inventoryChanged(lu.lun);
   }
 

@@ -114,6 +114,20 @@ export const TmfResponse = {
 } as const;
 
 /**
+ * The transport's side of a task abort the SCSI layer decides (PERSISTENT RESERVE OUT /
+ * PREEMPT AND ABORT): the same abort as ABORT TASK SET's, for other I_T nexuses' tasks.
+ */
+export interface TaskAborter {
+  /**
+   * Aborts every task on `lun` of the nexuses `which` selects (queued, waiting for data,
+   * or running), as ABORT TASK SET does: each ends without a response, or with `answer`
+   * when given (the Control page's TAS set: TASK ABORTED). Resolves once none of them
+   * still runs in the SCSI layer (a write already handed to the device has landed or failed).
+   */
+  abortTasks(lun: number, which: (nexus: Nexus) => boolean, answer?: ScsiResult): Promise<void>;
+}
+
+/**
  * What the transport calls: one per iSCSI target (a SCSI target device with its LUs).
  * Implemented by src/scsi/scsi-target.ts.
  */
@@ -132,5 +146,7 @@ export interface ScsiTargetPort {
   nexusLost(nexus: Nexus): void;
   /** First command (or login) from a nexus: register it so unit attentions reach it. */
   nexusSeen(nexus: Nexus): void;
+  /** The transport gives the SCSI layer its way to abort other nexuses' tasks (PREEMPT AND ABORT); once, before serving. */
+  bindTaskAborter?(aborter: TaskAborter): void;
   close(): Promise<void>;
 }

@@ -59,8 +59,10 @@ export interface Landing {
 
 export class ScsiTask {
   state: TaskState = 'queued';
-  /** Set by task management: the task ends without a response. */
+  /** Set by task management: the task ends without a response (or with abortAnswer). */
   aborted = false;
+  /** What an aborted task answers instead of its result (TAS set, aborted by another nexus); undefined: nothing. */
+  private abortAnswer: ScsiResult | undefined;
   readonly lun: number;
   private early?: EarlyDataOut[];
   private earlyBytes = 0;
@@ -335,8 +337,14 @@ export class ScsiTask {
     this.leaveTaskSet();
     this.returnBudget();
     this.releaseBuffer();
-    const dataInSent = this.dataInRelease(result);
-    if (!this.aborted && this.host.out.writable) {
+    let dataInSent = this.dataInRelease(result);
+    if (this.aborted && this.abortAnswer) {
+      // Aborted with TAS set: TASK ABORTED in place of whatever it did, its data not sent.
+      dataInSent?.();
+      dataInSent = undefined;
+      result = this.abortAnswer;
+    }
+    if ((!this.aborted || this.abortAnswer) && this.host.out.writable) {
       const isWrite = this.cmd.write || this.needed > 0;
       let dataIn = result.dataIn;
       let residual;
@@ -366,10 +374,13 @@ export class ScsiTask {
   }
 
   /**
-   * Ends the task without a response. Resolves once the SCSI layer no longer works on it
-   * (immediately unless it is running).
+   * Ends the task without a response, or with `answer` (a task aborted by another nexus's
+   * action while the Control page's TAS is set: TASK ABORTED), sent once the SCSI layer is
+   * done with it. An abort without an answer (the initiator's own) wins over one with.
+   * Resolves once the SCSI layer no longer works on it (immediately unless it is running).
    */
-  abort(): Promise<void> {
+  abort(answer?: ScsiResult): Promise<void> {
+    this.abortAnswer = !this.aborted || this.abortAnswer ? answer : undefined;
     this.aborted = true;
     if (this.state === 'running' && this.running) {
       // Work that outlives its command (a SANITIZE) stops holding the task; the rest finishes first.
@@ -377,18 +388,16 @@ export class ScsiTask {
       return this.running;
     }
     if (this.state !== 'done') {
-      this.state = 'done';
-      this.leaveTaskSet();
-      this.returnBudget();
-      this.releaseBuffer();
       this.early = undefined;
-      this.host.taskDone(this);
+      this.finish(answer ?? NO_RESULT);
     }
     return Promise.resolve();
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+/** What an aborted task that never ran ends with (nothing is sent for it). */
+const NO_RESULT: ScsiResult = Object.freeze({ status: ScsiStatus.TASK_ABORTED });
 
 /**
  * Unsolicited Data-Out PDUs a queued command keeps: MaxRecvDataSegmentLength is at least 512,

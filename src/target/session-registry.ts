@@ -4,6 +4,7 @@
  */
 import { sameIscsiName } from './iscsi-name.js';
 import { lunHoldsOf, type LunHolds, type Session } from './session.js';
+import type { Nexus, ScsiResult } from '../scsi/types.js';
 
 export class SessionRegistry {
   private readonly byTsih = new Map<number, Session>();
@@ -52,6 +53,24 @@ export class SessionRegistry {
     const waits: Array<readonly [number, Promise<void>]> = [];
     for (const s of this.draining) if (sameIscsiName(s.initiatorName, initiatorName) && s.target?.iqn === targetName) waits.push(...s.drainedLuns);
     return waits.length === 0 ? undefined : lunHoldsOf(waits);
+  }
+
+  /**
+   * The SCSI layer's abort of other nexuses' tasks on `lun` of target `iqn` (PREEMPT AND
+   * ABORT): each selected session's tasks there, as ABORT TASK SET aborts them (with `answer`
+   * when given); resolves once none of them still runs, the tasks ended sessions of those
+   * nexuses left running there included.
+   */
+  abortTasks(iqn: string, lun: number, which: (nexus: Nexus) => boolean, answer?: ScsiResult): Promise<void> {
+    const waits: Array<Promise<void>> = [];
+    for (const s of this.byTsih.values()) {
+      if (s.target?.iqn === iqn && s.nexus && which(s.nexus)) waits.push(s.abortTasks((t) => t.lun === lun, answer));
+    }
+    for (const s of this.draining) {
+      const drained = s.target?.iqn === iqn && s.nexus && which(s.nexus) ? s.drainedLuns.get(lun) : undefined;
+      if (drained) waits.push(drained);
+    }
+    return Promise.all(waits).then(() => undefined);
   }
 
   forTarget(iqn: string): Session[] {

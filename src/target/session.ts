@@ -6,7 +6,7 @@ import type { TargetConfig } from './config.js';
 import { CmdSnWindow } from './cmdsn-window.js';
 import type { SessionParams } from '../iscsi/session-params.js';
 import type { ScsiTask } from './scsi-task.js';
-import type { Nexus, ScsiTargetPort } from '../scsi/types.js';
+import type { Nexus, ScsiResult, ScsiTargetPort } from '../scsi/types.js';
 import type { SessionAuthentication } from './login-types.js';
 import { IntMap } from '../util/int-map.js';
 
@@ -120,10 +120,10 @@ export class Session {
     this.endListeners.push(listener);
   }
 
-  /** Aborts (without responses) the tasks `filter` selects; resolves when none still runs. */
-  abortTasks(filter: (t: ScsiTask) => boolean = () => true): Promise<void> {
+  /** Aborts the tasks `filter` selects, without responses (or each with `answer`, see ScsiTask.abort); resolves when none still runs. */
+  abortTasks(filter: (t: ScsiTask) => boolean = () => true, answer?: ScsiResult): Promise<void> {
     const waits: Promise<void>[] = [];
-    for (const t of [...this.tasks.values()]) if (filter(t)) waits.push(t.abort());
+    for (const t of [...this.tasks.values()]) if (filter(t)) waits.push(t.abort(answer));
     return Promise.all(waits).then(() => undefined);
   }
 

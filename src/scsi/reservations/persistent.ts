@@ -238,8 +238,17 @@ export class PersistentReservations {
   }
 
   /**
-   * PREEMPT, and PREEMPT AND ABORT (`abort`): the removed nexuses' commands admitted before it
-   * are aborted when they come to run (abortedSince), and they are told COMMANDS CLEARED BY
+   * The nexuses whose registration the PREEMPT AND ABORT that made `epoch` (admissionEpoch()
+   * right after it) removed: an ALL_TG_PT registration's through any target port.
+   */
+  abortedBy(epoch: number): (nexus: Nexus) => boolean {
+    return (n) => this.abortedAt.get(portKey(n)) === epoch || this.abortedAt.get(initiatorPortKey(n)) === epoch;
+  }
+
+  /**
+   * PREEMPT, and PREEMPT AND ABORT (`abort`): the removed nexuses' commands are aborted (the
+   * caller aborts those already in the task set, see persistent-reserve-out.ts; any that
+   * comes to run later is refused by abortedSince), and they are told COMMANDS CLEARED BY
    * ANOTHER INITIATOR. Returns the removed nexuses.
    */
   preempt(nexus: Nexus, key: bigint, sark: bigint, type: number, abort = false): Nexus[] {

@@ -152,7 +152,18 @@ export class TestInitiator {
   /** Sends a SCSI command; returns its ITT. */
   command(
     cdb: Buffer,
-    opts: { read?: boolean; write?: boolean; expectedLength: number; immediateData?: Buffer; immediate?: boolean; final?: boolean; cmdSN?: number; lun?: number },
+    opts: {
+      read?: boolean;
+      write?: boolean;
+      expectedLength: number;
+      immediateData?: Buffer;
+      immediate?: boolean;
+      final?: boolean;
+      cmdSN?: number;
+      lun?: number;
+      /** The wire's ATTR (RFC 7143 §11.3.1.1): 1 simple (the default), 2 ordered, 3 head of queue. */
+      attribute?: number;
+    },
   ): number {
     const itt = this.itt++;
     const cdb16 = Buffer.alloc(Math.max(16, cdb.length));
@@ -166,7 +177,7 @@ export class TestInitiator {
           final: opts.final ?? true,
           read: opts.read ?? false,
           write: opts.write ?? false,
-          attribute: 1,
+          attribute: opts.attribute ?? 1,
           lun: lunToField(opts.lun ?? 0),
           itt,
           expectedLength: opts.expectedLength,
