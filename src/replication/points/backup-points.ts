@@ -101,8 +101,16 @@ export class BackupPoints {
     return this.store.list();
   }
 
-  exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
-    return this.store.exportTo(id, path);
+  /** Kept while it is exported, as an exposed point: the store reads it a piece at a time, and retention or a full disk may remove points between two pieces. */
+  async exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
+    // One the store does not hold (or is removing) gets the store's own error, which says why.
+    const kept = this.store.list().some((p) => p.id === id) && !this.store.removing(id);
+    if (kept) this.pinned.set(id, (this.pinned.get(id) ?? 0) + 1);
+    try {
+      return await this.store.exportTo(id, path);
+    } finally {
+      if (kept) this.unpin(id);
+    }
   }
 
   allocation(id: number, offset: number, maxLength: number): Promise<{ mapped: boolean; length: number }> {

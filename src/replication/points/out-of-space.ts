@@ -53,12 +53,15 @@ export class PointsGivenUpForSpace implements Pick<PointImages, 'beforeOverwrite
       for (const id of pointsToGiveUp(ids, this.kept())) {
         try {
           if (!(await this.store.dropForSpace(id, spared))) continue;
-          this.givenUp++;
-          return true;
         } catch (e) {
+          // Gone since it was listed (a retention prune queued before this drop): its space is free all the same.
+          const gone = !this.store.list().some((p) => p.id === id);
           // Giving up a point that is not the oldest moves data (prune-move.ts): that may not fit either.
-          if (!isOutOfSpace(e)) throw e;
+          if (!gone && !isOutOfSpace(e)) throw e;
+          if (!gone) continue;
         }
+        this.givenUp++;
+        return true;
       }
       return false;
     })().finally(() => (this.givingUp = undefined));

@@ -191,10 +191,10 @@ export class PointStore implements PointImages {
     return this.readers.read(() => pointAllocation(this.chain(this.indexOf(id)), offset, maxLength));
   }
 
-  /** Writes the point's image of the LUN to a sparse file (holes where the point reads zeroes), fsynced. */
+  /** Writes the point's image of the LUN to a sparse file (holes where the point reads zeroes), fsynced; read a piece at a time. */
   async exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }> {
-    this.checkUsable();
-    const result = await this.readers.read(() => exportPoint(this.chain(this.indexOf(id)), this.files, path));
+    // Each piece under the reader lock, the store usable and the chain as they are then (a prune may run between two).
+    const result = await exportPoint((fn) => this.readers.read(async () => { this.checkUsable(); return fn(this.chain(this.indexOf(id))); }), this.files, path);
     this.log.info({ event: 'point-exported', id, path, ...result }, 'recovery point exported');
     return result;
   }
