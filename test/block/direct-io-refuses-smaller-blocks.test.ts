@@ -7,25 +7,12 @@
  * The devices: loop devices over sparse files, with 4096- and 512-byte sectors. Needs root
  * (losetup, mount); skips otherwise.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBlockStore, type FileBlockStoreOptions } from '../../src/block/file-store.js';
 import { makeTempDir } from './temp-dir.js';
-
-const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    run('losetup', '--version');
-    run('mkfs.ext4', '-V');
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { run, canMount } from './kernel-rig.js';
 
 /** 'opened' (and closed again: a store left open would hold its device's write lock), or what the open threw. */
 async function openOutcome(opts: FileBlockStoreOptions): Promise<unknown> {

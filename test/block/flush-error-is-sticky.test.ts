@@ -20,32 +20,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { FileBlockStore } from '../../src/block/file-store.js';
 import { native, type NativeCallback, type NativeError } from '../../src/native/index.js';
 import { makeTempDir } from './temp-dir.js';
-
-const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    run('losetup', '--version');
-    run('mkfs.ext4', '-V');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const outcome = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'resolved',
-    (e: { code?: string }) => `rejected ${e.code}`,
-  );
-
-/** A logger whose lines are kept, parsed. */
-function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
-  return { logger, lines };
-}
+import { run, canMount, outcome, capturingLogger } from './kernel-rig.js';
 
 describe.skipIf(!canMount())('FileBlockStore.flush after a real write-back error (ext4 on a loop device over a full tmpfs)', () => {
   let base = '';

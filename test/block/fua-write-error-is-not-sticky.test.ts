@@ -18,20 +18,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { FileBlockStore } from '../../src/block/file-store.js';
 import { native, type NativeCallback, type NativeError } from '../../src/native/index.js';
 import { makeTempDir } from './temp-dir.js';
+import { run, canMount } from './kernel-rig.js';
 
-const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const silent = pino({ level: 'silent' });
-
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    run('losetup', '--version');
-    run('mkfs.ext4', '-V');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** dd until the file system is full (dd then fails: expected). */
 function fill(path: string): void {

@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RBD_AVAILABLE, RbdBlockStore } from '../../src/block/rbd-store.js';
 import { native, type NativeAddon, type NativeRbdImage } from '../../src/native/index.js';
+import { outcome, capturingLogger } from './kernel-rig.js';
 
 const SIZE = 1 << 20;
 const EIO = -5;
@@ -61,19 +62,6 @@ function fakeLibrbd(): { script(call: Call, ...results: number[]): void; held(ca
     },
     calls,
   };
-}
-
-const outcome = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'resolved',
-    (e: { code?: string }) => `rejected ${e.code}`,
-  );
-
-/** A logger whose lines are kept, parsed. */
-function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
-  return { logger, lines };
 }
 
 describe.skipIf(!RBD_AVAILABLE)('RbdBlockStore flush failures (librbd faked)', () => {
