@@ -640,7 +640,10 @@ export class IscsiSession extends ScsiCommands {
         }
         // A bidirectional command's read residual has fields of its own (Bidirectional Read Residual Count).
         const bidirectional = task.dataIn !== undefined && (task.request.dataOut?.length ?? 0) > 0;
-        const readUnderflow = bidirectional ? (r.bidiUnderflow ? r.bidiReadResidual : 0) : r.residualUnderflow ? r.residual : 0;
+        // An overflow with no Data-In at all: the command and the read length disagree (a CDB that
+        // writes, sent with a read length), and the target sent nothing for it, which is no loss.
+        const noReadData = (bidirectional ? r.bidiOverflow : r.residualOverflow) && task.dataInBytes === 0;
+        const readUnderflow = noReadData ? (task.dataIn?.length ?? 0) : bidirectional ? (r.bidiUnderflow ? r.bidiReadResidual : 0) : r.residualUnderflow ? r.residual : 0;
         this.complete(task, r.status, r.residual, r.residualOverflow, r.residualUnderflow, senseData, readUnderflow);
       }
     }

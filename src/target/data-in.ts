@@ -46,6 +46,8 @@ export interface CommandOutcome {
   /** Called once the socket no longer needs dataIn's memory (at once if nothing is sent). */
   dataInSent?: () => void;
   residual: Residual;
+  /** A bidirectional command's read residual (the SCSI Response's o/u bits and its Bidirectional Read Residual Count). */
+  bidiResidual?: Residual;
   /** R2Ts sent for the command (counted in ExpDataSN). */
   r2tsSent: number;
 }
@@ -98,8 +100,8 @@ export function sendCommandOutcome(ch: ResponseChannel, o: CommandOutcome): void
     const senseSegment = o.sense && o.sense.length > 0 ? encodeSenseSegment(o.sense) : undefined;
     const header = encodeScsiResponse(
       {
-        bidiOverflow: false,
-        bidiUnderflow: false,
+        bidiOverflow: o.bidiResidual?.overflow ?? false,
+        bidiUnderflow: o.bidiResidual?.underflow ?? false,
         residualOverflow: o.residual.overflow,
         residualUnderflow: o.residual.underflow,
         response: ScsiResponseCode.COMMAND_COMPLETED,
@@ -110,7 +112,7 @@ export function sendCommandOutcome(ch: ResponseChannel, o: CommandOutcome): void
         expCmdSN: ch.expCmdSN(),
         maxCmdSN: ch.maxCmdSN(),
         expDataSN: dataSN + o.r2tsSent,
-        bidiReadResidual: 0,
+        bidiReadResidual: o.bidiResidual?.count ?? 0,
         residual: o.residual.count,
       },
       senseSegment?.length ?? 0,

@@ -348,9 +348,12 @@ export class ScsiTask {
       const isWrite = this.cmd.write || this.needed > 0;
       let dataIn = result.dataIn;
       let residual;
+      let bidiResidual;
       if (isWrite) {
         residual = residualOf(this.writeExpected, this.needed);
         dataIn = undefined;
+        // A bidirectional command's read part gets no Data-In here: all of it is residual (RFC 7143 §11.4.5.1).
+        if (this.cmd.read && this.cmd.bidiReadLength) bidiResidual = residualOf(this.cmd.bidiReadLength, 0);
       } else {
         const expected = this.cmd.read ? this.cmd.expectedLength : 0;
         const actual = dataIn?.length ?? 0;
@@ -365,6 +368,7 @@ export class ScsiTask {
         dataIn,
         dataInSent,
         residual,
+        ...(bidiResidual ? { bidiResidual } : {}),
         r2tsSent: this.collector?.r2tsSent ?? 0,
       });
     } else {
