@@ -9,7 +9,7 @@ import { forgetChallengeLists } from './replica-commands/index.js';
 import type { ReplicationEndpoint } from '../replica-protocol/index.js';
 import type { BlockDevice } from '../block/device.js';
 import type { PassStaging } from '../block/pass-staging.js';
-import { ScsiStatus, type Nexus, type TaskAborter } from './types.js';
+import { ScsiStatus, type Nexus, type ScsiResult, type TaskAborter } from './types.js';
 import { Asc, SenseKey, SenseError, lbaOutOfRange, type AscPair } from './sense.js';
 import { NexusUnitAttentions } from './unit-attentions.js';
 import { RangeLocks } from './extent-locks.js';
@@ -354,8 +354,15 @@ export class LogicalUnit {
    * nothing is aborted here: a command admitted before comes to run refused (abortedSince).
    */
   abortTasksOf(which: (nexus: Nexus) => boolean): Promise<void> {
-    const answer = this.modePages.taskAbortedStatus() ? { status: ScsiStatus.TASK_ABORTED } : undefined;
-    return this.taskAborter?.abortTasks(this.lun, which, answer) ?? Promise.resolve();
+    return this.taskAborter?.abortTasks(this.lun, which, this.abortedTaskAnswer()) ?? Promise.resolve();
+  }
+
+  /**
+   * What a task here aborted by another I_T nexus's action answers (SAM-5 §5.6): TASK ABORTED
+   * with the Control page's TAS set, else undefined (it ends without status).
+   */
+  abortedTaskAnswer(): ScsiResult | undefined {
+    return this.modePages.taskAbortedStatus() ? { status: ScsiStatus.TASK_ABORTED } : undefined;
   }
 
   /**

@@ -318,6 +318,10 @@ export class ScsiTarget implements ScsiTargetPort {
     return checkCondition({ key: SenseKey.HARDWARE_ERROR, asc: Asc.INTERNAL_TARGET_FAILURE }, dsense);
   }
 
+  abortedTaskAnswer(lun: number): ScsiResult | undefined {
+    return this.units.get(lun)?.abortedTaskAnswer();
+  }
+
   lunReset(lun: number, by: Nexus): void {
     log.info({ lun, by: by.id }, 'logical unit reset');
     this.units.get(lun)?.reset(Asc.BUS_DEVICE_RESET_FUNCTION_OCCURRED);

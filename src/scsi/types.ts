@@ -146,6 +146,12 @@ export interface ScsiTargetPort {
   nexusLost(nexus: Nexus): void;
   /** First command (or login) from a nexus: register it so unit attentions reach it. */
   nexusSeen(nexus: Nexus): void;
+  /**
+   * What a task on `lun` aborted by another I_T nexus's action (CLEAR TASK SET, LOGICAL UNIT
+   * RESET, a target reset, PREEMPT AND ABORT) answers: TASK ABORTED with the Control mode
+   * page's TAS set, else undefined, it ends without status (SAM-5 §5.6).
+   */
+  abortedTaskAnswer?(lun: number): ScsiResult | undefined;
   /** The transport gives the SCSI layer its way to abort other nexuses' tasks (PREEMPT AND ABORT); once, before serving. */
   bindTaskAborter?(aborter: TaskAborter): void;
   close(): Promise<void>;

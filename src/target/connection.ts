@@ -538,7 +538,8 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
     session.window.submit(pdu.cmdSN, pdu.immediate, () => {
       const target = session.target?.iqn;
       const peers = () => (target ? this.ctx.sessions.forTarget(target).filter((s) => s !== session) : []);
-      void performTmf({ session, peers }, pdu).then(
+      const drained = (lun?: number) => (target ? this.ctx.sessions.drainedOf(target, lun) : Promise.resolve());
+      void performTmf({ session, peers, drained }, pdu).then(
         (response) => {
           this.log.info({ function: pdu.function, response }, 'task management');
           sendTmfResponse(this, pdu, response);

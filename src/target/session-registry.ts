@@ -73,6 +73,20 @@ export class SessionRegistry {
     return Promise.all(waits).then(() => undefined);
   }
 
+  /**
+   * Resolves once the tasks ended sessions of target `iqn` left running have left the SCSI
+   * layer: those on `lun`, or on any LU when undefined (CLEAR TASK SET, resets).
+   */
+  drainedOf(iqn: string, lun?: number): Promise<void> {
+    const waits: Array<Promise<void>> = [];
+    for (const s of this.draining) {
+      if (s.target?.iqn !== iqn) continue;
+      const drained = lun === undefined ? s.drained : s.drainedLuns.get(lun);
+      if (drained) waits.push(drained);
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+
   forTarget(iqn: string): Session[] {
     return [...this.byTsih.values()].filter((s) => s.target?.iqn === iqn);
   }

@@ -1,11 +1,14 @@
 /**
- * Task management functions (RFC 7143 §11.5-6, SAM-5 §7). Aborted tasks get no response;
- * the TMF response waits until aborted tasks no longer run in the SCSI layer.
+ * Task management functions (RFC 7143 §11.5-6, SAM-5 §7). The sender's aborted tasks get no
+ * response; another I_T nexus's tasks aborted by CLEAR TASK SET, LOGICAL UNIT RESET or a
+ * target reset answer TASK ABORTED when the LU's Control page has TAS set, else nothing
+ * (SAM-5 §5.6). The TMF response waits until aborted tasks no longer run in the SCSI layer,
+ * those ended sessions left running on the LU included: nothing of theirs lands after it.
  */
 import { lunFromField } from '../iscsi/pdu/bhs.js';
 import { TmfFunction } from '../iscsi/pdu/opcodes.js';
 import { encodeTaskMgmtResponse, type TaskMgmtRequestPdu } from '../iscsi/pdu/task-management.js';
-import { TmfResponse } from '../scsi/types.js';
+import { TmfResponse, type ScsiTargetPort } from '../scsi/types.js';
 import type { ResponseChannel } from './data-in.js';
 import { serialLt } from '../iscsi/pdu/serial.js';
 import type { Session } from './session.js';
@@ -15,8 +18,28 @@ const TASK_REASSIGN_NOT_SUPPORTED = 4;
 
 export interface TmfContext {
   session: Session;
-  /** Other sessions to the same target (LU and target resets reach them too). */
+  /** Other sessions to the same target (CLEAR TASK SET, LU and target resets reach them too). */
   peers: () => Session[];
+  /**
+   * Resolves once the tasks ended sessions of the same target left running (on `lun`, or on
+   * any LU when undefined) have left the SCSI layer. Absent: none are tracked.
+   */
+  drained?: (lun?: number) => Promise<void>;
+}
+
+/**
+ * Aborts the tasks on `lun` (every LU when undefined) of the sender, without status, and of
+ * every other session of the target, each with what its LU says a task aborted by another
+ * nexus answers (TAS); resolves once none of them, nor one an ended session left there, runs.
+ */
+function abortAll(ctx: TmfContext, scsi: ScsiTargetPort, lun?: number): Promise<void> {
+  const onLun = (t: { lun: number }) => lun === undefined || t.lun === lun;
+  const waits = [ctx.session.abortTasks(onLun), ctx.drained?.(lun)];
+  for (const s of ctx.peers()) {
+    const luns = new Set([...s.tasks.values()].filter(onLun).map((t) => t.lun));
+    for (const l of luns) waits.push(s.abortTasks((t) => t.lun === l, scsi.abortedTaskAnswer?.(l)));
+  }
+  return Promise.all(waits).then(() => undefined);
 }
 
 export async function performTmf(ctx: TmfContext, pdu: TaskMgmtRequestPdu): Promise<number> {
@@ -50,16 +73,17 @@ export async function performTmf(ctx: TmfContext, pdu: TaskMgmtRequestPdu): Prom
       scsi.taskSetCleared(lun, nexus, false);
       return TmfResponse.COMPLETE;
     case TmfFunction.CLEAR_TASK_SET:
-      await Promise.all([session, ...ctx.peers()].map((s) => s.abortTasks((t) => t.lun === lun)));
+      await abortAll(ctx, scsi, lun);
       scsi.taskSetCleared(lun, nexus, true);
       return TmfResponse.COMPLETE;
     case TmfFunction.LOGICAL_UNIT_RESET:
-      await Promise.all([session, ...ctx.peers()].map((s) => s.abortTasks((t) => t.lun === lun)));
+      // TAS as it is when the reset comes (the reset itself may set the mode pages back).
+      await abortAll(ctx, scsi, lun);
       scsi.lunReset(lun, nexus);
       return TmfResponse.COMPLETE;
     case TmfFunction.TARGET_WARM_RESET:
     case TmfFunction.TARGET_COLD_RESET:
-      await Promise.all([session, ...ctx.peers()].map((s) => s.abortTasks()));
+      await abortAll(ctx, scsi);
       scsi.targetReset(nexus, pdu.function === TmfFunction.TARGET_COLD_RESET);
       return TmfResponse.COMPLETE;
     case TmfFunction.TASK_REASSIGN:
