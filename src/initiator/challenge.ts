@@ -53,6 +53,11 @@ export interface ChallengeBatchOptions {
   mode?: ChallengeModeCode;
   /** Aborts both commands (ABORT TASK on the one in flight). */
   signal?: AbortSignal;
+  /**
+   * Whether a SEND lost with its connection goes out again on the new nexus (default true).
+   * False when each nonce must reach the replica once only: the caller challenges anew.
+   */
+  resendAfterReconnect?: boolean;
 }
 
 /**
@@ -73,7 +78,7 @@ export async function challengeBatch(
   await session.scsi(
     lun,
     encodeSendChallengeListCdb({ algorithm, mode, listId: options.listId, parameterListLength: list.length }),
-    { dataOut: list, idempotent: true, ...signal },
+    { dataOut: list, idempotent: options.resendAfterReconnect ?? true, ...signal },
   );
   const expected = answersLength(mode, entries.length);
   const r = await session.scsi(lun, encodeReceiveChallengeAnswersCdb({ listId: options.listId, allocationLength: expected }), {

@@ -30,7 +30,7 @@ import {
   type VolumePlan,
 } from './plan.js';
 import type { Reference } from './reference.js';
-import { RemoteLun } from './remote-lun.js';
+import { LIST_ATTEMPTS, RemoteLun, lostWithConnection } from './remote-lun.js';
 import { recheckLive, type LivePair } from './live-recheck.js';
 import { AllocationView, withinHoles, type AllocationQuery } from './allocation.js';
 
@@ -177,11 +177,24 @@ async function allocatedChunks(plan: VolumePlan, batch: Batch, views: readonly [
 
 type Ends = { reference: Reference; replica: RemoteLun };
 
-/** Which chunks of one challenge list differ: both ends answer the same fresh entries. */
+/**
+ * Which chunks of one challenge list differ: both ends answer the same fresh entries. A list
+ * lost with a dropped connection (at either end) is challenged again with entries drawn anew,
+ * new nonces for both ends: a nonce once sent is never sent again, so no end can answer a
+ * retry with an answer it worked out for the lost list. Both ends are done with a try (no
+ * list of it still in flight, within the per-nexus limit) before the next goes out.
+ */
 async function differingInList(list: readonly number[], ends: Ends, plan: VolumePlan, algorithm: ChallengeAlgorithmCode): Promise<number[]> {
-  const entries = entriesFor(plan, list.length, (i) => list[i]!);
-  const [expected, actual] = await Promise.all([ends.reference.answers(entries, algorithm), ends.replica.answers(entries, algorithm)]);
-  return differingEntries(expected, actual, 0).map((i) => list[i]!);
+  for (let attempt = 1; ; attempt++) {
+    const entries = entriesFor(plan, list.length, (i) => list[i]!);
+    const [expected, actual] = await Promise.allSettled([ends.reference.answers(entries, algorithm), ends.replica.answers(entries, algorithm)]);
+    if (expected.status === 'fulfilled' && actual.status === 'fulfilled') {
+      return differingEntries(expected.value, actual.value, 0).map((i) => list[i]!);
+    }
+    const failures = [expected, actual].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const other = failures.find((e) => !lostWithConnection(e));
+    if (other !== undefined || attempt >= LIST_ATTEMPTS) throw other ?? failures[0];
+  }
 }
 
 /** Which of `chunks` (any, ascending) differ now: challenged in lists of `perList`, `depth` in flight. */

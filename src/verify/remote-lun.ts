@@ -12,8 +12,11 @@ import { hostAndPort } from '../util/host-port.js';
 /** Descriptors asked for per GET LBA STATUS (a Tandem target answers at most 64). */
 const LBA_STATUS_DESCRIPTORS = 256;
 
-/** Tries per challenge list: the first, and again after reconnects that lost it. */
-const LIST_ATTEMPTS = 3;
+/**
+ * Tries per challenge list: the first, and again after reconnects that lost it. Each try is
+ * a new list with new nonces, drawn by the engine (engine.ts): a nonce is never sent twice.
+ */
+export const LIST_ATTEMPTS = 3;
 const ILLEGAL_REQUEST = 0x5;
 const INVALID_FIELD_IN_CDB = 0x24;
 
@@ -21,7 +24,7 @@ const INVALID_FIELD_IN_CDB = 0x24;
  * Whether a list failed because its session was replaced: the connection dropped while it
  * was in flight, or the new nexus does not know its LIST IDENTIFIER (lists die with the nexus).
  */
-function lostWithConnection(e: unknown): boolean {
+export function lostWithConnection(e: unknown): boolean {
   if (e instanceof IscsiConnectionError) return true;
   return e instanceof ScsiCheckConditionError && e.sense.key === ILLEGAL_REQUEST && e.sense.asc === INVALID_FIELD_IN_CDB && e.sense.field?.byte === 2;
 }
@@ -78,17 +81,16 @@ export class RemoteLun {
     return this.vpd.algorithms;
   }
 
-  /** V_B of each entry, in order; a list lost with a dropped connection is sent again. */
+  /**
+   * V_B of each entry, in order, under a new LIST IDENTIFIER. Sent once: a list lost with a
+   * dropped connection fails here (lostWithConnection tells), and the caller challenges again
+   * with new nonces. The session does not re-issue the SEND CHALLENGE LIST on its new nexus
+   * either, which would show the replica these nonces a second time.
+   */
   async answers(entries: readonly ChallengeEntry[], algorithm: ChallengeAlgorithmCode): Promise<Buffer[]> {
-    for (let attempt = 1; ; attempt++) {
-      const listId = this.nextListId;
-      this.nextListId = (this.nextListId + 1) >>> 0 || 1;
-      try {
-        return await challengeBatch(this.session, this.lun, entries, { listId, algorithm });
-      } catch (e) {
-        if (attempt >= LIST_ATTEMPTS || !lostWithConnection(e)) throw e;
-      }
-    }
+    const listId = this.nextListId;
+    this.nextListId = (this.nextListId + 1) >>> 0 || 1;
+    return challengeBatch(this.session, this.lun, entries, { listId, algorithm, resendAfterReconnect: false });
   }
 
   read(extent: Extent): Promise<Buffer> {
