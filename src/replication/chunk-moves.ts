@@ -13,7 +13,8 @@ import type { DeltaTable } from './delta-table.js';
 import { nonZeroRuns } from './nonzero-runs.js';
 import type { PassPipeline } from './pass-pipeline.js';
 import type { PassSource } from './pass-plan.js';
-import type { ChallengeExtent, ReplicaLink } from './replica-link.js';
+import type { PassMoves } from './pass-link.js';
+import type { ChallengeExtent } from './replica-link.js';
 
 /** One WRITE (or STAGED WRITE) carries at most this much of contiguous chunks. */
 const MAX_SEND_BYTES = 1024 * 1024;
@@ -36,7 +37,7 @@ export class ChunkMoves {
   constructor(
     private readonly table: DeltaTable,
     private readonly source: PassSource,
-    private readonly link: ReplicaLink,
+    private readonly link: PassMoves,
     private readonly staged: boolean,
     private readonly compare: boolean,
     private readonly batch: number,
@@ -216,7 +217,7 @@ function spans(chunks: readonly number[]): Array<[number, number]> {
 }
 
 /** Indexes of chunks whose challenge answer from the backup differs from ours. */
-async function differing(link: ReplicaLink, chunks: ReadonlyArray<{ offset: number; data: Buffer }>): Promise<number[]> {
+async function differing(link: PassMoves, chunks: ReadonlyArray<{ offset: number; data: Buffer }>): Promise<number[]> {
   const extents: ChallengeExtent[] = chunks.map((c) => ({ offset: c.offset, length: c.data.length, nonce: randomBytes(16) }));
   // The fastest digest both ends have (XXH3-128 over SHA-256): the backup's hashing bounds a resync.
   const algorithm = sharedAlgorithm(link.challengeAlgorithms);

@@ -80,7 +80,7 @@ export async function runDeltaPass(
   const sent = new PassLink(link);
   try {
     staged = chunks.size > 0 && (options.staged ?? false) && (await link.beginPass(passId));
-    const moves = new ChunkMoves(table, source, sent.link, staged, compare, options.batchChunks ?? 16, counts);
+    const moves = new ChunkMoves(table, source, sent, staged, compare, options.batchChunks ?? 16, counts);
     let done = 0;
     for (const window of chunks.windows(windowChunks)) {
       if (await planner.allEmpty(window)) moves.skip(window[0]!, window.length);

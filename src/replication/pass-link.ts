@@ -1,41 +1,71 @@
 /**
  * The replica link as one pass uses it, with every operation the pass started known until it
  * settles. A STAGED WRITE carries no pass identifier (C5h has no room for one): the backup
- * stages it into whichever pass is open when it arrives. A chunk's writes go out together,
- * and one refused fails the chunk's transfer while the others may still be on their way (a
- * reconnect re-sends them); the pass must not end, and the next one open on the backup,
- * before they have all settled.
+ * stages it into the pass that was open when it arrived (and refuses it if another pass was
+ * opened before it could be staged). A chunk's writes go out together, and one refused fails
+ * the chunk's transfer while the others may still be on their way (a reconnect re-sends
+ * them); the pass must not end, and the next one open on the backup, before they have all
+ * settled.
+ *
+ * Only what ChunkMoves uses goes through here (PassMoves): the four operations that change
+ * the backup (write, stagedWrite, discard, stagedDiscard) and challenge, each tracked; the
+ * link's plain properties are read through.
  */
-import type { ReplicaLink } from './replica-link.js';
+import type { ReplicaLink, WriteData } from './replica-link.js';
 
-export class PassLink {
-  private readonly inFlight = new Set<Promise<unknown>>();
-  /** `link`, its operations counted until they settle. */
-  readonly link: ReplicaLink;
+/** What a pass's chunk moves use of the replica link. */
+export type PassMoves = Pick<ReplicaLink, 'blockSize' | 'thin' | 'challengeAlgorithms' | 'write' | 'discard' | 'challenge' | 'stagedWrite' | 'stagedDiscard'>;
 
-  constructor(inner: ReplicaLink) {
-    const inFlight = this.inFlight;
-    this.link = new Proxy(inner, {
-      get(target, key) {
-        const value: unknown = Reflect.get(target, key, target);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-          if (!(result instanceof Promise)) return result;
-          const settled = result.then(
-            () => undefined,
-            () => undefined,
-          );
-          inFlight.add(settled);
-          void settled.then(() => inFlight.delete(settled));
-          return result;
-        };
-      },
-    });
+export class PassLink implements PassMoves {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly inner: ReplicaLink) {}
+
+  get blockSize(): number {
+    return this.inner.blockSize;
   }
 
-  /** Resolves once every operation started through `link` has settled, however. */
+  get thin(): boolean | undefined {
+    return this.inner.thin;
+  }
+
+  get challengeAlgorithms(): readonly number[] | undefined {
+    return this.inner.challengeAlgorithms;
+  }
+
+  write(data: WriteData, offset: number, durable: boolean, ordered?: boolean): Promise<void> {
+    return this.track(ordered === undefined ? this.inner.write(data, offset, durable) : this.inner.write(data, offset, durable, ordered));
+  }
+
+  stagedWrite(data: Buffer, offset: number): Promise<void> {
+    return this.track(this.inner.stagedWrite(data, offset));
+  }
+
+  discard(offset: number, length: number): Promise<void> {
+    return this.track(this.inner.discard(offset, length));
+  }
+
+  stagedDiscard(offset: number, length: number): Promise<boolean> {
+    return this.track(this.inner.stagedDiscard(offset, length));
+  }
+
+  challenge(...args: Parameters<ReplicaLink['challenge']>): Promise<Buffer[]> {
+    return this.track(this.inner.challenge(...args));
+  }
+
+  /** Resolves once every operation started through this has settled, however. */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  /** Counts `op` until it settles; the caller gets `op` itself, its outcome unchanged. */
+  private track<T>(op: Promise<T>): Promise<T> {
+    const settled = op.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return op;
   }
 }

@@ -14,6 +14,7 @@ import { checkTransfer } from '../cdb.js';
 import { wholeBlocks } from '../write.js';
 import { INSUFFICIENT_RESOURCES } from './challenge-lists.js';
 import { decodePassControlCdb, decodeStagedWriteCdb } from './staged-pass-cdb-decoders.js';
+import { arrivalEra, checkEra, newEra } from './pass-arrival.js';
 
 function stagingOf(lu: LogicalUnit): PassStaging {
   // Only LUs that can stage (a replication backup) implement the commands at all.
@@ -39,6 +40,8 @@ export function preparePassControl(lu: LogicalUnit, ctx: CommandContext): Handle
   return {
     dataOutLength: 0,
     async run() {
+      // Writes that arrived before this runs belong to the pass it begins, ends or leaves alone: none is staged after it.
+      newEra(staging);
       await asSense(() => {
         if (c.action === PassAction.BEGIN) return staging.begin(c.passId);
         if (c.action === PassAction.COMMIT) return staging.commit(c.passId);
@@ -55,12 +58,17 @@ export function prepareStagedWrite(lu: LogicalUnit, ctx: CommandContext): Handle
   if (c.unmap) return stagedDiscard(lu, staging, c.lba, c.blocks);
   const lba = checkTransfer(lu, { lba: c.lba, blocks: c.blocks, lbaByte: PassCdbField.LBA, lengthByte: PassCdbField.TRANSFER_LENGTH });
   const bytes = c.blocks * lu.blockSize;
+  // Staged only into the pass open now, as the command arrives (pass-arrival.ts).
+  const era = arrivalEra(staging);
   return {
     dataOutLength: bytes,
     async run(dataOut) {
       const data = wholeBlocks(lu, dataOut, bytes);
       if (!data) return;
-      await asSense(() => staging.write(data, lba * lu.blockSize));
+      await asSense(() => {
+        checkEra(staging, era);
+        return staging.write(data, lba * lu.blockSize);
+      });
     },
   };
 }
@@ -74,11 +82,15 @@ function stagedDiscard(lu: LogicalUnit, staging: PassStaging, lbaField: bigint, 
   if (!lu.device.canDiscard) throw invalidCdbField(1, 3);
   const lba = lu.checkRange(lbaField, blocks, PassCdbField.LBA);
   if (blocks > MAX_UNMAP_LBA_COUNT) throw invalidCdbField(PassCdbField.TRANSFER_LENGTH);
+  const era = arrivalEra(staging);
   return {
     dataOutLength: 0,
     async run() {
       if (blocks === 0) return;
-      await asSense(() => staging.discard(lba * lu.blockSize, blocks * lu.blockSize));
+      await asSense(() => {
+        checkEra(staging, era);
+        return staging.discard(lba * lu.blockSize, blocks * lu.blockSize);
+      });
     },
   };
 }
