@@ -90,6 +90,11 @@ export class PeerEndpoint implements ReplicationEndpoint {
     return this.parts.points?.newest;
   }
 
+  /** The highest point id this node's store ever took (0: none, or no store). */
+  get lastPointTaken(): number {
+    return this.parts.points?.lastTaken ?? 0;
+  }
+
   get points(): BackupPoints | undefined {
     return this.parts.points;
   }

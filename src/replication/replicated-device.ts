@@ -257,9 +257,9 @@ export class ReplicatedDevice implements BlockDevice {
     return this.primaryController('point').planPoint();
   }
 
-  /** The newest point id this node handed out or holds: the next one is above it. */
+  /** The highest point id this node handed out or its store ever took (removed since or not): the next one is above it. */
   get lastPointId(): number {
-    return Math.max(this.volume.lastPointId, this.peerEndpoint.newestPoint?.id ?? 0);
+    return Math.max(this.volume.lastPointId, this.peerEndpoint.lastPointTaken);
   }
 
   async notePointId(id: number): Promise<void> {

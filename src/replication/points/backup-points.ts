@@ -24,6 +24,8 @@ export interface PointImages {
   take(point: PointMarker): Promise<void>;
   beforeOverwrite(offset: number, length: number): Promise<void> | undefined;
   newest(): PointInfo | undefined;
+  /** The highest id the store ever took, points since removed (restored over, pruned, dropped for space) included. */
+  lastTaken(): number | undefined;
   list(): PointInfo[];
   exportTo(id: number, path: string): Promise<{ bytes: number; allocatedBytes: number }>;
   /** Rolls the image back (no writer may run); returns the byte ranges it changed, told to `beforeCommit` before it commits. */
@@ -95,6 +97,11 @@ export class BackupPoints {
 
   get newest(): PointInfo | undefined {
     return this.store.newest();
+  }
+
+  /** No point this node takes or receives from now on may have an id at or below this (0: none taken yet). */
+  get lastTaken(): number {
+    return Math.max(this.store.lastTaken() ?? 0, this.store.newest()?.id ?? 0);
   }
 
   list(): PointInfo[] {

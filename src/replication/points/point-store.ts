@@ -40,7 +40,6 @@ export const POINTS_DIR = 'points';
 export const CATALOGUE_FILE = 'catalogue';
 
 export type { PointInfo } from './backup-points.js';
-
 export type { PointStoreOptions, RecoveredRestore } from './point-store-options.js';
 
 interface Point {
@@ -49,7 +48,6 @@ interface Point {
 }
 
 export class PointStore implements PointImages {
-  private points: Point[];
   /** The copy-on-write path into the newest point's store. */
   private cow: CopyOnWrite | undefined;
   private readonly gates = new CopyGates();
@@ -63,16 +61,14 @@ export class PointStore implements PointImages {
 
   private constructor(
     private cat: Catalogue,
-    points: Point[],
+    private points: Point[],
     private readonly geometry: Geometry,
     private readonly image: BlockDevice,
     private readonly files: DurableFiles,
     private readonly dir: string,
     private readonly log: Logger,
     private readonly reserve: SpaceReserve,
-  ) {
-    this.points = points;
-  }
+  ) {}
 
   static async open(options: PointStoreOptions): Promise<PointStore> {
     const files = options.files ?? nodeFiles;
@@ -142,12 +138,10 @@ export class PointStore implements PointImages {
   }
 
   /**
-   * Called before [offset, offset+length) of the live image is overwritten or discarded:
-   * preserves, durably, the old contents of the units the newest point needs and does not
-   * hold yet. Undefined (no promise, no I/O) when there is no point, or every unit is held
-   * and no point read of the image over them is running.
-   * Concurrent calls share their syncs (see copy-on-write.ts). A rejection means the old
-   * contents are not safe: the overwrite must not proceed.
+   * Called before [offset, offset+length) of the live image is overwritten or discarded: preserves, durably, the old
+   * contents of the units the newest point needs and does not hold yet. Undefined (no promise, no I/O) when there is no
+   * point, or every unit is held and no point read of the image over them is running. Concurrent calls share their syncs
+   * (see copy-on-write.ts). A rejection means the old contents are not safe: the overwrite must not proceed.
    */
   beforeOverwrite(offset: number, length: number): Promise<void> | undefined {
     if (this.life.closing) throw new PointError('the point store is closed');
@@ -171,6 +165,11 @@ export class PointStore implements PointImages {
   newest(): PointInfo | undefined {
     const p = this.points[this.points.length - 1];
     return p ? info(p) : undefined;
+  }
+
+  /** The highest id this store ever took (the catalogue's, kept across restores, prunes and restarts). */
+  lastTaken(): number | undefined {
+    return this.cat.lastId;
   }
 
   /** Bytes of memory the point's bitmap takes (at most volume / granularity / 8). */

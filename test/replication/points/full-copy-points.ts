@@ -24,6 +24,14 @@ export class FullCopyPoints implements PointImages {
     await this.image.read(copy, 0);
     this.images.set(point.id, copy);
     this.infos.push({ ...point, bytes: copy.length });
+    this.last = Math.max(this.last, point.id);
+  }
+
+  /** As the real store's catalogue: the highest id ever taken, whatever was removed since. */
+  private last = 0;
+
+  lastTaken(): number | undefined {
+    return this.last || undefined;
   }
 
   beforeOverwrite(): undefined {
