@@ -227,19 +227,14 @@ export class FileBlockStore implements BlockDevice {
       this.transferBatch(this.fd, ops, done);
       return;
     }
-    const fd = pool.tryAcquire();
-    if (fd !== undefined) this.transferBatch(fd, ops, done, pool);
-    else {
-      // The ops are counted in flight meanwhile: close() waits for them.
-      pool.acquire().then(
-        (fd) => this.transferBatch(fd, ops, done, pool),
-        (e: unknown) => this.refusedBatch(ops, done, e),
-      );
-    }
+    // The batch's own promise never rejects: what does is the pool, closed before the batch had a description.
+    pool
+      .run((fd) => new Promise<void>((finished) => this.transferBatch(fd, ops, done, finished)), this.gate)
+      .catch((e: unknown) => this.refusedBatch(ops, done, e));
   }
 
-  /** `ops` on `fd`; `pool` gets `fd` back once the job is done and a failed FUA write's verdict is in. */
-  private transferBatch(fd: number, ops: QueuedIo[], done: (() => void) | undefined, pool?: SyncDescriptors): void {
+  /** `ops` on `fd`; `finished` once the job is done and a failed FUA write's verdict is in. */
+  private transferBatch(fd: number, ops: QueuedIo[], done: (() => void) | undefined, finished?: () => void): void {
     const n = ops.length;
     const bufs = new Array<Buffer>(n);
     const offsets = new Float64Array(n);
@@ -271,13 +266,13 @@ export class FileBlockStore implements BlockDevice {
         }
         // Not before a failed sync is recorded: a sync on the description after it would
         // succeed (the error is consumed there) and must find it stuck.
-        if (pool) {
-          if (!verdicts) pool.release(fd);
-          else void Promise.all(verdicts).then(() => pool.release(fd));
+        if (finished) {
+          if (!verdicts) finished();
+          else void Promise.all(verdicts).then(() => finished());
         }
       });
     } catch (e) {
-      if (pool) pool.release(fd);
+      finished?.();
       this.refusedBatch(ops, done, e);
     }
   }
@@ -317,34 +312,7 @@ export class FileBlockStore implements BlockDevice {
    * see noticingSyncError, noticingFuaError), or on the store's descriptor without them.
    */
   private onSyncDescriptor(sync: (fd: number) => Promise<undefined>): Promise<undefined> {
-    const pool = this.syncFds;
-    if (!pool) return sync(this.fd);
-    const releasing = (fd: number, p: Promise<undefined>): Promise<undefined> =>
-      p.then(
-        (r) => {
-          pool.release(fd);
-          return r;
-        },
-        (e: unknown) => {
-          pool.release(fd);
-          throw e;
-        },
-      );
-    const fd = pool.tryAcquire();
-    if (fd !== undefined) return releasing(fd, sync(fd));
-    // Counted in flight while it waits: close() waits for it (and so never closes a descriptor it is handed).
-    this.gate.begin();
-    return pool.acquire().then(
-      (fd) => {
-        const p = sync(fd);
-        this.gate.end();
-        return releasing(fd, p);
-      },
-      (e: unknown) => {
-        this.gate.end();
-        throw e;
-      },
-    );
+    return this.syncFds ? this.syncFds.run(sync, this.gate) : sync(this.fd);
   }
 
   /** `cb` of an fdatasync, after telling the sticky sync error of a failure. */

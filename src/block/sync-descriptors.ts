@@ -17,8 +17,10 @@
  * and O_DIRECT as the store's descriptor (writes and reads of a batch that syncs go through
  * the description too; mixing O_DIRECT and buffered I/O on one file would be incoherent).
  */
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants } from 'node:fs';
 import { blockError } from './errors.js';
+import type { IoGate } from './io-gate.js';
+import { reopenFile } from './reopen-file.js';
 
 /** How many descriptions a store opens by default: the threadpool's size bounds the syncs that run at once. */
 export function defaultSyncDescriptorCount(): number {
@@ -44,8 +46,7 @@ export class SyncDescriptors {
     const flags = (readOnly ? constants.O_RDONLY : constants.O_RDWR) | (direct ? constants.O_DIRECT : 0);
     const fds: number[] = [];
     try {
-      // libuv opens with O_CLOEXEC.
-      for (let i = 0; i < count; i++) fds.push(openSync(`/proc/self/fd/${fd}`, flags));
+      for (let i = 0; i < count; i++) fds.push(reopenFile(fd, flags));
     } catch {
       for (const f of fds) closeSync(f);
       return undefined;
@@ -69,6 +70,44 @@ export class SyncDescriptors {
     const fd = this.free.pop();
     if (fd !== undefined) return Promise.resolve(fd);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Runs `use` on a free description, now or once one is (acquire), held until the promise
+   * `use` returns settles. `use` records a failed sync before it settles: a later sync on the
+   * description would succeed, the error consumed there. Counted in `gate` while it waits:
+   * close() waits for it, and so never closes a description it is handed. Once closed, rejects
+   * without calling `use`. `use` reports a failure by rejecting, not by throwing.
+   */
+  run<T>(use: (fd: number) => Promise<T>, gate: Pick<IoGate, 'begin' | 'end'>): Promise<T> {
+    const fd = this.tryAcquire();
+    if (fd !== undefined) return this.holding(fd, use(fd));
+    gate.begin();
+    return this.acquire().then(
+      (fd) => {
+        const used = use(fd);
+        gate.end();
+        return this.holding(fd, used);
+      },
+      (e: unknown) => {
+        gate.end();
+        throw e;
+      },
+    );
+  }
+
+  /** `used`, once it has settled and `fd` is given back. */
+  private holding<T>(fd: number, used: Promise<T>): Promise<T> {
+    return used.then(
+      (r) => {
+        this.release(fd);
+        return r;
+      },
+      (e: unknown) => {
+        this.release(fd);
+        throw e;
+      },
+    );
   }
 
   /** Gives back `fd` (acquired before): to the longest waiter, if any. After close, nothing. */

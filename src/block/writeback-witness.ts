@@ -13,8 +13,9 @@
  * asked after a FUA write fails: a successful write costs nothing. It is not one of the
  * store's sync descriptors (sync-descriptors.ts): a description that syncs cannot tell.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants } from 'node:fs';
 import { native, type NativeError } from '../native/index.js';
+import { reopenFile } from './reopen-file.js';
 
 export class WritebackWitness {
   private constructor(private readonly fd: number) {}
@@ -25,8 +26,7 @@ export class WritebackWitness {
    */
   static open(fd: number): WritebackWitness | undefined {
     try {
-      // Through /proc: the very file `fd` has open, even if its path was renamed since.
-      return new WritebackWitness(openSync(`/proc/self/fd/${fd}`, 'r'));
+      return new WritebackWitness(reopenFile(fd, constants.O_RDONLY));
     } catch {
       return undefined;
     }

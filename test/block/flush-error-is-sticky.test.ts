@@ -154,8 +154,15 @@ describe('FileBlockStore sync failures (injected into the addon)', () => {
   const nativeError = (code: string, errno: number, syscall: string): NativeError =>
     Object.assign(new Error(`${code}: injected, ${syscall}`), { code, errno, syscall });
 
+  interface HeldSyncs {
+    complete(i: number, err?: NativeError): void;
+    completeAll(): void;
+    readonly count: number;
+    readonly fds: number[];
+  }
+
   /** fdatasync held until the test completes it (each at most once; the rest at the end, so close() never waits forever). */
-  function heldSyncs(): { complete(i: number, err?: NativeError): void; completeAll(): void; readonly count: number; readonly fds: number[] } {
+  function heldSyncs(): HeldSyncs {
     const held: Array<NativeCallback<undefined> | undefined> = [];
     const fds: number[] = [];
     vi.spyOn(native, 'fdatasync').mockImplementation((fd: number, cb: NativeCallback<undefined>) => {
@@ -180,6 +187,25 @@ describe('FileBlockStore sync failures (injected into the addon)', () => {
   async function open(logger?: Logger, syncDescriptors?: number): Promise<FileBlockStore> {
     return FileBlockStore.open({ path: temp.file(`s${n++}.img`), size: 1 << 20, ...(logger ? { logger } : {}), ...(syncDescriptors !== undefined ? { syncDescriptors } : {}) });
   }
+
+  /**
+   * `test` on a new store (`syncDescriptors` of them) whose fdatasyncs are held (heldSyncs);
+   * after it, pass or fail, every held sync completes and the store is closed.
+   */
+  async function withHeldSyncs(syncDescriptors: number, test: (store: FileBlockStore, syncs: HeldSyncs) => Promise<void>): Promise<void> {
+    const store = await open(pino({ level: 'silent' }), syncDescriptors);
+    const syncs = heldSyncs();
+    try {
+      await test(store, syncs);
+    } finally {
+      syncs.completeAll();
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  }
+
+  /** Lets the threadpool's completions and the promises after them run. */
+  const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
   it('a failed flush fails every later flush and FUA write; plain writes and reads go on; a reopened store flushes', async () => {
     const { logger, lines } = capturingLogger();
@@ -259,122 +285,87 @@ describe('FileBlockStore sync failures (injected into the addon)', () => {
 
   // Without sync descriptors (syncDescriptors 0, or no /proc) every sync runs on the store's
   // one descriptor, where overlapping syncs can split an error: a successful one waits.
-  it('on one descriptor, a flush that succeeds while an overlapping flush fails is refused: the kernel told only one of them', async () => {
-    const store = await open(pino({ level: 'silent' }), 0);
-    const syncs = heldSyncs();
-    try {
+  it('on one descriptor, a flush that succeeds while an overlapping flush fails is refused: the kernel told only one of them', () =>
+    withHeldSyncs(0, async (store, syncs) => {
       const a = outcome(store.flush());
       const b = outcome(store.flush());
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       expect(syncs.count).toBe(2);
       // The second completes first, successfully (the first took the error)...
       syncs.complete(1);
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       // ...and waits for the first, which failed.
       syncs.complete(0, nativeError('EIO', 5, 'fdatasync'));
       expect(await a).toBe('rejected EIO');
       expect(await b).toBe('rejected EIO');
-    } finally {
-      syncs.completeAll();
-      vi.restoreAllMocks();
-      await store.close();
-    }
-  });
+    }));
 
-  it('on one descriptor, a successful flush waits only for the flushes in flight when it completed', async () => {
-    const store = await open(pino({ level: 'silent' }), 0);
-    const syncs = heldSyncs();
-    try {
+  it('on one descriptor, a successful flush waits only for the flushes in flight when it completed', () =>
+    withHeldSyncs(0, async (store, syncs) => {
       const done: string[] = [];
       const a = store.flush().then(() => done.push('a'));
       const b = store.flush().then(() => done.push('b'));
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       syncs.complete(1);
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       expect(done).toEqual([]); // b waits for a, which it overlapped
       const c = store.flush().then(() => done.push('c'));
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       syncs.complete(0);
       await b; // not for c, issued after b completed
       expect(done).toEqual(['b']); // a waits for c, which may have overlapped it
       syncs.complete(2);
       await Promise.all([a, c]);
       expect(done.sort()).toEqual(['a', 'b', 'c']);
-    } finally {
-      syncs.completeAll();
-      vi.restoreAllMocks();
-      await store.close();
-    }
-  });
+    }));
 
   // With sync descriptors (the default where /proc is) each sync runs alone on a description
   // of its own, which reports every write-back error since its previous sync: an overlapping
   // sync cannot take its error (src/block/sync-descriptors.ts), so a success is not held back.
-  it('with sync descriptors, a successful flush does not wait for an overlapping slower one', async () => {
-    const store = await open(pino({ level: 'silent' }), 4);
-    const syncs = heldSyncs();
-    try {
+  it('with sync descriptors, a successful flush does not wait for an overlapping slower one', () =>
+    withHeldSyncs(4, async (store, syncs) => {
       const done: string[] = [];
       const a = store.flush().then(() => done.push('a'));
       const b = store.flush().then(() => done.push('b'));
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       expect(syncs.count).toBe(2);
       syncs.complete(1);
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       expect(done).toEqual(['b']); // a is still in flight
       syncs.complete(0);
       await Promise.all([a, b]);
       expect(done).toEqual(['b', 'a']);
-    } finally {
-      syncs.completeAll();
-      vi.restoreAllMocks();
-      await store.close();
-    }
-  });
+    }));
 
-  it('with sync descriptors, concurrent syncs each run on a description of their own, never the same one twice at once', async () => {
-    const store = await open(pino({ level: 'silent' }), 2);
-    const syncs = heldSyncs();
-    try {
+  it('with sync descriptors, concurrent syncs each run on a description of their own, never the same one twice at once', () =>
+    withHeldSyncs(2, async (store, syncs) => {
       const flushes = [0, 1, 2, 3].map(() => outcome(store.flush()));
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       expect(syncs.count).toBe(2); // two descriptions: the others wait for one
       expect(new Set(syncs.fds).size).toBe(2);
       syncs.complete(1);
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       expect(syncs.count).toBe(3);
       expect(syncs.fds[2]).toBe(syncs.fds[1]); // the one freed, handed to the longest waiter
       syncs.complete(0);
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       expect(syncs.count).toBe(4);
       expect(syncs.fds[3]).toBe(syncs.fds[0]);
       syncs.complete(2);
       syncs.complete(3);
       expect(await Promise.all(flushes)).toEqual(['resolved', 'resolved', 'resolved', 'resolved']);
-    } finally {
-      syncs.completeAll();
-      vi.restoreAllMocks();
-      await store.close();
-    }
-  });
+    }));
 
-  it('with sync descriptors, a sync issued after one failed fails, although its own description succeeded', async () => {
-    const store = await open(pino({ level: 'silent' }), 2);
-    const syncs = heldSyncs();
-    try {
+  it('with sync descriptors, a sync issued after one failed fails, although its own description succeeded', () =>
+    withHeldSyncs(2, async (store, syncs) => {
       const a = outcome(store.flush());
       const b = outcome(store.flush());
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
       syncs.complete(0, nativeError('EIO', 5, 'fdatasync'));
       expect(await a).toBe('rejected EIO');
       syncs.complete(1); // completes after a's failure is recorded: refused
       expect(await b).toBe('rejected EIO');
-    } finally {
-      syncs.completeAll();
-      vi.restoreAllMocks();
-      await store.close();
-    }
-  });
+    }));
 
   it("with sync descriptors, FUA writes and flushes run on them, not on the store's descriptor; plain I/O does not", async () => {
     const store = await open(pino({ level: 'silent' }), 2);
