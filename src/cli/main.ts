@@ -95,7 +95,8 @@ function syncFlag(argv: Record<string, unknown>): boolean | undefined {
 const MIRROR_SYNC_HELP = 'continuous mirroring completes a host write once both nodes have applied it, a flush or FUA write once both hold it durably';
 const MIRROR_ASYNC_HELP = 'continuous mirroring completes a host write once this node has applied it; the backup follows in order';
 const JSON_OPTION = { type: 'boolean', default: false, describe: 'print the result as JSON' } as const;
-const CONTROL_OPTION = { type: 'string', default: DEFAULT_CONTROL_PATH, describe: 'control socket of the running tandem serve' } as const;
+// An admin command's --control is refused as serve refuses it, not left to fail at connect.
+const CONTROL_OPTION = { type: 'string', default: DEFAULT_CONTROL_PATH, describe: 'control socket of the running tandem serve', coerce: checkControlPath } as const;
 const TARGET_OPTION = { type: 'string', describe: 'apply to this target\'s replicated LUNs only (IQN)' } as const;
 const LUN_OPTION = { type: 'number', describe: 'apply to this LUN number only (default: every replicated LUN)' } as const;
 
@@ -114,11 +115,6 @@ function selectorOf(argv: { target?: unknown; lun?: unknown }): { select?: LunSe
   return Object.keys(select).length > 0 ? { select } : {};
 }
 
-/** An admin command's --control: refused as serve refuses it, not left to fail at connect. */
-function controlOf(argv: { control?: unknown }): string {
-  return checkControlPath((argv.control as string | undefined) ?? DEFAULT_CONTROL_PATH);
-}
-
 /**
  * Client commands print results on stdout, where pino also writes: keep it to warnings (none with --json).
  * Called before their modules load: child loggers copy the level when created.
@@ -132,7 +128,7 @@ function adminAction(load: () => Promise<(options: AdminOptions) => Promise<numb
   return async (argv: { json?: unknown; control?: unknown; target?: unknown; lun?: unknown }) => {
     quietClientLogs(argv.json as boolean);
     const command = await load();
-    process.exitCode = await command({ control: controlOf(argv), json: argv.json as boolean, ...selectorOf(argv) });
+    process.exitCode = await command({ control: argv.control as string, json: argv.json as boolean, ...selectorOf(argv) });
   };
 }
 
@@ -197,7 +193,7 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { statusCommand } = await import('./admin/status.js');
-      process.exitCode = await statusCommand({ control: controlOf(argv), json: argv.json as boolean, watch: argv.watch as boolean });
+      process.exitCode = await statusCommand({ control: argv.control, json: argv.json as boolean, watch: argv.watch as boolean });
     },
   )
   .command(
@@ -211,7 +207,7 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { sessionsCommand } = await import('./admin/sessions.js');
-      process.exitCode = await sessionsCommand({ control: controlOf(argv), json: argv.json as boolean, ...(argv.target !== undefined ? { target: argv.target as string } : {}) });
+      process.exitCode = await sessionsCommand({ control: argv.control, json: argv.json as boolean, ...(argv.target !== undefined ? { target: argv.target as string } : {}) });
     },
   )
   .command(
@@ -232,7 +228,7 @@ const parser = yargs(hideBin(process.argv))
       const sync = syncFlag(argv as Record<string, unknown>);
       const { modeSetCommand } = await import('./admin/actions.js');
       process.exitCode = await modeSetCommand({
-        control: controlOf(argv),
+        control: argv.control,
         json: argv.json as boolean,
         mode: argv.mode as 'continuous' | 'delta' | 'auto',
         ...(sync === undefined ? {} : { flavour: sync ? 'sync' : 'async' }),
@@ -253,7 +249,7 @@ const parser = yargs(hideBin(process.argv))
       ),
     async (argv) => {
       quietClientLogs(argv.json as boolean);
-      const base = { control: controlOf(argv), json: argv.json as boolean, ...selectorOf(argv) };
+      const base = { control: argv.control, json: argv.json as boolean, ...selectorOf(argv) };
       const actions = await import('./admin/points.js');
       if (argv.to !== undefined && argv.action !== 'export') throw new UsageError(`point ${String(argv.action)} takes no --to (only export does)`);
       if (argv.action === 'create') {
@@ -319,7 +315,7 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       quietClientLogs(argv.json as boolean);
       const { promoteCommand } = await import('./admin/roles.js');
-      process.exitCode = await promoteCommand({ control: controlOf(argv), json: argv.json as boolean, force: argv.force as boolean, ...selectorOf(argv) });
+      process.exitCode = await promoteCommand({ control: argv.control, json: argv.json as boolean, force: argv.force as boolean, ...selectorOf(argv) });
     },
   )
   .command(
@@ -348,7 +344,7 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       if (argv['discard-local'] !== true) throw new UsageError('resolve needs --discard-local (the only resolution: this node discards its changes)');
       const { resolveCommand } = await import('./admin/roles.js');
-      process.exitCode = await resolveCommand({ control: controlOf(argv), json: argv.json as boolean, ...selectorOf(argv) });
+      process.exitCode = await resolveCommand({ control: argv.control, json: argv.json as boolean, ...selectorOf(argv) });
     },
   )
   .command(
@@ -367,7 +363,7 @@ const parser = yargs(hideBin(process.argv))
       quietClientLogs(argv.json as boolean);
       const { configSetCommand } = await import('./admin/actions.js');
       process.exitCode = await configSetCommand({
-        control: controlOf(argv),
+        control: argv.control,
         json: argv.json as boolean,
         key: argv.key as string,
         value: String(argv.value),
@@ -414,7 +410,7 @@ const parser = yargs(hideBin(process.argv))
       y
         .option('source', { type: 'string', describe: 'PATH of the local copy, rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,op-timeout=SECONDS] of a Ceph image, or iscsi:// URL of the source LUN (omit both: the running primary verifies its configured replicas)' })
         .option('replica', { type: 'string', describe: 'iscsi:// URL of the replica LUN' })
-        .option('control', { type: 'string', describe: `without --source/--replica: control socket of the primary (default ${DEFAULT_CONTROL_PATH})` })
+        .option('control', { type: 'string', describe: `without --source/--replica: control socket of the primary (default ${DEFAULT_CONTROL_PATH})`, coerce: checkControlPath })
         .option('chunk', { type: 'string', default: '64KiB', describe: 'bytes per challenged extent' })
         .option('repair', { type: 'boolean', default: false, describe: 'write the differing chunks from the source to the replica (without --source/--replica: the running primary marks them and a pass copies them)' })
         .option('depth', { type: 'string', describe: 'challenge lists in flight per session (default 6)' })
@@ -431,7 +427,7 @@ const parser = yargs(hideBin(process.argv))
         const { parseSize } = await import('../util/parse-size.js');
         const { controlVerifyCommand } = await import('./admin/verify.js');
         process.exitCode = await controlVerifyCommand({
-          control: controlOf(argv),
+          control: argv.control ?? DEFAULT_CONTROL_PATH,
           json: argv.json as boolean,
           chunk: parseSize(argv.chunk as string, '--chunk'),
           ...depth,
@@ -459,7 +455,8 @@ const parser = yargs(hideBin(process.argv))
   )
   .demandCommand(1, 'name a command, such as serve (tandem --help lists them)')
   .fail((msg, err) => {
-    if (err && !(err instanceof UsageError)) throw err;
+    // What an option's coerce throws (a UsageError) reaches here as yargs' YError of its message.
+    if (err && !(err instanceof UsageError) && err.name !== 'YError') throw err;
     if (err) fail(err.message);
     // yargs' own messages do not say what was expected: point at the command's help.
     const command = hideBin(process.argv).find((w) => !w.startsWith('-'));
