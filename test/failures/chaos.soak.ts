@@ -29,7 +29,7 @@
  * every check covers each LUN, so roles must move for all of them together).
  * A failure keeps the nodes' logs and images in /tmp/chaos-fail-<time>.
  */
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import type { ReplicationStatus } from '../../src/replication/status.js';
 import { controlRequest } from '../../src/replication/control/client.js';
@@ -60,11 +60,25 @@ interface Node {
 }
 
 /**
+ * The other images a crash check can compare with (read right after the kill, before the
+ * promotion): the killed primary's (final: its page cache) and the survivor's own. They tell a
+ * write the primary acknowledged without holding it (missing there too) from one the promotion
+ * or the backup lost (on the killed primary, or on the survivor before its promotion).
+ */
+interface CrashImages {
+  killed?: readonly Buffer[];
+  unpromoted?: readonly Buffer[];
+}
+
+/** What the soak knew when it failed, written beside the kept images (soak-detail.json). */
+let failureDetail: Record<string, unknown> | undefined;
+
+/**
  * What a failure needs to be understood: each missing write (its worker, when it was
  * acknowledged, by whom), what its slot holds instead (zeroes, an earlier write's data, or
  * unknown), and where on any LUN its own data is, if anywhere.
  */
-function describeMissing(missing: readonly AckedWrite[], acked: readonly AckedWrite[], images: readonly Buffer[]): string {
+function describeMissing(missing: readonly AckedWrite[], acked: readonly AckedWrite[], images: readonly Buffer[], crash: CrashImages = {}): string {
   const slotsBySha = new Map<string, string>();
   images.forEach((image, lun) => {
     for (let at = 0; at < image.length; at += SLOT) slotsBySha.set(sha256(image.subarray(at, at + SLOT)), `LUN ${lun} @${at}`);
@@ -84,6 +98,8 @@ function describeMissing(missing: readonly AckedWrite[], acked: readonly AckedWr
         node: m.node,
         holds: holds === ZERO_SLOT_SHA ? 'zeroes' : earlier ? `write acked at ${earlier.ackedAt}` : 'unknown data',
         itsDataAt: slotsBySha.get(m.sha256) ?? 'nowhere',
+        ...(crash.killed ? { onKilledPrimary: sha256(crash.killed[m.lun ?? 0]!.subarray(m.offset, m.offset + SLOT)) === m.sha256 } : {}),
+        ...(crash.unpromoted ? { beforePromotion: sha256(crash.unpromoted[m.lun ?? 0]!.subarray(m.offset, m.offset + SLOT)) === m.sha256 } : {}),
       };
     }),
   });
@@ -174,12 +190,16 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     expected.merge(writer.acked, crashed, failedOver);
   };
   /** Sync mirroring, every LUN continuous before the kill: every acknowledged write is on `node`. */
-  const checkSyncSurvivors = (before: ReplicationStatus[], writer: HostWriter, node: Node, what: string) => {
+  const checkSyncSurvivors = (before: ReplicationStatus[], writer: HostWriter, node: Node, what: string, crash: CrashImages = {}) => {
     if (!SYNC || !before.every((s) => s.state === 'continuous')) return;
     const images = readImages(node);
     for (let lun = 0; lun < LUNS; lun++) {
       const missing = missingWrites(images[lun]!, writer.acked, lun);
-      expect(missing.length, `${what}: acknowledged writes missing on ${node.name} LUN ${lun}: ${describeMissing(missing, writer.acked, images)}`).toBe(0);
+      if (missing.length > 0) {
+        // Everything needed to tell the causes apart afterwards: every acknowledgement (who gave it, when), the refusals and redirects.
+        failureDetail = { what, lun, before, missing: JSON.parse(describeMissing(missing, writer.acked, images, crash)) as unknown, stats: writer.stats, acked: writer.acked };
+      }
+      expect(missing.length, `${what}: acknowledged writes missing on ${node.name} LUN ${lun}: ${describeMissing(missing, writer.acked, images, crash)}`).toBe(0);
     }
   };
   const converged = async (what: string): Promise<void> => {
@@ -203,9 +223,11 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     writer.halt();
     await cluster.kill(primary.server());
     await finish(writer, true);
+    // Read before the promotion: the killed primary's images are final, the backup's not yet promoted.
+    const crash: CrashImages = SYNC ? { killed: readImages(primary), unpromoted: readImages(backup) } : {};
     const promote = await cluster.promote(backup.server(), true);
     expect(promote.code, promote.stderr + promote.stdout).toBe(0);
-    checkSyncSurvivors(before, writer, backup, 'promoted');
+    checkSyncSurvivors(before, writer, backup, 'promoted', crash);
     [primary, backup] = [backup, primary];
     const after = await writerOn(primary);
     await sleep(rand(0, 800));
@@ -557,6 +579,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     for (const node of [primary, backup]) console.error(JSON.stringify(await statuses(node).then((ss) => ss.map(summary), () => undefined)));
     const keep = `/tmp/chaos-fail-${Date.now()}`;
     cpSync(cluster.dir, keep, { recursive: true, filter: (src) => !src.endsWith('.sock') });
+    if (failureDetail) writeFileSync(`${keep}/soak-detail.json`, JSON.stringify(failureDetail));
     console.error(`logs and images kept in ${keep}`);
     throw e;
   }
