@@ -6,8 +6,8 @@
  * nexus then has the reset's unit attention.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScsiStatus, TmfResponse } from '../../../src/scsi/types.js';
-import { Tmf, startTasRig, status, testUnitReady, tmfResponse } from './helpers/tas-rig.js';
+import { ScsiStatus } from '../../../src/scsi/types.js';
+import { Tmf, everyTaskAborted, testUnitReady } from './helpers/tas-rig.js';
 
 let cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -18,43 +18,13 @@ const BUS_DEVICE_RESET_FUNCTION_OCCURRED = { status: ScsiStatus.CHECK_CONDITION,
 
 describe('LOGICAL UNIT RESET and the Control page TAS', () => {
   it('TAS=0: every task ends without status; FUNCTION COMPLETE once the running ones left the device', async () => {
-    const { A, B, device, runningWrite, queuedWrite, blockAt } = await startTasRig(false, cleanup);
-    await runningWrite(A, 9, 0xaa);
-    await runningWrite(B, 7, 0xbb);
-    const bQueued = await queuedWrite(B, 8);
-
-    const tmf = A.tmf(Tmf.LOGICAL_UNIT_RESET);
-    expect(await A.next(200)).toBeUndefined();
-    device.open(7);
-    device.open(9);
-    expect(await tmfResponse(A, tmf)).toBe(TmfResponse.COMPLETE);
-    expect([await blockAt(7), await blockAt(9)]).toEqual([0xbb, 0xaa]);
-    bQueued.sendData(0xbb);
-    expect(await B.next(200)).toBeUndefined();
-    expect(await blockAt(8)).toBe(0);
+    const { A, B } = await everyTaskAborted(Tmf.LOGICAL_UNIT_RESET, false, cleanup);
     expect(await testUnitReady(A)).toEqual(BUS_DEVICE_RESET_FUNCTION_OCCURRED);
     expect(await testUnitReady(B)).toEqual(BUS_DEVICE_RESET_FUNCTION_OCCURRED);
   });
 
   it("TAS=1: the other nexus's tasks answer TASK ABORTED, before FUNCTION COMPLETE; the sender's own none", async () => {
-    const { A, B, device, runningWrite, queuedWrite, blockAt } = await startTasRig(true, cleanup);
-    await runningWrite(A, 9, 0xaa);
-    const bRunning = await runningWrite(B, 7, 0xbb);
-    const bQueued = await queuedWrite(B, 8);
-
-    const tmf = A.tmf(Tmf.LOGICAL_UNIT_RESET);
-    expect(await status(B, bQueued.itt)).toBe(ScsiStatus.TASK_ABORTED);
-    expect(await A.next(200)).toBeUndefined();
-    device.open(7);
-    expect(await status(B, bRunning)).toBe(ScsiStatus.TASK_ABORTED);
-    expect(await A.next(200)).toBeUndefined();
-    device.open(9);
-    expect(await tmfResponse(A, tmf)).toBe(TmfResponse.COMPLETE);
-    expect([await blockAt(7), await blockAt(9)]).toEqual([0xbb, 0xaa]);
-    bQueued.sendData(0xbb);
-    expect(await B.next(200)).toBeUndefined();
-    expect(await blockAt(8)).toBe(0);
-    expect(await A.next(200)).toBeUndefined();
+    const { A, B } = await everyTaskAborted(Tmf.LOGICAL_UNIT_RESET, true, cleanup);
     expect(await testUnitReady(A)).toEqual(BUS_DEVICE_RESET_FUNCTION_OCCURRED);
     expect(await testUnitReady(B)).toEqual(BUS_DEVICE_RESET_FUNCTION_OCCURRED);
   });

@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import { MemoryBlockStore } from '../../../../src/block/memory-store.js';
 import { LogicalUnit } from '../../../../src/scsi/logical-unit.js';
 import { ScsiTarget } from '../../../../src/scsi/scsi-target.js';
-import { ScsiStatus } from '../../../../src/scsi/types.js';
+import { ScsiStatus, TmfResponse } from '../../../../src/scsi/types.js';
 import { IscsiServer } from '../../../../src/target/server.js';
 import { fakeNegotiatorFactory } from './fake-negotiator.js';
 import { TestInitiator, write10 } from './test-initiator.js';
@@ -148,4 +148,34 @@ export async function startTasRig(tas: boolean, cleanup: Array<() => Promise<voi
     return b[0];
   };
   return { A, B, server, device, lu, runningWrite, queuedWrite, blockAt };
+}
+
+/**
+ * The scenario CLEAR TASK SET, LOGICAL UNIT RESET and TARGET WARM RESET share (SAM-5 §5.6):
+ * A has a write in the device (block 9), B one in the device (7) and one queued (8); A sends
+ * `fn`. Every task ends; B's answer TASK ABORTED only with TAS=1, A's never; FUNCTION
+ * COMPLETE comes once nothing runs (what was in the device landed, the queued write never
+ * ran). Returns both ports for the unit attentions each function leaves.
+ */
+export async function everyTaskAborted(fn: number, tas: boolean, cleanup: Array<() => Promise<void> | void>): Promise<{ A: TestInitiator; B: TestInitiator }> {
+  const { A, B, device, runningWrite, queuedWrite, blockAt } = await startTasRig(tas, cleanup);
+  await runningWrite(A, 9, 0xaa);
+  const bRunning = await runningWrite(B, 7, 0xbb);
+  const bQueued = await queuedWrite(B, 8);
+
+  const tmf = A.tmf(fn);
+  if (tas) expect(await status(B, bQueued.itt)).toBe(ScsiStatus.TASK_ABORTED);
+  expect(await A.next(200)).toBeUndefined();
+  device.open(7);
+  if (tas) expect(await status(B, bRunning)).toBe(ScsiStatus.TASK_ABORTED);
+  expect(await A.next(200)).toBeUndefined();
+  device.open(9);
+  // The sender's own write answers nothing: the TMF response is the next thing A gets.
+  expect(await tmfResponse(A, tmf)).toBe(TmfResponse.COMPLETE);
+  expect([await blockAt(7), await blockAt(9)]).toEqual([0xbb, 0xaa]);
+  bQueued.sendData(0xbb);
+  expect(await B.next(200)).toBeUndefined();
+  expect(await blockAt(8)).toBe(0);
+  expect(await A.next(200)).toBeUndefined();
+  return { A, B };
 }
