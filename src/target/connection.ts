@@ -536,16 +536,14 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
   private onTaskMgmt(pdu: TaskMgmtRequestPdu): void {
     const session = this.session!;
     session.window.submit(pdu.cmdSN, pdu.immediate, () => {
-      const target = session.target?.iqn;
-      const peers = () => (target ? this.ctx.sessions.forTarget(target).filter((s) => s !== session) : []);
-      const drained = (lun?: number) => (target ? this.ctx.sessions.drainedOf(target, lun) : Promise.resolve());
-      void performTmf({ session, peers, drained }, pdu).then(
+      void performTmf({ session, sessions: this.ctx.sessions }, pdu).then(
         (response) => {
           this.log.info({ function: pdu.function, response }, 'task management');
           sendTmfResponse(this, pdu, response);
           if (pdu.function === TmfFunction.TARGET_COLD_RESET && response === TmfResponse.COMPLETE) {
             // TARGET COLD RESET: answer, then drop every session of the target (RFC 7143 §11.5.1).
-            for (const s of [session, ...peers()]) s.end('target cold reset');
+            const target = session.target?.iqn;
+            for (const s of [session, ...(target ? this.ctx.sessions.forTarget(target) : [])]) s.end('target cold reset');
           }
         },
         (e: unknown) => {

@@ -6,6 +6,18 @@ import { sameIscsiName } from './iscsi-name.js';
 import { lunHoldsOf, type LunHolds, type Session } from './session.js';
 import type { Nexus, ScsiResult } from '../scsi/types.js';
 
+/** Which tasks SessionRegistry.abortTasks aborts, and what they answer. */
+export interface TaskAbortScope {
+  /** Only those on this LU (default: every LU). */
+  lun?: number;
+  /** Only those of the nexuses this selects (default: every nexus). */
+  which?: (nexus: Nexus) => boolean;
+  /** What a task on LU `lun` of a nexus other than the sender's answers (default: nothing). */
+  answer?: (lun: number) => ScsiResult | undefined;
+  /** The session that asked: its tasks end without an answer. */
+  sender?: Session;
+}
+
 export class SessionRegistry {
   private readonly byTsih = new Map<number, Session>();
   /** Ended sessions with a task still running: a write handed to the device before the end lands after it. */
@@ -56,32 +68,27 @@ export class SessionRegistry {
   }
 
   /**
-   * The SCSI layer's abort of other nexuses' tasks on `lun` of target `iqn` (PREEMPT AND
-   * ABORT): each selected session's tasks there, as ABORT TASK SET aborts them (with `answer`
-   * when given); resolves once none of them still runs, the tasks ended sessions of those
-   * nexuses left running there included.
+   * Aborts the tasks of target `iqn`'s sessions, as ABORT TASK SET aborts them, and resolves
+   * once none of them still runs, the tasks ended sessions of the same nexuses left running
+   * included (nothing of theirs lands after it). The sender's own aborted tasks never answer
+   * (SAM-5 §5.6); other nexuses' answer what `answer` says for their LU (TAS).
    */
-  abortTasks(iqn: string, lun: number, which: (nexus: Nexus) => boolean, answer?: ScsiResult): Promise<void> {
+  abortTasks(iqn: string, scope: TaskAbortScope): Promise<void> {
+    const { lun, which, answer, sender } = scope;
+    const picked = (s: Session) => s.target?.iqn === iqn && (!which || (s.nexus !== undefined && which(s.nexus)));
+    const onLun = (t: { lun: number }) => lun === undefined || t.lun === lun;
     const waits: Array<Promise<void>> = [];
     for (const s of this.byTsih.values()) {
-      if (s.target?.iqn === iqn && s.nexus && which(s.nexus)) waits.push(s.abortTasks((t) => t.lun === lun, answer));
+      if (!picked(s)) continue;
+      if (s === sender) {
+        waits.push(s.abortTasks(onLun));
+        continue;
+      }
+      const luns = new Set([...s.tasks.values()].filter(onLun).map((t) => t.lun));
+      for (const l of luns) waits.push(s.abortTasks((t) => t.lun === l, answer?.(l)));
     }
     for (const s of this.draining) {
-      const drained = s.target?.iqn === iqn && s.nexus && which(s.nexus) ? s.drainedLuns.get(lun) : undefined;
-      if (drained) waits.push(drained);
-    }
-    return Promise.all(waits).then(() => undefined);
-  }
-
-  /**
-   * Resolves once the tasks ended sessions of target `iqn` left running have left the SCSI
-   * layer: those on `lun`, or on any LU when undefined (CLEAR TASK SET, resets).
-   */
-  drainedOf(iqn: string, lun?: number): Promise<void> {
-    const waits: Array<Promise<void>> = [];
-    for (const s of this.draining) {
-      if (s.target?.iqn !== iqn) continue;
-      const drained = lun === undefined ? s.drained : s.drainedLuns.get(lun);
+      const drained = !picked(s) ? undefined : lun === undefined ? s.drained : s.drainedLuns.get(lun);
       if (drained) waits.push(drained);
     }
     return Promise.all(waits).then(() => undefined);

@@ -12,34 +12,26 @@ import { TmfResponse, type ScsiTargetPort } from '../scsi/types.js';
 import type { ResponseChannel } from './data-in.js';
 import { serialLt } from '../iscsi/pdu/serial.js';
 import type { Session } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
 
 /** RFC 7143 §11.6.1 response 4: task allegiance reassignment not supported (ERL0). */
 const TASK_REASSIGN_NOT_SUPPORTED = 4;
 
 export interface TmfContext {
   session: Session;
-  /** Other sessions to the same target (CLEAR TASK SET, LU and target resets reach them too). */
-  peers: () => Session[];
-  /**
-   * Resolves once the tasks ended sessions of the same target left running (on `lun`, or on
-   * any LU when undefined) have left the SCSI layer. Absent: none are tracked.
-   */
-  drained?: (lun?: number) => Promise<void>;
+  /** The sessions of every target (CLEAR TASK SET, LU and target resets reach the others too). */
+  sessions: SessionRegistry;
 }
 
 /**
- * Aborts the tasks on `lun` (every LU when undefined) of the sender, without status, and of
- * every other session of the target, each with what its LU says a task aborted by another
- * nexus answers (TAS); resolves once none of them, nor one an ended session left there, runs.
+ * Aborts the tasks on `lun` (every LU when undefined) of every session of the sender's
+ * target, the sender's without status, the others' with their LU's TAS answer.
  */
 function abortAll(ctx: TmfContext, scsi: ScsiTargetPort, lun?: number): Promise<void> {
-  const onLun = (t: { lun: number }) => lun === undefined || t.lun === lun;
-  const waits = [ctx.session.abortTasks(onLun), ctx.drained?.(lun)];
-  for (const s of ctx.peers()) {
-    const luns = new Set([...s.tasks.values()].filter(onLun).map((t) => t.lun));
-    for (const l of luns) waits.push(s.abortTasks((t) => t.lun === l, scsi.abortedTaskAnswer?.(l)));
-  }
-  return Promise.all(waits).then(() => undefined);
+  const { session } = ctx;
+  const iqn = session.target?.iqn;
+  if (iqn === undefined) return session.abortTasks((t) => lun === undefined || t.lun === lun);
+  return ctx.sessions.abortTasks(iqn, { lun, answer: (l) => scsi.abortedTaskAnswer?.(l), sender: session });
 }
 
 export async function performTmf(ctx: TmfContext, pdu: TaskMgmtRequestPdu): Promise<number> {

@@ -136,6 +136,14 @@ export async function startTasRig(tas: boolean, cleanup: Array<() => Promise<voi
     expect(device.waiting.has(lba)).toBe(true);
     return itt;
   };
+  /** An ORDERED WRITE(10) of one block with all its data in, waiting in the task set behind the older tasks. */
+  const orderedWrite = async (c: TestInitiator, lba: number, fill: number) => {
+    const itt = c.command(write10(lba, 1), { write: true, expectedLength: BLOCK, attribute: WIRE_ORDERED });
+    const r2t = await c.expect('r2t');
+    c.dataOut(itt, r2t.pdu.ttt, 0, 0, Buffer.alloc(BLOCK, fill), true);
+    await sync(c);
+    return itt;
+  };
   /** A WRITE(10) of one block whose R2T came and whose Data-Out is not sent yet. */
   const queuedWrite = async (c: TestInitiator, lba: number) => {
     const itt = c.command(write10(lba, 1), { write: true, expectedLength: BLOCK });
@@ -147,7 +155,7 @@ export async function startTasRig(tas: boolean, cleanup: Array<() => Promise<voi
     await device.read(b, lba * BLOCK);
     return b[0];
   };
-  return { A, B, server, device, lu, runningWrite, queuedWrite, blockAt };
+  return { A, B, server, device, lu, runningWrite, queuedWrite, orderedWrite, blockAt };
 }
 
 /**
