@@ -8,6 +8,17 @@
 
 export interface PassStaging {
   /**
+   * Goes up as each begin, commit or abort is called, before it does anything. A staged write
+   * belongs to the pass open when its command arrived (in CmdSN order), not to whichever is
+   * open once its Data-Out is complete: a primary that timed it out, or lost its connection,
+   * may have opened its next pass in between, and the write's older data would reach the
+   * image at that pass's commit. So the command takes the era it arrived in and is refused
+   * (PassSequenceError, nothing staged) once the era has moved on. A primary sends a pass's
+   * writes after its begin has answered and settles them before its commit or abort, so its
+   * own writes never cross one.
+   */
+  readonly era: number;
+  /**
    * Opens pass `passId`; a pass still open is discarded (none of its writes reach the image).
    * A committed pass whose copy onto the image failed is copied first; while that fails, so does this.
    */

@@ -61,6 +61,7 @@ interface OpenPass {
 
 export class PassStagingLog implements PassStaging {
   private pass: OpenPass | undefined;
+  private passControls = 0;
   /**
    * A pass whose COMMIT is durable but whose copy onto the image failed (ENOSPC, EIO): the
    * image may hold part of it, so it is copied again before anything else may touch the log.
@@ -107,7 +108,12 @@ export class PassStagingLog implements PassStaging {
     }
   }
 
+  get era(): number {
+    return this.passControls;
+  }
+
   begin(passId: bigint): Promise<void> {
+    this.passControls++;
     return this.serially(async () => {
       // Refused (the copy's error) while the committed pass cannot be finished: a BEGIN would overwrite it.
       await this.finishCommitted();
@@ -160,6 +166,7 @@ export class PassStagingLog implements PassStaging {
   }
 
   commit(passId: bigint): Promise<void> {
+    this.passControls++;
     return this.serially(async () => {
       await this.finishCommitted();
       const pass = this.current(passId);
@@ -185,6 +192,7 @@ export class PassStagingLog implements PassStaging {
   }
 
   abort(passId: bigint): Promise<void> {
+    this.passControls++;
     return this.serially(async () => {
       await this.drop(this.current(passId));
     });

@@ -14,12 +14,16 @@ import { checkTransfer } from '../cdb.js';
 import { wholeBlocks } from '../write.js';
 import { INSUFFICIENT_RESOURCES } from './challenge-lists.js';
 import { decodePassControlCdb, decodeStagedWriteCdb } from './staged-pass-cdb-decoders.js';
-import { arrivalEra, checkEra, newEra } from './pass-arrival.js';
 
 function stagingOf(lu: LogicalUnit): PassStaging {
   // Only LUs that can stage (a replication backup) implement the commands at all.
   if (!lu.passStaging) throw new SenseError({ key: SenseKey.ILLEGAL_REQUEST, asc: Asc.INVALID_COMMAND_OPERATION_CODE, field: { inCdb: true, byte: 0 } });
   return lu.passStaging;
+}
+
+/** Throws unless no PASS CONTROL ran since the command arrived in `era`; called right before staging, with no await in between. */
+function checkEra(staging: PassStaging, era: number): void {
+  if (staging.era !== era) throw new PassSequenceError('the staged write arrived before the last PASS CONTROL: another pass is open now');
 }
 
 /** The staging's own refusals, as the sense data the primary acts on. */
@@ -40,8 +44,6 @@ export function preparePassControl(lu: LogicalUnit, ctx: CommandContext): Handle
   return {
     dataOutLength: 0,
     async run() {
-      // Writes that arrived before this runs belong to the pass it begins, ends or leaves alone: none is staged after it.
-      newEra(staging);
       await asSense(() => {
         if (c.action === PassAction.BEGIN) return staging.begin(c.passId);
         if (c.action === PassAction.COMMIT) return staging.commit(c.passId);
@@ -58,8 +60,8 @@ export function prepareStagedWrite(lu: LogicalUnit, ctx: CommandContext): Handle
   if (c.unmap) return stagedDiscard(lu, staging, c.lba, c.blocks);
   const lba = checkTransfer(lu, { lba: c.lba, blocks: c.blocks, lbaByte: PassCdbField.LBA, lengthByte: PassCdbField.TRANSFER_LENGTH });
   const bytes = c.blocks * lu.blockSize;
-  // Staged only into the pass open now, as the command arrives (pass-arrival.ts).
-  const era = arrivalEra(staging);
+  // Staged only into the pass open now, as the command arrives (PassStaging.era).
+  const era = staging.era;
   return {
     dataOutLength: bytes,
     async run(dataOut) {
@@ -82,7 +84,7 @@ function stagedDiscard(lu: LogicalUnit, staging: PassStaging, lbaField: bigint, 
   if (!lu.device.canDiscard) throw invalidCdbField(1, 3);
   const lba = lu.checkRange(lbaField, blocks, PassCdbField.LBA);
   if (blocks > MAX_UNMAP_LBA_COUNT) throw invalidCdbField(PassCdbField.TRANSFER_LENGTH);
-  const era = arrivalEra(staging);
+  const era = staging.era;
   return {
     dataOutLength: 0,
     async run() {
