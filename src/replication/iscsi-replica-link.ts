@@ -216,7 +216,8 @@ export class IscsiReplicaLink implements ReplicaLink {
         nonce: e.nonce,
       }));
       const listId = this.nextListId++;
-      answers.push(...(await this.guard('challenge', () => challengeBatch(this.session, this.lun, slice, { listId, mode: ChallengeMode.HMAC, algorithm }))));
+      // Sent once: a list lost with the connection fails the pass, which challenges again with new nonces (the backup never sees one twice).
+      answers.push(...(await this.guard('challenge', () => challengeBatch(this.session, this.lun, slice, { listId, mode: ChallengeMode.HMAC, algorithm, resendAfterReconnect: false }))));
     }
     return answers;
   }
