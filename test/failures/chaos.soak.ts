@@ -29,7 +29,7 @@
  * every check covers each LUN, so roles must move for all of them together).
  * A failure keeps the nodes' logs and images in /tmp/chaos-fail-<time>.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import type { ReplicationStatus } from '../../src/replication/status.js';
 import { controlRequest } from '../../src/replication/control/client.js';
@@ -96,6 +96,7 @@ function describeMissing(missing: readonly AckedWrite[], acked: readonly AckedWr
         worker: m.worker,
         ackedAt: m.ackedAt,
         node: m.node,
+        atAck: m.atAck,
         holds: holds === ZERO_SLOT_SHA ? 'zeroes' : earlier ? `write acked at ${earlier.ackedAt}` : 'unknown data',
         itsDataAt: slotsBySha.get(m.sha256) ?? 'nowhere',
         ...(crash.killed ? { onKilledPrimary: sha256(crash.killed[m.lun ?? 0]!.subarray(m.offset, m.offset + SLOT)) === m.sha256 } : {}),
@@ -106,6 +107,18 @@ function describeMissing(missing: readonly AckedWrite[], acked: readonly AckedWr
 }
 
 const ZERO_SLOT_SHA = sha256(Buffer.alloc(SLOT));
+
+/** `length` bytes of `path` at `offset` (through the page cache: what a SIGKILL would leave). */
+function readExtent(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const out = Buffer.alloc(length);
+    readSync(fd, out, 0, length, offset);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function rand(lo: number, hi: number): number {
   return lo + Math.floor(Math.random() * (hi - lo));
@@ -172,6 +185,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
   /** Until every LUN of `node` satisfies `ok`. */
   const waitAll = (node: Node, what: string, ok: (s: ReplicationStatus) => boolean, timeoutMs: number) => cluster.waitOnEveryLun(node.server(), LUNS, what, ok, timeoutMs);
   const readImages = (node: Node) => node.images.map((image) => readFileSync(image));
+  const readBack = (iqn: string, offset: number, length: number): Buffer[] => (iqn === a.iqn ? a : b).images.map((image) => readExtent(image, offset, length));
   for (const n of [a, b]) {
     // Run-time settings: a restarted node is back on the defaults, which only slows convergence.
     await cluster.configSet('healthyForMs', '500ms', n.server());
@@ -183,7 +197,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
   let backup = b;
   const expected = new Expectation();
   const writerOn = (node: Node, failover?: Node) =>
-    HostWriter.start({ port: node.server().port, iqn: node.iqn, ...(failover ? { failover: { port: failover.server().port, iqn: failover.iqn } } : {}), depth: DEPTH, record: true, next: expected.next, pauseMs: rand(0, 3) });
+    HostWriter.start({ port: node.server().port, iqn: node.iqn, ...(failover ? { failover: { port: failover.server().port, iqn: failover.iqn } } : {}), depth: DEPTH, record: true, next: expected.next, pauseMs: rand(0, 3), readBack });
   const finish = async (writer: HostWriter, crashed: boolean, failedOver = crashed) => {
     await writer.stop(!crashed);
     expect(writer.stats.errors).toEqual([]);

@@ -31,6 +31,8 @@ export interface AckedWrite extends WriteSpec {
   node: string;
   /** The writer (0..depth-1) that issued it: one writer's writes are sequential. */
   worker: number;
+  /** With `readBack`: what the acknowledging node's image held right after the acknowledgement. */
+  atAck?: string;
 }
 
 export interface WriterStats {
@@ -67,6 +69,12 @@ export interface HostWriterOptions {
   record?: boolean;
   /** Pause between a writer's writes, to hold a rate (ms). */
   pauseMs?: number;
+  /**
+   * Diagnostics (the chaos soak): what node `iqn`'s image of each LUN holds at an extent, read
+   * right after each acknowledgement. Tells a write acknowledged before (or without) reaching
+   * the image from one lost later.
+   */
+  readBack?: (iqn: string, offset: number, length: number) => Buffer[];
 }
 
 /** Opens a host session on a node's LUN 0 (the primary process's target by default). */
@@ -187,10 +195,21 @@ export class HostWriter {
       this.stats.acked++;
       this.stats.bytes += spec.length;
       if (latency > this.stats.maxLatencyMs) this.stats.maxLatencyMs = latency;
-      if (this.options.record) this.acked.push({ ...spec, sha256: sha256(data), ackedAt: Date.now(), node: this.nodes[node]!.iqn, worker: w });
+      if (this.options.record) {
+        const iqn = this.nodes[node]!.iqn;
+        const atAck = this.options.readBack && heldAtAck(this.options.readBack(iqn, spec.offset, spec.length), spec.lun ?? 0, data);
+        this.acked.push({ ...spec, sha256: sha256(data), ackedAt: Date.now(), node: iqn, worker: w, ...(atAck ? { atAck } : {}) });
+      }
       if (this.options.pauseMs) await new Promise((r) => setTimeout(r, this.options.pauseMs));
     }
   }
+}
+
+/** 'held' when the written LUN's image holds `data`; else which LUN's does, if any. */
+function heldAtAck(images: readonly Buffer[], lun: number, data: Buffer): string {
+  if (images[lun]?.equals(data)) return 'held';
+  const elsewhere = images.findIndex((image) => image.equals(data));
+  return elsewhere >= 0 ? `absent, on LUN ${elsewhere}` : 'absent';
 }
 
 /**
