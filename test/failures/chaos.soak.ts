@@ -113,8 +113,7 @@ function readExtent(path: string, offset: number, length: number): Buffer {
   const fd = openSync(path, 'r');
   try {
     const out = Buffer.alloc(length);
-    readSync(fd, out, 0, length, offset);
-    return out;
+    return out.subarray(0, readSync(fd, out, 0, length, offset));
   } finally {
     closeSync(fd);
   }

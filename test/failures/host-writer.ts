@@ -197,7 +197,7 @@ export class HostWriter {
       if (latency > this.stats.maxLatencyMs) this.stats.maxLatencyMs = latency;
       if (this.options.record) {
         const iqn = this.nodes[node]!.iqn;
-        const atAck = this.options.readBack && heldAtAck(this.options.readBack(iqn, spec.offset, spec.length), spec.lun ?? 0, data);
+        const atAck = this.options.readBack && heldAtAck(this.options.readBack, iqn, spec, data);
         this.acked.push({ ...spec, sha256: sha256(data), ackedAt: Date.now(), node: iqn, worker: w, ...(atAck ? { atAck } : {}) });
       }
       if (this.options.pauseMs) await new Promise((r) => setTimeout(r, this.options.pauseMs));
@@ -205,11 +205,20 @@ export class HostWriter {
   }
 }
 
-/** 'held' when the written LUN's image holds `data`; else which LUN's does, if any. */
-function heldAtAck(images: readonly Buffer[], lun: number, data: Buffer): string {
-  if (images[lun]?.equals(data)) return 'held';
-  const elsewhere = images.findIndex((image) => image.equals(data));
-  return elsewhere >= 0 ? `absent, on LUN ${elsewhere}` : 'absent';
+/** How far around a write's extent heldAtAck looks for its data when the extent lacks it. */
+const NEARBY_BYTES = 256 * 1024;
+
+/** 'held' when the written LUN's image holds `data`; else where on any LUN near the extent it is, if anywhere. */
+function heldAtAck(readBack: NonNullable<HostWriterOptions['readBack']>, iqn: string, spec: WriteSpec, data: Buffer): string {
+  const lun = spec.lun ?? 0;
+  if (readBack(iqn, spec.offset, spec.length)[lun]?.equals(data)) return 'held';
+  const from = Math.max(0, spec.offset - NEARBY_BYTES);
+  const near = readBack(iqn, from, spec.offset - from + spec.length + NEARBY_BYTES);
+  for (let other = 0; other < near.length; other++) {
+    const at = near[other]!.indexOf(data);
+    if (at >= 0) return `absent, on LUN ${other} at ${from + at - spec.offset >= 0 ? '+' : ''}${from + at - spec.offset}`;
+  }
+  return 'absent';
 }
 
 /**
