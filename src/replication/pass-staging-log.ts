@@ -65,8 +65,10 @@ export class PassStagingLog implements PassStaging {
   /**
    * A pass whose COMMIT is durable but whose copy onto the image failed (ENOSPC, EIO): the
    * image may hold part of it, so it is copied again before anything else may touch the log.
+   * `copied`: the copy succeeded but emptying the log failed: only the emptying is retried
+   * (copying again would undo whatever reached the image since).
    */
-  private unapplied: { id: bigint; epoch: number } | undefined;
+  private unapplied: { id: bigint; epoch: number; copied: boolean } | undefined;
   /** Serialises begin/commit/abort, so a pass never changes under another one's feet. */
   private readonly control = new SerialQueue();
 
@@ -179,8 +181,9 @@ export class PassStagingLog implements PassStaging {
       await this.fh.write(commit, 0, commit.length, pass.tail);
       await this.fh.datasync();
       this.pass = undefined;
-      this.unapplied = { id: passId, epoch: pass.epoch };
+      const unapplied = (this.unapplied = { id: passId, epoch: pass.epoch, copied: false });
       const applied = await applyRecords(this.fh, pass.epoch, this.device);
+      unapplied.copied = true;
       await empty(this.fh);
       this.unapplied = undefined;
       this.onCommit?.();
@@ -235,6 +238,11 @@ export class PassStagingLog implements PassStaging {
   private async finishCommitted(): Promise<void> {
     const pass = this.unapplied;
     if (!pass) return;
+    if (pass.copied) {
+      await empty(this.fh);
+      this.unapplied = undefined;
+      return;
+    }
     const applied = await applyRecords(this.fh, pass.epoch, this.device);
     await empty(this.fh);
     this.unapplied = undefined;

@@ -543,7 +543,7 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
           if (pdu.function === TmfFunction.TARGET_COLD_RESET && response === TmfResponse.COMPLETE) {
             // TARGET COLD RESET: answer, then drop every session of the target (RFC 7143 §11.5.1).
             const target = session.target?.iqn;
-            for (const s of [session, ...(target ? this.ctx.sessions.forTarget(target) : [])]) s.end('target cold reset');
+            for (const s of new Set([session, ...(target ? this.ctx.sessions.forTarget(target) : [])])) s.end('target cold reset');
           }
         },
         (e: unknown) => {

@@ -3,13 +3,15 @@
  * image, EIO): the COMMIT is durable, the image holds part of the pass. The log must keep
  * the pass until a copy succeeds — a new BEGIN would overwrite it, and the image would stay
  * a mix of two passes for good — so BEGIN, COMMIT and a promotion's settle() copy it again
- * first, and are refused (the copy's error) while that fails.
+ * first, and are refused (the copy's error) while that fails. A copy that succeeded but whose
+ * log could not be emptied is not copied again: newer data may have reached the image since.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import { nodeFiles, type DurableFiles } from '../../src/block/durable-file.js';
 import { PassStagingLog } from '../../src/replication/pass-staging-log.js';
 import { silentLogger } from './sim-backup.js';
 
@@ -86,6 +88,36 @@ describe('a staged commit whose copy fails half-way', () => {
     device.failAfter = undefined;
     await log.settle();
     expect(await fills(device)).toEqual([0x22, 0x22, 0x11, 0x11]);
+    await log.close();
+  });
+
+  it('is not copied again once its copy succeeded and only emptying the log failed', async () => {
+    const dir = join(root, 'empty-fails');
+    mkdirSync(dir, { recursive: true });
+    let failTruncate = false;
+    const files: DurableFiles = {
+      ...nodeFiles,
+      open: async (path, flags, mode) => {
+        const fh = await nodeFiles.open(path, flags, mode);
+        const truncate = fh.truncate.bind(fh);
+        return Object.assign(fh, {
+          truncate: (length: number) => (failTruncate ? Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })) : truncate(length)),
+        });
+      },
+    };
+    const device = new FillingStore({ size: SIZE });
+    await device.write(Buffer.alloc(SIZE, 0x11), 0);
+    const log = await PassStagingLog.open({ dir, device, logger: silentLogger, files });
+    await log.begin(1n);
+    await log.write(Buffer.alloc(CHUNK, 0x22), 0);
+    failTruncate = true;
+    await expect(log.commit(1n)).rejects.toThrow(/EIO/);
+    expect(await fills(device)).toEqual([0x22, 0x11, 0x11, 0x11]);
+    // Continuous mirroring writes chunk 0 again after the pass.
+    await device.write(Buffer.alloc(CHUNK, 0x44), 0);
+    failTruncate = false;
+    await log.begin(2n);
+    expect(await fills(device)).toEqual([0x44, 0x11, 0x11, 0x11]);
     await log.close();
   });
 });
