@@ -181,7 +181,8 @@ export class PassStagingLog implements PassStaging {
       await this.fh.write(commit, 0, commit.length, pass.tail);
       await this.fh.datasync();
       this.pass = undefined;
-      const unapplied = (this.unapplied = { id: passId, epoch: pass.epoch, copied: false });
+      const unapplied: NonNullable<PassStagingLog['unapplied']> = { id: passId, epoch: pass.epoch, copied: false };
+      this.unapplied = unapplied;
       const applied = await applyRecords(this.fh, pass.epoch, this.device);
       unapplied.copied = true;
       await empty(this.fh);
