@@ -207,7 +207,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     if (!SYNC || !before.every((s) => s.state === 'continuous')) return;
     const images = readImages(node);
     for (let lun = 0; lun < LUNS; lun++) {
-      const missing = missingWrites(images[lun]!, writer.acked, lun);
+      const missing = missingWrites(images[lun]!, writer.acked, lun, writer.unacknowledged);
       if (missing.length > 0) {
         // Everything needed to tell the causes apart afterwards: every acknowledgement (who gave it, when), the refusals and redirects.
         failureDetail = { what, lun, before, missing: JSON.parse(describeMissing(missing, writer.acked, images, crash)) as unknown, stats: writer.stats, acked: writer.acked };

@@ -35,6 +35,15 @@ export interface AckedWrite extends WriteSpec {
   atAck?: string;
 }
 
+/**
+ * A write issued and never acknowledged (in flight when its node was killed, or failed): its
+ * extent may hold its data or what was there before.
+ */
+export interface UnacknowledgedWrite extends WriteSpec {
+  sha256: string;
+  worker: number;
+}
+
 export interface WriterStats {
   acked: number;
   bytes: number;
@@ -106,6 +115,8 @@ function isUnitAttention(e: unknown): boolean {
 export class HostWriter {
   readonly stats: WriterStats = { acked: 0, bytes: 0, maxLatencyMs: 0, errors: [], refused: 0, redirects: [] };
   readonly acked: AckedWrite[] = [];
+  /** By worker: the write it issued last, while not acknowledged. */
+  private readonly pending = new Map<number, UnacknowledgedWrite>();
   private stopping = false;
   private issued = 0;
   private readonly done: Promise<void>;
@@ -137,6 +148,11 @@ export class HostWriter {
     return this.issued;
   }
 
+  /** Each worker's write issued and not acknowledged (after a kill: the ones in flight at it). */
+  get unacknowledged(): UnacknowledgedWrite[] {
+    return [...this.pending.values()];
+  }
+
   /** The target name writes go to now. */
   get target(): string {
     return this.nodes[this.current]!.iqn;
@@ -162,6 +178,8 @@ export class HostWriter {
     while (!this.stopping) {
       const spec = this.options.next(this.issued++, w);
       const data = randomBytes(spec.length);
+      // Kept after a failure too: a write whose answer was lost may have been executed.
+      this.pending.set(w, { ...spec, sha256: sha256(data), worker: w });
       const started = performance.now();
       const refusedSince = Date.now();
       let node: number;
@@ -191,6 +209,7 @@ export class HostWriter {
           return;
         }
       }
+      this.pending.delete(w);
       const latency = performance.now() - started;
       this.stats.acked++;
       this.stats.bytes += spec.length;
@@ -231,9 +250,18 @@ export function latestByOffset(acked: readonly AckedWrite[]): Map<number, AckedW
   return latest;
 }
 
-/** The acknowledged writes to `lun` whose data is not what `image` (that LUN's file on a node) holds; empty when every one is there. */
-export function missingWrites(image: Buffer, acked: readonly AckedWrite[], lun = 0): AckedWrite[] {
-  return [...latestByOffset(acked.filter((w) => (w.lun ?? 0) === lun)).values()].filter((w) => sha256(image.subarray(w.offset, w.offset + w.length)) !== w.sha256);
+/**
+ * The acknowledged writes to `lun` whose data is not what `image` (that LUN's file on a node)
+ * holds; empty when every one is there. An extent rewritten by a write never acknowledged
+ * (`unacknowledged`: in flight at a kill) may hold that write's data instead.
+ */
+export function missingWrites(image: Buffer, acked: readonly AckedWrite[], lun = 0, unacknowledged: readonly UnacknowledgedWrite[] = []): AckedWrite[] {
+  const onLun = (w: WriteSpec) => (w.lun ?? 0) === lun;
+  const rewrites = unacknowledged.filter(onLun);
+  return [...latestByOffset(acked.filter(onLun)).values()].filter((w) => {
+    const holds = sha256(image.subarray(w.offset, w.offset + w.length));
+    return holds !== w.sha256 && !rewrites.some((u) => u.offset === w.offset && u.length === w.length && u.sha256 === holds);
+  });
 }
 
 /**
