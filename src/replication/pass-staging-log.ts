@@ -59,6 +59,13 @@ interface OpenPass {
   failed: boolean;
 }
 
+/** A committed pass not yet (wholly) on the image; see PassStagingLog.unapplied. */
+interface UnappliedPass {
+  id: bigint;
+  epoch: number;
+  copied: boolean;
+}
+
 export class PassStagingLog implements PassStaging {
   private pass: OpenPass | undefined;
   private passControls = 0;
@@ -68,7 +75,7 @@ export class PassStagingLog implements PassStaging {
    * `copied`: the copy succeeded but emptying the log failed: only the emptying is retried
    * (copying again would undo whatever reached the image since).
    */
-  private unapplied: { id: bigint; epoch: number; copied: boolean } | undefined;
+  private unapplied: UnappliedPass | undefined;
   /** Serialises begin/commit/abort, so a pass never changes under another one's feet. */
   private readonly control = new SerialQueue();
 
@@ -181,13 +188,14 @@ export class PassStagingLog implements PassStaging {
       await this.fh.write(commit, 0, commit.length, pass.tail);
       await this.fh.datasync();
       this.pass = undefined;
-      const unapplied: NonNullable<PassStagingLog['unapplied']> = { id: passId, epoch: pass.epoch, copied: false };
+      const unapplied: UnappliedPass = { id: passId, epoch: pass.epoch, copied: false };
       this.unapplied = unapplied;
       const applied = await applyRecords(this.fh, pass.epoch, this.device);
       unapplied.copied = true;
+      // The pass is on the image (a recovery point) even if emptying the log fails below.
+      this.onCommit?.();
       await empty(this.fh);
       this.unapplied = undefined;
-      this.onCommit?.();
       this.log.info(
         { event: 'staged-pass-committed', passId: passId.toString(16), records: applied.records, bytes: applied.bytes, discardedBytes: applied.discardedBytes, durationMs: Math.round(performance.now() - started) },
         'staged pass applied',
@@ -235,18 +243,14 @@ export class PassStagingLog implements PassStaging {
     return this.pass;
   }
 
-  /** Copies a committed pass whose copy failed onto the image again (idempotent), then empties the log. */
+  /** Copies a committed pass whose copy failed onto the image again (idempotent), then empties the log (whose emptying may have been all that failed). */
   private async finishCommitted(): Promise<void> {
     const pass = this.unapplied;
     if (!pass) return;
-    if (pass.copied) {
-      await empty(this.fh);
-      this.unapplied = undefined;
-      return;
-    }
-    const applied = await applyRecords(this.fh, pass.epoch, this.device);
+    const applied = pass.copied ? undefined : await applyRecords(this.fh, pass.epoch, this.device);
     await empty(this.fh);
     this.unapplied = undefined;
+    if (!applied) return;
     this.onCommit?.();
     this.log.info({ event: 'staged-pass-replayed', passId: pass.id.toString(16), records: applied.records, bytes: applied.bytes, discardedBytes: applied.discardedBytes }, 'committed pass applied after its copy had failed');
   }

@@ -541,7 +541,8 @@ export class Connection implements BindingConnection, TaskHost, PduSink {
           this.log.info({ function: pdu.function, response }, 'task management');
           sendTmfResponse(this, pdu, response);
           if (pdu.function === TmfFunction.TARGET_COLD_RESET && response === TmfResponse.COMPLETE) {
-            // TARGET COLD RESET: answer, then drop every session of the target (RFC 7143 §11.5.1).
+            // TARGET COLD RESET: answer, then drop every session of the target (RFC 7143 §11.5.1),
+            // this one included even if it has left the registry already, each once.
             const target = session.target?.iqn;
             for (const s of new Set([session, ...(target ? this.ctx.sessions.forTarget(target) : [])])) s.end('target cold reset');
           }

@@ -131,38 +131,28 @@ class Expectation {
   /** By slotKey. */
   readonly slots = new Map<number, string>();
   private readonly counters = new Array<number>(DEPTH).fill(0);
-  private readonly lastIssued = new Array<WriteSpec | undefined>(DEPTH).fill(undefined);
 
   /** Each writer on its own slots (slot ≡ worker mod DEPTH, on every LUN in turn), so the newest acknowledgement of a slot is exact. */
   readonly next = (_n: number, w: number): WriteSpec => {
     const k = this.counters[w]!++;
     const i = Math.floor(k / LUNS);
     const spec = { offset: (((i * 7919) % (SIZE / SLOT / DEPTH)) * DEPTH + w) * SLOT, length: SLOT, lun: k % LUNS };
-    this.lastIssued[w] = spec;
     return spec;
   };
 
   /**
-   * A writer's acknowledgements (in acknowledgement order); `crashed`: its node was killed
-   * or stopped under it; `failedOver`: another node took over from it, so in async mirroring
-   * what it acknowledged may be lost (a node that comes back as the primary keeps all it
-   * acknowledged: a SIGKILL or a clean stop keeps the page cache).
+   * A writer's acknowledgements (in acknowledgement order) and its writes in flight when it
+   * stopped (after a kill: they may or may not be there); `failedOver`: another node took over
+   * from it, so in async mirroring what it acknowledged may be lost (a node that comes back as
+   * the primary keeps all it acknowledged: a SIGKILL or a clean stop keeps the page cache).
    */
-  merge(acked: readonly AckedWrite[], crashed: boolean, failedOver = crashed): void {
-    const lastAcked = new Array<number | undefined>(DEPTH).fill(undefined);
-    for (const a of acked) {
+  merge(writer: Pick<HostWriter, 'acked' | 'unacknowledged'>, failedOver: boolean): void {
+    for (const a of writer.acked) {
       const key = slotKey(a.lun ?? 0, a.offset);
       if (failedOver && !SYNC) this.slots.delete(key);
       else this.slots.set(key, a.sha256);
-      lastAcked[a.worker] = key;
     }
-    if (!crashed) return;
-    // A write in flight at the kill may or may not be there.
-    for (let w = 0; w < DEPTH; w++) {
-      const last = this.lastIssued[w];
-      const key = last && slotKey(last.lun ?? 0, last.offset);
-      if (key !== undefined && lastAcked[w] !== key) this.slots.delete(key);
-    }
+    for (const w of writer.unacknowledged) this.slots.delete(slotKey(w.lun ?? 0, w.offset));
   }
 
   /** The slots (LUN and offset) whose newest acknowledged data `images` (one per LUN) do not hold. */
@@ -200,7 +190,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
   const finish = async (writer: HostWriter, crashed: boolean, failedOver = crashed) => {
     await writer.stop(!crashed);
     expect(writer.stats.errors).toEqual([]);
-    expected.merge(writer.acked, crashed, failedOver);
+    expected.merge(writer, failedOver);
   };
   /** Sync mirroring, every LUN continuous before the kill: every acknowledged write is on `node`. */
   const checkSyncSurvivors = (before: ReplicationStatus[], writer: HostWriter, node: Node, what: string, crash: CrashImages = {}) => {
@@ -557,7 +547,7 @@ test('chaos soak', { timeout: 24 * 3600_000 }, async () => {
     const [survivor, victim] = keepBackup ? [backup, primary] : [primary, backup];
     const resolve = await cluster.resolveDiscardLocal(victim.server());
     expect(resolve.code, resolve.stderr + resolve.stdout).toBe(0);
-    expected.merge(writers[keepBackup ? 1 : 0]!.acked, false);
+    expected.merge(writers[keepBackup ? 1 : 0]!, false);
     [primary, backup] = [survivor, victim];
   }
 

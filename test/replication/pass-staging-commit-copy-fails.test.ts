@@ -108,16 +108,21 @@ describe('a staged commit whose copy fails half-way', () => {
     const device = new FillingStore({ size: SIZE });
     await device.write(Buffer.alloc(SIZE, 0x11), 0);
     const log = await PassStagingLog.open({ dir, device, logger: silentLogger, files });
+    let recoveryPoints = 0;
+    log.onCommit = () => recoveryPoints++;
     await log.begin(1n);
     await log.write(Buffer.alloc(CHUNK, 0x22), 0);
     failTruncate = true;
     await expect(log.commit(1n)).rejects.toThrow(/EIO/);
     expect(await fills(device)).toEqual([0x22, 0x11, 0x11, 0x11]);
+    // The pass reached the image: that is a recovery point, counted once.
+    expect(recoveryPoints).toBe(1);
     // Continuous mirroring writes chunk 0 again after the pass.
     await device.write(Buffer.alloc(CHUNK, 0x44), 0);
     failTruncate = false;
     await log.begin(2n);
     expect(await fills(device)).toEqual([0x44, 0x11, 0x11, 0x11]);
+    expect(recoveryPoints).toBe(1);
     await log.close();
   });
 });
