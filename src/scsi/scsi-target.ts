@@ -332,11 +332,14 @@ export class ScsiTarget implements ScsiTargetPort {
     for (const lu of this.units.values()) lu.reset(cold ? Asc.POWER_ON_OCCURRED : SCSI_BUS_RESET_OCCURRED);
   }
 
-  taskSetCleared(lun: number, by: Nexus, clear: boolean): void {
+  taskSetCleared(lun: number, by: Nexus, clearedFor: readonly Nexus[]): void {
     const lu = this.units.get(lun);
+    if (!lu) return;
     // The replicator knows of its failure now: its commands from here on are its answer to it.
-    lu?.replicatorFence.clearFor(by);
-    if (clear) lu?.unitAttentions.establish(Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR, by);
+    lu.replicatorFence.clearFor(by);
+    // Told by a unit attention only where no TASK ABORTED status told them (TAS clear).
+    if (lu.abortedTaskAnswer() !== undefined) return;
+    for (const nexus of clearedFor) lu.unitAttentions.establishFor(nexus, Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
   }
 
   nexusLost(nexus: Nexus): void {

@@ -140,8 +140,12 @@ export interface ScsiTargetPort {
   lunReset(lun: number, by: Nexus): void;
   /** TARGET WARM/COLD RESET from `by`: every LU reset, UA 29h/02h or 29h/01h. */
   targetReset(by: Nexus, cold: boolean): void;
-  /** CLEAR TASK SET / ABORT TASK SET by `by` on `lun` (UA 2Fh/00h to others for CLEAR TASK SET). */
-  taskSetCleared(lun: number, by: Nexus, clear: boolean): void;
+  /**
+   * CLEAR TASK SET / ABORT TASK SET by `by` on `lun`; `clearedFor`: the other nexuses whose
+   * commands a CLEAR TASK SET aborted (none for ABORT TASK SET). With the Control page's TAS
+   * clear they got no TASK ABORTED status, so each gets UA 2Fh/00h (SAM-5 §5.6).
+   */
+  taskSetCleared(lun: number, by: Nexus, clearedFor: readonly Nexus[]): void;
   /** A session ended: release what the nexus held that does not survive it. */
   nexusLost(nexus: Nexus): void;
   /** First command (or login) from a nexus: register it so unit attentions reach it. */

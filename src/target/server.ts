@@ -63,7 +63,7 @@ export class IscsiServer {
     this.targets = new TargetRegistry(options.targets);
     // PREEMPT AND ABORT aborts other nexuses' tasks through their sessions, as ABORT TASK SET does.
     for (const { config, scsi } of options.targets) {
-      scsi.bindTaskAborter?.({ abortTasks: (lun, which, answer) => this.sessions.abortTasks(config.iqn, { lun, which, answer: () => answer }) });
+      scsi.bindTaskAborter?.({ abortTasks: (lun, which, answer) => this.sessions.abortTasks(config.iqn, { lun, which, answer: () => answer }).then(() => undefined) });
     }
     const log = options.logger ?? moduleLogger('iscsi');
     const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;

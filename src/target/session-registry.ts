@@ -71,13 +71,15 @@ export class SessionRegistry {
    * Aborts the tasks of target `iqn`'s sessions, as ABORT TASK SET aborts them, and resolves
    * once none of them still runs, the tasks ended sessions of the same nexuses left running
    * included (nothing of theirs lands after it). The sender's own aborted tasks never answer
-   * (SAM-5 §5.6); other nexuses' answer what `answer` says for their LU (TAS).
+   * (SAM-5 §5.6); other nexuses' answer what `answer` says for their LU (TAS). Resolves to
+   * the other nexuses that had a task aborted (the ones a CLEAR TASK SET may have to tell).
    */
-  abortTasks(iqn: string, scope: TaskAbortScope): Promise<void> {
+  abortTasks(iqn: string, scope: TaskAbortScope): Promise<Nexus[]> {
     const { lun, which, answer, sender } = scope;
     const picked = (s: Session) => s.target?.iqn === iqn && (!which || (s.nexus !== undefined && which(s.nexus)));
     const onLun = (t: { lun: number }) => lun === undefined || t.lun === lun;
     const waits: Array<Promise<void>> = [];
+    const others: Nexus[] = [];
     for (const s of this.byTsih.values()) {
       if (!picked(s)) continue;
       if (s === sender) {
@@ -86,12 +88,13 @@ export class SessionRegistry {
       }
       const luns = new Set([...s.tasks.values()].filter(onLun).map((t) => t.lun));
       for (const l of luns) waits.push(s.abortTasks((t) => t.lun === l, answer?.(l)));
+      if (luns.size > 0 && s.nexus) others.push(s.nexus);
     }
     for (const s of this.draining) {
       const drained = !picked(s) ? undefined : lun === undefined ? s.drained : s.drainedLuns.get(lun);
       if (drained) waits.push(drained);
     }
-    return Promise.all(waits).then(() => undefined);
+    return Promise.all(waits).then(() => others);
   }
 
   forTarget(iqn: string): Session[] {

@@ -8,7 +8,7 @@
 import { lunFromField } from '../iscsi/pdu/bhs.js';
 import { TmfFunction } from '../iscsi/pdu/opcodes.js';
 import { encodeTaskMgmtResponse, type TaskMgmtRequestPdu } from '../iscsi/pdu/task-management.js';
-import { TmfResponse, type ScsiTargetPort } from '../scsi/types.js';
+import { TmfResponse, type Nexus, type ScsiTargetPort } from '../scsi/types.js';
 import type { ResponseChannel } from './data-in.js';
 import { serialLt } from '../iscsi/pdu/serial.js';
 import type { Session } from './session.js';
@@ -25,13 +25,15 @@ export interface TmfContext {
 
 /**
  * Aborts the tasks on `lun` (every LU when undefined) of every session of the sender's
- * target, the sender's without status, the others' with their LU's TAS answer.
+ * target, the sender's without status, the others' with their LU's TAS answer. Resolves to
+ * the other nexuses that had a task aborted.
  */
-function abortAll(ctx: TmfContext, scsi: ScsiTargetPort, lun?: number): Promise<void> {
+async function abortAll(ctx: TmfContext, scsi: ScsiTargetPort, lun?: number): Promise<readonly Nexus[]> {
   const { session } = ctx;
   const iqn = session.target?.iqn;
-  if (iqn === undefined) return session.abortTasks((t) => lun === undefined || t.lun === lun);
-  return ctx.sessions.abortTasks(iqn, { lun, answer: (l) => scsi.abortedTaskAnswer?.(l), sender: session });
+  if (iqn !== undefined) return ctx.sessions.abortTasks(iqn, { lun, answer: (l) => scsi.abortedTaskAnswer?.(l), sender: session });
+  await session.abortTasks((t) => lun === undefined || t.lun === lun);
+  return [];
 }
 
 export async function performTmf(ctx: TmfContext, pdu: TaskMgmtRequestPdu): Promise<number> {
@@ -62,11 +64,10 @@ export async function performTmf(ctx: TmfContext, pdu: TaskMgmtRequestPdu): Prom
     }
     case TmfFunction.ABORT_TASK_SET:
       await session.abortTasks((t) => t.lun === lun);
-      scsi.taskSetCleared(lun, nexus, false);
+      scsi.taskSetCleared(lun, nexus, []);
       return TmfResponse.COMPLETE;
     case TmfFunction.CLEAR_TASK_SET:
-      await abortAll(ctx, scsi, lun);
-      scsi.taskSetCleared(lun, nexus, true);
+      scsi.taskSetCleared(lun, nexus, await abortAll(ctx, scsi, lun));
       return TmfResponse.COMPLETE;
     case TmfFunction.LOGICAL_UNIT_RESET:
       // TAS as it is when the reset comes (the reset itself may set the mode pages back).

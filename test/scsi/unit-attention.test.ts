@@ -52,11 +52,23 @@ describe('unit attentions', () => {
     expect(ua.take(n)).toBeUndefined();
   });
 
-  it('CLEAR TASK SET raises COMMANDS CLEARED BY ANOTHER INITIATOR for others', async () => {
+  it('CLEAR TASK SET raises COMMANDS CLEARED BY ANOTHER INITIATOR only where it aborted commands (SAM-5 §5.6, TAS=0)', async () => {
+    const { exec, target } = await rig();
+    for (const n of [2, 3]) {
+      target.nexusSeen(nexus(n));
+      await exec([0x00], undefined, nexus(n));
+    }
+    target.taskSetCleared(0, nexus(1), [nexus(2)]);
+    expect(senseOf(await exec([0x00], undefined, nexus(2)))).toMatchObject({ key: 0x06, asc: 0x2f, ascq: 0 });
+    expect((await exec([0x00], undefined, nexus(3))).status).toBe(ScsiStatus.GOOD);
+    expect((await exec([0x00])).status).toBe(ScsiStatus.GOOD);
+  });
+
+  it('ABORT TASK SET tells no other nexus', async () => {
     const { exec, target } = await rig();
     target.nexusSeen(nexus(2));
     await exec([0x00], undefined, nexus(2));
-    target.taskSetCleared(0, nexus(1), true);
-    expect(senseOf(await exec([0x00], undefined, nexus(2)))).toMatchObject({ key: 0x06, asc: 0x2f, ascq: 0 });
+    target.taskSetCleared(0, nexus(1), []);
+    expect((await exec([0x00], undefined, nexus(2))).status).toBe(ScsiStatus.GOOD);
   });
 });

@@ -69,10 +69,10 @@ describe("the replicator's fence", () => {
     expect(await status(host, write10(5), 3)).toBe(ScsiStatus.GOOD);
     expect(await blockHolds(5, 3)).toBe(true);
     // Another nexus clearing its own task set does not lift the replicator's fence.
-    target.taskSetCleared(0, host, false);
+    target.taskSetCleared(0, host, []);
     expect(await status(replicator, write10(3), 2)).toBe(ScsiStatus.TASK_ABORTED);
     // The replicator's ABORT TASK SET: it knows of the failure, its commands run again.
-    target.taskSetCleared(0, replicator, false);
+    target.taskSetCleared(0, replicator, []);
     expect(await status(replicator, write10(3), 2)).toBe(ScsiStatus.GOOD);
     expect(await blockHolds(3, 2)).toBe(true);
   });
@@ -88,7 +88,7 @@ describe("the replicator's fence", () => {
     target.lunReset(0, replicator);
     // The reset's unit attention comes first, and ends that write in CHECK CONDITION (fencing again).
     expect(await status(replicator, write10(3), 2)).toBe(ScsiStatus.CHECK_CONDITION);
-    target.taskSetCleared(0, replicator, false);
+    target.taskSetCleared(0, replicator, []);
     expect(await status(replicator, write10(3), 2)).toBe(ScsiStatus.GOOD);
   });
 
@@ -101,7 +101,7 @@ describe("the replicator's fence", () => {
     expect((await refused.run(Buffer.alloc(BLOCK, 1))).status).toBe(ScsiStatus.CHECK_CONDITION);
     expect((await next.run(Buffer.alloc(BLOCK, 2))).status).toBe(ScsiStatus.TASK_ABORTED);
     expect(await status(replicator, write10(3), 2)).toBe(ScsiStatus.TASK_ABORTED);
-    target.taskSetCleared(0, replicator, false);
+    target.taskSetCleared(0, replicator, []);
     prepare(replicator, write10(3)).drop?.();
     expect(await status(replicator, write10(3), 2)).toBe(ScsiStatus.TASK_ABORTED);
   });
@@ -117,7 +117,7 @@ describe("the replicator's fence", () => {
     expect(await status(replicator, write10(3), 2)).toBe(ScsiStatus.GOOD);
     // The same after its ABORT TASK SET.
     const beforeClear = prepare(replicator, write10(BAD_LBA));
-    target.taskSetCleared(0, replicator, false);
+    target.taskSetCleared(0, replicator, []);
     expect((await beforeClear.run(Buffer.alloc(BLOCK, 1))).status).toBe(ScsiStatus.CHECK_CONDITION);
     expect(await status(replicator, write10(3), 2)).toBe(ScsiStatus.GOOD);
     // Admitted after the clear: it fences.

@@ -68,8 +68,8 @@ export class FakeScsi implements ScsiTargetPort {
   targetReset(by: Nexus, cold: boolean): void {
     this.events.push(`targetReset ${cold ? 'cold' : 'warm'} ${by.isid}`);
   }
-  taskSetCleared(lun: number, by: Nexus, clear: boolean): void {
-    this.events.push(`taskSet ${clear ? 'clear' : 'abort'} ${lun} ${by.isid}`);
+  taskSetCleared(lun: number, by: Nexus, clearedFor: readonly Nexus[]): void {
+    this.events.push(`taskSet ${lun} ${by.isid} cleared for [${clearedFor.map((n) => n.isid).join(',')}]`);
   }
   nexusLost(nexus: Nexus): void {
     this.events.push(`lost ${nexus.isid}`);
