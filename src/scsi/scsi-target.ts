@@ -337,8 +337,6 @@ export class ScsiTarget implements ScsiTargetPort {
     if (!lu) return;
     // The replicator knows of its failure now: its commands from here on are its answer to it.
     lu.replicatorFence.clearFor(by);
-    // Told by a unit attention only where no TASK ABORTED status told them (TAS clear).
-    if (lu.abortedTaskAnswer() !== undefined) return;
     for (const nexus of clearedFor) lu.unitAttentions.establishFor(nexus, Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
   }
 

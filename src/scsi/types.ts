@@ -142,8 +142,8 @@ export interface ScsiTargetPort {
   targetReset(by: Nexus, cold: boolean): void;
   /**
    * CLEAR TASK SET / ABORT TASK SET by `by` on `lun`; `clearedFor`: the other nexuses whose
-   * commands a CLEAR TASK SET aborted (none for ABORT TASK SET). With the Control page's TAS
-   * clear they got no TASK ABORTED status, so each gets UA 2Fh/00h (SAM-5 §5.6).
+   * commands a CLEAR TASK SET aborted without status, the Control page's TAS being clear when
+   * it did (none for ABORT TASK SET): each gets UA 2Fh/00h (SAM-5 §5.6).
    */
   taskSetCleared(lun: number, by: Nexus, clearedFor: readonly Nexus[]): void;
   /** A session ended: release what the nexus held that does not survive it. */

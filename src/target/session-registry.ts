@@ -72,7 +72,8 @@ export class SessionRegistry {
    * once none of them still runs, the tasks ended sessions of the same nexuses left running
    * included (nothing of theirs lands after it). The sender's own aborted tasks never answer
    * (SAM-5 §5.6); other nexuses' answer what `answer` says for their LU (TAS). Resolves to
-   * the other nexuses that had a task aborted (the ones a CLEAR TASK SET may have to tell).
+   * the other nexuses that had a task aborted without an answer (TAS clear): those a CLEAR
+   * TASK SET tells by a unit attention.
    */
   abortTasks(iqn: string, scope: TaskAbortScope): Promise<Nexus[]> {
     const { lun, which, answer, sender } = scope;
@@ -87,8 +88,13 @@ export class SessionRegistry {
         continue;
       }
       const luns = new Set([...s.tasks.values()].filter(onLun).map((t) => t.lun));
-      for (const l of luns) waits.push(s.abortTasks((t) => t.lun === l, answer?.(l)));
-      if (luns.size > 0 && s.nexus) others.push(s.nexus);
+      let unanswered = false;
+      for (const l of luns) {
+        const reply = answer?.(l);
+        waits.push(s.abortTasks((t) => t.lun === l, reply));
+        unanswered ||= reply === undefined;
+      }
+      if (unanswered && s.nexus) others.push(s.nexus);
     }
     for (const s of this.draining) {
       const drained = !picked(s) ? undefined : lun === undefined ? s.drained : s.drainedLuns.get(lun);

@@ -26,7 +26,7 @@ export interface TmfContext {
 /**
  * Aborts the tasks on `lun` (every LU when undefined) of every session of the sender's
  * target, the sender's without status, the others' with their LU's TAS answer. Resolves to
- * the other nexuses that had a task aborted.
+ * the other nexuses that had a task aborted without status.
  */
 async function abortAll(ctx: TmfContext, scsi: ScsiTargetPort, lun?: number): Promise<readonly Nexus[]> {
   const { session } = ctx;
