@@ -65,8 +65,13 @@ export class Session {
   readonly loggedInAt = Date.now();
   readonly window: CmdSnWindow;
   readonly tasks = new IntMap<ScsiTask>();
-  /** Tasks delivered in CmdSN order (or immediate) and not yet done: what narrows the CmdSN window. */
-  private readonly started = new Set<ScsiTask>();
+  /**
+   * Tasks delivered in CmdSN order (or immediate) and not yet done, by ITT: what narrows the
+   * CmdSN window. An IntMap, not a Set, for the reason `tasks` is one (util/int-map.ts): a Set
+   * of tasks that come and go rebuilds its table, and the dead old tables kept every later
+   * task alive through young collections once one full collection had run under load.
+   */
+  private readonly started = new IntMap<ScsiTask>();
   connection?: SessionConnection;
   ended = false;
   /** Once ended: settles when none of its tasks still runs (a write already handed to the device lands first). */
@@ -101,14 +106,14 @@ export class Session {
   /** Its CmdSN turn came (or it is immediate); one aborted while it waited stays out. */
   startTask(task: ScsiTask): void {
     if (this.tasks.get(task.itt) !== task) return;
-    this.started.add(task);
+    this.started.set(task.itt, task);
     task.start();
   }
 
   /** The task left the task set (answered, aborted or failed). */
   taskDone(task: ScsiTask): void {
     if (this.tasks.get(task.itt) === task) this.tasks.delete(task.itt);
-    this.started.delete(task);
+    if (this.started.get(task.itt) === task) this.started.delete(task.itt);
   }
 
   /** What a command to `lun` must wait for before it runs (undefined: nothing). */
