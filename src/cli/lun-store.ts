@@ -33,14 +33,16 @@ export async function openLunStore(lun: LunConfig, metaDir: string, log?: Logger
 async function openPlainStore(lun: LunConfig): Promise<BlockDevice> {
   const { size, readOnly } = lun;
   if (lun.rbd) return RbdBlockStore.open({ ...lun.rbd, readOnly, ...(size !== undefined ? { size } : {}) });
-  if (size === undefined) return FileBlockStore.open({ path: lun.path, readOnly }).catch((e: NodeJS.ErrnoException) => {
+  // With O_DIRECT the store refuses blocks smaller than the medium's sectors (each I/O would fail).
+  const file = { path: lun.path, readOnly, ...(lun.direct ? { direct: true, blockSize: lun.blockSize } : {}) };
+  if (size === undefined) return FileBlockStore.open(file).catch((e: NodeJS.ErrnoException) => {
     // The store's own message names the system call; a user needs to know how to get a LUN made.
     if (e.code === 'ENOENT') e.message = `${lun.path}: no such file (give size=SIZE to create a sparse LUN there)`;
     throw e;
   });
   await mkdir(dirname(lun.path), { recursive: true }).catch(namingDirectory(`the LUN image ${lun.path}`));
   const creating = !existsSync(lun.path);
-  return FileBlockStore.open({ path: lun.path, size, readOnly }).catch((e: NodeJS.ErrnoException) => {
+  return FileBlockStore.open({ ...file, size }).catch((e: NodeJS.ErrnoException) => {
     throw creating ? namingDirectory(`the LUN image ${lun.path}`, dirname(lun.path))(e) : e;
   });
 }

@@ -25,6 +25,12 @@ export interface LunConfig extends LunReplicationSettings {
   readOnly: boolean;
   blockSize: 512 | 4096;
   /**
+   * O_DIRECT: the image's reads and writes bypass the host's page cache (tgt's
+   * `bsoflags=direct`), for an image the page cache would only duplicate (a block device
+   * with a cache of its own, a host that caches itself). Files and block devices only.
+   */
+  direct?: boolean;
+  /**
    * Report removable media (RMB=1): enables PREVENT ALLOW MEDIUM REMOVAL and START STOP UNIT
    * with LOEJ. Off by default, as for LIO and tgt disks: Linux treats removable disks differently.
    */

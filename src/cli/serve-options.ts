@@ -58,10 +58,10 @@ export function parsePortal(text: string, flag = '--listen'): PortalConfig {
 }
 
 /** The options every --lun takes (an RBD image takes RBD_LUN_OPTIONS too), as help and errors name them. */
-export const LUN_OPTIONS = 'size=SIZE, readonly, removable, encrypt, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE';
+export const LUN_OPTIONS = 'size=SIZE, readonly, removable, encrypt, direct, blocksize=512|4096, physical=SIZE, sanitize-rate=SIZE';
 
 /**
- * PATH[,size=SIZE][,readonly][,removable][,encrypt][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE],
+ * PATH[,size=SIZE][,readonly][,removable][,encrypt][,direct][,blocksize=512|4096][,physical=SIZE][,sanitize-rate=SIZE],
  * or rbd:POOL/IMAGE with the same options and conf=PATH, id=CLIENT, meta=DIR, op-timeout=SECONDS.
  */
 export function parseLun(text: string): LunConfig {
@@ -79,6 +79,7 @@ export function parseLun(text: string): LunConfig {
     if (key === 'readonly' && value === undefined) lun.readOnly = true;
     else if (key === 'removable' && value === undefined) lun.removable = true;
     else if (key === 'encrypt' && value === undefined) lun.encrypt = true;
+    else if (key === 'direct' && value === undefined) lun.direct = true;
     else if (key === 'size' && value) lun.size = parseSize(value, `--lun ${path} size`);
     else if (key === 'blocksize' && (value === '512' || value === '4096')) lun.blockSize = Number(value) as 512 | 4096;
     else if (key === 'physical' && value) lun.physicalBlockSize = parseSize(value, `--lun ${path} physical`);
@@ -92,6 +93,7 @@ export function parseLun(text: string): LunConfig {
   if (lun.size !== undefined && lun.size % lun.blockSize !== 0) {
     throw new UsageError(`--lun ${path}: size ${lun.size} is not a multiple of the block size ${lun.blockSize}`);
   }
+  if (rbd && lun.direct) throw new UsageError(DIRECT_ON_RBD(`--lun ${path}`));
   const ratio = (lun.physicalBlockSize ?? lun.blockSize) / lun.blockSize;
   // READ CAPACITY(16) reports log2(physical/logical) in 4 bits.
   if (ratio < 1 || !Number.isInteger(Math.log2(ratio)) || ratio > 1 << 15) {
@@ -99,6 +101,9 @@ export function parseLun(text: string): LunConfig {
   }
   return lun;
 }
+
+/** librbd reads and writes no file of ours: its cache is set in ceph.conf (rbd_cache). */
+const DIRECT_ON_RBD = (where: string): string => `${where}: direct applies to a file or block device, not an RBD image (set rbd_cache in ceph.conf)`;
 
 export function parseChap(text: string, flag: string): ChapCredentials {
   const i = text.indexOf(':');
@@ -265,7 +270,7 @@ function targetFromConfig(raw: unknown, where: string): ServeTarget {
 }
 
 /**
- * A LUN entry: the --lun string form, or `{path, size, readOnly, blockSize, removable, replica,
+ * A LUN entry: the --lun string form, or `{path, size, readOnly, blockSize, removable, encrypt, direct, replica,
  * mode, sync}` (and `conf`, `id`, `meta`, `opTimeout` when path is rbd:POOL/IMAGE).
  */
 function lunFromConfig(raw: unknown, where: string): LunConfig {
@@ -273,7 +278,7 @@ function lunFromConfig(raw: unknown, where: string): LunConfig {
   if (!isObject(raw)) throw new UsageError(`--config: ${where} must be a "PATH[,size=..]" string or an object`);
   if (typeof raw.path !== 'string' || raw.path === '') throw new UsageError(`--config: ${where}.path must be a non-empty string`);
   const rbd = isRbdPath(raw.path) ? parseRbdPath(raw.path, `--config: ${where}.path`) : undefined;
-  const allowed = ['path', 'size', 'readOnly', 'blockSize', 'removable', 'encrypt', ...LUN_REPLICATION_KEYS, ...(rbd ? RBD_CONFIG_KEYS : [])];
+  const allowed = ['path', 'size', 'readOnly', 'blockSize', 'removable', 'encrypt', 'direct', ...LUN_REPLICATION_KEYS, ...(rbd ? RBD_CONFIG_KEYS : [])];
   for (const key of Object.keys(raw)) {
     if (!allowed.includes(key)) throw new UsageError(`--config: ${where} has unknown key "${key}" (allowed: ${allowed.join(', ')})`);
   }
@@ -284,12 +289,16 @@ function lunFromConfig(raw: unknown, where: string): LunConfig {
     else if (typeof raw.size === 'string') lun.size = parseSize(raw.size, `${where}.size`);
     else throw new UsageError(`--config: ${where}.size must be a byte count or a size such as "1G"`);
   }
-  for (const key of ['readOnly', 'removable', 'encrypt'] as const) {
+  for (const key of ['readOnly', 'removable', 'encrypt', 'direct'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'boolean') throw new UsageError(`--config: ${where}.${key} must be true or false`);
   }
   if (raw.readOnly === true) lun.readOnly = true;
   if (raw.removable === true) lun.removable = true;
   if (raw.encrypt === true) lun.encrypt = true;
+  if (raw.direct === true) {
+    if (rbd) throw new UsageError(DIRECT_ON_RBD(`--config: ${where}`));
+    lun.direct = true;
+  }
   if (raw.blockSize !== undefined) {
     if (raw.blockSize !== 512 && raw.blockSize !== 4096) throw new UsageError(`--config: ${where}.blockSize must be 512 or 4096`);
     lun.blockSize = raw.blockSize;
