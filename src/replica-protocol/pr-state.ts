@@ -12,7 +12,7 @@
  * 18 INITIATOR NAME LENGTH (I) | 19 TARGET NAME LENGTH (T) | 20.. initiator name, then
  * target name (UTF-8, no terminator).
  * When byte 12 bit 2 (MODE) is set, 4 bytes follow the registrations: the LU's changeable mode
- * parameters (0 bit 0 WCE, bit 1 D_SENSE, bit 2 SWP; the rest reserved). Without it they are
+ * parameters (0 bit 0 WCE, bit 1 D_SENSE, bit 2 SWP, bit 3 TAS; the rest reserved). Without it they are
  * the defaults: a sender that never saw them changed stays readable by a peer from before.
  */
 import { ChallengeFormatError } from './errors.js';
@@ -46,10 +46,12 @@ export interface SharedModeParameters {
   descriptorSense: boolean;
   /** Control page SWP. */
   softwareWriteProtect: boolean;
+  /** Control page TAS (commands another nexus aborted answer TASK ABORTED). */
+  taskAbortedStatus: boolean;
 }
 
 /** What a LU holds before any MODE SELECT (and what a state without the MODE section carries). */
-export const DEFAULT_MODE_PARAMETERS: Readonly<SharedModeParameters> = Object.freeze({ writeCache: true, descriptorSense: false, softwareWriteProtect: false });
+export const DEFAULT_MODE_PARAMETERS: Readonly<SharedModeParameters> = Object.freeze({ writeCache: true, descriptorSense: false, softwareWriteProtect: false, taskAbortedStatus: false });
 
 export interface SharedPrState {
   sequence: bigint;
@@ -77,7 +79,7 @@ export function encodeSharedPrState(s: SharedPrState): Buffer {
   const h = Buffer.alloc(PR_STATE_HEADER_BYTES);
   h.writeBigUInt64BE(s.sequence, 0);
   h.writeUInt32BE(s.generation >>> 0, 8);
-  const mode = isDefaultMode(s.mode) ? undefined : Buffer.from([(s.mode.writeCache ? 1 : 0) | (s.mode.descriptorSense ? 2 : 0) | (s.mode.softwareWriteProtect ? 4 : 0), 0, 0, 0]);
+  const mode = isDefaultMode(s.mode) ? undefined : Buffer.from([modeByte(s.mode), 0, 0, 0]);
   h[12] = (s.aptpl ? 1 : 0) | (s.reservation ? 2 : 0) | (mode ? MODE_FLAG : 0);
   if (s.reservation) {
     h[13] = s.reservation.type & 0x0f;
@@ -87,8 +89,17 @@ export function encodeSharedPrState(s: SharedPrState): Buffer {
   return Buffer.concat([h, ...s.registrations.map(encodeRegistration), ...(mode ? [mode] : [])]);
 }
 
+const MODE_BITS = { writeCache: 1, descriptorSense: 2, softwareWriteProtect: 4, taskAbortedStatus: 8 } as const;
+const MODE_RESERVED_BITS = 0xf0;
+
+function modeByte(m: SharedModeParameters): number {
+  let byte = 0;
+  for (const [name, bit] of Object.entries(MODE_BITS)) if (m[name as keyof SharedModeParameters]) byte |= bit;
+  return byte;
+}
+
 function isDefaultMode(m: SharedModeParameters): boolean {
-  return m.writeCache === DEFAULT_MODE_PARAMETERS.writeCache && m.descriptorSense === DEFAULT_MODE_PARAMETERS.descriptorSense && m.softwareWriteProtect === DEFAULT_MODE_PARAMETERS.softwareWriteProtect;
+  return modeByte(m) === modeByte(DEFAULT_MODE_PARAMETERS);
 }
 
 function encodeRegistration(r: SharedRegistration): Buffer {
@@ -137,9 +148,15 @@ export function decodeSharedPrState(b: Buffer): SharedPrState {
   let mode: SharedModeParameters = { ...DEFAULT_MODE_PARAMETERS };
   if (b[12]! & MODE_FLAG) {
     if (b.length < at + MODE_BYTES) throw new PrStateFormatError('PR STATE list shorter than its MODE section', -1);
-    if (b[at]! & 0xf8) throw new PrStateFormatError('reserved mode bits set', at);
+    const byte = b[at]!;
+    if (byte & MODE_RESERVED_BITS) throw new PrStateFormatError('reserved mode bits set', at);
     for (let i = 1; i < MODE_BYTES; i++) if (b[at + i] !== 0) throw new PrStateFormatError('reserved mode bytes set', at + i);
-    mode = { writeCache: (b[at]! & 1) !== 0, descriptorSense: (b[at]! & 2) !== 0, softwareWriteProtect: (b[at]! & 4) !== 0 };
+    mode = {
+      writeCache: (byte & MODE_BITS.writeCache) !== 0,
+      descriptorSense: (byte & MODE_BITS.descriptorSense) !== 0,
+      softwareWriteProtect: (byte & MODE_BITS.softwareWriteProtect) !== 0,
+      taskAbortedStatus: (byte & MODE_BITS.taskAbortedStatus) !== 0,
+    };
     at += MODE_BYTES;
   }
   if (at !== b.length) throw new PrStateFormatError('PR STATE list longer than its registrations', -1);

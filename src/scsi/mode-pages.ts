@@ -84,7 +84,12 @@ export class ModePages {
 
   /** The values hosts may change, as the pair shares them (a replicated LU is one LU through both nodes' ports). */
   shared(): SharedModeParameters {
-    return { writeCache: this.writeCacheEnabled(), descriptorSense: this.descriptorSense(), softwareWriteProtect: this.softwareWriteProtect() };
+    return {
+      writeCache: this.writeCacheEnabled(),
+      descriptorSense: this.descriptorSense(),
+      softwareWriteProtect: this.softwareWriteProtect(),
+      taskAbortedStatus: this.taskAbortedStatus(),
+    };
   }
 
   /** Takes the values a MODE SELECT through the peer's port set; true when any changed here. */
@@ -95,6 +100,7 @@ export class ModePages {
     caching[2] = (caching[2]! & ~0x04) | (values.writeCache ? 0x04 : 0);
     control[2] = (control[2]! & ~0x04) | (values.descriptorSense ? 0x04 : 0);
     control[4] = (control[4]! & ~0x08) | (values.softwareWriteProtect ? 0x08 : 0);
+    control[5] = (control[5]! & ~0x40) | (values.taskAbortedStatus ? 0x40 : 0);
     return !before.equals(Buffer.concat([caching, control]));
   }
 

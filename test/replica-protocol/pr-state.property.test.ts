@@ -38,7 +38,7 @@ const state: fc.Arbitrary<SharedPrState> = fc.array(registration, { maxLength: 1
       { nil: null },
     ),
     registrations: fc.constant(registrations),
-    mode: fc.record({ writeCache: fc.boolean(), descriptorSense: fc.boolean(), softwareWriteProtect: fc.boolean() }),
+    mode: fc.record({ writeCache: fc.boolean(), descriptorSense: fc.boolean(), softwareWriteProtect: fc.boolean(), taskAbortedStatus: fc.boolean() }),
   }),
 );
 
@@ -104,7 +104,7 @@ describe('PR STATE parameters', () => {
     modeFlag[12] |= 0x08;
     expect(() => decodeSharedPrState(modeFlag)).toThrow(expect.objectContaining({ byte: 12 }));
     const modeBits = Buffer.from(withMode);
-    modeBits[modeAt] |= 0x08;
+    modeBits[modeAt] |= 0x10;
     expect(() => decodeSharedPrState(modeBits)).toThrow(expect.objectContaining({ byte: modeAt }));
     const modeReserved = Buffer.from(withMode);
     modeReserved[modeAt + 3] = 1;

@@ -1,5 +1,5 @@
 /**
- * The mode parameters a host may change (WCE, D_SENSE, SWP) are the replicated LU's, not one
+ * The mode parameters a host may change (WCE, D_SENSE, SWP, TAS) are the replicated LU's, not one
  * node's: hosts see one LU through both nodes' ports. A host that turned the write cache off
  * through the primary sends no SYNCHRONIZE CACHE; were the backup still caching once promoted,
  * its writes would be acknowledged from a page cache nobody flushes. Set through either port,
@@ -81,14 +81,18 @@ describe('mode parameters of a replicated LU', () => {
     expect(write).toHaveBeenCalledWith(expect.any(Buffer), 8 * 512, true, undefined);
   });
 
-  it('set through the standby port (D_SENSE, SWP) reach the primary, whose own nexuses are told', async () => {
+  it('set through the standby port (D_SENSE, SWP, TAS) reach the primary, whose own nexuses are told', async () => {
     const { fa, fb, hostA, hostB } = await pairWithHost();
+    expect(fa.lu.abortedTaskAnswer()).toBeUndefined();
 
-    expect(await modeSelect(fb, hostB, MODE_SENSE_CONTROL, (p) => ((p[2] = p[2]! | 0x04), (p[4] = p[4]! | 0x08)))).toBe(0);
+    expect(await modeSelect(fb, hostB, MODE_SENSE_CONTROL, (p) => ((p[2] = p[2]! | 0x04), (p[4] = p[4]! | 0x08), (p[5] = p[5]! | 0x40)))).toBe(0);
     expect(await attention(fa, hostA)).toBe(0x2a01);
     const control = (await fa.exec(hostA, MODE_SENSE_CONTROL)).dataIn!;
     expect(control[8 + 2]! & 0x04).toBe(0x04);
     expect(control[8 + 4]! & 0x08).toBe(0x08);
+    // TAS: commands another nexus aborts on the primary answer TASK ABORTED, as the host asked through the backup.
+    expect(control[8 + 5]! & 0x40).toBe(0x40);
+    expect(fa.lu.abortedTaskAnswer()?.status).toBe(0x40);
     // SWP: the primary refuses host writes now, in descriptor-format sense (D_SENSE).
     const refused = await fa.exec(hostA, WRITE10, Buffer.alloc(512, 1));
     expect(refused.status).toBe(2);
