@@ -11,13 +11,16 @@
  * the backup (write, stagedWrite, discard, stagedDiscard) and challenge, each tracked; the
  * link's plain properties are read through.
  */
+import { InflightCounter } from '../util/inflight-counter.js';
 import type { ReplicaLink, WriteData } from './replica-link.js';
 
 /** What a pass's chunk moves use of the replica link. */
 export type PassMoves = Pick<ReplicaLink, 'blockSize' | 'thin' | 'challengeAlgorithms' | 'write' | 'discard' | 'challenge' | 'stagedWrite' | 'stagedDiscard'>;
 
 export class PassLink implements PassMoves {
-  private readonly inFlight = new Set<Promise<void>>();
+  // A count, not a Set of the operations: a Set whose entries come and go rebuilds its table, and
+  // once one is old, dead tables keep later entries alive through young collections (docs/performance.md).
+  private readonly inFlight = new InflightCounter();
 
   constructor(private readonly inner: ReplicaLink) {}
 
@@ -54,18 +57,13 @@ export class PassLink implements PassMoves {
   }
 
   /** Resolves once every operation started through this has settled, however. */
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  settled(): Promise<void> {
+    return this.inFlight.idle();
   }
 
   /** Counts `op` until it settles; the caller gets `op` itself, its outcome unchanged. */
   private track<T>(op: Promise<T>): Promise<T> {
-    const settled = op.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.inFlight.add(settled);
-    void settled.then(() => this.inFlight.delete(settled));
+    this.inFlight.watch(op);
     return op;
   }
 }

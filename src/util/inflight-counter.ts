@@ -41,6 +41,14 @@ export class InflightCounter {
     throw e;
   };
 
+  /** Counts `op` until it settles, however; the caller keeps `op` itself (no promise is made for it but one reaction). */
+  watch(op: Promise<unknown>): void {
+    this.count++;
+    op.then(this.settledOne, this.settledOne);
+  }
+
+  private readonly settledOne = (): void => this.leave();
+
   /**
    * Inside a counted operation: waits for `wait` uncounted, for what only a waiter for idle
    * can give (leaving continuous mirroring frees the activity-log extents a write waits for).
