@@ -1,5 +1,5 @@
 /**
- * The CPU a delta pass's pipeline itself costs a chunk (src/replication/pass-pipeline.ts):
+ * The CPU a delta pass's pipeline itself costs a chunk (src/replication/pass-pipeline.ts, src/util/io-budget.ts):
  * transfers of 64 KiB, at most 32 in flight (a pass's MAX_OPS), each ending on the next turn
  * of the event loop, so the pipeline is full whenever a chunk is added — as in a pass that
  * plans faster than the link moves. No I/O: what is measured is the bookkeeping.

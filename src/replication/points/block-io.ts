@@ -1,6 +1,7 @@
 /** Reading and checking runs of bytes for the point store, in bounded pieces. */
 import type { BlockDevice } from '../../block/device.js';
 import type { DurableFile } from '../../block/durable-file.js';
+import { IoBudget } from '../../util/io-budget.js';
 
 /** The largest buffer the store reads or writes at once (a copy, an export, a restore work in pieces of it). */
 export const MAX_PIECE_BYTES = 4 * 1024 * 1024;
@@ -52,49 +53,8 @@ export async function writeFully(file: DurableFile, buf: Buffer, position: numbe
   }
 }
 
-/**
- * Runs I/O tasks concurrently within a budget: at most `tasks` in flight and at most
- * `bytes` of their buffers. `start` waits for room, then starts the task without waiting
- * for it; `drain` waits for all and throws the first failure (after which `start` throws).
- */
-export class IoBudget {
-  private running = 0;
-  private used = 0;
-  private readonly inflight = new Set<Promise<void>>();
-  private waiters: Array<() => void> = [];
-  private failure: { error: unknown } | undefined;
 
-  constructor(
-    private readonly tasks = 32,
-    private readonly bytes = 4 * MAX_PIECE_BYTES,
-  ) {}
-
-  async start(bytes: number, task: () => Promise<void>): Promise<void> {
-    while (!this.failure && this.running > 0 && (this.running >= this.tasks || this.used + bytes > this.bytes)) {
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-    if (this.failure) throw this.failure.error;
-    this.running++;
-    this.used += bytes;
-    const p = task().then(
-      () => undefined,
-      (e: unknown) => {
-        this.failure ??= { error: e };
-      },
-    );
-    const done = p.finally(() => {
-      this.running--;
-      this.used -= bytes;
-      this.inflight.delete(done);
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w();
-    });
-    this.inflight.add(done);
-  }
-
-  async drain(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.all(this.inflight);
-    if (this.failure) throw this.failure.error;
-  }
+/** The budget a point's copies run in: 32 pieces at most, 16 MiB of their buffers. */
+export function pointIoBudget(): IoBudget {
+  return new IoBudget(32, () => 4 * MAX_PIECE_BYTES);
 }

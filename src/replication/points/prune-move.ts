@@ -6,7 +6,7 @@
  * with the same bytes (point k-1 read them from k before and reads them from itself after),
  * so a crash at any step leaves every listed point reading what it read.
  */
-import { IoBudget, MAX_PIECE_BYTES } from './block-io.js';
+import { MAX_PIECE_BYTES, pointIoBudget } from './block-io.js';
 import type { CowStore } from './cow-file.js';
 import type { Geometry } from './geometry.js';
 
@@ -14,7 +14,7 @@ import type { Geometry } from './geometry.js';
 export async function moveToOlder(from: CowStore, older: CowStore, g: Geometry): Promise<number> {
   const perPiece = Math.max(1, Math.floor(MAX_PIECE_BYTES / g.granularity));
   const moved: Array<[number, number]> = [];
-  const budget = new IoBudget();
+  const budget = pointIoBudget();
   let bytes = 0;
   let wrote = 0;
   for (const [start, count] of from.held.runs()) {

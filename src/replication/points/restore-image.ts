@@ -6,7 +6,7 @@
  * changes a store, and the stores are the only source, so running it again after a crash
  * (opening finishes a restore the catalogue says was started) is harmless.
  */
-import { IoBudget, MAX_PIECE_BYTES } from './block-io.js';
+import { MAX_PIECE_BYTES, pointIoBudget } from './block-io.js';
 import type { CowStore } from './cow-file.js';
 import { IMAGE, planSources, type PointChain } from './point-reader.js';
 
@@ -23,7 +23,7 @@ export async function restoreImage(chain: PointChain): Promise<RestoreResult> {
   const perPiece = Math.max(1, Math.floor(MAX_PIECE_BYTES / g.granularity));
   const changed: Array<[number, number]> = [];
   const candidates: Array<[number, number]> = [];
-  const budget = new IoBudget();
+  const budget = pointIoBudget();
   let u = nextHeld(stores, 0);
   while (u >= 0) {
     const end = Math.min(g.units, u + perPiece);
