@@ -16,6 +16,7 @@
  *   one sync running, so a burst of calls costs two syncs per group, not per call.
  */
 import type { BlockDevice } from '../../block/device.js';
+import { ChurnBag, type BagEntry } from '../../util/churn-bag.js';
 import { MAX_PIECE_BYTES, readSkippingHoles } from './block-io.js';
 import type { CowStore } from './cow-file.js';
 import type { Geometry } from './geometry.js';
@@ -23,7 +24,7 @@ import type { Geometry } from './geometry.js';
 /** Units [start, start + count). */
 type Run = [number, number];
 
-interface Copy {
+interface Copy extends BagEntry {
   runs: Run[];
   first: number;
   last: number;
@@ -36,8 +37,8 @@ interface Copy {
 }
 
 export class CopyOnWrite {
-  /** Claimed units not yet durably held, by copy. */
-  private readonly claimed = new Set<Copy>();
+  /** Claimed units not yet durably held, by copy (one per first overwrite of units after a point: churns with host writes). */
+  private readonly claimed = new ChurnBag<Copy>();
   private dataStage: Copy[] = [];
   private mapStage: Copy[] = [];
   private dataBusy = false;
@@ -59,7 +60,7 @@ export class CopyOnWrite {
 
   /** The copy in flight that claimed unit `u`, if any. */
   claimOf(u: number): Promise<void> | undefined {
-    for (const c of this.claimed) {
+    for (const c of this.claimed.entries) {
       if (u < c.first || u > c.last) continue;
       for (const [s, n] of c.runs) if (u >= s && u < s + n) return c.done;
     }
@@ -72,7 +73,7 @@ export class CopyOnWrite {
     if (this.cow.held.nextClear(first, last + 1) < 0) return undefined;
     let gaps: Run[] = [...this.cow.held.clearRuns(first, last + 1)];
     const waits: Promise<void>[] = [];
-    for (const copy of this.claimed) {
+    for (const copy of this.claimed.entries) {
       if (copy.last < first || copy.first > last) continue;
       let overlaps = false;
       for (const [s, n] of copy.runs) {
@@ -102,7 +103,7 @@ export class CopyOnWrite {
       resolve = res;
       reject = rej;
     });
-    const copy: Copy = { runs, first: runs[0]![0], last: runs[runs.length - 1]![0] + runs[runs.length - 1]![1] - 1, written: this.copyOut(runs), done, resolve, reject };
+    const copy: Copy = { runs, first: runs[0]![0], last: runs[runs.length - 1]![0] + runs[runs.length - 1]![1] - 1, written: this.copyOut(runs), done, resolve, reject, bagIndex: -1 };
     // The caller gets a failure through its own promise (and the data stage through `written`).
     done.catch(() => undefined);
     copy.written.catch(() => undefined);

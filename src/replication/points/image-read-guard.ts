@@ -5,14 +5,16 @@
  * claims the units, another overlapping one's already did, or they are held already. So a
  * point's reader never sees a write that lands while it reads.
  */
-interface ImageRead {
+import { ChurnBag, type BagEntry } from '../../util/churn-bag.js';
+
+interface ImageRead extends BagEntry {
   first: number;
   last: number;
   done: Promise<void>;
 }
 
 export class ImageReadGuard {
-  private readonly reads = new Set<ImageRead>();
+  private readonly reads = new ChurnBag<ImageRead>();
 
   /** Registers a read of units [first, last] that settles with `reading`; returns `reading`. */
   track<T>(first: number, last: number, reading: Promise<T>): Promise<T> {
@@ -23,6 +25,7 @@ export class ImageReadGuard {
         () => undefined,
         () => undefined,
       ),
+      bagIndex: -1,
     };
     this.reads.add(read);
     void read.done.then(() => this.reads.delete(read));
@@ -33,7 +36,7 @@ export class ImageReadGuard {
   settledOver(first: number, last: number): Promise<void> | undefined {
     if (this.reads.size === 0) return undefined;
     const waits: Promise<void>[] = [];
-    for (const r of this.reads) if (r.first <= last && first <= r.last) waits.push(r.done);
+    for (const r of this.reads.entries) if (r.first <= last && first <= r.last) waits.push(r.done);
     return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 }
