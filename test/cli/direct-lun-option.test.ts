@@ -4,13 +4,14 @@
  * on it that reads or writes, its sync descriptors included (the write-back witness, read-only
  * and never reading, need not be) — with the data of unaligned buffers landing intact.
  */
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLunStore } from '../../src/cli/lun-store.js';
 import { buildServeSettings, parseLun } from '../../src/cli/serve-options.js';
 import type { LunConfig } from '../../src/cli/serve-config.js';
+import { configWithLuns } from './config-with-luns.js';
 
 const O_DIRECT = 0o40000;
 const MiB = 1024 * 1024;
@@ -36,9 +37,7 @@ function readWriteFlags(path: string): number[] {
 }
 
 function configLun(lun: unknown): LunConfig {
-  const path = join(dir, 'c.json');
-  writeFileSync(path, JSON.stringify({ targets: [{ iqn: 'iqn.2026-11.io.tandem:d', luns: [lun] }] }));
-  return buildServeSettings({ config: path }).targets[0]!.luns[0]!;
+  return buildServeSettings({ config: configWithLuns([lun]) }).targets[0]!.luns[0]!;
 }
 
 describe('a LUN served with direct', () => {

@@ -1,10 +1,8 @@
 /** `encrypt` on a LUN: the flag and config forms, and the refusal to replicate an encrypted LUN. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildServeSettings, parseLun } from '../../src/cli/serve-options.js';
 import { UsageError } from '../../src/util/usage-error.js';
+import { configWithLuns } from './config-with-luns.js';
 
 describe('an encrypted LUN', () => {
   it('--lun PATH,encrypt sets it; a value is refused', () => {
@@ -14,12 +12,7 @@ describe('an encrypted LUN', () => {
   });
 
   it('"encrypt": true in the config file; anything but a boolean is one line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tandem-encrypt-'));
-    const config = (lun: unknown) => {
-      const path = join(dir, 'c.json');
-      writeFileSync(path, JSON.stringify({ targets: [{ iqn: 'iqn.2026-11.io.tandem:e', luns: [lun] }] }));
-      return buildServeSettings({ config: path });
-    };
+    const config = (lun: unknown) => buildServeSettings({ config: configWithLuns([lun]) });
     expect(config({ path: '/x.img', encrypt: true }).targets[0]!.luns[0]).toMatchObject({ encrypt: true });
     expect(() => config({ path: '/x.img', encrypt: 'yes' })).toThrow(/luns\[0\]\.encrypt must be true or false/);
   });

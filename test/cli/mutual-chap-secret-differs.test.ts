@@ -4,12 +4,12 @@
  * --chap and --mutual-chap the same secret could never log in, so it is a usage error
  * (one line, exit 2), from flags and from a config file alike.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildServeSettings } from '../../src/cli/serve-options.js';
 import { UsageError } from '../../src/util/usage-error.js';
+import { testTempDir } from '../support/test-temp-dir.js';
 
 const SECRET = 'one-secret-for-both';
 
@@ -20,7 +20,7 @@ describe('mutual CHAP secret', () => {
   });
 
   it('equal to the CHAP secret is refused in a config file', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'tandem-cfg-')), 'serve.json');
+    const path = join(testTempDir('cfg'), 'serve.json');
     writeFileSync(path, JSON.stringify({ targets: [{ iqn: 'iqn.2026-11.io.tandem:disk0', luns: ['./d.img,size=1M'], chap: `alice:${SECRET}`, mutualChap: `disk1:${SECRET}` }] }));
     expect(() => buildServeSettings({ config: path })).toThrow(/iqn\.2026-11\.io\.tandem:disk0: the mutual CHAP secret must differ/);
   });

@@ -1,6 +1,4 @@
 /** `--lun rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,size=SIZE][,op-timeout=SECONDS]` and its config-file forms (parsing only: no cluster). */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RBD_AVAILABLE } from '../../src/block/rbd-store.js';
@@ -9,6 +7,7 @@ import { buildServeSettings, parseLun } from '../../src/cli/serve-options.js';
 import { parseRbdSource } from '../../src/cli/rbd-lun.js';
 import { UsageError } from '../../src/util/usage-error.js';
 import { tandem } from '../support/built-cli.js';
+import { configWithLuns } from './config-with-luns.js';
 
 describe('--lun rbd:', () => {
   it('reads pool, image, conf, client id, size and the usual LUN options', () => {
@@ -68,16 +67,9 @@ describe('--lun rbd:', () => {
 });
 
 describe('rbd: LUNs in the config file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-rbd-cfg-'));
-  const config = (luns: unknown[]): string => {
-    const path = join(dir, `c${Math.random()}.json`);
-    writeFileSync(path, JSON.stringify({ targets: [{ iqn: 'iqn.2026-11.io.tandem:rbd', luns }] }));
-    return path;
-  };
-
   it.runIf(RBD_AVAILABLE)('takes the string form and an object with conf, id and meta', () => {
     const s = buildServeSettings({
-      config: config(['rbd:rbd/a,size=1G', { path: 'rbd:rbd/b', conf: '/c/ceph.conf', id: 'gw', meta: '/m/b', size: '2G', readOnly: true }]),
+      config: configWithLuns(['rbd:rbd/a,size=1G', { path: 'rbd:rbd/b', conf: '/c/ceph.conf', id: 'gw', meta: '/m/b', size: '2G', readOnly: true }]),
     });
     expect(s.targets[0]!.luns).toEqual([
       { path: 'rbd:rbd/a', rbd: { pool: 'rbd', image: 'a' }, size: 1024 ** 3, readOnly: false, blockSize: 512 },
@@ -86,21 +78,21 @@ describe('rbd: LUNs in the config file', () => {
   });
 
   it.runIf(RBD_AVAILABLE)('takes opTimeout in the object form, op-timeout in the string form', () => {
-    const s = buildServeSettings({ config: config(['rbd:rbd/a,op-timeout=7', { path: 'rbd:rbd/b', opTimeout: 0 }, { path: 'rbd:rbd/c', opTimeout: 40 }]) });
+    const s = buildServeSettings({ config: configWithLuns(['rbd:rbd/a,op-timeout=7', { path: 'rbd:rbd/b', opTimeout: 0 }, { path: 'rbd:rbd/c', opTimeout: 40 }]) });
     expect(s.targets[0]!.luns.map((l) => l.rbd?.opTimeout)).toEqual([7, 0, 40]);
   });
 
   it.each([-1, 2.5, '3', null, true])('refuses opTimeout %j in the object form', (bad) => {
-    expect(() => buildServeSettings({ config: config([{ path: 'rbd:rbd/a', opTimeout: bad }]) })).toThrow(
+    expect(() => buildServeSettings({ config: configWithLuns([{ path: 'rbd:rbd/a', opTimeout: bad }]) })).toThrow(
       new UsageError(`--config: targets[0].luns[0].opTimeout must be a non-negative integer of seconds (0: wait for the OSDs), not ${JSON.stringify(bad)}`),
     );
   });
 
   it('refuses rbd keys on a file LUN, bad values and bad paths', () => {
-    expect(() => buildServeSettings({ config: config([{ path: '/a.img', opTimeout: 5 }]) })).toThrow(/unknown key "opTimeout"/);
-    expect(() => buildServeSettings({ config: config([{ path: '/a.img', conf: '/c' }]) })).toThrow(/unknown key "conf"/);
-    expect(() => buildServeSettings({ config: config([{ path: 'rbd:rbd/a', id: 7 }]) })).toThrow(/luns\[0\]\.id must be a non-empty string/);
-    expect(() => buildServeSettings({ config: config([{ path: 'rbd:nopool' }]) })).toThrow(/luns\[0\]\.path: cannot read "rbd:nopool"/);
+    expect(() => buildServeSettings({ config: configWithLuns([{ path: '/a.img', opTimeout: 5 }]) })).toThrow(/unknown key "opTimeout"/);
+    expect(() => buildServeSettings({ config: configWithLuns([{ path: '/a.img', conf: '/c' }]) })).toThrow(/unknown key "conf"/);
+    expect(() => buildServeSettings({ config: configWithLuns([{ path: 'rbd:rbd/a', id: 7 }]) })).toThrow(/luns\[0\]\.id must be a non-empty string/);
+    expect(() => buildServeSettings({ config: configWithLuns([{ path: 'rbd:nopool' }]) })).toThrow(/luns\[0\]\.path: cannot read "rbd:nopool"/);
   });
 
   it.runIf(!RBD_AVAILABLE)('on a build without librbd: one line naming the LUN and the packages (exit 2)', () => {

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/util/usage-error.js';
 import { buildServeSettings, openTargetsOnNetwork, parseLun, parsePortal } from '../../src/cli/serve-options.js';
+import { testTempDir } from '../support/test-temp-dir.js';
 
 describe('serve defaults', () => {
   it('serves ./data/disk0.img, 1 GiB, as LUN 0 of the default IQN on 127.0.0.1:3260', () => {
@@ -56,9 +56,8 @@ describe('credentials and names', () => {
 });
 
 describe('--config', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-cfg-'));
   const write = (name: string, body: string): string => {
-    const p = join(dir, name);
+    const p = join(testTempDir('cfg'), name);
     writeFileSync(p, body);
     return p;
   };
@@ -87,7 +86,7 @@ describe('--config', () => {
     expect(() => buildServeSettings({ config: write(name, body) })).toThrow(pattern);
   });
   it('names a missing file', () => {
-    expect(() => buildServeSettings({ config: join(dir, 'missing.json') })).toThrow(/ENOENT/);
+    expect(() => buildServeSettings({ config: join(testTempDir('cfg'), 'missing.json') })).toThrow(/ENOENT/);
   });
 });
 
@@ -99,8 +98,7 @@ describe('--max-connections and --buffer-memory', () => {
   });
   it('read a count and a size, from flags or the config file', () => {
     expect(buildServeSettings({ maxConnections: '32', bufferMemory: '256M' })).toMatchObject({ maxConnections: 32, bufferMemory: 256 * 1024 ** 2 });
-    const dir = mkdtempSync(join(tmpdir(), 'tandem-limits-'));
-    const p = join(dir, 'limits.json');
+    const p = join(testTempDir('limits'), 'limits.json');
     writeFileSync(p, JSON.stringify({ maxConnections: 8, bufferMemory: '2GiB' }));
     expect(buildServeSettings({ config: p })).toMatchObject({ maxConnections: 8, bufferMemory: 2 * 1024 ** 3 });
     // A flag wins over the file.

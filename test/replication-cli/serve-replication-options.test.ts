@@ -1,15 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/util/usage-error.js';
 import { DEFAULT_CONTROL_PATH, DEFAULT_REPLICATOR_IQN } from '../../src/cli/replication-options.js';
 import { buildServeSettings, type ServeFlags } from '../../src/cli/serve-options.js';
+import { testTempDir } from '../support/test-temp-dir.js';
 
 const REPLICA = 'iscsi://repl:secretsecret12@10.0.0.2:3260/iqn.2026-11.io.tandem:disk0/0';
 
 function configFile(json: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'tandem-cfg-')), 'tandem.json');
+  const path = join(testTempDir('cfg'), 'tandem.json');
   writeFileSync(path, JSON.stringify(json));
   return path;
 }

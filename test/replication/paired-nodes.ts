@@ -5,10 +5,6 @@
  * change map and REPLICATION CONTROL, its PR volume tags, and a link that can be cut
  * (a partition) or a node that can be crashed and reopened from what it persisted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import { MemoryBlockStore } from '../../src/block/memory-store.js';
 import type { PowerLossBlockStore } from '../support/power-loss-store.js';
 import {
@@ -24,6 +20,7 @@ import {
 } from '../../src/replica-protocol/index.js';
 import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag, type WriteData } from '../../src/replication/replica-link.js';
 import { copyOfWrite } from './write-data.js';
+import { tempMetaDir } from './temp-meta.js';
 import { deviceExtents } from './device-extents.js';
 import { ReplicatedDevice, type ReplicatedDeviceOptions } from '../../src/replication/replicated-device.js';
 import type { ReplicationRole } from '../../src/replication/settings.js';
@@ -39,12 +36,6 @@ export const PAIR_CHUNK = 64 * 1024;
 /** What a CHECK CONDITION looks like to the engine (the initiator's error class name). */
 class FakeCheckCondition extends Error {
   override readonly name = 'ScsiCheckConditionError';
-}
-
-function newMetaDir(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `tandem-pair-${name}-`));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** One node: its image, metadata directory and PR tags survive a crash; its device does not. */
@@ -72,7 +63,7 @@ export class Node {
     readonly pair: Pair,
   ) {
     this.store = new MemoryBlockStore({ size: PAIR_VOLUME, path: name });
-    this.metaDir = newMetaDir(name);
+    this.metaDir = tempMetaDir(`pair-${name}`);
     this.link = new PairedLink(pair, this);
   }
 
@@ -80,7 +71,7 @@ export class Node {
   replaceDisk(): void {
     this.crash();
     this.store = new MemoryBlockStore({ size: PAIR_VOLUME, path: this.name });
-    this.metaDir = newMetaDir(this.name);
+    this.metaDir = tempMetaDir(`pair-${this.name}`);
     this.tags = [];
   }
 

@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { testTempDir } from '../support/test-temp-dir.js';
 
-/** A fresh temp directory per call, removed after the test. */
-export function tempMetaDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-repl-'));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+/** A fresh metadata directory for a replicated device, removed when the calling test finishes. */
+export function tempMetaDir(prefix = 'repl'): string {
+  return testTempDir(prefix);
 }
