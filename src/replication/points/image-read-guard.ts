@@ -18,17 +18,10 @@ export class ImageReadGuard {
 
   /** Registers a read of units [first, last] that settles with `reading`; returns `reading`. */
   track<T>(first: number, last: number, reading: Promise<T>): Promise<T> {
-    const read: ImageRead = {
-      first,
-      last,
-      done: reading.then(
-        () => undefined,
-        () => undefined,
-      ),
-      bagIndex: -1,
-    };
+    // One reaction per read: it leaves the bag as `done` settles, before any waiter on it runs.
+    const end = (): void => void this.reads.delete(read);
+    const read: ImageRead = { first, last, done: reading.then(end, end), bagIndex: -1 };
     this.reads.add(read);
-    void read.done.then(() => this.reads.delete(read));
     return reading;
   }
 
