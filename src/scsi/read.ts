@@ -10,7 +10,7 @@ import { ioBufferPool } from '../util/buffer-pool.js';
  * Small read buffers are carved from shared slabs: a separate ArrayBuffer per 4 KiB read
  * (Node pools only below 4 KiB) costs a malloc, external-memory accounting and GC sweeping
  * on every command. A slab lives until its last piece has been sent; pieces are short-lived.
- * Large ones come from the I/O buffer pool, back in it once the transport has sent them.
+ * Larger ones come from the I/O buffer pool, back in it once the transport has sent them.
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_MAX_PIECE = 32 * 1024;
@@ -41,7 +41,7 @@ function prepareRead(lu: LogicalUnit, ctx: CommandContext): HandlerPlan {
     run() {
       if (bytes === 0) return;
       // Unzeroed: the device fills the whole buffer or throws.
-      const lease = bytes >= ioBufferPool.options.minBytes ? ioBufferPool.take(bytes) : undefined;
+      const lease = bytes > SLAB_MAX_PIECE ? ioBufferPool.take(bytes) : undefined;
       const buf = lease?.buffer ?? slabPiece(bytes);
       const reading = lu.device.read(buf, lba * lu.blockSize);
       if (!lease) return reading.then(() => buf);

@@ -140,7 +140,14 @@ function classOf(bytes: number, min: number): number {
 
 /**
  * The process's pool for command data: Data-Out buffers (src/target) and large read
- * buffers (src/scsi). 64 KiB up to the largest transfer; idle buffers up to 64 MiB, about
+ * buffers (src/scsi). 4 KiB up to the largest transfer; idle buffers up to 64 MiB, about
  * what one connection at queue depth 32 with 1 MiB commands keeps in flight.
+ *
+ * From 4 KiB, not 64: a backup receives its primary's writes as solicited Data-Out of
+ * 4-64 KiB, and allocated fresh, those that outlived a young collection died old. Their
+ * bytes count against V8's old-generation limit until a full collection, so after the
+ * backup's first full collection (which sets that limit from its small heap) it ran one
+ * every 60-100 ms under load for as long as the load lasted (docs/performance.md,
+ * fifty-third session).
  */
-export const ioBufferPool = new BufferPool({ minBytes: 64 * 1024, maxBytes: 32 * 1024 * 1024, maxIdleBytes: 64 * 1024 * 1024 });
+export const ioBufferPool = new BufferPool({ minBytes: 4 * 1024, maxBytes: 32 * 1024 * 1024, maxIdleBytes: 64 * 1024 * 1024 });
