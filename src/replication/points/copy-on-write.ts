@@ -17,6 +17,7 @@
  */
 import type { BlockDevice } from '../../block/device.js';
 import { ChurnBag, type BagEntry } from '../../util/churn-bag.js';
+import { ioBufferPool } from '../../util/buffer-pool.js';
 import { MAX_PIECE_BYTES, readSkippingHoles } from './block-io.js';
 import type { CowStore } from './cow-file.js';
 import type { Geometry } from './geometry.js';
@@ -121,9 +122,13 @@ export class CopyOnWrite {
     for (const [start, count] of runs) {
       for (let u = start; u < start + count; u += perPiece) {
         const n = Math.min(perPiece, start + count - u);
-        const buf = Buffer.allocUnsafe(g.runBytes(u, n));
-        await readSkippingHoles(this.image, buf, g.offsetOf(u));
-        wrote += await this.cow.writeNonZeroUnits(buf, u);
+        // Pooled: a fresh buffer per copy that outlived a young collection died old, and
+        // under a point a second those bytes kept V8 in full collections (buffer-pool.ts).
+        // Released only once read and written whole: after a failure a write may still hold it.
+        const lease = ioBufferPool.take(g.runBytes(u, n));
+        await readSkippingHoles(this.image, lease.buffer, g.offsetOf(u));
+        wrote += await this.cow.writeNonZeroUnits(lease.buffer, u);
+        lease.release();
       }
     }
     return wrote > 0;
