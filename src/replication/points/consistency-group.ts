@@ -71,8 +71,13 @@ export interface GroupOptions {
 export class ConsistencyGroup {
   private running: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  /** A pass point is waiting to start: further committed passes join it. */
-  private passPointPending = false;
+  /**
+   * Origins with a point waiting to start: further requests of the same origin join it.
+   * Committed passes share one pass point; the interval's ticks are skipped while a
+   * scheduled point waits, so points that take longer than the interval (a backlogged async
+   * queue, a pass per point in delta mode) never pile up without bound.
+   */
+  private readonly pending = new Set<'scheduled' | 'pass'>();
   private readonly clock: () => number;
   private readonly log: Logger;
 
@@ -91,14 +96,14 @@ export class ConsistencyGroup {
     return run;
   }
 
-  /** Scheduled points every `ms` (0: none); a failed one is logged and the next comes at its time. */
+  /** Scheduled points every `ms` (0: none), one waiting at most; a failed one is logged and the next comes at its time. */
   schedule(ms: number): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (ms <= 0) return;
     this.timer = setInterval(() => {
       if (this.members.some((m) => m.volume.role !== 'primary')) return;
-      this.createPoint('scheduled').catch((e: unknown) => this.log.warn({ event: 'point-failed', origin: 'scheduled', error: (e as Error).message }, 'scheduled recovery point not taken'));
+      this.queueCoalesced('scheduled', 'scheduled recovery point not taken');
     }, ms);
     this.timer.unref();
   }
@@ -109,14 +114,19 @@ export class ConsistencyGroup {
    * to start share it.
    */
   passCommitted(): void {
-    if (this.passPointPending) return;
-    this.passPointPending = true;
+    this.queueCoalesced('pass', 'recovery point after a pass not taken');
+  }
+
+  /** A point of `origin` queued after the running one, unless one of that origin already waits to start. */
+  private queueCoalesced(origin: 'scheduled' | 'pass', failure: string): void {
+    if (this.pending.has(origin)) return;
+    this.pending.add(origin);
     const run = this.running.catch(() => undefined).then(() => {
-      this.passPointPending = false;
-      return this.take('pass', undefined);
+      this.pending.delete(origin);
+      return this.take(origin, undefined);
     });
     this.running = run;
-    run.catch((e: unknown) => this.log.warn({ event: 'point-failed', origin: 'pass', error: (e as Error).message }, 'recovery point after a pass not taken'));
+    run.catch((e: unknown) => this.log.warn({ event: 'point-failed', origin, error: (e as Error).message }, failure));
   }
 
   close(): void {

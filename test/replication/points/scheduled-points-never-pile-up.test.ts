@@ -1,0 +1,87 @@
+/**
+ * Scheduled recovery points that take longer than their interval (a backlogged async queue,
+ * a whole-volume pass per point in delta mode) do not pile up: while one waits to start,
+ * the interval's ticks are skipped. Before, every tick queued another point behind the
+ * running one, without bound, and they then ran back to back.
+ */
+import { afterEach, expect, it, vi } from 'vitest';
+import pino from 'pino';
+import { ConsistencyGroup, type GroupVolume } from '../../../src/replication/points/consistency-group.js';
+import type { PointPlan } from '../../../src/replication/points/point-planner.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const INTERVAL_MS = 1000;
+
+/** A primary volume whose points complete only when the test lets the current one go. */
+function slowVolume(): { volume: GroupVolume; fixed: number[]; finishCurrent: () => void } {
+  const fixed: number[] = [];
+  const waiting: Array<() => void> = [];
+  let lastPointId = 0;
+  const volume: GroupVolume = {
+    role: 'primary',
+    exclusive: (fn) => fn(),
+    holding: (fn) => fn(),
+    get lastPointId() {
+      return lastPointId;
+    },
+    notePointId: async (id) => {
+      lastPointId = id;
+    },
+    planPoint: async (): Promise<PointPlan> => ({
+      fix: (marker) => {
+        fixed.push(marker.id);
+        const taken = new Promise<void>((resolve) => waiting.push(resolve));
+        return { after: () => taken };
+      },
+      release: async () => undefined,
+    }),
+  };
+  return { volume, fixed, finishCurrent: () => waiting.shift()?.() };
+}
+
+/** A group of one such volume, points scheduled every INTERVAL_MS on fake timers. */
+function scheduledGroup(): ReturnType<typeof slowVolume> & { group: ConsistencyGroup } {
+  vi.useFakeTimers();
+  const slow = slowVolume();
+  const group = new ConsistencyGroup([{ lun: 0, volume: slow.volume }], { target: 'iqn.test:scheduled', clock: () => Date.now(), log: pino({ level: 'silent' }) });
+  group.schedule(INTERVAL_MS);
+  return { ...slow, group };
+}
+
+it('ticks while a scheduled point waits to start are skipped: one runs, one waits, no more', async () => {
+  const { group, fixed, finishCurrent } = scheduledGroup();
+
+  // Ten intervals while the first point never completes.
+  await vi.advanceTimersByTimeAsync(10 * INTERVAL_MS);
+  expect(fixed).toEqual([1]);
+
+  // It completes: the one waiting starts at once; the ticks skipped meanwhile are gone.
+  finishCurrent();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(fixed).toEqual([1, 2]);
+  finishCurrent();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(fixed).toEqual([1, 2]);
+
+  // Then the cadence resumes, a point an interval.
+  await vi.advanceTimersByTimeAsync(INTERVAL_MS);
+  expect(fixed).toEqual([1, 2, 3]);
+  group.close();
+});
+
+it('a point asked for by an admin is never skipped, beside a waiting scheduled one', async () => {
+  const { group, fixed, finishCurrent } = scheduledGroup();
+  await vi.advanceTimersByTimeAsync(2 * INTERVAL_MS);
+  const manual = group.createPoint('manual', 'mine');
+  for (let i = 0; i < 3; i++) {
+    finishCurrent();
+    await vi.advanceTimersByTimeAsync(0);
+  }
+  const result = await manual;
+  expect(result.id).toBe(3);
+  expect(fixed).toEqual([1, 2, 3]);
+  group.close();
+});
