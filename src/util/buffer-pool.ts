@@ -139,8 +139,9 @@ function classOf(bytes: number, min: number): number {
 }
 
 /**
- * The process's pool for command data: Data-Out buffers (src/target) and large read
- * buffers (src/scsi). 4 KiB up to the largest transfer; idle buffers up to 64 MiB, about
+ * The process's pool for command data: Data-Out buffers (src/target), large read buffers
+ * (src/scsi), a delta pass's chunk moves and the recovery points' copies-on-write
+ * (src/replication). 4 KiB up to the largest transfer; idle buffers up to 64 MiB, about
  * what one connection at queue depth 32 with 1 MiB commands keeps in flight.
  *
  * From 4 KiB, not 64: a backup receives its primary's writes as solicited Data-Out of

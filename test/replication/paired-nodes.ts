@@ -20,7 +20,7 @@ import {
 } from '../../src/replica-protocol/index.js';
 import { ReplicaLinkError, type AllocationExtent, type ChallengeExtent, type ExtentWrite, type LinkHealth, type ReplicaLink, type VolumeTag, type WriteData } from '../../src/replication/replica-link.js';
 import { copyOfWrite } from './write-data.js';
-import { tempMetaDir } from './temp-meta.js';
+import { testTempDir } from '../support/test-temp-dir.js';
 import { deviceExtents } from './device-extents.js';
 import { ReplicatedDevice, type ReplicatedDeviceOptions } from '../../src/replication/replicated-device.js';
 import type { ReplicationRole } from '../../src/replication/settings.js';
@@ -63,7 +63,7 @@ export class Node {
     readonly pair: Pair,
   ) {
     this.store = new MemoryBlockStore({ size: PAIR_VOLUME, path: name });
-    this.metaDir = tempMetaDir(`pair-${name}`);
+    this.metaDir = testTempDir(`pair-${name}`);
     this.link = new PairedLink(pair, this);
   }
 
@@ -71,7 +71,7 @@ export class Node {
   replaceDisk(): void {
     this.crash();
     this.store = new MemoryBlockStore({ size: PAIR_VOLUME, path: this.name });
-    this.metaDir = tempMetaDir(`pair-${this.name}`);
+    this.metaDir = testTempDir(`pair-${this.name}`);
     this.tags = [];
   }
 
