@@ -173,7 +173,7 @@ export class ConsistencyGroup {
           const started = performance.now();
           try {
             steps = await nested(
-              this.members.map((m): Lock => (fn) => m.volume.holding(fn)),
+              this.members.map((m, i): Lock => (plans[i]!.holdsWrites ? (fn) => m.volume.holding(fn) : unheld)),
               async () => {
                 at = this.clock();
                 const marker: PointMarker = { id, at, origin, ...(label !== undefined ? { label } : {}) };
@@ -226,6 +226,9 @@ async function releaseAll(plans: readonly PointPlan[]): Promise<void> {
 
 /** Runs `fn` with something held (a volume's passes excluded, its host writes held). */
 type Lock = <U>(fn: () => Promise<U>) => Promise<U>;
+
+/** A volume whose plan needs no hold (PointPlan.holdsWrites). */
+const unheld: Lock = (fn) => fn();
 
 /** locks[0](() => locks[1](() => … fn())): every lock taken, in order, around fn. */
 function nested<T>(locks: readonly Lock[], fn: () => Promise<T>): Promise<T> {

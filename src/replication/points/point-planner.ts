@@ -3,7 +3,7 @@
  * consistency group plans every volume first (outside the hold), then fixes the point's
  * instant with all their host writes held, then completes it:
  * - continuous async: the point is queued after every acknowledged change and taken when
- *   the shipper reaches it (the hold lasts only as long as queueing it);
+ *   the shipper reaches it; no hold (see `holdsWrites`);
  * - continuous sync: the backup takes it while writes are held (every acknowledged write
  *   is on it already);
  * - delta: a pass is frozen under the hold, copied after it, and the backup takes the point
@@ -30,6 +30,17 @@ export interface PointSteps {
  * pass's scratch), whatever kept its instant from being fixed; a no-op once fixed.
  */
 export interface PointPlan {
+  /**
+   * Whether host writes must be held, and those in progress finished, to fix the instant.
+   * Not in continuous async mirroring: a change is queued before it is applied, so before
+   * it is acknowledged, and the marker queued in one synchronous step orders every change
+   * acknowledged before it (and every change on another LUN of the group that depends on
+   * one) ahead of it, and every change not yet queued after it; changes in progress fall
+   * on either side, as concurrent writes may. Waiting for them waited for whatever holds
+   * them: a queue past its memory bound makes writes wait for its spill to the journal,
+   * and held every host write of the group up to 0.7 s at a point.
+   */
+  holdsWrites: boolean;
   fix(marker: PointMarker): PointSteps;
   release(): Promise<void>;
 }
@@ -63,6 +74,7 @@ export async function planPoint(p: PointPlanning): Promise<PointPlan> {
   const planned = p.mode();
   const plan = await planIn(planned, p);
   return {
+    holdsWrites: plan.holdsWrites,
     fix: (marker) => {
       const now = p.mode();
       if (now.state === planned.state && now.flavour === planned.flavour) return plan.fix(marker);
@@ -77,6 +89,7 @@ const holdsNothing = async (): Promise<void> => undefined;
 async function planIn(mode: MirrorMode, p: PointPlanning): Promise<PointPlan> {
   if (mode.state === 'continuous' && mode.flavour === 'async') {
     return {
+      holdsWrites: false,
       fix: (marker) => {
         const taken = p.queue.markPoint(marker);
         return {
@@ -89,11 +102,12 @@ async function planIn(mode: MirrorMode, p: PointPlanning): Promise<PointPlan> {
       release: holdsNothing,
     };
   }
-  if (mode.state === 'continuous') return { fix: (marker) => ({ whileHeld: sendPoint(p.link, marker), after: async () => undefined }), release: holdsNothing };
+  if (mode.state === 'continuous') return { holdsWrites: true, fix: (marker) => ({ whileHeld: sendPoint(p.link, marker), after: async () => undefined }), release: holdsNothing };
   // The scratch is opened now: no I/O under the hold. The plan holds it until its pass takes it.
   const scratch = await p.passes.openScratch();
   let taken = false;
   return {
+    holdsWrites: true,
     fix: (marker) => {
       const frozen = p.passes.freeze(scratch);
       taken = true;

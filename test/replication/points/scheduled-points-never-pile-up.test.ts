@@ -31,6 +31,7 @@ function slowVolume(): { volume: GroupVolume; fixed: number[]; finishCurrent: ()
       lastPointId = id;
     },
     planPoint: async (): Promise<PointPlan> => ({
+      holdsWrites: true,
       fix: (marker) => {
         fixed.push(marker.id);
         const taken = new Promise<void>((resolve) => waiting.push(resolve));
