@@ -1,7 +1,7 @@
 /**
  * The replicated LUNs of one target as one consistency group: a recovery point is taken of
  * all of them at one instant of the primary's acknowledged write order (host writes to
- * every LUN held together for that instant), so a database spread over two LUNs is
+ * every LUN whose plan needs it held together for that instant), so a database spread over two LUNs is
  * consistent on the backup. Points are made on demand (`tandem point create`) and every
  * `pointIntervalMs`; the ids are the group's, above every id any of its LUNs handed out or
  * holds.
@@ -78,6 +78,8 @@ export class ConsistencyGroup {
    * queue, a pass per point in delta mode) never pile up without bound.
    */
   private readonly pending = new Set<'scheduled' | 'pass'>();
+  /** Ticks skipped since the last scheduled point started: its `point-created` line says how many (points behind their interval). */
+  private skippedTicks = 0;
   private readonly clock: () => number;
   private readonly log: Logger;
 
@@ -103,6 +105,10 @@ export class ConsistencyGroup {
     if (ms <= 0) return;
     this.timer = setInterval(() => {
       if (this.members.some((m) => m.volume.role !== 'primary')) return;
+      if (this.pending.has('scheduled')) {
+        this.skippedTicks++;
+        return;
+      }
       this.queueCoalesced('scheduled', 'scheduled recovery point not taken');
     }, ms);
     this.timer.unref();
@@ -123,7 +129,9 @@ export class ConsistencyGroup {
     this.pending.add(origin);
     const run = this.running.catch(() => undefined).then(() => {
       this.pending.delete(origin);
-      return this.take(origin, undefined);
+      const skippedTicks = origin === 'scheduled' ? this.skippedTicks : 0;
+      if (origin === 'scheduled') this.skippedTicks = 0;
+      return this.take(origin, undefined, skippedTicks);
     });
     this.running = run;
     run.catch((e: unknown) => this.log.warn({ event: 'point-failed', origin, error: (e as Error).message }, failure));
@@ -134,10 +142,10 @@ export class ConsistencyGroup {
   }
 
   /** A point, taken again (with the next id) when a switch of mirroring mode dropped it: an internal switch never fails an admin's point. */
-  private async take(origin: PointOrigin, label: string | undefined): Promise<PointResult> {
+  private async take(origin: PointOrigin, label: string | undefined, skippedTicks = 0): Promise<PointResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.takeOnce(origin, label);
+        return await this.takeOnce(origin, label, skippedTicks);
       } catch (e) {
         if (!(e instanceof PointNotTakenError)) throw e;
         if (!e.onlyDropped || attempt >= POINT_ATTEMPTS) {
@@ -149,7 +157,7 @@ export class ConsistencyGroup {
     }
   }
 
-  private async takeOnce(origin: PointOrigin, label: string | undefined): Promise<PointResult> {
+  private async takeOnce(origin: PointOrigin, label: string | undefined, skippedTicks: number): Promise<PointResult> {
     const notPrimary = this.members.find((m) => m.volume.role !== 'primary');
     if (notPrimary) throw new PointRefusedError(`LUN ${notPrimary.lun} is not a primary here: points are made on the primary`);
     const id = Math.max(0, ...this.members.map((m) => m.volume.lastPointId)) + 1;
@@ -200,7 +208,8 @@ export class ConsistencyGroup {
     const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ lun: this.members[i]!.lun, error: (o.reason as Error).message, dropped: o.reason instanceof PointDroppedError }] : []));
     if (failures.length > 0) throw new PointNotTakenError(id, failures);
     const luns = this.members.map((m) => m.lun);
-    this.log.info({ event: 'point-created', id, at, origin, label, luns, heldMs: Math.round(heldMs * 1000) / 1000 }, `recovery point ${id} taken on the backup`);
+    const behind = skippedTicks > 0 ? { skippedTicks } : {};
+    this.log.info({ event: 'point-created', id, at, origin, label, luns, heldMs: Math.round(heldMs * 1000) / 1000, ...behind }, `recovery point ${id} taken on the backup`);
     return { id, at, luns, heldMs };
   }
 

@@ -1,7 +1,7 @@
 /**
  * How one volume takes part in a recovery point, by the state its mirroring is in. The
  * consistency group plans every volume first (outside the hold), then fixes the point's
- * instant with all their host writes held, then completes it:
+ * instant with the host writes of every volume whose plan needs it held, then completes it:
  * - continuous async: the point is queued after every acknowledged change and taken when
  *   the shipper reaches it; no hold (see `holdsWrites`);
  * - continuous sync: the backup takes it while writes are held (every acknowledged write

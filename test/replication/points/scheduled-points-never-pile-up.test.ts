@@ -43,17 +43,19 @@ function slowVolume(): { volume: GroupVolume; fixed: number[]; finishCurrent: ()
   return { volume, fixed, finishCurrent: () => waiting.shift()?.() };
 }
 
-/** A group of one such volume, points scheduled every INTERVAL_MS on fake timers. */
-function scheduledGroup(): ReturnType<typeof slowVolume> & { group: ConsistencyGroup } {
+/** A group of one such volume, points scheduled every INTERVAL_MS on fake timers; `lines`: what it logged. */
+function scheduledGroup(): ReturnType<typeof slowVolume> & { group: ConsistencyGroup; lines: Array<Record<string, unknown>> } {
   vi.useFakeTimers();
   const slow = slowVolume();
-  const group = new ConsistencyGroup([{ lun: 0, volume: slow.volume }], { target: 'iqn.test:scheduled', clock: () => Date.now(), log: pino({ level: 'silent' }) });
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const group = new ConsistencyGroup([{ lun: 0, volume: slow.volume }], { target: 'iqn.test:scheduled', clock: () => Date.now(), log });
   group.schedule(INTERVAL_MS);
-  return { ...slow, group };
+  return { ...slow, group, lines };
 }
 
 it('ticks while a scheduled point waits to start are skipped: one runs, one waits, no more', async () => {
-  const { group, fixed, finishCurrent } = scheduledGroup();
+  const { group, fixed, finishCurrent, lines } = scheduledGroup();
 
   // Ten intervals while the first point never completes.
   await vi.advanceTimersByTimeAsync(10 * INTERVAL_MS);
@@ -70,7 +72,17 @@ it('ticks while a scheduled point waits to start are skipped: one runs, one wait
   // Then the cadence resumes, a point an interval.
   await vi.advanceTimersByTimeAsync(INTERVAL_MS);
   expect(fixed).toEqual([1, 2, 3]);
+  finishCurrent();
+  await vi.advanceTimersByTimeAsync(0);
   group.close();
+
+  // Point 2 was queued at the second tick; the eight after it, to the tenth, were skipped: its line says so.
+  const created = lines.filter((l) => l.event === 'point-created').map((l) => [l.id, l.skippedTicks]);
+  expect(created).toEqual([
+    [1, undefined],
+    [2, 8],
+    [3, undefined],
+  ]);
 });
 
 it('a point asked for by an admin is never skipped, beside a waiting scheduled one', async () => {
