@@ -72,14 +72,13 @@ export class ConsistencyGroup {
   private running: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   /**
-   * Origins with a point waiting to start: further requests of the same origin join it.
-   * Committed passes share one pass point; the interval's ticks are skipped while a
-   * scheduled point waits, so points that take longer than the interval (a backlogged async
-   * queue, a pass per point in delta mode) never pile up without bound.
+   * Origins with a point waiting to start, and how many later requests of the same origin
+   * joined it: committed passes share one pass point, and the interval's ticks are skipped
+   * while a scheduled point waits, so points that take longer than the interval (a
+   * backlogged async queue, a pass per point in delta mode) never pile up without bound.
+   * The point's `point-created` line gives the count (`joined`).
    */
-  private readonly pending = new Set<'scheduled' | 'pass'>();
-  /** Ticks skipped since the last scheduled point started: its `point-created` line says how many (points behind their interval). */
-  private skippedTicks = 0;
+  private readonly pending = new Map<'scheduled' | 'pass', number>();
   private readonly clock: () => number;
   private readonly log: Logger;
 
@@ -105,10 +104,6 @@ export class ConsistencyGroup {
     if (ms <= 0) return;
     this.timer = setInterval(() => {
       if (this.members.some((m) => m.volume.role !== 'primary')) return;
-      if (this.pending.has('scheduled')) {
-        this.skippedTicks++;
-        return;
-      }
       this.queueCoalesced('scheduled', 'scheduled recovery point not taken');
     }, ms);
     this.timer.unref();
@@ -123,15 +118,18 @@ export class ConsistencyGroup {
     this.queueCoalesced('pass', 'recovery point after a pass not taken');
   }
 
-  /** A point of `origin` queued after the running one, unless one of that origin already waits to start. */
+  /** A point of `origin` queued after the running one, unless one of that origin already waits to start (the request joins it). */
   private queueCoalesced(origin: 'scheduled' | 'pass', failure: string): void {
-    if (this.pending.has(origin)) return;
-    this.pending.add(origin);
+    const joined = this.pending.get(origin);
+    if (joined !== undefined) {
+      this.pending.set(origin, joined + 1);
+      return;
+    }
+    this.pending.set(origin, 0);
     const run = this.running.catch(() => undefined).then(() => {
+      const joinedBy = this.pending.get(origin) ?? 0;
       this.pending.delete(origin);
-      const skippedTicks = origin === 'scheduled' ? this.skippedTicks : 0;
-      if (origin === 'scheduled') this.skippedTicks = 0;
-      return this.take(origin, undefined, skippedTicks);
+      return this.take(origin, undefined, joinedBy);
     });
     this.running = run;
     run.catch((e: unknown) => this.log.warn({ event: 'point-failed', origin, error: (e as Error).message }, failure));
@@ -142,10 +140,11 @@ export class ConsistencyGroup {
   }
 
   /** A point, taken again (with the next id) when a switch of mirroring mode dropped it: an internal switch never fails an admin's point. */
-  private async take(origin: PointOrigin, label: string | undefined, skippedTicks = 0): Promise<PointResult> {
+  /** `joined`: later requests that joined this one while it waited (for its log line). */
+  private async take(origin: PointOrigin, label: string | undefined, joined = 0): Promise<PointResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.takeOnce(origin, label, skippedTicks);
+        return await this.takeOnce(origin, label, joined);
       } catch (e) {
         if (!(e instanceof PointNotTakenError)) throw e;
         if (!e.onlyDropped || attempt >= POINT_ATTEMPTS) {
@@ -157,7 +156,7 @@ export class ConsistencyGroup {
     }
   }
 
-  private async takeOnce(origin: PointOrigin, label: string | undefined, skippedTicks: number): Promise<PointResult> {
+  private async takeOnce(origin: PointOrigin, label: string | undefined, joined: number): Promise<PointResult> {
     const notPrimary = this.members.find((m) => m.volume.role !== 'primary');
     if (notPrimary) throw new PointRefusedError(`LUN ${notPrimary.lun} is not a primary here: points are made on the primary`);
     const id = Math.max(0, ...this.members.map((m) => m.volume.lastPointId)) + 1;
@@ -208,8 +207,7 @@ export class ConsistencyGroup {
     const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ lun: this.members[i]!.lun, error: (o.reason as Error).message, dropped: o.reason instanceof PointDroppedError }] : []));
     if (failures.length > 0) throw new PointNotTakenError(id, failures);
     const luns = this.members.map((m) => m.lun);
-    const behind = skippedTicks > 0 ? { skippedTicks } : {};
-    this.log.info({ event: 'point-created', id, at, origin, label, luns, heldMs: Math.round(heldMs * 1000) / 1000, ...behind }, `recovery point ${id} taken on the backup`);
+    this.log.info({ event: 'point-created', id, at, origin, label, luns, heldMs: Math.round(heldMs * 1000) / 1000, ...(joined > 0 ? { joined } : {}) }, `recovery point ${id} taken on the backup`);
     return { id, at, luns, heldMs };
   }
 

@@ -5,9 +5,8 @@
  * running one, without bound, and they then ran back to back.
  */
 import { afterEach, expect, it, vi } from 'vitest';
-import pino from 'pino';
-import { ConsistencyGroup, type GroupVolume } from '../../../src/replication/points/consistency-group.js';
-import type { PointPlan } from '../../../src/replication/points/point-planner.js';
+import { ConsistencyGroup } from '../../../src/replication/points/consistency-group.js';
+import { logLines, slowVolume } from './slow-volume.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -15,40 +14,11 @@ afterEach(() => {
 
 const INTERVAL_MS = 1000;
 
-/** A primary volume whose points complete only when the test lets the current one go. */
-function slowVolume(): { volume: GroupVolume; fixed: number[]; finishCurrent: () => void } {
-  const fixed: number[] = [];
-  const waiting: Array<() => void> = [];
-  let lastPointId = 0;
-  const volume: GroupVolume = {
-    role: 'primary',
-    exclusive: (fn) => fn(),
-    holding: (fn) => fn(),
-    get lastPointId() {
-      return lastPointId;
-    },
-    notePointId: async (id) => {
-      lastPointId = id;
-    },
-    planPoint: async (): Promise<PointPlan> => ({
-      holdsWrites: true,
-      fix: (marker) => {
-        fixed.push(marker.id);
-        const taken = new Promise<void>((resolve) => waiting.push(resolve));
-        return { after: () => taken };
-      },
-      release: async () => undefined,
-    }),
-  };
-  return { volume, fixed, finishCurrent: () => waiting.shift()?.() };
-}
-
-/** A group of one such volume, points scheduled every INTERVAL_MS on fake timers; `lines`: what it logged. */
+/** A group of one slow volume, points scheduled every INTERVAL_MS on fake timers; `lines`: what it logged. */
 function scheduledGroup(): ReturnType<typeof slowVolume> & { group: ConsistencyGroup; lines: Array<Record<string, unknown>> } {
   vi.useFakeTimers();
   const slow = slowVolume();
-  const lines: Array<Record<string, unknown>> = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const { lines, log } = logLines();
   const group = new ConsistencyGroup([{ lun: 0, volume: slow.volume }], { target: 'iqn.test:scheduled', clock: () => Date.now(), log });
   group.schedule(INTERVAL_MS);
   return { ...slow, group, lines };
@@ -76,8 +46,8 @@ it('ticks while a scheduled point waits to start are skipped: one runs, one wait
   await vi.advanceTimersByTimeAsync(0);
   group.close();
 
-  // Point 2 was queued at the second tick; the eight after it, to the tenth, were skipped: its line says so.
-  const created = lines.filter((l) => l.event === 'point-created').map((l) => [l.id, l.skippedTicks]);
+  // Point 2 was queued at the second tick; the eight after it, to the tenth, were skipped (joined it): its line says so.
+  const created = lines.filter((l) => l.event === 'point-created').map((l) => [l.id, l.joined]);
   expect(created).toEqual([
     [1, undefined],
     [2, 8],
