@@ -139,8 +139,11 @@ export class ConsistencyGroup {
     this.schedule(0);
   }
 
-  /** A point, taken again (with the next id) when a switch of mirroring mode dropped it: an internal switch never fails an admin's point. */
-  /** `joined`: later requests that joined this one while it waited (for its log line). */
+  /**
+   * A point, taken again (with the next id) when a switch of mirroring mode dropped it: an
+   * internal switch never fails an admin's point. `joined`: the requests that joined it
+   * while it waited to start (for its log line).
+   */
   private async take(origin: PointOrigin, label: string | undefined, joined = 0): Promise<PointResult> {
     for (let attempt = 1; ; attempt++) {
       try {
