@@ -5,13 +5,14 @@
  */
 import { expect, it } from 'vitest';
 import { ConsistencyGroup } from '../../../src/replication/points/consistency-group.js';
-import { logLines, slowVolume } from './slow-volume.js';
+import { capturedLog } from '../captured-log.js';
+import { slowVolume } from './slow-volume.js';
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 it('passes committed while a pass point waits share it; its line says how many joined', async () => {
   const { volume, fixed, finishCurrent } = slowVolume();
-  const { lines, log } = logLines();
+  const { logger: log, events } = capturedLog();
   const group = new ConsistencyGroup([{ lun: 0, volume }], { target: 'iqn.test:passes', clock: () => Date.now(), log });
 
   group.passCommitted();
@@ -30,7 +31,7 @@ it('passes committed while a pass point waits share it; its line says how many j
   expect((await manual).id).toBe(3);
   expect(fixed).toEqual([1, 2, 3]);
 
-  const created = lines.filter((l) => l.event === 'point-created').map((l) => [l.id, l.origin, l.joined]);
+  const created = events('point-created').map((l) => [l.id, l.origin, l.joined]);
   expect(created).toEqual([
     [1, 'pass', undefined],
     [2, 'pass', 3],

@@ -6,7 +6,8 @@
  */
 import { afterEach, expect, it, vi } from 'vitest';
 import { ConsistencyGroup } from '../../../src/replication/points/consistency-group.js';
-import { logLines, slowVolume } from './slow-volume.js';
+import { capturedLog, type CapturedLog } from '../captured-log.js';
+import { slowVolume } from './slow-volume.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -14,18 +15,18 @@ afterEach(() => {
 
 const INTERVAL_MS = 1000;
 
-/** A group of one slow volume, points scheduled every INTERVAL_MS on fake timers; `lines`: what it logged. */
-function scheduledGroup(): ReturnType<typeof slowVolume> & { group: ConsistencyGroup; lines: Array<Record<string, unknown>> } {
+/** A group of one slow volume, points scheduled every INTERVAL_MS on fake timers; `events`: what it logged. */
+function scheduledGroup(): ReturnType<typeof slowVolume> & Pick<CapturedLog, 'events'> & { group: ConsistencyGroup } {
   vi.useFakeTimers();
   const slow = slowVolume();
-  const { lines, log } = logLines();
+  const { logger: log, events } = capturedLog();
   const group = new ConsistencyGroup([{ lun: 0, volume: slow.volume }], { target: 'iqn.test:scheduled', clock: () => Date.now(), log });
   group.schedule(INTERVAL_MS);
-  return { ...slow, group, lines };
+  return { ...slow, group, events };
 }
 
 it('ticks while a scheduled point waits to start are skipped: one runs, one waits, no more', async () => {
-  const { group, fixed, finishCurrent, lines } = scheduledGroup();
+  const { group, fixed, finishCurrent, events } = scheduledGroup();
 
   // Ten intervals while the first point never completes.
   await vi.advanceTimersByTimeAsync(10 * INTERVAL_MS);
@@ -47,7 +48,7 @@ it('ticks while a scheduled point waits to start are skipped: one runs, one wait
   group.close();
 
   // Point 2 was queued at the second tick; the eight after it, to the tenth, were skipped (joined it): its line says so.
-  const created = lines.filter((l) => l.event === 'point-created').map((l) => [l.id, l.joined]);
+  const created = events('point-created').map((l) => [l.id, l.joined]);
   expect(created).toEqual([
     [1, undefined],
     [2, 8],

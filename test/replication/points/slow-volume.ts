@@ -1,5 +1,4 @@
-/** A consistency group's member whose points the test completes one at a time, and a log the test reads. */
-import pino, { type Logger } from 'pino';
+/** A consistency group's member whose points the test completes one at a time. */
 import type { GroupVolume } from '../../../src/replication/points/consistency-group.js';
 import type { PointPlan } from '../../../src/replication/points/point-planner.js';
 
@@ -29,11 +28,4 @@ export function slowVolume(): { volume: GroupVolume; fixed: number[]; finishCurr
     }),
   };
   return { volume, fixed, finishCurrent: () => waiting.shift()?.() };
-}
-
-/** A logger whose lines land, parsed, in `lines`. */
-export function logLines(): { lines: Array<Record<string, unknown>>; log: Logger } {
-  const lines: Array<Record<string, unknown>> = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { lines, log };
 }
