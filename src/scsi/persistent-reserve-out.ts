@@ -1,5 +1,5 @@
 import type { HandlerPlan } from './descriptor.js';
-import type { CommandContext, Nexus } from './types.js';
+import type { CommandContext, Nexus, ScsiResult } from './types.js';
 import { Asc, SenseError, SenseKey, invalidCdbField, invalidParamField } from './sense.js';
 import type { AdvancedLu } from './commands-advanced.js';
 import { decodeIscsiTransportId, isValidPrType, reservationsOf, type InitiatorPort, type LuReservations } from './reservations/index.js';
@@ -42,7 +42,14 @@ function parseSpecifiedPorts(data: Buffer): InitiatorPort[] {
   return ports;
 }
 
-function runAction(res: LuReservations, ctx: CommandContext, action: number, scope: number, type: number, data: Buffer, portOf: (n: Nexus) => number): void {
+/** What runAction needs of the LU besides its reservations. */
+interface PrOutContext {
+  portOf: (n: Nexus) => number;
+  /** Commands aborted by a PREEMPT AND ABORT end without status (the Control page's TAS clear). */
+  abortsSilently: boolean;
+}
+
+function runAction(res: LuReservations, ctx: CommandContext, action: number, scope: number, type: number, data: Buffer, { portOf, abortsSilently }: PrOutContext): void {
   const pr = res.persistent;
   const nexus = ctx.nexus;
   const key = data.readBigUInt64BE(0);
@@ -97,13 +104,14 @@ function runAction(res: LuReservations, ctx: CommandContext, action: number, sco
     case PrOutAction.PREEMPT_AND_ABORT:
       if (scope !== LU_SCOPE) throw invalidCdbField(2, 7);
       // PREEMPT AND ABORT: the preempted nexuses' tasks are aborted before it completes (preparePersistentReserveOut).
-      pr.preempt(nexus, key, sark, type, action === PrOutAction.PREEMPT_AND_ABORT);
+      pr.preempt(nexus, key, sark, type, action === PrOutAction.PREEMPT_AND_ABORT ? { silently: abortsSilently } : undefined);
       return;
   }
 }
 
 /** AdvancedLu, on a replicated LU what hands the state to the peer node, and the abort of other nexuses' tasks. */
-type PrOutLu = AdvancedLu & SharedStateLu & { abortTasksOf?(which: (nexus: Nexus) => boolean): Promise<void> };
+type PrOutLu = AdvancedLu &
+  SharedStateLu & { abortTasksOf?(which: (nexus: Nexus) => boolean): Promise<void>; abortedTaskAnswer?(): ScsiResult | undefined };
 
 export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): HandlerPlan {
   const cdb = ctx.cdb;
@@ -128,7 +136,7 @@ export function preparePersistentReserveOut(lu: PrOutLu, ctx: CommandContext): H
       const aptplBefore = res.persistent.aptpl;
       const holderBefore = res.persistent.reservation;
       const epochBefore = res.persistent.admissionEpoch();
-      runAction(res, ctx, action, scope, type, data, portOf);
+      runAction(res, ctx, action, scope, type, data, { portOf, abortsSilently: lu.abortedTaskAnswer?.() === undefined });
       const epoch = res.persistent.admissionEpoch();
       if (epoch !== epochBefore) {
         // PREEMPT AND ABORT removed registrations (SPC-4 §5.13.11.2.4): their nexuses' tasks are

@@ -248,10 +248,12 @@ export class PersistentReservations {
   /**
    * PREEMPT, and PREEMPT AND ABORT (`abort`): the removed nexuses' commands are aborted (the
    * caller aborts those already in the task set, see persistent-reserve-out.ts; any that
-   * comes to run later is refused by abortedSince), and they are told COMMANDS CLEARED BY
-   * ANOTHER INITIATOR. Returns the removed nexuses.
+   * comes to run later is refused by abortedSince). Where they end without status
+   * (`abort.silently`: the Control page's TAS clear) their nexuses are told COMMANDS CLEARED
+   * BY ANOTHER INITIATOR; with TAS set each aborted command answers TASK ABORTED instead
+   * (SAM-5 §5.6, as SCST does). Returns the removed nexuses.
    */
-  preempt(nexus: Nexus, key: bigint, sark: bigint, type: number, abort = false): Nexus[] {
+  preempt(nexus: Nexus, key: bigint, sark: bigint, type: number, abort?: { silently: boolean }): Nexus[] {
     const own = this.requireKey(nexus, key).port;
     const res = this.current;
     let removed: Registration[];
@@ -278,7 +280,7 @@ export class PersistentReservations {
       this.abortEpoch++;
       for (const r of removed) {
         this.abortedAt.set(r.port, this.abortEpoch);
-        this.notify(r, Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
+        if (abort.silently) this.notify(r, Asc.COMMANDS_CLEARED_BY_ANOTHER_INITIATOR);
       }
     }
     // SPC-4 §5.13.11.4.3 g): a new type (the scope is always LU) is news to every registrant left but the sender.

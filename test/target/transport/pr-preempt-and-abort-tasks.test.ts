@@ -3,8 +3,9 @@
  * SAM-5 §5.6): the preempted nexus's tasks on the LU are aborted as ABORT TASK SET aborts
  * them — one waiting for its Data-Out ends at once, one already in the block device cannot be
  * undone and is waited for — and the PREEMPT AND ABORT answers GOOD only after they ended.
- * With the Control page's TAS=0 they end without status; with TAS=1 each answers TASK
- * ABORTED. The sender's own commands are untouched, and a plain PREEMPT aborts nothing.
+ * With the Control page's TAS=0 they end without status and the nexus is told COMMANDS
+ * CLEARED BY ANOTHER INITIATOR; with TAS=1 each answers TASK ABORTED and no such unit
+ * attention follows. The sender's own commands are untouched, and a plain PREEMPT aborts nothing.
  *
  * The TAS rig (helpers/tas-rig.ts): real ScsiTarget and LogicalUnit behind an IscsiServer,
  * two initiator ports (A sends the PREEMPT AND ABORT, B is preempted), writes held in the
@@ -77,8 +78,8 @@ describe('PREEMPT AND ABORT aborts the preempted nexus tasks that are queued or 
     expect(await status(A, ownWrite)).toBe(ScsiStatus.GOOD);
     expect(await blockAt(9)).toBe(0xaa);
     // B learns what happened from its unit attentions: REGISTRATIONS PREEMPTED, then COMMANDS CLEARED BY ANOTHER INITIATOR.
-    expect((await testUnitReady(B)).status).toBe(ScsiStatus.CHECK_CONDITION);
-    expect((await testUnitReady(B)).status).toBe(ScsiStatus.CHECK_CONDITION);
+    expect(await testUnitReady(B)).toEqual({ status: ScsiStatus.CHECK_CONDITION, asc: 0x2a, ascq: 0x05 });
+    expect(await testUnitReady(B)).toEqual({ status: ScsiStatus.CHECK_CONDITION, asc: 0x2f, ascq: 0x00 });
     expect((await testUnitReady(B)).status).toBe(ScsiStatus.GOOD);
   });
 
@@ -100,6 +101,9 @@ describe('PREEMPT AND ABORT aborts the preempted nexus tasks that are queued or 
     device.open(9);
     expect(await status(A, ownWrite)).toBe(ScsiStatus.GOOD);
     expect(await blockAt(9)).toBe(0xaa);
+    // Each aborted task told B so itself: its unit attentions hold REGISTRATIONS PREEMPTED only, no COMMANDS CLEARED BY ANOTHER INITIATOR.
+    expect(await testUnitReady(B)).toEqual({ status: ScsiStatus.CHECK_CONDITION, asc: 0x2a, ascq: 0x05 });
+    expect((await testUnitReady(B)).status).toBe(ScsiStatus.GOOD);
   });
 
   it('TAS=1: a task waiting in the task set (ORDERED, behind the running write) is aborted without ever running', async () => {
