@@ -16,6 +16,18 @@ export function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
 
+/**
+ * KEY or KEY=VALUE of a comma-separated option list (--lun, --source), split at the first '='.
+ * A second '=' is a malformed option, not a value cut short: split('=', 2) dropped it and all
+ * after it (size=1G=junk read as 1G). `list` is the whole value, for the error.
+ */
+export function splitOption(opt: string, flag: string, list: string): { key: string; value: string | undefined } {
+  const eq = opt.indexOf('=');
+  const value = eq < 0 ? undefined : opt.slice(eq + 1);
+  if (value?.includes('=')) throw new UsageError(`${flag}: malformed option "${opt}" in "${list}" (one '=' per option)`);
+  return { key: eq < 0 ? opt : opt.slice(0, eq), value };
+}
+
 /** A count as typed: a whole number from 1 up ("0", "-1", "1.5", "abc" and " 5" with a sign or unit are not). */
 export function positiveInteger(text: string, flag: string): number {
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;

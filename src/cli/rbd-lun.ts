@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { UsageError } from '../util/usage-error.js';
 import type { LunConfig, RbdLunSource } from './serve-config.js';
+import { splitOption } from './option-checks.js';
 
 const PREFIX = 'rbd:';
 /** Options only an rbd: LUN takes, in --lun (`key=value`) and in config objects (`opTimeout` there). */
@@ -74,7 +75,7 @@ export function parseRbdSource(text: string, flag: string): LunConfig & { rbd: R
   const rbd = parseRbdPath(path, flag);
   const lun = { path, readOnly: true, blockSize: 512 as const, rbd };
   for (const opt of opts) {
-    const [key, value] = opt.split('=', 2) as [string, string | undefined];
+    const { key, value } = splitOption(opt, flag, text);
     if (key === 'meta' || value === undefined || !applyRbdOption(lun, rbd, key, value, `${flag} ${path}`)) {
       throw new UsageError(`${flag}: unknown or malformed option "${opt}" in "${text}" (conf=PATH, id=CLIENT, op-timeout=SECONDS)`);
     }

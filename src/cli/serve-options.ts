@@ -20,7 +20,7 @@ import {
   type ReplicationFlags,
 } from './replication-options.js';
 import type { LunConfig, ServeSettings, ServeTarget } from './serve-config.js';
-import { checkName, isObject, isStringArray, positiveInteger } from './option-checks.js';
+import { checkName, isObject, isStringArray, positiveInteger, splitOption } from './option-checks.js';
 import { RBD_CONFIG_KEYS, RBD_LUN_OPTIONS, applyRbdConfig, applyRbdOption, isRbdPath, parseRbdPath } from './rbd-lun.js';
 import { refuseSelfConflicts } from './serve-conflicts.js';
 
@@ -70,11 +70,7 @@ export function parseLun(text: string): LunConfig {
   const rbd = isRbdPath(path) ? parseRbdPath(path, '--lun') : undefined;
   const lun: LunConfig = { path, readOnly: false, blockSize: 512, ...(rbd ? { rbd } : {}) };
   for (const opt of opts) {
-    // Split at the first '=' only: split('=', 2) would drop a second one and all after it (size=1G=junk read as 1G).
-    const eq = opt.indexOf('=');
-    const key = eq < 0 ? opt : opt.slice(0, eq);
-    const value = eq < 0 ? undefined : opt.slice(eq + 1);
-    if (value?.includes('=')) throw new UsageError(`--lun: malformed option "${opt}" in "${text}" (one '=' per option)`);
+    const { key, value } = splitOption(opt, '--lun', text);
     if (rbd && value !== undefined && applyRbdOption(lun, rbd, key, value, `--lun ${path}`)) continue;
     if (key === 'readonly' && value === undefined) lun.readOnly = true;
     else if (key === 'removable' && value === undefined) lun.removable = true;
