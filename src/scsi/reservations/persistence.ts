@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeFileDurably, writeFileDurably } from '../durable-file.js';
-import { isValidPrType } from './pr-types.js';
+import { isAllRegistrants, isValidPrType } from './pr-types.js';
 
 /** One registration as saved for APTPL (SPC-4 §5.13.5): enough to rebuild the I_T nexus. */
 export interface SavedRegistration {
@@ -68,8 +68,10 @@ function shapeProblem(v: unknown): string | undefined {
   const res = s.reservation;
   if (res === null) return undefined;
   if (typeof res !== 'object' || res === undefined || !isValidPrType((res as { type?: unknown }).type as number)) return 'reservation invalid (null, or a type and holder)';
-  const holder = (res as { holder?: unknown }).holder;
+  const { type, holder } = res as { type: number; holder?: unknown };
   if (holder !== null && !(isCount(holder) && holder < s.registrations.length)) return 'reservation holder is not one of the registrations';
+  // Restore would drop a holderless reservation of a single-holder type without a word.
+  if ((holder === null) !== isAllRegistrants(type)) return holder === null ? `reservation of type ${type} has no holder` : 'an all-registrants reservation names a holder';
   return undefined;
 }
 
