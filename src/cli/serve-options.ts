@@ -230,6 +230,8 @@ function readConfigFile(path: string): ConfigFile {
   if (json.logLevel !== undefined && typeof json.logLevel !== 'string') throw new UsageError(`--config ${path}: "logLevel" must be a string`);
   if (json.advertise !== undefined && typeof json.advertise !== 'string') throw new UsageError(`--config ${path}: "advertise" must be a string`);
   if (json.targets !== undefined && !Array.isArray(json.targets)) throw new UsageError(`--config ${path}: "targets" must be an array`);
+  // A server of no target would serve nothing (an empty list, unlike none, takes no default LUN).
+  if (Array.isArray(json.targets) && json.targets.length === 0) throw new UsageError(`--config ${path}: "targets" is empty (leave it out for the default LUN)`);
   if (json.metrics !== undefined && typeof json.metrics !== 'string') throw new UsageError(`--config ${path}: "metrics" must be a string`);
   if (json.maxConnections !== undefined && typeof json.maxConnections !== 'number') throw new UsageError(`--config ${path}: "maxConnections" must be a number`);
   if (json.bufferMemory !== undefined && typeof json.bufferMemory !== 'string' && typeof json.bufferMemory !== 'number') {
