@@ -7,18 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBlocks, parseLba, parseNonce } from '../../src/cli/challenge.js';
 import { SINGLE_MAX_BLOCKS, SINGLE_MAX_LBA, SINGLE_NONCE_BYTES } from '../../src/replica-protocol/index.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { readOrRefuse } from './usage-outcome.js';
 
-function refused(parse: () => unknown): boolean {
-  try {
-    parse();
-    return false;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as Error).message).not.toContain('\n');
-    return true;
-  }
-}
+const refused = (parse: () => unknown): boolean => readOrRefuse(parse) === 'refused';
 
 const spaces = fc.constantFrom('', ' ', '  ');
 

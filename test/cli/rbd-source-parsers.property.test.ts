@@ -8,21 +8,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRbdPath, parseRbdSource } from '../../src/cli/rbd-lun.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { readOrRefuse } from './usage-outcome.js';
 
 const name = fc.stringMatching(/^[A-Za-z0-9_.-]{1,16}$/);
 const confPath = fc.stringMatching(/^\/[A-Za-z0-9_./-]{1,30}$/);
 
-function refused(parse: () => unknown): boolean {
-  try {
-    parse();
-    return false;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as Error).message).not.toContain('\n');
-    return true;
-  }
-}
+const refused = (parse: () => unknown): boolean => readOrRefuse(parse) === 'refused';
 
 describe('rbd:POOL/IMAGE', () => {
   it('reads pool and image', () => {

@@ -8,18 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseChap, parseLun, parsePortal } from '../../src/cli/serve-options.js';
-import { UsageError } from '../../src/util/usage-error.js';
-
-/** Runs `parse`, letting only a UsageError through as "refused". */
-function readOrRefuse<T>(parse: () => T): T | 'refused' {
-  try {
-    return parse();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as Error).message).not.toContain('\n');
-    return 'refused';
-  }
-}
+import { lunConfigOf, lunOptions, lunPath, lunSpec } from './lun-spec.js';
+import { readOrRefuse } from './usage-outcome.js';
 
 const port = fc.integer({ min: 0, max: 65535 });
 
@@ -87,51 +77,22 @@ describe('--chap USER:SECRET', () => {
 });
 
 describe('--lun PATH[,OPTION]...', () => {
-  const path = fc.stringMatching(/^[A-Za-z0-9_./-]{1,24}$/).filter((p) => !p.startsWith('rbd:'));
-  const lunSpec = fc
-    .record({
-      path,
-      readOnly: fc.boolean(),
-      removable: fc.boolean(),
-      encrypt: fc.boolean(),
-      direct: fc.boolean(),
-      blockSize: fc.constantFrom(512 as const, 4096 as const),
-      blocks: fc.option(fc.integer({ min: 1, max: 1 << 24 }), { nil: undefined }),
-      physicalShift: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
-    })
-    .chain((spec) => {
-      const opts = [
-        ...(spec.readOnly ? ['readonly'] : []),
-        ...(spec.removable ? ['removable'] : []),
-        ...(spec.encrypt ? ['encrypt'] : []),
-        ...(spec.direct ? ['direct'] : []),
-        `blocksize=${spec.blockSize}`,
-        ...(spec.blocks !== undefined ? [`size=${spec.blocks * spec.blockSize}`] : []),
-        ...(spec.physicalShift !== undefined ? [`physical=${spec.blockSize << spec.physicalShift}`] : []),
-      ];
-      return fc.shuffledSubarray(opts, { minLength: opts.length, maxLength: opts.length }).map((order) => ({ spec, text: [spec.path, ...order].join(',') }));
-    });
+  const spelled = lunSpec(true).chain((spec) => {
+    const opts = lunOptions(spec);
+    return fc.shuffledSubarray(opts, { minLength: opts.length, maxLength: opts.length }).map((order) => ({ spec, text: [spec.path, ...order].join(',') }));
+  });
 
   it('reads the path and every option, in any order', () => {
     fc.assert(
-      fc.property(lunSpec, ({ spec, text }) => {
-        expect(parseLun(text)).toEqual({
-          path: spec.path,
-          readOnly: spec.readOnly,
-          blockSize: spec.blockSize,
-          ...(spec.removable ? { removable: true } : {}),
-          ...(spec.encrypt ? { encrypt: true } : {}),
-          ...(spec.direct ? { direct: true } : {}),
-          ...(spec.blocks !== undefined ? { size: spec.blocks * spec.blockSize } : {}),
-          ...(spec.physicalShift !== undefined ? { physicalBlockSize: spec.blockSize << spec.physicalShift } : {}),
-        });
+      fc.property(spelled, ({ spec, text }) => {
+        expect(parseLun(text)).toEqual(lunConfigOf(spec));
       }),
     );
   });
 
   it('refuses a size that is not a whole number of blocks', () => {
     fc.assert(
-      fc.property(path, fc.constantFrom(512, 4096), fc.integer({ min: 1, max: 1 << 30 }), (p, blockSize, size) => {
+      fc.property(lunPath, fc.constantFrom(512, 4096), fc.integer({ min: 1, max: 1 << 30 }), (p, blockSize, size) => {
         fc.pre(size % blockSize !== 0);
         expect(readOrRefuse(() => parseLun(`${p},blocksize=${blockSize},size=${size}`))).toBe('refused');
       }),
