@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { writeScatteredCommand as buildWriteScattered, type ScatteredWrite } from '../../../src/initiator/cdb.js';
 import { MemoryBlockStore } from '../../../src/block/memory-store.js';
-import { LogicalUnit } from '../../../src/scsi/logical-unit.js';
+import { LogicalUnit, type UnitAttentions } from '../../../src/scsi/logical-unit.js';
 import { advancedCommands } from '../../../src/scsi/commands-advanced.js';
 import { writeCommands } from '../../../src/scsi/write.js';
 import { StatusError } from '../../../src/scsi/descriptor.js';
@@ -120,6 +120,9 @@ export function prInCdb(action: number, allocation = 8192): Buffer {
   return cdb;
 }
 
+/** Unit attentions that go nowhere: for reservation state machines tested without a LU. */
+export const noAttentions: UnitAttentions = { establish() {}, establishFor() {}, establishWhere() {}, take: () => undefined, peek: () => undefined };
+
 export const SA = { REGISTER: 0, RESERVE: 1, RELEASE: 2, CLEAR: 3, PREEMPT: 4, PREEMPT_AND_ABORT: 5, REGISTER_IGNORE: 6, REGISTER_AND_MOVE: 7 } as const;
 
 export async function register(lu: LogicalUnit, n: Nexus, key: bigint, flags = 0): Promise<Outcome> {
@@ -145,7 +148,7 @@ export async function readReservation(lu: LogicalUnit, n: Nexus): Promise<{ key:
   return { key: d.readBigUInt64BE(8), type: d[21]! & 0x0f };
 }
 
-export function writeCdb16(op: number, lba: number, blocks: number, flags = 0): Buffer {
+export function writeCdb16(op: number, lba: number | bigint, blocks: number, flags = 0): Buffer {
   const cdb = Buffer.alloc(16);
   cdb[0] = op;
   cdb[1] = flags;

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeIscsiTransportId } from '../../../src/scsi/reservations/index.js';
 import { SenseKey } from '../../../src/scsi/sense.js';
 import { ScsiStatus } from '../../../src/scsi/types.js';
-import { A, B, C, SA, exec, makeLu, prInCdb, prOut, prOutCdb, register } from './helpers.js';
+import { A, B, C, SA, exec, makeLu, prInCdb, prOut, prOutCdb, prOutParams, register } from './helpers.js';
 
 const READ_FULL_STATUS = 3;
 const KEYS = [0n, 0xaan, 0xbbn, 0xccn, 0xddn];
@@ -29,9 +29,7 @@ const shapedList = (form: fc.Arbitrary<'basic' | 'spec-i-pt' | 'move'>) => fc
     tidLengthSkew: fc.constantFrom(0, 0, 0, -1, 1, 4),
   })
   .map((l) => {
-    const head = Buffer.alloc(24);
-    head.writeBigUInt64BE(l.key, 0);
-    head.writeBigUInt64BE(l.sark, 8);
+    const head = prOutParams(l.key, l.sark, l.form === 'spec-i-pt' ? l.flags | 0x08 : l.flags);
     const tids = Buffer.concat(l.tids);
     const tidLength = Math.max(0, tids.length + l.tidLengthSkew);
     if (l.form === 'move') {
@@ -40,7 +38,6 @@ const shapedList = (form: fc.Arbitrary<'basic' | 'spec-i-pt' | 'move'>) => fc
       head.writeUInt32BE(tidLength, 20);
       return Buffer.concat([head, l.tids[0]!]);
     }
-    head[20] = l.form === 'spec-i-pt' ? l.flags | 0x08 : l.flags;
     if (l.form === 'basic') return head;
     const length = Buffer.alloc(4);
     length.writeUInt32BE(tidLength);

@@ -14,9 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PrStateFileError, loadPrState, type SavedState } from '../../../src/scsi/reservations/persistence.js';
 import { PersistentReservations } from '../../../src/scsi/reservations/persistent.js';
 import { isAllRegistrants } from '../../../src/scsi/reservations/pr-types.js';
-import type { UnitAttentions } from '../../../src/scsi/logical-unit.js';
+import { noAttentions } from './helpers.js';
 
-const noAttentions: UnitAttentions = { establish() {}, establishFor() {}, establishWhere() {}, take: () => undefined, peek: () => undefined };
 const dir = mkdtempSync(join(tmpdir(), 'tandem-pr-file-'));
 const file = join(dir, 'lun-0-persistent-reservations.json');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

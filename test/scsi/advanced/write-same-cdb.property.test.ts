@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseWriteSame } from '../../../src/scsi/write-same.js';
+import { writeCdb16, writeSame10Cdb } from './helpers.js';
 
 const fields = (lbaBits: 32 | 64, blockBits: 16 | 32) =>
   fc.record({
@@ -20,17 +21,18 @@ const fields = (lbaBits: 32 | 64, blockBits: 16 | 32) =>
     noise: fc.record({ low: fc.integer({ min: 0, max: 3 }), group: fc.integer({ min: 0, max: 255 }), control: fc.integer({ min: 0, max: 255 }) }),
   });
 
+type Fields = ReturnType<typeof fields> extends fc.Arbitrary<infer F> ? F : never;
+
+/** Byte 1 as both forms lay it out; bit 0 is NDOB in WRITE SAME(16) and reserved in WRITE SAME(10). */
+const byte1 = (f: Fields): number => (f.wrprotect << 5) | (f.anchor ? 0x10 : 0) | (f.unmap ? 0x08 : 0) | (f.noise.low << 1) | (f.ndob ? 1 : 0);
+
 describe('WRITE SAME CDB fields', () => {
   it('WRITE SAME(10): every field back as written; no NDOB in the 10-byte form', () => {
     fc.assert(
       fc.property(fields(32, 16), (f) => {
-        const cdb = Buffer.alloc(10);
-        cdb[0] = 0x41;
         // Bits 2-0 of byte 1 are reserved or obsolete in WRITE SAME(10): NDOB is not one of them.
-        cdb[1] = (f.wrprotect << 5) | (f.anchor ? 0x10 : 0) | (f.unmap ? 0x08 : 0) | (f.noise.low << 1) | (f.ndob ? 1 : 0);
-        cdb.writeUInt32BE(Number(f.lba), 2);
+        const cdb = writeSame10Cdb(Number(f.lba), f.blocks, byte1(f));
         cdb[6] = f.noise.group;
-        cdb.writeUInt16BE(f.blocks, 7);
         cdb[9] = f.noise.control;
         expect(parseWriteSame(cdb)).toEqual({
           wrprotect: f.wrprotect, anchor: f.anchor, unmap: f.unmap, ndob: false, lba: f.lba, blocks: f.blocks, lbaField: 2, blocksField: 7,
@@ -42,11 +44,7 @@ describe('WRITE SAME CDB fields', () => {
   it('WRITE SAME(16): every field back as written, NDOB from bit 0 of byte 1', () => {
     fc.assert(
       fc.property(fields(64, 32), (f) => {
-        const cdb = Buffer.alloc(16);
-        cdb[0] = 0x93;
-        cdb[1] = (f.wrprotect << 5) | (f.anchor ? 0x10 : 0) | (f.unmap ? 0x08 : 0) | (f.noise.low << 1) | (f.ndob ? 1 : 0);
-        cdb.writeBigUInt64BE(f.lba, 2);
-        cdb.writeUInt32BE(f.blocks, 10);
+        const cdb = writeCdb16(0x93, f.lba, f.blocks, byte1(f));
         cdb[14] = f.noise.group;
         cdb[15] = f.noise.control;
         expect(parseWriteSame(cdb)).toEqual({
