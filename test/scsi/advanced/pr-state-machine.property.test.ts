@@ -10,9 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PersistentReservations } from '../../../src/scsi/reservations/persistent.js';
 import { isAllRegistrants } from '../../../src/scsi/reservations/pr-types.js';
-import { noAttentions } from './helpers.js';
 import { ConflictClass, type Nexus } from '../../../src/scsi/types.js';
-
+import { noAttentions } from './helpers.js';
 
 function nexus(initiator: 'x' | 'y', port: 1 | 2): Nexus {
   const initiatorName = `iqn.2026-12.test:${initiator}`;
