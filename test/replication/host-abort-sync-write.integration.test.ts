@@ -7,18 +7,17 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryBlockStore } from '../../src/block/memory-store.js';
+import type { MemoryBlockStore } from '../../src/block/memory-store.js';
 import { write16Cdb } from '../../src/initiator/cdb.js';
 import { CommandAbortedError } from '../../src/initiator/errors.js';
 import { IscsiSession } from '../../src/initiator/session.js';
-import { ReplicatedDevice } from '../../src/replication/replicated-device.js';
-import { FakeLink } from './fake-link.js';
+import { openHarness, reachContinuous } from './device-harness.js';
+import type { FakeLink } from './fake-link.js';
 import { silentLogger } from './sim-backup.js';
-import { startInProcessTarget, type InProcessTarget } from './in-process-target.js';
+import { startInProcessTarget } from './in-process-target.js';
 import { tempMetaDir } from './temp-meta.js';
 
 const IQN = 'iqn.2026-12.io.tandem:host-abort';
-const SIZE = 1024 * 1024;
 const LBA = 64;
 const DATA = Buffer.alloc(8 * 512, 0x5a);
 
@@ -30,17 +29,11 @@ afterEach(async () => {
 
 /** A sync primary in continuous mirroring behind an iSCSI target, a host logged in to it, and a write of the host's held on the backup. */
 async function heldHostWrite() {
-  const local = new MemoryBlockStore({ size: SIZE, path: 'primary' });
-  const link = new FakeLink(SIZE);
-  const clock = { now: 1_000_000 };
-  const device = await ReplicatedDevice.open({ local, link, metaDir: tempMetaDir(), mode: 'continuous', flavour: 'sync', tickMs: 0, clock: () => clock.now, thresholds: { healthyForMs: 1000 }, logger: silentLogger });
+  const h = await openHarness(tempMetaDir(), { mode: 'continuous', flavour: 'sync', logger: silentLogger });
+  const { device, local, link } = h;
   cleanup.push(() => device.close());
-  for (let i = 0; i < 5 && device.status().state !== 'continuous'; i++) {
-    clock.now += 2000;
-    await device.tick();
-  }
-  expect(device.status().state).toBe('continuous');
-  const target: InProcessTarget = await startInProcessTarget(IQN, device);
+  await reachContinuous(h);
+  const target = await startInProcessTarget(IQN, device);
   cleanup.push(() => target.close());
   const host = await IscsiSession.connect({ host: '127.0.0.1', port: target.port, targetName: IQN, initiatorName: 'iqn.2026-12.io.tandem:a-host' });
   cleanup.push(() => host.logout().catch(() => undefined));
@@ -64,7 +57,7 @@ async function expectNodesAgree(local: MemoryBlockStore, link: FakeLink): Promis
   expect(b.equals(DATA)).toBe(true);
 }
 
-/** Resolves `p`'s outcome and records when it came. */
+/** `p`'s outcome, and whether it has settled yet. */
 function watched<T>(p: Promise<T>): { settled: () => boolean; outcome: Promise<T> } {
   let done = false;
   const outcome = p.finally(() => (done = true));
